@@ -1,0 +1,15 @@
+# Every dependency is a Debian package. libsecp256k1 ships a pkg-config file,
+# not a CMake config, so it comes through pkg_check_modules.
+find_package(absl REQUIRED CONFIG)
+find_package(fmt REQUIRED CONFIG)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
+if(PERPCORE_BUILD_TESTS)
+  find_package(Catch2 2 REQUIRED CONFIG)
+endif()
+if(PERPCORE_BUILD_PYTHON)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)
+  set(PYBIND11_FINDPYTHON ON)
+  find_package(pybind11 REQUIRED CONFIG)
+endif()

@@ -1,0 +1,299 @@
+// -----------------------------------------------------------------------------
+// File: perpcore/book/order_book.hpp
+// -----------------------------------------------------------------------------
+//
+// The order book of one market: price-time priority matching of limit and
+// market orders with GTC/IOC/FOK/post-only, self-trade prevention, amend,
+// cancel by id / client id / account, and the limits an exchange enforces.
+// The book knows nothing of margin or balances: the engine checks risk first,
+// asks the book to match, and settles the fills it gets back.
+//
+// Units: Ticks and Lots. Rounding: none (the book only adds and compares).
+// Thread safety: not thread-safe. Determinism: integer-only; no iteration over
+//   a hash container reaches events or the canonical encoding.
+// Memory: orders and levels live in pools that grow to their high-water mark
+//   and are then reused, so steady-state operation does not allocate.
+//
+// Placing an order runs these checks, in this order; the first that fails is
+// the returned Reason and nothing changes:
+//   1. id != 0 (kInvalidOrderId); account != 0 (kInvalidAccount);
+//   2. enumerators valid (kInvalidSide, kInvalidOrderType,
+//      kInvalidTimeInForce, kInvalidStpMode); a market order must be IOC or
+//      FOK (kInvalidTimeInForce);
+//   3. size > 0 (kInvalidSize), a multiple of size_step (kSizeNotOnStep),
+//      <= max_order_size (kSizeAboveMax); max_fill >= 0 (kInvalidMaxFill);
+//   4. price > 0 (kInvalidPrice), a multiple of price_step (kPriceNotOnStep);
+//      with a reference price set, a limit price must lie in the band
+//      (kPriceOutsideBand), and a market order's protection price is
+//      tightened to the band edge;
+//   5. the id is not live (kDuplicateOrderId); a non-zero client id is not
+//      live for the account (kDuplicateClientOrderId);
+//   6. post-only: crossing the opposite best is kPostOnlyWouldCross; a slide
+//      order is re-priced to one price_step behind the opposite best, and the
+//      new price must be > 0 and in the band (kPriceOutsideBand);
+//   7. FOK: the whole effective size (min(size, max_fill)) must be fillable
+//      now, counting self-trade prevention (kFokNotFilled);
+//   8. if the order would rest a remainder: the book is below max_book_orders
+//      (kBookFull), the account below max_orders_per_account (kTooManyOrders),
+//      the price has a level or the side is below max_levels_per_side
+//      (kTooManyLevels), and the level total stays in int64 (kOverflow).
+//      These use the counts before the order matches.
+// Then the order executes, emitting events in this order: the kMaxFill cut (if
+// max_fill < size), then fills and self-trade cancels/reductions in matching
+// order (best price first, then time priority), then the taker's final event:
+// kRested for a remainder that rests, or kCanceled (kUnfilledRemainder) for an
+// IOC/market remainder. A taker cancelled by self-trade prevention has its
+// kCanceled (kSelfTrade) instead.
+//
+// Example:
+//   OrderBook book(BookConfig{});
+//   PlaceResult r = book.Place({.id = 1, .account = 7, .side = Side::kBuy,
+//                               .price = Ticks(30000), .size = Lots(5)});
+//   for (const Event& e : book.events()) { ... }
+#ifndef PERPCORE_BOOK_ORDER_BOOK_HPP_
+#define PERPCORE_BOOK_ORDER_BOOK_HPP_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "perpcore/book/types.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace book {
+
+// BookConfig
+//
+// Limits of one book. All must be >= 1 except price_band (0 = no band, else
+// a fraction as a Rate: Rate(kRateScale / 100) is +-1% around the reference
+// price).
+struct BookConfig {
+  Ticks price_step{1};                   // prices must be multiples of this
+  Lots size_step{1};                     // sizes must be multiples of this
+  Lots max_order_size = Lots::Max();
+  std::uint32_t max_orders_per_account = 1000;
+  std::uint32_t max_levels_per_side = 10000;
+  std::uint32_t max_book_orders = 1u << 24;
+  Rate price_band{0};
+  std::uint32_t expected_orders = 1024;  // capacity reserved up front (a hint)
+};
+
+// OrderBook
+//
+// Not thread-safe.
+class OrderBook {
+ public:
+  // Validate()
+  //
+  // kInvalidArgument naming the field if a BookConfig field is out of range.
+  static absl::Status Validate(const BookConfig& config);
+
+  // Requires Validate(config).ok() (checked: a bad config is a bug here).
+  explicit OrderBook(const BookConfig& config);
+
+  OrderBook(const OrderBook&) = default;
+  OrderBook& operator=(const OrderBook&) = default;
+  OrderBook(OrderBook&&) noexcept = default;
+  OrderBook& operator=(OrderBook&&) noexcept = default;
+
+  // Place()
+  //
+  // See the file comment for the checks and the order of events.
+  // Complexity: O(log levels + fills), plus O(orders crossed) for FOK and for
+  // an order that hits a resting limit in check 8.
+  PlaceResult Place(const OrderRequest& order);
+
+  // Cancel()
+  //
+  // Cancels a live order of `account`: kUnknownOrder if `id` is not live,
+  // kNotOrderOwner if it belongs to another account. Emits kCanceled (kUser).
+  // Complexity: O(1), plus O(log levels) if its level empties.
+  Reason Cancel(AccountId account, OrderId id);
+
+  // CancelByClientId()
+  //
+  // As Cancel(), by the account's client order id: kInvalidClientOrderId for
+  // client id 0, kUnknownOrder if the account has no live order with it.
+  Reason CancelByClientId(AccountId account, ClientOrderId client_id);
+
+  // CancelAll()
+  //
+  // Cancels every live order of `account`, in the order they were placed,
+  // each with a kCanceled (kCancelAll) event; an account with none is fine.
+  // kInvalidAccount for account 0. Complexity: O(orders of the account),
+  // bounded by max_orders_per_account.
+  Reason CancelAll(AccountId account, std::uint32_t* canceled = nullptr);
+
+  // Amend()
+  //
+  // Checks, in order: kUnknownOrder, kNotOrderOwner; new_size > 0
+  // (kInvalidSize), on size_step (kSizeNotOnStep), <= max_order_size
+  // (kSizeAboveMax); new_price > 0 (kInvalidPrice), on price_step
+  // (kPriceNotOnStep); a changed price must lie in the band
+  // (kPriceOutsideBand); price and size not both unchanged (kAmendNoChange);
+  // a changed price must not cross the opposite best (kAmendWouldCross: an
+  // amend never trades, cancel and place instead); a new level needs room
+  // (kTooManyLevels, counting the old level as freed if the order was its
+  // only one); the level total stays in int64 (kOverflow).
+  // Emits one kAmended event. Complexity: O(log levels).
+  Reason Amend(const AmendRequest& amend);
+
+  // SetReferencePrice()
+  //
+  // The price the band is centred on (e.g. the index price); Ticks(0) clears
+  // it and with it the band. kInvalidPrice if negative. Resting orders are
+  // never touched: the band applies to new prices only. Emits nothing.
+  Reason SetReferencePrice(Ticks reference);
+
+  // events()
+  //
+  // The events of the last mutating call, in order; valid until the next one.
+  std::span<const Event> events() const { return events_; }
+
+  // Queries. None mutates; all are O(1) or O(log levels) plus their output.
+  std::optional<LevelView> Best(Side side) const;
+  std::optional<Ticks> BestBid() const;
+  std::optional<Ticks> BestAsk() const;
+
+  // Depth()
+  //
+  // The best `out.size()` aggregated levels of `side`, best first. Returns
+  // how many were written.
+  std::size_t Depth(Side side, std::span<LevelView> out) const;
+
+  // OrdersAt()
+  //
+  // The orders at one price level in queue order (L3), up to out.size().
+  // Returns how many were written; 0 if there is no such level.
+  std::size_t OrdersAt(Side side, Ticks price, std::span<OrderView> out) const;
+
+  std::optional<OrderView> Find(OrderId id) const;
+  std::optional<OrderView> FindByClientId(AccountId account, ClientOrderId client_id) const;
+
+  std::size_t order_count() const { return order_index_.size(); }
+  std::size_t level_count(Side side) const { return Ladder(side).size(); }
+  std::uint32_t account_order_count(AccountId account) const;
+  const BookConfig& config() const { return config_; }
+  Ticks reference_price() const { return reference_; }
+
+  // CheckInvariants()
+  //
+  // For tests; O(orders + levels). OK, or kInternal describing the first
+  // violation: a crossed book, a level total or count that differs from its
+  // orders, a queue out of arrival order, an order indexed zero or several
+  // times (by id, client id, account list), a stale best level.
+  absl::Status CheckInvariants() const;
+
+  // EncodeCanonical()
+  //
+  // Appends a canonical byte encoding of the whole book to `out`: config,
+  // reference price, counters, then each side's levels from best to worst
+  // and each level's orders in queue order, little-endian fixed-width. Two
+  // books are in the same state iff their encodings are equal; pool layout
+  // and hash-table state never reach it.
+  void EncodeCanonical(std::string* out) const;
+
+  // Digest()
+  //
+  // SHA-256 (BIP-340 tagged, tag "perpcore/book") of EncodeCanonical().
+  std::array<std::uint8_t, 32> Digest() const;
+
+ private:
+  static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
+
+  // 64 bytes: the price lives in the level, not in each order.
+  struct Order {
+    OrderId id;
+    AccountId account;
+    ClientOrderId client_id;
+    std::int64_t remaining;
+    std::uint64_t priority;
+    std::uint32_t level;
+    std::uint32_t prev, next;            // level queue
+    std::uint32_t acct_prev, acct_next;  // account list, in placement order
+    Side side;
+  };
+  struct Level {
+    std::int64_t price;
+    std::int64_t total;
+    std::uint32_t head, tail;
+    std::uint32_t count;
+    Side side;
+  };
+  struct AccountOrders {
+    std::uint32_t head = kNil, tail = kNil;
+    std::uint32_t count = 0;
+  };
+  struct ClientKey {
+    AccountId account;
+    ClientOrderId client_id;
+    friend bool operator==(const ClientKey&, const ClientKey&) = default;
+    template <class H>
+    friend H AbslHashValue(H h, const ClientKey& k) {
+      return H::combine(std::move(h), k.account, k.client_id);
+    }
+  };
+  // Bids are keyed by -price so both ladders iterate best first.
+  using LadderMap = absl::btree_map<std::int64_t, std::uint32_t>;
+
+  // The outcome of walking the opposite side without changing it.
+  struct Walk {
+    std::int64_t filled = 0;
+    bool taker_survives = true;  // false if STP would cancel the taker
+  };
+
+  static std::int64_t Key(Side side, std::int64_t price) {
+    return side == Side::kBuy ? -price : price;
+  }
+  const LadderMap& Ladder(Side side) const { return side == Side::kBuy ? bids_ : asks_; }
+  LadderMap& Ladder(Side side) { return side == Side::kBuy ? bids_ : asks_; }
+  static bool Crosses(Side taker, std::int64_t limit, std::int64_t maker_price) {
+    return taker == Side::kBuy ? maker_price <= limit : maker_price >= limit;
+  }
+
+  Reason ValidateNew(const OrderRequest& o, std::int64_t* price) const;
+  Walk Simulate(Side side, AccountId account, StpMode stp, std::int64_t limit,
+                std::int64_t want) const;
+  void Match(const OrderRequest& o, std::int64_t limit, std::int64_t* remaining);
+  void Rest(const OrderRequest& o, std::int64_t price, std::int64_t size);
+  std::uint32_t AllocOrder();
+  std::uint32_t FindOrCreateLevel(Side side, std::int64_t price);
+  void LinkToLevel(std::uint32_t slot, std::uint32_t level);
+  void UnlinkFromLevel(std::uint32_t slot);
+  void RemoveOrder(std::uint32_t slot);
+  void CancelSlot(std::uint32_t slot, CancelReason reason);
+  void PushEvent(EventKind kind, const Order& o, CancelReason reason, std::int64_t price,
+                 std::int64_t size);
+  OrderView View(const Order& o) const;
+  bool InBand(std::int64_t price) const;
+
+  BookConfig config_;
+  Ticks reference_{0};
+  std::int64_t band_lo_ = 0, band_hi_ = 0;  // inclusive; valid if reference_ > 0
+  std::uint64_t next_priority_ = 1;
+
+  std::vector<Order> orders_;
+  std::uint32_t free_order_ = kNil;
+  std::vector<Level> levels_;
+  std::uint32_t free_level_ = kNil;
+  LadderMap bids_, asks_;
+
+  // Lookup only; never iterated into events or the encoding.
+  absl::flat_hash_map<OrderId, std::uint32_t> order_index_;
+  absl::flat_hash_map<ClientKey, std::uint32_t> client_index_;
+  absl::flat_hash_map<AccountId, AccountOrders> accounts_;
+
+  std::vector<Event> events_;
+};
+
+}  // namespace book
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_BOOK_ORDER_BOOK_HPP_

@@ -1,0 +1,234 @@
+// -----------------------------------------------------------------------------
+// File: perpcore/book/types.hpp
+// -----------------------------------------------------------------------------
+//
+// The vocabulary of one market's order book: sides, order types, time in
+// force, self-trade prevention, reject reasons, requests and events.
+//
+// Units: Ticks (price), Lots (size) from perpcore/fixed/fixed.hpp.
+// Every enumerator value is pinned: it reaches the C API, journals and digests.
+#ifndef PERPCORE_BOOK_TYPES_HPP_
+#define PERPCORE_BOOK_TYPES_HPP_
+
+#include <cstdint>
+#include <string_view>
+
+#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/ids.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace book {
+
+enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };
+
+constexpr Side Opposite(Side s) { return s == Side::kBuy ? Side::kSell : Side::kBuy; }
+
+// OrderType
+//
+// A market order carries a protection price in OrderRequest::price: it never
+// fills beyond it (above it for a buy, below it for a sell). Market orders are
+// IOC or FOK; they never rest.
+enum class OrderType : std::uint8_t { kLimit = 0, kMarket = 1 };
+
+// TimeInForce
+//
+//   kGtc            match, then rest the remainder.
+//   kIoc            match, then cancel the remainder (kUnfilledRemainder).
+//   kFok            fill the whole size now or be rejected (kFokNotFilled);
+//                   decided before any fill, so a failed FOK changes nothing.
+//   kPostOnly       rest without matching; rejected (kPostOnlyWouldCross) if
+//                   its price would cross the opposite best.
+//   kPostOnlySlide  like kPostOnly, but an order that would cross is re-priced
+//                   one price step behind the opposite best instead.
+enum class TimeInForce : std::uint8_t {
+  kGtc = 0,
+  kIoc = 1,
+  kFok = 2,
+  kPostOnly = 3,
+  kPostOnlySlide = 4,
+};
+
+// StpMode
+//
+// Self-trade prevention, decided by the incoming (taker) order's mode when it
+// meets a resting order of the same account:
+//   kCancelMaker         cancel the resting order; keep matching (the default
+//                        at Binance, dYdX and Hyperliquid).
+//   kCancelTaker         cancel the taker's remainder; fills so far stand.
+//   kCancelBoth          cancel both.
+//   kDecrementAndCancel  reduce both by the smaller size: the smaller one is
+//                        cancelled, the larger is decremented and (if it is
+//                        the taker) keeps matching; equal sizes cancel both.
+//                        No trade is printed (CME, Coinbase "dc").
+enum class StpMode : std::uint8_t {
+  kCancelMaker = 0,
+  kCancelTaker = 1,
+  kCancelBoth = 2,
+  kDecrementAndCancel = 3,
+};
+
+// Reason
+//
+// Why a request was refused; kOk if it was accepted. A refused request leaves
+// the book byte-identical and emits no event. When a request has several
+// faults, the first in the order of the checks documented on OrderBook wins.
+enum class Reason : std::uint16_t {
+  kOk = 0,
+  kInvalidOrderId = 1,          // order id 0
+  kInvalidAccount = 2,          // account 0
+  kInvalidSide = 3,             // not a Side enumerator
+  kInvalidOrderType = 4,        // not an OrderType enumerator
+  kInvalidTimeInForce = 5,      // not a TimeInForce, or GTC/post-only on a market order
+  kInvalidStpMode = 6,          // not an StpMode enumerator
+  kInvalidSize = 7,             // size <= 0
+  kSizeNotOnStep = 8,           // size not a multiple of BookConfig::size_step
+  kSizeAboveMax = 9,            // size > BookConfig::max_order_size
+  kInvalidMaxFill = 10,         // max_fill < 0
+  kInvalidPrice = 11,           // price <= 0
+  kPriceNotOnStep = 12,         // price not a multiple of BookConfig::price_step
+  kPriceOutsideBand = 13,       // limit price outside the band around the reference
+  kDuplicateOrderId = 14,       // the order id is live in this book
+  kDuplicateClientOrderId = 15, // the account has a live order with this client id
+  kPostOnlyWouldCross = 16,
+  kFokNotFilled = 17,
+  kTooManyOrders = 18,          // the account is at BookConfig::max_orders_per_account
+  kTooManyLevels = 19,          // the side is at BookConfig::max_levels_per_side
+  kBookFull = 20,               // the book is at BookConfig::max_book_orders
+  kOverflow = 21,               // a level total would leave int64
+  kUnknownOrder = 22,           // no live order with this id / client id
+  kNotOrderOwner = 23,          // the order belongs to another account
+  kAmendNoChange = 24,          // amend to the same price and size
+  kAmendWouldCross = 25,        // amend to a price that crosses the opposite best
+  kInvalidClientOrderId = 26,   // cancel by client id 0
+  kInvalidConfig = 27,          // a BookConfig field out of its documented range
+};
+
+// ReasonName() / ReasonMessage()
+//
+// "kPostOnlyWouldCross" / a sentence a user can act on. Never null; an
+// unknown value gives "kUnknown" / "unknown reason".
+std::string_view ReasonName(Reason r);
+std::string_view ReasonMessage(Reason r);
+
+// CancelReason
+//
+// Why an order (or part of one) left the book without trading.
+enum class CancelReason : std::uint8_t {
+  kUser = 0,               // cancel by order id or client order id
+  kCancelAll = 1,          // cancel all of an account
+  kUnfilledRemainder = 2,  // IOC, FOK or market remainder after matching
+  kSelfTrade = 3,          // self-trade prevention
+  kMaxFill = 4,            // the part of the order beyond OrderRequest::max_fill
+};
+
+// OrderRequest
+//
+// A new order. `max_fill` is the engine's hook for reduce-only orders: the
+// order never fills or rests more than max_fill lots; the part of `size`
+// beyond it is cancelled up front (one kCanceled event, reason kMaxFill).
+struct OrderRequest {
+  OrderId id = 0;
+  AccountId account = 0;
+  ClientOrderId client_id = 0;  // 0 = none; else unique per account among live orders
+  Side side = Side::kBuy;
+  OrderType type = OrderType::kLimit;
+  TimeInForce tif = TimeInForce::kGtc;
+  StpMode stp = StpMode::kCancelMaker;
+  Ticks price;                  // limit price, or a market order's protection price
+  Lots size;                    // > 0
+  Lots max_fill = Lots::Max();  // >= 0
+};
+
+// AmendRequest
+//
+// New price and new open size of a live order. Size down at the same price
+// keeps time priority; a price change or a size increase re-queues the order
+// at the back of its (new) level.
+struct AmendRequest {
+  AccountId account = 0;
+  OrderId id = 0;
+  Ticks new_price;
+  Lots new_size;  // the new open (unfilled) size, > 0
+};
+
+// EventKind
+enum class EventKind : std::uint8_t {
+  kFill = 0,      // a trade between the incoming order and a resting one
+  kRested = 1,    // the incoming order (or its remainder) joined the book
+  kCanceled = 2,  // an order or part of one left the book without trading
+  kReduced = 3,   // an order's open size was decremented (STP decrement-and-cancel)
+  kAmended = 4,   // a live order's price and/or size changed
+};
+
+// Event
+//
+// One thing that happened, in the order it happened. Fields by kind:
+//   kFill      order_id/account/side: the taker; price: the maker's price;
+//              size: lots traded; remaining: the taker's open size after the
+//              fill; maker_order_id/maker_account/maker_remaining: the maker.
+//   kRested    price: where it rests (a slid post-only order's new price);
+//              size = remaining: the resting size.
+//   kCanceled  size: the lots cancelled; remaining: the order's open size
+//              after the cancel (0, except for a kMaxFill cut of an order
+//              that goes on to match); reason: why.
+//   kReduced   size: the decrement; remaining: the open size after it;
+//              reason: kSelfTrade.
+//   kAmended   price/remaining: the new price and open size; size: the old
+//              open size; priority_kept: whether it kept its queue place.
+// price is always set: for a cancelled or reduced order it is the order's
+// own (limit or protection) price.
+struct Event {
+  EventKind kind = EventKind::kFill;
+  Side side = Side::kBuy;
+  CancelReason reason = CancelReason::kUser;
+  bool priority_kept = false;
+  OrderId order_id = 0;
+  AccountId account = 0;
+  Ticks price;
+  Lots size;
+  Lots remaining;
+  OrderId maker_order_id = 0;
+  AccountId maker_account = 0;
+  Lots maker_remaining;
+
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+// PlaceResult
+//
+// reason == kOk iff the order was accepted. filled: lots traded; rested: lots
+// left resting (at rest_price); the rest of the size was cancelled.
+struct PlaceResult {
+  Reason reason = Reason::kOk;
+  Lots filled;
+  Lots rested;
+  Ticks rest_price;
+
+  bool ok() const { return reason == Reason::kOk; }
+  friend bool operator==(const PlaceResult&, const PlaceResult&) = default;
+};
+
+// LevelView: one aggregated price level (L2).
+struct LevelView {
+  Ticks price;
+  Lots total;
+  std::uint32_t orders = 0;
+  friend bool operator==(const LevelView&, const LevelView&) = default;
+};
+
+// OrderView: one live order (L3 and lookups).
+struct OrderView {
+  OrderId id = 0;
+  AccountId account = 0;
+  ClientOrderId client_id = 0;
+  Side side = Side::kBuy;
+  Ticks price;
+  Lots remaining;
+  std::uint64_t priority = 0;  // arrival stamp: smaller is earlier in its queue
+  friend bool operator==(const OrderView&, const OrderView&) = default;
+};
+
+}  // namespace book
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_BOOK_TYPES_HPP_
