@@ -8,7 +8,9 @@ function(perpcore_set_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wnull-dereference
-    -Wimplicit-fallthrough -Wformat=2)
+    -Wimplicit-fallthrough -Wformat=2
+    # Designated initializers that rely on member defaults are house style.
+    -Wno-missing-field-initializers)
   if(PERPCORE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -1,0 +1,805 @@
+#include "perpcore/book/order_book.hpp"
+
+#include <secp256k1.h>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace book {
+namespace {
+
+constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max();
+
+template <class E>
+constexpr std::uint8_t Raw(E e) {
+  return static_cast<std::uint8_t>(e);
+}
+
+bool IsPostOnly(TimeInForce tif) {
+  return tif == TimeInForce::kPostOnly || tif == TimeInForce::kPostOnlySlide;
+}
+
+void PutU64(std::string* out, std::uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+  out->append(buf, 8);
+}
+void PutI64(std::string* out, std::int64_t v) { PutU64(out, static_cast<std::uint64_t>(v)); }
+
+}  // namespace
+
+absl::Status OrderBook::Validate(const BookConfig& c) {
+  auto bad = [](const char* field, const char* rule) {
+    return absl::InvalidArgumentError(absl::StrCat("BookConfig.", field, " ", rule));
+  };
+  if (c.price_step.raw() < 1) return bad("price_step", "must be >= 1 tick");
+  if (c.size_step.raw() < 1) return bad("size_step", "must be >= 1 lot");
+  if (c.max_order_size.raw() < 1) return bad("max_order_size", "must be >= 1 lot");
+  if (c.max_orders_per_account < 1) return bad("max_orders_per_account", "must be >= 1");
+  if (c.max_levels_per_side < 1) return bad("max_levels_per_side", "must be >= 1");
+  // Slots are 32-bit with kNil reserved.
+  if (c.max_book_orders < 1 || c.max_book_orders == kNil) {
+    return bad("max_book_orders", "must be in [1, 2^32 - 2]");
+  }
+  if (c.price_band.raw() < 0) return bad("price_band", "must be >= 0 (0 disables the band)");
+  return absl::OkStatus();
+}
+
+OrderBook::OrderBook(const BookConfig& config) : config_(config) {
+  PERPCORE_CHECK(Validate(config).ok());
+  const std::uint32_t expected = std::min(config.expected_orders, config.max_book_orders);
+  orders_.reserve(expected);
+  levels_.reserve(std::min<std::uint32_t>(expected, 2 * config.max_levels_per_side));
+  order_index_.reserve(expected);
+  client_index_.reserve(expected);
+  accounts_.reserve(std::min<std::uint32_t>(expected, 4096));
+  events_.reserve(64);
+}
+
+// ---------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------
+
+bool OrderBook::InBand(std::int64_t price) const {
+  if (reference_.raw() == 0 || config_.price_band.raw() == 0) return true;
+  return price >= band_lo_ && price <= band_hi_;
+}
+
+Reason OrderBook::ValidateNew(const OrderRequest& o, std::int64_t* limit) const {
+  if (o.id == 0) return Reason::kInvalidOrderId;
+  if (o.account == 0) return Reason::kInvalidAccount;
+  if (Raw(o.side) > Raw(Side::kSell)) return Reason::kInvalidSide;
+  if (Raw(o.type) > Raw(OrderType::kMarket)) return Reason::kInvalidOrderType;
+  if (Raw(o.tif) > Raw(TimeInForce::kPostOnlySlide)) return Reason::kInvalidTimeInForce;
+  if (Raw(o.stp) > Raw(StpMode::kDecrementAndCancel)) return Reason::kInvalidStpMode;
+  if (o.type == OrderType::kMarket && o.tif != TimeInForce::kIoc &&
+      o.tif != TimeInForce::kFok) {
+    return Reason::kInvalidTimeInForce;
+  }
+  const std::int64_t size = o.size.raw();
+  if (size <= 0) return Reason::kInvalidSize;
+  if (size % config_.size_step.raw() != 0) return Reason::kSizeNotOnStep;
+  if (size > config_.max_order_size.raw()) return Reason::kSizeAboveMax;
+  if (o.max_fill.raw() < 0) return Reason::kInvalidMaxFill;
+  std::int64_t price = o.price.raw();
+  if (price <= 0) return Reason::kInvalidPrice;
+  if (price % config_.price_step.raw() != 0) return Reason::kPriceNotOnStep;
+  if (o.type == OrderType::kLimit) {
+    if (!InBand(price)) return Reason::kPriceOutsideBand;
+  } else if (reference_.raw() != 0 && config_.price_band.raw() != 0) {
+    price = o.side == Side::kBuy ? std::min(price, band_hi_) : std::max(price, band_lo_);
+  }
+  if (order_index_.contains(o.id)) return Reason::kDuplicateOrderId;
+  if (o.client_id != 0 && client_index_.contains(ClientKey{o.account, o.client_id})) {
+    return Reason::kDuplicateClientOrderId;
+  }
+  if (IsPostOnly(o.tif)) {
+    const LadderMap& opposite = Ladder(Opposite(o.side));
+    if (!opposite.empty()) {
+      const std::int64_t best = levels_[opposite.begin()->second].price;
+      if (Crosses(o.side, price, best)) {
+        if (o.tif == TimeInForce::kPostOnly) return Reason::kPostOnlyWouldCross;
+        const std::int64_t step = config_.price_step.raw();
+        // best is a resting price, so +-step stays in int64 unless best is
+        // within one step of the edge; then the slide has nowhere to go.
+        if (o.side == Side::kBuy) {
+          price = best - step;
+        } else if (best > kMaxI64 - step) {
+          return Reason::kPriceOutsideBand;
+        } else {
+          price = best + step;
+        }
+        if (price <= 0 || !InBand(price)) return Reason::kPriceOutsideBand;
+      }
+    }
+  }
+  *limit = price;
+  return Reason::kOk;
+}
+
+OrderBook::Walk OrderBook::Simulate(Side side, AccountId account, StpMode stp,
+                                    std::int64_t limit, std::int64_t want) const {
+  Walk w;
+  std::int64_t need = want;
+  const bool has_own = accounts_.contains(account);
+  const LadderMap& ladder = Ladder(Opposite(side));
+  for (auto it = ladder.begin(); it != ladder.end() && need > 0; ++it) {
+    const Level& lv = levels_[it->second];
+    if (!Crosses(side, limit, lv.price)) break;
+    if (!has_own) {  // no self-trade possible: whole levels at a time
+      const std::int64_t q = std::min(need, lv.total);
+      w.filled += q;
+      need -= q;
+      continue;
+    }
+    for (std::uint32_t s = lv.head; s != kNil && need > 0; s = orders_[s].next) {
+      const Order& m = orders_[s];
+      if (m.account == account) {
+        switch (stp) {
+          case StpMode::kCancelMaker:
+            continue;
+          case StpMode::kCancelTaker:
+          case StpMode::kCancelBoth:
+            w.taker_survives = false;
+            return w;
+          case StpMode::kDecrementAndCancel:
+            if (m.remaining < need) {
+              need -= m.remaining;
+              continue;
+            }
+            w.taker_survives = false;
+            return w;
+        }
+      }
+      const std::int64_t q = std::min(need, m.remaining);
+      w.filled += q;
+      need -= q;
+    }
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------
+// Place
+// ---------------------------------------------------------------------------
+
+PlaceResult OrderBook::Place(const OrderRequest& o) {
+  events_.clear();
+  std::int64_t limit = 0;
+  const Reason invalid = ValidateNew(o, &limit);
+  if (invalid != Reason::kOk) return PlaceResult{.reason = invalid};
+
+  const std::int64_t effective = std::min(o.size.raw(), o.max_fill.raw());
+  const bool post_only = IsPostOnly(o.tif);
+  const bool may_rest =
+      post_only || (o.type == OrderType::kLimit && o.tif == TimeInForce::kGtc);
+
+  if (o.tif == TimeInForce::kFok &&
+      Simulate(o.side, o.account, o.stp, limit, effective).filled < effective) {
+    return PlaceResult{.reason = Reason::kFokNotFilled};
+  }
+
+  // Check 8. Matching never touches the taker's own side, so the own level
+  // found here is still valid when the remainder rests.
+  std::uint32_t own_level = kNil;
+  if (may_rest && effective > 0) {
+    const LadderMap& own = Ladder(o.side);
+    if (auto it = own.find(Key(o.side, limit));
+        it != own.end()) {
+      own_level = it->second;
+    }
+    const std::int64_t own_total = own_level == kNil ? 0 : levels_[own_level].total;
+    auto blocked = [&](std::int64_t rest) {
+      if (order_index_.size() >= config_.max_book_orders) return Reason::kBookFull;
+      if (account_order_count(o.account) >= config_.max_orders_per_account) {
+        return Reason::kTooManyOrders;
+      }
+      if (own_level == kNil && own.size() >= config_.max_levels_per_side) {
+        return Reason::kTooManyLevels;
+      }
+      if (own_total > kMaxI64 - rest) return Reason::kOverflow;
+      return Reason::kOk;
+    };
+    if (blocked(effective) != Reason::kOk) {
+      std::int64_t rest = effective;
+      if (!post_only) {
+        const Walk w = Simulate(o.side, o.account, o.stp, limit, effective);
+        rest = w.taker_survives ? effective - w.filled : 0;
+      }
+      if (rest > 0) {
+        const Reason r = blocked(rest);
+        if (r != Reason::kOk) return PlaceResult{.reason = r};
+      }
+    }
+  }
+
+  // Validated: from here on the order is accepted and applied in full.
+  Taker t{o, limit, effective, 0};
+  if (effective < o.size.raw()) {
+    PushTakerEvent(EventKind::kCanceled, t, CancelReason::kMaxFill, o.size.raw() - effective);
+  }
+  bool taker_canceled = false;
+  if (!post_only && t.remaining > 0) taker_canceled = Match(&t);
+
+  PlaceResult result{.reason = Reason::kOk, .filled = Lots(t.filled)};
+  if (!taker_canceled && t.remaining > 0) {
+    if (may_rest) {
+      result.rested = Lots(t.remaining);
+      result.rest_price = Ticks(limit);
+      Rest(o, limit, t.remaining, own_level);
+    } else {
+      const std::int64_t left = t.remaining;
+      t.remaining = 0;
+      PushTakerEvent(EventKind::kCanceled, t, CancelReason::kUnfilledRemainder, left);
+    }
+  }
+  return result;
+}
+
+bool OrderBook::Match(Taker* t) {
+  const OrderRequest& o = t->order;
+  LadderMap& ladder = Ladder(Opposite(o.side));
+  while (t->remaining > 0 && !ladder.empty()) {
+    const std::uint32_t li = ladder.begin()->second;
+    Level& lv = levels_[li];
+    if (!Crosses(o.side, t->limit, lv.price)) break;
+    bool level_gone = false;
+    while (t->remaining > 0 && !level_gone) {
+      const std::uint32_t ms = lv.head;
+      Order& m = orders_[ms];
+      if (m.account == o.account) {
+        switch (o.stp) {
+          case StpMode::kCancelMaker:
+            level_gone = CancelSlot(ms, CancelReason::kSelfTrade);
+            continue;
+          case StpMode::kCancelTaker:
+            CancelTaker(t);
+            return true;
+          case StpMode::kCancelBoth:
+            CancelSlot(ms, CancelReason::kSelfTrade);
+            CancelTaker(t);
+            return true;
+          case StpMode::kDecrementAndCancel:
+            if (m.remaining < t->remaining) {
+              const std::int64_t dec = m.remaining;
+              level_gone = CancelSlot(ms, CancelReason::kSelfTrade);
+              t->remaining -= dec;
+              PushTakerEvent(EventKind::kReduced, *t, CancelReason::kSelfTrade, dec);
+              continue;
+            }
+            if (m.remaining > t->remaining) {
+              m.remaining -= t->remaining;
+              lv.total -= t->remaining;
+              PushOrderEvent(EventKind::kReduced, m, lv.price, CancelReason::kSelfTrade,
+                             t->remaining);
+            } else {
+              CancelSlot(ms, CancelReason::kSelfTrade);
+            }
+            CancelTaker(t);
+            return true;
+        }
+      }
+      const std::int64_t q = std::min(t->remaining, m.remaining);
+      t->remaining -= q;
+      t->filled += q;
+      m.remaining -= q;
+      lv.total -= q;
+      Event& e = events_.emplace_back();
+      e.kind = EventKind::kFill;
+      e.side = o.side;
+      e.order_id = o.id;
+      e.account = o.account;
+      e.price = Ticks(lv.price);
+      e.size = Lots(q);
+      e.remaining = Lots(t->remaining);
+      e.maker_order_id = m.id;
+      e.maker_account = m.account;
+      e.maker_remaining = Lots(m.remaining);
+      if (m.remaining == 0) level_gone = RemoveOrder(ms);
+    }
+  }
+  return false;
+}
+
+void OrderBook::CancelTaker(Taker* t) {
+  const std::int64_t left = t->remaining;
+  t->remaining = 0;
+  PushTakerEvent(EventKind::kCanceled, *t, CancelReason::kSelfTrade, left);
+}
+
+void OrderBook::Rest(const OrderRequest& o, std::int64_t price, std::int64_t size,
+                     std::uint32_t level) {
+  if (level == kNil) level = CreateLevel(o.side, price);
+  const std::uint32_t slot = AllocOrder();
+  Order& n = orders_[slot];
+  n.id = o.id;
+  n.account = o.account;
+  n.client_id = o.client_id;
+  n.remaining = size;
+  n.side = o.side;
+  LinkToLevel(slot, level);
+  order_index_.emplace(o.id, slot);
+  if (o.client_id != 0) client_index_.emplace(ClientKey{o.account, o.client_id}, slot);
+  AccountOrders& a = accounts_[o.account];
+  n.acct_prev = a.tail;
+  n.acct_next = kNil;
+  if (a.tail == kNil) {
+    a.head = slot;
+  } else {
+    orders_[a.tail].acct_next = slot;
+  }
+  a.tail = slot;
+  ++a.count;
+  PushOrderEvent(EventKind::kRested, n, price, CancelReason::kUser, size);
+}
+
+// ---------------------------------------------------------------------------
+// Pools, levels, links
+// ---------------------------------------------------------------------------
+
+std::uint32_t OrderBook::AllocOrder() {
+  if (free_order_ != kNil) {
+    const std::uint32_t slot = free_order_;
+    free_order_ = orders_[slot].next;
+    return slot;
+  }
+  orders_.emplace_back();
+  return static_cast<std::uint32_t>(orders_.size() - 1);
+}
+
+std::uint32_t OrderBook::CreateLevel(Side side, std::int64_t price) {
+  std::uint32_t li;
+  if (free_level_ != kNil) {
+    li = free_level_;
+    free_level_ = levels_[li].head;
+  } else {
+    levels_.emplace_back();
+    li = static_cast<std::uint32_t>(levels_.size() - 1);
+  }
+  levels_[li] = Level{price, 0, kNil, kNil, 0, side};
+  Ladder(side).emplace(Key(side, price), li);
+  return li;
+}
+
+void OrderBook::LinkToLevel(std::uint32_t slot, std::uint32_t li) {
+  Order& o = orders_[slot];
+  Level& lv = levels_[li];
+  o.level = li;
+  o.priority = next_priority_++;
+  o.prev = lv.tail;
+  o.next = kNil;
+  if (lv.tail == kNil) {
+    lv.head = slot;
+  } else {
+    orders_[lv.tail].next = slot;
+  }
+  lv.tail = slot;
+  lv.total += o.remaining;
+  ++lv.count;
+}
+
+bool OrderBook::UnlinkFromLevel(std::uint32_t slot) {
+  Order& o = orders_[slot];
+  const std::uint32_t li = o.level;
+  Level& lv = levels_[li];
+  if (o.prev == kNil) {
+    lv.head = o.next;
+  } else {
+    orders_[o.prev].next = o.next;
+  }
+  if (o.next == kNil) {
+    lv.tail = o.prev;
+  } else {
+    orders_[o.next].prev = o.prev;
+  }
+  lv.total -= o.remaining;
+  if (--lv.count != 0) return false;
+  Ladder(lv.side).erase(Key(lv.side, lv.price));
+  lv.head = free_level_;
+  free_level_ = li;
+  return true;
+}
+
+bool OrderBook::RemoveOrder(std::uint32_t slot) {
+  Order& o = orders_[slot];
+  const bool level_gone = UnlinkFromLevel(slot);
+  order_index_.erase(o.id);
+  if (o.client_id != 0) client_index_.erase(ClientKey{o.account, o.client_id});
+  auto it = accounts_.find(o.account);
+  PERPCORE_DCHECK(it != accounts_.end());
+  AccountOrders& a = it->second;
+  if (o.acct_prev == kNil) {
+    a.head = o.acct_next;
+  } else {
+    orders_[o.acct_prev].acct_next = o.acct_next;
+  }
+  if (o.acct_next == kNil) {
+    a.tail = o.acct_prev;
+  } else {
+    orders_[o.acct_next].acct_prev = o.acct_prev;
+  }
+  if (--a.count == 0) accounts_.erase(it);
+  o.id = 0;
+  o.next = free_order_;
+  free_order_ = slot;
+  return level_gone;
+}
+
+bool OrderBook::CancelSlot(std::uint32_t slot, CancelReason reason) {
+  Order& o = orders_[slot];
+  const std::int64_t left = o.remaining;
+  PushOrderEvent(EventKind::kCanceled, o, levels_[o.level].price, reason, left);
+  events_.back().remaining = Lots(0);
+  return RemoveOrder(slot);
+}
+
+void OrderBook::PushOrderEvent(EventKind kind, const Order& o, std::int64_t price,
+                               CancelReason reason, std::int64_t size) {
+  Event& e = events_.emplace_back();
+  e.kind = kind;
+  e.side = o.side;
+  e.reason = reason;
+  e.order_id = o.id;
+  e.account = o.account;
+  e.price = Ticks(price);
+  e.size = Lots(size);
+  e.remaining = Lots(o.remaining);
+}
+
+void OrderBook::PushTakerEvent(EventKind kind, const Taker& t, CancelReason reason,
+                               std::int64_t size) {
+  Event& e = events_.emplace_back();
+  e.kind = kind;
+  e.side = t.order.side;
+  e.reason = reason;
+  e.order_id = t.order.id;
+  e.account = t.order.account;
+  e.price = Ticks(t.limit);
+  e.size = Lots(size);
+  e.remaining = Lots(t.remaining);
+}
+
+// ---------------------------------------------------------------------------
+// Cancel, amend, reference price
+// ---------------------------------------------------------------------------
+
+Reason OrderBook::Cancel(AccountId account, OrderId id) {
+  events_.clear();
+  auto it = order_index_.find(id);
+  if (it == order_index_.end()) return Reason::kUnknownOrder;
+  const std::uint32_t slot = it->second;
+  if (orders_[slot].account != account) return Reason::kNotOrderOwner;
+  CancelSlot(slot, CancelReason::kUser);
+  return Reason::kOk;
+}
+
+Reason OrderBook::CancelByClientId(AccountId account, ClientOrderId client_id) {
+  events_.clear();
+  if (client_id == 0) return Reason::kInvalidClientOrderId;
+  auto it = client_index_.find(ClientKey{account, client_id});
+  if (it == client_index_.end()) return Reason::kUnknownOrder;
+  CancelSlot(it->second, CancelReason::kUser);
+  return Reason::kOk;
+}
+
+Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
+  events_.clear();
+  if (canceled != nullptr) *canceled = 0;
+  if (account == 0) return Reason::kInvalidAccount;
+  auto it = accounts_.find(account);
+  if (it == accounts_.end()) return Reason::kOk;
+  std::uint32_t n = 0;
+  // The entry is erased with the account's last order; walk by saved links.
+  std::uint32_t slot = it->second.head;
+  while (slot != kNil) {
+    const std::uint32_t next = orders_[slot].acct_next;
+    CancelSlot(slot, CancelReason::kCancelAll);
+    ++n;
+    slot = next;
+  }
+  if (canceled != nullptr) *canceled = n;
+  return Reason::kOk;
+}
+
+Reason OrderBook::Amend(const AmendRequest& a) {
+  events_.clear();
+  auto it = order_index_.find(a.id);
+  if (it == order_index_.end()) return Reason::kUnknownOrder;
+  const std::uint32_t slot = it->second;
+  Order& o = orders_[slot];
+  if (o.account != a.account) return Reason::kNotOrderOwner;
+  const std::int64_t size = a.new_size.raw();
+  if (size <= 0) return Reason::kInvalidSize;
+  if (size % config_.size_step.raw() != 0) return Reason::kSizeNotOnStep;
+  if (size > config_.max_order_size.raw()) return Reason::kSizeAboveMax;
+  const std::int64_t price = a.new_price.raw();
+  if (price <= 0) return Reason::kInvalidPrice;
+  if (price % config_.price_step.raw() != 0) return Reason::kPriceNotOnStep;
+  const Level& old = levels_[o.level];
+  const bool price_changed = price != old.price;
+  if (price_changed && !InBand(price)) return Reason::kPriceOutsideBand;
+  if (!price_changed && size == o.remaining) return Reason::kAmendNoChange;
+  std::uint32_t new_level = o.level;
+  if (price_changed) {
+    const LadderMap& opposite = Ladder(Opposite(o.side));
+    if (!opposite.empty() &&
+        Crosses(o.side, price, levels_[opposite.begin()->second].price)) {
+      return Reason::kAmendWouldCross;
+    }
+    const LadderMap& own = Ladder(o.side);
+    auto lit = own.find(Key(o.side, price));
+    new_level = lit == own.end() ? kNil : lit->second;
+    if (new_level == kNil) {
+      const std::size_t after_removal = own.size() - (old.count == 1 ? 1 : 0);
+      if (after_removal >= config_.max_levels_per_side) return Reason::kTooManyLevels;
+    } else if (levels_[new_level].total > kMaxI64 - size) {
+      return Reason::kOverflow;
+    }
+  } else if (old.total - o.remaining > kMaxI64 - size) {
+    return Reason::kOverflow;
+  }
+
+  const std::int64_t old_size = o.remaining;
+  const bool keep_priority = !price_changed && size < old_size;
+  if (keep_priority) {
+    levels_[o.level].total -= old_size - size;
+    o.remaining = size;
+  } else {
+    // Re-queue at the back. At an unchanged price the order may be its
+    // level's only one: the level is then freed and created again.
+    const bool old_gone = UnlinkFromLevel(slot);
+    if (!price_changed && old_gone) new_level = kNil;
+    o.remaining = size;
+    if (new_level == kNil) new_level = CreateLevel(o.side, price);
+    LinkToLevel(slot, new_level);
+  }
+  PushOrderEvent(EventKind::kAmended, o, price, CancelReason::kUser, old_size);
+  events_.back().priority_kept = keep_priority;
+  return Reason::kOk;
+}
+
+Reason OrderBook::SetReferencePrice(Ticks reference) {
+  events_.clear();
+  const std::int64_t ref = reference.raw();
+  if (ref < 0) return Reason::kInvalidPrice;
+  reference_ = reference;
+  const absl::int128 band = config_.price_band.raw();
+  const absl::int128 scaled_lo = absl::int128(ref) * (kRateScale - band);
+  const absl::int128 scaled_hi = absl::int128(ref) * (kRateScale + band);
+  // lo rounds up and hi rounds down: the band never admits a price outside it.
+  absl::int128 lo = scaled_lo / kRateScale;
+  if (lo * kRateScale < scaled_lo) lo += 1;
+  absl::int128 hi = scaled_hi / kRateScale;
+  band_lo_ = lo < 1 ? 1 : static_cast<std::int64_t>(lo);
+  band_hi_ = hi > kMaxI64 ? kMaxI64 : static_cast<std::int64_t>(hi);
+  return Reason::kOk;
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------
+
+std::optional<LevelView> OrderBook::Best(Side side) const {
+  const LadderMap& ladder = Ladder(side);
+  if (ladder.empty()) return std::nullopt;
+  const Level& lv = levels_[ladder.begin()->second];
+  return LevelView{Ticks(lv.price), Lots(lv.total), lv.count};
+}
+
+std::optional<Ticks> OrderBook::BestBid() const {
+  if (bids_.empty()) return std::nullopt;
+  return Ticks(levels_[bids_.begin()->second].price);
+}
+
+std::optional<Ticks> OrderBook::BestAsk() const {
+  if (asks_.empty()) return std::nullopt;
+  return Ticks(levels_[asks_.begin()->second].price);
+}
+
+std::size_t OrderBook::Depth(Side side, std::span<LevelView> out) const {
+  std::size_t n = 0;
+  const LadderMap& ladder = Ladder(side);
+  for (auto it = ladder.begin(); it != ladder.end() && n < out.size(); ++it, ++n) {
+    const Level& lv = levels_[it->second];
+    out[n] = LevelView{Ticks(lv.price), Lots(lv.total), lv.count};
+  }
+  return n;
+}
+
+std::size_t OrderBook::OrdersAt(Side side, Ticks price, std::span<OrderView> out) const {
+  const LadderMap& ladder = Ladder(side);
+  auto it = ladder.find(Key(side, price.raw()));
+  if (it == ladder.end()) return 0;
+  std::size_t n = 0;
+  for (std::uint32_t s = levels_[it->second].head; s != kNil && n < out.size();
+       s = orders_[s].next) {
+    out[n++] = View(orders_[s]);
+  }
+  return n;
+}
+
+std::optional<OrderView> OrderBook::Find(OrderId id) const {
+  auto it = order_index_.find(id);
+  if (it == order_index_.end()) return std::nullopt;
+  return View(orders_[it->second]);
+}
+
+std::optional<OrderView> OrderBook::FindByClientId(AccountId account,
+                                                   ClientOrderId client_id) const {
+  if (client_id == 0) return std::nullopt;
+  auto it = client_index_.find(ClientKey{account, client_id});
+  if (it == client_index_.end()) return std::nullopt;
+  return View(orders_[it->second]);
+}
+
+std::uint32_t OrderBook::account_order_count(AccountId account) const {
+  auto it = accounts_.find(account);
+  return it == accounts_.end() ? 0 : it->second.count;
+}
+
+OrderView OrderBook::View(const Order& o) const {
+  return OrderView{o.id,     o.account,  o.client_id,
+                   o.side,   Ticks(levels_[o.level].price), Lots(o.remaining),
+                   o.priority};
+}
+
+// ---------------------------------------------------------------------------
+// Invariants and canonical encoding
+// ---------------------------------------------------------------------------
+
+absl::Status OrderBook::CheckInvariants() const {
+  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(parts...)); };
+  std::size_t seen_orders = 0;
+  std::size_t seen_client_ids = 0;
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    const LadderMap& ladder = Ladder(side);
+    if (ladder.size() > config_.max_levels_per_side) {
+      return fail("side ", Raw(side), " has ", ladder.size(), " levels, above the limit");
+    }
+    for (const auto& [key, li] : ladder) {
+      if (li >= levels_.size()) return fail("ladder key ", key, " points past the level pool");
+      const Level& lv = levels_[li];
+      if (lv.side != side || Key(side, lv.price) != key) {
+        return fail("ladder key ", key, " disagrees with level price ", lv.price);
+      }
+      if (lv.price <= 0 || lv.price % config_.price_step.raw() != 0) {
+        return fail("level price ", lv.price, " is not a positive multiple of the step");
+      }
+      std::int64_t sum = 0;
+      std::uint32_t count = 0;
+      std::uint64_t last_priority = 0;
+      std::uint32_t prev = kNil;
+      for (std::uint32_t s = lv.head; s != kNil; s = orders_[s].next) {
+        const Order& o = orders_[s];
+        if (o.prev != prev) return fail("order ", o.id, " has a broken prev link");
+        if (o.level != li || o.side != side) return fail("order ", o.id, " is in the wrong level");
+        if (o.remaining <= 0) return fail("order ", o.id, " rests with size ", o.remaining);
+        if (o.priority <= last_priority) return fail("order ", o.id, " is out of arrival order");
+        if (o.priority >= next_priority_) return fail("order ", o.id, " has a future priority");
+        auto idx = order_index_.find(o.id);
+        if (idx == order_index_.end() || idx->second != s) {
+          return fail("order ", o.id, " is not indexed by id at its slot");
+        }
+        if (o.client_id != 0) {
+          auto cidx = client_index_.find(ClientKey{o.account, o.client_id});
+          if (cidx == client_index_.end() || cidx->second != s) {
+            return fail("order ", o.id, " is not indexed by its client id");
+          }
+          ++seen_client_ids;
+        }
+        if (__builtin_add_overflow(sum, o.remaining, &sum)) {
+          return fail("level ", lv.price, " total overflows");
+        }
+        last_priority = o.priority;
+        prev = s;
+        ++count;
+        if (count > orders_.size()) return fail("level ", lv.price, " queue has a cycle");
+      }
+      if (lv.tail != prev) return fail("level ", lv.price, " has a stale tail");
+      if (sum != lv.total) return fail("level ", lv.price, " total ", lv.total, " != sum ", sum);
+      if (count != lv.count || count == 0) {
+        return fail("level ", lv.price, " count ", lv.count, " != ", count);
+      }
+      seen_orders += count;
+    }
+  }
+  if (auto bid = BestBid(), ask = BestAsk(); bid && ask && *bid >= *ask) {
+    return fail("book is crossed at rest: bid ", bid->raw(), " >= ask ", ask->raw());
+  }
+  if (seen_orders != order_index_.size()) {
+    return fail(order_index_.size(), " orders indexed by id, ", seen_orders, " in levels");
+  }
+  if (seen_client_ids != client_index_.size()) {
+    return fail(client_index_.size(), " client ids indexed, ", seen_client_ids, " live");
+  }
+  if (seen_orders > config_.max_book_orders) return fail("book holds more than max_book_orders");
+  // Iterating the account map is fine here: this is a check, not state.
+  std::size_t in_accounts = 0;
+  for (const auto& [account, a] : accounts_) {
+    std::uint32_t count = 0;
+    std::uint32_t prev = kNil;
+    for (std::uint32_t s = a.head; s != kNil; s = orders_[s].acct_next) {
+      const Order& o = orders_[s];
+      if (o.account != account || o.acct_prev != prev || o.id == 0) {
+        return fail("account ", account, " list is broken at slot ", s);
+      }
+      prev = s;
+      if (++count > orders_.size()) return fail("account ", account, " list has a cycle");
+    }
+    if (a.tail != prev || count != a.count || count == 0) {
+      return fail("account ", account, " count ", a.count, " != ", count);
+    }
+    if (count > config_.max_orders_per_account) {
+      return fail("account ", account, " holds more than max_orders_per_account");
+    }
+    in_accounts += count;
+  }
+  if (in_accounts != seen_orders) {
+    return fail(in_accounts, " orders in account lists, ", seen_orders, " in levels");
+  }
+  return absl::OkStatus();
+}
+
+void OrderBook::EncodeCanonical(std::string* out) const {
+  out->append("perpcore/book/v1");
+  PutI64(out, config_.price_step.raw());
+  PutI64(out, config_.size_step.raw());
+  PutI64(out, config_.max_order_size.raw());
+  PutU64(out, config_.max_orders_per_account);
+  PutU64(out, config_.max_levels_per_side);
+  PutU64(out, config_.max_book_orders);
+  PutI64(out, config_.price_band.raw());
+  PutI64(out, reference_.raw());
+  PutU64(out, next_priority_);
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    const LadderMap& ladder = Ladder(side);
+    PutU64(out, ladder.size());
+    for (const auto& [key, li] : ladder) {
+      const Level& lv = levels_[li];
+      PutI64(out, lv.price);
+      PutI64(out, lv.total);
+      PutU64(out, lv.count);
+      for (std::uint32_t s = lv.head; s != kNil; s = orders_[s].next) {
+        const Order& o = orders_[s];
+        PutU64(out, o.id);
+        PutU64(out, o.account);
+        PutU64(out, o.client_id);
+        PutI64(out, o.remaining);
+        PutU64(out, o.priority);
+      }
+    }
+  }
+  // Placement order per account decides CancelAll's event order, so it is
+  // state; accounts are sorted because the map's order is not.
+  std::vector<AccountId> ids;
+  ids.reserve(accounts_.size());
+  for (const auto& entry : accounts_) ids.push_back(entry.first);
+  std::sort(ids.begin(), ids.end());
+  PutU64(out, ids.size());
+  for (AccountId id : ids) {
+    const AccountOrders& a = accounts_.at(id);
+    PutU64(out, id);
+    PutU64(out, a.count);
+    for (std::uint32_t s = a.head; s != kNil; s = orders_[s].acct_next) PutU64(out, orders_[s].id);
+  }
+}
+
+std::array<std::uint8_t, 32> OrderBook::Digest() const {
+  std::string bytes;
+  EncodeCanonical(&bytes);
+  static constexpr char kTag[] = "perpcore/book";
+  std::array<std::uint8_t, 32> digest{};
+  const int ok = secp256k1_tagged_sha256(
+      secp256k1_context_static, digest.data(), reinterpret_cast<const unsigned char*>(kTag),
+      sizeof(kTag) - 1, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  PERPCORE_CHECK(ok == 1);
+  return digest;
+}
+
+}  // namespace book
+PERPCORE_NAMESPACE_END

@@ -188,7 +188,8 @@ class OrderBook {
   // For tests; O(orders + levels). OK, or kInternal describing the first
   // violation: a crossed book, a level total or count that differs from its
   // orders, a queue out of arrival order, an order indexed zero or several
-  // times (by id, client id, account list), a stale best level.
+  // times (by id, client id, account list), a ladder key that disagrees with
+  // its level, a price off price_step.
   absl::Status CheckInvariants() const;
 
   // EncodeCanonical()
@@ -258,19 +259,33 @@ class OrderBook {
     return taker == Side::kBuy ? maker_price <= limit : maker_price >= limit;
   }
 
-  Reason ValidateNew(const OrderRequest& o, std::int64_t* price) const;
+  // The incoming order while it matches: its effective price and size.
+  struct Taker {
+    const OrderRequest& order;
+    std::int64_t limit;
+    std::int64_t remaining;
+    std::int64_t filled;
+  };
+
+  Reason ValidateNew(const OrderRequest& o, std::int64_t* limit) const;
   Walk Simulate(Side side, AccountId account, StpMode stp, std::int64_t limit,
                 std::int64_t want) const;
-  void Match(const OrderRequest& o, std::int64_t limit, std::int64_t* remaining);
-  void Rest(const OrderRequest& o, std::int64_t price, std::int64_t size);
+  // Returns true if self-trade prevention cancelled the taker.
+  bool Match(Taker* t);
+  void CancelTaker(Taker* t);
+  void Rest(const OrderRequest& o, std::int64_t price, std::int64_t size,
+            std::uint32_t level);
   std::uint32_t AllocOrder();
-  std::uint32_t FindOrCreateLevel(Side side, std::int64_t price);
+  std::uint32_t CreateLevel(Side side, std::int64_t price);
   void LinkToLevel(std::uint32_t slot, std::uint32_t level);
-  void UnlinkFromLevel(std::uint32_t slot);
-  void RemoveOrder(std::uint32_t slot);
-  void CancelSlot(std::uint32_t slot, CancelReason reason);
-  void PushEvent(EventKind kind, const Order& o, CancelReason reason, std::int64_t price,
-                 std::int64_t size);
+  // These three return true if the order's level emptied and was freed.
+  bool UnlinkFromLevel(std::uint32_t slot);
+  bool RemoveOrder(std::uint32_t slot);
+  bool CancelSlot(std::uint32_t slot, CancelReason reason);
+  void PushOrderEvent(EventKind kind, const Order& o, std::int64_t price,
+                      CancelReason reason, std::int64_t size);
+  void PushTakerEvent(EventKind kind, const Taker& t, CancelReason reason,
+                      std::int64_t size);
   OrderView View(const Order& o) const;
   bool InBand(std::int64_t price) const;
 

@@ -175,8 +175,9 @@ enum class EventKind : std::uint8_t {
 //              reason: kSelfTrade.
 //   kAmended   price/remaining: the new price and open size; size: the old
 //              open size; priority_kept: whether it kept its queue place.
-// price is always set: for a cancelled or reduced order it is the order's
-// own (limit or protection) price.
+// price is always set. For the incoming order it is its effective price: the
+// limit, the protection price after tightening to the band, or a slid
+// post-only order's new price. For a resting order it is its level's price.
 struct Event {
   EventKind kind = EventKind::kFill;
   Side side = Side::kBuy;
