@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Determinism rules of DESIGN.md that a grep can enforce: no floating point in
+# state modules, no wall clock or ambient randomness anywhere in src/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+state_dirs=(src/book include/perpcore/book src/fixed include/perpcore/fixed)
+if grep -rnwE 'float|double|long double' "${state_dirs[@]}"; then
+  echo "lint: floating point in a state module (DESIGN.md rule 1)"; status=1
+fi
+if grep -rnE 'chrono::[a-z_]+::now|\btime\(|\brand\(|random_device|-ffast-math' src include CMakeLists.txt cmake; then
+  echo "lint: wall clock, ambient randomness or fast-math in the library (DESIGN.md rule 2)"; status=1
+fi
+exit $status
