@@ -53,11 +53,15 @@ absl::Status OrderBook::Validate(const BookConfig& c) {
 OrderBook::OrderBook(const BookConfig& config) : config_(config) {
   PERPCORE_CHECK(Validate(config).ok());
   const std::uint32_t expected = std::min(config.expected_orders, config.max_book_orders);
+  const std::uint32_t expected_levels =
+      std::min<std::uint32_t>(expected, 2 * config.max_levels_per_side);
   orders_.reserve(expected);
-  levels_.reserve(std::min<std::uint32_t>(expected, 2 * config.max_levels_per_side));
-  order_index_.reserve(expected);
-  client_index_.reserve(expected);
+  levels_.reserve(expected_levels);
   accounts_.reserve(std::min<std::uint32_t>(expected, 4096));
+  order_index_.Reserve(expected);
+  client_index_.Reserve(expected);
+  level_index_.Reserve(expected_levels);
+  account_index_.Reserve(std::min<std::uint32_t>(expected, 4096));
   events_.reserve(64);
 }
 
@@ -70,7 +74,7 @@ bool OrderBook::InBand(std::int64_t price) const {
   return price >= band_lo_ && price <= band_hi_;
 }
 
-Reason OrderBook::ValidateNew(const OrderRequest& o, std::int64_t* limit) const {
+Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
   if (o.id == 0) return Reason::kInvalidOrderId;
   if (o.account == 0) return Reason::kInvalidAccount;
   if (Raw(o.side) > Raw(Side::kSell)) return Reason::kInvalidSide;
@@ -94,9 +98,16 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, std::int64_t* limit) const 
   } else if (reference_.raw() != 0 && config_.price_band.raw() != 0) {
     price = o.side == Side::kBuy ? std::min(price, band_hi_) : std::max(price, band_lo_);
   }
-  if (order_index_.contains(o.id)) return Reason::kDuplicateOrderId;
-  if (o.client_id != 0 && client_index_.contains(ClientKey{o.account, o.client_id})) {
-    return Reason::kDuplicateClientOrderId;
+  adm->id_hash = IdHash(o.id);
+  adm->id_probe = order_index_.Lookup(adm->id_hash,
+                                      [&](std::uint32_t s) { return orders_[s].id == o.id; });
+  if (adm->id_probe.slot != kNil) return Reason::kDuplicateOrderId;
+  if (o.client_id != 0) {
+    adm->client_hash = ClientHash(o.account, o.client_id);
+    adm->client_probe = client_index_.Lookup(adm->client_hash, [&](std::uint32_t s) {
+      return orders_[s].client_id == o.client_id && AccountOf(orders_[s]) == o.account;
+    });
+    if (adm->client_probe.slot != kNil) return Reason::kDuplicateClientOrderId;
   }
   if (IsPostOnly(o.tif)) {
     const LadderMap& opposite = Ladder(Opposite(o.side));
@@ -118,15 +129,15 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, std::int64_t* limit) const 
       }
     }
   }
-  *limit = price;
+  adm->limit = price;
   return Reason::kOk;
 }
 
-OrderBook::Walk OrderBook::Simulate(Side side, AccountId account, StpMode stp,
+OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode stp,
                                     std::int64_t limit, std::int64_t want) const {
   Walk w;
   std::int64_t need = want;
-  const bool has_own = accounts_.contains(account);
+  const bool has_own = account != kNil;
   const LadderMap& ladder = Ladder(Opposite(side));
   for (auto it = ladder.begin(); it != ladder.end() && need > 0; ++it) {
     const Level& lv = levels_[it->second];
@@ -170,17 +181,19 @@ OrderBook::Walk OrderBook::Simulate(Side side, AccountId account, StpMode stp,
 
 PlaceResult OrderBook::Place(const OrderRequest& o) {
   events_.clear();
-  std::int64_t limit = 0;
-  const Reason invalid = ValidateNew(o, &limit);
+  Admission adm;
+  const Reason invalid = ValidateNew(o, &adm);
   if (invalid != Reason::kOk) return PlaceResult{.reason = invalid};
+  const std::int64_t limit = adm.limit;
 
   const std::int64_t effective = std::min(o.size.raw(), o.max_fill.raw());
   const bool post_only = IsPostOnly(o.tif);
   const bool may_rest =
       post_only || (o.type == OrderType::kLimit && o.tif == TimeInForce::kGtc);
 
+  const std::uint32_t account = FindAccount(o.account);
   if (o.tif == TimeInForce::kFok &&
-      Simulate(o.side, o.account, o.stp, limit, effective).filled < effective) {
+      Simulate(o.side, account, o.stp, limit, effective).filled < effective) {
     return PlaceResult{.reason = Reason::kFokNotFilled};
   }
 
@@ -188,18 +201,13 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
   // found here is still valid when the remainder rests.
   std::uint32_t own_level = kNil;
   if (may_rest && effective > 0) {
-    const LadderMap& own = Ladder(o.side);
-    if (auto it = own.find(Key(o.side, limit));
-        it != own.end()) {
-      own_level = it->second;
-    }
+    own_level = FindLevel(o.side, limit);
     const std::int64_t own_total = own_level == kNil ? 0 : levels_[own_level].total;
+    const std::uint32_t account_orders = account == kNil ? 0 : accounts_[account].count;
     auto blocked = [&](std::int64_t rest) {
       if (order_index_.size() >= config_.max_book_orders) return Reason::kBookFull;
-      if (account_order_count(o.account) >= config_.max_orders_per_account) {
-        return Reason::kTooManyOrders;
-      }
-      if (own_level == kNil && own.size() >= config_.max_levels_per_side) {
+      if (account_orders >= config_.max_orders_per_account) return Reason::kTooManyOrders;
+      if (own_level == kNil && Ladder(o.side).size() >= config_.max_levels_per_side) {
         return Reason::kTooManyLevels;
       }
       if (own_total > kMaxI64 - rest) return Reason::kOverflow;
@@ -208,7 +216,7 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
     if (blocked(effective) != Reason::kOk) {
       std::int64_t rest = effective;
       if (!post_only) {
-        const Walk w = Simulate(o.side, o.account, o.stp, limit, effective);
+        const Walk w = Simulate(o.side, account, o.stp, limit, effective);
         rest = w.taker_survives ? effective - w.filled : 0;
       }
       if (rest > 0) {
@@ -219,7 +227,7 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
   }
 
   // Validated: from here on the order is accepted and applied in full.
-  Taker t{o, limit, effective, 0};
+  Taker t{o, account, limit, effective, 0};
   if (effective < o.size.raw()) {
     PushTakerEvent(EventKind::kCanceled, t, CancelReason::kMaxFill, o.size.raw() - effective);
   }
@@ -231,7 +239,9 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
     if (may_rest) {
       result.rested = Lots(t.remaining);
       result.rest_price = Ticks(limit);
-      Rest(o, limit, t.remaining, own_level);
+      // Self-trade prevention may have freed the account's record.
+      Rest(o, adm, t.remaining, own_level,
+           account != kNil && accounts_[account].count != 0 ? account : kNil);
     } else {
       const std::int64_t left = t.remaining;
       t.remaining = 0;
@@ -252,7 +262,7 @@ bool OrderBook::Match(Taker* t) {
     while (t->remaining > 0 && !level_gone) {
       const std::uint32_t ms = lv.head;
       Order& m = orders_[ms];
-      if (m.account == o.account) {
+      if (m.account == t->account) {
         switch (o.stp) {
           case StpMode::kCancelMaker:
             level_gone = CancelSlot(ms, CancelReason::kSelfTrade);
@@ -289,17 +299,16 @@ bool OrderBook::Match(Taker* t) {
       t->filled += q;
       m.remaining -= q;
       lv.total -= q;
-      Event& e = events_.emplace_back();
-      e.kind = EventKind::kFill;
-      e.side = o.side;
-      e.order_id = o.id;
-      e.account = o.account;
-      e.price = Ticks(lv.price);
-      e.size = Lots(q);
-      e.remaining = Lots(t->remaining);
-      e.maker_order_id = m.id;
-      e.maker_account = m.account;
-      e.maker_remaining = Lots(m.remaining);
+      events_.push_back(Event{.kind = EventKind::kFill,
+                              .side = o.side,
+                              .order_id = o.id,
+                              .account = o.account,
+                              .price = Ticks(lv.price),
+                              .size = Lots(q),
+                              .remaining = Lots(t->remaining),
+                              .maker_order_id = m.id,
+                              .maker_account = accounts_[m.account].id,
+                              .maker_remaining = Lots(m.remaining)});
       if (m.remaining == 0) level_gone = RemoveOrder(ms);
     }
   }
@@ -312,20 +321,21 @@ void OrderBook::CancelTaker(Taker* t) {
   PushTakerEvent(EventKind::kCanceled, *t, CancelReason::kSelfTrade, left);
 }
 
-void OrderBook::Rest(const OrderRequest& o, std::int64_t price, std::int64_t size,
-                     std::uint32_t level) {
+void OrderBook::Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
+                     std::uint32_t level, std::uint32_t account) {
+  const std::int64_t price = adm.limit;
   if (level == kNil) level = CreateLevel(o.side, price);
+  if (account == kNil) account = CreateAccount(o.account);
   const std::uint32_t slot = AllocOrder();
   Order& n = orders_[slot];
   n.id = o.id;
-  n.account = o.account;
   n.client_id = o.client_id;
   n.remaining = size;
-  n.side = o.side;
+  n.account = account;
   LinkToLevel(slot, level);
-  order_index_.emplace(o.id, slot);
-  if (o.client_id != 0) client_index_.emplace(ClientKey{o.account, o.client_id}, slot);
-  AccountOrders& a = accounts_[o.account];
+  order_index_.Insert(adm.id_hash, slot, adm.id_probe);
+  if (o.client_id != 0) client_index_.Insert(adm.client_hash, slot, adm.client_probe);
+  AccountRecord& a = accounts_[account];
   n.acct_prev = a.tail;
   n.acct_next = kNil;
   if (a.tail == kNil) {
@@ -363,7 +373,44 @@ std::uint32_t OrderBook::CreateLevel(Side side, std::int64_t price) {
   }
   levels_[li] = Level{price, 0, kNil, kNil, 0, side};
   Ladder(side).emplace(Key(side, price), li);
+  level_index_.Insert(LevelHash(side, price), li);
   return li;
+}
+
+std::uint32_t OrderBook::CreateAccount(AccountId account) {
+  std::uint32_t ai;
+  if (free_account_ != kNil) {
+    ai = free_account_;
+    free_account_ = accounts_[ai].head;
+  } else {
+    accounts_.emplace_back();
+    ai = static_cast<std::uint32_t>(accounts_.size() - 1);
+  }
+  accounts_[ai] = AccountRecord{account, kNil, kNil, 0};
+  account_index_.Insert(AccountHash(account), ai);
+  return ai;
+}
+
+std::uint32_t OrderBook::FindSlot(OrderId id) const {
+  return order_index_.Find(IdHash(id), [&](std::uint32_t s) { return orders_[s].id == id; });
+}
+
+std::uint32_t OrderBook::FindClientSlot(AccountId account, ClientOrderId client_id) const {
+  return client_index_.Find(ClientHash(account, client_id), [&](std::uint32_t s) {
+    const Order& o = orders_[s];
+    return o.client_id == client_id && AccountOf(o) == account;
+  });
+}
+
+std::uint32_t OrderBook::FindLevel(Side side, std::int64_t price) const {
+  return level_index_.Find(LevelHash(side, price), [&](std::uint32_t li) {
+    return levels_[li].price == price && levels_[li].side == side;
+  });
+}
+
+std::uint32_t OrderBook::FindAccount(AccountId account) const {
+  return account_index_.Find(AccountHash(account),
+                             [&](std::uint32_t ai) { return accounts_[ai].id == account; });
 }
 
 void OrderBook::LinkToLevel(std::uint32_t slot, std::uint32_t li) {
@@ -400,6 +447,7 @@ bool OrderBook::UnlinkFromLevel(std::uint32_t slot) {
   lv.total -= o.remaining;
   if (--lv.count != 0) return false;
   Ladder(lv.side).erase(Key(lv.side, lv.price));
+  level_index_.Erase(LevelHash(lv.side, lv.price), li);
   lv.head = free_level_;
   free_level_ = li;
   return true;
@@ -408,11 +456,9 @@ bool OrderBook::UnlinkFromLevel(std::uint32_t slot) {
 bool OrderBook::RemoveOrder(std::uint32_t slot) {
   Order& o = orders_[slot];
   const bool level_gone = UnlinkFromLevel(slot);
-  order_index_.erase(o.id);
-  if (o.client_id != 0) client_index_.erase(ClientKey{o.account, o.client_id});
-  auto it = accounts_.find(o.account);
-  PERPCORE_DCHECK(it != accounts_.end());
-  AccountOrders& a = it->second;
+  AccountRecord& a = accounts_[o.account];
+  order_index_.Erase(IdHash(o.id), slot);
+  if (o.client_id != 0) client_index_.Erase(ClientHash(a.id, o.client_id), slot);
   if (o.acct_prev == kNil) {
     a.head = o.acct_next;
   } else {
@@ -423,7 +469,11 @@ bool OrderBook::RemoveOrder(std::uint32_t slot) {
   } else {
     orders_[o.acct_next].acct_prev = o.acct_prev;
   }
-  if (--a.count == 0) accounts_.erase(it);
+  if (--a.count == 0) {
+    account_index_.Erase(AccountHash(a.id), o.account);
+    a.head = free_account_;
+    free_account_ = o.account;
+  }
   o.id = 0;
   o.next = free_order_;
   free_order_ = slot;
@@ -433,35 +483,33 @@ bool OrderBook::RemoveOrder(std::uint32_t slot) {
 bool OrderBook::CancelSlot(std::uint32_t slot, CancelReason reason) {
   Order& o = orders_[slot];
   const std::int64_t left = o.remaining;
-  PushOrderEvent(EventKind::kCanceled, o, levels_[o.level].price, reason, left);
+  PushOrderEvent(EventKind::kCanceled, o, PriceOf(o), reason, left);
   events_.back().remaining = Lots(0);
   return RemoveOrder(slot);
 }
 
 void OrderBook::PushOrderEvent(EventKind kind, const Order& o, std::int64_t price,
                                CancelReason reason, std::int64_t size) {
-  Event& e = events_.emplace_back();
-  e.kind = kind;
-  e.side = o.side;
-  e.reason = reason;
-  e.order_id = o.id;
-  e.account = o.account;
-  e.price = Ticks(price);
-  e.size = Lots(size);
-  e.remaining = Lots(o.remaining);
+  events_.push_back(Event{.kind = kind,
+                          .side = SideOf(o),
+                          .reason = reason,
+                          .order_id = o.id,
+                          .account = AccountOf(o),
+                          .price = Ticks(price),
+                          .size = Lots(size),
+                          .remaining = Lots(o.remaining)});
 }
 
 void OrderBook::PushTakerEvent(EventKind kind, const Taker& t, CancelReason reason,
                                std::int64_t size) {
-  Event& e = events_.emplace_back();
-  e.kind = kind;
-  e.side = t.order.side;
-  e.reason = reason;
-  e.order_id = t.order.id;
-  e.account = t.order.account;
-  e.price = Ticks(t.limit);
-  e.size = Lots(size);
-  e.remaining = Lots(t.remaining);
+  events_.push_back(Event{.kind = kind,
+                          .side = t.order.side,
+                          .reason = reason,
+                          .order_id = t.order.id,
+                          .account = t.order.account,
+                          .price = Ticks(t.limit),
+                          .size = Lots(size),
+                          .remaining = Lots(t.remaining)});
 }
 
 // ---------------------------------------------------------------------------
@@ -470,10 +518,9 @@ void OrderBook::PushTakerEvent(EventKind kind, const Taker& t, CancelReason reas
 
 Reason OrderBook::Cancel(AccountId account, OrderId id) {
   events_.clear();
-  auto it = order_index_.find(id);
-  if (it == order_index_.end()) return Reason::kUnknownOrder;
-  const std::uint32_t slot = it->second;
-  if (orders_[slot].account != account) return Reason::kNotOrderOwner;
+  const std::uint32_t slot = FindSlot(id);
+  if (slot == kNil) return Reason::kUnknownOrder;
+  if (AccountOf(orders_[slot]) != account) return Reason::kNotOrderOwner;
   CancelSlot(slot, CancelReason::kUser);
   return Reason::kOk;
 }
@@ -481,9 +528,9 @@ Reason OrderBook::Cancel(AccountId account, OrderId id) {
 Reason OrderBook::CancelByClientId(AccountId account, ClientOrderId client_id) {
   events_.clear();
   if (client_id == 0) return Reason::kInvalidClientOrderId;
-  auto it = client_index_.find(ClientKey{account, client_id});
-  if (it == client_index_.end()) return Reason::kUnknownOrder;
-  CancelSlot(it->second, CancelReason::kUser);
+  const std::uint32_t slot = FindClientSlot(account, client_id);
+  if (slot == kNil) return Reason::kUnknownOrder;
+  CancelSlot(slot, CancelReason::kUser);
   return Reason::kOk;
 }
 
@@ -491,11 +538,11 @@ Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
   events_.clear();
   if (canceled != nullptr) *canceled = 0;
   if (account == 0) return Reason::kInvalidAccount;
-  auto it = accounts_.find(account);
-  if (it == accounts_.end()) return Reason::kOk;
+  const std::uint32_t ai = FindAccount(account);
+  if (ai == kNil) return Reason::kOk;
   std::uint32_t n = 0;
-  // The entry is erased with the account's last order; walk by saved links.
-  std::uint32_t slot = it->second.head;
+  // The record is freed with the account's last order; walk by saved links.
+  std::uint32_t slot = accounts_[ai].head;
   while (slot != kNil) {
     const std::uint32_t next = orders_[slot].acct_next;
     CancelSlot(slot, CancelReason::kCancelAll);
@@ -508,11 +555,10 @@ Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
 
 Reason OrderBook::Amend(const AmendRequest& a) {
   events_.clear();
-  auto it = order_index_.find(a.id);
-  if (it == order_index_.end()) return Reason::kUnknownOrder;
-  const std::uint32_t slot = it->second;
+  const std::uint32_t slot = FindSlot(a.id);
+  if (slot == kNil) return Reason::kUnknownOrder;
   Order& o = orders_[slot];
-  if (o.account != a.account) return Reason::kNotOrderOwner;
+  if (AccountOf(o) != a.account) return Reason::kNotOrderOwner;
   const std::int64_t size = a.new_size.raw();
   if (size <= 0) return Reason::kInvalidSize;
   if (size % config_.size_step.raw() != 0) return Reason::kSizeNotOnStep;
@@ -526,16 +572,15 @@ Reason OrderBook::Amend(const AmendRequest& a) {
   if (!price_changed && size == o.remaining) return Reason::kAmendNoChange;
   std::uint32_t new_level = o.level;
   if (price_changed) {
-    const LadderMap& opposite = Ladder(Opposite(o.side));
+    const Side side = old.side;
+    const LadderMap& opposite = Ladder(Opposite(side));
     if (!opposite.empty() &&
-        Crosses(o.side, price, levels_[opposite.begin()->second].price)) {
+        Crosses(side, price, levels_[opposite.begin()->second].price)) {
       return Reason::kAmendWouldCross;
     }
-    const LadderMap& own = Ladder(o.side);
-    auto lit = own.find(Key(o.side, price));
-    new_level = lit == own.end() ? kNil : lit->second;
+    new_level = FindLevel(side, price);
     if (new_level == kNil) {
-      const std::size_t after_removal = own.size() - (old.count == 1 ? 1 : 0);
+      const std::size_t after_removal = Ladder(side).size() - (old.count == 1 ? 1 : 0);
       if (after_removal >= config_.max_levels_per_side) return Reason::kTooManyLevels;
     } else if (levels_[new_level].total > kMaxI64 - size) {
       return Reason::kOverflow;
@@ -555,7 +600,7 @@ Reason OrderBook::Amend(const AmendRequest& a) {
     const bool old_gone = UnlinkFromLevel(slot);
     if (!price_changed && old_gone) new_level = kNil;
     o.remaining = size;
-    if (new_level == kNil) new_level = CreateLevel(o.side, price);
+    if (new_level == kNil) new_level = CreateLevel(levels_[o.level].side, price);
     LinkToLevel(slot, new_level);
   }
   PushOrderEvent(EventKind::kAmended, o, price, CancelReason::kUser, old_size);
@@ -612,11 +657,10 @@ std::size_t OrderBook::Depth(Side side, std::span<LevelView> out) const {
 }
 
 std::size_t OrderBook::OrdersAt(Side side, Ticks price, std::span<OrderView> out) const {
-  const LadderMap& ladder = Ladder(side);
-  auto it = ladder.find(Key(side, price.raw()));
-  if (it == ladder.end()) return 0;
+  const std::uint32_t li = FindLevel(side, price.raw());
+  if (li == kNil) return 0;
   std::size_t n = 0;
-  for (std::uint32_t s = levels_[it->second].head; s != kNil && n < out.size();
+  for (std::uint32_t s = levels_[li].head; s != kNil && n < out.size();
        s = orders_[s].next) {
     out[n++] = View(orders_[s]);
   }
@@ -624,28 +668,27 @@ std::size_t OrderBook::OrdersAt(Side side, Ticks price, std::span<OrderView> out
 }
 
 std::optional<OrderView> OrderBook::Find(OrderId id) const {
-  auto it = order_index_.find(id);
-  if (it == order_index_.end()) return std::nullopt;
-  return View(orders_[it->second]);
+  const std::uint32_t slot = FindSlot(id);
+  if (slot == kNil) return std::nullopt;
+  return View(orders_[slot]);
 }
 
 std::optional<OrderView> OrderBook::FindByClientId(AccountId account,
                                                    ClientOrderId client_id) const {
   if (client_id == 0) return std::nullopt;
-  auto it = client_index_.find(ClientKey{account, client_id});
-  if (it == client_index_.end()) return std::nullopt;
-  return View(orders_[it->second]);
+  const std::uint32_t slot = FindClientSlot(account, client_id);
+  if (slot == kNil) return std::nullopt;
+  return View(orders_[slot]);
 }
 
 std::uint32_t OrderBook::account_order_count(AccountId account) const {
-  auto it = accounts_.find(account);
-  return it == accounts_.end() ? 0 : it->second.count;
+  const std::uint32_t ai = FindAccount(account);
+  return ai == kNil ? 0 : accounts_[ai].count;
 }
 
 OrderView OrderBook::View(const Order& o) const {
-  return OrderView{o.id,     o.account,  o.client_id,
-                   o.side,   Ticks(levels_[o.level].price), Lots(o.remaining),
-                   o.priority};
+  return OrderView{o.id,      AccountOf(o),      o.client_id, SideOf(o),
+                   Ticks(PriceOf(o)), Lots(o.remaining), o.priority};
 }
 
 // ---------------------------------------------------------------------------
@@ -677,17 +720,16 @@ absl::Status OrderBook::CheckInvariants() const {
       for (std::uint32_t s = lv.head; s != kNil; s = orders_[s].next) {
         const Order& o = orders_[s];
         if (o.prev != prev) return fail("order ", o.id, " has a broken prev link");
-        if (o.level != li || o.side != side) return fail("order ", o.id, " is in the wrong level");
+        if (o.level != li) return fail("order ", o.id, " is in the wrong level");
+        if (o.account >= accounts_.size() || accounts_[o.account].count == 0) {
+          return fail("order ", o.id, " points to a free account record");
+        }
         if (o.remaining <= 0) return fail("order ", o.id, " rests with size ", o.remaining);
         if (o.priority <= last_priority) return fail("order ", o.id, " is out of arrival order");
         if (o.priority >= next_priority_) return fail("order ", o.id, " has a future priority");
-        auto idx = order_index_.find(o.id);
-        if (idx == order_index_.end() || idx->second != s) {
-          return fail("order ", o.id, " is not indexed by id at its slot");
-        }
+        if (FindSlot(o.id) != s) return fail("order ", o.id, " is not indexed by id at its slot");
         if (o.client_id != 0) {
-          auto cidx = client_index_.find(ClientKey{o.account, o.client_id});
-          if (cidx == client_index_.end() || cidx->second != s) {
+          if (FindClientSlot(AccountOf(o), o.client_id) != s) {
             return fail("order ", o.id, " is not indexed by its client id");
           }
           ++seen_client_ids;
@@ -701,6 +743,7 @@ absl::Status OrderBook::CheckInvariants() const {
         if (count > orders_.size()) return fail("level ", lv.price, " queue has a cycle");
       }
       if (lv.tail != prev) return fail("level ", lv.price, " has a stale tail");
+      if (FindLevel(side, lv.price) != li) return fail("level ", lv.price, " is not indexed");
       if (sum != lv.total) return fail("level ", lv.price, " total ", lv.total, " != sum ", sum);
       if (count != lv.count || count == 0) {
         return fail("level ", lv.price, " count ", lv.count, " != ", count);
@@ -718,26 +761,36 @@ absl::Status OrderBook::CheckInvariants() const {
     return fail(client_index_.size(), " client ids indexed, ", seen_client_ids, " live");
   }
   if (seen_orders > config_.max_book_orders) return fail("book holds more than max_book_orders");
-  // Iterating the account map is fine here: this is a check, not state.
   std::size_t in_accounts = 0;
-  for (const auto& [account, a] : accounts_) {
+  std::size_t live_accounts = 0;
+  for (std::uint32_t ai = 0; ai < accounts_.size(); ++ai) {
+    const AccountRecord& a = accounts_[ai];
+    if (a.count == 0) continue;  // a free record
+    ++live_accounts;
+    if (FindAccount(a.id) != ai) return fail("account ", a.id, " is not indexed");
     std::uint32_t count = 0;
     std::uint32_t prev = kNil;
     for (std::uint32_t s = a.head; s != kNil; s = orders_[s].acct_next) {
       const Order& o = orders_[s];
-      if (o.account != account || o.acct_prev != prev || o.id == 0) {
-        return fail("account ", account, " list is broken at slot ", s);
+      if (o.account != ai || o.acct_prev != prev || o.id == 0) {
+        return fail("account ", a.id, " list is broken at slot ", s);
       }
       prev = s;
-      if (++count > orders_.size()) return fail("account ", account, " list has a cycle");
+      if (++count > orders_.size()) return fail("account ", a.id, " list has a cycle");
     }
-    if (a.tail != prev || count != a.count || count == 0) {
-      return fail("account ", account, " count ", a.count, " != ", count);
+    if (a.tail != prev || count != a.count) {
+      return fail("account ", a.id, " count ", a.count, " != ", count);
     }
     if (count > config_.max_orders_per_account) {
-      return fail("account ", account, " holds more than max_orders_per_account");
+      return fail("account ", a.id, " holds more than max_orders_per_account");
     }
     in_accounts += count;
+  }
+  if (live_accounts != account_index_.size()) {
+    return fail(account_index_.size(), " accounts indexed, ", live_accounts, " live");
+  }
+  if (level_index_.size() != bids_.size() + asks_.size()) {
+    return fail(level_index_.size(), " levels indexed, ", bids_.size() + asks_.size(), " live");
   }
   if (in_accounts != seen_orders) {
     return fail(in_accounts, " orders in account lists, ", seen_orders, " in levels");
@@ -767,7 +820,7 @@ void OrderBook::EncodeCanonical(std::string* out) const {
       for (std::uint32_t s = lv.head; s != kNil; s = orders_[s].next) {
         const Order& o = orders_[s];
         PutU64(out, o.id);
-        PutU64(out, o.account);
+        PutU64(out, AccountOf(o));
         PutU64(out, o.client_id);
         PutI64(out, o.remaining);
         PutU64(out, o.priority);
@@ -775,17 +828,19 @@ void OrderBook::EncodeCanonical(std::string* out) const {
     }
   }
   // Placement order per account decides CancelAll's event order, so it is
-  // state; accounts are sorted because the map's order is not.
-  std::vector<AccountId> ids;
-  ids.reserve(accounts_.size());
-  for (const auto& entry : accounts_) ids.push_back(entry.first);
-  std::sort(ids.begin(), ids.end());
-  PutU64(out, ids.size());
-  for (AccountId id : ids) {
-    const AccountOrders& a = accounts_.at(id);
+  // state; accounts are sorted by id because record slots are not state.
+  std::vector<std::pair<AccountId, std::uint32_t>> live;
+  for (std::uint32_t ai = 0; ai < accounts_.size(); ++ai) {
+    if (accounts_[ai].count != 0) live.emplace_back(accounts_[ai].id, ai);
+  }
+  std::sort(live.begin(), live.end());
+  PutU64(out, live.size());
+  for (const auto& [id, ai] : live) {
     PutU64(out, id);
-    PutU64(out, a.count);
-    for (std::uint32_t s = a.head; s != kNil; s = orders_[s].acct_next) PutU64(out, orders_[s].id);
+    PutU64(out, accounts_[ai].count);
+    for (std::uint32_t s = accounts_[ai].head; s != kNil; s = orders_[s].acct_next) {
+      PutU64(out, orders_[s].id);
+    }
   }
 }
 

@@ -62,9 +62,9 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "perpcore/book/types.hpp"
+#include "perpcore/detail/slot_index.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace book {
@@ -83,6 +83,10 @@ struct BookConfig {
   std::uint32_t max_book_orders = 1u << 24;
   Rate price_band{0};
   std::uint32_t expected_orders = 1024;  // capacity reserved up front (a hint)
+  // Seeds the lookup hashes. It changes no state, event or digest, only where
+  // ids land in the internal indexes: a host keeps it secret so that
+  // attacker-chosen order and client ids cannot be aimed at one probe run.
+  std::uint64_t hash_seed = 0x7065727063637265ULL;
 };
 
 // OrderBook
@@ -209,17 +213,17 @@ class OrderBook {
  private:
   static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 
-  // 64 bytes: the price lives in the level, not in each order.
+  // 56 bytes: the price and side live in the level, the account id in the
+  // account record.
   struct Order {
     OrderId id;
-    AccountId account;
     ClientOrderId client_id;
     std::int64_t remaining;
     std::uint64_t priority;
+    std::uint32_t account;               // AccountRecord slot
     std::uint32_t level;
     std::uint32_t prev, next;            // level queue
     std::uint32_t acct_prev, acct_next;  // account list, in placement order
-    Side side;
   };
   struct Level {
     std::int64_t price;
@@ -228,18 +232,11 @@ class OrderBook {
     std::uint32_t count;
     Side side;
   };
-  struct AccountOrders {
-    std::uint32_t head = kNil, tail = kNil;
-    std::uint32_t count = 0;
-  };
-  struct ClientKey {
-    AccountId account;
-    ClientOrderId client_id;
-    friend bool operator==(const ClientKey&, const ClientKey&) = default;
-    template <class H>
-    friend H AbslHashValue(H h, const ClientKey& k) {
-      return H::combine(std::move(h), k.account, k.client_id);
-    }
+  // The live orders of one account; freed with its last order.
+  struct AccountRecord {
+    AccountId id;
+    std::uint32_t head, tail;
+    std::uint32_t count;
   };
   // Bids are keyed by -price so both ladders iterate best first.
   using LadderMap = absl::btree_map<std::int64_t, std::uint32_t>;
@@ -258,25 +255,51 @@ class OrderBook {
   static bool Crosses(Side taker, std::int64_t limit, std::int64_t maker_price) {
     return taker == Side::kBuy ? maker_price <= limit : maker_price >= limit;
   }
+  std::uint32_t IdHash(OrderId id) const { return detail::Hash32(id, config_.hash_seed); }
+  std::uint32_t ClientHash(AccountId account, ClientOrderId client_id) const {
+    return detail::Hash32(detail::Mix64(account) ^ client_id, config_.hash_seed);
+  }
+  std::uint32_t LevelHash(Side side, std::int64_t price) const {
+    return detail::Hash32(static_cast<std::uint64_t>(Key(side, price)), config_.hash_seed);
+  }
+  std::uint32_t AccountHash(AccountId account) const {
+    return detail::Hash32(account, ~config_.hash_seed);
+  }
+  std::uint32_t FindSlot(OrderId id) const;
+  std::uint32_t FindClientSlot(AccountId account, ClientOrderId client_id) const;
+  std::uint32_t FindLevel(Side side, std::int64_t price) const;
+  std::uint32_t FindAccount(AccountId account) const;
+  Side SideOf(const Order& o) const { return levels_[o.level].side; }
+  std::int64_t PriceOf(const Order& o) const { return levels_[o.level].price; }
+  AccountId AccountOf(const Order& o) const { return accounts_[o.account].id; }
 
   // The incoming order while it matches: its effective price and size.
   struct Taker {
     const OrderRequest& order;
+    std::uint32_t account;  // AccountRecord slot, kNil if the account has none
     std::int64_t limit;
     std::int64_t remaining;
     std::int64_t filled;
   };
 
-  Reason ValidateNew(const OrderRequest& o, std::int64_t* limit) const;
-  Walk Simulate(Side side, AccountId account, StpMode stp, std::int64_t limit,
+  // What validating a new order learned, kept for applying it.
+  struct Admission {
+    std::int64_t limit = 0;  // the effective price
+    std::uint32_t id_hash = 0, client_hash = 0;
+    detail::SlotIndex::Probe id_probe{}, client_probe{};
+  };
+
+  Reason ValidateNew(const OrderRequest& o, Admission* adm) const;
+  Walk Simulate(Side side, std::uint32_t account, StpMode stp, std::int64_t limit,
                 std::int64_t want) const;
   // Returns true if self-trade prevention cancelled the taker.
   bool Match(Taker* t);
   void CancelTaker(Taker* t);
-  void Rest(const OrderRequest& o, std::int64_t price, std::int64_t size,
-            std::uint32_t level);
+  void Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
+            std::uint32_t level, std::uint32_t account);
   std::uint32_t AllocOrder();
   std::uint32_t CreateLevel(Side side, std::int64_t price);
+  std::uint32_t CreateAccount(AccountId account);
   void LinkToLevel(std::uint32_t slot, std::uint32_t level);
   // These three return true if the order's level emptied and was freed.
   bool UnlinkFromLevel(std::uint32_t slot);
@@ -298,12 +321,15 @@ class OrderBook {
   std::uint32_t free_order_ = kNil;
   std::vector<Level> levels_;
   std::uint32_t free_level_ = kNil;
+  std::vector<AccountRecord> accounts_;
+  std::uint32_t free_account_ = kNil;
   LadderMap bids_, asks_;
 
   // Lookup only; never iterated into events or the encoding.
-  absl::flat_hash_map<OrderId, std::uint32_t> order_index_;
-  absl::flat_hash_map<ClientKey, std::uint32_t> client_index_;
-  absl::flat_hash_map<AccountId, AccountOrders> accounts_;
+  detail::SlotIndex order_index_;
+  detail::SlotIndex client_index_;
+  detail::SlotIndex level_index_;
+  detail::SlotIndex account_index_;
 
   std::vector<Event> events_;
 };
