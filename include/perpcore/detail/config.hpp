@@ -28,8 +28,9 @@ using FatalHandler = void (*)(const char* condition, const char* file, int line)
 
 // SetFatalHandler()
 //
-// Replaces the handler process-wide and returns the previous one. Passing
-// nullptr restores the default. Not thread-safe: set it once at start-up.
+// Replaces the handler process-wide and returns the previous one (nullptr
+// when that was the default). Passing nullptr restores the default. Not
+// thread-safe: set it once at start-up.
 FatalHandler SetFatalHandler(FatalHandler handler);
 
 namespace detail {
