@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 
+#include "support/outcome.hpp"
+
 namespace perpcore {
 namespace {
 
@@ -20,21 +22,9 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 constexpr auto kOutOfRange = absl::StatusCode::kOutOfRange;
 constexpr auto kInvalidArgument = absl::StatusCode::kInvalidArgument;
 
-// Outcome: a StatusOr flattened into a value Catch can compare and print, so a
-// failed CHECK shows both the expected and the actual code or value.
-struct Outcome {
-  absl::StatusCode code = absl::StatusCode::kOk;
-  std::int64_t value = 0;
-  friend bool operator==(const Outcome&, const Outcome&) = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-  if (o.code == absl::StatusCode::kOk) return os << "Ok(" << o.value << ")";
-  return os << "Err(" << absl::StatusCodeToString(o.code) << ")";
-}
-
-Outcome Ok(std::int64_t value) { return {absl::StatusCode::kOk, value}; }
-Outcome Err(absl::StatusCode code) { return {code, 0}; }
+using testing::Err;
+using testing::Ok;
+using testing::Outcome;
 
 Outcome Parse(std::string_view text, DecimalScale scale) {
   const absl::StatusOr<std::int64_t> r = ParseDecimal(text, scale);

@@ -19,6 +19,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+#include "support/outcome.hpp"
+
 namespace perpcore {
 namespace {
 
@@ -40,29 +42,10 @@ const char* Name(Round r) {
   return "invalid Round";
 }
 
-// Outcome: a StatusOr flattened into a value Catch can compare and print, so a
-// failed CHECK shows both the expected and the actual code or value.
-struct Outcome {
-  absl::StatusCode code = absl::StatusCode::kOk;
-  std::int64_t value = 0;
-  friend bool operator==(const Outcome&, const Outcome&) = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-  if (o.code == absl::StatusCode::kOk) return os << "Ok(" << o.value << ")";
-  return os << "Err(" << absl::StatusCodeToString(o.code) << ")";
-}
-
-Outcome Ok(std::int64_t value) { return {absl::StatusCode::kOk, value}; }
-Outcome Err(absl::StatusCode code) { return {code, 0}; }
-
-Outcome Of(const absl::StatusOr<std::int64_t>& r) {
-  return r.ok() ? Ok(*r) : Err(r.status().code());
-}
-template <class Tag>
-Outcome Of(const absl::StatusOr<Fixed<Tag>>& r) {
-  return r.ok() ? Ok(r->raw()) : Err(r.status().code());
-}
+using testing::Err;
+using testing::Ok;
+using testing::Outcome;
+using testing::Of;
 
 constexpr auto kOutOfRange = absl::StatusCode::kOutOfRange;
 constexpr auto kInvalidArgument = absl::StatusCode::kInvalidArgument;
