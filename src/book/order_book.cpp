@@ -50,6 +50,11 @@ absl::Status OrderBook::Validate(const BookConfig& c) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<OrderBook> OrderBook::Create(const BookConfig& config) {
+  if (absl::Status s = Validate(config); !s.ok()) return s;
+  return OrderBook(config);
+}
+
 OrderBook::OrderBook(const BookConfig& config) : config_(config) {
   PERPCORE_CHECK(Validate(config).ok());
   const std::uint32_t expected = std::min(config.expected_orders, config.max_book_orders);
@@ -87,12 +92,12 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
   }
   const std::int64_t size = o.size.raw();
   if (size <= 0) return Reason::kInvalidSize;
-  if (size % config_.size_step.raw() != 0) return Reason::kSizeNotOnStep;
+  if (config_.size_step.raw() != 1 && size % config_.size_step.raw() != 0) return Reason::kSizeNotOnStep;
   if (size > config_.max_order_size.raw()) return Reason::kSizeAboveMax;
   if (o.max_fill.raw() < 0) return Reason::kInvalidMaxFill;
   std::int64_t price = o.price.raw();
   if (price <= 0) return Reason::kInvalidPrice;
-  if (price % config_.price_step.raw() != 0) return Reason::kPriceNotOnStep;
+  if (config_.price_step.raw() != 1 && price % config_.price_step.raw() != 0) return Reason::kPriceNotOnStep;
   if (o.type == OrderType::kLimit) {
     if (!InBand(price)) return Reason::kPriceOutsideBand;
   } else if (reference_.raw() != 0 && config_.price_band.raw() != 0) {
@@ -561,11 +566,11 @@ Reason OrderBook::Amend(const AmendRequest& a) {
   if (AccountOf(o) != a.account) return Reason::kNotOrderOwner;
   const std::int64_t size = a.new_size.raw();
   if (size <= 0) return Reason::kInvalidSize;
-  if (size % config_.size_step.raw() != 0) return Reason::kSizeNotOnStep;
+  if (config_.size_step.raw() != 1 && size % config_.size_step.raw() != 0) return Reason::kSizeNotOnStep;
   if (size > config_.max_order_size.raw()) return Reason::kSizeAboveMax;
   const std::int64_t price = a.new_price.raw();
   if (price <= 0) return Reason::kInvalidPrice;
-  if (price % config_.price_step.raw() != 0) return Reason::kPriceNotOnStep;
+  if (config_.price_step.raw() != 1 && price % config_.price_step.raw() != 0) return Reason::kPriceNotOnStep;
   const Level& old = levels_[o.level];
   const bool price_changed = price != old.price;
   if (price_changed && !InBand(price)) return Reason::kPriceOutsideBand;

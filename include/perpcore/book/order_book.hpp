@@ -63,6 +63,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "perpcore/book/types.hpp"
 #include "perpcore/detail/slot_index.hpp"
 
@@ -98,6 +99,12 @@ class OrderBook {
   //
   // kInvalidArgument naming the field if a BookConfig field is out of range.
   static absl::Status Validate(const BookConfig& config);
+
+  // Create()
+  //
+  // A book with `config`, or Validate()'s error. Hosts that take a config from
+  // outside use this; the constructor is for configs known to be valid.
+  static absl::StatusOr<OrderBook> Create(const BookConfig& config);
 
   // Requires Validate(config).ok() (checked: a bad config is a bug here).
   explicit OrderBook(const BookConfig& config);

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "perpcore/detail/config.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -28,8 +29,7 @@ namespace detail {
 
 // Mix64()
 //
-// A bijective 64-bit finalizer (splitmix64's). With a host-chosen seed the
-// probe positions of attacker-chosen ids are not predictable.
+// A bijective 64-bit finalizer (splitmix64's), for combining key parts.
 constexpr std::uint64_t Mix64(std::uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
@@ -39,8 +39,15 @@ constexpr std::uint64_t Mix64(std::uint64_t x) {
   return x;
 }
 
-constexpr std::uint32_t Hash32(std::uint64_t key, std::uint64_t seed) {
-  return static_cast<std::uint32_t>(Mix64(key ^ seed) >> 32);
+// Hash32()
+//
+// One 64x64->128 multiply folded to 64 bits (the "mum" step of wyhash), then
+// the high half: cheap, and with a host-chosen seed the probe positions of
+// attacker-chosen ids are not predictable.
+inline std::uint32_t Hash32(std::uint64_t key, std::uint64_t seed) {
+  const absl::uint128 p = absl::uint128(key ^ seed) * 0x9e3779b97f4a7c15ULL;
+  const std::uint64_t folded = absl::Uint128Low64(p) ^ absl::Uint128High64(p);
+  return static_cast<std::uint32_t>(folded >> 32) ^ static_cast<std::uint32_t>(folded);
 }
 
 class SlotIndex {
