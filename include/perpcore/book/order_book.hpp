@@ -72,9 +72,11 @@ namespace book {
 
 // BookConfig
 //
-// Limits of one book. All must be >= 1 except price_band (0 = no band, else
-// a fraction as a Rate: Rate(kRateScale / 100) is +-1% around the reference
-// price).
+// Limits of one book. The steps, max_order_size and the three counts must be
+// >= 1, and max_book_orders below 2^32 - 1 (slots are 32-bit); price_band is
+// >= 0 (0 = no band, else a fraction as a Rate: Rate(kRateScale / 100) is
+// +-1% around the reference price). expected_orders and hash_seed take any
+// value: neither changes behaviour.
 struct BookConfig {
   Ticks price_step{1};                   // prices must be multiples of this
   Lots size_step{1};                     // sizes must be multiples of this

@@ -169,8 +169,8 @@ enum class EventKind : std::uint8_t {
 //   kRested    price: where it rests (a slid post-only order's new price);
 //              size = remaining: the resting size.
 //   kCanceled  size: the lots cancelled; remaining: the order's open size
-//              after the cancel (0, except for a kMaxFill cut of an order
-//              that goes on to match); reason: why.
+//              after the cancel (0, except for a kMaxFill cut, after which
+//              the order keeps max_fill lots to match or rest); reason: why.
 //   kReduced   size: the decrement; remaining: the open size after it;
 //              reason: kSelfTrade.
 //   kAmended   price/remaining: the new price and open size; size: the old
