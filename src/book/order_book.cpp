@@ -177,6 +177,7 @@ OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode st
       need -= q;
     }
   }
+  w.remaining = need;
   return w;
 }
 
@@ -222,7 +223,7 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
       std::int64_t rest = effective;
       if (!post_only) {
         const Walk w = Simulate(o.side, account, o.stp, limit, effective);
-        rest = w.taker_survives ? effective - w.filled : 0;
+        rest = w.taker_survives ? w.remaining : 0;
       }
       if (rest > 0) {
         const Reason r = blocked(rest);

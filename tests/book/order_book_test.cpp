@@ -1307,6 +1307,30 @@ TEST_CASE("OrderBook: an account at its order limit may still trade without rest
   CHECK(book.account_order_count(10) == 2);
 }
 
+TEST_CASE("OrderBook: an account at its order limit may place a GTC that fills after a decrement",
+          "[book]") {
+  // Found by the differential test: the remainder for the resting limits is
+  // what is left after fills and decrement-and-cancel reductions.
+  BookConfig cfg;
+  cfg.max_orders_per_account = 1;
+  OrderBook book(cfg);
+  Rest(book, Limit(1, 20, kBuy, 100, 3));
+  Rest(book, Limit(2, 12, kBuy, 99, 5));
+  const PlaceResult r = book.Place(
+      Limit(3, 20, kSell, 99, 8, TimeInForce::kGtc, StpMode::kDecrementAndCancel));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 5);
+  CHECK(r.rested.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 20, kBuy, 100, 3, 0, CancelReason::kSelfTrade),
+            ReducedEv(3, 20, kSell, 99, 3, 5),
+            FillEv(3, 20, kSell, 99, 5, 0, 2, 12, 0),
+        }));
+  CHECK(book.order_count() == 0);
+}
+
 TEST_CASE("OrderBook: an account at its order limit may place a GTC that STP stops from resting",
           "[book]") {
   BookConfig cfg;

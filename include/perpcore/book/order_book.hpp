@@ -32,12 +32,15 @@
 //      order is re-priced to one price_step behind the opposite best, and the
 //      new price must be > 0 and in the band (kPriceOutsideBand);
 //   7. FOK: the whole effective size (min(size, max_fill)) must be fillable
-//      now, counting self-trade prevention (kFokNotFilled);
+//      now, counting self-trade prevention: own orders skipped by
+//      cancel-maker are not liquidity, and any decrement-and-cancel
+//      reduction fails the order (kFokNotFilled);
 //   8. if the order would rest a remainder: the book is below max_book_orders
 //      (kBookFull), the account below max_orders_per_account (kTooManyOrders),
 //      the price has a level or the side is below max_levels_per_side
 //      (kTooManyLevels), and the level total stays in int64 (kOverflow).
-//      These use the counts before the order matches.
+//      These use the counts before the order matches; "would rest" means a
+//      remainder is left after fills and decrement-and-cancel reductions.
 // Then the order executes, emitting events in this order: the kMaxFill cut (if
 // max_fill < size), then fills and self-trade cancels/reductions in matching
 // order (best price first, then time priority), then the taker's final event:
@@ -253,6 +256,7 @@ class OrderBook {
   // The outcome of walking the opposite side without changing it.
   struct Walk {
     std::int64_t filled = 0;
+    std::int64_t remaining = 0;  // after fills and decrement-and-cancel cuts
     bool taker_survives = true;  // false if STP would cancel the taker
   };
 
