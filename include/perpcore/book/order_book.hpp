@@ -68,6 +68,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "perpcore/book/types.hpp"
+#include "perpcore/detail/node_pool.hpp"
 #include "perpcore/detail/slot_index.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -251,7 +252,10 @@ class OrderBook {
     std::uint32_t count;
   };
   // Bids are keyed by -price so both ladders iterate best first.
-  using LadderMap = absl::btree_map<std::int64_t, std::uint32_t>;
+  // Nodes are recycled, so levels coming and going do not allocate.
+  using LadderMap =
+      absl::btree_map<std::int64_t, std::uint32_t, std::less<std::int64_t>,
+                      detail::PoolAllocator<std::pair<const std::int64_t, std::uint32_t>>>;
 
   // The outcome of walking the opposite side without changing it.
   struct Walk {
