@@ -43,6 +43,7 @@
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/book/types.hpp"
 #include "support/reference_book.hpp"
+#include "support/rng.hpp"
 
 namespace perpcore {
 namespace {
@@ -74,43 +75,7 @@ constexpr std::uint64_t kClientIds = 16;  // few client ids: duplicates happen o
 constexpr std::uint64_t kDefaultSeeds[] = {0x5eed0000, 0x5eed0001, 0x5eed0002,
                                            0x5eed0003, 0x5eed0004, 0x5eed0005};
 
-// -----------------------------------------------------------------------------
-// Deterministic PRNG: splitmix64 seeding xoshiro256**.
-// -----------------------------------------------------------------------------
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (std::uint64_t& s : s_) s = SplitMix(&seed);
-  }
-  std::uint64_t Next() {
-    const std::uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, n), n > 0 (modulo bias is irrelevant here).
-  std::uint64_t Below(std::uint64_t n) { return Next() % n; }
-  // Uniform in [lo, hi].
-  std::int64_t Range(std::int64_t lo, std::int64_t hi) {
-    return lo + static_cast<std::int64_t>(Below(static_cast<std::uint64_t>(hi - lo) + 1));
-  }
-  bool Percent(std::uint64_t p) { return Below(100) < p; }
-
- private:
-  static std::uint64_t SplitMix(std::uint64_t* x) {
-    std::uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  static std::uint64_t Rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
+using testing::Rng;
 
 // -----------------------------------------------------------------------------
 // Operations and their readable (C++) form.
@@ -439,18 +404,18 @@ class Generator {
     *client = rng_.Percent(5) ? 0 : 1 + rng_.Below(kClientIds);
   }
 
-  std::int64_t Near() { return (kMid / ps_ + rng_.Range(-kSpread, kSpread)) * ps_; }
+  std::int64_t Near() { return (kMid / ps_ + rng_.Between(-kSpread, kSpread)) * ps_; }
   // While building, buys mostly sit below the middle and sells above it.
   std::int64_t NearFor(Side side) {
     if (phase_ != 1 || rng_.Percent(15)) return Near();
-    const std::int64_t away = rng_.Range(1, kSpread);
+    const std::int64_t away = rng_.Between(1, kSpread);
     return (kMid / ps_ + (side == Side::kSell ? away : -away)) * ps_;
   }
   std::int64_t Huge(std::int64_t step) {
     switch (rng_.Below(4)) {
       case 0: return kMax / step * step;
       case 1: return (kMax / 2 / step + 1) * step;
-      case 2: return (kMax / 3 / step + rng_.Range(0, 3)) * step;
+      case 2: return (kMax / 3 / step + rng_.Between(0, 3)) * step;
       default: return kMax;
     }
   }
@@ -459,7 +424,7 @@ class Generator {
       case 0: return 0;
       case 1: return -step;
       case 2: return kMin;
-      default: return step > 1 ? step * rng_.Range(1, 600) + 1 : -rng_.Range(1, 5);
+      default: return step > 1 ? step * rng_.Between(1, 600) + 1 : -rng_.Between(1, 5);
     }
   }
 
@@ -467,7 +432,7 @@ class Generator {
     const std::uint64_t r = rng_.Below(100);
     if (market) {
       if (r < 50) return Near();
-      if (r < 75) return (kMid / ps_ + (rng_.Percent(50) ? 1 : -1) * rng_.Range(40, 400)) * ps_;
+      if (r < 75) return (kMid / ps_ + (rng_.Percent(50) ? 1 : -1) * rng_.Between(40, 400)) * ps_;
       if (r < 88) return Huge(ps_);
       if (r < 94) return ps_;
       return Bad(ps_);
@@ -480,11 +445,11 @@ class Generator {
 
   std::int64_t NewSize() {
     const std::uint64_t r = rng_.Below(100);
-    if (r < 80) return ss_ * rng_.Range(1, 8);
-    if (r < 85) return ss_ * rng_.Range(9, 80);
+    if (r < 80) return ss_ * rng_.Between(1, 8);
+    if (r < 85) return ss_ * rng_.Between(9, 80);
     if (r < 88) return Bad(ss_);
-    if (r < 91) return ss_ > 1 ? ss_ * rng_.Range(1, 8) + 1 : Bad(ss_);
-    if (r < 96) return max_size_ / ss_ * ss_ - ss_ * rng_.Range(0, 1);
+    if (r < 91) return ss_ > 1 ? ss_ * rng_.Between(1, 8) + 1 : Bad(ss_);
+    if (r < 96) return max_size_ / ss_ * ss_ - ss_ * rng_.Between(0, 1);
     return Huge(ss_);
   }
 
@@ -526,7 +491,7 @@ class Generator {
     if (mf < 84) {
       o.max_fill = Lots::Max();
     } else if (mf < 94) {
-      o.max_fill = Lots(o.size.raw() > 0 ? rng_.Range(0, o.size.raw()) : 0);
+      o.max_fill = Lots(o.size.raw() > 0 ? rng_.Between(0, o.size.raw()) : 0);
     } else if (mf < 96) {
       o.max_fill = Lots(0);
     } else if (mf < 98) {
@@ -556,11 +521,11 @@ class Generator {
     if (pr < 35) {
       np = price;
     } else if (pr < 75) {
-      np = Clamp(absl::int128(price) + absl::int128(ps_) * rng_.Range(-6, 6));
+      np = Clamp(absl::int128(price) + absl::int128(ps_) * rng_.Between(-6, 6));
     } else if (pr < 85) {
       std::optional<Ticks> best = side == Side::kBuy ? ref.BestAsk() : ref.BestBid();
       const std::int64_t b = best ? best->raw() : Near();
-      np = Clamp(absl::int128(b) + absl::int128(ps_) * rng_.Range(-2, 2));
+      np = Clamp(absl::int128(b) + absl::int128(ps_) * rng_.Between(-2, 2));
     } else if (pr < 89) {
       np = ps_ > 1 ? Clamp(absl::int128(price) + 1) : Bad(ps_);
     } else if (pr < 93) {
@@ -575,9 +540,9 @@ class Generator {
     if (sr < 30) {
       ns = size;
     } else if (sr < 55) {
-      ns = Clamp(absl::int128(size) - absl::int128(ss_) * rng_.Range(1, 4));
+      ns = Clamp(absl::int128(size) - absl::int128(ss_) * rng_.Between(1, 4));
     } else if (sr < 85) {
-      ns = Clamp(absl::int128(size) + absl::int128(ss_) * rng_.Range(1, 6));
+      ns = Clamp(absl::int128(size) + absl::int128(ss_) * rng_.Between(1, 6));
     } else if (sr < 89) {
       ns = Bad(ss_);
     } else if (sr < 93) {
@@ -596,9 +561,9 @@ class Generator {
     const std::uint64_t r = rng_.Below(100);
     if (r < 25) return 0;
     if (r < 33) return rng_.Percent(50) ? -1 : kMin;
-    if (r < 92) return kMid + rng_.Range(-25, 25);
+    if (r < 92) return kMid + rng_.Between(-25, 25);
     if (r < 96) return rng_.Percent(50) ? kMax / 2 : kMax;
-    return rng_.Range(1, 10);
+    return rng_.Between(1, 10);
   }
 
   Rng rng_;
