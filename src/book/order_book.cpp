@@ -57,9 +57,13 @@ absl::StatusOr<OrderBook> OrderBook::Create(const BookConfig& config) {
 
 OrderBook::OrderBook(const BookConfig& config) : config_(config) {
   PERPCORE_CHECK(Validate(config).ok());
-  const std::uint32_t expected = std::min(config.expected_orders, config.max_book_orders);
+  // A hint, so it is capped rather than refused: a huge value must not make
+  // the constructor ask for gigabytes up front.
+  constexpr std::uint32_t kMaxReserve = 1u << 20;
+  const std::uint32_t expected =
+      std::min({config.expected_orders, config.max_book_orders, kMaxReserve});
   const std::uint32_t expected_levels =
-      std::min<std::uint32_t>(expected, 2 * config.max_levels_per_side);
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(expected, 2ull * config.max_levels_per_side));
   orders_.reserve(expected);
   levels_.reserve(expected_levels);
   accounts_.reserve(std::min<std::uint32_t>(expected, 4096));
@@ -68,6 +72,72 @@ OrderBook::OrderBook(const BookConfig& config) : config_(config) {
   level_index_.Reserve(expected_levels);
   account_index_.Reserve(std::min<std::uint32_t>(expected, 4096));
   events_.reserve(64);
+}
+
+OrderBook::OrderBook(OrderBook&& other) noexcept
+    : config_(other.config_),
+      reference_(other.reference_),
+      band_lo_(other.band_lo_),
+      band_hi_(other.band_hi_),
+      next_priority_(other.next_priority_),
+      orders_(std::move(other.orders_)),
+      free_order_(other.free_order_),
+      levels_(std::move(other.levels_)),
+      free_level_(other.free_level_),
+      accounts_(std::move(other.accounts_)),
+      free_account_(other.free_account_),
+      bids_(std::move(other.bids_)),
+      asks_(std::move(other.asks_)),
+      order_index_(std::move(other.order_index_)),
+      client_index_(std::move(other.client_index_)),
+      level_index_(std::move(other.level_index_)),
+      account_index_(std::move(other.account_index_)),
+      events_(std::move(other.events_)) {
+  other.ResetMovedFrom();
+}
+
+OrderBook& OrderBook::operator=(OrderBook&& other) noexcept {
+  if (this != &other) {
+    OrderBook taken(std::move(other));
+    Swap(taken);
+  }
+  return *this;
+}
+
+// Every member: a member missing here would leave two books mixed.
+void OrderBook::Swap(OrderBook& other) noexcept {
+  using std::swap;
+  swap(config_, other.config_);
+  swap(reference_, other.reference_);
+  swap(band_lo_, other.band_lo_);
+  swap(band_hi_, other.band_hi_);
+  swap(next_priority_, other.next_priority_);
+  swap(orders_, other.orders_);
+  swap(free_order_, other.free_order_);
+  swap(levels_, other.levels_);
+  swap(free_level_, other.free_level_);
+  swap(accounts_, other.accounts_);
+  swap(free_account_, other.free_account_);
+  bids_.swap(other.bids_);
+  asks_.swap(other.asks_);
+  swap(order_index_, other.order_index_);
+  swap(client_index_, other.client_index_);
+  swap(level_index_, other.level_index_);
+  swap(account_index_, other.account_index_);
+  swap(events_, other.events_);
+}
+
+void OrderBook::ResetMovedFrom() noexcept {
+  reference_ = Ticks(0);
+  band_lo_ = band_hi_ = 0;
+  next_priority_ = 1;
+  orders_.clear();
+  levels_.clear();
+  accounts_.clear();
+  events_.clear();
+  free_order_ = free_level_ = free_account_ = kNil;
+  bids_.clear();
+  asks_.clear();
 }
 
 // ---------------------------------------------------------------------------
@@ -663,6 +733,7 @@ std::size_t OrderBook::Depth(Side side, std::span<LevelView> out) const {
 }
 
 std::size_t OrderBook::OrdersAt(Side side, Ticks price, std::span<OrderView> out) const {
+  if (price.raw() <= 0) return 0;  // no level there, and Key() must not negate INT64_MIN
   const std::uint32_t li = FindLevel(side, price.raw());
   if (li == kNil) return 0;
   std::size_t n = 0;

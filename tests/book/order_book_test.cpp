@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <utility>
 #include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
@@ -2023,6 +2024,75 @@ TEST_CASE("OrderBook: a copied book is independent of the original", "[book]") {
   REQUIRE(book.FindByClientId(10, 4).has_value());
   CHECK(book.FindByClientId(10, 4)->remaining == Lots(5));
   CHECK(book.order_count() == 2);
+}
+
+TEST_CASE("OrderBook: swapping two non-empty books exchanges their states", "[book]") {
+  OrderBook a(BookConfig{});
+  OrderBook b(BookConfig{});
+  Rest(a, Limit(1, 7, kBuy, 100, 5));
+  Rest(b, Limit(2, 8, kSell, 200, 5));
+  const std::string a_state = Encoding(a);
+  const std::string b_state = Encoding(b);
+  std::swap(a, b);
+  CHECK(Encoding(a) == b_state);
+  CHECK(Encoding(b) == a_state);
+  CHECK(a.CheckInvariants().ok());
+  CHECK(b.CheckInvariants().ok());
+  // Both keep working: new levels come from each book's own ladder pool.
+  Rest(a, Limit(3, 9, kSell, 201, 1));
+  Rest(b, Limit(4, 9, kBuy, 99, 1));
+  CHECK(a.level_count(kSell) == 2);
+  CHECK(b.level_count(kBuy) == 2);
+}
+
+TEST_CASE("OrderBook: books inserted mid-vector keep their states", "[book]") {
+  OrderBook first(BookConfig{});
+  Rest(first, Limit(1, 7, kBuy, 100, 5));
+  const std::string state = Encoding(first);
+  std::vector<OrderBook> books{first, first};
+  books.insert(books.begin(), OrderBook(BookConfig{}));
+  REQUIRE(books.size() == 3);
+  CHECK(books[0].order_count() == 0);
+  CHECK(Encoding(books[1]) == state);
+  CHECK(Encoding(books[2]) == state);
+  for (OrderBook& b : books) CHECK(b.CheckInvariants().ok());
+  Rest(books[0], Limit(5, 7, kSell, 110, 1));
+  CHECK(books[0].CheckInvariants().ok());
+}
+
+TEST_CASE("OrderBook: a moved-from book is an empty, working book", "[book]") {
+  BookConfig cfg;
+  cfg.price_band = Rate(kRateScale / 10);
+  OrderBook a(cfg);
+  REQUIRE(a.SetReferencePrice(Ticks(100)) == Reason::kOk);
+  Rest(a, Limit(1, 7, kBuy, 100, 5));
+  const std::string state = Encoding(a);
+  OrderBook b = std::move(a);
+  CHECK(Encoding(b) == state);
+  CHECK(a.order_count() == 0);
+  CHECK(a.BestBid() == std::nullopt);
+  CHECK(a.Find(1) == std::nullopt);
+  CHECK(a.reference_price() == Ticks(0));
+  CHECK(a.CheckInvariants().ok());
+  CHECK(Encoding(a) == Encoding(OrderBook(cfg)));
+  Rest(a, Limit(1, 7, kSell, 300, 2));  // no band: the reference went with the state
+  CHECK(a.CheckInvariants().ok());
+  // Move-assigning over a live book replaces it; the source becomes empty.
+  b = std::move(a);
+  CHECK(b.order_count() == 1);
+  CHECK(b.BestAsk() == Ticks(300));
+  CHECK(a.order_count() == 0);
+  CHECK(a.CheckInvariants().ok());
+  CHECK(b.CheckInvariants().ok());
+}
+
+TEST_CASE("OrderBook: L3 query at a non-positive price finds nothing", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 7, kBuy, 100, 5));
+  std::array<OrderView, 4> out{};
+  CHECK(book.OrdersAt(kBuy, Ticks(0), out) == 0);
+  CHECK(book.OrdersAt(kBuy, Ticks(std::numeric_limits<std::int64_t>::min()), out) == 0);
+  CHECK(book.OrdersAt(kSell, Ticks(-100), out) == 0);
 }
 
 TEST_CASE("OrderBook: Create returns Validate's error or a working book", "[book]") {

@@ -115,10 +115,15 @@ class OrderBook {
   // Requires Validate(config).ok() (checked: a bad config is a bug here).
   explicit OrderBook(const BookConfig& config);
 
+  // Copies are independent books. A moved-from book is an empty book with
+  // the same config (no reference price, counters restarted); it shares its
+  // empty ladders' node pool with the moved-to book, so keep both on one
+  // thread.
   OrderBook(const OrderBook&) = default;
   OrderBook& operator=(const OrderBook&) = default;
-  OrderBook(OrderBook&&) noexcept = default;
-  OrderBook& operator=(OrderBook&&) noexcept = default;
+  OrderBook(OrderBook&& other) noexcept;
+  OrderBook& operator=(OrderBook&& other) noexcept;
+  void Swap(OrderBook& other) noexcept;
 
   // Place()
   //
@@ -327,6 +332,8 @@ class OrderBook {
   void PushTakerEvent(EventKind kind, const Taker& t, CancelReason reason,
                       std::int64_t size);
   OrderView View(const Order& o) const;
+  // The scalars of an empty book, for a book whose containers were moved.
+  void ResetMovedFrom() noexcept;
   bool InBand(std::int64_t price) const;
 
   BookConfig config_;

@@ -8,10 +8,11 @@
 // has reached its high-water mark.
 //
 // A default-constructed PoolAllocator brings a pool of its own, so each
-// container has one. Copy-constructing a container gives the copy a new pool,
-// so copies of a book never share hidden state; a moved-to container takes
-// the pool along with the nodes. Memory returns to the system when the last
-// container using the pool is destroyed.
+// container has one. Copy-constructing a container gives the copy a new pool
+// and copy-assignment keeps the target's, so copies of a book never share
+// hidden state. A move-constructed container shares the source's pool (the
+// nodes moved with it); the moved-from container, empty, keeps using it. The
+// memory returns to the system when the last container using it is destroyed.
 //
 // Thread safety: not thread-safe, like its owner.
 #ifndef PERPCORE_DETAIL_NODE_POOL_HPP_
@@ -98,6 +99,14 @@ class PoolAllocator {
   using propagate_on_container_copy_assignment = std::false_type;
 
   PoolAllocator() : pool_(std::make_shared<NodePool>()) {}
+  // Moving an allocator copies it: a moved-from container keeps a pool.
+  PoolAllocator(const PoolAllocator&) = default;
+  PoolAllocator(PoolAllocator&& other) noexcept : pool_(other.pool_) {}
+  PoolAllocator& operator=(const PoolAllocator&) = default;
+  PoolAllocator& operator=(PoolAllocator&& other) noexcept {
+    pool_ = other.pool_;
+    return *this;
+  }
   template <class U>
   PoolAllocator(const PoolAllocator<U>& other) : pool_(other.pool_) {}  // NOLINT: rebind
 

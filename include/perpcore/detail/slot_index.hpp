@@ -17,8 +17,10 @@
 #ifndef PERPCORE_DETAIL_SLOT_INDEX_HPP_
 #define PERPCORE_DETAIL_SLOT_INDEX_HPP_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "absl/numeric/int128.h"
@@ -42,8 +44,10 @@ constexpr std::uint64_t Mix64(std::uint64_t x) {
 // Hash32()
 //
 // One 64x64->128 multiply folded to 64 bits (the "mum" step of wyhash), then
-// the high half: cheap, and with a host-chosen seed the probe positions of
-// attacker-chosen ids are not predictable.
+// folded to 32. Cheap and well spread for sequential and random ids. It is
+// not a keyed PRF: the seed (BookConfig::hash_seed) makes probe positions
+// host-specific, which raises the bar for ids chosen to collide but is not a
+// proof against it.
 inline std::uint32_t Hash32(std::uint64_t key, std::uint64_t seed) {
   const absl::uint128 p = absl::uint128(key ^ seed) * 0x9e3779b97f4a7c15ULL;
   const std::uint64_t folded = absl::Uint128Low64(p) ^ absl::Uint128High64(p);
@@ -55,6 +59,27 @@ class SlotIndex {
   static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
   explicit SlotIndex(std::size_t expected = 8) { Rehash(CapacityFor(expected)); }
+
+  // Copies are independent; a moved-from index is empty and usable.
+  SlotIndex(const SlotIndex&) = default;
+  SlotIndex& operator=(const SlotIndex&) = default;
+  SlotIndex(SlotIndex&& other) noexcept
+      : entries_(std::move(other.entries_)),
+        mask_(other.mask_),
+        size_(other.size_),
+        generation_(other.generation_) {
+    other.Clear();
+  }
+  SlotIndex& operator=(SlotIndex&& other) noexcept {
+    if (this != &other) {
+      entries_ = std::move(other.entries_);
+      mask_ = other.mask_;
+      size_ = other.size_;
+      ++generation_;
+      other.Clear();
+    }
+    return *this;
+  }
 
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return entries_.size(); }
@@ -72,6 +97,7 @@ class SlotIndex {
   // The slot whose hash is `h` and for which eq(slot) holds, or kNone.
   template <class Eq>
   std::uint32_t Find(std::uint32_t h, Eq&& eq) const {
+    if (entries_.empty()) return kNone;
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Entry& e = entries_[i];
       if (e.slot == kNone) return kNone;
@@ -95,6 +121,7 @@ class SlotIndex {
   // As Find(), remembering where an absent key would go.
   template <class Eq>
   Probe Lookup(std::uint32_t h, Eq&& eq) const {
+    if (entries_.empty()) return Probe{kNone, generation_, 0};
     for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Entry& e = entries_[i];
       if (e.slot == kNone) return Probe{kNone, generation_, i};
@@ -108,7 +135,7 @@ class SlotIndex {
   // With `probe` from a Lookup() of the same key, and no change to the index
   // since, the probe run is not walked again.
   void Insert(std::uint32_t h, std::uint32_t slot) {
-    if ((size_ + 1) * 4 > entries_.size() * 3) Rehash(entries_.size() * 2);
+    if ((size_ + 1) * 4 > entries_.size() * 3) Rehash(std::max<std::size_t>(8, entries_.size() * 2));
     Place(h, slot);
     ++size_;
     ++generation_;
@@ -165,7 +192,17 @@ class SlotIndex {
     entries_[i] = Entry{slot, h};
   }
 
+  // An empty index without storage, as a moved-from one is left.
+  void Clear() {
+    entries_.clear();
+    entries_.shrink_to_fit();
+    mask_ = 0;
+    size_ = 0;
+    ++generation_;
+  }
+
   void Rehash(std::size_t cap) {
+    ++generation_;
     std::vector<Entry> old;
     old.swap(entries_);
     entries_.assign(cap, Entry{});
