@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "perpcore/detail/encode.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace book {
@@ -24,12 +25,8 @@ bool IsPostOnly(TimeInForce tif) {
   return tif == TimeInForce::kPostOnly || tif == TimeInForce::kPostOnlySlide;
 }
 
-void PutU64(std::string* out, std::uint64_t v) {
-  char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
-  out->append(buf, 8);
-}
-void PutI64(std::string* out, std::int64_t v) { PutU64(out, static_cast<std::uint64_t>(v)); }
+using detail::PutI64;
+using detail::PutU64;
 
 }  // namespace
 
@@ -701,6 +698,13 @@ Reason OrderBook::SetReferencePrice(Ticks reference) {
   return Reason::kOk;
 }
 
+Reason OrderBook::SetPriceBand(Rate band) {
+  events_.clear();
+  if (band.raw() < 0) return Reason::kInvalidConfig;
+  config_.price_band = band;
+  return SetReferencePrice(reference_);
+}
+
 // ---------------------------------------------------------------------------
 // Queries
 // ---------------------------------------------------------------------------
@@ -761,6 +765,16 @@ std::optional<OrderView> OrderBook::FindByClientId(AccountId account,
 std::uint32_t OrderBook::account_order_count(AccountId account) const {
   const std::uint32_t ai = FindAccount(account);
   return ai == kNil ? 0 : accounts_[ai].count;
+}
+
+std::size_t OrderBook::OrdersOf(AccountId account, std::span<OrderView> out) const {
+  const std::uint32_t ai = FindAccount(account);
+  if (ai == kNil) return 0;
+  std::size_t n = 0;
+  for (std::uint32_t s = accounts_[ai].head; s != kNil && n < out.size(); s = orders_[s].acct_next) {
+    out[n++] = View(orders_[s]);
+  }
+  return n;
 }
 
 OrderView OrderBook::View(const Order& o) const {

@@ -174,6 +174,12 @@ class OrderBook {
   // never touched: the band applies to new prices only. Emits nothing.
   Reason SetReferencePrice(Ticks reference);
 
+  // SetPriceBand()
+  //
+  // Replaces config().price_band (kInvalidConfig if negative): the
+  // band around the current reference price from the next order on.
+  Reason SetPriceBand(Rate band);
+
   // events()
   //
   // The events of the last mutating call, in order; valid until the next one.
@@ -198,6 +204,12 @@ class OrderBook {
 
   std::optional<OrderView> Find(OrderId id) const;
   std::optional<OrderView> FindByClientId(AccountId account, ClientOrderId client_id) const;
+
+  // OrdersOf()
+  //
+  // The live orders of `account`, in the order they were placed, up to
+  // out.size(). Returns how many were written. O(written).
+  std::size_t OrdersOf(AccountId account, std::span<OrderView> out) const;
 
   std::size_t order_count() const { return order_index_.size(); }
   std::size_t level_count(Side side) const { return Ladder(side).size(); }

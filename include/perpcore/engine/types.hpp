@@ -1,0 +1,490 @@
+// -----------------------------------------------------------------------------
+// File: perpcore/engine/types.hpp
+// -----------------------------------------------------------------------------
+//
+// The vocabulary of the engine: market and engine parameters, commands,
+// the reject reasons, events and the views queries return.
+//
+// Units: prices in Ticks and sizes in Lots of their market; money in Quote
+// atoms (10^-quote_decimals of the quote asset); rates as Rate (1e18 = 1).
+// Every enumerator value is pinned: it reaches the C API, journals and digests.
+#ifndef PERPCORE_ENGINE_TYPES_HPP_
+#define PERPCORE_ENGINE_TYPES_HPP_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "perpcore/book/types.hpp"
+#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/ids.hpp"
+#include "perpcore/oracle/oracle.hpp"
+#include "perpcore/risk/margin.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+
+using MarketId = std::uint32_t;  // chosen by the host; 0 is invalid
+using OwnerId = std::uint64_t;   // the person or entity behind accounts; 0 is invalid
+
+using book::Side;
+using book::OrderType;
+using book::TimeInForce;
+using book::StpMode;
+
+// MarketStatus
+//
+//   kActive      everything allowed.
+//   kReduceOnly  only reduce-only orders are accepted (resting orders stay).
+//   kHalted      no new orders or amends; cancels allowed.
+//   kDelisted    as halted, and final: a delisted market never reopens.
+// A tripped oracle circuit breaker makes an active market behave as
+// reduce-only until it clears; the stored status does not change.
+enum class MarketStatus : std::uint8_t {
+  kActive = 0,
+  kReduceOnly = 1,
+  kHalted = 2,
+  kDelisted = 3,
+};
+
+// MarginMode
+//
+//   kCross     the position shares the account's cross collateral.
+//   kIsolated  the position has its own margin bucket; only that bucket is
+//              at risk, and it is topped up from cross collateral as the
+//              position grows (Binance "isolated margin").
+enum class MarginMode : std::uint8_t { kCross = 0, kIsolated = 1 };
+
+// Decimal
+//
+// mantissa * 10^exponent, exactly: the tick and lot sizes of a market.
+struct Decimal {
+  std::int64_t mantissa = 1;
+  std::int32_t exponent = 0;
+  friend bool operator==(const Decimal&, const Decimal&) = default;
+};
+
+// MarketParams
+//
+// tick_size: quote units per base unit that one tick is (e.g. {1, -1} = 0.1
+// USD). lot_size: base units in one lot (e.g. {1, -3} = 0.001 BTC). Their
+// product times 10^quote_decimals is the number of quote atoms one tick of
+// one lot is worth, `atoms_per_tick_lot`; it must be a whole number >= 1
+// (parameters that would need fractional atoms are refused).
+// Bounds (refused otherwise, kInvalidMarketParams):
+//   - symbol: 1..24 characters from [A-Za-z0-9-_/.];
+//   - mantissas >= 1, exponents in -18..18;
+//   - max_order_size >= 1 <= max_open_interest; max_price >= 1;
+//     max_open_interest * max_price * atoms_per_tick_lot <= 2^54, so every
+//     notional the engine ever forms fits easily in int64;
+//   - price_band in [0, 1) (0: no band; the band is centred on the index);
+//   - max_leverage in 1..the first tier's max_leverage; tiers valid
+//     (risk::TierTable::Validate);
+//   - 0 <= taker_fee <= 10%; -taker_fee < maker_fee <= taker_fee, and a
+//     negative maker fee (a rebate) no larger than what the smallest taker
+//     fee pays after the best fee-tier discount and the referrer share, so
+//     the fee pool never pays out more than it took on a trade;
+//   - oracle: oracle::PriceFeed::Validate; the book limits >= 1.
+// tick_size and lot_size cannot change after creation (kParamImmutable).
+struct MarketParams {
+  std::string symbol = "BTC-USD";
+  Decimal tick_size{1, -1};
+  Decimal lot_size{1, -3};
+  Lots max_order_size{1'000'000};
+  Lots max_open_interest{100'000'000};
+  Ticks max_price{100'000'000};
+  Rate price_band{0};
+  std::uint32_t max_leverage = 20;
+  std::vector<risk::MarginTier> tiers{{Quote(0), 20, Rate(kRateScale / 100)}};
+  Rate maker_fee{kRateScale / 10'000};       // 1 bp
+  Rate taker_fee{5 * kRateScale / 10'000};   // 5 bp
+  oracle::OracleConfig oracle;
+  std::uint32_t max_orders_per_account = 200;
+  std::uint32_t max_levels_per_side = 10'000;
+  std::uint32_t max_book_orders = 1u << 22;
+  friend bool operator==(const MarketParams&, const MarketParams&) = default;
+};
+
+// EngineConfig
+//
+// quote_decimals: 0..18, the atoms of the quote asset (6 for USDC).
+// fee_tier_discounts: fee tier t multiplies positive fees by
+//   (1 - fee_tier_discounts[t]); tier 0 must be 0 (no discount), each in
+//   [0, 1), at most 16 tiers, non-decreasing.
+// referrer_share: the part of a referred taker's fee paid to the referrer,
+//   in [0, 1).
+// max_markets: 1..1024; max_accounts: 1..2^24.
+// hash_seed: seeds lookup hashes only (see book::BookConfig::hash_seed).
+struct EngineConfig {
+  std::uint32_t quote_decimals = 6;
+  std::vector<Rate> fee_tier_discounts{Rate(0)};
+  Rate referrer_share{0};
+  std::uint32_t max_markets = 256;
+  std::uint32_t max_accounts = 1u << 20;
+  std::uint64_t hash_seed = 0x70657270656e6731ULL;
+};
+
+// Reason
+//
+// Why a command was rejected; kOk if it was accepted. Values 1..27 are the
+// order book's book::Reason, with the same numbers and meaning; the engine's
+// own start at 100. A rejected command changes nothing and emits no event.
+enum class Reason : std::uint16_t {
+  kOk = 0,
+  // 1..27: book::Reason (see perpcore/book/types.hpp), passed through.
+  kSequenceGap = 100,            // seq is not the previous seq + 1
+  kTimeWentBack = 101,           // timestamp before the previous command's
+  kUnknownMarket = 102,
+  kUnknownAccount = 103,
+  kMarketExists = 104,
+  kAccountExists = 105,
+  kInvalidAmount = 106,          // an amount that must be > 0 is not
+  kInsufficientCollateral = 107, // withdrawal/transfer/margin removal beyond free collateral
+  kInsufficientMargin = 108,     // the order would leave the account below initial margin
+  kMarketHalted = 109,           // halted or delisted: no new orders or amends
+  kMarketReduceOnly = 110,       // reduce-only status or breaker: only reduce-only orders
+  kReduceOnlyWouldIncrease = 111,// a reduce-only order with no opposite position to reduce
+  kReduceOnlyNotImmediate = 112, // reduce-only orders must be IOC or FOK (as dYdX v4)
+  kNoIndexPrice = 113,           // the market has no valid index: nothing may add risk
+  kOpenInterestLimit = 114,      // the account's worst-case exposure would exceed max_open_interest
+  kInvalidMarketParams = 115,    // see MarketParams (the message says which field)
+  kParamImmutable = 116,         // tick_size / lot_size changed on update
+  kInvalidLeverage = 117,        // 0 or above the market's max_leverage
+  kMarginModeLocked = 118,       // open position or orders in the market
+  kNotIsolated = 119,            // isolated-margin change on a cross position
+  kNotSameOwner = 120,           // transfer between accounts of different owners
+  kSameAccount = 121,            // transfer to itself
+  kInvalidStatus = 122,          // not a MarketStatus, or leaving kDelisted
+  kInvalidMarginMode = 123,      // not a MarginMode
+  kInvalidFeeTier = 124,         // no such fee tier
+  kUnknownReferrer = 125,        // referrer is not an account (or is itself)
+  kInvalidOwner = 126,           // owner 0
+  kInvalidId = 127,              // market id 0 or account id 0
+  kTooManyMarkets = 128,
+  kTooManyAccounts = 129,
+  kPriceAboveMax = 130,          // an order or oracle price above max_price
+  kOracleInvalidSource = 131,    // oracle source id 0
+  kOracleTooManySources = 132,
+  kOracleInvalidPrice = 133,     // oracle price <= 0
+  kOracleFromTheFuture = 134,    // publish time after the command's timestamp
+  kOracleOutOfOrder = 135,       // publish time before the source's last
+  kMaxDepositExceeded = 136,     // total deposits would exceed kMaxTotalDeposits
+};
+
+// ReasonName() / ReasonMessage()
+//
+// "kInsufficientMargin" / a sentence a user can act on. Never null; an
+// unknown value gives "kUnknown" / "unknown reason". Book reasons give the
+// book's name and message.
+std::string_view ReasonName(Reason r);
+std::string_view ReasonMessage(Reason r);
+
+// FromBook(): the engine Reason with the same value as a book::Reason.
+constexpr Reason FromBook(book::Reason r) { return static_cast<Reason>(r); }
+
+// ---------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------
+
+struct CreateMarket {
+  MarketId market = 0;
+  MarketParams params;
+};
+// Replaces every parameter but tick_size and lot_size. Tier and fee changes
+// apply to existing positions and resting orders from now on.
+struct UpdateMarket {
+  MarketId market = 0;
+  MarketParams params;
+};
+struct SetMarketStatus {
+  MarketId market = 0;
+  MarketStatus status = MarketStatus::kActive;
+};
+// referrer: 0 = none, else an existing account (not the new one).
+struct CreateAccount {
+  AccountId account = 0;
+  OwnerId owner = 0;
+  std::uint32_t fee_tier = 0;
+  AccountId referrer = 0;
+};
+struct Deposit {
+  AccountId account = 0;
+  Quote amount;
+};
+struct Withdraw {
+  AccountId account = 0;
+  Quote amount;
+};
+struct Transfer {
+  AccountId from = 0;
+  AccountId to = 0;
+  Quote amount;
+};
+// Money into the insurance fund from outside (counts as a deposit).
+struct FundInsurance {
+  Quote amount;
+};
+struct SetFeeTier {
+  AccountId account = 0;
+  std::uint32_t fee_tier = 0;
+};
+struct SetMarginMode {
+  AccountId account = 0;
+  MarketId market = 0;
+  MarginMode mode = MarginMode::kCross;
+};
+struct SetLeverage {
+  AccountId account = 0;
+  MarketId market = 0;
+  std::uint32_t leverage = 1;
+};
+// delta > 0 adds cross collateral to the isolated bucket; delta < 0 returns
+// it to cross collateral.
+struct AdjustIsolatedMargin {
+  AccountId account = 0;
+  MarketId market = 0;
+  Quote delta;
+};
+// reduce_only: the order may only reduce the account's position (clamped so
+// it never flips it); it must be IOC or FOK.
+struct PlaceOrder {
+  MarketId market = 0;
+  book::OrderRequest order;  // max_fill is set by the engine; leave it at default
+  bool reduce_only = false;
+};
+struct CancelOrder {
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId order_id = 0;
+};
+struct CancelByClientId {
+  MarketId market = 0;
+  AccountId account = 0;
+  ClientOrderId client_id = 0;
+};
+// market 0: every market the account has orders in.
+struct CancelAll {
+  AccountId account = 0;
+  MarketId market = 0;
+};
+struct AmendOrder {
+  MarketId market = 0;
+  book::AmendRequest amend;
+};
+struct OraclePrice {
+  MarketId market = 0;
+  oracle::SourceId source = 0;
+  Ticks price;
+  TimeNs publish_time;
+};
+// Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or
+// of every market for market 0 (O(markets)).
+struct TimeTick {
+  MarketId market = 0;
+};
+
+using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, CreateAccount, Deposit,
+                             Withdraw, Transfer, FundInsurance, SetFeeTier, SetMarginMode,
+                             SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
+                             CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick>;
+
+// Command
+//
+// seq must be exactly the previous command's + 1 (the first is 1);
+// timestamp must not be before the previous command's.
+struct Command {
+  std::uint64_t seq = 0;
+  TimeNs timestamp;
+  Payload payload;
+};
+
+// ---------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------
+
+// EventKind
+enum class EventKind : std::uint8_t {
+  kOrderRested = 0,
+  kFill = 1,
+  kOrderCanceled = 2,
+  kOrderReduced = 3,
+  kOrderAmended = 4,
+  kDeposit = 5,
+  kWithdrawal = 6,
+  kTransfer = 7,
+  kAccountCreated = 8,
+  kMarketCreated = 9,
+  kMarketUpdated = 10,
+  kMarketStatusChanged = 11,
+  kPriceUpdate = 12,
+  kCircuitBreaker = 13,
+  kMarginModeSet = 14,
+  kLeverageSet = 15,
+  kIsolatedMarginChanged = 16,
+  kFeeTierSet = 17,
+  kInsuranceFunded = 18,
+};
+
+// Event
+//
+// One thing that happened, in order. Fields by kind (unlisted ones are 0):
+//   kOrderRested/kOrderCanceled/kOrderReduced/kOrderAmended: as book::Event,
+//     with market; code = book::CancelReason for cancels.
+//   kFill: market; account/order_id/side: the taker; maker_account/
+//     maker_order_id: the maker; price, size; remaining/maker_remaining:
+//     open sizes after the fill; amount: the taker's fee (>= 0); maker_fee
+//     (< 0 is a rebate paid); referrer/referrer_fee: the taker's referrer's
+//     cut of the taker fee; position/maker_position: both sides' positions
+//     after the fill; realized/maker_realized: PnL each side realized.
+//   kDeposit/kWithdrawal: account, amount. kTransfer: account (from),
+//     counterparty (to), amount. kInsuranceFunded: amount.
+//   kAccountCreated: account, counterparty = owner, referrer, code = fee tier.
+//   kMarketCreated/kMarketUpdated: market.
+//   kMarketStatusChanged: market, code = the new MarketStatus.
+//   kPriceUpdate: market, index, mark (0: none), price = TWAP.
+//   kCircuitBreaker: market, code = 1 tripped / 0 cleared, cause.
+//   kMarginModeSet: account, market, code = MarginMode.
+//   kLeverageSet: account, market, code = leverage.
+//   kIsolatedMarginChanged: account, market, amount = delta (+ added).
+//   kFeeTierSet: account, code = tier.
+struct Event {
+  EventKind kind = EventKind::kFill;
+  Side side = Side::kBuy;
+  oracle::BreakerCause cause = oracle::BreakerCause::kNone;
+  bool priority_kept = false;
+  std::uint32_t code = 0;
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId order_id = 0;
+  Ticks price;
+  Lots size;
+  Lots remaining;
+  AccountId maker_account = 0;
+  OrderId maker_order_id = 0;
+  Lots maker_remaining;
+  Quote amount;
+  Quote maker_fee;
+  AccountId referrer = 0;
+  Quote referrer_fee;
+  Lots position;
+  Lots maker_position;
+  Quote realized;
+  Quote maker_realized;
+  AccountId counterparty = 0;
+  Ticks index;
+  Ticks mark;
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+// ---------------------------------------------------------------------------
+// Query views
+// ---------------------------------------------------------------------------
+
+// PositionView
+//
+// value = size * mark * atoms_per_tick_lot; cost = the signed entry value of
+// the open position (long > 0); unrealized_pnl = value - cost;
+// entry_price = |cost| / (|size| * atoms_per_tick_lot), rounded half-even to
+// ticks (0 without a position). For an isolated position, isolated_equity =
+// its bucket plus value, and its requirements are measured against that.
+struct PositionView {
+  MarketId market = 0;
+  MarginMode mode = MarginMode::kCross;
+  std::uint32_t leverage = 0;
+  Lots size;
+  Ticks entry_price;
+  Ticks mark;
+  Quote value;
+  Quote cost;
+  Quote unrealized_pnl;
+  Quote realized_pnl;
+  Quote initial_requirement;
+  Quote maintenance_requirement;
+  Quote isolated_equity;              // isolated only
+  risk::LiquidationPrice liquidation;  // price 0: none
+  Lots open_bid_lots;
+  Lots open_ask_lots;
+  std::uint32_t open_orders = 0;
+};
+
+// AccountSummary
+//
+// For cross margin: collateral = cross cash + the cost of the cross
+// positions (deposits, realized PnL and fees); equity = collateral +
+// unrealized_pnl; initial/maintenance requirement of the cross positions;
+// initial_with_orders adds the worst case of open orders and what isolated
+// positions may draw; free_collateral = max(0, equity - initial_with_orders);
+// margin_ratio = maintenance / equity as a Rate (rounded up; Rate::Max() when
+// equity <= 0 with a requirement, 0 without one).
+struct AccountSummary {
+  AccountId account = 0;
+  OwnerId owner = 0;
+  std::uint32_t fee_tier = 0;
+  AccountId referrer = 0;
+  Quote cash;
+  Quote collateral;
+  Quote unrealized_pnl;
+  Quote equity;
+  Quote initial_requirement;
+  Quote initial_with_orders;
+  Quote maintenance_requirement;
+  Quote free_collateral;
+  Rate margin_ratio;
+  bool liquidatable = false;  // cross equity below cross maintenance
+  std::vector<PositionView> positions;  // by market id; positions and order-only records
+};
+
+// OpenOrder: one live order of an account.
+struct OpenOrder {
+  MarketId market = 0;
+  book::OrderView order;
+};
+
+// MarketStats
+struct MarketStats {
+  MarketId market = 0;
+  std::string symbol;
+  MarketStatus status = MarketStatus::kActive;
+  bool breaker = false;
+  oracle::BreakerCause breaker_cause = oracle::BreakerCause::kNone;
+  std::int64_t atoms_per_tick_lot = 1;
+  Ticks index;  // 0: none
+  Ticks mark;   // the last valid mark; 0: never had one
+  Ticks twap;
+  Ticks last_trade;
+  std::uint32_t fresh_sources = 0;
+  Lots open_interest_long;
+  Lots open_interest_short;
+  Lots volume;
+  Quote notional_volume;
+  std::optional<book::LevelView> best_bid, best_ask;
+};
+
+// Preview
+//
+// What an order would do now, computed without changing anything. The fill
+// is estimated by walking the opposite side's L2 levels up to the order's
+// price (own resting orders count as liquidity: self-trade prevention is not
+// simulated). fees: the taker fee on the estimated fill plus the maker fee
+// on what would rest if it fills as maker later (not included).
+struct Preview {
+  Reason reason = Reason::kOk;      // what Apply would answer (margin and limits)
+  Lots fill_size;
+  Ticks average_price;              // half-even; 0 if nothing fills
+  Quote fill_notional;
+  Rate slippage;                    // |average - mid| / mid, rounded up; 0 without a mid
+  Quote fee;                        // taker fee on fill_notional
+  Lots rest_size;                   // what would rest (GTC/post-only)
+  Lots resulting_position;
+  Quote resulting_equity;           // cross, or the isolated bucket's
+  Rate resulting_margin_ratio;
+  risk::LiquidationPrice resulting_liquidation;
+};
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_ENGINE_TYPES_HPP_

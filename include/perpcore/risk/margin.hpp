@@ -1,0 +1,170 @@
+// -----------------------------------------------------------------------------
+// File: perpcore/risk/margin.hpp
+// -----------------------------------------------------------------------------
+//
+// Tiered margin: initial and maintenance requirements of one position from
+// notional brackets, the leverage a bracket allows, and the closed-form
+// liquidation price of a position (cross or isolated).
+//
+// Brackets follow Binance USD-M futures ("notional value tiers") and
+// Hyperliquid ("margin tiers"): a position of notional n that falls in tier i
+// (floor_i <= n < floor_{i+1}) requires
+//     maintenance(n) = n * mmr_i - mm_deduction_i
+//     initial(n, L)  = n * imr_i(L) - im_deduction_i(L),
+//     imr_i(L)       = max(1 / L, 1 / max_leverage_i)
+// where L is the account's chosen leverage for the market and the deductions
+// ("maintenance amount" at Binance) make both functions continuous:
+//     deduction_0 = 0,  deduction_i = deduction_{i-1} + floor_i * (rate_i - rate_{i-1}).
+// So a requirement is the sum over tiers of the part of n inside the tier
+// times that tier's rate, and a bigger position never needs less margin.
+// A user leverage above a tier's max_leverage is therefore capped by the
+// tier: the leverage cap per notional bracket.
+//
+// Units: notional and requirements in Quote atoms; rates as Rate (1e18);
+// leverage a whole number 1..150. Sizes in Lots, prices in Ticks, converted by
+// the market's integer `atoms_per_tick_lot` (notional = |lots| * ticks * that).
+// Rounding: requirements round up (against the account); a long's
+// liquidation price rounds up and a short's down (liquidate no later than the
+// exact price). Deductions are kept exactly (Quote * Rate, 128-bit) and only
+// the final requirement is rounded, so the tier boundaries are exact.
+// Thread safety: immutable after construction. Determinism: integer-only.
+//
+// Example (Binance BTCUSDT bracket 1: 0..50k at 125x, mmr 0.4%):
+//   PERPCORE_ASSIGN_OR_RETURN(TierTable t, TierTable::Create(tiers));
+//   Quote mm = t.Maintenance(Quote(40'000'000'000));   // 160 USDT in 1e-6 atoms
+#ifndef PERPCORE_RISK_MARGIN_HPP_
+#define PERPCORE_RISK_MARGIN_HPP_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "perpcore/fixed/fixed.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace risk {
+
+// kMaxLeverage: the highest leverage any market may allow.
+inline constexpr std::uint32_t kMaxLeverage = 150;
+// kMaxTiers: the most brackets one market may have.
+inline constexpr std::size_t kMaxTiers = 32;
+
+// MarginTier
+//
+// One bracket, from notional_floor (inclusive) up to the next tier's floor.
+struct MarginTier {
+  Quote notional_floor;         // the first tier's must be 0
+  std::uint32_t max_leverage = 1;  // 1..kMaxLeverage; the initial rate is >= 1/this
+  Rate maintenance_rate;        // > 0 and < 1/max_leverage
+  friend bool operator==(const MarginTier&, const MarginTier&) = default;
+};
+
+// TierTable
+//
+// A validated bracket table with its deductions. Copyable value type.
+class TierTable {
+ public:
+  // Validate()
+  //
+  // kInvalidArgument naming the tier and field unless: 1..kMaxTiers tiers;
+  // the first floor is 0 and floors strictly increase; max_leverage is in
+  // 1..kMaxLeverage and never increases from one tier to the next;
+  // maintenance_rate is > 0, never decreases, and is below the tier's
+  // initial rate 1/max_leverage (so initial margin always exceeds
+  // maintenance); every deduction fits (floors up to 2^62 atoms).
+  static absl::Status Validate(std::span<const MarginTier> tiers);
+
+  // Create()
+  //
+  // The table, or Validate()'s error.
+  static absl::StatusOr<TierTable> Create(std::span<const MarginTier> tiers);
+
+  // Tier()
+  //
+  // The index of the tier `notional` falls in (notional >= 0).
+  std::size_t Tier(Quote notional) const;
+
+  // Maintenance()
+  //
+  // n * mmr_i - mm_deduction_i, rounded up, for n >= 0. Never negative.
+  // Saturates at Quote::Max() (a notional that large is refused earlier by
+  // the engine's admission bounds).
+  Quote Maintenance(Quote notional) const;
+
+  // Initial()
+  //
+  // n * imr_i(L) - im_deduction_i(L), rounded up, for n >= 0 and leverage L
+  // in 1..kMaxLeverage (checked). Complexity O(tiers).
+  Quote Initial(Quote notional, std::uint32_t leverage) const;
+
+  // MaxLeverage()
+  //
+  // The highest leverage the first tier allows: a user's chosen leverage
+  // for the market must not exceed it.
+  std::uint32_t MaxLeverage() const;
+
+  std::span<const MarginTier> tiers() const { return tiers_; }
+
+  // MaintenanceDeduction()
+  //
+  // mm_deduction_i exactly, in units of Quote atoms * 1e-18 (a Rate-scaled
+  // amount), for tier i.
+  absl::int128 MaintenanceDeduction(std::size_t tier) const;
+
+ private:
+  std::vector<MarginTier> tiers_;
+  std::vector<absl::int128> mm_deduction_;  // Quote * Rate raw, exact
+};
+
+// LiquidationInput
+//
+// One position and the rest of the margin that backs it. For an isolated
+// position, `other_equity` is the isolated margin bucket's balance and
+// `other_maintenance` is 0. For a cross position, `other_equity` is the
+// account's cross cash plus the mark value of every other cross position,
+// and `other_maintenance` their maintenance requirement: both held fixed
+// while this position's price moves (Binance's cross formula).
+//   equity(P) = other_equity + size * P * atoms_per_tick_lot
+//   liquidatable at P  <=>  equity(P) < other_maintenance + Maintenance(|size| * P * atoms_per_tick_lot)
+struct LiquidationInput {
+  Lots size;                       // signed, != 0
+  std::int64_t atoms_per_tick_lot = 1;  // >= 1
+  Quote other_equity;              // may be negative
+  Quote other_maintenance;         // >= 0
+};
+
+// LiquidationPrice
+//
+// The price at which the position reaches its maintenance requirement, and
+// the tier that applies there. `price` is 0 when no positive price reaches
+// it (a long backed by more than its whole value never is, and a short that
+// is already liquidatable at every price reports 0 with `always` set).
+struct LiquidationPrice {
+  Ticks price;          // 0: none
+  std::size_t tier = 0;  // the bracket at `price`
+  bool always = false;   // liquidatable at every price > 0
+  friend bool operator==(const LiquidationPrice&, const LiquidationPrice&) = default;
+};
+
+// ComputeLiquidationPrice()
+//
+// Closed form per tier: for a long (s > 0, m = atoms_per_tick_lot)
+//     P = (other_maintenance - other_equity - D_i) / (s * m * (1 - mmr_i))
+// and for a short
+//     P = (other_equity + D_i - other_maintenance) / (|s| * m * (1 + mmr_i)),
+// taking the tier i whose notional range contains |s| * P * m (tiers are
+// tried in order; continuity makes the solution unique). A long's price is
+// rounded up and a short's down, to whole ticks.
+// Errors: kInvalidArgument for size 0, atoms_per_tick_lot < 1 or negative
+// other_maintenance; kOutOfRange if the price leaves int64.
+absl::StatusOr<LiquidationPrice> ComputeLiquidationPrice(const TierTable& table,
+                                                         const LiquidationInput& in);
+
+}  // namespace risk
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_RISK_MARGIN_HPP_
