@@ -1,0 +1,688 @@
+// Worked examples for the engine. Money is in 1e-6 USDC atoms; the test
+// market is BTC-USD with a 0.1 USD tick and a 0.001 BTC lot, so one tick of
+// one lot is 0.1 * 0.001 USD = 100 atoms, 30,000 USD is 300,000 ticks and
+// 1 BTC is 1,000 lots (notional 1 BTC at 30,000 = 3e10 atoms).
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string>
+
+#include "perpcore/engine/engine.hpp"
+
+namespace perpcore::engine {
+namespace {
+
+constexpr std::int64_t kUsd = 1'000'000;  // atoms per USD
+constexpr std::int64_t kBtc = 1'000;      // lots per BTC
+constexpr Ticks Usd(std::int64_t dollars) { return Ticks(dollars * 10); }
+constexpr Rate Bp(std::int64_t bp) { return Rate(bp * kRateScale / 10'000); }
+constexpr Rate Percent(std::int64_t pct) { return Rate(pct * kRateScale / 100); }
+
+// Binance USD-M BTCUSDT's first brackets (notional in USDT, max leverage,
+// maintenance margin rate): 0-50k 125x 0.40%, 50k-250k 100x 0.50%,
+// 250k-1M 50x 1.00%.
+MarketParams Btc() {
+  MarketParams p;
+  p.symbol = "BTC-USD";
+  p.tick_size = {1, -1};
+  p.lot_size = {1, -3};
+  p.max_order_size = Lots(100 * kBtc);
+  p.max_open_interest = Lots(1'000 * kBtc);
+  p.max_price = Usd(1'000'000);
+  p.max_leverage = 125;
+  p.tiers = {{Quote(0), 125, Rate(4 * kRateScale / 1000)},
+             {Quote(50'000 * kUsd), 100, Rate(5 * kRateScale / 1000)},
+             {Quote(250'000 * kUsd), 50, Percent(1)}};
+  p.maker_fee = Bp(1);
+  p.taker_fee = Bp(5);
+  p.oracle.min_sources = 1;
+  return p;
+}
+
+class Harness {
+ public:
+  explicit Harness(EngineConfig config = {}) : eng(config) {}
+
+  Result Do(Payload p, std::int64_t advance_ns = 0) {
+    now += advance_ns;
+    Result r = eng.Apply(Command{eng.last_seq() + 1, TimeNs(now), std::move(p)});
+    REQUIRE(eng.CheckInvariants().ok());
+    return r;
+  }
+  void Ok(Payload p, std::int64_t advance_ns = 0) {
+    const Result r = Do(std::move(p), advance_ns);
+    INFO(ReasonName(r.reason));
+    REQUIRE(r.ok());
+  }
+  // An account of its own owner with `usd` dollars deposited.
+  void Account(AccountId id, std::int64_t usd, AccountId referrer = 0, std::uint32_t tier = 0) {
+    Ok(CreateAccount{.account = id, .owner = id, .fee_tier = tier, .referrer = referrer});
+    if (usd > 0) Ok(Deposit{.account = id, .amount = Quote(usd * kUsd)});
+  }
+  void Price(MarketId m, Ticks price, oracle::SourceId source = 1) {
+    Ok(OraclePrice{.market = m, .source = source, .price = price, .publish_time = TimeNs(now)});
+  }
+  Result Order(AccountId account, OrderId id, Side side, Ticks price, Lots size,
+               TimeInForce tif = TimeInForce::kGtc, bool reduce_only = false,
+               OrderType type = OrderType::kLimit) {
+    return Do(PlaceOrder{.market = 1,
+                         .order = {.id = id,
+                                   .account = account,
+                                   .side = side,
+                                   .type = type,
+                                   .tif = tif,
+                                   .price = price,
+                                   .size = size},
+                         .reduce_only = reduce_only});
+  }
+  AccountSummary Summary(AccountId id) const {
+    auto s = eng.Summary(id);
+    REQUIRE(s.ok());
+    return *s;
+  }
+  PositionView PositionIn(AccountId id, MarketId market = 1) const {
+    for (const PositionView& p : Summary(id).positions) {
+      if (p.market == market) return p;
+    }
+    FAIL("no position record");
+    return {};
+  }
+
+  Engine eng;
+  std::int64_t now = 1'000'000'000;
+};
+
+// A BTC market with an index of 30,000, a maker (account 1) with 100k USD
+// and a taker (account 2).
+Harness BtcAt30k(std::int64_t taker_usd, EngineConfig config = {}) {
+  Harness h(config);
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 100'000);
+  h.Account(2, 0);
+  if (taker_usd > 0) h.Ok(Deposit{.account = 2, .amount = Quote(taker_usd * kUsd)});
+  return h;
+}
+
+// ---------------------------------------------------------------------------
+// Sequencing and atomicity
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: a sequence gap is rejected and changes nothing", "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  const auto before = h.eng.Digest();
+  const Result r = h.eng.Apply(Command{3, TimeNs(h.now), Deposit{.account = 1, .amount = Quote(5)}});
+  CHECK(r.reason == Reason::kSequenceGap);
+  CHECK(r.events.empty());
+  CHECK(h.eng.last_seq() == 1);
+  CHECK(h.eng.Digest() == before);
+}
+
+TEST_CASE("Engine: time going back is rejected; equal time is fine", "[engine]") {
+  Harness h;
+  h.Ok(CreateAccount{.account = 1, .owner = 1}, 10);
+  const auto before = h.eng.Digest();
+  const Result back = h.eng.Apply(
+      Command{2, TimeNs(h.now - 1), Deposit{.account = 1, .amount = Quote(5)}});
+  CHECK(back.reason == Reason::kTimeWentBack);
+  CHECK(h.eng.Digest() == before);
+  h.Ok(Deposit{.account = 1, .amount = Quote(5)});
+  CHECK(h.eng.now() == TimeNs(h.now));
+}
+
+TEST_CASE("Engine: a rejected command leaves the digest unchanged and emits nothing", "[engine]") {
+  Harness h = BtcAt30k(1'000);
+  const auto before = h.eng.Digest();
+  const Result r = h.Do(Withdraw{.account = 2, .amount = Quote(1'000 * kUsd + 1)});
+  CHECK(r.reason == Reason::kInsufficientCollateral);
+  CHECK(r.events.empty());
+  CHECK(h.eng.Digest() == before);
+}
+
+TEST_CASE("Engine: two engines fed the same commands have the same digest", "[engine]") {
+  Harness a = BtcAt30k(5'000);
+  Harness b = BtcAt30k(5'000, EngineConfig{.hash_seed = 12345});
+  for (Harness* h : {&a, &b}) {
+    REQUIRE(h->Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+    REQUIRE(h->Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc / 2)).ok());
+  }
+  CHECK(a.eng.Digest() == b.eng.Digest());
+  REQUIRE(a.Order(2, 12, Side::kBuy, Usd(30'000), Lots(1)).ok());
+  CHECK(a.eng.Digest() != b.eng.Digest());
+}
+
+// ---------------------------------------------------------------------------
+// Markets
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: atoms per tick-lot is tick * lot * 10^decimals, exactly", "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  CHECK(h.eng.Stats(1)->atoms_per_tick_lot == 100);
+  MarketParams eth = Btc();
+  eth.symbol = "ETH-USD";
+  eth.tick_size = {5, -2};  // 0.05 USD
+  eth.lot_size = {1, -2};   // 0.01 ETH
+  h.Ok(CreateMarket{.market = 2, .params = eth});
+  CHECK(h.eng.Stats(2)->atoms_per_tick_lot == 500);
+}
+
+TEST_CASE("Engine: parameters that need fractional atoms are refused", "[engine]") {
+  Harness h(EngineConfig{.quote_decimals = 2});
+  // 0.1 USD * 0.001 BTC = 0.0001 USD, a hundredth of a cent.
+  const Result r = h.Do(CreateMarket{.market = 1, .params = Btc()});
+  CHECK(r.reason == Reason::kInvalidMarketParams);
+  const absl::Status why = h.eng.ValidateMarket(Btc());
+  CHECK(absl::IsInvalidArgument(why));
+  CHECK(std::string(why.message()).find("not a whole number of quote atoms") != std::string::npos);
+}
+
+TEST_CASE("Engine: a maker rebate larger than the taker fee can pay is refused", "[engine]") {
+  Harness h(EngineConfig{.fee_tier_discounts = {Rate(0), Percent(20)}, .referrer_share = Percent(10)});
+  MarketParams p = Btc();
+  // 5 bp * 0.8 * 0.9 = 3.6 bp is what the pool keeps at worst.
+  p.maker_fee = Rate(-36 * (kRateScale / 100'000) - 1);
+  CHECK(h.Do(CreateMarket{.market = 1, .params = p}).reason == Reason::kInvalidMarketParams);
+  p.maker_fee = Rate(-36 * (kRateScale / 100'000));
+  h.Ok(CreateMarket{.market = 1, .params = p});
+}
+
+TEST_CASE("Engine: tick and lot size cannot change on update", "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  MarketParams p = Btc();
+  p.tick_size = {5, -1};
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = p}).reason == Reason::kParamImmutable);
+  p = Btc();
+  p.taker_fee = Bp(4);
+  h.Ok(UpdateMarket{.market = 1, .params = p});
+  CHECK(h.eng.Params(1)->taker_fee == Bp(4));
+}
+
+TEST_CASE("Engine: a delisted market never reopens", "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kDelisted});
+  CHECK(h.Do(SetMarketStatus{.market = 1, .status = MarketStatus::kActive}).reason ==
+        Reason::kInvalidStatus);
+}
+
+TEST_CASE("Engine: a halted market refuses orders but allows cancels", "[engine]") {
+  Harness h = BtcAt30k(0);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(31'000), Lots(kBtc)).ok());
+  h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
+  CHECK(h.Order(1, 11, Side::kSell, Usd(31'000), Lots(kBtc)).reason == Reason::kMarketHalted);
+  h.Ok(CancelOrder{.market = 1, .account = 1, .order_id = 10});
+  CHECK(h.PositionIn(1).open_orders == 0);
+}
+
+// ---------------------------------------------------------------------------
+// Money
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: deposits and withdrawals move cash and the totals", "[engine]") {
+  Harness h;
+  h.Account(1, 500);
+  h.Ok(Withdraw{.account = 1, .amount = Quote(200 * kUsd)});
+  CHECK(h.Summary(1).cash == Quote(300 * kUsd));
+  CHECK(h.eng.total_deposits() == 500 * kUsd);
+  CHECK(h.eng.total_withdrawals() == 200 * kUsd);
+  CHECK(h.Do(Withdraw{.account = 1, .amount = Quote(300 * kUsd + 1)}).reason ==
+        Reason::kInsufficientCollateral);
+  CHECK(h.Do(Deposit{.account = 1, .amount = Quote(0)}).reason == Reason::kInvalidAmount);
+  CHECK(h.Do(Deposit{.account = 9, .amount = Quote(1)}).reason == Reason::kUnknownAccount);
+}
+
+TEST_CASE("Engine: transfers only between accounts of the same owner", "[engine]") {
+  Harness h;
+  h.Ok(CreateAccount{.account = 1, .owner = 7});
+  h.Ok(CreateAccount{.account = 2, .owner = 7});
+  h.Ok(CreateAccount{.account = 3, .owner = 8});
+  h.Ok(Deposit{.account = 1, .amount = Quote(100)});
+  h.Ok(Transfer{.from = 1, .to = 2, .amount = Quote(60)});
+  CHECK(h.Summary(2).cash == Quote(60));
+  CHECK(h.Do(Transfer{.from = 1, .to = 3, .amount = Quote(10)}).reason == Reason::kNotSameOwner);
+  CHECK(h.Do(Transfer{.from = 1, .to = 1, .amount = Quote(10)}).reason == Reason::kSameAccount);
+  CHECK(h.Do(Transfer{.from = 1, .to = 2, .amount = Quote(41)}).reason ==
+        Reason::kInsufficientCollateral);
+}
+
+// ---------------------------------------------------------------------------
+// Trades and fees
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: a trade moves price * size in cash and charges both fees", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result r = h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  REQUIRE(r.events.size() == 1);
+  const Event& fill = r.events[0];
+  CHECK(fill.kind == EventKind::kFill);
+  // 5 bp and 1 bp of 30,000 USD.
+  CHECK(fill.amount == Quote(15 * kUsd));
+  CHECK(fill.maker_fee == Quote(3 * kUsd));
+  CHECK(fill.position == Lots(kBtc));
+  CHECK(fill.maker_position == Lots(-kBtc));
+  CHECK(h.Summary(2).cash == Quote((10'000 - 30'000 - 15) * kUsd));
+  CHECK(h.Summary(1).cash == Quote((100'000 + 30'000 - 3) * kUsd));
+  CHECK(h.eng.fee_pool() == Quote(18 * kUsd));
+  const MarketStats s = *h.eng.Stats(1);
+  CHECK(s.open_interest_long == Lots(kBtc));
+  CHECK(s.open_interest_short == Lots(kBtc));
+  CHECK(s.last_trade == Usd(30'000));
+}
+
+TEST_CASE("Engine: fees round up and a rebate rounds down", "[engine]") {
+  MarketParams p = Btc();
+  p.maker_fee = Rate(-5 * kRateScale / 100'000);  // -0.5 bp
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 1'000);
+  h.Account(2, 1'000);
+  // One lot at 30,000.1 USD: notional 300,001 * 100 = 30,000,100 atoms.
+  REQUIRE(h.Order(1, 10, Side::kSell, Ticks(300'001), Lots(1)).ok());
+  const Result r = h.Order(2, 11, Side::kBuy, Ticks(300'001), Lots(1), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.events[0].amount == Quote(15'001));     // 15,000.05 up
+  CHECK(r.events[0].maker_fee == Quote(-1'500));  // 1,500.005 rebate down
+  CHECK(h.eng.fee_pool() == Quote(13'501));
+}
+
+TEST_CASE("Engine: fee tier discount and referrer share", "[engine]") {
+  EngineConfig config{.fee_tier_discounts = {Rate(0), Percent(20)}, .referrer_share = Percent(10)};
+  MarketParams p = Btc();
+  p.maker_fee = Rate(-5 * kRateScale / 100'000);
+  Harness h(config);
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 100'000);
+  h.Account(3, 0);                        // the referrer
+  h.Account(2, 10'000, /*referrer=*/3, /*tier=*/1);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result r = h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  const Event& fill = r.events[0];
+  CHECK(fill.amount == Quote(12 * kUsd));            // 5 bp * 0.8 = 4 bp
+  CHECK(fill.referrer == 3);
+  CHECK(fill.referrer_fee == Quote(1'200'000));      // 10% of 12 USD
+  CHECK(fill.maker_fee == Quote(-1'500'000));        // 0.5 bp rebate
+  CHECK(h.Summary(3).cash == Quote(1'200'000));
+  CHECK(h.eng.fee_pool() == Quote(12'000'000 - 1'200'000 - 1'500'000));
+}
+
+TEST_CASE("Engine: closing a position realizes PnL against its cost basis", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'300), Lots(kBtc / 2)).ok());
+  const Result r = h.Order(2, 13, Side::kSell, Usd(30'300), Lots(kBtc / 2), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  // Half a BTC closed 300 USD above entry.
+  CHECK(r.events[0].realized == Quote(150 * kUsd));
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.size == Lots(kBtc / 2));
+  CHECK(p.entry_price == Usd(30'000));
+  CHECK(p.realized_pnl == Quote(150 * kUsd));
+  CHECK(p.cost == Quote(15'000 * kUsd));
+}
+
+// ---------------------------------------------------------------------------
+// Initial margin on orders
+// ---------------------------------------------------------------------------
+
+// At 10x, 1 BTC at 30,000 needs 3,000 USD of initial margin, and the 5 bp
+// taker fee (15 USD) must be paid on top (Binance: "initial margin + open
+// loss + fee" must fit the available balance).
+TEST_CASE("Engine: an order is accepted when equity covers initial margin and fee", "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  h.Ok(Deposit{.account = 2, .amount = Quote(3'015 * kUsd - 1)});
+  CHECK(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).reason ==
+        Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  const Result r = h.Order(2, 12, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(kBtc));
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.equity == Quote(3'000 * kUsd));
+  CHECK(s.initial_requirement == Quote(3'000 * kUsd));
+  CHECK(s.free_collateral == Quote(0));
+}
+
+TEST_CASE("Engine: resting orders count at their worst case", "[engine]") {
+  Harness h = BtcAt30k(3'000);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  // Bids for 0.5 BTC use 1,500 USD at 10x; asks on the other side do not add.
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc / 2)).ok());
+  REQUIRE(h.Order(2, 12, Side::kSell, Usd(31'000), Lots(kBtc / 2)).ok());
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.initial_with_orders == Quote(1'500 * kUsd));
+  CHECK(s.free_collateral == Quote(1'500 * kUsd));
+  // Another 0.5 BTC of bids fits exactly (fee 7.25 USD at 29,000 is also needed).
+  CHECK(h.Order(2, 13, Side::kBuy, Usd(29'000), Lots(kBtc / 2)).reason ==
+        Reason::kInsufficientMargin);
+  REQUIRE(h.Order(2, 14, Side::kBuy, Usd(29'000), Lots(kBtc / 2 - 3)).ok());
+}
+
+TEST_CASE("Engine: a bid above the mark counts its open loss", "[engine]") {
+  Harness h = BtcAt30k(3'000);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  // 0.1 BTC bid 1,000 USD above the mark: IM 300 + open loss 100 USD.
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(31'000), Lots(100)).ok());
+  CHECK(h.Summary(2).initial_with_orders == Quote(400 * kUsd));
+}
+
+TEST_CASE("Engine: an order that only reduces risk is accepted below initial margin", "[engine]") {
+  Harness h = BtcAt30k(3'015);
+  h.Account(3, 100'000);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.Price(1, Usd(29'500));  // equity 2,500 < IM 2,950
+  CHECK(h.Summary(2).free_collateral == Quote(0));
+  REQUIRE(h.Order(3, 20, Side::kBuy, Usd(29'400), Lots(kBtc)).ok());
+  const Result r = h.Order(2, 12, Side::kSell, Usd(29'400), Lots(kBtc / 2), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(h.PositionIn(2).size == Lots(kBtc / 2));
+  // Adding risk beyond initial margin is still refused: 1.5 BTC needs 4,425 USD.
+  CHECK(h.Order(2, 13, Side::kBuy, Usd(29'000), Lots(kBtc)).reason ==
+        Reason::kInsufficientMargin);
+}
+
+TEST_CASE("Engine: exposure beyond max open interest is refused", "[engine]") {
+  MarketParams p = Btc();
+  p.max_open_interest = Lots(100 * kBtc);
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 10'000'000);
+  REQUIRE(h.Order(1, 10, Side::kBuy, Usd(29'000), Lots(60 * kBtc)).ok());
+  CHECK(h.Order(1, 11, Side::kBuy, Usd(29'000), Lots(40 * kBtc + 1)).reason ==
+        Reason::kOpenInterestLimit);
+  REQUIRE(h.Order(1, 12, Side::kBuy, Usd(29'000), Lots(40 * kBtc)).ok());
+}
+
+TEST_CASE("Engine: leverage above the market maximum is refused", "[engine]") {
+  Harness h = BtcAt30k(0);
+  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 126}).reason ==
+        Reason::kInvalidLeverage);
+  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 0}).reason ==
+        Reason::kInvalidLeverage);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 125});
+}
+
+TEST_CASE("Engine: lowering leverage needs the margin it implies", "[engine]") {
+  Harness h = BtcAt30k(3'015);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 9}).reason ==
+        Reason::kInsufficientMargin);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 20});
+  CHECK(h.Summary(2).initial_requirement == Quote(1'500 * kUsd));
+}
+
+TEST_CASE("Engine: amending an order bigger needs margin; smaller never does", "[engine]") {
+  Harness h = BtcAt30k(3'000);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc / 2)).ok());
+  CHECK(h.Do(AmendOrder{.market = 1,
+                        .amend = {.account = 2, .id = 11, .new_price = Usd(29'000),
+                                  .new_size = Lots(kBtc + 1)}})
+            .reason == Reason::kInsufficientMargin);
+  h.Ok(AmendOrder{.market = 1,
+                  .amend = {.account = 2, .id = 11, .new_price = Usd(29'000),
+                            .new_size = Lots(kBtc / 4)}});
+  CHECK(h.PositionIn(2).open_bid_lots == Lots(kBtc / 4));
+}
+
+// ---------------------------------------------------------------------------
+// Maintenance, liquidation price, withdrawals
+// ---------------------------------------------------------------------------
+
+// Binance's isolated long formula LP = (WB - pos * EP) / (pos * MMR - pos)
+// with WB = 3,000, pos = 1, EP = 30,000, MMR = 0.4% gives 27,108.43 USD, so
+// 271,085 ticks after rounding up.
+TEST_CASE("Engine: cross liquidation price of a single long", "[engine]") {
+  Harness h = BtcAt30k(3'015);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.maintenance_requirement == Quote(120 * kUsd));  // 0.4% of 30,000
+  CHECK(s.margin_ratio == Rate(4 * kRateScale / 100));    // 120 / 3,000
+  const PositionView& p = s.positions.at(0);
+  CHECK(p.liquidation.price == Ticks(271'085));
+  CHECK(p.liquidation.tier == 0);
+  CHECK_FALSE(s.liquidatable);
+  h.Price(1, Ticks(271'084));
+  CHECK(h.Summary(2).liquidatable);
+}
+
+TEST_CASE("Engine: isolated position draws its initial margin from cross", "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  // The bucket paid the 15 USD fee and was topped up to IM = 3,000 USD.
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.isolated_equity == Quote(3'000 * kUsd));
+  CHECK(h.Summary(2).cash == Quote((5'000 - 3'015) * kUsd));
+  CHECK(p.liquidation.price == Ticks(271'085));
+  CHECK(h.Do(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross}).reason ==
+        Reason::kMarginModeLocked);
+  // Removing margin below IM is refused; adding is fine.
+  CHECK(h.Do(AdjustIsolatedMargin{.account = 2, .market = 1, .delta = Quote(-1)}).reason ==
+        Reason::kInsufficientCollateral);
+  h.Ok(AdjustIsolatedMargin{.account = 2, .market = 1, .delta = Quote(1'000 * kUsd)});
+  CHECK(h.PositionIn(2).isolated_equity == Quote(4'000 * kUsd));
+}
+
+TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Account(3, 100'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'100), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'100), Lots(kBtc), TimeInForce::kIoc).ok());
+  // +100 USD, minus 15 and 15.05 USD taker fees.
+  CHECK(h.Summary(2).cash == Quote(5'000 * kUsd + 100 * kUsd - 15 * kUsd - 15'050'000));
+  CHECK(h.PositionIn(2).isolated_equity == Quote(0));
+}
+
+TEST_CASE("Engine: unrealized profit is withdrawable only down to initial margin", "[engine]") {
+  Harness h = BtcAt30k(3'015);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.Price(1, Usd(33'000));
+  // equity 6,000; IM 3,300; free 2,700.
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.unrealized_pnl == Quote(3'000 * kUsd));
+  CHECK(s.equity == Quote(6'000 * kUsd));
+  CHECK(s.free_collateral == Quote(2'700 * kUsd));
+  CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(2'700 * kUsd + 1)}).reason ==
+        Reason::kInsufficientCollateral);
+  h.Ok(Withdraw{.account = 2, .amount = Quote(2'700 * kUsd)});
+}
+
+// ---------------------------------------------------------------------------
+// Reduce-only, oracle, breaker
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: reduce-only is clamped to the position and never flips it", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'000), Lots(2 * kBtc)).ok());
+  const Result r =
+      h.Order(2, 13, Side::kSell, Usd(30'000), Lots(2 * kBtc), TimeInForce::kIoc, true);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(kBtc));
+  CHECK(h.PositionIn(2).size == Lots(0));
+  CHECK(h.Order(2, 14, Side::kSell, Usd(30'000), Lots(1), TimeInForce::kIoc, true).reason ==
+        Reason::kReduceOnlyWouldIncrease);
+  CHECK(h.Order(2, 15, Side::kSell, Usd(30'000), Lots(1), TimeInForce::kGtc, true).reason ==
+        Reason::kReduceOnlyNotImmediate);
+}
+
+TEST_CASE("Engine: without a fresh index nothing may add risk, but closing works", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(29'900), Lots(kBtc)).ok());
+  // The only source goes stale (default staleness 60 s).
+  h.Ok(TimeTick{.market = 1}, 61'000'000'000);
+  CHECK(h.eng.Stats(1)->index == Ticks(0));
+  CHECK(h.Order(2, 13, Side::kBuy, Usd(29'000), Lots(1)).reason == Reason::kNoIndexPrice);
+  CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(1)}).reason == Reason::kNoIndexPrice);
+  const Result r =
+      h.Order(2, 14, Side::kSell, Usd(29'900), Lots(kBtc), TimeInForce::kIoc, true);
+  REQUIRE(r.ok());
+  CHECK(h.PositionIn(2).size == Lots(0));
+}
+
+TEST_CASE("Engine: index is the median of fresh sources", "[engine]") {
+  Harness h;
+  MarketParams p = Btc();
+  p.oracle.min_sources = 2;
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Price(1, Usd(30'000), 1);
+  CHECK(h.eng.Stats(1)->index == Ticks(0));  // one source is not enough
+  h.Price(1, Usd(30'020), 2);
+  h.Price(1, Usd(30'010), 3);
+  const MarketStats s = *h.eng.Stats(1);
+  CHECK(s.index == Usd(30'010));
+  CHECK(s.mark == Usd(30'010));
+  CHECK(s.fresh_sources == 3);
+}
+
+TEST_CASE("Engine: an outlier source trips the breaker and the market goes reduce-only",
+          "[engine]") {
+  Harness h;
+  MarketParams p = Btc();
+  p.oracle.max_source_deviation = Percent(1);
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Account(1, 100'000);
+  h.Price(1, Usd(30'000), 1);
+  h.Price(1, Usd(30'010), 2);
+  const Result r = h.Do(OraclePrice{.market = 1, .source = 3, .price = Usd(33'000),
+                                    .publish_time = TimeNs(h.now)});
+  REQUIRE(r.ok());
+  bool tripped = false;
+  for (const Event& e : r.events) {
+    if (e.kind == EventKind::kCircuitBreaker) {
+      tripped = e.code == 1 && e.cause == oracle::BreakerCause::kSourceDeviation;
+    }
+  }
+  CHECK(tripped);
+  CHECK(h.eng.Stats(1)->breaker);
+  CHECK(h.Order(1, 10, Side::kBuy, Usd(29'000), Lots(1)).reason == Reason::kMarketReduceOnly);
+  h.Price(1, Usd(30'005), 3);
+  CHECK_FALSE(h.eng.Stats(1)->breaker);
+  REQUIRE(h.Order(1, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
+}
+
+TEST_CASE("Engine: oracle refusals have their own reasons", "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  auto publish = [&](oracle::SourceId s, Ticks price, std::int64_t at) {
+    return h.Do(OraclePrice{.market = 1, .source = s, .price = price, .publish_time = TimeNs(at)})
+        .reason;
+  };
+  CHECK(publish(0, Usd(1), h.now) == Reason::kOracleInvalidSource);
+  CHECK(publish(1, Ticks(0), h.now) == Reason::kOracleInvalidPrice);
+  CHECK(publish(1, Usd(1), h.now + 1) == Reason::kOracleFromTheFuture);
+  CHECK(publish(1, Usd(2'000'000), h.now) == Reason::kPriceAboveMax);
+  CHECK(publish(1, Usd(1), h.now) == Reason::kOk);
+  CHECK(publish(1, Usd(1), h.now - 1) == Reason::kOracleOutOfOrder);
+  CHECK(publish(1, Usd(1), h.now) == Reason::kOk);
+}
+
+// ---------------------------------------------------------------------------
+// Queries and preview
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: open orders are listed by market then placement", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  MarketParams eth = Btc();
+  eth.symbol = "ETH-USD";
+  h.Ok(CreateMarket{.market = 2, .params = eth});
+  h.Price(2, Usd(2'000));
+  REQUIRE(h.Do(PlaceOrder{.market = 2,
+                          .order = {.id = 5, .account = 2, .side = Side::kBuy,
+                                    .price = Usd(1'900), .size = Lots(10)}})
+              .ok());
+  REQUIRE(h.Order(2, 7, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  REQUIRE(h.Order(2, 6, Side::kBuy, Usd(28'000), Lots(10)).ok());
+  const auto orders = *h.eng.OpenOrders(2);
+  REQUIRE(orders.size() == 3);
+  CHECK(orders[0].market == 1);
+  CHECK(orders[0].order.id == 7);
+  CHECK(orders[1].order.id == 6);
+  CHECK(orders[2].market == 2);
+  h.Ok(CancelAll{.account = 2});
+  CHECK(h.eng.OpenOrders(2)->empty());
+}
+
+TEST_CASE("Engine: preview walks the book and changes nothing", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc / 2)).ok());
+  REQUIRE(h.Order(1, 11, Side::kSell, Usd(30'100), Lots(kBtc)).ok());
+  REQUIRE(h.Order(1, 12, Side::kBuy, Usd(29'900), Lots(kBtc)).ok());
+  const auto before = h.eng.Digest();
+  const PlaceOrder order{.market = 1,
+                         .order = {.id = 20, .account = 2, .side = Side::kBuy,
+                                   .tif = TimeInForce::kIoc, .price = Usd(30'100),
+                                   .size = Lots(kBtc)}};
+  const Preview pv = *h.eng.PreviewOrder(order);
+  CHECK(h.eng.Digest() == before);
+  CHECK(pv.reason == Reason::kOk);
+  CHECK(pv.fill_size == Lots(kBtc));
+  CHECK(pv.average_price == Usd(30'050));
+  CHECK(pv.fill_notional == Quote(30'050 * kUsd));
+  // mid 29,950; (30,050 - 29,950) / 29,950, rounded up.
+  CHECK(pv.slippage == Rate(3'338'898'163'606'011));  // 3,338,898,163,606,010.01 up
+  CHECK(pv.fee == Quote(15'025'000));
+  CHECK(pv.rest_size == Lots(0));
+  CHECK(pv.resulting_position == Lots(kBtc));
+  // Equity after: 10,000 - 30,050 - 15.025 + 1 BTC at mark 30,000.
+  CHECK(pv.resulting_equity == Quote(10'000 * kUsd - 50 * kUsd - 15'025'000));
+  const Result r = h.Do(order);
+  REQUIRE(r.ok());
+  CHECK(r.filled == pv.fill_size);
+  CHECK(h.Summary(2).equity == pv.resulting_equity);
+}
+
+TEST_CASE("Engine: preview reports the margin verdict Apply would give", "[engine]") {
+  Harness h = BtcAt30k(100);
+  const PlaceOrder order{.market = 1,
+                         .order = {.id = 20, .account = 2, .side = Side::kBuy,
+                                   .price = Usd(30'000), .size = Lots(kBtc)}};
+  CHECK(h.eng.PreviewOrder(order)->reason == Reason::kInsufficientMargin);
+  CHECK(h.Do(order).reason == Reason::kInsufficientMargin);
+  CHECK(absl::IsNotFound(h.eng.PreviewOrder(PlaceOrder{.market = 9, .order = order.order}).status()));
+}
+
+TEST_CASE("Engine: reason names and messages cover every engine reason", "[engine]") {
+  for (std::uint16_t v = 100; v <= 136; ++v) {
+    CHECK(ReasonName(static_cast<Reason>(v)) != "kUnknown");
+  }
+  CHECK(ReasonName(Reason::kMaxDepositExceeded) == "kMaxDepositExceeded");
+  CHECK(ReasonName(Reason::kOracleInvalidSource) == "kOracleInvalidSource");
+  CHECK(ReasonName(static_cast<Reason>(137)) == "kUnknown");
+  CHECK(ReasonName(FromBook(book::Reason::kFokNotFilled)) == "kFokNotFilled");
+}
+
+}  // namespace
+}  // namespace perpcore::engine
