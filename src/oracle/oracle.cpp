@@ -1,0 +1,335 @@
+// Oracle aggregation: index, bucketed time-weighted averages, deviation
+// guards and the mark price. Integer-only; the header states every rule.
+#include "perpcore/oracle/oracle.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "perpcore/detail/encode.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace oracle {
+namespace {
+
+using detail::PutI128;
+using detail::PutI64;
+using detail::PutU32;
+using detail::PutU8;
+
+constexpr std::int64_t kBuckets = static_cast<std::int64_t>(kTwapBuckets);
+
+// True iff |price - reference| > max_deviation * reference, that is, the
+// relative deviation exceeds the Rate, decided by cross-multiplying in 128
+// bits: |price - reference| * 1e18 < 2^63 * 2^60 and Rate * reference < 2^126.
+// Requires reference > 0 and max_deviation >= 0.
+bool Deviates(std::int64_t price, std::int64_t reference, Rate max_deviation) {
+  absl::int128 diff = absl::int128(price) - reference;
+  if (diff < 0) diff = -diff;
+  return diff * kRateScale > absl::int128(max_deviation.raw()) * reference;
+}
+
+// num / den rounded half-even, for quotients known to fit (a mean of int64
+// values, or a midpoint).
+std::int64_t HalfEven(absl::int128 num, absl::int128 den) {
+  const absl::StatusOr<std::int64_t> q = DivRound(num, den, Round::kHalfEven);
+  PERPCORE_CHECK(q.ok());
+  return *q;
+}
+
+// Item 2. of the mark: the median of the book prices that exist (with two,
+// the lower; with one, it), or 0 if none does.
+std::int64_t BookPrice(const BookPrices& book) {
+  const std::int64_t bid = book.best_bid.raw();
+  const std::int64_t ask = book.best_ask.raw();
+  const std::int64_t last = book.last_trade.raw();
+  const int count = (bid > 0 ? 1 : 0) + (ask > 0 ? 1 : 0) + (last > 0 ? 1 : 0);
+  if (count == 3) return MedianOfThree(bid, ask, last);
+  if (count == 0) return 0;
+  // With one or two, the smallest positive one: the lower of two.
+  std::int64_t lowest = std::numeric_limits<std::int64_t>::max();
+  for (std::int64_t p : {bid, ask, last}) {
+    if (p > 0) lowest = std::min(lowest, p);
+  }
+  return lowest;
+}
+
+}  // namespace
+
+std::int64_t MedianOfThree(std::int64_t a, std::int64_t b, std::int64_t c) {
+  return std::max(std::min(a, b), std::min(std::max(a, b), c));
+}
+
+// ---------------------------------------------------------------------------
+// TimeWeightedAverage
+// ---------------------------------------------------------------------------
+
+TimeWeightedAverage::TimeWeightedAverage(TimeNs window) {
+  PERPCORE_CHECK(window.raw() >= kBuckets);
+  width_ = window.raw() / kBuckets;
+}
+
+TimeWeightedAverage TimeWeightedAverage::Restarted(TimeNs window) const {
+  TimeWeightedAverage fresh(window);
+  if (defined_) {
+    fresh.Set(TimeNs(last_), value_);
+  } else {
+    fresh.Pause(TimeNs(last_));
+  }
+  return fresh;
+}
+
+void TimeWeightedAverage::Set(TimeNs now, std::int64_t value) {
+  Advance(now);
+  value_ = value;
+  defined_ = true;
+}
+
+void TimeWeightedAverage::Pause(TimeNs now) {
+  Advance(now);
+  // An undefined function has no value; zero keeps equal states encoding
+  // equally.
+  value_ = 0;
+  defined_ = false;
+}
+
+void TimeWeightedAverage::Accrue(std::int64_t dt) {
+  if (!defined_ || dt == 0) return;
+  Bucket& b = buckets_[head_];
+  b.integral += absl::int128(value_) * dt;
+  b.duration += dt;
+}
+
+void TimeWeightedAverage::Advance(TimeNs now) {
+  const std::int64_t t = now.raw();
+  PERPCORE_CHECK(t >= last_);
+  // Invariant: head_start_ <= last_ <= head_start_ + width_, all >= 0, so
+  // t - head_start_ cannot overflow and neither can a bucket end below t.
+  std::int64_t rolls = t - head_start_ > width_ ? (t - head_start_ - 1) / width_ : 0;
+  if (rolls > kBuckets) {
+    // Every bucket before the last kBuckets ends outside the window: skip
+    // them without accruing. The kBuckets rolls below clear every slot, and
+    // each refills with the held value from last_, the start of the first
+    // bucket that still matters.
+    head_start_ += (rolls - kBuckets) * width_;
+    last_ = head_start_ + width_;
+    rolls = kBuckets;
+  }
+  for (; rolls > 0; --rolls) {
+    const std::int64_t end = head_start_ + width_;
+    Accrue(end - last_);
+    last_ = end;
+    head_start_ = end;
+    head_ = (head_ + 1) % kTwapBuckets;
+    buckets_[head_] = Bucket{};
+  }
+  Accrue(t - last_);
+  last_ = t;
+}
+
+TimeWeightedAverage::Mean TimeWeightedAverage::Average(TimeNs now) const {
+  if (now.raw() != last_) {
+    // Const: advance a copy (2 KB) rather than the average itself.
+    TimeWeightedAverage at_now = *this;
+    at_now.Advance(now);
+    return at_now.Average(now);
+  }
+  absl::int128 integral = 0;
+  std::int64_t duration = 0;  // <= kTwapBuckets * width_ <= the window
+  for (const Bucket& b : buckets_) {
+    integral += b.integral;
+    duration += b.duration;
+  }
+  if (duration == 0) return Mean{};
+  return Mean{.value = HalfEven(integral, duration), .has_value = true};
+}
+
+void TimeWeightedAverage::EncodeCanonical(std::string* out) const {
+  PutI64(out, width_);
+  PutI64(out, last_);
+  PutI64(out, value_);
+  PutU8(out, defined_ ? 1 : 0);
+  PutI64(out, head_start_);
+  for (std::size_t i = 1; i <= kTwapBuckets; ++i) {
+    const Bucket& b = buckets_[(head_ + i) % kTwapBuckets];
+    PutI128(out, b.integral);
+    PutI64(out, b.duration);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// PriceFeed
+// ---------------------------------------------------------------------------
+
+absl::Status PriceFeed::Validate(const OracleConfig& c) {
+  auto bad = [](const char* field, const char* rule) {
+    return absl::InvalidArgumentError(absl::StrCat("OracleConfig.", field, " ", rule));
+  };
+  if (c.staleness.raw() <= 0) return bad("staleness", "must be > 0 ns");
+  if (c.min_sources < 1 || c.min_sources > kMaxSources) {
+    return bad("min_sources", "must be in 1..kMaxSources (16)");
+  }
+  if (c.max_source_deviation.raw() < 0) return bad("max_source_deviation", "must be >= 0");
+  if (c.max_twap_deviation.raw() < 0) return bad("max_twap_deviation", "must be >= 0");
+  if (c.twap_window.raw() < kBuckets) {
+    return bad("twap_window", "must be >= kTwapBuckets (60) ns");
+  }
+  if (c.basis_window.raw() < kBuckets) {
+    return bad("basis_window", "must be >= kTwapBuckets (60) ns");
+  }
+  return absl::OkStatus();
+}
+
+PriceFeed::PriceFeed(const OracleConfig& config)
+    : config_(config), twap_avg_(config.twap_window), basis_avg_(config.basis_window) {
+  PERPCORE_CHECK(Validate(config).ok());
+}
+
+PublishReason PriceFeed::Publish(SourceId source, Ticks price, TimeNs publish_time, TimeNs now) {
+  if (source == 0) return PublishReason::kInvalidSource;
+  const auto it = std::lower_bound(
+      sources_.begin(), sources_.end(), source,
+      [](const SourceView& s, SourceId id) { return s.id < id; });
+  const bool known = it != sources_.end() && it->id == source;
+  if (!known && sources_.size() >= kMaxSources) return PublishReason::kTooManySources;
+  if (price.raw() <= 0) return PublishReason::kInvalidPrice;
+  if (publish_time > now) return PublishReason::kFromTheFuture;
+  // An equal time is a correction of the same observation: it replaces.
+  if (known && publish_time < it->publish_time) return PublishReason::kOutOfOrder;
+  if (known) {
+    it->price = price;
+    it->publish_time = publish_time;
+  } else {
+    sources_.insert(it, SourceView{.id = source, .price = price, .publish_time = publish_time});
+  }
+  return PublishReason::kOk;
+}
+
+OracleUpdate PriceFeed::Refresh(TimeNs now, const BookPrices& book) {
+  PERPCORE_CHECK(now >= last_refresh_);
+  last_refresh_ = now;
+  OracleUpdate update;
+
+  // Index: the lower median of the fresh prices. In 128 bits because nothing
+  // bounds how old a publish time may be.
+  std::array<std::int64_t, kMaxSources> fresh{};
+  std::size_t n = 0;
+  for (const SourceView& s : sources_) {
+    if (absl::int128(now.raw()) - s.publish_time.raw() <= config_.staleness.raw()) {
+      fresh[n++] = s.price.raw();
+    }
+  }
+  std::sort(fresh.begin(), fresh.begin() + static_cast<std::ptrdiff_t>(n));
+  fresh_ = static_cast<std::uint32_t>(n);
+  const Ticks old_index = index_;
+  const bool has_index = n >= config_.min_sources;
+  index_ = has_index ? Ticks(fresh[(n - 1) / 2]) : Ticks(0);
+  update.index_changed = index_ != old_index;
+
+  // The TWAP is read after the step to the new index is recorded but before
+  // any time passes at it: the mean of the history, which the guard compares
+  // the new index against.
+  if (has_index) {
+    twap_avg_.Set(now, index_.raw());
+  } else {
+    twap_avg_.Pause(now);
+  }
+  const TimeWeightedAverage::Mean twap = twap_avg_.Average(now);
+  twap_ = Ticks(twap.has_value ? twap.value : 0);
+
+  // Breaker: both guards are evaluated only with an index (see the header).
+  if (has_index) {
+    BreakerCause failing = BreakerCause::kNone;
+    if (config_.max_source_deviation.raw() > 0) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (Deviates(fresh[i], index_.raw(), config_.max_source_deviation)) {
+          failing = BreakerCause::kSourceDeviation;
+          break;
+        }
+      }
+    }
+    if (failing == BreakerCause::kNone && config_.max_twap_deviation.raw() > 0 &&
+        twap_.raw() > 0 && Deviates(index_.raw(), twap_.raw(), config_.max_twap_deviation)) {
+      failing = BreakerCause::kTwapDeviation;
+    }
+    if (failing != BreakerCause::kNone) {
+      update.breaker_tripped = !breaker_;
+      if (update.breaker_tripped) update.cause = failing;
+      breaker_ = true;
+      cause_ = failing;
+    } else if (breaker_) {
+      update.breaker_cleared = true;
+      update.cause = cause_;
+      breaker_ = false;
+      cause_ = BreakerCause::kNone;
+    }
+  }
+
+  // Basis: a sample needs both book sides and an index; otherwise the basis
+  // function pauses, as the TWAP does without an index.
+  const bool has_mid = book.best_bid.raw() > 0 && book.best_ask.raw() > 0;
+  if (has_index && has_mid) {
+    const std::int64_t mid =
+        HalfEven(absl::int128(book.best_bid.raw()) + book.best_ask.raw(), 2);
+    basis_avg_.Set(now, mid - index_.raw());  // both > 0: cannot overflow
+  } else {
+    basis_avg_.Pause(now);
+  }
+
+  if (!has_index) {
+    mark_ = Ticks(0);
+    return update;
+  }
+  // 1. index + basis, clamped to a positive int64 price.
+  const TimeWeightedAverage::Mean basis = basis_avg_.Average(now);
+  const absl::int128 with_basis = absl::int128(index_.raw()) + (basis.has_value ? basis.value : 0);
+  const std::int64_t price1 = static_cast<std::int64_t>(std::clamp<absl::int128>(
+      with_basis, 1, std::numeric_limits<std::int64_t>::max()));
+  // 3. the index; without 2., the lower of 1. and 3.
+  const std::int64_t price2 = BookPrice(book);
+  mark_ = Ticks(price2 == 0 ? std::min(price1, index_.raw())
+                            : MedianOfThree(price1, price2, index_.raw()));
+  return update;
+}
+
+void PriceFeed::Reconfigure(const OracleConfig& config) {
+  PERPCORE_CHECK(Validate(config).ok());
+  if (config.twap_window != config_.twap_window) {
+    twap_avg_ = twap_avg_.Restarted(config.twap_window);
+  }
+  if (config.basis_window != config_.basis_window) {
+    basis_avg_ = basis_avg_.Restarted(config.basis_window);
+  }
+  config_ = config;
+}
+
+std::vector<PriceFeed::SourceView> PriceFeed::Sources() const { return sources_; }
+
+void PriceFeed::EncodeCanonical(std::string* out) const {
+  out->append("perpcore/oracle/v1");
+  PutI64(out, config_.staleness.raw());
+  PutU32(out, config_.min_sources);
+  PutI64(out, config_.max_source_deviation.raw());
+  PutI64(out, config_.max_twap_deviation.raw());
+  PutI64(out, config_.twap_window.raw());
+  PutI64(out, config_.basis_window.raw());
+  PutU32(out, static_cast<std::uint32_t>(sources_.size()));
+  for (const SourceView& s : sources_) {
+    PutU32(out, s.id);
+    PutI64(out, s.price.raw());
+    PutI64(out, s.publish_time.raw());
+  }
+  twap_avg_.EncodeCanonical(out);
+  basis_avg_.EncodeCanonical(out);
+  PutI64(out, index_.raw());
+  PutI64(out, mark_.raw());
+  PutI64(out, twap_.raw());
+  PutU32(out, fresh_);
+  PutU8(out, breaker_ ? 1 : 0);
+  PutU8(out, static_cast<std::uint8_t>(cause_));
+  PutI64(out, last_refresh_.raw());
+}
+
+}  // namespace oracle
+PERPCORE_NAMESPACE_END
