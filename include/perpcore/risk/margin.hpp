@@ -20,6 +20,11 @@
 // A user leverage above a tier's max_leverage is therefore capped by the
 // tier: the leverage cap per notional bracket.
 //
+// 1/L has no finite decimal expansion for most L (1/150 = 0.00666...), so
+// the initial rate of leverage L is defined as the Rate 1/L rounded up to
+// 1e-18, RateFromRatio(1, L, Round::kUp); everything after that is exact.
+// The rounding can cost one atom: Initial(150'000, 150) is 1001, not 1000.
+//
 // Units: notional and requirements in Quote atoms; rates as Rate (1e18);
 // leverage a whole number 1..150. Sizes in Lots, prices in Ticks, converted by
 // the market's integer `atoms_per_tick_lot` (notional = |lots| * ticks * that).
@@ -28,6 +33,8 @@
 // exact price). Deductions are kept exactly (Quote * Rate, 128-bit) and only
 // the final requirement is rounded, so the tier boundaries are exact.
 // Thread safety: immutable after construction. Determinism: integer-only.
+// Every product is held in 128 bits: a floor is below 2^63 and a rate below
+// 1 (= 10^18 raw), so no intermediate reaches 2^127.
 //
 // Example (Binance BTCUSDT bracket 1: 0..50k at 125x, mmr 0.4%):
 //   PERPCORE_ASSIGN_OR_RETURN(TierTable t, TierTable::Create(tiers));
@@ -65,7 +72,9 @@ struct MarginTier {
 
 // TierTable
 //
-// A validated bracket table with its deductions. Copyable value type.
+// A validated bracket table with its deductions. Copyable value type. A
+// default-constructed table is empty and good only for assigning to: its
+// queries fail PERPCORE_CHECK.
 class TierTable {
  public:
   // Validate()
@@ -75,7 +84,9 @@ class TierTable {
   // 1..kMaxLeverage and never increases from one tier to the next;
   // maintenance_rate is > 0, never decreases, and is below the tier's
   // initial rate 1/max_leverage (so initial margin always exceeds
-  // maintenance); every deduction fits (floors up to 2^62 atoms).
+  // maintenance). The message reads "tier <i>: <field> must ...".
+  // Deductions need no rule of their own: deduction_i < floor_i * rate_i,
+  // below floor_i atoms, so they always fit.
   static absl::Status Validate(std::span<const MarginTier> tiers);
 
   // Create()
@@ -85,20 +96,23 @@ class TierTable {
 
   // Tier()
   //
-  // The index of the tier `notional` falls in (notional >= 0).
+  // The index of the tier `notional` falls in (notional >= 0, checked).
   std::size_t Tier(Quote notional) const;
 
   // Maintenance()
   //
-  // n * mmr_i - mm_deduction_i, rounded up, for n >= 0. Never negative.
-  // Saturates at Quote::Max() (a notional that large is refused earlier by
-  // the engine's admission bounds).
+  // n * mmr_i - mm_deduction_i, rounded up, for n >= 0 (checked). Never
+  // negative and never above n (every rate is below 1), so it always fits.
+  // Consecutive notionals differ by at most one atom of requirement.
   Quote Maintenance(Quote notional) const;
 
   // Initial()
   //
   // n * imr_i(L) - im_deduction_i(L), rounded up, for n >= 0 and leverage L
-  // in 1..kMaxLeverage (checked). Complexity O(tiers).
+  // in 1..kMaxLeverage (both checked), with imr_i(L) the Rate
+  // RateFromRatio(1, min(L, max_leverage_i), Round::kUp). Never above n and
+  // never below Maintenance(n). Complexity O(tiers): the deductions of L
+  // are summed on the way up.
   Quote Initial(Quote notional, std::uint32_t leverage) const;
 
   // MaxLeverage()
@@ -140,13 +154,18 @@ struct LiquidationInput {
 // LiquidationPrice
 //
 // The price at which the position reaches its maintenance requirement, and
-// the tier that applies there. `price` is 0 when no positive price reaches
-// it (a long backed by more than its whole value never is, and a short that
-// is already liquidatable at every price reports 0 with `always` set).
+// the tier that applies there, rounded so that for every mark of at least
+// one tick
+//     a long  is liquidatable  <=>  mark < price
+//     a short is liquidatable  <=>  mark > price.
+// So `price` is the lowest safe tick of a long and the highest safe tick of
+// a short. A long backed by at least its other maintenance is never
+// liquidatable and reports 0; a long whose exact price is in (0, 1] reports
+// 1 (safe at every tick). A short with no safe tick reports 0 with `always`.
 struct LiquidationPrice {
-  Ticks price;          // 0: none
-  std::size_t tier = 0;  // the bracket at `price`
-  bool always = false;   // liquidatable at every price > 0
+  Ticks price;           // 0: none (long) or always (short)
+  std::size_t tier = 0;  // the bracket at the exact price; 0 when price is 0
+  bool always = false;   // liquidatable at every price of at least one tick
   friend bool operator==(const LiquidationPrice&, const LiquidationPrice&) = default;
 };
 
@@ -156,11 +175,15 @@ struct LiquidationPrice {
 //     P = (other_maintenance - other_equity - D_i) / (s * m * (1 - mmr_i))
 // and for a short
 //     P = (other_equity + D_i - other_maintenance) / (|s| * m * (1 + mmr_i)),
+// (rates read as fractions of 1, D_i the exact maintenance deduction),
 // taking the tier i whose notional range contains |s| * P * m (tiers are
-// tried in order; continuity makes the solution unique). A long's price is
-// rounded up and a short's down, to whole ticks.
-// Errors: kInvalidArgument for size 0, atoms_per_tick_lot < 1 or negative
-// other_maintenance; kOutOfRange if the price leaves int64.
+// tried in order; equity minus requirement is strictly monotone in the
+// price, so the solution is unique). Everything is exact rational
+// arithmetic: only the final price is rounded, a long's up and a short's
+// down, to whole ticks. Complexity O(tiers).
+// Errors: kInvalidArgument for an empty table, size 0, atoms_per_tick_lot
+// < 1 or negative other_maintenance; kOutOfRange if the price leaves int64.
+// Any int64 inputs are otherwise safe: no intermediate overflows.
 absl::StatusOr<LiquidationPrice> ComputeLiquidationPrice(const TierTable& table,
                                                          const LiquidationInput& in);
 
