@@ -57,6 +57,13 @@ int128 CeilRate(int128 a, std::int64_t rate) {
 }
 int128 FloorRate(int128 a, std::int64_t rate) { return a * rate / kRateScale; }
 
+// ceil(v / 10^18) for v >= 0: a requirement from its scaled value.
+int128 CeilScaled(int128 v) {
+  int128 q = v / kRateScale;
+  if (q * kRateScale < v) q += 1;
+  return q;
+}
+
 bool IsImmediate(const book::OrderRequest& o) {
   return o.type == OrderType::kMarket || o.tif == TimeInForce::kIoc ||
          o.tif == TimeInForce::kFok;
@@ -254,7 +261,13 @@ Result Engine::Do(const CreateMarket& c) {
       .book = book::OrderBook(BookConfigFor(c.params, c.market, config_.hash_seed)),
       .feed = oracle::PriceFeed(c.params.oracle),
   });
-  market_index_[c.market] = static_cast<std::uint32_t>(markets_.size() - 1);
+  const auto slot = static_cast<std::uint32_t>(markets_.size() - 1);
+  market_index_[c.market] = slot;
+  market_order_.insert(std::upper_bound(market_order_.begin(), market_order_.end(), slot,
+                                        [this](std::uint32_t a, std::uint32_t b) {
+                                          return markets_[a].id < markets_[b].id;
+                                        }),
+                       slot);
   events_.push_back(Event{.kind = EventKind::kMarketCreated, .market = c.market});
   return Accept();
 }
@@ -509,7 +522,11 @@ std::uint32_t Engine::EffectiveLeverage(const Market& m, const Position& p) cons
 // Margin
 // ---------------------------------------------------------------------------
 
-int128 Engine::WorstCase(const Market& m, const Position& p, const OrderDelta* d) const {
+// The worst case of one market's open orders, before rounding: the larger
+// side's initial requirement scaled by 10^18 (risk::TierTable::InitialScaled)
+// plus its open loss. Ceiling of the max == max of the ceilings, and the loss
+// is whole atoms, so WorstCase() = ceil(WorstCaseScaled() / 10^18) exactly.
+int128 Engine::WorstCaseScaled(const Market& m, const Position& p, const OrderDelta* d) const {
   const int128 mark = m.mark.raw();
   const std::int64_t bids = p.bid_lots + (d ? d->bid_lots : 0);
   const std::int64_t asks = p.ask_lots + (d ? d->ask_lots : 0);
@@ -520,43 +537,55 @@ int128 Engine::WorstCase(const Market& m, const Position& p, const OrderDelta* d
   const int128 short_notional = Abs(int128(p.size) - asks) * mark * m.atoms;
   const int128 bid_loss = std::max<int128>(0, bid_value - int128(bids) * mark) * m.atoms;
   const int128 ask_loss = std::max<int128>(0, int128(asks) * mark - ask_value) * m.atoms;
-  const int128 bid_case = int128(m.tiers.Initial(ToQuote(long_notional), lev).raw()) + bid_loss;
-  const int128 ask_case = int128(m.tiers.Initial(ToQuote(short_notional), lev).raw()) + ask_loss;
+  const int128 bid_case = m.tiers.InitialScaled(ToQuote(long_notional), lev) + bid_loss * kRateScale;
+  const int128 ask_case =
+      m.tiers.InitialScaled(ToQuote(short_notional), lev) + ask_loss * kRateScale;
   return std::max(bid_case, ask_case);
+}
+
+int128 Engine::WorstCase(const Market& m, const Position& p, const OrderDelta* d) const {
+  return CeilScaled(WorstCaseScaled(m, p, d));
+}
+
+template <class Fn>
+void Engine::ForEachActive(const Account& a, const OrderDelta* delta, Fn&& fn) const {
+  bool delta_seen = false;
+  for (const Position& p : a.positions) {
+    const OrderDelta* d = delta && delta->market_slot == p.market_slot ? delta : nullptr;
+    if (d) delta_seen = true;
+    if (p.size == 0 && p.open_orders == 0 && d == nullptr) continue;
+    fn(p, d);
+  }
+  if (delta && !delta_seen) {
+    // First order in a market: a fresh record as GetPosition would make it.
+    const Market& m = markets_[delta->market_slot];
+    fn(Position{.market = m.id,
+                .market_slot = delta->market_slot,
+                .leverage = m.params.max_leverage},
+       delta);
+  }
 }
 
 Engine::Risk Engine::Evaluate(const Account& a, const OrderDelta* delta) const {
   Risk r;
   r.equity = a.cash;
-  bool delta_seen = false;
-  auto add = [&](const Position& p) {
+  ForEachActive(a, delta, [&](const Position& p, const OrderDelta* d) {
     const Market& m = markets_[p.market_slot];
-    const OrderDelta* d = delta && delta->market_slot == p.market_slot ? delta : nullptr;
-    if (d) delta_seen = true;
-    if (p.size == 0 && p.open_orders == 0 && d == nullptr) return;
     if (m.feed.index().raw() == 0) r.missing_price = true;
     const int128 value = int128(p.size) * m.mark.raw() * m.atoms;
     const std::uint32_t lev = d && d->leverage ? d->leverage : EffectiveLeverage(m, p);
-    const int128 initial = m.tiers.Initial(ToQuote(Abs(value)), lev).raw();
     const int128 worst = WorstCase(m, p, d);
     const int128 fee = d ? d->fee : 0;
     if (p.mode == MarginMode::kCross) {
       r.equity += value - fee;
-      r.initial += initial;
+      r.initial += m.tiers.Initial(ToQuote(Abs(value)), lev).raw();
       r.maintenance += m.tiers.Maintenance(ToQuote(Abs(value))).raw();
       r.initial_with_orders += worst;
     } else {
       const int128 bucket = int128(p.iso_cash) + value - fee;
       r.initial_with_orders += std::max<int128>(0, worst - bucket);
     }
-  };
-  for (const Position& p : a.positions) add(p);
-  if (delta && !delta_seen) {
-    const Market& m = markets_[delta->market_slot];
-    add(Position{.market = m.id,
-                 .market_slot = delta->market_slot,
-                 .leverage = m.params.max_leverage});
-  }
+  });
   return r;
 }
 
@@ -564,9 +593,34 @@ int128 Engine::FreeCollateral(const Risk& r) const {
   return std::max<int128>(0, r.equity - r.initial_with_orders);
 }
 
+// The hot path of every order. The requirement is a sum of terms each
+// rounded up once; summed before rounding (no division) it is known to
+// within one atom per term, which decides all but the closest calls. Those,
+// and accounts already below initial margin, take the exact path.
 Reason Engine::CheckOrderRisk(const Account& a, const OrderDelta& delta) const {
+  int128 equity = a.cash;
+  int128 required_scaled = 0;
+  int128 terms = 0;
+  bool missing_price = false;
+  ForEachActive(a, &delta, [&](const Position& p, const OrderDelta* d) {
+    const Market& m = markets_[p.market_slot];
+    if (m.feed.index().raw() == 0) missing_price = true;
+    const int128 value = int128(p.size) * m.mark.raw() * m.atoms;
+    const int128 fee = d ? d->fee : 0;
+    const int128 worst = WorstCaseScaled(m, p, d);
+    if (p.mode == MarginMode::kCross) {
+      equity += value - fee;
+      required_scaled += worst;
+    } else {
+      const int128 bucket = int128(p.iso_cash) + value - fee;
+      required_scaled += std::max<int128>(0, worst - bucket * kRateScale);
+    }
+    terms += 1;
+  });
+  if (missing_price) return Reason::kNoIndexPrice;
+  const int128 equity_scaled = equity * kRateScale;
+  if (equity_scaled >= required_scaled + terms * (kRateScale - 1)) return Reason::kOk;
   const Risk after = Evaluate(a, &delta);
-  if (after.missing_price) return Reason::kNoIndexPrice;
   if (after.equity >= after.initial_with_orders) return Reason::kOk;
   // Below initial margin, an order is still fine if it does not raise the
   // requirement: it can only take risk off.
@@ -964,12 +1018,7 @@ Result Engine::Do(const TimeTick& c) {
     RefreshOracle(mi);
     return Accept();
   }
-  // Markets in id order, so events come out the same in every process.
-  std::vector<std::pair<MarketId, std::uint32_t>> order;
-  order.reserve(markets_.size());
-  for (std::uint32_t i = 0; i < markets_.size(); ++i) order.emplace_back(markets_[i].id, i);
-  std::sort(order.begin(), order.end());
-  for (const auto& [id, mi] : order) RefreshOracle(mi);
+  for (std::uint32_t mi : market_order_) RefreshOracle(mi);
   return Accept();
 }
 
@@ -1026,9 +1075,8 @@ Rate MarginRatio(int128 maintenance, int128 equity) {
 
 std::vector<MarketId> Engine::Markets() const {
   std::vector<MarketId> ids;
-  ids.reserve(markets_.size());
-  for (const Market& m : markets_) ids.push_back(m.id);
-  std::sort(ids.begin(), ids.end());
+  ids.reserve(market_order_.size());
+  for (std::uint32_t mi : market_order_) ids.push_back(markets_[mi].id);
   return ids;
 }
 
@@ -1339,12 +1387,10 @@ void Engine::EncodeCanonical(std::string* out) const {
   PutI128(out, deposits_);
   PutI128(out, withdrawals_);
 
-  std::vector<std::pair<MarketId, std::uint32_t>> markets;
-  for (std::uint32_t i = 0; i < markets_.size(); ++i) markets.emplace_back(markets_[i].id, i);
-  std::sort(markets.begin(), markets.end());
-  PutU32(out, static_cast<std::uint32_t>(markets.size()));
-  for (const auto& [id, mi] : markets) {
+  PutU32(out, static_cast<std::uint32_t>(market_order_.size()));
+  for (std::uint32_t mi : market_order_) {
     const Market& m = markets_[mi];
+    const MarketId id = m.id;
     const MarketParams& p = m.params;
     PutU32(out, id);
     PutU32(out, static_cast<std::uint32_t>(p.symbol.size()));

@@ -51,8 +51,18 @@ Quote RequirementFromScaled(int128 scaled) {
 }
 
 // The initial rate of leverage l (1..kMaxLeverage): 1/l rounded up to
-// 1e-18, the value RateFromRatio(1, l, Round::kUp) returns.
-int128 InitialRateRaw(std::uint32_t l) { return CeilDiv(kScale, l); }
+// 1e-18, the value RateFromRatio(1, l, Round::kUp) returns. Tabulated once,
+// because margin checks ask for it on every order.
+struct LeverageRates {
+  int128 rate[kMaxLeverage + 1] = {};
+  LeverageRates() {
+    for (std::uint32_t l = 1; l <= kMaxLeverage; ++l) rate[l] = CeilDiv(kScale, l);
+  }
+};
+int128 InitialRateRaw(std::uint32_t l) {
+  static const LeverageRates table;
+  return table.rate[l];
+}
 
 absl::Status TierError(std::size_t tier, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("tier ", tier, ": ", what));
@@ -108,13 +118,19 @@ absl::StatusOr<TierTable> TierTable::Create(std::span<const MarginTier> tiers) {
   TierTable table;
   table.tiers_.assign(tiers.begin(), tiers.end());
   table.mm_deduction_.reserve(tiers.size());
-  int128 deduction = 0;
+  table.tier_rate_.reserve(tiers.size());
+  table.im_deduction_.reserve(tiers.size());
+  int128 mm = 0, im = 0;
   for (std::size_t i = 0; i < tiers.size(); ++i) {
+    const int128 rate = InitialRateRaw(tiers[i].max_leverage);
     if (i > 0) {
-      deduction += int128(tiers[i].notional_floor.raw()) *
-                   (tiers[i].maintenance_rate.raw() - tiers[i - 1].maintenance_rate.raw());
+      mm += int128(tiers[i].notional_floor.raw()) *
+            (tiers[i].maintenance_rate.raw() - tiers[i - 1].maintenance_rate.raw());
+      im += int128(tiers[i].notional_floor.raw()) * (rate - table.tier_rate_.back());
     }
-    table.mm_deduction_.push_back(deduction);
+    table.mm_deduction_.push_back(mm);
+    table.tier_rate_.push_back(rate);
+    table.im_deduction_.push_back(im);
   }
   return table;
 }
@@ -130,24 +146,34 @@ std::size_t TierTable::Tier(Quote notional) const {
 }
 
 Quote TierTable::Maintenance(Quote notional) const {
+  return RequirementFromScaled(MaintenanceScaled(notional));
+}
+
+absl::int128 TierTable::MaintenanceScaled(Quote notional) const {
   const std::size_t i = Tier(notional);
-  return RequirementFromScaled(int128(notional.raw()) * tiers_[i].maintenance_rate.raw() -
-                               mm_deduction_[i]);
+  return int128(notional.raw()) * tiers_[i].maintenance_rate.raw() - mm_deduction_[i];
+}
+
+// With u = 1/L and t_j the tiers' own rates (non-decreasing), the rate of
+// tier j is max(u, t_j). Below k, the first tier with t_k > u, every rate is
+// u and nothing is deducted; from k on the deduction telescopes to
+//     floor_k * (t_k - u) + (C_i - C_k),   C_i = sum_{j<=i} floor_j (t_j - t_{j-1}),
+// so one binary search replaces the walk over the tiers.
+absl::int128 TierTable::InitialScaled(Quote notional, std::uint32_t leverage) const {
+  PERPCORE_CHECK(leverage >= 1 && leverage <= kMaxLeverage);
+  const std::size_t i = Tier(notional);
+  const int128 u = InitialRateRaw(leverage);
+  const auto first_above = std::upper_bound(tier_rate_.begin(), tier_rate_.end(), u);
+  const std::size_t k = static_cast<std::size_t>(first_above - tier_rate_.begin());
+  const int128 n = notional.raw();
+  if (i < k) return n * u;
+  const int128 deduction = int128(tiers_[k].notional_floor.raw()) * (tier_rate_[k] - u) +
+                           (im_deduction_[i] - im_deduction_[k]);
+  return n * tier_rate_[i] - deduction;
 }
 
 Quote TierTable::Initial(Quote notional, std::uint32_t leverage) const {
-  PERPCORE_CHECK(leverage >= 1 && leverage <= kMaxLeverage);
-  const std::size_t i = Tier(notional);
-  // The rates of L rise with the tiers (max_leverage never increases), so
-  // the deduction is the same telescoping sum as the maintenance one.
-  int128 rate = InitialRateRaw(std::min(leverage, tiers_[0].max_leverage));
-  int128 deduction = 0;
-  for (std::size_t j = 1; j <= i; ++j) {
-    const int128 next = InitialRateRaw(std::min(leverage, tiers_[j].max_leverage));
-    deduction += int128(tiers_[j].notional_floor.raw()) * (next - rate);
-    rate = next;
-  }
-  return RequirementFromScaled(int128(notional.raw()) * rate - deduction);
+  return RequirementFromScaled(InitialScaled(notional, leverage));
 }
 
 std::uint32_t TierTable::MaxLeverage() const {

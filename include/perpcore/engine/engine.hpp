@@ -282,8 +282,14 @@ class Engine {
 
   Risk Evaluate(const Account& a, const OrderDelta* delta) const;
   // The worst-case initial requirement plus open loss of one position with
-  // its open orders (and a hypothetical delta), at the market's mark.
+  // its open orders (and a hypothetical delta), at the market's mark; the
+  // Scaled form is the same before its one rounding (times 10^18).
   absl::int128 WorstCase(const Market& m, const Position& p, const OrderDelta* delta) const;
+  absl::int128 WorstCaseScaled(const Market& m, const Position& p, const OrderDelta* delta) const;
+  // Calls fn(position, delta-or-null) for each position with size or open
+  // orders, and for the delta's market even without a record yet.
+  template <class Fn>
+  void ForEachActive(const Account& a, const OrderDelta* delta, Fn&& fn) const;
   Reason CheckOrderRisk(const Account& a, const OrderDelta& delta) const;
   absl::int128 FreeCollateral(const Risk& r) const;
   Quote TakerFee(const Market& m, const Account& a, absl::int128 notional) const;
@@ -321,6 +327,7 @@ class Engine {
   absl::int128 withdrawals_ = 0;
 
   std::vector<Market> markets_;
+  std::vector<std::uint32_t> market_order_;  // slots of markets_ by market id
   std::vector<Account> accounts_;
   // Lookup only; never iterated into events or the encoding.
   absl::flat_hash_map<MarketId, std::uint32_t> market_index_;

@@ -111,9 +111,17 @@ class TierTable {
   // n * imr_i(L) - im_deduction_i(L), rounded up, for n >= 0 and leverage L
   // in 1..kMaxLeverage (both checked), with imr_i(L) the Rate
   // RateFromRatio(1, min(L, max_leverage_i), Round::kUp). Never above n and
-  // never below Maintenance(n). Complexity O(tiers): the deductions of L
-  // are summed on the way up.
+  // never below Maintenance(n). Complexity O(log tiers).
   Quote Initial(Quote notional, std::uint32_t leverage) const;
+
+  // InitialScaled() / MaintenanceScaled()
+  //
+  // The same requirements before their one rounding: exactly
+  // n * rate - deduction in Quote atoms * 1e-18 (so Initial() is the ceiling
+  // of InitialScaled() / 10^18). No division: the engine sums these and
+  // rounds only when a margin check is too close to call otherwise.
+  absl::int128 InitialScaled(Quote notional, std::uint32_t leverage) const;
+  absl::int128 MaintenanceScaled(Quote notional) const;
 
   // MaxLeverage()
   //
@@ -132,6 +140,8 @@ class TierTable {
  private:
   std::vector<MarginTier> tiers_;
   std::vector<absl::int128> mm_deduction_;  // Quote * Rate raw, exact
+  std::vector<absl::int128> tier_rate_;     // 1/max_leverage_i rounded up
+  std::vector<absl::int128> im_deduction_;  // C_i of InitialScaled()
 };
 
 // LiquidationInput
