@@ -27,7 +27,7 @@
 //                 the untimed one so the overhead can be judged.
 //                 (Elsewhere than x86-64, steady_clock is read instead.)
 //   allocs_per_op heap allocations during the measured messages / messages,
-//                 counted by the replaced global operator new below (every
+//                 counted by the replaced global operator new (alloc_counter.cpp; every
 //                 form: sized, array, aligned, nothrow), in the first
 //                 throughput pass; their requested sizes are binned by
 //                 power of two and printed, to say where they come from.
@@ -63,13 +63,7 @@
 //   NAME: reference, deep, many_markets, all (default all). --smoke runs every
 //   workload with 20,000 messages (10 books for many_markets) and one pass.
 //   Pin with taskset for steadier figures, e.g. `taskset -c 1 book_bench`.
-#include <malloc.h>
-#include <sys/resource.h>
 #include <unistd.h>
-
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
 
 #include <algorithm>
 #include <array>
@@ -89,190 +83,19 @@
 #include <string_view>
 #include <vector>
 
+#include "alloc_counter.hpp"
+#include "bench_common.hpp"
 #include "fmt/format.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/book/types.hpp"
 #include "support/reference_book.hpp"
 #include "workload.hpp"
 
-// -----------------------------------------------------------------------------
-// Allocation accounting: a replacement of every global operator new/delete
-// that counts allocations and the usable bytes in use. Single-threaded, so the
-// counters are plain integers.
-// -----------------------------------------------------------------------------
-namespace {
-
-struct AllocCounters {
-  std::uint64_t allocs = 0;
-  std::uint64_t frees = 0;
-  std::int64_t bytes_in_use = 0;
-  bool histogram_on = false;            // while true, sizes are binned:
-  std::uint64_t by_log2_size[65] = {};  // [k]: requests of 2^(k-1) < n <= 2^k bytes
-};
-constinit AllocCounters g_alloc;
-
-void NoteAlloc(std::size_t n, void* p) {
-  ++g_alloc.allocs;
-  g_alloc.bytes_in_use += static_cast<std::int64_t>(malloc_usable_size(p));
-  if (g_alloc.histogram_on) {
-    const int k = n <= 1 ? 0 : 64 - __builtin_clzll(static_cast<unsigned long long>(n - 1));
-    ++g_alloc.by_log2_size[k];
-  }
-}
-
-void* CountedMalloc(std::size_t n) noexcept {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p != nullptr) NoteAlloc(n, p);
-  return p;
-}
-
-void* CountedAligned(std::size_t n, std::align_val_t al) noexcept {
-  const auto align = static_cast<std::size_t>(al);
-  const std::size_t rounded = (std::max<std::size_t>(n, 1) + align - 1) / align * align;
-  void* p = std::aligned_alloc(align, rounded);
-  if (p != nullptr) NoteAlloc(n, p);
-  return p;
-}
-
-void CountedFree(void* p) noexcept {
-  if (p == nullptr) return;
-  ++g_alloc.frees;
-  g_alloc.bytes_in_use -= static_cast<std::int64_t>(malloc_usable_size(p));
-  std::free(p);
-}
-
-void* OrThrow(void* p) {
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) { return OrThrow(CountedMalloc(n)); }
-void* operator new[](std::size_t n) { return OrThrow(CountedMalloc(n)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return CountedMalloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return CountedMalloc(n); }
-void* operator new(std::size_t n, std::align_val_t al) { return OrThrow(CountedAligned(n, al)); }
-void* operator new[](std::size_t n, std::align_val_t al) { return OrThrow(CountedAligned(n, al)); }
-void* operator new(std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return CountedAligned(n, al);
-}
-void* operator new[](std::size_t n, std::align_val_t al, const std::nothrow_t&) noexcept {
-  return CountedAligned(n, al);
-}
-void operator delete(void* p) noexcept { CountedFree(p); }
-void operator delete[](void* p) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { CountedFree(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete(void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  CountedFree(p);
-}
-
 namespace perpcore::bench {
 namespace {
 
 using book::OrderBook;
 using testing::ReferenceBook;
-using Clock = std::chrono::steady_clock;
-
-#define PERPCORE_BENCH_INLINE inline __attribute__((always_inline))
-
-// -----------------------------------------------------------------------------
-// Clocks
-// -----------------------------------------------------------------------------
-
-#if defined(__x86_64__)
-constexpr const char* kStampSource = "TSC: lfence;rdtsc;lfence .. rdtscp;lfence";
-PERPCORE_BENCH_INLINE std::uint64_t StartStamp() {
-  _mm_lfence();
-  const std::uint64_t t = __rdtsc();
-  _mm_lfence();
-  return t;
-}
-PERPCORE_BENCH_INLINE std::uint64_t StopStamp() {
-  unsigned aux;
-  const std::uint64_t t = __rdtscp(&aux);
-  _mm_lfence();
-  return t;
-}
-#else
-constexpr const char* kStampSource = "steady_clock";
-PERPCORE_BENCH_INLINE std::uint64_t StartStamp() {
-  return static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
-}
-PERPCORE_BENCH_INLINE std::uint64_t StopStamp() { return StartStamp(); }
-#endif
-
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// CalibrateStamp(): ns per stamp unit, measured against steady_clock.
-double CalibrateStamp(double seconds) {
-  const auto t0 = Clock::now();
-  const std::uint64_t s0 = StartStamp();
-  while (SecondsSince(t0) < seconds) {
-  }
-  const std::uint64_t s1 = StopStamp();
-  const auto t1 = Clock::now();
-  const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
-  return ns / static_cast<double>(s1 - s0);
-}
-
-// -----------------------------------------------------------------------------
-// Process memory
-// -----------------------------------------------------------------------------
-
-// ProcStatusBytes("VmHWM:"): a /proc/self/status field in bytes, 0 if absent.
-std::uint64_t ProcStatusBytes(const char* field) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  std::uint64_t kb = 0;
-  const std::size_t len = std::strlen(field);
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::strncmp(line, field, len) == 0) {
-      kb = std::strtoull(line + len, nullptr, 10);
-      break;
-    }
-  }
-  std::fclose(f);
-  return kb * 1024;
-}
-
-std::uint64_t PeakRssBytes() {
-  const std::uint64_t hwm = ProcStatusBytes("VmHWM:");
-  if (hwm != 0) return hwm;
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
-}
-
-// LoadAverage(): the first three fields of /proc/loadavg, or "unknown".
-std::string LoadAverage() {
-  std::FILE* f = std::fopen("/proc/loadavg", "r");
-  if (f == nullptr) return "unknown";
-  double a = 0, b = 0, c = 0;
-  const int got = std::fscanf(f, "%lf %lf %lf", &a, &b, &c);
-  std::fclose(f);
-  return got == 3 ? fmt::format("{:.2f} {:.2f} {:.2f}", a, b, c) : "unknown";
-}
-
-// ResetPeakRss(): returns free heap to the OS and resets VmHWM to VmRSS.
-bool ResetPeakRss() {
-  malloc_trim(0);
-  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
-  if (f == nullptr) return false;
-  const bool ok = std::fputs("5", f) >= 0;
-  return std::fclose(f) == 0 && ok;
-}
 
 // -----------------------------------------------------------------------------
 // Replay
@@ -356,18 +179,6 @@ double HarnessFloorNs(const Workload& w) {
   }
   return best;
 }
-
-// Mixing hash for the validation digest (splitmix64's finaliser).
-struct Hasher {
-  std::uint64_t h = 0x243F6A8885A308D3ull;
-  void Add(std::uint64_t v) {
-    std::uint64_t z = h ^ (v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2));
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    h = z ^ (z >> 31);
-  }
-  void Add(std::int64_t v) { Add(static_cast<std::uint64_t>(v)); }
-};
 
 void HashEvent(const book::Event& e, Hasher* h) {
   h->Add(static_cast<std::uint64_t>(e.kind));
@@ -590,33 +401,6 @@ std::string DescribeOutcome(const Outcome& o) {
 // Measurement
 // -----------------------------------------------------------------------------
 
-struct Percentiles {
-  std::uint64_t count = 0;
-  double mean_ns = 0, p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
-};
-
-// Nearest-rank percentiles of `stamps` (sorted in place), in ns.
-Percentiles ComputePercentiles(std::vector<std::uint32_t>* stamps, double ns_per_stamp) {
-  Percentiles p;
-  std::vector<std::uint32_t>& v = *stamps;
-  p.count = v.size();
-  if (v.empty()) return p;
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-    rank = std::clamp<std::size_t>(rank, 1, v.size());
-    return static_cast<double>(v[rank - 1]) * ns_per_stamp;
-  };
-  double sum = 0;
-  for (const std::uint32_t x : v) sum += static_cast<double>(x);
-  p.mean_ns = sum / static_cast<double>(v.size()) * ns_per_stamp;
-  p.p50_ns = at(0.50);
-  p.p99_ns = at(0.99);
-  p.p999_ns = at(0.999);
-  p.max_ns = static_cast<double>(v.back()) * ns_per_stamp;
-  return p;
-}
-
 struct Result {
   std::string name;                     // "book/reference"
   std::string impl;                     // "book" / "refbook"
@@ -791,14 +575,6 @@ Result Measure(const Workload& w, const char* impl, const Checkpoint& want, cons
 // -----------------------------------------------------------------------------
 // Reporting
 // -----------------------------------------------------------------------------
-
-std::string Fmt1(double x) { return fmt::format("{:.1f}", x); }
-
-// Millions a second with enough digits for the slow reference book.
-std::string Mps(double per_sec) {
-  const double m = per_sec / 1e6;
-  return m >= 0.1 ? fmt::format("{:.2f}", m) : fmt::format("{:.4f}", m);
-}
 
 void PrintWorkloadHeader(const Workload& w, double gen_secs) {
   const WorkloadStats& s = w.stats;
@@ -1049,16 +825,7 @@ int Main(int argc, char** argv) {
   const Options opt = ParseArgs(argc, argv);
 
   const double ns_per_stamp = CalibrateStamp(opt.smoke ? 0.05 : 0.2);
-  Percentiles overhead;
-  {
-    std::vector<std::uint32_t> v(opt.smoke ? 100'000 : 1'000'000);
-    for (std::uint32_t& x : v) {
-      const std::uint64_t s0 = StartStamp();
-      const std::uint64_t s1 = StopStamp();
-      x = static_cast<std::uint32_t>(std::min<std::uint64_t>(s1 - s0, UINT32_MAX));
-    }
-    overhead = ComputePercentiles(&v, ns_per_stamp);
-  }
+  const Percentiles overhead = TimerOverhead(opt.smoke ? 100'000 : 1'000'000, ns_per_stamp);
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   fmt::print(

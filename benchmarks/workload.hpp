@@ -266,23 +266,30 @@ struct Workload {
 
 namespace detail {
 
-// LiveSet
+// LiveEntry: what the book workload keeps of a live order.
+struct LiveEntry {
+  OrderId id;
+  std::uint32_t account;
+};
+
+// LiveSetOf<Entry>
 //
 // Live orders of every book, each book's in a vector with swap-remove so a
 // uniform pick is O(1); pos_ maps an order id to its slot (ids are dense).
-class LiveSet {
+// Entry is any struct with an `OrderId id` member (the engine benchmark keeps
+// side, price and size as well).
+template <class EntryT>
+class LiveSetOf {
  public:
-  struct Entry {
-    OrderId id;
-    std::uint32_t account;
-  };
+  using Entry = EntryT;
   static constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 
-  LiveSet(std::uint32_t books, std::uint64_t max_id) : per_book_(books), pos_(max_id + 1, kNone) {}
+  LiveSetOf(std::uint32_t books, std::uint64_t max_id)
+      : per_book_(books), pos_(max_id + 1, kNone) {}
 
-  void Add(std::uint32_t b, OrderId id, std::uint32_t account) {
-    pos_[id] = static_cast<std::uint32_t>(per_book_[b].size());
-    per_book_[b].push_back({id, account});
+  void Add(std::uint32_t b, const Entry& e) {
+    pos_[e.id] = static_cast<std::uint32_t>(per_book_[b].size());
+    per_book_[b].push_back(e);
     ++total_;
   }
   // Removes `id` from book b if it is live there; a no-op otherwise (e.g. a
@@ -297,6 +304,11 @@ class LiveSet {
     pos_[id] = kNone;
     --total_;
   }
+  // The live entry of `id` (live in book b, if at all), or nullptr.
+  Entry* Find(std::uint32_t b, OrderId id) {
+    if (id >= pos_.size() || pos_[id] == kNone) return nullptr;
+    return &per_book_[b][pos_[id]];
+  }
   const std::vector<Entry>& Book(std::uint32_t b) const { return per_book_[b]; }
   std::uint64_t total() const { return total_; }
 
@@ -305,6 +317,8 @@ class LiveSet {
   std::vector<std::uint32_t> pos_;
   std::uint64_t total_ = 0;
 };
+
+using LiveSet = LiveSetOf<LiveEntry>;
 
 }  // namespace detail
 
@@ -357,7 +371,7 @@ Workload Generate(const WorkloadSpec& spec) {
           if (e.remaining.raw() == 0) live.Remove(m.book, e.order_id);
           break;
         case book::EventKind::kRested:
-          live.Add(m.book, e.order_id, static_cast<std::uint32_t>(e.account));
+          live.Add(m.book, {e.order_id, static_cast<std::uint32_t>(e.account)});
           break;
         case book::EventKind::kReduced:
         case book::EventKind::kAmended:

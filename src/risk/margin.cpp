@@ -161,11 +161,14 @@ absl::int128 TierTable::MaintenanceScaled(Quote notional) const {
 // so one binary search replaces the walk over the tiers.
 absl::int128 TierTable::InitialScaled(Quote notional, std::uint32_t leverage) const {
   PERPCORE_CHECK(leverage >= 1 && leverage <= kMaxLeverage);
-  const std::size_t i = Tier(notional);
+  PERPCORE_CHECK(notional.raw() >= 0);
   const int128 u = InitialRateRaw(leverage);
+  const int128 n = notional.raw();
+  // Most positions sit in the first tier, where the rate is max(u, t_0).
+  if (tiers_.size() == 1 || notional < tiers_[1].notional_floor) return n * std::max(u, tier_rate_[0]);
+  const std::size_t i = Tier(notional);
   const auto first_above = std::upper_bound(tier_rate_.begin(), tier_rate_.end(), u);
   const std::size_t k = static_cast<std::size_t>(first_above - tier_rate_.begin());
-  const int128 n = notional.raw();
   if (i < k) return n * u;
   const int128 deduction = int128(tiers_[k].notional_floor.raw()) * (tier_rate_[k] - u) +
                            (im_deduction_[i] - im_deduction_[k]);
