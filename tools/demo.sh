@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
-cmake --build build --target book_demo
-./build/examples/book_demo "$@"
+cmake --build build --target engine_demo
+./build/examples/engine_demo "$@"
