@@ -283,6 +283,14 @@ Result Engine::Do(const UpdateMarket& c) {
       c.params.max_book_orders != old.max_book_orders) {
     return Reject(Reason::kParamImmutable);
   }
+  // Positions and resting orders were admitted under the old bounds; lowering
+  // either while they exist would let old sizes meet new prices (or the
+  // reverse) beyond the 2^54 notional bound every product relies on.
+  const bool live = m.oi_long > 0 || m.book.order_count() > 0;
+  if (live && (c.params.max_open_interest < old.max_open_interest ||
+               c.params.max_price < old.max_price)) {
+    return Reject(Reason::kParamImmutable);
+  }
   std::int64_t atoms = 0;
   std::string why;
   if (Reason r = CheckMarketParams(c.params, &atoms, &why); r != Reason::kOk) return Reject(r);
@@ -979,6 +987,7 @@ void Engine::TopUpIsolated(const Market& m, Account& a, Position& p) {
       int128(m.tiers.Initial(ToQuote(Abs(value)), EffectiveLeverage(m, p)).raw()) -
       (int128(p.iso_cash) + value);
   if (need <= 0) return;
+  PERPCORE_CHECK(need <= kMaxI64);  // market bounds keep every requirement in int64
   const std::int64_t draw = static_cast<std::int64_t>(need);
   a.cash -= draw;
   p.iso_cash += draw;

@@ -40,7 +40,9 @@ constexpr ReasonText kReasons[] = {
      "the account's worst-case position in this market would exceed the market's maximum "
      "open interest"},
     {"kInvalidMarketParams", "market parameters out of range (Engine::ValidateMarket says which)"},
-    {"kParamImmutable", "tick size, lot size and book limits cannot change after creation"},
+    {"kParamImmutable",
+     "tick size, lot size and book limits cannot change after creation, and max open "
+     "interest and max price cannot be lowered while the market has positions or orders"},
     {"kInvalidLeverage", "leverage must be from 1 to the market's maximum"},
     {"kMarginModeLocked",
      "margin mode can change only without a position or open orders in the market"},

@@ -686,3 +686,27 @@ TEST_CASE("Engine: reason names and messages cover every engine reason", "[engin
 
 }  // namespace
 }  // namespace perpcore::engine
+
+namespace perpcore::engine {
+namespace {
+
+// Sizes admitted under one max_open_interest must not meet a max_price
+// admitted under another: that is what keeps every notional below 2^54.
+TEST_CASE("Engine: bounds cannot be lowered while the market has positions or orders",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  MarketParams lower_oi = Btc();
+  lower_oi.max_open_interest = Lots(500 * kBtc);
+  MarketParams lower_price = Btc();
+  lower_price.max_price = Usd(500'000);
+  h.Ok(UpdateMarket{.market = 1, .params = lower_oi});  // empty market: fine
+  h.Ok(UpdateMarket{.market = 1, .params = Btc()});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(31'000), Lots(kBtc)).ok());
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = lower_oi}).reason == Reason::kParamImmutable);
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = lower_price}).reason == Reason::kParamImmutable);
+  h.Ok(CancelOrder{.market = 1, .account = 1, .order_id = 10});
+  h.Ok(UpdateMarket{.market = 1, .params = lower_price});
+}
+
+}  // namespace
+}  // namespace perpcore::engine

@@ -88,7 +88,9 @@ struct Decimal {
 //     fee pays after the best fee-tier discount and the referrer share, so
 //     the fee pool never pays out more than it took on a trade;
 //   - oracle: oracle::PriceFeed::Validate; the book limits >= 1.
-// tick_size and lot_size cannot change after creation (kParamImmutable).
+// tick_size, lot_size and the book limits cannot change after creation, and
+// max_open_interest and max_price cannot be lowered while the market has open
+// interest or resting orders (kParamImmutable).
 struct MarketParams {
   std::string symbol = "BTC-USD";
   Decimal tick_size{1, -1};
@@ -151,7 +153,7 @@ enum class Reason : std::uint16_t {
   kNoIndexPrice = 113,           // the market has no valid index: nothing may add risk
   kOpenInterestLimit = 114,      // the account's worst-case exposure would exceed max_open_interest
   kInvalidMarketParams = 115,    // see MarketParams (the message says which field)
-  kParamImmutable = 116,         // tick_size / lot_size changed on update
+  kParamImmutable = 116,         // a fixed parameter changed, or a bound lowered under live state
   kInvalidLeverage = 117,        // 0 or above the market's max_leverage
   kMarginModeLocked = 118,       // open position or orders in the market
   kNotIsolated = 119,            // isolated-margin change on a cross position

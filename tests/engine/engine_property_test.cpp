@@ -1,0 +1,3104 @@
+// Randomized property tests of perpcore::engine::Engine: seeded random
+// command streams over several markets and a few dozen accounts, checked
+// after every command, in the manner of exchange-core's
+// validateInternalState and libsecp256k1's testrand (and of
+// tests/book/order_book_property_test.cpp):
+//
+//   1. CheckInvariants() holds: conservation exactly, open interest long ==
+//      short, order aggregates, every book.
+//   2. A rejected command leaves EncodeCanonical() byte-identical, emits no
+//      event and leaves last_seq() and now() alone; an accepted one advances
+//      last_seq() by one and takes the command's timestamp.
+//   3. A ledger kept here from the commands and their events (money per
+//      account, positions, cost basis and realized PnL, fee pool, insurance
+//      fund, deposit totals, open interest, volume) agrees with the
+//      engine's queries; every fill's fees have the documented signs and
+//      rounding (taker and positive maker fees up, rebates and referrer cuts
+//      down), and the pool never pays out.
+//   4. Rules of engine.hpp seen from outside: withdrawals, transfers and
+//      isolated top-ups go up to free collateral and no further; a
+//      reduce-only order never grows or flips a position; only reduce-only
+//      orders trade in a reduce-only, tripped, halted or index-less market;
+//      a taker never fills beyond its limit; a growing isolated position's
+//      bucket covers its initial requirement; PreviewOrder's verdict is
+//      Apply's, and its fill estimate is the fill when nothing it ignores
+//      applies.
+//   5. The margin rule of engine.hpp, computed here from the public queries
+//      and risk::TierTable (worst case of each side with open loss, isolated
+//      draws, taker fee), gives Summary()'s requirements and Apply's verdict
+//      on every order, amend and leverage change; Summary()'s derived fields
+//      follow their definitions, and liquidation prices bracket maintenance.
+//   6. The oracle as the engine wires it: a publish is refused for the
+//      documented reason, the index is the lower median of the fresh
+//      sources, a deviating source trips the breaker, and kPriceUpdate /
+//      kCircuitBreaker events say exactly what changed.
+//   7. Determinism: a second engine, one with another hash_seed and a copy
+//      made mid-stream answer every command identically (reason, sizes,
+//      events) and end with the same Digest().
+//   8. The mix reaches what it is meant to (fills, margin refusals, breaker
+//      trips, isolated positions, reduce-only fills, ...): a generator that
+//      rots into testing nothing fails.
+//
+// Seeds are fixed and printed. PERPCORE_TEST_SEED=<n> runs only that seed,
+// PERPCORE_TEST_ITERS=<n> sets the commands per seed (default 100000) and
+// PERPCORE_TEST_SHRINK_SECONDS=<n> the time the shrinker may take (default
+// 20). On a failure the test prints the seed, the failing prefix length (the
+// stream is reproduced by PERPCORE_TEST_SEED=s PERPCORE_TEST_ITERS=k) and a
+// shrunk command list, each command with its answer and events.
+//
+// Money is in 1e-6 USD atoms (quote_decimals 6).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cinttypes>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+#include "absl/status/status.h"
+#include "perpcore/engine/engine.hpp"
+#include "support/rng.hpp"
+
+namespace perpcore::engine {
+namespace {
+
+using absl::int128;
+using book::OrderRequest;
+using testing::Rng;
+
+constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint32_t kMaxU32 = std::numeric_limits<std::uint32_t>::max();
+constexpr std::int64_t kMs = 1'000'000;
+constexpr std::int64_t kSec = 1'000'000'000;
+constexpr std::int64_t kUsd = 1'000'000;  // atoms per USD
+constexpr std::uint64_t kDefaultSeeds[] = {0xe1e90001, 0xe1e90002, 0xe1e90003,
+                                           0xe1e90004, 0xe1e90005, 0xe1e90006};
+constexpr std::size_t kPayloadKinds = std::variant_size_v<Payload>;
+constexpr MarketId kUnknownMarketId = 77;
+constexpr AccountId kUnknownAccountId = 999'999;
+
+constexpr Rate Bp(std::int64_t bp) { return Rate(bp * (kRateScale / 10'000)); }
+constexpr Rate Pct(std::int64_t pct) { return Rate(pct * (kRateScale / 100)); }
+constexpr Rate PerMille(std::int64_t x) { return Rate(x * (kRateScale / 1'000)); }
+
+// -----------------------------------------------------------------------------
+// Readable forms.
+// -----------------------------------------------------------------------------
+std::string Fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string Fmt(const char* format, ...) {
+  char buf[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buf, sizeof buf, format, args);
+  va_end(args);
+  return buf;
+}
+
+std::string Num(std::int64_t v) {
+  if (v == kMax) return "kMax";
+  if (v == kMin) return "kMin";
+  return Fmt("%" PRId64, v);
+}
+std::string Num(std::uint64_t v) {
+  return Fmt(v > 0x7FFFFFFFFFFFFFFFull ? "%" PRIu64 "ull" : "%" PRIu64, v);
+}
+std::string Num(std::uint32_t v) { return Fmt("%" PRIu32, v); }
+std::string Num(int128 v) {
+  if (v >= int128(kMin) && v <= int128(kMax)) return Num(static_cast<std::int64_t>(v));
+  return v < 0 ? "<-huge>" : "<huge>";
+}
+
+std::string EnumName(Side v) {
+  switch (v) {
+    case Side::kBuy: return "Side::kBuy";
+    case Side::kSell: return "Side::kSell";
+  }
+  return Fmt("static_cast<Side>(%u)", static_cast<unsigned>(v));
+}
+std::string EnumName(OrderType v) {
+  switch (v) {
+    case OrderType::kLimit: return "OrderType::kLimit";
+    case OrderType::kMarket: return "OrderType::kMarket";
+  }
+  return Fmt("static_cast<OrderType>(%u)", static_cast<unsigned>(v));
+}
+std::string EnumName(TimeInForce v) {
+  switch (v) {
+    case TimeInForce::kGtc: return "TimeInForce::kGtc";
+    case TimeInForce::kIoc: return "TimeInForce::kIoc";
+    case TimeInForce::kFok: return "TimeInForce::kFok";
+    case TimeInForce::kPostOnly: return "TimeInForce::kPostOnly";
+    case TimeInForce::kPostOnlySlide: return "TimeInForce::kPostOnlySlide";
+  }
+  return Fmt("static_cast<TimeInForce>(%u)", static_cast<unsigned>(v));
+}
+std::string EnumName(StpMode v) {
+  switch (v) {
+    case StpMode::kCancelMaker: return "StpMode::kCancelMaker";
+    case StpMode::kCancelTaker: return "StpMode::kCancelTaker";
+    case StpMode::kCancelBoth: return "StpMode::kCancelBoth";
+    case StpMode::kDecrementAndCancel: return "StpMode::kDecrementAndCancel";
+  }
+  return Fmt("static_cast<StpMode>(%u)", static_cast<unsigned>(v));
+}
+std::string EnumName(MarginMode v) {
+  switch (v) {
+    case MarginMode::kCross: return "MarginMode::kCross";
+    case MarginMode::kIsolated: return "MarginMode::kIsolated";
+  }
+  return Fmt("static_cast<MarginMode>(%u)", static_cast<unsigned>(v));
+}
+std::string EnumName(MarketStatus v) {
+  switch (v) {
+    case MarketStatus::kActive: return "MarketStatus::kActive";
+    case MarketStatus::kReduceOnly: return "MarketStatus::kReduceOnly";
+    case MarketStatus::kHalted: return "MarketStatus::kHalted";
+    case MarketStatus::kDelisted: return "MarketStatus::kDelisted";
+  }
+  return Fmt("static_cast<MarketStatus>(%u)", static_cast<unsigned>(v));
+}
+
+constexpr const char* kEventKindNames[] = {
+    "kOrderRested",  "kFill",           "kOrderCanceled",   "kOrderReduced",
+    "kOrderAmended", "kDeposit",        "kWithdrawal",      "kTransfer",
+    "kAccountCreated", "kMarketCreated", "kMarketUpdated",  "kMarketStatusChanged",
+    "kPriceUpdate",  "kCircuitBreaker", "kMarginModeSet",   "kLeverageSet",
+    "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded"};
+constexpr std::size_t kEventKinds = std::size(kEventKindNames);
+
+std::string EnumName(EventKind v) {
+  const auto i = static_cast<std::size_t>(v);
+  return i < kEventKinds ? kEventKindNames[i] : Fmt("EventKind(%zu)", i);
+}
+
+constexpr const char* kPayloadNames[] = {
+    "CreateMarket", "UpdateMarket",  "SetMarketStatus", "CreateAccount",       "Deposit",
+    "Withdraw",     "Transfer",      "FundInsurance",   "SetFeeTier",          "SetMarginMode",
+    "SetLeverage",  "AdjustIsolatedMargin", "PlaceOrder", "CancelOrder",      "CancelByClientId",
+    "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick"};
+static_assert(std::size(kPayloadNames) == kPayloadKinds);
+
+std::string Name(Reason r) { return std::string(ReasonName(r)); }
+
+std::string ToString(const Decimal& d) {
+  return Fmt("{%" PRId64 ", %d}", d.mantissa, static_cast<int>(d.exponent));
+}
+
+std::string ToString(const MarketParams& p) {
+  std::string s = "{.symbol = \"" + p.symbol + "\", .tick_size = " + ToString(p.tick_size) +
+                  ", .lot_size = " + ToString(p.lot_size) + ", .max_order_size = Lots(" +
+                  Num(p.max_order_size.raw()) + "), .max_open_interest = Lots(" +
+                  Num(p.max_open_interest.raw()) + "), .max_price = Ticks(" +
+                  Num(p.max_price.raw()) + "), .price_band = Rate(" + Num(p.price_band.raw()) +
+                  "), .max_leverage = " + Num(p.max_leverage) + ", .tiers = {";
+  for (std::size_t i = 0; i < p.tiers.size(); ++i) {
+    const risk::MarginTier& t = p.tiers[i];
+    s += (i ? ", {Quote(" : "{Quote(") + Num(t.notional_floor.raw()) + "), " +
+         Num(t.max_leverage) + ", Rate(" + Num(t.maintenance_rate.raw()) + ")}";
+  }
+  const oracle::OracleConfig& o = p.oracle;
+  s += "}, .maker_fee = Rate(" + Num(p.maker_fee.raw()) + "), .taker_fee = Rate(" +
+       Num(p.taker_fee.raw()) + "), .oracle = {.staleness = TimeNs(" + Num(o.staleness.raw()) +
+       "), .min_sources = " + Num(o.min_sources) + ", .max_source_deviation = Rate(" +
+       Num(o.max_source_deviation.raw()) + "), .max_twap_deviation = Rate(" +
+       Num(o.max_twap_deviation.raw()) + "), .twap_window = TimeNs(" + Num(o.twap_window.raw()) +
+       "), .basis_window = TimeNs(" + Num(o.basis_window.raw()) +
+       ")}, .max_orders_per_account = " + Num(p.max_orders_per_account) +
+       ", .max_levels_per_side = " + Num(p.max_levels_per_side) +
+       ", .max_book_orders = " + Num(p.max_book_orders) + "}";
+  return s;
+}
+
+std::string ToString(const OrderRequest& o) {
+  std::string s = "{.id = " + Num(o.id) + ", .account = " + Num(o.account);
+  if (o.client_id != 0) s += ", .client_id = " + Num(o.client_id);
+  s += ", .side = " + EnumName(o.side) + ", .type = " + EnumName(o.type) +
+       ", .tif = " + EnumName(o.tif) + ", .stp = " + EnumName(o.stp) + ", .price = Ticks(" +
+       Num(o.price.raw()) + "), .size = Lots(" + Num(o.size.raw()) + ")";
+  if (o.max_fill != Lots::Max()) s += ", .max_fill = Lots(" + Num(o.max_fill.raw()) + ")";
+  return s + "}";
+}
+
+struct PayloadPrinter {
+  std::string operator()(const CreateMarket& c) const {
+    return "CreateMarket{.market = " + Num(c.market) + ", .params = " + ToString(c.params) + "}";
+  }
+  std::string operator()(const UpdateMarket& c) const {
+    return "UpdateMarket{.market = " + Num(c.market) + ", .params = " + ToString(c.params) + "}";
+  }
+  std::string operator()(const SetMarketStatus& c) const {
+    return "SetMarketStatus{.market = " + Num(c.market) + ", .status = " + EnumName(c.status) +
+           "}";
+  }
+  std::string operator()(const CreateAccount& c) const {
+    return "CreateAccount{.account = " + Num(c.account) + ", .owner = " + Num(c.owner) +
+           ", .fee_tier = " + Num(c.fee_tier) + ", .referrer = " + Num(c.referrer) + "}";
+  }
+  std::string operator()(const Deposit& c) const {
+    return "Deposit{.account = " + Num(c.account) + ", .amount = Quote(" + Num(c.amount.raw()) +
+           ")}";
+  }
+  std::string operator()(const Withdraw& c) const {
+    return "Withdraw{.account = " + Num(c.account) + ", .amount = Quote(" + Num(c.amount.raw()) +
+           ")}";
+  }
+  std::string operator()(const Transfer& c) const {
+    return "Transfer{.from = " + Num(c.from) + ", .to = " + Num(c.to) + ", .amount = Quote(" +
+           Num(c.amount.raw()) + ")}";
+  }
+  std::string operator()(const FundInsurance& c) const {
+    return "FundInsurance{.amount = Quote(" + Num(c.amount.raw()) + ")}";
+  }
+  std::string operator()(const SetFeeTier& c) const {
+    return "SetFeeTier{.account = " + Num(c.account) + ", .fee_tier = " + Num(c.fee_tier) + "}";
+  }
+  std::string operator()(const SetMarginMode& c) const {
+    return "SetMarginMode{.account = " + Num(c.account) + ", .market = " + Num(c.market) +
+           ", .mode = " + EnumName(c.mode) + "}";
+  }
+  std::string operator()(const SetLeverage& c) const {
+    return "SetLeverage{.account = " + Num(c.account) + ", .market = " + Num(c.market) +
+           ", .leverage = " + Num(c.leverage) + "}";
+  }
+  std::string operator()(const AdjustIsolatedMargin& c) const {
+    return "AdjustIsolatedMargin{.account = " + Num(c.account) + ", .market = " +
+           Num(c.market) + ", .delta = Quote(" + Num(c.delta.raw()) + ")}";
+  }
+  std::string operator()(const PlaceOrder& c) const {
+    return "PlaceOrder{.market = " + Num(c.market) + ", .order = " + ToString(c.order) +
+           (c.reduce_only ? ", .reduce_only = true}" : "}");
+  }
+  std::string operator()(const CancelOrder& c) const {
+    return "CancelOrder{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
+           ", .order_id = " + Num(c.order_id) + "}";
+  }
+  std::string operator()(const CancelByClientId& c) const {
+    return "CancelByClientId{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
+           ", .client_id = " + Num(c.client_id) + "}";
+  }
+  std::string operator()(const CancelAll& c) const {
+    return "CancelAll{.account = " + Num(c.account) + ", .market = " + Num(c.market) + "}";
+  }
+  std::string operator()(const AmendOrder& c) const {
+    return "AmendOrder{.market = " + Num(c.market) + ", .amend = {.account = " +
+           Num(c.amend.account) + ", .id = " + Num(c.amend.id) + ", .new_price = Ticks(" +
+           Num(c.amend.new_price.raw()) + "), .new_size = Lots(" + Num(c.amend.new_size.raw()) +
+           ")}}";
+  }
+  std::string operator()(const OraclePrice& c) const {
+    return "OraclePrice{.market = " + Num(c.market) + ", .source = " + Num(c.source) +
+           ", .price = Ticks(" + Num(c.price.raw()) + "), .publish_time = TimeNs(" +
+           Num(c.publish_time.raw()) + ")}";
+  }
+  std::string operator()(const TimeTick& c) const {
+    return "TimeTick{.market = " + Num(c.market) + "}";
+  }
+};
+
+std::string ToString(const Payload& p) { return std::visit(PayloadPrinter{}, p); }
+
+std::string ToString(const Event& e) {
+  std::string s = "{" + EnumName(e.kind);
+  auto i64 = [&s](const char* k, std::int64_t v) {
+    if (v != 0) s += Fmt(" %s=", k) + Num(v);
+  };
+  auto u64 = [&s](const char* k, std::uint64_t v) {
+    if (v != 0) s += Fmt(" %s=", k) + Num(v);
+  };
+  switch (e.kind) {
+    case EventKind::kOrderRested:
+    case EventKind::kFill:
+    case EventKind::kOrderCanceled:
+    case EventKind::kOrderReduced:
+    case EventKind::kOrderAmended:
+      s += " " + EnumName(e.side);
+      break;
+    default:
+      break;
+  }
+  if (e.cause != oracle::BreakerCause::kNone) s += Fmt(" cause=%u", static_cast<unsigned>(e.cause));
+  if (e.priority_kept) s += " kept";
+  u64("code", e.code);
+  u64("market", e.market);
+  u64("acct", e.account);
+  u64("id", e.order_id);
+  i64("px", e.price.raw());
+  i64("size", e.size.raw());
+  i64("rem", e.remaining.raw());
+  u64("maker_acct", e.maker_account);
+  u64("maker_id", e.maker_order_id);
+  i64("maker_rem", e.maker_remaining.raw());
+  i64("amount", e.amount.raw());
+  i64("maker_fee", e.maker_fee.raw());
+  u64("referrer", e.referrer);
+  i64("referrer_fee", e.referrer_fee.raw());
+  i64("pos", e.position.raw());
+  i64("maker_pos", e.maker_position.raw());
+  i64("realized", e.realized.raw());
+  i64("maker_realized", e.maker_realized.raw());
+  u64("counterparty", e.counterparty);
+  i64("index", e.index.raw());
+  i64("mark", e.mark.raw());
+  return s + "}";
+}
+
+// -----------------------------------------------------------------------------
+// Commands as recorded. Sequence numbers and "time went back" timestamps are
+// relative to the engine they are applied to, so a shrunk stream (with
+// commands dropped) still numbers its commands correctly.
+// -----------------------------------------------------------------------------
+enum class SeqMode : std::uint8_t {
+  kNext,  // seq = last_seq + 1, timestamp = time
+  kGap,   // seq = last_seq + 1 + seq_offset (wrapping; never last_seq + 1)
+  kBack,  // seq = last_seq + 1, timestamp = now - time (time > 0)
+};
+
+struct Op {
+  Payload payload = TimeTick{};
+  std::int64_t time = 0;
+  SeqMode mode = SeqMode::kNext;
+  std::uint64_t seq_offset = 0;
+};
+
+Command MakeCommand(const Engine& eng, const Op& op) {
+  Command c;
+  c.payload = op.payload;
+  c.seq = eng.last_seq() + 1;
+  c.timestamp = TimeNs(op.time);
+  if (op.mode == SeqMode::kGap) c.seq += op.seq_offset;
+  if (op.mode == SeqMode::kBack) c.timestamp = TimeNs(eng.now().raw() - op.time);
+  return c;
+}
+
+std::string ToString(const Op& op) {
+  std::string s;
+  switch (op.mode) {
+    case SeqMode::kNext: s = "t=" + Num(op.time) + " "; break;
+    case SeqMode::kGap:
+      s = "t=" + Num(op.time) + " [seq = last + 1 + " + Num(op.seq_offset) + "] ";
+      break;
+    case SeqMode::kBack: s = "[t = now - " + Num(op.time) + "] "; break;
+  }
+  return s + ToString(op.payload);
+}
+
+// -----------------------------------------------------------------------------
+// The world: markets with different ticks, lots, tiers and fees, an oracle of
+// 2-3 sources each (min_sources 2, both deviation guards on), fee tiers and a
+// referrer share.
+// -----------------------------------------------------------------------------
+struct Spec {
+  MarketId id;
+  const char* symbol;
+  Decimal tick, lot;
+  std::int64_t base;        // starting fair price, ticks
+  std::int64_t unit;        // a typical order, lots
+  std::uint32_t sources;    // oracle sources that publish
+};
+
+// atoms per tick-lot: BTC 100, ETH 500, SOL 10000, DOGE 10, XAU 1000, LATE 1000.
+constexpr Spec kSpecs[] = {
+    {1, "BTC-USD", {1, -1}, {1, -3}, 300'000, 10, 3},   // 30,000 USD; 0.01 BTC
+    {2, "ETH-USD", {5, -2}, {1, -2}, 40'000, 5, 3},     // 2,000 USD; 0.05 ETH
+    {3, "SOL-USD", {1, -2}, {1, 0}, 10'000, 2, 2},      // 100 USD; 2 SOL
+    {4, "DOGE-USD", {1, -5}, {1, 0}, 10'000, 1'000, 3}, // 0.10 USD; 1000 DOGE
+    {5, "XAU-USD", {1, -1}, {1, -2}, 20'000, 5, 3},     // 2,000 USD; 0.05 oz
+    {9, "LATE-USD", {1, -2}, {1, -1}, 5'000, 10, 2},    // 50 USD; created mid-stream
+};
+constexpr std::size_t kLateSpec = std::size(kSpecs) - 1;
+
+oracle::OracleConfig OracleFor(std::uint32_t variant) {
+  oracle::OracleConfig o;
+  o.staleness = TimeNs(30 * kSec);
+  o.min_sources = 2;
+  o.max_source_deviation = Pct(1);
+  o.max_twap_deviation = Pct(5);
+  o.twap_window = TimeNs(120 * kSec);
+  o.basis_window = TimeNs(60 * kSec);
+  if (variant == 2) {
+    o.staleness = TimeNs(20 * kSec);
+    o.max_source_deviation = Pct(2);
+    o.twap_window = TimeNs(180 * kSec);
+  }
+  return o;
+}
+
+// variant 0: as created; 1: other fees, leverage, band and sizes; 2: another
+// oracle configuration. All valid.
+MarketParams ParamsFor(const Spec& s, std::uint32_t variant) {
+  MarketParams p;
+  p.symbol = s.symbol;
+  p.tick_size = s.tick;
+  p.lot_size = s.lot;
+  p.max_orders_per_account = 25;
+  p.max_levels_per_side = 400;
+  p.max_book_orders = 2'000;
+  p.oracle = OracleFor(variant);
+  switch (s.id) {
+    case 1:  // Binance BTCUSDT's first brackets
+      p.max_order_size = Lots(100'000);
+      p.max_open_interest = Lots(1'000'000);
+      p.max_price = Ticks(10'000'000);
+      p.max_leverage = 100;
+      p.tiers = {{Quote(0), 125, PerMille(4)},
+                 {Quote(50'000 * kUsd), 100, PerMille(5)},
+                 {Quote(250'000 * kUsd), 50, Pct(1)}};
+      p.maker_fee = Bp(1);
+      p.taker_fee = Bp(5);
+      break;
+    case 2:  // the rebate market
+      p.max_order_size = Lots(50'000);
+      p.max_open_interest = Lots(500'000);
+      p.max_price = Ticks(1'000'000);
+      p.max_leverage = 50;
+      p.tiers = {{Quote(0), 50, Pct(1)},
+                 {Quote(100'000 * kUsd), 20, Rate(25 * (kRateScale / 1'000))},
+                 {Quote(1'000'000 * kUsd), 10, Pct(5)}};
+      p.maker_fee = Rate(-Bp(1).raw());
+      p.taker_fee = Bp(5);
+      break;
+    case 3:  // a 5% price band around the index
+      p.max_order_size = Lots(10'000);
+      p.max_open_interest = Lots(100'000);
+      p.max_price = Ticks(1'000'000);
+      p.price_band = Pct(5);
+      p.max_leverage = 20;
+      p.tiers = {{Quote(0), 20, Pct(2)}, {Quote(50'000 * kUsd), 10, Pct(4)}};
+      p.maker_fee = Bp(2);
+      p.taker_fee = Bp(6);
+      break;
+    case 4:  // small book limits and a tight open-interest cap
+      p.max_order_size = Lots(1'000'000);
+      p.max_open_interest = Lots(2'000'000);
+      p.max_price = Ticks(1'000'000);
+      p.max_leverage = 10;
+      p.tiers = {{Quote(0), 10, Pct(3)}, {Quote(20'000 * kUsd), 5, Pct(6)}};
+      p.maker_fee = Rate(0);
+      p.taker_fee = Bp(10);
+      p.max_orders_per_account = 3;
+      p.max_levels_per_side = 6;
+      p.max_book_orders = 24;
+      break;
+    case 5:
+      p.max_order_size = Lots(10'000);
+      p.max_open_interest = Lots(100'000);
+      p.max_price = Ticks(1'000'000);
+      p.price_band = Pct(10);
+      p.max_leverage = 25;
+      p.tiers = {{Quote(0), 25, Rate(15 * (kRateScale / 1'000))},
+                 {Quote(100'000 * kUsd), 20, Pct(2)},
+                 {Quote(500'000 * kUsd), 10, Pct(4)},
+                 {Quote(2'000'000 * kUsd), 5, Pct(8)}};
+      p.maker_fee = Rate(kRateScale / 20'000);  // 0.5 bp
+      p.taker_fee = Bp(3);
+      break;
+    default:
+      p.max_order_size = Lots(10'000);
+      p.max_open_interest = Lots(100'000);
+      p.max_price = Ticks(1'000'000);
+      p.max_leverage = 10;
+      p.tiers = {{Quote(0), 10, Pct(5)}};
+      p.maker_fee = Bp(2);
+      p.taker_fee = Bp(4);
+      break;
+  }
+  if (variant == 1) {
+    p.taker_fee = Rate(p.taker_fee.raw() + Bp(1).raw());
+    p.max_leverage = std::max<std::uint32_t>(1, p.max_leverage / 2);
+    p.price_band = p.price_band.raw() == 0 ? Pct(20) : Rate(p.price_band.raw() / 2);
+    p.max_order_size = Lots(p.max_order_size.raw() / 2);
+  }
+  return p;
+}
+
+struct World {
+  EngineConfig config;
+  std::size_t markets = 0;   // kSpecs[0..markets) exist from the start
+  std::size_t accounts = 0;
+  std::size_t owners = 0;
+};
+
+World WorldFor(std::uint64_t seed) {
+  World w;
+  w.markets = 3 + seed % 3;
+  w.accounts = 20 + (seed * 7) % 31;
+  w.owners = 6;
+  w.config.quote_decimals = 6;
+  w.config.fee_tier_discounts = seed % 2 == 1
+                                    ? std::vector<Rate>{Rate(0), Pct(10), Pct(25)}
+                                    : std::vector<Rate>{Rate(0), Pct(15)};
+  w.config.referrer_share = Pct(20);
+  w.config.max_markets = static_cast<std::uint32_t>(w.markets + 1);  // room for LATE-USD only
+  w.config.max_accounts = static_cast<std::uint32_t>(w.accounts + 4);
+  return w;
+}
+
+std::string ToString(const EngineConfig& c) {
+  std::string s = "EngineConfig{.quote_decimals = " + Num(c.quote_decimals) +
+                  ", .fee_tier_discounts = {";
+  for (std::size_t i = 0; i < c.fee_tier_discounts.size(); ++i) {
+    s += (i ? ", Rate(" : "Rate(") + Num(c.fee_tier_discounts[i].raw()) + ")";
+  }
+  return s + "}, .referrer_share = Rate(" + Num(c.referrer_share.raw()) +
+         "), .max_markets = " + Num(c.max_markets) + ", .max_accounts = " + Num(c.max_accounts) +
+         "}";
+}
+
+// -----------------------------------------------------------------------------
+// The generator. It looks at the engine (queries only) to aim at live orders,
+// positions and free collateral; the ops it returns are plain values, so a
+// recorded stream replays on its own.
+// -----------------------------------------------------------------------------
+class Generator {
+ public:
+  Generator(std::uint64_t seed, std::size_t iters)
+      : rng_(seed ^ 0x656e67696e65ull), world_(WorldFor(seed)), iters_(iters) {
+    for (std::size_t i = 0; i < std::size(kSpecs); ++i) {
+      MarketGen m;
+      m.spec = &kSpecs[i];
+      m.params = ParamsFor(kSpecs[i], 0);
+      m.fair = kSpecs[i].base;
+      m.live = i < world_.markets;
+      markets_.push_back(m);
+    }
+    BuildSetup();
+  }
+
+  const EngineConfig& config() const { return world_.config; }
+  const World& world() const { return world_; }
+
+  Op Next(const Engine& eng) {
+    if (setup_pos_ < setup_.size()) return setup_[setup_pos_++];
+    ++count_;
+    phase_ = (count_ / 3000) % 3;  // 0 balanced, 1 building, 2 draining
+    Op op;
+    op.time = Advance();
+    for (auto it = timed_.begin(); it != timed_.end(); ++it) {
+      if (it->first <= count_) {
+        queue_.push_back(it->second);
+        timed_.erase(it);
+        break;
+      }
+    }
+    if (!queue_.empty()) {
+      op.payload = queue_.front();
+      queue_.erase(queue_.begin());
+      return op;
+    }
+    std::uint64_t roll = rng_.Below(10'000);
+    // Building: fewer cancels, so books reach their limits. Draining: more.
+    if (phase_ == 1 && roll >= 5'000 && roll < 5'800 && rng_.Percent(70)) roll = 0;
+    if (phase_ == 2 && roll < 5'000 && rng_.Percent(30)) roll = 5'000 + rng_.Below(800);
+    if (roll < 5'000) {
+      op.payload = NewPlace(eng);
+    } else if (roll < 5'500) {
+      op.payload = NewCancel(eng);
+    } else if (roll < 5'700) {
+      op.payload = NewCancelByClientId(eng);
+    } else if (roll < 5'800) {
+      op.payload = CancelAll{.account = PickAccount(),
+                             .market = rng_.Percent(40) ? 0 : PickMarketId()};
+    } else if (roll < 6'500) {
+      op.payload = NewAmend(eng);
+    } else if (roll < 8'300) {
+      op.payload = NewOracle();
+    } else if (roll < 8'500) {
+      op.payload = TimeTick{.market = rng_.Percent(50) ? 0 : PickMarketId()};
+    } else if (roll < 8'800) {
+      op.payload = NewDeposit(eng);
+    } else if (roll < 9'100) {
+      op.payload = NewWithdraw(eng);
+    } else if (roll < 9'350) {
+      op.payload = NewTransfer(eng);
+    } else if (roll < 9'380) {
+      op.payload = FundInsurance{.amount = Quote(rng_.Percent(90) ? rng_.Between(1, 10'000) * kUsd
+                                                                  : BadAmount())};
+    } else if (roll < 9'440) {
+      op.payload = SetFeeTier{
+          .account = PickAccount(),
+          .fee_tier = rng_.Percent(3) ? kMaxU32
+                                      : static_cast<std::uint32_t>(rng_.Below(
+                                            world_.config.fee_tier_discounts.size() + 1))};
+    } else if (roll < 9'600) {
+      op.payload = NewMarginMode(eng);
+    } else if (roll < 9'750) {
+      op.payload = NewLeverage();
+    } else if (roll < 9'900) {
+      op.payload = NewAdjustIsolated(eng);
+    } else if (roll < 9'915) {
+      op.payload = NewStatus(eng);
+    } else if (roll < 9'935) {
+      op.payload = NewUpdateMarket();
+    } else if (roll < 9'945) {
+      op.payload = NewCreateMarket();
+    } else if (roll < 9'965) {
+      op.payload = NewCreateAccount();
+    } else {
+      op.payload = NewPlace(eng);
+    }
+    // Sequencing faults on any command.
+    const std::uint64_t fault = rng_.Below(1'000);
+    if (fault < 5) {
+      op.mode = SeqMode::kGap;
+      static constexpr std::uint64_t kOffsets[] = {1, 2, 1'000, kMaxU64, kMaxU64 - 1,
+                                                   std::uint64_t{1} << 40};
+      op.seq_offset = kOffsets[rng_.Below(std::size(kOffsets))];
+    } else if (fault < 10) {
+      op.mode = SeqMode::kBack;
+      op.time = rng_.Percent(50) ? 1 : rng_.Between(1, 5 * kSec);
+    }
+    return op;
+  }
+
+  // Learns accepted creations, to aim later commands at them.
+  void Observe(const Op& op, Reason r) {
+    if (r != Reason::kOk) return;
+    if (const auto* c = std::get_if<CreateMarket>(&op.payload)) {
+      for (MarketGen& m : markets_) {
+        if (m.spec->id == c->market) m.live = true;
+      }
+    } else if (const auto* a = std::get_if<CreateAccount>(&op.payload)) {
+      const bool known = std::any_of(accounts_.begin(), accounts_.end(),
+                                     [&](const AccountGen& g) { return g.id == a->account; });
+      if (!known) accounts_.push_back(AccountGen{a->account, a->owner, false});
+    }
+  }
+
+ private:
+  struct MarketGen {
+    const Spec* spec = nullptr;
+    MarketParams params;
+    std::int64_t fair = 1;
+    std::array<std::int64_t, 4> last_publish{};
+    bool live = false;
+  };
+  struct AccountGen {
+    AccountId id = 0;
+    OwnerId owner = 0;
+    bool isolated = false;  // trades isolated in markets 1 and 2
+  };
+
+  void BuildSetup() {
+    std::int64_t t = kSec;
+    auto push = [&](Payload p) {
+      setup_.push_back(Op{.payload = std::move(p), .time = t});
+      t += kMs;
+    };
+    for (std::size_t i = 0; i < world_.markets; ++i) {
+      push(CreateMarket{.market = kSpecs[i].id, .params = markets_[i].params});
+    }
+    const std::size_t tiers = world_.config.fee_tier_discounts.size();
+    for (std::size_t i = 0; i < world_.accounts; ++i) {
+      const AccountId id = 1'001 + i;
+      const OwnerId owner = 1 + i % world_.owners;
+      const AccountId referrer = i > 0 && rng_.Percent(35) ? 1'001 + rng_.Below(i) : 0;
+      push(CreateAccount{.account = id,
+                         .owner = owner,
+                         .fee_tier = static_cast<std::uint32_t>(rng_.Below(tiers)),
+                         .referrer = referrer});
+      accounts_.push_back(AccountGen{id, owner, i % 5 == 2});
+    }
+    next_account_ = 1'001 + world_.accounts;
+    static constexpr std::int64_t kDeposits[] = {0, 500, 5'000, 20'000, 200'000, 2'000'000};
+    for (const AccountGen& a : accounts_) {
+      const std::int64_t usd = kDeposits[rng_.Below(std::size(kDeposits))];
+      if (usd > 0) push(Deposit{.account = a.id, .amount = Quote(usd * kUsd)});
+    }
+    push(FundInsurance{.amount = Quote(1'000'000 * kUsd)});
+    for (const AccountGen& a : accounts_) {
+      if (!a.isolated) continue;
+      for (MarketId m : {MarketId{1}, MarketId{2}}) {
+        push(SetMarginMode{.account = a.id, .market = m, .mode = MarginMode::kIsolated});
+        push(SetLeverage{.account = a.id, .market = m, .leverage = 10});
+      }
+    }
+    for (std::size_t i = 0; i < world_.markets; ++i) {
+      for (std::uint32_t s = 1; s <= kSpecs[i].sources; ++s) {
+        push(OraclePrice{.market = kSpecs[i].id,
+                         .source = s,
+                         .price = Ticks(kSpecs[i].base),
+                         .publish_time = TimeNs(t)});
+        markets_[i].last_publish[s] = t;
+      }
+    }
+    t_ = t;
+  }
+
+  std::int64_t Advance() {
+    const std::uint64_t r = rng_.Below(1'000);
+    if (r < 250) {
+      // same timestamp
+    } else if (r < 950) {
+      t_ += rng_.Between(1, 100 * kMs);
+    } else if (r < 999) {
+      t_ += rng_.Between(100 * kMs, 3 * kSec);
+    } else {
+      t_ += rng_.Between(20 * kSec, 45 * kSec);  // sources go stale
+      if (rng_.Percent(50)) queue_.push_back(TimeTick{.market = 0});
+      // Mostly the feeds resume at once (some markets stay index-less a while).
+      if (rng_.Percent(75)) {
+        for (MarketGen* m : LiveMarkets()) {
+          if (!rng_.Percent(80)) continue;
+          for (std::uint32_t s = 1; s <= m->spec->sources; ++s) {
+            queue_.push_back(OraclePrice{.market = m->spec->id,
+                                         .source = s,
+                                         .price = Ticks(m->fair),
+                                         .publish_time = TimeNs(t_)});
+            m->last_publish[s] = t_;
+          }
+        }
+      }
+    }
+    return t_;
+  }
+
+  std::vector<MarketGen*> LiveMarkets() {
+    std::vector<MarketGen*> v;
+    for (MarketGen& m : markets_) {
+      if (m.live) v.push_back(&m);
+    }
+    return v;
+  }
+  MarketGen& RandomMarket() {
+    std::vector<MarketGen*> live = LiveMarkets();
+    return *live[rng_.Below(live.size())];
+  }
+  // A live market, or now and then an unknown one (nullptr).
+  MarketGen* PickMarket(MarketId* id) {
+    const std::uint64_t r = rng_.Below(1'000);
+    if (r < 6) {
+      *id = kUnknownMarketId;
+      return nullptr;
+    }
+    if (r < 8) {
+      *id = 0;
+      return nullptr;
+    }
+    MarketGen& m = RandomMarket();
+    *id = m.spec->id;
+    return &m;
+  }
+  MarketId PickMarketId() {
+    MarketId id = 0;
+    PickMarket(&id);
+    return id;
+  }
+  const AccountGen& RandomAccount() { return accounts_[rng_.Below(accounts_.size())]; }
+  AccountId PickAccount() {
+    const std::uint64_t r = rng_.Below(1'000);
+    if (r < 6) return kUnknownAccountId;
+    if (r < 8) return 0;
+    return RandomAccount().id;
+  }
+
+  std::int64_t Step(const MarketGen& m) const { return std::max<std::int64_t>(1, m.fair / 2'000); }
+
+  // The fair price: a mean-reverting walk, now and then a jump that trips
+  // the TWAP guard.
+  void MoveFair(MarketGen& m) {
+    const std::int64_t base = m.spec->base;
+    m.fair += m.fair * rng_.Between(-20, 20) / 10'000 + (base - m.fair) / 64;
+    if (rng_.Below(1'000) < 1) {
+      const std::int64_t jump = m.fair * rng_.Between(6, 15) / 100;
+      m.fair += rng_.Percent(50) ? jump : -jump;
+    }
+    m.fair = std::clamp<std::int64_t>(m.fair, base / 3, base * 3);
+  }
+
+  std::int64_t BadAmount() {
+    switch (rng_.Below(4)) {
+      case 0: return 0;
+      case 1: return -rng_.Between(1, 1'000 * kUsd);
+      case 2: return kMin;
+      default: return -1;
+    }
+  }
+
+  // Dollars on a rough log scale: 1 .. 100k.
+  std::int64_t SomeUsd() {
+    std::int64_t hi = 1;
+    for (std::uint64_t k = rng_.Below(6); k > 0; --k) hi *= 10;
+    return rng_.Between(1, hi) * kUsd;
+  }
+
+  std::optional<AccountSummary> SummaryOf(const Engine& eng, AccountId id) {
+    absl::StatusOr<AccountSummary> s = eng.Summary(id);
+    if (!s.ok()) return std::nullopt;
+    return *std::move(s);
+  }
+
+  // An amount aimed at the account's free collateral: exactly it, one atom
+  // more, half of it, or a plain one.
+  std::int64_t FreeAimed(const Engine& eng, AccountId id) {
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 45) {
+      if (std::optional<AccountSummary> s = SummaryOf(eng, id)) {
+        const std::int64_t free = s->free_collateral.raw();
+        if (r < 20) return free;
+        if (r < 32) return free + 1;
+        return free / 2;
+      }
+    }
+    if (r < 85) return SomeUsd() / (rng_.Percent(50) ? 10 : 1);
+    if (r < 93) return BadAmount();
+    return rng_.Percent(50) ? kMax : rng_.Between(1, kMax);
+  }
+
+  // A live order of some account: its market and view.
+  std::optional<OpenOrder> PickLiveOrder(const Engine& eng) {
+    for (int tries = 0; tries < 10; ++tries) {
+      absl::StatusOr<std::vector<OpenOrder>> orders = eng.OpenOrders(RandomAccount().id);
+      if (orders.ok() && !orders->empty()) return (*orders)[rng_.Below(orders->size())];
+    }
+    return std::nullopt;
+  }
+
+  MarketGen* GenOf(MarketId id) {
+    for (MarketGen& m : markets_) {
+      if (m.spec->id == id) return &m;
+    }
+    return nullptr;
+  }
+
+  // -- orders -----------------------------------------------------------------
+  std::int64_t LimitPrice(const Engine& eng, const MarketGen& m, MarketId id, Side side) {
+    const std::int64_t step = Step(m);
+    const std::uint64_t r = rng_.Below(100);
+    const bool buy = side == Side::kBuy;
+    if (r < 68) {
+      std::int64_t off = rng_.Between(-12, 12);
+      if (phase_ == 1 && rng_.Percent(80)) off = -rng_.Between(1, 12);  // passive
+      return std::max<std::int64_t>(1, m.fair + (buy ? off : -off) * step);
+    }
+    if (r < 84) {  // at, inside or through the opposite best (post-only crosses, slides)
+      absl::StatusOr<std::optional<book::LevelView>> best = eng.Best(id, book::Opposite(side));
+      if (best.ok() && best->has_value()) {
+        return std::max<std::int64_t>(1, (*best)->price.raw() + rng_.Between(-2, 2));
+      }
+      return m.fair;
+    }
+    if (r < 91) {  // far away: deep resting orders and price-band refusals
+      const std::int64_t off = rng_.Between(20, 250) * step;
+      return std::max<std::int64_t>(1, rng_.Percent(50) ? m.fair + off : m.fair - off);
+    }
+    if (r < 94) {
+      switch (rng_.Below(3)) {
+        case 0: return 0;
+        case 1: return -rng_.Between(1, 100);
+        default: return kMin;
+      }
+    }
+    if (r < 97) return rng_.Percent(50) ? m.params.max_price.raw() + rng_.Between(1, 10) : kMax;
+    return rng_.Percent(50) ? 1 : m.params.max_price.raw();
+  }
+
+  std::int64_t ProtectionPrice(const MarketGen& m, Side side) {
+    const bool buy = side == Side::kBuy;
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 72) return std::max<std::int64_t>(1, buy ? m.fair * 102 / 100 : m.fair * 98 / 100);
+    if (r < 82) return buy ? m.params.max_price.raw() : 1;
+    if (r < 92) return std::max<std::int64_t>(1, buy ? m.fair * 95 / 100 : m.fair * 105 / 100);
+    if (r < 96) return buy ? 1 : m.params.max_price.raw();
+    return rng_.Percent(50) ? 0 : kMax;
+  }
+
+  std::int64_t OrderSize(const MarketGen& m) {
+    const std::int64_t unit = m.spec->unit;
+    const std::int64_t max_size = m.params.max_order_size.raw();
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 68) return unit * rng_.Between(1, 10);
+    if (r < 83) return unit * rng_.Between(10, 100);
+    if (r < 89) return rng_.Between(1, unit);
+    if (r < 94) return std::min(max_size, unit * rng_.Between(100, 5'000));
+    if (r < 96) return rng_.Percent(50) ? 0 : (rng_.Percent(50) ? -rng_.Between(1, 10) : kMin);
+    if (r < 98) return rng_.Percent(50) ? max_size : max_size + 1;
+    return rng_.Percent(50) ? kMax : max_size * 1'000;
+  }
+
+  PlaceOrder NewPlace(const Engine& eng) {
+    PlaceOrder c;
+    MarketGen* m = PickMarket(&c.market);
+    MarketGen& g = m ? *m : RandomMarket();
+    OrderRequest& o = c.order;
+    const std::uint64_t id_roll = rng_.Below(1'000);
+    if (id_roll < 8) {
+      o.id = 0;
+    } else if (id_roll < 25) {
+      std::optional<OpenOrder> live = PickLiveOrder(eng);
+      o.id = live ? live->order.id : next_order_++;
+    } else {
+      o.id = next_order_++;
+    }
+    o.account = PickAccount();
+    o.client_id = rng_.Percent(60) ? 0 : 1 + rng_.Below(8);
+    o.side = rng_.Below(1'000) < 4 ? static_cast<Side>(2 + rng_.Below(254))
+                                   : static_cast<Side>(rng_.Below(2));
+    const std::uint64_t type_roll = rng_.Below(1'000);
+    o.type = type_roll < 3     ? static_cast<OrderType>(2 + rng_.Below(254))
+             : type_roll < 150 ? OrderType::kMarket
+                               : OrderType::kLimit;
+    const std::uint64_t tif_roll = rng_.Below(100);
+    if (rng_.Below(1'000) < 3) {
+      o.tif = static_cast<TimeInForce>(5 + rng_.Below(251));
+    } else if (o.type == OrderType::kMarket) {
+      o.tif = tif_roll < 55   ? TimeInForce::kIoc
+              : tif_roll < 95 ? TimeInForce::kFok
+                              : static_cast<TimeInForce>(rng_.Below(5));
+    } else {
+      o.tif = tif_roll < 44   ? TimeInForce::kGtc
+              : tif_roll < 60 ? TimeInForce::kIoc
+              : tif_roll < 70 ? TimeInForce::kFok
+              : tif_roll < 85 ? TimeInForce::kPostOnly
+                              : TimeInForce::kPostOnlySlide;
+    }
+    o.stp = rng_.Below(1'000) < 3 ? static_cast<StpMode>(4 + rng_.Below(252))
+                                  : static_cast<StpMode>(rng_.Below(4));
+    const Side side = o.side == Side::kSell ? Side::kSell : Side::kBuy;
+    o.price = Ticks(o.type == OrderType::kMarket ? ProtectionPrice(g, side)
+                                                 : LimitPrice(eng, g, c.market, side));
+    o.size = Lots(OrderSize(g));
+    if (rng_.Below(100) < 7) MakeReduceOnly(eng, &c);
+    return c;
+  }
+
+  // Aims a reduce-only order at an account with a position (mostly the right
+  // side, mostly immediate, mostly marketable).
+  void MakeReduceOnly(const Engine& eng, PlaceOrder* c) {
+    c->reduce_only = true;
+    OrderRequest& o = c->order;
+    for (int tries = 0; tries < 4; ++tries) {
+      const AccountGen& a = RandomAccount();
+      std::optional<AccountSummary> s = SummaryOf(eng, a.id);
+      if (!s) continue;
+      for (const PositionView& p : s->positions) {
+        if (p.size.raw() == 0 || rng_.Percent(30)) continue;
+        MarketGen* g = GenOf(p.market);
+        if (g == nullptr) continue;
+        const std::int64_t size = p.size.raw() > 0 ? p.size.raw() : -p.size.raw();
+        c->market = p.market;
+        o.account = a.id;
+        o.side = (p.size.raw() > 0) == rng_.Percent(88) ? Side::kSell : Side::kBuy;
+        const std::uint64_t r = rng_.Below(100);
+        o.type = r < 25 ? OrderType::kMarket : OrderType::kLimit;
+        o.tif = r < 25 ? (rng_.Percent(60) ? TimeInForce::kIoc : TimeInForce::kFok)
+                : r < 60 ? TimeInForce::kIoc
+                : r < 92 ? TimeInForce::kFok
+                : r < 96 ? TimeInForce::kGtc
+                         : TimeInForce::kPostOnly;
+        const bool sell = o.side == Side::kSell;
+        o.price = Ticks(std::max<std::int64_t>(
+            1, rng_.Percent(85) ? (sell ? g->fair * 97 / 100 : g->fair * 103 / 100)
+                                : (sell ? g->fair * 101 / 100 : g->fair * 99 / 100)));
+        const std::uint64_t q = rng_.Below(100);
+        o.size = Lots(q < 40   ? size
+                      : q < 70 ? rng_.Between(1, size)
+                      : q < 95 ? size + rng_.Between(1, size)
+                               : g->params.max_order_size.raw() + 1);
+        return;
+      }
+    }
+    // No position found: whatever was generated (kReduceOnlyWouldIncrease).
+  }
+
+  CancelOrder NewCancel(const Engine& eng) {
+    CancelOrder c;
+    if (rng_.Percent(80)) {
+      if (std::optional<OpenOrder> live = PickLiveOrder(eng)) {
+        c.market = live->market;
+        c.account = live->order.account;
+        c.order_id = live->order.id;
+        const std::uint64_t r = rng_.Below(100);
+        if (r < 5) c.account = RandomAccount().id;  // kNotOrderOwner, mostly
+        if (r >= 5 && r < 9) c.market = PickMarketId();
+        return c;
+      }
+    }
+    c.market = PickMarketId();
+    c.account = PickAccount();
+    c.order_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 100);
+    return c;
+  }
+
+  CancelByClientId NewCancelByClientId(const Engine& eng) {
+    CancelByClientId c;
+    if (rng_.Percent(70)) {
+      if (std::optional<OpenOrder> live = PickLiveOrder(eng)) {
+        if (live->order.client_id != 0) {
+          c.market = live->market;
+          c.account = live->order.account;
+          c.client_id = live->order.client_id;
+          return c;
+        }
+      }
+    }
+    c.market = PickMarketId();
+    c.account = PickAccount();
+    c.client_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(8);
+    return c;
+  }
+
+  AmendOrder NewAmend(const Engine& eng) {
+    AmendOrder c;
+    std::optional<OpenOrder> live = PickLiveOrder(eng);
+    if (!live) {
+      c.market = PickMarketId();
+      c.amend = {.account = PickAccount(), .id = 1 + rng_.Below(next_order_ + 10),
+                 .new_price = Ticks(1000), .new_size = Lots(1)};
+      return c;
+    }
+    MarketGen* g = GenOf(live->market);
+    const std::int64_t step = g ? Step(*g) : 1;
+    const std::int64_t max_size = g ? g->params.max_order_size.raw() : 1'000;
+    const book::OrderView& v = live->order;
+    c.market = rng_.Percent(97) ? live->market : PickMarketId();
+    c.amend.account = rng_.Percent(95) ? v.account : RandomAccount().id;
+    c.amend.id = v.id;
+    const std::uint64_t pr = rng_.Below(100);
+    std::int64_t np = v.price.raw();
+    if (pr < 35) {
+      np = v.price.raw();
+    } else if (pr < 75) {
+      np = v.price.raw() + rng_.Between(-5, 5) * step;
+    } else if (pr < 85) {  // toward or through the opposite best
+      absl::StatusOr<std::optional<book::LevelView>> best =
+          eng.Best(live->market, book::Opposite(v.side));
+      np = best.ok() && best->has_value() ? (*best)->price.raw() + rng_.Between(-2, 2)
+                                          : v.price.raw();
+    } else if (pr < 90) {
+      np = g ? g->fair + rng_.Between(-10, 10) * step : np;
+    } else if (pr < 95) {
+      np = rng_.Percent(50) ? 0 : -rng_.Between(1, 100);
+    } else {
+      np = g && rng_.Percent(70) ? g->params.max_price.raw() + 1 : kMax;
+    }
+    const std::int64_t rem = v.remaining.raw();
+    const std::uint64_t sr = rng_.Below(100);
+    std::int64_t ns = rem;
+    if (sr < 30) {
+      ns = rem;
+    } else if (sr < 55) {
+      ns = rem > 1 ? rng_.Between(1, rem - 1) : rem;
+    } else if (sr < 85) {
+      ns = rem + rng_.Between(1, 3) * (g ? g->spec->unit : 1);
+    } else if (sr < 90) {
+      ns = rng_.Percent(50) ? 0 : -rng_.Between(1, 10);
+    } else if (sr < 95) {
+      ns = rng_.Percent(50) ? max_size : max_size + 1;
+    } else {
+      ns = rng_.Percent(50) ? kMax : rem * 1'000;
+    }
+    c.amend.new_price = Ticks(std::max<std::int64_t>(np, kMin));
+    c.amend.new_size = Lots(ns);
+    return c;
+  }
+
+  // -- oracle -----------------------------------------------------------------
+  OraclePrice NewOracle() {
+    OraclePrice c;
+    MarketGen* mp = PickMarket(&c.market);
+    MarketGen& m = mp ? *mp : RandomMarket();
+    const std::uint64_t sr = rng_.Below(1'000);
+    c.source = sr < 5   ? 0
+               : sr < 8 ? static_cast<oracle::SourceId>(4 + rng_.Below(30))
+                        : static_cast<oracle::SourceId>(1 + rng_.Below(m.spec->sources));
+    // Source 3 is a slow publisher: it goes stale now and then, so the
+    // fresh set changes between publishes and ticks matter.
+    if (c.source == 3 && rng_.Percent(85)) c.source = 1 + static_cast<oracle::SourceId>(rng_.Below(2));
+    MoveFair(m);
+    const std::uint64_t pr = rng_.Below(1'000);
+    std::int64_t price = m.fair + m.fair * rng_.Between(-5, 5) / 10'000;
+    if (pr < 10) {  // an outlier: trips the source-deviation guard
+      const std::int64_t off = m.fair * rng_.Between(300, 5'000) / 10'000;
+      price = rng_.Percent(50) ? m.fair + off : std::max<std::int64_t>(1, m.fair - off / 2);
+    } else if (pr < 17) {
+      price = rng_.Percent(50) ? 0 : -rng_.Between(1, 1'000);
+    } else if (pr < 23) {
+      price = rng_.Percent(50) ? m.params.max_price.raw() + 1 : kMax;
+    }
+    c.price = Ticks(price);
+    std::int64_t& last = m.last_publish[c.source < m.last_publish.size() ? c.source : 0];
+    const std::uint64_t tr = rng_.Below(1'000);
+    std::int64_t publish = t_ - rng_.Between(0, 500 * kMs);
+    if (tr < 25) {
+      publish = t_ + rng_.Between(1, 2 * kSec);  // from the future
+    } else if (tr < 50) {
+      publish = last - rng_.Between(1, kSec);  // out of order
+    } else if (tr < 70) {
+      publish = t_ - rng_.Between(25 * kSec, 60 * kSec);  // stale on arrival
+    }
+    c.publish_time = TimeNs(publish);
+    if (publish <= t_) last = std::max(last, publish);
+    return c;
+  }
+
+  // -- money ------------------------------------------------------------------
+  Deposit NewDeposit(const Engine& eng) {
+    Deposit c{.account = PickAccount()};
+    const std::uint64_t r = rng_.Below(1'000);
+    if (r < 850) {
+      c.amount = Quote(SomeUsd());
+    } else if (r < 900) {
+      c.amount = Quote(rng_.Between(1, 999));
+    } else if (r < 950) {
+      c.amount = Quote(BadAmount());
+    } else if (r < 995) {
+      c.amount = rng_.Percent(50) ? Quote::Max() : Quote(kMaxTotalDeposits);
+    } else {
+      // Exactly up to the cap (accepted), then straight back out, into an
+      // account with nothing open and no debt, so the withdrawal passes.
+      c.amount = Quote::Max();
+      for (int tries = 0; tries < 8; ++tries) {
+        const AccountGen& a = RandomAccount();
+        std::optional<AccountSummary> s = SummaryOf(eng, a.id);
+        if (!s || s->cash.raw() < 0 ||
+            std::any_of(s->positions.begin(), s->positions.end(), [](const PositionView& p) {
+              return p.size.raw() != 0 || p.open_orders != 0;
+            })) {
+          continue;
+        }
+        const int128 room = int128(kMaxTotalDeposits) -
+                            (eng.total_deposits() - eng.total_withdrawals());
+        c.account = a.id;
+        c.amount = Quote(static_cast<std::int64_t>(std::clamp(room, int128(1), int128(kMax))));
+        queue_.push_back(Withdraw{.account = c.account, .amount = c.amount});
+        break;
+      }
+    }
+    return c;
+  }
+
+  Withdraw NewWithdraw(const Engine& eng) {
+    Withdraw c{.account = PickAccount()};
+    c.amount = Quote(FreeAimed(eng, c.account));
+    return c;
+  }
+
+  Transfer NewTransfer(const Engine& eng) {
+    Transfer c;
+    const AccountGen& from = RandomAccount();
+    c.from = rng_.Percent(97) ? from.id : PickAccount();
+    const std::uint64_t r = rng_.Below(100);
+    c.to = RandomAccount().id;
+    if (r < 65) {  // same owner, another account
+      std::vector<AccountId> same;
+      for (const AccountGen& a : accounts_) {
+        if (a.owner == from.owner && a.id != from.id) same.push_back(a.id);
+      }
+      if (!same.empty()) c.to = same[rng_.Below(same.size())];
+    } else if (r < 75) {
+      c.to = c.from;
+    } else if (r < 80) {
+      c.to = PickAccount();
+    }
+    c.amount = Quote(FreeAimed(eng, c.from));
+    return c;
+  }
+
+  // -- margin -----------------------------------------------------------------
+  Payload NewMarginMode(const Engine& eng) {
+    SetMarginMode c{.account = PickAccount(), .market = PickMarketId()};
+    c.mode = rng_.Percent(55) ? MarginMode::kIsolated : MarginMode::kCross;
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 4) {
+      c.mode = static_cast<MarginMode>(2 + rng_.Below(254));
+    } else if (r < 30) {
+      // Flatten and switch: cancel the account's orders in the market, close
+      // its position with a marketable reduce-only order, then switch.
+      const AccountGen& a = RandomAccount();
+      MarketGen& m = RandomMarket();
+      c.account = a.id;
+      c.market = m.spec->id;
+      if (std::optional<AccountSummary> s = SummaryOf(eng, a.id)) {
+        for (const PositionView& p : s->positions) {
+          if (p.market != m.spec->id || p.size.raw() == 0) continue;
+          const bool sell = p.size.raw() > 0;
+          queue_.push_back(PlaceOrder{
+              .market = m.spec->id,
+              .order = {.id = next_order_++,
+                        .account = a.id,
+                        .side = sell ? Side::kSell : Side::kBuy,
+                        .type = OrderType::kMarket,
+                        .tif = TimeInForce::kIoc,
+                        .price = Ticks(sell ? std::max<std::int64_t>(1, m.fair * 90 / 100)
+                                            : m.fair * 110 / 100),
+                        .size = Lots(sell ? p.size.raw() : -p.size.raw())},
+              .reduce_only = true});
+        }
+      }
+      queue_.push_back(c);
+      return CancelAll{.account = a.id, .market = m.spec->id};
+    } else if (r < 70) {
+      // A market where the account has nothing yet.
+      const AccountGen& a = RandomAccount();
+      if (std::optional<AccountSummary> s = SummaryOf(eng, a.id)) {
+        for (MarketGen* m : LiveMarkets()) {
+          const auto it =
+              std::find_if(s->positions.begin(), s->positions.end(),
+                           [&](const PositionView& v) { return v.market == m->spec->id; });
+          if (it == s->positions.end() || (it->size.raw() == 0 && it->open_orders == 0)) {
+            c.account = a.id;
+            c.market = m->spec->id;
+            if (rng_.Percent(50)) break;
+          }
+        }
+      }
+    }
+    return c;
+  }
+
+  SetLeverage NewLeverage() {
+    SetLeverage c{.account = PickAccount()};
+    MarketGen* m = PickMarket(&c.market);
+    const std::uint32_t max = m ? m->params.max_leverage : 20;
+    const std::uint64_t r = rng_.Below(100);
+    c.leverage = r < 80   ? static_cast<std::uint32_t>(rng_.Between(1, max))
+                 : r < 88 ? static_cast<std::uint32_t>(rng_.Between(1, 3))
+                 : r < 94 ? max + static_cast<std::uint32_t>(rng_.Between(1, 10))
+                 : r < 97 ? 0
+                          : kMaxU32;
+    return c;
+  }
+
+  AdjustIsolatedMargin NewAdjustIsolated(const Engine& eng) {
+    AdjustIsolatedMargin c{.account = PickAccount(), .market = PickMarketId()};
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 85) {
+      for (int tries = 0; tries < 6; ++tries) {
+        const AccountGen& a = RandomAccount();
+        if (!a.isolated && tries < 4) continue;
+        std::optional<AccountSummary> s = SummaryOf(eng, a.id);
+        if (!s) continue;
+        for (const PositionView& p : s->positions) {
+          if (p.mode != MarginMode::kIsolated || p.size.raw() == 0) continue;
+          c.account = a.id;
+          c.market = p.market;
+          const std::uint64_t k = rng_.Below(100);
+          if (k < 40) {
+            c.delta = Quote(SomeUsd() / 10);
+          } else if (k < 50) {
+            c.delta = s->free_collateral;  // exactly all of it (0: kInvalidAmount)
+          } else if (k < 80) {
+            c.delta = Quote(-rng_.Between(1, std::max<std::int64_t>(1, p.isolated_equity.raw() / 4)));
+          } else if (k < 90) {
+            c.delta = Quote(-std::max<std::int64_t>(1, p.isolated_equity.raw()));
+          } else {
+            c.delta = rng_.Percent(50) ? Quote::Min() : (rng_.Percent(50) ? Quote(0) : Quote::Max());
+          }
+          return c;
+        }
+      }
+    }
+    c.delta = Quote(rng_.Percent(50) ? SomeUsd() : -SomeUsd());
+    return c;
+  }
+
+  // -- markets and accounts ---------------------------------------------------
+  SetMarketStatus NewStatus(const Engine& eng) {
+    SetMarketStatus c;
+    MarketGen* m = PickMarket(&c.market);
+    MarketStatus now_status = MarketStatus::kActive;
+    if (m) {
+      absl::StatusOr<MarketStats> st = eng.Stats(c.market);
+      if (st.ok()) now_status = st->status;
+    }
+    const std::uint64_t r = rng_.Below(100);
+    if (now_status != MarketStatus::kActive && r < 90) {
+      c.status = MarketStatus::kActive;
+    } else if (r < 40) {
+      c.status = MarketStatus::kReduceOnly;
+    } else if (r < 85) {
+      c.status = MarketStatus::kHalted;
+    } else if (r < 93) {
+      c.status = static_cast<MarketStatus>(4 + rng_.Below(252));
+    } else {
+      // Delisting is final: only the late market, and only late in the run.
+      const bool late = m && m->spec == &kSpecs[kLateSpec] && count_ * 10 > iters_ * 9;
+      c.status = late ? MarketStatus::kDelisted : MarketStatus::kReduceOnly;
+    }
+    // Halts and reduce-only spells are short: back to active a little later.
+    if (m && (c.status == MarketStatus::kHalted || c.status == MarketStatus::kReduceOnly)) {
+      timed_.emplace_back(count_ + static_cast<std::uint64_t>(rng_.Between(20, 400)),
+                          SetMarketStatus{.market = c.market, .status = MarketStatus::kActive});
+    }
+    return c;
+  }
+
+  UpdateMarket NewUpdateMarket() {
+    UpdateMarket c;
+    MarketGen* m = PickMarket(&c.market);
+    const Spec& spec = m ? *m->spec : kSpecs[0];
+    const std::uint64_t r = rng_.Below(100);
+    c.params = ParamsFor(spec, static_cast<std::uint32_t>(rng_.Below(3)));
+    if (r < 10) {
+      c.params.tick_size.mantissa += 1;  // kParamImmutable
+    } else if (r < 15) {
+      c.params.max_orders_per_account += 1;  // kParamImmutable
+    } else if (r < 22) {
+      c.params.maker_fee = Rate(-c.params.taker_fee.raw());  // rebate too large
+    } else if (r < 27) {
+      c.params.symbol = rng_.Percent(50) ? "" : "BAD SYMBOL";
+    } else if (r < 32) {
+      c.params.max_leverage = c.params.tiers[0].max_leverage + 1;
+    } else if (r < 36) {
+      c.params.tiers[0].notional_floor = Quote(1);
+    }
+    if (m && r >= 36) m->params = c.params;  // valid: the generator follows it
+    return c;
+  }
+
+  CreateMarket NewCreateMarket() {
+    CreateMarket c;
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 30) {
+      MarketGen& m = RandomMarket();
+      c.market = m.spec->id;
+      c.params = m.params;  // kMarketExists
+    } else if (r < 45) {
+      c.market = 0;
+      c.params = ParamsFor(kSpecs[0], 0);
+    } else if (r < 65) {
+      c.market = 50 + static_cast<MarketId>(rng_.Below(10));
+      c.params = ParamsFor(kSpecs[kLateSpec], 0);
+      switch (rng_.Below(5)) {
+        case 0: c.params.tick_size = {1, -5}; c.params.lot_size = {1, -3}; break;  // 0.01 atom
+        case 1: c.params.lot_size.mantissa = 0; break;
+        case 2: c.params.max_price = Ticks(kMax / 2); break;  // notional bound
+        case 3: c.params.oracle.min_sources = 0; break;
+        default: c.params.max_order_size = Lots(c.params.max_open_interest.raw() + 1); break;
+      }
+    } else {
+      // The late market (accepted once), or a further one past max_markets.
+      c.market = r < 85 ? kSpecs[kLateSpec].id : 60 + static_cast<MarketId>(rng_.Below(5));
+      c.params = ParamsFor(kSpecs[kLateSpec], 0);
+    }
+    return c;
+  }
+
+  CreateAccount NewCreateAccount() {
+    CreateAccount c;
+    const std::size_t tiers = world_.config.fee_tier_discounts.size();
+    c.account = next_account_;
+    c.owner = 1 + rng_.Below(world_.owners + 2);
+    c.fee_tier = static_cast<std::uint32_t>(rng_.Below(tiers));
+    c.referrer = rng_.Percent(40) ? RandomAccount().id : 0;
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 45) {
+      ++next_account_;
+    } else if (r < 60) {
+      c.account = RandomAccount().id;  // kAccountExists
+    } else if (r < 68) {
+      c.account = 0;
+    } else if (r < 76) {
+      c.owner = 0;
+    } else if (r < 84) {
+      c.referrer = rng_.Percent(50) ? c.account : kUnknownAccountId;
+    } else if (r < 92) {
+      c.fee_tier = static_cast<std::uint32_t>(tiers + rng_.Below(3));
+    } else {
+      ++next_account_;
+    }
+    return c;
+  }
+
+  Rng rng_;
+  World world_;
+  std::size_t iters_ = 0;
+  std::vector<Op> setup_;
+  std::size_t setup_pos_ = 0;
+  std::vector<Payload> queue_;
+  std::vector<std::pair<std::uint64_t, Payload>> timed_;  // (due count, command)
+  std::vector<MarketGen> markets_;
+  std::vector<AccountGen> accounts_;
+  AccountId next_account_ = 0;
+  OrderId next_order_ = 1;
+  std::int64_t t_ = 0;
+  std::uint64_t count_ = 0, phase_ = 0;
+};
+
+// -----------------------------------------------------------------------------
+// Fee arithmetic, done here the long way.
+// -----------------------------------------------------------------------------
+constexpr int128 kScale = kRateScale;
+
+// n * a * b / 10^36 rounded up or down, for 0 <= n < 2^63 and 0 <= a, b <= 10^18.
+int128 MulRates(int128 n, int128 a, int128 b, bool up) {
+  const int128 ab = a * b;
+  const int128 q = ab / kScale, r = ab % kScale;
+  const int128 nq = n * q;  // n * ab = (nq / S) * S^2 + (nq % S) * S + n * r
+  const int128 low = (nq % kScale) * kScale + n * r;
+  const int128 s2 = kScale * kScale;
+  int128 out = nq / kScale + low / s2;
+  if (up && low % s2 != 0) out += 1;
+  return out;
+}
+
+// -----------------------------------------------------------------------------
+// The harness: applies one op to the engine (and its twins) and checks.
+// -----------------------------------------------------------------------------
+struct Options {
+  bool checks = false;             // every per-command check and the ledger
+  bool twins = false;              // determinism against twins and a copy
+  std::size_t ledger_every = 997;  // full ledger/summary comparison (and at the end)
+};
+
+struct Tally {
+  std::array<std::array<std::uint64_t, 2>, kPayloadKinds> commands{};  // [kind][accepted]
+  std::array<std::uint64_t, 160> reasons{};
+  std::array<std::uint64_t, kEventKinds + 1> events{};
+  std::uint64_t fills = 0, reduce_only_fills = 0, isolated_fills = 0, rebates = 0,
+                referrer_cuts = 0, breaker_trips = 0, breaker_clears = 0, self_trade = 0,
+                max_fill_cuts = 0, slid = 0, seq_faults = 0, time_faults = 0,
+                boundary_withdrawals = 0, flips = 0;
+  std::uint64_t open_orders_peak = 0, open_orders_sum = 0, open_orders_samples = 0;
+  std::uint64_t risk_reducing = 0;  // accepted below initial margin: requirement not raised
+  std::uint64_t verdicts = 0, close_calls = 0;  // margin verdicts checked; within rounding
+  std::uint64_t previews = 0, liquidation_prices = 0;
+
+  void Merge(const Tally& o) {
+    for (std::size_t i = 0; i < kPayloadKinds; ++i) {
+      commands[i][0] += o.commands[i][0];
+      commands[i][1] += o.commands[i][1];
+    }
+    for (std::size_t i = 0; i < reasons.size(); ++i) reasons[i] += o.reasons[i];
+    for (std::size_t i = 0; i < events.size(); ++i) events[i] += o.events[i];
+    fills += o.fills;
+    reduce_only_fills += o.reduce_only_fills;
+    isolated_fills += o.isolated_fills;
+    rebates += o.rebates;
+    referrer_cuts += o.referrer_cuts;
+    breaker_trips += o.breaker_trips;
+    breaker_clears += o.breaker_clears;
+    self_trade += o.self_trade;
+    max_fill_cuts += o.max_fill_cuts;
+    slid += o.slid;
+    seq_faults += o.seq_faults;
+    time_faults += o.time_faults;
+    boundary_withdrawals += o.boundary_withdrawals;
+    flips += o.flips;
+    open_orders_peak = std::max(open_orders_peak, o.open_orders_peak);
+    open_orders_sum += o.open_orders_sum;
+    open_orders_samples += o.open_orders_samples;
+    risk_reducing += o.risk_reducing;
+    verdicts += o.verdicts;
+    close_calls += o.close_calls;
+    previews += o.previews;
+    liquidation_prices += o.liquidation_prices;
+  }
+  std::uint64_t reason(Reason r) const {
+    const auto i = static_cast<std::size_t>(r);
+    return i < reasons.size() ? reasons[i] : 0;
+  }
+
+  std::string ToString() const {
+    std::string s = "[property]   commands (accepted/rejected):";
+    for (std::size_t i = 0; i < kPayloadKinds; ++i) {
+      s += Fmt(" %s=%" PRIu64 "/%" PRIu64, kPayloadNames[i], commands[i][1], commands[i][0]);
+    }
+    s += "\n[property]   reasons:";
+    for (std::size_t i = 0; i < reasons.size(); ++i) {
+      if (reasons[i] != 0) {
+        s += Fmt(" %s=%" PRIu64, Name(static_cast<Reason>(i)).c_str(), reasons[i]);
+      }
+    }
+    s += "\n[property]   events:";
+    for (std::size_t i = 0; i < kEventKinds; ++i) {
+      if (events[i] != 0) s += Fmt(" %s=%" PRIu64, kEventKindNames[i], events[i]);
+    }
+    s += Fmt("\n[property]   fills=%" PRIu64 " reduce-only fills=%" PRIu64
+             " isolated fills=%" PRIu64 " flips=%" PRIu64 " rebates=%" PRIu64
+             " referrer cuts=%" PRIu64 " breaker trips=%" PRIu64 " clears=%" PRIu64
+             " self-trade cancels=%" PRIu64 " max_fill cuts=%" PRIu64 " slid=%" PRIu64
+             " seq faults=%" PRIu64 " time faults=%" PRIu64 " exact free-collateral moves=%" PRIu64
+             " open orders mean=%" PRIu64 " peak=%" PRIu64 " accepted-below-margin=%" PRIu64
+             " margin verdicts=%" PRIu64 " (too close to call %" PRIu64 ")"
+             " previews matched=%" PRIu64 " liquidation prices checked=%" PRIu64 "\n",
+             fills, reduce_only_fills, isolated_fills, flips, rebates, referrer_cuts,
+             breaker_trips, breaker_clears, self_trade, max_fill_cuts, slid, seq_faults,
+             time_faults, boundary_withdrawals,
+             open_orders_samples ? open_orders_sum / open_orders_samples : 0, open_orders_peak,
+             risk_reducing, verdicts, close_calls, previews, liquidation_prices);
+    return s;
+  }
+};
+
+struct PosModel {
+  std::int64_t size = 0;
+  MarginMode mode = MarginMode::kCross;
+  int128 flows = 0;     // sum of signed size * price * atoms over its fills
+  int128 realized = 0;  // sum of the realized PnL its fill events reported
+  int128 cost = 0;      // signed entry value, closed pro rata (toward zero)
+};
+struct AcctModel {
+  OwnerId owner = 0;
+  std::uint32_t tier = 0;
+  AccountId referrer = 0;
+  int128 money = 0;  // cross cash plus every isolated bucket
+  std::map<MarketId, PosModel> positions;
+};
+struct MarketModel {
+  MarketParams params;
+  std::int64_t atoms = 1;
+  std::int64_t oi_long = 0, oi_short = 0;
+  std::int64_t volume = 0, last_trade = 0;
+  int128 notional_volume = 0;
+  std::optional<risk::TierTable> tiers;
+  struct Source {
+    std::int64_t price = 0, time = 0;
+  };
+  std::map<oracle::SourceId, Source> sources;  // as last accepted
+};
+
+int128 Abs128(int128 v) { return v < 0 ? -v : v; }
+std::int64_t Sign64(int128 v) { return (v > 0) - (v < 0); }
+
+// A fill of `delta` lots at `price` on a position: the documented bookkeeping
+// (the cost basis closes pro rata, rounded toward zero; a flip reopens at the
+// fill price). Returns the realized PnL.
+int128 TradeModel(PosModel& p, std::int64_t delta, std::int64_t price, std::int64_t atoms) {
+  const int128 old = p.size;
+  int128 realized = 0;
+  if (old == 0 || Sign64(old) == Sign64(delta)) {
+    p.cost += int128(delta) * price * atoms;
+  } else {
+    const int128 abs_old = Abs128(old), abs_delta = Abs128(delta);
+    const int128 closed = std::min(abs_old, abs_delta);
+    const int128 removed = closed == abs_old ? p.cost : p.cost * closed / abs_old;
+    realized = int128(Sign64(old)) * closed * price * atoms - removed;
+    p.cost -= removed;
+    if (abs_delta > abs_old) p.cost = int128(Sign64(delta)) * (abs_delta - abs_old) * price * atoms;
+  }
+  return realized;
+}
+
+// The taker fee as the engine charges it: the discounted rate rounded up,
+// then the fee rounded up (within an atom of the exact product, see
+// SettleFill's check).
+int128 TakerFeeModel(int128 notional, std::int64_t rate, std::int64_t discount) {
+  if (rate <= 0 || notional <= 0) return 0;
+  const int128 eff = MulRates(kScale, rate, kScale - discount, true);
+  return MulRates(notional, eff, kScale, true);
+}
+
+// -----------------------------------------------------------------------------
+// The margin rule of engine.hpp, computed here from the public queries
+// (Summary, OpenOrders, Stats) and risk::TierTable:
+//   value = size * mark * atoms; cross equity = cash + sum of cross values;
+//   worst case of a market = max over the sides of
+//     Initial(|size + open lots of the side| * mark) + that side's open loss
+//     (bids: sum price*lots above the mark; asks: below it, netted per side);
+//   initial_with_orders = sum over cross markets of the worst case + sum
+//     over isolated ones of max(0, worst case - bucket equity).
+// `terms` counts the rounded requirements summed, the tolerance the engine
+// may use if it rounds the sum once instead.
+// -----------------------------------------------------------------------------
+struct RefRisk {
+  int128 equity = 0, initial = 0, iwo = 0, maintenance = 0;
+  int terms = 0;
+  bool missing = false;
+};
+
+// A hypothetical change in one market: an order, an amend, a leverage.
+struct Hypo {
+  MarketId market = 0;
+  std::int64_t bid_lots = 0, ask_lots = 0;
+  int128 bid_value = 0, ask_value = 0;
+  int128 fee = 0;
+  std::uint32_t leverage = 0;  // 0: unchanged
+};
+
+bool IsBookReason(Reason r) {
+  const auto v = static_cast<std::uint16_t>(r);
+  return v >= 1 && v <= 27;
+}
+
+class Harness {
+ public:
+  Harness(const EngineConfig& config, const Options& options)
+      : options_(options), config_(config), eng_(config) {
+    if (options_.twins) {
+      twin_.emplace(config);
+      EngineConfig other = config;
+      other.hash_seed = ~config.hash_seed * 0x9E3779B97F4A7C15ull;
+      reseeded_.emplace(other);
+    }
+    if (options_.checks) eng_.EncodeCanonical(&state_);
+  }
+
+  const Engine& engine() const { return eng_; }
+  const Tally& tally() const { return tally_; }
+  Reason last_reason() const { return result_.reason; }
+
+  // Applies op number `index`; returns the first violation found, or "".
+  std::string Step(const Op& op, std::size_t index) {
+    const Command cmd = MakeCommand(eng_, op);
+    const std::uint64_t seq_before = eng_.last_seq();
+    const TimeNs now_before = eng_.now();
+    if (options_.checks) Before(op, cmd);
+    if (options_.twins && index % 8192 == 4096) {  // a copy, then moved, joins mid-stream
+      Engine copy(eng_);
+      copy_.emplace(std::move(copy));
+      copy_made_at_ = index;
+    }
+    now_ = cmd.timestamp;
+    const Result r = eng_.Apply(cmd);
+    result_ = Outcome{r.reason, r.filled, r.rested, {r.events.begin(), r.events.end()}};
+    Count(op, cmd);
+
+    std::string err;
+    if (r.ok()) {
+      if (eng_.last_seq() != seq_before + 1) err = "accepted but last_seq() did not advance by one";
+      if (eng_.now() != cmd.timestamp) err = "accepted but now() is not the command's timestamp";
+    } else {
+      if (!result_.events.empty()) err = "rejected but emitted events";
+      if (eng_.last_seq() != seq_before || eng_.now() != now_before) {
+        err = "rejected but last_seq() or now() changed";
+      }
+      if (op.mode == SeqMode::kGap && r.reason != Reason::kSequenceGap) {
+        err = "a sequence gap answered " + Name(r.reason);
+      }
+      if (op.mode == SeqMode::kBack && r.reason != Reason::kTimeWentBack) {
+        err = "time going back answered " + Name(r.reason);
+      }
+    }
+    if (op.mode != SeqMode::kNext && r.ok()) err = "a sequencing fault was accepted";
+    if (err.empty() && options_.checks) err = Check(cmd);
+    if (err.empty() && options_.twins) err = CompareTwins(cmd, index);
+    return err;
+  }
+
+  // End-of-stream checks.
+  std::string Finish() {
+    if (options_.checks) {
+      if (std::string err = CheckLedger(); !err.empty()) return err;
+    }
+    if (options_.twins) {
+      const auto d = eng_.Digest();
+      if (twin_->Digest() != d) return "Digest() differs from a second engine fed the same stream";
+      if (reseeded_->Digest() != d) {
+        return "Digest() differs from an engine with another hash_seed fed the same stream";
+      }
+      if (copy_ && copy_->Digest() != d) {
+        return "Digest() differs from a copy made before op " + Num(std::uint64_t{copy_made_at_});
+      }
+    }
+    return "";
+  }
+
+ private:
+  struct Outcome {
+    Reason reason = Reason::kOk;
+    Lots filled, rested;
+    std::vector<Event> events;
+    bool operator==(const Outcome&) const = default;
+  };
+
+  void Count(const Op& op, const Command& cmd) {
+    ++tally_.commands[cmd.payload.index()][result_.reason == Reason::kOk ? 1 : 0];
+    ++tally_.reasons[std::min<std::size_t>(static_cast<std::size_t>(result_.reason),
+                                           tally_.reasons.size() - 1)];
+    if (op.mode == SeqMode::kGap) ++tally_.seq_faults;
+    if (op.mode == SeqMode::kBack) ++tally_.time_faults;
+    for (const Event& e : result_.events) {
+      ++tally_.events[std::min<std::size_t>(static_cast<std::size_t>(e.kind), kEventKinds)];
+      if (e.kind == EventKind::kCircuitBreaker) ++(e.code == 1 ? tally_.breaker_trips
+                                                                : tally_.breaker_clears);
+      if (e.kind == EventKind::kOrderCanceled && e.code == 3) ++tally_.self_trade;
+      if (e.kind == EventKind::kOrderCanceled && e.code == 4) ++tally_.max_fill_cuts;
+    }
+    if (const auto* p = std::get_if<PlaceOrder>(&cmd.payload)) {
+      for (const Event& e : result_.events) {
+        if (e.kind == EventKind::kOrderRested && e.order_id == p->order.id &&
+            e.price != p->order.price) {
+          ++tally_.slid;
+        }
+      }
+      if (p->reduce_only && result_.filled.raw() > 0) ++tally_.reduce_only_fills;
+    }
+  }
+
+  // --- state captured before the command -------------------------------------
+  struct Pre {
+    std::optional<AccountSummary> summary;  // the account the command is about
+    std::optional<MarketStats> stats;       // order/amend market
+    std::optional<absl::StatusOr<Preview>> preview;
+    std::optional<std::vector<OpenOrder>> orders;  // of the account (orders, amends, leverage)
+    std::map<MarketId, MarketStats> markets;      // every market, before oracle commands
+  };
+
+  void Before(const Op& op, const Command& cmd) {
+    pre_ = Pre{};
+    AccountId summarize = 0;
+    if (const auto* w = std::get_if<Withdraw>(&cmd.payload)) summarize = w->account;
+    if (const auto* t = std::get_if<Transfer>(&cmd.payload)) summarize = t->from;
+    if (const auto* a = std::get_if<AdjustIsolatedMargin>(&cmd.payload)) summarize = a->account;
+    if (const auto* l = std::get_if<SetLeverage>(&cmd.payload)) summarize = l->account;
+    if (const auto* o = std::get_if<PlaceOrder>(&cmd.payload)) summarize = o->order.account;
+    if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) summarize = a->amend.account;
+    if (summarize != 0) {
+      absl::StatusOr<AccountSummary> s = eng_.Summary(summarize);
+      if (s.ok()) pre_.summary = *std::move(s);
+    }
+    if (std::holds_alternative<OraclePrice>(cmd.payload) ||
+        std::holds_alternative<TimeTick>(cmd.payload)) {
+      for (const auto& [id, m] : markets_) {
+        absl::StatusOr<MarketStats> st = eng_.Stats(id);
+        if (st.ok()) pre_.markets.emplace(id, *std::move(st));
+      }
+    }
+    if (pre_.summary && (std::holds_alternative<PlaceOrder>(cmd.payload) ||
+                         std::holds_alternative<AmendOrder>(cmd.payload) ||
+                         std::holds_alternative<SetLeverage>(cmd.payload))) {
+      absl::StatusOr<std::vector<OpenOrder>> o = eng_.OpenOrders(summarize);
+      if (o.ok()) pre_.orders = *std::move(o);
+    }
+    MarketId market = 0;
+    if (const auto* p = std::get_if<PlaceOrder>(&cmd.payload)) {
+      market = p->market;
+      if (op.mode == SeqMode::kNext) pre_.preview = eng_.PreviewOrder(*p);
+    }
+    if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) market = a->market;
+    if (market != 0) {
+      absl::StatusOr<MarketStats> s = eng_.Stats(market);
+      if (s.ok()) pre_.stats = *std::move(s);
+    }
+  }
+
+  // --- per-command checks -------------------------------------------------------
+  std::string Check(const Command& cmd) {
+    if (absl::Status s = eng_.CheckInvariants(); !s.ok()) {
+      return "CheckInvariants: " + std::string(s.message());
+    }
+    if (result_.reason != Reason::kOk) {
+      after_.clear();
+      eng_.EncodeCanonical(&after_);
+      if (after_ != state_) {
+        return "rejected with " + Name(result_.reason) + " but EncodeCanonical() changed";
+      }
+    } else {
+      state_.clear();
+      eng_.EncodeCanonical(&state_);
+    }
+    std::string err = std::visit([&](const auto& p) { return CheckPayload(p); }, cmd.payload);
+    if (!err.empty()) return err;
+    if (err = CheckMarginVerdicts(cmd); !err.empty()) return err;
+    if (eng_.fee_pool().raw() != fee_pool_) {
+      return "fee_pool() " + Num(eng_.fee_pool().raw()) + " != the ledger's " + Num(fee_pool_);
+    }
+    if (eng_.insurance_fund().raw() != insurance_) {
+      return "insurance_fund() " + Num(eng_.insurance_fund().raw()) + " != the ledger's " +
+             Num(insurance_);
+    }
+    if (eng_.total_deposits() != deposits_ || eng_.total_withdrawals() != withdrawals_) {
+      return "total_deposits()/total_withdrawals() differ from the ledger's";
+    }
+    ++checked_;
+    if (checked_ % options_.ledger_every == 0) return CheckLedger();
+    return "";
+  }
+
+  // The margin rule (see RefRisk) for an account, optionally with a
+  // hypothetical change. Marks and indexes come from Stats(): the commands
+  // this is used for never refresh the oracle, so they are the same before
+  // and after Apply().
+  RefRisk Reference(const AccountSummary& s, std::span<const OpenOrder> orders, const Hypo* h) {
+    RefRisk r;
+    r.equity = s.cash.raw();
+    bool seen = false;
+    auto add = [&](MarketId market, const PositionView* pv) {
+      const Hypo* d = h != nullptr && h->market == market ? h : nullptr;
+      if (d) seen = true;
+      const std::int64_t size = pv ? pv->size.raw() : 0;
+      if (size == 0 && (pv ? pv->open_orders : 0) == 0 && d == nullptr) return;
+      const auto mit = markets_.find(market);
+      absl::StatusOr<MarketStats> st = eng_.Stats(market);
+      if (mit == markets_.end() || !mit->second.tiers || !st.ok()) {
+        r.missing = true;
+        return;
+      }
+      const MarketModel& mm = mit->second;
+      if (st->index.raw() == 0) r.missing = true;
+      const int128 mark = st->mark.raw();
+      const std::int64_t bids = (pv ? pv->open_bid_lots.raw() : 0) + (d ? d->bid_lots : 0);
+      const std::int64_t asks = (pv ? pv->open_ask_lots.raw() : 0) + (d ? d->ask_lots : 0);
+      int128 bid_value = d ? d->bid_value : 0, ask_value = d ? d->ask_value : 0;
+      for (const OpenOrder& o : orders) {
+        if (o.market != market) continue;
+        (o.order.side == Side::kBuy ? bid_value : ask_value) +=
+            int128(o.order.price.raw()) * o.order.remaining.raw();
+      }
+      const std::uint32_t lev =
+          d && d->leverage ? d->leverage : (pv ? pv->leverage : mm.params.max_leverage);
+      const risk::TierTable& t = *mm.tiers;
+      auto initial = [&](int128 n) {
+        return int128(t.Initial(Quote(static_cast<std::int64_t>(std::min(n, int128(kMax)))), lev)
+                          .raw());
+      };
+      const int128 value = int128(size) * mark * mm.atoms;
+      const int128 long_n = Abs128(int128(size) + bids) * mark * mm.atoms;
+      const int128 short_n = Abs128(int128(size) - asks) * mark * mm.atoms;
+      const int128 bid_loss = std::max<int128>(0, bid_value - int128(bids) * mark) * mm.atoms;
+      const int128 ask_loss = std::max<int128>(0, int128(asks) * mark - ask_value) * mm.atoms;
+      const int128 worst = std::max(initial(long_n) + bid_loss, initial(short_n) + ask_loss);
+      const int128 fee = d ? d->fee : 0;
+      r.terms += 1;
+      if ((pv ? pv->mode : MarginMode::kCross) == MarginMode::kCross) {
+        r.equity += value - fee;
+        r.initial += initial(Abs128(value));
+        r.maintenance += t.Maintenance(Quote(static_cast<std::int64_t>(Abs128(value)))).raw();
+        r.iwo += worst;
+      } else {
+        const int128 bucket = int128(pv ? pv->isolated_equity.raw() : 0) - fee;
+        r.iwo += std::max<int128>(0, worst - bucket);
+      }
+    };
+    for (const PositionView& p : s.positions) add(p.market, &p);
+    if (h != nullptr && !seen) add(h->market, nullptr);
+    return r;
+  }
+
+  // Apply's margin verdict on a hypothetical change against the rule of
+  // engine.hpp, from the state before the command.
+  std::string CheckVerdict(const char* what, const Hypo& h, bool accepted) {
+    if (!pre_.summary || !pre_.orders) return "";
+    const RefRisk before = Reference(*pre_.summary, *pre_.orders, nullptr);
+    const RefRisk after = Reference(*pre_.summary, *pre_.orders, &h);
+    if (after.missing) return "";
+    const int128 tol = before.terms + after.terms;
+    if (Abs128(before.iwo - pre_.summary->initial_with_orders.raw()) > before.terms ||
+        before.equity != pre_.summary->equity.raw()) {
+      return Fmt("before %s: Summary equity ", what) + Num(pre_.summary->equity.raw()) +
+             " initial_with_orders " + Num(pre_.summary->initial_with_orders.raw()) +
+             ", the margin rule gives " + Num(before.equity) + " " + Num(before.iwo);
+    }
+    const int128 margin = after.equity - after.iwo;
+    const int128 raise = after.iwo - before.iwo;
+    const bool ok = margin >= 0 || (raise <= 0 && after.equity >= before.equity - h.fee);
+    if (ok == accepted) {
+      ++tally_.verdicts;
+      return "";
+    }
+    if (Abs128(margin) <= tol || (margin < 0 && Abs128(raise) <= tol)) {
+      ++tally_.close_calls;  // within the rounding of the requirement sums
+      return "";
+    }
+    return Fmt("%s was %s, but the margin rule says %s: after it equity ", what,
+               accepted ? "accepted" : "refused", ok ? "accept" : "refuse") +
+           Num(after.equity) + " initial_with_orders " + Num(after.iwo) + " (before: equity " +
+           Num(before.equity) + ", initial_with_orders " + Num(before.iwo) + "), fee " +
+           Num(h.fee);
+  }
+
+  // The verdicts of orders, amends and leverage changes.
+  std::string CheckMarginVerdicts(const Command& cmd) {
+    if (const auto* c = std::get_if<PlaceOrder>(&cmd.payload)) {
+      if (c->reduce_only || !pre_.preview || !pre_.preview->ok()) return "";
+      const Reason v = (*pre_.preview)->reason;
+      if (v != Reason::kOk && v != Reason::kInsufficientMargin) return "";
+      const OrderRequest& o = c->order;
+      const MarketModel& mm = markets_.at(c->market);
+      const bool buy = o.side == Side::kBuy;
+      Hypo h{.market = c->market};
+      (buy ? h.bid_lots : h.ask_lots) = o.size.raw();
+      (buy ? h.bid_value : h.ask_value) = int128(o.price.raw()) * o.size.raw();
+      h.fee = TakerFeeModel(int128(o.price.raw()) * o.size.raw() * mm.atoms,
+                            mm.params.taker_fee.raw(),
+                            config_.fee_tier_discounts[accounts_.at(o.account).tier].raw());
+      return CheckVerdict("an order", h, v == Reason::kOk);
+    }
+    if (const auto* c = std::get_if<SetLeverage>(&cmd.payload)) {
+      if (result_.reason != Reason::kOk && result_.reason != Reason::kInsufficientMargin) return "";
+      if (!pre_.summary) return "";
+      const auto& ps = pre_.summary->positions;
+      const auto it = std::find_if(ps.begin(), ps.end(),
+                                   [&](const PositionView& v) { return v.market == c->market; });
+      if (it == ps.end() || (it->size.raw() == 0 && it->open_orders == 0)) {
+        if (result_.reason != Reason::kOk) return "a leverage change with nothing open was refused";
+        return "";
+      }
+      return CheckVerdict("a leverage change", Hypo{.market = c->market, .leverage = c->leverage},
+                          result_.reason == Reason::kOk);
+    }
+    if (const auto* c = std::get_if<AmendOrder>(&cmd.payload)) {
+      if (result_.reason != Reason::kOk && result_.reason != Reason::kInsufficientMargin) return "";
+      if (!pre_.orders) return "";
+      const auto& os = *pre_.orders;
+      const auto it = std::find_if(os.begin(), os.end(), [&](const OpenOrder& o) {
+        return o.market == c->market && o.order.id == c->amend.id;
+      });
+      if (it == os.end()) return "an amend of an order the account does not have was " + Name(result_.reason);
+      const book::OrderView& old = it->order;
+      const bool adds_risk = c->amend.new_size > old.remaining || c->amend.new_price != old.price;
+      if (!adds_risk) {
+        if (result_.reason != Reason::kOk) return "an amend that adds no risk was refused";
+        return "";
+      }
+      const bool buy = old.side == Side::kBuy;
+      Hypo h{.market = c->market};
+      (buy ? h.bid_lots : h.ask_lots) = c->amend.new_size.raw() - old.remaining.raw();
+      (buy ? h.bid_value : h.ask_value) =
+          int128(c->amend.new_price.raw()) * c->amend.new_size.raw() -
+          int128(old.price.raw()) * old.remaining.raw();
+      return CheckVerdict("an amend", h, result_.reason == Reason::kOk);
+    }
+    return "";
+  }
+
+  // After an accepted command that may add risk and moved no money: the
+  // account covers its initial requirement with orders, or the command did
+  // not raise that requirement (engine.hpp: "or if it does not raise that
+  // requirement").
+  std::string CheckMarginAfter(AccountId id, const char* what) {
+    if (!pre_.summary) return "";
+    absl::StatusOr<AccountSummary> s = eng_.Summary(id);
+    if (!s.ok()) return "Summary() failed";
+    if (s->equity >= s->initial_with_orders) return "";
+    if (s->initial_with_orders <= pre_.summary->initial_with_orders) {
+      ++tally_.risk_reducing;
+      return "";
+    }
+    return Fmt("%s accepted, and it leaves account ", what) + Num(id) + " with equity " +
+           Num(s->equity.raw()) + " below its initial requirement with orders " +
+           Num(s->initial_with_orders.raw()) + " (it was " +
+           Num(pre_.summary->initial_with_orders.raw()) + ")";
+  }
+
+  // After a withdrawal, transfer out or isolated top-up within free
+  // collateral, equity still covers the initial requirement with orders.
+  std::string CheckCoveredAfter(AccountId id, const char* what) {
+    absl::StatusOr<AccountSummary> s = eng_.Summary(id);
+    if (!s.ok()) return "Summary() failed";
+    if (s->equity < s->initial_with_orders) {
+      return Fmt("%s left account ", what) + Num(id) + " with equity " + Num(s->equity.raw()) +
+             " below its initial requirement with orders " + Num(s->initial_with_orders.raw());
+    }
+    return "";
+  }
+
+  // An isolated position's bucket covers its initial requirement.
+  std::string CheckIsolatedCovered(AccountId id, MarketId market, const char* what) {
+    absl::StatusOr<AccountSummary> s = eng_.Summary(id);
+    if (!s.ok()) return "Summary() failed";
+    for (const PositionView& p : s->positions) {
+      if (p.market != market || p.mode != MarginMode::kIsolated || p.size.raw() == 0) continue;
+      if (p.isolated_equity < p.initial_requirement) {
+        return Fmt("after %s, account ", what) + Num(id) + " market " + Num(market) +
+               ": isolated equity " + Num(p.isolated_equity.raw()) +
+               " below the position's initial requirement " +
+               Num(p.initial_requirement.raw()) + " (size " + Num(p.size.raw()) + ")";
+      }
+    }
+    return "";
+  }
+
+  // Free-collateral rule (withdraw, transfer, isolated top-up).
+  std::string CheckFree(std::int64_t amount, const char* what) {
+    if (!pre_.summary) return "";
+    const std::int64_t free = pre_.summary->free_collateral.raw();
+    if (result_.reason == Reason::kOk && amount > free) {
+      return Fmt("%s of ", what) + Num(amount) + " accepted above free collateral " + Num(free);
+    }
+    if (result_.reason == Reason::kInsufficientCollateral && amount <= free) {
+      return Fmt("%s of ", what) + Num(amount) + " refused within free collateral " + Num(free);
+    }
+    if (result_.reason == Reason::kOk && amount == free) ++tally_.boundary_withdrawals;
+    return "";
+  }
+
+  std::string ExpectOneEvent(EventKind kind) {
+    if (result_.events.size() != 1 || result_.events[0].kind != kind) {
+      return "accepted, expected exactly one " + EnumName(kind) + " event, got " +
+             Num(std::uint64_t{result_.events.size()});
+    }
+    return "";
+  }
+  // One event of `kind` carrying account, amount and counterparty.
+  std::string ExpectMoneyEvent(EventKind kind, AccountId account, Quote amount,
+                               AccountId counterparty = 0) {
+    if (std::string err = ExpectOneEvent(kind); !err.empty()) return err;
+    const Event& e = result_.events[0];
+    if (e.account != account || e.amount != amount || e.counterparty != counterparty) {
+      return "money event " + ToString(e) + " does not match the command";
+    }
+    return "";
+  }
+
+  std::string CheckPayload(const CreateMarket& c) {
+    if (result_.reason != Reason::kOk) return "";
+    absl::StatusOr<MarketStats> s = eng_.Stats(c.market);
+    if (!s.ok()) return "created market has no Stats()";
+    markets_[c.market] = MarketModel{.params = c.params, .atoms = s->atoms_per_tick_lot};
+    if (absl::StatusOr<risk::TierTable> t = risk::TierTable::Create(c.params.tiers); t.ok()) {
+      markets_[c.market].tiers = *std::move(t);
+    }
+    return ExpectOneEvent(EventKind::kMarketCreated);
+  }
+  std::string CheckPayload(const UpdateMarket& c) {
+    if (result_.reason != Reason::kOk) return "";
+    markets_[c.market].params = c.params;
+    if (absl::StatusOr<risk::TierTable> t = risk::TierTable::Create(c.params.tiers); t.ok()) {
+      markets_[c.market].tiers = *std::move(t);
+    }
+    return ExpectOneEvent(EventKind::kMarketUpdated);
+  }
+  std::string CheckPayload(const SetMarketStatus&) {
+    if (result_.reason != Reason::kOk) return "";
+    return ExpectOneEvent(EventKind::kMarketStatusChanged);
+  }
+  std::string CheckPayload(const CreateAccount& c) {
+    if (result_.reason != Reason::kOk) return "";
+    accounts_[c.account] = AcctModel{c.owner, c.fee_tier, c.referrer, 0, {}};
+    return ExpectOneEvent(EventKind::kAccountCreated);
+  }
+  std::string CheckPayload(const Deposit& c) {
+    if (result_.reason != Reason::kOk) return "";
+    accounts_[c.account].money += c.amount.raw();
+    deposits_ += c.amount.raw();
+    return ExpectMoneyEvent(EventKind::kDeposit, c.account, c.amount);
+  }
+  std::string CheckPayload(const Withdraw& c) {
+    if (std::string err = CheckFree(c.amount.raw(), "withdrawal"); !err.empty()) return err;
+    if (result_.reason != Reason::kOk) return "";
+    accounts_[c.account].money -= c.amount.raw();
+    withdrawals_ += c.amount.raw();
+    if (std::string err = CheckCoveredAfter(c.account, "withdrawal"); !err.empty()) return err;
+    return ExpectMoneyEvent(EventKind::kWithdrawal, c.account, c.amount);
+  }
+  std::string CheckPayload(const Transfer& c) {
+    if (std::string err = CheckFree(c.amount.raw(), "transfer"); !err.empty()) return err;
+    if (result_.reason != Reason::kOk) return "";
+    if (accounts_[c.from].owner != accounts_[c.to].owner) {
+      return "transfer between different owners accepted";
+    }
+    accounts_[c.from].money -= c.amount.raw();
+    accounts_[c.to].money += c.amount.raw();
+    if (std::string err = CheckCoveredAfter(c.from, "transfer"); !err.empty()) return err;
+    return ExpectMoneyEvent(EventKind::kTransfer, c.from, c.amount, c.to);
+  }
+  std::string CheckPayload(const FundInsurance& c) {
+    if (result_.reason != Reason::kOk) return "";
+    insurance_ += c.amount.raw();
+    deposits_ += c.amount.raw();
+    return ExpectOneEvent(EventKind::kInsuranceFunded);
+  }
+  std::string CheckPayload(const SetFeeTier& c) {
+    if (result_.reason != Reason::kOk) return "";
+    accounts_[c.account].tier = c.fee_tier;
+    return ExpectOneEvent(EventKind::kFeeTierSet);
+  }
+  std::string CheckPayload(const SetMarginMode& c) {
+    if (result_.reason != Reason::kOk) return "";
+    PosModel& p = accounts_[c.account].positions[c.market];
+    if (p.size != 0) return "margin mode changed with an open position";
+    p.mode = c.mode;
+    return ExpectOneEvent(EventKind::kMarginModeSet);
+  }
+  std::string CheckPayload(const SetLeverage& c) {
+    if (result_.reason != Reason::kOk) return "";
+    if (std::string err = CheckMarginAfter(c.account, "leverage change"); !err.empty()) return err;
+    return ExpectOneEvent(EventKind::kLeverageSet);
+  }
+  std::string CheckPayload(const AdjustIsolatedMargin& c) {
+    if (c.delta.raw() > 0) {
+      if (std::string err = CheckFree(c.delta.raw(), "isolated top-up"); !err.empty()) return err;
+    }
+    if (result_.reason != Reason::kOk) return "";
+    const auto it = accounts_[c.account].positions.find(c.market);
+    if (it == accounts_[c.account].positions.end() || it->second.mode != MarginMode::kIsolated ||
+        it->second.size == 0) {
+      return "isolated margin adjusted without an isolated position";
+    }
+    if (c.delta.raw() > 0) {
+      if (std::string err = CheckCoveredAfter(c.account, "isolated top-up"); !err.empty()) {
+        return err;
+      }
+    } else {
+      // The bucket keeps at least what its position needs (its worst case
+      // with orders is more).
+      if (std::string err = CheckIsolatedCovered(c.account, c.market, "isolated margin removal");
+          !err.empty()) {
+        return err;
+      }
+    }
+    return ExpectMoneyEvent(EventKind::kIsolatedMarginChanged, c.account, c.delta);
+  }
+  std::string CheckPayload(const CancelOrder& c) {
+    if (result_.reason != Reason::kOk) return "";
+    if (std::string err = ExpectOneEvent(EventKind::kOrderCanceled); !err.empty()) return err;
+    const Event& e = result_.events[0];
+    if (e.order_id != c.order_id || e.account != c.account || e.market != c.market ||
+        e.code != static_cast<std::uint32_t>(book::CancelReason::kUser) || e.remaining.raw() != 0) {
+      return "cancel emitted " + ToString(e);
+    }
+    return "";
+  }
+  std::string CheckPayload(const CancelByClientId& c) {
+    if (result_.reason != Reason::kOk) return "";
+    if (std::string err = ExpectOneEvent(EventKind::kOrderCanceled); !err.empty()) return err;
+    const Event& e = result_.events[0];
+    if (e.account != c.account || e.market != c.market ||
+        e.code != static_cast<std::uint32_t>(book::CancelReason::kUser)) {
+      return "cancel by client id emitted " + ToString(e);
+    }
+    return "";
+  }
+  std::string CheckPayload(const CancelAll& c) {
+    MarketId last = 0;
+    for (const Event& e : result_.events) {
+      if (e.kind != EventKind::kOrderCanceled || e.account != c.account ||
+          (c.market != 0 && e.market != c.market) || e.market < last ||
+          e.code != static_cast<std::uint32_t>(book::CancelReason::kCancelAll)) {
+        return "cancel-all emitted " + ToString(e);
+      }
+      last = e.market;
+    }
+    if (result_.reason == Reason::kOk && c.market == 0) {
+      absl::StatusOr<std::vector<OpenOrder>> left = eng_.OpenOrders(c.account);
+      if (!left.ok() || !left->empty()) return "cancel-all left orders behind";
+    }
+    return "";
+  }
+  std::string CheckPayload(const AmendOrder& c) {
+    if (result_.reason != Reason::kOk) return "";
+    if (pre_.stats) {
+      const MarketStats& s = *pre_.stats;
+      if (s.status == MarketStatus::kHalted || s.status == MarketStatus::kDelisted) {
+        return "amend accepted in a halted market";
+      }
+    }
+    if (std::string err = ExpectOneEvent(EventKind::kOrderAmended); !err.empty()) return err;
+    const Event& e = result_.events[0];
+    if (e.order_id != c.amend.id || e.price != c.amend.new_price ||
+        e.remaining != c.amend.new_size) {
+      return "amend event does not match the request: " + ToString(e);
+    }
+    return CheckMarginAfter(c.amend.account, "amend");
+  }
+  std::string CheckPayload(const OraclePrice& c) {
+    const auto mit = markets_.find(c.market);
+    if (mit == markets_.end()) return "";
+    MarketModel& m = mit->second;
+    // Which refusals apply (the publish checks go in PublishReason's order).
+    std::vector<Reason> why;
+    if (c.price > m.params.max_price) why.push_back(Reason::kPriceAboveMax);
+    const auto src = m.sources.find(c.source);
+    if (c.source == 0) {
+      why.push_back(Reason::kOracleInvalidSource);
+    } else if (src == m.sources.end() && m.sources.size() >= oracle::kMaxSources) {
+      why.push_back(Reason::kOracleTooManySources);
+    } else if (c.price.raw() <= 0) {
+      why.push_back(Reason::kOracleInvalidPrice);
+    } else if (c.publish_time > now_) {
+      why.push_back(Reason::kOracleFromTheFuture);
+    } else if (src != m.sources.end() && c.publish_time.raw() < src->second.time) {
+      why.push_back(Reason::kOracleOutOfOrder);
+    }
+    const bool expected = why.empty() ? result_.reason == Reason::kOk
+                                      : std::find(why.begin(), why.end(), result_.reason) != why.end();
+    if (!expected && result_.reason != Reason::kSequenceGap &&
+        result_.reason != Reason::kTimeWentBack) {
+      return "oracle price answered " + Name(result_.reason) + ", expected " +
+             (why.empty() ? std::string("kOk") : Name(why.front()));
+    }
+    if (result_.reason != Reason::kOk) return "";
+    m.sources[c.source] = MarketModel::Source{c.price.raw(), c.publish_time.raw()};
+    return CheckRefresh({c.market});
+  }
+  std::string CheckPayload(const TimeTick& c) {
+    if (result_.reason != Reason::kOk) return "";
+    std::vector<MarketId> ids;
+    for (const auto& [id, m] : markets_) {
+      if (c.market == 0 || c.market == id) ids.push_back(id);
+    }
+    return CheckRefresh(ids);
+  }
+
+  // After the oracle of `ids` was refreshed: the index is the lower median of
+  // the fresh sources (if at least min_sources), a failing source-deviation
+  // guard trips the breaker, and the events say exactly what changed, in
+  // market id order.
+  std::string CheckRefresh(const std::vector<MarketId>& ids) {
+    MarketId last = 0;
+    for (const Event& e : result_.events) {
+      if (e.kind != EventKind::kPriceUpdate && e.kind != EventKind::kCircuitBreaker) {
+        return "oracle update emitted " + ToString(e);
+      }
+      if (e.market < last) return "oracle events out of market order";
+      last = e.market;
+    }
+    for (MarketId id : ids) {
+      const MarketModel& m = markets_.at(id);
+      absl::StatusOr<MarketStats> st = eng_.Stats(id);
+      const auto pit = pre_.markets.find(id);
+      if (!st.ok() || pit == pre_.markets.end()) return "Stats() failed";
+      const MarketStats& a = *st;
+      const MarketStats& b = pit->second;
+      const oracle::OracleConfig& oc = m.params.oracle;
+      std::vector<std::int64_t> fresh;
+      for (const auto& [sid, src] : m.sources) {
+        if (int128(now_.raw()) - src.time <= oc.staleness.raw()) fresh.push_back(src.price);
+      }
+      std::sort(fresh.begin(), fresh.end());
+      const std::int64_t index =
+          !fresh.empty() && fresh.size() >= oc.min_sources ? fresh[(fresh.size() - 1) / 2] : 0;
+      if (a.index.raw() != index || a.fresh_sources != fresh.size()) {
+        return "market " + Num(id) + ": index " + Num(a.index.raw()) + " from " +
+               Num(a.fresh_sources) + " fresh sources; the median rule gives " + Num(index) +
+               " from " + Num(std::uint64_t{fresh.size()});
+      }
+      if (index != 0 && oc.max_source_deviation.raw() > 0) {
+        const bool deviates = std::any_of(fresh.begin(), fresh.end(), [&](std::int64_t px) {
+          return Abs128(int128(px) - index) * kScale >
+                 int128(oc.max_source_deviation.raw()) * index;
+        });
+        if (deviates && !a.breaker) {
+          return "market " + Num(id) + ": a fresh source deviates from the index, breaker clear";
+        }
+      }
+      if (a.index.raw() != 0 && a.mark.raw() == 0) return "an index without a mark";
+      if (a.mark.raw() == 0 && b.mark.raw() != 0) return "the last valid mark was lost";
+      std::size_t updates = 0, breakers = 0;
+      for (const Event& e : result_.events) {
+        if (e.market != id) continue;
+        if (e.kind == EventKind::kPriceUpdate) {
+          ++updates;
+          if (e.index != a.index || e.mark != a.mark || e.price != a.twap) {
+            return "price update " + ToString(e) + " disagrees with Stats() index " +
+                   Num(a.index.raw()) + " mark " + Num(a.mark.raw()) + " twap " +
+                   Num(a.twap.raw());
+          }
+        } else {
+          ++breakers;
+          if (e.code != (a.breaker ? 1u : 0u) || (a.breaker && e.cause != a.breaker_cause)) {
+            return "breaker event " + ToString(e) + " disagrees with Stats()";
+          }
+        }
+      }
+      const bool changed = a.index != b.index || a.mark != b.mark;
+      if (updates != (changed ? 1u : 0u) || breakers != (a.breaker != b.breaker ? 1u : 0u)) {
+        return "market " + Num(id) + ": " + Num(std::uint64_t{updates}) + " price updates and " +
+               Num(std::uint64_t{breakers}) + " breaker events for index " +
+               Num(b.index.raw()) + "->" + Num(a.index.raw()) + " mark " + Num(b.mark.raw()) +
+               "->" + Num(a.mark.raw()) + " breaker " + Num(std::uint64_t{b.breaker}) + "->" +
+               Num(std::uint64_t{a.breaker});
+      }
+    }
+    return "";
+  }
+
+  std::string CheckPayload(const PlaceOrder& c) {
+    const OrderRequest& o = c.order;
+    // PreviewOrder's verdict is Apply's: a refusal it names is Apply's, and
+    // when it passes, only the book can still refuse.
+    if (pre_.preview) {
+      const absl::StatusOr<Preview>& pv = *pre_.preview;
+      if (!pv.ok()) {
+        if (result_.reason != Reason::kUnknownMarket && result_.reason != Reason::kUnknownAccount) {
+          return "PreviewOrder failed (" + std::string(pv.status().message()) +
+                 ") but Apply answered " + Name(result_.reason);
+        }
+      } else if (pv->reason != Reason::kOk && pv->reason != result_.reason) {
+        return "PreviewOrder said " + Name(pv->reason) + ", Apply answered " +
+               Name(result_.reason);
+      } else if (pv->reason == Reason::kOk && result_.reason != Reason::kOk &&
+                 !IsBookReason(result_.reason)) {
+        return "PreviewOrder said kOk, Apply answered " + Name(result_.reason);
+      }
+    }
+    if (result_.reason != Reason::kOk) return "";
+    const MarketModel& mm = markets_[c.market];
+    AcctModel& taker = accounts_[o.account];
+    PosModel& tp = taker.positions[c.market];
+    const std::int64_t before = tp.size;
+    if (pre_.stats) {
+      const MarketStats& s = *pre_.stats;
+      if (s.status == MarketStatus::kHalted || s.status == MarketStatus::kDelisted) {
+        return "order accepted in a halted market";
+      }
+      if (!c.reduce_only && (s.status == MarketStatus::kReduceOnly || s.breaker)) {
+        return "a non-reduce-only order was accepted in a reduce-only market";
+      }
+      if (!c.reduce_only && s.index.raw() == 0) {
+        return "a non-reduce-only order was accepted without an index price";
+      }
+    }
+    if (c.reduce_only) {
+      if (before == 0 || (o.side == Side::kBuy) == (before > 0)) {
+        return "a reduce-only order was accepted without an opposite position";
+      }
+    }
+    const bool buy = o.side == Side::kBuy;
+    std::int64_t filled = 0, rested = 0;
+    touched_.clear();
+    for (const Event& e : result_.events) {
+      switch (e.kind) {
+        case EventKind::kFill: {
+          if (e.account != o.account || e.order_id != o.id || e.market != c.market) {
+            return "fill event of another taker: " + ToString(e);
+          }
+          if (buy ? e.price > o.price : e.price < o.price) {
+            return "taker filled beyond its limit: " + ToString(e);
+          }
+          filled += e.size.raw();
+          if (std::string err = SettleFill(e, mm, c.market); !err.empty()) return err;
+          break;
+        }
+        case EventKind::kOrderRested:
+          if (e.order_id != o.id) return "another order rested: " + ToString(e);
+          rested += e.size.raw();
+          break;
+        case EventKind::kOrderCanceled:
+        case EventKind::kOrderReduced:
+          break;
+        default:
+          return "an order emitted " + ToString(e);
+      }
+    }
+    if (filled != result_.filled.raw() || rested != result_.rested.raw()) {
+      return "Result.filled/rested " + Num(result_.filled.raw()) + "/" +
+             Num(result_.rested.raw()) + " disagree with the events " + Num(filled) + "/" +
+             Num(rested);
+    }
+    if (filled + rested > o.size.raw()) return "filled + rested exceed the order size";
+    if (std::string err = CheckPreviewFill(c, filled, rested); !err.empty()) return err;
+    const std::int64_t after = tp.size;
+    if (c.reduce_only) {
+      const bool flipped = (before > 0 && after < 0) || (before < 0 && after > 0);
+      const bool grew = (after > 0 ? after : -after) > (before > 0 ? before : -before);
+      if (flipped || grew) {
+        return "reduce-only order moved the position from " + Num(before) + " to " + Num(after);
+      }
+    } else if ((before > 0 && after < 0) || (before < 0 && after > 0)) {
+      ++tally_.flips;
+    }
+    if (!c.reduce_only && filled == 0) {
+      if (std::string err = CheckMarginAfter(o.account, "an order that did not fill");
+          !err.empty()) {
+        return err;
+      }
+    }
+    // "A fill that grows the position draws from cross cash whatever the
+    // bucket lacks to cover the position's initial requirement."
+    for (const auto& [account, grew] : touched_) {
+      if (!grew) continue;
+      if (std::string err = CheckIsolatedCovered(account, c.market, "a fill that grew it");
+          !err.empty()) {
+        return err;
+      }
+    }
+    // Open interest as the engine reports it.
+    absl::StatusOr<MarketStats> s = eng_.Stats(c.market);
+    if (!s.ok()) return "Stats() failed";
+    if (s->open_interest_long != s->open_interest_short ||
+        s->open_interest_long.raw() != mm.oi_long) {
+      return "Stats() open interest long " + Num(s->open_interest_long.raw()) + " short " +
+             Num(s->open_interest_short.raw()) + ", the ledger's " + Num(mm.oi_long);
+    }
+    return "";
+  }
+
+  // PreviewOrder's estimate is the fill, when the estimate's simplifications
+  // cannot bite: no own orders on the opposite side (no self-trade
+  // prevention) and no band to tighten a market order's protection price.
+  std::string CheckPreviewFill(const PlaceOrder& c, std::int64_t filled, std::int64_t rested) {
+    if (!pre_.preview || !pre_.preview->ok() || !pre_.orders) return "";
+    const Preview& pv = **pre_.preview;
+    const OrderRequest& o = c.order;
+    const bool own_opposite =
+        std::any_of(pre_.orders->begin(), pre_.orders->end(), [&](const OpenOrder& x) {
+          return x.market == c.market && x.order.side != o.side;
+        });
+    if (own_opposite) return "";
+    const MarketModel& mm = markets_.at(c.market);
+    if (o.type == OrderType::kMarket && mm.params.price_band.raw() != 0) return "";
+    int128 notional = 0;
+    for (const Event& e : result_.events) {
+      if (e.kind == EventKind::kFill) notional += int128(e.price.raw()) * e.size.raw() * mm.atoms;
+    }
+    const std::int64_t position = accounts_.at(o.account).positions[c.market].size;
+    if (pv.fill_size.raw() != filled || pv.rest_size.raw() != rested ||
+        int128(pv.fill_notional.raw()) != notional || pv.resulting_position.raw() != position) {
+      return "PreviewOrder estimated fill " + Num(pv.fill_size.raw()) + " rest " +
+             Num(pv.rest_size.raw()) + " notional " + Num(pv.fill_notional.raw()) +
+             " position " + Num(pv.resulting_position.raw()) + "; the order filled " +
+             Num(filled) + " rested " + Num(rested) + " notional " + Num(notional) +
+             " position " + Num(position);
+    }
+    ++tally_.previews;
+    return "";
+  }
+
+  // One fill: fee signs and rounding, then the ledger.
+  std::string SettleFill(const Event& e, const MarketModel& mm, MarketId market) {
+    ++tally_.fills;
+    const std::int64_t fee = e.amount.raw();
+    const std::int64_t maker_fee = e.maker_fee.raw();
+    const std::int64_t ref = e.referrer_fee.raw();
+    auto bad = [&](const char* why) { return std::string(why) + ": " + ToString(e); };
+    if (e.size.raw() <= 0 || e.price.raw() <= 0) return bad("fill of no size or price");
+    if (fee < 0) return bad("negative taker fee");
+    if (ref < 0 || ref > fee) return bad("referrer fee outside [0, taker fee]");
+    if (int128(fee) - ref + maker_fee < 0) return bad("the fee pool pays out on a fill");
+    if (e.maker_account == e.account) return bad("an account traded with itself");
+    AcctModel& taker = accounts_[e.account];
+    AcctModel& maker = accounts_[e.maker_account];
+    const int128 notional = int128(e.price.raw()) * e.size.raw() * mm.atoms;
+    const std::vector<Rate>& disc = config_.fee_tier_discounts;
+    const int128 tr = mm.params.taker_fee.raw();
+    const int128 t_lo = MulRates(notional, tr, kScale - disc[taker.tier].raw(), true);
+    if (fee < t_lo || fee > t_lo + 1) {
+      return bad(("taker fee is not notional * rate * (1 - discount) rounded up (expected " +
+                  Num(t_lo) + ")").c_str());
+    }
+    const int128 mr = mm.params.maker_fee.raw();
+    if (mr >= 0) {
+      const int128 m_lo = MulRates(notional, mr, kScale - disc[maker.tier].raw(), true);
+      if (maker_fee < m_lo || maker_fee > m_lo + 1) {
+        return bad(("maker fee is not notional * rate * (1 - discount) rounded up (expected " +
+                    Num(m_lo) + ")").c_str());
+      }
+    } else {
+      const int128 rebate = MulRates(notional, -mr, kScale, false);
+      if (maker_fee != -rebate) {
+        return bad(("maker rebate is not notional * rate rounded down (expected " +
+                    Num(-rebate) + ")").c_str());
+      }
+      ++tally_.rebates;
+    }
+    if (taker.referrer != 0) {
+      const int128 want = MulRates(fee, config_.referrer_share.raw(), kScale, false);
+      if (e.referrer != taker.referrer || ref != want) {
+        return bad(("referrer cut is not the taker fee * share rounded down (expected " +
+                    Num(want) + " to " + Num(taker.referrer) + ")").c_str());
+      }
+      if (ref > 0) ++tally_.referrer_cuts;
+    } else if (e.referrer != 0 || ref != 0) {
+      return bad("a referrer cut without a referrer");
+    }
+    // The ledger: cash moves price * size * atoms from buyer to seller.
+    const std::int64_t signed_size = e.side == Side::kBuy ? e.size.raw() : -e.size.raw();
+    const int128 flow = int128(signed_size) * e.price.raw() * mm.atoms;
+    taker.money -= flow + fee;
+    maker.money += flow - maker_fee;
+    if (taker.referrer != 0) accounts_[taker.referrer].money += ref;
+    fee_pool_ += int128(fee) - ref + maker_fee;
+    PosModel& tp = taker.positions[market];
+    PosModel& mp = maker.positions[market];
+    if (tp.mode == MarginMode::kIsolated || mp.mode == MarginMode::kIsolated) {
+      ++tally_.isolated_fills;
+    }
+    MarketModel& m = markets_[market];
+    auto move = [&m](PosModel& p, std::int64_t delta) {
+      const std::int64_t old = p.size;
+      p.size += delta;
+      m.oi_long += std::max<std::int64_t>(p.size, 0) - std::max<std::int64_t>(old, 0);
+      m.oi_short += std::max<std::int64_t>(-p.size, 0) - std::max<std::int64_t>(-old, 0);
+    };
+    const std::int64_t t_old = tp.size, m_old = mp.size;
+    move(tp, signed_size);
+    move(mp, -signed_size);
+    auto abs64 = [](std::int64_t v) { return v < 0 ? -v : v; };
+    if (tp.mode == MarginMode::kIsolated) {
+      touched_[e.account] = touched_[e.account] || (tp.size != 0 && abs64(tp.size) > abs64(t_old));
+    }
+    if (mp.mode == MarginMode::kIsolated) {
+      touched_[e.maker_account] =
+          touched_[e.maker_account] || (mp.size != 0 && abs64(mp.size) > abs64(m_old));
+    }
+    tp.flows += flow;
+    mp.flows -= flow;
+    tp.realized += e.realized.raw();
+    mp.realized += e.maker_realized.raw();
+    {
+      PosModel t_before = tp, m_before = mp;
+      t_before.size = t_old;
+      m_before.size = m_old;
+      const int128 t_real = TradeModel(t_before, signed_size, e.price.raw(), mm.atoms);
+      const int128 m_real = TradeModel(m_before, -signed_size, e.price.raw(), mm.atoms);
+      if (t_real != e.realized.raw() || m_real != e.maker_realized.raw()) {
+        return bad(("realized PnL is not the pro-rata close of the cost basis (expected " +
+                    Num(t_real) + " / " + Num(m_real) + ")").c_str());
+      }
+      tp.cost = t_before.cost;
+      mp.cost = m_before.cost;
+    }
+    m.volume += e.size.raw();
+    m.notional_volume += notional;
+    m.last_trade = e.price.raw();
+    if (e.position.raw() != tp.size || e.maker_position.raw() != mp.size) {
+      return bad(("fill positions disagree with the ledger (taker " + Num(tp.size) +
+                  ", maker " + Num(mp.size) + ")").c_str());
+    }
+    if (m.oi_long != m.oi_short) return bad("ledger open interest long != short");
+    return "";
+  }
+
+  // The derived fields of a Summary, each from its definition in types.hpp,
+  // and the liquidation price against the rule of risk/margin.hpp: at it the
+  // position is not yet liquidatable, one tick further it is.
+  std::string CheckSummary(AccountId id, const AccountSummary& s) {
+    auto fail = [&](const std::string& what) { return "account " + Num(id) + ": " + what; };
+    int128 collateral = s.cash.raw(), unrealized = 0;
+    for (const PositionView& p : s.positions) {
+      const MarketModel& mm = markets_.at(p.market);
+      const risk::TierTable& t = *mm.tiers;
+      absl::StatusOr<MarketStats> st = eng_.Stats(p.market);
+      if (!st.ok()) return fail("Stats() failed");
+      const int128 value = int128(p.size.raw()) * st->mark.raw() * mm.atoms;
+      const auto notional = Quote(static_cast<std::int64_t>(Abs128(value)));
+      if (p.mark != st->mark || p.value.raw() != value ||
+          int128(p.unrealized_pnl.raw()) != value - p.cost.raw() ||
+          p.initial_requirement != t.Initial(notional, p.leverage) ||
+          p.maintenance_requirement != t.Maintenance(notional)) {
+        return fail("position in market " + Num(p.market) +
+                    " has a mark/value/unrealized/initial/maintenance off its definition");
+      }
+      if (p.mode == MarginMode::kCross) {
+        collateral += p.cost.raw();
+        unrealized += value - p.cost.raw();
+      }
+      if (p.size.raw() == 0 || p.liquidation.price.raw() == 0) continue;
+      // margin(P): equity minus maintenance with this position at price P.
+      int128 other_equity = 0, other_maint = 0;
+      if (p.mode == MarginMode::kCross) {
+        other_equity = int128(s.equity.raw()) - value;
+        other_maint = int128(s.maintenance_requirement.raw()) - p.maintenance_requirement.raw();
+      } else {
+        other_equity = int128(p.isolated_equity.raw()) - value;
+      }
+      const std::int64_t size = p.size.raw();
+      auto margin = [&](int128 price) {
+        const int128 v = int128(size) * price * mm.atoms;
+        const int128 n = std::min(Abs128(v), int128(kMax));
+        return other_equity + v - other_maint -
+               t.Maintenance(Quote(static_cast<std::int64_t>(n))).raw();
+      };
+      const std::int64_t lp = p.liquidation.price.raw();
+      const std::int64_t next = size > 0 ? lp - 1 : lp + 1;
+      if (margin(lp) < -1 || (next >= 1 && margin(next) >= 0)) {
+        return fail("liquidation price " + Num(lp) + " of size " + Num(size) + " in market " +
+                    Num(p.market) + " does not bracket maintenance: margin there " +
+                    Num(margin(lp)) + ", one tick further " + Num(margin(next)));
+      }
+      const auto at = Quote(static_cast<std::int64_t>(
+          std::min(Abs128(int128(size) * lp * mm.atoms), int128(kMax))));
+      if (p.liquidation.tier != t.Tier(at)) {
+        return fail("liquidation tier " + Num(std::uint64_t{p.liquidation.tier}) +
+                    " is not the bracket at the liquidation price");
+      }
+      ++tally_.liquidation_prices;
+    }
+    if (int128(s.collateral.raw()) != collateral || int128(s.unrealized_pnl.raw()) != unrealized ||
+        int128(s.equity.raw()) != collateral + unrealized) {
+      return fail("collateral/unrealized/equity are not cash + cost / value - cost / their sum");
+    }
+    const int128 maint = s.maintenance_requirement.raw(), equity = s.equity.raw();
+    if (s.liquidatable != (maint > 0 && equity < maint)) return fail("liquidatable flag is wrong");
+    Rate ratio(0);
+    if (maint > 0) {
+      const absl::StatusOr<std::int64_t> q =
+          equity <= 0 ? absl::StatusOr<std::int64_t>(Rate::Max().raw())
+                      : DivRound(maint * kScale, equity, Round::kUp);
+      ratio = Rate(q.ok() ? *q : Rate::Max().raw());
+    }
+    if (s.margin_ratio != ratio) return fail("margin ratio is not maintenance / equity rounded up");
+    return "";
+  }
+
+  // Every account's money, positions and settings, and every market's open
+  // interest, against the engine's queries.
+  std::string CheckLedger() {
+    std::uint64_t open_orders = 0;
+    for (const auto& [id, a] : accounts_) {
+      absl::StatusOr<AccountSummary> s = eng_.Summary(id);
+      if (!s.ok()) return "Summary(" + Num(id) + ") failed";
+      for (const PositionView& p : s->positions) open_orders += p.open_orders;
+      if (s->owner != a.owner || s->fee_tier != a.tier || s->referrer != a.referrer) {
+        return "Summary(" + Num(id) + ") owner/fee tier/referrer differ from the ledger's";
+      }
+      int128 money = s->cash.raw();
+      for (const PositionView& p : s->positions) {
+        if (p.mode == MarginMode::kIsolated) {
+          money += int128(p.isolated_equity.raw()) - p.value.raw();
+        }
+        const auto it = a.positions.find(p.market);
+        const PosModel want = it == a.positions.end() ? PosModel{} : it->second;
+        if (p.size.raw() != want.size || p.mode != want.mode) {
+          return "account " + Num(id) + " market " + Num(p.market) + ": Summary has size " +
+                 Num(p.size.raw()) + " " + EnumName(p.mode) + ", the ledger " + Num(want.size) +
+                 " " + EnumName(want.mode);
+        }
+        // Bookkeeping on top of cash: cost - realized is exactly the signed
+        // notional traded, and realized is what the fills reported.
+        if (int128(p.cost.raw()) - p.realized_pnl.raw() != want.flows ||
+            p.realized_pnl.raw() != want.realized) {
+          return "account " + Num(id) + " market " + Num(p.market) + ": cost " +
+                 Num(p.cost.raw()) + " realized " + Num(p.realized_pnl.raw()) +
+                 ", but the fills traded a signed notional of " + Num(want.flows) +
+                 " and reported realized " + Num(want.realized);
+        }
+        if (p.size.raw() == 0 && p.cost.raw() != 0) {
+          return "account " + Num(id) + " market " + Num(p.market) + ": flat with cost " +
+                 Num(p.cost.raw());
+        }
+        if (int128(p.cost.raw()) != want.cost) {
+          return "account " + Num(id) + " market " + Num(p.market) + ": cost " +
+                 Num(p.cost.raw()) + ", the pro-rata model's " + Num(want.cost);
+        }
+        const std::int64_t atoms = markets_.at(p.market).atoms;
+        const absl::StatusOr<std::int64_t> entry =
+            p.size.raw() == 0 ? absl::StatusOr<std::int64_t>(0)
+                              : DivRound(Abs128(p.cost.raw()), Abs128(p.size.raw()) * atoms,
+                                         Round::kHalfEven);
+        if (!entry.ok() || p.entry_price.raw() != *entry) {
+          return "account " + Num(id) + " market " + Num(p.market) + ": entry price " +
+                 Num(p.entry_price.raw()) + " is not |cost| / (|size| * atoms) half-even";
+        }
+      }
+      for (const auto& [market, p] : a.positions) {
+        const bool listed = std::any_of(s->positions.begin(), s->positions.end(),
+                                        [&](const PositionView& v) { return v.market == market; });
+        if (!listed && (p.size != 0 || p.mode != MarginMode::kCross || p.flows != 0)) {
+          return "account " + Num(id) + " market " + Num(market) +
+                 ": the ledger has a position the Summary lacks";
+        }
+      }
+      absl::StatusOr<std::vector<OpenOrder>> orders = eng_.OpenOrders(id);
+      if (!orders.ok()) return "OpenOrders(" + Num(id) + ") failed";
+      const RefRisk ref = Reference(*s, *orders, nullptr);
+      const int128 tol = ref.terms;
+      auto near = [tol](int128 x, int128 y) { return Abs128(x - y) <= tol; };
+      if (ref.equity != s->equity.raw() || !near(ref.initial, s->initial_requirement.raw()) ||
+          !near(ref.iwo, s->initial_with_orders.raw()) ||
+          !near(ref.maintenance, s->maintenance_requirement.raw()) ||
+          !near(std::max<int128>(0, ref.equity - ref.iwo), s->free_collateral.raw())) {
+        return "account " + Num(id) + ": Summary equity/initial/with orders/maintenance/free " +
+               Num(s->equity.raw()) + "/" + Num(s->initial_requirement.raw()) + "/" +
+               Num(s->initial_with_orders.raw()) + "/" + Num(s->maintenance_requirement.raw()) +
+               "/" + Num(s->free_collateral.raw()) + ", the margin rule gives " +
+               Num(ref.equity) + "/" + Num(ref.initial) + "/" + Num(ref.iwo) + "/" +
+               Num(ref.maintenance) + "/" + Num(std::max<int128>(0, ref.equity - ref.iwo));
+      }
+      if (std::string err = CheckSummary(id, *s); !err.empty()) return err;
+      if (money != a.money) {
+        return "account " + Num(id) + ": cash plus isolated buckets " + Num(money) +
+               " != the ledger's " + Num(a.money) + " (deposits, withdrawals, transfers, " +
+               "trades and fees)";
+      }
+    }
+    for (const auto& [id, m] : markets_) {
+      absl::StatusOr<MarketStats> s = eng_.Stats(id);
+      if (!s.ok()) return "Stats(" + Num(id) + ") failed";
+      if (s->open_interest_long.raw() != m.oi_long || s->open_interest_short.raw() != m.oi_short) {
+        return "market " + Num(id) + ": open interest differs from the ledger's";
+      }
+      const int128 nv = std::min(m.notional_volume, int128(kMax));
+      if (s->volume.raw() != m.volume || int128(s->notional_volume.raw()) != nv ||
+          s->last_trade.raw() != m.last_trade) {
+        return "market " + Num(id) + ": volume " + Num(s->volume.raw()) + " notional " +
+               Num(s->notional_volume.raw()) + " last trade " + Num(s->last_trade.raw()) +
+               " differ from the fills' " + Num(m.volume) + " " + Num(nv) + " " +
+               Num(m.last_trade);
+      }
+    }
+    tally_.open_orders_peak = std::max(tally_.open_orders_peak, open_orders);
+    tally_.open_orders_sum += open_orders;
+    ++tally_.open_orders_samples;
+    return "";
+  }
+
+  // --- determinism ------------------------------------------------------------
+  std::string CompareTwins(const Command& cmd, std::size_t index) {
+    auto compare = [&](Engine& other, const char* who) -> std::string {
+      const Result r = other.Apply(cmd);
+      const Outcome o{r.reason, r.filled, r.rested, {r.events.begin(), r.events.end()}};
+      if (o == result_) return "";
+      std::string s = std::string(who) + " answered differently: " + Name(o.reason) + " vs " +
+                      Name(result_.reason);
+      const std::size_t n = std::max(o.events.size(), result_.events.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        s += "\n    [" + Num(std::uint64_t{i}) + "] " +
+             (i < result_.events.size() ? ToString(result_.events[i]) : "-") + "\n        " +
+             (i < o.events.size() ? ToString(o.events[i]) : "-");
+      }
+      return s;
+    };
+    if (std::string err = compare(*twin_, "a second engine"); !err.empty()) return err;
+    if (std::string err = compare(*reseeded_, "an engine with another hash_seed"); !err.empty()) {
+      return err;
+    }
+    if (copy_) {
+      if (std::string err = compare(*copy_, "a copy made mid-stream"); !err.empty()) return err;
+    }
+    if (index % 1024 == 0) {
+      state_.clear();
+      eng_.EncodeCanonical(&state_);
+      for (const Engine* other : {&*twin_, &*reseeded_}) {
+        after_.clear();
+        other->EncodeCanonical(&after_);
+        if (after_ != state_) return "EncodeCanonical() differs from a twin fed the same stream";
+      }
+      if (copy_) {
+        after_.clear();
+        copy_->EncodeCanonical(&after_);
+        if (after_ != state_) return "EncodeCanonical() differs from a copy made mid-stream";
+      }
+    }
+    return "";
+  }
+
+  Options options_;
+  EngineConfig config_;
+  Engine eng_;
+  std::optional<Engine> twin_, reseeded_, copy_;
+  std::size_t copy_made_at_ = 0;
+  Outcome result_;
+  TimeNs now_;  // the command's timestamp
+  Pre pre_;
+  Tally tally_;
+  std::string state_, after_;  // the encoding after the last command; scratch
+  std::uint64_t checked_ = 0;
+  // The ledger.
+  std::map<AccountId, AcctModel> accounts_;
+  std::map<MarketId, MarketModel> markets_;
+  std::map<AccountId, bool> touched_;  // isolated accounts a fill touched: grew?
+  int128 fee_pool_ = 0, insurance_ = 0, deposits_ = 0, withdrawals_ = 0;
+};
+
+// -----------------------------------------------------------------------------
+// Running, replaying and shrinking.
+// -----------------------------------------------------------------------------
+struct Failure {
+  std::size_t index = 0;  // the failing op; the failing prefix is ops[0..index]
+  std::string message;
+};
+
+// A PERPCORE_CHECK inside the engine: the fatal handler throws this (test
+// code only; perpcore itself never throws), so the failure is shrunk like
+// any other. The engine that threw is discarded.
+struct FatalError {
+  std::string message;
+};
+
+struct Context {
+  std::uint64_t seed = 0;
+  std::size_t index = 0;
+  const std::vector<Op>* ops = nullptr;
+  const char* phase = "";
+  bool verbose = true;  // off while replaying and shrinking
+};
+Context g_context;
+
+void OnFatal(const char* condition, const char* file, int line) {
+  std::string msg = Fmt("PERPCORE_CHECK(%s) failed at %s:%d", condition, file, line);
+  if (!g_context.verbose) throw FatalError{std::move(msg)};
+  std::printf("\n[property] %s\n[property] %s seed=0x%" PRIx64 " at op #%zu\n", msg.c_str(),
+              g_context.phase, g_context.seed, g_context.index);
+  if (g_context.ops != nullptr) {
+    const std::vector<Op>& ops = *g_context.ops;
+    const std::size_t end = std::min(g_context.index + 1, ops.size());
+    const std::size_t begin = end > 12 ? end - 12 : 0;
+    std::printf("[property] the last %zu ops:\n", end - begin);
+    for (std::size_t i = begin; i < end; ++i) {
+      std::printf("  /* #%zu */ %s\n", i, ToString(ops[i]).c_str());
+    }
+  }
+  std::fflush(stdout);
+  throw FatalError{std::move(msg)};
+}
+
+std::string SafeStep(Harness& h, const Op& op, std::size_t index) {
+  try {
+    return h.Step(op, index);
+  } catch (const FatalError& f) {
+    return f.message;
+  }
+}
+
+std::optional<Failure> Replay(const EngineConfig& config, const Options& options,
+                              const std::vector<Op>& ops) {
+  Harness h(config, options);
+  const std::vector<Op>* outer = g_context.ops;
+  g_context.ops = &ops;
+  std::optional<Failure> failure;
+  for (std::size_t i = 0; i < ops.size() && !failure; ++i) {
+    g_context.index = i;
+    std::string err = SafeStep(h, ops[i], i);
+    if (!err.empty()) failure = Failure{i, std::move(err)};
+  }
+  if (!failure && !ops.empty()) {
+    std::string err;
+    try {
+      err = h.Finish();
+    } catch (const FatalError& f) {
+      err = f.message;
+    }
+    if (!err.empty()) failure = Failure{ops.size() - 1, std::move(err)};
+  }
+  g_context.ops = outer;
+  return failure;
+}
+
+// Replays `ops` on a fresh engine and lists each with its answer and events.
+std::string Trace(const EngineConfig& config, const std::vector<Op>& ops) {
+  Engine eng(config);
+  std::string s;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const Command c = MakeCommand(eng, ops[i]);
+    s += Fmt("  /* #%zu */ eng.Apply({.seq = %" PRIu64 ", .timestamp = TimeNs(%" PRId64
+             "), .payload = ",
+             i, c.seq, c.timestamp.raw()) +
+         ToString(c.payload) + "});\n";
+    Result r;
+    try {
+      r = eng.Apply(c);
+    } catch (const FatalError& f) {
+      s += "      // " + f.message + "\n";
+      break;
+    }
+    s += "      // -> " + Name(r.reason);
+    if (r.filled.raw() != 0 || r.rested.raw() != 0) {
+      s += " filled=" + Num(r.filled.raw()) + " rested=" + Num(r.rested.raw());
+    }
+    s += "\n";
+    for (const Event& e : r.events) s += "      //   " + ToString(e) + "\n";
+  }
+  return s;
+}
+
+// Delta debugging: drops chunks of ops, halving the chunk size, while the
+// stream still fails on a fresh engine; each failure truncates to its prefix.
+std::vector<Op> Shrink(const EngineConfig& config, const Options& options, std::vector<Op> ops,
+                       std::int64_t budget_ms, Failure* last) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(budget_ms);
+  std::size_t chunk = std::max<std::size_t>(ops.size() / 2, 1);
+  while (chunk >= 1 && Clock::now() < deadline) {
+    bool removed = false;
+    for (std::size_t start = 0; start < ops.size() && Clock::now() < deadline;) {
+      std::vector<Op> candidate;
+      candidate.reserve(ops.size());
+      candidate.insert(candidate.end(), ops.begin(),
+                       ops.begin() + static_cast<std::ptrdiff_t>(start));
+      const std::size_t stop = std::min(ops.size(), start + chunk);
+      candidate.insert(candidate.end(), ops.begin() + static_cast<std::ptrdiff_t>(stop), ops.end());
+      if (candidate.empty()) {
+        start = stop;
+        continue;
+      }
+      if (std::optional<Failure> f = Replay(config, options, candidate)) {
+        candidate.resize(f->index + 1);
+        ops = std::move(candidate);
+        *last = std::move(*f);
+        removed = true;
+      } else {
+        start = stop;
+      }
+    }
+    if (!removed) {
+      if (chunk == 1) break;
+      chunk /= 2;
+    }
+  }
+  return ops;
+}
+
+std::optional<std::uint64_t> EnvU64(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::strtoull(v, nullptr, 0);
+}
+
+std::vector<std::uint64_t> Seeds() {
+  if (std::optional<std::uint64_t> s = EnvU64("PERPCORE_TEST_SEED")) return {*s};
+  return {std::begin(kDefaultSeeds), std::end(kDefaultSeeds)};
+}
+
+std::size_t Iterations(std::size_t fallback = 100'000) {
+  std::optional<std::uint64_t> n = EnvU64("PERPCORE_TEST_ITERS");
+  return n ? static_cast<std::size_t>(*n) : fallback;
+}
+
+// Runs one seed's stream; returns "" or a full report of the failure.
+std::string RunSeed(const char* property, std::uint64_t seed, std::size_t iters,
+                    const Options& options, Tally* tally) {
+  Generator gen(seed, iters);
+  const EngineConfig config = gen.config();
+  std::printf("[property] %s: seed=0x%" PRIx64 " commands=%zu markets=%zu accounts=%zu\n",
+              property, seed, iters, gen.world().markets, gen.world().accounts);
+  std::fflush(stdout);
+  g_context = Context{seed, 0, nullptr, property};
+  const FatalHandler previous = SetFatalHandler(&OnFatal);
+
+  const auto started = std::chrono::steady_clock::now();
+  Harness h(config, options);
+  std::vector<Op> ops;
+  ops.reserve(iters);
+  g_context.ops = &ops;
+  std::optional<Failure> failure;
+  for (std::size_t i = 0; i < iters && !failure; ++i) {
+    g_context.index = i;
+    try {
+      ops.push_back(gen.Next(h.engine()));
+    } catch (const FatalError& f) {  // a query tripped a check
+      failure = Failure{i == 0 ? 0 : i - 1, f.message};
+      break;
+    }
+    std::string err = SafeStep(h, ops.back(), i);
+    if (!err.empty()) {
+      failure = Failure{i, std::move(err)};
+    } else {
+      gen.Observe(ops.back(), h.last_reason());
+    }
+  }
+  if (!failure && !ops.empty()) {
+    std::string err;
+    try {
+      err = h.Finish();
+    } catch (const FatalError& f) {
+      err = f.message;
+    }
+    if (!err.empty()) failure = Failure{ops.size() - 1, std::move(err)};
+  }
+  tally->Merge(h.tally());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("[property]   %.1f s\n", seconds);
+  if (options.checks) std::printf("%s", h.tally().ToString().c_str());
+  std::fflush(stdout);
+  if (!failure) {
+    SetFatalHandler(previous);
+    return "";
+  }
+  std::string report =
+      Fmt("[property] %s: FAILED seed=0x%" PRIx64 " at command #%zu: failing prefix length %zu\n",
+          property, seed, failure->index, failure->index + 1);
+  report += Fmt("[property] rerun: PERPCORE_TEST_SEED=0x%" PRIx64 " PERPCORE_TEST_ITERS=%zu\n",
+                seed, failure->index + 1);
+  report += "[property] " + ToString(config) + "\n";
+  report += "[property] command: " + ToString(ops[failure->index]) + "\n";
+  report += "[property] " + failure->message + "\n";
+  std::printf("%s", report.c_str());
+  std::fflush(stdout);
+
+  ops.resize(failure->index + 1);
+  // The shortest failing prefix, with the full ledger after every command.
+  g_context.phase = "replaying";
+  g_context.verbose = false;
+  Options replay = options;
+  replay.ledger_every = 1;
+  if (std::optional<Failure> first = Replay(config, replay, ops)) {
+    ops.resize(first->index + 1);
+    failure = std::move(first);
+  }
+  const std::int64_t budget_ms =
+      static_cast<std::int64_t>(EnvU64("PERPCORE_TEST_SHRINK_SECONDS").value_or(20)) * 1000;
+  Failure last = *failure;
+  g_context.phase = "shrinking";
+  Options shrinking = options;
+  shrinking.ledger_every = 61;
+  std::vector<Op> shrunk = Shrink(config, shrinking, ops, budget_ms, &last);
+  SetFatalHandler(previous);
+  std::string tail = Fmt("[property] shortest failing prefix %zu commands, shrunk to %zu; it "
+                         "fails with:\n[property] ",
+                         ops.size(), shrunk.size());
+  tail += last.message + "\n  Engine eng(" + ToString(config) + ");\n";
+  SetFatalHandler(&OnFatal);
+  tail += Trace(config, shrunk);
+  SetFatalHandler(previous);
+  std::printf("%s", tail.c_str());
+  std::fflush(stdout);
+  return report + tail;
+}
+
+Tally RunProperty(const char* property, const Options& options, std::size_t iters) {
+  Tally tally;
+  for (std::uint64_t seed : Seeds()) {
+    const std::string report = RunSeed(property, seed, iters, options, &tally);
+    INFO(report);
+    CHECK(report.empty());
+  }
+  return tally;
+}
+
+TEST_CASE("Engine property: conservation and every invariant hold after every command",
+          "[engine][property]") {
+  Options o;
+  o.checks = true;
+  const std::size_t iters = Iterations();
+  const Tally t = RunProperty("invariants", o, iters);
+  // With the default seeds and length the streams reach what they are meant
+  // to reach: a generator that rots into testing nothing fails here.
+  if (!EnvU64("PERPCORE_TEST_SEED") && iters >= 100'000) {
+    INFO(t.ToString());
+    for (std::size_t k = 0; k < kPayloadKinds; ++k) {
+      INFO("command " << kPayloadNames[k]);
+      CHECK(t.commands[k][1] > 0);
+      CHECK(t.commands[k][0] > 0);
+    }
+    for (Reason r : {Reason::kInsufficientMargin, Reason::kInsufficientCollateral,
+                     Reason::kMarketReduceOnly, Reason::kNoIndexPrice, Reason::kMarketHalted,
+                     Reason::kOpenInterestLimit, Reason::kReduceOnlyWouldIncrease,
+                     Reason::kReduceOnlyNotImmediate, Reason::kSequenceGap,
+                     Reason::kTimeWentBack, Reason::kUnknownMarket, Reason::kUnknownAccount,
+                     Reason::kInvalidAmount, Reason::kNotSameOwner, Reason::kSameAccount,
+                     Reason::kMarginModeLocked, Reason::kNotIsolated, Reason::kInvalidLeverage,
+                     Reason::kPriceAboveMax, Reason::kOracleOutOfOrder,
+                     Reason::kOracleFromTheFuture, Reason::kOracleInvalidPrice,
+                     Reason::kMaxDepositExceeded, Reason::kInvalidStatus,
+                     Reason::kInvalidMarginMode, Reason::kInvalidFeeTier,
+                     Reason::kInvalidMarketParams, Reason::kParamImmutable,
+                     Reason::kTooManyMarkets, FromBook(book::Reason::kPostOnlyWouldCross),
+                     FromBook(book::Reason::kFokNotFilled), FromBook(book::Reason::kUnknownOrder),
+                     FromBook(book::Reason::kPriceOutsideBand),
+                     FromBook(book::Reason::kTooManyOrders)}) {
+      INFO("reason " << Name(r));
+      CHECK(t.reason(r) > 0);
+    }
+    CHECK(t.fills > 1'000);
+    CHECK(t.reduce_only_fills > 0);
+    CHECK(t.isolated_fills > 0);
+    CHECK(t.flips > 0);
+    CHECK(t.rebates > 0);
+    CHECK(t.referrer_cuts > 0);
+    CHECK(t.breaker_trips > 0);
+    CHECK(t.breaker_clears > 0);
+    CHECK(t.self_trade > 0);
+    CHECK(t.max_fill_cuts > 0);
+    CHECK(t.slid > 0);
+    CHECK(t.boundary_withdrawals > 0);
+    CHECK(t.events[static_cast<std::size_t>(EventKind::kIsolatedMarginChanged)] > 0);
+    CHECK(t.events[static_cast<std::size_t>(EventKind::kOrderReduced)] > 0);
+  }
+}
+
+TEST_CASE("Engine property: engines fed the same stream end with the same digest",
+          "[engine][property]") {
+  Options o;
+  o.twins = true;
+  RunProperty("determinism", o, Iterations());
+}
+
+TEST_CASE("Engine property: long streams keep every invariant", "[engine][property][slow][.]") {
+  Options o;
+  o.checks = true;
+  o.twins = true;
+  RunProperty("long", o, Iterations(1'000'000));
+}
+
+}  // namespace
+}  // namespace perpcore::engine
