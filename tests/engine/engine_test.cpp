@@ -15,8 +15,8 @@ namespace {
 constexpr std::int64_t kUsd = 1'000'000;  // atoms per USD
 constexpr std::int64_t kBtc = 1'000;      // lots per BTC
 constexpr Ticks Usd(std::int64_t dollars) { return Ticks(dollars * 10); }
-constexpr Rate Bp(std::int64_t bp) { return Rate(bp * kRateScale / 10'000); }
-constexpr Rate Percent(std::int64_t pct) { return Rate(pct * kRateScale / 100); }
+constexpr Rate Bp(std::int64_t bp) { return Rate(bp * (kRateScale / 10'000)); }
+constexpr Rate Percent(std::int64_t pct) { return Rate(pct * (kRateScale / 100)); }
 
 // Binance USD-M BTCUSDT's first brackets (notional in USDT, max leverage,
 // maintenance margin rate): 0-50k 125x 0.40%, 50k-250k 100x 0.50%,
