@@ -710,3 +710,15 @@ TEST_CASE("Engine: bounds cannot be lowered while the market has positions or or
 
 }  // namespace
 }  // namespace perpcore::engine
+
+namespace perpcore::engine {
+namespace {
+
+TEST_CASE("Engine: the default market parameters are valid", "[engine]") {
+  Harness h;
+  CHECK(h.eng.ValidateMarket(MarketParams{}).ok());
+  h.Ok(CreateMarket{.market = 1, .params = MarketParams{}});
+}
+
+}  // namespace
+}  // namespace perpcore::engine

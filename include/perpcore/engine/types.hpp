@@ -96,7 +96,7 @@ struct MarketParams {
   Decimal tick_size{1, -1};
   Decimal lot_size{1, -3};
   Lots max_order_size{1'000'000};
-  Lots max_open_interest{100'000'000};
+  Lots max_open_interest{1'000'000};
   Ticks max_price{100'000'000};
   Rate price_band{0};
   std::uint32_t max_leverage = 20;
