@@ -1,0 +1,1314 @@
+// -----------------------------------------------------------------------------
+// File: src/c_api/perpcore_c.cpp
+// -----------------------------------------------------------------------------
+//
+// The C API (perpcore/perpcore.h) over perpcore::engine::Engine: the only
+// extern "C" definitions and the only catch (...) in the library.
+//
+// Every entry point checks its pointers and enumerators before it touches
+// the engine, so no bad input reaches a PERPCORE_CHECK, and runs its body
+// inside Guard(), so no exception crosses the C boundary.
+#include "perpcore/perpcore.h"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "perpcore/engine/engine.hpp"
+// Defines the same PERPCORE_VERSION_* macros as perpcore.h: the compiler
+// refuses a redefinition that differs, so the two headers cannot drift.
+#include "perpcore/version.hpp"
+
+namespace pc = ::perpcore;
+namespace eng = ::perpcore::engine;
+
+// ---------------------------------------------------------------------------
+// The handle
+// ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t kMagic = 0x70657270636f7265ULL;  // "perpcore"
+constexpr std::uint64_t kDeadMagic = 0x6465616464656164ULL;
+
+// Everything an engine handle owns. Not thread-safe, like the engine.
+struct State {
+  explicit State(const eng::EngineConfig& config) : impl(config) {}
+  eng::Engine impl;
+  // The events of the last processed command: a view of the engine's own
+  // buffer, valid until the next Apply().
+  std::span<const eng::Event> events;
+  bool applying = false;  // inside Apply(): an exception there poisons
+  bool poisoned = false;  // a command failed midway: refuse further commands
+  char last_error[256] = {};
+};
+
+}  // namespace
+
+// Standard layout, so the magic is at offset 0 and can be read with memcpy
+// from any pointer a caller passes (best-effort detection of bad handles).
+struct perpcore_engine {
+  std::uint64_t magic;
+  State* state;
+};
+static_assert(std::is_standard_layout_v<perpcore_engine>);
+static_assert(offsetof(perpcore_engine, magic) == 0);
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Pinned values: the C enumerators equal the C++ ones.
+// ---------------------------------------------------------------------------
+
+template <class E>
+constexpr int Val(E e) {
+  return static_cast<int>(e);
+}
+
+static_assert(PERPCORE_SIDE_BUY == Val(pc::book::Side::kBuy));
+static_assert(PERPCORE_SIDE_SELL == Val(pc::book::Side::kSell));
+static_assert(PERPCORE_ORDER_LIMIT == Val(pc::book::OrderType::kLimit));
+static_assert(PERPCORE_ORDER_MARKET == Val(pc::book::OrderType::kMarket));
+static_assert(PERPCORE_TIF_GTC == Val(pc::book::TimeInForce::kGtc));
+static_assert(PERPCORE_TIF_IOC == Val(pc::book::TimeInForce::kIoc));
+static_assert(PERPCORE_TIF_FOK == Val(pc::book::TimeInForce::kFok));
+static_assert(PERPCORE_TIF_POST_ONLY == Val(pc::book::TimeInForce::kPostOnly));
+static_assert(PERPCORE_TIF_POST_ONLY_SLIDE == Val(pc::book::TimeInForce::kPostOnlySlide));
+static_assert(PERPCORE_STP_CANCEL_MAKER == Val(pc::book::StpMode::kCancelMaker));
+static_assert(PERPCORE_STP_CANCEL_TAKER == Val(pc::book::StpMode::kCancelTaker));
+static_assert(PERPCORE_STP_CANCEL_BOTH == Val(pc::book::StpMode::kCancelBoth));
+static_assert(PERPCORE_STP_DECREMENT_AND_CANCEL == Val(pc::book::StpMode::kDecrementAndCancel));
+static_assert(PERPCORE_MARKET_ACTIVE == Val(eng::MarketStatus::kActive));
+static_assert(PERPCORE_MARKET_REDUCE_ONLY == Val(eng::MarketStatus::kReduceOnly));
+static_assert(PERPCORE_MARKET_HALTED == Val(eng::MarketStatus::kHalted));
+static_assert(PERPCORE_MARKET_DELISTED == Val(eng::MarketStatus::kDelisted));
+static_assert(PERPCORE_MARGIN_CROSS == Val(eng::MarginMode::kCross));
+static_assert(PERPCORE_MARGIN_ISOLATED == Val(eng::MarginMode::kIsolated));
+static_assert(PERPCORE_BREAKER_NONE == Val(pc::oracle::BreakerCause::kNone));
+static_assert(PERPCORE_BREAKER_SOURCE_DEVIATION == Val(pc::oracle::BreakerCause::kSourceDeviation));
+static_assert(PERPCORE_BREAKER_TWAP_DEVIATION == Val(pc::oracle::BreakerCause::kTwapDeviation));
+static_assert(PERPCORE_CANCEL_USER == Val(pc::book::CancelReason::kUser));
+static_assert(PERPCORE_CANCEL_CANCEL_ALL == Val(pc::book::CancelReason::kCancelAll));
+static_assert(PERPCORE_CANCEL_UNFILLED_REMAINDER ==
+              Val(pc::book::CancelReason::kUnfilledRemainder));
+static_assert(PERPCORE_CANCEL_SELF_TRADE == Val(pc::book::CancelReason::kSelfTrade));
+static_assert(PERPCORE_CANCEL_MAX_FILL == Val(pc::book::CancelReason::kMaxFill));
+static_assert(PERPCORE_EVENT_ORDER_RESTED == Val(eng::EventKind::kOrderRested));
+static_assert(PERPCORE_EVENT_FILL == Val(eng::EventKind::kFill));
+static_assert(PERPCORE_EVENT_ORDER_CANCELED == Val(eng::EventKind::kOrderCanceled));
+static_assert(PERPCORE_EVENT_ORDER_REDUCED == Val(eng::EventKind::kOrderReduced));
+static_assert(PERPCORE_EVENT_ORDER_AMENDED == Val(eng::EventKind::kOrderAmended));
+static_assert(PERPCORE_EVENT_DEPOSIT == Val(eng::EventKind::kDeposit));
+static_assert(PERPCORE_EVENT_WITHDRAWAL == Val(eng::EventKind::kWithdrawal));
+static_assert(PERPCORE_EVENT_TRANSFER == Val(eng::EventKind::kTransfer));
+static_assert(PERPCORE_EVENT_ACCOUNT_CREATED == Val(eng::EventKind::kAccountCreated));
+static_assert(PERPCORE_EVENT_MARKET_CREATED == Val(eng::EventKind::kMarketCreated));
+static_assert(PERPCORE_EVENT_MARKET_UPDATED == Val(eng::EventKind::kMarketUpdated));
+static_assert(PERPCORE_EVENT_MARKET_STATUS_CHANGED == Val(eng::EventKind::kMarketStatusChanged));
+static_assert(PERPCORE_EVENT_PRICE_UPDATE == Val(eng::EventKind::kPriceUpdate));
+static_assert(PERPCORE_EVENT_CIRCUIT_BREAKER == Val(eng::EventKind::kCircuitBreaker));
+static_assert(PERPCORE_EVENT_MARGIN_MODE_SET == Val(eng::EventKind::kMarginModeSet));
+static_assert(PERPCORE_EVENT_LEVERAGE_SET == Val(eng::EventKind::kLeverageSet));
+static_assert(PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED ==
+              Val(eng::EventKind::kIsolatedMarginChanged));
+static_assert(PERPCORE_EVENT_FEE_TIER_SET == Val(eng::EventKind::kFeeTierSet));
+static_assert(PERPCORE_EVENT_INSURANCE_FUNDED == Val(eng::EventKind::kInsuranceFunded));
+static_assert(PERPCORE_RATE_SCALE == pc::kRateScale);
+static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
+
+// Every reason: its C name and its engine value.
+#define PERPCORE_C_BOOK(name, cpp) X(name, eng::FromBook(pc::book::Reason::cpp))
+#define PERPCORE_C_ENGINE(name, cpp) X(name, eng::Reason::cpp)
+#define PERPCORE_C_REASONS                                            \
+  PERPCORE_C_ENGINE(OK, kOk)                                          \
+  PERPCORE_C_BOOK(INVALID_ORDER_ID, kInvalidOrderId)                  \
+  PERPCORE_C_BOOK(INVALID_ACCOUNT, kInvalidAccount)                   \
+  PERPCORE_C_BOOK(INVALID_SIDE, kInvalidSide)                         \
+  PERPCORE_C_BOOK(INVALID_ORDER_TYPE, kInvalidOrderType)              \
+  PERPCORE_C_BOOK(INVALID_TIME_IN_FORCE, kInvalidTimeInForce)         \
+  PERPCORE_C_BOOK(INVALID_STP_MODE, kInvalidStpMode)                  \
+  PERPCORE_C_BOOK(INVALID_SIZE, kInvalidSize)                         \
+  PERPCORE_C_BOOK(SIZE_NOT_ON_STEP, kSizeNotOnStep)                   \
+  PERPCORE_C_BOOK(SIZE_ABOVE_MAX, kSizeAboveMax)                      \
+  PERPCORE_C_BOOK(INVALID_MAX_FILL, kInvalidMaxFill)                  \
+  PERPCORE_C_BOOK(INVALID_PRICE, kInvalidPrice)                       \
+  PERPCORE_C_BOOK(PRICE_NOT_ON_STEP, kPriceNotOnStep)                 \
+  PERPCORE_C_BOOK(PRICE_OUTSIDE_BAND, kPriceOutsideBand)              \
+  PERPCORE_C_BOOK(DUPLICATE_ORDER_ID, kDuplicateOrderId)              \
+  PERPCORE_C_BOOK(DUPLICATE_CLIENT_ORDER_ID, kDuplicateClientOrderId) \
+  PERPCORE_C_BOOK(POST_ONLY_WOULD_CROSS, kPostOnlyWouldCross)         \
+  PERPCORE_C_BOOK(FOK_NOT_FILLED, kFokNotFilled)                      \
+  PERPCORE_C_BOOK(TOO_MANY_ORDERS, kTooManyOrders)                    \
+  PERPCORE_C_BOOK(TOO_MANY_LEVELS, kTooManyLevels)                    \
+  PERPCORE_C_BOOK(BOOK_FULL, kBookFull)                               \
+  PERPCORE_C_BOOK(OVERFLOW, kOverflow)                                \
+  PERPCORE_C_BOOK(UNKNOWN_ORDER, kUnknownOrder)                       \
+  PERPCORE_C_BOOK(NOT_ORDER_OWNER, kNotOrderOwner)                    \
+  PERPCORE_C_BOOK(AMEND_NO_CHANGE, kAmendNoChange)                    \
+  PERPCORE_C_BOOK(AMEND_WOULD_CROSS, kAmendWouldCross)                \
+  PERPCORE_C_BOOK(INVALID_CLIENT_ORDER_ID, kInvalidClientOrderId)     \
+  PERPCORE_C_BOOK(INVALID_CONFIG, kInvalidConfig)                     \
+  PERPCORE_C_ENGINE(SEQUENCE_GAP, kSequenceGap)                       \
+  PERPCORE_C_ENGINE(TIME_WENT_BACK, kTimeWentBack)                    \
+  PERPCORE_C_ENGINE(UNKNOWN_MARKET, kUnknownMarket)                   \
+  PERPCORE_C_ENGINE(UNKNOWN_ACCOUNT, kUnknownAccount)                 \
+  PERPCORE_C_ENGINE(MARKET_EXISTS, kMarketExists)                     \
+  PERPCORE_C_ENGINE(ACCOUNT_EXISTS, kAccountExists)                   \
+  PERPCORE_C_ENGINE(INVALID_AMOUNT, kInvalidAmount)                   \
+  PERPCORE_C_ENGINE(INSUFFICIENT_COLLATERAL, kInsufficientCollateral) \
+  PERPCORE_C_ENGINE(INSUFFICIENT_MARGIN, kInsufficientMargin)         \
+  PERPCORE_C_ENGINE(MARKET_HALTED, kMarketHalted)                     \
+  PERPCORE_C_ENGINE(MARKET_REDUCE_ONLY, kMarketReduceOnly)            \
+  PERPCORE_C_ENGINE(REDUCE_ONLY_WOULD_INCREASE, kReduceOnlyWouldIncrease) \
+  PERPCORE_C_ENGINE(REDUCE_ONLY_NOT_IMMEDIATE, kReduceOnlyNotImmediate) \
+  PERPCORE_C_ENGINE(NO_INDEX_PRICE, kNoIndexPrice)                    \
+  PERPCORE_C_ENGINE(OPEN_INTEREST_LIMIT, kOpenInterestLimit)          \
+  PERPCORE_C_ENGINE(INVALID_MARKET_PARAMS, kInvalidMarketParams)      \
+  PERPCORE_C_ENGINE(PARAM_IMMUTABLE, kParamImmutable)                 \
+  PERPCORE_C_ENGINE(INVALID_LEVERAGE, kInvalidLeverage)               \
+  PERPCORE_C_ENGINE(MARGIN_MODE_LOCKED, kMarginModeLocked)            \
+  PERPCORE_C_ENGINE(NOT_ISOLATED, kNotIsolated)                       \
+  PERPCORE_C_ENGINE(NOT_SAME_OWNER, kNotSameOwner)                    \
+  PERPCORE_C_ENGINE(SAME_ACCOUNT, kSameAccount)                       \
+  PERPCORE_C_ENGINE(INVALID_STATUS, kInvalidStatus)                   \
+  PERPCORE_C_ENGINE(INVALID_MARGIN_MODE, kInvalidMarginMode)          \
+  PERPCORE_C_ENGINE(INVALID_FEE_TIER, kInvalidFeeTier)                \
+  PERPCORE_C_ENGINE(UNKNOWN_REFERRER, kUnknownReferrer)               \
+  PERPCORE_C_ENGINE(INVALID_OWNER, kInvalidOwner)                     \
+  PERPCORE_C_ENGINE(INVALID_ID, kInvalidId)                           \
+  PERPCORE_C_ENGINE(TOO_MANY_MARKETS, kTooManyMarkets)                \
+  PERPCORE_C_ENGINE(TOO_MANY_ACCOUNTS, kTooManyAccounts)              \
+  PERPCORE_C_ENGINE(PRICE_ABOVE_MAX, kPriceAboveMax)                  \
+  PERPCORE_C_ENGINE(ORACLE_INVALID_SOURCE, kOracleInvalidSource)      \
+  PERPCORE_C_ENGINE(ORACLE_TOO_MANY_SOURCES, kOracleTooManySources)   \
+  PERPCORE_C_ENGINE(ORACLE_INVALID_PRICE, kOracleInvalidPrice)        \
+  PERPCORE_C_ENGINE(ORACLE_FROM_THE_FUTURE, kOracleFromTheFuture)     \
+  PERPCORE_C_ENGINE(ORACLE_OUT_OF_ORDER, kOracleOutOfOrder)           \
+  PERPCORE_C_ENGINE(MAX_DEPOSIT_EXCEEDED, kMaxDepositExceeded)
+
+#define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
+PERPCORE_C_REASONS
+#undef X
+
+struct ReasonName {
+  std::uint32_t value;
+  const char* name;
+};
+#define X(name, value) {PERPCORE_REASON_##name, "PERPCORE_REASON_" #name},
+constexpr ReasonName kReasonNames[] = {PERPCORE_C_REASONS};
+#undef X
+
+const ReasonName* FindReason(std::uint32_t reason) {
+  for (const ReasonName& r : kReasonNames) {
+    if (r.value == reason) return &r;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Status helpers
+// ---------------------------------------------------------------------------
+
+// The status of the handle itself: NULL, not an engine, or live.
+perpcore_status HandleStatus(const perpcore_engine* e) {
+  if (e == nullptr) return PERPCORE_E_ILLEGAL_ARG;
+  std::uint64_t magic = 0;
+  std::memcpy(&magic, static_cast<const void*>(e), sizeof magic);
+  return magic == kMagic ? PERPCORE_OK : PERPCORE_E_BAD_HANDLE;
+}
+
+void CopyMessage(char* buf, std::size_t len, std::string_view msg) {
+  if (buf == nullptr || len == 0) return;
+  const std::size_t n = std::min(len - 1, msg.size());
+  std::memcpy(buf, msg.data(), n);
+  buf[n] = '\0';
+}
+
+// Records "func: what" as the engine's last error (when the handle is live)
+// and returns `status`. Never throws, never allocates.
+perpcore_status Fail(const perpcore_engine* e, perpcore_status status, const char* func,
+                     const char* what) {
+  if (HandleStatus(e) == PERPCORE_OK) {
+    std::snprintf(e->state->last_error, sizeof e->state->last_error, "%s: %s (%s)", func, what,
+                  perpcore_status_name(status));
+  }
+  return status;
+}
+
+// Runs `body` (which returns a perpcore_status) so that no exception
+// escapes: the library's one catch (...). An exception during Apply()
+// leaves the engine possibly half-changed, so the engine is poisoned.
+template <class Body>
+perpcore_status Guard(const perpcore_engine* e, const char* func, Body&& body) noexcept {
+  const char* what = "unknown exception";
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    what = "out of memory";
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  if (HandleStatus(e) == PERPCORE_OK && e->state->applying) {
+    e->state->applying = false;
+    e->state->poisoned = true;
+    e->state->events = {};
+  }
+  return Fail(e, PERPCORE_E_INTERNAL, func, what);
+}
+
+// An input struct's struct_size: at least the version-1 size, at most
+// PERPCORE_STRUCT_SIZE_MAX, and any bytes beyond the known fields zero.
+template <class T>
+perpcore_status CheckInputSize(const T* in) {
+  const std::uint32_t size = in->struct_size;
+  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
+  const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(in));
+  for (std::size_t i = sizeof(T); i < size; ++i) {
+    if (bytes[i] != 0) return PERPCORE_E_STRUCT_SIZE;
+  }
+  return PERPCORE_OK;
+}
+
+// An output struct's struct_size, checked; the struct zeroed up to it (its
+// struct_size kept). On failure nothing is written.
+template <class T>
+perpcore_status PrepareOutput(T* out) {
+  if (out == nullptr) return PERPCORE_E_ILLEGAL_ARG;
+  const std::uint32_t size = out->struct_size;
+  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
+  std::memset(static_cast<void*>(out), 0, size);
+  out->struct_size = size;
+  return PERPCORE_OK;
+}
+
+// Copies `value` (whose struct_size is ignored) into a prepared output,
+// keeping the caller's struct_size.
+template <class T>
+void Deliver(T* out, T value) {
+  value.struct_size = out->struct_size;
+  std::memcpy(static_cast<void*>(out), &value, sizeof(T));
+}
+
+const char* OutputMessage(perpcore_status s) {
+  return s == PERPCORE_E_STRUCT_SIZE ? "output struct_size is invalid" : "output is NULL";
+}
+
+const char* InputMessage(perpcore_status s) {
+  return s == PERPCORE_E_STRUCT_SIZE
+             ? "input struct_size is invalid or unknown trailing fields are set"
+             : "input is NULL";
+}
+
+// ---------------------------------------------------------------------------
+// Conversions
+// ---------------------------------------------------------------------------
+
+template <class T>
+T Raw(std::int64_t v) {
+  return T(v);
+}
+
+void CopySymbol(char (&out)[PERPCORE_SYMBOL_CAPACITY], const std::string& symbol) {
+  CopyMessage(out, sizeof out, symbol);
+}
+
+// A C engine config (NULL: defaults) as the C++ one.
+perpcore_status ToEngineConfig(const perpcore_engine_config* in, eng::EngineConfig* out,
+                               const char** why) {
+  *out = eng::EngineConfig{};
+  if (in == nullptr) return PERPCORE_OK;
+  if (perpcore_status s = CheckInputSize(in); s != PERPCORE_OK) {
+    *why = InputMessage(s);
+    return s;
+  }
+  if (in->fee_tier_count > PERPCORE_MAX_FEE_TIERS) {
+    *why = "fee_tier_count is above PERPCORE_MAX_FEE_TIERS";
+    return PERPCORE_E_RANGE;
+  }
+  out->quote_decimals = in->quote_decimals;
+  out->max_markets = in->max_markets;
+  out->max_accounts = in->max_accounts;
+  out->hash_seed = in->hash_seed;
+  out->referrer_share = pc::Rate(in->referrer_share);
+  out->fee_tier_discounts.clear();
+  for (std::uint32_t i = 0; i < in->fee_tier_count; ++i) {
+    out->fee_tier_discounts.push_back(pc::Rate(in->fee_tier_discounts[i]));
+  }
+  return PERPCORE_OK;
+}
+
+perpcore_engine_config FromEngineConfig(const eng::EngineConfig& c) {
+  perpcore_engine_config out;
+  perpcore_engine_config_init(&out);
+  out.quote_decimals = c.quote_decimals;
+  out.max_markets = c.max_markets;
+  out.max_accounts = c.max_accounts;
+  out.hash_seed = c.hash_seed;
+  out.referrer_share = c.referrer_share.raw();
+  const std::size_t n = std::min<std::size_t>(c.fee_tier_discounts.size(), PERPCORE_MAX_FEE_TIERS);
+  out.fee_tier_count = static_cast<std::uint32_t>(n);
+  for (std::size_t i = 0; i < n; ++i) out.fee_tier_discounts[i] = c.fee_tier_discounts[i].raw();
+  return out;
+}
+
+perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketParams* out,
+                               const char** why) {
+  if (in == nullptr) {
+    *why = "params is NULL";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  if (perpcore_status s = CheckInputSize(in); s != PERPCORE_OK) {
+    *why = InputMessage(s);
+    return s;
+  }
+  const void* nul = std::memchr(in->symbol, '\0', sizeof in->symbol);
+  if (nul == nullptr) {
+    *why = "symbol is not NUL-terminated within PERPCORE_SYMBOL_CAPACITY";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  if (in->tier_count > PERPCORE_MAX_TIERS) {
+    *why = "tier_count is above PERPCORE_MAX_TIERS";
+    return PERPCORE_E_RANGE;
+  }
+  out->symbol.assign(in->symbol, static_cast<const char*>(nul));
+  out->tick_size = eng::Decimal{in->tick_size_mantissa, in->tick_size_exponent};
+  out->lot_size = eng::Decimal{in->lot_size_mantissa, in->lot_size_exponent};
+  out->max_order_size = pc::Lots(in->max_order_size);
+  out->max_open_interest = pc::Lots(in->max_open_interest);
+  out->max_price = pc::Ticks(in->max_price);
+  out->price_band = pc::Rate(in->price_band);
+  out->max_leverage = in->max_leverage;
+  out->tiers.clear();
+  for (std::uint32_t i = 0; i < in->tier_count; ++i) {
+    const perpcore_margin_tier& t = in->tiers[i];
+    out->tiers.push_back(pc::risk::MarginTier{.notional_floor = pc::Quote(t.notional_floor),
+                                              .max_leverage = t.max_leverage,
+                                              .maintenance_rate = pc::Rate(t.maintenance_rate)});
+  }
+  out->maker_fee = pc::Rate(in->maker_fee);
+  out->taker_fee = pc::Rate(in->taker_fee);
+  out->oracle = pc::oracle::OracleConfig{
+      .staleness = pc::TimeNs(in->oracle.staleness_ns),
+      .min_sources = in->oracle.min_sources,
+      .max_source_deviation = pc::Rate(in->oracle.max_source_deviation),
+      .max_twap_deviation = pc::Rate(in->oracle.max_twap_deviation),
+      .twap_window = pc::TimeNs(in->oracle.twap_window_ns),
+      .basis_window = pc::TimeNs(in->oracle.basis_window_ns)};
+  out->max_orders_per_account = in->max_orders_per_account;
+  out->max_levels_per_side = in->max_levels_per_side;
+  out->max_book_orders = in->max_book_orders;
+  return PERPCORE_OK;
+}
+
+perpcore_market_params FromMarketParams(const eng::MarketParams& p) {
+  perpcore_market_params out;
+  std::memset(&out, 0, sizeof out);
+  CopySymbol(out.symbol, p.symbol);
+  out.tick_size_mantissa = p.tick_size.mantissa;
+  out.tick_size_exponent = p.tick_size.exponent;
+  out.lot_size_mantissa = p.lot_size.mantissa;
+  out.lot_size_exponent = p.lot_size.exponent;
+  out.max_order_size = p.max_order_size.raw();
+  out.max_open_interest = p.max_open_interest.raw();
+  out.max_price = p.max_price.raw();
+  out.price_band = p.price_band.raw();
+  out.max_leverage = p.max_leverage;
+  const std::size_t n = std::min<std::size_t>(p.tiers.size(), PERPCORE_MAX_TIERS);
+  out.tier_count = static_cast<std::uint32_t>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.tiers[i].notional_floor = p.tiers[i].notional_floor.raw();
+    out.tiers[i].max_leverage = p.tiers[i].max_leverage;
+    out.tiers[i].maintenance_rate = p.tiers[i].maintenance_rate.raw();
+  }
+  out.maker_fee = p.maker_fee.raw();
+  out.taker_fee = p.taker_fee.raw();
+  out.oracle.staleness_ns = p.oracle.staleness.raw();
+  out.oracle.min_sources = p.oracle.min_sources;
+  out.oracle.max_source_deviation = p.oracle.max_source_deviation.raw();
+  out.oracle.max_twap_deviation = p.oracle.max_twap_deviation.raw();
+  out.oracle.twap_window_ns = p.oracle.twap_window.raw();
+  out.oracle.basis_window_ns = p.oracle.basis_window.raw();
+  out.max_orders_per_account = p.max_orders_per_account;
+  out.max_levels_per_side = p.max_levels_per_side;
+  out.max_book_orders = p.max_book_orders;
+  return out;
+}
+
+perpcore_status ToPlaceOrder(const perpcore_order* in, eng::PlaceOrder* out, const char** why) {
+  if (in == nullptr) {
+    *why = "order is NULL";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  if (perpcore_status s = CheckInputSize(in); s != PERPCORE_OK) {
+    *why = InputMessage(s);
+    return s;
+  }
+  if (in->side > PERPCORE_SIDE_SELL) {
+    *why = "side is not a PERPCORE_SIDE_*";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  if (in->type > PERPCORE_ORDER_MARKET) {
+    *why = "type is not a PERPCORE_ORDER_*";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  if (in->tif > PERPCORE_TIF_POST_ONLY_SLIDE) {
+    *why = "tif is not a PERPCORE_TIF_*";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  if (in->stp > PERPCORE_STP_DECREMENT_AND_CANCEL) {
+    *why = "stp is not a PERPCORE_STP_*";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  if (in->reduce_only > 1) {
+    *why = "reduce_only is not 0 or 1";
+    return PERPCORE_E_ILLEGAL_ARG;
+  }
+  *out = eng::PlaceOrder{
+      .market = in->market,
+      .order = {.id = in->order_id,
+                .account = in->account,
+                .client_id = in->client_id,
+                .side = static_cast<pc::book::Side>(in->side),
+                .type = static_cast<pc::book::OrderType>(in->type),
+                .tif = static_cast<pc::book::TimeInForce>(in->tif),
+                .stp = static_cast<pc::book::StpMode>(in->stp),
+                .price = pc::Ticks(in->price),
+                .size = pc::Lots(in->size)},
+      .reduce_only = in->reduce_only != 0};
+  return PERPCORE_OK;
+}
+
+perpcore_event ToC(const eng::Event& e) {
+  perpcore_event out;
+  std::memset(&out, 0, sizeof out);
+  out.kind = static_cast<std::uint8_t>(e.kind);
+  out.side = static_cast<std::uint8_t>(e.side);
+  out.cause = static_cast<std::uint8_t>(e.cause);
+  out.priority_kept = e.priority_kept ? 1 : 0;
+  out.code = e.code;
+  out.market = e.market;
+  out.account = e.account;
+  out.order_id = e.order_id;
+  out.price = e.price.raw();
+  out.size = e.size.raw();
+  out.remaining = e.remaining.raw();
+  out.maker_account = e.maker_account;
+  out.maker_order_id = e.maker_order_id;
+  out.maker_remaining = e.maker_remaining.raw();
+  out.amount = e.amount.raw();
+  out.maker_fee = e.maker_fee.raw();
+  out.referrer = e.referrer;
+  out.referrer_fee = e.referrer_fee.raw();
+  out.position = e.position.raw();
+  out.maker_position = e.maker_position.raw();
+  out.realized = e.realized.raw();
+  out.maker_realized = e.maker_realized.raw();
+  out.counterparty = e.counterparty;
+  out.index = e.index.raw();
+  out.mark = e.mark.raw();
+  return out;
+}
+
+perpcore_level ToC(const std::optional<pc::book::LevelView>& lv) {
+  perpcore_level out;
+  std::memset(&out, 0, sizeof out);
+  if (lv) {
+    out.price = lv->price.raw();
+    out.total = lv->total.raw();
+    out.orders = lv->orders;
+  }
+  return out;
+}
+
+perpcore_position ToC(const eng::PositionView& p) {
+  perpcore_position out;
+  std::memset(&out, 0, sizeof out);
+  out.market = p.market;
+  out.mode = static_cast<std::uint32_t>(p.mode);
+  out.leverage = p.leverage;
+  out.open_orders = p.open_orders;
+  out.size = p.size.raw();
+  out.entry_price = p.entry_price.raw();
+  out.mark = p.mark.raw();
+  out.value = p.value.raw();
+  out.cost = p.cost.raw();
+  out.unrealized_pnl = p.unrealized_pnl.raw();
+  out.realized_pnl = p.realized_pnl.raw();
+  out.initial_requirement = p.initial_requirement.raw();
+  out.maintenance_requirement = p.maintenance_requirement.raw();
+  out.isolated_equity = p.isolated_equity.raw();
+  out.liquidation_price = p.liquidation.price.raw();
+  out.liquidation_tier = static_cast<std::uint32_t>(p.liquidation.tier);
+  out.liquidation_always = p.liquidation.always ? 1 : 0;
+  out.open_bid_lots = p.open_bid_lots.raw();
+  out.open_ask_lots = p.open_ask_lots.raw();
+  return out;
+}
+
+perpcore_open_order ToC(const eng::OpenOrder& o) {
+  perpcore_open_order out;
+  std::memset(&out, 0, sizeof out);
+  out.market = o.market;
+  out.side = static_cast<std::uint32_t>(o.order.side);
+  out.order_id = o.order.id;
+  out.account = o.order.account;
+  out.client_id = o.order.client_id;
+  out.price = o.order.price.raw();
+  out.remaining = o.order.remaining.raw();
+  out.priority = o.order.priority;
+  return out;
+}
+
+// A query's absl::Status as a C status (kNotFound is the only expected one).
+perpcore_status FromQueryStatus(const perpcore_engine* e, const absl::Status& s,
+                                const char* func) {
+  if (absl::IsNotFound(s)) {
+    return Fail(e, PERPCORE_E_NOT_FOUND, func, std::string(s.message()).c_str());
+  }
+  return Fail(e, PERPCORE_E_INTERNAL, func, std::string(s.message()).c_str());
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------
+
+// Validates the handle and `out`, builds the payload with `make` (which
+// returns a status and may set *why), applies it and reports the result.
+template <class Make>
+perpcore_status RunCommand(perpcore_engine* e, perpcore_result* out, std::uint64_t seq,
+                           std::int64_t timestamp_ns, const char* func, Make&& make) noexcept {
+  if (out != nullptr) std::memset(out, 0, sizeof *out);
+  if (perpcore_status s = HandleStatus(e); s != PERPCORE_OK) {
+    return Fail(e, s, func, s == PERPCORE_E_BAD_HANDLE ? "not a live engine" : "engine is NULL");
+  }
+  if (out == nullptr) return Fail(e, PERPCORE_E_ILLEGAL_ARG, func, "out is NULL");
+  State& st = *e->state;
+  if (st.poisoned) {
+    return Fail(e, PERPCORE_E_INTERNAL, func,
+                "an earlier command failed midway; the engine accepts no more commands");
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    eng::Payload payload;
+    const char* why = "invalid argument";
+    if (perpcore_status s = make(&payload, &why); s != PERPCORE_OK) return Fail(e, s, func, why);
+    st.events = {};
+    st.applying = true;
+    const eng::Result r = st.impl.Apply(
+        eng::Command{.seq = seq, .timestamp = pc::TimeNs(timestamp_ns), .payload = std::move(payload)});
+    st.applying = false;
+    st.events = r.events;
+    out->reason = static_cast<std::uint32_t>(r.reason);
+    out->event_count = static_cast<std::uint32_t>(r.events.size());
+    out->filled = r.filled.raw();
+    out->rested = r.rested.raw();
+    return PERPCORE_OK;
+  });
+}
+
+// The common opening of a query: the handle, then the outputs' status.
+perpcore_status QueryOpen(const perpcore_engine* e, perpcore_status out_status, const char* func,
+                          const char* out_message) {
+  if (perpcore_status s = HandleStatus(e); s != PERPCORE_OK) {
+    return Fail(e, s, func, s == PERPCORE_E_BAD_HANDLE ? "not a live engine" : "engine is NULL");
+  }
+  if (out_status != PERPCORE_OK) return Fail(e, out_status, func, out_message);
+  return PERPCORE_OK;
+}
+
+bool ValidSide(std::uint32_t side) { return side <= PERPCORE_SIDE_SELL; }
+
+// Copies a whole list into a C array, or reports the count needed.
+template <class CType, class Vec, class Conv>
+perpcore_status CopyAll(const perpcore_engine* e, const char* func, const Vec& items,
+                        CType* out, std::size_t out_len, std::size_t* written, Conv&& conv) {
+  *written = items.size();
+  if (items.size() > out_len) {
+    return Fail(e, PERPCORE_E_BUFFER_TOO_SMALL, func, "the output array is too small");
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) out[i] = conv(items[i]);
+  return PERPCORE_OK;
+}
+
+// The array arguments of a list query: written required, out required
+// unless out_len is 0.
+perpcore_status ArrayArgs(const void* out, std::size_t out_len, std::size_t* written) {
+  if (written != nullptr) *written = 0;
+  if (written == nullptr) return PERPCORE_E_ILLEGAL_ARG;
+  if (out == nullptr && out_len > 0) return PERPCORE_E_ILLEGAL_ARG;
+  return PERPCORE_OK;
+}
+
+constexpr const char* kArrayMessage = "written is NULL, or out is NULL with out_len > 0";
+
+}  // namespace
+
+// ===========================================================================
+// extern "C" definitions
+// ===========================================================================
+
+extern "C" {
+
+const char* perpcore_status_name(perpcore_status status) noexcept {
+  switch (status) {
+    case PERPCORE_OK:
+      return "PERPCORE_OK";
+    case PERPCORE_E_ILLEGAL_ARG:
+      return "PERPCORE_E_ILLEGAL_ARG";
+    case PERPCORE_E_NOT_FOUND:
+      return "PERPCORE_E_NOT_FOUND";
+    case PERPCORE_E_RANGE:
+      return "PERPCORE_E_RANGE";
+    case PERPCORE_E_BUFFER_TOO_SMALL:
+      return "PERPCORE_E_BUFFER_TOO_SMALL";
+    case PERPCORE_E_STRUCT_SIZE:
+      return "PERPCORE_E_STRUCT_SIZE";
+    case PERPCORE_E_BAD_HANDLE:
+      return "PERPCORE_E_BAD_HANDLE";
+    case PERPCORE_E_CONFIG:
+      return "PERPCORE_E_CONFIG";
+    case PERPCORE_E_INTERNAL:
+      return "PERPCORE_E_INTERNAL";
+    default:
+      return "PERPCORE_E_UNKNOWN";
+  }
+}
+
+uint32_t perpcore_version_number(void) noexcept { return PERPCORE_VERSION_NUMBER; }
+
+const char* perpcore_version_string(void) noexcept { return PERPCORE_VERSION_STRING; }
+
+const char* perpcore_reason_name(uint32_t reason) noexcept {
+  const ReasonName* r = FindReason(reason);
+  return r ? r->name : "PERPCORE_REASON_UNKNOWN";
+}
+
+const char* perpcore_reason_message(uint32_t reason) noexcept {
+  if (FindReason(reason) == nullptr) return "unknown reason";
+  // The engine's messages are string literals: NUL-terminated and static.
+  return eng::ReasonMessage(static_cast<eng::Reason>(reason)).data();
+}
+
+// --- lifetime and configuration ---------------------------------------------
+
+perpcore_status perpcore_engine_config_check(char* msg, size_t msg_len,
+                                             const perpcore_engine_config* config) noexcept {
+  CopyMessage(msg, msg_len, "");
+  if (config == nullptr || (msg == nullptr && msg_len > 0)) return PERPCORE_E_ILLEGAL_ARG;
+  return Guard(nullptr, "perpcore_engine_config_check", [&]() -> perpcore_status {
+    eng::EngineConfig c;
+    const char* why = "";
+    if (perpcore_status s = ToEngineConfig(config, &c, &why); s != PERPCORE_OK) {
+      CopyMessage(msg, msg_len, why);
+      return s;
+    }
+    const absl::Status v = eng::Engine::Validate(c);
+    if (!v.ok()) {
+      CopyMessage(msg, msg_len, std::string_view(v.message().data(), v.message().size()));
+      return PERPCORE_E_CONFIG;
+    }
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_engine_create(perpcore_engine** out,
+                                       const perpcore_engine_config* config) noexcept {
+  if (out == nullptr) return PERPCORE_E_ILLEGAL_ARG;
+  *out = nullptr;
+  return Guard(nullptr, "perpcore_engine_create", [&]() -> perpcore_status {
+    eng::EngineConfig c;
+    const char* why = "";
+    if (perpcore_status s = ToEngineConfig(config, &c, &why); s != PERPCORE_OK) return s;
+    if (!eng::Engine::Validate(c).ok()) return PERPCORE_E_CONFIG;
+    auto handle = std::make_unique<perpcore_engine>();
+    auto state = std::make_unique<State>(c);
+    handle->magic = kMagic;
+    handle->state = state.release();
+    *out = handle.release();
+    return PERPCORE_OK;
+  });
+}
+
+void perpcore_engine_destroy(perpcore_engine* e) noexcept {
+  if (HandleStatus(e) != PERPCORE_OK) return;  // NULL, or not an engine: leave it alone
+  e->magic = kDeadMagic;
+  delete e->state;
+  e->state = nullptr;
+  delete e;
+}
+
+perpcore_status perpcore_engine_config_get(const perpcore_engine* e,
+                                           perpcore_engine_config* out) noexcept {
+  const char* func = "perpcore_engine_config_get";
+  const perpcore_status os = PrepareOutput(out);
+  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    Deliver(out, FromEngineConfig(e->state->impl.config()));
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_engine_last_error(const perpcore_engine* e, char* buf,
+                                           size_t len) noexcept {
+  CopyMessage(buf, len, "");
+  if (perpcore_status s = HandleStatus(e); s != PERPCORE_OK) return s;
+  if (buf == nullptr && len > 0) return PERPCORE_E_ILLEGAL_ARG;
+  CopyMessage(buf, len, e->state->last_error);
+  return PERPCORE_OK;
+}
+
+// --- commands ---------------------------------------------------------------
+
+perpcore_status perpcore_market_create(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                       int64_t timestamp_ns, uint32_t market,
+                                       const perpcore_market_params* params) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_market_create",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      eng::CreateMarket c{.market = market};
+                      perpcore_status s = ToMarketParams(params, &c.params, why);
+                      if (s == PERPCORE_OK) *p = std::move(c);
+                      return s;
+                    });
+}
+
+perpcore_status perpcore_market_update(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                       int64_t timestamp_ns, uint32_t market,
+                                       const perpcore_market_params* params) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_market_update",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      eng::UpdateMarket c{.market = market};
+                      perpcore_status s = ToMarketParams(params, &c.params, why);
+                      if (s == PERPCORE_OK) *p = std::move(c);
+                      return s;
+                    });
+}
+
+perpcore_status perpcore_market_set_status(perpcore_engine* e, perpcore_result* out,
+                                           uint64_t seq, int64_t timestamp_ns, uint32_t market,
+                                           uint32_t status) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_market_set_status",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      if (status > PERPCORE_MARKET_DELISTED) {
+                        *why = "status is not a PERPCORE_MARKET_*";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      *p = eng::SetMarketStatus{
+                          .market = market, .status = static_cast<eng::MarketStatus>(status)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_create(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                        int64_t timestamp_ns, uint64_t account, uint64_t owner,
+                                        uint32_t fee_tier, uint64_t referrer) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_create",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::CreateAccount{.account = account,
+                                              .owner = owner,
+                                              .fee_tier = fee_tier,
+                                              .referrer = referrer};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_deposit(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                         int64_t timestamp_ns, uint64_t account,
+                                         int64_t amount) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_deposit",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::Deposit{.account = account, .amount = pc::Quote(amount)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_withdraw(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                          int64_t timestamp_ns, uint64_t account,
+                                          int64_t amount) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_withdraw",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::Withdraw{.account = account, .amount = pc::Quote(amount)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_transfer(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                          int64_t timestamp_ns, uint64_t from, uint64_t to,
+                                          int64_t amount) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_transfer",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::Transfer{.from = from, .to = to, .amount = pc::Quote(amount)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_set_fee_tier(perpcore_engine* e, perpcore_result* out,
+                                              uint64_t seq, int64_t timestamp_ns,
+                                              uint64_t account, uint32_t fee_tier) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_fee_tier",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::SetFeeTier{.account = account, .fee_tier = fee_tier};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_set_margin_mode(perpcore_engine* e, perpcore_result* out,
+                                                 uint64_t seq, int64_t timestamp_ns,
+                                                 uint64_t account, uint32_t market,
+                                                 uint32_t mode) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_margin_mode",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      if (mode > PERPCORE_MARGIN_ISOLATED) {
+                        *why = "mode is not a PERPCORE_MARGIN_*";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      *p = eng::SetMarginMode{.account = account,
+                                              .market = market,
+                                              .mode = static_cast<eng::MarginMode>(mode)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_set_leverage(perpcore_engine* e, perpcore_result* out,
+                                              uint64_t seq, int64_t timestamp_ns,
+                                              uint64_t account, uint32_t market,
+                                              uint32_t leverage) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_leverage",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::SetLeverage{
+                          .account = account, .market = market, .leverage = leverage};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_adjust_isolated_margin(perpcore_engine* e, perpcore_result* out,
+                                                        uint64_t seq, int64_t timestamp_ns,
+                                                        uint64_t account, uint32_t market,
+                                                        int64_t delta) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_adjust_isolated_margin",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::AdjustIsolatedMargin{
+                          .account = account, .market = market, .delta = pc::Quote(delta)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_insurance_deposit(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                           int64_t timestamp_ns, int64_t amount) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_insurance_deposit",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::FundInsurance{.amount = pc::Quote(amount)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_order_place(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                     int64_t timestamp_ns, const perpcore_order* order) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_place",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      eng::PlaceOrder c;
+                      perpcore_status s = ToPlaceOrder(order, &c, why);
+                      if (s == PERPCORE_OK) *p = c;
+                      return s;
+                    });
+}
+
+perpcore_status perpcore_order_cancel(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                      int64_t timestamp_ns, uint32_t market, uint64_t account,
+                                      uint64_t order_id) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::CancelOrder{
+                          .market = market, .account = account, .order_id = order_id};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_order_cancel_by_client_id(perpcore_engine* e, perpcore_result* out,
+                                                   uint64_t seq, int64_t timestamp_ns,
+                                                   uint32_t market, uint64_t account,
+                                                   uint64_t client_id) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel_by_client_id",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::CancelByClientId{
+                          .market = market, .account = account, .client_id = client_id};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_order_cancel_all(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                          int64_t timestamp_ns, uint64_t account,
+                                          uint32_t market) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel_all",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::CancelAll{.account = account, .market = market};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_order_amend(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                     int64_t timestamp_ns, const perpcore_amend* amend) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_amend",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      if (amend == nullptr) {
+                        *why = "amend is NULL";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      if (perpcore_status s = CheckInputSize(amend); s != PERPCORE_OK) {
+                        *why = InputMessage(s);
+                        return s;
+                      }
+                      *p = eng::AmendOrder{.market = amend->market,
+                                           .amend = {.account = amend->account,
+                                                     .id = amend->order_id,
+                                                     .new_price = pc::Ticks(amend->new_price),
+                                                     .new_size = pc::Lots(amend->new_size)}};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_oracle_publish(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                        int64_t timestamp_ns, uint32_t market, uint32_t source,
+                                        int64_t price, int64_t publish_time_ns) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_oracle_publish",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::OraclePrice{.market = market,
+                                            .source = source,
+                                            .price = pc::Ticks(price),
+                                            .publish_time = pc::TimeNs(publish_time_ns)};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_engine_time_tick(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                          int64_t timestamp_ns, uint32_t market) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_engine_time_tick",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::TimeTick{.market = market};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_engine_events(const perpcore_engine* e, perpcore_event* out,
+                                       size_t out_len, size_t* written) noexcept {
+  const char* func = "perpcore_engine_events";
+  const perpcore_status as = ArrayArgs(out, out_len, written);
+  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    return CopyAll(e, func, e->state->events, out, out_len, written,
+                   [](const eng::Event& ev) { return ToC(ev); });
+  });
+}
+
+// --- queries ----------------------------------------------------------------
+
+perpcore_status perpcore_engine_digest(const perpcore_engine* e,
+                                       uint8_t out[PERPCORE_DIGEST_SIZE]) noexcept {
+  const char* func = "perpcore_engine_digest";
+  if (out != nullptr) std::memset(out, 0, PERPCORE_DIGEST_SIZE);
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  if (perpcore_status s = QueryOpen(e, os, func, "out is NULL"); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const std::array<std::uint8_t, 32> d = e->state->impl.Digest();
+    std::memcpy(out, d.data(), d.size());
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_engine_last_seq(const perpcore_engine* e, uint64_t* out) noexcept {
+  if (out != nullptr) *out = 0;
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_last_seq", "out is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  *out = e->state->impl.last_seq();
+  return PERPCORE_OK;
+}
+
+perpcore_status perpcore_engine_now(const perpcore_engine* e, int64_t* out_ns) noexcept {
+  if (out_ns != nullptr) *out_ns = 0;
+  const perpcore_status os = out_ns == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_now", "out_ns is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  *out_ns = e->state->impl.now().raw();
+  return PERPCORE_OK;
+}
+
+perpcore_status perpcore_engine_fee_pool(const perpcore_engine* e, int64_t* out) noexcept {
+  if (out != nullptr) *out = 0;
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_fee_pool", "out is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  *out = e->state->impl.fee_pool().raw();
+  return PERPCORE_OK;
+}
+
+perpcore_status perpcore_engine_insurance_fund(const perpcore_engine* e, int64_t* out) noexcept {
+  if (out != nullptr) *out = 0;
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_insurance_fund", "out is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  *out = e->state->impl.insurance_fund().raw();
+  return PERPCORE_OK;
+}
+
+perpcore_status perpcore_engine_markets(const perpcore_engine* e, uint32_t* out, size_t out_len,
+                                        size_t* written) noexcept {
+  const char* func = "perpcore_engine_markets";
+  const perpcore_status as = ArrayArgs(out, out_len, written);
+  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    return CopyAll(e, func, e->state->impl.Markets(), out, out_len, written,
+                   [](eng::MarketId id) { return id; });
+  });
+}
+
+perpcore_status perpcore_engine_accounts(const perpcore_engine* e, uint64_t* out, size_t out_len,
+                                         size_t* written) noexcept {
+  const char* func = "perpcore_engine_accounts";
+  const perpcore_status as = ArrayArgs(out, out_len, written);
+  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    return CopyAll(e, func, e->state->impl.Accounts(), out, out_len, written,
+                   [](pc::AccountId id) { return id; });
+  });
+}
+
+perpcore_status perpcore_engine_check_invariants(const perpcore_engine* e) noexcept {
+  const char* func = "perpcore_engine_check_invariants";
+  if (perpcore_status s = QueryOpen(e, PERPCORE_OK, func, ""); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::Status s = e->state->impl.CheckInvariants();
+    if (s.ok()) return PERPCORE_OK;
+    return Fail(e, PERPCORE_E_INTERNAL, func, std::string(s.message()).c_str());
+  });
+}
+
+perpcore_status perpcore_market_params_check(const perpcore_engine* e, char* msg, size_t msg_len,
+                                             const perpcore_market_params* params) noexcept {
+  const char* func = "perpcore_market_params_check";
+  CopyMessage(msg, msg_len, "");
+  const perpcore_status ms =
+      msg == nullptr && msg_len > 0 ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  if (perpcore_status s = QueryOpen(e, ms, func, "msg is NULL with msg_len > 0");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    eng::MarketParams p;
+    const char* why = "";
+    if (perpcore_status s = ToMarketParams(params, &p, &why); s != PERPCORE_OK) {
+      CopyMessage(msg, msg_len, why);
+      return Fail(e, s, func, why);
+    }
+    const absl::Status v = e->state->impl.ValidateMarket(p);
+    if (v.ok()) return PERPCORE_OK;
+    CopyMessage(msg, msg_len, std::string_view(v.message().data(), v.message().size()));
+    return Fail(e, PERPCORE_E_CONFIG, func, std::string(v.message()).c_str());
+  });
+}
+
+perpcore_status perpcore_market_params_get(const perpcore_engine* e, perpcore_market_params* out,
+                                           uint32_t market) noexcept {
+  const char* func = "perpcore_market_params_get";
+  const perpcore_status os = PrepareOutput(out);
+  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<eng::MarketParams> p = e->state->impl.Params(market);
+    if (!p.ok()) return FromQueryStatus(e, p.status(), func);
+    Deliver(out, FromMarketParams(*p));
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_market_stats* out,
+                                          uint32_t market) noexcept {
+  const char* func = "perpcore_market_stats_get";
+  const perpcore_status os = PrepareOutput(out);
+  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(market);
+    if (!st.ok()) return FromQueryStatus(e, st.status(), func);
+    perpcore_market_stats v;
+    std::memset(&v, 0, sizeof v);
+    v.market = st->market;
+    CopySymbol(v.symbol, st->symbol);
+    v.status = static_cast<std::uint32_t>(st->status);
+    v.breaker = st->breaker ? 1 : 0;
+    v.breaker_cause = static_cast<std::uint32_t>(st->breaker_cause);
+    v.fresh_sources = st->fresh_sources;
+    v.atoms_per_tick_lot = st->atoms_per_tick_lot;
+    v.index = st->index.raw();
+    v.mark = st->mark.raw();
+    v.twap = st->twap.raw();
+    v.last_trade = st->last_trade.raw();
+    v.open_interest_long = st->open_interest_long.raw();
+    v.open_interest_short = st->open_interest_short.raw();
+    v.volume = st->volume.raw();
+    v.notional_volume = st->notional_volume.raw();
+    v.best_bid = ToC(st->best_bid);
+    v.best_ask = ToC(st->best_ask);
+    Deliver(out, v);
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_book_best(const perpcore_engine* e, perpcore_level* out, uint32_t market,
+                                   uint32_t side) noexcept {
+  const char* func = "perpcore_book_best";
+  if (out != nullptr) std::memset(out, 0, sizeof *out);
+  const perpcore_status os = out == nullptr || !ValidSide(side) ? PERPCORE_E_ILLEGAL_ARG
+                                                                : PERPCORE_OK;
+  if (perpcore_status s = QueryOpen(e, os, func, "out is NULL or side is not a PERPCORE_SIDE_*");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    const auto best = e->state->impl.Best(market, static_cast<pc::book::Side>(side));
+    if (!best.ok()) return FromQueryStatus(e, best.status(), func);
+    *out = ToC(*best);
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_book_depth(const perpcore_engine* e, perpcore_level* out, size_t out_len,
+                                    size_t* written, uint32_t market, uint32_t side) noexcept {
+  const char* func = "perpcore_book_depth";
+  perpcore_status as = ArrayArgs(out, out_len, written);
+  if (as == PERPCORE_OK && !ValidSide(side)) as = PERPCORE_E_ILLEGAL_ARG;
+  if (perpcore_status s =
+          QueryOpen(e, as, func, "written is NULL, out is NULL with out_len > 0, or bad side");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    // The engine fills a span; grow it geometrically so a generous out_len
+    // costs memory only for the levels that exist.
+    std::vector<pc::book::LevelView> levels(std::min<std::size_t>(out_len, 64));
+    std::size_t n = 0;
+    for (;;) {
+      const absl::StatusOr<std::size_t> got =
+          e->state->impl.Depth(market, static_cast<pc::book::Side>(side), levels);
+      if (!got.ok()) return FromQueryStatus(e, got.status(), func);
+      n = *got;
+      if (n < levels.size() || levels.size() == out_len) break;
+      levels.resize(std::min<std::size_t>(out_len, levels.size() * 4));
+    }
+    for (std::size_t i = 0; i < n; ++i) out[i] = ToC(std::optional(levels[i]));
+    *written = n;
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_account_summary_get(const perpcore_engine* e,
+                                             perpcore_account_summary* out,
+                                             uint64_t account) noexcept {
+  const char* func = "perpcore_account_summary_get";
+  const perpcore_status os = PrepareOutput(out);
+  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(account);
+    if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
+    perpcore_account_summary v;
+    std::memset(&v, 0, sizeof v);
+    v.fee_tier = sm->fee_tier;
+    v.account = sm->account;
+    v.owner = sm->owner;
+    v.referrer = sm->referrer;
+    v.cash = sm->cash.raw();
+    v.collateral = sm->collateral.raw();
+    v.unrealized_pnl = sm->unrealized_pnl.raw();
+    v.equity = sm->equity.raw();
+    v.initial_requirement = sm->initial_requirement.raw();
+    v.initial_with_orders = sm->initial_with_orders.raw();
+    v.maintenance_requirement = sm->maintenance_requirement.raw();
+    v.free_collateral = sm->free_collateral.raw();
+    v.margin_ratio = sm->margin_ratio.raw();
+    v.liquidatable = sm->liquidatable ? 1 : 0;
+    v.position_count = static_cast<std::uint32_t>(sm->positions.size());
+    Deliver(out, v);
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_account_positions(const perpcore_engine* e, perpcore_position* out,
+                                           size_t out_len, size_t* written,
+                                           uint64_t account) noexcept {
+  const char* func = "perpcore_account_positions";
+  const perpcore_status as = ArrayArgs(out, out_len, written);
+  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(account);
+    if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
+    return CopyAll(e, func, sm->positions, out, out_len, written,
+                   [](const eng::PositionView& p) { return ToC(p); });
+  });
+}
+
+perpcore_status perpcore_account_open_orders(const perpcore_engine* e, perpcore_open_order* out,
+                                             size_t out_len, size_t* written,
+                                             uint64_t account) noexcept {
+  const char* func = "perpcore_account_open_orders";
+  const perpcore_status as = ArrayArgs(out, out_len, written);
+  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<std::vector<eng::OpenOrder>> orders = e->state->impl.OpenOrders(account);
+    if (!orders.ok()) return FromQueryStatus(e, orders.status(), func);
+    return CopyAll(e, func, *orders, out, out_len, written,
+                   [](const eng::OpenOrder& o) { return ToC(o); });
+  });
+}
+
+perpcore_status perpcore_order_preview(const perpcore_engine* e, perpcore_preview* out,
+                                       const perpcore_order* order) noexcept {
+  const char* func = "perpcore_order_preview";
+  const perpcore_status os = PrepareOutput(out);
+  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    eng::PlaceOrder c;
+    const char* why = "";
+    if (perpcore_status s = ToPlaceOrder(order, &c, &why); s != PERPCORE_OK) {
+      return Fail(e, s, func, why);
+    }
+    const absl::StatusOr<eng::Preview> pv = e->state->impl.PreviewOrder(c);
+    if (!pv.ok()) return FromQueryStatus(e, pv.status(), func);
+    perpcore_preview v;
+    std::memset(&v, 0, sizeof v);
+    v.reason = static_cast<std::uint32_t>(pv->reason);
+    v.fill_size = pv->fill_size.raw();
+    v.average_price = pv->average_price.raw();
+    v.fill_notional = pv->fill_notional.raw();
+    v.slippage = pv->slippage.raw();
+    v.fee = pv->fee.raw();
+    v.rest_size = pv->rest_size.raw();
+    v.resulting_position = pv->resulting_position.raw();
+    v.resulting_equity = pv->resulting_equity.raw();
+    v.resulting_margin_ratio = pv->resulting_margin_ratio.raw();
+    v.resulting_liquidation_price = pv->resulting_liquidation.price.raw();
+    v.resulting_liquidation_tier = static_cast<std::uint32_t>(pv->resulting_liquidation.tier);
+    v.resulting_liquidation_always = pv->resulting_liquidation.always ? 1 : 0;
+    Deliver(out, v);
+    return PERPCORE_OK;
+  });
+}
+
+}  // extern "C"

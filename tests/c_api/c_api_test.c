@@ -1,0 +1,1111 @@
+/*
+ * The C API test, compiled as C11 with -pedantic -Werror: a full trade cycle
+ * through every function of perpcore/perpcore.h with exact numbers, two
+ * engines fed the same commands reaching the same digest, and the misuse
+ * cases, each of which must return its status and change nothing.
+ *
+ * Money is in 1e-6 USD atoms; the market is BTC-USD with a 0.1 USD tick and
+ * a 0.001 BTC lot, so one tick of one lot is 100 atoms, 30,000 USD is
+ * 300,000 ticks and 1 BTC is 1,000 lots (1 BTC at 30,000 = 3e10 atoms).
+ */
+#include "perpcore/perpcore.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------- */
+/* A tiny check harness                                                      */
+/* ------------------------------------------------------------------------- */
+
+static int g_failures = 0;
+static int g_checks = 0;
+
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    ++g_checks;                                                              \
+    if (!(cond)) {                                                           \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++g_failures;                                                          \
+    }                                                                        \
+  } while (0)
+
+#define CHECK_I64(actual, expected)                                            \
+  do {                                                                         \
+    const long long a_ = (long long)(actual);                                  \
+    const long long e_ = (long long)(expected);                                \
+    ++g_checks;                                                                \
+    if (a_ != e_) {                                                            \
+      fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__,    \
+              __LINE__, #actual, a_, #expected, e_);                           \
+      ++g_failures;                                                            \
+    }                                                                          \
+  } while (0)
+
+#define CHECK_STATUS(call, want)                                              \
+  do {                                                                        \
+    const perpcore_status s_ = (call);                                        \
+    ++g_checks;                                                               \
+    if (s_ != (want)) {                                                       \
+      fprintf(stderr, "%s:%d: %s returned %s, expected %s\n", __FILE__,       \
+              __LINE__, #call, perpcore_status_name(s_),                      \
+              perpcore_status_name(want));                                    \
+      ++g_failures;                                                           \
+    }                                                                         \
+  } while (0)
+
+#define CHECK_OK(call) CHECK_STATUS(call, PERPCORE_OK)
+
+/* A command that the engine processes with reason `want` (into `res`). */
+#define CHECK_REASON(call, want)                                              \
+  do {                                                                        \
+    const perpcore_status s_ = (call);                                        \
+    ++g_checks;                                                               \
+    if (s_ != PERPCORE_OK || res.reason != (uint32_t)(want)) {                \
+      fprintf(stderr, "%s:%d: %s: status %s, reason %s, expected %s\n",       \
+              __FILE__, __LINE__, #call, perpcore_status_name(s_),            \
+              perpcore_reason_name(res.reason), perpcore_reason_name(want));  \
+      ++g_failures;                                                           \
+    }                                                                         \
+  } while (0)
+
+#define CHECK_ACCEPTED(call) CHECK_REASON(call, PERPCORE_REASON_OK)
+
+#define USD(x) ((int64_t)(x) * INT64_C(1000000))
+#define PX(usd) ((int64_t)(usd) * 10)
+#define BP(n) ((int64_t)(n) * (PERPCORE_RATE_SCALE / 10000))
+#define T0 INT64_C(1000000000)
+
+static uint64_t next_seq(const perpcore_engine *eng) {
+  uint64_t s = 0;
+  if (perpcore_engine_last_seq(eng, &s) != PERPCORE_OK) return 0;
+  return s + 1;
+}
+
+static void get_digest(const perpcore_engine *eng, uint8_t out[PERPCORE_DIGEST_SIZE]) {
+  CHECK_OK(perpcore_engine_digest(eng, out));
+}
+
+static int all_bytes(const void *p, size_t n, unsigned char value) {
+  const unsigned char *b = (const unsigned char *)p;
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    if (b[i] != value) return 0;
+  }
+  return 1;
+}
+
+/* The events of the last command, into a fixed buffer. */
+static size_t read_events(const perpcore_engine *eng, perpcore_event *out, size_t cap) {
+  size_t n = 0;
+  CHECK_OK(perpcore_engine_events(eng, out, cap, &n));
+  return n;
+}
+
+static perpcore_market_params btc_params(void) {
+  perpcore_market_params p;
+  perpcore_market_params_init(&p);
+  strcpy(p.symbol, "BTC-USD");
+  p.max_order_size = 100 * 1000;
+  p.max_open_interest = 1000 * 1000;
+  p.max_price = PX(1000000);
+  p.maker_fee = BP(1);
+  p.taker_fee = BP(5);
+  return p;
+}
+
+static perpcore_order order(uint64_t id, uint64_t account, uint8_t side, int64_t price,
+                            int64_t size, uint8_t tif) {
+  perpcore_order o;
+  perpcore_order_init(&o);
+  o.market = 1;
+  o.order_id = id;
+  o.account = account;
+  o.side = side;
+  o.price = price;
+  o.size = size;
+  o.tif = tif;
+  return o;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Free functions                                                            */
+/* ------------------------------------------------------------------------- */
+
+static void test_names_and_version(void) {
+  uint32_t r;
+  char version[32];
+  CHECK(perpcore_version_number() == PERPCORE_VERSION_NUMBER);
+  CHECK(strcmp(perpcore_version_string(), PERPCORE_VERSION_STRING) == 0);
+  snprintf(version, sizeof version, "%d.%d.%d", PERPCORE_VERSION_MAJOR, PERPCORE_VERSION_MINOR,
+           PERPCORE_VERSION_PATCH);
+  CHECK(strcmp(version, PERPCORE_VERSION_STRING) == 0);
+
+  CHECK(strcmp(perpcore_status_name(PERPCORE_OK), "PERPCORE_OK") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_ILLEGAL_ARG), "PERPCORE_E_ILLEGAL_ARG") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_NOT_FOUND), "PERPCORE_E_NOT_FOUND") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_RANGE), "PERPCORE_E_RANGE") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_BUFFER_TOO_SMALL),
+               "PERPCORE_E_BUFFER_TOO_SMALL") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_STRUCT_SIZE), "PERPCORE_E_STRUCT_SIZE") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_BAD_HANDLE), "PERPCORE_E_BAD_HANDLE") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_CONFIG), "PERPCORE_E_CONFIG") == 0);
+  CHECK(strcmp(perpcore_status_name(PERPCORE_E_INTERNAL), "PERPCORE_E_INTERNAL") == 0);
+  CHECK(strcmp(perpcore_status_name(-1), "PERPCORE_E_UNKNOWN") == 0);
+  /* Pinned numbers. */
+  CHECK(PERPCORE_E_ILLEGAL_ARG == -1001 && PERPCORE_E_NOT_FOUND == -1002 &&
+        PERPCORE_E_RANGE == -1003 && PERPCORE_E_BUFFER_TOO_SMALL == -1004 &&
+        PERPCORE_E_STRUCT_SIZE == -1005 && PERPCORE_E_BAD_HANDLE == -1006 &&
+        PERPCORE_E_CONFIG == -1007 && PERPCORE_E_INTERNAL == -9001);
+
+  /* Every reason has a name and a message; other values are unknown. */
+  for (r = 0; r <= 200; ++r) {
+    const int known = r <= 27 || (r >= 100 && r <= 136);
+    const char *name = perpcore_reason_name(r);
+    const char *msg = perpcore_reason_message(r);
+    CHECK(name != NULL && msg != NULL && msg[0] != '\0');
+    CHECK(known == (strcmp(name, "PERPCORE_REASON_UNKNOWN") != 0));
+    CHECK(known == (strcmp(msg, "unknown reason") != 0));
+  }
+  CHECK(strcmp(perpcore_reason_name(PERPCORE_REASON_INSUFFICIENT_MARGIN),
+               "PERPCORE_REASON_INSUFFICIENT_MARGIN") == 0);
+  CHECK(strcmp(perpcore_reason_name(PERPCORE_REASON_POST_ONLY_WOULD_CROSS),
+               "PERPCORE_REASON_POST_ONLY_WOULD_CROSS") == 0);
+  CHECK(strcmp(perpcore_reason_name(PERPCORE_REASON_OK), "PERPCORE_REASON_OK") == 0);
+  CHECK(strcmp(perpcore_reason_name(UINT32_C(0x10064)), "PERPCORE_REASON_UNKNOWN") == 0);
+  CHECK(strcmp(perpcore_reason_message(UINT32_MAX), "unknown reason") == 0);
+}
+
+static void test_create_and_config(void) {
+  perpcore_engine *eng = (perpcore_engine *)&eng; /* must be overwritten */
+  perpcore_engine_config cfg, back;
+  char msg[128];
+
+  /* NULL out; NULL config means defaults. */
+  CHECK_STATUS(perpcore_engine_create(NULL, NULL), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  CHECK(eng != NULL);
+  perpcore_engine_config_init(&back);
+  CHECK_OK(perpcore_engine_config_get(eng, &back));
+  perpcore_engine_config_init(&cfg);
+  CHECK(memcmp(&cfg, &back, sizeof cfg) == 0);
+  perpcore_engine_destroy(eng);
+  perpcore_engine_destroy(NULL); /* a no-op */
+
+  /* A custom config reads back. */
+  perpcore_engine_config_init(&cfg);
+  cfg.quote_decimals = 8;
+  cfg.fee_tier_count = 3;
+  cfg.fee_tier_discounts[1] = PERPCORE_RATE_SCALE / 10;
+  cfg.fee_tier_discounts[2] = PERPCORE_RATE_SCALE / 5;
+  cfg.referrer_share = PERPCORE_RATE_SCALE / 10;
+  CHECK_OK(perpcore_engine_config_check(msg, sizeof msg, &cfg));
+  CHECK(msg[0] == '\0');
+  CHECK_OK(perpcore_engine_create(&eng, &cfg));
+  perpcore_engine_config_init(&back);
+  CHECK_OK(perpcore_engine_config_get(eng, &back));
+  CHECK(memcmp(&cfg, &back, sizeof cfg) == 0);
+  perpcore_engine_destroy(eng);
+
+  /* A config out of range: E_CONFIG, *out NULL, and check says which field. */
+  perpcore_engine_config_init(&cfg);
+  cfg.quote_decimals = 19;
+  eng = (perpcore_engine *)&eng;
+  CHECK_STATUS(perpcore_engine_create(&eng, &cfg), PERPCORE_E_CONFIG);
+  CHECK(eng == NULL);
+  CHECK_STATUS(perpcore_engine_config_check(msg, sizeof msg, &cfg), PERPCORE_E_CONFIG);
+  CHECK(strstr(msg, "quote_decimals") != NULL);
+  /* The message is truncated to the buffer, always NUL-terminated. */
+  memset(msg, 'x', sizeof msg);
+  CHECK_STATUS(perpcore_engine_config_check(msg, 5, &cfg), PERPCORE_E_CONFIG);
+  CHECK(strlen(msg) == 4);
+  CHECK_STATUS(perpcore_engine_config_check(NULL, 0, &cfg), PERPCORE_E_CONFIG);
+  CHECK_STATUS(perpcore_engine_config_check(NULL, 8, &cfg), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_STATUS(perpcore_engine_config_check(msg, sizeof msg, NULL), PERPCORE_E_ILLEGAL_ARG);
+
+  /* A count beyond its array, struct sizes. */
+  perpcore_engine_config_init(&cfg);
+  cfg.fee_tier_count = PERPCORE_MAX_FEE_TIERS + 1;
+  CHECK_STATUS(perpcore_engine_create(&eng, &cfg), PERPCORE_E_RANGE);
+  CHECK(eng == NULL);
+  cfg.fee_tier_count = 0;
+  CHECK_STATUS(perpcore_engine_create(&eng, &cfg), PERPCORE_E_CONFIG);
+  perpcore_engine_config_init(&cfg);
+  cfg.struct_size = 8;
+  CHECK_STATUS(perpcore_engine_create(&eng, &cfg), PERPCORE_E_STRUCT_SIZE);
+  CHECK_STATUS(perpcore_engine_config_check(msg, sizeof msg, &cfg), PERPCORE_E_STRUCT_SIZE);
+  cfg.struct_size = 0;
+  CHECK_STATUS(perpcore_engine_create(&eng, &cfg), PERPCORE_E_STRUCT_SIZE);
+  cfg.struct_size = UINT32_MAX;
+  CHECK_STATUS(perpcore_engine_create(&eng, &cfg), PERPCORE_E_STRUCT_SIZE);
+  CHECK(eng == NULL);
+
+  /* A newer caller's bigger struct: fine while its extra fields are zero. */
+  {
+    struct {
+      perpcore_engine_config v1;
+      int64_t newer_field;
+    } bigger;
+    memset(&bigger, 0, sizeof bigger);
+    perpcore_engine_config_init(&bigger.v1);
+    bigger.v1.struct_size = (uint32_t)sizeof bigger;
+    CHECK_OK(perpcore_engine_create(&eng, &bigger.v1));
+    perpcore_engine_destroy(eng);
+    bigger.newer_field = 1;
+    CHECK_STATUS(perpcore_engine_create(&eng, &bigger.v1), PERPCORE_E_STRUCT_SIZE);
+    CHECK(eng == NULL);
+  }
+}
+
+/* ------------------------------------------------------------------------- */
+/* The trade cycle                                                           */
+/* ------------------------------------------------------------------------- */
+
+/* Builds the same state on any engine: a BTC market priced at 30,000, a
+ * maker (1, 100k USD), a taker (2, 10k USD), a second account of the
+ * taker's owner (3), and a 1 BTC trade between 1 and 2 at 30,000. */
+static void trade_setup(perpcore_engine *eng) {
+  perpcore_result res;
+  perpcore_market_params p = btc_params();
+  perpcore_order o;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
+  CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 1, 1, 0, 0));
+  CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 2, 2, 0, 0));
+  CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 3, 2, 0, 0));
+  CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
+  CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 2, USD(10000)));
+  CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 3, USD(5000)));
+  o = order(10, 1, PERPCORE_SIDE_SELL, PX(30000), 1000, PERPCORE_TIF_GTC);
+  o.client_id = 77;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.rested, 1000);
+  CHECK_I64(res.filled, 0);
+  o = order(11, 2, PERPCORE_SIDE_BUY, PX(30000), 1000, PERPCORE_TIF_IOC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.filled, 1000);
+  CHECK_I64(res.rested, 0);
+  CHECK_I64(res.event_count, 1);
+}
+
+static void test_trade_cycle(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_event ev[16];
+  perpcore_account_summary sum;
+  perpcore_position pos[4];
+  perpcore_open_order oo[8];
+  perpcore_level lv[8];
+  perpcore_level best;
+  perpcore_market_stats st;
+  perpcore_preview pv;
+  perpcore_market_params p;
+  perpcore_amend am;
+  perpcore_order o;
+  size_t n = 0;
+  int64_t v = 0;
+  uint64_t seq = 0;
+  uint32_t ids[4];
+  uint64_t accounts[4];
+  int64_t t = T0;
+
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  trade_setup(eng);
+
+  /* The fill: 5 bp and 1 bp of 30,000 USD. */
+  n = read_events(eng, ev, 16);
+  CHECK_I64(n, 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_FILL);
+  CHECK_I64(ev[0].market, 1);
+  CHECK_I64(ev[0].account, 2);
+  CHECK_I64(ev[0].order_id, 11);
+  CHECK_I64(ev[0].side, PERPCORE_SIDE_BUY);
+  CHECK_I64(ev[0].maker_account, 1);
+  CHECK_I64(ev[0].maker_order_id, 10);
+  CHECK_I64(ev[0].price, PX(30000));
+  CHECK_I64(ev[0].size, 1000);
+  CHECK_I64(ev[0].remaining, 0);
+  CHECK_I64(ev[0].maker_remaining, 0);
+  CHECK_I64(ev[0].amount, USD(15));
+  CHECK_I64(ev[0].maker_fee, USD(3));
+  CHECK_I64(ev[0].referrer, 0);
+  CHECK_I64(ev[0].referrer_fee, 0);
+  CHECK_I64(ev[0].position, 1000);
+  CHECK_I64(ev[0].maker_position, -1000);
+  CHECK_I64(ev[0].realized, 0);
+  /* Readable again, until the next command. */
+  CHECK_I64(read_events(eng, ev, 16), 1);
+  CHECK_OK(perpcore_engine_fee_pool(eng, &v));
+  CHECK_I64(v, USD(18));
+
+  /* The taker's account: 10,000 - 30,000 - 15 USD of cash, one long BTC. */
+  perpcore_account_summary_init(&sum);
+  CHECK_OK(perpcore_account_summary_get(eng, &sum, 2));
+  CHECK_I64(sum.struct_size, sizeof sum);
+  CHECK_I64(sum.account, 2);
+  CHECK_I64(sum.owner, 2);
+  CHECK_I64(sum.cash, USD(10000 - 30000 - 15));
+  CHECK_I64(sum.collateral, USD(10000 - 15));
+  CHECK_I64(sum.unrealized_pnl, 0);
+  CHECK_I64(sum.equity, USD(9985));
+  CHECK_I64(sum.initial_requirement, USD(1500));   /* 20x: 5% */
+  CHECK_I64(sum.initial_with_orders, USD(1500));
+  CHECK_I64(sum.maintenance_requirement, USD(300)); /* 1% */
+  CHECK_I64(sum.free_collateral, USD(8485));
+  CHECK_I64(sum.margin_ratio, INT64_C(30045067601402104)); /* 300 / 9985, up */
+  CHECK_I64(sum.liquidatable, 0);
+  CHECK_I64(sum.position_count, 1);
+  CHECK_OK(perpcore_account_positions(eng, pos, 4, &n, 2));
+  CHECK_I64(n, 1);
+  CHECK_I64(pos[0].market, 1);
+  CHECK_I64(pos[0].mode, PERPCORE_MARGIN_CROSS);
+  CHECK_I64(pos[0].leverage, 20);
+  CHECK_I64(pos[0].size, 1000);
+  CHECK_I64(pos[0].entry_price, PX(30000));
+  CHECK_I64(pos[0].mark, PX(30000));
+  CHECK_I64(pos[0].value, USD(30000));
+  CHECK_I64(pos[0].cost, USD(30000));
+  CHECK_I64(pos[0].unrealized_pnl, 0);
+  CHECK_I64(pos[0].initial_requirement, USD(1500));
+  CHECK_I64(pos[0].maintenance_requirement, USD(300));
+  CHECK(pos[0].liquidation_price > 0 && pos[0].liquidation_price < PX(30000));
+  CHECK_I64(pos[0].liquidation_always, 0);
+  CHECK_I64(pos[0].open_orders, 0);
+
+  /* The maker quotes both sides. */
+  t += 1000;
+  o = order(12, 1, PERPCORE_SIDE_BUY, PX(29900), 500, PERPCORE_TIF_GTC);
+  o.client_id = 78;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+  CHECK_I64(res.rested, 500);
+  n = read_events(eng, ev, 16);
+  CHECK_I64(n, 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_RESTED);
+  CHECK_I64(ev[0].order_id, 12);
+  CHECK_I64(ev[0].price, PX(29900));
+  CHECK_I64(ev[0].remaining, 500);
+  o = order(13, 1, PERPCORE_SIDE_SELL, PX(30100), 200, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+
+  CHECK_OK(perpcore_account_open_orders(eng, oo, 8, &n, 1));
+  CHECK_I64(n, 2);
+  CHECK_I64(oo[0].order_id, 12);
+  CHECK_I64(oo[0].client_id, 78);
+  CHECK_I64(oo[0].side, PERPCORE_SIDE_BUY);
+  CHECK_I64(oo[0].price, PX(29900));
+  CHECK_I64(oo[0].remaining, 500);
+  CHECK_I64(oo[0].market, 1);
+  CHECK_I64(oo[0].account, 1);
+  CHECK_I64(oo[1].order_id, 13);
+  CHECK(oo[0].priority < oo[1].priority);
+  CHECK_OK(perpcore_account_open_orders(eng, oo, 8, &n, 2));
+  CHECK_I64(n, 0);
+
+  CHECK_OK(perpcore_book_depth(eng, lv, 8, &n, 1, PERPCORE_SIDE_BUY));
+  CHECK_I64(n, 1);
+  CHECK_I64(lv[0].price, PX(29900));
+  CHECK_I64(lv[0].total, 500);
+  CHECK_I64(lv[0].orders, 1);
+  CHECK_OK(perpcore_book_depth(eng, lv, 8, &n, 1, PERPCORE_SIDE_SELL));
+  CHECK_I64(n, 1);
+  CHECK_I64(lv[0].price, PX(30100));
+  CHECK_OK(perpcore_book_depth(eng, NULL, 0, &n, 1, PERPCORE_SIDE_SELL));
+  CHECK_I64(n, 0);
+  CHECK_OK(perpcore_book_best(eng, &best, 1, PERPCORE_SIDE_SELL));
+  CHECK_I64(best.price, PX(30100));
+  CHECK_I64(best.total, 200);
+
+  perpcore_market_stats_init(&st);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.market, 1);
+  CHECK(strcmp(st.symbol, "BTC-USD") == 0);
+  CHECK_I64(st.status, PERPCORE_MARKET_ACTIVE);
+  CHECK_I64(st.atoms_per_tick_lot, 100);
+  CHECK_I64(st.index, PX(30000));
+  CHECK_I64(st.mark, PX(30000));
+  CHECK_I64(st.last_trade, PX(30000));
+  CHECK_I64(st.fresh_sources, 1);
+  CHECK_I64(st.open_interest_long, 1000);
+  CHECK_I64(st.open_interest_short, 1000);
+  CHECK_I64(st.volume, 1000);
+  CHECK_I64(st.notional_volume, USD(30000));
+  CHECK_I64(st.best_bid.price, PX(29900));
+  CHECK_I64(st.best_ask.price, PX(30100));
+  CHECK_I64(st.best_ask.total, 200);
+  CHECK_I64(st.breaker, 0);
+
+  /* Preview 0.1 BTC more for the taker: it fills at 30,100 against a mid of
+   * 30,000, and changes nothing. */
+  {
+    uint8_t before[PERPCORE_DIGEST_SIZE], after[PERPCORE_DIGEST_SIZE];
+    get_digest(eng, before);
+    o = order(20, 2, PERPCORE_SIDE_BUY, PX(30100), 100, PERPCORE_TIF_IOC);
+    perpcore_preview_init(&pv);
+    CHECK_OK(perpcore_order_preview(eng, &pv, &o));
+    get_digest(eng, after);
+    CHECK(memcmp(before, after, sizeof before) == 0);
+    CHECK_I64(pv.reason, PERPCORE_REASON_OK);
+    CHECK_I64(pv.fill_size, 100);
+    CHECK_I64(pv.average_price, PX(30100));
+    CHECK_I64(pv.fill_notional, USD(3010));
+    CHECK_I64(pv.slippage, INT64_C(3333333333333334)); /* 1/300, up */
+    CHECK_I64(pv.fee, 1505000);                         /* 5 bp of 3,010 USD */
+    CHECK_I64(pv.rest_size, 0);
+    CHECK_I64(pv.resulting_position, 1100);
+    CHECK_I64(pv.resulting_equity, INT64_C(9973495000));
+    /* Too big for the account: the verdict Apply would give. */
+    o.size = 100000;
+    o.price = PX(30000);
+    o.tif = PERPCORE_TIF_GTC;
+    CHECK_OK(perpcore_order_preview(eng, &pv, &o));
+    CHECK_I64(pv.reason, PERPCORE_REASON_INSUFFICIENT_MARGIN);
+    CHECK_REASON(perpcore_order_place(eng, &res, next_seq(eng), t, &o),
+                 PERPCORE_REASON_INSUFFICIENT_MARGIN);
+    CHECK_I64(res.event_count, 0);
+    CHECK_I64(read_events(eng, ev, 16), 0); /* a rejected command emits nothing */
+  }
+
+  /* Amend (price change: loses priority), cancel by id and by client id. */
+  perpcore_amend_init(&am);
+  am.market = 1;
+  am.account = 1;
+  am.order_id = 12;
+  am.new_price = PX(29950);
+  am.new_size = 400;
+  CHECK_ACCEPTED(perpcore_order_amend(eng, &res, next_seq(eng), t, &am));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(n, 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_AMENDED);
+  CHECK_I64(ev[0].price, PX(29950));
+  CHECK_I64(ev[0].remaining, 400);
+  CHECK_I64(ev[0].size, 500);
+  CHECK_I64(ev[0].priority_kept, 0);
+  CHECK_REASON(perpcore_order_amend(eng, &res, next_seq(eng), t, &am),
+               PERPCORE_REASON_AMEND_NO_CHANGE);
+  am.account = 2;
+  am.new_size = 300;
+  CHECK_REASON(perpcore_order_amend(eng, &res, next_seq(eng), t, &am),
+               PERPCORE_REASON_NOT_ORDER_OWNER);
+
+  CHECK_ACCEPTED(perpcore_order_cancel(eng, &res, next_seq(eng), t, 1, 1, 13));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(n, 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
+  CHECK_I64(ev[0].code, PERPCORE_CANCEL_USER);
+  CHECK_I64(ev[0].size, 200);
+  CHECK_REASON(perpcore_order_cancel(eng, &res, next_seq(eng), t, 1, 1, 13),
+               PERPCORE_REASON_UNKNOWN_ORDER);
+  CHECK_ACCEPTED(perpcore_order_cancel_by_client_id(eng, &res, next_seq(eng), t, 1, 1, 78));
+  CHECK_I64(res.event_count, 1);
+  CHECK_REASON(perpcore_order_cancel_by_client_id(eng, &res, next_seq(eng), t, 1, 1, 0),
+               PERPCORE_REASON_INVALID_CLIENT_ORDER_ID);
+
+  /* Cancel-all: two orders, two events. */
+  o = order(14, 1, PERPCORE_SIDE_BUY, PX(29000), 10, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+  o = order(15, 1, PERPCORE_SIDE_SELL, PX(31000), 10, PERPCORE_TIF_POST_ONLY);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+  CHECK_ACCEPTED(perpcore_order_cancel_all(eng, &res, next_seq(eng), t, 1, 0));
+  CHECK_I64(res.event_count, 2);
+  n = read_events(eng, ev, 16);
+  CHECK_I64(n, 2);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
+  CHECK_I64(ev[0].code, PERPCORE_CANCEL_CANCEL_ALL);
+  CHECK_I64(ev[1].code, PERPCORE_CANCEL_CANCEL_ALL);
+  CHECK_OK(perpcore_account_open_orders(eng, oo, 8, &n, 1));
+  CHECK_I64(n, 0);
+  CHECK_OK(perpcore_book_best(eng, &best, 1, PERPCORE_SIDE_BUY));
+  CHECK_I64(best.price, 0); /* empty side */
+
+  /* Money: rejects with their reasons, then the accepted forms. */
+  CHECK_REASON(perpcore_account_withdraw(eng, &res, next_seq(eng), t, 2, USD(8486)),
+               PERPCORE_REASON_INSUFFICIENT_COLLATERAL);
+  CHECK_REASON(perpcore_account_withdraw(eng, &res, next_seq(eng), t, 2, 0),
+               PERPCORE_REASON_INVALID_AMOUNT);
+  CHECK_REASON(perpcore_account_withdraw(eng, &res, next_seq(eng), t, 9, 1),
+               PERPCORE_REASON_UNKNOWN_ACCOUNT);
+  CHECK_REASON(perpcore_account_transfer(eng, &res, next_seq(eng), t, 2, 1, USD(1)),
+               PERPCORE_REASON_NOT_SAME_OWNER);
+  CHECK_REASON(perpcore_account_transfer(eng, &res, next_seq(eng), t, 2, 2, USD(1)),
+               PERPCORE_REASON_SAME_ACCOUNT);
+  CHECK_REASON(perpcore_account_transfer(eng, &res, next_seq(eng), t, 2, 3, USD(8486)),
+               PERPCORE_REASON_INSUFFICIENT_COLLATERAL);
+  CHECK_ACCEPTED(perpcore_account_transfer(eng, &res, next_seq(eng), t, 2, 3, USD(1)));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_TRANSFER);
+  CHECK_I64(ev[0].account, 2);
+  CHECK_I64(ev[0].counterparty, 3);
+  CHECK_I64(ev[0].amount, USD(1));
+  CHECK_ACCEPTED(perpcore_account_withdraw(eng, &res, next_seq(eng), t, 1, USD(1)));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_WITHDRAWAL);
+  CHECK_ACCEPTED(perpcore_insurance_deposit(eng, &res, next_seq(eng), t, USD(5)));
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &v));
+  CHECK_I64(v, USD(5));
+  CHECK_REASON(perpcore_insurance_deposit(eng, &res, next_seq(eng), t, -1),
+               PERPCORE_REASON_INVALID_AMOUNT);
+
+  /* Account settings. */
+  CHECK_ACCEPTED(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 2, 1, 10));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_LEVERAGE_SET);
+  CHECK_I64(ev[0].code, 10);
+  CHECK_REASON(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 2, 1, 0),
+               PERPCORE_REASON_INVALID_LEVERAGE);
+  CHECK_REASON(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 2, 1, 21),
+               PERPCORE_REASON_INVALID_LEVERAGE);
+  CHECK_REASON(perpcore_account_set_margin_mode(eng, &res, next_seq(eng), t, 2, 1,
+                                                PERPCORE_MARGIN_ISOLATED),
+               PERPCORE_REASON_MARGIN_MODE_LOCKED);
+  CHECK_REASON(perpcore_account_set_fee_tier(eng, &res, next_seq(eng), t, 2, 1),
+               PERPCORE_REASON_INVALID_FEE_TIER);
+  CHECK_ACCEPTED(perpcore_account_set_fee_tier(eng, &res, next_seq(eng), t, 2, 0));
+  CHECK_REASON(perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), t, 2, 1, USD(1)),
+               PERPCORE_REASON_NOT_ISOLATED);
+
+  /* An isolated position for account 3, then margin moved into it. */
+  CHECK_ACCEPTED(perpcore_account_set_margin_mode(eng, &res, next_seq(eng), t, 3, 1,
+                                                  PERPCORE_MARGIN_ISOLATED));
+  o = order(30, 1, PERPCORE_SIDE_SELL, PX(30000), 100, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+  o = order(31, 3, PERPCORE_SIDE_BUY, PX(30000), 100, PERPCORE_TIF_FOK);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+  CHECK_I64(res.filled, 100);
+  CHECK_ACCEPTED(perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), t, 3, 1,
+                                                         USD(100)));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED);
+  CHECK_I64(ev[0].amount, USD(100));
+  CHECK_OK(perpcore_account_positions(eng, pos, 4, &n, 3));
+  CHECK_I64(n, 1);
+  CHECK_I64(pos[0].mode, PERPCORE_MARGIN_ISOLATED);
+  CHECK_I64(pos[0].size, 100);
+  CHECK(pos[0].isolated_equity >= USD(100));
+
+  /* Market status and parameters. */
+  CHECK_ACCEPTED(perpcore_market_set_status(eng, &res, next_seq(eng), t, 1,
+                                            PERPCORE_MARKET_REDUCE_ONLY));
+  o = order(32, 2, PERPCORE_SIDE_BUY, PX(29000), 10, PERPCORE_TIF_GTC);
+  CHECK_REASON(perpcore_order_place(eng, &res, next_seq(eng), t, &o),
+               PERPCORE_REASON_MARKET_REDUCE_ONLY);
+  CHECK_ACCEPTED(perpcore_market_set_status(eng, &res, next_seq(eng), t, 1,
+                                            PERPCORE_MARKET_ACTIVE));
+  p = btc_params();
+  p.taker_fee = BP(4);
+  CHECK_ACCEPTED(perpcore_market_update(eng, &res, next_seq(eng), t, 1, &p));
+  {
+    perpcore_market_params back;
+    perpcore_market_params_init(&back);
+    CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+    CHECK(memcmp(&back, &p, sizeof p) == 0);
+  }
+  p.tick_size_mantissa = 5;
+  CHECK_REASON(perpcore_market_update(eng, &res, next_seq(eng), t, 1, &p),
+               PERPCORE_REASON_PARAM_IMMUTABLE);
+  p = btc_params();
+  CHECK_REASON(perpcore_market_create(eng, &res, next_seq(eng), t, 1, &p),
+               PERPCORE_REASON_MARKET_EXISTS);
+  p.tick_size_mantissa = 0;
+  CHECK_REASON(perpcore_market_create(eng, &res, next_seq(eng), t, 2, &p),
+               PERPCORE_REASON_INVALID_MARKET_PARAMS);
+  {
+    char msg[160];
+    CHECK_STATUS(perpcore_market_params_check(eng, msg, sizeof msg, &p), PERPCORE_E_CONFIG);
+    CHECK(strstr(msg, "tick_size") != NULL);
+    p = btc_params();
+    CHECK_OK(perpcore_market_params_check(eng, msg, sizeof msg, &p));
+    CHECK(msg[0] == '\0');
+  }
+
+  /* Sequencing: a gap and time going back are rejected and change nothing. */
+  {
+    uint8_t before[PERPCORE_DIGEST_SIZE], after[PERPCORE_DIGEST_SIZE];
+    get_digest(eng, before);
+    CHECK_OK(perpcore_engine_last_seq(eng, &seq));
+    CHECK_REASON(perpcore_engine_time_tick(eng, &res, seq + 2, t, 0),
+                 PERPCORE_REASON_SEQUENCE_GAP);
+    CHECK_REASON(perpcore_engine_time_tick(eng, &res, seq + 1, t - 1, 0),
+                 PERPCORE_REASON_TIME_WENT_BACK);
+    get_digest(eng, after);
+    CHECK(memcmp(before, after, sizeof before) == 0);
+  }
+
+  /* The oracle moves to 31,000 a second later: the long gains. */
+  t += 1000000000;
+  CHECK_ACCEPTED(perpcore_engine_time_tick(eng, &res, next_seq(eng), t, 0));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), t, 1, 1, PX(31000), t));
+  n = read_events(eng, ev, 16);
+  CHECK(n >= 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_PRICE_UPDATE);
+  CHECK_I64(ev[0].index, PX(31000));
+  CHECK_REASON(perpcore_oracle_publish(eng, &res, next_seq(eng), t, 1, 1, PX(31000), t - 1),
+               PERPCORE_REASON_ORACLE_OUT_OF_ORDER);
+  CHECK_REASON(perpcore_oracle_publish(eng, &res, next_seq(eng), t, 1, 0, PX(31000), t),
+               PERPCORE_REASON_ORACLE_INVALID_SOURCE);
+  CHECK_REASON(perpcore_oracle_publish(eng, &res, next_seq(eng), t, 1, 2, PX(31000), t + 1),
+               PERPCORE_REASON_ORACLE_FROM_THE_FUTURE);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.index, PX(31000));
+  CHECK(st.mark > PX(30000));
+  CHECK_OK(perpcore_account_summary_get(eng, &sum, 2));
+  CHECK_I64(sum.unrealized_pnl, 1000 * (st.mark - PX(30000)) * 100);
+  CHECK_OK(perpcore_engine_now(eng, &v));
+  CHECK_I64(v, t);
+
+  /* Lists of ids. */
+  CHECK_OK(perpcore_engine_markets(eng, ids, 4, &n));
+  CHECK_I64(n, 1);
+  CHECK_I64(ids[0], 1);
+  CHECK_OK(perpcore_engine_accounts(eng, accounts, 4, &n));
+  CHECK_I64(n, 3);
+  CHECK(accounts[0] == 1 && accounts[1] == 2 && accounts[2] == 3);
+
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
+static void test_same_commands_same_digest(void) {
+  perpcore_engine *a = NULL, *b = NULL;
+  perpcore_result res;
+  uint8_t da[PERPCORE_DIGEST_SIZE], db[PERPCORE_DIGEST_SIZE];
+  CHECK_OK(perpcore_engine_create(&a, NULL));
+  CHECK_OK(perpcore_engine_create(&b, NULL));
+  trade_setup(a);
+  trade_setup(b);
+  get_digest(a, da);
+  get_digest(b, db);
+  CHECK(memcmp(da, db, sizeof da) == 0);
+  CHECK(!all_bytes(da, sizeof da, 0));
+  /* One more accepted command on one of them: the digests differ. */
+  CHECK_ACCEPTED(perpcore_account_deposit(b, &res, next_seq(b), T0, 3, 1));
+  get_digest(b, db);
+  CHECK(memcmp(da, db, sizeof da) != 0);
+  perpcore_engine_destroy(a);
+  perpcore_engine_destroy(b);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Misuse: each returns its status and changes nothing                       */
+/* ------------------------------------------------------------------------- */
+
+static uint8_t g_base[PERPCORE_DIGEST_SIZE];
+static uint64_t g_base_seq;
+
+static void capture(const perpcore_engine *eng) {
+  get_digest(eng, g_base);
+  CHECK_OK(perpcore_engine_last_seq(eng, &g_base_seq));
+}
+
+/* A misuse: `call` returns `want`, and the engine's digest and seq are as
+ * captured. */
+#define CHECK_MISUSE(eng, call, want)                                  \
+  do {                                                                 \
+    uint8_t d_[PERPCORE_DIGEST_SIZE];                                  \
+    uint64_t q_ = 0;                                                   \
+    CHECK_STATUS(call, want);                                          \
+    get_digest(eng, d_);                                               \
+    CHECK(memcmp(d_, g_base, sizeof d_) == 0);                         \
+    CHECK_OK(perpcore_engine_last_seq(eng, &q_));                      \
+    CHECK(q_ == g_base_seq);                                           \
+  } while (0)
+
+static void test_misuse(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_event ev[4];
+  perpcore_order o;
+  perpcore_amend am;
+  perpcore_market_params p;
+  perpcore_account_summary sum;
+  perpcore_market_stats st;
+  perpcore_preview pv;
+  perpcore_position pos[2];
+  perpcore_open_order oo[2];
+  perpcore_level lv[2];
+  perpcore_engine_config cfg;
+  uint8_t dig[PERPCORE_DIGEST_SIZE];
+  char err[256];
+  size_t n = 0;
+  uint64_t u = 0;
+  int64_t v = 0;
+  uint32_t ids[1];
+  uint64_t seq;
+  /* A pointer that is not an engine (its "magic" is zero): defined to
+   * detect. A destroyed engine is undefined behaviour and not tested. */
+  uint64_t not_an_engine[4] = {0, 0, 0, 0};
+  perpcore_engine *fake = (perpcore_engine *)(void *)not_an_engine;
+
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  trade_setup(eng);
+  capture(eng);
+  seq = next_seq(eng);
+
+  /* Resting orders for account 1, so that list queries have content. */
+  o = order(40, 1, PERPCORE_SIDE_SELL, PX(30500), 10, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, seq, T0, &o));
+  o = order(41, 1, PERPCORE_SIDE_SELL, PX(30600), 10, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, seq + 1, T0, &o));
+  capture(eng);
+  seq = next_seq(eng);
+  CHECK_I64(res.event_count, 1); /* the last command's events, kept below */
+
+  /* NULL engine: E_ILLEGAL_ARG, and the result is zeroed. */
+  memset(&res, 0xAB, sizeof res);
+  CHECK_STATUS(perpcore_account_deposit(NULL, &res, seq, T0, 1, 1), PERPCORE_E_ILLEGAL_ARG);
+  CHECK(all_bytes(&res, sizeof res, 0));
+  CHECK_STATUS(perpcore_engine_last_seq(NULL, &u), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_STATUS(perpcore_engine_digest(NULL, dig), PERPCORE_E_ILLEGAL_ARG);
+  CHECK(all_bytes(dig, sizeof dig, 0));
+  CHECK_STATUS(perpcore_engine_events(NULL, ev, 4, &n), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_I64(n, 0);
+  CHECK_STATUS(perpcore_engine_last_error(NULL, err, sizeof err), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_STATUS(perpcore_engine_check_invariants(NULL), PERPCORE_E_ILLEGAL_ARG);
+
+  /* Not an engine: E_BAD_HANDLE; destroy leaves it alone. */
+  memset(&res, 0xAB, sizeof res);
+  CHECK_STATUS(perpcore_account_deposit(fake, &res, seq, T0, 1, 1), PERPCORE_E_BAD_HANDLE);
+  CHECK(all_bytes(&res, sizeof res, 0));
+  CHECK_STATUS(perpcore_engine_fee_pool(fake, &v), PERPCORE_E_BAD_HANDLE);
+  CHECK_STATUS(perpcore_engine_events(fake, ev, 4, &n), PERPCORE_E_BAD_HANDLE);
+  perpcore_account_summary_init(&sum);
+  CHECK_STATUS(perpcore_account_summary_get(fake, &sum, 1), PERPCORE_E_BAD_HANDLE);
+  perpcore_engine_destroy(fake);
+  CHECK(all_bytes(not_an_engine, sizeof not_an_engine, 0));
+  not_an_engine[0] = UINT64_C(0x0123456789abcdef);
+  CHECK_STATUS(perpcore_engine_time_tick(fake, &res, seq, T0, 0), PERPCORE_E_BAD_HANDLE);
+
+  /* NULL result: nothing happens, the previous events stay readable. */
+  CHECK_MISUSE(eng, perpcore_account_deposit(eng, NULL, seq, T0, 1, 1), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_time_tick(eng, NULL, seq, T0, 0), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_I64(read_events(eng, ev, 4), 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_RESTED);
+  CHECK_I64(ev[0].order_id, 41);
+  CHECK_OK(perpcore_engine_last_error(eng, err, sizeof err));
+  CHECK(strstr(err, "perpcore_engine_time_tick") != NULL);
+  CHECK(strstr(err, "PERPCORE_E_ILLEGAL_ARG") != NULL);
+
+  /* Events: all or nothing (still those of the last processed command). */
+  memset(ev, 0x44, sizeof ev);
+  CHECK_MISUSE(eng, perpcore_engine_events(eng, ev, 0, &n), PERPCORE_E_BUFFER_TOO_SMALL);
+  CHECK_I64(n, 1);
+  CHECK(all_bytes(ev, sizeof ev, 0x44));
+  CHECK_MISUSE(eng, perpcore_engine_events(eng, NULL, 1, &n), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_events(eng, ev, 1, NULL), PERPCORE_E_ILLEGAL_ARG);
+
+  /* Orders: NULL, struct sizes, enumerators. */
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, NULL), PERPCORE_E_ILLEGAL_ARG);
+  o = order(50, 2, PERPCORE_SIDE_BUY, PX(29000), 1, PERPCORE_TIF_GTC);
+  o.struct_size = 8;
+  memset(&res, 0xAB, sizeof res);
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_STRUCT_SIZE);
+  CHECK(all_bytes(&res, sizeof res, 0));
+  o.struct_size = 0;
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_STRUCT_SIZE);
+  o.struct_size = PERPCORE_STRUCT_SIZE_MAX + 1;
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_STRUCT_SIZE);
+  o = order(50, 2, PERPCORE_SIDE_BUY, PX(29000), 1, PERPCORE_TIF_GTC);
+  o.side = 2;
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_ILLEGAL_ARG);
+  o.side = PERPCORE_SIDE_BUY;
+  o.type = 2;
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_ILLEGAL_ARG);
+  o.type = PERPCORE_ORDER_LIMIT;
+  o.tif = 5;
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_ILLEGAL_ARG);
+  o.tif = PERPCORE_TIF_GTC;
+  o.stp = 4;
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_ILLEGAL_ARG);
+  o.stp = PERPCORE_STP_CANCEL_MAKER;
+  o.reduce_only = 2;
+  CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_E_ILLEGAL_ARG);
+  o.reduce_only = 0;
+  perpcore_preview_init(&pv);
+  o.side = 7;
+  CHECK_MISUSE(eng, perpcore_order_preview(eng, &pv, &o), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_order_preview(eng, &pv, NULL), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_order_amend(eng, &res, seq, T0, NULL), PERPCORE_E_ILLEGAL_ARG);
+  perpcore_amend_init(&am);
+  am.struct_size = 4;
+  CHECK_MISUSE(eng, perpcore_order_amend(eng, &res, seq, T0, &am), PERPCORE_E_STRUCT_SIZE);
+  /* A market order that is GTC is a valid enumerator combination: the book
+   * rejects it with a reason, not a status. */
+  o = order(50, 2, PERPCORE_SIDE_BUY, PX(31000), 1, PERPCORE_TIF_GTC);
+  o.type = PERPCORE_ORDER_MARKET;
+  CHECK_REASON(perpcore_order_place(eng, &res, seq, T0, &o),
+               PERPCORE_REASON_INVALID_TIME_IN_FORCE);
+
+  /* A newer caller's bigger order: accepted while the extra bytes are zero. */
+  {
+    struct {
+      perpcore_order v1;
+      uint64_t newer_field;
+    } bigger;
+    memset(&bigger, 0, sizeof bigger);
+    bigger.v1 = order(50, 2, PERPCORE_SIDE_BUY, PX(30500), 10, PERPCORE_TIF_IOC);
+    bigger.v1.struct_size = (uint32_t)sizeof bigger;
+    perpcore_preview_init(&pv);
+    CHECK_MISUSE(eng, perpcore_order_preview(eng, &pv, &bigger.v1), PERPCORE_OK);
+    CHECK_I64(pv.fill_size, 10);
+    bigger.newer_field = 42;
+    CHECK_MISUSE(eng, perpcore_order_preview(eng, &pv, &bigger.v1), PERPCORE_E_STRUCT_SIZE);
+    CHECK_MISUSE(eng, perpcore_order_place(eng, &res, seq, T0, &bigger.v1),
+                 PERPCORE_E_STRUCT_SIZE);
+  }
+
+  /* Enumerators of other commands. */
+  CHECK_MISUSE(eng, perpcore_market_set_status(eng, &res, seq, T0, 1, 4), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_account_set_margin_mode(eng, &res, seq, T0, 2, 1, 2),
+               PERPCORE_E_ILLEGAL_ARG);
+
+  /* Market params: NULL, struct size, a count beyond its array, a symbol
+   * without its NUL. */
+  CHECK_MISUSE(eng, perpcore_market_create(eng, &res, seq, T0, 2, NULL), PERPCORE_E_ILLEGAL_ARG);
+  p = btc_params();
+  p.struct_size = 100;
+  CHECK_MISUSE(eng, perpcore_market_create(eng, &res, seq, T0, 2, &p), PERPCORE_E_STRUCT_SIZE);
+  p = btc_params();
+  p.tier_count = PERPCORE_MAX_TIERS + 1;
+  CHECK_MISUSE(eng, perpcore_market_create(eng, &res, seq, T0, 2, &p), PERPCORE_E_RANGE);
+  CHECK_MISUSE(eng, perpcore_market_update(eng, &res, seq, T0, 1, &p), PERPCORE_E_RANGE);
+  CHECK_MISUSE(eng, perpcore_market_params_check(eng, err, sizeof err, &p), PERPCORE_E_RANGE);
+  p = btc_params();
+  memset(p.symbol, 'A', sizeof p.symbol);
+  CHECK_MISUSE(eng, perpcore_market_create(eng, &res, seq, T0, 2, &p), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_market_params_check(eng, NULL, 1, &p), PERPCORE_E_ILLEGAL_ARG);
+
+  /* Output structs: NULL, struct_size too small (nothing written), a bigger
+   * one (its unknown tail zeroed). */
+  CHECK_MISUSE(eng, perpcore_account_summary_get(eng, NULL, 1), PERPCORE_E_ILLEGAL_ARG);
+  memset(&sum, 0x5A, sizeof sum);
+  sum.struct_size = 16;
+  CHECK_MISUSE(eng, perpcore_account_summary_get(eng, &sum, 1), PERPCORE_E_STRUCT_SIZE);
+  CHECK(sum.struct_size == 16 && sum.account == UINT64_C(0x5A5A5A5A5A5A5A5A));
+  {
+    struct {
+      perpcore_account_summary v1;
+      int64_t newer_field;
+    } bigger;
+    memset(&bigger, 0x5A, sizeof bigger);
+    bigger.v1.struct_size = (uint32_t)sizeof bigger;
+    CHECK_MISUSE(eng, perpcore_account_summary_get(eng, &bigger.v1, 2), PERPCORE_OK);
+    CHECK_I64(bigger.v1.struct_size, sizeof bigger);
+    CHECK_I64(bigger.v1.equity, USD(9985));
+    CHECK_I64(bigger.newer_field, 0);
+  }
+  perpcore_market_stats_init(&st);
+  st.struct_size = 0;
+  CHECK_MISUSE(eng, perpcore_market_stats_get(eng, &st, 1), PERPCORE_E_STRUCT_SIZE);
+  perpcore_preview_init(&pv);
+  pv.struct_size = 8;
+  o = order(50, 2, PERPCORE_SIDE_BUY, PX(30500), 10, PERPCORE_TIF_IOC);
+  CHECK_MISUSE(eng, perpcore_order_preview(eng, &pv, &o), PERPCORE_E_STRUCT_SIZE);
+  perpcore_market_params_init(&p);
+  p.struct_size = 12;
+  CHECK_MISUSE(eng, perpcore_market_params_get(eng, &p, 1), PERPCORE_E_STRUCT_SIZE);
+  perpcore_engine_config_init(&cfg);
+  cfg.struct_size = 12;
+  CHECK_MISUSE(eng, perpcore_engine_config_get(eng, &cfg), PERPCORE_E_STRUCT_SIZE);
+  CHECK_MISUSE(eng, perpcore_engine_config_get(eng, NULL), PERPCORE_E_ILLEGAL_ARG);
+
+  /* Scalar outputs. */
+  CHECK_MISUSE(eng, perpcore_engine_last_seq(eng, NULL), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_now(eng, NULL), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_fee_pool(eng, NULL), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_insurance_fund(eng, NULL), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_digest(eng, NULL), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_book_best(eng, NULL, 1, PERPCORE_SIDE_BUY), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_book_best(eng, lv, 1, 2), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_last_error(eng, NULL, 4), PERPCORE_E_ILLEGAL_ARG);
+
+  /* Unknown market or account in a query: E_NOT_FOUND. */
+  perpcore_account_summary_init(&sum);
+  CHECK_MISUSE(eng, perpcore_account_summary_get(eng, &sum, 99), PERPCORE_E_NOT_FOUND);
+  CHECK_I64(sum.struct_size, sizeof sum);
+  CHECK_I64(sum.equity, 0);
+  perpcore_market_stats_init(&st);
+  CHECK_MISUSE(eng, perpcore_market_stats_get(eng, &st, 99), PERPCORE_E_NOT_FOUND);
+  perpcore_market_params_init(&p);
+  CHECK_MISUSE(eng, perpcore_market_params_get(eng, &p, 99), PERPCORE_E_NOT_FOUND);
+  CHECK_MISUSE(eng, perpcore_book_best(eng, lv, 99, PERPCORE_SIDE_BUY), PERPCORE_E_NOT_FOUND);
+  CHECK_MISUSE(eng, perpcore_book_depth(eng, lv, 2, &n, 99, PERPCORE_SIDE_BUY),
+               PERPCORE_E_NOT_FOUND);
+  CHECK_MISUSE(eng, perpcore_account_positions(eng, pos, 2, &n, 99), PERPCORE_E_NOT_FOUND);
+  CHECK_MISUSE(eng, perpcore_account_open_orders(eng, oo, 2, &n, 99), PERPCORE_E_NOT_FOUND);
+  perpcore_preview_init(&pv);
+  o = order(50, 99, PERPCORE_SIDE_BUY, PX(30500), 10, PERPCORE_TIF_IOC);
+  CHECK_MISUSE(eng, perpcore_order_preview(eng, &pv, &o), PERPCORE_E_NOT_FOUND);
+
+  /* Arrays: too small (nothing written, the count needed reported), NULL
+   * written, NULL out with a length, bad side. */
+  memset(oo, 0x33, sizeof oo);
+  CHECK_MISUSE(eng, perpcore_account_open_orders(eng, oo, 1, &n, 1),
+               PERPCORE_E_BUFFER_TOO_SMALL);
+  CHECK_I64(n, 2);
+  CHECK(all_bytes(oo, sizeof oo, 0x33));
+  CHECK_MISUSE(eng, perpcore_account_open_orders(eng, NULL, 0, &n, 1),
+               PERPCORE_E_BUFFER_TOO_SMALL);
+  CHECK_I64(n, 2);
+  CHECK_MISUSE(eng, perpcore_account_open_orders(eng, oo, 2, NULL, 1), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_account_open_orders(eng, NULL, 2, &n, 1), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_I64(n, 0);
+  CHECK_MISUSE(eng, perpcore_account_positions(eng, NULL, 0, &n, 2),
+               PERPCORE_E_BUFFER_TOO_SMALL);
+  CHECK_I64(n, 1);
+  CHECK_MISUSE(eng, perpcore_account_positions(eng, pos, 2, NULL, 2), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_engine_markets(eng, ids, 0, &n), PERPCORE_E_BUFFER_TOO_SMALL);
+  CHECK_I64(n, 1);
+  CHECK_MISUSE(eng, perpcore_engine_accounts(eng, &u, 1, &n), PERPCORE_E_BUFFER_TOO_SMALL);
+  CHECK_I64(n, 3);
+  CHECK_MISUSE(eng, perpcore_book_depth(eng, lv, 2, NULL, 1, PERPCORE_SIDE_BUY),
+               PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_book_depth(eng, NULL, 2, &n, 1, PERPCORE_SIDE_BUY),
+               PERPCORE_E_ILLEGAL_ARG);
+  CHECK_MISUSE(eng, perpcore_book_depth(eng, lv, 2, &n, 1, 3), PERPCORE_E_ILLEGAL_ARG);
+  /* Depth is a top-N query: a short buffer is not an error. */
+  CHECK_MISUSE(eng, perpcore_book_depth(eng, lv, 1, &n, 1, PERPCORE_SIDE_SELL), PERPCORE_OK);
+  CHECK_I64(n, 1);
+  CHECK_I64(lv[0].price, PX(30500));
+
+  /* Bad input that is not misuse never aborts: extreme values are rejected
+   * with a reason. */
+  CHECK_REASON(perpcore_account_deposit(eng, &res, seq, INT64_MIN, 1, 1),
+               PERPCORE_REASON_TIME_WENT_BACK);
+  CHECK_REASON(perpcore_account_deposit(eng, &res, seq, T0, 1, INT64_MIN),
+               PERPCORE_REASON_INVALID_AMOUNT);
+  CHECK_REASON(perpcore_account_deposit(eng, &res, seq, T0, 1, INT64_MAX),
+               PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED);
+  CHECK_REASON(perpcore_account_adjust_isolated_margin(eng, &res, seq, T0, 2, 1, INT64_MIN),
+               PERPCORE_REASON_NOT_ISOLATED);
+  o = order(50, 2, PERPCORE_SIDE_BUY, INT64_MAX, INT64_MAX, PERPCORE_TIF_GTC);
+  CHECK_REASON(perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_REASON_SIZE_ABOVE_MAX);
+  o = order(50, 2, PERPCORE_SIDE_BUY, INT64_MIN, 1, PERPCORE_TIF_GTC);
+  CHECK_REASON(perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_REASON_INVALID_PRICE);
+  CHECK_REASON(perpcore_oracle_publish(eng, &res, seq, T0, 1, 1, INT64_MAX, T0),
+               PERPCORE_REASON_PRICE_ABOVE_MAX);
+  CHECK_REASON(perpcore_oracle_publish(eng, &res, seq, T0, 1, 1, -5, T0),
+               PERPCORE_REASON_ORACLE_INVALID_PRICE);
+  CHECK_REASON(perpcore_market_set_status(eng, &res, seq, T0, 0, PERPCORE_MARKET_HALTED),
+               PERPCORE_REASON_UNKNOWN_MARKET);
+  CHECK_REASON(perpcore_account_create(eng, &res, seq, T0, 0, 1, 0, 0), PERPCORE_REASON_INVALID_ID);
+  CHECK_REASON(perpcore_engine_time_tick(eng, &res, UINT64_MAX, T0, 0),
+               PERPCORE_REASON_SEQUENCE_GAP);
+  CHECK_MISUSE(eng, perpcore_engine_check_invariants(eng), PERPCORE_OK);
+
+  perpcore_engine_destroy(eng);
+}
+
+/* A deterministic stream of arbitrary commands: every call returns OK (the
+ * engine rejects what it must) or a documented misuse status, nothing
+ * aborts, and the engine's invariants hold at the end. */
+static uint64_t g_rng = UINT64_C(0x9E3779B97F4A7C15);
+static uint64_t rnd(void) {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 7;
+  g_rng ^= g_rng << 17;
+  return g_rng;
+}
+static int64_t pick_i64(void) {
+  switch (rnd() % 8) {
+    case 0: return INT64_MIN;
+    case 1: return INT64_MAX;
+    case 2: return 0;
+    case 3: return -1;
+    case 4: return (int64_t)(rnd() % 1000) + 1;
+    case 5: return PX(29000) + (int64_t)(rnd() % 20000);
+    case 6: return USD((int64_t)(rnd() % 50000));
+    default: return (int64_t)rnd();
+  }
+}
+
+static void test_arbitrary_commands(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_event ev[256];
+  int i, accepted = 0;
+  int64_t t = T0;
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  trade_setup(eng);
+  for (i = 0; i < 20000; ++i) {
+    const uint64_t seq = rnd() % 16 == 0 ? rnd() : next_seq(eng);
+    const uint32_t market = (uint32_t)(rnd() % 3);
+    const uint64_t account = rnd() % 5;
+    perpcore_status s = PERPCORE_OK;
+    size_t n = 0;
+    t += (int64_t)(rnd() % 3) * 1000000;
+    switch (rnd() % 12) {
+      case 0: {
+        perpcore_order o = order(rnd() % 64, account, (uint8_t)(rnd() % 3),
+                                 rnd() % 2 ? pick_i64() : PX(29900) + (int64_t)(rnd() % 200),
+                                 rnd() % 2 ? pick_i64() : (int64_t)(rnd() % 50) + 1,
+                                 (uint8_t)(rnd() % 6));
+        o.market = market;
+        o.type = (uint8_t)(rnd() % 3);
+        o.stp = (uint8_t)(rnd() % 5);
+        o.reduce_only = (uint8_t)(rnd() % 3);
+        o.client_id = rnd() % 4;
+        s = perpcore_order_place(eng, &res, seq, t, &o);
+        break;
+      }
+      case 1: s = perpcore_order_cancel(eng, &res, seq, t, market, account, rnd() % 64); break;
+      case 2: s = perpcore_order_cancel_all(eng, &res, seq, t, account, market); break;
+      case 3: {
+        perpcore_amend am;
+        perpcore_amend_init(&am);
+        am.market = market;
+        am.account = account;
+        am.order_id = rnd() % 64;
+        am.new_price = rnd() % 2 ? pick_i64() : PX(29900) + (int64_t)(rnd() % 200);
+        am.new_size = rnd() % 2 ? pick_i64() : (int64_t)(rnd() % 50) + 1;
+        s = perpcore_order_amend(eng, &res, seq, t, &am);
+        break;
+      }
+      case 4:
+        s = perpcore_oracle_publish(eng, &res, seq, t, market, (uint32_t)(rnd() % 3),
+                                    rnd() % 2 ? pick_i64() : PX(29000) + (int64_t)(rnd() % 20000),
+                                    rnd() % 4 ? t : pick_i64());
+        break;
+      case 5: s = perpcore_account_deposit(eng, &res, seq, t, account, pick_i64()); break;
+      case 6: s = perpcore_account_withdraw(eng, &res, seq, t, account, pick_i64()); break;
+      case 7:
+        s = perpcore_account_transfer(eng, &res, seq, t, account, rnd() % 5, pick_i64());
+        break;
+      case 8:
+        s = perpcore_account_set_leverage(eng, &res, seq, t, account, market,
+                                          (uint32_t)(rnd() % 30));
+        break;
+      case 9:
+        s = perpcore_account_set_margin_mode(eng, &res, seq, t, account, market,
+                                             (uint32_t)(rnd() % 3));
+        break;
+      case 10:
+        s = perpcore_account_adjust_isolated_margin(eng, &res, seq, t, account, market,
+                                                    pick_i64());
+        break;
+      default: s = perpcore_engine_time_tick(eng, &res, seq, t, market); break;
+    }
+    CHECK(s == PERPCORE_OK || s == PERPCORE_E_ILLEGAL_ARG);
+    if (s == PERPCORE_OK && res.reason == PERPCORE_REASON_OK) ++accepted;
+    CHECK(perpcore_engine_events(eng, ev, 256, &n) == PERPCORE_OK);
+    if (s == PERPCORE_OK) CHECK(n == res.event_count);
+    if (i % 1000 == 0) CHECK_OK(perpcore_engine_check_invariants(eng));
+  }
+  CHECK(accepted > 100);
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
+int main(void) {
+  test_names_and_version();
+  test_create_and_config();
+  test_trade_cycle();
+  test_same_commands_same_digest();
+  test_misuse();
+  test_arbitrary_commands();
+  if (g_failures != 0) {
+    fprintf(stderr, "c_api_test: %d of %d checks failed\n", g_failures, g_checks);
+    return EXIT_FAILURE;
+  }
+  printf("c_api_test: all %d checks passed\n", g_checks);
+  return EXIT_SUCCESS;
+}
