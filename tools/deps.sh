@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libabsl-dev libfmt-dev libeigen3-dev
       libsecp256k1-dev catch2 pybind11-dev python3-dev python3-numpy python3-pytest
-      python3-setuptools mypy)
+      python3-setuptools python3-matplotlib mypy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,39 +2,77 @@
 
 The C++ core is the extension module ``perpcore._perpcore``; this package
 re-exports its public names. Everything is an exact integer: prices are ticks,
-sizes are lots, and decimal text converts to and from them exactly with
-:func:`parse_decimal` and :func:`format_decimal`.
+sizes are lots, money is quote atoms. :mod:`perpcore.units` converts decimal
+text and :class:`decimal.Decimal` values to and from them exactly, with
+explicit rounding; floats are refused.
 
 Errors (a bad call or bad data) raise :class:`Error` subclasses; business
-outcomes, such as a post-only order that would cross, are returned as
+outcomes, such as an order refused for insufficient margin, are returned as
 :class:`Reason` values.
+
+:class:`Engine` is the exchange: one keyword-only method per command, each
+returning a :class:`Result`; queries return small typed views; and
+``place_orders`` / ``cancel_orders`` / ``depth_arrays`` move numpy arrays in
+bulk with the GIL released. :class:`OrderBook` is one market's book alone.
 
 Example::
 
     import perpcore as pc
+    from perpcore import units
 
-    book = pc.OrderBook()
-    book.place(order_id=1, account=7, side=pc.Side.SELL, price=100, size=5)
-    r = book.place(order_id=2, account=8, side=pc.Side.BUY, price=101, size=8)
-    assert (r.reason, r.filled, r.rested) == (pc.Reason.OK, 5, 3)
+    eng = pc.Engine()
+    btc = pc.MarketParams(symbol="BTC-USD", tick_size="0.1", lot_size="0.001",
+                          max_open_interest=1_000_000, max_price=10_000_000)
+    eng.create_market(market=1, params=btc, timestamp_ns=1)
+    eng.oracle_price(market=1, source=1, price=units.price_to_ticks(btc, "30000"),
+                     timestamp_ns=1)
+    for account in (1, 2):
+        eng.create_account(account=account, owner=account, timestamp_ns=2)
+        eng.deposit(account=account, amount=units.amount_to_atoms(6, "100000"),
+                    timestamp_ns=2)
+    eng.place_order(market=1, order_id=1, account=1, side=pc.Side.SELL,
+                    price=300_000, size=1_000, timestamp_ns=3)
+    r = eng.place_order(market=1, order_id=2, account=2, side=pc.Side.BUY,
+                        price=300_000, size=1_000, timestamp_ns=4)
+    assert r.ok and r.filled == 1_000
+    assert r.events[0].taker_fee == 15_000_000   # 5 bp of 30,000 USDC
 """
 
+from perpcore import units as units
 from perpcore._perpcore import (
     RATE_SCALE as RATE_SCALE,
+    AccountSummary as AccountSummary,
+    BreakerCause as BreakerCause,
+    BulkResult as BulkResult,
     CancelReason as CancelReason,
+    Engine as Engine,
+    EngineConfig as EngineConfig,
+    EngineEvent as EngineEvent,
+    EngineEventKind as EngineEventKind,
     Error as Error,
     Event as Event,
     EventKind as EventKind,
     InternalError as InternalError,
     InvalidArgumentError as InvalidArgumentError,
+    LiquidationPrice as LiquidationPrice,
+    MarginMode as MarginMode,
+    MarginTier as MarginTier,
+    MarketParams as MarketParams,
+    MarketStats as MarketStats,
+    MarketStatus as MarketStatus,
     NotFoundError as NotFoundError,
+    OpenOrder as OpenOrder,
+    OracleConfig as OracleConfig,
     OrderBook as OrderBook,
     OrderType as OrderType,
     OrderView as OrderView,
     OutOfRangeError as OutOfRangeError,
     PerpcoreError as PerpcoreError,
     PlaceResult as PlaceResult,
+    PositionView as PositionView,
+    Preview as Preview,
     Reason as Reason,
+    Result as Result,
     Side as Side,
     StpMode as StpMode,
     TimeInForce as TimeInForce,
@@ -49,20 +87,38 @@ from perpcore._perpcore import (
 
 __all__ = [
     "RATE_SCALE",
+    "AccountSummary",
+    "BreakerCause",
+    "BulkResult",
     "CancelReason",
+    "Engine",
+    "EngineConfig",
+    "EngineEvent",
+    "EngineEventKind",
     "Error",
     "Event",
     "EventKind",
     "InternalError",
     "InvalidArgumentError",
+    "LiquidationPrice",
+    "MarginMode",
+    "MarginTier",
+    "MarketParams",
+    "MarketStats",
+    "MarketStatus",
     "NotFoundError",
+    "OpenOrder",
+    "OracleConfig",
     "OrderBook",
     "OrderType",
     "OrderView",
     "OutOfRangeError",
     "PerpcoreError",
     "PlaceResult",
+    "PositionView",
+    "Preview",
     "Reason",
+    "Result",
     "Side",
     "StpMode",
     "TimeInForce",
@@ -73,4 +129,5 @@ __all__ = [
     "parse_rate",
     "reason_message",
     "version_number",
+    "units",
 ]

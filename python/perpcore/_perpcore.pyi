@@ -5,7 +5,11 @@ against the built module.
 """
 
 import enum
-from typing import ClassVar
+from decimal import Decimal
+from typing import ClassVar, Sequence
+
+import numpy as np
+import numpy.typing as npt
 
 __version__: str
 RATE_SCALE: int
@@ -83,6 +87,43 @@ class Reason(enum.IntEnum):
     AMEND_WOULD_CROSS = 25
     INVALID_CLIENT_ORDER_ID = 26
     INVALID_CONFIG = 27
+    SEQUENCE_GAP = 100
+    TIME_WENT_BACK = 101
+    UNKNOWN_MARKET = 102
+    UNKNOWN_ACCOUNT = 103
+    MARKET_EXISTS = 104
+    ACCOUNT_EXISTS = 105
+    INVALID_AMOUNT = 106
+    INSUFFICIENT_COLLATERAL = 107
+    INSUFFICIENT_MARGIN = 108
+    MARKET_HALTED = 109
+    MARKET_REDUCE_ONLY = 110
+    REDUCE_ONLY_WOULD_INCREASE = 111
+    REDUCE_ONLY_NOT_IMMEDIATE = 112
+    NO_INDEX_PRICE = 113
+    OPEN_INTEREST_LIMIT = 114
+    INVALID_MARKET_PARAMS = 115
+    PARAM_IMMUTABLE = 116
+    INVALID_LEVERAGE = 117
+    MARGIN_MODE_LOCKED = 118
+    NOT_ISOLATED = 119
+    NOT_SAME_OWNER = 120
+    SAME_ACCOUNT = 121
+    INVALID_STATUS = 122
+    INVALID_MARGIN_MODE = 123
+    INVALID_FEE_TIER = 124
+    UNKNOWN_REFERRER = 125
+    INVALID_OWNER = 126
+    INVALID_ID = 127
+    TOO_MANY_MARKETS = 128
+    TOO_MANY_ACCOUNTS = 129
+    PRICE_ABOVE_MAX = 130
+    ORACLE_INVALID_SOURCE = 131
+    ORACLE_TOO_MANY_SOURCES = 132
+    ORACLE_INVALID_PRICE = 133
+    ORACLE_FROM_THE_FUTURE = 134
+    ORACLE_OUT_OF_ORDER = 135
+    MAX_DEPOSIT_EXCEEDED = 136
 
 def reason_message(reason: Reason) -> str: ...
 
@@ -227,3 +268,596 @@ class OrderBook:
     def check_invariants(self) -> None: ...
     def encode_canonical(self) -> bytes: ...
     def digest(self) -> bytes: ...
+
+# -- engine enums -----------------------------------------------------------
+
+class MarketStatus(enum.IntEnum):
+    ACTIVE = 0
+    REDUCE_ONLY = 1
+    HALTED = 2
+    DELISTED = 3
+
+class MarginMode(enum.IntEnum):
+    CROSS = 0
+    ISOLATED = 1
+
+class BreakerCause(enum.IntEnum):
+    NONE = 0
+    SOURCE_DEVIATION = 1
+    TWAP_DEVIATION = 2
+
+class EngineEventKind(enum.IntEnum):
+    ORDER_RESTED = 0
+    FILL = 1
+    ORDER_CANCELED = 2
+    ORDER_REDUCED = 3
+    ORDER_AMENDED = 4
+    DEPOSIT = 5
+    WITHDRAWAL = 6
+    TRANSFER = 7
+    ACCOUNT_CREATED = 8
+    MARKET_CREATED = 9
+    MARKET_UPDATED = 10
+    MARKET_STATUS_CHANGED = 11
+    PRICE_UPDATE = 12
+    CIRCUIT_BREAKER = 13
+    MARGIN_MODE_SET = 14
+    LEVERAGE_SET = 15
+    ISOLATED_MARGIN_CHANGED = 16
+    FEE_TIER_SET = 17
+    INSURANCE_FUNDED = 18
+
+# -- engine configuration ---------------------------------------------------
+
+class MarginTier:
+    def __init__(self, *, notional_floor: int, max_leverage: int, maintenance_rate: int) -> None: ...
+    @property
+    def notional_floor(self) -> int: ...
+    @property
+    def max_leverage(self) -> int: ...
+    @property
+    def maintenance_rate(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class OracleConfig:
+    def __init__(
+        self,
+        *,
+        staleness_ns: int = 60000000000,
+        min_sources: int = 1,
+        max_source_deviation: int = 0,
+        max_twap_deviation: int = 0,
+        twap_window_ns: int = 1800000000000,
+        basis_window_ns: int = 300000000000,
+    ) -> None: ...
+    staleness_ns: int
+    min_sources: int
+    max_source_deviation: int
+    max_twap_deviation: int
+    twap_window_ns: int
+    basis_window_ns: int
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class MarketParams:
+    def __init__(
+        self,
+        *,
+        symbol: str = "BTC-USD",
+        tick_size: Decimal | str | int = ...,
+        lot_size: Decimal | str | int = ...,
+        max_order_size: int = 1000000,
+        max_open_interest: int = 1000000,
+        max_price: int = 100000000,
+        price_band: int = 0,
+        max_leverage: int = 20,
+        tiers: Sequence[MarginTier] = ...,
+        maker_fee: int = 100000000000000,
+        taker_fee: int = 500000000000000,
+        oracle: OracleConfig = ...,
+        max_orders_per_account: int = 200,
+        max_levels_per_side: int = 10000,
+        max_book_orders: int = 4194304,
+    ) -> None: ...
+    symbol: str
+    # Read as Decimal; also settable from str or int (not expressible in the stub).
+    tick_size: Decimal
+    lot_size: Decimal
+    max_order_size: int
+    max_open_interest: int
+    max_price: int
+    price_band: int
+    max_leverage: int
+    # Read as a tuple; assign any sequence.
+    tiers: Sequence[MarginTier]
+    maker_fee: int
+    taker_fee: int
+    oracle: OracleConfig
+    max_orders_per_account: int
+    max_levels_per_side: int
+    max_book_orders: int
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class EngineConfig:
+    def __init__(
+        self,
+        *,
+        quote_decimals: int = 6,
+        fee_tier_discounts: Sequence[int] = [0],
+        referrer_share: int = 0,
+        max_markets: int = 256,
+        max_accounts: int = 1048576,
+        hash_seed: int = 8099005331959342897,
+    ) -> None: ...
+    quote_decimals: int
+    # Read as a tuple; assign any sequence.
+    fee_tier_discounts: Sequence[int]
+    referrer_share: int
+    max_markets: int
+    max_accounts: int
+    hash_seed: int
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+# -- engine events and results ------------------------------------------------
+
+class EngineEvent:
+    def __init__(
+        self,
+        *,
+        kind: EngineEventKind,
+        side: Side = ...,
+        cause: BreakerCause = ...,
+        priority_kept: bool = False,
+        code: int = 0,
+        market: int = 0,
+        account: int = 0,
+        order_id: int = 0,
+        price: int = 0,
+        size: int = 0,
+        remaining: int = 0,
+        maker_account: int = 0,
+        maker_order_id: int = 0,
+        maker_remaining: int = 0,
+        amount: int = 0,
+        maker_fee: int = 0,
+        referrer: int = 0,
+        referrer_fee: int = 0,
+        position: int = 0,
+        maker_position: int = 0,
+        realized: int = 0,
+        maker_realized: int = 0,
+        counterparty: int = 0,
+        index: int = 0,
+        mark: int = 0,
+    ) -> None: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def cause(self) -> BreakerCause: ...
+    @property
+    def priority_kept(self) -> bool: ...
+    @property
+    def code(self) -> int: ...
+    @property
+    def cancel_reason(self) -> CancelReason | None: ...
+    @property
+    def market_status(self) -> MarketStatus | None: ...
+    @property
+    def margin_mode(self) -> MarginMode | None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def maker_account(self) -> int: ...
+    @property
+    def maker_order_id(self) -> int: ...
+    @property
+    def maker_remaining(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def taker_fee(self) -> int: ...
+    @property
+    def maker_fee(self) -> int: ...
+    @property
+    def referrer(self) -> int: ...
+    @property
+    def referrer_fee(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def maker_position(self) -> int: ...
+    @property
+    def realized(self) -> int: ...
+    @property
+    def maker_realized(self) -> int: ...
+    @property
+    def counterparty(self) -> int: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def mark(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class Result:
+    @property
+    def reason(self) -> Reason: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def events(self) -> list[EngineEvent]: ...
+    @property
+    def filled(self) -> int: ...
+    @property
+    def rested(self) -> int: ...
+    @property
+    def ok(self) -> bool: ...
+    def __bool__(self) -> bool: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+# -- engine query views -------------------------------------------------------
+
+class LiquidationPrice:
+    @property
+    def price(self) -> int: ...
+    @property
+    def tier(self) -> int: ...
+    @property
+    def always(self) -> bool: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class PositionView:
+    @property
+    def market(self) -> int: ...
+    @property
+    def mode(self) -> MarginMode: ...
+    @property
+    def leverage(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def entry_price(self) -> int: ...
+    @property
+    def mark(self) -> int: ...
+    @property
+    def value(self) -> int: ...
+    @property
+    def cost(self) -> int: ...
+    @property
+    def unrealized_pnl(self) -> int: ...
+    @property
+    def realized_pnl(self) -> int: ...
+    @property
+    def initial_requirement(self) -> int: ...
+    @property
+    def maintenance_requirement(self) -> int: ...
+    @property
+    def isolated_equity(self) -> int: ...
+    @property
+    def liquidation(self) -> LiquidationPrice: ...
+    @property
+    def open_bid_lots(self) -> int: ...
+    @property
+    def open_ask_lots(self) -> int: ...
+    @property
+    def open_orders(self) -> int: ...
+
+class AccountSummary:
+    @property
+    def account(self) -> int: ...
+    @property
+    def owner(self) -> int: ...
+    @property
+    def fee_tier(self) -> int: ...
+    @property
+    def referrer(self) -> int: ...
+    @property
+    def cash(self) -> int: ...
+    @property
+    def collateral(self) -> int: ...
+    @property
+    def unrealized_pnl(self) -> int: ...
+    @property
+    def equity(self) -> int: ...
+    @property
+    def initial_requirement(self) -> int: ...
+    @property
+    def initial_with_orders(self) -> int: ...
+    @property
+    def maintenance_requirement(self) -> int: ...
+    @property
+    def free_collateral(self) -> int: ...
+    @property
+    def margin_ratio(self) -> int: ...
+    @property
+    def liquidatable(self) -> bool: ...
+    @property
+    def positions(self) -> list[PositionView]: ...
+
+class OpenOrder:
+    @property
+    def market(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def client_id(self) -> int: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def priority(self) -> int: ...
+
+class MarketStats:
+    @property
+    def market(self) -> int: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def status(self) -> MarketStatus: ...
+    @property
+    def breaker(self) -> bool: ...
+    @property
+    def breaker_cause(self) -> BreakerCause: ...
+    @property
+    def atoms_per_tick_lot(self) -> int: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def mark(self) -> int: ...
+    @property
+    def twap(self) -> int: ...
+    @property
+    def last_trade(self) -> int: ...
+    @property
+    def fresh_sources(self) -> int: ...
+    @property
+    def open_interest_long(self) -> int: ...
+    @property
+    def open_interest_short(self) -> int: ...
+    @property
+    def volume(self) -> int: ...
+    @property
+    def notional_volume(self) -> int: ...
+    @property
+    def best_bid(self) -> tuple[int, int, int] | None: ...
+    @property
+    def best_ask(self) -> tuple[int, int, int] | None: ...
+
+class Preview:
+    @property
+    def reason(self) -> Reason: ...
+    @property
+    def fill_size(self) -> int: ...
+    @property
+    def average_price(self) -> int: ...
+    @property
+    def fill_notional(self) -> int: ...
+    @property
+    def slippage(self) -> int: ...
+    @property
+    def fee(self) -> int: ...
+    @property
+    def rest_size(self) -> int: ...
+    @property
+    def resulting_position(self) -> int: ...
+    @property
+    def resulting_equity(self) -> int: ...
+    @property
+    def resulting_margin_ratio(self) -> int: ...
+    @property
+    def resulting_liquidation(self) -> LiquidationPrice: ...
+
+class BulkResult:
+    @property
+    def reasons(self) -> npt.NDArray[np.uint16]: ...
+    @property
+    def filled(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def rested(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def seqs(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def fills(self) -> dict[str, npt.NDArray[np.int64]]: ...
+    @property
+    def accepted(self) -> int: ...
+    def __len__(self) -> int: ...
+
+# -- the engine ---------------------------------------------------------------
+
+class Engine:
+    def __init__(self, config: EngineConfig | None = None) -> None: ...
+    # commands
+    def create_market(
+        self, *, market: int, params: MarketParams, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def update_market(
+        self, *, market: int, params: MarketParams, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def set_market_status(
+        self, *, market: int, status: MarketStatus, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def create_account(
+        self,
+        *,
+        account: int,
+        owner: int,
+        timestamp_ns: int,
+        fee_tier: int = 0,
+        referrer: int = 0,
+        seq: int | None = None,
+    ) -> Result: ...
+    def deposit(
+        self, *, account: int, amount: int, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def withdraw(
+        self, *, account: int, amount: int, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def transfer(
+        self,
+        *,
+        from_account: int,
+        to_account: int,
+        amount: int,
+        timestamp_ns: int,
+        seq: int | None = None,
+    ) -> Result: ...
+    def fund_insurance(self, *, amount: int, timestamp_ns: int, seq: int | None = None) -> Result: ...
+    def set_fee_tier(
+        self, *, account: int, fee_tier: int, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def set_margin_mode(
+        self,
+        *,
+        account: int,
+        market: int,
+        mode: MarginMode,
+        timestamp_ns: int,
+        seq: int | None = None,
+    ) -> Result: ...
+    def set_leverage(
+        self, *, account: int, market: int, leverage: int, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def adjust_isolated_margin(
+        self, *, account: int, market: int, delta: int, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def place_order(
+        self,
+        *,
+        market: int,
+        order_id: int,
+        account: int,
+        side: Side,
+        price: int,
+        size: int,
+        timestamp_ns: int,
+        order_type: OrderType = ...,
+        tif: TimeInForce = ...,
+        stp: StpMode = ...,
+        client_id: int = 0,
+        reduce_only: bool = False,
+        seq: int | None = None,
+    ) -> Result: ...
+    def cancel_order(
+        self, *, market: int, account: int, order_id: int, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def cancel_by_client_id(
+        self, *, market: int, account: int, client_id: int, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
+    def cancel_all(
+        self, *, account: int, timestamp_ns: int, market: int = 0, seq: int | None = None
+    ) -> Result: ...
+    def amend_order(
+        self,
+        *,
+        market: int,
+        account: int,
+        order_id: int,
+        new_price: int,
+        new_size: int,
+        timestamp_ns: int,
+        seq: int | None = None,
+    ) -> Result: ...
+    def oracle_price(
+        self,
+        *,
+        market: int,
+        source: int,
+        price: int,
+        timestamp_ns: int,
+        publish_time_ns: int | None = None,
+        seq: int | None = None,
+    ) -> Result: ...
+    def time_tick(self, *, timestamp_ns: int, market: int = 0, seq: int | None = None) -> Result: ...
+    # bulk
+    def place_orders(
+        self,
+        *,
+        market: int,
+        order_ids: npt.NDArray[np.int64],
+        accounts: npt.NDArray[np.int64],
+        sides: npt.NDArray[np.int64],
+        prices: npt.NDArray[np.int64],
+        sizes: npt.NDArray[np.int64],
+        timestamp_ns: int,
+        order_types: npt.NDArray[np.int64] | None = None,
+        tifs: npt.NDArray[np.int64] | None = None,
+        stps: npt.NDArray[np.int64] | None = None,
+        client_ids: npt.NDArray[np.int64] | None = None,
+        reduce_only: npt.NDArray[np.bool_] | None = None,
+    ) -> BulkResult: ...
+    def cancel_orders(
+        self,
+        *,
+        market: int,
+        accounts: npt.NDArray[np.int64],
+        order_ids: npt.NDArray[np.int64],
+        timestamp_ns: int,
+    ) -> npt.NDArray[np.uint16]: ...
+    def depth_arrays(
+        self, market: int, side: Side, levels: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+    # queries
+    def validate_market(self, params: MarketParams) -> None: ...
+    def stats(self, market: int) -> MarketStats: ...
+    def params(self, market: int) -> MarketParams: ...
+    def best(self, market: int, side: Side) -> tuple[int, int, int] | None: ...
+    def depth(self, market: int, side: Side, levels: int) -> list[tuple[int, int, int]]: ...
+    def summary(self, account: int) -> AccountSummary: ...
+    def open_orders(self, account: int) -> list[OpenOrder]: ...
+    def preview_order(
+        self,
+        *,
+        market: int,
+        account: int,
+        side: Side,
+        price: int,
+        size: int,
+        order_id: int = 0,
+        order_type: OrderType = ...,
+        tif: TimeInForce = ...,
+        stp: StpMode = ...,
+        client_id: int = 0,
+        reduce_only: bool = False,
+    ) -> Preview: ...
+    def check_invariants(self) -> None: ...
+    def encode_canonical(self) -> bytes: ...
+    def digest(self) -> bytes: ...
+    def markets(self) -> list[int]: ...
+    def accounts(self) -> list[int]: ...
+    def copy(self) -> Engine: ...
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def now_ns(self) -> int: ...
+    @property
+    def fee_pool(self) -> int: ...
+    @property
+    def insurance_fund(self) -> int: ...
+    @property
+    def total_deposits(self) -> int: ...
+    @property
+    def total_withdrawals(self) -> int: ...
+    @property
+    def config(self) -> EngineConfig: ...

@@ -25,9 +25,15 @@
 // turns std::bad_alloc into MemoryError. A broken invariant inside perpcore
 // (PERPCORE_CHECK) still aborts the process, as it does everywhere.
 //
-// Thread safety: every call holds the GIL. OrderBook methods deliberately do
-// not release it: the book is not thread-safe, and the GIL is what serializes
-// two Python threads that share one book. Each call is short (bounded work).
+// Thread safety: every OrderBook call holds the GIL. OrderBook methods
+// deliberately do not release it: the book is not thread-safe, and the GIL is
+// what serializes two Python threads that share one book. Each call is short
+// (bounded work). The Engine (engine.cpp) has a lock of its own, because its
+// bulk methods release the GIL while the engine works.
+//
+// Layout: common.hpp (Int<T>, errors, enum casters), this file (module init,
+// errors, enums, decimals, the book), engine.cpp (the engine and its bulk
+// numpy path).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -36,301 +42,41 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <type_traits>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
+#include "common.hpp"
 #include "fmt/format.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/book/types.hpp"
+#include "perpcore/engine/types.hpp"
 #include "perpcore/fixed/decimal.hpp"
 #include "perpcore/fixed/fixed.hpp"
 #include "perpcore/version.hpp"
 
-namespace py = pybind11;
-
 namespace perpcore_py {
 
-namespace pc = ::perpcore;
-namespace bk = ::perpcore::book;
+// engine.cpp
+void BindEngine(py::module_& m);
 
-// Int<T>
-//
-// An integer argument or result of C++ type T, converted strictly by the
-// caster below. A distinct wrapper so pybind11's permissive built-in integer
-// caster (which reports an out-of-range value as a TypeError) stays untouched.
-template <class T>
-struct Int {
-  T value{};
-};
-using I64 = Int<std::int64_t>;
-using U64 = Int<std::uint64_t>;
-using U32 = Int<std::uint32_t>;
-using I32 = Int<int>;
-
-// The exception classes, created at import and kept for the process lifetime.
-struct Errors {
-  PyObject* base = nullptr;
-  PyObject* invalid_argument = nullptr;
-  PyObject* out_of_range = nullptr;
-  PyObject* not_found = nullptr;
-  PyObject* internal = nullptr;
-};
-Errors g_errors;
-
-// Raise()
-//
-// Sets the Python error for `type` and unwinds to pybind11's dispatcher.
-[[noreturn]] void Raise(PyObject* type, const std::string& message) {
-  PyErr_SetString(type, message.c_str());
-  throw py::error_already_set();
-}
-
-// RaiseStatus()
-//
-// The Error subclass for the status code. Requires !status.ok().
-[[noreturn]] void RaiseStatus(const absl::Status& status) {
-  PyObject* type = g_errors.base;
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      type = g_errors.invalid_argument;
-      break;
-    case absl::StatusCode::kOutOfRange:
-      type = g_errors.out_of_range;
-      break;
-    case absl::StatusCode::kNotFound:
-      type = g_errors.not_found;
-      break;
-    case absl::StatusCode::kInternal:
-      type = g_errors.internal;
-      break;
-    default:
-      break;
-  }
-  Raise(type, std::string(status.message()));
-}
-
-template <class T>
-T ValueOrRaise(absl::StatusOr<T> v) {
-  if (!v.ok()) RaiseStatus(v.status());
-  return *std::move(v);
-}
-
-template <class T>
-constexpr const char* IntTypeName() {
-  if constexpr (std::is_same_v<T, std::int64_t>) return "int64";
-  if constexpr (std::is_same_v<T, std::uint64_t>) return "uint64";
-  if constexpr (std::is_same_v<T, std::uint32_t>) return "uint32";
-  if constexpr (std::is_same_v<T, int>) return "int32";
-  return "integer";
-}
-
-[[noreturn]] void RaiseIntRange(PyObject* index, const char* type_name, const char* range) {
-  const std::string text = py::str(py::handle(index));
-  Raise(g_errors.out_of_range,
-        fmt::format("integer {} is out of range for {} {}", text, type_name, range));
-}
-
-// LoadInt()
-//
-// The strict conversion behind Int<T>: false (so pybind11 raises TypeError)
-// for bool, float and anything without __index__; OutOfRangeError for an
-// integer that does not fit T.
-template <class T>
-bool LoadInt(py::handle src, T* out) {
-  PyObject* obj = src.ptr();
-  if (obj == nullptr || PyBool_Check(obj) || PyFloat_Check(obj)) return false;
-  py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(obj));
-  if (!index) {
-    PyErr_Clear();
-    return false;
-  }
-  if constexpr (std::is_signed_v<T>) {
-    int overflow = 0;
-    const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
-    if (v == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
-    if (overflow != 0 || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
-      RaiseIntRange(index.ptr(), IntTypeName<T>(),
-                    std::is_same_v<T, std::int64_t> ? "[-2**63, 2**63)" : "[-2**31, 2**31)");
-    }
-    *out = static_cast<T>(v);
-  } else {
-    const char* range = std::is_same_v<T, std::uint64_t> ? "[0, 2**64)" : "[0, 2**32)";
-    const int negative = PyObject_RichCompareBool(index.ptr(), py::int_(0).ptr(), Py_LT);
-    if (negative < 0) throw py::error_already_set();
-    if (negative == 1) RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
-    const unsigned long long v = PyLong_AsUnsignedLongLong(index.ptr());
-    if (v == std::numeric_limits<unsigned long long>::max() && PyErr_Occurred() != nullptr) {
-      PyErr_Clear();
-      RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
-    }
-    if (v > std::numeric_limits<T>::max()) RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
-    *out = static_cast<T>(v);
-  }
-  return true;
-}
-
-template <class T>
-py::handle CastInt(T v) {
-  if constexpr (std::is_signed_v<T>) {
-    return PyLong_FromLongLong(static_cast<long long>(v));
-  } else {
-    return PyLong_FromUnsignedLongLong(static_cast<unsigned long long>(v));
-  }
-}
-
-// EnumTable<E>
-//
-// The Python enum.IntEnum class for E and its members indexed by value.
-// Filled once at import by MakeEnum(); the references live as long as the
-// process (a module that is never unloaded).
-template <class E>
-struct EnumTable {
-  static inline PyObject* type = nullptr;
-  static inline std::vector<PyObject*> members;
-  static inline std::vector<std::string> names;
-};
-
-template <class E>
-bool LoadEnum(py::handle src, E* out) {
-  PyObject* type = EnumTable<E>::type;
-  if (type == nullptr || src.ptr() == nullptr) return false;
-  const int is_member = PyObject_IsInstance(src.ptr(), type);
-  if (is_member < 0) throw py::error_already_set();
-  if (is_member == 0) return false;
-  const long v = PyLong_AsLong(src.ptr());
-  if (v == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
-  *out = static_cast<E>(v);
-  return true;
-}
-
-template <class E>
-py::handle CastEnum(E e) {
-  const auto v = static_cast<std::size_t>(e);
-  const auto& members = EnumTable<E>::members;
-  if (v < members.size() && members[v] != nullptr) {
-    return py::handle(members[v]).inc_ref();
-  }
-  // A value this module does not know: an int rather than a crash.
-  return PyLong_FromSize_t(v);
-}
-
-// EnumName()
-//
-// "Side.BUY" for repr; the raw number for a value without a member.
-template <class E>
-std::string EnumName(E e) {
-  const auto v = static_cast<std::size_t>(e);
-  const auto& names = EnumTable<E>::names;
-  if (v < names.size() && !names[v].empty()) return names[v];
-  return std::to_string(v);
-}
-
-}  // namespace perpcore_py
-
-namespace pybind11::detail {
-
-template <class T>
-struct type_caster<perpcore_py::Int<T>> {
-  PYBIND11_TYPE_CASTER(perpcore_py::Int<T>, const_name("int"));
-  bool load(handle src, bool /*convert*/) { return perpcore_py::LoadInt<T>(src, &value.value); }
-  static handle cast(perpcore_py::Int<T> v, return_value_policy /*policy*/, handle /*parent*/) {
-    return perpcore_py::CastInt<T>(v.value);
-  }
-};
-
-#define PERPCORE_PY_ENUM_CASTER(E, PYNAME)                                                    \
-  template <>                                                                                 \
-  struct type_caster<E> {                                                                     \
-    PYBIND11_TYPE_CASTER(E, const_name(PYNAME));                                              \
-    bool load(handle src, bool /*convert*/) { return perpcore_py::LoadEnum<E>(src, &value); } \
-    static handle cast(E v, return_value_policy /*policy*/, handle /*parent*/) {              \
-      return perpcore_py::CastEnum<E>(v);                                                     \
-    }                                                                                         \
-  }
-
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::Side, "Side");
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::OrderType, "OrderType");
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::TimeInForce, "TimeInForce");
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::StpMode, "StpMode");
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::Reason, "Reason");
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::CancelReason, "CancelReason");
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
-
-#undef PERPCORE_PY_ENUM_CASTER
-
-}  // namespace pybind11::detail
-
-namespace perpcore_py {
 namespace {
-
-// -- enums --------------------------------------------------------------------
-
-struct Member {
-  std::string name;
-  int value;
-};
-
-// MakeEnum()
-//
-// Builds `class <name>(enum.IntEnum)` in module `m` from (name, value) pairs
-// and registers it for the caster of E.
-template <class E>
-void MakeEnum(py::module_& m, const char* name, const char* doc,
-              const std::vector<Member>& members) {
-  py::list pairs;
-  for (const Member& mem : members) pairs.append(py::make_tuple(mem.name, mem.value));
-  py::object int_enum = py::module_::import("enum").attr("IntEnum");
-  py::object cls =
-      int_enum(name, pairs, py::arg("module") = "perpcore._perpcore", py::arg("qualname") = name);
-  cls.attr("__doc__") = doc;
-  m.attr(name) = cls;
-
-  EnumTable<E>::type = cls.inc_ref().ptr();
-  int max_value = 0;
-  for (const Member& mem : members) max_value = std::max(max_value, mem.value);
-  const auto size = static_cast<std::size_t>(max_value) + 1;
-  EnumTable<E>::members.assign(size, nullptr);
-  EnumTable<E>::names.assign(size, std::string());
-  for (const Member& mem : members) {
-    const auto v = static_cast<std::size_t>(mem.value);
-    py::object member = cls.attr(mem.name.c_str());
-    EnumTable<E>::members[v] = member.inc_ref().ptr();
-    EnumTable<E>::names[v] = fmt::format("{}.{}", name, mem.name);
-  }
-}
-
-// UpperSnake()
-//
-// "kPostOnlyWouldCross" -> "POST_ONLY_WOULD_CROSS".
-std::string UpperSnake(std::string_view k_name) {
-  if (k_name.size() > 1 && k_name[0] == 'k') k_name.remove_prefix(1);
-  std::string out;
-  for (std::size_t i = 0; i < k_name.size(); ++i) {
-    const char c = k_name[i];
-    if (absl::ascii_isupper(static_cast<unsigned char>(c)) && i > 0) out.push_back('_');
-    out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 // ReasonMembers()
 //
-// Reason's members from the C++ names (ReasonName), so the Python enum
-// cannot drift from the library. Values are dense from kOk up, and an
-// unknown value is named "kUnknown".
+// Reason's members from the C++ names (engine::ReasonName, which passes the
+// book's 1..27 through), so the Python enum cannot drift from the library:
+// OK, the book's reasons 1..27, and the engine's from 100 on.
 std::vector<Member> ReasonMembers() {
   std::vector<Member> out;
   for (int v = 0; v < 1024; ++v) {
-    const std::string_view n = bk::ReasonName(static_cast<bk::Reason>(v));
-    if (n == "kUnknown") break;
+    const std::string_view n = ::perpcore::engine::ReasonName(static_cast<::perpcore::engine::Reason>(v));
+    if (n == "kUnknown") continue;
     out.push_back({UpperSnake(n), v});
   }
   return out;
@@ -354,11 +100,15 @@ void BindEnums(py::module_& m) {
       "Self-trade prevention, chosen by the incoming order: CANCEL_MAKER, CANCEL_TAKER, "
       "CANCEL_BOTH, or DECREMENT_AND_CANCEL (reduce both by the smaller size, no trade).",
       {{"CANCEL_MAKER", 0}, {"CANCEL_TAKER", 1}, {"CANCEL_BOTH", 2}, {"DECREMENT_AND_CANCEL", 3}});
-  MakeEnum<bk::Reason>(
+  const std::vector<Member> reasons = ReasonMembers();
+  py::object reason = MakeEnum<bk::Reason>(
       m, "Reason",
-      "Why a request was refused, or OK. A refused request changes nothing; it is a "
-      "value, never an exception. reason_message() gives a sentence for each.",
-      ReasonMembers());
+      "Why a request or command was refused, or OK. A refused request changes nothing; it is "
+      "a value, never an exception. Values 1..27 are the order book's (OrderBook and engine "
+      "orders alike); the engine's own start at 100 (SEQUENCE_GAP). reason_message() gives a "
+      "sentence for each.",
+      reasons);
+  RegisterEnum<::perpcore::engine::Reason>(reason, "Reason", reasons);
   MakeEnum<bk::CancelReason>(m, "CancelReason",
                              "Why an order or part of one left the book without trading.",
                              {{"USER", 0},
@@ -405,7 +155,8 @@ void BindErrors(py::module_& m) {
                bases(PyExc_LookupError).ptr(), "NOT_FOUND");
   g_errors.internal = NewError("perpcore._perpcore.InternalError",
                                "A violated internal invariant (status INTERNAL), e.g. from "
-                               "OrderBook.check_invariants(); also a RuntimeError.",
+                               "OrderBook.check_invariants() or Engine.check_invariants(); "
+                               "also a RuntimeError.",
                                bases(PyExc_RuntimeError).ptr(), "INTERNAL");
   m.attr("Error") = py::handle(g_errors.base);
   m.attr("PerpcoreError") = py::handle(g_errors.base);
@@ -651,8 +402,6 @@ std::optional<I64> OptTicks(std::optional<pc::Ticks> t) {
   return I64{t->raw()};
 }
 
-py::bytes Bytes(std::string_view s) { return py::bytes(s.data(), s.size()); }
-
 void BindBook(py::module_& m) {
   const bk::BookConfig defaults{};
   py::class_<bk::OrderBook>(
@@ -871,7 +620,10 @@ what the last mutating call did.)doc")
       });
 
   m.def(
-      "reason_message", [](bk::Reason r) { return std::string(bk::ReasonMessage(r)); },
+      "reason_message",
+      [](::perpcore::engine::Reason r) {
+        return std::string(::perpcore::engine::ReasonMessage(r));
+      },
       py::arg("reason"), "A sentence a user can act on, for a Reason.");
 }
 
@@ -880,7 +632,8 @@ what the last mutating call did.)doc")
 
 PYBIND11_MODULE(_perpcore, m) {
   m.doc() =
-      "perpcore's C++ core: exact decimal conversion and the order book of one market. "
+      "perpcore's C++ core: exact decimal conversion, the order book of one market and the "
+      "exchange engine. "
       "Import it through the `perpcore` package.";
   m.attr("__version__") = PERPCORE_VERSION_STRING;
   m.def(
@@ -891,4 +644,5 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindDecimal(m);
   perpcore_py::BindValueTypes(m);
   perpcore_py::BindBook(m);
+  perpcore_py::BindEngine(m);
 }

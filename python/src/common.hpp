@@ -1,0 +1,364 @@
+// -----------------------------------------------------------------------------
+// File: python/src/common.hpp
+// -----------------------------------------------------------------------------
+//
+// What the translation units of `perpcore._perpcore` share (module.cpp binds
+// decimals, errors, enums and the order book; engine.cpp the engine): the
+// strict integer wrapper Int<T> and its caster, the Error classes and
+// RaiseStatus(), and the enum.IntEnum machinery with a caster per C++ enum.
+// Not a public header: it is compiled only into the extension.
+//
+// Conversions at the boundary are described in module.cpp's file comment.
+#ifndef PERPCORE_PYTHON_SRC_COMMON_HPP_
+#define PERPCORE_PYTHON_SRC_COMMON_HPP_
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "fmt/format.h"
+#include "perpcore/book/types.hpp"
+#include "perpcore/engine/types.hpp"
+#include "perpcore/oracle/oracle.hpp"
+
+namespace py = pybind11;
+
+namespace perpcore_py {
+
+namespace pc = ::perpcore;
+namespace bk = ::perpcore::book;
+
+// Int<T>
+//
+// An integer argument or result of C++ type T, converted strictly by the
+// caster below. A distinct wrapper so pybind11's permissive built-in integer
+// caster (which reports an out-of-range value as a TypeError) stays untouched.
+template <class T>
+struct Int {
+  T value{};
+};
+using I64 = Int<std::int64_t>;
+using U64 = Int<std::uint64_t>;
+using U32 = Int<std::uint32_t>;
+using I32 = Int<int>;
+
+// The exception classes, created at import and kept for the process lifetime.
+struct Errors {
+  PyObject* base = nullptr;
+  PyObject* invalid_argument = nullptr;
+  PyObject* out_of_range = nullptr;
+  PyObject* not_found = nullptr;
+  PyObject* internal = nullptr;
+};
+inline Errors g_errors;
+
+// Raise()
+//
+// Sets the Python error for `type` and unwinds to pybind11's dispatcher.
+[[noreturn]] inline void Raise(PyObject* type, const std::string& message) {
+  PyErr_SetString(type, message.c_str());
+  throw py::error_already_set();
+}
+
+// RaiseStatus()
+//
+// The Error subclass for the status code. Requires !status.ok().
+[[noreturn]] inline void RaiseStatus(const absl::Status& status) {
+  PyObject* type = g_errors.base;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      type = g_errors.invalid_argument;
+      break;
+    case absl::StatusCode::kOutOfRange:
+      type = g_errors.out_of_range;
+      break;
+    case absl::StatusCode::kNotFound:
+      type = g_errors.not_found;
+      break;
+    case absl::StatusCode::kInternal:
+      type = g_errors.internal;
+      break;
+    default:
+      break;
+  }
+  Raise(type, std::string(status.message()));
+}
+
+template <class T>
+T ValueOrRaise(absl::StatusOr<T> v) {
+  if (!v.ok()) RaiseStatus(v.status());
+  return *std::move(v);
+}
+
+template <class T>
+constexpr const char* IntTypeName() {
+  if constexpr (std::is_same_v<T, std::int64_t>) return "int64";
+  if constexpr (std::is_same_v<T, std::uint64_t>) return "uint64";
+  if constexpr (std::is_same_v<T, std::uint32_t>) return "uint32";
+  if constexpr (std::is_same_v<T, int>) return "int32";
+  return "integer";
+}
+
+[[noreturn]] inline void RaiseIntRange(PyObject* index, const char* type_name, const char* range) {
+  const std::string text = py::str(py::handle(index));
+  Raise(g_errors.out_of_range,
+        fmt::format("integer {} is out of range for {} {}", text, type_name, range));
+}
+
+// LoadInt()
+//
+// The strict conversion behind Int<T>: false (so pybind11 raises TypeError)
+// for bool, float and anything without __index__; OutOfRangeError for an
+// integer that does not fit T.
+template <class T>
+bool LoadInt(py::handle src, T* out) {
+  PyObject* obj = src.ptr();
+  if (obj == nullptr || PyBool_Check(obj) || PyFloat_Check(obj)) return false;
+  py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(obj));
+  if (!index) {
+    PyErr_Clear();
+    return false;
+  }
+  if constexpr (std::is_signed_v<T>) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+    if (v == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
+    if (overflow != 0 || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+      RaiseIntRange(index.ptr(), IntTypeName<T>(),
+                    std::is_same_v<T, std::int64_t> ? "[-2**63, 2**63)" : "[-2**31, 2**31)");
+    }
+    *out = static_cast<T>(v);
+  } else {
+    const char* range = std::is_same_v<T, std::uint64_t> ? "[0, 2**64)" : "[0, 2**32)";
+    const int negative = PyObject_RichCompareBool(index.ptr(), py::int_(0).ptr(), Py_LT);
+    if (negative < 0) throw py::error_already_set();
+    if (negative == 1) RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
+    const unsigned long long v = PyLong_AsUnsignedLongLong(index.ptr());
+    if (v == std::numeric_limits<unsigned long long>::max() && PyErr_Occurred() != nullptr) {
+      PyErr_Clear();
+      RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
+    }
+    if (v > std::numeric_limits<T>::max()) RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
+    *out = static_cast<T>(v);
+  }
+  return true;
+}
+
+template <class T>
+py::handle CastInt(T v) {
+  if constexpr (std::is_signed_v<T>) {
+    return PyLong_FromLongLong(static_cast<long long>(v));
+  } else {
+    return PyLong_FromUnsignedLongLong(static_cast<unsigned long long>(v));
+  }
+}
+
+// EnumTable<E>
+//
+// The Python enum.IntEnum class for E and its members indexed by value.
+// Filled once at import by MakeEnum(); the references live as long as the
+// process (a module that is never unloaded).
+template <class E>
+struct EnumTable {
+  static inline PyObject* type = nullptr;
+  static inline std::vector<PyObject*> members;
+  static inline std::vector<std::string> names;
+};
+
+template <class E>
+bool LoadEnum(py::handle src, E* out) {
+  PyObject* type = EnumTable<E>::type;
+  if (type == nullptr || src.ptr() == nullptr) return false;
+  const int is_member = PyObject_IsInstance(src.ptr(), type);
+  if (is_member < 0) throw py::error_already_set();
+  if (is_member == 0) return false;
+  const long v = PyLong_AsLong(src.ptr());
+  if (v == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
+  *out = static_cast<E>(v);
+  return true;
+}
+
+template <class E>
+py::handle CastEnum(E e) {
+  const auto v = static_cast<std::size_t>(e);
+  const auto& members = EnumTable<E>::members;
+  if (v < members.size() && members[v] != nullptr) {
+    return py::handle(members[v]).inc_ref();
+  }
+  // A value this module does not know: an int rather than a crash.
+  return PyLong_FromSize_t(v);
+}
+
+// EnumName()
+//
+// "Side.BUY" for repr; the raw number for a value without a member.
+template <class E>
+std::string EnumName(E e) {
+  const auto v = static_cast<std::size_t>(e);
+  const auto& names = EnumTable<E>::names;
+  if (v < names.size() && !names[v].empty()) return names[v];
+  return std::to_string(v);
+}
+
+}  // namespace perpcore_py
+
+namespace pybind11::detail {
+
+template <class T>
+struct type_caster<perpcore_py::Int<T>> {
+  PYBIND11_TYPE_CASTER(perpcore_py::Int<T>, const_name("int"));
+  bool load(handle src, bool /*convert*/) { return perpcore_py::LoadInt<T>(src, &value.value); }
+  static handle cast(perpcore_py::Int<T> v, return_value_policy /*policy*/, handle /*parent*/) {
+    return perpcore_py::CastInt<T>(v.value);
+  }
+};
+
+#define PERPCORE_PY_ENUM_CASTER(E, PYNAME)                                                    \
+  template <>                                                                                 \
+  struct type_caster<E> {                                                                     \
+    PYBIND11_TYPE_CASTER(E, const_name(PYNAME));                                              \
+    bool load(handle src, bool /*convert*/) { return perpcore_py::LoadEnum<E>(src, &value); } \
+    static handle cast(E v, return_value_policy /*policy*/, handle /*parent*/) {              \
+      return perpcore_py::CastEnum<E>(v);                                                     \
+    }                                                                                         \
+  }
+
+PERPCORE_PY_ENUM_CASTER(::perpcore::book::Side, "Side");
+PERPCORE_PY_ENUM_CASTER(::perpcore::book::OrderType, "OrderType");
+PERPCORE_PY_ENUM_CASTER(::perpcore::book::TimeInForce, "TimeInForce");
+PERPCORE_PY_ENUM_CASTER(::perpcore::book::StpMode, "StpMode");
+PERPCORE_PY_ENUM_CASTER(::perpcore::book::Reason, "Reason");
+PERPCORE_PY_ENUM_CASTER(::perpcore::book::CancelReason, "CancelReason");
+PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::Reason, "Reason");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::EventKind, "EngineEventKind");
+PERPCORE_PY_ENUM_CASTER(::perpcore::oracle::BreakerCause, "BreakerCause");
+
+#undef PERPCORE_PY_ENUM_CASTER
+
+}  // namespace pybind11::detail
+
+
+namespace perpcore_py {
+
+// -- enums --------------------------------------------------------------------
+
+struct Member {
+  std::string name;
+  int value;
+};
+
+// RegisterEnum()
+//
+// Makes the Python class `cls` (an enum.IntEnum) the one the caster of E
+// loads and returns. Two C++ enums may share one Python class (book::Reason
+// and engine::Reason share Reason: the engine's values extend the book's).
+template <class E>
+void RegisterEnum(const py::object& cls, const char* name, const std::vector<Member>& members) {
+  EnumTable<E>::type = cls.inc_ref().ptr();
+  int max_value = 0;
+  for (const Member& mem : members) max_value = std::max(max_value, mem.value);
+  const auto size = static_cast<std::size_t>(max_value) + 1;
+  EnumTable<E>::members.assign(size, nullptr);
+  EnumTable<E>::names.assign(size, std::string());
+  for (const Member& mem : members) {
+    const auto v = static_cast<std::size_t>(mem.value);
+    py::object member = cls.attr(mem.name.c_str());
+    EnumTable<E>::members[v] = member.inc_ref().ptr();
+    EnumTable<E>::names[v] = fmt::format("{}.{}", name, mem.name);
+  }
+}
+
+// MakeEnum()
+//
+// Builds `class <name>(enum.IntEnum)` in module `m` from (name, value) pairs
+// and registers it for the caster of E. Returns the class.
+template <class E>
+py::object MakeEnum(py::module_& m, const char* name, const char* doc,
+                    const std::vector<Member>& members) {
+  py::list pairs;
+  for (const Member& mem : members) pairs.append(py::make_tuple(mem.name, mem.value));
+  py::object int_enum = py::module_::import("enum").attr("IntEnum");
+  py::object cls =
+      int_enum(name, pairs, py::arg("module") = "perpcore._perpcore", py::arg("qualname") = name);
+  cls.attr("__doc__") = doc;
+  m.attr(name) = cls;
+  RegisterEnum<E>(cls, name, members);
+  return cls;
+}
+
+// UpperSnake()
+//
+// "kPostOnlyWouldCross" -> "POST_ONLY_WOULD_CROSS".
+inline std::string UpperSnake(std::string_view k_name) {
+  if (k_name.size() > 1 && k_name[0] == 'k') k_name.remove_prefix(1);
+  std::string out;
+  for (std::size_t i = 0; i < k_name.size(); ++i) {
+    const char c = k_name[i];
+    if (absl::ascii_isupper(static_cast<unsigned char>(c)) && i > 0) out.push_back('_');
+    out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// -- small helpers --------------------------------------------------------------
+
+inline py::bytes Bytes(std::string_view s) { return py::bytes(s.data(), s.size()); }
+
+// Int128()
+//
+// An exact Python int from a 128-bit value (the engine's cumulative totals).
+inline py::int_ Int128(absl::int128 v) {
+  const bool negative = v < 0;
+  const absl::uint128 u = negative ? -static_cast<absl::uint128>(v) : static_cast<absl::uint128>(v);
+  py::int_ hi(absl::Uint128High64(u));
+  py::int_ lo(absl::Uint128Low64(u));
+  py::object r = (hi.attr("__lshift__")(64)).attr("__or__")(lo);
+  if (negative) r = r.attr("__neg__")();
+  return py::reinterpret_borrow<py::int_>(r);
+}
+
+// FieldRepr()
+//
+// "Name(a=1, b=Side.BUY, ...)" from the object's own properties: enum members
+// print as Class.NAME, everything else as its repr().
+inline std::string FieldRepr(py::handle self, const char* cls,
+                             std::initializer_list<const char*> fields) {
+  static py::handle enum_type = py::object(py::module_::import("enum").attr("Enum")).release();
+  std::string out = fmt::format("{}(", cls);
+  bool first = true;
+  for (const char* f : fields) {
+    py::object v = self.attr(f);
+    std::string text;
+    if (py::isinstance(v, enum_type)) {
+      text = fmt::format("{}.{}", std::string(py::str(v.get_type().attr("__name__"))),
+                         std::string(py::str(v.attr("name"))));
+    } else {
+      text = py::repr(v);
+    }
+    out += fmt::format("{}{}={}", first ? "" : ", ", f, text);
+    first = false;
+  }
+  out += ")";
+  return out;
+}
+
+}  // namespace perpcore_py
+
+#endif  // PERPCORE_PYTHON_SRC_COMMON_HPP_

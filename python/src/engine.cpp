@@ -1,0 +1,1801 @@
+// -----------------------------------------------------------------------------
+// File: python/src/engine.cpp
+// -----------------------------------------------------------------------------
+//
+// The engine half of `perpcore._perpcore`: EngineConfig, MarketParams and
+// their parts, the Engine with one keyword-only method per command, the query
+// views, and the bulk numpy path (place_orders, cancel_orders, depth_arrays).
+//
+// Commands: every command method applies one engine::Command. Its seq is
+// last_seq + 1 unless `seq=` is given, and `timestamp_ns` is required: the
+// engine never reads a clock. The answer is a Result whose `reason` is a
+// Reason (refusals are values); a refused command consumes no seq.
+//
+// Bulk (numpy): every column is a 1-D numpy.ndarray of dtype int64 (flags:
+// dtype bool). Nothing is cast: another dtype is a TypeError, another shape
+// or mismatched lengths an InvalidArgumentError (a ValueError), and a value
+// that can never be valid (a negative id, a side that is not 0 or 1) an
+// InvalidArgumentError naming the column and the index, all before anything
+// is applied. The columns are copied into C++ before the GIL is released;
+// each order is then its own command (seq = last_seq + 1 for each accepted
+// one), with the GIL released for the whole loop.
+//
+// Thread safety: each Engine has a mutex that every method takes, so Python
+// threads may share an engine. A thread that finds it busy (a bulk call in
+// another thread) waits with the GIL released.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common.hpp"
+#include "fmt/format.h"
+#include "perpcore/engine/engine.hpp"
+#include "perpcore/engine/types.hpp"
+#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/oracle/oracle.hpp"
+#include "perpcore/risk/margin.hpp"
+
+namespace perpcore_py {
+namespace {
+
+namespace en = ::perpcore::engine;
+namespace orc = ::perpcore::oracle;
+namespace rk = ::perpcore::risk;
+
+// -- the engine and its lock ---------------------------------------------------
+
+struct PyEngine {
+  explicit PyEngine(const en::EngineConfig& config) : eng(config) {}
+  explicit PyEngine(const en::Engine& other) : eng(other) {}
+  en::Engine eng;
+  std::mutex mu;
+};
+
+// EngineLock
+//
+// Holds the engine's mutex. If another thread has it (a bulk call running
+// without the GIL), waits with the GIL released so that thread can finish.
+class EngineLock {
+ public:
+  explicit EngineLock(PyEngine& e) : mu_(e.mu) {
+    if (!mu_.try_lock()) {
+      py::gil_scoped_release release;
+      mu_.lock();
+    }
+  }
+  ~EngineLock() { mu_.unlock(); }
+  EngineLock(const EngineLock&) = delete;
+  EngineLock& operator=(const EngineLock&) = delete;
+
+ private:
+  std::mutex& mu_;
+};
+
+// -- decimals for tick and lot sizes -----------------------------------------------
+
+py::handle DecimalType() {
+  static py::handle type = py::object(py::module_::import("decimal").attr("Decimal")).release();
+  return type;
+}
+
+// ToStep()
+//
+// An engine::Decimal (mantissa * 10**exponent) from a decimal.Decimal, a str
+// (parsed by decimal.Decimal) or an int, exactly as written: Decimal("0.10")
+// is {10, -2}, Decimal("0.1") is {1, -1}. float and bool raise TypeError;
+// NaN and infinities InvalidArgumentError; a mantissa beyond int64 or an
+// exponent beyond int32 OutOfRangeError. Range rules (mantissa >= 1,
+// exponent -18..18) are the engine's: Reason.INVALID_MARKET_PARAMS.
+en::Decimal ToStep(py::handle v, const char* field) {
+  PyObject* obj = v.ptr();
+  py::object d;
+  if (PyBool_Check(obj) || PyFloat_Check(obj) || !(py::isinstance<py::str>(v) ||
+                                                   py::isinstance(v, DecimalType()) ||
+                                                   PyIndex_Check(obj))) {
+    throw py::type_error(fmt::format("{} must be a decimal.Decimal, str or int, not {}", field,
+                                     std::string(py::str(v.get_type().attr("__name__")))));
+  }
+  if (py::isinstance(v, DecimalType())) {
+    d = py::reinterpret_borrow<py::object>(v);
+  } else if (py::isinstance<py::str>(v)) {
+    try {
+      d = DecimalType()(v);
+    } catch (py::error_already_set&) {
+      Raise(g_errors.invalid_argument,
+            fmt::format("{}: \"{}\" is not a decimal number", field, std::string(py::str(v))));
+    }
+  } else {
+    d = DecimalType()(py::reinterpret_steal<py::object>(PyNumber_Index(obj)));
+  }
+  if (!d.attr("is_finite")().cast<bool>()) {
+    Raise(g_errors.invalid_argument,
+          fmt::format("{} must be finite, not {}", field, std::string(py::str(d))));
+  }
+  py::tuple t = d.attr("as_tuple")();
+  const bool negative = t[0].cast<int>() != 0;
+  py::tuple digits = t[1];
+  std::string text;
+  for (py::handle digit : digits) text.push_back(static_cast<char>('0' + digit.cast<int>()));
+  py::int_ magnitude(py::reinterpret_steal<py::object>(PyLong_FromString(text.c_str(), nullptr, 10)));
+  py::object mantissa = negative ? py::object(magnitude.attr("__neg__")()) : py::object(magnitude);
+  en::Decimal out;
+  if (!LoadInt<std::int64_t>(mantissa, &out.mantissa)) throw py::type_error("bad mantissa");
+  int exponent = 0;
+  if (!LoadInt<int>(t[2], &exponent)) throw py::type_error("bad exponent");
+  out.exponent = exponent;
+  return out;
+}
+
+// FromStep(): the exact decimal.Decimal of mantissa * 10**exponent.
+py::object FromStep(const en::Decimal& d) {
+  const bool negative = d.mantissa < 0;
+  const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(d.mantissa)
+                                           : static_cast<std::uint64_t>(d.mantissa);
+  const std::string text = std::to_string(magnitude);
+  py::tuple digits(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) digits[i] = py::int_(text[i] - '0');
+  return DecimalType()(py::make_tuple(negative ? 1 : 0, digits, d.exponent));
+}
+
+// -- field helpers for the mutable config classes ------------------------------------
+
+template <class C, class Tag>
+void FixedField(py::class_<C>& cls, const char* name, pc::Fixed<Tag> C::*member, const char* doc) {
+  cls.def_property(
+      name, [member](const C& c) { return I64{(c.*member).raw()}; },
+      [member](C& c, I64 v) { c.*member = pc::Fixed<Tag>(v.value); }, doc);
+}
+
+template <class C, class T>
+void IntField(py::class_<C>& cls, const char* name, T C::*member, const char* doc) {
+  cls.def_property(
+      name, [member](const C& c) { return Int<T>{c.*member}; },
+      [member](C& c, Int<T> v) { c.*member = v.value; }, doc);
+}
+
+template <class T>
+void NoHash(py::class_<T>& cls) {
+  py::setattr(cls, "__hash__", py::none());
+}
+
+template <class T, class Eq>
+void DefEq(py::class_<T>& cls, Eq eq) {
+  cls.def(
+      "__eq__",
+      [eq](const T& a, const py::object& b) -> py::object {
+        if (!py::isinstance<T>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        return py::bool_(eq(a, b.cast<const T&>()));
+      },
+      py::arg("other"), "Field-wise equality.");
+  NoHash(cls);
+}
+
+std::optional<std::tuple<I64, I64, U32>> LevelTuple(const std::optional<bk::LevelView>& l) {
+  if (!l) return std::nullopt;
+  return std::make_tuple(I64{l->price.raw()}, I64{l->total.raw()}, U32{l->orders});
+}
+
+// -- enums ------------------------------------------------------------------------
+
+void BindEngineEnums(py::module_& m) {
+  MakeEnum<en::MarketStatus>(
+      m, "MarketStatus",
+      "ACTIVE: everything allowed. REDUCE_ONLY: only reduce-only orders. HALTED: no new "
+      "orders or amends, cancels allowed. DELISTED: as halted, and final. A tripped oracle "
+      "circuit breaker makes an active market behave as reduce-only.",
+      {{"ACTIVE", 0}, {"REDUCE_ONLY", 1}, {"HALTED", 2}, {"DELISTED", 3}});
+  MakeEnum<en::MarginMode>(
+      m, "MarginMode",
+      "CROSS: the position shares the account's collateral. ISOLATED: it has its own margin "
+      "bucket, topped up from cross collateral as the position grows.",
+      {{"CROSS", 0}, {"ISOLATED", 1}});
+  MakeEnum<orc::BreakerCause>(
+      m, "BreakerCause",
+      "Which oracle guard tripped the circuit breaker: NONE, SOURCE_DEVIATION (a fresh "
+      "source too far from the median) or TWAP_DEVIATION (the index too far from its TWAP).",
+      {{"NONE", 0}, {"SOURCE_DEVIATION", 1}, {"TWAP_DEVIATION", 2}});
+  MakeEnum<en::EventKind>(m, "EngineEventKind",
+                          "What an EngineEvent reports (see EngineEvent for its fields).",
+                          {{"ORDER_RESTED", 0},
+                           {"FILL", 1},
+                           {"ORDER_CANCELED", 2},
+                           {"ORDER_REDUCED", 3},
+                           {"ORDER_AMENDED", 4},
+                           {"DEPOSIT", 5},
+                           {"WITHDRAWAL", 6},
+                           {"TRANSFER", 7},
+                           {"ACCOUNT_CREATED", 8},
+                           {"MARKET_CREATED", 9},
+                           {"MARKET_UPDATED", 10},
+                           {"MARKET_STATUS_CHANGED", 11},
+                           {"PRICE_UPDATE", 12},
+                           {"CIRCUIT_BREAKER", 13},
+                           {"MARGIN_MODE_SET", 14},
+                           {"LEVERAGE_SET", 15},
+                           {"ISOLATED_MARGIN_CHANGED", 16},
+                           {"FEE_TIER_SET", 17},
+                           {"INSURANCE_FUNDED", 18}});
+}
+
+// -- configuration ------------------------------------------------------------------
+
+void BindConfig(py::module_& m) {
+  // MarginTier: immutable, so a tier inside MarketParams.tiers (a tuple of
+  // copies) cannot be edited in place by mistake.
+  py::class_<rk::MarginTier> tier(
+      m, "MarginTier",
+      "One notional bracket of a market's margin table (immutable). From notional_floor "
+      "(quote atoms, inclusive) up to the next tier's floor, leverage is capped at "
+      "max_leverage and the maintenance rate is maintenance_rate (a Rate, 1e-18 units).");
+  tier.def(py::init([](I64 notional_floor, U32 max_leverage, I64 maintenance_rate) {
+             return rk::MarginTier{pc::Quote(notional_floor.value), max_leverage.value,
+                                   pc::Rate(maintenance_rate.value)};
+           }),
+           py::kw_only(), py::arg("notional_floor"), py::arg("max_leverage"),
+           py::arg("maintenance_rate"),
+           "A tier. The first tier's floor must be 0; floors increase, max_leverage (1..150) "
+           "never increases and maintenance_rate (> 0, below 1/max_leverage) never "
+           "decreases from one tier to the next.")
+      .def_property_readonly(
+          "notional_floor", [](const rk::MarginTier& t) { return I64{t.notional_floor.raw()}; },
+          "Where the tier starts, in quote atoms of notional.")
+      .def_property_readonly(
+          "max_leverage", [](const rk::MarginTier& t) { return U32{t.max_leverage}; },
+          "The highest leverage in this tier; the initial rate is at least 1/max_leverage.")
+      .def_property_readonly(
+          "maintenance_rate", [](const rk::MarginTier& t) { return I64{t.maintenance_rate.raw()}; },
+          "The maintenance margin rate as a Rate (RATE_SCALE = 1).")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "MarginTier", {"notional_floor", "max_leverage", "maintenance_rate"});
+      });
+  DefEq(tier, [](const rk::MarginTier& a, const rk::MarginTier& b) { return a == b; });
+
+  const orc::OracleConfig od{};
+  py::class_<orc::OracleConfig> oracle(
+      m, "OracleConfig",
+      "How a market's index, TWAP, circuit breaker and mark price are formed from its oracle "
+      "sources. Times in ns; deviations as Rates (0 disables the guard).");
+  oracle
+      .def(py::init([](I64 staleness_ns, U32 min_sources, I64 max_source_deviation,
+                       I64 max_twap_deviation, I64 twap_window_ns, I64 basis_window_ns) {
+             orc::OracleConfig c;
+             c.staleness = pc::TimeNs(staleness_ns.value);
+             c.min_sources = min_sources.value;
+             c.max_source_deviation = pc::Rate(max_source_deviation.value);
+             c.max_twap_deviation = pc::Rate(max_twap_deviation.value);
+             c.twap_window = pc::TimeNs(twap_window_ns.value);
+             c.basis_window = pc::TimeNs(basis_window_ns.value);
+             return c;
+           }),
+           py::kw_only(), py::arg("staleness_ns") = I64{od.staleness.raw()},
+           py::arg("min_sources") = U32{od.min_sources},
+           py::arg("max_source_deviation") = I64{od.max_source_deviation.raw()},
+           py::arg("max_twap_deviation") = I64{od.max_twap_deviation.raw()},
+           py::arg("twap_window_ns") = I64{od.twap_window.raw()},
+           py::arg("basis_window_ns") = I64{od.basis_window.raw()},
+           "An oracle configuration; the defaults are the C++ defaults (60 s staleness, one "
+           "source, no deviation guards, 30 min TWAP, 5 min basis window).");
+  FixedField(oracle, "staleness_ns", &orc::OracleConfig::staleness,
+             "A source price older than this (ns) no longer counts; > 0.");
+  IntField(oracle, "min_sources", &orc::OracleConfig::min_sources,
+           "Fresh sources needed for an index, 1..16.");
+  FixedField(oracle, "max_source_deviation", &orc::OracleConfig::max_source_deviation,
+             "Breaker: largest allowed distance of a fresh source from the median (Rate); 0 "
+             "disables.");
+  FixedField(oracle, "max_twap_deviation", &orc::OracleConfig::max_twap_deviation,
+             "Breaker: largest allowed distance of the index from its TWAP (Rate); 0 disables.");
+  FixedField(oracle, "twap_window_ns", &orc::OracleConfig::twap_window,
+             "The TWAP window in ns (at least 60 ns).");
+  FixedField(oracle, "basis_window_ns", &orc::OracleConfig::basis_window,
+             "The mark price's basis window in ns (at least 60 ns).");
+  oracle.def("__repr__", [](const py::object& self) {
+    return FieldRepr(self, "OracleConfig",
+                     {"staleness_ns", "min_sources", "max_source_deviation",
+                      "max_twap_deviation", "twap_window_ns", "basis_window_ns"});
+  });
+  DefEq(oracle, [](const orc::OracleConfig& a, const orc::OracleConfig& b) { return a == b; });
+
+  const en::MarketParams pd{};
+  py::class_<en::MarketParams> params(
+      m, "MarketParams",
+      R"doc(The parameters of one market. Prices are ticks of tick_size quote units, sizes
+lots of lot_size base units, money quote atoms, rates Rates (RATE_SCALE = 1).
+
+tick_size and lot_size are exact decimals: assign a decimal.Decimal, a str or
+an int (never a float); they read back as decimal.Decimal, exactly as given
+("0.10" stays 0.10). tick_size * lot_size * 10**quote_decimals must be a whole
+number of quote atoms (atoms_per_tick_lot). Engine.validate_market() names the
+first field out of range; create_market() answers Reason.INVALID_MARKET_PARAMS.
+max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
+  params
+      .def(py::init([](const std::string& symbol, const py::object& tick_size,
+                       const py::object& lot_size, I64 max_order_size, I64 max_open_interest,
+                       I64 max_price, I64 price_band, U32 max_leverage,
+                       const std::vector<rk::MarginTier>& tiers, I64 maker_fee, I64 taker_fee,
+                       const orc::OracleConfig& oracle_config, U32 max_orders_per_account,
+                       U32 max_levels_per_side, U32 max_book_orders) {
+             en::MarketParams p;
+             p.symbol = symbol;
+             p.tick_size = ToStep(tick_size, "tick_size");
+             p.lot_size = ToStep(lot_size, "lot_size");
+             p.max_order_size = pc::Lots(max_order_size.value);
+             p.max_open_interest = pc::Lots(max_open_interest.value);
+             p.max_price = pc::Ticks(max_price.value);
+             p.price_band = pc::Rate(price_band.value);
+             p.max_leverage = max_leverage.value;
+             p.tiers = tiers;
+             p.maker_fee = pc::Rate(maker_fee.value);
+             p.taker_fee = pc::Rate(taker_fee.value);
+             p.oracle = oracle_config;
+             p.max_orders_per_account = max_orders_per_account.value;
+             p.max_levels_per_side = max_levels_per_side.value;
+             p.max_book_orders = max_book_orders.value;
+             return p;
+           }),
+           py::kw_only(), py::arg("symbol") = pd.symbol,
+           py::arg("tick_size") = FromStep(pd.tick_size),
+           py::arg("lot_size") = FromStep(pd.lot_size),
+           py::arg("max_order_size") = I64{pd.max_order_size.raw()},
+           py::arg("max_open_interest") = I64{pd.max_open_interest.raw()},
+           py::arg("max_price") = I64{pd.max_price.raw()},
+           py::arg("price_band") = I64{pd.price_band.raw()},
+           py::arg("max_leverage") = U32{pd.max_leverage}, py::arg("tiers") = pd.tiers,
+           py::arg("maker_fee") = I64{pd.maker_fee.raw()},
+           py::arg("taker_fee") = I64{pd.taker_fee.raw()}, py::arg("oracle") = pd.oracle,
+           py::arg("max_orders_per_account") = U32{pd.max_orders_per_account},
+           py::arg("max_levels_per_side") = U32{pd.max_levels_per_side},
+           py::arg("max_book_orders") = U32{pd.max_book_orders},
+           "Market parameters; every default is the C++ default (MarketParams{}).")
+      .def_property(
+          "symbol", [](const en::MarketParams& p) { return p.symbol; },
+          [](en::MarketParams& p, const std::string& s) { p.symbol = s; },
+          "1..24 characters of [A-Za-z0-9-_/.].")
+      .def_property(
+          "tick_size", [](const en::MarketParams& p) { return FromStep(p.tick_size); },
+          [](en::MarketParams& p, const py::object& v) { p.tick_size = ToStep(v, "tick_size"); },
+          "Quote units per base unit in one tick, as decimal.Decimal (set from Decimal, str or "
+          "int). Cannot change after creation.")
+      .def_property(
+          "lot_size", [](const en::MarketParams& p) { return FromStep(p.lot_size); },
+          [](en::MarketParams& p, const py::object& v) { p.lot_size = ToStep(v, "lot_size"); },
+          "Base units in one lot, as decimal.Decimal (set from Decimal, str or int). Cannot "
+          "change after creation.");
+  FixedField(params, "max_order_size", &en::MarketParams::max_order_size,
+             "The largest order, in lots (>= 1).");
+  FixedField(params, "max_open_interest", &en::MarketParams::max_open_interest,
+             "The largest worst-case position of one account, in lots.");
+  FixedField(params, "max_price", &en::MarketParams::max_price,
+             "The highest order or oracle price, in ticks.");
+  FixedField(params, "price_band", &en::MarketParams::price_band,
+             "Orders must be within this fraction of the index (Rate in [0, 1)); 0: no band.");
+  IntField(params, "max_leverage", &en::MarketParams::max_leverage,
+           "The highest leverage an account may choose, 1..the first tier's max_leverage.");
+  params.def_property(
+      "tiers",
+      [](const en::MarketParams& p) {
+        py::tuple out(p.tiers.size());
+        for (std::size_t i = 0; i < p.tiers.size(); ++i) out[i] = py::cast(p.tiers[i]);
+        return out;
+      },
+      [](en::MarketParams& p, const std::vector<rk::MarginTier>& tiers) { p.tiers = tiers; },
+      "The margin tiers, lowest notional first, as a tuple of MarginTier (assign a sequence).");
+  FixedField(params, "maker_fee", &en::MarketParams::maker_fee,
+             "Maker fee as a Rate; negative is a rebate.");
+  FixedField(params, "taker_fee", &en::MarketParams::taker_fee, "Taker fee as a Rate, 0..10%.");
+  params.def_property(
+      "oracle", [](en::MarketParams& p) -> orc::OracleConfig& { return p.oracle; },
+      [](en::MarketParams& p, const orc::OracleConfig& c) { p.oracle = c; },
+      "The OracleConfig (a view into these params: editing its fields edits them).");
+  IntField(params, "max_orders_per_account", &en::MarketParams::max_orders_per_account,
+           "Live orders one account may have in the market. Cannot change after creation.");
+  IntField(params, "max_levels_per_side", &en::MarketParams::max_levels_per_side,
+           "Price levels one side of the book may have. Cannot change after creation.");
+  IntField(params, "max_book_orders", &en::MarketParams::max_book_orders,
+           "Live orders in the book. Cannot change after creation.");
+  params.def("__repr__", [](const py::object& self) {
+    return FieldRepr(self, "MarketParams",
+                     {"symbol", "tick_size", "lot_size", "max_order_size", "max_open_interest",
+                      "max_price", "price_band", "max_leverage", "tiers", "maker_fee",
+                      "taker_fee", "oracle", "max_orders_per_account", "max_levels_per_side",
+                      "max_book_orders"});
+  });
+  DefEq(params, [](const en::MarketParams& a, const en::MarketParams& b) { return a == b; });
+
+  const en::EngineConfig ed{};
+  py::class_<en::EngineConfig> config(
+      m, "EngineConfig",
+      "The engine-wide configuration: quote asset decimals, fee-tier discounts, referrer "
+      "share and capacity. Rates in 1e-18 units (RATE_SCALE = 1).");
+  config
+      .def(py::init([](U32 quote_decimals, const std::vector<I64>& fee_tier_discounts,
+                       I64 referrer_share, U32 max_markets, U32 max_accounts, U64 hash_seed) {
+             en::EngineConfig c;
+             c.quote_decimals = quote_decimals.value;
+             c.fee_tier_discounts.clear();
+             for (const I64& d : fee_tier_discounts) c.fee_tier_discounts.push_back(pc::Rate(d.value));
+             c.referrer_share = pc::Rate(referrer_share.value);
+             c.max_markets = max_markets.value;
+             c.max_accounts = max_accounts.value;
+             c.hash_seed = hash_seed.value;
+             return c;
+           }),
+           py::kw_only(), py::arg("quote_decimals") = U32{ed.quote_decimals},
+           py::arg("fee_tier_discounts") = std::vector<I64>{I64{0}},
+           py::arg("referrer_share") = I64{ed.referrer_share.raw()},
+           py::arg("max_markets") = U32{ed.max_markets},
+           py::arg("max_accounts") = U32{ed.max_accounts},
+           py::arg("hash_seed") = U64{ed.hash_seed},
+           "An engine configuration; the defaults are the C++ defaults (6 quote decimals, one "
+           "fee tier without discount, no referrer share, 256 markets, 2**20 accounts).");
+  IntField(config, "quote_decimals", &en::EngineConfig::quote_decimals,
+           "Decimals of the quote asset's atom, 0..18 (6 for USDC).");
+  config.def_property(
+      "fee_tier_discounts",
+      [](const en::EngineConfig& c) {
+        py::tuple out(c.fee_tier_discounts.size());
+        for (std::size_t i = 0; i < c.fee_tier_discounts.size(); ++i) {
+          out[i] = py::cast(I64{c.fee_tier_discounts[i].raw()});
+        }
+        return out;
+      },
+      [](en::EngineConfig& c, const std::vector<I64>& v) {
+        c.fee_tier_discounts.clear();
+        for (const I64& d : v) c.fee_tier_discounts.push_back(pc::Rate(d.value));
+      },
+      "Fee tier t multiplies positive fees by 1 - discount[t] (Rates): 1..16 tiers, tier 0 "
+      "is 0, non-decreasing. A tuple (assign a sequence).");
+  FixedField(config, "referrer_share", &en::EngineConfig::referrer_share,
+             "The part of a referred taker's fee paid to the referrer (Rate in [0, 1)).");
+  IntField(config, "max_markets", &en::EngineConfig::max_markets, "1..1024.");
+  IntField(config, "max_accounts", &en::EngineConfig::max_accounts, "1..2**24.");
+  IntField(config, "hash_seed", &en::EngineConfig::hash_seed,
+           "Seeds lookup hashes only; never reaches state or digests.");
+  config.def("__repr__", [](const py::object& self) {
+    return FieldRepr(self, "EngineConfig",
+                     {"quote_decimals", "fee_tier_discounts", "referrer_share", "max_markets",
+                      "max_accounts", "hash_seed"});
+  });
+  DefEq(config, [](const en::EngineConfig& a, const en::EngineConfig& b) {
+    return a.quote_decimals == b.quote_decimals && a.fee_tier_discounts == b.fee_tier_discounts &&
+           a.referrer_share == b.referrer_share && a.max_markets == b.max_markets &&
+           a.max_accounts == b.max_accounts && a.hash_seed == b.hash_seed;
+  });
+}
+
+// -- events and results -------------------------------------------------------------
+
+bool IsOrderKind(en::EventKind k) {
+  return k == en::EventKind::kOrderRested || k == en::EventKind::kFill ||
+         k == en::EventKind::kOrderCanceled || k == en::EventKind::kOrderReduced ||
+         k == en::EventKind::kOrderAmended;
+}
+bool IsCancelKind(en::EventKind k) {
+  return k == en::EventKind::kOrderCanceled || k == en::EventKind::kOrderReduced;
+}
+
+std::string EngineEventRepr(const en::Event& e) {
+  std::string out = fmt::format("EngineEvent(kind={}", EnumName(e.kind));
+  const bool order = IsOrderKind(e.kind);
+  const bool fill = e.kind == en::EventKind::kFill;
+  auto add = [&](const char* name, auto value, bool always) {
+    if (always || value != 0) out += fmt::format(", {}={}", name, value);
+  };
+  add("market", e.market, false);
+  add("account", e.account, false);
+  add("order_id", e.order_id, order);
+  if (order) out += fmt::format(", side={}", EnumName(e.side));
+  add("price", e.price.raw(), order);
+  add("size", e.size.raw(), order);
+  add("remaining", e.remaining.raw(), order);
+  add("maker_account", e.maker_account, fill);
+  add("maker_order_id", e.maker_order_id, fill);
+  add("maker_remaining", e.maker_remaining.raw(), fill);
+  add("amount", e.amount.raw(), fill);
+  add("maker_fee", e.maker_fee.raw(), fill);
+  add("referrer", e.referrer, false);
+  add("referrer_fee", e.referrer_fee.raw(), false);
+  add("position", e.position.raw(), fill);
+  add("maker_position", e.maker_position.raw(), fill);
+  add("realized", e.realized.raw(), fill);
+  add("maker_realized", e.maker_realized.raw(), fill);
+  add("counterparty", e.counterparty, false);
+  add("index", e.index.raw(), e.kind == en::EventKind::kPriceUpdate);
+  add("mark", e.mark.raw(), e.kind == en::EventKind::kPriceUpdate);
+  if (IsCancelKind(e.kind)) {
+    out += fmt::format(", cancel_reason={}", EnumName(static_cast<bk::CancelReason>(e.code)));
+  } else if (e.kind == en::EventKind::kMarketStatusChanged) {
+    out += fmt::format(", market_status={}", EnumName(static_cast<en::MarketStatus>(e.code)));
+  } else if (e.kind == en::EventKind::kMarginModeSet) {
+    out += fmt::format(", margin_mode={}", EnumName(static_cast<en::MarginMode>(e.code)));
+  } else {
+    add("code", e.code, e.kind == en::EventKind::kCircuitBreaker);
+  }
+  if (e.kind == en::EventKind::kCircuitBreaker || e.cause != orc::BreakerCause::kNone) {
+    out += fmt::format(", cause={}", EnumName(e.cause));
+  }
+  if (e.kind == en::EventKind::kOrderAmended || e.priority_kept) {
+    out += fmt::format(", priority_kept={}", e.priority_kept ? "True" : "False");
+  }
+  out += ")";
+  return out;
+}
+
+struct PyResult {
+  en::Reason reason = en::Reason::kOk;
+  std::uint64_t seq = 0;
+  std::vector<en::Event> events;
+  std::int64_t filled = 0;
+  std::int64_t rested = 0;
+};
+
+void BindEvents(py::module_& m) {
+  using E = en::Event;
+  py::class_<E> ev(m, "EngineEvent",
+                   R"doc(One thing an engine command caused, in order. Fields by kind (others are 0):
+
+* ORDER_RESTED / ORDER_CANCELED / ORDER_REDUCED / ORDER_AMENDED: market, account,
+  order_id, side, price, size, remaining (as the book's Event); cancel_reason for
+  cancels and reductions; priority_kept for amends.
+* FILL: market; account / order_id / side: the taker; maker_account /
+  maker_order_id / maker_remaining: the maker; price, size; remaining: the
+  taker's open size after it; amount (= taker_fee, >= 0) and maker_fee (< 0 is
+  a rebate); referrer / referrer_fee: the referrer's cut of the taker fee;
+  position / maker_position: both positions after the fill; realized /
+  maker_realized: PnL each side realized.
+* DEPOSIT / WITHDRAWAL: account, amount. TRANSFER: account (from),
+  counterparty (to), amount. INSURANCE_FUNDED: amount.
+* ACCOUNT_CREATED: account, counterparty = owner, referrer, code = fee tier.
+* MARKET_CREATED / MARKET_UPDATED: market. MARKET_STATUS_CHANGED: market,
+  market_status.
+* PRICE_UPDATE: market, index, mark (0: none), price = the TWAP.
+* CIRCUIT_BREAKER: market, code = 1 tripped / 0 cleared, cause.
+* MARGIN_MODE_SET: account, market, margin_mode. LEVERAGE_SET: account,
+  market, code = leverage. ISOLATED_MARGIN_CHANGED: account, market, amount =
+  delta (> 0 added). FEE_TIER_SET: account, code = tier.
+
+Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
+  ev.def(py::init([](en::EventKind kind, bk::Side side, orc::BreakerCause cause, bool priority_kept,
+                     U32 code, U32 market, U64 account, U64 order_id, I64 price, I64 size,
+                     I64 remaining, U64 maker_account, U64 maker_order_id, I64 maker_remaining,
+                     I64 amount, I64 maker_fee, U64 referrer, I64 referrer_fee, I64 position,
+                     I64 maker_position, I64 realized, I64 maker_realized, U64 counterparty,
+                     I64 index, I64 mark) {
+           E e;
+           e.kind = kind;
+           e.side = side;
+           e.cause = cause;
+           e.priority_kept = priority_kept;
+           e.code = code.value;
+           e.market = market.value;
+           e.account = account.value;
+           e.order_id = order_id.value;
+           e.price = pc::Ticks(price.value);
+           e.size = pc::Lots(size.value);
+           e.remaining = pc::Lots(remaining.value);
+           e.maker_account = maker_account.value;
+           e.maker_order_id = maker_order_id.value;
+           e.maker_remaining = pc::Lots(maker_remaining.value);
+           e.amount = pc::Quote(amount.value);
+           e.maker_fee = pc::Quote(maker_fee.value);
+           e.referrer = referrer.value;
+           e.referrer_fee = pc::Quote(referrer_fee.value);
+           e.position = pc::Lots(position.value);
+           e.maker_position = pc::Lots(maker_position.value);
+           e.realized = pc::Quote(realized.value);
+           e.maker_realized = pc::Quote(maker_realized.value);
+           e.counterparty = counterparty.value;
+           e.index = pc::Ticks(index.value);
+           e.mark = pc::Ticks(mark.value);
+           return e;
+         }),
+         py::kw_only(), py::arg("kind"), py::arg("side") = bk::Side::kBuy,
+         py::arg("cause") = orc::BreakerCause::kNone, py::arg("priority_kept").noconvert() = false,
+         py::arg("code") = U32{0}, py::arg("market") = U32{0}, py::arg("account") = U64{0},
+         py::arg("order_id") = U64{0}, py::arg("price") = I64{0}, py::arg("size") = I64{0},
+         py::arg("remaining") = I64{0}, py::arg("maker_account") = U64{0},
+         py::arg("maker_order_id") = U64{0}, py::arg("maker_remaining") = I64{0},
+         py::arg("amount") = I64{0}, py::arg("maker_fee") = I64{0}, py::arg("referrer") = U64{0},
+         py::arg("referrer_fee") = I64{0}, py::arg("position") = I64{0},
+         py::arg("maker_position") = I64{0}, py::arg("realized") = I64{0},
+         py::arg("maker_realized") = I64{0}, py::arg("counterparty") = U64{0},
+         py::arg("index") = I64{0}, py::arg("mark") = I64{0},
+         "An event with the given fields (for comparisons in tests); unset fields are 0.")
+      .def_property_readonly("kind", [](const E& e) { return e.kind; }, "The EngineEventKind.")
+      .def_property_readonly(
+          "side", [](const E& e) { return e.side; }, "Order events: the side of order_id.")
+      .def_property_readonly(
+          "cause", [](const E& e) { return e.cause; }, "CIRCUIT_BREAKER: the BreakerCause.")
+      .def_property_readonly(
+          "priority_kept", [](const E& e) { return e.priority_kept; },
+          "ORDER_AMENDED: whether the order kept its place in the queue.")
+      .def_property_readonly(
+          "code", [](const E& e) { return U32{e.code}; },
+          "The raw kind-specific code (cancel reason, status, mode, leverage, tier, 1/0 "
+          "breaker tripped/cleared).")
+      .def_property_readonly(
+          "cancel_reason",
+          [](const E& e) -> std::optional<bk::CancelReason> {
+            if (!IsCancelKind(e.kind)) return std::nullopt;
+            return static_cast<bk::CancelReason>(e.code);
+          },
+          "ORDER_CANCELED / ORDER_REDUCED: the CancelReason; None for other kinds.")
+      .def_property_readonly(
+          "market_status",
+          [](const E& e) -> std::optional<en::MarketStatus> {
+            if (e.kind != en::EventKind::kMarketStatusChanged) return std::nullopt;
+            return static_cast<en::MarketStatus>(e.code);
+          },
+          "MARKET_STATUS_CHANGED: the new MarketStatus; None for other kinds.")
+      .def_property_readonly(
+          "margin_mode",
+          [](const E& e) -> std::optional<en::MarginMode> {
+            if (e.kind != en::EventKind::kMarginModeSet) return std::nullopt;
+            return static_cast<en::MarginMode>(e.code);
+          },
+          "MARGIN_MODE_SET: the MarginMode; None for other kinds.")
+      .def_property_readonly("market", [](const E& e) { return U32{e.market}; }, "The market id.")
+      .def_property_readonly(
+          "account", [](const E& e) { return U64{e.account}; },
+          "The account (the taker of a FILL, the sender of a TRANSFER).")
+      .def_property_readonly(
+          "order_id", [](const E& e) { return U64{e.order_id}; },
+          "The order (the taker's of a FILL).")
+      .def_property_readonly(
+          "price", [](const E& e) { return I64{e.price.raw()}; },
+          "Ticks: the order's or fill's price; PRICE_UPDATE: the TWAP.")
+      .def_property_readonly("size", [](const E& e) { return I64{e.size.raw()}; }, "Lots.")
+      .def_property_readonly(
+          "remaining", [](const E& e) { return I64{e.remaining.raw()}; },
+          "The open size of order_id after the event, in lots.")
+      .def_property_readonly(
+          "maker_account", [](const E& e) { return U64{e.maker_account}; },
+          "FILL: the resting order's account.")
+      .def_property_readonly(
+          "maker_order_id", [](const E& e) { return U64{e.maker_order_id}; },
+          "FILL: the resting order.")
+      .def_property_readonly(
+          "maker_remaining", [](const E& e) { return I64{e.maker_remaining.raw()}; },
+          "FILL: the resting order's open size after the fill, in lots.")
+      .def_property_readonly(
+          "amount", [](const E& e) { return I64{e.amount.raw()}; },
+          "Quote atoms: FILL the taker fee; DEPOSIT, WITHDRAWAL, TRANSFER, INSURANCE_FUNDED "
+          "the amount; ISOLATED_MARGIN_CHANGED the delta.")
+      .def_property_readonly(
+          "taker_fee",
+          [](const E& e) { return I64{e.kind == en::EventKind::kFill ? e.amount.raw() : 0}; },
+          "FILL: the taker's fee in quote atoms (= amount); 0 for other kinds.")
+      .def_property_readonly(
+          "maker_fee", [](const E& e) { return I64{e.maker_fee.raw()}; },
+          "FILL: the maker's fee in quote atoms; negative is a rebate.")
+      .def_property_readonly(
+          "referrer", [](const E& e) { return U64{e.referrer}; },
+          "FILL: the taker's referrer (0: none); ACCOUNT_CREATED: the new account's.")
+      .def_property_readonly(
+          "referrer_fee", [](const E& e) { return I64{e.referrer_fee.raw()}; },
+          "FILL: the referrer's cut of the taker fee, quote atoms.")
+      .def_property_readonly(
+          "position", [](const E& e) { return I64{e.position.raw()}; },
+          "FILL: the taker's position after it, lots (signed).")
+      .def_property_readonly(
+          "maker_position", [](const E& e) { return I64{e.maker_position.raw()}; },
+          "FILL: the maker's position after it, lots (signed).")
+      .def_property_readonly(
+          "realized", [](const E& e) { return I64{e.realized.raw()}; },
+          "FILL: PnL the taker realized, quote atoms.")
+      .def_property_readonly(
+          "maker_realized", [](const E& e) { return I64{e.maker_realized.raw()}; },
+          "FILL: PnL the maker realized, quote atoms.")
+      .def_property_readonly(
+          "counterparty", [](const E& e) { return U64{e.counterparty}; },
+          "TRANSFER: the receiving account; ACCOUNT_CREATED: the owner.")
+      .def_property_readonly(
+          "index", [](const E& e) { return I64{e.index.raw()}; },
+          "PRICE_UPDATE: the index price in ticks (0: none).")
+      .def_property_readonly(
+          "mark", [](const E& e) { return I64{e.mark.raw()}; },
+          "PRICE_UPDATE: the mark price in ticks (0: none yet).")
+      .def("__repr__", &EngineEventRepr);
+  DefEq(ev, [](const E& a, const E& b) { return a == b; });
+
+  py::class_<PyResult> res(
+      m, "Result",
+      "The answer to one engine command. ``reason`` is Reason.OK iff it was applied; then "
+      "``events`` lists what it caused and, for an order, ``filled`` lots traded and "
+      "``rested`` lots rest. A refused command changed nothing and has no events.");
+  res.def_property_readonly(
+         "reason", [](const PyResult& r) { return r.reason; },
+         "Reason.OK, or why the command was refused (nothing changed).")
+      .def_property_readonly(
+          "seq", [](const PyResult& r) { return U64{r.seq}; },
+          "The sequence number the command carried (consumed only if it was applied).")
+      .def_property_readonly(
+          "events", [](const PyResult& r) { return r.events; },
+          "What the command caused, in order: a list of EngineEvent (a copy).")
+      .def_property_readonly(
+          "filled", [](const PyResult& r) { return I64{r.filled}; }, "Orders: lots traded.")
+      .def_property_readonly(
+          "rested", [](const PyResult& r) { return I64{r.rested}; },
+          "Orders: lots left resting in the book.")
+      .def_property_readonly(
+          "ok", [](const PyResult& r) { return r.reason == en::Reason::kOk; },
+          "True iff reason is Reason.OK.")
+      .def("__bool__", [](const PyResult& r) { return r.reason == en::Reason::kOk; },
+           "Same as ok.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "Result", {"seq", "reason", "filled", "rested", "events"});
+      });
+  DefEq(res, [](const PyResult& a, const PyResult& b) {
+    return a.reason == b.reason && a.seq == b.seq && a.events == b.events &&
+           a.filled == b.filled && a.rested == b.rested;
+  });
+}
+
+// -- query views --------------------------------------------------------------------------
+
+void BindViews(py::module_& m) {
+  using LP = rk::LiquidationPrice;
+  py::class_<LP> lp(m, "LiquidationPrice",
+                    "Where a position reaches its maintenance requirement: a long is "
+                    "liquidatable iff mark < price, a short iff mark > price. price 0 means "
+                    "none (a long backed beyond its requirement) or, with always, a short "
+                    "liquidatable at every price.");
+  lp.def_property_readonly(
+        "price", [](const LP& l) { return I64{l.price.raw()}; }, "Ticks; 0: none or always.")
+      .def_property_readonly(
+          "tier", [](const LP& l) { return U64{l.tier}; },
+          "The margin tier that applies at that price.")
+      .def_property_readonly(
+          "always", [](const LP& l) { return l.always; },
+          "True iff liquidatable at every price of at least one tick.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "LiquidationPrice", {"price", "tier", "always"});
+      });
+  DefEq(lp, [](const LP& a, const LP& b) { return a == b; });
+
+  using PV = en::PositionView;
+  py::class_<PV>(m, "PositionView",
+                 "One account's record in one market: position, PnL, requirements, "
+                 "liquidation price and open orders. Ticks, lots and quote atoms.")
+      .def_property_readonly("market", [](const PV& p) { return U32{p.market}; }, "Market id.")
+      .def_property_readonly("mode", [](const PV& p) { return p.mode; }, "The MarginMode.")
+      .def_property_readonly(
+          "leverage", [](const PV& p) { return U32{p.leverage}; }, "The effective leverage.")
+      .def_property_readonly(
+          "size", [](const PV& p) { return I64{p.size.raw()}; }, "Signed lots (long > 0).")
+      .def_property_readonly(
+          "entry_price", [](const PV& p) { return I64{p.entry_price.raw()}; },
+          "Average entry in ticks, half-even; 0 without a position.")
+      .def_property_readonly(
+          "mark", [](const PV& p) { return I64{p.mark.raw()}; }, "The market's mark, ticks.")
+      .def_property_readonly(
+          "value", [](const PV& p) { return I64{p.value.raw()}; },
+          "size * mark * atoms_per_tick_lot, quote atoms.")
+      .def_property_readonly(
+          "cost", [](const PV& p) { return I64{p.cost.raw()}; },
+          "Signed entry value of the open position, quote atoms.")
+      .def_property_readonly(
+          "unrealized_pnl", [](const PV& p) { return I64{p.unrealized_pnl.raw()}; },
+          "value - cost, quote atoms.")
+      .def_property_readonly(
+          "realized_pnl", [](const PV& p) { return I64{p.realized_pnl.raw()}; },
+          "Cumulative realized PnL, quote atoms.")
+      .def_property_readonly(
+          "initial_requirement", [](const PV& p) { return I64{p.initial_requirement.raw()}; },
+          "Initial margin of the position, quote atoms.")
+      .def_property_readonly(
+          "maintenance_requirement",
+          [](const PV& p) { return I64{p.maintenance_requirement.raw()}; },
+          "Maintenance margin of the position, quote atoms.")
+      .def_property_readonly(
+          "isolated_equity", [](const PV& p) { return I64{p.isolated_equity.raw()}; },
+          "Isolated only: the bucket plus value, quote atoms.")
+      .def_property_readonly(
+          "liquidation", [](const PV& p) { return p.liquidation; }, "The LiquidationPrice.")
+      .def_property_readonly(
+          "open_bid_lots", [](const PV& p) { return I64{p.open_bid_lots.raw()}; },
+          "Lots of live buy orders.")
+      .def_property_readonly(
+          "open_ask_lots", [](const PV& p) { return I64{p.open_ask_lots.raw()}; },
+          "Lots of live sell orders.")
+      .def_property_readonly(
+          "open_orders", [](const PV& p) { return U32{p.open_orders}; }, "Live orders.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "PositionView",
+                         {"market", "mode", "leverage", "size", "entry_price", "mark", "value",
+                          "cost", "unrealized_pnl", "realized_pnl", "initial_requirement",
+                          "maintenance_requirement", "isolated_equity", "liquidation",
+                          "open_bid_lots", "open_ask_lots", "open_orders"});
+      });
+
+  using AS = en::AccountSummary;
+  py::class_<AS>(m, "AccountSummary",
+                 R"doc(An account's balances and margin, in quote atoms. Cross margin:
+collateral = cash + the cost of cross positions; equity = collateral +
+unrealized_pnl; free_collateral = max(0, equity - initial_with_orders);
+margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
+      .def_property_readonly("account", [](const AS& s) { return U64{s.account}; }, "Account id.")
+      .def_property_readonly("owner", [](const AS& s) { return U64{s.owner}; }, "Owner id.")
+      .def_property_readonly("fee_tier", [](const AS& s) { return U32{s.fee_tier}; }, "Fee tier.")
+      .def_property_readonly(
+          "referrer", [](const AS& s) { return U64{s.referrer}; }, "Referrer; 0: none.")
+      .def_property_readonly("cash", [](const AS& s) { return I64{s.cash.raw()}; }, "Cross cash.")
+      .def_property_readonly(
+          "collateral", [](const AS& s) { return I64{s.collateral.raw()}; },
+          "Cash plus the cost of cross positions.")
+      .def_property_readonly(
+          "unrealized_pnl", [](const AS& s) { return I64{s.unrealized_pnl.raw()}; },
+          "Unrealized PnL of cross positions.")
+      .def_property_readonly(
+          "equity", [](const AS& s) { return I64{s.equity.raw()}; }, "Cross equity.")
+      .def_property_readonly(
+          "initial_requirement", [](const AS& s) { return I64{s.initial_requirement.raw()}; },
+          "Initial margin of cross positions.")
+      .def_property_readonly(
+          "initial_with_orders", [](const AS& s) { return I64{s.initial_with_orders.raw()}; },
+          "Plus the worst case of open orders and isolated draws.")
+      .def_property_readonly(
+          "maintenance_requirement",
+          [](const AS& s) { return I64{s.maintenance_requirement.raw()}; },
+          "Maintenance margin of cross positions.")
+      .def_property_readonly(
+          "free_collateral", [](const AS& s) { return I64{s.free_collateral.raw()}; },
+          "What may be withdrawn or transferred.")
+      .def_property_readonly(
+          "margin_ratio", [](const AS& s) { return I64{s.margin_ratio.raw()}; },
+          "maintenance / equity as a Rate (RATE_SCALE = 100%).")
+      .def_property_readonly(
+          "liquidatable", [](const AS& s) { return s.liquidatable; },
+          "Cross equity below cross maintenance.")
+      .def_property_readonly(
+          "positions", [](const AS& s) { return s.positions; },
+          "PositionView per market with a position or orders, by market id.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "AccountSummary",
+                         {"account", "owner", "fee_tier", "referrer", "cash", "collateral",
+                          "unrealized_pnl", "equity", "initial_requirement",
+                          "initial_with_orders", "maintenance_requirement", "free_collateral",
+                          "margin_ratio", "liquidatable", "positions"});
+      });
+
+  using OO = en::OpenOrder;
+  py::class_<OO>(m, "OpenOrder", "One live order of an account.")
+      .def_property_readonly("market", [](const OO& o) { return U32{o.market}; }, "Market id.")
+      .def_property_readonly(
+          "order_id", [](const OO& o) { return U64{o.order.id}; }, "The order id.")
+      .def_property_readonly(
+          "account", [](const OO& o) { return U64{o.order.account}; }, "The owner.")
+      .def_property_readonly(
+          "client_id", [](const OO& o) { return U64{o.order.client_id}; },
+          "The client order id; 0 for none.")
+      .def_property_readonly("side", [](const OO& o) { return o.order.side; }, "BUY or SELL.")
+      .def_property_readonly(
+          "price", [](const OO& o) { return I64{o.order.price.raw()}; }, "Ticks.")
+      .def_property_readonly(
+          "remaining", [](const OO& o) { return I64{o.order.remaining.raw()}; }, "Open lots.")
+      .def_property_readonly(
+          "priority", [](const OO& o) { return U64{o.order.priority}; },
+          "Arrival stamp: smaller is earlier in its queue.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "OpenOrder",
+                         {"market", "order_id", "account", "client_id", "side", "price",
+                          "remaining", "priority"});
+      });
+
+  using MS = en::MarketStats;
+  py::class_<MS>(m, "MarketStats",
+                 "A market's status, prices (ticks), open interest and volume (lots), "
+                 "notional volume (quote atoms) and top of book.")
+      .def_property_readonly("market", [](const MS& s) { return U32{s.market}; }, "Market id.")
+      .def_property_readonly("symbol", [](const MS& s) { return s.symbol; }, "The symbol.")
+      .def_property_readonly("status", [](const MS& s) { return s.status; }, "The MarketStatus.")
+      .def_property_readonly(
+          "breaker", [](const MS& s) { return s.breaker; },
+          "True while the oracle circuit breaker is tripped (reduce-only).")
+      .def_property_readonly(
+          "breaker_cause", [](const MS& s) { return s.breaker_cause; }, "The BreakerCause.")
+      .def_property_readonly(
+          "atoms_per_tick_lot", [](const MS& s) { return I64{s.atoms_per_tick_lot}; },
+          "Quote atoms one tick of one lot is worth.")
+      .def_property_readonly(
+          "index", [](const MS& s) { return I64{s.index.raw()}; }, "Index price; 0: none.")
+      .def_property_readonly(
+          "mark", [](const MS& s) { return I64{s.mark.raw()}; },
+          "The last valid mark price; 0: never had one.")
+      .def_property_readonly("twap", [](const MS& s) { return I64{s.twap.raw()}; }, "Index TWAP.")
+      .def_property_readonly(
+          "last_trade", [](const MS& s) { return I64{s.last_trade.raw()}; },
+          "Last trade price; 0: none.")
+      .def_property_readonly(
+          "fresh_sources", [](const MS& s) { return U32{s.fresh_sources}; },
+          "Oracle sources fresh at the last refresh.")
+      .def_property_readonly(
+          "open_interest_long", [](const MS& s) { return I64{s.open_interest_long.raw()}; },
+          "Sum of long positions, lots.")
+      .def_property_readonly(
+          "open_interest_short", [](const MS& s) { return I64{s.open_interest_short.raw()}; },
+          "Sum of short positions, lots (equal to long).")
+      .def_property_readonly(
+          "volume", [](const MS& s) { return I64{s.volume.raw()}; }, "Lots traded.")
+      .def_property_readonly(
+          "notional_volume", [](const MS& s) { return I64{s.notional_volume.raw()}; },
+          "Quote atoms traded (saturates at 2**63 - 1).")
+      .def_property_readonly(
+          "best_bid", [](const MS& s) { return LevelTuple(s.best_bid); },
+          "(price, total, orders) of the best bid, or None.")
+      .def_property_readonly(
+          "best_ask", [](const MS& s) { return LevelTuple(s.best_ask); },
+          "(price, total, orders) of the best ask, or None.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "MarketStats",
+                         {"market", "symbol", "status", "breaker", "breaker_cause",
+                          "atoms_per_tick_lot", "index", "mark", "twap", "last_trade",
+                          "fresh_sources", "open_interest_long", "open_interest_short", "volume",
+                          "notional_volume", "best_bid", "best_ask"});
+      });
+
+  using PR = en::Preview;
+  py::class_<PR>(m, "Preview",
+                 "What an order would do now, without doing it: reason is what place_order "
+                 "would answer (margin and limits; not the book's own checks), the fill is "
+                 "estimated from L2 depth (self-trade prevention not simulated).")
+      .def_property_readonly("reason", [](const PR& p) { return p.reason; }, "The verdict.")
+      .def_property_readonly(
+          "fill_size", [](const PR& p) { return I64{p.fill_size.raw()}; }, "Lots that would fill.")
+      .def_property_readonly(
+          "average_price", [](const PR& p) { return I64{p.average_price.raw()}; },
+          "Average fill price in ticks (half-even); 0 if nothing fills.")
+      .def_property_readonly(
+          "fill_notional", [](const PR& p) { return I64{p.fill_notional.raw()}; },
+          "Quote atoms the fill is worth.")
+      .def_property_readonly(
+          "slippage", [](const PR& p) { return I64{p.slippage.raw()}; },
+          "|average - mid| / mid as a Rate, rounded up; 0 without a mid.")
+      .def_property_readonly(
+          "fee", [](const PR& p) { return I64{p.fee.raw()}; }, "Taker fee on the fill, atoms.")
+      .def_property_readonly(
+          "rest_size", [](const PR& p) { return I64{p.rest_size.raw()}; }, "Lots that would rest.")
+      .def_property_readonly(
+          "resulting_position", [](const PR& p) { return I64{p.resulting_position.raw()}; },
+          "The position after the fill, lots.")
+      .def_property_readonly(
+          "resulting_equity", [](const PR& p) { return I64{p.resulting_equity.raw()}; },
+          "Cross equity (or the isolated bucket's) after the fill, atoms.")
+      .def_property_readonly(
+          "resulting_margin_ratio", [](const PR& p) { return I64{p.resulting_margin_ratio.raw()}; },
+          "Margin ratio after the fill (Rate).")
+      .def_property_readonly(
+          "resulting_liquidation", [](const PR& p) { return p.resulting_liquidation; },
+          "LiquidationPrice after the fill.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "Preview",
+                         {"reason", "fill_size", "average_price", "fill_notional", "slippage",
+                          "fee", "rest_size", "resulting_position", "resulting_equity",
+                          "resulting_margin_ratio", "resulting_liquidation"});
+      });
+}
+
+// -- bulk -----------------------------------------------------------------------------------
+
+struct BulkResult {
+  py::array reasons, filled, rested, seqs;
+  py::dict fills;
+  std::size_t accepted = 0;
+  std::size_t count = 0;
+};
+
+constexpr std::array<const char*, 10> kFillColumns = {
+    "index", "taker_order_id", "maker_order_id", "taker_account", "maker_account",
+    "side",  "price",          "size",           "taker_fee",     "maker_fee"};
+using FillRow = std::array<std::int64_t, kFillColumns.size()>;
+
+std::string TypeName(const py::handle& v) {
+  if (py::isinstance<py::array>(v)) {
+    return fmt::format("numpy.ndarray of dtype {}",
+                       std::string(py::str(v.attr("dtype"))));
+  }
+  return std::string(py::str(v.get_type().attr("__name__")));
+}
+
+// Column()
+//
+// The array for `name`, checked: a numpy.ndarray of exactly `dtype`, 1-D, of
+// length *n (set by the first column). TypeError / InvalidArgumentError.
+py::array Column(const char* fn, const char* name, const py::object& v, const py::dtype& dtype,
+                 const char* dtype_name, py::ssize_t* n) {
+  if (!py::isinstance<py::array>(v) ||
+      !py::reinterpret_borrow<py::array>(v).dtype().equal(dtype)) {
+    throw py::type_error(fmt::format("{}: {} must be a numpy.ndarray of dtype {}, not {}", fn,
+                                     name, dtype_name, TypeName(v)));
+  }
+  py::array a = py::reinterpret_borrow<py::array>(v);
+  if (a.ndim() != 1) {
+    Raise(g_errors.invalid_argument,
+          fmt::format("{}: {} must be 1-D, not {}-D with shape {}", fn, name, a.ndim(),
+                      std::string(py::str(a.attr("shape")))));
+  }
+  if (*n < 0) {
+    *n = a.shape(0);
+  } else if (a.shape(0) != *n) {
+    Raise(g_errors.invalid_argument,
+          fmt::format("{}: {} has length {}, the other columns {}", fn, name, a.shape(0), *n));
+  }
+  return a;
+}
+
+py::array I64Column(const char* fn, const char* name, const py::object& v, py::ssize_t* n) {
+  return Column(fn, name, v, py::dtype::of<std::int64_t>(), "int64", n);
+}
+
+[[noreturn]] void BadValue(const char* fn, const char* name, py::ssize_t i, std::int64_t v,
+                           const char* what) {
+  Raise(g_errors.invalid_argument, fmt::format("{}: {}[{}] = {} {}", fn, name, i, v, what));
+}
+
+// Reads a non-negative id column into out[i] via set(i, value).
+template <class Set>
+void ReadIds(const char* fn, const char* name, const py::array& a, Set set) {
+  auto u = a.unchecked<std::int64_t, 1>();
+  for (py::ssize_t i = 0; i < u.shape(0); ++i) {
+    const std::int64_t v = u(i);
+    if (v < 0) BadValue(fn, name, i, v, "is negative (ids are >= 0)");
+    set(static_cast<std::size_t>(i), static_cast<std::uint64_t>(v));
+  }
+}
+
+template <class E, class Set>
+void ReadEnum(const char* fn, const char* name, const py::array& a, std::int64_t max_value,
+              const char* enum_name, Set set) {
+  auto u = a.unchecked<std::int64_t, 1>();
+  for (py::ssize_t i = 0; i < u.shape(0); ++i) {
+    const std::int64_t v = u(i);
+    if (v < 0 || v > max_value) {
+      BadValue(fn, name, i, v, fmt::format("is not a {} value", enum_name).c_str());
+    }
+    set(static_cast<std::size_t>(i), static_cast<E>(v));
+  }
+}
+
+BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
+                       const py::object& accounts_obj, const py::object& sides_obj,
+                       const py::object& prices_obj, const py::object& sizes_obj, I64 timestamp_ns,
+                       const py::object& order_types_obj, const py::object& tifs_obj,
+                       const py::object& stps_obj, const py::object& client_ids_obj,
+                       const py::object& reduce_only_obj) {
+  const char* fn = "place_orders";
+  py::ssize_t n = -1;
+  const py::array order_ids = I64Column(fn, "order_ids", order_ids_obj, &n);
+  const py::array accounts = I64Column(fn, "accounts", accounts_obj, &n);
+  const py::array sides = I64Column(fn, "sides", sides_obj, &n);
+  const py::array prices = I64Column(fn, "prices", prices_obj, &n);
+  const py::array sizes = I64Column(fn, "sizes", sizes_obj, &n);
+  std::optional<py::array> order_types, tifs, stps, client_ids, reduce_only;
+  if (!order_types_obj.is_none()) order_types = I64Column(fn, "order_types", order_types_obj, &n);
+  if (!tifs_obj.is_none()) tifs = I64Column(fn, "tifs", tifs_obj, &n);
+  if (!stps_obj.is_none()) stps = I64Column(fn, "stps", stps_obj, &n);
+  if (!client_ids_obj.is_none()) client_ids = I64Column(fn, "client_ids", client_ids_obj, &n);
+  if (!reduce_only_obj.is_none()) {
+    reduce_only = Column(fn, "reduce_only", reduce_only_obj, py::dtype::of<bool>(), "bool", &n);
+  }
+
+  // Copy and validate everything before the GIL is released.
+  const auto count = static_cast<std::size_t>(n);
+  std::vector<en::PlaceOrder> orders(count);
+  for (en::PlaceOrder& o : orders) o.market = market.value;
+  ReadIds(fn, "order_ids", order_ids, [&](std::size_t i, std::uint64_t v) { orders[i].order.id = v; });
+  ReadIds(fn, "accounts", accounts,
+          [&](std::size_t i, std::uint64_t v) { orders[i].order.account = v; });
+  ReadEnum<bk::Side>(fn, "sides", sides, 1, "Side",
+                     [&](std::size_t i, bk::Side v) { orders[i].order.side = v; });
+  {
+    auto p = prices.unchecked<std::int64_t, 1>();
+    auto s = sizes.unchecked<std::int64_t, 1>();
+    for (py::ssize_t i = 0; i < n; ++i) {
+      en::PlaceOrder& o = orders[static_cast<std::size_t>(i)];
+      o.order.price = pc::Ticks(p(i));
+      o.order.size = pc::Lots(s(i));
+    }
+  }
+  if (order_types) {
+    ReadEnum<bk::OrderType>(fn, "order_types", *order_types, 1, "OrderType",
+                            [&](std::size_t i, bk::OrderType v) { orders[i].order.type = v; });
+  }
+  if (tifs) {
+    ReadEnum<bk::TimeInForce>(fn, "tifs", *tifs, 4, "TimeInForce",
+                              [&](std::size_t i, bk::TimeInForce v) { orders[i].order.tif = v; });
+  }
+  if (stps) {
+    ReadEnum<bk::StpMode>(fn, "stps", *stps, 3, "StpMode",
+                          [&](std::size_t i, bk::StpMode v) { orders[i].order.stp = v; });
+  }
+  if (client_ids) {
+    ReadIds(fn, "client_ids", *client_ids,
+            [&](std::size_t i, std::uint64_t v) { orders[i].order.client_id = v; });
+  }
+  if (reduce_only) {
+    auto r = reduce_only->unchecked<bool, 1>();
+    for (py::ssize_t i = 0; i < n; ++i) orders[static_cast<std::size_t>(i)].reduce_only = r(i);
+  }
+
+  BulkResult out;
+  out.count = count;
+  py::array_t<std::uint16_t> reasons(n);
+  py::array_t<std::int64_t> filled(n), rested(n);
+  py::array_t<std::uint64_t> seqs(n);
+  std::uint16_t* reason_out = reasons.mutable_data();
+  std::int64_t* filled_out = filled.mutable_data();
+  std::int64_t* rested_out = rested.mutable_data();
+  std::uint64_t* seq_out = seqs.mutable_data();
+  std::vector<FillRow> fills;
+  std::size_t accepted = 0;
+  {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(e.mu);
+    fills.reserve(count / 4 + 16);
+    const pc::TimeNs ts(timestamp_ns.value);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint64_t seq = e.eng.last_seq() + 1;
+      const en::Result r = e.eng.Apply(en::Command{seq, ts, orders[i]});
+      reason_out[i] = static_cast<std::uint16_t>(r.reason);
+      filled_out[i] = r.filled.raw();
+      rested_out[i] = r.rested.raw();
+      seq_out[i] = r.ok() ? seq : 0;
+      if (!r.ok()) continue;
+      ++accepted;
+      for (const en::Event& ev : r.events) {
+        if (ev.kind != en::EventKind::kFill) continue;
+        fills.push_back(FillRow{static_cast<std::int64_t>(i),
+                                static_cast<std::int64_t>(ev.order_id),
+                                static_cast<std::int64_t>(ev.maker_order_id),
+                                static_cast<std::int64_t>(ev.account),
+                                static_cast<std::int64_t>(ev.maker_account),
+                                static_cast<std::int64_t>(ev.side),
+                                ev.price.raw(),
+                                ev.size.raw(),
+                                ev.amount.raw(),
+                                ev.maker_fee.raw()});
+      }
+    }
+  }
+  out.reasons = reasons;
+  out.filled = filled;
+  out.rested = rested;
+  out.seqs = seqs;
+  out.accepted = accepted;
+  const auto rows = static_cast<py::ssize_t>(fills.size());
+  for (std::size_t c = 0; c < kFillColumns.size(); ++c) {
+    py::array_t<std::int64_t> col(rows);
+    std::int64_t* d = col.mutable_data();
+    for (py::ssize_t r = 0; r < rows; ++r) d[r] = fills[static_cast<std::size_t>(r)][c];
+    out.fills[kFillColumns[c]] = col;
+  }
+  return out;
+}
+
+py::array_t<std::uint16_t> CancelOrders(PyEngine& e, U32 market, const py::object& accounts_obj,
+                                        const py::object& order_ids_obj, I64 timestamp_ns) {
+  const char* fn = "cancel_orders";
+  py::ssize_t n = -1;
+  const py::array accounts = I64Column(fn, "accounts", accounts_obj, &n);
+  const py::array order_ids = I64Column(fn, "order_ids", order_ids_obj, &n);
+  const auto count = static_cast<std::size_t>(n);
+  std::vector<en::CancelOrder> cancels(count);
+  for (en::CancelOrder& c : cancels) c.market = market.value;
+  ReadIds(fn, "accounts", accounts, [&](std::size_t i, std::uint64_t v) { cancels[i].account = v; });
+  ReadIds(fn, "order_ids", order_ids,
+          [&](std::size_t i, std::uint64_t v) { cancels[i].order_id = v; });
+  py::array_t<std::uint16_t> reasons(n);
+  std::uint16_t* reason_out = reasons.mutable_data();
+  {
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(e.mu);
+    const pc::TimeNs ts(timestamp_ns.value);
+    for (std::size_t i = 0; i < count; ++i) {
+      const en::Result r = e.eng.Apply(en::Command{e.eng.last_seq() + 1, ts, cancels[i]});
+      reason_out[i] = static_cast<std::uint16_t>(r.reason);
+    }
+  }
+  return reasons;
+}
+
+void BindBulk(py::module_& m) {
+  py::class_<BulkResult>(
+      m, "BulkResult",
+      R"doc(The outcome of Engine.place_orders(): one entry per order, in order.
+
+reasons (uint16; Reason values), filled and rested (int64 lots), seqs (uint64;
+the seq each accepted order consumed, 0 if refused) are numpy arrays as long
+as the batch. fills is a dict of equally long int64 arrays, one row per fill:
+index (the taker order's position in the batch), taker_order_id,
+maker_order_id, taker_account, maker_account, side (the taker's: 0 buy, 1
+sell), price (ticks), size (lots), taker_fee and maker_fee (quote atoms; a
+negative maker_fee is a rebate). Ids above 2**63 - 1 (possible only through the
+per-call methods) appear as their two's-complement int64: ``.view('uint64')``
+recovers them.)doc")
+      .def_property_readonly(
+          "reasons", [](const BulkResult& r) { return r.reasons; },
+          "Reason value of each order (uint16); compare with Reason members.")
+      .def_property_readonly(
+          "filled", [](const BulkResult& r) { return r.filled; }, "Lots traded, per order.")
+      .def_property_readonly(
+          "rested", [](const BulkResult& r) { return r.rested; }, "Lots resting, per order.")
+      .def_property_readonly(
+          "seqs", [](const BulkResult& r) { return r.seqs; },
+          "The seq each accepted order consumed; 0 for a refused one.")
+      .def_property_readonly(
+          "fills", [](const BulkResult& r) { return r.fills; },
+          "The fills, a dict of int64 numpy arrays (see the class docstring).")
+      .def_property_readonly(
+          "accepted", [](const BulkResult& r) { return U64{r.accepted}; },
+          "How many orders were accepted.")
+      .def("__len__", [](const BulkResult& r) { return r.count; }, "The number of orders.")
+      .def("__repr__", [](const BulkResult& r) {
+        return fmt::format("BulkResult(orders={}, accepted={}, fills={})", r.count, r.accepted,
+                           py::len(r.fills["index"]));
+      });
+}
+
+// -- the engine --------------------------------------------------------------------------
+
+PyResult Run(PyEngine& e, const std::optional<U64>& seq, I64 timestamp_ns, en::Payload payload) {
+  EngineLock lock(e);
+  const std::uint64_t s = seq ? seq->value : e.eng.last_seq() + 1;
+  const en::Result r = e.eng.Apply(en::Command{s, pc::TimeNs(timestamp_ns.value), std::move(payload)});
+  return PyResult{r.reason, s, std::vector<en::Event>(r.events.begin(), r.events.end()),
+                  r.filled.raw(), r.rested.raw()};
+}
+
+en::PlaceOrder MakeOrder(U32 market, U64 order_id, U64 account, bk::Side side, I64 price, I64 size,
+                         bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp,
+                         U64 client_id, bool reduce_only) {
+  en::PlaceOrder o;
+  o.market = market.value;
+  o.order.id = order_id.value;
+  o.order.account = account.value;
+  o.order.client_id = client_id.value;
+  o.order.side = side;
+  o.order.type = order_type;
+  o.order.tif = tif;
+  o.order.stp = stp;
+  o.order.price = pc::Ticks(price.value);
+  o.order.size = pc::Lots(size.value);
+  o.reduce_only = reduce_only;
+  return o;
+}
+
+// The clamped level count for depth queries: never more than the market's
+// max_levels_per_side, so a huge `levels` allocates nothing absurd.
+std::size_t DepthLimit(const en::Engine& eng, std::uint32_t market, std::uint32_t levels) {
+  const en::MarketParams p = ValueOrRaise(eng.Params(market));
+  return std::min<std::size_t>(levels, p.max_levels_per_side);
+}
+
+std::vector<bk::LevelView> DepthLevels(const en::Engine& eng, std::uint32_t market, bk::Side side,
+                                       std::uint32_t levels) {
+  std::vector<bk::LevelView> out(DepthLimit(eng, market, levels));
+  out.resize(ValueOrRaise(eng.Depth(market, side, out)));
+  return out;
+}
+
+constexpr const char* kSeqDoc =
+    ":param seq: None for last_seq + 1 (the usual), else the exact sequence number; a "
+    "wrong one is refused with Reason.SEQUENCE_GAP.";
+
+void BindEngineClass(py::module_& m) {
+  py::class_<PyEngine> cls(m, "Engine", R"doc(The exchange state machine: markets (each with a book and an oracle),
+accounts with cross and isolated positions, tiered margin, fees, the fee pool
+and the insurance fund.
+
+Each command method applies one command and returns a Result; a refused
+command is a Reason value and changes nothing. Commands take keyword
+arguments only; ``timestamp_ns`` is required (the engine never reads a clock;
+it must not go back) and ``seq`` defaults to last_seq + 1. Queries never
+change anything; an unknown market or account raises NotFoundError.
+
+Units: prices in ticks and sizes in lots of their market, money in quote atoms
+(10**-quote_decimals), rates as Rates (RATE_SCALE = 1). See perpcore.units for
+exact conversions from decimal text.
+
+Thread-safe: an internal lock serializes calls; the bulk methods release the
+GIL while the engine works.)doc");
+  cls.def(py::init([](const std::optional<en::EngineConfig>& config) {
+            const en::EngineConfig c = config.value_or(en::EngineConfig{});
+            const absl::Status s = en::Engine::Validate(c);
+            if (!s.ok()) RaiseStatus(s);
+            return std::make_unique<PyEngine>(c);
+          }),
+          py::arg("config") = py::none(),
+          "A new empty engine.\n\n:param config: an EngineConfig; None for the defaults.\n"
+          ":raises InvalidArgumentError: a config field out of range (the message names it).");
+
+  // --- commands --------------------------------------------------------------
+  cls.def(
+      "create_market",
+      [](PyEngine& e, U32 market, const en::MarketParams& params, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::CreateMarket{market.value, params});
+      },
+      py::kw_only(), py::arg("market"), py::arg("params"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Creates market ``market`` (non-zero, new). Invalid params are refused with "
+      "Reason.INVALID_MARKET_PARAMS (validate_market() says why).");
+  cls.def(
+      "update_market",
+      [](PyEngine& e, U32 market, const en::MarketParams& params, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::UpdateMarket{market.value, params});
+      },
+      py::kw_only(), py::arg("market"), py::arg("params"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Replaces a market's parameters except tick_size, lot_size and the book limits "
+      "(Reason.PARAM_IMMUTABLE if they differ).");
+  cls.def(
+      "set_market_status",
+      [](PyEngine& e, U32 market, en::MarketStatus status, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::SetMarketStatus{market.value, status});
+      },
+      py::kw_only(), py::arg("market"), py::arg("status"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Sets a market's MarketStatus; DELISTED is final (Reason.INVALID_STATUS after it).");
+  cls.def(
+      "create_account",
+      [](PyEngine& e, U64 account, U64 owner, I64 ts, U32 fee_tier, U64 referrer,
+         std::optional<U64> seq) {
+        return Run(e, seq, ts,
+                   en::CreateAccount{account.value, owner.value, fee_tier.value, referrer.value});
+      },
+      py::kw_only(), py::arg("account"), py::arg("owner"), py::arg("timestamp_ns"),
+      py::arg("fee_tier") = U32{0}, py::arg("referrer") = U64{0}, py::arg("seq") = py::none(),
+      "Creates an account (non-zero id) of ``owner`` (non-zero). ``referrer``: 0 for none, "
+      "else another existing account, which then earns referrer_share of its taker fees.");
+  cls.def(
+      "deposit",
+      [](PyEngine& e, U64 account, I64 amount, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::Deposit{account.value, pc::Quote(amount.value)});
+      },
+      py::kw_only(), py::arg("account"), py::arg("amount"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(), "Adds ``amount`` quote atoms (> 0) to the account's cash.");
+  cls.def(
+      "withdraw",
+      [](PyEngine& e, U64 account, I64 amount, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::Withdraw{account.value, pc::Quote(amount.value)});
+      },
+      py::kw_only(), py::arg("account"), py::arg("amount"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Takes ``amount`` quote atoms (> 0) out, up to free collateral "
+      "(Reason.INSUFFICIENT_COLLATERAL beyond it).");
+  cls.def(
+      "transfer",
+      [](PyEngine& e, U64 from_account, U64 to_account, I64 amount, I64 ts,
+         std::optional<U64> seq) {
+        return Run(e, seq, ts,
+                   en::Transfer{from_account.value, to_account.value, pc::Quote(amount.value)});
+      },
+      py::kw_only(), py::arg("from_account"), py::arg("to_account"), py::arg("amount"),
+      py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      "Moves ``amount`` quote atoms between two accounts of the same owner, up to the "
+      "sender's free collateral.");
+  cls.def(
+      "fund_insurance",
+      [](PyEngine& e, I64 amount, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::FundInsurance{pc::Quote(amount.value)});
+      },
+      py::kw_only(), py::arg("amount"), py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      "Adds ``amount`` quote atoms (> 0) from outside to the insurance fund (counts as a "
+      "deposit).");
+  cls.def(
+      "set_fee_tier",
+      [](PyEngine& e, U64 account, U32 fee_tier, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::SetFeeTier{account.value, fee_tier.value});
+      },
+      py::kw_only(), py::arg("account"), py::arg("fee_tier"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Sets the account's fee tier (an index into EngineConfig.fee_tier_discounts).");
+  cls.def(
+      "set_margin_mode",
+      [](PyEngine& e, U64 account, U32 market, en::MarginMode mode, I64 ts,
+         std::optional<U64> seq) {
+        return Run(e, seq, ts, en::SetMarginMode{account.value, market.value, mode});
+      },
+      py::kw_only(), py::arg("account"), py::arg("market"), py::arg("mode"),
+      py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      "Sets the account's MarginMode in a market; only without a position or open orders "
+      "there (Reason.MARGIN_MODE_LOCKED).");
+  cls.def(
+      "set_leverage",
+      [](PyEngine& e, U64 account, U32 market, U32 leverage, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::SetLeverage{account.value, market.value, leverage.value});
+      },
+      py::kw_only(), py::arg("account"), py::arg("market"), py::arg("leverage"),
+      py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      "Sets the account's leverage in a market (1..max_leverage); with a position or orders "
+      "it must pass the margin check.");
+  cls.def(
+      "adjust_isolated_margin",
+      [](PyEngine& e, U64 account, U32 market, I64 delta, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts,
+                   en::AdjustIsolatedMargin{account.value, market.value, pc::Quote(delta.value)});
+      },
+      py::kw_only(), py::arg("account"), py::arg("market"), py::arg("delta"),
+      py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      "Moves ``delta`` quote atoms from cross collateral into an isolated position's bucket "
+      "(delta > 0) or back (delta < 0).");
+  cls.def(
+      "place_order",
+      [](PyEngine& e, U32 market, U64 order_id, U64 account, bk::Side side, I64 price, I64 size,
+         I64 ts, bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp, U64 client_id,
+         bool reduce_only, std::optional<U64> seq) {
+        return Run(e, seq, ts,
+                   MakeOrder(market, order_id, account, side, price, size, order_type, tif, stp,
+                             client_id, reduce_only));
+      },
+      py::kw_only(), py::arg("market"), py::arg("order_id"), py::arg("account"), py::arg("side"),
+      py::arg("price"), py::arg("size"), py::arg("timestamp_ns"),
+      py::arg("order_type") = bk::OrderType::kLimit, py::arg("tif") = bk::TimeInForce::kGtc,
+      py::arg("stp") = bk::StpMode::kCancelMaker, py::arg("client_id") = U64{0},
+      py::arg("reduce_only").noconvert() = false, py::arg("seq") = py::none(),
+      R"doc(Places an order: risk checks, then match, then rest or cancel the rest per tif.
+
+:param market: the market id.
+:param order_id: non-zero, unique among the market's live orders.
+:param account: an existing account.
+:param side: Side.BUY or Side.SELL.
+:param price: limit price in ticks (a market order's protection price).
+:param size: lots, 1..max_order_size.
+:param timestamp_ns: the command's time (ns); must not go back.
+:param order_type: OrderType.LIMIT or MARKET (MARKET must be IOC or FOK).
+:param tif: TimeInForce.
+:param stp: self-trade prevention (the taker's mode decides).
+:param client_id: 0 for none, else unique among the account's live orders.
+:param reduce_only: may only reduce the position (IOC/FOK only; clamped to it).
+:param seq: None for last_seq + 1.
+:returns: a Result; filled/rested lots, events with fills and fees.)doc");
+  cls.def(
+      "cancel_order",
+      [](PyEngine& e, U32 market, U64 account, U64 order_id, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::CancelOrder{market.value, account.value, order_id.value});
+      },
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("order_id"),
+      py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      "Cancels a live order of ``account`` (Reason.UNKNOWN_ORDER, NOT_ORDER_OWNER otherwise).");
+  cls.def(
+      "cancel_by_client_id",
+      [](PyEngine& e, U32 market, U64 account, U64 client_id, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::CancelByClientId{market.value, account.value, client_id.value});
+      },
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("client_id"),
+      py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      "Cancels the account's live order with this client id.");
+  cls.def(
+      "cancel_all",
+      [](PyEngine& e, U64 account, I64 ts, U32 market, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::CancelAll{account.value, market.value});
+      },
+      py::kw_only(), py::arg("account"), py::arg("timestamp_ns"), py::arg("market") = U32{0},
+      py::arg("seq") = py::none(),
+      "Cancels every live order of ``account`` in ``market``, or in every market for 0.");
+  cls.def(
+      "amend_order",
+      [](PyEngine& e, U32 market, U64 account, U64 order_id, I64 new_price, I64 new_size, I64 ts,
+         std::optional<U64> seq) {
+        en::AmendOrder a;
+        a.market = market.value;
+        a.amend.account = account.value;
+        a.amend.id = order_id.value;
+        a.amend.new_price = pc::Ticks(new_price.value);
+        a.amend.new_size = pc::Lots(new_size.value);
+        return Run(e, seq, ts, a);
+      },
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("order_id"),
+      py::arg("new_price"), py::arg("new_size"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Changes a live order's price and open size; never trades. Size down at the same price "
+      "keeps queue priority. More risk must pass the margin check.");
+  cls.def(
+      "oracle_price",
+      [](PyEngine& e, U32 market, U32 source, I64 price, I64 ts, std::optional<I64> publish_time,
+         std::optional<U64> seq) {
+        return Run(e, seq, ts,
+                   en::OraclePrice{market.value, source.value, pc::Ticks(price.value),
+                                   pc::TimeNs(publish_time.value_or(ts).value)});
+      },
+      py::kw_only(), py::arg("market"), py::arg("source"), py::arg("price"),
+      py::arg("timestamp_ns"), py::arg("publish_time_ns") = py::none(),
+      py::arg("seq") = py::none(),
+      "A price (ticks) from oracle source ``source`` (non-zero), published at "
+      "``publish_time_ns`` (None: timestamp_ns; not after it, not before the source's last). "
+      "Re-evaluates the index, TWAP, breaker and mark.");
+  cls.def(
+      "time_tick",
+      [](PyEngine& e, I64 ts, U32 market, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::TimeTick{market.value});
+      },
+      py::kw_only(), py::arg("timestamp_ns"), py::arg("market") = U32{0},
+      py::arg("seq") = py::none(),
+      "Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or of all for 0.");
+
+  // --- bulk ------------------------------------------------------------------
+  cls.def("place_orders", &PlaceOrders, py::kw_only(), py::arg("market"), py::arg("order_ids"),
+          py::arg("accounts"), py::arg("sides"), py::arg("prices"), py::arg("sizes"),
+          py::arg("timestamp_ns"), py::arg("order_types") = py::none(),
+          py::arg("tifs") = py::none(), py::arg("stps") = py::none(),
+          py::arg("client_ids") = py::none(), py::arg("reduce_only") = py::none(),
+          R"doc(Places many orders in one market, each as its own command, with the GIL released.
+
+Columns are 1-D numpy arrays of one length: int64 for everything (enum columns
+hold the enum's values: sides 0 BUY / 1 SELL, order_types, tifs, stps), bool for
+reduce_only. None means the default for every order (LIMIT, GTC, CANCEL_MAKER,
+client id 0, not reduce-only). All orders carry ``timestamp_ns``; each accepted
+one consumes seq last_seq + 1, a refused one none (its reason is in the result).
+
+:raises TypeError: a column is not a numpy.ndarray of exactly its dtype (no casts).
+:raises InvalidArgumentError: a column is not 1-D, the lengths differ, an id is
+    negative or an enum column holds a value outside its enum. Nothing is applied.
+:returns: a BulkResult (per-order reasons, filled, rested, seqs; fills as arrays).)doc");
+  cls.def("cancel_orders", &CancelOrders, py::kw_only(), py::arg("market"), py::arg("accounts"),
+          py::arg("order_ids"), py::arg("timestamp_ns"),
+          "Cancels many orders of one market, each its own command, with the GIL released. "
+          "``accounts`` and ``order_ids``: 1-D int64 numpy arrays of one length (checked as in "
+          "place_orders). Returns the Reason value of each cancel (uint16 array).");
+  cls.def(
+      "depth_arrays",
+      [](PyEngine& e, U32 market, bk::Side side, U32 levels) {
+        std::vector<bk::LevelView> lv;
+        {
+          EngineLock lock(e);
+          lv = DepthLevels(e.eng, market.value, side, levels.value);
+        }
+        const auto n = static_cast<py::ssize_t>(lv.size());
+        py::array_t<std::int64_t> prices(n), sizes(n), counts(n);
+        std::int64_t* p = prices.mutable_data();
+        std::int64_t* s = sizes.mutable_data();
+        std::int64_t* c = counts.mutable_data();
+        for (py::ssize_t i = 0; i < n; ++i) {
+          p[i] = lv[static_cast<std::size_t>(i)].price.raw();
+          s[i] = lv[static_cast<std::size_t>(i)].total.raw();
+          c[i] = lv[static_cast<std::size_t>(i)].orders;
+        }
+        return py::make_tuple(prices, sizes, counts);
+      },
+      py::arg("market"), py::arg("side"), py::arg("levels"),
+      "The best ``levels`` levels of one side, best first, as three int64 numpy arrays "
+      "(prices in ticks, total sizes in lots, order counts).");
+
+  // --- queries ---------------------------------------------------------------
+  cls.def(
+      "validate_market",
+      [](PyEngine& e, const en::MarketParams& params) {
+        absl::Status s;
+        {
+          EngineLock lock(e);
+          s = e.eng.ValidateMarket(params);
+        }
+        if (!s.ok()) RaiseStatus(s);
+      },
+      py::arg("params"),
+      "Checks MarketParams against this engine's config.\n\n:raises InvalidArgumentError: "
+      "naming the first field out of range (what INVALID_MARKET_PARAMS means).");
+  cls.def(
+      "stats",
+      [](PyEngine& e, U32 market) {
+        EngineLock lock(e);
+        return ValueOrRaise(e.eng.Stats(market.value));
+      },
+      py::arg("market"), "The market's MarketStats.\n\n:raises NotFoundError: unknown market.");
+  cls.def(
+      "params",
+      [](PyEngine& e, U32 market) {
+        EngineLock lock(e);
+        return ValueOrRaise(e.eng.Params(market.value));
+      },
+      py::arg("market"),
+      "A copy of the market's MarketParams.\n\n:raises NotFoundError: unknown market.");
+  cls.def(
+      "best",
+      [](PyEngine& e, U32 market, bk::Side side) {
+        EngineLock lock(e);
+        return LevelTuple(ValueOrRaise(e.eng.Best(market.value, side)));
+      },
+      py::arg("market"), py::arg("side"),
+      "The best level of ``side`` as (price, total, orders), or None.\n\n"
+      ":raises NotFoundError: unknown market.");
+  cls.def(
+      "depth",
+      [](PyEngine& e, U32 market, bk::Side side, U32 levels) {
+        std::vector<bk::LevelView> lv;
+        {
+          EngineLock lock(e);
+          lv = DepthLevels(e.eng, market.value, side, levels.value);
+        }
+        std::vector<std::tuple<I64, I64, U32>> out;
+        out.reserve(lv.size());
+        for (const bk::LevelView& l : lv) out.emplace_back(I64{l.price.raw()}, I64{l.total.raw()}, U32{l.orders});
+        return out;
+      },
+      py::arg("market"), py::arg("side"), py::arg("levels"),
+      "The best ``levels`` levels of ``side``, best first, as (price, total, orders) tuples.\n\n"
+      ":raises NotFoundError: unknown market.");
+  cls.def(
+      "summary",
+      [](PyEngine& e, U64 account) {
+        EngineLock lock(e);
+        return ValueOrRaise(e.eng.Summary(account.value));
+      },
+      py::arg("account"),
+      "The account's AccountSummary, positions included.\n\n"
+      ":raises NotFoundError: unknown account.");
+  cls.def(
+      "open_orders",
+      [](PyEngine& e, U64 account) {
+        EngineLock lock(e);
+        return ValueOrRaise(e.eng.OpenOrders(account.value));
+      },
+      py::arg("account"),
+      "The account's live orders (OpenOrder), by market id then placement order.\n\n"
+      ":raises NotFoundError: unknown account.");
+  cls.def(
+      "preview_order",
+      [](PyEngine& e, U32 market, U64 account, bk::Side side, I64 price, I64 size, U64 order_id,
+         bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp, U64 client_id,
+         bool reduce_only) {
+        const en::PlaceOrder o = MakeOrder(market, order_id, account, side, price, size,
+                                           order_type, tif, stp, client_id, reduce_only);
+        EngineLock lock(e);
+        return ValueOrRaise(e.eng.PreviewOrder(o));
+      },
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("side"), py::arg("price"),
+      py::arg("size"), py::arg("order_id") = U64{0},
+      py::arg("order_type") = bk::OrderType::kLimit, py::arg("tif") = bk::TimeInForce::kGtc,
+      py::arg("stp") = bk::StpMode::kCancelMaker, py::arg("client_id") = U64{0},
+      py::arg("reduce_only").noconvert() = false,
+      "What place_order with these arguments would do now, without doing it: a Preview.\n\n"
+      ":raises NotFoundError: unknown market or account.");
+  cls.def(
+      "check_invariants",
+      [](PyEngine& e) {
+        absl::Status s;
+        {
+          EngineLock lock(e);
+          s = e.eng.CheckInvariants();
+        }
+        if (!s.ok()) RaiseStatus(s);
+      },
+      "Checks conservation of money, open interest and every book (O(state)).\n\n"
+      ":raises InternalError: describing the first violation.");
+  cls.def(
+      "encode_canonical",
+      [](PyEngine& e) {
+        std::string out;
+        {
+          EngineLock lock(e);
+          e.eng.EncodeCanonical(&out);
+        }
+        return Bytes(out);
+      },
+      "The canonical byte encoding of the whole state: equal iff the states are equal.");
+  cls.def(
+      "digest",
+      [](PyEngine& e) {
+        std::array<std::uint8_t, 32> d{};
+        {
+          EngineLock lock(e);
+          d = e.eng.Digest();
+        }
+        return py::bytes(reinterpret_cast<const char*>(d.data()), d.size());
+      },
+      "The 32-byte state root: SHA-256 (tagged \"perpcore/engine\") of encode_canonical(). "
+      "The same commands give the same digest in every process.");
+  cls.def(
+      "markets",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        std::vector<U32> out;
+        for (en::MarketId id : e.eng.Markets()) out.push_back(U32{id});
+        return out;
+      },
+      "Market ids in increasing order.");
+  cls.def(
+      "accounts",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        std::vector<U64> out;
+        for (pc::AccountId id : e.eng.Accounts()) out.push_back(U64{id});
+        return out;
+      },
+      "Account ids in increasing order.");
+  cls.def(
+      "copy",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        return std::make_unique<PyEngine>(e.eng);
+      },
+      "An independent copy of the engine (same state, same digest).");
+  cls.def_property_readonly(
+      "last_seq",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        return U64{e.eng.last_seq()};
+      },
+      "The seq of the last applied command (0 before any).");
+  cls.def_property_readonly(
+      "now_ns",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        return I64{e.eng.now().raw()};
+      },
+      "The timestamp of the last applied command, ns.");
+  cls.def_property_readonly(
+      "fee_pool",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        return I64{e.eng.fee_pool().raw()};
+      },
+      "Fees collected net of rebates and referrer cuts, quote atoms.");
+  cls.def_property_readonly(
+      "insurance_fund",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        return I64{e.eng.insurance_fund().raw()};
+      },
+      "The insurance fund, quote atoms.");
+  cls.def_property_readonly(
+      "total_deposits",
+      [](PyEngine& e) {
+        absl::int128 v;
+        {
+          EngineLock lock(e);
+          v = e.eng.total_deposits();
+        }
+        return Int128(v);
+      },
+      "Cumulative deposits (insurance funding included), quote atoms (may exceed int64).");
+  cls.def_property_readonly(
+      "total_withdrawals",
+      [](PyEngine& e) {
+        absl::int128 v;
+        {
+          EngineLock lock(e);
+          v = e.eng.total_withdrawals();
+        }
+        return Int128(v);
+      },
+      "Cumulative withdrawals, quote atoms (may exceed int64).");
+  cls.def_property_readonly(
+      "config",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        return e.eng.config();
+      },
+      "A copy of the EngineConfig.");
+  cls.def("__repr__", [](PyEngine& e) {
+    EngineLock lock(e);
+    return fmt::format("<Engine markets={} accounts={} last_seq={} now_ns={}>",
+                       e.eng.Markets().size(), e.eng.Accounts().size(), e.eng.last_seq(),
+                       e.eng.now().raw());
+  });
+}
+
+}  // namespace
+
+void BindEngine(py::module_& m) {
+  BindEngineEnums(m);
+  BindConfig(m);
+  BindEvents(m);
+  BindViews(m);
+  BindBulk(m);
+  BindEngineClass(m);
+}
+
+}  // namespace perpcore_py
