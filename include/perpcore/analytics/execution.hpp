@@ -25,8 +25,9 @@
 //   (2 / tau^2) (cosh(kappa tau) - 1) = lambda sigma^2 / eta_tilde,
 // computed as kappa tau = 2 asinh(tau sqrt(lambda sigma^2 / eta_tilde) / 2), which
 // keeps full relative accuracy as lambda -> 0 (where acosh(1 + y) would lose it).
-// The hyperbolic ratios are evaluated as exp(-kappa t) * expm1(...)/expm1(...),
-// so kappa T in the thousands neither overflows nor loses the ratio. With
+// The hyperbolic ratios are evaluated as exp(-kappa t) * expm1(...)/expm1(...)
+// (two recurrences on the grid, no transcendental call per point), so kappa T
+// in the thousands neither overflows nor loses the ratio. With
 // lambda = 0 the optimum is the straight line (kappa = 0). The drift term is
 // x_bar * (1 - (sinh(kappa (T - t_j)) + sinh(kappa t_j)) / sinh(kappa T)),
 // x_bar = alpha / (2 lambda sigma^2) (it needs lambda sigma^2 > 0).

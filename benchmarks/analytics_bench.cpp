@@ -1,0 +1,166 @@
+// -----------------------------------------------------------------------------
+// File: benchmarks/analytics_bench.cpp
+// -----------------------------------------------------------------------------
+//
+// Latency of the optimal-execution analytics, one call at a time, on the
+// parameters of Almgren & Chriss (2000): X = 1e6, sigma = 0.95, eta = 2.5e-6,
+// gamma = 2.5e-7, epsilon = 0.0625, lambda = 1e-6, T = N intervals of one
+// time unit each. Workloads:
+//   ac/closed_form_n1000   OptimalSchedule with N = 1,000 (target <= 20 us)
+//   ac/frontier_100        EfficientFrontier, 100 lambdas log-spaced from
+//                          1e-9 to 1e-3, N = 100 (target <= 1 ms)
+//   ac/evaluate_n1000      EvaluateSchedule of the N = 1,000 optimum
+//   ac/plan_n100           MakePlan of the N = 100 optimum against a
+//                          20-level book
+// Every call's result is folded into a checksum printed at the end, so the
+// compiler cannot drop the work.
+//
+// Usage: analytics_bench [--smoke] [--json PATH] [--reps N]
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench_common.hpp"
+#include "fmt/format.h"
+#include "perpcore/analytics/execution.hpp"
+#include "perpcore/analytics/execution_plan.hpp"
+
+namespace perpcore::bench {
+namespace {
+
+using analytics::AcParams;
+
+AcParams Paper(int intervals) {
+  return AcParams{.shares = 1e6, .horizon = static_cast<double>(intervals),
+                  .intervals = intervals, .sigma = 0.95, .eta = 2.5e-6, .gamma = 2.5e-7,
+                  .epsilon = 0.0625, .lambda = 1e-6};
+}
+
+struct Row {
+  std::string name;
+  Percentiles p;
+  double target_ns = 0;  // 0: none
+};
+
+// Times `reps` calls of fn one by one (steady_clock: calls take microseconds).
+Row Measure(std::string name, int reps, double target_ns, const std::function<double()>& fn,
+            double* checksum) {
+  std::vector<std::uint32_t> ns;
+  ns.reserve(static_cast<std::size_t>(reps));
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    *checksum += fn();
+    const auto t1 = std::chrono::steady_clock::now();
+    ns.push_back(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+  }
+  return Row{std::move(name), ComputePercentiles(&ns, 1.0), target_ns};
+}
+
+double Must(const absl::Status& s) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "analytics_bench: %s\n", std::string(s.message()).c_str());
+    std::exit(1);
+  }
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  bool smoke = false;
+  std::string json;
+  int reps = 2000;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--smoke") smoke = true;
+    else if (a == "--json" && i + 1 < argc) json = argv[++i];
+    else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else {
+      std::fprintf(stderr, "usage: analytics_bench [--smoke] [--json PATH] [--reps N]\n");
+      return 2;
+    }
+  }
+  if (smoke) reps = 20;
+  double checksum = 0;
+  std::vector<Row> rows;
+
+  const AcParams p1000 = Paper(1000);
+  rows.push_back(Measure("ac/closed_form_n1000", reps, 20'000, [&] {
+    auto s = analytics::OptimalSchedule(p1000);
+    Must(s.status());
+    return s->cost.objective;
+  }, &checksum));
+
+  std::vector<double> lambdas(100);
+  for (std::size_t i = 0; i < lambdas.size(); ++i) {
+    lambdas[i] = std::pow(10.0, -9.0 + 6.0 * static_cast<double>(i) / 99.0);
+  }
+  const AcParams p100 = Paper(100);
+  rows.push_back(Measure("ac/frontier_100", std::max(1, reps / 4), 1'000'000, [&] {
+    auto f = analytics::EfficientFrontier(p100, lambdas);
+    Must(f.status());
+    return f->back().cost.variance;
+  }, &checksum));
+
+  const auto optimum = analytics::OptimalSchedule(p1000);
+  Must(optimum.status());
+  rows.push_back(Measure("ac/evaluate_n1000", reps, 0, [&] {
+    auto c = analytics::EvaluateSchedule(p1000, optimum->holdings);
+    Must(c.status());
+    return c->expected_cost;
+  }, &checksum));
+
+  const auto opt100 = analytics::OptimalSchedule(p100);
+  Must(opt100.status());
+  std::vector<book::LevelView> bids;
+  for (int i = 0; i < 20; ++i) bids.push_back({Ticks(4999 - i), Lots(100'000), 1});
+  const analytics::PlanInput in{.model = p100, .holdings = opt100->holdings, .price = 50,
+                                .fee_rate = 5e-4, .tick_size = 0.01, .lot_size = 1,
+                                .opposite = bids};
+  rows.push_back(Measure("ac/plan_n100", reps, 0, [&] {
+    auto plan = analytics::MakePlan(in);
+    Must(plan.status());
+    return plan->expected.total;
+  }, &checksum));
+
+  std::printf("perpcore analytics_bench: %d reps, load average %s\n", reps, LoadAverage().c_str());
+  std::printf("%-22s %8s %10s %10s %10s %10s   target\n", "name", "calls", "p50 us", "p99 us",
+              "max us", "mean us");
+  std::string out = "[";
+  for (const Row& r : rows) {
+    std::string verdict = "-";
+    if (r.target_ns > 0) {
+      verdict = fmt::format("{} <= {} us", r.p.p50_ns <= r.target_ns ? "MET" : "NOT MET",
+                            r.target_ns / 1000);
+    }
+    std::printf("%-22s %8llu %10.2f %10.2f %10.2f %10.2f   %s\n", r.name.c_str(),
+                static_cast<unsigned long long>(r.p.count), r.p.p50_ns / 1000, r.p.p99_ns / 1000,
+                r.p.max_ns / 1000, r.p.mean_ns / 1000, verdict.c_str());
+    out += fmt::format(
+        "{}{{\"name\":\"{}\",\"ops_per_sec\":{:.1f},\"p50_ns\":{:.0f},\"p99_ns\":{:.0f},"
+        "\"p999_ns\":{:.0f},\"max_ns\":{:.0f},\"peak_rss_bytes\":{},\"target_ns\":{:.0f}}}",
+        out.size() > 1 ? "," : "", r.name, r.p.mean_ns > 0 ? 1e9 / r.p.mean_ns : 0.0, r.p.p50_ns,
+        r.p.p99_ns, r.p.p999_ns, r.p.max_ns, PeakRssBytes(), r.target_ns);
+  }
+  out += "]\n";
+  std::printf("checksum %.6e\n", checksum);
+  if (!json.empty()) {
+    std::FILE* f = std::fopen(json.c_str(), "w");
+    if (f == nullptr) {
+      std::fprintf(stderr, "analytics_bench: cannot write %s\n", json.c_str());
+      return 1;
+    }
+    std::fputs(out.c_str(), f);
+    std::fclose(f);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace perpcore::bench
+
+int main(int argc, char** argv) { return perpcore::bench::Main(argc, argv); }
