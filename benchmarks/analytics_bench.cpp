@@ -12,6 +12,9 @@
 //   ac/evaluate_n1000      EvaluateSchedule of the N = 1,000 optimum
 //   ac/plan_n100           MakePlan of the N = 100 optimum against a
 //                          20-level book
+//   ac/dp_100x1000         SolveExecutionDp, N = 100 steps, 1,000 inventory
+//                          points, one regime (target <= 100 ms)
+//   ac/dp_100x1000_2reg    the same with two volatility regimes
 // Every call's result is folded into a checksum printed at the end, so the
 // compiler cannot drop the work.
 //
@@ -28,6 +31,7 @@
 #include "bench_common.hpp"
 #include "fmt/format.h"
 #include "perpcore/analytics/execution.hpp"
+#include "perpcore/analytics/execution_dp.hpp"
 #include "perpcore/analytics/execution_plan.hpp"
 
 namespace perpcore::bench {
@@ -125,6 +129,22 @@ int Main(int argc, char** argv) {
     auto plan = analytics::MakePlan(in);
     Must(plan.status());
     return plan->expected.total;
+  }, &checksum));
+
+  analytics::DpParams dp{.ac = p100, .grid_points = 1000};
+  const int dp_reps = smoke ? 2 : 20;
+  rows.push_back(Measure("ac/dp_100x1000", dp_reps, 100'000'000, [&] {
+    auto r = analytics::SolveExecutionDp(dp);
+    Must(r.status());
+    return r->objective;
+  }, &checksum));
+  dp.regimes = {{.sigma = 0.5, .eta = 2.5e-6, .epsilon = 0.0625},
+                {.sigma = 2.0, .eta = 2.5e-6, .epsilon = 0.0625}};
+  dp.transition = {0.95, 0.05, 0.1, 0.9};
+  rows.push_back(Measure("ac/dp_100x1000_2reg", dp_reps, 0, [&] {
+    auto r = analytics::SolveExecutionDp(dp);
+    Must(r.status());
+    return r->objective;
   }, &checksum));
 
   std::printf("perpcore analytics_bench: %d reps, load average %s\n", reps, LoadAverage().c_str());
