@@ -15,6 +15,15 @@
 //   ac/dp_100x1000         SolveExecutionDp, N = 100 steps, 1,000 inventory
 //                          points, one regime (target <= 100 ms)
 //   ac/dp_100x1000_2reg    the same with two volatility regimes
+//   ext/tridiag_n1000      ExtOptimalSchedule, N = 1,000, a perpetual with
+//                          time-varying sigma, drift, spread and funding,
+//                          taker fees (Thomas algorithm, no constraint binds)
+//   ext/active_set_n1000   the same with maker slices alternating with taker
+//                          slices and funding large enough that the
+//                          unconstrained optimum overshoots (exact QP)
+//   ext/power_d0.5_n100    power-law impact c|v|^delta, delta = 0.5, N = 100,
+//   ext/power_d1.5_n100    and delta = 1.5, with the overshooting funding
+//                          (damped Newton + active set; target <= 2 ms)
 // Every call's result is folded into a checksum printed at the end, so the
 // compiler cannot drop the work.
 //
@@ -32,6 +41,7 @@
 #include "fmt/format.h"
 #include "perpcore/analytics/execution.hpp"
 #include "perpcore/analytics/execution_dp.hpp"
+#include "perpcore/analytics/execution_ext.hpp"
 #include "perpcore/analytics/execution_plan.hpp"
 
 namespace perpcore::bench {
@@ -43,6 +53,25 @@ AcParams Paper(int intervals) {
   return AcParams{.shares = 1e6, .horizon = static_cast<double>(intervals),
                   .intervals = intervals, .sigma = 0.95, .eta = 2.5e-6, .gamma = 2.5e-7,
                   .epsilon = 0.0625, .lambda = 1e-6};
+}
+
+// A perpetual over 24 hours: varying volatility, drift and spread, funding
+// every eighth of the horizon; with `makers`, maker slices (a rebate)
+// alternate with taker slices, so the optimum leaves the taker slices empty
+// and the active-set method holds about N/2 constraints.
+analytics::ExtParams Perp(int n, double funding, bool makers) {
+  analytics::ExtParams p{.shares = 500, .horizon = 24, .intervals = n, .eta = 0.05,
+                         .gamma = 0.01, .lambda = 1e-4, .reference_price = 30000,
+                         .taker_fee_rate = 5e-4, .maker_fee_rate = -1e-4, .latency = 1e-4};
+  for (int k = 1; k <= n; ++k) {
+    p.sigma.push_back(60 + 30 * std::sin(0.3 * k));
+    p.drift.push_back(1.5 * std::cos(0.2 * k));
+    p.spread.push_back(0.5 + 0.25 * (k % 3));
+    p.funding.push_back(k % std::max(1, n / 8) == 0 ? funding : 0.0);
+    p.order_types.push_back(makers && k % 2 == 0 ? analytics::ExtOrderType::kMaker
+                                       : analytics::ExtOrderType::kTaker);
+  }
+  return p;
 }
 
 struct Row {
@@ -146,6 +175,29 @@ int Main(int argc, char** argv) {
     Must(r.status());
     return r->objective;
   }, &checksum));
+
+  const auto ext_row = [&](std::string name, const analytics::ExtParams& p, int n_reps,
+                           double target_ns) {
+    const auto first = analytics::ExtOptimalSchedule(p);
+    Must(first.status());
+    if (!first->converged) {
+      std::fprintf(stderr, "analytics_bench: %s did not converge\n", name.c_str());
+      std::exit(1);
+    }
+    rows.push_back(Measure(std::move(name), n_reps, target_ns, [&] {
+      auto s = analytics::ExtOptimalSchedule(p);
+      Must(s.status());
+      return s->cost.objective;
+    }, &checksum));
+  };
+  ext_row("ext/tridiag_n1000", Perp(1000, 3.0, false), reps, 0);
+  ext_row("ext/active_set_n1000", Perp(1000, 400.0, true), std::max(1, reps / 10), 0);
+  for (double delta : {0.5, 1.5}) {
+    analytics::ExtParams p = Perp(100, 400.0, true);
+    p.delta = delta;
+    p.gamma = 0;
+    ext_row(fmt::format("ext/power_d{}_n100", delta), p, std::max(1, reps / 10), 2'000'000);
+  }
 
   std::printf("perpcore analytics_bench: %d reps, load average %s\n", reps, LoadAverage().c_str());
   std::printf("%-22s %8s %10s %10s %10s %10s   target\n", "name", "calls", "p50 us", "p99 us",
