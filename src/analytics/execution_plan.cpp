@@ -23,23 +23,51 @@ absl::Status Bad(absl::string_view field, absl::string_view rule) {
 }
 
 // What walking `lots` through the levels gives: how much fills, the exact
-// sum of price * size, and the last level it touched.
+// sum of price * size, and the last level it touched. `limit` (0: none) stops
+// the walk at the first level worse than it (below it for a sale, above it
+// for a purchase). `taken` (empty, or one entry per level) holds what earlier
+// walks took from each level and is updated, so walks can deplete one book.
 struct Walk {
   std::int64_t filled = 0;
   absl::int128 ticks_lots = 0;
   std::int64_t last_price = 0;
 };
 
-Walk WalkBook(std::span<const book::LevelView> levels, std::int64_t lots) {
+Walk WalkBook(std::span<const book::LevelView> levels, std::int64_t lots, bool sell = true,
+              std::int64_t limit = 0, std::span<std::int64_t> taken = {}) {
   Walk w;
-  for (const book::LevelView& lv : levels) {
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const book::LevelView& lv = levels[i];
     if (w.filled == lots) break;
-    const std::int64_t take = std::min(lv.total.raw(), lots - w.filled);
+    if (limit != 0 && (sell ? lv.price.raw() < limit : lv.price.raw() > limit)) break;
+    const std::int64_t available = lv.total.raw() - (taken.empty() ? 0 : taken[i]);
+    const std::int64_t take = std::min(available, lots - w.filled);
+    if (take <= 0) continue;
+    if (!taken.empty()) taken[i] += take;
     w.filled += take;
     w.ticks_lots += absl::int128(lv.price.raw()) * take;
     w.last_price = lv.price.raw();
   }
   return w;
+}
+
+// The opposite side must run from the best level outwards: bids fall, asks rise.
+absl::Status CheckSide(absl::string_view fn, std::span<const book::LevelView> levels, bool sell) {
+  if (levels.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(fn, ": opposite must hold at least one level"));
+  }
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const book::LevelView& lv = levels[i];
+    if (lv.price.raw() <= 0 || lv.total.raw() <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(fn, ": opposite levels must have positive prices and sizes"));
+    }
+    if (i > 0 && (sell ? lv.price >= levels[i - 1].price : lv.price <= levels[i - 1].price)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(fn, ": opposite levels must be sorted best first"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 double ToDouble(absl::int128 v) { return static_cast<double>(v); }
@@ -96,19 +124,8 @@ absl::StatusOr<Plan> MakePlan(const PlanInput& in) {
   for (double f : in.funding) {
     if (!std::isfinite(f)) return Bad("funding", "rates must be finite");
   }
-  if (in.opposite.empty()) return Bad("opposite", "must hold at least one level");
   const bool sell = p.shares > 0;
-  for (std::size_t i = 0; i < in.opposite.size(); ++i) {
-    const book::LevelView& lv = in.opposite[i];
-    if (lv.price.raw() <= 0 || lv.total.raw() <= 0) {
-      return Bad("opposite", "levels must have positive prices and sizes");
-    }
-    // Bids fall and asks rise from the best level outwards.
-    if (i > 0 && (sell ? lv.price >= in.opposite[i - 1].price
-                       : lv.price <= in.opposite[i - 1].price)) {
-      return Bad("opposite", "levels must be sorted best first");
-    }
-  }
+  PERPCORE_RETURN_IF_ERROR(CheckSide("MakePlan", in.opposite, sell));
   const double total_lots_exact = std::fabs(p.shares) / in.lot_size;
   const double total_lots = std::round(total_lots_exact);
   if (std::fabs(total_lots - total_lots_exact) > 1e-9 * std::max(1.0, total_lots) ||
@@ -190,6 +207,68 @@ absl::StatusOr<Plan> MakePlan(const PlanInput& in) {
       e.drift != 0 ? absl::StrCat(", drift ", Money(e.drift)) : std::string(),
       "), standard deviation ", Money(e.stddev), ".");
   return plan;
+}
+
+absl::StatusOr<ShortfallEstimate> EstimateShortfall(const ShortfallInput& in) {
+  const auto bad = [](absl::string_view field, absl::string_view rule) {
+    return absl::InvalidArgumentError(absl::StrCat("EstimateShortfall: ", field, " ", rule));
+  };
+  const auto positive = [](double v) { return std::isfinite(v) && v > 0; };
+  if (in.children.empty()) return bad("children", "must hold at least one order");
+  if (!positive(in.arrival_price)) return bad("arrival_price", "must be finite and > 0");
+  if (!positive(in.tick_size)) return bad("tick_size", "must be finite and > 0");
+  if (!positive(in.lot_size)) return bad("lot_size", "must be finite and > 0");
+  if (!std::isfinite(in.fee_rate) || in.fee_rate < 0) {
+    return bad("fee_rate", "must be finite and >= 0");
+  }
+  if (in.recovery != BookRecovery::kDepleting && in.recovery != BookRecovery::kResilient) {
+    return bad("recovery", "is not a BookRecovery value");
+  }
+  const book::Side side = in.children.front().side;
+  const bool sell = side == book::Side::kSell;
+  for (const ChildOrder& c : in.children) {
+    if (c.side != side) return bad("children", "must all be on one side");
+    if (c.size.raw() <= 0) return bad("children", "sizes must be > 0");
+    if (c.price.raw() <= 0) return bad("children", "prices (limits) must be > 0");
+  }
+  PERPCORE_RETURN_IF_ERROR(CheckSide("EstimateShortfall", in.opposite, sell));
+
+  ShortfallEstimate out;
+  out.fills.reserve(in.children.size());
+  std::vector<std::int64_t> taken;
+  if (in.recovery == BookRecovery::kDepleting) taken.assign(in.opposite.size(), 0);
+  absl::int128 filled = 0, unfilled = 0, ticks_lots = 0;
+  const double atom = in.tick_size * in.lot_size;  // currency per tick-lot
+  for (const ChildOrder& c : in.children) {
+    const Walk w = WalkBook(in.opposite, c.size.raw(), sell, c.price.raw(), taken);
+    ChildFill f;
+    f.filled = Lots(w.filled);
+    f.unfilled = Lots(c.size.raw() - w.filled);
+    f.notional = ToDouble(w.ticks_lots) * atom;
+    if (w.filled > 0) {
+      f.average_price = ToDouble(w.ticks_lots) / static_cast<double>(w.filled) * in.tick_size;
+      const double at_arrival = in.arrival_price * static_cast<double>(w.filled) * in.lot_size;
+      f.fees = in.fee_rate * f.notional;
+      f.shortfall = (sell ? at_arrival - f.notional : f.notional - at_arrival) + f.fees;
+    }
+    filled += w.filled;
+    unfilled += c.size.raw() - w.filled;
+    ticks_lots += w.ticks_lots;
+    out.fees += f.fees;
+    out.fills.push_back(f);
+  }
+  out.filled = Lots(static_cast<std::int64_t>(filled));
+  out.unfilled = Lots(static_cast<std::int64_t>(unfilled));
+  // Totals from the exact sums, not from the per-child doubles.
+  out.notional = ToDouble(ticks_lots) * atom;
+  const double at_arrival = in.arrival_price * ToDouble(filled) * in.lot_size;
+  out.fees = in.fee_rate * out.notional;
+  out.shortfall = (sell ? at_arrival - out.notional : out.notional - at_arrival) + out.fees;
+  if (filled > 0) {
+    out.average_price = ToDouble(ticks_lots) / ToDouble(filled) * in.tick_size;
+    out.shortfall_bp = 1e4 * out.shortfall / at_arrival;
+  }
+  return out;
 }
 
 }  // namespace analytics

@@ -46,6 +46,28 @@
 // 0 or N, X not a whole number of lots, an empty or unsorted book side).
 // Complexity: O(N + levels * children).
 // Thread safety: pure function.
+//
+// EstimateShortfall() scores children (a Plan's, or any) against a book
+// snapshot such as the engine's Depth query (a query: nothing is mutated).
+// Each child walks the opposite side best level first and stops at its
+// price (a limit child's limit, a market child's protection price), taking
+// whole lots at each level's price. Two views of how the book recovers
+// between children bracket what a live run sees:
+//   kDepleting  the children take from one snapshot in turn; what an earlier
+//               child took is gone (the book never refills: the cost of
+//               sending every child now, so later children may go unfilled);
+//   kResilient  every child sees the whole snapshot (the book refills fully
+//               between children, as the model's temporary impact assumes).
+// Shortfall (currency) against the arrival price S0, for the filled part:
+//   sale      S0 * filled - proceeds + fees
+//   purchase  cost - S0 * filled + fees,   fees = fee_rate * notional.
+// Positive is a cost. Notionals are summed exactly in ticks x lots (128-bit)
+// and converted once; unfilled lots are reported, not priced.
+// Errors: kInvalidArgument naming the field (no children, children on both
+// sides or with size or price <= 0, non-positive or non-finite
+// arrival_price, tick_size or lot_size, a negative or non-finite fee_rate,
+// an unknown recovery, an empty or unsorted opposite side).
+// Complexity: O(children * levels).
 #ifndef PERPCORE_ANALYTICS_EXECUTION_PLAN_HPP_
 #define PERPCORE_ANALYTICS_EXECUTION_PLAN_HPP_
 
@@ -108,6 +130,46 @@ struct Plan {
 //
 // See the file comment.
 absl::StatusOr<Plan> MakePlan(const PlanInput& in);
+
+enum class BookRecovery : int { kDepleting = 0, kResilient = 1 };
+
+// ShortfallInput
+struct ShortfallInput {
+  std::span<const ChildOrder> children;       // one side; e.g. Plan::children
+  double arrival_price = 0;                   // S0, currency per base unit
+  double fee_rate = 0;                        // taker fee, fraction of notional, >= 0
+  double tick_size = 0;                       // currency per base unit per tick
+  double lot_size = 0;                        // base units per lot
+  std::span<const book::LevelView> opposite;  // the side the children take from, best first
+  BookRecovery recovery = BookRecovery::kDepleting;
+};
+
+// ChildFill: one child's walk (money in currency; average 0 if nothing filled).
+struct ChildFill {
+  Lots filled;
+  Lots unfilled;
+  double average_price = 0;
+  double notional = 0;
+  double fees = 0;
+  double shortfall = 0;
+};
+
+// ShortfallEstimate: per child, then the totals (see the file comment).
+struct ShortfallEstimate {
+  std::vector<ChildFill> fills;
+  Lots filled;
+  Lots unfilled;
+  double average_price = 0;
+  double notional = 0;
+  double fees = 0;
+  double shortfall = 0;
+  double shortfall_bp = 0;  // shortfall / (S0 * filled), in basis points
+};
+
+// EstimateShortfall()
+//
+// See the file comment.
+absl::StatusOr<ShortfallEstimate> EstimateShortfall(const ShortfallInput& in);
 
 }  // namespace analytics
 PERPCORE_NAMESPACE_END
