@@ -115,6 +115,49 @@ TEST_CASE("Almgren-Chriss: the naive strategy has the paper's closed-form E and 
   CHECK(std::isinf(s->half_life));
 }
 
+TEST_CASE("Almgren-Chriss: reproduces the paper's example from its parameter table",
+          "[analytics]") {
+  // The table's raw figures and the coefficients the paper derives from them:
+  // 30% annual volatility at $50 over 250 days is 0.9487 $/share/day^1/2,
+  // which the paper rounds to 0.95; 10% annual growth is alpha = 0.02; the
+  // 1/8 spread gives eps = 1/16; one spread of permanent impact per 10% of the
+  // 5M daily volume gives gamma = (1/8) / 5e5; one spread of temporary impact
+  // per 1% of daily volume traded in a day gives eta = (1/8) / 5e4.
+  CHECK(0.3 * 50 / std::sqrt(250.0) == Approx(0.9487).margin(5e-5));
+  CHECK(0.10 * 50 / 250 == Approx(0.02).epsilon(1e-15));
+  CHECK((1.0 / 8) / (0.10 * 5e6) == Approx(2.5e-7).epsilon(1e-15));
+  CHECK((1.0 / 8) / (0.01 * 5e6) == Approx(2.5e-6).epsilon(1e-15));
+  AcParams p = PaperExample();
+  p.sigma = 0.95;  // as the paper rounds it
+  // Worked by hand: eta~ = 2.375e-6; kappa~^2 = lambda sigma^2 / eta~ = 0.38;
+  // kappa tau = 2 asinh(sqrt(0.38) / 2) = 0.6070762 per day (the continuous
+  // approximation sqrt(0.38) = 0.6164 would be 1.5% off).
+  const auto s = OptimalSchedule(p);
+  REQUIRE(s.ok());
+  CHECK(s->kappa == Approx(0.6070761632).epsilon(1e-9));
+  CHECK(s->half_life == Approx(1.6472397708).epsilon(1e-9));
+  const std::vector<double> holdings = {1e6, 541955.5543739, 289854.2194099, 147897.4878217,
+                                        62141.8016058, 0};
+  for (std::size_t k = 0; k < holdings.size(); ++k) {
+    CHECK(s->holdings[k] == Approx(holdings[k]).margin(1e-6));
+  }
+  CHECK(s->cost.expected_cost == Approx(911226.9863).margin(1e-3));
+  CHECK(s->cost.variance == Approx(3.641285720581e11).epsilon(1e-11));
+  CHECK(s->cost.objective == Approx(1275355.5584).margin(1e-3));
+  // The naive and immediate strategies, by hand: 125,000 permanent + 62,500
+  // spread + 475,000 (= eta~ * 5 * (2e5)^2) temporary, and
+  // V = 0.9025 * (0.8^2 + 0.6^2 + 0.4^2 + 0.2^2) * 1e12; everything at once
+  // pays eta~ * 1e12 = 2,375,000 of temporary impact.
+  const auto naive = NaiveSchedule(p);
+  REQUIRE(naive.ok());
+  CHECK(naive->cost.expected_cost == Approx(662500).margin(1e-6));
+  CHECK(naive->cost.variance == Approx(1.083e12).epsilon(1e-14));
+  const auto now = ImmediateSchedule(p);
+  REQUIRE(now.ok());
+  CHECK(now->cost.expected_cost == Approx(2562500).margin(1e-6));
+  CHECK(now->cost.variance == 0);
+}
+
 TEST_CASE("Almgren-Chriss: the immediate strategy costs its impact with zero variance",
           "[analytics]") {
   const AcParams p = PaperExample();
