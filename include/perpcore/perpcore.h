@@ -19,7 +19,9 @@
  *     status and changes nothing in the engine. Scalar and struct outputs
  *     are zeroed at entry wherever that is safe (as libsecp256k1 defines its
  *     outputs), so they are never left uninitialized by a failed call;
- *     output arrays are written only by a call that succeeds.
+ *     output arrays are written only by a call that succeeds. (The
+ *     analytics functions, which take no engine, write no output at all
+ *     on failure, only their message buffer: see their section.)
  *   - Business outcomes are not errors. A command the engine processed
  *     returns PERPCORE_OK, whether the engine accepted it or rejected it;
  *     the engine's verdict is perpcore_result.reason, a PERPCORE_REASON_*
@@ -37,7 +39,9 @@
  * quote asset); rates (fees, margin fractions, deviations) in units of
  * 1/PERPCORE_RATE_SCALE (1e-18), so PERPCORE_RATE_SCALE is 1 and
  * PERPCORE_RATE_SCALE / 10000 is one basis point; times in nanoseconds chosen
- * by the host. Ids are chosen by the host; 0 is never a valid id.
+ * by the host. Ids are chosen by the host; 0 is never a valid id. The
+ * analytics functions (perpcore_ac_*, perpcore_ext_*) are the exception:
+ * doubles in the caller's units, and they never touch an engine.
  *
  * Versioning and ABI:
  *   - Structs the caller fills or receives singly carry uint32_t struct_size
@@ -173,7 +177,14 @@ enum {
   /* An engine configuration or market parameters out of range; the message
    * says which field. */
   PERPCORE_E_CONFIG = -1007,
-  /* Out of memory or another internal failure; see perpcore_engine_last_error(). */
+  /* An analytics parameter outside its domain (a negative volatility, a
+   * horizon <= 0, a non-finite value, ...); the message names it. */
+  PERPCORE_E_INVALID_PARAM = -1008,
+  /* Valid analytics inputs whose coefficients or results do not fit in a
+   * double (overflow to inf or NaN): rescale the units. */
+  PERPCORE_E_NOT_REPRESENTABLE = -1009,
+  /* Out of memory or another internal failure; see perpcore_engine_last_error()
+   * (or the message buffer of an analytics call). */
   PERPCORE_E_INTERNAL = -9001
 };
 
@@ -1038,6 +1049,338 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_open_o
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_preview(
     const perpcore_engine *eng, perpcore_preview *out,
     const perpcore_order *order) PERPCORE_NOEXCEPT;
+
+/* ------------------------------------------------------------------------- */
+/* Analytics: optimal execution (Almgren-Chriss)                             */
+/*                                                                           */
+/* Liquidate (X > 0) or buy back (X < 0) X units over a horizon T in N equal */
+/* intervals of tau = T / N: holdings x_0 = X, ..., x_N = 0; the trade of    */
+/* interval k is n_k = x_{k-1} - x_k (> 0 sells). The model, its formulas    */
+/* and its numerics are those of perpcore/analytics/execution.hpp (classic,  */
+/* perpcore_ac_*) and perpcore/analytics/execution_ext.hpp (perpetuals:      */
+/* fees, spread, funding, drift, latency, power-law impact; perpcore_ext_*). */
+/* Units are the caller's, used consistently (units of the asset, currency,  */
+/* one time unit for T, sigma, drift and latency).                           */
+/*                                                                           */
+/* Doubles, not fixed point: these functions never touch an engine and take  */
+/* none. They are pure and thread-safe (no global state; the message goes to */
+/* the caller's buffer). Deterministic: the same inputs give bit-identical   */
+/* outputs on one platform.                                                  */
+/*                                                                           */
+/* Calling convention, common to every perpcore_ac_* / perpcore_ext_* call:  */
+/*   - Outputs first, then message/message_len, then inputs.                 */
+/*   - message (NULL allowed when message_len is 0): on return it holds ""   */
+/*     on success, else why the call failed, naming the parameter (e.g.      */
+/*     "Almgren-Chriss: sigma must be >= 0 (got -1)"), truncated to          */
+/*     message_len - 1 characters and always NUL-terminated.                 */
+/*     PERPCORE_MESSAGE_CAPACITY bytes hold every message of this version.   */
+/*   - Output arrays are caller-allocated with their capacity after them:    */
+/*     holdings needs N + 1 doubles, trades N, a frontier one point per      */
+/*     lambda. A call that needs more copies nothing, sets *written (when    */
+/*     written is not NULL) to the count needed and returns                  */
+/*     PERPCORE_E_BUFFER_TOO_SMALL. Capacities are checked before the        */
+/*     parameters, from params->intervals (when >= 1), so no work is done.   */
+/*   - On any error nothing is written: not the arrays, not *out, not        */
+/*     *written (except the count needed, as above); only the message.       */
+/*                                                                           */
+/* Errors (the status, then the message says more):                          */
+/*   PERPCORE_E_ILLEGAL_ARG        a required pointer is NULL (out, params,  */
+/*                                 an input array of nonzero length), an     */
+/*                                 array NULL with nonzero capacity or       */
+/*                                 length, message NULL with message_len > 0,*/
+/*                                 or a value that is not an enumerator of   */
+/*                                 this header (solver, order type);         */
+/*   PERPCORE_E_STRUCT_SIZE        a struct_size is invalid (see above);     */
+/*   PERPCORE_E_BUFFER_TOO_SMALL   an output array is too small;             */
+/*   PERPCORE_E_INVALID_PARAM      a parameter outside its domain: N < 1,    */
+/*                                 T <= 0, a non-finite value, a negative    */
+/*                                 sigma/eta/gamma/epsilon/lambda, eta_tilde */
+/*                                 = eta - gamma tau / 2 <= 0, a drift with  */
+/*                                 lambda sigma^2 = 0, a holdings path that  */
+/*                                 does not go from X to 0, ... (the C++     */
+/*                                 kInvalidArgument of the functions named); */
+/*   PERPCORE_E_NOT_REPRESENTABLE  a coefficient or result overflows a       */
+/*                                 double (C++ kOutOfRange);                 */
+/*   PERPCORE_E_INTERNAL           out of memory.                            */
+/* ------------------------------------------------------------------------- */
+
+/* A message buffer of this many bytes holds any analytics message whole
+ * (a smaller one gets a truncated, NUL-terminated message). */
+#define PERPCORE_MESSAGE_CAPACITY 256
+
+/* perpcore_ac_params (input; struct_size): one classic problem, as
+ * perpcore::analytics::AcParams. Permanent impact g(v) = gamma v, temporary
+ * h(v) = epsilon sgn(n) + (eta / tau) n;
+ *   E = gamma X^2 / 2 + epsilon sum |n_k| + (eta_tilde / tau) sum n_k^2
+ *       - alpha tau sum_{k=1..N} x_k,
+ *   V = sigma^2 tau sum_{k=1..N} x_k^2,  objective U = E + lambda V. */
+typedef struct perpcore_ac_params {
+  uint32_t struct_size;
+  int32_t intervals; /* N, >= 1 */
+  double shares;     /* X: > 0 sells, < 0 buys; holdings go to 0 */
+  double horizon;    /* T, time units, > 0 */
+  double sigma;      /* volatility, price per sqrt(time unit), >= 0 */
+  double eta;        /* temporary impact, price per (unit per time unit), >= 0 */
+  double gamma;      /* permanent impact, price per unit, >= 0 */
+  double epsilon;    /* fixed cost per unit traded (half spread + fees), >= 0 */
+  double lambda;     /* risk aversion, per currency unit, >= 0 */
+  double alpha;      /* drift, price per time unit (needs lambda sigma^2 > 0) */
+} perpcore_ac_params;
+
+/* perpcore_ac_cost (output; frozen layout): a schedule's E, V and U. */
+typedef struct perpcore_ac_cost {
+  double expected_cost; /* E, currency */
+  double variance;      /* V, currency^2 */
+  double objective;     /* E + lambda V */
+} perpcore_ac_cost;
+
+/* perpcore_ac_result (output; struct_size): the scalars of a schedule.
+ * kappa: urgency per time unit, 0 for the straight line, +inf for the
+ * immediate schedule; half_life = 1 / kappa (+inf when kappa is 0). */
+typedef struct perpcore_ac_result {
+  uint32_t struct_size;
+  uint32_t pad0;
+  double kappa;
+  double half_life;
+  perpcore_ac_cost cost;
+} perpcore_ac_result;
+
+/* perpcore_ac_frontier_point (output; frozen layout): the optimum for one
+ * lambda of perpcore_ac_efficient_frontier(). */
+typedef struct perpcore_ac_frontier_point {
+  double lambda;
+  double kappa;
+  perpcore_ac_cost cost;
+} perpcore_ac_frontier_point;
+
+/* Order types of the perpetual model (perpcore_ext_params.order_types). */
+enum { PERPCORE_EXT_ORDER_TAKER = 0, PERPCORE_EXT_ORDER_MAKER = 1 };
+/* perpcore_ext_options.solver: AUTO is the closed form / tridiagonal /
+ * active-set path at delta = 1 and Newton otherwise; NEWTON forces the
+ * numeric solver (for cross-checks). */
+enum { PERPCORE_EXT_SOLVER_AUTO = 0, PERPCORE_EXT_SOLVER_NEWTON = 1 };
+/* perpcore_ext_result.method: how the schedule was found. */
+enum {
+  PERPCORE_EXT_METHOD_CLOSED_FORM = 0,
+  PERPCORE_EXT_METHOD_TRIDIAGONAL = 1,
+  PERPCORE_EXT_METHOD_ACTIVE_SET = 2,
+  PERPCORE_EXT_METHOD_NEWTON = 3
+};
+
+/* perpcore_ext_params (input; struct_size): one perpetual problem, as
+ * perpcore::analytics::ExtParams (see execution_ext.hpp for the cost terms):
+ *   permanent gamma sum x_k n_k; temporary sum tau eta |n_k / tau|^(1+delta);
+ *   spread sum spread_k |n_k|; fees sum fee_rate(type_k) reference_price
+ *   |n_k|; latency sum latency_coefficient sigma_k sqrt(latency) |n_k|;
+ *   funding sum funding_k x_k; drift - sum drift_k tau x_k;
+ *   V = sum tau sigma_k^2 x_k^2; U = E + lambda V.
+ * Per-interval arrays are pointer + length: length 0 (all zero; all taker;
+ * the pointer may then be NULL), 1 (the same for every interval) or N (entry
+ * k-1 for interval k); another length is PERPCORE_E_INVALID_PARAM, a NULL
+ * pointer with a nonzero length PERPCORE_E_ILLEGAL_ARG. The arrays are read
+ * during the call only. delta != 1 needs eta > 0 and gamma = 0.
+ * The layout is the same on every ABI with the same pointer size. */
+typedef struct perpcore_ext_params {
+  uint32_t struct_size;
+  int32_t intervals;          /* N, >= 1 */
+  double shares;              /* X: > 0 sells a long, < 0 buys back a short */
+  double horizon;             /* T, time units, > 0 */
+  double eta;                 /* c in h(v) = c |v|^delta sgn v, >= 0 */
+  double delta;               /* impact exponent in (0, 2]; default 1 */
+  double gamma;               /* permanent impact, price per unit, >= 0 */
+  double lambda;              /* risk aversion, per currency unit, >= 0 */
+  double reference_price;     /* price per unit for the fee rates, >= 0 */
+  double taker_fee_rate;      /* fraction of notional; < 0 is a rebate */
+  double maker_fee_rate;
+  double latency;             /* delay, time units, >= 0 */
+  double latency_coefficient; /* >= 0; default 1 / sqrt(2 pi) = E[max(Z, 0)] */
+  const double *sigma;        /* volatility, price per sqrt(time unit), >= 0 */
+  size_t sigma_len;
+  const double *drift;        /* price per time unit */
+  size_t drift_len;
+  const double *spread;       /* half spread, price per unit traded, >= 0 */
+  size_t spread_len;
+  const double *funding;      /* paid per unit of position held at t_k (+: longs pay) */
+  size_t funding_len;
+  const int32_t *order_types; /* PERPCORE_EXT_ORDER_*; length 0 = all taker */
+  size_t order_types_len;
+} perpcore_ext_params;
+
+/* perpcore_ext_options (input; struct_size): the solver. NULL in a call
+ * means the defaults of perpcore_ext_options_init(). */
+typedef struct perpcore_ext_options {
+  uint32_t struct_size;
+  uint32_t solver;        /* PERPCORE_EXT_SOLVER_*; default AUTO */
+  int32_t max_iterations; /* active-set / Newton iterations, >= 0; 0 (default): 10 N + 100 */
+  uint32_t pad0;          /* ignored */
+  double tolerance;       /* on the relative KKT residual, in (0, 1); default 1e-10 */
+} perpcore_ext_options;
+
+/* perpcore_ext_cost (output; frozen layout): the terms of E, then E, V, U. */
+typedef struct perpcore_ext_cost {
+  double permanent_impact;
+  double temporary_impact;
+  double spread;
+  double fees;
+  double latency;
+  double funding;
+  double drift;
+  double expected_cost; /* E, the sum of the terms above */
+  double variance;      /* V */
+  double objective;     /* E + lambda V */
+} perpcore_ext_cost;
+
+/* perpcore_ext_result (output; struct_size): the scalars of an optimal
+ * perpetual schedule. active_constraints: intervals whose trade is held at
+ * 0 by the one-sidedness constraint; iterations: active-set / Newton
+ * iterations (0: direct); kkt_residual: relative (execution_ext.hpp);
+ * converged: 1 if kkt_residual <= tolerance. A solve that does not reach the
+ * tolerance is not an error: converged = 0 with its residual. */
+typedef struct perpcore_ext_result {
+  uint32_t struct_size;
+  uint32_t method; /* PERPCORE_EXT_METHOD_* */
+  int32_t active_constraints;
+  int32_t iterations;
+  uint32_t converged; /* 0 or 1 */
+  uint32_t pad0;
+  double kkt_residual;
+  perpcore_ext_cost cost;
+} perpcore_ext_result;
+
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ac_params) == 72, ac_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ac_cost) == 24, ac_cost_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ac_result) == 48, ac_result_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ac_frontier_point) == 40, ac_frontier_point_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ext_params) ==
+                           96 + 5 * (sizeof(void *) + sizeof(size_t)),
+                       ext_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ext_options) == 24, ext_options_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ext_cost) == 80, ext_cost_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_ext_result) == 112, ext_result_size);
+
+/* perpcore_ac_params_init() / perpcore_ac_result_init() /
+ * perpcore_ext_result_init(): zero with struct_size set (AcParams' defaults
+ * are all zero). NULL is ignored. */
+static inline void perpcore_ac_params_init(perpcore_ac_params *p) {
+  if (!p) return;
+  memset(p, 0, sizeof *p);
+  p->struct_size = PERPCORE_U32(sizeof *p);
+}
+static inline void perpcore_ac_result_init(perpcore_ac_result *r) {
+  if (!r) return;
+  memset(r, 0, sizeof *r);
+  r->struct_size = PERPCORE_U32(sizeof *r);
+}
+static inline void perpcore_ext_result_init(perpcore_ext_result *r) {
+  if (!r) return;
+  memset(r, 0, sizeof *r);
+  r->struct_size = PERPCORE_U32(sizeof *r);
+}
+
+/* perpcore_ext_params_init(): ExtParams' defaults: delta = 1,
+ * latency_coefficient = 1 / sqrt(2 pi), everything else 0 (no arrays: all
+ * taker, zero sigma, drift, spread and funding). NULL is ignored. */
+static inline void perpcore_ext_params_init(perpcore_ext_params *p) {
+  if (!p) return;
+  memset(p, 0, sizeof *p);
+  p->struct_size = PERPCORE_U32(sizeof *p);
+  p->delta = 1.0;
+  p->latency_coefficient = 0.39894228040143267794;
+  p->sigma = NULL;
+  p->drift = NULL;
+  p->spread = NULL;
+  p->funding = NULL;
+  p->order_types = NULL;
+}
+
+/* perpcore_ext_options_init(): AUTO, tolerance 1e-10, max_iterations 0
+ * (10 N + 100). NULL is ignored. */
+static inline void perpcore_ext_options_init(perpcore_ext_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->struct_size = PERPCORE_U32(sizeof *o);
+  o->solver = PERPCORE_EXT_SOLVER_AUTO;
+  o->tolerance = 1e-10;
+}
+
+/* perpcore_ac_optimal_schedule()
+ *
+ * The mean-variance optimal trajectory for params->lambda (the closed form
+ * of execution.hpp: x_j = X sinh(kappa (T - t_j)) / sinh(kappa T) plus a
+ * drift term, kappa tau = 2 asinh(tau sqrt(lambda sigma^2 / eta_tilde) / 2);
+ * lambda = 0 gives the straight line). Writes holdings[0..N] (x_0 = X,
+ * x_N = 0), trades[0..N-1] (n_1..n_N), *out (kappa, half_life, E, V, U) and
+ * *written = N + 1 (written may be NULL).
+ * Errors: see the section comment. Complexity: O(N) time and memory. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ac_optimal_schedule(
+    perpcore_ac_result *out, double *holdings, size_t holdings_len, double *trades,
+    size_t trades_len, size_t *written, char *message, size_t message_len,
+    const perpcore_ac_params *params) PERPCORE_NOEXCEPT;
+
+/* perpcore_ac_naive_schedule() / perpcore_ac_immediate_schedule()
+ *
+ * The straight line x_k = X (1 - k / N) (kappa 0), and everything sold in
+ * the first interval (kappa +inf, half_life 0), scored like the optimum.
+ * Outputs and errors as perpcore_ac_optimal_schedule(). O(N). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ac_naive_schedule(
+    perpcore_ac_result *out, double *holdings, size_t holdings_len, double *trades,
+    size_t trades_len, size_t *written, char *message, size_t message_len,
+    const perpcore_ac_params *params) PERPCORE_NOEXCEPT;
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ac_immediate_schedule(
+    perpcore_ac_result *out, double *holdings, size_t holdings_len, double *trades,
+    size_t trades_len, size_t *written, char *message, size_t message_len,
+    const perpcore_ac_params *params) PERPCORE_NOEXCEPT;
+
+/* perpcore_ac_evaluate_schedule()
+ *
+ * E, V and E + lambda V of the caller's holdings path holdings[0..N]
+ * (holdings_len must be N + 1, holdings[0] == X, holdings[N] == 0, all
+ * finite: else PERPCORE_E_INVALID_PARAM). O(N). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ac_evaluate_schedule(
+    perpcore_ac_cost *out, char *message, size_t message_len, const perpcore_ac_params *params,
+    const double *holdings, size_t holdings_len) PERPCORE_NOEXCEPT;
+
+/* perpcore_ac_efficient_frontier()
+ *
+ * The optimum for each lambda of lambdas[0..lambdas_len) (each >= 0 and
+ * finite), in the given order, into out[0..lambdas_len); params->lambda is
+ * ignored. *written = lambdas_len (written may be NULL). lambdas_len 0 is
+ * valid (nothing written, lambdas and out may be NULL).
+ * PERPCORE_E_BUFFER_TOO_SMALL when out_len < lambdas_len. An invalid
+ * lambda fails the whole call (the message gives its value).
+ * Complexity: O(N * lambdas_len) time, O(N) memory. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ac_efficient_frontier(
+    perpcore_ac_frontier_point *out, size_t out_len, size_t *written, char *message,
+    size_t message_len, const perpcore_ac_params *params, const double *lambdas,
+    size_t lambdas_len) PERPCORE_NOEXCEPT;
+
+/* perpcore_ext_optimal_schedule()
+ *
+ * The optimal one-sided schedule of the perpetual model (a sale only sells,
+ * a purchase only buys). At delta = 1 with constant sigma, drift and
+ * per-unit cost and no funding it equals perpcore_ac_optimal_schedule()
+ * with epsilon = that cost (method CLOSED_FORM); otherwise a tridiagonal
+ * solve, an exact active-set method, or damped Newton (delta != 1).
+ * options NULL means the defaults. Writes holdings[0..N], trades[0..N-1],
+ * *out and *written = N + 1 (written may be NULL).
+ * Errors: see the section comment; an unknown options->solver or order
+ * type is PERPCORE_E_ILLEGAL_ARG, tolerance outside (0, 1) or a negative
+ * max_iterations PERPCORE_E_INVALID_PARAM.
+ * Complexity: O(N) for the closed form and tridiagonal methods; O(N) per
+ * iteration, at most max_iterations iterations, otherwise. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ext_optimal_schedule(
+    perpcore_ext_result *out, double *holdings, size_t holdings_len, double *trades,
+    size_t trades_len, size_t *written, char *message, size_t message_len,
+    const perpcore_ext_params *params, const perpcore_ext_options *options) PERPCORE_NOEXCEPT;
+
+/* perpcore_ext_evaluate_schedule()
+ *
+ * The cost terms of the caller's holdings path holdings[0..N] under the
+ * perpetual model (holdings_len = N + 1, from X to 0; it need not be
+ * one-sided: every |n_k| is taken as is). O(N). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ext_evaluate_schedule(
+    perpcore_ext_cost *out, char *message, size_t message_len, const perpcore_ext_params *params,
+    const double *holdings, size_t holdings_len) PERPCORE_NOEXCEPT;
 
 #ifdef __cplusplus
 }  /* extern "C" */

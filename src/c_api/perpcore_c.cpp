@@ -2,8 +2,9 @@
 // File: src/c_api/perpcore_c.cpp
 // -----------------------------------------------------------------------------
 //
-// The C API (perpcore/perpcore.h) over perpcore::engine::Engine: the only
-// extern "C" definitions and the only catch (...) in the library.
+// The C API (perpcore/perpcore.h) over perpcore::engine::Engine. With
+// analytics_c.cpp (the engine-less analytics functions), the only extern "C"
+// definitions and the only catch (...) in the library.
 //
 // Every entry point checks its pointers and enumerators before it touches
 // the engine, so no bad input reaches a PERPCORE_CHECK, and runs its body
@@ -680,6 +681,10 @@ const char* perpcore_status_name(perpcore_status status) noexcept {
       return "PERPCORE_E_BAD_HANDLE";
     case PERPCORE_E_CONFIG:
       return "PERPCORE_E_CONFIG";
+    case PERPCORE_E_INVALID_PARAM:
+      return "PERPCORE_E_INVALID_PARAM";
+    case PERPCORE_E_NOT_REPRESENTABLE:
+      return "PERPCORE_E_NOT_REPRESENTABLE";
     case PERPCORE_E_INTERNAL:
       return "PERPCORE_E_INTERNAL";
     default:

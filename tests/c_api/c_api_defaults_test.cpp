@@ -3,8 +3,11 @@
 // test keeps them equal.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 
+#include "perpcore/analytics/execution.hpp"
+#include "perpcore/analytics/execution_ext.hpp"
 #include "perpcore/engine/types.hpp"
 #include "perpcore/perpcore.h"
 
@@ -59,6 +62,74 @@ TEST_CASE("CApi: perpcore_engine_config_init gives EngineConfig's defaults", "[c
   CHECK(c.max_markets == d.max_markets);
   CHECK(c.max_accounts == d.max_accounts);
   CHECK(c.hash_seed == d.hash_seed);
+}
+
+TEST_CASE("CApi: perpcore_ac_params_init gives AcParams' defaults", "[c_api]") {
+  perpcore_ac_params c;
+  perpcore_ac_params_init(&c);
+  const analytics::AcParams d;
+  CHECK(c.struct_size == sizeof c);
+  CHECK(c.shares == d.shares);
+  CHECK(c.horizon == d.horizon);
+  CHECK(c.intervals == d.intervals);
+  CHECK(c.sigma == d.sigma);
+  CHECK(c.eta == d.eta);
+  CHECK(c.gamma == d.gamma);
+  CHECK(c.epsilon == d.epsilon);
+  CHECK(c.lambda == d.lambda);
+  CHECK(c.alpha == d.alpha);
+}
+
+TEST_CASE("CApi: perpcore_ext_params_init gives ExtParams' defaults", "[c_api]") {
+  perpcore_ext_params c;
+  perpcore_ext_params_init(&c);
+  const analytics::ExtParams d;
+  CHECK(c.struct_size == sizeof c);
+  CHECK(c.shares == d.shares);
+  CHECK(c.horizon == d.horizon);
+  CHECK(c.intervals == d.intervals);
+  CHECK(c.eta == d.eta);
+  CHECK(c.delta == d.delta);
+  CHECK(c.gamma == d.gamma);
+  CHECK(c.lambda == d.lambda);
+  CHECK(c.reference_price == d.reference_price);
+  CHECK(c.taker_fee_rate == d.taker_fee_rate);
+  CHECK(c.maker_fee_rate == d.maker_fee_rate);
+  CHECK(c.latency == d.latency);
+  CHECK(c.latency_coefficient == d.latency_coefficient);  // bit-equal: same literal
+  CHECK(c.sigma_len == d.sigma.size());
+  CHECK(c.drift_len == d.drift.size());
+  CHECK(c.spread_len == d.spread.size());
+  CHECK(c.funding_len == d.funding.size());
+  CHECK(c.order_types_len == d.order_types.size());
+  CHECK(c.sigma == nullptr);
+  CHECK(c.order_types == nullptr);
+}
+
+TEST_CASE("CApi: perpcore_ext_options_init gives ExtSolverOptions' defaults", "[c_api]") {
+  perpcore_ext_options c;
+  perpcore_ext_options_init(&c);
+  const analytics::ExtSolverOptions d;
+  CHECK(c.struct_size == sizeof c);
+  CHECK(c.solver == static_cast<std::uint32_t>(d.solver));
+  CHECK(c.solver == PERPCORE_EXT_SOLVER_AUTO);
+  CHECK(c.tolerance == d.tolerance);
+  CHECK(c.max_iterations == d.max_iterations);
+}
+
+TEST_CASE("CApi: the analytics result initializers zero everything but struct_size",
+          "[c_api]") {
+  perpcore_ac_result a;
+  perpcore_ext_result e;
+  perpcore_ac_result_init(&a);
+  perpcore_ext_result_init(&e);
+  CHECK(a.struct_size == sizeof a);
+  CHECK(a.kappa == 0);
+  CHECK(a.cost.objective == 0);
+  CHECK(e.struct_size == sizeof e);
+  CHECK(e.method == PERPCORE_EXT_METHOD_CLOSED_FORM);
+  CHECK(e.converged == 0);
+  CHECK(e.cost.objective == 0);
 }
 
 }  // namespace
