@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "compensated_sum.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace analytics {
@@ -43,26 +44,10 @@ absl::Status ValidateParams(const AcParams& p) {
   return absl::OkStatus();
 }
 
-// Neumaier's compensated sum: the cost terms of a long schedule differ by
-// many orders of magnitude.
-class Sum {
- public:
-  void Add(double v) {
-    const double t = sum_ + v;
-    comp_ += std::fabs(sum_) >= std::fabs(v) ? (sum_ - t) + v : (v - t) + sum_;
-    sum_ = t;
-  }
-  double value() const { return sum_ + comp_; }
-
- private:
-  double sum_ = 0;
-  double comp_ = 0;
-};
-
 absl::StatusOr<AcCost> Evaluate(const AcParams& p, std::span<const double> x) {
   const double tau = p.horizon / p.intervals;
   const double eta_tilde = p.eta - 0.5 * p.gamma * tau;
-  Sum abs_trades, sq_trades, holdings, sq_holdings;
+  CompensatedSum abs_trades, sq_trades, holdings, sq_holdings;
   for (std::size_t k = 1; k < x.size(); ++k) {
     const double n = x[k - 1] - x[k];
     abs_trades.Add(std::fabs(n));

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "compensated_sum.hpp"
 #include "perpcore/analytics/execution.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -45,20 +46,6 @@ bool Constant(const std::vector<double>& v) {
   return true;
 }
 
-// Neumaier's compensated sum.
-class Sum {
- public:
-  void Add(double v) {
-    const double t = sum_ + v;
-    comp_ += std::fabs(sum_) >= std::fabs(v) ? (sum_ - t) + v : (v - t) + sum_;
-    sum_ = t;
-  }
-  double value() const { return sum_ + comp_; }
-
- private:
-  double sum_ = 0;
-  double comp_ = 0;
-};
 
 absl::Status ValidateParams(const ExtParams& p) {
   const struct {
@@ -197,8 +184,8 @@ double Curvature(const Problem& pr, double n) {
 }
 
 double Objective(const Problem& pr, const std::vector<double>& y, double* magnitude) {
-  Sum f;
-  Sum abs_f;
+  CompensatedSum f;
+  CompensatedSum abs_f;
   for (int k = 1; k <= pr.n; ++k) {
     const std::size_t i = static_cast<std::size_t>(k);
     const double nk = std::max(y[i - 1] - y[i], 0.0);
@@ -543,7 +530,7 @@ absl::StatusOr<ExtCost> Evaluate(const ExtParams& p, std::span<const double> x) 
   const int n = p.intervals;
   const double tau = p.horizon / n;
   const double sqrt_latency = std::sqrt(p.latency);
-  Sum permanent, temporary, spread, fees, latency, funding, drift, variance;
+  CompensatedSum permanent, temporary, spread, fees, latency, funding, drift, variance;
   for (int k = 1; k <= n; ++k) {
     const std::size_t i = static_cast<std::size_t>(k);
     const double nk = x[i - 1] - x[i];
@@ -569,7 +556,7 @@ absl::StatusOr<ExtCost> Evaluate(const ExtParams& p, std::span<const double> x) 
   c.latency = latency.value();
   c.funding = funding.value();
   c.drift = drift.value();
-  Sum e;
+  CompensatedSum e;
   for (double t : {c.permanent_impact, c.temporary_impact, c.spread, c.fees, c.latency,
                    c.funding, c.drift}) {
     e.Add(t);
