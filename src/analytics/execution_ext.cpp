@@ -46,7 +46,6 @@ bool Constant(const std::vector<double>& v) {
   return true;
 }
 
-
 absl::Status ValidateParams(const ExtParams& p) {
   const struct {
     absl::string_view name;
