@@ -74,7 +74,7 @@ setup(
     install_requires=["numpy"],
     packages=["perpcore"],
     package_dir={"": "python"},
-    package_data={"perpcore": ["py.typed", "_perpcore.pyi"]},
+    package_data={"perpcore": ["py.typed", "_perpcore.pyi", "_perpcore/analytics.pyi"]},
     ext_modules=[Extension("perpcore._perpcore", sources=[])],
     cmdclass={"build_ext": CMakeBuild},
     options={"build": {"build_base": "build-pip"}, "egg_info": {"egg_base": "build-pip"}},

@@ -14,6 +14,8 @@ outcomes, such as an order refused for insufficient margin, are returned as
 returning a :class:`Result`; queries return small typed views; and
 ``place_orders`` / ``cancel_orders`` / ``depth_arrays`` move numpy arrays in
 bulk with the GIL released. :class:`OrderBook` is one market's book alone.
+:mod:`perpcore.analytics` is optimal execution (Almgren-Chriss and more), in
+doubles with numpy arrays.
 
 Example::
 
@@ -38,6 +40,7 @@ Example::
     assert r.events[0].taker_fee == 15_000_000   # 5 bp of 30,000 USDC
 """
 
+from perpcore import analytics as analytics
 from perpcore import units as units
 from perpcore._perpcore import (
     RATE_SCALE as RATE_SCALE,
@@ -129,5 +132,6 @@ __all__ = [
     "parse_rate",
     "reason_message",
     "version_number",
+    "analytics",
     "units",
 ]

@@ -11,6 +11,9 @@ from typing import ClassVar, Sequence
 import numpy as np
 import numpy.typing as npt
 
+# The submodule (python/src/analytics.cpp); its stubs are _perpcore/analytics.pyi.
+from perpcore._perpcore import analytics as analytics
+
 __version__: str
 RATE_SCALE: int
 

@@ -227,6 +227,9 @@ struct type_caster<perpcore_py::Int<T>> {
   }
 };
 
+// PERPCORE_PY_ENUM_CASTER(E, PYNAME): converts the C++ enum E to and from the
+// IntEnum MakeEnum<E> created; used inside namespace pybind11::detail, here
+// and by the other binding files for their own enums.
 #define PERPCORE_PY_ENUM_CASTER(E, PYNAME)                                                    \
   template <>                                                                                 \
   struct type_caster<E> {                                                                     \
@@ -249,8 +252,6 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::EventKind, "EngineEventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::oracle::BreakerCause, "BreakerCause");
-
-#undef PERPCORE_PY_ENUM_CASTER
 
 }  // namespace pybind11::detail
 
@@ -288,7 +289,9 @@ void RegisterEnum(const py::object& cls, const char* name, const std::vector<Mem
 // MakeEnum()
 //
 // Builds `class <name>(enum.IntEnum)` in module `m` from (name, value) pairs
-// and registers it for the caster of E. Returns the class.
+// and registers it for the caster of E. Returns the class. Its __module__ is
+// m.__name__ ("perpcore._perpcore", or a submodule such as
+// "perpcore._perpcore.analytics"), so pickle and repr find it where it lives.
 template <class E>
 py::object MakeEnum(py::module_& m, const char* name, const char* doc,
                     const std::vector<Member>& members) {
@@ -296,7 +299,7 @@ py::object MakeEnum(py::module_& m, const char* name, const char* doc,
   for (const Member& mem : members) pairs.append(py::make_tuple(mem.name, mem.value));
   py::object int_enum = py::module_::import("enum").attr("IntEnum");
   py::object cls =
-      int_enum(name, pairs, py::arg("module") = "perpcore._perpcore", py::arg("qualname") = name);
+      int_enum(name, pairs, py::arg("module") = m.attr("__name__"), py::arg("qualname") = name);
   cls.attr("__doc__") = doc;
   m.attr(name) = cls;
   RegisterEnum<E>(cls, name, members);

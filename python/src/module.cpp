@@ -33,7 +33,8 @@
 //
 // Layout: common.hpp (Int<T>, errors, enum casters), this file (module init,
 // errors, enums, decimals, the book), engine.cpp (the engine and its bulk
-// numpy path).
+// numpy path), analytics.cpp (the submodule `analytics`: optimal execution
+// in doubles, numpy float64 arrays).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -64,6 +65,8 @@ namespace perpcore_py {
 
 // engine.cpp
 void BindEngine(py::module_& m);
+// analytics.cpp: the submodule `analytics` (needs the enums of BindEnums).
+void BindAnalytics(py::module_& parent);
 
 namespace {
 
@@ -632,8 +635,8 @@ what the last mutating call did.)doc")
 
 PYBIND11_MODULE(_perpcore, m) {
   m.doc() =
-      "perpcore's C++ core: exact decimal conversion, the order book of one market and the "
-      "exchange engine. "
+      "perpcore's C++ core: exact decimal conversion, the order book of one market, the "
+      "exchange engine and (submodule analytics) optimal execution. "
       "Import it through the `perpcore` package.";
   m.attr("__version__") = PERPCORE_VERSION_STRING;
   m.def(
@@ -645,4 +648,5 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindValueTypes(m);
   perpcore_py::BindBook(m);
   perpcore_py::BindEngine(m);
+  perpcore_py::BindAnalytics(m);
 }

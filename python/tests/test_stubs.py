@@ -18,6 +18,9 @@ import pytest
 import perpcore._perpcore as ext
 
 STUB = pathlib.Path(__file__).resolve().parents[1] / "perpcore" / "_perpcore.pyi"
+# The submodule's stubs (python/src/analytics.cpp); its names are checked as
+# "analytics.<name>", looked up from the extension like any other.
+ANALYTICS_STUB = STUB.parent / "_perpcore" / "analytics.pyi"
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -77,15 +80,16 @@ def _stub_default(node: ast.expr) -> Any:
     return ast.literal_eval(node)
 
 
-def _stub_functions() -> Iterator[tuple[str, ast.FunctionDef]]:
-    tree = ast.parse(STUB.read_text())
+def _stub_functions(stub: pathlib.Path = STUB,
+                    prefix: str = "") -> Iterator[tuple[str, ast.FunctionDef]]:
+    tree = ast.parse(stub.read_text())
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            yield node.name, node
+            yield prefix + node.name, node
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and not item.decorator_list:
-                    yield f"{node.name}.{item.name}", item
+                    yield f"{prefix}{node.name}.{item.name}", item
 
 
 def _lookup(qualname: str) -> Any:
@@ -96,6 +100,7 @@ def _lookup(qualname: str) -> Any:
 
 
 STUB_FUNCTIONS = dict(_stub_functions())
+STUB_FUNCTIONS.update(_stub_functions(ANALYTICS_STUB, "analytics."))
 
 
 @pytest.mark.parametrize("qualname", sorted(STUB_FUNCTIONS))
@@ -113,11 +118,16 @@ def test_stub_parameters_match_the_runtime_signature(qualname: str) -> None:
             assert rt_default == stub_default, name
 
 
-def _public_names() -> Iterator[tuple[str, Any]]:
-    for name in dir(ext):
-        if name.startswith("_"):
+def _public_names(module: Any = ext, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for bare in dir(module):
+        if bare.startswith("_"):
             continue
-        obj = getattr(ext, name)
+        obj = getattr(module, bare)
+        name = prefix + bare
+        if inspect.ismodule(obj):
+            yield name, obj
+            yield from _public_names(obj, name + ".")
+            continue
         yield name, obj
         if inspect.isclass(obj) and not issubclass(obj, (enum.Enum, BaseException)):
             for attr, value in vars(obj).items():
