@@ -7,7 +7,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "compensated_sum.hpp"
+#include "perpcore/detail/status_macros.hpp"
+#include "schedule_support.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace analytics {
@@ -102,15 +103,7 @@ absl::StatusOr<double> Kappa(const AcParams& p) {
 
 absl::StatusOr<AcCost> EvaluateSchedule(const AcParams& p, std::span<const double> holdings) {
   if (absl::Status s = ValidateParams(p); !s.ok()) return s;
-  if (holdings.size() != static_cast<std::size_t>(p.intervals) + 1) {
-    return Bad("holdings", absl::StrCat("must have intervals + 1 = ", p.intervals + 1, " entries"),
-               static_cast<double>(holdings.size()));
-  }
-  for (double h : holdings) {
-    if (!std::isfinite(h)) return Bad("holdings", "must be finite", h);
-  }
-  if (holdings.front() != p.shares) return Bad("holdings", "must start at shares", holdings.front());
-  if (holdings.back() != 0) return Bad("holdings", "must end at 0", holdings.back());
+  PERPCORE_RETURN_IF_ERROR(CheckHoldingsPath("Almgren-Chriss", holdings, p.intervals, p.shares));
   return Evaluate(p, holdings);
 }
 

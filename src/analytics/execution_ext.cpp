@@ -9,8 +9,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "compensated_sum.hpp"
 #include "perpcore/analytics/execution.hpp"
+#include "perpcore/detail/status_macros.hpp"
+#include "schedule_support.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace analytics {
@@ -308,8 +309,6 @@ void Flatten(const Problem& pr, std::vector<double>& y, const std::vector<char>&
   }
 }
 
-std::vector<double> Tridiagonal(const Problem& pr);
-
 struct Solved {
   std::vector<double> y;
   std::vector<char> active;
@@ -499,25 +498,6 @@ std::vector<double> PrimalDualGuess(const Problem& quadratic, const std::vector<
   return y;
 }
 
-// The unconstrained minimizer of the delta = 1 objective over y_1..y_{N-1}:
-// (2a)(2 y_m - y_{m-1} - y_{m+1}) + 2 q_m y_m = -(c_{m+1} - c_m) - l_m.
-std::vector<double> Tridiagonal(const Problem& pr) {
-  const int n = pr.n;
-  std::vector<double> y{pr.y};
-  y.resize(static_cast<std::size_t>(n) + 1, 0.0);
-  if (n == 1) return y;
-  const std::size_t m = static_cast<std::size_t>(n) - 1;
-  std::vector<double> diag(m), off(m, -2 * pr.a), rhs(m);
-  for (std::size_t i = 0; i < m; ++i) {
-    diag[i] = 4 * pr.a + 2 * pr.q[i + 1];
-    rhs[i] = -(pr.c[i + 2] - pr.c[i + 1]) - pr.l[i + 1];
-  }
-  rhs[0] += 2 * pr.a * pr.y;
-  Thomas(diag, off, rhs);
-  for (std::size_t i = 0; i < m; ++i) y[i + 1] = rhs[i];
-  return y;
-}
-
 bool OneSided(const std::vector<double>& y) {
   for (std::size_t k = 1; k < y.size(); ++k) {
     if (!(y[k - 1] - y[k] >= 0)) return false;
@@ -575,15 +555,7 @@ absl::StatusOr<ExtCost> Evaluate(const ExtParams& p, std::span<const double> x) 
 absl::StatusOr<ExtCost> EvaluateExtSchedule(const ExtParams& p,
                                             std::span<const double> holdings) {
   if (absl::Status s = ValidateParams(p); !s.ok()) return s;
-  if (holdings.size() != static_cast<std::size_t>(p.intervals) + 1) {
-    return Bad("holdings", absl::StrCat("must have intervals + 1 = ", p.intervals + 1, " entries"),
-               static_cast<double>(holdings.size()));
-  }
-  for (double h : holdings) {
-    if (!std::isfinite(h)) return Bad("holdings", "must be finite", h);
-  }
-  if (holdings.front() != p.shares) return Bad("holdings", "must start at shares", holdings.front());
-  if (holdings.back() != 0) return Bad("holdings", "must end at 0", holdings.back());
+  PERPCORE_RETURN_IF_ERROR(CheckHoldingsPath("Almgren-Chriss (perpetual)", holdings, p.intervals, p.shares));
   return Evaluate(p, holdings);
 }
 
@@ -634,7 +606,7 @@ absl::StatusOr<ExtSchedule> ExtOptimalSchedule(const ExtParams& p,
         y = std::move(s->holdings);
         out.method = ExtMethod::kClosedForm;
       } else {
-        y = Tridiagonal(*pr);
+        y = FaceMinimizer(*pr, active);  // nothing active: the unconstrained optimum
         out.method = ExtMethod::kTridiagonal;
       }
       for (double v : y) {
@@ -652,7 +624,7 @@ absl::StatusOr<ExtSchedule> ExtOptimalSchedule(const ExtParams& p,
         quadratic.pw = 2;
       }
       if (p.delta != 1 || options.solver != ExtSolverOptions::Solver::kAuto) {
-        y = Tridiagonal(quadratic);
+        y = FaceMinimizer(quadratic, active);
       }
       y = PrimalDualGuess(quadratic, y, 50);
       Solved r = ActiveSetNewton(*pr, o, y);
