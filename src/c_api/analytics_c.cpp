@@ -8,7 +8,7 @@
 // These functions take no engine, so they report errors through the
 // caller's message buffer and keep no state: thread-safe. Every entry point
 // checks its pointers, struct sizes, enumerators and capacities first, runs
-// the C++ call inside Run() (the catch (...) of this file, so no exception
+// the C++ call inside Run() (CatchAll() of c_api_support.hpp, so no exception
 // crosses the C boundary), and copies results out only when everything
 // succeeded: on failure nothing but the message (and the count needed for
 // PERPCORE_E_BUFFER_TOO_SMALL) is written.
@@ -16,9 +16,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <exception>
-#include <new>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -29,6 +26,7 @@
 #include "perpcore/analytics/execution.hpp"
 #include "perpcore/analytics/execution_ext.hpp"
 #include "perpcore/perpcore.h"
+#include "c_api_support.hpp"
 
 namespace {
 
@@ -57,12 +55,7 @@ class Message {
   // NULL with a nonzero length: nothing can be written.
   bool usable() const { return buf_ != nullptr || len_ == 0; }
 
-  void Set(std::string_view text) const {
-    if (buf_ == nullptr || len_ == 0) return;
-    const std::size_t n = std::min(len_ - 1, text.size());
-    std::memcpy(buf_, text.data(), n);
-    buf_[n] = '\0';
-  }
+  void Set(std::string_view text) const { perpcore_c::CopyMessage(buf_, len_, text); }
 
   // "func: what" as the message; returns `status`. Never throws or allocates.
   perpcore_status Fail(perpcore_status status, const char* func, const char* what) const {
@@ -92,51 +85,16 @@ perpcore_status FromStatus(const absl::Status& s, const Message& msg) {
   }
 }
 
-// Runs `body` so that no exception escapes (out of memory, mostly). The
-// message is "" on entry; message NULL with message_len > 0 is misuse.
+// Runs `body` inside CatchAll(), so that no exception escapes (out of memory,
+// mostly). The message is "" on entry; message NULL with message_len > 0 is
+// misuse.
 template <class Body>
 perpcore_status Run(const char* func, const Message& msg, Body&& body) noexcept {
   if (!msg.usable()) return PERPCORE_E_ILLEGAL_ARG;
   msg.Set("");
-  const char* what = "unknown exception";
-  try {
-    return std::forward<Body>(body)();
-  } catch (const std::bad_alloc&) {
-    what = "out of memory";
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
-  return msg.Fail(PERPCORE_E_INTERNAL, func, what);
-}
-
-// An input struct's struct_size: at least the version-1 size, at most
-// PERPCORE_STRUCT_SIZE_MAX, and any bytes beyond the known fields zero.
-template <class T>
-bool InputSizeOk(const T* in) {
-  const std::uint32_t size = in->struct_size;
-  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return false;
-  const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(in));
-  for (std::size_t i = sizeof(T); i < size; ++i) {
-    if (bytes[i] != 0) return false;
-  }
-  return true;
-}
-
-// An output struct's struct_size (nothing is written here).
-template <class T>
-bool OutputSizeOk(const T* out) {
-  return out->struct_size >= sizeof(T) && out->struct_size <= PERPCORE_STRUCT_SIZE_MAX;
-}
-
-// Fills a checked output struct: `value`, then zeros up to its struct_size
-// (fields of a newer header), keeping the caller's struct_size.
-template <class T>
-void Deliver(T* out, T value) {
-  const std::uint32_t size = out->struct_size;
-  value.struct_size = size;
-  std::memset(static_cast<void*>(out), 0, size);
-  std::memcpy(static_cast<void*>(out), &value, sizeof(T));
+  const char* what = nullptr;
+  const perpcore_status s = perpcore_c::CatchAll(std::forward<Body>(body), &what);
+  return what == nullptr ? s : msg.Fail(s, func, what);
 }
 
 // The output arrays of a schedule (holdings N + 1, trades N), checked
@@ -216,7 +174,7 @@ perpcore_ext_cost FromExtCost(const an::ExtCost& c) {
 perpcore_status CheckAcParams(const perpcore_ac_params* params, const char* func,
                               const Message& msg) {
   if (params == nullptr) return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func, "params is NULL");
-  if (!InputSizeOk(params)) {
+  if (perpcore_c::CheckInputSize(params) != PERPCORE_OK) {
     return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
                     "params->struct_size is invalid or unknown trailing fields are set");
   }
@@ -240,7 +198,7 @@ perpcore_status ToVector(const double* data, std::size_t len, const char* name,
 perpcore_status ToExt(const perpcore_ext_params* in, an::ExtParams* p, const char* func,
                       const Message& msg) {
   if (in == nullptr) return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func, "params is NULL");
-  if (!InputSizeOk(in)) {
+  if (perpcore_c::CheckInputSize(in) != PERPCORE_OK) {
     return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
                     "params->struct_size is invalid or unknown trailing fields are set");
   }
@@ -295,7 +253,7 @@ perpcore_status ToOptions(const perpcore_ext_options* in, an::ExtSolverOptions* 
                           const char* func, const Message& msg) {
   *o = an::ExtSolverOptions{};
   if (in == nullptr) return PERPCORE_OK;
-  if (!InputSizeOk(in)) {
+  if (perpcore_c::CheckInputSize(in) != PERPCORE_OK) {
     return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
                     "options->struct_size is invalid or unknown trailing fields are set");
   }
@@ -317,7 +275,7 @@ perpcore_status RunAcSchedule(const char* func, AcSolver solve, perpcore_ac_resu
   return Run(func, msg, [&]() -> perpcore_status {
     if (out == nullptr) return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func, "out is NULL");
     if (perpcore_status s = CheckAcParams(params, func, msg); s != PERPCORE_OK) return s;
-    if (!OutputSizeOk(out)) {
+    if (perpcore_c::CheckOutputSize(out) != PERPCORE_OK) {
       return msg.Fail(PERPCORE_E_STRUCT_SIZE, func, "out->struct_size is invalid");
     }
     if (perpcore_status s = arrays.Check(params->intervals, func, msg); s != PERPCORE_OK) {
@@ -331,7 +289,8 @@ perpcore_status RunAcSchedule(const char* func, AcSolver solve, perpcore_ac_resu
     v.half_life = r->half_life;
     v.cost = FromAcCost(r->cost);
     arrays.Copy(r->holdings, r->trades);
-    Deliver(out, v);
+    perpcore_c::ZeroOutput(out);
+    perpcore_c::Deliver(out, v);
     return PERPCORE_OK;
   });
 }
@@ -445,7 +404,7 @@ perpcore_status perpcore_ext_optimal_schedule(perpcore_ext_result* out, double* 
     if (perpcore_status s = ToExt(params, &p, func, msg); s != PERPCORE_OK) return s;
     an::ExtSolverOptions o;
     if (perpcore_status s = ToOptions(options, &o, func, msg); s != PERPCORE_OK) return s;
-    if (!OutputSizeOk(out)) {
+    if (perpcore_c::CheckOutputSize(out) != PERPCORE_OK) {
       return msg.Fail(PERPCORE_E_STRUCT_SIZE, func, "out->struct_size is invalid");
     }
     if (perpcore_status s = arrays.Check(params->intervals, func, msg); s != PERPCORE_OK) {
@@ -462,7 +421,8 @@ perpcore_status perpcore_ext_optimal_schedule(perpcore_ext_result* out, double* 
     v.kkt_residual = r->kkt_residual;
     v.cost = FromExtCost(r->cost);
     arrays.Copy(r->holdings, r->trades);
-    Deliver(out, v);
+    perpcore_c::ZeroOutput(out);
+    perpcore_c::Deliver(out, v);
     return PERPCORE_OK;
   });
 }

@@ -4,7 +4,7 @@
 //
 // The C API (perpcore/perpcore.h) over perpcore::engine::Engine. With
 // analytics_c.cpp (the engine-less analytics functions), the only extern "C"
-// definitions and the only catch (...) in the library.
+// definitions in the library; c_api_support.hpp holds its one catch (...).
 //
 // Every entry point checks its pointers and enumerators before it touches
 // the engine, so no bad input reaches a PERPCORE_CHECK, and runs its body
@@ -17,9 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <memory>
-#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,9 +30,16 @@
 // Defines the same PERPCORE_VERSION_* macros as perpcore.h: the compiler
 // refuses a redefinition that differs, so the two headers cannot drift.
 #include "perpcore/version.hpp"
+#include "c_api_support.hpp"
 
 namespace pc = ::perpcore;
 namespace eng = ::perpcore::engine;
+using perpcore_c::CatchAll;
+using perpcore_c::CheckInputSize;
+using perpcore_c::CheckOutputSize;
+using perpcore_c::CopyMessage;
+using perpcore_c::Deliver;
+using perpcore_c::ZeroOutput;
 
 // ---------------------------------------------------------------------------
 // The handle
@@ -231,13 +236,6 @@ perpcore_status HandleStatus(const perpcore_engine* e) {
   return magic == kMagic ? PERPCORE_OK : PERPCORE_E_BAD_HANDLE;
 }
 
-void CopyMessage(char* buf, std::size_t len, std::string_view msg) {
-  if (buf == nullptr || len == 0) return;
-  const std::size_t n = std::min(len - 1, msg.size());
-  std::memcpy(buf, msg.data(), n);
-  buf[n] = '\0';
-}
-
 // Records "func: what" as the engine's last error (when the handle is live)
 // and returns `status`. Never throws, never allocates.
 perpcore_status Fail(const perpcore_engine* e, perpcore_status status, const char* func,
@@ -249,20 +247,14 @@ perpcore_status Fail(const perpcore_engine* e, perpcore_status status, const cha
   return status;
 }
 
-// Runs `body` (which returns a perpcore_status) so that no exception
-// escapes: the library's one catch (...). An exception during Apply()
-// leaves the engine possibly half-changed, so the engine is poisoned.
+// Runs `body` (which returns a perpcore_status) inside CatchAll(), so that
+// no exception escapes. An exception during Apply() leaves the engine
+// possibly half-changed, so the engine is poisoned.
 template <class Body>
 perpcore_status Guard(const perpcore_engine* e, const char* func, Body&& body) noexcept {
-  const char* what = "unknown exception";
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    what = "out of memory";
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
+  const char* what = nullptr;
+  const perpcore_status s = CatchAll(std::forward<Body>(body), &what);
+  if (what == nullptr) return s;
   if (HandleStatus(e) == PERPCORE_OK && e->state->applying) {
     e->state->applying = false;
     e->state->poisoned = true;
@@ -271,37 +263,14 @@ perpcore_status Guard(const perpcore_engine* e, const char* func, Body&& body) n
   return Fail(e, PERPCORE_E_INTERNAL, func, what);
 }
 
-// An input struct's struct_size: at least the version-1 size, at most
-// PERPCORE_STRUCT_SIZE_MAX, and any bytes beyond the known fields zero.
-template <class T>
-perpcore_status CheckInputSize(const T* in) {
-  const std::uint32_t size = in->struct_size;
-  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
-  const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(in));
-  for (std::size_t i = sizeof(T); i < size; ++i) {
-    if (bytes[i] != 0) return PERPCORE_E_STRUCT_SIZE;
-  }
-  return PERPCORE_OK;
-}
-
 // An output struct's struct_size, checked; the struct zeroed up to it (its
 // struct_size kept). On failure nothing is written.
 template <class T>
 perpcore_status PrepareOutput(T* out) {
   if (out == nullptr) return PERPCORE_E_ILLEGAL_ARG;
-  const std::uint32_t size = out->struct_size;
-  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
-  std::memset(static_cast<void*>(out), 0, size);
-  out->struct_size = size;
+  if (perpcore_status s = CheckOutputSize(out); s != PERPCORE_OK) return s;
+  ZeroOutput(out);
   return PERPCORE_OK;
-}
-
-// Copies `value` (whose struct_size is ignored) into a prepared output,
-// keeping the caller's struct_size.
-template <class T>
-void Deliver(T* out, T value) {
-  value.struct_size = out->struct_size;
-  std::memcpy(static_cast<void*>(out), &value, sizeof(T));
 }
 
 const char* OutputMessage(perpcore_status s) {
