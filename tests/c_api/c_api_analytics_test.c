@@ -17,34 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_harness.h"
+
 /* ------------------------------------------------------------------------- */
-/* A tiny check harness                                                      */
+/* The checks of this file, on top of check_harness.h                        */
 /* ------------------------------------------------------------------------- */
-
-static int g_failures = 0;
-static int g_checks = 0;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    ++g_checks;                                                                \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++g_failures;                                                            \
-    }                                                                          \
-  } while (0)
-
-#define CHECK_STATUS(call, want)                                                     \
-  do {                                                                               \
-    const perpcore_status s_ = (call);                                               \
-    ++g_checks;                                                                      \
-    if (s_ != (want)) {                                                              \
-      fprintf(stderr, "%s:%d: %s returned %s, expected %s\n", __FILE__, __LINE__,    \
-              #call, perpcore_status_name(s_), perpcore_status_name(want));          \
-      ++g_failures;                                                                  \
-    }                                                                                \
-  } while (0)
-
-#define CHECK_OK(call) CHECK_STATUS(call, PERPCORE_OK)
 
 /* |actual - expected| <= rel * max(|expected|, 1e-300), or both equal. */
 #define CHECK_NEAR(actual, expected, rel)                                            \
