@@ -239,6 +239,12 @@ absl::StatusOr<ShortfallEstimate> EstimateShortfall(const ShortfallInput& in) {
   if (in.recovery == BookRecovery::kDepleting) taken.assign(in.opposite.size(), 0);
   absl::int128 filled = 0, unfilled = 0, ticks_lots = 0;
   const double atom = in.tick_size * in.lot_size;  // currency per tick-lot
+  // Against the arrival price, fees included: a sale receives the notional,
+  // a purchase pays it.
+  const auto shortfall = [&](double notional, double lots) {
+    const double at_arrival = in.arrival_price * lots * in.lot_size;
+    return (sell ? at_arrival - notional : notional - at_arrival) + in.fee_rate * notional;
+  };
   for (const ChildOrder& c : in.children) {
     const Walk w = WalkBook(in.opposite, c.size.raw(), sell, c.price.raw(), taken);
     ChildFill f;
@@ -247,26 +253,23 @@ absl::StatusOr<ShortfallEstimate> EstimateShortfall(const ShortfallInput& in) {
     f.notional = ToDouble(w.ticks_lots) * atom;
     if (w.filled > 0) {
       f.average_price = ToDouble(w.ticks_lots) / static_cast<double>(w.filled) * in.tick_size;
-      const double at_arrival = in.arrival_price * static_cast<double>(w.filled) * in.lot_size;
       f.fees = in.fee_rate * f.notional;
-      f.shortfall = (sell ? at_arrival - f.notional : f.notional - at_arrival) + f.fees;
+      f.shortfall = shortfall(f.notional, static_cast<double>(w.filled));
     }
     filled += w.filled;
     unfilled += c.size.raw() - w.filled;
     ticks_lots += w.ticks_lots;
-    out.fees += f.fees;
     out.fills.push_back(f);
   }
   out.filled = Lots(static_cast<std::int64_t>(filled));
   out.unfilled = Lots(static_cast<std::int64_t>(unfilled));
   // Totals from the exact sums, not from the per-child doubles.
   out.notional = ToDouble(ticks_lots) * atom;
-  const double at_arrival = in.arrival_price * ToDouble(filled) * in.lot_size;
   out.fees = in.fee_rate * out.notional;
-  out.shortfall = (sell ? at_arrival - out.notional : out.notional - at_arrival) + out.fees;
+  out.shortfall = shortfall(out.notional, ToDouble(filled));
   if (filled > 0) {
     out.average_price = ToDouble(ticks_lots) / ToDouble(filled) * in.tick_size;
-    out.shortfall_bp = 1e4 * out.shortfall / at_arrival;
+    out.shortfall_bp = 1e4 * out.shortfall / (in.arrival_price * ToDouble(filled) * in.lot_size);
   }
   return out;
 }
