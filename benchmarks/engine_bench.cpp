@@ -410,8 +410,12 @@ std::uint64_t OutcomeHash(std::uint16_t reason, std::int64_t filled, std::int64_
   h.Add(static_cast<std::uint64_t>(reason));
   h.Add(filled);
   h.Add(rested);
-  h.Add(static_cast<std::uint64_t>(events.size()));
+  // The book's events only: the engine adds ledger events (isolated top-ups
+  // and releases) that no bare book has.
+  auto from_book = [](const engine::Event& e) { return BookKindOf(e.kind) != 255; };
+  h.Add(static_cast<std::uint64_t>(std::count_if(events.begin(), events.end(), from_book)));
   for (const engine::Event& e : events) {
+    if (!from_book(e)) continue;
     HashCommon({BookKindOf(e.kind), e.order_id, e.maker_order_id, e.account, e.price.raw(),
                 e.size.raw(), e.remaining.raw(), e.maker_remaining.raw()},
                &h);

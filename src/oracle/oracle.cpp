@@ -186,7 +186,8 @@ PriceFeed::PriceFeed(const OracleConfig& config)
   PERPCORE_CHECK(Validate(config).ok());
 }
 
-PublishReason PriceFeed::Publish(SourceId source, Ticks price, TimeNs publish_time, TimeNs now) {
+PublishReason PriceFeed::CheckPublish(SourceId source, Ticks price, TimeNs publish_time,
+                                      TimeNs now) const {
   if (source == 0) return PublishReason::kInvalidSource;
   const auto it = std::lower_bound(
       sources_.begin(), sources_.end(), source,
@@ -197,6 +198,18 @@ PublishReason PriceFeed::Publish(SourceId source, Ticks price, TimeNs publish_ti
   if (publish_time > now) return PublishReason::kFromTheFuture;
   // An equal time is a correction of the same observation: it replaces.
   if (known && publish_time < it->publish_time) return PublishReason::kOutOfOrder;
+  return PublishReason::kOk;
+}
+
+PublishReason PriceFeed::Publish(SourceId source, Ticks price, TimeNs publish_time, TimeNs now) {
+  if (const PublishReason r = CheckPublish(source, price, publish_time, now);
+      r != PublishReason::kOk) {
+    return r;
+  }
+  const auto it = std::lower_bound(
+      sources_.begin(), sources_.end(), source,
+      [](const SourceView& s, SourceId id) { return s.id < id; });
+  const bool known = it != sources_.end() && it->id == source;
   if (known) {
     it->price = price;
     it->publish_time = publish_time;

@@ -2364,6 +2364,17 @@ class Harness {
         case EventKind::kOrderCanceled:
         case EventKind::kOrderReduced:
           break;
+        case EventKind::kIsolatedMarginChanged:
+          // A fill's top-up or release: cross cash and buckets are one sum
+          // in this ledger, so the move changes no balance kept here.
+          if (e.code != static_cast<std::uint32_t>(IsolatedMarginCause::kTopUp) &&
+              e.code != static_cast<std::uint32_t>(IsolatedMarginCause::kRelease)) {
+            return "an order moved isolated margin for a user's reason: " + ToString(e);
+          }
+          if (!touched_.contains(e.account)) {
+            return "isolated margin moved for an account that did not trade: " + ToString(e);
+          }
+          break;
         default:
           return "an order emitted " + ToString(e);
       }

@@ -68,8 +68,8 @@
 //   (kOpenInterestLimit) and passes the margin check (kInsufficientMargin);
 //   then the book's checks (book/order_book.hpp).
 // Events of an accepted order: the book's, in its order, with each fill
-// carrying fees and both resulting positions; isolated top-ups and
-// releases are folded into the fills (no separate event).
+// carrying fees and both resulting positions, each followed by the
+// kIsolatedMarginChanged events of the top-ups and releases it caused.
 //
 // Thread safety: not thread-safe. Copies are independent engines.
 //
@@ -84,19 +84,17 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/engine/types.hpp"
-#include "perpcore/oracle/oracle.hpp"
-#include "perpcore/risk/margin.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
@@ -117,9 +115,23 @@ struct Result {
   bool ok() const { return reason == Reason::kOk; }
 };
 
+// EventSink
+//
+// Where a command's events go, in order, as they happen. Events are emitted
+// only by a command the engine accepts (validation precedes every change),
+// so a sink never sees part of a rejected command.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void Emit(const Event& event) = 0;
+};
+
+struct State;  // the engine's state; defined in src/engine/state.hpp
+
 // Engine
 //
-// Not thread-safe.
+// A facade over the state (pimpl): the layout of the state is not part of
+// the API. Not thread-safe. Copies are independent engines.
 class Engine {
  public:
   // Validate()
@@ -135,22 +147,30 @@ class Engine {
 
   // Requires Validate(config).ok() (checked).
   explicit Engine(const EngineConfig& config);
+  Engine(const Engine& other);
+  Engine& operator=(const Engine& other);
+  Engine(Engine&& other) noexcept;
+  Engine& operator=(Engine&& other) noexcept;
+  ~Engine();
 
   // Apply()
   //
   // Applies one command. See the file comment for the rules and the order
   // of checks. Complexity: see rule 5 above.
+  // The second form sends the events to `sink` as they happen instead
+  // (Result::events is then empty), for hosts that keep every event.
   Result Apply(const Command& command);
+  Result Apply(const Command& command, EventSink& sink);
 
   // --- queries: none mutates -------------------------------------------
-  std::uint64_t last_seq() const { return last_seq_; }
-  TimeNs now() const { return now_; }
-  Quote fee_pool() const { return Quote(fee_pool_); }
-  Quote insurance_fund() const { return Quote(insurance_); }
+  std::uint64_t last_seq() const;
+  TimeNs now() const;
+  Quote fee_pool() const;
+  Quote insurance_fund() const;
   // Cumulative, so 128-bit: they only ever grow.
-  absl::int128 total_deposits() const { return deposits_; }
-  absl::int128 total_withdrawals() const { return withdrawals_; }
-  const EngineConfig& config() const { return config_; }
+  absl::int128 total_deposits() const;
+  absl::int128 total_withdrawals() const;
+  const EngineConfig& config() const;
 
   // Markets in id order.
   std::vector<MarketId> Markets() const;
@@ -194,146 +214,8 @@ class Engine {
   std::array<std::uint8_t, 32> Digest() const;
 
  private:
-  struct Position {
-    MarketId market = 0;
-    std::uint32_t market_slot = 0;
-    MarginMode mode = MarginMode::kCross;
-    std::uint32_t leverage = 1;
-    std::int64_t size = 0;
-    std::int64_t cost = 0;       // signed entry value, atoms
-    std::int64_t realized = 0;   // cumulative realized PnL, atoms
-    std::int64_t iso_cash = 0;   // isolated bucket, atoms
-    std::int64_t bid_lots = 0, ask_lots = 0;
-    absl::int128 bid_value = 0, ask_value = 0;  // sum price * lots of open orders
-    std::uint32_t open_orders = 0;
-  };
-  struct Account {
-    AccountId id = 0;
-    OwnerId owner = 0;
-    std::int64_t cash = 0;  // cross cash, atoms
-    std::uint32_t fee_tier = 0;
-    AccountId referrer = 0;
-    std::vector<Position> positions;  // sorted by market id
-  };
-  struct Market {
-    MarketId id = 0;
-    MarketParams params;
-    std::int64_t atoms = 1;  // atoms_per_tick_lot
-    risk::TierTable tiers;
-    book::OrderBook book;
-    oracle::PriceFeed feed;
-    MarketStatus status = MarketStatus::kActive;
-    Ticks mark{0};  // the last valid mark
-    Ticks last_trade{0};
-    std::int64_t oi_long = 0, oi_short = 0;
-    std::int64_t volume = 0;
-    std::int64_t notional_volume = 0;  // saturates at INT64_MAX
-  };
-
-  // The margin state of one account: cross part and each isolated bucket's
-  // claim on it. All in atoms, 128-bit so sums cannot overflow.
-  struct Risk {
-    absl::int128 equity = 0;           // cross
-    absl::int128 initial = 0;          // cross positions
-    absl::int128 initial_with_orders = 0;  // + worst case orders + isolated draws
-    absl::int128 maintenance = 0;      // cross positions
-    bool missing_price = false;        // a position's market has no index
-  };
-  // A hypothetical change to one market's open orders, for checks.
-  struct OrderDelta {
-    std::uint32_t market_slot = 0;
-    std::int64_t bid_lots = 0, ask_lots = 0;
-    absl::int128 bid_value = 0, ask_value = 0;
-    absl::int128 fee = 0;  // charged against the market's bucket
-    std::uint32_t leverage = 0;  // 0: unchanged
-  };
-
-  Result Reject(Reason r) { return Result{r, {}, Lots(0), Lots(0)}; }
-  Result Accept() { return Result{Reason::kOk, events_, Lots(0), Lots(0)}; }
-
-  Result Do(const CreateMarket& c);
-  Result Do(const UpdateMarket& c);
-  Result Do(const SetMarketStatus& c);
-  Result Do(const CreateAccount& c);
-  Result Do(const Deposit& c);
-  Result Do(const Withdraw& c);
-  Result Do(const Transfer& c);
-  Result Do(const FundInsurance& c);
-  Result Do(const SetFeeTier& c);
-  Result Do(const SetMarginMode& c);
-  Result Do(const SetLeverage& c);
-  Result Do(const AdjustIsolatedMargin& c);
-  Result Do(const PlaceOrder& c);
-  Result Do(const CancelOrder& c);
-  Result Do(const CancelByClientId& c);
-  Result Do(const CancelAll& c);
-  Result Do(const AmendOrder& c);
-  Result Do(const OraclePrice& c);
-  Result Do(const TimeTick& c);
-
-  Reason CheckMarketParams(const MarketParams& p, std::int64_t* atoms, std::string* why) const;
-  std::uint32_t FindMarket(MarketId id) const;
-  std::uint32_t FindAccount(AccountId id) const;
-  const Position* FindPosition(const Account& a, MarketId market) const;
-  // The account's record for a market, created (with the market's default
-  // leverage, cross) if it has none.
-  Position& GetPosition(Account& a, std::uint32_t market_slot) const;
-  std::uint32_t EffectiveLeverage(const Market& m, const Position& p) const;
-
-  Risk Evaluate(const Account& a, const OrderDelta* delta) const;
-  // The worst-case initial requirement plus open loss of one position with
-  // its open orders (and a hypothetical delta), at the market's mark; the
-  // Scaled form is the same before its one rounding (times 10^18).
-  absl::int128 WorstCase(const Market& m, const Position& p, const OrderDelta* delta) const;
-  absl::int128 WorstCaseScaled(const Market& m, const Position& p, const OrderDelta* delta) const;
-  // Calls fn(position, delta-or-null) for each position with size or open
-  // orders, and for the delta's market even without a record yet.
-  template <class Fn>
-  void ForEachActive(const Account& a, const OrderDelta* delta, Fn&& fn) const;
-  Reason CheckOrderRisk(const Account& a, const OrderDelta& delta) const;
-  absl::int128 FreeCollateral(const Risk& r) const;
-  Quote TakerFee(const Market& m, const Account& a, absl::int128 notional) const;
-  Rate EffectiveRate(Rate rate, std::uint32_t fee_tier) const;
-
-  struct OrderPlan {
-    std::uint32_t market_slot = 0, account_slot = 0;
-    book::OrderRequest request;
-  };
-  Reason ValidatePlace(const PlaceOrder& c, OrderPlan* plan) const;
-  // Applies the book events of the last book call to positions, balances
-  // and aggregates, and translates them into engine events. taker_id: the
-  // incoming order of a placement (0 for cancels), whose own cancels were
-  // never counted as resting.
-  void Settle(std::uint32_t market_slot, std::uint32_t taker_slot, OrderId taker_id);
-  void SettleFill(Market& m, const book::Event& e, std::uint32_t taker_slot, Event* out);
-  void ApplyTrade(Market& m, Account& a, Position& p, std::int64_t delta_lots,
-                  std::int64_t price, std::int64_t* realized);
-  static void TradePosition(Position& p, std::int64_t& cross_cash, std::int64_t delta_lots,
-                            std::int64_t price, std::int64_t atoms, std::int64_t* realized);
-  void TopUpIsolated(const Market& m, Account& a, Position& p);
-  void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
-  void RemoveOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
-  void RefreshOracle(std::uint32_t market_slot);
-  PositionView View(const Market& m, const Position& p, const Risk& r) const;
-  risk::LiquidationPrice Liquidation(const Market& m, const Position& p, const Risk& r) const;
-  bool IsReduceOnly(const Market& m) const;
-
-  EngineConfig config_;
-  std::uint64_t last_seq_ = 0;
-  TimeNs now_{0};
-  std::int64_t fee_pool_ = 0;
-  std::int64_t insurance_ = 0;
-  absl::int128 deposits_ = 0;
-  absl::int128 withdrawals_ = 0;
-
-  std::vector<Market> markets_;
-  std::vector<std::uint32_t> market_order_;  // slots of markets_ by market id
-  std::vector<Account> accounts_;
-  // Lookup only; never iterated into events or the encoding.
-  absl::flat_hash_map<MarketId, std::uint32_t> market_index_;
-  absl::flat_hash_map<AccountId, std::uint32_t> account_index_;
-
-  std::vector<Event> events_;
+  std::unique_ptr<State> s_;
+  std::vector<Event> events_;  // what Apply(command) returns a span of
 };
 
 }  // namespace engine

@@ -58,6 +58,16 @@ enum class MarketStatus : std::uint8_t {
 //              position grows (Binance "isolated margin").
 enum class MarginMode : std::uint8_t { kCross = 0, kIsolated = 1 };
 
+// IsolatedMarginCause
+//
+// Why cash moved between cross collateral and an isolated bucket (the code
+// of a kIsolatedMarginChanged event):
+//   kUser     AdjustIsolatedMargin.
+//   kTopUp    a fill left the bucket short of its position's initial
+//             requirement; the difference came from cross collateral.
+//   kRelease  the position closed; the whole bucket went back to cross.
+enum class IsolatedMarginCause : std::uint8_t { kUser = 0, kTopUp = 1, kRelease = 2 };
+
 // Decimal
 //
 // mantissa * 10^exponent, exactly: the tick and lot sizes of a market.
@@ -350,7 +360,11 @@ enum class EventKind : std::uint8_t {
 //   kCircuitBreaker: market, code = 1 tripped / 0 cleared, cause.
 //   kMarginModeSet: account, market, code = MarginMode.
 //   kLeverageSet: account, market, code = leverage.
-//   kIsolatedMarginChanged: account, market, amount = delta (+ added).
+//   kIsolatedMarginChanged: account, market, amount = cash moved from
+//     cross into the bucket (< 0: back to cross), code =
+//     IsolatedMarginCause. Emitted for every move, so together with the
+//     fills (each side's trade cash and fee from its bucket) these events
+//     account for every balance.
 //   kFeeTierSet: account, code = tier.
 struct Event {
   EventKind kind = EventKind::kFill;

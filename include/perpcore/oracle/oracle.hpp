@@ -223,7 +223,10 @@ class PriceFeed {
   // Records source `source`'s price published at `publish_time`. Checks in
   // the order of PublishReason; a refusal changes nothing. Takes effect at
   // the next Refresh().
+  // CheckPublish() is the same verdict without recording anything.
   PublishReason Publish(SourceId source, Ticks price, TimeNs publish_time, TimeNs now);
+  PublishReason CheckPublish(SourceId source, Ticks price, TimeNs publish_time,
+                             TimeNs now) const;
 
   // Refresh()
   //

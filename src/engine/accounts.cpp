@@ -1,0 +1,213 @@
+// Accounts and money: create, deposit, withdraw, transfer, insurance
+// funding, fee tier, margin mode, leverage, isolated margin.
+#include "handlers.hpp"
+#include "ledger.hpp"
+#include "risk_check.hpp"
+#include "valuation.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+namespace {
+
+using absl::int128;
+
+// kOk if amount may leave the account's cross collateral.
+Reason CheckFree(const State& s, const Account& a, std::int64_t amount) {
+  const risk::AccountMargin r = Evaluate(s, a, nullptr);
+  if (r.missing_price) return Reason::kNoIndexPrice;
+  if (amount > r.FreeCollateral()) return Reason::kInsufficientCollateral;
+  return Reason::kOk;
+}
+
+bool DepositFits(const State& s, std::int64_t amount) {
+  return s.deposits - s.withdrawals + amount <= kMaxTotalDeposits;
+}
+
+// The account's record for a market with a position or open orders there.
+bool Engaged(const Account& a, MarketId market) {
+  const Position* p = FindPosition(a, market);
+  return p != nullptr && (p->size != 0 || p->open_orders != 0);
+}
+
+}  // namespace
+
+Reason Validate(const State& s, const CreateAccount& c, AccountPlan* plan) {
+  if (c.account == 0) return Reason::kInvalidId;
+  if (c.owner == 0) return Reason::kInvalidOwner;
+  if (s.FindAccount(c.account) != kNone) return Reason::kAccountExists;
+  if (s.accounts.size() >= s.config.max_accounts) return Reason::kTooManyAccounts;
+  if (c.fee_tier >= s.config.fee_tier_discounts.size()) return Reason::kInvalidFeeTier;
+  if (c.referrer != 0 && (c.referrer == c.account || s.FindAccount(c.referrer) == kNone)) {
+    return Reason::kUnknownReferrer;
+  }
+  plan->create = &c;
+  return Reason::kOk;
+}
+
+Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
+  const CreateAccount& c = *plan.create;
+  s.accounts.push_back(
+      Account{.id = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
+  s.account_index[c.account] = static_cast<std::uint32_t>(s.accounts.size() - 1);
+  sink.Emit(Event{.kind = EventKind::kAccountCreated,
+                  .code = c.fee_tier,
+                  .account = c.account,
+                  .referrer = c.referrer,
+                  .counterparty = c.owner});
+  return {};
+}
+
+Reason Validate(const State& s, const Deposit& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
+  if (!DepositFits(s, c.amount.raw())) return Reason::kMaxDepositExceeded;
+  plan->amount = c.amount.raw();
+  return Reason::kOk;
+}
+
+Outcome ApplyDeposit(State& s, const AccountPlan& plan, EventSink& sink) {
+  ledger::Deposit(s, s.accounts[plan.account_slot], plan.amount, sink);
+  return {};
+}
+
+Reason Validate(const State& s, const FundInsurance& c, AccountPlan* plan) {
+  if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
+  if (!DepositFits(s, c.amount.raw())) return Reason::kMaxDepositExceeded;
+  plan->amount = c.amount.raw();
+  return Reason::kOk;
+}
+
+Outcome ApplyFundInsurance(State& s, const AccountPlan& plan, EventSink& sink) {
+  ledger::FundInsurance(s, plan.amount, sink);
+  return {};
+}
+
+Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
+  plan->amount = c.amount.raw();
+  return CheckFree(s, s.accounts[plan->account_slot], plan->amount);
+}
+
+Outcome ApplyWithdraw(State& s, const AccountPlan& plan, EventSink& sink) {
+  ledger::Withdraw(s, s.accounts[plan.account_slot], plan.amount, sink);
+  return {};
+}
+
+Reason Validate(const State& s, const Transfer& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.from);
+  plan->other_slot = s.FindAccount(c.to);
+  if (plan->account_slot == kNone || plan->other_slot == kNone) return Reason::kUnknownAccount;
+  if (plan->account_slot == plan->other_slot) return Reason::kSameAccount;
+  if (s.accounts[plan->account_slot].owner != s.accounts[plan->other_slot].owner) {
+    return Reason::kNotSameOwner;
+  }
+  if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
+  plan->amount = c.amount.raw();
+  return CheckFree(s, s.accounts[plan->account_slot], plan->amount);
+}
+
+Outcome ApplyTransfer(State& s, const AccountPlan& plan, EventSink& sink) {
+  ledger::Transfer(s.accounts[plan.account_slot], s.accounts[plan.other_slot], plan.amount, sink);
+  return {};
+}
+
+Reason Validate(const State& s, const SetFeeTier& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  if (c.fee_tier >= s.config.fee_tier_discounts.size()) return Reason::kInvalidFeeTier;
+  plan->value = c.fee_tier;
+  return Reason::kOk;
+}
+
+Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  a.fee_tier = plan.value;
+  sink.Emit(Event{.kind = EventKind::kFeeTierSet, .code = plan.value, .account = a.id});
+  return {};
+}
+
+Reason Validate(const State& s, const SetMarginMode& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  plan->market_slot = s.FindMarket(c.market);
+  if (plan->market_slot == kNone) return Reason::kUnknownMarket;
+  if (Raw(c.mode) > Raw(MarginMode::kIsolated)) return Reason::kInvalidMarginMode;
+  if (Engaged(s.accounts[plan->account_slot], c.market)) return Reason::kMarginModeLocked;
+  plan->mode = c.mode;
+  return Reason::kOk;
+}
+
+Outcome ApplySetMarginMode(State& s, const AccountPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  Position& p = GetPosition(s, a, plan.market_slot);
+  PERPCORE_CHECK(p.iso_cash == 0);
+  p.mode = plan.mode;
+  sink.Emit(Event{.kind = EventKind::kMarginModeSet,
+                  .code = Raw(plan.mode),
+                  .market = p.market,
+                  .account = a.id});
+  return {};
+}
+
+Reason Validate(const State& s, const SetLeverage& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  plan->market_slot = s.FindMarket(c.market);
+  if (plan->market_slot == kNone) return Reason::kUnknownMarket;
+  if (c.leverage < 1 || c.leverage > s.markets[plan->market_slot].params.max_leverage) {
+    return Reason::kInvalidLeverage;
+  }
+  const Account& a = s.accounts[plan->account_slot];
+  if (Engaged(a, c.market)) {
+    const OrderDelta d{.market_slot = plan->market_slot, .leverage = c.leverage};
+    if (Reason r = CheckOrderRisk(s, a, d); r != Reason::kOk) return r;
+  }
+  plan->value = c.leverage;
+  return Reason::kOk;
+}
+
+Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  Position& p = GetPosition(s, a, plan.market_slot);
+  p.leverage = plan.value;
+  sink.Emit(Event{.kind = EventKind::kLeverageSet,
+                  .code = plan.value,
+                  .market = p.market,
+                  .account = a.id});
+  return {};
+}
+
+Reason Validate(const State& s, const AdjustIsolatedMargin& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  plan->market_slot = s.FindMarket(c.market);
+  if (plan->market_slot == kNone) return Reason::kUnknownMarket;
+  const Account& a = s.accounts[plan->account_slot];
+  const Position* p = FindPosition(a, c.market);
+  if (p == nullptr || p->mode != MarginMode::kIsolated || p->size == 0) {
+    return Reason::kNotIsolated;
+  }
+  if (c.delta.raw() == 0 || c.delta == Quote::Min()) return Reason::kInvalidAmount;
+  plan->amount = c.delta.raw();
+  if (c.delta.raw() > 0) return CheckFree(s, a, c.delta.raw());
+  if (Evaluate(s, a, nullptr).missing_price) return Reason::kNoIndexPrice;
+  // The bucket keeps what its position and orders need at their worst.
+  const Market& m = s.markets[plan->market_slot];
+  const int128 spare = BucketEquity(m, *p) - WorstCase(m, *p, nullptr);
+  if (-int128(c.delta.raw()) > spare) return Reason::kInsufficientCollateral;
+  return Reason::kOk;
+}
+
+Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  Position* p = FindPosition(a, s.markets[plan.market_slot].id);
+  PERPCORE_CHECK(p != nullptr);
+  ledger::MoveIsolated(a, *p, plan.amount, IsolatedMarginCause::kUser, sink);
+  return {};
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END

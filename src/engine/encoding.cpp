@@ -1,0 +1,116 @@
+// The canonical encoding of the whole state and its digest.
+#include <secp256k1.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "perpcore/detail/encode.hpp"
+#include "state.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+
+using detail::PutI128;
+using detail::PutI64;
+using detail::PutU32;
+using detail::PutU64;
+using detail::PutU8;
+
+void Engine::EncodeCanonical(std::string* out) const {
+  PutU64(out, s_->last_seq);
+  PutI64(out, s_->now.raw());
+  PutU32(out, s_->config.quote_decimals);
+  PutU32(out, static_cast<std::uint32_t>(s_->config.fee_tier_discounts.size()));
+  for (Rate d : s_->config.fee_tier_discounts) PutI64(out, d.raw());
+  PutI64(out, s_->config.referrer_share.raw());
+  PutU32(out, s_->config.max_markets);
+  PutU32(out, s_->config.max_accounts);
+  PutI64(out, s_->fee_pool);
+  PutI64(out, s_->insurance);
+  PutI128(out, s_->deposits);
+  PutI128(out, s_->withdrawals);
+
+  PutU32(out, static_cast<std::uint32_t>(s_->market_order.size()));
+  for (std::uint32_t mi : s_->market_order) {
+    const Market& m = s_->markets[mi];
+    const MarketId id = m.id;
+    const MarketParams& p = m.params;
+    PutU32(out, id);
+    PutU32(out, static_cast<std::uint32_t>(p.symbol.size()));
+    out->append(p.symbol);
+    PutI64(out, p.tick_size.mantissa);
+    PutU32(out, static_cast<std::uint32_t>(p.tick_size.exponent));
+    PutI64(out, p.lot_size.mantissa);
+    PutU32(out, static_cast<std::uint32_t>(p.lot_size.exponent));
+    PutI64(out, p.max_order_size.raw());
+    PutI64(out, p.max_open_interest.raw());
+    PutI64(out, p.max_price.raw());
+    PutI64(out, p.price_band.raw());
+    PutU32(out, p.max_leverage);
+    PutU32(out, static_cast<std::uint32_t>(p.tiers.size()));
+    for (const risk::MarginTier& t : p.tiers) {
+      PutI64(out, t.notional_floor.raw());
+      PutU32(out, t.max_leverage);
+      PutI64(out, t.maintenance_rate.raw());
+    }
+    PutI64(out, p.maker_fee.raw());
+    PutI64(out, p.taker_fee.raw());
+    PutU32(out, p.max_orders_per_account);
+    PutU32(out, p.max_levels_per_side);
+    PutU32(out, p.max_book_orders);
+    PutU8(out, Raw(m.status));
+    PutI64(out, m.mark.raw());
+    PutI64(out, m.last_trade.raw());
+    PutI64(out, m.oi_long);
+    PutI64(out, m.oi_short);
+    PutI64(out, m.volume);
+    PutI64(out, m.notional_volume);
+    m.feed.EncodeCanonical(out);
+    m.book.EncodeCanonical(out);
+  }
+
+  std::vector<std::pair<AccountId, std::uint32_t>> accounts;
+  accounts.reserve(s_->accounts.size());
+  for (std::uint32_t i = 0; i < s_->accounts.size(); ++i) accounts.emplace_back(s_->accounts[i].id, i);
+  std::sort(accounts.begin(), accounts.end());
+  PutU32(out, static_cast<std::uint32_t>(accounts.size()));
+  for (const auto& [id, ai] : accounts) {
+    const Account& a = s_->accounts[ai];
+    PutU64(out, id);
+    PutU64(out, a.owner);
+    PutI64(out, a.cash);
+    PutU32(out, a.fee_tier);
+    PutU64(out, a.referrer);
+    PutU32(out, static_cast<std::uint32_t>(a.positions.size()));
+    for (const Position& p : a.positions) {
+      PutU32(out, p.market);
+      PutU8(out, Raw(p.mode));
+      PutU32(out, p.leverage);
+      PutI64(out, p.size);
+      PutI64(out, p.cost);
+      PutI64(out, p.realized);
+      PutI64(out, p.iso_cash);
+      PutI64(out, p.bid_lots);
+      PutI64(out, p.ask_lots);
+      PutI128(out, p.bid_value);
+      PutI128(out, p.ask_value);
+      PutU32(out, p.open_orders);
+    }
+  }
+}
+
+std::array<std::uint8_t, 32> Engine::Digest() const {
+  std::string bytes;
+  EncodeCanonical(&bytes);
+  static constexpr char kTag[] = "perpcore/engine";
+  std::array<std::uint8_t, 32> digest{};
+  const int ok = secp256k1_tagged_sha256(
+      secp256k1_context_static, digest.data(), reinterpret_cast<const unsigned char*>(kTag),
+      sizeof(kTag) - 1, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  PERPCORE_CHECK(ok == 1);
+  return digest;
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END

@@ -1,0 +1,143 @@
+// The command handlers. Each command C has a plan type and two functions:
+//
+//   Reason Validate(const State&, const C&, Plan*)  read-only; kOk and a
+//                                                   filled plan, or why not
+//   Outcome Apply(State&, const Plan&, EventSink&)  cannot be refused by the
+//                                                   engine's rules
+//
+// so a rejected command changes nothing by construction. The one refusal
+// Apply may still report is the order book's own (book/order_book.hpp:
+// duplicate ids, FOK, post-only, capacity), which the book decides before it
+// changes anything, and which Apply reports before the engine changes
+// anything. PreviewOrder runs ValidatePlace and a dry run of the same plan.
+//
+// A module adds its commands with a plan, a Validate/Apply pair in its own
+// handler file, a line here, and an alternative of Payload.
+#ifndef PERPCORE_SRC_ENGINE_HANDLERS_HPP_
+#define PERPCORE_SRC_ENGINE_HANDLERS_HPP_
+
+#include <cstdint>
+#include <string>
+
+#include "state.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+
+// Outcome: what Apply reports; filled/rested for orders.
+struct Outcome {
+  Reason reason = Reason::kOk;
+  Lots filled;
+  Lots rested;
+};
+
+// --- markets.cpp ---------------------------------------------------------
+struct MarketPlan {
+  const MarketParams* params = nullptr;
+  MarketId market = 0;
+  std::uint32_t market_slot = kNone;  // kNone for a new market
+  std::int64_t atoms = 0;
+  MarketStatus status = MarketStatus::kActive;
+};
+// CheckMarketParams(): every bound of MarketParams and the derived atoms per
+// tick-lot; why: the field and rule for kInvalidMarketParams.
+Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std::int64_t* atoms,
+                         std::string* why);
+Reason Validate(const State& s, const CreateMarket& c, MarketPlan* plan);
+Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan);
+Reason Validate(const State& s, const SetMarketStatus& c, MarketPlan* plan);
+Outcome ApplyCreateMarket(State& s, const MarketPlan& plan, EventSink& sink);
+Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink);
+Outcome ApplySetMarketStatus(State& s, const MarketPlan& plan, EventSink& sink);
+
+// --- accounts.cpp --------------------------------------------------------
+// One plan shape for the account family: the slots involved and the
+// command's values, checked.
+struct AccountPlan {
+  std::uint32_t account_slot = kNone;
+  std::uint32_t other_slot = kNone;   // transfer target
+  std::uint32_t market_slot = kNone;
+  std::int64_t amount = 0;
+  std::uint32_t value = 0;            // fee tier, leverage
+  MarginMode mode = MarginMode::kCross;
+  const CreateAccount* create = nullptr;
+};
+Reason Validate(const State& s, const CreateAccount& c, AccountPlan* plan);
+Reason Validate(const State& s, const Deposit& c, AccountPlan* plan);
+Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan);
+Reason Validate(const State& s, const Transfer& c, AccountPlan* plan);
+Reason Validate(const State& s, const FundInsurance& c, AccountPlan* plan);
+Reason Validate(const State& s, const SetFeeTier& c, AccountPlan* plan);
+Reason Validate(const State& s, const SetMarginMode& c, AccountPlan* plan);
+Reason Validate(const State& s, const SetLeverage& c, AccountPlan* plan);
+Reason Validate(const State& s, const AdjustIsolatedMargin& c, AccountPlan* plan);
+Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplyDeposit(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplyWithdraw(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplyTransfer(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplyFundInsurance(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplySetMarginMode(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& sink);
+
+// --- orders.cpp ----------------------------------------------------------
+struct OrderPlan {
+  std::uint32_t market_slot = kNone, account_slot = kNone;
+  book::OrderRequest request;      // PlaceOrder: max_fill set for reduce-only
+  book::AmendRequest amend;        // AmendOrder
+  book::OrderView old;             // AmendOrder: the order as it is
+  OrderId order_id = 0;            // CancelOrder
+  ClientOrderId client_id = 0;     // CancelByClientId
+  bool all_markets = false;        // CancelAll with market 0
+};
+Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan);
+Reason Validate(const State& s, const CancelOrder& c, OrderPlan* plan);
+Reason Validate(const State& s, const CancelByClientId& c, OrderPlan* plan);
+Reason Validate(const State& s, const CancelAll& c, OrderPlan* plan);
+Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan);
+Outcome ApplyPlace(State& s, const OrderPlan& plan, EventSink& sink);
+Outcome ApplyCancel(State& s, const OrderPlan& plan, EventSink& sink);
+Outcome ApplyCancelByClientId(State& s, const OrderPlan& plan, EventSink& sink);
+Outcome ApplyCancelAll(State& s, const OrderPlan& plan, EventSink& sink);
+Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink);
+
+// --- preview.cpp ---------------------------------------------------------
+// PreviewPlace(): Validate(PlaceOrder) and a dry run of its plan. Requires
+// the market and the account to exist (checked).
+Preview PreviewPlace(const State& s, const PlaceOrder& c);
+
+// --- settlement.cpp ------------------------------------------------------
+// Settle(): applies the events of the market's last book call to
+// positions, balances and order aggregates, and emits the engine's events.
+// taker_slot: the account of the call; taker_id: the incoming order of a
+// placement (0 for cancels), whose own cancels were never counted as resting.
+void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, OrderId taker_id,
+            EventSink& sink);
+// TradePosition(): size, cost basis and realized PnL of a trade of delta
+// lots at price (bookkeeping; the cash moves in the ledger). Returns the
+// PnL realized.
+std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std::int64_t price);
+// TopUpAmount(): what an isolated bucket must draw from cross cash to cover
+// its position's initial requirement (0 if it covers it), or, for a closed
+// position, minus the whole bucket (its release).
+std::int64_t TopUpAmount(const Market& m, const Position& p);
+// TopUpIsolated(): moves TopUpAmount() through the ledger (an isolated
+// position only; a no-op for cross).
+void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink);
+void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
+
+// --- oracle_tick.cpp -----------------------------------------------------
+struct OraclePlan {
+  std::uint32_t market_slot = kNone;
+  const OraclePrice* publish = nullptr;
+};
+Reason Validate(const State& s, const OraclePrice& c, OraclePlan* plan);
+Reason Validate(const State& s, const TimeTick& c, OraclePlan* plan);
+Outcome ApplyOraclePrice(State& s, const OraclePlan& plan, EventSink& sink);
+Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink);
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_SRC_ENGINE_HANDLERS_HPP_

@@ -1,0 +1,69 @@
+// CheckInvariants: conservation and every aggregate, recomputed from scratch.
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "state.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+
+using absl::int128;
+
+absl::Status Engine::CheckInvariants() const {
+  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(parts...)); };
+  int128 money = int128(s_->fee_pool) + s_->insurance;
+  std::vector<int128> longs(s_->markets.size()), shorts(s_->markets.size());
+  std::vector<book::OrderView> buf;
+  for (const Account& a : s_->accounts) {
+    money += a.cash;
+    MarketId prev = 0;
+    for (const Position& p : a.positions) {
+      if (p.market <= prev) return fail("account ", a.id, " positions are not sorted");
+      prev = p.market;
+      const Market& m = s_->markets[p.market_slot];
+      if (m.id != p.market) return fail("account ", a.id, " position points at the wrong market");
+      money += p.iso_cash;
+      if (p.size == 0 && p.iso_cash != 0) {
+        return fail("account ", a.id, " market ", p.market, " keeps an isolated bucket without a position");
+      }
+      if (p.mode == MarginMode::kCross && p.iso_cash != 0) {
+        return fail("account ", a.id, " market ", p.market, " is cross with an isolated bucket");
+      }
+      (p.size > 0 ? longs : shorts)[p.market_slot] += p.size > 0 ? p.size : -int128(p.size);
+      if (m.book.account_order_count(a.id) != p.open_orders) {
+        return fail("account ", a.id, " market ", p.market, " counts ", p.open_orders,
+                    " open orders, the book has ", m.book.account_order_count(a.id));
+      }
+      buf.resize(p.open_orders);
+      const std::size_t n = m.book.OrdersOf(a.id, buf);
+      int128 bl = 0, al = 0, bv = 0, av = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const book::OrderView& o = buf[i];
+        (o.side == Side::kBuy ? bl : al) += o.remaining.raw();
+        (o.side == Side::kBuy ? bv : av) += int128(o.price.raw()) * o.remaining.raw();
+      }
+      if (bl != p.bid_lots || al != p.ask_lots || bv != p.bid_value || av != p.ask_value) {
+        return fail("account ", a.id, " market ", p.market, " order aggregates disagree with the book");
+      }
+    }
+  }
+  if (money != s_->deposits - s_->withdrawals) {
+    const int128 gap = money - (s_->deposits - s_->withdrawals);
+    return fail("conservation: cash + fee pool + insurance differs from deposits - withdrawals by ",
+                static_cast<std::int64_t>(gap), " atoms");
+  }
+  for (std::size_t i = 0; i < s_->markets.size(); ++i) {
+    const Market& m = s_->markets[i];
+    if (longs[i] != m.oi_long || shorts[i] != m.oi_short || m.oi_long != m.oi_short) {
+      return fail("market ", m.id, " open interest long ", m.oi_long, " short ", m.oi_short,
+                  " disagrees with positions");
+    }
+    if (absl::Status s = m.book.CheckInvariants(); !s.ok()) {
+      return fail("market ", m.id, " book: ", s.message());
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END

@@ -1,0 +1,68 @@
+#include "ledger.hpp"
+
+#include "valuation.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+namespace ledger {
+namespace {
+
+std::int64_t& BucketOf(Account& a, Position& p) {
+  return p.mode == MarginMode::kIsolated ? p.iso_cash : a.cash;
+}
+
+}  // namespace
+
+void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink) {
+  a.cash += amount;
+  s.deposits += amount;
+  sink.Emit(Event{.kind = EventKind::kDeposit, .account = a.id, .amount = Quote(amount)});
+}
+
+void Withdraw(State& s, Account& a, std::int64_t amount, EventSink& sink) {
+  a.cash -= amount;
+  s.withdrawals += amount;
+  sink.Emit(Event{.kind = EventKind::kWithdrawal, .account = a.id, .amount = Quote(amount)});
+}
+
+void Transfer(Account& from, Account& to, std::int64_t amount, EventSink& sink) {
+  from.cash -= amount;
+  to.cash += amount;
+  sink.Emit(Event{.kind = EventKind::kTransfer,
+                  .account = from.id,
+                  .amount = Quote(amount),
+                  .counterparty = to.id});
+}
+
+void FundInsurance(State& s, std::int64_t amount, EventSink& sink) {
+  s.insurance += amount;
+  s.deposits += amount;
+  sink.Emit(Event{.kind = EventKind::kInsuranceFunded, .amount = Quote(amount)});
+}
+
+void MoveIsolated(Account& a, Position& p, std::int64_t delta, IsolatedMarginCause cause,
+                  EventSink& sink) {
+  if (delta == 0) return;
+  a.cash -= delta;
+  p.iso_cash += delta;
+  sink.Emit(Event{.kind = EventKind::kIsolatedMarginChanged,
+                  .code = static_cast<std::uint32_t>(cause),
+                  .market = p.market,
+                  .account = a.id,
+                  .amount = Quote(delta)});
+}
+
+void TradeLeg(const Market& m, Account& a, Position& p, std::int64_t lots, std::int64_t price,
+              std::int64_t fee) {
+  // Market bounds keep every notional below 2^54.
+  BucketOf(a, p) -= static_cast<std::int64_t>(Notional(m, lots, price)) + fee;
+}
+
+void PoolFees(State& s, const fees::FillFees& fees, Account* referrer) {
+  if (referrer != nullptr) referrer->cash += fees.referrer;
+  s.fee_pool += fees.pool;
+}
+
+}  // namespace ledger
+}  // namespace engine
+PERPCORE_NAMESPACE_END

@@ -1,0 +1,200 @@
+// Markets: create, update, status.
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "handlers.hpp"
+#include "perpcore/detail/encode.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+namespace {
+
+using absl::int128;
+
+constexpr int128 kNotionalBound = int128(1) << 54;
+constexpr std::size_t kMaxSymbol = 24;
+
+bool ValidSymbol(const std::string& s) {
+  if (s.empty() || s.size() > kMaxSymbol) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '/' || c == '.';
+  });
+}
+
+book::BookConfig BookConfigFor(const MarketParams& p, MarketId id, std::uint64_t seed) {
+  book::BookConfig c;
+  // The engine enforces max_order_size itself (it can change on update);
+  // the book's own limit stays open.
+  c.max_order_size = Lots::Max();
+  c.max_orders_per_account = p.max_orders_per_account;
+  c.max_levels_per_side = p.max_levels_per_side;
+  c.max_book_orders = p.max_book_orders;
+  c.price_band = p.price_band;
+  c.expected_orders = 1024;
+  c.hash_seed = seed ^ detail::Mix64(id);
+  return c;
+}
+
+}  // namespace
+
+Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std::int64_t* atoms,
+                         std::string* why) {
+  auto bad = [&](auto&&... parts) {
+    *why = absl::StrCat("MarketParams.", parts...);
+    return Reason::kInvalidMarketParams;
+  };
+  if (!ValidSymbol(p.symbol)) return bad("symbol must be 1..24 of [A-Za-z0-9-_/.]");
+  for (const Decimal* d : {&p.tick_size, &p.lot_size}) {
+    const char* name = d == &p.tick_size ? "tick_size" : "lot_size";
+    if (d->mantissa < 1) return bad(name, ".mantissa must be >= 1");
+    if (d->exponent < -18 || d->exponent > 18) return bad(name, ".exponent must be -18..18");
+  }
+  // tick * lot * 10^quote_decimals atoms, exactly.
+  int128 product = int128(p.tick_size.mantissa) * p.lot_size.mantissa;
+  int exponent = p.tick_size.exponent + p.lot_size.exponent +
+                 static_cast<int>(config.quote_decimals);
+  for (; exponent > 0; --exponent) {
+    product *= 10;
+    if (product > kNotionalBound) return bad("tick_size * lot_size is above 2^54 atoms");
+  }
+  for (; exponent < 0; ++exponent) {
+    if (product % 10 != 0) {
+      return bad("tick_size * lot_size is not a whole number of quote atoms (",
+                 p.tick_size.mantissa, "e", p.tick_size.exponent, " * ", p.lot_size.mantissa,
+                 "e", p.lot_size.exponent, " at ", config.quote_decimals, " decimals)");
+    }
+    product /= 10;
+  }
+  if (product > kNotionalBound) return bad("tick_size * lot_size is above 2^54 atoms");
+  *atoms = static_cast<std::int64_t>(product);
+  if (p.max_order_size.raw() < 1) return bad("max_order_size must be >= 1");
+  if (p.max_open_interest < p.max_order_size) {
+    return bad("max_open_interest must be >= max_order_size");
+  }
+  if (p.max_price.raw() < 1) return bad("max_price must be >= 1");
+  if (int128(p.max_open_interest.raw()) * p.max_price.raw() * product > kNotionalBound) {
+    return bad("max_open_interest * max_price * atoms_per_tick_lot must be <= 2^54");
+  }
+  if (p.price_band.raw() < 0 || p.price_band.raw() >= kRateScale) {
+    return bad("price_band must be in [0, 1)");
+  }
+  if (absl::Status s = risk::TierTable::Validate(p.tiers); !s.ok()) {
+    return bad("tiers: ", s.message());
+  }
+  if (p.max_leverage < 1 || p.max_leverage > p.tiers[0].max_leverage) {
+    return bad("max_leverage must be 1..the first tier's max_leverage (",
+               p.tiers[0].max_leverage, ")");
+  }
+  if (absl::Status s = fees::ValidateMarketFees({p.taker_fee, p.maker_fee},
+                                                {config.fee_tier_discounts, config.referrer_share});
+      !s.ok()) {
+    return bad(s.message());
+  }
+  if (absl::Status s = oracle::PriceFeed::Validate(p.oracle); !s.ok()) {
+    return bad("oracle: ", s.message());
+  }
+  if (absl::Status s = book::OrderBook::Validate(BookConfigFor(p, 1, 0)); !s.ok()) {
+    return bad("book limits: ", s.message());
+  }
+  return Reason::kOk;
+}
+
+Reason Validate(const State& s, const CreateMarket& c, MarketPlan* plan) {
+  if (c.market == 0) return Reason::kInvalidId;
+  if (s.FindMarket(c.market) != kNone) return Reason::kMarketExists;
+  if (s.markets.size() >= s.config.max_markets) return Reason::kTooManyMarkets;
+  std::string why;
+  if (Reason r = CheckMarketParams(s.config, c.params, &plan->atoms, &why); r != Reason::kOk) {
+    return r;
+  }
+  plan->params = &c.params;
+  plan->market = c.market;
+  return Reason::kOk;
+}
+
+Outcome ApplyCreateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
+  auto tiers = risk::TierTable::Create(plan.params->tiers);
+  PERPCORE_CHECK(tiers.ok());
+  s.markets.push_back(Market{
+      .id = plan.market,
+      .params = *plan.params,
+      .atoms = plan.atoms,
+      .tiers = *std::move(tiers),
+      .book = book::OrderBook(BookConfigFor(*plan.params, plan.market, s.config.hash_seed)),
+      .feed = oracle::PriceFeed(plan.params->oracle),
+  });
+  const auto slot = static_cast<std::uint32_t>(s.markets.size() - 1);
+  s.market_index[plan.market] = slot;
+  s.market_order.insert(std::upper_bound(s.market_order.begin(), s.market_order.end(), slot,
+                                         [&s](std::uint32_t a, std::uint32_t b) {
+                                           return s.markets[a].id < s.markets[b].id;
+                                         }),
+                        slot);
+  sink.Emit(Event{.kind = EventKind::kMarketCreated, .market = plan.market});
+  return {};
+}
+
+Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
+  const std::uint32_t mi = s.FindMarket(c.market);
+  if (mi == kNone) return Reason::kUnknownMarket;
+  const Market& m = s.markets[mi];
+  const MarketParams& old = m.params;
+  if (!(c.params.tick_size == old.tick_size) || !(c.params.lot_size == old.lot_size) ||
+      c.params.max_orders_per_account != old.max_orders_per_account ||
+      c.params.max_levels_per_side != old.max_levels_per_side ||
+      c.params.max_book_orders != old.max_book_orders) {
+    return Reason::kParamImmutable;
+  }
+  // Positions and resting orders were admitted under the old bounds; lowering
+  // either while they exist would let old sizes meet new prices (or the
+  // reverse) beyond the 2^54 notional bound every product relies on.
+  const bool live = m.oi_long > 0 || m.book.order_count() > 0;
+  if (live && (c.params.max_open_interest < old.max_open_interest ||
+               c.params.max_price < old.max_price)) {
+    return Reason::kParamImmutable;
+  }
+  std::string why;
+  if (Reason r = CheckMarketParams(s.config, c.params, &plan->atoms, &why); r != Reason::kOk) {
+    return r;
+  }
+  plan->params = &c.params;
+  plan->market = c.market;
+  plan->market_slot = mi;
+  return Reason::kOk;
+}
+
+Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
+  Market& m = s.markets[plan.market_slot];
+  auto tiers = risk::TierTable::Create(plan.params->tiers);
+  PERPCORE_CHECK(tiers.ok());
+  PERPCORE_CHECK(m.book.SetPriceBand(plan.params->price_band) == book::Reason::kOk);
+  if (!(plan.params->oracle == m.params.oracle)) m.feed.Reconfigure(plan.params->oracle);
+  m.tiers = *std::move(tiers);
+  m.params = *plan.params;
+  sink.Emit(Event{.kind = EventKind::kMarketUpdated, .market = plan.market});
+  return {};
+}
+
+Reason Validate(const State& s, const SetMarketStatus& c, MarketPlan* plan) {
+  const std::uint32_t mi = s.FindMarket(c.market);
+  if (mi == kNone) return Reason::kUnknownMarket;
+  if (Raw(c.status) > Raw(MarketStatus::kDelisted)) return Reason::kInvalidStatus;
+  if (s.markets[mi].status == MarketStatus::kDelisted) return Reason::kInvalidStatus;
+  plan->market = c.market;
+  plan->market_slot = mi;
+  plan->status = c.status;
+  return Reason::kOk;
+}
+
+Outcome ApplySetMarketStatus(State& s, const MarketPlan& plan, EventSink& sink) {
+  s.markets[plan.market_slot].status = plan.status;
+  sink.Emit(Event{.kind = EventKind::kMarketStatusChanged,
+                  .code = Raw(plan.status),
+                  .market = plan.market});
+  return {};
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END

@@ -1,0 +1,193 @@
+// Orders: place, cancel (by id, by client id, all), amend.
+#include <vector>
+
+#include "handlers.hpp"
+#include "risk_check.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+namespace {
+
+using absl::int128;
+
+// The checks an order's size and price share with an amend.
+Reason CheckSizeAndPrice(const Market& m, Lots size, Ticks price) {
+  if (size.raw() <= 0) return FromBook(book::Reason::kInvalidSize);
+  if (size > m.params.max_order_size) return FromBook(book::Reason::kSizeAboveMax);
+  if (price.raw() <= 0) return FromBook(book::Reason::kInvalidPrice);
+  if (price > m.params.max_price) return Reason::kPriceAboveMax;
+  return Reason::kOk;
+}
+
+// The account's worst-case exposure in the market if `open` lots rest on
+// `side` in total: |position + open| for bids, |position - open| for asks.
+bool WithinOpenInterest(const Market& m, std::int64_t size_now, Side side, std::int64_t open) {
+  const int128 exposure = Abs(int128(size_now) + (side == Side::kBuy ? open : -int128(open)));
+  return exposure <= m.params.max_open_interest.raw();
+}
+
+Reason Resolve(const State& s, MarketId market, AccountId account, OrderPlan* plan) {
+  plan->market_slot = s.FindMarket(market);
+  if (plan->market_slot == kNone) return Reason::kUnknownMarket;
+  plan->account_slot = s.FindAccount(account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  return Reason::kOk;
+}
+
+}  // namespace
+
+Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
+  if (Reason r = Resolve(s, c.market, c.order.account, plan); r != Reason::kOk) return r;
+  const Market& m = s.markets[plan->market_slot];
+  const Account& a = s.accounts[plan->account_slot];
+  if (m.Halted()) return Reason::kMarketHalted;
+  const book::OrderRequest& o = c.order;
+  const bool buy = o.side == Side::kBuy;
+  const Position* p = FindPosition(a, c.market);
+  const std::int64_t size_now = p ? p->size : 0;
+  plan->request = o;
+  plan->request.max_fill = Lots::Max();
+  if (c.reduce_only) {
+    if (!IsImmediate(o)) return Reason::kReduceOnlyNotImmediate;
+    if (size_now == 0 || (buy ? size_now > 0 : size_now < 0)) {
+      return Reason::kReduceOnlyWouldIncrease;
+    }
+    plan->request.max_fill = Lots(size_now < 0 ? -size_now : size_now);
+  } else if (m.ReduceOnly()) {
+    return Reason::kMarketReduceOnly;
+  }
+  if (Reason r = CheckSizeAndPrice(m, o.size, o.price); r != Reason::kOk) return r;
+  if (c.reduce_only) return Reason::kOk;
+  if (m.feed.index().raw() == 0) return Reason::kNoIndexPrice;
+  const std::int64_t q = o.size.raw();
+  const std::int64_t open = p ? (buy ? p->bid_lots : p->ask_lots) : 0;
+  if (!WithinOpenInterest(m, size_now, o.side, open + q)) return Reason::kOpenInterestLimit;
+  const int128 value = int128(o.price.raw()) * q;
+  OrderDelta d{.market_slot = plan->market_slot};
+  (buy ? d.bid_lots : d.ask_lots) = q;
+  (buy ? d.bid_value : d.ask_value) = value;
+  d.fee = fees::TakerFee(m.Fees(), s.FeeSchedule(), a.fee_tier, value * m.atoms).raw();
+  return CheckOrderRisk(s, a, d);
+}
+
+Outcome ApplyPlace(State& s, const OrderPlan& plan, EventSink& sink) {
+  Market& m = s.markets[plan.market_slot];
+  const book::PlaceResult pr = m.book.Place(plan.request);
+  if (!pr.ok()) return {.reason = FromBook(pr.reason)};
+  Settle(s, plan.market_slot, plan.account_slot, plan.request.id, sink);
+  return {.filled = pr.filled, .rested = pr.rested};
+}
+
+Reason Validate(const State& s, const CancelOrder& c, OrderPlan* plan) {
+  if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
+  plan->order_id = c.order_id;
+  return Reason::kOk;
+}
+
+Outcome ApplyCancel(State& s, const OrderPlan& plan, EventSink& sink) {
+  const AccountId account = s.accounts[plan.account_slot].id;
+  const book::Reason br = s.markets[plan.market_slot].book.Cancel(account, plan.order_id);
+  if (br != book::Reason::kOk) return {.reason = FromBook(br)};
+  Settle(s, plan.market_slot, plan.account_slot, 0, sink);
+  return {};
+}
+
+Reason Validate(const State& s, const CancelByClientId& c, OrderPlan* plan) {
+  if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
+  plan->client_id = c.client_id;
+  return Reason::kOk;
+}
+
+Outcome ApplyCancelByClientId(State& s, const OrderPlan& plan, EventSink& sink) {
+  const AccountId account = s.accounts[plan.account_slot].id;
+  const book::Reason br =
+      s.markets[plan.market_slot].book.CancelByClientId(account, plan.client_id);
+  if (br != book::Reason::kOk) return {.reason = FromBook(br)};
+  Settle(s, plan.market_slot, plan.account_slot, 0, sink);
+  return {};
+}
+
+Reason Validate(const State& s, const CancelAll& c, OrderPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  plan->all_markets = c.market == 0;
+  if (plan->all_markets) return Reason::kOk;
+  plan->market_slot = s.FindMarket(c.market);
+  if (plan->market_slot == kNone) return Reason::kUnknownMarket;
+  return Reason::kOk;
+}
+
+Outcome ApplyCancelAll(State& s, const OrderPlan& plan, EventSink& sink) {
+  const AccountId account = s.accounts[plan.account_slot].id;
+  auto cancel_in = [&](std::uint32_t mi) {
+    PERPCORE_CHECK(s.markets[mi].book.CancelAll(account) == book::Reason::kOk);
+    Settle(s, mi, plan.account_slot, 0, sink);
+  };
+  if (!plan.all_markets) {
+    cancel_in(plan.market_slot);
+    return {};
+  }
+  // Markets in id order: the account's positions are sorted by market id.
+  // Settling never adds or removes records of this account, but it may
+  // move them, so the slots are collected first.
+  std::vector<std::uint32_t> slots;
+  for (const Position& p : s.accounts[plan.account_slot].positions) {
+    if (p.open_orders > 0) slots.push_back(p.market_slot);
+  }
+  for (std::uint32_t mi : slots) cancel_in(mi);
+  return {};
+}
+
+Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
+  const book::AmendRequest& am = c.amend;
+  if (Reason r = Resolve(s, c.market, am.account, plan); r != Reason::kOk) return r;
+  const Market& m = s.markets[plan->market_slot];
+  const std::optional<book::OrderView> old = m.book.Find(am.id);
+  if (!old) return FromBook(book::Reason::kUnknownOrder);
+  if (old->account != am.account) return FromBook(book::Reason::kNotOrderOwner);
+  if (m.Halted()) return Reason::kMarketHalted;
+  if (Reason r = CheckSizeAndPrice(m, am.new_size, am.new_price); r != Reason::kOk) return r;
+  plan->amend = am;
+  plan->old = *old;
+  const bool adds_risk = am.new_size > old->remaining || am.new_price != old->price;
+  if (!adds_risk) return Reason::kOk;
+  if (m.ReduceOnly()) return Reason::kMarketReduceOnly;
+  if (m.feed.index().raw() == 0) return Reason::kNoIndexPrice;
+  const Account& a = s.accounts[plan->account_slot];
+  const Position* p = FindPosition(a, c.market);
+  PERPCORE_CHECK(p != nullptr);
+  const bool buy = old->side == Side::kBuy;
+  const std::int64_t added = am.new_size.raw() - old->remaining.raw();
+  if (!WithinOpenInterest(m, p->size, old->side, (buy ? p->bid_lots : p->ask_lots) + added)) {
+    return Reason::kOpenInterestLimit;
+  }
+  OrderDelta d{.market_slot = plan->market_slot};
+  (buy ? d.bid_lots : d.ask_lots) = added;
+  (buy ? d.bid_value : d.ask_value) = int128(am.new_price.raw()) * am.new_size.raw() -
+                                      int128(old->price.raw()) * old->remaining.raw();
+  return CheckOrderRisk(s, a, d);
+}
+
+Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink) {
+  Market& m = s.markets[plan.market_slot];
+  const book::Reason br = m.book.Amend(plan.amend);
+  if (br != book::Reason::kOk) return {.reason = FromBook(br)};
+  Position& p = GetPosition(s, s.accounts[plan.account_slot], plan.market_slot);
+  AddOrder(p, plan.old.side, plan.old.price.raw(), -plan.old.remaining.raw());
+  AddOrder(p, plan.old.side, plan.amend.new_price.raw(), plan.amend.new_size.raw());
+  for (const book::Event& e : m.book.events()) {
+    sink.Emit(Event{.kind = EventKind::kOrderAmended,
+                    .side = e.side,
+                    .priority_kept = e.priority_kept,
+                    .market = m.id,
+                    .account = e.account,
+                    .order_id = e.order_id,
+                    .price = e.price,
+                    .size = e.size,
+                    .remaining = e.remaining});
+  }
+  return {};
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END

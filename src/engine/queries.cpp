@@ -1,0 +1,162 @@
+// Queries: nothing here mutates.
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "handlers.hpp"
+#include "risk_check.hpp"
+#include "valuation.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+namespace {
+
+using absl::int128;
+
+absl::Status UnknownMarket(MarketId id) {
+  return absl::NotFoundError(absl::StrCat("unknown market ", id));
+}
+absl::Status UnknownAccount(AccountId id) {
+  return absl::NotFoundError(absl::StrCat("unknown account ", id));
+}
+
+PositionView View(const Market& m, const Position& p, const risk::AccountMargin& r) {
+  const int128 value = PositionValue(m, p);
+  const Quote notional = ToQuote(Abs(value));
+  PositionView v{.market = m.id,
+                 .mode = p.mode,
+                 .leverage = EffectiveLeverage(m, p),
+                 .size = Lots(p.size),
+                 .mark = m.mark,
+                 .value = ToQuote(value),
+                 .cost = Quote(p.cost),
+                 .unrealized_pnl = ToQuote(value - p.cost),
+                 .realized_pnl = Quote(p.realized),
+                 .initial_requirement = m.tiers.Initial(notional, EffectiveLeverage(m, p)),
+                 .maintenance_requirement = m.tiers.Maintenance(notional),
+                 .liquidation = LiquidationOf(m, p, r),
+                 .open_bid_lots = Lots(p.bid_lots),
+                 .open_ask_lots = Lots(p.ask_lots),
+                 .open_orders = p.open_orders};
+  if (p.size != 0) {
+    auto entry = DivRound(Abs(int128(p.cost)), Abs(int128(p.size)) * m.atoms, Round::kHalfEven);
+    v.entry_price = Ticks(entry.ok() ? *entry : 0);
+  }
+  if (p.mode == MarginMode::kIsolated) v.isolated_equity = ToQuote(BucketEquity(m, p));
+  return v;
+}
+
+}  // namespace
+
+std::vector<MarketId> Engine::Markets() const {
+  std::vector<MarketId> ids;
+  ids.reserve(s_->market_order.size());
+  for (std::uint32_t mi : s_->market_order) ids.push_back(s_->markets[mi].id);
+  return ids;
+}
+
+std::vector<AccountId> Engine::Accounts() const {
+  std::vector<AccountId> ids;
+  ids.reserve(s_->accounts.size());
+  for (const Account& a : s_->accounts) ids.push_back(a.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+absl::StatusOr<MarketParams> Engine::Params(MarketId market) const {
+  const std::uint32_t mi = s_->FindMarket(market);
+  if (mi == kNone) return UnknownMarket(market);
+  return s_->markets[mi].params;
+}
+
+absl::StatusOr<MarketStats> Engine::Stats(MarketId market) const {
+  const std::uint32_t mi = s_->FindMarket(market);
+  if (mi == kNone) return UnknownMarket(market);
+  const Market& m = s_->markets[mi];
+  return MarketStats{.market = m.id,
+                     .symbol = m.params.symbol,
+                     .status = m.status,
+                     .breaker = m.feed.breaker(),
+                     .breaker_cause = m.feed.breaker_cause(),
+                     .atoms_per_tick_lot = m.atoms,
+                     .index = m.feed.index(),
+                     .mark = m.mark,
+                     .twap = m.feed.twap(),
+                     .last_trade = m.last_trade,
+                     .fresh_sources = m.feed.fresh_sources(),
+                     .open_interest_long = Lots(m.oi_long),
+                     .open_interest_short = Lots(m.oi_short),
+                     .volume = Lots(m.volume),
+                     .notional_volume = Quote(m.notional_volume),
+                     .best_bid = m.book.Best(Side::kBuy),
+                     .best_ask = m.book.Best(Side::kSell)};
+}
+
+absl::StatusOr<std::optional<book::LevelView>> Engine::Best(MarketId market, Side side) const {
+  const std::uint32_t mi = s_->FindMarket(market);
+  if (mi == kNone) return UnknownMarket(market);
+  return s_->markets[mi].book.Best(side);
+}
+
+absl::StatusOr<std::size_t> Engine::Depth(MarketId market, Side side,
+                                          std::span<book::LevelView> out) const {
+  const std::uint32_t mi = s_->FindMarket(market);
+  if (mi == kNone) return UnknownMarket(market);
+  return s_->markets[mi].book.Depth(side, out);
+}
+
+absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
+  const std::uint32_t ai = s_->FindAccount(account);
+  if (ai == kNone) return UnknownAccount(account);
+  const Account& a = s_->accounts[ai];
+  const risk::AccountMargin r = Evaluate(*s_, a, nullptr);
+  AccountSummary out{.account = a.id,
+                     .owner = a.owner,
+                     .fee_tier = a.fee_tier,
+                     .referrer = a.referrer,
+                     .cash = Quote(a.cash),
+                     .equity = ToQuote(r.equity),
+                     .initial_requirement = ToQuote(r.initial),
+                     .initial_with_orders = ToQuote(r.initial_with_orders),
+                     .maintenance_requirement = ToQuote(r.maintenance),
+                     .free_collateral = ToQuote(r.FreeCollateral()),
+                     .margin_ratio = risk::MarginRatio(r.maintenance, r.equity),
+                     .liquidatable = r.Liquidatable()};
+  int128 collateral = a.cash;
+  int128 unrealized = 0;
+  out.positions.reserve(a.positions.size());
+  for (const Position& p : a.positions) {
+    const Market& m = s_->markets[p.market_slot];
+    out.positions.push_back(View(m, p, r));
+    if (p.mode == MarginMode::kCross) {
+      collateral += p.cost;
+      unrealized += PositionValue(m, p) - p.cost;
+    }
+  }
+  out.collateral = ToQuote(collateral);
+  out.unrealized_pnl = ToQuote(unrealized);
+  return out;
+}
+
+absl::StatusOr<std::vector<OpenOrder>> Engine::OpenOrders(AccountId account) const {
+  const std::uint32_t ai = s_->FindAccount(account);
+  if (ai == kNone) return UnknownAccount(account);
+  std::vector<OpenOrder> out;
+  std::vector<book::OrderView> buf;
+  for (const Position& p : s_->accounts[ai].positions) {
+    if (p.open_orders == 0) continue;
+    buf.resize(p.open_orders);
+    const std::size_t n = s_->markets[p.market_slot].book.OrdersOf(account, buf);
+    for (std::size_t i = 0; i < n; ++i) out.push_back(OpenOrder{p.market, buf[i]});
+  }
+  return out;
+}
+
+absl::StatusOr<Preview> Engine::PreviewOrder(const PlaceOrder& c) const {
+  if (s_->FindMarket(c.market) == kNone) return UnknownMarket(c.market);
+  if (s_->FindAccount(c.order.account) == kNone) return UnknownAccount(c.order.account);
+  return PreviewPlace(*s_, c);
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END

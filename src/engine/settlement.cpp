@@ -1,0 +1,182 @@
+// Settlement: the book's events of a placement or cancel turned into
+// positions, order aggregates, cash (through the ledger) and engine events.
+#include <algorithm>
+
+#include "handlers.hpp"
+#include "ledger.hpp"
+#include "valuation.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+namespace {
+
+using absl::int128;
+
+std::int64_t Sign(std::int64_t v) { return (v > 0) - (v < 0); }
+
+void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) {
+  m.oi_long += std::max<std::int64_t>(new_size, 0) - std::max<std::int64_t>(old_size, 0);
+  m.oi_short += std::max<std::int64_t>(-new_size, 0) - std::max<std::int64_t>(-old_size, 0);
+}
+
+void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
+                std::uint32_t taker_slot, Event* out, EventSink& sink) {
+  Market& m = s.markets[market_slot];
+  const std::uint32_t maker_slot = s.FindAccount(e.maker_account);
+  PERPCORE_CHECK(maker_slot != kNone && maker_slot != taker_slot);
+  Account& taker = s.accounts[taker_slot];
+  Account& maker = s.accounts[maker_slot];
+  Position& tp = GetPosition(s, taker, market_slot);
+  Position& mp = GetPosition(s, maker, market_slot);
+  const std::int64_t price = e.price.raw();
+  const std::int64_t size = e.size.raw();
+  AddOrder(mp, book::Opposite(e.side), price, -size);
+  if (e.maker_remaining.raw() == 0) mp.open_orders -= 1;
+
+  const std::int64_t taker_lots = e.side == Side::kBuy ? size : -size;
+  const std::int64_t taker_old = tp.size, maker_old = mp.size;
+  const std::int64_t taker_realized = TradePosition(m, tp, taker_lots, price);
+  const std::int64_t maker_realized = TradePosition(m, mp, -taker_lots, price);
+  TradeOpenInterest(m, taker_old, tp.size);
+  TradeOpenInterest(m, maker_old, mp.size);
+
+  Account* referrer = nullptr;
+  if (taker.referrer != 0) {
+    const std::uint32_t ri = s.FindAccount(taker.referrer);
+    PERPCORE_CHECK(ri != kNone);
+    referrer = &s.accounts[ri];
+  }
+  const int128 notional = Notional(m, size, price);
+  const fees::FillFees fees = fees::ForFill(m.Fees(), s.FeeSchedule(), taker.fee_tier,
+                                            maker.fee_tier, referrer != nullptr, notional);
+  ledger::TradeLeg(m, taker, tp, taker_lots, price, fees.taker);
+  ledger::TradeLeg(m, maker, mp, -taker_lots, price, fees.maker);
+  ledger::PoolFees(s, fees, referrer);
+
+  m.last_trade = e.price;
+  m.volume += size;
+  const int128 nv = int128(m.notional_volume) + notional;
+  m.notional_volume = nv > kMaxI64 ? kMaxI64 : static_cast<std::int64_t>(nv);
+
+  out->maker_account = e.maker_account;
+  out->maker_order_id = e.maker_order_id;
+  out->maker_remaining = e.maker_remaining;
+  out->amount = Quote(fees.taker);
+  out->maker_fee = Quote(fees.maker);
+  out->referrer = referrer != nullptr ? taker.referrer : 0;
+  out->referrer_fee = Quote(fees.referrer);
+  out->position = Lots(tp.size);
+  out->maker_position = Lots(mp.size);
+  out->realized = Quote(taker_realized);
+  out->maker_realized = Quote(maker_realized);
+  sink.Emit(*out);
+
+  // After the fill event, so a consumer sees the trade before the moves it
+  // causes.
+  TopUpIsolated(m, taker, tp, sink);
+  TopUpIsolated(m, maker, mp, sink);
+}
+
+}  // namespace
+
+void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink) {
+  if (p.mode != MarginMode::kIsolated) return;
+  ledger::MoveIsolated(a, p, TopUpAmount(m, p),
+                       p.size == 0 ? IsolatedMarginCause::kRelease : IsolatedMarginCause::kTopUp,
+                       sink);
+}
+
+void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
+  if (side == Side::kBuy) {
+    p.bid_lots += lots;
+    p.bid_value += int128(price) * lots;
+  } else {
+    p.ask_lots += lots;
+    p.ask_value += int128(price) * lots;
+  }
+}
+
+// Realized PnL closes the cost basis pro rata (rounded toward zero); it is
+// bookkeeping, the cash move is the money.
+std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std::int64_t price) {
+  const std::int64_t old = p.size;
+  std::int64_t realized = 0;
+  if (old == 0 || Sign(old) == Sign(delta)) {
+    p.cost += static_cast<std::int64_t>(Notional(m, delta, price));
+  } else {
+    const std::int64_t abs_old = old < 0 ? -old : old;
+    const std::int64_t abs_delta = delta < 0 ? -delta : delta;
+    const std::int64_t closed = std::min(abs_old, abs_delta);
+    const std::int64_t removed =
+        closed == abs_old ? p.cost : static_cast<std::int64_t>(int128(p.cost) * closed / abs_old);
+    realized = static_cast<std::int64_t>(Notional(m, Sign(old) * closed, price)) - removed;
+    p.realized += realized;
+    p.cost -= removed;
+    if (abs_delta > abs_old) {
+      p.cost = static_cast<std::int64_t>(Notional(m, Sign(delta) * (abs_delta - abs_old), price));
+    }
+  }
+  p.size = old + delta;
+  return realized;
+}
+
+std::int64_t TopUpAmount(const Market& m, const Position& p) {
+  if (p.size == 0) return -p.iso_cash;
+  const int128 need =
+      int128(m.tiers.Initial(ToQuote(Abs(PositionValue(m, p))), EffectiveLeverage(m, p)).raw()) -
+      BucketEquity(m, p);
+  if (need <= 0) return 0;
+  PERPCORE_CHECK(need <= kMaxI64);  // market bounds keep every requirement in int64
+  return static_cast<std::int64_t>(need);
+}
+
+void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, OrderId taker_id,
+            EventSink& sink) {
+  Market& m = s.markets[market_slot];
+  for (const book::Event& e : m.book.events()) {
+    Event out{.side = e.side,
+              .priority_kept = e.priority_kept,
+              .code = Raw(e.reason),
+              .market = m.id,
+              .account = e.account,
+              .order_id = e.order_id,
+              .price = e.price,
+              .size = e.size,
+              .remaining = e.remaining};
+    const bool is_taker = taker_id != 0 && e.order_id == taker_id;
+    switch (e.kind) {
+      case book::EventKind::kFill:
+        out.kind = EventKind::kFill;
+        out.code = 0;
+        SettleFill(s, market_slot, e, taker_slot, &out, sink);
+        continue;  // SettleFill emits the fill before its isolated moves
+      case book::EventKind::kRested: {
+        out.kind = EventKind::kOrderRested;
+        out.code = 0;
+        Position& p = GetPosition(s, s.accounts[taker_slot], market_slot);
+        AddOrder(p, e.side, e.price.raw(), e.size.raw());
+        p.open_orders += 1;
+        break;
+      }
+      case book::EventKind::kCanceled:
+      case book::EventKind::kReduced: {
+        out.kind = e.kind == book::EventKind::kCanceled ? EventKind::kOrderCanceled
+                                                        : EventKind::kOrderReduced;
+        if (is_taker) break;  // the incoming order was never counted as resting
+        const std::uint32_t ai =
+            e.account == s.accounts[taker_slot].id ? taker_slot : s.FindAccount(e.account);
+        PERPCORE_CHECK(ai != kNone);
+        Position& p = GetPosition(s, s.accounts[ai], market_slot);
+        AddOrder(p, e.side, e.price.raw(), -e.size.raw());
+        if (e.kind == book::EventKind::kCanceled) p.open_orders -= 1;
+        break;
+      }
+      case book::EventKind::kAmended:
+        PERPCORE_CHECK(false);  // amends settle in ApplyAmend
+    }
+    sink.Emit(out);
+  }
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END

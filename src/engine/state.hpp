@@ -1,0 +1,156 @@
+// The engine's state as plain data, shared by every handler file. Not a
+// public header: nothing outside src/engine/ includes it.
+//
+// Ownership of the fields: cash (Account::cash, Position::iso_cash,
+// State::fee_pool, insurance, deposits, withdrawals) is written only by
+// ledger.cpp; everything else by the handler of the command family that
+// owns it (markets.cpp, accounts.cpp, orders.cpp + settlement.cpp,
+// oracle_tick.cpp).
+#ifndef PERPCORE_SRC_ENGINE_STATE_HPP_
+#define PERPCORE_SRC_ENGINE_STATE_HPP_
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/numeric/int128.h"
+#include "perpcore/book/order_book.hpp"
+#include "perpcore/engine/engine.hpp"
+#include "perpcore/fees/fees.hpp"
+#include "perpcore/oracle/oracle.hpp"
+#include "perpcore/risk/margin.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+
+inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+inline constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max();
+
+// Position
+//
+// An account's record for one market: its margin mode and leverage there,
+// the position, and the aggregates of its open orders.
+struct Position {
+  MarketId market = 0;
+  std::uint32_t market_slot = 0;
+  MarginMode mode = MarginMode::kCross;
+  std::uint32_t leverage = 1;
+  std::int64_t size = 0;
+  std::int64_t cost = 0;       // signed entry value, atoms
+  std::int64_t realized = 0;   // cumulative realized PnL, atoms
+  std::int64_t iso_cash = 0;   // isolated bucket, atoms (ledger only)
+  std::int64_t bid_lots = 0, ask_lots = 0;
+  absl::int128 bid_value = 0, ask_value = 0;  // sum price * lots of open orders
+  std::uint32_t open_orders = 0;
+};
+
+struct Account {
+  AccountId id = 0;
+  OwnerId owner = 0;
+  std::int64_t cash = 0;  // cross cash, atoms (ledger only)
+  std::uint32_t fee_tier = 0;
+  AccountId referrer = 0;
+  std::vector<Position> positions;  // sorted by market id
+};
+
+struct Market {
+  MarketId id = 0;
+  MarketParams params;
+  std::int64_t atoms = 1;  // atoms_per_tick_lot
+  risk::TierTable tiers;
+  book::OrderBook book;
+  oracle::PriceFeed feed;
+  MarketStatus status = MarketStatus::kActive;
+  Ticks mark{0};  // the last valid mark
+  Ticks last_trade{0};
+  std::int64_t oi_long = 0, oi_short = 0;
+  std::int64_t volume = 0;
+  std::int64_t notional_volume = 0;  // saturates at INT64_MAX
+
+  fees::MarketFees Fees() const { return {params.taker_fee, params.maker_fee}; }
+  // A tripped breaker makes an active market reduce-only until it clears.
+  bool ReduceOnly() const { return status == MarketStatus::kReduceOnly || feed.breaker(); }
+  bool Halted() const {
+    return status == MarketStatus::kHalted || status == MarketStatus::kDelisted;
+  }
+};
+
+// State
+//
+// Everything a command reads or writes. Lookups go through the hash maps;
+// every iteration that reaches events or the encoding goes through
+// market_order (by id) or a sort.
+struct State {
+  explicit State(const EngineConfig& c) : config(c) {}
+
+  EngineConfig config;
+  std::uint64_t last_seq = 0;
+  TimeNs now{0};
+  std::int64_t fee_pool = 0;
+  std::int64_t insurance = 0;
+  absl::int128 deposits = 0;
+  absl::int128 withdrawals = 0;
+
+  std::vector<Market> markets;
+  std::vector<std::uint32_t> market_order;  // slots of markets by market id
+  std::vector<Account> accounts;
+  // Lookup only; never iterated into events or the encoding.
+  absl::flat_hash_map<MarketId, std::uint32_t> market_index;
+  absl::flat_hash_map<AccountId, std::uint32_t> account_index;
+
+  fees::Schedule FeeSchedule() const {
+    return {config.fee_tier_discounts, config.referrer_share};
+  }
+  std::uint32_t FindMarket(MarketId id) const {
+    const auto it = market_index.find(id);
+    return it == market_index.end() ? kNone : it->second;
+  }
+  std::uint32_t FindAccount(AccountId id) const {
+    const auto it = account_index.find(id);
+    return it == account_index.end() ? kNone : it->second;
+  }
+};
+
+// FindPosition(): the account's record for a market, or null.
+const Position* FindPosition(const Account& a, MarketId market);
+Position* FindPosition(Account& a, MarketId market);
+
+// NewPosition(): the record an account gets when it first needs one in a
+// market (cross, the market's max_leverage); not inserted anywhere.
+Position NewPosition(const Market& m, std::uint32_t market_slot);
+
+// GetPosition(): the account's record for a market, created if it has none.
+Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot);
+
+// EffectiveLeverage(): the record's leverage, capped by the market's
+// current max_leverage (which an update may lower).
+inline std::uint32_t EffectiveLeverage(const Market& m, const Position& p) {
+  return std::min(p.leverage, m.params.max_leverage);
+}
+
+inline absl::int128 Abs(absl::int128 v) { return v < 0 ? -v : v; }
+
+// ToQuote(): a requirement or notional as Quote, saturating: anything beyond
+// int64 is a requirement no account can meet, which is the safe reading.
+inline Quote ToQuote(absl::int128 v) {
+  if (v > kMaxI64) return Quote::Max();
+  if (v < -kMaxI64) return Quote(-kMaxI64);
+  return Quote(static_cast<std::int64_t>(v));
+}
+
+template <class E>
+constexpr std::uint8_t Raw(E e) {
+  return static_cast<std::uint8_t>(e);
+}
+
+inline bool IsImmediate(const book::OrderRequest& o) {
+  return o.type == OrderType::kMarket || o.tif == TimeInForce::kIoc ||
+         o.tif == TimeInForce::kFok;
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_SRC_ENGINE_STATE_HPP_

@@ -1,0 +1,63 @@
+#include "perpcore/risk/account.hpp"
+
+#include <algorithm>
+#include <limits>
+
+PERPCORE_NAMESPACE_BEGIN
+namespace risk {
+namespace {
+
+using absl::int128;
+
+constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max();
+
+int128 Abs(int128 v) { return v < 0 ? -v : v; }
+
+Quote Saturate(int128 v) { return v > kMaxI64 ? Quote::Max() : Quote(static_cast<std::int64_t>(v)); }
+
+}  // namespace
+
+int128 WorstCaseScaled(const TierTable& tiers, std::uint32_t leverage, std::int64_t size,
+                       std::int64_t mark, std::int64_t atoms, const OrderExposure& o) {
+  const int128 long_notional = Abs(int128(size) + o.bid_lots) * mark * atoms;
+  const int128 short_notional = Abs(int128(size) - o.ask_lots) * mark * atoms;
+  const int128 bid_case =
+      tiers.InitialScaled(Saturate(long_notional), leverage) + o.bid_loss * atoms * kRateScale;
+  const int128 ask_case =
+      tiers.InitialScaled(Saturate(short_notional), leverage) + o.ask_loss * atoms * kRateScale;
+  return std::max(bid_case, ask_case);
+}
+
+int128 CeilScaled(int128 v) {
+  int128 q = v / kRateScale;
+  if (q * kRateScale < v) q += 1;
+  return q;
+}
+
+void AccountMargin::AddCross(int128 value, int128 initial_req, int128 maintenance_req,
+                             int128 worst_case) {
+  equity += value;
+  initial += initial_req;
+  maintenance += maintenance_req;
+  initial_with_orders += worst_case;
+}
+
+void AccountMargin::AddIsolated(int128 bucket_equity, int128 worst_case) {
+  initial_with_orders += std::max<int128>(0, worst_case - bucket_equity);
+}
+
+int128 AccountMargin::FreeCollateral() const {
+  return std::max<int128>(0, equity - initial_with_orders);
+}
+
+bool AccountMargin::Liquidatable() const { return maintenance > 0 && equity < maintenance; }
+
+Rate MarginRatio(int128 maintenance, int128 equity) {
+  if (maintenance <= 0) return Rate(0);
+  if (equity <= 0) return Rate::Max();
+  auto r = DivRound(maintenance * kRateScale, equity, Round::kUp);
+  return r.ok() ? Rate(*r) : Rate::Max();
+}
+
+}  // namespace risk
+PERPCORE_NAMESPACE_END
