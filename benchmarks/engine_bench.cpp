@@ -439,6 +439,17 @@ std::uint64_t OutcomeHash(std::uint16_t reason, std::int64_t filled, std::int64_
 }
 
 // Every field of a result and its events, for the determinism check.
+// Processed(): the Result of a command the generator framed correctly; a
+// framing error is a bug in the benchmark.
+engine::Result Processed(absl::StatusOr<engine::Result> r) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "error: a generated command was not processed: %s\n",
+                 r.status().ToString().c_str());
+    std::exit(1);
+  }
+  return *r;
+}
+
 void HashResult(const engine::Result& r, Hasher* h) {
   h->Add(static_cast<std::uint64_t>(r.reason));
   h->Add(r.filled.raw());
@@ -572,7 +583,7 @@ class Generator {
 void Generator::Emit(engine::Payload payload, CmdKind kind, const BookOp* book_op) {
   now_ += phase_ == Phase::kSetup ? 1000 : rng_.Between(0, 2000);
   Command c{.seq = eng_.last_seq() + 1, .timestamp = TimeNs(now_), .payload = std::move(payload)};
-  const engine::Result r = eng_.Apply(c);
+  const engine::Result r = Processed(eng_.Apply(c));
   const std::uint16_t reason = RawReason(r.reason);
   w_.reasons.push_back(reason);
   GenStats& s = w_.stats;
@@ -987,7 +998,7 @@ std::unique_ptr<Engine> MakeEngine(const EngineWorkload& w) {
   std::size_t i = 0;
   for (const std::vector<Command>* part : {&w.setup, &w.warmup}) {
     for (const Command& c : *part) {
-      const engine::Result r = eng->Apply(c);
+      const engine::Result r = Processed(eng->Apply(c));
       if (RawReason(r.reason) != w.reasons[i]) {
         Fail(fmt::format("set-up/warm-up command {} ({}) got {}, {} when generated", i,
                          DescribeCommand(c), ReasonLabel(RawReason(r.reason)),
@@ -1008,7 +1019,7 @@ double ValidateEngine(const EngineWorkload& w) {
   Hasher h;
   Tally t;
   for (std::size_t i = 0; i < w.measured.size(); ++i) {
-    const engine::Result r = eng->Apply(w.measured[i]);
+    const engine::Result r = Processed(eng->Apply(w.measured[i]));
     if (RawReason(r.reason) != w.reasons[base + i]) {
       Fail(
           fmt::format("measured command {} ({}) got {}, {} when generated: the engine is not "
@@ -1349,7 +1360,7 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
     now += 1000;
     const Command c{.seq = eng->last_seq() + 1, .timestamp = TimeNs(now), .payload = std::move(p)};
     const std::uint64_t s0 = StartStamp();
-    const engine::Result res = eng->Apply(c);
+    const engine::Result res = Processed(eng->Apply(c));
     const std::uint64_t s1 = StopStamp();
     if (!res.ok()) {
       Fail(fmt::format("engine/memory: {} refused: {}", DescribeCommand(c),
@@ -1825,7 +1836,7 @@ int Main(int argc, char** argv) {
     BenchResult er = Measure(
         "engine", "mixed", n, w.kinds, w.tally, opt, ns_per_stamp, [&] { return MakeEngine(w); },
         [&](std::unique_ptr<Engine>& eng, std::size_t i, Tally* t) {
-          const engine::Result r = eng->Apply(w.measured[i]);
+          const engine::Result r = Processed(eng->Apply(w.measured[i]));
           t->filled += r.filled.raw();
           t->events += r.events.size();
           t->rejects += !r.ok();

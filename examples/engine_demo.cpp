@@ -158,10 +158,18 @@ class Demo {
   }
 
  private:
+  // Every command is numbered last_seq + 1 with a clock that only moves
+  // forward, so the engine processes each one; a framing error would be a
+  // bug here.
   Result Apply(Payload p) {
-    Result r = eng_.Apply(Command{eng_.last_seq() + 1, TimeNs(now_), std::move(p)});
-    Tally(r);
-    return r;
+    absl::StatusOr<Result> r =
+        eng_.Apply(Command{eng_.last_seq() + 1, TimeNs(now_), std::move(p)});
+    if (!r.ok()) {
+      std::fprintf(stderr, "command not processed: %s\n", r.status().ToString().c_str());
+      std::exit(1);
+    }
+    Tally(*r);
+    return *r;
   }
   void Must(Payload p) {
     const Result r = Apply(std::move(p));
@@ -349,8 +357,8 @@ class Demo {
 
   void Report(double seconds) {
     std::printf("perpcore engine demo: %lld commands (%lld accepted) in %.2f s, %.2f M commands/s\n",
-                static_cast<long long>(eng_.last_seq()) + Rejected(),
-                static_cast<long long>(eng_.last_seq()), seconds,
+                static_cast<long long>(eng_.last_seq()),
+                static_cast<long long>(eng_.last_seq()) - Rejected(), seconds,
                 static_cast<double>(commands_) / seconds / 1e6);
     std::printf("simulated %.0f s of trading, %d accounts (%d market makers)\n\n",
                 static_cast<double>(now_ - kStart) / kSecondNs, accounts_, kMakers);

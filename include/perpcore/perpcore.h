@@ -183,9 +183,22 @@ enum {
   /* Valid analytics inputs whose coefficients or results do not fit in a
    * double (overflow to inf or NaN): rescale the units. */
   PERPCORE_E_NOT_REPRESENTABLE = -1009,
+  /* Framing of a command (-11xx): the command was not processed and changed
+   * nothing. seq is above the engine's last_seq + 1 (a gap in the log): */
+  PERPCORE_E_SEQUENCE_GAP = -1101,
+  /* timestamp_ns is before the engine's time (the last processed command's): */
+  PERPCORE_E_TIME_WENT_BACK = -1102,
+  /* seq is at or below the engine's last_seq: the command was processed
+   * before. A host redelivering a command (at-least-once) gets this, not a
+   * second application. */
+  PERPCORE_E_ALREADY_APPLIED = -1103,
   /* Out of memory or another internal failure; see perpcore_engine_last_error()
    * (or the message buffer of an analytics call). */
-  PERPCORE_E_INTERNAL = -9001
+  PERPCORE_E_INTERNAL = -9001,
+  /* An earlier command failed midway (PERPCORE_E_INTERNAL) and may be half
+   * applied: the engine refuses every command from then on. Queries and
+   * destroy still work; rebuild the engine by replaying the log. */
+  PERPCORE_E_POISONED = -9002
 };
 
 /* perpcore_status_name()
@@ -296,8 +309,8 @@ enum {
   PERPCORE_REASON_AMEND_WOULD_CROSS = 25,
   PERPCORE_REASON_INVALID_CLIENT_ORDER_ID = 26,
   PERPCORE_REASON_INVALID_CONFIG = 27,
-  PERPCORE_REASON_SEQUENCE_GAP = 100,
-  PERPCORE_REASON_TIME_WENT_BACK = 101,
+  /* 100 and 101 are retired: a sequence gap and time going back are
+   * framing statuses (PERPCORE_E_SEQUENCE_GAP, PERPCORE_E_TIME_WENT_BACK). */
   PERPCORE_REASON_UNKNOWN_MARKET = 102,
   PERPCORE_REASON_UNKNOWN_ACCOUNT = 103,
   PERPCORE_REASON_MARKET_EXISTS = 104,
@@ -800,13 +813,18 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_last_er
 /* ------------------------------------------------------------------------- */
 /* Commands                                                                  */
 /*                                                                           */
-/* Every command takes (eng, out, seq, timestamp_ns, ...inputs). seq must be */
-/* the engine's last_seq + 1 and timestamp_ns not before the previous        */
-/* accepted command's, or the engine rejects it (SEQUENCE_GAP,               */
-/* TIME_WENT_BACK). A rejected command does not consume its seq.             */
+/* Every command takes (eng, out, seq, timestamp_ns, ...inputs). The engine */
+/* processes a command when seq is its last_seq + 1 and timestamp_ns is not  */
+/* before its time; processing consumes the seq and takes the time whether   */
+/* the command is accepted or rejected, so seq is the index of the host's    */
+/* input log. Otherwise nothing changes and the status says why:             */
+/*   PERPCORE_E_ALREADY_APPLIED  seq <= last_seq (a redelivered command);    */
+/*   PERPCORE_E_SEQUENCE_GAP     seq > last_seq + 1;                         */
+/*   PERPCORE_E_TIME_WENT_BACK   timestamp_ns before the engine's time.      */
 /*                                                                           */
 /* Returns PERPCORE_OK when the engine processed the command, accepted      */
-/* (out->reason == PERPCORE_REASON_OK) or rejected (out->reason says why).   */
+/* (out->reason == PERPCORE_REASON_OK) or rejected (out->reason says why; a  */
+/* rejected command changes nothing but last_seq and the time).              */
 /* Misuse returns, with *out zeroed and the engine unchanged (its events     */
 /* stay those of the previous command):                                      */
 /*   PERPCORE_E_ILLEGAL_ARG  eng or out or a required input NULL, or a value  */
@@ -816,7 +834,7 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_last_er
 /*   PERPCORE_E_RANGE        tier_count above PERPCORE_MAX_TIERS;            */
 /*   PERPCORE_E_INTERNAL     out of memory. A command that fails this way    */
 /*                           may have been applied in part: the engine then  */
-/*                           refuses further commands (PERPCORE_E_INTERNAL); */
+/*                           refuses further commands (PERPCORE_E_POISONED); */
 /*                           queries and destroy still work.                 */
 /* ------------------------------------------------------------------------- */
 

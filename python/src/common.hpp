@@ -63,6 +63,13 @@ struct Errors {
   PyObject* out_of_range = nullptr;
   PyObject* not_found = nullptr;
   PyObject* internal = nullptr;
+  // The framing of a command (Engine.apply's sequence and time rules) and
+  // the poisoned engine: not processed, nothing changed.
+  PyObject* framing = nullptr;
+  PyObject* sequence_gap = nullptr;
+  PyObject* time_went_back = nullptr;
+  PyObject* already_applied = nullptr;
+  PyObject* poisoned = nullptr;
 };
 inline Errors g_errors;
 

@@ -9,7 +9,10 @@
 // Commands: every command method applies one engine::Command. Its seq is
 // last_seq + 1 unless `seq=` is given, and `timestamp_ns` is required: the
 // engine never reads a clock. The answer is a Result whose `reason` is a
-// Reason (refusals are values); a refused command consumes no seq.
+// Reason (refusals are values); every processed command consumes its seq,
+// accepted or refused. A command the engine does not process (a seq gap or
+// one already applied, time going back, a poisoned engine) raises the
+// FramingError subclass that says why, and changes nothing.
 //
 // Bulk (numpy): every column is a 1-D numpy.ndarray of dtype int64 (flags:
 // dtype bool). Nothing is cast: another dtype is a TypeError, another shape
@@ -17,8 +20,8 @@
 // that can never be valid (a negative id, a side that is not 0 or 1) an
 // InvalidArgumentError naming the column and the index, all before anything
 // is applied. The columns are copied into C++ before the GIL is released;
-// each order is then its own command (seq = last_seq + 1 for each accepted
-// one), with the GIL released for the whole loop.
+// each order is then its own command (seq = last_seq + 1 for each), with the
+// GIL released for the whole loop.
 //
 // Thread safety: each Engine has a mutex that every method takes, so Python
 // threads may share an engine. A thread that finds it busy (a bulk call in
@@ -85,6 +88,19 @@ class EngineLock {
  private:
   std::mutex& mu_;
 };
+
+// RaiseFraming()
+//
+// A command Engine::Apply did not process: its framing status (or the
+// poisoned engine) as the FramingError subclass that says why.
+[[noreturn]] void RaiseFraming(const en::Engine& eng, const absl::Status& status) {
+  PyObject* type = eng.poisoned()                       ? g_errors.poisoned
+                   : absl::IsAlreadyExists(status)      ? g_errors.already_applied
+                   : absl::IsOutOfRange(status)         ? g_errors.sequence_gap
+                   : absl::IsFailedPrecondition(status) ? g_errors.time_went_back
+                                                        : g_errors.framing;
+  Raise(type, std::string(status.message()));
+}
 
 // -- decimals for tick and lot sizes -----------------------------------------------
 
@@ -1142,18 +1158,27 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
   std::uint64_t* seq_out = seqs.mutable_data();
   std::vector<FillRow> fills;
   std::size_t accepted = 0;
+  absl::Status framing;
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(e.mu);
     fills.reserve(count / 4 + 16);
     const pc::TimeNs ts(timestamp_ns.value);
     for (std::size_t i = 0; i < count; ++i) {
-      const std::uint64_t seq = e.eng.last_seq() + 1;
-      const en::Result r = e.eng.Apply(en::Command{seq, ts, orders[i]});
+      const absl::StatusOr<en::Result> processed =
+          e.eng.Apply(en::Command{e.eng.last_seq() + 1, ts, orders[i]});
+      // Each order is numbered last_seq + 1 at one timestamp, so only the
+      // first can meet a framing error (time before the engine's): then
+      // nothing was processed.
+      if (!processed.ok()) {
+        framing = processed.status();
+        break;
+      }
+      const en::Result& r = *processed;
       reason_out[i] = static_cast<std::uint16_t>(r.reason);
       filled_out[i] = r.filled.raw();
       rested_out[i] = r.rested.raw();
-      seq_out[i] = r.ok() ? seq : 0;
+      seq_out[i] = r.seq;
       if (!r.ok()) continue;
       ++accepted;
       for (const en::Event& ev : r.events) {
@@ -1171,6 +1196,7 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
       }
     }
   }
+  if (!framing.ok()) RaiseFraming(e.eng, framing);
   out.reasons = reasons;
   out.filled = filled;
   out.rested = rested;
@@ -1200,15 +1226,22 @@ py::array_t<std::uint16_t> CancelOrders(PyEngine& e, U32 market, const py::objec
           [&](std::size_t i, std::uint64_t v) { cancels[i].order_id = v; });
   py::array_t<std::uint16_t> reasons(n);
   std::uint16_t* reason_out = reasons.mutable_data();
+  absl::Status framing;
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(e.mu);
     const pc::TimeNs ts(timestamp_ns.value);
     for (std::size_t i = 0; i < count; ++i) {
-      const en::Result r = e.eng.Apply(en::Command{e.eng.last_seq() + 1, ts, cancels[i]});
-      reason_out[i] = static_cast<std::uint16_t>(r.reason);
+      const absl::StatusOr<en::Result> r =
+          e.eng.Apply(en::Command{e.eng.last_seq() + 1, ts, cancels[i]});
+      if (!r.ok()) {  // only the first can fail so (see PlaceOrders)
+        framing = r.status();
+        break;
+      }
+      reason_out[i] = static_cast<std::uint16_t>(r->reason);
     }
   }
+  if (!framing.ok()) RaiseFraming(e.eng, framing);
   return reasons;
 }
 
@@ -1218,7 +1251,7 @@ void BindBulk(py::module_& m) {
       R"doc(The outcome of Engine.place_orders(): one entry per order, in order.
 
 reasons (uint16; Reason values), filled and rested (int64 lots), seqs (uint64;
-the seq each accepted order consumed, 0 if refused) are numpy arrays as long
+the seq each order consumed, accepted or refused) are numpy arrays as long
 as the batch. fills is a dict of equally long int64 arrays, one row per fill:
 index (the taker order's position in the batch), taker_order_id,
 maker_order_id, taker_account, maker_account, side (the taker's: 0 buy, 1
@@ -1254,9 +1287,11 @@ recovers them.)doc")
 PyResult Run(PyEngine& e, const std::optional<U64>& seq, I64 timestamp_ns, en::Payload payload) {
   EngineLock lock(e);
   const std::uint64_t s = seq ? seq->value : e.eng.last_seq() + 1;
-  const en::Result r = e.eng.Apply(en::Command{s, pc::TimeNs(timestamp_ns.value), std::move(payload)});
-  return PyResult{r.reason, s, std::vector<en::Event>(r.events.begin(), r.events.end()),
-                  r.filled.raw(), r.rested.raw()};
+  const absl::StatusOr<en::Result> r =
+      e.eng.Apply(en::Command{s, pc::TimeNs(timestamp_ns.value), std::move(payload)});
+  if (!r.ok()) RaiseFraming(e.eng, r.status());
+  return PyResult{r->reason, r->seq, std::vector<en::Event>(r->events.begin(), r->events.end()),
+                  r->filled.raw(), r->rested.raw()};
 }
 
 en::PlaceOrder MakeOrder(U32 market, U64 order_id, U64 account, bk::Side side, I64 price, I64 size,
@@ -1293,7 +1328,9 @@ std::vector<bk::LevelView> DepthLevels(const en::Engine& eng, std::uint32_t mark
 
 constexpr const char* kSeqDoc =
     ":param seq: None for last_seq + 1 (the usual), else the exact sequence number; a "
-    "wrong one is refused with Reason.SEQUENCE_GAP.";
+    "wrong one raises SequenceGapError (above it) or AlreadyAppliedError (at or below "
+    "last_seq), and a timestamp before the engine's time TimeWentBackError; such a command "
+    "changes nothing.";
 
 void BindEngineClass(py::module_& m) {
   py::class_<PyEngine> cls(m, "Engine", R"doc(The exchange state machine: markets (each with a book and an oracle),
@@ -1537,10 +1574,12 @@ GIL while the engine works.)doc");
 Columns are 1-D numpy arrays of one length: int64 for everything (enum columns
 hold the enum's values: sides 0 BUY / 1 SELL, order_types, tifs, stps), bool for
 reduce_only. None means the default for every order (LIMIT, GTC, CANCEL_MAKER,
-client id 0, not reduce-only). All orders carry ``timestamp_ns``; each accepted
-one consumes seq last_seq + 1, a refused one none (its reason is in the result).
+client id 0, not reduce-only). All orders carry ``timestamp_ns``; each is a
+command and consumes seq last_seq + 1, accepted or refused (its reason is in the
+result).
 
 :raises TypeError: a column is not a numpy.ndarray of exactly its dtype (no casts).
+:raises TimeWentBackError: timestamp_ns is before the engine's time. Nothing is applied.
 :raises InvalidArgumentError: a column is not 1-D, the lengths differ, an id is
     negative or an enum column holds a value outside its enum. Nothing is applied.
 :returns: a BulkResult (per-order reasons, filled, rested, seqs; fills as arrays).)doc");

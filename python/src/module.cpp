@@ -108,7 +108,7 @@ void BindEnums(py::module_& m) {
       m, "Reason",
       "Why a request or command was refused, or OK. A refused request changes nothing; it is "
       "a value, never an exception. Values 1..27 are the order book's (OrderBook and engine "
-      "orders alike); the engine's own start at 100 (SEQUENCE_GAP). reason_message() gives a "
+      "orders alike); the engine's own start at 102 (UNKNOWN_MARKET). reason_message() gives a "
       "sentence for each.",
       reasons);
   RegisterEnum<::perpcore::engine::Reason>(reason, "Reason", reasons);
@@ -161,6 +161,34 @@ void BindErrors(py::module_& m) {
                                "OrderBook.check_invariants() or Engine.check_invariants(); "
                                "also a RuntimeError.",
                                bases(PyExc_RuntimeError).ptr(), "INTERNAL");
+  g_errors.framing = NewError(
+      "perpcore._perpcore.FramingError",
+      "A command the engine did not process because of its seq or timestamp, or because the "
+      "engine is poisoned; nothing changed. Its subclasses say which.",
+      g_errors.base, "FAILED_PRECONDITION");
+  g_errors.sequence_gap = NewError(
+      "perpcore._perpcore.SequenceGapError",
+      "seq is above the engine's last_seq + 1: a gap in the input log.", g_errors.framing,
+      "OUT_OF_RANGE");
+  g_errors.time_went_back = NewError(
+      "perpcore._perpcore.TimeWentBackError",
+      "timestamp_ns is before the engine's time (the last processed command's).",
+      g_errors.framing, "FAILED_PRECONDITION");
+  g_errors.already_applied = NewError(
+      "perpcore._perpcore.AlreadyAppliedError",
+      "seq is at or below the engine's last_seq: the command was processed before (a "
+      "redelivery); it is not applied again.",
+      g_errors.framing, "ALREADY_EXISTS");
+  g_errors.poisoned = NewError(
+      "perpcore._perpcore.EnginePoisonedError",
+      "An earlier command failed midway (MemoryError) and may be half applied: the engine "
+      "refuses every command from then on; queries still answer.",
+      g_errors.framing, "FAILED_PRECONDITION");
+  m.attr("FramingError") = py::handle(g_errors.framing);
+  m.attr("SequenceGapError") = py::handle(g_errors.sequence_gap);
+  m.attr("TimeWentBackError") = py::handle(g_errors.time_went_back);
+  m.attr("AlreadyAppliedError") = py::handle(g_errors.already_applied);
+  m.attr("EnginePoisonedError") = py::handle(g_errors.poisoned);
   m.attr("Error") = py::handle(g_errors.base);
   m.attr("PerpcoreError") = py::handle(g_errors.base);
   m.attr("InvalidArgumentError") = py::handle(g_errors.invalid_argument);

@@ -236,8 +236,10 @@ int main(int argc, char** argv) {
     std::istringstream in(line);
     const std::int64_t ts = I(in);
     const std::string kind = Read<std::string>(in);
-    const Result r = eng.Apply(Command{eng.last_seq() + 1, TimeNs(ts), ReadCommand(kind, in)});
-    out += std::to_string(static_cast<unsigned>(r.reason));
+    const absl::StatusOr<Result> r =
+        eng.Apply(Command{eng.last_seq() + 1, TimeNs(ts), ReadCommand(kind, in)});
+    if (!r.ok()) Die("a recorded command was not processed: " + r.status().ToString());
+    out += std::to_string(static_cast<unsigned>(r->reason));
     out += '\n';
   }
   if (!eng.CheckInvariants().ok()) Die("invariants broken");

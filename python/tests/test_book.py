@@ -353,9 +353,10 @@ def test_enum_values_are_pinned() -> None:
     assert StpMode.DECREMENT_AND_CANCEL.value == 3
     assert (Reason.OK.value, Reason.POST_ONLY_WOULD_CROSS.value, Reason.INVALID_CONFIG.value) == (
         0, 16, 27)
-    # The book's reasons are dense from OK; the engine's own start at 100.
+    # The book's reasons are dense from OK; the engine's own start at 102 (100
+    # and 101 are retired: framing errors are exceptions).
     assert [m.value for m in Reason if m.value < 100] == list(range(28))
-    assert [m.value for m in Reason if m.value >= 100] == list(range(100, 137))
+    assert [m.value for m in Reason if m.value >= 100] == list(range(102, 137))
     assert (CancelReason.MAX_FILL.value, EventKind.AMENDED.value) == (4, 4)
     for cls in (Side, OrderType, TimeInForce, StpMode, Reason, CancelReason, EventKind):
         assert issubclass(cls, enum.IntEnum)

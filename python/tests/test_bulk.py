@@ -78,7 +78,7 @@ def test_bulk_equals_one_by_one() -> None:
     assert res.reasons.tolist() == [int(r.reason) for r in one]
     assert res.filled.tolist() == [r.filled for r in one]
     assert res.rested.tolist() == [r.rested for r in one]
-    assert res.seqs.tolist() == [r.seq if r.ok else 0 for r in one]
+    assert res.seqs.tolist() == [r.seq for r in one]
     assert res.accepted == sum(r.ok for r in one)
     fills = [(i, e) for i, r in enumerate(one) for e in r.events if e.kind == pc.EngineEventKind.FILL]
     assert len(fills) > 100  # the stream trades
@@ -112,9 +112,10 @@ def test_defaults_seqs_and_reduce_only() -> None:
         prices=np.array([usd(30_000), usd(30_001), usd(30_000), usd(30_001)], dtype=np.int64),
         sizes=np.array([5, 5, 5, 7], dtype=np.int64), timestamp_ns=T0)
     assert res.reasons.tolist() == [Reason.OK, Reason.OK, Reason.INVALID_ORDER_ID, Reason.OK]
-    assert res.seqs.tolist() == [first, first + 1, 0, first + 2]
+    # Every order is a command and consumes its seq, refused or not.
+    assert res.seqs.tolist() == [first, first + 1, first + 2, first + 3]
     assert (res.filled.tolist(), res.rested.tolist()) == ([0, 0, 0, 7], [5, 5, 0, 0])
-    assert eng.last_seq == first + 2
+    assert eng.last_seq == first + 3
     # Account 2 is long 7: a reduce-only IOC sell is clamped to 7.
     eng.place_order(market=1, order_id=9, account=1, side=Side.BUY, price=usd(29_999), size=20,
                     timestamp_ns=T0)
@@ -142,12 +143,13 @@ def test_empty_batch_and_strided_columns() -> None:
     assert [o.order_id for o in eng.open_orders(1)] == list(range(1, 21, 2))
 
 
-def test_timestamp_going_back_refuses_every_order() -> None:
+def test_timestamp_going_back_raises_and_places_nothing() -> None:
     eng = btc_at_30k()
+    before = (eng.digest(), eng.last_seq)
     o = random_orders(5, seed=1, accounts=2)
-    res = eng.place_orders(market=1, timestamp_ns=T0 - 1, **o)
-    assert set(res.reasons.tolist()) == {Reason.TIME_WENT_BACK}
-    assert res.seqs.tolist() == [0] * 5
+    with pytest.raises(pc.TimeWentBackError):
+        eng.place_orders(market=1, timestamp_ns=T0 - 1, **o)
+    assert (eng.digest(), eng.last_seq) == before
 
 
 def batch(n: int = 3) -> dict[str, Any]:
@@ -322,4 +324,4 @@ def test_threads_sharing_an_engine_are_serialized() -> None:
     for t in threads:
         t.join()
     eng.check_invariants()
-    assert eng.last_seq == 2 + 40 + sum(r.accepted for r in results)
+    assert eng.last_seq == 2 + 40 + sum(len(r) for r in results)

@@ -127,29 +127,41 @@ def test_closing_realizes_pnl_and_fees_round_up() -> None:
 # -- sequencing and atomicity --------------------------------------------------------
 
 
-def test_seq_defaults_to_last_plus_one_and_a_gap_is_refused() -> None:
+def test_seq_defaults_to_last_plus_one_and_a_gap_raises() -> None:
     eng = pc.Engine()
     assert (eng.last_seq, eng.now_ns) == (0, 0)
     r = eng.create_account(account=1, owner=1, timestamp_ns=5)
     assert (r.seq, eng.last_seq, eng.now_ns) == (1, 1, 5)
     before = eng.digest()
-    gap = eng.deposit(account=1, amount=10, timestamp_ns=6, seq=3)
-    assert (gap.reason, gap.ok, gap.events, gap.seq) == (Reason.SEQUENCE_GAP, False, [], 3)
-    assert not gap
+    with pytest.raises(pc.SequenceGapError, match="expected seq 2, got 3"):
+        eng.deposit(account=1, amount=10, timestamp_ns=6, seq=3)
     assert eng.digest() == before and eng.last_seq == 1
     assert ok(eng.deposit(account=1, amount=10, timestamp_ns=6, seq=2)).seq == 2
 
 
-def test_time_must_not_go_back_and_a_refusal_consumes_no_seq() -> None:
+def test_a_redelivered_seq_raises_already_applied_and_changes_nothing() -> None:
+    eng = pc.Engine()
+    ok(eng.create_account(account=1, owner=1, timestamp_ns=5))
+    ok(eng.deposit(account=1, amount=10, timestamp_ns=6))
+    before = eng.digest()
+    with pytest.raises(pc.AlreadyAppliedError) as info:
+        eng.deposit(account=1, amount=10, timestamp_ns=6, seq=2)
+    assert isinstance(info.value, pc.FramingError) and isinstance(info.value, pc.Error)
+    assert eng.digest() == before and eng.summary(1).cash == 10
+
+
+def test_time_must_not_go_back_and_a_refusal_consumes_its_seq() -> None:
     eng = pc.Engine()
     ok(eng.create_account(account=1, owner=1, timestamp_ns=100))
     before = eng.encode_canonical()
-    r = eng.deposit(account=1, amount=5, timestamp_ns=99)
-    assert r.reason == Reason.TIME_WENT_BACK
+    with pytest.raises(pc.TimeWentBackError):
+        eng.deposit(account=1, amount=5, timestamp_ns=99)
     assert eng.encode_canonical() == before
-    refused = eng.deposit(account=1, amount=0, timestamp_ns=100)
+    refused = eng.deposit(account=1, amount=0, timestamp_ns=101)
     assert (refused.reason, refused.seq) == (Reason.INVALID_AMOUNT, 2)
-    assert ok(eng.deposit(account=1, amount=5, timestamp_ns=100)).seq == 2
+    assert (eng.last_seq, eng.now_ns) == (2, 101)
+    assert eng.encode_canonical()[16:] == before[16:]  # past last_seq and the time
+    assert ok(eng.deposit(account=1, amount=5, timestamp_ns=101)).seq == 3
 
 
 # -- markets ---------------------------------------------------------------------------
@@ -647,7 +659,7 @@ def test_enums_are_int_enums_with_pinned_values() -> None:
     assert [m.value for m in BreakerCause] == [0, 1, 2]
     assert [m.value for m in K] == list(range(19))
     assert (K.FILL.value, K.ORDER_RESTED.value) == (1, 0)
-    assert (Reason.SEQUENCE_GAP.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (100, 136)
+    assert (Reason.UNKNOWN_MARKET.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (102, 136)
     for reason in Reason:
         assert pc.reason_message(reason)
-    assert pc.reason_message(Reason.SEQUENCE_GAP).startswith("sequence number")
+    assert pc.reason_message(Reason.UNKNOWN_MARKET) == "no market with this id"

@@ -68,14 +68,21 @@ def test_huge_and_negative_ints_outside_the_cpp_type_raise_out_of_range(
     [("order_id", 0, Reason.INVALID_ORDER_ID), ("account", 0, Reason.UNKNOWN_ACCOUNT),
      ("size", -5, Reason.INVALID_SIZE), ("size", 0, Reason.INVALID_SIZE),
      ("price", -(2**63), Reason.INVALID_PRICE), ("price", 2**63 - 1, Reason.PRICE_ABOVE_MAX),
-     ("size", 2**63 - 1, Reason.SIZE_ABOVE_MAX), ("market", 0, Reason.UNKNOWN_MARKET),
-     ("timestamp_ns", -1, Reason.TIME_WENT_BACK)],
+     ("size", 2**63 - 1, Reason.SIZE_ABOVE_MAX), ("market", 0, Reason.UNKNOWN_MARKET)],
 )
 def test_in_range_but_invalid_values_are_reasons(field: str, value: int, reason: Reason) -> None:
     eng = btc_at_30k()
-    before = eng.digest()
+    before = eng.encode_canonical()
     r = eng.place_order(**dict(ORDER, **{field: value}))
     assert (r.reason, r.ok, r.events) == (reason, False, [])
+    assert eng.encode_canonical()[16:] == before[16:]  # only last_seq and the time moved
+
+
+def test_a_timestamp_before_the_engines_raises_and_changes_nothing() -> None:
+    eng = btc_at_30k()
+    before = eng.digest()
+    with pytest.raises(pc.TimeWentBackError, match="before the engine's time"):
+        eng.place_order(**dict(ORDER, timestamp_ns=-1))
     assert eng.digest() == before
 
 

@@ -57,8 +57,6 @@ struct State {
   // The events of the last processed command: a view of the engine's own
   // buffer, valid until the next Apply().
   std::span<const eng::Event> events;
-  bool applying = false;  // inside Apply(): an exception there poisons
-  bool poisoned = false;  // a command failed midway: refuse further commands
   char last_error[256] = {};
 };
 
@@ -167,8 +165,6 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   PERPCORE_C_BOOK(AMEND_WOULD_CROSS, kAmendWouldCross)                \
   PERPCORE_C_BOOK(INVALID_CLIENT_ORDER_ID, kInvalidClientOrderId)     \
   PERPCORE_C_BOOK(INVALID_CONFIG, kInvalidConfig)                     \
-  PERPCORE_C_ENGINE(SEQUENCE_GAP, kSequenceGap)                       \
-  PERPCORE_C_ENGINE(TIME_WENT_BACK, kTimeWentBack)                    \
   PERPCORE_C_ENGINE(UNKNOWN_MARKET, kUnknownMarket)                   \
   PERPCORE_C_ENGINE(UNKNOWN_ACCOUNT, kUnknownAccount)                 \
   PERPCORE_C_ENGINE(MARKET_EXISTS, kMarketExists)                     \
@@ -255,11 +251,9 @@ perpcore_status Guard(const perpcore_engine* e, const char* func, Body&& body) n
   const char* what = nullptr;
   const perpcore_status s = CatchAll(std::forward<Body>(body), &what);
   if (what == nullptr) return s;
-  if (HandleStatus(e) == PERPCORE_OK && e->state->applying) {
-    e->state->applying = false;
-    e->state->poisoned = true;
-    e->state->events = {};
-  }
+  // An exception inside Engine::Apply() poisons the engine itself; the
+  // events of a command that did not finish are not shown.
+  if (HandleStatus(e) == PERPCORE_OK && e->state->impl.poisoned()) e->state->events = {};
   return Fail(e, PERPCORE_E_INTERNAL, func, what);
 }
 
@@ -567,19 +561,24 @@ perpcore_status RunCommand(perpcore_engine* e, perpcore_result* out, std::uint64
   }
   if (out == nullptr) return Fail(e, PERPCORE_E_ILLEGAL_ARG, func, "out is NULL");
   State& st = *e->state;
-  if (st.poisoned) {
-    return Fail(e, PERPCORE_E_INTERNAL, func,
+  if (st.impl.poisoned()) {
+    return Fail(e, PERPCORE_E_POISONED, func,
                 "an earlier command failed midway; the engine accepts no more commands");
   }
   return Guard(e, func, [&]() -> perpcore_status {
     eng::Payload payload;
     const char* why = "invalid argument";
     if (perpcore_status s = make(&payload, &why); s != PERPCORE_OK) return Fail(e, s, func, why);
-    st.events = {};
-    st.applying = true;
-    const eng::Result r = st.impl.Apply(
+    const absl::StatusOr<eng::Result> processed = st.impl.Apply(
         eng::Command{.seq = seq, .timestamp = pc::TimeNs(timestamp_ns), .payload = std::move(payload)});
-    st.applying = false;
+    if (!processed.ok()) {
+      const perpcore_status framing =
+          absl::IsAlreadyExists(processed.status()) ? PERPCORE_E_ALREADY_APPLIED
+          : absl::IsOutOfRange(processed.status()) ? PERPCORE_E_SEQUENCE_GAP
+                                                   : PERPCORE_E_TIME_WENT_BACK;
+      return Fail(e, framing, func, std::string(processed.status().message()).c_str());
+    }
+    const eng::Result& r = *processed;
     st.events = r.events;
     out->reason = static_cast<std::uint32_t>(r.reason);
     out->event_count = static_cast<std::uint32_t>(r.events.size());
@@ -654,8 +653,16 @@ const char* perpcore_status_name(perpcore_status status) noexcept {
       return "PERPCORE_E_INVALID_PARAM";
     case PERPCORE_E_NOT_REPRESENTABLE:
       return "PERPCORE_E_NOT_REPRESENTABLE";
+    case PERPCORE_E_SEQUENCE_GAP:
+      return "PERPCORE_E_SEQUENCE_GAP";
+    case PERPCORE_E_TIME_WENT_BACK:
+      return "PERPCORE_E_TIME_WENT_BACK";
+    case PERPCORE_E_ALREADY_APPLIED:
+      return "PERPCORE_E_ALREADY_APPLIED";
     case PERPCORE_E_INTERNAL:
       return "PERPCORE_E_INTERNAL";
+    case PERPCORE_E_POISONED:
+      return "PERPCORE_E_POISONED";
     default:
       return "PERPCORE_E_UNKNOWN";
   }

@@ -105,29 +105,54 @@ absl::Status Engine::ValidateMarket(const MarketParams& p) const {
   return absl::OkStatus();
 }
 
-Result Engine::Apply(const Command& c) {
-  events_.clear();
+absl::Status Engine::CheckFraming(const Command& c) const {
+  const State& s = *s_;
+  if (s.in_command) {
+    return absl::FailedPreconditionError(
+        "engine poisoned: an earlier command was interrupted (out of memory) and may be half "
+        "applied; restore from a snapshot or replay the log into a new engine");
+  }
+  if (c.seq <= s.last_seq) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("seq ", c.seq, " was already applied (last_seq ", s.last_seq, ")"));
+  }
+  if (c.seq != s.last_seq + 1) {
+    return absl::OutOfRangeError(
+        absl::StrCat("sequence gap: expected seq ", s.last_seq + 1, ", got ", c.seq));
+  }
+  if (c.timestamp < s.now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "timestamp ", c.timestamp.raw(), " is before the engine's time ", s.now.raw()));
+  }
+  return absl::OkStatus();
+}
+
+Result Engine::Process(const Command& c, EventSink& sink) {
+  State& s = *s_;
+  s.last_seq = c.seq;
+  s.now = c.timestamp;  // handlers read the command's time as s.now
+  s.in_command = true;  // left set if an exception interrupts the command
+  const Outcome o =
+      std::visit([&](const auto& payload) { return Run(s, payload, sink); }, c.payload);
+  s.in_command = false;
+  return Result{.reason = o.reason, .filled = o.filled, .rested = o.rested, .seq = c.seq};
+}
+
+absl::StatusOr<Result> Engine::Apply(const Command& c) {
+  PERPCORE_RETURN_IF_ERROR(CheckFraming(c));
+  events_.clear();  // only now: a framing error leaves the last command's events
   Collect collect(&events_);
-  Result r = Apply(c, collect);
-  if (r.ok()) r.events = events_;
+  Result r = Process(c, collect);
+  r.events = events_;
   return r;
 }
 
-Result Engine::Apply(const Command& c, EventSink& sink) {
-  State& s = *s_;
-  if (c.seq != s.last_seq + 1) return Result{.reason = Reason::kSequenceGap};
-  if (c.timestamp < s.now) return Result{.reason = Reason::kTimeWentBack};
-  const TimeNs before = s.now;
-  s.now = c.timestamp;  // handlers read the command's time as s.now
-  const Outcome o =
-      std::visit([&](const auto& payload) { return Run(s, payload, sink); }, c.payload);
-  if (o.reason != Reason::kOk) {
-    s.now = before;
-    return Result{.reason = o.reason};
-  }
-  s.last_seq = c.seq;
-  return Result{.reason = Reason::kOk, .filled = o.filled, .rested = o.rested};
+absl::StatusOr<Result> Engine::Apply(const Command& c, EventSink& sink) {
+  PERPCORE_RETURN_IF_ERROR(CheckFraming(c));
+  return Process(c, sink);
 }
+
+bool Engine::poisoned() const { return s_->in_command; }
 
 std::uint64_t Engine::last_seq() const { return s_->last_seq; }
 TimeNs Engine::now() const { return s_->now; }

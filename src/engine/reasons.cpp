@@ -13,8 +13,8 @@ constexpr std::uint16_t kFirstEngineReason = 100;
 
 // Indexed by the pinned enumerator value minus kFirstEngineReason.
 constexpr ReasonText kReasons[] = {
-    {"kSequenceGap", "sequence number must be exactly one more than the last accepted command's"},
-    {"kTimeWentBack", "timestamp is before the last accepted command's"},
+    {"", ""},  // 100: retired (framing is a Status now)
+    {"", ""},  // 101: retired
     {"kUnknownMarket", "no market with this id"},
     {"kUnknownAccount", "no account with this id"},
     {"kMarketExists", "a market with this id already exists"},
@@ -70,7 +70,8 @@ const ReasonText* Lookup(Reason r) {
   const auto v = static_cast<std::uint16_t>(r);
   if (v < kFirstEngineReason) return nullptr;
   const std::size_t i = v - kFirstEngineReason;
-  return i < std::size(kReasons) ? &kReasons[i] : nullptr;
+  if (i >= std::size(kReasons) || kReasons[i].name.empty()) return nullptr;  // retired
+  return &kReasons[i];
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ struct State {
   EngineConfig config;
   std::uint64_t last_seq = 0;
   TimeNs now{0};
+  // Set while a command runs; still set when a command was interrupted by
+  // an exception, which poisons the engine.
+  bool in_command = false;
   std::int64_t fee_pool = 0;
   std::int64_t insurance = 0;
   absl::int128 deposits = 0;

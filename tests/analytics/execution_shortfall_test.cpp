@@ -137,10 +137,11 @@ struct Exchange {
   std::int64_t now = 1'000'000'000;
 
   void Ok(engine::Payload p) {
-    const engine::Result r =
+    const absl::StatusOr<engine::Result> r =
         eng.Apply(engine::Command{eng.last_seq() + 1, TimeNs(now), std::move(p)});
-    INFO(engine::ReasonName(r.reason));
     REQUIRE(r.ok());
+    INFO(engine::ReasonName(r->reason));
+    REQUIRE(r->ok());
   }
 };
 

@@ -133,11 +133,14 @@ static void test_names_and_version(void) {
   CHECK(PERPCORE_E_ILLEGAL_ARG == -1001 && PERPCORE_E_NOT_FOUND == -1002 &&
         PERPCORE_E_RANGE == -1003 && PERPCORE_E_BUFFER_TOO_SMALL == -1004 &&
         PERPCORE_E_STRUCT_SIZE == -1005 && PERPCORE_E_BAD_HANDLE == -1006 &&
-        PERPCORE_E_CONFIG == -1007 && PERPCORE_E_INTERNAL == -9001);
+        PERPCORE_E_CONFIG == -1007 && PERPCORE_E_SEQUENCE_GAP == -1101 &&
+        PERPCORE_E_TIME_WENT_BACK == -1102 && PERPCORE_E_ALREADY_APPLIED == -1103 &&
+        PERPCORE_E_INTERNAL == -9001 && PERPCORE_E_POISONED == -9002);
 
   /* Every reason has a name and a message; other values are unknown. */
   for (r = 0; r <= 200; ++r) {
-    const int known = r <= 27 || (r >= 100 && r <= 136);
+    /* 100 and 101 are retired: framing errors are statuses. */
+    const int known = r <= 27 || (r >= 102 && r <= 136);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');
@@ -594,17 +597,23 @@ static void test_trade_cycle(void) {
     CHECK(msg[0] == '\0');
   }
 
-  /* Sequencing: a gap and time going back are rejected and change nothing. */
+  /* Sequencing: a gap and time going back are framing statuses and change
+   * nothing; a rejected command consumes its seq. */
   {
     uint8_t before[PERPCORE_DIGEST_SIZE], after[PERPCORE_DIGEST_SIZE];
     get_digest(eng, before);
     CHECK_OK(perpcore_engine_last_seq(eng, &seq));
-    CHECK_REASON(perpcore_engine_time_tick(eng, &res, seq + 2, t, 0),
-                 PERPCORE_REASON_SEQUENCE_GAP);
-    CHECK_REASON(perpcore_engine_time_tick(eng, &res, seq + 1, t - 1, 0),
-                 PERPCORE_REASON_TIME_WENT_BACK);
+    CHECK_STATUS(perpcore_engine_time_tick(eng, &res, seq + 2, t, 0), PERPCORE_E_SEQUENCE_GAP);
+    CHECK_STATUS(perpcore_engine_time_tick(eng, &res, seq + 1, t - 1, 0),
+                 PERPCORE_E_TIME_WENT_BACK);
+    CHECK_STATUS(perpcore_engine_time_tick(eng, &res, seq, t, 0), PERPCORE_E_ALREADY_APPLIED);
     get_digest(eng, after);
     CHECK(memcmp(before, after, sizeof before) == 0);
+    CHECK_REASON(perpcore_engine_time_tick(eng, &res, seq + 1, t, 99),
+                 PERPCORE_REASON_UNKNOWN_MARKET);
+    CHECK_OK(perpcore_engine_last_seq(eng, &seq));
+    CHECK(seq == next_seq(eng) - 1);
+    CHECK_ACCEPTED(perpcore_engine_time_tick(eng, &res, seq + 1, t, 0));
   }
 
   /* The oracle moves to 31,000 a second later: the long gains. */
@@ -805,11 +814,14 @@ static void test_misuse(void) {
   am.struct_size = 4;
   CHECK_MISUSE(eng, perpcore_order_amend(eng, &res, seq, T0, &am), PERPCORE_E_STRUCT_SIZE);
   /* A market order that is GTC is a valid enumerator combination: the book
-   * rejects it with a reason, not a status. */
+   * rejects it with a reason, not a status (and the command consumes its
+   * seq). */
   o = order(50, 2, PERPCORE_SIDE_BUY, PX(31000), 1, PERPCORE_TIF_GTC);
   o.type = PERPCORE_ORDER_MARKET;
   CHECK_REASON(perpcore_order_place(eng, &res, seq, T0, &o),
                PERPCORE_REASON_INVALID_TIME_IN_FORCE);
+  capture(eng);
+  seq = next_seq(eng);
 
   /* A newer caller's bigger order: accepted while the extra bytes are zero. */
   {
@@ -943,29 +955,39 @@ static void test_misuse(void) {
   CHECK_I64(n, 1);
   CHECK_I64(lv[0].price, PX(30500));
 
+  /* Framing: a time before the engine's, a seq beyond the next and a seq
+   * already processed are statuses, and change nothing. */
+  CHECK_MISUSE(eng, perpcore_account_deposit(eng, &res, seq, INT64_MIN, 1, 1),
+               PERPCORE_E_TIME_WENT_BACK);
+  CHECK_MISUSE(eng, perpcore_engine_time_tick(eng, &res, UINT64_MAX, T0, 0),
+               PERPCORE_E_SEQUENCE_GAP);
+  CHECK_MISUSE(eng, perpcore_engine_time_tick(eng, &res, seq - 1, T0, 0),
+               PERPCORE_E_ALREADY_APPLIED);
+
   /* Bad input that is not misuse never aborts: extreme values are rejected
-   * with a reason. */
-  CHECK_REASON(perpcore_account_deposit(eng, &res, seq, INT64_MIN, 1, 1),
-               PERPCORE_REASON_TIME_WENT_BACK);
-  CHECK_REASON(perpcore_account_deposit(eng, &res, seq, T0, 1, INT64_MIN),
+   * with a reason (each consuming its seq). */
+  CHECK_REASON(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, INT64_MIN),
                PERPCORE_REASON_INVALID_AMOUNT);
-  CHECK_REASON(perpcore_account_deposit(eng, &res, seq, T0, 1, INT64_MAX),
+  CHECK_REASON(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, INT64_MAX),
                PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED);
-  CHECK_REASON(perpcore_account_adjust_isolated_margin(eng, &res, seq, T0, 2, 1, INT64_MIN),
-               PERPCORE_REASON_NOT_ISOLATED);
+  CHECK_REASON(
+      perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), T0, 2, 1, INT64_MIN),
+      PERPCORE_REASON_NOT_ISOLATED);
   o = order(50, 2, PERPCORE_SIDE_BUY, INT64_MAX, INT64_MAX, PERPCORE_TIF_GTC);
-  CHECK_REASON(perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_REASON_SIZE_ABOVE_MAX);
+  CHECK_REASON(perpcore_order_place(eng, &res, next_seq(eng), T0, &o),
+               PERPCORE_REASON_SIZE_ABOVE_MAX);
   o = order(50, 2, PERPCORE_SIDE_BUY, INT64_MIN, 1, PERPCORE_TIF_GTC);
-  CHECK_REASON(perpcore_order_place(eng, &res, seq, T0, &o), PERPCORE_REASON_INVALID_PRICE);
-  CHECK_REASON(perpcore_oracle_publish(eng, &res, seq, T0, 1, 1, INT64_MAX, T0),
+  CHECK_REASON(perpcore_order_place(eng, &res, next_seq(eng), T0, &o),
+               PERPCORE_REASON_INVALID_PRICE);
+  CHECK_REASON(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, INT64_MAX, T0),
                PERPCORE_REASON_PRICE_ABOVE_MAX);
-  CHECK_REASON(perpcore_oracle_publish(eng, &res, seq, T0, 1, 1, -5, T0),
+  CHECK_REASON(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, -5, T0),
                PERPCORE_REASON_ORACLE_INVALID_PRICE);
-  CHECK_REASON(perpcore_market_set_status(eng, &res, seq, T0, 0, PERPCORE_MARKET_HALTED),
+  CHECK_REASON(perpcore_market_set_status(eng, &res, next_seq(eng), T0, 0, PERPCORE_MARKET_HALTED),
                PERPCORE_REASON_UNKNOWN_MARKET);
-  CHECK_REASON(perpcore_account_create(eng, &res, seq, T0, 0, 1, 0, 0), PERPCORE_REASON_INVALID_ID);
-  CHECK_REASON(perpcore_engine_time_tick(eng, &res, UINT64_MAX, T0, 0),
-               PERPCORE_REASON_SEQUENCE_GAP);
+  CHECK_REASON(perpcore_account_create(eng, &res, next_seq(eng), T0, 0, 1, 0, 0),
+               PERPCORE_REASON_INVALID_ID);
+  capture(eng);
   CHECK_MISUSE(eng, perpcore_engine_check_invariants(eng), PERPCORE_OK);
 
   perpcore_engine_destroy(eng);
@@ -1060,7 +1082,10 @@ static void test_arbitrary_commands(void) {
         break;
       default: s = perpcore_engine_time_tick(eng, &res, seq, t, market); break;
     }
-    CHECK(s == PERPCORE_OK || s == PERPCORE_E_ILLEGAL_ARG);
+    /* A random seq is a framing status (a gap, or one already processed). */
+    CHECK(s == PERPCORE_OK || s == PERPCORE_E_ILLEGAL_ARG || s == PERPCORE_E_SEQUENCE_GAP ||
+          s == PERPCORE_E_ALREADY_APPLIED);
+    CHECK(seq == next_seq(eng) - 1 || s != PERPCORE_OK);
     if (s == PERPCORE_OK && res.reason == PERPCORE_REASON_OK) ++accepted;
     CHECK(perpcore_engine_events(eng, ev, 256, &n) == PERPCORE_OK);
     if (s == PERPCORE_OK) CHECK(n == res.event_count);

@@ -6,9 +6,12 @@
 //
 //   1. CheckInvariants() holds: conservation exactly, open interest long ==
 //      short, order aggregates, every book.
-//   2. A rejected command leaves EncodeCanonical() byte-identical, emits no
-//      event and leaves last_seq() and now() alone; an accepted one advances
-//      last_seq() by one and takes the command's timestamp.
+//   2. Sequencing: a command with seq last_seq() + 1 and a timestamp not
+//      before now() is processed, accepted or rejected: it advances
+//      last_seq() by one and takes its timestamp; a rejected one emits no
+//      event and leaves the rest of EncodeCanonical() byte-identical. A seq
+//      at or below last_seq() answers kAlreadyExists, a gap kOutOfRange and
+//      time going back kFailedPrecondition, each changing nothing.
 //   3. A ledger kept here from the commands and their events (money per
 //      account, positions, cost basis and realized PnL, fee pool, insurance
 //      fund, deposit totals, open interest, volume) agrees with the
@@ -364,7 +367,8 @@ std::string ToString(const Event& e) {
 // -----------------------------------------------------------------------------
 enum class SeqMode : std::uint8_t {
   kNext,  // seq = last_seq + 1, timestamp = time
-  kGap,   // seq = last_seq + 1 + seq_offset (wrapping; never last_seq + 1)
+  kGap,   // seq = last_seq + 1 + seq_offset (wrapping; never last_seq + 1;
+          // wrapped at or below last_seq it is a replayed command)
   kBack,  // seq = last_seq + 1, timestamp = now - time (time > 0)
 };
 
@@ -666,8 +670,8 @@ class Generator {
   }
 
   // Learns accepted creations, to aim later commands at them.
-  void Observe(const Op& op, Reason r) {
-    if (r != Reason::kOk) return;
+  void Observe(const Op& op, bool accepted) {
+    if (!accepted) return;
     if (const auto* c = std::get_if<CreateMarket>(&op.payload)) {
       for (MarketGen& m : markets_) {
         if (m.spec->id == c->market) m.live = true;
@@ -1641,7 +1645,9 @@ class Harness {
 
   const Engine& engine() const { return eng_; }
   const Tally& tally() const { return tally_; }
-  Reason last_reason() const { return result_.reason; }
+  bool last_accepted() const {
+    return result_.framing == absl::StatusCode::kOk && result_.reason == Reason::kOk;
+  }
 
   // Applies op number `index`; returns the first violation found, or "".
   std::string Step(const Op& op, std::size_t index) {
@@ -1655,27 +1661,32 @@ class Harness {
       copy_made_at_ = index;
     }
     now_ = cmd.timestamp;
-    const Result r = eng_.Apply(cmd);
-    result_ = Outcome{r.reason, r.filled, r.rested, {r.events.begin(), r.events.end()}};
+    const absl::StatusOr<Result> r = eng_.Apply(cmd);
+    result_ = OutcomeOf(r);
     Count(op, cmd);
 
     std::string err;
-    if (r.ok()) {
-      if (eng_.last_seq() != seq_before + 1) err = "accepted but last_seq() did not advance by one";
-      if (eng_.now() != cmd.timestamp) err = "accepted but now() is not the command's timestamp";
-    } else {
-      if (!result_.events.empty()) err = "rejected but emitted events";
-      if (eng_.last_seq() != seq_before || eng_.now() != now_before) {
-        err = "rejected but last_seq() or now() changed";
+    if (op.mode != SeqMode::kNext) {
+      const absl::StatusCode want = op.mode == SeqMode::kBack ? absl::StatusCode::kFailedPrecondition
+                                    : cmd.seq <= seq_before   ? absl::StatusCode::kAlreadyExists
+                                                              : absl::StatusCode::kOutOfRange;
+      if (r.ok()) {
+        err = "a sequencing fault was processed";
+      } else if (r.status().code() != want) {
+        err = "a sequencing fault answered " + r.status().ToString() + ", expected " +
+              absl::StatusCodeToString(want);
+      } else if (eng_.last_seq() != seq_before || eng_.now() != now_before) {
+        err = "a framing error changed last_seq() or now()";
       }
-      if (op.mode == SeqMode::kGap && r.reason != Reason::kSequenceGap) {
-        err = "a sequence gap answered " + Name(r.reason);
-      }
-      if (op.mode == SeqMode::kBack && r.reason != Reason::kTimeWentBack) {
-        err = "time going back answered " + Name(r.reason);
-      }
+      if (err.empty() && options_.twins) err = CompareTwins(cmd, index);
+      return err;
     }
-    if (op.mode != SeqMode::kNext && r.ok()) err = "a sequencing fault was accepted";
+    if (!r.ok()) return "a well-framed command answered " + r.status().ToString();
+    if (eng_.last_seq() != seq_before + 1 || r->seq != cmd.seq) {
+      err = "processed but last_seq() did not advance to the command's seq";
+    }
+    if (eng_.now() != cmd.timestamp) err = "processed but now() is not the command's timestamp";
+    if (!r->ok() && !result_.events.empty()) err = "rejected but emitted events";
     if (err.empty() && options_.checks) err = Check(cmd);
     if (err.empty() && options_.twins) err = CompareTwins(cmd, index);
     return err;
@@ -1704,15 +1715,21 @@ class Harness {
     Reason reason = Reason::kOk;
     Lots filled, rested;
     std::vector<Event> events;
+    absl::StatusCode framing = absl::StatusCode::kOk;  // not processed unless kOk
     bool operator==(const Outcome&) const = default;
   };
+  static Outcome OutcomeOf(const absl::StatusOr<Result>& r) {
+    if (!r.ok()) return Outcome{.framing = r.status().code()};
+    return Outcome{r->reason, r->filled, r->rested, {r->events.begin(), r->events.end()}};
+  }
 
   void Count(const Op& op, const Command& cmd) {
+    if (op.mode == SeqMode::kGap) ++tally_.seq_faults;
+    if (op.mode == SeqMode::kBack) ++tally_.time_faults;
+    if (result_.framing != absl::StatusCode::kOk) return;
     ++tally_.commands[cmd.payload.index()][result_.reason == Reason::kOk ? 1 : 0];
     ++tally_.reasons[std::min<std::size_t>(static_cast<std::size_t>(result_.reason),
                                            tally_.reasons.size() - 1)];
-    if (op.mode == SeqMode::kGap) ++tally_.seq_faults;
-    if (op.mode == SeqMode::kBack) ++tally_.time_faults;
     for (const Event& e : result_.events) {
       ++tally_.events[std::min<std::size_t>(static_cast<std::size_t>(e.kind), kEventKinds)];
       if (e.kind == EventKind::kCircuitBreaker) ++(e.code == 1 ? tally_.breaker_trips
@@ -1786,7 +1803,8 @@ class Harness {
     if (result_.reason != Reason::kOk) {
       after_.clear();
       eng_.EncodeCanonical(&after_);
-      if (after_ != state_) {
+      // Past the first 16 bytes (last_seq and the time, which it consumed).
+      if (std::string_view(after_).substr(16) != std::string_view(state_).substr(16)) {
         return "rejected with " + Name(result_.reason) + " but EncodeCanonical() changed";
       }
     } else {
@@ -2209,8 +2227,7 @@ class Harness {
     }
     const bool expected = why.empty() ? result_.reason == Reason::kOk
                                       : std::find(why.begin(), why.end(), result_.reason) != why.end();
-    if (!expected && result_.reason != Reason::kSequenceGap &&
-        result_.reason != Reason::kTimeWentBack) {
+    if (!expected) {
       return "oracle price answered " + Name(result_.reason) + ", expected " +
              (why.empty() ? std::string("kOk") : Name(why.front()));
     }
@@ -2735,8 +2752,7 @@ class Harness {
   // --- determinism ------------------------------------------------------------
   std::string CompareTwins(const Command& cmd, std::size_t index) {
     auto compare = [&](Engine& other, const char* who) -> std::string {
-      const Result r = other.Apply(cmd);
-      const Outcome o{r.reason, r.filled, r.rested, {r.events.begin(), r.events.end()}};
+      const Outcome o = OutcomeOf(other.Apply(cmd));
       if (o == result_) return "";
       std::string s = std::string(who) + " answered differently: " + Name(o.reason) + " vs " +
                       Name(result_.reason);
@@ -2874,13 +2890,18 @@ std::string Trace(const EngineConfig& config, const std::vector<Op>& ops) {
              "), .payload = ",
              i, c.seq, c.timestamp.raw()) +
          ToString(c.payload) + "});\n";
-    Result r;
+    absl::StatusOr<Result> answer = absl::UnknownError("");
     try {
-      r = eng.Apply(c);
+      answer = eng.Apply(c);
     } catch (const FatalError& f) {
       s += "      // " + f.message + "\n";
       break;
     }
+    if (!answer.ok()) {
+      s += "      // -> " + answer.status().ToString() + "\n";
+      continue;
+    }
+    const Result& r = *answer;
     s += "      // -> " + Name(r.reason);
     if (r.filled.raw() != 0 || r.rested.raw() != 0) {
       s += " filled=" + Num(r.filled.raw()) + " rested=" + Num(r.rested.raw());
@@ -2973,7 +2994,7 @@ std::string RunSeed(const char* property, std::uint64_t seed, std::size_t iters,
     if (!err.empty()) {
       failure = Failure{i, std::move(err)};
     } else {
-      gen.Observe(ops.back(), h.last_reason());
+      gen.Observe(ops.back(), h.last_accepted());
     }
   }
   if (!failure && !ops.empty()) {
@@ -3064,8 +3085,7 @@ TEST_CASE("Engine property: conservation and every invariant hold after every co
     for (Reason r : {Reason::kInsufficientMargin, Reason::kInsufficientCollateral,
                      Reason::kMarketReduceOnly, Reason::kNoIndexPrice, Reason::kMarketHalted,
                      Reason::kOpenInterestLimit, Reason::kReduceOnlyWouldIncrease,
-                     Reason::kReduceOnlyNotImmediate, Reason::kSequenceGap,
-                     Reason::kTimeWentBack, Reason::kUnknownMarket, Reason::kUnknownAccount,
+                     Reason::kReduceOnlyNotImmediate, Reason::kUnknownMarket, Reason::kUnknownAccount,
                      Reason::kInvalidAmount, Reason::kNotSameOwner, Reason::kSameAccount,
                      Reason::kMarginModeLocked, Reason::kNotIsolated, Reason::kInvalidLeverage,
                      Reason::kPriceAboveMax, Reason::kOracleOutOfOrder,

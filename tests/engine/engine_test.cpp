@@ -45,9 +45,10 @@ class Harness {
 
   Result Do(Payload p, std::int64_t advance_ns = 0) {
     now += advance_ns;
-    Result r = eng.Apply(Command{eng.last_seq() + 1, TimeNs(now), std::move(p)});
+    absl::StatusOr<Result> r = eng.Apply(Command{eng.last_seq() + 1, TimeNs(now), std::move(p)});
+    REQUIRE(r.ok());
     REQUIRE(eng.CheckInvariants().ok());
-    return r;
+    return *r;
   }
   void Ok(Payload p, std::int64_t advance_ns = 0) {
     const Result r = Do(std::move(p), advance_ns);
@@ -108,36 +109,68 @@ Harness BtcAt30k(std::int64_t taker_usd, EngineConfig config = {}) {
 // Sequencing and atomicity
 // ---------------------------------------------------------------------------
 
-TEST_CASE("Engine: a sequence gap is rejected and changes nothing", "[engine]") {
+// The canonical encoding without its first 16 bytes (last_seq and the
+// time), which every processed command advances.
+std::string StateAfterCursor(const Engine& eng) {
+  std::string bytes;
+  eng.EncodeCanonical(&bytes);
+  return bytes.substr(16);
+}
+
+TEST_CASE("Engine: a sequence gap is a framing error and changes nothing", "[engine]") {
   Harness h;
   h.Ok(CreateMarket{.market = 1, .params = Btc()});
   const auto before = h.eng.Digest();
-  const Result r = h.eng.Apply(Command{3, TimeNs(h.now), Deposit{.account = 1, .amount = Quote(5)}});
-  CHECK(r.reason == Reason::kSequenceGap);
-  CHECK(r.events.empty());
+  const absl::StatusOr<Result> r =
+      h.eng.Apply(Command{3, TimeNs(h.now), Deposit{.account = 1, .amount = Quote(5)}});
+  CHECK(absl::IsOutOfRange(r.status()));
+  CHECK(r.status().message() == "sequence gap: expected seq 2, got 3");
   CHECK(h.eng.last_seq() == 1);
   CHECK(h.eng.Digest() == before);
 }
 
-TEST_CASE("Engine: time going back is rejected; equal time is fine", "[engine]") {
+TEST_CASE("Engine: a seq already processed answers already-applied and changes nothing",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateAccount{.account = 1, .owner = 1});
+  h.Ok(Deposit{.account = 1, .amount = Quote(5)});
+  const auto before = h.eng.Digest();
+  for (std::uint64_t seq : {std::uint64_t{1}, std::uint64_t{2}}) {
+    const absl::StatusOr<Result> r =
+        h.eng.Apply(Command{seq, TimeNs(h.now), Deposit{.account = 1, .amount = Quote(5)}});
+    CHECK(absl::IsAlreadyExists(r.status()));
+  }
+  CHECK(h.eng.Digest() == before);
+  CHECK(h.Summary(1).cash == Quote(5));
+}
+
+TEST_CASE("Engine: time going back is a framing error; equal time is fine", "[engine]") {
   Harness h;
   h.Ok(CreateAccount{.account = 1, .owner = 1}, 10);
   const auto before = h.eng.Digest();
-  const Result back = h.eng.Apply(
+  const absl::StatusOr<Result> back = h.eng.Apply(
       Command{2, TimeNs(h.now - 1), Deposit{.account = 1, .amount = Quote(5)}});
-  CHECK(back.reason == Reason::kTimeWentBack);
+  CHECK(absl::IsFailedPrecondition(back.status()));
   CHECK(h.eng.Digest() == before);
+  CHECK(h.eng.last_seq() == 1);
   h.Ok(Deposit{.account = 1, .amount = Quote(5)});
   CHECK(h.eng.now() == TimeNs(h.now));
 }
 
-TEST_CASE("Engine: a rejected command leaves the digest unchanged and emits nothing", "[engine]") {
+TEST_CASE("Engine: a rejected command consumes its seq and time and changes nothing else",
+          "[engine]") {
   Harness h = BtcAt30k(1'000);
-  const auto before = h.eng.Digest();
-  const Result r = h.Do(Withdraw{.account = 2, .amount = Quote(1'000 * kUsd + 1)});
+  const std::string before = StateAfterCursor(h.eng);
+  const std::uint64_t seq = h.eng.last_seq();
+  const Result r = h.Do(Withdraw{.account = 2, .amount = Quote(1'000 * kUsd + 1)}, 7);
   CHECK(r.reason == Reason::kInsufficientCollateral);
+  CHECK(r.seq == seq + 1);
   CHECK(r.events.empty());
-  CHECK(h.eng.Digest() == before);
+  CHECK(h.eng.last_seq() == seq + 1);
+  CHECK(h.eng.now() == TimeNs(h.now));
+  CHECK(StateAfterCursor(h.eng) == before);
+  // The next command follows the rejected one in the log.
+  h.Ok(Withdraw{.account = 2, .amount = Quote(1'000 * kUsd)});
 }
 
 TEST_CASE("Engine: two engines fed the same commands have the same digest", "[engine]") {
@@ -675,9 +708,12 @@ TEST_CASE("Engine: preview reports the margin verdict Apply would give", "[engin
 }
 
 TEST_CASE("Engine: reason names and messages cover every engine reason", "[engine]") {
-  for (std::uint16_t v = 100; v <= 136; ++v) {
+  for (std::uint16_t v = 102; v <= 136; ++v) {
     CHECK(ReasonName(static_cast<Reason>(v)) != "kUnknown");
   }
+  // 100 and 101 are retired (framing errors are statuses now).
+  CHECK(ReasonName(static_cast<Reason>(100)) == "kUnknown");
+  CHECK(ReasonMessage(static_cast<Reason>(101)) == "unknown reason");
   CHECK(ReasonName(Reason::kMaxDepositExceeded) == "kMaxDepositExceeded");
   CHECK(ReasonName(Reason::kOracleInvalidSource) == "kOracleInvalidSource");
   CHECK(ReasonName(static_cast<Reason>(137)) == "kUnknown");

@@ -14,8 +14,8 @@
 //   2. Deterministic: no clock, no randomness; hash maps are for lookup and
 //      never iterated into events or the digest.
 //   3. Atomic: a command is validated in full before anything changes; a
-//      rejected command returns its Reason, emits no event and leaves the
-//      digest unchanged.
+//      rejected command returns its Reason, emits no event and changes
+//      nothing but last_seq and the time.
 //   4. Conservation. Money is kept the way dYdX v4 keeps it: every account
 //      (and every isolated bucket) holds cash, and a trade moves
 //      price * size * atoms_per_tick_lot of cash from buyer to seller,
@@ -31,7 +31,10 @@
 //      the orders it matches; margin checks walk the positions of one
 //      account (at most one per market). TimeTick with market 0 and cancel
 //      all with market 0 are O(markets).
-//   6. Host-supplied order: seq must be previous + 1, time must not go back.
+//   6. Host-supplied order: a command is processed when its seq is
+//      last_seq + 1 and its time does not go back; processing consumes the
+//      seq and takes the time whether the command is accepted or rejected.
+//      Anything else is a framing error (a Status) and changes nothing.
 //
 // Margin (risk::TierTable for the tier arithmetic):
 //   value(position) = size * mark * atoms_per_tick_lot; notional = |value|.
@@ -105,13 +108,18 @@ inline constexpr std::int64_t kMaxTotalDeposits = std::int64_t{1} << 62;
 
 // Result
 //
-// reason == kOk iff the command was applied. events: what it caused, valid
-// until the next Apply(). For orders, filled/rested as book::PlaceResult.
+// The answer to a processed command. seq: the sequence number it consumed
+// (every processed command consumes one, accepted or not). reason == kOk
+// iff it was accepted; a rejected command changed nothing but the engine's
+// last_seq and time. events: what it caused, valid until the next Apply()
+// (empty when the events went to an EventSink). For orders, filled/rested as
+// book::PlaceResult.
 struct Result {
   Reason reason = Reason::kOk;
   std::span<const Event> events;
   Lots filled;
   Lots rested;
+  std::uint64_t seq = 0;
   bool ok() const { return reason == Reason::kOk; }
 };
 
@@ -155,12 +163,30 @@ class Engine {
 
   // Apply()
   //
-  // Applies one command. See the file comment for the rules and the order
-  // of checks. Complexity: see rule 5 above.
+  // Processes one command (see the file comment for the rules and the order
+  // of checks). Framing comes first, and a framing error is a Status, not a
+  // Reason; it changes nothing:
+  //   kAlreadyExists       seq <= last_seq(): the command was applied
+  //                        before (at-least-once delivery is idempotent);
+  //   kOutOfRange          seq > last_seq() + 1: a gap in the input log;
+  //   kFailedPrecondition  timestamp before now(), or the engine is
+  //                        poisoned (poisoned()).
+  // Otherwise the command is processed: last_seq() becomes seq and now() the
+  // timestamp whether the Result is accepted or rejected, so seq is the
+  // index of the input log and a host may pipeline.
   // The second form sends the events to `sink` as they happen instead
   // (Result::events is then empty), for hosts that keep every event.
-  Result Apply(const Command& command);
-  Result Apply(const Command& command, EventSink& sink);
+  // Complexity: see rule 5 above.
+  absl::StatusOr<Result> Apply(const Command& command);
+  absl::StatusOr<Result> Apply(const Command& command, EventSink& sink);
+
+  // poisoned()
+  //
+  // True once a command was interrupted by an exception from below (an
+  // allocation that failed): the state may be half-applied, so every later
+  // Apply() is refused with kFailedPrecondition. Queries still answer, from
+  // that state; destroying the engine is always safe.
+  bool poisoned() const;
 
   // --- queries: none mutates -------------------------------------------
   std::uint64_t last_seq() const;
@@ -214,6 +240,9 @@ class Engine {
   std::array<std::uint8_t, 32> Digest() const;
 
  private:
+  absl::Status CheckFraming(const Command& command) const;
+  Result Process(const Command& command, EventSink& sink);
+
   std::unique_ptr<State> s_;
   std::vector<Event> events_;  // what Apply(command) returns a span of
 };

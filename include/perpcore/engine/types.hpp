@@ -143,12 +143,13 @@ struct EngineConfig {
 //
 // Why a command was rejected; kOk if it was accepted. Values 1..27 are the
 // order book's book::Reason, with the same numbers and meaning; the engine's
-// own start at 100. A rejected command changes nothing and emits no event.
+// own start at 100. A rejected command changes nothing but the engine's
+// last_seq and time, and emits no event. 100 and 101 are retired (a
+// sequence gap and time going back are framing errors, Engine::Apply's
+// Status) and never reused.
 enum class Reason : std::uint16_t {
   kOk = 0,
   // 1..27: book::Reason (see perpcore/book/types.hpp), passed through.
-  kSequenceGap = 100,            // seq is not the previous seq + 1
-  kTimeWentBack = 101,           // timestamp before the previous command's
   kUnknownMarket = 102,
   kUnknownAccount = 103,
   kMarketExists = 104,
@@ -305,8 +306,8 @@ using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, Create
 
 // Command
 //
-// seq must be exactly the previous command's + 1 (the first is 1);
-// timestamp must not be before the previous command's.
+// seq must be exactly the engine's last_seq + 1 (the first is 1); timestamp
+// must not be before the previous processed command's.
 struct Command {
   std::uint64_t seq = 0;
   TimeNs timestamp;

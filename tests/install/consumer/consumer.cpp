@@ -8,9 +8,10 @@
 int main() {
   using namespace perpcore::engine;
   Engine eng(EngineConfig{});
-  const Result r = eng.Apply(Command{.seq = 1, .timestamp = perpcore::TimeNs(1),
-                                     .payload = CreateAccount{.account = 1, .owner = 1}});
-  const bool ok = r.ok() && eng.CheckInvariants().ok() &&
+  const absl::StatusOr<Result> r =
+      eng.Apply(Command{.seq = 1, .timestamp = perpcore::TimeNs(1),
+                        .payload = CreateAccount{.account = 1, .owner = 1}});
+  const bool ok = r.ok() && r->ok() && eng.CheckInvariants().ok() &&
                   perpcore_version_number() == PERPCORE_VERSION_NUMBER;
   std::printf("perpcore %s: C++ consumer %s\n", perpcore_version_string(), ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
