@@ -5,7 +5,12 @@
  * Almgren & Chriss (2000), section 3: the optimal schedule at lambda = 1e-6
  * against the straight line, a short efficient frontier, and the same sale
  * as a perpetual-swap position that pays funding while it is held.
+ *
+ * These functions are the experimental part of perpcore.h (no API or ABI
+ * stability promise; see the header): a program opts in by defining
+ * PERPCORE_EXPERIMENTAL before the include.
  */
+#define PERPCORE_EXPERIMENTAL
 #include <perpcore/perpcore.h>
 
 #include <stdio.h>

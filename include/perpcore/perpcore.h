@@ -7,6 +7,22 @@
  * usable from C++ (extern "C"). One header; it includes only <stddef.h>,
  * <stdint.h> and <string.h>.
  *
+ * Stable and experimental parts. Everything before the "EXPERIMENTAL API"
+ * banner near the end is the stable API: what a program gets by default,
+ * bound by every promise of this comment. Its types are fixed-width
+ * integers only (with char for text, size_t for array lengths, and an
+ * opaque handle); no floating point. The experimental part after the
+ * banner (today the Almgren-Chriss execution analytics, perpcore_ac_* and
+ * perpcore_ext_*, in doubles) is declared only when the program defines
+ * PERPCORE_EXPERIMENTAL before including this header:
+ *     #define PERPCORE_EXPERIMENTAL
+ *     #include <perpcore/perpcore.h>
+ * and carries no API or ABI stability promise: it may change or go away in
+ * any release, minor and patch releases included (after zstd's
+ * ZSTD_STATIC_LINKING_ONLY). A program that uses it builds against the
+ * header of the exact version it runs with (static linking, or a pinned
+ * shared library).
+ *
  * Conventions (after libsecp256k1 and zstd):
  *   - Every function is perpcore_<object>_<verb>. Arguments come in the order
  *     context (the engine), outputs, inputs; an array's length follows the
@@ -20,8 +36,9 @@
  *     are zeroed at entry wherever that is safe (as libsecp256k1 defines its
  *     outputs), so they are never left uninitialized by a failed call;
  *     output arrays are written only by a call that succeeds. (The
- *     analytics functions, which take no engine, write no output at all
- *     on failure, only their message buffer: see their section.)
+ *     experimental analytics functions, which take no engine, write no
+ *     output at all on failure, only their message buffer: see their
+ *     section.)
  *   - Business outcomes are not errors. A command the engine processed
  *     returns PERPCORE_OK, whether the engine accepted it or rejected it;
  *     the engine's verdict is perpcore_result.reason, a PERPCORE_REASON_*
@@ -39,11 +56,11 @@
  * quote asset); rates (fees, margin fractions, deviations) in units of
  * 1/PERPCORE_RATE_SCALE (1e-18), so PERPCORE_RATE_SCALE is 1 and
  * PERPCORE_RATE_SCALE / 10000 is one basis point; times in nanoseconds chosen
- * by the host. Ids are chosen by the host; 0 is never a valid id. The
- * analytics functions (perpcore_ac_*, perpcore_ext_*) are the exception:
- * doubles in the caller's units, and they never touch an engine.
+ * by the host. Ids are chosen by the host; 0 is never a valid id. (The
+ * experimental analytics functions are the exception: doubles in the
+ * caller's units, and they never touch an engine.)
  *
- * Versioning and ABI:
+ * Versioning and ABI (of the stable part; the experimental part has none):
  *   - Structs the caller fills or receives singly carry uint32_t struct_size
  *     first. Set it with the perpcore_<struct>_init() functions below (they
  *     are static inline, so struct_size is the size this header was compiled
@@ -178,10 +195,14 @@ enum {
    * says which field. */
   PERPCORE_E_CONFIG = -1007,
   /* An analytics parameter outside its domain (a negative volatility, a
-   * horizon <= 0, a non-finite value, ...); the message names it. */
+   * horizon <= 0, a non-finite value, ...); the message names it.
+   * Returned only by the experimental analytics functions, but pinned here
+   * like every code, so perpcore_status_name() knows it and -1008 is never
+   * reused. */
   PERPCORE_E_INVALID_PARAM = -1008,
   /* Valid analytics inputs whose coefficients or results do not fit in a
-   * double (overflow to inf or NaN): rescale the units. */
+   * double (overflow to inf or NaN): rescale the units. Experimental
+   * analytics only; pinned like -1008. */
   PERPCORE_E_NOT_REPRESENTABLE = -1009,
   /* Framing of a command (-11xx): the command was not processed and changed
    * nothing. seq is above the engine's last_seq + 1 (a gap in the log): */
@@ -1068,6 +1089,48 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_preview(
     const perpcore_engine *eng, perpcore_preview *out,
     const perpcore_order *order) PERPCORE_NOEXCEPT;
 
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif /* PERPCORE_PERPCORE_H_ */
+
+/* ========================================================================= */
+/* EXPERIMENTAL API                                                          */
+/*                                                                           */
+/* Everything from here to the end of the header is declared only when       */
+/* PERPCORE_EXPERIMENTAL is defined before the header is included:           */
+/*                                                                           */
+/*     #define PERPCORE_EXPERIMENTAL                                         */
+/*     #include <perpcore/perpcore.h>                                        */
+/*                                                                           */
+/* (or -DPERPCORE_EXPERIMENTAL on the compiler's command line), as zstd      */
+/* gates its advanced API behind ZSTD_STATIC_LINKING_ONLY. Defining the      */
+/* macro acknowledges that:                                                  */
+/*   - these declarations have NO API or ABI stability promise: functions,   */
+/*     structs (sizes and layouts included), constants, error conditions     */
+/*     and behaviour may change or disappear in any release, minor and       */
+/*     patch releases included, without a _v2 name or a deprecation period;  */
+/*   - a program that uses them must be compiled against the header of the   */
+/*     exact library version it runs with: link perpcore statically, or      */
+/*     pin a shared library to that version.                                 */
+/*                                                                           */
+/* The stable part above never refers to anything below. The separate guard  */
+/* lets a translation unit that already included the header without the      */
+/* macro define it and include the header again to get this part (as         */
+/* zstd.h does).                                                             */
+/*                                                                           */
+/* Today this part holds the Almgren-Chriss execution analytics              */
+/* (perpcore_ac_*, perpcore_ext_*), which work in doubles: they stay here    */
+/* while their model and numerics settle.                                    */
+/* ========================================================================= */
+#if defined(PERPCORE_EXPERIMENTAL) && !defined(PERPCORE_PERPCORE_H_EXPERIMENTAL_)
+#define PERPCORE_PERPCORE_H_EXPERIMENTAL_
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------------------- */
 /* Analytics: optimal execution (Almgren-Chriss)                             */
 /*                                                                           */
@@ -1084,6 +1147,9 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_preview(
 /* none. They are pure and thread-safe (no global state; the message goes to */
 /* the caller's buffer). Deterministic: the same inputs give bit-identical   */
 /* outputs on one platform.                                                  */
+/*                                                                           */
+/* Experimental (see the banner above): declared only with                   */
+/* PERPCORE_EXPERIMENTAL, and without a stability promise.                   */
 /*                                                                           */
 /* Calling convention, common to every perpcore_ac_* / perpcore_ext_* call:  */
 /*   - Outputs first, then message/message_len, then inputs.                 */
@@ -1404,4 +1470,4 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_ext_evaluate_s
 }  /* extern "C" */
 #endif
 
-#endif /* PERPCORE_PERPCORE_H_ */
+#endif /* PERPCORE_EXPERIMENTAL && !PERPCORE_PERPCORE_H_EXPERIMENTAL_ */

@@ -3,7 +3,8 @@
 // -----------------------------------------------------------------------------
 //
 // The analytics part of the C API (perpcore/perpcore.h, "Analytics: optimal
-// execution") over perpcore/analytics/execution.hpp and execution_ext.hpp.
+// execution", in the header's experimental part) over
+// perpcore/analytics/execution.hpp and execution_ext.hpp.
 //
 // These functions take no engine, so they report errors through the
 // caller's message buffer and keep no state: thread-safe. Every entry point
@@ -12,6 +13,11 @@
 // crosses the C boundary), and copies results out only when everything
 // succeeded: on failure nothing but the message (and the count needed for
 // PERPCORE_E_BUFFER_TOO_SMALL) is written.
+
+// Their declarations are in the header's experimental part: opt in before
+// any include.
+#define PERPCORE_EXPERIMENTAL
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

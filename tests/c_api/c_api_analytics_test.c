@@ -8,7 +8,10 @@
  * The example (Almgren & Chriss 2000, section 3): X = 1e6 shares, T = 5
  * days, N = 5 (tau = 1), sigma = 0.95, eta = 2.5e-6, gamma = 2.5e-7,
  * epsilon = 0.0625, so eta_tilde = eta - gamma tau / 2 = 2.375e-6.
+ *
+ * The analytics are the header's experimental part: this file opts in.
  */
+#define PERPCORE_EXPERIMENTAL
 #include "perpcore/perpcore.h"
 
 #include <math.h>

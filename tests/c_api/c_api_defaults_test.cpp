@@ -1,6 +1,9 @@
 // The C header's static inline initializers must give the C++ defaults
 // (perpcore/engine/types.hpp): the two are written separately, so this
-// test keeps them equal.
+// test keeps them equal. The analytics initializers are in the header's
+// experimental part, hence the opt-in before any include.
+#define PERPCORE_EXPERIMENTAL
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>

@@ -1,11 +1,19 @@
 /*
  * perpcore/perpcore.h must be a self-contained C99 header: this file is
  * compiled with -std=c99 -pedantic -Werror and strict warnings (conversions
- * included), includes the header first and twice, and uses every
- * initializer. It also runs, as a smoke test of the linked library.
+ * included), includes the header first, and uses every initializer of the
+ * stable and the experimental part. It also runs, as a smoke test of the
+ * linked library. header_check_stable.c checks the stable part alone.
+ *
+ * The header is included three times: without PERPCORE_EXPERIMENTAL (as a
+ * file that got it through another header would), then with it, which must
+ * add the experimental part (its own guard, as zstd.h's
+ * ZSTD_STATIC_LINKING_ONLY section), then again, which must add nothing.
  */
 #include "perpcore/perpcore.h"
-#include "perpcore/perpcore.h" /* the include guard */
+#define PERPCORE_EXPERIMENTAL
+#include "perpcore/perpcore.h"
+#include "perpcore/perpcore.h" /* both include guards */
 
 #include <stdio.h>
 

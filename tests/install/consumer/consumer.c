@@ -1,5 +1,7 @@
 /* A C program against an installed perpcore: one trade through the C API,
- * and one execution schedule (the analytics library links too). */
+ * and one execution schedule (the analytics library links too; its C
+ * functions are the header's experimental part, hence the opt-in). */
+#define PERPCORE_EXPERIMENTAL
 #include <perpcore/perpcore.h>
 
 #include <stdio.h>
