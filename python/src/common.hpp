@@ -8,6 +8,8 @@
 // RaiseStatus(), and the enum.IntEnum machinery with a caster per C++ enum.
 // Not a public header: it is compiled only into the extension.
 //
+// Also the named tuple Level for book levels.
+//
 // Conversions at the boundary are described in module.cpp's file comment.
 #ifndef PERPCORE_PYTHON_SRC_COMMON_HPP_
 #define PERPCORE_PYTHON_SRC_COMMON_HPP_
@@ -20,6 +22,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -317,6 +321,31 @@ inline std::string UpperSnake(std::string_view k_name) {
     if (absl::ascii_isupper(static_cast<unsigned char>(c)) && i > 0) out.push_back('_');
     out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
   }
+  return out;
+}
+
+// -- book levels ------------------------------------------------------------------
+
+// The class Level, a collections.namedtuple (price, size, orders) made by
+// MakeLevelType() at import; the reference lives as long as the process.
+inline PyObject* g_level_type = nullptr;
+
+// MakeLevel()
+//
+// Level(price=ticks, size=total lots, orders=count) of one book level.
+inline py::object MakeLevel(const bk::LevelView& l) {
+  return py::handle(g_level_type)(l.price.raw(), l.total.raw(), l.orders);
+}
+
+inline py::object MakeLevel(const std::optional<bk::LevelView>& l) {
+  if (!l) return py::none();
+  return MakeLevel(*l);
+}
+
+// MakeLevels(): a list of Level, best first.
+inline py::list MakeLevels(std::span<const bk::LevelView> levels) {
+  py::list out(levels.size());
+  for (std::size_t i = 0; i < levels.size(); ++i) out[i] = MakeLevel(levels[i]);
   return out;
 }
 

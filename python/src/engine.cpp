@@ -36,7 +36,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -183,11 +182,6 @@ void DefEq(py::class_<T>& cls, Eq eq) {
       },
       py::arg("other"), "Field-wise equality.");
   NoHash(cls);
-}
-
-std::optional<std::tuple<I64, I64, U32>> LevelTuple(const std::optional<bk::LevelView>& l) {
-  if (!l) return std::nullopt;
-  return std::make_tuple(I64{l->price.raw()}, I64{l->total.raw()}, U32{l->orders});
 }
 
 // -- enums ------------------------------------------------------------------------
@@ -935,11 +929,11 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "notional_volume", [](const MS& s) { return I64{s.notional_volume.raw()}; },
           "Quote atoms traded (saturates at 2**63 - 1).")
       .def_property_readonly(
-          "best_bid", [](const MS& s) { return LevelTuple(s.best_bid); },
-          "(price, total, orders) of the best bid, or None.")
+          "best_bid", [](const MS& s) { return MakeLevel(s.best_bid); },
+          "The best bid as a Level(price, size, orders), or None.")
       .def_property_readonly(
-          "best_ask", [](const MS& s) { return LevelTuple(s.best_ask); },
-          "(price, total, orders) of the best ask, or None.")
+          "best_ask", [](const MS& s) { return MakeLevel(s.best_ask); },
+          "The best ask as a Level(price, size, orders), or None.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "MarketStats",
                          {"market", "symbol", "status", "breaker", "breaker_cause",
@@ -1606,10 +1600,10 @@ one consumes seq last_seq + 1, a refused one none (its reason is in the result).
       "best",
       [](PyEngine& e, U32 market, bk::Side side) {
         EngineLock lock(e);
-        return LevelTuple(ValueOrRaise(e.eng.Best(market.value, side)));
+        return MakeLevel(ValueOrRaise(e.eng.Best(market.value, side)));
       },
       py::arg("market"), py::arg("side"),
-      "The best level of ``side`` as (price, total, orders), or None.\n\n"
+      "The best level of ``side`` as a Level(price, size, orders), or None.\n\n"
       ":raises NotFoundError: unknown market.");
   cls.def(
       "depth",
@@ -1619,13 +1613,11 @@ one consumes seq last_seq + 1, a refused one none (its reason is in the result).
           EngineLock lock(e);
           lv = DepthLevels(e.eng, market.value, side, levels.value);
         }
-        std::vector<std::tuple<I64, I64, U32>> out;
-        out.reserve(lv.size());
-        for (const bk::LevelView& l : lv) out.emplace_back(I64{l.price.raw()}, I64{l.total.raw()}, U32{l.orders});
-        return out;
+        return MakeLevels(lv);
       },
       py::arg("market"), py::arg("side"), py::arg("levels"),
-      "The best ``levels`` levels of ``side``, best first, as (price, total, orders) tuples.\n\n"
+      "The best ``levels`` levels of ``side``, best first, as a list of Level(price, size, "
+      "orders): ticks, lots, a count.\n\n"
       ":raises NotFoundError: unknown market.");
   cls.def(
       "summary",

@@ -47,7 +47,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -394,10 +393,24 @@ void BindValueTypes(py::module_& m) {
 
 // -- the book -------------------------------------------------------------------
 
-using LevelTuple = std::tuple<I64, I64, U32>;
-
-LevelTuple ToTuple(const bk::LevelView& l) {
-  return {I64{l.price.raw()}, I64{l.total.raw()}, U32{l.orders}};
+// MakeLevelType()
+//
+// The named tuple Level(price, size, orders) that OrderBook.best() / depth()
+// and the engine's best(), depth() and MarketStats.best_bid / best_ask
+// return (see MakeLevel() in common.hpp). A collections.namedtuple, so it
+// unpacks, compares and converts (numpy, analytics) as a plain 3-tuple.
+void MakeLevelType(py::module_& m) {
+  py::object namedtuple = py::module_::import("collections").attr("namedtuple");
+  py::object cls = namedtuple("Level", py::make_tuple("price", "size", "orders"),
+                              py::arg("module") = m.attr("__name__"));
+  cls.attr("__doc__") =
+      "One price level of one side of a book, best first in depth(): a named tuple "
+      "(price, size, orders), so it unpacks and compares as a plain tuple.";
+  cls.attr("price").attr("__doc__") = "The level's price, in ticks.";
+  cls.attr("size").attr("__doc__") = "The total open size resting at that price, in lots.";
+  cls.attr("orders").attr("__doc__") = "The number of orders resting at that price.";
+  m.attr("Level") = cls;
+  g_level_type = cls.release().ptr();
 }
 
 std::optional<I64> OptTicks(std::optional<pc::Ticks> t) {
@@ -541,24 +554,18 @@ what the last mutating call did.)doc")
           "The best ask price in ticks, or None if there are no asks.")
       .def(
           "best",
-          [](const bk::OrderBook& b, bk::Side side) -> std::optional<LevelTuple> {
-            const std::optional<bk::LevelView> l = b.Best(side);
-            if (!l) return std::nullopt;
-            return ToTuple(*l);
-          },
-          py::arg("side"), "The best level of ``side`` as (price, total, orders), or None.")
+          [](const bk::OrderBook& b, bk::Side side) { return MakeLevel(b.Best(side)); },
+          py::arg("side"), "The best Level(price, size, orders) of ``side``, or None.")
       .def(
           "depth",
           [](const bk::OrderBook& b, bk::Side side, U32 n) {
             std::vector<bk::LevelView> levels(std::min<std::size_t>(n.value, b.level_count(side)));
             levels.resize(b.Depth(side, levels));
-            std::vector<LevelTuple> out;
-            out.reserve(levels.size());
-            for (const bk::LevelView& l : levels) out.push_back(ToTuple(l));
-            return out;
+            return MakeLevels(levels);
           },
           py::arg("side"), py::arg("n"),
-          "The best ``n`` levels of ``side``, best first, as (price, total, orders) tuples.")
+          "The best ``n`` levels of ``side``, best first, as a list of Level(price, size, "
+          "orders).")
       .def(
           "orders_at",
           [](const bk::OrderBook& b, bk::Side side, I64 price, U32 n) {
@@ -646,6 +653,7 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindEnums(m);
   perpcore_py::BindDecimal(m);
   perpcore_py::BindValueTypes(m);
+  perpcore_py::MakeLevelType(m);
   perpcore_py::BindBook(m);
   perpcore_py::BindEngine(m);
   perpcore_py::BindAnalytics(m);

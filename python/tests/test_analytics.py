@@ -255,7 +255,7 @@ def test_linear_impact_of_an_even_ladder_is_exact() -> None:
 
 
 def test_book_levels_from_engine_depth_tuples_are_accepted() -> None:
-    rows = [(p, s, 1) for p, s in BIDS]  # (price, total, orders), as Engine.depth() gives
+    rows = [(p, s, 1) for p, s in BIDS]  # (price, size, orders), as Engine.depth() gives
     f = an.fit_power_law_impact(rows, ASKS, side=pc.Side.SELL)
     assert f.points >= 2 and f.delta > 0
 

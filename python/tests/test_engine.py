@@ -421,6 +421,13 @@ def test_book_queries_best_depth_and_depth_arrays() -> None:
     assert list(zip(prices.tolist(), sizes.tolist(), counts.tolist())) == eng.depth(1, BUY, 10)
     stats = eng.stats(1)
     assert (stats.best_bid, stats.best_ask) == ((299_990, 6, 2), (300_100, 5, 1))
+    # Levels are named tuples: ticks, lots and a count, like every other engine query.
+    top = eng.depth(1, BUY, 1)[0]
+    assert type(top) is pc.Level
+    assert (top.price, top.size, top.orders) == (299_990, 6, 2)
+    best_ask = eng.best(1, SELL)
+    assert best_ask is not None and best_ask.price == 300_100 and best_ask.size == 5
+    assert stats.best_bid == top and type(stats.best_ask) is pc.Level
 
 
 def test_preview_matches_what_place_order_then_does() -> None:
