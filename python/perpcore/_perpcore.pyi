@@ -237,7 +237,7 @@ class OrderBook:
         max_orders_per_account: int = 1000,
         max_levels_per_side: int = 10000,
         max_book_orders: int = 16777216,
-        price_band: int = 0,
+        price_band: Decimal | str = ...,
         expected_orders: int = 1024,
     ) -> None: ...
     def place(
@@ -317,14 +317,20 @@ class EngineEventKind(enum.IntEnum):
 
 # -- engine configuration ---------------------------------------------------
 
+# Rates (fees, discounts, shares, bands, deviations, margin rates) are
+# fractions in human units: passed as Decimal or str ("0.0005" is 5 bp), exact
+# to 1e-18, read back as Decimal. Floats and ints raise TypeError.
+
 class MarginTier:
-    def __init__(self, *, notional_floor: int, max_leverage: int, maintenance_rate: int) -> None: ...
+    def __init__(
+        self, *, notional_floor: int, max_leverage: int, maintenance_rate: Decimal | str
+    ) -> None: ...
     @property
     def notional_floor(self) -> int: ...
     @property
     def max_leverage(self) -> int: ...
     @property
-    def maintenance_rate(self) -> int: ...
+    def maintenance_rate(self) -> Decimal: ...
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -334,15 +340,16 @@ class OracleConfig:
         *,
         staleness_ns: int = 60000000000,
         min_sources: int = 1,
-        max_source_deviation: int = 0,
-        max_twap_deviation: int = 0,
+        max_source_deviation: Decimal | str = ...,
+        max_twap_deviation: Decimal | str = ...,
         twap_window_ns: int = 1800000000000,
         basis_window_ns: int = 300000000000,
     ) -> None: ...
     staleness_ns: int
     min_sources: int
-    max_source_deviation: int
-    max_twap_deviation: int
+    # Rates: read as Decimal; also settable from str (not expressible in the stub).
+    max_source_deviation: Decimal
+    max_twap_deviation: Decimal
     twap_window_ns: int
     basis_window_ns: int
     def __eq__(self, other: object) -> bool: ...
@@ -358,11 +365,11 @@ class MarketParams:
         max_order_size: int = 1000000,
         max_open_interest: int = 1000000,
         max_price: int = 100000000,
-        price_band: int = 0,
+        price_band: Decimal | str = ...,
         max_leverage: int = 20,
         tiers: Sequence[MarginTier] = ...,
-        maker_fee: int = 100000000000000,
-        taker_fee: int = 500000000000000,
+        maker_fee: Decimal | str = ...,
+        taker_fee: Decimal | str = ...,
         oracle: OracleConfig = ...,
         max_orders_per_account: int = 200,
         max_levels_per_side: int = 10000,
@@ -375,12 +382,13 @@ class MarketParams:
     max_order_size: int
     max_open_interest: int
     max_price: int
-    price_band: int
+    # Rates: read as Decimal; also settable from str (not expressible in the stub).
+    price_band: Decimal
     max_leverage: int
     # Read as a tuple; assign any sequence.
     tiers: Sequence[MarginTier]
-    maker_fee: int
-    taker_fee: int
+    maker_fee: Decimal
+    taker_fee: Decimal
     oracle: OracleConfig
     max_orders_per_account: int
     max_levels_per_side: int
@@ -393,16 +401,18 @@ class EngineConfig:
         self,
         *,
         quote_decimals: int = 6,
-        fee_tier_discounts: Sequence[int] = [0],
-        referrer_share: int = 0,
+        fee_tier_discounts: Sequence[Decimal | str] = ...,
+        referrer_share: Decimal | str = ...,
         max_markets: int = 256,
         max_accounts: int = 1048576,
         hash_seed: int = 8099005331959342897,
     ) -> None: ...
     quote_decimals: int
-    # Read as a tuple; assign any sequence.
-    fee_tier_discounts: Sequence[int]
-    referrer_share: int
+    # Read as a tuple of Decimal; assign any sequence of Decimal or str
+    # (not expressible in the stub).
+    fee_tier_discounts: Sequence[Decimal]
+    # Read as Decimal; also settable from str (not expressible in the stub).
+    referrer_share: Decimal
     max_markets: int
     max_accounts: int
     hash_seed: int

@@ -305,7 +305,8 @@ def test_shortfall_of_a_plan_equals_executing_it_on_the_engine() -> None:
     # The engine test market (enginekit) without fees; the analytics run in lots
     # and atoms, so a tick is 100 atoms per lot and 30,000 USD is 3e7 atoms/lot.
     eng = pc.Engine()
-    ok(eng.create_market(market=1, params=btc_params(maker_fee=0, taker_fee=0), timestamp_ns=T0))
+    ok(eng.create_market(market=1, params=btc_params(maker_fee="0", taker_fee="0"),
+                         timestamp_ns=T0))
     ok(eng.oracle_price(market=1, source=1, price=usd(30_000), timestamp_ns=T0))
     for account in (1, 2):
         ok(eng.create_account(account=account, owner=account, timestamp_ns=T0))

@@ -232,7 +232,7 @@ def test_amend_size_down_keeps_priority_and_a_cross_is_refused() -> None:
 
 
 def test_price_band_around_the_reference_price() -> None:
-    book = OrderBook(price_band=pc.RATE_SCALE // 100)  # +-1%
+    book = OrderBook(price_band="0.01")  # +-1%
     assert book.set_reference_price(-1) == Reason.INVALID_PRICE
     assert book.set_reference_price(10_000) == Reason.OK
     assert book.reference_price == 10_000

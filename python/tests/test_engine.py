@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import pytest
 
@@ -265,8 +265,7 @@ def test_accounts_deposits_withdrawals_and_transfers() -> None:
 
 
 def test_fee_tiers_and_referrers_split_the_taker_fee() -> None:
-    config = pc.EngineConfig(fee_tier_discounts=[0, pc.RATE_SCALE // 10],
-                             referrer_share=pc.RATE_SCALE // 10)
+    config = pc.EngineConfig(fee_tier_discounts=["0", "0.1"], referrer_share=Decimal("0.1"))
     eng = btc_at_30k(config=config)
     ok(eng.create_account(account=3, owner=3, timestamp_ns=T0))
     ok(eng.create_account(account=4, owner=4, referrer=3, timestamp_ns=T0))
@@ -491,7 +490,7 @@ def test_source_deviation_trips_the_breaker_and_the_market_goes_reduce_only() ->
     eng = pc.Engine()
     p = btc_params()
     p.oracle.min_sources = 2
-    p.oracle.max_source_deviation = pc.RATE_SCALE // 100  # 1%
+    p.oracle.max_source_deviation = Decimal("0.01")  # 1%
     assert p.oracle.min_sources == 2  # the oracle property is a view into p
     ok(eng.create_market(market=1, params=p, timestamp_ns=T0))
     ok(eng.create_account(account=1, owner=1, timestamp_ns=T0))
@@ -555,7 +554,7 @@ def test_engine_config_is_validated() -> None:
     with pytest.raises(pc.InvalidArgumentError, match="EngineConfig.quote_decimals must be 0..18"):
         pc.Engine(pc.EngineConfig(quote_decimals=19))
     with pytest.raises(pc.InvalidArgumentError, match="tier 0 must be 0"):
-        pc.Engine(pc.EngineConfig(fee_tier_discounts=[1]))
+        pc.Engine(pc.EngineConfig(fee_tier_discounts=["0.1"]))
     with pytest.raises(pc.InvalidArgumentError, match="max_markets"):
         pc.Engine(pc.EngineConfig(max_markets=0))
     eng = pc.Engine(pc.EngineConfig(max_markets=1))
@@ -569,18 +568,21 @@ def test_engine_config_is_validated() -> None:
 
 def test_config_defaults_are_the_cpp_defaults() -> None:
     c = pc.EngineConfig()
-    assert (c.quote_decimals, c.fee_tier_discounts, c.referrer_share) == (6, (0,), 0)
+    assert (c.quote_decimals, c.fee_tier_discounts, c.referrer_share) == (
+        6, (Decimal(0),), Decimal(0))
     assert (c.max_markets, c.max_accounts, c.hash_seed) == (256, 2**20, 0x70657270656E6731)
     o = pc.OracleConfig()
     assert (o.staleness_ns, o.min_sources, o.max_source_deviation, o.max_twap_deviation) == (
-        60 * 10**9, 1, 0, 0)
+        60 * 10**9, 1, Decimal(0), Decimal(0))
     assert (o.twap_window_ns, o.basis_window_ns) == (1_800 * 10**9, 300 * 10**9)
     p = pc.MarketParams()
     assert (p.symbol, p.tick_size, p.lot_size) == ("BTC-USD", Decimal("0.1"), Decimal("0.001"))
     assert (p.max_order_size, p.max_open_interest, p.max_price) == (10**6, 10**6, 10**8)
-    assert (p.price_band, p.max_leverage, p.maker_fee, p.taker_fee) == (0, 20, bp(1), bp(5))
-    assert p.tiers == (pc.MarginTier(notional_floor=0, max_leverage=20,
-                                     maintenance_rate=pc.RATE_SCALE // 100),)
+    assert (p.price_band, p.max_leverage, p.maker_fee, p.taker_fee) == (
+        Decimal(0), 20, bp(1), bp(5))
+    assert p.tiers == (pc.MarginTier(notional_floor=0, max_leverage=20, maintenance_rate="0.01"),)
+    assert (p.maker_fee, p.taker_fee) == (Decimal("0.0001"), Decimal("0.0005"))
+    assert str(p.taker_fee) == "0.0005"  # no trailing zeros
     assert p.oracle == pc.OracleConfig()
     assert (p.max_orders_per_account, p.max_levels_per_side, p.max_book_orders) == (
         200, 10_000, 2**22)
@@ -595,16 +597,20 @@ def test_config_objects_are_mutable_keyword_built_and_comparable() -> None:
     assert p.lot_size == Decimal(1)
     p.tick_size = Decimal("0.10")
     assert str(p.tick_size) == "0.10"  # kept exactly as written
-    p.tiers = [pc.MarginTier(notional_floor=0, max_leverage=10, maintenance_rate=1)]
-    assert isinstance(p.tiers, tuple) and p.tiers[0].max_leverage == 10
+    p.maker_fee = "-0.0001"  # type: ignore[assignment]
+    assert p.maker_fee == Decimal("-0.0001")
+    p.tiers = [pc.MarginTier(notional_floor=0, max_leverage=10, maintenance_rate="0.05")]
+    tiers: Sequence[pc.MarginTier] = p.tiers  # read back (mypy narrows p.tiers to the list)
+    assert isinstance(tiers, tuple) and tiers[0].max_leverage == 10
     tier: Any = p.tiers[0]
     with pytest.raises(AttributeError):
         tier.max_leverage = 5
     p.oracle = pc.OracleConfig(min_sources=3)
     assert p.oracle.min_sources == 3
     c = pc.EngineConfig()
-    c.fee_tier_discounts = [0, 5]
-    assert c.fee_tier_discounts == (0, 5)
+    c.fee_tier_discounts = ["0", "0.05"]  # type: ignore[list-item]
+    discounts: Sequence[Decimal] = c.fee_tier_discounts
+    assert discounts == (0, Decimal("0.05"))
     c.hash_seed = 2**64 - 1
     assert c.hash_seed == 2**64 - 1
     with pytest.raises(TypeError):
@@ -615,8 +621,10 @@ def test_config_objects_are_mutable_keyword_built_and_comparable() -> None:
 
 
 def test_reprs_are_readable() -> None:
-    assert repr(pc.MarginTier(notional_floor=0, max_leverage=20, maintenance_rate=5)) == \
-        "MarginTier(notional_floor=0, max_leverage=20, maintenance_rate=5)"
+    assert repr(pc.MarginTier(notional_floor=0, max_leverage=20, maintenance_rate="0.005")) == \
+        "MarginTier(notional_floor=0, max_leverage=20, maintenance_rate=Decimal('0.005'))"
+    assert "maker_fee=Decimal('0.0001'), taker_fee=Decimal('0.0005')" in repr(pc.MarketParams())
+    assert "referrer_share=Decimal('0')" in repr(pc.EngineConfig())
     assert repr(pc.MarketParams()).startswith(
         "MarketParams(symbol='BTC-USD', tick_size=Decimal('0.1'), lot_size=Decimal('0.001'), ")
     assert repr(pc.OracleConfig()).startswith("OracleConfig(staleness_ns=60000000000, ")
