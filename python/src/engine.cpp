@@ -1232,8 +1232,19 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
   return out;
 }
 
-py::array_t<std::uint16_t> CancelOrders(PyEngine& e, U32 market, const py::object& accounts_obj,
-                                        const py::object& order_ids_obj, I64 timestamp_ns) {
+// BulkCancelResult
+//
+// What Engine.cancel_orders() answers, shaped like BulkResult: per-cancel
+// reasons, the lots each took off the book and the seq each consumed, plus
+// the number accepted.
+struct BulkCancelResult {
+  py::array reasons, canceled, seqs;
+  std::size_t accepted = 0;
+  std::size_t count = 0;
+};
+
+BulkCancelResult CancelOrders(PyEngine& e, U32 market, const py::object& accounts_obj,
+                              const py::object& order_ids_obj, I64 timestamp_ns) {
   const char* fn = "cancel_orders";
   py::ssize_t n = -1;
   const py::array accounts = I64Column(fn, "accounts", accounts_obj, &n);
@@ -1245,17 +1256,36 @@ py::array_t<std::uint16_t> CancelOrders(PyEngine& e, U32 market, const py::objec
   ReadIds(fn, "order_ids", order_ids,
           [&](std::size_t i, std::uint64_t v) { cancels[i].order_id = v; });
   py::array_t<std::uint16_t> reasons(n);
+  py::array_t<std::int64_t> canceled(n);
+  py::array_t<std::uint64_t> seqs(n);
   std::uint16_t* reason_out = reasons.mutable_data();
+  std::int64_t* canceled_out = canceled.mutable_data();
+  std::uint64_t* seq_out = seqs.mutable_data();
+  std::size_t accepted = 0;
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(e.mu);
     const pc::TimeNs ts(timestamp_ns.value);
     for (std::size_t i = 0; i < count; ++i) {
-      const en::Result r = e.eng.Apply(en::Command{e.eng.last_seq() + 1, ts, cancels[i]});
+      const std::uint64_t seq = e.eng.last_seq() + 1;
+      const en::Result r = e.eng.Apply(en::Command{seq, ts, cancels[i]});
       reason_out[i] = static_cast<std::uint16_t>(r.reason);
+      seq_out[i] = r.ok() ? seq : 0;
+      std::int64_t lots = 0;
+      for (const en::Event& ev : r.events) {
+        if (ev.kind == en::EventKind::kOrderCanceled) lots += ev.size.raw();
+      }
+      canceled_out[i] = lots;
+      if (r.ok()) ++accepted;
     }
   }
-  return reasons;
+  BulkCancelResult out;
+  out.reasons = reasons;
+  out.canceled = canceled;
+  out.seqs = seqs;
+  out.accepted = accepted;
+  out.count = count;
+  return out;
 }
 
 void BindBulk(py::module_& m) {
@@ -1292,6 +1322,33 @@ recovers them.)doc")
       .def("__repr__", [](const BulkResult& r) {
         return fmt::format("BulkResult(orders={}, accepted={}, fills={})", r.count, r.accepted,
                            py::len(r.fills["index"]));
+      });
+
+  py::class_<BulkCancelResult>(
+      m, "BulkCancelResult",
+      R"doc(The outcome of Engine.cancel_orders(): one entry per cancel, in order, as
+BulkResult is for place_orders().
+
+reasons (uint16; Reason values: OK, or UNKNOWN_ORDER, NOT_ORDER_OWNER,
+UNKNOWN_ACCOUNT, ... for a refused cancel), canceled (int64: the open lots each
+cancel took off the book, 0 if refused) and seqs (uint64: the seq each accepted
+cancel consumed, 0 if refused) are numpy arrays as long as the batch.)doc")
+      .def_property_readonly(
+          "reasons", [](const BulkCancelResult& r) { return r.reasons; },
+          "Reason value of each cancel (uint16); compare with Reason members.")
+      .def_property_readonly(
+          "canceled", [](const BulkCancelResult& r) { return r.canceled; },
+          "Lots taken off the book, per cancel (the order's open size; 0 if refused).")
+      .def_property_readonly(
+          "seqs", [](const BulkCancelResult& r) { return r.seqs; },
+          "The seq each accepted cancel consumed; 0 for a refused one.")
+      .def_property_readonly(
+          "accepted", [](const BulkCancelResult& r) { return U64{r.accepted}; },
+          "How many cancels were accepted.")
+      .def("__len__", [](const BulkCancelResult& r) { return r.count; },
+           "The number of cancels.")
+      .def("__repr__", [](const BulkCancelResult& r) {
+        return fmt::format("BulkCancelResult(cancels={}, accepted={})", r.count, r.accepted);
       });
 }
 
@@ -1593,9 +1650,16 @@ one consumes seq last_seq + 1, a refused one none (its reason is in the result).
 :returns: a BulkResult (per-order reasons, filled, rested, seqs; fills as arrays).)doc");
   cls.def("cancel_orders", &CancelOrders, py::kw_only(), py::arg("market"), py::arg("accounts"),
           py::arg("order_ids"), py::arg("timestamp_ns"),
-          "Cancels many orders of one market, each its own command, with the GIL released. "
-          "``accounts`` and ``order_ids``: 1-D int64 numpy arrays of one length (checked as in "
-          "place_orders). Returns the Reason value of each cancel (uint16 array).");
+          R"doc(Cancels many orders of one market, each as its own command, with the GIL released.
+
+``accounts`` and ``order_ids`` are 1-D int64 numpy arrays of one length
+(checked as in place_orders). All cancels carry ``timestamp_ns``; each accepted
+one consumes seq last_seq + 1, a refused one none (its reason is in the result).
+
+:raises TypeError: a column is not a numpy.ndarray of dtype int64 (no casts).
+:raises InvalidArgumentError: a column is not 1-D, the lengths differ or an id
+    is negative. Nothing is applied.
+:returns: a BulkCancelResult (per-cancel reasons, canceled lots, seqs; accepted).)doc");
   cls.def(
       "depth_arrays",
       [](PyEngine& e, U32 market, bk::Side side, U32 levels) {

@@ -266,7 +266,8 @@ def replay_bulk(commands: list[Command]) -> tuple[pc.Engine, list[int]]:
                 reasons += res.reasons.tolist()
             else:
                 reasons += eng.cancel_orders(market=f[0], accounts=cols[:, 0],
-                                             order_ids=cols[:, 1], timestamp_ns=ts).tolist()
+                                             order_ids=cols[:, 1],
+                                             timestamp_ns=ts).reasons.tolist()
             i = j
         else:
             reasons.append(int(apply(eng, commands[i]).reason))
