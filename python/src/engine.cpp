@@ -873,7 +873,8 @@ void BindViews(py::module_& m) {
                  R"doc(An account's balances and margin, in quote atoms. Cross margin:
 collateral = cash + the cost of cross positions; equity = collateral +
 unrealized_pnl; free_collateral = max(0, equity - initial_with_orders);
-margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
+margin_ratio = maintenance / equity as a decimal.Decimal fraction, rounded up
+to 1e-18.)doc")
       .def_property_readonly("account", [](const AS& s) { return U64{s.account}; }, "Account id.")
       .def_property_readonly("owner", [](const AS& s) { return U64{s.owner}; }, "Owner id.")
       .def_property_readonly("fee_tier", [](const AS& s) { return U32{s.fee_tier}; }, "Fee tier.")
@@ -902,8 +903,9 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "free_collateral", [](const AS& s) { return I64{s.free_collateral.raw()}; },
           "What may be withdrawn or transferred.")
       .def_property_readonly(
-          "margin_ratio", [](const AS& s) { return I64{s.margin_ratio.raw()}; },
-          "maintenance / equity as a Rate (RATE_SCALE = 100%).")
+          "margin_ratio", [](const AS& s) { return FromRate(s.margin_ratio); },
+          "maintenance / equity as a decimal.Decimal (1 is 100%), rounded up to 1e-18; 0 "
+          "without a requirement, the largest rate (9.223372036854775807) when equity <= 0.")
       .def_property_readonly(
           "liquidatable", [](const AS& s) { return s.liquidatable; },
           "Cross equity below cross maintenance.")
@@ -1009,8 +1011,8 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "fill_notional", [](const PR& p) { return I64{p.fill_notional.raw()}; },
           "Quote atoms the fill is worth.")
       .def_property_readonly(
-          "slippage", [](const PR& p) { return I64{p.slippage.raw()}; },
-          "|average - mid| / mid as a Rate, rounded up; 0 without a mid.")
+          "slippage", [](const PR& p) { return FromRate(p.slippage); },
+          "|average - mid| / mid as a decimal.Decimal, rounded up to 1e-18; 0 without a mid.")
       .def_property_readonly(
           "fee", [](const PR& p) { return I64{p.fee.raw()}; }, "Taker fee on the fill, atoms.")
       .def_property_readonly(
@@ -1022,8 +1024,9 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "resulting_equity", [](const PR& p) { return I64{p.resulting_equity.raw()}; },
           "Cross equity (or the isolated bucket's) after the fill, atoms.")
       .def_property_readonly(
-          "resulting_margin_ratio", [](const PR& p) { return I64{p.resulting_margin_ratio.raw()}; },
-          "Margin ratio after the fill (Rate).")
+          "resulting_margin_ratio",
+          [](const PR& p) { return FromRate(p.resulting_margin_ratio); },
+          "Margin ratio after the fill, as AccountSummary.margin_ratio (a decimal.Decimal).")
       .def_property_readonly(
           "resulting_liquidation", [](const PR& p) { return p.resulting_liquidation; },
           "LiquidationPrice after the fill.")
@@ -1410,9 +1413,9 @@ it must not go back) and ``seq`` defaults to last_seq + 1. Queries never
 change anything; an unknown market or account raises NotFoundError.
 
 Units: prices in ticks and sizes in lots of their market, money in quote atoms
-(10**-quote_decimals); rates in configs (fees, discounts, bands, margin rates)
-as decimal.Decimal fractions ("0.0005" is 5 bp). See perpcore.units for exact
-conversions from decimal text.
+(10**-quote_decimals); rates (fees, discounts, bands, margin rates, margin
+ratios, slippage) as decimal.Decimal fractions ("0.0005" is 5 bp). See
+perpcore.units for exact conversions from decimal text.
 
 Thread-safe: an internal lock serializes calls; the bulk methods release the
 GIL while the engine works.)doc");

@@ -36,6 +36,11 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+def rate(raw: int) -> Decimal:
+    """A raw count of 1e-18 as the Decimal the bindings return."""
+    return Decimal(pc.format_rate(raw))
+
+
 # -- the worked trade --------------------------------------------------------------
 
 
@@ -74,7 +79,9 @@ def test_one_btc_at_30000_pays_5_bp_taker_and_1_bp_maker_fees() -> None:
     assert (taker.initial_requirement, taker.maintenance_requirement) == (240 * USD, 120 * USD)
     assert taker.initial_with_orders == 240 * USD
     assert taker.free_collateral == 9_745 * USD
-    assert taker.margin_ratio == ceil_div(120 * USD * pc.RATE_SCALE, 9_985 * USD)
+    assert taker.margin_ratio == rate(ceil_div(120 * USD * pc.RATE_SCALE, 9_985 * USD))
+    assert type(taker.margin_ratio) is Decimal and str(taker.margin_ratio) == \
+        "0.012018027040560842"
     assert not taker.liquidatable
     [pos] = taker.positions
     assert (pos.market, pos.mode, pos.leverage, pos.size) == (1, MarginMode.CROSS, 125, 1_000)
@@ -429,6 +436,22 @@ def test_book_queries_best_depth_and_depth_arrays() -> None:
     assert stats.best_bid == top and type(stats.best_ask) is pc.Level
 
 
+def test_margin_ratio_is_a_decimal_and_the_largest_rate_once_equity_is_gone() -> None:
+    eng = btc_at_30k(taker_usd=300)
+    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0 + 1))
+    ok(eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0 + 1))
+    # 300 - 15 USD of fees = 285 USD of equity against 120 USD of maintenance.
+    assert eng.summary(2).margin_ratio == rate(ceil_div(120 * pc.RATE_SCALE, 285))
+    assert str(eng.summary(2).margin_ratio) == "0.421052631578947369"  # rounded up
+    ok(eng.oracle_price(market=1, source=1, price=usd(29_000), timestamp_ns=T0 + 2))
+    s = eng.summary(2)  # 1,000 USD lost: equity -715 USD
+    assert (s.equity, s.liquidatable) == (-715 * USD, True)
+    assert s.margin_ratio == Decimal("9.223372036854775807")  # the Rate maximum
+    assert 0 < eng.summary(1).margin_ratio < 1  # the maker, short, gained
+
+
 def test_preview_matches_what_place_order_then_does() -> None:
     eng = btc_at_30k(taker_usd=10_000)
     ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=600,
@@ -446,7 +469,8 @@ def test_preview_matches_what_place_order_then_does() -> None:
     assert pv.fill_notional == (600 * 300_000 + 400 * 300_100) * 100
     assert pv.fee == ceil_div(pv.fill_notional * 5, 10_000)
     # Mid = (299,900 + 300,000) / 2 = 299,950; slippage = 90 / 299,950, rounded up.
-    assert pv.slippage == ceil_div(90 * pc.RATE_SCALE, 299_950)
+    assert pv.slippage == rate(ceil_div(90 * pc.RATE_SCALE, 299_950))
+    assert type(pv.slippage) is Decimal and type(pv.resulting_margin_ratio) is Decimal
     assert pv.resulting_position == 1_000
     assert pv.resulting_liquidation.price > 0
     assert "Preview(reason=Reason.OK, fill_size=1000" in repr(pv)
