@@ -57,7 +57,7 @@ def main() -> int:
     params = pc.MarketParams(
         symbol="BTC-USD", tick_size="0.1", lot_size="0.001", max_order_size=100_000,
         max_open_interest=1_000_000, max_price=10_000_000, max_leverage=20,
-        maker_fee=0, taker_fee=pc.parse_rate("0.0005"),  # 5 bp
+        maker_fee="0", taker_fee="0.0005",  # rates in human units: 5 bp
     )
     u = units.MarketUnits(params, eng)
     now = SECOND

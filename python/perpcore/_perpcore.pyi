@@ -6,7 +6,7 @@ against the built module.
 
 import enum
 from decimal import Decimal
-from typing import ClassVar, Sequence
+from typing import ClassVar, NamedTuple, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -225,6 +225,11 @@ class OrderView:
 
 # -- the book ---------------------------------------------------------------
 
+class Level(NamedTuple):
+    price: int
+    size: int
+    orders: int
+
 class OrderBook:
     def __init__(
         self,
@@ -235,7 +240,7 @@ class OrderBook:
         max_orders_per_account: int = 1000,
         max_levels_per_side: int = 10000,
         max_book_orders: int = 16777216,
-        price_band: int = 0,
+        price_band: Decimal | str = ...,
         expected_orders: int = 1024,
     ) -> None: ...
     def place(
@@ -260,8 +265,8 @@ class OrderBook:
     def events(self) -> list[Event]: ...
     def best_bid(self) -> int | None: ...
     def best_ask(self) -> int | None: ...
-    def best(self, side: Side) -> tuple[int, int, int] | None: ...
-    def depth(self, side: Side, n: int) -> list[tuple[int, int, int]]: ...
+    def best(self, side: Side) -> Level | None: ...
+    def depth(self, side: Side, n: int) -> list[Level]: ...
     def orders_at(self, side: Side, price: int, n: int) -> list[OrderView]: ...
     def find(self, order_id: int) -> OrderView | None: ...
     def find_by_client_id(self, account: int, client_id: int) -> OrderView | None: ...
@@ -315,14 +320,20 @@ class EngineEventKind(enum.IntEnum):
 
 # -- engine configuration ---------------------------------------------------
 
+# Rates (fees, discounts, shares, bands, deviations, margin rates) are
+# fractions in human units: passed as Decimal or str ("0.0005" is 5 bp), exact
+# to 1e-18, read back as Decimal. Floats and ints raise TypeError.
+
 class MarginTier:
-    def __init__(self, *, notional_floor: int, max_leverage: int, maintenance_rate: int) -> None: ...
+    def __init__(
+        self, *, notional_floor: int, max_leverage: int, maintenance_rate: Decimal | str
+    ) -> None: ...
     @property
     def notional_floor(self) -> int: ...
     @property
     def max_leverage(self) -> int: ...
     @property
-    def maintenance_rate(self) -> int: ...
+    def maintenance_rate(self) -> Decimal: ...
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -332,15 +343,16 @@ class OracleConfig:
         *,
         staleness_ns: int = 60000000000,
         min_sources: int = 1,
-        max_source_deviation: int = 0,
-        max_twap_deviation: int = 0,
+        max_source_deviation: Decimal | str = ...,
+        max_twap_deviation: Decimal | str = ...,
         twap_window_ns: int = 1800000000000,
         basis_window_ns: int = 300000000000,
     ) -> None: ...
     staleness_ns: int
     min_sources: int
-    max_source_deviation: int
-    max_twap_deviation: int
+    # Rates: read as Decimal; also settable from str (not expressible in the stub).
+    max_source_deviation: Decimal
+    max_twap_deviation: Decimal
     twap_window_ns: int
     basis_window_ns: int
     def __eq__(self, other: object) -> bool: ...
@@ -356,11 +368,11 @@ class MarketParams:
         max_order_size: int = 1000000,
         max_open_interest: int = 1000000,
         max_price: int = 100000000,
-        price_band: int = 0,
+        price_band: Decimal | str = ...,
         max_leverage: int = 20,
         tiers: Sequence[MarginTier] = ...,
-        maker_fee: int = 100000000000000,
-        taker_fee: int = 500000000000000,
+        maker_fee: Decimal | str = ...,
+        taker_fee: Decimal | str = ...,
         oracle: OracleConfig = ...,
         max_orders_per_account: int = 200,
         max_levels_per_side: int = 10000,
@@ -373,12 +385,13 @@ class MarketParams:
     max_order_size: int
     max_open_interest: int
     max_price: int
-    price_band: int
+    # Rates: read as Decimal; also settable from str (not expressible in the stub).
+    price_band: Decimal
     max_leverage: int
     # Read as a tuple; assign any sequence.
     tiers: Sequence[MarginTier]
-    maker_fee: int
-    taker_fee: int
+    maker_fee: Decimal
+    taker_fee: Decimal
     oracle: OracleConfig
     max_orders_per_account: int
     max_levels_per_side: int
@@ -391,16 +404,18 @@ class EngineConfig:
         self,
         *,
         quote_decimals: int = 6,
-        fee_tier_discounts: Sequence[int] = [0],
-        referrer_share: int = 0,
+        fee_tier_discounts: Sequence[Decimal | str] = ...,
+        referrer_share: Decimal | str = ...,
         max_markets: int = 256,
         max_accounts: int = 1048576,
         hash_seed: int = 8099005331959342897,
     ) -> None: ...
     quote_decimals: int
-    # Read as a tuple; assign any sequence.
-    fee_tier_discounts: Sequence[int]
-    referrer_share: int
+    # Read as a tuple of Decimal; assign any sequence of Decimal or str
+    # (not expressible in the stub).
+    fee_tier_discounts: Sequence[Decimal]
+    # Read as Decimal; also settable from str (not expressible in the stub).
+    referrer_share: Decimal
     max_markets: int
     max_accounts: int
     hash_seed: int
@@ -591,7 +606,7 @@ class AccountSummary:
     @property
     def free_collateral(self) -> int: ...
     @property
-    def margin_ratio(self) -> int: ...
+    def margin_ratio(self) -> Decimal: ...
     @property
     def liquidatable(self) -> bool: ...
     @property
@@ -647,9 +662,9 @@ class MarketStats:
     @property
     def notional_volume(self) -> int: ...
     @property
-    def best_bid(self) -> tuple[int, int, int] | None: ...
+    def best_bid(self) -> Level | None: ...
     @property
-    def best_ask(self) -> tuple[int, int, int] | None: ...
+    def best_ask(self) -> Level | None: ...
 
 class Preview:
     @property
@@ -661,7 +676,7 @@ class Preview:
     @property
     def fill_notional(self) -> int: ...
     @property
-    def slippage(self) -> int: ...
+    def slippage(self) -> Decimal: ...
     @property
     def fee(self) -> int: ...
     @property
@@ -671,7 +686,7 @@ class Preview:
     @property
     def resulting_equity(self) -> int: ...
     @property
-    def resulting_margin_ratio(self) -> int: ...
+    def resulting_margin_ratio(self) -> Decimal: ...
     @property
     def resulting_liquidation(self) -> LiquidationPrice: ...
 
@@ -686,6 +701,17 @@ class BulkResult:
     def seqs(self) -> npt.NDArray[np.uint64]: ...
     @property
     def fills(self) -> dict[str, npt.NDArray[np.int64]]: ...
+    @property
+    def accepted(self) -> int: ...
+    def __len__(self) -> int: ...
+
+class BulkCancelResult:
+    @property
+    def reasons(self) -> npt.NDArray[np.uint16]: ...
+    @property
+    def canceled(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def seqs(self) -> npt.NDArray[np.uint64]: ...
     @property
     def accepted(self) -> int: ...
     def __len__(self) -> int: ...
@@ -820,7 +846,7 @@ class Engine:
         accounts: npt.NDArray[np.int64],
         order_ids: npt.NDArray[np.int64],
         timestamp_ns: int,
-    ) -> npt.NDArray[np.uint16]: ...
+    ) -> BulkCancelResult: ...
     def depth_arrays(
         self, market: int, side: Side, levels: int
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
@@ -828,8 +854,8 @@ class Engine:
     def validate_market(self, params: MarketParams) -> None: ...
     def stats(self, market: int) -> MarketStats: ...
     def params(self, market: int) -> MarketParams: ...
-    def best(self, market: int, side: Side) -> tuple[int, int, int] | None: ...
-    def depth(self, market: int, side: Side, levels: int) -> list[tuple[int, int, int]]: ...
+    def best(self, market: int, side: Side) -> Level | None: ...
+    def depth(self, market: int, side: Side, levels: int) -> list[Level]: ...
     def summary(self, account: int) -> AccountSummary: ...
     def open_orders(self, account: int) -> list[OpenOrder]: ...
     def preview_order(

@@ -8,6 +8,10 @@
 // RaiseStatus(), and the enum.IntEnum machinery with a caster per C++ enum.
 // Not a public header: it is compiled only into the extension.
 //
+// Also the exact conversion of rates (fees, shares, bands, deviations,
+// margin rates) between decimal.Decimal / str in human units and the
+// engine's Rate (1e-18 units), and the named tuple Level for book levels.
+//
 // Conversions at the boundary are described in module.cpp's file comment.
 #ifndef PERPCORE_PYTHON_SRC_COMMON_HPP_
 #define PERPCORE_PYTHON_SRC_COMMON_HPP_
@@ -20,6 +24,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -30,9 +36,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "fmt/format.h"
 #include "perpcore/book/types.hpp"
 #include "perpcore/engine/types.hpp"
+#include "perpcore/fixed/decimal.hpp"
+#include "perpcore/fixed/fixed.hpp"
 #include "perpcore/oracle/oracle.hpp"
 
 namespace py = pybind11;
@@ -324,6 +333,152 @@ inline std::string UpperSnake(std::string_view k_name) {
     if (absl::ascii_isupper(static_cast<unsigned char>(c)) && i > 0) out.push_back('_');
     out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
   }
+  return out;
+}
+
+// -- rates: decimal.Decimal in human units <-> Rate (1e-18) -------------------
+
+inline py::handle DecimalType() {
+  static py::handle type = py::object(py::module_::import("decimal").attr("Decimal")).release();
+  return type;
+}
+
+// TypeNameOf(): the Python type name of v ("float", "int", ...).
+inline std::string TypeNameOf(py::handle v) {
+  return std::string(py::str(v.get_type().attr("__name__")));
+}
+
+enum class RateSign { kAny, kNonNegative };
+
+// ToRate()
+//
+// A Rate from a decimal.Decimal or a str (parsed by decimal.Decimal) in human
+// units: "0.0005" is 5 bp, "0.1" is 10%, "1" is 100%. Exact or refused,
+// every error naming `field` and the value:
+//   * TypeError: a float (not exact), a bool, an int (ambiguous: 5 would be
+//     read as 5e-18 by the C++ API and as 500% here; the message says what
+//     to write instead) or any other type;
+//   * InvalidArgumentError: text that is not a decimal number, NaN or an
+//     infinity, a value that is not a whole number of 1e-18, or (kNonNegative)
+//     a negative value;
+//   * OutOfRangeError: a value beyond the Rate range (|rate| > ~9.22).
+// Range rules beyond the sign (fee caps, bands below 1, ...) are the
+// engine's: validate_market() / Engine() name the field.
+inline pc::Rate ToRate(py::handle v, std::string_view field, RateSign sign) {
+  PyObject* obj = v.ptr();
+  const std::string shown = py::repr(v);
+  const bool is_decimal = py::isinstance(v, DecimalType());
+  if (PyFloat_Check(obj)) {
+    const std::string text = py::str(v);
+    throw py::type_error(fmt::format(
+        "{} must be a str or decimal.Decimal, not float {} (a float is not exact: write "
+        "'{}' or Decimal('{}'))",
+        field, text, text, text));
+  }
+  if (PyBool_Check(obj)) {
+    throw py::type_error(fmt::format("{} must be a str or decimal.Decimal, not bool", field));
+  }
+  if (!is_decimal && PyIndex_Check(obj)) {
+    const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(obj));
+    if (!index) throw py::error_already_set();
+    const std::string text = py::str(index);
+    const std::string percent = py::str(index.attr("__mul__")(100));
+    throw py::type_error(fmt::format(
+        "{} must be a str or decimal.Decimal in human units (\"0.0005\" is 5 bp, \"0.1\" is "
+        "10%), not int {}: an int is ambiguous, so write \"{}\" if you mean {}%, or "
+        "format_rate({}) if it counts units of 1e-18",
+        field, text, text, percent, text));
+  }
+  if (!is_decimal && !py::isinstance<py::str>(v)) {
+    throw py::type_error(
+        fmt::format("{} must be a str or decimal.Decimal, not {}", field, TypeNameOf(v)));
+  }
+  py::object d;
+  if (is_decimal) {
+    d = py::reinterpret_borrow<py::object>(v);
+  } else {
+    try {
+      d = DecimalType()(v);
+    } catch (py::error_already_set&) {
+      Raise(g_errors.invalid_argument, fmt::format("{}: {} is not a decimal number", field, shown));
+    }
+  }
+  if (!d.attr("is_finite")().cast<bool>()) {
+    Raise(g_errors.invalid_argument, fmt::format("{} must be finite, not {}", field, shown));
+  }
+  py::tuple t = d.attr("as_tuple")();
+  const bool negative = t[0].cast<int>() != 0;
+  std::string digits;
+  for (py::handle digit : py::tuple(t[1])) {
+    digits.push_back(static_cast<char>('0' + digit.cast<int>()));
+  }
+  digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
+  if (digits.empty()) return pc::Rate(0);  // 0, -0, 0E-30, ...
+  if (negative && sign == RateSign::kNonNegative) {
+    Raise(g_errors.invalid_argument, fmt::format("{} must be >= 0, not {}", field, shown));
+  }
+  auto out_of_range = [&]() {
+    Raise(g_errors.out_of_range,
+          fmt::format("{} {} is outside the rate range [{}, {}]", field, shown,
+                      pc::FormatRate(pc::Rate::Min()), pc::FormatRate(pc::Rate::Max())));
+  };
+  int overflow = 0;
+  const long long exponent = PyLong_AsLongLongAndOverflow(t[2].ptr(), &overflow);
+  if (exponent == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
+  if (overflow > 0 || (overflow == 0 && exponent > 19)) out_of_range();
+  // value = digits * 10**exponent = digits * 10**(exponent + 18) Rate units.
+  const long long shift = overflow < 0 ? std::numeric_limits<long long>::min() : exponent + 18;
+  if (shift < 0) {
+    const std::size_t zeros = digits.size() - 1 - digits.find_last_not_of('0');
+    if (shift != std::numeric_limits<long long>::min() &&
+        static_cast<unsigned long long>(-shift) <= zeros) {
+      digits.resize(digits.size() - static_cast<std::size_t>(-shift));
+    } else {
+      Raise(g_errors.invalid_argument,
+            fmt::format("{} {} is not a whole number of 1e-18 (rates have at most 18 "
+                        "decimals)",
+                        field, shown));
+    }
+  } else {
+    if (digits.size() + static_cast<std::size_t>(shift) > 19) out_of_range();
+    digits.append(static_cast<std::size_t>(shift), '0');
+  }
+  std::uint64_t magnitude = 0;  // at most 19 digits: fits
+  if (!absl::SimpleAtoi(digits, &magnitude)) out_of_range();
+  const auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (magnitude > max + (negative ? 1 : 0)) out_of_range();
+  return pc::Rate(negative ? static_cast<std::int64_t>(std::uint64_t{0} - magnitude)
+                           : static_cast<std::int64_t>(magnitude));
+}
+
+// FromRate()
+//
+// The exact decimal.Decimal of a Rate in human units, without trailing
+// zeros: Rate(5e14) is Decimal('0.0005'), Rate(1e18) Decimal('1').
+inline py::object FromRate(pc::Rate r) { return DecimalType()(pc::FormatRate(r)); }
+
+// -- book levels ------------------------------------------------------------------
+
+// The class Level, a collections.namedtuple (price, size, orders) made by
+// MakeLevelType() at import; the reference lives as long as the process.
+inline PyObject* g_level_type = nullptr;
+
+// MakeLevel()
+//
+// Level(price=ticks, size=total lots, orders=count) of one book level.
+inline py::object MakeLevel(const bk::LevelView& l) {
+  return py::handle(g_level_type)(l.price.raw(), l.total.raw(), l.orders);
+}
+
+inline py::object MakeLevel(const std::optional<bk::LevelView>& l) {
+  if (!l) return py::none();
+  return MakeLevel(*l);
+}
+
+// MakeLevels(): a list of Level, best first.
+inline py::list MakeLevels(std::span<const bk::LevelView> levels) {
+  py::list out(levels.size());
+  for (std::size_t i = 0; i < levels.size(); ++i) out[i] = MakeLevel(levels[i]);
   return out;
 }
 

@@ -39,7 +39,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -103,11 +102,6 @@ class EngineLock {
 }
 
 // -- decimals for tick and lot sizes -----------------------------------------------
-
-py::handle DecimalType() {
-  static py::handle type = py::object(py::module_::import("decimal").attr("Decimal")).release();
-  return type;
-}
 
 // ToStep()
 //
@@ -177,6 +171,36 @@ void FixedField(py::class_<C>& cls, const char* name, pc::Fixed<Tag> C::*member,
       [member](C& c, I64 v) { c.*member = pc::Fixed<Tag>(v.value); }, doc);
 }
 
+// RateField(): a Rate read as decimal.Decimal in human units, set from a
+// Decimal or str (ToRate: exact, floats and ints refused).
+template <class C>
+void RateField(py::class_<C>& cls, const char* name, pc::Rate C::*member, RateSign sign,
+               const char* doc) {
+  cls.def_property(
+      name, [member](const C& c) { return FromRate(c.*member); },
+      [member, name, sign](C& c, const py::object& v) { c.*member = ToRate(v, name, sign); },
+      doc);
+}
+
+// Rates()
+//
+// The Rates of a sequence of Decimal / str (not a str itself), each checked
+// by ToRate as "<field>[i]".
+std::vector<pc::Rate> Rates(const py::object& v, const char* field, RateSign sign) {
+  if (py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v) ||
+      !py::isinstance<py::sequence>(v)) {
+    throw py::type_error(fmt::format("{} must be a sequence of str or decimal.Decimal, not {}",
+                                     field, TypeNameOf(v)));
+  }
+  std::vector<pc::Rate> out;
+  const py::sequence seq = py::reinterpret_borrow<py::sequence>(v);
+  out.reserve(seq.size());
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    out.push_back(ToRate(seq[i], fmt::format("{}[{}]", field, i), sign));
+  }
+  return out;
+}
+
 template <class C, class T>
 void IntField(py::class_<C>& cls, const char* name, T C::*member, const char* doc) {
   cls.def_property(
@@ -199,11 +223,6 @@ void DefEq(py::class_<T>& cls, Eq eq) {
       },
       py::arg("other"), "Field-wise equality.");
   NoHash(cls);
-}
-
-std::optional<std::tuple<I64, I64, U32>> LevelTuple(const std::optional<bk::LevelView>& l) {
-  if (!l) return std::nullopt;
-  return std::make_tuple(I64{l->price.raw()}, I64{l->total.raw()}, U32{l->orders});
 }
 
 // -- enums ------------------------------------------------------------------------
@@ -257,16 +276,19 @@ void BindConfig(py::module_& m) {
       m, "MarginTier",
       "One notional bracket of a market's margin table (immutable). From notional_floor "
       "(quote atoms, inclusive) up to the next tier's floor, leverage is capped at "
-      "max_leverage and the maintenance rate is maintenance_rate (a Rate, 1e-18 units).");
-  tier.def(py::init([](I64 notional_floor, U32 max_leverage, I64 maintenance_rate) {
-             return rk::MarginTier{pc::Quote(notional_floor.value), max_leverage.value,
-                                   pc::Rate(maintenance_rate.value)};
+      "max_leverage and the maintenance rate is maintenance_rate (a fraction: "
+      "Decimal('0.005') is 0.5%).");
+  tier.def(py::init([](I64 notional_floor, U32 max_leverage, const py::object& maintenance_rate) {
+             return rk::MarginTier{
+                 pc::Quote(notional_floor.value), max_leverage.value,
+                 ToRate(maintenance_rate, "maintenance_rate", RateSign::kNonNegative)};
            }),
            py::kw_only(), py::arg("notional_floor"), py::arg("max_leverage"),
            py::arg("maintenance_rate"),
            "A tier. The first tier's floor must be 0; floors increase, max_leverage (1..150) "
-           "never increases and maintenance_rate (> 0, below 1/max_leverage) never "
-           "decreases from one tier to the next.")
+           "never increases and maintenance_rate (> 0, below 1/max_leverage; a str or "
+           "decimal.Decimal such as \"0.005\" for 0.5%, exact to 1e-18) never decreases from "
+           "one tier to the next.")
       .def_property_readonly(
           "notional_floor", [](const rk::MarginTier& t) { return I64{t.notional_floor.raw()}; },
           "Where the tier starts, in quote atoms of notional.")
@@ -274,8 +296,9 @@ void BindConfig(py::module_& m) {
           "max_leverage", [](const rk::MarginTier& t) { return U32{t.max_leverage}; },
           "The highest leverage in this tier; the initial rate is at least 1/max_leverage.")
       .def_property_readonly(
-          "maintenance_rate", [](const rk::MarginTier& t) { return I64{t.maintenance_rate.raw()}; },
-          "The maintenance margin rate as a Rate (RATE_SCALE = 1).")
+          "maintenance_rate",
+          [](const rk::MarginTier& t) { return FromRate(t.maintenance_rate); },
+          "The maintenance margin rate as a decimal.Decimal fraction (0.005 is 0.5%).")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "MarginTier", {"notional_floor", "max_leverage", "maintenance_rate"});
       });
@@ -285,23 +308,27 @@ void BindConfig(py::module_& m) {
   py::class_<orc::OracleConfig> oracle(
       m, "OracleConfig",
       "How a market's index, TWAP, circuit breaker and mark price are formed from its oracle "
-      "sources. Times in ns; deviations as Rates (0 disables the guard).");
+      "sources. Times in ns; deviations as decimal.Decimal fractions (set from a Decimal or "
+      "str: \"0.01\" is 1%; 0 disables the guard).");
   oracle
-      .def(py::init([](I64 staleness_ns, U32 min_sources, I64 max_source_deviation,
-                       I64 max_twap_deviation, I64 twap_window_ns, I64 basis_window_ns) {
+      .def(py::init([](I64 staleness_ns, U32 min_sources, const py::object& max_source_deviation,
+                       const py::object& max_twap_deviation, I64 twap_window_ns,
+                       I64 basis_window_ns) {
              orc::OracleConfig c;
              c.staleness = pc::TimeNs(staleness_ns.value);
              c.min_sources = min_sources.value;
-             c.max_source_deviation = pc::Rate(max_source_deviation.value);
-             c.max_twap_deviation = pc::Rate(max_twap_deviation.value);
+             c.max_source_deviation =
+                 ToRate(max_source_deviation, "max_source_deviation", RateSign::kNonNegative);
+             c.max_twap_deviation =
+                 ToRate(max_twap_deviation, "max_twap_deviation", RateSign::kNonNegative);
              c.twap_window = pc::TimeNs(twap_window_ns.value);
              c.basis_window = pc::TimeNs(basis_window_ns.value);
              return c;
            }),
            py::kw_only(), py::arg("staleness_ns") = I64{od.staleness.raw()},
            py::arg("min_sources") = U32{od.min_sources},
-           py::arg("max_source_deviation") = I64{od.max_source_deviation.raw()},
-           py::arg("max_twap_deviation") = I64{od.max_twap_deviation.raw()},
+           py::arg("max_source_deviation") = FromRate(od.max_source_deviation),
+           py::arg("max_twap_deviation") = FromRate(od.max_twap_deviation),
            py::arg("twap_window_ns") = I64{od.twap_window.raw()},
            py::arg("basis_window_ns") = I64{od.basis_window.raw()},
            "An oracle configuration; the defaults are the C++ defaults (60 s staleness, one "
@@ -310,11 +337,14 @@ void BindConfig(py::module_& m) {
              "A source price older than this (ns) no longer counts; > 0.");
   IntField(oracle, "min_sources", &orc::OracleConfig::min_sources,
            "Fresh sources needed for an index, 1..16.");
-  FixedField(oracle, "max_source_deviation", &orc::OracleConfig::max_source_deviation,
-             "Breaker: largest allowed distance of a fresh source from the median (Rate); 0 "
-             "disables.");
-  FixedField(oracle, "max_twap_deviation", &orc::OracleConfig::max_twap_deviation,
-             "Breaker: largest allowed distance of the index from its TWAP (Rate); 0 disables.");
+  RateField(oracle, "max_source_deviation", &orc::OracleConfig::max_source_deviation,
+            RateSign::kNonNegative,
+            "Breaker: largest allowed distance of a fresh source from the median, as a "
+            "decimal.Decimal fraction (\"0.01\" is 1%); 0 disables.");
+  RateField(oracle, "max_twap_deviation", &orc::OracleConfig::max_twap_deviation,
+            RateSign::kNonNegative,
+            "Breaker: largest allowed distance of the index from its TWAP, as a decimal.Decimal "
+            "fraction; 0 disables.");
   FixedField(oracle, "twap_window_ns", &orc::OracleConfig::twap_window,
              "The TWAP window in ns (at least 60 ns).");
   FixedField(oracle, "basis_window_ns", &orc::OracleConfig::basis_window,
@@ -330,19 +360,28 @@ void BindConfig(py::module_& m) {
   py::class_<en::MarketParams> params(
       m, "MarketParams",
       R"doc(The parameters of one market. Prices are ticks of tick_size quote units, sizes
-lots of lot_size base units, money quote atoms, rates Rates (RATE_SCALE = 1).
+lots of lot_size base units, money quote atoms.
 
 tick_size and lot_size are exact decimals: assign a decimal.Decimal, a str or
 an int (never a float); they read back as decimal.Decimal, exactly as given
-("0.10" stays 0.10). tick_size * lot_size * 10**quote_decimals must be a whole
+("0.10" stays 0.10).
+
+Rates (price_band, maker_fee, taker_fee, the tiers' maintenance_rate, the
+oracle's deviations) are fractions in human units: a decimal.Decimal or a str
+("0.0005" is 5 bp, "0.1" is 10%), exact to 1e-18 or refused. A float or an int
+raises TypeError (an int is ambiguous: pass format_rate(n) for a raw count of
+1e-18); more than 18 decimals, NaN, garbage text or a negative value (except a
+maker_fee rebate) raise InvalidArgumentError. They read back as
+decimal.Decimal. tick_size * lot_size * 10**quote_decimals must be a whole
 number of quote atoms (atoms_per_tick_lot). Engine.validate_market() names the
 first field out of range; create_market() answers Reason.INVALID_MARKET_PARAMS.
 max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
   params
       .def(py::init([](const std::string& symbol, const py::object& tick_size,
                        const py::object& lot_size, I64 max_order_size, I64 max_open_interest,
-                       I64 max_price, I64 price_band, U32 max_leverage,
-                       const std::vector<rk::MarginTier>& tiers, I64 maker_fee, I64 taker_fee,
+                       I64 max_price, const py::object& price_band, U32 max_leverage,
+                       const std::vector<rk::MarginTier>& tiers, const py::object& maker_fee,
+                       const py::object& taker_fee,
                        const orc::OracleConfig& oracle_config, U32 max_orders_per_account,
                        U32 max_levels_per_side, U32 max_book_orders) {
              en::MarketParams p;
@@ -352,11 +391,11 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
              p.max_order_size = pc::Lots(max_order_size.value);
              p.max_open_interest = pc::Lots(max_open_interest.value);
              p.max_price = pc::Ticks(max_price.value);
-             p.price_band = pc::Rate(price_band.value);
+             p.price_band = ToRate(price_band, "price_band", RateSign::kNonNegative);
              p.max_leverage = max_leverage.value;
              p.tiers = tiers;
-             p.maker_fee = pc::Rate(maker_fee.value);
-             p.taker_fee = pc::Rate(taker_fee.value);
+             p.maker_fee = ToRate(maker_fee, "maker_fee", RateSign::kAny);
+             p.taker_fee = ToRate(taker_fee, "taker_fee", RateSign::kNonNegative);
              p.oracle = oracle_config;
              p.max_orders_per_account = max_orders_per_account.value;
              p.max_levels_per_side = max_levels_per_side.value;
@@ -369,10 +408,10 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
            py::arg("max_order_size") = I64{pd.max_order_size.raw()},
            py::arg("max_open_interest") = I64{pd.max_open_interest.raw()},
            py::arg("max_price") = I64{pd.max_price.raw()},
-           py::arg("price_band") = I64{pd.price_band.raw()},
+           py::arg("price_band") = FromRate(pd.price_band),
            py::arg("max_leverage") = U32{pd.max_leverage}, py::arg("tiers") = pd.tiers,
-           py::arg("maker_fee") = I64{pd.maker_fee.raw()},
-           py::arg("taker_fee") = I64{pd.taker_fee.raw()}, py::arg("oracle") = pd.oracle,
+           py::arg("maker_fee") = FromRate(pd.maker_fee),
+           py::arg("taker_fee") = FromRate(pd.taker_fee), py::arg("oracle") = pd.oracle,
            py::arg("max_orders_per_account") = U32{pd.max_orders_per_account},
            py::arg("max_levels_per_side") = U32{pd.max_levels_per_side},
            py::arg("max_book_orders") = U32{pd.max_book_orders},
@@ -397,8 +436,9 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
              "The largest worst-case position of one account, in lots.");
   FixedField(params, "max_price", &en::MarketParams::max_price,
              "The highest order or oracle price, in ticks.");
-  FixedField(params, "price_band", &en::MarketParams::price_band,
-             "Orders must be within this fraction of the index (Rate in [0, 1)); 0: no band.");
+  RateField(params, "price_band", &en::MarketParams::price_band, RateSign::kNonNegative,
+            "Orders must be within this fraction of the index (a decimal.Decimal in [0, 1): "
+            "\"0.05\" is 5%); 0: no band.");
   IntField(params, "max_leverage", &en::MarketParams::max_leverage,
            "The highest leverage an account may choose, 1..the first tier's max_leverage.");
   params.def_property(
@@ -410,9 +450,11 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
       },
       [](en::MarketParams& p, const std::vector<rk::MarginTier>& tiers) { p.tiers = tiers; },
       "The margin tiers, lowest notional first, as a tuple of MarginTier (assign a sequence).");
-  FixedField(params, "maker_fee", &en::MarketParams::maker_fee,
-             "Maker fee as a Rate; negative is a rebate.");
-  FixedField(params, "taker_fee", &en::MarketParams::taker_fee, "Taker fee as a Rate, 0..10%.");
+  RateField(params, "maker_fee", &en::MarketParams::maker_fee, RateSign::kAny,
+            "Maker fee as a decimal.Decimal fraction (\"0.0001\" is 1 bp); negative is a "
+            "rebate.");
+  RateField(params, "taker_fee", &en::MarketParams::taker_fee, RateSign::kNonNegative,
+            "Taker fee as a decimal.Decimal fraction (\"0.0005\" is 5 bp), 0..0.1.");
   params.def_property(
       "oracle", [](en::MarketParams& p) -> orc::OracleConfig& { return p.oracle; },
       [](en::MarketParams& p, const orc::OracleConfig& c) { p.oracle = c; },
@@ -436,23 +478,26 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
   py::class_<en::EngineConfig> config(
       m, "EngineConfig",
       "The engine-wide configuration: quote asset decimals, fee-tier discounts, referrer "
-      "share and capacity. Rates in 1e-18 units (RATE_SCALE = 1).");
+      "share and capacity. The discounts and the share are fractions in human units: a "
+      "decimal.Decimal or a str (\"0.1\" is 10%), exact to 1e-18, never a float or an int; "
+      "they read back as decimal.Decimal.");
   config
-      .def(py::init([](U32 quote_decimals, const std::vector<I64>& fee_tier_discounts,
-                       I64 referrer_share, U32 max_markets, U32 max_accounts, U64 hash_seed) {
+      .def(py::init([](U32 quote_decimals, const py::object& fee_tier_discounts,
+                       const py::object& referrer_share, U32 max_markets, U32 max_accounts,
+                       U64 hash_seed) {
              en::EngineConfig c;
              c.quote_decimals = quote_decimals.value;
-             c.fee_tier_discounts.clear();
-             for (const I64& d : fee_tier_discounts) c.fee_tier_discounts.push_back(pc::Rate(d.value));
-             c.referrer_share = pc::Rate(referrer_share.value);
+             c.fee_tier_discounts =
+                 Rates(fee_tier_discounts, "fee_tier_discounts", RateSign::kNonNegative);
+             c.referrer_share = ToRate(referrer_share, "referrer_share", RateSign::kNonNegative);
              c.max_markets = max_markets.value;
              c.max_accounts = max_accounts.value;
              c.hash_seed = hash_seed.value;
              return c;
            }),
            py::kw_only(), py::arg("quote_decimals") = U32{ed.quote_decimals},
-           py::arg("fee_tier_discounts") = std::vector<I64>{I64{0}},
-           py::arg("referrer_share") = I64{ed.referrer_share.raw()},
+           py::arg("fee_tier_discounts") = py::make_tuple(FromRate(pc::Rate(0))),
+           py::arg("referrer_share") = FromRate(ed.referrer_share),
            py::arg("max_markets") = U32{ed.max_markets},
            py::arg("max_accounts") = U32{ed.max_accounts},
            py::arg("hash_seed") = U64{ed.hash_seed},
@@ -465,18 +510,19 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
       [](const en::EngineConfig& c) {
         py::tuple out(c.fee_tier_discounts.size());
         for (std::size_t i = 0; i < c.fee_tier_discounts.size(); ++i) {
-          out[i] = py::cast(I64{c.fee_tier_discounts[i].raw()});
+          out[i] = FromRate(c.fee_tier_discounts[i]);
         }
         return out;
       },
-      [](en::EngineConfig& c, const std::vector<I64>& v) {
-        c.fee_tier_discounts.clear();
-        for (const I64& d : v) c.fee_tier_discounts.push_back(pc::Rate(d.value));
+      [](en::EngineConfig& c, const py::object& v) {
+        c.fee_tier_discounts = Rates(v, "fee_tier_discounts", RateSign::kNonNegative);
       },
-      "Fee tier t multiplies positive fees by 1 - discount[t] (Rates): 1..16 tiers, tier 0 "
-      "is 0, non-decreasing. A tuple (assign a sequence).");
-  FixedField(config, "referrer_share", &en::EngineConfig::referrer_share,
-             "The part of a referred taker's fee paid to the referrer (Rate in [0, 1)).");
+      "Fee tier t multiplies positive fees by 1 - discount[t] (decimal.Decimal fractions: "
+      "\"0.1\" is 10% off): 1..16 tiers, tier 0 is 0, non-decreasing. A tuple (assign a "
+      "sequence of Decimal or str).");
+  RateField(config, "referrer_share", &en::EngineConfig::referrer_share, RateSign::kNonNegative,
+            "The part of a referred taker's fee paid to the referrer (a decimal.Decimal in "
+            "[0, 1): \"0.1\" is 10%).");
   IntField(config, "max_markets", &en::EngineConfig::max_markets, "1..1024.");
   IntField(config, "max_accounts", &en::EngineConfig::max_accounts, "1..2**24.");
   IntField(config, "hash_seed", &en::EngineConfig::hash_seed,
@@ -843,7 +889,8 @@ void BindViews(py::module_& m) {
                  R"doc(An account's balances and margin, in quote atoms. Cross margin:
 collateral = cash + the cost of cross positions; equity = collateral +
 unrealized_pnl; free_collateral = max(0, equity - initial_with_orders);
-margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
+margin_ratio = maintenance / equity as a decimal.Decimal fraction, rounded up
+to 1e-18.)doc")
       .def_property_readonly("account", [](const AS& s) { return U64{s.account}; }, "Account id.")
       .def_property_readonly("owner", [](const AS& s) { return U64{s.owner}; }, "Owner id.")
       .def_property_readonly("fee_tier", [](const AS& s) { return U32{s.fee_tier}; }, "Fee tier.")
@@ -872,8 +919,9 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "free_collateral", [](const AS& s) { return I64{s.free_collateral.raw()}; },
           "What may be withdrawn or transferred.")
       .def_property_readonly(
-          "margin_ratio", [](const AS& s) { return I64{s.margin_ratio.raw()}; },
-          "maintenance / equity as a Rate (RATE_SCALE = 100%).")
+          "margin_ratio", [](const AS& s) { return FromRate(s.margin_ratio); },
+          "maintenance / equity as a decimal.Decimal (1 is 100%), rounded up to 1e-18; 0 "
+          "without a requirement, the largest rate (9.223372036854775807) when equity <= 0.")
       .def_property_readonly(
           "liquidatable", [](const AS& s) { return s.liquidatable; },
           "Cross equity below cross maintenance.")
@@ -951,11 +999,11 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "notional_volume", [](const MS& s) { return I64{s.notional_volume.raw()}; },
           "Quote atoms traded (saturates at 2**63 - 1).")
       .def_property_readonly(
-          "best_bid", [](const MS& s) { return LevelTuple(s.best_bid); },
-          "(price, total, orders) of the best bid, or None.")
+          "best_bid", [](const MS& s) { return MakeLevel(s.best_bid); },
+          "The best bid as a Level(price, size, orders), or None.")
       .def_property_readonly(
-          "best_ask", [](const MS& s) { return LevelTuple(s.best_ask); },
-          "(price, total, orders) of the best ask, or None.")
+          "best_ask", [](const MS& s) { return MakeLevel(s.best_ask); },
+          "The best ask as a Level(price, size, orders), or None.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "MarketStats",
                          {"market", "symbol", "status", "breaker", "breaker_cause",
@@ -979,8 +1027,8 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "fill_notional", [](const PR& p) { return I64{p.fill_notional.raw()}; },
           "Quote atoms the fill is worth.")
       .def_property_readonly(
-          "slippage", [](const PR& p) { return I64{p.slippage.raw()}; },
-          "|average - mid| / mid as a Rate, rounded up; 0 without a mid.")
+          "slippage", [](const PR& p) { return FromRate(p.slippage); },
+          "|average - mid| / mid as a decimal.Decimal, rounded up to 1e-18; 0 without a mid.")
       .def_property_readonly(
           "fee", [](const PR& p) { return I64{p.fee.raw()}; }, "Taker fee on the fill, atoms.")
       .def_property_readonly(
@@ -992,8 +1040,9 @@ margin_ratio = maintenance / equity as a Rate, rounded up.)doc")
           "resulting_equity", [](const PR& p) { return I64{p.resulting_equity.raw()}; },
           "Cross equity (or the isolated bucket's) after the fill, atoms.")
       .def_property_readonly(
-          "resulting_margin_ratio", [](const PR& p) { return I64{p.resulting_margin_ratio.raw()}; },
-          "Margin ratio after the fill (Rate).")
+          "resulting_margin_ratio",
+          [](const PR& p) { return FromRate(p.resulting_margin_ratio); },
+          "Margin ratio after the fill, as AccountSummary.margin_ratio (a decimal.Decimal).")
       .def_property_readonly(
           "resulting_liquidation", [](const PR& p) { return p.resulting_liquidation; },
           "LiquidationPrice after the fill.")
@@ -1212,8 +1261,19 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
   return out;
 }
 
-py::array_t<std::uint16_t> CancelOrders(PyEngine& e, U32 market, const py::object& accounts_obj,
-                                        const py::object& order_ids_obj, I64 timestamp_ns) {
+// BulkCancelResult
+//
+// What Engine.cancel_orders() answers, shaped like BulkResult: per-cancel
+// reasons, the lots each took off the book and the seq each consumed, plus
+// the number accepted.
+struct BulkCancelResult {
+  py::array reasons, canceled, seqs;
+  std::size_t accepted = 0;
+  std::size_t count = 0;
+};
+
+BulkCancelResult CancelOrders(PyEngine& e, U32 market, const py::object& accounts_obj,
+                              const py::object& order_ids_obj, I64 timestamp_ns) {
   const char* fn = "cancel_orders";
   py::ssize_t n = -1;
   const py::array accounts = I64Column(fn, "accounts", accounts_obj, &n);
@@ -1225,24 +1285,43 @@ py::array_t<std::uint16_t> CancelOrders(PyEngine& e, U32 market, const py::objec
   ReadIds(fn, "order_ids", order_ids,
           [&](std::size_t i, std::uint64_t v) { cancels[i].order_id = v; });
   py::array_t<std::uint16_t> reasons(n);
+  py::array_t<std::int64_t> canceled(n);
+  py::array_t<std::uint64_t> seqs(n);
   std::uint16_t* reason_out = reasons.mutable_data();
+  std::int64_t* canceled_out = canceled.mutable_data();
+  std::uint64_t* seq_out = seqs.mutable_data();
+  std::size_t accepted = 0;
   absl::Status framing;
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(e.mu);
     const pc::TimeNs ts(timestamp_ns.value);
     for (std::size_t i = 0; i < count; ++i) {
-      const absl::StatusOr<en::Result> r =
+      const absl::StatusOr<en::Result> processed =
           e.eng.Apply(en::Command{e.eng.last_seq() + 1, ts, cancels[i]});
-      if (!r.ok()) {  // only the first can fail so (see PlaceOrders)
-        framing = r.status();
+      if (!processed.ok()) {  // only the first can fail so (see PlaceOrders)
+        framing = processed.status();
         break;
       }
-      reason_out[i] = static_cast<std::uint16_t>(r->reason);
+      const en::Result& r = *processed;
+      reason_out[i] = static_cast<std::uint16_t>(r.reason);
+      seq_out[i] = r.seq;
+      std::int64_t lots = 0;
+      for (const en::Event& ev : r.events) {
+        if (ev.kind == en::EventKind::kOrderCanceled) lots += ev.size.raw();
+      }
+      canceled_out[i] = lots;
+      if (r.ok()) ++accepted;
     }
   }
   if (!framing.ok()) RaiseFraming(e.eng, framing);
-  return reasons;
+  BulkCancelResult out;
+  out.reasons = reasons;
+  out.canceled = canceled;
+  out.seqs = seqs;
+  out.accepted = accepted;
+  out.count = count;
+  return out;
 }
 
 void BindBulk(py::module_& m) {
@@ -1279,6 +1358,33 @@ recovers them.)doc")
       .def("__repr__", [](const BulkResult& r) {
         return fmt::format("BulkResult(orders={}, accepted={}, fills={})", r.count, r.accepted,
                            py::len(r.fills["index"]));
+      });
+
+  py::class_<BulkCancelResult>(
+      m, "BulkCancelResult",
+      R"doc(The outcome of Engine.cancel_orders(): one entry per cancel, in order, as
+BulkResult is for place_orders().
+
+reasons (uint16; Reason values: OK, or UNKNOWN_ORDER, NOT_ORDER_OWNER,
+UNKNOWN_ACCOUNT, ... for a refused cancel), canceled (int64: the open lots each
+cancel took off the book, 0 if refused) and seqs (uint64: the seq each cancel
+consumed, accepted or refused) are numpy arrays as long as the batch.)doc")
+      .def_property_readonly(
+          "reasons", [](const BulkCancelResult& r) { return r.reasons; },
+          "Reason value of each cancel (uint16); compare with Reason members.")
+      .def_property_readonly(
+          "canceled", [](const BulkCancelResult& r) { return r.canceled; },
+          "Lots taken off the book, per cancel (the order's open size; 0 if refused).")
+      .def_property_readonly(
+          "seqs", [](const BulkCancelResult& r) { return r.seqs; },
+          "The seq each accepted cancel consumed; 0 for a refused one.")
+      .def_property_readonly(
+          "accepted", [](const BulkCancelResult& r) { return U64{r.accepted}; },
+          "How many cancels were accepted.")
+      .def("__len__", [](const BulkCancelResult& r) { return r.count; },
+           "The number of cancels.")
+      .def("__repr__", [](const BulkCancelResult& r) {
+        return fmt::format("BulkCancelResult(cancels={}, accepted={})", r.count, r.accepted);
       });
 }
 
@@ -1344,8 +1450,9 @@ it must not go back) and ``seq`` defaults to last_seq + 1. Queries never
 change anything; an unknown market or account raises NotFoundError.
 
 Units: prices in ticks and sizes in lots of their market, money in quote atoms
-(10**-quote_decimals), rates as Rates (RATE_SCALE = 1). See perpcore.units for
-exact conversions from decimal text.
+(10**-quote_decimals); rates (fees, discounts, bands, margin rates, margin
+ratios, slippage) as decimal.Decimal fractions ("0.0005" is 5 bp). See
+perpcore.units for exact conversions from decimal text.
 
 Thread-safe: an internal lock serializes calls; the bulk methods release the
 GIL while the engine works.)doc");
@@ -1585,9 +1692,18 @@ result).
 :returns: a BulkResult (per-order reasons, filled, rested, seqs; fills as arrays).)doc");
   cls.def("cancel_orders", &CancelOrders, py::kw_only(), py::arg("market"), py::arg("accounts"),
           py::arg("order_ids"), py::arg("timestamp_ns"),
-          "Cancels many orders of one market, each its own command, with the GIL released. "
-          "``accounts`` and ``order_ids``: 1-D int64 numpy arrays of one length (checked as in "
-          "place_orders). Returns the Reason value of each cancel (uint16 array).");
+          R"doc(Cancels many orders of one market, each as its own command, with the GIL released.
+
+``accounts`` and ``order_ids`` are 1-D int64 numpy arrays of one length
+(checked as in place_orders). All cancels carry ``timestamp_ns``; each is a
+command and consumes seq last_seq + 1, accepted or refused (its reason is in the
+result).
+
+:raises TypeError: a column is not a numpy.ndarray of dtype int64 (no casts).
+:raises TimeWentBackError: timestamp_ns is before the engine's time. Nothing is applied.
+:raises InvalidArgumentError: a column is not 1-D, the lengths differ or an id
+    is negative. Nothing is applied.
+:returns: a BulkCancelResult (per-cancel reasons, canceled lots, seqs; accepted).)doc");
   cls.def(
       "depth_arrays",
       [](PyEngine& e, U32 market, bk::Side side, U32 levels) {
@@ -1645,10 +1761,10 @@ result).
       "best",
       [](PyEngine& e, U32 market, bk::Side side) {
         EngineLock lock(e);
-        return LevelTuple(ValueOrRaise(e.eng.Best(market.value, side)));
+        return MakeLevel(ValueOrRaise(e.eng.Best(market.value, side)));
       },
       py::arg("market"), py::arg("side"),
-      "The best level of ``side`` as (price, total, orders), or None.\n\n"
+      "The best level of ``side`` as a Level(price, size, orders), or None.\n\n"
       ":raises NotFoundError: unknown market.");
   cls.def(
       "depth",
@@ -1658,13 +1774,11 @@ result).
           EngineLock lock(e);
           lv = DepthLevels(e.eng, market.value, side, levels.value);
         }
-        std::vector<std::tuple<I64, I64, U32>> out;
-        out.reserve(lv.size());
-        for (const bk::LevelView& l : lv) out.emplace_back(I64{l.price.raw()}, I64{l.total.raw()}, U32{l.orders});
-        return out;
+        return MakeLevels(lv);
       },
       py::arg("market"), py::arg("side"), py::arg("levels"),
-      "The best ``levels`` levels of ``side``, best first, as (price, total, orders) tuples.\n\n"
+      "The best ``levels`` levels of ``side``, best first, as a list of Level(price, size, "
+      "orders): ticks, lots, a count.\n\n"
       ":raises NotFoundError: unknown market.");
   cls.def(
       "summary",

@@ -12,6 +12,12 @@
 //     TypeError, so a price is never truncated silently. A value outside the
 //     C++ type's range (e.g. 2**63 for an int64, -1 for an id) raises
 //     OutOfRangeError, which is both a perpcore.Error and an OverflowError.
+//   * Rates (fees, discounts, shares, price bands, deviations, margin rates)
+//     are fractions in human units: decimal.Decimal or str ("0.0005" is 5 bp),
+//     converted exactly to the engine's 1e-18 units (ToRate in common.hpp),
+//     and read back as decimal.Decimal. Floats and ints raise TypeError (an
+//     int is ambiguous: 5 would be 5e-18 to the C++ API), a value finer than
+//     1e-18 or a negative one where none is allowed InvalidArgumentError.
 //   * absl::Status errors become perpcore.Error subclasses, one per canonical
 //     code (InvalidArgumentError is also a ValueError, OutOfRangeError an
 //     OverflowError, NotFoundError a LookupError, InternalError a
@@ -47,7 +53,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -247,16 +252,19 @@ No trailing zeros and no point for whole numbers: ``format_decimal(650005, 1) ==
         return I64{ValueOrRaise(pc::ParseRate(s)).raw()};
       },
       py::arg("text"),
-      R"doc(A Rate (a fraction in units of 1e-18, see RATE_SCALE) from decimal text.
+      R"doc(The raw Rate (a fraction in units of 1e-18, see RATE_SCALE) of decimal text.
 
-``parse_rate("0.01") == RATE_SCALE // 100``.
+``parse_rate("0.01") == RATE_SCALE // 100``. The raw integer is what the C++
+and C APIs carry; the Python configs take the text (or a decimal.Decimal)
+itself and read back Decimals.
 
 :raises InvalidArgumentError: malformed text or more than 18 decimals.
 :raises OutOfRangeError: the value leaves int64.)doc");
 
   m.def(
       "format_rate", [](I64 rate) { return pc::FormatRate(pc::Rate(rate.value)); }, py::arg("rate"),
-      "The decimal text of a Rate given in units of 1e-18.");
+      "The decimal text of a raw Rate given in units of 1e-18: ``format_rate(5 * 10**14) == "
+      "\"0.0005\"``, which the Python configs accept as a rate.");
 
   m.attr("RATE_SCALE") = py::int_(pc::kRateScale);
 }
@@ -422,10 +430,24 @@ void BindValueTypes(py::module_& m) {
 
 // -- the book -------------------------------------------------------------------
 
-using LevelTuple = std::tuple<I64, I64, U32>;
-
-LevelTuple ToTuple(const bk::LevelView& l) {
-  return {I64{l.price.raw()}, I64{l.total.raw()}, U32{l.orders}};
+// MakeLevelType()
+//
+// The named tuple Level(price, size, orders) that OrderBook.best() / depth()
+// and the engine's best(), depth() and MarketStats.best_bid / best_ask
+// return (see MakeLevel() in common.hpp). A collections.namedtuple, so it
+// unpacks, compares and converts (numpy, analytics) as a plain 3-tuple.
+void MakeLevelType(py::module_& m) {
+  py::object namedtuple = py::module_::import("collections").attr("namedtuple");
+  py::object cls = namedtuple("Level", py::make_tuple("price", "size", "orders"),
+                              py::arg("module") = m.attr("__name__"));
+  cls.attr("__doc__") =
+      "One price level of one side of a book, best first in depth(): a named tuple "
+      "(price, size, orders), so it unpacks and compares as a plain tuple.";
+  cls.attr("price").attr("__doc__") = "The level's price, in ticks.";
+  cls.attr("size").attr("__doc__") = "The total open size resting at that price, in lots.";
+  cls.attr("orders").attr("__doc__") = "The number of orders resting at that price.";
+  m.attr("Level") = cls;
+  g_level_type = cls.release().ptr();
 }
 
 std::optional<I64> OptTicks(std::optional<pc::Ticks> t) {
@@ -445,7 +467,7 @@ a book. Refused requests return a Reason and change nothing; events() lists
 what the last mutating call did.)doc")
       .def(py::init([](I64 price_step, I64 size_step, I64 max_order_size,
                        U32 max_orders_per_account, U32 max_levels_per_side, U32 max_book_orders,
-                       I64 price_band, U32 expected_orders) {
+                       const py::object& price_band, U32 expected_orders) {
              bk::BookConfig c;
              c.price_step = pc::Ticks(price_step.value);
              c.size_step = pc::Lots(size_step.value);
@@ -453,7 +475,7 @@ what the last mutating call did.)doc")
              c.max_orders_per_account = max_orders_per_account.value;
              c.max_levels_per_side = max_levels_per_side.value;
              c.max_book_orders = max_book_orders.value;
-             c.price_band = pc::Rate(price_band.value);
+             c.price_band = ToRate(price_band, "price_band", RateSign::kNonNegative);
              c.expected_orders = expected_orders.value;
              const absl::Status s = bk::OrderBook::Validate(c);
              if (!s.ok()) RaiseStatus(s);
@@ -465,7 +487,7 @@ what the last mutating call did.)doc")
            py::arg("max_orders_per_account") = U32{defaults.max_orders_per_account},
            py::arg("max_levels_per_side") = U32{defaults.max_levels_per_side},
            py::arg("max_book_orders") = U32{defaults.max_book_orders},
-           py::arg("price_band") = I64{defaults.price_band.raw()},
+           py::arg("price_band") = FromRate(defaults.price_band),
            py::arg("expected_orders") = U32{defaults.expected_orders},
            R"doc(A new empty book.
 
@@ -475,8 +497,9 @@ what the last mutating call did.)doc")
 :param max_orders_per_account: live orders one account may have.
 :param max_levels_per_side: price levels one side may have.
 :param max_book_orders: live orders in the book.
-:param price_band: 0 for none, else the allowed distance from the reference
-    price as a Rate in units of 1e-18 (``RATE_SCALE // 100`` is +-1%).
+:param price_band: "0" for none, else the allowed distance from the reference
+    price as a fraction, a str or decimal.Decimal (``"0.01"`` is +-1%), exact to
+    1e-18; a float or an int raises TypeError.
 :param expected_orders: capacity reserved up front (a hint).
 :raises InvalidArgumentError: a field out of its range (the message names it).)doc")
       .def(
@@ -569,24 +592,18 @@ what the last mutating call did.)doc")
           "The best ask price in ticks, or None if there are no asks.")
       .def(
           "best",
-          [](const bk::OrderBook& b, bk::Side side) -> std::optional<LevelTuple> {
-            const std::optional<bk::LevelView> l = b.Best(side);
-            if (!l) return std::nullopt;
-            return ToTuple(*l);
-          },
-          py::arg("side"), "The best level of ``side`` as (price, total, orders), or None.")
+          [](const bk::OrderBook& b, bk::Side side) { return MakeLevel(b.Best(side)); },
+          py::arg("side"), "The best Level(price, size, orders) of ``side``, or None.")
       .def(
           "depth",
           [](const bk::OrderBook& b, bk::Side side, U32 n) {
             std::vector<bk::LevelView> levels(std::min<std::size_t>(n.value, b.level_count(side)));
             levels.resize(b.Depth(side, levels));
-            std::vector<LevelTuple> out;
-            out.reserve(levels.size());
-            for (const bk::LevelView& l : levels) out.push_back(ToTuple(l));
-            return out;
+            return MakeLevels(levels);
           },
           py::arg("side"), py::arg("n"),
-          "The best ``n`` levels of ``side``, best first, as (price, total, orders) tuples.")
+          "The best ``n`` levels of ``side``, best first, as a list of Level(price, size, "
+          "orders).")
       .def(
           "orders_at",
           [](const bk::OrderBook& b, bk::Side side, I64 price, U32 n) {
@@ -674,6 +691,7 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindEnums(m);
   perpcore_py::BindDecimal(m);
   perpcore_py::BindValueTypes(m);
+  perpcore_py::MakeLevelType(m);
   perpcore_py::BindBook(m);
   perpcore_py::BindEngine(m);
   perpcore_py::BindAnalytics(m);

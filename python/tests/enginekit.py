@@ -9,6 +9,8 @@ brackets: 0-50k USD 125x 0.40%, 50k-250k 100x 0.50%, 250k-1M 50x 1.00%.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import perpcore as pc
 
 USD = 1_000_000  # atoms per USD
@@ -21,9 +23,9 @@ def usd(dollars: int) -> int:
     return dollars * 10
 
 
-def bp(n: int) -> int:
-    """n basis points as a Rate."""
-    return n * pc.RATE_SCALE // 10_000
+def bp(n: int) -> Decimal:
+    """n basis points as a rate (a Decimal fraction, exact): bp(5) == Decimal("0.0005")."""
+    return Decimal(n).scaleb(-4)
 
 
 def btc_params(**overrides: object) -> pc.MarketParams:
@@ -37,12 +39,11 @@ def btc_params(**overrides: object) -> pc.MarketParams:
         max_price=usd(1_000_000),
         max_leverage=125,
         tiers=[
-            pc.MarginTier(notional_floor=0, max_leverage=125,
-                          maintenance_rate=4 * pc.RATE_SCALE // 1000),
+            pc.MarginTier(notional_floor=0, max_leverage=125, maintenance_rate="0.004"),
             pc.MarginTier(notional_floor=50_000 * USD, max_leverage=100,
-                          maintenance_rate=5 * pc.RATE_SCALE // 1000),
+                          maintenance_rate="0.005"),
             pc.MarginTier(notional_floor=250_000 * USD, max_leverage=50,
-                          maintenance_rate=pc.RATE_SCALE // 100),
+                          maintenance_rate="0.01"),
         ],
         maker_fee=bp(1),
         taker_fee=bp(5),

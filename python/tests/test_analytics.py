@@ -255,7 +255,7 @@ def test_linear_impact_of_an_even_ladder_is_exact() -> None:
 
 
 def test_book_levels_from_engine_depth_tuples_are_accepted() -> None:
-    rows = [(p, s, 1) for p, s in BIDS]  # (price, total, orders), as Engine.depth() gives
+    rows = [(p, s, 1) for p, s in BIDS]  # (price, size, orders), as Engine.depth() gives
     f = an.fit_power_law_impact(rows, ASKS, side=pc.Side.SELL)
     assert f.points >= 2 and f.delta > 0
 
@@ -305,7 +305,8 @@ def test_shortfall_of_a_plan_equals_executing_it_on_the_engine() -> None:
     # The engine test market (enginekit) without fees; the analytics run in lots
     # and atoms, so a tick is 100 atoms per lot and 30,000 USD is 3e7 atoms/lot.
     eng = pc.Engine()
-    ok(eng.create_market(market=1, params=btc_params(maker_fee=0, taker_fee=0), timestamp_ns=T0))
+    ok(eng.create_market(market=1, params=btc_params(maker_fee="0", taker_fee="0"),
+                         timestamp_ns=T0))
     ok(eng.oracle_price(market=1, source=1, price=usd(30_000), timestamp_ns=T0))
     for account in (1, 2):
         ok(eng.create_account(account=account, owner=account, timestamp_ns=T0))

@@ -5,6 +5,7 @@ and perpcore/book/types.hpp. check_invariants() runs after every mutation.
 """
 
 import enum
+import pickle
 import random
 
 import pytest
@@ -231,7 +232,7 @@ def test_amend_size_down_keeps_priority_and_a_cross_is_refused() -> None:
 
 
 def test_price_band_around_the_reference_price() -> None:
-    book = OrderBook(price_band=pc.RATE_SCALE // 100)  # +-1%
+    book = OrderBook(price_band="0.01")  # +-1%
     assert book.set_reference_price(-1) == Reason.INVALID_PRICE
     assert book.set_reference_price(10_000) == Reason.OK
     assert book.reference_price == 10_000
@@ -255,6 +256,22 @@ def test_empty_book_queries() -> None:
     book.check_invariants()
 
 
+def test_levels_are_named_tuples_of_price_size_and_orders() -> None:
+    book = OrderBook()
+    book.place(order_id=1, account=1, side=SELL, price=101, size=2)
+    book.place(order_id=2, account=2, side=SELL, price=101, size=5)
+    level = book.depth(SELL, 1)[0]
+    assert type(level) is pc.Level and level._fields == ("price", "size", "orders")
+    assert (level.price, level.size, level.orders) == (101, 7, 2)
+    price, size, orders = level  # unpacks as the plain tuple it is
+    assert (price, size, orders) == level == (101, 7, 2)
+    assert level == pc.Level(price=101, size=7, orders=2)
+    assert repr(level) == "Level(price=101, size=7, orders=2)"
+    assert pc.Level.__module__ == "perpcore._perpcore"
+    assert pickle.loads(pickle.dumps(level)) == level
+    assert book.best(SELL) == level
+
+
 def test_depth_is_best_first_on_both_sides_and_bounded_by_n() -> None:
     book = OrderBook()
     oid = 0
@@ -270,6 +287,10 @@ def test_depth_is_best_first_on_both_sides_and_bounded_by_n() -> None:
     assert book.best(SELL) == (101, 2, 1)
     assert (book.best_bid(), book.best_ask()) == (99, 101)
     assert (book.level_count(BUY), book.level_count(SELL)) == (3, 3)
+    best = book.best(BUY)
+    assert best is not None
+    assert isinstance(best, pc.Level) and isinstance(best, tuple)
+    assert (best.price, best.size, best.orders) == (99, 6, 2)
     view = book.find(4)
     assert view is not None
     assert (view.order_id, view.account, view.side, view.price) == (4, 4, BUY, 99)

@@ -261,19 +261,67 @@ def test_cancel_orders_equals_one_by_one() -> None:
     b.place_orders(market=1, timestamp_ns=T0, **orders)
     ids = np.arange(1, 600, dtype=np.int64)  # some live, some gone, some never
     accts = orders["accounts"][np.minimum(ids - 1, 499)].astype(np.int64)
-    reasons = a.cancel_orders(market=1, accounts=accts, order_ids=ids, timestamp_ns=T0 + 1)
-    assert reasons.dtype == np.uint16
+    res = a.cancel_orders(market=1, accounts=accts, order_ids=ids, timestamp_ns=T0 + 1)
+    assert isinstance(res, pc.BulkCancelResult) and len(res) == len(ids)
+    assert [res.reasons.dtype.name, res.canceled.dtype.name, res.seqs.dtype.name] == [
+        "uint16", "int64", "uint64"]
     one = [b.cancel_order(market=1, account=int(acc), order_id=int(i), timestamp_ns=T0 + 1)
            for acc, i in zip(accts, ids)]
-    assert reasons.tolist() == [int(r.reason) for r in one]
-    assert Reason.OK in reasons.tolist() and Reason.UNKNOWN_ORDER in reasons.tolist()
-    assert a.digest() == b.digest()
+    assert res.reasons.tolist() == [int(r.reason) for r in one]
+    assert res.seqs.tolist() == [r.seq for r in one]
+    assert res.canceled.tolist() == [sum(e.size for e in r.events) for r in one]
+    assert res.accepted == sum(r.ok for r in one)
+    assert Reason.OK in res.reasons.tolist() and Reason.UNKNOWN_ORDER in res.reasons.tolist()
+    assert a.digest() == b.digest() and a.last_seq == b.last_seq
     a.check_invariants()
     with pytest.raises(TypeError):
         a.cancel_orders(market=1, accounts=accts.astype(np.float64), order_ids=ids,
                         timestamp_ns=T0 + 1)
     with pytest.raises(ValueError):
         a.cancel_orders(market=1, accounts=accts[:3], order_ids=ids, timestamp_ns=T0 + 1)
+
+
+def test_cancel_orders_answers_like_place_orders_with_a_reason_per_cancel() -> None:
+    eng = funded_engine(3)
+    placed = eng.place_orders(
+        market=1, order_ids=np.array([1, 2, 3], dtype=np.int64),
+        accounts=np.array([1, 1, 2], dtype=np.int64),
+        sides=np.array([0, 0, 1], dtype=np.int64),
+        prices=np.array([299_000, 299_500, 301_000], dtype=np.int64),
+        sizes=np.array([4, 7, 9], dtype=np.int64), timestamp_ns=T0 + 1)
+    assert placed.accepted == 3
+    seq = eng.last_seq
+    res = eng.cancel_orders(
+        market=1,
+        accounts=np.array([1, 2, 2, 1, 9, 2], dtype=np.int64),
+        order_ids=np.array([2, 1, 3, 2, 3, 77], dtype=np.int64), timestamp_ns=T0 + 2)
+    # 2 is account 1's (7 lots); 1 is not account 2's; 3 is account 2's (9 lots);
+    # 2 again is gone; account 9 does not exist; 77 never was.
+    assert [Reason(r) for r in res.reasons] == [
+        Reason.OK, Reason.NOT_ORDER_OWNER, Reason.OK, Reason.UNKNOWN_ORDER,
+        Reason.UNKNOWN_ACCOUNT, Reason.UNKNOWN_ORDER]
+    assert res.canceled.tolist() == [7, 0, 9, 0, 0, 0]
+    assert res.seqs.tolist() == [seq + 1, seq + 2, seq + 3, seq + 4, seq + 5, seq + 6]
+    assert (res.accepted, len(res), eng.last_seq) == (2, 6, seq + 6)
+    assert repr(res) == "BulkCancelResult(cancels=6, accepted=2)"
+    assert eng.depth(1, Side.BUY, 5) == [(299_000, 4, 1)] and eng.depth(1, Side.SELL, 5) == []
+    eng.check_invariants()
+
+    empty = np.zeros(0, dtype=np.int64)
+    none = eng.cancel_orders(market=1, accounts=empty, order_ids=empty, timestamp_ns=T0 + 2)
+    assert (len(none), none.accepted, none.reasons.tolist()) == (0, 0, [])
+    gone = eng.cancel_orders(market=5, accounts=np.ones(2, dtype=np.int64),
+                             order_ids=np.array([1, 2], dtype=np.int64), timestamp_ns=T0 + 2)
+    assert gone.reasons.tolist() == [Reason.UNKNOWN_MARKET] * 2 and gone.accepted == 0
+    before = (eng.digest(), eng.last_seq)
+    with pytest.raises(pc.TimeWentBackError):
+        eng.cancel_orders(market=1, accounts=np.ones(1, dtype=np.int64),
+                          order_ids=np.ones(1, dtype=np.int64), timestamp_ns=T0)
+    assert (eng.digest(), eng.last_seq) == before
+    with pytest.raises(pc.InvalidArgumentError, match=r"cancel_orders: order_ids\[0\] = -1"):
+        eng.cancel_orders(market=1, accounts=np.ones(1, dtype=np.int64),
+                          order_ids=np.array([-1], dtype=np.int64), timestamp_ns=T0 + 3)
+    assert eng.depth(1, Side.BUY, 5) == [(299_000, 4, 1)]
 
 
 def test_depth_arrays_match_depth() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import pytest
 
@@ -34,6 +34,11 @@ BUY, SELL = Side.BUY, Side.SELL
 
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
+
+
+def rate(raw: int) -> Decimal:
+    """A raw count of 1e-18 as the Decimal the bindings return."""
+    return Decimal(pc.format_rate(raw))
 
 
 # -- the worked trade --------------------------------------------------------------
@@ -74,7 +79,9 @@ def test_one_btc_at_30000_pays_5_bp_taker_and_1_bp_maker_fees() -> None:
     assert (taker.initial_requirement, taker.maintenance_requirement) == (240 * USD, 120 * USD)
     assert taker.initial_with_orders == 240 * USD
     assert taker.free_collateral == 9_745 * USD
-    assert taker.margin_ratio == ceil_div(120 * USD * pc.RATE_SCALE, 9_985 * USD)
+    assert taker.margin_ratio == rate(ceil_div(120 * USD * pc.RATE_SCALE, 9_985 * USD))
+    assert type(taker.margin_ratio) is Decimal and str(taker.margin_ratio) == \
+        "0.012018027040560842"
     assert not taker.liquidatable
     [pos] = taker.positions
     assert (pos.market, pos.mode, pos.leverage, pos.size) == (1, MarginMode.CROSS, 125, 1_000)
@@ -277,8 +284,7 @@ def test_accounts_deposits_withdrawals_and_transfers() -> None:
 
 
 def test_fee_tiers_and_referrers_split_the_taker_fee() -> None:
-    config = pc.EngineConfig(fee_tier_discounts=[0, pc.RATE_SCALE // 10],
-                             referrer_share=pc.RATE_SCALE // 10)
+    config = pc.EngineConfig(fee_tier_discounts=["0", "0.1"], referrer_share=Decimal("0.1"))
     eng = btc_at_30k(config=config)
     ok(eng.create_account(account=3, owner=3, timestamp_ns=T0))
     ok(eng.create_account(account=4, owner=4, referrer=3, timestamp_ns=T0))
@@ -433,6 +439,29 @@ def test_book_queries_best_depth_and_depth_arrays() -> None:
     assert list(zip(prices.tolist(), sizes.tolist(), counts.tolist())) == eng.depth(1, BUY, 10)
     stats = eng.stats(1)
     assert (stats.best_bid, stats.best_ask) == ((299_990, 6, 2), (300_100, 5, 1))
+    # Levels are named tuples: ticks, lots and a count, like every other engine query.
+    top = eng.depth(1, BUY, 1)[0]
+    assert type(top) is pc.Level
+    assert (top.price, top.size, top.orders) == (299_990, 6, 2)
+    best_ask = eng.best(1, SELL)
+    assert best_ask is not None and best_ask.price == 300_100 and best_ask.size == 5
+    assert stats.best_bid == top and type(stats.best_ask) is pc.Level
+
+
+def test_margin_ratio_is_a_decimal_and_the_largest_rate_once_equity_is_gone() -> None:
+    eng = btc_at_30k(taker_usd=300)
+    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0 + 1))
+    ok(eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0 + 1))
+    # 300 - 15 USD of fees = 285 USD of equity against 120 USD of maintenance.
+    assert eng.summary(2).margin_ratio == rate(ceil_div(120 * pc.RATE_SCALE, 285))
+    assert str(eng.summary(2).margin_ratio) == "0.421052631578947369"  # rounded up
+    ok(eng.oracle_price(market=1, source=1, price=usd(29_000), timestamp_ns=T0 + 2))
+    s = eng.summary(2)  # 1,000 USD lost: equity -715 USD
+    assert (s.equity, s.liquidatable) == (-715 * USD, True)
+    assert s.margin_ratio == Decimal("9.223372036854775807")  # the Rate maximum
+    assert 0 < eng.summary(1).margin_ratio < 1  # the maker, short, gained
 
 
 def test_preview_matches_what_place_order_then_does() -> None:
@@ -452,7 +481,8 @@ def test_preview_matches_what_place_order_then_does() -> None:
     assert pv.fill_notional == (600 * 300_000 + 400 * 300_100) * 100
     assert pv.fee == ceil_div(pv.fill_notional * 5, 10_000)
     # Mid = (299,900 + 300,000) / 2 = 299,950; slippage = 90 / 299,950, rounded up.
-    assert pv.slippage == ceil_div(90 * pc.RATE_SCALE, 299_950)
+    assert pv.slippage == rate(ceil_div(90 * pc.RATE_SCALE, 299_950))
+    assert type(pv.slippage) is Decimal and type(pv.resulting_margin_ratio) is Decimal
     assert pv.resulting_position == 1_000
     assert pv.resulting_liquidation.price > 0
     assert "Preview(reason=Reason.OK, fill_size=1000" in repr(pv)
@@ -496,7 +526,7 @@ def test_source_deviation_trips_the_breaker_and_the_market_goes_reduce_only() ->
     eng = pc.Engine()
     p = btc_params()
     p.oracle.min_sources = 2
-    p.oracle.max_source_deviation = pc.RATE_SCALE // 100  # 1%
+    p.oracle.max_source_deviation = Decimal("0.01")  # 1%
     assert p.oracle.min_sources == 2  # the oracle property is a view into p
     ok(eng.create_market(market=1, params=p, timestamp_ns=T0))
     ok(eng.create_account(account=1, owner=1, timestamp_ns=T0))
@@ -560,7 +590,7 @@ def test_engine_config_is_validated() -> None:
     with pytest.raises(pc.InvalidArgumentError, match="EngineConfig.quote_decimals must be 0..18"):
         pc.Engine(pc.EngineConfig(quote_decimals=19))
     with pytest.raises(pc.InvalidArgumentError, match="tier 0 must be 0"):
-        pc.Engine(pc.EngineConfig(fee_tier_discounts=[1]))
+        pc.Engine(pc.EngineConfig(fee_tier_discounts=["0.1"]))
     with pytest.raises(pc.InvalidArgumentError, match="max_markets"):
         pc.Engine(pc.EngineConfig(max_markets=0))
     eng = pc.Engine(pc.EngineConfig(max_markets=1))
@@ -574,18 +604,21 @@ def test_engine_config_is_validated() -> None:
 
 def test_config_defaults_are_the_cpp_defaults() -> None:
     c = pc.EngineConfig()
-    assert (c.quote_decimals, c.fee_tier_discounts, c.referrer_share) == (6, (0,), 0)
+    assert (c.quote_decimals, c.fee_tier_discounts, c.referrer_share) == (
+        6, (Decimal(0),), Decimal(0))
     assert (c.max_markets, c.max_accounts, c.hash_seed) == (256, 2**20, 0x70657270656E6731)
     o = pc.OracleConfig()
     assert (o.staleness_ns, o.min_sources, o.max_source_deviation, o.max_twap_deviation) == (
-        60 * 10**9, 1, 0, 0)
+        60 * 10**9, 1, Decimal(0), Decimal(0))
     assert (o.twap_window_ns, o.basis_window_ns) == (1_800 * 10**9, 300 * 10**9)
     p = pc.MarketParams()
     assert (p.symbol, p.tick_size, p.lot_size) == ("BTC-USD", Decimal("0.1"), Decimal("0.001"))
     assert (p.max_order_size, p.max_open_interest, p.max_price) == (10**6, 10**6, 10**8)
-    assert (p.price_band, p.max_leverage, p.maker_fee, p.taker_fee) == (0, 20, bp(1), bp(5))
-    assert p.tiers == (pc.MarginTier(notional_floor=0, max_leverage=20,
-                                     maintenance_rate=pc.RATE_SCALE // 100),)
+    assert (p.price_band, p.max_leverage, p.maker_fee, p.taker_fee) == (
+        Decimal(0), 20, bp(1), bp(5))
+    assert p.tiers == (pc.MarginTier(notional_floor=0, max_leverage=20, maintenance_rate="0.01"),)
+    assert (p.maker_fee, p.taker_fee) == (Decimal("0.0001"), Decimal("0.0005"))
+    assert str(p.taker_fee) == "0.0005"  # no trailing zeros
     assert p.oracle == pc.OracleConfig()
     assert (p.max_orders_per_account, p.max_levels_per_side, p.max_book_orders) == (
         200, 10_000, 2**22)
@@ -600,16 +633,20 @@ def test_config_objects_are_mutable_keyword_built_and_comparable() -> None:
     assert p.lot_size == Decimal(1)
     p.tick_size = Decimal("0.10")
     assert str(p.tick_size) == "0.10"  # kept exactly as written
-    p.tiers = [pc.MarginTier(notional_floor=0, max_leverage=10, maintenance_rate=1)]
-    assert isinstance(p.tiers, tuple) and p.tiers[0].max_leverage == 10
+    p.maker_fee = "-0.0001"  # type: ignore[assignment]
+    assert p.maker_fee == Decimal("-0.0001")
+    p.tiers = [pc.MarginTier(notional_floor=0, max_leverage=10, maintenance_rate="0.05")]
+    tiers: Sequence[pc.MarginTier] = p.tiers  # read back (mypy narrows p.tiers to the list)
+    assert isinstance(tiers, tuple) and tiers[0].max_leverage == 10
     tier: Any = p.tiers[0]
     with pytest.raises(AttributeError):
         tier.max_leverage = 5
     p.oracle = pc.OracleConfig(min_sources=3)
     assert p.oracle.min_sources == 3
     c = pc.EngineConfig()
-    c.fee_tier_discounts = [0, 5]
-    assert c.fee_tier_discounts == (0, 5)
+    c.fee_tier_discounts = ["0", "0.05"]  # type: ignore[list-item]
+    discounts: Sequence[Decimal] = c.fee_tier_discounts
+    assert discounts == (0, Decimal("0.05"))
     c.hash_seed = 2**64 - 1
     assert c.hash_seed == 2**64 - 1
     with pytest.raises(TypeError):
@@ -620,8 +657,10 @@ def test_config_objects_are_mutable_keyword_built_and_comparable() -> None:
 
 
 def test_reprs_are_readable() -> None:
-    assert repr(pc.MarginTier(notional_floor=0, max_leverage=20, maintenance_rate=5)) == \
-        "MarginTier(notional_floor=0, max_leverage=20, maintenance_rate=5)"
+    assert repr(pc.MarginTier(notional_floor=0, max_leverage=20, maintenance_rate="0.005")) == \
+        "MarginTier(notional_floor=0, max_leverage=20, maintenance_rate=Decimal('0.005'))"
+    assert "maker_fee=Decimal('0.0001'), taker_fee=Decimal('0.0005')" in repr(pc.MarketParams())
+    assert "referrer_share=Decimal('0')" in repr(pc.EngineConfig())
     assert repr(pc.MarketParams()).startswith(
         "MarketParams(symbol='BTC-USD', tick_size=Decimal('0.1'), lot_size=Decimal('0.001'), ")
     assert repr(pc.OracleConfig()).startswith("OracleConfig(staleness_ns=60000000000, ")

@@ -142,7 +142,7 @@ def test_config_fields_are_strict(bad: object) -> None:
     with pytest.raises(TypeError):
         pc.OracleConfig(staleness_ns=bad)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        pc.MarginTier(notional_floor=0, max_leverage=bad, maintenance_rate=1)  # type: ignore
+        pc.MarginTier(notional_floor=0, max_leverage=bad, maintenance_rate="0.01")  # type: ignore
     p = pc.MarketParams()
     with pytest.raises(TypeError):
         p.max_price = bad  # type: ignore[assignment]

@@ -23,6 +23,7 @@ import pathlib
 import random
 import subprocess
 import sys
+from decimal import Decimal
 from typing import Any, Callable
 
 import numpy as np
@@ -44,12 +45,16 @@ def eth_params() -> pc.MarketParams:
                       max_order_size=100_000, max_open_interest=1_000_000)
 
 
-CONFIG_DISCOUNTS = [0, pc.RATE_SCALE // 10, pc.RATE_SCALE // 4]
+CONFIG_DISCOUNTS = ["0", "0.1", "0.25"]
 
 
 def make_config() -> pc.EngineConfig:
-    return pc.EngineConfig(fee_tier_discounts=CONFIG_DISCOUNTS,
-                           referrer_share=pc.RATE_SCALE // 10)
+    return pc.EngineConfig(fee_tier_discounts=CONFIG_DISCOUNTS, referrer_share="0.1")
+
+
+def raw(rate: Decimal) -> int:
+    """A rate as the raw count of 1e-18 the C++ replayer reads."""
+    return pc.parse_rate(format(rate, "f"))
 
 
 def params_fields(p: pc.MarketParams) -> list[Any]:
@@ -60,13 +65,13 @@ def params_fields(p: pc.MarketParams) -> list[Any]:
 
     o = p.oracle
     out: list[Any] = [p.symbol, *step(p.tick_size), *step(p.lot_size), p.max_order_size,
-                      p.max_open_interest, p.max_price, p.price_band, p.max_leverage,
-                      p.maker_fee, p.taker_fee, o.staleness_ns, o.min_sources,
-                      o.max_source_deviation, o.max_twap_deviation, o.twap_window_ns,
+                      p.max_open_interest, p.max_price, raw(p.price_band), p.max_leverage,
+                      raw(p.maker_fee), raw(p.taker_fee), o.staleness_ns, o.min_sources,
+                      raw(o.max_source_deviation), raw(o.max_twap_deviation), o.twap_window_ns,
                       o.basis_window_ns, p.max_orders_per_account, p.max_levels_per_side,
                       p.max_book_orders, len(p.tiers)]
     for t in p.tiers:
-        out += [t.notional_floor, t.max_leverage, t.maintenance_rate]
+        out += [t.notional_floor, t.max_leverage, raw(t.maintenance_rate)]
     return out
 
 
@@ -261,7 +266,8 @@ def replay_bulk(commands: list[Command]) -> tuple[pc.Engine, list[int]]:
                 reasons += res.reasons.tolist()
             else:
                 reasons += eng.cancel_orders(market=f[0], accounts=cols[:, 0],
-                                             order_ids=cols[:, 1], timestamp_ns=ts).tolist()
+                                             order_ids=cols[:, 1],
+                                             timestamp_ns=ts).reasons.tolist()
             i = j
         else:
             reasons.append(int(apply(eng, commands[i]).reason))
@@ -273,8 +279,8 @@ def replay_bulk(commands: list[Command]) -> tuple[pc.Engine, list[int]]:
 def write_log(commands: list[Command], path: pathlib.Path) -> None:
     c = make_config()
     lines = [" ".join(map(str, ["config", c.quote_decimals, len(c.fee_tier_discounts),
-                                *c.fee_tier_discounts, c.referrer_share, c.max_markets,
-                                c.max_accounts, c.hash_seed]))]
+                                *map(raw, c.fee_tier_discounts), raw(c.referrer_share),
+                                c.max_markets, c.max_accounts, c.hash_seed]))]
     for kind, ts, *f in commands:
         fields: list[Any] = [f[0], *params_fields(f[1])] if kind in ("market", "update") else f
         lines.append(" ".join(map(str, [ts, kind, *fields])))
