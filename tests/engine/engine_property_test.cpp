@@ -30,7 +30,9 @@
 //      isolated top-up and removal, leverage change, and on the last checks
 //      (index, open interest, margin) of every order and amend; Summary()'s
 //      requirements, free collateral and derived fields are the oracle's,
-//      and liquidation prices bracket the oracle's maintenance.
+//      and liquidation prices bracket the oracle's maintenance. Decisions
+//      within kBoundaryBand atoms of the requirement are counted per seed
+//      (the generator aims at them) and every seed must have some.
 //   6. The price oracle as the engine wires it: a publish is refused for the
 //      documented reason, the index is the lower median of the fresh
 //      sources, a deviating source trips the breaker, and kPriceUpdate /
@@ -893,10 +895,21 @@ Decision LeverageVerdict(const OracleAccount& a, MarketId market, std::uint32_t 
   return MarginVerdict(a, after);
 }
 
+// kBoundaryBand: a decision whose slack is within this many atoms of the
+// requirement counts as near the boundary (0: exactly at it, -1: one atom
+// short).
+constexpr int128 kBoundaryBand = 1;
+
 // -----------------------------------------------------------------------------
 // The generator. It looks at the engine (queries only) to aim at live orders,
 // positions and free collateral; the ops it returns are plain values, so a
-// recorded stream replays on its own.
+// recorded stream replays on its own. Margin decisions are aimed at the
+// boundary with the margin oracle, fed here from the queries: withdrawals,
+// transfers and isolated top-ups of exactly free collateral or one atom
+// more, isolated removals of exactly what the bucket can give or one atom
+// more, and orders and leverage changes sized to about the free collateral
+// and preceded by a deposit or withdrawal that leaves equity exactly at the
+// requirement they bring or one atom short of it.
 // -----------------------------------------------------------------------------
 class Generator {
  public:
@@ -938,8 +951,10 @@ class Generator {
     // Building: fewer cancels, so books reach their limits. Draining: more.
     if (phase_ == 1 && roll >= 5'000 && roll < 5'800 && rng_.Percent(70)) roll = 0;
     if (phase_ == 2 && roll < 5'000 && rng_.Percent(30)) roll = 5'000 + rng_.Below(800);
-    if (roll < 5'000) {
+    if (roll < 4'850) {
       op.payload = NewPlace(eng);
+    } else if (roll < 5'000) {
+      op.payload = NewBoundaryOrder(eng);
     } else if (roll < 5'500) {
       op.payload = NewCancel(eng);
     } else if (roll < 5'700) {
@@ -971,7 +986,11 @@ class Generator {
     } else if (roll < 9'600) {
       op.payload = NewMarginMode(eng);
     } else if (roll < 9'750) {
-      op.payload = NewLeverage();
+      if (roll < 9'650) {
+        op.payload = NewLeverage();
+      } else {
+        op.payload = NewBoundaryLeverage(eng);
+      }
     } else if (roll < 9'900) {
       op.payload = NewAdjustIsolated(eng);
     } else if (roll < 9'915) {
@@ -1176,17 +1195,67 @@ class Generator {
     return *std::move(s);
   }
 
-  // An amount aimed at the account's free collateral: exactly it, one atom
-  // more, half of it, or a plain one.
+  // The markets as the oracle sees them, from Stats() and Params().
+  void LoadMarkets(const Engine& eng) {
+    view_markets_.clear();
+    for (MarketId id : eng.Markets()) {
+      absl::StatusOr<MarketStats> st = eng.Stats(id);
+      absl::StatusOr<MarketParams> params = eng.Params(id);
+      if (!st.ok() || !params.ok()) continue;
+      view_params_[id] = *std::move(params);
+      view_markets_[id] = OracleMarket{.params = &view_params_[id],
+                                       .atoms = st->atoms_per_tick_lot,
+                                       .mark = st->mark.raw(),
+                                       .has_index = st->index.raw() != 0};
+    }
+  }
+
+  // An account as the margin oracle sees it, read from the queries (the
+  // generator only aims with it; the harness checks with its own ledger).
+  std::optional<OracleAccount> ViewOf(const Engine& eng, AccountId id) {
+    std::optional<AccountSummary> s = SummaryOf(eng, id);
+    absl::StatusOr<std::vector<OpenOrder>> orders = eng.OpenOrders(id);
+    if (!s || !orders.ok()) return std::nullopt;
+    LoadMarkets(eng);
+    OracleAccount a{.fee_tier = s->fee_tier, .cash = s->cash.raw()};
+    for (const PositionView& v : s->positions) {
+      const auto m = view_markets_.find(v.market);
+      if (m == view_markets_.end()) return std::nullopt;
+      OraclePosition p{.market = v.market,
+                       .m = m->second,
+                       .mode = v.mode,
+                       .leverage = v.leverage,
+                       .size = v.size.raw()};
+      if (v.mode == MarginMode::kIsolated) p.bucket = int128(v.isolated_equity.raw()) - p.Value();
+      a.positions.push_back(std::move(p));
+    }
+    for (const OpenOrder& o : *orders) {
+      OraclePosition* p = a.Find(o.market);
+      if (p == nullptr) return std::nullopt;
+      p->orders.push_back(OracleOrder{.id = o.order.id,
+                                      .buy = o.order.side == Side::kBuy,
+                                      .price = o.order.price.raw(),
+                                      .lots = o.order.remaining.raw()});
+    }
+    return a;
+  }
+
+  // The account's free collateral by the oracle (0 without a view).
+  std::int64_t OracleFree(const Engine& eng, AccountId id) {
+    std::optional<OracleAccount> a = ViewOf(eng, id);
+    if (!a) return 0;
+    return static_cast<std::int64_t>(std::min<int128>(Evaluate(*a).Free(), kMax));
+  }
+
+  // An amount aimed at the account's free collateral by the oracle: exactly
+  // it, one atom more, half of it, or a plain one.
   std::int64_t FreeAimed(const Engine& eng, AccountId id) {
     const std::uint64_t r = rng_.Below(100);
     if (r < 45) {
-      if (std::optional<AccountSummary> s = SummaryOf(eng, id)) {
-        const std::int64_t free = s->free_collateral.raw();
-        if (r < 20) return free;
-        if (r < 32) return free + 1;
-        return free / 2;
-      }
+      const std::int64_t free = OracleFree(eng, id);
+      if (r < 20) return free;
+      if (r < 32) return free + 1;
+      return free / 2;
     }
     if (r < 85) return SomeUsd() / (rng_.Percent(50) ? 10 : 1);
     if (r < 93) return BadAmount();
@@ -1622,10 +1691,19 @@ class Generator {
           c.account = a.id;
           c.market = p.market;
           const std::uint64_t k = rng_.Below(100);
-          if (k < 40) {
+          if (k < 30) {
             c.delta = Quote(SomeUsd() / 10);
           } else if (k < 50) {
-            c.delta = s->free_collateral;  // exactly all of it (0: kInvalidAmount)
+            // Exactly all of free collateral or one atom more (0: kInvalidAmount).
+            c.delta = Quote(OracleFree(eng, a.id) + (k < 40 ? 0 : 1));
+          } else if (k < 65) {
+            // Exactly what the bucket can give (bucket + value - its worst
+            // case), or one atom more.
+            std::optional<OracleAccount> view = ViewOf(eng, a.id);
+            const OraclePosition* op = view ? view->Find(p.market) : nullptr;
+            const int128 spare = op ? op->bucket + op->Value() - WorstCase(*op) : 0;
+            const int128 take = std::clamp<int128>(spare + (k < 57 ? 0 : 1), 1, kMax);
+            c.delta = Quote(-static_cast<std::int64_t>(take));
           } else if (k < 80) {
             c.delta = Quote(-rng_.Between(1, std::max<std::int64_t>(1, p.isolated_equity.raw() / 4)));
           } else if (k < 90) {
@@ -1639,6 +1717,98 @@ class Generator {
     }
     c.delta = Quote(rng_.Percent(50) ? SomeUsd() : -SomeUsd());
     return c;
+  }
+
+  // -- at the margin boundary ------------------------------------------------
+  // `change` with the cash move that leaves its decision's slack (equity
+  // minus requirement after it, by the oracle) at 0 or -1: a deposit of the
+  // difference or a withdrawal within free collateral, then `change` (queued
+  // right behind it, so nothing moves the account or the marks in between).
+  // nullopt if the move would be a withdrawal beyond free collateral or
+  // beyond kMaxBoundaryMove.
+  std::optional<Payload> AtBoundary(AccountId account, const Decision& d, int128 free,
+                                    Payload change) {
+    constexpr int128 kMaxBoundaryMove = 50'000 * kUsd;
+    if (!d.by_margin) return std::nullopt;
+    const int128 add = (rng_.Percent(50) ? 0 : -1) - d.slack;  // to equity
+    if (add == 0) return change;
+    if (add < -free || add > kMaxBoundaryMove || add < -kMaxBoundaryMove) return std::nullopt;
+    queue_.push_back(std::move(change));
+    const auto amount = Quote(static_cast<std::int64_t>(add > 0 ? add : -add));
+    if (add > 0) return Deposit{.account = account, .amount = amount};
+    return Withdraw{.account = account, .amount = amount};
+  }
+
+  // An order of about the account's free collateral near the fair price
+  // (mostly resting), placed at the margin boundary.
+  Payload NewBoundaryOrder(const Engine& eng) {
+    for (int tries = 0; tries < 4; ++tries) {
+      const AccountGen& acct = RandomAccount();
+      std::optional<OracleAccount> a = ViewOf(eng, acct.id);
+      if (!a) continue;
+      MarketGen& g = RandomMarket();
+      const MarketId id = g.spec->id;
+      const auto mit = view_markets_.find(id);
+      if (mit == view_markets_.end() || !mit->second.has_index || mit->second.mark <= 0) continue;
+      const OracleMarket& m = mit->second;
+      const OracleRisk before = Evaluate(*a);
+      if (before.missing) continue;
+      const bool buy = rng_.Percent(50);
+      const std::int64_t off = rng_.Between(-3, 10) * Step(g);
+      const std::int64_t price =
+          std::clamp<std::int64_t>(g.fair + (buy ? -off : off), 1, m.params->max_price.raw());
+      const OraclePosition* p = a->Find(id);
+      const std::uint32_t lev = p ? p->Leverage() : m.params->max_leverage;
+      // Lots that use roughly the free collateral at this leverage, or a
+      // few units paid for by a deposit.
+      const int128 per_lot = int128(price) * m.atoms / lev + 1;
+      int128 lots = rng_.Percent(70) ? before.Free() / per_lot : g.spec->unit * rng_.Between(1, 5);
+      lots = std::clamp<int128>(lots, 1, m.params->max_order_size.raw());
+      const Rate discount = world_.config.fee_tier_discounts[a->fee_tier];
+      for (int halvings = 0; halvings < 8; ++halvings, lots = std::max<int128>(1, lots / 2)) {
+        const OracleOrder o{.id = next_order_,
+                            .buy = buy,
+                            .price = price,
+                            .lots = static_cast<std::int64_t>(lots)};
+        const Decision d = OrderVerdict(*a, id, m, o, discount);
+        if (d.reason == Reason::kOpenInterestLimit) continue;
+        const std::uint64_t r = rng_.Below(100);
+        PlaceOrder c{.market = id,
+                     .order = {.id = next_order_++,
+                               .account = acct.id,
+                               .side = buy ? Side::kBuy : Side::kSell,
+                               .type = OrderType::kLimit,
+                               .tif = r < 60   ? TimeInForce::kGtc
+                                      : r < 80 ? TimeInForce::kIoc
+                                               : TimeInForce::kPostOnly,
+                               .price = Ticks(price),
+                               .size = Lots(o.lots)}};
+        if (std::optional<Payload> op = AtBoundary(acct.id, d, before.Free(), c)) return *op;
+        break;
+      }
+    }
+    return NewPlace(eng);
+  }
+
+  // A leverage cut on a market where the account has a position or orders,
+  // at the margin boundary.
+  Payload NewBoundaryLeverage(const Engine& eng) {
+    for (int tries = 0; tries < 4; ++tries) {
+      const AccountGen& acct = RandomAccount();
+      std::optional<OracleAccount> a = ViewOf(eng, acct.id);
+      if (!a) continue;
+      std::vector<const OraclePosition*> open;
+      for (const OraclePosition& p : a->positions) {
+        if (p.Counts() && p.Leverage() > 1) open.push_back(&p);
+      }
+      if (open.empty()) continue;
+      const OraclePosition& p = *open[rng_.Below(open.size())];
+      const auto leverage = static_cast<std::uint32_t>(rng_.Between(1, p.Leverage() - 1));
+      const Decision d = LeverageVerdict(*a, p.market, leverage);
+      const SetLeverage c{.account = acct.id, .market = p.market, .leverage = leverage};
+      if (std::optional<Payload> op = AtBoundary(acct.id, d, Evaluate(*a).Free(), c)) return *op;
+    }
+    return NewLeverage();
   }
 
   // -- markets and accounts ---------------------------------------------------
@@ -1758,6 +1928,8 @@ class Generator {
   std::vector<std::pair<std::uint64_t, Payload>> timed_;  // (due count, command)
   std::vector<MarketGen> markets_;
   std::vector<AccountGen> accounts_;
+  std::map<MarketId, MarketParams> view_params_;  // LoadMarkets(): the engine's
+  std::map<MarketId, OracleMarket> view_markets_;
   AccountId next_account_ = 0;
   OrderId next_order_ = 1;
   std::int64_t t_ = 0;
@@ -1799,7 +1971,17 @@ struct Tally {
   std::uint64_t open_orders_peak = 0, open_orders_sum = 0, open_orders_samples = 0;
   std::uint64_t risk_reducing = 0;  // accepted below initial margin: requirement not raised
   std::uint64_t margin_decisions = 0;  // decided by the margin rule, checked against the oracle
+  // Of those, within kBoundaryBand atoms of the requirement, per kind; and
+  // exactly at it and accepted, and one atom short and refused.
+  std::array<std::uint64_t, kDecisionKinds> near_boundary{};
+  std::uint64_t at_boundary_accepted = 0, short_by_one_refused = 0;
   std::uint64_t previews = 0, liquidation_prices = 0;
+
+  std::uint64_t NearBoundary() const {
+    std::uint64_t n = 0;
+    for (std::uint64_t k : near_boundary) n += k;
+    return n;
+  }
 
   void Merge(const Tally& o) {
     for (std::size_t i = 0; i < kPayloadKinds; ++i) {
@@ -1826,6 +2008,9 @@ struct Tally {
     open_orders_samples += o.open_orders_samples;
     risk_reducing += o.risk_reducing;
     margin_decisions += o.margin_decisions;
+    for (std::size_t k = 0; k < kDecisionKinds; ++k) near_boundary[k] += o.near_boundary[k];
+    at_boundary_accepted += o.at_boundary_accepted;
+    short_by_one_refused += o.short_by_one_refused;
     previews += o.previews;
     liquidation_prices += o.liquidation_prices;
   }
@@ -1861,7 +2046,15 @@ struct Tally {
              breaker_trips, breaker_clears, self_trade, max_fill_cuts, slid, seq_faults,
              time_faults, open_orders_samples ? open_orders_sum / open_orders_samples : 0,
              open_orders_peak, risk_reducing, margin_decisions, previews, liquidation_prices);
-    return s;
+    s += Fmt("[property]   near-boundary margin decisions (within %d atom of the "
+             "requirement)=%" PRIu64 ": at it and accepted=%" PRIu64
+             ", one atom short and refused=%" PRIu64 "; by kind:",
+             static_cast<int>(kBoundaryBand), NearBoundary(), at_boundary_accepted,
+             short_by_one_refused);
+    for (std::size_t k = 0; k < kDecisionKinds; ++k) {
+      s += Fmt(" %s=%" PRIu64, kDecisionNames[k], near_boundary[k]);
+    }
+    return s + "\n";
   }
 };
 
@@ -2154,7 +2347,7 @@ class Harness {
 
   // The engine's answer to a margin decision against the oracle's. For an
   // order or amend the oracle's kOk allows a refusal by the book, whose
-  // checks come after margin.
+  // checks come after margin. Counts how close to the boundary it was.
   std::string Expect(DecisionKind kind, const Decision& d, bool book_after = false) {
     const bool agree = d.reason == Reason::kOk && book_after
                            ? result_.reason == Reason::kOk || IsBookReason(result_.reason)
@@ -2167,6 +2360,11 @@ class Harness {
     if (!d.by_margin) return "";
     ++tally_.margin_decisions;
     if (d.reason == Reason::kOk && d.slack < 0) ++tally_.risk_reducing;
+    if (Abs128(d.slack) <= kBoundaryBand) {
+      ++tally_.near_boundary[kind];
+      if (d.slack == 0 && d.reason == Reason::kOk) ++tally_.at_boundary_accepted;
+      if (d.slack == -1 && d.reason != Reason::kOk) ++tally_.short_by_one_refused;
+    }
     return "";
   }
 
@@ -3306,12 +3504,23 @@ std::string RunSeed(const char* property, std::uint64_t seed, std::size_t iters,
   return report + tail;
 }
 
+constexpr std::size_t kMinBoundaryIters = 10'000;
+
 Tally RunProperty(const char* property, const Options& options, std::size_t iters) {
   Tally tally;
   for (std::uint64_t seed : Seeds()) {
-    const std::string report = RunSeed(property, seed, iters, options, &tally);
+    Tally seed_tally;
+    const std::string report = RunSeed(property, seed, iters, options, &seed_tally);
+    tally.Merge(seed_tally);
     INFO(report);
     CHECK(report.empty());
+    // Every seed puts the margin rule to the test within an atom of its
+    // boundary (at kMinBoundaryIters commands or more; shorter reruns of a
+    // failing prefix are exempt).
+    if (options.checks && iters >= kMinBoundaryIters) {
+      INFO(Fmt("seed=0x%" PRIx64, seed));
+      REQUIRE(seed_tally.NearBoundary() > 0);
+    }
   }
   return tally;
 }
@@ -3361,6 +3570,12 @@ TEST_CASE("Engine property: conservation and every invariant hold after every co
     CHECK(t.self_trade > 0);
     CHECK(t.max_fill_cuts > 0);
     CHECK(t.slid > 0);
+    CHECK(t.at_boundary_accepted > 0);
+    CHECK(t.short_by_one_refused > 0);
+    for (std::size_t k = 0; k < kDecisionKinds; ++k) {
+      INFO("near-boundary " << kDecisionNames[k] << " decisions");
+      CHECK(t.near_boundary[k] > 0);
+    }
     CHECK(t.events[static_cast<std::size_t>(EventKind::kIsolatedMarginChanged)] > 0);
     CHECK(t.events[static_cast<std::size_t>(EventKind::kOrderReduced)] > 0);
   }
