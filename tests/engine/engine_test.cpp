@@ -596,6 +596,48 @@ TEST_CASE("Engine: a leverage cut needs its initial margin to the atom", "[engin
   CHECK(h.Summary(2).free_collateral == Quote(0));
 }
 
+// An isolated position needs an index before its margin moves: the only
+// source goes stale (60 s) after the position opened, and both ways are
+// refused until a price comes back.
+TEST_CASE("Engine: isolated margin cannot move while the market has no index", "[engine]") {
+  Harness h = BtcAt30k(100);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
+  h.Ok(TimeTick{.market = 1}, 61'000'000'000);
+  REQUIRE(h.eng.Stats(1)->index == Ticks(0));
+  REQUIRE(h.PositionIn(2).size == Lots(1));
+  const AdjustIsolatedMargin add{.account = 2, .market = 1, .delta = Quote(kUsd)};
+  const AdjustIsolatedMargin take{.account = 2, .market = 1, .delta = Quote(-1)};
+  CHECK(h.Do(add).reason == Reason::kNoIndexPrice);
+  CHECK(h.Do(take).reason == Reason::kNoIndexPrice);
+  h.Price(1, Usd(30'000));
+  h.Ok(add);
+  h.Ok(take);
+}
+
+// Max open interest 100 BTC. Bids of 60 and 30 BTC are 90,000 lots of
+// exposure; the 30 BTC bid amended to 40,001 lots would make 100,001.
+TEST_CASE("Engine: an amend beyond max open interest is refused", "[engine]") {
+  MarketParams p = Btc();
+  p.max_open_interest = Lots(100 * kBtc);
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 10'000'000);
+  REQUIRE(h.Order(1, 10, Side::kBuy, Usd(29'000), Lots(60 * kBtc)).ok());
+  REQUIRE(h.Order(1, 11, Side::kBuy, Usd(29'000), Lots(30 * kBtc)).ok());
+  auto amend = [](std::int64_t lots) {
+    return AmendOrder{.market = 1,
+                      .amend = {.account = 1, .id = 11, .new_price = Usd(29'000),
+                                .new_size = Lots(lots)}};
+  };
+  CHECK(h.Do(amend(40 * kBtc + 1)).reason == Reason::kOpenInterestLimit);
+  h.Ok(amend(40 * kBtc));
+  CHECK(h.PositionIn(1).open_bid_lots == Lots(100 * kBtc));
+}
+
 // ---------------------------------------------------------------------------
 // Maintenance, liquidation price, withdrawals
 // ---------------------------------------------------------------------------
