@@ -475,6 +475,203 @@ TEST_CASE("Engine: amending an order bigger needs margin; smaller never does", "
 }
 
 // ---------------------------------------------------------------------------
+// Margin decisions to the atom
+// ---------------------------------------------------------------------------
+//
+// Every decision of the margin check turns on a single atom: exactly at the
+// requirement it passes, one atom short it does not. The examples work at
+// 3x, whose initial rate is 1/3 rounded up to 1e-18 (risk/margin.hpp),
+// 0.333333333333333334, so one lot at the 30,000 USD mark (300,000 ticks *
+// 100 atoms = 30,000,000 atoms, 30 USD) needs
+//     30,000,000 * 0.333333333333333334 = 10,000,000.00000000002 -> 10,000,001
+// atoms, one more than a third of 30 USD; two lots (60,000,000 atoms) need
+//     60,000,000 * 0.333333333333333334 = 20,000,000.00000000004 -> 20,000,001.
+// All of it is in the first bracket (below 50,000 USD), where 125x allows 3x.
+
+// The bid rests (no asks), below the mark so without open loss, and its
+// taker fee is checked as if paid: 290,000 * 100 * 5 bp = 14,500 atoms. So it
+// needs equity 10,000,001 + 14,500 = 10,014,501.
+TEST_CASE("Engine: an order needs its initial margin and fee to the atom", "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'014'500)});
+  CHECK(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).reason == Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  REQUIRE(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.initial_with_orders == Quote(10'000'001));
+  CHECK(s.free_collateral == Quote(14'500));  // the bid rests: its fee was never charged
+}
+
+// From the resting bid above (equity 10,014,501): amended to 2 lots it needs
+// 20,000,001 atoms and an amend pays no fee, so 9,985,499 atoms more leave
+// it one atom short and one more atom is enough.
+TEST_CASE("Engine: an amend needs its initial margin to the atom", "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'014'501)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  h.Ok(Deposit{.account = 2, .amount = Quote(9'985'499)});
+  const AmendOrder two{.market = 1,
+                       .amend = {.account = 2, .id = 11, .new_price = Usd(29'000),
+                                 .new_size = Lots(2)}};
+  CHECK(h.Do(two).reason == Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(two);
+  CHECK(h.Summary(2).initial_with_orders == Quote(20'000'001));
+  CHECK(h.Summary(2).free_collateral == Quote(0));
+}
+
+// Isolated at 3x, buying 1 lot at the 30,000 USD ask (the mark): the empty
+// bucket pays the 15,000-atom fee (30,000,000 * 5 bp) and must then hold the
+// initial requirement 10,000,001, so cross collateral must cover a top-up of
+// 10,000,001 + 15,000 = 10,015,001 atoms.
+TEST_CASE("Engine: an isolated order needs cross to cover its top-up to the atom", "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'015'000)});
+  CHECK(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).reason ==
+        Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  const Result r = h.Order(2, 12, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  REQUIRE(r.filled == Lots(1));
+  // The bucket paid 30,000,000 + 15,000 and drew 10,015,001 from cross:
+  // -30,015,000 + 10,015,001 + the position's 30,000,000 = 10,000,001.
+  CHECK(h.Summary(2).cash == Quote(0));
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.isolated_equity == Quote(10'000'001));
+  CHECK(p.initial_requirement == Quote(10'000'001));
+}
+
+// The isolated long of 1 lot above, with 5 USD more in cross: free
+// collateral is all of cross (5,000,000; the bucket covers its own worst
+// case 10,000,001), so adding 5,000,001 is refused and 5,000,000 accepted.
+// The bucket then holds 15,000,001 against a worst case of 10,000,001, so
+// it gives back 5,000,000 and not an atom more.
+TEST_CASE("Engine: isolated margin goes in up to free collateral and out down to the worst case",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
+  h.Ok(Deposit{.account = 2, .amount = Quote(15'015'001)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
+  REQUIRE(h.Summary(2).cash == Quote(5'000'000));
+  auto adjust = [&](std::int64_t delta) {
+    return h.Do(AdjustIsolatedMargin{.account = 2, .market = 1, .delta = Quote(delta)}).reason;
+  };
+  CHECK(adjust(5'000'001) == Reason::kInsufficientCollateral);
+  CHECK(adjust(5'000'000) == Reason::kOk);
+  CHECK(h.PositionIn(2).isolated_equity == Quote(15'000'001));
+  CHECK(adjust(-5'000'001) == Reason::kInsufficientCollateral);
+  CHECK(adjust(-5'000'000) == Reason::kOk);
+  CHECK(h.PositionIn(2).isolated_equity == Quote(10'000'001));
+  CHECK(h.Summary(2).cash == Quote(5'000'000));
+}
+
+// At 3x a bid of 1 lot at 31,000 USD, above the 30,000 mark, rests (the
+// book has no asks). Its worst case is the 10,000,001 of one lot at the mark
+// plus the open loss if it filled at its limit, (310,000 - 300,000) ticks *
+// 100 atoms = 1,000,000: 11,000,001. (Its fee, 310,000 * 100 * 5 bp = 15,500,
+// only counts when it is placed: 20,000,000 - 15,500 covers 11,000,001.)
+// With 20 USD deposited, free collateral is 20,000,000 - 11,000,001 = 8,999,999.
+Harness BidAboveTheMark() {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(20 * kUsd)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(31'000), Lots(1)).ok());
+  REQUIRE(h.Summary(2).initial_with_orders == Quote(11'000'001));
+  return h;
+}
+
+TEST_CASE("Engine: a withdrawal of exactly free collateral is accepted, one atom more is refused",
+          "[engine]") {
+  Harness h = BidAboveTheMark();
+  CHECK(h.Summary(2).free_collateral == Quote(8'999'999));
+  CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(9'000'000)}).reason ==
+        Reason::kInsufficientCollateral);
+  h.Ok(Withdraw{.account = 2, .amount = Quote(8'999'999)});
+  CHECK(h.Summary(2).equity == Quote(11'000'001));
+  CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(1)}).reason ==
+        Reason::kInsufficientCollateral);
+}
+
+TEST_CASE("Engine: a transfer of exactly free collateral is accepted, one atom more is refused",
+          "[engine]") {
+  Harness h = BidAboveTheMark();
+  h.Ok(CreateAccount{.account = 4, .owner = 2});  // account 2's owner is 2
+  CHECK(h.Do(Transfer{.from = 2, .to = 4, .amount = Quote(9'000'000)}).reason ==
+        Reason::kInsufficientCollateral);
+  h.Ok(Transfer{.from = 2, .to = 4, .amount = Quote(8'999'999)});
+  CHECK(h.Summary(4).cash == Quote(8'999'999));
+  CHECK(h.Summary(2).free_collateral == Quote(0));
+}
+
+// Long 1 lot at the 30,000 USD mark at 10x: 30,000,000 / 10 = 3,000,000
+// atoms (1/10 is exact). A deposit of 10,015,000 less the 15,000 fee leaves
+// equity 10,000,000, one atom short of the 10,000,001 that 3x needs.
+TEST_CASE("Engine: a leverage cut needs its initial margin to the atom", "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'015'000)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
+  REQUIRE(h.Summary(2).equity == Quote(10'000'000));
+  CHECK(h.Summary(2).initial_requirement == Quote(3'000'000));
+  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 3}).reason ==
+        Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  CHECK(h.Summary(2).initial_requirement == Quote(10'000'001));
+  CHECK(h.Summary(2).free_collateral == Quote(0));
+}
+
+// An isolated position needs an index before its margin moves: the only
+// source goes stale (60 s) after the position opened, and both ways are
+// refused until a price comes back.
+TEST_CASE("Engine: isolated margin cannot move while the market has no index", "[engine]") {
+  Harness h = BtcAt30k(100);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
+  h.Ok(TimeTick{.market = 1}, 61'000'000'000);
+  REQUIRE(h.eng.Stats(1)->index == Ticks(0));
+  REQUIRE(h.PositionIn(2).size == Lots(1));
+  const AdjustIsolatedMargin add{.account = 2, .market = 1, .delta = Quote(kUsd)};
+  const AdjustIsolatedMargin take{.account = 2, .market = 1, .delta = Quote(-1)};
+  CHECK(h.Do(add).reason == Reason::kNoIndexPrice);
+  CHECK(h.Do(take).reason == Reason::kNoIndexPrice);
+  h.Price(1, Usd(30'000));
+  h.Ok(add);
+  h.Ok(take);
+}
+
+// Max open interest 100 BTC. Bids of 60 and 30 BTC are 90,000 lots of
+// exposure; the 30 BTC bid amended to 40,001 lots would make 100,001.
+TEST_CASE("Engine: an amend beyond max open interest is refused", "[engine]") {
+  MarketParams p = Btc();
+  p.max_open_interest = Lots(100 * kBtc);
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 10'000'000);
+  REQUIRE(h.Order(1, 10, Side::kBuy, Usd(29'000), Lots(60 * kBtc)).ok());
+  REQUIRE(h.Order(1, 11, Side::kBuy, Usd(29'000), Lots(30 * kBtc)).ok());
+  auto amend = [](std::int64_t lots) {
+    return AmendOrder{.market = 1,
+                      .amend = {.account = 1, .id = 11, .new_price = Usd(29'000),
+                                .new_size = Lots(lots)}};
+  };
+  CHECK(h.Do(amend(40 * kBtc + 1)).reason == Reason::kOpenInterestLimit);
+  h.Ok(amend(40 * kBtc));
+  CHECK(h.PositionIn(1).open_bid_lots == Lots(100 * kBtc));
+}
+
+// ---------------------------------------------------------------------------
 // Maintenance, liquidation price, withdrawals
 // ---------------------------------------------------------------------------
 
