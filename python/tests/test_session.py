@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "0e86b5845883996a1386cb2dc3047e8fe722b12c8d26dc65ba32a0406da02552"
+GOLDEN_DIGEST = "c2245d2cb231f422bfc39966f5b16e2c4af225cffcf0cb6cd9fce1f2c2792297"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

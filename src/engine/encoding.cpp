@@ -17,6 +17,20 @@ using detail::PutU32;
 using detail::PutU64;
 using detail::PutU8;
 
+namespace {
+
+// A side's open orders as what defines them, the lots at each price, by
+// ascending price; the running sums are derived and not encoded.
+void EncodeLadder(const risk::OrderLadder& ladder, std::string* out) {
+  PutU32(out, static_cast<std::uint32_t>(ladder.levels().size()));
+  for (std::size_t i = 0; i < ladder.levels().size(); ++i) {
+    PutI64(out, ladder.levels()[i].price);
+    PutI64(out, ladder.LotsAt(i));
+  }
+}
+
+}  // namespace
+
 void Engine::EncodeCanonical(std::string* out) const {
   PutU64(out, s_->last_seq);
   PutI64(out, s_->now.raw());
@@ -91,10 +105,8 @@ void Engine::EncodeCanonical(std::string* out) const {
       PutI64(out, p.cost);
       PutI64(out, p.realized);
       PutI64(out, p.iso_cash);
-      PutI64(out, p.bid_lots);
-      PutI64(out, p.ask_lots);
-      PutI128(out, p.bid_value);
-      PutI128(out, p.ask_value);
+      EncodeLadder(p.bids, out);
+      EncodeLadder(p.asks, out);
       PutU32(out, p.open_orders);
     }
   }

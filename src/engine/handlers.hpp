@@ -125,6 +125,8 @@ std::int64_t TopUpAmount(const Market& m, const Position& p);
 // TopUpIsolated(): moves TopUpAmount() through the ledger (an isolated
 // position only; a no-op for cross).
 void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink);
+// AddOrder(): lots (< 0: removed) of the position's open orders at price
+// on side, in its ladder. O(price levels of the side).
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
 
 // --- oracle_tick.cpp -----------------------------------------------------

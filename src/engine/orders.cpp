@@ -60,12 +60,10 @@ Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
   if (c.reduce_only) return Reason::kOk;
   if (m.feed.index().raw() == 0) return Reason::kNoIndexPrice;
   const std::int64_t q = o.size.raw();
-  const std::int64_t open = p ? (buy ? p->bid_lots : p->ask_lots) : 0;
+  const std::int64_t open = p ? (buy ? p->bids : p->asks).lots() : 0;
   if (!WithinOpenInterest(m, size_now, o.side, open + q)) return Reason::kOpenInterestLimit;
   const int128 value = int128(o.price.raw()) * q;
-  OrderDelta d{.market_slot = plan->market_slot};
-  (buy ? d.bid_lots : d.ask_lots) = q;
-  (buy ? d.bid_value : d.ask_value) = value;
+  OrderDelta d{.market_slot = plan->market_slot, .side = o.side, .add = {o.price.raw(), q}};
   d.fee = fees::TakerFee(m.Fees(), s.FeeSchedule(), a.fee_tier, value * m.atoms).raw();
   return CheckOrderRisk(s, a, d);
 }
@@ -158,13 +156,13 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   PERPCORE_CHECK(p != nullptr);
   const bool buy = old->side == Side::kBuy;
   const std::int64_t added = am.new_size.raw() - old->remaining.raw();
-  if (!WithinOpenInterest(m, p->size, old->side, (buy ? p->bid_lots : p->ask_lots) + added)) {
+  if (!WithinOpenInterest(m, p->size, old->side, (buy ? p->bids : p->asks).lots() + added)) {
     return Reason::kOpenInterestLimit;
   }
-  OrderDelta d{.market_slot = plan->market_slot};
-  (buy ? d.bid_lots : d.ask_lots) = added;
-  (buy ? d.bid_value : d.ask_value) = int128(am.new_price.raw()) * am.new_size.raw() -
-                                      int128(old->price.raw()) * old->remaining.raw();
+  const OrderDelta d{.market_slot = plan->market_slot,
+                     .side = old->side,
+                     .add = {am.new_price.raw(), am.new_size.raw()},
+                     .remove = {old->price.raw(), old->remaining.raw()}};
   return CheckOrderRisk(s, a, d);
 }
 
@@ -173,8 +171,13 @@ Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink) {
   const book::Reason br = m.book.Amend(plan.amend);
   if (br != book::Reason::kOk) return {.reason = FromBook(br)};
   Position& p = GetPosition(s, s.accounts[plan.account_slot], plan.market_slot);
-  AddOrder(p, plan.old.side, plan.old.price.raw(), -plan.old.remaining.raw());
-  AddOrder(p, plan.old.side, plan.amend.new_price.raw(), plan.amend.new_size.raw());
+  if (plan.amend.new_price == plan.old.price) {  // one pass over the ladder, not two
+    AddOrder(p, plan.old.side, plan.old.price.raw(),
+             plan.amend.new_size.raw() - plan.old.remaining.raw());
+  } else {
+    AddOrder(p, plan.old.side, plan.old.price.raw(), -plan.old.remaining.raw());
+    AddOrder(p, plan.old.side, plan.amend.new_price.raw(), plan.amend.new_size.raw());
+  }
   for (const book::Event& e : m.book.events()) {
     sink.Emit(Event{.kind = EventKind::kOrderAmended,
                     .side = e.side,

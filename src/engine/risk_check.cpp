@@ -37,16 +37,25 @@ void ForEachActive(const State& s, const Account& a, const OrderDelta* delta, Fn
 
 }  // namespace
 
-// Open loss is netted per side: the orders of a side all filling at their
-// limits lose sum(price * lots) - lots * mark (bids) against the mark.
+// Open loss per order, as Binance computes it: a bid above the mark loses
+// (price - mark) * lots if it fills at its limit, an ask below the mark
+// (mark - price) * lots, and an order on the good side of the mark offsets
+// nothing. The delta's orders are priced without touching the ladder.
 risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d) {
-  const int128 mark = m.mark.raw();
-  risk::OrderExposure e{.bid_lots = p.bid_lots + (d ? d->bid_lots : 0),
-                        .ask_lots = p.ask_lots + (d ? d->ask_lots : 0)};
-  const int128 bid_value = p.bid_value + (d ? d->bid_value : 0);
-  const int128 ask_value = p.ask_value + (d ? d->ask_value : 0);
-  e.bid_loss = std::max<int128>(0, bid_value - int128(e.bid_lots) * mark);
-  e.ask_loss = std::max<int128>(0, int128(e.ask_lots) * mark - ask_value);
+  const std::int64_t mark = m.mark.raw();
+  risk::OrderExposure e{.bid_lots = p.bids.lots(), .ask_lots = p.asks.lots()};
+  if (d == nullptr || (d->add.lots == 0 && d->remove.lots == 0)) {
+    e.bid_loss = p.bids.LossAbove(mark);
+    e.ask_loss = p.asks.LossBelow(mark);
+  } else if (d->side == Side::kBuy) {
+    e.bid_lots += d->add.lots - d->remove.lots;
+    e.bid_loss = p.bids.LossAbove(mark, d->add, d->remove);
+    e.ask_loss = p.asks.LossBelow(mark);
+  } else {
+    e.ask_lots += d->add.lots - d->remove.lots;
+    e.bid_loss = p.bids.LossAbove(mark);
+    e.ask_loss = p.asks.LossBelow(mark, d->add, d->remove);
+  }
   return e;
 }
 

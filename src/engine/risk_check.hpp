@@ -15,17 +15,21 @@ namespace engine {
 // OrderDelta
 //
 // A hypothetical change to one market's open orders (and leverage), for
-// checks: lots and price * lots added per side, and the taker fee the
-// change would pay at worst, charged against the market's bucket.
+// checks: on `side`, an order added (a placement, or an amend's new price
+// and size) and one removed (an amend's old price and remaining lots), lots
+// 0 for none; and the taker fee the change would pay at worst, charged
+// against the market's bucket.
 struct OrderDelta {
   std::uint32_t market_slot = 0;
-  std::int64_t bid_lots = 0, ask_lots = 0;
-  absl::int128 bid_value = 0, ask_value = 0;
+  Side side = Side::kBuy;
+  risk::OrderLadder::Change add, remove;
   absl::int128 fee = 0;
   std::uint32_t leverage = 0;  // 0: unchanged
 };
 
-// Exposure(): one market's open orders (with a delta) as risk inputs.
+// Exposure(): one market's open orders (with a delta) as risk inputs: lots
+// per side, and the per-order open loss at the mark. O(log k) in the
+// account's price levels on a side, O(1) when no order is on the losing side.
 risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d);
 
 // WorstCase(): the worst-case initial requirement plus open loss of one

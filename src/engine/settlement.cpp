@@ -87,13 +87,7 @@ void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink) {
 }
 
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
-  if (side == Side::kBuy) {
-    p.bid_lots += lots;
-    p.bid_value += int128(price) * lots;
-  } else {
-    p.ask_lots += lots;
-    p.ask_value += int128(price) * lots;
-  }
+  (side == Side::kBuy ? p.bids : p.asks).Add(price, lots);
 }
 
 // Realized PnL closes the cost basis pro rata (rounded toward zero); it is
