@@ -22,9 +22,9 @@ namespace {
 // A side's open orders as what defines them, the lots at each price, by
 // ascending price; the running sums are derived and not encoded.
 void EncodeLadder(const risk::OrderLadder& ladder, std::string* out) {
-  PutU32(out, static_cast<std::uint32_t>(ladder.levels().size()));
-  for (std::size_t i = 0; i < ladder.levels().size(); ++i) {
-    PutI64(out, ladder.levels()[i].price);
+  PutU32(out, static_cast<std::uint32_t>(ladder.levels()));
+  for (std::size_t i = 0; i < ladder.levels(); ++i) {
+    PutI64(out, ladder.level(i).price);
     PutI64(out, ladder.LotsAt(i));
   }
 }

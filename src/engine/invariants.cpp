@@ -34,18 +34,18 @@ std::string LadderMismatch(const risk::OrderLadder& ladder, Side side,
     }
   }
   levels.resize(k);
-  const std::span<const risk::OrderLadder::Level> got = ladder.levels();
-  if (got.size() != levels.size()) {
-    return absl::StrCat(got.size(), " price levels, the book has ", levels.size());
+  if (ladder.levels() != levels.size()) {
+    return absl::StrCat(ladder.levels(), " price levels, the book has ", levels.size());
   }
   int128 lots = 0, value = 0;
   for (std::size_t i = 0; i < levels.size(); ++i) {
     const auto& [price, level_lots] = levels[i];
     lots += level_lots;
     value += int128(price) * level_lots;
-    if (got[i].price != price || ladder.LotsAt(i) != level_lots || got[i].lots_through != lots ||
-        got[i].value_through != value) {
-      return absl::StrCat("level ", i, " (price ", got[i].price, ", ", ladder.LotsAt(i),
+    const risk::OrderLadder::Level got = ladder.level(i);
+    if (got.price != price || ladder.LotsAt(i) != level_lots || got.lots_through != lots ||
+        got.value_through != value) {
+      return absl::StrCat("level ", i, " (price ", got.price, ", ", ladder.LotsAt(i),
                           " lots) disagrees with the book's (price ", price, ", ", level_lots,
                           " lots) or its running sums");
     }

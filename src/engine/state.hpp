@@ -33,7 +33,8 @@ inline constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max()
 //
 // An account's record for one market: its margin mode and leverage there,
 // the position, and its open orders per side aggregated by price (the
-// ladders; see perpcore/risk/order_ladder.hpp for their cost).
+// ladders: 80 bytes inline, and heap only for a side with three or more
+// prices; see perpcore/risk/order_ladder.hpp).
 struct Position {
   MarketId market = 0;
   std::uint32_t market_slot = 0;

@@ -28,7 +28,7 @@ constexpr std::int64_t kMark = 300'000;
 // The levels as (price, lots) pairs, for whole-ladder comparisons.
 std::vector<std::pair<std::int64_t, std::int64_t>> Levels(const OrderLadder& l) {
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
-  for (std::size_t i = 0; i < l.levels().size(); ++i) out.emplace_back(l.levels()[i].price, l.LotsAt(i));
+  for (std::size_t i = 0; i < l.levels(); ++i) out.emplace_back(l.level(i).price, l.LotsAt(i));
   return out;
 }
 
@@ -47,17 +47,18 @@ int128 ModelBelow(const Model& m, std::int64_t mark) {
 
 // Every level and running sum of the ladder against the model.
 void CheckAgainst(const OrderLadder& l, const Model& m) {
-  REQUIRE(l.levels().size() == m.size());
+  REQUIRE(l.levels() == m.size());
   std::int64_t lots = 0;
   int128 value = 0;
   std::size_t i = 0;
   for (const auto& [price, level_lots] : m) {
     lots += level_lots;
     value += int128(price) * level_lots;
-    CHECK(l.levels()[i].price == price);
+    const OrderLadder::Level got = l.level(i);
+    CHECK(got.price == price);
     CHECK(l.LotsAt(i) == level_lots);
-    CHECK(l.levels()[i].lots_through == lots);
-    CHECK(l.levels()[i].value_through == value);
+    CHECK(got.lots_through == lots);
+    CHECK(got.value_through == value);
     ++i;
   }
   CHECK(l.lots() == lots);
@@ -83,7 +84,7 @@ class ScopedThrowingHandler {
 TEST_CASE("OrderLadder: an empty ladder has no lots, no value and no loss", "[risk]") {
   const OrderLadder l;
   CHECK(l.empty());
-  CHECK(l.levels().empty());
+  CHECK(l.levels() == 0);
   CHECK(l.lots() == 0);
   CHECK(l.value() == 0);
   CHECK(l.LossAbove(kMark) == 0);
@@ -152,16 +153,76 @@ TEST_CASE("OrderLadder: equal prices merge; a level emptied is erased; sums foll
   CHECK(l == OrderLadder{});
 }
 
+// Up to two prices are held inline, three or more on the heap: the same
+// levels and sums either way, across every transition.
+TEST_CASE("OrderLadder: levels and sums hold from one price to many and back", "[risk]") {
+  OrderLadder l;
+  Model m;
+  auto add = [&](std::int64_t price, std::int64_t lots) {
+    l.Add(price, lots);
+    if ((m[price] += lots) == 0) m.erase(price);
+    CheckAgainst(l, m);
+    for (std::int64_t mark = kMark - 3; mark <= kMark + 3; ++mark) {
+      CHECK(l.LossAbove(mark) == ModelAbove(m, mark));
+      CHECK(l.LossBelow(mark) == ModelBelow(m, mark));
+    }
+  };
+  add(kMark, 5);       // one
+  add(kMark - 2, 3);   // two, the new one lowest
+  add(kMark + 2, 4);   // three: to the heap
+  add(kMark + 1, 1);   // four
+  add(kMark + 1, -1);  // three
+  add(kMark, -5);      // two (the middle one went): inline again
+  add(kMark, 6);       // three again, between the two
+  add(kMark - 2, -3);  // two: the lowest went
+  add(kMark + 2, -4);  // one: the highest went
+  add(kMark - 1, 2);   // two, the new one lowest
+  add(kMark, -6);      // one: the highest went
+  add(kMark - 1, -2);  // none
+  CHECK(l.empty());
+}
+
 TEST_CASE("OrderLadder: a removal beyond a level's lots is a broken invariant", "[risk]") {
   OrderLadder l;
-  l.Add(300'000, 2);
-  const OrderLadder before = l;
+  l.Add(300'000, 2);  // one level (held inline)
+  OrderLadder before = l;
   {
     ScopedThrowingHandler handler;
     CHECK_THROWS_AS(l.Add(300'000, -3), FatalCall);
     CHECK_THROWS_AS(l.Add(300'001, -1), FatalCall);
   }
   CHECK(l == before);  // checked before anything changes
+  l.Add(300'002, 5);  // two levels (on the heap)
+  before = l;
+  {
+    ScopedThrowingHandler handler;
+    CHECK_THROWS_AS(l.Add(300'002, -6), FatalCall);
+    CHECK_THROWS_AS(l.Add(300'001, -1), FatalCall);
+  }
+  CHECK(l == before);
+}
+
+TEST_CASE("OrderLadder: copies are independent; a moved-from ladder is empty", "[risk]") {
+  for (const std::int64_t prices : {1, 2, 5}) {
+    OrderLadder l;
+    for (std::int64_t i = 0; i < prices; ++i) l.Add(kMark + i, i + 1);
+    OrderLadder copy = l;
+    CHECK(copy == l);
+    copy.Add(kMark, 1);
+    CHECK(copy != l);
+    CHECK(l.LotsAt(0) == 1);
+    OrderLadder assigned;
+    assigned.Add(1, 1);
+    assigned = l;
+    CHECK(assigned == l);
+    OrderLadder moved = std::move(copy);
+    CHECK(moved.LotsAt(0) == 2);
+    CHECK(copy.empty());  // NOLINT(bugprone-use-after-move): documented state
+    CHECK(copy.lots() == 0);
+    copy = std::move(moved);
+    CHECK(copy.LotsAt(0) == 2);
+    CHECK(moved.empty());  // NOLINT(bugprone-use-after-move)
+  }
 }
 
 // A placement is one order added, an amend the old one removed and the new
@@ -228,6 +289,12 @@ TEST_CASE("OrderLadder: random adds and removals agree with a plain model", "[ri
     after[remove.price] -= remove.lots;
     REQUIRE(l.LossAbove(mark, add, remove) == ModelAbove(after, mark));
     REQUIRE(l.LossBelow(mark, add, remove) == ModelBelow(after, mark));
+    // Now and then go on with a copy or a moved ladder.
+    if (rng.Percent(5)) {
+      OrderLadder copy = l;
+      REQUIRE(copy == l);
+      l = rng.Percent(50) ? copy : std::move(copy);
+    }
   }
 }
 

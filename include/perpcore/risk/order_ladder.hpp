@@ -21,17 +21,27 @@
 // Complexity, k = the number of distinct prices on the side (at most the
 // account's open orders in the market, which the market bounds by
 // max_orders_per_account):
-//   lots(), value(), empty(), levels()          O(1)
+//   lots(), value(), empty(), levels(), level()  O(1)
 //   LossAbove(), LossBelow(), with or without a
-//     hypothetical change                       O(log k); O(1) when no level
-//                                               is on the losing side of the
-//                                               mark or all of them are
-//   Add()                                       O(k) worst case (an insert
-//                                               or erase in a sorted array
-//                                               and a suffix of the sums)
-// Memory: sizeof(OrderLadder) is one std::vector (24 bytes); each level is
-// 32 bytes on the heap (price, running lots, running value), capacity
-// growing by doubling. An empty ladder holds no heap memory.
+//     hypothetical change                        O(log k); O(1) and without
+//                                                reading the heap when no
+//                                                level is on the losing side
+//                                                of the mark (the usual
+//                                                case), when all are, or
+//                                                when k <= 2
+//   Add()                                        O(1) while k <= 2; else
+//                                                O(k) worst case (an insert
+//                                                or erase in a sorted array
+//                                                and a suffix of the sums)
+// Memory: sizeof(OrderLadder) is 40 bytes, inline: the total lots, the
+// lowest and highest price and the lots at the lowest (which hold a side of
+// up to two prices whole, and let the margin check's usual case read
+// nothing else), and a pointer. From three prices on, the levels live in a
+// std::vector on the heap: 32 bytes a level of capacity (price, running
+// lots, running value) plus the vector itself, kept while the side has any
+// order and released when it has none. A side with no orders, or with up
+// to two prices, holds no heap memory; copies allocate only for three or
+// more prices.
 // Rounding: none; everything is exact.
 // Thread safety: a value type; not thread-safe. Determinism: integer-only,
 // sorted by price.
@@ -47,7 +57,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/numeric/int128.h"
@@ -83,36 +94,54 @@ class OrderLadder {
     std::int64_t lots = 0;
   };
 
-  // Total lots and price * lots of the side, O(1).
-  std::int64_t lots() const { return levels_.empty() ? 0 : levels_.back().lots_through; }
-  absl::int128 value() const { return levels_.empty() ? 0 : levels_.back().value_through; }
-  bool empty() const { return levels_.empty(); }
+  OrderLadder() = default;
+  OrderLadder(const OrderLadder& other);
+  OrderLadder& operator=(const OrderLadder& other);
+  OrderLadder(OrderLadder&& other) noexcept { Take(other); }
+  OrderLadder& operator=(OrderLadder&& other) noexcept {
+    if (this != &other) Take(other);
+    return *this;
+  }
+  ~OrderLadder() = default;
 
-  // OrderLadder::levels()
+  // Total lots and price * lots of the side, O(1).
+  std::int64_t lots() const { return lots_; }
+  absl::int128 value() const;
+  bool empty() const { return lots_ == 0; }
+
+  // OrderLadder::levels() / level()
   //
-  // The levels by ascending price; every level has lots > 0.
-  std::span<const Level> levels() const { return levels_; }
+  // The number of price levels, and level i < levels() by ascending price
+  // (every level has lots > 0).
+  std::size_t levels() const {
+    if (OnHeap()) return heap_->size();
+    return lots_ == 0 ? 0 : low_ == high_ ? 1 : 2;
+  }
+  Level level(std::size_t i) const;
 
   // OrderLadder::LotsAt()
   //
-  // The lots of levels()[i] alone (i < levels().size()).
-  std::int64_t LotsAt(std::size_t i) const {
-    return levels_[i].lots_through - (i == 0 ? 0 : levels_[i - 1].lots_through);
-  }
+  // The lots of level(i) alone (i < levels()).
+  std::int64_t LotsAt(std::size_t i) const;
 
   // OrderLadder::Add()
   //
   // Adds `lots` lots at `price` (lots < 0 removes them; 0 is a no-op). A
-  // level that reaches 0 lots is erased. O(k).
-  // Checked (PERPCORE_CHECK): a removal never takes a level below 0 lots.
-  void Add(std::int64_t price, std::int64_t lots);
+  // level that reaches 0 lots is erased. O(1) while k <= 2, else O(k).
+  // Checked (PERPCORE_CHECK), before anything changes: a removal never
+  // takes a level below 0 lots.
+  void Add(std::int64_t price, std::int64_t lots) {
+    if (lots == 0) return;
+    if (OnHeap()) return AddHeap(price, lots);
+    AddInline(lots_ == 0 ? 0 : low_ == high_ ? 1 : 2, price, lots);
+  }
 
   // OrderLadder::LossAbove()
   //
   // sum over levels with price > mark of (price - mark) * lots: the open
   // loss of bids at `mark`, >= 0. O(log k).
   absl::int128 LossAbove(std::int64_t mark) const {
-    if (levels_.empty() || levels_.back().price <= mark) return 0;  // the usual bid
+    if (lots_ == 0 || high_ <= mark) return 0;  // the usual bid
     return LossAboveSearch(mark);
   }
 
@@ -121,7 +150,7 @@ class OrderLadder {
   // sum over levels with price < mark of (mark - price) * lots: the open
   // loss of asks at `mark`, >= 0. O(log k).
   absl::int128 LossBelow(std::int64_t mark) const {
-    if (levels_.empty() || levels_.front().price >= mark) return 0;  // the usual ask
+    if (lots_ == 0 || low_ >= mark) return 0;  // the usual ask
     return LossBelowSearch(mark);
   }
 
@@ -130,22 +159,64 @@ class OrderLadder {
   // lots removed and its new ones added). Per-order loss is a sum over
   // orders, so this is the ladder's loss plus add's own minus remove's own.
   // `remove` must be open on this side (debug-checked, O(log k)).
-  absl::int128 LossAbove(std::int64_t mark, Change add, Change remove) const;
-  absl::int128 LossBelow(std::int64_t mark, Change add, Change remove) const;
+  absl::int128 LossAbove(std::int64_t mark, Change add, Change remove) const {
+    PERPCORE_DCHECK(Holds(remove));
+    return LossAbove(mark) + OwnLossAbove(mark, add) - OwnLossAbove(mark, remove);
+  }
+  absl::int128 LossBelow(std::int64_t mark, Change add, Change remove) const {
+    PERPCORE_DCHECK(Holds(remove));
+    return LossBelow(mark) + OwnLossBelow(mark, add) - OwnLossBelow(mark, remove);
+  }
 
-  friend bool operator==(const OrderLadder&, const OrderLadder&) = default;
+  // Equal iff the same lots at the same prices.
+  friend bool operator==(const OrderLadder& a, const OrderLadder& b);
 
  private:
-  // Index of the first level with price >= price.
-  std::size_t LowerBound(std::int64_t price) const;
+  // The loss of one order (or change) on its own.
+  static absl::int128 OwnLossAbove(std::int64_t mark, Change c) {
+    return c.price > mark ? (absl::int128(c.price) - mark) * c.lots : 0;
+  }
+  static absl::int128 OwnLossBelow(std::int64_t mark, Change c) {
+    return c.price < mark ? (absl::int128(mark) - c.price) * c.lots : 0;
+  }
+  // The inline levels while there are at most two: (low_, low_lots_) and
+  // (high_, lots_ - low_lots_), the second with 0 lots when there is one.
+  Change InlineLow() const { return {low_, low_lots_}; }
+  Change InlineHigh() const { return {high_, lots_ - low_lots_}; }
   // True if `c` is open here (lots 0, or a level at its price with at least
   // its lots).
   bool Holds(Change c) const;
-  // LossAbove() / LossBelow() past their O(1) fast paths.
+  // Add() for k <= 2 levels, and from three on.
+  void AddInline(std::size_t k, std::int64_t price, std::int64_t lots);
+  void AddHeap(std::int64_t price, std::int64_t lots);
+  // LossAbove() / LossBelow() past their fast paths.
   absl::int128 LossAboveSearch(std::int64_t mark) const;
   absl::int128 LossBelowSearch(std::int64_t mark) const;
+  // True while the levels are on the heap (three or more), from the inline
+  // fields alone: only then is a non-empty side's low_lots_ 0.
+  bool OnHeap() const { return low_lots_ == 0 && lots_ != 0; }
+  // Moves other's levels here and leaves it empty.
+  void Take(OrderLadder& other) {
+    lots_ = other.lots_, low_ = other.low_, high_ = other.high_, low_lots_ = other.low_lots_;
+    heap_ = std::move(other.heap_);
+    other.Clear();
+  }
+  void Clear() {
+    lots_ = low_ = high_ = low_lots_ = 0;
+    heap_.reset();
+  }
 
-  std::vector<Level> levels_;  // ascending price
+  // Up to two prices the levels are inline: (low_, low_lots_) and (high_,
+  // lots_ - low_lots_); with one, low_ == high_ and low_lots_ == lots_;
+  // with none, all 0. heap_ then is null or an empty vector kept for its
+  // capacity. From three on, *heap_ holds them, low_, high_ and lots_
+  // mirror its first price, last price and total, and low_lots_ is 0 (which
+  // tells the two apart). The fields the margin check reads (lots_, low_,
+  // high_) come first.
+  std::int64_t lots_ = 0;
+  std::int64_t low_ = 0, high_ = 0;
+  std::int64_t low_lots_ = 0;
+  std::unique_ptr<std::vector<Level>> heap_;
 };
 
 }  // namespace risk
