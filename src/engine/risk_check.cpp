@@ -14,33 +14,13 @@ std::uint32_t LeverageOf(const Market& m, const Position& p, const OrderDelta* d
   return d && d->leverage ? d->leverage : EffectiveLeverage(m, p);
 }
 
-int128 WorstCaseScaled(const Market& m, const Position& p, const OrderDelta* d) {
-  return risk::WorstCaseScaled(m.tiers, LeverageOf(m, p, d), p.size, m.mark.raw(), m.atoms,
-                               Exposure(m, p, d));
-}
-
-// Calls fn(position, delta-or-null) for each position with size or open
-// orders, and for the delta's market even without a record yet.
-template <class Fn>
-void ForEachActive(const State& s, const Account& a, const OrderDelta* delta, Fn&& fn) {
-  bool delta_seen = false;
-  for (const Position& p : a.positions) {
-    const OrderDelta* d = delta && delta->market_slot == p.market_slot ? delta : nullptr;
-    if (d) delta_seen = true;
-    if (p.size == 0 && p.open_orders == 0 && d == nullptr) continue;
-    fn(p, d);
-  }
-  if (delta && !delta_seen) {
-    fn(NewPosition(s.markets[delta->market_slot], delta->market_slot), delta);
-  }
-}
-
-}  // namespace
-
 // Open loss per order, as Binance computes it: a bid above the mark loses
 // (price - mark) * lots if it fills at its limit, an ask below the mark
 // (mark - price) * lots, and an order on the good side of the mark offsets
 // nothing. The delta's orders are priced without touching the ladder.
+// O(log k) in the account's price levels on a side, O(1) when no order is
+// on the losing side. Internal, with one caller, so that it is inlined into
+// the margin check's loop.
 risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d) {
   const std::int64_t mark = m.mark.raw();
   risk::OrderExposure e{.bid_lots = p.bids.lots(), .ask_lots = p.asks.lots()};
@@ -58,6 +38,29 @@ risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelt
   }
   return e;
 }
+
+int128 WorstCaseScaled(const Market& m, const Position& p, const OrderDelta* d) {
+  return risk::WorstCaseScaled(m.tiers, LeverageOf(m, p, d), p.size, m.mark.raw(), m.atoms,
+                               Exposure(m, p, d));
+}
+
+// Calls fn(position, delta-or-null) for each position with size or open
+// orders, and for the delta's market even without a record yet.
+template <class Fn>
+void ForEachActive(const State& s, const Account& a, const OrderDelta* delta, Fn&& fn) {
+  bool delta_seen = false;
+  for (const Position& p : a.positions) {
+    const OrderDelta* d = delta && delta->market_slot == p.market_slot ? delta : nullptr;
+    if (d) delta_seen = true;
+    if (p.size == 0 && p.bids.empty() && p.asks.empty() && d == nullptr) continue;
+    fn(p, d);
+  }
+  if (delta && !delta_seen) {
+    fn(NewPosition(s.markets[delta->market_slot], delta->market_slot), delta);
+  }
+}
+
+}  // namespace
 
 int128 WorstCase(const Market& m, const Position& p, const OrderDelta* d) {
   return risk::CeilScaled(WorstCaseScaled(m, p, d));

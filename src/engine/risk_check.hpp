@@ -27,11 +27,6 @@ struct OrderDelta {
   std::uint32_t leverage = 0;  // 0: unchanged
 };
 
-// Exposure(): one market's open orders (with a delta) as risk inputs: lots
-// per side, and the per-order open loss at the mark. O(log k) in the
-// account's price levels on a side, O(1) when no order is on the losing side.
-risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d);
-
 // WorstCase(): the worst-case initial requirement plus open loss of one
 // position with its open orders (and a delta), in atoms, rounded up.
 absl::int128 WorstCase(const Market& m, const Position& p, const OrderDelta* d);
