@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "c2245d2cb231f422bfc39966f5b16e2c4af225cffcf0cb6cd9fce1f2c2792297"
+GOLDEN_DIGEST = "fc330e823855b82c6db4ed7ba418dee90b70be508b7e9d44e318e5ac4ea04fed"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

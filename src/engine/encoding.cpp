@@ -19,9 +19,11 @@ using detail::PutU8;
 
 namespace {
 
-// A side's open orders as what defines them, the lots at each price, by
-// ascending price; the running sums are derived and not encoded.
-void EncodeLadder(const risk::OrderLadder& ladder, std::string* out) {
+// A side's open orders as what defines them, the lots at each price, from
+// the worst price for the account to the best (bids by descending price,
+// asks by ascending); the running sums are derived and not encoded.
+template <class Ladder>
+void EncodeLadder(const Ladder& ladder, std::string* out) {
   PutU32(out, static_cast<std::uint32_t>(ladder.levels()));
   for (std::size_t i = 0; i < ladder.levels(); ++i) {
     PutI64(out, ladder.level(i).price);

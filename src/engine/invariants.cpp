@@ -16,15 +16,19 @@ using absl::int128;
 namespace {
 
 // Why `ladder` is not the orders of `side` in `orders` aggregated by price,
-// ascending, with running sums of lots and price * lots through each level
-// (every level and every sum recomputed here); empty if it is.
-std::string LadderMismatch(const risk::OrderLadder& ladder, Side side,
+// from the worst price for the account to the best (bids by descending
+// price, asks by ascending), with running sums of lots and price * lots
+// through each level (every level and every sum recomputed here); empty if
+// it is.
+template <class Ladder>
+std::string LadderMismatch(const Ladder& ladder, Side side,
                            std::span<const book::OrderView> orders) {
   std::vector<std::pair<std::int64_t, std::int64_t>> levels;  // price, lots
   for (const book::OrderView& o : orders) {
     if (o.side == side) levels.emplace_back(o.price.raw(), o.remaining.raw());
   }
   std::sort(levels.begin(), levels.end());
+  if (side == Side::kBuy) std::reverse(levels.begin(), levels.end());
   std::size_t k = 0;  // merge equal prices into levels[0, k)
   for (const auto& [price, lots] : levels) {
     if (k > 0 && levels[k - 1].first == price) {
@@ -42,7 +46,7 @@ std::string LadderMismatch(const risk::OrderLadder& ladder, Side side,
     const auto& [price, level_lots] = levels[i];
     lots += level_lots;
     value += int128(price) * level_lots;
-    const risk::OrderLadder::Level got = ladder.level(i);
+    const typename Ladder::Level got = ladder.level(i);
     if (got.price != price || ladder.LotsAt(i) != level_lots || got.lots_through != lots ||
         got.value_through != value) {
       return absl::StrCat("level ", i, " (price ", got.price, ", ", ladder.LotsAt(i),
@@ -83,13 +87,12 @@ absl::Status Engine::CheckInvariants() const {
       }
       buf.resize(p.open_orders);
       const std::size_t n = m.book.OrdersOf(a.id, buf);
-      for (const Side side : {Side::kBuy, Side::kSell}) {
-        const risk::OrderLadder& ladder = side == Side::kBuy ? p.bids : p.asks;
-        if (const std::string why = LadderMismatch(ladder, side, std::span(buf).first(n));
-            !why.empty()) {
-          return fail("account ", a.id, " market ", p.market, side == Side::kBuy ? " bids" : " asks",
-                      ": ", why);
-        }
+      const std::span<const book::OrderView> orders = std::span(buf).first(n);
+      if (const std::string why = LadderMismatch(p.bids, Side::kBuy, orders); !why.empty()) {
+        return fail("account ", a.id, " market ", p.market, " bids: ", why);
+      }
+      if (const std::string why = LadderMismatch(p.asks, Side::kSell, orders); !why.empty()) {
+        return fail("account ", a.id, " market ", p.market, " asks: ", why);
       }
     }
   }

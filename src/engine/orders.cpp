@@ -60,7 +60,7 @@ Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
   if (c.reduce_only) return Reason::kOk;
   if (m.feed.index().raw() == 0) return Reason::kNoIndexPrice;
   const std::int64_t q = o.size.raw();
-  const std::int64_t open = p ? (buy ? p->bids : p->asks).lots() : 0;
+  const std::int64_t open = p ? (buy ? p->bids.lots() : p->asks.lots()) : 0;
   if (!WithinOpenInterest(m, size_now, o.side, open + q)) return Reason::kOpenInterestLimit;
   const int128 value = int128(o.price.raw()) * q;
   OrderDelta d{.market_slot = plan->market_slot, .side = o.side, .add = {o.price.raw(), q}};
@@ -156,9 +156,8 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   PERPCORE_CHECK(p != nullptr);
   const bool buy = old->side == Side::kBuy;
   const std::int64_t added = am.new_size.raw() - old->remaining.raw();
-  if (!WithinOpenInterest(m, p->size, old->side, (buy ? p->bids : p->asks).lots() + added)) {
-    return Reason::kOpenInterestLimit;
-  }
+  const std::int64_t open = buy ? p->bids.lots() : p->asks.lots();
+  if (!WithinOpenInterest(m, p->size, old->side, open + added)) return Reason::kOpenInterestLimit;
   const OrderDelta d{.market_slot = plan->market_slot,
                      .side = old->side,
                      .add = {am.new_price.raw(), am.new_size.raw()},

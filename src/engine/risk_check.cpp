@@ -25,16 +25,16 @@ risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelt
   const std::int64_t mark = m.mark.raw();
   risk::OrderExposure e{.bid_lots = p.bids.lots(), .ask_lots = p.asks.lots()};
   if (d == nullptr || (d->add.lots == 0 && d->remove.lots == 0)) {
-    e.bid_loss = p.bids.LossAbove(mark);
-    e.ask_loss = p.asks.LossBelow(mark);
+    e.bid_loss = p.bids.Loss(mark);
+    e.ask_loss = p.asks.Loss(mark);
   } else if (d->side == Side::kBuy) {
     e.bid_lots += d->add.lots - d->remove.lots;
-    e.bid_loss = p.bids.LossAbove(mark, d->add, d->remove);
-    e.ask_loss = p.asks.LossBelow(mark);
+    e.bid_loss = p.bids.Loss(mark, d->add, d->remove);
+    e.ask_loss = p.asks.Loss(mark);
   } else {
     e.ask_lots += d->add.lots - d->remove.lots;
-    e.bid_loss = p.bids.LossAbove(mark);
-    e.ask_loss = p.asks.LossBelow(mark, d->add, d->remove);
+    e.bid_loss = p.bids.Loss(mark);
+    e.ask_loss = p.asks.Loss(mark, d->add, d->remove);
   }
   return e;
 }
@@ -52,7 +52,7 @@ void ForEachActive(const State& s, const Account& a, const OrderDelta* delta, Fn
   for (const Position& p : a.positions) {
     const OrderDelta* d = delta && delta->market_slot == p.market_slot ? delta : nullptr;
     if (d) delta_seen = true;
-    if (p.size == 0 && p.bids.empty() && p.asks.empty() && d == nullptr) continue;
+    if (p.size == 0 && p.open_orders == 0 && d == nullptr) continue;
     fn(p, d);
   }
   if (delta && !delta_seen) {

@@ -22,7 +22,7 @@ namespace engine {
 struct OrderDelta {
   std::uint32_t market_slot = 0;
   Side side = Side::kBuy;
-  risk::OrderLadder::Change add, remove;
+  risk::PriceLots add, remove;
   absl::int128 fee = 0;
   std::uint32_t leverage = 0;  // 0: unchanged
 };

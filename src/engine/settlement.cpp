@@ -87,7 +87,11 @@ void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink) {
 }
 
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
-  (side == Side::kBuy ? p.bids : p.asks).Add(price, lots);
+  if (side == Side::kBuy) {
+    p.bids.Add(price, lots);
+  } else {
+    p.asks.Add(price, lots);
+  }
 }
 
 // Realized PnL closes the cost basis pro rata (rounded toward zero); it is

@@ -33,8 +33,9 @@ inline constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max()
 //
 // An account's record for one market: its margin mode and leverage there,
 // the position, and its open orders per side aggregated by price (the
-// ladders: 80 bytes inline, and heap only for a side with three or more
-// prices; see perpcore/risk/order_ladder.hpp).
+// ladders: 24 bytes each inline, as the per-side lots and value sums they
+// replaced, and heap only for a side with two or more prices; see
+// perpcore/risk/order_ladder.hpp).
 struct Position {
   MarketId market = 0;
   std::uint32_t market_slot = 0;
@@ -44,7 +45,8 @@ struct Position {
   std::int64_t cost = 0;       // signed entry value, atoms
   std::int64_t realized = 0;   // cumulative realized PnL, atoms
   std::int64_t iso_cash = 0;   // isolated bucket, atoms (ledger only)
-  risk::OrderLadder bids, asks;  // open orders' remaining lots by price
+  risk::BidLadder bids;  // open orders' remaining lots by price
+  risk::AskLadder asks;
   std::uint32_t open_orders = 0;
 };
 
