@@ -128,8 +128,8 @@ void OrderLadder<L>::AddInline(std::int64_t price, std::int64_t lots) {
 // Two prices or more: every level from the changed one on carries the
 // change in its running sums; a new level starts from the sums before it,
 // and a level left empty is erased after the sums after it have been
-// corrected. Back at one price the level is inline again and the block
-// goes.
+// corrected. Back at one price the level is inline again; the block stays,
+// empty, for its capacity.
 template <Losing L>
 void OrderLadder<L>::AddHeap(std::int64_t price, std::int64_t lots) {
   std::size_t n = Count();
@@ -156,11 +156,7 @@ void OrderLadder<L>::AddHeap(std::int64_t price, std::int64_t lots) {
     --n;
   }
   worst_ = d[0].price;
-  if (n == 1) {
-    heap_.reset();  // one price: inline again, no heap
-  } else {
-    heap_[0].price = static_cast<std::int64_t>(n);
-  }
+  heap_[0].price = n == 1 ? 0 : static_cast<std::int64_t>(n);  // one price: inline again
 }
 
 // Past the fast path the worst price loses (so the side has orders). The

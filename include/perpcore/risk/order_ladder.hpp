@@ -38,9 +38,10 @@
 // worst price inline (all the margin check's usual case reads, and a side
 // of one price whole), and a pointer. From two prices on, the levels live
 // on the heap: 32 bytes a level of capacity (price, running lots, running
-// value; 4, doubling) plus a 32-byte header, released when the side is
-// back to one price or none. A side with no orders, or one price, holds no
-// heap memory, and an Add() to it reads no heap; copies allocate only for
+// value; 4, doubling) plus a 32-byte header, kept while the side has any
+// order (so a side going between one price and two allocates once) and
+// released when it has none. A side with no orders holds no heap memory,
+// nor does one that never had two prices at once; copies allocate only for
 // two or more prices.
 // Rounding: none; everything is exact.
 // Thread safety: a value type; not thread-safe. Determinism: integer-only,
@@ -177,7 +178,7 @@ class OrderLadder {
   }
   // The heap block (see heap_): whether the levels are in it, how many,
   // its capacity, and the levels.
-  bool OnHeap() const { return heap_ != nullptr; }
+  bool OnHeap() const { return heap_ != nullptr && Count() != 0; }
   std::size_t Count() const { return static_cast<std::size_t>(heap_[0].price); }
   std::size_t Capacity() const { return static_cast<std::size_t>(heap_[0].lots_through); }
   Level* Data() const { return heap_.get() + 1; }
@@ -213,11 +214,11 @@ class OrderLadder {
                                                : std::numeric_limits<std::int64_t>::max();
 
   // With no orders lots_ is 0, worst_ kNoPrice and heap_ null. With one
-  // price it is worst_, holding lots_, and heap_ is null. From two on, the
-  // levels are in the heap block, and worst_ and lots_ mirror the first
-  // level's price and the total. The block is an array whose element 0 is
-  // its header (price: the levels in use; lots_through: the capacity) and
-  // elements 1.. the levels.
+  // price it is worst_, holding lots_, and heap_ is null or a block kept
+  // for its capacity (0 levels in use). From two on, the levels are in the
+  // heap block, and worst_ and lots_ mirror the first level's price and the
+  // total. The block is an array whose element 0 is its header (price: the
+  // levels in use; lots_through: the capacity) and elements 1.. the levels.
   std::int64_t lots_ = 0;
   std::int64_t worst_ = kNoPrice;
   std::unique_ptr<Level[]> heap_;
