@@ -118,13 +118,14 @@ void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, Order
 // lots at price (bookkeeping; the cash moves in the ledger). Returns the
 // PnL realized.
 std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std::int64_t price);
-// TopUpAmount(): what an isolated bucket must draw from cross cash to cover
-// its position's initial requirement (0 if it covers it), or, for a closed
-// position, minus the whole bucket (its release).
-std::int64_t TopUpAmount(const Market& m, const Position& p);
-// TopUpIsolated(): moves TopUpAmount() through the ledger (an isolated
-// position only; a no-op for cross).
-void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink);
+// TopUpIsolated(): after a fill that took an isolated position from
+// old_size lots to its size: a closed position returns its whole bucket to
+// cross cash; a grown (or flipped) one draws from cross cash whatever the
+// bucket lacks to cover the position's initial requirement; a reduced one
+// moves nothing (the bucket keeps its cash, as at Binance). Through the
+// ledger; a no-op for a cross position.
+void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_size,
+                   EventSink& sink);
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
 
 // --- oracle_tick.cpp -----------------------------------------------------

@@ -12,7 +12,9 @@
 //      event and leaves the rest of EncodeCanonical() byte-identical. A seq
 //      at or below last_seq() answers kAlreadyExists, a gap kOutOfRange and
 //      time going back kFailedPrecondition, each changing nothing.
-//   3. A ledger kept here from the commands and their events (cross cash
+//   3. Every balance (cross cash, isolated buckets, fee pool, insurance fund)
+//      rebuilt from the events alone (EventBalances) agrees with the queries.
+//      A ledger kept here from the commands and their events (cross cash
 //      and every isolated bucket, positions with their mode and leverage,
 //      cost basis and realized PnL, fee pool, insurance fund, deposit
 //      totals, open interest, volume, marks) agrees with the engine's
@@ -2122,6 +2124,97 @@ bool IsBookReason(Reason r) {
   return v >= 1 && v <= 27;
 }
 
+// -----------------------------------------------------------------------------
+// Balances from the events alone: what a consumer of the event stream knows.
+// It reads nothing of the engine's state but each market's atoms per
+// tick-lot (static metadata), and rebuilds every account's cross cash, every
+// isolated bucket, the fee pool and the insurance fund from the money events
+// (deposits, withdrawals, transfers, insurance funding, isolated moves and
+// fills, each fill's trade leg going to the bucket of its side's margin mode
+// as kMarginModeSet set it). Compare() then holds it against the queries.
+// -----------------------------------------------------------------------------
+class EventBalances {
+ public:
+  void Apply(const Engine& eng, std::span<const Event> events) {
+    for (const Event& e : events) {
+      switch (e.kind) {
+        case EventKind::kDeposit: cash_[e.account] += e.amount.raw(); break;
+        case EventKind::kWithdrawal: cash_[e.account] -= e.amount.raw(); break;
+        case EventKind::kTransfer:
+          cash_[e.account] -= e.amount.raw();
+          cash_[e.counterparty] += e.amount.raw();
+          break;
+        case EventKind::kInsuranceFunded: insurance_ += e.amount.raw(); break;
+        case EventKind::kMarginModeSet:
+          isolated_[{e.account, e.market}] = e.code == static_cast<std::uint32_t>(MarginMode::kIsolated);
+          break;
+        case EventKind::kIsolatedMarginChanged:
+          cash_[e.account] -= e.amount.raw();
+          buckets_[{e.account, e.market}] += e.amount.raw();
+          break;
+        case EventKind::kFill: {
+          const int128 paid = int128(e.price.raw()) * e.size.raw() * Atoms(eng, e.market) *
+                              (e.side == Side::kBuy ? 1 : -1);
+          Bucket(e.account, e.market) -= paid + e.amount.raw();
+          Bucket(e.maker_account, e.market) += paid - e.maker_fee.raw();
+          if (e.referrer != 0) cash_[e.referrer] += e.referrer_fee.raw();
+          fee_pool_ += int128(e.amount.raw()) - e.referrer_fee.raw() + e.maker_fee.raw();
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+
+  // "" if every balance agrees with Summary(), fee_pool() and insurance_fund().
+  std::string Compare(const Engine& eng) const {
+    if (fee_pool_ != eng.fee_pool().raw()) return "events: the fee pool differs";
+    if (insurance_ != eng.insurance_fund().raw()) return "events: the insurance fund differs";
+    std::map<std::pair<AccountId, MarketId>, int128> seen;
+    for (AccountId id : eng.Accounts()) {
+      absl::StatusOr<AccountSummary> s = eng.Summary(id);
+      if (!s.ok()) return "events: Summary failed";
+      const auto c = cash_.find(id);
+      if (s->cash.raw() != (c == cash_.end() ? 0 : c->second)) {
+        return "events: account " + Num(id) + " cross cash " + Num(s->cash.raw()) +
+               ", rebuilt from the events " + Num(c == cash_.end() ? int128(0) : c->second);
+      }
+      for (const PositionView& p : s->positions) {
+        if (p.mode == MarginMode::kIsolated) {
+          seen[{id, p.market}] = int128(p.isolated_equity.raw()) - p.value.raw();
+        }
+      }
+    }
+    for (const auto& [key, bucket] : buckets_) {
+      const auto it = seen.find(key);
+      const int128 engine_bucket = it == seen.end() ? 0 : it->second;
+      if (bucket != engine_bucket) {
+        return "events: account " + Num(key.first) + " market " + Num(key.second) +
+               " isolated bucket " + Num(engine_bucket) + ", rebuilt from the events " +
+               Num(bucket);
+      }
+    }
+    return "";
+  }
+
+ private:
+  std::int64_t Atoms(const Engine& eng, MarketId m) {
+    auto [it, fresh] = atoms_.try_emplace(m, 0);
+    if (fresh) it->second = eng.Stats(m)->atoms_per_tick_lot;
+    return it->second;
+  }
+  int128& Bucket(AccountId a, MarketId m) {
+    const auto it = isolated_.find({a, m});
+    return it != isolated_.end() && it->second ? buckets_[{a, m}] : cash_[a];
+  }
+
+  std::map<AccountId, int128> cash_;
+  std::map<std::pair<AccountId, MarketId>, int128> buckets_;
+  std::map<std::pair<AccountId, MarketId>, bool> isolated_;
+  std::map<MarketId, std::int64_t> atoms_;
+  int128 fee_pool_ = 0, insurance_ = 0;
+};
+
 class Harness {
  public:
   Harness(const EngineConfig& config, const Options& options)
@@ -2179,6 +2272,7 @@ class Harness {
     }
     if (eng_.now() != cmd.timestamp) err = "processed but now() is not the command's timestamp";
     if (!r->ok() && !result_.events.empty()) err = "rejected but emitted events";
+    if (options_.checks) event_balances_.Apply(eng_, result_.events);
     if (err.empty() && options_.checks) err = Check(cmd);
     if (err.empty() && options_.twins) err = CompareTwins(cmd, index);
     return err;
@@ -2468,19 +2562,19 @@ class Harness {
     return "";
   }
 
-  // After a fill, an isolated position's bucket is topped up from cross
-  // cash to the position's initial requirement (by the oracle), and a
-  // closed position's bucket goes back to cross. engine.hpp says "a fill
-  // that grows the position draws"; the engine draws after every fill, a
-  // reducing one included (an isolated position already below its initial
-  // requirement), and this follows the engine: which one is meant is open.
-  void TopUp(AcctModel& a, PosModel& p, const MarketModel& m) {
+  // After a fill, a closed isolated position's bucket goes back to cross,
+  // and one the fill grew (or flipped) is topped up from cross cash to the
+  // position's initial requirement (by the oracle); a reduced one keeps its
+  // bucket as it is (engine.hpp: "a fill that grows the position draws").
+  void TopUp(AcctModel& a, PosModel& p, const MarketModel& m, std::int64_t old_size) {
     if (p.mode != MarginMode::kIsolated) return;
     if (p.size == 0) {
       a.cash += p.bucket;
       p.bucket = 0;
       return;
     }
+    const bool flipped = (old_size > 0) != (p.size > 0);
+    if (!flipped && Abs128(p.size) <= Abs128(old_size)) return;
     const int128 value = int128(p.size) * m.mark * m.atoms;
     const int128 need =
         OracleInitial(m.params.tiers, Abs128(value), std::min(p.leverage, m.params.max_leverage)) -
@@ -3012,8 +3106,8 @@ class Harness {
     const std::int64_t t_old = tp.size, m_old = mp.size;
     move(tp, signed_size);
     move(mp, -signed_size);
-    TopUp(taker, tp, m);
-    TopUp(maker, mp, m);
+    TopUp(taker, tp, m, t_old);
+    TopUp(maker, mp, m, m_old);
     touched_.insert(e.account);
     touched_.insert(e.maker_account);
     {
@@ -3183,6 +3277,7 @@ class Harness {
   // Every account against the ledger and the oracle, and every market's
   // open interest, volume and prices.
   std::string CheckLedger() {
+    if (std::string err = event_balances_.Compare(eng_); !err.empty()) return err;
     std::uint64_t open_orders = 0;
     for (const auto& [id, a] : accounts_) {
       absl::StatusOr<AccountSummary> s = eng_.Summary(id);
@@ -3278,6 +3373,7 @@ class Harness {
   std::map<MarketId, MarketModel> markets_;
   std::set<AccountId> touched_;  // the accounts the last order's fills touched
   int128 fee_pool_ = 0, insurance_ = 0, deposits_ = 0, withdrawals_ = 0;
+  EventBalances event_balances_;  // the same balances from the events alone
 };
 
 

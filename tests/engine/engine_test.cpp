@@ -714,6 +714,77 @@ TEST_CASE("Engine: isolated position draws its initial margin from cross", "[eng
   CHECK(h.PositionIn(2).isolated_equity == Quote(4'000 * kUsd));
 }
 
+// The top-up is a ledger event after the fill: 3,015 USD from cross into
+// the bucket (the 30,015 USD the bucket paid, less the 30,000 USD position,
+// plus the 3,000 USD IM at 10x).
+TEST_CASE("Engine: an isolated top-up is an event that follows its fill", "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result r = h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].kind == EventKind::kFill);
+  const Event& e = r.events[1];
+  CHECK(e.kind == EventKind::kIsolatedMarginChanged);
+  CHECK(e.code == static_cast<std::uint32_t>(IsolatedMarginCause::kTopUp));
+  CHECK(e.account == 2);
+  CHECK(e.market == 1);
+  CHECK(e.amount == Quote(3'015 * kUsd));
+}
+
+// A fill that only reduces an isolated position draws nothing from cross
+// (the bucket keeps what it has, as at Binance). Long 1 BTC at 30,000 with
+// a 3,000 USD bucket (cross 1,985 USD); at a 27,500 mark the bucket's equity
+// is 500 USD. Selling 0.5 BTC at 27,500 pays 6.875 USD taker fee from the
+// bucket: equity 500 - 6.875 = 493.125 USD, below the 1,375 USD IM of the
+// remaining 0.5 BTC, and cross stays 1,985 USD.
+TEST_CASE("Engine: a fill that reduces an isolated position draws nothing from cross",
+          "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Account(3, 100'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.Price(1, Usd(27'500));
+  REQUIRE(h.eng.Stats(1)->mark == Usd(27'500));
+  CHECK(h.PositionIn(2).isolated_equity == Quote(500 * kUsd));
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(27'500), Lots(kBtc / 2)).ok());
+  const Result r = h.Order(2, 13, Side::kSell, Usd(27'500), Lots(kBtc / 2), TimeInForce::kIoc,
+                           /*reduce_only=*/true);
+  REQUIRE(r.filled == Lots(kBtc / 2));
+  REQUIRE(r.events.size() == 1);  // the fill, and no isolated move
+  CHECK(h.Summary(2).cash == Quote(1'985 * kUsd));
+  CHECK(h.PositionIn(2).isolated_equity == Quote(493'125'000));
+}
+
+// PreviewOrder dry-runs Apply's plan, top-up included: the isolated buy of
+// 1 BTC at 10x previews the bucket at its 3,000 USD IM, the margin ratio
+// 120 / 3,000 = 4% (maintenance 0.4% of 30,000) and the liquidation price
+// Apply then shows.
+TEST_CASE("Engine: an isolated preview shows the state after the top-up, as Apply leaves it",
+          "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const PlaceOrder buy{.market = 1,
+                       .order = {.id = 11, .account = 2, .side = Side::kBuy,
+                                 .tif = TimeInForce::kIoc, .price = Usd(30'000),
+                                 .size = Lots(kBtc)}};
+  const Preview pv = *h.eng.PreviewOrder(buy);
+  CHECK(pv.reason == Reason::kOk);
+  CHECK(pv.resulting_position == Lots(kBtc));
+  CHECK(pv.resulting_equity == Quote(3'000 * kUsd));
+  CHECK(pv.resulting_margin_ratio == Percent(4));
+  REQUIRE(h.Do(buy).ok());
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.isolated_equity == pv.resulting_equity);
+  CHECK(p.liquidation == pv.resulting_liquidation);
+  CHECK(p.liquidation.price == Ticks(271'085));
+}
+
 TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Account(3, 100'000);
