@@ -850,7 +850,7 @@ void Generator::Other() {
   if (u < 0.6) {
     const std::size_t m = PickMarket();
     ref_[m] += rng_.Between(-2, 2);
-    const auto source = static_cast<oracle::SourceId>(1 + rng_.Below(kSources));
+    const auto source = static_cast<SourceId>(1 + rng_.Below(kSources));
     const std::int64_t price = ref_[m] + rng_.Between(-2, 2);
     // The publish time is the command's own; Emit advances now_ by up to
     // 2,000 ns first, so publish at the time before that (never ahead).

@@ -61,8 +61,8 @@
 #include "fmt/format.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/book/types.hpp"
-#include "perpcore/fixed/decimal.hpp"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/decimal.hpp"
+#include "perpcore/core/fixed.hpp"
 #include "perpcore/version.hpp"
 
 namespace {

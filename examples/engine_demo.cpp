@@ -46,7 +46,7 @@
 #include "absl/numeric/int128.h"
 #include "fmt/format.h"
 #include "perpcore/engine/engine.hpp"
-#include "perpcore/fixed/decimal.hpp"
+#include "perpcore/core/decimal.hpp"
 
 namespace {
 
@@ -250,7 +250,7 @@ class Demo {
 
   void PublishOracles() {
     for (std::size_t i = 0; i < kMarkets.size(); ++i) {
-      for (oracle::SourceId src = 1; src <= 3; ++src) {
+      for (SourceId src = 1; src <= 3; ++src) {
         const Ticks price(true_price_[i] + rng_.Between(-3, 3));
         Must(OraclePrice{.market = kMarkets[i].id,
                          .source = src,

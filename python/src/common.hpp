@@ -40,8 +40,8 @@
 #include "fmt/format.h"
 #include "perpcore/book/types.hpp"
 #include "perpcore/engine/types.hpp"
-#include "perpcore/fixed/decimal.hpp"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/decimal.hpp"
+#include "perpcore/core/fixed.hpp"
 #include "perpcore/oracle/oracle.hpp"
 
 namespace py = pybind11;

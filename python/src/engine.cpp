@@ -48,7 +48,7 @@
 #include "fmt/format.h"
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/engine/types.hpp"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 

@@ -62,8 +62,8 @@
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/book/types.hpp"
 #include "perpcore/engine/types.hpp"
-#include "perpcore/fixed/decimal.hpp"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/decimal.hpp"
+#include "perpcore/core/fixed.hpp"
 #include "perpcore/version.hpp"
 
 namespace perpcore_py {

@@ -201,7 +201,7 @@ Payload ReadCommand(const std::string& kind, std::istringstream& in) {
   }
   if (kind == "oracle") {
     const MarketId m = U32(in);
-    const oracle::SourceId s = U32(in);
+    const SourceId s = U32(in);
     const Ticks price(I(in));
     return OraclePrice{m, s, price, TimeNs(I(in))};
   }

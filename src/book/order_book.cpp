@@ -787,7 +787,7 @@ OrderView OrderBook::View(const Order& o) const {
 // ---------------------------------------------------------------------------
 
 absl::Status OrderBook::CheckInvariants() const {
-  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(parts...)); };
+  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(Printable(parts)...)); };
   std::size_t seen_orders = 0;
   std::size_t seen_client_ids = 0;
   for (Side side : {Side::kBuy, Side::kSell}) {

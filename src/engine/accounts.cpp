@@ -53,7 +53,7 @@ Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
                   .code = c.fee_tier,
                   .account = c.account,
                   .referrer = c.referrer,
-                  .counterparty = c.owner});
+                  .owner = c.owner});
   return {};
 }
 

@@ -1523,11 +1523,11 @@ class Generator {
     MarketGen& m = mp ? *mp : RandomMarket();
     const std::uint64_t sr = rng_.Below(1'000);
     c.source = sr < 5   ? 0
-               : sr < 8 ? static_cast<oracle::SourceId>(4 + rng_.Below(30))
-                        : static_cast<oracle::SourceId>(1 + rng_.Below(m.spec->sources));
+               : sr < 8 ? static_cast<SourceId>(4 + rng_.Below(30))
+                        : static_cast<SourceId>(1 + rng_.Below(m.spec->sources));
     // Source 3 is a slow publisher: it goes stale now and then, so the
     // fresh set changes between publishes and ticks matter.
-    if (c.source == 3 && rng_.Percent(85)) c.source = 1 + static_cast<oracle::SourceId>(rng_.Below(2));
+    if (c.source == 3 && rng_.Percent(85)) c.source = 1 + static_cast<SourceId>(rng_.Below(2));
     MoveFair(m);
     const std::uint64_t pr = rng_.Below(1'000);
     std::int64_t price = m.fair + m.fair * rng_.Between(-5, 5) / 10'000;
@@ -2093,7 +2093,7 @@ struct MarketModel {
   struct Source {
     std::int64_t price = 0, time = 0;
   };
-  std::map<oracle::SourceId, Source> sources;  // as last accepted
+  std::map<SourceId, Source> sources;  // as last accepted
 
   OracleMarket View() const {
     return OracleMarket{.params = &params, .atoms = atoms, .mark = mark, .has_index = index != 0};

@@ -60,7 +60,7 @@ class Harness {
     Ok(CreateAccount{.account = id, .owner = id, .fee_tier = tier, .referrer = referrer});
     if (usd > 0) Ok(Deposit{.account = id, .amount = Quote(usd * kUsd)});
   }
-  void Price(MarketId m, Ticks price, oracle::SourceId source = 1) {
+  void Price(MarketId m, Ticks price, SourceId source = 1) {
     Ok(OraclePrice{.market = m, .source = source, .price = price, .publish_time = TimeNs(now)});
   }
   Result Order(AccountId account, OrderId id, Side side, Ticks price, Lots size,
@@ -897,7 +897,7 @@ TEST_CASE("Engine: an outlier source trips the breaker and the market goes reduc
 TEST_CASE("Engine: oracle refusals have their own reasons", "[engine]") {
   Harness h;
   h.Ok(CreateMarket{.market = 1, .params = Btc()});
-  auto publish = [&](oracle::SourceId s, Ticks price, std::int64_t at) {
+  auto publish = [&](SourceId s, Ticks price, std::int64_t at) {
     return h.Do(OraclePrice{.market = 1, .source = s, .price = price, .publish_time = TimeNs(at)})
         .reason;
   };

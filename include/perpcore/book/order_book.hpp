@@ -289,15 +289,15 @@ class OrderBook {
   static bool Crosses(Side taker, std::int64_t limit, std::int64_t maker_price) {
     return taker == Side::kBuy ? maker_price <= limit : maker_price >= limit;
   }
-  std::uint32_t IdHash(OrderId id) const { return detail::Hash32(id, config_.hash_seed); }
+  std::uint32_t IdHash(OrderId id) const { return detail::Hash32(id.value(), config_.hash_seed); }
   std::uint32_t ClientHash(AccountId account, ClientOrderId client_id) const {
-    return detail::Hash32(detail::Mix64(account) ^ client_id, config_.hash_seed);
+    return detail::Hash32(detail::Mix64(account.value()) ^ client_id.value(), config_.hash_seed);
   }
   std::uint32_t LevelHash(Side side, std::int64_t price) const {
     return detail::Hash32(static_cast<std::uint64_t>(Key(side, price)), config_.hash_seed);
   }
   std::uint32_t AccountHash(AccountId account) const {
-    return detail::Hash32(account, ~config_.hash_seed);
+    return detail::Hash32(account.value(), ~config_.hash_seed);
   }
   std::uint32_t FindSlot(OrderId id) const;
   std::uint32_t FindClientSlot(AccountId account, ClientOrderId client_id) const;

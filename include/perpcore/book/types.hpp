@@ -5,7 +5,7 @@
 // The vocabulary of one market's order book: sides, order types, time in
 // force, self-trade prevention, reject reasons, requests and events.
 //
-// Units: Ticks (price), Lots (size) from perpcore/fixed/fixed.hpp.
+// Units: Ticks (price), Lots (size) from perpcore/core/fixed.hpp.
 // Every enumerator value is pinned: it reaches the C API, journals and digests.
 #ifndef PERPCORE_BOOK_TYPES_HPP_
 #define PERPCORE_BOOK_TYPES_HPP_
@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "perpcore/fixed/fixed.hpp"
-#include "perpcore/ids.hpp"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace book {

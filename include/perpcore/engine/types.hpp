@@ -19,16 +19,14 @@
 #include <vector>
 
 #include "perpcore/book/types.hpp"
-#include "perpcore/fixed/fixed.hpp"
-#include "perpcore/ids.hpp"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 
-using MarketId = std::uint32_t;  // chosen by the host; 0 is invalid
-using OwnerId = std::uint64_t;   // the person or entity behind accounts; 0 is invalid
 
 using book::Side;
 using book::OrderType;
@@ -289,7 +287,7 @@ struct AmendOrder {
 };
 struct OraclePrice {
   MarketId market = 0;
-  oracle::SourceId source = 0;
+  SourceId source = 0;
   Ticks price;
   TimeNs publish_time;
 };
@@ -354,7 +352,7 @@ enum class EventKind : std::uint8_t {
 //     after the fill; realized/maker_realized: PnL each side realized.
 //   kDeposit/kWithdrawal: account, amount. kTransfer: account (from),
 //     counterparty (to), amount. kInsuranceFunded: amount.
-//   kAccountCreated: account, counterparty = owner, referrer, code = fee tier.
+//   kAccountCreated: account, owner, referrer, code = fee tier.
 //   kMarketCreated/kMarketUpdated: market.
 //   kMarketStatusChanged: market, code = the new MarketStatus.
 //   kPriceUpdate: market, index, mark (0: none), price = TWAP.
@@ -391,6 +389,7 @@ struct Event {
   Quote realized;
   Quote maker_realized;
   AccountId counterparty = 0;
+  OwnerId owner = 0;
   Ticks index;
   Ticks mark;
   friend bool operator==(const Event&, const Event&) = default;
