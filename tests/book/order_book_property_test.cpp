@@ -120,6 +120,10 @@ std::string Num(std::int64_t v) {
 std::string Num(std::uint64_t v) {
   return Fmt(v > 0x7FFFFFFFFFFFFFFFull ? "%" PRIu64 "ull" : "%" PRIu64, v);
 }
+template <class Tag, class Rep>
+std::string Num(Id<Tag, Rep> id) {
+  return Num(std::uint64_t{id.value()});
+}
 
 std::string EnumName(Side v) {
   switch (v) {

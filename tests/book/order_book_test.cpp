@@ -176,11 +176,12 @@ std::vector<std::string> Dump(std::span<const Event> events) {
     out.push_back(KindName(e.kind) + " side=" + (e.side == Side::kBuy ? "Buy" : "Sell") +
                   " reason=" + CancelReasonName(e.reason) +
                   " kept=" + (e.priority_kept ? "1" : "0") +
-                  " id=" + std::to_string(e.order_id) + " acct=" + std::to_string(e.account) +
+                  " id=" + std::to_string(e.order_id.value()) +
+                  " acct=" + std::to_string(e.account.value()) +
                   " px=" + std::to_string(e.price.raw()) + " sz=" + std::to_string(e.size.raw()) +
                   " rem=" + std::to_string(e.remaining.raw()) +
-                  " maker=" + std::to_string(e.maker_order_id) +
-                  " macct=" + std::to_string(e.maker_account) +
+                  " maker=" + std::to_string(e.maker_order_id.value()) +
+                  " macct=" + std::to_string(e.maker_account.value()) +
                   " mrem=" + std::to_string(e.maker_remaining.raw()));
   }
   return out;
@@ -1975,15 +1976,15 @@ TEST_CASE("OrderBook: the hash seed changes no event, encoding or digest", "[boo
   OrderBook b(cfg_b);
   std::vector<OrderId> placed;
   for (std::uint64_t i = 1; i <= 400; ++i) {
-    const OrderId id = (i * 7919) % 100003 + 1;
-    const AccountId account = i % 7 + 1;
+    const OrderId id((i * 7919) % 100003 + 1);
+    const AccountId account(i % 7 + 1);
     const Side side = (i * 13) % 3 == 0 ? kSell : kBuy;
     const std::int64_t price = 100 + static_cast<std::int64_t>((i * 31) % 11) - 5;
     const std::int64_t size = static_cast<std::int64_t>(i % 5) + 1;
     OrderRequest o = Limit(id, account, side, price, size,
                            i % 9 == 0 ? TimeInForce::kIoc : TimeInForce::kGtc,
                            static_cast<StpMode>(i % 4));
-    o.client_id = i % 3 == 0 ? 0 : i;
+    o.client_id = ClientOrderId(i % 3 == 0 ? 0 : i);
     const PlaceResult ra = a.Place(o);
     const PlaceResult rb = b.Place(o);
     CHECK(a.CheckInvariants().ok());

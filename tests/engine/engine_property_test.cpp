@@ -128,6 +128,10 @@ std::string Num(std::int64_t v) {
 std::string Num(std::uint64_t v) {
   return Fmt(v > 0x7FFFFFFFFFFFFFFFull ? "%" PRIu64 "ull" : "%" PRIu64, v);
 }
+template <class Tag, class Rep>
+std::string Num(Id<Tag, Rep> id) {
+  return Num(std::uint64_t{id.value()});
+}
 std::string Num(std::uint32_t v) { return Fmt("%" PRIu32, v); }
 std::string Num(int128 v) {
   if (v >= int128(kMin) && v <= int128(kMax)) return Num(static_cast<std::int64_t>(v));
@@ -328,8 +332,8 @@ std::string ToString(const Event& e) {
   auto i64 = [&s](const char* k, std::int64_t v) {
     if (v != 0) s += Fmt(" %s=", k) + Num(v);
   };
-  auto u64 = [&s](const char* k, std::uint64_t v) {
-    if (v != 0) s += Fmt(" %s=", k) + Num(v);
+  auto u64 = [&s](const char* k, auto v) {
+    if (Printable(v) != 0) s += Fmt(" %s=", k) + Num(v);
   };
   switch (e.kind) {
     case EventKind::kOrderRested:
@@ -363,6 +367,7 @@ std::string ToString(const Event& e) {
   i64("realized", e.realized.raw());
   i64("maker_realized", e.maker_realized.raw());
   u64("counterparty", e.counterparty);
+  u64("owner", e.owner);
   i64("index", e.index.raw());
   i64("mark", e.mark.raw());
   return s + "}";
@@ -461,7 +466,7 @@ MarketParams ParamsFor(const Spec& s, std::uint32_t variant) {
   p.max_levels_per_side = 400;
   p.max_book_orders = 2'000;
   p.oracle = OracleFor(variant);
-  switch (s.id) {
+  switch (s.id.value()) {
     case 1:  // Binance BTCUSDT's first brackets
       p.max_order_size = Lots(100'000);
       p.max_open_interest = Lots(1'000'000);
@@ -1063,16 +1068,16 @@ class Generator {
     }
     const std::size_t tiers = world_.config.fee_tier_discounts.size();
     for (std::size_t i = 0; i < world_.accounts; ++i) {
-      const AccountId id = 1'001 + i;
-      const OwnerId owner = 1 + i % world_.owners;
-      const AccountId referrer = i > 0 && rng_.Percent(35) ? 1'001 + rng_.Below(i) : 0;
+      const AccountId id(1'001 + i);
+      const OwnerId owner(1 + i % world_.owners);
+      const AccountId referrer(i > 0 && rng_.Percent(35) ? 1'001 + rng_.Below(i) : 0);
       push(CreateAccount{.account = id,
                          .owner = owner,
                          .fee_tier = static_cast<std::uint32_t>(rng_.Below(tiers)),
                          .referrer = referrer});
       accounts_.push_back(AccountGen{id, owner, i % 5 == 2});
     }
-    next_account_ = 1'001 + world_.accounts;
+    next_account_ = AccountId(1'001 + world_.accounts);
     static constexpr std::int64_t kDeposits[] = {0, 500, 5'000, 20'000, 200'000, 2'000'000};
     for (const AccountGen& a : accounts_) {
       const std::int64_t usd = kDeposits[rng_.Below(std::size(kDeposits))];
@@ -1089,7 +1094,7 @@ class Generator {
     for (std::size_t i = 0; i < world_.markets; ++i) {
       for (std::uint32_t s = 1; s <= kSpecs[i].sources; ++s) {
         push(OraclePrice{.market = kSpecs[i].id,
-                         .source = s,
+                         .source = SourceId(s),
                          .price = Ticks(kSpecs[i].base),
                          .publish_time = TimeNs(t)});
         markets_[i].last_publish[s] = t;
@@ -1115,7 +1120,7 @@ class Generator {
           if (!rng_.Percent(80)) continue;
           for (std::uint32_t s = 1; s <= m->spec->sources; ++s) {
             queue_.push_back(OraclePrice{.market = m->spec->id,
-                                         .source = s,
+                                         .source = SourceId(s),
                                          .price = Ticks(m->fair),
                                          .publish_time = TimeNs(t_)});
             m->last_publish[s] = t_;
@@ -1346,15 +1351,15 @@ class Generator {
     OrderRequest& o = c.order;
     const std::uint64_t id_roll = rng_.Below(1'000);
     if (id_roll < 8) {
-      o.id = 0;
+      o.id = OrderId();
     } else if (id_roll < 25) {
       std::optional<OpenOrder> live = PickLiveOrder(eng);
-      o.id = live ? live->order.id : next_order_++;
+      o.id = live ? live->order.id : OrderId(next_order_++);
     } else {
-      o.id = next_order_++;
+      o.id = OrderId(next_order_++);
     }
     o.account = PickAccount();
-    o.client_id = rng_.Percent(60) ? 0 : 1 + rng_.Below(8);
+    o.client_id = ClientOrderId(rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
     o.side = rng_.Below(1'000) < 4 ? static_cast<Side>(2 + rng_.Below(254))
                                    : static_cast<Side>(rng_.Below(2));
     const std::uint64_t type_roll = rng_.Below(1'000);
@@ -1439,7 +1444,7 @@ class Generator {
     }
     c.market = PickMarketId();
     c.account = PickAccount();
-    c.order_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 100);
+    c.order_id = OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 100));
     return c;
   }
 
@@ -1457,7 +1462,7 @@ class Generator {
     }
     c.market = PickMarketId();
     c.account = PickAccount();
-    c.client_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(8);
+    c.client_id = ClientOrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(8));
     return c;
   }
 
@@ -1466,7 +1471,7 @@ class Generator {
     std::optional<OpenOrder> live = PickLiveOrder(eng);
     if (!live) {
       c.market = PickMarketId();
-      c.amend = {.account = PickAccount(), .id = 1 + rng_.Below(next_order_ + 10),
+      c.amend = {.account = PickAccount(), .id = OrderId(1 + rng_.Below(next_order_ + 10)),
                  .new_price = Ticks(1000), .new_size = Lots(1)};
       return c;
     }
@@ -1522,12 +1527,13 @@ class Generator {
     MarketGen* mp = PickMarket(&c.market);
     MarketGen& m = mp ? *mp : RandomMarket();
     const std::uint64_t sr = rng_.Below(1'000);
-    c.source = sr < 5   ? 0
-               : sr < 8 ? static_cast<SourceId>(4 + rng_.Below(30))
-                        : static_cast<SourceId>(1 + rng_.Below(m.spec->sources));
+    c.source = SourceId(static_cast<std::uint32_t>(
+        sr < 5 ? 0 : sr < 8 ? 4 + rng_.Below(30) : 1 + rng_.Below(m.spec->sources)));
     // Source 3 is a slow publisher: it goes stale now and then, so the
     // fresh set changes between publishes and ticks matter.
-    if (c.source == 3 && rng_.Percent(85)) c.source = 1 + static_cast<SourceId>(rng_.Below(2));
+    if (c.source == 3 && rng_.Percent(85)) {
+      c.source = SourceId(static_cast<std::uint32_t>(1 + rng_.Below(2)));
+    }
     MoveFair(m);
     const std::uint64_t pr = rng_.Below(1'000);
     std::int64_t price = m.fair + m.fair * rng_.Between(-5, 5) / 10'000;
@@ -1540,7 +1546,8 @@ class Generator {
       price = rng_.Percent(50) ? m.params.max_price.raw() + 1 : kMax;
     }
     c.price = Ticks(price);
-    std::int64_t& last = m.last_publish[c.source < m.last_publish.size() ? c.source : 0];
+    std::int64_t& last =
+        m.last_publish[c.source.value() < m.last_publish.size() ? c.source.value() : 0];
     const std::uint64_t tr = rng_.Below(1'000);
     std::int64_t publish = t_ - rng_.Between(0, 500 * kMs);
     if (tr < 25) {
@@ -1638,7 +1645,7 @@ class Generator {
           const bool sell = p.size.raw() > 0;
           queue_.push_back(PlaceOrder{
               .market = m.spec->id,
-              .order = {.id = next_order_++,
+              .order = {.id = OrderId(next_order_++),
                         .account = a.id,
                         .side = sell ? Side::kSell : Side::kBuy,
                         .type = OrderType::kMarket,
@@ -1772,7 +1779,7 @@ class Generator {
       lots = std::clamp<int128>(lots, 1, m.params->max_order_size.raw());
       const Rate discount = world_.config.fee_tier_discounts[a->fee_tier];
       for (int halvings = 0; halvings < 8; ++halvings, lots = std::max<int128>(1, lots / 2)) {
-        const OracleOrder o{.id = next_order_,
+        const OracleOrder o{.id = OrderId(next_order_),
                             .buy = buy,
                             .price = price,
                             .lots = static_cast<std::int64_t>(lots)};
@@ -1780,7 +1787,7 @@ class Generator {
         if (d.reason == Reason::kOpenInterestLimit) continue;
         const std::uint64_t r = rng_.Below(100);
         PlaceOrder c{.market = id,
-                     .order = {.id = next_order_++,
+                     .order = {.id = OrderId(next_order_++),
                                .account = acct.id,
                                .side = buy ? Side::kBuy : Side::kSell,
                                .type = OrderType::kLimit,
@@ -1882,7 +1889,7 @@ class Generator {
       c.market = 0;
       c.params = ParamsFor(kSpecs[0], 0);
     } else if (r < 65) {
-      c.market = 50 + static_cast<MarketId>(rng_.Below(10));
+      c.market = MarketId(static_cast<std::uint32_t>(50 + rng_.Below(10)));
       c.params = ParamsFor(kSpecs[kLateSpec], 0);
       switch (rng_.Below(5)) {
         case 0: c.params.tick_size = {1, -5}; c.params.lot_size = {1, -3}; break;  // 0.01 atom
@@ -1893,7 +1900,8 @@ class Generator {
       }
     } else {
       // The late market (accepted once), or a further one past max_markets.
-      c.market = r < 85 ? kSpecs[kLateSpec].id : 60 + static_cast<MarketId>(rng_.Below(5));
+      c.market = r < 85 ? kSpecs[kLateSpec].id
+                        : MarketId(static_cast<std::uint32_t>(60 + rng_.Below(5)));
       c.params = ParamsFor(kSpecs[kLateSpec], 0);
     }
     return c;
@@ -1903,12 +1911,12 @@ class Generator {
     CreateAccount c;
     const std::size_t tiers = world_.config.fee_tier_discounts.size();
     c.account = next_account_;
-    c.owner = 1 + rng_.Below(world_.owners + 2);
+    c.owner = OwnerId(1 + rng_.Below(world_.owners + 2));
     c.fee_tier = static_cast<std::uint32_t>(rng_.Below(tiers));
     c.referrer = rng_.Percent(40) ? RandomAccount().id : 0;
     const std::uint64_t r = rng_.Below(100);
     if (r < 45) {
-      ++next_account_;
+      next_account_ = AccountId(next_account_.value() + 1);
     } else if (r < 60) {
       c.account = RandomAccount().id;  // kAccountExists
     } else if (r < 68) {
@@ -1920,7 +1928,7 @@ class Generator {
     } else if (r < 92) {
       c.fee_tier = static_cast<std::uint32_t>(tiers + rng_.Below(3));
     } else {
-      ++next_account_;
+      next_account_ = AccountId(next_account_.value() + 1);
     }
     return c;
   }
@@ -1936,8 +1944,8 @@ class Generator {
   std::vector<AccountGen> accounts_;
   std::map<MarketId, MarketParams> view_params_;  // LoadMarkets(): the engine's
   std::map<MarketId, OracleMarket> view_markets_;
-  AccountId next_account_ = 0;
-  OrderId next_order_ = 1;
+  AccountId next_account_;
+  std::uint64_t next_order_ = 1;  // the next fresh order id
   std::int64_t t_ = 0;
   std::uint64_t count_ = 0, phase_ = 0;
 };

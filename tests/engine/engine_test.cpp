@@ -57,7 +57,8 @@ class Harness {
   }
   // An account of its own owner with `usd` dollars deposited.
   void Account(AccountId id, std::int64_t usd, AccountId referrer = 0, std::uint32_t tier = 0) {
-    Ok(CreateAccount{.account = id, .owner = id, .fee_tier = tier, .referrer = referrer});
+    Ok(CreateAccount{
+        .account = id, .owner = OwnerId(id.value()), .fee_tier = tier, .referrer = referrer});
     if (usd > 0) Ok(Deposit{.account = id, .amount = Quote(usd * kUsd)});
   }
   void Price(MarketId m, Ticks price, SourceId source = 1) {
