@@ -69,7 +69,7 @@ class Id {
   }
   // Streams as its integer (test frameworks print through this).
   template <class Os>
-  friend auto operator<<(Os& os, Id id) -> decltype(os << id.v_) {
+  friend auto operator<<(Os& os, Id id) -> decltype(os << id.value()) {
     return os << id.v_;
   }
 
