@@ -248,11 +248,17 @@ static void trade_setup(perpcore_engine *eng) {
   perpcore_result res;
   perpcore_market_params p = btc_params();
   perpcore_order o;
+  perpcore_event ev[4];
   CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
   CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
   CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 1, 1, 0, 0));
   CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 2, 2, 0, 0));
   CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 3, 2, 0, 0));
+  /* ACCOUNT_CREATED: counterparty is the owner (2), not the account (3). */
+  CHECK_I64(read_events(eng, ev, 4), 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ACCOUNT_CREATED);
+  CHECK_I64(ev[0].account, 3);
+  CHECK_I64(ev[0].counterparty, 2);
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 2, USD(10000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 3, USD(5000)));
