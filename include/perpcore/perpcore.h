@@ -456,8 +456,8 @@ typedef struct perpcore_market_params {
   perpcore_margin_tier tiers[PERPCORE_MAX_TIERS];
 } perpcore_market_params;
 
-/* perpcore_order (input; struct_size): a new order, for perpcore_order_place()
- * and perpcore_order_preview().
+/* perpcore_order (input; struct_size): a new order, for perpcore_order_place(),
+ * perpcore_order_preview() and perpcore_order_cancel_replace().
  *
  * price: the limit price, or a market order's protection price. size > 0.
  * client_id: 0 = none, else unique per account among its live orders.
@@ -952,10 +952,30 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_cancel_a
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint64_t account, uint32_t market) PERPCORE_NOEXCEPT;
 
-/* perpcore_order_amend(): see perpcore_amend. */
+/* perpcore_order_amend(): see perpcore_amend. An amend never trades: a new
+ * price that crosses the opposite best is AMEND_WOULD_CROSS; use
+ * perpcore_order_cancel_replace() to move an order there. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_amend(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     const perpcore_amend *amend) PERPCORE_NOEXCEPT;
+
+/* perpcore_order_cancel_replace(): cancels the live order old_order_id of
+ * `account` in `market` and places *order in its stead, atomically: both or
+ * neither, in one command (one seq). *order is checked as
+ * perpcore_order_place() checks it, with the old order counted as already
+ * cancelled (its margin, its book slot and level, its order id and client id
+ * are free, so the new order may reuse both); UNKNOWN_ORDER or
+ * NOT_ORDER_OWNER for an old order that is not a live one of `account`.
+ * Refused, it changes nothing and the old order stays. Accepted, its events
+ * are the old order's ORDER_CANCELED (code PERPCORE_CANCEL_USER) and then the
+ * new order's, as a placement's; out->filled and out->rested are the new
+ * order's. The new order does not keep the old one's time priority.
+ * order->market and order->account must equal market and account
+ * (PERPCORE_E_ILLEGAL_ARG otherwise). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_cancel_replace(
+    perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
+    uint32_t market, uint64_t account, uint64_t old_order_id,
+    const perpcore_order *order) PERPCORE_NOEXCEPT;
 
 /* perpcore_oracle_publish(): oracle source `source` (!= 0) published `price`
  * ticks (> 0, <= max_price) at publish_time_ns (<= timestamp_ns, not before

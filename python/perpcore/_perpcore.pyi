@@ -811,6 +811,24 @@ class Engine:
         timestamp_ns: int,
         seq: int | None = None,
     ) -> Result: ...
+    def cancel_replace(
+        self,
+        *,
+        market: int,
+        account: int,
+        old_order_id: int,
+        order_id: int,
+        side: Side,
+        price: int,
+        size: int,
+        timestamp_ns: int,
+        order_type: OrderType = ...,
+        tif: TimeInForce = ...,
+        stp: StpMode = ...,
+        client_id: int = 0,
+        reduce_only: bool = False,
+        seq: int | None = None,
+    ) -> Result: ...
     def oracle_price(
         self,
         *,

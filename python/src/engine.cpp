@@ -1676,8 +1676,55 @@ GIL while the engine works.)doc");
       py::kw_only(), py::arg("market"), py::arg("account"), py::arg("order_id"),
       py::arg("new_price"), py::arg("new_size"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
-      "Changes a live order's price and open size; never trades. Size down at the same price "
-      "keeps queue priority. More risk must pass the margin check.");
+      "Changes a live order's price and open size; never trades (a crossing price is "
+      "Reason.AMEND_WOULD_CROSS: use cancel_replace). Size down at the same price keeps queue "
+      "priority. More risk must pass the margin check.");
+  cls.def(
+      "cancel_replace",
+      [](PyEngine& e, U32 market, U64 account, U64 old_order_id, U64 order_id, bk::Side side,
+         I64 price, I64 size, I64 ts, bk::OrderType order_type, bk::TimeInForce tif,
+         bk::StpMode stp, U64 client_id, bool reduce_only, std::optional<U64> seq) {
+        const en::PlaceOrder o = MakeOrder(market, order_id, account, side, price, size,
+                                           order_type, tif, stp, client_id, reduce_only);
+        return Run(e, seq, ts,
+                   en::CancelReplace{.market = market.value,
+                                     .account = account.value,
+                                     .old_order_id = old_order_id.value,
+                                     .order = o.order,
+                                     .reduce_only = reduce_only});
+      },
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("old_order_id"),
+      py::arg("order_id"), py::arg("side"), py::arg("price"), py::arg("size"),
+      py::arg("timestamp_ns"), py::arg("order_type") = bk::OrderType::kLimit,
+      py::arg("tif") = bk::TimeInForce::kGtc, py::arg("stp") = bk::StpMode::kCancelMaker,
+      py::arg("client_id") = U64{0}, py::arg("reduce_only").noconvert() = false,
+      py::arg("seq") = py::none(),
+      R"doc(Cancels a live order and places a new one in its stead, atomically: one command, one seq.
+
+The new order is checked as place_order checks it, with the old order counted as
+already cancelled (its margin, book slot, level, id and client id are free: the
+new order may reuse the old ``order_id`` and ``client_id``). If anything refuses
+it, nothing changes and the old order stays. Accepted, the events are the old
+order's ORDER_CANCELED (CancelReason.USER) and then the new order's; it may
+trade, and it does not keep the old order's queue priority. This is how to move
+an order to a price an amend refuses (Reason.AMEND_WOULD_CROSS).
+
+:param market: the market id.
+:param account: the account that owns the old order and places the new one.
+:param old_order_id: the live order to cancel (Reason.UNKNOWN_ORDER,
+    NOT_ORDER_OWNER otherwise).
+:param order_id: the new order's id (may be old_order_id).
+:param side: Side.BUY or Side.SELL.
+:param price: limit price in ticks (a market order's protection price).
+:param size: lots, 1..max_order_size.
+:param timestamp_ns: the command's time (ns); must not go back.
+:param order_type: OrderType.LIMIT or MARKET (MARKET must be IOC or FOK).
+:param tif: TimeInForce.
+:param stp: self-trade prevention (the taker's mode decides).
+:param client_id: 0 for none, else unique among the account's live orders.
+:param reduce_only: may only reduce the position (IOC/FOK only; clamped to it).
+:param seq: None for last_seq + 1.
+:returns: a Result: the new order's filled/rested lots and both orders' events.)doc");
   cls.def(
       "oracle_price",
       [](PyEngine& e, U32 market, U32 source, I64 price, I64 ts, std::optional<I64> publish_time,

@@ -146,7 +146,7 @@ bool OrderBook::InBand(std::int64_t price) const {
   return price >= band_lo_ && price <= band_hi_;
 }
 
-Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
+Reason OrderBook::ValidateNew(const OrderRequest& o, std::uint32_t freed, Admission* adm) const {
   if (o.id == 0) return Reason::kInvalidOrderId;
   if (o.account == 0) return Reason::kInvalidAccount;
   if (Raw(o.side) > Raw(Side::kSell)) return Reason::kInvalidSide;
@@ -173,18 +173,20 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
   adm->id_hash = IdHash(o.id);
   adm->id_probe = order_index_.Lookup(adm->id_hash,
                                       [&](std::uint32_t s) { return orders_[s].id == o.id; });
-  if (adm->id_probe.slot != kNil) return Reason::kDuplicateOrderId;
+  if (adm->id_probe.slot != kNil && adm->id_probe.slot != freed) return Reason::kDuplicateOrderId;
   if (o.client_id != 0) {
     adm->client_hash = ClientHash(o.account, o.client_id);
     adm->client_probe = client_index_.Lookup(adm->client_hash, [&](std::uint32_t s) {
       return orders_[s].client_id == o.client_id && AccountOf(orders_[s]) == o.account;
     });
-    if (adm->client_probe.slot != kNil) return Reason::kDuplicateClientOrderId;
+    if (adm->client_probe.slot != kNil && adm->client_probe.slot != freed) {
+      return Reason::kDuplicateClientOrderId;
+    }
   }
   if (IsPostOnly(o.tif)) {
-    const LadderMap& opposite = Ladder(Opposite(o.side));
-    if (!opposite.empty()) {
-      const std::int64_t best = levels_[opposite.begin()->second].price;
+    const std::uint32_t best_level = BestLevel(Opposite(o.side), freed);
+    if (best_level != kNil) {
+      const std::int64_t best = levels_[best_level].price;
       if (Crosses(o.side, price, best)) {
         if (o.tif == TimeInForce::kPostOnly) return Reason::kPostOnlyWouldCross;
         const std::int64_t step = config_.price_step.raw();
@@ -205,10 +207,22 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
   return Reason::kOk;
 }
 
+std::uint32_t OrderBook::BestLevel(Side side, std::uint32_t freed) const {
+  const LadderMap& ladder = Ladder(side);
+  auto it = ladder.begin();
+  if (it != ladder.end() && freed != kNil && orders_[freed].level == it->second &&
+      levels_[it->second].count == 1) {
+    ++it;
+  }
+  return it == ladder.end() ? kNil : it->second;
+}
+
 OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode stp,
-                                    std::int64_t limit, std::int64_t want) const {
+                                    std::int64_t limit, std::int64_t want,
+                                    std::uint32_t freed) const {
   Walk w;
   std::int64_t need = want;
+  // A freed order belongs to the account, so it is skipped order by order.
   const bool has_own = account != kNil;
   const LadderMap& ladder = Ladder(Opposite(side));
   for (auto it = ladder.begin(); it != ladder.end() && need > 0; ++it) {
@@ -221,6 +235,7 @@ OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode st
       continue;
     }
     for (std::uint32_t s = lv.head; s != kNil && need > 0; s = orders_[s].next) {
+      if (s == freed) continue;
       const Order& m = orders_[s];
       if (m.account == account) {
         switch (stp) {
@@ -252,12 +267,10 @@ OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode st
 // Place
 // ---------------------------------------------------------------------------
 
-PlaceResult OrderBook::Place(const OrderRequest& o) {
-  events_.clear();
-  Admission adm;
-  const Reason invalid = ValidateNew(o, &adm);
-  if (invalid != Reason::kOk) return PlaceResult{.reason = invalid};
-  const std::int64_t limit = adm.limit;
+Reason OrderBook::Admit(const OrderRequest& o, std::uint32_t freed, Admission* adm) const {
+  const Reason invalid = ValidateNew(o, freed, adm);
+  if (invalid != Reason::kOk) return invalid;
+  const std::int64_t limit = adm->limit;
 
   const std::int64_t effective = std::min(o.size.raw(), o.max_fill.raw());
   const bool post_only = IsPostOnly(o.tif);
@@ -265,22 +278,36 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
       post_only || (o.type == OrderType::kLimit && o.tif == TimeInForce::kGtc);
 
   const std::uint32_t account = FindAccount(o.account);
+  adm->account = account;
   if (o.tif == TimeInForce::kFok &&
-      Simulate(o.side, account, o.stp, limit, effective).filled < effective) {
-    return PlaceResult{.reason = Reason::kFokNotFilled};
+      Simulate(o.side, account, o.stp, limit, effective, freed).filled < effective) {
+    return Reason::kFokNotFilled;
   }
 
   // Check 8. Matching never touches the taker's own side, so the own level
   // found here is still valid when the remainder rests.
-  std::uint32_t own_level = kNil;
   if (may_rest && effective > 0) {
-    own_level = FindLevel(o.side, limit);
-    const std::int64_t own_total = own_level == kNil ? 0 : levels_[own_level].total;
-    const std::uint32_t account_orders = account == kNil ? 0 : accounts_[account].count;
+    std::uint32_t own_level = FindLevel(o.side, limit);
+    adm->own_level = own_level;
+    std::int64_t own_total = own_level == kNil ? 0 : levels_[own_level].total;
+    std::size_t book_orders = order_index_.size();
+    std::uint32_t account_orders = account == kNil ? 0 : accounts_[account].count;
+    std::size_t side_levels = Ladder(o.side).size();
+    if (freed != kNil) {  // the counts after cancelling it
+      const Order& f = orders_[freed];
+      const Level& fl = levels_[f.level];
+      --book_orders;
+      --account_orders;
+      if (fl.count == 1 && fl.side == o.side) --side_levels;
+      if (f.level == own_level) {
+        own_total -= f.remaining;
+        if (fl.count == 1) own_level = kNil;
+      }
+    }
     auto blocked = [&](std::int64_t rest) {
-      if (order_index_.size() >= config_.max_book_orders) return Reason::kBookFull;
+      if (book_orders >= config_.max_book_orders) return Reason::kBookFull;
       if (account_orders >= config_.max_orders_per_account) return Reason::kTooManyOrders;
-      if (own_level == kNil && Ladder(o.side).size() >= config_.max_levels_per_side) {
+      if (own_level == kNil && side_levels >= config_.max_levels_per_side) {
         return Reason::kTooManyLevels;
       }
       if (own_total > kMaxI64 - rest) return Reason::kOverflow;
@@ -289,15 +316,41 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
     if (blocked(effective) != Reason::kOk) {
       std::int64_t rest = effective;
       if (!post_only) {
-        const Walk w = Simulate(o.side, account, o.stp, limit, effective);
+        const Walk w = Simulate(o.side, account, o.stp, limit, effective, freed);
         rest = w.taker_survives ? w.remaining : 0;
       }
       if (rest > 0) {
         const Reason r = blocked(rest);
-        if (r != Reason::kOk) return PlaceResult{.reason = r};
+        if (r != Reason::kOk) return r;
       }
     }
   }
+  return Reason::kOk;
+}
+
+Reason OrderBook::CheckPlace(const OrderRequest& o, OrderId replaced) const {
+  std::uint32_t freed = kNil;
+  if (replaced != 0) {
+    freed = FindSlot(replaced);
+    if (freed == kNil) return Reason::kUnknownOrder;
+    if (AccountOf(orders_[freed]) != o.account) return Reason::kNotOrderOwner;
+  }
+  Admission adm;
+  return Admit(o, freed, &adm);
+}
+
+PlaceResult OrderBook::Place(const OrderRequest& o) {
+  events_.clear();
+  Admission adm;
+  const Reason refused = Admit(o, kNil, &adm);
+  if (refused != Reason::kOk) return PlaceResult{.reason = refused};
+  const std::int64_t limit = adm.limit;
+  const std::int64_t effective = std::min(o.size.raw(), o.max_fill.raw());
+  const bool post_only = IsPostOnly(o.tif);
+  const bool may_rest =
+      post_only || (o.type == OrderType::kLimit && o.tif == TimeInForce::kGtc);
+  const std::uint32_t account = adm.account;
+  const std::uint32_t own_level = adm.own_level;
 
   // Validated: from here on the order is accepted and applied in full.
   Taker t{o, account, limit, effective, 0};

@@ -972,6 +972,33 @@ perpcore_status perpcore_order_amend(perpcore_engine* e, perpcore_result* out, u
                     });
 }
 
+perpcore_status perpcore_order_cancel_replace(perpcore_engine* e, perpcore_result* out,
+                                              uint64_t seq, int64_t timestamp_ns, uint32_t market,
+                                              uint64_t account, uint64_t old_order_id,
+                                              const perpcore_order* order) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel_replace",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      eng::PlaceOrder c;
+                      if (perpcore_status s = ToPlaceOrder(order, &c, why); s != PERPCORE_OK) {
+                        return s;
+                      }
+                      if (order->market != market) {
+                        *why = "order->market differs from market";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      if (order->account != account) {
+                        *why = "order->account differs from account";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      *p = eng::CancelReplace{.market = market,
+                                              .account = account,
+                                              .old_order_id = old_order_id,
+                                              .order = c.order,
+                                              .reduce_only = c.reduce_only};
+                      return PERPCORE_OK;
+                    });
+}
+
 perpcore_status perpcore_oracle_publish(perpcore_engine* e, perpcore_result* out, uint64_t seq,
                                         int64_t timestamp_ns, uint32_t market, uint32_t source,
                                         int64_t price, int64_t publish_time_ns) noexcept {

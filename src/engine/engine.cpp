@@ -50,6 +50,7 @@ PERPCORE_HANDLER(CancelAll, OrderPlan, ApplyCancelAll);
 PERPCORE_HANDLER(AmendOrder, OrderPlan, ApplyAmend);
 PERPCORE_HANDLER(OraclePrice, OraclePlan, ApplyOraclePrice);
 PERPCORE_HANDLER(TimeTick, OraclePlan, ApplyTimeTick);
+PERPCORE_HANDLER(CancelReplace, OrderPlan, ApplyCancelReplace);
 #undef PERPCORE_HANDLER
 
 template <class C>

@@ -9,7 +9,8 @@
 // Apply may still report is the order book's own (book/order_book.hpp:
 // duplicate ids, FOK, post-only, capacity), which the book decides before it
 // changes anything, and which Apply reports before the engine changes
-// anything. PreviewOrder runs ValidatePlace and a dry run of the same plan.
+// anything. (CancelReplace asks the book in Validate, with CheckPlace: its
+// Apply cancels first, so it must not be refused after.) PreviewOrder runs ValidatePlace and a dry run of the same plan.
 //
 // A module adds its commands with a plan, a Validate/Apply pair in its own
 // handler file, a line here, and an alternative of Payload.
@@ -84,9 +85,9 @@ Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& 
 // --- orders.cpp ----------------------------------------------------------
 struct OrderPlan {
   std::uint32_t market_slot = kNone, account_slot = kNone;
-  book::OrderRequest request;      // PlaceOrder: max_fill set for reduce-only
+  book::OrderRequest request;      // PlaceOrder, CancelReplace: max_fill set for reduce-only
   book::AmendRequest amend;        // AmendOrder
-  book::OrderView old;             // AmendOrder: the order as it is
+  book::OrderView old;             // AmendOrder, CancelReplace: the order as it is
   OrderId order_id = 0;            // CancelOrder
   ClientOrderId client_id = 0;     // CancelByClientId
   bool all_markets = false;        // CancelAll with market 0
@@ -96,11 +97,13 @@ Reason Validate(const State& s, const CancelOrder& c, OrderPlan* plan);
 Reason Validate(const State& s, const CancelByClientId& c, OrderPlan* plan);
 Reason Validate(const State& s, const CancelAll& c, OrderPlan* plan);
 Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan);
+Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan);
 Outcome ApplyPlace(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyCancel(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyCancelByClientId(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyCancelAll(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink);
+Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink);
 
 // --- preview.cpp ---------------------------------------------------------
 // PreviewPlace(): Validate(PlaceOrder) and a dry run of its plan. Requires

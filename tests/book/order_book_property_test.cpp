@@ -10,6 +10,10 @@
 //   3. Books fed the same stream (one fresh with another hash_seed, one
 //      copied and moved mid-stream) give the same answers and end in the
 //      same state and Digest().
+//   4. Before each placement, CheckPlace(order) answers what Place(order)
+//      then does, and CheckPlace(order, replaced), for a live order of the
+//      same account mostly, answers what the reference book does on a copy
+//      when it cancels `replaced` and then places the order.
 //
 // Seeds are fixed and printed. PERPCORE_TEST_SEED=<n> runs only that seed,
 // PERPCORE_TEST_ITERS=<n> sets the operations per seed (default 100000) and
@@ -97,6 +101,7 @@ struct Op {
   OrderId id = 0;               // Cancel
   ClientOrderId client_id = 0;  // CancelByClientId
   Ticks reference;              // SetReferencePrice
+  OrderId replaced = 0;         // Place: CheckPlace(place, replaced) before it (0: none)
   OrderId probe_id = 0;         // Find() after the op
   AccountId probe_account = 0;  // FindByClientId() after the op
   ClientOrderId probe_client = 0;
@@ -190,7 +195,9 @@ std::string ToString(const Op& op) {
            ", .tif = " + EnumName(o.tif) + ", .stp = " + EnumName(o.stp) + ", .price = Ticks(" +
            Num(o.price.raw()) + "), .size = Lots(" + Num(o.size.raw()) + ")";
       if (o.max_fill != Lots::Max()) s += ", .max_fill = Lots(" + Num(o.max_fill.raw()) + ")";
-      return s + "});";
+      s += "});";
+      if (op.replaced != 0) s += "  // CheckPlace() replacing " + Num(op.replaced) + " first";
+      return s;
     }
     case OpKind::kCancel: return "book.Cancel(" + Num(op.account) + ", " + Num(op.id) + ");";
     case OpKind::kCancelByClientId:
@@ -327,6 +334,7 @@ class Generator {
     if (roll < 540) {
       op.kind = OpKind::kPlace;
       op.place = NewOrder();
+      op.replaced = PickReplaced(ref, op.place.account);
     } else if (roll < 660) {
       op.kind = OpKind::kCancel;
       op.id = PickLiveId(ref);
@@ -389,6 +397,16 @@ class Generator {
     if (r < 4) return kAccounts + 1;  // a stranger
     if (r < 5) return kMaxU64;        // the largest id is an id like any other
     return 1 + rng_.Below(kAccounts);
+  }
+  // The order a placement's CheckPlace counts as cancelled: mostly one of
+  // the account's own live orders, else any id (0 now and then: none).
+  OrderId PickReplaced(const ReferenceBook& ref, AccountId account) {
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 75) {
+      const std::vector<OrderId> own = ref.OrderIdsOf(account);
+      if (!own.empty()) return own[rng_.Below(own.size())];
+    }
+    return r < 90 ? PickLiveId(ref) : 0;
   }
   AccountId OwnerOr(const ReferenceBook& ref, OrderId id, std::uint64_t pct) {
     std::optional<OrderView> v = ref.Find(id);
@@ -638,6 +656,9 @@ struct Coverage {
   std::array<std::uint64_t, 8> kinds{};
   std::array<std::uint64_t, 8> cancel_reasons{};
   std::uint64_t kept = 0, requeued = 0, slid = 0, tightened = 0;
+  // CheckPlace(order, replaced) answered kOk where Place(order) was refused:
+  // the replaced order's slot, level, ids or liquidity made the difference.
+  std::uint64_t freed_by_replace = 0;
 
   void Add(const Op& op, const Outcome& out) {
     ++reasons[std::min<std::size_t>(static_cast<std::size_t>(out.reason), reasons.size() - 1)];
@@ -663,6 +684,7 @@ struct Coverage {
     requeued += o.requeued;
     slid += o.slid;
     tightened += o.tightened;
+    freed_by_replace += o.freed_by_replace;
   }
   std::string ToString() const {
     std::string s;
@@ -681,8 +703,9 @@ struct Coverage {
         s += Fmt(" %s=%" PRIu64, EnumName(static_cast<CancelReason>(i)).c_str(), cancel_reasons[i]);
       }
     }
-    s += Fmt(" | amend kept=%" PRIu64 " requeued=%" PRIu64 " | slid=%" PRIu64 " tightened=%" PRIu64,
-             kept, requeued, slid, tightened);
+    s += Fmt(" | amend kept=%" PRIu64 " requeued=%" PRIu64 " | slid=%" PRIu64 " tightened=%" PRIu64
+             " | refused but kOk as a replacement=%" PRIu64,
+             kept, requeued, slid, tightened, freed_by_replace);
     return s;
   }
 };
@@ -714,6 +737,7 @@ class Harness {
       copy_.emplace(std::move(copy));
       copy_made_at_ = index;
     }
+    if (options_.differential && op.kind == OpKind::kPlace) CheckBeforePlace(op);
     Apply(impl_, op, &a_);
     Apply(ref_, op, &b_);
     coverage_.Add(op, b_);
@@ -784,9 +808,32 @@ class Harness {
     return std::string(what) + " differs: impl " + ToString(impl) + ", ref " + ToString(ref);
   }
 
+  // CheckPlace's answers before a placement: plain, and with op.replaced
+  // against the reference book cancelling it and placing on a copy.
+  void CheckBeforePlace(const Op& op) {
+    check_plain_ = impl_.CheckPlace(op.place);
+    if (op.replaced == 0) return;
+    check_replaced_ = impl_.CheckPlace(op.place, op.replaced);
+    ReferenceBook copy = ref_;
+    ref_replaced_ = copy.Cancel(op.place.account, op.replaced);
+    if (ref_replaced_ == Reason::kOk) ref_replaced_ = copy.Place(op.place).reason;
+  }
+
   std::string Compare(const Op& op, std::size_t index) {
     if (op.kind == OpKind::kPlace) {
       if (a_.place != b_.place) return Differ("PlaceResult", a_.place, b_.place);
+      if (check_plain_ != a_.reason) {
+        return "CheckPlace() answered " + EnumName(check_plain_) + ", Place() " +
+               EnumName(a_.reason);
+      }
+      if (op.replaced != 0 && check_replaced_ != ref_replaced_) {
+        return "CheckPlace() replacing " + Num(op.replaced) + " answered " +
+               EnumName(check_replaced_) + "; the reference book, cancelling it and placing, " +
+               EnumName(ref_replaced_);
+      }
+      if (op.replaced != 0 && a_.reason != Reason::kOk && check_replaced_ == Reason::kOk) {
+        ++coverage_.freed_by_replace;
+      }
     } else if (a_.reason != b_.reason) {
       return "Reason differs: impl " + EnumName(a_.reason) + ", ref " + EnumName(b_.reason);
     }
@@ -889,6 +936,7 @@ class Harness {
   ReferenceBook ref_;
   std::optional<OrderBook> twin_, copy_;
   Outcome a_, b_, c_, d_;
+  Reason check_plain_ = Reason::kOk, check_replaced_ = Reason::kOk, ref_replaced_ = Reason::kOk;
   std::size_t copy_made_at_ = 0;
   Coverage coverage_;
   std::string before_, after_;
@@ -1142,6 +1190,7 @@ TEST_CASE("OrderBook: matches the reference book on random command streams", "[b
     CHECK(c.requeued > 0);
     CHECK(c.slid > 0);
     CHECK(c.tightened > 0);
+    CHECK(c.freed_by_replace > 0);
   }
 }
 

@@ -1706,6 +1706,114 @@ TEST_CASE("OrderBook: a live order id is refused; a gone one may be reused", "[b
 }
 
 // ---------------------------------------------------------------------------
+// CheckPlace
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// CheckPlace(o, replaced) must answer `want`, change nothing, and agree with
+// what a copy answers: Place(o), after Cancel(o.account, replaced) if given.
+void ExpectCheckPlace(const OrderBook& book, const OrderRequest& o, OrderId replaced,
+                      Reason want, std::source_location loc = std::source_location::current()) {
+  INFO("CheckPlace expected at line " << loc.line());
+  const std::string before = perpcore::testing::Encoding(book);
+  CHECK(book.CheckPlace(o, replaced) == want);
+  CHECK(perpcore::testing::Encoding(book) == before);
+  OrderBook copy = book;
+  if (replaced != 0) {
+    const Reason canceled = copy.Cancel(o.account, replaced);
+    if (canceled != Reason::kOk) {
+      CHECK(canceled == want);
+      return;
+    }
+  }
+  CHECK(copy.Place(o).reason == want);
+  CHECK(copy.CheckInvariants().ok());
+}
+
+}  // namespace
+
+TEST_CASE("OrderBook: CheckPlace answers what Place would and changes nothing", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 11, kSell, 100, 5));
+  Rest(book, Limit(2, 10, kBuy, 90, 5));
+  const Events last(book.events().begin(), book.events().end());
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 1, TimeInForce::kPostOnly), 0,
+                   Reason::kPostOnlyWouldCross);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 6, TimeInForce::kFok), 0, Reason::kFokNotFilled);
+  ExpectCheckPlace(book, Limit(1, 12, kBuy, 80, 1), 0, Reason::kDuplicateOrderId);
+  ExpectCheckPlace(book, Limit(0, 12, kBuy, 80, 1), 0, Reason::kInvalidOrderId);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 8), 0, Reason::kOk);
+  // The events of the last mutating call are still there.
+  CHECK(Dump(book.events()) == Dump(last));
+}
+
+TEST_CASE("OrderBook: CheckPlace refuses an unknown or foreign replaced order first", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 10, kBuy, 90, 5));
+  // Before the new order's own checks (its id 0 would be kInvalidOrderId).
+  ExpectCheckPlace(book, Limit(0, 10, kBuy, 91, 1), 99, Reason::kUnknownOrder);
+  ExpectCheckPlace(book, Limit(0, 11, kBuy, 91, 1), 1, Reason::kNotOrderOwner);
+  ExpectCheckPlace(book, Limit(0, 10, kBuy, 91, 1), 1, Reason::kInvalidOrderId);
+}
+
+TEST_CASE("OrderBook: a replaced order's id, client id and order slot count as free",
+          "[book]") {
+  BookConfig cfg;
+  cfg.max_orders_per_account = 2;
+  OrderBook book(cfg);
+  OrderRequest first = Limit(1, 10, kBuy, 90, 5);
+  first.client_id = 7;
+  Rest(book, first);
+  Rest(book, Limit(2, 10, kBuy, 91, 5));
+  OrderRequest again = Limit(1, 10, kBuy, 95, 3);
+  again.client_id = 7;
+  ExpectCheckPlace(book, again, 0, Reason::kDuplicateOrderId);
+  ExpectCheckPlace(book, again, 1, Reason::kOk);  // the same id and client id again
+  OrderRequest other = Limit(3, 10, kBuy, 95, 3);
+  other.client_id = 7;
+  ExpectCheckPlace(book, other, 2, Reason::kDuplicateClientOrderId);  // 7 is order 1's
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 95, 3), 0, Reason::kTooManyOrders);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 95, 3), 2, Reason::kOk);
+}
+
+TEST_CASE("OrderBook: a replaced order is neither liquidity nor a self-trade nor the best",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 10, kSell, 100, 5));
+  Rest(book, Limit(2, 11, kSell, 102, 5));
+  // Post-only: the replaced ask at 100 no longer caps the bid; 102 does.
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 1, TimeInForce::kPostOnly), 0,
+                   Reason::kPostOnlyWouldCross);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 101, 1, TimeInForce::kPostOnly), 1, Reason::kOk);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 102, 1, TimeInForce::kPostOnly), 1,
+                   Reason::kPostOnlyWouldCross);
+  // FOK with cancel-taker STP meets its own ask at 100 first, unless it is
+  // the replaced order; its 5 lots are not liquidity either way.
+  const OrderRequest fok = Limit(3, 10, kBuy, 102, 5, TimeInForce::kFok, StpMode::kCancelTaker);
+  ExpectCheckPlace(book, fok, 0, Reason::kFokNotFilled);
+  ExpectCheckPlace(book, fok, 1, Reason::kOk);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 102, 6, TimeInForce::kFok), 1,
+                   Reason::kFokNotFilled);
+}
+
+TEST_CASE("OrderBook: a replaced order frees its level and its share of the level total",
+          "[book]") {
+  BookConfig cfg;
+  cfg.max_levels_per_side = 2;
+  cfg.max_book_orders = 3;
+  OrderBook book(cfg);
+  Rest(book, Limit(1, 10, kBuy, 100, kHalfPlus));
+  Rest(book, Limit(2, 11, kBuy, 100, kHalfPlus - 1));  // the level total is INT64_MAX
+  Rest(book, Limit(3, 12, kBuy, 99, 1));
+  ExpectCheckPlace(book, Limit(4, 12, kBuy, 98, 1), 0, Reason::kBookFull);
+  ExpectCheckPlace(book, Limit(4, 12, kBuy, 98, 1), 3, Reason::kOk);  // its level goes too
+  ExpectCheckPlace(book, Limit(4, 11, kBuy, 98, 1), 2, Reason::kTooManyLevels);
+  ExpectCheckPlace(book, Limit(4, 10, kBuy, 100, kHalfPlus), 1, Reason::kOk);
+  ExpectCheckPlace(book, Limit(4, 10, kBuy, 100, kHalfPlus + 1), 1, Reason::kOverflow);
+}
+
+// ---------------------------------------------------------------------------
 // Queries
 // ---------------------------------------------------------------------------
 

@@ -33,7 +33,10 @@
 //      risk::TierTable and no requirement the engine reports. Its verdict is
 //      Apply's exactly, rounding included, on every withdrawal, transfer,
 //      isolated top-up and removal, leverage change, and on the last checks
-//      (index, open interest, margin) of every order and amend; Summary()'s
+//      (index, open interest, margin) of every order, amend and
+//      cancel-replace (whose new order is judged with the old one gone, and
+//      which either cancels the old order and places the new one or leaves
+//      the old order live); Summary()'s
 //      requirements, free collateral and derived fields are the oracle's,
 //      and liquidation prices bracket the oracle's maintenance. Decisions
 //      within kBoundaryBand atoms of the requirement are counted per seed
@@ -205,7 +208,7 @@ constexpr const char* kPayloadNames[] = {
     "CreateMarket", "UpdateMarket",  "SetMarketStatus", "CreateAccount",       "Deposit",
     "Withdraw",     "Transfer",      "FundInsurance",   "SetFeeTier",          "SetMarginMode",
     "SetLeverage",  "AdjustIsolatedMargin", "PlaceOrder", "CancelOrder",      "CancelByClientId",
-    "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick"};
+    "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick",           "CancelReplace"};
 static_assert(std::size(kPayloadNames) == kPayloadKinds);
 
 std::string Name(Reason r) { return std::string(ReasonName(r)); }
@@ -322,6 +325,11 @@ struct PayloadPrinter {
   }
   std::string operator()(const TimeTick& c) const {
     return "TimeTick{.market = " + Num(c.market) + "}";
+  }
+  std::string operator()(const CancelReplace& c) const {
+    return "CancelReplace{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
+           ", .old_order_id = " + Num(c.old_order_id) + ", .order = " + ToString(c.order) +
+           (c.reduce_only ? ", .reduce_only = true}" : "}");
   }
 };
 
@@ -897,6 +905,30 @@ Decision AmendVerdict(const OracleAccount& a, MarketId market, const OracleOrder
   return MarginVerdict(a, after);
 }
 
+// The last checks of a cancel-replace of `old` (one of the account's orders)
+// by the order `o`: an order's, with `old` gone from the account's orders
+// first. The requirement it must not raise (to pass below initial margin)
+// is the one with `old` still there: the command as a whole.
+Decision ReplaceVerdict(const OracleAccount& a, MarketId market, const OracleMarket& m,
+                        const OracleOrder& old, const OracleOrder& o, Rate discount) {
+  if (!m.has_index) return Decision{Reason::kNoIndexPrice};
+  OracleAccount after = a;
+  if (OraclePosition* p = after.Find(market)) {
+    std::erase_if(p->orders, [&](const OracleOrder& x) { return x.id == old.id; });
+  }
+  const OraclePosition* p = after.Find(market);
+  const std::int64_t size = p ? p->size : 0;
+  const int128 open = int128(p ? p->OpenLots(o.buy) : 0) + o.lots;
+  if (Abs128(int128(size) + (o.buy ? open : -open)) > m.params->max_open_interest.raw()) {
+    return Decision{Reason::kOpenInterestLimit};
+  }
+  OraclePosition& q = after.Record(market, m);
+  q.orders.push_back(o);
+  after.Charge(q, TakerFeeModel(int128(o.price) * o.lots * m.atoms, m.params->taker_fee.raw(),
+                                discount.raw()));
+  return MarginVerdict(a, after);
+}
+
 // A leverage change in a market where the account has a position or orders.
 Decision LeverageVerdict(const OracleAccount& a, MarketId market, std::uint32_t leverage) {
   OracleAccount after = a;
@@ -962,8 +994,12 @@ class Generator {
     // Building: fewer cancels, so books reach their limits. Draining: more.
     if (phase_ == 1 && roll >= 5'000 && roll < 5'800 && rng_.Percent(70)) roll = 0;
     if (phase_ == 2 && roll < 5'000 && rng_.Percent(30)) roll = 5'000 + rng_.Below(800);
-    if (roll < 4'850) {
+    if (roll < 4'550) {
       op.payload = NewPlace(eng);
+    } else if (roll < 4'770) {
+      op.payload = NewCancelReplace(eng);
+    } else if (roll < 4'850) {
+      op.payload = NewBoundaryReplace(eng);
     } else if (roll < 5'000) {
       op.payload = NewBoundaryOrder(eng);
     } else if (roll < 5'500) {
@@ -1521,6 +1557,120 @@ class Generator {
     return c;
   }
 
+  // A cancel-replace, mostly of a live order by its owner: the new order on
+  // the same side or the other, near the old price or anywhere an order
+  // goes, the old id and client id reused now and then; else an unknown or
+  // another account's order, or a new order for another account.
+  CancelReplace NewCancelReplace(const Engine& eng) {
+    CancelReplace c;
+    std::optional<OpenOrder> live = rng_.Percent(93) ? PickLiveOrder(eng) : std::nullopt;
+    if (!live) {
+      const PlaceOrder p = NewPlace(eng);
+      c.market = p.market;
+      c.account = p.order.account;
+      c.old_order_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10);
+      c.order = p.order;
+      return c;
+    }
+    const book::OrderView& v = live->order;
+    MarketGen* g = GenOf(live->market);
+    MarketGen& m = g ? *g : RandomMarket();
+    c.market = rng_.Percent(98) ? live->market : PickMarketId();
+    c.account = rng_.Percent(96) ? v.account : RandomAccount().id;
+    c.old_order_id = v.id;
+    OrderRequest& o = c.order;
+    const std::uint64_t id_roll = rng_.Below(100);
+    o.id = id_roll < 35 ? v.id : id_roll < 97 ? next_order_++ : PickLiveOrder(eng).value_or(*live).order.id;
+    o.account = rng_.Percent(97) ? c.account : RandomAccount().id;
+    o.client_id = rng_.Percent(30) ? v.client_id : (rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
+    o.side = rng_.Percent(75) ? v.side : book::Opposite(v.side);
+    const std::uint64_t r = rng_.Below(100);
+    o.type = r < 8 ? OrderType::kMarket : OrderType::kLimit;
+    if (o.type == OrderType::kMarket) {
+      o.tif = rng_.Percent(60) ? TimeInForce::kIoc : TimeInForce::kFok;
+    } else {
+      o.tif = r < 55   ? TimeInForce::kGtc
+              : r < 63 ? TimeInForce::kIoc
+              : r < 70 ? TimeInForce::kFok
+              : r < 88 ? TimeInForce::kPostOnly
+                       : TimeInForce::kPostOnlySlide;
+    }
+    o.stp = static_cast<StpMode>(rng_.Below(4));
+    const std::int64_t step = Step(m);
+    if (o.type == OrderType::kMarket) {
+      o.price = Ticks(ProtectionPrice(m, o.side));
+    } else if (rng_.Percent(45)) {
+      o.price = Ticks(std::max<std::int64_t>(1, v.price.raw() + rng_.Between(-4, 4) * step));
+    } else {
+      o.price = Ticks(LimitPrice(eng, m, live->market, o.side));
+    }
+    const std::int64_t rem = v.remaining.raw();
+    o.size = Lots(rng_.Percent(50) ? std::max<std::int64_t>(1, rem + rng_.Between(-2, 3) * m.spec->unit)
+                                   : OrderSize(m));
+    if (rng_.Percent(5)) {  // reduce-only (mostly kReduceOnlyNotImmediate or WouldIncrease)
+      c.reduce_only = true;
+      if (rng_.Percent(70)) o.tif = TimeInForce::kIoc;
+    }
+    return c;
+  }
+
+  // A cancel-replace sized to about the account's free collateral, placed
+  // at the margin boundary as NewBoundaryOrder places an order.
+  Payload NewBoundaryReplace(const Engine& eng) {
+    for (int tries = 0; tries < 4; ++tries) {
+      std::optional<OpenOrder> live = PickLiveOrder(eng);
+      if (!live) break;
+      const AccountId account = live->order.account;
+      std::optional<OracleAccount> a = ViewOf(eng, account);
+      MarketGen* g = GenOf(live->market);
+      if (!a || g == nullptr) continue;
+      const auto mit = view_markets_.find(live->market);
+      if (mit == view_markets_.end() || !mit->second.has_index || mit->second.mark <= 0) continue;
+      const OracleMarket& m = mit->second;
+      const OracleRisk before = Evaluate(*a);
+      if (before.missing) continue;
+      const book::OrderView& v = live->order;
+      const bool buy = rng_.Percent(70) ? v.side == Side::kBuy : rng_.Percent(50);
+      const std::int64_t off = rng_.Between(-3, 10) * Step(*g);
+      const std::int64_t price =
+          std::clamp<std::int64_t>(g->fair + (buy ? -off : off), 1, m.params->max_price.raw());
+      const OraclePosition* p = a->Find(live->market);
+      const std::uint32_t lev = p ? p->Leverage() : m.params->max_leverage;
+      const int128 per_lot = int128(price) * m.atoms / lev + 1;
+      int128 lots = rng_.Percent(70) ? before.Free() / per_lot + v.remaining.raw()
+                                     : g->spec->unit * rng_.Between(1, 5);
+      lots = std::clamp<int128>(lots, 1, m.params->max_order_size.raw());
+      const Rate discount = world_.config.fee_tier_discounts[a->fee_tier];
+      const OracleOrder old{.id = v.id,
+                            .buy = v.side == Side::kBuy,
+                            .price = v.price.raw(),
+                            .lots = v.remaining.raw()};
+      const OrderId id = rng_.Percent(40) ? v.id : next_order_++;
+      for (int halvings = 0; halvings < 8; ++halvings, lots = std::max<int128>(1, lots / 2)) {
+        const OracleOrder o{.id = id, .buy = buy, .price = price,
+                            .lots = static_cast<std::int64_t>(lots)};
+        const Decision d = ReplaceVerdict(*a, live->market, m, old, o, discount);
+        if (d.reason == Reason::kOpenInterestLimit) continue;
+        const std::uint64_t r = rng_.Below(100);
+        CancelReplace c{.market = live->market,
+                        .account = account,
+                        .old_order_id = v.id,
+                        .order = {.id = id,
+                                  .account = account,
+                                  .side = buy ? Side::kBuy : Side::kSell,
+                                  .type = OrderType::kLimit,
+                                  .tif = r < 60   ? TimeInForce::kGtc
+                                         : r < 80 ? TimeInForce::kIoc
+                                                  : TimeInForce::kPostOnly,
+                                  .price = Ticks(price),
+                                  .size = Lots(o.lots)}};
+        if (std::optional<Payload> op = AtBoundary(account, d, before.Free(), c)) return *op;
+        break;
+      }
+    }
+    return NewCancelReplace(eng);
+  }
+
   // -- oracle -----------------------------------------------------------------
   OraclePrice NewOracle() {
     OraclePrice c;
@@ -1967,12 +2117,13 @@ enum DecisionKind : std::size_t {
   kRemovalDecision,
   kOrderDecision,
   kAmendDecision,
+  kReplaceDecision,
   kLeverageDecision,
   kDecisionKinds
 };
 constexpr const char* kDecisionNames[] = {"withdrawal", "transfer", "isolated top-up",
                                           "isolated removal", "order", "amend",
-                                          "leverage"};
+                                          "cancel-replace", "leverage"};
 static_assert(std::size(kDecisionNames) == kDecisionKinds);
 
 struct Tally {
@@ -1990,6 +2141,9 @@ struct Tally {
   std::array<std::uint64_t, kDecisionKinds> near_boundary{};
   std::uint64_t at_boundary_accepted = 0, short_by_one_refused = 0;
   std::uint64_t previews = 0, liquidation_prices = 0;
+  // Accepted cancel-replaces whose new order traded, and that reused the
+  // old order's id.
+  std::uint64_t replace_traded = 0, replace_same_id = 0;
 
   std::uint64_t NearBoundary() const {
     std::uint64_t n = 0;
@@ -2027,6 +2181,8 @@ struct Tally {
     short_by_one_refused += o.short_by_one_refused;
     previews += o.previews;
     liquidation_prices += o.liquidation_prices;
+    replace_traded += o.replace_traded;
+    replace_same_id += o.replace_same_id;
   }
   std::uint64_t reason(Reason r) const {
     const auto i = static_cast<std::size_t>(r);
@@ -2055,11 +2211,13 @@ struct Tally {
              " seq faults=%" PRIu64 " time faults=%" PRIu64
              " open orders mean=%" PRIu64 " peak=%" PRIu64 " accepted-below-margin=%" PRIu64
              " margin decisions=%" PRIu64 " previews matched=%" PRIu64
-             " liquidation prices checked=%" PRIu64 "\n",
+             " liquidation prices checked=%" PRIu64 " cancel-replaces traded=%" PRIu64
+             " same id=%" PRIu64 "\n",
              fills, reduce_only_fills, isolated_fills, flips, rebates, referrer_cuts,
              breaker_trips, breaker_clears, self_trade, max_fill_cuts, slid, seq_faults,
              time_faults, open_orders_samples ? open_orders_sum / open_orders_samples : 0,
-             open_orders_peak, risk_reducing, margin_decisions, previews, liquidation_prices);
+             open_orders_peak, risk_reducing, margin_decisions, previews, liquidation_prices,
+             replace_traded, replace_same_id);
     s += Fmt("[property]   near-boundary margin decisions (within %d atom of the "
              "requirement)=%" PRIu64 ": at it and accepted=%" PRIu64
              ", one atom short and refused=%" PRIu64 "; by kind:",
@@ -2340,6 +2498,11 @@ class Harness {
       }
       if (p->reduce_only && result_.filled.raw() > 0) ++tally_.reduce_only_fills;
     }
+    if (const auto* r = std::get_if<CancelReplace>(&cmd.payload);
+        r != nullptr && result_.reason == Reason::kOk) {
+      if (result_.filled.raw() > 0) ++tally_.replace_traded;
+      if (r->order.id == r->old_order_id) ++tally_.replace_same_id;
+    }
   }
 
   // --- state captured before the command -------------------------------------
@@ -2362,6 +2525,7 @@ class Harness {
     if (const auto* l = std::get_if<SetLeverage>(&cmd.payload)) account = l->account;
     if (const auto* o = std::get_if<PlaceOrder>(&cmd.payload)) account = o->order.account;
     if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) account = a->amend.account;
+    if (const auto* r = std::get_if<CancelReplace>(&cmd.payload)) account = r->account;
     if (const auto it = accounts_.find(account); it != accounts_.end()) {
       absl::StatusOr<std::vector<OpenOrder>> o = eng_.OpenOrders(account);
       if (o.ok()) {
@@ -2382,6 +2546,7 @@ class Harness {
       if (op.mode == SeqMode::kNext) pre_.preview = eng_.PreviewOrder(*p);
     }
     if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) market = a->market;
+    if (const auto* r = std::get_if<CancelReplace>(&cmd.payload)) market = r->market;
     if (market != 0) {
       absl::StatusOr<MarketStats> s = eng_.Stats(market);
       if (s.ok()) pre_.stats = *std::move(s);
@@ -2544,6 +2709,34 @@ class Harness {
     return Expect(kAmendDecision,
                   AmendVerdict(*pre_.view, c.market, old, c.amend.new_price.raw(),
                                c.amend.new_size.raw(), reduce_only),
+                  true);
+  }
+
+  // A cancel-replace's last checks against the oracle: refusals before them
+  // (the old order's, the market's, the new order's sizes and prices) are
+  // not the oracle's; a kOk from it allows a refusal by the book.
+  std::string CheckReplaceVerdict(const CancelReplace& c, const book::OrderView* old) {
+    const Reason r = result_.reason;
+    if (c.reduce_only || BeforeMarginChecks(r, false) ||
+        r == FromBook(book::Reason::kUnknownOrder) || r == FromBook(book::Reason::kNotOrderOwner)) {
+      return "";
+    }
+    const auto mit = markets_.find(c.market);
+    if (!pre_.view || mit == markets_.end() || old == nullptr || c.order.account != c.account) {
+      return "a cancel-replace of an unknown account, market or order was " + Name(r);
+    }
+    const OrderRequest& o = c.order;
+    const OracleOrder replaced{.id = old->id,
+                               .buy = old->side == Side::kBuy,
+                               .price = old->price.raw(),
+                               .lots = old->remaining.raw()};
+    const OracleOrder order{.id = o.id,
+                            .buy = o.side == Side::kBuy,
+                            .price = o.price.raw(),
+                            .lots = o.size.raw()};
+    return Expect(kReplaceDecision,
+                  ReplaceVerdict(*pre_.view, c.market, mit->second.View(), replaced, order,
+                                 config_.fee_tier_discounts[pre_.view->fee_tier]),
                   true);
   }
 
@@ -2787,6 +2980,59 @@ class Harness {
     }
     return "";
   }
+  // A cancel-replace: its verdict against the oracle with the old order
+  // gone; refused, the old order is still live as it was; accepted, the old
+  // order's cancel comes first and then the new order's events, which are
+  // checked and booked as a placement's.
+  std::string CheckPayload(const CancelReplace& c) {
+    const std::vector<OpenOrder> none;
+    const std::vector<OpenOrder>& os = pre_.orders ? *pre_.orders : none;
+    const auto it = std::find_if(os.begin(), os.end(), [&](const OpenOrder& o) {
+      return o.market == c.market && o.order.id == c.old_order_id;
+    });
+    const bool owned = it != os.end();
+    if (std::string err = CheckReplaceVerdict(c, owned ? &it->order : nullptr); !err.empty()) {
+      return err;
+    }
+    if (result_.reason != Reason::kOk) {
+      if (!owned) return "";
+      absl::StatusOr<std::vector<OpenOrder>> now = eng_.OpenOrders(c.account);
+      if (!now.ok() || std::find_if(now->begin(), now->end(), [&](const OpenOrder& o) {
+                         return o.market == c.market && o.order == it->order;
+                       }) == now->end()) {
+        return "a refused cancel-replace (" + Name(result_.reason) +
+               ") did not leave the old order live as it was";
+      }
+      return "";
+    }
+    if (!owned) return "accepted a cancel-replace of an order the account does not have";
+    const book::OrderView& old = it->order;
+    if (result_.events.empty()) return "an accepted cancel-replace emitted no event";
+    const Event& e = result_.events[0];
+    if (e.kind != EventKind::kOrderCanceled || e.order_id != old.id || e.account != c.account ||
+        e.market != c.market || e.side != old.side || e.price != old.price ||
+        e.size != old.remaining || e.remaining.raw() != 0 ||
+        e.code != static_cast<std::uint32_t>(book::CancelReason::kUser)) {
+      return "a cancel-replace did not start with the old order's cancel: " + ToString(e);
+    }
+    const PlaceOrder place{.market = c.market, .order = c.order, .reduce_only = c.reduce_only};
+    if (std::string err = CheckPlaced(place, std::span(result_.events).subspan(1));
+        !err.empty()) {
+      return err;
+    }
+    // The old order is gone (only the account could have its id live
+    // again, as the new order).
+    absl::StatusOr<std::vector<OpenOrder>> now = eng_.OpenOrders(c.account);
+    if (!now.ok()) return "OpenOrders() failed";
+    for (const OpenOrder& o : *now) {
+      if (o.market == c.market && o.order.id == old.id &&
+          (old.id != c.order.id || o.order.priority <= old.priority)) {
+        return "an accepted cancel-replace left the old order live";
+      }
+    }
+    return "";
+  }
+
   std::string CheckPayload(const OraclePrice& c) {
     const auto mit = markets_.find(c.market);
     if (mit == markets_.end()) return "";
@@ -2899,7 +3145,6 @@ class Harness {
   }
 
   std::string CheckPayload(const PlaceOrder& c) {
-    const OrderRequest& o = c.order;
     // PreviewOrder's verdict is Apply's: a refusal it names is Apply's, and
     // when it passes, only the book can still refuse.
     if (pre_.preview) {
@@ -2919,6 +3164,13 @@ class Harness {
     }
     if (std::string err = CheckOrderVerdict(c); !err.empty()) return err;
     if (result_.reason != Reason::kOk) return "";
+    return CheckPlaced(c, result_.events);
+  }
+
+  // An accepted order's events (`events`: a placement's, or what follows a
+  // cancel-replace's cancel) against the rules and into the ledger.
+  std::string CheckPlaced(const PlaceOrder& c, std::span<const Event> events) {
+    const OrderRequest& o = c.order;
     const MarketModel& mm = markets_.at(c.market);
     AcctModel& taker = accounts_.at(o.account);
     PosModel& tp = taker.positions[c.market];
@@ -2943,7 +3195,7 @@ class Harness {
     const bool buy = o.side == Side::kBuy;
     std::int64_t filled = 0, rested = 0;
     touched_.clear();
-    for (const Event& e : result_.events) {
+    for (const Event& e : events) {
       switch (e.kind) {
         case EventKind::kFill: {
           if (e.account != o.account || e.order_id != o.id || e.market != c.market) {
@@ -3701,6 +3953,8 @@ TEST_CASE("Engine property: conservation and every invariant hold after every co
     CHECK(t.self_trade > 0);
     CHECK(t.max_fill_cuts > 0);
     CHECK(t.slid > 0);
+    CHECK(t.replace_traded > 0);
+    CHECK(t.replace_same_id > 0);
     CHECK(t.at_boundary_accepted > 0);
     CHECK(t.short_by_one_refused > 0);
     for (std::size_t k = 0; k < kDecisionKinds; ++k) {

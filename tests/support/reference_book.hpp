@@ -240,6 +240,11 @@ class ReferenceBook {
     auto it = placement_.find(account);
     return it == placement_.end() ? 0u : static_cast<std::uint32_t>(it->second.size());
   }
+  // The live order ids of `account`, in placement order.
+  std::vector<OrderId> OrderIdsOf(AccountId account) const {
+    auto it = placement_.find(account);
+    return it == placement_.end() ? std::vector<OrderId>{} : it->second;
+  }
   const book::BookConfig& config() const { return config_; }
   Ticks reference_price() const { return reference_; }
 

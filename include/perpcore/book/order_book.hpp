@@ -47,6 +47,8 @@
 // kRested for a remainder that rests, or kCanceled (kUnfilledRemainder) for an
 // IOC/market remainder. A taker cancelled by self-trade prevention has its
 // kCanceled (kSelfTrade) instead.
+// CheckPlace() runs checks 1-8 without placing, optionally as if one live
+// order of the same account were cancelled first (an atomic cancel-replace).
 //
 // Example:
 //   OrderBook book(BookConfig{});
@@ -131,6 +133,20 @@ class OrderBook {
   // Complexity: O(log levels + fills), plus O(orders crossed) for FOK and for
   // an order that hits a resting limit in check 8.
   PlaceResult Place(const OrderRequest& order);
+
+  // CheckPlace()
+  //
+  // The Reason Place(order) would return now (checks 1-8 of the file
+  // comment), without changing anything or emitting an event. With
+  // `replaced` != 0, the Reason Place(order) would return right after a
+  // successful Cancel(order.account, replaced): that order counts as gone,
+  // so its id and client id are free, its account's and the book's order
+  // counts are one lower, its level is one order lighter (or gone), and it
+  // is neither liquidity nor a self-trade for the new order. Checked first:
+  // kUnknownOrder if `replaced` is not live, kNotOrderOwner if it belongs to
+  // another account. The engine's cancel-replace decides with this before
+  // it changes anything. Complexity: as Place()'s checks.
+  Reason CheckPlace(const OrderRequest& order, OrderId replaced = 0) const;
 
   // Cancel()
   //
@@ -321,11 +337,20 @@ class OrderBook {
     std::int64_t limit = 0;  // the effective price
     std::uint32_t id_hash = 0, client_hash = 0;
     detail::SlotIndex::Probe id_probe{}, client_probe{};
+    std::uint32_t account = kNil;    // the account's record, if it has one
+    std::uint32_t own_level = kNil;  // the level a remainder joins, if it exists
   };
 
-  Reason ValidateNew(const OrderRequest& o, Admission* adm) const;
+  // Checks 1-8 of a new order. `freed`: the slot of a live order of the same
+  // account to count as cancelled (CheckPlace), or kNil; only with kNil is
+  // the admission valid for Rest().
+  Reason Admit(const OrderRequest& o, std::uint32_t freed, Admission* adm) const;
+  Reason ValidateNew(const OrderRequest& o, std::uint32_t freed, Admission* adm) const;
+  // The best level of `side`, with the order in slot `freed` counted as
+  // gone; kNil if none is left.
+  std::uint32_t BestLevel(Side side, std::uint32_t freed) const;
   Walk Simulate(Side side, std::uint32_t account, StpMode stp, std::int64_t limit,
-                std::int64_t want) const;
+                std::int64_t want, std::uint32_t freed) const;
   // Returns true if self-trade prevention cancelled the taker.
   bool Match(Taker* t);
   void CancelTaker(Taker* t);

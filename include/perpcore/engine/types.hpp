@@ -281,6 +281,8 @@ struct CancelAll {
   AccountId account = 0;
   MarketId market = 0;
 };
+// Never trades: a new price that would cross the opposite best is refused
+// (kAmendWouldCross). CancelReplace is the way to move an order across.
 struct AmendOrder {
   MarketId market = 0;
   book::AmendRequest amend;
@@ -296,11 +298,25 @@ struct OraclePrice {
 struct TimeTick {
   MarketId market = 0;
 };
+// Atomic cancel-replace: cancels the live order old_order_id of `account`
+// in `market` and places `order` in its stead, both or neither, as one
+// command (one seq). The new order is checked as PlaceOrder checks it, with
+// the old order counted as gone (see engine.hpp), so it may reuse the old
+// order's id and client id. It does not inherit the old order's time
+// priority, and it may trade like any new order.
+struct CancelReplace {
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId old_order_id = 0;
+  book::OrderRequest order;  // order.account must be `account`; max_fill as PlaceOrder
+  bool reduce_only = false;
+};
 
 using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, CreateAccount, Deposit,
                              Withdraw, Transfer, FundInsurance, SetFeeTier, SetMarginMode,
                              SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
-                             CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick>;
+                             CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick,
+                             CancelReplace>;  // new commands go last: indexes are pinned
 
 // Command
 //
