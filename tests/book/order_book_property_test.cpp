@@ -71,6 +71,7 @@ constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::int64_t kMid = 1000;       // prices cluster around here
 constexpr std::int64_t kSpread = 30;      // +- price steps around kMid: 61 levels
 constexpr std::uint64_t kAccounts = 8;    // few accounts: STP happens often
+constexpr std::uint64_t kOwners = 3;      // STP owner groups 1..3 (see NewGroup)
 constexpr std::uint64_t kClientIds = 16;  // few client ids: duplicates happen often
 constexpr std::uint64_t kDefaultSeeds[] = {0x5eed0000, 0x5eed0001, 0x5eed0002,
                                            0x5eed0003, 0x5eed0004, 0x5eed0005};
@@ -186,6 +187,7 @@ std::string ToString(const Op& op) {
            ", .tif = " + EnumName(o.tif) + ", .stp = " + EnumName(o.stp) + ", .price = Ticks(" +
            Num(o.price.raw()) + "), .size = Lots(" + Num(o.size.raw()) + ")";
       if (o.max_fill != Lots::Max()) s += ", .max_fill = Lots(" + Num(o.max_fill.raw()) + ")";
+      if (o.stp_group != 0) s += ", .stp_group = " + Num(o.stp_group);
       return s + "});";
     }
     case OpKind::kCancel: return "book.Cancel(" + Num(op.account) + ", " + Num(op.id) + ");";
@@ -235,7 +237,7 @@ std::string ToString(const std::optional<OrderView>& v) {
   if (!v) return "none";
   return "{id=" + Num(v->id) + " acct=" + Num(v->account) + " cid=" + Num(v->client_id) + " " +
          EnumName(v->side) + " px=" + Num(v->price.raw()) + " rem=" + Num(v->remaining.raw()) +
-         " prio=" + Num(v->priority) + "}";
+         " prio=" + Num(v->priority) + " group=" + Num(v->stp_group) + "}";
 }
 
 std::string ToString(const std::optional<Ticks>& v) { return v ? Num(v->raw()) : "none"; }
@@ -499,7 +501,21 @@ class Generator {
     } else {
       o.max_fill = o.size;
     }
+    o.stp_group = NewGroup(o.account);
     return o;
+  }
+
+  // Accounts 1..kAccounts belong to owners 1..kOwners (account a to owner
+  // 1 + (a - 1) % kOwners), and an order often carries its owner's group, so
+  // orders of different accounts share a group. Group ids 1..kAccounts are
+  // also account ids: an explicit group meets an account with the same
+  // number and no group, which must not count as one STP group.
+  std::uint64_t NewGroup(AccountId account) {
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 50) return 0;  // the account alone
+    if (r < 85 && account >= 1 && account <= kAccounts) return 1 + (account - 1) % kOwners;
+    if (r < 97) return 1 + rng_.Below(kAccounts);  // any group (a stale or odd setting)
+    return kMaxU64;
   }
 
   static std::int64_t Clamp(absl::int128 v) {
@@ -634,6 +650,18 @@ struct Coverage {
   std::array<std::uint64_t, 8> kinds{};
   std::array<std::uint64_t, 8> cancel_reasons{};
   std::uint64_t kept = 0, requeued = 0, slid = 0, tightened = 0;
+  // From the reference's counters: STP between different accounts by the
+  // taker's StpMode, and fills between a group and an account of the same
+  // number (ReferenceBook::group_equals_account_fills()).
+  std::array<std::uint64_t, 4> cross_account_stp{};
+  std::uint64_t group_equals_account_fills = 0;
+
+  void AddReference(const ReferenceBook& ref) {
+    for (std::size_t m = 0; m < cross_account_stp.size(); ++m) {
+      cross_account_stp[m] += ref.cross_account_stp(static_cast<StpMode>(m));
+    }
+    group_equals_account_fills += ref.group_equals_account_fills();
+  }
 
   void Add(const Op& op, const Outcome& out) {
     ++reasons[std::min<std::size_t>(static_cast<std::size_t>(out.reason), reasons.size() - 1)];
@@ -659,6 +687,10 @@ struct Coverage {
     requeued += o.requeued;
     slid += o.slid;
     tightened += o.tightened;
+    for (std::size_t i = 0; i < cross_account_stp.size(); ++i) {
+      cross_account_stp[i] += o.cross_account_stp[i];
+    }
+    group_equals_account_fills += o.group_equals_account_fills;
   }
   std::string ToString() const {
     std::string s;
@@ -679,6 +711,12 @@ struct Coverage {
     }
     s += Fmt(" | amend kept=%" PRIu64 " requeued=%" PRIu64 " | slid=%" PRIu64 " tightened=%" PRIu64,
              kept, requeued, slid, tightened);
+    s += "\n[property]   cross-account STP:";
+    for (std::size_t i = 0; i < cross_account_stp.size(); ++i) {
+      s += Fmt(" %s=%" PRIu64, EnumName(static_cast<StpMode>(i)).c_str(), cross_account_stp[i]);
+    }
+    s += Fmt(" | fills between a group and an account of the same number=%" PRIu64,
+             group_equals_account_fills);
     return s;
   }
 };
@@ -1058,7 +1096,9 @@ std::string RunSeed(const char* property, std::uint64_t seed, std::size_t iters,
     std::string err = h.Finish();
     if (!err.empty()) failure = Failure{ops.size() - 1, std::move(err)};
   }
-  coverage->Merge(h.coverage());
+  Coverage reached = h.coverage();
+  reached.AddReference(h.ref());
+  coverage->Merge(reached);
   if (!failure) {
     SetFatalHandler(previous);
     return "";
@@ -1138,6 +1178,17 @@ TEST_CASE("OrderBook: matches the reference book on random command streams", "[b
     CHECK(c.requeued > 0);
     CHECK(c.slid > 0);
     CHECK(c.tightened > 0);
+    for (std::size_t m = 0; m < c.cross_account_stp.size(); ++m) {
+      INFO("cross-account STP with " << EnumName(static_cast<StpMode>(m)));
+      CHECK(c.cross_account_stp[m] > 0);
+    }
+    CHECK(c.group_equals_account_fills > 0);
+  }
+  // Shorter runs (the sanitizer build's) must still reach STP across accounts.
+  if (!EnvU64("PERPCORE_TEST_SEED") && Iterations() >= 10000) {
+    std::uint64_t cross = 0;
+    for (std::uint64_t n : c.cross_account_stp) cross += n;
+    CHECK(cross > 0);
   }
 }
 
