@@ -1687,9 +1687,9 @@ GIL while the engine works.)doc");
         const en::PlaceOrder o = MakeOrder(market, order_id, account, side, price, size,
                                            order_type, tif, stp, client_id, reduce_only);
         return Run(e, seq, ts,
-                   en::CancelReplace{.market = market.value,
-                                     .account = account.value,
-                                     .old_order_id = old_order_id.value,
+                   en::CancelReplace{.market = pc::MarketId(market.value),
+                                     .account = pc::AccountId(account.value),
+                                     .old_order_id = pc::OrderId(old_order_id.value),
                                      .order = o.order,
                                      .reduce_only = reduce_only});
       },

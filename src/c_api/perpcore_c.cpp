@@ -990,9 +990,9 @@ perpcore_status perpcore_order_cancel_replace(perpcore_engine* e, perpcore_resul
                         *why = "order->account differs from account";
                         return PERPCORE_E_ILLEGAL_ARG;
                       }
-                      *p = eng::CancelReplace{.market = market,
-                                              .account = account,
-                                              .old_order_id = old_order_id,
+                      *p = eng::CancelReplace{.market = pc::MarketId(market),
+                                              .account = pc::AccountId(account),
+                                              .old_order_id = pc::OrderId(old_order_id),
                                               .order = c.order,
                                               .reduce_only = c.reduce_only};
                       return PERPCORE_OK;

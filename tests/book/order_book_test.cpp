@@ -16,6 +16,8 @@
 #include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
+#include "perpcore/detail/encode.hpp"
+#include "support/catch_ids.hpp"
 
 namespace perpcore::testing {
 
@@ -932,6 +934,304 @@ TEST_CASE("OrderBook: STP decrement-and-cancel with equal sizes cancels both", "
         }));
   CHECK(QueueIds(book, kSell, 100) == Ids{2});
   CHECK(book.Best(kSell) == LevelView{Ticks(100), Lots(5), 1});
+}
+
+// ---------------------------------------------------------------------------
+// Self-trade prevention by STP group (OrderRequest::stp_group)
+// ---------------------------------------------------------------------------
+
+namespace {
+// `o` with an explicit STP group.
+OrderRequest InGroup(OrderRequest o, std::uint64_t group) {
+  o.stp_group = group;
+  return o;
+}
+}  // namespace
+
+// Accounts 21 and 22 share group 7 (one owner); account 12 is someone else.
+// In each case: 21's sell of 5 rests first, then 12's sell of 5, and 22
+// buys 8 at 100.
+TEST_CASE("OrderBook: STP group cancel-maker cancels the other account's order, then trades",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(InGroup(Limit(3, 22, kBuy, 100, 8), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 5);
+  CHECK(r.rested.raw() == 3);
+  // The cancel names the resting order and its own account, not the taker's.
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 5, 0, CancelReason::kSelfTrade),
+            FillEv(3, 22, kBuy, 100, 5, 3, 2, 12, 0),
+            RestedEv(3, 22, kBuy, 100, 3),
+        }));
+  CHECK(book.account_order_count(21) == 0);
+  CHECK(book.BestAsk() == std::nullopt);
+}
+
+TEST_CASE("OrderBook: STP group cancel-taker cancels the taker; the other account's order stays",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 8, TimeInForce::kGtc, StpMode::kCancelTaker), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 0);
+  CHECK(r.rested.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{CanceledEv(3, 22, kBuy, 100, 8, 0, CancelReason::kSelfTrade)}));
+  CHECK(QueueIds(book, kSell, 100) == Ids{1, 2});
+  CHECK(book.BestBid() == std::nullopt);
+}
+
+TEST_CASE("OrderBook: STP group cancel-both cancels the other account's order and the taker",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 8, TimeInForce::kGtc, StpMode::kCancelBoth), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 0);
+  CHECK(r.rested.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 5, 0, CancelReason::kSelfTrade),
+            CanceledEv(3, 22, kBuy, 100, 8, 0, CancelReason::kSelfTrade),
+        }));
+  CHECK(QueueIds(book, kSell, 100) == Ids{2});
+}
+
+TEST_CASE("OrderBook: STP group decrement-and-cancel reduces across accounts without a trade",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 8, TimeInForce::kGtc, StpMode::kDecrementAndCancel), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 3);
+  CHECK(r.rested.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 5, 0, CancelReason::kSelfTrade),
+            ReducedEv(3, 22, kBuy, 100, 5, 3),
+            FillEv(3, 22, kBuy, 100, 3, 0, 2, 12, 2),
+        }));
+  CHECK(QueueIds(book, kSell, 100) == Ids{2});
+
+  // A larger resting order of the group is reduced, the taker cancelled.
+  Rest(book, InGroup(Limit(4, 21, kSell, 101, 9), 7));
+  const PlaceResult r2 = book.Place(InGroup(
+      Limit(5, 22, kBuy, 101, 4, TimeInForce::kIoc, StpMode::kDecrementAndCancel), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r2.filled.raw() == 2);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            FillEv(5, 22, kBuy, 100, 2, 2, 2, 12, 0),
+            ReducedEv(4, 21, kSell, 101, 2, 7),
+            CanceledEv(5, 22, kBuy, 101, 2, 0, CancelReason::kSelfTrade),
+        }));
+  CHECK(book.Best(kSell) == LevelView{Ticks(101), Lots(7), 1});
+}
+
+TEST_CASE("OrderBook: accounts in different STP groups, or without one, trade", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 2), 7));
+  Rest(book, Limit(2, 23, kSell, 100, 2));  // no group
+  // Group 8 meets group 7 and an account of its own: two trades.
+  PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 4, TimeInForce::kGtc, StpMode::kCancelBoth), 8));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 4);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            FillEv(3, 22, kBuy, 100, 2, 2, 1, 21, 0),
+            FillEv(3, 22, kBuy, 100, 2, 0, 2, 23, 0),
+        }));
+  // And an order without a group trades with a grouped order of another account.
+  Rest(book, InGroup(Limit(4, 21, kSell, 100, 1), 7));
+  r = book.Place(Limit(5, 24, kBuy, 100, 1, TimeInForce::kIoc, StpMode::kCancelBoth));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(Dump(book.events()) == Dump(Events{FillEv(5, 24, kBuy, 100, 1, 0, 4, 21, 0)}));
+}
+
+TEST_CASE("OrderBook: an STP group equal to an account id is not that account's group",
+          "[book]") {
+  // Account 7 is its own group; account 30 carries explicit group 7. The
+  // numbers collide, the groups do not: they trade both ways round.
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 7, kSell, 100, 3));
+  PlaceResult r = book.Place(
+      InGroup(Limit(2, 30, kBuy, 100, 3, TimeInForce::kIoc, StpMode::kCancelBoth), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 3);
+  CHECK(Dump(book.events()) == Dump(Events{FillEv(2, 30, kBuy, 100, 3, 0, 1, 7, 0)}));
+
+  Rest(book, InGroup(Limit(3, 30, kSell, 100, 3), 7));
+  r = book.Place(Limit(4, 7, kBuy, 100, 3, TimeInForce::kIoc, StpMode::kCancelBoth));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 3);
+  CHECK(Dump(book.events()) == Dump(Events{FillEv(4, 7, kBuy, 100, 3, 0, 3, 30, 0)}));
+
+  // Account 7 joining group 7 explicitly is in it.
+  Rest(book, InGroup(Limit(5, 30, kSell, 100, 3), 7));
+  r = book.Place(
+      InGroup(Limit(6, 7, kBuy, 100, 3, TimeInForce::kIoc, StpMode::kCancelBoth), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(5, 30, kSell, 100, 3, 0, CancelReason::kSelfTrade),
+            CanceledEv(6, 7, kBuy, 100, 3, 0, CancelReason::kSelfTrade),
+        }));
+  CHECK(book.order_count() == 0);
+}
+
+TEST_CASE("OrderBook: an account never trades with itself, whatever its orders' groups",
+          "[book]") {
+  // While an account moves from its own group to its owner's (or between
+  // groups), its resting and incoming orders carry different groups.
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 21, kSell, 100, 2));               // own group
+  Rest(book, InGroup(Limit(2, 21, kSell, 100, 2), 7));   // group 7
+  Rest(book, InGroup(Limit(3, 21, kSell, 100, 2), 9));   // group 9
+  const PlaceResult r = book.Place(InGroup(Limit(4, 21, kBuy, 100, 6, TimeInForce::kIoc), 8));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 2, 0, CancelReason::kSelfTrade),
+            CanceledEv(2, 21, kSell, 100, 2, 0, CancelReason::kSelfTrade),
+            CanceledEv(3, 21, kSell, 100, 2, 0, CancelReason::kSelfTrade),
+            CanceledEv(4, 21, kBuy, 100, 6, 0, CancelReason::kUnfilledRemainder),
+        }));
+}
+
+TEST_CASE("OrderBook: FOK does not count its STP group's orders as liquidity", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 3));
+  // Account 22 has no order in the book, its group has one.
+  ExpectPlaceRefused(book, InGroup(Limit(3, 22, kBuy, 100, 4, TimeInForce::kFok), 7),
+                     Reason::kFokNotFilled);
+  ExpectPlaceRefused(
+      book,
+      InGroup(Limit(3, 22, kBuy, 100, 1, TimeInForce::kFok, StpMode::kCancelTaker), 7),
+      Reason::kFokNotFilled);
+  // Without the group all 8 lots are liquidity.
+  const PlaceResult r = book.Place(Limit(3, 22, kBuy, 100, 8, TimeInForce::kFok));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 8);
+}
+
+TEST_CASE("OrderBook: a resting order keeps its STP group through amends and queries",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 101, 5), 7));
+  Rest(book, Limit(2, 21, kSell, 102, 5));
+  REQUIRE(book.Find(1).has_value());
+  CHECK(book.Find(1)->stp_group == 7);
+  CHECK(book.Find(2)->stp_group == 0);
+  REQUIRE(book.Amend(AmendTo(21, 1, 100, 6)) == Reason::kOk);  // re-queued
+  CHECK(book.CheckInvariants().ok());
+  std::array<OrderView, 4> views{};
+  REQUIRE(book.OrdersAt(kSell, Ticks(100), views) == 1);
+  CHECK(views[0].stp_group == 7);
+  REQUIRE(book.OrdersOf(21, views) == 2);
+  CHECK(views[0].stp_group == 7);
+  CHECK(views[1].stp_group == 0);
+  // Still group 7: another account of the group does not trade with it.
+  const PlaceResult r = book.Place(InGroup(Limit(3, 22, kBuy, 100, 6, TimeInForce::kIoc), 7));
+  CHECK(r.filled.raw() == 0);
+  CHECK(book.events().front() == CanceledEv(1, 21, kSell, 100, 6, 0, CancelReason::kSelfTrade));
+  CHECK(book.CheckInvariants().ok());
+}
+
+TEST_CASE("OrderBook: a group with no resting order left is forgotten and can come back",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  REQUIRE(book.Cancel(21, 1) == Reason::kOk);
+  CHECK(book.CheckInvariants().ok());
+  // Group 7 is gone: a group-7 order of another account now rests and trades.
+  Rest(book, InGroup(Limit(2, 22, kSell, 100, 5), 7));
+  Rest(book, Limit(3, 22, kSell, 101, 5));
+  const PlaceResult r = book.Place(InGroup(Limit(4, 23, kBuy, 101, 6, TimeInForce::kIoc), 9));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 6);
+  // STP cancels free the taker's account record (its last order) and the
+  // group's (its last order); the remainder then rests with both made anew.
+  Rest(book, InGroup(Limit(5, 21, kSell, 102, 1), 7));
+  const PlaceResult r2 = book.Place(InGroup(Limit(6, 22, kBuy, 102, 3), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r2.filled.raw() == 0);
+  CHECK(r2.rested.raw() == 3);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(3, 22, kSell, 101, 4, 0, CancelReason::kSelfTrade),
+            CanceledEv(5, 21, kSell, 102, 1, 0, CancelReason::kSelfTrade),
+            RestedEv(6, 22, kBuy, 102, 3),
+        }));
+}
+
+TEST_CASE("OrderBook: EncodeCanonical adds the STP groups only when some order has one",
+          "[book]") {
+  using detail::PutI64;
+  using detail::PutU64;
+  // The layout documented on EncodeCanonical, for one resting buy.
+  auto expected = [](OrderId id, std::uint64_t priority, std::uint64_t next_priority) {
+    std::string e = "perpcore/book/v1";
+    PutI64(&e, 1);                                        // price_step
+    PutI64(&e, 1);                                        // size_step
+    PutI64(&e, std::numeric_limits<std::int64_t>::max());  // max_order_size
+    PutU64(&e, 1000);                                     // max_orders_per_account
+    PutU64(&e, 10000);                                    // max_levels_per_side
+    PutU64(&e, 1u << 24);                                 // max_book_orders
+    PutI64(&e, 0);                                        // price_band
+    PutI64(&e, 0);                                        // reference price
+    PutU64(&e, next_priority);
+    PutU64(&e, 1);  // bid levels
+    PutI64(&e, 100);
+    PutI64(&e, 5);
+    PutU64(&e, 1);
+    PutU64(&e, id);
+    PutU64(&e, 10);  // account
+    PutU64(&e, 0);   // client id
+    PutI64(&e, 5);   // remaining
+    PutU64(&e, priority);
+    PutU64(&e, 0);  // ask levels
+    PutU64(&e, 1);  // accounts
+    PutU64(&e, 10);
+    PutU64(&e, 1);
+    PutU64(&e, id);
+    return e;
+  };
+  OrderBook plain(BookConfig{});
+  Rest(plain, Limit(1, 10, kBuy, 100, 5));
+  CHECK(Encoding(plain) == expected(1, 1, 2));
+
+  OrderBook grouped(BookConfig{});
+  Rest(grouped, InGroup(Limit(1, 10, kBuy, 100, 5), 7));
+  std::string with_group = expected(1, 1, 2);
+  PutU64(&with_group, 1);  // orders with a group
+  PutU64(&with_group, 1);  // id
+  PutU64(&with_group, 7);  // stp_group
+  CHECK(Encoding(grouped) == with_group);
+  CHECK(grouped.Digest() != plain.Digest());
+
+  // Once no order has a group, the section is gone again.
+  Rest(grouped, Limit(2, 10, kBuy, 100, 5));
+  REQUIRE(grouped.Cancel(10, 1) == Reason::kOk);
+  CHECK(grouped.CheckInvariants().ok());
+  CHECK(Encoding(grouped) == expected(2, 2, 3));
 }
 
 // ---------------------------------------------------------------------------

@@ -1568,7 +1568,7 @@ class Generator {
       const PlaceOrder p = NewPlace(eng);
       c.market = p.market;
       c.account = p.order.account;
-      c.old_order_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10);
+      c.old_order_id = OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10));
       c.order = p.order;
       return c;
     }
@@ -1580,9 +1580,13 @@ class Generator {
     c.old_order_id = v.id;
     OrderRequest& o = c.order;
     const std::uint64_t id_roll = rng_.Below(100);
-    o.id = id_roll < 35 ? v.id : id_roll < 97 ? next_order_++ : PickLiveOrder(eng).value_or(*live).order.id;
+    o.id = id_roll < 35   ? v.id
+           : id_roll < 97 ? OrderId(next_order_++)
+                          : PickLiveOrder(eng).value_or(*live).order.id;
     o.account = rng_.Percent(97) ? c.account : RandomAccount().id;
-    o.client_id = rng_.Percent(30) ? v.client_id : (rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
+    o.client_id = rng_.Percent(30)
+                      ? v.client_id
+                      : ClientOrderId(rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
     o.side = rng_.Percent(75) ? v.side : book::Opposite(v.side);
     const std::uint64_t r = rng_.Below(100);
     o.type = r < 8 ? OrderType::kMarket : OrderType::kLimit;
@@ -1645,7 +1649,7 @@ class Generator {
                             .buy = v.side == Side::kBuy,
                             .price = v.price.raw(),
                             .lots = v.remaining.raw()};
-      const OrderId id = rng_.Percent(40) ? v.id : next_order_++;
+      const OrderId id = rng_.Percent(40) ? v.id : OrderId(next_order_++);
       for (int halvings = 0; halvings < 8; ++halvings, lots = std::max<int128>(1, lots / 2)) {
         const OracleOrder o{.id = id, .buy = buy, .price = price,
                             .lots = static_cast<std::int64_t>(lots)};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "perpcore/engine/engine.hpp"
+#include "support/catch_ids.hpp"
 
 namespace perpcore::engine {
 namespace {

@@ -13,6 +13,7 @@
 
 #include "perpcore/oracle/oracle.hpp"
 #include "support/rng.hpp"
+#include "support/catch_ids.hpp"
 
 namespace perpcore::oracle {
 namespace {
