@@ -130,6 +130,7 @@ class Reason(enum.IntEnum):
     ORACLE_FROM_THE_FUTURE = 134
     ORACLE_OUT_OF_ORDER = 135
     MAX_DEPOSIT_EXCEEDED = 136
+    INVALID_SELF_TRADE_SCOPE = 137
 
 def reason_message(reason: Reason) -> str: ...
 
@@ -292,6 +293,10 @@ class MarginMode(enum.IntEnum):
     CROSS = 0
     ISOLATED = 1
 
+class SelfTradeScope(enum.IntEnum):
+    OWNER = 0
+    ACCOUNT = 1
+
 class BreakerCause(enum.IntEnum):
     NONE = 0
     SOURCE_DEVIATION = 1
@@ -317,6 +322,7 @@ class EngineEventKind(enum.IntEnum):
     ISOLATED_MARGIN_CHANGED = 16
     FEE_TIER_SET = 17
     INSURANCE_FUNDED = 18
+    SELF_TRADE_SCOPE_SET = 19
 
 # -- engine configuration ---------------------------------------------------
 
@@ -756,6 +762,9 @@ class Engine:
         seq: int | None = None,
     ) -> Result: ...
     def fund_insurance(self, *, amount: int, timestamp_ns: int, seq: int | None = None) -> Result: ...
+    def set_self_trade_scope(
+        self, *, account: int, scope: SelfTradeScope, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
     def set_fee_tier(
         self, *, account: int, fee_tier: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...

@@ -281,6 +281,7 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::Reason, "Reason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SelfTradeScope, "SelfTradeScope");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::EventKind, "EngineEventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::oracle::BreakerCause, "BreakerCause");
 

@@ -240,6 +240,12 @@ void BindEngineEnums(py::module_& m) {
       "CROSS: the position shares the account's collateral. ISOLATED: it has its own margin "
       "bucket, topped up from cross collateral as the position grows.",
       {{"CROSS", 0}, {"ISOLATED", 1}});
+  MakeEnum<en::SelfTradeScope>(
+      m, "SelfTradeScope",
+      "Which orders an account's new orders never trade with. OWNER (the default): its own "
+      "and those of its owner's other OWNER-scope accounts, so one owner's accounts cannot "
+      "trade with each other. ACCOUNT: its own only.",
+      {{"OWNER", 0}, {"ACCOUNT", 1}});
   MakeEnum<orc::BreakerCause>(
       m, "BreakerCause",
       "Which oracle guard tripped the circuit breaker: NONE, SOURCE_DEVIATION (a fresh "
@@ -265,7 +271,8 @@ void BindEngineEnums(py::module_& m) {
                            {"LEVERAGE_SET", 15},
                            {"ISOLATED_MARGIN_CHANGED", 16},
                            {"FEE_TIER_SET", 17},
-                           {"INSURANCE_FUNDED", 18}});
+                           {"INSURANCE_FUNDED", 18},
+                           {"SELF_TRADE_SCOPE_SET", 19}});
 }
 
 // -- configuration ------------------------------------------------------------------
@@ -1560,6 +1567,15 @@ GIL while the engine works.)doc");
       py::kw_only(), py::arg("amount"), py::arg("timestamp_ns"), py::arg("seq") = py::none(),
       "Adds ``amount`` quote atoms (> 0) from outside to the insurance fund (counts as a "
       "deposit).");
+  cls.def(
+      "set_self_trade_scope",
+      [](PyEngine& e, U64 account, en::SelfTradeScope scope, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::SetSelfTradeScope{pc::AccountId(account.value), scope});
+      },
+      py::kw_only(), py::arg("account"), py::arg("scope"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Sets which orders the account's new orders never trade with (SelfTradeScope); resting "
+      "orders keep the scope they were placed with.");
   cls.def(
       "set_fee_tier",
       [](PyEngine& e, U64 account, U32 fee_tier, I64 ts, std::optional<U64> seq) {

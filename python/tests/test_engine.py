@@ -775,9 +775,29 @@ def test_enums_are_int_enums_with_pinned_values() -> None:
     assert [m.value for m in MarketStatus] == [0, 1, 2, 3]
     assert [m.value for m in MarginMode] == [0, 1]
     assert [m.value for m in BreakerCause] == [0, 1, 2]
-    assert [m.value for m in K] == list(range(19))
+    assert [m.value for m in K] == list(range(20))
     assert (K.FILL.value, K.ORDER_RESTED.value) == (1, 0)
     assert (Reason.UNKNOWN_MARKET.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (102, 136)
     for reason in Reason:
         assert pc.reason_message(reason)
     assert pc.reason_message(Reason.UNKNOWN_MARKET) == "no market with this id"
+
+
+def test_accounts_of_one_owner_do_not_trade_unless_one_opts_out() -> None:
+    eng = btc_at_30k()
+    ok(eng.create_account(account=5, owner=1, timestamp_ns=T0))
+    ok(eng.deposit(account=5, amount=USD * 100_000, timestamp_ns=T0))
+    owner = eng.summary(1).owner
+    assert owner == 1  # accounts 1 and 5 share owner 1
+    ok(eng.place_order(market=1, order_id=70, account=1, side=Side.SELL, price=usd(30_000),
+                       size=1_000, timestamp_ns=T0))
+    r = ok(eng.place_order(market=1, order_id=71, account=5, side=Side.BUY, price=usd(30_000),
+                           size=1_000, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
+    assert r.filled == 0  # self-trade prevention between the owner's accounts
+    ok(eng.place_order(market=1, order_id=72, account=1, side=Side.SELL, price=usd(30_000),
+                       size=1_000, timestamp_ns=T0))
+    s = ok(eng.set_self_trade_scope(account=5, scope=pc.SelfTradeScope.ACCOUNT, timestamp_ns=T0))
+    assert s.events[0].kind == pc.EngineEventKind.SELF_TRADE_SCOPE_SET
+    r = ok(eng.place_order(market=1, order_id=73, account=5, side=Side.BUY, price=usd(30_000),
+                           size=1_000, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
+    assert r.filled == 1_000

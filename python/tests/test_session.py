@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "0e86b5845883996a1386cb2dc3047e8fe722b12c8d26dc65ba32a0406da02552"
+GOLDEN_DIGEST = "3e4163e979ecc13489df6d619b41959a0392dadfe6b79f76d363365ce5deca96"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

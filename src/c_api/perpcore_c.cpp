@@ -130,6 +130,9 @@ static_assert(PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED ==
               Val(eng::EventKind::kIsolatedMarginChanged));
 static_assert(PERPCORE_EVENT_FEE_TIER_SET == Val(eng::EventKind::kFeeTierSet));
 static_assert(PERPCORE_EVENT_INSURANCE_FUNDED == Val(eng::EventKind::kInsuranceFunded));
+static_assert(PERPCORE_EVENT_STP_SCOPE_SET == Val(eng::EventKind::kSelfTradeScopeSet));
+static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
+static_assert(PERPCORE_STP_SCOPE_ACCOUNT == Val(eng::SelfTradeScope::kAccount));
 static_assert(PERPCORE_RATE_SCALE == pc::kRateScale);
 static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
 
@@ -199,7 +202,8 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   PERPCORE_C_ENGINE(ORACLE_INVALID_PRICE, kOracleInvalidPrice)        \
   PERPCORE_C_ENGINE(ORACLE_FROM_THE_FUTURE, kOracleFromTheFuture)     \
   PERPCORE_C_ENGINE(ORACLE_OUT_OF_ORDER, kOracleOutOfOrder)           \
-  PERPCORE_C_ENGINE(MAX_DEPOSIT_EXCEEDED, kMaxDepositExceeded)
+  PERPCORE_C_ENGINE(MAX_DEPOSIT_EXCEEDED, kMaxDepositExceeded)                  \
+  PERPCORE_C_ENGINE(INVALID_SELF_TRADE_SCOPE, kInvalidSelfTradeScope)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -848,6 +852,22 @@ perpcore_status perpcore_account_set_fee_tier(perpcore_engine* e, perpcore_resul
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_fee_tier",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
                       *p = eng::SetFeeTier{.account = pc::AccountId(account), .fee_tier = fee_tier};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_set_stp_scope(perpcore_engine* e, perpcore_result* out,
+                                               uint64_t seq, int64_t timestamp_ns,
+                                               uint64_t account, uint32_t scope) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_stp_scope",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      if (scope > PERPCORE_STP_SCOPE_ACCOUNT) {
+                        *why = "scope is not a PERPCORE_STP_SCOPE_*";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      *p = eng::SetSelfTradeScope{
+                          .account = pc::AccountId(account),
+                          .scope = static_cast<eng::SelfTradeScope>(scope)};
                       return PERPCORE_OK;
                     });
 }

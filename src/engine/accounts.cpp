@@ -129,6 +129,21 @@ Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink) {
   return {};
 }
 
+Reason Validate(const State& s, const SetSelfTradeScope& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  if (Raw(c.scope) > Raw(SelfTradeScope::kAccount)) return Reason::kInvalidSelfTradeScope;
+  plan->scope = c.scope;
+  return Reason::kOk;
+}
+
+Outcome ApplySetSelfTradeScope(State& s, const AccountPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  a.stp_scope = plan.scope;
+  sink.Emit(Event{.kind = EventKind::kSelfTradeScopeSet, .code = Raw(plan.scope), .account = a.id});
+  return {};
+}
+
 Reason Validate(const State& s, const SetMarginMode& c, AccountPlan* plan) {
   plan->account_slot = s.FindAccount(c.account);
   if (plan->account_slot == kNone) return Reason::kUnknownAccount;

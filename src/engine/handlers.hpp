@@ -61,6 +61,7 @@ struct AccountPlan {
   std::int64_t amount = 0;
   std::uint32_t value = 0;            // fee tier, leverage
   MarginMode mode = MarginMode::kCross;
+  SelfTradeScope scope = SelfTradeScope::kOwner;
   const CreateAccount* create = nullptr;
 };
 Reason Validate(const State& s, const CreateAccount& c, AccountPlan* plan);
@@ -69,6 +70,7 @@ Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan);
 Reason Validate(const State& s, const Transfer& c, AccountPlan* plan);
 Reason Validate(const State& s, const FundInsurance& c, AccountPlan* plan);
 Reason Validate(const State& s, const SetFeeTier& c, AccountPlan* plan);
+Reason Validate(const State& s, const SetSelfTradeScope& c, AccountPlan* plan);
 Reason Validate(const State& s, const SetMarginMode& c, AccountPlan* plan);
 Reason Validate(const State& s, const SetLeverage& c, AccountPlan* plan);
 Reason Validate(const State& s, const AdjustIsolatedMargin& c, AccountPlan* plan);
@@ -78,6 +80,7 @@ Outcome ApplyWithdraw(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplyTransfer(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplyFundInsurance(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplySetSelfTradeScope(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplySetMarginMode(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& sink);

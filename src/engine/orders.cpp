@@ -56,6 +56,9 @@ Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView*
   const std::int64_t size_now = p ? p->size : 0;
   plan->request = o;
   plan->request.max_fill = Lots::Max();
+  // The account's scope, never the caller's: an order cannot leave its
+  // owner's STP group by naming another.
+  plan->request.stp_group = a.stp_scope == SelfTradeScope::kOwner ? a.owner.value() : 0;
   if (c.reduce_only) {
     if (!IsImmediate(o)) return Reason::kReduceOnlyNotImmediate;
     if (size_now == 0 || (buy ? size_now > 0 : size_now < 0)) {

@@ -140,7 +140,7 @@ static void test_names_and_version(void) {
   /* Every reason has a name and a message; other values are unknown. */
   for (r = 0; r <= 200; ++r) {
     /* 100 and 101 are retired: framing errors are statuses. */
-    const int known = r <= 27 || (r >= 102 && r <= 136);
+    const int known = r <= 27 || (r >= 102 && r <= 137);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');
@@ -259,6 +259,14 @@ static void trade_setup(perpcore_engine *eng) {
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ACCOUNT_CREATED);
   CHECK_I64(ev[0].account, 3);
   CHECK_I64(ev[0].counterparty, 2);
+  /* Accounts 2 and 3 share owner 2; 3 trades as a desk of its own. */
+  CHECK_STATUS(perpcore_account_set_stp_scope(eng, &res, next_seq(eng), T0, 3, 2),
+               PERPCORE_E_ILLEGAL_ARG);
+  CHECK_ACCEPTED(perpcore_account_set_stp_scope(eng, &res, next_seq(eng), T0, 3,
+                                                PERPCORE_STP_SCOPE_ACCOUNT));
+  CHECK_I64(read_events(eng, ev, 4), 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_STP_SCOPE_SET);
+  CHECK_I64(ev[0].code, PERPCORE_STP_SCOPE_ACCOUNT);
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 2, USD(10000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 3, USD(5000)));

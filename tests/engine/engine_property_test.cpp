@@ -196,7 +196,7 @@ constexpr const char* kEventKindNames[] = {
     "kOrderAmended", "kDeposit",        "kWithdrawal",      "kTransfer",
     "kAccountCreated", "kMarketCreated", "kMarketUpdated",  "kMarketStatusChanged",
     "kPriceUpdate",  "kCircuitBreaker", "kMarginModeSet",   "kLeverageSet",
-    "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded"};
+    "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet"};
 constexpr std::size_t kEventKinds = std::size(kEventKindNames);
 
 std::string EnumName(EventKind v) {
@@ -208,7 +208,8 @@ constexpr const char* kPayloadNames[] = {
     "CreateMarket", "UpdateMarket",  "SetMarketStatus", "CreateAccount",       "Deposit",
     "Withdraw",     "Transfer",      "FundInsurance",   "SetFeeTier",          "SetMarginMode",
     "SetLeverage",  "AdjustIsolatedMargin", "PlaceOrder", "CancelOrder",      "CancelByClientId",
-    "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick",           "CancelReplace"};
+    "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick",           "CancelReplace",
+    "SetSelfTradeScope"};
 static_assert(std::size(kPayloadNames) == kPayloadKinds);
 
 std::string Name(Reason r) { return std::string(ReasonName(r)); }
@@ -281,6 +282,11 @@ struct PayloadPrinter {
   }
   std::string operator()(const FundInsurance& c) const {
     return "FundInsurance{.amount = Quote(" + Num(c.amount.raw()) + ")}";
+  }
+  std::string operator()(const SetSelfTradeScope& c) const {
+    return "SetSelfTradeScope{.account = " + Num(c.account) +
+           ", .scope = SelfTradeScope(" + Num(std::uint64_t{static_cast<std::uint8_t>(c.scope)}) +
+           ")}";
   }
   std::string operator()(const SetFeeTier& c) const {
     return "SetFeeTier{.account = " + Num(c.account) + ", .fee_tier = " + Num(c.fee_tier) + "}";
@@ -1024,6 +1030,12 @@ class Generator {
     } else if (roll < 9'380) {
       op.payload = FundInsurance{.amount = Quote(rng_.Percent(90) ? rng_.Between(1, 10'000) * kUsd
                                                                   : BadAmount())};
+    } else if (roll < 9'400) {
+      // Mostly account scope, so that accounts of one owner also trade.
+      const std::uint64_t r = rng_.Below(100);
+      op.payload = SetSelfTradeScope{
+          .account = PickAccount(),
+          .scope = static_cast<SelfTradeScope>(r < 2 ? 2 + rng_.Below(250) : r < 80 ? 1 : 0)};
     } else if (roll < 9'440) {
       op.payload = SetFeeTier{
           .account = PickAccount(),
@@ -2901,6 +2913,18 @@ class Harness {
     deposits_ += c.amount.raw();
     return ExpectOneEvent(EventKind::kInsuranceFunded);
   }
+  std::string CheckPayload(const SetSelfTradeScope& c) {
+    const bool known = accounts_.contains(c.account);
+    const bool valid = static_cast<std::uint8_t>(c.scope) <= 1;
+    const Reason want = !known ? Reason::kUnknownAccount
+                        : !valid ? Reason::kInvalidSelfTradeScope
+                                 : Reason::kOk;
+    if (result_.reason != want) {
+      return "SetSelfTradeScope answered " + Name(result_.reason) + ", expected " + Name(want);
+    }
+    if (result_.reason != Reason::kOk) return "";
+    return ExpectOneEvent(EventKind::kSelfTradeScopeSet);
+  }
   std::string CheckPayload(const SetFeeTier& c) {
     if (result_.reason != Reason::kOk) return "";
     accounts_[c.account].tier = c.fee_tier;
@@ -3280,6 +3304,14 @@ class Harness {
           return x.market == c.market && x.order.side != o.side;
         });
     if (own_opposite) return "";
+    // Self-trade prevention between accounts of one owner, which the
+    // preview does not simulate either.
+    const bool stp = std::any_of(result_.events.begin(), result_.events.end(), [](const Event& e) {
+      return e.kind == EventKind::kOrderReduced ||
+             (e.kind == EventKind::kOrderCanceled &&
+              e.code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+    });
+    if (stp) return "";
     const MarketModel& mm = markets_.at(c.market);
     if (o.type == OrderType::kMarket && mm.params.price_band.raw() != 0) return "";
     int128 notional = 0;
@@ -3499,9 +3531,16 @@ class Harness {
                   " does not bracket maintenance: margin there " + Num(margin(lp)) +
                   ", one tick further " + Num(margin(next)));
       }
-      if (p.liquidation.tier != OracleBracket(tiers, Abs128(int128(size) * lp * op->m.atoms))) {
+      // The tier is the exact root's (risk/margin.hpp), which lies between
+      // the liquidation tick and the next tick past it.
+      const std::size_t at_lp = OracleBracket(tiers, Abs128(int128(size) * lp * op->m.atoms));
+      const std::size_t at_next =
+          next >= 1 ? OracleBracket(tiers, Abs128(int128(size) * next * op->m.atoms)) : at_lp;
+      if (p.liquidation.tier < std::min(at_lp, at_next) ||
+          p.liquidation.tier > std::max(at_lp, at_next)) {
         return in("liquidation tier " + Num(std::uint64_t{p.liquidation.tier}) +
-                  " is not the bracket at the liquidation price");
+                  " is not a bracket between the liquidation price " + Num(lp) +
+                  " and the next tick past it");
       }
       ++tally_.liquidation_prices;
     }

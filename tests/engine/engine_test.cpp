@@ -720,6 +720,58 @@ TEST_CASE("Engine: isolated position draws its initial margin from cross", "[eng
 // The top-up is a ledger event after the fill: 3,015 USD from cross into
 // the bucket (the 30,015 USD the bucket paid, less the 30,000 USD position,
 // plus the 3,000 USD IM at 10x).
+// Accounts 1 and 4 belong to owner 9: by default (owner scope) an order of
+// one never trades with the other's; the incoming order's StpMode decides
+// (cancel-maker here). With account 4 in account scope they trade.
+TEST_CASE("Engine: accounts of one owner do not trade with each other unless one opts out",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Price(1, Usd(30'000));
+  h.Ok(CreateAccount{.account = 1, .owner = 9});
+  h.Ok(CreateAccount{.account = 4, .owner = 9});
+  for (AccountId a : {AccountId(1u), AccountId(4u)}) {
+    h.Ok(Deposit{.account = a, .amount = Quote(100'000 * kUsd)});
+  }
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result r = h.Order(4, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(0));
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].kind == EventKind::kOrderCanceled);  // the maker, by STP
+  CHECK(r.events[0].order_id == 10);
+  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+  CHECK(r.events[1].kind == EventKind::kOrderCanceled);  // the taker's unfilled rest
+  REQUIRE(h.Order(1, 12, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result scope = h.Do(SetSelfTradeScope{.account = 4, .scope = SelfTradeScope::kAccount});
+  REQUIRE(scope.ok());
+  CHECK(scope.events[0].kind == EventKind::kSelfTradeScopeSet);
+  CHECK(h.Order(4, 13, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).filled ==
+        Lots(kBtc));
+  CHECK(h.Do(SetSelfTradeScope{.account = 4, .scope = static_cast<SelfTradeScope>(2)}).reason ==
+        Reason::kInvalidSelfTradeScope);
+}
+
+// An order cannot leave its owner's group by naming another: the engine
+// sets the book's STP group from the account.
+TEST_CASE("Engine: an order's own stp_group is ignored in favour of the account's scope",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Price(1, Usd(30'000));
+  h.Ok(CreateAccount{.account = 1, .owner = 9});
+  h.Ok(CreateAccount{.account = 4, .owner = 9});
+  for (AccountId a : {AccountId(1u), AccountId(4u)}) {
+    h.Ok(Deposit{.account = a, .amount = Quote(100'000 * kUsd)});
+  }
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  PlaceOrder buy{.market = 1,
+                 .order = {.id = 11, .account = 4, .side = Side::kBuy, .tif = TimeInForce::kIoc,
+                           .price = Usd(30'000), .size = Lots(kBtc)}};
+  buy.order.stp_group = 12345;
+  CHECK(h.Do(buy).filled == Lots(0));
+}
+
 TEST_CASE("Engine: an isolated top-up is an event that follows its fill", "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
@@ -1228,7 +1280,7 @@ TEST_CASE("Engine: preview reports the margin verdict Apply would give", "[engin
 }
 
 TEST_CASE("Engine: reason names and messages cover every engine reason", "[engine]") {
-  for (std::uint16_t v = 102; v <= 136; ++v) {
+  for (std::uint16_t v = 102; v <= 137; ++v) {
     CHECK(ReasonName(static_cast<Reason>(v)) != "kUnknown");
   }
   // 100 and 101 are retired (framing errors are statuses now).
@@ -1236,7 +1288,8 @@ TEST_CASE("Engine: reason names and messages cover every engine reason", "[engin
   CHECK(ReasonMessage(static_cast<Reason>(101)) == "unknown reason");
   CHECK(ReasonName(Reason::kMaxDepositExceeded) == "kMaxDepositExceeded");
   CHECK(ReasonName(Reason::kOracleInvalidSource) == "kOracleInvalidSource");
-  CHECK(ReasonName(static_cast<Reason>(137)) == "kUnknown");
+  CHECK(ReasonName(Reason::kInvalidSelfTradeScope) == "kInvalidSelfTradeScope");
+  CHECK(ReasonName(static_cast<Reason>(138)) == "kUnknown");
   CHECK(ReasonName(FromBook(book::Reason::kFokNotFilled)) == "kFokNotFilled");
 }
 

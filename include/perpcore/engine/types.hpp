@@ -56,6 +56,19 @@ enum class MarketStatus : std::uint8_t {
 //              position grows (Binance "isolated margin").
 enum class MarginMode : std::uint8_t { kCross = 0, kIsolated = 1 };
 
+// SelfTradeScope
+//
+// Which orders an account's orders never trade with (self-trade prevention
+// decides what happens instead, by the incoming order's StpMode):
+//   kOwner    its own and those of every owner-scope account of its owner
+//             (the default: one person's accounts are one STP group, so they
+//             cannot wash-trade between themselves);
+//   kAccount  its own only (sub-accounts run as independent desks).
+// STP applies when the two orders share a scope: an account-scope account
+// trades with its owner's other accounts. The scope is taken when an order
+// is placed; resting orders keep theirs when it changes.
+enum class SelfTradeScope : std::uint8_t { kOwner = 0, kAccount = 1 };
+
 // IsolatedMarginCause
 //
 // Why cash moved between cross collateral and an isolated bucket (the code
@@ -183,6 +196,7 @@ enum class Reason : std::uint16_t {
   kOracleFromTheFuture = 134,    // publish time after the command's timestamp
   kOracleOutOfOrder = 135,       // publish time before the source's last
   kMaxDepositExceeded = 136,     // total deposits would exceed kMaxTotalDeposits
+  kInvalidSelfTradeScope = 137,  // not a SelfTradeScope
 };
 
 // ReasonName() / ReasonMessage()
@@ -237,6 +251,10 @@ struct Transfer {
 // Money into the insurance fund from outside (counts as a deposit).
 struct FundInsurance {
   Quote amount;
+};
+struct SetSelfTradeScope {
+  AccountId account = 0;
+  SelfTradeScope scope = SelfTradeScope::kOwner;
 };
 struct SetFeeTier {
   AccountId account = 0;
@@ -316,7 +334,8 @@ using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, Create
                              Withdraw, Transfer, FundInsurance, SetFeeTier, SetMarginMode,
                              SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
                              CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick,
-                             CancelReplace>;  // new commands go last: indexes are pinned
+                             CancelReplace, SetSelfTradeScope>;  // new commands go last:
+                                                                 // indexes are pinned
 
 // Command
 //
@@ -353,6 +372,7 @@ enum class EventKind : std::uint8_t {
   kIsolatedMarginChanged = 16,
   kFeeTierSet = 17,
   kInsuranceFunded = 18,
+  kSelfTradeScopeSet = 19,
 };
 
 // Event
@@ -381,6 +401,7 @@ enum class EventKind : std::uint8_t {
 //     fills (each side's trade cash and fee from its bucket) these events
 //     account for every balance.
 //   kFeeTierSet: account, code = tier.
+//   kSelfTradeScopeSet: account, code = SelfTradeScope.
 struct Event {
   EventKind kind = EventKind::kFill;
   Side side = Side::kBuy;
