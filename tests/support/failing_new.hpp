@@ -51,9 +51,9 @@ bool AllocationFailureFired();
 
 // LiveAllocations()
 //
-// Blocks handed out by operator new (on any thread) and not yet given back
-// to operator delete: two readings around a piece of code that allocates
-// nothing else give a leak check that needs no LeakSanitizer.
+// Blocks handed out by operator new on this thread minus blocks given back
+// to operator delete on this thread: two readings around a piece of
+// single-threaded code give a leak check that needs no LeakSanitizer.
 std::int64_t LiveAllocations();
 
 // AllocationFailure
