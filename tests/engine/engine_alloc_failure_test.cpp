@@ -520,6 +520,57 @@ TEST_CASE("EngineAllocFailure: a CreateMarket refused for its parameters allocat
   }
 }
 
+TEST_CASE("EngineAllocFailure: a failure while building a framing error's message does not "
+          "poison: nothing had changed",
+          "[engine]") {
+  // Framing is checked before the command starts (before poisoning is
+  // armed); its messages are built with absl::StrCat. A failure there
+  // escapes Apply() but leaves the engine as it was, and usable.
+  const auto setup = [] {
+    Builder b;
+    b.Market(1);
+    return b;
+  };
+  // The seq of the command, as an offset from last_seq.
+  const std::vector<std::pair<const char*, std::uint64_t>> framings = {
+      {"a gap", 2}, {"a replay", 0}};
+  for (const auto& [name, offset] : framings) {
+    INFO(name);
+    std::int64_t allocations = 0;
+    {
+      Builder b = setup();
+      REQUIRE(b.failed.empty());
+      AllocationFailure count_only(-1);
+      const absl::StatusOr<Result> r =
+          b.eng.Apply(Command{b.eng.last_seq() + offset, TimeNs(kT0), TimeTick{}});
+      allocations = AllocationsSinceArmed();
+      REQUIRE_FALSE(r.ok());
+    }
+    CHECK(allocations > 0);
+    for (std::int64_t n = 0; n < allocations; ++n) {
+      Builder b = setup();
+      const std::string before = Encoding(b.eng);
+      const Command cmd{b.eng.last_seq() + offset, TimeNs(kT0), TimeTick{}};
+      bool threw = false;
+      {
+        AllocationFailure fail(n);
+        try {
+          (void)b.eng.Apply(cmd);
+        } catch (const std::bad_alloc&) {
+          threw = true;
+        }
+      }
+      REQUIRE(AllocationFailureFired());
+      CHECK(threw);
+      CHECK_FALSE(b.eng.poisoned());
+      CHECK(Encoding(b.eng) == before);
+      const absl::StatusOr<Result> next = b.eng.Apply(b.Next(TimeTick{}));
+      REQUIRE(next.ok());
+      CHECK(next->ok());
+    }
+  }
+}
+
 TEST_CASE("EngineAllocFailure: an exception from the host's EventSink poisons the engine too",
           "[engine]") {
   struct ThrowingSink final : EventSink {
