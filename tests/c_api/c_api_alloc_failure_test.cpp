@@ -376,7 +376,7 @@ Setup Markets(std::uint32_t count) {
 // ---------------------------------------------------------------------------
 
 TEST_CASE("CApiAllocFailure: perpcore_market_create next to 2 markets", "[c_api]") {
-  // The market index (Abseil) does not grow here: see the KNOWN DEFECT test
+  // The market index (Abseil) does not grow here: see the KNOWN DEFECT tests
   // of tests/engine/engine_alloc_failure_test.cpp.
   const perpcore_market_params p = Btc();
   const SweepCounts c =
@@ -531,13 +531,15 @@ TEST_CASE("CApiAllocFailure: perpcore_engine_create out of memory returns "
   }
 }
 
-TEST_CASE("CApiAllocFailure: KNOWN DEFECT: perpcore_engine_destroy after a failure while the "
-          "account index grows crashes",
-          "[c_api][!shouldfail]") {
+TEST_CASE("CApiAllocFailure: KNOWN DEFECT (still there): perpcore_engine_destroy after a "
+          "failure while the account index grows crashes",
+          "[c_api]") {
   // The engine's defect (tests/engine/engine_alloc_failure_test.cpp), seen
   // through the C API: the first account of an empty engine grows the
-  // account index; failing that allocation (the call's last) poisons the
-  // engine, and destroying it then frees Abseil's static empty group.
+  // account index, the call's last allocation. Failing it returns INTERNAL
+  // and poisons the engine, and perpcore_engine_destroy() then crashes (the
+  // child dies of a signal); failing the other allocations does not. Once
+  // fixed, delete this test.
   const auto create = [](perpcore_engine* e, perpcore_result* r) {
     return perpcore_account_create(e, r, 1, kT0, 1, 1, 0, 0);
   };
@@ -550,24 +552,33 @@ TEST_CASE("CApiAllocFailure: KNOWN DEFECT: perpcore_engine_destroy after a failu
     allocations = AllocationsSinceArmed();
   }
   REQUIRE(allocations > 0);
-  const bool survived = perpcore::testing::RunsCleanlyInChild([&] {
-    perpcore_engine_config config;
-    perpcore_engine_config_init(&config);
-    perpcore_engine* e = nullptr;
-    if (perpcore_engine_create(&e, &config) != PERPCORE_OK) return false;
-    perpcore_result r{};
-    perpcore_status status = PERPCORE_OK;
-    {
-      AllocationFailure fail(allocations - 1);
-      status = create(e, &r);
-    }
-    perpcore_result next{};
-    const bool poisoned = status == PERPCORE_E_INTERNAL &&
-                          create(e, &next) == PERPCORE_E_POISONED;
-    perpcore_engine_destroy(e);
-    return poisoned;
-  });
-  CHECK(survived);
+  std::vector<std::int64_t> crashed, other_failures;
+  for (std::int64_t n = 0; n < allocations; ++n) {
+    const perpcore::testing::ChildOutcome o = perpcore::testing::RunInChild([&] {
+      perpcore_engine_config config;
+      perpcore_engine_config_init(&config);
+      perpcore_engine* e = nullptr;
+      if (perpcore_engine_create(&e, &config) != PERPCORE_OK) return false;
+      perpcore_result r{};
+      perpcore_status status = PERPCORE_OK;
+      {
+        AllocationFailure fail(n);
+        status = create(e, &r);
+      }
+      perpcore_result next{};
+      const perpcore_status retry = create(e, &next);
+      const bool as_specified =
+          status == PERPCORE_E_INTERNAL &&
+          (retry == PERPCORE_E_POISONED || retry == PERPCORE_OK);  // OK: failed before the engine
+      perpcore_engine_destroy(e);
+      return as_specified;
+    });
+    if (o.crashed()) crashed.push_back(n);
+    if (!o.ok() && !o.crashed()) other_failures.push_back(n);
+  }
+  INFO("perpcore_account_create into an empty engine makes " << allocations << " allocations");
+  CHECK(other_failures.empty());
+  CHECK(crashed == std::vector<std::int64_t>{allocations - 1});
 }
 
 }  // namespace

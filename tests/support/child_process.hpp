@@ -10,23 +10,34 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 
 namespace perpcore::testing {
 
-// RunsCleanlyInChild()
+// ChildOutcome
 //
-// Runs body() in a forked child and returns true if it returned true there
-// (the child then exits 0). A body that returns false, throws, or dies of a
-// signal (an abort, or a sanitizer report) gives false. The body must not use
-// Catch's assertion macros: the child reports through its exit status only.
-// The child restores the default handlers of the fatal signals first, so
-// Catch's handlers do not report a crash there a second time.
+// How a child ended: `signal` is the signal that killed it (0 if it exited),
+// `exit_code` its exit status otherwise.
+struct ChildOutcome {
+  int signal = 0;
+  int exit_code = 0;
+  bool ok() const { return signal == 0 && exit_code == 0; }
+  bool crashed() const { return signal != 0; }
+};
+
+// RunInChild()
+//
+// Runs body() in a forked child, which exits 0 if body returned true and 1
+// if it returned false or threw. The body must not use Catch's assertion
+// macros: the child reports through its exit status only. The child
+// restores the default handlers of the fatal signals first, so a crash kills
+// it with its signal (Catch's and the sanitizers' handlers do not report it
+// a second time or turn it into an exit code), and it leaves with _Exit, so
+// LeakSanitizer does not run there.
 template <class Body>
-bool RunsCleanlyInChild(Body&& body) {
+ChildOutcome RunInChild(Body&& body) {
   std::fflush(nullptr);
   const pid_t pid = fork();
-  if (pid < 0) return false;
+  if (pid < 0) return ChildOutcome{.signal = 0, .exit_code = -1};
   if (pid == 0) {
     for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE}) std::signal(sig, SIG_DFL);
     bool ok = false;
@@ -39,8 +50,9 @@ bool RunsCleanlyInChild(Body&& body) {
     std::_Exit(ok ? 0 : 1);
   }
   int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return false;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (waitpid(pid, &status, 0) != pid) return ChildOutcome{.signal = 0, .exit_code = -1};
+  if (WIFSIGNALED(status)) return ChildOutcome{.signal = WTERMSIG(status), .exit_code = 0};
+  return ChildOutcome{.signal = 0, .exit_code = WEXITSTATUS(status)};
 }
 
 }  // namespace perpcore::testing
