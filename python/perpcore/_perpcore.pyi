@@ -19,6 +19,14 @@ RATE_SCALE: int
 
 def version_number() -> int: ...
 
+# PRIVATE, for perpcore's own tests only (python/src/testing.cpp): not API,
+# may change or disappear in any release. Allocation-failure injection into
+# the extension's C++ code on the calling thread: after
+# _fail_allocations_after(n) the (n+1)-th allocation raises MemoryError;
+# _stop_failing_allocations() disarms and returns (allocations counted, fired).
+def _fail_allocations_after(n: int, /) -> None: ...
+def _stop_failing_allocations() -> tuple[int, bool]: ...
+
 # -- errors ---------------------------------------------------------------
 
 class Error(Exception):

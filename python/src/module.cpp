@@ -43,7 +43,8 @@
 // Layout: common.hpp (Int<T>, errors, enum casters), this file (module init,
 // errors, enums, decimals, the book), engine.cpp (the engine and its bulk
 // numpy path), analytics.cpp (the submodule `analytics`: optimal execution
-// in doubles, numpy float64 arrays).
+// in doubles, numpy float64 arrays), testing.cpp (a private hook of the
+// tests: allocation-failure injection).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -76,6 +77,8 @@ namespace perpcore_py {
 void BindEngine(py::module_& m);
 // analytics.cpp: the submodule `analytics` (needs the enums of BindEnums).
 void BindAnalytics(py::module_& parent);
+// testing.cpp: the private allocation-failure hook of the tests.
+void BindTesting(py::module_& m);
 
 namespace {
 
@@ -706,4 +709,5 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindBook(m);
   perpcore_py::BindEngine(m);
   perpcore_py::BindAnalytics(m);
+  perpcore_py::BindTesting(m);
 }
