@@ -97,7 +97,7 @@ struct Builder {
     Ok(OraclePrice{.market = id, .source = 1, .price = Usd(30'000), .publish_time = TimeNs(kT0)});
   }
   void Account(AccountId id, std::int64_t usd) {
-    Ok(CreateAccount{.account = id, .owner = id});
+    Ok(CreateAccount{.account = id, .owner = OwnerId(id.value())});
     if (usd > 0) Ok(Deposit{.account = id, .amount = Quote(usd * kUsd)});
   }
   void Order(MarketId market, AccountId account, OrderId id, Side side, Ticks price, Lots size) {
@@ -315,11 +315,11 @@ auto RejectedWith(Reason reason) {
 TEST_CASE("EngineAllocFailure: CreateMarket as the markets vector grows", "[engine]") {
   // 2 and 4 markets: the vector of markets and the id-ordered slot list
   // grow; the market index (capacity 3, then 7) does not.
-  for (MarketId existing : {2u, 4u}) {
+  for (std::uint32_t existing : {2u, 4u}) {
     INFO(existing << " markets before");
     const auto setup = [existing] {
       Builder b;
-      for (MarketId m = 1; m <= existing; ++m) b.Market(m);
+      for (std::uint32_t m = 1; m <= existing; ++m) b.Market(MarketId(m));
       return b;
     };
     CHECK(Sweep(setup, CreateMarket{.market = 10, .params = Btc()}, Accepted()) > 0);
@@ -329,18 +329,18 @@ TEST_CASE("EngineAllocFailure: CreateMarket as the markets vector grows", "[engi
 TEST_CASE("EngineAllocFailure: CreateAccount as the accounts vector grows", "[engine]") {
   // 2, 4 and 8 accounts: the vector of accounts grows (capacity 2, 4, 8);
   // the account index (capacity 3, 7, 15) does not. 5: nothing grows.
-  for (AccountId existing : {2u, 4u, 8u}) {
+  for (std::uint64_t existing : {2u, 4u, 8u}) {
     INFO(existing << " accounts before");
     const auto setup = [existing] {
       Builder b;
-      for (AccountId a = 1; a <= existing; ++a) b.Account(a, 0);
+      for (std::uint64_t a = 1; a <= existing; ++a) b.Account(AccountId(a), 0);
       return b;
     };
     CHECK(Sweep(setup, CreateAccount{.account = 100, .owner = 100}, Accepted()) > 0);
   }
   const auto five = [] {
     Builder b;
-    for (AccountId a = 1; a <= 5; ++a) b.Account(a, 0);
+    for (std::uint64_t a = 1; a <= 5; ++a) b.Account(AccountId(a), 0);
     return b;
   };
   CHECK(Sweep(five, CreateAccount{.account = 100, .owner = 100}, Accepted()) == 0);
@@ -379,10 +379,10 @@ TEST_CASE("EngineAllocFailure: PlaceOrder whose 70 fills outgrow the event buffe
   const auto setup = [] {
     Builder b;
     b.Market(1);
-    for (AccountId a = 1; a <= 11; ++a) b.Account(a, 100'000);
-    for (OrderId id = 1; id <= 70; ++id) {
+    for (std::uint64_t a = 1; a <= 11; ++a) b.Account(AccountId(a), 100'000);
+    for (std::uint64_t id = 1; id <= 70; ++id) {
       const Ticks price(Usd(30'000).raw() + static_cast<std::int64_t>(id));
-      b.Order(1, 1 + id % 10, id, Side::kSell, price, Lots(1));
+      b.Order(1, AccountId(1 + id % 10), OrderId(id), Side::kSell, price, Lots(1));
     }
     return b;
   };
@@ -395,7 +395,8 @@ Builder WithBidLevels(std::int64_t levels) {
   b.Market(1);
   b.Account(1, 1'000'000);
   for (std::int64_t i = 1; i <= levels; ++i) {
-    b.Order(1, 1, static_cast<OrderId>(i), Side::kBuy, Ticks(Usd(20'000).raw() + i), Lots(1));
+    b.Order(1, 1, OrderId(static_cast<std::uint64_t>(i)), Side::kBuy,
+            Ticks(Usd(20'000).raw() + i), Lots(1));
   }
   return b;
 }
