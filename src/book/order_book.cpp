@@ -1,13 +1,12 @@
 #include "perpcore/book/order_book.hpp"
 
-#include <secp256k1.h>
-
 #include <algorithm>
 #include <limits>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "perpcore/detail/digest.hpp"
 #include "perpcore/detail/encode.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -1079,13 +1078,7 @@ void OrderBook::EncodeCanonical(std::string* out) const {
 std::array<std::uint8_t, 32> OrderBook::Digest() const {
   std::string bytes;
   EncodeCanonical(&bytes);
-  static constexpr char kTag[] = "perpcore/book";
-  std::array<std::uint8_t, 32> digest{};
-  const int ok = secp256k1_tagged_sha256(
-      secp256k1_context_static, digest.data(), reinterpret_cast<const unsigned char*>(kTag),
-      sizeof(kTag) - 1, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  PERPCORE_CHECK(ok == 1);
-  return digest;
+  return detail::TaggedDigest("perpcore/book", bytes);
 }
 
 }  // namespace book
