@@ -170,7 +170,8 @@ struct State;  // the engine's state; defined in src/engine/state.hpp
 // Engine
 //
 // A facade over the state (pimpl): the layout of the state is not part of
-// the API. Not thread-safe. Copies are independent engines.
+// the API. Not thread-safe. Copies are independent engines; a moved-from
+// engine may only be destroyed or assigned to.
 class Engine {
  public:
   // Validate()
