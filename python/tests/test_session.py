@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "fc330e823855b82c6db4ed7ba418dee90b70be508b7e9d44e318e5ac4ea04fed"
+GOLDEN_DIGEST = "117a7d7f0077835df893d93d2123b5a6cd4356d4b9caa284a27f1f1e0751142b"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -24,18 +24,15 @@ std::uint32_t LeverageOf(const Market& m, const Position& p, const OrderDelta* d
 risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d) {
   const std::int64_t mark = m.mark.raw();
   risk::OrderExposure e{.bid_lots = p.bids.lots(), .ask_lots = p.asks.lots()};
-  if (d == nullptr || (d->add.lots == 0 && d->remove.lots == 0)) {
+  if (d == nullptr) {
     e.bid_loss = p.bids.Loss(mark);
     e.ask_loss = p.asks.Loss(mark);
-  } else if (d->side == Side::kBuy) {
-    e.bid_lots += d->add.lots - d->remove.lots;
-    e.bid_loss = p.bids.Loss(mark, d->add, d->remove);
-    e.ask_loss = p.asks.Loss(mark);
-  } else {
-    e.ask_lots += d->add.lots - d->remove.lots;
-    e.bid_loss = p.bids.Loss(mark);
-    e.ask_loss = p.asks.Loss(mark, d->add, d->remove);
+    return e;
   }
+  e.bid_lots += d->bids.add.lots - d->bids.remove.lots;
+  e.ask_lots += d->asks.add.lots - d->asks.remove.lots;
+  e.bid_loss = p.bids.Loss(mark, d->bids.add, d->bids.remove);
+  e.ask_loss = p.asks.Loss(mark, d->asks.add, d->asks.remove);
   return e;
 }
 
@@ -114,11 +111,8 @@ Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta)
   // Below initial margin, an order is still fine if it does not raise the
   // requirement: it can only take risk off.
   const risk::AccountMargin before = Evaluate(s, a, nullptr);
-  if (after.initial_with_orders <= before.initial_with_orders &&
-      after.equity >= before.equity - delta.fee) {
-    return Reason::kOk;
-  }
-  return Reason::kInsufficientMargin;
+  return after.initial_with_orders <= before.initial_with_orders ? Reason::kOk
+                                                                 : Reason::kInsufficientMargin;
 }
 
 risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,

@@ -15,16 +15,22 @@ namespace engine {
 // OrderDelta
 //
 // A hypothetical change to one market's open orders (and leverage), for
-// checks: on `side`, an order added (a placement, or an amend's new price
-// and size) and one removed (an amend's old price and remaining lots), lots
-// 0 for none; and the taker fee the change would pay at worst, charged
-// against the market's bucket.
+// checks: per side, an order added (a placement, an amend's new price and
+// size, a cancel-replace's new order) and one removed (an amend's old price
+// and remaining lots, a cancel-replace's old order, which may be on the
+// other side), lots 0 for none; and the taker fee the change would pay at
+// worst, charged against the market's bucket.
 struct OrderDelta {
+  // OrderDelta::SideChange: one side's order added and order removed.
+  struct SideChange {
+    risk::PriceLots add, remove;
+  };
   std::uint32_t market_slot = 0;
-  Side side = Side::kBuy;
-  risk::PriceLots add, remove;
+  SideChange bids, asks;
   absl::int128 fee = 0;
   std::uint32_t leverage = 0;  // 0: unchanged
+
+  SideChange& On(Side side) { return side == Side::kBuy ? bids : asks; }
 };
 
 // WorstCase(): the worst-case initial requirement plus open loss of one

@@ -56,6 +56,7 @@ struct Account {
   std::int64_t cash = 0;  // cross cash, atoms (ledger only)
   std::uint32_t fee_tier = 0;
   AccountId referrer = 0;
+  SelfTradeScope stp_scope = SelfTradeScope::kOwner;
   std::vector<Position> positions;  // sorted by market id
 };
 
