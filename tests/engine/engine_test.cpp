@@ -1045,6 +1045,62 @@ TEST_CASE("Engine: a cancel-replace refused for margin changes nothing; the old 
   CHECK(h.Summary(2).free_collateral == Quote(29'000));  // the fee, never charged: it rests
 }
 
+// Open loss is per order for a cancel-replace too, priced with the old
+// order gone. At 3x with the mark at 30,000 USD, bids of 1 lot at 29,000
+// (ids 11 and 12) need Initial(2 lots) = 20,000,001 and lose nothing.
+// Replacing 12 by a bid of 1 lot at 31,000 keeps two lots but adds that
+// bid's own loss, (310,000 - 300,000) ticks * 100 atoms = 1,000,000, and
+// the new order's taker fee, 310,000 * 100 * 5 bp = 15,500: 21,015,501.
+// Cash 21,015,500 is one atom short (netted per side, the 29,000 bid offset
+// the loss, 290,000 + 310,000 - 2 * 300,000 = 0, and it left 999,999 to
+// spare); the placements before needed at most 20,000,001 + 14,500.
+TEST_CASE("Engine: a cancel-replace that moves a bid above the mark needs its own open loss",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(21'015'500)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  REQUIRE(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  REQUIRE(h.Summary(2).initial_with_orders == Quote(20'000'001));
+  const std::string before = StateAfterCursor(h.eng);
+  const CancelReplace up = Replace(2, 12, 13, Side::kBuy, Usd(31'000), Lots(1));
+  CHECK(h.Do(up).reason == Reason::kInsufficientMargin);
+  CHECK(StateAfterCursor(h.eng) == before);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(up);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{11, 13});
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.initial_with_orders == Quote(21'000'001));
+  CHECK(s.free_collateral == Quote(15'500));  // the fee, never charged: it rests
+}
+
+// The old order leaves its side and the new one joins the other. At 3x an
+// ask of 1 lot at 31,000 (above the 30,000 mark: no loss) needs Initial(1
+// lot short) = 10,000,001, and 15,500 of fee to place. Replaced by a bid of
+// 1 lot at 31,000 the asks are empty and the bids need Initial(1 lot long)
+// 10,000,001 plus the bid's own loss 1,000,000 plus its fee 15,500:
+// 11,015,501, so cash 11,015,500 is one atom short. (Were the old ask taken
+// off the bids instead, the bid's loss would cancel out and 10,015,501
+// would do.)
+TEST_CASE("Engine: a cancel-replace from an ask to a bid above the mark needs the bid's open loss",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(11'015'500)});
+  REQUIRE(h.Order(2, 11, Side::kSell, Usd(31'000), Lots(1)).ok());
+  REQUIRE(h.Summary(2).initial_with_orders == Quote(10'000'001));
+  const CancelReplace flip = Replace(2, 11, 12, Side::kBuy, Usd(31'000), Lots(1));
+  CHECK(h.Do(flip).reason == Reason::kInsufficientMargin);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{11});
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(flip);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
+  CHECK(h.PositionIn(2).open_ask_lots == Lots(0));
+  CHECK(h.PositionIn(2).open_bid_lots == Lots(1));
+  CHECK(h.Summary(2).initial_with_orders == Quote(11'000'001));
+  CHECK(h.Summary(2).free_collateral == Quote(15'500));
+}
+
 TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused; the old one stays",
           "[engine]") {
   Harness h = BtcAt30k(10'000);
