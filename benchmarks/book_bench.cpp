@@ -115,7 +115,7 @@ struct Tally {
 template <class Book>
 PERPCORE_BENCH_INLINE void Apply(Book& b, const Message& m, Tally* t) {
   if (m.kind == MsgKind::kCancel) {
-    t->rejects += b.Cancel(AccountId(m.account), m.id) != book::Reason::kOk;
+    t->rejects += b.Cancel(AccountId(m.account), m.id) != perpcore::Reason::kOk;
   } else {
     const book::PlaceResult r = b.Place(ToRequest(m));
     t->filled += r.filled.raw();
@@ -157,9 +157,9 @@ class NullBook {
     asm volatile("" : : "r"(&o) : "memory");
     return {};
   }
-  __attribute__((noinline)) book::Reason Cancel(AccountId account, OrderId id) {
+  __attribute__((noinline)) perpcore::Reason Cancel(AccountId account, OrderId id) {
     asm volatile("" : : "r"(account), "r"(id) : "memory");
-    return book::Reason::kOk;
+    return perpcore::Reason::kOk;
   }
   std::span<const book::Event> events() const { return {}; }
 };
@@ -197,7 +197,7 @@ void HashEvent(const book::Event& e, Hasher* h) {
 
 // The outcome of one message, for hashing and for diagnosing a divergence.
 struct Outcome {
-  book::Reason reason = book::Reason::kOk;
+  perpcore::Reason reason = perpcore::Reason::kOk;
   book::PlaceResult place;
   std::vector<book::Event> events;
 };
@@ -296,9 +296,9 @@ Validation Validate(const Workload& w, std::uint64_t prefix_messages) {
       Book& b = books[m.book];
       const std::uint64_t live_before = b.order_count();
       if (m.kind == MsgKind::kCancel) {
-        const book::Reason r = b.Cancel(AccountId(m.account), m.id);
+        const perpcore::Reason r = b.Cancel(AccountId(m.account), m.id);
         h.Add(static_cast<std::uint64_t>(r));
-        t->rejects += r != book::Reason::kOk;
+        t->rejects += r != perpcore::Reason::kOk;
       } else {
         const book::PlaceResult r = b.Place(ToRequest(m));
         h.Add(static_cast<std::uint64_t>(r.reason));

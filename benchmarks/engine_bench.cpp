@@ -160,7 +160,7 @@ using book::OrderBook;
 using book::Side;
 using engine::Command;
 using engine::Engine;
-using engine::Reason;
+using perpcore::Reason;
 
 constexpr std::int64_t kUsd = 1'000'000;  // quote atoms per USD (6 decimals)
 
@@ -478,7 +478,7 @@ std::uint16_t RawReason(Reason r) { return static_cast<std::uint16_t>(r); }
 bool ReachedBook(Reason r) { return RawReason(r) < 100; }
 
 std::string ReasonLabel(std::uint16_t r) {
-  return std::string(engine::ReasonName(static_cast<Reason>(r)));
+  return std::string(perpcore::ReasonName(static_cast<Reason>(r)));
 }
 
 // -----------------------------------------------------------------------------
@@ -1077,7 +1077,7 @@ std::vector<OrderBook> MakeBareBooks(const EngineWorkload& w) {
   books.reserve(kNumMarkets);
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
     books.emplace_back(BookConfigLikeEngine(MakeMarketParams(kMarkets[m]), m));
-    if (books.back().SetReferencePrice(w.initial_mids[m]) != book::Reason::kOk) {
+    if (books.back().SetReferencePrice(w.initial_mids[m]) != perpcore::Reason::kOk) {
       Fail("SetReferencePrice refused");
     }
   }
@@ -1367,7 +1367,7 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
     const std::uint64_t s1 = StopStamp();
     if (!res.ok()) {
       Fail(fmt::format("engine/memory: {} refused: {}", DescribeCommand(c),
-                       engine::ReasonName(res.reason)));
+                       perpcore::ReasonName(res.reason)));
     }
     filled += res.filled.raw();
     if (timed) stamps.push_back(ClampStamp(s1 - s0));

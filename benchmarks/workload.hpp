@@ -189,7 +189,7 @@ inline book::BookConfig MakeConfig(const WorkloadSpec& spec) {
 // Sets the reference price (and so the band). Returns false if refused.
 template <class Book>
 bool InitBook(const WorkloadSpec& spec, Book* b) {
-  return b->SetReferencePrice(Ticks(spec.mid)) == book::Reason::kOk;
+  return b->SetReferencePrice(Ticks(spec.mid)) == perpcore::Reason::kOk;
 }
 
 // ReferenceSpec() / DeepSpec() / ManyMarketsSpec()
@@ -357,7 +357,7 @@ Workload Generate(const WorkloadSpec& spec) {
     Book& bk = books[m.book];
     bool ok;
     if (m.kind == MsgKind::kCancel) {
-      ok = bk.Cancel(AccountId(m.account), m.id) == book::Reason::kOk;
+      ok = bk.Cancel(AccountId(m.account), m.id) == perpcore::Reason::kOk;
     } else {
       ok = bk.Place(ToRequest(m)).ok();
     }

@@ -84,7 +84,7 @@ using perpcore::book::OrderRequest;
 using perpcore::book::OrderType;
 using perpcore::book::OrderView;
 using perpcore::book::PlaceResult;
-using perpcore::book::Reason;
+using perpcore::Reason;
 using perpcore::book::Side;
 using perpcore::book::StpMode;
 using perpcore::book::TimeInForce;
@@ -761,8 +761,8 @@ void PrintReport(const Options& opt, const Flow& flow, const OrderBook& book, do
     }
     std::uint64_t n = 0;
     for (std::uint64_t c : per_kind) n += c;
-    fmt::print("  {:<26} {:>10}  ({})  {}\n", perpcore::book::ReasonName(reason), Grouped(n), where,
-               perpcore::book::ReasonMessage(reason));
+    fmt::print("  {:<26} {:>10}  ({})  {}\n", perpcore::ReasonName(reason), Grouped(n), where,
+               perpcore::ReasonMessage(reason));
   }
 
   std::string hex;

@@ -275,10 +275,9 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::book::Side, "Side");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::OrderType, "OrderType");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::TimeInForce, "TimeInForce");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::StpMode, "StpMode");
-PERPCORE_PY_ENUM_CASTER(::perpcore::book::Reason, "Reason");
+PERPCORE_PY_ENUM_CASTER(::perpcore::Reason, "Reason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::CancelReason, "CancelReason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
-PERPCORE_PY_ENUM_CASTER(::perpcore::engine::Reason, "Reason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SelfTradeScope, "SelfTradeScope");
@@ -300,8 +299,7 @@ struct Member {
 // RegisterEnum()
 //
 // Makes the Python class `cls` (an enum.IntEnum) the one the caster of E
-// loads and returns. Two C++ enums may share one Python class (book::Reason
-// and engine::Reason share Reason: the engine's values extend the book's).
+// loads and returns.
 template <class E>
 void RegisterEnum(const py::object& cls, const char* name, const std::vector<Member>& members) {
   EnumTable<E>::type = cls.inc_ref().ptr();

@@ -621,7 +621,7 @@ std::string EngineEventRepr(const en::Event& e) {
 }
 
 struct PyResult {
-  en::Reason reason = en::Reason::kOk;
+  perpcore::Reason reason = perpcore::Reason::kOk;
   std::uint64_t seq = 0;
   std::vector<en::Event> events;
   std::int64_t filled = 0;
@@ -817,9 +817,9 @@ Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
           "rested", [](const PyResult& r) { return I64{r.rested}; },
           "Orders: lots left resting in the book.")
       .def_property_readonly(
-          "ok", [](const PyResult& r) { return r.reason == en::Reason::kOk; },
+          "ok", [](const PyResult& r) { return r.reason == perpcore::Reason::kOk; },
           "True iff reason is Reason.OK.")
-      .def("__bool__", [](const PyResult& r) { return r.reason == en::Reason::kOk; },
+      .def("__bool__", [](const PyResult& r) { return r.reason == perpcore::Reason::kOk; },
            "Same as ok.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "Result", {"seq", "reason", "filled", "rested", "events"});

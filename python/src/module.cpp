@@ -84,15 +84,12 @@ namespace {
 
 // ReasonMembers()
 //
-// Reason's members from the C++ names (engine::ReasonName, which passes the
-// book's 1..27 through), so the Python enum cannot drift from the library:
-// OK, the book's reasons 1..27, and the engine's from 100 on.
+// Reason's members from the library's own list and names (AllReasons,
+// ReasonName), so the Python enum cannot drift from it.
 std::vector<Member> ReasonMembers() {
   std::vector<Member> out;
-  for (int v = 0; v < 1024; ++v) {
-    const std::string_view n = ::perpcore::engine::ReasonName(static_cast<::perpcore::engine::Reason>(v));
-    if (n == "kUnknown") continue;
-    out.push_back({UpperSnake(n), v});
+  for (const ::perpcore::Reason r : ::perpcore::AllReasons()) {
+    out.push_back({UpperSnake(::perpcore::ReasonName(r)), static_cast<int>(r)});
   }
   return out;
 }
@@ -115,15 +112,14 @@ void BindEnums(py::module_& m) {
       "Self-trade prevention, chosen by the incoming order: CANCEL_MAKER, CANCEL_TAKER, "
       "CANCEL_BOTH, or DECREMENT_AND_CANCEL (reduce both by the smaller size, no trade).",
       {{"CANCEL_MAKER", 0}, {"CANCEL_TAKER", 1}, {"CANCEL_BOTH", 2}, {"DECREMENT_AND_CANCEL", 3}});
-  const std::vector<Member> reasons = ReasonMembers();
-  py::object reason = MakeEnum<bk::Reason>(
+  MakeEnum<::perpcore::Reason>(
       m, "Reason",
-      "Why a request or command was refused, or OK. A refused request changes nothing; it is "
-      "a value, never an exception. Values 1..27 are the order book's (OrderBook and engine "
-      "orders alike); the engine's own start at 102 (UNKNOWN_MARKET). reason_message() gives a "
-      "sentence for each.",
-      reasons);
-  RegisterEnum<::perpcore::engine::Reason>(reason, "Reason", reasons);
+      "Why a request or command was refused, or OK: one list for the order book and the "
+      "engine. A refused request changes nothing; it is a value, never an exception. Each "
+      "module owns a range of 100: 1xx framing (the FramingError exceptions, never a result), "
+      "2xx parameters, 3xx markets and accounts, 4xx book, 5xx risk, 6xx oracle. "
+      "reason_message() gives a sentence for each.",
+      ReasonMembers());
   MakeEnum<bk::CancelReason>(m, "CancelReason",
                              "Why an order or part of one left the book without trading.",
                              {{"USER", 0},
@@ -683,8 +679,8 @@ what the last mutating call did.)doc")
 
   m.def(
       "reason_message",
-      [](::perpcore::engine::Reason r) {
-        return std::string(::perpcore::engine::ReasonMessage(r));
+      [](::perpcore::Reason r) {
+        return std::string(::perpcore::ReasonMessage(r));
       },
       py::arg("reason"), "A sentence a user can act on, for a Reason.");
 }

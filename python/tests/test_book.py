@@ -373,11 +373,16 @@ def test_enum_values_are_pinned() -> None:
     assert (TimeInForce.POST_ONLY.value, TimeInForce.POST_ONLY_SLIDE.value) == (3, 4)
     assert StpMode.DECREMENT_AND_CANCEL.value == 3
     assert (Reason.OK.value, Reason.POST_ONLY_WOULD_CROSS.value, Reason.INVALID_CONFIG.value) == (
-        0, 16, 27)
-    # The book's reasons are dense from OK; the engine's own start at 102 (100
-    # and 101 are retired: framing errors are exceptions).
-    assert [m.value for m in Reason if m.value < 100] == list(range(28))
-    assert [m.value for m in Reason if m.value >= 100] == list(range(102, 138))
+        0, 403, 217)
+    # One list for book and engine, a range of 100 per module: the range says
+    # where a refusal came from.
+    ranges = {v // 100 for v in (m.value for m in Reason)}
+    assert ranges == {0, 1, 2, 3, 4, 5, 6}
+    assert {m.name for m in Reason if 400 <= m.value < 500} == {
+        "PRICE_OUTSIDE_BAND", "DUPLICATE_ORDER_ID", "DUPLICATE_CLIENT_ORDER_ID",
+        "POST_ONLY_WOULD_CROSS", "FOK_NOT_FILLED", "TOO_MANY_ORDERS", "TOO_MANY_LEVELS",
+        "BOOK_FULL", "OVERFLOW", "UNKNOWN_ORDER", "NOT_ORDER_OWNER", "AMEND_NO_CHANGE",
+        "AMEND_WOULD_CROSS"}
     assert (CancelReason.MAX_FILL.value, EventKind.AMENDED.value) == (4, 4)
     for cls in (Side, OrderType, TimeInForce, StpMode, Reason, CancelReason, EventKind):
         assert issubclass(cls, enum.IntEnum)

@@ -777,7 +777,7 @@ def test_enums_are_int_enums_with_pinned_values() -> None:
     assert [m.value for m in BreakerCause] == [0, 1, 2]
     assert [m.value for m in K] == list(range(20))
     assert (K.FILL.value, K.ORDER_RESTED.value) == (1, 0)
-    assert (Reason.UNKNOWN_MARKET.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (102, 136)
+    assert (Reason.UNKNOWN_MARKET.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (300, 505)
     for reason in Reason:
         assert pc.reason_message(reason)
     assert pc.reason_message(Reason.UNKNOWN_MARKET) == "no market with this id"

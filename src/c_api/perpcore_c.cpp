@@ -136,74 +136,76 @@ static_assert(PERPCORE_STP_SCOPE_ACCOUNT == Val(eng::SelfTradeScope::kAccount));
 static_assert(PERPCORE_RATE_SCALE == pc::kRateScale);
 static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
 
-// Every reason: its C name and its engine value.
-#define PERPCORE_C_BOOK(name, cpp) X(name, eng::FromBook(pc::book::Reason::cpp))
-#define PERPCORE_C_ENGINE(name, cpp) X(name, eng::Reason::cpp)
+// Every reason: its C name and its C++ value.
 #define PERPCORE_C_REASONS                                            \
-  PERPCORE_C_ENGINE(OK, kOk)                                          \
-  PERPCORE_C_BOOK(INVALID_ORDER_ID, kInvalidOrderId)                  \
-  PERPCORE_C_BOOK(INVALID_ACCOUNT, kInvalidAccount)                   \
-  PERPCORE_C_BOOK(INVALID_SIDE, kInvalidSide)                         \
-  PERPCORE_C_BOOK(INVALID_ORDER_TYPE, kInvalidOrderType)              \
-  PERPCORE_C_BOOK(INVALID_TIME_IN_FORCE, kInvalidTimeInForce)         \
-  PERPCORE_C_BOOK(INVALID_STP_MODE, kInvalidStpMode)                  \
-  PERPCORE_C_BOOK(INVALID_SIZE, kInvalidSize)                         \
-  PERPCORE_C_BOOK(SIZE_NOT_ON_STEP, kSizeNotOnStep)                   \
-  PERPCORE_C_BOOK(SIZE_ABOVE_MAX, kSizeAboveMax)                      \
-  PERPCORE_C_BOOK(INVALID_MAX_FILL, kInvalidMaxFill)                  \
-  PERPCORE_C_BOOK(INVALID_PRICE, kInvalidPrice)                       \
-  PERPCORE_C_BOOK(PRICE_NOT_ON_STEP, kPriceNotOnStep)                 \
-  PERPCORE_C_BOOK(PRICE_OUTSIDE_BAND, kPriceOutsideBand)              \
-  PERPCORE_C_BOOK(DUPLICATE_ORDER_ID, kDuplicateOrderId)              \
-  PERPCORE_C_BOOK(DUPLICATE_CLIENT_ORDER_ID, kDuplicateClientOrderId) \
-  PERPCORE_C_BOOK(POST_ONLY_WOULD_CROSS, kPostOnlyWouldCross)         \
-  PERPCORE_C_BOOK(FOK_NOT_FILLED, kFokNotFilled)                      \
-  PERPCORE_C_BOOK(TOO_MANY_ORDERS, kTooManyOrders)                    \
-  PERPCORE_C_BOOK(TOO_MANY_LEVELS, kTooManyLevels)                    \
-  PERPCORE_C_BOOK(BOOK_FULL, kBookFull)                               \
-  PERPCORE_C_BOOK(OVERFLOW, kOverflow)                                \
-  PERPCORE_C_BOOK(UNKNOWN_ORDER, kUnknownOrder)                       \
-  PERPCORE_C_BOOK(NOT_ORDER_OWNER, kNotOrderOwner)                    \
-  PERPCORE_C_BOOK(AMEND_NO_CHANGE, kAmendNoChange)                    \
-  PERPCORE_C_BOOK(AMEND_WOULD_CROSS, kAmendWouldCross)                \
-  PERPCORE_C_BOOK(INVALID_CLIENT_ORDER_ID, kInvalidClientOrderId)     \
-  PERPCORE_C_BOOK(INVALID_CONFIG, kInvalidConfig)                     \
-  PERPCORE_C_ENGINE(UNKNOWN_MARKET, kUnknownMarket)                   \
-  PERPCORE_C_ENGINE(UNKNOWN_ACCOUNT, kUnknownAccount)                 \
-  PERPCORE_C_ENGINE(MARKET_EXISTS, kMarketExists)                     \
-  PERPCORE_C_ENGINE(ACCOUNT_EXISTS, kAccountExists)                   \
-  PERPCORE_C_ENGINE(INVALID_AMOUNT, kInvalidAmount)                   \
-  PERPCORE_C_ENGINE(INSUFFICIENT_COLLATERAL, kInsufficientCollateral) \
-  PERPCORE_C_ENGINE(INSUFFICIENT_MARGIN, kInsufficientMargin)         \
-  PERPCORE_C_ENGINE(MARKET_HALTED, kMarketHalted)                     \
-  PERPCORE_C_ENGINE(MARKET_REDUCE_ONLY, kMarketReduceOnly)            \
-  PERPCORE_C_ENGINE(REDUCE_ONLY_WOULD_INCREASE, kReduceOnlyWouldIncrease) \
-  PERPCORE_C_ENGINE(REDUCE_ONLY_NOT_IMMEDIATE, kReduceOnlyNotImmediate) \
-  PERPCORE_C_ENGINE(NO_INDEX_PRICE, kNoIndexPrice)                    \
-  PERPCORE_C_ENGINE(OPEN_INTEREST_LIMIT, kOpenInterestLimit)          \
-  PERPCORE_C_ENGINE(INVALID_MARKET_PARAMS, kInvalidMarketParams)      \
-  PERPCORE_C_ENGINE(PARAM_IMMUTABLE, kParamImmutable)                 \
-  PERPCORE_C_ENGINE(INVALID_LEVERAGE, kInvalidLeverage)               \
-  PERPCORE_C_ENGINE(MARGIN_MODE_LOCKED, kMarginModeLocked)            \
-  PERPCORE_C_ENGINE(NOT_ISOLATED, kNotIsolated)                       \
-  PERPCORE_C_ENGINE(NOT_SAME_OWNER, kNotSameOwner)                    \
-  PERPCORE_C_ENGINE(SAME_ACCOUNT, kSameAccount)                       \
-  PERPCORE_C_ENGINE(INVALID_STATUS, kInvalidStatus)                   \
-  PERPCORE_C_ENGINE(INVALID_MARGIN_MODE, kInvalidMarginMode)          \
-  PERPCORE_C_ENGINE(INVALID_FEE_TIER, kInvalidFeeTier)                \
-  PERPCORE_C_ENGINE(UNKNOWN_REFERRER, kUnknownReferrer)               \
-  PERPCORE_C_ENGINE(INVALID_OWNER, kInvalidOwner)                     \
-  PERPCORE_C_ENGINE(INVALID_ID, kInvalidId)                           \
-  PERPCORE_C_ENGINE(TOO_MANY_MARKETS, kTooManyMarkets)                \
-  PERPCORE_C_ENGINE(TOO_MANY_ACCOUNTS, kTooManyAccounts)              \
-  PERPCORE_C_ENGINE(PRICE_ABOVE_MAX, kPriceAboveMax)                  \
-  PERPCORE_C_ENGINE(ORACLE_INVALID_SOURCE, kOracleInvalidSource)      \
-  PERPCORE_C_ENGINE(ORACLE_TOO_MANY_SOURCES, kOracleTooManySources)   \
-  PERPCORE_C_ENGINE(ORACLE_INVALID_PRICE, kOracleInvalidPrice)        \
-  PERPCORE_C_ENGINE(ORACLE_FROM_THE_FUTURE, kOracleFromTheFuture)     \
-  PERPCORE_C_ENGINE(ORACLE_OUT_OF_ORDER, kOracleOutOfOrder)           \
-  PERPCORE_C_ENGINE(MAX_DEPOSIT_EXCEEDED, kMaxDepositExceeded)                  \
-  PERPCORE_C_ENGINE(INVALID_SELF_TRADE_SCOPE, kInvalidSelfTradeScope)
+  X(OK, pc::Reason::kOk)                                              \
+  X(SEQUENCE_GAP, pc::Reason::kSequenceGap)                           \
+  X(TIME_WENT_BACK, pc::Reason::kTimeWentBack)                        \
+  X(ALREADY_APPLIED, pc::Reason::kAlreadyApplied)                     \
+  X(ENGINE_POISONED, pc::Reason::kEnginePoisoned)                     \
+  X(INVALID_ID, pc::Reason::kInvalidId)                               \
+  X(INVALID_ORDER_ID, pc::Reason::kInvalidOrderId)                    \
+  X(INVALID_ACCOUNT, pc::Reason::kInvalidAccount)                     \
+  X(INVALID_CLIENT_ORDER_ID, pc::Reason::kInvalidClientOrderId)       \
+  X(INVALID_OWNER, pc::Reason::kInvalidOwner)                         \
+  X(INVALID_SIDE, pc::Reason::kInvalidSide)                           \
+  X(INVALID_ORDER_TYPE, pc::Reason::kInvalidOrderType)                \
+  X(INVALID_TIME_IN_FORCE, pc::Reason::kInvalidTimeInForce)           \
+  X(INVALID_STP_MODE, pc::Reason::kInvalidStpMode)                    \
+  X(INVALID_SIZE, pc::Reason::kInvalidSize)                           \
+  X(SIZE_NOT_ON_STEP, pc::Reason::kSizeNotOnStep)                     \
+  X(SIZE_ABOVE_MAX, pc::Reason::kSizeAboveMax)                        \
+  X(INVALID_MAX_FILL, pc::Reason::kInvalidMaxFill)                    \
+  X(INVALID_PRICE, pc::Reason::kInvalidPrice)                         \
+  X(PRICE_NOT_ON_STEP, pc::Reason::kPriceNotOnStep)                   \
+  X(PRICE_ABOVE_MAX, pc::Reason::kPriceAboveMax)                      \
+  X(INVALID_AMOUNT, pc::Reason::kInvalidAmount)                       \
+  X(INVALID_CONFIG, pc::Reason::kInvalidConfig)                       \
+  X(INVALID_MARKET_PARAMS, pc::Reason::kInvalidMarketParams)          \
+  X(PARAM_IMMUTABLE, pc::Reason::kParamImmutable)                     \
+  X(INVALID_LEVERAGE, pc::Reason::kInvalidLeverage)                   \
+  X(INVALID_STATUS, pc::Reason::kInvalidStatus)                       \
+  X(INVALID_MARGIN_MODE, pc::Reason::kInvalidMarginMode)              \
+  X(INVALID_FEE_TIER, pc::Reason::kInvalidFeeTier)                    \
+  X(INVALID_SELF_TRADE_SCOPE, pc::Reason::kInvalidSelfTradeScope)     \
+  X(UNKNOWN_MARKET, pc::Reason::kUnknownMarket)                       \
+  X(UNKNOWN_ACCOUNT, pc::Reason::kUnknownAccount)                     \
+  X(MARKET_EXISTS, pc::Reason::kMarketExists)                         \
+  X(ACCOUNT_EXISTS, pc::Reason::kAccountExists)                       \
+  X(TOO_MANY_MARKETS, pc::Reason::kTooManyMarkets)                    \
+  X(TOO_MANY_ACCOUNTS, pc::Reason::kTooManyAccounts)                  \
+  X(UNKNOWN_REFERRER, pc::Reason::kUnknownReferrer)                   \
+  X(NOT_SAME_OWNER, pc::Reason::kNotSameOwner)                        \
+  X(SAME_ACCOUNT, pc::Reason::kSameAccount)                           \
+  X(MARKET_HALTED, pc::Reason::kMarketHalted)                         \
+  X(MARKET_REDUCE_ONLY, pc::Reason::kMarketReduceOnly)                \
+  X(MARGIN_MODE_LOCKED, pc::Reason::kMarginModeLocked)                \
+  X(NOT_ISOLATED, pc::Reason::kNotIsolated)                           \
+  X(PRICE_OUTSIDE_BAND, pc::Reason::kPriceOutsideBand)                \
+  X(DUPLICATE_ORDER_ID, pc::Reason::kDuplicateOrderId)                \
+  X(DUPLICATE_CLIENT_ORDER_ID, pc::Reason::kDuplicateClientOrderId)   \
+  X(POST_ONLY_WOULD_CROSS, pc::Reason::kPostOnlyWouldCross)           \
+  X(FOK_NOT_FILLED, pc::Reason::kFokNotFilled)                        \
+  X(TOO_MANY_ORDERS, pc::Reason::kTooManyOrders)                      \
+  X(TOO_MANY_LEVELS, pc::Reason::kTooManyLevels)                      \
+  X(BOOK_FULL, pc::Reason::kBookFull)                                 \
+  X(OVERFLOW, pc::Reason::kOverflow)                                  \
+  X(UNKNOWN_ORDER, pc::Reason::kUnknownOrder)                         \
+  X(NOT_ORDER_OWNER, pc::Reason::kNotOrderOwner)                      \
+  X(AMEND_NO_CHANGE, pc::Reason::kAmendNoChange)                      \
+  X(AMEND_WOULD_CROSS, pc::Reason::kAmendWouldCross)                  \
+  X(INSUFFICIENT_MARGIN, pc::Reason::kInsufficientMargin)             \
+  X(INSUFFICIENT_COLLATERAL, pc::Reason::kInsufficientCollateral)     \
+  X(REDUCE_ONLY_WOULD_INCREASE, pc::Reason::kReduceOnlyWouldIncrease) \
+  X(REDUCE_ONLY_NOT_IMMEDIATE, pc::Reason::kReduceOnlyNotImmediate)   \
+  X(OPEN_INTEREST_LIMIT, pc::Reason::kOpenInterestLimit)              \
+  X(MAX_DEPOSIT_EXCEEDED, pc::Reason::kMaxDepositExceeded)            \
+  X(NO_INDEX_PRICE, pc::Reason::kNoIndexPrice)                        \
+  X(ORACLE_INVALID_SOURCE, pc::Reason::kOracleInvalidSource)          \
+  X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \
+  X(ORACLE_INVALID_PRICE, pc::Reason::kOracleInvalidPrice)            \
+  X(ORACLE_FROM_THE_FUTURE, pc::Reason::kOracleFromTheFuture)         \
+  X(ORACLE_OUT_OF_ORDER, pc::Reason::kOracleOutOfOrder)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -687,7 +689,7 @@ const char* perpcore_reason_name(uint32_t reason) noexcept {
 const char* perpcore_reason_message(uint32_t reason) noexcept {
   if (FindReason(reason) == nullptr) return "unknown reason";
   // The engine's messages are string literals: NUL-terminated and static.
-  return eng::ReasonMessage(static_cast<eng::Reason>(reason)).data();
+  return pc::ReasonMessage(static_cast<pc::Reason>(reason)).data();
 }
 
 // --- lifetime and configuration ---------------------------------------------

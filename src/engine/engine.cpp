@@ -110,9 +110,7 @@ absl::Status Engine::ValidateMarket(const MarketParams& p) const {
 absl::Status Engine::CheckFraming(const Command& c) const {
   const State& s = *s_;
   if (s.in_command) {
-    return absl::FailedPreconditionError(
-        "engine poisoned: an earlier command was interrupted (out of memory) and may be half "
-        "applied; restore from a snapshot or replay the log into a new engine");
+    return absl::FailedPreconditionError(std::string(ReasonMessage(Reason::kEnginePoisoned)));
   }
   if (c.seq <= s.last_seq) {
     return absl::AlreadyExistsError(

@@ -169,7 +169,7 @@ Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
   Market& m = s.markets[plan.market_slot];
   auto tiers = risk::TierTable::Create(plan.params->tiers);
   PERPCORE_CHECK(tiers.ok());
-  PERPCORE_CHECK(m.book.SetPriceBand(plan.params->price_band) == book::Reason::kOk);
+  PERPCORE_CHECK(m.book.SetPriceBand(plan.params->price_band) == Reason::kOk);
   if (!(plan.params->oracle == m.params.oracle)) m.feed.Reconfigure(plan.params->oracle);
   m.tiers = *std::move(tiers);
   m.params = *plan.params;

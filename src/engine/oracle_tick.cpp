@@ -32,7 +32,7 @@ void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
   const oracle::OracleUpdate u = m.feed.Refresh(
       s.now, oracle::BookPrices{bid.value_or(Ticks(0)), ask.value_or(Ticks(0)), m.last_trade});
   const Ticks index = m.feed.index();
-  PERPCORE_CHECK(m.book.SetReferencePrice(index) == book::Reason::kOk);
+  PERPCORE_CHECK(m.book.SetReferencePrice(index) == Reason::kOk);
   if (m.feed.mark().raw() > 0) m.mark = m.feed.mark();
   if (index != old_index || m.mark != old_mark) {
     sink.Emit(Event{.kind = EventKind::kPriceUpdate,

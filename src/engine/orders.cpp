@@ -12,9 +12,9 @@ using absl::int128;
 
 // The checks an order's size and price share with an amend.
 Reason CheckSizeAndPrice(const Market& m, Lots size, Ticks price) {
-  if (size.raw() <= 0) return FromBook(book::Reason::kInvalidSize);
-  if (size > m.params.max_order_size) return FromBook(book::Reason::kSizeAboveMax);
-  if (price.raw() <= 0) return FromBook(book::Reason::kInvalidPrice);
+  if (size.raw() <= 0) return Reason::kInvalidSize;
+  if (size > m.params.max_order_size) return Reason::kSizeAboveMax;
+  if (price.raw() <= 0) return Reason::kInvalidPrice;
   if (price > m.params.max_price) return Reason::kPriceAboveMax;
   return Reason::kOk;
 }
@@ -89,7 +89,7 @@ Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
 Outcome ApplyPlace(State& s, const OrderPlan& plan, EventSink& sink) {
   Market& m = s.markets[plan.market_slot];
   const book::PlaceResult pr = m.book.Place(plan.request);
-  if (!pr.ok()) return {.reason = FromBook(pr.reason)};
+  if (!pr.ok()) return {.reason = pr.reason};
   Settle(s, plan.market_slot, plan.account_slot, plan.request.id, sink);
   return {.filled = pr.filled, .rested = pr.rested};
 }
@@ -102,8 +102,8 @@ Reason Validate(const State& s, const CancelOrder& c, OrderPlan* plan) {
 
 Outcome ApplyCancel(State& s, const OrderPlan& plan, EventSink& sink) {
   const AccountId account = s.accounts[plan.account_slot].id;
-  const book::Reason br = s.markets[plan.market_slot].book.Cancel(account, plan.order_id);
-  if (br != book::Reason::kOk) return {.reason = FromBook(br)};
+  const Reason br = s.markets[plan.market_slot].book.Cancel(account, plan.order_id);
+  if (br != Reason::kOk) return {.reason = br};
   Settle(s, plan.market_slot, plan.account_slot, 0, sink);
   return {};
 }
@@ -116,9 +116,9 @@ Reason Validate(const State& s, const CancelByClientId& c, OrderPlan* plan) {
 
 Outcome ApplyCancelByClientId(State& s, const OrderPlan& plan, EventSink& sink) {
   const AccountId account = s.accounts[plan.account_slot].id;
-  const book::Reason br =
+  const Reason br =
       s.markets[plan.market_slot].book.CancelByClientId(account, plan.client_id);
-  if (br != book::Reason::kOk) return {.reason = FromBook(br)};
+  if (br != Reason::kOk) return {.reason = br};
   Settle(s, plan.market_slot, plan.account_slot, 0, sink);
   return {};
 }
@@ -136,7 +136,7 @@ Reason Validate(const State& s, const CancelAll& c, OrderPlan* plan) {
 Outcome ApplyCancelAll(State& s, const OrderPlan& plan, EventSink& sink) {
   const AccountId account = s.accounts[plan.account_slot].id;
   auto cancel_in = [&](std::uint32_t mi) {
-    PERPCORE_CHECK(s.markets[mi].book.CancelAll(account) == book::Reason::kOk);
+    PERPCORE_CHECK(s.markets[mi].book.CancelAll(account) == Reason::kOk);
     Settle(s, mi, plan.account_slot, 0, sink);
   };
   if (!plan.all_markets) {
@@ -159,8 +159,8 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   if (Reason r = Resolve(s, c.market, am.account, plan); r != Reason::kOk) return r;
   const Market& m = s.markets[plan->market_slot];
   const std::optional<book::OrderView> old = m.book.Find(am.id);
-  if (!old) return FromBook(book::Reason::kUnknownOrder);
-  if (old->account != am.account) return FromBook(book::Reason::kNotOrderOwner);
+  if (!old) return Reason::kUnknownOrder;
+  if (old->account != am.account) return Reason::kNotOrderOwner;
   if (m.Halted()) return Reason::kMarketHalted;
   if (Reason r = CheckSizeAndPrice(m, am.new_size, am.new_price); r != Reason::kOk) return r;
   plan->amend = am;
@@ -184,8 +184,8 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
 
 Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink) {
   Market& m = s.markets[plan.market_slot];
-  const book::Reason br = m.book.Amend(plan.amend);
-  if (br != book::Reason::kOk) return {.reason = FromBook(br)};
+  const Reason br = m.book.Amend(plan.amend);
+  if (br != Reason::kOk) return {.reason = br};
   Position& p = GetPosition(s, s.accounts[plan.account_slot], plan.market_slot);
   if (plan.amend.new_price == plan.old.price) {  // one pass over the ladder, not two
     AddOrder(p, plan.old.side, plan.old.price.raw(),
@@ -214,15 +214,15 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
   const Market& m = s.markets[plan->market_slot];
   const std::optional<book::OrderView> old = m.book.Find(c.old_order_id);
-  if (!old) return FromBook(book::Reason::kUnknownOrder);
+  if (!old) return Reason::kUnknownOrder;
   if (old->account != c.account || c.order.account != c.account) {
-    return FromBook(book::Reason::kNotOrderOwner);
+    return Reason::kNotOrderOwner;
   }
   if (m.Halted()) return Reason::kMarketHalted;
   plan->old = *old;
   const PlaceOrder place{.market = c.market, .order = c.order, .reduce_only = c.reduce_only};
   if (Reason r = CheckNewOrder(s, place, &*old, plan); r != Reason::kOk) return r;
-  return FromBook(m.book.CheckPlace(plan->request, old->id));
+  return m.book.CheckPlace(plan->request, old->id);
 }
 
 Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink) {
@@ -230,7 +230,7 @@ Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink) {
   const AccountId account = s.accounts[plan.account_slot].id;
   // Validate decided both halves; a refusal here would be a broken promise
   // of the book's CheckPlace, after the cancel had changed state.
-  PERPCORE_CHECK(m.book.Cancel(account, plan.old.id) == book::Reason::kOk);
+  PERPCORE_CHECK(m.book.Cancel(account, plan.old.id) == Reason::kOk);
   Settle(s, plan.market_slot, plan.account_slot, 0, sink);
   const book::PlaceResult pr = m.book.Place(plan.request);
   PERPCORE_CHECK(pr.ok());

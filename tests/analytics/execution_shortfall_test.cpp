@@ -140,7 +140,7 @@ struct Exchange {
     const absl::StatusOr<engine::Result> r =
         eng.Apply(engine::Command{eng.last_seq() + 1, TimeNs(now), std::move(p)});
     REQUIRE(r.ok());
-    INFO(engine::ReasonName(r->reason));
+    INFO(perpcore::ReasonName(r->reason));
     REQUIRE(r->ok());
   }
 };

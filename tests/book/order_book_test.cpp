@@ -32,7 +32,7 @@ using book::OrderRequest;
 using book::OrderType;
 using book::OrderView;
 using book::PlaceResult;
-using book::Reason;
+using perpcore::Reason;
 using book::Side;
 using book::StpMode;
 using book::TimeInForce;

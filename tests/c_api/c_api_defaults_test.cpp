@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "perpcore/analytics/execution.hpp"
 #include "perpcore/analytics/execution_ext.hpp"
+#include "perpcore/core/reason.hpp"
 #include "perpcore/engine/types.hpp"
 #include "perpcore/perpcore.h"
 
@@ -137,3 +139,28 @@ TEST_CASE("CApi: the analytics result initializers zero everything but struct_si
 
 }  // namespace
 }  // namespace perpcore::engine
+
+namespace perpcore {
+namespace {
+
+// The C list of reasons is checked against the C++ enum value by value at
+// compile time; this is the other direction: no C++ reason lacks a C name.
+TEST_CASE("CApi: every C++ Reason has its PERPCORE_REASON_ name and the same message",
+          "[c_api]") {
+  for (const Reason r : AllReasons()) {
+    const auto v = static_cast<std::uint32_t>(r);
+    std::string expected = "PERPCORE_REASON_";
+    const std::string_view name = ReasonName(r);
+    for (std::size_t i = 1; i < name.size(); ++i) {
+      const char ch = name[i];
+      if (ch >= 'A' && ch <= 'Z' && i > 1) expected += '_';
+      expected += static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
+    }
+    INFO(name);
+    CHECK(std::string(perpcore_reason_name(v)) == expected);
+    CHECK(std::string(perpcore_reason_message(v)) == ReasonMessage(r));
+  }
+}
+
+}  // namespace
+}  // namespace perpcore

@@ -897,7 +897,7 @@ Decision AmendVerdict(const OracleAccount& a, MarketId market, const OracleOrder
   if (reduce_only) return Decision{Reason::kMarketReduceOnly};
   OracleAccount after = a;
   OraclePosition* p = after.Find(market);
-  if (p == nullptr) return Decision{FromBook(book::Reason::kUnknownOrder)};
+  if (p == nullptr) return Decision{Reason::kUnknownOrder};
   if (!p->m.has_index) return Decision{Reason::kNoIndexPrice};
   const int128 open = int128(p->OpenLots(old.buy)) + new_size - old.lots;
   if (Abs128(int128(p->size) + (old.buy ? open : -open)) > p->m.params->max_open_interest.raw()) {
@@ -2145,7 +2145,7 @@ static_assert(std::size(kDecisionNames) == kDecisionKinds);
 
 struct Tally {
   std::array<std::array<std::uint64_t, 2>, kPayloadKinds> commands{};  // [kind][accepted]
-  std::array<std::uint64_t, 160> reasons{};
+  std::map<Reason, std::uint64_t> reasons;
   std::array<std::uint64_t, kEventKinds + 1> events{};
   std::uint64_t fills = 0, reduce_only_fills = 0, isolated_fills = 0, rebates = 0,
                 referrer_cuts = 0, breaker_trips = 0, breaker_clears = 0, self_trade = 0,
@@ -2173,7 +2173,7 @@ struct Tally {
       commands[i][0] += o.commands[i][0];
       commands[i][1] += o.commands[i][1];
     }
-    for (std::size_t i = 0; i < reasons.size(); ++i) reasons[i] += o.reasons[i];
+    for (const auto& [r, n] : o.reasons) reasons[r] += n;
     for (std::size_t i = 0; i < events.size(); ++i) events[i] += o.events[i];
     fills += o.fills;
     reduce_only_fills += o.reduce_only_fills;
@@ -2202,8 +2202,8 @@ struct Tally {
     replace_same_id += o.replace_same_id;
   }
   std::uint64_t reason(Reason r) const {
-    const auto i = static_cast<std::size_t>(r);
-    return i < reasons.size() ? reasons[i] : 0;
+    const auto it = reasons.find(r);
+    return it == reasons.end() ? 0 : it->second;
   }
 
   std::string ToString() const {
@@ -2212,11 +2212,7 @@ struct Tally {
       s += Fmt(" %s=%" PRIu64 "/%" PRIu64, kPayloadNames[i], commands[i][1], commands[i][0]);
     }
     s += "\n[property]   reasons:";
-    for (std::size_t i = 0; i < reasons.size(); ++i) {
-      if (reasons[i] != 0) {
-        s += Fmt(" %s=%" PRIu64, Name(static_cast<Reason>(i)).c_str(), reasons[i]);
-      }
-    }
+    for (const auto& [r, n] : reasons) s += Fmt(" %s=%" PRIu64, Name(r).c_str(), n);
     s += "\n[property]   events:";
     for (std::size_t i = 0; i < kEventKinds; ++i) {
       if (events[i] != 0) s += Fmt(" %s=%" PRIu64, kEventKindNames[i], events[i]);
@@ -2302,9 +2298,26 @@ int128 TradeModel(PosModel& p, std::int64_t delta, std::int64_t price, std::int6
   return realized;
 }
 
+// A refusal the order book decides (its checks run after the engine's).
 bool IsBookReason(Reason r) {
-  const auto v = static_cast<std::uint16_t>(r);
-  return v >= 1 && v <= 27;
+  switch (r) {
+    case Reason::kInvalidOrderId:
+    case Reason::kInvalidAccount:
+    case Reason::kInvalidSide:
+    case Reason::kInvalidOrderType:
+    case Reason::kInvalidTimeInForce:
+    case Reason::kInvalidStpMode:
+    case Reason::kInvalidSize:
+    case Reason::kSizeNotOnStep:
+    case Reason::kSizeAboveMax:
+    case Reason::kInvalidMaxFill:
+    case Reason::kInvalidPrice:
+    case Reason::kPriceNotOnStep:
+    case Reason::kInvalidClientOrderId:
+      return true;
+    default:
+      return ModuleOf(r) == ReasonModule::kBook;
+  }
 }
 
 // -----------------------------------------------------------------------------
@@ -2497,8 +2510,7 @@ class Harness {
     if (op.mode == SeqMode::kBack) ++tally_.time_faults;
     if (result_.framing != absl::StatusCode::kOk) return;
     ++tally_.commands[cmd.payload.index()][result_.reason == Reason::kOk ? 1 : 0];
-    ++tally_.reasons[std::min<std::size_t>(static_cast<std::size_t>(result_.reason),
-                                           tally_.reasons.size() - 1)];
+    ++tally_.reasons[result_.reason];
     for (const Event& e : result_.events) {
       ++tally_.events[std::min<std::size_t>(static_cast<std::size_t>(e.kind), kEventKinds)];
       if (e.kind == EventKind::kCircuitBreaker) ++(e.code == 1 ? tally_.breaker_trips
@@ -2682,11 +2694,8 @@ class Harness {
       default:
         break;
     }
-    const auto b = static_cast<book::Reason>(r);
-    if (!IsBookReason(r)) return false;
-    return b == book::Reason::kInvalidSize || b == book::Reason::kSizeAboveMax ||
-           b == book::Reason::kInvalidPrice ||
-           (amend && (b == book::Reason::kUnknownOrder || b == book::Reason::kNotOrderOwner));
+    return r == Reason::kInvalidSize || r == Reason::kSizeAboveMax || r == Reason::kInvalidPrice ||
+           (amend && (r == Reason::kUnknownOrder || r == Reason::kNotOrderOwner));
   }
 
   // An order's or amend's last checks against the oracle.
@@ -2735,7 +2744,7 @@ class Harness {
   std::string CheckReplaceVerdict(const CancelReplace& c, const book::OrderView* old) {
     const Reason r = result_.reason;
     if (c.reduce_only || BeforeMarginChecks(r, false) ||
-        r == FromBook(book::Reason::kUnknownOrder) || r == FromBook(book::Reason::kNotOrderOwner)) {
+        r == Reason::kUnknownOrder || r == Reason::kNotOrderOwner) {
       return "";
     }
     const auto mit = markets_.find(c.market);
@@ -3979,10 +3988,10 @@ TEST_CASE("Engine property: conservation and every invariant hold after every co
                      Reason::kMaxDepositExceeded, Reason::kInvalidStatus,
                      Reason::kInvalidMarginMode, Reason::kInvalidFeeTier,
                      Reason::kInvalidMarketParams, Reason::kParamImmutable,
-                     Reason::kTooManyMarkets, FromBook(book::Reason::kPostOnlyWouldCross),
-                     FromBook(book::Reason::kFokNotFilled), FromBook(book::Reason::kUnknownOrder),
-                     FromBook(book::Reason::kPriceOutsideBand),
-                     FromBook(book::Reason::kTooManyOrders)}) {
+                     Reason::kTooManyMarkets, Reason::kPostOnlyWouldCross,
+                     Reason::kFokNotFilled, Reason::kUnknownOrder,
+                     Reason::kPriceOutsideBand,
+                     Reason::kTooManyOrders}) {
       INFO("reason " << Name(r));
       CHECK(t.reason(r) > 0);
     }

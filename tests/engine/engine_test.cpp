@@ -1109,7 +1109,7 @@ TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused; th
   const std::string before = StateAfterCursor(h.eng);
   const Result r =
       h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'000), Lots(100), TimeInForce::kPostOnly));
-  CHECK(r.reason == FromBook(book::Reason::kPostOnlyWouldCross));
+  CHECK(r.reason == Reason::kPostOnlyWouldCross);
   CHECK(r.events.empty());
   CHECK(StateAfterCursor(h.eng) == before);
   CHECK(LiveIds(h, 2) == std::vector<OrderId>{11});
@@ -1133,7 +1133,7 @@ TEST_CASE("Engine: an account at max_orders_per_account can still cancel-replace
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(100)).ok());
   REQUIRE(h.Order(2, 12, Side::kBuy, Usd(28'000), Lots(100)).ok());
   CHECK(h.Order(2, 13, Side::kBuy, Usd(28'500), Lots(100)).reason ==
-        FromBook(book::Reason::kTooManyOrders));
+        Reason::kTooManyOrders);
   const Result r = h.Do(Replace(2, 12, 13, Side::kBuy, Usd(28'500), Lots(100)));
   REQUIRE(r.ok());
   CHECK(r.rested == Lots(100));
@@ -1150,7 +1150,7 @@ TEST_CASE("Engine: cancel-replace to a crossing price trades, where an amend is 
   CHECK(h.Do(AmendOrder{.market = 1,
                         .amend = {.account = 2, .id = 11, .new_price = Usd(30'000),
                                   .new_size = Lots(kBtc)}})
-            .reason == FromBook(book::Reason::kAmendWouldCross));
+            .reason == Reason::kAmendWouldCross);
   const Result r = h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'000), Lots(kBtc)));
   REQUIRE(r.ok());
   CHECK(r.filled == Lots(kBtc));
@@ -1229,12 +1229,12 @@ TEST_CASE("Engine: cancel-replace of an unknown or another account's order is re
   };
   const CancelReplace ok = Replace(2, 11, 12, Side::kBuy, Usd(29'500), Lots(100));
   refused(Replace(2, 99, 12, Side::kBuy, Usd(29'500), Lots(100)),
-          FromBook(book::Reason::kUnknownOrder));
+          Reason::kUnknownOrder);
   refused(Replace(2, 10, 12, Side::kBuy, Usd(29'500), Lots(100)),  // account 1's order
-          FromBook(book::Reason::kNotOrderOwner));
+          Reason::kNotOrderOwner);
   CancelReplace other = ok;
   other.order.account = 1;  // the new order for another account
-  refused(other, FromBook(book::Reason::kNotOrderOwner));
+  refused(other, Reason::kNotOrderOwner);
   CancelReplace elsewhere = ok;
   elsewhere.market = 9;
   refused(elsewhere, Reason::kUnknownMarket);
@@ -1244,9 +1244,9 @@ TEST_CASE("Engine: cancel-replace of an unknown or another account's order is re
   refused(nobody, Reason::kUnknownAccount);
   // The book's checks of the new order come before anything changes too.
   refused(Replace(2, 11, 10, Side::kBuy, Usd(29'500), Lots(100)),
-          FromBook(book::Reason::kDuplicateOrderId));
+          Reason::kDuplicateOrderId);
   refused(Replace(2, 11, 12, Side::kBuy, Usd(29'500), Lots(200), TimeInForce::kFok),
-          FromBook(book::Reason::kFokNotFilled));
+          Reason::kFokNotFilled);
   h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
   before = StateAfterCursor(h.eng);
   refused(ok, Reason::kMarketHalted);
@@ -1410,20 +1410,6 @@ TEST_CASE("Engine: preview reports the margin verdict Apply would give", "[engin
   CHECK(h.eng.PreviewOrder(order)->reason == Reason::kInsufficientMargin);
   CHECK(h.Do(order).reason == Reason::kInsufficientMargin);
   CHECK(absl::IsNotFound(h.eng.PreviewOrder(PlaceOrder{.market = 9, .order = order.order}).status()));
-}
-
-TEST_CASE("Engine: reason names and messages cover every engine reason", "[engine]") {
-  for (std::uint16_t v = 102; v <= 137; ++v) {
-    CHECK(ReasonName(static_cast<Reason>(v)) != "kUnknown");
-  }
-  // 100 and 101 are retired (framing errors are statuses now).
-  CHECK(ReasonName(static_cast<Reason>(100)) == "kUnknown");
-  CHECK(ReasonMessage(static_cast<Reason>(101)) == "unknown reason");
-  CHECK(ReasonName(Reason::kMaxDepositExceeded) == "kMaxDepositExceeded");
-  CHECK(ReasonName(Reason::kOracleInvalidSource) == "kOracleInvalidSource");
-  CHECK(ReasonName(Reason::kInvalidSelfTradeScope) == "kInvalidSelfTradeScope");
-  CHECK(ReasonName(static_cast<Reason>(138)) == "kUnknown");
-  CHECK(ReasonName(FromBook(book::Reason::kFokNotFilled)) == "kFokNotFilled");
 }
 
 }  // namespace

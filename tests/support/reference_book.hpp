@@ -88,7 +88,7 @@ namespace perpcore::testing {
 class ReferenceBook {
  public:
   using Side = book::Side;
-  using Reason = book::Reason;
+  using Reason = perpcore::Reason;
   using Event = book::Event;
   using EventKind = book::EventKind;
   using CancelReason = book::CancelReason;

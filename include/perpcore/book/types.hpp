@@ -15,6 +15,7 @@
 
 #include "perpcore/core/fixed.hpp"
 #include "perpcore/core/ids.hpp"
+#include "perpcore/core/reason.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace book {
@@ -66,49 +67,6 @@ enum class StpMode : std::uint8_t {
   kCancelBoth = 2,
   kDecrementAndCancel = 3,
 };
-
-// Reason
-//
-// Why a request was refused; kOk if it was accepted. A refused request leaves
-// the book byte-identical and emits no event. When a request has several
-// faults, the first in the order of the checks documented on OrderBook wins.
-enum class Reason : std::uint16_t {
-  kOk = 0,
-  kInvalidOrderId = 1,          // order id 0
-  kInvalidAccount = 2,          // account 0
-  kInvalidSide = 3,             // not a Side enumerator
-  kInvalidOrderType = 4,        // not an OrderType enumerator
-  kInvalidTimeInForce = 5,      // not a TimeInForce, or GTC/post-only on a market order
-  kInvalidStpMode = 6,          // not an StpMode enumerator
-  kInvalidSize = 7,             // size <= 0
-  kSizeNotOnStep = 8,           // size not a multiple of BookConfig::size_step
-  kSizeAboveMax = 9,            // size > BookConfig::max_order_size
-  kInvalidMaxFill = 10,         // max_fill < 0
-  kInvalidPrice = 11,           // price <= 0
-  kPriceNotOnStep = 12,         // price not a multiple of BookConfig::price_step
-  kPriceOutsideBand = 13,       // limit price outside the band around the reference
-  kDuplicateOrderId = 14,       // the order id is live in this book
-  kDuplicateClientOrderId = 15, // the account has a live order with this client id
-  kPostOnlyWouldCross = 16,
-  kFokNotFilled = 17,
-  kTooManyOrders = 18,          // the account is at BookConfig::max_orders_per_account
-  kTooManyLevels = 19,          // the side is at BookConfig::max_levels_per_side
-  kBookFull = 20,               // the book is at BookConfig::max_book_orders
-  kOverflow = 21,               // a level total would leave int64
-  kUnknownOrder = 22,           // no live order with this id / client id
-  kNotOrderOwner = 23,          // the order belongs to another account
-  kAmendNoChange = 24,          // amend to the same price and size
-  kAmendWouldCross = 25,        // amend to a price that crosses the opposite best
-  kInvalidClientOrderId = 26,   // cancel by client id 0
-  kInvalidConfig = 27,          // a BookConfig field out of its documented range
-};
-
-// ReasonName() / ReasonMessage()
-//
-// "kPostOnlyWouldCross" / a sentence a user can act on. Never null; an
-// unknown value gives "kUnknown" / "unknown reason".
-std::string_view ReasonName(Reason r);
-std::string_view ReasonMessage(Reason r);
 
 // CancelReason
 //

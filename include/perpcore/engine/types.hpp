@@ -150,66 +150,6 @@ struct EngineConfig {
   std::uint64_t hash_seed = 0x70657270656e6731ULL;
 };
 
-// Reason
-//
-// Why a command was rejected; kOk if it was accepted. Values 1..27 are the
-// order book's book::Reason, with the same numbers and meaning; the engine's
-// own start at 100. A rejected command changes nothing but the engine's
-// last_seq and time, and emits no event. 100 and 101 are retired (a
-// sequence gap and time going back are framing errors, Engine::Apply's
-// Status) and never reused.
-enum class Reason : std::uint16_t {
-  kOk = 0,
-  // 1..27: book::Reason (see perpcore/book/types.hpp), passed through.
-  kUnknownMarket = 102,
-  kUnknownAccount = 103,
-  kMarketExists = 104,
-  kAccountExists = 105,
-  kInvalidAmount = 106,          // an amount that must be > 0 is not
-  kInsufficientCollateral = 107, // withdrawal/transfer/margin removal beyond free collateral
-  kInsufficientMargin = 108,     // the order would leave the account below initial margin
-  kMarketHalted = 109,           // halted or delisted: no new orders or amends
-  kMarketReduceOnly = 110,       // reduce-only status or breaker: only reduce-only orders
-  kReduceOnlyWouldIncrease = 111,// a reduce-only order with no opposite position to reduce
-  kReduceOnlyNotImmediate = 112, // reduce-only orders must be IOC or FOK (as dYdX v4)
-  kNoIndexPrice = 113,           // the market has no valid index: nothing may add risk
-  kOpenInterestLimit = 114,      // the account's worst-case exposure would exceed max_open_interest
-  kInvalidMarketParams = 115,    // see MarketParams (the message says which field)
-  kParamImmutable = 116,         // a fixed parameter changed, or a bound lowered under live state
-  kInvalidLeverage = 117,        // 0 or above the market's max_leverage
-  kMarginModeLocked = 118,       // open position or orders in the market
-  kNotIsolated = 119,            // isolated-margin change on a cross position
-  kNotSameOwner = 120,           // transfer between accounts of different owners
-  kSameAccount = 121,            // transfer to itself
-  kInvalidStatus = 122,          // not a MarketStatus, or leaving kDelisted
-  kInvalidMarginMode = 123,      // not a MarginMode
-  kInvalidFeeTier = 124,         // no such fee tier
-  kUnknownReferrer = 125,        // referrer is not an account (or is itself)
-  kInvalidOwner = 126,           // owner 0
-  kInvalidId = 127,              // market id 0 or account id 0
-  kTooManyMarkets = 128,
-  kTooManyAccounts = 129,
-  kPriceAboveMax = 130,          // an order or oracle price above max_price
-  kOracleInvalidSource = 131,    // oracle source id 0
-  kOracleTooManySources = 132,
-  kOracleInvalidPrice = 133,     // oracle price <= 0
-  kOracleFromTheFuture = 134,    // publish time after the command's timestamp
-  kOracleOutOfOrder = 135,       // publish time before the source's last
-  kMaxDepositExceeded = 136,     // total deposits would exceed kMaxTotalDeposits
-  kInvalidSelfTradeScope = 137,  // not a SelfTradeScope
-};
-
-// ReasonName() / ReasonMessage()
-//
-// "kInsufficientMargin" / a sentence a user can act on. Never null; an
-// unknown value gives "kUnknown" / "unknown reason". Book reasons give the
-// book's name and message.
-std::string_view ReasonName(Reason r);
-std::string_view ReasonMessage(Reason r);
-
-// FromBook(): the engine Reason with the same value as a book::Reason.
-constexpr Reason FromBook(book::Reason r) { return static_cast<Reason>(r); }
-
 // ---------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------
