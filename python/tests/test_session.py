@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "3e4163e979ecc13489df6d619b41959a0392dadfe6b79f76d363365ce5deca96"
+GOLDEN_DIGEST = "117a7d7f0077835df893d93d2123b5a6cd4356d4b9caa284a27f1f1e0751142b"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -16,6 +16,22 @@ using detail::PutU32;
 using detail::PutU64;
 using detail::PutU8;
 
+namespace {
+
+// A side's open orders as what defines them, the lots at each price, from
+// the worst price for the account to the best (bids by descending price,
+// asks by ascending); the running sums are derived and not encoded.
+template <class Ladder>
+void EncodeLadder(const Ladder& ladder, std::string* out) {
+  PutU32(out, static_cast<std::uint32_t>(ladder.levels()));
+  for (std::size_t i = 0; i < ladder.levels(); ++i) {
+    PutI64(out, ladder.level(i).price);
+    PutI64(out, ladder.LotsAt(i));
+  }
+}
+
+}  // namespace
+
 void Engine::EncodeCanonical(std::string* out) const {
   PutU64(out, s_->last_seq);
   PutI64(out, s_->now.raw());
@@ -91,10 +107,8 @@ void Engine::EncodeCanonical(std::string* out) const {
       PutI64(out, p.cost);
       PutI64(out, p.realized);
       PutI64(out, p.iso_cash);
-      PutI64(out, p.bid_lots);
-      PutI64(out, p.ask_lots);
-      PutI128(out, p.bid_value);
-      PutI128(out, p.ask_value);
+      EncodeLadder(p.bids, out);
+      EncodeLadder(p.asks, out);
       PutU32(out, p.open_orders);
     }
   }

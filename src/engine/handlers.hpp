@@ -132,6 +132,8 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
 // ledger; a no-op for a cross position.
 void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_size,
                    EventSink& sink);
+// AddOrder(): lots (< 0: removed) of the position's open orders at price
+// on side, in its ladder. O(price levels of the side).
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
 
 // --- oracle_tick.cpp -----------------------------------------------------

@@ -1,4 +1,8 @@
 // CheckInvariants: conservation and every aggregate, recomputed from scratch.
+#include <algorithm>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +12,53 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 
 using absl::int128;
+
+namespace {
+
+// Why `ladder` is not the orders of `side` in `orders` aggregated by price,
+// from the worst price for the account to the best (bids by descending
+// price, asks by ascending), with running sums of lots and price * lots
+// through each level (every level and every sum recomputed here); empty if
+// it is.
+template <class Ladder>
+std::string LadderMismatch(const Ladder& ladder, Side side,
+                           std::span<const book::OrderView> orders) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> levels;  // price, lots
+  for (const book::OrderView& o : orders) {
+    if (o.side == side) levels.emplace_back(o.price.raw(), o.remaining.raw());
+  }
+  std::sort(levels.begin(), levels.end());
+  if (side == Side::kBuy) std::reverse(levels.begin(), levels.end());
+  std::size_t k = 0;  // merge equal prices into levels[0, k)
+  for (const auto& [price, lots] : levels) {
+    if (k > 0 && levels[k - 1].first == price) {
+      levels[k - 1].second += lots;
+    } else {
+      levels[k++] = {price, lots};
+    }
+  }
+  levels.resize(k);
+  if (ladder.levels() != levels.size()) {
+    return absl::StrCat(ladder.levels(), " price levels, the book has ", levels.size());
+  }
+  int128 lots = 0, value = 0;
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const auto& [price, level_lots] = levels[i];
+    lots += level_lots;
+    value += int128(price) * level_lots;
+    const typename Ladder::Level got = ladder.level(i);
+    if (got.price != price || ladder.LotsAt(i) != level_lots || got.lots_through != lots ||
+        got.value_through != value) {
+      return absl::StrCat("level ", i, " (price ", got.price, ", ", ladder.LotsAt(i),
+                          " lots) disagrees with the book's (price ", price, ", ", level_lots,
+                          " lots) or its running sums");
+    }
+  }
+  if (ladder.lots() != lots || ladder.value() != value) return "totals disagree with the book";
+  return {};
+}
+
+}  // namespace
 
 absl::Status Engine::CheckInvariants() const {
   auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(Printable(parts)...)); };
@@ -36,14 +87,12 @@ absl::Status Engine::CheckInvariants() const {
       }
       buf.resize(p.open_orders);
       const std::size_t n = m.book.OrdersOf(a.id, buf);
-      int128 bl = 0, al = 0, bv = 0, av = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const book::OrderView& o = buf[i];
-        (o.side == Side::kBuy ? bl : al) += o.remaining.raw();
-        (o.side == Side::kBuy ? bv : av) += int128(o.price.raw()) * o.remaining.raw();
+      const std::span<const book::OrderView> orders = std::span(buf).first(n);
+      if (const std::string why = LadderMismatch(p.bids, Side::kBuy, orders); !why.empty()) {
+        return fail("account ", a.id, " market ", p.market, " bids: ", why);
       }
-      if (bl != p.bid_lots || al != p.ask_lots || bv != p.bid_value || av != p.ask_value) {
-        return fail("account ", a.id, " market ", p.market, " order aggregates disagree with the book");
+      if (const std::string why = LadderMismatch(p.asks, Side::kSell, orders); !why.empty()) {
+        return fail("account ", a.id, " market ", p.market, " asks: ", why);
       }
     }
   }

@@ -34,13 +34,6 @@ Reason Resolve(const State& s, MarketId market, AccountId account, OrderPlan* pl
   return Reason::kOk;
 }
 
-// An order of `lots` at `price` on one side, added to a delta (lots < 0
-// takes one away), as AddOrder adds it to a position's aggregates.
-void AddToDelta(OrderDelta* d, bool buy, std::int64_t price, std::int64_t lots) {
-  (buy ? d->bid_lots : d->ask_lots) += lots;
-  (buy ? d->bid_value : d->ask_value) += int128(price) * lots;
-}
-
 // PlaceOrder's checks after the market, the account and the halt (engine.hpp,
 // in its order), filling plan->request. `replaced`: a live order of the same
 // account in the market that counts as gone (CancelReplace), or null: its
@@ -72,16 +65,15 @@ Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView*
   if (c.reduce_only) return Reason::kOk;
   if (m.feed.index().raw() == 0) return Reason::kNoIndexPrice;
   const std::int64_t q = o.size.raw();
-  std::int64_t open = p ? (buy ? p->bid_lots : p->ask_lots) : 0;
+  std::int64_t open = p ? (buy ? p->bids.lots() : p->asks.lots()) : 0;
   OrderDelta d{.market_slot = plan->market_slot};
   if (replaced != nullptr) {
-    const bool old_buy = replaced->side == Side::kBuy;
-    if (old_buy == buy) open -= replaced->remaining.raw();
-    AddToDelta(&d, old_buy, replaced->price.raw(), -replaced->remaining.raw());
+    if (replaced->side == o.side) open -= replaced->remaining.raw();
+    d.On(replaced->side).remove = {replaced->price.raw(), replaced->remaining.raw()};
   }
   if (!WithinOpenInterest(m, size_now, o.side, open + q)) return Reason::kOpenInterestLimit;
+  d.On(o.side).add = {o.price.raw(), q};
   const int128 value = int128(o.price.raw()) * q;
-  AddToDelta(&d, buy, o.price.raw(), q);
   d.fee = fees::TakerFee(m.Fees(), s.FeeSchedule(), a.fee_tier, value * m.atoms).raw();
   return CheckOrderRisk(s, a, d);
 }
@@ -182,13 +174,11 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   PERPCORE_CHECK(p != nullptr);
   const bool buy = old->side == Side::kBuy;
   const std::int64_t added = am.new_size.raw() - old->remaining.raw();
-  if (!WithinOpenInterest(m, p->size, old->side, (buy ? p->bid_lots : p->ask_lots) + added)) {
-    return Reason::kOpenInterestLimit;
-  }
+  const std::int64_t open = buy ? p->bids.lots() : p->asks.lots();
+  if (!WithinOpenInterest(m, p->size, old->side, open + added)) return Reason::kOpenInterestLimit;
   OrderDelta d{.market_slot = plan->market_slot};
-  (buy ? d.bid_lots : d.ask_lots) = added;
-  (buy ? d.bid_value : d.ask_value) = int128(am.new_price.raw()) * am.new_size.raw() -
-                                      int128(old->price.raw()) * old->remaining.raw();
+  d.On(old->side) = {.add = {am.new_price.raw(), am.new_size.raw()},
+                     .remove = {old->price.raw(), old->remaining.raw()}};
   return CheckOrderRisk(s, a, d);
 }
 
@@ -197,8 +187,13 @@ Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink) {
   const Reason br = m.book.Amend(plan.amend);
   if (br != Reason::kOk) return {.reason = br};
   Position& p = GetPosition(s, s.accounts[plan.account_slot], plan.market_slot);
-  AddOrder(p, plan.old.side, plan.old.price.raw(), -plan.old.remaining.raw());
-  AddOrder(p, plan.old.side, plan.amend.new_price.raw(), plan.amend.new_size.raw());
+  if (plan.amend.new_price == plan.old.price) {  // one pass over the ladder, not two
+    AddOrder(p, plan.old.side, plan.old.price.raw(),
+             plan.amend.new_size.raw() - plan.old.remaining.raw());
+  } else {
+    AddOrder(p, plan.old.side, plan.old.price.raw(), -plan.old.remaining.raw());
+    AddOrder(p, plan.old.side, plan.amend.new_price.raw(), plan.amend.new_size.raw());
+  }
   for (const book::Event& e : m.book.events()) {
     sink.Emit(Event{.kind = EventKind::kOrderAmended,
                     .side = e.side,

@@ -35,8 +35,8 @@ PositionView View(const Market& m, const Position& p, const risk::AccountMargin&
                  .initial_requirement = m.tiers.Initial(notional, EffectiveLeverage(m, p)),
                  .maintenance_requirement = m.tiers.Maintenance(notional),
                  .liquidation = LiquidationOf(m, p, r),
-                 .open_bid_lots = Lots(p.bid_lots),
-                 .open_ask_lots = Lots(p.ask_lots),
+                 .open_bid_lots = Lots(p.bids.lots()),
+                 .open_ask_lots = Lots(p.asks.lots()),
                  .open_orders = p.open_orders};
   if (p.size != 0) {
     auto entry = DivRound(Abs(int128(p.cost)), Abs(int128(p.size)) * m.atoms, Round::kHalfEven);

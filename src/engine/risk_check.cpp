@@ -14,6 +14,28 @@ std::uint32_t LeverageOf(const Market& m, const Position& p, const OrderDelta* d
   return d && d->leverage ? d->leverage : EffectiveLeverage(m, p);
 }
 
+// Open loss per order, as Binance computes it: a bid above the mark loses
+// (price - mark) * lots if it fills at its limit, an ask below the mark
+// (mark - price) * lots, and an order on the good side of the mark offsets
+// nothing. The delta's orders are priced without touching the ladder.
+// O(log k) in the account's price levels on a side, O(1) when no order is
+// on the losing side. Internal, with one caller, so that it is inlined into
+// the margin check's loop.
+risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d) {
+  const std::int64_t mark = m.mark.raw();
+  risk::OrderExposure e{.bid_lots = p.bids.lots(), .ask_lots = p.asks.lots()};
+  if (d == nullptr) {
+    e.bid_loss = p.bids.Loss(mark);
+    e.ask_loss = p.asks.Loss(mark);
+    return e;
+  }
+  e.bid_lots += d->bids.add.lots - d->bids.remove.lots;
+  e.ask_lots += d->asks.add.lots - d->asks.remove.lots;
+  e.bid_loss = p.bids.Loss(mark, d->bids.add, d->bids.remove);
+  e.ask_loss = p.asks.Loss(mark, d->asks.add, d->asks.remove);
+  return e;
+}
+
 int128 WorstCaseScaled(const Market& m, const Position& p, const OrderDelta* d) {
   return risk::WorstCaseScaled(m.tiers, LeverageOf(m, p, d), p.size, m.mark.raw(), m.atoms,
                                Exposure(m, p, d));
@@ -36,19 +58,6 @@ void ForEachActive(const State& s, const Account& a, const OrderDelta* delta, Fn
 }
 
 }  // namespace
-
-// Open loss is netted per side: the orders of a side all filling at their
-// limits lose sum(price * lots) - lots * mark (bids) against the mark.
-risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d) {
-  const int128 mark = m.mark.raw();
-  risk::OrderExposure e{.bid_lots = p.bid_lots + (d ? d->bid_lots : 0),
-                        .ask_lots = p.ask_lots + (d ? d->ask_lots : 0)};
-  const int128 bid_value = p.bid_value + (d ? d->bid_value : 0);
-  const int128 ask_value = p.ask_value + (d ? d->ask_value : 0);
-  e.bid_loss = std::max<int128>(0, bid_value - int128(e.bid_lots) * mark);
-  e.ask_loss = std::max<int128>(0, int128(e.ask_lots) * mark - ask_value);
-  return e;
-}
 
 int128 WorstCase(const Market& m, const Position& p, const OrderDelta* d) {
   return risk::CeilScaled(WorstCaseScaled(m, p, d));

@@ -15,18 +15,23 @@ namespace engine {
 // OrderDelta
 //
 // A hypothetical change to one market's open orders (and leverage), for
-// checks: lots and price * lots added per side, and the taker fee the
-// change would pay at worst, charged against the market's bucket.
+// checks: per side, an order added (a placement, an amend's new price and
+// size, a cancel-replace's new order) and one removed (an amend's old price
+// and remaining lots, a cancel-replace's old order, which may be on the
+// other side), lots 0 for none; and the taker fee the change would pay at
+// worst, charged against the market's bucket.
 struct OrderDelta {
+  // OrderDelta::SideChange: one side's order added and order removed.
+  struct SideChange {
+    risk::PriceLots add, remove;
+  };
   std::uint32_t market_slot = 0;
-  std::int64_t bid_lots = 0, ask_lots = 0;
-  absl::int128 bid_value = 0, ask_value = 0;
+  SideChange bids, asks;
   absl::int128 fee = 0;
   std::uint32_t leverage = 0;  // 0: unchanged
-};
 
-// Exposure(): one market's open orders (with a delta) as risk inputs.
-risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelta* d);
+  SideChange& On(Side side) { return side == Side::kBuy ? bids : asks; }
+};
 
 // WorstCase(): the worst-case initial requirement plus open loss of one
 // position with its open orders (and a delta), in atoms, rounded up.

@@ -99,11 +99,9 @@ void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_si
 
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
   if (side == Side::kBuy) {
-    p.bid_lots += lots;
-    p.bid_value += int128(price) * lots;
+    p.bids.Add(price, lots);
   } else {
-    p.ask_lots += lots;
-    p.ask_value += int128(price) * lots;
+    p.asks.Add(price, lots);
   }
 }
 

@@ -21,6 +21,7 @@
 #include "perpcore/fees/fees.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
+#include "perpcore/risk/order_ladder.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
@@ -31,7 +32,10 @@ inline constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max()
 // Position
 //
 // An account's record for one market: its margin mode and leverage there,
-// the position, and the aggregates of its open orders.
+// the position, and its open orders per side aggregated by price (the
+// ladders: 24 bytes each inline, as the per-side lots and value sums they
+// replaced, and heap only for a side with two or more prices; see
+// perpcore/risk/order_ladder.hpp).
 struct Position {
   MarketId market = 0;
   std::uint32_t market_slot = 0;
@@ -41,8 +45,8 @@ struct Position {
   std::int64_t cost = 0;       // signed entry value, atoms
   std::int64_t realized = 0;   // cumulative realized PnL, atoms
   std::int64_t iso_cash = 0;   // isolated bucket, atoms (ledger only)
-  std::int64_t bid_lots = 0, ask_lots = 0;
-  absl::int128 bid_value = 0, ask_value = 0;  // sum price * lots of open orders
+  risk::BidLadder bids;  // open orders' remaining lots by price
+  risk::AskLadder asks;
   std::uint32_t open_orders = 0;
 };
 

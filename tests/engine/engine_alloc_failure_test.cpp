@@ -25,9 +25,12 @@
 //   CreateAccount: the growth of the accounts vector and the account index.
 //   PlaceOrder: the account's position record (first order or fill in a
 //     market), the ladder node of a new price level and the node pool's
-//     free-list table, and the book's and the engine's event buffers beyond
-//     64 events.
-//   AmendOrder to a new price: the ladder node of the new level.
+//     free-list table, the block of the position's order ladder when a side
+//     of the account's orders gets its second price or outgrows the block's
+//     capacity (4 prices, doubling; risk/order_ladder.hpp), and the book's
+//     and the engine's event buffers beyond 64 events.
+//   AmendOrder to a new price: the ladder node of the new level, and the
+//     position's ladder block as for PlaceOrder.
 //   OraclePrice from a new source: the source list.
 //   SetLeverage / SetMarginMode: the position record.
 //   CancelAll over every market: the list of the account's market slots.
@@ -410,7 +413,9 @@ TEST_CASE("EngineAllocFailure: PlaceOrder and AmendOrder at a new price level, a
           "[engine]") {
   // 1..40 bid levels, then a new level above them all: the ladder's B-tree
   // needs a node whenever the level lands in a full leaf (its root leaf
-  // grows 1, 2, 4, 8, 15; then leaves split). Not 15 levels, where the
+  // grows 1, 2, 4, 8, 15; then leaves split). The bids are one account's,
+  // so its position's order ladder gets its block at 2 prices and grows it
+  // past 4, 8, 16 and 32. Not 15 levels, where the
   // root itself splits: see the second KNOWN DEFECT test at the end.
   std::int64_t with_allocations = 0;
   for (std::int64_t levels = 1; levels <= 40; ++levels) {

@@ -5,7 +5,7 @@
 // tests/book/order_book_property_test.cpp):
 //
 //   1. CheckInvariants() holds: conservation exactly, open interest long ==
-//      short, order aggregates, every book.
+//      short, order ladders (every price level), every book.
 //   2. Sequencing: a command with seq last_seq() + 1 and a timestamp not
 //      before now() is processed, accepted or rejected: it advances
 //      last_seq() by one and takes its timestamp; a rejected one emits no
@@ -714,13 +714,14 @@ struct OracleOrder {
 // THE ONE PLACE the open-loss rule lives: change it here and every check of
 // the property test follows.
 //
-// Today's rule (engine.hpp) nets each side: a bid below the mark offsets one
-// above it,
-//   bids = max(0, sum(price * lots) - lots_total * mark) * atoms, over all bids,
-//   asks = max(0, lots_total * mark - sum(price * lots)) * atoms, over all asks.
-// Binance counts each order on its own instead; to switch, sum
-//   max(0, (price - mark) * lots) * atoms per bid and
-//   max(0, (mark - price) * lots) * atoms per ask.
+// The rule (engine.hpp) is Binance's, per order: each order priced worse
+// than the mark loses on its own, and one on the good side of the mark
+// offsets nothing,
+//   bids = sum over bids of max(0, (price - mark) * lots) * atoms,
+//   asks = sum over asks of max(0, (mark - price) * lots) * atoms.
+// (The rule before issue 10 netted each side instead: max(0, sum(price *
+// lots) - lots_total * mark) * atoms over all bids, and the mirror for asks.)
+// A plain loop over the orders, independent of the engine's price ladders.
 struct SideLoss {
   int128 bids = 0, asks = 0;
 };
@@ -728,12 +729,12 @@ SideLoss OpenLoss(std::span<const OracleOrder> orders, std::int64_t mark, std::i
   int128 bids = 0, asks = 0;
   for (const OracleOrder& o : orders) {
     if (o.buy) {
-      bids += (int128(o.price) - mark) * o.lots;
+      bids += std::max<int128>(0, (int128(o.price) - mark) * o.lots);
     } else {
-      asks += (int128(mark) - o.price) * o.lots;
+      asks += std::max<int128>(0, (int128(mark) - o.price) * o.lots);
     }
   }
-  return SideLoss{std::max<int128>(0, bids) * atoms, std::max<int128>(0, asks) * atoms};
+  return SideLoss{bids * atoms, asks * atoms};
 }
 
 // A market as the oracle sees it.

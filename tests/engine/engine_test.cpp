@@ -613,6 +613,83 @@ TEST_CASE("Engine: a transfer of exactly free collateral is accepted, one atom m
   CHECK(h.Summary(2).free_collateral == Quote(0));
 }
 
+// Open loss is per order (issue 10, Binance's rule): an order priced worse
+// than the mark loses on its own, and one on the good side of the mark
+// offsets nothing. At 3x with the mark at 30,000 USD, two resting bids of 1
+// lot, at 31,000 and at 29,000, need Initial(2 lots) = 20,000,001 (see
+// above) plus the 31,000 bid's own loss, (310,000 - 300,000) ticks * 100
+// atoms = 1,000,000: 21,000,001. Netted per side (the rule before), the
+// 29,000 bid offset it: max(0, 310,000 + 290,000 - 2 * 300,000) = 0, so
+// they needed 20,000,001.
+// The 29,000 bid comes second and pays its fee as a check, 290,000 * 100 *
+// 5 bp = 14,500, so it needs 21,000,001 + 14,500 = 21,014,501 of equity:
+// 21,014,500 is one atom short (netted, it left 999,999 atoms to spare).
+TEST_CASE("Engine: a bid below the mark never offsets the open loss of one above it",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(21'014'500)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(31'000), Lots(1)).ok());
+  CHECK(h.Summary(2).initial_with_orders == Quote(11'000'001));
+  CHECK(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).reason == Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  REQUIRE(h.Order(2, 13, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.initial_with_orders == Quote(21'000'001));
+  CHECK(s.free_collateral == Quote(14'500));  // resting bids were never charged a fee
+}
+
+// The mirror: asks of 1 lot at 29,000 (below the mark: loses 1,000,000) and
+// at 31,000 (above: offsets nothing) need Initial(2 lots short) 20,000,001 +
+// 1,000,000. The 31,000 ask comes second with its fee, 310,000 * 100 * 5 bp
+// = 15,500: it needs 21,015,501, and 21,015,500 is one atom short (netted,
+// max(0, 2 * 300,000 - 290,000 - 310,000) = 0 left 999,999 to spare).
+TEST_CASE("Engine: an ask above the mark never offsets the open loss of one below it",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(21'015'500)});
+  REQUIRE(h.Order(2, 11, Side::kSell, Usd(29'000), Lots(1)).ok());
+  CHECK(h.Summary(2).initial_with_orders == Quote(11'000'001));
+  CHECK(h.Order(2, 12, Side::kSell, Usd(31'000), Lots(1)).reason == Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(31'000), Lots(1)).ok());
+  CHECK(h.Summary(2).initial_with_orders == Quote(21'000'001));
+}
+
+// Two bids of 1 lot at 29,000 rest (20,000,001, no loss; their fees of
+// 14,500 each pass as checks) with equity 21,000,000. Amending one to
+// 31,000, across the mark, adds its own loss of 1,000,000: 21,000,001, one
+// atom short (netted, 310,000 + 290,000 - 600,000 = 0 and the amend did not
+// even raise the requirement). An amend pays no fee. One more atom and it
+// goes through; then one tick higher, 310,001, loses 10,001 * 100 =
+// 1,000,100 instead of 1,000,000 (the old price's loss is taken out, the new
+// one's put in): 100 atoms short until they are deposited. Back below the
+// mark its loss is gone.
+TEST_CASE("Engine: an amend across the mark needs the order's own open loss", "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(21'000'000)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  REQUIRE(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  REQUIRE(h.Summary(2).initial_with_orders == Quote(20'000'001));
+  auto amend = [](Ticks price) {
+    return AmendOrder{.market = 1,
+                      .amend = {.account = 2, .id = 12, .new_price = price, .new_size = Lots(1)}};
+  };
+  CHECK(h.Do(amend(Usd(31'000))).reason == Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(amend(Usd(31'000)));
+  CHECK(h.Summary(2).initial_with_orders == Quote(21'000'001));
+  CHECK(h.Summary(2).free_collateral == Quote(0));
+  CHECK(h.Do(amend(Ticks(310'001))).reason == Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(100)});
+  h.Ok(amend(Ticks(310'001)));
+  CHECK(h.Summary(2).initial_with_orders == Quote(21'000'101));
+  h.Ok(amend(Usd(29'500)));
+  CHECK(h.Summary(2).initial_with_orders == Quote(20'000'001));
+}
+
 // Long 1 lot at the 30,000 USD mark at 10x: 30,000,000 / 10 = 3,000,000
 // atoms (1/10 is exact). A deposit of 10,015,000 less the 15,000 fee leaves
 // equity 10,000,000, one atom short of the 10,000,001 that 3x needs.
@@ -966,6 +1043,62 @@ TEST_CASE("Engine: a cancel-replace refused for margin changes nothing; the old 
   CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
   CHECK(h.Summary(2).initial_with_orders == Quote(20'000'001));
   CHECK(h.Summary(2).free_collateral == Quote(29'000));  // the fee, never charged: it rests
+}
+
+// Open loss is per order for a cancel-replace too, priced with the old
+// order gone. At 3x with the mark at 30,000 USD, bids of 1 lot at 29,000
+// (ids 11 and 12) need Initial(2 lots) = 20,000,001 and lose nothing.
+// Replacing 12 by a bid of 1 lot at 31,000 keeps two lots but adds that
+// bid's own loss, (310,000 - 300,000) ticks * 100 atoms = 1,000,000, and
+// the new order's taker fee, 310,000 * 100 * 5 bp = 15,500: 21,015,501.
+// Cash 21,015,500 is one atom short (netted per side, the 29,000 bid offset
+// the loss, 290,000 + 310,000 - 2 * 300,000 = 0, and it left 999,999 to
+// spare); the placements before needed at most 20,000,001 + 14,500.
+TEST_CASE("Engine: a cancel-replace that moves a bid above the mark needs its own open loss",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(21'015'500)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  REQUIRE(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  REQUIRE(h.Summary(2).initial_with_orders == Quote(20'000'001));
+  const std::string before = StateAfterCursor(h.eng);
+  const CancelReplace up = Replace(2, 12, 13, Side::kBuy, Usd(31'000), Lots(1));
+  CHECK(h.Do(up).reason == Reason::kInsufficientMargin);
+  CHECK(StateAfterCursor(h.eng) == before);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(up);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{11, 13});
+  const AccountSummary s = h.Summary(2);
+  CHECK(s.initial_with_orders == Quote(21'000'001));
+  CHECK(s.free_collateral == Quote(15'500));  // the fee, never charged: it rests
+}
+
+// The old order leaves its side and the new one joins the other. At 3x an
+// ask of 1 lot at 31,000 (above the 30,000 mark: no loss) needs Initial(1
+// lot short) = 10,000,001, and 15,500 of fee to place. Replaced by a bid of
+// 1 lot at 31,000 the asks are empty and the bids need Initial(1 lot long)
+// 10,000,001 plus the bid's own loss 1,000,000 plus its fee 15,500:
+// 11,015,501, so cash 11,015,500 is one atom short. (Were the old ask taken
+// off the bids instead, the bid's loss would cancel out and 10,015,501
+// would do.)
+TEST_CASE("Engine: a cancel-replace from an ask to a bid above the mark needs the bid's open loss",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(11'015'500)});
+  REQUIRE(h.Order(2, 11, Side::kSell, Usd(31'000), Lots(1)).ok());
+  REQUIRE(h.Summary(2).initial_with_orders == Quote(10'000'001));
+  const CancelReplace flip = Replace(2, 11, 12, Side::kBuy, Usd(31'000), Lots(1));
+  CHECK(h.Do(flip).reason == Reason::kInsufficientMargin);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{11});
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(flip);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
+  CHECK(h.PositionIn(2).open_ask_lots == Lots(0));
+  CHECK(h.PositionIn(2).open_bid_lots == Lots(1));
+  CHECK(h.Summary(2).initial_with_orders == Quote(11'000'001));
+  CHECK(h.Summary(2).free_collateral == Quote(15'500));
 }
 
 TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused; the old one stays",

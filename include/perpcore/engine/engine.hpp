@@ -41,9 +41,14 @@
 //   Cross equity = cross cash + sum of cross positions' values.
 //   The worst case of open orders in a market is the larger, over the two
 //   sides, of Initial(|size + all open lots of that side| * mark) plus the
-//   loss those orders would realize against the mark if they all filled at
-//   their limit prices (Binance's "open loss", netted per side: a bid
-//   below the mark offsets one above it; O(1) from per-side aggregates).
+//   open loss of that side's orders: each order priced worse than the mark
+//   loses on its own what it would realize against the mark if it filled
+//   at its limit, (price - mark) * lots * atoms for a bid above the mark,
+//   (mark - price) * lots * atoms for an ask below it, and an order at or
+//   on the good side of the mark counts 0 (Binance's "open loss", per
+//   order: a bid below the mark never offsets one above it). O(log levels)
+//   per side from the account's price-ordered prefix sums
+//   (risk/order_ladder.hpp), O(1) when no order is on the losing side.
 //   An order is accepted if, with it counted as resting at its limit price
 //   and its taker fee paid, equity covers the cross initial requirement of
 //   every market at its worst case (plus what isolated positions may need
@@ -91,10 +96,11 @@
 // reduce_only on, and then the book's checks of the new order
 // (OrderBook::CheckPlace), all as if the old order were already cancelled:
 // its lots leave the open-interest exposure; the margin check sees, in one
-// delta, the old order's lots and value removed from its side and the new
-// order added at its limit with its taker fee paid (exactly the state a
-// cancel then a place would leave), and it passes if equity covers that
-// or if the command as a whole does not raise the requirement; the book
+// delta, the old order removed from its side (its lots and its own open
+// loss go) and the new order added to its side, the same or the other, at
+// its limit (its own open loss counts) with its taker fee paid (exactly the
+// state a cancel then a place would leave), and it passes if equity covers
+// that or if the command as a whole does not raise the requirement; the book
 // counts the old order's id, client id (both may be reused), its slot in
 // the account's and the book's order limits and its level as free, and does
 // not count it as liquidity, as a self-trade or as the best price for a
@@ -259,8 +265,9 @@ class Engine {
   // CheckInvariants()
   //
   // For tests; O(state). Conservation (rule 4) exactly, open interest long
-  // == short == the sum of positions per market, order aggregates equal to
-  // the books' orders, every book's invariants.
+  // == short == the sum of positions per market, each position's order
+  // ladders equal to the book's orders (every price level and running sum),
+  // every book's invariants.
   absl::Status CheckInvariants() const;
 
   // EncodeCanonical() / Digest()
