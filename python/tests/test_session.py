@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "0e86b5845883996a1386cb2dc3047e8fe722b12c8d26dc65ba32a0406da02552"
+GOLDEN_DIGEST = "480173ae5973edba2ac121ba1e1ac0d51262e82713fc9852f0726eaea55a13b0"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -97,6 +97,12 @@ void Engine::EncodeCanonical(std::string* out) const {
       PutI128(out, p.ask_value);
       PutU32(out, p.open_orders);
     }
+    PutU32(out, static_cast<std::uint32_t>(a.prefs.size()));
+    for (const MarketPref& pref : a.prefs) {
+      PutU32(out, pref.market);
+      PutU8(out, Raw(pref.mode));
+      PutU32(out, pref.leverage);
+    }
   }
 }
 

@@ -30,20 +30,39 @@ inline constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max()
 
 // Position
 //
-// An account's record for one market: its margin mode and leverage there,
-// the position, and the aggregates of its open orders.
+// An account's live record for one market: the position, the aggregates of
+// its open orders, and a copy of the account's choices there (MarketPref)
+// for the margin check. A record exists only while it is live, with a
+// position (size != 0) or open orders: it is made on first use from the
+// account's MarketPref (NewPosition) and removed as soon as it is empty
+// again (RemoveIfEmpty: after the fills and cancels that empty it), so
+// margin checks, summaries and the encoding walk live records only.
+// An isolated bucket exists only with a position (closing releases it).
 struct Position {
   MarketId market = 0;
   std::uint32_t market_slot = 0;
   MarginMode mode = MarginMode::kCross;
-  std::uint32_t leverage = 1;
+  std::uint32_t leverage = 0;  // as chosen; 0: not chosen (the market's max)
   std::int64_t size = 0;
   std::int64_t cost = 0;       // signed entry value, atoms
-  std::int64_t realized = 0;   // cumulative realized PnL, atoms
+  std::int64_t realized = 0;   // realized by reducing this position since it opened
   std::int64_t iso_cash = 0;   // isolated bucket, atoms (ledger only)
   std::int64_t bid_lots = 0, ask_lots = 0;
   absl::int128 bid_value = 0, ask_value = 0;  // sum price * lots of open orders
   std::uint32_t open_orders = 0;
+};
+
+// MarketPref
+//
+// An account's choices for one market, kept whether or not it has a record
+// there. Stored only where they differ from the defaults: cross, leverage 0
+// (not chosen: a position takes the market's max_leverage, whatever it is
+// then). SetMarginMode and SetLeverage write them; NewPosition applies them.
+struct MarketPref {
+  MarketId market = 0;
+  MarginMode mode = MarginMode::kCross;
+  std::uint32_t leverage = 0;
+  bool IsDefault() const { return mode == MarginMode::kCross && leverage == 0; }
 };
 
 struct Account {
@@ -52,7 +71,8 @@ struct Account {
   std::int64_t cash = 0;  // cross cash, atoms (ledger only)
   std::uint32_t fee_tier = 0;
   AccountId referrer = 0;
-  std::vector<Position> positions;  // sorted by market id
+  std::vector<Position> positions;  // live records, sorted by market id
+  std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
 
 struct Market {
@@ -120,17 +140,32 @@ struct State {
 const Position* FindPosition(const Account& a, MarketId market);
 Position* FindPosition(Account& a, MarketId market);
 
+// PrefOf(): the account's choices for a market (the defaults if none).
+MarketPref PrefOf(const Account& a, MarketId market);
+
+// SetPref(): stores the account's choices for pref.market, or drops them
+// when they are the defaults.
+void SetPref(Account& a, const MarketPref& pref);
+
 // NewPosition(): the record an account gets when it first needs one in a
-// market (cross, the market's max_leverage); not inserted anywhere.
-Position NewPosition(const Market& m, std::uint32_t market_slot);
+// market, with its MarketPref applied; not inserted anywhere.
+Position NewPosition(const Account& a, const Market& m, std::uint32_t market_slot);
 
 // GetPosition(): the account's record for a market, created if it has none.
+// Invalidates pointers to the account's other records.
 Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot);
 
-// EffectiveLeverage(): the record's leverage, capped by the market's
-// current max_leverage (which an update may lower).
+// RemoveIfEmpty(): removes the record if it holds nothing (no position, no
+// open orders; checked: no isolated bucket). Invalidates `p` and pointers
+// to the account's other records when it does. O(records of the account).
+void RemoveIfEmpty(Account& a, Position& p);
+
+// EffectiveLeverage(): the record's leverage (the market's max_leverage if
+// not chosen), capped by the market's current max_leverage (which an update
+// may lower).
 inline std::uint32_t EffectiveLeverage(const Market& m, const Position& p) {
-  return std::min(p.leverage, m.params.max_leverage);
+  const std::uint32_t max = m.params.max_leverage;
+  return p.leverage == 0 ? max : std::min(p.leverage, max);
 }
 
 inline absl::int128 Abs(absl::int128 v) { return v < 0 ? -v : v; }

@@ -88,6 +88,12 @@ class Harness {
     FAIL("no position record");
     return {};
   }
+  bool HasRecord(AccountId id, MarketId market = 1) const {
+    for (const PositionView& p : Summary(id).positions) {
+      if (p.market == market) return true;
+    }
+    return false;
+  }
 
   Engine eng;
   std::int64_t now = 1'000'000'000;
@@ -247,7 +253,8 @@ TEST_CASE("Engine: a halted market refuses orders but allows cancels", "[engine]
   h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
   CHECK(h.Order(1, 11, Side::kSell, Usd(31'000), Lots(kBtc)).reason == Reason::kMarketHalted);
   h.Ok(CancelOrder{.market = 1, .account = 1, .order_id = 10});
-  CHECK(h.PositionIn(1).open_orders == 0);
+  CHECK(h.eng.OpenOrders(1)->empty());
+  CHECK_FALSE(h.HasRecord(1));
 }
 
 // ---------------------------------------------------------------------------
@@ -725,7 +732,7 @@ TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[
   REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'100), Lots(kBtc), TimeInForce::kIoc).ok());
   // +100 USD, minus 15 and 15.05 USD taker fees.
   CHECK(h.Summary(2).cash == Quote(5'000 * kUsd + 100 * kUsd - 15 * kUsd - 15'050'000));
-  CHECK(h.PositionIn(2).isolated_equity == Quote(0));
+  CHECK_FALSE(h.HasRecord(2));  // closed, the bucket released, no orders: no record
 }
 
 TEST_CASE("Engine: unrealized profit is withdrawable only down to initial margin", "[engine]") {
@@ -745,6 +752,109 @@ TEST_CASE("Engine: unrealized profit is withdrawable only down to initial margin
 }
 
 // ---------------------------------------------------------------------------
+// Position records: live only
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: leverage and margin mode set without a position leave no record, yet apply",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  const std::string before = StateAfterCursor(h.eng);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  CHECK(h.Summary(2).positions.empty());
+  CHECK(StateAfterCursor(h.eng) != before);  // the choices are state
+  // The first trade makes the record with both choices.
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc / 2)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc / 2), TimeInForce::kIoc).ok());
+  PositionView p = h.PositionIn(2);
+  CHECK(p.mode == MarginMode::kIsolated);
+  CHECK(p.leverage == 10);
+  CHECK(p.isolated_equity == Quote(1'500 * kUsd));  // IM at 10x
+  // Closed: the record goes; the choices stay and apply to the next one.
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'000), Lots(kBtc / 2)).ok());
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'000), Lots(kBtc / 2), TimeInForce::kIoc).ok());
+  CHECK(h.Summary(2).positions.empty());
+  REQUIRE(h.Order(2, 14, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  p = h.PositionIn(2);
+  CHECK(p.mode == MarginMode::kIsolated);
+  CHECK(p.leverage == 10);
+  CHECK(p.size == Lots(0));
+  CHECK(p.open_orders == 1);
+  // Once the orders are gone the mode is free again.
+  CHECK(h.Do(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross}).reason ==
+        Reason::kMarginModeLocked);
+  h.Ok(CancelAll{.account = 2});
+  CHECK(h.Summary(2).positions.empty());
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 100});
+  REQUIRE(h.Order(2, 15, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  CHECK(h.PositionIn(2).mode == MarginMode::kCross);
+  // A chosen leverage is capped by the market's max_leverage; one not chosen
+  // (account 3, long since it bought from 2) follows it.
+  CHECK(h.PositionIn(2).leverage == 100);
+  CHECK(h.PositionIn(3).leverage == 125);
+  MarketParams lower = Btc();
+  lower.max_leverage = 50;
+  h.Ok(UpdateMarket{.market = 1, .params = lower});
+  CHECK(h.PositionIn(2).leverage == 50);
+  CHECK(h.PositionIn(3).leverage == 50);
+  h.Ok(UpdateMarket{.market = 1, .params = Btc()});
+  CHECK(h.PositionIn(2).leverage == 100);
+  CHECK(h.PositionIn(3).leverage == 125);
+}
+
+TEST_CASE("Engine: a record lives while the account has a position or orders in the market",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(2, 20, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  CHECK(h.PositionIn(2).open_orders == 1);
+  h.Ok(CancelOrder{.market = 1, .account = 2, .order_id = 20});
+  CHECK_FALSE(h.HasRecord(2));
+  // A position with an order left: the record stays when the position
+  // closes, and goes with the last order.
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(2, 21, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'300), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'300), Lots(kBtc), TimeInForce::kIoc).ok());
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.size == Lots(0));
+  CHECK(p.open_orders == 1);
+  CHECK(p.realized_pnl == Quote(0));  // the closing fill's event carried it
+  h.Ok(CancelAll{.account = 2});
+  CHECK_FALSE(h.HasRecord(2));
+  // Both sides of a fill: account 3's resting ask closes its long as a maker,
+  // account 1's buy closes its short as a taker.
+  REQUIRE(h.Order(3, 14, Side::kSell, Usd(30'400), Lots(kBtc)).ok());
+  CHECK(h.PositionIn(3).open_orders == 1);
+  REQUIRE(h.Order(1, 15, Side::kBuy, Usd(30'400), Lots(kBtc), TimeInForce::kIoc).ok());
+  CHECK_FALSE(h.HasRecord(3));
+  CHECK_FALSE(h.HasRecord(1));
+  CHECK(h.eng.Stats(1)->open_interest_long == Lots(0));
+}
+
+TEST_CASE("Engine: realized PnL is per position: it restarts when one opens or flips",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'300), Lots(2 * kBtc)).ok());
+  // Half closed 300 USD up, then the rest and half a BTC more: a flip.
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'300), Lots(kBtc / 2), TimeInForce::kIoc).ok());
+  CHECK(h.PositionIn(2).realized_pnl == Quote(150 * kUsd));
+  const Result r = h.Order(2, 14, Side::kSell, Usd(30'300), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.events[0].realized == Quote(150 * kUsd));  // the closing half of the flip
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.size == Lots(-kBtc / 2));
+  CHECK(p.entry_price == Usd(30'300));
+  CHECK(p.realized_pnl == Quote(0));
+}
+
+// ---------------------------------------------------------------------------
 // Reduce-only, oracle, breaker
 // ---------------------------------------------------------------------------
 
@@ -758,7 +868,7 @@ TEST_CASE("Engine: reduce-only is clamped to the position and never flips it", "
       h.Order(2, 13, Side::kSell, Usd(30'000), Lots(2 * kBtc), TimeInForce::kIoc, true);
   REQUIRE(r.ok());
   CHECK(r.filled == Lots(kBtc));
-  CHECK(h.PositionIn(2).size == Lots(0));
+  CHECK_FALSE(h.HasRecord(2));
   CHECK(h.Order(2, 14, Side::kSell, Usd(30'000), Lots(1), TimeInForce::kIoc, true).reason ==
         Reason::kReduceOnlyWouldIncrease);
   CHECK(h.Order(2, 15, Side::kSell, Usd(30'000), Lots(1), TimeInForce::kGtc, true).reason ==
@@ -779,7 +889,8 @@ TEST_CASE("Engine: without a fresh index nothing may add risk, but closing works
   const Result r =
       h.Order(2, 14, Side::kSell, Usd(29'900), Lots(kBtc), TimeInForce::kIoc, true);
   REQUIRE(r.ok());
-  CHECK(h.PositionIn(2).size == Lots(0));
+  CHECK(r.filled == Lots(kBtc));
+  CHECK_FALSE(h.HasRecord(2));
 }
 
 TEST_CASE("Engine: index is the median of fresh sources", "[engine]") {
