@@ -46,7 +46,7 @@ Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
   const CreateAccount& c = *plan.create;
   s.accounts.push_back(
       Account{.id = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
-  s.account_index[c.account] = static_cast<std::uint32_t>(s.accounts.size() - 1);
+  s.account_index.Insert(s.AccountHash(c.account), static_cast<std::uint32_t>(s.accounts.size() - 1));
   sink.Emit(Event{.kind = EventKind::kAccountCreated,
                   .code = c.fee_tier,
                   .account = c.account,

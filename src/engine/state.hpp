@@ -17,6 +17,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/numeric/int128.h"
 #include "perpcore/book/order_book.hpp"
+#include "perpcore/detail/chunked_vector.hpp"
+#include "perpcore/detail/slot_index.hpp"
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/fees/fees.hpp"
 #include "perpcore/oracle/oracle.hpp"
@@ -102,8 +104,25 @@ struct Market {
 // Everything a command reads or writes. Lookups go through the hash maps;
 // every iteration that reaches events or the encoding goes through
 // market_order (by id) or a sort.
+//
+// Bounded growth (DESIGN.md rule 5): no command pays for the size of the
+// state when a container grows. The market containers are reserved for
+// config.max_markets (<= 1024) up front. Accounts (up to 2^24: too many to
+// reserve) live in a chunked vector that never moves an account, and their
+// index grows incrementally (detail/chunked_vector.hpp, slot_index.hpp).
+// An account's own lists (positions, prefs) are bounded by the markets, and
+// the books' pools and indexes grow incrementally too.
 struct State {
-  explicit State(const EngineConfig& c) : config(c) {}
+  explicit State(const EngineConfig& c) : config(c) { Reserve(); }
+
+  // Reserve(): the room the bounds above rely on (a copy has only what it
+  // holds; Engine's copy calls this again).
+  void Reserve() {
+    markets.reserve(config.max_markets);
+    market_order.reserve(config.max_markets);
+    market_index.reserve(config.max_markets);
+    accounts.reserve_chunk_table(config.max_accounts);
+  }
 
   EngineConfig config;
   std::uint64_t last_seq = 0;
@@ -118,10 +137,10 @@ struct State {
 
   std::vector<Market> markets;
   std::vector<std::uint32_t> market_order;  // slots of markets by market id
-  std::vector<Account> accounts;
+  detail::ChunkedVector<Account> accounts;
   // Lookup only; never iterated into events or the encoding.
   absl::flat_hash_map<MarketId, std::uint32_t> market_index;
-  absl::flat_hash_map<AccountId, std::uint32_t> account_index;
+  detail::SlotIndex account_index;  // AccountHash(id) -> slot in accounts
 
   fees::Schedule FeeSchedule() const {
     return {config.fee_tier_discounts, config.referrer_share};
@@ -130,9 +149,12 @@ struct State {
     const auto it = market_index.find(id);
     return it == market_index.end() ? kNone : it->second;
   }
+  std::uint32_t AccountHash(AccountId id) const {
+    return detail::Hash32(id, config.hash_seed ^ 0x6163636f756e7473ULL);
+  }
   std::uint32_t FindAccount(AccountId id) const {
-    const auto it = account_index.find(id);
-    return it == account_index.end() ? kNone : it->second;
+    return account_index.Find(AccountHash(id),
+                              [&](std::uint32_t slot) { return accounts[slot].id == id; });
   }
 };
 
