@@ -121,7 +121,7 @@ class SlotIndex {
     for (const Table* from : {&old_, &cur_}) {
       const std::size_t begin = from == &old_ ? cursor_ : 0;
       for (std::size_t i = begin; i < from->capacity(); ++i) {
-        const Entry& e = from->Get(i);
+        const Entry e = from->Get(i);
         if (e.slot < kMaxSlot) t.Place(e.hash, e.slot);
       }
     }
@@ -192,12 +192,7 @@ class SlotIndex {
   //
   // Removes `slot`, which must be present under hash `h`.
   void Erase(std::uint32_t h, std::uint32_t slot) {
-    if (!cur_.Erase(h, slot)) {
-      std::size_t at = 0;
-      const std::uint32_t found = FindOld(h, [slot](std::uint32_t s) { return s == slot; }, &at);
-      PERPCORE_CHECK(found == slot);
-      old_.Set(at, Entry{kMaxSlot, 0});  // a tombstone: the old table's runs stay intact
-    }
+    if (!cur_.Erase(h, slot)) EraseOld(h, slot);
     --size_;
     ++generation_;
     if (growing()) DrainStep();
@@ -267,12 +262,17 @@ class SlotIndex {
       return pages * PageEntries() * sizeof(Entry) + pages_.capacity() * sizeof(pages_[0]);
     }
 
-    const Entry& Get(std::size_t i) const {
-      static constexpr Entry kEmpty{};
-      // The first page is cached: a table of one page (up to kPageEntries)
-      // is one load away, as a plain array.
-      const Entry* page = i < kPageEntries ? first_ : pages_[i >> kPageBits].get();
-      return page == nullptr ? kEmpty : page[i & (kPageEntries - 1)];
+    // The entry at position i, or null if its page was never written (it
+    // reads as empty). The first page is cached: a table of one page (up
+    // to kPageEntries) is one load away, as a plain array.
+    Entry* At(std::size_t i) const {
+      Entry* page = i < kPageEntries ? first_ : pages_[i >> kPageBits].get();
+      return page == nullptr ? nullptr : page + (i & (kPageEntries - 1));
+    }
+    static bool Empty(const Entry* e) { return e == nullptr || e->slot == kNone; }
+    Entry Get(std::size_t i) const {
+      const Entry* e = At(i);
+      return e == nullptr ? Entry{} : *e;
     }
     void Set(std::size_t i, const Entry& e) {
       std::unique_ptr<Entry[]>& page = pages_[i >> kPageBits];
@@ -293,39 +293,46 @@ class SlotIndex {
     std::uint32_t Find(std::uint32_t h, Eq&& eq, std::size_t* hole = nullptr) const {
       if (pages_.empty()) return kNone;
       for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-        const Entry& e = Get(i);
-        if (e.slot == kNone) {
+        const Entry* e = At(i);
+        if (Empty(e)) {
           if (hole != nullptr) *hole = i;
           return kNone;
         }
-        if (e.hash == h && eq(e.slot)) return e.slot;
+        if (e->hash == h && eq(e->slot)) return e->slot;
       }
     }
     void Place(std::uint32_t h, std::uint32_t slot) {
       std::size_t i = h & mask_;
-      while (Get(i).slot != kNone) i = (i + 1) & mask_;
+      while (!Empty(At(i))) i = (i + 1) & mask_;
       Set(i, Entry{slot, h});
     }
     // Removes slot if present (backward shift); false if absent.
     bool Erase(std::uint32_t h, std::uint32_t slot) {
       if (pages_.empty()) return false;
       std::size_t i = h & mask_;
+      Entry* hole = nullptr;
       for (;; i = (i + 1) & mask_) {
-        const Entry& e = Get(i);
-        if (e.slot == kNone) return false;
-        if (e.slot == slot) break;
+        Entry* e = At(i);
+        if (Empty(e)) return false;
+        if (e->slot == slot) {
+          hole = e;
+          break;
+        }
       }
       // Backward shift: pull later entries of the probe run into the hole
-      // unless their home position lies cyclically in (hole, entry].
-      for (std::size_t j = (i + 1) & mask_; Get(j).slot != kNone; j = (j + 1) & mask_) {
-        const Entry e = Get(j);
-        const std::size_t home = e.hash & mask_;
+      // unless their home position lies cyclically in (hole, entry]. Every
+      // entry of a run is on a written page.
+      for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+        Entry* e = At(j);
+        if (Empty(e)) break;
+        const std::size_t home = e->hash & mask_;
         if (((j - home) & mask_) >= ((j - i) & mask_)) {
-          Set(i, e);
+          *hole = *e;
+          hole = e;
           i = j;
         }
       }
-      Set(i, Entry{});
+      *hole = Entry{};
       return true;
     }
 
@@ -336,7 +343,7 @@ class SlotIndex {
     }
 
     std::vector<std::unique_ptr<Entry[]>> pages_;
-    const Entry* first_ = nullptr;  // pages_[0], or null
+    Entry* first_ = nullptr;  // pages_[0], or null
     std::size_t mask_ = 0;
   };
 
@@ -356,7 +363,7 @@ class SlotIndex {
     const std::size_t cap = old_.capacity();
     std::size_t i = std::max<std::size_t>(h & old_.mask(), cursor_);
     for (std::size_t n = cap - cursor_; n > 0; --n) {
-      const Entry& e = old_.Get(i);
+      const Entry e = old_.Get(i);
       if (e.slot == kNone) return kNone;
       if (e.slot < kMaxSlot && e.hash == h && eq(e.slot)) {
         if (at != nullptr) *at = i;
@@ -365,6 +372,15 @@ class SlotIndex {
       i = i + 1 == cap ? cursor_ : i + 1;
     }
     return kNone;
+  }
+
+  // Erases an entry still in the old table: a tombstone, so the old table's
+  // runs stay intact.
+  __attribute__((noinline)) void EraseOld(std::uint32_t h, std::uint32_t slot) {
+    std::size_t at = 0;
+    const std::uint32_t found = FindOld(h, [slot](std::uint32_t s) { return s == slot; }, &at);
+    PERPCORE_CHECK(found == slot);
+    old_.Set(at, Entry{kMaxSlot, 0});
   }
 
   void StartGrowth() {
