@@ -79,7 +79,7 @@ class SlotIndex {
   // a table being drained).
   static constexpr std::uint32_t kMaxSlot = 0xFFFFFFFEu;
 
-  explicit SlotIndex(std::size_t expected = 8) : cur_(CapacityFor(expected)) {}
+  explicit SlotIndex(std::size_t expected = 8) : cur_(CapacityFor(expected), true) {}
 
   // Copies are independent; a moved-from index is empty and usable.
   SlotIndex(const SlotIndex&) = default;
@@ -117,12 +117,12 @@ class SlotIndex {
   // for the middle of a command.
   void Reserve(std::size_t n) {
     if (CapacityFor(n) <= cur_.capacity()) return;
-    Table t(CapacityFor(n));
+    Table t(CapacityFor(n), true);
     for (const Table* from : {&old_, &cur_}) {
       const std::size_t begin = from == &old_ ? cursor_ : 0;
       for (std::size_t i = begin; i < from->capacity(); ++i) {
         const Entry e = from->Get(i);
-        if (e.slot < kMaxSlot) t.Place(e.hash, e.slot);
+        if (e.slot < kMaxSlot) t.Place<false>(e.hash, e.slot);
       }
     }
     cur_ = std::move(t);
@@ -136,9 +136,9 @@ class SlotIndex {
   // The slot whose hash is `h` and for which eq(slot) holds, or kNone.
   template <class Eq>
   std::uint32_t Find(std::uint32_t h, Eq&& eq) const {
-    const std::uint32_t s = cur_.Find(h, eq);
-    if (s != kNone || !growing()) return s;
-    return FindOld(h, eq, nullptr);
+    if (!growing()) return cur_.Find<false>(h, eq, nullptr);
+    const std::uint32_t s = cur_.Find<true>(h, eq, nullptr);
+    return s != kNone ? s : FindOld(h, eq, nullptr);
   }
 
   // Probe
@@ -158,8 +158,9 @@ class SlotIndex {
   template <class Eq>
   Probe Lookup(std::uint32_t h, Eq&& eq) const {
     std::size_t hole = 0;
-    std::uint32_t s = cur_.Find(h, eq, &hole);
-    if (s == kNone && growing()) s = FindOld(h, eq, nullptr);
+    if (!growing()) return Probe{cur_.Find<false>(h, eq, &hole), generation_, hole};
+    std::uint32_t s = cur_.Find<true>(h, eq, &hole);
+    if (s == kNone) s = FindOld(h, eq, nullptr);
     return Probe{s, generation_, hole};
   }
 
@@ -170,9 +171,12 @@ class SlotIndex {
   // change to the index since, the probe run is not walked again.
   void Insert(std::uint32_t h, std::uint32_t slot) {
     PERPCORE_DCHECK(slot < kMaxSlot);
-    if (!growing() && (size_ + 1) * 4 > cur_.capacity() * 3) StartGrowth();
-    if (growing()) DrainStep();
-    cur_.Place(h, slot);
+    if (growing() || (size_ + 1) * 4 > cur_.capacity() * 3) {
+      InsertGrowing(h, slot);
+      return;
+    }
+    PERPCORE_DCHECK(cur_.complete());
+    cur_.Place<false>(h, slot);
     ++size_;
     ++generation_;
   }
@@ -183,7 +187,7 @@ class SlotIndex {
       return;
     }
     PERPCORE_DCHECK(slot < kMaxSlot);
-    cur_.Set(probe.hole, Entry{slot, h});
+    *cur_.At<false>(probe.hole) = Entry{slot, h};
     ++size_;
     ++generation_;
   }
@@ -192,10 +196,15 @@ class SlotIndex {
   //
   // Removes `slot`, which must be present under hash `h`.
   void Erase(std::uint32_t h, std::uint32_t slot) {
-    if (!cur_.Erase(h, slot)) EraseOld(h, slot);
+    if (growing()) {
+      EraseGrowing(h, slot);
+      return;
+    }
+    const bool erased = cur_.Erase<false>(h, slot);
+    PERPCORE_DCHECK(erased);
+    static_cast<void>(erased);
     --size_;
     ++generation_;
-    if (growing()) DrainStep();
   }
 
  private:
@@ -204,116 +213,153 @@ class SlotIndex {
     std::uint32_t hash = 0;
   };
 
-  // An operation writes at most kDrainStep + 1 entries of the current table,
-  // so it allocates and clears at most that many pages (one OS page each:
-  // the first touch of fresh memory is a page fault, so a page's size is
-  // what an operation's worst case pays for). The table of page pointers,
+  // An operation writes at most kDrainStep + 1 entries of the current table
+  // and allocates at most kDrainStep + 2 of its pages (one OS page each: the
+  // first touch of fresh memory is a page fault, so a page's size is what an
+  // operation's worst case pays for). The table of page pointers,
   // capacity / kPageEntries of them (1/64 of the table's bytes), is
   // allocated when a growth starts. kDrainStep = 2 drains the old table
   // (half the current capacity) within capacity / 4 inserts, by when the
   // current table holds at most 3/8 + 1/4 of its capacity: below the 3/4
-  // that would start a growth.
+  // that would start a growth. Each drain step also allocates the next
+  // missing page of the current table, so it is complete (every page
+  // allocated) when the growth ends, and the index's steady state reaches
+  // its entries without null checks.
   static constexpr std::size_t kPageBits = 9;
   static constexpr std::size_t kPageEntries = std::size_t{1} << kPageBits;  // 4 KiB
   static constexpr std::size_t kDrainStep = 2;  // old positions drained per operation
 
   // Table
   //
-  // A power-of-two array of entries in pages of min(capacity, kPageEntries),
-  // each allocated on its first write; a missing page reads as empty.
+  // A power-of-two array of entries in pages of min(capacity, kPageEntries).
+  // A complete table has every page; an incomplete one (the current table
+  // of a growth, or an old one) allocates a page on its first write, and a
+  // missing page reads as empty. At<kChecked>: kChecked for a table that may
+  // be incomplete.
   class Table {
    public:
     Table() = default;
-    explicit Table(std::size_t cap)
-        : pages_((cap + kPageEntries - 1) / kPageEntries), mask_(cap - 1) {}
-    Table(const Table& other) : pages_(other.pages_.size()), mask_(other.mask_) {
+    // `complete`: allocate every page now (O(cap)); else none.
+    Table(std::size_t cap, bool complete)
+        : pages_((cap + kPageEntries - 1) / kPageEntries), mask_(cap - 1) {
+      if (complete) {
+        for (auto& p : pages_) p = NewPage();
+        allocated_ = pages_.size();
+      }
+    }
+    Table(const Table& other)
+        : pages_(other.pages_.size()),
+          mask_(other.mask_),
+          allocated_(other.allocated_),
+          fill_(other.fill_) {
       for (std::size_t p = 0; p < pages_.size(); ++p) {
         if (other.pages_[p] == nullptr) continue;
         pages_[p] = NewPage();
         std::copy_n(other.pages_[p].get(), PageEntries(), pages_[p].get());
       }
-      first_ = pages_.empty() ? nullptr : pages_[0].get();
     }
     Table& operator=(const Table& other) {
       if (this != &other) *this = Table(other);
       return *this;
     }
     Table(Table&& other) noexcept
-        : pages_(std::move(other.pages_)), first_(other.first_), mask_(other.mask_) {
-      other.pages_.clear();
-      other.first_ = nullptr;
-      other.mask_ = 0;
+        : pages_(std::move(other.pages_)),
+          mask_(other.mask_),
+          allocated_(other.allocated_),
+          fill_(other.fill_) {
+      other.Reset();
     }
     Table& operator=(Table&& other) noexcept {
       pages_ = std::move(other.pages_);
-      first_ = other.first_;
       mask_ = other.mask_;
-      other.pages_.clear();
-      other.first_ = nullptr;
-      other.mask_ = 0;
+      allocated_ = other.allocated_;
+      fill_ = other.fill_;
+      other.Reset();
       return *this;
     }
 
     std::size_t capacity() const { return pages_.empty() ? 0 : mask_ + 1; }
     std::size_t mask() const { return mask_; }
+    bool complete() const { return allocated_ == pages_.size(); }
     std::size_t memory_bytes() const {
-      std::size_t pages = 0;
-      for (const auto& p : pages_) pages += p != nullptr;
-      return pages * PageEntries() * sizeof(Entry) + pages_.capacity() * sizeof(pages_[0]);
+      return allocated_ * PageEntries() * sizeof(Entry) + pages_.capacity() * sizeof(pages_[0]);
     }
 
-    // The entry at position i, or null if its page was never written (it
-    // reads as empty). The first page is cached: a table of one page (up
-    // to kPageEntries) is one load away, as a plain array.
+    // The entry at position i; for kChecked, null if its page is missing
+    // (it reads as empty).
+    template <bool kChecked>
     Entry* At(std::size_t i) const {
-      Entry* page = i < kPageEntries ? first_ : pages_[i >> kPageBits].get();
-      return page == nullptr ? nullptr : page + (i & (kPageEntries - 1));
+      Entry* page = pages_[i >> kPageBits].get();
+      if constexpr (kChecked) {
+        if (page == nullptr) return nullptr;
+      }
+      return page + (i & (kPageEntries - 1));
     }
-    static bool Empty(const Entry* e) { return e == nullptr || e->slot == kNone; }
+    template <bool kChecked>
+    static bool Empty(const Entry* e) {
+      if constexpr (kChecked) {
+        if (e == nullptr) return true;
+      }
+      return e->slot == kNone;
+    }
     Entry Get(std::size_t i) const {
-      const Entry* e = At(i);
+      const Entry* e = At<true>(i);
       return e == nullptr ? Entry{} : *e;
     }
     void Set(std::size_t i, const Entry& e) {
       std::unique_ptr<Entry[]>& page = pages_[i >> kPageBits];
       if (page == nullptr) {
         page = NewPage();
-        if (i < kPageEntries) first_ = page.get();
+        ++allocated_;
       }
       page[i & (kPageEntries - 1)] = e;
     }
+    // Allocates the next missing page in order, if any.
+    void AllocateNextPage() {
+      while (fill_ < pages_.size() && pages_[fill_] != nullptr) ++fill_;
+      if (fill_ == pages_.size()) return;
+      pages_[fill_] = NewPage();
+      ++allocated_;
+    }
     void FreePage(std::size_t p) {
+      if (pages_[p] == nullptr) return;
       pages_[p].reset();
-      if (p == 0) first_ = nullptr;
+      --allocated_;
     }
 
     // The slot under h for which eq holds, or kNone; *hole: where the probe
     // run ended.
-    template <class Eq>
-    std::uint32_t Find(std::uint32_t h, Eq&& eq, std::size_t* hole = nullptr) const {
+    template <bool kChecked, class Eq>
+    std::uint32_t Find(std::uint32_t h, Eq&& eq, std::size_t* hole) const {
       if (pages_.empty()) return kNone;
       for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-        const Entry* e = At(i);
-        if (Empty(e)) {
+        const Entry* e = At<kChecked>(i);
+        if (Empty<kChecked>(e)) {
           if (hole != nullptr) *hole = i;
           return kNone;
         }
         if (e->hash == h && eq(e->slot)) return e->slot;
       }
     }
+    template <bool kChecked>
     void Place(std::uint32_t h, std::uint32_t slot) {
       std::size_t i = h & mask_;
-      while (!Empty(At(i))) i = (i + 1) & mask_;
-      Set(i, Entry{slot, h});
+      while (!Empty<kChecked>(At<kChecked>(i))) i = (i + 1) & mask_;
+      if constexpr (kChecked) {
+        Set(i, Entry{slot, h});
+      } else {
+        *At<false>(i) = Entry{slot, h};
+      }
     }
     // Removes slot if present (backward shift); false if absent.
+    template <bool kChecked>
     bool Erase(std::uint32_t h, std::uint32_t slot) {
       if (pages_.empty()) return false;
       std::size_t i = h & mask_;
       Entry* hole = nullptr;
       for (;; i = (i + 1) & mask_) {
-        Entry* e = At(i);
-        if (Empty(e)) return false;
+        Entry* e = At<kChecked>(i);
+        if (Empty<kChecked>(e)) return false;
         if (e->slot == slot) {
           hole = e;
           break;
@@ -321,10 +367,10 @@ class SlotIndex {
       }
       // Backward shift: pull later entries of the probe run into the hole
       // unless their home position lies cyclically in (hole, entry]. Every
-      // entry of a run is on a written page.
+      // entry of a run is on an allocated page.
       for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-        Entry* e = At(j);
-        if (Empty(e)) break;
+        Entry* e = At<kChecked>(j);
+        if (Empty<kChecked>(e)) break;
         const std::size_t home = e->hash & mask_;
         if (((j - home) & mask_) >= ((j - i) & mask_)) {
           *hole = *e;
@@ -341,10 +387,17 @@ class SlotIndex {
     std::unique_ptr<Entry[]> NewPage() const {
       return std::make_unique<Entry[]>(PageEntries());  // every entry empty
     }
+    void Reset() {
+      pages_.clear();
+      mask_ = 0;
+      allocated_ = 0;
+      fill_ = 0;
+    }
 
     std::vector<std::unique_ptr<Entry[]>> pages_;
-    Entry* first_ = nullptr;  // pages_[0], or null
     std::size_t mask_ = 0;
+    std::size_t allocated_ = 0;  // pages allocated
+    std::size_t fill_ = 0;       // pages below this are allocated
   };
 
   static std::size_t CapacityFor(std::size_t n) {
@@ -374,36 +427,59 @@ class SlotIndex {
     return kNone;
   }
 
-  // Erases an entry still in the old table: a tombstone, so the old table's
-  // runs stay intact.
-  __attribute__((noinline)) void EraseOld(std::uint32_t h, std::uint32_t slot) {
-    std::size_t at = 0;
-    const std::uint32_t found = FindOld(h, [slot](std::uint32_t s) { return s == slot; }, &at);
-    PERPCORE_CHECK(found == slot);
-    old_.Set(at, Entry{kMaxSlot, 0});
+  // The paths of a growth, out of line so the steady state stays small.
+  __attribute__((noinline)) void InsertGrowing(std::uint32_t h, std::uint32_t slot) {
+    if (!growing()) StartGrowth();
+    if (growing()) DrainStep();
+    if (cur_.complete()) {
+      cur_.Place<false>(h, slot);
+    } else {
+      cur_.Place<true>(h, slot);
+    }
+    ++size_;
+    ++generation_;
+  }
+  __attribute__((noinline)) void EraseGrowing(std::uint32_t h, std::uint32_t slot) {
+    if (!cur_.Erase<true>(h, slot)) {
+      // Still in the old table: a tombstone, so its runs stay intact.
+      std::size_t at = 0;
+      const std::uint32_t found = FindOld(h, [slot](std::uint32_t s) { return s == slot; }, &at);
+      PERPCORE_CHECK(found == slot);
+      old_.Set(at, Entry{kMaxSlot, 0});
+    }
+    --size_;
+    ++generation_;
+    DrainStep();
   }
 
   void StartGrowth() {
     const std::size_t cap = std::max<std::size_t>(8, cur_.capacity() * 2);
+    if (cur_.capacity() == 0) {  // moved-from: nothing to drain
+      cur_ = Table(cap, true);
+      ++generation_;
+      return;
+    }
     old_ = std::move(cur_);
-    cur_ = Table(cap);
+    cur_ = Table(cap, false);
     cursor_ = 0;
     ++generation_;
-    if (old_.capacity() == 0) old_ = Table();  // nothing to drain
   }
 
   // Moves the next kDrainStep positions of the old table into the current
-  // one, freeing each old page once past it.
+  // one, freeing each old page once past it, and allocates the current
+  // table's next missing page; at the end, the current table is complete.
   void DrainStep() {
     const std::size_t cap = old_.capacity();
     for (std::size_t k = 0; k < kDrainStep && cursor_ < cap; ++k, ++cursor_) {
       const Entry e = old_.Get(cursor_);
-      if (e.slot < kMaxSlot) cur_.Place(e.hash, e.slot);
+      if (e.slot < kMaxSlot) cur_.Place<true>(e.hash, e.slot);
       if (((cursor_ + 1) & (kPageEntries - 1)) == 0) old_.FreePage(cursor_ >> kPageBits);
     }
+    cur_.AllocateNextPage();
     if (cursor_ == cap) {
       old_ = Table();
       cursor_ = 0;
+      while (!cur_.complete()) cur_.AllocateNextPage();  // normally done long before
     }
     ++generation_;
   }
@@ -417,7 +493,7 @@ class SlotIndex {
     ++generation_;
   }
 
-  Table cur_;          // where inserts go
+  Table cur_;          // where inserts go; complete unless growing
   Table old_;          // being drained into cur_ while growing; empty otherwise
   std::size_t cursor_ = 0;  // old_ positions below this are drained
   std::size_t size_ = 0;    // entries in both tables
