@@ -18,11 +18,12 @@
 // order; until it is empty, lookups try the current table and then the
 // undrained part of the old one, and erasing an entry still there leaves a
 // tombstone (the old table takes no inserts, so its probe runs stay intact).
-// Tables are paged (kPageEntries entries, 4 KiB, a page allocated on its
-// first write and an old page freed once drained), so no operation
-// allocates, clears or copies more than a few pages. The old table is
-// drained long before the current one fills: it holds at most 3/4 of half
-// the current capacity, and each insert drains kDrainStep of its positions.
+// Tables are paged (kPageEntries entries, 4 KiB; a new table's pages are
+// allocated on first write or one per drain step, an old table's freed once
+// drained), so no operation allocates, clears or copies more than a few
+// pages. The old table is drained long before the current one fills: it
+// holds at most 3/4 of half the current capacity, and each insert drains
+// kDrainStep of its positions.
 //
 // Determinism: the index is never iterated into state or events, so its
 // layout, which depends on insertion history, cannot reach them.
