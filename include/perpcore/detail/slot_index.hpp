@@ -222,10 +222,10 @@ class SlotIndex {
   // allocated when a growth starts. kDrainStep = 2 drains the old table
   // (half the current capacity) within capacity / 4 inserts, by when the
   // current table holds at most 3/8 + 1/4 of its capacity: below the 3/4
-  // that would start a growth. Each drain step also allocates the next
-  // missing page of the current table, so it is complete (every page
-  // allocated) when the growth ends, and the index's steady state reaches
-  // its entries without null checks.
+  // that would start a growth. Draining also allocates the current table's
+  // missing pages, one per quarter page drained, so it is complete (every
+  // page allocated) when the growth ends, and the index's steady state
+  // reaches its entries without null checks.
   static constexpr std::size_t kPageBits = 9;
   static constexpr std::size_t kPageEntries = std::size_t{1} << kPageBits;  // 4 KiB
   static constexpr std::size_t kDrainStep = 2;  // old positions drained per operation
@@ -467,16 +467,19 @@ class SlotIndex {
   }
 
   // Moves the next kDrainStep positions of the old table into the current
-  // one, freeing each old page once past it, and allocates the current
-  // table's next missing page; at the end, the current table is complete.
+  // one, freeing each old page once past it and allocating the current
+  // table's missing pages along the way; at the end, the current table is
+  // complete.
   void DrainStep() {
     const std::size_t cap = old_.capacity();
     for (std::size_t k = 0; k < kDrainStep && cursor_ < cap; ++k, ++cursor_) {
+      // The current table has 2 pages per old page: one allocated every
+      // quarter page drained completes it by half way, spread evenly.
+      if ((cursor_ & (kPageEntries / 4 - 1)) == 0) cur_.AllocateNextPage();
       const Entry e = old_.Get(cursor_);
       if (e.slot < kMaxSlot) cur_.Place<true>(e.hash, e.slot);
       if (((cursor_ + 1) & (kPageEntries - 1)) == 0) old_.FreePage(cursor_ >> kPageBits);
     }
-    cur_.AllocateNextPage();
     if (cursor_ == cap) {
       old_ = Table();
       cursor_ = 0;
