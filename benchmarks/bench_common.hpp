@@ -5,7 +5,8 @@
 // What every benchmark executable shares: the per-operation timer (the TSC on
 // x86-64, calibrated against steady_clock), nearest-rank latency percentiles,
 // process memory from /proc/self/status, the load average, a mixing hash for
-// validation digests, and number formatting. Not part of the library:
+// validation digests, number formatting, and fmt printing of ids (as their
+// integers; the library does not depend on fmt). Not part of the library:
 // benchmarks may use doubles and wall clocks.
 //
 // Timer: StartStamp() is `lfence; rdtsc; lfence` and StopStamp() is
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "fmt/format.h"
+#include "perpcore/core/ids.hpp"
 
 namespace perpcore::bench {
 
@@ -220,6 +222,10 @@ struct Hasher {
     h = z ^ (z >> 31);
   }
   void Add(std::int64_t v) { Add(static_cast<std::uint64_t>(v)); }
+  template <class Tag, class Rep>
+  void Add(Id<Tag, Rep> id) {
+    Add(static_cast<std::uint64_t>(id.value()));
+  }
 };
 
 inline std::string Fmt1(double x) { return fmt::format("{:.1f}", x); }
@@ -231,5 +237,14 @@ inline std::string Mps(double per_sec) {
 }
 
 }  // namespace perpcore::bench
+
+// An id prints as its integer, with the integer's format spec.
+template <class Tag, class Rep>
+struct fmt::formatter<perpcore::Id<Tag, Rep>> : fmt::formatter<Rep> {
+  template <class FormatContext>
+  auto format(perpcore::Id<Tag, Rep> id, FormatContext& ctx) const {
+    return fmt::formatter<Rep>::format(id.value(), ctx);
+  }
+};
 
 #endif  // PERPCORE_BENCHMARKS_BENCH_COMMON_HPP_

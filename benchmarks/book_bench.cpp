@@ -115,7 +115,7 @@ struct Tally {
 template <class Book>
 PERPCORE_BENCH_INLINE void Apply(Book& b, const Message& m, Tally* t) {
   if (m.kind == MsgKind::kCancel) {
-    t->rejects += b.Cancel(m.account, m.id) != book::Reason::kOk;
+    t->rejects += b.Cancel(AccountId(m.account), m.id) != book::Reason::kOk;
   } else {
     const book::PlaceResult r = b.Place(ToRequest(m));
     t->filled += r.filled.raw();
@@ -206,7 +206,7 @@ template <class Book>
 Outcome ApplyRecorded(Book& b, const Message& m) {
   Outcome o;
   if (m.kind == MsgKind::kCancel) {
-    o.reason = b.Cancel(m.account, m.id);
+    o.reason = b.Cancel(AccountId(m.account), m.id);
   } else {
     o.place = b.Place(ToRequest(m));
     o.reason = o.place.reason;
@@ -296,7 +296,7 @@ Validation Validate(const Workload& w, std::uint64_t prefix_messages) {
       Book& b = books[m.book];
       const std::uint64_t live_before = b.order_count();
       if (m.kind == MsgKind::kCancel) {
-        const book::Reason r = b.Cancel(m.account, m.id);
+        const book::Reason r = b.Cancel(AccountId(m.account), m.id);
         h.Add(static_cast<std::uint64_t>(r));
         t->rejects += r != book::Reason::kOk;
       } else {

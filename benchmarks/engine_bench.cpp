@@ -181,7 +181,6 @@ using book::OrderBook;
 using book::Side;
 using engine::Command;
 using engine::Engine;
-using engine::MarketId;
 using engine::Reason;
 
 constexpr std::int64_t kUsd = 1'000'000;  // quote atoms per USD (6 decimals)
@@ -216,7 +215,7 @@ constexpr std::int64_t kAtomsPerTickLot = 100;  // the same for every market abo
 constexpr std::uint32_t kSources = 3;
 constexpr std::size_t kMaxDepthLevels = 10'001;  // above max_levels_per_side
 
-MarketId MarketIdOf(std::size_t slot) { return static_cast<MarketId>(slot + 1); }
+MarketId MarketIdOf(std::size_t slot) { return MarketId(static_cast<std::uint32_t>(slot + 1)); }
 
 Rate Bp(std::int64_t tenths_of_bp) { return Rate(tenths_of_bp * (kRateScale / 100'000)); }
 
@@ -277,7 +276,7 @@ book::BookConfig BookConfigLikeEngine(const engine::MarketParams& p, std::size_t
 bool IsThin(std::uint64_t id) { return id % 50 == 13; }
 bool IsIsolatedIn(std::uint64_t id, std::size_t slot) { return id % 50 == 7 && slot < 2; }
 std::uint32_t FeeTierOf(std::uint64_t id) { return id % 10 == 0 ? 2u : id % 10 == 5 ? 1u : 0u; }
-AccountId ReferrerOf(std::uint64_t id) { return id % 20 == 3 ? id - 1 : 0; }
+AccountId ReferrerOf(std::uint64_t id) { return AccountId(id % 20 == 3 ? id - 1 : 0); }
 // With --markets-per-account K < 10, account id places orders only in the K
 // markets with (slot + id) % 10 < K (the default K = 10: every market).
 bool TradesIn(std::uint64_t id, std::size_t slot, std::uint32_t k) {
@@ -479,7 +478,7 @@ void HashResult(const engine::Result& r, Hasher* h) {
   for (const engine::Event& e : r.events) {
     h->Add((static_cast<std::uint64_t>(e.kind) << 32) | (static_cast<std::uint64_t>(e.side) << 24) |
            (static_cast<std::uint64_t>(e.cause) << 16) | (e.priority_kept ? 1u : 0u));
-    h->Add((static_cast<std::uint64_t>(e.code) << 32) | e.market);
+    h->Add((static_cast<std::uint64_t>(e.code) << 32) | e.market.value());
     for (const std::int64_t v :
          {e.price.raw(), e.size.raw(), e.remaining.raw(), e.maker_remaining.raw(), e.amount.raw(),
           e.maker_fee.raw(), e.referrer_fee.raw(), e.position.raw(), e.maker_position.raw(),
@@ -487,7 +486,8 @@ void HashResult(const engine::Result& r, Hasher* h) {
       h->Add(v);
     }
     for (const std::uint64_t v :
-         {e.account, e.order_id, e.maker_account, e.maker_order_id, e.referrer, e.counterparty}) {
+         {e.account.value(), e.order_id.value(), e.maker_account.value(), e.maker_order_id.value(),
+          e.referrer.value(), e.counterparty.value(), e.owner.value()}) {
       h->Add(v);
     }
   }
@@ -567,9 +567,9 @@ class Generator {
   }
   book::OrderRequest NewOrder(std::uint32_t account, Side side) {
     book::OrderRequest r;
-    r.id = next_id_++;
-    r.account = account;
-    r.client_id = ++next_client_[account];
+    r.id = OrderId(next_id_++);
+    r.account = AccountId(account);
+    r.client_id = ClientOrderId(++next_client_[account]);
     r.side = side;
     return r;
   }
@@ -596,7 +596,7 @@ class Generator {
   std::array<std::uint32_t, kNumMarkets> cum_share_{};
   std::array<std::int64_t, kNumMarkets> ref_{};  // the true price, ticks
   std::array<double, kNumMarkets> target_{};     // L_m
-  OrderId next_id_ = 1;
+  std::uint64_t next_id_ = 1;  // the next OrderId
   std::uint32_t pending_client_ = 0;  // the client id of the order being placed
   Hasher stream_;
 };
@@ -648,12 +648,12 @@ void Generator::Emit(engine::Payload payload, CmdKind kind, const BookOp* book_o
 void Generator::Track(std::span<const engine::Event> events) {
   for (const engine::Event& e : events) {
     if (e.market == 0) continue;
-    const std::size_t m = e.market - 1;
+    const std::size_t m = e.market.value() - 1;
     const auto slot = static_cast<std::uint32_t>(m);
     switch (e.kind) {
       case engine::EventKind::kOrderRested:
         live_.Add(slot, Live{.id = e.order_id,
-                             .account = static_cast<std::uint32_t>(e.account),
+                             .account = static_cast<std::uint32_t>(e.account.value()),
                              .client_id = pending_client_,
                              .side = e.side,
                              .price = e.price.raw(),
@@ -666,8 +666,8 @@ void Generator::Track(std::span<const engine::Event> events) {
         } else if (Live* l = live_.Find(slot, e.maker_order_id)) {
           l->remaining = e.maker_remaining.raw();
         }
-        PositionOf(static_cast<std::uint32_t>(e.account), m) = e.position.raw();
-        PositionOf(static_cast<std::uint32_t>(e.maker_account), m) = e.maker_position.raw();
+        PositionOf(static_cast<std::uint32_t>(e.account.value()), m) = e.position.raw();
+        PositionOf(static_cast<std::uint32_t>(e.maker_account.value()), m) = e.maker_position.raw();
         break;
       case engine::EventKind::kOrderCanceled:
         if (phase_ == Phase::kMeasured &&
@@ -696,11 +696,11 @@ void Generator::Place(std::size_t m, const book::OrderRequest& r, CmdKind kind, 
   BookOp op{
       .req = r, .book = static_cast<std::uint32_t>(m), .op = BookOpKind::kPlace, .kind = kind};
   if (reduce_only) {
-    const std::int64_t pos = PositionOf(static_cast<std::uint32_t>(r.account), m);
+    const std::int64_t pos = PositionOf(static_cast<std::uint32_t>(r.account.value()), m);
     op.req.max_fill = Lots(pos < 0 ? -pos : pos);
     ++w_.stats.reduce_only;
   }
-  pending_client_ = static_cast<std::uint32_t>(r.client_id);
+  pending_client_ = static_cast<std::uint32_t>(r.client_id.value());
   Emit(engine::PlaceOrder{.market = MarketIdOf(m), .order = r, .reduce_only = reduce_only}, kind,
        &op);
 }
@@ -713,22 +713,25 @@ void Generator::Setup() {
   }
   Emit(engine::FundInsurance{.amount = Quote(1'000'000 * kUsd)}, CmdKind::kDeposit, nullptr);
   for (std::uint32_t id = 1; id <= spec_.accounts; ++id) {
-    Emit(
-        engine::CreateAccount{
-            .account = id, .owner = id, .fee_tier = FeeTierOf(id), .referrer = ReferrerOf(id)},
-        CmdKind::kDeposit, nullptr);
+    const AccountId account(id);
+    Emit(engine::CreateAccount{.account = account,
+                               .owner = OwnerId(id),
+                               .fee_tier = FeeTierOf(id),
+                               .referrer = ReferrerOf(id)},
+         CmdKind::kDeposit, nullptr);
     const std::int64_t usd =
         IsThin(id) ? rng_.Between(300, 1'500) : rng_.Between(100'000, 1'000'000);
-    Emit(engine::Deposit{.account = id, .amount = Quote(usd * kUsd)}, CmdKind::kDeposit, nullptr);
+    Emit(engine::Deposit{.account = account, .amount = Quote(usd * kUsd)}, CmdKind::kDeposit,
+         nullptr);
     for (std::size_t m = 0; m < kNumMarkets; ++m) {
       if (IsIsolatedIn(id, m)) {
         Emit(
             engine::SetMarginMode{
-                .account = id, .market = MarketIdOf(m), .mode = engine::MarginMode::kIsolated},
+                .account = account, .market = MarketIdOf(m), .mode = engine::MarginMode::kIsolated},
             CmdKind::kDeposit, nullptr);
       }
       if (const std::uint32_t lev = LeverageOf(id, m); lev != 0) {
-        Emit(engine::SetLeverage{.account = id, .market = MarketIdOf(m), .leverage = lev},
+        Emit(engine::SetLeverage{.account = account, .market = MarketIdOf(m), .leverage = lev},
              CmdKind::kDeposit, nullptr);
       }
     }
@@ -736,7 +739,7 @@ void Generator::Setup() {
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
     for (std::uint32_t src = 1; src <= kSources; ++src) {
       Emit(engine::OraclePrice{.market = MarketIdOf(m),
-                               .source = src,
+                               .source = SourceId(src),
                                .price = Ticks(ref_[m]),
                                .publish_time = TimeNs(now_ + 1000)},
            CmdKind::kOracle, nullptr);
@@ -830,12 +833,12 @@ void Generator::Amend(std::size_t m) {
   }
   book::OrderRequest r;
   r.id = victim.id;
-  r.account = victim.account;
+  r.account = AccountId(victim.account);
   r.price = Ticks(price);
   r.size = Lots(size);
   const BookOp op{.req = r, .book = slot, .op = BookOpKind::kAmend, .kind = CmdKind::kAmend};
   Emit(engine::AmendOrder{.market = MarketIdOf(m),
-                          .amend = {.account = victim.account,
+                          .amend = {.account = r.account,
                                     .id = victim.id,
                                     .new_price = Ticks(price),
                                     .new_size = Lots(size)}},
@@ -848,20 +851,20 @@ void Generator::Cancel(std::size_t m) {
   const Live victim = lv[rng_.Below(lv.size())];
   book::OrderRequest r;
   r.id = victim.id;
-  r.account = victim.account;
-  r.client_id = victim.client_id;
+  r.account = AccountId(victim.account);
+  r.client_id = ClientOrderId(victim.client_id);
   if (rng_.Below(5) == 0) {
     const BookOp op{
         .req = r, .book = slot, .op = BookOpKind::kCancelByClient, .kind = CmdKind::kCancel};
     Emit(
         engine::CancelByClientId{
-            .market = MarketIdOf(m), .account = victim.account, .client_id = victim.client_id},
+            .market = MarketIdOf(m), .account = r.account, .client_id = r.client_id},
         CmdKind::kCancel, &op);
   } else {
     const BookOp op{.req = r, .book = slot, .op = BookOpKind::kCancel, .kind = CmdKind::kCancel};
     Emit(
         engine::CancelOrder{
-            .market = MarketIdOf(m), .account = victim.account, .order_id = victim.id},
+            .market = MarketIdOf(m), .account = r.account, .order_id = victim.id},
         CmdKind::kCancel, &op);
   }
 }
@@ -871,7 +874,7 @@ void Generator::Other() {
   if (u < 0.6) {
     const std::size_t m = PickMarket();
     ref_[m] += rng_.Between(-2, 2);
-    const auto source = static_cast<oracle::SourceId>(1 + rng_.Below(kSources));
+    const SourceId source(static_cast<std::uint32_t>(1 + rng_.Below(kSources)));
     const std::int64_t price = ref_[m] + rng_.Between(-2, 2);
     // The publish time is the command's own; Emit advances now_ by up to
     // 2,000 ns first, so publish at the time before that (never ahead).
@@ -884,13 +887,13 @@ void Generator::Other() {
     const MarketId market = rng_.Below(10) == 0 ? 0 : MarketIdOf(PickMarket());
     Emit(engine::TimeTick{.market = market}, CmdKind::kTimeTick, nullptr);
   } else if (u < 0.9) {
-    Emit(engine::Deposit{.account = PickAccount(),
+    Emit(engine::Deposit{.account = AccountId(PickAccount()),
                          .amount = Quote(rng_.Between(100, 10'000) * kUsd)},
          CmdKind::kDeposit, nullptr);
   } else {
-    Emit(
-        engine::Withdraw{.account = PickAccount(), .amount = Quote(rng_.Between(10, 1'000) * kUsd)},
-        CmdKind::kWithdraw, nullptr);
+    Emit(engine::Withdraw{.account = AccountId(PickAccount()),
+                          .amount = Quote(rng_.Between(10, 1'000) * kUsd)},
+         CmdKind::kWithdraw, nullptr);
   }
 }
 
@@ -1369,7 +1372,7 @@ __attribute__((noinline)) engine::Result NullApply(const Command& c) {
   return engine::Result{};
 }
 __attribute__((noinline)) BookOutcome NullOp(const BookOp& op) {
-  const std::uint64_t x = op.req.id + static_cast<std::uint64_t>(op.op);
+  const std::uint64_t x = op.req.id.value() + static_cast<std::uint64_t>(op.op);
   asm volatile("" : : "r"(x) : "memory");
   return BookOutcome{};
 }
@@ -1443,7 +1446,7 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
     for (std::uint32_t src = 1; src <= kSources; ++src) {
       apply(engine::OraclePrice{.market = MarketIdOf(m),
-                                .source = src,
+                                .source = SourceId(src),
                                 .price = Ticks(kMarkets[m].mid),
                                 .publish_time = TimeNs(now)},
             false);
@@ -1455,25 +1458,25 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
   const Faults f0 = Faults::Now();
   const auto t0 = Clock::now();
   for (std::uint32_t id = 1; id <= accounts; ++id) {
-    apply(engine::CreateAccount{.account = id, .owner = id}, true);
-    apply(engine::Deposit{.account = id, .amount = Quote(1'000'000 * kUsd)}, true);
+    apply(engine::CreateAccount{.account = AccountId(id), .owner = OwnerId(id)}, true);
+    apply(engine::Deposit{.account = AccountId(id), .amount = Quote(1'000'000 * kUsd)}, true);
   }
   const std::int64_t heap1 = g_alloc.bytes_in_use;
   const std::uint64_t rss1 = ProcStatusBytes("VmRSS:");
-  OrderId next_id = 1;
+  std::uint64_t next_id = 1;  // the next OrderId
   for (std::size_t m = 0; m < kPositionMarkets; ++m) {
     const Ticks mid(kMarkets[m].mid);
     for (std::uint32_t a = 1; a + 1 <= accounts; a += 2) {
       apply(engine::PlaceOrder{.market = MarketIdOf(m),
-                               .order = {.id = next_id++,
-                                         .account = a,
+                               .order = {.id = OrderId(next_id++),
+                                         .account = AccountId(a),
                                          .side = Side::kSell,
                                          .price = mid,
                                          .size = Lots(1)}},
             true);
       apply(engine::PlaceOrder{.market = MarketIdOf(m),
-                               .order = {.id = next_id++,
-                                         .account = a + 1,
+                               .order = {.id = OrderId(next_id++),
+                                         .account = AccountId(a + 1),
                                          .side = Side::kBuy,
                                          .tif = book::TimeInForce::kIoc,
                                          .price = mid,

@@ -126,8 +126,8 @@ static_assert(sizeof(Message) == 32, "Message is meant to be 32 bytes");
 inline book::OrderRequest ToRequest(const Message& m) {
   book::OrderRequest r;
   r.id = m.id;
-  r.account = m.account;
-  r.client_id = m.client_id;
+  r.account = AccountId(m.account);
+  r.client_id = ClientOrderId(m.client_id);
   r.side = m.side;
   r.type = book::OrderType::kLimit;
   r.tif = book::TimeInForce::kGtc;
@@ -288,24 +288,26 @@ class LiveSetOf {
       : per_book_(books), pos_(max_id + 1, kNone) {}
 
   void Add(std::uint32_t b, const Entry& e) {
-    pos_[e.id] = static_cast<std::uint32_t>(per_book_[b].size());
+    pos_[e.id.value()] = static_cast<std::uint32_t>(per_book_[b].size());
     per_book_[b].push_back(e);
     ++total_;
   }
   // Removes `id` from book b if it is live there; a no-op otherwise (e.g. a
   // taker cancelled by self-trade prevention was never live).
-  void Remove(std::uint32_t b, OrderId id) {
+  void Remove(std::uint32_t b, OrderId order) {
+    const std::uint64_t id = order.value();
     if (id >= pos_.size() || pos_[id] == kNone) return;
     std::vector<Entry>& v = per_book_[b];
     const std::uint32_t slot = pos_[id];
     v[slot] = v.back();
-    pos_[v[slot].id] = slot;
+    pos_[v[slot].id.value()] = slot;
     v.pop_back();
     pos_[id] = kNone;
     --total_;
   }
   // The live entry of `id` (live in book b, if at all), or nullptr.
-  Entry* Find(std::uint32_t b, OrderId id) {
+  Entry* Find(std::uint32_t b, OrderId order) {
+    const std::uint64_t id = order.value();
     if (id >= pos_.size() || pos_[id] == kNone) return nullptr;
     return &per_book_[b][pos_[id]];
   }
@@ -346,7 +348,7 @@ Workload Generate(const WorkloadSpec& spec) {
   Rng rng(spec.seed);
   detail::LiveSet live(spec.books, total_warmup + spec.messages);
   std::vector<std::uint32_t> next_client(spec.accounts + 1, 0);
-  OrderId next_id = 1;
+  std::uint64_t next_id = 1;  // the next OrderId
   bool measuring = false;
 
   // Applies one message to its book, updates the live set from the events,
@@ -355,7 +357,7 @@ Workload Generate(const WorkloadSpec& spec) {
     Book& bk = books[m.book];
     bool ok;
     if (m.kind == MsgKind::kCancel) {
-      ok = bk.Cancel(m.account, m.id) == book::Reason::kOk;
+      ok = bk.Cancel(AccountId(m.account), m.id) == book::Reason::kOk;
     } else {
       ok = bk.Place(ToRequest(m)).ok();
     }
@@ -371,7 +373,7 @@ Workload Generate(const WorkloadSpec& spec) {
           if (e.remaining.raw() == 0) live.Remove(m.book, e.order_id);
           break;
         case book::EventKind::kRested:
-          live.Add(m.book, {e.order_id, static_cast<std::uint32_t>(e.account)});
+          live.Add(m.book, {e.order_id, static_cast<std::uint32_t>(e.account.value())});
           break;
         case book::EventKind::kReduced:
         case book::EventKind::kAmended:
@@ -389,7 +391,7 @@ Workload Generate(const WorkloadSpec& spec) {
   // A new order of a random account with a fresh client id.
   auto new_order = [&](std::uint32_t b, MsgKind kind) {
     Message m;
-    m.id = next_id++;
+    m.id = OrderId(next_id++);
     m.account = static_cast<std::uint32_t>(1 + rng.Below(spec.accounts));
     m.client_id = ++next_client[m.account];
     m.book = b;

@@ -61,8 +61,8 @@
 #include "fmt/format.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/book/types.hpp"
-#include "perpcore/fixed/decimal.hpp"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/decimal.hpp"
+#include "perpcore/core/fixed.hpp"
 #include "perpcore/version.hpp"
 
 namespace {
@@ -394,7 +394,7 @@ class Flow {
     const std::int64_t d = rng_.Chance(1, 50) ? 0 : 1 + rng_.Geometric(8, 400);
     const std::int64_t size = rng_.Range(10, 300) * (1 + d / 16);
     OrderRequest o = NewOrder(maker, side, side == Side::kBuy ? fair_ - d : fair_ + d, size);
-    o.client_id = ++client_seq_[maker];
+    o.client_id = perpcore::ClientOrderId(++client_seq_[maker]);
     o.tif = rng_.Chance(15, 100) ? TimeInForce::kPostOnlySlide : TimeInForce::kPostOnly;
     Place(o);
   }
@@ -479,11 +479,12 @@ class Flow {
     if (kind < 10) {
       // Too late: the order traded or was cancelled a moment ago.
       const perpcore::OrderId id = dead_[rng_.Below(dead_.size())];
-      r = book_->Cancel(kFirstTaker, id == 0 ? next_id_ + 1 : id);
+      r = book_->Cancel(kFirstTaker, id == 0 ? perpcore::OrderId(next_id_ + 1) : id);
     } else {
       const LiveOrder l = PickForCancel();
       if (kind < 15) {
-        r = book_->Cancel(l.account + 1, l.id);  // someone else's order
+        // someone else's order
+        r = book_->Cancel(perpcore::AccountId(l.account.value() + 1), l.id);
       } else if (kind < 165 && l.client_id != 0) {
         r = book_->CancelByClientId(l.account, l.client_id);
       } else {
@@ -539,13 +540,13 @@ class Flow {
   // A maker drops its connection: everything of it goes.
   void Disconnect() {
     ++stats_.requests[static_cast<std::size_t>(Request::kCancelAll)];
-    Record(Request::kCancelAll, book_->CancelAll(1 + rng_.Below(kMakers)));
+    Record(Request::kCancelAll, book_->CancelAll(perpcore::AccountId(1 + rng_.Below(kMakers))));
   }
 
   OrderRequest NewOrder(std::uint64_t account, Side side, std::int64_t price, std::int64_t size) {
     OrderRequest o;
-    o.id = ++next_id_;
-    o.account = account;
+    o.id = perpcore::OrderId(++next_id_);
+    o.account = perpcore::AccountId(account);
     o.side = side;
     o.price = Ticks(price);
     o.size = Lots(size);
@@ -626,9 +627,9 @@ class Flow {
   LiveSet live_;
   std::int64_t fair_ = kStartMid;
   std::uint64_t step_ = 0;
-  perpcore::OrderId next_id_ = 0;
+  std::uint64_t next_id_ = 0;  // the last OrderId handed out
   perpcore::ClientOrderId pending_client_id_ = 0;
-  std::array<perpcore::ClientOrderId, kMakers + 1> client_seq_{};
+  std::array<std::uint64_t, kMakers + 1> client_seq_{};  // each maker's last ClientOrderId
   std::array<perpcore::OrderId, 64> dead_{};
   std::size_t dead_next_ = 0;
 };

@@ -46,7 +46,7 @@
 #include "absl/numeric/int128.h"
 #include "fmt/format.h"
 #include "perpcore/engine/engine.hpp"
-#include "perpcore/fixed/decimal.hpp"
+#include "perpcore/core/decimal.hpp"
 
 namespace {
 
@@ -127,6 +127,9 @@ std::string Size(const MarketSpec& s, std::int64_t lots) {
   auto text = FormatDecimal(lots, s.size_scale);
   return text.ok() ? *text : "?";
 }
+// The demo numbers its accounts with ints (always positive).
+AccountId AccountNo(std::int64_t n) { return AccountId(static_cast<std::uint64_t>(n)); }
+
 std::string Percent2(Rate r) {  // a Rate as a percentage with two decimals
   const std::int64_t hundredths = r.raw() / (kRateScale / 10'000);
   return fmt::format("{}.{:02}%", hundredths / 100, hundredths % 100);
@@ -193,7 +196,7 @@ class Demo {
         case EventKind::kCircuitBreaker:
           breaker_log_.push_back(fmt::format("  t={:>6.1f}s  {} breaker {} ({})",
                                              static_cast<double>(now_ - kStart) / kSecondNs,
-                                             kMarkets[e.market - 1].symbol,
+                                             kMarkets[e.market.value() - 1].symbol,
                                              e.code ? "TRIPPED" : "cleared",
                                              e.cause == oracle::BreakerCause::kTwapDeviation
                                                  ? "index vs TWAP"
@@ -211,25 +214,25 @@ class Demo {
     Must(FundInsurance{.amount = Quote(1'000'000 * kUsd)});
     for (int a = 1; a <= accounts_; ++a) {
       const bool maker = a <= kMakers;
-      const AccountId referrer = !maker && a % 10 == 3 ? AccountId(a - 1) : 0;
-      Must(CreateAccount{.account = AccountId(a),
-                         .owner = OwnerId(a),
+      const AccountId referrer = !maker && a % 10 == 3 ? AccountNo(a - 1) : 0;
+      Must(CreateAccount{.account = AccountNo(a),
+                         .owner = OwnerId(static_cast<std::uint64_t>(a)),
                          .fee_tier = maker ? 2u : static_cast<std::uint32_t>(a % 3),
                          .referrer = referrer});
       const std::int64_t usd = maker ? 1'000'000 : rng_.Between(1'000, 50'000);
-      Must(Deposit{.account = AccountId(a), .amount = Quote(usd * kUsd)});
+      Must(Deposit{.account = AccountNo(a), .amount = Quote(usd * kUsd)});
       if (maker) continue;
       for (const MarketSpec& s : kMarkets) {
         if (a % 8 == 5) {
-          Must(SetMarginMode{.account = AccountId(a), .market = s.id, .mode = MarginMode::kIsolated});
+          Must(SetMarginMode{.account = AccountNo(a), .market = s.id, .mode = MarginMode::kIsolated});
         }
-        Must(SetLeverage{.account = AccountId(a),
+        Must(SetLeverage{.account = AccountNo(a),
                          .market = s.id,
                          .leverage = static_cast<std::uint32_t>(rng_.Between(5, 50))});
       }
     }
     for (int m = 1; m <= kMakers; ++m) {
-      for (const MarketSpec& s : kMarkets) Requote(AccountId(m), s);
+      for (const MarketSpec& s : kMarkets) Requote(AccountNo(m), s);
     }
   }
 
@@ -250,10 +253,10 @@ class Demo {
 
   void PublishOracles() {
     for (std::size_t i = 0; i < kMarkets.size(); ++i) {
-      for (oracle::SourceId src = 1; src <= 3; ++src) {
+      for (std::uint32_t src = 1; src <= 3; ++src) {
         const Ticks price(true_price_[i] + rng_.Between(-3, 3));
         Must(OraclePrice{.market = kMarkets[i].id,
-                         .source = src,
+                         .source = SourceId(src),
                          .price = price,
                          .publish_time = TimeNs(now_)});
       }
@@ -273,7 +276,7 @@ class Demo {
       for (Side side : {Side::kBuy, Side::kSell}) {
         const Ticks price(side == Side::kBuy ? mark.raw() - offset : mark.raw() + offset);
         Apply(PlaceOrder{.market = s.id,
-                         .order = {.id = ++next_order_,
+                         .order = {.id = OrderId(++next_order_),
                                    .account = maker,
                                    .side = side,
                                    .tif = TimeInForce::kPostOnlySlide,
@@ -287,7 +290,7 @@ class Demo {
     const Ticks mark = eng_.Stats(s.id)->mark;
     const Side side = rng_.Percent(50) ? Side::kBuy : Side::kSell;
     PlaceOrder po{.market = s.id,
-                  .order = {.id = ++next_order_, .account = account, .side = side,
+                  .order = {.id = OrderId(++next_order_), .account = account, .side = side,
                             .size = Lots(rng_.Between(1, s.max_trade))}};
     const std::int64_t two_percent = mark.raw() / 50;
     const int kind = static_cast<int>(rng_.Between(0, 99));
@@ -326,14 +329,14 @@ class Demo {
     const MarketSpec& s = kMarkets[rng_.Next() % kMarkets.size()];
     const int u = static_cast<int>(rng_.Between(0, 99));
     if (u < 30) {
-      Requote(AccountId(rng_.Between(1, kMakers)), s);
+      Requote(AccountNo(rng_.Between(1, kMakers)), s);
     } else if (u < 97) {
-      Trade(AccountId(rng_.Between(kMakers + 1, accounts_)), s);
+      Trade(AccountNo(rng_.Between(kMakers + 1, accounts_)), s);
     } else if (u < 98) {
-      Apply(Deposit{.account = AccountId(rng_.Between(kMakers + 1, accounts_)),
+      Apply(Deposit{.account = AccountNo(rng_.Between(kMakers + 1, accounts_)),
                     .amount = Quote(rng_.Between(100, 5'000) * kUsd)});
     } else if (u < 99) {
-      Apply(Withdraw{.account = AccountId(rng_.Between(kMakers + 1, accounts_)),
+      Apply(Withdraw{.account = AccountNo(rng_.Between(kMakers + 1, accounts_)),
                      .amount = Quote(rng_.Between(100, 5'000) * kUsd)});
     } else {
       Apply(TimeTick{});
@@ -410,13 +413,13 @@ class Demo {
       std::string where;
       for (const PositionView& p : h.s.positions) {
         if (p.size.raw() == 0) continue;
-        const MarketSpec& s = kMarkets[p.market - 1u];
+        const MarketSpec& s = kMarkets[p.market.value() - 1u];
         where += fmt::format(" {} {}{} liq {}", s.symbol, Size(s, p.size.raw()),
                              p.mode == MarginMode::kIsolated ? " (iso)" : "",
                              p.liquidation.price.raw() ? Price(s, p.liquidation.price) : "-");
       }
       std::printf("  #%-5llu equity %12s USD  margin ratio %8s %s\n",
-                  static_cast<unsigned long long>(h.id), Usd(h.s.equity.raw()).c_str(),
+                  static_cast<unsigned long long>(h.id.value()), Usd(h.s.equity.raw()).c_str(),
                   h.s.margin_ratio == Rate::Max() ? "inf" : Percent2(h.s.margin_ratio).c_str(),
                   where.c_str());
     };
@@ -449,7 +452,7 @@ class Demo {
   Engine eng_;
   std::int64_t now_ = kStart;
   std::vector<std::int64_t> true_price_;
-  OrderId next_order_ = 0;
+  std::uint64_t next_order_ = 0;  // the last OrderId handed out
   std::int64_t fills_ = 0;
   std::int64_t referrer_paid_ = 0;
   std::int64_t rebates_paid_ = 0;

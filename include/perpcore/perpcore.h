@@ -264,6 +264,8 @@ enum {
   PERPCORE_MARKET_DELISTED = 3
 };
 enum { PERPCORE_MARGIN_CROSS = 0, PERPCORE_MARGIN_ISOLATED = 1 };
+/* Self-trade scope of an account (see perpcore_account_set_stp_scope()). */
+enum { PERPCORE_STP_SCOPE_OWNER = 0, PERPCORE_STP_SCOPE_ACCOUNT = 1 };
 enum {
   PERPCORE_BREAKER_NONE = 0,
   PERPCORE_BREAKER_SOURCE_DEVIATION = 1,
@@ -296,7 +298,8 @@ enum {
   PERPCORE_EVENT_LEVERAGE_SET = 15,
   PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED = 16,
   PERPCORE_EVENT_FEE_TIER_SET = 17,
-  PERPCORE_EVENT_INSURANCE_FUNDED = 18
+  PERPCORE_EVENT_INSURANCE_FUNDED = 18,
+  PERPCORE_EVENT_STP_SCOPE_SET = 19
 };
 
 /* Reject reasons (perpcore_result.reason, perpcore_preview.reason).
@@ -366,7 +369,8 @@ enum {
   PERPCORE_REASON_ORACLE_INVALID_PRICE = 133,
   PERPCORE_REASON_ORACLE_FROM_THE_FUTURE = 134,
   PERPCORE_REASON_ORACLE_OUT_OF_ORDER = 135,
-  PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED = 136
+  PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED = 136,
+  PERPCORE_REASON_INVALID_SELF_TRADE_SCOPE = 137
 };
 
 /* perpcore_reason_name() / perpcore_reason_message()
@@ -456,8 +460,8 @@ typedef struct perpcore_market_params {
   perpcore_margin_tier tiers[PERPCORE_MAX_TIERS];
 } perpcore_market_params;
 
-/* perpcore_order (input; struct_size): a new order, for perpcore_order_place()
- * and perpcore_order_preview().
+/* perpcore_order (input; struct_size): a new order, for perpcore_order_place(),
+ * perpcore_order_preview() and perpcore_order_cancel_replace().
  *
  * price: the limit price, or a market order's protection price. size > 0.
  * client_id: 0 = none, else unique per account among its live orders.
@@ -524,7 +528,8 @@ typedef struct perpcore_result {
  *   MARGIN_MODE_SET: account, market, code = PERPCORE_MARGIN_*.
  *   LEVERAGE_SET: account, market, code = leverage.
  *   ISOLATED_MARGIN_CHANGED: account, market, amount = delta (+ added).
- *   FEE_TIER_SET: account, code = tier. */
+ *   FEE_TIER_SET: account, code = tier.
+ *   STP_SCOPE_SET: account, code = PERPCORE_STP_SCOPE_*. */
 typedef struct perpcore_event {
   uint8_t kind;          /* PERPCORE_EVENT_* */
   uint8_t side;          /* PERPCORE_SIDE_* */
@@ -904,6 +909,15 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_transf
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint64_t from, uint64_t to, int64_t amount) PERPCORE_NOEXCEPT;
 
+/* perpcore_account_set_stp_scope(): which orders the account's new orders never
+ * trade with. PERPCORE_STP_SCOPE_OWNER (every account's default): its own and
+ * those of its owner's other owner-scope accounts, so one owner's accounts
+ * cannot trade with each other; PERPCORE_STP_SCOPE_ACCOUNT: its own only.
+ * Resting orders keep the scope they were placed with. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_set_stp_scope(
+    perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
+    uint64_t account, uint32_t scope) PERPCORE_NOEXCEPT;
+
 /* perpcore_account_set_fee_tier(): a tier below the engine's fee_tier_count. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_set_fee_tier(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
@@ -956,10 +970,30 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_cancel_a
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint64_t account, uint32_t market) PERPCORE_NOEXCEPT;
 
-/* perpcore_order_amend(): see perpcore_amend. */
+/* perpcore_order_amend(): see perpcore_amend. An amend never trades: a new
+ * price that crosses the opposite best is AMEND_WOULD_CROSS; use
+ * perpcore_order_cancel_replace() to move an order there. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_amend(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     const perpcore_amend *amend) PERPCORE_NOEXCEPT;
+
+/* perpcore_order_cancel_replace(): cancels the live order old_order_id of
+ * `account` in `market` and places *order in its stead, atomically: both or
+ * neither, in one command (one seq). *order is checked as
+ * perpcore_order_place() checks it, with the old order counted as already
+ * cancelled (its margin, its book slot and level, its order id and client id
+ * are free, so the new order may reuse both); UNKNOWN_ORDER or
+ * NOT_ORDER_OWNER for an old order that is not a live one of `account`.
+ * Refused, it changes nothing and the old order stays. Accepted, its events
+ * are the old order's ORDER_CANCELED (code PERPCORE_CANCEL_USER) and then the
+ * new order's, as a placement's; out->filled and out->rested are the new
+ * order's. The new order does not keep the old one's time priority.
+ * order->market and order->account must equal market and account
+ * (PERPCORE_E_ILLEGAL_ARG otherwise). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_cancel_replace(
+    perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
+    uint32_t market, uint64_t account, uint64_t old_order_id,
+    const perpcore_order *order) PERPCORE_NOEXCEPT;
 
 /* perpcore_oracle_publish(): oracle source `source` (!= 0) published `price`
  * ticks (> 0, <= max_price) at publish_time_ns (<= timestamp_ns, not before

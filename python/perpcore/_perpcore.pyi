@@ -19,6 +19,14 @@ RATE_SCALE: int
 
 def version_number() -> int: ...
 
+# PRIVATE, for perpcore's own tests only (python/src/testing.cpp): not API,
+# may change or disappear in any release. Allocation-failure injection into
+# the extension's C++ code on the calling thread: after
+# _fail_allocations_after(n) the (n+1)-th allocation raises MemoryError;
+# _stop_failing_allocations() disarms and returns (allocations counted, fired).
+def _fail_allocations_after(n: int, /) -> None: ...
+def _stop_failing_allocations() -> tuple[int, bool]: ...
+
 # -- errors ---------------------------------------------------------------
 
 class Error(Exception):
@@ -130,6 +138,7 @@ class Reason(enum.IntEnum):
     ORACLE_FROM_THE_FUTURE = 134
     ORACLE_OUT_OF_ORDER = 135
     MAX_DEPOSIT_EXCEEDED = 136
+    INVALID_SELF_TRADE_SCOPE = 137
 
 def reason_message(reason: Reason) -> str: ...
 
@@ -292,6 +301,10 @@ class MarginMode(enum.IntEnum):
     CROSS = 0
     ISOLATED = 1
 
+class SelfTradeScope(enum.IntEnum):
+    OWNER = 0
+    ACCOUNT = 1
+
 class BreakerCause(enum.IntEnum):
     NONE = 0
     SOURCE_DEVIATION = 1
@@ -317,6 +330,7 @@ class EngineEventKind(enum.IntEnum):
     ISOLATED_MARGIN_CHANGED = 16
     FEE_TIER_SET = 17
     INSURANCE_FUNDED = 18
+    SELF_TRADE_SCOPE_SET = 19
 
 # -- engine configuration ---------------------------------------------------
 
@@ -756,6 +770,9 @@ class Engine:
         seq: int | None = None,
     ) -> Result: ...
     def fund_insurance(self, *, amount: int, timestamp_ns: int, seq: int | None = None) -> Result: ...
+    def set_self_trade_scope(
+        self, *, account: int, scope: SelfTradeScope, timestamp_ns: int, seq: int | None = None
+    ) -> Result: ...
     def set_fee_tier(
         self, *, account: int, fee_tier: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
@@ -809,6 +826,24 @@ class Engine:
         new_price: int,
         new_size: int,
         timestamp_ns: int,
+        seq: int | None = None,
+    ) -> Result: ...
+    def cancel_replace(
+        self,
+        *,
+        market: int,
+        account: int,
+        old_order_id: int,
+        order_id: int,
+        side: Side,
+        price: int,
+        size: int,
+        timestamp_ns: int,
+        order_type: OrderType = ...,
+        tif: TimeInForce = ...,
+        stp: StpMode = ...,
+        client_id: int = 0,
+        reduce_only: bool = False,
         seq: int | None = None,
     ) -> Result: ...
     def oracle_price(

@@ -8,6 +8,11 @@
 // RaiseStatus(), and the enum.IntEnum machinery with a caster per C++ enum.
 // Not a public header: it is compiled only into the extension.
 //
+// Ids are strong types in C++ (perpcore/core/ids.hpp) and plain ints in
+// Python: an id argument is read as the Int of the id's width and built
+// explicitly, pc::AccountId(account.value) (a wider Int does not compile), and
+// an id result goes out through IdInt().
+//
 // Also the exact conversion of rates (fees, shares, bands, deviations,
 // margin rates) between decimal.Decimal / str in human units and the
 // engine's Rate (1e-18 units), and the named tuple Level for book levels.
@@ -39,9 +44,10 @@
 #include "absl/strings/numbers.h"
 #include "fmt/format.h"
 #include "perpcore/book/types.hpp"
+#include "perpcore/core/decimal.hpp"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 #include "perpcore/engine/types.hpp"
-#include "perpcore/fixed/decimal.hpp"
-#include "perpcore/fixed/fixed.hpp"
 #include "perpcore/oracle/oracle.hpp"
 
 namespace py = pybind11;
@@ -64,6 +70,15 @@ using I64 = Int<std::int64_t>;
 using U64 = Int<std::uint64_t>;
 using U32 = Int<std::uint32_t>;
 using I32 = Int<int>;
+
+// IdInt()
+//
+// An id as the Int of its own width (U32 for MarketId and SourceId, U64 for
+// the others), so Python reads back the plain int it passed in.
+template <class Tag, class Rep>
+Int<Rep> IdInt(pc::Id<Tag, Rep> id) {
+  return Int<Rep>{id.value()};
+}
 
 // The exception classes, created at import and kept for the process lifetime.
 struct Errors {
@@ -266,6 +281,7 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::Reason, "Reason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SelfTradeScope, "SelfTradeScope");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::EventKind, "EngineEventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::oracle::BreakerCause, "BreakerCause");
 

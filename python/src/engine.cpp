@@ -46,9 +46,10 @@
 #include "absl/status/status.h"
 #include "common.hpp"
 #include "fmt/format.h"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/engine/types.hpp"
-#include "perpcore/fixed/fixed.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 
@@ -239,6 +240,12 @@ void BindEngineEnums(py::module_& m) {
       "CROSS: the position shares the account's collateral. ISOLATED: it has its own margin "
       "bucket, topped up from cross collateral as the position grows.",
       {{"CROSS", 0}, {"ISOLATED", 1}});
+  MakeEnum<en::SelfTradeScope>(
+      m, "SelfTradeScope",
+      "Which orders an account's new orders never trade with. OWNER (the default): its own "
+      "and those of its owner's other OWNER-scope accounts, so one owner's accounts cannot "
+      "trade with each other. ACCOUNT: its own only.",
+      {{"OWNER", 0}, {"ACCOUNT", 1}});
   MakeEnum<orc::BreakerCause>(
       m, "BreakerCause",
       "Which oracle guard tripped the circuit breaker: NONE, SOURCE_DEVIATION (a fresh "
@@ -264,7 +271,8 @@ void BindEngineEnums(py::module_& m) {
                            {"LEVERAGE_SET", 15},
                            {"ISOLATED_MARGIN_CHANGED", 16},
                            {"FEE_TIER_SET", 17},
-                           {"INSURANCE_FUNDED", 18}});
+                           {"INSURANCE_FUNDED", 18},
+                           {"SELF_TRADE_SCOPE_SET", 19}});
 }
 
 // -- configuration ------------------------------------------------------------------
@@ -550,6 +558,21 @@ bool IsCancelKind(en::EventKind k) {
   return k == en::EventKind::kOrderCanceled || k == en::EventKind::kOrderReduced;
 }
 
+// EngineEvent.counterparty: TRANSFER's receiving account, and ACCOUNT_CREATED's
+// owner, which the C++ Event carries in its own field (owner) but Python has
+// always read here. Get and Set keep the constructor, the property, repr and ==
+// in agreement with the engine's events.
+std::uint64_t GetCounterparty(const en::Event& e) {
+  return e.kind == en::EventKind::kAccountCreated ? e.owner.value() : e.counterparty.value();
+}
+void SetCounterparty(en::Event& e, std::uint64_t v) {
+  if (e.kind == en::EventKind::kAccountCreated) {
+    e.owner = pc::OwnerId(v);
+  } else {
+    e.counterparty = pc::AccountId(v);
+  }
+}
+
 std::string EngineEventRepr(const en::Event& e) {
   std::string out = fmt::format("EngineEvent(kind={}", EnumName(e.kind));
   const bool order = IsOrderKind(e.kind);
@@ -557,25 +580,25 @@ std::string EngineEventRepr(const en::Event& e) {
   auto add = [&](const char* name, auto value, bool always) {
     if (always || value != 0) out += fmt::format(", {}={}", name, value);
   };
-  add("market", e.market, false);
-  add("account", e.account, false);
-  add("order_id", e.order_id, order);
+  add("market", e.market.value(), false);
+  add("account", e.account.value(), false);
+  add("order_id", e.order_id.value(), order);
   if (order) out += fmt::format(", side={}", EnumName(e.side));
   add("price", e.price.raw(), order);
   add("size", e.size.raw(), order);
   add("remaining", e.remaining.raw(), order);
-  add("maker_account", e.maker_account, fill);
-  add("maker_order_id", e.maker_order_id, fill);
+  add("maker_account", e.maker_account.value(), fill);
+  add("maker_order_id", e.maker_order_id.value(), fill);
   add("maker_remaining", e.maker_remaining.raw(), fill);
   add("amount", e.amount.raw(), fill);
   add("maker_fee", e.maker_fee.raw(), fill);
-  add("referrer", e.referrer, false);
+  add("referrer", e.referrer.value(), false);
   add("referrer_fee", e.referrer_fee.raw(), false);
   add("position", e.position.raw(), fill);
   add("maker_position", e.maker_position.raw(), fill);
   add("realized", e.realized.raw(), fill);
   add("maker_realized", e.maker_realized.raw(), fill);
-  add("counterparty", e.counterparty, false);
+  add("counterparty", GetCounterparty(e), false);
   add("index", e.index.raw(), e.kind == en::EventKind::kPriceUpdate);
   add("mark", e.mark.raw(), e.kind == en::EventKind::kPriceUpdate);
   if (IsCancelKind(e.kind)) {
@@ -643,24 +666,24 @@ Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
            e.cause = cause;
            e.priority_kept = priority_kept;
            e.code = code.value;
-           e.market = market.value;
-           e.account = account.value;
-           e.order_id = order_id.value;
+           e.market = pc::MarketId(market.value);
+           e.account = pc::AccountId(account.value);
+           e.order_id = pc::OrderId(order_id.value);
            e.price = pc::Ticks(price.value);
            e.size = pc::Lots(size.value);
            e.remaining = pc::Lots(remaining.value);
-           e.maker_account = maker_account.value;
-           e.maker_order_id = maker_order_id.value;
+           e.maker_account = pc::AccountId(maker_account.value);
+           e.maker_order_id = pc::OrderId(maker_order_id.value);
            e.maker_remaining = pc::Lots(maker_remaining.value);
            e.amount = pc::Quote(amount.value);
            e.maker_fee = pc::Quote(maker_fee.value);
-           e.referrer = referrer.value;
+           e.referrer = pc::AccountId(referrer.value);
            e.referrer_fee = pc::Quote(referrer_fee.value);
            e.position = pc::Lots(position.value);
            e.maker_position = pc::Lots(maker_position.value);
            e.realized = pc::Quote(realized.value);
            e.maker_realized = pc::Quote(maker_realized.value);
-           e.counterparty = counterparty.value;
+           SetCounterparty(e, counterparty.value);
            e.index = pc::Ticks(index.value);
            e.mark = pc::Ticks(mark.value);
            return e;
@@ -710,12 +733,12 @@ Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
             return static_cast<en::MarginMode>(e.code);
           },
           "MARGIN_MODE_SET: the MarginMode; None for other kinds.")
-      .def_property_readonly("market", [](const E& e) { return U32{e.market}; }, "The market id.")
+      .def_property_readonly("market", [](const E& e) { return IdInt(e.market); }, "The market id.")
       .def_property_readonly(
-          "account", [](const E& e) { return U64{e.account}; },
+          "account", [](const E& e) { return IdInt(e.account); },
           "The account (the taker of a FILL, the sender of a TRANSFER).")
       .def_property_readonly(
-          "order_id", [](const E& e) { return U64{e.order_id}; },
+          "order_id", [](const E& e) { return IdInt(e.order_id); },
           "The order (the taker's of a FILL).")
       .def_property_readonly(
           "price", [](const E& e) { return I64{e.price.raw()}; },
@@ -725,10 +748,10 @@ Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
           "remaining", [](const E& e) { return I64{e.remaining.raw()}; },
           "The open size of order_id after the event, in lots.")
       .def_property_readonly(
-          "maker_account", [](const E& e) { return U64{e.maker_account}; },
+          "maker_account", [](const E& e) { return IdInt(e.maker_account); },
           "FILL: the resting order's account.")
       .def_property_readonly(
-          "maker_order_id", [](const E& e) { return U64{e.maker_order_id}; },
+          "maker_order_id", [](const E& e) { return IdInt(e.maker_order_id); },
           "FILL: the resting order.")
       .def_property_readonly(
           "maker_remaining", [](const E& e) { return I64{e.maker_remaining.raw()}; },
@@ -745,7 +768,7 @@ Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
           "maker_fee", [](const E& e) { return I64{e.maker_fee.raw()}; },
           "FILL: the maker's fee in quote atoms; negative is a rebate.")
       .def_property_readonly(
-          "referrer", [](const E& e) { return U64{e.referrer}; },
+          "referrer", [](const E& e) { return IdInt(e.referrer); },
           "FILL: the taker's referrer (0: none); ACCOUNT_CREATED: the new account's.")
       .def_property_readonly(
           "referrer_fee", [](const E& e) { return I64{e.referrer_fee.raw()}; },
@@ -763,7 +786,7 @@ Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
           "maker_realized", [](const E& e) { return I64{e.maker_realized.raw()}; },
           "FILL: PnL the maker realized, quote atoms.")
       .def_property_readonly(
-          "counterparty", [](const E& e) { return U64{e.counterparty}; },
+          "counterparty", [](const E& e) { return U64{GetCounterparty(e)}; },
           "TRANSFER: the receiving account; ACCOUNT_CREATED: the owner.")
       .def_property_readonly(
           "index", [](const E& e) { return I64{e.index.raw()}; },
@@ -833,7 +856,7 @@ void BindViews(py::module_& m) {
   py::class_<PV>(m, "PositionView",
                  "One account's record in one market: position, PnL, requirements, "
                  "liquidation price and open orders. Ticks, lots and quote atoms.")
-      .def_property_readonly("market", [](const PV& p) { return U32{p.market}; }, "Market id.")
+      .def_property_readonly("market", [](const PV& p) { return IdInt(p.market); }, "Market id.")
       .def_property_readonly("mode", [](const PV& p) { return p.mode; }, "The MarginMode.")
       .def_property_readonly(
           "leverage", [](const PV& p) { return U32{p.leverage}; }, "The effective leverage.")
@@ -892,11 +915,11 @@ collateral = cash + the cost of cross positions; equity = collateral +
 unrealized_pnl; free_collateral = max(0, equity - initial_with_orders);
 margin_ratio = maintenance / equity as a decimal.Decimal fraction, rounded up
 to 1e-18.)doc")
-      .def_property_readonly("account", [](const AS& s) { return U64{s.account}; }, "Account id.")
-      .def_property_readonly("owner", [](const AS& s) { return U64{s.owner}; }, "Owner id.")
+      .def_property_readonly("account", [](const AS& s) { return IdInt(s.account); }, "Account id.")
+      .def_property_readonly("owner", [](const AS& s) { return IdInt(s.owner); }, "Owner id.")
       .def_property_readonly("fee_tier", [](const AS& s) { return U32{s.fee_tier}; }, "Fee tier.")
       .def_property_readonly(
-          "referrer", [](const AS& s) { return U64{s.referrer}; }, "Referrer; 0: none.")
+          "referrer", [](const AS& s) { return IdInt(s.referrer); }, "Referrer; 0: none.")
       .def_property_readonly("cash", [](const AS& s) { return I64{s.cash.raw()}; }, "Cross cash.")
       .def_property_readonly(
           "collateral", [](const AS& s) { return I64{s.collateral.raw()}; },
@@ -939,13 +962,13 @@ to 1e-18.)doc")
 
   using OO = en::OpenOrder;
   py::class_<OO>(m, "OpenOrder", "One live order of an account.")
-      .def_property_readonly("market", [](const OO& o) { return U32{o.market}; }, "Market id.")
+      .def_property_readonly("market", [](const OO& o) { return IdInt(o.market); }, "Market id.")
       .def_property_readonly(
-          "order_id", [](const OO& o) { return U64{o.order.id}; }, "The order id.")
+          "order_id", [](const OO& o) { return IdInt(o.order.id); }, "The order id.")
       .def_property_readonly(
-          "account", [](const OO& o) { return U64{o.order.account}; }, "The owner.")
+          "account", [](const OO& o) { return IdInt(o.order.account); }, "The owner.")
       .def_property_readonly(
-          "client_id", [](const OO& o) { return U64{o.order.client_id}; },
+          "client_id", [](const OO& o) { return IdInt(o.order.client_id); },
           "The client order id; 0 for none.")
       .def_property_readonly("side", [](const OO& o) { return o.order.side; }, "BUY or SELL.")
       .def_property_readonly(
@@ -965,7 +988,7 @@ to 1e-18.)doc")
   py::class_<MS>(m, "MarketStats",
                  "A market's status, prices (ticks), open interest and volume (lots), "
                  "notional volume (quote atoms) and top of book.")
-      .def_property_readonly("market", [](const MS& s) { return U32{s.market}; }, "Market id.")
+      .def_property_readonly("market", [](const MS& s) { return IdInt(s.market); }, "Market id.")
       .def_property_readonly("symbol", [](const MS& s) { return s.symbol; }, "The symbol.")
       .def_property_readonly("status", [](const MS& s) { return s.status; }, "The MarketStatus.")
       .def_property_readonly(
@@ -1161,10 +1184,11 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
   // Copy and validate everything before the GIL is released.
   const auto count = static_cast<std::size_t>(n);
   std::vector<en::PlaceOrder> orders(count);
-  for (en::PlaceOrder& o : orders) o.market = market.value;
-  ReadIds(fn, "order_ids", order_ids, [&](std::size_t i, std::uint64_t v) { orders[i].order.id = v; });
+  for (en::PlaceOrder& o : orders) o.market = pc::MarketId(market.value);
+  ReadIds(fn, "order_ids", order_ids,
+          [&](std::size_t i, std::uint64_t v) { orders[i].order.id = pc::OrderId(v); });
   ReadIds(fn, "accounts", accounts,
-          [&](std::size_t i, std::uint64_t v) { orders[i].order.account = v; });
+          [&](std::size_t i, std::uint64_t v) { orders[i].order.account = pc::AccountId(v); });
   ReadEnum<bk::Side>(fn, "sides", sides, 1, "Side",
                      [&](std::size_t i, bk::Side v) { orders[i].order.side = v; });
   {
@@ -1189,8 +1213,9 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
                           [&](std::size_t i, bk::StpMode v) { orders[i].order.stp = v; });
   }
   if (client_ids) {
-    ReadIds(fn, "client_ids", *client_ids,
-            [&](std::size_t i, std::uint64_t v) { orders[i].order.client_id = v; });
+    ReadIds(fn, "client_ids", *client_ids, [&](std::size_t i, std::uint64_t v) {
+      orders[i].order.client_id = pc::ClientOrderId(v);
+    });
   }
   if (reduce_only) {
     auto r = reduce_only->unchecked<bool, 1>();
@@ -1234,10 +1259,10 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
       for (const en::Event& ev : r.events) {
         if (ev.kind != en::EventKind::kFill) continue;
         fills.push_back(FillRow{static_cast<std::int64_t>(i),
-                                static_cast<std::int64_t>(ev.order_id),
-                                static_cast<std::int64_t>(ev.maker_order_id),
-                                static_cast<std::int64_t>(ev.account),
-                                static_cast<std::int64_t>(ev.maker_account),
+                                static_cast<std::int64_t>(ev.order_id.value()),
+                                static_cast<std::int64_t>(ev.maker_order_id.value()),
+                                static_cast<std::int64_t>(ev.account.value()),
+                                static_cast<std::int64_t>(ev.maker_account.value()),
                                 static_cast<std::int64_t>(ev.side),
                                 ev.price.raw(),
                                 ev.size.raw(),
@@ -1281,10 +1306,11 @@ BulkCancelResult CancelOrders(PyEngine& e, U32 market, const py::object& account
   const py::array order_ids = I64Column(fn, "order_ids", order_ids_obj, &n);
   const auto count = static_cast<std::size_t>(n);
   std::vector<en::CancelOrder> cancels(count);
-  for (en::CancelOrder& c : cancels) c.market = market.value;
-  ReadIds(fn, "accounts", accounts, [&](std::size_t i, std::uint64_t v) { cancels[i].account = v; });
+  for (en::CancelOrder& c : cancels) c.market = pc::MarketId(market.value);
+  ReadIds(fn, "accounts", accounts,
+          [&](std::size_t i, std::uint64_t v) { cancels[i].account = pc::AccountId(v); });
   ReadIds(fn, "order_ids", order_ids,
-          [&](std::size_t i, std::uint64_t v) { cancels[i].order_id = v; });
+          [&](std::size_t i, std::uint64_t v) { cancels[i].order_id = pc::OrderId(v); });
   py::array_t<std::uint16_t> reasons(n);
   py::array_t<std::int64_t> canceled(n);
   py::array_t<std::uint64_t> seqs(n);
@@ -1405,10 +1431,10 @@ en::PlaceOrder MakeOrder(U32 market, U64 order_id, U64 account, bk::Side side, I
                          bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp,
                          U64 client_id, bool reduce_only) {
   en::PlaceOrder o;
-  o.market = market.value;
-  o.order.id = order_id.value;
-  o.order.account = account.value;
-  o.order.client_id = client_id.value;
+  o.market = pc::MarketId(market.value);
+  o.order.id = pc::OrderId(order_id.value);
+  o.order.account = pc::AccountId(account.value);
+  o.order.client_id = pc::ClientOrderId(client_id.value);
   o.order.side = side;
   o.order.type = order_type;
   o.order.tif = tif;
@@ -1421,12 +1447,12 @@ en::PlaceOrder MakeOrder(U32 market, U64 order_id, U64 account, bk::Side side, I
 
 // The clamped level count for depth queries: never more than the market's
 // max_levels_per_side, so a huge `levels` allocates nothing absurd.
-std::size_t DepthLimit(const en::Engine& eng, std::uint32_t market, std::uint32_t levels) {
+std::size_t DepthLimit(const en::Engine& eng, pc::MarketId market, std::uint32_t levels) {
   const en::MarketParams p = ValueOrRaise(eng.Params(market));
   return std::min<std::size_t>(levels, p.max_levels_per_side);
 }
 
-std::vector<bk::LevelView> DepthLevels(const en::Engine& eng, std::uint32_t market, bk::Side side,
+std::vector<bk::LevelView> DepthLevels(const en::Engine& eng, pc::MarketId market, bk::Side side,
                                        std::uint32_t levels) {
   std::vector<bk::LevelView> out(DepthLimit(eng, market, levels));
   out.resize(ValueOrRaise(eng.Depth(market, side, out)));
@@ -1471,7 +1497,7 @@ GIL while the engine works.)doc");
   cls.def(
       "create_market",
       [](PyEngine& e, U32 market, const en::MarketParams& params, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::CreateMarket{market.value, params});
+        return Run(e, seq, ts, en::CreateMarket{pc::MarketId(market.value), params});
       },
       py::kw_only(), py::arg("market"), py::arg("params"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
@@ -1480,7 +1506,7 @@ GIL while the engine works.)doc");
   cls.def(
       "update_market",
       [](PyEngine& e, U32 market, const en::MarketParams& params, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::UpdateMarket{market.value, params});
+        return Run(e, seq, ts, en::UpdateMarket{pc::MarketId(market.value), params});
       },
       py::kw_only(), py::arg("market"), py::arg("params"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
@@ -1489,7 +1515,7 @@ GIL while the engine works.)doc");
   cls.def(
       "set_market_status",
       [](PyEngine& e, U32 market, en::MarketStatus status, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::SetMarketStatus{market.value, status});
+        return Run(e, seq, ts, en::SetMarketStatus{pc::MarketId(market.value), status});
       },
       py::kw_only(), py::arg("market"), py::arg("status"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
@@ -1499,7 +1525,8 @@ GIL while the engine works.)doc");
       [](PyEngine& e, U64 account, U64 owner, I64 ts, U32 fee_tier, U64 referrer,
          std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::CreateAccount{account.value, owner.value, fee_tier.value, referrer.value});
+                   en::CreateAccount{pc::AccountId(account.value), pc::OwnerId(owner.value),
+                                     fee_tier.value, pc::AccountId(referrer.value)});
       },
       py::kw_only(), py::arg("account"), py::arg("owner"), py::arg("timestamp_ns"),
       py::arg("fee_tier") = U32{0}, py::arg("referrer") = U64{0}, py::arg("seq") = py::none(),
@@ -1508,14 +1535,14 @@ GIL while the engine works.)doc");
   cls.def(
       "deposit",
       [](PyEngine& e, U64 account, I64 amount, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::Deposit{account.value, pc::Quote(amount.value)});
+        return Run(e, seq, ts, en::Deposit{pc::AccountId(account.value), pc::Quote(amount.value)});
       },
       py::kw_only(), py::arg("account"), py::arg("amount"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(), "Adds ``amount`` quote atoms (> 0) to the account's cash.");
   cls.def(
       "withdraw",
       [](PyEngine& e, U64 account, I64 amount, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::Withdraw{account.value, pc::Quote(amount.value)});
+        return Run(e, seq, ts, en::Withdraw{pc::AccountId(account.value), pc::Quote(amount.value)});
       },
       py::kw_only(), py::arg("account"), py::arg("amount"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
@@ -1526,7 +1553,8 @@ GIL while the engine works.)doc");
       [](PyEngine& e, U64 from_account, U64 to_account, I64 amount, I64 ts,
          std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::Transfer{from_account.value, to_account.value, pc::Quote(amount.value)});
+                   en::Transfer{pc::AccountId(from_account.value),
+                                pc::AccountId(to_account.value), pc::Quote(amount.value)});
       },
       py::kw_only(), py::arg("from_account"), py::arg("to_account"), py::arg("amount"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
@@ -1541,9 +1569,18 @@ GIL while the engine works.)doc");
       "Adds ``amount`` quote atoms (> 0) from outside to the insurance fund (counts as a "
       "deposit).");
   cls.def(
+      "set_self_trade_scope",
+      [](PyEngine& e, U64 account, en::SelfTradeScope scope, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts, en::SetSelfTradeScope{pc::AccountId(account.value), scope});
+      },
+      py::kw_only(), py::arg("account"), py::arg("scope"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Sets which orders the account's new orders never trade with (SelfTradeScope); resting "
+      "orders keep the scope they were placed with.");
+  cls.def(
       "set_fee_tier",
       [](PyEngine& e, U64 account, U32 fee_tier, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::SetFeeTier{account.value, fee_tier.value});
+        return Run(e, seq, ts, en::SetFeeTier{pc::AccountId(account.value), fee_tier.value});
       },
       py::kw_only(), py::arg("account"), py::arg("fee_tier"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
@@ -1552,7 +1589,9 @@ GIL while the engine works.)doc");
       "set_margin_mode",
       [](PyEngine& e, U64 account, U32 market, en::MarginMode mode, I64 ts,
          std::optional<U64> seq) {
-        return Run(e, seq, ts, en::SetMarginMode{account.value, market.value, mode});
+        return Run(e, seq, ts,
+                   en::SetMarginMode{pc::AccountId(account.value), pc::MarketId(market.value),
+                                     mode});
       },
       py::kw_only(), py::arg("account"), py::arg("market"), py::arg("mode"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
@@ -1561,7 +1600,9 @@ GIL while the engine works.)doc");
   cls.def(
       "set_leverage",
       [](PyEngine& e, U64 account, U32 market, U32 leverage, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::SetLeverage{account.value, market.value, leverage.value});
+        return Run(e, seq, ts,
+                   en::SetLeverage{pc::AccountId(account.value), pc::MarketId(market.value),
+                                   leverage.value});
       },
       py::kw_only(), py::arg("account"), py::arg("market"), py::arg("leverage"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
@@ -1571,7 +1612,8 @@ GIL while the engine works.)doc");
       "adjust_isolated_margin",
       [](PyEngine& e, U64 account, U32 market, I64 delta, I64 ts, std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::AdjustIsolatedMargin{account.value, market.value, pc::Quote(delta.value)});
+                   en::AdjustIsolatedMargin{pc::AccountId(account.value),
+                                            pc::MarketId(market.value), pc::Quote(delta.value)});
       },
       py::kw_only(), py::arg("account"), py::arg("market"), py::arg("delta"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
@@ -1610,7 +1652,9 @@ GIL while the engine works.)doc");
   cls.def(
       "cancel_order",
       [](PyEngine& e, U32 market, U64 account, U64 order_id, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::CancelOrder{market.value, account.value, order_id.value});
+        return Run(e, seq, ts,
+                   en::CancelOrder{pc::MarketId(market.value), pc::AccountId(account.value),
+                                   pc::OrderId(order_id.value)});
       },
       py::kw_only(), py::arg("market"), py::arg("account"), py::arg("order_id"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
@@ -1618,7 +1662,9 @@ GIL while the engine works.)doc");
   cls.def(
       "cancel_by_client_id",
       [](PyEngine& e, U32 market, U64 account, U64 client_id, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::CancelByClientId{market.value, account.value, client_id.value});
+        return Run(e, seq, ts,
+                   en::CancelByClientId{pc::MarketId(market.value), pc::AccountId(account.value),
+                                        pc::ClientOrderId(client_id.value)});
       },
       py::kw_only(), py::arg("market"), py::arg("account"), py::arg("client_id"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
@@ -1626,7 +1672,8 @@ GIL while the engine works.)doc");
   cls.def(
       "cancel_all",
       [](PyEngine& e, U64 account, I64 ts, U32 market, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::CancelAll{account.value, market.value});
+        return Run(e, seq, ts,
+                   en::CancelAll{pc::AccountId(account.value), pc::MarketId(market.value)});
       },
       py::kw_only(), py::arg("account"), py::arg("timestamp_ns"), py::arg("market") = U32{0},
       py::arg("seq") = py::none(),
@@ -1636,9 +1683,9 @@ GIL while the engine works.)doc");
       [](PyEngine& e, U32 market, U64 account, U64 order_id, I64 new_price, I64 new_size, I64 ts,
          std::optional<U64> seq) {
         en::AmendOrder a;
-        a.market = market.value;
-        a.amend.account = account.value;
-        a.amend.id = order_id.value;
+        a.market = pc::MarketId(market.value);
+        a.amend.account = pc::AccountId(account.value);
+        a.amend.id = pc::OrderId(order_id.value);
         a.amend.new_price = pc::Ticks(new_price.value);
         a.amend.new_size = pc::Lots(new_size.value);
         return Run(e, seq, ts, a);
@@ -1646,14 +1693,62 @@ GIL while the engine works.)doc");
       py::kw_only(), py::arg("market"), py::arg("account"), py::arg("order_id"),
       py::arg("new_price"), py::arg("new_size"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
-      "Changes a live order's price and open size; never trades. Size down at the same price "
-      "keeps queue priority. More risk must pass the margin check.");
+      "Changes a live order's price and open size; never trades (a crossing price is "
+      "Reason.AMEND_WOULD_CROSS: use cancel_replace). Size down at the same price keeps queue "
+      "priority. More risk must pass the margin check.");
+  cls.def(
+      "cancel_replace",
+      [](PyEngine& e, U32 market, U64 account, U64 old_order_id, U64 order_id, bk::Side side,
+         I64 price, I64 size, I64 ts, bk::OrderType order_type, bk::TimeInForce tif,
+         bk::StpMode stp, U64 client_id, bool reduce_only, std::optional<U64> seq) {
+        const en::PlaceOrder o = MakeOrder(market, order_id, account, side, price, size,
+                                           order_type, tif, stp, client_id, reduce_only);
+        return Run(e, seq, ts,
+                   en::CancelReplace{.market = pc::MarketId(market.value),
+                                     .account = pc::AccountId(account.value),
+                                     .old_order_id = pc::OrderId(old_order_id.value),
+                                     .order = o.order,
+                                     .reduce_only = reduce_only});
+      },
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("old_order_id"),
+      py::arg("order_id"), py::arg("side"), py::arg("price"), py::arg("size"),
+      py::arg("timestamp_ns"), py::arg("order_type") = bk::OrderType::kLimit,
+      py::arg("tif") = bk::TimeInForce::kGtc, py::arg("stp") = bk::StpMode::kCancelMaker,
+      py::arg("client_id") = U64{0}, py::arg("reduce_only").noconvert() = false,
+      py::arg("seq") = py::none(),
+      R"doc(Cancels a live order and places a new one in its stead, atomically: one command, one seq.
+
+The new order is checked as place_order checks it, with the old order counted as
+already cancelled (its margin, book slot, level, id and client id are free: the
+new order may reuse the old ``order_id`` and ``client_id``). If anything refuses
+it, nothing changes and the old order stays. Accepted, the events are the old
+order's ORDER_CANCELED (CancelReason.USER) and then the new order's; it may
+trade, and it does not keep the old order's queue priority. This is how to move
+an order to a price an amend refuses (Reason.AMEND_WOULD_CROSS).
+
+:param market: the market id.
+:param account: the account that owns the old order and places the new one.
+:param old_order_id: the live order to cancel (Reason.UNKNOWN_ORDER,
+    NOT_ORDER_OWNER otherwise).
+:param order_id: the new order's id (may be old_order_id).
+:param side: Side.BUY or Side.SELL.
+:param price: limit price in ticks (a market order's protection price).
+:param size: lots, 1..max_order_size.
+:param timestamp_ns: the command's time (ns); must not go back.
+:param order_type: OrderType.LIMIT or MARKET (MARKET must be IOC or FOK).
+:param tif: TimeInForce.
+:param stp: self-trade prevention (the taker's mode decides).
+:param client_id: 0 for none, else unique among the account's live orders.
+:param reduce_only: may only reduce the position (IOC/FOK only; clamped to it).
+:param seq: None for last_seq + 1.
+:returns: a Result: the new order's filled/rested lots and both orders' events.)doc");
   cls.def(
       "oracle_price",
       [](PyEngine& e, U32 market, U32 source, I64 price, I64 ts, std::optional<I64> publish_time,
          std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::OraclePrice{market.value, source.value, pc::Ticks(price.value),
+                   en::OraclePrice{pc::MarketId(market.value), pc::SourceId(source.value),
+                                   pc::Ticks(price.value),
                                    pc::TimeNs(publish_time.value_or(ts).value)});
       },
       py::kw_only(), py::arg("market"), py::arg("source"), py::arg("price"),
@@ -1665,7 +1760,7 @@ GIL while the engine works.)doc");
   cls.def(
       "time_tick",
       [](PyEngine& e, I64 ts, U32 market, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::TimeTick{market.value});
+        return Run(e, seq, ts, en::TimeTick{pc::MarketId(market.value)});
       },
       py::kw_only(), py::arg("timestamp_ns"), py::arg("market") = U32{0},
       py::arg("seq") = py::none(),
@@ -1711,7 +1806,7 @@ result).
         std::vector<bk::LevelView> lv;
         {
           EngineLock lock(e);
-          lv = DepthLevels(e.eng, market.value, side, levels.value);
+          lv = DepthLevels(e.eng, pc::MarketId(market.value), side, levels.value);
         }
         const auto n = static_cast<py::ssize_t>(lv.size());
         py::array_t<std::int64_t> prices(n), sizes(n), counts(n);
@@ -1747,14 +1842,14 @@ result).
       "stats",
       [](PyEngine& e, U32 market) {
         EngineLock lock(e);
-        return ValueOrRaise(e.eng.Stats(market.value));
+        return ValueOrRaise(e.eng.Stats(pc::MarketId(market.value)));
       },
       py::arg("market"), "The market's MarketStats.\n\n:raises NotFoundError: unknown market.");
   cls.def(
       "params",
       [](PyEngine& e, U32 market) {
         EngineLock lock(e);
-        return ValueOrRaise(e.eng.Params(market.value));
+        return ValueOrRaise(e.eng.Params(pc::MarketId(market.value)));
       },
       py::arg("market"),
       "A copy of the market's MarketParams.\n\n:raises NotFoundError: unknown market.");
@@ -1762,7 +1857,7 @@ result).
       "best",
       [](PyEngine& e, U32 market, bk::Side side) {
         EngineLock lock(e);
-        return MakeLevel(ValueOrRaise(e.eng.Best(market.value, side)));
+        return MakeLevel(ValueOrRaise(e.eng.Best(pc::MarketId(market.value), side)));
       },
       py::arg("market"), py::arg("side"),
       "The best level of ``side`` as a Level(price, size, orders), or None.\n\n"
@@ -1773,7 +1868,7 @@ result).
         std::vector<bk::LevelView> lv;
         {
           EngineLock lock(e);
-          lv = DepthLevels(e.eng, market.value, side, levels.value);
+          lv = DepthLevels(e.eng, pc::MarketId(market.value), side, levels.value);
         }
         return MakeLevels(lv);
       },
@@ -1785,7 +1880,7 @@ result).
       "summary",
       [](PyEngine& e, U64 account) {
         EngineLock lock(e);
-        return ValueOrRaise(e.eng.Summary(account.value));
+        return ValueOrRaise(e.eng.Summary(pc::AccountId(account.value)));
       },
       py::arg("account"),
       "The account's AccountSummary, positions included.\n\n"
@@ -1794,7 +1889,7 @@ result).
       "open_orders",
       [](PyEngine& e, U64 account) {
         EngineLock lock(e);
-        return ValueOrRaise(e.eng.OpenOrders(account.value));
+        return ValueOrRaise(e.eng.OpenOrders(pc::AccountId(account.value)));
       },
       py::arg("account"),
       "The account's live orders (OpenOrder), by market id then placement order.\n\n"
@@ -1856,7 +1951,7 @@ result).
       [](PyEngine& e) {
         EngineLock lock(e);
         std::vector<U32> out;
-        for (en::MarketId id : e.eng.Markets()) out.push_back(U32{id});
+        for (pc::MarketId id : e.eng.Markets()) out.push_back(IdInt(id));
         return out;
       },
       "Market ids in increasing order.");
@@ -1865,7 +1960,7 @@ result).
       [](PyEngine& e) {
         EngineLock lock(e);
         std::vector<U64> out;
-        for (pc::AccountId id : e.eng.Accounts()) out.push_back(U64{id});
+        for (pc::AccountId id : e.eng.Accounts()) out.push_back(IdInt(id));
         return out;
       },
       "Account ids in increasing order.");

@@ -12,6 +12,9 @@
 //     TypeError, so a price is never truncated silently. A value outside the
 //     C++ type's range (e.g. 2**63 for an int64, -1 for an id) raises
 //     OutOfRangeError, which is both a perpcore.Error and an OverflowError.
+//   * Ids are plain ints: uint32 for market and oracle source ids, uint64 for
+//     account, owner, order and client order ids. The C++ id types
+//     (perpcore/core/ids.hpp) exist only on the C++ side of the boundary.
 //   * Rates (fees, discounts, shares, price bands, deviations, margin rates)
 //     are fractions in human units: decimal.Decimal or str ("0.0005" is 5 bp),
 //     converted exactly to the engine's 1e-18 units (ToRate in common.hpp),
@@ -40,7 +43,8 @@
 // Layout: common.hpp (Int<T>, errors, enum casters), this file (module init,
 // errors, enums, decimals, the book), engine.cpp (the engine and its bulk
 // numpy path), analytics.cpp (the submodule `analytics`: optimal execution
-// in doubles, numpy float64 arrays).
+// in doubles, numpy float64 arrays), testing.cpp (a private hook of the
+// tests: allocation-failure injection).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -61,9 +65,10 @@
 #include "fmt/format.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/book/types.hpp"
+#include "perpcore/core/decimal.hpp"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 #include "perpcore/engine/types.hpp"
-#include "perpcore/fixed/decimal.hpp"
-#include "perpcore/fixed/fixed.hpp"
 #include "perpcore/version.hpp"
 
 namespace perpcore_py {
@@ -72,6 +77,8 @@ namespace perpcore_py {
 void BindEngine(py::module_& m);
 // analytics.cpp: the submodule `analytics` (needs the enums of BindEnums).
 void BindAnalytics(py::module_& parent);
+// testing.cpp: the private allocation-failure hook of the tests.
+void BindTesting(py::module_& m);
 
 namespace {
 
@@ -275,12 +282,13 @@ std::string EventRepr(const bk::Event& e) {
   std::string out = fmt::format(
       "Event(kind={}, order_id={}, account={}, side={}, price={}, "
       "size={}, remaining={}",
-      EnumName(e.kind), e.order_id, e.account, EnumName(e.side), e.price.raw(), e.size.raw(),
+      EnumName(e.kind), e.order_id.value(), e.account.value(), EnumName(e.side), e.price.raw(),
+      e.size.raw(),
       e.remaining.raw());
   const bool fill = e.kind == bk::EventKind::kFill;
-  if (fill || e.maker_order_id != 0 || e.maker_account != 0 || e.maker_remaining.raw() != 0) {
+  if (fill || e.maker_order_id.valid() || e.maker_account.valid() || e.maker_remaining.raw() != 0) {
     out += fmt::format(", maker_order_id={}, maker_account={}, maker_remaining={}",
-                       e.maker_order_id, e.maker_account, e.maker_remaining.raw());
+                       e.maker_order_id.value(), e.maker_account.value(), e.maker_remaining.raw());
   }
   const bool cancel = e.kind == bk::EventKind::kCanceled || e.kind == bk::EventKind::kReduced;
   if (cancel || e.reason != bk::CancelReason::kUser) {
@@ -341,13 +349,13 @@ void BindValueTypes(py::module_& m) {
              e.side = side;
              e.reason = reason;
              e.priority_kept = priority_kept;
-             e.order_id = order_id.value;
-             e.account = account.value;
+             e.order_id = pc::OrderId(order_id.value);
+             e.account = pc::AccountId(account.value);
              e.price = pc::Ticks(price.value);
              e.size = pc::Lots(size.value);
              e.remaining = pc::Lots(remaining.value);
-             e.maker_order_id = maker_order_id.value;
-             e.maker_account = maker_account.value;
+             e.maker_order_id = pc::OrderId(maker_order_id.value);
+             e.maker_account = pc::AccountId(maker_account.value);
              e.maker_remaining = pc::Lots(maker_remaining.value);
              return e;
            }),
@@ -369,10 +377,11 @@ void BindValueTypes(py::module_& m) {
           "priority_kept", [](const bk::Event& e) { return e.priority_kept; },
           "AMENDED: whether the order kept its place in the queue.")
       .def_property_readonly(
-          "order_id", [](const bk::Event& e) { return U64{e.order_id}; },
+          "order_id", [](const bk::Event& e) { return IdInt(e.order_id); },
           "The order this event is about (the taker of a FILL).")
       .def_property_readonly(
-          "account", [](const bk::Event& e) { return U64{e.account}; }, "The account of order_id.")
+          "account", [](const bk::Event& e) { return IdInt(e.account); },
+          "The account of order_id.")
       .def_property_readonly(
           "price", [](const bk::Event& e) { return I64{e.price.raw()}; }, "Price in ticks.")
       .def_property_readonly(
@@ -381,10 +390,10 @@ void BindValueTypes(py::module_& m) {
           "remaining", [](const bk::Event& e) { return I64{e.remaining.raw()}; },
           "The open size of order_id after the event, in lots.")
       .def_property_readonly(
-          "maker_order_id", [](const bk::Event& e) { return U64{e.maker_order_id}; },
+          "maker_order_id", [](const bk::Event& e) { return IdInt(e.maker_order_id); },
           "FILL: the resting order.")
       .def_property_readonly(
-          "maker_account", [](const bk::Event& e) { return U64{e.maker_account}; },
+          "maker_account", [](const bk::Event& e) { return IdInt(e.maker_account); },
           "FILL: the account of the resting order.")
       .def_property_readonly(
           "maker_remaining", [](const bk::Event& e) { return I64{e.maker_remaining.raw()}; },
@@ -402,11 +411,11 @@ void BindValueTypes(py::module_& m) {
 
   py::class_<bk::OrderView>(m, "OrderView", "A live order, as OrderBook.find() sees it.")
       .def_property_readonly(
-          "order_id", [](const bk::OrderView& o) { return U64{o.id}; }, "The order id.")
+          "order_id", [](const bk::OrderView& o) { return IdInt(o.id); }, "The order id.")
       .def_property_readonly(
-          "account", [](const bk::OrderView& o) { return U64{o.account}; }, "The owner.")
+          "account", [](const bk::OrderView& o) { return IdInt(o.account); }, "The owner.")
       .def_property_readonly(
-          "client_id", [](const bk::OrderView& o) { return U64{o.client_id}; },
+          "client_id", [](const bk::OrderView& o) { return IdInt(o.client_id); },
           "The client order id; 0 for none.")
       .def_property_readonly(
           "side", [](const bk::OrderView& o) { return o.side; }, "BUY or SELL.")
@@ -423,7 +432,8 @@ void BindValueTypes(py::module_& m) {
         return fmt::format(
             "OrderView(order_id={}, account={}, client_id={}, side={}, price={}, remaining={}, "
             "priority={})",
-            o.id, o.account, o.client_id, EnumName(o.side), o.price.raw(), o.remaining.raw(),
+            o.id.value(), o.account.value(), o.client_id.value(), EnumName(o.side), o.price.raw(),
+            o.remaining.raw(),
             o.priority);
       });
 }
@@ -508,9 +518,9 @@ what the last mutating call did.)doc")
              bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp, U64 client_id,
              std::optional<I64> max_fill) {
             bk::OrderRequest o;
-            o.id = order_id.value;
-            o.account = account.value;
-            o.client_id = client_id.value;
+            o.id = pc::OrderId(order_id.value);
+            o.account = pc::AccountId(account.value);
+            o.client_id = pc::ClientOrderId(client_id.value);
             o.side = side;
             o.type = order_type;
             o.tif = tif;
@@ -540,20 +550,22 @@ what the last mutating call did.)doc")
       .def(
           "cancel",
           [](bk::OrderBook& b, U64 account, U64 order_id) {
-            return b.Cancel(account.value, order_id.value);
+            return b.Cancel(pc::AccountId(account.value), pc::OrderId(order_id.value));
           },
           py::arg("account"), py::arg("order_id"),
           "Cancels a live order of ``account``: Reason.OK, UNKNOWN_ORDER or NOT_ORDER_OWNER.")
       .def(
           "cancel_by_client_id",
           [](bk::OrderBook& b, U64 account, U64 client_id) {
-            return b.CancelByClientId(account.value, client_id.value);
+            return b.CancelByClientId(pc::AccountId(account.value),
+                                      pc::ClientOrderId(client_id.value));
           },
           py::arg("account"), py::arg("client_id"),
           "Cancels the account's live order with this client id: Reason.OK, "
           "INVALID_CLIENT_ORDER_ID (0) or UNKNOWN_ORDER.")
       .def(
-          "cancel_all", [](bk::OrderBook& b, U64 account) { return b.CancelAll(account.value); },
+          "cancel_all",
+          [](bk::OrderBook& b, U64 account) { return b.CancelAll(pc::AccountId(account.value)); },
           py::arg("account"),
           "Cancels every live order of ``account`` in placement order (one CANCELED event "
           "each; len(events()) is how many): Reason.OK, or INVALID_ACCOUNT for account 0.")
@@ -561,8 +573,8 @@ what the last mutating call did.)doc")
           "amend",
           [](bk::OrderBook& b, U64 account, U64 order_id, I64 new_price, I64 new_size) {
             bk::AmendRequest a;
-            a.account = account.value;
-            a.id = order_id.value;
+            a.account = pc::AccountId(account.value);
+            a.id = pc::OrderId(order_id.value);
             a.new_price = pc::Ticks(new_price.value);
             a.new_size = pc::Lots(new_size.value);
             return b.Amend(a);
@@ -614,12 +626,14 @@ what the last mutating call did.)doc")
           py::arg("side"), py::arg("price"), py::arg("n"),
           "Up to ``n`` orders at one level in queue order (L3); empty if no such level.")
       .def(
-          "find", [](const bk::OrderBook& b, U64 order_id) { return b.Find(order_id.value); },
+          "find",
+          [](const bk::OrderBook& b, U64 order_id) { return b.Find(pc::OrderId(order_id.value)); },
           py::arg("order_id"), "The live order with this id, or None.")
       .def(
           "find_by_client_id",
           [](const bk::OrderBook& b, U64 account, U64 client_id) {
-            return b.FindByClientId(account.value, client_id.value);
+            return b.FindByClientId(pc::AccountId(account.value),
+                                    pc::ClientOrderId(client_id.value));
           },
           py::arg("account"), py::arg("client_id"),
           "The account's live order with this client id, or None.")
@@ -633,7 +647,7 @@ what the last mutating call did.)doc")
       .def(
           "account_order_count",
           [](const bk::OrderBook& b, U64 account) {
-            return U32{b.account_order_count(account.value)};
+            return U32{b.account_order_count(pc::AccountId(account.value))};
           },
           py::arg("account"), "The number of live orders of ``account``.")
       .def_property_readonly(
@@ -695,4 +709,5 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindBook(m);
   perpcore_py::BindEngine(m);
   perpcore_py::BindAnalytics(m);
+  perpcore_py::BindTesting(m);
 }

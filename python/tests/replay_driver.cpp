@@ -75,6 +75,11 @@ T Read(std::istringstream& in) {
 std::int64_t I(std::istringstream& in) { return Read<std::int64_t>(in); }
 std::uint64_t U(std::istringstream& in) { return Read<std::uint64_t>(in); }
 std::uint32_t U32(std::istringstream& in) { return Read<std::uint32_t>(in); }
+// An id, read as the integer of its width.
+template <class IdT>
+IdT ReadId(std::istringstream& in) {
+  return IdT(Read<typename IdT::rep>(in));
+}
 
 MarketParams ReadParams(std::istringstream& in) {
   MarketParams p;
@@ -113,99 +118,99 @@ MarketParams ReadParams(std::istringstream& in) {
 
 Payload ReadCommand(const std::string& kind, std::istringstream& in) {
   if (kind == "market" || kind == "update") {
-    const MarketId id = U32(in);
+    const MarketId id = ReadId<MarketId>(in);
     MarketParams p = ReadParams(in);
     if (kind == "market") return CreateMarket{id, std::move(p)};
     return UpdateMarket{id, std::move(p)};
   }
   if (kind == "status") {
-    const MarketId m = U32(in);
+    const MarketId m = ReadId<MarketId>(in);
     return SetMarketStatus{m, static_cast<MarketStatus>(U32(in))};
   }
   if (kind == "account") {
-    const AccountId a = U(in);
-    const OwnerId o = U(in);
+    const AccountId a = ReadId<AccountId>(in);
+    const OwnerId o = ReadId<OwnerId>(in);
     const std::uint32_t tier = U32(in);
-    return CreateAccount{a, o, tier, U(in)};
+    return CreateAccount{a, o, tier, ReadId<AccountId>(in)};
   }
   if (kind == "deposit") {
-    const AccountId a = U(in);
+    const AccountId a = ReadId<AccountId>(in);
     return Deposit{a, Quote(I(in))};
   }
   if (kind == "withdraw") {
-    const AccountId a = U(in);
+    const AccountId a = ReadId<AccountId>(in);
     return Withdraw{a, Quote(I(in))};
   }
   if (kind == "transfer") {
-    const AccountId from = U(in);
-    const AccountId to = U(in);
+    const AccountId from = ReadId<AccountId>(in);
+    const AccountId to = ReadId<AccountId>(in);
     return Transfer{from, to, Quote(I(in))};
   }
   if (kind == "insurance") return FundInsurance{Quote(I(in))};
   if (kind == "feetier") {
-    const AccountId a = U(in);
+    const AccountId a = ReadId<AccountId>(in);
     return SetFeeTier{a, U32(in)};
   }
   if (kind == "marginmode") {
-    const AccountId a = U(in);
-    const MarketId m = U32(in);
+    const AccountId a = ReadId<AccountId>(in);
+    const MarketId m = ReadId<MarketId>(in);
     return SetMarginMode{a, m, static_cast<MarginMode>(U32(in))};
   }
   if (kind == "leverage") {
-    const AccountId a = U(in);
-    const MarketId m = U32(in);
+    const AccountId a = ReadId<AccountId>(in);
+    const MarketId m = ReadId<MarketId>(in);
     return SetLeverage{a, m, U32(in)};
   }
   if (kind == "isomargin") {
-    const AccountId a = U(in);
-    const MarketId m = U32(in);
+    const AccountId a = ReadId<AccountId>(in);
+    const MarketId m = ReadId<MarketId>(in);
     return AdjustIsolatedMargin{a, m, Quote(I(in))};
   }
   if (kind == "place") {
     PlaceOrder o;
-    o.market = U32(in);
-    o.order.id = U(in);
-    o.order.account = U(in);
+    o.market = ReadId<MarketId>(in);
+    o.order.id = ReadId<OrderId>(in);
+    o.order.account = ReadId<AccountId>(in);
     o.order.side = static_cast<Side>(U32(in));
     o.order.price = Ticks(I(in));
     o.order.size = Lots(I(in));
     o.order.type = static_cast<OrderType>(U32(in));
     o.order.tif = static_cast<TimeInForce>(U32(in));
     o.order.stp = static_cast<StpMode>(U32(in));
-    o.order.client_id = U(in);
+    o.order.client_id = ReadId<ClientOrderId>(in);
     o.reduce_only = U32(in) != 0;
     return o;
   }
   if (kind == "cancel") {
-    const MarketId m = U32(in);
-    const AccountId a = U(in);
-    return CancelOrder{m, a, U(in)};
+    const MarketId m = ReadId<MarketId>(in);
+    const AccountId a = ReadId<AccountId>(in);
+    return CancelOrder{m, a, ReadId<OrderId>(in)};
   }
   if (kind == "cancelcid") {
-    const MarketId m = U32(in);
-    const AccountId a = U(in);
-    return CancelByClientId{m, a, U(in)};
+    const MarketId m = ReadId<MarketId>(in);
+    const AccountId a = ReadId<AccountId>(in);
+    return CancelByClientId{m, a, ReadId<ClientOrderId>(in)};
   }
   if (kind == "cancelall") {
-    const AccountId a = U(in);
-    return CancelAll{a, U32(in)};
+    const AccountId a = ReadId<AccountId>(in);
+    return CancelAll{a, ReadId<MarketId>(in)};
   }
   if (kind == "amend") {
     AmendOrder a;
-    a.market = U32(in);
-    a.amend.account = U(in);
-    a.amend.id = U(in);
+    a.market = ReadId<MarketId>(in);
+    a.amend.account = ReadId<AccountId>(in);
+    a.amend.id = ReadId<OrderId>(in);
     a.amend.new_price = Ticks(I(in));
     a.amend.new_size = Lots(I(in));
     return a;
   }
   if (kind == "oracle") {
-    const MarketId m = U32(in);
-    const oracle::SourceId s = U32(in);
+    const MarketId m = ReadId<MarketId>(in);
+    const SourceId s = ReadId<SourceId>(in);
     const Ticks price(I(in));
     return OraclePrice{m, s, price, TimeNs(I(in))};
   }
-  if (kind == "tick") return TimeTick{U32(in)};
+  if (kind == "tick") return TimeTick{ReadId<MarketId>(in)};
   Die("unknown command " + kind);
 }
 

@@ -398,6 +398,85 @@ def test_amend_keeps_priority_when_only_the_size_goes_down() -> None:
     eng.check_invariants()
 
 
+def test_cancel_replace_cancels_the_old_order_and_places_the_new_one_in_one_seq() -> None:
+    eng = btc_at_30k()
+    ok(eng.place_order(market=1, order_id=11, account=2, side=BUY, price=usd(29_000), size=500,
+                       timestamp_ns=T0))
+    seq = eng.last_seq
+    r = ok(eng.cancel_replace(market=1, account=2, old_order_id=11, order_id=12, side=BUY,
+                              price=usd(29_500), size=BTC, client_id=7, timestamp_ns=T0))
+    assert (r.seq, eng.last_seq, r.filled, r.rested) == (seq + 1, seq + 1, 0, BTC)
+    assert r.events == [
+        EngineEvent(kind=K.ORDER_CANCELED, market=1, account=2, order_id=11, side=BUY,
+                    price=290_000, size=500, remaining=0),
+        EngineEvent(kind=K.ORDER_RESTED, market=1, account=2, order_id=12, side=BUY,
+                    price=295_000, size=1_000, remaining=1_000),
+    ]
+    assert r.events[0].cancel_reason == CancelReason.USER
+    # The old order's id and client id are free for the new one.
+    ok(eng.cancel_replace(market=1, account=2, old_order_id=12, order_id=12, side=BUY,
+                          price=usd(29_400), size=BTC, client_id=7, timestamp_ns=T0))
+    [o] = eng.open_orders(2)
+    assert (o.order_id, o.client_id, o.price, o.remaining) == (12, 7, 294_000, 1_000)
+    assert eng.summary(2).positions[0].open_bid_lots == BTC
+    eng.check_invariants()
+
+
+def test_cancel_replace_refused_changes_nothing_and_keeps_the_old_order() -> None:
+    eng = btc_at_30k()
+    ok(eng.place_order(market=1, order_id=10, account=1, side=SELL, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0))
+    ok(eng.place_order(market=1, order_id=11, account=2, side=BUY, price=usd(29_000), size=100,
+                       timestamp_ns=T0))
+    def live() -> list[tuple[int, int, int, int]]:
+        return [(o.order_id, o.price, o.remaining, o.priority) for o in eng.open_orders(2)]
+
+    before = live()
+    assert before == [(11, 290_000, 100, before[0][3])]
+    seq = eng.last_seq
+    r = eng.cancel_replace(market=1, account=2, old_order_id=11, order_id=12, side=BUY,
+                           price=usd(30_000), size=100, tif=TimeInForce.POST_ONLY,
+                           timestamp_ns=T0)
+    assert (r.reason, r.events, r.seq, eng.last_seq) == (
+        Reason.POST_ONLY_WOULD_CROSS, [], seq + 1, seq + 1)
+    assert live() == before
+    for old_order_id, account, reason in [(99, 2, Reason.UNKNOWN_ORDER),
+                                          (10, 2, Reason.NOT_ORDER_OWNER)]:
+        r = eng.cancel_replace(market=1, account=account, old_order_id=old_order_id,
+                               order_id=12, side=BUY, price=usd(29_500), size=100,
+                               timestamp_ns=T0)
+        assert (r.reason, r.events) == (reason, [])
+    assert live() == before
+    with pytest.raises(TypeError):
+        eng.cancel_replace(1, 2, 11, 12, BUY, usd(29_500), 100, T0)  # type: ignore[misc]
+    eng.check_invariants()
+
+
+def test_cancel_replace_to_a_crossing_price_trades_where_an_amend_is_refused() -> None:
+    eng = btc_at_30k()
+    ok(eng.place_order(market=1, order_id=10, account=1, side=SELL, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0))
+    ok(eng.place_order(market=1, order_id=11, account=2, side=BUY, price=usd(29_000), size=BTC,
+                       timestamp_ns=T0))
+    assert eng.amend_order(market=1, account=2, order_id=11, new_price=usd(30_000), new_size=BTC,
+                           timestamp_ns=T0).reason == Reason.AMEND_WOULD_CROSS
+    r = ok(eng.cancel_replace(market=1, account=2, old_order_id=11, order_id=12, side=BUY,
+                              price=usd(30_000), size=BTC, timestamp_ns=T0))
+    assert (r.filled, r.rested) == (BTC, 0)
+    # 1 BTC at 30,000 USD: 5 bp taker fee = 15 USD, 1 bp maker fee = 3 USD.
+    assert r.events == [
+        EngineEvent(kind=K.ORDER_CANCELED, market=1, account=2, order_id=11, side=BUY,
+                    price=290_000, size=1_000, remaining=0),
+        EngineEvent(kind=K.FILL, market=1, account=2, order_id=12, side=BUY, price=300_000,
+                    size=1_000, remaining=0, maker_account=1, maker_order_id=10,
+                    maker_remaining=0, amount=15 * USD, maker_fee=3 * USD, position=1_000,
+                    maker_position=-1_000),
+    ]
+    assert eng.summary(2).cash == (10_000 - 30_000 - 15) * USD
+    assert eng.open_orders(2) == []
+    eng.check_invariants()
+
+
 def test_reduce_only_orders() -> None:
     eng = btc_at_30k()
     ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
@@ -698,9 +777,29 @@ def test_enums_are_int_enums_with_pinned_values() -> None:
     assert [m.value for m in MarketStatus] == [0, 1, 2, 3]
     assert [m.value for m in MarginMode] == [0, 1]
     assert [m.value for m in BreakerCause] == [0, 1, 2]
-    assert [m.value for m in K] == list(range(19))
+    assert [m.value for m in K] == list(range(20))
     assert (K.FILL.value, K.ORDER_RESTED.value) == (1, 0)
     assert (Reason.UNKNOWN_MARKET.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (102, 136)
     for reason in Reason:
         assert pc.reason_message(reason)
     assert pc.reason_message(Reason.UNKNOWN_MARKET) == "no market with this id"
+
+
+def test_accounts_of_one_owner_do_not_trade_unless_one_opts_out() -> None:
+    eng = btc_at_30k()
+    ok(eng.create_account(account=5, owner=1, timestamp_ns=T0))
+    ok(eng.deposit(account=5, amount=USD * 100_000, timestamp_ns=T0))
+    owner = eng.summary(1).owner
+    assert owner == 1  # accounts 1 and 5 share owner 1
+    ok(eng.place_order(market=1, order_id=70, account=1, side=Side.SELL, price=usd(30_000),
+                       size=1_000, timestamp_ns=T0))
+    r = ok(eng.place_order(market=1, order_id=71, account=5, side=Side.BUY, price=usd(30_000),
+                           size=1_000, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
+    assert r.filled == 0  # self-trade prevention between the owner's accounts
+    ok(eng.place_order(market=1, order_id=72, account=1, side=Side.SELL, price=usd(30_000),
+                       size=1_000, timestamp_ns=T0))
+    s = ok(eng.set_self_trade_scope(account=5, scope=pc.SelfTradeScope.ACCOUNT, timestamp_ns=T0))
+    assert s.events[0].kind == pc.EngineEventKind.SELF_TRADE_SCOPE_SET
+    r = ok(eng.place_order(market=1, order_id=73, account=5, side=Side.BUY, price=usd(30_000),
+                           size=1_000, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
+    assert r.filled == 1_000

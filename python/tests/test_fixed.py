@@ -1,6 +1,6 @@
 """Tests of perpcore's exact decimal conversion, errors and integer arguments.
 
-Every expected value is worked out by hand from perpcore/fixed/decimal.hpp.
+Every expected value is worked out by hand from perpcore/core/decimal.hpp.
 Integer arguments are strict: a float or a bool is a TypeError (never
 truncated), and an int outside the C++ type is an OutOfRangeError, which is
 also an OverflowError.

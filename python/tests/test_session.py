@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "480173ae5973edba2ac121ba1e1ac0d51262e82713fc9852f0726eaea55a13b0"
+GOLDEN_DIGEST = "bfec2555c8f9f55c8c17ce9b3b52bb7484e09bef95c88a76656a5c6be8634326"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -1,13 +1,12 @@
 #include "perpcore/book/order_book.hpp"
 
-#include <secp256k1.h>
-
 #include <algorithm>
 #include <limits>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "perpcore/detail/digest.hpp"
 #include "perpcore/detail/encode.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -83,12 +82,15 @@ OrderBook::OrderBook(OrderBook&& other) noexcept
       free_level_(other.free_level_),
       accounts_(std::move(other.accounts_)),
       free_account_(other.free_account_),
+      groups_(std::move(other.groups_)),
+      free_group_(other.free_group_),
       bids_(std::move(other.bids_)),
       asks_(std::move(other.asks_)),
       order_index_(std::move(other.order_index_)),
       client_index_(std::move(other.client_index_)),
       level_index_(std::move(other.level_index_)),
       account_index_(std::move(other.account_index_)),
+      group_index_(std::move(other.group_index_)),
       events_(std::move(other.events_)) {
   other.ResetMovedFrom();
 }
@@ -115,12 +117,15 @@ void OrderBook::Swap(OrderBook& other) noexcept {
   swap(free_level_, other.free_level_);
   swap(accounts_, other.accounts_);
   swap(free_account_, other.free_account_);
+  swap(groups_, other.groups_);
+  swap(free_group_, other.free_group_);
   bids_.swap(other.bids_);
   asks_.swap(other.asks_);
   swap(order_index_, other.order_index_);
   swap(client_index_, other.client_index_);
   swap(level_index_, other.level_index_);
   swap(account_index_, other.account_index_);
+  swap(group_index_, other.group_index_);
   swap(events_, other.events_);
 }
 
@@ -131,8 +136,9 @@ void OrderBook::ResetMovedFrom() noexcept {
   orders_.clear();
   levels_.clear();
   accounts_.clear();
+  groups_.clear();
   events_.clear();
-  free_order_ = free_level_ = free_account_ = kNil;
+  free_order_ = free_level_ = free_account_ = free_group_ = kNil;
   bids_.clear();
   asks_.clear();
 }
@@ -146,7 +152,7 @@ bool OrderBook::InBand(std::int64_t price) const {
   return price >= band_lo_ && price <= band_hi_;
 }
 
-Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
+Reason OrderBook::ValidateNew(const OrderRequest& o, std::uint32_t freed, Admission* adm) const {
   if (o.id == 0) return Reason::kInvalidOrderId;
   if (o.account == 0) return Reason::kInvalidAccount;
   if (Raw(o.side) > Raw(Side::kSell)) return Reason::kInvalidSide;
@@ -173,18 +179,20 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
   adm->id_hash = IdHash(o.id);
   adm->id_probe = order_index_.Lookup(adm->id_hash,
                                       [&](std::uint32_t s) { return orders_[s].id == o.id; });
-  if (adm->id_probe.slot != kNil) return Reason::kDuplicateOrderId;
+  if (adm->id_probe.slot != kNil && adm->id_probe.slot != freed) return Reason::kDuplicateOrderId;
   if (o.client_id != 0) {
     adm->client_hash = ClientHash(o.account, o.client_id);
     adm->client_probe = client_index_.Lookup(adm->client_hash, [&](std::uint32_t s) {
       return orders_[s].client_id == o.client_id && AccountOf(orders_[s]) == o.account;
     });
-    if (adm->client_probe.slot != kNil) return Reason::kDuplicateClientOrderId;
+    if (adm->client_probe.slot != kNil && adm->client_probe.slot != freed) {
+      return Reason::kDuplicateClientOrderId;
+    }
   }
   if (IsPostOnly(o.tif)) {
-    const LadderMap& opposite = Ladder(Opposite(o.side));
-    if (!opposite.empty()) {
-      const std::int64_t best = levels_[opposite.begin()->second].price;
+    const std::uint32_t best_level = BestLevel(Opposite(o.side), freed);
+    if (best_level != kNil) {
+      const std::int64_t best = levels_[best_level].price;
       if (Crosses(o.side, price, best)) {
         if (o.tif == TimeInForce::kPostOnly) return Reason::kPostOnlyWouldCross;
         const std::int64_t step = config_.price_step.raw();
@@ -205,11 +213,22 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, Admission* adm) const {
   return Reason::kOk;
 }
 
-OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode stp,
-                                    std::int64_t limit, std::int64_t want) const {
+std::uint32_t OrderBook::BestLevel(Side side, std::uint32_t freed) const {
+  const LadderMap& ladder = Ladder(side);
+  auto it = ladder.begin();
+  if (it != ladder.end() && freed != kNil && orders_[freed].level == it->second &&
+      levels_[it->second].count == 1) {
+    ++it;
+  }
+  return it == ladder.end() ? kNil : it->second;
+}
+
+OrderBook::Walk OrderBook::Simulate(Side side, StpKey key, StpMode stp, std::int64_t limit,
+                                    std::int64_t want, std::uint32_t freed) const {
   Walk w;
   std::int64_t need = want;
-  const bool has_own = account != kNil;
+  // A freed order belongs to the account, so it is skipped order by order.
+  const bool has_own = key.account != kNil || key.group != kNoGroup;
   const LadderMap& ladder = Ladder(Opposite(side));
   for (auto it = ladder.begin(); it != ladder.end() && need > 0; ++it) {
     const Level& lv = levels_[it->second];
@@ -221,8 +240,9 @@ OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode st
       continue;
     }
     for (std::uint32_t s = lv.head; s != kNil && need > 0; s = orders_[s].next) {
+      if (s == freed) continue;
       const Order& m = orders_[s];
-      if (m.account == account) {
+      if (SharesStpKey(m, key)) {
         switch (stp) {
           case StpMode::kCancelMaker:
             continue;
@@ -252,35 +272,47 @@ OrderBook::Walk OrderBook::Simulate(Side side, std::uint32_t account, StpMode st
 // Place
 // ---------------------------------------------------------------------------
 
-PlaceResult OrderBook::Place(const OrderRequest& o) {
-  events_.clear();
-  Admission adm;
-  const Reason invalid = ValidateNew(o, &adm);
-  if (invalid != Reason::kOk) return PlaceResult{.reason = invalid};
-  const std::int64_t limit = adm.limit;
+Reason OrderBook::Admit(const OrderRequest& o, std::uint32_t freed, Admission* adm) const {
+  const Reason invalid = ValidateNew(o, freed, adm);
+  if (invalid != Reason::kOk) return invalid;
+  const std::int64_t limit = adm->limit;
 
   const std::int64_t effective = std::min(o.size.raw(), o.max_fill.raw());
   const bool post_only = IsPostOnly(o.tif);
   const bool may_rest =
       post_only || (o.type == OrderType::kLimit && o.tif == TimeInForce::kGtc);
 
-  const std::uint32_t account = FindAccount(o.account);
+  const StpKey key = KeyOf(o);
+  adm->key = key;
   if (o.tif == TimeInForce::kFok &&
-      Simulate(o.side, account, o.stp, limit, effective).filled < effective) {
-    return PlaceResult{.reason = Reason::kFokNotFilled};
+      Simulate(o.side, key, o.stp, limit, effective, freed).filled < effective) {
+    return Reason::kFokNotFilled;
   }
 
   // Check 8. Matching never touches the taker's own side, so the own level
   // found here is still valid when the remainder rests.
-  std::uint32_t own_level = kNil;
   if (may_rest && effective > 0) {
-    own_level = FindLevel(o.side, limit);
-    const std::int64_t own_total = own_level == kNil ? 0 : levels_[own_level].total;
-    const std::uint32_t account_orders = account == kNil ? 0 : accounts_[account].count;
+    std::uint32_t own_level = FindLevel(o.side, limit);
+    adm->own_level = own_level;
+    std::int64_t own_total = own_level == kNil ? 0 : levels_[own_level].total;
+    std::size_t book_orders = order_index_.size();
+    std::uint32_t account_orders = key.account == kNil ? 0 : accounts_[key.account].count;
+    std::size_t side_levels = Ladder(o.side).size();
+    if (freed != kNil) {  // the counts after cancelling it
+      const Order& f = orders_[freed];
+      const Level& fl = levels_[f.level];
+      --book_orders;
+      --account_orders;
+      if (fl.count == 1 && fl.side == o.side) --side_levels;
+      if (f.level == own_level) {
+        own_total -= f.remaining;
+        if (fl.count == 1) own_level = kNil;
+      }
+    }
     auto blocked = [&](std::int64_t rest) {
-      if (order_index_.size() >= config_.max_book_orders) return Reason::kBookFull;
+      if (book_orders >= config_.max_book_orders) return Reason::kBookFull;
       if (account_orders >= config_.max_orders_per_account) return Reason::kTooManyOrders;
-      if (own_level == kNil && Ladder(o.side).size() >= config_.max_levels_per_side) {
+      if (own_level == kNil && side_levels >= config_.max_levels_per_side) {
         return Reason::kTooManyLevels;
       }
       if (own_total > kMaxI64 - rest) return Reason::kOverflow;
@@ -289,18 +321,44 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
     if (blocked(effective) != Reason::kOk) {
       std::int64_t rest = effective;
       if (!post_only) {
-        const Walk w = Simulate(o.side, account, o.stp, limit, effective);
+        const Walk w = Simulate(o.side, key, o.stp, limit, effective, freed);
         rest = w.taker_survives ? w.remaining : 0;
       }
       if (rest > 0) {
         const Reason r = blocked(rest);
-        if (r != Reason::kOk) return PlaceResult{.reason = r};
+        if (r != Reason::kOk) return r;
       }
     }
   }
+  return Reason::kOk;
+}
+
+Reason OrderBook::CheckPlace(const OrderRequest& o, OrderId replaced) const {
+  std::uint32_t freed = kNil;
+  if (replaced != 0) {
+    freed = FindSlot(replaced);
+    if (freed == kNil) return Reason::kUnknownOrder;
+    if (AccountOf(orders_[freed]) != o.account) return Reason::kNotOrderOwner;
+  }
+  Admission adm;
+  return Admit(o, freed, &adm);
+}
+
+PlaceResult OrderBook::Place(const OrderRequest& o) {
+  events_.clear();
+  Admission adm;
+  const Reason refused = Admit(o, kNil, &adm);
+  if (refused != Reason::kOk) return PlaceResult{.reason = refused};
+  const std::int64_t limit = adm.limit;
+  const std::int64_t effective = std::min(o.size.raw(), o.max_fill.raw());
+  const bool post_only = IsPostOnly(o.tif);
+  const bool may_rest =
+      post_only || (o.type == OrderType::kLimit && o.tif == TimeInForce::kGtc);
+  const StpKey key = adm.key;
+  const std::uint32_t own_level = adm.own_level;
 
   // Validated: from here on the order is accepted and applied in full.
-  Taker t{o, account, limit, effective, 0};
+  Taker t{o, key, limit, effective, 0};
   if (effective < o.size.raw()) {
     PushTakerEvent(EventKind::kCanceled, t, CancelReason::kMaxFill, o.size.raw() - effective);
   }
@@ -312,9 +370,12 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
     if (may_rest) {
       result.rested = Lots(t.remaining);
       result.rest_price = Ticks(limit);
-      // Self-trade prevention may have freed the account's record.
-      Rest(o, adm, t.remaining, own_level,
-           account != kNil && accounts_[account].count != 0 ? account : kNil);
+      // Self-trade prevention may have freed the account's or the group's
+      // record (a freed record has count 0).
+      StpKey live = key;
+      if (live.account != kNil && accounts_[live.account].count == 0) live.account = kNil;
+      if (live.group != kNoGroup && groups_[live.group].count == 0) live.group = kNoGroup;
+      Rest(o, adm, t.remaining, own_level, live);
     } else {
       const std::int64_t left = t.remaining;
       t.remaining = 0;
@@ -335,7 +396,7 @@ bool OrderBook::Match(Taker* t) {
     while (t->remaining > 0 && !level_gone) {
       const std::uint32_t ms = lv.head;
       Order& m = orders_[ms];
-      if (m.account == t->account) {
+      if (SharesStpKey(m, t->key)) {
         switch (o.stp) {
           case StpMode::kCancelMaker:
             level_gone = CancelSlot(ms, CancelReason::kSelfTrade);
@@ -395,16 +456,22 @@ void OrderBook::CancelTaker(Taker* t) {
 }
 
 void OrderBook::Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
-                     std::uint32_t level, std::uint32_t account) {
+                     std::uint32_t level, StpKey key) {
   const std::int64_t price = adm.limit;
   if (level == kNil) level = CreateLevel(o.side, price);
-  if (account == kNil) account = CreateAccount(o.account);
+  const std::uint32_t account = key.account == kNil ? CreateAccount(o.account) : key.account;
+  std::uint32_t group = kNil;
+  if (o.stp_group != 0) {
+    group = key.group == kNoGroup ? CreateGroup(o.stp_group) : key.group;
+    ++groups_[group].count;
+  }
   const std::uint32_t slot = AllocOrder();
   Order& n = orders_[slot];
   n.id = o.id;
   n.client_id = o.client_id;
   n.remaining = size;
   n.account = account;
+  n.group = group;
   LinkToLevel(slot, level);
   order_index_.Insert(adm.id_hash, slot, adm.id_probe);
   if (o.client_id != 0) client_index_.Insert(adm.client_hash, slot, adm.client_probe);
@@ -464,6 +531,20 @@ std::uint32_t OrderBook::CreateAccount(AccountId account) {
   return ai;
 }
 
+std::uint32_t OrderBook::CreateGroup(std::uint64_t group) {
+  std::uint32_t gi;
+  if (free_group_ != kNil) {
+    gi = free_group_;
+    free_group_ = groups_[gi].next_free;
+  } else {
+    groups_.emplace_back();
+    gi = static_cast<std::uint32_t>(groups_.size() - 1);
+  }
+  groups_[gi] = GroupRecord{group, 0, kNil};
+  group_index_.Insert(GroupHash(group), gi);
+  return gi;
+}
+
 std::uint32_t OrderBook::FindSlot(OrderId id) const {
   return order_index_.Find(IdHash(id), [&](std::uint32_t s) { return orders_[s].id == id; });
 }
@@ -484,6 +565,20 @@ std::uint32_t OrderBook::FindLevel(Side side, std::int64_t price) const {
 std::uint32_t OrderBook::FindAccount(AccountId account) const {
   return account_index_.Find(AccountHash(account),
                              [&](std::uint32_t ai) { return accounts_[ai].id == account; });
+}
+
+std::uint32_t OrderBook::FindGroup(std::uint64_t group) const {
+  return group_index_.Find(GroupHash(group),
+                           [&](std::uint32_t gi) { return groups_[gi].id == group; });
+}
+
+OrderBook::StpKey OrderBook::KeyOf(const OrderRequest& o) const {
+  std::uint32_t group = kNoGroup;
+  if (o.stp_group != 0) {
+    group = FindGroup(o.stp_group);
+    if (group == kNil) group = kNoGroup;
+  }
+  return StpKey{FindAccount(o.account), group};
 }
 
 void OrderBook::LinkToLevel(std::uint32_t slot, std::uint32_t li) {
@@ -546,6 +641,14 @@ bool OrderBook::RemoveOrder(std::uint32_t slot) {
     account_index_.Erase(AccountHash(a.id), o.account);
     a.head = free_account_;
     free_account_ = o.account;
+  }
+  if (o.group != kNil) {
+    GroupRecord& g = groups_[o.group];
+    if (--g.count == 0) {
+      group_index_.Erase(GroupHash(g.id), o.group);
+      g.next_free = free_group_;
+      free_group_ = o.group;
+    }
   }
   o.id = 0;
   o.next = free_order_;
@@ -779,7 +882,7 @@ std::size_t OrderBook::OrdersOf(AccountId account, std::span<OrderView> out) con
 
 OrderView OrderBook::View(const Order& o) const {
   return OrderView{o.id,      AccountOf(o),      o.client_id, SideOf(o),
-                   Ticks(PriceOf(o)), Lots(o.remaining), o.priority};
+                   Ticks(PriceOf(o)), Lots(o.remaining), o.priority, GroupOf(o)};
 }
 
 // ---------------------------------------------------------------------------
@@ -787,9 +890,10 @@ OrderView OrderBook::View(const Order& o) const {
 // ---------------------------------------------------------------------------
 
 absl::Status OrderBook::CheckInvariants() const {
-  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(parts...)); };
+  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(Printable(parts)...)); };
   std::size_t seen_orders = 0;
   std::size_t seen_client_ids = 0;
+  std::vector<std::uint32_t> group_orders(groups_.size(), 0);
   for (Side side : {Side::kBuy, Side::kSell}) {
     const LadderMap& ladder = Ladder(side);
     if (ladder.size() > config_.max_levels_per_side) {
@@ -814,6 +918,12 @@ absl::Status OrderBook::CheckInvariants() const {
         if (o.level != li) return fail("order ", o.id, " is in the wrong level");
         if (o.account >= accounts_.size() || accounts_[o.account].count == 0) {
           return fail("order ", o.id, " points to a free account record");
+        }
+        if (o.group != kNil) {
+          if (o.group >= groups_.size() || groups_[o.group].count == 0) {
+            return fail("order ", o.id, " points to a free group record");
+          }
+          ++group_orders[o.group];
         }
         if (o.remaining <= 0) return fail("order ", o.id, " rests with size ", o.remaining);
         if (o.priority <= last_priority) return fail("order ", o.id, " is out of arrival order");
@@ -886,6 +996,20 @@ absl::Status OrderBook::CheckInvariants() const {
   if (in_accounts != seen_orders) {
     return fail(in_accounts, " orders in account lists, ", seen_orders, " in levels");
   }
+  std::size_t live_groups = 0;
+  for (std::uint32_t gi = 0; gi < groups_.size(); ++gi) {
+    const GroupRecord& g = groups_[gi];
+    if (g.count != group_orders[gi]) {
+      return fail("group ", g.id, " counts ", g.count, " orders, ", group_orders[gi], " point to it");
+    }
+    if (g.count == 0) continue;  // a free record
+    ++live_groups;
+    if (g.id == 0) return fail("a group record has id 0");
+    if (FindGroup(g.id) != gi) return fail("group ", g.id, " is not indexed at its record");
+  }
+  if (live_groups != group_index_.size()) {
+    return fail(group_index_.size(), " groups indexed, ", live_groups, " live");
+  }
   return absl::OkStatus();
 }
 
@@ -933,18 +1057,28 @@ void OrderBook::EncodeCanonical(std::string* out) const {
       PutU64(out, orders_[s].id);
     }
   }
+  // STP groups, only if there are any, so that a book without them encodes
+  // as it did before groups existed (see the header).
+  std::uint64_t grouped = 0;
+  for (const GroupRecord& g : groups_) grouped += g.count;  // free records count 0
+  if (grouped == 0) return;
+  PutU64(out, grouped);
+  for (Side side : {Side::kBuy, Side::kSell}) {
+    for (const auto& [key, li] : Ladder(side)) {
+      for (std::uint32_t s = levels_[li].head; s != kNil; s = orders_[s].next) {
+        const Order& o = orders_[s];
+        if (o.group == kNil) continue;
+        PutU64(out, o.id);
+        PutU64(out, groups_[o.group].id);
+      }
+    }
+  }
 }
 
 std::array<std::uint8_t, 32> OrderBook::Digest() const {
   std::string bytes;
   EncodeCanonical(&bytes);
-  static constexpr char kTag[] = "perpcore/book";
-  std::array<std::uint8_t, 32> digest{};
-  const int ok = secp256k1_tagged_sha256(
-      secp256k1_context_static, digest.data(), reinterpret_cast<const unsigned char*>(kTag),
-      sizeof(kTag) - 1, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  PERPCORE_CHECK(ok == 1);
-  return digest;
+  return detail::TaggedDigest("perpcore/book", bytes);
 }
 
 }  // namespace book

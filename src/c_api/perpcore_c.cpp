@@ -130,6 +130,9 @@ static_assert(PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED ==
               Val(eng::EventKind::kIsolatedMarginChanged));
 static_assert(PERPCORE_EVENT_FEE_TIER_SET == Val(eng::EventKind::kFeeTierSet));
 static_assert(PERPCORE_EVENT_INSURANCE_FUNDED == Val(eng::EventKind::kInsuranceFunded));
+static_assert(PERPCORE_EVENT_STP_SCOPE_SET == Val(eng::EventKind::kSelfTradeScopeSet));
+static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
+static_assert(PERPCORE_STP_SCOPE_ACCOUNT == Val(eng::SelfTradeScope::kAccount));
 static_assert(PERPCORE_RATE_SCALE == pc::kRateScale);
 static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
 
@@ -199,7 +202,8 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   PERPCORE_C_ENGINE(ORACLE_INVALID_PRICE, kOracleInvalidPrice)        \
   PERPCORE_C_ENGINE(ORACLE_FROM_THE_FUTURE, kOracleFromTheFuture)     \
   PERPCORE_C_ENGINE(ORACLE_OUT_OF_ORDER, kOracleOutOfOrder)           \
-  PERPCORE_C_ENGINE(MAX_DEPOSIT_EXCEEDED, kMaxDepositExceeded)
+  PERPCORE_C_ENGINE(MAX_DEPOSIT_EXCEEDED, kMaxDepositExceeded)                  \
+  PERPCORE_C_ENGINE(INVALID_SELF_TRADE_SCOPE, kInvalidSelfTradeScope)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -442,10 +446,10 @@ perpcore_status ToPlaceOrder(const perpcore_order* in, eng::PlaceOrder* out, con
     return PERPCORE_E_ILLEGAL_ARG;
   }
   *out = eng::PlaceOrder{
-      .market = in->market,
-      .order = {.id = in->order_id,
-                .account = in->account,
-                .client_id = in->client_id,
+      .market = pc::MarketId(in->market),
+      .order = {.id = pc::OrderId(in->order_id),
+                .account = pc::AccountId(in->account),
+                .client_id = pc::ClientOrderId(in->client_id),
                 .side = static_cast<pc::book::Side>(in->side),
                 .type = static_cast<pc::book::OrderType>(in->type),
                 .tif = static_cast<pc::book::TimeInForce>(in->tif),
@@ -464,24 +468,27 @@ perpcore_event ToC(const eng::Event& e) {
   out.cause = static_cast<std::uint8_t>(e.cause);
   out.priority_kept = e.priority_kept ? 1 : 0;
   out.code = e.code;
-  out.market = e.market;
-  out.account = e.account;
-  out.order_id = e.order_id;
+  out.market = e.market.value();
+  out.account = e.account.value();
+  out.order_id = e.order_id.value();
   out.price = e.price.raw();
   out.size = e.size.raw();
   out.remaining = e.remaining.raw();
-  out.maker_account = e.maker_account;
-  out.maker_order_id = e.maker_order_id;
+  out.maker_account = e.maker_account.value();
+  out.maker_order_id = e.maker_order_id.value();
   out.maker_remaining = e.maker_remaining.raw();
   out.amount = e.amount.raw();
   out.maker_fee = e.maker_fee.raw();
-  out.referrer = e.referrer;
+  out.referrer = e.referrer.value();
   out.referrer_fee = e.referrer_fee.raw();
   out.position = e.position.raw();
   out.maker_position = e.maker_position.raw();
   out.realized = e.realized.raw();
   out.maker_realized = e.maker_realized.raw();
-  out.counterparty = e.counterparty;
+  // ACCOUNT_CREATED carries the owner in counterparty (the C struct's layout
+  // is frozen; perpcore.h documents it so).
+  out.counterparty = e.kind == eng::EventKind::kAccountCreated ? e.owner.value()
+                                                               : e.counterparty.value();
   out.index = e.index.raw();
   out.mark = e.mark.raw();
   return out;
@@ -501,7 +508,7 @@ perpcore_level ToC(const std::optional<pc::book::LevelView>& lv) {
 perpcore_position ToC(const eng::PositionView& p) {
   perpcore_position out;
   std::memset(&out, 0, sizeof out);
-  out.market = p.market;
+  out.market = p.market.value();
   out.mode = static_cast<std::uint32_t>(p.mode);
   out.leverage = p.leverage;
   out.open_orders = p.open_orders;
@@ -526,11 +533,11 @@ perpcore_position ToC(const eng::PositionView& p) {
 perpcore_open_order ToC(const eng::OpenOrder& o) {
   perpcore_open_order out;
   std::memset(&out, 0, sizeof out);
-  out.market = o.market;
+  out.market = o.market.value();
   out.side = static_cast<std::uint32_t>(o.order.side);
-  out.order_id = o.order.id;
-  out.account = o.order.account;
-  out.client_id = o.order.client_id;
+  out.order_id = o.order.id.value();
+  out.account = o.order.account.value();
+  out.client_id = o.order.client_id.value();
   out.price = o.order.price.raw();
   out.remaining = o.order.remaining.raw();
   out.priority = o.order.priority;
@@ -758,7 +765,7 @@ perpcore_status perpcore_market_create(perpcore_engine* e, perpcore_result* out,
                                        const perpcore_market_params* params) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_market_create",
                     [&](eng::Payload* p, const char** why) -> perpcore_status {
-                      eng::CreateMarket c{.market = market};
+                      eng::CreateMarket c{.market = pc::MarketId(market)};
                       perpcore_status s = ToMarketParams(params, &c.params, why);
                       if (s == PERPCORE_OK) *p = std::move(c);
                       return s;
@@ -770,7 +777,7 @@ perpcore_status perpcore_market_update(perpcore_engine* e, perpcore_result* out,
                                        const perpcore_market_params* params) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_market_update",
                     [&](eng::Payload* p, const char** why) -> perpcore_status {
-                      eng::UpdateMarket c{.market = market};
+                      eng::UpdateMarket c{.market = pc::MarketId(market)};
                       perpcore_status s = ToMarketParams(params, &c.params, why);
                       if (s == PERPCORE_OK) *p = std::move(c);
                       return s;
@@ -786,8 +793,8 @@ perpcore_status perpcore_market_set_status(perpcore_engine* e, perpcore_result* 
                         *why = "status is not a PERPCORE_MARKET_*";
                         return PERPCORE_E_ILLEGAL_ARG;
                       }
-                      *p = eng::SetMarketStatus{
-                          .market = market, .status = static_cast<eng::MarketStatus>(status)};
+                      *p = eng::SetMarketStatus{.market = pc::MarketId(market),
+                                                .status = static_cast<eng::MarketStatus>(status)};
                       return PERPCORE_OK;
                     });
 }
@@ -797,10 +804,10 @@ perpcore_status perpcore_account_create(perpcore_engine* e, perpcore_result* out
                                         uint32_t fee_tier, uint64_t referrer) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_create",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::CreateAccount{.account = account,
-                                              .owner = owner,
+                      *p = eng::CreateAccount{.account = pc::AccountId(account),
+                                              .owner = pc::OwnerId(owner),
                                               .fee_tier = fee_tier,
-                                              .referrer = referrer};
+                                              .referrer = pc::AccountId(referrer)};
                       return PERPCORE_OK;
                     });
 }
@@ -810,7 +817,8 @@ perpcore_status perpcore_account_deposit(perpcore_engine* e, perpcore_result* ou
                                          int64_t amount) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_deposit",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::Deposit{.account = account, .amount = pc::Quote(amount)};
+                      *p = eng::Deposit{.account = pc::AccountId(account),
+                                        .amount = pc::Quote(amount)};
                       return PERPCORE_OK;
                     });
 }
@@ -820,7 +828,8 @@ perpcore_status perpcore_account_withdraw(perpcore_engine* e, perpcore_result* o
                                           int64_t amount) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_withdraw",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::Withdraw{.account = account, .amount = pc::Quote(amount)};
+                      *p = eng::Withdraw{.account = pc::AccountId(account),
+                                         .amount = pc::Quote(amount)};
                       return PERPCORE_OK;
                     });
 }
@@ -830,7 +839,9 @@ perpcore_status perpcore_account_transfer(perpcore_engine* e, perpcore_result* o
                                           int64_t amount) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_transfer",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::Transfer{.from = from, .to = to, .amount = pc::Quote(amount)};
+                      *p = eng::Transfer{.from = pc::AccountId(from),
+                                         .to = pc::AccountId(to),
+                                         .amount = pc::Quote(amount)};
                       return PERPCORE_OK;
                     });
 }
@@ -840,7 +851,23 @@ perpcore_status perpcore_account_set_fee_tier(perpcore_engine* e, perpcore_resul
                                               uint64_t account, uint32_t fee_tier) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_fee_tier",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::SetFeeTier{.account = account, .fee_tier = fee_tier};
+                      *p = eng::SetFeeTier{.account = pc::AccountId(account), .fee_tier = fee_tier};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_account_set_stp_scope(perpcore_engine* e, perpcore_result* out,
+                                               uint64_t seq, int64_t timestamp_ns,
+                                               uint64_t account, uint32_t scope) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_stp_scope",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      if (scope > PERPCORE_STP_SCOPE_ACCOUNT) {
+                        *why = "scope is not a PERPCORE_STP_SCOPE_*";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      *p = eng::SetSelfTradeScope{
+                          .account = pc::AccountId(account),
+                          .scope = static_cast<eng::SelfTradeScope>(scope)};
                       return PERPCORE_OK;
                     });
 }
@@ -855,8 +882,8 @@ perpcore_status perpcore_account_set_margin_mode(perpcore_engine* e, perpcore_re
                         *why = "mode is not a PERPCORE_MARGIN_*";
                         return PERPCORE_E_ILLEGAL_ARG;
                       }
-                      *p = eng::SetMarginMode{.account = account,
-                                              .market = market,
+                      *p = eng::SetMarginMode{.account = pc::AccountId(account),
+                                              .market = pc::MarketId(market),
                                               .mode = static_cast<eng::MarginMode>(mode)};
                       return PERPCORE_OK;
                     });
@@ -868,8 +895,9 @@ perpcore_status perpcore_account_set_leverage(perpcore_engine* e, perpcore_resul
                                               uint32_t leverage) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_leverage",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::SetLeverage{
-                          .account = account, .market = market, .leverage = leverage};
+                      *p = eng::SetLeverage{.account = pc::AccountId(account),
+                                            .market = pc::MarketId(market),
+                                            .leverage = leverage};
                       return PERPCORE_OK;
                     });
 }
@@ -880,8 +908,9 @@ perpcore_status perpcore_account_adjust_isolated_margin(perpcore_engine* e, perp
                                                         int64_t delta) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_adjust_isolated_margin",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::AdjustIsolatedMargin{
-                          .account = account, .market = market, .delta = pc::Quote(delta)};
+                      *p = eng::AdjustIsolatedMargin{.account = pc::AccountId(account),
+                                                     .market = pc::MarketId(market),
+                                                     .delta = pc::Quote(delta)};
                       return PERPCORE_OK;
                     });
 }
@@ -911,8 +940,9 @@ perpcore_status perpcore_order_cancel(perpcore_engine* e, perpcore_result* out, 
                                       uint64_t order_id) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::CancelOrder{
-                          .market = market, .account = account, .order_id = order_id};
+                      *p = eng::CancelOrder{.market = pc::MarketId(market),
+                                            .account = pc::AccountId(account),
+                                            .order_id = pc::OrderId(order_id)};
                       return PERPCORE_OK;
                     });
 }
@@ -923,8 +953,9 @@ perpcore_status perpcore_order_cancel_by_client_id(perpcore_engine* e, perpcore_
                                                    uint64_t client_id) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel_by_client_id",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::CancelByClientId{
-                          .market = market, .account = account, .client_id = client_id};
+                      *p = eng::CancelByClientId{.market = pc::MarketId(market),
+                                                 .account = pc::AccountId(account),
+                                                 .client_id = pc::ClientOrderId(client_id)};
                       return PERPCORE_OK;
                     });
 }
@@ -934,7 +965,8 @@ perpcore_status perpcore_order_cancel_all(perpcore_engine* e, perpcore_result* o
                                           uint32_t market) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel_all",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::CancelAll{.account = account, .market = market};
+                      *p = eng::CancelAll{.account = pc::AccountId(account),
+                                          .market = pc::MarketId(market)};
                       return PERPCORE_OK;
                     });
 }
@@ -951,11 +983,38 @@ perpcore_status perpcore_order_amend(perpcore_engine* e, perpcore_result* out, u
                         *why = InputMessage(s);
                         return s;
                       }
-                      *p = eng::AmendOrder{.market = amend->market,
-                                           .amend = {.account = amend->account,
-                                                     .id = amend->order_id,
+                      *p = eng::AmendOrder{.market = pc::MarketId(amend->market),
+                                           .amend = {.account = pc::AccountId(amend->account),
+                                                     .id = pc::OrderId(amend->order_id),
                                                      .new_price = pc::Ticks(amend->new_price),
                                                      .new_size = pc::Lots(amend->new_size)}};
+                      return PERPCORE_OK;
+                    });
+}
+
+perpcore_status perpcore_order_cancel_replace(perpcore_engine* e, perpcore_result* out,
+                                              uint64_t seq, int64_t timestamp_ns, uint32_t market,
+                                              uint64_t account, uint64_t old_order_id,
+                                              const perpcore_order* order) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel_replace",
+                    [&](eng::Payload* p, const char** why) -> perpcore_status {
+                      eng::PlaceOrder c;
+                      if (perpcore_status s = ToPlaceOrder(order, &c, why); s != PERPCORE_OK) {
+                        return s;
+                      }
+                      if (order->market != market) {
+                        *why = "order->market differs from market";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      if (order->account != account) {
+                        *why = "order->account differs from account";
+                        return PERPCORE_E_ILLEGAL_ARG;
+                      }
+                      *p = eng::CancelReplace{.market = pc::MarketId(market),
+                                              .account = pc::AccountId(account),
+                                              .old_order_id = pc::OrderId(old_order_id),
+                                              .order = c.order,
+                                              .reduce_only = c.reduce_only};
                       return PERPCORE_OK;
                     });
 }
@@ -965,8 +1024,8 @@ perpcore_status perpcore_oracle_publish(perpcore_engine* e, perpcore_result* out
                                         int64_t price, int64_t publish_time_ns) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_oracle_publish",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::OraclePrice{.market = market,
-                                            .source = source,
+                      *p = eng::OraclePrice{.market = pc::MarketId(market),
+                                            .source = pc::SourceId(source),
                                             .price = pc::Ticks(price),
                                             .publish_time = pc::TimeNs(publish_time_ns)};
                       return PERPCORE_OK;
@@ -977,7 +1036,7 @@ perpcore_status perpcore_engine_time_tick(perpcore_engine* e, perpcore_result* o
                                           int64_t timestamp_ns, uint32_t market) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_engine_time_tick",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::TimeTick{.market = market};
+                      *p = eng::TimeTick{.market = pc::MarketId(market)};
                       return PERPCORE_OK;
                     });
 }
@@ -1059,7 +1118,7 @@ perpcore_status perpcore_engine_markets(const perpcore_engine* e, uint32_t* out,
   if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     return CopyAll(e, func, e->state->impl.Markets(), out, out_len, written,
-                   [](eng::MarketId id) { return id; });
+                   [](pc::MarketId id) { return id.value(); });
   });
 }
 
@@ -1070,7 +1129,7 @@ perpcore_status perpcore_engine_accounts(const perpcore_engine* e, uint64_t* out
   if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     return CopyAll(e, func, e->state->impl.Accounts(), out, out_len, written,
-                   [](pc::AccountId id) { return id; });
+                   [](pc::AccountId id) { return id.value(); });
   });
 }
 
@@ -1114,7 +1173,7 @@ perpcore_status perpcore_market_params_get(const perpcore_engine* e, perpcore_ma
   const perpcore_status os = PrepareOutput(out);
   if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
-    const absl::StatusOr<eng::MarketParams> p = e->state->impl.Params(market);
+    const absl::StatusOr<eng::MarketParams> p = e->state->impl.Params(pc::MarketId(market));
     if (!p.ok()) return FromQueryStatus(e, p.status(), func);
     Deliver(out, FromMarketParams(*p));
     return PERPCORE_OK;
@@ -1127,11 +1186,11 @@ perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_mar
   const perpcore_status os = PrepareOutput(out);
   if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
-    const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(market);
+    const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(pc::MarketId(market));
     if (!st.ok()) return FromQueryStatus(e, st.status(), func);
     perpcore_market_stats v;
     std::memset(&v, 0, sizeof v);
-    v.market = st->market;
+    v.market = st->market.value();
     CopySymbol(v.symbol, st->symbol);
     v.status = static_cast<std::uint32_t>(st->status);
     v.breaker = st->breaker ? 1 : 0;
@@ -1164,7 +1223,7 @@ perpcore_status perpcore_book_best(const perpcore_engine* e, perpcore_level* out
     return s;
   }
   return Guard(e, func, [&]() -> perpcore_status {
-    const auto best = e->state->impl.Best(market, static_cast<pc::book::Side>(side));
+    const auto best = e->state->impl.Best(pc::MarketId(market), static_cast<pc::book::Side>(side));
     if (!best.ok()) return FromQueryStatus(e, best.status(), func);
     *out = ToC(*best);
     return PERPCORE_OK;
@@ -1188,7 +1247,7 @@ perpcore_status perpcore_book_depth(const perpcore_engine* e, perpcore_level* ou
     std::size_t n = 0;
     for (;;) {
       const absl::StatusOr<std::size_t> got =
-          e->state->impl.Depth(market, static_cast<pc::book::Side>(side), levels);
+          e->state->impl.Depth(pc::MarketId(market), static_cast<pc::book::Side>(side), levels);
       if (!got.ok()) return FromQueryStatus(e, got.status(), func);
       n = *got;
       if (n < levels.size() || levels.size() == out_len) break;
@@ -1207,14 +1266,14 @@ perpcore_status perpcore_account_summary_get(const perpcore_engine* e,
   const perpcore_status os = PrepareOutput(out);
   if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
-    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(account);
+    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
     if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
     perpcore_account_summary v;
     std::memset(&v, 0, sizeof v);
     v.fee_tier = sm->fee_tier;
-    v.account = sm->account;
-    v.owner = sm->owner;
-    v.referrer = sm->referrer;
+    v.account = sm->account.value();
+    v.owner = sm->owner.value();
+    v.referrer = sm->referrer.value();
     v.cash = sm->cash.raw();
     v.collateral = sm->collateral.raw();
     v.unrealized_pnl = sm->unrealized_pnl.raw();
@@ -1238,7 +1297,7 @@ perpcore_status perpcore_account_positions(const perpcore_engine* e, perpcore_po
   const perpcore_status as = ArrayArgs(out, out_len, written);
   if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
-    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(account);
+    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
     if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
     return CopyAll(e, func, sm->positions, out, out_len, written,
                    [](const eng::PositionView& p) { return ToC(p); });
@@ -1252,7 +1311,8 @@ perpcore_status perpcore_account_open_orders(const perpcore_engine* e, perpcore_
   const perpcore_status as = ArrayArgs(out, out_len, written);
   if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
-    const absl::StatusOr<std::vector<eng::OpenOrder>> orders = e->state->impl.OpenOrders(account);
+    const absl::StatusOr<std::vector<eng::OpenOrder>> orders =
+        e->state->impl.OpenOrders(pc::AccountId(account));
     if (!orders.ok()) return FromQueryStatus(e, orders.status(), func);
     return CopyAll(e, func, *orders, out, out_len, written,
                    [](const eng::OpenOrder& o) { return ToC(o); });

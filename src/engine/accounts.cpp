@@ -51,7 +51,7 @@ Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
                   .code = c.fee_tier,
                   .account = c.account,
                   .referrer = c.referrer,
-                  .counterparty = c.owner});
+                  .owner = c.owner});
   return {};
 }
 
@@ -124,6 +124,21 @@ Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
   a.fee_tier = plan.value;
   sink.Emit(Event{.kind = EventKind::kFeeTierSet, .code = plan.value, .account = a.id});
+  return {};
+}
+
+Reason Validate(const State& s, const SetSelfTradeScope& c, AccountPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  if (Raw(c.scope) > Raw(SelfTradeScope::kAccount)) return Reason::kInvalidSelfTradeScope;
+  plan->scope = c.scope;
+  return Reason::kOk;
+}
+
+Outcome ApplySetSelfTradeScope(State& s, const AccountPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  a.stp_scope = plan.scope;
+  sink.Emit(Event{.kind = EventKind::kSelfTradeScopeSet, .code = Raw(plan.scope), .account = a.id});
   return {};
 }
 

@@ -1,10 +1,9 @@
 // The canonical encoding of the whole state and its digest.
-#include <secp256k1.h>
-
 #include <algorithm>
 #include <utility>
 #include <vector>
 
+#include "perpcore/detail/digest.hpp"
 #include "perpcore/detail/encode.hpp"
 #include "state.hpp"
 
@@ -82,6 +81,7 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutI64(out, a.cash);
     PutU32(out, a.fee_tier);
     PutU64(out, a.referrer);
+    PutU8(out, Raw(a.stp_scope));
     PutU32(out, static_cast<std::uint32_t>(a.positions.size()));
     for (const Position& p : a.positions) {
       PutU32(out, p.market);
@@ -109,13 +109,7 @@ void Engine::EncodeCanonical(std::string* out) const {
 std::array<std::uint8_t, 32> Engine::Digest() const {
   std::string bytes;
   EncodeCanonical(&bytes);
-  static constexpr char kTag[] = "perpcore/engine";
-  std::array<std::uint8_t, 32> digest{};
-  const int ok = secp256k1_tagged_sha256(
-      secp256k1_context_static, digest.data(), reinterpret_cast<const unsigned char*>(kTag),
-      sizeof(kTag) - 1, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  PERPCORE_CHECK(ok == 1);
-  return digest;
+  return detail::TaggedDigest("perpcore/engine", bytes);
 }
 
 }  // namespace engine

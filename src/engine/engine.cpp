@@ -40,6 +40,7 @@ PERPCORE_HANDLER(Withdraw, AccountPlan, ApplyWithdraw);
 PERPCORE_HANDLER(Transfer, AccountPlan, ApplyTransfer);
 PERPCORE_HANDLER(FundInsurance, AccountPlan, ApplyFundInsurance);
 PERPCORE_HANDLER(SetFeeTier, AccountPlan, ApplySetFeeTier);
+PERPCORE_HANDLER(SetSelfTradeScope, AccountPlan, ApplySetSelfTradeScope);
 PERPCORE_HANDLER(SetMarginMode, AccountPlan, ApplySetMarginMode);
 PERPCORE_HANDLER(SetLeverage, AccountPlan, ApplySetLeverage);
 PERPCORE_HANDLER(AdjustIsolatedMargin, AccountPlan, ApplyAdjustIsolatedMargin);
@@ -50,6 +51,7 @@ PERPCORE_HANDLER(CancelAll, OrderPlan, ApplyCancelAll);
 PERPCORE_HANDLER(AmendOrder, OrderPlan, ApplyAmend);
 PERPCORE_HANDLER(OraclePrice, OraclePlan, ApplyOraclePrice);
 PERPCORE_HANDLER(TimeTick, OraclePlan, ApplyTimeTick);
+PERPCORE_HANDLER(CancelReplace, OrderPlan, ApplyCancelReplace);
 #undef PERPCORE_HANDLER
 
 template <class C>

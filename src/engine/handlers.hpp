@@ -9,7 +9,8 @@
 // Apply may still report is the order book's own (book/order_book.hpp:
 // duplicate ids, FOK, post-only, capacity), which the book decides before it
 // changes anything, and which Apply reports before the engine changes
-// anything. PreviewOrder runs ValidatePlace and a dry run of the same plan.
+// anything. (CancelReplace asks the book in Validate, with CheckPlace: its
+// Apply cancels first, so it must not be refused after.) PreviewOrder runs ValidatePlace and a dry run of the same plan.
 //
 // A module adds its commands with a plan, a Validate/Apply pair in its own
 // handler file, a line here, and an alternative of Payload.
@@ -60,6 +61,7 @@ struct AccountPlan {
   std::int64_t amount = 0;
   std::uint32_t value = 0;            // fee tier, leverage
   MarginMode mode = MarginMode::kCross;
+  SelfTradeScope scope = SelfTradeScope::kOwner;
   const CreateAccount* create = nullptr;
 };
 Reason Validate(const State& s, const CreateAccount& c, AccountPlan* plan);
@@ -68,6 +70,7 @@ Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan);
 Reason Validate(const State& s, const Transfer& c, AccountPlan* plan);
 Reason Validate(const State& s, const FundInsurance& c, AccountPlan* plan);
 Reason Validate(const State& s, const SetFeeTier& c, AccountPlan* plan);
+Reason Validate(const State& s, const SetSelfTradeScope& c, AccountPlan* plan);
 Reason Validate(const State& s, const SetMarginMode& c, AccountPlan* plan);
 Reason Validate(const State& s, const SetLeverage& c, AccountPlan* plan);
 Reason Validate(const State& s, const AdjustIsolatedMargin& c, AccountPlan* plan);
@@ -77,6 +80,7 @@ Outcome ApplyWithdraw(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplyTransfer(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplyFundInsurance(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink);
+Outcome ApplySetSelfTradeScope(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplySetMarginMode(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink);
 Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& sink);
@@ -84,9 +88,9 @@ Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& 
 // --- orders.cpp ----------------------------------------------------------
 struct OrderPlan {
   std::uint32_t market_slot = kNone, account_slot = kNone;
-  book::OrderRequest request;      // PlaceOrder: max_fill set for reduce-only
+  book::OrderRequest request;      // PlaceOrder, CancelReplace: max_fill set for reduce-only
   book::AmendRequest amend;        // AmendOrder
-  book::OrderView old;             // AmendOrder: the order as it is
+  book::OrderView old;             // AmendOrder, CancelReplace: the order as it is
   OrderId order_id = 0;            // CancelOrder
   ClientOrderId client_id = 0;     // CancelByClientId
   bool all_markets = false;        // CancelAll with market 0
@@ -96,11 +100,13 @@ Reason Validate(const State& s, const CancelOrder& c, OrderPlan* plan);
 Reason Validate(const State& s, const CancelByClientId& c, OrderPlan* plan);
 Reason Validate(const State& s, const CancelAll& c, OrderPlan* plan);
 Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan);
+Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan);
 Outcome ApplyPlace(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyCancel(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyCancelByClientId(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyCancelAll(State& s, const OrderPlan& plan, EventSink& sink);
 Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink);
+Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink);
 
 // --- preview.cpp ---------------------------------------------------------
 // PreviewPlace(): Validate(PlaceOrder) and a dry run of its plan. Requires
@@ -118,13 +124,14 @@ void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, Order
 // lots at price (bookkeeping; the cash moves in the ledger). Returns the
 // PnL realized.
 std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std::int64_t price);
-// TopUpAmount(): what an isolated bucket must draw from cross cash to cover
-// its position's initial requirement (0 if it covers it), or, for a closed
-// position, minus the whole bucket (its release).
-std::int64_t TopUpAmount(const Market& m, const Position& p);
-// TopUpIsolated(): moves TopUpAmount() through the ledger (an isolated
-// position only; a no-op for cross).
-void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink);
+// TopUpIsolated(): after a fill that took an isolated position from
+// old_size lots to its size: a closed position returns its whole bucket to
+// cross cash; a grown (or flipped) one draws from cross cash whatever the
+// bucket lacks to cover the position's initial requirement; a reduced one
+// moves nothing (the bucket keeps its cash, as at Binance). Through the
+// ledger; a no-op for a cross position.
+void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_size,
+                   EventSink& sink);
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
 
 // --- oracle_tick.cpp -----------------------------------------------------

@@ -10,7 +10,7 @@ namespace engine {
 using absl::int128;
 
 absl::Status Engine::CheckInvariants() const {
-  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(parts...)); };
+  auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(Printable(parts)...)); };
   int128 money = int128(s_->fee_pool) + s_->insurance;
   std::vector<int128> longs(s_->markets.size()), shorts(s_->markets.size());
   std::vector<book::OrderView> buf;

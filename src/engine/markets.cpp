@@ -33,7 +33,7 @@ book::BookConfig BookConfigFor(const MarketParams& p, MarketId id, std::uint64_t
   c.max_book_orders = p.max_book_orders;
   c.price_band = p.price_band;
   c.expected_orders = 1024;
-  c.hash_seed = seed ^ detail::Mix64(id);
+  c.hash_seed = seed ^ detail::Mix64(id.value());
   return c;
 }
 

@@ -1,4 +1,4 @@
-// Orders: place, cancel (by id, by client id, all), amend.
+// Orders: place, cancel (by id, by client id, all), amend, cancel-replace.
 #include <vector>
 
 #include "handlers.hpp"
@@ -34,19 +34,31 @@ Reason Resolve(const State& s, MarketId market, AccountId account, OrderPlan* pl
   return Reason::kOk;
 }
 
-}  // namespace
+// An order of `lots` at `price` on one side, added to a delta (lots < 0
+// takes one away), as AddOrder adds it to a position's aggregates.
+void AddToDelta(OrderDelta* d, bool buy, std::int64_t price, std::int64_t lots) {
+  (buy ? d->bid_lots : d->ask_lots) += lots;
+  (buy ? d->bid_value : d->ask_value) += int128(price) * lots;
+}
 
-Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
-  if (Reason r = Resolve(s, c.market, c.order.account, plan); r != Reason::kOk) return r;
+// PlaceOrder's checks after the market, the account and the halt (engine.hpp,
+// in its order), filling plan->request. `replaced`: a live order of the same
+// account in the market that counts as gone (CancelReplace), or null: its
+// lots leave the open-interest exposure of its side, and the margin check
+// sees it removed as the new order is added, in one delta.
+Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView* replaced,
+                     OrderPlan* plan) {
   const Market& m = s.markets[plan->market_slot];
   const Account& a = s.accounts[plan->account_slot];
-  if (m.Halted()) return Reason::kMarketHalted;
   const book::OrderRequest& o = c.order;
   const bool buy = o.side == Side::kBuy;
   const Position* p = FindPosition(a, c.market);
   const std::int64_t size_now = p ? p->size : 0;
   plan->request = o;
   plan->request.max_fill = Lots::Max();
+  // The account's scope, never the caller's: an order cannot leave its
+  // owner's STP group by naming another.
+  plan->request.stp_group = a.stp_scope == SelfTradeScope::kOwner ? a.owner.value() : 0;
   if (c.reduce_only) {
     if (!IsImmediate(o)) return Reason::kReduceOnlyNotImmediate;
     if (size_now == 0 || (buy ? size_now > 0 : size_now < 0)) {
@@ -60,14 +72,26 @@ Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
   if (c.reduce_only) return Reason::kOk;
   if (m.feed.index().raw() == 0) return Reason::kNoIndexPrice;
   const std::int64_t q = o.size.raw();
-  const std::int64_t open = p ? (buy ? p->bid_lots : p->ask_lots) : 0;
+  std::int64_t open = p ? (buy ? p->bid_lots : p->ask_lots) : 0;
+  OrderDelta d{.market_slot = plan->market_slot};
+  if (replaced != nullptr) {
+    const bool old_buy = replaced->side == Side::kBuy;
+    if (old_buy == buy) open -= replaced->remaining.raw();
+    AddToDelta(&d, old_buy, replaced->price.raw(), -replaced->remaining.raw());
+  }
   if (!WithinOpenInterest(m, size_now, o.side, open + q)) return Reason::kOpenInterestLimit;
   const int128 value = int128(o.price.raw()) * q;
-  OrderDelta d{.market_slot = plan->market_slot};
-  (buy ? d.bid_lots : d.ask_lots) = q;
-  (buy ? d.bid_value : d.ask_value) = value;
+  AddToDelta(&d, buy, o.price.raw(), q);
   d.fee = fees::TakerFee(m.Fees(), s.FeeSchedule(), a.fee_tier, value * m.atoms).raw();
   return CheckOrderRisk(s, a, d);
+}
+
+}  // namespace
+
+Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
+  if (Reason r = Resolve(s, c.market, c.order.account, plan); r != Reason::kOk) return r;
+  if (s.markets[plan->market_slot].Halted()) return Reason::kMarketHalted;
+  return CheckNewOrder(s, c, nullptr, plan);
 }
 
 Outcome ApplyPlace(State& s, const OrderPlan& plan, EventSink& sink) {
@@ -187,6 +211,36 @@ Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink) {
                     .remaining = e.remaining});
   }
   return {};
+}
+
+// The book's checks of the new order are read-only (CheckPlace), so unlike
+// PlaceOrder every refusal comes from here and Apply cannot be refused.
+Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
+  if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
+  const Market& m = s.markets[plan->market_slot];
+  const std::optional<book::OrderView> old = m.book.Find(c.old_order_id);
+  if (!old) return FromBook(book::Reason::kUnknownOrder);
+  if (old->account != c.account || c.order.account != c.account) {
+    return FromBook(book::Reason::kNotOrderOwner);
+  }
+  if (m.Halted()) return Reason::kMarketHalted;
+  plan->old = *old;
+  const PlaceOrder place{.market = c.market, .order = c.order, .reduce_only = c.reduce_only};
+  if (Reason r = CheckNewOrder(s, place, &*old, plan); r != Reason::kOk) return r;
+  return FromBook(m.book.CheckPlace(plan->request, old->id));
+}
+
+Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink) {
+  Market& m = s.markets[plan.market_slot];
+  const AccountId account = s.accounts[plan.account_slot].id;
+  // Validate decided both halves; a refusal here would be a broken promise
+  // of the book's CheckPlace, after the cancel had changed state.
+  PERPCORE_CHECK(m.book.Cancel(account, plan.old.id) == book::Reason::kOk);
+  Settle(s, plan.market_slot, plan.account_slot, 0, sink);
+  const book::PlaceResult pr = m.book.Place(plan.request);
+  PERPCORE_CHECK(pr.ok());
+  Settle(s, plan.market_slot, plan.account_slot, plan.request.id, sink);
+  return {.filled = pr.filled, .rested = pr.rested};
 }
 
 }  // namespace engine

@@ -111,9 +111,10 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
     const std::int64_t leg_fee =
         fees::TakerFee(m.Fees(), s.FeeSchedule(), after.fee_tier, Notional(m, f.lots, f.price))
             .raw();
+    const std::int64_t old_size = p.size;
     TradePosition(m, p, lots, f.price);
     ledger::TradeLeg(m, after, p, lots, f.price, leg_fee);
-    TopUpIsolated(m, after, p, discard);
+    TopUpIsolated(m, after, p, old_size, discard);
     fee += leg_fee;
   }
   pv.fee = Quote(fee);

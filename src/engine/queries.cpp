@@ -14,10 +14,10 @@ namespace {
 using absl::int128;
 
 absl::Status UnknownMarket(MarketId id) {
-  return absl::NotFoundError(absl::StrCat("unknown market ", id));
+  return absl::NotFoundError(absl::StrCat("unknown market ", id.value()));
 }
 absl::Status UnknownAccount(AccountId id) {
-  return absl::NotFoundError(absl::StrCat("unknown account ", id));
+  return absl::NotFoundError(absl::StrCat("unknown account ", id.value()));
 }
 
 PositionView View(const Market& m, const Position& p, const risk::AccountMargin& r) {

@@ -64,6 +64,7 @@ constexpr ReasonText kReasons[] = {
     {"kOracleFromTheFuture", "oracle publish time is after the command's timestamp"},
     {"kOracleOutOfOrder", "oracle publish time is before this source's last one"},
     {"kMaxDepositExceeded", "total deposits would exceed the engine's bound (2^62 atoms)"},
+    {"kInvalidSelfTradeScope", "not a SelfTradeScope (owner or account)"},
 };
 
 const ReasonText* Lookup(Reason r) {

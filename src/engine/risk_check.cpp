@@ -102,11 +102,8 @@ Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta)
   // Below initial margin, an order is still fine if it does not raise the
   // requirement: it can only take risk off.
   const risk::AccountMargin before = Evaluate(s, a, nullptr);
-  if (after.initial_with_orders <= before.initial_with_orders &&
-      after.equity >= before.equity - delta.fee) {
-    return Reason::kOk;
-  }
-  return Reason::kInsufficientMargin;
+  return after.initial_with_orders <= before.initial_with_orders ? Reason::kOk
+                                                                 : Reason::kInsufficientMargin;
 }
 
 risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,

@@ -73,8 +73,8 @@ void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
 
   // After the fill event, so a consumer sees the trade before the moves it
   // causes.
-  TopUpIsolated(m, taker, tp, sink);
-  TopUpIsolated(m, maker, mp, sink);
+  TopUpIsolated(m, taker, tp, taker_old, sink);
+  TopUpIsolated(m, maker, mp, maker_old, sink);
   // A closed position without orders leaves no record (a later event of
   // this placement makes a new one from the account's MarketPref).
   RemoveIfEmpty(taker, tp);
@@ -83,11 +83,22 @@ void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
 
 }  // namespace
 
-void TopUpIsolated(const Market& m, Account& a, Position& p, EventSink& sink) {
+void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_size,
+                   EventSink& sink) {
   if (p.mode != MarginMode::kIsolated) return;
-  ledger::MoveIsolated(a, p, TopUpAmount(m, p),
-                       p.size == 0 ? IsolatedMarginCause::kRelease : IsolatedMarginCause::kTopUp,
-                       sink);
+  if (p.size == 0) {
+    ledger::MoveIsolated(a, p, -p.iso_cash, IsolatedMarginCause::kRelease, sink);
+    return;
+  }
+  const bool flipped = (old_size > 0) != (p.size > 0);
+  const bool grew = flipped || (p.size > 0 ? p.size > old_size : p.size < old_size);
+  if (!grew) return;
+  const int128 need =
+      int128(m.tiers.Initial(ToQuote(Abs(PositionValue(m, p))), EffectiveLeverage(m, p)).raw()) -
+      BucketEquity(m, p);
+  if (need <= 0) return;
+  PERPCORE_CHECK(need <= kMaxI64);  // market bounds keep every requirement in int64
+  ledger::MoveIsolated(a, p, static_cast<std::int64_t>(need), IsolatedMarginCause::kTopUp, sink);
 }
 
 void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
@@ -125,16 +136,6 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
   p.size = old + delta;
   p.realized = Sign(p.size) == Sign(old) ? p.realized + realized : 0;
   return realized;
-}
-
-std::int64_t TopUpAmount(const Market& m, const Position& p) {
-  if (p.size == 0) return -p.iso_cash;
-  const int128 need =
-      int128(m.tiers.Initial(ToQuote(Abs(PositionValue(m, p))), EffectiveLeverage(m, p)).raw()) -
-      BucketEquity(m, p);
-  if (need <= 0) return 0;
-  PERPCORE_CHECK(need <= kMaxI64);  // market bounds keep every requirement in int64
-  return static_cast<std::int64_t>(need);
 }
 
 void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, OrderId taker_id,

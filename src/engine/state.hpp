@@ -73,6 +73,7 @@ struct Account {
   std::int64_t cash = 0;  // cross cash, atoms (ledger only)
   std::uint32_t fee_tier = 0;
   AccountId referrer = 0;
+  SelfTradeScope stp_scope = SelfTradeScope::kOwner;
   std::vector<Position> positions;  // live records, sorted by market id
   std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
@@ -150,7 +151,7 @@ struct State {
     return it == market_index.end() ? kNone : it->second;
   }
   std::uint32_t AccountHash(AccountId id) const {
-    return detail::Hash32(id, config.hash_seed ^ 0x6163636f756e7473ULL);
+    return detail::Hash32(id.value(), config.hash_seed ^ 0x6163636f756e7473ULL);
   }
   std::uint32_t FindAccount(AccountId id) const {
     return account_index.Find(AccountHash(id),

@@ -166,12 +166,12 @@ Exchange BookedExchange(Rate taker_fee) {
   x.Ok(engine::OraclePrice{.market = 1, .source = 1, .price = Ticks(300'000),
                            .publish_time = TimeNs(x.now)});
   for (AccountId a : {AccountId{1}, AccountId{2}}) {
-    x.Ok(engine::CreateAccount{.account = a, .owner = a});
+    x.Ok(engine::CreateAccount{.account = a, .owner = OwnerId(a.value())});
     x.Ok(engine::Deposit{.account = a, .amount = Quote(10'000'000 * kUsd)});
   }
   for (int i = 0; i < 10; ++i) {
     x.Ok(engine::PlaceOrder{.market = 1,
-                            .order = {.id = static_cast<OrderId>(100 + i), .account = 1,
+                            .order = {.id = OrderId(100u + static_cast<unsigned>(i)), .account = 1,
                                       .side = Side::kBuy, .price = Ticks(299'900 - 50 * i),
                                       .size = Lots(150 + 40 * i)}});
   }

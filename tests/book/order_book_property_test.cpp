@@ -10,6 +10,10 @@
 //   3. Books fed the same stream (one fresh with another hash_seed, one
 //      copied and moved mid-stream) give the same answers and end in the
 //      same state and Digest().
+//   4. Before each placement, CheckPlace(order) answers what Place(order)
+//      then does, and CheckPlace(order, replaced), for a live order of the
+//      same account mostly, answers what the reference book does on a copy
+//      when it cancels `replaced` and then places the order.
 //
 // Seeds are fixed and printed. PERPCORE_TEST_SEED=<n> runs only that seed,
 // PERPCORE_TEST_ITERS=<n> sets the operations per seed (default 100000) and
@@ -71,6 +75,7 @@ constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::int64_t kMid = 1000;       // prices cluster around here
 constexpr std::int64_t kSpread = 30;      // +- price steps around kMid: 61 levels
 constexpr std::uint64_t kAccounts = 8;    // few accounts: STP happens often
+constexpr std::uint64_t kOwners = 3;      // STP owner groups 1..3 (see NewGroup)
 constexpr std::uint64_t kClientIds = 16;  // few client ids: duplicates happen often
 constexpr std::uint64_t kDefaultSeeds[] = {0x5eed0000, 0x5eed0001, 0x5eed0002,
                                            0x5eed0003, 0x5eed0004, 0x5eed0005};
@@ -97,6 +102,7 @@ struct Op {
   OrderId id = 0;               // Cancel
   ClientOrderId client_id = 0;  // CancelByClientId
   Ticks reference;              // SetReferencePrice
+  OrderId replaced = 0;         // Place: CheckPlace(place, replaced) before it (0: none)
   OrderId probe_id = 0;         // Find() after the op
   AccountId probe_account = 0;  // FindByClientId() after the op
   ClientOrderId probe_client = 0;
@@ -119,6 +125,10 @@ std::string Num(std::int64_t v) {
 }
 std::string Num(std::uint64_t v) {
   return Fmt(v > 0x7FFFFFFFFFFFFFFFull ? "%" PRIu64 "ull" : "%" PRIu64, v);
+}
+template <class Tag, class Rep>
+std::string Num(Id<Tag, Rep> id) {
+  return Num(std::uint64_t{id.value()});
 }
 
 std::string EnumName(Side v) {
@@ -186,7 +196,10 @@ std::string ToString(const Op& op) {
            ", .tif = " + EnumName(o.tif) + ", .stp = " + EnumName(o.stp) + ", .price = Ticks(" +
            Num(o.price.raw()) + "), .size = Lots(" + Num(o.size.raw()) + ")";
       if (o.max_fill != Lots::Max()) s += ", .max_fill = Lots(" + Num(o.max_fill.raw()) + ")";
-      return s + "});";
+      if (o.stp_group != 0) s += ", .stp_group = " + Num(o.stp_group);
+      s += "});";
+      if (op.replaced != 0) s += "  // CheckPlace() replacing " + Num(op.replaced) + " first";
+      return s;
     }
     case OpKind::kCancel: return "book.Cancel(" + Num(op.account) + ", " + Num(op.id) + ");";
     case OpKind::kCancelByClientId:
@@ -235,7 +248,7 @@ std::string ToString(const std::optional<OrderView>& v) {
   if (!v) return "none";
   return "{id=" + Num(v->id) + " acct=" + Num(v->account) + " cid=" + Num(v->client_id) + " " +
          EnumName(v->side) + " px=" + Num(v->price.raw()) + " rem=" + Num(v->remaining.raw()) +
-         " prio=" + Num(v->priority) + "}";
+         " prio=" + Num(v->priority) + " group=" + Num(v->stp_group) + "}";
 }
 
 std::string ToString(const std::optional<Ticks>& v) { return v ? Num(v->raw()) : "none"; }
@@ -323,6 +336,7 @@ class Generator {
     if (roll < 540) {
       op.kind = OpKind::kPlace;
       op.place = NewOrder();
+      op.replaced = PickReplaced(ref, op.place.account);
     } else if (roll < 660) {
       op.kind = OpKind::kCancel;
       op.id = PickLiveId(ref);
@@ -340,7 +354,7 @@ class Generator {
       op.kind = OpKind::kSetReference;
       op.reference = Ticks(NewReference());
     }
-    op.probe_id = rng_.Percent(80) ? PickLiveId(ref) : rng_.Below(next_id_ + 2);
+    op.probe_id = rng_.Percent(80) ? PickLiveId(ref) : OrderId(rng_.Below(next_id_ + 2));
     PickClient(ref, &op.probe_account, &op.probe_client);
     return op;
   }
@@ -375,16 +389,26 @@ class Generator {
   OrderId PickId() {
     if (recent_.empty() || rng_.Percent(10)) {
       const std::uint64_t r = rng_.Below(3);
-      return r == 0 ? 0 : r == 1 ? next_id_ + 1000 : 1 + rng_.Below(next_id_);
+      return OrderId(r == 0 ? 0 : r == 1 ? next_id_ + 1000 : 1 + rng_.Below(next_id_));
     }
     return recent_[rng_.Below(recent_.size())];
   }
   AccountId PickAccount() {
     const std::uint64_t r = rng_.Below(100);
-    if (r < 2) return 0;
-    if (r < 4) return kAccounts + 1;  // a stranger
-    if (r < 5) return kMaxU64;        // the largest id is an id like any other
-    return 1 + rng_.Below(kAccounts);
+    if (r < 2) return AccountId();
+    if (r < 4) return AccountId(kAccounts + 1);  // a stranger
+    if (r < 5) return AccountId(kMaxU64);        // the largest id is an id like any other
+    return AccountId(1 + rng_.Below(kAccounts));
+  }
+  // The order a placement's CheckPlace counts as cancelled: mostly one of
+  // the account's own live orders, else any id (0 now and then: none).
+  OrderId PickReplaced(const ReferenceBook& ref, AccountId account) {
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 75) {
+      const std::vector<OrderId> own = ref.OrderIdsOf(account);
+      if (!own.empty()) return own[rng_.Below(own.size())];
+    }
+    return r < 90 ? PickLiveId(ref) : 0;
   }
   AccountId OwnerOr(const ReferenceBook& ref, OrderId id, std::uint64_t pct) {
     std::optional<OrderView> v = ref.Find(id);
@@ -401,7 +425,7 @@ class Generator {
       }
     }
     *account = PickAccount();
-    *client = rng_.Percent(5) ? 0 : 1 + rng_.Below(kClientIds);
+    *client = ClientOrderId(rng_.Percent(5) ? 0 : 1 + rng_.Below(kClientIds));
   }
 
   std::int64_t Near() { return (kMid / ps_ + rng_.Between(-kSpread, kSpread)) * ps_; }
@@ -456,13 +480,14 @@ class Generator {
   OrderRequest NewOrder() {
     OrderRequest o;
     const std::uint64_t id_roll = rng_.Below(100);
-    o.id = id_roll < 2   ? 0
+    o.id = id_roll < 2   ? OrderId()
            : id_roll < 6 ? PickId()
-           : id_roll < 7 ? kMaxU64 - rng_.Below(4)
-                         : next_id_++;
+           : id_roll < 7 ? OrderId(kMaxU64 - rng_.Below(4))
+                         : OrderId(next_id_++);
     o.account = PickAccount();
     const std::uint64_t cid_roll = rng_.Below(100);
-    o.client_id = cid_roll < 50 ? 0 : cid_roll < 52 ? kMaxU64 : 1 + rng_.Below(kClientIds);
+    o.client_id =
+        ClientOrderId(cid_roll < 50 ? 0 : cid_roll < 52 ? kMaxU64 : 1 + rng_.Below(kClientIds));
     o.side =
         rng_.Percent(1) ? static_cast<Side>(2 + rng_.Below(254)) : static_cast<Side>(rng_.Below(2));
     const std::uint64_t type_roll = rng_.Below(100);
@@ -499,7 +524,23 @@ class Generator {
     } else {
       o.max_fill = o.size;
     }
+    o.stp_group = NewGroup(o.account);
     return o;
+  }
+
+  // Accounts 1..kAccounts belong to owners 1..kOwners (account a to owner
+  // 1 + (a - 1) % kOwners), and an order often carries its owner's group, so
+  // orders of different accounts share a group. Group ids 1..kAccounts are
+  // also account ids: an explicit group meets an account with the same
+  // number and no group, which must not count as one STP group.
+  std::uint64_t NewGroup(AccountId account) {
+    const std::uint64_t r = rng_.Below(100);
+    if (r < 50) return 0;  // the account alone
+    if (r < 85 && account.valid() && account.value() <= kAccounts) {
+      return 1 + (account.value() - 1) % kOwners;
+    }
+    if (r < 97) return 1 + rng_.Below(kAccounts);  // any group (a stale or odd setting)
+    return kMaxU64;
   }
 
   static std::int64_t Clamp(absl::int128 v) {
@@ -568,7 +609,7 @@ class Generator {
 
   Rng rng_;
   std::int64_t ps_, ss_, max_size_;
-  OrderId next_id_ = 1;
+  std::uint64_t next_id_ = 1;  // the next fresh order id
   std::vector<OrderId> recent_;
   std::size_t cursor_ = 0;
   std::uint64_t count_ = 0, phase_ = 0;
@@ -634,6 +675,21 @@ struct Coverage {
   std::array<std::uint64_t, 8> kinds{};
   std::array<std::uint64_t, 8> cancel_reasons{};
   std::uint64_t kept = 0, requeued = 0, slid = 0, tightened = 0;
+  // CheckPlace(order, replaced) answered kOk where Place(order) was refused:
+  // the replaced order's slot, level, ids or liquidity made the difference.
+  std::uint64_t freed_by_replace = 0;
+  // From the reference's counters: STP between different accounts by the
+  // taker's StpMode, and fills between a group and an account of the same
+  // number (ReferenceBook::group_equals_account_fills()).
+  std::array<std::uint64_t, 4> cross_account_stp{};
+  std::uint64_t group_equals_account_fills = 0;
+
+  void AddReference(const ReferenceBook& ref) {
+    for (std::size_t m = 0; m < cross_account_stp.size(); ++m) {
+      cross_account_stp[m] += ref.cross_account_stp(static_cast<StpMode>(m));
+    }
+    group_equals_account_fills += ref.group_equals_account_fills();
+  }
 
   void Add(const Op& op, const Outcome& out) {
     ++reasons[std::min<std::size_t>(static_cast<std::size_t>(out.reason), reasons.size() - 1)];
@@ -659,6 +715,11 @@ struct Coverage {
     requeued += o.requeued;
     slid += o.slid;
     tightened += o.tightened;
+    freed_by_replace += o.freed_by_replace;
+    for (std::size_t i = 0; i < cross_account_stp.size(); ++i) {
+      cross_account_stp[i] += o.cross_account_stp[i];
+    }
+    group_equals_account_fills += o.group_equals_account_fills;
   }
   std::string ToString() const {
     std::string s;
@@ -677,8 +738,15 @@ struct Coverage {
         s += Fmt(" %s=%" PRIu64, EnumName(static_cast<CancelReason>(i)).c_str(), cancel_reasons[i]);
       }
     }
-    s += Fmt(" | amend kept=%" PRIu64 " requeued=%" PRIu64 " | slid=%" PRIu64 " tightened=%" PRIu64,
-             kept, requeued, slid, tightened);
+    s += Fmt(" | amend kept=%" PRIu64 " requeued=%" PRIu64 " | slid=%" PRIu64 " tightened=%" PRIu64
+             " | refused but kOk as a replacement=%" PRIu64,
+             kept, requeued, slid, tightened, freed_by_replace);
+    s += "\n[property]   cross-account STP:";
+    for (std::size_t i = 0; i < cross_account_stp.size(); ++i) {
+      s += Fmt(" %s=%" PRIu64, EnumName(static_cast<StpMode>(i)).c_str(), cross_account_stp[i]);
+    }
+    s += Fmt(" | fills between a group and an account of the same number=%" PRIu64,
+             group_equals_account_fills);
     return s;
   }
 };
@@ -710,6 +778,7 @@ class Harness {
       copy_.emplace(std::move(copy));
       copy_made_at_ = index;
     }
+    if (options_.differential && op.kind == OpKind::kPlace) CheckBeforePlace(op);
     Apply(impl_, op, &a_);
     Apply(ref_, op, &b_);
     coverage_.Add(op, b_);
@@ -780,9 +849,32 @@ class Harness {
     return std::string(what) + " differs: impl " + ToString(impl) + ", ref " + ToString(ref);
   }
 
+  // CheckPlace's answers before a placement: plain, and with op.replaced
+  // against the reference book cancelling it and placing on a copy.
+  void CheckBeforePlace(const Op& op) {
+    check_plain_ = impl_.CheckPlace(op.place);
+    if (op.replaced == 0) return;
+    check_replaced_ = impl_.CheckPlace(op.place, op.replaced);
+    ReferenceBook copy = ref_;
+    ref_replaced_ = copy.Cancel(op.place.account, op.replaced);
+    if (ref_replaced_ == Reason::kOk) ref_replaced_ = copy.Place(op.place).reason;
+  }
+
   std::string Compare(const Op& op, std::size_t index) {
     if (op.kind == OpKind::kPlace) {
       if (a_.place != b_.place) return Differ("PlaceResult", a_.place, b_.place);
+      if (check_plain_ != a_.reason) {
+        return "CheckPlace() answered " + EnumName(check_plain_) + ", Place() " +
+               EnumName(a_.reason);
+      }
+      if (op.replaced != 0 && check_replaced_ != ref_replaced_) {
+        return "CheckPlace() replacing " + Num(op.replaced) + " answered " +
+               EnumName(check_replaced_) + "; the reference book, cancelling it and placing, " +
+               EnumName(ref_replaced_);
+      }
+      if (op.replaced != 0 && a_.reason != Reason::kOk && check_replaced_ == Reason::kOk) {
+        ++coverage_.freed_by_replace;
+      }
     } else if (a_.reason != b_.reason) {
       return "Reason differs: impl " + EnumName(a_.reason) + ", ref " + EnumName(b_.reason);
     }
@@ -813,7 +905,7 @@ class Harness {
                            : op.kind == OpKind::kAmend ? op.amend.account
                                                        : op.account;
     if (impl_.account_order_count(acct) != ref_.account_order_count(acct)) {
-      return Fmt("account_order_count(%" PRIu64 ") differs: impl %u, ref %u", acct,
+      return Fmt("account_order_count(%" PRIu64 ") differs: impl %u, ref %u", acct.value(),
                  impl_.account_order_count(acct), ref_.account_order_count(acct));
     }
     if (impl_.Find(op.probe_id) != ref_.Find(op.probe_id)) {
@@ -871,9 +963,10 @@ class Harness {
         return "OrdersAt() of an empty price differs";
       }
     }
-    for (AccountId acct = 0; acct <= kAccounts + 1; ++acct) {
+    for (std::uint64_t a = 0; a <= kAccounts + 1; ++a) {
+      const AccountId acct(a);
       if (impl_.account_order_count(acct) != ref_.account_order_count(acct)) {
-        return Fmt("account_order_count(%" PRIu64 ") differs: impl %u, ref %u", acct,
+        return Fmt("account_order_count(%" PRIu64 ") differs: impl %u, ref %u", a,
                    impl_.account_order_count(acct), ref_.account_order_count(acct));
       }
     }
@@ -885,6 +978,7 @@ class Harness {
   ReferenceBook ref_;
   std::optional<OrderBook> twin_, copy_;
   Outcome a_, b_, c_, d_;
+  Reason check_plain_ = Reason::kOk, check_replaced_ = Reason::kOk, ref_replaced_ = Reason::kOk;
   std::size_t copy_made_at_ = 0;
   Coverage coverage_;
   std::string before_, after_;
@@ -1058,7 +1152,9 @@ std::string RunSeed(const char* property, std::uint64_t seed, std::size_t iters,
     std::string err = h.Finish();
     if (!err.empty()) failure = Failure{ops.size() - 1, std::move(err)};
   }
-  coverage->Merge(h.coverage());
+  Coverage reached = h.coverage();
+  reached.AddReference(h.ref());
+  coverage->Merge(reached);
   if (!failure) {
     SetFatalHandler(previous);
     return "";
@@ -1138,6 +1234,18 @@ TEST_CASE("OrderBook: matches the reference book on random command streams", "[b
     CHECK(c.requeued > 0);
     CHECK(c.slid > 0);
     CHECK(c.tightened > 0);
+    CHECK(c.freed_by_replace > 0);
+    for (std::size_t m = 0; m < c.cross_account_stp.size(); ++m) {
+      INFO("cross-account STP with " << EnumName(static_cast<StpMode>(m)));
+      CHECK(c.cross_account_stp[m] > 0);
+    }
+    CHECK(c.group_equals_account_fills > 0);
+  }
+  // Shorter runs (the sanitizer build's) must still reach STP across accounts.
+  if (!EnvU64("PERPCORE_TEST_SEED") && Iterations() >= 10000) {
+    std::uint64_t cross = 0;
+    for (std::uint64_t n : c.cross_account_stp) cross += n;
+    CHECK(cross > 0);
   }
 }
 

@@ -16,6 +16,8 @@
 #include <catch2/catch.hpp>
 
 #include "absl/status/status.h"
+#include "perpcore/detail/encode.hpp"
+#include "support/catch_ids.hpp"
 
 namespace perpcore::testing {
 
@@ -176,11 +178,12 @@ std::vector<std::string> Dump(std::span<const Event> events) {
     out.push_back(KindName(e.kind) + " side=" + (e.side == Side::kBuy ? "Buy" : "Sell") +
                   " reason=" + CancelReasonName(e.reason) +
                   " kept=" + (e.priority_kept ? "1" : "0") +
-                  " id=" + std::to_string(e.order_id) + " acct=" + std::to_string(e.account) +
+                  " id=" + std::to_string(e.order_id.value()) +
+                  " acct=" + std::to_string(e.account.value()) +
                   " px=" + std::to_string(e.price.raw()) + " sz=" + std::to_string(e.size.raw()) +
                   " rem=" + std::to_string(e.remaining.raw()) +
-                  " maker=" + std::to_string(e.maker_order_id) +
-                  " macct=" + std::to_string(e.maker_account) +
+                  " maker=" + std::to_string(e.maker_order_id.value()) +
+                  " macct=" + std::to_string(e.maker_account.value()) +
                   " mrem=" + std::to_string(e.maker_remaining.raw()));
   }
   return out;
@@ -931,6 +934,304 @@ TEST_CASE("OrderBook: STP decrement-and-cancel with equal sizes cancels both", "
         }));
   CHECK(QueueIds(book, kSell, 100) == Ids{2});
   CHECK(book.Best(kSell) == LevelView{Ticks(100), Lots(5), 1});
+}
+
+// ---------------------------------------------------------------------------
+// Self-trade prevention by STP group (OrderRequest::stp_group)
+// ---------------------------------------------------------------------------
+
+namespace {
+// `o` with an explicit STP group.
+OrderRequest InGroup(OrderRequest o, std::uint64_t group) {
+  o.stp_group = group;
+  return o;
+}
+}  // namespace
+
+// Accounts 21 and 22 share group 7 (one owner); account 12 is someone else.
+// In each case: 21's sell of 5 rests first, then 12's sell of 5, and 22
+// buys 8 at 100.
+TEST_CASE("OrderBook: STP group cancel-maker cancels the other account's order, then trades",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(InGroup(Limit(3, 22, kBuy, 100, 8), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 5);
+  CHECK(r.rested.raw() == 3);
+  // The cancel names the resting order and its own account, not the taker's.
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 5, 0, CancelReason::kSelfTrade),
+            FillEv(3, 22, kBuy, 100, 5, 3, 2, 12, 0),
+            RestedEv(3, 22, kBuy, 100, 3),
+        }));
+  CHECK(book.account_order_count(21) == 0);
+  CHECK(book.BestAsk() == std::nullopt);
+}
+
+TEST_CASE("OrderBook: STP group cancel-taker cancels the taker; the other account's order stays",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 8, TimeInForce::kGtc, StpMode::kCancelTaker), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 0);
+  CHECK(r.rested.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{CanceledEv(3, 22, kBuy, 100, 8, 0, CancelReason::kSelfTrade)}));
+  CHECK(QueueIds(book, kSell, 100) == Ids{1, 2});
+  CHECK(book.BestBid() == std::nullopt);
+}
+
+TEST_CASE("OrderBook: STP group cancel-both cancels the other account's order and the taker",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 8, TimeInForce::kGtc, StpMode::kCancelBoth), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 0);
+  CHECK(r.rested.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 5, 0, CancelReason::kSelfTrade),
+            CanceledEv(3, 22, kBuy, 100, 8, 0, CancelReason::kSelfTrade),
+        }));
+  CHECK(QueueIds(book, kSell, 100) == Ids{2});
+}
+
+TEST_CASE("OrderBook: STP group decrement-and-cancel reduces across accounts without a trade",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 5));
+  const PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 8, TimeInForce::kGtc, StpMode::kDecrementAndCancel), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.reason == Reason::kOk);
+  CHECK(r.filled.raw() == 3);
+  CHECK(r.rested.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 5, 0, CancelReason::kSelfTrade),
+            ReducedEv(3, 22, kBuy, 100, 5, 3),
+            FillEv(3, 22, kBuy, 100, 3, 0, 2, 12, 2),
+        }));
+  CHECK(QueueIds(book, kSell, 100) == Ids{2});
+
+  // A larger resting order of the group is reduced, the taker cancelled.
+  Rest(book, InGroup(Limit(4, 21, kSell, 101, 9), 7));
+  const PlaceResult r2 = book.Place(InGroup(
+      Limit(5, 22, kBuy, 101, 4, TimeInForce::kIoc, StpMode::kDecrementAndCancel), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r2.filled.raw() == 2);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            FillEv(5, 22, kBuy, 100, 2, 2, 2, 12, 0),
+            ReducedEv(4, 21, kSell, 101, 2, 7),
+            CanceledEv(5, 22, kBuy, 101, 2, 0, CancelReason::kSelfTrade),
+        }));
+  CHECK(book.Best(kSell) == LevelView{Ticks(101), Lots(7), 1});
+}
+
+TEST_CASE("OrderBook: accounts in different STP groups, or without one, trade", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 2), 7));
+  Rest(book, Limit(2, 23, kSell, 100, 2));  // no group
+  // Group 8 meets group 7 and an account of its own: two trades.
+  PlaceResult r = book.Place(
+      InGroup(Limit(3, 22, kBuy, 100, 4, TimeInForce::kGtc, StpMode::kCancelBoth), 8));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 4);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            FillEv(3, 22, kBuy, 100, 2, 2, 1, 21, 0),
+            FillEv(3, 22, kBuy, 100, 2, 0, 2, 23, 0),
+        }));
+  // And an order without a group trades with a grouped order of another account.
+  Rest(book, InGroup(Limit(4, 21, kSell, 100, 1), 7));
+  r = book.Place(Limit(5, 24, kBuy, 100, 1, TimeInForce::kIoc, StpMode::kCancelBoth));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(Dump(book.events()) == Dump(Events{FillEv(5, 24, kBuy, 100, 1, 0, 4, 21, 0)}));
+}
+
+TEST_CASE("OrderBook: an STP group equal to an account id is not that account's group",
+          "[book]") {
+  // Account 7 is its own group; account 30 carries explicit group 7. The
+  // numbers collide, the groups do not: they trade both ways round.
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 7, kSell, 100, 3));
+  PlaceResult r = book.Place(
+      InGroup(Limit(2, 30, kBuy, 100, 3, TimeInForce::kIoc, StpMode::kCancelBoth), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 3);
+  CHECK(Dump(book.events()) == Dump(Events{FillEv(2, 30, kBuy, 100, 3, 0, 1, 7, 0)}));
+
+  Rest(book, InGroup(Limit(3, 30, kSell, 100, 3), 7));
+  r = book.Place(Limit(4, 7, kBuy, 100, 3, TimeInForce::kIoc, StpMode::kCancelBoth));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 3);
+  CHECK(Dump(book.events()) == Dump(Events{FillEv(4, 7, kBuy, 100, 3, 0, 3, 30, 0)}));
+
+  // Account 7 joining group 7 explicitly is in it.
+  Rest(book, InGroup(Limit(5, 30, kSell, 100, 3), 7));
+  r = book.Place(
+      InGroup(Limit(6, 7, kBuy, 100, 3, TimeInForce::kIoc, StpMode::kCancelBoth), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(5, 30, kSell, 100, 3, 0, CancelReason::kSelfTrade),
+            CanceledEv(6, 7, kBuy, 100, 3, 0, CancelReason::kSelfTrade),
+        }));
+  CHECK(book.order_count() == 0);
+}
+
+TEST_CASE("OrderBook: an account never trades with itself, whatever its orders' groups",
+          "[book]") {
+  // While an account moves from its own group to its owner's (or between
+  // groups), its resting and incoming orders carry different groups.
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 21, kSell, 100, 2));               // own group
+  Rest(book, InGroup(Limit(2, 21, kSell, 100, 2), 7));   // group 7
+  Rest(book, InGroup(Limit(3, 21, kSell, 100, 2), 9));   // group 9
+  const PlaceResult r = book.Place(InGroup(Limit(4, 21, kBuy, 100, 6, TimeInForce::kIoc), 8));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 21, kSell, 100, 2, 0, CancelReason::kSelfTrade),
+            CanceledEv(2, 21, kSell, 100, 2, 0, CancelReason::kSelfTrade),
+            CanceledEv(3, 21, kSell, 100, 2, 0, CancelReason::kSelfTrade),
+            CanceledEv(4, 21, kBuy, 100, 6, 0, CancelReason::kUnfilledRemainder),
+        }));
+}
+
+TEST_CASE("OrderBook: FOK does not count its STP group's orders as liquidity", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  Rest(book, Limit(2, 12, kSell, 100, 3));
+  // Account 22 has no order in the book, its group has one.
+  ExpectPlaceRefused(book, InGroup(Limit(3, 22, kBuy, 100, 4, TimeInForce::kFok), 7),
+                     Reason::kFokNotFilled);
+  ExpectPlaceRefused(
+      book,
+      InGroup(Limit(3, 22, kBuy, 100, 1, TimeInForce::kFok, StpMode::kCancelTaker), 7),
+      Reason::kFokNotFilled);
+  // Without the group all 8 lots are liquidity.
+  const PlaceResult r = book.Place(Limit(3, 22, kBuy, 100, 8, TimeInForce::kFok));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 8);
+}
+
+TEST_CASE("OrderBook: a resting order keeps its STP group through amends and queries",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 101, 5), 7));
+  Rest(book, Limit(2, 21, kSell, 102, 5));
+  REQUIRE(book.Find(1).has_value());
+  CHECK(book.Find(1)->stp_group == 7);
+  CHECK(book.Find(2)->stp_group == 0);
+  REQUIRE(book.Amend(AmendTo(21, 1, 100, 6)) == Reason::kOk);  // re-queued
+  CHECK(book.CheckInvariants().ok());
+  std::array<OrderView, 4> views{};
+  REQUIRE(book.OrdersAt(kSell, Ticks(100), views) == 1);
+  CHECK(views[0].stp_group == 7);
+  REQUIRE(book.OrdersOf(21, views) == 2);
+  CHECK(views[0].stp_group == 7);
+  CHECK(views[1].stp_group == 0);
+  // Still group 7: another account of the group does not trade with it.
+  const PlaceResult r = book.Place(InGroup(Limit(3, 22, kBuy, 100, 6, TimeInForce::kIoc), 7));
+  CHECK(r.filled.raw() == 0);
+  CHECK(book.events().front() == CanceledEv(1, 21, kSell, 100, 6, 0, CancelReason::kSelfTrade));
+  CHECK(book.CheckInvariants().ok());
+}
+
+TEST_CASE("OrderBook: a group with no resting order left is forgotten and can come back",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
+  REQUIRE(book.Cancel(21, 1) == Reason::kOk);
+  CHECK(book.CheckInvariants().ok());
+  // Group 7 is gone: a group-7 order of another account now rests and trades.
+  Rest(book, InGroup(Limit(2, 22, kSell, 100, 5), 7));
+  Rest(book, Limit(3, 22, kSell, 101, 5));
+  const PlaceResult r = book.Place(InGroup(Limit(4, 23, kBuy, 101, 6, TimeInForce::kIoc), 9));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 6);
+  // STP cancels free the taker's account record (its last order) and the
+  // group's (its last order); the remainder then rests with both made anew.
+  Rest(book, InGroup(Limit(5, 21, kSell, 102, 1), 7));
+  const PlaceResult r2 = book.Place(InGroup(Limit(6, 22, kBuy, 102, 3), 7));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r2.filled.raw() == 0);
+  CHECK(r2.rested.raw() == 3);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(3, 22, kSell, 101, 4, 0, CancelReason::kSelfTrade),
+            CanceledEv(5, 21, kSell, 102, 1, 0, CancelReason::kSelfTrade),
+            RestedEv(6, 22, kBuy, 102, 3),
+        }));
+}
+
+TEST_CASE("OrderBook: EncodeCanonical adds the STP groups only when some order has one",
+          "[book]") {
+  using detail::PutI64;
+  using detail::PutU64;
+  // The layout documented on EncodeCanonical, for one resting buy.
+  auto expected = [](OrderId id, std::uint64_t priority, std::uint64_t next_priority) {
+    std::string e = "perpcore/book/v1";
+    PutI64(&e, 1);                                        // price_step
+    PutI64(&e, 1);                                        // size_step
+    PutI64(&e, std::numeric_limits<std::int64_t>::max());  // max_order_size
+    PutU64(&e, 1000);                                     // max_orders_per_account
+    PutU64(&e, 10000);                                    // max_levels_per_side
+    PutU64(&e, 1u << 24);                                 // max_book_orders
+    PutI64(&e, 0);                                        // price_band
+    PutI64(&e, 0);                                        // reference price
+    PutU64(&e, next_priority);
+    PutU64(&e, 1);  // bid levels
+    PutI64(&e, 100);
+    PutI64(&e, 5);
+    PutU64(&e, 1);
+    PutU64(&e, id);
+    PutU64(&e, 10);  // account
+    PutU64(&e, 0);   // client id
+    PutI64(&e, 5);   // remaining
+    PutU64(&e, priority);
+    PutU64(&e, 0);  // ask levels
+    PutU64(&e, 1);  // accounts
+    PutU64(&e, 10);
+    PutU64(&e, 1);
+    PutU64(&e, id);
+    return e;
+  };
+  OrderBook plain(BookConfig{});
+  Rest(plain, Limit(1, 10, kBuy, 100, 5));
+  CHECK(Encoding(plain) == expected(1, 1, 2));
+
+  OrderBook grouped(BookConfig{});
+  Rest(grouped, InGroup(Limit(1, 10, kBuy, 100, 5), 7));
+  std::string with_group = expected(1, 1, 2);
+  PutU64(&with_group, 1);  // orders with a group
+  PutU64(&with_group, 1);  // id
+  PutU64(&with_group, 7);  // stp_group
+  CHECK(Encoding(grouped) == with_group);
+  CHECK(grouped.Digest() != plain.Digest());
+
+  // Once no order has a group, the section is gone again.
+  Rest(grouped, Limit(2, 10, kBuy, 100, 5));
+  REQUIRE(grouped.Cancel(10, 1) == Reason::kOk);
+  CHECK(grouped.CheckInvariants().ok());
+  CHECK(Encoding(grouped) == expected(2, 2, 3));
 }
 
 // ---------------------------------------------------------------------------
@@ -1705,6 +2006,114 @@ TEST_CASE("OrderBook: a live order id is refused; a gone one may be reused", "[b
 }
 
 // ---------------------------------------------------------------------------
+// CheckPlace
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// CheckPlace(o, replaced) must answer `want`, change nothing, and agree with
+// what a copy answers: Place(o), after Cancel(o.account, replaced) if given.
+void ExpectCheckPlace(const OrderBook& book, const OrderRequest& o, OrderId replaced,
+                      Reason want, std::source_location loc = std::source_location::current()) {
+  INFO("CheckPlace expected at line " << loc.line());
+  const std::string before = perpcore::testing::Encoding(book);
+  CHECK(book.CheckPlace(o, replaced) == want);
+  CHECK(perpcore::testing::Encoding(book) == before);
+  OrderBook copy = book;
+  if (replaced != 0) {
+    const Reason canceled = copy.Cancel(o.account, replaced);
+    if (canceled != Reason::kOk) {
+      CHECK(canceled == want);
+      return;
+    }
+  }
+  CHECK(copy.Place(o).reason == want);
+  CHECK(copy.CheckInvariants().ok());
+}
+
+}  // namespace
+
+TEST_CASE("OrderBook: CheckPlace answers what Place would and changes nothing", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 11, kSell, 100, 5));
+  Rest(book, Limit(2, 10, kBuy, 90, 5));
+  const Events last(book.events().begin(), book.events().end());
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 1, TimeInForce::kPostOnly), 0,
+                   Reason::kPostOnlyWouldCross);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 6, TimeInForce::kFok), 0, Reason::kFokNotFilled);
+  ExpectCheckPlace(book, Limit(1, 12, kBuy, 80, 1), 0, Reason::kDuplicateOrderId);
+  ExpectCheckPlace(book, Limit(0, 12, kBuy, 80, 1), 0, Reason::kInvalidOrderId);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 8), 0, Reason::kOk);
+  // The events of the last mutating call are still there.
+  CHECK(Dump(book.events()) == Dump(last));
+}
+
+TEST_CASE("OrderBook: CheckPlace refuses an unknown or foreign replaced order first", "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 10, kBuy, 90, 5));
+  // Before the new order's own checks (its id 0 would be kInvalidOrderId).
+  ExpectCheckPlace(book, Limit(0, 10, kBuy, 91, 1), 99, Reason::kUnknownOrder);
+  ExpectCheckPlace(book, Limit(0, 11, kBuy, 91, 1), 1, Reason::kNotOrderOwner);
+  ExpectCheckPlace(book, Limit(0, 10, kBuy, 91, 1), 1, Reason::kInvalidOrderId);
+}
+
+TEST_CASE("OrderBook: a replaced order's id, client id and order slot count as free",
+          "[book]") {
+  BookConfig cfg;
+  cfg.max_orders_per_account = 2;
+  OrderBook book(cfg);
+  OrderRequest first = Limit(1, 10, kBuy, 90, 5);
+  first.client_id = 7;
+  Rest(book, first);
+  Rest(book, Limit(2, 10, kBuy, 91, 5));
+  OrderRequest again = Limit(1, 10, kBuy, 95, 3);
+  again.client_id = 7;
+  ExpectCheckPlace(book, again, 0, Reason::kDuplicateOrderId);
+  ExpectCheckPlace(book, again, 1, Reason::kOk);  // the same id and client id again
+  OrderRequest other = Limit(3, 10, kBuy, 95, 3);
+  other.client_id = 7;
+  ExpectCheckPlace(book, other, 2, Reason::kDuplicateClientOrderId);  // 7 is order 1's
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 95, 3), 0, Reason::kTooManyOrders);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 95, 3), 2, Reason::kOk);
+}
+
+TEST_CASE("OrderBook: a replaced order is neither liquidity nor a self-trade nor the best",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  Rest(book, Limit(1, 10, kSell, 100, 5));
+  Rest(book, Limit(2, 11, kSell, 102, 5));
+  // Post-only: the replaced ask at 100 no longer caps the bid; 102 does.
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 100, 1, TimeInForce::kPostOnly), 0,
+                   Reason::kPostOnlyWouldCross);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 101, 1, TimeInForce::kPostOnly), 1, Reason::kOk);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 102, 1, TimeInForce::kPostOnly), 1,
+                   Reason::kPostOnlyWouldCross);
+  // FOK with cancel-taker STP meets its own ask at 100 first, unless it is
+  // the replaced order; its 5 lots are not liquidity either way.
+  const OrderRequest fok = Limit(3, 10, kBuy, 102, 5, TimeInForce::kFok, StpMode::kCancelTaker);
+  ExpectCheckPlace(book, fok, 0, Reason::kFokNotFilled);
+  ExpectCheckPlace(book, fok, 1, Reason::kOk);
+  ExpectCheckPlace(book, Limit(3, 10, kBuy, 102, 6, TimeInForce::kFok), 1,
+                   Reason::kFokNotFilled);
+}
+
+TEST_CASE("OrderBook: a replaced order frees its level and its share of the level total",
+          "[book]") {
+  BookConfig cfg;
+  cfg.max_levels_per_side = 2;
+  cfg.max_book_orders = 3;
+  OrderBook book(cfg);
+  Rest(book, Limit(1, 10, kBuy, 100, kHalfPlus));
+  Rest(book, Limit(2, 11, kBuy, 100, kHalfPlus - 1));  // the level total is INT64_MAX
+  Rest(book, Limit(3, 12, kBuy, 99, 1));
+  ExpectCheckPlace(book, Limit(4, 12, kBuy, 98, 1), 0, Reason::kBookFull);
+  ExpectCheckPlace(book, Limit(4, 12, kBuy, 98, 1), 3, Reason::kOk);  // its level goes too
+  ExpectCheckPlace(book, Limit(4, 11, kBuy, 98, 1), 2, Reason::kTooManyLevels);
+  ExpectCheckPlace(book, Limit(4, 10, kBuy, 100, kHalfPlus), 1, Reason::kOk);
+  ExpectCheckPlace(book, Limit(4, 10, kBuy, 100, kHalfPlus + 1), 1, Reason::kOverflow);
+}
+
+// ---------------------------------------------------------------------------
 // Queries
 // ---------------------------------------------------------------------------
 
@@ -1975,15 +2384,15 @@ TEST_CASE("OrderBook: the hash seed changes no event, encoding or digest", "[boo
   OrderBook b(cfg_b);
   std::vector<OrderId> placed;
   for (std::uint64_t i = 1; i <= 400; ++i) {
-    const OrderId id = (i * 7919) % 100003 + 1;
-    const AccountId account = i % 7 + 1;
+    const OrderId id((i * 7919) % 100003 + 1);
+    const AccountId account(i % 7 + 1);
     const Side side = (i * 13) % 3 == 0 ? kSell : kBuy;
     const std::int64_t price = 100 + static_cast<std::int64_t>((i * 31) % 11) - 5;
     const std::int64_t size = static_cast<std::int64_t>(i % 5) + 1;
     OrderRequest o = Limit(id, account, side, price, size,
                            i % 9 == 0 ? TimeInForce::kIoc : TimeInForce::kGtc,
                            static_cast<StpMode>(i % 4));
-    o.client_id = i % 3 == 0 ? 0 : i;
+    o.client_id = ClientOrderId(i % 3 == 0 ? 0 : i);
     const PlaceResult ra = a.Place(o);
     const PlaceResult rb = b.Place(o);
     CHECK(a.CheckInvariants().ok());

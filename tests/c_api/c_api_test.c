@@ -140,7 +140,7 @@ static void test_names_and_version(void) {
   /* Every reason has a name and a message; other values are unknown. */
   for (r = 0; r <= 200; ++r) {
     /* 100 and 101 are retired: framing errors are statuses. */
-    const int known = r <= 27 || (r >= 102 && r <= 136);
+    const int known = r <= 27 || (r >= 102 && r <= 137);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');
@@ -248,11 +248,25 @@ static void trade_setup(perpcore_engine *eng) {
   perpcore_result res;
   perpcore_market_params p = btc_params();
   perpcore_order o;
+  perpcore_event ev[4];
   CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
   CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
   CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 1, 1, 0, 0));
   CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 2, 2, 0, 0));
   CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 3, 2, 0, 0));
+  /* ACCOUNT_CREATED: counterparty is the owner (2), not the account (3). */
+  CHECK_I64(read_events(eng, ev, 4), 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ACCOUNT_CREATED);
+  CHECK_I64(ev[0].account, 3);
+  CHECK_I64(ev[0].counterparty, 2);
+  /* Accounts 2 and 3 share owner 2; 3 trades as a desk of its own. */
+  CHECK_STATUS(perpcore_account_set_stp_scope(eng, &res, next_seq(eng), T0, 3, 2),
+               PERPCORE_E_ILLEGAL_ARG);
+  CHECK_ACCEPTED(perpcore_account_set_stp_scope(eng, &res, next_seq(eng), T0, 3,
+                                                PERPCORE_STP_SCOPE_ACCOUNT));
+  CHECK_I64(read_events(eng, ev, 4), 1);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_STP_SCOPE_SET);
+  CHECK_I64(ev[0].code, PERPCORE_STP_SCOPE_ACCOUNT);
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 2, USD(10000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 3, USD(5000)));
@@ -650,6 +664,111 @@ static void test_trade_cycle(void) {
   perpcore_engine_destroy(eng);
 }
 
+/* Cancel-replace: one command and one seq for the cancel and the new order;
+ * a refused replacement keeps the old order; a replacement at a crossing
+ * price trades where an amend is refused; the old id may be reused.
+ * 100 lots at 30,100 USD are 3,010 USD: taker fee 5 bp = 1.505 USD. */
+static void test_cancel_replace(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_event ev[8];
+  perpcore_open_order oo[4];
+  perpcore_amend am;
+  perpcore_order o;
+  size_t n = 0;
+  uint64_t seq = 0, last = 0;
+  const int64_t t = T0 + 1000;
+
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  trade_setup(eng);
+  o = order(60, 1, PERPCORE_SIDE_BUY, PX(29900), 500, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+
+  /* 60 replaced by 61: 400 lots at 29,950. */
+  seq = next_seq(eng);
+  o = order(61, 1, PERPCORE_SIDE_BUY, PX(29950), 400, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_cancel_replace(eng, &res, seq, t, 1, 1, 60, &o));
+  CHECK_OK(perpcore_engine_last_seq(eng, &last));
+  CHECK(last == seq);
+  CHECK_I64(res.filled, 0);
+  CHECK_I64(res.rested, 400);
+  CHECK_I64(res.event_count, 2);
+  n = read_events(eng, ev, 8);
+  CHECK_I64(n, 2);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
+  CHECK_I64(ev[0].order_id, 60);
+  CHECK_I64(ev[0].code, PERPCORE_CANCEL_USER);
+  CHECK_I64(ev[0].size, 500);
+  CHECK_I64(ev[0].remaining, 0);
+  CHECK_I64(ev[1].kind, PERPCORE_EVENT_ORDER_RESTED);
+  CHECK_I64(ev[1].order_id, 61);
+  CHECK_I64(ev[1].price, PX(29950));
+  CHECK_I64(ev[1].remaining, 400);
+
+  /* A post-only replacement that would cross account 3's ask at 30,100 is
+   * refused, and 61 stays as it was. */
+  o = order(62, 3, PERPCORE_SIDE_SELL, PX(30100), 100, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
+  o = order(63, 1, PERPCORE_SIDE_BUY, PX(30100), 400, PERPCORE_TIF_POST_ONLY);
+  CHECK_REASON(perpcore_order_cancel_replace(eng, &res, next_seq(eng), t, 1, 1, 61, &o),
+               PERPCORE_REASON_POST_ONLY_WOULD_CROSS);
+  CHECK_I64(res.event_count, 0);
+  CHECK_OK(perpcore_account_open_orders(eng, oo, 4, &n, 1));
+  CHECK_I64(n, 1);
+  CHECK_I64(oo[0].order_id, 61);
+  CHECK_I64(oo[0].price, PX(29950));
+  CHECK_I64(oo[0].remaining, 400);
+
+  /* The same price by amend is refused; by cancel-replace it trades 100
+   * lots and rests the other 300. */
+  perpcore_amend_init(&am);
+  am.market = 1;
+  am.account = 1;
+  am.order_id = 61;
+  am.new_price = PX(30100);
+  am.new_size = 400;
+  CHECK_REASON(perpcore_order_amend(eng, &res, next_seq(eng), t, &am),
+               PERPCORE_REASON_AMEND_WOULD_CROSS);
+  o = order(64, 1, PERPCORE_SIDE_BUY, PX(30100), 400, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_cancel_replace(eng, &res, next_seq(eng), t, 1, 1, 61, &o));
+  CHECK_I64(res.filled, 100);
+  CHECK_I64(res.rested, 300);
+  n = read_events(eng, ev, 8);
+  CHECK_I64(n, 3);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
+  CHECK_I64(ev[0].order_id, 61);
+  CHECK_I64(ev[1].kind, PERPCORE_EVENT_FILL);
+  CHECK_I64(ev[1].order_id, 64);
+  CHECK_I64(ev[1].maker_order_id, 62);
+  CHECK_I64(ev[1].maker_account, 3);
+  CHECK_I64(ev[1].price, PX(30100));
+  CHECK_I64(ev[1].size, 100);
+  CHECK_I64(ev[1].amount, 1505000);
+  CHECK_I64(ev[2].kind, PERPCORE_EVENT_ORDER_RESTED);
+  CHECK_I64(ev[2].order_id, 64);
+  CHECK_I64(ev[2].remaining, 300);
+
+  /* The old order's id is free for the new one. */
+  o = order(64, 1, PERPCORE_SIDE_BUY, PX(29000), 300, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_cancel_replace(eng, &res, next_seq(eng), t, 1, 1, 64, &o));
+  CHECK_I64(res.event_count, 2);
+  CHECK_OK(perpcore_account_open_orders(eng, oo, 4, &n, 1));
+  CHECK_I64(n, 1);
+  CHECK_I64(oo[0].order_id, 64);
+  CHECK_I64(oo[0].price, PX(29000));
+
+  /* Unknown, and another account's, old orders. */
+  o = order(65, 1, PERPCORE_SIDE_BUY, PX(29000), 10, PERPCORE_TIF_GTC);
+  CHECK_REASON(perpcore_order_cancel_replace(eng, &res, next_seq(eng), t, 1, 1, 99, &o),
+               PERPCORE_REASON_UNKNOWN_ORDER);
+  o.account = 2;
+  CHECK_REASON(perpcore_order_cancel_replace(eng, &res, next_seq(eng), t, 1, 2, 64, &o),
+               PERPCORE_REASON_NOT_ORDER_OWNER);
+  CHECK_I64(res.event_count, 0);
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
 static void test_same_commands_same_digest(void) {
   perpcore_engine *a = NULL, *b = NULL;
   perpcore_result res;
@@ -813,6 +932,32 @@ static void test_misuse(void) {
   perpcore_amend_init(&am);
   am.struct_size = 4;
   CHECK_MISUSE(eng, perpcore_order_amend(eng, &res, seq, T0, &am), PERPCORE_E_STRUCT_SIZE);
+  /* Cancel-replace: a NULL order or result, the order's struct size and
+   * enumerators, and its market or account not the arguments'. */
+  CHECK_MISUSE(eng, perpcore_order_cancel_replace(eng, &res, seq, T0, 1, 1, 40, NULL),
+               PERPCORE_E_ILLEGAL_ARG);
+  o = order(42, 1, PERPCORE_SIDE_SELL, PX(30700), 10, PERPCORE_TIF_GTC);
+  CHECK_MISUSE(eng, perpcore_order_cancel_replace(eng, NULL, seq, T0, 1, 1, 40, &o),
+               PERPCORE_E_ILLEGAL_ARG);
+  o.struct_size = 8;
+  memset(&res, 0xAB, sizeof res);
+  CHECK_MISUSE(eng, perpcore_order_cancel_replace(eng, &res, seq, T0, 1, 1, 40, &o),
+               PERPCORE_E_STRUCT_SIZE);
+  CHECK(all_bytes(&res, sizeof res, 0));
+  o = order(42, 1, PERPCORE_SIDE_SELL, PX(30700), 10, PERPCORE_TIF_GTC);
+  o.tif = 5;
+  CHECK_MISUSE(eng, perpcore_order_cancel_replace(eng, &res, seq, T0, 1, 1, 40, &o),
+               PERPCORE_E_ILLEGAL_ARG);
+  o = order(42, 1, PERPCORE_SIDE_SELL, PX(30700), 10, PERPCORE_TIF_GTC);
+  o.market = 2;
+  CHECK_MISUSE(eng, perpcore_order_cancel_replace(eng, &res, seq, T0, 1, 1, 40, &o),
+               PERPCORE_E_ILLEGAL_ARG);
+  o.market = 1;
+  o.account = 2;
+  CHECK_MISUSE(eng, perpcore_order_cancel_replace(eng, &res, seq, T0, 1, 1, 40, &o),
+               PERPCORE_E_ILLEGAL_ARG);
+  CHECK_OK(perpcore_engine_last_error(eng, err, sizeof err));
+  CHECK(strstr(err, "order->account differs from account") != NULL);
   /* A market order that is GTC is a valid enumerator combination: the book
    * rejects it with a reason, not a status (and the command consumes its
    * seq). */
@@ -1031,7 +1176,7 @@ static void test_arbitrary_commands(void) {
     perpcore_status s = PERPCORE_OK;
     size_t n = 0;
     t += (int64_t)(rnd() % 3) * 1000000;
-    switch (rnd() % 12) {
+    switch (rnd() % 13) {
       case 0: {
         perpcore_order o = order(rnd() % 64, account, (uint8_t)(rnd() % 3),
                                  rnd() % 2 ? pick_i64() : PX(29900) + (int64_t)(rnd() % 200),
@@ -1080,6 +1225,15 @@ static void test_arbitrary_commands(void) {
         s = perpcore_account_adjust_isolated_margin(eng, &res, seq, t, account, market,
                                                     pick_i64());
         break;
+      case 11: {
+        perpcore_order o = order(rnd() % 64, account, (uint8_t)(rnd() % 2),
+                                 rnd() % 4 ? PX(29900) + (int64_t)(rnd() % 200) : pick_i64(),
+                                 (int64_t)(rnd() % 50) + 1, (uint8_t)(rnd() % 5));
+        o.market = market;
+        o.client_id = rnd() % 4;
+        s = perpcore_order_cancel_replace(eng, &res, seq, t, market, account, rnd() % 64, &o);
+        break;
+      }
       default: s = perpcore_engine_time_tick(eng, &res, seq, t, market); break;
     }
     /* A random seq is a framing status (a gap, or one already processed). */
@@ -1100,6 +1254,7 @@ int main(void) {
   test_names_and_version();
   test_create_and_config();
   test_trade_cycle();
+  test_cancel_replace();
   test_same_commands_same_digest();
   test_misuse();
   test_arbitrary_commands();

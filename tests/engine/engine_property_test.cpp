@@ -12,7 +12,9 @@
 //      event and leaves the rest of EncodeCanonical() byte-identical. A seq
 //      at or below last_seq() answers kAlreadyExists, a gap kOutOfRange and
 //      time going back kFailedPrecondition, each changing nothing.
-//   3. A ledger kept here from the commands and their events (cross cash
+//   3. Every balance (cross cash, isolated buckets, fee pool, insurance fund)
+//      rebuilt from the events alone (EventBalances) agrees with the queries.
+//      A ledger kept here from the commands and their events (cross cash
 //      and every isolated bucket, positions with their mode and leverage,
 //      cost basis and realized PnL, fee pool, insurance fund, deposit
 //      totals, open interest, volume, marks) agrees with the engine's
@@ -31,7 +33,10 @@
 //      risk::TierTable and no requirement the engine reports. Its verdict is
 //      Apply's exactly, rounding included, on every withdrawal, transfer,
 //      isolated top-up and removal, leverage change, and on the last checks
-//      (index, open interest, margin) of every order and amend; Summary()'s
+//      (index, open interest, margin) of every order, amend and
+//      cancel-replace (whose new order is judged with the old one gone, and
+//      which either cancels the old order and places the new one or leaves
+//      the old order live); Summary()'s
 //      requirements, free collateral and derived fields are the oracle's,
 //      and liquidation prices bracket the oracle's maintenance. Decisions
 //      within kBoundaryBand atoms of the requirement are counted per seed
@@ -126,6 +131,10 @@ std::string Num(std::int64_t v) {
 std::string Num(std::uint64_t v) {
   return Fmt(v > 0x7FFFFFFFFFFFFFFFull ? "%" PRIu64 "ull" : "%" PRIu64, v);
 }
+template <class Tag, class Rep>
+std::string Num(Id<Tag, Rep> id) {
+  return Num(std::uint64_t{id.value()});
+}
 std::string Num(std::uint32_t v) { return Fmt("%" PRIu32, v); }
 std::string Num(int128 v) {
   if (v >= int128(kMin) && v <= int128(kMax)) return Num(static_cast<std::int64_t>(v));
@@ -187,7 +196,7 @@ constexpr const char* kEventKindNames[] = {
     "kOrderAmended", "kDeposit",        "kWithdrawal",      "kTransfer",
     "kAccountCreated", "kMarketCreated", "kMarketUpdated",  "kMarketStatusChanged",
     "kPriceUpdate",  "kCircuitBreaker", "kMarginModeSet",   "kLeverageSet",
-    "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded"};
+    "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet"};
 constexpr std::size_t kEventKinds = std::size(kEventKindNames);
 
 std::string EnumName(EventKind v) {
@@ -199,7 +208,8 @@ constexpr const char* kPayloadNames[] = {
     "CreateMarket", "UpdateMarket",  "SetMarketStatus", "CreateAccount",       "Deposit",
     "Withdraw",     "Transfer",      "FundInsurance",   "SetFeeTier",          "SetMarginMode",
     "SetLeverage",  "AdjustIsolatedMargin", "PlaceOrder", "CancelOrder",      "CancelByClientId",
-    "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick"};
+    "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick",           "CancelReplace",
+    "SetSelfTradeScope"};
 static_assert(std::size(kPayloadNames) == kPayloadKinds);
 
 std::string Name(Reason r) { return std::string(ReasonName(r)); }
@@ -273,6 +283,11 @@ struct PayloadPrinter {
   std::string operator()(const FundInsurance& c) const {
     return "FundInsurance{.amount = Quote(" + Num(c.amount.raw()) + ")}";
   }
+  std::string operator()(const SetSelfTradeScope& c) const {
+    return "SetSelfTradeScope{.account = " + Num(c.account) +
+           ", .scope = SelfTradeScope(" + Num(std::uint64_t{static_cast<std::uint8_t>(c.scope)}) +
+           ")}";
+  }
   std::string operator()(const SetFeeTier& c) const {
     return "SetFeeTier{.account = " + Num(c.account) + ", .fee_tier = " + Num(c.fee_tier) + "}";
   }
@@ -317,6 +332,11 @@ struct PayloadPrinter {
   std::string operator()(const TimeTick& c) const {
     return "TimeTick{.market = " + Num(c.market) + "}";
   }
+  std::string operator()(const CancelReplace& c) const {
+    return "CancelReplace{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
+           ", .old_order_id = " + Num(c.old_order_id) + ", .order = " + ToString(c.order) +
+           (c.reduce_only ? ", .reduce_only = true}" : "}");
+  }
 };
 
 std::string ToString(const Payload& p) { return std::visit(PayloadPrinter{}, p); }
@@ -326,8 +346,8 @@ std::string ToString(const Event& e) {
   auto i64 = [&s](const char* k, std::int64_t v) {
     if (v != 0) s += Fmt(" %s=", k) + Num(v);
   };
-  auto u64 = [&s](const char* k, std::uint64_t v) {
-    if (v != 0) s += Fmt(" %s=", k) + Num(v);
+  auto u64 = [&s](const char* k, auto v) {
+    if (Printable(v) != 0) s += Fmt(" %s=", k) + Num(v);
   };
   switch (e.kind) {
     case EventKind::kOrderRested:
@@ -361,6 +381,7 @@ std::string ToString(const Event& e) {
   i64("realized", e.realized.raw());
   i64("maker_realized", e.maker_realized.raw());
   u64("counterparty", e.counterparty);
+  u64("owner", e.owner);
   i64("index", e.index.raw());
   i64("mark", e.mark.raw());
   return s + "}";
@@ -459,7 +480,7 @@ MarketParams ParamsFor(const Spec& s, std::uint32_t variant) {
   p.max_levels_per_side = 400;
   p.max_book_orders = 2'000;
   p.oracle = OracleFor(variant);
-  switch (s.id) {
+  switch (s.id.value()) {
     case 1:  // Binance BTCUSDT's first brackets
       p.max_order_size = Lots(100'000);
       p.max_open_interest = Lots(1'000'000);
@@ -910,6 +931,30 @@ Decision AmendVerdict(const OracleAccount& a, MarketId market, const OracleOrder
   return MarginVerdict(a, after);
 }
 
+// The last checks of a cancel-replace of `old` (one of the account's orders)
+// by the order `o`: an order's, with `old` gone from the account's orders
+// first. The requirement it must not raise (to pass below initial margin)
+// is the one with `old` still there: the command as a whole.
+Decision ReplaceVerdict(const OracleAccount& a, MarketId market, const OracleMarket& m,
+                        const OracleOrder& old, const OracleOrder& o, Rate discount) {
+  if (!m.has_index) return Decision{Reason::kNoIndexPrice};
+  OracleAccount after = a;
+  if (OraclePosition* p = after.Find(market)) {
+    std::erase_if(p->orders, [&](const OracleOrder& x) { return x.id == old.id; });
+  }
+  const OraclePosition* p = after.Find(market);
+  const std::int64_t size = p ? p->size : 0;
+  const int128 open = int128(p ? p->OpenLots(o.buy) : 0) + o.lots;
+  if (Abs128(int128(size) + (o.buy ? open : -open)) > m.params->max_open_interest.raw()) {
+    return Decision{Reason::kOpenInterestLimit};
+  }
+  OraclePosition& q = after.Record(market, m);
+  q.orders.push_back(o);
+  after.Charge(q, TakerFeeModel(int128(o.price) * o.lots * m.atoms, m.params->taker_fee.raw(),
+                                discount.raw()));
+  return MarginVerdict(a, after);
+}
+
 // A leverage change in a market where the account has a position or orders.
 Decision LeverageVerdict(const OracleAccount& a, MarketId market, std::uint32_t leverage) {
   OracleAccount after = a;
@@ -975,8 +1020,12 @@ class Generator {
     // Building: fewer cancels, so books reach their limits. Draining: more.
     if (phase_ == 1 && roll >= 5'000 && roll < 5'800 && rng_.Percent(70)) roll = 0;
     if (phase_ == 2 && roll < 5'000 && rng_.Percent(30)) roll = 5'000 + rng_.Below(800);
-    if (roll < 4'850) {
+    if (roll < 4'550) {
       op.payload = NewPlace(eng);
+    } else if (roll < 4'770) {
+      op.payload = NewCancelReplace(eng);
+    } else if (roll < 4'850) {
+      op.payload = NewBoundaryReplace(eng);
     } else if (roll < 5'000) {
       op.payload = NewBoundaryOrder(eng);
     } else if (roll < 5'500) {
@@ -1001,6 +1050,12 @@ class Generator {
     } else if (roll < 9'380) {
       op.payload = FundInsurance{.amount = Quote(rng_.Percent(90) ? rng_.Between(1, 10'000) * kUsd
                                                                   : BadAmount())};
+    } else if (roll < 9'400) {
+      // Mostly account scope, so that accounts of one owner also trade.
+      const std::uint64_t r = rng_.Below(100);
+      op.payload = SetSelfTradeScope{
+          .account = PickAccount(),
+          .scope = static_cast<SelfTradeScope>(r < 2 ? 2 + rng_.Below(250) : r < 80 ? 1 : 0)};
     } else if (roll < 9'440) {
       op.payload = SetFeeTier{
           .account = PickAccount(),
@@ -1081,16 +1136,16 @@ class Generator {
     }
     const std::size_t tiers = world_.config.fee_tier_discounts.size();
     for (std::size_t i = 0; i < world_.accounts; ++i) {
-      const AccountId id = 1'001 + i;
-      const OwnerId owner = 1 + i % world_.owners;
-      const AccountId referrer = i > 0 && rng_.Percent(35) ? 1'001 + rng_.Below(i) : 0;
+      const AccountId id(1'001 + i);
+      const OwnerId owner(1 + i % world_.owners);
+      const AccountId referrer(i > 0 && rng_.Percent(35) ? 1'001 + rng_.Below(i) : 0);
       push(CreateAccount{.account = id,
                          .owner = owner,
                          .fee_tier = static_cast<std::uint32_t>(rng_.Below(tiers)),
                          .referrer = referrer});
       accounts_.push_back(AccountGen{id, owner, i % 5 == 2});
     }
-    next_account_ = 1'001 + world_.accounts;
+    next_account_ = AccountId(1'001 + world_.accounts);
     static constexpr std::int64_t kDeposits[] = {0, 500, 5'000, 20'000, 200'000, 2'000'000};
     for (const AccountGen& a : accounts_) {
       const std::int64_t usd = kDeposits[rng_.Below(std::size(kDeposits))];
@@ -1107,7 +1162,7 @@ class Generator {
     for (std::size_t i = 0; i < world_.markets; ++i) {
       for (std::uint32_t s = 1; s <= kSpecs[i].sources; ++s) {
         push(OraclePrice{.market = kSpecs[i].id,
-                         .source = s,
+                         .source = SourceId(s),
                          .price = Ticks(kSpecs[i].base),
                          .publish_time = TimeNs(t)});
         markets_[i].last_publish[s] = t;
@@ -1133,7 +1188,7 @@ class Generator {
           if (!rng_.Percent(80)) continue;
           for (std::uint32_t s = 1; s <= m->spec->sources; ++s) {
             queue_.push_back(OraclePrice{.market = m->spec->id,
-                                         .source = s,
+                                         .source = SourceId(s),
                                          .price = Ticks(m->fair),
                                          .publish_time = TimeNs(t_)});
             m->last_publish[s] = t_;
@@ -1364,15 +1419,15 @@ class Generator {
     OrderRequest& o = c.order;
     const std::uint64_t id_roll = rng_.Below(1'000);
     if (id_roll < 8) {
-      o.id = 0;
+      o.id = OrderId();
     } else if (id_roll < 25) {
       std::optional<OpenOrder> live = PickLiveOrder(eng);
-      o.id = live ? live->order.id : next_order_++;
+      o.id = live ? live->order.id : OrderId(next_order_++);
     } else {
-      o.id = next_order_++;
+      o.id = OrderId(next_order_++);
     }
     o.account = PickAccount();
-    o.client_id = rng_.Percent(60) ? 0 : 1 + rng_.Below(8);
+    o.client_id = ClientOrderId(rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
     o.side = rng_.Below(1'000) < 4 ? static_cast<Side>(2 + rng_.Below(254))
                                    : static_cast<Side>(rng_.Below(2));
     const std::uint64_t type_roll = rng_.Below(1'000);
@@ -1457,7 +1512,7 @@ class Generator {
     }
     c.market = PickMarketId();
     c.account = PickAccount();
-    c.order_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 100);
+    c.order_id = OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 100));
     return c;
   }
 
@@ -1475,7 +1530,7 @@ class Generator {
     }
     c.market = PickMarketId();
     c.account = PickAccount();
-    c.client_id = rng_.Percent(10) ? 0 : 1 + rng_.Below(8);
+    c.client_id = ClientOrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(8));
     return c;
   }
 
@@ -1484,7 +1539,7 @@ class Generator {
     std::optional<OpenOrder> live = PickLiveOrder(eng);
     if (!live) {
       c.market = PickMarketId();
-      c.amend = {.account = PickAccount(), .id = 1 + rng_.Below(next_order_ + 10),
+      c.amend = {.account = PickAccount(), .id = OrderId(1 + rng_.Below(next_order_ + 10)),
                  .new_price = Ticks(1000), .new_size = Lots(1)};
       return c;
     }
@@ -1534,18 +1589,137 @@ class Generator {
     return c;
   }
 
+  // A cancel-replace, mostly of a live order by its owner: the new order on
+  // the same side or the other, near the old price or anywhere an order
+  // goes, the old id and client id reused now and then; else an unknown or
+  // another account's order, or a new order for another account.
+  CancelReplace NewCancelReplace(const Engine& eng) {
+    CancelReplace c;
+    std::optional<OpenOrder> live = rng_.Percent(93) ? PickLiveOrder(eng) : std::nullopt;
+    if (!live) {
+      const PlaceOrder p = NewPlace(eng);
+      c.market = p.market;
+      c.account = p.order.account;
+      c.old_order_id = OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10));
+      c.order = p.order;
+      return c;
+    }
+    const book::OrderView& v = live->order;
+    MarketGen* g = GenOf(live->market);
+    MarketGen& m = g ? *g : RandomMarket();
+    c.market = rng_.Percent(98) ? live->market : PickMarketId();
+    c.account = rng_.Percent(96) ? v.account : RandomAccount().id;
+    c.old_order_id = v.id;
+    OrderRequest& o = c.order;
+    const std::uint64_t id_roll = rng_.Below(100);
+    o.id = id_roll < 35   ? v.id
+           : id_roll < 97 ? OrderId(next_order_++)
+                          : PickLiveOrder(eng).value_or(*live).order.id;
+    o.account = rng_.Percent(97) ? c.account : RandomAccount().id;
+    o.client_id = rng_.Percent(30)
+                      ? v.client_id
+                      : ClientOrderId(rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
+    o.side = rng_.Percent(75) ? v.side : book::Opposite(v.side);
+    const std::uint64_t r = rng_.Below(100);
+    o.type = r < 8 ? OrderType::kMarket : OrderType::kLimit;
+    if (o.type == OrderType::kMarket) {
+      o.tif = rng_.Percent(60) ? TimeInForce::kIoc : TimeInForce::kFok;
+    } else {
+      o.tif = r < 55   ? TimeInForce::kGtc
+              : r < 63 ? TimeInForce::kIoc
+              : r < 70 ? TimeInForce::kFok
+              : r < 88 ? TimeInForce::kPostOnly
+                       : TimeInForce::kPostOnlySlide;
+    }
+    o.stp = static_cast<StpMode>(rng_.Below(4));
+    const std::int64_t step = Step(m);
+    if (o.type == OrderType::kMarket) {
+      o.price = Ticks(ProtectionPrice(m, o.side));
+    } else if (rng_.Percent(45)) {
+      o.price = Ticks(std::max<std::int64_t>(1, v.price.raw() + rng_.Between(-4, 4) * step));
+    } else {
+      o.price = Ticks(LimitPrice(eng, m, live->market, o.side));
+    }
+    const std::int64_t rem = v.remaining.raw();
+    o.size = Lots(rng_.Percent(50) ? std::max<std::int64_t>(1, rem + rng_.Between(-2, 3) * m.spec->unit)
+                                   : OrderSize(m));
+    if (rng_.Percent(5)) {  // reduce-only (mostly kReduceOnlyNotImmediate or WouldIncrease)
+      c.reduce_only = true;
+      if (rng_.Percent(70)) o.tif = TimeInForce::kIoc;
+    }
+    return c;
+  }
+
+  // A cancel-replace sized to about the account's free collateral, placed
+  // at the margin boundary as NewBoundaryOrder places an order.
+  Payload NewBoundaryReplace(const Engine& eng) {
+    for (int tries = 0; tries < 4; ++tries) {
+      std::optional<OpenOrder> live = PickLiveOrder(eng);
+      if (!live) break;
+      const AccountId account = live->order.account;
+      std::optional<OracleAccount> a = ViewOf(eng, account);
+      MarketGen* g = GenOf(live->market);
+      if (!a || g == nullptr) continue;
+      const auto mit = view_markets_.find(live->market);
+      if (mit == view_markets_.end() || !mit->second.has_index || mit->second.mark <= 0) continue;
+      const OracleMarket& m = mit->second;
+      const OracleRisk before = Evaluate(*a);
+      if (before.missing) continue;
+      const book::OrderView& v = live->order;
+      const bool buy = rng_.Percent(70) ? v.side == Side::kBuy : rng_.Percent(50);
+      const std::int64_t off = rng_.Between(-3, 10) * Step(*g);
+      const std::int64_t price =
+          std::clamp<std::int64_t>(g->fair + (buy ? -off : off), 1, m.params->max_price.raw());
+      const OraclePosition* p = a->Find(live->market);
+      const std::uint32_t lev = p ? p->Leverage() : m.params->max_leverage;
+      const int128 per_lot = int128(price) * m.atoms / lev + 1;
+      int128 lots = rng_.Percent(70) ? before.Free() / per_lot + v.remaining.raw()
+                                     : g->spec->unit * rng_.Between(1, 5);
+      lots = std::clamp<int128>(lots, 1, m.params->max_order_size.raw());
+      const Rate discount = world_.config.fee_tier_discounts[a->fee_tier];
+      const OracleOrder old{.id = v.id,
+                            .buy = v.side == Side::kBuy,
+                            .price = v.price.raw(),
+                            .lots = v.remaining.raw()};
+      const OrderId id = rng_.Percent(40) ? v.id : OrderId(next_order_++);
+      for (int halvings = 0; halvings < 8; ++halvings, lots = std::max<int128>(1, lots / 2)) {
+        const OracleOrder o{.id = id, .buy = buy, .price = price,
+                            .lots = static_cast<std::int64_t>(lots)};
+        const Decision d = ReplaceVerdict(*a, live->market, m, old, o, discount);
+        if (d.reason == Reason::kOpenInterestLimit) continue;
+        const std::uint64_t r = rng_.Below(100);
+        CancelReplace c{.market = live->market,
+                        .account = account,
+                        .old_order_id = v.id,
+                        .order = {.id = id,
+                                  .account = account,
+                                  .side = buy ? Side::kBuy : Side::kSell,
+                                  .type = OrderType::kLimit,
+                                  .tif = r < 60   ? TimeInForce::kGtc
+                                         : r < 80 ? TimeInForce::kIoc
+                                                  : TimeInForce::kPostOnly,
+                                  .price = Ticks(price),
+                                  .size = Lots(o.lots)}};
+        if (std::optional<Payload> op = AtBoundary(account, d, before.Free(), c)) return *op;
+        break;
+      }
+    }
+    return NewCancelReplace(eng);
+  }
+
   // -- oracle -----------------------------------------------------------------
   OraclePrice NewOracle() {
     OraclePrice c;
     MarketGen* mp = PickMarket(&c.market);
     MarketGen& m = mp ? *mp : RandomMarket();
     const std::uint64_t sr = rng_.Below(1'000);
-    c.source = sr < 5   ? 0
-               : sr < 8 ? static_cast<oracle::SourceId>(4 + rng_.Below(30))
-                        : static_cast<oracle::SourceId>(1 + rng_.Below(m.spec->sources));
+    c.source = SourceId(static_cast<std::uint32_t>(
+        sr < 5 ? 0 : sr < 8 ? 4 + rng_.Below(30) : 1 + rng_.Below(m.spec->sources)));
     // Source 3 is a slow publisher: it goes stale now and then, so the
     // fresh set changes between publishes and ticks matter.
-    if (c.source == 3 && rng_.Percent(85)) c.source = 1 + static_cast<oracle::SourceId>(rng_.Below(2));
+    if (c.source == 3 && rng_.Percent(85)) {
+      c.source = SourceId(static_cast<std::uint32_t>(1 + rng_.Below(2)));
+    }
     MoveFair(m);
     const std::uint64_t pr = rng_.Below(1'000);
     std::int64_t price = m.fair + m.fair * rng_.Between(-5, 5) / 10'000;
@@ -1558,7 +1732,8 @@ class Generator {
       price = rng_.Percent(50) ? m.params.max_price.raw() + 1 : kMax;
     }
     c.price = Ticks(price);
-    std::int64_t& last = m.last_publish[c.source < m.last_publish.size() ? c.source : 0];
+    std::int64_t& last =
+        m.last_publish[c.source.value() < m.last_publish.size() ? c.source.value() : 0];
     const std::uint64_t tr = rng_.Below(1'000);
     std::int64_t publish = t_ - rng_.Between(0, 500 * kMs);
     if (tr < 25) {
@@ -1656,7 +1831,7 @@ class Generator {
           const bool sell = p.size.raw() > 0;
           queue_.push_back(PlaceOrder{
               .market = m.spec->id,
-              .order = {.id = next_order_++,
+              .order = {.id = OrderId(next_order_++),
                         .account = a.id,
                         .side = sell ? Side::kSell : Side::kBuy,
                         .type = OrderType::kMarket,
@@ -1790,7 +1965,7 @@ class Generator {
       lots = std::clamp<int128>(lots, 1, m.params->max_order_size.raw());
       const Rate discount = world_.config.fee_tier_discounts[a->fee_tier];
       for (int halvings = 0; halvings < 8; ++halvings, lots = std::max<int128>(1, lots / 2)) {
-        const OracleOrder o{.id = next_order_,
+        const OracleOrder o{.id = OrderId(next_order_),
                             .buy = buy,
                             .price = price,
                             .lots = static_cast<std::int64_t>(lots)};
@@ -1798,7 +1973,7 @@ class Generator {
         if (d.reason == Reason::kOpenInterestLimit) continue;
         const std::uint64_t r = rng_.Below(100);
         PlaceOrder c{.market = id,
-                     .order = {.id = next_order_++,
+                     .order = {.id = OrderId(next_order_++),
                                .account = acct.id,
                                .side = buy ? Side::kBuy : Side::kSell,
                                .type = OrderType::kLimit,
@@ -1900,7 +2075,7 @@ class Generator {
       c.market = 0;
       c.params = ParamsFor(kSpecs[0], 0);
     } else if (r < 65) {
-      c.market = 50 + static_cast<MarketId>(rng_.Below(10));
+      c.market = MarketId(static_cast<std::uint32_t>(50 + rng_.Below(10)));
       c.params = ParamsFor(kSpecs[kLateSpec], 0);
       switch (rng_.Below(5)) {
         case 0: c.params.tick_size = {1, -5}; c.params.lot_size = {1, -3}; break;  // 0.01 atom
@@ -1911,7 +2086,8 @@ class Generator {
       }
     } else {
       // The late market (accepted once), or a further one past max_markets.
-      c.market = r < 85 ? kSpecs[kLateSpec].id : 60 + static_cast<MarketId>(rng_.Below(5));
+      c.market = r < 85 ? kSpecs[kLateSpec].id
+                        : MarketId(static_cast<std::uint32_t>(60 + rng_.Below(5)));
       c.params = ParamsFor(kSpecs[kLateSpec], 0);
     }
     return c;
@@ -1921,12 +2097,12 @@ class Generator {
     CreateAccount c;
     const std::size_t tiers = world_.config.fee_tier_discounts.size();
     c.account = next_account_;
-    c.owner = 1 + rng_.Below(world_.owners + 2);
+    c.owner = OwnerId(1 + rng_.Below(world_.owners + 2));
     c.fee_tier = static_cast<std::uint32_t>(rng_.Below(tiers));
     c.referrer = rng_.Percent(40) ? RandomAccount().id : 0;
     const std::uint64_t r = rng_.Below(100);
     if (r < 45) {
-      ++next_account_;
+      next_account_ = AccountId(next_account_.value() + 1);
     } else if (r < 60) {
       c.account = RandomAccount().id;  // kAccountExists
     } else if (r < 68) {
@@ -1938,7 +2114,7 @@ class Generator {
     } else if (r < 92) {
       c.fee_tier = static_cast<std::uint32_t>(tiers + rng_.Below(3));
     } else {
-      ++next_account_;
+      next_account_ = AccountId(next_account_.value() + 1);
     }
     return c;
   }
@@ -1954,8 +2130,8 @@ class Generator {
   std::vector<AccountGen> accounts_;
   std::map<MarketId, MarketParams> view_params_;  // LoadMarkets(): the engine's
   std::map<MarketId, OracleMarket> view_markets_;
-  AccountId next_account_ = 0;
-  OrderId next_order_ = 1;
+  AccountId next_account_;
+  std::uint64_t next_order_ = 1;  // the next fresh order id
   std::int64_t t_ = 0;
   std::uint64_t count_ = 0, phase_ = 0;
 };
@@ -1977,12 +2153,13 @@ enum DecisionKind : std::size_t {
   kRemovalDecision,
   kOrderDecision,
   kAmendDecision,
+  kReplaceDecision,
   kLeverageDecision,
   kDecisionKinds
 };
 constexpr const char* kDecisionNames[] = {"withdrawal", "transfer", "isolated top-up",
                                           "isolated removal", "order", "amend",
-                                          "leverage"};
+                                          "cancel-replace", "leverage"};
 static_assert(std::size(kDecisionNames) == kDecisionKinds);
 
 struct Tally {
@@ -2000,6 +2177,9 @@ struct Tally {
   std::array<std::uint64_t, kDecisionKinds> near_boundary{};
   std::uint64_t at_boundary_accepted = 0, short_by_one_refused = 0;
   std::uint64_t previews = 0, liquidation_prices = 0;
+  // Accepted cancel-replaces whose new order traded, and that reused the
+  // old order's id.
+  std::uint64_t replace_traded = 0, replace_same_id = 0;
 
   std::uint64_t NearBoundary() const {
     std::uint64_t n = 0;
@@ -2037,6 +2217,8 @@ struct Tally {
     short_by_one_refused += o.short_by_one_refused;
     previews += o.previews;
     liquidation_prices += o.liquidation_prices;
+    replace_traded += o.replace_traded;
+    replace_same_id += o.replace_same_id;
   }
   std::uint64_t reason(Reason r) const {
     const auto i = static_cast<std::size_t>(r);
@@ -2065,11 +2247,13 @@ struct Tally {
              " seq faults=%" PRIu64 " time faults=%" PRIu64
              " open orders mean=%" PRIu64 " peak=%" PRIu64 " accepted-below-margin=%" PRIu64
              " margin decisions=%" PRIu64 " previews matched=%" PRIu64
-             " liquidation prices checked=%" PRIu64 "\n",
+             " liquidation prices checked=%" PRIu64 " cancel-replaces traded=%" PRIu64
+             " same id=%" PRIu64 "\n",
              fills, reduce_only_fills, isolated_fills, flips, rebates, referrer_cuts,
              breaker_trips, breaker_clears, self_trade, max_fill_cuts, slid, seq_faults,
              time_faults, open_orders_samples ? open_orders_sum / open_orders_samples : 0,
-             open_orders_peak, risk_reducing, margin_decisions, previews, liquidation_prices);
+             open_orders_peak, risk_reducing, margin_decisions, previews, liquidation_prices,
+             replace_traded, replace_same_id);
     s += Fmt("[property]   near-boundary margin decisions (within %d atom of the "
              "requirement)=%" PRIu64 ": at it and accepted=%" PRIu64
              ", one atom short and refused=%" PRIu64 "; by kind:",
@@ -2113,7 +2297,7 @@ struct MarketModel {
   struct Source {
     std::int64_t price = 0, time = 0;
   };
-  std::map<oracle::SourceId, Source> sources;  // as last accepted
+  std::map<SourceId, Source> sources;  // as last accepted
 
   OracleMarket View() const {
     return OracleMarket{.params = &params, .atoms = atoms, .mark = mark, .has_index = index != 0};
@@ -2143,6 +2327,97 @@ bool IsBookReason(Reason r) {
   const auto v = static_cast<std::uint16_t>(r);
   return v >= 1 && v <= 27;
 }
+
+// -----------------------------------------------------------------------------
+// Balances from the events alone: what a consumer of the event stream knows.
+// It reads nothing of the engine's state but each market's atoms per
+// tick-lot (static metadata), and rebuilds every account's cross cash, every
+// isolated bucket, the fee pool and the insurance fund from the money events
+// (deposits, withdrawals, transfers, insurance funding, isolated moves and
+// fills, each fill's trade leg going to the bucket of its side's margin mode
+// as kMarginModeSet set it). Compare() then holds it against the queries.
+// -----------------------------------------------------------------------------
+class EventBalances {
+ public:
+  void Apply(const Engine& eng, std::span<const Event> events) {
+    for (const Event& e : events) {
+      switch (e.kind) {
+        case EventKind::kDeposit: cash_[e.account] += e.amount.raw(); break;
+        case EventKind::kWithdrawal: cash_[e.account] -= e.amount.raw(); break;
+        case EventKind::kTransfer:
+          cash_[e.account] -= e.amount.raw();
+          cash_[e.counterparty] += e.amount.raw();
+          break;
+        case EventKind::kInsuranceFunded: insurance_ += e.amount.raw(); break;
+        case EventKind::kMarginModeSet:
+          isolated_[{e.account, e.market}] = e.code == static_cast<std::uint32_t>(MarginMode::kIsolated);
+          break;
+        case EventKind::kIsolatedMarginChanged:
+          cash_[e.account] -= e.amount.raw();
+          buckets_[{e.account, e.market}] += e.amount.raw();
+          break;
+        case EventKind::kFill: {
+          const int128 paid = int128(e.price.raw()) * e.size.raw() * Atoms(eng, e.market) *
+                              (e.side == Side::kBuy ? 1 : -1);
+          Bucket(e.account, e.market) -= paid + e.amount.raw();
+          Bucket(e.maker_account, e.market) += paid - e.maker_fee.raw();
+          if (e.referrer != 0) cash_[e.referrer] += e.referrer_fee.raw();
+          fee_pool_ += int128(e.amount.raw()) - e.referrer_fee.raw() + e.maker_fee.raw();
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+
+  // "" if every balance agrees with Summary(), fee_pool() and insurance_fund().
+  std::string Compare(const Engine& eng) const {
+    if (fee_pool_ != eng.fee_pool().raw()) return "events: the fee pool differs";
+    if (insurance_ != eng.insurance_fund().raw()) return "events: the insurance fund differs";
+    std::map<std::pair<AccountId, MarketId>, int128> seen;
+    for (AccountId id : eng.Accounts()) {
+      absl::StatusOr<AccountSummary> s = eng.Summary(id);
+      if (!s.ok()) return "events: Summary failed";
+      const auto c = cash_.find(id);
+      if (s->cash.raw() != (c == cash_.end() ? 0 : c->second)) {
+        return "events: account " + Num(id) + " cross cash " + Num(s->cash.raw()) +
+               ", rebuilt from the events " + Num(c == cash_.end() ? int128(0) : c->second);
+      }
+      for (const PositionView& p : s->positions) {
+        if (p.mode == MarginMode::kIsolated) {
+          seen[{id, p.market}] = int128(p.isolated_equity.raw()) - p.value.raw();
+        }
+      }
+    }
+    for (const auto& [key, bucket] : buckets_) {
+      const auto it = seen.find(key);
+      const int128 engine_bucket = it == seen.end() ? 0 : it->second;
+      if (bucket != engine_bucket) {
+        return "events: account " + Num(key.first) + " market " + Num(key.second) +
+               " isolated bucket " + Num(engine_bucket) + ", rebuilt from the events " +
+               Num(bucket);
+      }
+    }
+    return "";
+  }
+
+ private:
+  std::int64_t Atoms(const Engine& eng, MarketId m) {
+    auto [it, fresh] = atoms_.try_emplace(m, 0);
+    if (fresh) it->second = eng.Stats(m)->atoms_per_tick_lot;
+    return it->second;
+  }
+  int128& Bucket(AccountId a, MarketId m) {
+    const auto it = isolated_.find({a, m});
+    return it != isolated_.end() && it->second ? buckets_[{a, m}] : cash_[a];
+  }
+
+  std::map<AccountId, int128> cash_;
+  std::map<std::pair<AccountId, MarketId>, int128> buckets_;
+  std::map<std::pair<AccountId, MarketId>, bool> isolated_;
+  std::map<MarketId, std::int64_t> atoms_;
+  int128 fee_pool_ = 0, insurance_ = 0;
+};
 
 class Harness {
  public:
@@ -2201,6 +2476,7 @@ class Harness {
     }
     if (eng_.now() != cmd.timestamp) err = "processed but now() is not the command's timestamp";
     if (!r->ok() && !result_.events.empty()) err = "rejected but emitted events";
+    if (options_.checks) event_balances_.Apply(eng_, result_.events);
     if (err.empty() && options_.checks) err = Check(cmd);
     if (err.empty() && options_.twins) err = CompareTwins(cmd, index);
     return err;
@@ -2260,6 +2536,11 @@ class Harness {
       }
       if (p->reduce_only && result_.filled.raw() > 0) ++tally_.reduce_only_fills;
     }
+    if (const auto* r = std::get_if<CancelReplace>(&cmd.payload);
+        r != nullptr && result_.reason == Reason::kOk) {
+      if (result_.filled.raw() > 0) ++tally_.replace_traded;
+      if (r->order.id == r->old_order_id) ++tally_.replace_same_id;
+    }
   }
 
   // --- state captured before the command -------------------------------------
@@ -2282,6 +2563,7 @@ class Harness {
     if (const auto* l = std::get_if<SetLeverage>(&cmd.payload)) account = l->account;
     if (const auto* o = std::get_if<PlaceOrder>(&cmd.payload)) account = o->order.account;
     if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) account = a->amend.account;
+    if (const auto* r = std::get_if<CancelReplace>(&cmd.payload)) account = r->account;
     if (const auto it = accounts_.find(account); it != accounts_.end()) {
       absl::StatusOr<std::vector<OpenOrder>> o = eng_.OpenOrders(account);
       if (o.ok()) {
@@ -2302,6 +2584,7 @@ class Harness {
       if (op.mode == SeqMode::kNext) pre_.preview = eng_.PreviewOrder(*p);
     }
     if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) market = a->market;
+    if (const auto* r = std::get_if<CancelReplace>(&cmd.payload)) market = r->market;
     if (market != 0) {
       absl::StatusOr<MarketStats> s = eng_.Stats(market);
       if (s.ok()) pre_.stats = *std::move(s);
@@ -2467,6 +2750,34 @@ class Harness {
                   true);
   }
 
+  // A cancel-replace's last checks against the oracle: refusals before them
+  // (the old order's, the market's, the new order's sizes and prices) are
+  // not the oracle's; a kOk from it allows a refusal by the book.
+  std::string CheckReplaceVerdict(const CancelReplace& c, const book::OrderView* old) {
+    const Reason r = result_.reason;
+    if (c.reduce_only || BeforeMarginChecks(r, false) ||
+        r == FromBook(book::Reason::kUnknownOrder) || r == FromBook(book::Reason::kNotOrderOwner)) {
+      return "";
+    }
+    const auto mit = markets_.find(c.market);
+    if (!pre_.view || mit == markets_.end() || old == nullptr || c.order.account != c.account) {
+      return "a cancel-replace of an unknown account, market or order was " + Name(r);
+    }
+    const OrderRequest& o = c.order;
+    const OracleOrder replaced{.id = old->id,
+                               .buy = old->side == Side::kBuy,
+                               .price = old->price.raw(),
+                               .lots = old->remaining.raw()};
+    const OracleOrder order{.id = o.id,
+                            .buy = o.side == Side::kBuy,
+                            .price = o.price.raw(),
+                            .lots = o.size.raw()};
+    return Expect(kReplaceDecision,
+                  ReplaceVerdict(*pre_.view, c.market, mit->second.View(), replaced, order,
+                                 config_.fee_tier_discounts[pre_.view->fee_tier]),
+                  true);
+  }
+
   // Cash and every isolated bucket of an account, engine against ledger.
   std::string CheckMoney(AccountId id, const char* what) {
     absl::StatusOr<AccountSummary> s = eng_.Summary(id);
@@ -2490,19 +2801,19 @@ class Harness {
     return "";
   }
 
-  // After a fill, an isolated position's bucket is topped up from cross
-  // cash to the position's initial requirement (by the oracle), and a
-  // closed position's bucket goes back to cross. engine.hpp says "a fill
-  // that grows the position draws"; the engine draws after every fill, a
-  // reducing one included (an isolated position already below its initial
-  // requirement), and this follows the engine: which one is meant is open.
-  void TopUp(AcctModel& a, PosModel& p, const MarketModel& m) {
+  // After a fill, a closed isolated position's bucket goes back to cross,
+  // and one the fill grew (or flipped) is topped up from cross cash to the
+  // position's initial requirement (by the oracle); a reduced one keeps its
+  // bucket as it is (engine.hpp: "a fill that grows the position draws").
+  void TopUp(AcctModel& a, PosModel& p, const MarketModel& m, std::int64_t old_size) {
     if (p.mode != MarginMode::kIsolated) return;
     if (p.size == 0) {
       a.cash += p.bucket;
       p.bucket = 0;
       return;
     }
+    const bool flipped = (old_size > 0) != (p.size > 0);
+    if (!flipped && Abs128(p.size) <= Abs128(old_size)) return;
     const int128 value = int128(p.size) * m.mark * m.atoms;
     const int128 need =
         OracleInitial(m.params.tiers, Abs128(value), EffectiveLeverage(p.leverage, m.params)) -
@@ -2624,6 +2935,18 @@ class Harness {
     deposits_ += c.amount.raw();
     return ExpectOneEvent(EventKind::kInsuranceFunded);
   }
+  std::string CheckPayload(const SetSelfTradeScope& c) {
+    const bool known = accounts_.contains(c.account);
+    const bool valid = static_cast<std::uint8_t>(c.scope) <= 1;
+    const Reason want = !known ? Reason::kUnknownAccount
+                        : !valid ? Reason::kInvalidSelfTradeScope
+                                 : Reason::kOk;
+    if (result_.reason != want) {
+      return "SetSelfTradeScope answered " + Name(result_.reason) + ", expected " + Name(want);
+    }
+    if (result_.reason != Reason::kOk) return "";
+    return ExpectOneEvent(EventKind::kSelfTradeScopeSet);
+  }
   std::string CheckPayload(const SetFeeTier& c) {
     if (result_.reason != Reason::kOk) return "";
     accounts_[c.account].tier = c.fee_tier;
@@ -2707,6 +3030,59 @@ class Harness {
     }
     return "";
   }
+  // A cancel-replace: its verdict against the oracle with the old order
+  // gone; refused, the old order is still live as it was; accepted, the old
+  // order's cancel comes first and then the new order's events, which are
+  // checked and booked as a placement's.
+  std::string CheckPayload(const CancelReplace& c) {
+    const std::vector<OpenOrder> none;
+    const std::vector<OpenOrder>& os = pre_.orders ? *pre_.orders : none;
+    const auto it = std::find_if(os.begin(), os.end(), [&](const OpenOrder& o) {
+      return o.market == c.market && o.order.id == c.old_order_id;
+    });
+    const bool owned = it != os.end();
+    if (std::string err = CheckReplaceVerdict(c, owned ? &it->order : nullptr); !err.empty()) {
+      return err;
+    }
+    if (result_.reason != Reason::kOk) {
+      if (!owned) return "";
+      absl::StatusOr<std::vector<OpenOrder>> now = eng_.OpenOrders(c.account);
+      if (!now.ok() || std::find_if(now->begin(), now->end(), [&](const OpenOrder& o) {
+                         return o.market == c.market && o.order == it->order;
+                       }) == now->end()) {
+        return "a refused cancel-replace (" + Name(result_.reason) +
+               ") did not leave the old order live as it was";
+      }
+      return "";
+    }
+    if (!owned) return "accepted a cancel-replace of an order the account does not have";
+    const book::OrderView& old = it->order;
+    if (result_.events.empty()) return "an accepted cancel-replace emitted no event";
+    const Event& e = result_.events[0];
+    if (e.kind != EventKind::kOrderCanceled || e.order_id != old.id || e.account != c.account ||
+        e.market != c.market || e.side != old.side || e.price != old.price ||
+        e.size != old.remaining || e.remaining.raw() != 0 ||
+        e.code != static_cast<std::uint32_t>(book::CancelReason::kUser)) {
+      return "a cancel-replace did not start with the old order's cancel: " + ToString(e);
+    }
+    const PlaceOrder place{.market = c.market, .order = c.order, .reduce_only = c.reduce_only};
+    if (std::string err = CheckPlaced(place, std::span(result_.events).subspan(1));
+        !err.empty()) {
+      return err;
+    }
+    // The old order is gone (only the account could have its id live
+    // again, as the new order).
+    absl::StatusOr<std::vector<OpenOrder>> now = eng_.OpenOrders(c.account);
+    if (!now.ok()) return "OpenOrders() failed";
+    for (const OpenOrder& o : *now) {
+      if (o.market == c.market && o.order.id == old.id &&
+          (old.id != c.order.id || o.order.priority <= old.priority)) {
+        return "an accepted cancel-replace left the old order live";
+      }
+    }
+    return "";
+  }
+
   std::string CheckPayload(const OraclePrice& c) {
     const auto mit = markets_.find(c.market);
     if (mit == markets_.end()) return "";
@@ -2819,7 +3195,6 @@ class Harness {
   }
 
   std::string CheckPayload(const PlaceOrder& c) {
-    const OrderRequest& o = c.order;
     // PreviewOrder's verdict is Apply's: a refusal it names is Apply's, and
     // when it passes, only the book can still refuse.
     if (pre_.preview) {
@@ -2839,6 +3214,13 @@ class Harness {
     }
     if (std::string err = CheckOrderVerdict(c); !err.empty()) return err;
     if (result_.reason != Reason::kOk) return "";
+    return CheckPlaced(c, result_.events);
+  }
+
+  // An accepted order's events (`events`: a placement's, or what follows a
+  // cancel-replace's cancel) against the rules and into the ledger.
+  std::string CheckPlaced(const PlaceOrder& c, std::span<const Event> events) {
+    const OrderRequest& o = c.order;
     const MarketModel& mm = markets_.at(c.market);
     AcctModel& taker = accounts_.at(o.account);
     PosModel& tp = taker.positions[c.market];
@@ -2863,7 +3245,7 @@ class Harness {
     const bool buy = o.side == Side::kBuy;
     std::int64_t filled = 0, rested = 0;
     touched_.clear();
-    for (const Event& e : result_.events) {
+    for (const Event& e : events) {
       switch (e.kind) {
         case EventKind::kFill: {
           if (e.account != o.account || e.order_id != o.id || e.market != c.market) {
@@ -2944,6 +3326,14 @@ class Harness {
           return x.market == c.market && x.order.side != o.side;
         });
     if (own_opposite) return "";
+    // Self-trade prevention between accounts of one owner, which the
+    // preview does not simulate either.
+    const bool stp = std::any_of(result_.events.begin(), result_.events.end(), [](const Event& e) {
+      return e.kind == EventKind::kOrderReduced ||
+             (e.kind == EventKind::kOrderCanceled &&
+              e.code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+    });
+    if (stp) return "";
     const MarketModel& mm = markets_.at(c.market);
     if (o.type == OrderType::kMarket && mm.params.price_band.raw() != 0) return "";
     int128 notional = 0;
@@ -3034,8 +3424,8 @@ class Harness {
     const std::int64_t t_old = tp.size, m_old = mp.size;
     move(tp, signed_size);
     move(mp, -signed_size);
-    TopUp(taker, tp, m);
-    TopUp(maker, mp, m);
+    TopUp(taker, tp, m, t_old);
+    TopUp(maker, mp, m, m_old);
     touched_.insert(e.account);
     touched_.insert(e.maker_account);
     {
@@ -3167,9 +3557,16 @@ class Harness {
                   " does not bracket maintenance: margin there " + Num(margin(lp)) +
                   ", one tick further " + Num(margin(next)));
       }
-      if (p.liquidation.tier != OracleBracket(tiers, Abs128(int128(size) * lp * op->m.atoms))) {
+      // The tier is the exact root's (risk/margin.hpp), which lies between
+      // the liquidation tick and the next tick past it.
+      const std::size_t at_lp = OracleBracket(tiers, Abs128(int128(size) * lp * op->m.atoms));
+      const std::size_t at_next =
+          next >= 1 ? OracleBracket(tiers, Abs128(int128(size) * next * op->m.atoms)) : at_lp;
+      if (p.liquidation.tier < std::min(at_lp, at_next) ||
+          p.liquidation.tier > std::max(at_lp, at_next)) {
         return in("liquidation tier " + Num(std::uint64_t{p.liquidation.tier}) +
-                  " is not the bracket at the liquidation price");
+                  " is not a bracket between the liquidation price " + Num(lp) +
+                  " and the next tick past it");
       }
       ++tally_.liquidation_prices;
     }
@@ -3209,6 +3606,7 @@ class Harness {
   // Every account against the ledger and the oracle, and every market's
   // open interest, volume and prices.
   std::string CheckLedger() {
+    if (std::string err = event_balances_.Compare(eng_); !err.empty()) return err;
     std::uint64_t open_orders = 0;
     for (const auto& [id, a] : accounts_) {
       absl::StatusOr<AccountSummary> s = eng_.Summary(id);
@@ -3304,6 +3702,7 @@ class Harness {
   std::map<MarketId, MarketModel> markets_;
   std::set<AccountId> touched_;  // the accounts the last order's fills touched
   int128 fee_pool_ = 0, insurance_ = 0, deposits_ = 0, withdrawals_ = 0;
+  EventBalances event_balances_;  // the same balances from the events alone
 };
 
 
@@ -3623,6 +4022,8 @@ TEST_CASE("Engine property: conservation and every invariant hold after every co
     CHECK(t.self_trade > 0);
     CHECK(t.max_fill_cuts > 0);
     CHECK(t.slid > 0);
+    CHECK(t.replace_traded > 0);
+    CHECK(t.replace_same_id > 0);
     CHECK(t.at_boundary_accepted > 0);
     CHECK(t.short_by_one_refused > 0);
     for (std::size_t k = 0; k < kDecisionKinds; ++k) {

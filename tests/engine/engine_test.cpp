@@ -6,8 +6,10 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "perpcore/engine/engine.hpp"
+#include "support/catch_ids.hpp"
 
 namespace perpcore::engine {
 namespace {
@@ -57,10 +59,11 @@ class Harness {
   }
   // An account of its own owner with `usd` dollars deposited.
   void Account(AccountId id, std::int64_t usd, AccountId referrer = 0, std::uint32_t tier = 0) {
-    Ok(CreateAccount{.account = id, .owner = id, .fee_tier = tier, .referrer = referrer});
+    Ok(CreateAccount{
+        .account = id, .owner = OwnerId(id.value()), .fee_tier = tier, .referrer = referrer});
     if (usd > 0) Ok(Deposit{.account = id, .amount = Quote(usd * kUsd)});
   }
-  void Price(MarketId m, Ticks price, oracle::SourceId source = 1) {
+  void Price(MarketId m, Ticks price, SourceId source = 1) {
     Ok(OraclePrice{.market = m, .source = source, .price = price, .publish_time = TimeNs(now)});
   }
   Result Order(AccountId account, OrderId id, Side side, Ticks price, Lots size,
@@ -721,6 +724,129 @@ TEST_CASE("Engine: isolated position draws its initial margin from cross", "[eng
   CHECK(h.PositionIn(2).isolated_equity == Quote(4'000 * kUsd));
 }
 
+// The top-up is a ledger event after the fill: 3,015 USD from cross into
+// the bucket (the 30,015 USD the bucket paid, less the 30,000 USD position,
+// plus the 3,000 USD IM at 10x).
+// Accounts 1 and 4 belong to owner 9: by default (owner scope) an order of
+// one never trades with the other's; the incoming order's StpMode decides
+// (cancel-maker here). With account 4 in account scope they trade.
+TEST_CASE("Engine: accounts of one owner do not trade with each other unless one opts out",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Price(1, Usd(30'000));
+  h.Ok(CreateAccount{.account = 1, .owner = 9});
+  h.Ok(CreateAccount{.account = 4, .owner = 9});
+  for (AccountId a : {AccountId(1u), AccountId(4u)}) {
+    h.Ok(Deposit{.account = a, .amount = Quote(100'000 * kUsd)});
+  }
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result r = h.Order(4, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(0));
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].kind == EventKind::kOrderCanceled);  // the maker, by STP
+  CHECK(r.events[0].order_id == 10);
+  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+  CHECK(r.events[1].kind == EventKind::kOrderCanceled);  // the taker's unfilled rest
+  REQUIRE(h.Order(1, 12, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result scope = h.Do(SetSelfTradeScope{.account = 4, .scope = SelfTradeScope::kAccount});
+  REQUIRE(scope.ok());
+  CHECK(scope.events[0].kind == EventKind::kSelfTradeScopeSet);
+  CHECK(h.Order(4, 13, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).filled ==
+        Lots(kBtc));
+  CHECK(h.Do(SetSelfTradeScope{.account = 4, .scope = static_cast<SelfTradeScope>(2)}).reason ==
+        Reason::kInvalidSelfTradeScope);
+}
+
+// An order cannot leave its owner's group by naming another: the engine
+// sets the book's STP group from the account.
+TEST_CASE("Engine: an order's own stp_group is ignored in favour of the account's scope",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Price(1, Usd(30'000));
+  h.Ok(CreateAccount{.account = 1, .owner = 9});
+  h.Ok(CreateAccount{.account = 4, .owner = 9});
+  for (AccountId a : {AccountId(1u), AccountId(4u)}) {
+    h.Ok(Deposit{.account = a, .amount = Quote(100'000 * kUsd)});
+  }
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  PlaceOrder buy{.market = 1,
+                 .order = {.id = 11, .account = 4, .side = Side::kBuy, .tif = TimeInForce::kIoc,
+                           .price = Usd(30'000), .size = Lots(kBtc)}};
+  buy.order.stp_group = 12345;
+  CHECK(h.Do(buy).filled == Lots(0));
+}
+
+TEST_CASE("Engine: an isolated top-up is an event that follows its fill", "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const Result r = h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].kind == EventKind::kFill);
+  const Event& e = r.events[1];
+  CHECK(e.kind == EventKind::kIsolatedMarginChanged);
+  CHECK(e.code == static_cast<std::uint32_t>(IsolatedMarginCause::kTopUp));
+  CHECK(e.account == 2);
+  CHECK(e.market == 1);
+  CHECK(e.amount == Quote(3'015 * kUsd));
+}
+
+// A fill that only reduces an isolated position draws nothing from cross
+// (the bucket keeps what it has, as at Binance). Long 1 BTC at 30,000 with
+// a 3,000 USD bucket (cross 1,985 USD); at a 27,500 mark the bucket's equity
+// is 500 USD. Selling 0.5 BTC at 27,500 pays 6.875 USD taker fee from the
+// bucket: equity 500 - 6.875 = 493.125 USD, below the 1,375 USD IM of the
+// remaining 0.5 BTC, and cross stays 1,985 USD.
+TEST_CASE("Engine: a fill that reduces an isolated position draws nothing from cross",
+          "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Account(3, 100'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.Price(1, Usd(27'500));
+  REQUIRE(h.eng.Stats(1)->mark == Usd(27'500));
+  CHECK(h.PositionIn(2).isolated_equity == Quote(500 * kUsd));
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(27'500), Lots(kBtc / 2)).ok());
+  const Result r = h.Order(2, 13, Side::kSell, Usd(27'500), Lots(kBtc / 2), TimeInForce::kIoc,
+                           /*reduce_only=*/true);
+  REQUIRE(r.filled == Lots(kBtc / 2));
+  REQUIRE(r.events.size() == 1);  // the fill, and no isolated move
+  CHECK(h.Summary(2).cash == Quote(1'985 * kUsd));
+  CHECK(h.PositionIn(2).isolated_equity == Quote(493'125'000));
+}
+
+// PreviewOrder dry-runs Apply's plan, top-up included: the isolated buy of
+// 1 BTC at 10x previews the bucket at its 3,000 USD IM, the margin ratio
+// 120 / 3,000 = 4% (maintenance 0.4% of 30,000) and the liquidation price
+// Apply then shows.
+TEST_CASE("Engine: an isolated preview shows the state after the top-up, as Apply leaves it",
+          "[engine]") {
+  Harness h = BtcAt30k(5'000);
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  const PlaceOrder buy{.market = 1,
+                       .order = {.id = 11, .account = 2, .side = Side::kBuy,
+                                 .tif = TimeInForce::kIoc, .price = Usd(30'000),
+                                 .size = Lots(kBtc)}};
+  const Preview pv = *h.eng.PreviewOrder(buy);
+  CHECK(pv.reason == Reason::kOk);
+  CHECK(pv.resulting_position == Lots(kBtc));
+  CHECK(pv.resulting_equity == Quote(3'000 * kUsd));
+  CHECK(pv.resulting_margin_ratio == Percent(4));
+  REQUIRE(h.Do(buy).ok());
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.isolated_equity == pv.resulting_equity);
+  CHECK(p.liquidation == pv.resulting_liquidation);
+  CHECK(p.liquidation.price == Ticks(271'085));
+}
+
 TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Account(3, 100'000);
@@ -855,6 +981,255 @@ TEST_CASE("Engine: realized PnL is per position: it restarts when one opens or f
 }
 
 // ---------------------------------------------------------------------------
+// Cancel-replace
+// ---------------------------------------------------------------------------
+
+CancelReplace Replace(AccountId account, OrderId old_id, OrderId id, Side side, Ticks price,
+                      Lots size, TimeInForce tif = TimeInForce::kGtc) {
+  return CancelReplace{.market = 1,
+                       .account = account,
+                       .old_order_id = old_id,
+                       .order = {.id = id, .account = account, .side = side, .tif = tif,
+                                 .price = price, .size = size}};
+}
+
+// The ids of an account's live orders, in OpenOrders() order.
+std::vector<OrderId> LiveIds(const Harness& h, AccountId account) {
+  const absl::StatusOr<std::vector<OpenOrder>> orders = h.eng.OpenOrders(account);
+  REQUIRE(orders.ok());
+  std::vector<OrderId> ids;
+  for (const OpenOrder& o : *orders) ids.push_back(o.order.id);
+  return ids;
+}
+
+TEST_CASE("Engine: cancel-replace cancels the old order and rests the new one in one seq",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc / 2)).ok());
+  const std::uint64_t seq = h.eng.last_seq();
+  const Result r = h.Do(Replace(2, 11, 12, Side::kBuy, Usd(29'500), Lots(kBtc)));
+  REQUIRE(r.ok());
+  CHECK(r.seq == seq + 1);
+  CHECK(h.eng.last_seq() == seq + 1);
+  CHECK(r.filled == Lots(0));
+  CHECK(r.rested == Lots(kBtc));
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0] == Event{.kind = EventKind::kOrderCanceled,
+                             .side = Side::kBuy,
+                             .code = static_cast<std::uint32_t>(book::CancelReason::kUser),
+                             .market = 1,
+                             .account = 2,
+                             .order_id = 11,
+                             .price = Usd(29'000),
+                             .size = Lots(kBtc / 2),
+                             .remaining = Lots(0)});
+  CHECK(r.events[1] == Event{.kind = EventKind::kOrderRested,
+                             .side = Side::kBuy,
+                             .market = 1,
+                             .account = 2,
+                             .order_id = 12,
+                             .price = Usd(29'500),
+                             .size = Lots(kBtc),
+                             .remaining = Lots(kBtc)});
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
+  CHECK(h.PositionIn(2).open_bid_lots == Lots(kBtc));
+  CHECK(h.PositionIn(2).open_orders == 1);
+  // The old order's id and client id are free for the new one.
+  CancelReplace same = Replace(2, 12, 12, Side::kBuy, Usd(29'400), Lots(kBtc));
+  same.order.client_id = 7;
+  h.Ok(same);
+  same.order.price = Usd(29'300);
+  h.Ok(same);
+  const absl::StatusOr<std::vector<OpenOrder>> orders = h.eng.OpenOrders(2);
+  REQUIRE(orders.ok());
+  REQUIRE(orders->size() == 1);
+  CHECK((*orders)[0].order.id == 12);
+  CHECK((*orders)[0].order.client_id == 7);
+  CHECK((*orders)[0].order.price == Usd(29'300));
+}
+
+// At 3x a resting bid of 1 lot at 29,000 USD takes 10,000,001 atoms of
+// initial margin (see "an order needs its initial margin and fee to the
+// atom"). Replaced by 2 lots at 29,000 it frees those and needs 20,000,001
+// for the two lots plus the new order's taker fee, 290,000 * 2 * 100 * 5 bp
+// = 29,000 (a replacement is a new order; an amend pays no fee): cash
+// 20,029,000 is one atom short.
+TEST_CASE("Engine: a cancel-replace refused for margin changes nothing; the old order stays",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'014'501)});
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'014'499)});
+  const std::string before = StateAfterCursor(h.eng);
+  const std::uint64_t seq = h.eng.last_seq();
+  const CancelReplace two = Replace(2, 11, 12, Side::kBuy, Usd(29'000), Lots(2));
+  const Result r = h.Do(two, 5);
+  CHECK(r.reason == Reason::kInsufficientMargin);
+  CHECK(r.events.empty());
+  CHECK(r.seq == seq + 1);
+  CHECK(h.eng.now() == TimeNs(h.now));
+  CHECK(StateAfterCursor(h.eng) == before);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{11});
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(two);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
+  CHECK(h.Summary(2).initial_with_orders == Quote(20'000'001));
+  CHECK(h.Summary(2).free_collateral == Quote(29'000));  // the fee, never charged: it rests
+}
+
+TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused; the old one stays",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(100)).ok());
+  const std::string before = StateAfterCursor(h.eng);
+  const Result r =
+      h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'000), Lots(100), TimeInForce::kPostOnly));
+  CHECK(r.reason == FromBook(book::Reason::kPostOnlyWouldCross));
+  CHECK(r.events.empty());
+  CHECK(StateAfterCursor(h.eng) == before);
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{11});
+  // Post-only slide rests one tick (0.1 USD) behind the best ask instead.
+  const Result slid =
+      h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'000), Lots(100), TimeInForce::kPostOnlySlide));
+  REQUIRE(slid.ok());
+  REQUIRE(slid.events.size() == 2);
+  CHECK(slid.events[0].kind == EventKind::kOrderCanceled);
+  CHECK(slid.events[1].kind == EventKind::kOrderRested);
+  CHECK(slid.events[1].price == Ticks(299'999));
+}
+
+TEST_CASE("Engine: an account at max_orders_per_account can still cancel-replace", "[engine]") {
+  MarketParams p = Btc();
+  p.max_orders_per_account = 2;
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Price(1, Usd(30'000));
+  h.Account(2, 10'000);
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(100)).ok());
+  REQUIRE(h.Order(2, 12, Side::kBuy, Usd(28'000), Lots(100)).ok());
+  CHECK(h.Order(2, 13, Side::kBuy, Usd(28'500), Lots(100)).reason ==
+        FromBook(book::Reason::kTooManyOrders));
+  const Result r = h.Do(Replace(2, 12, 13, Side::kBuy, Usd(28'500), Lots(100)));
+  REQUIRE(r.ok());
+  CHECK(r.rested == Lots(100));
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{11, 13});
+}
+
+// An amend never trades; a cancel-replace to the same crossing price does.
+// 1 BTC at 30,000 USD: taker fee 5 bp = 15 USD, maker fee 1 bp = 3 USD.
+TEST_CASE("Engine: cancel-replace to a crossing price trades, where an amend is refused",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc)).ok());
+  CHECK(h.Do(AmendOrder{.market = 1,
+                        .amend = {.account = 2, .id = 11, .new_price = Usd(30'000),
+                                  .new_size = Lots(kBtc)}})
+            .reason == FromBook(book::Reason::kAmendWouldCross));
+  const Result r = h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'000), Lots(kBtc)));
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(kBtc));
+  CHECK(r.rested == Lots(0));
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].kind == EventKind::kOrderCanceled);
+  CHECK(r.events[0].order_id == 11);
+  CHECK(r.events[1] == Event{.kind = EventKind::kFill,
+                             .side = Side::kBuy,
+                             .market = 1,
+                             .account = 2,
+                             .order_id = 12,
+                             .price = Usd(30'000),
+                             .size = Lots(kBtc),
+                             .remaining = Lots(0),
+                             .maker_account = 1,
+                             .maker_order_id = 10,
+                             .maker_remaining = Lots(0),
+                             .amount = Quote(15 * kUsd),
+                             .maker_fee = Quote(3 * kUsd),
+                             .position = Lots(kBtc),
+                             .maker_position = Lots(-kBtc)});
+  CHECK(h.Summary(2).cash == Quote((10'000 - 30'000 - 15) * kUsd));
+  CHECK(h.PositionIn(2).size == Lots(kBtc));
+  CHECK(h.PositionIn(2).open_orders == 0);
+  CHECK(h.eng.OpenOrders(2)->empty());
+}
+
+// Account 2's own best ask is the order it replaces, so the buy does not
+// meet it; it fills account 1's ask at 30,010 and then meets account 2's
+// other ask at 30,020, which self-trade prevention (cancel-maker) cancels.
+// 100 lots at 30,010 USD = 3,001 USD: taker fee 1.5005 USD, maker 0.3001.
+TEST_CASE("Engine: the replaced order is gone before the new one matches", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'010), Lots(100)).ok());
+  REQUIRE(h.Order(2, 11, Side::kSell, Usd(30'000), Lots(100)).ok());
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'020), Lots(100)).ok());
+  const Result r = h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'020), Lots(200)));
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(100));
+  CHECK(r.rested == Lots(100));
+  REQUIRE(r.events.size() == 4);
+  CHECK(r.events[0].kind == EventKind::kOrderCanceled);
+  CHECK(r.events[0].order_id == 11);
+  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kUser));
+  CHECK(r.events[1].kind == EventKind::kFill);
+  CHECK(r.events[1].maker_order_id == 10);
+  CHECK(r.events[1].price == Usd(30'010));
+  CHECK(r.events[1].size == Lots(100));
+  CHECK(r.events[1].amount == Quote(1'500'500));
+  CHECK(r.events[1].maker_fee == Quote(300'100));
+  CHECK(r.events[2].kind == EventKind::kOrderCanceled);
+  CHECK(r.events[2].order_id == 13);
+  CHECK(r.events[2].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+  CHECK(r.events[3].kind == EventKind::kOrderRested);
+  CHECK(r.events[3].order_id == 12);
+  CHECK(r.events[3].price == Usd(30'020));
+  CHECK(r.events[3].size == Lots(100));
+  CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
+  CHECK(h.PositionIn(2).size == Lots(100));
+  CHECK(h.PositionIn(2).open_ask_lots == Lots(0));
+}
+
+TEST_CASE("Engine: cancel-replace of an unknown or another account's order is refused",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(31'000), Lots(100)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(100)).ok());
+  std::string before = StateAfterCursor(h.eng);
+  auto refused = [&](const CancelReplace& c, Reason want) {
+    const Result r = h.Do(c);
+    CHECK(r.reason == want);
+    CHECK(r.events.empty());
+    CHECK(StateAfterCursor(h.eng) == before);
+    CHECK(LiveIds(h, 2) == std::vector<OrderId>{11});
+  };
+  const CancelReplace ok = Replace(2, 11, 12, Side::kBuy, Usd(29'500), Lots(100));
+  refused(Replace(2, 99, 12, Side::kBuy, Usd(29'500), Lots(100)),
+          FromBook(book::Reason::kUnknownOrder));
+  refused(Replace(2, 10, 12, Side::kBuy, Usd(29'500), Lots(100)),  // account 1's order
+          FromBook(book::Reason::kNotOrderOwner));
+  CancelReplace other = ok;
+  other.order.account = 1;  // the new order for another account
+  refused(other, FromBook(book::Reason::kNotOrderOwner));
+  CancelReplace elsewhere = ok;
+  elsewhere.market = 9;
+  refused(elsewhere, Reason::kUnknownMarket);
+  CancelReplace nobody = ok;
+  nobody.account = 7;
+  nobody.order.account = 7;
+  refused(nobody, Reason::kUnknownAccount);
+  // The book's checks of the new order come before anything changes too.
+  refused(Replace(2, 11, 10, Side::kBuy, Usd(29'500), Lots(100)),
+          FromBook(book::Reason::kDuplicateOrderId));
+  refused(Replace(2, 11, 12, Side::kBuy, Usd(29'500), Lots(200), TimeInForce::kFok),
+          FromBook(book::Reason::kFokNotFilled));
+  h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
+  before = StateAfterCursor(h.eng);
+  refused(ok, Reason::kMarketHalted);
+}
+
+// ---------------------------------------------------------------------------
 // Reduce-only, oracle, breaker
 // ---------------------------------------------------------------------------
 
@@ -937,7 +1312,7 @@ TEST_CASE("Engine: an outlier source trips the breaker and the market goes reduc
 TEST_CASE("Engine: oracle refusals have their own reasons", "[engine]") {
   Harness h;
   h.Ok(CreateMarket{.market = 1, .params = Btc()});
-  auto publish = [&](oracle::SourceId s, Ticks price, std::int64_t at) {
+  auto publish = [&](SourceId s, Ticks price, std::int64_t at) {
     return h.Do(OraclePrice{.market = 1, .source = s, .price = price, .publish_time = TimeNs(at)})
         .reason;
   };
@@ -1016,7 +1391,7 @@ TEST_CASE("Engine: preview reports the margin verdict Apply would give", "[engin
 }
 
 TEST_CASE("Engine: reason names and messages cover every engine reason", "[engine]") {
-  for (std::uint16_t v = 102; v <= 136; ++v) {
+  for (std::uint16_t v = 102; v <= 137; ++v) {
     CHECK(ReasonName(static_cast<Reason>(v)) != "kUnknown");
   }
   // 100 and 101 are retired (framing errors are statuses now).
@@ -1024,7 +1399,8 @@ TEST_CASE("Engine: reason names and messages cover every engine reason", "[engin
   CHECK(ReasonMessage(static_cast<Reason>(101)) == "unknown reason");
   CHECK(ReasonName(Reason::kMaxDepositExceeded) == "kMaxDepositExceeded");
   CHECK(ReasonName(Reason::kOracleInvalidSource) == "kOracleInvalidSource");
-  CHECK(ReasonName(static_cast<Reason>(137)) == "kUnknown");
+  CHECK(ReasonName(Reason::kInvalidSelfTradeScope) == "kInvalidSelfTradeScope");
+  CHECK(ReasonName(static_cast<Reason>(138)) == "kUnknown");
   CHECK(ReasonName(FromBook(book::Reason::kFokNotFilled)) == "kFokNotFilled");
 }
 

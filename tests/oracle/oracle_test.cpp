@@ -13,6 +13,7 @@
 
 #include "perpcore/oracle/oracle.hpp"
 #include "support/rng.hpp"
+#include "support/catch_ids.hpp"
 
 namespace perpcore::oracle {
 namespace {
@@ -107,8 +108,9 @@ TEST_CASE("Oracle: publish refusals come in the order of PublishReason and chang
 TEST_CASE("Oracle: a seventeenth source is refused, known sources still publish", "[oracle]") {
   PriceFeed feed(ShortWindows());
   // Ids published out of order are still kept sorted by id.
-  for (SourceId id = kMaxSources; id >= 1; --id) {
-    REQUIRE(feed.Publish(id * 10, Ticks(1'000 + id), Sec(1), Sec(1)) == PublishReason::kOk);
+  for (std::uint32_t id = kMaxSources; id >= 1; --id) {
+    REQUIRE(feed.Publish(SourceId(id * 10), Ticks(1'000 + id), Sec(1), Sec(1)) ==
+            PublishReason::kOk);
   }
   const std::string before = Encode(feed);
   // kTooManySources comes before the price and time checks.
@@ -117,7 +119,7 @@ TEST_CASE("Oracle: a seventeenth source is refused, known sources still publish"
   CHECK(feed.Publish(160, Ticks(2'000), Sec(2), Sec(2)) == PublishReason::kOk);
   const std::vector<PriceFeed::SourceView> sources = feed.Sources();
   REQUIRE(sources.size() == kMaxSources);
-  for (std::size_t i = 0; i < sources.size(); ++i) CHECK(sources[i].id == (i + 1) * 10);
+  for (std::uint32_t i = 0; i < sources.size(); ++i) CHECK(sources[i].id == SourceId((i + 1) * 10));
   CHECK(sources.back().price == Ticks(2'000));
 }
 

@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 
 namespace perpcore::testing {
 

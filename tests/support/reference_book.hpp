@@ -45,6 +45,16 @@
 //   R12. Cancel/CancelByClientId/Amend do not check account 0 on their own
 //       (account 0 owns nothing: kNotOrderOwner / kUnknownOrder); CancelAll
 //       writes *canceled = 0 when refused.
+//   R13. STP groups (OrderRequest::stp_group) are modelled as the header
+//       words them, as sets of tagged keys: an order's keys are
+//       (account, its id) and, if stp_group != 0, (group, stp_group); a pair
+//       of orders self-trades iff the sets intersect (StpKeys/ShareStpKey).
+//       The group is the one given at placement; amend keeps it.
+//
+// Counters for test coverage (they change nothing): how many times STP
+// triggered between orders of different accounts (by the taker's StpMode),
+// and how many fills were between an order with an explicit group G and an
+// order without one whose account id is G (ids that collide by number only).
 //
 // Example:
 //   perpcore::testing::ReferenceBook ref(perpcore::book::BookConfig{});
@@ -54,6 +64,7 @@
 #define PERPCORE_TESTS_SUPPORT_REFERENCE_BOOK_HPP_
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -240,8 +251,19 @@ class ReferenceBook {
     auto it = placement_.find(account);
     return it == placement_.end() ? 0u : static_cast<std::uint32_t>(it->second.size());
   }
+  // The live order ids of `account`, in placement order.
+  std::vector<OrderId> OrderIdsOf(AccountId account) const {
+    auto it = placement_.find(account);
+    return it == placement_.end() ? std::vector<OrderId>{} : it->second;
+  }
   const book::BookConfig& config() const { return config_; }
   Ticks reference_price() const { return reference_; }
+
+  // Coverage counters (see the file comment).
+  std::uint64_t cross_account_stp(StpMode mode) const {
+    return cross_account_stp_[static_cast<std::size_t>(mode)];
+  }
+  std::uint64_t group_equals_account_fills() const { return group_equals_account_fills_; }
 
  private:
   static constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
@@ -255,7 +277,38 @@ class ReferenceBook {
     std::int64_t price = 0;
     std::int64_t remaining = 0;
     std::uint64_t priority = 0;
+    std::uint64_t stp_group = 0;
   };
+
+  // R13: the STP keys of an order, tagged so that an account id and a group
+  // id with the same number are different keys. Up to two keys; no
+  // allocation, so the benchmark's reference timing is not distorted.
+  enum class KeyKind : std::uint8_t { kAccount, kGroup };
+  struct StpKey {
+    KeyKind kind;
+    std::uint64_t value;
+    bool operator==(const StpKey&) const = default;
+  };
+  struct StpKeys {
+    std::array<StpKey, 2> keys;
+    std::size_t n;
+  };
+  static StpKeys KeysOf(AccountId account, std::uint64_t stp_group) {
+    StpKeys k{{StpKey{KeyKind::kAccount, account.value()}, StpKey{KeyKind::kGroup, stp_group}}, 1};
+    if (stp_group != 0) k.n = 2;
+    return k;
+  }
+  static bool ShareStpKey(const RefOrder& maker, const book::OrderRequest& taker) {
+    const StpKeys a = KeysOf(maker.account, maker.stp_group);
+    const StpKeys b = KeysOf(taker.account, taker.stp_group);
+    for (std::size_t i = 0; i < a.n; ++i) {
+      for (std::size_t j = 0; j < b.n; ++j) {
+        if (a.keys[i] == b.keys[j]) return true;
+      }
+    }
+    return false;
+  }
+
   // Orders a ladder best first: bids descending, asks ascending.
   struct BestFirst {
     bool descending = false;
@@ -321,6 +374,7 @@ class ReferenceBook {
     v.price = Ticks(o.price);
     v.remaining = Lots(o.remaining);
     v.priority = o.priority;
+    v.stp_group = o.stp_group;
     return v;
   }
 
@@ -441,21 +495,20 @@ class ReferenceBook {
   }
 
   // Walks the opposite side in matching order, counting STP, changing nothing.
-  Walk Simulate(Side side, AccountId account, StpMode stp, std::int64_t limit,
-                std::int64_t want) const {
+  Walk Simulate(const book::OrderRequest& o, std::int64_t limit, std::int64_t want) const {
     Walk w;
     w.remaining = want;
-    for (const auto& [price, queue] : LadderOf(book::Opposite(side))) {
-      if (w.remaining == 0 || !Crosses(side, limit, price)) break;
+    for (const auto& [price, queue] : LadderOf(book::Opposite(o.side))) {
+      if (w.remaining == 0 || !Crosses(o.side, limit, price)) break;
       for (const RefOrder& m : queue) {
         if (w.remaining == 0) break;
-        if (m.account != account) {
+        if (!ShareStpKey(m, o)) {
           const std::int64_t take = std::min(w.remaining, m.remaining);
           w.filled += take;
           w.remaining -= take;
           continue;
         }
-        switch (stp) {
+        switch (o.stp) {
           case StpMode::kCancelMaker: break;  // the maker goes; keep walking
           case StpMode::kCancelTaker:
           case StpMode::kCancelBoth: w.taker_cancelled = true; return w;
@@ -526,7 +579,7 @@ class ReferenceBook {
     // 7.
     const std::int64_t want = std::min(size, o.max_fill.raw());
     if (o.tif == TimeInForce::kFok) {
-      const Walk w = Simulate(o.side, o.account, o.stp, price, want);
+      const Walk w = Simulate(o, price, want);
       if (w.taker_cancelled || w.filled != want) return Reason::kFokNotFilled;  // R5
     }
     // 8. Counts before matching.
@@ -534,7 +587,7 @@ class ReferenceBook {
     if (IsPostOnly(o.tif)) {
       rest = want;
     } else if (IsLimit(o) && o.tif == TimeInForce::kGtc) {
-      const Walk w = Simulate(o.side, o.account, o.stp, price, want);
+      const Walk w = Simulate(o, price, want);
       rest = w.taker_cancelled ? 0 : w.remaining;  // R5: after fills and decrements
     }
     if (rest > 0) {
@@ -568,7 +621,11 @@ class ReferenceBook {
       auto level = opp.begin();
       if (!Crosses(o.side, price, level->first)) break;
       RefOrder& m = level->second.front();
-      if (m.account != o.account) {
+      if (!ShareStpKey(m, o)) {
+        if ((m.stp_group != 0 && o.stp_group == 0 && m.stp_group == o.account.value()) ||
+            (o.stp_group != 0 && m.stp_group == 0 && o.stp_group == m.account.value())) {
+          ++group_equals_account_fills_;
+        }
         const std::int64_t take = std::min(rem, m.remaining);
         rem -= take;
         m.remaining -= take;
@@ -584,6 +641,7 @@ class ReferenceBook {
         continue;
       }
       // Self-trade prevention, by the taker's mode (R6: maker first).
+      if (m.account != o.account) ++cross_account_stp_[static_cast<std::size_t>(o.stp)];
       switch (o.stp) {
         case StpMode::kCancelMaker: CancelResting(m.id, CancelReason::kSelfTrade); break;
         case StpMode::kCancelTaker:
@@ -631,6 +689,7 @@ class ReferenceBook {
       r.price = price;
       r.remaining = rem;
       r.priority = next_priority_++;
+      r.stp_group = o.stp_group;
       LadderOf(o.side)[price].push_back(r);
       where_[o.id] = price;
       placement_[o.account].push_back(o.id);
@@ -654,6 +713,8 @@ class ReferenceBook {
   std::map<OrderId, std::int64_t> where_;                // id -> price (side from the order)
   std::map<AccountId, std::vector<OrderId>> placement_;  // placement order, for CancelAll
   std::vector<Event> events_;
+  std::uint64_t cross_account_stp_[4] = {};
+  std::uint64_t group_equals_account_fills_ = 0;
 };
 
 }  // namespace perpcore::testing

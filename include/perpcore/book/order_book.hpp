@@ -3,8 +3,9 @@
 // -----------------------------------------------------------------------------
 //
 // The order book of one market: price-time priority matching of limit and
-// market orders with GTC/IOC/FOK/post-only, self-trade prevention, amend,
-// cancel by id / client id / account, and the limits an exchange enforces.
+// market orders with GTC/IOC/FOK/post-only, self-trade prevention (per account
+// or per STP group of accounts: OrderRequest::stp_group), amend, cancel by
+// id / client id / account, and the limits an exchange enforces.
 // The book knows nothing of margin or balances: the engine checks risk first,
 // asks the book to match, and settles the fills it gets back.
 //
@@ -35,8 +36,8 @@
 //      order is re-priced to one price_step behind the opposite best, and the
 //      new price must be > 0 and in the band (kPriceOutsideBand);
 //   7. FOK: the whole effective size (min(size, max_fill)) must be fillable
-//      now, counting self-trade prevention: own orders skipped by
-//      cancel-maker are not liquidity, and any decrement-and-cancel
+//      now, counting self-trade prevention: orders of its STP group skipped
+//      by cancel-maker are not liquidity, and any decrement-and-cancel
 //      reduction fails the order (kFokNotFilled);
 //   8. if the order would rest a remainder: the book is below max_book_orders
 //      (kBookFull), the account below max_orders_per_account (kTooManyOrders),
@@ -50,6 +51,8 @@
 // kRested for a remainder that rests, or kCanceled (kUnfilledRemainder) for an
 // IOC/market remainder. A taker cancelled by self-trade prevention has its
 // kCanceled (kSelfTrade) instead.
+// CheckPlace() runs checks 1-8 without placing, optionally as if one live
+// order of the same account were cancelled first (an atomic cancel-replace).
 //
 // Example:
 //   OrderBook book(BookConfig{});
@@ -135,6 +138,20 @@ class OrderBook {
   // Complexity: O(log levels + fills), plus O(orders crossed) for FOK and for
   // an order that hits a resting limit in check 8.
   PlaceResult Place(const OrderRequest& order);
+
+  // CheckPlace()
+  //
+  // The Reason Place(order) would return now (checks 1-8 of the file
+  // comment), without changing anything or emitting an event. With
+  // `replaced` != 0, the Reason Place(order) would return right after a
+  // successful Cancel(order.account, replaced): that order counts as gone,
+  // so its id and client id are free, its account's and the book's order
+  // counts are one lower, its level is one order lighter (or gone), and it
+  // is neither liquidity nor a self-trade for the new order. Checked first:
+  // kUnknownOrder if `replaced` is not live, kNotOrderOwner if it belongs to
+  // another account. The engine's cancel-replace decides with this before
+  // it changes anything. Complexity: as Place()'s checks.
+  Reason CheckPlace(const OrderRequest& order, OrderId replaced = 0) const;
 
   // Cancel()
   //
@@ -226,17 +243,23 @@ class OrderBook {
   // For tests; O(orders + levels). OK, or kInternal describing the first
   // violation: a crossed book, a level total or count that differs from its
   // orders, a queue out of arrival order, an order indexed zero or several
-  // times (by id, client id, account list), a ladder key that disagrees with
-  // its level, a price off price_step.
+  // times (by id, client id, account list), an STP group record whose count
+  // differs from its orders, a ladder key that disagrees with its level, a
+  // price off price_step.
   absl::Status CheckInvariants() const;
 
   // EncodeCanonical()
   //
   // Appends a canonical byte encoding of the whole book to `out`: config,
   // reference price, counters, then each side's levels from best to worst
-  // and each level's orders in queue order, little-endian fixed-width. Two
-  // books are in the same state iff their encodings are equal; pool layout
-  // and hash-table state never reach it.
+  // and each level's orders in queue order, then each account's orders in
+  // placement order, little-endian fixed-width. Then, only if some live order
+  // has a non-zero stp_group: the number of such orders and each one's
+  // (id, stp_group), in the order of the level walk. The part before is
+  // self-delimiting, so the encoding stays injective, and a book whose
+  // orders all have stp_group 0 encodes exactly as before groups existed
+  // (its digest is unchanged). Two books are in the same state iff their
+  // encodings are equal; pool layout and hash-table state never reach it.
   void EncodeCanonical(std::string* out) const;
 
   // Digest()
@@ -246,10 +269,17 @@ class OrderBook {
 
  private:
   static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
+  // A taker's group slot when it has no group, or its group has no resting
+  // order: never a slot (there are at most max_book_orders <= 2^32 - 2
+  // group records, so slots stop at 2^32 - 3) and never kNil, the group of a
+  // resting order that has none. One compare then decides a group match.
+  static constexpr std::uint32_t kNoGroup = kNil - 1;
 
-  // 56 bytes: the price and side live in the level, the account id in the
-  // account record.
-  struct Order {
+  // One cache line: 60 bytes of fields and 4 of padding, aligned to 64 so
+  // that no record straddles two lines. The price and side live in the
+  // level, the account id in the account record, the STP group id in the
+  // group record.
+  struct alignas(64) Order {
     OrderId id;
     ClientOrderId client_id;
     std::int64_t remaining;
@@ -258,7 +288,9 @@ class OrderBook {
     std::uint32_t level;
     std::uint32_t prev, next;            // level queue
     std::uint32_t acct_prev, acct_next;  // account list, in placement order
+    std::uint32_t group;                 // GroupRecord slot; kNil for stp_group 0
   };
+  static_assert(sizeof(Order) == 64, "an order record is one cache line");
   struct Level {
     std::int64_t price;
     std::int64_t total;
@@ -271,6 +303,13 @@ class OrderBook {
     AccountId id;
     std::uint32_t head, tail;
     std::uint32_t count;
+  };
+  // One non-zero STP group with live orders; freed with its last order. The
+  // free list runs through next_free.
+  struct GroupRecord {
+    std::uint64_t id;
+    std::uint32_t count;
+    std::uint32_t next_free;
   };
   // Bids are keyed by -price so both ladders iterate best first.
   // Nodes are recycled, so levels coming and going do not allocate.
@@ -293,28 +332,46 @@ class OrderBook {
   static bool Crosses(Side taker, std::int64_t limit, std::int64_t maker_price) {
     return taker == Side::kBuy ? maker_price <= limit : maker_price >= limit;
   }
-  std::uint32_t IdHash(OrderId id) const { return detail::Hash32(id, config_.hash_seed); }
+  std::uint32_t IdHash(OrderId id) const { return detail::Hash32(id.value(), config_.hash_seed); }
   std::uint32_t ClientHash(AccountId account, ClientOrderId client_id) const {
-    return detail::Hash32(detail::Mix64(account) ^ client_id, config_.hash_seed);
+    return detail::Hash32(detail::Mix64(account.value()) ^ client_id.value(), config_.hash_seed);
   }
   std::uint32_t LevelHash(Side side, std::int64_t price) const {
     return detail::Hash32(static_cast<std::uint64_t>(Key(side, price)), config_.hash_seed);
   }
   std::uint32_t AccountHash(AccountId account) const {
-    return detail::Hash32(account, ~config_.hash_seed);
+    return detail::Hash32(account.value(), ~config_.hash_seed);
+  }
+  std::uint32_t GroupHash(std::uint64_t group) const {
+    return detail::Hash32(detail::Mix64(group), config_.hash_seed);
   }
   std::uint32_t FindSlot(OrderId id) const;
   std::uint32_t FindClientSlot(AccountId account, ClientOrderId client_id) const;
   std::uint32_t FindLevel(Side side, std::int64_t price) const;
   std::uint32_t FindAccount(AccountId account) const;
+  std::uint32_t FindGroup(std::uint64_t group) const;
   Side SideOf(const Order& o) const { return levels_[o.level].side; }
   std::int64_t PriceOf(const Order& o) const { return levels_[o.level].price; }
   AccountId AccountOf(const Order& o) const { return accounts_[o.account].id; }
+  std::uint64_t GroupOf(const Order& o) const { return o.group == kNil ? 0 : groups_[o.group].id; }
+
+  // Who the incoming order must not trade with: its AccountRecord slot (kNil
+  // if the account has no resting order) and its GroupRecord slot (kNoGroup
+  // if it has no group or the group no resting order).
+  struct StpKey {
+    std::uint32_t account;
+    std::uint32_t group;
+  };
+  StpKey KeyOf(const OrderRequest& o) const;
+  // True if the resting order `m` shares an STP key with the incoming order.
+  static bool SharesStpKey(const Order& m, StpKey k) {
+    return m.account == k.account || m.group == k.group;
+  }
 
   // The incoming order while it matches: its effective price and size.
   struct Taker {
     const OrderRequest& order;
-    std::uint32_t account;  // AccountRecord slot, kNil if the account has none
+    StpKey key;  // STP identity, looked up once
     std::int64_t limit;
     std::int64_t remaining;
     std::int64_t filled;
@@ -325,19 +382,29 @@ class OrderBook {
     std::int64_t limit = 0;  // the effective price
     std::uint32_t id_hash = 0, client_hash = 0;
     detail::SlotIndex::Probe id_probe{}, client_probe{};
+    StpKey key{kNil, kNoGroup};      // the account's and group's records, if they exist
+    std::uint32_t own_level = kNil;  // the level a remainder joins, if it exists
   };
 
-  Reason ValidateNew(const OrderRequest& o, Admission* adm) const;
-  Walk Simulate(Side side, std::uint32_t account, StpMode stp, std::int64_t limit,
-                std::int64_t want) const;
+  // Checks 1-8 of a new order. `freed`: the slot of a live order of the same
+  // account to count as cancelled (CheckPlace), or kNil; only with kNil is
+  // the admission valid for Rest().
+  Reason Admit(const OrderRequest& o, std::uint32_t freed, Admission* adm) const;
+  Reason ValidateNew(const OrderRequest& o, std::uint32_t freed, Admission* adm) const;
+  // The best level of `side`, with the order in slot `freed` counted as
+  // gone; kNil if none is left.
+  std::uint32_t BestLevel(Side side, std::uint32_t freed) const;
+  Walk Simulate(Side side, StpKey key, StpMode stp, std::int64_t limit, std::int64_t want,
+                std::uint32_t freed) const;
   // Returns true if self-trade prevention cancelled the taker.
   bool Match(Taker* t);
   void CancelTaker(Taker* t);
   void Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
-            std::uint32_t level, std::uint32_t account);
+            std::uint32_t level, StpKey key);
   std::uint32_t AllocOrder();
   std::uint32_t CreateLevel(Side side, std::int64_t price);
   std::uint32_t CreateAccount(AccountId account);
+  std::uint32_t CreateGroup(std::uint64_t group);
   void LinkToLevel(std::uint32_t slot, std::uint32_t level);
   // These three return true if the order's level emptied and was freed.
   bool UnlinkFromLevel(std::uint32_t slot);
@@ -363,6 +430,8 @@ class OrderBook {
   std::uint32_t free_level_ = kNil;
   detail::ChunkedVector<AccountRecord> accounts_;
   std::uint32_t free_account_ = kNil;
+  std::vector<GroupRecord> groups_;
+  std::uint32_t free_group_ = kNil;
   LadderMap bids_, asks_;
 
   // Lookup only; never iterated into events or the encoding.
@@ -370,6 +439,7 @@ class OrderBook {
   detail::SlotIndex client_index_;
   detail::SlotIndex level_index_;
   detail::SlotIndex account_index_;
+  detail::SlotIndex group_index_;
 
   std::vector<Event> events_;
 };

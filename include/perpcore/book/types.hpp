@@ -5,7 +5,7 @@
 // The vocabulary of one market's order book: sides, order types, time in
 // force, self-trade prevention, reject reasons, requests and events.
 //
-// Units: Ticks (price), Lots (size) from perpcore/fixed/fixed.hpp.
+// Units: Ticks (price), Lots (size) from perpcore/core/fixed.hpp.
 // Every enumerator value is pinned: it reaches the C API, journals and digests.
 #ifndef PERPCORE_BOOK_TYPES_HPP_
 #define PERPCORE_BOOK_TYPES_HPP_
@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "perpcore/fixed/fixed.hpp"
-#include "perpcore/ids.hpp"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace book {
@@ -51,7 +51,7 @@ enum class TimeInForce : std::uint8_t {
 // StpMode
 //
 // Self-trade prevention, decided by the incoming (taker) order's mode when it
-// meets a resting order of the same account:
+// meets a resting order of its own STP group (OrderRequest::stp_group):
 //   kCancelMaker         cancel the resting order; keep matching (the default
 //                        at Binance, dYdX and Hyperliquid).
 //   kCancelTaker         cancel the taker's remainder; fills so far stand.
@@ -126,6 +126,21 @@ enum class CancelReason : std::uint8_t {
 // A new order. `max_fill` is the engine's hook for reduce-only orders: the
 // order never fills or rests more than max_fill lots; the part of `size`
 // beyond it is cancelled up front (one kCanceled event, reason kMaxFill).
+//
+// `stp_group` widens self-trade prevention from one account to a group of
+// accounts (e.g. all accounts of one owner). An order's STP identity is the
+// set of keys
+//   {account}               if stp_group == 0 (the account is its own group),
+//   {account, group:G}      if stp_group == G != 0,
+// where account keys and group keys live in separate namespaces: group 5 and
+// account 5 are unrelated, so an explicit group never matches an account that
+// merely has the same number. Self-trade prevention triggers when the
+// incoming order and a resting order share a key, that is when they belong
+// to the same account (whatever their groups: an account never trades with
+// itself, even while its orders carry different groups) or carry the same
+// non-zero stp_group. The group is fixed when the order is placed and kept
+// while it rests (amend does not change it). Every value is valid; the
+// default 0 is the book's behaviour before groups existed.
 struct OrderRequest {
   OrderId id = 0;
   AccountId account = 0;
@@ -137,6 +152,7 @@ struct OrderRequest {
   Ticks price;                  // limit price, or a market order's protection price
   Lots size;                    // > 0
   Lots max_fill = Lots::Max();  // >= 0
+  std::uint64_t stp_group = 0;  // 0 = the account alone; else a group id (see above)
 };
 
 // AmendRequest
@@ -173,6 +189,13 @@ enum class EventKind : std::uint8_t {
 //              the order keeps max_fill lots to match or rest); reason: why.
 //   kReduced   size: the decrement; remaining: the open size after it;
 //              reason: kSelfTrade.
+// A kSelfTrade kCanceled or kReduced event names the order it acts on
+// (order_id, account, side): a resting order of the incoming order's STP
+// group, possibly of another account, or the incoming order itself. The
+// other order of the pair is the incoming order (for a resting order's
+// event) or the resting order whose event precedes it (cancel-both,
+// decrement-and-cancel); cancel-taker leaves the resting order untouched and
+// unnamed.
 //   kAmended   price/remaining: the new price and open size; size: the old
 //              open size; priority_kept: whether it kept its queue place.
 // price is always set. For the incoming order it is its effective price: the
@@ -226,6 +249,7 @@ struct OrderView {
   Ticks price;
   Lots remaining;
   std::uint64_t priority = 0;  // arrival stamp: smaller is earlier in its queue
+  std::uint64_t stp_group = 0;  // OrderRequest::stp_group as placed
   friend bool operator==(const OrderView&, const OrderView&) = default;
 };
 

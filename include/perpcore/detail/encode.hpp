@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/numeric/int128.h"
+#include "perpcore/core/ids.hpp"
 #include "perpcore/detail/config.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -28,6 +29,15 @@ inline void PutU32(std::string* out, std::uint32_t v) {
   out->append(buf, 4);
 }
 inline void PutU8(std::string* out, std::uint8_t v) { out->push_back(static_cast<char>(v)); }
+// An id as its integer, at its own width.
+template <class Tag>
+void PutU64(std::string* out, Id<Tag, std::uint64_t> id) {
+  PutU64(out, id.value());
+}
+template <class Tag>
+void PutU32(std::string* out, Id<Tag, std::uint32_t> id) {
+  PutU32(out, id.value());
+}
 inline void PutI128(std::string* out, absl::int128 v) {
   PutU64(out, absl::Int128Low64(v));
   PutU64(out, static_cast<std::uint64_t>(absl::Int128High64(v)));

@@ -75,6 +75,37 @@
 // carrying fees and both resulting positions, each followed by the
 // kIsolatedMarginChanged events of the top-ups and releases it caused.
 //
+// Amend (AmendOrder) changes a resting order's price and size in place and
+// never trades: a new price that would cross the opposite best is refused
+// (kAmendWouldCross), as the book documents. Only a smaller size at the same
+// price keeps time priority. Adding size or moving the price needs margin
+// as an order does; reducing never does.
+//
+// Cancel-replace (CancelReplace) is the alternative for a price that
+// crosses, or for changing anything else about an order (side, type, time
+// in force, ids): it cancels a live order and places a new one atomically,
+// both or neither, in one command and one seq. The new order has no time
+// priority from the old one and may trade. Checks, in order: market exists;
+// account exists; the old order is live in the market (kUnknownOrder); it
+// belongs to the account and order.account is the account (kNotOrderOwner);
+// market not halted/delisted; then the place order checks above from
+// reduce_only on, and then the book's checks of the new order
+// (OrderBook::CheckPlace), all as if the old order were already cancelled:
+// its lots leave the open-interest exposure; the margin check sees, in one
+// delta, the old order's lots and value removed from its side and the new
+// order added at its limit with its taker fee paid (exactly the state a
+// cancel then a place would leave), and it passes if equity covers that
+// or if the command as a whole does not raise the requirement; the book
+// counts the old order's id, client id (both may be reused), its slot in
+// the account's and the book's order limits and its level as free, and does
+// not count it as liquidity, as a self-trade or as the best price for a
+// post-only check. So an account at max_orders_per_account can replace an
+// order. Any refusal changes nothing: the old order stays as it was. Events
+// of an accepted one: the old order's kOrderCanceled (code
+// book::CancelReason::kUser), then the new order's, as a placement's;
+// Result::filled/rested are the new order's. Self-trade prevention applies
+// to the new order as to any taker (the old order is gone by then).
+//
 // Thread safety: not thread-safe. Copies are independent engines.
 //
 // Example:
@@ -140,7 +171,8 @@ struct State;  // the engine's state; defined in src/engine/state.hpp
 // Engine
 //
 // A facade over the state (pimpl): the layout of the state is not part of
-// the API. Not thread-safe. Copies are independent engines.
+// the API. Not thread-safe. Copies are independent engines; a moved-from
+// engine may only be destroyed or assigned to.
 class Engine {
  public:
   // Validate()
@@ -219,7 +251,9 @@ class Engine {
   //
   // What PlaceOrder would do, without doing it (see Preview). The margin
   // verdict is the one Apply would give, from the same code; the book's own
-  // checks (duplicate ids, FOK, limits) are not run.
+  // checks (duplicate ids, FOK, limits) are not run. There is no preview of
+  // a CancelReplace: previewing its new order as a PlaceOrder counts the old
+  // order as still resting (its margin, its liquidity, its id).
   // kNotFound for an unknown market or account.
   absl::StatusOr<Preview> PreviewOrder(const PlaceOrder& order) const;
 

@@ -19,16 +19,14 @@
 #include <vector>
 
 #include "perpcore/book/types.hpp"
-#include "perpcore/fixed/fixed.hpp"
-#include "perpcore/ids.hpp"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 
-using MarketId = std::uint32_t;  // chosen by the host; 0 is invalid
-using OwnerId = std::uint64_t;   // the person or entity behind accounts; 0 is invalid
 
 using book::Side;
 using book::OrderType;
@@ -57,6 +55,19 @@ enum class MarketStatus : std::uint8_t {
 //              at risk, and it is topped up from cross collateral as the
 //              position grows (Binance "isolated margin").
 enum class MarginMode : std::uint8_t { kCross = 0, kIsolated = 1 };
+
+// SelfTradeScope
+//
+// Which orders an account's orders never trade with (self-trade prevention
+// decides what happens instead, by the incoming order's StpMode):
+//   kOwner    its own and those of every owner-scope account of its owner
+//             (the default: one person's accounts are one STP group, so they
+//             cannot wash-trade between themselves);
+//   kAccount  its own only (sub-accounts run as independent desks).
+// STP applies when the two orders share a scope: an account-scope account
+// trades with its owner's other accounts. The scope is taken when an order
+// is placed; resting orders keep theirs when it changes.
+enum class SelfTradeScope : std::uint8_t { kOwner = 0, kAccount = 1 };
 
 // IsolatedMarginCause
 //
@@ -185,6 +196,7 @@ enum class Reason : std::uint16_t {
   kOracleFromTheFuture = 134,    // publish time after the command's timestamp
   kOracleOutOfOrder = 135,       // publish time before the source's last
   kMaxDepositExceeded = 136,     // total deposits would exceed kMaxTotalDeposits
+  kInvalidSelfTradeScope = 137,  // not a SelfTradeScope
 };
 
 // ReasonName() / ReasonMessage()
@@ -240,6 +252,10 @@ struct Transfer {
 struct FundInsurance {
   Quote amount;
 };
+struct SetSelfTradeScope {
+  AccountId account = 0;
+  SelfTradeScope scope = SelfTradeScope::kOwner;
+};
 struct SetFeeTier {
   AccountId account = 0;
   std::uint32_t fee_tier = 0;
@@ -289,13 +305,15 @@ struct CancelAll {
   AccountId account = 0;
   MarketId market = 0;
 };
+// Never trades: a new price that would cross the opposite best is refused
+// (kAmendWouldCross). CancelReplace is the way to move an order across.
 struct AmendOrder {
   MarketId market = 0;
   book::AmendRequest amend;
 };
 struct OraclePrice {
   MarketId market = 0;
-  oracle::SourceId source = 0;
+  SourceId source = 0;
   Ticks price;
   TimeNs publish_time;
 };
@@ -304,11 +322,26 @@ struct OraclePrice {
 struct TimeTick {
   MarketId market = 0;
 };
+// Atomic cancel-replace: cancels the live order old_order_id of `account`
+// in `market` and places `order` in its stead, both or neither, as one
+// command (one seq). The new order is checked as PlaceOrder checks it, with
+// the old order counted as gone (see engine.hpp), so it may reuse the old
+// order's id and client id. It does not inherit the old order's time
+// priority, and it may trade like any new order.
+struct CancelReplace {
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId old_order_id = 0;
+  book::OrderRequest order;  // order.account must be `account`; max_fill as PlaceOrder
+  bool reduce_only = false;
+};
 
 using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, CreateAccount, Deposit,
                              Withdraw, Transfer, FundInsurance, SetFeeTier, SetMarginMode,
                              SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
-                             CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick>;
+                             CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick,
+                             CancelReplace, SetSelfTradeScope>;  // new commands go last:
+                                                                 // indexes are pinned
 
 // Command
 //
@@ -345,6 +378,7 @@ enum class EventKind : std::uint8_t {
   kIsolatedMarginChanged = 16,
   kFeeTierSet = 17,
   kInsuranceFunded = 18,
+  kSelfTradeScopeSet = 19,
 };
 
 // Event
@@ -360,7 +394,7 @@ enum class EventKind : std::uint8_t {
 //     after the fill; realized/maker_realized: PnL each side realized.
 //   kDeposit/kWithdrawal: account, amount. kTransfer: account (from),
 //     counterparty (to), amount. kInsuranceFunded: amount.
-//   kAccountCreated: account, counterparty = owner, referrer, code = fee tier.
+//   kAccountCreated: account, owner, referrer, code = fee tier.
 //   kMarketCreated/kMarketUpdated: market.
 //   kMarketStatusChanged: market, code = the new MarketStatus.
 //   kPriceUpdate: market, index, mark (0: none), price = TWAP.
@@ -373,6 +407,7 @@ enum class EventKind : std::uint8_t {
 //     fills (each side's trade cash and fee from its bucket) these events
 //     account for every balance.
 //   kFeeTierSet: account, code = tier.
+//   kSelfTradeScopeSet: account, code = SelfTradeScope.
 struct Event {
   EventKind kind = EventKind::kFill;
   Side side = Side::kBuy;
@@ -397,6 +432,7 @@ struct Event {
   Quote realized;
   Quote maker_realized;
   AccountId counterparty = 0;
+  OwnerId owner = 0;
   Ticks index;
   Ticks mark;
   friend bool operator==(const Event&, const Event&) = default;

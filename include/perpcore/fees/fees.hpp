@@ -25,7 +25,7 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace fees {

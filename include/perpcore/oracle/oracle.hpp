@@ -71,12 +71,11 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/ids.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace oracle {
-
-using SourceId = std::uint32_t;  // named by the host; 0 is invalid
 
 inline constexpr std::size_t kMaxSources = 16;
 inline constexpr std::size_t kTwapBuckets = 60;

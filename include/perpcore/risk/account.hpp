@@ -22,7 +22,7 @@
 #include <cstdint>
 
 #include "absl/numeric/int128.h"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 #include "perpcore/risk/margin.hpp"
 
 PERPCORE_NAMESPACE_BEGIN

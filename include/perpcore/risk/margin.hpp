@@ -50,7 +50,7 @@
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace risk {
@@ -164,7 +164,9 @@ struct LiquidationInput {
 // LiquidationPrice
 //
 // The price at which the position reaches its maintenance requirement, and
-// the tier that applies there, rounded so that for every mark of at least
+// the tier of the exact (unrounded) liquidation notional (rounding the price
+// to a tick may carry the notional across a floor; the requirement is
+// continuous there), the price rounded so that for every mark of at least
 // one tick
 //     a long  is liquidatable  <=>  mark < price
 //     a short is liquidatable  <=>  mark > price.

@@ -3,7 +3,7 @@
 // Both directions go through the "scaled" value: the number in units of
 // 10^-decimals, which is units * step. With step up to 2^63 - 1 that reaches
 // 2^126, so it lives in absl::uint128 as a magnitude with a separate sign.
-#include "perpcore/fixed/decimal.hpp"
+#include "perpcore/core/decimal.hpp"
 
 #include <algorithm>
 #include <cstddef>

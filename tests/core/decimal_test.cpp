@@ -1,4 +1,4 @@
-#include "perpcore/fixed/decimal.hpp"
+#include "perpcore/core/decimal.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// File: perpcore/fixed/decimal.hpp
+// File: perpcore/core/decimal.hpp
 // -----------------------------------------------------------------------------
 //
 // Exact conversion between decimal text and fixed-point integers.
@@ -22,15 +22,15 @@
 //   kOutOfRange       the value does not fit in int64 units.
 //
 // Complexity: O(length of text). Thread safety: pure functions.
-#ifndef PERPCORE_FIXED_DECIMAL_HPP_
-#define PERPCORE_FIXED_DECIMAL_HPP_
+#ifndef PERPCORE_CORE_DECIMAL_HPP_
+#define PERPCORE_CORE_DECIMAL_HPP_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 
@@ -75,4 +75,4 @@ std::string FormatRate(Rate rate);
 
 PERPCORE_NAMESPACE_END
 
-#endif  // PERPCORE_FIXED_DECIMAL_HPP_
+#endif  // PERPCORE_CORE_DECIMAL_HPP_

@@ -4,7 +4,7 @@
 // given its sign and narrowed: the magnitude of any int128 (2^127 included)
 // fits, so INT128_MIN / -1 and INT64_MIN / -1 are ordinary out-of-range
 // results here rather than the undefined behaviour of signed division.
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 
 #include <atomic>
 #include <cstdio>

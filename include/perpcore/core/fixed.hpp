@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// File: perpcore/fixed/fixed.hpp
+// File: perpcore/core/fixed.hpp
 // -----------------------------------------------------------------------------
 //
 // Strong fixed-point types for everything perpcore keeps in state, and the
@@ -31,8 +31,8 @@
 // Example:
 //   PERPCORE_ASSIGN_OR_RETURN(Quote fee,
 //       ApplyRate(notional, taker_fee_rate, Round::kUp));
-#ifndef PERPCORE_FIXED_FIXED_HPP_
-#define PERPCORE_FIXED_FIXED_HPP_
+#ifndef PERPCORE_CORE_FIXED_HPP_
+#define PERPCORE_CORE_FIXED_HPP_
 
 #include <compare>
 #include <cstdint>
@@ -168,4 +168,4 @@ absl::StatusOr<Fixed<Tag>> CheckedMul(Fixed<Tag> a, std::int64_t n) {
 
 PERPCORE_NAMESPACE_END
 
-#endif  // PERPCORE_FIXED_FIXED_HPP_
+#endif  // PERPCORE_CORE_FIXED_HPP_

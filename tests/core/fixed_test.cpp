@@ -1,4 +1,4 @@
-#include "perpcore/fixed/fixed.hpp"
+#include "perpcore/core/fixed.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
