@@ -25,6 +25,11 @@
 // holds at most 3/4 of half the current capacity, and each insert drains
 // kDrainStep of its positions.
 //
+// Allocation failure: an operation whose allocation throws leaves the index
+// consistent (the insert that threw did not happen; an erase did), so a
+// poisoned engine can still be queried, copied and destroyed. Erase can
+// allocate too, while a growth drains.
+//
 // Determinism: the index is never iterated into state or events, so its
 // layout, which depends on insertion history, cannot reach them.
 // Complexity: O(1) expected per operation, growth included: at worst a few
@@ -460,8 +465,10 @@ class SlotIndex {
       ++generation_;
       return;
     }
+    // The new table first: if allocating it throws, the index is unchanged.
+    Table next(cap, false);
     old_ = std::move(cur_);
-    cur_ = Table(cap, false);
+    cur_ = std::move(next);
     cursor_ = 0;
     ++generation_;
   }
@@ -481,9 +488,12 @@ class SlotIndex {
       if (((cursor_ + 1) & (kPageEntries - 1)) == 0) old_.FreePage(cursor_ >> kPageBits);
     }
     if (cursor_ == cap) {
+      // Complete before the old table goes: if a page allocation throws,
+      // the index is still growing (with nothing left to drain), so lookups
+      // keep checking for missing pages.
+      while (!cur_.complete()) cur_.AllocateNextPage();  // normally done long before
       old_ = Table();
       cursor_ = 0;
-      while (!cur_.complete()) cur_.AllocateNextPage();  // normally done long before
     }
     ++generation_;
   }
