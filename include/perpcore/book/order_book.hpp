@@ -12,9 +12,9 @@
 // Units: Ticks and Lots. Rounding: none (the book only adds and compares).
 // Thread safety: not thread-safe. Determinism: integer-only; no iteration over
 //   a hash container reaches events or the canonical encoding.
-// Memory: orders and levels live in pools that grow to their high-water mark
-//   and are then reused, so steady-state operation does not allocate. The
-//   pools grow a chunk at a time and never move a record, and the lookup
+// Memory: orders, levels and the account and STP group records live in pools
+//   that grow to their high-water mark and are then reused, so steady-state
+//   operation does not allocate. The pools grow a chunk at a time and never move a record, and the lookup
 //   indexes grow incrementally (detail/chunked_vector.hpp, slot_index.hpp),
 //   so no operation pays for the size of the book when it grows.
 //
@@ -430,7 +430,7 @@ class OrderBook {
   std::uint32_t free_level_ = kNil;
   detail::ChunkedVector<AccountRecord> accounts_;
   std::uint32_t free_account_ = kNil;
-  std::vector<GroupRecord> groups_;
+  detail::ChunkedVector<GroupRecord> groups_;
   std::uint32_t free_group_ = kNil;
   LadderMap bids_, asks_;
 
