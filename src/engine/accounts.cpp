@@ -44,9 +44,14 @@ Reason Validate(const State& s, const CreateAccount& c, AccountPlan* plan) {
 
 Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
   const CreateAccount& c = *plan.create;
-  s.accounts.push_back(
+  // The allocations first (a chunk of accounts, then the index's), so one
+  // that fails, which poisons the engine, leaves no account listed but not
+  // indexed: a poisoned engine still answers for every account it lists.
+  const auto slot = static_cast<std::uint32_t>(s.accounts.size());
+  s.accounts.reserve(s.accounts.size() + 1);
+  s.account_index.Insert(s.AccountHash(c.account), slot);
+  s.accounts.push_back(  // allocates nothing: reserved
       Account{.id = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
-  s.account_index.Insert(s.AccountHash(c.account), static_cast<std::uint32_t>(s.accounts.size() - 1));
   sink.Emit(Event{.kind = EventKind::kAccountCreated,
                   .code = c.fee_tier,
                   .account = c.account,

@@ -14,7 +14,6 @@
 #include <limits>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/numeric/int128.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/detail/chunked_vector.hpp"
@@ -102,8 +101,8 @@ struct Market {
 
 // State
 //
-// Everything a command reads or writes. Lookups go through the hash maps;
-// every iteration that reaches events or the encoding goes through
+// Everything a command reads or writes. Lookups go through the slot
+// indexes; every iteration that reaches events or the encoding goes through
 // market_order (by id) or a sort.
 //
 // Bounded growth (DESIGN.md rule 5): no command pays for the size of the
@@ -112,7 +111,12 @@ struct Market {
 // reserve) live in a chunked vector that never moves an account, and their
 // index grows incrementally (detail/chunked_vector.hpp, slot_index.hpp).
 // An account's own lists (positions, prefs) are bounded by the markets, and
-// the books' pools and indexes grow incrementally too.
+// the books' pools and indexes grow incrementally too. The indexes are
+// SlotIndexes rather than Abseil maps also because a failed allocation
+// leaves a SlotIndex consistent, where Debian's Abseil (20220623) leaves a
+// flat_hash_map whose destructor crashes (abseil/abseil-cpp#1581): the
+// market index's reservation runs when an engine is made, and a poisoned
+// engine must still be destroyed cleanly.
 struct State {
   explicit State(const EngineConfig& c) : config(c) { Reserve(); }
 
@@ -121,7 +125,7 @@ struct State {
   void Reserve() {
     markets.reserve(config.max_markets);
     market_order.reserve(config.max_markets);
-    market_index.reserve(config.max_markets);
+    market_index.Reserve(config.max_markets);
     accounts.reserve_chunk_table(config.max_accounts);
   }
 
@@ -140,15 +144,18 @@ struct State {
   std::vector<std::uint32_t> market_order;  // slots of markets by market id
   detail::ChunkedVector<Account> accounts;
   // Lookup only; never iterated into events or the encoding.
-  absl::flat_hash_map<MarketId, std::uint32_t> market_index;
+  detail::SlotIndex market_index;   // MarketHash(id) -> slot in markets
   detail::SlotIndex account_index;  // AccountHash(id) -> slot in accounts
 
   fees::Schedule FeeSchedule() const {
     return {config.fee_tier_discounts, config.referrer_share};
   }
   std::uint32_t FindMarket(MarketId id) const {
-    const auto it = market_index.find(id);
-    return it == market_index.end() ? kNone : it->second;
+    return market_index.Find(MarketHash(id),
+                             [&](std::uint32_t slot) { return markets[slot].id == id; });
+  }
+  std::uint32_t MarketHash(MarketId id) const {
+    return detail::Hash32(id.value(), config.hash_seed ^ 0x6d61726b657473ULL);
   }
   std::uint32_t AccountHash(AccountId id) const {
     return detail::Hash32(id.value(), config.hash_seed ^ 0x6163636f756e7473ULL);
