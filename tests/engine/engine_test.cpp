@@ -779,6 +779,38 @@ TEST_CASE("Engine: an order's own stp_group is ignored in favour of the account'
   CHECK(h.Do(buy).filled == Lots(0));
 }
 
+// Accounts 1 and 4 belong to owner 9. Account 1's only order is an ask of
+// 100 lots at 30,000; account 4's buy up to 30,010 meets it first, STP
+// (cancel-maker) cancels it, and the buy fills account 3's ask at 30,010
+// instead. Account 1 is left with nothing in the market: no record.
+TEST_CASE("Engine: an STP cancel of an account's last order in a market removes its record",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Price(1, Usd(30'000));
+  h.Ok(CreateAccount{.account = 1, .owner = 9});
+  h.Ok(CreateAccount{.account = 4, .owner = 9});
+  h.Account(3, 100'000);
+  for (AccountId a : {AccountId(1u), AccountId(4u)}) {
+    h.Ok(Deposit{.account = a, .amount = Quote(100'000 * kUsd)});
+  }
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(100)).ok());
+  REQUIRE(h.Order(3, 30, Side::kSell, Usd(30'010), Lots(100)).ok());
+  CHECK(h.PositionIn(1).open_orders == 1);
+  const Result r = h.Order(4, 40, Side::kBuy, Usd(30'010), Lots(100), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(100));
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].kind == EventKind::kOrderCanceled);
+  CHECK(r.events[0].account == 1);
+  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+  CHECK(r.events[1].kind == EventKind::kFill);
+  CHECK(r.events[1].maker_account == 3);
+  CHECK_FALSE(h.HasRecord(1));
+  CHECK(h.PositionIn(4).size == Lots(100));
+  CHECK(h.PositionIn(3).size == Lots(-100));
+}
+
 TEST_CASE("Engine: an isolated top-up is an event that follows its fill", "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
@@ -1227,6 +1259,39 @@ TEST_CASE("Engine: cancel-replace of an unknown or another account's order is re
   h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
   before = StateAfterCursor(h.eng);
   refused(ok, Reason::kMarketHalted);
+}
+
+// Account 2's only order is a bid at 29,000. Replaced by an IOC bid at
+// 29,500, below the best ask (30,000), it fills nothing and rests nothing:
+// the cancel emptied the record and the new order never made one. Then
+// account 2 goes long 100 lots and rests a bid; replacing that bid with an
+// IOC sell of 100 into account 3's bid at 29,900 closes the position, and
+// again nothing is left in the market.
+TEST_CASE("Engine: a cancel-replace that leaves nothing in the market leaves no record",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(100)).ok());
+  const Result r =
+      h.Do(Replace(2, 11, 12, Side::kBuy, Usd(29'500), Lots(100), TimeInForce::kIoc));
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(0));
+  CHECK(r.rested == Lots(0));
+  CHECK(h.eng.OpenOrders(2)->empty());
+  CHECK_FALSE(h.HasRecord(2));
+
+  REQUIRE(h.Order(2, 13, Side::kBuy, Usd(30'000), Lots(100), TimeInForce::kIoc).filled ==
+          Lots(100));
+  REQUIRE(h.Order(2, 14, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  REQUIRE(h.Order(3, 30, Side::kBuy, Usd(29'900), Lots(100)).ok());
+  const Result closed =
+      h.Do(Replace(2, 14, 15, Side::kSell, Usd(29'900), Lots(100), TimeInForce::kIoc));
+  REQUIRE(closed.ok());
+  CHECK(closed.filled == Lots(100));
+  CHECK(closed.events.back().position == Lots(0));
+  CHECK_FALSE(h.HasRecord(2));
+  CHECK(h.PositionIn(3).size == Lots(100));
 }
 
 // ---------------------------------------------------------------------------
