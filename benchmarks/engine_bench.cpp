@@ -1577,7 +1577,7 @@ GrowthResult RunGrowth(std::uint32_t accounts, std::uint64_t seed, double ns_per
         nullptr);
     for (std::uint32_t src = 1; src <= kSources; ++src) {
       run(engine::OraclePrice{.market = MarketIdOf(m),
-                              .source = src,
+                              .source = SourceId(src),
                               .price = Ticks(kMarkets[m].mid),
                               .publish_time = TimeNs(now)},
           nullptr);
@@ -1591,19 +1591,21 @@ GrowthResult RunGrowth(std::uint32_t accounts, std::uint64_t seed, double ns_per
   const auto t0 = Clock::now();
   std::size_t i = 0;
   for (std::uint32_t id = 1; id <= accounts; ++id) {
-    run(engine::CreateAccount{.account = id, .owner = id}, &stamps[i++]);
-    run(engine::Deposit{.account = id, .amount = Quote(10'000 * kUsd)}, &stamps[i++]);
+    const AccountId account(id);
+    run(engine::CreateAccount{.account = account, .owner = OwnerId(id)}, &stamps[i++]);
+    run(engine::Deposit{.account = account, .amount = Quote(10'000 * kUsd)}, &stamps[i++]);
     const std::size_t m = id % kNumMarkets;
     const bool buy = (id / kNumMarkets) % 2 == 0;
     const auto off = static_cast<std::int64_t>(1 + (id / kNumMarkets) % 1000);
     run(engine::PlaceOrder{.market = MarketIdOf(m),
-                           .order = {.id = id,
-                                     .account = id,
+                           .order = {.id = OrderId(id),
+                                     .account = account,
                                      .side = buy ? Side::kBuy : Side::kSell,
                                      .price = Ticks(kMarkets[m].mid + (buy ? -off : off)),
                                      .size = Lots(1)}},
         &stamps[i++]);
-    run(engine::Deposit{.account = 1 + rng.Below(id), .amount = Quote(kUsd)}, &stamps[i++]);
+    run(engine::Deposit{.account = AccountId(1 + rng.Below(id)), .amount = Quote(kUsd)},
+        &stamps[i++]);
   }
   gr.seconds = SecondsSince(t0);
   r.faults = Faults::Now() - f0;
