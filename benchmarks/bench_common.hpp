@@ -98,7 +98,7 @@ PERPCORE_BENCH_INLINE std::uint32_t ClampStamp(std::uint64_t d) {
 
 struct Percentiles {
   std::uint64_t count = 0;
-  double mean_ns = 0, p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
+  double mean_ns = 0, p50_ns = 0, p99_ns = 0, p999_ns = 0, p9999_ns = 0, max_ns = 0;
 };
 
 // Nearest-rank percentiles of `stamps` (sorted in place), in ns.
@@ -119,6 +119,7 @@ inline Percentiles ComputePercentiles(std::vector<std::uint32_t>* stamps, double
   p.p50_ns = at(0.50);
   p.p99_ns = at(0.99);
   p.p999_ns = at(0.999);
+  p.p9999_ns = at(0.9999);
   p.max_ns = static_cast<double>(v.back()) * ns_per_stamp;
   return p;
 }
@@ -162,6 +163,21 @@ inline std::uint64_t PeakRssBytes() {
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
 }
+
+// Faults: page faults and context switches of the process so far, to tell
+// what a latency outlier was (a fault, a preemption) from what it was not.
+struct Faults {
+  std::int64_t minor = 0, major = 0, involuntary_switches = 0, voluntary_switches = 0;
+  static Faults Now() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return {ru.ru_minflt, ru.ru_majflt, ru.ru_nivcsw, ru.ru_nvcsw};
+  }
+  Faults operator-(const Faults& o) const {
+    return {minor - o.minor, major - o.major, involuntary_switches - o.involuntary_switches,
+            voluntary_switches - o.voluntary_switches};
+  }
+};
 
 // LoadAverage(): the first three fields of /proc/loadavg, or "unknown".
 inline std::string LoadAverage() {

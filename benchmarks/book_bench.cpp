@@ -690,8 +690,9 @@ void PrintTargets(const std::vector<Result>& results, bool smoke) {
 void JsonPercentiles(std::string* out, const char* prefix, const Percentiles& p) {
   *out += fmt::format(
       ",\n    \"{0}count\": {1}, \"{0}mean_ns\": {2:.1f}, \"{0}p50_ns\": {3:.1f}, "
-      "\"{0}p99_ns\": {4:.1f}, \"{0}p999_ns\": {5:.1f}, \"{0}max_ns\": {6:.1f}",
-      prefix, p.count, p.mean_ns, p.p50_ns, p.p99_ns, p.p999_ns, p.max_ns);
+      "\"{0}p99_ns\": {4:.1f}, \"{0}p999_ns\": {5:.1f}, \"{0}p9999_ns\": {6:.1f}, "
+      "\"{0}max_ns\": {7:.1f}",
+      prefix, p.count, p.mean_ns, p.p50_ns, p.p99_ns, p.p999_ns, p.p9999_ns, p.max_ns);
 }
 
 bool WriteJson(const std::string& path, const std::vector<Result>& results, const Options& opt,

@@ -77,6 +77,21 @@
 //   VmRSS are read before, after the accounts, and after the positions:
 //   bytes_per_account and bytes_per_position are the deltas / counts.
 //
+// engine/growth
+//   The accounts grow from 0 to N (1,000,000; 20,000 with --smoke;
+//   --growth-accounts N) in one engine with the 10 markets (created and
+//   priced, not timed), every command timed. For each new account id, four
+//   commands: CreateAccount (owner = id), a 10k USD Deposit, a GTC order of
+//   one lot in market id % 10 that rests (a bid 1 + (id / 10) % 1,000 ticks
+//   below the mid for even id / 10, else an ask as far above it), and a
+//   1 USD Deposit into a uniformly drawn earlier account (a lookup anywhere
+//   in the index). So accounts, their index, positions and the books all
+//   grow from empty to N (N orders in all). A container that grows by
+//   doubling and moving or rehashing everything shows up as a spike at the
+//   command that crosses its capacity; the report gives the latency per
+//   command class, the maximum per range of accounts [2^k, 2^(k+1)), and
+//   the slowest commands with the number of accounts when they ran.
+//
 // What is reported, for each workload:
 //   ops_per_sec  commands (book ops) / wall time of the measured replay, timed
 //     with steady_clock around the loop, no per-command timing inside it. The
@@ -85,10 +100,16 @@
 //     repeats stop once 5 s have been spent). Every timed loop prefetches the
 //     recorded command kPrefetchAhead places ahead (a host applies commands
 //     it has just decoded, hot in cache; --no-prefetch to compare).
-//   p50/p99/p99.9/max latency of one Apply() (or book call), overall and per
-//     command class: a separate pass reading the TSC around every command (as
-//     book_bench: lfence;rdtsc;lfence .. rdtscp;lfence, calibrated against
-//     steady_clock), timer overhead included, not subtracted.
+//   p50/p99/p99.9/p99.99/max latency of one Apply() (or book call), overall
+//     and per command class: a separate pass reading the TSC around every
+//     command (as book_bench: lfence;rdtsc;lfence .. rdtscp;lfence,
+//     calibrated against steady_clock), timer overhead included, not
+//     subtracted.
+//   outliers: the latency pass's slowest commands (index, class, ns; the
+//     command itself for engine/mixed), how many took over 100 us, and the
+//     page faults and context switches (getrusage) during that pass: a
+//     preemption or a fault shows up there, a rehash or a vector growth as a
+//     slow command at the same index run after run.
 //   engine vs bare book: engine/mixed commands/s over book/same_flow ops/s
 //     (target >= 0.5), and the time ratio book replay / engine replay.
 //   allocs_per_op  heap allocations during the measured commands / commands,
@@ -112,11 +133,11 @@
 // exits with status 1.
 //
 // Usage: engine_bench [--smoke] [--json PATH] [--seed S] [--commands N]
-//                     [--reps N] [--workload mixed|memory|all[,...]]
-//                     [--memory-accounts N] [--markets-per-account K]
-//                     [--no-prefetch]
+//                     [--reps N] [--workload mixed|memory|growth|all[,...]]
+//                     [--memory-accounts N] [--growth-accounts N]
+//                     [--markets-per-account K] [--no-prefetch]
 //   --smoke: 20,000 commands over L = 2,000 live orders, 10,000 accounts for
-//   memory, one pass each. --markets-per-account K (1..10, default 10): each
+//   memory, 20,000 for growth, one pass each. --markets-per-account K (1..10, default 10): each
 //   account places orders in K markets only ((slot + id) % 10 < K), to see
 //   how the margin check scales with the positions an account holds.
 //   --no-prefetch: the timed loops do not prefetch the recorded commands
@@ -1168,8 +1189,10 @@ struct Options {
   std::string json_path;
   bool run_mixed = true;
   bool run_memory = true;
+  bool run_growth = true;
   std::optional<std::uint64_t> commands;
   std::optional<std::uint64_t> memory_accounts;
+  std::optional<std::uint64_t> growth_accounts;
   std::uint64_t seed = 20240601;
   std::uint32_t reps = 5;
   double rep_budget_s = 5.0;
@@ -1193,7 +1216,46 @@ struct BenchResult {
   std::int64_t rss_growth_bytes = 0;  // VmHWM - VmRSS before the passes
   double harness_floor_ns = 0;
   Tally tally;
+  // The latency pass's slowest ops, slowest first; how many took over
+  // 100 us; page faults and context switches during that pass.
+  struct Outlier {
+    std::size_t index = 0;  // into the measured ops
+    int kind = 0;           // CmdKind (or the workload's own classes)
+    double ns = 0;
+    std::uint64_t accounts = 0;  // engine/growth: accounts when it ran
+  };
+  std::vector<Outlier> slowest;
+  std::uint64_t over_100us = 0;
+  Faults faults;
 };
+
+constexpr std::size_t kSlowest = 8;
+
+// SlowestOf(): the kSlowest largest stamps, slowest first (earliest first
+// among equals), with their indices.
+std::vector<BenchResult::Outlier> SlowestOf(const std::vector<std::uint32_t>& stamps,
+                                            double ns_per_stamp) {
+  std::vector<std::pair<std::uint32_t, std::size_t>> top;  // (stamp, index)
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    if (top.size() == kSlowest && stamps[i] <= top.back().first) continue;
+    const auto it = std::upper_bound(
+        top.begin(), top.end(), stamps[i],
+        [](std::uint32_t v, const std::pair<std::uint32_t, std::size_t>& e) { return v > e.first; });
+    top.insert(it, {stamps[i], i});
+    if (top.size() > kSlowest) top.pop_back();
+  }
+  std::vector<BenchResult::Outlier> out;
+  for (const auto& [stamp, i] : top) {
+    out.push_back({.index = i, .ns = static_cast<double>(stamp) * ns_per_stamp});
+  }
+  return out;
+}
+
+std::uint64_t CountOver(const std::vector<std::uint32_t>& stamps, double ns, double ns_per_stamp) {
+  return static_cast<std::uint64_t>(std::count_if(stamps.begin(), stamps.end(), [&](std::uint32_t x) {
+    return static_cast<double>(x) * ns_per_stamp > ns;
+  }));
+}
 
 void CheckTally(const std::string& name, const Tally& got, const Tally& want) {
   if (got == want) return;
@@ -1268,6 +1330,7 @@ BenchResult Measure(const std::string& impl, const std::string& workload, std::s
     std::vector<std::uint32_t> stamps(n);
     auto state = make_state();
     Tally t;
+    const Faults f0 = Faults::Now();
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       if (i + ahead < n) prefetch(i + ahead);
@@ -1277,7 +1340,11 @@ BenchResult Measure(const std::string& impl, const std::string& workload, std::s
       stamps[i] = ClampStamp(s1 - s0);
     }
     r.latency_pass_ops_per_sec = dn / SecondsSince(t0);
+    r.faults = Faults::Now() - f0;
     CheckTally(r.name, t, want);
+    r.slowest = SlowestOf(stamps, ns_per_stamp);
+    for (BenchResult::Outlier& o : r.slowest) o.kind = static_cast<int>(kinds[o.index]);
+    r.over_100us = CountOver(stamps, 100'000, ns_per_stamp);
     std::array<std::vector<std::uint32_t>, kNumCmdKinds> by_kind;
     for (std::size_t i = 0; i < n; ++i) {
       by_kind[static_cast<std::size_t>(kinds[i])].push_back(stamps[i]);
@@ -1388,6 +1455,7 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
   malloc_trim(0);
   const std::int64_t heap0 = g_alloc.bytes_in_use;
   const std::uint64_t rss0 = ProcStatusBytes("VmRSS:");
+  const Faults f0 = Faults::Now();
   const auto t0 = Clock::now();
   for (std::uint32_t id = 1; id <= accounts; ++id) {
     apply(engine::CreateAccount{.account = AccountId(id), .owner = OwnerId(id)}, true);
@@ -1417,6 +1485,10 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
     }
   }
   mr.seconds = SecondsSince(t0);
+  r.faults = Faults::Now() - f0;
+  r.slowest = SlowestOf(stamps, ns_per_stamp);
+  for (BenchResult::Outlier& o : r.slowest) o.kind = -1;
+  r.over_100us = CountOver(stamps, 100'000, ns_per_stamp);
   const std::int64_t heap2 = g_alloc.bytes_in_use;
   const std::uint64_t rss2 = ProcStatusBytes("VmRSS:");
   mr.positions = static_cast<std::uint64_t>(2 * filled);
@@ -1445,6 +1517,137 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
       hwm_reset ? static_cast<std::int64_t>(r.peak_rss_bytes) - static_cast<std::int64_t>(rss_start)
                 : -1;
   return mr;
+}
+
+
+// -----------------------------------------------------------------------------
+// engine/growth
+// -----------------------------------------------------------------------------
+
+enum class GrowthKind : std::uint8_t { kCreate = 0, kDeposit = 1, kPlace = 2, kDepositOld = 3 };
+constexpr int kNumGrowthKinds = 4;
+
+const char* GrowthKindName(int k) {
+  static constexpr std::array<const char*, kNumGrowthKinds> kNames = {"create", "deposit",
+                                                                      "place", "deposit_old"};
+  return k >= 0 && k < kNumGrowthKinds ? kNames[static_cast<std::size_t>(k)] : "-";
+}
+
+struct GrowthResult {
+  BenchResult r;  // r.all: every command; r.slowest: kind is a GrowthKind
+  std::array<Percentiles, kNumGrowthKinds> by_kind;
+  std::uint64_t accounts = 0, orders = 0;
+  // Commands run while the engine held [lo, hi) accounts.
+  struct Range {
+    std::uint64_t lo = 0, hi = 0;
+    Percentiles p;
+  };
+  std::vector<Range> ranges;
+  double seconds = 0;
+};
+
+GrowthResult RunGrowth(std::uint32_t accounts, std::uint64_t seed, double ns_per_stamp) {
+  GrowthResult gr;
+  gr.accounts = accounts;
+  BenchResult& r = gr.r;
+  r.impl = "engine";
+  r.workload = "growth";
+  r.name = "engine/growth";
+  const bool hwm_reset = ResetPeakRss();
+  const std::uint64_t rss_start = ProcStatusBytes("VmRSS:");
+
+  engine::EngineConfig config = MakeEngineConfig();
+  config.max_accounts = std::max<std::uint32_t>(config.max_accounts, accounts);
+  auto eng = std::make_unique<Engine>(config);
+  std::int64_t now = 1'000'000'000;
+  auto run = [&](engine::Payload p, std::uint32_t* stamp) {
+    now += 1000;
+    const Command c{.seq = eng->last_seq() + 1, .timestamp = TimeNs(now), .payload = std::move(p)};
+    const std::uint64_t s0 = StartStamp();
+    const engine::Result res = Processed(eng->Apply(c));
+    const std::uint64_t s1 = StopStamp();
+    if (!res.ok()) {
+      Fail(fmt::format("engine/growth: {} refused: {}", DescribeCommand(c),
+                       perpcore::ReasonName(res.reason)));
+    }
+    if (stamp != nullptr) *stamp = ClampStamp(s1 - s0);
+  };
+  for (std::size_t m = 0; m < kNumMarkets; ++m) {
+    run(engine::CreateMarket{.market = MarketIdOf(m), .params = MakeMarketParams(kMarkets[m])},
+        nullptr);
+    for (std::uint32_t src = 1; src <= kSources; ++src) {
+      run(engine::OraclePrice{.market = MarketIdOf(m),
+                              .source = SourceId(src),
+                              .price = Ticks(kMarkets[m].mid),
+                              .publish_time = TimeNs(now)},
+          nullptr);
+    }
+  }
+
+  const std::size_t n = static_cast<std::size_t>(accounts) * kNumGrowthKinds;
+  std::vector<std::uint32_t> stamps(n);
+  Rng rng(seed ^ 0x67726f77746855ull);
+  const Faults f0 = Faults::Now();
+  const auto t0 = Clock::now();
+  std::size_t i = 0;
+  for (std::uint32_t id = 1; id <= accounts; ++id) {
+    const AccountId account(id);
+    run(engine::CreateAccount{.account = account, .owner = OwnerId(id)}, &stamps[i++]);
+    run(engine::Deposit{.account = account, .amount = Quote(10'000 * kUsd)}, &stamps[i++]);
+    const std::size_t m = id % kNumMarkets;
+    const bool buy = (id / kNumMarkets) % 2 == 0;
+    const auto off = static_cast<std::int64_t>(1 + (id / kNumMarkets) % 1000);
+    run(engine::PlaceOrder{.market = MarketIdOf(m),
+                           .order = {.id = OrderId(id),
+                                     .account = account,
+                                     .side = buy ? Side::kBuy : Side::kSell,
+                                     .price = Ticks(kMarkets[m].mid + (buy ? -off : off)),
+                                     .size = Lots(1)}},
+        &stamps[i++]);
+    run(engine::Deposit{.account = AccountId(1 + rng.Below(id)), .amount = Quote(kUsd)},
+        &stamps[i++]);
+  }
+  gr.seconds = SecondsSince(t0);
+  r.faults = Faults::Now() - f0;
+  gr.orders = accounts;
+
+  r.slowest = SlowestOf(stamps, ns_per_stamp);
+  for (BenchResult::Outlier& o : r.slowest) {
+    o.kind = static_cast<int>(o.index % kNumGrowthKinds);
+    o.accounts = o.index / kNumGrowthKinds + (o.index % kNumGrowthKinds == 0 ? 0 : 1);
+  }
+  r.over_100us = CountOver(stamps, 100'000, ns_per_stamp);
+  std::array<std::vector<std::uint32_t>, kNumGrowthKinds> by_kind;
+  for (std::size_t j = 0; j < n; ++j) by_kind[j % kNumGrowthKinds].push_back(stamps[j]);
+  for (std::size_t k = 0; k < by_kind.size(); ++k) {
+    gr.by_kind[k] = ComputePercentiles(&by_kind[k], ns_per_stamp);
+  }
+  // Ranges by the accounts that existed before the command: [0, 1024), then
+  // powers of two.
+  for (std::uint64_t lo = 0, hi = 1024; lo < accounts; lo = hi, hi *= 2) {
+    const std::uint64_t top = std::min<std::uint64_t>(hi, accounts);
+    std::vector<std::uint32_t> v;
+    for (std::uint64_t a = lo; a < top; ++a) {
+      for (std::size_t k = 0; k < kNumGrowthKinds; ++k) {
+        v.push_back(stamps[static_cast<std::size_t>(a) * kNumGrowthKinds + k]);
+      }
+    }
+    gr.ranges.push_back({.lo = lo, .hi = top, .p = ComputePercentiles(&v, ns_per_stamp)});
+  }
+  r.ops = n;
+  r.ops_per_sec = r.ops_per_sec_best = static_cast<double>(n) / gr.seconds;
+  r.ops_per_sec_runs = {r.ops_per_sec};
+  r.latency_pass_ops_per_sec = r.ops_per_sec;
+  r.all = ComputePercentiles(&stamps, ns_per_stamp);
+  if (const absl::Status st = eng->CheckInvariants(); !st.ok()) {
+    Fail(fmt::format("engine/growth: CheckInvariants: {}", std::string(st.message())));
+  }
+  eng.reset();
+  r.peak_rss_bytes = PeakRssBytes();
+  r.rss_growth_bytes =
+      hwm_reset ? static_cast<std::int64_t>(r.peak_rss_bytes) - static_cast<std::int64_t>(rss_start)
+                : -1;
+  return gr;
 }
 
 // -----------------------------------------------------------------------------
@@ -1511,34 +1714,62 @@ void PrintWorkloadHeader(const EngineWorkload& w) {
   std::fflush(stdout);
 }
 
-void PrintTables(const std::vector<BenchResult>& results, const MemoryResult* mem) {
+// "p50 / p99 / p99.9 / p99.99 / max" in ns, or "-" without samples.
+std::string LatencyCell(const Percentiles& p) {
+  if (p.count == 0) return "-";
+  return fmt::format("{:.0f} / {:.0f} / {:.0f} / {:.0f} / {:.0f}", p.p50_ns, p.p99_ns, p.p999_ns,
+                     p.p9999_ns, p.max_ns);
+}
+
+void PrintOutliers(const BenchResult& r, const EngineWorkload* w) {
+  fmt::print(
+      "{}: {} op(s) over 100 us; during the pass {} minor / {} major page faults, {} "
+      "involuntary / {} voluntary context switches\n",
+      r.name, r.over_100us, r.faults.minor, r.faults.major, r.faults.involuntary_switches,
+      r.faults.voluntary_switches);
+  for (const BenchResult::Outlier& o : r.slowest) {
+    std::string what;
+    if (r.workload == "growth") {
+      what = fmt::format("{} with {} accounts", GrowthKindName(o.kind), o.accounts);
+    } else if (r.workload == "memory") {
+      what = "-";
+    } else {
+      what = CmdKindName(o.kind);
+      if (w != nullptr && r.impl == "engine") what += ": " + DescribeCommand(w->measured[o.index]);
+    }
+    fmt::print("  #{:<9} {:>10.0f} ns  {}\n", o.index, o.ns, what);
+  }
+}
+
+void PrintTables(const std::vector<BenchResult>& results, const MemoryResult* mem,
+                 const GrowthResult* growth, const EngineWorkload* w) {
   fmt::print(
       "\nThroughput (M ops/s: median and best of the untimed-per-op passes, and the per-op-timed "
       "pass)\nand latency of one call over all measured ops (ns, timer overhead included)\n");
-  fmt::print("{:<16} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>7} {:>8} {:>7} {:>7}\n", "name", "ops",
-             "Mops/s", "best", "(timed)", "p50", "p99", "p99.9", "max", "mean", "floor");
+  fmt::print("{:<16} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>7} {:>8} {:>8} {:>7} {:>7}\n", "name",
+             "ops", "Mops/s", "best", "(timed)", "p50", "p99", "p99.9", "p99.99", "max", "mean",
+             "floor");
   auto row = [](const BenchResult& r) {
     fmt::print(
-        "{:<16} {:>8} {:>7} {:>7} {:>7} {:>6.0f} {:>6.0f} {:>7.0f} {:>8.0f} {:>7.1f} {:>7}\n",
+        "{:<16} {:>8} {:>7} {:>7} {:>7} {:>6.0f} {:>6.0f} {:>7.0f} {:>8.0f} {:>8.0f} {:>7.1f} "
+        "{:>7}\n",
         r.name, r.ops, Mps(r.ops_per_sec), Mps(r.ops_per_sec_best), Mps(r.latency_pass_ops_per_sec),
-        r.all.p50_ns, r.all.p99_ns, r.all.p999_ns, r.all.max_ns, r.all.mean_ns,
+        r.all.p50_ns, r.all.p99_ns, r.all.p999_ns, r.all.p9999_ns, r.all.max_ns, r.all.mean_ns,
         r.harness_floor_ns > 0 ? Fmt1(r.harness_floor_ns) : std::string("-"));
   };
   for (const BenchResult& r : results) row(r);
   if (mem != nullptr) row(mem->r);
+  if (growth != nullptr) row(growth->r);
 
   if (!results.empty()) {
-    fmt::print("\nLatency per command class (ns: p50 / p99 / p99.9 / max)\n");
+    fmt::print("\nLatency per command class (ns: p50 / p99 / p99.9 / p99.99 / max)\n");
     fmt::print("{:<12}", "class");
-    for (const BenchResult& r : results) fmt::print(" {:>34}", r.name);
+    for (const BenchResult& r : results) fmt::print(" {:>42}", r.name);
     fmt::print("\n");
     for (int k = 0; k < kNumCmdKinds; ++k) {
       fmt::print("{:<12}", CmdKindName(k));
       for (const BenchResult& r : results) {
-        const Percentiles& p = r.by_kind[static_cast<std::size_t>(k)];
-        fmt::print(" {:>34}", p.count == 0 ? std::string("-")
-                                           : fmt::format("{:.0f} / {:.0f} / {:.0f} / {:.0f}",
-                                                         p.p50_ns, p.p99_ns, p.p999_ns, p.max_ns));
+        fmt::print(" {:>42}", LatencyCell(r.by_kind[static_cast<std::size_t>(k)]));
       }
       fmt::print("\n");
     }
@@ -1561,6 +1792,24 @@ void PrintTables(const std::vector<BenchResult>& results, const MemoryResult* me
         mem->markets_with_positions, mem->bytes_per_position, mem->rss_per_position, mem->seconds,
         mem->r.ops);
   }
+  if (growth != nullptr) {
+    fmt::print(
+        "\nengine/growth: 0 to {} accounts ({} orders resting) in {:.2f} s; latency per command "
+        "class (ns: p50 / p99 / p99.9 / p99.99 / max)\n",
+        growth->accounts, growth->orders, growth->seconds);
+    for (int k = 0; k < kNumGrowthKinds; ++k) {
+      fmt::print("  {:<12} {}\n", GrowthKindName(k),
+                 LatencyCell(growth->by_kind[static_cast<std::size_t>(k)]));
+    }
+    fmt::print("  by accounts when the command ran (ns: p50 / p99 / p99.9 / p99.99 / max)\n");
+    for (const GrowthResult::Range& g : growth->ranges) {
+      fmt::print("  [{:>8}, {:>8})  {}\n", g.lo, g.hi, LatencyCell(g.p));
+    }
+  }
+  fmt::print("\nOutliers of the latency passes (slowest ops first)\n");
+  for (const BenchResult& r : results) PrintOutliers(r, w);
+  if (mem != nullptr) PrintOutliers(mem->r, nullptr);
+  if (growth != nullptr) PrintOutliers(growth->r, nullptr);
 }
 
 const BenchResult* FindResult(const std::vector<BenchResult>& results, std::string_view name) {
@@ -1611,8 +1860,9 @@ void PrintTargets(const std::vector<BenchResult>& results, bool smoke) {
 void JsonPercentiles(std::string* out, const std::string& prefix, const Percentiles& p) {
   *out += fmt::format(
       ",\n    \"{0}count\": {1}, \"{0}mean_ns\": {2:.1f}, \"{0}p50_ns\": {3:.1f}, "
-      "\"{0}p99_ns\": {4:.1f}, \"{0}p999_ns\": {5:.1f}, \"{0}max_ns\": {6:.1f}",
-      prefix, p.count, p.mean_ns, p.p50_ns, p.p99_ns, p.p999_ns, p.max_ns);
+      "\"{0}p99_ns\": {4:.1f}, \"{0}p999_ns\": {5:.1f}, \"{0}p9999_ns\": {6:.1f}, "
+      "\"{0}max_ns\": {7:.1f}",
+      prefix, p.count, p.mean_ns, p.p50_ns, p.p99_ns, p.p999_ns, p.p9999_ns, p.max_ns);
 }
 
 void JsonCommon(std::string* out, const BenchResult& r, const Options& opt) {
@@ -1631,11 +1881,25 @@ void JsonCommon(std::string* out, const BenchResult& r, const Options& opt) {
       "\"filled_lots\": {}, \"events\": {}, \"rejects\": {}",
       r.peak_rss_bytes, r.rss_growth_bytes, r.heap_bytes, r.allocs, r.allocs_per_op, r.alloc_sizes,
       r.harness_floor_ns, r.tally.filled, r.tally.events, r.tally.rejects);
+  *out += fmt::format(
+      ",\n    \"over_100us\": {}, \"minor_faults\": {}, \"major_faults\": {}, "
+      "\"involuntary_switches\": {}, \"voluntary_switches\": {}, \"slowest\": [",
+      r.over_100us, r.faults.minor, r.faults.major, r.faults.involuntary_switches,
+      r.faults.voluntary_switches);
+  for (std::size_t i = 0; i < r.slowest.size(); ++i) {
+    const BenchResult::Outlier& o = r.slowest[i];
+    const std::string kind = r.workload == "growth"   ? GrowthKindName(o.kind)
+                             : r.workload == "memory" ? "-"
+                                                      : CmdKindName(o.kind);
+    *out += fmt::format("{}{{\"index\": {}, \"kind\": \"{}\", \"ns\": {:.1f}, \"accounts\": {}}}",
+                        i ? ", " : "", o.index, kind, o.ns, o.accounts);
+  }
+  *out += "]";
 }
 
 bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
-               const EngineWorkload* w, const MemoryResult* mem, const Options& opt,
-               double ns_per_stamp, const Percentiles& overhead) {
+               const EngineWorkload* w, const MemoryResult* mem, const GrowthResult* growth,
+               const Options& opt, double ns_per_stamp, const Percentiles& overhead) {
   std::string out = "[";
   bool first = true;
   const Ratios ratio = EngineVsBook(results);
@@ -1691,6 +1955,27 @@ bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
         mem->accounts, mem->positions, mem->markets_with_positions, mem->bytes_per_account,
         mem->bytes_per_position, mem->rss_per_account, mem->rss_per_position, mem->heap_accounts,
         mem->heap_positions);
+    first = false;
+  }
+  if (growth != nullptr) {
+    out += first ? "\n  {" : ",\n  {";
+    JsonCommon(&out, growth->r, opt);
+    for (int k = 0; k < kNumGrowthKinds; ++k) {
+      JsonPercentiles(&out, std::string(GrowthKindName(k)) + "_",
+                      growth->by_kind[static_cast<std::size_t>(k)]);
+    }
+    out += fmt::format(",\n    \"accounts\": {}, \"orders\": {}, \"ranges\": [", growth->accounts,
+                       growth->orders);
+    for (std::size_t i = 0; i < growth->ranges.size(); ++i) {
+      const GrowthResult::Range& g = growth->ranges[i];
+      out += fmt::format(
+          "{}\n      {{\"accounts_from\": {}, \"accounts_to\": {}, \"count\": {}, \"p50_ns\": "
+          "{:.1f}, \"p99_ns\": {:.1f}, \"p999_ns\": {:.1f}, \"p9999_ns\": {:.1f}, \"max_ns\": "
+          "{:.1f}}}",
+          i ? "," : "", g.lo, g.hi, g.p.count, g.p.p50_ns, g.p.p99_ns, g.p.p999_ns, g.p.p9999_ns,
+          g.p.max_ns);
+    }
+    out += "]\n  }";
   }
   out += "\n]\n";
   std::FILE* f = std::fopen(path.c_str(), "w");
@@ -1706,8 +1991,9 @@ bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "engine_bench: %s\nusage: engine_bench [--smoke] [--json PATH] [--seed S] "
-               "[--commands N] [--reps N] [--workload mixed|memory|all[,...]] "
-               "[--memory-accounts N] [--markets-per-account K] [--no-prefetch]\n",
+               "[--commands N] [--reps N] [--workload mixed|memory|growth|all[,...]] "
+               "[--memory-accounts N] [--growth-accounts N] [--markets-per-account K] "
+               "[--no-prefetch]\n",
                why);
   std::exit(2);
 }
@@ -1745,6 +2031,8 @@ Options ParseArgs(int argc, char** argv) {
       opt.prefetch = false;
     } else if (a == "--memory-accounts") {
       opt.memory_accounts = ParseU64("--memory-accounts", value());
+    } else if (a == "--growth-accounts") {
+      opt.growth_accounts = ParseU64("--growth-accounts", value());
     } else if (a == "--seed") {
       opt.seed = ParseU64("--seed", value());
     } else if (a == "--reps") {
@@ -1753,17 +2041,19 @@ Options ParseArgs(int argc, char** argv) {
       reps_given = true;
     } else if (a == "--workload") {
       const std::string_view list = value();
-      opt.run_mixed = opt.run_memory = false;
+      opt.run_mixed = opt.run_memory = opt.run_growth = false;
       std::size_t start = 0;
       while (start <= list.size()) {
         const std::size_t comma = std::min(list.find(',', start), list.size());
         const std::string_view name = list.substr(start, comma - start);
         if (name == "all") {
-          opt.run_mixed = opt.run_memory = true;
+          opt.run_mixed = opt.run_memory = opt.run_growth = true;
         } else if (name == "mixed") {
           opt.run_mixed = true;
         } else if (name == "memory") {
           opt.run_memory = true;
+        } else if (name == "growth") {
+          opt.run_growth = true;
         } else {
           Usage(fmt::format("unknown workload '{}'", name).c_str());
         }
@@ -1779,6 +2069,9 @@ Options ParseArgs(int argc, char** argv) {
   if (opt.commands && *opt.commands == 0) Usage("--commands must be >= 1");
   if (opt.memory_accounts && (*opt.memory_accounts < 2 || *opt.memory_accounts > 1'000'000)) {
     Usage("--memory-accounts must be 2..1,000,000");
+  }
+  if (opt.growth_accounts && (*opt.growth_accounts < 1 || *opt.growth_accounts > (1u << 24))) {
+    Usage("--growth-accounts must be 1..2^24");
   }
   return opt;
 }
@@ -1893,12 +2186,20 @@ int Main(int argc, char** argv) {
     mem = RunMemory(accounts, ns_per_stamp);
   }
 
+  std::optional<GrowthResult> growth;
+  if (opt.run_growth) {
+    const auto accounts =
+        static_cast<std::uint32_t>(opt.growth_accounts.value_or(opt.smoke ? 20'000 : 1'000'000));
+    growth = RunGrowth(accounts, opt.seed, ns_per_stamp);
+  }
+
   fmt::print("\nload average at the end: {}\n", LoadAverage());
-  PrintTables(results, mem ? &*mem : nullptr);
+  PrintTables(results, mem ? &*mem : nullptr, growth ? &*growth : nullptr,
+              workload ? &*workload : nullptr);
   PrintTargets(results, opt.smoke);
   if (!opt.json_path.empty()) {
     if (!WriteJson(opt.json_path, results, workload ? &*workload : nullptr, mem ? &*mem : nullptr,
-                   opt, ns_per_stamp, overhead)) {
+                   growth ? &*growth : nullptr, opt, ns_per_stamp, overhead)) {
       std::fprintf(stderr, "error: cannot write %s\n", opt.json_path.c_str());
       return 1;
     }

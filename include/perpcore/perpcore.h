@@ -581,9 +581,13 @@ typedef struct perpcore_level {
 } perpcore_level;
 
 /* perpcore_position (output; frozen layout): one position record of an
- * account (a position, or only open orders, in a market).
+ * account (a position, or only open orders, in a market; a market with
+ * neither has no record, whatever margin mode or leverage was set there).
  * value = size * mark * atoms_per_tick_lot; cost = the signed entry value;
- * unrealized_pnl = value - cost; isolated_equity for isolated positions;
+ * unrealized_pnl = value - cost; realized_pnl = what reducing the current
+ * position realized since it opened (0 without one; the fill that closes
+ * or flips it reports its PnL in its event); isolated_equity for isolated
+ * positions;
  * liquidation_price 0: none (long) or always (short, with
  * liquidation_always = 1). */
 typedef struct perpcore_position {

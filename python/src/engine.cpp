@@ -878,7 +878,8 @@ void BindViews(py::module_& m) {
           "value - cost, quote atoms.")
       .def_property_readonly(
           "realized_pnl", [](const PV& p) { return I64{p.realized_pnl.raw()}; },
-          "Cumulative realized PnL, quote atoms.")
+          "PnL realized by reducing the current position since it opened (0 without one; "
+          "a fill that closes or flips it reports its PnL in the FILL event), quote atoms.")
       .def_property_readonly(
           "initial_requirement", [](const PV& p) { return I64{p.initial_requirement.raw()}; },
           "Initial margin of the position, quote atoms.")

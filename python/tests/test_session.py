@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "117a7d7f0077835df893d93d2123b5a6cd4356d4b9caa284a27f1f1e0751142b"
+GOLDEN_DIGEST = "f027f11c10ab8ea253c5d646249243b3faa786febb81047e6edf5b8d87610fed"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -23,11 +23,9 @@ bool DepositFits(const State& s, std::int64_t amount) {
   return s.deposits - s.withdrawals + amount <= kMaxTotalDeposits;
 }
 
-// The account's record for a market with a position or open orders there.
-bool Engaged(const Account& a, MarketId market) {
-  const Position* p = FindPosition(a, market);
-  return p != nullptr && (p->size != 0 || p->open_orders != 0);
-}
+// A position or open orders in the market: a record there (records are
+// live only).
+bool Engaged(const Account& a, MarketId market) { return FindPosition(a, market) != nullptr; }
 
 }  // namespace
 
@@ -46,9 +44,14 @@ Reason Validate(const State& s, const CreateAccount& c, AccountPlan* plan) {
 
 Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
   const CreateAccount& c = *plan.create;
-  s.accounts.push_back(
+  // The allocations first (a chunk of accounts, then the index's), so one
+  // that fails, which poisons the engine, leaves no account listed but not
+  // indexed: a poisoned engine still answers for every account it lists.
+  const auto slot = static_cast<std::uint32_t>(s.accounts.size());
+  s.accounts.reserve(s.accounts.size() + 1);
+  s.account_index.Insert(s.AccountHash(c.account), slot);
+  s.accounts.push_back(  // allocates nothing: reserved
       Account{.id = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
-  s.account_index[c.account] = static_cast<std::uint32_t>(s.accounts.size() - 1);
   sink.Emit(Event{.kind = EventKind::kAccountCreated,
                   .code = c.fee_tier,
                   .account = c.account,
@@ -155,14 +158,18 @@ Reason Validate(const State& s, const SetMarginMode& c, AccountPlan* plan) {
   return Reason::kOk;
 }
 
+// Only the choice is stored: the account has no record in the market (it
+// is not engaged there), and its next one takes the mode.
 Outcome ApplySetMarginMode(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
-  Position& p = GetPosition(s, a, plan.market_slot);
-  PERPCORE_CHECK(p.iso_cash == 0);
-  p.mode = plan.mode;
+  const MarketId market = s.markets[plan.market_slot].id;
+  PERPCORE_CHECK(FindPosition(a, market) == nullptr);
+  MarketPref pref = PrefOf(a, market);
+  pref.mode = plan.mode;
+  SetPref(a, pref);
   sink.Emit(Event{.kind = EventKind::kMarginModeSet,
                   .code = Raw(plan.mode),
-                  .market = p.market,
+                  .market = market,
                   .account = a.id});
   return {};
 }
@@ -184,13 +191,17 @@ Reason Validate(const State& s, const SetLeverage& c, AccountPlan* plan) {
   return Reason::kOk;
 }
 
+// The choice is stored, and applies to the live record if there is one.
 Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
-  Position& p = GetPosition(s, a, plan.market_slot);
-  p.leverage = plan.value;
+  const MarketId market = s.markets[plan.market_slot].id;
+  MarketPref pref = PrefOf(a, market);
+  pref.leverage = plan.value;
+  SetPref(a, pref);
+  if (Position* p = FindPosition(a, market)) p->leverage = plan.value;
   sink.Emit(Event{.kind = EventKind::kLeverageSet,
                   .code = plan.value,
-                  .market = p.market,
+                  .market = market,
                   .account = a.id});
   return {};
 }

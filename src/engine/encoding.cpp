@@ -111,6 +111,12 @@ void Engine::EncodeCanonical(std::string* out) const {
       EncodeLadder(p.asks, out);
       PutU32(out, p.open_orders);
     }
+    PutU32(out, static_cast<std::uint32_t>(a.prefs.size()));
+    for (const MarketPref& pref : a.prefs) {
+      PutU32(out, pref.market);
+      PutU8(out, Raw(pref.mode));
+      PutU32(out, pref.leverage);
+    }
   }
 }
 

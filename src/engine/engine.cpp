@@ -89,7 +89,9 @@ Engine::Engine(const EngineConfig& config) : s_(std::make_unique<State>(config))
 }
 
 Engine::Engine(const Engine& other)
-    : s_(std::make_unique<State>(*other.s_)), events_(other.events_) {}
+    : s_(std::make_unique<State>(*other.s_)), events_(other.events_) {
+  s_->Reserve();  // a copied container holds only what it copied
+}
 Engine& Engine::operator=(const Engine& other) {
   if (this != &other) *this = Engine(other);
   return *this;

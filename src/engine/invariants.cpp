@@ -74,6 +74,15 @@ absl::Status Engine::CheckInvariants() const {
       const Market& m = s_->markets[p.market_slot];
       if (m.id != p.market) return fail("account ", a.id, " position points at the wrong market");
       money += p.iso_cash;
+      if (p.size == 0 && p.open_orders == 0) {
+        return fail("account ", a.id, " market ", p.market, " keeps an empty record");
+      }
+      const MarketPref pref = PrefOf(a, p.market);
+      if (p.mode != pref.mode || p.leverage != pref.leverage) {
+        return fail("account ", a.id, " market ", p.market, " record's mode/leverage ",
+                    Raw(p.mode), "/", p.leverage, " are not the account's choice ",
+                    Raw(pref.mode), "/", pref.leverage);
+      }
       if (p.size == 0 && p.iso_cash != 0) {
         return fail("account ", a.id, " market ", p.market, " keeps an isolated bucket without a position");
       }
@@ -93,6 +102,17 @@ absl::Status Engine::CheckInvariants() const {
       }
       if (const std::string why = LadderMismatch(p.asks, Side::kSell, orders); !why.empty()) {
         return fail("account ", a.id, " market ", p.market, " asks: ", why);
+      }
+    }
+    prev = 0;
+    for (const MarketPref& pref : a.prefs) {
+      if (pref.market <= prev) return fail("account ", a.id, " market choices are not sorted");
+      prev = pref.market;
+      if (s_->FindMarket(pref.market) == kNone) {
+        return fail("account ", a.id, " keeps a choice for unknown market ", pref.market);
+      }
+      if (pref.IsDefault() || Raw(pref.mode) > Raw(MarginMode::kIsolated)) {
+        return fail("account ", a.id, " market ", pref.market, " keeps a default or invalid choice");
       }
     }
   }

@@ -126,7 +126,7 @@ Outcome ApplyCreateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
       .feed = oracle::PriceFeed(plan.params->oracle),
   });
   const auto slot = static_cast<std::uint32_t>(s.markets.size() - 1);
-  s.market_index[plan.market] = slot;
+  s.market_index.Insert(s.MarketHash(plan.market), slot);
   s.market_order.insert(std::upper_bound(s.market_order.begin(), s.market_order.end(), slot,
                                          [&s](std::uint32_t a, std::uint32_t b) {
                                            return s.markets[a].id < s.markets[b].id;

@@ -144,8 +144,8 @@ Outcome ApplyCancelAll(State& s, const OrderPlan& plan, EventSink& sink) {
     return {};
   }
   // Markets in id order: the account's positions are sorted by market id.
-  // Settling never adds or removes records of this account, but it may
-  // move them, so the slots are collected first.
+  // Settling removes the records it empties, so the slots are collected
+  // first.
   std::vector<std::uint32_t> slots;
   for (const Position& p : s.accounts[plan.account_slot].positions) {
     if (p.open_orders > 0) slots.push_back(p.market_slot);

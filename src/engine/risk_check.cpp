@@ -53,7 +53,7 @@ void ForEachActive(const State& s, const Account& a, const OrderDelta* delta, Fn
     fn(p, d);
   }
   if (delta && !delta_seen) {
-    fn(NewPosition(s.markets[delta->market_slot], delta->market_slot), delta);
+    fn(NewPosition(a, s.markets[delta->market_slot], delta->market_slot), delta);
   }
 }
 

@@ -75,6 +75,10 @@ void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
   // causes.
   TopUpIsolated(m, taker, tp, taker_old, sink);
   TopUpIsolated(m, maker, mp, maker_old, sink);
+  // A closed position without orders leaves no record (a later event of
+  // this placement makes a new one from the account's MarketPref).
+  RemoveIfEmpty(taker, tp);
+  RemoveIfEmpty(maker, mp);
 }
 
 }  // namespace
@@ -106,7 +110,10 @@ void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
 }
 
 // Realized PnL closes the cost basis pro rata (rounded toward zero); it is
-// bookkeeping, the cash move is the money.
+// bookkeeping, the cash move is the money. Position::realized keeps what
+// reducing the position realized while it stays open on one side: it
+// restarts at 0 when the position opens (from flat or by a flip) and when it
+// closes (types.hpp PositionView).
 std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std::int64_t price) {
   const std::int64_t old = p.size;
   std::int64_t realized = 0;
@@ -119,13 +126,13 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
     const std::int64_t removed =
         closed == abs_old ? p.cost : static_cast<std::int64_t>(int128(p.cost) * closed / abs_old);
     realized = static_cast<std::int64_t>(Notional(m, Sign(old) * closed, price)) - removed;
-    p.realized += realized;
     p.cost -= removed;
     if (abs_delta > abs_old) {
       p.cost = static_cast<std::int64_t>(Notional(m, Sign(delta) * (abs_delta - abs_old), price));
     }
   }
   p.size = old + delta;
+  p.realized = Sign(p.size) == Sign(old) ? p.realized + realized : 0;
   return realized;
 }
 
@@ -165,9 +172,12 @@ void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, Order
         const std::uint32_t ai =
             e.account == s.accounts[taker_slot].id ? taker_slot : s.FindAccount(e.account);
         PERPCORE_CHECK(ai != kNone);
-        Position& p = GetPosition(s, s.accounts[ai], market_slot);
-        AddOrder(p, e.side, e.price.raw(), -e.size.raw());
-        if (e.kind == book::EventKind::kCanceled) p.open_orders -= 1;
+        Account& a = s.accounts[ai];
+        Position* p = FindPosition(a, m.id);
+        PERPCORE_CHECK(p != nullptr);  // its order was counted there
+        AddOrder(*p, e.side, e.price.raw(), -e.size.raw());
+        if (e.kind == book::EventKind::kCanceled) p->open_orders -= 1;
+        RemoveIfEmpty(a, *p);
         break;
       }
       case book::EventKind::kAmended:

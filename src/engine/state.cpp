@@ -4,35 +4,61 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 namespace {
 
-template <class Positions>
-auto PositionAt(Positions& v, MarketId market) {
+// The first record (or pref) at or after `market` in a list sorted by market.
+template <class List>
+auto At(List& v, MarketId market) {
   return std::lower_bound(v.begin(), v.end(), market,
-                          [](const Position& p, MarketId id) { return p.market < id; });
+                          [](const auto& p, MarketId id) { return p.market < id; });
 }
 
 }  // namespace
 
 const Position* FindPosition(const Account& a, MarketId market) {
-  const auto it = PositionAt(a.positions, market);
+  const auto it = At(a.positions, market);
   return it != a.positions.end() && it->market == market ? &*it : nullptr;
 }
 
 Position* FindPosition(Account& a, MarketId market) {
-  const auto it = PositionAt(a.positions, market);
+  const auto it = At(a.positions, market);
   return it != a.positions.end() && it->market == market ? &*it : nullptr;
 }
 
-Position NewPosition(const Market& m, std::uint32_t market_slot) {
-  return Position{.market = m.id, .market_slot = market_slot, .leverage = m.params.max_leverage};
+MarketPref PrefOf(const Account& a, MarketId market) {
+  const auto it = At(a.prefs, market);
+  return it != a.prefs.end() && it->market == market ? *it : MarketPref{.market = market};
+}
+
+void SetPref(Account& a, const MarketPref& pref) {
+  const auto it = At(a.prefs, pref.market);
+  const bool found = it != a.prefs.end() && it->market == pref.market;
+  if (pref.IsDefault()) {
+    if (found) a.prefs.erase(it);
+  } else if (found) {
+    *it = pref;
+  } else {
+    a.prefs.insert(it, pref);
+  }
+}
+
+Position NewPosition(const Account& a, const Market& m, std::uint32_t market_slot) {
+  const MarketPref pref = PrefOf(a, m.id);
+  return Position{
+      .market = m.id, .market_slot = market_slot, .mode = pref.mode, .leverage = pref.leverage};
 }
 
 Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot) {
   const Market& m = s.markets[market_slot];
-  auto it = PositionAt(a.positions, m.id);
+  auto it = At(a.positions, m.id);
   if (it == a.positions.end() || it->market != m.id) {
-    it = a.positions.insert(it, NewPosition(m, market_slot));
+    it = a.positions.insert(it, NewPosition(a, m, market_slot));
   }
   return *it;
+}
+
+void RemoveIfEmpty(Account& a, Position& p) {
+  if (p.size != 0 || p.open_orders != 0) return;
+  PERPCORE_CHECK(p.iso_cash == 0);
+  a.positions.erase(a.positions.begin() + (&p - a.positions.data()));
 }
 
 }  // namespace engine

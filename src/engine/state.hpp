@@ -14,9 +14,10 @@
 #include <limits>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/numeric/int128.h"
 #include "perpcore/book/order_book.hpp"
+#include "perpcore/detail/chunked_vector.hpp"
+#include "perpcore/detail/slot_index.hpp"
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/fees/fees.hpp"
 #include "perpcore/oracle/oracle.hpp"
@@ -31,23 +32,41 @@ inline constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max()
 
 // Position
 //
-// An account's record for one market: its margin mode and leverage there,
-// the position, and its open orders per side aggregated by price (the
-// ladders: 24 bytes each inline, as the per-side lots and value sums they
-// replaced, and heap only for a side with two or more prices; see
-// perpcore/risk/order_ladder.hpp).
+// An account's live record for one market: the position, its open orders
+// per side aggregated by price (the ladders: 24 bytes each inline, heap only
+// for a side with two or more prices; see perpcore/risk/order_ladder.hpp),
+// and a copy of the account's choices there (MarketPref) for the margin
+// check. A record exists only while it is live, with a position (size != 0)
+// or open orders: it is made on first use from the account's MarketPref
+// (NewPosition) and removed as soon as it is empty again (RemoveIfEmpty:
+// after the fills and cancels that empty it), so margin checks, summaries
+// and the encoding walk live records only. An isolated bucket exists only
+// with a position (closing releases it).
 struct Position {
   MarketId market = 0;
   std::uint32_t market_slot = 0;
   MarginMode mode = MarginMode::kCross;
-  std::uint32_t leverage = 1;
+  std::uint32_t leverage = 0;  // as chosen; 0: not chosen (the market's max)
   std::int64_t size = 0;
   std::int64_t cost = 0;       // signed entry value, atoms
-  std::int64_t realized = 0;   // cumulative realized PnL, atoms
+  std::int64_t realized = 0;   // realized by reducing this position since it opened
   std::int64_t iso_cash = 0;   // isolated bucket, atoms (ledger only)
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
+};
+
+// MarketPref
+//
+// An account's choices for one market, kept whether or not it has a record
+// there. Stored only where they differ from the defaults: cross, leverage 0
+// (not chosen: a position takes the market's max_leverage, whatever it is
+// then). SetMarginMode and SetLeverage write them; NewPosition applies them.
+struct MarketPref {
+  MarketId market = 0;
+  MarginMode mode = MarginMode::kCross;
+  std::uint32_t leverage = 0;
+  bool IsDefault() const { return mode == MarginMode::kCross && leverage == 0; }
 };
 
 struct Account {
@@ -57,7 +76,8 @@ struct Account {
   std::uint32_t fee_tier = 0;
   AccountId referrer = 0;
   SelfTradeScope stp_scope = SelfTradeScope::kOwner;
-  std::vector<Position> positions;  // sorted by market id
+  std::vector<Position> positions;  // live records, sorted by market id
+  std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
 
 struct Market {
@@ -84,11 +104,33 @@ struct Market {
 
 // State
 //
-// Everything a command reads or writes. Lookups go through the hash maps;
-// every iteration that reaches events or the encoding goes through
+// Everything a command reads or writes. Lookups go through the slot
+// indexes; every iteration that reaches events or the encoding goes through
 // market_order (by id) or a sort.
+//
+// Bounded growth (DESIGN.md rule 5): no command pays for the size of the
+// state when a container grows. The market containers are reserved for
+// config.max_markets (<= 1024) up front. Accounts (up to 2^24: too many to
+// reserve) live in a chunked vector that never moves an account, and their
+// index grows incrementally (detail/chunked_vector.hpp, slot_index.hpp).
+// An account's own lists (positions, prefs) are bounded by the markets, and
+// the books' pools and indexes grow incrementally too. The indexes are
+// SlotIndexes rather than Abseil maps also because a failed allocation
+// leaves a SlotIndex consistent, where Debian's Abseil (20220623) leaves a
+// flat_hash_map whose destructor crashes (abseil/abseil-cpp#1581): the
+// market index's reservation runs when an engine is made, and a poisoned
+// engine must still be destroyed cleanly.
 struct State {
-  explicit State(const EngineConfig& c) : config(c) {}
+  explicit State(const EngineConfig& c) : config(c) { Reserve(); }
+
+  // Reserve(): the room the bounds above rely on (a copy has only what it
+  // holds; Engine's copy calls this again).
+  void Reserve() {
+    markets.reserve(config.max_markets);
+    market_order.reserve(config.max_markets);
+    market_index.Reserve(config.max_markets);
+    accounts.reserve_chunk_table(config.max_accounts);
+  }
 
   EngineConfig config;
   std::uint64_t last_seq = 0;
@@ -103,21 +145,27 @@ struct State {
 
   std::vector<Market> markets;
   std::vector<std::uint32_t> market_order;  // slots of markets by market id
-  std::vector<Account> accounts;
+  detail::ChunkedVector<Account> accounts;
   // Lookup only; never iterated into events or the encoding.
-  absl::flat_hash_map<MarketId, std::uint32_t> market_index;
-  absl::flat_hash_map<AccountId, std::uint32_t> account_index;
+  detail::SlotIndex market_index;   // MarketHash(id) -> slot in markets
+  detail::SlotIndex account_index;  // AccountHash(id) -> slot in accounts
 
   fees::Schedule FeeSchedule() const {
     return {config.fee_tier_discounts, config.referrer_share};
   }
   std::uint32_t FindMarket(MarketId id) const {
-    const auto it = market_index.find(id);
-    return it == market_index.end() ? kNone : it->second;
+    return market_index.Find(MarketHash(id),
+                             [&](std::uint32_t slot) { return markets[slot].id == id; });
+  }
+  std::uint32_t MarketHash(MarketId id) const {
+    return detail::Hash32(id.value(), config.hash_seed ^ 0x6d61726b657473ULL);
+  }
+  std::uint32_t AccountHash(AccountId id) const {
+    return detail::Hash32(id.value(), config.hash_seed ^ 0x6163636f756e7473ULL);
   }
   std::uint32_t FindAccount(AccountId id) const {
-    const auto it = account_index.find(id);
-    return it == account_index.end() ? kNone : it->second;
+    return account_index.Find(AccountHash(id),
+                              [&](std::uint32_t slot) { return accounts[slot].id == id; });
   }
 };
 
@@ -125,17 +173,32 @@ struct State {
 const Position* FindPosition(const Account& a, MarketId market);
 Position* FindPosition(Account& a, MarketId market);
 
+// PrefOf(): the account's choices for a market (the defaults if none).
+MarketPref PrefOf(const Account& a, MarketId market);
+
+// SetPref(): stores the account's choices for pref.market, or drops them
+// when they are the defaults.
+void SetPref(Account& a, const MarketPref& pref);
+
 // NewPosition(): the record an account gets when it first needs one in a
-// market (cross, the market's max_leverage); not inserted anywhere.
-Position NewPosition(const Market& m, std::uint32_t market_slot);
+// market, with its MarketPref applied; not inserted anywhere.
+Position NewPosition(const Account& a, const Market& m, std::uint32_t market_slot);
 
 // GetPosition(): the account's record for a market, created if it has none.
+// Invalidates pointers to the account's other records.
 Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot);
 
-// EffectiveLeverage(): the record's leverage, capped by the market's
-// current max_leverage (which an update may lower).
+// RemoveIfEmpty(): removes the record if it holds nothing (no position, no
+// open orders; checked: no isolated bucket). Invalidates `p` and pointers
+// to the account's other records when it does. O(records of the account).
+void RemoveIfEmpty(Account& a, Position& p);
+
+// EffectiveLeverage(): the record's leverage (the market's max_leverage if
+// not chosen), capped by the market's current max_leverage (which an update
+// may lower).
 inline std::uint32_t EffectiveLeverage(const Market& m, const Position& p) {
-  return std::min(p.leverage, m.params.max_leverage);
+  const std::uint32_t max = m.params.max_leverage;
+  return p.leverage == 0 ? max : std::min(p.leverage, max);
 }
 
 inline absl::int128 Abs(absl::int128 v) { return v < 0 ? -v : v; }

@@ -1182,6 +1182,35 @@ TEST_CASE("OrderBook: a group with no resting order left is forgotten and can co
         }));
 }
 
+// Accounts 1..2,100 each rest a 1-lot bid at 3,000 - account, in group
+// 10,000 + account: 2,100 group records, past the 1,024 of one pool chunk,
+// and a group index grown from 16 entries to 4,096. Account 1's bid at
+// 2,999 is the best; a sell of group 10,001 there meets it first.
+TEST_CASE("OrderBook: STP groups keep their records and matching as the group pool grows",
+          "[book]") {
+  OrderBook book(BookConfig{});
+  constexpr std::uint64_t kAccounts = 2'100;
+  for (std::uint64_t a = 1; a <= kAccounts; ++a) {
+    const PlaceResult r = book.Place(InGroup(
+        Limit(OrderId(a), AccountId(a), kBuy, 3'000 - static_cast<std::int64_t>(a), 1),
+        10'000 + a));
+    REQUIRE(r.rested.raw() == 1);
+  }
+  CHECK(book.CheckInvariants().ok());
+  for (std::uint64_t a = 1; a <= kAccounts; ++a) {
+    INFO("order " << a);
+    CHECK(book.Find(OrderId(a))->stp_group == 10'000 + a);
+  }
+  const PlaceResult r = book.Place(InGroup(Limit(5'000, 9'001, kSell, 2'999, 1), 10'001));
+  CHECK(book.CheckInvariants().ok());
+  CHECK(r.filled.raw() == 0);
+  CHECK(Dump(book.events()) ==
+        Dump(Events{
+            CanceledEv(1, 1, kBuy, 2'999, 1, 0, CancelReason::kSelfTrade),
+            RestedEv(5'000, 9'001, kSell, 2'999, 1),
+        }));
+}
+
 TEST_CASE("OrderBook: EncodeCanonical adds the STP groups only when some order has one",
           "[book]") {
   using detail::PutI64;

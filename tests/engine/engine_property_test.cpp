@@ -745,17 +745,29 @@ struct OracleMarket {
   bool has_index = false;
 };
 
-// An account's record for one market.
+// EffectiveLeverage(): as chosen (0: not chosen, the market's max_leverage),
+// capped by the market's max_leverage.
+std::uint32_t EffectiveLeverage(std::uint32_t chosen, const MarketParams& m) {
+  return chosen == 0 ? m.max_leverage : std::min(chosen, m.max_leverage);
+}
+
+// An account's margin mode and leverage (0: not chosen) in one market.
+struct OracleChoice {
+  MarginMode mode = MarginMode::kCross;
+  std::uint32_t leverage = 0;
+};
+
+// An account's record for one market: a position or open orders there.
 struct OraclePosition {
   MarketId market = 0;
   OracleMarket m;
   MarginMode mode = MarginMode::kCross;
-  std::uint32_t leverage = 1;  // as chosen; capped by the market's max_leverage
+  std::uint32_t leverage = 0;  // as chosen; 0: not chosen
   std::int64_t size = 0;
   int128 bucket = 0;  // isolated margin
   std::vector<OracleOrder> orders;
 
-  std::uint32_t Leverage() const { return std::min(leverage, m.params->max_leverage); }
+  std::uint32_t Leverage() const { return EffectiveLeverage(leverage, *m.params); }
   int128 Value() const { return int128(size) * m.mark * m.atoms; }
   bool Counts() const { return size != 0 || !orders.empty(); }
   std::int64_t OpenLots(bool buy) const {
@@ -769,6 +781,10 @@ struct OracleAccount {
   std::uint32_t fee_tier = 0;
   int128 cash = 0;                        // cross
   std::vector<OraclePosition> positions;  // by market id
+  // The margin mode and leverage chosen per market (the ledger knows them;
+  // a view read from the queries does not, and assumes the defaults for a
+  // market without a record).
+  std::map<MarketId, OracleChoice> choices;
 
   const OraclePosition* Find(MarketId id) const {
     for (const OraclePosition& p : positions) {
@@ -779,14 +795,18 @@ struct OracleAccount {
   OraclePosition* Find(MarketId id) {
     return const_cast<OraclePosition*>(std::as_const(*this).Find(id));
   }
-  // The record for a market, made as a first order makes it: cross, at the
-  // market's max leverage.
+  // The record for a market, made as a first order makes it: with the
+  // account's choices there (cross, not chosen if none).
   OraclePosition& Record(MarketId id, const OracleMarket& m) {
     if (OraclePosition* p = Find(id)) return *p;
     auto it = std::find_if(positions.begin(), positions.end(),
                            [id](const OraclePosition& p) { return p.market > id; });
-    return *positions.insert(
-        it, OraclePosition{.market = id, .m = m, .leverage = m.params->max_leverage});
+    const auto c = choices.find(id);
+    const OracleChoice choice = c == choices.end() ? OracleChoice{} : c->second;
+    return *positions.insert(it, OraclePosition{.market = id,
+                                                .m = m,
+                                                .mode = choice.mode,
+                                                .leverage = choice.leverage});
   }
   // Pays a fee from the market's cash: its bucket if isolated, else cross.
   void Charge(OraclePosition& p, int128 fee) {
@@ -2247,12 +2267,14 @@ struct Tally {
 // isolated buckets are moved by the events (a fill's flow and fees) and by
 // the top-ups the oracle works out, so they are inputs of the oracle that
 // owe nothing to the engine's arithmetic.
+// An account in one market, kept whether or not the engine has a record
+// there (it has one while the account has a position or open orders).
 struct PosModel {
   std::int64_t size = 0;
-  MarginMode mode = MarginMode::kCross;
-  std::uint32_t leverage = 0;  // as chosen; 0: no record for the market yet
+  MarginMode mode = MarginMode::kCross;  // as chosen
+  std::uint32_t leverage = 0;            // as chosen; 0: not chosen
   int128 bucket = 0;    // isolated margin
-  int128 realized = 0;  // sum of the realized PnL of its fills, by TradeModel
+  int128 realized = 0;  // realized PnL of the position's reducing fills, by TradeModel
   int128 cost = 0;      // signed entry value, closed pro rata (toward zero)
 };
 struct AcctModel {
@@ -2583,10 +2605,14 @@ class Harness {
   }
 
   // The oracle's view of an account from the ledger and its open orders.
+  // Its records: the markets with a position, then those with open orders.
   OracleAccount ModelView(const AcctModel& a, std::span<const OpenOrder> orders) const {
     OracleAccount v{.fee_tier = a.tier, .cash = a.cash};
     for (const auto& [market, p] : a.positions) {
-      if (p.leverage == 0) continue;
+      if (p.mode != MarginMode::kCross || p.leverage != 0) {
+        v.choices.emplace(market, OracleChoice{.mode = p.mode, .leverage = p.leverage});
+      }
+      if (p.size == 0) continue;
       v.positions.push_back(OraclePosition{.market = market,
                                            .m = markets_.at(market).View(),
                                            .mode = p.mode,
@@ -2605,13 +2631,9 @@ class Harness {
     return v;
   }
 
-  // The ledger's record of an account in a market, made as the engine makes
-  // it on first use: cross, at the market's max leverage.
-  PosModel& Record(AcctModel& a, MarketId market) {
-    PosModel& p = a.positions[market];
-    if (p.leverage == 0) p.leverage = markets_.at(market).params.max_leverage;
-    return p;
-  }
+  // The ledger's state of an account in a market (cross, leverage not
+  // chosen until it chooses).
+  PosModel& Record(AcctModel& a, MarketId market) { return a.positions[market]; }
 
   // --- per-command checks -------------------------------------------------------
   std::string Check(const Command& cmd) {
@@ -2804,7 +2826,7 @@ class Harness {
     if (!flipped && Abs128(p.size) <= Abs128(old_size)) return;
     const int128 value = int128(p.size) * m.mark * m.atoms;
     const int128 need =
-        OracleInitial(m.params.tiers, Abs128(value), std::min(p.leverage, m.params.max_leverage)) -
+        OracleInitial(m.params.tiers, Abs128(value), EffectiveLeverage(p.leverage, m.params)) -
         (p.bucket + value);
     if (need <= 0) return;
     a.cash -= need;
@@ -2898,7 +2920,7 @@ class Harness {
       const auto p = acct->second.positions.find(c.market);
       if (!markets_.contains(c.market)) {
         d = Decision{Reason::kUnknownMarket};
-      } else if (p == acct->second.positions.end() || p->second.leverage == 0 ||
+      } else if (p == acct->second.positions.end() ||
                  p->second.mode != MarginMode::kIsolated || p->second.size == 0) {
         d = Decision{Reason::kNotIsolated};
       } else if (delta == 0 || c.delta == Quote::Min()) {
@@ -3428,8 +3450,11 @@ class Harness {
       }
       tp.cost = t_before.cost;
       mp.cost = m_before.cost;
-      tp.realized += t_real;
-      mp.realized += m_real;
+      // Realized PnL is per position (types.hpp PositionView): it adds up
+      // while the position stays open on one side and restarts at 0 when it
+      // opens, flips or closes.
+      tp.realized = Sign64(tp.size) == Sign64(t_old) ? tp.realized + t_real : 0;
+      mp.realized = Sign64(mp.size) == Sign64(m_old) ? mp.realized + m_real : 0;
     }
     m.volume += e.size.raw();
     m.notional_volume += notional;
@@ -3454,20 +3479,21 @@ class Harness {
       return fail("cash " + Num(s.cash.raw()) + ", the ledger " + Num(a.cash) +
                   " (deposits, withdrawals, transfers, trades, fees and top-ups)");
     }
-    const auto records = static_cast<std::size_t>(
-        std::count_if(a.positions.begin(), a.positions.end(),
-                      [](const auto& kv) { return kv.second.leverage != 0; }));
-    if (s.positions.size() != records || view.positions.size() != records) {
+    // Live records only: the markets with a position in the ledger or open
+    // orders (the view); one where the account only chose a margin mode or
+    // leverage, or whose position closed with no orders left, has none.
+    if (s.positions.size() != view.positions.size()) {
       return fail("Summary lists " + Num(std::uint64_t{s.positions.size()}) +
-                  " market records, the ledger has " + Num(std::uint64_t{records}) +
-                  " (and open orders in " + Num(std::uint64_t{view.positions.size()}) + ")");
+                  " market records; the ledger has positions or open orders in " +
+                  Num(std::uint64_t{view.positions.size()}));
     }
     int128 collateral = a.cash, unrealized = 0;
     for (const PositionView& p : s.positions) {
       const auto it = a.positions.find(p.market);
       const OraclePosition* op = view.Find(p.market);
-      if (it == a.positions.end() || it->second.leverage == 0 || op == nullptr) {
-        return fail("Summary has a record in market " + Num(p.market) + " the ledger lacks");
+      if (it == a.positions.end() || op == nullptr) {
+        return fail("Summary has a record in market " + Num(p.market) +
+                    " where the ledger has neither a position nor open orders");
       }
       const PosModel& want = it->second;
       const Tiers& tiers = op->m.params->tiers;

@@ -91,6 +91,12 @@ class Harness {
     FAIL("no position record");
     return {};
   }
+  bool HasRecord(AccountId id, MarketId market = 1) const {
+    for (const PositionView& p : Summary(id).positions) {
+      if (p.market == market) return true;
+    }
+    return false;
+  }
 
   Engine eng;
   std::int64_t now = 1'000'000'000;
@@ -250,7 +256,8 @@ TEST_CASE("Engine: a halted market refuses orders but allows cancels", "[engine]
   h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
   CHECK(h.Order(1, 11, Side::kSell, Usd(31'000), Lots(kBtc)).reason == Reason::kMarketHalted);
   h.Ok(CancelOrder{.market = 1, .account = 1, .order_id = 10});
-  CHECK(h.PositionIn(1).open_orders == 0);
+  CHECK(h.eng.OpenOrders(1)->empty());
+  CHECK_FALSE(h.HasRecord(1));
 }
 
 // ---------------------------------------------------------------------------
@@ -849,6 +856,38 @@ TEST_CASE("Engine: an order's own stp_group is ignored in favour of the account'
   CHECK(h.Do(buy).filled == Lots(0));
 }
 
+// Accounts 1 and 4 belong to owner 9. Account 1's only order is an ask of
+// 100 lots at 30,000; account 4's buy up to 30,010 meets it first, STP
+// (cancel-maker) cancels it, and the buy fills account 3's ask at 30,010
+// instead. Account 1 is left with nothing in the market: no record.
+TEST_CASE("Engine: an STP cancel of an account's last order in a market removes its record",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Price(1, Usd(30'000));
+  h.Ok(CreateAccount{.account = 1, .owner = 9});
+  h.Ok(CreateAccount{.account = 4, .owner = 9});
+  h.Account(3, 100'000);
+  for (AccountId a : {AccountId(1u), AccountId(4u)}) {
+    h.Ok(Deposit{.account = a, .amount = Quote(100'000 * kUsd)});
+  }
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(100)).ok());
+  REQUIRE(h.Order(3, 30, Side::kSell, Usd(30'010), Lots(100)).ok());
+  CHECK(h.PositionIn(1).open_orders == 1);
+  const Result r = h.Order(4, 40, Side::kBuy, Usd(30'010), Lots(100), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(100));
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].kind == EventKind::kOrderCanceled);
+  CHECK(r.events[0].account == 1);
+  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+  CHECK(r.events[1].kind == EventKind::kFill);
+  CHECK(r.events[1].maker_account == 3);
+  CHECK_FALSE(h.HasRecord(1));
+  CHECK(h.PositionIn(4).size == Lots(100));
+  CHECK(h.PositionIn(3).size == Lots(-100));
+}
+
 TEST_CASE("Engine: an isolated top-up is an event that follows its fill", "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
@@ -928,7 +967,7 @@ TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[
   REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'100), Lots(kBtc), TimeInForce::kIoc).ok());
   // +100 USD, minus 15 and 15.05 USD taker fees.
   CHECK(h.Summary(2).cash == Quote(5'000 * kUsd + 100 * kUsd - 15 * kUsd - 15'050'000));
-  CHECK(h.PositionIn(2).isolated_equity == Quote(0));
+  CHECK_FALSE(h.HasRecord(2));  // closed, the bucket released, no orders: no record
 }
 
 TEST_CASE("Engine: unrealized profit is withdrawable only down to initial margin", "[engine]") {
@@ -945,6 +984,109 @@ TEST_CASE("Engine: unrealized profit is withdrawable only down to initial margin
   CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(2'700 * kUsd + 1)}).reason ==
         Reason::kInsufficientCollateral);
   h.Ok(Withdraw{.account = 2, .amount = Quote(2'700 * kUsd)});
+}
+
+// ---------------------------------------------------------------------------
+// Position records: live only
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Engine: leverage and margin mode set without a position leave no record, yet apply",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  const std::string before = StateAfterCursor(h.eng);
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  CHECK(h.Summary(2).positions.empty());
+  CHECK(StateAfterCursor(h.eng) != before);  // the choices are state
+  // The first trade makes the record with both choices.
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc / 2)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc / 2), TimeInForce::kIoc).ok());
+  PositionView p = h.PositionIn(2);
+  CHECK(p.mode == MarginMode::kIsolated);
+  CHECK(p.leverage == 10);
+  CHECK(p.isolated_equity == Quote(1'500 * kUsd));  // IM at 10x
+  // Closed: the record goes; the choices stay and apply to the next one.
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'000), Lots(kBtc / 2)).ok());
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'000), Lots(kBtc / 2), TimeInForce::kIoc).ok());
+  CHECK(h.Summary(2).positions.empty());
+  REQUIRE(h.Order(2, 14, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  p = h.PositionIn(2);
+  CHECK(p.mode == MarginMode::kIsolated);
+  CHECK(p.leverage == 10);
+  CHECK(p.size == Lots(0));
+  CHECK(p.open_orders == 1);
+  // Once the orders are gone the mode is free again.
+  CHECK(h.Do(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross}).reason ==
+        Reason::kMarginModeLocked);
+  h.Ok(CancelAll{.account = 2});
+  CHECK(h.Summary(2).positions.empty());
+  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross});
+  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 100});
+  REQUIRE(h.Order(2, 15, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  CHECK(h.PositionIn(2).mode == MarginMode::kCross);
+  // A chosen leverage is capped by the market's max_leverage; one not chosen
+  // (account 3, long since it bought from 2) follows it.
+  CHECK(h.PositionIn(2).leverage == 100);
+  CHECK(h.PositionIn(3).leverage == 125);
+  MarketParams lower = Btc();
+  lower.max_leverage = 50;
+  h.Ok(UpdateMarket{.market = 1, .params = lower});
+  CHECK(h.PositionIn(2).leverage == 50);
+  CHECK(h.PositionIn(3).leverage == 50);
+  h.Ok(UpdateMarket{.market = 1, .params = Btc()});
+  CHECK(h.PositionIn(2).leverage == 100);
+  CHECK(h.PositionIn(3).leverage == 125);
+}
+
+TEST_CASE("Engine: a record lives while the account has a position or orders in the market",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(2, 20, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  CHECK(h.PositionIn(2).open_orders == 1);
+  h.Ok(CancelOrder{.market = 1, .account = 2, .order_id = 20});
+  CHECK_FALSE(h.HasRecord(2));
+  // A position with an order left: the record stays when the position
+  // closes, and goes with the last order.
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(2, 21, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'300), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'300), Lots(kBtc), TimeInForce::kIoc).ok());
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.size == Lots(0));
+  CHECK(p.open_orders == 1);
+  CHECK(p.realized_pnl == Quote(0));  // the closing fill's event carried it
+  h.Ok(CancelAll{.account = 2});
+  CHECK_FALSE(h.HasRecord(2));
+  // Both sides of a fill: account 3's resting ask closes its long as a maker,
+  // account 1's buy closes its short as a taker.
+  REQUIRE(h.Order(3, 14, Side::kSell, Usd(30'400), Lots(kBtc)).ok());
+  CHECK(h.PositionIn(3).open_orders == 1);
+  REQUIRE(h.Order(1, 15, Side::kBuy, Usd(30'400), Lots(kBtc), TimeInForce::kIoc).ok());
+  CHECK_FALSE(h.HasRecord(3));
+  CHECK_FALSE(h.HasRecord(1));
+  CHECK(h.eng.Stats(1)->open_interest_long == Lots(0));
+}
+
+TEST_CASE("Engine: realized PnL is per position: it restarts when one opens or flips",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'300), Lots(2 * kBtc)).ok());
+  // Half closed 300 USD up, then the rest and half a BTC more: a flip.
+  REQUIRE(h.Order(2, 13, Side::kSell, Usd(30'300), Lots(kBtc / 2), TimeInForce::kIoc).ok());
+  CHECK(h.PositionIn(2).realized_pnl == Quote(150 * kUsd));
+  const Result r = h.Order(2, 14, Side::kSell, Usd(30'300), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.ok());
+  CHECK(r.events[0].realized == Quote(150 * kUsd));  // the closing half of the flip
+  const PositionView p = h.PositionIn(2);
+  CHECK(p.size == Lots(-kBtc / 2));
+  CHECK(p.entry_price == Usd(30'300));
+  CHECK(p.realized_pnl == Quote(0));
 }
 
 // ---------------------------------------------------------------------------
@@ -1252,6 +1394,39 @@ TEST_CASE("Engine: cancel-replace of an unknown or another account's order is re
   refused(ok, Reason::kMarketHalted);
 }
 
+// Account 2's only order is a bid at 29,000. Replaced by an IOC bid at
+// 29,500, below the best ask (30,000), it fills nothing and rests nothing:
+// the cancel emptied the record and the new order never made one. Then
+// account 2 goes long 100 lots and rests a bid; replacing that bid with an
+// IOC sell of 100 into account 3's bid at 29,900 closes the position, and
+// again nothing is left in the market.
+TEST_CASE("Engine: a cancel-replace that leaves nothing in the market leaves no record",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  h.Account(3, 100'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(100)).ok());
+  const Result r =
+      h.Do(Replace(2, 11, 12, Side::kBuy, Usd(29'500), Lots(100), TimeInForce::kIoc));
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(0));
+  CHECK(r.rested == Lots(0));
+  CHECK(h.eng.OpenOrders(2)->empty());
+  CHECK_FALSE(h.HasRecord(2));
+
+  REQUIRE(h.Order(2, 13, Side::kBuy, Usd(30'000), Lots(100), TimeInForce::kIoc).filled ==
+          Lots(100));
+  REQUIRE(h.Order(2, 14, Side::kBuy, Usd(29'000), Lots(10)).ok());
+  REQUIRE(h.Order(3, 30, Side::kBuy, Usd(29'900), Lots(100)).ok());
+  const Result closed =
+      h.Do(Replace(2, 14, 15, Side::kSell, Usd(29'900), Lots(100), TimeInForce::kIoc));
+  REQUIRE(closed.ok());
+  CHECK(closed.filled == Lots(100));
+  CHECK(closed.events.back().position == Lots(0));
+  CHECK_FALSE(h.HasRecord(2));
+  CHECK(h.PositionIn(3).size == Lots(100));
+}
+
 // ---------------------------------------------------------------------------
 // Reduce-only, oracle, breaker
 // ---------------------------------------------------------------------------
@@ -1266,7 +1441,7 @@ TEST_CASE("Engine: reduce-only is clamped to the position and never flips it", "
       h.Order(2, 13, Side::kSell, Usd(30'000), Lots(2 * kBtc), TimeInForce::kIoc, true);
   REQUIRE(r.ok());
   CHECK(r.filled == Lots(kBtc));
-  CHECK(h.PositionIn(2).size == Lots(0));
+  CHECK_FALSE(h.HasRecord(2));
   CHECK(h.Order(2, 14, Side::kSell, Usd(30'000), Lots(1), TimeInForce::kIoc, true).reason ==
         Reason::kReduceOnlyWouldIncrease);
   CHECK(h.Order(2, 15, Side::kSell, Usd(30'000), Lots(1), TimeInForce::kGtc, true).reason ==
@@ -1287,7 +1462,8 @@ TEST_CASE("Engine: without a fresh index nothing may add risk, but closing works
   const Result r =
       h.Order(2, 14, Side::kSell, Usd(29'900), Lots(kBtc), TimeInForce::kIoc, true);
   REQUIRE(r.ok());
-  CHECK(h.PositionIn(2).size == Lots(0));
+  CHECK(r.filled == Lots(kBtc));
+  CHECK_FALSE(h.HasRecord(2));
 }
 
 TEST_CASE("Engine: index is the median of fresh sources", "[engine]") {

@@ -12,8 +12,11 @@
 // Units: Ticks and Lots. Rounding: none (the book only adds and compares).
 // Thread safety: not thread-safe. Determinism: integer-only; no iteration over
 //   a hash container reaches events or the canonical encoding.
-// Memory: orders and levels live in pools that grow to their high-water mark
-//   and are then reused, so steady-state operation does not allocate.
+// Memory: orders, levels and the account and STP group records live in pools
+//   that grow to their high-water mark and are then reused, so steady-state
+//   operation does not allocate. The pools grow a chunk at a time and never move a record, and the lookup
+//   indexes grow incrementally (detail/chunked_vector.hpp, slot_index.hpp),
+//   so no operation pays for the size of the book when it grows.
 //
 // Placing an order runs these checks, in this order; the first that fails is
 // the returned Reason and nothing changes:
@@ -71,6 +74,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "perpcore/book/types.hpp"
+#include "perpcore/detail/chunked_vector.hpp"
 #include "perpcore/detail/node_pool.hpp"
 #include "perpcore/detail/slot_index.hpp"
 
@@ -420,13 +424,13 @@ class OrderBook {
   std::int64_t band_lo_ = 0, band_hi_ = 0;  // inclusive; valid if reference_ > 0
   std::uint64_t next_priority_ = 1;
 
-  std::vector<Order> orders_;
+  detail::ChunkedVector<Order> orders_;
   std::uint32_t free_order_ = kNil;
-  std::vector<Level> levels_;
+  detail::ChunkedVector<Level> levels_;
   std::uint32_t free_level_ = kNil;
-  std::vector<AccountRecord> accounts_;
+  detail::ChunkedVector<AccountRecord> accounts_;
   std::uint32_t free_account_ = kNil;
-  std::vector<GroupRecord> groups_;
+  detail::ChunkedVector<GroupRecord> groups_;
   std::uint32_t free_group_ = kNil;
   LadderMap bids_, asks_;
 

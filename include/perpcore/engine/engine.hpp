@@ -28,9 +28,10 @@
 //      never move money. Fees round up, rebates and referrer cuts down, and
 //      the fee pool takes the remainders.
 //   5. Bounded work: a command touches one market's book and the accounts of
-//      the orders it matches; margin checks walk the positions of one
-//      account (at most one per market). TimeTick with market 0 and cancel
-//      all with market 0 are O(markets).
+//      the orders it matches; margin checks walk the live records of one
+//      account (at most one per market, each with a position or open
+//      orders: an account keeps no record where it has neither). TimeTick
+//      with market 0 and cancel all with market 0 are O(markets).
 //   6. Host-supplied order: a command is processed when its seq is
 //      last_seq + 1 and its time does not go back; processing consumes the
 //      seq and takes the time whether the command is accepted or rejected.
@@ -267,14 +268,19 @@ class Engine {
   // For tests; O(state). Conservation (rule 4) exactly, open interest long
   // == short == the sum of positions per market, each position's order
   // ladders equal to the book's orders (every price level and running sum),
-  // every book's invariants.
+  // every book's invariants; no empty position record (each has a position
+  // or open orders), each with the account's margin mode and leverage for
+  // its market, and those choices kept sorted by market and only where they
+  // differ from the defaults.
   absl::Status CheckInvariants() const;
 
   // EncodeCanonical() / Digest()
   //
   // A canonical byte encoding of the whole state: config, counters, totals,
   // markets by id (params, status, oracle, stats, book), accounts by id
-  // (balances, positions by market). Digest() is its SHA-256 (BIP-340
+  // (balances, live position records by market, then the margin mode and
+  // leverage chosen per market where not the defaults, by market).
+  // Digest() is its SHA-256 (BIP-340
   // tagged, tag "perpcore/engine"). Equal states give equal digests in every
   // process. O(state).
   void EncodeCanonical(std::string* out) const;

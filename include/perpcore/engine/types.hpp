@@ -200,6 +200,12 @@ struct SetFeeTier {
   AccountId account = 0;
   std::uint32_t fee_tier = 0;
 };
+// The account's margin mode and leverage in a market are choices it keeps
+// whether or not it trades there (the defaults: cross, and the market's
+// max_leverage, whatever it is at the time); a position opened later takes
+// them. SetMarginMode is refused while the account has a position or open
+// orders in the market (kMarginModeLocked); SetLeverage then must pass the
+// margin check.
 struct SetMarginMode {
   AccountId account = 0;
   MarketId market = 0;
@@ -378,11 +384,23 @@ struct Event {
 
 // PositionView
 //
+// An account's live record in one market: a position, or open orders only
+// (size 0). mode and leverage are the account's choices there (leverage the
+// effective one: the chosen leverage, or the market's max_leverage if none,
+// capped by the market's current max_leverage).
 // value = size * mark * atoms_per_tick_lot; cost = the signed entry value of
 // the open position (long > 0); unrealized_pnl = value - cost;
 // entry_price = |cost| / (|size| * atoms_per_tick_lot), rounded half-even to
 // ticks (0 without a position). For an isolated position, isolated_equity =
 // its bucket plus value, and its requirements are measured against that.
+// realized_pnl: what reducing the current position has realized since it
+// was opened; 0 without a position. A position opens from flat or by a
+// flip and ends when it closes or flips, so the fill that closes or flips it
+// reports its PnL in the kFill event (realized / maker_realized) and the
+// next position starts from 0: the per-position figure of dYdX v4's
+// positions (realizedPnl of an OPEN position; a closed one leaves the list)
+// and of Binance's position history. The lifetime total of an account in a
+// market is the sum of its fills' realized fields.
 struct PositionView {
   MarketId market = 0;
   MarginMode mode = MarginMode::kCross;
@@ -427,7 +445,10 @@ struct AccountSummary {
   Quote free_collateral;
   Rate margin_ratio;
   bool liquidatable = false;  // cross equity below cross maintenance
-  std::vector<PositionView> positions;  // by market id; positions and order-only records
+  // Live records by market id: markets with a position or open orders
+  // (size 0: orders only). A market the account has only set a margin mode
+  // or leverage in, or whose position closed with no orders left, has none.
+  std::vector<PositionView> positions;
 };
 
 // OpenOrder: one live order of an account.
