@@ -49,11 +49,8 @@ Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
   s.accounts.push_back(
       Account{.id = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
   s.account_index[c.account] = static_cast<std::uint32_t>(s.accounts.size() - 1);
-  sink.Emit(Event{.kind = EventKind::kAccountCreated,
-                  .code = c.fee_tier,
-                  .account = c.account,
-                  .referrer = c.referrer,
-                  .owner = c.owner});
+  sink.Emit(events::AccountCreated{
+      .account = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
   return {};
 }
 
@@ -125,7 +122,7 @@ Reason Validate(const State& s, const SetFeeTier& c, AccountPlan* plan) {
 Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
   a.fee_tier = plan.value;
-  sink.Emit(Event{.kind = EventKind::kFeeTierSet, .code = plan.value, .account = a.id});
+  sink.Emit(events::FeeTierSet{.account = a.id, .fee_tier = plan.value});
   return {};
 }
 
@@ -140,7 +137,7 @@ Reason Validate(const State& s, const SetSelfTradeScope& c, AccountPlan* plan) {
 Outcome ApplySetSelfTradeScope(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
   a.stp_scope = plan.scope;
-  sink.Emit(Event{.kind = EventKind::kSelfTradeScopeSet, .code = Raw(plan.scope), .account = a.id});
+  sink.Emit(events::SelfTradeScopeSet{.account = a.id, .scope = plan.scope});
   return {};
 }
 
@@ -160,10 +157,7 @@ Outcome ApplySetMarginMode(State& s, const AccountPlan& plan, EventSink& sink) {
   Position& p = GetPosition(s, a, plan.market_slot);
   PERPCORE_CHECK(p.iso_cash == 0);
   p.mode = plan.mode;
-  sink.Emit(Event{.kind = EventKind::kMarginModeSet,
-                  .code = Raw(plan.mode),
-                  .market = p.market,
-                  .account = a.id});
+  sink.Emit(events::MarginModeSet{.market = p.market, .account = a.id, .mode = plan.mode});
   return {};
 }
 
@@ -188,10 +182,7 @@ Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
   Position& p = GetPosition(s, a, plan.market_slot);
   p.leverage = plan.value;
-  sink.Emit(Event{.kind = EventKind::kLeverageSet,
-                  .code = plan.value,
-                  .market = p.market,
-                  .account = a.id});
+  sink.Emit(events::LeverageSet{.market = p.market, .account = a.id, .leverage = plan.value});
   return {};
 }
 

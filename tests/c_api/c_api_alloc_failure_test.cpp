@@ -246,7 +246,7 @@ void CheckPoisoned(perpcore_engine* e) {
         return perpcore_order_place(x, r, seq, kT0, &order);
       },
       [](perpcore_engine* x, perpcore_result* r, std::uint64_t seq) {
-        return perpcore_order_cancel_all(x, r, seq, kT0, 1, 0);
+        return perpcore_order_cancel_all(x, r, seq, kT0, 0, 1);
       },
       [](perpcore_engine* x, perpcore_result* r, std::uint64_t seq) {
         return perpcore_oracle_publish(x, r, seq, kT0, 1, 1, Px(30'000), kT0);
