@@ -136,7 +136,8 @@ def test_the_engine_charges_exactly_the_rate_given() -> None:
                        timestamp_ns=T0))
     r = ok(eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000),
                            size=BTC, timestamp_ns=T0))
-    assert r.events[0].taker.fee == 15_000_001
+    fill = r.events[0]
+    assert isinstance(fill, pc.Fill) and fill.taker.fee == 15_000_001
     assert eng.params(1).taker_fee == Decimal("0.000500000000000001")
 
 

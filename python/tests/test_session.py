@@ -132,9 +132,9 @@ def generate() -> tuple[pc.Engine, list[Command], list[int]]:
         commands.append(c)
         reasons.append(int(r.reason))
         for e in r.events:
-            if e.kind == pc.EngineEventKind.ORDER_RESTED:
+            if isinstance(e, pc.OrderRested):
                 live[e.order_id] = (e.market, e.account)
-            elif e.kind == pc.EngineEventKind.ORDER_CANCELED:
+            elif isinstance(e, pc.OrderCanceled):
                 live.pop(e.order_id, None)
             elif isinstance(e, pc.Fill) and e.maker.remaining == 0:
                 live.pop(e.maker.order_id, None)

@@ -400,9 +400,10 @@ TEST_CASE("CApiAllocFailure: perpcore_order_place resting in a fresh market", "[
     return perpcore_order_place(e, r, seq, kT0, &o);
   });
   CHECK(c.poisoned > 0);
-  // Before the engine: RunCommand's default-constructed Payload (its first
-  // alternative, CreateMarket, holds MarketParams' default tier list).
-  CHECK(c.retried > 0);
+  // Nothing allocates before the engine: RunCommand's default-constructed
+  // Payload (its first alternative, CreateMarket) holds only a null pointer
+  // to its parameters, where it once held MarketParams' default tier list.
+  CHECK(c.retried == 0);
 }
 
 TEST_CASE("CApiAllocFailure: perpcore_order_place whose 70 fills outgrow the event buffers",
