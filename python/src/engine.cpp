@@ -1667,19 +1667,7 @@ GIL while the engine works.)doc");
          bk::StpMode stp, U64 client_id, bool reduce_only, std::optional<U64> seq) {
         const en::PlaceOrder o = MakeOrder(market, account, order_id, side, price, size,
                                            order_type, tif, stp, client_id, reduce_only);
-        return Run(e, seq, ts,
-                   en::CancelReplace{.market = o.market,
-                                     .account = o.account,
-                                     .old_order_id = pc::OrderId(old_order_id.value),
-                                     .order_id = o.order_id,
-                                     .client_id = o.client_id,
-                                     .side = o.side,
-                                     .type = o.type,
-                                     .tif = o.tif,
-                                     .stp = o.stp,
-                                     .reduce_only = o.reduce_only,
-                                     .price = o.price,
-                                     .size = o.size});
+        return Run(e, seq, ts, en::Replacing(pc::OrderId(old_order_id.value), o));
       },
       py::kw_only(), py::arg("market"), py::arg("account"), py::arg("old_order_id"),
       py::arg("order_id"), py::arg("side"), py::arg("price"), py::arg("size"),

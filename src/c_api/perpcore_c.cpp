@@ -1136,18 +1136,7 @@ perpcore_status perpcore_order_cancel_replace(perpcore_engine* e, perpcore_resul
                         *why = "order->account differs from account";
                         return PERPCORE_E_ILLEGAL_ARG;
                       }
-                      *p = eng::CancelReplace{.market = pc::MarketId(market),
-                                              .account = pc::AccountId(account),
-                                              .old_order_id = pc::OrderId(old_order_id),
-                                              .order_id = c.order_id,
-                                              .client_id = c.client_id,
-                                              .side = c.side,
-                                              .type = c.type,
-                                              .tif = c.tif,
-                                              .stp = c.stp,
-                                              .reduce_only = c.reduce_only,
-                                              .price = c.price,
-                                              .size = c.size};
+                      *p = eng::Replacing(pc::OrderId(old_order_id), c);
                       return PERPCORE_OK;
                     });
 }

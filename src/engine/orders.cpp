@@ -234,18 +234,7 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   if (old->account != c.account) return FromBook(book::Reason::kNotOrderOwner);
   if (m.Halted()) return Reason::kMarketHalted;
   plan->old = *old;
-  const PlaceOrder place{.market = c.market,
-                         .account = c.account,
-                         .order_id = c.order_id,
-                         .client_id = c.client_id,
-                         .side = c.side,
-                         .type = c.type,
-                         .tif = c.tif,
-                         .stp = c.stp,
-                         .reduce_only = c.reduce_only,
-                         .price = c.price,
-                         .size = c.size};
-  if (Reason r = CheckNewOrder(s, place, &*old, plan); r != Reason::kOk) return r;
+  if (Reason r = CheckNewOrder(s, NewOrderOf(c), &*old, plan); r != Reason::kOk) return r;
   return FromBook(m.book.CheckPlace(plan->request, old->id));
 }
 

@@ -1597,25 +1597,13 @@ class Generator {
   // A cancel-replace, mostly of a live order by its owner: the new order on
   // the same side or the other, near the old price or anywhere an order
   // goes, the old id and client id reused now and then; else an unknown or
-  // another account's order, or a new order for another account.
+  // another account's order.
   CancelReplace NewCancelReplace(const Engine& eng) {
     CancelReplace c;
     std::optional<OpenOrder> live = rng_.Percent(93) ? PickLiveOrder(eng) : std::nullopt;
     if (!live) {
       const PlaceOrder p = NewPlace(eng);
-      c.market = p.market;
-      c.account = p.account;
-      c.old_order_id = OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10));
-      c.order_id = p.order_id;
-      c.client_id = p.client_id;
-      c.side = p.side;
-      c.type = p.type;
-      c.tif = p.tif;
-      c.stp = p.stp;
-      c.reduce_only = p.reduce_only;
-      c.price = p.price;
-      c.size = p.size;
-      return c;
+      return Replacing(OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10)), p);
     }
     const book::OrderView& v = live->order;
     MarketGen* g = GenOf(live->market);
@@ -3087,18 +3075,7 @@ class Harness {
       return "a cancel-replace did not start with the old order's cancel: " +
              ToString(result_.events[0]);
     }
-    const PlaceOrder place{.market = c.market,
-                           .account = c.account,
-                           .order_id = c.order_id,
-                           .client_id = c.client_id,
-                           .side = c.side,
-                           .type = c.type,
-                           .tif = c.tif,
-                           .stp = c.stp,
-                           .reduce_only = c.reduce_only,
-                           .price = c.price,
-                           .size = c.size};
-    if (std::string err = CheckPlaced(place, std::span(result_.events).subspan(1));
+    if (std::string err = CheckPlaced(NewOrderOf(c), std::span(result_.events).subspan(1));
         !err.empty()) {
       return err;
     }

@@ -179,6 +179,37 @@ struct CancelReplace {
   Lots size;
 };
 
+// NewOrderOf() / Replacing(): a CancelReplace's new order as the PlaceOrder
+// it is checked as, and a PlaceOrder as the new order of a CancelReplace of
+// old_order_id (market and account from the order).
+constexpr PlaceOrder NewOrderOf(const CancelReplace& c) {
+  return PlaceOrder{.market = c.market,
+                    .account = c.account,
+                    .order_id = c.order_id,
+                    .client_id = c.client_id,
+                    .side = c.side,
+                    .type = c.type,
+                    .tif = c.tif,
+                    .stp = c.stp,
+                    .reduce_only = c.reduce_only,
+                    .price = c.price,
+                    .size = c.size};
+}
+constexpr CancelReplace Replacing(OrderId old_order_id, const PlaceOrder& o) {
+  return CancelReplace{.market = o.market,
+                       .account = o.account,
+                       .old_order_id = old_order_id,
+                       .order_id = o.order_id,
+                       .client_id = o.client_id,
+                       .side = o.side,
+                       .type = o.type,
+                       .tif = o.tif,
+                       .stp = o.stp,
+                       .reduce_only = o.reduce_only,
+                       .price = o.price,
+                       .size = o.size};
+}
+
 // The hot commands: flat and trivially copyable, a place-order in a cache line.
 static_assert(std::is_trivially_copyable_v<PlaceOrder> && std::is_trivially_copyable_v<CancelOrder> &&
               std::is_trivially_copyable_v<CancelByClientId> &&
