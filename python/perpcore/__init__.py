@@ -12,7 +12,8 @@ outcomes, such as an order refused for insufficient margin, are returned as
 
 :class:`Engine` is the exchange: one keyword-only method per command, each
 returning a :class:`Result` whose events are one class per kind
-(:class:`Fill`, :class:`OrderRested`, :class:`OrderCanceled`, ...); queries return small typed views; and
+(:class:`Fill`, :class:`OrderRested`, :class:`OrderCanceled`, ...); queries
+return small typed views; and
 ``place_orders`` / ``cancel_orders`` / ``depth_arrays`` move numpy arrays in
 bulk with the GIL released. :class:`OrderBook` is one market's book alone.
 :mod:`perpcore.analytics` is optimal execution (Almgren-Chriss and more), in

@@ -211,7 +211,8 @@ constexpr CancelReplace Replacing(OrderId old_order_id, const PlaceOrder& o) {
 }
 
 // The hot commands: flat and trivially copyable, a place-order in a cache line.
-static_assert(std::is_trivially_copyable_v<PlaceOrder> && std::is_trivially_copyable_v<CancelOrder> &&
+static_assert(std::is_trivially_copyable_v<PlaceOrder> &&
+              std::is_trivially_copyable_v<CancelOrder> &&
               std::is_trivially_copyable_v<CancelByClientId> &&
               std::is_trivially_copyable_v<CancelAll> && std::is_trivially_copyable_v<AmendOrder> &&
               std::is_trivially_copyable_v<CancelReplace> &&

@@ -61,8 +61,9 @@
 //   Every market with a position must have a valid index for these.
 //
 // Place order checks, in order (the first failure is the Reason):
-//   market exists; account exists; market not halted/delisted; reduce_only must be IOC/FOK and needs an
-//   opposite position (it is clamped to its size via max_fill); in a
+//   market exists; account exists; market not halted/delisted; reduce_only
+//   must be IOC/FOK and needs an opposite position (it is clamped to its
+//   size via max_fill); in a
 //   reduce-only market (or one whose breaker tripped) only reduce-only
 //   orders; size in 1..max_order_size and price in 1..max_price
 //   (book reasons kInvalidSize, kSizeAboveMax, kInvalidPrice, and
