@@ -388,23 +388,6 @@ struct EngineWorkload {
 // Hashing of outcomes
 // -----------------------------------------------------------------------------
 
-int BookKindOf(engine::EventKind k) {
-  switch (k) {
-    case engine::EventKind::kFill:
-      return static_cast<int>(book::EventKind::kFill);
-    case engine::EventKind::kOrderRested:
-      return static_cast<int>(book::EventKind::kRested);
-    case engine::EventKind::kOrderCanceled:
-      return static_cast<int>(book::EventKind::kCanceled);
-    case engine::EventKind::kOrderReduced:
-      return static_cast<int>(book::EventKind::kReduced);
-    case engine::EventKind::kOrderAmended:
-      return static_cast<int>(book::EventKind::kAmended);
-    default:
-      return 255;
-  }
-}
-
 // The fields the engine's order events share with book::Event.
 struct CommonEvent {
   int kind;
@@ -424,21 +407,46 @@ void HashCommon(const CommonEvent& e, Hasher* h) {
   h->Add(e.maker_remaining);
 }
 
+// An engine order event as the book::Event it came from; nullopt for the
+// engine's own events (ledger moves such as isolated top-ups, which no bare
+// book has).
+std::optional<CommonEvent> CommonOf(const engine::Event& ev) {
+  auto book_kind = [](book::EventKind k) { return static_cast<int>(k); };
+  if (const auto* e = std::get_if<engine::events::Fill>(&ev)) {
+    return CommonEvent{book_kind(book::EventKind::kFill), e->taker.order_id, e->maker.order_id,
+                       e->taker.account, e->price.raw(), e->size.raw(), e->taker.remaining.raw(),
+                       e->maker.remaining.raw()};
+  }
+  if (const auto* e = std::get_if<engine::events::OrderRested>(&ev)) {
+    return CommonEvent{book_kind(book::EventKind::kRested), e->order_id, OrderId(), e->account,
+                       e->price.raw(), e->size.raw(), e->size.raw(), 0};
+  }
+  if (const auto* e = std::get_if<engine::events::OrderCanceled>(&ev)) {
+    return CommonEvent{book_kind(book::EventKind::kCanceled), e->order_id, OrderId(), e->account,
+                       e->price.raw(), e->size.raw(), e->remaining.raw(), 0};
+  }
+  if (const auto* e = std::get_if<engine::events::OrderReduced>(&ev)) {
+    return CommonEvent{book_kind(book::EventKind::kReduced), e->order_id, OrderId(), e->account,
+                       e->price.raw(), e->size.raw(), e->remaining.raw(), 0};
+  }
+  if (const auto* e = std::get_if<engine::events::OrderAmended>(&ev)) {
+    return CommonEvent{book_kind(book::EventKind::kAmended), e->order_id, OrderId(), e->account,
+                       e->price.raw(), e->old_remaining.raw(), e->remaining.raw(), 0};
+  }
+  return std::nullopt;
+}
+
 std::uint64_t OutcomeHash(std::uint16_t reason, std::int64_t filled, std::int64_t rested,
                           std::span<const engine::Event> events) {
   Hasher h;
   h.Add(static_cast<std::uint64_t>(reason));
   h.Add(filled);
   h.Add(rested);
-  // The book's events only: the engine adds ledger events (isolated top-ups
-  // and releases) that no bare book has.
-  auto from_book = [](const engine::Event& e) { return BookKindOf(e.kind) != 255; };
-  h.Add(static_cast<std::uint64_t>(std::count_if(events.begin(), events.end(), from_book)));
+  std::uint64_t from_book = 0;
+  for (const engine::Event& e : events) from_book += CommonOf(e).has_value();
+  h.Add(from_book);
   for (const engine::Event& e : events) {
-    if (!from_book(e)) continue;
-    HashCommon({BookKindOf(e.kind), e.order_id, e.maker_order_id, e.account, e.price.raw(),
-                e.size.raw(), e.remaining.raw(), e.maker_remaining.raw()},
-               &h);
+    if (const std::optional<CommonEvent> c = CommonOf(e)) HashCommon(*c, &h);
   }
   return h.h;
 }
@@ -475,21 +483,50 @@ void HashResult(const engine::Result& r, Hasher* h) {
   h->Add(r.filled.raw());
   h->Add(r.rested.raw());
   h->Add(static_cast<std::uint64_t>(r.events.size()));
-  for (const engine::Event& e : r.events) {
-    h->Add((static_cast<std::uint64_t>(e.kind) << 32) | (static_cast<std::uint64_t>(e.side) << 24) |
-           (static_cast<std::uint64_t>(e.cause) << 16) | (e.priority_kept ? 1u : 0u));
-    h->Add((static_cast<std::uint64_t>(e.code) << 32) | e.market.value());
-    for (const std::int64_t v :
-         {e.price.raw(), e.size.raw(), e.remaining.raw(), e.maker_remaining.raw(), e.amount.raw(),
-          e.maker_fee.raw(), e.referrer_fee.raw(), e.position.raw(), e.maker_position.raw(),
-          e.realized.raw(), e.maker_realized.raw(), e.index.raw(), e.mark.raw()}) {
-      h->Add(v);
-    }
-    for (const std::uint64_t v :
-         {e.account.value(), e.order_id.value(), e.maker_account.value(), e.maker_order_id.value(),
-          e.referrer.value(), e.counterparty.value(), e.owner.value()}) {
-      h->Add(v);
-    }
+  for (const engine::Event& ev : r.events) {
+    h->Add(static_cast<std::uint64_t>(ev.index()));
+    // Every field of every kind, by name (each struct's fields, in order).
+    auto add = [h](const auto& v) {
+      if constexpr (requires { v.raw(); }) {
+        h->Add(v.raw());
+      } else if constexpr (requires { v.value(); }) {
+        h->Add(static_cast<std::uint64_t>(v.value()));
+      } else {
+        h->Add(static_cast<std::uint64_t>(v));
+      }
+    };
+    auto party = [&](const engine::events::FillParty& p) {
+      add(p.account), add(p.order_id), add(p.side), add(p.remaining), add(p.fee), add(p.position),
+          add(p.realized);
+    };
+    std::visit(
+        [&](const auto& e) {
+          if constexpr (requires { e.market; }) add(e.market);
+          if constexpr (requires { e.account; }) add(e.account);
+          if constexpr (requires { e.order_id; }) add(e.order_id);
+          if constexpr (requires { e.side; }) add(e.side);
+          if constexpr (requires { e.reason; }) add(e.reason);
+          if constexpr (requires { e.priority_kept; }) add(e.priority_kept);
+          if constexpr (requires { e.price; }) add(e.price);
+          if constexpr (requires { e.size; }) add(e.size);
+          if constexpr (requires { e.remaining; }) add(e.remaining);
+          if constexpr (requires { e.old_remaining; }) add(e.old_remaining);
+          if constexpr (requires { e.taker; }) party(e.taker), party(e.maker);
+          if constexpr (requires { e.referrer_fee; }) add(e.referrer_fee);
+          if constexpr (requires { e.from; }) add(e.from), add(e.to);
+          if constexpr (requires { e.owner; }) add(e.owner);
+          if constexpr (requires { e.fee_tier; }) add(e.fee_tier);
+          if constexpr (requires { e.referrer; }) add(e.referrer);
+          if constexpr (requires { e.amount; }) add(e.amount);
+          if constexpr (requires { e.status; }) add(e.status);
+          if constexpr (requires { e.index; }) add(e.index), add(e.mark), add(e.twap);
+          if constexpr (requires { e.tripped; }) add(e.tripped);
+          if constexpr (requires { e.cause; }) add(e.cause);
+          if constexpr (requires { e.mode; }) add(e.mode);
+          if constexpr (requires { e.leverage; }) add(e.leverage);
+          if constexpr (requires { e.scope; }) add(e.scope);
+        },
+        ev);
   }
 }
 
@@ -646,48 +683,45 @@ void Generator::Emit(engine::Payload payload, CmdKind kind, const BookOp* book_o
 
 // Follows the live orders and the positions from the events.
 void Generator::Track(std::span<const engine::Event> events) {
-  for (const engine::Event& e : events) {
-    if (e.market == 0) continue;
-    const std::size_t m = e.market.value() - 1;
-    const auto slot = static_cast<std::uint32_t>(m);
-    switch (e.kind) {
-      case engine::EventKind::kOrderRested:
-        live_.Add(slot, Live{.id = e.order_id,
-                             .account = static_cast<std::uint32_t>(e.account.value()),
-                             .client_id = pending_client_,
-                             .side = e.side,
-                             .price = e.price.raw(),
-                             .remaining = e.remaining.raw()});
-        break;
-      case engine::EventKind::kFill:
-        if (phase_ == Phase::kMeasured) ++w_.stats.fills;
-        if (e.maker_remaining.raw() == 0) {
-          live_.Remove(slot, e.maker_order_id);
-        } else if (Live* l = live_.Find(slot, e.maker_order_id)) {
-          l->remaining = e.maker_remaining.raw();
-        }
-        PositionOf(static_cast<std::uint32_t>(e.account.value()), m) = e.position.raw();
-        PositionOf(static_cast<std::uint32_t>(e.maker_account.value()), m) = e.maker_position.raw();
-        break;
-      case engine::EventKind::kOrderCanceled:
-        if (phase_ == Phase::kMeasured &&
-            e.code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade)) {
-          ++w_.stats.stp_cancels;
-        }
-        if (e.remaining.raw() == 0) live_.Remove(slot, e.order_id);
-        break;
-      case engine::EventKind::kOrderReduced:
-      case engine::EventKind::kOrderAmended:
-        if (Live* l = live_.Find(slot, e.order_id)) {
-          l->price = e.price.raw();
-          l->remaining = e.remaining.raw();
-        }
-        break;
-      case engine::EventKind::kPriceUpdate:
-        if (phase_ == Phase::kMeasured) ++w_.stats.price_updates;
-        break;
-      default:
-        break;
+  namespace ev = engine::events;
+  auto slot_of = [](MarketId market) { return static_cast<std::uint32_t>(market.value() - 1); };
+  for (const engine::Event& event : events) {
+    if (const auto* e = std::get_if<ev::OrderRested>(&event)) {
+      live_.Add(slot_of(e->market), Live{.id = e->order_id,
+                                         .account = static_cast<std::uint32_t>(e->account.value()),
+                                         .client_id = pending_client_,
+                                         .side = e->side,
+                                         .price = e->price.raw(),
+                                         .remaining = e->size.raw()});
+    } else if (const auto* f = std::get_if<ev::Fill>(&event)) {
+      const std::uint32_t slot = slot_of(f->market);
+      if (phase_ == Phase::kMeasured) ++w_.stats.fills;
+      if (f->maker.remaining.raw() == 0) {
+        live_.Remove(slot, f->maker.order_id);
+      } else if (Live* l = live_.Find(slot, f->maker.order_id)) {
+        l->remaining = f->maker.remaining.raw();
+      }
+      PositionOf(static_cast<std::uint32_t>(f->taker.account.value()), slot) =
+          f->taker.position.raw();
+      PositionOf(static_cast<std::uint32_t>(f->maker.account.value()), slot) =
+          f->maker.position.raw();
+    } else if (const auto* c = std::get_if<ev::OrderCanceled>(&event)) {
+      if (phase_ == Phase::kMeasured && c->reason == book::CancelReason::kSelfTrade) {
+        ++w_.stats.stp_cancels;
+      }
+      if (c->remaining.raw() == 0) live_.Remove(slot_of(c->market), c->order_id);
+    } else if (const auto* r = std::get_if<ev::OrderReduced>(&event)) {
+      if (Live* l = live_.Find(slot_of(r->market), r->order_id)) {
+        l->price = r->price.raw();
+        l->remaining = r->remaining.raw();
+      }
+    } else if (const auto* am = std::get_if<ev::OrderAmended>(&event)) {
+      if (Live* l = live_.Find(slot_of(am->market), am->order_id)) {
+        l->price = am->price.raw();
+        l->remaining = am->remaining.raw();
+      }
+    } else if (std::holds_alternative<ev::PriceUpdate>(event)) {
+      if (phase_ == Phase::kMeasured) ++w_.stats.price_updates;
     }
   }
 }
@@ -701,13 +735,25 @@ void Generator::Place(std::size_t m, const book::OrderRequest& r, CmdKind kind, 
     ++w_.stats.reduce_only;
   }
   pending_client_ = static_cast<std::uint32_t>(r.client_id.value());
-  Emit(engine::PlaceOrder{.market = MarketIdOf(m), .order = r, .reduce_only = reduce_only}, kind,
-       &op);
+  Emit(engine::PlaceOrder{.market = MarketIdOf(m),
+                          .account = r.account,
+                          .order_id = r.id,
+                          .client_id = r.client_id,
+                          .side = r.side,
+                          .type = r.type,
+                          .tif = r.tif,
+                          .stp = r.stp,
+                          .reduce_only = reduce_only,
+                          .price = r.price,
+                          .size = r.size},
+       kind, &op);
 }
 
 void Generator::Setup() {
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
-    Emit(engine::CreateMarket{.market = MarketIdOf(m), .params = MakeMarketParams(kMarkets[m])},
+    Emit(engine::CreateMarket{.market = MarketIdOf(m),
+                              .params = std::make_shared<const engine::MarketParams>(
+                                  MakeMarketParams(kMarkets[m]))},
          CmdKind::kOracle, nullptr);
     w_.initial_mids.push_back(Ticks(kMarkets[m].mid));
   }
@@ -726,12 +772,13 @@ void Generator::Setup() {
     for (std::size_t m = 0; m < kNumMarkets; ++m) {
       if (IsIsolatedIn(id, m)) {
         Emit(
-            engine::SetMarginMode{
-                .account = account, .market = MarketIdOf(m), .mode = engine::MarginMode::kIsolated},
+            engine::SetMarginMode{.market = MarketIdOf(m),
+                                  .account = account,
+                                  .mode = engine::MarginMode::kIsolated},
             CmdKind::kDeposit, nullptr);
       }
       if (const std::uint32_t lev = LeverageOf(id, m); lev != 0) {
-        Emit(engine::SetLeverage{.account = account, .market = MarketIdOf(m), .leverage = lev},
+        Emit(engine::SetLeverage{.market = MarketIdOf(m), .account = account, .leverage = lev},
              CmdKind::kDeposit, nullptr);
       }
     }
@@ -838,10 +885,10 @@ void Generator::Amend(std::size_t m) {
   r.size = Lots(size);
   const BookOp op{.req = r, .book = slot, .op = BookOpKind::kAmend, .kind = CmdKind::kAmend};
   Emit(engine::AmendOrder{.market = MarketIdOf(m),
-                          .amend = {.account = r.account,
-                                    .id = victim.id,
-                                    .new_price = Ticks(price),
-                                    .new_size = Lots(size)}},
+                          .account = r.account,
+                          .order_id = victim.id,
+                          .new_price = Ticks(price),
+                          .new_size = Lots(size)},
        CmdKind::kAmend, &op);
 }
 
@@ -982,13 +1029,12 @@ std::string DescribeCommand(const Command& c) {
         using T = std::decay_t<decltype(p)>;
         std::string head = fmt::format("seq {} t {}: ", c.seq, c.timestamp.raw());
         if constexpr (std::is_same_v<T, engine::PlaceOrder>) {
-          const book::OrderRequest& o = p.order;
           return head + fmt::format(
-                            "PlaceOrder(market {}, id {}, account {}, client {}, {} type {} tif {} "
+                            "PlaceOrder(market {}, account {}, id {}, client {}, {} type {} tif {} "
                             "{} @ {}{})",
-                            p.market, o.id, o.account, o.client_id,
-                            o.side == Side::kBuy ? "buy" : "sell", static_cast<int>(o.type),
-                            static_cast<int>(o.tif), o.size.raw(), o.price.raw(),
+                            p.market, p.account, p.order_id, p.client_id,
+                            p.side == Side::kBuy ? "buy" : "sell", static_cast<int>(p.type),
+                            static_cast<int>(p.tif), p.size.raw(), p.price.raw(),
                             p.reduce_only ? ", reduce-only" : "");
         } else if constexpr (std::is_same_v<T, engine::CancelOrder>) {
           return head + fmt::format("CancelOrder(market {}, account {}, id {})", p.market,
@@ -998,8 +1044,7 @@ std::string DescribeCommand(const Command& c) {
                                     p.account, p.client_id);
         } else if constexpr (std::is_same_v<T, engine::AmendOrder>) {
           return head + fmt::format("AmendOrder(market {}, account {}, id {}, {} @ {})", p.market,
-                                    p.amend.account, p.amend.id, p.amend.new_size.raw(),
-                                    p.amend.new_price.raw());
+                                    p.account, p.order_id, p.new_size.raw(), p.new_price.raw());
         } else if constexpr (std::is_same_v<T, engine::OraclePrice>) {
           return head + fmt::format("OraclePrice(market {}, source {}, {} at {})", p.market,
                                     p.source, p.price.raw(), p.publish_time.raw());
@@ -1440,7 +1485,9 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
     if (timed) stamps.push_back(ClampStamp(s1 - s0));
   };
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
-    apply(engine::CreateMarket{.market = MarketIdOf(m), .params = MakeMarketParams(kMarkets[m])},
+    apply(engine::CreateMarket{.market = MarketIdOf(m),
+                               .params = std::make_shared<const engine::MarketParams>(
+                                   MakeMarketParams(kMarkets[m]))},
           false);
   }
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
@@ -1468,19 +1515,19 @@ MemoryResult RunMemory(std::uint32_t accounts, double ns_per_stamp) {
     const Ticks mid(kMarkets[m].mid);
     for (std::uint32_t a = 1; a + 1 <= accounts; a += 2) {
       apply(engine::PlaceOrder{.market = MarketIdOf(m),
-                               .order = {.id = OrderId(next_id++),
-                                         .account = AccountId(a),
-                                         .side = Side::kSell,
-                                         .price = mid,
-                                         .size = Lots(1)}},
+                               .account = AccountId(a),
+                               .order_id = OrderId(next_id++),
+                               .side = Side::kSell,
+                               .price = mid,
+                               .size = Lots(1)},
             true);
       apply(engine::PlaceOrder{.market = MarketIdOf(m),
-                               .order = {.id = OrderId(next_id++),
-                                         .account = AccountId(a + 1),
-                                         .side = Side::kBuy,
-                                         .tif = book::TimeInForce::kIoc,
-                                         .price = mid,
-                                         .size = Lots(1)}},
+                               .account = AccountId(a + 1),
+                               .order_id = OrderId(next_id++),
+                               .side = Side::kBuy,
+                               .tif = book::TimeInForce::kIoc,
+                               .price = mid,
+                               .size = Lots(1)},
             true);
     }
   }
@@ -1573,7 +1620,9 @@ GrowthResult RunGrowth(std::uint32_t accounts, std::uint64_t seed, double ns_per
     if (stamp != nullptr) *stamp = ClampStamp(s1 - s0);
   };
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
-    run(engine::CreateMarket{.market = MarketIdOf(m), .params = MakeMarketParams(kMarkets[m])},
+    run(engine::CreateMarket{.market = MarketIdOf(m),
+                             .params = std::make_shared<const engine::MarketParams>(
+                                 MakeMarketParams(kMarkets[m]))},
         nullptr);
     for (std::uint32_t src = 1; src <= kSources; ++src) {
       run(engine::OraclePrice{.market = MarketIdOf(m),
@@ -1598,11 +1647,11 @@ GrowthResult RunGrowth(std::uint32_t accounts, std::uint64_t seed, double ns_per
     const bool buy = (id / kNumMarkets) % 2 == 0;
     const auto off = static_cast<std::int64_t>(1 + (id / kNumMarkets) % 1000);
     run(engine::PlaceOrder{.market = MarketIdOf(m),
-                           .order = {.id = OrderId(id),
-                                     .account = account,
-                                     .side = buy ? Side::kBuy : Side::kSell,
-                                     .price = Ticks(kMarkets[m].mid + (buy ? -off : off)),
-                                     .size = Lots(1)}},
+                           .account = account,
+                           .order_id = OrderId(id),
+                           .side = buy ? Side::kBuy : Side::kSell,
+                           .price = Ticks(kMarkets[m].mid + (buy ? -off : off)),
+                           .size = Lots(1)},
         &stamps[i++]);
     run(engine::Deposit{.account = AccountId(1 + rng.Below(id)), .amount = Quote(kUsd)},
         &stamps[i++]);

@@ -110,13 +110,13 @@ def validate(batch: dict[str, Any]) -> None:
     reasons, fills = [], []
     for i in range(len(batch["order_ids"])):
         r = single.place_order(
-            market=1, order_id=int(batch["order_ids"][i]), account=int(batch["accounts"][i]),
+            market=1, account=int(batch["accounts"][i]), order_id=int(batch["order_ids"][i]),
             side=pc.Side(int(batch["sides"][i])), price=int(batch["prices"][i]),
             size=int(batch["sizes"][i]), tif=pc.TimeInForce(int(batch["tifs"][i])),
             timestamp_ns=T0 + 1)
         reasons.append(int(r.reason))
-        fills += [(i, e.maker_order_id, e.price, e.size, e.taker_fee, e.maker_fee)
-                  for e in r.events if e.kind == pc.EngineEventKind.FILL]
+        fills += [(i, e.maker.order_id, e.price, e.size, e.taker.fee, e.maker.fee)
+                  for e in r.events if isinstance(e, pc.Fill)]
     f = res.fills
     bulk_fills = list(zip(f["index"].tolist(), f["maker_order_id"].tolist(), f["price"].tolist(),
                           f["size"].tolist(), f["taker_fee"].tolist(), f["maker_fee"].tolist()))

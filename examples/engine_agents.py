@@ -112,7 +112,7 @@ def main() -> int:
             limit = u.size_to_lots("2")
             if want and abs(pos + want * 100) <= limit:
                 side = pc.Side.BUY if want > 0 else pc.Side.SELL
-                r = eng.place_order(market=MARKET, order_id=next_id, account=2, side=side,
+                r = eng.place_order(market=MARKET, account=2, order_id=next_id, side=side,
                                     price=mark + want * 500, size=100,
                                     order_type=pc.OrderType.MARKET, tif=pc.TimeInForce.IOC,
                                     timestamp_ns=now)
@@ -126,7 +126,7 @@ def main() -> int:
             if rng.random() < 0.3:
                 side = rng.choice((pc.Side.BUY, pc.Side.SELL))
                 far = mark + (500 if side == pc.Side.BUY else -500)
-                r = eng.place_order(market=MARKET, order_id=next_id, account=account, side=side,
+                r = eng.place_order(market=MARKET, account=account, order_id=next_id, side=side,
                                     price=far, size=rng.randint(1, 60),
                                     order_type=pc.OrderType.MARKET, tif=pc.TimeInForce.IOC,
                                     timestamp_ns=now)
@@ -174,7 +174,7 @@ def main() -> int:
 
 def record(r: pc.Result, step: int, ts: list[float], ps: list[int]) -> None:
     for e in r.events:
-        if e.kind == pc.EngineEventKind.FILL:
+        if isinstance(e, pc.Fill):
             ts.append(step)
             ps.append(e.price)
 

@@ -39,11 +39,13 @@ static void print_events(void) {
   for (i = 0; i < n; ++i) {
     const perpcore_event *e = &events[i];
     if (e->kind == PERPCORE_EVENT_FILL) {
+      const perpcore_event_fill *f = &e->as.fill;
       printf("  fill: account %" PRIu64 " bought %" PRId64 " lots from account %" PRIu64
              " at %" PRId64 " ticks; fees %" PRId64 " (taker) and %" PRId64 " (maker) atoms\n",
-             e->account, e->size, e->maker_account, e->price, e->amount, e->maker_fee);
+             f->taker.account, f->size, f->maker.account, f->price, f->taker.fee, f->maker.fee);
     } else if (e->kind == PERPCORE_EVENT_PRICE_UPDATE) {
-      printf("  price: index %" PRId64 ", mark %" PRId64 " ticks\n", e->index, e->mark);
+      printf("  price: index %" PRId64 ", mark %" PRId64 " ticks\n", e->as.price_update.index,
+             e->as.price_update.mark);
     }
   }
 }

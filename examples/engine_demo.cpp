@@ -39,6 +39,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -187,29 +188,27 @@ class Demo {
       return;
     }
     for (const Event& e : r.events) {
-      switch (e.kind) {
-        case EventKind::kFill:
-          ++fills_;
-          referrer_paid_ += e.referrer_fee.raw();
-          if (e.maker_fee.raw() < 0) rebates_paid_ -= e.maker_fee.raw();
-          break;
-        case EventKind::kCircuitBreaker:
-          breaker_log_.push_back(fmt::format("  t={:>6.1f}s  {} breaker {} ({})",
-                                             static_cast<double>(now_ - kStart) / kSecondNs,
-                                             kMarkets[e.market.value() - 1].symbol,
-                                             e.code ? "TRIPPED" : "cleared",
-                                             e.cause == oracle::BreakerCause::kTwapDeviation
-                                                 ? "index vs TWAP"
-                                                 : "source deviation"));
-          break;
-        default:
-          break;
+      if (const auto* f = std::get_if<events::Fill>(&e)) {
+        ++fills_;
+        referrer_paid_ += f->referrer_fee.raw();
+        if (f->maker.fee.raw() < 0) rebates_paid_ -= f->maker.fee.raw();
+      } else if (const auto* b = std::get_if<events::CircuitBreaker>(&e)) {
+        breaker_log_.push_back(fmt::format("  t={:>6.1f}s  {} breaker {} ({})",
+                                           static_cast<double>(now_ - kStart) / kSecondNs,
+                                           kMarkets[b->market.value() - 1].symbol,
+                                           b->tripped ? "TRIPPED" : "cleared",
+                                           b->cause == oracle::BreakerCause::kTwapDeviation
+                                               ? "index vs TWAP"
+                                               : "source deviation"));
       }
     }
   }
 
   void SetUp() {
-    for (const MarketSpec& s : kMarkets) Must(CreateMarket{.market = s.id, .params = ParamsFor(s)});
+    for (const MarketSpec& s : kMarkets) {
+      Must(CreateMarket{.market = s.id,
+                        .params = std::make_shared<const MarketParams>(ParamsFor(s))});
+    }
     PublishOracles();
     Must(FundInsurance{.amount = Quote(1'000'000 * kUsd)});
     for (int a = 1; a <= accounts_; ++a) {
@@ -224,10 +223,12 @@ class Demo {
       if (maker) continue;
       for (const MarketSpec& s : kMarkets) {
         if (a % 8 == 5) {
-          Must(SetMarginMode{.account = AccountNo(a), .market = s.id, .mode = MarginMode::kIsolated});
+          Must(SetMarginMode{.market = s.id,
+                             .account = AccountNo(a),
+                             .mode = MarginMode::kIsolated});
         }
-        Must(SetLeverage{.account = AccountNo(a),
-                         .market = s.id,
+        Must(SetLeverage{.market = s.id,
+                         .account = AccountNo(a),
                          .leverage = static_cast<std::uint32_t>(rng_.Between(5, 50))});
       }
     }
@@ -264,7 +265,7 @@ class Demo {
   }
 
   void Requote(AccountId maker, const MarketSpec& s) {
-    Apply(CancelAll{.account = maker, .market = s.id});
+    Apply(CancelAll{.market = s.id, .account = maker});
     // Makers quote around the index, not the mark: the mark follows the book,
     // so quoting around it would let the book drift away from the oracle.
     const Ticks mark = eng_.Stats(s.id)->index;
@@ -276,12 +277,12 @@ class Demo {
       for (Side side : {Side::kBuy, Side::kSell}) {
         const Ticks price(side == Side::kBuy ? mark.raw() - offset : mark.raw() + offset);
         Apply(PlaceOrder{.market = s.id,
-                         .order = {.id = OrderId(++next_order_),
-                                   .account = maker,
-                                   .side = side,
-                                   .tif = TimeInForce::kPostOnlySlide,
-                                   .price = price,
-                                   .size = size}});
+                         .account = maker,
+                         .order_id = OrderId(++next_order_),
+                         .side = side,
+                         .tif = TimeInForce::kPostOnlySlide,
+                         .price = price,
+                         .size = size});
       }
     }
   }
@@ -290,8 +291,10 @@ class Demo {
     const Ticks mark = eng_.Stats(s.id)->mark;
     const Side side = rng_.Percent(50) ? Side::kBuy : Side::kSell;
     PlaceOrder po{.market = s.id,
-                  .order = {.id = OrderId(++next_order_), .account = account, .side = side,
-                            .size = Lots(rng_.Between(1, s.max_trade))}};
+                  .account = account,
+                  .order_id = OrderId(++next_order_),
+                  .side = side,
+                  .size = Lots(rng_.Between(1, s.max_trade))};
     const std::int64_t two_percent = mark.raw() / 50;
     const int kind = static_cast<int>(rng_.Between(0, 99));
     if (kind < 25) {
@@ -300,22 +303,22 @@ class Demo {
       if (!summary.ok()) return;
       for (const PositionView& p : summary->positions) {
         if (p.market != s.id || p.size.raw() == 0) continue;
-        po.order.side = p.size.raw() > 0 ? Side::kSell : Side::kBuy;
-        po.order.size = Lots(std::max<std::int64_t>(1, std::abs(p.size.raw()) / rng_.Between(1, 3)));
+        po.side = p.size.raw() > 0 ? Side::kSell : Side::kBuy;
+        po.size = Lots(std::max<std::int64_t>(1, std::abs(p.size.raw()) / rng_.Between(1, 3)));
       }
       po.reduce_only = true;
-      po.order.type = OrderType::kMarket;
-      po.order.tif = TimeInForce::kIoc;
+      po.type = OrderType::kMarket;
+      po.tif = TimeInForce::kIoc;
     } else if (kind < 65) {
-      po.order.type = OrderType::kMarket;
-      po.order.tif = TimeInForce::kIoc;
+      po.type = OrderType::kMarket;
+      po.tif = TimeInForce::kIoc;
     } else if (kind < 85) {
-      po.order.tif = TimeInForce::kIoc;
+      po.tif = TimeInForce::kIoc;
     } else {
-      po.order.tif = TimeInForce::kGtc;
+      po.tif = TimeInForce::kGtc;
     }
-    const std::int64_t reach = po.order.tif == TimeInForce::kGtc ? -two_percent / 4 : two_percent;
-    po.order.price = Ticks(po.order.side == Side::kBuy ? mark.raw() + reach : mark.raw() - reach);
+    const std::int64_t reach = po.tif == TimeInForce::kGtc ? -two_percent / 4 : two_percent;
+    po.price = Ticks(po.side == Side::kBuy ? mark.raw() + reach : mark.raw() - reach);
     Apply(po);
   }
 

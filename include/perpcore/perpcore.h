@@ -271,7 +271,7 @@ enum {
   PERPCORE_BREAKER_SOURCE_DEVIATION = 1,
   PERPCORE_BREAKER_TWAP_DEVIATION = 2
 };
-/* perpcore_event.code of a cancel or reduce event. */
+/* The reason of an ORDER_CANCELED or ORDER_REDUCED event. */
 enum {
   PERPCORE_CANCEL_USER = 0,
   PERPCORE_CANCEL_CANCEL_ALL = 1,
@@ -482,8 +482,8 @@ typedef struct perpcore_market_params {
 typedef struct perpcore_order {
   uint32_t struct_size;
   uint32_t market;
-  uint64_t order_id;
   uint64_t account;
+  uint64_t order_id;
   uint64_t client_id;
   int64_t price; /* ticks */
   int64_t size;  /* lots */
@@ -518,57 +518,209 @@ typedef struct perpcore_result {
   int64_t rested;
 } perpcore_result;
 
-/* perpcore_event (output; frozen layout). One thing a command caused, in
- * order. Fields by kind (unlisted ones are 0):
- *   ORDER_RESTED / ORDER_CANCELED / ORDER_REDUCED / ORDER_AMENDED: market,
- *     account, order_id, side, price, size, remaining (as the book's events:
- *     perpcore/book/types.hpp); code = PERPCORE_CANCEL_* for cancels and
- *     reductions; priority_kept for amends.
- *   FILL: market; account/order_id/side: the taker; maker_account/
- *     maker_order_id: the maker; price, size; remaining/maker_remaining: open
- *     sizes after the fill; amount: the taker's fee (>= 0); maker_fee (< 0 a
- *     rebate); referrer/referrer_fee: the referrer's cut of the taker fee;
- *     position/maker_position: both positions after the fill; realized/
- *     maker_realized: PnL each side realized.
- *   DEPOSIT / WITHDRAWAL: account, amount. TRANSFER: account (from),
- *     counterparty (to), amount. INSURANCE_FUNDED: amount.
- *   ACCOUNT_CREATED: account, counterparty = owner, referrer, code = fee tier.
- *   MARKET_CREATED / MARKET_UPDATED: market.
- *   MARKET_STATUS_CHANGED: market, code = the new PERPCORE_MARKET_*.
- *   PRICE_UPDATE: market, index, mark (0: none), price = TWAP.
- *   CIRCUIT_BREAKER: market, code = 1 tripped / 0 cleared, cause.
- *   MARGIN_MODE_SET: account, market, code = PERPCORE_MARGIN_*.
- *   LEVERAGE_SET: account, market, code = leverage.
- *   ISOLATED_MARGIN_CHANGED: account, market, amount = delta (+ added).
- *   FEE_TIER_SET: account, code = tier.
- *   STP_SCOPE_SET: account, code = PERPCORE_STP_SCOPE_*. */
-typedef struct perpcore_event {
-  uint8_t kind;          /* PERPCORE_EVENT_* */
-  uint8_t side;          /* PERPCORE_SIDE_* */
-  uint8_t cause;         /* PERPCORE_BREAKER_* */
-  uint8_t priority_kept; /* 0 or 1 */
-  uint32_t code;
+/* Events (output; frozen layouts). One thing a command caused, in order:
+ * perpcore_event is a tagged union, `kind` (PERPCORE_EVENT_*) saying which
+ * member of `as` is set; the rest of the union is zero. Every field means one
+ * thing (perpcore/engine/events.hpp has the full description of each kind).
+ * Prices in ticks, sizes and positions in lots (signed, + long), money in
+ * quote atoms. The pad fields are zero. */
+
+/* ORDER_RESTED: the incoming order (or its remainder) joined the book with
+ * `size` open lots at `price`. */
+typedef struct perpcore_event_order_rested {
+  uint32_t market;
+  uint32_t side; /* PERPCORE_SIDE_* */
+  uint64_t account;
+  uint64_t order_id;
+  int64_t price;
+  int64_t size;
+} perpcore_event_order_rested;
+
+/* One side of a FILL. remaining: the order's open lots after it; fee: what
+ * the account paid (the taker's >= 0; a maker's < 0 is a rebate received);
+ * position: its position after the fill; realized: the PnL it realized. */
+typedef struct perpcore_fill_party {
+  uint64_t account;
+  uint64_t order_id;
+  int64_t remaining;
+  int64_t fee;
+  int64_t position;
+  int64_t realized;
+  uint32_t side; /* PERPCORE_SIDE_* */
+  uint32_t pad0;
+} perpcore_fill_party;
+
+/* FILL: the taker traded `size` lots at the maker's `price`. referrer: the
+ * taker's referrer (0: none), paid referrer_fee out of the taker's fee. */
+typedef struct perpcore_event_fill {
   uint32_t market;
   uint32_t pad0;
+  int64_t price;
+  int64_t size;
+  perpcore_fill_party taker;
+  perpcore_fill_party maker;
+  uint64_t referrer;
+  int64_t referrer_fee;
+} perpcore_event_fill;
+
+/* ORDER_CANCELED: `size` lots left the book without trading, for `reason`
+ * (PERPCORE_CANCEL_*); remaining: the order's open lots after (0 but for a
+ * MAX_FILL cut). */
+typedef struct perpcore_event_order_canceled {
+  uint32_t market;
+  uint32_t side;   /* PERPCORE_SIDE_* */
   uint64_t account;
   uint64_t order_id;
   int64_t price;
   int64_t size;
   int64_t remaining;
-  uint64_t maker_account;
-  uint64_t maker_order_id;
-  int64_t maker_remaining;
+  uint32_t reason; /* PERPCORE_CANCEL_* */
+  uint32_t pad0;
+} perpcore_event_order_canceled;
+
+/* ORDER_REDUCED: self-trade prevention (decrement-and-cancel) took `size`
+ * lots off the order; remaining: its open lots after. */
+typedef struct perpcore_event_order_reduced {
+  uint32_t market;
+  uint32_t side; /* PERPCORE_SIDE_* */
+  uint64_t account;
+  uint64_t order_id;
+  int64_t price;
+  int64_t size;
+  int64_t remaining;
+} perpcore_event_order_reduced;
+
+/* ORDER_AMENDED: the order rests at `price` with `remaining` open lots
+ * (old_remaining before); priority_kept: 1 if it kept its queue place. */
+typedef struct perpcore_event_order_amended {
+  uint32_t market;
+  uint32_t side; /* PERPCORE_SIDE_* */
+  uint64_t account;
+  uint64_t order_id;
+  int64_t price;
+  int64_t remaining;
+  int64_t old_remaining;
+  uint32_t priority_kept; /* 0 or 1 */
+  uint32_t pad0;
+} perpcore_event_order_amended;
+
+/* DEPOSIT / WITHDRAWAL: `amount` into / out of the account's cross cash. */
+typedef struct perpcore_event_cash {
+  uint64_t account;
   int64_t amount;
-  int64_t maker_fee;
+} perpcore_event_cash;
+
+/* TRANSFER: `amount` from one account's cross cash to another's. */
+typedef struct perpcore_event_transfer {
+  uint64_t from;
+  uint64_t to;
+  int64_t amount;
+} perpcore_event_transfer;
+
+/* ACCOUNT_CREATED. referrer 0: none. */
+typedef struct perpcore_event_account_created {
+  uint64_t account;
+  uint64_t owner;
   uint64_t referrer;
-  int64_t referrer_fee;
-  int64_t position;
-  int64_t maker_position;
-  int64_t realized;
-  int64_t maker_realized;
-  uint64_t counterparty;
+  uint32_t fee_tier;
+  uint32_t pad0;
+} perpcore_event_account_created;
+
+/* MARKET_CREATED / MARKET_UPDATED. */
+typedef struct perpcore_event_market {
+  uint32_t market;
+} perpcore_event_market;
+
+/* MARKET_STATUS_CHANGED: the new status. */
+typedef struct perpcore_event_market_status {
+  uint32_t market;
+  uint32_t status; /* PERPCORE_MARKET_* */
+} perpcore_event_market_status;
+
+/* PRICE_UPDATE: the index or the mark changed. index 0: none; mark: the last
+ * valid mark (0: never had one); twap: the index TWAP. */
+typedef struct perpcore_event_price_update {
+  uint32_t market;
+  uint32_t pad0;
   int64_t index;
   int64_t mark;
+  int64_t twap;
+} perpcore_event_price_update;
+
+/* CIRCUIT_BREAKER: the breaker tripped (tripped 1, with its cause) or
+ * cleared (tripped 0). */
+typedef struct perpcore_event_circuit_breaker {
+  uint32_t market;
+  uint32_t tripped; /* 0 or 1 */
+  uint32_t cause;   /* PERPCORE_BREAKER_* */
+} perpcore_event_circuit_breaker;
+
+/* MARGIN_MODE_SET. */
+typedef struct perpcore_event_margin_mode {
+  uint32_t market;
+  uint32_t mode; /* PERPCORE_MARGIN_* */
+  uint64_t account;
+} perpcore_event_margin_mode;
+
+/* LEVERAGE_SET. */
+typedef struct perpcore_event_leverage {
+  uint32_t market;
+  uint32_t leverage;
+  uint64_t account;
+} perpcore_event_leverage;
+
+/* ISOLATED_MARGIN_CHANGED: `amount` moved from cross cash into the isolated
+ * bucket (< 0: back), for `cause`: 0 the user (adjust_isolated_margin), 1 a
+ * top-up after a fill, 2 the release of a closed position's bucket. */
+typedef struct perpcore_event_isolated_margin {
+  uint32_t market;
+  uint32_t cause;
+  uint64_t account;
+  int64_t amount;
+} perpcore_event_isolated_margin;
+
+/* FEE_TIER_SET. */
+typedef struct perpcore_event_fee_tier {
+  uint64_t account;
+  uint32_t fee_tier;
+  uint32_t pad0;
+} perpcore_event_fee_tier;
+
+/* INSURANCE_FUNDED: `amount` into the insurance fund from outside. */
+typedef struct perpcore_event_insurance_funded {
+  int64_t amount;
+} perpcore_event_insurance_funded;
+
+/* STP_SCOPE_SET. */
+typedef struct perpcore_event_stp_scope {
+  uint64_t account;
+  uint32_t scope; /* PERPCORE_STP_SCOPE_* */
+  uint32_t pad0;
+} perpcore_event_stp_scope;
+
+typedef struct perpcore_event {
+  uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
+  uint32_t pad0;
+  union {
+    perpcore_event_order_rested order_rested;       /* ORDER_RESTED */
+    perpcore_event_fill fill;                       /* FILL */
+    perpcore_event_order_canceled order_canceled;   /* ORDER_CANCELED */
+    perpcore_event_order_reduced order_reduced;     /* ORDER_REDUCED */
+    perpcore_event_order_amended order_amended;     /* ORDER_AMENDED */
+    perpcore_event_cash cash;                       /* DEPOSIT, WITHDRAWAL */
+    perpcore_event_transfer transfer;               /* TRANSFER */
+    perpcore_event_account_created account_created; /* ACCOUNT_CREATED */
+    perpcore_event_market market;                   /* MARKET_CREATED, MARKET_UPDATED */
+    perpcore_event_market_status market_status;     /* MARKET_STATUS_CHANGED */
+    perpcore_event_price_update price_update;       /* PRICE_UPDATE */
+    perpcore_event_circuit_breaker circuit_breaker; /* CIRCUIT_BREAKER */
+    perpcore_event_margin_mode margin_mode;         /* MARGIN_MODE_SET */
+    perpcore_event_leverage leverage;               /* LEVERAGE_SET */
+    perpcore_event_isolated_margin isolated_margin; /* ISOLATED_MARGIN_CHANGED */
+    perpcore_event_fee_tier fee_tier;               /* FEE_TIER_SET */
+    perpcore_event_insurance_funded insurance;      /* INSURANCE_FUNDED */
+    perpcore_event_stp_scope stp_scope;             /* STP_SCOPE_SET */
+  } as;
 } perpcore_event;
 
 /* perpcore_level (output; frozen layout): one aggregated price level.
@@ -698,7 +850,26 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 944, market_params_size
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 168, event_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_order_rested) == 40, event_order_rested_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_fill_party) == 56, fill_party_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_fill) == 152, event_fill_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_order_canceled) == 56, event_order_canceled_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_order_reduced) == 48, event_order_reduced_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_order_amended) == 56, event_order_amended_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_cash) == 16, event_cash_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_transfer) == 24, event_transfer_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_account_created) == 32, event_account_created_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_market) == 4, event_market_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_market_status) == 8, event_market_status_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_price_update) == 32, event_price_update_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_circuit_breaker) == 12, event_circuit_breaker_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_margin_mode) == 16, event_margin_mode_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_leverage) == 16, event_leverage_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_isolated_margin) == 24, event_isolated_margin_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_fee_tier) == 16, event_fee_tier_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_insurance_funded) == 8, event_insurance_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_stp_scope) == 16, event_stp_scope_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_open_order) == 56, open_order_size);
@@ -939,19 +1110,19 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_set_fe
  * without a position or open orders in the market (MARGIN_MODE_LOCKED). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_set_margin_mode(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
-    uint64_t account, uint32_t market, uint32_t mode) PERPCORE_NOEXCEPT;
+    uint32_t market, uint64_t account, uint32_t mode) PERPCORE_NOEXCEPT;
 
 /* perpcore_account_set_leverage(): 1..the market's max_leverage; lowering it
  * with a position needs the margin it implies. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_set_leverage(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
-    uint64_t account, uint32_t market, uint32_t leverage) PERPCORE_NOEXCEPT;
+    uint32_t market, uint64_t account, uint32_t leverage) PERPCORE_NOEXCEPT;
 
 /* perpcore_account_adjust_isolated_margin(): delta > 0 moves cross
  * collateral into the isolated position's bucket, delta < 0 back. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status
 perpcore_account_adjust_isolated_margin(perpcore_engine *eng, perpcore_result *out, uint64_t seq,
-                                        int64_t timestamp_ns, uint64_t account, uint32_t market,
+                                        int64_t timestamp_ns, uint32_t market, uint64_t account,
                                         int64_t delta) PERPCORE_NOEXCEPT;
 
 /* perpcore_insurance_deposit(): amount > 0 atoms into the insurance fund
@@ -980,7 +1151,7 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_cancel_b
  * in every market for market 0 (accepted even when there is none). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_cancel_all(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
-    uint64_t account, uint32_t market) PERPCORE_NOEXCEPT;
+    uint32_t market, uint64_t account) PERPCORE_NOEXCEPT;
 
 /* perpcore_order_amend(): see perpcore_amend. An amend never trades: a new
  * price that crosses the opposite best is AMEND_WOULD_CROSS; use

@@ -11,7 +11,9 @@ outcomes, such as an order refused for insufficient margin, are returned as
 :class:`Reason` values.
 
 :class:`Engine` is the exchange: one keyword-only method per command, each
-returning a :class:`Result`; queries return small typed views; and
+returning a :class:`Result` whose events are one class per kind
+(:class:`Fill`, :class:`OrderRested`, :class:`OrderCanceled`, ...); queries
+return small typed views; and
 ``place_orders`` / ``cancel_orders`` / ``depth_arrays`` move numpy arrays in
 bulk with the GIL released. :class:`OrderBook` is one market's book alone.
 :mod:`perpcore.analytics` is optimal execution (Almgren-Chriss and more), in
@@ -32,12 +34,14 @@ Example::
         eng.create_account(account=account, owner=account, timestamp_ns=2)
         eng.deposit(account=account, amount=units.amount_to_atoms(6, "100000"),
                     timestamp_ns=2)
-    eng.place_order(market=1, order_id=1, account=1, side=pc.Side.SELL,
+    eng.place_order(market=1, account=1, order_id=1, side=pc.Side.SELL,
                     price=300_000, size=1_000, timestamp_ns=3)
-    r = eng.place_order(market=1, order_id=2, account=2, side=pc.Side.BUY,
+    r = eng.place_order(market=1, account=2, order_id=2, side=pc.Side.BUY,
                         price=300_000, size=1_000, timestamp_ns=4)
     assert r.ok and r.filled == 1_000
-    assert r.events[0].taker_fee == 15_000_000   # 5 bp of 30,000 USDC
+    fill = r.events[0]                           # one class per event kind
+    assert isinstance(fill, pc.Fill)
+    assert fill.taker.fee == 15_000_000          # 5 bp of 30,000 USDC
 """
 
 from perpcore import analytics as analytics
@@ -51,8 +55,29 @@ from perpcore._perpcore import (
     CancelReason as CancelReason,
     Engine as Engine,
     EngineConfig as EngineConfig,
-    EngineEvent as EngineEvent,
     EngineEventKind as EngineEventKind,
+    AccountCreated as AccountCreated,
+    CircuitBreaker as CircuitBreaker,
+    Deposit as Deposit,
+    FeeTierSet as FeeTierSet,
+    Fill as Fill,
+    FillParty as FillParty,
+    InsuranceFunded as InsuranceFunded,
+    IsolatedMarginCause as IsolatedMarginCause,
+    IsolatedMarginChanged as IsolatedMarginChanged,
+    LeverageSet as LeverageSet,
+    MarginModeSet as MarginModeSet,
+    MarketCreated as MarketCreated,
+    MarketStatusChanged as MarketStatusChanged,
+    MarketUpdated as MarketUpdated,
+    OrderAmended as OrderAmended,
+    OrderCanceled as OrderCanceled,
+    OrderReduced as OrderReduced,
+    OrderRested as OrderRested,
+    PriceUpdate as PriceUpdate,
+    SelfTradeScopeSet as SelfTradeScopeSet,
+    Transfer as Transfer,
+    Withdrawal as Withdrawal,
     AlreadyAppliedError as AlreadyAppliedError,
     EnginePoisonedError as EnginePoisonedError,
     Error as Error,
@@ -105,8 +130,29 @@ __all__ = [
     "CancelReason",
     "Engine",
     "EngineConfig",
-    "EngineEvent",
     "EngineEventKind",
+    "AccountCreated",
+    "CircuitBreaker",
+    "Deposit",
+    "FeeTierSet",
+    "Fill",
+    "FillParty",
+    "InsuranceFunded",
+    "IsolatedMarginCause",
+    "IsolatedMarginChanged",
+    "LeverageSet",
+    "MarginModeSet",
+    "MarketCreated",
+    "MarketStatusChanged",
+    "MarketUpdated",
+    "OrderAmended",
+    "OrderCanceled",
+    "OrderReduced",
+    "OrderRested",
+    "PriceUpdate",
+    "SelfTradeScopeSet",
+    "Transfer",
+    "Withdrawal",
     "AlreadyAppliedError",
     "EnginePoisonedError",
     "Error",

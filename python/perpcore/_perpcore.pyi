@@ -6,7 +6,7 @@ against the built module.
 
 import enum
 from decimal import Decimal
-from typing import ClassVar, NamedTuple, Sequence
+from typing import ClassVar, NamedTuple, Sequence, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -309,6 +309,11 @@ class SelfTradeScope(enum.IntEnum):
     OWNER = 0
     ACCOUNT = 1
 
+class IsolatedMarginCause(enum.IntEnum):
+    USER = 0
+    TOP_UP = 1
+    RELEASE = 2
+
 class BreakerCause(enum.IntEnum):
     NONE = 0
     SOURCE_DEVIATION = 1
@@ -442,52 +447,17 @@ class EngineConfig:
 
 # -- engine events and results ------------------------------------------------
 
-class EngineEvent:
+class OrderRested:
     def __init__(
         self,
         *,
-        kind: EngineEventKind,
-        side: Side = ...,
-        cause: BreakerCause = ...,
-        priority_kept: bool = False,
-        code: int = 0,
         market: int = 0,
         account: int = 0,
         order_id: int = 0,
+        side: Side = ...,
         price: int = 0,
         size: int = 0,
-        remaining: int = 0,
-        maker_account: int = 0,
-        maker_order_id: int = 0,
-        maker_remaining: int = 0,
-        amount: int = 0,
-        maker_fee: int = 0,
-        referrer: int = 0,
-        referrer_fee: int = 0,
-        position: int = 0,
-        maker_position: int = 0,
-        realized: int = 0,
-        maker_realized: int = 0,
-        counterparty: int = 0,
-        index: int = 0,
-        mark: int = 0,
     ) -> None: ...
-    @property
-    def kind(self) -> EngineEventKind: ...
-    @property
-    def side(self) -> Side: ...
-    @property
-    def cause(self) -> BreakerCause: ...
-    @property
-    def priority_kept(self) -> bool: ...
-    @property
-    def code(self) -> int: ...
-    @property
-    def cancel_reason(self) -> CancelReason | None: ...
-    @property
-    def market_status(self) -> MarketStatus | None: ...
-    @property
-    def margin_mode(self) -> MarginMode | None: ...
     @property
     def market(self) -> int: ...
     @property
@@ -495,43 +465,459 @@ class EngineEvent:
     @property
     def order_id(self) -> int: ...
     @property
+    def side(self) -> Side: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class FillParty:
+    def __init__(
+        self,
+        *,
+        account: int = 0,
+        order_id: int = 0,
+        side: Side = ...,
+        remaining: int = 0,
+        fee: int = 0,
+        position: int = 0,
+        realized: int = 0,
+    ) -> None: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def fee(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def realized(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class Fill:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        price: int = 0,
+        size: int = 0,
+        taker: FillParty = ...,
+        maker: FillParty = ...,
+        referrer: int = 0,
+        referrer_fee: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def taker(self) -> FillParty: ...
+    @property
+    def maker(self) -> FillParty: ...
+    @property
+    def referrer(self) -> int: ...
+    @property
+    def referrer_fee(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class OrderCanceled:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        order_id: int = 0,
+        side: Side = ...,
+        reason: CancelReason = ...,
+        price: int = 0,
+        size: int = 0,
+        remaining: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def reason(self) -> CancelReason: ...
+    @property
     def price(self) -> int: ...
     @property
     def size(self) -> int: ...
     @property
     def remaining(self) -> int: ...
     @property
-    def maker_account(self) -> int: ...
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class OrderReduced:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        order_id: int = 0,
+        side: Side = ...,
+        price: int = 0,
+        size: int = 0,
+        remaining: int = 0,
+    ) -> None: ...
     @property
-    def maker_order_id(self) -> int: ...
+    def market(self) -> int: ...
     @property
-    def maker_remaining(self) -> int: ...
+    def account(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class OrderAmended:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        order_id: int = 0,
+        side: Side = ...,
+        priority_kept: bool = False,
+        price: int = 0,
+        remaining: int = 0,
+        old_remaining: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def priority_kept(self) -> bool: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def old_remaining(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class Deposit:
+    def __init__(
+        self,
+        *,
+        account: int = 0,
+        amount: int = 0,
+    ) -> None: ...
+    @property
+    def account(self) -> int: ...
     @property
     def amount(self) -> int: ...
     @property
-    def taker_fee(self) -> int: ...
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class Withdrawal:
+    def __init__(
+        self,
+        *,
+        account: int = 0,
+        amount: int = 0,
+    ) -> None: ...
     @property
-    def maker_fee(self) -> int: ...
+    def account(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class Transfer:
+    def __init__(
+        self,
+        *,
+        from_account: int = 0,
+        to_account: int = 0,
+        amount: int = 0,
+    ) -> None: ...
+    @property
+    def from_account(self) -> int: ...
+    @property
+    def to_account(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class AccountCreated:
+    def __init__(
+        self,
+        *,
+        account: int = 0,
+        owner: int = 0,
+        fee_tier: int = 0,
+        referrer: int = 0,
+    ) -> None: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def owner(self) -> int: ...
+    @property
+    def fee_tier(self) -> int: ...
     @property
     def referrer(self) -> int: ...
     @property
-    def referrer_fee(self) -> int: ...
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class MarketCreated:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+    ) -> None: ...
     @property
-    def position(self) -> int: ...
+    def market(self) -> int: ...
     @property
-    def maker_position(self) -> int: ...
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class MarketUpdated:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+    ) -> None: ...
     @property
-    def realized(self) -> int: ...
+    def market(self) -> int: ...
     @property
-    def maker_realized(self) -> int: ...
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class MarketStatusChanged:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        status: MarketStatus = ...,
+    ) -> None: ...
     @property
-    def counterparty(self) -> int: ...
+    def market(self) -> int: ...
+    @property
+    def status(self) -> MarketStatus: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class PriceUpdate:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        index: int = 0,
+        mark: int = 0,
+        twap: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
     @property
     def index(self) -> int: ...
     @property
     def mark(self) -> int: ...
+    @property
+    def twap(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        tripped: bool = False,
+        cause: BreakerCause = ...,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def tripped(self) -> bool: ...
+    @property
+    def cause(self) -> BreakerCause: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class MarginModeSet:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        mode: MarginMode = ...,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def mode(self) -> MarginMode: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class LeverageSet:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        leverage: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def leverage(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class IsolatedMarginChanged:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        amount: int = 0,
+        cause: IsolatedMarginCause = ...,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def cause(self) -> IsolatedMarginCause: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class FeeTierSet:
+    def __init__(
+        self,
+        *,
+        account: int = 0,
+        fee_tier: int = 0,
+    ) -> None: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def fee_tier(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class InsuranceFunded:
+    def __init__(
+        self,
+        *,
+        amount: int = 0,
+    ) -> None: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class SelfTradeScopeSet:
+    def __init__(
+        self,
+        *,
+        account: int = 0,
+        scope: SelfTradeScope = ...,
+    ) -> None: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def scope(self) -> SelfTradeScope: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+# Any engine event (stub-only alias): Result.events holds these.
+_EngineEvent: TypeAlias = (
+    OrderRested
+    | Fill
+    | OrderCanceled
+    | OrderReduced
+    | OrderAmended
+    | Deposit
+    | Withdrawal
+    | Transfer
+    | AccountCreated
+    | MarketCreated
+    | MarketUpdated
+    | MarketStatusChanged
+    | PriceUpdate
+    | CircuitBreaker
+    | MarginModeSet
+    | LeverageSet
+    | IsolatedMarginChanged
+    | FeeTierSet
+    | InsuranceFunded
+    | SelfTradeScopeSet
+)
 
 class Result:
     @property
@@ -539,7 +925,7 @@ class Result:
     @property
     def seq(self) -> int: ...
     @property
-    def events(self) -> list[EngineEvent]: ...
+    def events(self) -> list[_EngineEvent]: ...
     @property
     def filled(self) -> int: ...
     @property
@@ -783,24 +1169,24 @@ class Engine:
     def set_margin_mode(
         self,
         *,
-        account: int,
         market: int,
+        account: int,
         mode: MarginMode,
         timestamp_ns: int,
         seq: int | None = None,
     ) -> Result: ...
     def set_leverage(
-        self, *, account: int, market: int, leverage: int, timestamp_ns: int, seq: int | None = None
+        self, *, market: int, account: int, leverage: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
     def adjust_isolated_margin(
-        self, *, account: int, market: int, delta: int, timestamp_ns: int, seq: int | None = None
+        self, *, market: int, account: int, delta: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
     def place_order(
         self,
         *,
         market: int,
-        order_id: int,
         account: int,
+        order_id: int,
         side: Side,
         price: int,
         size: int,
@@ -819,7 +1205,7 @@ class Engine:
         self, *, market: int, account: int, client_id: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
     def cancel_all(
-        self, *, account: int, timestamp_ns: int, market: int = 0, seq: int | None = None
+        self, *, market: int = 0, account: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
     def amend_order(
         self,
@@ -866,8 +1252,8 @@ class Engine:
         self,
         *,
         market: int,
-        order_ids: npt.NDArray[np.int64],
         accounts: npt.NDArray[np.int64],
+        order_ids: npt.NDArray[np.int64],
         sides: npt.NDArray[np.int64],
         prices: npt.NDArray[np.int64],
         sizes: npt.NDArray[np.int64],

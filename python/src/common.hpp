@@ -47,6 +47,7 @@
 #include "perpcore/core/decimal.hpp"
 #include "perpcore/core/fixed.hpp"
 #include "perpcore/core/ids.hpp"
+#include "perpcore/engine/events.hpp"
 #include "perpcore/engine/types.hpp"
 #include "perpcore/oracle/oracle.hpp"
 
@@ -281,6 +282,7 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SelfTradeScope, "SelfTradeScope");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::IsolatedMarginCause, "IsolatedMarginCause");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::EventKind, "EngineEventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::oracle::BreakerCause, "BreakerCause");
 
@@ -518,7 +520,7 @@ inline py::int_ Int128(absl::int128 v) {
 // "Name(a=1, b=Side.BUY, ...)" from the object's own properties: enum members
 // print as Class.NAME, everything else as its repr().
 inline std::string FieldRepr(py::handle self, const char* cls,
-                             std::initializer_list<const char*> fields) {
+                             std::span<const char* const> fields) {
   static py::handle enum_type = py::object(py::module_::import("enum").attr("Enum")).release();
   std::string out = fmt::format("{}(", cls);
   bool first = true;
@@ -536,6 +538,10 @@ inline std::string FieldRepr(py::handle self, const char* cls,
   }
   out += ")";
   return out;
+}
+inline std::string FieldRepr(py::handle self, const char* cls,
+                             std::initializer_list<const char*> fields) {
+  return FieldRepr(self, cls, std::span(fields.begin(), fields.size()));
 }
 
 }  // namespace perpcore_py

@@ -251,8 +251,15 @@ void BindEngineEnums(py::module_& m) {
       "Which oracle guard tripped the circuit breaker: NONE, SOURCE_DEVIATION (a fresh "
       "source too far from the median) or TWAP_DEVIATION (the index too far from its TWAP).",
       {{"NONE", 0}, {"SOURCE_DEVIATION", 1}, {"TWAP_DEVIATION", 2}});
+  MakeEnum<en::IsolatedMarginCause>(
+      m, "IsolatedMarginCause",
+      "Why cash moved between cross collateral and an isolated bucket: USER "
+      "(adjust_isolated_margin), TOP_UP (a fill left the bucket short of its initial "
+      "requirement) or RELEASE (the position closed; the bucket went back to cross).",
+      {{"USER", 0}, {"TOP_UP", 1}, {"RELEASE", 2}});
   MakeEnum<en::EventKind>(m, "EngineEventKind",
-                          "What an EngineEvent reports (see EngineEvent for its fields).",
+                          "The kind of an engine event: the value of its .kind, one per "
+                          "event class (ORDER_RESTED is OrderRested, and so on).",
                           {{"ORDER_RESTED", 0},
                            {"FILL", 1},
                            {"ORDER_CANCELED", 2},
@@ -549,75 +556,67 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
 
 // -- events and results -------------------------------------------------------------
 
-bool IsOrderKind(en::EventKind k) {
-  return k == en::EventKind::kOrderRested || k == en::EventKind::kFill ||
-         k == en::EventKind::kOrderCanceled || k == en::EventKind::kOrderReduced ||
-         k == en::EventKind::kOrderAmended;
+// A field of an event struct S as Python sees it: ids and amounts as Int,
+// enums as their IntEnum, bool as bool, a FillParty as its class.
+template <class M>
+auto ToPy(const M& v) {
+  if constexpr (requires { v.value(); }) {
+    return IdInt(v);
+  } else if constexpr (requires { v.raw(); }) {
+    return I64{v.raw()};
+  } else if constexpr (std::is_same_v<M, std::uint32_t>) {
+    return U32{v};
+  } else {
+    return v;
+  }
 }
-bool IsCancelKind(en::EventKind k) {
-  return k == en::EventKind::kOrderCanceled || k == en::EventKind::kOrderReduced;
+template <class M>
+using PyOf = decltype(ToPy(std::declval<M>()));
+template <class M>
+M FromPy(const PyOf<M>& v) {
+  if constexpr (requires(const M& x) { x.value(); } || requires(const M& x) { x.raw(); }) {
+    return M(v.value);
+  } else if constexpr (std::is_same_v<M, std::uint32_t>) {
+    return v.value;
+  } else {
+    return v;
+  }
 }
 
-// EngineEvent.counterparty: TRANSFER's receiving account, and ACCOUNT_CREATED's
-// owner, which the C++ Event carries in its own field (owner) but Python has
-// always read here. Get and Set keep the constructor, the property, repr and ==
-// in agreement with the engine's events.
-std::uint64_t GetCounterparty(const en::Event& e) {
-  return e.kind == en::EventKind::kAccountCreated ? e.owner.value() : e.counterparty.value();
-}
-void SetCounterparty(en::Event& e, std::uint64_t v) {
-  if (e.kind == en::EventKind::kAccountCreated) {
-    e.owner = pc::OwnerId(v);
-  } else {
-    e.counterparty = pc::AccountId(v);
-  }
-}
+template <class S, class M>
+struct Field {
+  const char* name;
+  M S::*member;
+  const char* doc;
+};
 
-std::string EngineEventRepr(const en::Event& e) {
-  std::string out = fmt::format("EngineEvent(kind={}", EnumName(e.kind));
-  const bool order = IsOrderKind(e.kind);
-  const bool fill = e.kind == en::EventKind::kFill;
-  auto add = [&](const char* name, auto value, bool always) {
-    if (always || value != 0) out += fmt::format(", {}={}", name, value);
-  };
-  add("market", e.market.value(), false);
-  add("account", e.account.value(), false);
-  add("order_id", e.order_id.value(), order);
-  if (order) out += fmt::format(", side={}", EnumName(e.side));
-  add("price", e.price.raw(), order);
-  add("size", e.size.raw(), order);
-  add("remaining", e.remaining.raw(), order);
-  add("maker_account", e.maker_account.value(), fill);
-  add("maker_order_id", e.maker_order_id.value(), fill);
-  add("maker_remaining", e.maker_remaining.raw(), fill);
-  add("amount", e.amount.raw(), fill);
-  add("maker_fee", e.maker_fee.raw(), fill);
-  add("referrer", e.referrer.value(), false);
-  add("referrer_fee", e.referrer_fee.raw(), false);
-  add("position", e.position.raw(), fill);
-  add("maker_position", e.maker_position.raw(), fill);
-  add("realized", e.realized.raw(), fill);
-  add("maker_realized", e.maker_realized.raw(), fill);
-  add("counterparty", GetCounterparty(e), false);
-  add("index", e.index.raw(), e.kind == en::EventKind::kPriceUpdate);
-  add("mark", e.mark.raw(), e.kind == en::EventKind::kPriceUpdate);
-  if (IsCancelKind(e.kind)) {
-    out += fmt::format(", cancel_reason={}", EnumName(static_cast<bk::CancelReason>(e.code)));
-  } else if (e.kind == en::EventKind::kMarketStatusChanged) {
-    out += fmt::format(", market_status={}", EnumName(static_cast<en::MarketStatus>(e.code)));
-  } else if (e.kind == en::EventKind::kMarginModeSet) {
-    out += fmt::format(", margin_mode={}", EnumName(static_cast<en::MarginMode>(e.code)));
-  } else {
-    add("code", e.code, e.kind == en::EventKind::kCircuitBreaker);
+// DefEvent()
+//
+// The Python class of one event struct: a keyword-only constructor (every
+// field defaults to zero, for building expected events in tests), read-only
+// properties, kind (for events), repr listing every field, and ==.
+template <class S, class... M>
+py::class_<S> DefEvent(py::module_& m, const char* name, const char* doc, Field<S, M>... f) {
+  py::class_<S> cls(m, name, doc);
+  cls.def(py::init([f...](const PyOf<M>&... v) {
+            S s{};
+            ((s.*(f.member) = FromPy<M>(v)), ...);
+            return s;
+          }),
+          py::kw_only(), py::arg(f.name) = ToPy(M{})...,
+          "An event with the given fields (for comparisons in tests); unset fields are 0.");
+  (cls.def_property_readonly(
+       f.name, [member = f.member](const S& s) { return ToPy(s.*member); }, f.doc),
+   ...);
+  if constexpr (!std::is_same_v<S, en::events::FillParty>) {
+    cls.def_property_readonly(
+        "kind", [](const S& s) { return en::KindOf(en::Event(s)); }, "The EngineEventKind.");
   }
-  if (e.kind == en::EventKind::kCircuitBreaker || e.cause != orc::BreakerCause::kNone) {
-    out += fmt::format(", cause={}", EnumName(e.cause));
-  }
-  if (e.kind == en::EventKind::kOrderAmended || e.priority_kept) {
-    out += fmt::format(", priority_kept={}", e.priority_kept ? "True" : "False");
-  }
-  out += ")";
-  return out;
+  static const std::array<const char*, sizeof...(M)> kNames = {f.name...};
+  cls.def("__repr__",
+          [name](const py::object& self) { return FieldRepr(self, name, std::span(kNames)); });
+  DefEq(cls, [](const S& a, const S& b) { return a == b; });
+  return cls;
 }
 
 struct PyResult {
@@ -629,173 +628,134 @@ struct PyResult {
 };
 
 void BindEvents(py::module_& m) {
-  using E = en::Event;
-  py::class_<E> ev(m, "EngineEvent",
-                   R"doc(One thing an engine command caused, in order. Fields by kind (others are 0):
-
-* ORDER_RESTED / ORDER_CANCELED / ORDER_REDUCED / ORDER_AMENDED: market, account,
-  order_id, side, price, size, remaining (as the book's Event); cancel_reason for
-  cancels and reductions; priority_kept for amends.
-* FILL: market; account / order_id / side: the taker; maker_account /
-  maker_order_id / maker_remaining: the maker; price, size; remaining: the
-  taker's open size after it; amount (= taker_fee, >= 0) and maker_fee (< 0 is
-  a rebate); referrer / referrer_fee: the referrer's cut of the taker fee;
-  position / maker_position: both positions after the fill; realized /
-  maker_realized: PnL each side realized.
-* DEPOSIT / WITHDRAWAL: account, amount. TRANSFER: account (from),
-  counterparty (to), amount. INSURANCE_FUNDED: amount.
-* ACCOUNT_CREATED: account, counterparty = owner, referrer, code = fee tier.
-* MARKET_CREATED / MARKET_UPDATED: market. MARKET_STATUS_CHANGED: market,
-  market_status.
-* PRICE_UPDATE: market, index, mark (0: none), price = the TWAP.
-* CIRCUIT_BREAKER: market, code = 1 tripped / 0 cleared, cause.
-* MARGIN_MODE_SET: account, market, margin_mode. LEVERAGE_SET: account,
-  market, code = leverage. ISOLATED_MARGIN_CHANGED: account, market, amount =
-  delta (> 0 added). FEE_TIER_SET: account, code = tier.
-
-Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
-  ev.def(py::init([](en::EventKind kind, bk::Side side, orc::BreakerCause cause, bool priority_kept,
-                     U32 code, U32 market, U64 account, U64 order_id, I64 price, I64 size,
-                     I64 remaining, U64 maker_account, U64 maker_order_id, I64 maker_remaining,
-                     I64 amount, I64 maker_fee, U64 referrer, I64 referrer_fee, I64 position,
-                     I64 maker_position, I64 realized, I64 maker_realized, U64 counterparty,
-                     I64 index, I64 mark) {
-           E e;
-           e.kind = kind;
-           e.side = side;
-           e.cause = cause;
-           e.priority_kept = priority_kept;
-           e.code = code.value;
-           e.market = pc::MarketId(market.value);
-           e.account = pc::AccountId(account.value);
-           e.order_id = pc::OrderId(order_id.value);
-           e.price = pc::Ticks(price.value);
-           e.size = pc::Lots(size.value);
-           e.remaining = pc::Lots(remaining.value);
-           e.maker_account = pc::AccountId(maker_account.value);
-           e.maker_order_id = pc::OrderId(maker_order_id.value);
-           e.maker_remaining = pc::Lots(maker_remaining.value);
-           e.amount = pc::Quote(amount.value);
-           e.maker_fee = pc::Quote(maker_fee.value);
-           e.referrer = pc::AccountId(referrer.value);
-           e.referrer_fee = pc::Quote(referrer_fee.value);
-           e.position = pc::Lots(position.value);
-           e.maker_position = pc::Lots(maker_position.value);
-           e.realized = pc::Quote(realized.value);
-           e.maker_realized = pc::Quote(maker_realized.value);
-           SetCounterparty(e, counterparty.value);
-           e.index = pc::Ticks(index.value);
-           e.mark = pc::Ticks(mark.value);
-           return e;
-         }),
-         py::kw_only(), py::arg("kind"), py::arg("side") = bk::Side::kBuy,
-         py::arg("cause") = orc::BreakerCause::kNone, py::arg("priority_kept").noconvert() = false,
-         py::arg("code") = U32{0}, py::arg("market") = U32{0}, py::arg("account") = U64{0},
-         py::arg("order_id") = U64{0}, py::arg("price") = I64{0}, py::arg("size") = I64{0},
-         py::arg("remaining") = I64{0}, py::arg("maker_account") = U64{0},
-         py::arg("maker_order_id") = U64{0}, py::arg("maker_remaining") = I64{0},
-         py::arg("amount") = I64{0}, py::arg("maker_fee") = I64{0}, py::arg("referrer") = U64{0},
-         py::arg("referrer_fee") = I64{0}, py::arg("position") = I64{0},
-         py::arg("maker_position") = I64{0}, py::arg("realized") = I64{0},
-         py::arg("maker_realized") = I64{0}, py::arg("counterparty") = U64{0},
-         py::arg("index") = I64{0}, py::arg("mark") = I64{0},
-         "An event with the given fields (for comparisons in tests); unset fields are 0.")
-      .def_property_readonly("kind", [](const E& e) { return e.kind; }, "The EngineEventKind.")
-      .def_property_readonly(
-          "side", [](const E& e) { return e.side; }, "Order events: the side of order_id.")
-      .def_property_readonly(
-          "cause", [](const E& e) { return e.cause; }, "CIRCUIT_BREAKER: the BreakerCause.")
-      .def_property_readonly(
-          "priority_kept", [](const E& e) { return e.priority_kept; },
-          "ORDER_AMENDED: whether the order kept its place in the queue.")
-      .def_property_readonly(
-          "code", [](const E& e) { return U32{e.code}; },
-          "The raw kind-specific code (cancel reason, status, mode, leverage, tier, 1/0 "
-          "breaker tripped/cleared).")
-      .def_property_readonly(
-          "cancel_reason",
-          [](const E& e) -> std::optional<bk::CancelReason> {
-            if (!IsCancelKind(e.kind)) return std::nullopt;
-            return static_cast<bk::CancelReason>(e.code);
-          },
-          "ORDER_CANCELED / ORDER_REDUCED: the CancelReason; None for other kinds.")
-      .def_property_readonly(
-          "market_status",
-          [](const E& e) -> std::optional<en::MarketStatus> {
-            if (e.kind != en::EventKind::kMarketStatusChanged) return std::nullopt;
-            return static_cast<en::MarketStatus>(e.code);
-          },
-          "MARKET_STATUS_CHANGED: the new MarketStatus; None for other kinds.")
-      .def_property_readonly(
-          "margin_mode",
-          [](const E& e) -> std::optional<en::MarginMode> {
-            if (e.kind != en::EventKind::kMarginModeSet) return std::nullopt;
-            return static_cast<en::MarginMode>(e.code);
-          },
-          "MARGIN_MODE_SET: the MarginMode; None for other kinds.")
-      .def_property_readonly("market", [](const E& e) { return IdInt(e.market); }, "The market id.")
-      .def_property_readonly(
-          "account", [](const E& e) { return IdInt(e.account); },
-          "The account (the taker of a FILL, the sender of a TRANSFER).")
-      .def_property_readonly(
-          "order_id", [](const E& e) { return IdInt(e.order_id); },
-          "The order (the taker's of a FILL).")
-      .def_property_readonly(
-          "price", [](const E& e) { return I64{e.price.raw()}; },
-          "Ticks: the order's or fill's price; PRICE_UPDATE: the TWAP.")
-      .def_property_readonly("size", [](const E& e) { return I64{e.size.raw()}; }, "Lots.")
-      .def_property_readonly(
-          "remaining", [](const E& e) { return I64{e.remaining.raw()}; },
-          "The open size of order_id after the event, in lots.")
-      .def_property_readonly(
-          "maker_account", [](const E& e) { return IdInt(e.maker_account); },
-          "FILL: the resting order's account.")
-      .def_property_readonly(
-          "maker_order_id", [](const E& e) { return IdInt(e.maker_order_id); },
-          "FILL: the resting order.")
-      .def_property_readonly(
-          "maker_remaining", [](const E& e) { return I64{e.maker_remaining.raw()}; },
-          "FILL: the resting order's open size after the fill, in lots.")
-      .def_property_readonly(
-          "amount", [](const E& e) { return I64{e.amount.raw()}; },
-          "Quote atoms: FILL the taker fee; DEPOSIT, WITHDRAWAL, TRANSFER, INSURANCE_FUNDED "
-          "the amount; ISOLATED_MARGIN_CHANGED the delta.")
-      .def_property_readonly(
-          "taker_fee",
-          [](const E& e) { return I64{e.kind == en::EventKind::kFill ? e.amount.raw() : 0}; },
-          "FILL: the taker's fee in quote atoms (= amount); 0 for other kinds.")
-      .def_property_readonly(
-          "maker_fee", [](const E& e) { return I64{e.maker_fee.raw()}; },
-          "FILL: the maker's fee in quote atoms; negative is a rebate.")
-      .def_property_readonly(
-          "referrer", [](const E& e) { return IdInt(e.referrer); },
-          "FILL: the taker's referrer (0: none); ACCOUNT_CREATED: the new account's.")
-      .def_property_readonly(
-          "referrer_fee", [](const E& e) { return I64{e.referrer_fee.raw()}; },
-          "FILL: the referrer's cut of the taker fee, quote atoms.")
-      .def_property_readonly(
-          "position", [](const E& e) { return I64{e.position.raw()}; },
-          "FILL: the taker's position after it, lots (signed).")
-      .def_property_readonly(
-          "maker_position", [](const E& e) { return I64{e.maker_position.raw()}; },
-          "FILL: the maker's position after it, lots (signed).")
-      .def_property_readonly(
-          "realized", [](const E& e) { return I64{e.realized.raw()}; },
-          "FILL: PnL the taker realized, quote atoms.")
-      .def_property_readonly(
-          "maker_realized", [](const E& e) { return I64{e.maker_realized.raw()}; },
-          "FILL: PnL the maker realized, quote atoms.")
-      .def_property_readonly(
-          "counterparty", [](const E& e) { return U64{GetCounterparty(e)}; },
-          "TRANSFER: the receiving account; ACCOUNT_CREATED: the owner.")
-      .def_property_readonly(
-          "index", [](const E& e) { return I64{e.index.raw()}; },
-          "PRICE_UPDATE: the index price in ticks (0: none).")
-      .def_property_readonly(
-          "mark", [](const E& e) { return I64{e.mark.raw()}; },
-          "PRICE_UPDATE: the mark price in ticks (0: none yet).")
-      .def("__repr__", &EngineEventRepr);
-  DefEq(ev, [](const E& a, const E& b) { return a == b; });
+  namespace ev = en::events;
+  const char* kMarket = "The market id.";
+  const char* kAccount = "The account.";
+  const char* kOrder = "The order id.";
+  const char* kSide = "The order's Side.";
+  const char* kPrice = "Ticks: the order's effective price (its level's, for a resting order).";
+  DefEvent(m, "OrderRested",
+           "The incoming order (or its remainder) joined the book with `size` open lots at "
+           "`price`.",
+           Field{"market", &ev::OrderRested::market, kMarket},
+           Field{"account", &ev::OrderRested::account, kAccount},
+           Field{"order_id", &ev::OrderRested::order_id, kOrder},
+           Field{"side", &ev::OrderRested::side, kSide},
+           Field{"price", &ev::OrderRested::price, "Ticks: where it rests."},
+           Field{"size", &ev::OrderRested::size, "Lots resting."});
+  DefEvent(m, "FillParty",
+           "One side of a Fill: the account and order, the order's open lots after the fill, "
+           "the fee it paid (quote atoms; the taker's >= 0, a maker's < 0 is a rebate), its "
+           "position after the fill (lots, signed) and the PnL it realized (quote atoms).",
+           Field{"account", &ev::FillParty::account, kAccount},
+           Field{"order_id", &ev::FillParty::order_id, kOrder},
+           Field{"side", &ev::FillParty::side, kSide},
+           Field{"remaining", &ev::FillParty::remaining, "Lots open after the fill."},
+           Field{"fee", &ev::FillParty::fee, "Quote atoms paid; < 0 is a rebate received."},
+           Field{"position", &ev::FillParty::position, "Lots, signed, after the fill."},
+           Field{"realized", &ev::FillParty::realized, "Quote atoms of PnL realized."});
+  DefEvent(m, "Fill",
+           "The incoming order (taker) traded `size` lots at the resting order's (maker's) "
+           "`price`. referrer: the taker's referrer (0: none), paid referrer_fee out of the "
+           "taker's fee. Isolated-margin top-ups and releases it causes follow it.",
+           Field{"market", &ev::Fill::market, kMarket},
+           Field{"price", &ev::Fill::price, "Ticks: the maker's price."},
+           Field{"size", &ev::Fill::size, "Lots traded."},
+           Field{"taker", &ev::Fill::taker, "The incoming order's FillParty."},
+           Field{"maker", &ev::Fill::maker, "The resting order's FillParty."},
+           Field{"referrer", &ev::Fill::referrer, "The taker's referrer; 0: none."},
+           Field{"referrer_fee", &ev::Fill::referrer_fee,
+                 "Quote atoms of the taker's fee paid to the referrer."});
+  DefEvent(m, "OrderCanceled",
+           "`size` lots of an order left the book without trading, for `reason`; remaining: its "
+           "open lots after (0, except after a MAX_FILL cut).",
+           Field{"market", &ev::OrderCanceled::market, kMarket},
+           Field{"account", &ev::OrderCanceled::account, kAccount},
+           Field{"order_id", &ev::OrderCanceled::order_id, kOrder},
+           Field{"side", &ev::OrderCanceled::side, kSide},
+           Field{"reason", &ev::OrderCanceled::reason, "The CancelReason."},
+           Field{"price", &ev::OrderCanceled::price, kPrice},
+           Field{"size", &ev::OrderCanceled::size, "Lots cancelled."},
+           Field{"remaining", &ev::OrderCanceled::remaining, "Lots open after."});
+  DefEvent(m, "OrderReduced",
+           "Self-trade prevention (decrement-and-cancel) took `size` lots off an order; "
+           "remaining: its open lots after.",
+           Field{"market", &ev::OrderReduced::market, kMarket},
+           Field{"account", &ev::OrderReduced::account, kAccount},
+           Field{"order_id", &ev::OrderReduced::order_id, kOrder},
+           Field{"side", &ev::OrderReduced::side, kSide},
+           Field{"price", &ev::OrderReduced::price, kPrice},
+           Field{"size", &ev::OrderReduced::size, "Lots taken off."},
+           Field{"remaining", &ev::OrderReduced::remaining, "Lots open after."});
+  DefEvent(m, "OrderAmended",
+           "A live order now rests at `price` with `remaining` open lots (old_remaining "
+           "before); priority_kept: it kept its queue place.",
+           Field{"market", &ev::OrderAmended::market, kMarket},
+           Field{"account", &ev::OrderAmended::account, kAccount},
+           Field{"order_id", &ev::OrderAmended::order_id, kOrder},
+           Field{"side", &ev::OrderAmended::side, kSide},
+           Field{"priority_kept", &ev::OrderAmended::priority_kept,
+                 "Whether the order kept its place in the queue."},
+           Field{"price", &ev::OrderAmended::price, "Ticks: the new price."},
+           Field{"remaining", &ev::OrderAmended::remaining, "Lots open after."},
+           Field{"old_remaining", &ev::OrderAmended::old_remaining, "Lots open before."});
+  DefEvent(m, "Deposit", "`amount` quote atoms into the account's cross cash.",
+           Field{"account", &ev::Deposit::account, kAccount},
+           Field{"amount", &ev::Deposit::amount, "Quote atoms."});
+  DefEvent(m, "Withdrawal", "`amount` quote atoms out of the account's cross cash.",
+           Field{"account", &ev::Withdrawal::account, kAccount},
+           Field{"amount", &ev::Withdrawal::amount, "Quote atoms."});
+  DefEvent(m, "Transfer", "`amount` quote atoms from one account's cross cash to another's.",
+           Field{"from_account", &ev::Transfer::from, "The sending account."},
+           Field{"to_account", &ev::Transfer::to, "The receiving account."},
+           Field{"amount", &ev::Transfer::amount, "Quote atoms."});
+  DefEvent(m, "AccountCreated", "A new account.",
+           Field{"account", &ev::AccountCreated::account, kAccount},
+           Field{"owner", &ev::AccountCreated::owner, "The owner behind the account."},
+           Field{"fee_tier", &ev::AccountCreated::fee_tier, "The fee tier."},
+           Field{"referrer", &ev::AccountCreated::referrer, "The referrer; 0: none."});
+  DefEvent(m, "MarketCreated", "A new market.",
+           Field{"market", &ev::MarketCreated::market, kMarket});
+  DefEvent(m, "MarketUpdated", "New parameters for a market.",
+           Field{"market", &ev::MarketUpdated::market, kMarket});
+  DefEvent(m, "MarketStatusChanged", "A market's new status.",
+           Field{"market", &ev::MarketStatusChanged::market, kMarket},
+           Field{"status", &ev::MarketStatusChanged::status, "The new MarketStatus."});
+  DefEvent(m, "PriceUpdate",
+           "A market's index or mark changed (ticks; index 0: none; mark: the last valid one, "
+           "0 if never); twap: the index TWAP.",
+           Field{"market", &ev::PriceUpdate::market, kMarket},
+           Field{"index", &ev::PriceUpdate::index, "Ticks; 0: none."},
+           Field{"mark", &ev::PriceUpdate::mark, "Ticks; 0: none yet."},
+           Field{"twap", &ev::PriceUpdate::twap, "Ticks: the index TWAP."});
+  DefEvent(m, "CircuitBreaker",
+           "A market's oracle circuit breaker tripped (tripped, with its cause) or cleared.",
+           Field{"market", &ev::CircuitBreaker::market, kMarket},
+           Field{"tripped", &ev::CircuitBreaker::tripped, "True: tripped; False: cleared."},
+           Field{"cause", &ev::CircuitBreaker::cause, "The BreakerCause."});
+  DefEvent(m, "MarginModeSet", "An account's margin mode in a market.",
+           Field{"market", &ev::MarginModeSet::market, kMarket},
+           Field{"account", &ev::MarginModeSet::account, kAccount},
+           Field{"mode", &ev::MarginModeSet::mode, "The MarginMode."});
+  DefEvent(m, "LeverageSet", "An account's leverage in a market.",
+           Field{"market", &ev::LeverageSet::market, kMarket},
+           Field{"account", &ev::LeverageSet::account, kAccount},
+           Field{"leverage", &ev::LeverageSet::leverage, "The leverage."});
+  DefEvent(m, "IsolatedMarginChanged",
+           "`amount` quote atoms moved from the account's cross cash into its isolated bucket "
+           "in the market (< 0: back to cross), for `cause`.",
+           Field{"market", &ev::IsolatedMarginChanged::market, kMarket},
+           Field{"account", &ev::IsolatedMarginChanged::account, kAccount},
+           Field{"amount", &ev::IsolatedMarginChanged::amount, "Quote atoms; < 0 back to cross."},
+           Field{"cause", &ev::IsolatedMarginChanged::cause, "The IsolatedMarginCause."});
+  DefEvent(m, "FeeTierSet", "An account's fee tier.",
+           Field{"account", &ev::FeeTierSet::account, kAccount},
+           Field{"fee_tier", &ev::FeeTierSet::fee_tier, "The fee tier."});
+  DefEvent(m, "InsuranceFunded", "`amount` quote atoms into the insurance fund from outside.",
+           Field{"amount", &ev::InsuranceFunded::amount, "Quote atoms."});
+  DefEvent(m, "SelfTradeScopeSet", "An account's self-trade scope.",
+           Field{"account", &ev::SelfTradeScopeSet::account, kAccount},
+           Field{"scope", &ev::SelfTradeScopeSet::scope, "The SelfTradeScope."});
 
   py::class_<PyResult> res(
       m, "Result",
@@ -810,7 +770,8 @@ Prices in ticks, sizes and positions in lots, money in quote atoms.)doc");
           "The sequence number the command carried (consumed only if it was applied).")
       .def_property_readonly(
           "events", [](const PyResult& r) { return r.events; },
-          "What the command caused, in order: a list of EngineEvent (a copy).")
+          "What the command caused, in order: a list of events, one class per kind (Fill, "
+          "OrderRested, OrderCanceled, ...; each has .kind), copies.")
       .def_property_readonly(
           "filled", [](const PyResult& r) { return I64{r.filled}; }, "Orders: lots traded.")
       .def_property_readonly(
@@ -1159,16 +1120,16 @@ void ReadEnum(const char* fn, const char* name, const py::array& a, std::int64_t
   }
 }
 
-BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
-                       const py::object& accounts_obj, const py::object& sides_obj,
+BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& accounts_obj,
+                       const py::object& order_ids_obj, const py::object& sides_obj,
                        const py::object& prices_obj, const py::object& sizes_obj, I64 timestamp_ns,
                        const py::object& order_types_obj, const py::object& tifs_obj,
                        const py::object& stps_obj, const py::object& client_ids_obj,
                        const py::object& reduce_only_obj) {
   const char* fn = "place_orders";
   py::ssize_t n = -1;
-  const py::array order_ids = I64Column(fn, "order_ids", order_ids_obj, &n);
   const py::array accounts = I64Column(fn, "accounts", accounts_obj, &n);
+  const py::array order_ids = I64Column(fn, "order_ids", order_ids_obj, &n);
   const py::array sides = I64Column(fn, "sides", sides_obj, &n);
   const py::array prices = I64Column(fn, "prices", prices_obj, &n);
   const py::array sizes = I64Column(fn, "sizes", sizes_obj, &n);
@@ -1185,36 +1146,36 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
   const auto count = static_cast<std::size_t>(n);
   std::vector<en::PlaceOrder> orders(count);
   for (en::PlaceOrder& o : orders) o.market = pc::MarketId(market.value);
-  ReadIds(fn, "order_ids", order_ids,
-          [&](std::size_t i, std::uint64_t v) { orders[i].order.id = pc::OrderId(v); });
   ReadIds(fn, "accounts", accounts,
-          [&](std::size_t i, std::uint64_t v) { orders[i].order.account = pc::AccountId(v); });
+          [&](std::size_t i, std::uint64_t v) { orders[i].account = pc::AccountId(v); });
+  ReadIds(fn, "order_ids", order_ids,
+          [&](std::size_t i, std::uint64_t v) { orders[i].order_id = pc::OrderId(v); });
   ReadEnum<bk::Side>(fn, "sides", sides, 1, "Side",
-                     [&](std::size_t i, bk::Side v) { orders[i].order.side = v; });
+                     [&](std::size_t i, bk::Side v) { orders[i].side = v; });
   {
     auto p = prices.unchecked<std::int64_t, 1>();
     auto s = sizes.unchecked<std::int64_t, 1>();
     for (py::ssize_t i = 0; i < n; ++i) {
       en::PlaceOrder& o = orders[static_cast<std::size_t>(i)];
-      o.order.price = pc::Ticks(p(i));
-      o.order.size = pc::Lots(s(i));
+      o.price = pc::Ticks(p(i));
+      o.size = pc::Lots(s(i));
     }
   }
   if (order_types) {
     ReadEnum<bk::OrderType>(fn, "order_types", *order_types, 1, "OrderType",
-                            [&](std::size_t i, bk::OrderType v) { orders[i].order.type = v; });
+                            [&](std::size_t i, bk::OrderType v) { orders[i].type = v; });
   }
   if (tifs) {
     ReadEnum<bk::TimeInForce>(fn, "tifs", *tifs, 4, "TimeInForce",
-                              [&](std::size_t i, bk::TimeInForce v) { orders[i].order.tif = v; });
+                              [&](std::size_t i, bk::TimeInForce v) { orders[i].tif = v; });
   }
   if (stps) {
     ReadEnum<bk::StpMode>(fn, "stps", *stps, 3, "StpMode",
-                          [&](std::size_t i, bk::StpMode v) { orders[i].order.stp = v; });
+                          [&](std::size_t i, bk::StpMode v) { orders[i].stp = v; });
   }
   if (client_ids) {
     ReadIds(fn, "client_ids", *client_ids, [&](std::size_t i, std::uint64_t v) {
-      orders[i].order.client_id = pc::ClientOrderId(v);
+      orders[i].client_id = pc::ClientOrderId(v);
     });
   }
   if (reduce_only) {
@@ -1256,18 +1217,19 @@ BulkResult PlaceOrders(PyEngine& e, U32 market, const py::object& order_ids_obj,
       seq_out[i] = r.seq;
       if (!r.ok()) continue;
       ++accepted;
-      for (const en::Event& ev : r.events) {
-        if (ev.kind != en::EventKind::kFill) continue;
+      for (const en::Event& event : r.events) {
+        const auto* f = std::get_if<en::events::Fill>(&event);
+        if (f == nullptr) continue;
         fills.push_back(FillRow{static_cast<std::int64_t>(i),
-                                static_cast<std::int64_t>(ev.order_id.value()),
-                                static_cast<std::int64_t>(ev.maker_order_id.value()),
-                                static_cast<std::int64_t>(ev.account.value()),
-                                static_cast<std::int64_t>(ev.maker_account.value()),
-                                static_cast<std::int64_t>(ev.side),
-                                ev.price.raw(),
-                                ev.size.raw(),
-                                ev.amount.raw(),
-                                ev.maker_fee.raw()});
+                                static_cast<std::int64_t>(f->taker.order_id.value()),
+                                static_cast<std::int64_t>(f->maker.order_id.value()),
+                                static_cast<std::int64_t>(f->taker.account.value()),
+                                static_cast<std::int64_t>(f->maker.account.value()),
+                                static_cast<std::int64_t>(f->taker.side),
+                                f->price.raw(),
+                                f->size.raw(),
+                                f->taker.fee.raw(),
+                                f->maker.fee.raw()});
       }
     }
   }
@@ -1334,8 +1296,8 @@ BulkCancelResult CancelOrders(PyEngine& e, U32 market, const py::object& account
       reason_out[i] = static_cast<std::uint16_t>(r.reason);
       seq_out[i] = r.seq;
       std::int64_t lots = 0;
-      for (const en::Event& ev : r.events) {
-        if (ev.kind == en::EventKind::kOrderCanceled) lots += ev.size.raw();
+      for (const en::Event& event : r.events) {
+        if (const auto* c = std::get_if<en::events::OrderCanceled>(&event)) lots += c->size.raw();
       }
       canceled_out[i] = lots;
       if (r.ok()) ++accepted;
@@ -1427,20 +1389,20 @@ PyResult Run(PyEngine& e, const std::optional<U64>& seq, I64 timestamp_ns, en::P
                   r->filled.raw(), r->rested.raw()};
 }
 
-en::PlaceOrder MakeOrder(U32 market, U64 order_id, U64 account, bk::Side side, I64 price, I64 size,
+en::PlaceOrder MakeOrder(U32 market, U64 account, U64 order_id, bk::Side side, I64 price, I64 size,
                          bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp,
                          U64 client_id, bool reduce_only) {
   en::PlaceOrder o;
   o.market = pc::MarketId(market.value);
-  o.order.id = pc::OrderId(order_id.value);
-  o.order.account = pc::AccountId(account.value);
-  o.order.client_id = pc::ClientOrderId(client_id.value);
-  o.order.side = side;
-  o.order.type = order_type;
-  o.order.tif = tif;
-  o.order.stp = stp;
-  o.order.price = pc::Ticks(price.value);
-  o.order.size = pc::Lots(size.value);
+  o.order_id = pc::OrderId(order_id.value);
+  o.account = pc::AccountId(account.value);
+  o.client_id = pc::ClientOrderId(client_id.value);
+  o.side = side;
+  o.type = order_type;
+  o.tif = tif;
+  o.stp = stp;
+  o.price = pc::Ticks(price.value);
+  o.size = pc::Lots(size.value);
   o.reduce_only = reduce_only;
   return o;
 }
@@ -1497,7 +1459,9 @@ GIL while the engine works.)doc");
   cls.def(
       "create_market",
       [](PyEngine& e, U32 market, const en::MarketParams& params, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::CreateMarket{pc::MarketId(market.value), params});
+        return Run(e, seq, ts,
+                   en::CreateMarket{pc::MarketId(market.value),
+                                    std::make_shared<const en::MarketParams>(params)});
       },
       py::kw_only(), py::arg("market"), py::arg("params"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
@@ -1506,7 +1470,9 @@ GIL while the engine works.)doc");
   cls.def(
       "update_market",
       [](PyEngine& e, U32 market, const en::MarketParams& params, I64 ts, std::optional<U64> seq) {
-        return Run(e, seq, ts, en::UpdateMarket{pc::MarketId(market.value), params});
+        return Run(e, seq, ts,
+                   en::UpdateMarket{pc::MarketId(market.value),
+                                    std::make_shared<const en::MarketParams>(params)});
       },
       py::kw_only(), py::arg("market"), py::arg("params"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
@@ -1587,48 +1553,48 @@ GIL while the engine works.)doc");
       "Sets the account's fee tier (an index into EngineConfig.fee_tier_discounts).");
   cls.def(
       "set_margin_mode",
-      [](PyEngine& e, U64 account, U32 market, en::MarginMode mode, I64 ts,
+      [](PyEngine& e, U32 market, U64 account, en::MarginMode mode, I64 ts,
          std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::SetMarginMode{pc::AccountId(account.value), pc::MarketId(market.value),
+                   en::SetMarginMode{pc::MarketId(market.value), pc::AccountId(account.value),
                                      mode});
       },
-      py::kw_only(), py::arg("account"), py::arg("market"), py::arg("mode"),
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("mode"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
       "Sets the account's MarginMode in a market; only without a position or open orders "
       "there (Reason.MARGIN_MODE_LOCKED).");
   cls.def(
       "set_leverage",
-      [](PyEngine& e, U64 account, U32 market, U32 leverage, I64 ts, std::optional<U64> seq) {
+      [](PyEngine& e, U32 market, U64 account, U32 leverage, I64 ts, std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::SetLeverage{pc::AccountId(account.value), pc::MarketId(market.value),
+                   en::SetLeverage{pc::MarketId(market.value), pc::AccountId(account.value),
                                    leverage.value});
       },
-      py::kw_only(), py::arg("account"), py::arg("market"), py::arg("leverage"),
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("leverage"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
       "Sets the account's leverage in a market (1..max_leverage); with a position or orders "
       "it must pass the margin check.");
   cls.def(
       "adjust_isolated_margin",
-      [](PyEngine& e, U64 account, U32 market, I64 delta, I64 ts, std::optional<U64> seq) {
+      [](PyEngine& e, U32 market, U64 account, I64 delta, I64 ts, std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::AdjustIsolatedMargin{pc::AccountId(account.value),
-                                            pc::MarketId(market.value), pc::Quote(delta.value)});
+                   en::AdjustIsolatedMargin{pc::MarketId(market.value),
+                                            pc::AccountId(account.value), pc::Quote(delta.value)});
       },
-      py::kw_only(), py::arg("account"), py::arg("market"), py::arg("delta"),
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("delta"),
       py::arg("timestamp_ns"), py::arg("seq") = py::none(),
       "Moves ``delta`` quote atoms from cross collateral into an isolated position's bucket "
       "(delta > 0) or back (delta < 0).");
   cls.def(
       "place_order",
-      [](PyEngine& e, U32 market, U64 order_id, U64 account, bk::Side side, I64 price, I64 size,
+      [](PyEngine& e, U32 market, U64 account, U64 order_id, bk::Side side, I64 price, I64 size,
          I64 ts, bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp, U64 client_id,
          bool reduce_only, std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   MakeOrder(market, order_id, account, side, price, size, order_type, tif, stp,
+                   MakeOrder(market, account, order_id, side, price, size, order_type, tif, stp,
                              client_id, reduce_only));
       },
-      py::kw_only(), py::arg("market"), py::arg("order_id"), py::arg("account"), py::arg("side"),
+      py::kw_only(), py::arg("market"), py::arg("account"), py::arg("order_id"), py::arg("side"),
       py::arg("price"), py::arg("size"), py::arg("timestamp_ns"),
       py::arg("order_type") = bk::OrderType::kLimit, py::arg("tif") = bk::TimeInForce::kGtc,
       py::arg("stp") = bk::StpMode::kCancelMaker, py::arg("client_id") = U64{0},
@@ -1636,8 +1602,8 @@ GIL while the engine works.)doc");
       R"doc(Places an order: risk checks, then match, then rest or cancel the rest per tif.
 
 :param market: the market id.
-:param order_id: non-zero, unique among the market's live orders.
 :param account: an existing account.
+:param order_id: non-zero, unique among the market's live orders.
 :param side: Side.BUY or Side.SELL.
 :param price: limit price in ticks (a market order's protection price).
 :param size: lots, 1..max_order_size.
@@ -1671,24 +1637,23 @@ GIL while the engine works.)doc");
       "Cancels the account's live order with this client id.");
   cls.def(
       "cancel_all",
-      [](PyEngine& e, U64 account, I64 ts, U32 market, std::optional<U64> seq) {
+      [](PyEngine& e, U32 market, U64 account, I64 ts, std::optional<U64> seq) {
         return Run(e, seq, ts,
-                   en::CancelAll{pc::AccountId(account.value), pc::MarketId(market.value)});
+                   en::CancelAll{pc::MarketId(market.value), pc::AccountId(account.value)});
       },
-      py::kw_only(), py::arg("account"), py::arg("timestamp_ns"), py::arg("market") = U32{0},
+      py::kw_only(), py::arg("market") = U32{0}, py::arg("account"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
       "Cancels every live order of ``account`` in ``market``, or in every market for 0.");
   cls.def(
       "amend_order",
       [](PyEngine& e, U32 market, U64 account, U64 order_id, I64 new_price, I64 new_size, I64 ts,
          std::optional<U64> seq) {
-        en::AmendOrder a;
-        a.market = pc::MarketId(market.value);
-        a.amend.account = pc::AccountId(account.value);
-        a.amend.id = pc::OrderId(order_id.value);
-        a.amend.new_price = pc::Ticks(new_price.value);
-        a.amend.new_size = pc::Lots(new_size.value);
-        return Run(e, seq, ts, a);
+        return Run(e, seq, ts,
+                   en::AmendOrder{.market = pc::MarketId(market.value),
+                                  .account = pc::AccountId(account.value),
+                                  .order_id = pc::OrderId(order_id.value),
+                                  .new_price = pc::Ticks(new_price.value),
+                                  .new_size = pc::Lots(new_size.value)});
       },
       py::kw_only(), py::arg("market"), py::arg("account"), py::arg("order_id"),
       py::arg("new_price"), py::arg("new_size"), py::arg("timestamp_ns"),
@@ -1701,14 +1666,9 @@ GIL while the engine works.)doc");
       [](PyEngine& e, U32 market, U64 account, U64 old_order_id, U64 order_id, bk::Side side,
          I64 price, I64 size, I64 ts, bk::OrderType order_type, bk::TimeInForce tif,
          bk::StpMode stp, U64 client_id, bool reduce_only, std::optional<U64> seq) {
-        const en::PlaceOrder o = MakeOrder(market, order_id, account, side, price, size,
+        const en::PlaceOrder o = MakeOrder(market, account, order_id, side, price, size,
                                            order_type, tif, stp, client_id, reduce_only);
-        return Run(e, seq, ts,
-                   en::CancelReplace{.market = pc::MarketId(market.value),
-                                     .account = pc::AccountId(account.value),
-                                     .old_order_id = pc::OrderId(old_order_id.value),
-                                     .order = o.order,
-                                     .reduce_only = reduce_only});
+        return Run(e, seq, ts, en::Replacing(pc::OrderId(old_order_id.value), o));
       },
       py::kw_only(), py::arg("market"), py::arg("account"), py::arg("old_order_id"),
       py::arg("order_id"), py::arg("side"), py::arg("price"), py::arg("size"),
@@ -1767,8 +1727,8 @@ an order to a price an amend refuses (Reason.AMEND_WOULD_CROSS).
       "Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or of all for 0.");
 
   // --- bulk ------------------------------------------------------------------
-  cls.def("place_orders", &PlaceOrders, py::kw_only(), py::arg("market"), py::arg("order_ids"),
-          py::arg("accounts"), py::arg("sides"), py::arg("prices"), py::arg("sizes"),
+  cls.def("place_orders", &PlaceOrders, py::kw_only(), py::arg("market"), py::arg("accounts"),
+          py::arg("order_ids"), py::arg("sides"), py::arg("prices"), py::arg("sizes"),
           py::arg("timestamp_ns"), py::arg("order_types") = py::none(),
           py::arg("tifs") = py::none(), py::arg("stps") = py::none(),
           py::arg("client_ids") = py::none(), py::arg("reduce_only") = py::none(),
@@ -1899,7 +1859,7 @@ result).
       [](PyEngine& e, U32 market, U64 account, bk::Side side, I64 price, I64 size, U64 order_id,
          bk::OrderType order_type, bk::TimeInForce tif, bk::StpMode stp, U64 client_id,
          bool reduce_only) {
-        const en::PlaceOrder o = MakeOrder(market, order_id, account, side, price, size,
+        const en::PlaceOrder o = MakeOrder(market, account, order_id, side, price, size,
                                            order_type, tif, stp, client_id, reduce_only);
         EngineLock lock(e);
         return ValueOrRaise(e.eng.PreviewOrder(o));

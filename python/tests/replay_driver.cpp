@@ -43,6 +43,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -120,8 +121,9 @@ Payload ReadCommand(const std::string& kind, std::istringstream& in) {
   if (kind == "market" || kind == "update") {
     const MarketId id = ReadId<MarketId>(in);
     MarketParams p = ReadParams(in);
-    if (kind == "market") return CreateMarket{id, std::move(p)};
-    return UpdateMarket{id, std::move(p)};
+    auto params = std::make_shared<const MarketParams>(std::move(p));
+    if (kind == "market") return CreateMarket{id, std::move(params)};
+    return UpdateMarket{id, std::move(params)};
   }
   if (kind == "status") {
     const MarketId m = ReadId<MarketId>(in);
@@ -154,30 +156,30 @@ Payload ReadCommand(const std::string& kind, std::istringstream& in) {
   if (kind == "marginmode") {
     const AccountId a = ReadId<AccountId>(in);
     const MarketId m = ReadId<MarketId>(in);
-    return SetMarginMode{a, m, static_cast<MarginMode>(U32(in))};
+    return SetMarginMode{m, a, static_cast<MarginMode>(U32(in))};
   }
   if (kind == "leverage") {
     const AccountId a = ReadId<AccountId>(in);
     const MarketId m = ReadId<MarketId>(in);
-    return SetLeverage{a, m, U32(in)};
+    return SetLeverage{m, a, U32(in)};
   }
   if (kind == "isomargin") {
     const AccountId a = ReadId<AccountId>(in);
     const MarketId m = ReadId<MarketId>(in);
-    return AdjustIsolatedMargin{a, m, Quote(I(in))};
+    return AdjustIsolatedMargin{m, a, Quote(I(in))};
   }
   if (kind == "place") {
     PlaceOrder o;
     o.market = ReadId<MarketId>(in);
-    o.order.id = ReadId<OrderId>(in);
-    o.order.account = ReadId<AccountId>(in);
-    o.order.side = static_cast<Side>(U32(in));
-    o.order.price = Ticks(I(in));
-    o.order.size = Lots(I(in));
-    o.order.type = static_cast<OrderType>(U32(in));
-    o.order.tif = static_cast<TimeInForce>(U32(in));
-    o.order.stp = static_cast<StpMode>(U32(in));
-    o.order.client_id = ReadId<ClientOrderId>(in);
+    o.order_id = ReadId<OrderId>(in);
+    o.account = ReadId<AccountId>(in);
+    o.side = static_cast<Side>(U32(in));
+    o.price = Ticks(I(in));
+    o.size = Lots(I(in));
+    o.type = static_cast<OrderType>(U32(in));
+    o.tif = static_cast<TimeInForce>(U32(in));
+    o.stp = static_cast<StpMode>(U32(in));
+    o.client_id = ReadId<ClientOrderId>(in);
     o.reduce_only = U32(in) != 0;
     return o;
   }
@@ -193,15 +195,15 @@ Payload ReadCommand(const std::string& kind, std::istringstream& in) {
   }
   if (kind == "cancelall") {
     const AccountId a = ReadId<AccountId>(in);
-    return CancelAll{a, ReadId<MarketId>(in)};
+    return CancelAll{ReadId<MarketId>(in), a};
   }
   if (kind == "amend") {
     AmendOrder a;
     a.market = ReadId<MarketId>(in);
-    a.amend.account = ReadId<AccountId>(in);
-    a.amend.id = ReadId<OrderId>(in);
-    a.amend.new_price = Ticks(I(in));
-    a.amend.new_size = Lots(I(in));
+    a.account = ReadId<AccountId>(in);
+    a.order_id = ReadId<OrderId>(in);
+    a.new_price = Ticks(I(in));
+    a.new_size = Lots(I(in));
     return a;
   }
   if (kind == "oracle") {

@@ -85,7 +85,7 @@ def check_poisoned(eng: pc.Engine) -> None:
         lambda s: eng.deposit(account=1, amount=USD, timestamp_ns=T0, seq=s),
         lambda s: eng.create_market(market=77, params=btc_params(), timestamp_ns=T0, seq=s),
         lambda s: eng.create_account(account=77, owner=77, timestamp_ns=T0, seq=s),
-        lambda s: eng.place_order(market=1, order_id=77, account=1, side=Side.BUY,
+        lambda s: eng.place_order(market=1, account=1, order_id=77, side=Side.BUY,
                                   price=usd(29_000), size=1, timestamp_ns=T0, seq=s),
         lambda s: eng.cancel_all(account=1, timestamp_ns=T0, seq=s),
         lambda s: eng.time_tick(timestamp_ns=T0, seq=s),
@@ -188,7 +188,7 @@ def with_70_asks() -> pc.Engine:
         ok(eng.create_account(account=a, owner=a, timestamp_ns=T0))
         ok(eng.deposit(account=a, amount=100_000 * USD, timestamp_ns=T0))
     for order_id in range(1, 71):
-        ok(eng.place_order(market=1, order_id=order_id, account=3 + order_id % 9,
+        ok(eng.place_order(market=1, account=3 + order_id % 9, order_id=order_id,
                            side=Side.SELL, price=usd(30_000) + order_id, size=1,
                            timestamp_ns=T0))
     return eng
@@ -214,14 +214,14 @@ def test_create_account_as_the_account_chunks_and_index_grow(existing: int) -> N
 
 def test_place_order_resting_in_a_fresh_market() -> None:
     sweep(btc_at_30k,
-          lambda eng, seq: eng.place_order(market=1, order_id=1, account=1, side=Side.BUY,
+          lambda eng, seq: eng.place_order(market=1, account=1, order_id=1, side=Side.BUY,
                                            price=usd(29_000), size=BTC, timestamp_ns=T0,
                                            seq=seq))
 
 
 def test_place_order_whose_70_fills_outgrow_the_event_buffers() -> None:
     sweep(with_70_asks,
-          lambda eng, seq: eng.place_order(market=1, order_id=100, account=2, side=Side.BUY,
+          lambda eng, seq: eng.place_order(market=1, account=2, order_id=100, side=Side.BUY,
                                            price=usd(30_100), size=70, timestamp_ns=T0,
                                            seq=seq))
 
@@ -229,7 +229,7 @@ def test_place_order_whose_70_fills_outgrow_the_event_buffers() -> None:
 def test_the_hook_counts_without_failing_and_is_private() -> None:
     eng = btc_at_30k()
     error, allocations, fired = attempt(
-        10**18, lambda: eng.place_order(market=1, order_id=1, account=1, side=Side.BUY,
+        10**18, lambda: eng.place_order(market=1, account=1, order_id=1, side=Side.BUY,
                                         price=usd(29_000), size=1, timestamp_ns=T0))
     assert (error, fired) == (None, False) and allocations > 0
     assert _stop_failing_allocations() == (allocations, False)  # disarmed; counters kept

@@ -312,7 +312,7 @@ def test_shortfall_of_a_plan_equals_executing_it_on_the_engine() -> None:
         ok(eng.create_account(account=account, owner=account, timestamp_ns=T0))
         ok(eng.deposit(account=account, amount=10_000_000 * USD, timestamp_ns=T0))
     for i in range(10):
-        ok(eng.place_order(market=1, order_id=100 + i, account=1, side=pc.Side.BUY,
+        ok(eng.place_order(market=1, account=1, order_id=100 + i, side=pc.Side.BUY,
                            price=usd(29_990) - 50 * i, size=150 + 40 * i, timestamp_ns=T0))
     bids = eng.depth(1, pc.Side.BUY, 20)
     model = an.AcParams(shares=3000, horizon=10, intervals=10, eta=1.0)
@@ -326,7 +326,7 @@ def test_shortfall_of_a_plan_equals_executing_it_on_the_engine() -> None:
     cash = eng.summary(2).cash
     position = 0
     for i, (c, f) in enumerate(zip(plan.children, e.fills)):
-        ok(eng.place_order(market=1, order_id=1000 + i, account=2, side=c.side, price=c.price,
+        ok(eng.place_order(market=1, account=2, order_id=1000 + i, side=c.side, price=c.price,
                            size=c.size, order_type=c.type, tif=pc.TimeInForce.IOC,
                            timestamp_ns=T0))
         now = sum(p.size for p in eng.summary(2).positions)

@@ -55,7 +55,7 @@ def place_one_by_one(eng: pc.Engine, orders: dict[str, Any], ts: int) -> list[pc
     out = []
     for i in range(len(orders["order_ids"])):
         out.append(eng.place_order(
-            market=1, order_id=int(orders["order_ids"][i]), account=int(orders["accounts"][i]),
+            market=1, account=int(orders["accounts"][i]), order_id=int(orders["order_ids"][i]),
             side=Side(int(orders["sides"][i])), price=int(orders["prices"][i]),
             size=int(orders["sizes"][i]), tif=pc.TimeInForce(int(orders["tifs"][i])),
             order_type=pc.OrderType(int(orders["order_types"][i])),
@@ -80,7 +80,7 @@ def test_bulk_equals_one_by_one() -> None:
     assert res.rested.tolist() == [r.rested for r in one]
     assert res.seqs.tolist() == [r.seq for r in one]
     assert res.accepted == sum(r.ok for r in one)
-    fills = [(i, e) for i, r in enumerate(one) for e in r.events if e.kind == pc.EngineEventKind.FILL]
+    fills = [(i, e) for i, r in enumerate(one) for e in r.events if isinstance(e, pc.Fill)]
     assert len(fills) > 100  # the stream trades
     cols = res.fills
     assert sorted(cols) == sorted(["index", "taker_order_id", "maker_order_id", "taker_account",
@@ -88,15 +88,15 @@ def test_bulk_equals_one_by_one() -> None:
                                    "maker_fee"])
     assert all(c.dtype == np.int64 and len(c) == len(fills) for c in cols.values())
     assert cols["index"].tolist() == [i for i, _ in fills]
-    assert cols["taker_order_id"].tolist() == [e.order_id for _, e in fills]
-    assert cols["maker_order_id"].tolist() == [e.maker_order_id for _, e in fills]
-    assert cols["taker_account"].tolist() == [e.account for _, e in fills]
-    assert cols["maker_account"].tolist() == [e.maker_account for _, e in fills]
-    assert cols["side"].tolist() == [int(e.side) for _, e in fills]
+    assert cols["taker_order_id"].tolist() == [e.taker.order_id for _, e in fills]
+    assert cols["maker_order_id"].tolist() == [e.maker.order_id for _, e in fills]
+    assert cols["taker_account"].tolist() == [e.taker.account for _, e in fills]
+    assert cols["maker_account"].tolist() == [e.maker.account for _, e in fills]
+    assert cols["side"].tolist() == [int(e.taker.side) for _, e in fills]
     assert cols["price"].tolist() == [e.price for _, e in fills]
     assert cols["size"].tolist() == [e.size for _, e in fills]
-    assert cols["taker_fee"].tolist() == [e.taker_fee for _, e in fills]
-    assert cols["maker_fee"].tolist() == [e.maker_fee for _, e in fills]
+    assert cols["taker_fee"].tolist() == [e.taker.fee for _, e in fills]
+    assert cols["maker_fee"].tolist() == [e.maker.fee for _, e in fills]
     assert repr(res) == f"BulkResult(orders=3000, accepted={res.accepted}, fills={len(fills)})"
     # Refusals are values, with their reasons.
     assert (res.reasons == Reason.POST_ONLY_WOULD_CROSS).any()
@@ -117,7 +117,7 @@ def test_defaults_seqs_and_reduce_only() -> None:
     assert (res.filled.tolist(), res.rested.tolist()) == ([0, 0, 0, 7], [5, 5, 0, 0])
     assert eng.last_seq == first + 3
     # Account 2 is long 7: a reduce-only IOC sell is clamped to 7.
-    eng.place_order(market=1, order_id=9, account=1, side=Side.BUY, price=usd(29_999), size=20,
+    eng.place_order(market=1, account=1, order_id=9, side=Side.BUY, price=usd(29_999), size=20,
                     timestamp_ns=T0)
     res = eng.place_orders(
         market=1, order_ids=np.array([10], dtype=np.int64), accounts=np.array([2], dtype=np.int64),
@@ -269,7 +269,8 @@ def test_cancel_orders_equals_one_by_one() -> None:
            for acc, i in zip(accts, ids)]
     assert res.reasons.tolist() == [int(r.reason) for r in one]
     assert res.seqs.tolist() == [r.seq for r in one]
-    assert res.canceled.tolist() == [sum(e.size for e in r.events) for r in one]
+    assert res.canceled.tolist() == [
+        sum(e.size for e in r.events if isinstance(e, pc.OrderCanceled)) for r in one]
     assert res.accepted == sum(r.ok for r in one)
     assert Reason.OK in res.reasons.tolist() and Reason.UNKNOWN_ORDER in res.reasons.tolist()
     assert a.digest() == b.digest() and a.last_seq == b.last_seq

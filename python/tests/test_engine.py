@@ -18,15 +18,31 @@ import perpcore as pc
 from enginekit import BTC, T0, USD, bp, btc_at_30k, btc_params, ok, usd
 from perpcore import (
     BreakerCause,
+    AccountCreated,
     CancelReason,
-    EngineEvent,
+    CircuitBreaker,
+    Deposit,
     EngineEventKind as K,
+    FeeTierSet,
+    Fill,
+    FillParty,
+    InsuranceFunded,
+    IsolatedMarginChanged,
+    LeverageSet,
     MarginMode,
+    MarginModeSet,
+    MarketCreated,
     MarketStatus,
+    MarketUpdated,
+    OrderAmended,
+    OrderCanceled,
+    OrderRested,
     OrderType,
     Reason,
     Side,
     TimeInForce,
+    Transfer,
+    Withdrawal,
 )
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -46,26 +62,28 @@ def rate(raw: int) -> Decimal:
 
 def test_one_btc_at_30000_pays_5_bp_taker_and_1_bp_maker_fees() -> None:
     eng = btc_at_30k(taker_usd=10_000)
-    rest = eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000),
+    rest = eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000),
                            size=BTC, timestamp_ns=T0 + 1)
     assert (rest.reason, rest.filled, rest.rested) == (Reason.OK, 0, BTC)
-    assert rest.events == [EngineEvent(kind=K.ORDER_RESTED, market=1, account=1, order_id=1,
-                                       side=SELL, price=300_000, size=1_000, remaining=1_000)]
+    assert rest.events == [OrderRested(market=1, account=1, order_id=1, side=SELL, price=300_000,
+                                       size=1_000)]
 
-    r = eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000), size=BTC,
+    r = eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000), size=BTC,
                         timestamp_ns=T0 + 2)
     eng.check_invariants()
     assert (r.reason, r.ok, r.filled, r.rested, r.seq) == (Reason.OK, True, 1_000, 0, 8)
     # Notional 1,000 lots * 300,000 ticks * 100 atoms = 3e10 atoms = 30,000 USD;
     # 5 bp of it is 15 USD = 15,000,000 atoms, 1 bp 3,000,000.
     assert r.events == [
-        EngineEvent(kind=K.FILL, market=1, account=2, order_id=2, side=BUY, price=300_000,
-                    size=1_000, remaining=0, maker_account=1, maker_order_id=1,
-                    maker_remaining=0, amount=15_000_000, maker_fee=3_000_000, position=1_000,
-                    maker_position=-1_000)
+        Fill(market=1, price=300_000, size=1_000,
+             taker=FillParty(account=2, order_id=2, side=BUY, remaining=0, fee=15_000_000,
+                             position=1_000),
+             maker=FillParty(account=1, order_id=1, side=SELL, remaining=0, fee=3_000_000,
+                             position=-1_000))
     ]
     fill = r.events[0]
-    assert (fill.taker_fee, fill.maker_fee, fill.referrer_fee) == (15_000_000, 3_000_000, 0)
+    assert isinstance(fill, Fill)
+    assert (fill.taker.fee, fill.maker.fee, fill.referrer_fee) == (15_000_000, 3_000_000, 0)
     assert eng.fee_pool == 18_000_000
     assert eng.total_deposits == 110_000 * USD
     assert eng.total_withdrawals == 0
@@ -114,20 +132,22 @@ def test_one_btc_at_30000_pays_5_bp_taker_and_1_bp_maker_fees() -> None:
 
 def test_closing_realizes_pnl_and_fees_round_up() -> None:
     eng = btc_at_30k(taker_usd=10_000)
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=3, account=1, side=BUY, price=usd(30_100), size=500,
+    ok(eng.place_order(market=1, account=1, order_id=3, side=BUY, price=usd(30_100), size=500,
                        timestamp_ns=T0))
-    r = ok(eng.place_order(market=1, order_id=4, account=2, side=SELL, price=usd(30_000),
+    r = ok(eng.place_order(market=1, account=2, order_id=4, side=SELL, price=usd(30_000),
                            size=500, tif=TimeInForce.IOC, timestamp_ns=T0))
     eng.check_invariants()
     [fill] = r.events
+    assert isinstance(fill, Fill)
     # Half a BTC sold at 30,100 after buying at 30,000: +50 USD realized.
-    assert (fill.price, fill.size, fill.position, fill.maker_position) == (301_000, 500, 500, -500)
-    assert (fill.realized, fill.maker_realized) == (50 * USD, -50 * USD)
-    assert fill.taker_fee == 500 * 301_000 * 100 * 5 // 10_000  # 7.525 USD, exact
+    assert (fill.price, fill.size, fill.taker.position, fill.maker.position) == (
+        301_000, 500, 500, -500)
+    assert (fill.taker.realized, fill.maker.realized) == (50 * USD, -50 * USD)
+    assert fill.taker.fee == 500 * 301_000 * 100 * 5 // 10_000  # 7.525 USD, exact
     assert eng.summary(2).positions[0].realized_pnl == 50 * USD
 
 
@@ -185,7 +205,7 @@ def test_create_market_refuses_bad_params_as_a_value() -> None:
     assert eng.create_market(market=0, params=btc_params(), timestamp_ns=1).reason == \
         Reason.INVALID_ID
     r = ok(eng.create_market(market=7, params=btc_params(), timestamp_ns=1))
-    assert r.events == [EngineEvent(kind=K.MARKET_CREATED, market=7)]
+    assert r.events == [MarketCreated(market=7)]
     assert eng.create_market(market=7, params=btc_params(), timestamp_ns=1).reason == \
         Reason.MARKET_EXISTS
     assert eng.markets() == [7]
@@ -211,7 +231,7 @@ def test_update_market_changes_fees_but_not_the_tick() -> None:
     p = eng.params(1)
     p.taker_fee = bp(7)
     r = ok(eng.update_market(market=1, params=p, timestamp_ns=T0))
-    assert r.events == [EngineEvent(kind=K.MARKET_UPDATED, market=1)]
+    assert r.events == [MarketUpdated(market=1)]
     assert eng.params(1).taker_fee == bp(7)
     p.tick_size = Decimal("0.5")
     assert eng.update_market(market=1, params=p, timestamp_ns=T0).reason == \
@@ -222,16 +242,15 @@ def test_update_market_changes_fees_but_not_the_tick() -> None:
 
 def test_market_status_halted_blocks_orders_and_delisted_is_final() -> None:
     eng = btc_at_30k()
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_100), size=1,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_100), size=1,
                        timestamp_ns=T0))
     r = ok(eng.set_market_status(market=1, status=MarketStatus.HALTED, timestamp_ns=T0))
-    assert r.events[0].market_status == MarketStatus.HALTED
-    assert r.events[0].code == 2
-    assert eng.place_order(market=1, order_id=2, account=1, side=SELL, price=usd(30_100),
+    assert r.events == [pc.MarketStatusChanged(market=1, status=MarketStatus.HALTED)]
+    assert eng.place_order(market=1, account=1, order_id=2, side=SELL, price=usd(30_100),
                            size=1, timestamp_ns=T0).reason == Reason.MARKET_HALTED
     ok(eng.cancel_order(market=1, account=1, order_id=1, timestamp_ns=T0))  # cancels allowed
     ok(eng.set_market_status(market=1, status=MarketStatus.REDUCE_ONLY, timestamp_ns=T0))
-    assert eng.place_order(market=1, order_id=3, account=1, side=SELL, price=usd(30_100),
+    assert eng.place_order(market=1, account=1, order_id=3, side=SELL, price=usd(30_100),
                            size=1, timestamp_ns=T0).reason == Reason.MARKET_REDUCE_ONLY
     ok(eng.set_market_status(market=1, status=MarketStatus.DELISTED, timestamp_ns=T0))
     assert eng.stats(1).status == MarketStatus.DELISTED
@@ -245,7 +264,7 @@ def test_market_status_halted_blocks_orders_and_delisted_is_final() -> None:
 def test_accounts_deposits_withdrawals_and_transfers() -> None:
     eng = pc.Engine()
     r = ok(eng.create_account(account=10, owner=5, timestamp_ns=1))
-    assert r.events == [EngineEvent(kind=K.ACCOUNT_CREATED, account=10, counterparty=5)]
+    assert r.events == [AccountCreated(account=10, owner=5)]
     ok(eng.create_account(account=11, owner=5, referrer=10, timestamp_ns=1))
     ok(eng.create_account(account=12, owner=6, timestamp_ns=1))
     assert eng.accounts() == [10, 11, 12]
@@ -258,13 +277,12 @@ def test_accounts_deposits_withdrawals_and_transfers() -> None:
     assert eng.summary(11).referrer == 10
 
     r = ok(eng.deposit(account=10, amount=1_000 * USD, timestamp_ns=2))
-    assert r.events == [EngineEvent(kind=K.DEPOSIT, account=10, amount=1_000 * USD)]
+    assert r.events == [Deposit(account=10, amount=1_000 * USD)]
     assert eng.deposit(account=99, amount=1, timestamp_ns=2).reason == Reason.UNKNOWN_ACCOUNT
     assert eng.deposit(account=10, amount=-1, timestamp_ns=2).reason == Reason.INVALID_AMOUNT
 
     r = ok(eng.transfer(from_account=10, to_account=11, amount=300 * USD, timestamp_ns=3))
-    assert r.events == [EngineEvent(kind=K.TRANSFER, account=10, counterparty=11,
-                                    amount=300 * USD)]
+    assert r.events == [Transfer(from_account=10, to_account=11, amount=300 * USD)]
     assert eng.transfer(from_account=10, to_account=12, amount=1, timestamp_ns=3).reason == \
         Reason.NOT_SAME_OWNER
     assert eng.transfer(from_account=10, to_account=10, amount=1, timestamp_ns=3).reason == \
@@ -273,10 +291,10 @@ def test_accounts_deposits_withdrawals_and_transfers() -> None:
     assert eng.withdraw(account=10, amount=700 * USD + 1, timestamp_ns=4).reason == \
         Reason.INSUFFICIENT_COLLATERAL
     r = ok(eng.withdraw(account=10, amount=700 * USD, timestamp_ns=4))
-    assert r.events == [EngineEvent(kind=K.WITHDRAWAL, account=10, amount=700 * USD)]
+    assert r.events == [Withdrawal(account=10, amount=700 * USD)]
 
     r = ok(eng.fund_insurance(amount=50 * USD, timestamp_ns=5))
-    assert r.events == [EngineEvent(kind=K.INSURANCE_FUNDED, amount=50 * USD)]
+    assert r.events == [InsuranceFunded(amount=50 * USD)]
     assert eng.insurance_fund == 50 * USD
     assert (eng.total_deposits, eng.total_withdrawals) == (1_050 * USD, 700 * USD)
     assert (eng.summary(10).cash, eng.summary(11).cash) == (0, 300 * USD)
@@ -290,15 +308,16 @@ def test_fee_tiers_and_referrers_split_the_taker_fee() -> None:
     ok(eng.create_account(account=4, owner=4, referrer=3, timestamp_ns=T0))
     ok(eng.deposit(account=4, amount=10_000 * USD, timestamp_ns=T0))
     r = ok(eng.set_fee_tier(account=4, fee_tier=1, timestamp_ns=T0))
-    assert r.events == [EngineEvent(kind=K.FEE_TIER_SET, account=4, code=1)]
+    assert r.events == [FeeTierSet(account=4, fee_tier=1)]
     assert eng.set_fee_tier(account=4, fee_tier=2, timestamp_ns=T0).reason == \
         Reason.INVALID_FEE_TIER
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    [fill] = ok(eng.place_order(market=1, order_id=2, account=4, side=BUY, price=usd(30_000),
+    [fill] = ok(eng.place_order(market=1, account=4, order_id=2, side=BUY, price=usd(30_000),
                                 size=BTC, timestamp_ns=T0)).events
+    assert isinstance(fill, Fill)
     # Tier 1: 5 bp * 0.9 = 4.5 bp of 30,000 USD = 13.5 USD; the referrer gets 10%.
-    assert (fill.taker_fee, fill.referrer, fill.referrer_fee) == (13_500_000, 3, 1_350_000)
+    assert (fill.taker.fee, fill.referrer, fill.referrer_fee) == (13_500_000, 3, 1_350_000)
     assert eng.fee_pool == 13_500_000 - 1_350_000 + 3_000_000
     assert eng.summary(3).cash == 1_350_000
     eng.check_invariants()
@@ -306,42 +325,40 @@ def test_fee_tiers_and_referrers_split_the_taker_fee() -> None:
 
 def test_margin_mode_leverage_and_isolated_margin() -> None:
     eng = btc_at_30k(taker_usd=10_000)
-    assert eng.adjust_isolated_margin(account=2, market=1, delta=USD,
+    assert eng.adjust_isolated_margin(market=1, account=2, delta=USD,
                                       timestamp_ns=T0).reason == Reason.NOT_ISOLATED
-    r = ok(eng.set_margin_mode(account=2, market=1, mode=MarginMode.ISOLATED, timestamp_ns=T0))
-    assert r.events == [EngineEvent(kind=K.MARGIN_MODE_SET, account=2, market=1, code=1)]
-    assert r.events[0].margin_mode == MarginMode.ISOLATED
-    assert eng.set_leverage(account=2, market=1, leverage=126, timestamp_ns=T0).reason == \
+    r = ok(eng.set_margin_mode(market=1, account=2, mode=MarginMode.ISOLATED, timestamp_ns=T0))
+    assert r.events == [MarginModeSet(market=1, account=2, mode=MarginMode.ISOLATED)]
+    assert eng.set_leverage(market=1, account=2, leverage=126, timestamp_ns=T0).reason == \
         Reason.INVALID_LEVERAGE
-    r = ok(eng.set_leverage(account=2, market=1, leverage=10, timestamp_ns=T0))
-    assert r.events == [EngineEvent(kind=K.LEVERAGE_SET, account=2, market=1, code=10)]
+    r = ok(eng.set_leverage(market=1, account=2, leverage=10, timestamp_ns=T0))
+    assert r.events == [LeverageSet(market=1, account=2, leverage=10)]
     assert eng.summary(2).positions == []  # choices, not records: they apply when it trades
 
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
     pos = eng.summary(2).positions[0]
     # 10x: the bucket is topped up to the initial requirement, 3,000 USD.
     assert (pos.mode, pos.leverage, pos.isolated_equity) == (MarginMode.ISOLATED, 10, 3_000 * USD)
-    assert eng.set_margin_mode(account=2, market=1, mode=MarginMode.CROSS,
+    assert eng.set_margin_mode(market=1, account=2, mode=MarginMode.CROSS,
                                timestamp_ns=T0).reason == Reason.MARGIN_MODE_LOCKED
-    r = ok(eng.adjust_isolated_margin(account=2, market=1, delta=500 * USD, timestamp_ns=T0))
-    assert r.events == [EngineEvent(kind=K.ISOLATED_MARGIN_CHANGED, account=2, market=1,
-                                    amount=500 * USD)]
+    r = ok(eng.adjust_isolated_margin(market=1, account=2, delta=500 * USD, timestamp_ns=T0))
+    assert r.events == [IsolatedMarginChanged(market=1, account=2, amount=500 * USD)]
     assert eng.summary(2).positions[0].isolated_equity == 3_500 * USD
-    assert eng.adjust_isolated_margin(account=2, market=1, delta=-501 * USD,
+    assert eng.adjust_isolated_margin(market=1, account=2, delta=-501 * USD,
                                       timestamp_ns=T0).reason == Reason.INSUFFICIENT_COLLATERAL
-    ok(eng.adjust_isolated_margin(account=2, market=1, delta=-500 * USD, timestamp_ns=T0))
+    ok(eng.adjust_isolated_margin(market=1, account=2, delta=-500 * USD, timestamp_ns=T0))
     eng.check_invariants()
 
 
 def test_insufficient_margin_is_a_reason() -> None:
     eng = btc_at_30k(taker_usd=100)
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
     # 1 BTC at 125x needs 240 USD plus the 15 USD fee.
-    r = eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000), size=BTC,
+    r = eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000), size=BTC,
                         timestamp_ns=T0)
     assert (r.reason, r.filled, r.events) == (Reason.INSUFFICIENT_MARGIN, 0, [])
     assert "initial margin" in pc.reason_message(r.reason)
@@ -353,7 +370,7 @@ def test_insufficient_margin_is_a_reason() -> None:
 def test_cancel_cancel_by_client_id_cancel_all_and_open_orders() -> None:
     eng = btc_at_30k()
     for i in range(1, 4):
-        ok(eng.place_order(market=1, order_id=i, account=1, side=BUY, price=usd(29_990 + i),
+        ok(eng.place_order(market=1, account=1, order_id=i, side=BUY, price=usd(29_990 + i),
                            size=10 * i, client_id=100 + i, timestamp_ns=T0))
     orders = eng.open_orders(1)
     assert [(o.market, o.order_id, o.client_id, o.side, o.price, o.remaining) for o in orders] \
@@ -368,13 +385,15 @@ def test_cancel_cancel_by_client_id_cancel_all_and_open_orders() -> None:
     assert eng.cancel_order(market=1, account=1, order_id=99, timestamp_ns=T0).reason == \
         Reason.UNKNOWN_ORDER
     r = ok(eng.cancel_order(market=1, account=1, order_id=1, timestamp_ns=T0))
-    assert r.events == [EngineEvent(kind=K.ORDER_CANCELED, market=1, account=1, order_id=1,
-                                    side=BUY, price=299_910, size=10, remaining=0)]
-    assert r.events[0].cancel_reason == CancelReason.USER
+    assert r.events == [OrderCanceled(market=1, account=1, order_id=1, side=BUY, price=299_910,
+                                      size=10, remaining=0)]
     r = ok(eng.cancel_by_client_id(market=1, account=1, client_id=102, timestamp_ns=T0))
-    assert [e.order_id for e in r.events] == [2]
+    assert r.events == [OrderCanceled(market=1, account=1, order_id=2, side=BUY, price=299_920,
+                                      size=20)]
     r = ok(eng.cancel_all(account=1, timestamp_ns=T0))
-    assert [(e.order_id, e.cancel_reason) for e in r.events] == [(3, CancelReason.CANCEL_ALL)]
+    assert [(e.order_id, e.reason) for e in r.events if isinstance(e, OrderCanceled)] == [
+        (3, CancelReason.CANCEL_ALL)]
+    assert len(r.events) == 1
     assert eng.open_orders(1) == []
     assert eng.summary(1).positions == []  # no position and no orders: no record
     eng.check_invariants()
@@ -382,16 +401,15 @@ def test_cancel_cancel_by_client_id_cancel_all_and_open_orders() -> None:
 
 def test_amend_keeps_priority_when_only_the_size_goes_down() -> None:
     eng = btc_at_30k()
-    ok(eng.place_order(market=1, order_id=1, account=1, side=BUY, price=usd(29_000), size=50,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=BUY, price=usd(29_000), size=50,
                        timestamp_ns=T0))
     r = ok(eng.amend_order(market=1, account=1, order_id=1, new_price=usd(29_000), new_size=20,
                            timestamp_ns=T0))
-    assert r.events == [EngineEvent(kind=K.ORDER_AMENDED, market=1, account=1, order_id=1,
-                                    side=BUY, price=290_000, size=50, remaining=20,
-                                    priority_kept=True)]
+    assert r.events == [OrderAmended(market=1, account=1, order_id=1, side=BUY, price=290_000,
+                                     old_remaining=50, remaining=20, priority_kept=True)]
     r = ok(eng.amend_order(market=1, account=1, order_id=1, new_price=usd(29_001), new_size=20,
                            timestamp_ns=T0))
-    assert r.events[0].priority_kept is False
+    assert isinstance(r.events[0], OrderAmended) and r.events[0].priority_kept is False
     assert eng.amend_order(market=1, account=1, order_id=1, new_price=usd(29_001), new_size=20,
                            timestamp_ns=T0).reason == Reason.AMEND_NO_CHANGE
     assert eng.summary(1).positions[0].open_bid_lots == 20
@@ -400,19 +418,17 @@ def test_amend_keeps_priority_when_only_the_size_goes_down() -> None:
 
 def test_cancel_replace_cancels_the_old_order_and_places_the_new_one_in_one_seq() -> None:
     eng = btc_at_30k()
-    ok(eng.place_order(market=1, order_id=11, account=2, side=BUY, price=usd(29_000), size=500,
+    ok(eng.place_order(market=1, account=2, order_id=11, side=BUY, price=usd(29_000), size=500,
                        timestamp_ns=T0))
     seq = eng.last_seq
     r = ok(eng.cancel_replace(market=1, account=2, old_order_id=11, order_id=12, side=BUY,
                               price=usd(29_500), size=BTC, client_id=7, timestamp_ns=T0))
     assert (r.seq, eng.last_seq, r.filled, r.rested) == (seq + 1, seq + 1, 0, BTC)
     assert r.events == [
-        EngineEvent(kind=K.ORDER_CANCELED, market=1, account=2, order_id=11, side=BUY,
-                    price=290_000, size=500, remaining=0),
-        EngineEvent(kind=K.ORDER_RESTED, market=1, account=2, order_id=12, side=BUY,
-                    price=295_000, size=1_000, remaining=1_000),
+        OrderCanceled(market=1, account=2, order_id=11, side=BUY, price=290_000, size=500,
+                      remaining=0),
+        OrderRested(market=1, account=2, order_id=12, side=BUY, price=295_000, size=1_000),
     ]
-    assert r.events[0].cancel_reason == CancelReason.USER
     # The old order's id and client id are free for the new one.
     ok(eng.cancel_replace(market=1, account=2, old_order_id=12, order_id=12, side=BUY,
                           price=usd(29_400), size=BTC, client_id=7, timestamp_ns=T0))
@@ -424,9 +440,9 @@ def test_cancel_replace_cancels_the_old_order_and_places_the_new_one_in_one_seq(
 
 def test_cancel_replace_refused_changes_nothing_and_keeps_the_old_order() -> None:
     eng = btc_at_30k()
-    ok(eng.place_order(market=1, order_id=10, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=10, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=11, account=2, side=BUY, price=usd(29_000), size=100,
+    ok(eng.place_order(market=1, account=2, order_id=11, side=BUY, price=usd(29_000), size=100,
                        timestamp_ns=T0))
     def live() -> list[tuple[int, int, int, int]]:
         return [(o.order_id, o.price, o.remaining, o.priority) for o in eng.open_orders(2)]
@@ -454,9 +470,9 @@ def test_cancel_replace_refused_changes_nothing_and_keeps_the_old_order() -> Non
 
 def test_cancel_replace_to_a_crossing_price_trades_where_an_amend_is_refused() -> None:
     eng = btc_at_30k()
-    ok(eng.place_order(market=1, order_id=10, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=10, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=11, account=2, side=BUY, price=usd(29_000), size=BTC,
+    ok(eng.place_order(market=1, account=2, order_id=11, side=BUY, price=usd(29_000), size=BTC,
                        timestamp_ns=T0))
     assert eng.amend_order(market=1, account=2, order_id=11, new_price=usd(30_000), new_size=BTC,
                            timestamp_ns=T0).reason == Reason.AMEND_WOULD_CROSS
@@ -465,12 +481,13 @@ def test_cancel_replace_to_a_crossing_price_trades_where_an_amend_is_refused() -
     assert (r.filled, r.rested) == (BTC, 0)
     # 1 BTC at 30,000 USD: 5 bp taker fee = 15 USD, 1 bp maker fee = 3 USD.
     assert r.events == [
-        EngineEvent(kind=K.ORDER_CANCELED, market=1, account=2, order_id=11, side=BUY,
-                    price=290_000, size=1_000, remaining=0),
-        EngineEvent(kind=K.FILL, market=1, account=2, order_id=12, side=BUY, price=300_000,
-                    size=1_000, remaining=0, maker_account=1, maker_order_id=10,
-                    maker_remaining=0, amount=15 * USD, maker_fee=3 * USD, position=1_000,
-                    maker_position=-1_000),
+        OrderCanceled(market=1, account=2, order_id=11, side=BUY, price=290_000, size=1_000,
+                      remaining=0),
+        Fill(market=1, price=300_000, size=1_000,
+             taker=FillParty(account=2, order_id=12, side=BUY, remaining=0, fee=15 * USD,
+                             position=1_000),
+             maker=FillParty(account=1, order_id=10, side=SELL, remaining=0, fee=3 * USD,
+                             position=-1_000)),
     ]
     assert eng.summary(2).cash == (10_000 - 30_000 - 15) * USD
     assert eng.open_orders(2) == []
@@ -479,20 +496,20 @@ def test_cancel_replace_to_a_crossing_price_trades_where_an_amend_is_refused() -
 
 def test_reduce_only_orders() -> None:
     eng = btc_at_30k()
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    assert eng.place_order(market=1, order_id=2, account=2, side=SELL, price=usd(30_000),
+    assert eng.place_order(market=1, account=2, order_id=2, side=SELL, price=usd(30_000),
                            size=10, tif=TimeInForce.IOC, reduce_only=True,
                            timestamp_ns=T0).reason == Reason.REDUCE_ONLY_WOULD_INCREASE
-    ok(eng.place_order(market=1, order_id=3, account=2, side=BUY, price=usd(30_000), size=100,
+    ok(eng.place_order(market=1, account=2, order_id=3, side=BUY, price=usd(30_000), size=100,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=4, account=1, side=BUY, price=usd(29_990), size=500,
+    ok(eng.place_order(market=1, account=1, order_id=4, side=BUY, price=usd(29_990), size=500,
                        timestamp_ns=T0))
-    assert eng.place_order(market=1, order_id=5, account=2, side=SELL, price=usd(29_990),
+    assert eng.place_order(market=1, account=2, order_id=5, side=SELL, price=usd(29_990),
                            size=300, reduce_only=True, timestamp_ns=T0).reason == \
         Reason.REDUCE_ONLY_NOT_IMMEDIATE
     # Clamped to the 100-lot position.
-    r = ok(eng.place_order(market=1, order_id=6, account=2, side=SELL, price=usd(29_990),
+    r = ok(eng.place_order(market=1, account=2, order_id=6, side=SELL, price=usd(29_990),
                            size=300, order_type=OrderType.MARKET, tif=TimeInForce.IOC,
                            reduce_only=True, timestamp_ns=T0))
     assert r.filled == 100
@@ -505,9 +522,9 @@ def test_book_queries_best_depth_and_depth_arrays() -> None:
     oid = 0
     for price, size in [(29_990, 1), (29_999, 2), (29_995, 3), (29_999, 4)]:
         oid += 1
-        ok(eng.place_order(market=1, order_id=oid, account=1, side=BUY, price=usd(price),
+        ok(eng.place_order(market=1, account=1, order_id=oid, side=BUY, price=usd(price),
                            size=size, timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=99, account=2, side=SELL, price=usd(30_010), size=5,
+    ok(eng.place_order(market=1, account=2, order_id=99, side=SELL, price=usd(30_010), size=5,
                        timestamp_ns=T0))
     assert eng.depth(1, BUY, 10) == [(299_990, 6, 2), (299_950, 3, 1), (299_900, 1, 1)]
     assert eng.depth(1, BUY, 2) == [(299_990, 6, 2), (299_950, 3, 1)]
@@ -531,9 +548,9 @@ def test_book_queries_best_depth_and_depth_arrays() -> None:
 
 def test_margin_ratio_is_a_decimal_and_the_largest_rate_once_equity_is_gone() -> None:
     eng = btc_at_30k(taker_usd=300)
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0 + 1))
-    ok(eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000), size=BTC,
                        timestamp_ns=T0 + 1))
     # 300 - 15 USD of fees = 285 USD of equity against 120 USD of maintenance.
     assert eng.summary(2).margin_ratio == rate(ceil_div(120 * pc.RATE_SCALE, 285))
@@ -547,11 +564,11 @@ def test_margin_ratio_is_a_decimal_and_the_largest_rate_once_equity_is_gone() ->
 
 def test_preview_matches_what_place_order_then_does() -> None:
     eng = btc_at_30k(taker_usd=10_000)
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=600,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=600,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=2, account=1, side=SELL, price=usd(30_010), size=600,
+    ok(eng.place_order(market=1, account=1, order_id=2, side=SELL, price=usd(30_010), size=600,
                        timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=3, account=1, side=BUY, price=usd(29_990), size=1,
+    ok(eng.place_order(market=1, account=1, order_id=3, side=BUY, price=usd(29_990), size=1,
                        timestamp_ns=T0))
     before = eng.digest()
     pv = eng.preview_order(market=1, account=2, side=BUY, price=usd(30_010), size=BTC)
@@ -567,10 +584,10 @@ def test_preview_matches_what_place_order_then_does() -> None:
     assert pv.resulting_position == 1_000
     assert pv.resulting_liquidation.price > 0
     assert "Preview(reason=Reason.OK, fill_size=1000" in repr(pv)
-    r = ok(eng.place_order(market=1, order_id=4, account=2, side=BUY, price=usd(30_010), size=BTC,
+    r = ok(eng.place_order(market=1, account=2, order_id=4, side=BUY, price=usd(30_010), size=BTC,
                            timestamp_ns=T0))
     assert r.filled == pv.fill_size
-    assert sum(e.taker_fee for e in r.events) >= pv.fee
+    assert sum(e.taker.fee for e in r.events if isinstance(e, Fill)) >= pv.fee
     assert eng.summary(2).equity == pv.resulting_equity
     poor = eng.preview_order(market=1, account=2, side=BUY, price=usd(30_010), size=100 * BTC)
     assert poor.reason == Reason.INSUFFICIENT_MARGIN
@@ -590,14 +607,16 @@ def test_oracle_staleness_and_time_tick() -> None:
     r = ok(eng.oracle_price(market=1, source=1, price=usd(30_100), timestamp_ns=T0 + 10,
                             publish_time_ns=T0 + 5))
     [update] = r.events
+    assert isinstance(update, pc.PriceUpdate)
     assert (update.kind, update.index, update.mark) == (K.PRICE_UPDATE, 301_000, 301_000)
     assert eng.oracle_price(market=1, source=1, price=usd(30_100), timestamp_ns=T0 + 10,
                             publish_time_ns=T0 + 4).reason == Reason.ORACLE_OUT_OF_ORDER
     # 60 s later the only source is stale: the index is gone.
     r = ok(eng.time_tick(timestamp_ns=T0 + 5 + 60 * 10**9 + 1))
-    assert [(e.kind, e.market, e.index) for e in r.events] == [(K.PRICE_UPDATE, 1, 0)]
+    assert [(e.market, e.index) for e in r.events if isinstance(e, pc.PriceUpdate)] == [(1, 0)]
+    assert [e.kind for e in r.events] == [K.PRICE_UPDATE]
     assert eng.stats(1).index == 0
-    assert eng.place_order(market=1, order_id=1, account=1, side=BUY, price=usd(29_000), size=1,
+    assert eng.place_order(market=1, account=1, order_id=1, side=BUY, price=usd(29_000), size=1,
                            timestamp_ns=eng.now_ns).reason == Reason.NO_INDEX_PRICE
     ok(eng.time_tick(market=1, timestamp_ns=eng.now_ns))
     assert eng.time_tick(market=5, timestamp_ns=eng.now_ns).reason == Reason.UNKNOWN_MARKET
@@ -617,11 +636,10 @@ def test_source_deviation_trips_the_breaker_and_the_market_goes_reduce_only() ->
     assert eng.stats(1).index == 300_000
     r = ok(eng.oracle_price(market=1, source=2, price=usd(31_000), timestamp_ns=T0 + 1))
     breaker = [e for e in r.events if e.kind == K.CIRCUIT_BREAKER]
-    assert breaker == [EngineEvent(kind=K.CIRCUIT_BREAKER, market=1, code=1,
-                                   cause=BreakerCause.SOURCE_DEVIATION)]
+    assert breaker == [CircuitBreaker(market=1, tripped=True, cause=BreakerCause.SOURCE_DEVIATION)]
     stats = eng.stats(1)
     assert (stats.breaker, stats.breaker_cause) == (True, BreakerCause.SOURCE_DEVIATION)
-    assert eng.place_order(market=1, order_id=1, account=1, side=BUY, price=usd(29_000), size=1,
+    assert eng.place_order(market=1, account=1, order_id=1, side=BUY, price=usd(29_000), size=1,
                            timestamp_ns=T0 + 1).reason == Reason.MARKET_REDUCE_ONLY
 
 
@@ -657,7 +675,7 @@ def test_digest_encoding_invariants_and_copies() -> None:
     assert isinstance(a.digest(), bytes) and len(a.digest()) == 32
     assert a.digest() == b.digest() and a.encode_canonical() == b.encode_canonical()
     d = a.copy()
-    ok(a.place_order(market=1, order_id=1, account=1, side=BUY, price=usd(29_000), size=1,
+    ok(a.place_order(market=1, account=1, order_id=1, side=BUY, price=usd(29_000), size=1,
                      timestamp_ns=T0))
     assert a.digest() != d.digest()
     assert d.digest() == b.digest() and d.last_seq == b.last_seq
@@ -747,12 +765,11 @@ def test_reprs_are_readable() -> None:
     assert repr(pc.OracleConfig()).startswith("OracleConfig(staleness_ns=60000000000, ")
     assert repr(pc.EngineConfig()).startswith("EngineConfig(quote_decimals=6, ")
     eng = btc_at_30k()
-    r = eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=3,
+    r = eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=3,
                         timestamp_ns=T0)
     assert repr(r) == (
-        "Result(seq=7, reason=Reason.OK, filled=0, rested=3, events=[EngineEvent("
-        "kind=EngineEventKind.ORDER_RESTED, market=1, account=1, order_id=1, side=Side.SELL, "
-        "price=300000, size=3, remaining=3)])")
+        "Result(seq=7, reason=Reason.OK, filled=0, rested=3, events=[OrderRested("
+        "market=1, account=1, order_id=1, side=Side.SELL, price=300000, size=3)])")
     bad = eng.deposit(account=9, amount=1, timestamp_ns=T0)
     assert repr(bad) == ("Result(seq=8, reason=Reason.UNKNOWN_ACCOUNT, filled=0, rested=0, "
                          "events=[])")
@@ -763,12 +780,12 @@ def test_reprs_are_readable() -> None:
 
 
 def test_engine_event_constructor_and_equality() -> None:
-    e = EngineEvent(kind=K.DEPOSIT, account=3, amount=5)
-    assert e == EngineEvent(kind=K.DEPOSIT, account=3, amount=5)
-    assert e != EngineEvent(kind=K.DEPOSIT, account=3, amount=6)
+    e = Deposit(account=3, amount=5)
+    assert e == Deposit(account=3, amount=5)
+    assert e != Deposit(account=3, amount=6)
     assert e != "x"
-    assert (e.cancel_reason, e.market_status, e.margin_mode, e.taker_fee) == (None, None, None, 0)
-    assert repr(e) == "EngineEvent(kind=EngineEventKind.DEPOSIT, account=3, amount=5)"
+    assert e.kind == K.DEPOSIT
+    assert repr(e) == "Deposit(account=3, amount=5)"
     with pytest.raises(TypeError):
         hash(e)
 
@@ -791,15 +808,15 @@ def test_accounts_of_one_owner_do_not_trade_unless_one_opts_out() -> None:
     ok(eng.deposit(account=5, amount=USD * 100_000, timestamp_ns=T0))
     owner = eng.summary(1).owner
     assert owner == 1  # accounts 1 and 5 share owner 1
-    ok(eng.place_order(market=1, order_id=70, account=1, side=Side.SELL, price=usd(30_000),
+    ok(eng.place_order(market=1, account=1, order_id=70, side=Side.SELL, price=usd(30_000),
                        size=1_000, timestamp_ns=T0))
-    r = ok(eng.place_order(market=1, order_id=71, account=5, side=Side.BUY, price=usd(30_000),
+    r = ok(eng.place_order(market=1, account=5, order_id=71, side=Side.BUY, price=usd(30_000),
                            size=1_000, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
     assert r.filled == 0  # self-trade prevention between the owner's accounts
-    ok(eng.place_order(market=1, order_id=72, account=1, side=Side.SELL, price=usd(30_000),
+    ok(eng.place_order(market=1, account=1, order_id=72, side=Side.SELL, price=usd(30_000),
                        size=1_000, timestamp_ns=T0))
     s = ok(eng.set_self_trade_scope(account=5, scope=pc.SelfTradeScope.ACCOUNT, timestamp_ns=T0))
     assert s.events[0].kind == pc.EngineEventKind.SELF_TRADE_SCOPE_SET
-    r = ok(eng.place_order(market=1, order_id=73, account=5, side=Side.BUY, price=usd(30_000),
+    r = ok(eng.place_order(market=1, account=5, order_id=73, side=Side.BUY, price=usd(30_000),
                            size=1_000, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
     assert r.filled == 1_000

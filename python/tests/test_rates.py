@@ -132,11 +132,12 @@ def test_the_engine_charges_exactly_the_rate_given() -> None:
     for account in (1, 2):
         ok(eng.create_account(account=account, owner=account, timestamp_ns=T0))
         ok(eng.deposit(account=account, amount=100_000 * USD, timestamp_ns=T0))
-    ok(eng.place_order(market=1, order_id=1, account=1, side=SELL, price=usd(30_000), size=BTC,
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
                        timestamp_ns=T0))
-    r = ok(eng.place_order(market=1, order_id=2, account=2, side=BUY, price=usd(30_000),
+    r = ok(eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000),
                            size=BTC, timestamp_ns=T0))
-    assert r.events[0].taker_fee == 15_000_001
+    fill = r.events[0]
+    assert isinstance(fill, pc.Fill) and fill.taker.fee == 15_000_001
     assert eng.params(1).taker_fee == Decimal("0.000500000000000001")
 
 

@@ -91,21 +91,21 @@ def apply(eng: pc.Engine, c: Command) -> pc.Result:
                                          timestamp_ns=ts),
         "insurance": lambda: eng.fund_insurance(amount=f[0], timestamp_ns=ts),
         "feetier": lambda: eng.set_fee_tier(account=f[0], fee_tier=f[1], timestamp_ns=ts),
-        "marginmode": lambda: eng.set_margin_mode(account=f[0], market=f[1],
+        "marginmode": lambda: eng.set_margin_mode(market=f[1], account=f[0],
                                                   mode=pc.MarginMode(f[2]), timestamp_ns=ts),
-        "leverage": lambda: eng.set_leverage(account=f[0], market=f[1], leverage=f[2],
+        "leverage": lambda: eng.set_leverage(market=f[1], account=f[0], leverage=f[2],
                                              timestamp_ns=ts),
-        "isomargin": lambda: eng.adjust_isolated_margin(account=f[0], market=f[1], delta=f[2],
+        "isomargin": lambda: eng.adjust_isolated_margin(market=f[1], account=f[0], delta=f[2],
                                                         timestamp_ns=ts),
         "place": lambda: eng.place_order(
-            market=f[0], order_id=f[1], account=f[2], side=pc.Side(f[3]), price=f[4], size=f[5],
+            market=f[0], account=f[2], order_id=f[1], side=pc.Side(f[3]), price=f[4], size=f[5],
             order_type=pc.OrderType(f[6]), tif=pc.TimeInForce(f[7]), stp=pc.StpMode(f[8]),
             client_id=f[9], reduce_only=bool(f[10]), timestamp_ns=ts),
         "cancel": lambda: eng.cancel_order(market=f[0], account=f[1], order_id=f[2],
                                            timestamp_ns=ts),
         "cancelcid": lambda: eng.cancel_by_client_id(market=f[0], account=f[1], client_id=f[2],
                                                      timestamp_ns=ts),
-        "cancelall": lambda: eng.cancel_all(account=f[0], market=f[1], timestamp_ns=ts),
+        "cancelall": lambda: eng.cancel_all(market=f[1], account=f[0], timestamp_ns=ts),
         "amend": lambda: eng.amend_order(market=f[0], account=f[1], order_id=f[2],
                                          new_price=f[3], new_size=f[4], timestamp_ns=ts),
         "oracle": lambda: eng.oracle_price(market=f[0], source=f[1], price=f[2],
@@ -132,12 +132,12 @@ def generate() -> tuple[pc.Engine, list[Command], list[int]]:
         commands.append(c)
         reasons.append(int(r.reason))
         for e in r.events:
-            if e.kind == pc.EngineEventKind.ORDER_RESTED:
+            if isinstance(e, pc.OrderRested):
                 live[e.order_id] = (e.market, e.account)
-            elif e.kind == pc.EngineEventKind.ORDER_CANCELED:
+            elif isinstance(e, pc.OrderCanceled):
                 live.pop(e.order_id, None)
-            elif e.kind == pc.EngineEventKind.FILL and e.maker_remaining == 0:
-                live.pop(e.maker_order_id, None)
+            elif isinstance(e, pc.Fill) and e.maker.remaining == 0:
+                live.pop(e.maker.order_id, None)
         return r
 
     run(("market", now, 1, btc_params()))

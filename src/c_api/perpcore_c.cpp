@@ -24,6 +24,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "perpcore/engine/engine.hpp"
@@ -34,6 +35,7 @@
 
 namespace pc = ::perpcore;
 namespace eng = ::perpcore::engine;
+namespace ev = ::perpcore::engine::events;
 using perpcore_c::CatchAll;
 using perpcore_c::CheckInputSize;
 using perpcore_c::CheckOutputSize;
@@ -132,8 +134,27 @@ static_assert(PERPCORE_EVENT_FEE_TIER_SET == Val(eng::EventKind::kFeeTierSet));
 static_assert(PERPCORE_EVENT_INSURANCE_FUNDED == Val(eng::EventKind::kInsuranceFunded));
 static_assert(PERPCORE_EVENT_STP_SCOPE_SET == Val(eng::EventKind::kSelfTradeScopeSet));
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
+static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
+static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
+static_assert(2 == Val(eng::IsolatedMarginCause::kRelease));
 static_assert(PERPCORE_STP_SCOPE_ACCOUNT == Val(eng::SelfTradeScope::kAccount));
 static_assert(PERPCORE_RATE_SCALE == pc::kRateScale);
+
+// The frozen event layouts (perpcore.h asserts the sizes): the union after
+// an 8-byte tag, and the offsets a C consumer reads fills and cancels at.
+static_assert(offsetof(perpcore_event, as) == 8);
+static_assert(offsetof(perpcore_event_fill, price) == 8);
+static_assert(offsetof(perpcore_event_fill, taker) == 24);
+static_assert(offsetof(perpcore_event_fill, maker) == 80);
+static_assert(offsetof(perpcore_event_fill, referrer) == 136);
+static_assert(offsetof(perpcore_fill_party, fee) == 24);
+static_assert(offsetof(perpcore_fill_party, side) == 48);
+static_assert(offsetof(perpcore_event_order_canceled, reason) == 48);
+static_assert(offsetof(perpcore_event_order_amended, priority_kept) == 48);
+static_assert(offsetof(perpcore_event_price_update, index) == 8);
+static_assert(offsetof(perpcore_event_isolated_margin, amount) == 16);
+static_assert(offsetof(perpcore_order, account) == 8);
+static_assert(offsetof(perpcore_order, order_id) == 16);
 static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
 
 // Every reason: its C name and its C++ value.
@@ -447,52 +468,151 @@ perpcore_status ToPlaceOrder(const perpcore_order* in, eng::PlaceOrder* out, con
     *why = "reduce_only is not 0 or 1";
     return PERPCORE_E_ILLEGAL_ARG;
   }
-  *out = eng::PlaceOrder{
-      .market = pc::MarketId(in->market),
-      .order = {.id = pc::OrderId(in->order_id),
-                .account = pc::AccountId(in->account),
-                .client_id = pc::ClientOrderId(in->client_id),
-                .side = static_cast<pc::book::Side>(in->side),
-                .type = static_cast<pc::book::OrderType>(in->type),
-                .tif = static_cast<pc::book::TimeInForce>(in->tif),
-                .stp = static_cast<pc::book::StpMode>(in->stp),
-                .price = pc::Ticks(in->price),
-                .size = pc::Lots(in->size)},
-      .reduce_only = in->reduce_only != 0};
+  *out = eng::PlaceOrder{.market = pc::MarketId(in->market),
+                         .account = pc::AccountId(in->account),
+                         .order_id = pc::OrderId(in->order_id),
+                         .client_id = pc::ClientOrderId(in->client_id),
+                         .side = static_cast<pc::book::Side>(in->side),
+                         .type = static_cast<pc::book::OrderType>(in->type),
+                         .tif = static_cast<pc::book::TimeInForce>(in->tif),
+                         .stp = static_cast<pc::book::StpMode>(in->stp),
+                         .reduce_only = in->reduce_only != 0,
+                         .price = pc::Ticks(in->price),
+                         .size = pc::Lots(in->size)};
   return PERPCORE_OK;
+}
+
+// Each event kind into its member of perpcore_event.as (the rest is zero).
+template <class E>
+std::uint32_t U32(E e) {
+  return static_cast<std::uint32_t>(e);
+}
+perpcore_fill_party ToC(const ev::FillParty& p) {
+  perpcore_fill_party out;
+  std::memset(&out, 0, sizeof out);
+  out.account = p.account.value();
+  out.order_id = p.order_id.value();
+  out.remaining = p.remaining.raw();
+  out.fee = p.fee.raw();
+  out.position = p.position.raw();
+  out.realized = p.realized.raw();
+  out.side = U32(p.side);
+  return out;
+}
+void Put(const ev::OrderRested& e, perpcore_event* out) {
+  out->as.order_rested = {.market = e.market.value(),
+                          .side = U32(e.side),
+                          .account = e.account.value(),
+                          .order_id = e.order_id.value(),
+                          .price = e.price.raw(),
+                          .size = e.size.raw()};
+}
+void Put(const ev::Fill& e, perpcore_event* out) {
+  perpcore_event_fill& f = out->as.fill;
+  f.market = e.market.value();
+  f.price = e.price.raw();
+  f.size = e.size.raw();
+  f.taker = ToC(e.taker);
+  f.maker = ToC(e.maker);
+  f.referrer = e.referrer.value();
+  f.referrer_fee = e.referrer_fee.raw();
+}
+void Put(const ev::OrderCanceled& e, perpcore_event* out) {
+  out->as.order_canceled = {.market = e.market.value(),
+                            .side = U32(e.side),
+                            .account = e.account.value(),
+                            .order_id = e.order_id.value(),
+                            .price = e.price.raw(),
+                            .size = e.size.raw(),
+                            .remaining = e.remaining.raw(),
+                            .reason = U32(e.reason),
+                            .pad0 = 0};
+}
+void Put(const ev::OrderReduced& e, perpcore_event* out) {
+  out->as.order_reduced = {.market = e.market.value(),
+                           .side = U32(e.side),
+                           .account = e.account.value(),
+                           .order_id = e.order_id.value(),
+                           .price = e.price.raw(),
+                           .size = e.size.raw(),
+                           .remaining = e.remaining.raw()};
+}
+void Put(const ev::OrderAmended& e, perpcore_event* out) {
+  out->as.order_amended = {.market = e.market.value(),
+                           .side = U32(e.side),
+                           .account = e.account.value(),
+                           .order_id = e.order_id.value(),
+                           .price = e.price.raw(),
+                           .remaining = e.remaining.raw(),
+                           .old_remaining = e.old_remaining.raw(),
+                           .priority_kept = e.priority_kept ? 1u : 0u,
+                           .pad0 = 0};
+}
+void Put(const ev::Deposit& e, perpcore_event* out) {
+  out->as.cash = {.account = e.account.value(), .amount = e.amount.raw()};
+}
+void Put(const ev::Withdrawal& e, perpcore_event* out) {
+  out->as.cash = {.account = e.account.value(), .amount = e.amount.raw()};
+}
+void Put(const ev::Transfer& e, perpcore_event* out) {
+  out->as.transfer = {.from = e.from.value(), .to = e.to.value(), .amount = e.amount.raw()};
+}
+void Put(const ev::AccountCreated& e, perpcore_event* out) {
+  out->as.account_created = {.account = e.account.value(),
+                             .owner = e.owner.value(),
+                             .referrer = e.referrer.value(),
+                             .fee_tier = e.fee_tier,
+                             .pad0 = 0};
+}
+void Put(const ev::MarketCreated& e, perpcore_event* out) {
+  out->as.market = {.market = e.market.value()};
+}
+void Put(const ev::MarketUpdated& e, perpcore_event* out) {
+  out->as.market = {.market = e.market.value()};
+}
+void Put(const ev::MarketStatusChanged& e, perpcore_event* out) {
+  out->as.market_status = {.market = e.market.value(), .status = U32(e.status)};
+}
+void Put(const ev::PriceUpdate& e, perpcore_event* out) {
+  out->as.price_update = {.market = e.market.value(),
+                          .pad0 = 0,
+                          .index = e.index.raw(),
+                          .mark = e.mark.raw(),
+                          .twap = e.twap.raw()};
+}
+void Put(const ev::CircuitBreaker& e, perpcore_event* out) {
+  out->as.circuit_breaker = {
+      .market = e.market.value(), .tripped = e.tripped ? 1u : 0u, .cause = U32(e.cause)};
+}
+void Put(const ev::MarginModeSet& e, perpcore_event* out) {
+  out->as.margin_mode = {
+      .market = e.market.value(), .mode = U32(e.mode), .account = e.account.value()};
+}
+void Put(const ev::LeverageSet& e, perpcore_event* out) {
+  out->as.leverage = {
+      .market = e.market.value(), .leverage = e.leverage, .account = e.account.value()};
+}
+void Put(const ev::IsolatedMarginChanged& e, perpcore_event* out) {
+  out->as.isolated_margin = {.market = e.market.value(),
+                             .cause = U32(e.cause),
+                             .account = e.account.value(),
+                             .amount = e.amount.raw()};
+}
+void Put(const ev::FeeTierSet& e, perpcore_event* out) {
+  out->as.fee_tier = {.account = e.account.value(), .fee_tier = e.fee_tier, .pad0 = 0};
+}
+void Put(const ev::InsuranceFunded& e, perpcore_event* out) {
+  out->as.insurance = {.amount = e.amount.raw()};
+}
+void Put(const ev::SelfTradeScopeSet& e, perpcore_event* out) {
+  out->as.stp_scope = {.account = e.account.value(), .scope = U32(e.scope), .pad0 = 0};
 }
 
 perpcore_event ToC(const eng::Event& e) {
   perpcore_event out;
   std::memset(&out, 0, sizeof out);
-  out.kind = static_cast<std::uint8_t>(e.kind);
-  out.side = static_cast<std::uint8_t>(e.side);
-  out.cause = static_cast<std::uint8_t>(e.cause);
-  out.priority_kept = e.priority_kept ? 1 : 0;
-  out.code = e.code;
-  out.market = e.market.value();
-  out.account = e.account.value();
-  out.order_id = e.order_id.value();
-  out.price = e.price.raw();
-  out.size = e.size.raw();
-  out.remaining = e.remaining.raw();
-  out.maker_account = e.maker_account.value();
-  out.maker_order_id = e.maker_order_id.value();
-  out.maker_remaining = e.maker_remaining.raw();
-  out.amount = e.amount.raw();
-  out.maker_fee = e.maker_fee.raw();
-  out.referrer = e.referrer.value();
-  out.referrer_fee = e.referrer_fee.raw();
-  out.position = e.position.raw();
-  out.maker_position = e.maker_position.raw();
-  out.realized = e.realized.raw();
-  out.maker_realized = e.maker_realized.raw();
-  // ACCOUNT_CREATED carries the owner in counterparty (the C struct's layout
-  // is frozen; perpcore.h documents it so).
-  out.counterparty = e.kind == eng::EventKind::kAccountCreated ? e.owner.value()
-                                                               : e.counterparty.value();
-  out.index = e.index.raw();
-  out.mark = e.mark.raw();
+  out.kind = U32(eng::KindOf(e));
+  std::visit([&out](const auto& v) { Put(v, &out); }, e);
   return out;
 }
 
@@ -767,9 +887,12 @@ perpcore_status perpcore_market_create(perpcore_engine* e, perpcore_result* out,
                                        const perpcore_market_params* params) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_market_create",
                     [&](eng::Payload* p, const char** why) -> perpcore_status {
-                      eng::CreateMarket c{.market = pc::MarketId(market)};
-                      perpcore_status s = ToMarketParams(params, &c.params, why);
-                      if (s == PERPCORE_OK) *p = std::move(c);
+                      auto params_cpp = std::make_shared<eng::MarketParams>();
+                      perpcore_status s = ToMarketParams(params, params_cpp.get(), why);
+                      if (s == PERPCORE_OK) {
+                        *p = eng::CreateMarket{.market = pc::MarketId(market),
+                                              .params = std::move(params_cpp)};
+                      }
                       return s;
                     });
 }
@@ -779,9 +902,12 @@ perpcore_status perpcore_market_update(perpcore_engine* e, perpcore_result* out,
                                        const perpcore_market_params* params) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_market_update",
                     [&](eng::Payload* p, const char** why) -> perpcore_status {
-                      eng::UpdateMarket c{.market = pc::MarketId(market)};
-                      perpcore_status s = ToMarketParams(params, &c.params, why);
-                      if (s == PERPCORE_OK) *p = std::move(c);
+                      auto params_cpp = std::make_shared<eng::MarketParams>();
+                      perpcore_status s = ToMarketParams(params, params_cpp.get(), why);
+                      if (s == PERPCORE_OK) {
+                        *p = eng::UpdateMarket{.market = pc::MarketId(market),
+                                              .params = std::move(params_cpp)};
+                      }
                       return s;
                     });
 }
@@ -876,7 +1002,7 @@ perpcore_status perpcore_account_set_stp_scope(perpcore_engine* e, perpcore_resu
 
 perpcore_status perpcore_account_set_margin_mode(perpcore_engine* e, perpcore_result* out,
                                                  uint64_t seq, int64_t timestamp_ns,
-                                                 uint64_t account, uint32_t market,
+                                                 uint32_t market, uint64_t account,
                                                  uint32_t mode) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_margin_mode",
                     [&](eng::Payload* p, const char** why) -> perpcore_status {
@@ -884,8 +1010,8 @@ perpcore_status perpcore_account_set_margin_mode(perpcore_engine* e, perpcore_re
                         *why = "mode is not a PERPCORE_MARGIN_*";
                         return PERPCORE_E_ILLEGAL_ARG;
                       }
-                      *p = eng::SetMarginMode{.account = pc::AccountId(account),
-                                              .market = pc::MarketId(market),
+                      *p = eng::SetMarginMode{.market = pc::MarketId(market),
+                                              .account = pc::AccountId(account),
                                               .mode = static_cast<eng::MarginMode>(mode)};
                       return PERPCORE_OK;
                     });
@@ -893,12 +1019,12 @@ perpcore_status perpcore_account_set_margin_mode(perpcore_engine* e, perpcore_re
 
 perpcore_status perpcore_account_set_leverage(perpcore_engine* e, perpcore_result* out,
                                               uint64_t seq, int64_t timestamp_ns,
-                                              uint64_t account, uint32_t market,
+                                              uint32_t market, uint64_t account,
                                               uint32_t leverage) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_set_leverage",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::SetLeverage{.account = pc::AccountId(account),
-                                            .market = pc::MarketId(market),
+                      *p = eng::SetLeverage{.market = pc::MarketId(market),
+                                            .account = pc::AccountId(account),
                                             .leverage = leverage};
                       return PERPCORE_OK;
                     });
@@ -906,12 +1032,12 @@ perpcore_status perpcore_account_set_leverage(perpcore_engine* e, perpcore_resul
 
 perpcore_status perpcore_account_adjust_isolated_margin(perpcore_engine* e, perpcore_result* out,
                                                         uint64_t seq, int64_t timestamp_ns,
-                                                        uint64_t account, uint32_t market,
+                                                        uint32_t market, uint64_t account,
                                                         int64_t delta) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_account_adjust_isolated_margin",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::AdjustIsolatedMargin{.account = pc::AccountId(account),
-                                                     .market = pc::MarketId(market),
+                      *p = eng::AdjustIsolatedMargin{.market = pc::MarketId(market),
+                                                     .account = pc::AccountId(account),
                                                      .delta = pc::Quote(delta)};
                       return PERPCORE_OK;
                     });
@@ -963,12 +1089,12 @@ perpcore_status perpcore_order_cancel_by_client_id(perpcore_engine* e, perpcore_
 }
 
 perpcore_status perpcore_order_cancel_all(perpcore_engine* e, perpcore_result* out, uint64_t seq,
-                                          int64_t timestamp_ns, uint64_t account,
-                                          uint32_t market) noexcept {
+                                          int64_t timestamp_ns, uint32_t market,
+                                          uint64_t account) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_order_cancel_all",
                     [&](eng::Payload* p, const char**) -> perpcore_status {
-                      *p = eng::CancelAll{.account = pc::AccountId(account),
-                                          .market = pc::MarketId(market)};
+                      *p = eng::CancelAll{.market = pc::MarketId(market),
+                                          .account = pc::AccountId(account)};
                       return PERPCORE_OK;
                     });
 }
@@ -986,10 +1112,10 @@ perpcore_status perpcore_order_amend(perpcore_engine* e, perpcore_result* out, u
                         return s;
                       }
                       *p = eng::AmendOrder{.market = pc::MarketId(amend->market),
-                                           .amend = {.account = pc::AccountId(amend->account),
-                                                     .id = pc::OrderId(amend->order_id),
-                                                     .new_price = pc::Ticks(amend->new_price),
-                                                     .new_size = pc::Lots(amend->new_size)}};
+                                           .account = pc::AccountId(amend->account),
+                                           .order_id = pc::OrderId(amend->order_id),
+                                           .new_price = pc::Ticks(amend->new_price),
+                                           .new_size = pc::Lots(amend->new_size)};
                       return PERPCORE_OK;
                     });
 }
@@ -1012,11 +1138,7 @@ perpcore_status perpcore_order_cancel_replace(perpcore_engine* e, perpcore_resul
                         *why = "order->account differs from account";
                         return PERPCORE_E_ILLEGAL_ARG;
                       }
-                      *p = eng::CancelReplace{.market = pc::MarketId(market),
-                                              .account = pc::AccountId(account),
-                                              .old_order_id = pc::OrderId(old_order_id),
-                                              .order = c.order,
-                                              .reduce_only = c.reduce_only};
+                      *p = eng::Replacing(pc::OrderId(old_order_id), c);
                       return PERPCORE_OK;
                     });
 }

@@ -52,11 +52,8 @@ Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
   s.account_index.Insert(s.AccountHash(c.account), slot);
   s.accounts.push_back(  // allocates nothing: reserved
       Account{.id = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
-  sink.Emit(Event{.kind = EventKind::kAccountCreated,
-                  .code = c.fee_tier,
-                  .account = c.account,
-                  .referrer = c.referrer,
-                  .owner = c.owner});
+  sink.Emit(events::AccountCreated{
+      .account = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
   return {};
 }
 
@@ -128,7 +125,7 @@ Reason Validate(const State& s, const SetFeeTier& c, AccountPlan* plan) {
 Outcome ApplySetFeeTier(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
   a.fee_tier = plan.value;
-  sink.Emit(Event{.kind = EventKind::kFeeTierSet, .code = plan.value, .account = a.id});
+  sink.Emit(events::FeeTierSet{.account = a.id, .fee_tier = plan.value});
   return {};
 }
 
@@ -143,7 +140,7 @@ Reason Validate(const State& s, const SetSelfTradeScope& c, AccountPlan* plan) {
 Outcome ApplySetSelfTradeScope(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
   a.stp_scope = plan.scope;
-  sink.Emit(Event{.kind = EventKind::kSelfTradeScopeSet, .code = Raw(plan.scope), .account = a.id});
+  sink.Emit(events::SelfTradeScopeSet{.account = a.id, .scope = plan.scope});
   return {};
 }
 
@@ -167,10 +164,7 @@ Outcome ApplySetMarginMode(State& s, const AccountPlan& plan, EventSink& sink) {
   MarketPref pref = PrefOf(a, market);
   pref.mode = plan.mode;
   SetPref(a, pref);
-  sink.Emit(Event{.kind = EventKind::kMarginModeSet,
-                  .code = Raw(plan.mode),
-                  .market = market,
-                  .account = a.id});
+  sink.Emit(events::MarginModeSet{.market = market, .account = a.id, .mode = plan.mode});
   return {};
 }
 
@@ -199,10 +193,7 @@ Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink) {
   pref.leverage = plan.value;
   SetPref(a, pref);
   if (Position* p = FindPosition(a, market)) p->leverage = plan.value;
-  sink.Emit(Event{.kind = EventKind::kLeverageSet,
-                  .code = plan.value,
-                  .market = market,
-                  .account = a.id});
+  sink.Emit(events::LeverageSet{.market = market, .account = a.id, .leverage = plan.value});
   return {};
 }
 

@@ -95,6 +95,9 @@ struct OrderPlan {
   ClientOrderId client_id = 0;     // CancelByClientId
   bool all_markets = false;        // CancelAll with market 0
 };
+// RequestOf(): the book's request for a new order, before the engine sets
+// max_fill (reduce-only) and stp_group (the account's scope).
+book::OrderRequest RequestOf(const PlaceOrder& c);
 Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan);
 Reason Validate(const State& s, const CancelOrder& c, OrderPlan* plan);
 Reason Validate(const State& s, const CancelByClientId& c, OrderPlan* plan);

@@ -16,28 +16,25 @@ std::int64_t& BucketOf(Account& a, Position& p) {
 void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink) {
   a.cash += amount;
   s.deposits += amount;
-  sink.Emit(Event{.kind = EventKind::kDeposit, .account = a.id, .amount = Quote(amount)});
+  sink.Emit(events::Deposit{.account = a.id, .amount = Quote(amount)});
 }
 
 void Withdraw(State& s, Account& a, std::int64_t amount, EventSink& sink) {
   a.cash -= amount;
   s.withdrawals += amount;
-  sink.Emit(Event{.kind = EventKind::kWithdrawal, .account = a.id, .amount = Quote(amount)});
+  sink.Emit(events::Withdrawal{.account = a.id, .amount = Quote(amount)});
 }
 
 void Transfer(Account& from, Account& to, std::int64_t amount, EventSink& sink) {
   from.cash -= amount;
   to.cash += amount;
-  sink.Emit(Event{.kind = EventKind::kTransfer,
-                  .account = from.id,
-                  .amount = Quote(amount),
-                  .counterparty = to.id});
+  sink.Emit(events::Transfer{.from = from.id, .to = to.id, .amount = Quote(amount)});
 }
 
 void FundInsurance(State& s, std::int64_t amount, EventSink& sink) {
   s.insurance += amount;
   s.deposits += amount;
-  sink.Emit(Event{.kind = EventKind::kInsuranceFunded, .amount = Quote(amount)});
+  sink.Emit(events::InsuranceFunded{.amount = Quote(amount)});
 }
 
 void MoveIsolated(Account& a, Position& p, std::int64_t delta, IsolatedMarginCause cause,
@@ -45,11 +42,8 @@ void MoveIsolated(Account& a, Position& p, std::int64_t delta, IsolatedMarginCau
   if (delta == 0) return;
   a.cash -= delta;
   p.iso_cash += delta;
-  sink.Emit(Event{.kind = EventKind::kIsolatedMarginChanged,
-                  .code = static_cast<std::uint32_t>(cause),
-                  .market = p.market,
-                  .account = a.id,
-                  .amount = Quote(delta)});
+  sink.Emit(events::IsolatedMarginChanged{
+      .market = p.market, .account = a.id, .amount = Quote(delta), .cause = cause});
 }
 
 void TradeLeg(const Market& m, Account& a, Position& p, std::int64_t lots, std::int64_t price,

@@ -105,11 +105,12 @@ Reason Validate(const State& s, const CreateMarket& c, MarketPlan* plan) {
   if (c.market == 0) return Reason::kInvalidId;
   if (s.FindMarket(c.market) != kNone) return Reason::kMarketExists;
   if (s.markets.size() >= s.config.max_markets) return Reason::kTooManyMarkets;
+  if (c.params == nullptr) return Reason::kInvalidMarketParams;
   std::string why;
-  if (Reason r = CheckMarketParams(s.config, c.params, &plan->atoms, &why); r != Reason::kOk) {
+  if (Reason r = CheckMarketParams(s.config, *c.params, &plan->atoms, &why); r != Reason::kOk) {
     return r;
   }
-  plan->params = &c.params;
+  plan->params = c.params.get();
   plan->market = c.market;
   return Reason::kOk;
 }
@@ -132,34 +133,36 @@ Outcome ApplyCreateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
                                            return s.markets[a].id < s.markets[b].id;
                                          }),
                         slot);
-  sink.Emit(Event{.kind = EventKind::kMarketCreated, .market = plan.market});
+  sink.Emit(events::MarketCreated{.market = plan.market});
   return {};
 }
 
 Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
   const std::uint32_t mi = s.FindMarket(c.market);
   if (mi == kNone) return Reason::kUnknownMarket;
+  if (c.params == nullptr) return Reason::kInvalidMarketParams;
   const Market& m = s.markets[mi];
   const MarketParams& old = m.params;
-  if (!(c.params.tick_size == old.tick_size) || !(c.params.lot_size == old.lot_size) ||
-      c.params.max_orders_per_account != old.max_orders_per_account ||
-      c.params.max_levels_per_side != old.max_levels_per_side ||
-      c.params.max_book_orders != old.max_book_orders) {
+  const MarketParams& p = *c.params;
+  if (!(p.tick_size == old.tick_size) || !(p.lot_size == old.lot_size) ||
+      p.max_orders_per_account != old.max_orders_per_account ||
+      p.max_levels_per_side != old.max_levels_per_side ||
+      p.max_book_orders != old.max_book_orders) {
     return Reason::kParamImmutable;
   }
   // Positions and resting orders were admitted under the old bounds; lowering
   // either while they exist would let old sizes meet new prices (or the
   // reverse) beyond the 2^54 notional bound every product relies on.
   const bool live = m.oi_long > 0 || m.book.order_count() > 0;
-  if (live && (c.params.max_open_interest < old.max_open_interest ||
-               c.params.max_price < old.max_price)) {
+  if (live && (p.max_open_interest < old.max_open_interest ||
+               p.max_price < old.max_price)) {
     return Reason::kParamImmutable;
   }
   std::string why;
-  if (Reason r = CheckMarketParams(s.config, c.params, &plan->atoms, &why); r != Reason::kOk) {
+  if (Reason r = CheckMarketParams(s.config, p, &plan->atoms, &why); r != Reason::kOk) {
     return r;
   }
-  plan->params = &c.params;
+  plan->params = c.params.get();
   plan->market = c.market;
   plan->market_slot = mi;
   return Reason::kOk;
@@ -173,7 +176,7 @@ Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
   if (!(plan.params->oracle == m.params.oracle)) m.feed.Reconfigure(plan.params->oracle);
   m.tiers = *std::move(tiers);
   m.params = *plan.params;
-  sink.Emit(Event{.kind = EventKind::kMarketUpdated, .market = plan.market});
+  sink.Emit(events::MarketUpdated{.market = plan.market});
   return {};
 }
 
@@ -190,9 +193,7 @@ Reason Validate(const State& s, const SetMarketStatus& c, MarketPlan* plan) {
 
 Outcome ApplySetMarketStatus(State& s, const MarketPlan& plan, EventSink& sink) {
   s.markets[plan.market_slot].status = plan.status;
-  sink.Emit(Event{.kind = EventKind::kMarketStatusChanged,
-                  .code = Raw(plan.status),
-                  .market = plan.market});
+  sink.Emit(events::MarketStatusChanged{.market = plan.market, .status = plan.status});
   return {};
 }
 

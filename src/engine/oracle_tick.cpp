@@ -35,17 +35,12 @@ void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
   PERPCORE_CHECK(m.book.SetReferencePrice(index) == Reason::kOk);
   if (m.feed.mark().raw() > 0) m.mark = m.feed.mark();
   if (index != old_index || m.mark != old_mark) {
-    sink.Emit(Event{.kind = EventKind::kPriceUpdate,
-                    .market = m.id,
-                    .price = m.feed.twap(),
-                    .index = index,
-                    .mark = m.mark});
+    sink.Emit(
+        events::PriceUpdate{.market = m.id, .index = index, .mark = m.mark, .twap = m.feed.twap()});
   }
   if (u.breaker_tripped || u.breaker_cleared) {
-    sink.Emit(Event{.kind = EventKind::kCircuitBreaker,
-                    .cause = u.cause,
-                    .code = u.breaker_tripped ? 1u : 0u,
-                    .market = m.id});
+    sink.Emit(events::CircuitBreaker{
+        .market = m.id, .tripped = u.breaker_tripped, .cause = u.cause});
   }
 }
 

@@ -43,15 +43,14 @@ Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView*
                      OrderPlan* plan) {
   const Market& m = s.markets[plan->market_slot];
   const Account& a = s.accounts[plan->account_slot];
-  const book::OrderRequest& o = c.order;
-  const bool buy = o.side == Side::kBuy;
+  const bool buy = c.side == Side::kBuy;
   const Position* p = FindPosition(a, c.market);
   const std::int64_t size_now = p ? p->size : 0;
-  plan->request = o;
-  plan->request.max_fill = Lots::Max();
+  plan->request = RequestOf(c);
   // The account's scope, never the caller's: an order cannot leave its
   // owner's STP group by naming another.
   plan->request.stp_group = a.stp_scope == SelfTradeScope::kOwner ? a.owner.value() : 0;
+  const book::OrderRequest& o = plan->request;
   if (c.reduce_only) {
     if (!IsImmediate(o)) return Reason::kReduceOnlyNotImmediate;
     if (size_now == 0 || (buy ? size_now > 0 : size_now < 0)) {
@@ -80,8 +79,20 @@ Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView*
 
 }  // namespace
 
+book::OrderRequest RequestOf(const PlaceOrder& c) {
+  return book::OrderRequest{.id = c.order_id,
+                            .account = c.account,
+                            .client_id = c.client_id,
+                            .side = c.side,
+                            .type = c.type,
+                            .tif = c.tif,
+                            .stp = c.stp,
+                            .price = c.price,
+                            .size = c.size};
+}
+
 Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
-  if (Reason r = Resolve(s, c.market, c.order.account, plan); r != Reason::kOk) return r;
+  if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
   if (s.markets[plan->market_slot].Halted()) return Reason::kMarketHalted;
   return CheckNewOrder(s, c, nullptr, plan);
 }
@@ -155,7 +166,8 @@ Outcome ApplyCancelAll(State& s, const OrderPlan& plan, EventSink& sink) {
 }
 
 Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
-  const book::AmendRequest& am = c.amend;
+  const book::AmendRequest am{
+      .account = c.account, .id = c.order_id, .new_price = c.new_price, .new_size = c.new_size};
   if (Reason r = Resolve(s, c.market, am.account, plan); r != Reason::kOk) return r;
   const Market& m = s.markets[plan->market_slot];
   const std::optional<book::OrderView> old = m.book.Find(am.id);
@@ -195,15 +207,14 @@ Outcome ApplyAmend(State& s, const OrderPlan& plan, EventSink& sink) {
     AddOrder(p, plan.old.side, plan.amend.new_price.raw(), plan.amend.new_size.raw());
   }
   for (const book::Event& e : m.book.events()) {
-    sink.Emit(Event{.kind = EventKind::kOrderAmended,
-                    .side = e.side,
-                    .priority_kept = e.priority_kept,
-                    .market = m.id,
-                    .account = e.account,
-                    .order_id = e.order_id,
-                    .price = e.price,
-                    .size = e.size,
-                    .remaining = e.remaining});
+    sink.Emit(events::OrderAmended{.market = m.id,
+                                   .account = e.account,
+                                   .order_id = e.order_id,
+                                   .side = e.side,
+                                   .priority_kept = e.priority_kept,
+                                   .price = e.price,
+                                   .remaining = e.remaining,
+                                   .old_remaining = e.size});
   }
   return {};
 }
@@ -215,13 +226,10 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   const Market& m = s.markets[plan->market_slot];
   const std::optional<book::OrderView> old = m.book.Find(c.old_order_id);
   if (!old) return Reason::kUnknownOrder;
-  if (old->account != c.account || c.order.account != c.account) {
-    return Reason::kNotOrderOwner;
-  }
+  if (old->account != c.account) return Reason::kNotOrderOwner;
   if (m.Halted()) return Reason::kMarketHalted;
   plan->old = *old;
-  const PlaceOrder place{.market = c.market, .order = c.order, .reduce_only = c.reduce_only};
-  if (Reason r = CheckNewOrder(s, place, &*old, plan); r != Reason::kOk) return r;
+  if (Reason r = CheckNewOrder(s, NewOrderOf(c), &*old, plan); r != Reason::kOk) return r;
   return m.book.CheckPlace(plan->request, old->id);
 }
 

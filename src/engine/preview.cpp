@@ -52,13 +52,13 @@ std::vector<LevelFill> WalkLevels(const Market& m, const book::OrderRequest& o,
 
 Preview PreviewPlace(const State& s, const PlaceOrder& c) {
   const std::uint32_t mi = s.FindMarket(c.market);
-  const std::uint32_t ai = s.FindAccount(c.order.account);
+  const std::uint32_t ai = s.FindAccount(c.account);
   PERPCORE_CHECK(mi != kNone && ai != kNone);
   const Market& m = s.markets[mi];
   Preview pv;
   OrderPlan plan;
   pv.reason = Validate(s, c, &plan);
-  const book::OrderRequest& o = c.order;
+  const book::OrderRequest o = RequestOf(c);
   if (o.size.raw() <= 0 || o.price.raw() <= 0) return pv;
   const std::int64_t want = std::min(o.size.raw(), plan.request.max_fill.raw());
   const bool buy = o.side == Side::kBuy;

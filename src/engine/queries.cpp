@@ -154,7 +154,7 @@ absl::StatusOr<std::vector<OpenOrder>> Engine::OpenOrders(AccountId account) con
 
 absl::StatusOr<Preview> Engine::PreviewOrder(const PlaceOrder& c) const {
   if (s_->FindMarket(c.market) == kNone) return UnknownMarket(c.market);
-  if (s_->FindAccount(c.order.account) == kNone) return UnknownAccount(c.order.account);
+  if (s_->FindAccount(c.account) == kNone) return UnknownAccount(c.account);
   return PreviewPlace(*s_, c);
 }
 

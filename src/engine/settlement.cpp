@@ -20,7 +20,7 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
 }
 
 void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
-                std::uint32_t taker_slot, Event* out, EventSink& sink) {
+                std::uint32_t taker_slot, EventSink& sink) {
   Market& m = s.markets[market_slot];
   const std::uint32_t maker_slot = s.FindAccount(e.maker_account);
   PERPCORE_CHECK(maker_slot != kNone && maker_slot != taker_slot);
@@ -58,18 +58,25 @@ void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
   const int128 nv = int128(m.notional_volume) + notional;
   m.notional_volume = nv > kMaxI64 ? kMaxI64 : static_cast<std::int64_t>(nv);
 
-  out->maker_account = e.maker_account;
-  out->maker_order_id = e.maker_order_id;
-  out->maker_remaining = e.maker_remaining;
-  out->amount = Quote(fees.taker);
-  out->maker_fee = Quote(fees.maker);
-  out->referrer = referrer != nullptr ? taker.referrer : 0;
-  out->referrer_fee = Quote(fees.referrer);
-  out->position = Lots(tp.size);
-  out->maker_position = Lots(mp.size);
-  out->realized = Quote(taker_realized);
-  out->maker_realized = Quote(maker_realized);
-  sink.Emit(*out);
+  sink.Emit(events::Fill{.market = m.id,
+                         .price = e.price,
+                         .size = e.size,
+                         .taker = {.account = e.account,
+                                   .order_id = e.order_id,
+                                   .side = e.side,
+                                   .remaining = e.remaining,
+                                   .fee = Quote(fees.taker),
+                                   .position = Lots(tp.size),
+                                   .realized = Quote(taker_realized)},
+                         .maker = {.account = e.maker_account,
+                                   .order_id = e.maker_order_id,
+                                   .side = book::Opposite(e.side),
+                                   .remaining = e.maker_remaining,
+                                   .fee = Quote(fees.maker),
+                                   .position = Lots(mp.size),
+                                   .realized = Quote(maker_realized)},
+                         .referrer = referrer != nullptr ? taker.referrer : AccountId(0),
+                         .referrer_fee = Quote(fees.referrer)});
 
   // After the fill event, so a consumer sees the trade before the moves it
   // causes.
@@ -140,50 +147,61 @@ void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, Order
             EventSink& sink) {
   Market& m = s.markets[market_slot];
   for (const book::Event& e : m.book.events()) {
-    Event out{.side = e.side,
-              .priority_kept = e.priority_kept,
-              .code = Raw(e.reason),
-              .market = m.id,
-              .account = e.account,
-              .order_id = e.order_id,
-              .price = e.price,
-              .size = e.size,
-              .remaining = e.remaining};
     const bool is_taker = taker_id != 0 && e.order_id == taker_id;
     switch (e.kind) {
       case book::EventKind::kFill:
-        out.kind = EventKind::kFill;
-        out.code = 0;
-        SettleFill(s, market_slot, e, taker_slot, &out, sink);
-        continue;  // SettleFill emits the fill before its isolated moves
+        SettleFill(s, market_slot, e, taker_slot, sink);
+        break;
       case book::EventKind::kRested: {
-        out.kind = EventKind::kOrderRested;
-        out.code = 0;
         Position& p = GetPosition(s, s.accounts[taker_slot], market_slot);
         AddOrder(p, e.side, e.price.raw(), e.size.raw());
         p.open_orders += 1;
+        sink.Emit(events::OrderRested{.market = m.id,
+                                      .account = e.account,
+                                      .order_id = e.order_id,
+                                      .side = e.side,
+                                      .price = e.price,
+                                      .size = e.size});
         break;
       }
       case book::EventKind::kCanceled:
       case book::EventKind::kReduced: {
-        out.kind = e.kind == book::EventKind::kCanceled ? EventKind::kOrderCanceled
-                                                        : EventKind::kOrderReduced;
-        if (is_taker) break;  // the incoming order was never counted as resting
-        const std::uint32_t ai =
-            e.account == s.accounts[taker_slot].id ? taker_slot : s.FindAccount(e.account);
-        PERPCORE_CHECK(ai != kNone);
-        Account& a = s.accounts[ai];
-        Position* p = FindPosition(a, m.id);
-        PERPCORE_CHECK(p != nullptr);  // its order was counted there
-        AddOrder(*p, e.side, e.price.raw(), -e.size.raw());
-        if (e.kind == book::EventKind::kCanceled) p->open_orders -= 1;
-        RemoveIfEmpty(a, *p);
+        const bool canceled = e.kind == book::EventKind::kCanceled;
+        // The incoming order was never counted as resting.
+        if (!is_taker) {
+          const std::uint32_t ai =
+              e.account == s.accounts[taker_slot].id ? taker_slot : s.FindAccount(e.account);
+          PERPCORE_CHECK(ai != kNone);
+          Account& a = s.accounts[ai];
+          Position* p = FindPosition(a, m.id);
+          PERPCORE_CHECK(p != nullptr);  // its order was counted there
+          AddOrder(*p, e.side, e.price.raw(), -e.size.raw());
+          if (canceled) p->open_orders -= 1;
+          RemoveIfEmpty(a, *p);
+        }
+        if (canceled) {
+          sink.Emit(events::OrderCanceled{.market = m.id,
+                                          .account = e.account,
+                                          .order_id = e.order_id,
+                                          .side = e.side,
+                                          .reason = e.reason,
+                                          .price = e.price,
+                                          .size = e.size,
+                                          .remaining = e.remaining});
+        } else {
+          sink.Emit(events::OrderReduced{.market = m.id,
+                                         .account = e.account,
+                                         .order_id = e.order_id,
+                                         .side = e.side,
+                                         .price = e.price,
+                                         .size = e.size,
+                                         .remaining = e.remaining});
+        }
         break;
       }
       case book::EventKind::kAmended:
         PERPCORE_CHECK(false);  // amends settle in ApplyAmend
     }
-    sink.Emit(out);
   }
 }
 

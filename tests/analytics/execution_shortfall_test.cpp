@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "perpcore/analytics/execution_plan.hpp"
@@ -162,7 +163,8 @@ Exchange BookedExchange(Rate taker_fee) {
   m.oracle.min_sources = 1;
   m.maker_fee = Rate(0);
   m.taker_fee = taker_fee;
-  x.Ok(engine::CreateMarket{.market = 1, .params = m});
+  x.Ok(engine::CreateMarket{.market = 1,
+                            .params = std::make_shared<const engine::MarketParams>(m)});
   x.Ok(engine::OraclePrice{.market = 1, .source = 1, .price = Ticks(300'000),
                            .publish_time = TimeNs(x.now)});
   for (AccountId a : {AccountId{1}, AccountId{2}}) {
@@ -171,13 +173,18 @@ Exchange BookedExchange(Rate taker_fee) {
   }
   for (int i = 0; i < 10; ++i) {
     x.Ok(engine::PlaceOrder{.market = 1,
-                            .order = {.id = OrderId(100u + static_cast<unsigned>(i)), .account = 1,
-                                      .side = Side::kBuy, .price = Ticks(299'900 - 50 * i),
-                                      .size = Lots(150 + 40 * i)}});
+                            .account = 1,
+                            .order_id = OrderId(100u + static_cast<unsigned>(i)),
+                            .side = Side::kBuy,
+                            .price = Ticks(299'900 - 50 * i),
+                            .size = Lots(150 + 40 * i)});
   }
   x.Ok(engine::PlaceOrder{.market = 1,
-                          .order = {.id = 99, .account = 1, .side = Side::kSell,
-                                    .price = Ticks(300'100), .size = Lots(500)}});
+                          .account = 1,
+                          .order_id = 99,
+                          .side = Side::kSell,
+                          .price = Ticks(300'100),
+                          .size = Lots(500)});
   return x;
 }
 
@@ -205,10 +212,14 @@ EnginePlan PlanOn(const Exchange& x) {
 }
 
 engine::PlaceOrder ChildCommand(const ChildOrder& c, OrderId id) {
-  return engine::PlaceOrder{
-      .market = 1,
-      .order = {.id = id, .account = 2, .side = c.side, .type = c.type,
-                .tif = book::TimeInForce::kIoc, .price = c.price, .size = c.size}};
+  return engine::PlaceOrder{.market = 1,
+                            .account = 2,
+                            .order_id = id,
+                            .side = c.side,
+                            .type = c.type,
+                            .tif = book::TimeInForce::kIoc,
+                            .price = c.price,
+                            .size = c.size};
 }
 
 TEST_CASE("Shortfall: the depleting estimate equals executing the children on the engine",

@@ -237,7 +237,7 @@ void CheckPoisoned(perpcore_engine* e) {
         return perpcore_order_place(x, r, seq, kT0, &order);
       },
       [](perpcore_engine* x, perpcore_result* r, std::uint64_t seq) {
-        return perpcore_order_cancel_all(x, r, seq, kT0, 1, 0);
+        return perpcore_order_cancel_all(x, r, seq, kT0, 0, 1);
       },
       [](perpcore_engine* x, perpcore_result* r, std::uint64_t seq) {
         return perpcore_oracle_publish(x, r, seq, kT0, 1, 1, Px(30'000), kT0);
@@ -395,9 +395,10 @@ TEST_CASE("CApiAllocFailure: perpcore_order_place resting in a fresh market", "[
     return perpcore_order_place(e, r, seq, kT0, &o);
   });
   CHECK(c.poisoned > 0);
-  // Before the engine: RunCommand's default-constructed Payload (its first
-  // alternative, CreateMarket, holds MarketParams' default tier list).
-  CHECK(c.retried > 0);
+  // Nothing allocates before the engine: RunCommand's default-constructed
+  // Payload (its first alternative, CreateMarket) holds only a null pointer
+  // to its parameters, where it once held MarketParams' default tier list.
+  CHECK(c.retried == 0);
 }
 
 TEST_CASE("CApiAllocFailure: perpcore_order_place whose 70 fills outgrow the event buffers",

@@ -261,8 +261,8 @@ static void trade_setup(perpcore_engine *eng) {
   /* ACCOUNT_CREATED: counterparty is the owner (2), not the account (3). */
   CHECK_I64(read_events(eng, ev, 4), 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ACCOUNT_CREATED);
-  CHECK_I64(ev[0].account, 3);
-  CHECK_I64(ev[0].counterparty, 2);
+  CHECK_I64(ev[0].as.account_created.account, 3);
+  CHECK_I64(ev[0].as.account_created.owner, 2);
   /* Accounts 2 and 3 share owner 2; 3 trades as a desk of its own. */
   CHECK_STATUS(perpcore_account_set_stp_scope(eng, &res, next_seq(eng), T0, 3, 2),
                PERPCORE_E_ILLEGAL_ARG);
@@ -270,7 +270,7 @@ static void trade_setup(perpcore_engine *eng) {
                                                 PERPCORE_STP_SCOPE_ACCOUNT));
   CHECK_I64(read_events(eng, ev, 4), 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_STP_SCOPE_SET);
-  CHECK_I64(ev[0].code, PERPCORE_STP_SCOPE_ACCOUNT);
+  CHECK_I64(ev[0].as.stp_scope.scope, PERPCORE_STP_SCOPE_ACCOUNT);
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 2, USD(10000)));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 3, USD(5000)));
@@ -314,23 +314,23 @@ static void test_trade_cycle(void) {
   n = read_events(eng, ev, 16);
   CHECK_I64(n, 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_FILL);
-  CHECK_I64(ev[0].market, 1);
-  CHECK_I64(ev[0].account, 2);
-  CHECK_I64(ev[0].order_id, 11);
-  CHECK_I64(ev[0].side, PERPCORE_SIDE_BUY);
-  CHECK_I64(ev[0].maker_account, 1);
-  CHECK_I64(ev[0].maker_order_id, 10);
-  CHECK_I64(ev[0].price, PX(30000));
-  CHECK_I64(ev[0].size, 1000);
-  CHECK_I64(ev[0].remaining, 0);
-  CHECK_I64(ev[0].maker_remaining, 0);
-  CHECK_I64(ev[0].amount, USD(15));
-  CHECK_I64(ev[0].maker_fee, USD(3));
-  CHECK_I64(ev[0].referrer, 0);
-  CHECK_I64(ev[0].referrer_fee, 0);
-  CHECK_I64(ev[0].position, 1000);
-  CHECK_I64(ev[0].maker_position, -1000);
-  CHECK_I64(ev[0].realized, 0);
+  CHECK_I64(ev[0].as.fill.market, 1);
+  CHECK_I64(ev[0].as.fill.taker.account, 2);
+  CHECK_I64(ev[0].as.fill.taker.order_id, 11);
+  CHECK_I64(ev[0].as.fill.taker.side, PERPCORE_SIDE_BUY);
+  CHECK_I64(ev[0].as.fill.maker.account, 1);
+  CHECK_I64(ev[0].as.fill.maker.order_id, 10);
+  CHECK_I64(ev[0].as.fill.price, PX(30000));
+  CHECK_I64(ev[0].as.fill.size, 1000);
+  CHECK_I64(ev[0].as.fill.taker.remaining, 0);
+  CHECK_I64(ev[0].as.fill.maker.remaining, 0);
+  CHECK_I64(ev[0].as.fill.taker.fee, USD(15));
+  CHECK_I64(ev[0].as.fill.maker.fee, USD(3));
+  CHECK_I64(ev[0].as.fill.referrer, 0);
+  CHECK_I64(ev[0].as.fill.referrer_fee, 0);
+  CHECK_I64(ev[0].as.fill.taker.position, 1000);
+  CHECK_I64(ev[0].as.fill.maker.position, -1000);
+  CHECK_I64(ev[0].as.fill.taker.realized, 0);
   /* Readable again, until the next command. */
   CHECK_I64(read_events(eng, ev, 16), 1);
   CHECK_OK(perpcore_engine_fee_pool(eng, &v));
@@ -379,9 +379,9 @@ static void test_trade_cycle(void) {
   n = read_events(eng, ev, 16);
   CHECK_I64(n, 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_RESTED);
-  CHECK_I64(ev[0].order_id, 12);
-  CHECK_I64(ev[0].price, PX(29900));
-  CHECK_I64(ev[0].remaining, 500);
+  CHECK_I64(ev[0].as.order_rested.order_id, 12);
+  CHECK_I64(ev[0].as.order_rested.price, PX(29900));
+  CHECK_I64(ev[0].as.order_rested.size, 500);
   o = order(13, 1, PERPCORE_SIDE_SELL, PX(30100), 200, PERPCORE_TIF_GTC);
   CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
 
@@ -474,10 +474,10 @@ static void test_trade_cycle(void) {
   n = read_events(eng, ev, 16);
   CHECK_I64(n, 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_AMENDED);
-  CHECK_I64(ev[0].price, PX(29950));
-  CHECK_I64(ev[0].remaining, 400);
-  CHECK_I64(ev[0].size, 500);
-  CHECK_I64(ev[0].priority_kept, 0);
+  CHECK_I64(ev[0].as.order_amended.price, PX(29950));
+  CHECK_I64(ev[0].as.order_amended.remaining, 400);
+  CHECK_I64(ev[0].as.order_amended.old_remaining, 500);
+  CHECK_I64(ev[0].as.order_amended.priority_kept, 0);
   CHECK_REASON(perpcore_order_amend(eng, &res, next_seq(eng), t, &am),
                PERPCORE_REASON_AMEND_NO_CHANGE);
   am.account = 2;
@@ -489,8 +489,8 @@ static void test_trade_cycle(void) {
   n = read_events(eng, ev, 16);
   CHECK_I64(n, 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
-  CHECK_I64(ev[0].code, PERPCORE_CANCEL_USER);
-  CHECK_I64(ev[0].size, 200);
+  CHECK_I64(ev[0].as.order_canceled.reason, PERPCORE_CANCEL_USER);
+  CHECK_I64(ev[0].as.order_canceled.size, 200);
   CHECK_REASON(perpcore_order_cancel(eng, &res, next_seq(eng), t, 1, 1, 13),
                PERPCORE_REASON_UNKNOWN_ORDER);
   CHECK_ACCEPTED(perpcore_order_cancel_by_client_id(eng, &res, next_seq(eng), t, 1, 1, 78));
@@ -503,13 +503,13 @@ static void test_trade_cycle(void) {
   CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
   o = order(15, 1, PERPCORE_SIDE_SELL, PX(31000), 10, PERPCORE_TIF_POST_ONLY);
   CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
-  CHECK_ACCEPTED(perpcore_order_cancel_all(eng, &res, next_seq(eng), t, 1, 0));
+  CHECK_ACCEPTED(perpcore_order_cancel_all(eng, &res, next_seq(eng), t, 0, 1));
   CHECK_I64(res.event_count, 2);
   n = read_events(eng, ev, 16);
   CHECK_I64(n, 2);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
-  CHECK_I64(ev[0].code, PERPCORE_CANCEL_CANCEL_ALL);
-  CHECK_I64(ev[1].code, PERPCORE_CANCEL_CANCEL_ALL);
+  CHECK_I64(ev[0].as.order_canceled.reason, PERPCORE_CANCEL_CANCEL_ALL);
+  CHECK_I64(ev[1].as.order_canceled.reason, PERPCORE_CANCEL_CANCEL_ALL);
   CHECK_OK(perpcore_account_open_orders(eng, oo, 8, &n, 1));
   CHECK_I64(n, 0);
   CHECK_OK(perpcore_book_best(eng, &best, 1, PERPCORE_SIDE_BUY));
@@ -531,9 +531,9 @@ static void test_trade_cycle(void) {
   CHECK_ACCEPTED(perpcore_account_transfer(eng, &res, next_seq(eng), t, 2, 3, USD(1)));
   n = read_events(eng, ev, 16);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_TRANSFER);
-  CHECK_I64(ev[0].account, 2);
-  CHECK_I64(ev[0].counterparty, 3);
-  CHECK_I64(ev[0].amount, USD(1));
+  CHECK_I64(ev[0].as.transfer.from, 2);
+  CHECK_I64(ev[0].as.transfer.to, 3);
+  CHECK_I64(ev[0].as.transfer.amount, USD(1));
   CHECK_ACCEPTED(perpcore_account_withdraw(eng, &res, next_seq(eng), t, 1, USD(1)));
   n = read_events(eng, ev, 16);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_WITHDRAWAL);
@@ -544,36 +544,36 @@ static void test_trade_cycle(void) {
                PERPCORE_REASON_INVALID_AMOUNT);
 
   /* Account settings. */
-  CHECK_ACCEPTED(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 2, 1, 10));
+  CHECK_ACCEPTED(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 1, 2, 10));
   n = read_events(eng, ev, 16);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_LEVERAGE_SET);
-  CHECK_I64(ev[0].code, 10);
-  CHECK_REASON(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 2, 1, 0),
+  CHECK_I64(ev[0].as.leverage.leverage, 10);
+  CHECK_REASON(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 1, 2, 0),
                PERPCORE_REASON_INVALID_LEVERAGE);
-  CHECK_REASON(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 2, 1, 21),
+  CHECK_REASON(perpcore_account_set_leverage(eng, &res, next_seq(eng), t, 1, 2, 21),
                PERPCORE_REASON_INVALID_LEVERAGE);
-  CHECK_REASON(perpcore_account_set_margin_mode(eng, &res, next_seq(eng), t, 2, 1,
+  CHECK_REASON(perpcore_account_set_margin_mode(eng, &res, next_seq(eng), t, 1, 2,
                                                 PERPCORE_MARGIN_ISOLATED),
                PERPCORE_REASON_MARGIN_MODE_LOCKED);
   CHECK_REASON(perpcore_account_set_fee_tier(eng, &res, next_seq(eng), t, 2, 1),
                PERPCORE_REASON_INVALID_FEE_TIER);
   CHECK_ACCEPTED(perpcore_account_set_fee_tier(eng, &res, next_seq(eng), t, 2, 0));
-  CHECK_REASON(perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), t, 2, 1, USD(1)),
+  CHECK_REASON(perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), t, 1, 2, USD(1)),
                PERPCORE_REASON_NOT_ISOLATED);
 
   /* An isolated position for account 3, then margin moved into it. */
-  CHECK_ACCEPTED(perpcore_account_set_margin_mode(eng, &res, next_seq(eng), t, 3, 1,
+  CHECK_ACCEPTED(perpcore_account_set_margin_mode(eng, &res, next_seq(eng), t, 1, 3,
                                                   PERPCORE_MARGIN_ISOLATED));
   o = order(30, 1, PERPCORE_SIDE_SELL, PX(30000), 100, PERPCORE_TIF_GTC);
   CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
   o = order(31, 3, PERPCORE_SIDE_BUY, PX(30000), 100, PERPCORE_TIF_FOK);
   CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), t, &o));
   CHECK_I64(res.filled, 100);
-  CHECK_ACCEPTED(perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), t, 3, 1,
+  CHECK_ACCEPTED(perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), t, 1, 3,
                                                          USD(100)));
   n = read_events(eng, ev, 16);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED);
-  CHECK_I64(ev[0].amount, USD(100));
+  CHECK_I64(ev[0].as.isolated_margin.amount, USD(100));
   CHECK_OK(perpcore_account_positions(eng, pos, 4, &n, 3));
   CHECK_I64(n, 1);
   CHECK_I64(pos[0].mode, PERPCORE_MARGIN_ISOLATED);
@@ -641,7 +641,7 @@ static void test_trade_cycle(void) {
   n = read_events(eng, ev, 16);
   CHECK(n >= 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_PRICE_UPDATE);
-  CHECK_I64(ev[0].index, PX(31000));
+  CHECK_I64(ev[0].as.price_update.index, PX(31000));
   CHECK_REASON(perpcore_oracle_publish(eng, &res, next_seq(eng), t, 1, 1, PX(31000), t - 1),
                PERPCORE_REASON_ORACLE_OUT_OF_ORDER);
   CHECK_REASON(perpcore_oracle_publish(eng, &res, next_seq(eng), t, 1, 0, PX(31000), t),
@@ -700,14 +700,14 @@ static void test_cancel_replace(void) {
   n = read_events(eng, ev, 8);
   CHECK_I64(n, 2);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
-  CHECK_I64(ev[0].order_id, 60);
-  CHECK_I64(ev[0].code, PERPCORE_CANCEL_USER);
-  CHECK_I64(ev[0].size, 500);
-  CHECK_I64(ev[0].remaining, 0);
+  CHECK_I64(ev[0].as.order_canceled.order_id, 60);
+  CHECK_I64(ev[0].as.order_canceled.reason, PERPCORE_CANCEL_USER);
+  CHECK_I64(ev[0].as.order_canceled.size, 500);
+  CHECK_I64(ev[0].as.order_canceled.remaining, 0);
   CHECK_I64(ev[1].kind, PERPCORE_EVENT_ORDER_RESTED);
-  CHECK_I64(ev[1].order_id, 61);
-  CHECK_I64(ev[1].price, PX(29950));
-  CHECK_I64(ev[1].remaining, 400);
+  CHECK_I64(ev[1].as.order_rested.order_id, 61);
+  CHECK_I64(ev[1].as.order_rested.price, PX(29950));
+  CHECK_I64(ev[1].as.order_rested.size, 400);
 
   /* A post-only replacement that would cross account 3's ask at 30,100 is
    * refused, and 61 stays as it was. */
@@ -740,17 +740,17 @@ static void test_cancel_replace(void) {
   n = read_events(eng, ev, 8);
   CHECK_I64(n, 3);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_CANCELED);
-  CHECK_I64(ev[0].order_id, 61);
+  CHECK_I64(ev[0].as.order_canceled.order_id, 61);
   CHECK_I64(ev[1].kind, PERPCORE_EVENT_FILL);
-  CHECK_I64(ev[1].order_id, 64);
-  CHECK_I64(ev[1].maker_order_id, 62);
-  CHECK_I64(ev[1].maker_account, 3);
-  CHECK_I64(ev[1].price, PX(30100));
-  CHECK_I64(ev[1].size, 100);
-  CHECK_I64(ev[1].amount, 1505000);
+  CHECK_I64(ev[1].as.fill.taker.order_id, 64);
+  CHECK_I64(ev[1].as.fill.maker.order_id, 62);
+  CHECK_I64(ev[1].as.fill.maker.account, 3);
+  CHECK_I64(ev[1].as.fill.price, PX(30100));
+  CHECK_I64(ev[1].as.fill.size, 100);
+  CHECK_I64(ev[1].as.fill.taker.fee, 1505000);
   CHECK_I64(ev[2].kind, PERPCORE_EVENT_ORDER_RESTED);
-  CHECK_I64(ev[2].order_id, 64);
-  CHECK_I64(ev[2].remaining, 300);
+  CHECK_I64(ev[2].as.order_rested.order_id, 64);
+  CHECK_I64(ev[2].as.order_rested.size, 300);
 
   /* The old order's id is free for the new one. */
   o = order(64, 1, PERPCORE_SIDE_BUY, PX(29000), 300, PERPCORE_TIF_GTC);
@@ -888,7 +888,7 @@ static void test_misuse(void) {
   CHECK_MISUSE(eng, perpcore_engine_time_tick(eng, NULL, seq, T0, 0), PERPCORE_E_ILLEGAL_ARG);
   CHECK_I64(read_events(eng, ev, 4), 1);
   CHECK_I64(ev[0].kind, PERPCORE_EVENT_ORDER_RESTED);
-  CHECK_I64(ev[0].order_id, 41);
+  CHECK_I64(ev[0].as.order_rested.order_id, 41);
   CHECK_OK(perpcore_engine_last_error(eng, err, sizeof err));
   CHECK(strstr(err, "perpcore_engine_time_tick") != NULL);
   CHECK(strstr(err, "PERPCORE_E_ILLEGAL_ARG") != NULL);
@@ -992,7 +992,7 @@ static void test_misuse(void) {
 
   /* Enumerators of other commands. */
   CHECK_MISUSE(eng, perpcore_market_set_status(eng, &res, seq, T0, 1, 4), PERPCORE_E_ILLEGAL_ARG);
-  CHECK_MISUSE(eng, perpcore_account_set_margin_mode(eng, &res, seq, T0, 2, 1, 2),
+  CHECK_MISUSE(eng, perpcore_account_set_margin_mode(eng, &res, seq, T0, 1, 2, 2),
                PERPCORE_E_ILLEGAL_ARG);
 
   /* Market params: NULL, struct size, a count beyond its array, a symbol
@@ -1120,7 +1120,7 @@ static void test_misuse(void) {
   CHECK_REASON(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, INT64_MAX),
                PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED);
   CHECK_REASON(
-      perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), T0, 2, 1, INT64_MIN),
+      perpcore_account_adjust_isolated_margin(eng, &res, next_seq(eng), T0, 1, 2, INT64_MIN),
       PERPCORE_REASON_NOT_ISOLATED);
   o = order(50, 2, PERPCORE_SIDE_BUY, INT64_MAX, INT64_MAX, PERPCORE_TIF_GTC);
   CHECK_REASON(perpcore_order_place(eng, &res, next_seq(eng), T0, &o),
@@ -1195,7 +1195,7 @@ static void test_arbitrary_commands(void) {
         break;
       }
       case 1: s = perpcore_order_cancel(eng, &res, seq, t, market, account, rnd() % 64); break;
-      case 2: s = perpcore_order_cancel_all(eng, &res, seq, t, account, market); break;
+      case 2: s = perpcore_order_cancel_all(eng, &res, seq, t, market, account); break;
       case 3: {
         perpcore_amend am;
         perpcore_amend_init(&am);
@@ -1218,15 +1218,15 @@ static void test_arbitrary_commands(void) {
         s = perpcore_account_transfer(eng, &res, seq, t, account, rnd() % 5, pick_i64());
         break;
       case 8:
-        s = perpcore_account_set_leverage(eng, &res, seq, t, account, market,
+        s = perpcore_account_set_leverage(eng, &res, seq, t, market, account,
                                           (uint32_t)(rnd() % 30));
         break;
       case 9:
-        s = perpcore_account_set_margin_mode(eng, &res, seq, t, account, market,
+        s = perpcore_account_set_margin_mode(eng, &res, seq, t, market, account,
                                              (uint32_t)(rnd() % 3));
         break;
       case 10:
-        s = perpcore_account_adjust_isolated_margin(eng, &res, seq, t, account, market,
+        s = perpcore_account_adjust_isolated_margin(eng, &res, seq, t, market, account,
                                                     pick_i64());
         break;
       case 11: {

@@ -51,6 +51,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -75,6 +76,11 @@ constexpr std::int64_t kUsd = 1'000'000;  // atoms per USD
 constexpr std::int64_t kBtc = 1'000;      // lots per BTC
 constexpr std::int64_t kT0 = 1'000'000'000;
 constexpr Ticks Usd(std::int64_t dollars) { return Ticks(dollars * 10); }
+
+// What a CreateMarket or UpdateMarket carries.
+std::shared_ptr<const MarketParams> Shared(MarketParams p) {
+  return std::make_shared<const MarketParams>(std::move(p));
+}
 
 // BTC-USD as in engine_test.cpp: 0.1 USD ticks, 0.001 BTC lots.
 MarketParams Btc() {
@@ -105,7 +111,7 @@ struct Builder {
     if (failed.empty() && !r->ok()) failed = ReasonName(r->reason);
   }
   void Market(MarketId id) {
-    Ok(CreateMarket{.market = id, .params = Btc()});
+    Ok(CreateMarket{.market = id, .params = Shared(Btc())});
     Ok(OraclePrice{.market = id, .source = 1, .price = Usd(30'000), .publish_time = TimeNs(kT0)});
   }
   void Account(AccountId id, std::int64_t usd) {
@@ -114,16 +120,22 @@ struct Builder {
   }
   void Order(MarketId market, AccountId account, OrderId id, Side side, Ticks price, Lots size) {
     Ok(PlaceOrder{.market = market,
-                  .order = {.id = id, .account = account, .side = side, .price = price,
-                            .size = size}});
+                  .account = account,
+                  .order_id = id,
+                  .side = side,
+                  .price = price,
+                  .size = size});
   }
 };
 
 PlaceOrder Limit(MarketId market, AccountId account, OrderId id, Side side, Ticks price,
                  Lots size) {
   return PlaceOrder{.market = market,
-                    .order = {.id = id, .account = account, .side = side, .price = price,
-                              .size = size}};
+                    .account = account,
+                    .order_id = id,
+                    .side = side,
+                    .price = price,
+                    .size = size};
 }
 
 std::string Encoding(const Engine& eng) {
@@ -187,11 +199,11 @@ void CheckPoisoned(Engine& eng) {
   const std::int64_t now = eng.now().raw();
   const std::vector<Command> later = {
       {last + 1, TimeNs(now), Deposit{.account = 1, .amount = Quote(kUsd)}},
-      {last + 1, TimeNs(now + 1), CreateMarket{.market = 77, .params = Btc()}},
+      {last + 1, TimeNs(now + 1), CreateMarket{.market = 77, .params = Shared(Btc())}},
       {last + 1, TimeNs(now), CreateAccount{.account = 77, .owner = 77}},
       {last + 1, TimeNs(now), Limit(1, 1, 77, Side::kBuy, Usd(29'000), Lots(1))},
       {last + 1, TimeNs(now), TimeTick{.market = 0}},
-      {last + 1, TimeNs(now), CancelAll{.account = 1, .market = 0}},
+      {last + 1, TimeNs(now), CancelAll{.market = 0, .account = 1}},
       {last + 3, TimeNs(now), TimeTick{.market = 0}},          // a gap
       {last, TimeNs(now), TimeTick{.market = 0}},              // a replay
       {last + 1, TimeNs(now - 1), TimeTick{.market = 0}},      // time going back
@@ -342,7 +354,7 @@ TEST_CASE("EngineAllocFailure: CreateMarket into an engine with 0 to 4 markets",
       for (std::uint32_t m = 1; m <= existing; ++m) b.Market(MarketId(m));
       return b;
     };
-    CHECK(Sweep(setup, CreateMarket{.market = 10, .params = Btc()}, Accepted()) > 0);
+    CHECK(Sweep(setup, CreateMarket{.market = 10, .params = Shared(Btc())}, Accepted()) > 0);
   }
 }
 
@@ -479,8 +491,10 @@ TEST_CASE("EngineAllocFailure: PlaceOrder and AmendOrder at a new price level, a
     const std::int64_t place =
         Sweep(setup, Limit(1, 1, 1'000, Side::kBuy, Usd(29'000), Lots(1)), Accepted());
     const AmendOrder amend{.market = 1,
-                           .amend = {.account = 1, .id = 1, .new_price = Usd(29'000),
-                                     .new_size = Lots(1)}};
+                           .account = 1,
+                           .order_id = 1,
+                           .new_price = Usd(29'000),
+                           .new_size = Lots(1)};
     const std::int64_t moved = Sweep(setup, amend, Accepted());
     with_allocations += (place > 0) + (moved > 0);
   }
@@ -506,8 +520,8 @@ TEST_CASE("EngineAllocFailure: SetLeverage and SetMarginMode store the account's
     b.Account(1, 100'000);
     return b;
   };
-  CHECK(Sweep(setup, SetLeverage{.account = 1, .market = 1, .leverage = 5}, Accepted()) > 0);
-  CHECK(Sweep(setup, SetMarginMode{.account = 1, .market = 1, .mode = MarginMode::kIsolated},
+  CHECK(Sweep(setup, SetLeverage{.market = 1, .account = 1, .leverage = 5}, Accepted()) > 0);
+  CHECK(Sweep(setup, SetMarginMode{.market = 1, .account = 1, .mode = MarginMode::kIsolated},
               Accepted()) > 0);
 }
 
@@ -521,7 +535,7 @@ TEST_CASE("EngineAllocFailure: CancelAll over every market", "[engine]") {
     b.Order(2, 1, 2, Side::kSell, Usd(31'000), Lots(kBtc));
     return b;
   };
-  CHECK(Sweep(setup, CancelAll{.account = 1, .market = 0}, Accepted()) > 0);
+  CHECK(Sweep(setup, CancelAll{.market = 0, .account = 1}, Accepted()) > 0);
 }
 
 TEST_CASE("EngineAllocFailure: commands that allocate nothing cannot be interrupted",
@@ -565,12 +579,12 @@ TEST_CASE("EngineAllocFailure: a CreateMarket refused for its parameters allocat
   // The sweep checks the poisoning; each poisoned engine here also kept its
   // state, as Validate() had not mutated anything yet.
   const std::int64_t allocations =
-      Sweep(setup, CreateMarket{.market = 2, .params = bad},
+      Sweep(setup, CreateMarket{.market = 2, .params = Shared(bad)},
             RejectedWith(Reason::kInvalidMarketParams));
   CHECK(allocations > 0);
   for (std::int64_t n = 0; n < allocations; ++n) {
     Builder b = setup();
-    const Command cmd = b.Next(CreateMarket{.market = 2, .params = bad});
+    const Command cmd = b.Next(CreateMarket{.market = 2, .params = Shared(bad)});
     {
       AllocationFailure fail(n);
       try {

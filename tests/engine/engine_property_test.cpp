@@ -73,6 +73,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -243,22 +244,29 @@ std::string ToString(const MarketParams& p) {
   return s;
 }
 
-std::string ToString(const OrderRequest& o) {
-  std::string s = "{.id = " + Num(o.id) + ", .account = " + Num(o.account);
-  if (o.client_id != 0) s += ", .client_id = " + Num(o.client_id);
-  s += ", .side = " + EnumName(o.side) + ", .type = " + EnumName(o.type) +
-       ", .tif = " + EnumName(o.tif) + ", .stp = " + EnumName(o.stp) + ", .price = Ticks(" +
-       Num(o.price.raw()) + "), .size = Lots(" + Num(o.size.raw()) + ")";
-  if (o.max_fill != Lots::Max()) s += ", .max_fill = Lots(" + Num(o.max_fill.raw()) + ")";
-  return s + "}";
+// What a CreateMarket or UpdateMarket carries.
+std::shared_ptr<const MarketParams> Shared(MarketParams p) {
+  return std::make_shared<const MarketParams>(std::move(p));
+}
+
+std::string OrderFields(OrderId id, ClientOrderId client_id, Side side, OrderType type,
+                        TimeInForce tif, StpMode stp, bool reduce_only, Ticks price, Lots size) {
+  std::string s = ", .order_id = " + Num(id);
+  if (client_id != 0) s += ", .client_id = " + Num(client_id);
+  s += ", .side = " + EnumName(side) + ", .type = " + EnumName(type) + ", .tif = " + EnumName(tif) +
+       ", .stp = " + EnumName(stp);
+  if (reduce_only) s += ", .reduce_only = true";
+  return s + ", .price = Ticks(" + Num(price.raw()) + "), .size = Lots(" + Num(size.raw()) + ")";
 }
 
 struct PayloadPrinter {
   std::string operator()(const CreateMarket& c) const {
-    return "CreateMarket{.market = " + Num(c.market) + ", .params = " + ToString(c.params) + "}";
+    return "CreateMarket{.market = " + Num(c.market) + ", .params = Shared(" +
+           (c.params ? ToString(*c.params) : "null") + ")}";
   }
   std::string operator()(const UpdateMarket& c) const {
-    return "UpdateMarket{.market = " + Num(c.market) + ", .params = " + ToString(c.params) + "}";
+    return "UpdateMarket{.market = " + Num(c.market) + ", .params = Shared(" +
+           (c.params ? ToString(*c.params) : "null") + ")}";
   }
   std::string operator()(const SetMarketStatus& c) const {
     return "SetMarketStatus{.market = " + Num(c.market) + ", .status = " + EnumName(c.status) +
@@ -292,20 +300,22 @@ struct PayloadPrinter {
     return "SetFeeTier{.account = " + Num(c.account) + ", .fee_tier = " + Num(c.fee_tier) + "}";
   }
   std::string operator()(const SetMarginMode& c) const {
-    return "SetMarginMode{.account = " + Num(c.account) + ", .market = " + Num(c.market) +
+    return "SetMarginMode{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
            ", .mode = " + EnumName(c.mode) + "}";
   }
   std::string operator()(const SetLeverage& c) const {
-    return "SetLeverage{.account = " + Num(c.account) + ", .market = " + Num(c.market) +
+    return "SetLeverage{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
            ", .leverage = " + Num(c.leverage) + "}";
   }
   std::string operator()(const AdjustIsolatedMargin& c) const {
-    return "AdjustIsolatedMargin{.account = " + Num(c.account) + ", .market = " +
-           Num(c.market) + ", .delta = Quote(" + Num(c.delta.raw()) + ")}";
+    return "AdjustIsolatedMargin{.market = " + Num(c.market) + ", .account = " +
+           Num(c.account) + ", .delta = Quote(" + Num(c.delta.raw()) + ")}";
   }
   std::string operator()(const PlaceOrder& c) const {
-    return "PlaceOrder{.market = " + Num(c.market) + ", .order = " + ToString(c.order) +
-           (c.reduce_only ? ", .reduce_only = true}" : "}");
+    return "PlaceOrder{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
+           OrderFields(c.order_id, c.client_id, c.side, c.type, c.tif, c.stp, c.reduce_only,
+                       c.price, c.size) +
+           "}";
   }
   std::string operator()(const CancelOrder& c) const {
     return "CancelOrder{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
@@ -316,13 +326,12 @@ struct PayloadPrinter {
            ", .client_id = " + Num(c.client_id) + "}";
   }
   std::string operator()(const CancelAll& c) const {
-    return "CancelAll{.account = " + Num(c.account) + ", .market = " + Num(c.market) + "}";
+    return "CancelAll{.market = " + Num(c.market) + ", .account = " + Num(c.account) + "}";
   }
   std::string operator()(const AmendOrder& c) const {
-    return "AmendOrder{.market = " + Num(c.market) + ", .amend = {.account = " +
-           Num(c.amend.account) + ", .id = " + Num(c.amend.id) + ", .new_price = Ticks(" +
-           Num(c.amend.new_price.raw()) + "), .new_size = Lots(" + Num(c.amend.new_size.raw()) +
-           ")}}";
+    return "AmendOrder{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
+           ", .order_id = " + Num(c.order_id) + ", .new_price = Ticks(" +
+           Num(c.new_price.raw()) + "), .new_size = Lots(" + Num(c.new_size.raw()) + ")}";
   }
   std::string operator()(const OraclePrice& c) const {
     return "OraclePrice{.market = " + Num(c.market) + ", .source = " + Num(c.source) +
@@ -334,56 +343,70 @@ struct PayloadPrinter {
   }
   std::string operator()(const CancelReplace& c) const {
     return "CancelReplace{.market = " + Num(c.market) + ", .account = " + Num(c.account) +
-           ", .old_order_id = " + Num(c.old_order_id) + ", .order = " + ToString(c.order) +
-           (c.reduce_only ? ", .reduce_only = true}" : "}");
+           ", .old_order_id = " + Num(c.old_order_id) +
+           OrderFields(c.order_id, c.client_id, c.side, c.type, c.tif, c.stp, c.reduce_only,
+                       c.price, c.size) +
+           "}";
   }
 };
 
 std::string ToString(const Payload& p) { return std::visit(PayloadPrinter{}, p); }
 
-std::string ToString(const Event& e) {
-  std::string s = "{" + EnumName(e.kind);
+// Every field an event kind has, by name; zero ones left out.
+std::string ToString(const Event& ev) {
+  std::string s = "{" + EnumName(KindOf(ev));
   auto i64 = [&s](const char* k, std::int64_t v) {
     if (v != 0) s += Fmt(" %s=", k) + Num(v);
   };
   auto u64 = [&s](const char* k, auto v) {
     if (Printable(v) != 0) s += Fmt(" %s=", k) + Num(v);
   };
-  switch (e.kind) {
-    case EventKind::kOrderRested:
-    case EventKind::kFill:
-    case EventKind::kOrderCanceled:
-    case EventKind::kOrderReduced:
-    case EventKind::kOrderAmended:
-      s += " " + EnumName(e.side);
-      break;
-    default:
-      break;
-  }
-  if (e.cause != oracle::BreakerCause::kNone) s += Fmt(" cause=%u", static_cast<unsigned>(e.cause));
-  if (e.priority_kept) s += " kept";
-  u64("code", e.code);
-  u64("market", e.market);
-  u64("acct", e.account);
-  u64("id", e.order_id);
-  i64("px", e.price.raw());
-  i64("size", e.size.raw());
-  i64("rem", e.remaining.raw());
-  u64("maker_acct", e.maker_account);
-  u64("maker_id", e.maker_order_id);
-  i64("maker_rem", e.maker_remaining.raw());
-  i64("amount", e.amount.raw());
-  i64("maker_fee", e.maker_fee.raw());
-  u64("referrer", e.referrer);
-  i64("referrer_fee", e.referrer_fee.raw());
-  i64("pos", e.position.raw());
-  i64("maker_pos", e.maker_position.raw());
-  i64("realized", e.realized.raw());
-  i64("maker_realized", e.maker_realized.raw());
-  u64("counterparty", e.counterparty);
-  u64("owner", e.owner);
-  i64("index", e.index.raw());
-  i64("mark", e.mark.raw());
+  auto code = [&s](const char* k, auto v) {
+    s += Fmt(" %s=%u", k, static_cast<unsigned>(v));
+  };
+  auto party = [&](const char* who, const events::FillParty& p) {
+    s += Fmt(" %s{", who);
+    u64("acct", p.account);
+    u64("id", p.order_id);
+    s.append(" ").append(EnumName(p.side));
+    i64("rem", p.remaining.raw());
+    i64("fee", p.fee.raw());
+    i64("pos", p.position.raw());
+    i64("realized", p.realized.raw());
+    s += " }";
+  };
+  std::visit(
+      [&](const auto& e) {
+        if constexpr (requires { e.market; }) u64("market", e.market);
+        if constexpr (requires { e.account; }) u64("acct", e.account);
+        if constexpr (requires { e.order_id; }) u64("id", e.order_id);
+        if constexpr (requires { e.side; }) s.append(" ").append(EnumName(e.side));
+        if constexpr (requires { e.reason; }) code("reason", e.reason);
+        if constexpr (requires { e.priority_kept; }) s += e.priority_kept ? " kept" : "";
+        if constexpr (requires { e.price; }) i64("px", e.price.raw());
+        if constexpr (requires { e.size; }) i64("size", e.size.raw());
+        if constexpr (requires { e.remaining; }) i64("rem", e.remaining.raw());
+        if constexpr (requires { e.old_remaining; }) i64("old_rem", e.old_remaining.raw());
+        if constexpr (requires { e.taker; }) party("taker", e.taker);
+        if constexpr (requires { e.maker; }) party("maker", e.maker);
+        if constexpr (requires { e.referrer_fee; }) i64("referrer_fee", e.referrer_fee.raw());
+        if constexpr (requires { e.from; }) u64("from", e.from);
+        if constexpr (requires { e.to; }) u64("to", e.to);
+        if constexpr (requires { e.owner; }) u64("owner", e.owner);
+        if constexpr (requires { e.fee_tier; }) u64("tier", e.fee_tier);
+        if constexpr (requires { e.referrer; }) u64("referrer", e.referrer);
+        if constexpr (requires { e.amount; }) i64("amount", e.amount.raw());
+        if constexpr (requires { e.status; }) code("status", e.status);
+        if constexpr (requires { e.index; }) i64("index", e.index.raw());
+        if constexpr (requires { e.mark; }) i64("mark", e.mark.raw());
+        if constexpr (requires { e.twap; }) i64("twap", e.twap.raw());
+        if constexpr (requires { e.tripped; }) s += e.tripped ? " tripped" : " cleared";
+        if constexpr (requires { e.cause; }) code("cause", e.cause);
+        if constexpr (requires { e.mode; }) code("mode", e.mode);
+        if constexpr (requires { e.leverage; }) u64("leverage", e.leverage);
+        if constexpr (requires { e.scope; }) code("scope", e.scope);
+      },
+      ev);
   return s + "}";
 }
 
@@ -1034,8 +1057,8 @@ class Generator {
     } else if (roll < 5'700) {
       op.payload = NewCancelByClientId(eng);
     } else if (roll < 5'800) {
-      op.payload = CancelAll{.account = PickAccount(),
-                             .market = rng_.Percent(40) ? 0 : PickMarketId()};
+      op.payload = CancelAll{.market = rng_.Percent(40) ? 0 : PickMarketId(),
+                             .account = PickAccount()};
     } else if (roll < 6'500) {
       op.payload = NewAmend(eng);
     } else if (roll < 8'300) {
@@ -1133,7 +1156,7 @@ class Generator {
       t += kMs;
     };
     for (std::size_t i = 0; i < world_.markets; ++i) {
-      push(CreateMarket{.market = kSpecs[i].id, .params = markets_[i].params});
+      push(CreateMarket{.market = kSpecs[i].id, .params = Shared(markets_[i].params)});
     }
     const std::size_t tiers = world_.config.fee_tier_discounts.size();
     for (std::size_t i = 0; i < world_.accounts; ++i) {
@@ -1156,8 +1179,8 @@ class Generator {
     for (const AccountGen& a : accounts_) {
       if (!a.isolated) continue;
       for (MarketId m : {MarketId{1}, MarketId{2}}) {
-        push(SetMarginMode{.account = a.id, .market = m, .mode = MarginMode::kIsolated});
-        push(SetLeverage{.account = a.id, .market = m, .leverage = 10});
+        push(SetMarginMode{.market = m, .account = a.id, .mode = MarginMode::kIsolated});
+        push(SetLeverage{.market = m, .account = a.id, .leverage = 10});
       }
     }
     for (std::size_t i = 0; i < world_.markets; ++i) {
@@ -1417,15 +1440,15 @@ class Generator {
     PlaceOrder c;
     MarketGen* m = PickMarket(&c.market);
     MarketGen& g = m ? *m : RandomMarket();
-    OrderRequest& o = c.order;
+    PlaceOrder& o = c;
     const std::uint64_t id_roll = rng_.Below(1'000);
     if (id_roll < 8) {
-      o.id = OrderId();
+      o.order_id = OrderId();
     } else if (id_roll < 25) {
       std::optional<OpenOrder> live = PickLiveOrder(eng);
-      o.id = live ? live->order.id : OrderId(next_order_++);
+      o.order_id = live ? live->order.id : OrderId(next_order_++);
     } else {
-      o.id = OrderId(next_order_++);
+      o.order_id = OrderId(next_order_++);
     }
     o.account = PickAccount();
     o.client_id = ClientOrderId(rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
@@ -1463,7 +1486,7 @@ class Generator {
   // side, mostly immediate, mostly marketable).
   void MakeReduceOnly(const Engine& eng, PlaceOrder* c) {
     c->reduce_only = true;
-    OrderRequest& o = c->order;
+    PlaceOrder& o = *c;
     for (int tries = 0; tries < 4; ++tries) {
       const AccountGen& a = RandomAccount();
       std::optional<AccountSummary> s = SummaryOf(eng, a.id);
@@ -1540,8 +1563,10 @@ class Generator {
     std::optional<OpenOrder> live = PickLiveOrder(eng);
     if (!live) {
       c.market = PickMarketId();
-      c.amend = {.account = PickAccount(), .id = OrderId(1 + rng_.Below(next_order_ + 10)),
-                 .new_price = Ticks(1000), .new_size = Lots(1)};
+      c.account = PickAccount();
+      c.order_id = OrderId(1 + rng_.Below(next_order_ + 10));
+      c.new_price = Ticks(1000);
+      c.new_size = Lots(1);
       return c;
     }
     MarketGen* g = GenOf(live->market);
@@ -1549,8 +1574,8 @@ class Generator {
     const std::int64_t max_size = g ? g->params.max_order_size.raw() : 1'000;
     const book::OrderView& v = live->order;
     c.market = rng_.Percent(97) ? live->market : PickMarketId();
-    c.amend.account = rng_.Percent(95) ? v.account : RandomAccount().id;
-    c.amend.id = v.id;
+    c.account = rng_.Percent(95) ? v.account : RandomAccount().id;
+    c.order_id = v.id;
     const std::uint64_t pr = rng_.Below(100);
     std::int64_t np = v.price.raw();
     if (pr < 35) {
@@ -1585,25 +1610,21 @@ class Generator {
     } else {
       ns = rng_.Percent(50) ? kMax : rem * 1'000;
     }
-    c.amend.new_price = Ticks(std::max<std::int64_t>(np, kMin));
-    c.amend.new_size = Lots(ns);
+    c.new_price = Ticks(std::max<std::int64_t>(np, kMin));
+    c.new_size = Lots(ns);
     return c;
   }
 
   // A cancel-replace, mostly of a live order by its owner: the new order on
   // the same side or the other, near the old price or anywhere an order
   // goes, the old id and client id reused now and then; else an unknown or
-  // another account's order, or a new order for another account.
+  // another account's order.
   CancelReplace NewCancelReplace(const Engine& eng) {
     CancelReplace c;
     std::optional<OpenOrder> live = rng_.Percent(93) ? PickLiveOrder(eng) : std::nullopt;
     if (!live) {
       const PlaceOrder p = NewPlace(eng);
-      c.market = p.market;
-      c.account = p.order.account;
-      c.old_order_id = OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10));
-      c.order = p.order;
-      return c;
+      return Replacing(OrderId(rng_.Percent(10) ? 0 : 1 + rng_.Below(next_order_ + 10)), p);
     }
     const book::OrderView& v = live->order;
     MarketGen* g = GenOf(live->market);
@@ -1611,12 +1632,11 @@ class Generator {
     c.market = rng_.Percent(98) ? live->market : PickMarketId();
     c.account = rng_.Percent(96) ? v.account : RandomAccount().id;
     c.old_order_id = v.id;
-    OrderRequest& o = c.order;
+    CancelReplace& o = c;
     const std::uint64_t id_roll = rng_.Below(100);
-    o.id = id_roll < 35   ? v.id
+    o.order_id = id_roll < 35   ? v.id
            : id_roll < 97 ? OrderId(next_order_++)
                           : PickLiveOrder(eng).value_or(*live).order.id;
-    o.account = rng_.Percent(97) ? c.account : RandomAccount().id;
     o.client_id = rng_.Percent(30)
                       ? v.client_id
                       : ClientOrderId(rng_.Percent(60) ? 0 : 1 + rng_.Below(8));
@@ -1692,15 +1712,14 @@ class Generator {
         CancelReplace c{.market = live->market,
                         .account = account,
                         .old_order_id = v.id,
-                        .order = {.id = id,
-                                  .account = account,
-                                  .side = buy ? Side::kBuy : Side::kSell,
-                                  .type = OrderType::kLimit,
-                                  .tif = r < 60   ? TimeInForce::kGtc
+                        .order_id = id,
+                        .side = buy ? Side::kBuy : Side::kSell,
+                        .type = OrderType::kLimit,
+                        .tif = r < 60   ? TimeInForce::kGtc
                                          : r < 80 ? TimeInForce::kIoc
                                                   : TimeInForce::kPostOnly,
-                                  .price = Ticks(price),
-                                  .size = Lots(o.lots)}};
+                        .price = Ticks(price),
+                        .size = Lots(o.lots)};
         if (std::optional<Payload> op = AtBoundary(account, d, before.Free(), c)) return *op;
         break;
       }
@@ -1814,7 +1833,7 @@ class Generator {
 
   // -- margin -----------------------------------------------------------------
   Payload NewMarginMode(const Engine& eng) {
-    SetMarginMode c{.account = PickAccount(), .market = PickMarketId()};
+    SetMarginMode c{.market = PickMarketId(), .account = PickAccount()};
     c.mode = rng_.Percent(55) ? MarginMode::kIsolated : MarginMode::kCross;
     const std::uint64_t r = rng_.Below(100);
     if (r < 4) {
@@ -1830,21 +1849,20 @@ class Generator {
         for (const PositionView& p : s->positions) {
           if (p.market != m.spec->id || p.size.raw() == 0) continue;
           const bool sell = p.size.raw() > 0;
-          queue_.push_back(PlaceOrder{
-              .market = m.spec->id,
-              .order = {.id = OrderId(next_order_++),
-                        .account = a.id,
-                        .side = sell ? Side::kSell : Side::kBuy,
-                        .type = OrderType::kMarket,
-                        .tif = TimeInForce::kIoc,
-                        .price = Ticks(sell ? std::max<std::int64_t>(1, m.fair * 90 / 100)
+          queue_.push_back(PlaceOrder{.market = m.spec->id,
+                                      .account = a.id,
+                                      .order_id = OrderId(next_order_++),
+                                      .side = sell ? Side::kSell : Side::kBuy,
+                                      .type = OrderType::kMarket,
+                                      .tif = TimeInForce::kIoc,
+                                      .reduce_only = true,
+                                      .price = Ticks(sell ? std::max<std::int64_t>(1, m.fair * 90 / 100)
                                             : m.fair * 110 / 100),
-                        .size = Lots(sell ? p.size.raw() : -p.size.raw())},
-              .reduce_only = true});
+                                      .size = Lots(sell ? p.size.raw() : -p.size.raw())});
         }
       }
       queue_.push_back(c);
-      return CancelAll{.account = a.id, .market = m.spec->id};
+      return CancelAll{.market = m.spec->id, .account = a.id};
     } else if (r < 70) {
       // A market where the account has nothing yet.
       const AccountGen& a = RandomAccount();
@@ -1878,7 +1896,7 @@ class Generator {
   }
 
   AdjustIsolatedMargin NewAdjustIsolated(const Engine& eng) {
-    AdjustIsolatedMargin c{.account = PickAccount(), .market = PickMarketId()};
+    AdjustIsolatedMargin c{.market = PickMarketId(), .account = PickAccount()};
     const std::uint64_t r = rng_.Below(100);
     if (r < 85) {
       for (int tries = 0; tries < 6; ++tries) {
@@ -1974,15 +1992,15 @@ class Generator {
         if (d.reason == Reason::kOpenInterestLimit) continue;
         const std::uint64_t r = rng_.Below(100);
         PlaceOrder c{.market = id,
-                     .order = {.id = OrderId(next_order_++),
-                               .account = acct.id,
-                               .side = buy ? Side::kBuy : Side::kSell,
-                               .type = OrderType::kLimit,
-                               .tif = r < 60   ? TimeInForce::kGtc
+                     .account = acct.id,
+                     .order_id = OrderId(next_order_++),
+                     .side = buy ? Side::kBuy : Side::kSell,
+                     .type = OrderType::kLimit,
+                     .tif = r < 60   ? TimeInForce::kGtc
                                       : r < 80 ? TimeInForce::kIoc
                                                : TimeInForce::kPostOnly,
-                               .price = Ticks(price),
-                               .size = Lots(o.lots)}};
+                     .price = Ticks(price),
+                     .size = Lots(o.lots)};
         if (std::optional<Payload> op = AtBoundary(acct.id, d, before.Free(), c)) return *op;
         break;
       }
@@ -2005,7 +2023,7 @@ class Generator {
       const OraclePosition& p = *open[rng_.Below(open.size())];
       const auto leverage = static_cast<std::uint32_t>(rng_.Between(1, p.Leverage() - 1));
       const Decision d = LeverageVerdict(*a, p.market, leverage);
-      const SetLeverage c{.account = acct.id, .market = p.market, .leverage = leverage};
+      const SetLeverage c{.market = p.market, .account = acct.id, .leverage = leverage};
       if (std::optional<Payload> op = AtBoundary(acct.id, d, Evaluate(*a).Free(), c)) return *op;
     }
     return NewLeverage();
@@ -2047,50 +2065,53 @@ class Generator {
     MarketGen* m = PickMarket(&c.market);
     const Spec& spec = m ? *m->spec : kSpecs[0];
     const std::uint64_t r = rng_.Below(100);
-    c.params = ParamsFor(spec, static_cast<std::uint32_t>(rng_.Below(3)));
+    MarketParams p = ParamsFor(spec, static_cast<std::uint32_t>(rng_.Below(3)));
     if (r < 10) {
-      c.params.tick_size.mantissa += 1;  // kParamImmutable
+      p.tick_size.mantissa += 1;  // kParamImmutable
     } else if (r < 15) {
-      c.params.max_orders_per_account += 1;  // kParamImmutable
+      p.max_orders_per_account += 1;  // kParamImmutable
     } else if (r < 22) {
-      c.params.maker_fee = Rate(-c.params.taker_fee.raw());  // rebate too large
+      p.maker_fee = Rate(-p.taker_fee.raw());  // rebate too large
     } else if (r < 27) {
-      c.params.symbol = rng_.Percent(50) ? "" : "BAD SYMBOL";
+      p.symbol = rng_.Percent(50) ? "" : "BAD SYMBOL";
     } else if (r < 32) {
-      c.params.max_leverage = c.params.tiers[0].max_leverage + 1;
+      p.max_leverage = p.tiers[0].max_leverage + 1;
     } else if (r < 36) {
-      c.params.tiers[0].notional_floor = Quote(1);
+      p.tiers[0].notional_floor = Quote(1);
     }
-    if (m && r >= 36) m->params = c.params;  // valid: the generator follows it
+    if (m && r >= 36) m->params = p;  // valid: the generator follows it
+    c.params = Shared(std::move(p));
     return c;
   }
 
   CreateMarket NewCreateMarket() {
     CreateMarket c;
+    MarketParams p;
     const std::uint64_t r = rng_.Below(100);
     if (r < 30) {
       MarketGen& m = RandomMarket();
       c.market = m.spec->id;
-      c.params = m.params;  // kMarketExists
+      p = m.params;  // kMarketExists
     } else if (r < 45) {
       c.market = 0;
-      c.params = ParamsFor(kSpecs[0], 0);
+      p = ParamsFor(kSpecs[0], 0);
     } else if (r < 65) {
       c.market = MarketId(static_cast<std::uint32_t>(50 + rng_.Below(10)));
-      c.params = ParamsFor(kSpecs[kLateSpec], 0);
+      p = ParamsFor(kSpecs[kLateSpec], 0);
       switch (rng_.Below(5)) {
-        case 0: c.params.tick_size = {1, -5}; c.params.lot_size = {1, -3}; break;  // 0.01 atom
-        case 1: c.params.lot_size.mantissa = 0; break;
-        case 2: c.params.max_price = Ticks(kMax / 2); break;  // notional bound
-        case 3: c.params.oracle.min_sources = 0; break;
-        default: c.params.max_order_size = Lots(c.params.max_open_interest.raw() + 1); break;
+        case 0: p.tick_size = {1, -5}; p.lot_size = {1, -3}; break;  // 0.01 atom
+        case 1: p.lot_size.mantissa = 0; break;
+        case 2: p.max_price = Ticks(kMax / 2); break;  // notional bound
+        case 3: p.oracle.min_sources = 0; break;
+        default: p.max_order_size = Lots(p.max_open_interest.raw() + 1); break;
       }
     } else {
       // The late market (accepted once), or a further one past max_markets.
       c.market = r < 85 ? kSpecs[kLateSpec].id
                         : MarketId(static_cast<std::uint32_t>(60 + rng_.Below(5)));
-      c.params = ParamsFor(kSpecs[kLateSpec], 0);
+      p = ParamsFor(kSpecs[kLateSpec], 0);
     }
+    c.params = Shared(std::move(p));
     return c;
   }
 
@@ -2351,37 +2372,42 @@ bool IsBookReason(Reason r) {
 // fills, each fill's trade leg going to the bucket of its side's margin mode
 // as kMarginModeSet set it). Compare() then holds it against the queries.
 // -----------------------------------------------------------------------------
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
 class EventBalances {
  public:
   void Apply(const Engine& eng, std::span<const Event> events) {
-    for (const Event& e : events) {
-      switch (e.kind) {
-        case EventKind::kDeposit: cash_[e.account] += e.amount.raw(); break;
-        case EventKind::kWithdrawal: cash_[e.account] -= e.amount.raw(); break;
-        case EventKind::kTransfer:
-          cash_[e.account] -= e.amount.raw();
-          cash_[e.counterparty] += e.amount.raw();
-          break;
-        case EventKind::kInsuranceFunded: insurance_ += e.amount.raw(); break;
-        case EventKind::kMarginModeSet:
-          isolated_[{e.account, e.market}] = e.code == static_cast<std::uint32_t>(MarginMode::kIsolated);
-          break;
-        case EventKind::kIsolatedMarginChanged:
+    const auto apply = Overloaded{
+        [&](const events::Deposit& e) { cash_[e.account] += e.amount.raw(); },
+        [&](const events::Withdrawal& e) { cash_[e.account] -= e.amount.raw(); },
+        [&](const events::Transfer& e) {
+          cash_[e.from] -= e.amount.raw();
+          cash_[e.to] += e.amount.raw();
+        },
+        [&](const events::InsuranceFunded& e) { insurance_ += e.amount.raw(); },
+        [&](const events::MarginModeSet& e) {
+          isolated_[{e.account, e.market}] = e.mode == MarginMode::kIsolated;
+        },
+        [&](const events::IsolatedMarginChanged& e) {
           cash_[e.account] -= e.amount.raw();
           buckets_[{e.account, e.market}] += e.amount.raw();
-          break;
-        case EventKind::kFill: {
+        },
+        [&](const events::Fill& e) {
           const int128 paid = int128(e.price.raw()) * e.size.raw() * Atoms(eng, e.market) *
-                              (e.side == Side::kBuy ? 1 : -1);
-          Bucket(e.account, e.market) -= paid + e.amount.raw();
-          Bucket(e.maker_account, e.market) += paid - e.maker_fee.raw();
+                              (e.taker.side == Side::kBuy ? 1 : -1);
+          Bucket(e.taker.account, e.market) -= paid + e.taker.fee.raw();
+          Bucket(e.maker.account, e.market) += paid - e.maker.fee.raw();
           if (e.referrer != 0) cash_[e.referrer] += e.referrer_fee.raw();
-          fee_pool_ += int128(e.amount.raw()) - e.referrer_fee.raw() + e.maker_fee.raw();
-          break;
-        }
-        default: break;
-      }
-    }
+          fee_pool_ += int128(e.taker.fee.raw()) - e.referrer_fee.raw() + e.maker.fee.raw();
+        },
+        [](const auto&) {},  // no money moves
+    };
+    for (const Event& e : events) std::visit(apply, e);
   }
 
   // "" if every balance agrees with Summary(), fee_pool() and insurance_fund().
@@ -2534,16 +2560,19 @@ class Harness {
     ++tally_.commands[cmd.payload.index()][result_.reason == Reason::kOk ? 1 : 0];
     ++tally_.reasons[result_.reason];
     for (const Event& e : result_.events) {
-      ++tally_.events[std::min<std::size_t>(static_cast<std::size_t>(e.kind), kEventKinds)];
-      if (e.kind == EventKind::kCircuitBreaker) ++(e.code == 1 ? tally_.breaker_trips
-                                                                : tally_.breaker_clears);
-      if (e.kind == EventKind::kOrderCanceled && e.code == 3) ++tally_.self_trade;
-      if (e.kind == EventKind::kOrderCanceled && e.code == 4) ++tally_.max_fill_cuts;
+      ++tally_.events[std::min<std::size_t>(e.index(), kEventKinds)];
+      if (const auto* b = std::get_if<events::CircuitBreaker>(&e)) {
+        ++(b->tripped ? tally_.breaker_trips : tally_.breaker_clears);
+      }
+      if (const auto* c = std::get_if<events::OrderCanceled>(&e)) {
+        if (c->reason == book::CancelReason::kSelfTrade) ++tally_.self_trade;
+        if (c->reason == book::CancelReason::kMaxFill) ++tally_.max_fill_cuts;
+      }
     }
     if (const auto* p = std::get_if<PlaceOrder>(&cmd.payload)) {
       for (const Event& e : result_.events) {
-        if (e.kind == EventKind::kOrderRested && e.order_id == p->order.id &&
-            e.price != p->order.price) {
+        const auto* rested = std::get_if<events::OrderRested>(&e);
+        if (rested != nullptr && rested->order_id == p->order_id && rested->price != p->price) {
           ++tally_.slid;
         }
       }
@@ -2552,7 +2581,7 @@ class Harness {
     if (const auto* r = std::get_if<CancelReplace>(&cmd.payload);
         r != nullptr && result_.reason == Reason::kOk) {
       if (result_.filled.raw() > 0) ++tally_.replace_traded;
-      if (r->order.id == r->old_order_id) ++tally_.replace_same_id;
+      if (r->order_id == r->old_order_id) ++tally_.replace_same_id;
     }
   }
 
@@ -2574,8 +2603,8 @@ class Harness {
     if (const auto* t = std::get_if<Transfer>(&cmd.payload)) account = t->from;
     if (const auto* a = std::get_if<AdjustIsolatedMargin>(&cmd.payload)) account = a->account;
     if (const auto* l = std::get_if<SetLeverage>(&cmd.payload)) account = l->account;
-    if (const auto* o = std::get_if<PlaceOrder>(&cmd.payload)) account = o->order.account;
-    if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) account = a->amend.account;
+    if (const auto* o = std::get_if<PlaceOrder>(&cmd.payload)) account = o->account;
+    if (const auto* a = std::get_if<AmendOrder>(&cmd.payload)) account = a->account;
     if (const auto* r = std::get_if<CancelReplace>(&cmd.payload)) account = r->account;
     if (const auto it = accounts_.find(account); it != accounts_.end()) {
       absl::StatusOr<std::vector<OpenOrder>> o = eng_.OpenOrders(account);
@@ -2653,10 +2682,11 @@ class Harness {
     }
     // The ledger's marks and indexes are the last price updates'.
     for (const Event& e : result_.events) {
-      if (e.kind != EventKind::kPriceUpdate) continue;
-      MarketModel& m = markets_.at(e.market);
-      m.mark = e.mark.raw();
-      m.index = e.index.raw();
+      const auto* u = std::get_if<events::PriceUpdate>(&e);
+      if (u == nullptr) continue;
+      MarketModel& m = markets_.at(u->market);
+      m.mark = u->mark.raw();
+      m.index = u->index.raw();
     }
     if (std::string err = std::visit([&](const auto& p) { return CheckPayload(p); }, cmd.payload);
         !err.empty()) {
@@ -2727,11 +2757,10 @@ class Harness {
     if (!pre_.view || mit == markets_.end()) {
       return "an order of an unknown account or market was " + Name(result_.reason);
     }
-    const OrderRequest& o = c.order;
-    const OracleOrder order{.id = o.id,
-                            .buy = o.side == Side::kBuy,
-                            .price = o.price.raw(),
-                            .lots = o.size.raw()};
+        const OracleOrder order{.id = c.order_id,
+                            .buy = c.side == Side::kBuy,
+                            .price = c.price.raw(),
+                            .lots = c.size.raw()};
     return Expect(kOrderDecision,
                   OrderVerdict(*pre_.view, c.market, mit->second.View(), order,
                                config_.fee_tier_discounts[pre_.view->fee_tier]),
@@ -2744,7 +2773,7 @@ class Harness {
     }
     const auto& os = *pre_.orders;
     const auto it = std::find_if(os.begin(), os.end(), [&](const OpenOrder& o) {
-      return o.market == c.market && o.order.id == c.amend.id;
+      return o.market == c.market && o.order.id == c.order_id;
     });
     if (it == os.end()) {
       return "an amend of an order the account does not have was " + Name(result_.reason);
@@ -2755,8 +2784,8 @@ class Harness {
                           .lots = it->order.remaining.raw()};
     const bool reduce_only = pre_.stats->status == MarketStatus::kReduceOnly || pre_.stats->breaker;
     return Expect(kAmendDecision,
-                  AmendVerdict(*pre_.view, c.market, old, c.amend.new_price.raw(),
-                               c.amend.new_size.raw(), reduce_only),
+                  AmendVerdict(*pre_.view, c.market, old, c.new_price.raw(),
+                               c.new_size.raw(), reduce_only),
                   true);
   }
 
@@ -2770,18 +2799,17 @@ class Harness {
       return "";
     }
     const auto mit = markets_.find(c.market);
-    if (!pre_.view || mit == markets_.end() || old == nullptr || c.order.account != c.account) {
+    if (!pre_.view || mit == markets_.end() || old == nullptr) {
       return "a cancel-replace of an unknown account, market or order was " + Name(r);
     }
-    const OrderRequest& o = c.order;
-    const OracleOrder replaced{.id = old->id,
+        const OracleOrder replaced{.id = old->id,
                                .buy = old->side == Side::kBuy,
                                .price = old->price.raw(),
                                .lots = old->remaining.raw()};
-    const OracleOrder order{.id = o.id,
-                            .buy = o.side == Side::kBuy,
-                            .price = o.price.raw(),
-                            .lots = o.size.raw()};
+    const OracleOrder order{.id = c.order_id,
+                            .buy = c.side == Side::kBuy,
+                            .price = c.price.raw(),
+                            .lots = c.size.raw()};
     return Expect(kReplaceDecision,
                   ReplaceVerdict(*pre_.view, c.market, mit->second.View(), replaced, order,
                                  config_.fee_tier_discounts[pre_.view->fee_tier]),
@@ -2834,19 +2862,17 @@ class Harness {
   }
 
   std::string ExpectOneEvent(EventKind kind) {
-    if (result_.events.size() != 1 || result_.events[0].kind != kind) {
+    if (result_.events.size() != 1 || KindOf(result_.events[0]) != kind) {
       return "accepted, expected exactly one " + EnumName(kind) + " event, got " +
              Num(std::uint64_t{result_.events.size()});
     }
     return "";
   }
-  // One event of `kind` carrying account, amount and counterparty.
-  std::string ExpectMoneyEvent(EventKind kind, AccountId account, Quote amount,
-                               AccountId counterparty = 0) {
-    if (std::string err = ExpectOneEvent(kind); !err.empty()) return err;
-    const Event& e = result_.events[0];
-    if (e.account != account || e.amount != amount || e.counterparty != counterparty) {
-      return "money event " + ToString(e) + " does not match the command";
+  // Exactly one event, `want`.
+  std::string ExpectEvent(const Event& want) {
+    if (std::string err = ExpectOneEvent(KindOf(want)); !err.empty()) return err;
+    if (result_.events[0] != want) {
+      return "event " + ToString(result_.events[0]) + " does not match the command";
     }
     return "";
   }
@@ -2855,12 +2881,12 @@ class Harness {
     if (result_.reason != Reason::kOk) return "";
     absl::StatusOr<MarketStats> s = eng_.Stats(c.market);
     if (!s.ok()) return "created market has no Stats()";
-    markets_[c.market] = MarketModel{.params = c.params, .atoms = s->atoms_per_tick_lot};
+    markets_[c.market] = MarketModel{.params = *c.params, .atoms = s->atoms_per_tick_lot};
     return ExpectOneEvent(EventKind::kMarketCreated);
   }
   std::string CheckPayload(const UpdateMarket& c) {
     if (result_.reason != Reason::kOk) return "";
-    markets_[c.market].params = c.params;
+    markets_[c.market].params = *c.params;
     return ExpectOneEvent(EventKind::kMarketUpdated);
   }
   std::string CheckPayload(const SetMarketStatus&) {
@@ -2876,7 +2902,7 @@ class Harness {
     if (result_.reason != Reason::kOk) return "";
     accounts_[c.account].cash += c.amount.raw();
     deposits_ += c.amount.raw();
-    return ExpectMoneyEvent(EventKind::kDeposit, c.account, c.amount);
+    return ExpectEvent(events::Deposit{.account = c.account, .amount = c.amount});
   }
   // Withdraw, Transfer and AdjustIsolatedMargin: every reason, from the
   // ledger and the oracle, in engine.hpp's order.
@@ -2890,7 +2916,7 @@ class Harness {
     if (result_.reason != Reason::kOk) return "";
     accounts_.at(c.account).cash -= c.amount.raw();
     withdrawals_ += c.amount.raw();
-    return ExpectMoneyEvent(EventKind::kWithdrawal, c.account, c.amount);
+    return ExpectEvent(events::Withdrawal{.account = c.account, .amount = c.amount});
   }
   std::string CheckPayload(const Transfer& c) {
     const auto from = accounts_.find(c.from), to = accounts_.find(c.to);
@@ -2910,7 +2936,7 @@ class Harness {
     if (result_.reason != Reason::kOk) return "";
     from->second.cash -= c.amount.raw();
     to->second.cash += c.amount.raw();
-    return ExpectMoneyEvent(EventKind::kTransfer, c.from, c.amount, c.to);
+    return ExpectEvent(events::Transfer{.from = c.from, .to = c.to, .amount = c.amount});
   }
   std::string CheckPayload(const AdjustIsolatedMargin& c) {
     const auto acct = accounts_.find(c.account);
@@ -2937,7 +2963,10 @@ class Harness {
     if (result_.reason != Reason::kOk) return "";
     acct->second.positions.at(c.market).bucket += delta;
     acct->second.cash -= delta;
-    return ExpectMoneyEvent(EventKind::kIsolatedMarginChanged, c.account, c.delta);
+    return ExpectEvent(events::IsolatedMarginChanged{.market = c.market,
+                                                     .account = c.account,
+                                                     .amount = c.delta,
+                                                     .cause = IsolatedMarginCause::kUser});
   }
   std::string CheckPayload(const FundInsurance& c) {
     if (result_.reason != Reason::kOk) return "";
@@ -2990,32 +3019,31 @@ class Harness {
   std::string CheckPayload(const CancelOrder& c) {
     if (result_.reason != Reason::kOk) return "";
     if (std::string err = ExpectOneEvent(EventKind::kOrderCanceled); !err.empty()) return err;
-    const Event& e = result_.events[0];
+    const auto& e = std::get<events::OrderCanceled>(result_.events[0]);
     if (e.order_id != c.order_id || e.account != c.account || e.market != c.market ||
-        e.code != static_cast<std::uint32_t>(book::CancelReason::kUser) || e.remaining.raw() != 0) {
-      return "cancel emitted " + ToString(e);
+        e.reason != book::CancelReason::kUser || e.remaining.raw() != 0) {
+      return "cancel emitted " + ToString(result_.events[0]);
     }
     return "";
   }
   std::string CheckPayload(const CancelByClientId& c) {
     if (result_.reason != Reason::kOk) return "";
     if (std::string err = ExpectOneEvent(EventKind::kOrderCanceled); !err.empty()) return err;
-    const Event& e = result_.events[0];
-    if (e.account != c.account || e.market != c.market ||
-        e.code != static_cast<std::uint32_t>(book::CancelReason::kUser)) {
-      return "cancel by client id emitted " + ToString(e);
+    const auto& e = std::get<events::OrderCanceled>(result_.events[0]);
+    if (e.account != c.account || e.market != c.market || e.reason != book::CancelReason::kUser) {
+      return "cancel by client id emitted " + ToString(result_.events[0]);
     }
     return "";
   }
   std::string CheckPayload(const CancelAll& c) {
     MarketId last = 0;
-    for (const Event& e : result_.events) {
-      if (e.kind != EventKind::kOrderCanceled || e.account != c.account ||
-          (c.market != 0 && e.market != c.market) || e.market < last ||
-          e.code != static_cast<std::uint32_t>(book::CancelReason::kCancelAll)) {
-        return "cancel-all emitted " + ToString(e);
+    for (const Event& ev : result_.events) {
+      const auto* e = std::get_if<events::OrderCanceled>(&ev);
+      if (e == nullptr || e->account != c.account || (c.market != 0 && e->market != c.market) ||
+          e->market < last || e->reason != book::CancelReason::kCancelAll) {
+        return "cancel-all emitted " + ToString(ev);
       }
-      last = e.market;
+      last = e->market;
     }
     if (result_.reason == Reason::kOk && c.market == 0) {
       absl::StatusOr<std::vector<OpenOrder>> left = eng_.OpenOrders(c.account);
@@ -3033,10 +3061,9 @@ class Harness {
       }
     }
     if (std::string err = ExpectOneEvent(EventKind::kOrderAmended); !err.empty()) return err;
-    const Event& e = result_.events[0];
-    if (e.order_id != c.amend.id || e.price != c.amend.new_price ||
-        e.remaining != c.amend.new_size) {
-      return "amend event does not match the request: " + ToString(e);
+    const auto& e = std::get<events::OrderAmended>(result_.events[0]);
+    if (e.order_id != c.order_id || e.price != c.new_price || e.remaining != c.new_size) {
+      return "amend event does not match the request: " + ToString(result_.events[0]);
     }
     return "";
   }
@@ -3068,15 +3095,19 @@ class Harness {
     if (!owned) return "accepted a cancel-replace of an order the account does not have";
     const book::OrderView& old = it->order;
     if (result_.events.empty()) return "an accepted cancel-replace emitted no event";
-    const Event& e = result_.events[0];
-    if (e.kind != EventKind::kOrderCanceled || e.order_id != old.id || e.account != c.account ||
-        e.market != c.market || e.side != old.side || e.price != old.price ||
-        e.size != old.remaining || e.remaining.raw() != 0 ||
-        e.code != static_cast<std::uint32_t>(book::CancelReason::kUser)) {
-      return "a cancel-replace did not start with the old order's cancel: " + ToString(e);
+    const events::OrderCanceled want{.market = c.market,
+                                     .account = c.account,
+                                     .order_id = old.id,
+                                     .side = old.side,
+                                     .reason = book::CancelReason::kUser,
+                                     .price = old.price,
+                                     .size = old.remaining,
+                                     .remaining = Lots(0)};
+    if (result_.events[0] != Event(want)) {
+      return "a cancel-replace did not start with the old order's cancel: " +
+             ToString(result_.events[0]);
     }
-    const PlaceOrder place{.market = c.market, .order = c.order, .reduce_only = c.reduce_only};
-    if (std::string err = CheckPlaced(place, std::span(result_.events).subspan(1));
+    if (std::string err = CheckPlaced(NewOrderOf(c), std::span(result_.events).subspan(1));
         !err.empty()) {
       return err;
     }
@@ -3086,7 +3117,7 @@ class Harness {
     if (!now.ok()) return "OpenOrders() failed";
     for (const OpenOrder& o : *now) {
       if (o.market == c.market && o.order.id == old.id &&
-          (old.id != c.order.id || o.order.priority <= old.priority)) {
+          (old.id != c.order_id || o.order.priority <= old.priority)) {
         return "an accepted cancel-replace left the old order live";
       }
     }
@@ -3138,11 +3169,12 @@ class Harness {
   std::string CheckRefresh(const std::vector<MarketId>& ids) {
     MarketId last = 0;
     for (const Event& e : result_.events) {
-      if (e.kind != EventKind::kPriceUpdate && e.kind != EventKind::kCircuitBreaker) {
-        return "oracle update emitted " + ToString(e);
-      }
-      if (e.market < last) return "oracle events out of market order";
-      last = e.market;
+      const auto* u = std::get_if<events::PriceUpdate>(&e);
+      const auto* b = std::get_if<events::CircuitBreaker>(&e);
+      if (u == nullptr && b == nullptr) return "oracle update emitted " + ToString(e);
+      const MarketId market = u != nullptr ? u->market : b->market;
+      if (market < last) return "oracle events out of market order";
+      last = market;
     }
     for (MarketId id : ids) {
       const MarketModel& m = markets_.at(id);
@@ -3177,17 +3209,16 @@ class Harness {
       if (a.mark.raw() == 0 && b.mark.raw() != 0) return "the last valid mark was lost";
       std::size_t updates = 0, breakers = 0;
       for (const Event& e : result_.events) {
-        if (e.market != id) continue;
-        if (e.kind == EventKind::kPriceUpdate) {
+        if (const auto* u = std::get_if<events::PriceUpdate>(&e); u && u->market == id) {
           ++updates;
-          if (e.index != a.index || e.mark != a.mark || e.price != a.twap) {
+          if (u->index != a.index || u->mark != a.mark || u->twap != a.twap) {
             return "price update " + ToString(e) + " disagrees with Stats() index " +
                    Num(a.index.raw()) + " mark " + Num(a.mark.raw()) + " twap " +
                    Num(a.twap.raw());
           }
-        } else {
+        } else if (const auto* br = std::get_if<events::CircuitBreaker>(&e); br && br->market == id) {
           ++breakers;
-          if (e.code != (a.breaker ? 1u : 0u) || (a.breaker && e.cause != a.breaker_cause)) {
+          if (br->tripped != a.breaker || (a.breaker && br->cause != a.breaker_cause)) {
             return "breaker event " + ToString(e) + " disagrees with Stats()";
           }
         }
@@ -3230,7 +3261,7 @@ class Harness {
   // An accepted order's events (`events`: a placement's, or what follows a
   // cancel-replace's cancel) against the rules and into the ledger.
   std::string CheckPlaced(const PlaceOrder& c, std::span<const Event> events) {
-    const OrderRequest& o = c.order;
+    const PlaceOrder& o = c;
     const MarketModel& mm = markets_.at(c.market);
     AcctModel& taker = accounts_.at(o.account);
     PosModel& tp = taker.positions[c.market];
@@ -3255,40 +3286,33 @@ class Harness {
     const bool buy = o.side == Side::kBuy;
     std::int64_t filled = 0, rested = 0;
     touched_.clear();
-    for (const Event& e : events) {
-      switch (e.kind) {
-        case EventKind::kFill: {
-          if (e.account != o.account || e.order_id != o.id || e.market != c.market) {
-            return "fill event of another taker: " + ToString(e);
-          }
-          if (buy ? e.price > o.price : e.price < o.price) {
-            return "taker filled beyond its limit: " + ToString(e);
-          }
-          filled += e.size.raw();
-          if (std::string err = SettleFill(e, mm, c.market); !err.empty()) return err;
-          break;
+    for (const Event& ev : events) {
+      if (const auto* e = std::get_if<events::Fill>(&ev)) {
+        if (e->taker.account != o.account || e->taker.order_id != o.order_id ||
+            e->market != c.market) {
+          return "fill event of another taker: " + ToString(ev);
         }
-        case EventKind::kOrderRested:
-          if (e.order_id != o.id) return "another order rested: " + ToString(e);
-          rested += e.size.raw();
-          Record(taker, c.market);
-          break;
-        case EventKind::kOrderCanceled:
-        case EventKind::kOrderReduced:
-          break;
-        case EventKind::kIsolatedMarginChanged:
-          // A fill's top-up or release: cross cash and buckets are one sum
-          // in this ledger, so the move changes no balance kept here.
-          if (e.code != static_cast<std::uint32_t>(IsolatedMarginCause::kTopUp) &&
-              e.code != static_cast<std::uint32_t>(IsolatedMarginCause::kRelease)) {
-            return "an order moved isolated margin for a user's reason: " + ToString(e);
-          }
-          if (!touched_.contains(e.account)) {
-            return "isolated margin moved for an account that did not trade: " + ToString(e);
-          }
-          break;
-        default:
-          return "an order emitted " + ToString(e);
+        if (buy ? e->price > o.price : e->price < o.price) {
+          return "taker filled beyond its limit: " + ToString(ev);
+        }
+        filled += e->size.raw();
+        if (std::string err = SettleFill(*e, mm, c.market); !err.empty()) return err;
+      } else if (const auto* r = std::get_if<events::OrderRested>(&ev)) {
+        if (r->order_id != o.order_id) return "another order rested: " + ToString(ev);
+        rested += r->size.raw();
+        Record(taker, c.market);
+      } else if (const auto* m = std::get_if<events::IsolatedMarginChanged>(&ev)) {
+        // A fill's top-up or release: cross cash and buckets are one sum
+        // in this ledger, so the move changes no balance kept here.
+        if (m->cause != IsolatedMarginCause::kTopUp && m->cause != IsolatedMarginCause::kRelease) {
+          return "an order moved isolated margin for a user's reason: " + ToString(ev);
+        }
+        if (!touched_.contains(m->account)) {
+          return "isolated margin moved for an account that did not trade: " + ToString(ev);
+        }
+      } else if (KindOf(ev) != EventKind::kOrderCanceled &&
+                 KindOf(ev) != EventKind::kOrderReduced) {
+        return "an order emitted " + ToString(ev);
       }
     }
     if (filled != result_.filled.raw() || rested != result_.rested.raw()) {
@@ -3330,7 +3354,7 @@ class Harness {
   std::string CheckPreviewFill(const PlaceOrder& c, std::int64_t filled, std::int64_t rested) {
     if (!pre_.preview || !pre_.preview->ok() || !pre_.orders) return "";
     const Preview& pv = **pre_.preview;
-    const OrderRequest& o = c.order;
+    const PlaceOrder& o = c;
     const bool own_opposite =
         std::any_of(pre_.orders->begin(), pre_.orders->end(), [&](const OpenOrder& x) {
           return x.market == c.market && x.order.side != o.side;
@@ -3339,16 +3363,18 @@ class Harness {
     // Self-trade prevention between accounts of one owner, which the
     // preview does not simulate either.
     const bool stp = std::any_of(result_.events.begin(), result_.events.end(), [](const Event& e) {
-      return e.kind == EventKind::kOrderReduced ||
-             (e.kind == EventKind::kOrderCanceled &&
-              e.code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
+      const auto* cancel = std::get_if<events::OrderCanceled>(&e);
+      return KindOf(e) == EventKind::kOrderReduced ||
+             (cancel != nullptr && cancel->reason == book::CancelReason::kSelfTrade);
     });
     if (stp) return "";
     const MarketModel& mm = markets_.at(c.market);
     if (o.type == OrderType::kMarket && mm.params.price_band.raw() != 0) return "";
     int128 notional = 0;
     for (const Event& e : result_.events) {
-      if (e.kind == EventKind::kFill) notional += int128(e.price.raw()) * e.size.raw() * mm.atoms;
+      if (const auto* f = std::get_if<events::Fill>(&e)) {
+        notional += int128(f->price.raw()) * f->size.raw() * mm.atoms;
+      }
     }
     const std::int64_t position = accounts_.at(o.account).positions[c.market].size;
     if (pv.fill_size.raw() != filled || pv.rest_size.raw() != rested ||
@@ -3364,19 +3390,20 @@ class Harness {
   }
 
   // One fill: fee signs and rounding, then the ledger.
-  std::string SettleFill(const Event& e, const MarketModel& mm, MarketId market) {
+  std::string SettleFill(const events::Fill& e, const MarketModel& mm, MarketId market) {
     ++tally_.fills;
-    const std::int64_t fee = e.amount.raw();
-    const std::int64_t maker_fee = e.maker_fee.raw();
+    const std::int64_t fee = e.taker.fee.raw();
+    const std::int64_t maker_fee = e.maker.fee.raw();
     const std::int64_t ref = e.referrer_fee.raw();
-    auto bad = [&](const char* why) { return std::string(why) + ": " + ToString(e); };
+    auto bad = [&](const char* why) { return std::string(why) + ": " + ToString(Event(e)); };
     if (e.size.raw() <= 0 || e.price.raw() <= 0) return bad("fill of no size or price");
     if (fee < 0) return bad("negative taker fee");
     if (ref < 0 || ref > fee) return bad("referrer fee outside [0, taker fee]");
     if (int128(fee) - ref + maker_fee < 0) return bad("the fee pool pays out on a fill");
-    if (e.maker_account == e.account) return bad("an account traded with itself");
-    AcctModel& taker = accounts_[e.account];
-    AcctModel& maker = accounts_[e.maker_account];
+    if (e.maker.account == e.taker.account) return bad("an account traded with itself");
+    if (e.maker.side != book::Opposite(e.taker.side)) return bad("both sides on one side");
+    AcctModel& taker = accounts_[e.taker.account];
+    AcctModel& maker = accounts_[e.maker.account];
     const int128 notional = int128(e.price.raw()) * e.size.raw() * mm.atoms;
     const std::vector<Rate>& disc = config_.fee_tier_discounts;
     const int128 tr = mm.params.taker_fee.raw();
@@ -3413,7 +3440,7 @@ class Harness {
     // The ledger: cash moves price * size * atoms from buyer to seller, from
     // and to each side's bucket if isolated, and each side pays its fee
     // there; then each side's isolated bucket is topped up (or returned).
-    const std::int64_t signed_size = e.side == Side::kBuy ? e.size.raw() : -e.size.raw();
+    const std::int64_t signed_size = e.taker.side == Side::kBuy ? e.size.raw() : -e.size.raw();
     const int128 flow = int128(signed_size) * e.price.raw() * mm.atoms;
     PosModel& tp = Record(taker, market);
     PosModel& mp = Record(maker, market);
@@ -3436,15 +3463,15 @@ class Harness {
     move(mp, -signed_size);
     TopUp(taker, tp, m, t_old);
     TopUp(maker, mp, m, m_old);
-    touched_.insert(e.account);
-    touched_.insert(e.maker_account);
+    touched_.insert(e.taker.account);
+    touched_.insert(e.maker.account);
     {
       PosModel t_before = tp, m_before = mp;
       t_before.size = t_old;
       m_before.size = m_old;
       const int128 t_real = TradeModel(t_before, signed_size, e.price.raw(), mm.atoms);
       const int128 m_real = TradeModel(m_before, -signed_size, e.price.raw(), mm.atoms);
-      if (t_real != e.realized.raw() || m_real != e.maker_realized.raw()) {
+      if (t_real != e.taker.realized.raw() || m_real != e.maker.realized.raw()) {
         return bad(("realized PnL is not the pro-rata close of the cost basis (expected " +
                     Num(t_real) + " / " + Num(m_real) + ")").c_str());
       }
@@ -3459,7 +3486,7 @@ class Harness {
     m.volume += e.size.raw();
     m.notional_volume += notional;
     m.last_trade = e.price.raw();
-    if (e.position.raw() != tp.size || e.maker_position.raw() != mp.size) {
+    if (e.taker.position.raw() != tp.size || e.maker.position.raw() != mp.size) {
       return bad(("fill positions disagree with the ledger (taker " + Num(tp.size) +
                   ", maker " + Num(mp.size) + ")").c_str());
     }

@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "perpcore/engine/engine.hpp"
@@ -41,6 +43,18 @@ MarketParams Btc() {
   return p;
 }
 
+// What a CreateMarket or UpdateMarket carries.
+std::shared_ptr<const MarketParams> Shared(MarketParams p) {
+  return std::make_shared<const MarketParams>(std::move(p));
+}
+
+// The event `e` as kind E (the test fails if it is another kind).
+template <class E>
+const E& As(const Event& e) {
+  REQUIRE(std::holds_alternative<E>(e));
+  return std::get<E>(e);
+}
+
 class Harness {
  public:
   explicit Harness(EngineConfig config = {}) : eng(config) {}
@@ -70,14 +84,14 @@ class Harness {
                TimeInForce tif = TimeInForce::kGtc, bool reduce_only = false,
                OrderType type = OrderType::kLimit) {
     return Do(PlaceOrder{.market = 1,
-                         .order = {.id = id,
-                                   .account = account,
-                                   .side = side,
-                                   .type = type,
-                                   .tif = tif,
-                                   .price = price,
-                                   .size = size},
-                         .reduce_only = reduce_only});
+                         .account = account,
+                         .order_id = id,
+                         .side = side,
+                         .type = type,
+                         .tif = tif,
+                         .reduce_only = reduce_only,
+                         .price = price,
+                         .size = size});
   }
   AccountSummary Summary(AccountId id) const {
     auto s = eng.Summary(id);
@@ -106,7 +120,7 @@ class Harness {
 // and a taker (account 2).
 Harness BtcAt30k(std::int64_t taker_usd, EngineConfig config = {}) {
   Harness h(config);
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   h.Price(1, Usd(30'000));
   h.Account(1, 100'000);
   h.Account(2, 0);
@@ -128,7 +142,7 @@ std::string StateAfterCursor(const Engine& eng) {
 
 TEST_CASE("Engine: a sequence gap is a framing error and changes nothing", "[engine]") {
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   const auto before = h.eng.Digest();
   const absl::StatusOr<Result> r =
       h.eng.Apply(Command{3, TimeNs(h.now), Deposit{.account = 1, .amount = Quote(5)}});
@@ -200,24 +214,32 @@ TEST_CASE("Engine: two engines fed the same commands have the same digest", "[en
 
 TEST_CASE("Engine: atoms per tick-lot is tick * lot * 10^decimals, exactly", "[engine]") {
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   CHECK(h.eng.Stats(1)->atoms_per_tick_lot == 100);
   MarketParams eth = Btc();
   eth.symbol = "ETH-USD";
   eth.tick_size = {5, -2};  // 0.05 USD
   eth.lot_size = {1, -2};   // 0.01 ETH
-  h.Ok(CreateMarket{.market = 2, .params = eth});
+  h.Ok(CreateMarket{.market = 2, .params = Shared(eth)});
   CHECK(h.eng.Stats(2)->atoms_per_tick_lot == 500);
 }
 
 TEST_CASE("Engine: parameters that need fractional atoms are refused", "[engine]") {
   Harness h(EngineConfig{.quote_decimals = 2});
   // 0.1 USD * 0.001 BTC = 0.0001 USD, a hundredth of a cent.
-  const Result r = h.Do(CreateMarket{.market = 1, .params = Btc()});
+  const Result r = h.Do(CreateMarket{.market = 1, .params = Shared(Btc())});
   CHECK(r.reason == Reason::kInvalidMarketParams);
   const absl::Status why = h.eng.ValidateMarket(Btc());
   CHECK(absl::IsInvalidArgument(why));
   CHECK(std::string(why.message()).find("not a whole number of quote atoms") != std::string::npos);
+}
+
+TEST_CASE("Engine: a create or update without parameters is refused", "[engine]") {
+  Harness h;
+  CHECK(h.Do(CreateMarket{.market = 1}).reason == Reason::kInvalidMarketParams);
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
+  CHECK(h.Do(UpdateMarket{.market = 1}).reason == Reason::kInvalidMarketParams);
+  CHECK(h.eng.Params(1)->taker_fee == Btc().taker_fee);
 }
 
 TEST_CASE("Engine: a maker rebate larger than the taker fee can pay is refused", "[engine]") {
@@ -225,26 +247,26 @@ TEST_CASE("Engine: a maker rebate larger than the taker fee can pay is refused",
   MarketParams p = Btc();
   // 5 bp * 0.8 * 0.9 = 3.6 bp is what the pool keeps at worst.
   p.maker_fee = Rate(-36 * (kRateScale / 100'000) - 1);
-  CHECK(h.Do(CreateMarket{.market = 1, .params = p}).reason == Reason::kInvalidMarketParams);
+  CHECK(h.Do(CreateMarket{.market = 1, .params = Shared(p)}).reason == Reason::kInvalidMarketParams);
   p.maker_fee = Rate(-36 * (kRateScale / 100'000));
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
 }
 
 TEST_CASE("Engine: tick and lot size cannot change on update", "[engine]") {
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   MarketParams p = Btc();
   p.tick_size = {5, -1};
-  CHECK(h.Do(UpdateMarket{.market = 1, .params = p}).reason == Reason::kParamImmutable);
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = Shared(p)}).reason == Reason::kParamImmutable);
   p = Btc();
   p.taker_fee = Bp(4);
-  h.Ok(UpdateMarket{.market = 1, .params = p});
+  h.Ok(UpdateMarket{.market = 1, .params = Shared(p)});
   CHECK(h.eng.Params(1)->taker_fee == Bp(4));
 }
 
 TEST_CASE("Engine: a delisted market never reopens", "[engine]") {
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kDelisted});
   CHECK(h.Do(SetMarketStatus{.market = 1, .status = MarketStatus::kActive}).reason ==
         Reason::kInvalidStatus);
@@ -301,13 +323,12 @@ TEST_CASE("Engine: a trade moves price * size in cash and charges both fees", "[
   const Result r = h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
   REQUIRE(r.ok());
   REQUIRE(r.events.size() == 1);
-  const Event& fill = r.events[0];
-  CHECK(fill.kind == EventKind::kFill);
+  const auto& fill = As<events::Fill>(r.events[0]);
   // 5 bp and 1 bp of 30,000 USD.
-  CHECK(fill.amount == Quote(15 * kUsd));
-  CHECK(fill.maker_fee == Quote(3 * kUsd));
-  CHECK(fill.position == Lots(kBtc));
-  CHECK(fill.maker_position == Lots(-kBtc));
+  CHECK(fill.taker.fee == Quote(15 * kUsd));
+  CHECK(fill.maker.fee == Quote(3 * kUsd));
+  CHECK(fill.taker.position == Lots(kBtc));
+  CHECK(fill.maker.position == Lots(-kBtc));
   CHECK(h.Summary(2).cash == Quote((10'000 - 30'000 - 15) * kUsd));
   CHECK(h.Summary(1).cash == Quote((100'000 + 30'000 - 3) * kUsd));
   CHECK(h.eng.fee_pool() == Quote(18 * kUsd));
@@ -321,7 +342,7 @@ TEST_CASE("Engine: fees round up and a rebate rounds down", "[engine]") {
   MarketParams p = Btc();
   p.maker_fee = Rate(-5 * kRateScale / 100'000);  // -0.5 bp
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Price(1, Usd(30'000));
   h.Account(1, 1'000);
   h.Account(2, 1'000);
@@ -329,8 +350,8 @@ TEST_CASE("Engine: fees round up and a rebate rounds down", "[engine]") {
   REQUIRE(h.Order(1, 10, Side::kSell, Ticks(300'001), Lots(1)).ok());
   const Result r = h.Order(2, 11, Side::kBuy, Ticks(300'001), Lots(1), TimeInForce::kIoc);
   REQUIRE(r.ok());
-  CHECK(r.events[0].amount == Quote(15'001));     // 15,000.05 up
-  CHECK(r.events[0].maker_fee == Quote(-1'500));  // 1,500.005 rebate down
+  CHECK(As<events::Fill>(r.events[0]).taker.fee == Quote(15'001));  // 15,000.05 up
+  CHECK(As<events::Fill>(r.events[0]).maker.fee == Quote(-1'500));  // 1,500.005 rebate down
   CHECK(h.eng.fee_pool() == Quote(13'501));
 }
 
@@ -339,7 +360,7 @@ TEST_CASE("Engine: fee tier discount and referrer share", "[engine]") {
   MarketParams p = Btc();
   p.maker_fee = Rate(-5 * kRateScale / 100'000);
   Harness h(config);
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Price(1, Usd(30'000));
   h.Account(1, 100'000);
   h.Account(3, 0);                        // the referrer
@@ -347,11 +368,11 @@ TEST_CASE("Engine: fee tier discount and referrer share", "[engine]") {
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   const Result r = h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
   REQUIRE(r.ok());
-  const Event& fill = r.events[0];
-  CHECK(fill.amount == Quote(12 * kUsd));            // 5 bp * 0.8 = 4 bp
+  const auto& fill = As<events::Fill>(r.events[0]);
+  CHECK(fill.taker.fee == Quote(12 * kUsd));         // 5 bp * 0.8 = 4 bp
   CHECK(fill.referrer == 3);
   CHECK(fill.referrer_fee == Quote(1'200'000));      // 10% of 12 USD
-  CHECK(fill.maker_fee == Quote(-1'500'000));        // 0.5 bp rebate
+  CHECK(fill.maker.fee == Quote(-1'500'000));        // 0.5 bp rebate
   CHECK(h.Summary(3).cash == Quote(1'200'000));
   CHECK(h.eng.fee_pool() == Quote(12'000'000 - 1'200'000 - 1'500'000));
 }
@@ -365,7 +386,7 @@ TEST_CASE("Engine: closing a position realizes PnL against its cost basis", "[en
   const Result r = h.Order(2, 13, Side::kSell, Usd(30'300), Lots(kBtc / 2), TimeInForce::kIoc);
   REQUIRE(r.ok());
   // Half a BTC closed 300 USD above entry.
-  CHECK(r.events[0].realized == Quote(150 * kUsd));
+  CHECK(As<events::Fill>(r.events[0]).taker.realized == Quote(150 * kUsd));
   const PositionView p = h.PositionIn(2);
   CHECK(p.size == Lots(kBtc / 2));
   CHECK(p.entry_price == Usd(30'000));
@@ -382,7 +403,7 @@ TEST_CASE("Engine: closing a position realizes PnL against its cost basis", "[en
 // loss + fee" must fit the available balance).
 TEST_CASE("Engine: an order is accepted when equity covers initial margin and fee", "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   h.Ok(Deposit{.account = 2, .amount = Quote(3'015 * kUsd - 1)});
   CHECK(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).reason ==
@@ -399,7 +420,7 @@ TEST_CASE("Engine: an order is accepted when equity covers initial margin and fe
 
 TEST_CASE("Engine: resting orders count at their worst case", "[engine]") {
   Harness h = BtcAt30k(3'000);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   // Bids for 0.5 BTC use 1,500 USD at 10x; asks on the other side do not add.
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc / 2)).ok());
   REQUIRE(h.Order(2, 12, Side::kSell, Usd(31'000), Lots(kBtc / 2)).ok());
@@ -414,7 +435,7 @@ TEST_CASE("Engine: resting orders count at their worst case", "[engine]") {
 
 TEST_CASE("Engine: a bid above the mark counts its open loss", "[engine]") {
   Harness h = BtcAt30k(3'000);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   // 0.1 BTC bid 1,000 USD above the mark: IM 300 + open loss 100 USD.
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(31'000), Lots(100)).ok());
   CHECK(h.Summary(2).initial_with_orders == Quote(400 * kUsd));
@@ -423,7 +444,7 @@ TEST_CASE("Engine: a bid above the mark counts its open loss", "[engine]") {
 TEST_CASE("Engine: an order that only reduces risk is accepted below initial margin", "[engine]") {
   Harness h = BtcAt30k(3'015);
   h.Account(3, 100'000);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
   h.Price(1, Usd(29'500));  // equity 2,500 < IM 2,950
@@ -441,7 +462,7 @@ TEST_CASE("Engine: exposure beyond max open interest is refused", "[engine]") {
   MarketParams p = Btc();
   p.max_open_interest = Lots(100 * kBtc);
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Price(1, Usd(30'000));
   h.Account(1, 10'000'000);
   REQUIRE(h.Order(1, 10, Side::kBuy, Usd(29'000), Lots(60 * kBtc)).ok());
@@ -452,35 +473,39 @@ TEST_CASE("Engine: exposure beyond max open interest is refused", "[engine]") {
 
 TEST_CASE("Engine: leverage above the market maximum is refused", "[engine]") {
   Harness h = BtcAt30k(0);
-  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 126}).reason ==
+  CHECK(h.Do(SetLeverage{.market = 1, .account = 2, .leverage = 126}).reason ==
         Reason::kInvalidLeverage);
-  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 0}).reason ==
+  CHECK(h.Do(SetLeverage{.market = 1, .account = 2, .leverage = 0}).reason ==
         Reason::kInvalidLeverage);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 125});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 125});
 }
 
 TEST_CASE("Engine: lowering leverage needs the margin it implies", "[engine]") {
   Harness h = BtcAt30k(3'015);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
-  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 9}).reason ==
+  CHECK(h.Do(SetLeverage{.market = 1, .account = 2, .leverage = 9}).reason ==
         Reason::kInsufficientMargin);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 20});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 20});
   CHECK(h.Summary(2).initial_requirement == Quote(1'500 * kUsd));
 }
 
 TEST_CASE("Engine: amending an order bigger needs margin; smaller never does", "[engine]") {
   Harness h = BtcAt30k(3'000);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc / 2)).ok());
   CHECK(h.Do(AmendOrder{.market = 1,
-                        .amend = {.account = 2, .id = 11, .new_price = Usd(29'000),
-                                  .new_size = Lots(kBtc + 1)}})
+                        .account = 2,
+                        .order_id = 11,
+                        .new_price = Usd(29'000),
+                        .new_size = Lots(kBtc + 1)})
             .reason == Reason::kInsufficientMargin);
   h.Ok(AmendOrder{.market = 1,
-                  .amend = {.account = 2, .id = 11, .new_price = Usd(29'000),
-                            .new_size = Lots(kBtc / 4)}});
+                  .account = 2,
+                  .order_id = 11,
+                  .new_price = Usd(29'000),
+                  .new_size = Lots(kBtc / 4)});
   CHECK(h.PositionIn(2).open_bid_lots == Lots(kBtc / 4));
 }
 
@@ -503,7 +528,7 @@ TEST_CASE("Engine: amending an order bigger needs margin; smaller never does", "
 // needs equity 10,000,001 + 14,500 = 10,014,501.
 TEST_CASE("Engine: an order needs its initial margin and fee to the atom", "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(10'014'500)});
   CHECK(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).reason == Reason::kInsufficientMargin);
   h.Ok(Deposit{.account = 2, .amount = Quote(1)});
@@ -518,13 +543,15 @@ TEST_CASE("Engine: an order needs its initial margin and fee to the atom", "[eng
 // it one atom short and one more atom is enough.
 TEST_CASE("Engine: an amend needs its initial margin to the atom", "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(10'014'501)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
   h.Ok(Deposit{.account = 2, .amount = Quote(9'985'499)});
   const AmendOrder two{.market = 1,
-                       .amend = {.account = 2, .id = 11, .new_price = Usd(29'000),
-                                 .new_size = Lots(2)}};
+                       .account = 2,
+                       .order_id = 11,
+                       .new_price = Usd(29'000),
+                       .new_size = Lots(2)};
   CHECK(h.Do(two).reason == Reason::kInsufficientMargin);
   h.Ok(Deposit{.account = 2, .amount = Quote(1)});
   h.Ok(two);
@@ -538,8 +565,8 @@ TEST_CASE("Engine: an amend needs its initial margin to the atom", "[engine]") {
 // 10,000,001 + 15,000 = 10,015,001 atoms.
 TEST_CASE("Engine: an isolated order needs cross to cover its top-up to the atom", "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
   h.Ok(Deposit{.account = 2, .amount = Quote(10'015'000)});
   CHECK(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).reason ==
@@ -564,14 +591,14 @@ TEST_CASE("Engine: an isolated order needs cross to cover its top-up to the atom
 TEST_CASE("Engine: isolated margin goes in up to free collateral and out down to the worst case",
           "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
   h.Ok(Deposit{.account = 2, .amount = Quote(15'015'001)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
   REQUIRE(h.Summary(2).cash == Quote(5'000'000));
   auto adjust = [&](std::int64_t delta) {
-    return h.Do(AdjustIsolatedMargin{.account = 2, .market = 1, .delta = Quote(delta)}).reason;
+    return h.Do(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(delta)}).reason;
   };
   CHECK(adjust(5'000'001) == Reason::kInsufficientCollateral);
   CHECK(adjust(5'000'000) == Reason::kOk);
@@ -590,7 +617,7 @@ TEST_CASE("Engine: isolated margin goes in up to free collateral and out down to
 // With 20 USD deposited, free collateral is 20,000,000 - 11,000,001 = 8,999,999.
 Harness BidAboveTheMark() {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(20 * kUsd)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(31'000), Lots(1)).ok());
   REQUIRE(h.Summary(2).initial_with_orders == Quote(11'000'001));
@@ -634,7 +661,7 @@ TEST_CASE("Engine: a transfer of exactly free collateral is accepted, one atom m
 TEST_CASE("Engine: a bid below the mark never offsets the open loss of one above it",
           "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(21'014'500)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(31'000), Lots(1)).ok());
   CHECK(h.Summary(2).initial_with_orders == Quote(11'000'001));
@@ -654,7 +681,7 @@ TEST_CASE("Engine: a bid below the mark never offsets the open loss of one above
 TEST_CASE("Engine: an ask above the mark never offsets the open loss of one below it",
           "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(21'015'500)});
   REQUIRE(h.Order(2, 11, Side::kSell, Usd(29'000), Lots(1)).ok());
   CHECK(h.Summary(2).initial_with_orders == Quote(11'000'001));
@@ -675,14 +702,14 @@ TEST_CASE("Engine: an ask above the mark never offsets the open loss of one belo
 // mark its loss is gone.
 TEST_CASE("Engine: an amend across the mark needs the order's own open loss", "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(21'000'000)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
   REQUIRE(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).ok());
   REQUIRE(h.Summary(2).initial_with_orders == Quote(20'000'001));
   auto amend = [](Ticks price) {
-    return AmendOrder{.market = 1,
-                      .amend = {.account = 2, .id = 12, .new_price = price, .new_size = Lots(1)}};
+    return AmendOrder{
+        .market = 1, .account = 2, .order_id = 12, .new_price = price, .new_size = Lots(1)};
   };
   CHECK(h.Do(amend(Usd(31'000))).reason == Reason::kInsufficientMargin);
   h.Ok(Deposit{.account = 2, .amount = Quote(1)});
@@ -702,16 +729,16 @@ TEST_CASE("Engine: an amend across the mark needs the order's own open loss", "[
 // equity 10,000,000, one atom short of the 10,000,001 that 3x needs.
 TEST_CASE("Engine: a leverage cut needs its initial margin to the atom", "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
   h.Ok(Deposit{.account = 2, .amount = Quote(10'015'000)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
   REQUIRE(h.Summary(2).equity == Quote(10'000'000));
   CHECK(h.Summary(2).initial_requirement == Quote(3'000'000));
-  CHECK(h.Do(SetLeverage{.account = 2, .market = 1, .leverage = 3}).reason ==
+  CHECK(h.Do(SetLeverage{.market = 1, .account = 2, .leverage = 3}).reason ==
         Reason::kInsufficientMargin);
   h.Ok(Deposit{.account = 2, .amount = Quote(1)});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   CHECK(h.Summary(2).initial_requirement == Quote(10'000'001));
   CHECK(h.Summary(2).free_collateral == Quote(0));
 }
@@ -721,15 +748,15 @@ TEST_CASE("Engine: a leverage cut needs its initial margin to the atom", "[engin
 // refused until a price comes back.
 TEST_CASE("Engine: isolated margin cannot move while the market has no index", "[engine]") {
   Harness h = BtcAt30k(100);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
   h.Ok(TimeTick{.market = 1}, 61'000'000'000);
   REQUIRE(h.eng.Stats(1)->index == Ticks(0));
   REQUIRE(h.PositionIn(2).size == Lots(1));
-  const AdjustIsolatedMargin add{.account = 2, .market = 1, .delta = Quote(kUsd)};
-  const AdjustIsolatedMargin take{.account = 2, .market = 1, .delta = Quote(-1)};
+  const AdjustIsolatedMargin add{.market = 1, .account = 2, .delta = Quote(kUsd)};
+  const AdjustIsolatedMargin take{.market = 1, .account = 2, .delta = Quote(-1)};
   CHECK(h.Do(add).reason == Reason::kNoIndexPrice);
   CHECK(h.Do(take).reason == Reason::kNoIndexPrice);
   h.Price(1, Usd(30'000));
@@ -743,15 +770,17 @@ TEST_CASE("Engine: an amend beyond max open interest is refused", "[engine]") {
   MarketParams p = Btc();
   p.max_open_interest = Lots(100 * kBtc);
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Price(1, Usd(30'000));
   h.Account(1, 10'000'000);
   REQUIRE(h.Order(1, 10, Side::kBuy, Usd(29'000), Lots(60 * kBtc)).ok());
   REQUIRE(h.Order(1, 11, Side::kBuy, Usd(29'000), Lots(30 * kBtc)).ok());
   auto amend = [](std::int64_t lots) {
     return AmendOrder{.market = 1,
-                      .amend = {.account = 1, .id = 11, .new_price = Usd(29'000),
-                                .new_size = Lots(lots)}};
+                      .account = 1,
+                      .order_id = 11,
+                      .new_price = Usd(29'000),
+                      .new_size = Lots(lots)};
   };
   CHECK(h.Do(amend(40 * kBtc + 1)).reason == Reason::kOpenInterestLimit);
   h.Ok(amend(40 * kBtc));
@@ -767,7 +796,7 @@ TEST_CASE("Engine: an amend beyond max open interest is refused", "[engine]") {
 // 271,085 ticks after rounding up.
 TEST_CASE("Engine: cross liquidation price of a single long", "[engine]") {
   Harness h = BtcAt30k(3'015);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
   const AccountSummary s = h.Summary(2);
@@ -783,8 +812,8 @@ TEST_CASE("Engine: cross liquidation price of a single long", "[engine]") {
 
 TEST_CASE("Engine: isolated position draws its initial margin from cross", "[engine]") {
   Harness h = BtcAt30k(5'000);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
   // The bucket paid the 15 USD fee and was topped up to IM = 3,000 USD.
@@ -792,12 +821,12 @@ TEST_CASE("Engine: isolated position draws its initial margin from cross", "[eng
   CHECK(p.isolated_equity == Quote(3'000 * kUsd));
   CHECK(h.Summary(2).cash == Quote((5'000 - 3'015) * kUsd));
   CHECK(p.liquidation.price == Ticks(271'085));
-  CHECK(h.Do(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross}).reason ==
+  CHECK(h.Do(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kCross}).reason ==
         Reason::kMarginModeLocked);
   // Removing margin below IM is refused; adding is fine.
-  CHECK(h.Do(AdjustIsolatedMargin{.account = 2, .market = 1, .delta = Quote(-1)}).reason ==
+  CHECK(h.Do(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(-1)}).reason ==
         Reason::kInsufficientCollateral);
-  h.Ok(AdjustIsolatedMargin{.account = 2, .market = 1, .delta = Quote(1'000 * kUsd)});
+  h.Ok(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(1'000 * kUsd)});
   CHECK(h.PositionIn(2).isolated_equity == Quote(4'000 * kUsd));
 }
 
@@ -810,7 +839,7 @@ TEST_CASE("Engine: isolated position draws its initial margin from cross", "[eng
 TEST_CASE("Engine: accounts of one owner do not trade with each other unless one opts out",
           "[engine]") {
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   h.Price(1, Usd(30'000));
   h.Ok(CreateAccount{.account = 1, .owner = 9});
   h.Ok(CreateAccount{.account = 4, .owner = 9});
@@ -822,38 +851,19 @@ TEST_CASE("Engine: accounts of one owner do not trade with each other unless one
   REQUIRE(r.ok());
   CHECK(r.filled == Lots(0));
   REQUIRE(r.events.size() == 2);
-  CHECK(r.events[0].kind == EventKind::kOrderCanceled);  // the maker, by STP
-  CHECK(r.events[0].order_id == 10);
-  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
-  CHECK(r.events[1].kind == EventKind::kOrderCanceled);  // the taker's unfilled rest
+  const auto& maker = As<events::OrderCanceled>(r.events[0]);  // the maker, by STP
+  CHECK(maker.order_id == 10);
+  CHECK(maker.reason == book::CancelReason::kSelfTrade);
+  CHECK(KindOf(r.events[1]) == EventKind::kOrderCanceled);  // the taker's unfilled rest
   REQUIRE(h.Order(1, 12, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   const Result scope = h.Do(SetSelfTradeScope{.account = 4, .scope = SelfTradeScope::kAccount});
   REQUIRE(scope.ok());
-  CHECK(scope.events[0].kind == EventKind::kSelfTradeScopeSet);
+  CHECK(scope.events[0] ==
+        Event(events::SelfTradeScopeSet{.account = 4, .scope = SelfTradeScope::kAccount}));
   CHECK(h.Order(4, 13, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).filled ==
         Lots(kBtc));
   CHECK(h.Do(SetSelfTradeScope{.account = 4, .scope = static_cast<SelfTradeScope>(2)}).reason ==
         Reason::kInvalidSelfTradeScope);
-}
-
-// An order cannot leave its owner's group by naming another: the engine
-// sets the book's STP group from the account.
-TEST_CASE("Engine: an order's own stp_group is ignored in favour of the account's scope",
-          "[engine]") {
-  Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
-  h.Price(1, Usd(30'000));
-  h.Ok(CreateAccount{.account = 1, .owner = 9});
-  h.Ok(CreateAccount{.account = 4, .owner = 9});
-  for (AccountId a : {AccountId(1u), AccountId(4u)}) {
-    h.Ok(Deposit{.account = a, .amount = Quote(100'000 * kUsd)});
-  }
-  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
-  PlaceOrder buy{.market = 1,
-                 .order = {.id = 11, .account = 4, .side = Side::kBuy, .tif = TimeInForce::kIoc,
-                           .price = Usd(30'000), .size = Lots(kBtc)}};
-  buy.order.stp_group = 12345;
-  CHECK(h.Do(buy).filled == Lots(0));
 }
 
 // Accounts 1 and 4 belong to owner 9. Account 1's only order is an ask of
@@ -863,7 +873,7 @@ TEST_CASE("Engine: an order's own stp_group is ignored in favour of the account'
 TEST_CASE("Engine: an STP cancel of an account's last order in a market removes its record",
           "[engine]") {
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   h.Price(1, Usd(30'000));
   h.Ok(CreateAccount{.account = 1, .owner = 9});
   h.Ok(CreateAccount{.account = 4, .owner = 9});
@@ -878,11 +888,10 @@ TEST_CASE("Engine: an STP cancel of an account's last order in a market removes 
   REQUIRE(r.ok());
   CHECK(r.filled == Lots(100));
   REQUIRE(r.events.size() == 2);
-  CHECK(r.events[0].kind == EventKind::kOrderCanceled);
-  CHECK(r.events[0].account == 1);
-  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
-  CHECK(r.events[1].kind == EventKind::kFill);
-  CHECK(r.events[1].maker_account == 3);
+  const auto& canceled = As<events::OrderCanceled>(r.events[0]);
+  CHECK(canceled.account == 1);
+  CHECK(canceled.reason == book::CancelReason::kSelfTrade);
+  CHECK(As<events::Fill>(r.events[1]).maker.account == 3);
   CHECK_FALSE(h.HasRecord(1));
   CHECK(h.PositionIn(4).size == Lots(100));
   CHECK(h.PositionIn(3).size == Lots(-100));
@@ -890,18 +899,16 @@ TEST_CASE("Engine: an STP cancel of an account's last order in a market removes 
 
 TEST_CASE("Engine: an isolated top-up is an event that follows its fill", "[engine]") {
   Harness h = BtcAt30k(5'000);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   const Result r = h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
   REQUIRE(r.events.size() == 2);
-  CHECK(r.events[0].kind == EventKind::kFill);
-  const Event& e = r.events[1];
-  CHECK(e.kind == EventKind::kIsolatedMarginChanged);
-  CHECK(e.code == static_cast<std::uint32_t>(IsolatedMarginCause::kTopUp));
-  CHECK(e.account == 2);
-  CHECK(e.market == 1);
-  CHECK(e.amount == Quote(3'015 * kUsd));
+  CHECK(KindOf(r.events[0]) == EventKind::kFill);
+  CHECK(r.events[1] == Event(events::IsolatedMarginChanged{.market = 1,
+                                                           .account = 2,
+                                                           .amount = Quote(3'015 * kUsd),
+                                                           .cause = IsolatedMarginCause::kTopUp}));
 }
 
 // A fill that only reduces an isolated position draws nothing from cross
@@ -914,8 +921,8 @@ TEST_CASE("Engine: a fill that reduces an isolated position draws nothing from c
           "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Account(3, 100'000);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
   h.Price(1, Usd(27'500));
@@ -937,13 +944,16 @@ TEST_CASE("Engine: a fill that reduces an isolated position draws nothing from c
 TEST_CASE("Engine: an isolated preview shows the state after the top-up, as Apply leaves it",
           "[engine]") {
   Harness h = BtcAt30k(5'000);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   const PlaceOrder buy{.market = 1,
-                       .order = {.id = 11, .account = 2, .side = Side::kBuy,
-                                 .tif = TimeInForce::kIoc, .price = Usd(30'000),
-                                 .size = Lots(kBtc)}};
+                       .account = 2,
+                       .order_id = 11,
+                       .side = Side::kBuy,
+                       .tif = TimeInForce::kIoc,
+                       .price = Usd(30'000),
+                       .size = Lots(kBtc)};
   const Preview pv = *h.eng.PreviewOrder(buy);
   CHECK(pv.reason == Reason::kOk);
   CHECK(pv.resulting_position == Lots(kBtc));
@@ -959,8 +969,8 @@ TEST_CASE("Engine: an isolated preview shows the state after the top-up, as Appl
 TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Account(3, 100'000);
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
   REQUIRE(h.Order(3, 12, Side::kBuy, Usd(30'100), Lots(kBtc)).ok());
@@ -972,7 +982,7 @@ TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[
 
 TEST_CASE("Engine: unrealized profit is withdrawable only down to initial margin", "[engine]") {
   Harness h = BtcAt30k(3'015);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
   h.Price(1, Usd(33'000));
@@ -995,8 +1005,8 @@ TEST_CASE("Engine: leverage and margin mode set without a position leave no reco
   Harness h = BtcAt30k(10'000);
   h.Account(3, 100'000);
   const std::string before = StateAfterCursor(h.eng);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 10});
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
   CHECK(h.Summary(2).positions.empty());
   CHECK(StateAfterCursor(h.eng) != before);  // the choices are state
   // The first trade makes the record with both choices.
@@ -1017,12 +1027,12 @@ TEST_CASE("Engine: leverage and margin mode set without a position leave no reco
   CHECK(p.size == Lots(0));
   CHECK(p.open_orders == 1);
   // Once the orders are gone the mode is free again.
-  CHECK(h.Do(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross}).reason ==
+  CHECK(h.Do(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kCross}).reason ==
         Reason::kMarginModeLocked);
   h.Ok(CancelAll{.account = 2});
   CHECK(h.Summary(2).positions.empty());
-  h.Ok(SetMarginMode{.account = 2, .market = 1, .mode = MarginMode::kCross});
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 100});
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kCross});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 100});
   REQUIRE(h.Order(2, 15, Side::kBuy, Usd(29'000), Lots(10)).ok());
   CHECK(h.PositionIn(2).mode == MarginMode::kCross);
   // A chosen leverage is capped by the market's max_leverage; one not chosen
@@ -1031,10 +1041,10 @@ TEST_CASE("Engine: leverage and margin mode set without a position leave no reco
   CHECK(h.PositionIn(3).leverage == 125);
   MarketParams lower = Btc();
   lower.max_leverage = 50;
-  h.Ok(UpdateMarket{.market = 1, .params = lower});
+  h.Ok(UpdateMarket{.market = 1, .params = Shared(lower)});
   CHECK(h.PositionIn(2).leverage == 50);
   CHECK(h.PositionIn(3).leverage == 50);
-  h.Ok(UpdateMarket{.market = 1, .params = Btc()});
+  h.Ok(UpdateMarket{.market = 1, .params = Shared(Btc())});
   CHECK(h.PositionIn(2).leverage == 100);
   CHECK(h.PositionIn(3).leverage == 125);
 }
@@ -1082,7 +1092,7 @@ TEST_CASE("Engine: realized PnL is per position: it restarts when one opens or f
   CHECK(h.PositionIn(2).realized_pnl == Quote(150 * kUsd));
   const Result r = h.Order(2, 14, Side::kSell, Usd(30'300), Lots(kBtc), TimeInForce::kIoc);
   REQUIRE(r.ok());
-  CHECK(r.events[0].realized == Quote(150 * kUsd));  // the closing half of the flip
+  CHECK(As<events::Fill>(r.events[0]).taker.realized == Quote(150 * kUsd));  // the closing half
   const PositionView p = h.PositionIn(2);
   CHECK(p.size == Lots(-kBtc / 2));
   CHECK(p.entry_price == Usd(30'300));
@@ -1098,8 +1108,11 @@ CancelReplace Replace(AccountId account, OrderId old_id, OrderId id, Side side, 
   return CancelReplace{.market = 1,
                        .account = account,
                        .old_order_id = old_id,
-                       .order = {.id = id, .account = account, .side = side, .tif = tif,
-                                 .price = price, .size = size}};
+                       .order_id = id,
+                       .side = side,
+                       .tif = tif,
+                       .price = price,
+                       .size = size};
 }
 
 // The ids of an account's live orders, in OpenOrders() order.
@@ -1123,31 +1136,28 @@ TEST_CASE("Engine: cancel-replace cancels the old order and rests the new one in
   CHECK(r.filled == Lots(0));
   CHECK(r.rested == Lots(kBtc));
   REQUIRE(r.events.size() == 2);
-  CHECK(r.events[0] == Event{.kind = EventKind::kOrderCanceled,
-                             .side = Side::kBuy,
-                             .code = static_cast<std::uint32_t>(book::CancelReason::kUser),
-                             .market = 1,
-                             .account = 2,
-                             .order_id = 11,
-                             .price = Usd(29'000),
-                             .size = Lots(kBtc / 2),
-                             .remaining = Lots(0)});
-  CHECK(r.events[1] == Event{.kind = EventKind::kOrderRested,
-                             .side = Side::kBuy,
-                             .market = 1,
-                             .account = 2,
-                             .order_id = 12,
-                             .price = Usd(29'500),
-                             .size = Lots(kBtc),
-                             .remaining = Lots(kBtc)});
+  CHECK(r.events[0] == Event(events::OrderCanceled{.market = 1,
+                                                   .account = 2,
+                                                   .order_id = 11,
+                                                   .side = Side::kBuy,
+                                                   .reason = book::CancelReason::kUser,
+                                                   .price = Usd(29'000),
+                                                   .size = Lots(kBtc / 2),
+                                                   .remaining = Lots(0)}));
+  CHECK(r.events[1] == Event(events::OrderRested{.market = 1,
+                                                 .account = 2,
+                                                 .order_id = 12,
+                                                 .side = Side::kBuy,
+                                                 .price = Usd(29'500),
+                                                 .size = Lots(kBtc)}));
   CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
   CHECK(h.PositionIn(2).open_bid_lots == Lots(kBtc));
   CHECK(h.PositionIn(2).open_orders == 1);
   // The old order's id and client id are free for the new one.
   CancelReplace same = Replace(2, 12, 12, Side::kBuy, Usd(29'400), Lots(kBtc));
-  same.order.client_id = 7;
+  same.client_id = 7;
   h.Ok(same);
-  same.order.price = Usd(29'300);
+  same.price = Usd(29'300);
   h.Ok(same);
   const absl::StatusOr<std::vector<OpenOrder>> orders = h.eng.OpenOrders(2);
   REQUIRE(orders.ok());
@@ -1166,7 +1176,7 @@ TEST_CASE("Engine: cancel-replace cancels the old order and rests the new one in
 TEST_CASE("Engine: a cancel-replace refused for margin changes nothing; the old order stays",
           "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(10'014'501)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
   h.Ok(Deposit{.account = 2, .amount = Quote(10'014'499)});
@@ -1199,7 +1209,7 @@ TEST_CASE("Engine: a cancel-replace refused for margin changes nothing; the old 
 TEST_CASE("Engine: a cancel-replace that moves a bid above the mark needs its own open loss",
           "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(21'015'500)});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(1)).ok());
   REQUIRE(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).ok());
@@ -1227,7 +1237,7 @@ TEST_CASE("Engine: a cancel-replace that moves a bid above the mark needs its ow
 TEST_CASE("Engine: a cancel-replace from an ask to a bid above the mark needs the bid's open loss",
           "[engine]") {
   Harness h = BtcAt30k(0);
-  h.Ok(SetLeverage{.account = 2, .market = 1, .leverage = 3});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
   h.Ok(Deposit{.account = 2, .amount = Quote(11'015'500)});
   REQUIRE(h.Order(2, 11, Side::kSell, Usd(31'000), Lots(1)).ok());
   REQUIRE(h.Summary(2).initial_with_orders == Quote(10'000'001));
@@ -1260,16 +1270,15 @@ TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused; th
       h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'000), Lots(100), TimeInForce::kPostOnlySlide));
   REQUIRE(slid.ok());
   REQUIRE(slid.events.size() == 2);
-  CHECK(slid.events[0].kind == EventKind::kOrderCanceled);
-  CHECK(slid.events[1].kind == EventKind::kOrderRested);
-  CHECK(slid.events[1].price == Ticks(299'999));
+  CHECK(KindOf(slid.events[0]) == EventKind::kOrderCanceled);
+  CHECK(As<events::OrderRested>(slid.events[1]).price == Ticks(299'999));
 }
 
 TEST_CASE("Engine: an account at max_orders_per_account can still cancel-replace", "[engine]") {
   MarketParams p = Btc();
   p.max_orders_per_account = 2;
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Price(1, Usd(30'000));
   h.Account(2, 10'000);
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(100)).ok());
@@ -1290,31 +1299,32 @@ TEST_CASE("Engine: cancel-replace to a crossing price trades, where an amend is 
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc)).ok());
   CHECK(h.Do(AmendOrder{.market = 1,
-                        .amend = {.account = 2, .id = 11, .new_price = Usd(30'000),
-                                  .new_size = Lots(kBtc)}})
+                        .account = 2,
+                        .order_id = 11,
+                        .new_price = Usd(30'000),
+                        .new_size = Lots(kBtc)})
             .reason == Reason::kAmendWouldCross);
   const Result r = h.Do(Replace(2, 11, 12, Side::kBuy, Usd(30'000), Lots(kBtc)));
   REQUIRE(r.ok());
   CHECK(r.filled == Lots(kBtc));
   CHECK(r.rested == Lots(0));
   REQUIRE(r.events.size() == 2);
-  CHECK(r.events[0].kind == EventKind::kOrderCanceled);
-  CHECK(r.events[0].order_id == 11);
-  CHECK(r.events[1] == Event{.kind = EventKind::kFill,
-                             .side = Side::kBuy,
-                             .market = 1,
-                             .account = 2,
-                             .order_id = 12,
-                             .price = Usd(30'000),
-                             .size = Lots(kBtc),
-                             .remaining = Lots(0),
-                             .maker_account = 1,
-                             .maker_order_id = 10,
-                             .maker_remaining = Lots(0),
-                             .amount = Quote(15 * kUsd),
-                             .maker_fee = Quote(3 * kUsd),
-                             .position = Lots(kBtc),
-                             .maker_position = Lots(-kBtc)});
+  CHECK(As<events::OrderCanceled>(r.events[0]).order_id == 11);
+  CHECK(r.events[1] == Event(events::Fill{.market = 1,
+                                          .price = Usd(30'000),
+                                          .size = Lots(kBtc),
+                                          .taker = {.account = 2,
+                                                    .order_id = 12,
+                                                    .side = Side::kBuy,
+                                                    .remaining = Lots(0),
+                                                    .fee = Quote(15 * kUsd),
+                                                    .position = Lots(kBtc)},
+                                          .maker = {.account = 1,
+                                                    .order_id = 10,
+                                                    .side = Side::kSell,
+                                                    .remaining = Lots(0),
+                                                    .fee = Quote(3 * kUsd),
+                                                    .position = Lots(-kBtc)}}));
   CHECK(h.Summary(2).cash == Quote((10'000 - 30'000 - 15) * kUsd));
   CHECK(h.PositionIn(2).size == Lots(kBtc));
   CHECK(h.PositionIn(2).open_orders == 0);
@@ -1335,22 +1345,20 @@ TEST_CASE("Engine: the replaced order is gone before the new one matches", "[eng
   CHECK(r.filled == Lots(100));
   CHECK(r.rested == Lots(100));
   REQUIRE(r.events.size() == 4);
-  CHECK(r.events[0].kind == EventKind::kOrderCanceled);
-  CHECK(r.events[0].order_id == 11);
-  CHECK(r.events[0].code == static_cast<std::uint32_t>(book::CancelReason::kUser));
-  CHECK(r.events[1].kind == EventKind::kFill);
-  CHECK(r.events[1].maker_order_id == 10);
-  CHECK(r.events[1].price == Usd(30'010));
-  CHECK(r.events[1].size == Lots(100));
-  CHECK(r.events[1].amount == Quote(1'500'500));
-  CHECK(r.events[1].maker_fee == Quote(300'100));
-  CHECK(r.events[2].kind == EventKind::kOrderCanceled);
-  CHECK(r.events[2].order_id == 13);
-  CHECK(r.events[2].code == static_cast<std::uint32_t>(book::CancelReason::kSelfTrade));
-  CHECK(r.events[3].kind == EventKind::kOrderRested);
-  CHECK(r.events[3].order_id == 12);
-  CHECK(r.events[3].price == Usd(30'020));
-  CHECK(r.events[3].size == Lots(100));
+  CHECK(As<events::OrderCanceled>(r.events[0]).order_id == 11);
+  CHECK(As<events::OrderCanceled>(r.events[0]).reason == book::CancelReason::kUser);
+  const auto& fill = As<events::Fill>(r.events[1]);
+  CHECK(fill.maker.order_id == 10);
+  CHECK(fill.price == Usd(30'010));
+  CHECK(fill.size == Lots(100));
+  CHECK(fill.taker.fee == Quote(1'500'500));
+  CHECK(fill.maker.fee == Quote(300'100));
+  CHECK(As<events::OrderCanceled>(r.events[2]).order_id == 13);
+  CHECK(As<events::OrderCanceled>(r.events[2]).reason == book::CancelReason::kSelfTrade);
+  const auto& rested = As<events::OrderRested>(r.events[3]);
+  CHECK(rested.order_id == 12);
+  CHECK(rested.price == Usd(30'020));
+  CHECK(rested.size == Lots(100));
   CHECK(LiveIds(h, 2) == std::vector<OrderId>{12});
   CHECK(h.PositionIn(2).size == Lots(100));
   CHECK(h.PositionIn(2).open_ask_lots == Lots(0));
@@ -1374,15 +1382,11 @@ TEST_CASE("Engine: cancel-replace of an unknown or another account's order is re
           Reason::kUnknownOrder);
   refused(Replace(2, 10, 12, Side::kBuy, Usd(29'500), Lots(100)),  // account 1's order
           Reason::kNotOrderOwner);
-  CancelReplace other = ok;
-  other.order.account = 1;  // the new order for another account
-  refused(other, Reason::kNotOrderOwner);
   CancelReplace elsewhere = ok;
   elsewhere.market = 9;
   refused(elsewhere, Reason::kUnknownMarket);
   CancelReplace nobody = ok;
   nobody.account = 7;
-  nobody.order.account = 7;
   refused(nobody, Reason::kUnknownAccount);
   // The book's checks of the new order come before anything changes too.
   refused(Replace(2, 11, 10, Side::kBuy, Usd(29'500), Lots(100)),
@@ -1422,7 +1426,7 @@ TEST_CASE("Engine: a cancel-replace that leaves nothing in the market leaves no 
       h.Do(Replace(2, 14, 15, Side::kSell, Usd(29'900), Lots(100), TimeInForce::kIoc));
   REQUIRE(closed.ok());
   CHECK(closed.filled == Lots(100));
-  CHECK(closed.events.back().position == Lots(0));
+  CHECK(As<events::Fill>(closed.events.back()).taker.position == Lots(0));
   CHECK_FALSE(h.HasRecord(2));
   CHECK(h.PositionIn(3).size == Lots(100));
 }
@@ -1470,7 +1474,7 @@ TEST_CASE("Engine: index is the median of fresh sources", "[engine]") {
   Harness h;
   MarketParams p = Btc();
   p.oracle.min_sources = 2;
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Price(1, Usd(30'000), 1);
   CHECK(h.eng.Stats(1)->index == Ticks(0));  // one source is not enough
   h.Price(1, Usd(30'020), 2);
@@ -1486,7 +1490,7 @@ TEST_CASE("Engine: an outlier source trips the breaker and the market goes reduc
   Harness h;
   MarketParams p = Btc();
   p.oracle.max_source_deviation = Percent(1);
-  h.Ok(CreateMarket{.market = 1, .params = p});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Account(1, 100'000);
   h.Price(1, Usd(30'000), 1);
   h.Price(1, Usd(30'010), 2);
@@ -1495,8 +1499,8 @@ TEST_CASE("Engine: an outlier source trips the breaker and the market goes reduc
   REQUIRE(r.ok());
   bool tripped = false;
   for (const Event& e : r.events) {
-    if (e.kind == EventKind::kCircuitBreaker) {
-      tripped = e.code == 1 && e.cause == oracle::BreakerCause::kSourceDeviation;
+    if (const auto* b = std::get_if<events::CircuitBreaker>(&e)) {
+      tripped = b->tripped && b->cause == oracle::BreakerCause::kSourceDeviation;
     }
   }
   CHECK(tripped);
@@ -1509,7 +1513,7 @@ TEST_CASE("Engine: an outlier source trips the breaker and the market goes reduc
 
 TEST_CASE("Engine: oracle refusals have their own reasons", "[engine]") {
   Harness h;
-  h.Ok(CreateMarket{.market = 1, .params = Btc()});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
   auto publish = [&](SourceId s, Ticks price, std::int64_t at) {
     return h.Do(OraclePrice{.market = 1, .source = s, .price = price, .publish_time = TimeNs(at)})
         .reason;
@@ -1531,11 +1535,14 @@ TEST_CASE("Engine: open orders are listed by market then placement", "[engine]")
   Harness h = BtcAt30k(10'000);
   MarketParams eth = Btc();
   eth.symbol = "ETH-USD";
-  h.Ok(CreateMarket{.market = 2, .params = eth});
+  h.Ok(CreateMarket{.market = 2, .params = Shared(eth)});
   h.Price(2, Usd(2'000));
   REQUIRE(h.Do(PlaceOrder{.market = 2,
-                          .order = {.id = 5, .account = 2, .side = Side::kBuy,
-                                    .price = Usd(1'900), .size = Lots(10)}})
+                          .account = 2,
+                          .order_id = 5,
+                          .side = Side::kBuy,
+                          .price = Usd(1'900),
+                          .size = Lots(10)})
               .ok());
   REQUIRE(h.Order(2, 7, Side::kBuy, Usd(29'000), Lots(10)).ok());
   REQUIRE(h.Order(2, 6, Side::kBuy, Usd(28'000), Lots(10)).ok());
@@ -1556,9 +1563,12 @@ TEST_CASE("Engine: preview walks the book and changes nothing", "[engine]") {
   REQUIRE(h.Order(1, 12, Side::kBuy, Usd(29'900), Lots(kBtc)).ok());
   const auto before = h.eng.Digest();
   const PlaceOrder order{.market = 1,
-                         .order = {.id = 20, .account = 2, .side = Side::kBuy,
-                                   .tif = TimeInForce::kIoc, .price = Usd(30'100),
-                                   .size = Lots(kBtc)}};
+                         .account = 2,
+                         .order_id = 20,
+                         .side = Side::kBuy,
+                         .tif = TimeInForce::kIoc,
+                         .price = Usd(30'100),
+                         .size = Lots(kBtc)};
   const Preview pv = *h.eng.PreviewOrder(order);
   CHECK(h.eng.Digest() == before);
   CHECK(pv.reason == Reason::kOk);
@@ -1581,11 +1591,14 @@ TEST_CASE("Engine: preview walks the book and changes nothing", "[engine]") {
 TEST_CASE("Engine: preview reports the margin verdict Apply would give", "[engine]") {
   Harness h = BtcAt30k(100);
   const PlaceOrder order{.market = 1,
-                         .order = {.id = 20, .account = 2, .side = Side::kBuy,
-                                   .price = Usd(30'000), .size = Lots(kBtc)}};
+                         .account = 2,
+                         .order_id = 20,
+                         .side = Side::kBuy,
+                         .price = Usd(30'000),
+                         .size = Lots(kBtc)};
   CHECK(h.eng.PreviewOrder(order)->reason == Reason::kInsufficientMargin);
   CHECK(h.Do(order).reason == Reason::kInsufficientMargin);
-  CHECK(absl::IsNotFound(h.eng.PreviewOrder(PlaceOrder{.market = 9, .order = order.order}).status()));
+  CHECK(absl::IsNotFound(h.eng.PreviewOrder(PlaceOrder{.market = 9, .account = 2, .order_id = 20}).status()));
 }
 
 }  // namespace
@@ -1603,13 +1616,13 @@ TEST_CASE("Engine: bounds cannot be lowered while the market has positions or or
   lower_oi.max_open_interest = Lots(500 * kBtc);
   MarketParams lower_price = Btc();
   lower_price.max_price = Usd(500'000);
-  h.Ok(UpdateMarket{.market = 1, .params = lower_oi});  // empty market: fine
-  h.Ok(UpdateMarket{.market = 1, .params = Btc()});
+  h.Ok(UpdateMarket{.market = 1, .params = Shared(lower_oi)});  // empty market: fine
+  h.Ok(UpdateMarket{.market = 1, .params = Shared(Btc())});
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(31'000), Lots(kBtc)).ok());
-  CHECK(h.Do(UpdateMarket{.market = 1, .params = lower_oi}).reason == Reason::kParamImmutable);
-  CHECK(h.Do(UpdateMarket{.market = 1, .params = lower_price}).reason == Reason::kParamImmutable);
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = Shared(lower_oi)}).reason == Reason::kParamImmutable);
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = Shared(lower_price)}).reason == Reason::kParamImmutable);
   h.Ok(CancelOrder{.market = 1, .account = 1, .order_id = 10});
-  h.Ok(UpdateMarket{.market = 1, .params = lower_price});
+  h.Ok(UpdateMarket{.market = 1, .params = Shared(lower_price)});
 }
 
 }  // namespace
@@ -1621,7 +1634,7 @@ namespace {
 TEST_CASE("Engine: the default market parameters are valid", "[engine]") {
   Harness h;
   CHECK(h.eng.ValidateMarket(MarketParams{}).ok());
-  h.Ok(CreateMarket{.market = 1, .params = MarketParams{}});
+  h.Ok(CreateMarket{.market = 1, .params = Shared(MarketParams{})});
 }
 
 }  // namespace

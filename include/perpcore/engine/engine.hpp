@@ -67,8 +67,9 @@
 //   Every market with a position must have a valid index for these.
 //
 // Place order checks, in order (the first failure is the Reason):
-//   market exists; order.account exists; market not halted/delisted; reduce_only must be IOC/FOK and needs an
-//   opposite position (it is clamped to its size via max_fill); in a
+//   market exists; account exists; market not halted/delisted; reduce_only
+//   must be IOC/FOK and needs an opposite position (it is clamped to its
+//   size via max_fill); in a
 //   reduce-only market (or one whose breaker tripped) only reduce-only
 //   orders; size in 1..max_order_size and price in 1..max_price
 //   (book reasons kInvalidSize, kSizeAboveMax, kInvalidPrice, and
@@ -76,9 +77,9 @@
 //   keeps the account's worst-case exposure within max_open_interest
 //   (kOpenInterestLimit) and passes the margin check (kInsufficientMargin);
 //   then the book's checks (book/order_book.hpp).
-// Events of an accepted order: the book's, in its order, with each fill
-// carrying fees and both resulting positions, each followed by the
-// kIsolatedMarginChanged events of the top-ups and releases it caused.
+// Events of an accepted order (events.hpp): the book's, in its order, with
+// each Fill carrying fees and both resulting positions, each followed by the
+// IsolatedMarginChanged events of the top-ups and releases it caused.
 //
 // Amend (AmendOrder) changes a resting order's price and size in place and
 // never trades: a new price that would cross the opposite best is refused
@@ -92,7 +93,7 @@
 // both or neither, in one command and one seq. The new order has no time
 // priority from the old one and may trade. Checks, in order: market exists;
 // account exists; the old order is live in the market (kUnknownOrder); it
-// belongs to the account and order.account is the account (kNotOrderOwner);
+// belongs to the account (kNotOrderOwner);
 // market not halted/delisted; then the place order checks above from
 // reduce_only on, and then the book's checks of the new order
 // (OrderBook::CheckPlace), all as if the old order were already cancelled:
@@ -107,7 +108,7 @@
 // not count it as liquidity, as a self-trade or as the best price for a
 // post-only check. So an account at max_orders_per_account can replace an
 // order. Any refusal changes nothing: the old order stays as it was. Events
-// of an accepted one: the old order's kOrderCanceled (code
+// of an accepted one: the old order's OrderCanceled (reason
 // book::CancelReason::kUser), then the new order's, as a placement's;
 // Result::filled/rested are the new order's. Self-trade prevention applies
 // to the new order as to any taker (the old order is gone by then).
@@ -116,8 +117,10 @@
 //
 // Example:
 //   Engine eng(EngineConfig{});
-//   Result r = eng.Apply({.seq = 1, .timestamp = TimeNs(t),
-//                         .payload = CreateMarket{.market = 1, .params = p}});
+//   Result r = eng.Apply(
+//       {.seq = 1, .timestamp = TimeNs(t),
+//        .payload = CreateMarket{.market = 1,
+//                                .params = std::make_shared<const MarketParams>(p)}});
 //   if (!r.ok()) std::puts(ReasonMessage(r.reason).data());
 #ifndef PERPCORE_ENGINE_ENGINE_HPP_
 #define PERPCORE_ENGINE_ENGINE_HPP_
@@ -135,6 +138,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "perpcore/book/order_book.hpp"
+#include "perpcore/engine/commands.hpp"
+#include "perpcore/engine/events.hpp"
 #include "perpcore/engine/types.hpp"
 
 PERPCORE_NAMESPACE_BEGIN

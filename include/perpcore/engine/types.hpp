@@ -2,8 +2,9 @@
 // File: perpcore/engine/types.hpp
 // -----------------------------------------------------------------------------
 //
-// The vocabulary of the engine: market and engine parameters, commands,
-// the reject reasons, events and the views queries return.
+// The vocabulary of the engine: market and engine parameters, the reject
+// reasons and the views queries return. Commands are in commands.hpp,
+// events in events.hpp.
 //
 // Units: prices in Ticks and sizes in Lots of their market; money in Quote
 // atoms (10^-quote_decimals of the quote asset); rates as Rate (1e18 = 1).
@@ -15,7 +16,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "perpcore/book/types.hpp"
@@ -71,8 +71,8 @@ enum class SelfTradeScope : std::uint8_t { kOwner = 0, kAccount = 1 };
 
 // IsolatedMarginCause
 //
-// Why cash moved between cross collateral and an isolated bucket (the code
-// of a kIsolatedMarginChanged event):
+// Why cash moved between cross collateral and an isolated bucket
+// (events::IsolatedMarginChanged::cause):
 //   kUser     AdjustIsolatedMargin.
 //   kTopUp    a fill left the bucket short of its position's initial
 //             requirement; the difference came from cross collateral.
@@ -151,234 +151,6 @@ struct EngineConfig {
 };
 
 // ---------------------------------------------------------------------------
-// Commands
-// ---------------------------------------------------------------------------
-
-struct CreateMarket {
-  MarketId market = 0;
-  MarketParams params;
-};
-// Replaces every parameter but tick_size and lot_size. Tier and fee changes
-// apply to existing positions and resting orders from now on.
-struct UpdateMarket {
-  MarketId market = 0;
-  MarketParams params;
-};
-struct SetMarketStatus {
-  MarketId market = 0;
-  MarketStatus status = MarketStatus::kActive;
-};
-// referrer: 0 = none, else an existing account (not the new one).
-struct CreateAccount {
-  AccountId account = 0;
-  OwnerId owner = 0;
-  std::uint32_t fee_tier = 0;
-  AccountId referrer = 0;
-};
-struct Deposit {
-  AccountId account = 0;
-  Quote amount;
-};
-struct Withdraw {
-  AccountId account = 0;
-  Quote amount;
-};
-struct Transfer {
-  AccountId from = 0;
-  AccountId to = 0;
-  Quote amount;
-};
-// Money into the insurance fund from outside (counts as a deposit).
-struct FundInsurance {
-  Quote amount;
-};
-struct SetSelfTradeScope {
-  AccountId account = 0;
-  SelfTradeScope scope = SelfTradeScope::kOwner;
-};
-struct SetFeeTier {
-  AccountId account = 0;
-  std::uint32_t fee_tier = 0;
-};
-// The account's margin mode and leverage in a market are choices it keeps
-// whether or not it trades there (the defaults: cross, and the market's
-// max_leverage, whatever it is at the time); a position opened later takes
-// them. SetMarginMode is refused while the account has a position or open
-// orders in the market (kMarginModeLocked); SetLeverage then must pass the
-// margin check.
-struct SetMarginMode {
-  AccountId account = 0;
-  MarketId market = 0;
-  MarginMode mode = MarginMode::kCross;
-};
-struct SetLeverage {
-  AccountId account = 0;
-  MarketId market = 0;
-  std::uint32_t leverage = 1;
-};
-// delta > 0 adds cross collateral to the isolated bucket; delta < 0 returns
-// it to cross collateral.
-struct AdjustIsolatedMargin {
-  AccountId account = 0;
-  MarketId market = 0;
-  Quote delta;
-};
-// reduce_only: the order may only reduce the account's position (clamped so
-// it never flips it); it must be IOC or FOK.
-struct PlaceOrder {
-  MarketId market = 0;
-  book::OrderRequest order;  // max_fill is set by the engine; leave it at default
-  bool reduce_only = false;
-};
-struct CancelOrder {
-  MarketId market = 0;
-  AccountId account = 0;
-  OrderId order_id = 0;
-};
-struct CancelByClientId {
-  MarketId market = 0;
-  AccountId account = 0;
-  ClientOrderId client_id = 0;
-};
-// market 0: every market the account has orders in.
-struct CancelAll {
-  AccountId account = 0;
-  MarketId market = 0;
-};
-// Never trades: a new price that would cross the opposite best is refused
-// (kAmendWouldCross). CancelReplace is the way to move an order across.
-struct AmendOrder {
-  MarketId market = 0;
-  book::AmendRequest amend;
-};
-struct OraclePrice {
-  MarketId market = 0;
-  SourceId source = 0;
-  Ticks price;
-  TimeNs publish_time;
-};
-// Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or
-// of every market for market 0 (O(markets)).
-struct TimeTick {
-  MarketId market = 0;
-};
-// Atomic cancel-replace: cancels the live order old_order_id of `account`
-// in `market` and places `order` in its stead, both or neither, as one
-// command (one seq). The new order is checked as PlaceOrder checks it, with
-// the old order counted as gone (see engine.hpp), so it may reuse the old
-// order's id and client id. It does not inherit the old order's time
-// priority, and it may trade like any new order.
-struct CancelReplace {
-  MarketId market = 0;
-  AccountId account = 0;
-  OrderId old_order_id = 0;
-  book::OrderRequest order;  // order.account must be `account`; max_fill as PlaceOrder
-  bool reduce_only = false;
-};
-
-using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, CreateAccount, Deposit,
-                             Withdraw, Transfer, FundInsurance, SetFeeTier, SetMarginMode,
-                             SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
-                             CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick,
-                             CancelReplace, SetSelfTradeScope>;  // new commands go last:
-                                                                 // indexes are pinned
-
-// Command
-//
-// seq must be exactly the engine's last_seq + 1 (the first is 1); timestamp
-// must not be before the previous processed command's.
-struct Command {
-  std::uint64_t seq = 0;
-  TimeNs timestamp;
-  Payload payload;
-};
-
-// ---------------------------------------------------------------------------
-// Events
-// ---------------------------------------------------------------------------
-
-// EventKind
-enum class EventKind : std::uint8_t {
-  kOrderRested = 0,
-  kFill = 1,
-  kOrderCanceled = 2,
-  kOrderReduced = 3,
-  kOrderAmended = 4,
-  kDeposit = 5,
-  kWithdrawal = 6,
-  kTransfer = 7,
-  kAccountCreated = 8,
-  kMarketCreated = 9,
-  kMarketUpdated = 10,
-  kMarketStatusChanged = 11,
-  kPriceUpdate = 12,
-  kCircuitBreaker = 13,
-  kMarginModeSet = 14,
-  kLeverageSet = 15,
-  kIsolatedMarginChanged = 16,
-  kFeeTierSet = 17,
-  kInsuranceFunded = 18,
-  kSelfTradeScopeSet = 19,
-};
-
-// Event
-//
-// One thing that happened, in order. Fields by kind (unlisted ones are 0):
-//   kOrderRested/kOrderCanceled/kOrderReduced/kOrderAmended: as book::Event,
-//     with market; code = book::CancelReason for cancels.
-//   kFill: market; account/order_id/side: the taker; maker_account/
-//     maker_order_id: the maker; price, size; remaining/maker_remaining:
-//     open sizes after the fill; amount: the taker's fee (>= 0); maker_fee
-//     (< 0 is a rebate paid); referrer/referrer_fee: the taker's referrer's
-//     cut of the taker fee; position/maker_position: both sides' positions
-//     after the fill; realized/maker_realized: PnL each side realized.
-//   kDeposit/kWithdrawal: account, amount. kTransfer: account (from),
-//     counterparty (to), amount. kInsuranceFunded: amount.
-//   kAccountCreated: account, owner, referrer, code = fee tier.
-//   kMarketCreated/kMarketUpdated: market.
-//   kMarketStatusChanged: market, code = the new MarketStatus.
-//   kPriceUpdate: market, index, mark (0: none), price = TWAP.
-//   kCircuitBreaker: market, code = 1 tripped / 0 cleared, cause.
-//   kMarginModeSet: account, market, code = MarginMode.
-//   kLeverageSet: account, market, code = leverage.
-//   kIsolatedMarginChanged: account, market, amount = cash moved from
-//     cross into the bucket (< 0: back to cross), code =
-//     IsolatedMarginCause. Emitted for every move, so together with the
-//     fills (each side's trade cash and fee from its bucket) these events
-//     account for every balance.
-//   kFeeTierSet: account, code = tier.
-//   kSelfTradeScopeSet: account, code = SelfTradeScope.
-struct Event {
-  EventKind kind = EventKind::kFill;
-  Side side = Side::kBuy;
-  oracle::BreakerCause cause = oracle::BreakerCause::kNone;
-  bool priority_kept = false;
-  std::uint32_t code = 0;
-  MarketId market = 0;
-  AccountId account = 0;
-  OrderId order_id = 0;
-  Ticks price;
-  Lots size;
-  Lots remaining;
-  AccountId maker_account = 0;
-  OrderId maker_order_id = 0;
-  Lots maker_remaining;
-  Quote amount;
-  Quote maker_fee;
-  AccountId referrer = 0;
-  Quote referrer_fee;
-  Lots position;
-  Lots maker_position;
-  Quote realized;
-  Quote maker_realized;
-  AccountId counterparty = 0;
-  OwnerId owner = 0;
-  Ticks index;
-  Ticks mark;
-  friend bool operator==(const Event&, const Event&) = default;
-};
-
-// ---------------------------------------------------------------------------
 // Query views
 // ---------------------------------------------------------------------------
 
@@ -396,11 +168,11 @@ struct Event {
 // realized_pnl: what reducing the current position has realized since it
 // was opened; 0 without a position. A position opens from flat or by a
 // flip and ends when it closes or flips, so the fill that closes or flips it
-// reports its PnL in the kFill event (realized / maker_realized) and the
-// next position starts from 0: the per-position figure of dYdX v4's
-// positions (realizedPnl of an OPEN position; a closed one leaves the list)
-// and of Binance's position history. The lifetime total of an account in a
-// market is the sum of its fills' realized fields.
+// reports its PnL in its Fill event (each party's realized) and the next
+// position starts from 0: the per-position figure of dYdX v4's positions
+// (realizedPnl of an OPEN position; a closed one leaves the list) and of
+// Binance's position history. The lifetime total of an account in a market
+// is the sum of its fills' realized fields.
 struct PositionView {
   MarketId market = 0;
   MarginMode mode = MarginMode::kCross;

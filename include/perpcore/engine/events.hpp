@@ -1,0 +1,311 @@
+// -----------------------------------------------------------------------------
+// File: perpcore/engine/events.hpp
+// -----------------------------------------------------------------------------
+//
+// What an accepted command caused, in order: one struct per kind in
+// namespace events, each with named fields that mean one thing, and Event,
+// the variant of them whose index is the kind's pinned EventKind value.
+//
+// Units: prices in Ticks and sizes in Lots of their market (positions signed,
+// + long); money in Quote atoms. Ids are the strong id types.
+//
+// Events are trivially copyable (a sink may memcpy them) and at most 160
+// bytes; a Fill, the largest and the commonest, sets the size.
+//
+// Example:
+//   for (const Event& e : result.events) {
+//     if (const auto* f = std::get_if<events::Fill>(&e)) {
+//       Book(f->taker.account, f->taker.fee);
+//     }
+//   }
+//   if (KindOf(e) == EventKind::kFill) ...   // when only the kind matters
+#ifndef PERPCORE_ENGINE_EVENTS_HPP_
+#define PERPCORE_ENGINE_EVENTS_HPP_
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <variant>
+
+#include "perpcore/book/types.hpp"
+#include "perpcore/engine/types.hpp"
+#include "perpcore/oracle/oracle.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+
+// EventKind: the index of each kind in Event (pinned: it reaches the C API).
+enum class EventKind : std::uint8_t {
+  kOrderRested = 0,
+  kFill = 1,
+  kOrderCanceled = 2,
+  kOrderReduced = 3,
+  kOrderAmended = 4,
+  kDeposit = 5,
+  kWithdrawal = 6,
+  kTransfer = 7,
+  kAccountCreated = 8,
+  kMarketCreated = 9,
+  kMarketUpdated = 10,
+  kMarketStatusChanged = 11,
+  kPriceUpdate = 12,
+  kCircuitBreaker = 13,
+  kMarginModeSet = 14,
+  kLeverageSet = 15,
+  kIsolatedMarginChanged = 16,
+  kFeeTierSet = 17,
+  kInsuranceFunded = 18,
+  kSelfTradeScopeSet = 19,
+};
+
+namespace events {
+
+// The order events carry what the book reported (book/types.hpp, book::Event)
+// and the market. price is always set: for the incoming order its effective
+// price (the limit, the protection price tightened to the band, or a slid
+// post-only order's new price), for a resting order its level's price.
+
+// OrderRested: the incoming order (or its remainder) joined the book with
+// `size` open lots at `price`.
+struct OrderRested {
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId order_id = 0;
+  Side side = Side::kBuy;
+  Ticks price;
+  Lots size;
+  friend bool operator==(const OrderRested&, const OrderRested&) = default;
+};
+
+// FillParty: one side of a fill. remaining: the order's open lots after
+// it; fee: what the account paid (>= 0 for the taker; < 0 is a maker
+// rebate it received); position: the account's position in the market
+// after it; realized: the PnL it realized.
+struct FillParty {
+  AccountId account = 0;
+  OrderId order_id = 0;
+  Side side = Side::kBuy;
+  Lots remaining;
+  Quote fee;
+  Lots position;
+  Quote realized;
+  friend bool operator==(const FillParty&, const FillParty&) = default;
+};
+
+// Fill: the incoming order (taker) traded `size` lots at the resting order's
+// (maker's) price. The taker's trade cash and fee come from its bucket
+// (cross cash, or the isolated bucket of an isolated position), and the
+// maker's from its own. referrer: the taker's referrer (0: none), paid
+// referrer_fee out of the taker fee; the fee pool keeps the rest of both
+// fees. Any isolated-margin top-ups or releases it causes follow it.
+struct Fill {
+  MarketId market = 0;
+  Ticks price;
+  Lots size;
+  FillParty taker;
+  FillParty maker;
+  AccountId referrer = 0;
+  Quote referrer_fee;
+  friend bool operator==(const Fill&, const Fill&) = default;
+};
+
+// OrderCanceled: `size` lots of an order left the book without trading;
+// remaining: its open lots after (0, except after a kMaxFill cut, when it
+// keeps max_fill lots to match or rest). A kSelfTrade cancel names the order
+// it acts on: a resting order of the incoming order's STP group (possibly of
+// another account) or the incoming order itself.
+struct OrderCanceled {
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId order_id = 0;
+  Side side = Side::kBuy;
+  book::CancelReason reason = book::CancelReason::kUser;
+  Ticks price;
+  Lots size;
+  Lots remaining;
+  friend bool operator==(const OrderCanceled&, const OrderCanceled&) = default;
+};
+
+// OrderReduced: self-trade prevention (decrement-and-cancel) took `size`
+// lots off an order; remaining: its open lots after.
+struct OrderReduced {
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId order_id = 0;
+  Side side = Side::kBuy;
+  Ticks price;
+  Lots size;
+  Lots remaining;
+  friend bool operator==(const OrderReduced&, const OrderReduced&) = default;
+};
+
+// OrderAmended: a live order now rests at `price` with `remaining` open
+// lots (old_remaining before); priority_kept: it kept its queue place (a
+// smaller size at the same price).
+struct OrderAmended {
+  MarketId market = 0;
+  AccountId account = 0;
+  OrderId order_id = 0;
+  Side side = Side::kBuy;
+  bool priority_kept = false;
+  Ticks price;
+  Lots remaining;
+  Lots old_remaining;
+  friend bool operator==(const OrderAmended&, const OrderAmended&) = default;
+};
+
+// Cash in and out of an account's cross collateral, and between two
+// accounts of one owner.
+struct Deposit {
+  AccountId account = 0;
+  Quote amount;
+  friend bool operator==(const Deposit&, const Deposit&) = default;
+};
+struct Withdrawal {
+  AccountId account = 0;
+  Quote amount;
+  friend bool operator==(const Withdrawal&, const Withdrawal&) = default;
+};
+struct Transfer {
+  AccountId from = 0;
+  AccountId to = 0;
+  Quote amount;
+  friend bool operator==(const Transfer&, const Transfer&) = default;
+};
+
+struct AccountCreated {
+  AccountId account = 0;
+  OwnerId owner = 0;
+  std::uint32_t fee_tier = 0;
+  AccountId referrer = 0;  // 0: none
+  friend bool operator==(const AccountCreated&, const AccountCreated&) = default;
+};
+
+struct MarketCreated {
+  MarketId market = 0;
+  friend bool operator==(const MarketCreated&, const MarketCreated&) = default;
+};
+struct MarketUpdated {
+  MarketId market = 0;
+  friend bool operator==(const MarketUpdated&, const MarketUpdated&) = default;
+};
+struct MarketStatusChanged {
+  MarketId market = 0;
+  MarketStatus status = MarketStatus::kActive;  // the new status
+  friend bool operator==(const MarketStatusChanged&, const MarketStatusChanged&) = default;
+};
+
+// PriceUpdate: the index or the mark changed. index 0: none (stale or too
+// few sources); mark: the last valid mark (0: never had one); twap: the
+// index TWAP.
+struct PriceUpdate {
+  MarketId market = 0;
+  Ticks index;
+  Ticks mark;
+  Ticks twap;
+  friend bool operator==(const PriceUpdate&, const PriceUpdate&) = default;
+};
+
+// CircuitBreaker: the market's oracle breaker tripped (tripped, with its
+// cause) or cleared (!tripped).
+struct CircuitBreaker {
+  MarketId market = 0;
+  bool tripped = false;
+  oracle::BreakerCause cause = oracle::BreakerCause::kNone;
+  friend bool operator==(const CircuitBreaker&, const CircuitBreaker&) = default;
+};
+
+struct MarginModeSet {
+  MarketId market = 0;
+  AccountId account = 0;
+  MarginMode mode = MarginMode::kCross;
+  friend bool operator==(const MarginModeSet&, const MarginModeSet&) = default;
+};
+struct LeverageSet {
+  MarketId market = 0;
+  AccountId account = 0;
+  std::uint32_t leverage = 0;
+  friend bool operator==(const LeverageSet&, const LeverageSet&) = default;
+};
+
+// IsolatedMarginChanged: `amount` moved from the account's cross cash into
+// its isolated bucket in `market` (< 0: back to cross cash). Emitted for
+// every move, so together with the fills these events account for every
+// balance.
+struct IsolatedMarginChanged {
+  MarketId market = 0;
+  AccountId account = 0;
+  Quote amount;
+  IsolatedMarginCause cause = IsolatedMarginCause::kUser;
+  friend bool operator==(const IsolatedMarginChanged&, const IsolatedMarginChanged&) = default;
+};
+
+struct FeeTierSet {
+  AccountId account = 0;
+  std::uint32_t fee_tier = 0;
+  friend bool operator==(const FeeTierSet&, const FeeTierSet&) = default;
+};
+
+// InsuranceFunded: money into the insurance fund from outside.
+struct InsuranceFunded {
+  Quote amount;
+  friend bool operator==(const InsuranceFunded&, const InsuranceFunded&) = default;
+};
+
+struct SelfTradeScopeSet {
+  AccountId account = 0;
+  SelfTradeScope scope = SelfTradeScope::kOwner;
+  friend bool operator==(const SelfTradeScopeSet&, const SelfTradeScopeSet&) = default;
+};
+
+}  // namespace events
+
+// Event
+//
+// One thing that happened. The alternatives are in EventKind order (new
+// kinds go last), so e.index() is the kind's value.
+using Event =
+    std::variant<events::OrderRested, events::Fill, events::OrderCanceled, events::OrderReduced,
+                 events::OrderAmended, events::Deposit, events::Withdrawal, events::Transfer,
+                 events::AccountCreated, events::MarketCreated, events::MarketUpdated,
+                 events::MarketStatusChanged, events::PriceUpdate, events::CircuitBreaker,
+                 events::MarginModeSet, events::LeverageSet, events::IsolatedMarginChanged,
+                 events::FeeTierSet, events::InsuranceFunded, events::SelfTradeScopeSet>;
+
+// KindOf(): the kind of an event.
+constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
+
+// EventOf<K>: the struct of kind K.
+template <EventKind K>
+using EventOf = std::variant_alternative_t<static_cast<std::size_t>(K), Event>;
+
+static_assert(std::is_same_v<EventOf<EventKind::kOrderRested>, events::OrderRested>);
+static_assert(std::is_same_v<EventOf<EventKind::kFill>, events::Fill>);
+static_assert(std::is_same_v<EventOf<EventKind::kOrderCanceled>, events::OrderCanceled>);
+static_assert(std::is_same_v<EventOf<EventKind::kOrderReduced>, events::OrderReduced>);
+static_assert(std::is_same_v<EventOf<EventKind::kOrderAmended>, events::OrderAmended>);
+static_assert(std::is_same_v<EventOf<EventKind::kDeposit>, events::Deposit>);
+static_assert(std::is_same_v<EventOf<EventKind::kWithdrawal>, events::Withdrawal>);
+static_assert(std::is_same_v<EventOf<EventKind::kTransfer>, events::Transfer>);
+static_assert(std::is_same_v<EventOf<EventKind::kAccountCreated>, events::AccountCreated>);
+static_assert(std::is_same_v<EventOf<EventKind::kMarketCreated>, events::MarketCreated>);
+static_assert(std::is_same_v<EventOf<EventKind::kMarketUpdated>, events::MarketUpdated>);
+static_assert(
+    std::is_same_v<EventOf<EventKind::kMarketStatusChanged>, events::MarketStatusChanged>);
+static_assert(std::is_same_v<EventOf<EventKind::kPriceUpdate>, events::PriceUpdate>);
+static_assert(std::is_same_v<EventOf<EventKind::kCircuitBreaker>, events::CircuitBreaker>);
+static_assert(std::is_same_v<EventOf<EventKind::kMarginModeSet>, events::MarginModeSet>);
+static_assert(std::is_same_v<EventOf<EventKind::kLeverageSet>, events::LeverageSet>);
+static_assert(
+    std::is_same_v<EventOf<EventKind::kIsolatedMarginChanged>, events::IsolatedMarginChanged>);
+static_assert(std::is_same_v<EventOf<EventKind::kFeeTierSet>, events::FeeTierSet>);
+static_assert(std::is_same_v<EventOf<EventKind::kInsuranceFunded>, events::InsuranceFunded>);
+static_assert(std::is_same_v<EventOf<EventKind::kSelfTradeScopeSet>, events::SelfTradeScopeSet>);
+static_assert(std::variant_size_v<Event> == 20);
+static_assert(std::is_trivially_copyable_v<Event>);
+static_assert(sizeof(Event) <= 160);
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_ENGINE_EVENTS_HPP_
