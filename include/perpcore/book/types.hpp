@@ -2,8 +2,9 @@
 // File: perpcore/book/types.hpp
 // -----------------------------------------------------------------------------
 //
-// The vocabulary of one market's order book: sides, order types, time in
-// force, self-trade prevention, reject reasons, requests and events.
+// The vocabulary of one market's order book: order types, time in force,
+// self-trade prevention, requests and events (sides, levels and reasons are
+// core vocabulary, perpcore/core/).
 //
 // Units: Ticks (price), Lots (size) from perpcore/core/fixed.hpp.
 // Every enumerator value is pinned: it reaches the C API, journals and digests.
@@ -15,14 +16,18 @@
 
 #include "perpcore/core/fixed.hpp"
 #include "perpcore/core/ids.hpp"
+#include "perpcore/core/level.hpp"
 #include "perpcore/core/reason.hpp"
+#include "perpcore/core/side.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace book {
 
-enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };
-
-constexpr Side Opposite(Side s) { return s == Side::kBuy ? Side::kSell : Side::kBuy; }
+// Side and LevelView are core vocabulary (perpcore/core/side.hpp, level.hpp),
+// named here too so book::Side reads as the book's own.
+using ::perpcore::LevelView;
+using ::perpcore::Opposite;
+using ::perpcore::Side;
 
 // OrderType
 //
@@ -188,14 +193,6 @@ struct PlaceResult {
 
   bool ok() const { return reason == Reason::kOk; }
   friend bool operator==(const PlaceResult&, const PlaceResult&) = default;
-};
-
-// LevelView: one aggregated price level (L2).
-struct LevelView {
-  Ticks price;
-  Lots total;
-  std::uint32_t orders = 0;
-  friend bool operator==(const LevelView&, const LevelView&) = default;
 };
 
 // OrderView: one live order (L3 and lookups).
