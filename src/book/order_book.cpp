@@ -82,15 +82,12 @@ OrderBook::OrderBook(OrderBook&& other) noexcept
       free_level_(other.free_level_),
       accounts_(std::move(other.accounts_)),
       free_account_(other.free_account_),
-      groups_(std::move(other.groups_)),
-      free_group_(other.free_group_),
       bids_(std::move(other.bids_)),
       asks_(std::move(other.asks_)),
       order_index_(std::move(other.order_index_)),
       client_index_(std::move(other.client_index_)),
       level_index_(std::move(other.level_index_)),
       account_index_(std::move(other.account_index_)),
-      group_index_(std::move(other.group_index_)),
       events_(std::move(other.events_)) {
   other.ResetMovedFrom();
 }
@@ -117,15 +114,12 @@ void OrderBook::Swap(OrderBook& other) noexcept {
   swap(free_level_, other.free_level_);
   swap(accounts_, other.accounts_);
   swap(free_account_, other.free_account_);
-  swap(groups_, other.groups_);
-  swap(free_group_, other.free_group_);
   bids_.swap(other.bids_);
   asks_.swap(other.asks_);
   swap(order_index_, other.order_index_);
   swap(client_index_, other.client_index_);
   swap(level_index_, other.level_index_);
   swap(account_index_, other.account_index_);
-  swap(group_index_, other.group_index_);
   swap(events_, other.events_);
 }
 
@@ -136,9 +130,8 @@ void OrderBook::ResetMovedFrom() noexcept {
   orders_.clear();
   levels_.clear();
   accounts_.clear();
-  groups_.clear();
   events_.clear();
-  free_order_ = free_level_ = free_account_ = free_group_ = kNil;
+  free_order_ = free_level_ = free_account_ = kNil;
   bids_.clear();
   asks_.clear();
 }
@@ -228,7 +221,7 @@ OrderBook::Walk OrderBook::Simulate(Side side, StpKey key, StpMode stp, std::int
   Walk w;
   std::int64_t need = want;
   // A freed order belongs to the account, so it is skipped order by order.
-  const bool has_own = key.account != kNil || key.group != kNoGroup;
+  const bool has_own = key.account != kNil || key.group != 0;
   const LadderMap& ladder = Ladder(Opposite(side));
   for (auto it = ladder.begin(); it != ladder.end() && need > 0; ++it) {
     const Level& lv = levels_[it->second];
@@ -370,11 +363,10 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
     if (may_rest) {
       result.rested = Lots(t.remaining);
       result.rest_price = Ticks(limit);
-      // Self-trade prevention may have freed the account's or the group's
-      // record (a freed record has count 0).
+      // Self-trade prevention may have freed the account's record (a freed
+      // record has count 0).
       StpKey live = key;
       if (live.account != kNil && accounts_[live.account].count == 0) live.account = kNil;
-      if (live.group != kNoGroup && groups_[live.group].count == 0) live.group = kNoGroup;
       Rest(o, adm, t.remaining, own_level, live);
     } else {
       const std::int64_t left = t.remaining;
@@ -460,18 +452,13 @@ void OrderBook::Rest(const OrderRequest& o, const Admission& adm, std::int64_t s
   const std::int64_t price = adm.limit;
   if (level == kNil) level = CreateLevel(o.side, price);
   const std::uint32_t account = key.account == kNil ? CreateAccount(o.account) : key.account;
-  std::uint32_t group = kNil;
-  if (o.stp_group != 0) {
-    group = key.group == kNoGroup ? CreateGroup(o.stp_group) : key.group;
-    ++groups_[group].count;
-  }
   const std::uint32_t slot = AllocOrder();
   Order& n = orders_[slot];
   n.id = o.id;
   n.client_id = o.client_id;
   n.remaining = size;
+  n.stp_group = o.stp_group;
   n.account = account;
-  n.group = group;
   LinkToLevel(slot, level);
   order_index_.Insert(adm.id_hash, slot, adm.id_probe);
   if (o.client_id != 0) client_index_.Insert(adm.client_hash, slot, adm.client_probe);
@@ -531,20 +518,6 @@ std::uint32_t OrderBook::CreateAccount(AccountId account) {
   return ai;
 }
 
-std::uint32_t OrderBook::CreateGroup(std::uint64_t group) {
-  std::uint32_t gi;
-  if (free_group_ != kNil) {
-    gi = free_group_;
-    free_group_ = groups_[gi].next_free;
-  } else {
-    groups_.emplace_back();
-    gi = static_cast<std::uint32_t>(groups_.size() - 1);
-  }
-  groups_[gi] = GroupRecord{group, 0, kNil};
-  group_index_.Insert(GroupHash(group), gi);
-  return gi;
-}
-
 std::uint32_t OrderBook::FindSlot(OrderId id) const {
   return order_index_.Find(IdHash(id), [&](std::uint32_t s) { return orders_[s].id == id; });
 }
@@ -567,18 +540,8 @@ std::uint32_t OrderBook::FindAccount(AccountId account) const {
                              [&](std::uint32_t ai) { return accounts_[ai].id == account; });
 }
 
-std::uint32_t OrderBook::FindGroup(std::uint64_t group) const {
-  return group_index_.Find(GroupHash(group),
-                           [&](std::uint32_t gi) { return groups_[gi].id == group; });
-}
-
 OrderBook::StpKey OrderBook::KeyOf(const OrderRequest& o) const {
-  std::uint32_t group = kNoGroup;
-  if (o.stp_group != 0) {
-    group = FindGroup(o.stp_group);
-    if (group == kNil) group = kNoGroup;
-  }
-  return StpKey{FindAccount(o.account), group};
+  return StpKey{FindAccount(o.account), o.stp_group};
 }
 
 void OrderBook::LinkToLevel(std::uint32_t slot, std::uint32_t li) {
@@ -641,14 +604,6 @@ bool OrderBook::RemoveOrder(std::uint32_t slot) {
     account_index_.Erase(AccountHash(a.id), o.account);
     a.head = free_account_;
     free_account_ = o.account;
-  }
-  if (o.group != kNil) {
-    GroupRecord& g = groups_[o.group];
-    if (--g.count == 0) {
-      group_index_.Erase(GroupHash(g.id), o.group);
-      g.next_free = free_group_;
-      free_group_ = o.group;
-    }
   }
   o.id = 0;
   o.next = free_order_;
@@ -882,7 +837,7 @@ std::size_t OrderBook::OrdersOf(AccountId account, std::span<OrderView> out) con
 
 OrderView OrderBook::View(const Order& o) const {
   return OrderView{o.id,      AccountOf(o),      o.client_id, SideOf(o),
-                   Ticks(PriceOf(o)), Lots(o.remaining), o.priority, GroupOf(o)};
+                   Ticks(PriceOf(o)), Lots(o.remaining), o.priority, o.stp_group};
 }
 
 // ---------------------------------------------------------------------------
@@ -893,7 +848,6 @@ absl::Status OrderBook::CheckInvariants() const {
   auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(Printable(parts)...)); };
   std::size_t seen_orders = 0;
   std::size_t seen_client_ids = 0;
-  std::vector<std::uint32_t> group_orders(groups_.size(), 0);
   for (Side side : {Side::kBuy, Side::kSell}) {
     const LadderMap& ladder = Ladder(side);
     if (ladder.size() > config_.max_levels_per_side) {
@@ -918,12 +872,6 @@ absl::Status OrderBook::CheckInvariants() const {
         if (o.level != li) return fail("order ", o.id, " is in the wrong level");
         if (o.account >= accounts_.size() || accounts_[o.account].count == 0) {
           return fail("order ", o.id, " points to a free account record");
-        }
-        if (o.group != kNil) {
-          if (o.group >= groups_.size() || groups_[o.group].count == 0) {
-            return fail("order ", o.id, " points to a free group record");
-          }
-          ++group_orders[o.group];
         }
         if (o.remaining <= 0) return fail("order ", o.id, " rests with size ", o.remaining);
         if (o.priority <= last_priority) return fail("order ", o.id, " is out of arrival order");
@@ -996,20 +944,6 @@ absl::Status OrderBook::CheckInvariants() const {
   if (in_accounts != seen_orders) {
     return fail(in_accounts, " orders in account lists, ", seen_orders, " in levels");
   }
-  std::size_t live_groups = 0;
-  for (std::uint32_t gi = 0; gi < groups_.size(); ++gi) {
-    const GroupRecord& g = groups_[gi];
-    if (g.count != group_orders[gi]) {
-      return fail("group ", g.id, " counts ", g.count, " orders, ", group_orders[gi], " point to it");
-    }
-    if (g.count == 0) continue;  // a free record
-    ++live_groups;
-    if (g.id == 0) return fail("a group record has id 0");
-    if (FindGroup(g.id) != gi) return fail("group ", g.id, " is not indexed at its record");
-  }
-  if (live_groups != group_index_.size()) {
-    return fail(group_index_.size(), " groups indexed, ", live_groups, " live");
-  }
   return absl::OkStatus();
 }
 
@@ -1024,6 +958,7 @@ void OrderBook::EncodeCanonical(std::string* out) const {
   PutI64(out, config_.price_band.raw());
   PutI64(out, reference_.raw());
   PutU64(out, next_priority_);
+  std::uint64_t grouped = 0;  // orders with an STP group, for the last part
   for (Side side : {Side::kBuy, Side::kSell}) {
     const LadderMap& ladder = Ladder(side);
     PutU64(out, ladder.size());
@@ -1039,6 +974,7 @@ void OrderBook::EncodeCanonical(std::string* out) const {
         PutU64(out, o.client_id);
         PutI64(out, o.remaining);
         PutU64(out, o.priority);
+        grouped += o.stp_group != 0;
       }
     }
   }
@@ -1059,17 +995,15 @@ void OrderBook::EncodeCanonical(std::string* out) const {
   }
   // STP groups, only if there are any, so that a book without them encodes
   // as it did before groups existed (see the header).
-  std::uint64_t grouped = 0;
-  for (const GroupRecord& g : groups_) grouped += g.count;  // free records count 0
   if (grouped == 0) return;
   PutU64(out, grouped);
   for (Side side : {Side::kBuy, Side::kSell}) {
     for (const auto& [key, li] : Ladder(side)) {
       for (std::uint32_t s = levels_[li].head; s != kNil; s = orders_[s].next) {
         const Order& o = orders_[s];
-        if (o.group == kNil) continue;
+        if (o.stp_group == 0) continue;
         PutU64(out, o.id);
-        PutU64(out, groups_[o.group].id);
+        PutU64(out, o.stp_group);
       }
     }
   }

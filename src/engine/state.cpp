@@ -50,6 +50,14 @@ Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot) {
   const Market& m = s.markets[market_slot];
   auto it = At(a.positions, m.id);
   if (it == a.positions.end() || it->market != m.id) {
+    // Room for a few records with the first: an account trading several
+    // markets would otherwise reallocate (and move every record) at 1, 2
+    // and 4. Removing records keeps the capacity.
+    constexpr std::size_t kFirstCapacity = 4;
+    if (a.positions.capacity() == 0) {
+      a.positions.reserve(std::min<std::size_t>(kFirstCapacity, s.config.max_markets));
+      it = a.positions.begin();
+    }
     it = a.positions.insert(it, NewPosition(a, m, market_slot));
   }
   return *it;

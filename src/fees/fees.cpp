@@ -77,6 +77,9 @@ Rate EffectiveRate(Rate rate, const Schedule& s, std::uint32_t tier) {
   PERPCORE_CHECK(tier < s.tier_discounts.size());
   if (rate.raw() <= 0) return rate;  // rebates are not discounted
   const std::int64_t discount = s.tier_discounts[tier].raw();
+  // No discount (tier 0, most accounts): the rate itself, exactly, without
+  // the 128-bit product and division.
+  if (discount == 0) return rate;
   return Rate(static_cast<std::int64_t>(CeilRate(rate.raw(), kRateScale - discount)));
 }
 

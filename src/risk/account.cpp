@@ -21,6 +21,14 @@ int128 WorstCaseScaled(const TierTable& tiers, std::uint32_t leverage, std::int6
                        std::int64_t mark, std::int64_t atoms, const OrderExposure& o) {
   const int128 long_notional = Abs(int128(size) + o.bid_lots) * mark * atoms;
   const int128 short_notional = Abs(int128(size) - o.ask_lots) * mark * atoms;
+  // The usual case, no open loss on either side: InitialScaled is
+  // non-decreasing in the notional (continuous and piecewise linear, its
+  // rates max(1/L, 1/L_i) rising with the tiers, which TierTable::Validate
+  // guarantees), so the larger notional decides alone, exactly, with one
+  // tier lookup instead of two.
+  if (o.bid_loss == 0 && o.ask_loss == 0) {
+    return tiers.InitialScaled(Saturate(std::max(long_notional, short_notional)), leverage);
+  }
   const int128 bid_case =
       tiers.InitialScaled(Saturate(long_notional), leverage) + o.bid_loss * atoms * kRateScale;
   const int128 ask_case =

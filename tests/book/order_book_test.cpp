@@ -1183,10 +1183,10 @@ TEST_CASE("OrderBook: a group with no resting order left is forgotten and can co
 }
 
 // Accounts 1..2,100 each rest a 1-lot bid at 3,000 - account, in group
-// 10,000 + account: 2,100 group records, past the 1,024 of one pool chunk,
-// and a group index grown from 16 entries to 4,096. Account 1's bid at
-// 2,999 is the best; a sell of group 10,001 there meets it first.
-TEST_CASE("OrderBook: STP groups keep their records and matching as the group pool grows",
+// 10,000 + account: 2,100 groups, more than the orders of one pool chunk
+// (1,024). Account 1's bid at 2,999 is the best; a sell of group 10,001
+// there meets it first.
+TEST_CASE("OrderBook: orders of many STP groups keep their group and match by it",
           "[book]") {
   OrderBook book(BookConfig{});
   constexpr std::uint64_t kAccounts = 2'100;

@@ -12,7 +12,7 @@
 // Units: Ticks and Lots. Rounding: none (the book only adds and compares).
 // Thread safety: not thread-safe. Determinism: integer-only; no iteration over
 //   a hash container reaches events or the canonical encoding.
-// Memory: orders, levels and the account and STP group records live in pools
+// Memory: orders, levels and the account records live in pools
 //   that grow to their high-water mark and are then reused, so steady-state
 //   operation does not allocate. The pools grow a chunk at a time and never move a record, and the lookup
 //   indexes grow incrementally (detail/chunked_vector.hpp, slot_index.hpp),
@@ -243,9 +243,8 @@ class OrderBook {
   // For tests; O(orders + levels). OK, or kInternal describing the first
   // violation: a crossed book, a level total or count that differs from its
   // orders, a queue out of arrival order, an order indexed zero or several
-  // times (by id, client id, account list), an STP group record whose count
-  // differs from its orders, a ladder key that disagrees with its level, a
-  // price off price_step.
+  // times (by id, client id, account list), a ladder key that disagrees
+  // with its level, a price off price_step.
   absl::Status CheckInvariants() const;
 
   // EncodeCanonical()
@@ -269,26 +268,22 @@ class OrderBook {
 
  private:
   static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
-  // A taker's group slot when it has no group, or its group has no resting
-  // order: never a slot (there are at most max_book_orders <= 2^32 - 2
-  // group records, so slots stop at 2^32 - 3) and never kNil, the group of a
-  // resting order that has none. One compare then decides a group match.
-  static constexpr std::uint32_t kNoGroup = kNil - 1;
 
-  // One cache line: 60 bytes of fields and 4 of padding, aligned to 64 so
-  // that no record straddles two lines. The price and side live in the
-  // level, the account id in the account record, the STP group id in the
-  // group record.
+  // One cache line, exactly, aligned to 64 so that no record straddles two
+  // lines. The price and side live in the level, the account id in the
+  // account record. The STP group id is the order's own: matching compares
+  // it with the taker's without a lookup, and no group record has to be
+  // found, made or freed per order.
   struct alignas(64) Order {
     OrderId id;
     ClientOrderId client_id;
     std::int64_t remaining;
     std::uint64_t priority;
+    std::uint64_t stp_group;             // OrderRequest::stp_group; 0: none
     std::uint32_t account;               // AccountRecord slot
     std::uint32_t level;
     std::uint32_t prev, next;            // level queue
     std::uint32_t acct_prev, acct_next;  // account list, in placement order
-    std::uint32_t group;                 // GroupRecord slot; kNil for stp_group 0
   };
   static_assert(sizeof(Order) == 64, "an order record is one cache line");
   struct Level {
@@ -303,13 +298,6 @@ class OrderBook {
     AccountId id;
     std::uint32_t head, tail;
     std::uint32_t count;
-  };
-  // One non-zero STP group with live orders; freed with its last order. The
-  // free list runs through next_free.
-  struct GroupRecord {
-    std::uint64_t id;
-    std::uint32_t count;
-    std::uint32_t next_free;
   };
   // Bids are keyed by -price so both ladders iterate best first.
   // Nodes are recycled, so levels coming and going do not allocate.
@@ -342,30 +330,24 @@ class OrderBook {
   std::uint32_t AccountHash(AccountId account) const {
     return detail::Hash32(account.value(), ~config_.hash_seed);
   }
-  std::uint32_t GroupHash(std::uint64_t group) const {
-    return detail::Hash32(detail::Mix64(group), config_.hash_seed);
-  }
   std::uint32_t FindSlot(OrderId id) const;
   std::uint32_t FindClientSlot(AccountId account, ClientOrderId client_id) const;
   std::uint32_t FindLevel(Side side, std::int64_t price) const;
   std::uint32_t FindAccount(AccountId account) const;
-  std::uint32_t FindGroup(std::uint64_t group) const;
   Side SideOf(const Order& o) const { return levels_[o.level].side; }
   std::int64_t PriceOf(const Order& o) const { return levels_[o.level].price; }
   AccountId AccountOf(const Order& o) const { return accounts_[o.account].id; }
-  std::uint64_t GroupOf(const Order& o) const { return o.group == kNil ? 0 : groups_[o.group].id; }
 
   // Who the incoming order must not trade with: its AccountRecord slot (kNil
-  // if the account has no resting order) and its GroupRecord slot (kNoGroup
-  // if it has no group or the group no resting order).
+  // if the account has no resting order) and its STP group (0: none).
   struct StpKey {
     std::uint32_t account;
-    std::uint32_t group;
+    std::uint64_t group;
   };
   StpKey KeyOf(const OrderRequest& o) const;
   // True if the resting order `m` shares an STP key with the incoming order.
   static bool SharesStpKey(const Order& m, StpKey k) {
-    return m.account == k.account || m.group == k.group;
+    return m.account == k.account || (k.group != 0 && m.stp_group == k.group);
   }
 
   // The incoming order while it matches: its effective price and size.
@@ -382,7 +364,7 @@ class OrderBook {
     std::int64_t limit = 0;  // the effective price
     std::uint32_t id_hash = 0, client_hash = 0;
     detail::SlotIndex::Probe id_probe{}, client_probe{};
-    StpKey key{kNil, kNoGroup};      // the account's and group's records, if they exist
+    StpKey key{kNil, 0};             // the account's record, if it exists, and group
     std::uint32_t own_level = kNil;  // the level a remainder joins, if it exists
   };
 
@@ -404,7 +386,6 @@ class OrderBook {
   std::uint32_t AllocOrder();
   std::uint32_t CreateLevel(Side side, std::int64_t price);
   std::uint32_t CreateAccount(AccountId account);
-  std::uint32_t CreateGroup(std::uint64_t group);
   void LinkToLevel(std::uint32_t slot, std::uint32_t level);
   // These three return true if the order's level emptied and was freed.
   bool UnlinkFromLevel(std::uint32_t slot);
@@ -430,8 +411,6 @@ class OrderBook {
   std::uint32_t free_level_ = kNil;
   detail::ChunkedVector<AccountRecord> accounts_;
   std::uint32_t free_account_ = kNil;
-  detail::ChunkedVector<GroupRecord> groups_;
-  std::uint32_t free_group_ = kNil;
   LadderMap bids_, asks_;
 
   // Lookup only; never iterated into events or the encoding.
@@ -439,7 +418,6 @@ class OrderBook {
   detail::SlotIndex client_index_;
   detail::SlotIndex level_index_;
   detail::SlotIndex account_index_;
-  detail::SlotIndex group_index_;
 
   std::vector<Event> events_;
 };

@@ -3,8 +3,8 @@
 // -----------------------------------------------------------------------------
 //
 // Not API. A vector whose elements live in fixed-size chunks that never move:
-// the pool the engine's accounts and the order book's orders, levels,
-// account and STP group records grow in. Appending allocates at most one
+// the pool the engine's accounts and the order book's orders, levels and
+// account records grow in. Appending allocates at most one
 // chunk (its elements are constructed one by one as they are appended) and
 // never relocates an element, so no append costs time proportional to the
 // size — std::vector's doubling moves every element in the append that

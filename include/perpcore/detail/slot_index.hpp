@@ -85,7 +85,7 @@ class SlotIndex {
   // a table being drained).
   static constexpr std::uint32_t kMaxSlot = 0xFFFFFFFEu;
 
-  explicit SlotIndex(std::size_t expected = 8) : cur_(CapacityFor(expected), true) {}
+  explicit SlotIndex(std::size_t expected = 8) : cur_(CapacityFor(expected), true), steady_(true) {}
 
   // Copies are independent; a moved-from index is empty and usable.
   SlotIndex(const SlotIndex&) = default;
@@ -95,7 +95,8 @@ class SlotIndex {
         old_(std::move(other.old_)),
         cursor_(other.cursor_),
         size_(other.size_),
-        generation_(other.generation_) {
+        generation_(other.generation_),
+        steady_(other.steady_) {
     other.Clear();
   }
   SlotIndex& operator=(SlotIndex&& other) noexcept {
@@ -105,6 +106,7 @@ class SlotIndex {
       cursor_ = other.cursor_;
       size_ = other.size_;
       ++generation_;
+      steady_ = other.steady_;
       other.Clear();
     }
     return *this;
@@ -114,7 +116,7 @@ class SlotIndex {
   // The current table's capacity (entries).
   std::size_t capacity() const { return cur_.capacity(); }
   // True while an old table is still being drained.
-  bool growing() const { return old_.capacity() != 0; }
+  bool growing() const { return !old_.empty(); }
   std::size_t memory_bytes() const { return cur_.memory_bytes() + old_.memory_bytes(); }
 
   // Reserve()
@@ -135,6 +137,7 @@ class SlotIndex {
     old_ = Table();
     cursor_ = 0;
     ++generation_;
+    steady_ = true;
   }
 
   // Find()
@@ -142,7 +145,8 @@ class SlotIndex {
   // The slot whose hash is `h` and for which eq(slot) holds, or kNone.
   template <class Eq>
   std::uint32_t Find(std::uint32_t h, Eq&& eq) const {
-    if (!growing()) return cur_.Find<false>(h, eq, nullptr);
+    if (steady_) return cur_.Find<false>(h, eq, nullptr);
+    if (!growing()) return kNone;  // no table: moved from
     const std::uint32_t s = cur_.Find<true>(h, eq, nullptr);
     return s != kNone ? s : FindOld(h, eq, nullptr);
   }
@@ -164,7 +168,8 @@ class SlotIndex {
   template <class Eq>
   Probe Lookup(std::uint32_t h, Eq&& eq) const {
     std::size_t hole = 0;
-    if (!growing()) return Probe{cur_.Find<false>(h, eq, &hole), generation_, hole};
+    if (steady_) return Probe{cur_.Find<false>(h, eq, &hole), generation_, hole};
+    if (!growing()) return Probe{kNone, generation_, hole};  // no table: moved from
     std::uint32_t s = cur_.Find<true>(h, eq, &hole);
     if (s == kNone) s = FindOld(h, eq, nullptr);
     return Probe{s, generation_, hole};
@@ -177,7 +182,7 @@ class SlotIndex {
   // change to the index since, the probe run is not walked again.
   void Insert(std::uint32_t h, std::uint32_t slot) {
     PERPCORE_DCHECK(slot < kMaxSlot);
-    if (growing() || (size_ + 1) * 4 > cur_.capacity() * 3) {
+    if (!steady_ || (size_ + 1) * 4 > (cur_.mask() + 1) * 3) {
       InsertGrowing(h, slot);
       return;
     }
@@ -187,8 +192,8 @@ class SlotIndex {
     ++generation_;
   }
   void Insert(std::uint32_t h, std::uint32_t slot, const Probe& probe) {
-    if (probe.generation != generation_ || growing() ||
-        (size_ + 1) * 4 > cur_.capacity() * 3) {
+    if (probe.generation != generation_ || !steady_ ||
+        (size_ + 1) * 4 > (cur_.mask() + 1) * 3) {
       Insert(h, slot);
       return;
     }
@@ -202,7 +207,7 @@ class SlotIndex {
   //
   // Removes `slot`, which must be present under hash `h`.
   void Erase(std::uint32_t h, std::uint32_t slot) {
-    if (growing()) {
+    if (!steady_) {  // growing (a moved-from index holds nothing to erase)
       EraseGrowing(h, slot);
       return;
     }
@@ -284,6 +289,7 @@ class SlotIndex {
       return *this;
     }
 
+    bool empty() const { return pages_.empty(); }
     std::size_t capacity() const { return pages_.empty() ? 0 : mask_ + 1; }
     std::size_t mask() const { return mask_; }
     bool complete() const { return allocated_ == pages_.size(); }
@@ -335,9 +341,9 @@ class SlotIndex {
 
     // The slot under h for which eq holds, or kNone; *hole: where the probe
     // run ended.
+    // Requires !empty().
     template <bool kChecked, class Eq>
     std::uint32_t Find(std::uint32_t h, Eq&& eq, std::size_t* hole) const {
-      if (pages_.empty()) return kNone;
       for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
         const Entry* e = At<kChecked>(i);
         if (Empty<kChecked>(e)) {
@@ -360,7 +366,9 @@ class SlotIndex {
     // Removes slot if present (backward shift); false if absent.
     template <bool kChecked>
     bool Erase(std::uint32_t h, std::uint32_t slot) {
-      if (pages_.empty()) return false;
+      if constexpr (kChecked) {
+        if (pages_.empty()) return false;
+      }
       std::size_t i = h & mask_;
       Entry* hole = nullptr;
       for (;; i = (i + 1) & mask_) {
@@ -463,6 +471,7 @@ class SlotIndex {
     if (cur_.capacity() == 0) {  // moved-from: nothing to drain
       cur_ = Table(cap, true);
       ++generation_;
+      steady_ = true;
       return;
     }
     // The new table first: if allocating it throws, the index is unchanged.
@@ -471,6 +480,7 @@ class SlotIndex {
     cur_ = std::move(next);
     cursor_ = 0;
     ++generation_;
+    steady_ = false;
   }
 
   // Moves the next kDrainStep positions of the old table into the current
@@ -494,6 +504,7 @@ class SlotIndex {
       while (!cur_.complete()) cur_.AllocateNextPage();  // normally done long before
       old_ = Table();
       cursor_ = 0;
+      steady_ = true;
     }
     ++generation_;
   }
@@ -505,6 +516,7 @@ class SlotIndex {
     cursor_ = 0;
     size_ = 0;
     ++generation_;
+    steady_ = false;
   }
 
   Table cur_;          // where inserts go; complete unless growing
@@ -512,6 +524,10 @@ class SlotIndex {
   std::size_t cursor_ = 0;  // old_ positions below this are drained
   std::size_t size_ = 0;    // entries in both tables
   std::uint32_t generation_ = 0;  // wraps harmlessly: probes live one call
+  // Not growing and with a table (complete, so its pages need no null
+  // checks): the one flag the hot paths test. False while growing and when
+  // moved from.
+  bool steady_ = false;
 };
 
 }  // namespace detail
