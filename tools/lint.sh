@@ -11,4 +11,9 @@ fi
 if grep -rnE 'chrono::[a-z_]+::now|\btime\(|\brand\(|random_device|-ffast-math' src include CMakeLists.txt cmake; then
   echo "lint: wall clock, ambient randomness or fast-math in the library (DESIGN.md rule 2)"; status=1
 fi
+# catch_discover_tests hands test names to CMake as a list: a ';' in a name
+# splits it into two tests that match nothing and pass without running.
+if grep -rnE '(TEST_CASE|SCENARIO)\(\s*"[^"]*;' tests; then
+  echo "lint: a ';' in a test name (CTest would silently not run it)"; status=1
+fi
 exit $status

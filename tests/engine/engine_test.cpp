@@ -167,7 +167,7 @@ TEST_CASE("Engine: a seq already processed answers already-applied and changes n
   CHECK(h.Summary(1).cash == Quote(5));
 }
 
-TEST_CASE("Engine: time going back is a framing error; equal time is fine", "[engine]") {
+TEST_CASE("Engine: time going back is a framing error, equal time is fine", "[engine]") {
   Harness h;
   h.Ok(CreateAccount{.account = 1, .owner = 1}, 10);
   const auto before = h.eng.Digest();
@@ -491,7 +491,7 @@ TEST_CASE("Engine: lowering leverage needs the margin it implies", "[engine]") {
   CHECK(h.Summary(2).initial_requirement == Quote(1'500 * kUsd));
 }
 
-TEST_CASE("Engine: amending an order bigger needs margin; smaller never does", "[engine]") {
+TEST_CASE("Engine: amending an order bigger needs margin, smaller never does", "[engine]") {
   Harness h = BtcAt30k(3'000);
   h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(29'000), Lots(kBtc / 2)).ok());
@@ -1173,7 +1173,7 @@ TEST_CASE("Engine: cancel-replace cancels the old order and rests the new one in
 // for the two lots plus the new order's taker fee, 290,000 * 2 * 100 * 5 bp
 // = 29,000 (a replacement is a new order; an amend pays no fee): cash
 // 20,029,000 is one atom short.
-TEST_CASE("Engine: a cancel-replace refused for margin changes nothing; the old order stays",
+TEST_CASE("Engine: a cancel-replace refused for margin changes nothing, the old order stays",
           "[engine]") {
   Harness h = BtcAt30k(0);
   h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 3});
@@ -1253,7 +1253,7 @@ TEST_CASE("Engine: a cancel-replace from an ask to a bid above the mark needs th
   CHECK(h.Summary(2).free_collateral == Quote(15'500));
 }
 
-TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused; the old one stays",
+TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused, the old one stays",
           "[engine]") {
   Harness h = BtcAt30k(10'000);
   REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());

@@ -202,7 +202,7 @@ TEMPLATE_TEST_CASE("OrderLadder: a removal beyond a level's lots is a broken inv
   CHECK(l == before);
 }
 
-TEMPLATE_TEST_CASE("OrderLadder: copies are independent; a moved-from ladder is empty", "[risk]",
+TEMPLATE_TEST_CASE("OrderLadder: copies are independent, a moved-from ladder is empty", "[risk]",
                    BidLadder, AskLadder) {
   for (const std::int64_t prices : {1, 2, 5}) {
     TestType l;
