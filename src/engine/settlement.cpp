@@ -110,14 +110,6 @@ void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_si
   ledger::MoveIsolated(a, p, static_cast<std::int64_t>(need), IsolatedMarginCause::kTopUp, sink);
 }
 
-void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
-  if (side == Side::kBuy) {
-    p.bids.Add(price, lots);
-  } else {
-    p.asks.Add(price, lots);
-  }
-}
-
 // Realized PnL closes the cost basis pro rata (rounded toward zero); it is
 // bookkeeping, the cash move is the money. Position::realized keeps what
 // reducing the position realized while it stays open on one side: it
