@@ -136,8 +136,15 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
 void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_size,
                    EventSink& sink);
 // AddOrder(): lots (< 0: removed) of the position's open orders at price
-// on side, in its ladder. O(price levels of the side).
-void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots);
+// on side, in its ladder. O(price levels of the side). Inline: one call,
+// not two, on every rest, cancel and fill.
+inline void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
+  if (side == Side::kBuy) {
+    p.bids.Add(price, lots);
+  } else {
+    p.asks.Add(price, lots);
+  }
+}
 
 // --- oracle_tick.cpp -----------------------------------------------------
 struct OraclePlan {

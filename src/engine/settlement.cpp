@@ -19,8 +19,10 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
   m.oi_short += std::max<std::int64_t>(-new_size, 0) - std::max<std::int64_t>(-old_size, 0);
 }
 
-void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
-                std::uint32_t taker_slot, EventSink& sink) {
+// Out of line: Settle's loop, which every rest and cancel runs, stays
+// compact in the instruction cache.
+[[gnu::noinline]] void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
+                                  std::uint32_t taker_slot, EventSink& sink) {
   Market& m = s.markets[market_slot];
   const std::uint32_t maker_slot = s.FindAccount(e.maker_account);
   PERPCORE_CHECK(maker_slot != kNone && maker_slot != taker_slot);
@@ -106,14 +108,6 @@ void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_si
   if (need <= 0) return;
   PERPCORE_CHECK(need <= kMaxI64);  // market bounds keep every requirement in int64
   ledger::MoveIsolated(a, p, static_cast<std::int64_t>(need), IsolatedMarginCause::kTopUp, sink);
-}
-
-void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lots) {
-  if (side == Side::kBuy) {
-    p.bids.Add(price, lots);
-  } else {
-    p.asks.Add(price, lots);
-  }
 }
 
 // Realized PnL closes the cost basis pro rata (rounded toward zero); it is

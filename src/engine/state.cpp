@@ -46,25 +46,25 @@ Position NewPosition(const Account& a, const Market& m, std::uint32_t market_slo
       .market = m.id, .market_slot = market_slot, .mode = pref.mode, .leverage = pref.leverage};
 }
 
-Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot) {
+// GetPosition()'s slow path, out of line (and apart from the hot code):
+// the lookup that every fill, rest and amend makes stays a few
+// instructions in its callers, and the insert's large code (moving records
+// with their ladders) is fetched only when a record is made. Measured with
+// callgrind --cache-sim: fewer instruction-cache misses than inline.
+[[gnu::noinline, gnu::cold]] Position& InsertPosition(const State& s, Account& a,
+                                                      std::uint32_t market_slot) {
   const Market& m = s.markets[market_slot];
-  auto it = At(a.positions, m.id);
-  if (it == a.positions.end() || it->market != m.id) {
-    // Room for a few records with the first: an account trading several
-    // markets would otherwise reallocate (and move every record) at 1, 2
-    // and 4. Removing records keeps the capacity.
-    constexpr std::size_t kFirstCapacity = 4;
-    if (a.positions.capacity() == 0) {
-      a.positions.reserve(std::min<std::size_t>(kFirstCapacity, s.config.max_markets));
-      it = a.positions.begin();
-    }
-    it = a.positions.insert(it, NewPosition(a, m, market_slot));
+  // Room for a few records with the first: an account trading several
+  // markets would otherwise reallocate (and move every record) at 1, 2
+  // and 4. Removing records keeps the capacity.
+  constexpr std::size_t kFirstCapacity = 4;
+  if (a.positions.capacity() == 0) {
+    a.positions.reserve(std::min<std::size_t>(kFirstCapacity, s.config.max_markets));
   }
-  return *it;
+  return *a.positions.insert(At(a.positions, m.id), NewPosition(a, m, market_slot));
 }
 
-void RemoveIfEmpty(Account& a, Position& p) {
-  if (p.size != 0 || p.open_orders != 0) return;
+[[gnu::noinline]] void ErasePosition(Account& a, Position& p) {
   PERPCORE_CHECK(p.iso_cash == 0);
   a.positions.erase(a.positions.begin() + (&p - a.positions.data()));
 }

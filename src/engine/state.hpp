@@ -184,14 +184,25 @@ void SetPref(Account& a, const MarketPref& pref);
 // market, with its MarketPref applied; not inserted anywhere.
 Position NewPosition(const Account& a, const Market& m, std::uint32_t market_slot);
 
+// InsertPosition(), ErasePosition(): the slow paths of GetPosition() and
+// RemoveIfEmpty(), out of line so that the inline fast paths stay small on
+// the order path (instruction cache).
+Position& InsertPosition(const State& s, Account& a, std::uint32_t market_slot);
+void ErasePosition(Account& a, Position& p);
+
 // GetPosition(): the account's record for a market, created if it has none.
 // Invalidates pointers to the account's other records.
-Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot);
+inline Position& GetPosition(const State& s, Account& a, std::uint32_t market_slot) {
+  Position* p = FindPosition(a, s.markets[market_slot].id);
+  return p != nullptr ? *p : InsertPosition(s, a, market_slot);
+}
 
 // RemoveIfEmpty(): removes the record if it holds nothing (no position, no
 // open orders; checked: no isolated bucket). Invalidates `p` and pointers
 // to the account's other records when it does. O(records of the account).
-void RemoveIfEmpty(Account& a, Position& p);
+inline void RemoveIfEmpty(Account& a, Position& p) {
+  if (p.size == 0 && p.open_orders == 0) ErasePosition(a, p);
+}
 
 // EffectiveLeverage(): the record's leverage (the market's max_leverage if
 // not chosen), capped by the market's current max_leverage (which an update

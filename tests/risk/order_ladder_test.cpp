@@ -202,8 +202,10 @@ TEMPLATE_TEST_CASE("OrderLadder: a removal beyond a level's lots is a broken inv
   CHECK(l == before);
 }
 
-TEMPLATE_TEST_CASE("OrderLadder: copies are independent, a moved-from ladder is empty", "[risk]",
-                   BidLadder, AskLadder) {
+TEMPLATE_TEST_CASE(
+    "OrderLadder: copies are independent, a move-constructed-from ladder is empty, a move "
+    "assignment swaps",
+    "[risk]", BidLadder, AskLadder) {
   for (const std::int64_t prices : {1, 2, 5}) {
     TestType l;
     for (std::int64_t i = 0; i < prices; ++i) l.Add(kMark + i, i + 1);
@@ -221,7 +223,13 @@ TEMPLATE_TEST_CASE("OrderLadder: copies are independent, a moved-from ladder is 
     CHECK(copy.lots() == 0);
     copy = std::move(moved);
     CHECK(copy.lots() == l.lots() + 1);
-    CHECK(moved.empty());  // NOLINT(bugprone-use-after-move)
+    CHECK(moved.empty());  // NOLINT(bugprone-use-after-move): copy was empty
+    TestType other;
+    other.Add(1, 7);
+    other = std::move(copy);
+    CHECK(other.lots() == l.lots() + 1);
+    CHECK(copy.lots() == 7);  // NOLINT(bugprone-use-after-move): swapped
+    CHECK(copy.levels() == 1);
   }
 }
 

@@ -107,9 +107,19 @@ class OrderLadder {
   OrderLadder() = default;
   OrderLadder(const OrderLadder& other);
   OrderLadder& operator=(const OrderLadder& other);
-  OrderLadder(OrderLadder&& other) noexcept { Take(other); }
+  // A moved-from ladder is empty after a move construction, and holds the
+  // target's old orders after a move assignment: a swap, so that moving a
+  // ladder (a position record inserted or erased in its account's sorted
+  // list moves every record after it) never frees a block in line.
+  OrderLadder(OrderLadder&& other) noexcept
+      : lots_(other.lots_), worst_(other.worst_), heap_(std::move(other.heap_)) {
+    other.lots_ = 0;
+    other.worst_ = kNoPrice;
+  }
   OrderLadder& operator=(OrderLadder&& other) noexcept {
-    if (this != &other) Take(other);
+    std::swap(lots_, other.lots_);
+    std::swap(worst_, other.worst_);
+    heap_.swap(other.heap_);
     return *this;
   }
   ~OrderLadder() = default;
@@ -195,12 +205,6 @@ class OrderLadder {
   void Reserve(std::size_t n);
   // Loss() past its fast path.
   absl::int128 LossSearch(std::int64_t mark) const;
-  // Moves other's levels here and leaves it empty.
-  void Take(OrderLadder& other) {
-    lots_ = other.lots_, worst_ = other.worst_;
-    heap_ = std::move(other.heap_);
-    other.Clear();
-  }
   void Clear() {
     lots_ = 0;
     worst_ = kNoPrice;
