@@ -549,7 +549,7 @@ std::uint32_t OrderBook::CreateAccount(AccountId account, std::uint32_t hash,
     accounts_.emplace_back();
     ai = static_cast<std::uint32_t>(accounts_.size() - 1);
   }
-  accounts_[ai] = AccountRecord{account, kNil, kNil, 0};
+  accounts_[ai] = AccountRecord{account, kNil, kNil, 0, hash};
   account_index_.Insert(hash, ai, probe);
   return ai;
 }
@@ -633,7 +633,7 @@ bool OrderBook::RemoveOrder(std::uint32_t slot) {
     orders_[o.acct_next].acct_prev = o.acct_prev;
   }
   if (--a.count == 0) {
-    account_index_.Erase(AccountHash(a.id), o.account);
+    account_index_.Erase(a.hash, o.account);
     a.head = free_account_;
     free_account_ = o.account;
   }
