@@ -515,6 +515,10 @@ std::uint32_t OrderBook::AllocOrder() {
     free_order_ = orders_[slot].next;
     return slot;
   }
+  return AppendOrder();
+}
+
+std::uint32_t OrderBook::AppendOrder() {
   orders_.emplace_back();
   return static_cast<std::uint32_t>(orders_.size() - 1);
 }

@@ -410,7 +410,11 @@ class OrderBook {
   void CancelTaker(Taker* t);
   void Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
             std::uint32_t level, StpKey key);
+  // A free slot, else a new one. Growing the pool (AppendOrder) is rare
+  // once the book has reached its high-water mark: out of line, so the
+  // free-list path inlines into Rest().
   std::uint32_t AllocOrder();
+  [[gnu::noinline]] std::uint32_t AppendOrder();
   // `hash` and `probe` from a lookup of the same key (probe: may be null).
   std::uint32_t CreateLevel(Side side, std::int64_t price, std::uint32_t hash,
                             const detail::SlotIndex::Probe* probe);
