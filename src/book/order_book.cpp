@@ -145,6 +145,7 @@ bool OrderBook::InBand(std::int64_t price) const {
   return price >= band_lo_ && price <= band_hi_;
 }
 
+template <bool kReplacing>
 Reason OrderBook::ValidateNew(const OrderRequest& o, std::uint32_t freed, Admission* adm) const {
   if (o.id == 0) return Reason::kInvalidOrderId;
   if (o.account == 0) return Reason::kInvalidAccount;
@@ -172,38 +173,50 @@ Reason OrderBook::ValidateNew(const OrderRequest& o, std::uint32_t freed, Admiss
   adm->id_hash = IdHash(o.id);
   adm->id_probe = order_index_.Lookup(adm->id_hash,
                                       [&](std::uint32_t s) { return orders_[s].id == o.id; });
-  if (adm->id_probe.slot != kNil && adm->id_probe.slot != freed) return Reason::kDuplicateOrderId;
+  if (adm->id_probe.slot != kNil && !(kReplacing && adm->id_probe.slot == freed)) {
+    return Reason::kDuplicateOrderId;
+  }
   if (o.client_id != 0) {
     adm->client_hash = ClientHash(o.account, o.client_id);
     adm->client_probe = client_index_.Lookup(adm->client_hash, [&](std::uint32_t s) {
       return orders_[s].client_id == o.client_id && AccountOf(orders_[s]) == o.account;
     });
-    if (adm->client_probe.slot != kNil && adm->client_probe.slot != freed) {
+    if (adm->client_probe.slot != kNil && !(kReplacing && adm->client_probe.slot == freed)) {
       return Reason::kDuplicateClientOrderId;
     }
   }
   if (IsPostOnly(o.tif)) {
-    const std::uint32_t best_level = BestLevel(Opposite(o.side), freed);
-    if (best_level != kNil) {
-      const std::int64_t best = levels_[best_level].price;
-      if (Crosses(o.side, price, best)) {
-        if (o.tif == TimeInForce::kPostOnly) return Reason::kPostOnlyWouldCross;
-        const std::int64_t step = config_.price_step.raw();
-        // best is a resting price, so +-step stays in int64 unless best is
-        // within one step of the edge; then the slide has nowhere to go.
-        if (o.side == Side::kBuy) {
-          price = best - step;
-        } else if (best > kMaxI64 - step) {
-          return Reason::kPriceOutsideBand;
-        } else {
-          price = best + step;
-        }
-        if (price <= 0 || !InBand(price)) return Reason::kPriceOutsideBand;
-      }
+    const std::uint32_t best_level =
+        kReplacing ? BestLevel(Opposite(o.side), freed) : BestLevel(Opposite(o.side));
+    if (best_level != kNil && Crosses(o.side, price, levels_[best_level].price)) {
+      const Reason r = PostOnlyCrossing(o, levels_[best_level].price, &price);
+      if (r != Reason::kOk) return r;
     }
   }
   adm->limit = price;
   return Reason::kOk;
+}
+
+Reason OrderBook::PostOnlyCrossing(const OrderRequest& o, std::int64_t best,
+                                   std::int64_t* price) const {
+  if (o.tif == TimeInForce::kPostOnly) return Reason::kPostOnlyWouldCross;
+  const std::int64_t step = config_.price_step.raw();
+  // best is a resting price, so +-step stays in int64 unless best is
+  // within one step of the edge; then the slide has nowhere to go.
+  if (o.side == Side::kBuy) {
+    *price = best - step;
+  } else if (best > kMaxI64 - step) {
+    return Reason::kPriceOutsideBand;
+  } else {
+    *price = best + step;
+  }
+  if (*price <= 0 || !InBand(*price)) return Reason::kPriceOutsideBand;
+  return Reason::kOk;
+}
+
+std::uint32_t OrderBook::BestLevel(Side side) const {
+  const LadderMap& ladder = Ladder(side);
+  return ladder.empty() ? kNil : ladder.begin()->second;
 }
 
 std::uint32_t OrderBook::BestLevel(Side side, std::uint32_t freed) const {
@@ -265,8 +278,9 @@ OrderBook::Walk OrderBook::Simulate(Side side, StpKey key, StpMode stp, std::int
 // Place
 // ---------------------------------------------------------------------------
 
+template <bool kReplacing>
 Reason OrderBook::Admit(const OrderRequest& o, std::uint32_t freed, Admission* adm) const {
-  const Reason invalid = ValidateNew(o, freed, adm);
+  const Reason invalid = ValidateNew<kReplacing>(o, freed, adm);
   if (invalid != Reason::kOk) return invalid;
   const std::int64_t limit = adm->limit;
 
@@ -275,7 +289,10 @@ Reason OrderBook::Admit(const OrderRequest& o, std::uint32_t freed, Admission* a
   const bool may_rest =
       post_only || (o.type == OrderType::kLimit && o.tif == TimeInForce::kGtc);
 
-  const StpKey key = KeyOf(o);
+  adm->account_hash = AccountHash(o.account);
+  adm->account_probe = account_index_.Lookup(
+      adm->account_hash, [&](std::uint32_t ai) { return accounts_[ai].id == o.account; });
+  const StpKey key{adm->account_probe.slot, o.stp_group};
   adm->key = key;
   if (o.tif == TimeInForce::kFok &&
       Simulate(o.side, key, o.stp, limit, effective, freed).filled < effective) {
@@ -285,45 +302,56 @@ Reason OrderBook::Admit(const OrderRequest& o, std::uint32_t freed, Admission* a
   // Check 8. Matching never touches the taker's own side, so the own level
   // found here is still valid when the remainder rests.
   if (may_rest && effective > 0) {
-    std::uint32_t own_level = FindLevel(o.side, limit);
-    adm->own_level = own_level;
-    std::int64_t own_total = own_level == kNil ? 0 : levels_[own_level].total;
-    std::size_t book_orders = order_index_.size();
-    std::uint32_t account_orders = key.account == kNil ? 0 : accounts_[key.account].count;
-    std::size_t side_levels = Ladder(o.side).size();
-    if (freed != kNil) {  // the counts after cancelling it
-      const Order& f = orders_[freed];
-      const Level& fl = levels_[f.level];
-      --book_orders;
-      --account_orders;
-      if (fl.count == 1 && fl.side == o.side) --side_levels;
-      if (f.level == own_level) {
-        own_total -= f.remaining;
-        if (fl.count == 1) own_level = kNil;
+    adm->level_hash = LevelHash(o.side, limit);
+    adm->level_probe = level_index_.Lookup(adm->level_hash, [&](std::uint32_t li) {
+      return levels_[li].price == limit && levels_[li].side == o.side;
+    });
+    Counts c{.own_level = adm->level_probe.slot,
+             .own_total = 0,
+             .book_orders = order_index_.size(),
+             .account_orders = key.account == kNil ? 0 : accounts_[key.account].count,
+             .side_levels = Ladder(o.side).size()};
+    adm->own_level = c.own_level;
+    if (c.own_level != kNil) c.own_total = levels_[c.own_level].total;
+    if constexpr (kReplacing) {
+      if (freed != kNil) {  // the counts after cancelling it
+        const Order& f = orders_[freed];
+        const Level& fl = levels_[f.level];
+        --c.book_orders;
+        --c.account_orders;
+        if (fl.count == 1 && fl.side == o.side) --c.side_levels;
+        if (f.level == c.own_level) {
+          c.own_total -= f.remaining;
+          if (fl.count == 1) c.own_level = kNil;
+        }
       }
     }
-    auto blocked = [&](std::int64_t rest) {
-      if (book_orders >= config_.max_book_orders) return Reason::kBookFull;
-      if (account_orders >= config_.max_orders_per_account) return Reason::kTooManyOrders;
-      if (own_level == kNil && side_levels >= config_.max_levels_per_side) {
-        return Reason::kTooManyLevels;
-      }
-      if (own_total > kMaxI64 - rest) return Reason::kOverflow;
-      return Reason::kOk;
-    };
-    if (blocked(effective) != Reason::kOk) {
-      std::int64_t rest = effective;
-      if (!post_only) {
-        const Walk w = Simulate(o.side, key, o.stp, limit, effective, freed);
-        rest = w.taker_survives ? w.remaining : 0;
-      }
-      if (rest > 0) {
-        const Reason r = blocked(rest);
-        if (r != Reason::kOk) return r;
-      }
+    if (Blocked(c, effective) != Reason::kOk) {
+      return BlockedRemainder(o, key, limit, effective, freed, c);
     }
   }
   return Reason::kOk;
+}
+
+Reason OrderBook::Blocked(const Counts& c, std::int64_t rest) const {
+  if (c.book_orders >= config_.max_book_orders) return Reason::kBookFull;
+  if (c.account_orders >= config_.max_orders_per_account) return Reason::kTooManyOrders;
+  if (c.own_level == kNil && c.side_levels >= config_.max_levels_per_side) {
+    return Reason::kTooManyLevels;
+  }
+  if (c.own_total > kMaxI64 - rest) return Reason::kOverflow;
+  return Reason::kOk;
+}
+
+Reason OrderBook::BlockedRemainder(const OrderRequest& o, StpKey key, std::int64_t limit,
+                                   std::int64_t effective, std::uint32_t freed,
+                                   const Counts& c) const {
+  std::int64_t rest = effective;
+  if (!IsPostOnly(o.tif)) {
+    const Walk w = Simulate(o.side, key, o.stp, limit, effective, freed);
+    rest = w.taker_survives ? w.remaining : 0;
+  }
+  return rest > 0 ? Blocked(c, rest) : Reason::kOk;
 }
 
 Reason OrderBook::CheckPlace(const OrderRequest& o, OrderId replaced) const {
@@ -334,13 +362,13 @@ Reason OrderBook::CheckPlace(const OrderRequest& o, OrderId replaced) const {
     if (AccountOf(orders_[freed]) != o.account) return Reason::kNotOrderOwner;
   }
   Admission adm;
-  return Admit(o, freed, &adm);
+  return Admit<true>(o, freed, &adm);
 }
 
 PlaceResult OrderBook::Place(const OrderRequest& o) {
   events_.clear();
   Admission adm;
-  const Reason refused = Admit(o, kNil, &adm);
+  const Reason refused = Admit<false>(o, kNil, &adm);
   if (refused != Reason::kOk) return PlaceResult{.reason = refused};
   const std::int64_t limit = adm.limit;
   const std::int64_t effective = std::min(o.size.raw(), o.max_fill.raw());
@@ -450,8 +478,10 @@ void OrderBook::CancelTaker(Taker* t) {
 void OrderBook::Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
                      std::uint32_t level, StpKey key) {
   const std::int64_t price = adm.limit;
-  if (level == kNil) level = CreateLevel(o.side, price);
-  const std::uint32_t account = key.account == kNil ? CreateAccount(o.account) : key.account;
+  if (level == kNil) level = CreateLevel(o.side, price, adm.level_hash, &adm.level_probe);
+  const std::uint32_t account = key.account == kNil
+                                    ? CreateAccount(o.account, adm.account_hash, adm.account_probe)
+                                    : key.account;
   const std::uint32_t slot = AllocOrder();
   Order& n = orders_[slot];
   n.id = o.id;
@@ -485,11 +515,16 @@ std::uint32_t OrderBook::AllocOrder() {
     free_order_ = orders_[slot].next;
     return slot;
   }
+  return AppendOrder();
+}
+
+std::uint32_t OrderBook::AppendOrder() {
   orders_.emplace_back();
   return static_cast<std::uint32_t>(orders_.size() - 1);
 }
 
-std::uint32_t OrderBook::CreateLevel(Side side, std::int64_t price) {
+std::uint32_t OrderBook::CreateLevel(Side side, std::int64_t price, std::uint32_t hash,
+                                     const detail::SlotIndex::Probe* probe) {
   std::uint32_t li;
   if (free_level_ != kNil) {
     li = free_level_;
@@ -500,11 +535,16 @@ std::uint32_t OrderBook::CreateLevel(Side side, std::int64_t price) {
   }
   levels_[li] = Level{price, 0, kNil, kNil, 0, side};
   Ladder(side).emplace(Key(side, price), li);
-  level_index_.Insert(LevelHash(side, price), li);
+  if (probe != nullptr) {
+    level_index_.Insert(hash, li, *probe);
+  } else {
+    level_index_.Insert(hash, li);
+  }
   return li;
 }
 
-std::uint32_t OrderBook::CreateAccount(AccountId account) {
+std::uint32_t OrderBook::CreateAccount(AccountId account, std::uint32_t hash,
+                                       const detail::SlotIndex::Probe& probe) {
   std::uint32_t ai;
   if (free_account_ != kNil) {
     ai = free_account_;
@@ -513,8 +553,8 @@ std::uint32_t OrderBook::CreateAccount(AccountId account) {
     accounts_.emplace_back();
     ai = static_cast<std::uint32_t>(accounts_.size() - 1);
   }
-  accounts_[ai] = AccountRecord{account, kNil, kNil, 0};
-  account_index_.Insert(AccountHash(account), ai);
+  accounts_[ai] = AccountRecord{account, kNil, kNil, 0, hash};
+  account_index_.Insert(hash, ai, probe);
   return ai;
 }
 
@@ -538,10 +578,6 @@ std::uint32_t OrderBook::FindLevel(Side side, std::int64_t price) const {
 std::uint32_t OrderBook::FindAccount(AccountId account) const {
   return account_index_.Find(AccountHash(account),
                              [&](std::uint32_t ai) { return accounts_[ai].id == account; });
-}
-
-OrderBook::StpKey OrderBook::KeyOf(const OrderRequest& o) const {
-  return StpKey{FindAccount(o.account), o.stp_group};
 }
 
 void OrderBook::LinkToLevel(std::uint32_t slot, std::uint32_t li) {
@@ -601,7 +637,7 @@ bool OrderBook::RemoveOrder(std::uint32_t slot) {
     orders_[o.acct_next].acct_prev = o.acct_prev;
   }
   if (--a.count == 0) {
-    account_index_.Erase(AccountHash(a.id), o.account);
+    account_index_.Erase(a.hash, o.account);
     a.head = free_account_;
     free_account_ = o.account;
   }
@@ -731,7 +767,10 @@ Reason OrderBook::Amend(const AmendRequest& a) {
     const bool old_gone = UnlinkFromLevel(slot);
     if (!price_changed && old_gone) new_level = kNil;
     o.remaining = size;
-    if (new_level == kNil) new_level = CreateLevel(levels_[o.level].side, price);
+    if (new_level == kNil) {
+      const Side side = levels_[o.level].side;
+      new_level = CreateLevel(side, price, LevelHash(side, price), nullptr);
+    }
     LinkToLevel(slot, new_level);
   }
   PushOrderEvent(EventKind::kAmended, o, price, CancelReason::kUser, old_size);

@@ -293,12 +293,16 @@ class OrderBook {
     std::uint32_t count;
     Side side;
   };
-  // The live orders of one account; freed with its last order.
+  // The live orders of one account; freed with its last order. The hash
+  // fills what would be padding and saves rehashing the id when the record
+  // is freed.
   struct AccountRecord {
     AccountId id;
     std::uint32_t head, tail;
     std::uint32_t count;
+    std::uint32_t hash;  // AccountHash(id)
   };
+  static_assert(sizeof(AccountRecord) == 24, "the hash costs no space");
   // Bids are keyed by -price so both ladders iterate best first.
   // Nodes are recycled, so levels coming and going do not allocate.
   using LadderMap =
@@ -344,7 +348,6 @@ class OrderBook {
     std::uint32_t account;
     std::uint64_t group;
   };
-  StpKey KeyOf(const OrderRequest& o) const;
   // True if the resting order `m` shares an STP key with the incoming order.
   static bool SharesStpKey(const Order& m, StpKey k) {
     return m.account == k.account || (k.group != 0 && m.stp_group == k.group);
@@ -359,22 +362,46 @@ class OrderBook {
     std::int64_t filled;
   };
 
-  // What validating a new order learned, kept for applying it.
+  // What validating a new order learned, kept for applying it: each lookup's
+  // hash and probe, so that Rest() inserts without hashing or probing again.
   struct Admission {
     std::int64_t limit = 0;  // the effective price
-    std::uint32_t id_hash = 0, client_hash = 0;
-    detail::SlotIndex::Probe id_probe{}, client_probe{};
+    std::uint32_t id_hash = 0, client_hash = 0, account_hash = 0, level_hash = 0;
+    detail::SlotIndex::Probe id_probe{}, client_probe{}, account_probe{}, level_probe{};
     StpKey key{kNil, 0};             // the account's record, if it exists, and group
     std::uint32_t own_level = kNil;  // the level a remainder joins, if it exists
   };
+  // What check 8 compares with the limits.
+  struct Counts {
+    std::uint32_t own_level;  // kNil: a remainder needs a new level
+    std::int64_t own_total;
+    std::size_t book_orders;
+    std::uint32_t account_orders;
+    std::size_t side_levels;
+  };
 
-  // Checks 1-8 of a new order. `freed`: the slot of a live order of the same
-  // account to count as cancelled (CheckPlace), or kNil; only with kNil is
-  // the admission valid for Rest().
+  // Checks 1-8 of a new order. kReplacing: `freed` is the slot of a live
+  // order of the same account to count as cancelled, or kNil (CheckPlace);
+  // without it (Place) the order-by-order `freed` tests are compiled out of
+  // the hot path. Only Admit<false> fills an admission valid for Rest().
+  template <bool kReplacing>
   Reason Admit(const OrderRequest& o, std::uint32_t freed, Admission* adm) const;
+  template <bool kReplacing>
   Reason ValidateNew(const OrderRequest& o, std::uint32_t freed, Admission* adm) const;
-  // The best level of `side`, with the order in slot `freed` counted as
-  // gone; kNil if none is left.
+  // Check 6 once the order crosses: kPostOnlyWouldCross, or the slid price.
+  // Out of line and cold, so the hot path stays compact.
+  [[gnu::cold, gnu::noinline]] Reason PostOnlyCrossing(const OrderRequest& o, std::int64_t best,
+                                                       std::int64_t* price) const;
+  // Check 8 against a remainder of `rest`.
+  Reason Blocked(const Counts& c, std::int64_t rest) const;
+  // Check 8 when the whole order would not fit: whether the remainder left
+  // after matching does.
+  [[gnu::cold, gnu::noinline]] Reason BlockedRemainder(const OrderRequest& o, StpKey key,
+                                                       std::int64_t limit, std::int64_t effective,
+                                                       std::uint32_t freed, const Counts& c) const;
+  // The best level of `side` (kNil if none); with `freed`, counting the
+  // order in that slot as gone.
+  std::uint32_t BestLevel(Side side) const;
   std::uint32_t BestLevel(Side side, std::uint32_t freed) const;
   Walk Simulate(Side side, StpKey key, StpMode stp, std::int64_t limit, std::int64_t want,
                 std::uint32_t freed) const;
@@ -383,9 +410,16 @@ class OrderBook {
   void CancelTaker(Taker* t);
   void Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
             std::uint32_t level, StpKey key);
+  // A free slot, else a new one. Growing the pool (AppendOrder) is rare
+  // once the book has reached its high-water mark: out of line, so the
+  // free-list path inlines into Rest().
   std::uint32_t AllocOrder();
-  std::uint32_t CreateLevel(Side side, std::int64_t price);
-  std::uint32_t CreateAccount(AccountId account);
+  [[gnu::noinline]] std::uint32_t AppendOrder();
+  // `hash` and `probe` from a lookup of the same key (probe: may be null).
+  std::uint32_t CreateLevel(Side side, std::int64_t price, std::uint32_t hash,
+                            const detail::SlotIndex::Probe* probe);
+  std::uint32_t CreateAccount(AccountId account, std::uint32_t hash,
+                              const detail::SlotIndex::Probe& probe);
   void LinkToLevel(std::uint32_t slot, std::uint32_t level);
   // These three return true if the order's level emptied and was freed.
   bool UnlinkFromLevel(std::uint32_t slot);

@@ -53,8 +53,9 @@ class ChunkedVector {
   }
   // A moved-from vector is empty and usable.
   ChunkedVector(ChunkedVector&& other) noexcept
-      : chunks_(std::move(other.chunks_)), size_(other.size_) {
+      : chunks_(std::move(other.chunks_)), first_(other.first_), size_(other.size_) {
     other.chunks_.clear();
+    other.first_ = nullptr;
     other.size_ = 0;
   }
   ChunkedVector& operator=(ChunkedVector&& other) noexcept {
@@ -70,6 +71,7 @@ class ChunkedVector {
   }
   void swap(ChunkedVector& other) noexcept {
     chunks_.swap(other.chunks_);
+    std::swap(first_, other.first_);
     std::swap(size_, other.size_);
   }
   friend void swap(ChunkedVector& a, ChunkedVector& b) noexcept { a.swap(b); }
@@ -79,9 +81,13 @@ class ChunkedVector {
   // Elements the allocated chunks hold.
   std::size_t capacity() const { return chunks_.size() * kChunkSize; }
 
-  T& operator[](std::size_t i) { return chunks_[i >> kChunkBits][i & (kChunkSize - 1)]; }
+  // The first chunk is reached through first_: one load less, and for a
+  // pool that fits one chunk the chunk table is never read.
+  T& operator[](std::size_t i) {
+    return i < kChunkSize ? first_[i] : chunks_[i >> kChunkBits][i & (kChunkSize - 1)];
+  }
   const T& operator[](std::size_t i) const {
-    return chunks_[i >> kChunkBits][i & (kChunkSize - 1)];
+    return i < kChunkSize ? first_[i] : chunks_[i >> kChunkBits][i & (kChunkSize - 1)];
   }
   T& back() { return (*this)[size_ - 1]; }
   const T& back() const { return (*this)[size_ - 1]; }
@@ -146,10 +152,12 @@ class ChunkedVector {
   void AddChunk() {
     std::unique_ptr<T, FreeChunk> c(Allocate());
     chunks_.push_back(c.get());
+    if (chunks_.size() == 1) first_ = c.get();
     static_cast<void>(c.release());
   }
 
   std::vector<T*> chunks_;
+  T* first_ = nullptr;  // chunks_[0], if any
   std::size_t size_ = 0;
 };
 

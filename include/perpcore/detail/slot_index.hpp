@@ -339,13 +339,23 @@ class SlotIndex {
       --allocated_;
     }
 
+    // The entry after `e`, at position *i, which advances (cyclically).
+    // The page table is read only when the step enters a new page (or wraps
+    // around a one-page table); within a page it is a pointer increment.
+    // Requires a non-null `e`.
+    template <bool kChecked>
+    Entry* Next(std::size_t* i, Entry* e) const {
+      *i = (*i + 1) & mask_;
+      return (*i & (kPageEntries - 1)) == 0 ? At<kChecked>(*i) : e + 1;
+    }
+
     // The slot under h for which eq holds, or kNone; *hole: where the probe
     // run ended.
     // Requires !empty().
     template <bool kChecked, class Eq>
     std::uint32_t Find(std::uint32_t h, Eq&& eq, std::size_t* hole) const {
-      for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
-        const Entry* e = At<kChecked>(i);
+      std::size_t i = h & mask_;
+      for (Entry* e = At<kChecked>(i);; e = Next<kChecked>(&i, e)) {
         if (Empty<kChecked>(e)) {
           if (hole != nullptr) *hole = i;
           return kNone;
@@ -356,11 +366,12 @@ class SlotIndex {
     template <bool kChecked>
     void Place(std::uint32_t h, std::uint32_t slot) {
       std::size_t i = h & mask_;
-      while (!Empty<kChecked>(At<kChecked>(i))) i = (i + 1) & mask_;
+      Entry* e = At<kChecked>(i);
+      while (!Empty<kChecked>(e)) e = Next<kChecked>(&i, e);
       if constexpr (kChecked) {
         Set(i, Entry{slot, h});
       } else {
-        *At<false>(i) = Entry{slot, h};
+        *e = Entry{slot, h};
       }
     }
     // Removes slot if present (backward shift); false if absent.
@@ -370,20 +381,16 @@ class SlotIndex {
         if (pages_.empty()) return false;
       }
       std::size_t i = h & mask_;
-      Entry* hole = nullptr;
-      for (;; i = (i + 1) & mask_) {
-        Entry* e = At<kChecked>(i);
-        if (Empty<kChecked>(e)) return false;
-        if (e->slot == slot) {
-          hole = e;
-          break;
-        }
+      Entry* hole = At<kChecked>(i);
+      for (;; hole = Next<kChecked>(&i, hole)) {
+        if (Empty<kChecked>(hole)) return false;
+        if (hole->slot == slot) break;
       }
       // Backward shift: pull later entries of the probe run into the hole
       // unless their home position lies cyclically in (hole, entry]. Every
       // entry of a run is on an allocated page.
-      for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-        Entry* e = At<kChecked>(j);
+      std::size_t j = i;
+      for (Entry* e = Next<kChecked>(&j, hole);; e = Next<kChecked>(&j, e)) {
         if (Empty<kChecked>(e)) break;
         const std::size_t home = e->hash & mask_;
         if (((j - home) & mask_) >= ((j - i) & mask_)) {
