@@ -830,9 +830,6 @@ TEST_CASE("Engine: isolated position draws its initial margin from cross", "[eng
   CHECK(h.PositionIn(2).isolated_equity == Quote(4'000 * kUsd));
 }
 
-// The top-up is a ledger event after the fill: 3,015 USD from cross into
-// the bucket (the 30,015 USD the bucket paid, less the 30,000 USD position,
-// plus the 3,000 USD IM at 10x).
 // Accounts 1 and 4 belong to owner 9: by default (owner scope) an order of
 // one never trades with the other's; the incoming order's StpMode decides
 // (cancel-maker here). With account 4 in account scope they trade.
@@ -897,6 +894,9 @@ TEST_CASE("Engine: an STP cancel of an account's last order in a market removes 
   CHECK(h.PositionIn(3).size == Lots(-100));
 }
 
+// The top-up is a ledger event after the fill: 3,015 USD from cross into
+// the bucket (the 30,015 USD the bucket paid, less the 30,000 USD position,
+// plus the 3,000 USD IM at 10x).
 TEST_CASE("Engine: an isolated top-up is an event that follows its fill", "[engine]") {
   Harness h = BtcAt30k(5'000);
   h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
