@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "f027f11c10ab8ea253c5d646249243b3faa786febb81047e6edf5b8d87610fed"
+GOLDEN_DIGEST = "1bf810442fca1a0e9e251e66cc327f36ff39d45ce84191f6ff85b1368e28a217"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

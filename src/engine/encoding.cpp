@@ -76,6 +76,7 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU32(out, p.max_book_orders);
     PutU8(out, Raw(m.status));
     PutI64(out, m.mark.raw());
+    PutI64(out, m.last_index.raw());
     PutI64(out, m.last_trade.raw());
     PutI64(out, m.oi_long);
     PutI64(out, m.oi_short);

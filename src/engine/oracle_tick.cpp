@@ -34,6 +34,7 @@ void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
   const Ticks index = m.feed.index();
   PERPCORE_CHECK(m.book.SetReferencePrice(index) == Reason::kOk);
   if (m.feed.mark().raw() > 0) m.mark = m.feed.mark();
+  if (index.raw() > 0) m.last_index = index;
   if (index != old_index || m.mark != old_mark) {
     sink.Emit(
         events::PriceUpdate{.market = m.id, .index = index, .mark = m.mark, .twap = m.feed.twap()});

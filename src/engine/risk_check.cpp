@@ -67,7 +67,7 @@ risk::AccountMargin Evaluate(const State& s, const Account& a, const OrderDelta*
   risk::AccountMargin r{.equity = a.cash};
   ForEachActive(s, a, delta, [&](const Position& p, const OrderDelta* d) {
     const Market& m = s.markets[p.market_slot];
-    if (m.feed.index().raw() == 0) r.missing_price = true;
+    if (!m.IndexUsable(s.now)) r.missing_price = true;
     const int128 value = PositionValue(m, p);
     const int128 fee = d ? d->fee : 0;
     const int128 worst = WorstCase(m, p, d);
@@ -93,7 +93,7 @@ Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta)
   bool missing_price = false;
   ForEachActive(s, a, &delta, [&](const Position& p, const OrderDelta* d) {
     const Market& m = s.markets[p.market_slot];
-    if (m.feed.index().raw() == 0) missing_price = true;
+    if (!m.IndexUsable(s.now)) missing_price = true;
     const int128 fee = d ? d->fee : 0;
     const int128 worst = WorstCaseScaled(m, p, d);
     if (p.mode == MarginMode::kCross) {

@@ -88,12 +88,19 @@ struct Market {
   book::OrderBook book;
   oracle::PriceFeed feed;
   MarketStatus status = MarketStatus::kActive;
-  Ticks mark{0};  // the last valid mark
+  Ticks mark{0};        // the last valid mark
+  Ticks last_index{0};  // the last valid index; 0: never had one
   Ticks last_trade{0};
   std::int64_t oi_long = 0, oi_short = 0;
   std::int64_t volume = 0;
   std::int64_t notional_volume = 0;  // saturates at INT64_MAX
 
+  // IndexUsable(): the index may value positions and admit new risk at
+  // `now`. Everything that relies on the index asks this, never the feed.
+  bool IndexUsable(TimeNs now) const {
+    (void)now;
+    return feed.index().raw() > 0;
+  }
   fees::MarketFees Fees() const { return {params.taker_fee, params.maker_fee}; }
   // A tripped breaker makes an active market reduce-only until it clears.
   bool ReduceOnly() const { return status == MarketStatus::kReduceOnly || feed.breaker(); }
