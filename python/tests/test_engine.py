@@ -653,7 +653,7 @@ def test_oracle_config_mark_fields_round_trip_through_the_engine() -> None:
     ok(eng.create_market(market=1, params=p, timestamp_ns=T0))
     o = eng.params(1).oracle
     assert (o.impact_notional, o.mark_cap, o.max_mark_age_ns) == (123, Decimal("0.03"), 7)
-    p.oracle.mark_cap = "1"
+    p.oracle.mark_cap = Decimal(1)
     assert eng.create_market(market=2, params=p, timestamp_ns=T0).reason == \
         Reason.INVALID_MARKET_PARAMS
 
