@@ -108,7 +108,6 @@ PERPCORE_NAMESPACE_BEGIN
 namespace oracle {
 
 inline constexpr std::size_t kMaxSources = 16;
-
 inline constexpr std::size_t kTwapBuckets = 60;
 // The deepest an impact price walks into a side: a side that needs more
 // levels than this to fill impact_notional counts as too thin (it has no
@@ -124,11 +123,12 @@ inline constexpr std::size_t kImpactLevels = 64;
 // mark_cap in [0, 1) (0: the mark is the index).
 // Defaults, and why:
 //   max_source_deviation 1%: sources of one asset agree far closer than
-//     that, so a source 1% away is faulty: it is outvoted (and trips the
-//     breaker); two sources 1% apart give no index.
+//     that, so a source more than 1% away is faulty: it is outvoted (and
+//     trips the breaker); two sources more than 1% apart give no index.
 //   impact_notional 10,000 quote units (1e10 atoms at 6 decimals, e.g.
-//     10,000 USDC): Binance's impact margin notional for its smaller
-//     contracts; large enough that a few lots at the touch are not a price.
+//     10,000 USDC): the order of Binance's impact margin notional (200 USDT
+//     over the initial margin rate: 4,000 USDT at 20x, 25,000 at 125x);
+//     large enough that a few lots at the touch are not a price.
 //   mark_cap 2%: above any ordinary perp premium (tens of basis points), so
 //     an honest mark is never clamped, and well under the default initial
 //     margin (5% at 20x): a mark pushed to the cap cannot take a position
