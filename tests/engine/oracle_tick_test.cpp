@@ -55,6 +55,36 @@ TEST_CASE("Engine: one-lot quotes at ten times the index do not move the mark",
   CHECK(h.Stats().mark == Usd(30'000));
 }
 
+// The book enters the mark at its impact prices (10,000 USD = 1e10 atoms, 100
+// atoms per tick-lot). Asks 0.2 BTC at 30,050 and 1 BTC at 30,060: the first
+// level is worth 200 * 300,500 * 100 = 6.01e9 atoms, the rest 3.99e9 comes
+// from the second, so the impact ask is 1e10 * 300,600 / (100 * 200 *
+// 300,600 + 3.99e9) = 3.006e15 / 1.0002e10 = 300,539.9 -> 300,540 (up).
+// Bids 0.2 BTC at 30,030 and 1 BTC at 30,020: 1e10 * 300,200 / (100 * 200 *
+// 300,200 + 3.994e9) = 3.002e15 / 9.998e9 = 300,260.05 -> 300,260 (down).
+// The impact mid 300,400 holds a basis of +400 over the whole 5-minute
+// window, so 1. = 300,400; 2. = the lower of the two impact prices; the mark
+// is median(300,400, 300,260, 300,000) = 300,260, the impact bid. (At the
+// touch, as before issue 11, it would have been the best bid, 300,300.)
+TEST_CASE("Engine: the mark takes the book at its impact prices, exactly", "[engine][oracle]") {
+  EngineHarness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(MarketParams{})});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 1'000'000);
+  REQUIRE(h.Order(1, 1, Side::kSell, Usd(30'050), Lots(200)).ok());
+  REQUIRE(h.Order(1, 2, Side::kSell, Usd(30'060), Lots(kBtc)).ok());
+  REQUIRE(h.Order(1, 3, Side::kBuy, Usd(30'030), Lots(200)).ok());
+  REQUIRE(h.Order(1, 4, Side::kBuy, Usd(30'020), Lots(kBtc)).ok());
+  h.Ok(TimeTick{.market = 1});  // the first impact sample, at t0
+  h.Ok(OraclePrice{.market = 1,
+                   .source = 1,
+                   .price = Usd(30'000),
+                   .publish_time = TimeNs(h.now + 300 * kSecond)},
+       300 * kSecond);
+  CHECK(h.Stats().index == Usd(30'000));
+  CHECK(h.Stats().mark == Ticks(300'260));
+}
+
 // A manipulator (account 10) quotes a two-sided book at the top of the 5%
 // band, 31,500 USD (floor(300,000 * 1.05) = 315,000 ticks), trades `lots`
 // there with a colluding account (11), and keeps its quotes up for ten
