@@ -843,6 +843,10 @@ typedef struct perpcore_market_stats {
   int64_t notional_volume; /* atoms, saturating */
   perpcore_level best_bid;
   perpcore_level best_ask;
+  int64_t index_usable_until_ns; /* the last time the index may be used: later
+                                    commands that rely on it are refused with
+                                    INDEX_STALE until a price or a tick; -1:
+                                    no index */
 } perpcore_market_stats;
 
 /* perpcore_preview (output; struct_size): what an order would do now. */
@@ -896,7 +900,7 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_open_order) == 56, open_order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 112, account_summary_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 176, market_stats_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 184, market_stats_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_preview) == 96, preview_size);
 
 /* ------------------------------------------------------------------------- */

@@ -1013,12 +1013,16 @@ to 1e-18.)doc")
       .def_property_readonly(
           "best_ask", [](const MS& s) { return MakeLevel(s.best_ask); },
           "The best ask as a Level(price, size, orders), or None.")
+      .def_property_readonly(
+          "index_usable_until_ns", [](const MS& s) { return I64{s.index_usable_until.raw()}; },
+          "The last time (ns) the index may be used: later commands that rely on it are "
+          "refused with Reason.INDEX_STALE until a price or a time tick; -1: no index.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "MarketStats",
                          {"market", "symbol", "status", "breaker", "breaker_cause",
                           "atoms_per_tick_lot", "index", "mark", "twap", "last_trade",
                           "fresh_sources", "open_interest_long", "open_interest_short", "volume",
-                          "notional_volume", "best_bid", "best_ask"});
+                          "notional_volume", "best_bid", "best_ask", "index_usable_until_ns"});
       });
 
   using PR = en::Preview;

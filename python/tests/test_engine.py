@@ -627,6 +627,7 @@ def test_an_order_one_ns_after_the_index_expires_is_refused_as_stale() -> None:
     # T0 + 60 s exactly, whatever ticks arrive.
     eng = btc_at_30k()
     expiry = T0 + 60 * 10**9
+    assert eng.stats(1).index_usable_until_ns == expiry
     late = eng.copy()
     ok(eng.place_order(market=1, account=1, order_id=1, side=BUY, price=usd(29_000), size=1,
                        timestamp_ns=expiry))

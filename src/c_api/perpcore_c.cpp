@@ -1354,6 +1354,7 @@ perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_mar
     v.notional_volume = st->notional_volume.raw();
     v.best_bid = ToC(st->best_bid);
     v.best_ask = ToC(st->best_ask);
+    v.index_usable_until_ns = st->index_usable_until.raw();
     Deliver(out, v);
     return PERPCORE_OK;
   });

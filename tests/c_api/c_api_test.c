@@ -779,6 +779,7 @@ static void test_price_rules(void) {
   perpcore_engine *eng = NULL;
   perpcore_result res;
   perpcore_market_params p = btc_params(), back;
+  perpcore_market_stats st;
   perpcore_event ev[8];
   perpcore_order o;
   size_t n;
@@ -803,6 +804,9 @@ static void test_price_rules(void) {
   CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 1, 1, 0, 0));
   CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
   CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
+  perpcore_market_stats_init(&st);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.index_usable_until_ns, expiry);
   o = order(1, 1, PERPCORE_SIDE_BUY, PX(29900), 1, PERPCORE_TIF_GTC);
   CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), expiry, &o));
   o.order_id = 2;
@@ -821,6 +825,8 @@ static void test_price_rules(void) {
   CHECK_I64(ev[0].as.source_retired.source, 1);
   CHECK_I64(ev[1].kind, PERPCORE_EVENT_PRICE_UPDATE);
   CHECK_I64(ev[1].as.price_update.index, 0);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.index_usable_until_ns, -1);
   perpcore_engine_destroy(eng);
 }
 

@@ -257,6 +257,13 @@ struct StaleFixture {
   }
 };
 
+TEST_CASE("Engine: Stats reports when the index stops being usable", "[engine][oracle]") {
+  StaleFixture f;
+  CHECK(f.h.Stats().index_usable_until == TimeNs(StaleFixture::kExpiry));
+  f.h.At(StaleFixture::kExpiry + 1, TimeTick{.market = 1});
+  CHECK(f.h.Stats().index_usable_until == TimeNs(-1));
+}
+
 TEST_CASE("Engine: an order is refused one ns after the index expires, accepted at expiry",
           "[engine][oracle]") {
   StaleFixture f;

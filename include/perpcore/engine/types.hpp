@@ -250,6 +250,10 @@ struct MarketStats {
   Lots volume;
   Quote notional_volume;
   std::optional<book::LevelView> best_bid, best_ask;
+  // The last time the index may be used (oracle::PriceFeed::usable_until():
+  // commands after it are refused with kIndexStale until a price or a time
+  // tick renews it); -1 without an index.
+  TimeNs index_usable_until{-1};
 };
 
 // Preview
