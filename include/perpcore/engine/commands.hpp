@@ -159,7 +159,8 @@ struct OraclePrice {
   TimeNs publish_time;
 };
 // Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or
-// of every market for market 0 (O(markets)).
+// of every market for market 0 (O(markets); each refresh reads at most
+// oracle::kImpactLevels levels a side for the impact prices).
 struct TimeTick {
   MarketId market = 0;
 };

@@ -31,7 +31,9 @@
 //      the orders it matches; margin checks walk the live records of one
 //      account (at most one per market, each with a position or open
 //      orders: an account keeps no record where it has neither). TimeTick
-//      with market 0 and cancel all with market 0 are O(markets).
+//      with market 0 and cancel all with market 0 are O(markets); an oracle
+//      refresh (OraclePrice, TimeTick, RetireSource) reads at most
+//      oracle::kImpactLevels levels of each side of the market's book.
 //   6. Host-supplied order: a command is processed when its seq is
 //      last_seq + 1 and its time does not go back; processing consumes the
 //      seq and takes the time whether the command is accepted or rejected.
