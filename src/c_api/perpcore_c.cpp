@@ -221,6 +221,7 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(REDUCE_ONLY_NOT_IMMEDIATE, pc::Reason::kReduceOnlyNotImmediate)   \
   X(OPEN_INTEREST_LIMIT, pc::Reason::kOpenInterestLimit)              \
   X(MAX_DEPOSIT_EXCEEDED, pc::Reason::kMaxDepositExceeded)            \
+  X(WITHDRAWAL_EXCEEDS_HELD, pc::Reason::kWithdrawalExceedsHeld)      \
   X(NO_INDEX_PRICE, pc::Reason::kNoIndexPrice)                        \
   X(ORACLE_INVALID_SOURCE, pc::Reason::kOracleInvalidSource)          \
   X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \

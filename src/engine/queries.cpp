@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers.hpp"
+#include "ledger.hpp"
 #include "risk_check.hpp"
 #include "valuation.hpp"
 
@@ -119,7 +120,10 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
                      .initial_requirement = ToQuote(r.initial),
                      .initial_with_orders = ToQuote(r.initial_with_orders),
                      .maintenance_requirement = ToQuote(r.maintenance),
-                     .free_collateral = ToQuote(r.FreeCollateral()),
+                     // The Withdraw handler's two bounds, so that exactly
+                     // this much is accepted and one atom more refused.
+                     .free_collateral = ToQuote(std::min(CrossWithdrawable(*s_, a),
+                                                         std::max<int128>(0, ledger::Held(*s_)))),
                      .margin_ratio = risk::MarginRatio(r.maintenance, r.equity),
                      .liquidatable = r.Liquidatable()};
   int128 collateral = a.cash;
