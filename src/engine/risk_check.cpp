@@ -149,7 +149,7 @@ int128 IsolatedWithdrawable(const State& s, const Market& m, const Position& p) 
 }
 
 risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
-                                     const risk::AccountMargin& r) {
+                                     const risk::AccountMargin& r, TimeNs now) {
   if (p.size == 0) return {};
   const int128 value = PositionValue(m, p);
   risk::LiquidationInput in{.size = Lots(p.size), .atoms_per_tick_lot = m.atoms};
@@ -157,7 +157,9 @@ risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
     in.other_equity = Quote(p.iso_cash);
     in.other_maintenance = Quote(0);
   } else {
-    in.other_equity = ToQuote(r.equity - value);
+    // r counts the position on Basis::kMargin (its stressed value without
+    // a usable index): that is what leaves with it.
+    in.other_equity = ToQuote(r.equity - Value(m, p, now, Basis::kMargin));
     in.other_maintenance = ToQuote(r.maintenance - m.tiers.Maintenance(ToQuote(Abs(value))).raw());
   }
   auto lp = risk::ComputeLiquidationPrice(m.tiers, in);

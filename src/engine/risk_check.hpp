@@ -75,10 +75,11 @@ absl::int128 CrossWithdrawable(const State& s, const Account& a);
 absl::int128 IsolatedWithdrawable(const State& s, const Market& m, const Position& p);
 
 // LiquidationOf(): the mark at which the position's margin (its bucket, or
-// the cross account r with the other positions held still) meets
-// maintenance; price 0 without a position or when it cannot be computed.
+// the cross account r (from Evaluate at `now`) with the other positions held
+// still) meets maintenance; price 0 without a position or when it cannot be
+// computed.
 risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
-                                     const risk::AccountMargin& r);
+                                     const risk::AccountMargin& r, TimeNs now);
 
 }  // namespace engine
 PERPCORE_NAMESPACE_END
