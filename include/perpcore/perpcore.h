@@ -408,7 +408,12 @@ typedef struct perpcore_engine perpcore_engine;
  *   by (1 - discount[t]); tier 0 must be 0, each in [0, 1), non-decreasing;
  *   fee_tier_count 1..PERPCORE_MAX_FEE_TIERS.
  * referrer_share: the part of a referred taker's fee paid to the referrer, [0, 1).
- * max_markets: 1..1024; max_accounts: 1..2^24. hash_seed: lookup hashes only. */
+ * max_markets: 1..1024; max_accounts: 1..2^24. hash_seed: lookup hashes only.
+ * withdraw_margin_fraction (appended in issue 11; absent from a caller whose
+ *   struct_size is PERPCORE_ENGINE_CONFIG_SIZE_V1, which gets the default
+ *   10%): [0, 1); withdrawals, transfers out and isolated-margin removal
+ *   must leave at least this fraction of the positions' notional (see
+ *   "Withdrawals" in perpcore/engine/engine.hpp). */
 typedef struct perpcore_engine_config {
   uint32_t struct_size;
   uint32_t quote_decimals;
@@ -419,6 +424,7 @@ typedef struct perpcore_engine_config {
   uint32_t fee_tier_count;
   uint32_t pad0;          /* ignored */
   int64_t fee_tier_discounts[PERPCORE_MAX_FEE_TIERS]; /* rates */
+  int64_t withdraw_margin_fraction;                   /* rate */
 } perpcore_engine_config;
 
 /* perpcore_margin_tier: one notional bracket (see perpcore/risk/margin.hpp).
@@ -450,7 +456,12 @@ typedef struct perpcore_oracle_config {
  * one lot must be a whole number of quote atoms. The bounds of every field
  * are those of perpcore::engine::MarketParams (perpcore/engine/types.hpp);
  * perpcore_market_params_check() names the first field out of range.
- * tiers[0..tier_count) are read; the rest ignored. */
+ * tiers[0..tier_count) are read; the rest ignored.
+ * Appended in issue 11 (absent from a caller whose struct_size is
+ * PERPCORE_MARKET_PARAMS_SIZE_V1, which gets the defaults): stress_fraction,
+ * a rate in [0, 1] (default 10%), and withdrawable_pnl, a
+ * PERPCORE_WITHDRAWABLE_PNL_* (default CONSERVATIVE_PRICE): how positions in
+ * the market count toward withdrawals (perpcore/engine/types.hpp). */
 typedef struct perpcore_market_params {
   uint32_t struct_size;
   uint32_t max_leverage;
@@ -471,7 +482,17 @@ typedef struct perpcore_market_params {
   uint32_t max_book_orders;
   uint32_t tier_count;       /* 1..PERPCORE_MAX_TIERS */
   perpcore_margin_tier tiers[PERPCORE_MAX_TIERS];
+  int64_t stress_fraction;   /* rate */
+  uint32_t withdrawable_pnl; /* PERPCORE_WITHDRAWABLE_PNL_* */
+  uint32_t pad1;             /* ignored */
 } perpcore_market_params;
+
+/* How much unrealized profit counts toward withdrawals (types.hpp,
+ * WithdrawablePnl): at the more conservative of mark and TWAP, or none. */
+enum {
+  PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE = 0,
+  PERPCORE_WITHDRAWABLE_PNL_NONE = 1
+};
 
 /* perpcore_order (input; struct_size): a new order, for perpcore_order_place(),
  * perpcore_order_preview() and perpcore_order_cancel_replace().
@@ -843,11 +864,17 @@ typedef struct perpcore_preview {
   uint32_t resulting_liquidation_always;
 } perpcore_preview;
 
-/* The version-1 sizes, identical on every ABI. */
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 168, engine_config_size);
+/* The struct sizes, identical on every ABI: version 1 unless noted. The
+ * engine config and market params grew in issue 11 (fields appended); a
+ * caller built against the version-1 header passes the version-1 size, and
+ * the library reads (and writes) only what that size covers. Sizes between
+ * the two versions are refused (PERPCORE_E_STRUCT_SIZE). */
+#define PERPCORE_ENGINE_CONFIG_SIZE_V1 168u
+#define PERPCORE_MARKET_PARAMS_SIZE_V1 944u
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 176, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 944, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 960, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -883,7 +910,8 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_preview) == 96, preview_size);
 /* ------------------------------------------------------------------------- */
 
 /* perpcore_engine_config_init(): the defaults (6 quote decimals, one fee
- * tier without discount, no referrer share, 256 markets, 2^20 accounts).
+ * tier without discount, no referrer share, 256 markets, 2^20 accounts,
+ * withdraw_margin_fraction 10%).
  * NULL is ignored. */
 static inline void perpcore_engine_config_init(perpcore_engine_config *c) {
   if (!c) return;
@@ -894,6 +922,7 @@ static inline void perpcore_engine_config_init(perpcore_engine_config *c) {
   c->max_accounts = UINT32_C(1) << 20;
   c->hash_seed = UINT64_C(0x70657270656e6731);
   c->fee_tier_count = 1;
+  c->withdraw_margin_fraction = PERPCORE_RATE_SCALE / 10;
 }
 
 /* perpcore_market_params_init(): the defaults of
@@ -932,6 +961,8 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->max_orders_per_account = 200;
   p->max_levels_per_side = 10000;
   p->max_book_orders = UINT32_C(1) << 22;
+  p->stress_fraction = PERPCORE_RATE_SCALE / 10;
+  p->withdrawable_pnl = PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE;
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not

@@ -306,6 +306,10 @@ class MarginMode(enum.IntEnum):
     CROSS = 0
     ISOLATED = 1
 
+class WithdrawablePnl(enum.IntEnum):
+    CONSERVATIVE_PRICE = 0
+    NONE = 1
+
 class SelfTradeScope(enum.IntEnum):
     OWNER = 0
     ACCOUNT = 1
@@ -401,6 +405,8 @@ class MarketParams:
         max_orders_per_account: int = 200,
         max_levels_per_side: int = 10000,
         max_book_orders: int = 4194304,
+        withdrawable_pnl: WithdrawablePnl = ...,
+        stress_fraction: Decimal | str = ...,
     ) -> None: ...
     symbol: str
     # Read as Decimal; also settable from str or int (not expressible in the stub).
@@ -420,6 +426,8 @@ class MarketParams:
     max_orders_per_account: int
     max_levels_per_side: int
     max_book_orders: int
+    withdrawable_pnl: WithdrawablePnl
+    stress_fraction: Decimal
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -433,6 +441,7 @@ class EngineConfig:
         max_markets: int = 256,
         max_accounts: int = 1048576,
         hash_seed: int = 8099005331959342897,
+        withdraw_margin_fraction: Decimal | str = ...,
     ) -> None: ...
     quote_decimals: int
     # Read as a tuple of Decimal; assign any sequence of Decimal or str
@@ -443,6 +452,7 @@ class EngineConfig:
     max_markets: int
     max_accounts: int
     hash_seed: int
+    withdraw_margin_fraction: Decimal
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 

@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "1bf810442fca1a0e9e251e66cc327f36ff39d45ce84191f6ff85b1368e28a217"
+GOLDEN_DIGEST = "976ed3faec7b225ab20c5118fd7a76582968871b827a488f62e70239b487b226"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -233,7 +233,9 @@ struct PositionView {
 //
 // For cross margin: collateral = cross cash + the cost of the cross
 // positions (deposits, realized PnL and fees); equity = collateral +
-// unrealized_pnl; initial/maintenance requirement of the cross positions;
+// unrealized_pnl, except that a position in a market whose index is not
+// usable counts at its stressed value (as the margin check counts it:
+// engine.hpp) while unrealized_pnl and the position's view stay at the mark; initial/maintenance requirement of the cross positions;
 // initial_with_orders adds the worst case of open orders and what isolated
 // positions may draw; free_collateral: exactly what a Withdraw may take now
 // (engine.hpp, "Withdrawals": the withdrawal rule's slack, and at most what
