@@ -183,6 +183,8 @@ Reason Validate(const State& s, const SetLeverage& c, AccountPlan* plan) {
   }
   const Account& a = s.accounts[plan->account_slot];
   if (Engaged(a, c.market)) {
+    // A leverage change moves the requirement at this market's price.
+    if (!s.markets[plan->market_slot].IndexUsable(s.now)) return Reason::kNoIndexPrice;
     const OrderDelta d{.market_slot = plan->market_slot, .leverage = c.leverage};
     if (Reason r = CheckOrderRisk(s, a, d); r != Reason::kOk) return r;
   }

@@ -93,17 +93,19 @@ risk::AccountMargin Evaluate(const State& s, const Account& a, const OrderDelta*
 // and accounts already below initial margin, take the exact path.
 // A position in another market whose index is not usable counts at its
 // stressed value (valuation.hpp): one branch per position, taken only
-// there; the delta's own market must have a usable index.
+// there. The delta's own market has a usable index (the callers check it
+// first, each in its documented order of checks).
 Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta) {
-  if (!s.markets[delta.market_slot].IndexUsable(s.now)) return Reason::kNoIndexPrice;
+  PERPCORE_DCHECK(s.markets[delta.market_slot].IndexUsable(s.now));
   int128 equity = a.cash;
   int128 required_scaled = 0;
   int128 terms = 0;
   ForEachActive(s, a, &delta, [&](const Position& p, const OrderDelta* d) {
     const Market& m = s.markets[p.market_slot];
+    // The worst case first: the value is not kept live across its call.
+    const int128 worst = WorstCaseScaled(m, p, d);
     const int128 value = Value(m, p, s.now, Basis::kMargin);
     const int128 fee = d ? d->fee : 0;
-    const int128 worst = WorstCaseScaled(m, p, d);
     if (p.mode == MarginMode::kCross) {
       equity += value - fee;
       required_scaled += worst;

@@ -44,12 +44,12 @@ risk::AccountMargin Evaluate(const State& s, const Account& a, const OrderDelta*
 
 // CheckOrderRisk()
 //
-// kNoIndexPrice if the delta's market has no usable index; else kOk if the
-// account covers its initial requirement with orders after the delta, or
-// if the delta does not raise that requirement (an order that only takes
-// risk off is always allowed); else kInsufficientMargin. Positions in other
-// markets without a usable index count at their stressed value, so they
-// block nothing elsewhere.
+// Requires the delta's market to have a usable index (callers refuse with
+// kNoIndexPrice first). kOk if the account covers its initial requirement
+// with orders after the delta, or if the delta does not raise that
+// requirement (an order that only takes risk off is always allowed); else
+// kInsufficientMargin. Positions in other markets without a usable index
+// count at their stressed value, so they block nothing elsewhere.
 Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& d);
 
 // CrossWithdrawable()

@@ -102,9 +102,13 @@ inline absl::int128 Value(const Market& m, const Position& p, TimeNs now, Basis 
   switch (basis) {
     case Basis::kMark:
       return PositionValue(m, p);
-    case Basis::kMargin:
-      if (m.IndexUsable(now)) [[likely]] return PositionValue(m, p);
-      return StressedValue(m, p);
+    case Basis::kMargin: {
+      // The mark value first, replaced on the cold path only: the order
+      // path's loop stays one multiply and a rarely taken branch.
+      absl::int128 v = PositionValue(m, p);
+      if (!m.IndexUsable(now)) [[unlikely]] v = StressedValue(m, p);
+      return v;
+    }
     case Basis::kWithdrawal:
       if (m.feed.breaker() || !m.IndexUsable(now)) return StressedValue(m, p);
       return ConservativeValue(m, p);
