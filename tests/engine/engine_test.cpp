@@ -1760,6 +1760,38 @@ TEST_CASE("Engine: withdraw_margin_fraction and stress_fraction out of range are
         Reason::kInvalidMarketParams);
 }
 
+// An isolated long of 1 BTC at 10x bought at 30,000 (the bucket holds the
+// initial requirement, 3,000 USD: cash -27,000), 2,000 USD left in cross;
+// the index moves to 33,000 with a TWAP of 31,500. At the mark the bucket
+// is worth 6,000 and gave back 2,700 before issue 11; the profit counts at
+// the TWAP, -27,000 + 31,500 = 4,500, against max(initial 3,300, 10% of
+// 33,000 = 3,300): 1,200 USD may come back, not an atom more.
+TEST_CASE("Engine: isolated margin removal counts profit only as far as the TWAP backs it",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 100'000);
+  h.Account(2, 5'015);
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.PositionIn(2).isolated_equity == Quote(3'000 * kUsd));
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(33'000));
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(33'000));
+  REQUIRE(h.eng.Stats(1)->twap == Usd(31'500));
+  REQUIRE(h.PositionIn(2).isolated_equity == Quote(6'000 * kUsd));
+  auto take = [&](std::int64_t atoms) {
+    return h.Do(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(-atoms)}).reason;
+  };
+  CHECK(take(1'200 * kUsd + 1) == Reason::kInsufficientCollateral);
+  CHECK(take(1'200 * kUsd) == Reason::kOk);
+  CHECK(h.Summary(2).cash == Quote(3'200 * kUsd));
+}
+
 // Long 1 BTC from 30,000 at 10x with 5,015 USD, the market's TWAP guard at
 // 5%. Ten minutes at 30,000 make the TWAP 30,000; a jump to 33,000 (10%)
 // trips the breaker. The index and mark are 33,000, the last index too; the
