@@ -801,8 +801,11 @@ typedef struct perpcore_open_order {
 /* perpcore_account_summary (output; struct_size). Cross margin:
  * collateral = cross cash + cost of cross positions; equity = collateral +
  * unrealized_pnl; initial_with_orders adds the worst case of open orders
- * and what isolated positions may draw; free_collateral =
- * max(0, equity - initial_with_orders); margin_ratio = maintenance / equity
+ * and what isolated positions may draw; free_collateral = exactly what
+ * perpcore_account_withdraw() accepts now (the withdrawal rule of
+ * perpcore/engine/engine.hpp, "Withdrawals": profit only as far as the TWAP
+ * backs it, 10% of the notional kept, at most what the engine holds), at
+ * most max(0, equity - initial_with_orders); margin_ratio = maintenance / equity
  * as a rate, rounded up (INT64_MAX when equity <= 0 with a requirement).
  * position_count: the records perpcore_account_positions() returns. */
 typedef struct perpcore_account_summary {
@@ -1110,7 +1113,8 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_create
 
 /* perpcore_account_deposit() / perpcore_account_withdraw(): amount > 0 atoms;
  * a withdrawal goes up to the account's free collateral
- * (INSUFFICIENT_COLLATERAL beyond it). */
+ * (INSUFFICIENT_COLLATERAL beyond the withdrawal rule,
+ * WITHDRAWAL_EXCEEDS_HELD beyond total deposits - total withdrawals). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_deposit(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint64_t account, int64_t amount) PERPCORE_NOEXCEPT;
@@ -1119,7 +1123,8 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_withdr
     uint64_t account, int64_t amount) PERPCORE_NOEXCEPT;
 
 /* perpcore_account_transfer(): amount > 0 atoms from `from` to `to`, two
- * accounts of the same owner, up to from's free collateral. */
+ * accounts of the same owner, up to what the withdrawal rule lets leave
+ * `from` (INSUFFICIENT_COLLATERAL beyond it). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_transfer(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint64_t from, uint64_t to, int64_t amount) PERPCORE_NOEXCEPT;

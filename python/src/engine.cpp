@@ -904,7 +904,9 @@ void BindViews(py::module_& m) {
   py::class_<AS>(m, "AccountSummary",
                  R"doc(An account's balances and margin, in quote atoms. Cross margin:
 collateral = cash + the cost of cross positions; equity = collateral +
-unrealized_pnl; free_collateral = max(0, equity - initial_with_orders);
+unrealized_pnl; free_collateral = exactly what withdraw() accepts now (the
+withdrawal rules: unrealized profit only as far as the TWAP backs it, 10% of
+the notional kept, at most what the engine holds);
 margin_ratio = maintenance / equity as a decimal.Decimal fraction, rounded up
 to 1e-18.)doc")
       .def_property_readonly("account", [](const AS& s) { return IdInt(s.account); }, "Account id.")
@@ -1544,7 +1546,8 @@ GIL while the engine works.)doc");
       py::kw_only(), py::arg("account"), py::arg("amount"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
       "Takes ``amount`` quote atoms (> 0) out, up to free collateral "
-      "(Reason.INSUFFICIENT_COLLATERAL beyond it).");
+      "(Reason.INSUFFICIENT_COLLATERAL beyond the withdrawal rule, "
+      "Reason.WITHDRAWAL_EXCEEDS_HELD beyond total deposits - total withdrawals).");
   cls.def(
       "transfer",
       [](PyEngine& e, U64 from_account, U64 to_account, I64 amount, I64 ts,
