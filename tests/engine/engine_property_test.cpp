@@ -2298,6 +2298,12 @@ struct Tally {
   // Accepted cancel-replaces whose new order traded, and that reused the
   // old order's id.
   std::uint64_t replace_traded = 0, replace_same_id = 0;
+  // Withdrawal-rule decisions (withdraw, transfer, isolated top-up or
+  // removal) taken while a position of the account counted below its mark
+  // value for want of TWAP backing (or with withdrawable_pnl kNone), and
+  // while one counted at its stressed value (breaker or no index); and
+  // reduce-only orders accepted in a halted or delisted market.
+  std::uint64_t withdraw_unbacked = 0, withdraw_stressed = 0, halted_reduce_only = 0;
 
   std::uint64_t NearBoundary() const {
     std::uint64_t n = 0;
@@ -2325,6 +2331,9 @@ struct Tally {
     seq_faults += o.seq_faults;
     time_faults += o.time_faults;
     flips += o.flips;
+    withdraw_unbacked += o.withdraw_unbacked;
+    withdraw_stressed += o.withdraw_stressed;
+    halted_reduce_only += o.halted_reduce_only;
     open_orders_peak = std::max(open_orders_peak, o.open_orders_peak);
     open_orders_sum += o.open_orders_sum;
     open_orders_samples += o.open_orders_samples;
@@ -2362,12 +2371,14 @@ struct Tally {
              " open orders mean=%" PRIu64 " peak=%" PRIu64 " accepted-below-margin=%" PRIu64
              " margin decisions=%" PRIu64 " previews matched=%" PRIu64
              " liquidation prices checked=%" PRIu64 " cancel-replaces traded=%" PRIu64
-             " same id=%" PRIu64 "\n",
+             " same id=%" PRIu64 " withdrawal-rule decisions unbacked=%" PRIu64
+             " stressed=%" PRIu64 " halted reduce-only orders=%" PRIu64 "\n",
              fills, reduce_only_fills, isolated_fills, flips, rebates, referrer_cuts,
              breaker_trips, breaker_clears, self_trade, max_fill_cuts, slid, seq_faults,
              time_faults, open_orders_samples ? open_orders_sum / open_orders_samples : 0,
              open_orders_peak, risk_reducing, margin_decisions, previews, liquidation_prices,
-             replace_traded, replace_same_id);
+             replace_traded, replace_same_id, withdraw_unbacked, withdraw_stressed,
+             halted_reduce_only);
     s += Fmt("[property]   near-boundary margin decisions (within %d atom of the "
              "requirement)=%" PRIu64 ": at it and accepted=%" PRIu64
              ", one atom short and refused=%" PRIu64 "; by kind:",
@@ -3034,11 +3045,28 @@ class Harness {
     deposits_ += c.amount.raw();
     return ExpectEvent(events::Deposit{.account = c.account, .amount = c.amount});
   }
+  // Counts a withdrawal-rule decision by the states of the account's
+  // positions it was taken in (see Tally).
+  void TallyWithdrawalState(const OracleAccount& a) {
+    bool unbacked = false, stressed = false;
+    for (const OraclePosition& p : a.positions) {
+      if (p.size == 0) continue;
+      if (p.m.breaker || !p.m.has_index) {
+        stressed = true;
+      } else if (WithdrawValueModel(p) < p.Value()) {
+        unbacked = true;
+      }
+    }
+    tally_.withdraw_unbacked += unbacked;
+    tally_.withdraw_stressed += stressed;
+  }
+
   // Withdraw, Transfer and AdjustIsolatedMargin: every reason, from the
   // ledger and the oracle, in engine.hpp's order.
   std::string CheckPayload(const Withdraw& c) {
     Decision d{Reason::kUnknownAccount};
     if (pre_.view) {
+      TallyWithdrawalState(*pre_.view);
       d = c.amount.raw() <= 0 ? Decision{Reason::kInvalidAmount}
                               : FreeVerdict(*pre_.view, c.amount.raw(),
                                             config_.withdraw_margin_fraction,
@@ -3093,6 +3121,7 @@ class Harness {
       } else if (delta == 0 || c.delta == Quote::Min()) {
         d = Decision{Reason::kInvalidAmount};
       } else if (delta > 0) {
+        TallyWithdrawalState(*pre_.view);
         d = FreeVerdict(*pre_.view, delta, config_.withdraw_margin_fraction);
       } else {
         d = RemovalVerdict(*pre_.view, c.market, -int128(delta), config_.withdraw_margin_fraction);
@@ -3409,9 +3438,9 @@ class Harness {
     const std::int64_t before = tp.size;
     if (pre_.stats) {
       const MarketStats& s = *pre_.stats;
-      if (!c.reduce_only &&
-          (s.status == MarketStatus::kHalted || s.status == MarketStatus::kDelisted)) {
-        return "a non-reduce-only order was accepted in a halted market";
+      if (s.status == MarketStatus::kHalted || s.status == MarketStatus::kDelisted) {
+        if (!c.reduce_only) return "a non-reduce-only order was accepted in a halted market";
+        ++tally_.halted_reduce_only;
       }
       if (!c.reduce_only && (s.status == MarketStatus::kReduceOnly || s.breaker)) {
         return "a non-reduce-only order was accepted in a reduce-only market";
@@ -4209,6 +4238,9 @@ TEST_CASE("Engine property: conservation and every invariant hold after every co
     CHECK(t.slid > 0);
     CHECK(t.replace_traded > 0);
     CHECK(t.replace_same_id > 0);
+    CHECK(t.withdraw_unbacked > 0);
+    CHECK(t.withdraw_stressed > 0);
+    CHECK(t.halted_reduce_only > 0);
     CHECK(t.at_boundary_accepted > 0);
     CHECK(t.short_by_one_refused > 0);
     for (std::size_t k = 0; k < kDecisionKinds; ++k) {
