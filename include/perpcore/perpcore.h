@@ -377,6 +377,7 @@ enum {
   PERPCORE_REASON_REDUCE_ONLY_NOT_IMMEDIATE = 503,
   PERPCORE_REASON_OPEN_INTEREST_LIMIT = 504,
   PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED = 505,
+  PERPCORE_REASON_WITHDRAWAL_EXCEEDS_HELD = 506,
   /* oracle */
   PERPCORE_REASON_NO_INDEX_PRICE = 600,
   PERPCORE_REASON_ORACLE_INVALID_SOURCE = 601,
@@ -410,7 +411,12 @@ typedef struct perpcore_engine perpcore_engine;
  *   by (1 - discount[t]); tier 0 must be 0, each in [0, 1), non-decreasing;
  *   fee_tier_count 1..PERPCORE_MAX_FEE_TIERS.
  * referrer_share: the part of a referred taker's fee paid to the referrer, [0, 1).
- * max_markets: 1..1024; max_accounts: 1..2^24. hash_seed: lookup hashes only. */
+ * max_markets: 1..1024; max_accounts: 1..2^24. hash_seed: lookup hashes only.
+ * withdraw_margin_fraction (appended in issue 11; absent from a caller whose
+ *   struct_size is PERPCORE_ENGINE_CONFIG_SIZE_V1, which gets the default
+ *   10%): [0, 1); withdrawals, transfers out and isolated-margin removal
+ *   must leave at least this fraction of the positions' notional (see
+ *   "Withdrawals" in perpcore/engine/engine.hpp). */
 typedef struct perpcore_engine_config {
   uint32_t struct_size;
   uint32_t quote_decimals;
@@ -421,6 +427,7 @@ typedef struct perpcore_engine_config {
   uint32_t fee_tier_count;
   uint32_t pad0;          /* ignored */
   int64_t fee_tier_discounts[PERPCORE_MAX_FEE_TIERS]; /* rates */
+  int64_t withdraw_margin_fraction;                   /* rate */
 } perpcore_engine_config;
 
 /* perpcore_margin_tier: one notional bracket (see perpcore/risk/margin.hpp).
@@ -456,7 +463,12 @@ typedef struct perpcore_oracle_config {
  * one lot must be a whole number of quote atoms. The bounds of every field
  * are those of perpcore::engine::MarketParams (perpcore/engine/types.hpp);
  * perpcore_market_params_check() names the first field out of range.
- * tiers[0..tier_count) are read; the rest ignored. */
+ * tiers[0..tier_count) are read; the rest ignored.
+ * Appended in issue 11 (absent from a caller whose struct_size is
+ * PERPCORE_MARKET_PARAMS_SIZE_V1, which gets the defaults): stress_fraction,
+ * a rate in [0, 1] (default 10%), and withdrawable_pnl, a
+ * PERPCORE_WITHDRAWABLE_PNL_* (default CONSERVATIVE_PRICE): how positions in
+ * the market count toward withdrawals (perpcore/engine/types.hpp). */
 typedef struct perpcore_market_params {
   uint32_t struct_size;
   uint32_t max_leverage;
@@ -484,7 +496,17 @@ typedef struct perpcore_market_params {
                                 index +- this (0: the mark is the index) */
   int64_t max_mark_age_ns;   /* > 0: the index is unusable once the mark is
                                 older (no refresh) */
+  int64_t stress_fraction;   /* rate */
+  uint32_t withdrawable_pnl; /* PERPCORE_WITHDRAWABLE_PNL_* */
+  uint32_t pad1;             /* ignored */
 } perpcore_market_params;
+
+/* How much unrealized profit counts toward withdrawals (types.hpp,
+ * WithdrawablePnl): at the more conservative of mark and TWAP, or none. */
+enum {
+  PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE = 0,
+  PERPCORE_WITHDRAWABLE_PNL_NONE = 1
+};
 
 /* perpcore_order (input; struct_size): a new order, for perpcore_order_place(),
  * perpcore_order_preview() and perpcore_order_cancel_replace().
@@ -800,8 +822,11 @@ typedef struct perpcore_open_order {
 /* perpcore_account_summary (output; struct_size). Cross margin:
  * collateral = cross cash + cost of cross positions; equity = collateral +
  * unrealized_pnl; initial_with_orders adds the worst case of open orders
- * and what isolated positions may draw; free_collateral =
- * max(0, equity - initial_with_orders); margin_ratio = maintenance / equity
+ * and what isolated positions may draw; free_collateral = exactly what
+ * perpcore_account_withdraw() accepts now (the withdrawal rule of
+ * perpcore/engine/engine.hpp, "Withdrawals": profit only as far as the TWAP
+ * backs it, 10% of the notional kept, at most what the engine holds), at
+ * most max(0, equity - initial_with_orders); margin_ratio = maintenance / equity
  * as a rate, rounded up (INT64_MAX when equity <= 0 with a requirement).
  * position_count: the records perpcore_account_positions() returns. */
 typedef struct perpcore_account_summary {
@@ -867,11 +892,17 @@ typedef struct perpcore_preview {
   uint32_t resulting_liquidation_always;
 } perpcore_preview;
 
-/* The version-1 sizes, identical on every ABI. */
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 168, engine_config_size);
+/* The struct sizes, identical on every ABI: version 1 unless noted. The
+ * engine config and market params grew in issue 11 (fields appended); a
+ * caller built against the version-1 header passes the version-1 size, and
+ * the library reads (and writes) only what that size covers. Sizes between
+ * the two versions are refused (PERPCORE_E_STRUCT_SIZE). */
+#define PERPCORE_ENGINE_CONFIG_SIZE_V1 168u
+#define PERPCORE_MARKET_PARAMS_SIZE_V1 944u
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 176, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 968, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 984, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -908,7 +939,8 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_preview) == 96, preview_size);
 /* ------------------------------------------------------------------------- */
 
 /* perpcore_engine_config_init(): the defaults (6 quote decimals, one fee
- * tier without discount, no referrer share, 256 markets, 2^20 accounts).
+ * tier without discount, no referrer share, 256 markets, 2^20 accounts,
+ * withdraw_margin_fraction 10%).
  * NULL is ignored. */
 static inline void perpcore_engine_config_init(perpcore_engine_config *c) {
   if (!c) return;
@@ -919,6 +951,7 @@ static inline void perpcore_engine_config_init(perpcore_engine_config *c) {
   c->max_accounts = UINT32_C(1) << 20;
   c->hash_seed = UINT64_C(0x70657270656e6731);
   c->fee_tier_count = 1;
+  c->withdraw_margin_fraction = PERPCORE_RATE_SCALE / 10;
 }
 
 /* perpcore_market_params_init(): the defaults of
@@ -962,6 +995,8 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->impact_notional = INT64_C(10000000000);
   p->mark_cap = PERPCORE_RATE_SCALE / 50;
   p->max_mark_age_ns = INT64_C(60000000000);
+  p->stress_fraction = PERPCORE_RATE_SCALE / 10;
+  p->withdrawable_pnl = PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE;
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not
@@ -1109,7 +1144,8 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_create
 
 /* perpcore_account_deposit() / perpcore_account_withdraw(): amount > 0 atoms;
  * a withdrawal goes up to the account's free collateral
- * (INSUFFICIENT_COLLATERAL beyond it). */
+ * (INSUFFICIENT_COLLATERAL beyond the withdrawal rule,
+ * WITHDRAWAL_EXCEEDS_HELD beyond total deposits - total withdrawals). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_deposit(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint64_t account, int64_t amount) PERPCORE_NOEXCEPT;
@@ -1118,7 +1154,8 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_withdr
     uint64_t account, int64_t amount) PERPCORE_NOEXCEPT;
 
 /* perpcore_account_transfer(): amount > 0 atoms from `from` to `to`, two
- * accounts of the same owner, up to from's free collateral. */
+ * accounts of the same owner, up to what the withdrawal rule lets leave
+ * `from` (INSUFFICIENT_COLLATERAL beyond it). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_transfer(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint64_t from, uint64_t to, int64_t amount) PERPCORE_NOEXCEPT;

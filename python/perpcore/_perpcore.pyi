@@ -137,6 +137,7 @@ class Reason(enum.IntEnum):
     REDUCE_ONLY_NOT_IMMEDIATE = 503
     OPEN_INTEREST_LIMIT = 504
     MAX_DEPOSIT_EXCEEDED = 505
+    WITHDRAWAL_EXCEEDS_HELD = 506
     NO_INDEX_PRICE = 600
     ORACLE_INVALID_SOURCE = 601
     ORACLE_TOO_MANY_SOURCES = 602
@@ -307,6 +308,10 @@ class MarginMode(enum.IntEnum):
     CROSS = 0
     ISOLATED = 1
 
+class WithdrawablePnl(enum.IntEnum):
+    CONSERVATIVE_PRICE = 0
+    NONE = 1
+
 class SelfTradeScope(enum.IntEnum):
     OWNER = 0
     ACCOUNT = 1
@@ -409,6 +414,8 @@ class MarketParams:
         max_orders_per_account: int = 200,
         max_levels_per_side: int = 10000,
         max_book_orders: int = 4194304,
+        withdrawable_pnl: WithdrawablePnl = ...,
+        stress_fraction: Decimal | str = ...,
     ) -> None: ...
     symbol: str
     # Read as Decimal; also settable from str or int (not expressible in the stub).
@@ -428,6 +435,8 @@ class MarketParams:
     max_orders_per_account: int
     max_levels_per_side: int
     max_book_orders: int
+    withdrawable_pnl: WithdrawablePnl
+    stress_fraction: Decimal
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -441,6 +450,7 @@ class EngineConfig:
         max_markets: int = 256,
         max_accounts: int = 1048576,
         hash_seed: int = 8099005331959342897,
+        withdraw_margin_fraction: Decimal | str = ...,
     ) -> None: ...
     quote_decimals: int
     # Read as a tuple of Decimal; assign any sequence of Decimal or str
@@ -451,6 +461,7 @@ class EngineConfig:
     max_markets: int
     max_accounts: int
     hash_seed: int
+    withdraw_margin_fraction: Decimal
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 

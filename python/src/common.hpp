@@ -281,6 +281,7 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::book::CancelReason, "CancelReason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::WithdrawablePnl, "WithdrawablePnl");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SelfTradeScope, "SelfTradeScope");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::IsolatedMarginCause, "IsolatedMarginCause");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::EventKind, "EngineEventKind");

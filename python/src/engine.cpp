@@ -231,8 +231,9 @@ void DefEq(py::class_<T>& cls, Eq eq) {
 void BindEngineEnums(py::module_& m) {
   MakeEnum<en::MarketStatus>(
       m, "MarketStatus",
-      "ACTIVE: everything allowed. REDUCE_ONLY: only reduce-only orders. HALTED: no new "
-      "orders or amends, cancels allowed. DELISTED: as halted, and final. A tripped oracle "
+      "ACTIVE: everything allowed. REDUCE_ONLY: only reduce-only orders. HALTED: only "
+      "reduce-only orders (so positions can close), no amends, cancels allowed. DELISTED: as "
+      "halted, and final. A tripped oracle "
       "circuit breaker makes an active market behave as reduce-only.",
       {{"ACTIVE", 0}, {"REDUCE_ONLY", 1}, {"HALTED", 2}, {"DELISTED", 3}});
   MakeEnum<en::MarginMode>(
@@ -240,6 +241,14 @@ void BindEngineEnums(py::module_& m) {
       "CROSS: the position shares the account's collateral. ISOLATED: it has its own margin "
       "bucket, topped up from cross collateral as the position grows.",
       {{"CROSS", 0}, {"ISOLATED", 1}});
+  MakeEnum<en::WithdrawablePnl>(
+      m, "WithdrawablePnl",
+      "How much of a position's unrealized profit counts toward withdrawals, transfers out "
+      "and isolated-margin removal (losses always count in full at the mark). "
+      "CONSERVATIVE_PRICE (the default): the profit at the more conservative of mark and "
+      "TWAP (a long at min(mark, twap), a short at max), none before the market has a TWAP. "
+      "NONE: no unrealized profit counts.",
+      {{"CONSERVATIVE_PRICE", 0}, {"NONE", 1}});
   MakeEnum<en::SelfTradeScope>(
       m, "SelfTradeScope",
       "Which orders an account's new orders never trade with. OWNER (the default): its own "
@@ -419,7 +428,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
                        const std::vector<rk::MarginTier>& tiers, const py::object& maker_fee,
                        const py::object& taker_fee,
                        const orc::OracleConfig& oracle_config, U32 max_orders_per_account,
-                       U32 max_levels_per_side, U32 max_book_orders) {
+                       U32 max_levels_per_side, U32 max_book_orders,
+                       en::WithdrawablePnl withdrawable_pnl, const py::object& stress_fraction) {
              en::MarketParams p;
              p.symbol = symbol;
              p.tick_size = ToStep(tick_size, "tick_size");
@@ -436,6 +446,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
              p.max_orders_per_account = max_orders_per_account.value;
              p.max_levels_per_side = max_levels_per_side.value;
              p.max_book_orders = max_book_orders.value;
+             p.withdrawable_pnl = withdrawable_pnl;
+             p.stress_fraction = ToRate(stress_fraction, "stress_fraction", RateSign::kNonNegative);
              return p;
            }),
            py::kw_only(), py::arg("symbol") = pd.symbol,
@@ -451,6 +463,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
            py::arg("max_orders_per_account") = U32{pd.max_orders_per_account},
            py::arg("max_levels_per_side") = U32{pd.max_levels_per_side},
            py::arg("max_book_orders") = U32{pd.max_book_orders},
+           py::arg("withdrawable_pnl") = pd.withdrawable_pnl,
+           py::arg("stress_fraction") = FromRate(pd.stress_fraction),
            "Market parameters; every default is the C++ default (MarketParams{}).")
       .def_property(
           "symbol", [](const en::MarketParams& p) { return p.symbol; },
@@ -501,12 +515,19 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
            "Price levels one side of the book may have. Cannot change after creation.");
   IntField(params, "max_book_orders", &en::MarketParams::max_book_orders,
            "Live orders in the book. Cannot change after creation.");
+  params.def_readwrite("withdrawable_pnl", &en::MarketParams::withdrawable_pnl,
+                       "The WithdrawablePnl: how much unrealized profit may leave.");
+  RateField(params, "stress_fraction", &en::MarketParams::stress_fraction,
+            RateSign::kNonNegative,
+            "While the market's breaker is tripped or its index is not usable, a position "
+            "there counts no profit and its loss at the last index moved this fraction "
+            "against it (a decimal.Decimal in [0, 1]: \"0.1\", the default, is 10%).");
   params.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "MarketParams",
                      {"symbol", "tick_size", "lot_size", "max_order_size", "max_open_interest",
                       "max_price", "price_band", "max_leverage", "tiers", "maker_fee",
                       "taker_fee", "oracle", "max_orders_per_account", "max_levels_per_side",
-                      "max_book_orders"});
+                      "max_book_orders", "withdrawable_pnl", "stress_fraction"});
   });
   DefEq(params, [](const en::MarketParams& a, const en::MarketParams& b) { return a == b; });
 
@@ -520,7 +541,7 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
   config
       .def(py::init([](U32 quote_decimals, const py::object& fee_tier_discounts,
                        const py::object& referrer_share, U32 max_markets, U32 max_accounts,
-                       U64 hash_seed) {
+                       U64 hash_seed, const py::object& withdraw_margin_fraction) {
              en::EngineConfig c;
              c.quote_decimals = quote_decimals.value;
              c.fee_tier_discounts =
@@ -529,6 +550,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
              c.max_markets = max_markets.value;
              c.max_accounts = max_accounts.value;
              c.hash_seed = hash_seed.value;
+             c.withdraw_margin_fraction = ToRate(withdraw_margin_fraction,
+                                                 "withdraw_margin_fraction", RateSign::kNonNegative);
              return c;
            }),
            py::kw_only(), py::arg("quote_decimals") = U32{ed.quote_decimals},
@@ -537,8 +560,10 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
            py::arg("max_markets") = U32{ed.max_markets},
            py::arg("max_accounts") = U32{ed.max_accounts},
            py::arg("hash_seed") = U64{ed.hash_seed},
+           py::arg("withdraw_margin_fraction") = FromRate(ed.withdraw_margin_fraction),
            "An engine configuration; the defaults are the C++ defaults (6 quote decimals, one "
-           "fee tier without discount, no referrer share, 256 markets, 2**20 accounts).");
+           "fee tier without discount, no referrer share, 256 markets, 2**20 accounts, a 10% "
+           "withdraw_margin_fraction).");
   IntField(config, "quote_decimals", &en::EngineConfig::quote_decimals,
            "Decimals of the quote asset's atom, 0..18 (6 for USDC).");
   config.def_property(
@@ -563,15 +588,21 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
   IntField(config, "max_accounts", &en::EngineConfig::max_accounts, "1..2**24.");
   IntField(config, "hash_seed", &en::EngineConfig::hash_seed,
            "Seeds lookup hashes only; never reaches state or digests.");
+  RateField(config, "withdraw_margin_fraction", &en::EngineConfig::withdraw_margin_fraction,
+            RateSign::kNonNegative,
+            "Withdrawals, transfers out and isolated-margin removal must leave at least this "
+            "fraction of the positions' notional (a decimal.Decimal in [0, 1): \"0.1\", the "
+            "default, is 10%), besides the initial requirement with orders.");
   config.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "EngineConfig",
                      {"quote_decimals", "fee_tier_discounts", "referrer_share", "max_markets",
-                      "max_accounts", "hash_seed"});
+                      "max_accounts", "hash_seed", "withdraw_margin_fraction"});
   });
   DefEq(config, [](const en::EngineConfig& a, const en::EngineConfig& b) {
     return a.quote_decimals == b.quote_decimals && a.fee_tier_discounts == b.fee_tier_discounts &&
            a.referrer_share == b.referrer_share && a.max_markets == b.max_markets &&
-           a.max_accounts == b.max_accounts && a.hash_seed == b.hash_seed;
+           a.max_accounts == b.max_accounts && a.hash_seed == b.hash_seed &&
+           a.withdraw_margin_fraction == b.withdraw_margin_fraction;
   });
 }
 
@@ -897,7 +928,9 @@ void BindViews(py::module_& m) {
   py::class_<AS>(m, "AccountSummary",
                  R"doc(An account's balances and margin, in quote atoms. Cross margin:
 collateral = cash + the cost of cross positions; equity = collateral +
-unrealized_pnl; free_collateral = max(0, equity - initial_with_orders);
+unrealized_pnl; free_collateral = exactly what withdraw() accepts now (the
+withdrawal rules: unrealized profit only as far as the TWAP backs it, 10% of
+the notional kept, at most what the engine holds);
 margin_ratio = maintenance / equity as a decimal.Decimal fraction, rounded up
 to 1e-18.)doc")
       .def_property_readonly("account", [](const AS& s) { return IdInt(s.account); }, "Account id.")
@@ -1541,7 +1574,8 @@ GIL while the engine works.)doc");
       py::kw_only(), py::arg("account"), py::arg("amount"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
       "Takes ``amount`` quote atoms (> 0) out, up to free collateral "
-      "(Reason.INSUFFICIENT_COLLATERAL beyond it).");
+      "(Reason.INSUFFICIENT_COLLATERAL beyond the withdrawal rule, "
+      "Reason.WITHDRAWAL_EXCEEDS_HELD beyond total deposits - total withdrawals).");
   cls.def(
       "transfer",
       [](PyEngine& e, U64 from_account, U64 to_account, I64 amount, I64 ts,

@@ -96,7 +96,9 @@ def test_one_btc_at_30000_pays_5_bp_taker_and_1_bp_maker_fees() -> None:
     # initial, 0.4% = 120 USD maintenance.
     assert (taker.initial_requirement, taker.maintenance_requirement) == (240 * USD, 120 * USD)
     assert taker.initial_with_orders == 240 * USD
-    assert taker.free_collateral == 9_745 * USD
+    # What may leave: 9,985 less max(initial 240, 10% of the 30,000 notional
+    # = 3,000), the withdrawal rule of issue 11.
+    assert taker.free_collateral == 6_985 * USD
     assert taker.margin_ratio == rate(ceil_div(120 * USD * pc.RATE_SCALE, 9_985 * USD))
     assert type(taker.margin_ratio) is Decimal and str(taker.margin_ratio) == \
         "0.012018027040560842"
@@ -862,3 +864,38 @@ def test_accounts_of_one_owner_do_not_trade_unless_one_opts_out() -> None:
     r = ok(eng.place_order(market=1, account=5, order_id=73, side=Side.BUY, price=usd(30_000),
                            size=1_000, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
     assert r.filled == 1_000
+
+
+# -- withdrawals (issue 11) ----------------------------------------------------------
+
+
+def test_withdrawal_parameters_have_their_defaults_and_round_trip() -> None:
+    assert pc.EngineConfig().withdraw_margin_fraction == Decimal("0.1")
+    p = pc.MarketParams()
+    assert (p.withdrawable_pnl, p.stress_fraction) == (
+        pc.WithdrawablePnl.CONSERVATIVE_PRICE, Decimal("0.1"))
+    assert [m.value for m in pc.WithdrawablePnl] == [0, 1]
+    assert Reason.WITHDRAWAL_EXCEEDS_HELD.value == 506
+    eng = pc.Engine(pc.EngineConfig(withdraw_margin_fraction="0.25"))
+    assert eng.config.withdraw_margin_fraction == Decimal("0.25")
+    params = btc_params(withdrawable_pnl=pc.WithdrawablePnl.NONE, stress_fraction="0.2")
+    ok(eng.create_market(market=1, params=params, timestamp_ns=T0))
+    got = eng.params(1)
+    assert (got.withdrawable_pnl, got.stress_fraction) == (pc.WithdrawablePnl.NONE,
+                                                           Decimal("0.2"))
+    with pytest.raises(pc.InvalidArgumentError):
+        pc.EngineConfig(withdraw_margin_fraction="-0.1")
+
+
+def test_a_withdrawal_must_leave_the_withdraw_margin_fraction_of_notional() -> None:
+    # Long 1 BTC at 30,000 (125x: initial 240 USD) with 10,000 USD, 15 USD fee:
+    # equity 9,985. With a 25% fraction, 7,500 USD stays: 2,485 USD may leave.
+    eng = btc_at_30k(taker_usd=10_000, config=pc.EngineConfig(withdraw_margin_fraction="0.25"))
+    ok(eng.place_order(market=1, account=1, order_id=1, side=SELL, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0))
+    ok(eng.place_order(market=1, account=2, order_id=2, side=BUY, price=usd(30_000), size=BTC,
+                       timestamp_ns=T0))
+    assert eng.summary(2).free_collateral == 2_485 * USD
+    assert eng.withdraw(account=2, amount=2_485 * USD + 1,
+                        timestamp_ns=T0).reason == Reason.INSUFFICIENT_COLLATERAL
+    ok(eng.withdraw(account=2, amount=2_485 * USD, timestamp_ns=T0))

@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "105fc7c71b21d62f96026abebae25fc70d65f64a294f072d396d2103bee480e5"
+GOLDEN_DIGEST = "aa2c2fe89964559575607748ec025a7e54526f3b285761c2ee72818710daaabd"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -48,14 +48,36 @@ perpcore_status CatchAll(Body&& body, const char** what) noexcept {
   return PERPCORE_E_INTERNAL;
 }
 
+// kSizeV1<T>: the struct's version-1 size (perpcore.h): sizeof(T) unless
+// fields were appended since, as to the engine config and market params in
+// issue 11.
+template <class T>
+inline constexpr std::uint32_t kSizeV1 = sizeof(T);
+template <>
+inline constexpr std::uint32_t kSizeV1<perpcore_engine_config> = PERPCORE_ENGINE_CONFIG_SIZE_V1;
+template <>
+inline constexpr std::uint32_t kSizeV1<perpcore_market_params> = PERPCORE_MARKET_PARAMS_SIZE_V1;
+
+// KnownSize(): exactly the version-1 size, or at least this header's (and
+// at most PERPCORE_STRUCT_SIZE_MAX): a size between the two would cut an
+// appended field.
+template <class T>
+bool KnownSize(std::uint32_t size) {
+  return (size == kSizeV1<T> || size >= sizeof(T)) && size <= PERPCORE_STRUCT_SIZE_MAX;
+}
+
+// Has(): whether a struct of `struct_size` bytes holds the field that ends
+// at byte `end` (offsetof + sizeof): fields appended after version 1.
+inline bool Has(std::uint32_t struct_size, std::size_t end) { return struct_size >= end; }
+
 // CheckInputSize()
 //
-// An input struct's struct_size: at least the version-1 size, at most
-// PERPCORE_STRUCT_SIZE_MAX, and any bytes beyond the known fields zero.
+// An input struct's struct_size: KnownSize(), and any bytes beyond the known
+// fields zero.
 template <class T>
 perpcore_status CheckInputSize(const T* in) {
   const std::uint32_t size = in->struct_size;
-  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
+  if (!KnownSize<T>(size)) return PERPCORE_E_STRUCT_SIZE;
   const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(in));
   for (std::size_t i = sizeof(T); i < size; ++i) {
     if (bytes[i] != 0) return PERPCORE_E_STRUCT_SIZE;
@@ -65,13 +87,10 @@ perpcore_status CheckInputSize(const T* in) {
 
 // CheckOutputSize()
 //
-// An output struct's struct_size, in [version-1 size, PERPCORE_STRUCT_SIZE_MAX].
-// Writes nothing.
+// An output struct's struct_size: KnownSize(). Writes nothing.
 template <class T>
 perpcore_status CheckOutputSize(const T* out) {
-  const std::uint32_t size = out->struct_size;
-  return size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX ? PERPCORE_E_STRUCT_SIZE
-                                                             : PERPCORE_OK;
+  return KnownSize<T>(out->struct_size) ? PERPCORE_OK : PERPCORE_E_STRUCT_SIZE;
 }
 
 // ZeroOutput()
@@ -88,11 +107,12 @@ void ZeroOutput(T* out) {
 // Deliver()
 //
 // Copies `value` (whose struct_size is ignored) into a zeroed output,
-// keeping the caller's struct_size.
+// keeping the caller's struct_size, and only as much as the caller's
+// version of the struct holds.
 template <class T>
 void Deliver(T* out, T value) {
   value.struct_size = out->struct_size;
-  std::memcpy(static_cast<void*>(out), &value, sizeof(T));
+  std::memcpy(static_cast<void*>(out), &value, std::min<std::size_t>(sizeof(T), out->struct_size));
 }
 
 }  // namespace perpcore_c

@@ -40,6 +40,7 @@ using perpcore_c::CatchAll;
 using perpcore_c::CheckInputSize;
 using perpcore_c::CheckOutputSize;
 using perpcore_c::CopyMessage;
+using perpcore_c::Has;
 using perpcore_c::Deliver;
 using perpcore_c::ZeroOutput;
 
@@ -222,6 +223,7 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(REDUCE_ONLY_NOT_IMMEDIATE, pc::Reason::kReduceOnlyNotImmediate)   \
   X(OPEN_INTEREST_LIMIT, pc::Reason::kOpenInterestLimit)              \
   X(MAX_DEPOSIT_EXCEEDED, pc::Reason::kMaxDepositExceeded)            \
+  X(WITHDRAWAL_EXCEEDS_HELD, pc::Reason::kWithdrawalExceedsHeld)      \
   X(NO_INDEX_PRICE, pc::Reason::kNoIndexPrice)                        \
   X(ORACLE_INVALID_SOURCE, pc::Reason::kOracleInvalidSource)          \
   X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \
@@ -342,6 +344,9 @@ perpcore_status ToEngineConfig(const perpcore_engine_config* in, eng::EngineConf
   for (std::uint32_t i = 0; i < in->fee_tier_count; ++i) {
     out->fee_tier_discounts.push_back(pc::Rate(in->fee_tier_discounts[i]));
   }
+  if (Has(in->struct_size, offsetof(perpcore_engine_config, withdraw_margin_fraction) + 8)) {
+    out->withdraw_margin_fraction = pc::Rate(in->withdraw_margin_fraction);
+  }
   return PERPCORE_OK;
 }
 
@@ -353,6 +358,7 @@ perpcore_engine_config FromEngineConfig(const eng::EngineConfig& c) {
   out.max_accounts = c.max_accounts;
   out.hash_seed = c.hash_seed;
   out.referrer_share = c.referrer_share.raw();
+  out.withdraw_margin_fraction = c.withdraw_margin_fraction.raw();
   const std::size_t n = std::min<std::size_t>(c.fee_tier_discounts.size(), PERPCORE_MAX_FEE_TIERS);
   out.fee_tier_count = static_cast<std::uint32_t>(n);
   for (std::size_t i = 0; i < n; ++i) out.fee_tier_discounts[i] = c.fee_tier_discounts[i].raw();
@@ -408,6 +414,14 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
   out->max_orders_per_account = in->max_orders_per_account;
   out->max_levels_per_side = in->max_levels_per_side;
   out->max_book_orders = in->max_book_orders;
+  if (Has(in->struct_size, offsetof(perpcore_market_params, pad1) + 4)) {
+    // A value outside the enum reaches the engine's check as it is
+    // (kInvalidMarketParams names the field), never a wrapped enumerator.
+    out->stress_fraction = pc::Rate(in->stress_fraction);
+    out->withdrawable_pnl = in->withdrawable_pnl > 255
+                                ? static_cast<eng::WithdrawablePnl>(255)
+                                : static_cast<eng::WithdrawablePnl>(in->withdrawable_pnl);
+  }
   return PERPCORE_OK;
 }
 
@@ -445,6 +459,8 @@ perpcore_market_params FromMarketParams(const eng::MarketParams& p) {
   out.max_orders_per_account = p.max_orders_per_account;
   out.max_levels_per_side = p.max_levels_per_side;
   out.max_book_orders = p.max_book_orders;
+  out.stress_fraction = p.stress_fraction.raw();
+  out.withdrawable_pnl = static_cast<std::uint32_t>(p.withdrawable_pnl);
   return out;
 }
 

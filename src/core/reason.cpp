@@ -110,8 +110,9 @@ constexpr ReasonText kReasons[] = {
      "the order would leave the account below its initial margin requirement, counting "
      "open orders at their worst case"},
     {Reason::kInsufficientCollateral, "kInsufficientCollateral",
-     "amount exceeds the account's free collateral (equity above the initial requirement "
-     "with open orders)"},
+     "amount exceeds what may leave: the withdrawable equity (unrealized profit only as far "
+     "as the TWAP backs it) must stay above the initial requirement with open orders and "
+     "the withdrawal margin fraction of the positions' notional"},
     {Reason::kReduceOnlyWouldIncrease, "kReduceOnlyWouldIncrease",
      "reduce-only order has no opposite position to reduce"},
     {Reason::kReduceOnlyNotImmediate, "kReduceOnlyNotImmediate",
@@ -121,6 +122,9 @@ constexpr ReasonText kReasons[] = {
      "open interest"},
     {Reason::kMaxDepositExceeded, "kMaxDepositExceeded",
      "total deposits would exceed the engine's bound (2^62 atoms)"},
+    {Reason::kWithdrawalExceedsHeld, "kWithdrawalExceedsHeld",
+     "the withdrawal is more than the engine holds (total deposits minus total withdrawals): "
+     "the profit it claims is owed by accounts that cannot pay it"},
 
     {Reason::kNoIndexPrice, "kNoIndexPrice",
      "the market has no valid index price (too few fresh oracle sources, or no majority of them "

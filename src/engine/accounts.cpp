@@ -11,11 +11,10 @@ namespace {
 
 using absl::int128;
 
-// kOk if amount may leave the account's cross collateral.
+// kOk if amount may leave the account's cross collateral by the withdrawal
+// rule (risk_check.hpp, CrossWithdrawable).
 Reason CheckFree(const State& s, const Account& a, std::int64_t amount) {
-  const risk::AccountMargin r = Evaluate(s, a, nullptr);
-  if (r.missing_price) return IndexRefusal(s, a, nullptr);
-  if (amount > r.FreeCollateral()) return Reason::kInsufficientCollateral;
+  if (amount > CrossWithdrawable(s, a)) return Reason::kInsufficientCollateral;
   return Reason::kOk;
 }
 
@@ -88,7 +87,13 @@ Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan) {
   if (plan->account_slot == kNone) return Reason::kUnknownAccount;
   if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
   plan->amount = c.amount.raw();
-  return CheckFree(s, s.accounts[plan->account_slot], plan->amount);
+  if (Reason r = CheckFree(s, s.accounts[plan->account_slot], plan->amount); r != Reason::kOk) {
+    return r;
+  }
+  // The backstop of the rule above: money that is not in the engine cannot
+  // leave it, whatever an account's equity claims (ledger.hpp, Held).
+  if (plan->amount > ledger::Held(s)) return Reason::kWithdrawalExceedsHeld;
+  return Reason::kOk;
 }
 
 Outcome ApplyWithdraw(State& s, const AccountPlan& plan, EventSink& sink) {
@@ -178,6 +183,10 @@ Reason Validate(const State& s, const SetLeverage& c, AccountPlan* plan) {
   }
   const Account& a = s.accounts[plan->account_slot];
   if (Engaged(a, c.market)) {
+    // A leverage change moves the requirement at this market's price.
+    if (const Market& m = s.markets[plan->market_slot]; !m.IndexUsable(s.now)) {
+      return m.IndexRefusal(s.now);
+    }
     const OrderDelta d{.market_slot = plan->market_slot, .leverage = c.leverage};
     if (Reason r = CheckOrderRisk(s, a, d); r != Reason::kOk) return r;
   }
@@ -210,11 +219,12 @@ Reason Validate(const State& s, const AdjustIsolatedMargin& c, AccountPlan* plan
   if (c.delta.raw() == 0 || c.delta == Quote::Min()) return Reason::kInvalidAmount;
   plan->amount = c.delta.raw();
   if (c.delta.raw() > 0) return CheckFree(s, a, c.delta.raw());
-  if (Evaluate(s, a, nullptr).missing_price) return IndexRefusal(s, a, nullptr);
-  // The bucket keeps what its position and orders need at their worst.
+  // The bucket keeps the withdrawal rule on its own: only this market's
+  // state matters (a stale or tripped market counts at its stressed value).
   const Market& m = s.markets[plan->market_slot];
-  const int128 spare = BucketEquity(m, *p) - WorstCase(m, *p, nullptr);
-  if (-int128(c.delta.raw()) > spare) return Reason::kInsufficientCollateral;
+  if (-int128(c.delta.raw()) > IsolatedWithdrawable(s, m, *p)) {
+    return Reason::kInsufficientCollateral;
+  }
   return Reason::kOk;
 }
 

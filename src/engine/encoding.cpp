@@ -41,6 +41,7 @@ void Engine::EncodeCanonical(std::string* out) const {
   PutI64(out, s_->config.referrer_share.raw());
   PutU32(out, s_->config.max_markets);
   PutU32(out, s_->config.max_accounts);
+  PutI64(out, s_->config.withdraw_margin_fraction.raw());
   PutI64(out, s_->fee_pool);
   PutI64(out, s_->insurance);
   PutI128(out, s_->deposits);
@@ -74,6 +75,8 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU32(out, p.max_orders_per_account);
     PutU32(out, p.max_levels_per_side);
     PutU32(out, p.max_book_orders);
+    PutU8(out, Raw(p.withdrawable_pnl));
+    PutI64(out, p.stress_fraction.raw());
     PutU8(out, Raw(m.status));
     PutI64(out, m.mark.raw());
     PutI64(out, m.last_index.raw());

@@ -76,6 +76,9 @@ absl::Status Engine::Validate(const EngineConfig& c) {
   if (c.max_accounts < 1 || c.max_accounts > (1u << 24)) {
     return bad("max_accounts", "must be 1..2^24");
   }
+  if (c.withdraw_margin_fraction.raw() < 0 || c.withdraw_margin_fraction.raw() >= kRateScale) {
+    return bad("withdraw_margin_fraction", "must be in [0, 1)");
+  }
   return absl::OkStatus();
 }
 

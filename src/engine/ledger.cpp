@@ -20,6 +20,7 @@ void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink) {
 }
 
 void Withdraw(State& s, Account& a, std::int64_t amount, EventSink& sink) {
+  PERPCORE_DCHECK(amount <= Held(s));
   a.cash -= amount;
   s.withdrawals += amount;
   sink.Emit(events::Withdrawal{.account = a.id, .amount = Quote(amount)});

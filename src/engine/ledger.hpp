@@ -26,7 +26,18 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 namespace ledger {
 
+// Held(): what the engine holds, deposits - withdrawals (int128, >= 0).
+// By conservation (DESIGN.md rule 4) it is exactly the sum of every bucket:
+// cross cash, isolated buckets, the fee pool and the insurance fund. It is
+// the bound on any one withdrawal: an account's equity may claim more (its
+// unrealized profit is owed by accounts whose equity is negative), but
+// only money someone deposited can leave, so no sequence of commands makes
+// total withdrawals exceed total deposits. A check the Withdraw handler
+// makes before it applies, not an invariant reported afterwards.
+inline absl::int128 Held(const State& s) { return s.deposits - s.withdrawals; }
+
 void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink);
+// Withdraw(): requires amount <= Held(s) (the handler refuses beyond it).
 void Withdraw(State& s, Account& a, std::int64_t amount, EventSink& sink);
 void Transfer(Account& from, Account& to, std::int64_t amount, EventSink& sink);
 void FundInsurance(State& s, std::int64_t amount, EventSink& sink);

@@ -98,6 +98,12 @@ Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std:
   if (absl::Status s = book::OrderBook::Validate(BookConfigFor(p, 1, 0)); !s.ok()) {
     return bad("book limits: ", s.message());
   }
+  if (Raw(p.withdrawable_pnl) > Raw(WithdrawablePnl::kNone)) {
+    return bad("withdrawable_pnl must be a WithdrawablePnl");
+  }
+  if (p.stress_fraction.raw() < 0 || p.stress_fraction.raw() > kRateScale) {
+    return bad("stress_fraction must be in [0, 1]");
+  }
   return Reason::kOk;
 }
 

@@ -95,7 +95,9 @@ book::OrderRequest RequestOf(const PlaceOrder& c) {
 
 Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
   if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
-  if (s.markets[plan->market_slot].Halted()) return Reason::kMarketHalted;
+  // A halted or delisted market takes reduce-only orders (immediate, so
+  // nothing rests): a halt must not freeze the positions in it.
+  if (s.markets[plan->market_slot].Halted() && !c.reduce_only) return Reason::kMarketHalted;
   return CheckNewOrder(s, c, nullptr, plan);
 }
 
@@ -229,7 +231,7 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   const std::optional<book::OrderView> old = m.book.Find(c.old_order_id);
   if (!old) return Reason::kUnknownOrder;
   if (old->account != c.account) return Reason::kNotOrderOwner;
-  if (m.Halted()) return Reason::kMarketHalted;
+  if (m.Halted() && !c.reduce_only) return Reason::kMarketHalted;
   plan->old = *old;
   if (Reason r = CheckNewOrder(s, NewOrderOf(c), &*old, plan); r != Reason::kOk) return r;
   return m.book.CheckPlace(plan->request, old->id);

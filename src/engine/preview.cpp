@@ -129,7 +129,7 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
     pv.resulting_equity = ToQuote(r.equity);
     pv.resulting_margin_ratio = risk::MarginRatio(r.maintenance, r.equity);
   }
-  pv.resulting_liquidation = LiquidationOf(m, p, r);
+  pv.resulting_liquidation = LiquidationOf(m, p, r, s.now);
   return pv;
 }
 

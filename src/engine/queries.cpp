@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers.hpp"
+#include "ledger.hpp"
 #include "risk_check.hpp"
 #include "valuation.hpp"
 
@@ -20,7 +21,8 @@ absl::Status UnknownAccount(AccountId id) {
   return absl::NotFoundError(absl::StrCat("unknown account ", id.value()));
 }
 
-PositionView View(const Market& m, const Position& p, const risk::AccountMargin& r) {
+PositionView View(const Market& m, const Position& p, const risk::AccountMargin& r,
+                  TimeNs now) {
   const int128 value = PositionValue(m, p);
   const Quote notional = ToQuote(Abs(value));
   PositionView v{.market = m.id,
@@ -34,7 +36,7 @@ PositionView View(const Market& m, const Position& p, const risk::AccountMargin&
                  .realized_pnl = Quote(p.realized),
                  .initial_requirement = m.tiers.Initial(notional, EffectiveLeverage(m, p)),
                  .maintenance_requirement = m.tiers.Maintenance(notional),
-                 .liquidation = LiquidationOf(m, p, r),
+                 .liquidation = LiquidationOf(m, p, r, now),
                  .open_bid_lots = Lots(p.bids.lots()),
                  .open_ask_lots = Lots(p.asks.lots()),
                  .open_orders = p.open_orders};
@@ -120,7 +122,10 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
                      .initial_requirement = ToQuote(r.initial),
                      .initial_with_orders = ToQuote(r.initial_with_orders),
                      .maintenance_requirement = ToQuote(r.maintenance),
-                     .free_collateral = ToQuote(r.FreeCollateral()),
+                     // The Withdraw handler's two bounds, so that exactly
+                     // this much is accepted and one atom more refused.
+                     .free_collateral = ToQuote(std::min(CrossWithdrawable(*s_, a),
+                                                         std::max<int128>(0, ledger::Held(*s_)))),
                      .margin_ratio = risk::MarginRatio(r.maintenance, r.equity),
                      .liquidatable = r.Liquidatable()};
   int128 collateral = a.cash;
@@ -128,7 +133,7 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
   out.positions.reserve(a.positions.size());
   for (const Position& p : a.positions) {
     const Market& m = s_->markets[p.market_slot];
-    out.positions.push_back(View(m, p, r));
+    out.positions.push_back(View(m, p, r, s_->now));
     if (p.mode == MarginMode::kCross) {
       collateral += p.cost;
       unrealized += PositionValue(m, p) - p.cost;

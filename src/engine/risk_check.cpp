@@ -36,6 +36,12 @@ risk::OrderExposure Exposure(const Market& m, const Position& p, const OrderDelt
   return e;
 }
 
+// ceil(withdraw_margin_fraction * notional): the notional rule's share.
+int128 NotionalShare(const State& s, int128 notional) {
+  const int128 scaled = notional * s.config.withdraw_margin_fraction.raw();
+  return (scaled + kRateScale - 1) / kRateScale;
+}
+
 int128 WorstCaseScaled(const Market& m, const Position& p, const OrderDelta* d) {
   return risk::WorstCaseScaled(m.tiers, LeverageOf(m, p, d), p.size, m.mark.raw(), m.atoms,
                                Exposure(m, p, d));
@@ -67,16 +73,15 @@ risk::AccountMargin Evaluate(const State& s, const Account& a, const OrderDelta*
   risk::AccountMargin r{.equity = a.cash};
   ForEachActive(s, a, delta, [&](const Position& p, const OrderDelta* d) {
     const Market& m = s.markets[p.market_slot];
-    if (!m.IndexUsable(s.now)) r.missing_price = true;
-    const int128 value = PositionValue(m, p);
+    const int128 value = Value(m, p, s.now, Basis::kMargin);
     const int128 fee = d ? d->fee : 0;
     const int128 worst = WorstCase(m, p, d);
     if (p.mode == MarginMode::kCross) {
-      const Quote notional = ToQuote(Abs(value));
+      const Quote notional = ToQuote(Abs(PositionValue(m, p)));
       r.AddCross(value - fee, m.tiers.Initial(notional, LeverageOf(m, p, d)).raw(),
                  m.tiers.Maintenance(notional).raw(), worst);
     } else {
-      r.AddIsolated(BucketEquity(m, p) - fee, worst);
+      r.AddIsolated(int128(p.iso_cash) + value - fee, worst);
     }
   });
   return r;
@@ -86,25 +91,29 @@ risk::AccountMargin Evaluate(const State& s, const Account& a, const OrderDelta*
 // rounded up once; summed before rounding (no division) it is known to
 // within one atom per term, which decides all but the closest calls. Those,
 // and accounts already below initial margin, take the exact path.
+// A position in another market whose index is not usable counts at its
+// stressed value (valuation.hpp): one branch per position, taken only
+// there. The delta's own market has a usable index (the callers check it
+// first, each in its documented order of checks).
 Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta) {
+  PERPCORE_DCHECK(s.markets[delta.market_slot].IndexUsable(s.now));
   int128 equity = a.cash;
   int128 required_scaled = 0;
   int128 terms = 0;
-  bool missing_price = false;
   ForEachActive(s, a, &delta, [&](const Position& p, const OrderDelta* d) {
     const Market& m = s.markets[p.market_slot];
-    if (!m.IndexUsable(s.now)) missing_price = true;
-    const int128 fee = d ? d->fee : 0;
+    // The worst case first: the value is not kept live across its call.
     const int128 worst = WorstCaseScaled(m, p, d);
+    const int128 value = Value(m, p, s.now, Basis::kMargin);
+    const int128 fee = d ? d->fee : 0;
     if (p.mode == MarginMode::kCross) {
-      equity += PositionValue(m, p) - fee;
+      equity += value - fee;
       required_scaled += worst;
     } else {
-      required_scaled += std::max<int128>(0, worst - (BucketEquity(m, p) - fee) * kRateScale);
+      required_scaled += std::max<int128>(0, worst - (p.iso_cash + value - fee) * kRateScale);
     }
     terms += 1;
   });
-  if (missing_price) return IndexRefusal(s, a, &delta);
   if (equity * kRateScale >= required_scaled + terms * (kRateScale - 1)) return Reason::kOk;
   const risk::AccountMargin after = Evaluate(s, a, &delta);
   if (after.equity >= after.initial_with_orders) return Reason::kOk;
@@ -115,16 +124,34 @@ Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta)
                                                                  : Reason::kInsufficientMargin;
 }
 
-Reason IndexRefusal(const State& s, const Account& a, const OrderDelta* delta) {
-  Reason r = Reason::kOk;
-  ForEachActive(s, a, delta, [&](const Position& p, const OrderDelta*) {
-    if (r == Reason::kOk) r = s.markets[p.market_slot].IndexRefusal(s.now);
-  });
-  return r;
+int128 CrossWithdrawable(const State& s, const Account& a) {
+  int128 equity = a.cash;
+  int128 required = 0;     // initial with orders, and the isolated buckets' draws
+  int128 notional = 0;     // of the cross positions, at the mark
+  for (const Position& p : a.positions) {
+    const Market& m = s.markets[p.market_slot];
+    const int128 value = Value(m, p, s.now, Basis::kWithdrawal);
+    const int128 worst = WorstCase(m, p, nullptr);
+    if (p.mode == MarginMode::kCross) {
+      equity += value;
+      required += worst;
+      notional += Abs(PositionValue(m, p));
+    } else {
+      required += std::max<int128>(0, worst - (int128(p.iso_cash) + value));
+    }
+  }
+  return std::max<int128>(0, equity - std::max(required, NotionalShare(s, notional)));
+}
+
+int128 IsolatedWithdrawable(const State& s, const Market& m, const Position& p) {
+  const int128 bucket = int128(p.iso_cash) + Value(m, p, s.now, Basis::kWithdrawal);
+  const int128 required =
+      std::max(WorstCase(m, p, nullptr), NotionalShare(s, Abs(PositionValue(m, p))));
+  return std::max<int128>(0, bucket - required);
 }
 
 risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
-                                     const risk::AccountMargin& r) {
+                                     const risk::AccountMargin& r, TimeNs now) {
   if (p.size == 0) return {};
   const int128 value = PositionValue(m, p);
   risk::LiquidationInput in{.size = Lots(p.size), .atoms_per_tick_lot = m.atoms};
@@ -132,7 +159,9 @@ risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
     in.other_equity = Quote(p.iso_cash);
     in.other_maintenance = Quote(0);
   } else {
-    in.other_equity = ToQuote(r.equity - value);
+    // r counts the position on Basis::kMargin (its stressed value without
+    // a usable index): that is what leaves with it.
+    in.other_equity = ToQuote(r.equity - Value(m, p, now, Basis::kMargin));
     in.other_maintenance = ToQuote(r.maintenance - m.tiers.Maintenance(ToQuote(Abs(value))).raw());
   }
   auto lp = risk::ComputeLiquidationPrice(m.tiers, in);

@@ -37,29 +37,49 @@ struct OrderDelta {
 // position with its open orders (and a delta), in atoms, rounded up.
 absl::int128 WorstCase(const Market& m, const Position& p, const OrderDelta* d);
 
-// Evaluate(): the account's margin, with a delta applied if given.
-// O(positions of the account).
+// Evaluate(): the account's margin, with a delta applied if given, each
+// position valued on Basis::kMargin (valuation.hpp: a market whose index
+// is not usable counts at its stressed value). O(positions of the account).
 risk::AccountMargin Evaluate(const State& s, const Account& a, const OrderDelta* d);
 
 // CheckOrderRisk()
 //
-// kOk if the account covers its initial requirement with orders after the
-// delta, or if the delta does not raise that requirement (an order that
-// only takes risk off is always allowed); IndexRefusal() if a market it
-// touches has no usable index; else kInsufficientMargin.
+// Requires the delta's market to have a usable index (callers refuse with
+// Market::IndexRefusal first). kOk if the account covers its initial requirement
+// with orders after the delta, or if the delta does not raise that
+// requirement (an order that only takes risk off is always allowed); else
+// kInsufficientMargin. Positions in other markets without a usable index
+// count at their stressed value, so they block nothing elsewhere.
 Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& d);
 
-// IndexRefusal(): the refusal of the first market (by id) among the
-// account's live records (and the delta's market) whose index is not usable
-// now (Market::IndexRefusal: kNoIndexPrice or kIndexStale); kOk if every
-// index is usable. The cold path of a refusal: O(positions of the account).
-Reason IndexRefusal(const State& s, const Account& a, const OrderDelta* d);
+// CrossWithdrawable()
+//
+// What may leave the account's cross collateral now (engine.hpp,
+// "Withdrawals"), >= 0:
+//   equity_w - max(required, ceil(withdraw_margin_fraction * notional))
+// with equity_w = cross cash + the cross positions on Basis::kWithdrawal;
+// required = the initial requirement with orders of the cross positions
+// plus, per isolated position, max(0, its worst case - its bucket on
+// Basis::kWithdrawal); notional = sum of |size| * mark * atoms over the
+// cross positions (an isolated position's share is kept in its own bucket,
+// IsolatedWithdrawable). Not capped by what the engine holds (the Withdraw
+// handler checks that). O(positions of the account).
+absl::int128 CrossWithdrawable(const State& s, const Account& a);
+
+// IsolatedWithdrawable()
+//
+// What may leave an isolated bucket now, >= 0: its cash plus the position
+// on Basis::kWithdrawal, less max(its worst case,
+// ceil(withdraw_margin_fraction * |size| * mark * atoms)). O(1) plus the
+// ladder lookups of WorstCase.
+absl::int128 IsolatedWithdrawable(const State& s, const Market& m, const Position& p);
 
 // LiquidationOf(): the mark at which the position's margin (its bucket, or
-// the cross account r with the other positions held still) meets
-// maintenance; price 0 without a position or when it cannot be computed.
+// the cross account r (from Evaluate at `now`) with the other positions held
+// still) meets maintenance; price 0 without a position or when it cannot be
+// computed.
 risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
-                                     const risk::AccountMargin& r);
+                                     const risk::AccountMargin& r, TimeNs now);
 
 }  // namespace engine
 PERPCORE_NAMESPACE_END

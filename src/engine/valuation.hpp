@@ -1,14 +1,42 @@
 // Valuation: the one place a position is valued (size meets price). A
-// position's value is size * mark * atoms_per_tick_lot; the funding module
-// adds its accrued term here, once, and every margin check, summary,
-// preview and liquidation price sees it.
+// position's value is size * price * atoms_per_tick_lot at the price its
+// use calls for; the funding module adds its accrued term here, once, and
+// every margin check, summary, preview and liquidation price sees it.
 //
-// Bounds: admitted sizes and prices keep every product below 2^54 atoms
-// (MarketParams), so values fit in int64; results are int128 so that sums
-// over markets cannot overflow.
+// Three bases (Basis), one function (Value):
+//   kMark        at the market's mark: what summaries, liquidation prices and
+//                previews show.
+//   kMargin      the margin check of orders (and the exact path behind it):
+//                the mark while the market's index is usable; otherwise the
+//                stressed value below, so a market whose oracle went away
+//                neither blocks the account's orders in healthy markets nor
+//                lends it a profit nobody can see.
+//   kWithdrawal  what may leave (withdrawals, transfers out, isolated-margin
+//                removal, and free_collateral): losses count in full at the
+//                mark; unrealized profit only as MarketParams::withdrawable_pnl
+//                allows (kConservativePrice: at the more conservative of the
+//                mark and the TWAP, none without a TWAP; kNone: none); while
+//                the market's breaker is tripped or its index is not usable,
+//                the stressed value.
+//   Stressed: no unrealized profit, and the loss at the worse of the mark and
+//   the last valid index moved against the position by stress_fraction (a
+//   long at floor(last_index * (1 - f)), a short at ceil(last_index *
+//   (1 + f))).
+// In terms of cost (the signed entry value, so that cash + cost is the
+// position's collateral and value - cost its unrealized PnL):
+//   withdrawal, healthy: cost + min(pnl(mark), max(0, pnl(twap)))
+//   stressed:            cost + min(0, pnl(mark), pnl(stress price))
+// Each is at most the mark value: no basis ever values a position above it.
+//
+// Bounds: admitted sizes and prices keep every product at the mark below
+// 2^54 atoms (MarketParams); a stressed short's price is at most twice a
+// valid index, so its product stays below 2^55. Results are int128 so that
+// sums over markets cannot overflow. Thread safety: pure functions of the
+// state.
 #ifndef PERPCORE_SRC_ENGINE_VALUATION_HPP_
 #define PERPCORE_SRC_ENGINE_VALUATION_HPP_
 
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/numeric/int128.h"
@@ -28,9 +56,64 @@ inline absl::int128 PositionValue(const Market& m, const Position& p) {
   return Notional(m, p.size, m.mark.raw());
 }
 
-// BucketEquity(): an isolated position's bucket plus its value.
+// BucketEquity(): an isolated position's bucket plus its value at the mark.
 inline absl::int128 BucketEquity(const Market& m, const Position& p) {
   return absl::int128(p.iso_cash) + PositionValue(m, p);
+}
+
+// StressPrice(): the last valid index moved against a position on the
+// given side by the market's stress_fraction, rounded against it (a long
+// down, a short up); the mark if the market never had an index.
+inline std::int64_t StressPrice(const Market& m, bool long_side) {
+  const absl::int128 index = m.last_index.raw() > 0 ? m.last_index.raw() : m.mark.raw();
+  const absl::int128 f = m.params.stress_fraction.raw();
+  if (long_side) return static_cast<std::int64_t>(index * (kRateScale - f) / kRateScale);
+  const absl::int128 up = index * (kRateScale + f);
+  return static_cast<std::int64_t>((up + kRateScale - 1) / kRateScale);
+}
+
+// StressedValue(): no unrealized profit; the loss at the worse of the mark
+// and StressPrice(). Out of line of the order path's loop (cold).
+[[gnu::noinline]] inline absl::int128 StressedValue(const Market& m, const Position& p) {
+  if (p.size == 0) return 0;
+  const absl::int128 at_mark = PositionValue(m, p);
+  const absl::int128 at_stress = Notional(m, p.size, StressPrice(m, p.size > 0));
+  return std::min({absl::int128(p.cost), at_mark, at_stress});
+}
+
+// ConservativeValue(): the withdrawal basis of a market whose index is usable
+// and whose breaker is clear: the loss at the mark in full, the profit at
+// the more conservative of the mark and the TWAP (or none, per the market).
+inline absl::int128 ConservativeValue(const Market& m, const Position& p) {
+  const absl::int128 at_mark = PositionValue(m, p);
+  const absl::int128 cost = p.cost;
+  if (at_mark <= cost) return at_mark;  // a loss (or nothing): in full
+  const std::int64_t twap = m.feed.twap().raw();
+  if (m.params.withdrawable_pnl == WithdrawablePnl::kNone || twap <= 0) return cost;
+  const absl::int128 twap_pnl = Notional(m, p.size, twap) - cost;
+  return cost + std::min(at_mark - cost, std::max<absl::int128>(0, twap_pnl));
+}
+
+// Basis: what a value is for (see the file comment).
+enum class Basis : std::uint8_t { kMark, kMargin, kWithdrawal };
+
+// Value(): the position's value on `basis` at `now`, in atoms.
+inline absl::int128 Value(const Market& m, const Position& p, TimeNs now, Basis basis) {
+  switch (basis) {
+    case Basis::kMark:
+      return PositionValue(m, p);
+    case Basis::kMargin: {
+      // The mark value first, replaced on the cold path only: the order
+      // path's loop stays one multiply and a rarely taken branch.
+      absl::int128 v = PositionValue(m, p);
+      if (!m.IndexUsable(now)) [[unlikely]] v = StressedValue(m, p);
+      return v;
+    }
+    case Basis::kWithdrawal:
+      if (m.feed.breaker() || !m.IndexUsable(now)) return StressedValue(m, p);
+      return ConservativeValue(m, p);
+  }
+  return PositionValue(m, p);
 }
 
 }  // namespace engine

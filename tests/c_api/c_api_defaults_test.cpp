@@ -51,6 +51,8 @@ TEST_CASE("CApi: perpcore_market_params_init gives MarketParams' defaults", "[c_
   CHECK(c.max_orders_per_account == d.max_orders_per_account);
   CHECK(c.max_levels_per_side == d.max_levels_per_side);
   CHECK(c.max_book_orders == d.max_book_orders);
+  CHECK(c.stress_fraction == d.stress_fraction.raw());
+  CHECK(c.withdrawable_pnl == static_cast<std::uint32_t>(d.withdrawable_pnl));
 }
 
 TEST_CASE("CApi: perpcore_engine_config_init gives EngineConfig's defaults", "[c_api]") {
@@ -67,6 +69,7 @@ TEST_CASE("CApi: perpcore_engine_config_init gives EngineConfig's defaults", "[c
   CHECK(c.max_markets == d.max_markets);
   CHECK(c.max_accounts == d.max_accounts);
   CHECK(c.hash_seed == d.hash_seed);
+  CHECK(c.withdraw_margin_fraction == d.withdraw_margin_fraction.raw());
 }
 
 TEST_CASE("CApi: perpcore_ac_params_init gives AcParams' defaults", "[c_api]") {

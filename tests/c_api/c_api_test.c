@@ -140,11 +140,11 @@ static void test_names_and_version(void) {
   /* Every reason has a name and a message; other values are unknown. */
   /* One list for book and engine, a range of 100 per module, dense from the
    * start of each range: ok, framing 100..103, parameters 200..224, registry
-   * 300..312, book 400..412, risk 500..505, oracle 600..607. */
+   * 300..312, book 400..412, risk 500..506, oracle 600..607. */
   for (r = 0; r <= 1200; ++r) {
     const int known = r == 0 || (r >= 100 && r <= 103) || (r >= 200 && r <= 224) ||
                       (r >= 300 && r <= 312) || (r >= 400 && r <= 412) ||
-                      (r >= 500 && r <= 505) || (r >= 600 && r <= 607);
+                      (r >= 500 && r <= 506) || (r >= 600 && r <= 607);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');
@@ -349,7 +349,9 @@ static void test_trade_cycle(void) {
   CHECK_I64(sum.initial_requirement, USD(1500));   /* 20x: 5% */
   CHECK_I64(sum.initial_with_orders, USD(1500));
   CHECK_I64(sum.maintenance_requirement, USD(300)); /* 1% */
-  CHECK_I64(sum.free_collateral, USD(8485));
+  /* What may leave: 9,985 less max(initial 1,500, 10% of the 30,000
+   * notional = 3,000) (the withdrawal rule, issue 11). */
+  CHECK_I64(sum.free_collateral, USD(6985));
   CHECK_I64(sum.margin_ratio, INT64_C(30045067601402104)); /* 300 / 9985, up */
   CHECK_I64(sum.liquidatable, 0);
   CHECK_I64(sum.position_count, 1);
@@ -1311,8 +1313,75 @@ static void test_arbitrary_commands(void) {
   perpcore_engine_destroy(eng);
 }
 
+/* ------------------------------------------------------------------------- */
+/* The withdrawal parameters of issue 11: appended fields, versioned sizes    */
+/* ------------------------------------------------------------------------- */
+
+static void test_withdrawal_params(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_engine_config cfg, back;
+  perpcore_market_params p, pback;
+  perpcore_result res;
+  char msg[160];
+
+  CHECK(strcmp(perpcore_reason_name(PERPCORE_REASON_WITHDRAWAL_EXCEEDS_HELD),
+               "PERPCORE_REASON_WITHDRAWAL_EXCEEDS_HELD") == 0);
+  perpcore_engine_config_init(&cfg);
+  CHECK_I64(cfg.withdraw_margin_fraction, PERPCORE_RATE_SCALE / 10);
+  cfg.withdraw_margin_fraction = PERPCORE_RATE_SCALE;
+  CHECK_STATUS(perpcore_engine_config_check(msg, sizeof msg, &cfg), PERPCORE_E_CONFIG);
+  CHECK(strstr(msg, "withdraw_margin_fraction") != NULL);
+
+  /* A version-1 caller: its size ends before the appended field, which is
+   * neither read (the garbage there is ignored, the default 10% applies)
+   * nor written back. */
+  cfg.struct_size = PERPCORE_ENGINE_CONFIG_SIZE_V1;
+  cfg.withdraw_margin_fraction = -7;
+  CHECK_OK(perpcore_engine_create(&eng, &cfg));
+  perpcore_engine_config_init(&back);
+  back.struct_size = PERPCORE_ENGINE_CONFIG_SIZE_V1;
+  back.withdraw_margin_fraction = -7;
+  CHECK_OK(perpcore_engine_config_get(eng, &back));
+  CHECK_I64(back.withdraw_margin_fraction, -7);
+  perpcore_engine_config_init(&back);
+  back.withdraw_margin_fraction = 0;
+  CHECK_OK(perpcore_engine_config_get(eng, &back));
+  CHECK_I64(back.withdraw_margin_fraction, PERPCORE_RATE_SCALE / 10);
+  /* A size between the versions would cut the appended field. */
+  back.struct_size = PERPCORE_ENGINE_CONFIG_SIZE_V1 + 4;
+  CHECK_STATUS(perpcore_engine_config_get(eng, &back), PERPCORE_E_STRUCT_SIZE);
+
+  /* Market params: the appended fields round-trip; a version-1 caller gets
+   * the defaults; an enumerator out of range is refused by name. */
+  perpcore_market_params_init(&p);
+  CHECK_I64(p.stress_fraction, PERPCORE_RATE_SCALE / 10);
+  CHECK_I64(p.withdrawable_pnl, PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE);
+  p.stress_fraction = PERPCORE_RATE_SCALE / 4;
+  p.withdrawable_pnl = PERPCORE_WITHDRAWABLE_PNL_NONE;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, 1, T0, 1, &p));
+  perpcore_market_params_init(&pback);
+  CHECK_OK(perpcore_market_params_get(eng, &pback, 1));
+  CHECK_I64(pback.stress_fraction, PERPCORE_RATE_SCALE / 4);
+  CHECK_I64(pback.withdrawable_pnl, PERPCORE_WITHDRAWABLE_PNL_NONE);
+  p.struct_size = PERPCORE_MARKET_PARAMS_SIZE_V1;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, 2, T0, 2, &p));
+  perpcore_market_params_init(&pback);
+  CHECK_OK(perpcore_market_params_get(eng, &pback, 2));
+  CHECK_I64(pback.stress_fraction, PERPCORE_RATE_SCALE / 10);
+  CHECK_I64(pback.withdrawable_pnl, PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE);
+  perpcore_market_params_init(&p);
+  p.withdrawable_pnl = 2;
+  CHECK_STATUS(perpcore_market_params_check(eng, msg, sizeof msg, &p), PERPCORE_E_CONFIG);
+  CHECK(strstr(msg, "withdrawable_pnl") != NULL);
+  p.withdrawable_pnl = UINT32_MAX;
+  CHECK_REASON(perpcore_market_create(eng, &res, 3, T0, 3, &p),
+               PERPCORE_REASON_INVALID_MARKET_PARAMS);
+  perpcore_engine_destroy(eng);
+}
+
 int main(void) {
   test_names_and_version();
+  test_withdrawal_params();
   test_create_and_config();
   test_trade_cycle();
   test_cancel_replace();

@@ -24,7 +24,8 @@
 //      after a fill by what the margin oracle says it lacks.
 //   4. Rules of engine.hpp seen from outside: a reduce-only order never
 //      grows or flips a position; only reduce-only orders trade in a
-//      reduce-only, tripped, halted or index-less market; a taker never
+//      reduce-only, tripped, halted, delisted or index-less market (and a
+//      reduce-only one is never refused as halted); a taker never
 //      fills beyond its limit; PreviewOrder's verdict is Apply's, and its
 //      fill estimate is the fill when nothing it ignores applies.
 //   5. A margin oracle (see "The margin oracle" below) works out the margin
@@ -241,7 +242,10 @@ std::string ToString(const MarketParams& p) {
        "), .basis_window = TimeNs(" + Num(o.basis_window.raw()) +
        ")}, .max_orders_per_account = " + Num(p.max_orders_per_account) +
        ", .max_levels_per_side = " + Num(p.max_levels_per_side) +
-       ", .max_book_orders = " + Num(p.max_book_orders) + "}";
+       ", .max_book_orders = " + Num(p.max_book_orders) +
+       ", .withdrawable_pnl = static_cast<WithdrawablePnl>(" +
+       Num(std::int64_t{static_cast<std::uint8_t>(p.withdrawable_pnl)}) +
+       "), .stress_fraction = Rate(" + Num(p.stress_fraction.raw()) + ")}";
   return s;
 }
 
@@ -358,7 +362,10 @@ std::string ToString(const Payload& p) { return std::visit(PayloadPrinter{}, p);
 
 // Every field an event kind has, by name; zero ones left out.
 std::string ToString(const Event& ev) {
-  std::string s = "{" + EnumName(KindOf(ev));
+  // Appended rather than concatenated: GCC 12's -Wrestrict misreads the
+  // inlined operator+ here (a false positive).
+  std::string s = "{";
+  s += EnumName(KindOf(ev));
   auto i64 = [&s](const char* k, std::int64_t v) {
     if (v != 0) s += Fmt(" %s=", k) + Num(v);
   };
@@ -548,6 +555,7 @@ MarketParams ParamsFor(const Spec& s, std::uint32_t variant) {
       p.tiers = {{Quote(0), 10, Pct(3)}, {Quote(20'000 * kUsd), 5, Pct(6)}};
       p.maker_fee = Rate(0);
       p.taker_fee = Bp(10);
+      p.stress_fraction = Rate(0);  // a stale market's loss at its last index
       p.max_orders_per_account = 3;
       p.max_levels_per_side = 6;
       p.max_book_orders = 24;
@@ -564,6 +572,7 @@ MarketParams ParamsFor(const Spec& s, std::uint32_t variant) {
                  {Quote(2'000'000 * kUsd), 5, Pct(8)}};
       p.maker_fee = Rate(kRateScale / 20'000);  // 0.5 bp
       p.taker_fee = Bp(3);
+      p.stress_fraction = Rate(kRateScale);  // a stale long is worth nothing
       break;
     default:
       p.max_order_size = Lots(10'000);
@@ -580,6 +589,8 @@ MarketParams ParamsFor(const Spec& s, std::uint32_t variant) {
     p.max_leverage = std::max<std::uint32_t>(1, p.max_leverage / 2);
     p.price_band = p.price_band.raw() == 0 ? Pct(20) : Rate(p.price_band.raw() / 2);
     p.max_order_size = Lots(p.max_order_size.raw() / 2);
+    p.withdrawable_pnl = WithdrawablePnl::kNone;
+    p.stress_fraction = Pct(25);
   }
   return p;
 }
@@ -603,6 +614,8 @@ World WorldFor(std::uint64_t seed) {
   w.config.referrer_share = Pct(20);
   w.config.max_markets = static_cast<std::uint32_t>(w.markets + 1);  // room for LATE-USD only
   w.config.max_accounts = static_cast<std::uint32_t>(w.accounts + 4);
+  // The default 10%, none (initial margin alone) and a stricter 25%.
+  w.config.withdraw_margin_fraction = seed % 3 == 0 ? Rate(0) : seed % 3 == 1 ? Pct(10) : Pct(25);
   return w;
 }
 
@@ -614,7 +627,7 @@ std::string ToString(const EngineConfig& c) {
   }
   return s + "}, .referrer_share = Rate(" + Num(c.referrer_share.raw()) +
          "), .max_markets = " + Num(c.max_markets) + ", .max_accounts = " + Num(c.max_accounts) +
-         "}";
+         ", .withdraw_margin_fraction = Rate(" + Num(c.withdraw_margin_fraction.raw()) + ")}";
 }
 
 // -----------------------------------------------------------------------------
@@ -766,12 +779,17 @@ SideLoss OpenLoss(std::span<const OracleOrder> orders, std::int64_t mark, std::i
 
 // A market as the oracle sees it.
 struct OracleMarket {
-  const MarketParams* params = nullptr;  // tiers, max_leverage, taker_fee, max_open_interest
+  const MarketParams* params = nullptr;  // tiers, max_leverage, taker_fee, max_open_interest,
+                                         // withdrawable_pnl, stress_fraction
   std::int64_t atoms = 1;
   std::int64_t mark = 0;  // the last valid mark
   bool has_index = false;
   // Why the index cannot be used now: kOk, kNoIndexPrice or kIndexStale.
   Reason refusal = Reason::kNoIndexPrice;
+  std::int64_t last_index = 0;  // the last valid index (0: never had one)
+  std::int64_t twap = 0;        // Stats()'s, 0: none yet
+  bool breaker = false;
+  bool Usable() const { return refusal == Reason::kOk; }
 };
 
 // EffectiveLeverage(): as chosen (0: not chosen, the market's max_leverage),
@@ -794,6 +812,7 @@ struct OraclePosition {
   std::uint32_t leverage = 0;  // as chosen; 0: not chosen
   std::int64_t size = 0;
   int128 bucket = 0;  // isolated margin
+  int128 cost = 0;    // signed entry value (the ledger's)
   std::vector<OracleOrder> orders;
 
   std::uint32_t Leverage() const { return EffectiveLeverage(leverage, *m.params); }
@@ -859,32 +878,97 @@ struct OracleRisk {
   int128 initial = 0;      // cross positions
   int128 iwo = 0;          // initial with orders and isolated draws
   int128 maintenance = 0;  // cross positions
-  bool missing = false;    // a market that counts has no usable index
-  Reason why = Reason::kOk;  // the first such market's refusal (records by market id)
-  int128 Free() const { return std::max<int128>(0, equity - iwo); }
+  int128 Free() const { return std::max<int128>(0, equity - iwo); }  // for orders
 };
+
+// The loss a position would show at `price`, as a value: size * price * atoms.
+int128 ValueAt(const OraclePosition& p, int128 price) { return int128(p.size) * price * p.m.atoms; }
+
+// Stressed (engine.hpp, "Withdrawals"): no unrealized profit, the loss at
+// the worse of the mark and the last valid index moved against the position
+// by stress_fraction, rounded against it. Written as cost + the worst PnL.
+int128 StressedValueModel(const OraclePosition& p) {
+  if (p.size == 0) return 0;
+  const int128 index = p.m.last_index > 0 ? p.m.last_index : p.m.mark;
+  const int128 f = p.m.params->stress_fraction.raw();
+  const int128 price = p.size > 0 ? index * (kScale - f) / kScale
+                                  : CeilDiv(index * (kScale + f), kScale);
+  const int128 pnl_mark = p.Value() - p.cost;
+  const int128 pnl_stress = ValueAt(p, price) - p.cost;
+  return p.cost + std::min<int128>({0, pnl_mark, pnl_stress});
+}
+
+// What a position counts for in the margin check of orders: the mark, or
+// the stressed value in a market without a usable index.
+int128 MarginValueModel(const OraclePosition& p) {
+  return p.m.Usable() ? p.Value() : StressedValueModel(p);
+}
+
+// What a position counts for toward withdrawals: a loss at the mark in
+// full; a profit no larger than the one at the TWAP (none without a TWAP,
+// none at all with withdrawable_pnl kNone); stressed while the breaker is
+// tripped or there is no index.
+int128 WithdrawValueModel(const OraclePosition& p) {
+  if (p.m.breaker || !p.m.Usable()) return StressedValueModel(p);
+  const int128 pnl_mark = p.Value() - p.cost;
+  if (pnl_mark <= 0) return p.Value();
+  int128 backed = 0;
+  if (p.m.params->withdrawable_pnl == WithdrawablePnl::kConservativePrice && p.m.twap > 0) {
+    backed = std::max<int128>(0, ValueAt(p, p.m.twap) - p.cost);
+  }
+  return p.cost + std::min(pnl_mark, backed);
+}
 
 OracleRisk Evaluate(const OracleAccount& a) {
   OracleRisk r;
   r.equity = a.cash;
   for (const OraclePosition& p : a.positions) {
     if (!p.Counts()) continue;
-    if (p.m.refusal != Reason::kOk) {
-      if (!r.missing) r.why = p.m.refusal;
-      r.missing = true;
-    }
-    const int128 value = p.Value();
+    const int128 value = MarginValueModel(p);
     const int128 worst = WorstCase(p);
     if (p.mode == MarginMode::kCross) {
       r.equity += value;
-      r.initial += OracleInitial(p.m.params->tiers, Abs128(value), p.Leverage());
-      r.maintenance += OracleMaintenance(p.m.params->tiers, Abs128(value));
+      r.initial += OracleInitial(p.m.params->tiers, Abs128(p.Value()), p.Leverage());
+      r.maintenance += OracleMaintenance(p.m.params->tiers, Abs128(p.Value()));
       r.iwo += worst;
     } else {
       r.iwo += std::max<int128>(0, worst - (p.bucket + value));
     }
   }
   return r;
+}
+
+// ceil(fraction * notional).
+int128 NotionalShareModel(int128 notional, Rate fraction) {
+  return CeilDiv(notional * fraction.raw(), kScale);
+}
+
+// The withdrawal rule for cross collateral (engine.hpp, "Withdrawals"):
+// cross cash + the cross positions' withdrawable values, less
+// max(initial with orders (each isolated bucket's draw with its position
+// at its withdrawable value), fraction * the cross positions' notional at
+// the mark). Can be negative: the slack before any amount.
+int128 CrossSlackModel(const OracleAccount& a, Rate fraction) {
+  int128 equity = a.cash, required = 0, notional = 0;
+  for (const OraclePosition& p : a.positions) {
+    if (!p.Counts()) continue;
+    const int128 value = WithdrawValueModel(p);
+    if (p.mode == MarginMode::kCross) {
+      equity += value;
+      required += WorstCase(p);
+      notional += Abs128(p.Value());
+    } else {
+      required += std::max<int128>(0, WorstCase(p) - (p.bucket + value));
+    }
+  }
+  return equity - std::max(required, NotionalShareModel(notional, fraction));
+}
+
+// The same rule for one isolated bucket: its cash + its position's
+// withdrawable value, less max(its worst case, fraction * its notional).
+int128 BucketSlackModel(const OraclePosition& p, Rate fraction) {
+  return p.bucket + WithdrawValueModel(p) -
+         std::max(WorstCase(p), NotionalShareModel(Abs128(p.Value()), fraction));
 }
 
 // What the margin rule decided and how close it was: slack is equity minus
@@ -899,26 +983,27 @@ struct Decision {
 
 Decision MarginVerdict(const OracleAccount& before, const OracleAccount& after) {
   const OracleRisk b = Evaluate(before), a = Evaluate(after);
-  if (a.missing) return Decision{a.why};
   const int128 slack = a.equity - a.iwo;
   const bool ok = slack >= 0 || a.iwo <= b.iwo;  // or it does not raise the requirement
   return Decision{ok ? Reason::kOk : Reason::kInsufficientMargin, true, slack};
 }
 
-// Moving `amount` out of cross collateral (withdraw, transfer, top-up).
-Decision FreeVerdict(const OracleAccount& a, int128 amount) {
-  const OracleRisk r = Evaluate(a);
-  if (r.missing) return Decision{r.why};
-  const int128 slack = r.equity - r.iwo - amount;  // amount > 0: within max(0, .) iff >= 0
-  return Decision{slack >= 0 ? Reason::kOk : Reason::kInsufficientCollateral, true, slack};
+// Moving `amount` out of cross collateral (withdraw, transfer, top-up); a
+// withdrawal (`held` set: total deposits - total withdrawals, the ledger's)
+// must also be within what the engine holds.
+Decision FreeVerdict(const OracleAccount& a, int128 amount, Rate fraction,
+                     std::optional<int128> held = std::nullopt) {
+  const int128 slack = CrossSlackModel(a, fraction) - amount;  // amount > 0
+  if (slack < 0) return Decision{Reason::kInsufficientCollateral, true, slack};
+  if (held && amount > *held) return Decision{Reason::kWithdrawalExceedsHeld};
+  return Decision{Reason::kOk, true, slack};
 }
 
 // Taking `amount` out of an isolated bucket.
-Decision RemovalVerdict(const OracleAccount& a, MarketId market, int128 amount) {
+Decision RemovalVerdict(const OracleAccount& a, MarketId market, int128 amount, Rate fraction) {
   const OraclePosition* p = a.Find(market);
   if (p == nullptr) return Decision{Reason::kNotIsolated};
-  if (const OracleRisk r = Evaluate(a); r.missing) return Decision{r.why};
-  const int128 slack = p->bucket + p->Value() - WorstCase(*p) - amount;
+  const int128 slack = BucketSlackModel(*p, fraction) - amount;
   return Decision{slack >= 0 ? Reason::kOk : Reason::kInsufficientCollateral, true, slack};
 }
 
@@ -994,6 +1079,7 @@ Decision LeverageVerdict(const OracleAccount& a, MarketId market, std::uint32_t 
   OracleAccount after = a;
   OraclePosition* p = after.Find(market);
   if (p == nullptr || !p->Counts()) return Decision{};
+  if (!p->m.Usable()) return Decision{p->m.refusal};
   p->leverage = leverage;
   return MarginVerdict(a, after);
 }
@@ -1321,12 +1407,17 @@ class Generator {
       absl::StatusOr<MarketParams> params = eng.Params(id);
       if (!st.ok() || !params.ok()) continue;
       view_params_[id] = *std::move(params);
-      view_markets_[id] = OracleMarket{.params = &view_params_[id],
-                                       .atoms = st->atoms_per_tick_lot,
-                                       .mark = st->mark.raw(),
-                                       .has_index = st->index.raw() != 0,
-                                       .refusal = st->index.raw() != 0 ? Reason::kOk
-                                                                       : Reason::kNoIndexPrice};
+      // (The last index is not a query: the index, or the mark, will do
+      // for aiming.)
+      view_markets_[id] = OracleMarket{
+          .params = &view_params_[id],
+          .atoms = st->atoms_per_tick_lot,
+          .mark = st->mark.raw(),
+          .has_index = st->index.raw() != 0,
+          .refusal = st->index.raw() != 0 ? Reason::kOk : Reason::kNoIndexPrice,
+          .last_index = st->index.raw() != 0 ? st->index.raw() : st->mark.raw(),
+          .twap = st->twap.raw(),
+          .breaker = st->breaker};
     }
   }
 
@@ -1345,7 +1436,8 @@ class Generator {
                        .m = m->second,
                        .mode = v.mode,
                        .leverage = v.leverage,
-                       .size = v.size.raw()};
+                       .size = v.size.raw(),
+                       .cost = v.cost.raw()};
       if (v.mode == MarginMode::kIsolated) p.bucket = int128(v.isolated_equity.raw()) - p.Value();
       a.positions.push_back(std::move(p));
     }
@@ -1364,7 +1456,8 @@ class Generator {
   std::int64_t OracleFree(const Engine& eng, AccountId id) {
     std::optional<OracleAccount> a = ViewOf(eng, id);
     if (!a) return 0;
-    return static_cast<std::int64_t>(std::min<int128>(Evaluate(*a).Free(), kMax));
+    const int128 slack = CrossSlackModel(*a, world_.config.withdraw_margin_fraction);
+    return static_cast<std::int64_t>(std::clamp<int128>(slack, 0, kMax));
   }
 
   // An amount aimed at the account's free collateral by the oracle: exactly
@@ -1702,7 +1795,6 @@ class Generator {
       if (mit == view_markets_.end() || !mit->second.has_index || mit->second.mark <= 0) continue;
       const OracleMarket& m = mit->second;
       const OracleRisk before = Evaluate(*a);
-      if (before.missing) continue;
       const book::OrderView& v = live->order;
       const bool buy = rng_.Percent(70) ? v.side == Side::kBuy : rng_.Percent(50);
       const std::int64_t off = rng_.Between(-3, 10) * Step(*g);
@@ -1936,7 +2028,8 @@ class Generator {
             // case), or one atom more.
             std::optional<OracleAccount> view = ViewOf(eng, a.id);
             const OraclePosition* op = view ? view->Find(p.market) : nullptr;
-            const int128 spare = op ? op->bucket + op->Value() - WorstCase(*op) : 0;
+            const int128 spare =
+                op ? BucketSlackModel(*op, world_.config.withdraw_margin_fraction) : 0;
             const int128 take = std::clamp<int128>(spare + (k < 57 ? 0 : 1), 1, kMax);
             c.delta = Quote(-static_cast<std::int64_t>(take));
           } else if (k < 80) {
@@ -1987,7 +2080,6 @@ class Generator {
       if (mit == view_markets_.end() || !mit->second.has_index || mit->second.mark <= 0) continue;
       const OracleMarket& m = mit->second;
       const OracleRisk before = Evaluate(*a);
-      if (before.missing) continue;
       const bool buy = rng_.Percent(50);
       const std::int64_t off = rng_.Between(-3, 10) * Step(g);
       const std::int64_t price =
@@ -2219,6 +2311,12 @@ struct Tally {
   // Accepted cancel-replaces whose new order traded, and that reused the
   // old order's id.
   std::uint64_t replace_traded = 0, replace_same_id = 0;
+  // Withdrawal-rule decisions (withdraw, transfer, isolated top-up or
+  // removal) taken while a position of the account counted below its mark
+  // value for want of TWAP backing (or with withdrawable_pnl kNone), and
+  // while one counted at its stressed value (breaker or no index); and
+  // reduce-only orders accepted in a halted or delisted market.
+  std::uint64_t withdraw_unbacked = 0, withdraw_stressed = 0, halted_reduce_only = 0;
 
   std::uint64_t NearBoundary() const {
     std::uint64_t n = 0;
@@ -2246,6 +2344,9 @@ struct Tally {
     seq_faults += o.seq_faults;
     time_faults += o.time_faults;
     flips += o.flips;
+    withdraw_unbacked += o.withdraw_unbacked;
+    withdraw_stressed += o.withdraw_stressed;
+    halted_reduce_only += o.halted_reduce_only;
     open_orders_peak = std::max(open_orders_peak, o.open_orders_peak);
     open_orders_sum += o.open_orders_sum;
     open_orders_samples += o.open_orders_samples;
@@ -2283,12 +2384,14 @@ struct Tally {
              " open orders mean=%" PRIu64 " peak=%" PRIu64 " accepted-below-margin=%" PRIu64
              " margin decisions=%" PRIu64 " previews matched=%" PRIu64
              " liquidation prices checked=%" PRIu64 " cancel-replaces traded=%" PRIu64
-             " same id=%" PRIu64 "\n",
+             " same id=%" PRIu64 " withdrawal-rule decisions unbacked=%" PRIu64
+             " stressed=%" PRIu64 " halted reduce-only orders=%" PRIu64 "\n",
              fills, reduce_only_fills, isolated_fills, flips, rebates, referrer_cuts,
              breaker_trips, breaker_clears, self_trade, max_fill_cuts, slid, seq_faults,
              time_faults, open_orders_samples ? open_orders_sum / open_orders_samples : 0,
              open_orders_peak, risk_reducing, margin_decisions, previews, liquidation_prices,
-             replace_traded, replace_same_id);
+             replace_traded, replace_same_id, withdraw_unbacked, withdraw_stressed,
+             halted_reduce_only);
     s += Fmt("[property]   near-boundary margin decisions (within %d atom of the "
              "requirement)=%" PRIu64 ": at it and accepted=%" PRIu64
              ", one atom short and refused=%" PRIu64 "; by kind:",
@@ -2337,6 +2440,9 @@ struct MarketModel {
   // the fresh sources at the last refresh, at most that refresh + the mark
   // age; -1 without an index.
   std::int64_t usable_until = -1;
+  std::int64_t last_index = 0;  // the last non-zero index a kPriceUpdate said
+  bool breaker = false;         // as the last kCircuitBreaker said
+  std::int64_t twap = 0;        // Stats()'s, read before each command and each ledger check
 
   // The market as the margin oracle sees it at `now`.
   OracleMarket View(TimeNs now) const {
@@ -2347,7 +2453,10 @@ struct MarketModel {
                         .atoms = atoms,
                         .mark = mark,
                         .has_index = index != 0,
-                        .refusal = refusal};
+                        .refusal = refusal,
+                        .last_index = last_index,
+                        .twap = twap,
+                        .breaker = breaker};
   }
 };
 
@@ -2627,8 +2736,19 @@ class Harness {
     std::map<MarketId, MarketStats> markets;      // every market, before oracle commands
   };
 
+  // The TWAP is an input of the withdrawal rule the oracle takes from
+  // Stats() (the price oracle's own checks cover how it is made): no event
+  // reports it at every change.
+  void LoadTwaps() {
+    for (auto& [id, m] : markets_) {
+      absl::StatusOr<MarketStats> st = eng_.Stats(id);
+      if (st.ok()) m.twap = st->twap.raw();
+    }
+  }
+
   void Before(const Op& op, const Command& cmd) {
     pre_ = Pre{};
+    LoadTwaps();
     AccountId account = 0;
     if (const auto* w = std::get_if<Withdraw>(&cmd.payload)) account = w->account;
     if (const auto* t = std::get_if<Transfer>(&cmd.payload)) account = t->from;
@@ -2679,7 +2799,8 @@ class Harness {
                                            .mode = p.mode,
                                            .leverage = p.leverage,
                                            .size = p.size,
-                                           .bucket = p.bucket});
+                                           .bucket = p.bucket,
+                                           .cost = p.cost});
     }
     for (const OpenOrder& o : orders) {
       // An order without a record is the ledger's miss; CheckLedger names it.
@@ -2714,11 +2835,15 @@ class Harness {
     }
     // The ledger's marks and indexes are the last price updates'.
     for (const Event& e : result_.events) {
+      if (const auto* b = std::get_if<events::CircuitBreaker>(&e)) {
+        markets_.at(b->market).breaker = b->tripped;
+      }
       const auto* u = std::get_if<events::PriceUpdate>(&e);
       if (u == nullptr) continue;
       MarketModel& m = markets_.at(u->market);
       m.mark = u->mark.raw();
       m.index = u->index.raw();
+      if (m.index != 0) m.last_index = m.index;
     }
     if (std::string err = std::visit([&](const auto& p) { return CheckPayload(p); }, cmd.payload);
         !err.empty()) {
@@ -2784,6 +2909,15 @@ class Harness {
 
   // An order's or amend's last checks against the oracle.
   std::string CheckOrderVerdict(const PlaceOrder& c) {
+    // kMarketHalted only for a non-reduce-only order in a halted or delisted
+    // market: reduce-only orders close positions there.
+    if (result_.reason == Reason::kMarketHalted) {
+      const bool halted = pre_.stats && (pre_.stats->status == MarketStatus::kHalted ||
+                                         pre_.stats->status == MarketStatus::kDelisted);
+      if (c.reduce_only || !halted) {
+        return "kMarketHalted for a reduce-only order or outside a halted market";
+      }
+    }
     if (c.reduce_only || BeforeMarginChecks(result_.reason, false)) return "";
     const auto mit = markets_.find(c.market);
     if (!pre_.view || mit == markets_.end()) {
@@ -2936,18 +3070,46 @@ class Harness {
     deposits_ += c.amount.raw();
     return ExpectEvent(events::Deposit{.account = c.account, .amount = c.amount});
   }
+  // Counts a withdrawal-rule decision by the states of the account's
+  // positions it was taken in (see Tally).
+  void TallyWithdrawalState(const OracleAccount& a) {
+    bool unbacked = false, stressed = false;
+    for (const OraclePosition& p : a.positions) {
+      if (p.size == 0) continue;
+      if (p.m.breaker || !p.m.Usable()) {
+        stressed = true;
+      } else if (WithdrawValueModel(p) < p.Value()) {
+        unbacked = true;
+      }
+    }
+    tally_.withdraw_unbacked += unbacked;
+    tally_.withdraw_stressed += stressed;
+  }
+
   // Withdraw, Transfer and AdjustIsolatedMargin: every reason, from the
   // ledger and the oracle, in engine.hpp's order.
   std::string CheckPayload(const Withdraw& c) {
     Decision d{Reason::kUnknownAccount};
     if (pre_.view) {
+      TallyWithdrawalState(*pre_.view);
       d = c.amount.raw() <= 0 ? Decision{Reason::kInvalidAmount}
-                              : FreeVerdict(*pre_.view, c.amount.raw());
+                              : FreeVerdict(*pre_.view, c.amount.raw(),
+                                            config_.withdraw_margin_fraction,
+                                            deposits_ - withdrawals_);
     }
     if (std::string err = Expect(kWithdrawalDecision, d); !err.empty()) return err;
     if (result_.reason != Reason::kOk) return "";
     accounts_.at(c.account).cash -= c.amount.raw();
     withdrawals_ += c.amount.raw();
+    // What the rule promises, seen afterwards with the oracle's arithmetic:
+    // the account still meets the withdrawal rule, and no more has left the
+    // engine than was put in.
+    if (pre_.orders) {
+      const int128 after = CrossSlackModel(ModelView(accounts_.at(c.account), *pre_.orders),
+                                           config_.withdraw_margin_fraction);
+      if (after < 0) return "a withdrawal left the account " + Num(after) + " below the rule";
+    }
+    if (withdrawals_ > deposits_) return "total withdrawals exceed total deposits";
     return ExpectEvent(events::Withdrawal{.account = c.account, .amount = c.amount});
   }
   std::string CheckPayload(const Transfer& c) {
@@ -2961,7 +3123,7 @@ class Harness {
       } else if (c.amount.raw() <= 0) {
         d = Decision{Reason::kInvalidAmount};
       } else {
-        d = FreeVerdict(*pre_.view, c.amount.raw());
+        d = FreeVerdict(*pre_.view, c.amount.raw(), config_.withdraw_margin_fraction);
       }
     }
     if (std::string err = Expect(kTransferDecision, d); !err.empty()) return err;
@@ -2984,9 +3146,10 @@ class Harness {
       } else if (delta == 0 || c.delta == Quote::Min()) {
         d = Decision{Reason::kInvalidAmount};
       } else if (delta > 0) {
-        d = FreeVerdict(*pre_.view, delta);
+        TallyWithdrawalState(*pre_.view);
+        d = FreeVerdict(*pre_.view, delta, config_.withdraw_margin_fraction);
       } else {
-        d = RemovalVerdict(*pre_.view, c.market, -int128(delta));
+        d = RemovalVerdict(*pre_.view, c.market, -int128(delta), config_.withdraw_margin_fraction);
       }
     }
     if (std::string err = Expect(delta > 0 ? kTopUpDecision : kRemovalDecision, d); !err.empty()) {
@@ -3307,11 +3470,11 @@ class Harness {
   std::string CheckPayload(const PlaceOrder& c) {
     // PreviewOrder's verdict is Apply's: a refusal it names is Apply's, and
     // when it passes, only the book can still refuse. The preview answers at
-    // the engine's time before the command, so an index that expired in
-    // between (kIndexStale at the command's own time, in this market or
-    // another the account has a record in) is the exception.
+    // the engine's time before the command, so an index that has expired by
+    // the command's own time is the exception: in this market it is
+    // kIndexStale, in another the account has a record in it turns that
+    // position to its stressed value, which can refuse for margin.
     const bool expired_since =
-        result_.reason == Reason::kIndexStale &&
         std::any_of(markets_.begin(), markets_.end(), [&](const auto& kv) {
           return kv.second.index != 0 && now_.raw() > kv.second.usable_until;
         });
@@ -3346,7 +3509,8 @@ class Harness {
     if (pre_.stats) {
       const MarketStats& s = *pre_.stats;
       if (s.status == MarketStatus::kHalted || s.status == MarketStatus::kDelisted) {
-        return "order accepted in a halted market";
+        if (!c.reduce_only) return "a non-reduce-only order was accepted in a halted market";
+        ++tally_.halted_reduce_only;
       }
       if (!c.reduce_only && (s.status == MarketStatus::kReduceOnly || s.breaker)) {
         return "a non-reduce-only order was accepted in a reduce-only market";
@@ -3582,6 +3746,11 @@ class Harness {
                            const OracleAccount& view) {
     auto fail = [&](const std::string& what) { return "account " + Num(id) + ": " + what; };
     const OracleRisk r = Evaluate(view);
+    // free_collateral: exactly what a withdrawal may take, the rule's slack
+    // capped by what the engine holds.
+    const int128 free = std::max<int128>(
+        0, std::min(CrossSlackModel(view, config_.withdraw_margin_fraction),
+                    deposits_ - withdrawals_));
     if (int128(s.cash.raw()) != a.cash) {
       return fail("cash " + Num(s.cash.raw()) + ", the ledger " + Num(a.cash) +
                   " (deposits, withdrawals, transfers, trades, fees and top-ups)");
@@ -3659,7 +3828,7 @@ class Harness {
       // margin(P): equity minus maintenance with this position at price P.
       int128 other_equity = want.bucket, other_maint = 0;
       if (want.mode == MarginMode::kCross) {
-        other_equity = r.equity - value;
+        other_equity = r.equity - MarginValueModel(*op);
         other_maint = r.maintenance - maintenance;
       }
       const std::int64_t size = p.size.raw();
@@ -3697,12 +3866,12 @@ class Harness {
     if (int128(s.initial_requirement.raw()) != r.initial ||
         int128(s.initial_with_orders.raw()) != r.iwo ||
         int128(s.maintenance_requirement.raw()) != r.maintenance ||
-        int128(s.free_collateral.raw()) != r.Free()) {
+        int128(s.free_collateral.raw()) != free) {
       return fail("Summary initial/with orders/maintenance/free " +
                   Num(s.initial_requirement.raw()) + "/" + Num(s.initial_with_orders.raw()) +
                   "/" + Num(s.maintenance_requirement.raw()) + "/" +
                   Num(s.free_collateral.raw()) + ", the margin oracle " + Num(r.initial) + "/" +
-                  Num(r.iwo) + "/" + Num(r.maintenance) + "/" + Num(r.Free()));
+                  Num(r.iwo) + "/" + Num(r.maintenance) + "/" + Num(free));
     }
     if (s.liquidatable != (r.maintenance > 0 && r.equity < r.maintenance)) {
       return fail("liquidatable flag is not equity < maintenance");
@@ -3723,6 +3892,7 @@ class Harness {
   // Every account against the ledger and the oracle, and every market's
   // open interest, volume and prices.
   std::string CheckLedger() {
+    LoadTwaps();
     if (std::string err = event_balances_.Compare(eng_); !err.empty()) return err;
     std::uint64_t open_orders = 0;
     for (const auto& [id, a] : accounts_) {
@@ -4141,6 +4311,9 @@ TEST_CASE("Engine property: conservation and every invariant hold after every co
     CHECK(t.slid > 0);
     CHECK(t.replace_traded > 0);
     CHECK(t.replace_same_id > 0);
+    CHECK(t.withdraw_unbacked > 0);
+    CHECK(t.withdraw_stressed > 0);
+    CHECK(t.halted_reduce_only > 0);
     CHECK(t.at_boundary_accepted > 0);
     CHECK(t.short_by_one_refused > 0);
     for (std::size_t k = 0; k < kDecisionKinds; ++k) {

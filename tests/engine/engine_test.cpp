@@ -743,10 +743,18 @@ TEST_CASE("Engine: a leverage cut needs its initial margin to the atom", "[engin
   CHECK(h.Summary(2).free_collateral == Quote(0));
 }
 
-// An isolated position needs an index before its margin moves: the only
-// source goes stale (60 s) after the position opened, and both ways are
-// refused until a price comes back.
-TEST_CASE("Engine: isolated margin cannot move while the market has no index", "[engine]") {
+// An isolated long of 1 lot at 10x bought at the 30,000 USD mark: the
+// bucket holds its initial requirement, 300,000 ticks * 100 atoms / 10 =
+// 3,000,000 atoms (cash -27,000,000, value 30,000,000). The only source
+// goes stale (60 s): the position counts at its stressed value, the last
+// index 300,000 ticks moved 10% against it, 270,000 ticks, a value of
+// 27,000,000 against a cost of 30,000,000: the bucket is worth 0, short of
+// max(worst case 3,000,000, 10% of 30,000,000 = 3,000,000) = 3,000,000.
+// 4 USD added from cross (cross may give all but the bucket's draw of
+// 3,000,000) makes it 4,000,000: 1,000,000 may come back, not an atom more
+// (at the mark, as before issue 11, it would have been 4,000,000).
+TEST_CASE("Engine: isolated margin moves while the market has no index, at the stressed value",
+          "[engine]") {
   Harness h = BtcAt30k(100);
   h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
   h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
@@ -754,14 +762,15 @@ TEST_CASE("Engine: isolated margin cannot move while the market has no index", "
   REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
   h.Ok(TimeTick{.market = 1}, 61'000'000'000);
   REQUIRE(h.eng.Stats(1)->index == Ticks(0));
-  REQUIRE(h.PositionIn(2).size == Lots(1));
-  const AdjustIsolatedMargin add{.market = 1, .account = 2, .delta = Quote(kUsd)};
-  const AdjustIsolatedMargin take{.market = 1, .account = 2, .delta = Quote(-1)};
-  CHECK(h.Do(add).reason == Reason::kNoIndexPrice);
-  CHECK(h.Do(take).reason == Reason::kNoIndexPrice);
-  h.Price(1, Usd(30'000));
-  h.Ok(add);
-  h.Ok(take);
+  REQUIRE(h.PositionIn(2).isolated_equity == Quote(3'000'000));
+  auto adjust = [&](std::int64_t delta) {
+    return h.Do(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(delta)}).reason;
+  };
+  CHECK(adjust(-1) == Reason::kInsufficientCollateral);
+  CHECK(adjust(4'000'000) == Reason::kOk);
+  CHECK(adjust(-1'000'001) == Reason::kInsufficientCollateral);
+  CHECK(adjust(-1'000'000) == Reason::kOk);
+  CHECK(h.PositionIn(2).isolated_equity == Quote(6'000'000));  // at the mark
 }
 
 // Max open interest 100 BTC. Bids of 60 and 30 BTC are 90,000 lots of
@@ -978,22 +987,6 @@ TEST_CASE("Engine: closing an isolated position returns its bucket to cross", "[
   // +100 USD, minus 15 and 15.05 USD taker fees.
   CHECK(h.Summary(2).cash == Quote(5'000 * kUsd + 100 * kUsd - 15 * kUsd - 15'050'000));
   CHECK_FALSE(h.HasRecord(2));  // closed, the bucket released, no orders: no record
-}
-
-TEST_CASE("Engine: unrealized profit is withdrawable only down to initial margin", "[engine]") {
-  Harness h = BtcAt30k(3'015);
-  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
-  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
-  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
-  h.Price(1, Usd(33'000));
-  // equity 6,000; IM 3,300; free 2,700.
-  const AccountSummary s = h.Summary(2);
-  CHECK(s.unrealized_pnl == Quote(3'000 * kUsd));
-  CHECK(s.equity == Quote(6'000 * kUsd));
-  CHECK(s.free_collateral == Quote(2'700 * kUsd));
-  CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(2'700 * kUsd + 1)}).reason ==
-        Reason::kInsufficientCollateral);
-  h.Ok(Withdraw{.account = 2, .amount = Quote(2'700 * kUsd)});
 }
 
 // ---------------------------------------------------------------------------
@@ -1463,7 +1456,6 @@ TEST_CASE("Engine: without a fresh index nothing may add risk, but closing works
   h.Ok(TimeTick{.market = 1}, 61'000'000'000);
   CHECK(h.eng.Stats(1)->index == Ticks(0));
   CHECK(h.Order(2, 13, Side::kBuy, Usd(29'000), Lots(1)).reason == Reason::kNoIndexPrice);
-  CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(1)}).reason == Reason::kNoIndexPrice);
   const Result r =
       h.Order(2, 14, Side::kSell, Usd(29'900), Lots(kBtc), TimeInForce::kIoc, true);
   REQUIRE(r.ok());
@@ -1636,6 +1628,332 @@ TEST_CASE("Engine: the default market parameters are valid", "[engine]") {
   Harness h;
   CHECK(h.eng.ValidateMarket(MarketParams{}).ok());
   h.Ok(CreateMarket{.market = 1, .params = Shared(MarketParams{})});
+}
+
+// ---------------------------------------------------------------------------
+// Withdrawals (issue 11): what may leave is valued conservatively
+// ---------------------------------------------------------------------------
+
+constexpr std::int64_t kMinute = 60'000'000'000;
+
+// Summary().free_collateral is `expected`; a withdrawal of one atom more is
+// refused with `beyond`, and one of exactly that much is accepted.
+void WithdrawsExactlyFree(Harness& h, AccountId id, std::int64_t expected,
+                          Reason beyond = Reason::kInsufficientCollateral) {
+  CHECK(h.Summary(id).free_collateral == Quote(expected));
+  CHECK(h.Do(Withdraw{.account = id, .amount = Quote(expected + 1)}).reason == beyond);
+  h.Ok(Withdraw{.account = id, .amount = Quote(expected)});
+}
+
+// Account 2 (deposit `usd`, leverage `leverage`) trades 1 BTC against
+// account 1 at 30,000 USD (`buy`: account 2 is long), paying the 15 USD
+// taker fee; then the index moves to `to_usd` ten minutes later and is
+// published again ten minutes after that (the single source stays fresh
+// at each use). The TWAP is then the mean of 30,000 and to_usd over the
+// twenty minutes: (30,000 + to_usd) / 2.
+Harness TradedThenMoved(std::int64_t usd, std::uint32_t leverage, bool buy, std::int64_t to_usd,
+                        MarketParams p = Btc()) {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(std::move(p))});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 100'000);
+  h.Account(2, usd);
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = leverage});
+  const Side maker = buy ? Side::kSell : Side::kBuy;
+  const Side taker = buy ? Side::kBuy : Side::kSell;
+  REQUIRE(h.Order(1, 10, maker, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, taker, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).filled == Lots(kBtc));
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(to_usd));
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(to_usd));
+  return h;
+}
+
+// Long 1 BTC from 30,000 at 10x with 3,015 USD; the index is 33,000 and the
+// TWAP 31,500. Cash 3,015 - 30,000 - 15 = -27,000 USD. At the mark the
+// equity is 6,000 (free collateral 2,700 before issue 11); the profit
+// counts at the TWAP, 1,500, so withdrawable equity is 4,500, against
+// max(initial 3,300, 10% of 33,000 = 3,300): 1,200 USD may leave.
+TEST_CASE("Engine: withdrawal of unrealized profit above the TWAP is refused", "[engine]") {
+  Harness h = TradedThenMoved(3'015, 10, true, 33'000);
+  REQUIRE(h.eng.Stats(1)->mark == Usd(33'000));
+  REQUIRE(h.eng.Stats(1)->twap == Usd(31'500));
+  CHECK(h.Summary(2).equity == Quote(6'000 * kUsd));
+  WithdrawsExactlyFree(h, 2, 1'200 * kUsd);
+}
+
+// The mirror: short 1 BTC from 30,000 at 10x with 3,015 USD, the index down
+// to 27,000, the TWAP 28,500. Cash 3,015 + 30,000 - 15 = 33,000; at the
+// TWAP the position is worth -28,500, so withdrawable equity is 4,500,
+// against max(initial 2,700, 10% of 27,000 = 2,700): 1,800 USD.
+TEST_CASE("Engine: a short's unrealized profit counts at the higher of mark and TWAP",
+          "[engine]") {
+  Harness h = TradedThenMoved(3'015, 10, false, 27'000);
+  REQUIRE(h.eng.Stats(1)->mark == Usd(27'000));
+  REQUIRE(h.eng.Stats(1)->twap == Usd(28'500));
+  WithdrawsExactlyFree(h, 2, 1'800 * kUsd);
+}
+
+// As the 33,000 long above with 3,615 USD and withdrawable_pnl kNone: no
+// unrealized profit counts, so withdrawable equity is 3,615 - 15 = 3,600
+// against 3,300: 300 USD (at the TWAP it would be 1,800).
+TEST_CASE("Engine: with withdrawable_pnl kNone no unrealized profit can leave", "[engine]") {
+  MarketParams p = Btc();
+  p.withdrawable_pnl = WithdrawablePnl::kNone;
+  Harness h = TradedThenMoved(3'615, 10, true, 33'000, p);
+  WithdrawsExactlyFree(h, 2, 300 * kUsd);
+}
+
+// Long 1 BTC at 30,000 at 20x with 5,015 USD, the price unchanged: equity
+// 5,000 USD, initial requirement 5% of 30,000 = 1,500, but 10% of the
+// notional is 3,000: 2,000 USD may leave (3,500 before issue 11).
+TEST_CASE("Engine: a withdrawal must leave 10% of the notional where initial margin is less",
+          "[engine]") {
+  Harness h = TradedThenMoved(5'015, 20, true, 30'000);
+  CHECK(h.Summary(2).initial_requirement == Quote(1'500 * kUsd));
+  WithdrawsExactlyFree(h, 2, 2'000 * kUsd);
+}
+
+TEST_CASE("Engine: a transfer out must leave 10% of the notional, to the atom", "[engine]") {
+  Harness h = TradedThenMoved(5'015, 20, true, 30'000);
+  h.Ok(CreateAccount{.account = 4, .owner = 2});  // account 2's owner is 2
+  CHECK(h.Do(Transfer{.from = 2, .to = 4, .amount = Quote(2'000 * kUsd + 1)}).reason ==
+        Reason::kInsufficientCollateral);
+  h.Ok(Transfer{.from = 2, .to = 4, .amount = Quote(2'000 * kUsd)});
+}
+
+// The same position with withdraw_margin_fraction 0: the initial
+// requirement alone binds, 5,000 - 1,500 = 3,500 USD.
+TEST_CASE("Engine: a zero withdraw_margin_fraction leaves initial margin as the bound",
+          "[engine]") {
+  EngineConfig config;
+  config.withdraw_margin_fraction = Rate(0);
+  Harness h(config);
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 100'000);
+  h.Account(2, 5'015);
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 20});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  WithdrawsExactlyFree(h, 2, 3'500 * kUsd);
+}
+
+TEST_CASE("Engine: withdraw_margin_fraction and stress_fraction out of range are refused",
+          "[engine]") {
+  EngineConfig config;
+  config.withdraw_margin_fraction = Rate(kRateScale);
+  CHECK(Engine::Validate(config).message() ==
+        "EngineConfig.withdraw_margin_fraction must be in [0, 1)");
+  config.withdraw_margin_fraction = Rate(-1);
+  CHECK_FALSE(Engine::Validate(config).ok());
+  config.withdraw_margin_fraction = Rate(kRateScale - 1);
+  CHECK(Engine::Validate(config).ok());
+  Harness h;
+  MarketParams p = Btc();
+  p.stress_fraction = Rate(kRateScale + 1);
+  CHECK(h.eng.ValidateMarket(p).message() == "MarketParams.stress_fraction must be in [0, 1]");
+  p.stress_fraction = Rate(kRateScale);
+  CHECK(h.eng.ValidateMarket(p).ok());
+  p.withdrawable_pnl = static_cast<WithdrawablePnl>(2);
+  CHECK(h.Do(CreateMarket{.market = 1, .params = Shared(p)}).reason ==
+        Reason::kInvalidMarketParams);
+}
+
+// An isolated long of 1 BTC at 10x bought at 30,000 (the bucket holds the
+// initial requirement, 3,000 USD: cash -27,000), 2,000 USD left in cross;
+// the index moves to 33,000 with a TWAP of 31,500. At the mark the bucket
+// is worth 6,000 and gave back 2,700 before issue 11; the profit counts at
+// the TWAP, -27,000 + 31,500 = 4,500, against max(initial 3,300, 10% of
+// 33,000 = 3,300): 1,200 USD may come back, not an atom more.
+TEST_CASE("Engine: isolated margin removal counts profit only as far as the TWAP backs it",
+          "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 100'000);
+  h.Account(2, 5'015);
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.PositionIn(2).isolated_equity == Quote(3'000 * kUsd));
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(33'000));
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(33'000));
+  REQUIRE(h.eng.Stats(1)->twap == Usd(31'500));
+  REQUIRE(h.PositionIn(2).isolated_equity == Quote(6'000 * kUsd));
+  auto take = [&](std::int64_t atoms) {
+    return h.Do(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(-atoms)}).reason;
+  };
+  CHECK(take(1'200 * kUsd + 1) == Reason::kInsufficientCollateral);
+  CHECK(take(1'200 * kUsd) == Reason::kOk);
+  CHECK(h.Summary(2).cash == Quote(3'200 * kUsd));
+}
+
+// Long 1 BTC from 30,000 at 10x with 5,015 USD, the market's TWAP guard at
+// 5%. Ten minutes at 30,000 make the TWAP 30,000; a jump to 33,000 (10%)
+// trips the breaker. The index and mark are 33,000, the last index too; the
+// position counts no profit and its loss at 33,000 moved 10% down, 29,700:
+// a loss of 300 USD, so withdrawable equity is 5,000 - 300 = 4,700 against
+// max(3,300, 3,300): 1,400 USD (4,700 at the mark before issue 11).
+TEST_CASE("Engine: a tripped breaker counts no profit and the loss at the stressed last index",
+          "[engine]") {
+  MarketParams p = Btc();
+  p.oracle.max_twap_deviation = Percent(5);
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 100'000);
+  h.Account(2, 5'015);
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(30'000));
+  h.Price(1, Usd(33'000));
+  REQUIRE(h.eng.Stats(1)->breaker);
+  REQUIRE(h.eng.Stats(1)->mark == Usd(33'000));
+  WithdrawsExactlyFree(h, 2, 1'400 * kUsd);
+}
+
+// Long 1 BTC from 30,000 at the default 125x with 10,000 USD; the only
+// source goes stale. The position counts at 30,000 moved 10% down, 27,000:
+// a loss of 3,000, so withdrawable equity is 10,000 - 15 - 3,000 = 6,985
+// against max(initial 240, 10% of 30,000 = 3,000): 3,985 USD may leave
+// (kNoIndexPrice refused every withdrawal before issue 11).
+TEST_CASE("Engine: a position in a market without an index counts at its stressed value",
+          "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.Ok(TimeTick{.market = 1}, 61'000'000'000);
+  REQUIRE(h.eng.Stats(1)->index == Ticks(0));
+  WithdrawsExactlyFree(h, 2, 3'985 * kUsd);
+}
+
+// The isolated long of 1 lot at 10x of "isolated margin moves while the
+// market has no index": cross holds 100,000,000 - 3,015,000 = 96,985,000
+// atoms; stale, the bucket is worth 0 against its worst case 3,000,000, so
+// cross keeps 3,000,000 back for it: 93,985,000 may leave.
+TEST_CASE("Engine: a stale isolated bucket holds back its stressed shortfall from cross",
+          "[engine]") {
+  Harness h = BtcAt30k(100);
+  h.Ok(SetMarginMode{.market = 1, .account = 2, .mode = MarginMode::kIsolated});
+  h.Ok(SetLeverage{.market = 1, .account = 2, .leverage = 10});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(1)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(1), TimeInForce::kIoc).filled == Lots(1));
+  h.Ok(TimeTick{.market = 1}, 61'000'000'000);
+  REQUIRE(h.Summary(2).cash == Quote(96'985'000));
+  WithdrawsExactlyFree(h, 2, 93'985'000);
+}
+
+// Account 2 (10,000 USD) buys 1 BTC at 30,000 from account 3 (300 USD). The
+// index goes to 300,000 and stays there past the 30-minute TWAP window, so
+// account 2's profit of 270,000 USD counts in full: withdrawable equity
+// 10,000 - 15 + 270,000 = 279,985 against max(initial 3,400 (0.8% of 50k
+// + 1% of 200k + 2% of 50k), 10% of 300,000 = 30,000): 249,985 USD by the
+// rule. But the engine holds only the 10,300 USD deposited (the fees are
+// in its pool): account 3's loss is not paid. 10,300 USD may leave, one
+// atom more is refused, and total withdrawals then equal total deposits.
+TEST_CASE("Engine: a withdrawal beyond what the engine holds is refused", "[engine]") {
+  Harness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(Btc())});
+  h.Price(1, Usd(30'000));
+  h.Account(2, 10'000);
+  h.Account(3, 300);
+  REQUIRE(h.Order(3, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.now += 10 * kMinute;
+  h.Price(1, Usd(300'000));
+  h.now += 40 * kMinute;
+  h.Price(1, Usd(300'000));
+  REQUIRE(h.eng.Stats(1)->twap == Usd(300'000));
+  WithdrawsExactlyFree(h, 2, 10'300 * kUsd, Reason::kWithdrawalExceedsHeld);
+  CHECK(h.eng.total_withdrawals() == h.eng.total_deposits());
+  CHECK(h.Do(Withdraw{.account = 2, .amount = Quote(1)}).reason ==
+        Reason::kWithdrawalExceedsHeld);
+}
+
+// ---------------------------------------------------------------------------
+// Halted, delisted and index-less markets do not freeze accounts (issue 11)
+// ---------------------------------------------------------------------------
+
+// Two markets with the same parameters, each at 30,000 USD. Account 2 buys
+// 1 BTC in market 1 at the default 125x (15 USD fee); market 1's only
+// source goes stale. A bid of 1 BTC at 30,000 in market 2 then needs, with
+// its 15 USD fee paid: equity D - 15 - 3,000 (the stressed loss) - 15 >=
+// 240 (market 1's initial requirement at its last mark) + 240 (the bid's),
+// so D >= 3,510 USD exactly. Before issue 11 any order was kNoIndexPrice.
+TEST_CASE("Engine: an order in a healthy market counts a stale market at its stressed value",
+          "[engine]") {
+  Harness h = BtcAt30k(0);
+  MarketParams eth = Btc();
+  eth.symbol = "ETH-USD";
+  h.Ok(CreateMarket{.market = 2, .params = Shared(eth)});
+  h.Ok(Deposit{.account = 2, .amount = Quote(3'510 * kUsd - 1)});
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  h.now += 61'000'000'000;
+  h.Ok(TimeTick{.market = 1});
+  h.Price(2, Usd(30'000));
+  REQUIRE(h.eng.Stats(1)->index == Ticks(0));
+  const PlaceOrder bid{.market = 2, .account = 2, .order_id = 20, .side = Side::kBuy,
+                       .price = Usd(30'000), .size = Lots(kBtc)};
+  CHECK(h.Do(bid).reason == Reason::kInsufficientMargin);
+  h.Ok(Deposit{.account = 2, .amount = Quote(1)});
+  h.Ok(bid);
+  // Adding risk in the stale market itself stays refused.
+  CHECK(h.Order(2, 12, Side::kBuy, Usd(29'000), Lots(1)).reason == Reason::kNoIndexPrice);
+}
+
+// Account 2 long 1 BTC, account 1 bidding 1 BTC at 29,900 USD; the market
+// is put in `status`: a new order is refused, a reduce-only IOC sell closes.
+void ReduceOnlyClosesIn(MarketStatus status) {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(1, 12, Side::kBuy, Usd(29'900), Lots(kBtc)).ok());
+  h.Ok(SetMarketStatus{.market = 1, .status = status});
+  CHECK(h.Order(2, 13, Side::kSell, Usd(29'900), Lots(kBtc), TimeInForce::kIoc).reason ==
+        Reason::kMarketHalted);
+  const Result r = h.Order(2, 14, Side::kSell, Usd(29'900), Lots(kBtc), TimeInForce::kIoc, true);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(kBtc));
+  CHECK_FALSE(h.HasRecord(2));
+}
+
+TEST_CASE("Engine: a halted market takes reduce-only orders, so positions can close",
+          "[engine]") {
+  ReduceOnlyClosesIn(MarketStatus::kHalted);
+}
+
+TEST_CASE("Engine: a delisted market takes reduce-only orders, so positions can close",
+          "[engine]") {
+  ReduceOnlyClosesIn(MarketStatus::kDelisted);
+}
+
+// In a halted market, a cancel-replace whose new order is reduce-only is
+// accepted: it cancels the resting ask and closes the position.
+TEST_CASE("Engine: a halted market takes a cancel-replace to a reduce-only order", "[engine]") {
+  Harness h = BtcAt30k(10'000);
+  REQUIRE(h.Order(1, 10, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(2, 11, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc).ok());
+  REQUIRE(h.Order(2, 12, Side::kSell, Usd(31'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(1, 13, Side::kBuy, Usd(29'900), Lots(kBtc)).ok());
+  h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
+  CancelReplace c{.market = 1, .account = 2, .old_order_id = 12, .order_id = 14,
+                  .side = Side::kSell, .tif = TimeInForce::kIoc, .reduce_only = true,
+                  .price = Usd(29'900), .size = Lots(kBtc)};
+  c.reduce_only = false;
+  CHECK(h.Do(c).reason == Reason::kMarketHalted);
+  c.reduce_only = true;
+  const Result r = h.Do(c);
+  REQUIRE(r.ok());
+  CHECK(r.filled == Lots(kBtc));
+  CHECK_FALSE(h.HasRecord(2));
 }
 
 }  // namespace

@@ -294,20 +294,63 @@ TEST_CASE("Engine: a cancel-replace is refused one ns after the index expires",
                               .size = Lots(10)});
 }
 
-TEST_CASE("Engine: a withdrawal is refused one ns after the index expires", "[engine][oracle]") {
-  StaleFixture f;
-  f.CheckExpiry(Withdraw{.account = 1, .amount = Quote(kUsd)});
+// Money that leaves an account (withdrawal, transfer, isolated-margin
+// removal) is not refused for a stale index: from one ns after the expiry
+// the position counts at its stressed value (engine.hpp, "Withdrawals"), so
+// the most that may leave drops by the stress loss and the rest of the
+// account stays usable. `live` and `stale` are the most that may leave at
+// the expiry and one ns later; each is accepted and one atom more refused.
+void CheckMoneyAtExpiry(const StaleFixture& f, Payload (*command)(std::int64_t atoms),
+                        std::int64_t live, std::int64_t stale) {
+  const auto at = [&](std::int64_t t, std::int64_t atoms) {
+    EngineHarness copy = f.h;
+    return copy.At(t, command(atoms)).reason;
+  };
+  CHECK(at(StaleFixture::kExpiry, live) == Reason::kOk);
+  CHECK(at(StaleFixture::kExpiry, live + 1) == Reason::kInsufficientCollateral);
+  CHECK(at(StaleFixture::kExpiry + 1, stale) == Reason::kOk);
+  CHECK(at(StaleFixture::kExpiry + 1, stale + 1) == Reason::kInsufficientCollateral);
 }
 
-TEST_CASE("Engine: a transfer is refused one ns after the index expires", "[engine][oracle]") {
-  StaleFixture f;
-  f.CheckExpiry(Transfer{.from = 1, .to = 3, .amount = Quote(kUsd)});
-}
-
-TEST_CASE("Engine: isolated margin removal is refused one ns after the index expires",
+// Account 1: cash 100,000 + 30,000 (the short's sale) - 3 (maker fee, 1 bp)
+// = 129,997 USD; the short is worth -30,000 at the mark, so equity is
+// 99,997. It must keep max(initial 1,500 (5% of 30,000; the bid only
+// reduces the short), 10% of the 30,000 notional = 3,000): 96,997 may
+// leave. Stale, the short counts at the last index moved 10% against it,
+// 33,000: equity 96,997, and 93,997 may leave.
+TEST_CASE("Engine: a withdrawal after the index expires counts the position at its stressed value",
           "[engine][oracle]") {
   StaleFixture f;
-  f.CheckExpiry(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(-kUsd)});
+  CheckMoneyAtExpiry(
+      f, [](std::int64_t atoms) -> Payload { return Withdraw{.account = 1, .amount = Quote(atoms)}; },
+      96'997 * kUsd, 93'997 * kUsd);
+}
+
+TEST_CASE("Engine: a transfer after the index expires counts the position at its stressed value",
+          "[engine][oracle]") {
+  StaleFixture f;
+  CheckMoneyAtExpiry(
+      f,
+      [](std::int64_t atoms) -> Payload {
+        return Transfer{.from = 1, .to = 3, .amount = Quote(atoms)};
+      },
+      96'997 * kUsd, 93'997 * kUsd);
+}
+
+// Account 2's bucket after 5,000 USD more: its equity is 1,500 (topped up to
+// the initial requirement at the fill) + 1,000 + 5,000 = 7,500 USD, and it
+// keeps max(1,500, 3,000): 4,500 may leave. Stale, the long counts at
+// 27,000 (30,000 moved 10% against it): 3,000 less, 1,500 may leave.
+TEST_CASE("Engine: isolated margin removal after the index expires counts the stressed value",
+          "[engine][oracle]") {
+  StaleFixture f;
+  f.h.Ok(AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(5'000 * kUsd)});
+  CheckMoneyAtExpiry(
+      f,
+      [](std::int64_t atoms) -> Payload {
+        return AdjustIsolatedMargin{.market = 1, .account = 2, .delta = Quote(-atoms)};
+      },
+      4'500 * kUsd, 1'500 * kUsd);
 }
 
 TEST_CASE("Engine: with a stale index positions can still be reduced and orders cancelled",
@@ -360,7 +403,6 @@ TEST_CASE("Engine: once a tick finds the sources stale the reason is kNoIndexPri
   h.At(StaleFixture::kExpiry + 1, TimeTick{.market = 1});
   CHECK(h.Stats().index == Ticks(0));
   CHECK(h.Order(1, 9, Side::kBuy, Usd(29'900), Lots(1)).reason == Reason::kNoIndexPrice);
-  CHECK(h.Do(Withdraw{.account = 1, .amount = Quote(kUsd)}).reason == Reason::kNoIndexPrice);
 }
 
 // ---------------------------------------------------------------------------

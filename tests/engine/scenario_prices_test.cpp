@@ -33,8 +33,9 @@ using testing::Usd;
 // sources stopped publishing, and an index that follows one constituent's
 // print once the others drop out. Here three sources publish 8,000 USD; all
 // of them stall; then one of the two that resume prints 3,800 while the
-// other says 7,600. The engine refuses new risk and withdrawals against the
-// stalled index at their own timestamps, has no index while the two
+// other says 7,600. The engine refuses new risk against the stalled index at
+// the commands' own timestamps and values positions for withdrawals at their
+// stressed value, has no index while the two
 // disagree (before issue 11 the lower median, the bad print, became the
 // index), keeps the band on the last valid index so reduce-only orders
 // cannot trade at the bad print, outvotes the bad source once a third one
@@ -56,10 +57,22 @@ TEST_CASE("Scenario: BitMEX March 2020 - stalled and diverging index sources",
   const std::int64_t t0 = h.now;
 
   // Every feed stalls. 10 s later the index is still usable; 1 ns later it
-  // is not, though no price or tick has arrived to say so.
-  CHECK(h.At(t0 + 10 * kSecond, Withdraw{.account = 1, .amount = Quote(kUsd)}).ok());
-  CHECK(h.At(t0 + 10 * kSecond + 1, Withdraw{.account = 1, .amount = Quote(kUsd)}).reason ==
-        Reason::kIndexStale);
+  // is not, though no price or tick has arrived to say so: new risk is
+  // refused, and the short counts at its stressed value for withdrawals.
+  // Account 1: cash 108,000 - 0.8 (maker fee), equity 99,999.2 USD; it keeps
+  // max(initial 400, 10% of the 8,000 notional) = 800, so 99,199.2 may leave
+  // while the index is usable; stale, the short counts at 8,800 (the last
+  // index moved 10% against it): 800 less.
+  const auto withdraw = [](std::int64_t atoms) {
+    return Withdraw{.account = 1, .amount = Quote(atoms)};
+  };
+  EngineHarness live = h;
+  CHECK(live.At(t0 + 10 * kSecond, withdraw(99'199'200'000)).ok());
+  EngineHarness stale = h;
+  CHECK(stale.At(t0 + 10 * kSecond + 1, withdraw(99'199'200'000)).reason ==
+        Reason::kInsufficientCollateral);
+  CHECK(stale.Do(withdraw(98'399'200'000)).ok());
+  h.now = t0 + 10 * kSecond + 1;
   CHECK(h.Order(1, 4, Side::kBuy, Usd(7'950), Lots(1)).reason == Reason::kIndexStale);
   h.Ok(TimeTick{.market = 1});
   CHECK(h.Stats().index == Ticks(0));

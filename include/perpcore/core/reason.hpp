@@ -112,11 +112,12 @@ enum class Reason : std::uint16_t {
 
   // risk
   kInsufficientMargin = 500,       // the order would leave the account below initial margin
-  kInsufficientCollateral = 501,   // withdrawal/transfer/margin removal beyond free collateral
+  kInsufficientCollateral = 501,   // withdrawal/transfer/margin removal beyond the withdrawal rule
   kReduceOnlyWouldIncrease = 502,  // a reduce-only order with no opposite position to reduce
   kReduceOnlyNotImmediate = 503,   // reduce-only orders must be IOC or FOK (as dYdX v4)
   kOpenInterestLimit = 504,        // worst-case exposure would exceed max_open_interest
   kMaxDepositExceeded = 505,       // total deposits would exceed the engine's bound
+  kWithdrawalExceedsHeld = 506,    // a withdrawal above what the engine holds (deposits - withdrawals)
 
   // oracle
   kNoIndexPrice = 600,            // the market has no valid index: nothing may add risk

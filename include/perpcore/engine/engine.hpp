@@ -62,16 +62,45 @@
 //   fill that grows the position draws from cross cash whatever the bucket
 //   lacks to cover the position's initial requirement; closing the position
 //   returns the whole bucket to cross cash.
-//   Withdrawals, transfers out and isolated-margin removal go only up to
-//   free collateral (equity - initial requirement with orders), so
-//   unrealized profit is withdrawable only as far as the initial-margin
-//   check allows, and nothing is withdrawable from an account below it.
-//   Every market with a position must have a usable index for these: one
-//   that exists (kNoIndexPrice) and is still fresh at the command's own
-//   timestamp (kIndexStale; oracle/oracle.hpp, usable_until()).
+//   A position in a market whose index is not usable (Market::IndexUsable:
+//   there is none, or it is stale at the command's own timestamp,
+//   oracle/oracle.hpp usable_until()) counts in the margin check at its
+//   stressed value (below), so it blocks nothing in healthy markets; orders
+//   that add risk in that market itself are refused (kNoIndexPrice, or
+//   kIndexStale for a stale one).
+//
+// Withdrawals (money that leaves cross collateral: Withdraw, Transfer out,
+// AdjustIsolatedMargin into a bucket; and money that leaves a bucket:
+// AdjustIsolatedMargin out). Unrealized profit is paid by other accounts
+// and is only as real as the price behind it (Mango Markets, Oct 2022: an
+// oracle pumped tenfold in minutes let one long withdraw against it), so
+// what may leave is valued conservatively (src/engine/valuation.hpp):
+//   withdrawable value of a position: losses in full at the mark;
+//     unrealized profit per MarketParams::withdrawable_pnl (default: at the
+//     more conservative of mark and TWAP, a long at min(mark, twap), a
+//     short at max, none before the market has a TWAP; or none at all);
+//     while the market's breaker is tripped or its index is not usable:
+//     no profit, and the loss at the worse of the mark and the last valid
+//     index moved against the position by MarketParams::stress_fraction;
+//   cross: after the move, cross cash + the cross positions' withdrawable
+//     values must be >= max(initial requirement with orders (with each
+//     isolated bucket's draw, its bucket valued the same way),
+//     ceil(withdraw_margin_fraction * sum of the cross positions' |size| *
+//     mark * atoms)) (EngineConfig::withdraw_margin_fraction, 10% by
+//     default: Hyperliquid's rule since March 2025), else
+//     kInsufficientCollateral;
+//   a bucket: after the move, its cash + its position's withdrawable value
+//     must be >= max(its worst case, ceil(withdraw_margin_fraction * its
+//     notional)), else kInsufficientCollateral;
+//   a Withdraw must also be at most what the engine holds, total deposits
+//     - total withdrawals (the sum of every bucket, fee pool and insurance
+//     fund included), else kWithdrawalExceedsHeld: total withdrawals never
+//     exceed total deposits, by a refusal rather than an invariant.
+// Exactly the smaller of the two bounds is AccountSummary::free_collateral.
 //
 // Place order checks, in order (the first failure is the Reason):
-//   market exists; account exists; market not halted/delisted; reduce_only
+//   market exists; account exists; market not halted/delisted unless the
+//   order is reduce-only (a halt must not freeze positions); reduce_only
 //   must be IOC/FOK and needs an opposite position (it is clamped to its
 //   size via max_fill); in a
 //   reduce-only market (or one whose breaker tripped) only reduce-only
@@ -101,7 +130,7 @@
 // priority from the old one and may trade. Checks, in order: market exists;
 // account exists; the old order is live in the market (kUnknownOrder); it
 // belongs to the account (kNotOrderOwner);
-// market not halted/delisted; then the place order checks above from
+// market not halted/delisted unless the new order is reduce-only; then the place order checks above from
 // reduce_only on, and then the book's checks of the new order
 // (OrderBook::CheckPlace), all as if the old order were already cancelled:
 // its lots leave the open-interest exposure; the margin check sees, in one

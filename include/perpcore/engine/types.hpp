@@ -37,8 +37,13 @@ using book::StpMode;
 //
 //   kActive      everything allowed.
 //   kReduceOnly  only reduce-only orders are accepted (resting orders stay).
-//   kHalted      no new orders or amends; cancels allowed.
+//   kHalted      no amends and no orders but reduce-only ones (IOC/FOK,
+//                so nothing new rests); cancels allowed. A halt must not
+//                freeze the accounts with positions there: they can close.
 //   kDelisted    as halted, and final: a delisted market never reopens.
+//                Reduce-only orders stay allowed, since until delisted
+//                markets are settled (the backstop issue) closing against
+//                the resting orders is the only way out of a position.
 // A tripped oracle circuit breaker makes an active market behave as
 // reduce-only until it clears; the stored status does not change.
 enum class MarketStatus : std::uint8_t {
@@ -79,6 +84,20 @@ enum class SelfTradeScope : std::uint8_t { kOwner = 0, kAccount = 1 };
 //   kRelease  the position closed; the whole bucket went back to cross.
 enum class IsolatedMarginCause : std::uint8_t { kUser = 0, kTopUp = 1, kRelease = 2 };
 
+// WithdrawablePnl
+//
+// How much of a position's unrealized profit counts toward what may leave
+// the account (withdrawals, transfers out, isolated-margin removal; see
+// "Withdrawals" in engine.hpp). Losses always count in full at the mark.
+//   kConservativePrice  the profit at the more conservative of the mark and
+//                       the index TWAP (a long at min(mark, twap), a short
+//                       at max), capped by the profit at the mark; none
+//                       while the market has no TWAP yet. A pump shorter
+//                       than the TWAP window cannot be withdrawn.
+//   kNone               no unrealized profit counts: only realized profit
+//                       can leave.
+enum class WithdrawablePnl : std::uint8_t { kConservativePrice = 0, kNone = 1 };
+
 // Decimal
 //
 // mantissa * 10^exponent, exactly: the tick and lot sizes of a market.
@@ -111,7 +130,16 @@ struct Decimal {
 //     negative maker fee (a rebate) no larger than what the smallest taker
 //     fee pays after the best fee-tier discount and the referrer share, so
 //     the fee pool never pays out more than it took on a trade;
-//   - oracle: oracle::PriceFeed::Validate; the book limits >= 1.
+//   - oracle: oracle::PriceFeed::Validate; the book limits >= 1;
+//   - withdrawable_pnl a WithdrawablePnl; stress_fraction in [0, 1].
+// withdrawable_pnl and stress_fraction: how positions in the market count
+// toward withdrawals (engine.hpp, "Withdrawals"). While the market's
+// breaker is tripped or its index is not usable, a position there counts
+// no unrealized profit and its loss at the worse of the mark and the last
+// valid index moved against it by stress_fraction (a long at
+// last_index * (1 - stress_fraction) rounded down, a short at
+// last_index * (1 + stress_fraction) rounded up). 10% by default: a loss
+// the index could plausibly reach while nobody can see it.
 // tick_size, lot_size and the book limits cannot change after creation, and
 // max_open_interest and max_price cannot be lowered while the market has open
 // interest or resting orders (kParamImmutable).
@@ -131,6 +159,8 @@ struct MarketParams {
   std::uint32_t max_orders_per_account = 200;
   std::uint32_t max_levels_per_side = 10'000;
   std::uint32_t max_book_orders = 1u << 22;
+  WithdrawablePnl withdrawable_pnl = WithdrawablePnl::kConservativePrice;
+  Rate stress_fraction{kRateScale / 10};     // 10%
   friend bool operator==(const MarketParams&, const MarketParams&) = default;
 };
 
@@ -144,6 +174,11 @@ struct MarketParams {
 //   in [0, 1).
 // max_markets: 1..1024; max_accounts: 1..2^24.
 // hash_seed: seeds lookup hashes only (see book::BookConfig::hash_seed).
+// withdraw_margin_fraction: in [0, 1); a withdrawal, transfer out or
+//   isolated-margin removal must leave the account's (or the bucket's)
+//   withdrawable equity at least this fraction of the notional of its
+//   positions, besides the initial requirement with orders. 10% by
+//   default, Hyperliquid's rule since March 2025 (engine.hpp, "Withdrawals").
 struct EngineConfig {
   std::uint32_t quote_decimals = 6;
   std::vector<Rate> fee_tier_discounts{Rate(0)};
@@ -151,6 +186,7 @@ struct EngineConfig {
   std::uint32_t max_markets = 256;
   std::uint32_t max_accounts = 1u << 20;
   std::uint64_t hash_seed = 0x70657270656e6731ULL;
+  Rate withdraw_margin_fraction{kRateScale / 10};  // 10%
 };
 
 // ---------------------------------------------------------------------------
@@ -200,9 +236,15 @@ struct PositionView {
 //
 // For cross margin: collateral = cross cash + the cost of the cross
 // positions (deposits, realized PnL and fees); equity = collateral +
-// unrealized_pnl; initial/maintenance requirement of the cross positions;
+// unrealized_pnl, except that a position in a market whose index is not
+// usable counts at its stressed value (as the margin check counts it:
+// engine.hpp) while unrealized_pnl and the position's view stay at the mark; initial/maintenance requirement of the cross positions;
 // initial_with_orders adds the worst case of open orders and what isolated
-// positions may draw; free_collateral = max(0, equity - initial_with_orders);
+// positions may draw; free_collateral: exactly what a Withdraw may take now
+// (engine.hpp, "Withdrawals": the withdrawal rule's slack, and at most what
+// the engine holds), so withdrawing it is accepted and one atom more is
+// refused; it is below equity - initial_with_orders when unrealized profit
+// is not backed by the TWAP, a market is stressed, or the notional rule binds;
 // margin_ratio = maintenance / equity as a Rate (rounded up; Rate::Max() when
 // equity <= 0 with a requirement, 0 without one).
 struct AccountSummary {

@@ -68,7 +68,6 @@ struct AccountMargin {
   absl::int128 initial = 0;
   absl::int128 initial_with_orders = 0;
   absl::int128 maintenance = 0;
-  bool missing_price = false;  // a market with a position or orders has no index
 
   void AddCross(absl::int128 value, absl::int128 initial_req, absl::int128 maintenance_req,
                 absl::int128 worst_case);
