@@ -50,28 +50,25 @@ perpcore_status CatchAll(Body&& body, const char** what) noexcept {
 
 // CheckInputSize()
 //
-// An input struct's struct_size: at least the version-1 size, at most
-// PERPCORE_STRUCT_SIZE_MAX, and any bytes beyond the known fields zero.
+// An input struct's struct_size: exactly the size of the struct this
+// library was built with. Every struct is at its first version, so that is
+// both the smallest size the library accepts (a smaller one is an older or
+// a broken caller) and the largest it knows: a larger one is refused rather
+// than trusted, so the library never reads a byte beyond the fields it
+// knows, whatever struct_size says (perpcore.h, "struct_size").
 template <class T>
 perpcore_status CheckInputSize(const T* in) {
-  const std::uint32_t size = in->struct_size;
-  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
-  const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(in));
-  for (std::size_t i = sizeof(T); i < size; ++i) {
-    if (bytes[i] != 0) return PERPCORE_E_STRUCT_SIZE;
-  }
-  return PERPCORE_OK;
+  return in->struct_size == sizeof(T) ? PERPCORE_OK : PERPCORE_E_STRUCT_SIZE;
 }
 
 // CheckOutputSize()
 //
-// An output struct's struct_size, in [version-1 size, PERPCORE_STRUCT_SIZE_MAX].
-// Writes nothing.
+// An output struct's struct_size, as CheckInputSize(): never above the
+// size the library knows, so ZeroOutput() and Deliver() write nothing
+// beyond it. Writes nothing.
 template <class T>
 perpcore_status CheckOutputSize(const T* out) {
-  const std::uint32_t size = out->struct_size;
-  return size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX ? PERPCORE_E_STRUCT_SIZE
-                                                             : PERPCORE_OK;
+  return out->struct_size == sizeof(T) ? PERPCORE_OK : PERPCORE_E_STRUCT_SIZE;
 }
 
 // ZeroOutput()

@@ -56,6 +56,17 @@ bool AllocationFailureFired();
 // single-threaded code give a leak check that needs no LeakSanitizer.
 std::int64_t LiveAllocations();
 
+// OnNextAllocation()
+//
+// Arms the calling thread's allocation hook: its next allocation (operator
+// new of any form) first calls hook(arg), then goes on as usual. One call
+// per arming: the hook is disarmed before it runs, so it may allocate, and
+// its own allocations count as the thread's. nullptr disarms. A test uses
+// it to run code at a fixed point inside a library call, as a callback the
+// library would invoke (tests/c_api/c_api_misuse_test.cpp re-enters the C
+// API there, and holds one thread inside a call while another calls in).
+void OnNextAllocation(void (*hook)(void*), void* arg);
+
 // AllocationFailure
 //
 // FailAllocationAfter(n) for a scope; disarms when it ends.
