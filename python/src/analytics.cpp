@@ -81,20 +81,23 @@ bool IsInstance(py::handle obj, const char* numpy_type) {
 // false (TypeError from pybind11) for bool, numpy.bool_ and non-numbers.
 bool LoadReal(py::handle src, double* out) {
   PyObject* obj = src.ptr();
-  if (obj == nullptr || PyBool_Check(obj)) return false;
+  if (obj == nullptr) return false;
+  if (IsBoolLike(obj)) {
+    NoteBadArgument(obj, "float");
+    return false;
+  }
   if (PyFloat_Check(obj)) {  // float and numpy.float64
     *out = PyFloat_AS_DOUBLE(obj);
     return true;
   }
-  if (IsInstance(src, "bool_")) return false;
   if (PyIndex_Check(obj)) {  // int and numpy integers
     py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(obj));
     if (!index) throw py::error_already_set();
     const double v = PyLong_AsDouble(index.ptr());
     if (v == -1.0 && PyErr_Occurred() != nullptr) {
       PyErr_Clear();
-      Raise(g_errors.out_of_range,
-            fmt::format("integer {} is too large for a float", std::string(py::str(index))));
+      throw ArgumentRangeError{
+          obj, fmt::format("{} is too large for a float", std::string(py::str(index)))};
     }
     *out = v;
     return true;
@@ -104,6 +107,7 @@ bool LoadReal(py::handle src, double* out) {
     if (*out == -1.0 && PyErr_Occurred() != nullptr) throw py::error_already_set();
     return true;
   }
+  NoteBadArgument(obj, "float");
   return false;
 }
 

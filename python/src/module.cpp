@@ -53,6 +53,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +80,9 @@ void BindEngine(py::module_& m);
 void BindAnalytics(py::module_& parent);
 // testing.cpp: the private allocation-failure hook of the tests.
 void BindTesting(py::module_& m);
+// arguments.cpp: wraps every bound function so an argument that does not
+// load raises an error naming it; run last.
+void NameArgumentsInErrors(py::module_& m, std::initializer_list<py::module_> submodules);
 
 namespace {
 
@@ -356,7 +360,7 @@ void BindValueTypes(py::module_& m) {
              return e;
            }),
            py::kw_only(), py::arg("kind"), py::arg("side") = bk::Side::kBuy,
-           py::arg("reason") = bk::CancelReason::kUser, py::arg("priority_kept") = false,
+           py::arg("reason") = bk::CancelReason::kUser, py::arg("priority_kept").noconvert() = false,
            py::arg("order_id") = U64{0}, py::arg("account") = U64{0}, py::arg("price") = I64{0},
            py::arg("size") = I64{0}, py::arg("remaining") = I64{0},
            py::arg("maker_order_id") = U64{0}, py::arg("maker_account") = U64{0},
@@ -706,4 +710,6 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindEngine(m);
   perpcore_py::BindAnalytics(m);
   perpcore_py::BindTesting(m);
+  perpcore_py::NameArgumentsInErrors(
+      m, {py::reinterpret_borrow<py::module_>(m.attr("analytics"))});
 }
