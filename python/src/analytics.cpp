@@ -768,7 +768,8 @@ grid float64 (M).)doc");
       "Units sold (+) for every (k, r, i): a new float64 array (N, R, M).");
   policy.def(
       "index",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps + 1, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");
@@ -778,7 +779,8 @@ grid float64 (M).)doc");
       "The flat index of (k, r, i) in the row-major tables.\n\n:raises IndexError: out of range.");
   policy.def(
       "next_index_at",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");
@@ -788,7 +790,8 @@ grid float64 (M).)doc");
       "next_index[k, r, i].\n\n:raises IndexError: out of range.");
   policy.def(
       "trade",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");
@@ -798,7 +801,8 @@ grid float64 (M).)doc");
       "Units sold (+) in step k from grid[i] in regime r.\n\n:raises IndexError: out of range.");
   policy.def(
       "value_at",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps + 1, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");
