@@ -213,6 +213,9 @@ py::handle Dispatch(pyd::function_call& call) {
   try {
     const py::handle result = w.original(call);
     if (result.ptr() != PYBIND11_TRY_NEXT_OVERLOAD) return result;
+  } catch (const py::reference_cast_error&) {
+    // None loaded where a reference to a bound class is expected: pybind11
+    // would try the next overload. Named below (None matches no class).
   } catch (const ArgumentRangeError& e) {
     const std::optional<std::size_t> i = IndexOf(w, call, e.arg, {"int", "float"});
     const std::string subject = i ? Subject(w, ArgumentName(w, call, *i)) : w.label;
