@@ -43,8 +43,9 @@
 // Layout: common.hpp (Int<T>, errors, enum casters), this file (module init,
 // errors, enums, decimals, the book), engine.cpp (the engine and its bulk
 // numpy path), analytics.cpp (the submodule `analytics`: optimal execution
-// in doubles, numpy float64 arrays), testing.cpp (a private hook of the
-// tests: allocation-failure injection).
+// in doubles, numpy float64 arrays), arguments.cpp (errors that name the
+// argument), testing.cpp (a private hook of the tests: allocation-failure
+// injection; only in a build with the tests).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -78,8 +79,11 @@ namespace perpcore_py {
 void BindEngine(py::module_& m);
 // analytics.cpp: the submodule `analytics` (needs the enums of BindEnums).
 void BindAnalytics(py::module_& parent);
-// testing.cpp: the private allocation-failure hook of the tests.
+#ifdef PERPCORE_PYTHON_TEST_HOOKS
+// testing.cpp: the private allocation-failure hook of the tests (linked only
+// into a build with the tests: python/CMakeLists.txt).
 void BindTesting(py::module_& m);
+#endif
 // arguments.cpp: wraps every bound function so an argument that does not
 // load raises an error naming it; run last.
 void NameArgumentsInErrors(py::module_& m, std::initializer_list<py::module_> submodules);
@@ -709,7 +713,9 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindBook(m);
   perpcore_py::BindEngine(m);
   perpcore_py::BindAnalytics(m);
+#ifdef PERPCORE_PYTHON_TEST_HOOKS
   perpcore_py::BindTesting(m);
+#endif
   perpcore_py::NameArgumentsInErrors(
       m, {py::reinterpret_borrow<py::module_>(m.attr("analytics"))});
 }

@@ -8,7 +8,8 @@
 // it; a binary links it at most once. The tests that use it are executables
 // of their own (tests/engine/engine_alloc_failure_test.cpp,
 // tests/c_api/c_api_alloc_failure_test.cpp); the Python module links it as
-// a hidden static library behind a private hook (python/src/testing.cpp).
+// a hidden static library behind a private hook (python/src/testing.cpp)
+// in a build with the tests only (PERPCORE_PYTHON_TEST_HOOKS).
 //
 // Disarmed (the default) the replacement behaves as the standard one:
 // malloc (posix_memalign for over-aligned types), the new_handler loop, then
