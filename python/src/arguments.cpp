@@ -47,7 +47,7 @@ using Impl = py::handle (*)(pyd::function_call&);
 struct Wrapped {
   const pyd::function_record* record;
   Impl original;
-  std::string label;   // "place_order()", "MarketParams()", "MarketParams.symbol"
+  std::string label;  // "place_order()", "MarketParams()", "MarketParams.symbol"
   bool setter = false;
   std::vector<std::pair<std::string, std::string>> types;  // argument name -> signature type
 };
@@ -189,8 +189,8 @@ std::string_view Plain(std::string_view type) {
 // unknown type). The same object may be several arguments (small ints are
 // shared): the type tells them apart, and of two of the same type, the
 // first is named.
-std::optional<std::size_t> IndexOf(const Wrapped& w, const pyd::function_call& call,
-                                   PyObject* obj, std::initializer_list<std::string_view> expected) {
+std::optional<std::size_t> IndexOf(const Wrapped& w, const pyd::function_call& call, PyObject* obj,
+                                   std::initializer_list<std::string_view> expected) {
   for (std::size_t i = 0; i < call.args.size(); ++i) {
     if (i == 0 && call.func.is_new_style_constructor) continue;
     if (call.args[i].ptr() != obj) continue;

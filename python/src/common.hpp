@@ -156,7 +156,7 @@ constexpr const char* IntTypeName() {
 
 // BadArgument: the first argument a caster refused during the current call.
 struct BadArgument {
-  PyObject* arg = nullptr;      // borrowed: the call's own reference
+  PyObject* arg = nullptr;         // borrowed: the call's own reference
   const char* expected = nullptr;  // "int", "Side", ...
 };
 inline thread_local BadArgument t_bad_argument;
@@ -188,7 +188,8 @@ inline bool IsBoolLike(PyObject* obj) {
 [[noreturn]] inline void RaiseIntRange(PyObject* arg, PyObject* index, const char* type_name,
                                        const char* range) {
   const std::string text = py::str(py::handle(index));
-  throw ArgumentRangeError{arg, fmt::format("{} is out of range for {} {}", text, type_name, range)};
+  throw ArgumentRangeError{arg,
+                           fmt::format("{} is out of range for {} {}", text, type_name, range)};
 }
 
 // LoadInt()

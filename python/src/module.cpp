@@ -364,11 +364,11 @@ void BindValueTypes(py::module_& m) {
              return e;
            }),
            py::kw_only(), py::arg("kind"), py::arg("side") = bk::Side::kBuy,
-           py::arg("reason") = bk::CancelReason::kUser, py::arg("priority_kept").noconvert() = false,
-           py::arg("order_id") = U64{0}, py::arg("account") = U64{0}, py::arg("price") = I64{0},
-           py::arg("size") = I64{0}, py::arg("remaining") = I64{0},
-           py::arg("maker_order_id") = U64{0}, py::arg("maker_account") = U64{0},
-           py::arg("maker_remaining") = I64{0},
+           py::arg("reason") = bk::CancelReason::kUser,
+           py::arg("priority_kept").noconvert() = false, py::arg("order_id") = U64{0},
+           py::arg("account") = U64{0}, py::arg("price") = I64{0}, py::arg("size") = I64{0},
+           py::arg("remaining") = I64{0}, py::arg("maker_order_id") = U64{0},
+           py::arg("maker_account") = U64{0}, py::arg("maker_remaining") = I64{0},
            "An event with the given fields (for comparisons in tests); unset fields are 0.")
       .def_property_readonly(
           "kind", [](const bk::Event& e) { return e.kind; }, "The EventKind.")

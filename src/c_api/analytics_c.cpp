@@ -282,7 +282,8 @@ perpcore_status RunAcSchedule(const char* func, AcSolver solve, perpcore_ac_resu
     if (out == nullptr) return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func, "out is NULL");
     if (perpcore_status s = CheckAcParams(params, func, msg); s != PERPCORE_OK) return s;
     if (perpcore_c::CheckOutputSize(out) != PERPCORE_OK) {
-      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func, "out->struct_size is not this library's size of the struct");
+      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
+                      "out->struct_size is not this library's size of the struct");
     }
     if (perpcore_status s = arrays.Check(params->intervals, func, msg); s != PERPCORE_OK) {
       return s;
@@ -411,7 +412,8 @@ perpcore_status perpcore_ext_optimal_schedule(perpcore_ext_result* out, double* 
     an::ExtSolverOptions o;
     if (perpcore_status s = ToOptions(options, &o, func, msg); s != PERPCORE_OK) return s;
     if (perpcore_c::CheckOutputSize(out) != PERPCORE_OK) {
-      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func, "out->struct_size is not this library's size of the struct");
+      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
+                      "out->struct_size is not this library's size of the struct");
     }
     if (perpcore_status s = arrays.Check(params->intervals, func, msg); s != PERPCORE_OK) {
       return s;

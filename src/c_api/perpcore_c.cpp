@@ -343,9 +343,8 @@ const char* OutputMessage(perpcore_status s) {
 }
 
 const char* InputMessage(perpcore_status s) {
-  return s == PERPCORE_E_STRUCT_SIZE
-             ? "input struct_size is not this library's size of the struct"
-             : "input is NULL";
+  return s == PERPCORE_E_STRUCT_SIZE ? "input struct_size is not this library's size of the struct"
+                                     : "input is NULL";
 }
 
 // ---------------------------------------------------------------------------
@@ -913,7 +912,10 @@ perpcore_status perpcore_engine_config_get(const perpcore_engine* e,
   const char* func = "perpcore_engine_config_get";
   const perpcore_status os = PrepareOutput(out);
   HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     Deliver(out, FromEngineConfig(e->state->impl.config()));
     return PERPCORE_OK;
@@ -1356,7 +1358,10 @@ perpcore_status perpcore_market_params_get(const perpcore_engine* e, perpcore_ma
   const char* func = "perpcore_market_params_get";
   const perpcore_status os = PrepareOutput(out);
   HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<eng::MarketParams> p = e->state->impl.Params(pc::MarketId(market));
     if (!p.ok()) return FromQueryStatus(e, p.status(), func);
@@ -1370,7 +1375,10 @@ perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_mar
   const char* func = "perpcore_market_stats_get";
   const perpcore_status os = PrepareOutput(out);
   HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(pc::MarketId(market));
     if (!st.ok()) return FromQueryStatus(e, st.status(), func);
@@ -1405,7 +1413,8 @@ perpcore_status perpcore_book_best(const perpcore_engine* e, perpcore_level* out
   const perpcore_status os = out == nullptr || !ValidSide(side) ? PERPCORE_E_ILLEGAL_ARG
                                                                 : PERPCORE_OK;
   HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, func, "out is NULL or side is not a PERPCORE_SIDE_*");
+  if (perpcore_status s =
+          QueryOpen(e, &use, os, func, "out is NULL or side is not a PERPCORE_SIDE_*");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1423,8 +1432,8 @@ perpcore_status perpcore_book_depth(const perpcore_engine* e, perpcore_level* ou
   perpcore_status as = ArrayArgs(out, out_len, written);
   if (as == PERPCORE_OK && !ValidSide(side)) as = PERPCORE_E_ILLEGAL_ARG;
   HandleUse use;
-  if (perpcore_status s =
-          QueryOpen(e, &use, as, func, "written is NULL, out is NULL with out_len > 0, or bad side");
+  if (perpcore_status s = QueryOpen(e, &use, as, func,
+                                    "written is NULL, out is NULL with out_len > 0, or bad side");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1453,7 +1462,10 @@ perpcore_status perpcore_account_summary_get(const perpcore_engine* e,
   const char* func = "perpcore_account_summary_get";
   const perpcore_status os = PrepareOutput(out);
   HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
     if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
@@ -1515,7 +1527,10 @@ perpcore_status perpcore_order_preview(const perpcore_engine* e, perpcore_previe
   const char* func = "perpcore_order_preview";
   const perpcore_status os = PrepareOutput(out);
   HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     eng::PlaceOrder c;
     const char* why = "";

@@ -785,8 +785,9 @@ std::vector<OutputCase> OutputCases(const perpcore_engine* e) {
   return {
       {"perpcore_engine_config (perpcore_engine_config_get)",
        [e](int delta, bool* written) {
-         return RunOutput<perpcore_engine_config>(
-             delta, written, [e](perpcore_engine_config* o) { return perpcore_engine_config_get(e, o); });
+         return RunOutput<perpcore_engine_config>(delta, written, [e](perpcore_engine_config* o) {
+           return perpcore_engine_config_get(e, o);
+         });
        }},
       {"perpcore_market_params (perpcore_market_params_get)",
        [e](int delta, bool* written) {

@@ -46,11 +46,11 @@
 //   SetSelfTradeScope, SetMarketStatus, AdjustIsolatedMargin,
 //   CancelByClientId, a CancelReplace that reuses its level's ladder node,
 //   an OraclePrice from a known source, a market order that fills a level
-//   and every command refused by its Validate() make none, except a CreateMarket or UpdateMarket with invalid
-//   parameters, whose Validate() builds the message of the reason. A cancel
-//   or fill that frees a book's record while one of its indexes grows may
-//   allocate a page of the index (detail/slot_index.hpp); no sweep here
-//   reaches one.
+//   and every command refused by its Validate() make none, except a
+//   CreateMarket or UpdateMarket with invalid parameters, whose Validate()
+//   builds the message of the reason. A cancel or fill that frees a book's
+//   record while one of its indexes grows may allocate a page of the index
+//   (detail/slot_index.hpp); no sweep here reaches one.
 #include <catch2/catch.hpp>
 
 #include <array>
