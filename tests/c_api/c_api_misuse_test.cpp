@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+// The struct_size cap holds for the experimental analytics structs too.
+#define PERPCORE_EXPERIMENTAL
 #include "perpcore/perpcore.h"
 #include "support/child_process.hpp"
 #include "support/failing_new.hpp"
@@ -682,6 +684,63 @@ perpcore_amend Amend() {
   return a;
 }
 
+// The Almgren-Chriss example of c_api_analytics_test.c (5 intervals), and
+// the same problem in the perpetual model.
+constexpr int kIntervals = 5;
+constexpr double kSigma = 0.95;
+constexpr double kSpread = 0.0625;
+
+perpcore_ac_params Paper() {
+  perpcore_ac_params p;
+  perpcore_ac_params_init(&p);
+  p.shares = 1e6;
+  p.horizon = 5;
+  p.intervals = kIntervals;
+  p.sigma = kSigma;
+  p.eta = 2.5e-6;
+  p.gamma = 2.5e-7;
+  p.epsilon = kSpread;
+  p.lambda = 1e-6;
+  return p;
+}
+
+perpcore_ext_params PaperExt() {
+  perpcore_ext_params p;
+  perpcore_ext_params_init(&p);
+  p.shares = 1e6;
+  p.horizon = 5;
+  p.intervals = kIntervals;
+  p.eta = 2.5e-6;
+  p.gamma = 2.5e-7;
+  p.lambda = 1e-6;
+  p.sigma = &kSigma;
+  p.sigma_len = 1;
+  p.spread = &kSpread;
+  p.spread_len = 1;
+  return p;
+}
+
+perpcore_ext_options ExtOptions() {
+  perpcore_ext_options o;
+  perpcore_ext_options_init(&o);
+  return o;
+}
+
+perpcore_status AcSchedule(perpcore_ac_result* out, const perpcore_ac_params* p) {
+  std::array<double, kIntervals + 1> x{};
+  std::array<double, kIntervals> n{};
+  return perpcore_ac_optimal_schedule(out, x.data(), x.size(), n.data(), n.size(), nullptr,
+                                      nullptr, 0, p);
+}
+
+perpcore_status ExtSchedule(perpcore_ext_result* out, const perpcore_ext_params* p,
+                            const perpcore_ext_options* o) {
+  std::array<double, kIntervals + 1> x{};
+  std::array<double, kIntervals> n{};
+  return perpcore_ext_optimal_schedule(out, x.data(), x.size(), n.data(), n.size(), nullptr,
+                                       nullptr, 0, p, o);
+}
+
 // Each input struct through one function that reads it, with struct_size
 // sizeof + delta: the status, and for a command whether it was processed.
 struct InputCase {
@@ -739,6 +798,28 @@ std::vector<InputCase> InputCases(perpcore_engine* e) {
          Pad<perpcore_amend> a = Sized(Amend(), delta);
          perpcore_result r{};
          return perpcore_order_amend(e, &r, next(), kT0, &a.v);
+       }},
+      {"perpcore_ac_params (perpcore_ac_optimal_schedule)",
+       [](int delta) {
+         Pad<perpcore_ac_params> p = Sized(Paper(), delta);
+         perpcore_ac_result r;
+         perpcore_ac_result_init(&r);
+         return AcSchedule(&r, &p.v);
+       }},
+      {"perpcore_ext_params (perpcore_ext_optimal_schedule)",
+       [](int delta) {
+         Pad<perpcore_ext_params> p = Sized(PaperExt(), delta);
+         perpcore_ext_result r;
+         perpcore_ext_result_init(&r);
+         return ExtSchedule(&r, &p.v, nullptr);
+       }},
+      {"perpcore_ext_options (perpcore_ext_optimal_schedule)",
+       [](int delta) {
+         const perpcore_ext_params p = PaperExt();
+         Pad<perpcore_ext_options> o = Sized(ExtOptions(), delta);
+         perpcore_ext_result r;
+         perpcore_ext_result_init(&r);
+         return ExtSchedule(&r, &p, &o.v);
        }},
   };
 }
@@ -814,6 +895,18 @@ std::vector<OutputCase> OutputCases(const perpcore_engine* e) {
          return RunOutput<perpcore_preview>(delta, written, [e, &order](perpcore_preview* o) {
            return perpcore_order_preview(e, o, &order);
          });
+       }},
+      {"perpcore_ac_result (perpcore_ac_optimal_schedule)",
+       [](int delta, bool* written) {
+         const perpcore_ac_params p = Paper();
+         return RunOutput<perpcore_ac_result>(
+             delta, written, [&p](perpcore_ac_result* o) { return AcSchedule(o, &p); });
+       }},
+      {"perpcore_ext_result (perpcore_ext_optimal_schedule)",
+       [](int delta, bool* written) {
+         const perpcore_ext_params p = PaperExt();
+         return RunOutput<perpcore_ext_result>(
+             delta, written, [&p](perpcore_ext_result* o) { return ExtSchedule(o, &p, nullptr); });
        }},
   };
 }
