@@ -268,8 +268,9 @@ pyd::function_record* RecordOf(py::handle callable) {
 void Wrap(py::handle callable, std::string label, bool setter) {
   pyd::function_record* rec = RecordOf(callable);
   // Overloads are tried in turn, so only a record without one may raise.
-  if (rec == nullptr || rec->next != nullptr || rec->impl == &Dispatch || rec->has_args ||
-      rec->has_kwargs) {
+  // An operator answers NotImplemented when its argument does not load.
+  if (rec == nullptr || rec->next != nullptr || rec->impl == &Dispatch || rec->is_operator ||
+      rec->has_args || rec->has_kwargs) {
     return;
   }
   Registry().push_back(Wrapped{.record = rec,
