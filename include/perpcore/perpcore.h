@@ -335,7 +335,8 @@ enum {
   PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED = 16,
   PERPCORE_EVENT_FEE_TIER_SET = 17,
   PERPCORE_EVENT_INSURANCE_FUNDED = 18,
-  PERPCORE_EVENT_STP_SCOPE_SET = 19
+  PERPCORE_EVENT_STP_SCOPE_SET = 19,
+  PERPCORE_EVENT_SOURCE_RETIRED = 20
 };
 
 /* Reject reasons (perpcore_result.reason, perpcore_preview.reason): one list
@@ -418,7 +419,9 @@ enum {
   PERPCORE_REASON_ORACLE_TOO_MANY_SOURCES = 602,
   PERPCORE_REASON_ORACLE_INVALID_PRICE = 603,
   PERPCORE_REASON_ORACLE_FROM_THE_FUTURE = 604,
-  PERPCORE_REASON_ORACLE_OUT_OF_ORDER = 605
+  PERPCORE_REASON_ORACLE_OUT_OF_ORDER = 605,
+  PERPCORE_REASON_INDEX_STALE = 606,
+  PERPCORE_REASON_ORACLE_UNKNOWN_SOURCE = 607
 };
 
 /* perpcore_reason_name() / perpcore_reason_message()
@@ -467,7 +470,11 @@ typedef struct perpcore_margin_tier {
 } perpcore_margin_tier;
 
 /* perpcore_oracle_config: staleness and windows > 0 ns (windows >= 60 ns);
- * min_sources 1..16; deviations >= 0 (0 disables that breaker guard). */
+ * min_sources 1..16; deviations >= 0 (0 disables that breaker guard), and
+ * max_source_deviation > 0 when min_sources >= 2 (the quorum's tolerance:
+ * the index needs a strict majority of the fresh sources within it of their
+ * median). The mark's settings (impact_notional, mark_cap, max_mark_age_ns)
+ * are at the end of perpcore_market_params. */
 typedef struct perpcore_oracle_config {
   int64_t staleness_ns;
   int64_t twap_window_ns;
@@ -506,6 +513,13 @@ typedef struct perpcore_market_params {
   uint32_t max_book_orders;
   uint32_t tier_count;       /* 1..PERPCORE_MAX_TIERS */
   perpcore_margin_tier tiers[PERPCORE_MAX_TIERS];
+  /* The oracle's mark rules (perpcore::oracle::OracleConfig). */
+  int64_t impact_notional;   /* quote atoms >= 1: the book enters the mark
+                                only as the average price of this much */
+  int64_t mark_cap;          /* rate in [0, 1): the mark stays within the
+                                index +- this (0: the mark is the index) */
+  int64_t max_mark_age_ns;   /* > 0: the index is unusable once the mark is
+                                older (no refresh) */
 } perpcore_market_params;
 
 /* perpcore_order (input; struct_size): a new order, for perpcore_order_place(),
@@ -734,6 +748,12 @@ typedef struct perpcore_event_stp_scope {
   uint32_t pad0;
 } perpcore_event_stp_scope;
 
+/* SOURCE_RETIRED: oracle source `source` of `market` was retired. */
+typedef struct perpcore_event_source_retired {
+  uint32_t market;
+  uint32_t source;
+} perpcore_event_source_retired;
+
 typedef struct perpcore_event {
   uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
   uint32_t pad0;
@@ -756,6 +776,7 @@ typedef struct perpcore_event {
     perpcore_event_fee_tier fee_tier;               /* FEE_TIER_SET */
     perpcore_event_insurance_funded insurance;      /* INSURANCE_FUNDED */
     perpcore_event_stp_scope stp_scope;             /* STP_SCOPE_SET */
+    perpcore_event_source_retired source_retired;   /* SOURCE_RETIRED */
   } as;
 } perpcore_event;
 
@@ -858,6 +879,10 @@ typedef struct perpcore_market_stats {
   int64_t notional_volume; /* atoms, saturating */
   perpcore_level best_bid;
   perpcore_level best_ask;
+  int64_t index_usable_until_ns; /* the last time the index may be used: later
+                                    commands that rely on it are refused with
+                                    INDEX_STALE until a price or a tick; -1:
+                                    no index */
 } perpcore_market_stats;
 
 /* perpcore_preview (output; struct_size): what an order would do now. */
@@ -882,7 +907,7 @@ typedef struct perpcore_preview {
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 168, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 944, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 968, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -905,12 +930,13 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_isolated_margin) == 24, event_isola
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_fee_tier) == 16, event_fee_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_insurance_funded) == 8, event_insurance_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_stp_scope) == 16, event_stp_scope_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_source_retired) == 8, event_source_retired_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_open_order) == 56, open_order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 112, account_summary_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 176, market_stats_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 184, market_stats_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_preview) == 96, preview_size);
 
 /* ------------------------------------------------------------------------- */
@@ -933,8 +959,10 @@ static inline void perpcore_engine_config_init(perpcore_engine_config *c) {
 
 /* perpcore_market_params_init(): the defaults of
  * perpcore::engine::MarketParams: "BTC-USD", tick 0.1, lot 0.001, one tier
- * (20x, 1% maintenance), maker 1 bp, taker 5 bp, one oracle source, 60 s
- * staleness, 30 min TWAP, 5 min basis. NULL is ignored.
+ * (20x, 1% maintenance), maker 1 bp, taker 5 bp, a 5% price band, one
+ * oracle source, a 1% source tolerance, 60 s staleness, 30 min TWAP, 5 min
+ * basis, impact notional 1e10 atoms (10,000 quote units at 6 decimals), a
+ * 2% mark cap, 60 s mark age. NULL is ignored.
  * Limits: max_open_interest * max_price * atoms_per_tick_lot must not
  * exceed 2^54; the defaults (1e6 lots, 1e8 ticks, 100 atoms at 6 quote
  * decimals) give 1e16, inside it. */
@@ -950,7 +978,7 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->max_order_size = 1000000;
   p->max_open_interest = 1000000;
   p->max_price = 100000000;
-  p->price_band = 0;
+  p->price_band = PERPCORE_RATE_SCALE / 20;
   p->max_leverage = 20;
   p->tier_count = 1;
   p->tiers[0].notional_floor = 0;
@@ -960,13 +988,16 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->taker_fee = 5 * (PERPCORE_RATE_SCALE / 10000);
   p->oracle.staleness_ns = INT64_C(60000000000);
   p->oracle.min_sources = 1;
-  p->oracle.max_source_deviation = 0;
+  p->oracle.max_source_deviation = PERPCORE_RATE_SCALE / 100;
   p->oracle.max_twap_deviation = 0;
   p->oracle.twap_window_ns = INT64_C(1800000000000);
   p->oracle.basis_window_ns = INT64_C(300000000000);
   p->max_orders_per_account = 200;
   p->max_levels_per_side = 10000;
   p->max_book_orders = UINT32_C(1) << 22;
+  p->impact_notional = INT64_C(10000000000);
+  p->mark_cap = PERPCORE_RATE_SCALE / 50;
+  p->max_mark_age_ns = INT64_C(60000000000);
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not
@@ -1228,6 +1259,16 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_order_cancel_r
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_oracle_publish(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint32_t market, uint32_t source, int64_t price, int64_t publish_time_ns) PERPCORE_NOEXCEPT;
+
+/* perpcore_oracle_retire_source(): retires oracle source `source` of
+ * `market`: its price no longer counts and its slot is free (so a new source
+ * can join after 16 ids were used); the oracle is re-evaluated at once.
+ * Refused with PERPCORE_REASON_ORACLE_UNKNOWN_SOURCE if the market has no
+ * such source. Events: SOURCE_RETIRED, then PRICE_UPDATE if the index or
+ * mark changed (and CIRCUIT_BREAKER if it cleared). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_oracle_retire_source(
+    perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
+    uint32_t market, uint32_t source) PERPCORE_NOEXCEPT;
 
 /* perpcore_engine_time_tick(): re-evaluates the oracle (staleness, TWAP,
  * breaker, mark) of `market`, or of every market for market 0. */

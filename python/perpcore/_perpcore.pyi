@@ -143,6 +143,8 @@ class Reason(enum.IntEnum):
     ORACLE_INVALID_PRICE = 603
     ORACLE_FROM_THE_FUTURE = 604
     ORACLE_OUT_OF_ORDER = 605
+    INDEX_STALE = 606
+    ORACLE_UNKNOWN_SOURCE = 607
 
 def reason_message(reason: Reason) -> str: ...
 
@@ -340,6 +342,7 @@ class EngineEventKind(enum.IntEnum):
     FEE_TIER_SET = 17
     INSURANCE_FUNDED = 18
     SELF_TRADE_SCOPE_SET = 19
+    SOURCE_RETIRED = 20
 
 # -- engine configuration ---------------------------------------------------
 
@@ -370,6 +373,9 @@ class OracleConfig:
         max_twap_deviation: Decimal | str = ...,
         twap_window_ns: int = 1800000000000,
         basis_window_ns: int = 300000000000,
+        impact_notional: int = 10000000000,
+        mark_cap: Decimal | str = ...,
+        max_mark_age_ns: int = 60000000000,
     ) -> None: ...
     staleness_ns: int
     min_sources: int
@@ -378,6 +384,9 @@ class OracleConfig:
     max_twap_deviation: Decimal
     twap_window_ns: int
     basis_window_ns: int
+    impact_notional: int
+    mark_cap: Decimal
+    max_mark_age_ns: int
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -895,6 +904,22 @@ class SelfTradeScopeSet:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class SourceRetired:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        source: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def source(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 # Any engine event (stub-only alias): Result.events holds these.
 _EngineEvent: TypeAlias = (
     OrderRested
@@ -917,6 +942,7 @@ _EngineEvent: TypeAlias = (
     | FeeTierSet
     | InsuranceFunded
     | SelfTradeScopeSet
+    | SourceRetired
 )
 
 class Result:
@@ -1069,6 +1095,8 @@ class MarketStats:
     def best_bid(self) -> Level | None: ...
     @property
     def best_ask(self) -> Level | None: ...
+    @property
+    def index_usable_until_ns(self) -> int: ...
 
 class Preview:
     @property
@@ -1245,6 +1273,9 @@ class Engine:
         timestamp_ns: int,
         publish_time_ns: int | None = None,
         seq: int | None = None,
+    ) -> Result: ...
+    def retire_source(
+        self, *, market: int, source: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
     def time_tick(self, *, timestamp_ns: int, market: int = 0, seq: int | None = None) -> Result: ...
     # bulk

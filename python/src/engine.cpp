@@ -279,7 +279,8 @@ void BindEngineEnums(py::module_& m) {
                            {"ISOLATED_MARGIN_CHANGED", 16},
                            {"FEE_TIER_SET", 17},
                            {"INSURANCE_FUNDED", 18},
-                           {"SELF_TRADE_SCOPE_SET", 19}});
+                           {"SELF_TRADE_SCOPE_SET", 19},
+                           {"SOURCE_RETIRED", 20}});
 }
 
 // -- configuration ------------------------------------------------------------------
@@ -328,7 +329,8 @@ void BindConfig(py::module_& m) {
   oracle
       .def(py::init([](I64 staleness_ns, U32 min_sources, const py::object& max_source_deviation,
                        const py::object& max_twap_deviation, I64 twap_window_ns,
-                       I64 basis_window_ns) {
+                       I64 basis_window_ns, I64 impact_notional, const py::object& mark_cap,
+                       I64 max_mark_age_ns) {
              orc::OracleConfig c;
              c.staleness = pc::TimeNs(staleness_ns.value);
              c.min_sources = min_sources.value;
@@ -338,6 +340,9 @@ void BindConfig(py::module_& m) {
                  ToRate(max_twap_deviation, "max_twap_deviation", RateSign::kNonNegative);
              c.twap_window = pc::TimeNs(twap_window_ns.value);
              c.basis_window = pc::TimeNs(basis_window_ns.value);
+             c.impact_notional = impact_notional.value;
+             c.mark_cap = ToRate(mark_cap, "mark_cap", RateSign::kNonNegative);
+             c.max_mark_age = pc::TimeNs(max_mark_age_ns.value);
              return c;
            }),
            py::kw_only(), py::arg("staleness_ns") = I64{od.staleness.raw()},
@@ -346,16 +351,22 @@ void BindConfig(py::module_& m) {
            py::arg("max_twap_deviation") = FromRate(od.max_twap_deviation),
            py::arg("twap_window_ns") = I64{od.twap_window.raw()},
            py::arg("basis_window_ns") = I64{od.basis_window.raw()},
+           py::arg("impact_notional") = I64{od.impact_notional},
+           py::arg("mark_cap") = FromRate(od.mark_cap),
+           py::arg("max_mark_age_ns") = I64{od.max_mark_age.raw()},
            "An oracle configuration; the defaults are the C++ defaults (60 s staleness, one "
-           "source, no deviation guards, 30 min TWAP, 5 min basis window).");
+           "source, sources agreeing within 1%, no TWAP guard, 30 min TWAP, 5 min basis "
+           "window, 1e10 atoms impact notional, 2% mark cap, 60 s mark age).");
   FixedField(oracle, "staleness_ns", &orc::OracleConfig::staleness,
              "A source price older than this (ns) no longer counts; > 0.");
   IntField(oracle, "min_sources", &orc::OracleConfig::min_sources,
            "Fresh sources needed for an index, 1..16.");
   RateField(oracle, "max_source_deviation", &orc::OracleConfig::max_source_deviation,
             RateSign::kNonNegative,
-            "Breaker: largest allowed distance of a fresh source from the median, as a "
-            "decimal.Decimal fraction (\"0.01\" is 1%); 0 disables.");
+            "Quorum and breaker: the index needs a strict majority of the fresh sources within "
+            "this distance of their median; a source beyond it trips the breaker. A "
+            "decimal.Decimal fraction (\"0.01\" is 1%); 0 disables the breaker guard and makes "
+            "the quorum need equal prices; > 0 when min_sources >= 2.");
   RateField(oracle, "max_twap_deviation", &orc::OracleConfig::max_twap_deviation,
             RateSign::kNonNegative,
             "Breaker: largest allowed distance of the index from its TWAP, as a decimal.Decimal "
@@ -364,10 +375,20 @@ void BindConfig(py::module_& m) {
              "The TWAP window in ns (at least 60 ns).");
   FixedField(oracle, "basis_window_ns", &orc::OracleConfig::basis_window,
              "The mark price's basis window in ns (at least 60 ns).");
+  IntField(oracle, "impact_notional", &orc::OracleConfig::impact_notional,
+           "Quote atoms (>= 1): the book enters the mark only as the average price of filling "
+           "this much against each side (the impact bid and ask).");
+  RateField(oracle, "mark_cap", &orc::OracleConfig::mark_cap, RateSign::kNonNegative,
+            "The mark stays within the index +- this decimal.Decimal fraction, in [0, 1) (0: "
+            "the mark is the index).");
+  FixedField(oracle, "max_mark_age_ns", &orc::OracleConfig::max_mark_age,
+             "The index is unusable once its mark is older than this (ns, > 0) without a "
+             "refresh (a price or a time tick).");
   oracle.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "OracleConfig",
                      {"staleness_ns", "min_sources", "max_source_deviation",
-                      "max_twap_deviation", "twap_window_ns", "basis_window_ns"});
+                      "max_twap_deviation", "twap_window_ns", "basis_window_ns",
+                      "impact_notional", "mark_cap", "max_mark_age_ns"});
   });
   DefEq(oracle, [](const orc::OracleConfig& a, const orc::OracleConfig& b) { return a == b; });
 
@@ -756,6 +777,9 @@ void BindEvents(py::module_& m) {
   DefEvent(m, "SelfTradeScopeSet", "An account's self-trade scope.",
            Field{"account", &ev::SelfTradeScopeSet::account, kAccount},
            Field{"scope", &ev::SelfTradeScopeSet::scope, "The SelfTradeScope."});
+  DefEvent(m, "SourceRetired", "An oracle source of a market was retired (its slot is free).",
+           Field{"market", &ev::SourceRetired::market, kMarket},
+           Field{"source", &ev::SourceRetired::source, "The oracle source id."});
 
   py::class_<PyResult> res(
       m, "Result",
@@ -989,12 +1013,16 @@ to 1e-18.)doc")
       .def_property_readonly(
           "best_ask", [](const MS& s) { return MakeLevel(s.best_ask); },
           "The best ask as a Level(price, size, orders), or None.")
+      .def_property_readonly(
+          "index_usable_until_ns", [](const MS& s) { return I64{s.index_usable_until.raw()}; },
+          "The last time (ns) the index may be used: later commands that rely on it are "
+          "refused with Reason.INDEX_STALE until a price or a time tick; -1: no index.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "MarketStats",
                          {"market", "symbol", "status", "breaker", "breaker_cause",
                           "atoms_per_tick_lot", "index", "mark", "twap", "last_trade",
                           "fresh_sources", "open_interest_long", "open_interest_short", "volume",
-                          "notional_volume", "best_bid", "best_ask"});
+                          "notional_volume", "best_bid", "best_ask", "index_usable_until_ns"});
       });
 
   using PR = en::Preview;
@@ -1717,6 +1745,16 @@ an order to a price an amend refuses (Reason.AMEND_WOULD_CROSS).
       "A price (ticks) from oracle source ``source`` (non-zero), published at "
       "``publish_time_ns`` (None: timestamp_ns; not after it, not before the source's last). "
       "Re-evaluates the index, TWAP, breaker and mark.");
+  cls.def(
+      "retire_source",
+      [](PyEngine& e, U32 market, U32 source, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts,
+                   en::RetireSource{pc::MarketId(market.value), pc::SourceId(source.value)});
+      },
+      py::kw_only(), py::arg("market"), py::arg("source"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Retires oracle source ``source``: its price no longer counts and its slot is free "
+      "(Reason.ORACLE_UNKNOWN_SOURCE if the market has none). Re-evaluates the oracle at once.");
   cls.def(
       "time_tick",
       [](PyEngine& e, I64 ts, U32 market, std::optional<U64> seq) {

@@ -622,6 +622,43 @@ def test_oracle_staleness_and_time_tick() -> None:
     assert eng.time_tick(market=5, timestamp_ns=eng.now_ns).reason == Reason.UNKNOWN_MARKET
 
 
+def test_an_order_one_ns_after_the_index_expires_is_refused_as_stale() -> None:
+    # btc_at_30k's only source published at T0; staleness 60 s: usable to
+    # T0 + 60 s exactly, whatever ticks arrive.
+    eng = btc_at_30k()
+    expiry = T0 + 60 * 10**9
+    assert eng.stats(1).index_usable_until_ns == expiry
+    late = eng.copy()
+    ok(eng.place_order(market=1, account=1, order_id=1, side=BUY, price=usd(29_000), size=1,
+                       timestamp_ns=expiry))
+    assert late.place_order(market=1, account=1, order_id=1, side=BUY, price=usd(29_000), size=1,
+                            timestamp_ns=expiry + 1).reason == Reason.INDEX_STALE
+    assert pc.reason_message(Reason.INDEX_STALE).startswith("the market's index is stale")
+
+
+def test_retire_source_frees_its_slot_and_reports_unknown_sources() -> None:
+    eng = btc_at_30k()
+    assert eng.retire_source(market=1, source=2, timestamp_ns=T0).reason == \
+        Reason.ORACLE_UNKNOWN_SOURCE
+    r = ok(eng.retire_source(market=1, source=1, timestamp_ns=T0))
+    assert r.events[0] == pc.SourceRetired(market=1, source=1)
+    assert r.events[0].kind == K.SOURCE_RETIRED
+    assert isinstance(r.events[1], pc.PriceUpdate) and r.events[1].index == 0
+    assert eng.stats(1).fresh_sources == 0
+
+
+def test_oracle_config_mark_fields_round_trip_through_the_engine() -> None:
+    eng = pc.Engine()
+    p = btc_params()
+    p.oracle = pc.OracleConfig(impact_notional=123, mark_cap="0.03", max_mark_age_ns=7)
+    ok(eng.create_market(market=1, params=p, timestamp_ns=T0))
+    o = eng.params(1).oracle
+    assert (o.impact_notional, o.mark_cap, o.max_mark_age_ns) == (123, Decimal("0.03"), 7)
+    p.oracle.mark_cap = Decimal(1)
+    assert eng.create_market(market=2, params=p, timestamp_ns=T0).reason == \
+        Reason.INVALID_MARKET_PARAMS
+
+
 def test_source_deviation_trips_the_breaker_and_the_market_goes_reduce_only() -> None:
     eng = pc.Engine()
     p = btc_params()
@@ -633,8 +670,11 @@ def test_source_deviation_trips_the_breaker_and_the_market_goes_reduce_only() ->
     ok(eng.deposit(account=1, amount=10_000 * USD, timestamp_ns=T0))
     ok(eng.oracle_price(market=1, source=1, price=usd(30_000), timestamp_ns=T0))
     ok(eng.oracle_price(market=1, source=2, price=usd(30_000), timestamp_ns=T0))
+    ok(eng.oracle_price(market=1, source=3, price=usd(30_000), timestamp_ns=T0))
     assert eng.stats(1).index == 300_000
-    r = ok(eng.oracle_price(market=1, source=2, price=usd(31_000), timestamp_ns=T0 + 1))
+    # 31,000 is 3.3% away: outvoted (2 of 3 agree), and it trips the breaker.
+    r = ok(eng.oracle_price(market=1, source=3, price=usd(31_000), timestamp_ns=T0 + 1))
+    assert eng.stats(1).index == 300_000
     breaker = [e for e in r.events if e.kind == K.CIRCUIT_BREAKER]
     assert breaker == [CircuitBreaker(market=1, tripped=True, cause=BreakerCause.SOURCE_DEVIATION)]
     stats = eng.stats(1)
@@ -708,13 +748,15 @@ def test_config_defaults_are_the_cpp_defaults() -> None:
     assert (c.max_markets, c.max_accounts, c.hash_seed) == (256, 2**20, 0x70657270656E6731)
     o = pc.OracleConfig()
     assert (o.staleness_ns, o.min_sources, o.max_source_deviation, o.max_twap_deviation) == (
-        60 * 10**9, 1, Decimal(0), Decimal(0))
+        60 * 10**9, 1, Decimal("0.01"), Decimal(0))
     assert (o.twap_window_ns, o.basis_window_ns) == (1_800 * 10**9, 300 * 10**9)
+    assert (o.impact_notional, o.mark_cap, o.max_mark_age_ns) == (
+        10**10, Decimal("0.02"), 60 * 10**9)
     p = pc.MarketParams()
     assert (p.symbol, p.tick_size, p.lot_size) == ("BTC-USD", Decimal("0.1"), Decimal("0.001"))
     assert (p.max_order_size, p.max_open_interest, p.max_price) == (10**6, 10**6, 10**8)
     assert (p.price_band, p.max_leverage, p.maker_fee, p.taker_fee) == (
-        Decimal(0), 20, bp(1), bp(5))
+        Decimal("0.05"), 20, bp(1), bp(5))
     assert p.tiers == (pc.MarginTier(notional_floor=0, max_leverage=20, maintenance_rate="0.01"),)
     assert (p.maker_fee, p.taker_fee) == (Decimal("0.0001"), Decimal("0.0005"))
     assert str(p.taker_fee) == "0.0005"  # no trailing zeros
@@ -794,7 +836,7 @@ def test_enums_are_int_enums_with_pinned_values() -> None:
     assert [m.value for m in MarketStatus] == [0, 1, 2, 3]
     assert [m.value for m in MarginMode] == [0, 1]
     assert [m.value for m in BreakerCause] == [0, 1, 2]
-    assert [m.value for m in K] == list(range(20))
+    assert [m.value for m in K] == list(range(21))
     assert (K.FILL.value, K.ORDER_RESTED.value) == (1, 0)
     assert (Reason.UNKNOWN_MARKET.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (300, 505)
     for reason in Reason:

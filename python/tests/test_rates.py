@@ -149,7 +149,7 @@ def test_params_and_config_read_back_from_the_engine_as_decimals() -> None:
     assert eng.config.referrer_share == Decimal("0.05")
     p = eng.params(1)
     assert (p.maker_fee, p.taker_fee, p.price_band) == (Decimal("0.0001"), Decimal("0.0005"),
-                                                        Decimal(0))
+                                                        Decimal("0.05"))
     assert [t.maintenance_rate for t in p.tiers] == [Decimal("0.004"), Decimal("0.005"),
                                                      Decimal("0.01")]
     assert "taker_fee=Decimal('0.0005')" in repr(p)

@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "1bf810442fca1a0e9e251e66cc327f36ff39d45ce84191f6ff85b1368e28a217"
+GOLDEN_DIGEST = "105fc7c71b21d62f96026abebae25fc70d65f64a294f072d396d2103bee480e5"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -140,6 +140,7 @@ static_assert(PERPCORE_EVENT_ISOLATED_MARGIN_CHANGED ==
 static_assert(PERPCORE_EVENT_FEE_TIER_SET == Val(eng::EventKind::kFeeTierSet));
 static_assert(PERPCORE_EVENT_INSURANCE_FUNDED == Val(eng::EventKind::kInsuranceFunded));
 static_assert(PERPCORE_EVENT_STP_SCOPE_SET == Val(eng::EventKind::kSelfTradeScopeSet));
+static_assert(PERPCORE_EVENT_SOURCE_RETIRED == Val(eng::EventKind::kSourceRetired));
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
@@ -233,7 +234,9 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \
   X(ORACLE_INVALID_PRICE, pc::Reason::kOracleInvalidPrice)            \
   X(ORACLE_FROM_THE_FUTURE, pc::Reason::kOracleFromTheFuture)         \
-  X(ORACLE_OUT_OF_ORDER, pc::Reason::kOracleOutOfOrder)
+  X(ORACLE_OUT_OF_ORDER, pc::Reason::kOracleOutOfOrder)              \
+  X(INDEX_STALE, pc::Reason::kIndexStale)                             \
+  X(ORACLE_UNKNOWN_SOURCE, pc::Reason::kOracleUnknownSource)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -441,7 +444,10 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
       .max_source_deviation = pc::Rate(in->oracle.max_source_deviation),
       .max_twap_deviation = pc::Rate(in->oracle.max_twap_deviation),
       .twap_window = pc::TimeNs(in->oracle.twap_window_ns),
-      .basis_window = pc::TimeNs(in->oracle.basis_window_ns)};
+      .basis_window = pc::TimeNs(in->oracle.basis_window_ns),
+      .impact_notional = in->impact_notional,
+      .mark_cap = pc::Rate(in->mark_cap),
+      .max_mark_age = pc::TimeNs(in->max_mark_age_ns)};
   out->max_orders_per_account = in->max_orders_per_account;
   out->max_levels_per_side = in->max_levels_per_side;
   out->max_book_orders = in->max_book_orders;
@@ -476,6 +482,9 @@ perpcore_market_params FromMarketParams(const eng::MarketParams& p) {
   out.oracle.max_twap_deviation = p.oracle.max_twap_deviation.raw();
   out.oracle.twap_window_ns = p.oracle.twap_window.raw();
   out.oracle.basis_window_ns = p.oracle.basis_window.raw();
+  out.impact_notional = p.oracle.impact_notional;
+  out.mark_cap = p.oracle.mark_cap.raw();
+  out.max_mark_age_ns = p.oracle.max_mark_age.raw();
   out.max_orders_per_account = p.max_orders_per_account;
   out.max_levels_per_side = p.max_levels_per_side;
   out.max_book_orders = p.max_book_orders;
@@ -649,6 +658,9 @@ void Put(const ev::InsuranceFunded& e, perpcore_event* out) {
 }
 void Put(const ev::SelfTradeScopeSet& e, perpcore_event* out) {
   out->as.stp_scope = {.account = e.account.value(), .scope = U32(e.scope), .pad0 = 0};
+}
+void Put(const ev::SourceRetired& e, perpcore_event* out) {
+  out->as.source_retired = {.market = e.market.value(), .source = e.source.value()};
 }
 
 perpcore_event ToC(const eng::Event& e) {
@@ -1208,6 +1220,17 @@ perpcore_status perpcore_oracle_publish(perpcore_engine* e, perpcore_result* out
                     });
 }
 
+perpcore_status perpcore_oracle_retire_source(perpcore_engine* e, perpcore_result* out,
+                                              uint64_t seq, int64_t timestamp_ns, uint32_t market,
+                                              uint32_t source) noexcept {
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_oracle_retire_source",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::RetireSource{.market = pc::MarketId(market),
+                                             .source = pc::SourceId(source)};
+                      return PERPCORE_OK;
+                    });
+}
+
 perpcore_status perpcore_engine_time_tick(perpcore_engine* e, perpcore_result* out, uint64_t seq,
                                           int64_t timestamp_ns, uint32_t market) noexcept {
   return RunCommand(e, out, seq, timestamp_ns, "perpcore_engine_time_tick",
@@ -1401,6 +1424,7 @@ perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_mar
     v.notional_volume = st->notional_volume.raw();
     v.best_bid = ToC(st->best_bid);
     v.best_ask = ToC(st->best_ask);
+    v.index_usable_until_ns = st->index_usable_until.raw();
     Deliver(out, v);
     return PERPCORE_OK;
   });

@@ -123,8 +123,8 @@ constexpr ReasonText kReasons[] = {
      "total deposits would exceed the engine's bound (2^62 atoms)"},
 
     {Reason::kNoIndexPrice, "kNoIndexPrice",
-     "the market has no valid index price (too few fresh oracle sources): nothing may add "
-     "risk until it does"},
+     "the market has no valid index price (too few fresh oracle sources, or no majority of them "
+     "agreeing): nothing may add risk until it does"},
     {Reason::kOracleInvalidSource, "kOracleInvalidSource", "oracle source id must be non-zero"},
     {Reason::kOracleTooManySources, "kOracleTooManySources",
      "the market already has the maximum number of oracle sources"},
@@ -133,6 +133,11 @@ constexpr ReasonText kReasons[] = {
      "oracle publish time is after the command's timestamp"},
     {Reason::kOracleOutOfOrder, "kOracleOutOfOrder",
      "oracle publish time is before this source's last one"},
+    {Reason::kIndexStale, "kIndexStale",
+     "the market's index is stale (a source it was computed from, or its mark, is older than "
+     "the market allows): nothing may rely on it until a fresh price or a time tick renews it"},
+    {Reason::kOracleUnknownSource, "kOracleUnknownSource",
+     "the market has no oracle source with this id"},
 };
 
 constexpr bool Ascending() {

@@ -14,7 +14,7 @@ using absl::int128;
 // kOk if amount may leave the account's cross collateral.
 Reason CheckFree(const State& s, const Account& a, std::int64_t amount) {
   const risk::AccountMargin r = Evaluate(s, a, nullptr);
-  if (r.missing_price) return Reason::kNoIndexPrice;
+  if (r.missing_price) return IndexRefusal(s, a, nullptr);
   if (amount > r.FreeCollateral()) return Reason::kInsufficientCollateral;
   return Reason::kOk;
 }
@@ -210,7 +210,7 @@ Reason Validate(const State& s, const AdjustIsolatedMargin& c, AccountPlan* plan
   if (c.delta.raw() == 0 || c.delta == Quote::Min()) return Reason::kInvalidAmount;
   plan->amount = c.delta.raw();
   if (c.delta.raw() > 0) return CheckFree(s, a, c.delta.raw());
-  if (Evaluate(s, a, nullptr).missing_price) return Reason::kNoIndexPrice;
+  if (Evaluate(s, a, nullptr).missing_price) return IndexRefusal(s, a, nullptr);
   // The bucket keeps what its position and orders need at their worst.
   const Market& m = s.markets[plan->market_slot];
   const int128 spare = BucketEquity(m, *p) - WorstCase(m, *p, nullptr);

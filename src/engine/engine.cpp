@@ -52,6 +52,7 @@ PERPCORE_HANDLER(AmendOrder, OrderPlan, ApplyAmend);
 PERPCORE_HANDLER(OraclePrice, OraclePlan, ApplyOraclePrice);
 PERPCORE_HANDLER(TimeTick, OraclePlan, ApplyTimeTick);
 PERPCORE_HANDLER(CancelReplace, OrderPlan, ApplyCancelReplace);
+PERPCORE_HANDLER(RetireSource, OraclePlan, ApplyRetireSource);
 #undef PERPCORE_HANDLER
 
 template <class C>

@@ -150,11 +150,14 @@ inline void AddOrder(Position& p, Side side, std::int64_t price, std::int64_t lo
 struct OraclePlan {
   std::uint32_t market_slot = kNone;
   const OraclePrice* publish = nullptr;
+  SourceId retire = 0;
 };
 Reason Validate(const State& s, const OraclePrice& c, OraclePlan* plan);
 Reason Validate(const State& s, const TimeTick& c, OraclePlan* plan);
 Outcome ApplyOraclePrice(State& s, const OraclePlan& plan, EventSink& sink);
 Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink);
+Reason Validate(const State& s, const RetireSource& c, OraclePlan* plan);
+Outcome ApplyRetireSource(State& s, const OraclePlan& plan, EventSink& sink);
 
 }  // namespace engine
 PERPCORE_NAMESPACE_END

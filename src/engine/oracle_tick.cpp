@@ -1,4 +1,7 @@
 // Oracle prices and time ticks: index, mark, TWAP and breakers per market.
+#include <array>
+#include <span>
+
 #include "handlers.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -23,18 +26,31 @@ Reason FromPublish(oracle::PublishReason r) {
   return Reason::kOracleInvalidPrice;
 }
 
+// The impact price of one side of the market's book (oracle::ImpactPrice):
+// at most kImpactLevels levels are read, so a Refresh() costs
+// O(kImpactLevels) per side whatever the book holds.
+Ticks Impact(const Market& m, Side side) {
+  std::array<LevelView, oracle::kImpactLevels> levels;
+  const std::size_t n = m.book.Depth(side, levels);
+  return oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n),
+                             m.feed.config().impact_notional, m.atoms);
+}
+
 void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
   Market& m = s.markets[market_slot];
   const Ticks old_mark = m.mark;
   const Ticks old_index = m.feed.index();
-  const std::optional<Ticks> bid = m.book.BestBid();
-  const std::optional<Ticks> ask = m.book.BestAsk();
   const oracle::OracleUpdate u = m.feed.Refresh(
-      s.now, oracle::BookPrices{bid.value_or(Ticks(0)), ask.value_or(Ticks(0)), m.last_trade});
+      s.now, oracle::BookPrices{.impact_bid = Impact(m, Side::kBuy),
+                                .impact_ask = Impact(m, Side::kSell),
+                                .last_trade = m.last_trade});
   const Ticks index = m.feed.index();
-  PERPCORE_CHECK(m.book.SetReferencePrice(index) == Reason::kOk);
   if (m.feed.mark().raw() > 0) m.mark = m.feed.mark();
   if (index.raw() > 0) m.last_index = index;
+  // The band stays centred on the last valid index when the index goes
+  // away: exactly then only reduce-only orders trade, and they must not
+  // trade at any price.
+  PERPCORE_CHECK(m.book.SetReferencePrice(m.last_index) == Reason::kOk);
   if (index != old_index || m.mark != old_mark) {
     sink.Emit(
         events::PriceUpdate{.market = m.id, .index = index, .mark = m.mark, .twap = m.feed.twap()});
@@ -78,6 +94,24 @@ Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink) {
     return {};
   }
   for (std::uint32_t mi : s.market_order) RefreshOracle(s, mi, sink);
+  return {};
+}
+
+Reason Validate(const State& s, const RetireSource& c, OraclePlan* plan) {
+  plan->market_slot = s.FindMarket(c.market);
+  if (plan->market_slot == kNone) return Reason::kUnknownMarket;
+  if (!s.markets[plan->market_slot].feed.CheckRetire(c.source)) {
+    return Reason::kOracleUnknownSource;
+  }
+  plan->retire = c.source;
+  return Reason::kOk;
+}
+
+Outcome ApplyRetireSource(State& s, const OraclePlan& plan, EventSink& sink) {
+  Market& m = s.markets[plan.market_slot];
+  PERPCORE_CHECK(m.feed.Retire(plan.retire));
+  sink.Emit(events::SourceRetired{.market = m.id, .source = plan.retire});
+  RefreshOracle(s, plan.market_slot, sink);
   return {};
 }
 

@@ -64,7 +64,7 @@ Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView*
   }
   if (Reason r = CheckSizeAndPrice(m, o.size, o.price); r != Reason::kOk) return r;
   if (c.reduce_only) return Reason::kOk;
-  if (!m.IndexUsable(s.now)) return Reason::kNoIndexPrice;
+  if (!m.IndexUsable(s.now)) return m.IndexRefusal(s.now);
   const std::int64_t q = o.size.raw();
   std::int64_t open = p ? (buy ? p->bids.lots() : p->asks.lots()) : 0;
   OrderDelta d{.market_slot = plan->market_slot};
@@ -182,7 +182,7 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   const bool adds_risk = am.new_size > old->remaining || am.new_price != old->price;
   if (!adds_risk) return Reason::kOk;
   if (m.ReduceOnly()) return Reason::kMarketReduceOnly;
-  if (!m.IndexUsable(s.now)) return Reason::kNoIndexPrice;
+  if (!m.IndexUsable(s.now)) return m.IndexRefusal(s.now);
   const Account& a = s.accounts[plan->account_slot];
   const Position* p = FindPosition(a, c.market);
   PERPCORE_CHECK(p != nullptr);

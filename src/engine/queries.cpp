@@ -89,7 +89,8 @@ absl::StatusOr<MarketStats> Engine::Stats(MarketId market) const {
                      .volume = Lots(m.volume),
                      .notional_volume = Quote(m.notional_volume),
                      .best_bid = m.book.Best(Side::kBuy),
-                     .best_ask = m.book.Best(Side::kSell)};
+                     .best_ask = m.book.Best(Side::kSell),
+                     .index_usable_until = m.feed.usable_until()};
 }
 
 absl::StatusOr<std::optional<book::LevelView>> Engine::Best(MarketId market, Side side) const {

@@ -104,7 +104,7 @@ Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta)
     }
     terms += 1;
   });
-  if (missing_price) return Reason::kNoIndexPrice;
+  if (missing_price) return IndexRefusal(s, a, &delta);
   if (equity * kRateScale >= required_scaled + terms * (kRateScale - 1)) return Reason::kOk;
   const risk::AccountMargin after = Evaluate(s, a, &delta);
   if (after.equity >= after.initial_with_orders) return Reason::kOk;
@@ -113,6 +113,14 @@ Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& delta)
   const risk::AccountMargin before = Evaluate(s, a, nullptr);
   return after.initial_with_orders <= before.initial_with_orders ? Reason::kOk
                                                                  : Reason::kInsufficientMargin;
+}
+
+Reason IndexRefusal(const State& s, const Account& a, const OrderDelta* delta) {
+  Reason r = Reason::kOk;
+  ForEachActive(s, a, delta, [&](const Position& p, const OrderDelta*) {
+    if (r == Reason::kOk) r = s.markets[p.market_slot].IndexRefusal(s.now);
+  });
+  return r;
 }
 
 risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,

@@ -45,9 +45,15 @@ risk::AccountMargin Evaluate(const State& s, const Account& a, const OrderDelta*
 //
 // kOk if the account covers its initial requirement with orders after the
 // delta, or if the delta does not raise that requirement (an order that
-// only takes risk off is always allowed); kNoIndexPrice if a market it
-// touches has no index; else kInsufficientMargin.
+// only takes risk off is always allowed); IndexRefusal() if a market it
+// touches has no usable index; else kInsufficientMargin.
 Reason CheckOrderRisk(const State& s, const Account& a, const OrderDelta& d);
+
+// IndexRefusal(): the refusal of the first market (by id) among the
+// account's live records (and the delta's market) whose index is not usable
+// now (Market::IndexRefusal: kNoIndexPrice or kIndexStale); kOk if every
+// index is usable. The cold path of a refusal: O(positions of the account).
+Reason IndexRefusal(const State& s, const Account& a, const OrderDelta* d);
 
 // LiquidationOf(): the mark at which the position's margin (its bucket, or
 // the cross account r with the other positions held still) meets

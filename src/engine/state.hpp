@@ -96,10 +96,16 @@ struct Market {
   std::int64_t notional_volume = 0;  // saturates at INT64_MAX
 
   // IndexUsable(): the index may value positions and admit new risk at
-  // `now`. Everything that relies on the index asks this, never the feed.
-  bool IndexUsable(TimeNs now) const {
-    (void)now;
-    return feed.index().raw() > 0;
+  // `now`: there is one, the sources it was computed from are all still
+  // fresh and the mark is within max_mark_age (oracle.hpp, usable_until();
+  // -1 without an index, so one comparison decides). Everything that relies
+  // on the index asks this, never the feed.
+  bool IndexUsable(TimeNs now) const { return now <= feed.usable_until(); }
+  // IndexRefusal(): why the index is not usable at `now` (cold path):
+  // kNoIndexPrice if the last Refresh found none, else kIndexStale.
+  Reason IndexRefusal(TimeNs now) const {
+    if (IndexUsable(now)) return Reason::kOk;
+    return feed.index().raw() == 0 ? Reason::kNoIndexPrice : Reason::kIndexStale;
   }
   fees::MarketFees Fees() const { return {params.taker_fee, params.maker_fee}; }
   // A tripped breaker makes an active market reduce-only until it clears.

@@ -41,8 +41,8 @@ std::int64_t HalfEven(absl::int128 num, absl::int128 den) {
 // Item 2. of the mark: the median of the book prices that exist (with two,
 // the lower; with one, it), or 0 if none does.
 std::int64_t BookPrice(const BookPrices& book) {
-  const std::int64_t bid = book.best_bid.raw();
-  const std::int64_t ask = book.best_ask.raw();
+  const std::int64_t bid = book.impact_bid.raw();
+  const std::int64_t ask = book.impact_ask.raw();
   const std::int64_t last = book.last_trade.raw();
   const int count = (bid > 0 ? 1 : 0) + (ask > 0 ? 1 : 0) + (last > 0 ? 1 : 0);
   if (count == 3) return MedianOfThree(bid, ask, last);
@@ -55,7 +55,44 @@ std::int64_t BookPrice(const BookPrices& book) {
   return lowest;
 }
 
+// num / den rounded down (kDown) or up, for num >= 0 and den > 0.
+absl::int128 DivFloorCeil(absl::int128 num, absl::int128 den, bool up) {
+  absl::int128 q = num / den;
+  if (up && q * den < num) q += 1;
+  return q;
+}
+
 }  // namespace
+
+Ticks ImpactPrice(Side side, std::span<const LevelView> levels, std::int64_t notional,
+                  std::int64_t atoms_per_tick_lot) {
+  PERPCORE_CHECK(notional >= 1 && atoms_per_tick_lot >= 1);
+  const absl::int128 atoms = atoms_per_tick_lot;
+  absl::int128 lots_taken = 0;  // L: whole levels taken
+  absl::int128 value_taken = 0;  // V < notional: their worth in atoms
+  const std::size_t n = std::min(levels.size(), kImpactLevels);
+  for (std::size_t i = 0; i < n; ++i) {
+    const absl::int128 price = levels[i].price.raw();
+    const absl::int128 lots = levels[i].total.raw();
+    PERPCORE_CHECK(price > 0 && lots > 0);
+    const absl::int128 rest = notional - value_taken;  // R > 0 atoms still to fill
+    // Does this level hold R? lots * price * atoms >= R, decided without the
+    // triple product (which may not fit 128 bits): lots * price < 2^126 is
+    // compared with ceil(R / atoms).
+    if (lots * price >= DivFloorCeil(rest, atoms, /*up=*/true)) {
+      // notional * p_k < 2^126; atoms * L * p_k <= V * p_k < 2^126 (each
+      // level's price is >= 1, so atoms * L <= V); the quotient lies between
+      // prices taken, so it fits int64.
+      const absl::int128 num = absl::int128(notional) * price;
+      const absl::int128 den = atoms * lots_taken * price + rest;
+      return Ticks(static_cast<std::int64_t>(DivFloorCeil(num, den, side == Side::kSell)));
+    }
+    // The whole level fits in R < 2^63: its worth is exact.
+    lots_taken += lots;
+    value_taken += lots * price * atoms;
+  }
+  return Ticks(0);
+}
 
 std::int64_t MedianOfThree(std::int64_t a, std::int64_t b, std::int64_t c) {
   return std::max(std::min(a, b), std::min(std::max(a, b), c));
@@ -145,6 +182,22 @@ TimeWeightedAverage::Mean TimeWeightedAverage::Average(TimeNs now) const {
   return Mean{.value = HalfEven(integral, duration), .has_value = true};
 }
 
+TimeWeightedAverage::Mean TimeWeightedAverage::WindowAverage(TimeNs now) const {
+  if (now.raw() != last_) {
+    TimeWeightedAverage at_now = *this;
+    at_now.Advance(now);
+    return at_now.WindowAverage(now);
+  }
+  absl::int128 integral = 0;
+  for (const Bucket& b : buckets_) integral += b.integral;
+  // The window: the current bucket up to now and the kBuckets - 1 before it,
+  // none of it before time 0. (now - head_start_ <= width_, so no overflow.)
+  const absl::int128 span = std::min<absl::int128>(
+      absl::int128(now.raw() - head_start_) + absl::int128(kBuckets - 1) * width_, now.raw());
+  if (span == 0) return Mean{};
+  return Mean{.value = HalfEven(integral, span), .has_value = true};
+}
+
 void TimeWeightedAverage::EncodeCanonical(std::string* out) const {
   PutI64(out, width_);
   PutI64(out, last_);
@@ -171,6 +224,9 @@ absl::Status PriceFeed::Validate(const OracleConfig& c) {
     return bad("min_sources", "must be in 1..kMaxSources (16)");
   }
   if (c.max_source_deviation.raw() < 0) return bad("max_source_deviation", "must be >= 0");
+  if (c.min_sources >= 2 && c.max_source_deviation.raw() == 0) {
+    return bad("max_source_deviation", "must be > 0 when min_sources >= 2 (the quorum's tolerance)");
+  }
   if (c.max_twap_deviation.raw() < 0) return bad("max_twap_deviation", "must be >= 0");
   if (c.twap_window.raw() < kBuckets) {
     return bad("twap_window", "must be >= kTwapBuckets (60) ns");
@@ -178,6 +234,11 @@ absl::Status PriceFeed::Validate(const OracleConfig& c) {
   if (c.basis_window.raw() < kBuckets) {
     return bad("basis_window", "must be >= kTwapBuckets (60) ns");
   }
+  if (c.impact_notional < 1) return bad("impact_notional", "must be >= 1 quote atom");
+  if (c.mark_cap.raw() < 0 || c.mark_cap.raw() >= kRateScale) {
+    return bad("mark_cap", "must be in [0, 1)");
+  }
+  if (c.max_mark_age.raw() <= 0) return bad("max_mark_age", "must be > 0 ns");
   return absl::OkStatus();
 }
 
@@ -219,26 +280,57 @@ PublishReason PriceFeed::Publish(SourceId source, Ticks price, TimeNs publish_ti
   return PublishReason::kOk;
 }
 
+bool PriceFeed::CheckRetire(SourceId source) const {
+  return std::any_of(sources_.begin(), sources_.end(),
+                     [source](const SourceView& s) { return s.id == source; });
+}
+
+bool PriceFeed::Retire(SourceId source) {
+  const auto it = std::find_if(sources_.begin(), sources_.end(),
+                               [source](const SourceView& s) { return s.id == source; });
+  if (it == sources_.end()) return false;
+  sources_.erase(it);
+  return true;
+}
+
 OracleUpdate PriceFeed::Refresh(TimeNs now, const BookPrices& book) {
   PERPCORE_CHECK(now >= last_refresh_);
   last_refresh_ = now;
   OracleUpdate update;
 
-  // Index: the lower median of the fresh prices. In 128 bits because nothing
-  // bounds how old a publish time may be.
+  // Index: the candidate is the lower median of the fresh prices, and it
+  // stands only with a strict majority within max_source_deviation of it. In
+  // 128 bits because nothing bounds how old a publish time may be.
   std::array<std::int64_t, kMaxSources> fresh{};
   std::size_t n = 0;
+  absl::int128 expires = std::numeric_limits<std::int64_t>::max();
   for (const SourceView& s : sources_) {
     if (absl::int128(now.raw()) - s.publish_time.raw() <= config_.staleness.raw()) {
       fresh[n++] = s.price.raw();
+      expires = std::min(expires, absl::int128(s.publish_time.raw()) + config_.staleness.raw());
     }
   }
   std::sort(fresh.begin(), fresh.begin() + static_cast<std::ptrdiff_t>(n));
   fresh_ = static_cast<std::uint32_t>(n);
   const Ticks old_index = index_;
-  const bool has_index = n >= config_.min_sources;
+  bool has_index = n > 0 && n >= config_.min_sources;
+  if (has_index) {
+    const std::int64_t candidate = fresh[(n - 1) / 2];
+    std::size_t agreeing = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!Deviates(fresh[i], candidate, config_.max_source_deviation)) ++agreeing;
+    }
+    has_index = 2 * agreeing > n;
+  }
   index_ = has_index ? Ticks(fresh[(n - 1) / 2]) : Ticks(0);
   update.index_changed = index_ != old_index;
+  if (has_index) {
+    expires = std::min(expires, absl::int128(now.raw()) + config_.max_mark_age.raw());
+    usable_until_ = TimeNs(static_cast<std::int64_t>(
+        std::min<absl::int128>(expires, std::numeric_limits<std::int64_t>::max())));
+  } else {
+    usable_until_ = TimeNs(-1);
+  }
 
   // The TWAP is read after the step to the new index is recorded but before
   // any time passes at it: the mean of the history, which the guard compares
@@ -279,15 +371,15 @@ OracleUpdate PriceFeed::Refresh(TimeNs now, const BookPrices& book) {
     }
   }
 
-  // Basis: a sample needs both book sides and an index; otherwise the basis
-  // function pauses, as the TWAP does without an index.
-  const bool has_mid = book.best_bid.raw() > 0 && book.best_ask.raw() > 0;
+  // Basis: a sample needs both impact prices and an index; any other
+  // Refresh() samples 0, so the basis is the mean over the whole window.
+  const bool has_mid = book.impact_bid.raw() > 0 && book.impact_ask.raw() > 0;
   if (has_index && has_mid) {
     const std::int64_t mid =
-        HalfEven(absl::int128(book.best_bid.raw()) + book.best_ask.raw(), 2);
+        HalfEven(absl::int128(book.impact_bid.raw()) + book.impact_ask.raw(), 2);
     basis_avg_.Set(now, mid - index_.raw());  // both > 0: cannot overflow
   } else {
-    basis_avg_.Pause(now);
+    basis_avg_.Set(now, 0);
   }
 
   if (!has_index) {
@@ -295,14 +387,24 @@ OracleUpdate PriceFeed::Refresh(TimeNs now, const BookPrices& book) {
     return update;
   }
   // 1. index + basis, clamped to a positive int64 price.
-  const TimeWeightedAverage::Mean basis = basis_avg_.Average(now);
+  const TimeWeightedAverage::Mean basis = basis_avg_.WindowAverage(now);
   const absl::int128 with_basis = absl::int128(index_.raw()) + (basis.has_value ? basis.value : 0);
   const std::int64_t price1 = static_cast<std::int64_t>(std::clamp<absl::int128>(
       with_basis, 1, std::numeric_limits<std::int64_t>::max()));
   // 3. the index; without 2., the lower of 1. and 3.
   const std::int64_t price2 = BookPrice(book);
-  mark_ = Ticks(price2 == 0 ? std::min(price1, index_.raw())
-                            : MedianOfThree(price1, price2, index_.raw()));
+  const std::int64_t median = price2 == 0 ? std::min(price1, index_.raw())
+                                          : MedianOfThree(price1, price2, index_.raw());
+  // The clamp to index * (1 -+ mark_cap), each bound rounded toward the
+  // index: index * (kRateScale -+ cap) < 2^63 * 2^61.
+  const absl::int128 index = index_.raw();
+  const absl::int128 cap = config_.mark_cap.raw();
+  const absl::int128 lo = std::max<absl::int128>(
+      1, DivFloorCeil(index * (kRateScale - cap), kRateScale, /*up=*/true));
+  const absl::int128 hi = std::min<absl::int128>(
+      DivFloorCeil(index * (kRateScale + cap), kRateScale, /*up=*/false),
+      std::numeric_limits<std::int64_t>::max());
+  mark_ = Ticks(static_cast<std::int64_t>(std::clamp<absl::int128>(median, lo, hi)));
   return update;
 }
 
@@ -320,13 +422,16 @@ void PriceFeed::Reconfigure(const OracleConfig& config) {
 std::vector<PriceFeed::SourceView> PriceFeed::Sources() const { return sources_; }
 
 void PriceFeed::EncodeCanonical(std::string* out) const {
-  out->append("perpcore/oracle/v1");
+  out->append("perpcore/oracle/v2");
   PutI64(out, config_.staleness.raw());
   PutU32(out, config_.min_sources);
   PutI64(out, config_.max_source_deviation.raw());
   PutI64(out, config_.max_twap_deviation.raw());
   PutI64(out, config_.twap_window.raw());
   PutI64(out, config_.basis_window.raw());
+  PutI64(out, config_.impact_notional);
+  PutI64(out, config_.mark_cap.raw());
+  PutI64(out, config_.max_mark_age.raw());
   PutU32(out, static_cast<std::uint32_t>(sources_.size()));
   for (const SourceView& s : sources_) {
     PutU32(out, s.id);
@@ -342,6 +447,7 @@ void PriceFeed::EncodeCanonical(std::string* out) const {
   PutU8(out, breaker_ ? 1 : 0);
   PutU8(out, static_cast<std::uint8_t>(cause_));
   PutI64(out, last_refresh_.raw());
+  PutI64(out, usable_until_.raw());
 }
 
 }  // namespace oracle

@@ -140,11 +140,11 @@ static void test_names_and_version(void) {
   /* Every reason has a name and a message; other values are unknown. */
   /* One list for book and engine, a range of 100 per module, dense from the
    * start of each range: ok, framing 100..103, parameters 200..224, registry
-   * 300..312, book 400..412, risk 500..505, oracle 600..605. */
+   * 300..312, book 400..412, risk 500..505, oracle 600..607. */
   for (r = 0; r <= 1200; ++r) {
     const int known = r == 0 || (r >= 100 && r <= 103) || (r >= 200 && r <= 224) ||
                       (r >= 300 && r <= 312) || (r >= 400 && r <= 412) ||
-                      (r >= 500 && r <= 505) || (r >= 600 && r <= 605);
+                      (r >= 500 && r <= 505) || (r >= 600 && r <= 607);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');
@@ -771,6 +771,63 @@ static void test_cancel_replace(void) {
   perpcore_engine_destroy(eng);
 }
 
+/* The price rules (issue 11): the mark's settings read back; an index is
+ * refused as stale 1 ns after its source expires; a source can be retired. */
+static void test_price_rules(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p = btc_params(), back;
+  perpcore_market_stats st;
+  perpcore_event ev[8];
+  perpcore_order o;
+  size_t n;
+  const int64_t expiry = T0 + INT64_C(10000000000); /* staleness 10 s */
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  CHECK_I64(p.price_band, PERPCORE_RATE_SCALE / 20);
+  CHECK_I64(p.impact_notional, INT64_C(10000000000));
+  CHECK_I64(p.mark_cap, PERPCORE_RATE_SCALE / 50);
+  CHECK_I64(p.max_mark_age_ns, INT64_C(60000000000));
+  p.oracle.staleness_ns = INT64_C(10000000000);
+  p.impact_notional = 12345;
+  p.mark_cap = PERPCORE_RATE_SCALE / 100;
+  p.max_mark_age_ns = INT64_C(20000000000);
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  perpcore_market_params_init(&back);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK(memcmp(&back, &p, sizeof p) == 0);
+  p.mark_cap = PERPCORE_RATE_SCALE;
+  CHECK_REASON(perpcore_market_create(eng, &res, next_seq(eng), T0, 2, &p),
+               PERPCORE_REASON_INVALID_MARKET_PARAMS);
+
+  CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 1, 1, 0, 0));
+  CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
+  perpcore_market_stats_init(&st);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.index_usable_until_ns, expiry);
+  o = order(1, 1, PERPCORE_SIDE_BUY, PX(29900), 1, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), expiry, &o));
+  o.order_id = 2;
+  CHECK_REASON(perpcore_order_place(eng, &res, next_seq(eng), expiry + 1, &o),
+               PERPCORE_REASON_INDEX_STALE);
+  CHECK(strcmp(perpcore_reason_name(PERPCORE_REASON_INDEX_STALE),
+               "PERPCORE_REASON_INDEX_STALE") == 0);
+
+  CHECK_REASON(perpcore_oracle_retire_source(eng, &res, next_seq(eng), expiry + 1, 1, 2),
+               PERPCORE_REASON_ORACLE_UNKNOWN_SOURCE);
+  CHECK_ACCEPTED(perpcore_oracle_retire_source(eng, &res, next_seq(eng), expiry + 1, 1, 1));
+  n = read_events(eng, ev, 8);
+  CHECK(n == 2);
+  CHECK_I64(ev[0].kind, PERPCORE_EVENT_SOURCE_RETIRED);
+  CHECK_I64(ev[0].as.source_retired.market, 1);
+  CHECK_I64(ev[0].as.source_retired.source, 1);
+  CHECK_I64(ev[1].kind, PERPCORE_EVENT_PRICE_UPDATE);
+  CHECK_I64(ev[1].as.price_update.index, 0);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.index_usable_until_ns, -1);
+  perpcore_engine_destroy(eng);
+}
+
 static void test_same_commands_same_digest(void) {
   perpcore_engine *a = NULL, *b = NULL;
   perpcore_result res;
@@ -1256,6 +1313,7 @@ int main(void) {
   test_create_and_config();
   test_trade_cycle();
   test_cancel_replace();
+  test_price_rules();
   test_same_commands_same_digest();
   test_misuse();
   test_arbitrary_commands();

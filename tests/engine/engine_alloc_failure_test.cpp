@@ -470,7 +470,7 @@ Builder WithBidLevels(std::int64_t levels) {
   b.Account(1, 1'000'000);
   for (std::int64_t i = 1; i <= levels; ++i) {
     b.Order(1, 1, OrderId(static_cast<std::uint64_t>(i)), Side::kBuy,
-            Ticks(Usd(20'000).raw() + i), Lots(1));
+            Ticks(Usd(28'600).raw() + i), Lots(1));  // inside the 5% band
   }
   return b;
 }

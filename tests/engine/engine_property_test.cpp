@@ -197,7 +197,8 @@ constexpr const char* kEventKindNames[] = {
     "kOrderAmended", "kDeposit",        "kWithdrawal",      "kTransfer",
     "kAccountCreated", "kMarketCreated", "kMarketUpdated",  "kMarketStatusChanged",
     "kPriceUpdate",  "kCircuitBreaker", "kMarginModeSet",   "kLeverageSet",
-    "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet"};
+    "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet",
+    "kSourceRetired"};
 constexpr std::size_t kEventKinds = std::size(kEventKindNames);
 
 std::string EnumName(EventKind v) {
@@ -210,7 +211,7 @@ constexpr const char* kPayloadNames[] = {
     "Withdraw",     "Transfer",      "FundInsurance",   "SetFeeTier",          "SetMarginMode",
     "SetLeverage",  "AdjustIsolatedMargin", "PlaceOrder", "CancelOrder",      "CancelByClientId",
     "CancelAll",    "AmendOrder",    "OraclePrice",     "TimeTick",           "CancelReplace",
-    "SetSelfTradeScope"};
+    "SetSelfTradeScope", "RetireSource"};
 static_assert(std::size(kPayloadNames) == kPayloadKinds);
 
 std::string Name(Reason r) { return std::string(ReasonName(r)); }
@@ -290,6 +291,9 @@ struct PayloadPrinter {
   }
   std::string operator()(const FundInsurance& c) const {
     return "FundInsurance{.amount = Quote(" + Num(c.amount.raw()) + ")}";
+  }
+  std::string operator()(const RetireSource& c) const {
+    return "RetireSource{.market = " + Num(c.market) + ", .source = " + Num(c.source) + "}";
   }
   std::string operator()(const SetSelfTradeScope& c) const {
     return "SetSelfTradeScope{.account = " + Num(c.account) +
@@ -766,6 +770,8 @@ struct OracleMarket {
   std::int64_t atoms = 1;
   std::int64_t mark = 0;  // the last valid mark
   bool has_index = false;
+  // Why the index cannot be used now: kOk, kNoIndexPrice or kIndexStale.
+  Reason refusal = Reason::kNoIndexPrice;
 };
 
 // EffectiveLeverage(): as chosen (0: not chosen, the market's max_leverage),
@@ -853,7 +859,8 @@ struct OracleRisk {
   int128 initial = 0;      // cross positions
   int128 iwo = 0;          // initial with orders and isolated draws
   int128 maintenance = 0;  // cross positions
-  bool missing = false;    // a market that counts has no index
+  bool missing = false;    // a market that counts has no usable index
+  Reason why = Reason::kOk;  // the first such market's refusal (records by market id)
   int128 Free() const { return std::max<int128>(0, equity - iwo); }
 };
 
@@ -862,7 +869,10 @@ OracleRisk Evaluate(const OracleAccount& a) {
   r.equity = a.cash;
   for (const OraclePosition& p : a.positions) {
     if (!p.Counts()) continue;
-    if (!p.m.has_index) r.missing = true;
+    if (p.m.refusal != Reason::kOk) {
+      if (!r.missing) r.why = p.m.refusal;
+      r.missing = true;
+    }
     const int128 value = p.Value();
     const int128 worst = WorstCase(p);
     if (p.mode == MarginMode::kCross) {
@@ -889,7 +899,7 @@ struct Decision {
 
 Decision MarginVerdict(const OracleAccount& before, const OracleAccount& after) {
   const OracleRisk b = Evaluate(before), a = Evaluate(after);
-  if (a.missing) return Decision{Reason::kNoIndexPrice};
+  if (a.missing) return Decision{a.why};
   const int128 slack = a.equity - a.iwo;
   const bool ok = slack >= 0 || a.iwo <= b.iwo;  // or it does not raise the requirement
   return Decision{ok ? Reason::kOk : Reason::kInsufficientMargin, true, slack};
@@ -898,7 +908,7 @@ Decision MarginVerdict(const OracleAccount& before, const OracleAccount& after) 
 // Moving `amount` out of cross collateral (withdraw, transfer, top-up).
 Decision FreeVerdict(const OracleAccount& a, int128 amount) {
   const OracleRisk r = Evaluate(a);
-  if (r.missing) return Decision{Reason::kNoIndexPrice};
+  if (r.missing) return Decision{r.why};
   const int128 slack = r.equity - r.iwo - amount;  // amount > 0: within max(0, .) iff >= 0
   return Decision{slack >= 0 ? Reason::kOk : Reason::kInsufficientCollateral, true, slack};
 }
@@ -907,7 +917,7 @@ Decision FreeVerdict(const OracleAccount& a, int128 amount) {
 Decision RemovalVerdict(const OracleAccount& a, MarketId market, int128 amount) {
   const OraclePosition* p = a.Find(market);
   if (p == nullptr) return Decision{Reason::kNotIsolated};
-  if (Evaluate(a).missing) return Decision{Reason::kNoIndexPrice};
+  if (const OracleRisk r = Evaluate(a); r.missing) return Decision{r.why};
   const int128 slack = p->bucket + p->Value() - WorstCase(*p) - amount;
   return Decision{slack >= 0 ? Reason::kOk : Reason::kInsufficientCollateral, true, slack};
 }
@@ -916,7 +926,7 @@ Decision RemovalVerdict(const OracleAccount& a, MarketId market, int128 amount) 
 // checks"): the market's index, exposure within max_open_interest, margin.
 Decision OrderVerdict(const OracleAccount& a, MarketId market, const OracleMarket& m,
                       const OracleOrder& o, Rate discount) {
-  if (!m.has_index) return Decision{Reason::kNoIndexPrice};
+  if (m.refusal != Reason::kOk) return Decision{m.refusal};
   const OraclePosition* p = a.Find(market);
   const std::int64_t size = p ? p->size : 0;
   const int128 open = int128(p ? p->OpenLots(o.buy) : 0) + o.lots;
@@ -941,7 +951,7 @@ Decision AmendVerdict(const OracleAccount& a, MarketId market, const OracleOrder
   OracleAccount after = a;
   OraclePosition* p = after.Find(market);
   if (p == nullptr) return Decision{Reason::kUnknownOrder};
-  if (!p->m.has_index) return Decision{Reason::kNoIndexPrice};
+  if (p->m.refusal != Reason::kOk) return Decision{p->m.refusal};
   const int128 open = int128(p->OpenLots(old.buy)) + new_size - old.lots;
   if (Abs128(int128(p->size) + (old.buy ? open : -open)) > p->m.params->max_open_interest.raw()) {
     return Decision{Reason::kOpenInterestLimit};
@@ -961,7 +971,7 @@ Decision AmendVerdict(const OracleAccount& a, MarketId market, const OracleOrder
 // is the one with `old` still there: the command as a whole.
 Decision ReplaceVerdict(const OracleAccount& a, MarketId market, const OracleMarket& m,
                         const OracleOrder& old, const OracleOrder& o, Rate discount) {
-  if (!m.has_index) return Decision{Reason::kNoIndexPrice};
+  if (m.refusal != Reason::kOk) return Decision{m.refusal};
   OracleAccount after = a;
   if (OraclePosition* p = after.Find(market)) {
     std::erase_if(p->orders, [&](const OracleOrder& x) { return x.id == old.id; });
@@ -1061,8 +1071,13 @@ class Generator {
                              .account = PickAccount()};
     } else if (roll < 6'500) {
       op.payload = NewAmend(eng);
-    } else if (roll < 8'300) {
+    } else if (roll < 8'280) {
       op.payload = NewOracle();
+    } else if (roll < 8'300) {
+      // Mostly sources 1-3 (which publish again later), some unknown ids.
+      op.payload = RetireSource{
+          .market = PickMarketId(),
+          .source = SourceId(static_cast<std::uint32_t>(rng_.Below(8)))};
     } else if (roll < 8'500) {
       op.payload = TimeTick{.market = rng_.Percent(50) ? 0 : PickMarketId()};
     } else if (roll < 8'800) {
@@ -1309,7 +1324,9 @@ class Generator {
       view_markets_[id] = OracleMarket{.params = &view_params_[id],
                                        .atoms = st->atoms_per_tick_lot,
                                        .mark = st->mark.raw(),
-                                       .has_index = st->index.raw() != 0};
+                                       .has_index = st->index.raw() != 0,
+                                       .refusal = st->index.raw() != 0 ? Reason::kOk
+                                                                       : Reason::kNoIndexPrice};
     }
   }
 
@@ -2316,9 +2333,21 @@ struct MarketModel {
     std::int64_t price = 0, time = 0;
   };
   std::map<SourceId, Source> sources;  // as last accepted
+  // The last time the index may be used (oracle.hpp): the earliest expiry of
+  // the fresh sources at the last refresh, at most that refresh + the mark
+  // age; -1 without an index.
+  std::int64_t usable_until = -1;
 
-  OracleMarket View() const {
-    return OracleMarket{.params = &params, .atoms = atoms, .mark = mark, .has_index = index != 0};
+  // The market as the margin oracle sees it at `now`.
+  OracleMarket View(TimeNs now) const {
+    const Reason refusal = index == 0                    ? Reason::kNoIndexPrice
+                           : now.raw() > usable_until ? Reason::kIndexStale
+                                                      : Reason::kOk;
+    return OracleMarket{.params = &params,
+                        .atoms = atoms,
+                        .mark = mark,
+                        .has_index = index != 0,
+                        .refusal = refusal};
   }
 };
 
@@ -2483,13 +2512,15 @@ class Harness {
     const Command cmd = MakeCommand(eng_, op);
     const std::uint64_t seq_before = eng_.last_seq();
     const TimeNs now_before = eng_.now();
+    // The command's time first: the margin oracle's view (Before) judges
+    // the index's freshness at it, as the engine does.
+    now_ = cmd.timestamp;
     if (options_.checks) Before(op, cmd);
     if (options_.twins && index % 8192 == 4096) {  // a copy, then moved, joins mid-stream
       Engine copy(eng_);
       copy_.emplace(std::move(copy));
       copy_made_at_ = index;
     }
-    now_ = cmd.timestamp;
     const absl::StatusOr<Result> r = eng_.Apply(cmd);
     result_ = OutcomeOf(r);
     Count(op, cmd);
@@ -2614,7 +2645,8 @@ class Harness {
       }
     }
     if (std::holds_alternative<OraclePrice>(cmd.payload) ||
-        std::holds_alternative<TimeTick>(cmd.payload)) {
+        std::holds_alternative<TimeTick>(cmd.payload) ||
+        std::holds_alternative<RetireSource>(cmd.payload)) {
       for (const auto& [id, m] : markets_) {
         absl::StatusOr<MarketStats> st = eng_.Stats(id);
         if (st.ok()) pre_.markets.emplace(id, *std::move(st));
@@ -2643,7 +2675,7 @@ class Harness {
       }
       if (p.size == 0) continue;
       v.positions.push_back(OraclePosition{.market = market,
-                                           .m = markets_.at(market).View(),
+                                           .m = markets_.at(market).View(now_),
                                            .mode = p.mode,
                                            .leverage = p.leverage,
                                            .size = p.size,
@@ -2651,7 +2683,7 @@ class Harness {
     }
     for (const OpenOrder& o : orders) {
       // An order without a record is the ledger's miss; CheckLedger names it.
-      OraclePosition& p = v.Record(o.market, markets_.at(o.market).View());
+      OraclePosition& p = v.Record(o.market, markets_.at(o.market).View(now_));
       p.orders.push_back(OracleOrder{.id = o.order.id,
                                      .buy = o.order.side == Side::kBuy,
                                      .price = o.order.price.raw(),
@@ -2762,7 +2794,7 @@ class Harness {
                             .price = c.price.raw(),
                             .lots = c.size.raw()};
     return Expect(kOrderDecision,
-                  OrderVerdict(*pre_.view, c.market, mit->second.View(), order,
+                  OrderVerdict(*pre_.view, c.market, mit->second.View(now_), order,
                                config_.fee_tier_discounts[pre_.view->fee_tier]),
                   true);
   }
@@ -2811,7 +2843,7 @@ class Harness {
                             .price = c.price.raw(),
                             .lots = c.size.raw()};
     return Expect(kReplaceDecision,
-                  ReplaceVerdict(*pre_.view, c.market, mit->second.View(), replaced, order,
+                  ReplaceVerdict(*pre_.view, c.market, mit->second.View(now_), replaced, order,
                                  config_.fee_tier_discounts[pre_.view->fee_tier]),
                   true);
   }
@@ -3153,6 +3185,25 @@ class Harness {
     m.sources[c.source] = MarketModel::Source{c.price.raw(), c.publish_time.raw()};
     return CheckRefresh({c.market});
   }
+  std::string CheckPayload(const RetireSource& c) {
+    const auto mit = markets_.find(c.market);
+    if (mit == markets_.end()) return "";
+    MarketModel& m = mit->second;
+    const bool known = m.sources.count(c.source) > 0;
+    const Reason want = known ? Reason::kOk : Reason::kOracleUnknownSource;
+    if (result_.reason != want) {
+      return "retire source answered " + Name(result_.reason) + ", expected " + Name(want);
+    }
+    if (!known) return "";
+    if (result_.events.empty() ||
+        !(std::holds_alternative<events::SourceRetired>(result_.events[0]) &&
+          std::get<events::SourceRetired>(result_.events[0]) ==
+              events::SourceRetired{.market = c.market, .source = c.source})) {
+      return "a retired source without its SourceRetired event first";
+    }
+    m.sources.erase(c.source);
+    return CheckRefresh({c.market});
+  }
   std::string CheckPayload(const TimeTick& c) {
     if (result_.reason != Reason::kOk) return "";
     std::vector<MarketId> ids;
@@ -3169,6 +3220,7 @@ class Harness {
   std::string CheckRefresh(const std::vector<MarketId>& ids) {
     MarketId last = 0;
     for (const Event& e : result_.events) {
+      if (std::holds_alternative<events::SourceRetired>(e)) continue;  // checked by its command
       const auto* u = std::get_if<events::PriceUpdate>(&e);
       const auto* b = std::get_if<events::CircuitBreaker>(&e);
       if (u == nullptr && b == nullptr) return "oracle update emitted " + ToString(e);
@@ -3177,7 +3229,7 @@ class Harness {
       last = market;
     }
     for (MarketId id : ids) {
-      const MarketModel& m = markets_.at(id);
+      MarketModel& m = markets_.at(id);
       absl::StatusOr<MarketStats> st = eng_.Stats(id);
       const auto pit = pre_.markets.find(id);
       if (!st.ok() || pit == pre_.markets.end()) return "Stats() failed";
@@ -3185,15 +3237,32 @@ class Harness {
       const MarketStats& b = pit->second;
       const oracle::OracleConfig& oc = m.params.oracle;
       std::vector<std::int64_t> fresh;
+      int128 expires = std::numeric_limits<std::int64_t>::max();
       for (const auto& [sid, src] : m.sources) {
-        if (int128(now_.raw()) - src.time <= oc.staleness.raw()) fresh.push_back(src.price);
+        if (int128(now_.raw()) - src.time <= oc.staleness.raw()) {
+          fresh.push_back(src.price);
+          expires = std::min(expires, int128(src.time) + oc.staleness.raw());
+        }
       }
       std::sort(fresh.begin(), fresh.end());
-      const std::int64_t index =
+      // The quorum: the lower median stands only with a strict majority of
+      // the fresh sources within max_source_deviation of it.
+      const std::int64_t candidate =
           !fresh.empty() && fresh.size() >= oc.min_sources ? fresh[(fresh.size() - 1) / 2] : 0;
+      const auto agreeing = std::count_if(fresh.begin(), fresh.end(), [&](std::int64_t px) {
+        return candidate != 0 && Abs128(int128(px) - candidate) * kScale <=
+                                     int128(oc.max_source_deviation.raw()) * candidate;
+      });
+      const std::int64_t index =
+          2 * static_cast<std::size_t>(agreeing) > fresh.size() ? candidate : 0;
+      m.usable_until =
+          index == 0 ? -1
+                     : static_cast<std::int64_t>(std::min<int128>(
+                           std::min(expires, int128(now_.raw()) + oc.max_mark_age.raw()),
+                           std::numeric_limits<std::int64_t>::max()));
       if (a.index.raw() != index || a.fresh_sources != fresh.size()) {
         return "market " + Num(id) + ": index " + Num(a.index.raw()) + " from " +
-               Num(a.fresh_sources) + " fresh sources; the median rule gives " + Num(index) +
+               Num(a.fresh_sources) + " fresh sources; the quorum rule gives " + Num(index) +
                " from " + Num(std::uint64_t{fresh.size()});
       }
       if (index != 0 && oc.max_source_deviation.raw() > 0) {
@@ -3237,8 +3306,16 @@ class Harness {
 
   std::string CheckPayload(const PlaceOrder& c) {
     // PreviewOrder's verdict is Apply's: a refusal it names is Apply's, and
-    // when it passes, only the book can still refuse.
-    if (pre_.preview) {
+    // when it passes, only the book can still refuse. The preview answers at
+    // the engine's time before the command, so an index that expired in
+    // between (kIndexStale at the command's own time, in this market or
+    // another the account has a record in) is the exception.
+    const bool expired_since =
+        result_.reason == Reason::kIndexStale &&
+        std::any_of(markets_.begin(), markets_.end(), [&](const auto& kv) {
+          return kv.second.index != 0 && now_.raw() > kv.second.usable_until;
+        });
+    if (pre_.preview && !expired_since) {
       const absl::StatusOr<Preview>& pv = *pre_.preview;
       if (!pv.ok()) {
         if (result_.reason != Reason::kUnknownMarket && result_.reason != Reason::kUnknownAccount) {
@@ -3276,6 +3353,9 @@ class Harness {
       }
       if (!c.reduce_only && s.index.raw() == 0) {
         return "a non-reduce-only order was accepted without an index price";
+      }
+      if (!c.reduce_only && now_.raw() > markets_.at(c.market).usable_until) {
+        return "a non-reduce-only order was accepted with a stale index";
       }
     }
     if (c.reduce_only) {

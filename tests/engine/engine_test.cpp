@@ -1277,6 +1277,7 @@ TEST_CASE("Engine: a cancel-replace to a crossing post-only order is refused, th
 TEST_CASE("Engine: an account at max_orders_per_account can still cancel-replace", "[engine]") {
   MarketParams p = Btc();
   p.max_orders_per_account = 2;
+  p.price_band = Rate(0);  // bids at 28,000, 6.7% below the index
   Harness h;
   h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
   h.Price(1, Usd(30'000));
@@ -1545,7 +1546,7 @@ TEST_CASE("Engine: open orders are listed by market then placement", "[engine]")
                           .size = Lots(10)})
               .ok());
   REQUIRE(h.Order(2, 7, Side::kBuy, Usd(29'000), Lots(10)).ok());
-  REQUIRE(h.Order(2, 6, Side::kBuy, Usd(28'000), Lots(10)).ok());
+  REQUIRE(h.Order(2, 6, Side::kBuy, Usd(28'600), Lots(10)).ok());  // inside the 5% band
   const auto orders = *h.eng.OpenOrders(2);
   REQUIRE(orders.size() == 3);
   CHECK(orders[0].market == 1);

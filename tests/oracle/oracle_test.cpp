@@ -24,9 +24,15 @@ constexpr Rate Percent(std::int64_t pct) { return Rate(pct * (kRateScale / 100))
 constexpr BookPrices kNoBook{};
 
 // A config with short windows (60 s: one-second buckets) so that worked
-// examples stay small.
+// examples stay small, sources agreeing within 5%, and a 50% mark cap, so
+// that the median rule of the mark shows before the clamp does (the clamp
+// has tests of its own).
 OracleConfig ShortWindows() {
-  return OracleConfig{.staleness = Sec(1'000), .twap_window = Sec(60), .basis_window = Sec(60)};
+  return OracleConfig{.staleness = Sec(1'000),
+                      .max_source_deviation = Percent(5),
+                      .twap_window = Sec(60),
+                      .basis_window = Sec(60),
+                      .mark_cap = Percent(50)};
 }
 
 std::string Encode(const PriceFeed& feed) {
@@ -71,6 +77,30 @@ TEST_CASE("Oracle: Validate names the first field out of range", "[oracle]") {
   c = OracleConfig{.basis_window = TimeNs(59)};
   CHECK(message(c) == "OracleConfig.basis_window must be >= kTwapBuckets (60) ns");
   c = OracleConfig{.twap_window = TimeNs(60), .basis_window = TimeNs(60)};
+  CHECK(PriceFeed::Validate(c).ok());
+  c = OracleConfig{.min_sources = 2, .max_source_deviation = Rate(0)};
+  CHECK(message(c) ==
+        "OracleConfig.max_source_deviation must be > 0 when min_sources >= 2 (the quorum's "
+        "tolerance)");
+  c = OracleConfig{.min_sources = 2, .max_source_deviation = Rate(1)};
+  CHECK(PriceFeed::Validate(c).ok());
+  c = OracleConfig{.min_sources = 1, .max_source_deviation = Rate(0)};
+  CHECK(PriceFeed::Validate(c).ok());  // one source trusted: the host's choice
+  c = OracleConfig{.impact_notional = 0};
+  CHECK(message(c) == "OracleConfig.impact_notional must be >= 1 quote atom");
+  c = OracleConfig{.impact_notional = 1};
+  CHECK(PriceFeed::Validate(c).ok());
+  c = OracleConfig{.mark_cap = Rate(-1)};
+  CHECK(message(c) == "OracleConfig.mark_cap must be in [0, 1)");
+  c = OracleConfig{.mark_cap = Rate(kRateScale)};
+  CHECK(message(c) == "OracleConfig.mark_cap must be in [0, 1)");
+  c = OracleConfig{.mark_cap = Rate(kRateScale - 1)};
+  CHECK(PriceFeed::Validate(c).ok());
+  c = OracleConfig{.mark_cap = Rate(0)};
+  CHECK(PriceFeed::Validate(c).ok());
+  c = OracleConfig{.max_mark_age = TimeNs(0)};
+  CHECK(message(c) == "OracleConfig.max_mark_age must be > 0 ns");
+  c = OracleConfig{.max_mark_age = TimeNs(1)};
   CHECK(PriceFeed::Validate(c).ok());
   CHECK(absl::IsInvalidArgument(PriceFeed::Validate(OracleConfig{.staleness = TimeNs(-5)})));
 }
@@ -127,32 +157,159 @@ TEST_CASE("Oracle: a seventeenth source is refused, known sources still publish"
 // Index
 // ---------------------------------------------------------------------------
 
+// All prices within 5% of each other, so every source agrees (the quorum
+// has tests of its own).
 TEST_CASE("Oracle: the index is the median of fresh sources, the lower middle for an even count",
           "[oracle]") {
   PriceFeed feed(ShortWindows());
-  feed.Publish(1, Ticks(100), Sec(0), Sec(0));
+  feed.Publish(1, Ticks(1'000), Sec(0), Sec(0));
   OracleUpdate u = feed.Refresh(Sec(0), kNoBook);
-  CHECK(feed.index() == Ticks(100));  // one source: itself
+  CHECK(feed.index() == Ticks(1'000));  // one source: itself
   CHECK(u.index_changed);
 
-  feed.Publish(2, Ticks(300), Sec(0), Sec(0));
+  feed.Publish(2, Ticks(1'030), Sec(0), Sec(0));
   u = feed.Refresh(Sec(0), kNoBook);
-  CHECK(feed.index() == Ticks(100));  // {100, 300}: the lower middle
+  CHECK(feed.index() == Ticks(1'000));  // {1,000, 1,030}: the lower middle
   CHECK_FALSE(u.index_changed);
 
-  feed.Publish(3, Ticks(200), Sec(0), Sec(0));
+  feed.Publish(3, Ticks(1'020), Sec(0), Sec(0));
   u = feed.Refresh(Sec(0), kNoBook);
-  CHECK(feed.index() == Ticks(200));  // {100, 200, 300}
+  CHECK(feed.index() == Ticks(1'020));  // {1,000, 1,020, 1,030}
   CHECK(u.index_changed);
 
-  feed.Publish(4, Ticks(150), Sec(0), Sec(0));
+  feed.Publish(4, Ticks(1'010), Sec(0), Sec(0));
   feed.Refresh(Sec(0), kNoBook);
-  CHECK(feed.index() == Ticks(150));  // {100, 150, 200, 300}: the lower middle
+  CHECK(feed.index() == Ticks(1'010));  // {1,000, 1,010, 1,020, 1,030}: the lower middle
   CHECK(feed.fresh_sources() == 4);
 
-  feed.Publish(5, Ticks(150), Sec(0), Sec(0));
+  feed.Publish(5, Ticks(1'010), Sec(0), Sec(0));
   feed.Refresh(Sec(0), kNoBook);
-  CHECK(feed.index() == Ticks(150));  // {100, 150, 150, 200, 300}
+  CHECK(feed.index() == Ticks(1'010));  // {1,000, 1,010, 1,010, 1,020, 1,030}
+}
+
+// Issue 11, item 2: with two fresh sources the lower median is the minimum,
+// so one faulty source reporting 1 tick used to set the index to 1.
+TEST_CASE("Oracle: two fresh sources must agree within max_source_deviation", "[oracle]") {
+  OracleConfig c = ShortWindows();
+  c.max_source_deviation = Percent(1);
+  PriceFeed feed(c);
+  feed.Publish(1, Ticks(10'000), Sec(0), Sec(0));
+  feed.Publish(2, Ticks(1), Sec(0), Sec(0));
+  feed.Refresh(Sec(0), kNoBook);
+  // Candidate 1 (the lower middle); 10,000 is far from it: 1 of 2 agree.
+  CHECK(feed.fresh_sources() == 2);
+  CHECK(feed.index() == Ticks(0));
+  CHECK(feed.mark() == Ticks(0));
+
+  // Exactly 1% apart: |10,100 - 10,000| * 1e18 = 1e20 is not > 1e16 * 10,000.
+  feed.Publish(2, Ticks(10'100), Sec(1), Sec(1));
+  feed.Refresh(Sec(1), kNoBook);
+  CHECK(feed.index() == Ticks(10'000));
+  // One tick further, 2 * 1 agreeing is not > 2 fresh.
+  feed.Publish(2, Ticks(10'101), Sec(2), Sec(2));
+  feed.Refresh(Sec(2), kNoBook);
+  CHECK(feed.index() == Ticks(0));
+}
+
+TEST_CASE("Oracle: one faulty source of three is outvoted, two of three are not", "[oracle]") {
+  OracleConfig c = ShortWindows();
+  c.max_source_deviation = Percent(1);
+  PriceFeed feed(c);
+  feed.Publish(1, Ticks(10'000), Sec(0), Sec(0));
+  feed.Publish(2, Ticks(10'010), Sec(0), Sec(0));
+  feed.Publish(3, Ticks(1), Sec(0), Sec(0));
+  feed.Refresh(Sec(0), kNoBook);
+  // {1, 10,000, 10,010}: candidate 10,000, which 10,000 and 10,010 agree
+  // with: 2 * 2 > 3.
+  CHECK(feed.index() == Ticks(10'000));
+  CHECK(feed.breaker());  // the outvoted source still trips the source guard
+
+  // Two faulty sources that disagree with each other: {1, 2, 10,000},
+  // candidate 2, which only 2 is within 1% of.
+  feed.Publish(2, Ticks(2), Sec(1), Sec(1));
+  feed.Refresh(Sec(1), kNoBook);
+  CHECK(feed.index() == Ticks(0));
+}
+
+TEST_CASE("Oracle: a faulty half of an even count leaves no index", "[oracle]") {
+  OracleConfig c = ShortWindows();
+  c.max_source_deviation = Percent(1);
+  PriceFeed feed(c);
+  feed.Publish(1, Ticks(1), Sec(0), Sec(0));
+  feed.Publish(2, Ticks(1), Sec(0), Sec(0));
+  feed.Publish(3, Ticks(10'000), Sec(0), Sec(0));
+  feed.Publish(4, Ticks(10'000), Sec(0), Sec(0));
+  feed.Refresh(Sec(0), kNoBook);
+  CHECK(feed.index() == Ticks(0));  // candidate 1: 2 of 4 agree, 4 is not > 4
+  feed.Publish(5, Ticks(10'000), Sec(0), Sec(0));
+  feed.Refresh(Sec(0), kNoBook);
+  CHECK(feed.index() == Ticks(10'000));  // candidate 10,000: 3 of 5
+}
+
+TEST_CASE("Oracle: usable_until is the earliest source expiry, capped by the mark age",
+          "[oracle]") {
+  OracleConfig c = ShortWindows();
+  c.staleness = Sec(10);
+  c.max_mark_age = Sec(60);
+  PriceFeed feed(c);
+  CHECK(feed.usable_until() == TimeNs(-1));  // never had an index
+  feed.Publish(1, Ticks(1'000), Sec(0), Sec(0));
+  feed.Publish(2, Ticks(1'000), Sec(5), Sec(5));
+  feed.Refresh(Sec(5), kNoBook);
+  // min(0 + 10, 5 + 10, 5 + 60) s: source 1 expires first.
+  CHECK(feed.usable_until() == Sec(10));
+  feed.Publish(1, Ticks(1'000), Sec(8), Sec(8));
+  feed.Refresh(Sec(8), kNoBook);
+  CHECK(feed.usable_until() == Sec(15));  // source 2 now: 5 + 10
+
+  c.max_mark_age = Sec(3);
+  feed.Reconfigure(c);
+  CHECK(feed.usable_until() == Sec(15));  // from the next Refresh on
+  feed.Refresh(Sec(9), kNoBook);
+  CHECK(feed.usable_until() == Sec(12));  // min(15, 9 + 3): the mark ages first
+
+  feed.Refresh(TimeNs(15 * kSec + 1), kNoBook);  // source 2 stale, 1 left
+  CHECK(feed.index() == Ticks(1'000));
+  // min(8 + 10 s, 15 s + 1 ns + 3 s): source 1 expires first.
+  CHECK(feed.usable_until() == Sec(18));
+  feed.Refresh(TimeNs(18 * kSec + 1), kNoBook);  // both stale
+  CHECK(feed.index() == Ticks(0));
+  CHECK(feed.usable_until() == TimeNs(-1));
+}
+
+TEST_CASE("Oracle: a retired source no longer counts and frees its slot", "[oracle]") {
+  PriceFeed feed(ShortWindows());
+  for (std::uint32_t id = 1; id <= kMaxSources; ++id) {
+    REQUIRE(feed.Publish(SourceId(id), Ticks(1'000), Sec(1), Sec(1)) == PublishReason::kOk);
+  }
+  CHECK(feed.Publish(99, Ticks(1'000), Sec(1), Sec(1)) == PublishReason::kTooManySources);
+  CHECK_FALSE(feed.CheckRetire(99));
+  const std::string before = Encode(feed);
+  CHECK_FALSE(feed.Retire(99));  // unknown: nothing changes
+  CHECK(Encode(feed) == before);
+
+  CHECK(feed.CheckRetire(7));
+  CHECK(feed.Retire(7));
+  CHECK_FALSE(feed.CheckRetire(7));
+  CHECK(feed.Sources().size() == kMaxSources - 1);
+  CHECK(feed.Publish(99, Ticks(1'010), Sec(1), Sec(1)) == PublishReason::kOk);
+  CHECK(feed.Sources().size() == kMaxSources);
+  // A retired id that publishes again is a new source: its old publish time
+  // is forgotten, so an earlier one is not out of order.
+  CHECK(feed.Retire(3));
+  CHECK(feed.Publish(3, Ticks(1'000), Sec(0), Sec(1)) == PublishReason::kOk);
+
+  // Retiring takes effect at the next Refresh: a single source left.
+  PriceFeed two(ShortWindows());
+  two.Publish(1, Ticks(1'000), Sec(0), Sec(0));
+  two.Publish(2, Ticks(1'040), Sec(0), Sec(0));
+  two.Refresh(Sec(0), kNoBook);
+  CHECK(two.index() == Ticks(1'000));
+  CHECK(two.Retire(1));
+  CHECK(two.index() == Ticks(1'000));
+  two.Refresh(Sec(0), kNoBook);
+  CHECK(two.index() == Ticks(1'040));
+  CHECK(two.fresh_sources() == 1);
 }
 
 TEST_CASE("Oracle: a price exactly staleness old is fresh, one nanosecond later stale",
@@ -160,23 +317,23 @@ TEST_CASE("Oracle: a price exactly staleness old is fresh, one nanosecond later 
   OracleConfig c = ShortWindows();
   c.staleness = Sec(10);
   PriceFeed feed(c);
-  feed.Publish(1, Ticks(250), Sec(0), Sec(0));
-  feed.Publish(2, Ticks(200), Sec(5), Sec(5));
-  feed.Publish(3, Ticks(300), Sec(5), Sec(5));
+  feed.Publish(1, Ticks(1'025), Sec(0), Sec(0));
+  feed.Publish(2, Ticks(1'000), Sec(5), Sec(5));
+  feed.Publish(3, Ticks(1'030), Sec(5), Sec(5));
 
   OracleUpdate u = feed.Refresh(Sec(10), kNoBook);  // ages 10, 5, 5 s: all fresh
   CHECK(feed.fresh_sources() == 3);
-  CHECK(feed.index() == Ticks(250));  // {200, 250, 300}
+  CHECK(feed.index() == Ticks(1'025));  // {1,000, 1,025, 1,030}
   CHECK(u.index_changed);
 
-  // Source 1 drops out: {200, 300} has the lower middle 200.
+  // Source 1 drops out: {1,000, 1,030} has the lower middle 1,000.
   u = feed.Refresh(TimeNs(10 * kSec + 1), kNoBook);
   CHECK(feed.fresh_sources() == 2);
-  CHECK(feed.index() == Ticks(200));
+  CHECK(feed.index() == Ticks(1'000));
   CHECK(u.index_changed);
 
   u = feed.Refresh(Sec(15), kNoBook);  // sources 2 and 3 exactly 10 s old
-  CHECK(feed.index() == Ticks(200));
+  CHECK(feed.index() == Ticks(1'000));
   CHECK_FALSE(u.index_changed);
 
   u = feed.Refresh(TimeNs(15 * kSec + 1), kNoBook);
@@ -191,6 +348,7 @@ TEST_CASE("Oracle: fewer fresh sources than min_sources means no index and no ma
   OracleConfig c = ShortWindows();
   c.staleness = Sec(10);
   c.min_sources = 3;
+  c.max_source_deviation = Percent(10);  // 100 and 120 are within 10% of 110
   PriceFeed feed(c);
   feed.Publish(1, Ticks(100), Sec(0), Sec(0));
   feed.Publish(2, Ticks(110), Sec(0), Sec(0));
@@ -263,7 +421,9 @@ TEST_CASE("Oracle: source deviation at exactly the threshold does not trip, a ti
 }
 
 TEST_CASE("Oracle: a zero threshold disables its guard", "[oracle]") {
-  PriceFeed feed(ShortWindows());  // both deviations 0
+  OracleConfig c = ShortWindows();
+  c.max_source_deviation = Rate(0);  // the quorum then needs equal prices
+  PriceFeed feed(c);
   feed.Publish(1, Ticks(100), Sec(0), Sec(0));
   feed.Publish(2, Ticks(100), Sec(0), Sec(0));
   feed.Publish(3, Ticks(1'000'000), Sec(0), Sec(0));
@@ -561,75 +721,203 @@ TEST_CASE("Oracle: bucketed TWAP equals exact step integration at bucket boundar
 // adjusted by the pending funding, and the oracle does not know the funding
 // rate, so that adjustment is left out. Binance's basis average is a mean of
 // per-minute samples; ours is time-weighted between Refresh() calls.
+// Unlike Binance, the book enters at its impact prices, not the touch, and
+// the basis is averaged over the whole window (time without an impact mid
+// counts as zero basis); then the mark is clamped to the index +- mark_cap.
 TEST_CASE("Oracle: mark is the median of index + basis, book price and index", "[oracle]") {
-  PriceFeed feed(ShortWindows());  // basis window 60 s
+  PriceFeed feed(ShortWindows());  // basis window 60 s, mark cap 50%
   feed.Publish(1, Ticks(10'000), Sec(0), Sec(0));
 
-  // Both sides, no basis yet: 1. = index; 2. = lower of {10,010, 10,030}.
-  feed.Refresh(Sec(0), BookPrices{.best_bid = Ticks(10'010), .best_ask = Ticks(10'030)});
+  // Both impact prices, no time in the window yet: 1. = the index; 2. =
+  // the lower of {10,010, 10,030}.
+  const BookPrices both{.impact_bid = Ticks(10'010), .impact_ask = Ticks(10'030)};
+  feed.Refresh(Sec(0), both);
   CHECK(feed.mark() == Ticks(10'000));  // median(10,000, 10,010, 10,000)
 
-  // The basis has held mid 10,020 - 10,000 = +20 for 10 s: 1. = 10,020.
-  feed.Refresh(Sec(10), BookPrices{.best_bid = Ticks(10'010), .best_ask = Ticks(10'030)});
+  // The basis has held mid 10,020 - 10,000 = +20 over (0, 10], all the
+  // time there is: 1. = 10,020.
+  feed.Refresh(Sec(10), both);
   CHECK(feed.mark() == Ticks(10'010));  // median(10,020, 10,010, 10,000): the book
-  feed.Refresh(Sec(10), BookPrices{.best_bid = Ticks(10'010), .best_ask = Ticks(10'030),
+  feed.Refresh(Sec(10), BookPrices{.impact_bid = Ticks(10'010), .impact_ask = Ticks(10'030),
                                    .last_trade = Ticks(10'040)});
   CHECK(feed.mark() == Ticks(10'020));  // 2. = 10,030; median: index + basis
-  feed.Refresh(Sec(10), BookPrices{.best_bid = Ticks(10'010), .best_ask = Ticks(10'030),
+  feed.Refresh(Sec(10), BookPrices{.impact_bid = Ticks(10'010), .impact_ask = Ticks(10'030),
                                    .last_trade = Ticks(10'015)});
   CHECK(feed.mark() == Ticks(10'015));  // 2. = 10,015, between the others
 
-  // One side missing: no basis sample (it pauses), 2. is that side.
-  feed.Refresh(Sec(20), BookPrices{.best_bid = Ticks(10'010)});
+  // One side missing from 10 s on: the basis samples 0, and 2. is that side.
+  // (0, 20]: +20 over (0, 10] then... the last sample at 10 s was +20, so
+  // (10, 20] still counts +20: 400 / 20 = +20.
+  feed.Refresh(Sec(20), BookPrices{.impact_bid = Ticks(10'010)});
   CHECK(feed.mark() == Ticks(10'010));  // median(10,020, 10,010, 10,000)
-  feed.Refresh(Sec(30), BookPrices{.best_ask = Ticks(10'030)});
-  // (20, 30] had no sample, so the basis is still +20.
-  CHECK(feed.mark() == Ticks(10'020));  // median(10,020, 10,030, 10,000)
+  // (20, 30] at 0: 400 / 30 = 13.3 -> +13. (Paused, as before issue 11, it
+  // would still be +20.)
+  feed.Refresh(Sec(30), BookPrices{.impact_ask = Ticks(10'030)});
+  CHECK(feed.mark() == Ticks(10'013));  // median(10,013, 10,030, 10,000)
 
-  // No book at all: the lower of 1. and 3.
+  // No book at all: (30, 40] at 0, 400 / 40 = +10; the lower of 1. and 3.
   feed.Refresh(Sec(40), kNoBook);
-  CHECK(feed.mark() == Ticks(10'000));  // min(10,020, 10,000)
+  CHECK(feed.mark() == Ticks(10'000));  // min(10,010, 10,000)
 
   // A negative basis: mid 9,960 - 10,000 = -40 from 40 s on.
-  const BookPrices low{.best_bid = Ticks(9'950), .best_ask = Ticks(9'970)};
+  const BookPrices low{.impact_bid = Ticks(9'950), .impact_ask = Ticks(9'970)};
   feed.Refresh(Sec(40), low);
-  CHECK(feed.mark() == Ticks(10'000));  // basis +20 still: median(10,020, 9,950, 10,000)
-  // Window (10, 70]: +20 over (10, 20], nothing over (20, 40], -40 over
-  // (40, 70]: (200 - 1,200) / 40 = -25, so 1. = 9,975.
+  CHECK(feed.mark() == Ticks(10'000));  // basis +10 still: median(10,010, 9,950, 10,000)
+  // Window (10, 70]: +20 over (10, 20], 0 over (20, 40], -40 over (40, 70]:
+  // (200 - 1,200) / 60 = -16.7 -> -17, so 1. = 9,983.
   feed.Refresh(Sec(70), low);
-  CHECK(feed.mark() == Ticks(9'975));  // median(9,975, 9,950, 10,000)
-  feed.Refresh(Sec(70), BookPrices{.best_bid = Ticks(9'950), .best_ask = Ticks(9'970),
+  CHECK(feed.mark() == Ticks(9'983));  // median(9,983, 9,950, 10,000)
+  feed.Refresh(Sec(70), BookPrices{.impact_bid = Ticks(9'950), .impact_ask = Ticks(9'970),
                                    .last_trade = Ticks(9'990)});
-  CHECK(feed.mark() == Ticks(9'975));  // 2. = 9,970; median(9,975, 9,970, 10,000)
-  // No book: (70, 80] still counts at -40; window (20, 80] is -40 throughout.
+  CHECK(feed.mark() == Ticks(9'983));  // 2. = 9,970; median(9,983, 9,970, 10,000)
+  // No book at 80 s: (70, 80] still counts the -40 sampled at 70 s; window
+  // (20, 80]: -40 * 40 / 60 = -26.7 -> -27.
   feed.Refresh(Sec(80), kNoBook);
-  CHECK(feed.mark() == Ticks(9'960));  // min(9,960, 10,000): below the index
+  CHECK(feed.mark() == Ticks(9'973));  // min(9,973, 10,000): below the index
   CHECK(feed.index() == Ticks(10'000));
 }
 
-TEST_CASE("Oracle: the book mid rounds half-even", "[oracle]") {
+TEST_CASE("Oracle: the impact mid rounds half-even", "[oracle]") {
   for (std::int64_t bid : {10'011, 10'013}) {  // mids 10,015.5 and 10,016.5
     PriceFeed feed(ShortWindows());
     feed.Publish(1, Ticks(10'000), Sec(0), Sec(0));
-    const BookPrices book{.best_bid = Ticks(bid), .best_ask = Ticks(10'020),
+    const BookPrices book{.impact_bid = Ticks(bid), .impact_ask = Ticks(10'020),
                           .last_trade = Ticks(10'030)};
     feed.Refresh(Sec(0), book);
     feed.Refresh(Sec(1), book);
-    // Both mids round to 10,016: basis +16, 1. = 10,016; 2. = 10,020.
+    // Both mids round to 10,016: basis +16 over all of (0, 1], 1. = 10,016;
+    // 2. = 10,020.
     INFO("bid " << bid);
     CHECK(feed.mark() == Ticks(10'016));
   }
 }
 
 TEST_CASE("Oracle: index + basis is clamped so the mark stays positive", "[oracle]") {
-  PriceFeed feed(ShortWindows());
+  OracleConfig c = ShortWindows();
+  c.mark_cap = Rate(kRateScale - 1);  // the widest cap: the lower bound is 1 tick
+  PriceFeed feed(c);
   feed.Publish(1, Ticks(10'000), Sec(0), Sec(0));
-  feed.Refresh(Sec(0), BookPrices{.best_bid = Ticks(10), .best_ask = Ticks(30)});
-  feed.Refresh(Sec(10), kNoBook);  // basis -9,980 over (0, 10]
+  feed.Refresh(Sec(0), BookPrices{.impact_bid = Ticks(10), .impact_ask = Ticks(30)});
+  feed.Refresh(Sec(10), kNoBook);  // basis -9,980 over all of (0, 10]
   feed.Publish(1, Ticks(5'000), Sec(10), Sec(10));
   feed.Refresh(Sec(10), kNoBook);
-  // 5,000 - 9,980 = -4,980, clamped to 1; no book: min(1, 5,000).
+  // 5,000 - 9,980 = -4,980, clamped to 1; no book: min(1, 5,000); the cap's
+  // lower bound ceil(5,000 * 1e-18) = 1.
   CHECK(feed.mark() == Ticks(1));
+}
+
+// Issue 11, item 1 (b): the basis used to pause while the book had no mid,
+// so a manipulator could quote a pumped mid for one Refresh, pull the
+// quotes, and keep the whole pumped basis.
+TEST_CASE("Oracle: time without an impact mid counts as zero basis", "[oracle]") {
+  PriceFeed feed(ShortWindows());  // 60 s window, 50% cap
+  feed.Publish(1, Ticks(10'000), Sec(0), Sec(0));
+  feed.Refresh(Sec(0), kNoBook);
+  feed.Refresh(Sec(59), BookPrices{.impact_bid = Ticks(14'000), .impact_ask = Ticks(14'000)});
+  feed.Refresh(Sec(60), kNoBook);
+  // Window (0, 60]: 0 over (0, 59], +4,000 over (59, 60]: 4,000 / 60 =
+  // 66.7 -> +67. No book: min(10,067, 10,000).
+  CHECK(feed.mark() == Ticks(10'000));
+  feed.Refresh(Sec(60), BookPrices{.last_trade = Ticks(14'000)});
+  CHECK(feed.mark() == Ticks(10'067));  // median(10,067, 14,000, 10,000)
+}
+
+TEST_CASE("Oracle: the basis counts the time before the first Refresh as zero", "[oracle]") {
+  PriceFeed feed(ShortWindows());
+  feed.Publish(1, Ticks(10'000), Sec(100), Sec(100));
+  const BookPrices pumped{.impact_bid = Ticks(12'000), .impact_ask = Ticks(12'000),
+                          .last_trade = Ticks(12'000)};
+  feed.Refresh(Sec(100), pumped);
+  feed.Refresh(Sec(110), pumped);
+  // Window (50, 110]: +2,000 over (100, 110] only: 20,000 / 60 = 333.3.
+  CHECK(feed.mark() == Ticks(10'333));  // median(10,333, 12,000, 10,000)
+}
+
+// Issue 11, item 1 (c): the clamp. Index 10,001 and a 2% cap: the band is
+// [ceil(9,800.98), floor(10,201.02)] = [9,801, 10,201], each rounded toward
+// the index.
+TEST_CASE("Oracle: the mark is clamped to the index +- mark_cap, rounded toward the index",
+          "[oracle]") {
+  OracleConfig c = ShortWindows();
+  c.mark_cap = Percent(2);
+  for (const std::int64_t book : {20'000, 10'202, 10'201, 10'200, 9'800, 9'801, 1}) {
+    PriceFeed feed(c);
+    feed.Publish(1, Ticks(10'001), Sec(0), Sec(0));
+    const BookPrices b{.impact_bid = Ticks(book), .impact_ask = Ticks(book),
+                       .last_trade = Ticks(book)};
+    feed.Refresh(Sec(0), b);
+    feed.Refresh(Sec(60), b);  // the whole window at basis book - 10,001
+    // Unclamped the mark would be the book price (1. and 2. agree).
+    const std::int64_t want = std::clamp<std::int64_t>(book, 9'801, 10'201);
+    INFO("book " << book);
+    CHECK(feed.mark() == Ticks(want));
+  }
+  // Exactly 2% of 10,000 is 200: the bounds are 9,800 and 10,200 themselves.
+  PriceFeed even(c);
+  even.Publish(1, Ticks(10'000), Sec(0), Sec(0));
+  const BookPrices up{.impact_bid = Ticks(11'000), .impact_ask = Ticks(11'000),
+                      .last_trade = Ticks(11'000)};
+  even.Refresh(Sec(0), up);
+  even.Refresh(Sec(60), up);
+  CHECK(even.mark() == Ticks(10'200));
+  // A zero cap: the mark is the index.
+  c.mark_cap = Rate(0);
+  PriceFeed zero(c);
+  zero.Publish(1, Ticks(10'000), Sec(0), Sec(0));
+  zero.Refresh(Sec(0), up);
+  zero.Refresh(Sec(60), up);
+  CHECK(zero.mark() == Ticks(10'000));
+}
+
+// ImpactPrice: bids 100 x 2 lots, 99 x 3, 95 x 10 at 10 atoms per tick-lot
+// (level worths 2,000, 2,970 and 9,500 atoms).
+TEST_CASE("Oracle: impact prices are the exact average fill price, rounded away from the mid",
+          "[oracle]") {
+  const std::vector<LevelView> bids{{Ticks(100), Lots(2), 1}, {Ticks(99), Lots(3), 1},
+                                    {Ticks(95), Lots(10), 1}};
+  // 4,000 atoms: 2 lots at 100 (2,000), then 2,000 atoms at 99, i.e.
+  // 2,000 / 990 lots: 4,000 * 99 / (10 * 2 * 99 + 2,000) = 396,000 / 3,980
+  // = 99.497 -> 99 (down for bids).
+  CHECK(ImpactPrice(Side::kBuy, bids, 4'000, 10) == Ticks(99));
+  // Exactly the first level: 2,000 * 100 / (0 + 2,000) = 100.
+  CHECK(ImpactPrice(Side::kBuy, bids, 2'000, 10) == Ticks(100));
+  // One atom more: 2,001 * 99 / (1,980 + 1) = 198,099 / 1,981 = 99.9995 -> 99.
+  CHECK(ImpactPrice(Side::kBuy, bids, 2'001, 10) == Ticks(99));
+  // The whole side, 14,470 atoms: 14,470 * 95 / (10 * 5 * 95 + 9,500) =
+  // 1,374,650 / 14,250 = 96.47 -> 96; one atom more is too thin.
+  CHECK(ImpactPrice(Side::kBuy, bids, 14'470, 10) == Ticks(96));
+  CHECK(ImpactPrice(Side::kBuy, bids, 14'471, 10) == Ticks(0));
+  CHECK(ImpactPrice(Side::kBuy, std::span<const LevelView>(), 1, 10) == Ticks(0));
+
+  // Asks 100 x 2, 101 x 3, 105 x 10: 5,000 atoms = 2,000 at 100 and 3,000
+  // at 101: 5,000 * 101 / (2,020 + 3,000) = 505,000 / 5,020 = 100.598 ->
+  // 101 (up for asks).
+  const std::vector<LevelView> asks{{Ticks(100), Lots(2), 1}, {Ticks(101), Lots(3), 1},
+                                    {Ticks(105), Lots(10), 1}};
+  CHECK(ImpactPrice(Side::kSell, asks, 5'000, 10) == Ticks(101));
+  CHECK(ImpactPrice(Side::kSell, asks, 2'000, 10) == Ticks(100));  // exact: no rounding
+  // 2,001: 2,001 * 101 / (2,020 + 1) = 202,101 / 2,021 = 100.0005 -> 101.
+  CHECK(ImpactPrice(Side::kSell, asks, 2'001, 10) == Ticks(101));
+
+  // Extreme values: one level of INT64_MAX lots at INT64_MAX ticks, with
+  // INT64_MAX atoms, fills any notional at its own price.
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  const std::vector<LevelView> huge{{Ticks(kMax), Lots(kMax), 1}};
+  CHECK(ImpactPrice(Side::kSell, huge, kMax, kMax) == Ticks(kMax));
+  CHECK(ImpactPrice(Side::kBuy, huge, 1, kMax) == Ticks(kMax));
+}
+
+TEST_CASE("Oracle: an impact walk deeper than kImpactLevels levels counts as too thin",
+          "[oracle]") {
+  // kImpactLevels + 1 levels of 1 lot at 100 ticks, 1 atom each: each level
+  // is worth 100 atoms.
+  std::vector<LevelView> levels;
+  for (std::size_t i = 0; i <= kImpactLevels; ++i) {
+    levels.push_back({Ticks(100), Lots(1), 1});
+  }
+  const auto depth = static_cast<std::int64_t>(kImpactLevels) * 100;
+  CHECK(ImpactPrice(Side::kSell, levels, depth, 1) == Ticks(100));  // the last level walked
+  CHECK(ImpactPrice(Side::kSell, levels, depth + 1, 1) == Ticks(0));  // the next is too deep
 }
 
 TEST_CASE("Oracle: MedianOfThree picks the middle of every ordering", "[oracle]") {
@@ -709,7 +997,7 @@ std::string Run(const Script& s) {
   feed.Refresh(Sec(0), kNoBook);
   feed.Publish(3, s.source3, s.source3_time, Sec(10));
   if (s.extra_source) feed.Publish(4, Ticks(10'200), Sec(10), Sec(10));
-  feed.Refresh(Sec(10), BookPrices{.best_bid = s.bid, .best_ask = Ticks(10'400)});
+  feed.Refresh(Sec(10), BookPrices{.impact_bid = s.bid, .impact_ask = Ticks(10'400)});
   feed.Refresh(Sec(s.last_refresh_s), kNoBook);
   return Encode(feed);
 }
@@ -717,7 +1005,7 @@ std::string Run(const Script& s) {
 TEST_CASE("Oracle: canonical encodings are equal for equal states and differ otherwise",
           "[oracle]") {
   CHECK(Run(Script{}) == Run(Script{}));
-  std::vector<Script> variants(13);
+  std::vector<Script> variants(17);
   variants[1].config.staleness = TimeNs(variants[1].config.staleness.raw() + 1);
   variants[2].config.min_sources = 2;
   variants[3].config.max_source_deviation = Rate(1);
@@ -730,6 +1018,10 @@ TEST_CASE("Oracle: canonical encodings are equal for equal states and differ oth
   variants[10].last_refresh_s = 41;              // averages and refresh time
   variants[11].extra_source = true;              // a source more, same index
   variants[12].config.max_source_deviation = Percent(1);  // trips the breaker
+  variants[13].config.impact_notional = 7;
+  variants[14].config.mark_cap = Percent(3);
+  variants[15].config.max_mark_age = Sec(59);
+  variants[16].config.max_mark_age = Sec(61);          // usable_until only, at 40 s
   std::vector<std::string> encodings;
   for (const Script& s : variants) encodings.push_back(Run(s));
   for (std::size_t i = 0; i < encodings.size(); ++i) {

@@ -125,6 +125,8 @@ enum class Reason : std::uint16_t {
   kOracleInvalidPrice = 603,      // oracle price <= 0
   kOracleFromTheFuture = 604,     // publish time after the command's timestamp
   kOracleOutOfOrder = 605,        // publish time before the source's last
+  kIndexStale = 606,              // the index's sources or its mark aged out since it was computed
+  kOracleUnknownSource = 607,     // RetireSource of a source the market does not have
 };
 
 // ReasonModule / ModuleOf(): the range a reason belongs to (its value / 100).

@@ -159,9 +159,18 @@ struct OraclePrice {
   TimeNs publish_time;
 };
 // Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or
-// of every market for market 0 (O(markets)).
+// of every market for market 0 (O(markets); each refresh reads at most
+// oracle::kImpactLevels levels a side for the impact prices).
 struct TimeTick {
   MarketId market = 0;
+};
+// Retires oracle source `source` of `market`: its price no longer counts and
+// its slot is free, so a new source can join after kMaxSources ids were
+// used. The oracle is re-evaluated at once (as TimeTick does). Refused with
+// kOracleUnknownSource if the market has no such source.
+struct RetireSource {
+  MarketId market = 0;
+  SourceId source = 0;
 };
 // Atomic cancel-replace: cancels the live order old_order_id of `account`
 // in `market` and places a new order (order_id .. size, as PlaceOrder's) in
@@ -231,7 +240,8 @@ using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, Create
                              Withdraw, Transfer, FundInsurance, SetFeeTier, SetMarginMode,
                              SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
                              CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick,
-                             CancelReplace, SetSelfTradeScope>;  // new commands go last:
+                             CancelReplace, SetSelfTradeScope,
+                             RetireSource>;  // new commands go last:
                                                                  // indexes are pinned
 
 // Command

@@ -31,7 +31,9 @@
 //      the orders it matches; margin checks walk the live records of one
 //      account (at most one per market, each with a position or open
 //      orders: an account keeps no record where it has neither). TimeTick
-//      with market 0 and cancel all with market 0 are O(markets).
+//      with market 0 and cancel all with market 0 are O(markets); an oracle
+//      refresh (OraclePrice, TimeTick, RetireSource) reads at most
+//      oracle::kImpactLevels levels of each side of the market's book.
 //   6. Host-supplied order: a command is processed when its seq is
 //      last_seq + 1 and its time does not go back; processing consumes the
 //      seq and takes the time whether the command is accepted or rejected.
@@ -64,7 +66,9 @@
 //   free collateral (equity - initial requirement with orders), so
 //   unrealized profit is withdrawable only as far as the initial-margin
 //   check allows, and nothing is withdrawable from an account below it.
-//   Every market with a position must have a valid index for these.
+//   Every market with a position must have a usable index for these: one
+//   that exists (kNoIndexPrice) and is still fresh at the command's own
+//   timestamp (kIndexStale; oracle/oracle.hpp, usable_until()).
 //
 // Place order checks, in order (the first failure is the Reason):
 //   market exists; account exists; market not halted/delisted; reduce_only
@@ -73,10 +77,13 @@
 //   reduce-only market (or one whose breaker tripped) only reduce-only
 //   orders; size in 1..max_order_size and price in 1..max_price
 //   (book reasons kInvalidSize, kSizeAboveMax, kInvalidPrice, and
-//   kPriceAboveMax); a non-reduce-only order needs an index (kNoIndexPrice),
-//   keeps the account's worst-case exposure within max_open_interest
-//   (kOpenInterestLimit) and passes the margin check (kInsufficientMargin);
-//   then the book's checks (book/order_book.hpp).
+//   kPriceAboveMax); a non-reduce-only order needs a usable index in its
+//   market (kNoIndexPrice, or kIndexStale if it expired since the last
+//   refresh), keeps the account's worst-case exposure within
+//   max_open_interest (kOpenInterestLimit) and passes the margin check,
+//   which needs a usable index in every market the account has a record in
+//   (the first such market by id names the reason) and then equity
+//   (kInsufficientMargin); then the book's checks (book/order_book.hpp).
 // Events of an accepted order (events.hpp): the book's, in its order, with
 // each Fill carrying fees and both resulting positions, each followed by the
 // IsolatedMarginChanged events of the top-ups and releases it caused.

@@ -56,6 +56,7 @@ enum class EventKind : std::uint8_t {
   kFeeTierSet = 17,
   kInsuranceFunded = 18,
   kSelfTradeScopeSet = 19,
+  kSourceRetired = 20,
 };
 
 namespace events {
@@ -258,6 +259,14 @@ struct SelfTradeScopeSet {
   friend bool operator==(const SelfTradeScopeSet&, const SelfTradeScopeSet&) = default;
 };
 
+// SourceRetired: oracle source `source` of `market` was retired (its slot
+// is free). A PriceUpdate follows if the index or the mark changed.
+struct SourceRetired {
+  MarketId market = 0;
+  SourceId source = 0;
+  friend bool operator==(const SourceRetired&, const SourceRetired&) = default;
+};
+
 }  // namespace events
 
 // Event
@@ -270,7 +279,8 @@ using Event =
                  events::AccountCreated, events::MarketCreated, events::MarketUpdated,
                  events::MarketStatusChanged, events::PriceUpdate, events::CircuitBreaker,
                  events::MarginModeSet, events::LeverageSet, events::IsolatedMarginChanged,
-                 events::FeeTierSet, events::InsuranceFunded, events::SelfTradeScopeSet>;
+                 events::FeeTierSet, events::InsuranceFunded, events::SelfTradeScopeSet,
+                 events::SourceRetired>;
 
 // KindOf(): the kind of an event.
 constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
@@ -301,7 +311,8 @@ static_assert(
 static_assert(std::is_same_v<EventOf<EventKind::kFeeTierSet>, events::FeeTierSet>);
 static_assert(std::is_same_v<EventOf<EventKind::kInsuranceFunded>, events::InsuranceFunded>);
 static_assert(std::is_same_v<EventOf<EventKind::kSelfTradeScopeSet>, events::SelfTradeScopeSet>);
-static_assert(std::variant_size_v<Event> == 20);
+static_assert(std::is_same_v<EventOf<EventKind::kSourceRetired>, events::SourceRetired>);
+static_assert(std::variant_size_v<Event> == 21);
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) <= 160);
 

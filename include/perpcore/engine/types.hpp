@@ -101,7 +101,10 @@ struct Decimal {
 //   - max_order_size >= 1 <= max_open_interest; max_price >= 1;
 //     max_open_interest * max_price * atoms_per_tick_lot <= 2^54, so every
 //     notional the engine ever forms fits easily in int64;
-//   - price_band in [0, 1) (0: no band; the band is centred on the index);
+//   - price_band in [0, 1) (0: no band): limit prices must lie within
+//     index * (1 -+ price_band) (book/order_book.hpp; default 5%, as
+//     venues band orders around the index), centred on the last valid index
+//     (it stays when the index goes away);
 //   - max_leverage in 1..the first tier's max_leverage; tiers valid
 //     (risk::TierTable::Validate);
 //   - 0 <= taker_fee <= 10%; -taker_fee < maker_fee <= taker_fee, and a
@@ -119,7 +122,7 @@ struct MarketParams {
   Lots max_order_size{1'000'000};
   Lots max_open_interest{1'000'000};
   Ticks max_price{100'000'000};
-  Rate price_band{0};
+  Rate price_band{kRateScale / 20};  // 5%
   std::uint32_t max_leverage = 20;
   std::vector<risk::MarginTier> tiers{{Quote(0), 20, Rate(kRateScale / 100)}};
   Rate maker_fee{kRateScale / 10'000};       // 1 bp
@@ -247,6 +250,10 @@ struct MarketStats {
   Lots volume;
   Quote notional_volume;
   std::optional<book::LevelView> best_bid, best_ask;
+  // The last time the index may be used (oracle::PriceFeed::usable_until():
+  // commands after it are refused with kIndexStale until a price or a time
+  // tick renews it); -1 without an index.
+  TimeNs index_usable_until{-1};
 };
 
 // Preview
