@@ -572,6 +572,10 @@ TEST_CASE("CApiAllocFailure: every other command can be failed at each of its al
        [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
          return perpcore_oracle_publish(e, r, seq, kT0, 1, 2, Px(30'010), kT0);
        }},
+      {"perpcore_oracle_retire_source",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_oracle_retire_source(e, r, seq, kT0, 1, 1);
+       }},
       {"perpcore_engine_time_tick",
        [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
          return perpcore_engine_time_tick(e, r, seq, kT0, 0);

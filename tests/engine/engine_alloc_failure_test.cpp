@@ -576,6 +576,15 @@ Builder Busy() {
   return b;
 }
 
+TEST_CASE("EngineAllocFailure: RetireSource of a market's second source", "[engine]") {
+  const auto two_sources = [] {
+    Builder b = Busy();
+    b.Ok(OraclePrice{.market = 1, .source = 2, .price = Usd(30'000), .publish_time = TimeNs(kT0)});
+    return b;
+  };
+  (void)Sweep(two_sources, RetireSource{.market = 1, .source = 2}, Accepted());
+}
+
 TEST_CASE("EngineAllocFailure: UpdateMarket", "[engine]") {
   // The new parameters' tier table and the book's limits.
   MarketParams cheaper = Btc();
