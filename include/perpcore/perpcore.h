@@ -99,7 +99,9 @@
  * engine is DETECTED, not prevented (after SQLite's SQLITE_MISUSE): every
  * function that takes an engine handle - every perpcore_engine_*,
  * perpcore_market_*, perpcore_account_*, perpcore_order_*, perpcore_book_*,
- * perpcore_oracle_* and perpcore_insurance_* function, and
+ * perpcore_oracle_* and perpcore_insurance_* function but
+ * perpcore_engine_create(), perpcore_engine_config_check() and the static
+ * inline perpcore_<struct>_init() functions, which take none; and
  * perpcore_engine_destroy() - holds an atomic in-use flag of that engine
  * from entry to return. A call that finds the flag held (another thread is
  * inside a call on the same engine, or the call re-enters it from code the
@@ -110,7 +112,9 @@
  * engine alone (it stays live and allocated). The check is a race detector
  * with no false alarms and no waiting, not a lock: two calls that do not
  * overlap in time both succeed, and a host that relies on MISUSE to
- * serialise its threads still has a bug. The NULL and bad-handle checks
+ * serialise its threads still has a bug. Nor can it catch a call that
+ * enters after perpcore_engine_destroy() freed the engine (a use after
+ * free, as with any destroyed handle). The NULL and bad-handle checks
  * come first, so a dead handle is PERPCORE_E_BAD_HANDLE (best effort, see
  * perpcore_engine_destroy()).
  *
