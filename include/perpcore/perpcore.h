@@ -64,19 +64,61 @@
  *   - Structs the caller fills or receives singly carry uint32_t struct_size
  *     first. Set it with the perpcore_<struct>_init() functions below (they
  *     are static inline, so struct_size is the size this header was compiled
- *     with). The library accepts any struct_size of at least the version-1
- *     size: of an input struct it reads the fields it knows, and the bytes
- *     beyond them (fields of a newer header) must be zero; an output struct
- *     it fills in full up to struct_size, zeroing fields it does not know.
- *     Fields added later have 0 as their "behave as before" value.
+ *     with). The library accepts exactly the size of a version of the
+ *     struct it knows: the version-1 size, or the size in the version of the
+ *     library running (the engine config and the market params grew in
+ *     issue 11: PERPCORE_ENGINE_CONFIG_SIZE_V1, PERPCORE_MARKET_PARAMS_SIZE_V1;
+ *     every other struct is at version 1, so its struct_size is exactly its
+ *     sizeof). It never reads or writes a byte beyond struct_size; any other
+ *     struct_size is PERPCORE_E_STRUCT_SIZE, with nothing read past the
+ *     struct_size field and nothing written. An older caller's struct is
+ *     read as far as it goes, and the fields appended since take their
+ *     defaults. What this catches and what it cannot:
+ *       caught: a struct_size of 0, of garbage, or of another struct of a
+ *         different size (an uninitialized struct, a forgotten
+ *         perpcore_<struct>_init()); and a program built against a newer
+ *         header whose struct grew, run with an older library (the library
+ *         cannot honour fields it does not know; compare
+ *         perpcore_version_number() with PERPCORE_VERSION_NUMBER at start-up);
+ *       not caught: a struct_size that is valid for the struct while the
+ *         object the pointer really points at is smaller (a cast from
+ *         another type, a truncated buffer): the library reads or writes
+ *         struct_size bytes, up to its own size of the struct and never
+ *         more. Nor, once a struct has grown, a struct_size smaller than the
+ *         caller's real object but not below the version-1 size: it is read
+ *         as an older caller's, and the fields beyond it count as 0. No C
+ *         library can see the size of the caller's object; the _init()
+ *         functions and the compiler's type checks are the defence.
  *   - Structs passed in arrays (events, levels, positions, open orders) and
  *     perpcore_result have a frozen layout; a change means a new _v2 struct
  *     and new functions. Every struct has explicit padding and a static size
  *     check below, so its layout is the same on every ABI.
  *
  * Thread safety: an engine is not thread-safe; use each engine from one
- * thread at a time. Different engines are independent. The functions that
- * take no engine are thread-safe.
+ * thread at a time (a host that shares one between threads serialises the
+ * calls itself, e.g. with a mutex). Different engines are independent. The
+ * functions that take no engine are thread-safe. Concurrent use of one
+ * engine is DETECTED, not prevented (after SQLite's SQLITE_MISUSE): every
+ * function that takes an engine handle - every perpcore_engine_*,
+ * perpcore_market_*, perpcore_account_*, perpcore_order_*, perpcore_book_*,
+ * perpcore_oracle_* and perpcore_insurance_* function but
+ * perpcore_engine_create(), perpcore_engine_config_check() and the static
+ * inline perpcore_<struct>_init() functions, which take none; and
+ * perpcore_engine_destroy() - holds an atomic in-use flag of that engine
+ * from entry to return. A call that finds the flag held (another thread is
+ * inside a call on the same engine, or the call re-enters it from code the
+ * first call runs) returns PERPCORE_E_MISUSE at once, having read and
+ * written nothing of the engine (perpcore_engine_last_error() is left to
+ * the call in progress; scalar and struct outputs are zeroed as for any
+ * failure). perpcore_engine_destroy() that finds the flag held leaves the
+ * engine alone (it stays live and allocated). The check is a race detector
+ * with no false alarms and no waiting, not a lock: two calls that do not
+ * overlap in time both succeed, and a host that relies on MISUSE to
+ * serialise its threads still has a bug. Nor can it catch a call that
+ * enters after perpcore_engine_destroy() freed the engine (a use after
+ * free, as with any destroyed handle). The NULL and bad-handle checks
+ * come first, so a dead handle is PERPCORE_E_BAD_HANDLE (best effort, see
+ * perpcore_engine_destroy()).
  *
  * Example:
  *   perpcore_engine *eng = NULL;
@@ -161,9 +203,6 @@ extern "C" {
 #define PERPCORE_SYMBOL_CAPACITY 32   /* char array; a symbol is 1..24 chars + NUL */
 #define PERPCORE_MAX_TIERS 32         /* margin tiers per market */
 #define PERPCORE_MAX_FEE_TIERS 16     /* fee tiers per engine */
-/* The largest struct_size any function accepts; larger is E_STRUCT_SIZE
- * (an uninitialized struct_size is caught rather than trusted). */
-#define PERPCORE_STRUCT_SIZE_MAX 65536u
 
 /* ------------------------------------------------------------------------- */
 /* Status codes                                                              */
@@ -185,8 +224,8 @@ enum {
   PERPCORE_E_RANGE = -1003,
   /* An output array is too small; the needed count was reported. */
   PERPCORE_E_BUFFER_TOO_SMALL = -1004,
-  /* struct_size below the version-1 size or above PERPCORE_STRUCT_SIZE_MAX,
-   * or non-zero bytes beyond the fields this library knows. */
+  /* struct_size below the version-1 size of its struct or above the size of
+   * that struct in this library (see "Versioning and ABI" above). */
   PERPCORE_E_STRUCT_SIZE = -1005,
   /* The handle is not a live engine (best-effort detection, see
    * perpcore_engine_destroy()). */
@@ -204,6 +243,9 @@ enum {
    * double (overflow to inf or NaN): rescale the units. Experimental
    * analytics only; pinned like -1008. */
   PERPCORE_E_NOT_REPRESENTABLE = -1009,
+  /* Another call is inside the same engine right now (a second thread, or a
+   * re-entrant call): this call did nothing. See "Thread safety" above. */
+  PERPCORE_E_MISUSE = -1010,
   /* Framing of a command (-11xx): the command was not processed and changed
    * nothing. seq is above the engine's last_seq + 1 (a gap in the log): */
   PERPCORE_E_SEQUENCE_GAP = -1101,
@@ -1066,7 +1108,10 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_create(
  * function checks a magic number kept in the handle (cleared by destroy)
  * and returns PERPCORE_E_BAD_HANDLE when it does not match, which catches a
  * pointer to something that is not an engine and, often but not reliably,
- * a destroyed one. A handle whose magic does not match is not freed. */
+ * a destroyed one. A handle whose magic does not match is not freed, nor
+ * is an engine another call is inside right now (see "Thread safety": it
+ * stays live, so that call finishes safely, and it is the host's to
+ * destroy later). */
 PERPCORE_API void perpcore_engine_destroy(perpcore_engine *eng) PERPCORE_NOEXCEPT;
 
 /* perpcore_engine_config_get()
@@ -1084,8 +1129,10 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_config_
  * message of the last call on this engine that failed with a negative
  * status ("" if none), e.g. "perpcore_order_place: out is NULL". For
  * diagnostics only; it is not part of the engine's state or digest.
+ * A PERPCORE_E_MISUSE is not recorded: the message belongs to the call in
+ * progress.
  * Returns PERPCORE_OK; PERPCORE_E_ILLEGAL_ARG if eng is NULL or buf is NULL
- * with len > 0; PERPCORE_E_BAD_HANDLE. */
+ * with len > 0; PERPCORE_E_BAD_HANDLE; PERPCORE_E_MISUSE ("" in buf). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_last_error(
     const perpcore_engine *eng, char *buf, size_t len) PERPCORE_NOEXCEPT;
 
@@ -1109,6 +1156,9 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_last_er
 /*   PERPCORE_E_ILLEGAL_ARG  eng or out or a required input NULL, or a value  */
 /*                           that is not an enumerator of this header;       */
 /*   PERPCORE_E_BAD_HANDLE   eng is not a live engine;                       */
+/*   PERPCORE_E_MISUSE       another call is inside eng (see "Thread         */
+/*                           safety"): not processed, nothing changed, the   */
+/*                           seq not consumed;                               */
 /*   PERPCORE_E_STRUCT_SIZE  an input struct's struct_size is invalid;       */
 /*   PERPCORE_E_RANGE        tier_count above PERPCORE_MAX_TIERS;            */
 /*   PERPCORE_E_INTERNAL     out of memory. A command that fails this way    */
@@ -1288,7 +1338,8 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_events(
 /*                                                                           */
 /* Unless stated otherwise each returns PERPCORE_OK;                         */
 /* PERPCORE_E_ILLEGAL_ARG (NULL eng or output, a bad enumerator);            */
-/* PERPCORE_E_BAD_HANDLE; PERPCORE_E_NOT_FOUND (unknown market or account);  */
+/* PERPCORE_E_BAD_HANDLE; PERPCORE_E_MISUSE (another call is inside eng);    */
+/* PERPCORE_E_NOT_FOUND (unknown market or account);                         */
 /* PERPCORE_E_STRUCT_SIZE (output struct_size invalid: nothing written);     */
 /* PERPCORE_E_INTERNAL (out of memory). Scalar and struct outputs are       */
 /* zeroed on failure; arrays are written only on success; *written is set    */

@@ -23,9 +23,12 @@ whole number of units with :class:`perpcore.InvalidArgumentError` (a
 
 A ``float`` is refused with ``TypeError`` everywhere: ``0.1`` is not one
 tenth, and a price must never be truncated silently. Write ``"0.1"`` or
-``Decimal("0.1")``. ``bool``, NaN and infinities are refused too; a result
-outside int64 raises :class:`perpcore.OutOfRangeError`. The inverse helpers
-return exact :class:`decimal.Decimal` values.
+``Decimal("0.1")``. ``bool`` and ``numpy.bool_``, NaN and infinities are
+refused too; a result outside int64, or an int64 count (ticks, lots, atoms)
+given outside int64, raises :class:`perpcore.OutOfRangeError` (an
+``OverflowError``). Every such error names the function and the argument:
+``ticks_to_price(): argument 'ticks' must be an int, not numpy.bool_``. The
+inverse helpers return exact :class:`decimal.Decimal` values.
 
 Example (BTC-USD, tick 0.1 USD, lot 0.001 BTC, USDC with 6 decimals)::
 
@@ -109,10 +112,27 @@ Quantity = Union[str, Decimal, int]
 QuoteSource = Union[int, EngineConfig, Engine]
 
 
+def _type_name(value: object) -> str:
+    """``int``, ``numpy.bool_``: the type of value as an error message shows it."""
+    t = type(value)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _is_bool_like(value: object) -> bool:
+    """bool or numpy.bool_ (which has __index__, so it would pass as an int)."""
+    t = type(value)
+    return isinstance(value, bool) or (t.__module__ == "numpy" and t.__name__ in ("bool_", "bool"))
+
+
 def _exact(value: object, what: str) -> Fraction:
-    """The exact rational value of a str, Decimal or int; never a float."""
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be a str, decimal.Decimal or int, not bool")
+    """The exact rational value of a str, Decimal or int; never a float.
+
+    ``what`` names the argument in errors (``price_to_ticks(): argument 'value'``).
+    """
+    if _is_bool_like(value):
+        raise TypeError(
+            f"{what} must be a str, decimal.Decimal or int, not {_type_name(value)}"
+        )
     if isinstance(value, float):
         raise TypeError(
             f"{what} must be a str, decimal.Decimal or int, not float "
@@ -129,7 +149,7 @@ def _exact(value: object, what: str) -> Fraction:
         return Fraction(operator.index(cast(SupportsIndex, value)))
     else:
         raise TypeError(
-            f"{what} must be a str, decimal.Decimal or int, not {type(value).__name__}"
+            f"{what} must be a str, decimal.Decimal or int, not {_type_name(value)}"
         )
     if not d.is_finite():
         raise InvalidArgumentError(f"{what} must be finite, not {d}")
@@ -175,15 +195,21 @@ def to_units(value: Quantity, step: Decimal | int, *, rounding: str = EXACT, wha
         number of units.
     :raises OutOfRangeError: the result does not fit in int64.
     """
+    return _to_units(value, step, rounding, what, unit, "to_units")
+
+
+def _to_units(value: object, step: Decimal | int, rounding: str, what: str, unit: str,
+              fn: str) -> int:
+    """to_units() for the public function ``fn``, whose errors name its arguments."""
     if rounding not in _MODES:
         raise InvalidArgumentError(
             f"rounding must be units.EXACT or a decimal ROUND_* mode other than ROUND_05UP, "
             f"not {rounding!r}"
         )
-    step_q = _exact(step, "step")
+    step_q = _exact(step, f"{fn}(): argument 'step'")
     if step_q <= 0:
         raise InvalidArgumentError(f"step must be > 0, not {step}")
-    q = _exact(value, what) / step_q
+    q = _exact(value, f"{fn}(): argument 'value' ({what})") / step_q
     if rounding == EXACT and q.denominator != 1:
         raise InvalidArgumentError(
             f"{what} {value} is not a whole number of {unit} of {step} "
@@ -191,15 +217,20 @@ def to_units(value: Quantity, step: Decimal | int, *, rounding: str = EXACT, wha
         )
     n = _round(q, rounding)
     if not _INT64_MIN <= n <= _INT64_MAX:
-        raise OutOfRangeError(f"{what} {value} is {n} {unit}, outside int64")
+        raise OutOfRangeError(
+            f"{fn}(): argument 'value' ({what}) = {value} is {n} {unit}, outside int64"
+        )
     return n
 
 
 def _from_units(n: object, step: Decimal | int, what: str) -> Decimal:
-    """n * step as an exact Decimal (no context rounding)."""
-    if isinstance(n, bool) or not hasattr(type(n), "__index__"):
-        raise TypeError(f"{what} must be an int, not {type(n).__name__}")
+    """n * step as an exact Decimal (no context rounding). ``what`` names the
+    argument: ``ticks_to_price(): argument 'ticks'``; n must be an int64."""
+    if _is_bool_like(n) or not hasattr(type(n), "__index__"):
+        raise TypeError(f"{what} must be an int, not {_type_name(n)}")
     count = operator.index(cast(SupportsIndex, n))
+    if not _INT64_MIN <= count <= _INT64_MAX:
+        raise OutOfRangeError(f"{what} = {count} is outside int64 [-2**63, 2**63)")
     sign, digits, exponent = Decimal(step).as_tuple()
     if not isinstance(exponent, int):
         raise InvalidArgumentError(f"step must be finite, not {step}")
@@ -209,23 +240,23 @@ def _from_units(n: object, step: Decimal | int, what: str) -> Decimal:
     return Decimal((1 if product < 0 else 0, tuple(int(c) for c in text), exponent))
 
 
-def _quote_decimals(source: QuoteSource) -> int:
+def _quote_decimals(source: QuoteSource, what: str = "quote") -> int:
     if isinstance(source, Engine):
         return source.config.quote_decimals
     if isinstance(source, EngineConfig):
         return source.quote_decimals
     if isinstance(source, bool) or not isinstance(source, int):
         raise TypeError(
-            f"quote decimals must come from an int, EngineConfig or Engine, not "
-            f"{type(source).__name__}"
+            f"{what} (the quote decimals) must be an int, EngineConfig or Engine, not "
+            f"{_type_name(source)}"
         )
     if not 0 <= source <= 18:
         raise InvalidArgumentError(f"quote_decimals must be 0..18, not {source}")
     return source
 
 
-def _atom(source: QuoteSource) -> Decimal:
-    return Decimal((0, (1,), -_quote_decimals(source)))
+def _atom(source: QuoteSource, what: str = "quote") -> Decimal:
+    return Decimal((0, (1,), -_quote_decimals(source, what)))
 
 
 def price_to_ticks(params: MarketParams, value: Quantity, *, rounding: str = EXACT) -> int:
@@ -234,7 +265,7 @@ def price_to_ticks(params: MarketParams, value: Quantity, *, rounding: str = EXA
     ``price_to_ticks(MarketParams(tick_size="0.1"), "30000.1") == 300001``.
     See :func:`to_units` for ``rounding`` and the errors.
     """
-    return to_units(value, params.tick_size, rounding=rounding, what="price", unit="ticks")
+    return _to_units(value, params.tick_size, rounding, "price", "ticks", "price_to_ticks")
 
 
 def size_to_lots(params: MarketParams, value: Quantity, *, rounding: str = EXACT) -> int:
@@ -243,7 +274,7 @@ def size_to_lots(params: MarketParams, value: Quantity, *, rounding: str = EXACT
     ``size_to_lots(MarketParams(lot_size="0.001"), "1.5") == 1500``.
     See :func:`to_units` for ``rounding`` and the errors.
     """
-    return to_units(value, params.lot_size, rounding=rounding, what="size", unit="lots")
+    return _to_units(value, params.lot_size, rounding, "size", "lots", "size_to_lots")
 
 
 def amount_to_atoms(quote: QuoteSource, value: Quantity, *, rounding: str = EXACT) -> int:
@@ -252,22 +283,24 @@ def amount_to_atoms(quote: QuoteSource, value: Quantity, *, rounding: str = EXAC
     ``quote`` is the number of decimals, an EngineConfig or an Engine:
     ``amount_to_atoms(6, "12.5") == 12_500_000``. See :func:`to_units`.
     """
-    return to_units(value, _atom(quote), rounding=rounding, what="amount", unit="atoms")
+    return _to_units(value, _atom(quote, "amount_to_atoms(): argument 'quote'"), rounding,
+                     "amount", "atoms", "amount_to_atoms")
 
 
 def ticks_to_price(params: MarketParams, ticks: int) -> Decimal:
     """The exact price of ``ticks`` ticks: ``ticks * params.tick_size``."""
-    return _from_units(ticks, params.tick_size, "ticks")
+    return _from_units(ticks, params.tick_size, "ticks_to_price(): argument 'ticks'")
 
 
 def lots_to_size(params: MarketParams, lots: int) -> Decimal:
     """The exact size of ``lots`` lots: ``lots * params.lot_size``."""
-    return _from_units(lots, params.lot_size, "lots")
+    return _from_units(lots, params.lot_size, "lots_to_size(): argument 'lots'")
 
 
 def atoms_to_amount(quote: QuoteSource, atoms: int) -> Decimal:
     """The exact amount of ``atoms`` quote atoms: ``atoms * 10**-quote_decimals``."""
-    return _from_units(atoms, _atom(quote), "atoms")
+    return _from_units(atoms, _atom(quote, "atoms_to_amount(): argument 'quote'"),
+                       "atoms_to_amount(): argument 'atoms'")
 
 
 class MarketUnits:
@@ -284,7 +317,7 @@ class MarketUnits:
         """Units of a market with these params, at ``quote`` decimals (an int,
         EngineConfig or Engine)."""
         self._params = params
-        self._quote_decimals = _quote_decimals(quote)
+        self._quote_decimals = _quote_decimals(quote, "MarketUnits(): argument 'quote'")
 
     @classmethod
     def of(cls, engine: Engine, market: int) -> MarketUnits:

@@ -81,20 +81,23 @@ bool IsInstance(py::handle obj, const char* numpy_type) {
 // false (TypeError from pybind11) for bool, numpy.bool_ and non-numbers.
 bool LoadReal(py::handle src, double* out) {
   PyObject* obj = src.ptr();
-  if (obj == nullptr || PyBool_Check(obj)) return false;
+  if (obj == nullptr) return false;
+  if (IsBoolLike(obj)) {
+    NoteBadArgument(obj, "float");
+    return false;
+  }
   if (PyFloat_Check(obj)) {  // float and numpy.float64
     *out = PyFloat_AS_DOUBLE(obj);
     return true;
   }
-  if (IsInstance(src, "bool_")) return false;
   if (PyIndex_Check(obj)) {  // int and numpy integers
     py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(obj));
     if (!index) throw py::error_already_set();
     const double v = PyLong_AsDouble(index.ptr());
     if (v == -1.0 && PyErr_Occurred() != nullptr) {
       PyErr_Clear();
-      Raise(g_errors.out_of_range,
-            fmt::format("integer {} is too large for a float", std::string(py::str(index))));
+      throw ArgumentRangeError{
+          obj, fmt::format("{} is too large for a float", std::string(py::str(index)))};
     }
     *out = v;
     return true;
@@ -104,6 +107,7 @@ bool LoadReal(py::handle src, double* out) {
     if (*out == -1.0 && PyErr_Occurred() != nullptr) throw py::error_already_set();
     return true;
   }
+  NoteBadArgument(obj, "float");
   return false;
 }
 
@@ -764,7 +768,8 @@ grid float64 (M).)doc");
       "Units sold (+) for every (k, r, i): a new float64 array (N, R, M).");
   policy.def(
       "index",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps + 1, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");
@@ -774,7 +779,8 @@ grid float64 (M).)doc");
       "The flat index of (k, r, i) in the row-major tables.\n\n:raises IndexError: out of range.");
   policy.def(
       "next_index_at",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");
@@ -784,7 +790,8 @@ grid float64 (M).)doc");
       "next_index[k, r, i].\n\n:raises IndexError: out of range.");
   policy.def(
       "trade",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");
@@ -794,7 +801,8 @@ grid float64 (M).)doc");
       "Units sold (+) in step k from grid[i] in regime r.\n\n:raises IndexError: out of range.");
   policy.def(
       "value_at",
-      [](const an::DpPolicy& p, int k, int r, int i) {
+      [](const an::DpPolicy& p, I32 k_arg, I32 r_arg, I32 i_arg) {
+        const int k = k_arg.value, r = r_arg.value, i = i_arg.value;
         CheckIndex(k, p.steps + 1, "k");
         CheckIndex(r, p.regimes, "r");
         CheckIndex(i, p.grid_points, "i");

@@ -145,24 +145,70 @@ constexpr const char* IntTypeName() {
   return "integer";
 }
 
-[[noreturn]] inline void RaiseIntRange(PyObject* index, const char* type_name, const char* range) {
+// -- arguments that do not load ---------------------------------------------
+//
+// A caster of this module that refuses an argument says which object and
+// what it expected (NoteBadArgument), or, for an integer out of range,
+// throws ArgumentRangeError. The wrapper every bound function runs in
+// (arguments.cpp, NameArgumentsInErrors) turns either into an error that
+// names the argument: "place_order(): argument 'size' must be int, not
+// numpy.bool_".
+
+// BadArgument: the first argument a caster refused during the current call.
+struct BadArgument {
+  PyObject* arg = nullptr;         // borrowed: the call's own reference
+  const char* expected = nullptr;  // "int", "Side", ...
+};
+inline thread_local BadArgument t_bad_argument;
+
+inline void NoteBadArgument(PyObject* arg, const char* expected) {
+  if (t_bad_argument.arg == nullptr) t_bad_argument = BadArgument{arg, expected};
+}
+
+// ArgumentRangeError
+//
+// An integer argument outside its C++ type. Raised as OutOfRangeError (an
+// OverflowError) naming the argument by the wrapper, or with `message` alone
+// where no bound function is loading arguments.
+struct ArgumentRangeError {
+  PyObject* arg;        // borrowed
+  std::string message;  // "9223372036854775808 is out of range for int64 [-2**63, 2**63)"
+};
+
+// IsBoolLike()
+//
+// bool or numpy.bool_ (numpy.bool in numpy 2): refused where an integer or a
+// float is expected, though numpy.bool_ has __index__.
+inline bool IsBoolLike(PyObject* obj) {
+  if (PyBool_Check(obj)) return true;
+  const std::string_view name = Py_TYPE(obj)->tp_name;
+  return name == "numpy.bool_" || name == "numpy.bool";
+}
+
+[[noreturn]] inline void RaiseIntRange(PyObject* arg, PyObject* index, const char* type_name,
+                                       const char* range) {
   const std::string text = py::str(py::handle(index));
-  Raise(g_errors.out_of_range,
-        fmt::format("integer {} is out of range for {} {}", text, type_name, range));
+  throw ArgumentRangeError{arg,
+                           fmt::format("{} is out of range for {} {}", text, type_name, range)};
 }
 
 // LoadInt()
 //
-// The strict conversion behind Int<T>: false (so pybind11 raises TypeError)
-// for bool, float and anything without __index__; OutOfRangeError for an
-// integer that does not fit T.
+// The strict conversion behind Int<T>: false (so the call raises TypeError
+// naming the argument) for bool, numpy.bool_, float and anything without
+// __index__; ArgumentRangeError for an integer that does not fit T.
 template <class T>
 bool LoadInt(py::handle src, T* out) {
   PyObject* obj = src.ptr();
-  if (obj == nullptr || PyBool_Check(obj) || PyFloat_Check(obj)) return false;
+  if (obj == nullptr) return false;
+  if (IsBoolLike(obj) || PyFloat_Check(obj)) {
+    NoteBadArgument(obj, "int");
+    return false;
+  }
   py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(obj));
   if (!index) {
     PyErr_Clear();
+    NoteBadArgument(obj, "int");
     return false;
   }
   if constexpr (std::is_signed_v<T>) {
@@ -170,7 +216,7 @@ bool LoadInt(py::handle src, T* out) {
     const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
     if (v == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
     if (overflow != 0 || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
-      RaiseIntRange(index.ptr(), IntTypeName<T>(),
+      RaiseIntRange(obj, index.ptr(), IntTypeName<T>(),
                     std::is_same_v<T, std::int64_t> ? "[-2**63, 2**63)" : "[-2**31, 2**31)");
     }
     *out = static_cast<T>(v);
@@ -178,13 +224,13 @@ bool LoadInt(py::handle src, T* out) {
     const char* range = std::is_same_v<T, std::uint64_t> ? "[0, 2**64)" : "[0, 2**32)";
     const int negative = PyObject_RichCompareBool(index.ptr(), py::int_(0).ptr(), Py_LT);
     if (negative < 0) throw py::error_already_set();
-    if (negative == 1) RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
+    if (negative == 1) RaiseIntRange(obj, index.ptr(), IntTypeName<T>(), range);
     const unsigned long long v = PyLong_AsUnsignedLongLong(index.ptr());
     if (v == std::numeric_limits<unsigned long long>::max() && PyErr_Occurred() != nullptr) {
       PyErr_Clear();
-      RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
+      RaiseIntRange(obj, index.ptr(), IntTypeName<T>(), range);
     }
-    if (v > std::numeric_limits<T>::max()) RaiseIntRange(index.ptr(), IntTypeName<T>(), range);
+    if (v > std::numeric_limits<T>::max()) RaiseIntRange(obj, index.ptr(), IntTypeName<T>(), range);
     *out = static_cast<T>(v);
   }
   return true;
@@ -217,7 +263,10 @@ bool LoadEnum(py::handle src, E* out) {
   if (type == nullptr || src.ptr() == nullptr) return false;
   const int is_member = PyObject_IsInstance(src.ptr(), type);
   if (is_member < 0) throw py::error_already_set();
-  if (is_member == 0) return false;
+  if (is_member == 0) {
+    NoteBadArgument(src.ptr(), reinterpret_cast<PyTypeObject*>(type)->tp_name);
+    return false;
+  }
   const long v = PyLong_AsLong(src.ptr());
   if (v == -1 && PyErr_Occurred() != nullptr) throw py::error_already_set();
   *out = static_cast<E>(v);

@@ -655,7 +655,7 @@ py::class_<S> DefEvent(py::module_& m, const char* name, const char* doc, Field<
             ((s.*(f.member) = FromPy<M>(v)), ...);
             return s;
           }),
-          py::kw_only(), py::arg(f.name) = ToPy(M{})...,
+          py::kw_only(), py::arg(f.name).noconvert() = ToPy(M{})...,
           "An event with the given fields (for comparisons in tests); unset fields are 0.");
   (cls.def_property_readonly(
        f.name, [member = f.member](const S& s) { return ToPy(s.*member); }, f.doc),

@@ -43,8 +43,9 @@
 // Layout: common.hpp (Int<T>, errors, enum casters), this file (module init,
 // errors, enums, decimals, the book), engine.cpp (the engine and its bulk
 // numpy path), analytics.cpp (the submodule `analytics`: optimal execution
-// in doubles, numpy float64 arrays), testing.cpp (a private hook of the
-// tests: allocation-failure injection).
+// in doubles, numpy float64 arrays), arguments.cpp (errors that name the
+// argument), testing.cpp (a private hook of the tests: allocation-failure
+// injection; only in a build with the tests).
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -53,6 +54,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -77,8 +79,14 @@ namespace perpcore_py {
 void BindEngine(py::module_& m);
 // analytics.cpp: the submodule `analytics` (needs the enums of BindEnums).
 void BindAnalytics(py::module_& parent);
-// testing.cpp: the private allocation-failure hook of the tests.
+#ifdef PERPCORE_PYTHON_TEST_HOOKS
+// testing.cpp: the private allocation-failure hook of the tests (linked only
+// into a build with the tests: python/CMakeLists.txt).
 void BindTesting(py::module_& m);
+#endif
+// arguments.cpp: wraps every bound function so an argument that does not
+// load raises an error naming it; run last.
+void NameArgumentsInErrors(py::module_& m, std::initializer_list<py::module_> submodules);
 
 namespace {
 
@@ -356,11 +364,11 @@ void BindValueTypes(py::module_& m) {
              return e;
            }),
            py::kw_only(), py::arg("kind"), py::arg("side") = bk::Side::kBuy,
-           py::arg("reason") = bk::CancelReason::kUser, py::arg("priority_kept") = false,
-           py::arg("order_id") = U64{0}, py::arg("account") = U64{0}, py::arg("price") = I64{0},
-           py::arg("size") = I64{0}, py::arg("remaining") = I64{0},
-           py::arg("maker_order_id") = U64{0}, py::arg("maker_account") = U64{0},
-           py::arg("maker_remaining") = I64{0},
+           py::arg("reason") = bk::CancelReason::kUser,
+           py::arg("priority_kept").noconvert() = false, py::arg("order_id") = U64{0},
+           py::arg("account") = U64{0}, py::arg("price") = I64{0}, py::arg("size") = I64{0},
+           py::arg("remaining") = I64{0}, py::arg("maker_order_id") = U64{0},
+           py::arg("maker_account") = U64{0}, py::arg("maker_remaining") = I64{0},
            "An event with the given fields (for comparisons in tests); unset fields are 0.")
       .def_property_readonly(
           "kind", [](const bk::Event& e) { return e.kind; }, "The EventKind.")
@@ -705,5 +713,9 @@ PYBIND11_MODULE(_perpcore, m) {
   perpcore_py::BindBook(m);
   perpcore_py::BindEngine(m);
   perpcore_py::BindAnalytics(m);
+#ifdef PERPCORE_PYTHON_TEST_HOOKS
   perpcore_py::BindTesting(m);
+#endif
+  perpcore_py::NameArgumentsInErrors(
+      m, {py::reinterpret_borrow<py::module_>(m.attr("analytics"))});
 }

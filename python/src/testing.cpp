@@ -2,7 +2,10 @@
 // File: python/src/testing.cpp
 // -----------------------------------------------------------------------------
 //
-// PRIVATE, for perpcore's own tests (python/tests/test_alloc_failure.py):
+// PRIVATE, for perpcore's own tests (python/tests/test_alloc_failure.py),
+// and compiled only into a build with the tests (PERPCORE_PYTHON_TEST_HOOKS,
+// python/CMakeLists.txt), so the module pip builds has neither the hook nor
+// the replaced operator new:
 // allocation-failure injection into this extension module, so a test can
 // make std::bad_alloc escape from the middle of an engine command. Not API:
 // it may change or disappear in any release.

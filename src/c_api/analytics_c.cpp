@@ -182,7 +182,7 @@ perpcore_status CheckAcParams(const perpcore_ac_params* params, const char* func
   if (params == nullptr) return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func, "params is NULL");
   if (perpcore_c::CheckInputSize(params) != PERPCORE_OK) {
     return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
-                    "params->struct_size is invalid or unknown trailing fields are set");
+                    "params->struct_size is not this library's size of the struct");
   }
   return PERPCORE_OK;
 }
@@ -206,7 +206,7 @@ perpcore_status ToExt(const perpcore_ext_params* in, an::ExtParams* p, const cha
   if (in == nullptr) return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func, "params is NULL");
   if (perpcore_c::CheckInputSize(in) != PERPCORE_OK) {
     return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
-                    "params->struct_size is invalid or unknown trailing fields are set");
+                    "params->struct_size is not this library's size of the struct");
   }
   p->shares = in->shares;
   p->horizon = in->horizon;
@@ -261,7 +261,7 @@ perpcore_status ToOptions(const perpcore_ext_options* in, an::ExtSolverOptions* 
   if (in == nullptr) return PERPCORE_OK;
   if (perpcore_c::CheckInputSize(in) != PERPCORE_OK) {
     return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
-                    "options->struct_size is invalid or unknown trailing fields are set");
+                    "options->struct_size is not this library's size of the struct");
   }
   if (in->solver != PERPCORE_EXT_SOLVER_AUTO && in->solver != PERPCORE_EXT_SOLVER_NEWTON) {
     return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func,
@@ -282,7 +282,8 @@ perpcore_status RunAcSchedule(const char* func, AcSolver solve, perpcore_ac_resu
     if (out == nullptr) return msg.Fail(PERPCORE_E_ILLEGAL_ARG, func, "out is NULL");
     if (perpcore_status s = CheckAcParams(params, func, msg); s != PERPCORE_OK) return s;
     if (perpcore_c::CheckOutputSize(out) != PERPCORE_OK) {
-      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func, "out->struct_size is invalid");
+      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
+                      "out->struct_size is not this library's size of the struct");
     }
     if (perpcore_status s = arrays.Check(params->intervals, func, msg); s != PERPCORE_OK) {
       return s;
@@ -411,7 +412,8 @@ perpcore_status perpcore_ext_optimal_schedule(perpcore_ext_result* out, double* 
     an::ExtSolverOptions o;
     if (perpcore_status s = ToOptions(options, &o, func, msg); s != PERPCORE_OK) return s;
     if (perpcore_c::CheckOutputSize(out) != PERPCORE_OK) {
-      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func, "out->struct_size is invalid");
+      return msg.Fail(PERPCORE_E_STRUCT_SIZE, func,
+                      "out->struct_size is not this library's size of the struct");
     }
     if (perpcore_status s = arrays.Check(params->intervals, func, msg); s != PERPCORE_OK) {
       return s;

@@ -58,12 +58,12 @@ inline constexpr std::uint32_t kSizeV1<perpcore_engine_config> = PERPCORE_ENGINE
 template <>
 inline constexpr std::uint32_t kSizeV1<perpcore_market_params> = PERPCORE_MARKET_PARAMS_SIZE_V1;
 
-// KnownSize(): exactly the version-1 size, or at least this header's (and
-// at most PERPCORE_STRUCT_SIZE_MAX): a size between the two would cut an
-// appended field.
+// KnownSize(): exactly the size of a version the library knows: the
+// version-1 size or this library's. A size between the two would cut an
+// appended field; a larger one has fields the library cannot honour.
 template <class T>
 bool KnownSize(std::uint32_t size) {
-  return (size == kSizeV1<T> || size >= sizeof(T)) && size <= PERPCORE_STRUCT_SIZE_MAX;
+  return size == kSizeV1<T> || size == sizeof(T);
 }
 
 // Has(): whether a struct of `struct_size` bytes holds the field that ends
@@ -72,22 +72,19 @@ inline bool Has(std::uint32_t struct_size, std::size_t end) { return struct_size
 
 // CheckInputSize()
 //
-// An input struct's struct_size: KnownSize(), and any bytes beyond the known
-// fields zero.
+// An input struct's struct_size: KnownSize(). A larger one is refused rather
+// than trusted, so the library never reads a byte beyond the fields it
+// knows, whatever struct_size says (perpcore.h, "struct_size").
 template <class T>
 perpcore_status CheckInputSize(const T* in) {
-  const std::uint32_t size = in->struct_size;
-  if (!KnownSize<T>(size)) return PERPCORE_E_STRUCT_SIZE;
-  const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(in));
-  for (std::size_t i = sizeof(T); i < size; ++i) {
-    if (bytes[i] != 0) return PERPCORE_E_STRUCT_SIZE;
-  }
-  return PERPCORE_OK;
+  return KnownSize<T>(in->struct_size) ? PERPCORE_OK : PERPCORE_E_STRUCT_SIZE;
 }
 
 // CheckOutputSize()
 //
-// An output struct's struct_size: KnownSize(). Writes nothing.
+// An output struct's struct_size, as CheckInputSize(): never above the size
+// the library knows, so ZeroOutput() and Deliver() write nothing beyond it.
+// Writes nothing.
 template <class T>
 perpcore_status CheckOutputSize(const T* out) {
   return KnownSize<T>(out->struct_size) ? PERPCORE_OK : PERPCORE_E_STRUCT_SIZE;

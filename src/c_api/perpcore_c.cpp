@@ -8,11 +8,15 @@
 //
 // Every entry point checks its pointers and enumerators before it touches
 // the engine, so no bad input reaches a PERPCORE_CHECK, and runs its body
-// inside Guard(), so no exception crosses the C boundary.
+// inside Guard(), so no exception crosses the C boundary. Every entry point
+// that takes a handle holds the handle's in-use flag (HandleUse) from its
+// handle check to its return, so a second call inside the same engine at the
+// same time is PERPCORE_E_MISUSE instead of a data race.
 #include "perpcore/perpcore.h"
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -53,7 +57,8 @@ namespace {
 constexpr std::uint64_t kMagic = 0x70657270636f7265ULL;  // "perpcore"
 constexpr std::uint64_t kDeadMagic = 0x6465616464656164ULL;
 
-// Everything an engine handle owns. Not thread-safe, like the engine.
+// Everything an engine handle owns. Not thread-safe, like the engine: only
+// the call holding `in_use` touches the rest.
 struct State {
   explicit State(const eng::EngineConfig& config) : impl(config) {}
   eng::Engine impl;
@@ -61,6 +66,8 @@ struct State {
   // buffer, valid until the next Apply().
   std::span<const eng::Event> events;
   char last_error[256] = {};
+  // True while a call is inside this engine (HandleUse).
+  std::atomic<bool> in_use{false};
 };
 
 }  // namespace
@@ -264,8 +271,45 @@ perpcore_status HandleStatus(const perpcore_engine* e) {
   return magic == kMagic ? PERPCORE_OK : PERPCORE_E_BAD_HANDLE;
 }
 
+// HandleUse
+//
+// The in-use flag of a handle for the length of one call (perpcore.h,
+// "Thread safety"): Enter() checks the handle, then takes the flag with one
+// atomic exchange; the destructor gives it back. A call that finds the flag
+// taken returns PERPCORE_E_MISUSE without touching anything behind the
+// handle, last_error included: that is the other call's. Detection, not a
+// lock: nobody waits. Acquire on taking and release on giving back, so a
+// call sees everything the previous call on the engine wrote even when a
+// host hands the engine from one thread to another without synchronising
+// (the data race the flag reports is then between the flags only).
+class HandleUse {
+ public:
+  HandleUse() = default;
+  HandleUse(const HandleUse&) = delete;
+  HandleUse& operator=(const HandleUse&) = delete;
+  ~HandleUse() {
+    if (flag_ != nullptr) flag_->store(false, std::memory_order_release);
+  }
+
+  // Enter()
+  //
+  // PERPCORE_OK with the flag held; PERPCORE_E_ILLEGAL_ARG (NULL),
+  // PERPCORE_E_BAD_HANDLE or PERPCORE_E_MISUSE otherwise.
+  perpcore_status Enter(const perpcore_engine* e) {
+    if (perpcore_status s = HandleStatus(e); s != PERPCORE_OK) return s;
+    std::atomic<bool>& flag = e->state->in_use;
+    if (flag.exchange(true, std::memory_order_acquire)) return PERPCORE_E_MISUSE;
+    flag_ = &flag;
+    return PERPCORE_OK;
+  }
+
+ private:
+  std::atomic<bool>* flag_ = nullptr;
+};
+
 // Records "func: what" as the engine's last error (when the handle is live)
-// and returns `status`. Never throws, never allocates.
+// and returns `status`. Never throws, never allocates. Only a call holding
+// the handle's in-use flag may record (a MISUSE is returned bare).
 perpcore_status Fail(const perpcore_engine* e, perpcore_status status, const char* func,
                      const char* what) {
   if (HandleStatus(e) == PERPCORE_OK) {
@@ -304,9 +348,8 @@ const char* OutputMessage(perpcore_status s) {
 }
 
 const char* InputMessage(perpcore_status s) {
-  return s == PERPCORE_E_STRUCT_SIZE
-             ? "input struct_size is invalid or unknown trailing fields are set"
-             : "input is NULL";
+  return s == PERPCORE_E_STRUCT_SIZE ? "input struct_size is not this library's size of the struct"
+                                     : "input is NULL";
 }
 
 // ---------------------------------------------------------------------------
@@ -713,9 +756,8 @@ template <class Make>
 perpcore_status RunCommand(perpcore_engine* e, perpcore_result* out, std::uint64_t seq,
                            std::int64_t timestamp_ns, const char* func, Make&& make) noexcept {
   if (out != nullptr) std::memset(out, 0, sizeof *out);
-  if (perpcore_status s = HandleStatus(e); s != PERPCORE_OK) {
-    return Fail(e, s, func, s == PERPCORE_E_BAD_HANDLE ? "not a live engine" : "engine is NULL");
-  }
+  HandleUse use;
+  if (perpcore_status s = use.Enter(e); s != PERPCORE_OK) return s;
   if (out == nullptr) return Fail(e, PERPCORE_E_ILLEGAL_ARG, func, "out is NULL");
   State& st = *e->state;
   if (st.impl.poisoned()) {
@@ -745,12 +787,11 @@ perpcore_status RunCommand(perpcore_engine* e, perpcore_result* out, std::uint64
   });
 }
 
-// The common opening of a query: the handle, then the outputs' status.
-perpcore_status QueryOpen(const perpcore_engine* e, perpcore_status out_status, const char* func,
-                          const char* out_message) {
-  if (perpcore_status s = HandleStatus(e); s != PERPCORE_OK) {
-    return Fail(e, s, func, s == PERPCORE_E_BAD_HANDLE ? "not a live engine" : "engine is NULL");
-  }
+// The common opening of a query: the handle and its in-use flag (held by
+// `use` until the query returns), then the outputs' status.
+perpcore_status QueryOpen(const perpcore_engine* e, HandleUse* use, perpcore_status out_status,
+                          const char* func, const char* out_message) {
+  if (perpcore_status s = use->Enter(e); s != PERPCORE_OK) return s;
   if (out_status != PERPCORE_OK) return Fail(e, out_status, func, out_message);
   return PERPCORE_OK;
 }
@@ -810,6 +851,8 @@ const char* perpcore_status_name(perpcore_status status) noexcept {
       return "PERPCORE_E_INVALID_PARAM";
     case PERPCORE_E_NOT_REPRESENTABLE:
       return "PERPCORE_E_NOT_REPRESENTABLE";
+    case PERPCORE_E_MISUSE:
+      return "PERPCORE_E_MISUSE";
     case PERPCORE_E_SEQUENCE_GAP:
       return "PERPCORE_E_SEQUENCE_GAP";
     case PERPCORE_E_TIME_WENT_BACK:
@@ -882,6 +925,10 @@ perpcore_status perpcore_engine_create(perpcore_engine** out,
 
 void perpcore_engine_destroy(perpcore_engine* e) noexcept {
   if (HandleStatus(e) != PERPCORE_OK) return;  // NULL, or not an engine: leave it alone
+  // Another call is inside: freeing the engine under it would crash it, so
+  // the engine stays (perpcore.h). The flag is not given back: the state
+  // that holds it is freed below.
+  if (e->state->in_use.exchange(true, std::memory_order_acquire)) return;
   e->magic = kDeadMagic;
   delete e->state;
   e->state = nullptr;
@@ -892,7 +939,11 @@ perpcore_status perpcore_engine_config_get(const perpcore_engine* e,
                                            perpcore_engine_config* out) noexcept {
   const char* func = "perpcore_engine_config_get";
   const perpcore_status os = PrepareOutput(out);
-  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     Deliver(out, FromEngineConfig(e->state->impl.config()));
     return PERPCORE_OK;
@@ -902,7 +953,8 @@ perpcore_status perpcore_engine_config_get(const perpcore_engine* e,
 perpcore_status perpcore_engine_last_error(const perpcore_engine* e, char* buf,
                                            size_t len) noexcept {
   CopyMessage(buf, len, "");
-  if (perpcore_status s = HandleStatus(e); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = use.Enter(e); s != PERPCORE_OK) return s;
   if (buf == nullptr && len > 0) return PERPCORE_E_ILLEGAL_ARG;
   CopyMessage(buf, len, e->state->last_error);
   return PERPCORE_OK;
@@ -1208,7 +1260,8 @@ perpcore_status perpcore_engine_events(const perpcore_engine* e, perpcore_event*
                                        size_t out_len, size_t* written) noexcept {
   const char* func = "perpcore_engine_events";
   const perpcore_status as = ArrayArgs(out, out_len, written);
-  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     return CopyAll(e, func, e->state->events, out, out_len, written,
                    [](const eng::Event& ev) { return ToC(ev); });
@@ -1222,7 +1275,8 @@ perpcore_status perpcore_engine_digest(const perpcore_engine* e,
   const char* func = "perpcore_engine_digest";
   if (out != nullptr) std::memset(out, 0, PERPCORE_DIGEST_SIZE);
   const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  if (perpcore_status s = QueryOpen(e, os, func, "out is NULL"); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, "out is NULL"); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     const std::array<std::uint8_t, 32> d = e->state->impl.Digest();
     std::memcpy(out, d.data(), d.size());
@@ -1233,7 +1287,8 @@ perpcore_status perpcore_engine_digest(const perpcore_engine* e,
 perpcore_status perpcore_engine_last_seq(const perpcore_engine* e, uint64_t* out) noexcept {
   if (out != nullptr) *out = 0;
   const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_last_seq", "out is NULL");
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_last_seq", "out is NULL");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1244,7 +1299,8 @@ perpcore_status perpcore_engine_last_seq(const perpcore_engine* e, uint64_t* out
 perpcore_status perpcore_engine_now(const perpcore_engine* e, int64_t* out_ns) noexcept {
   if (out_ns != nullptr) *out_ns = 0;
   const perpcore_status os = out_ns == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_now", "out_ns is NULL");
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_now", "out_ns is NULL");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1255,7 +1311,8 @@ perpcore_status perpcore_engine_now(const perpcore_engine* e, int64_t* out_ns) n
 perpcore_status perpcore_engine_fee_pool(const perpcore_engine* e, int64_t* out) noexcept {
   if (out != nullptr) *out = 0;
   const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_fee_pool", "out is NULL");
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_fee_pool", "out is NULL");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1266,7 +1323,8 @@ perpcore_status perpcore_engine_fee_pool(const perpcore_engine* e, int64_t* out)
 perpcore_status perpcore_engine_insurance_fund(const perpcore_engine* e, int64_t* out) noexcept {
   if (out != nullptr) *out = 0;
   const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  if (perpcore_status s = QueryOpen(e, os, "perpcore_engine_insurance_fund", "out is NULL");
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_insurance_fund", "out is NULL");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1278,7 +1336,8 @@ perpcore_status perpcore_engine_markets(const perpcore_engine* e, uint32_t* out,
                                         size_t* written) noexcept {
   const char* func = "perpcore_engine_markets";
   const perpcore_status as = ArrayArgs(out, out_len, written);
-  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     return CopyAll(e, func, e->state->impl.Markets(), out, out_len, written,
                    [](pc::MarketId id) { return id.value(); });
@@ -1289,7 +1348,8 @@ perpcore_status perpcore_engine_accounts(const perpcore_engine* e, uint64_t* out
                                          size_t* written) noexcept {
   const char* func = "perpcore_engine_accounts";
   const perpcore_status as = ArrayArgs(out, out_len, written);
-  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     return CopyAll(e, func, e->state->impl.Accounts(), out, out_len, written,
                    [](pc::AccountId id) { return id.value(); });
@@ -1298,7 +1358,8 @@ perpcore_status perpcore_engine_accounts(const perpcore_engine* e, uint64_t* out
 
 perpcore_status perpcore_engine_check_invariants(const perpcore_engine* e) noexcept {
   const char* func = "perpcore_engine_check_invariants";
-  if (perpcore_status s = QueryOpen(e, PERPCORE_OK, func, ""); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, PERPCORE_OK, func, ""); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::Status s = e->state->impl.CheckInvariants();
     if (s.ok()) return PERPCORE_OK;
@@ -1312,7 +1373,8 @@ perpcore_status perpcore_market_params_check(const perpcore_engine* e, char* msg
   CopyMessage(msg, msg_len, "");
   const perpcore_status ms =
       msg == nullptr && msg_len > 0 ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  if (perpcore_status s = QueryOpen(e, ms, func, "msg is NULL with msg_len > 0");
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, ms, func, "msg is NULL with msg_len > 0");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1334,7 +1396,11 @@ perpcore_status perpcore_market_params_get(const perpcore_engine* e, perpcore_ma
                                            uint32_t market) noexcept {
   const char* func = "perpcore_market_params_get";
   const perpcore_status os = PrepareOutput(out);
-  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<eng::MarketParams> p = e->state->impl.Params(pc::MarketId(market));
     if (!p.ok()) return FromQueryStatus(e, p.status(), func);
@@ -1347,7 +1413,11 @@ perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_mar
                                           uint32_t market) noexcept {
   const char* func = "perpcore_market_stats_get";
   const perpcore_status os = PrepareOutput(out);
-  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(pc::MarketId(market));
     if (!st.ok()) return FromQueryStatus(e, st.status(), func);
@@ -1382,7 +1452,9 @@ perpcore_status perpcore_book_best(const perpcore_engine* e, perpcore_level* out
   if (out != nullptr) std::memset(out, 0, sizeof *out);
   const perpcore_status os = out == nullptr || !ValidSide(side) ? PERPCORE_E_ILLEGAL_ARG
                                                                 : PERPCORE_OK;
-  if (perpcore_status s = QueryOpen(e, os, func, "out is NULL or side is not a PERPCORE_SIDE_*");
+  HandleUse use;
+  if (perpcore_status s =
+          QueryOpen(e, &use, os, func, "out is NULL or side is not a PERPCORE_SIDE_*");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1399,8 +1471,9 @@ perpcore_status perpcore_book_depth(const perpcore_engine* e, perpcore_level* ou
   const char* func = "perpcore_book_depth";
   perpcore_status as = ArrayArgs(out, out_len, written);
   if (as == PERPCORE_OK && !ValidSide(side)) as = PERPCORE_E_ILLEGAL_ARG;
-  if (perpcore_status s =
-          QueryOpen(e, as, func, "written is NULL, out is NULL with out_len > 0, or bad side");
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func,
+                                    "written is NULL, out is NULL with out_len > 0, or bad side");
       s != PERPCORE_OK) {
     return s;
   }
@@ -1428,7 +1501,11 @@ perpcore_status perpcore_account_summary_get(const perpcore_engine* e,
                                              uint64_t account) noexcept {
   const char* func = "perpcore_account_summary_get";
   const perpcore_status os = PrepareOutput(out);
-  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
     if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
@@ -1459,7 +1536,8 @@ perpcore_status perpcore_account_positions(const perpcore_engine* e, perpcore_po
                                            uint64_t account) noexcept {
   const char* func = "perpcore_account_positions";
   const perpcore_status as = ArrayArgs(out, out_len, written);
-  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
     if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
@@ -1473,7 +1551,8 @@ perpcore_status perpcore_account_open_orders(const perpcore_engine* e, perpcore_
                                              uint64_t account) noexcept {
   const char* func = "perpcore_account_open_orders";
   const perpcore_status as = ArrayArgs(out, out_len, written);
-  if (perpcore_status s = QueryOpen(e, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func, kArrayMessage); s != PERPCORE_OK) return s;
   return Guard(e, func, [&]() -> perpcore_status {
     const absl::StatusOr<std::vector<eng::OpenOrder>> orders =
         e->state->impl.OpenOrders(pc::AccountId(account));
@@ -1487,7 +1566,11 @@ perpcore_status perpcore_order_preview(const perpcore_engine* e, perpcore_previe
                                        const perpcore_order* order) noexcept {
   const char* func = "perpcore_order_preview";
   const perpcore_status os = PrepareOutput(out);
-  if (perpcore_status s = QueryOpen(e, os, func, OutputMessage(os)); s != PERPCORE_OK) return s;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
   return Guard(e, func, [&]() -> perpcore_status {
     eng::PlaceOrder c;
     const char* why = "";

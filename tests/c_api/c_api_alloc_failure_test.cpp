@@ -442,6 +442,192 @@ TEST_CASE("CApiAllocFailure: perpcore_account_create as the account chunks and i
   }
 }
 
+// Every command of the header not swept above, on an engine where each is
+// accepted: two markets; accounts 1 and 2 of owner 1, 3 of owner 3; account
+// 1 with a bid (client id 11) and an ask in market 1; account 3 long 1 lot
+// there on isolated margin.
+EnginePtr Busy() {
+  Builder b;
+  b.Market(1);
+  b.Market(2);
+  b.Ok([](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+    return perpcore_account_create(e, r, seq, kT0, 1, 1, 0, 0);
+  });
+  b.Ok([](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+    return perpcore_account_create(e, r, seq, kT0, 2, 1, 0, 0);
+  });
+  b.Ok([](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+    return perpcore_account_create(e, r, seq, kT0, 3, 3, 0, 0);
+  });
+  for (std::uint64_t a = 1; a <= 3; ++a) {
+    b.Ok([a](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+      return perpcore_account_deposit(e, r, seq, kT0, a, 100'000 * kUsd);
+    });
+  }
+  perpcore_order bid = Limit(1, 1, PERPCORE_SIDE_BUY, Px(29'000), 1000);
+  bid.client_id = 11;
+  b.Order(bid);
+  b.Order(Limit(2, 1, PERPCORE_SIDE_SELL, Px(30'000), 1000));
+  b.Ok([](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+    return perpcore_account_set_margin_mode(e, r, seq, kT0, 1, 3, PERPCORE_MARGIN_ISOLATED);
+  });
+  perpcore_order take = Limit(3, 3, PERPCORE_SIDE_BUY, Px(30'000), 1);
+  take.tif = PERPCORE_TIF_IOC;
+  b.Order(take);
+  return b.Take();
+}
+
+TEST_CASE("CApiAllocFailure: perpcore_market_update", "[c_api]") {
+  perpcore_market_params p = Btc();
+  p.taker_fee = PERPCORE_RATE_SCALE / 10'000;
+  const SweepCounts c = Sweep(Busy, [&](perpcore_engine* e, perpcore_result* r,
+                                        std::uint64_t seq) {
+    return perpcore_market_update(e, r, seq, kT0, 1, &p);
+  });
+  CHECK(c.poisoned > 0);  // the engine's copy of the parameters, the book's limits
+  CHECK(c.retried > 0);   // the C layer's copy of the parameters
+}
+
+TEST_CASE("CApiAllocFailure: every other command can be failed at each of its allocations",
+          "[c_api]") {
+  // Each swept like the commands above (most allocate nothing on this
+  // engine, and the sweep then checks the undisturbed call only).
+  perpcore_amend amend;
+  perpcore_amend_init(&amend);
+  amend.market = 1;
+  amend.account = 1;
+  amend.order_id = 1;
+  amend.new_price = Px(28'000);
+  amend.new_size = 500;
+  const perpcore_order replacement = Limit(20, 1, PERPCORE_SIDE_SELL, Px(30'500), 1000);
+  perpcore_order market_sell = Limit(30, 2, PERPCORE_SIDE_SELL, Px(28'000), 1000);
+  market_sell.type = PERPCORE_ORDER_MARKET;
+  market_sell.tif = PERPCORE_TIF_IOC;
+  const std::vector<std::pair<const char*, Command>> commands = {
+      {"perpcore_market_set_status",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_market_set_status(e, r, seq, kT0, 1, PERPCORE_MARKET_REDUCE_ONLY);
+       }},
+      {"perpcore_account_deposit",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_deposit(e, r, seq, kT0, 2, kUsd);
+       }},
+      {"perpcore_order_cancel_all",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_order_cancel_all(e, r, seq, kT0, 0, 1);
+       }},
+      {"perpcore_account_withdraw",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_withdraw(e, r, seq, kT0, 2, kUsd);
+       }},
+      {"perpcore_account_transfer",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_transfer(e, r, seq, kT0, 1, 2, kUsd);
+       }},
+      {"perpcore_account_set_fee_tier",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_set_fee_tier(e, r, seq, kT0, 2, 0);
+       }},
+      {"perpcore_account_set_stp_scope",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_set_stp_scope(e, r, seq, kT0, 1, PERPCORE_STP_SCOPE_ACCOUNT);
+       }},
+      {"perpcore_account_set_margin_mode",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_set_margin_mode(e, r, seq, kT0, 2, 2, PERPCORE_MARGIN_ISOLATED);
+       }},
+      {"perpcore_account_set_leverage",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_set_leverage(e, r, seq, kT0, 2, 2, 5);
+       }},
+      {"perpcore_account_adjust_isolated_margin",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_account_adjust_isolated_margin(e, r, seq, kT0, 1, 3, kUsd);
+       }},
+      {"perpcore_insurance_deposit",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_insurance_deposit(e, r, seq, kT0, kUsd);
+       }},
+      {"perpcore_order_cancel",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_order_cancel(e, r, seq, kT0, 1, 1, 1);
+       }},
+      {"perpcore_order_cancel_by_client_id",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_order_cancel_by_client_id(e, r, seq, kT0, 1, 1, 11);
+       }},
+      {"perpcore_order_amend",
+       [&](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_order_amend(e, r, seq, kT0, &amend);
+       }},
+      {"perpcore_order_cancel_replace",
+       [&](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_order_cancel_replace(e, r, seq, kT0, 1, 1, 2, &replacement);
+       }},
+      {"perpcore_order_place (a market order)",
+       [&](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_order_place(e, r, seq, kT0, &market_sell);
+       }},
+      {"perpcore_oracle_publish (a new source)",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_oracle_publish(e, r, seq, kT0, 1, 2, Px(30'010), kT0);
+       }},
+      {"perpcore_oracle_retire_source",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_oracle_retire_source(e, r, seq, kT0, 1, 1);
+       }},
+      {"perpcore_engine_time_tick",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_engine_time_tick(e, r, seq, kT0, 0);
+       }},
+  };
+  std::int64_t allocations = 0;
+  for (const auto& [name, command] : commands) {
+    INFO(name);
+    allocations += Sweep(Busy, command).allocations;
+  }
+  CHECK(allocations > 0);  // amend to a new level, a new source, a first choice
+}
+
+using Query = std::function<perpcore_status(const perpcore_engine*)>;
+
+// SweepQuery()
+//
+// Fails each allocation of `query` on a fresh setup() in turn, until the
+// one past the last: each failure is PERPCORE_E_INTERNAL naming the query,
+// and the engine takes the next command as if nothing had happened; then it
+// is destroyed. Returns the number of allocations of the query.
+std::int64_t SweepQuery(const Setup& setup, const char* name, const Query& query) {
+  std::int64_t allocations = 0;
+  {
+    EnginePtr e = setup();
+    REQUIRE(e != nullptr);
+    AllocationFailure count_only(-1);
+    REQUIRE(query(e.get()) == PERPCORE_OK);
+    allocations = AllocationsSinceArmed();
+  }
+  for (std::int64_t n = 0; n <= allocations; ++n) {
+    EnginePtr e = setup();
+    REQUIRE(e != nullptr);
+    perpcore_status status = PERPCORE_OK;
+    {
+      AllocationFailure fail(n);
+      status = query(e.get());
+    }
+    if (n == allocations) {
+      REQUIRE_FALSE(AllocationFailureFired());
+      CHECK(status == PERPCORE_OK);
+      continue;
+    }
+    REQUIRE(AllocationFailureFired());
+    CHECK(status == PERPCORE_E_INTERNAL);
+    CHECK_THAT(LastError(e.get()), Catch::StartsWith(name) && Catch::Contains("out of memory"));
+    perpcore_result r{};
+    CHECK(perpcore_engine_time_tick(e.get(), &r, LastSeq(e.get()) + 1, kT0, 0) == PERPCORE_OK);
+  }
+  return allocations;
+}
+
 TEST_CASE("CApiAllocFailure: a query that runs out of memory returns PERPCORE_E_INTERNAL and "
           "does not poison the engine",
           "[c_api]") {
@@ -452,7 +638,6 @@ TEST_CASE("CApiAllocFailure: a query that runs out of memory returns PERPCORE_E_
     b.Order(Limit(1, 1, PERPCORE_SIDE_BUY, Px(29'000), 1000));
     return b.Take();
   };
-  using Query = std::function<perpcore_status(const perpcore_engine*)>;
   const std::vector<std::pair<const char*, Query>> queries = {
       {"perpcore_engine_markets",
        [](const perpcore_engine* e) {
@@ -480,29 +665,141 @@ TEST_CASE("CApiAllocFailure: a query that runs out of memory returns PERPCORE_E_
   };
   for (const auto& [name, query] : queries) {
     INFO(name);
-    std::int64_t allocations = 0;
+    CHECK(SweepQuery(setup, name, query) > 0);
+  }
+}
+
+TEST_CASE("CApiAllocFailure: every other query can be failed at each of its allocations "
+          "without poisoning the engine",
+          "[c_api]") {
+  const Setup setup = [] {
+    Builder b;
+    b.Market(1);
+    b.Account(1, 100'000);
+    b.Order(Limit(1, 1, PERPCORE_SIDE_BUY, Px(29'000), 1000));
+    b.Account(2, 100'000);
+    b.Order(Limit(2, 2, PERPCORE_SIDE_SELL, Px(29'000), 1));  // a fill: a position each
+    return b.Take();
+  };
+  const std::vector<std::pair<const char*, Query>> queries = {
+      {"perpcore_engine_config_get",
+       [](const perpcore_engine* e) {
+         perpcore_engine_config c;
+         perpcore_engine_config_init(&c);
+         return perpcore_engine_config_get(e, &c);
+       }},
+      {"perpcore_engine_last_error",
+       [](const perpcore_engine* e) {
+         std::array<char, 64> buf{};
+         return perpcore_engine_last_error(e, buf.data(), buf.size());
+       }},
+      {"perpcore_engine_events",
+       [](const perpcore_engine* e) {
+         std::array<perpcore_event, 8> out{};
+         std::size_t n = 0;
+         return perpcore_engine_events(e, out.data(), out.size(), &n);
+       }},
+      {"perpcore_engine_last_seq",
+       [](const perpcore_engine* e) {
+         std::uint64_t v = 0;
+         return perpcore_engine_last_seq(e, &v);
+       }},
+      {"perpcore_engine_now",
+       [](const perpcore_engine* e) {
+         std::int64_t v = 0;
+         return perpcore_engine_now(e, &v);
+       }},
+      {"perpcore_engine_fee_pool",
+       [](const perpcore_engine* e) {
+         std::int64_t v = 0;
+         return perpcore_engine_fee_pool(e, &v);
+       }},
+      {"perpcore_engine_insurance_fund",
+       [](const perpcore_engine* e) {
+         std::int64_t v = 0;
+         return perpcore_engine_insurance_fund(e, &v);
+       }},
+      {"perpcore_engine_accounts",
+       [](const perpcore_engine* e) {
+         std::array<std::uint64_t, 4> out{};
+         std::size_t n = 0;
+         return perpcore_engine_accounts(e, out.data(), out.size(), &n);
+       }},
+      {"perpcore_engine_check_invariants",
+       [](const perpcore_engine* e) { return perpcore_engine_check_invariants(e); }},
+      {"perpcore_market_params_check",
+       [](const perpcore_engine* e) {
+         const perpcore_market_params p = Btc();
+         std::array<char, 64> msg{};
+         return perpcore_market_params_check(e, msg.data(), msg.size(), &p);
+       }},
+      {"perpcore_market_params_get",
+       [](const perpcore_engine* e) {
+         perpcore_market_params p;
+         perpcore_market_params_init(&p);
+         return perpcore_market_params_get(e, &p, 1);
+       }},
+      {"perpcore_market_stats_get",
+       [](const perpcore_engine* e) {
+         perpcore_market_stats st;
+         perpcore_market_stats_init(&st);
+         return perpcore_market_stats_get(e, &st, 1);
+       }},
+      {"perpcore_book_best",
+       [](const perpcore_engine* e) {
+         perpcore_level l{};
+         return perpcore_book_best(e, &l, 1, PERPCORE_SIDE_BUY);
+       }},
+      {"perpcore_book_depth",
+       [](const perpcore_engine* e) {
+         std::array<perpcore_level, 4> out{};
+         std::size_t n = 0;
+         return perpcore_book_depth(e, out.data(), out.size(), &n, 1, PERPCORE_SIDE_BUY);
+       }},
+      {"perpcore_account_positions",
+       [](const perpcore_engine* e) {
+         std::array<perpcore_position, 4> out{};
+         std::size_t n = 0;
+         return perpcore_account_positions(e, out.data(), out.size(), &n, 1);
+       }},
+      {"perpcore_order_preview",
+       [](const perpcore_engine* e) {
+         perpcore_preview pv;
+         perpcore_preview_init(&pv);
+         const perpcore_order o = Limit(9, 2, PERPCORE_SIDE_SELL, Px(29'000), 10);
+         return perpcore_order_preview(e, &pv, &o);
+       }},
+  };
+  std::int64_t allocations = 0;
+  for (const auto& [name, query] : queries) {
+    INFO(name);
+    allocations += SweepQuery(setup, name, query);
+  }
+  CHECK(allocations > 0);  // stats (the symbol), params (the tiers), depth, positions, ...
+}
+
+TEST_CASE("CApiAllocFailure: perpcore_engine_config_check out of memory returns "
+          "PERPCORE_E_INTERNAL",
+          "[c_api]") {
+  perpcore_engine_config config;
+  perpcore_engine_config_init(&config);
+  config.max_markets = 0;  // invalid: the check builds its message
+  std::array<char, 128> msg{};
+  std::int64_t allocations = 0;
+  {
+    AllocationFailure count_only(-1);
+    REQUIRE(perpcore_engine_config_check(msg.data(), msg.size(), &config) == PERPCORE_E_CONFIG);
+    allocations = AllocationsSinceArmed();
+  }
+  CHECK(allocations > 0);
+  for (std::int64_t n = 0; n < allocations; ++n) {
+    perpcore_status status = PERPCORE_OK;
     {
-      EnginePtr e = setup();
-      REQUIRE(e != nullptr);
-      AllocationFailure count_only(-1);
-      REQUIRE(query(e.get()) == PERPCORE_OK);
-      allocations = AllocationsSinceArmed();
+      AllocationFailure fail(n);
+      status = perpcore_engine_config_check(msg.data(), msg.size(), &config);
     }
-    CHECK(allocations > 0);
-    for (std::int64_t n = 0; n < allocations; ++n) {
-      EnginePtr e = setup();
-      REQUIRE(e != nullptr);
-      perpcore_status status = PERPCORE_OK;
-      {
-        AllocationFailure fail(n);
-        status = query(e.get());
-      }
-      REQUIRE(AllocationFailureFired());
-      CHECK(status == PERPCORE_E_INTERNAL);
-      CHECK_THAT(LastError(e.get()), Catch::StartsWith(name) && Catch::Contains("out of memory"));
-      perpcore_result r{};
-      CHECK(perpcore_engine_time_tick(e.get(), &r, LastSeq(e.get()) + 1, kT0, 0) == PERPCORE_OK);
-    }
+    REQUIRE(AllocationFailureFired());
+    CHECK(status == PERPCORE_E_INTERNAL);
   }
 }
 

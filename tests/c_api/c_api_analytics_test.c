@@ -427,14 +427,14 @@ static void test_classic_misuse(void) {
                                             &p),
                PERPCORE_E_STRUCT_SIZE);
   CHECK_CONTAINS(g_msg, "out->struct_size");
-  r.struct_size = PERPCORE_STRUCT_SIZE_MAX + 1;
+  r.struct_size = (uint32_t)sizeof r + 1;
   CHECK_STATUS(perpcore_ac_optimal_schedule(&r, x, N + 1, n, N, &written, NULL, 0, &p),
                PERPCORE_E_STRUCT_SIZE);
   CHECK(written == 12345);
   CHECK(all_bytes(x, sizeof x, FILL));
   {
-    /* A newer caller's larger structs: trailing input bytes must be zero,
-     * trailing output bytes are zeroed. */
+    /* A newer caller's larger structs: refused, trailing bytes zero or not,
+     * and nothing written. */
     union {
       perpcore_ac_params p;
       unsigned char bytes[sizeof(perpcore_ac_params) + 16];
@@ -448,11 +448,15 @@ static void test_classic_misuse(void) {
     in.p.struct_size = (uint32_t)sizeof in.bytes;
     memset(&out, FILL, sizeof out);
     out.r.struct_size = (uint32_t)sizeof out.bytes;
-    CHECK_OK(perpcore_ac_optimal_schedule(&out.r, x, N + 1, n, N, NULL, NULL, 0, &in.p));
+    CHECK_STATUS(perpcore_ac_optimal_schedule(&out.r, x, N + 1, n, N, NULL, NULL, 0, &in.p),
+                 PERPCORE_E_STRUCT_SIZE);
+    in.p.struct_size = (uint32_t)sizeof in.p;
+    CHECK_STATUS(perpcore_ac_optimal_schedule(&out.r, x, N + 1, n, N, NULL, NULL, 0, &in.p),
+                 PERPCORE_E_STRUCT_SIZE);
     CHECK(out.r.struct_size == sizeof out.bytes);
-    CHECK(all_bytes(&out.bytes[sizeof(perpcore_ac_result)], 16, 0));
-    CHECK(out.r.kappa > 0);
-    in.bytes[sizeof(perpcore_ac_params) + 3] = 1;
+    CHECK(all_bytes(&out.bytes[sizeof(uint32_t)], sizeof out.bytes - sizeof(uint32_t), FILL));
+    out.r.struct_size = (uint32_t)sizeof out.r;
+    in.p.struct_size = (uint32_t)sizeof in.bytes;
     CHECK_STATUS(perpcore_ac_optimal_schedule(&out.r, x, N + 1, n, N, NULL, NULL, 0, &in.p),
                  PERPCORE_E_STRUCT_SIZE);
   }

@@ -40,12 +40,17 @@
 //   SetLeverage / SetMarginMode: the account's list of choices (its first
 //     non-default one beyond its capacity).
 //   CancelAll over every market: the list of the account's market slots.
-//   Deposit, Withdraw, TimeTick and every command refused by its Validate()
-//   make none, except a CreateMarket or UpdateMarket with invalid
-//   parameters, whose Validate() builds the message of the reason. A cancel
-//   or fill that frees a book's record while one of its indexes grows may
-//   allocate a page of the index (detail/slot_index.hpp); no sweep here
-//   reaches one.
+//   UpdateMarket: the new parameters (their tier table) and the book's
+//     limits.
+//   Deposit, Withdraw, TimeTick, Transfer, FundInsurance, SetFeeTier,
+//   SetSelfTradeScope, SetMarketStatus, AdjustIsolatedMargin,
+//   CancelByClientId, a CancelReplace that reuses its level's ladder node,
+//   an OraclePrice from a known source, a market order that fills a level
+//   and every command refused by its Validate() make none, except a
+//   CreateMarket or UpdateMarket with invalid parameters, whose Validate()
+//   builds the message of the reason. A cancel or fill that frees a book's
+//   record while one of its indexes grows may allocate a page of the index
+//   (detail/slot_index.hpp); no sweep here reaches one.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -536,6 +541,107 @@ TEST_CASE("EngineAllocFailure: CancelAll over every market", "[engine]") {
     return b;
   };
   CHECK(Sweep(setup, CancelAll{.market = 0, .account = 1}, Accepted()) > 0);
+}
+
+// Every command kind not swept above, each on an engine where it is
+// accepted: two markets, accounts 1 and 2 of owner 1 and 3 of owner 3,
+// account 1 with a bid (client id 11) and an ask in market 1, and account 3
+// long 1 lot in market 1 on isolated margin (bought from account 1's ask).
+Builder Busy() {
+  Builder b;
+  b.Market(1);
+  b.Market(2);
+  b.Ok(CreateAccount{.account = 1, .owner = 1});
+  b.Ok(CreateAccount{.account = 2, .owner = 1});
+  b.Ok(CreateAccount{.account = 3, .owner = 3});
+  for (std::uint64_t a = 1; a <= 3; ++a) {
+    b.Ok(Deposit{.account = AccountId(a), .amount = Quote(100'000 * kUsd)});
+  }
+  b.Ok(PlaceOrder{.market = 1,
+                  .account = 1,
+                  .order_id = 1,
+                  .client_id = 11,
+                  .side = Side::kBuy,
+                  .price = Usd(29'000),
+                  .size = Lots(kBtc)});
+  b.Order(1, 1, 2, Side::kSell, Usd(30'000), Lots(kBtc));
+  b.Ok(SetMarginMode{.market = 1, .account = 3, .mode = MarginMode::kIsolated});
+  b.Ok(PlaceOrder{.market = 1,
+                  .account = 3,
+                  .order_id = 3,
+                  .side = Side::kBuy,
+                  .tif = TimeInForce::kIoc,
+                  .price = Usd(30'000),
+                  .size = Lots(1)});
+  return b;
+}
+
+TEST_CASE("EngineAllocFailure: RetireSource of a market's second source", "[engine]") {
+  const auto two_sources = [] {
+    Builder b = Busy();
+    b.Ok(OraclePrice{.market = 1, .source = 2, .price = Usd(30'000), .publish_time = TimeNs(kT0)});
+    return b;
+  };
+  (void)Sweep(two_sources, RetireSource{.market = 1, .source = 2}, Accepted());
+}
+
+TEST_CASE("EngineAllocFailure: UpdateMarket", "[engine]") {
+  // The new parameters' tier table and the book's limits.
+  MarketParams cheaper = Btc();
+  cheaper.taker_fee = Rate(kRateScale / 10'000);
+  CHECK(Sweep(Busy, UpdateMarket{.market = 1, .params = Shared(cheaper)}, Accepted()) > 0);
+}
+
+TEST_CASE("EngineAllocFailure: the other commands allocate nothing on a busy engine, so "
+          "nothing can interrupt them",
+          "[engine]") {
+  // Account 3's bucket (1 lot long at 30,000: 30 USD of notional) holds its
+  // initial requirement, 1.5 USD; with 3 USD more it may release 1 USD and
+  // still keep 10% of the notional (3 USD), the withdrawal rule.
+  const auto topped_up = [] {
+    Builder b = Busy();
+    b.Ok(AdjustIsolatedMargin{.market = 1, .account = 3, .delta = Quote(3 * kUsd)});
+    return b;
+  };
+  CHECK(Sweep(Busy, SetMarketStatus{.market = 1, .status = MarketStatus::kReduceOnly},
+              Accepted()) == 0);
+  CHECK(Sweep(Busy, SetMarketStatus{.market = 2, .status = MarketStatus::kDelisted},
+              Accepted()) == 0);
+  CHECK(Sweep(Busy, Transfer{.from = 1, .to = 2, .amount = Quote(kUsd)}, Accepted()) == 0);
+  CHECK(Sweep(Busy, FundInsurance{.amount = Quote(kUsd)}, Accepted()) == 0);
+  CHECK(Sweep(Busy, SetFeeTier{.account = 2, .fee_tier = 0}, Accepted()) == 0);
+  CHECK(Sweep(Busy, SetSelfTradeScope{.account = 1, .scope = SelfTradeScope::kAccount},
+              Accepted()) == 0);
+  CHECK(Sweep(Busy, AdjustIsolatedMargin{.market = 1, .account = 3, .delta = Quote(kUsd)},
+              Accepted()) == 0);
+  CHECK(Sweep(topped_up, AdjustIsolatedMargin{.market = 1, .account = 3, .delta = Quote(-kUsd)},
+              Accepted()) == 0);
+  CHECK(Sweep(Busy, CancelByClientId{.market = 1, .account = 1, .client_id = 11}, Accepted()) ==
+        0);
+  // Cancel-replace to a new price level (the ladder's node pool has a free
+  // node: the old order's level goes first), at the same price, and to an
+  // order that trades (account 1's bid replaced by a buy at its own ask:
+  // the self-trade cancels the maker).
+  CHECK(Sweep(Busy, Replacing(2, Limit(1, 1, 20, Side::kSell, Usd(30'500), Lots(kBtc))),
+              Accepted()) == 0);
+  CHECK(Sweep(Busy, Replacing(1, Limit(1, 1, 21, Side::kBuy, Usd(29'000), Lots(2 * kBtc))),
+              Accepted()) == 0);
+  CHECK(Sweep(Busy, Replacing(1, Limit(1, 1, 22, Side::kBuy, Usd(30'000), Lots(kBtc))),
+              Accepted()) == 0);
+  CHECK(Sweep(Busy,
+              OraclePrice{.market = 1, .source = 1, .price = Usd(30'100),
+                          .publish_time = TimeNs(kT0)},
+              Accepted()) == 0);
+  CHECK(Sweep(Busy,
+              PlaceOrder{.market = 1,
+                         .account = 2,
+                         .order_id = 30,
+                         .side = Side::kSell,
+                         .type = OrderType::kMarket,
+                         .tif = TimeInForce::kIoc,
+                         .price = Usd(28'000),
+                         .size = Lots(kBtc)},
+              Accepted()) == 0);
 }
 
 TEST_CASE("EngineAllocFailure: commands that allocate nothing cannot be interrupted",

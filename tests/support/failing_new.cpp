@@ -20,6 +20,10 @@ constinit thread_local bool t_fired = false;
 // to a binary that links this but never arms it stays a few thread-local
 // increments).
 constinit thread_local std::int64_t t_live = 0;
+// OnNextAllocation(): the hook to call at the thread's next allocation.
+using Hook = void (*)(void*);
+constinit thread_local Hook t_hook = nullptr;
+constinit thread_local void* t_hook_arg = nullptr;
 
 // True for the allocation that is to fail (then the thread is disarmed).
 bool InjectFailure() noexcept {
@@ -44,6 +48,11 @@ void* TryAllocate(std::size_t size, std::size_t align) noexcept {
 // What the standard asks of operator new: try, call the new_handler while
 // there is one, else throw.
 void* Allocate(std::size_t size, std::size_t align) {
+  if (t_hook != nullptr) {
+    const Hook hook = t_hook;
+    t_hook = nullptr;
+    hook(t_hook_arg);
+  }
   if (InjectFailure()) throw std::bad_alloc();
   for (;;) {
     if (void* p = TryAllocate(size, align)) {
@@ -89,6 +98,11 @@ std::int64_t AllocationsSinceArmed() { return t_count; }
 bool AllocationFailureFired() { return t_fired; }
 
 std::int64_t LiveAllocations() { return t_live; }
+
+void OnNextAllocation(void (*hook)(void*), void* arg) {
+  t_hook = hook;
+  t_hook_arg = arg;
+}
 
 }  // namespace perpcore::testing
 

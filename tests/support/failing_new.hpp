@@ -8,7 +8,8 @@
 // it; a binary links it at most once. The tests that use it are executables
 // of their own (tests/engine/engine_alloc_failure_test.cpp,
 // tests/c_api/c_api_alloc_failure_test.cpp); the Python module links it as
-// a hidden static library behind a private hook (python/src/testing.cpp).
+// a hidden static library behind a private hook (python/src/testing.cpp)
+// in a build with the tests only (PERPCORE_PYTHON_TEST_HOOKS).
 //
 // Disarmed (the default) the replacement behaves as the standard one:
 // malloc (posix_memalign for over-aligned types), the new_handler loop, then
@@ -55,6 +56,17 @@ bool AllocationFailureFired();
 // to operator delete on this thread: two readings around a piece of
 // single-threaded code give a leak check that needs no LeakSanitizer.
 std::int64_t LiveAllocations();
+
+// OnNextAllocation()
+//
+// Arms the calling thread's allocation hook: its next allocation (operator
+// new of any form) first calls hook(arg), then goes on as usual. One call
+// per arming: the hook is disarmed before it runs, so it may allocate, and
+// its own allocations count as the thread's. nullptr disarms. A test uses
+// it to run code at a fixed point inside a library call, as a callback the
+// library would invoke (tests/c_api/c_api_misuse_test.cpp re-enters the C
+// API there, and holds one thread inside a call while another calls in).
+void OnNextAllocation(void (*hook)(void*), void* arg);
 
 // AllocationFailure
 //
