@@ -22,6 +22,7 @@
 //   - a negative status (misuse, framing) left A's digest unchanged, and A's
 //     last_seq with it; an E_INTERNAL or E_POISONED is a finding (no input
 //     may reach an internal failure);
+//   - a processed command (status OK) took its seq and time;
 //   - a rejected command (status OK, reason != 0) emitted no event, and
 //     changed nothing but last_seq and the time: A's digest equals B's after
 //     B consumed the same seq and time with a command rejected at its first
@@ -358,6 +359,13 @@ class Fuzzer {
       return;
     }
     if (null_out) Fail(call_, "a command with a NULL result returned OK", a_);
+    // Processed, accepted or not: it consumed its seq and took its time.
+    std::uint64_t seq_after = 0;
+    std::int64_t now_after = 0;
+    if (perpcore_engine_last_seq(a_, &seq_after) != PERPCORE_OK || seq_after != seq ||
+        perpcore_engine_now(a_, &now_after) != PERPCORE_OK || now_after != time) {
+      Fail(call_, "a processed command did not take its seq and time", a_);
+    }
     perpcore_result rb{};
     if (ra.reason != PERPCORE_REASON_OK) {
       if (ra.event_count != 0) Fail(call_, "a rejected command emitted events", a_);
