@@ -3,7 +3,9 @@
 
     tests/fuzz/make_seeds.py OUT_DIR
 
-writes OUT_DIR/fuzz_c_api/seed-*.bin and OUT_DIR/fuzz_decimal/seed-*.bin.
+writes OUT_DIR/fuzz_c_api/seed-*.bin and OUT_DIR/fuzz_decimal/seed-*.bin, and
+OUT_DIR/findings/fuzz_c_api/seed-*.bin: inputs that fail on the current code
+(tests/fuzz/findings/), kept out of the corpus.
 The committed corpus (tests/fuzz/corpus/) is these seeds grown by a fuzz run
 and minimized with libFuzzer's -merge=1 (the README gives the commands).
 
@@ -170,8 +172,6 @@ def c_api_seeds():
         + tick(1, SEC),
         "market-update": base + market_update(1, b"\x02" + b"\x0a\xf0" + b"\x08\x45")
         + market_update(1, b"\x01\x01\x02"),
-        "bad-params": b"\x00" + market_create(1, b"\x03\x07\xf3\x06\xf3\x05\x22")
-        + market_create(2, b"\x01\x14\xf3"),
         "two-markets": base + market_create(2) + publish(2, 1, 300000)
         + order(2, 1, 1, 0, 300000, 10) + order(2, 2, 2, 1, 300000, 10),
         "queries": base + queries(),
@@ -190,8 +190,26 @@ def c_api_seeds():
         + (2 ** 62).to_bytes(8, "little") + log_scale(10) + b"\x00" + MS + OUT_OK
         + bytes([4, 1, 0xF3]) + MS + OUT_OK + bytes([4, 1, 0xF3]) + MS + OUT_OK
         + bytes([6, 1, 0xF3]) + MS + OUT_OK + bytes([4, 2, 0xF2]) + b"\xff" * 9 + OUT_OK,
+        "preview-huge": base + bytes([29]) + order_fields(1, 1, 9, 0, 302000, 1)[:-2]
+        + b"\xf3\x00" + b"\x00",
+        "order-huge": base + bytes([14]) + order_fields(1, 1, 9, 0, 302000, 1, tif=1)[:-2]
+        + b"\xf3\x00" + MS + OUT_OK,
+        "deposit-max": base + bytes([4, 1, 0xF3]) + MS + OUT_OK + bytes([4, 1, 0xF3]) + MS + OUT_OK
+        + bytes([13, 0xF3]) + MS + OUT_OK,
+        "time-max": base + bytes([25, 1, 0xFF]) + (2 ** 63 - 1).to_bytes(8, "little") + OUT_OK
+        + order(1, 2, 3, 0, 300100, 50, tif=1) + publish(1, 1, 300000),
     }
     return seeds
+
+
+def c_api_findings():
+    """Seeds that fail on the current code (tests/fuzz/README.md, Findings):
+    written apart, never into the corpus."""
+    return {
+        # max_price = max_open_interest = INT64_MAX, max_order_size 200.
+        "market-params-int128-overflow": b"\x00"
+        + market_create(1, b"\x03\x07\xf3\x06\xf3\x05\x22") + market_create(2, b"\x01\x14\xf3"),
+    }
 
 
 def decimal_seeds():
@@ -216,7 +234,8 @@ def decimal_seeds():
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    for target, seeds in (("fuzz_c_api", c_api_seeds()), ("fuzz_decimal", decimal_seeds())):
+    for target, seeds in (("fuzz_c_api", c_api_seeds()), ("fuzz_decimal", decimal_seeds()),
+                          ("findings/fuzz_c_api", c_api_findings())):
         d = os.path.join(sys.argv[1], target)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():
