@@ -305,7 +305,6 @@ enum class CmdKind : std::uint8_t {
   kWithdraw = 8,
 };
 constexpr int kNumCmdKinds = 9;
-constexpr int kNumOrderKinds = 5;  // kPassive..kAmend reach the books
 
 const char* CmdKindName(int k) {
   static constexpr std::array<const char*, kNumCmdKinds> kNames = {

@@ -167,7 +167,9 @@ Exchange BookedExchange(Rate taker_fee) {
                             .params = std::make_shared<const engine::MarketParams>(m)});
   x.Ok(engine::OraclePrice{.market = 1, .source = 1, .price = Ticks(300'000),
                            .publish_time = TimeNs(x.now)});
-  for (AccountId a : {AccountId{1}, AccountId{2}}) {
+  // 1u: the run-time constructor (Clang 14 crashes on the consteval one
+  // inside an initializer list).
+  for (AccountId a : {AccountId(1u), AccountId(2u)}) {
     x.Ok(engine::CreateAccount{.account = a, .owner = OwnerId(a.value())});
     x.Ok(engine::Deposit{.account = a, .amount = Quote(10'000'000 * kUsd)});
   }

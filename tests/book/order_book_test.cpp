@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <source_location>
 #include <span>
 #include <string>
 #include <string_view>
@@ -217,10 +216,13 @@ std::vector<std::array<std::int64_t, 3>> Levels(const OrderBook& book, Side side
   return out;
 }
 
-// Places an order that must rest in full without trading.
+// Places an order that must rest in full without trading. `line` defaults to
+// the caller's (__builtin_LINE(), in GCC and Clang): std::source_location is
+// not usable with Clang 14 over libstdc++ 12, which needs Clang 15's
+// __builtin_source_location.
 void Rest(OrderBook& book, const OrderRequest& o,
-          std::source_location loc = std::source_location::current()) {
-  INFO("Rest() called from line " << loc.line());
+          int line = __builtin_LINE()) {
+  INFO("Rest() called from line " << line);
   const PlaceResult r = book.Place(o);
   REQUIRE(r.reason == Reason::kOk);
   REQUIRE(r.filled.raw() == 0);
@@ -232,8 +234,8 @@ void Rest(OrderBook& book, const OrderRequest& o,
 // byte-identical.
 template <class F>
 void ExpectRefusal(OrderBook& book, F&& call, Reason want,
-                   std::source_location loc = std::source_location::current()) {
-  INFO("refusal expected at line " << loc.line());
+                   int line = __builtin_LINE()) {
+  INFO("refusal expected at line " << line);
   const std::string before = Encoding(book);
   const Reason got = call();
   CHECK(got == want);
@@ -243,7 +245,7 @@ void ExpectRefusal(OrderBook& book, F&& call, Reason want,
 }
 
 void ExpectPlaceRefused(OrderBook& book, const OrderRequest& o, Reason want,
-                        std::source_location loc = std::source_location::current()) {
+                        int line = __builtin_LINE()) {
   PlaceResult r;
   ExpectRefusal(
       book,
@@ -251,15 +253,15 @@ void ExpectPlaceRefused(OrderBook& book, const OrderRequest& o, Reason want,
         r = book.Place(o);
         return r.reason;
       },
-      want, loc);
-  INFO("refusal expected at line " << loc.line());
+      want, line);
+  INFO("refusal expected at line " << line);
   CHECK(r.filled.raw() == 0);
   CHECK(r.rested.raw() == 0);
 }
 
 void ExpectAmendRefused(OrderBook& book, const AmendRequest& a, Reason want,
-                        std::source_location loc = std::source_location::current()) {
-  ExpectRefusal(book, [&] { return book.Amend(a); }, want, loc);
+                        int line = __builtin_LINE()) {
+  ExpectRefusal(book, [&] { return book.Amend(a); }, want, line);
 }
 
 // Sha256() / TaggedSha256()
@@ -2043,8 +2045,8 @@ namespace {
 // CheckPlace(o, replaced) must answer `want`, change nothing, and agree with
 // what a copy answers: Place(o), after Cancel(o.account, replaced) if given.
 void ExpectCheckPlace(const OrderBook& book, const OrderRequest& o, OrderId replaced,
-                      Reason want, std::source_location loc = std::source_location::current()) {
-  INFO("CheckPlace expected at line " << loc.line());
+                      Reason want, int line = __builtin_LINE()) {
+  INFO("CheckPlace expected at line " << line);
   const std::string before = perpcore::testing::Encoding(book);
   CHECK(book.CheckPlace(o, replaced) == want);
   CHECK(perpcore::testing::Encoding(book) == before);

@@ -1279,7 +1279,9 @@ class Generator {
     push(FundInsurance{.amount = Quote(1'000'000 * kUsd)});
     for (const AccountGen& a : accounts_) {
       if (!a.isolated) continue;
-      for (MarketId m : {MarketId{1}, MarketId{2}}) {
+      // 1u: the run-time constructor (Clang 14 crashes on the consteval one
+      // inside an initializer list).
+      for (MarketId m : {MarketId(1u), MarketId(2u)}) {
         push(SetMarginMode{.market = m, .account = a.id, .mode = MarginMode::kIsolated});
         push(SetLeverage{.market = m, .account = a.id, .leverage = 10});
       }

@@ -1,7 +1,7 @@
 # Driven by the install_consumer test (tests/install/CMakeLists.txt):
 #   cmake -DPERPCORE_BUILD_DIR=... -DWORK_DIR=... -DCONSUMER_DIR=... -DGENERATOR=...
 #         -DC_COMPILER=... -DCXX_COMPILER=... -DCONFIG=... -DLIBDIR=...
-#         [-DEXTRA_FLAGS=...] -P run_install_test.cmake
+#         [-DEXTRA_FLAGS=...] [-DC_LINK_FLAGS=...] -P run_install_test.cmake
 # Everything happens under WORK_DIR, which is recreated each run.
 cmake_minimum_required(VERSION 3.25)
 
@@ -62,7 +62,7 @@ run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${prefix}/${LIBDIR}/pkgconfig"
 string(STRIP "${run_output}" pc_flags)
 message(STATUS "pkg-config --cflags --libs perpcore: ${pc_flags}")
 separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
-separate_arguments(extra UNIX_COMMAND "${EXTRA_FLAGS}")
+separate_arguments(extra UNIX_COMMAND "${EXTRA_FLAGS} ${C_LINK_FLAGS}")
 run("${C_COMPILER}" -std=c99 -pedantic -Wall -Wextra -Werror ${extra}
     "${CONSUMER_DIR}/consumer.c" -o "${WORK_DIR}/pc_consumer" ${pc_flags})
 run("${WORK_DIR}/pc_consumer")

@@ -1,0 +1,464 @@
+// determinism_driver: one seeded command stream through the engine (the C
+// API), printing the state digest every --every commands and at the end.
+//
+// tools/test.sh builds this program with GCC (the release tree) and with
+// Clang (the sanitizer tree) and compares the two outputs line by line: the
+// same commands must give the same state, byte for byte, whatever the
+// compiler, its optimizer and its standard-library inlining (DESIGN.md rule
+// 2). A running digest localizes a divergence to --every commands; rerun
+// both builds with a smaller --every (and --commands) to narrow it down.
+//
+// Usage: determinism_driver [--commands N] [--seed S] [--every K]
+//   N commands after the setup (default 200,000), seed S (default 20261207),
+//   a digest line every K commands (default 20,000).
+//
+// The stream is open-loop: it is a function of the seed alone (integer
+// randomness only, tests/support/rng.hpp; no double, no libm), never of the
+// engine's answers, so two builds are fed the same commands even when they
+// disagree. Setup: an engine with three fee tiers and a referrer share; four
+// markets (price band 10%, three margin tiers, oracle with two of three
+// sources, source and TWAP breakers); 200 accounts (owners shared by pairs,
+// so self-trade prevention is exercised; some referred, some on other fee
+// tiers), each funded. Then per command, uniform u in [0, 1000):
+//   u <  40  oracle price from one of three sources (a random walk per
+//            market, the source adding -3..3 ticks of noise);
+//   u <  50  time tick (one market, or all);
+//   u <  70  deposit, withdrawal, transfer, leverage, margin mode, isolated
+//            margin, insurance deposit, fee tier, STP scope (about equally);
+//   u <  72  market status (active 80%, reduce-only, halted) or fee update;
+//   u < 170  a taker: market IOC, IOC or FOK limit, 0..20 ticks through;
+//   u < 230  an amend of a recent order; u < 280 a cancel-replace;
+//   u < 480  a cancel (by id; one in ten by client id, one in fifty all);
+//   else     a passive limit order (GTC, a tenth post-only or slide), 1..200
+//            ticks behind the market's price, sometimes reduce-only.
+// Time advances 0..2 ms a command. Many commands are rejected (unknown
+// orders, margin, bands): rejects are part of what must agree.
+//
+// Output: "commands <n> accepted <a> filled_lots <f> digest <hex>" lines,
+// "outcomes <reason>=<count> ..." (setup included), then "final digest <hex>". Exit status 1 if an invariant check fails, a
+// call fails with a status (not a reason), or the stream rots (fewer than 5%
+// of commands fill or fewer than 30% are accepted).
+#include <array>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "perpcore/perpcore.h"
+#include "support/rng.hpp"
+
+namespace {
+
+using perpcore::testing::Rng;
+
+constexpr std::uint32_t kMarkets = 4;
+constexpr std::uint64_t kAccounts = 200;
+constexpr std::int64_t kUsd = 1000000;  // quote atoms (6 decimals)
+constexpr std::int64_t kBp = PERPCORE_RATE_SCALE / 10000;
+
+struct Options {
+  std::uint64_t commands = 200000;
+  std::uint64_t seed = 20261207;
+  std::uint64_t every = 20000;
+};
+
+[[noreturn]] void Die(const char* what, const perpcore_engine* eng) {
+  char msg[512] = "";
+  if (eng != nullptr && perpcore_engine_last_error(eng, msg, sizeof msg) != PERPCORE_OK) msg[0] = '\0';
+  std::fprintf(stderr, "determinism_driver: %s %s\n", what, msg);
+  std::exit(1);
+}
+
+struct Recent {
+  std::uint32_t market;
+  std::uint64_t account;
+  std::uint64_t order_id;
+  std::uint64_t client_id;
+};
+
+class Driver {
+ public:
+  explicit Driver(const Options& opt) : opt_(opt), rng_(opt.seed) {}
+  ~Driver() { perpcore_engine_destroy(eng_); }
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  int Run() {
+    Setup();
+    for (std::uint64_t i = 1; i <= opt_.commands; ++i) {
+      Next();
+      if (i % opt_.every == 0 || i == opt_.commands) Report(i);
+    }
+    std::printf("outcomes");
+    for (const auto& [reason, count] : by_reason_) {
+      std::printf(" %s=%" PRIu64, perpcore_reason_name(reason), count);
+    }
+    std::printf("\nfinal digest %s\n", Hex().c_str());
+    if (filled_commands_ * 20 < opt_.commands) Die("the stream rotted: under 5% of commands fill", nullptr);
+    if (accepted_ * 10 < opt_.commands * 3) Die("the stream rotted: under 30% accepted", nullptr);
+    return 0;
+  }
+
+ private:
+  // --- plumbing -------------------------------------------------------------
+  template <class Cmd>
+  void Apply(Cmd cmd) {
+    std::uint64_t last = 0;
+    if (perpcore_engine_last_seq(eng_, &last) != PERPCORE_OK) Die("last_seq", eng_);
+    now_ += rng_.Between(0, 2000000);
+    perpcore_result r{};
+    if (cmd(&r, last + 1, now_) != PERPCORE_OK) Die("a command failed with a status", eng_);
+    if (r.reason == PERPCORE_REASON_OK) ++accepted_;
+    ++by_reason_[r.reason];
+    if (r.filled != 0) {
+      ++filled_commands_;
+      filled_lots_ += static_cast<std::uint64_t>(r.filled < 0 ? -r.filled : r.filled);
+    }
+  }
+
+  std::string Hex() const {
+    std::array<std::uint8_t, PERPCORE_DIGEST_SIZE> d{};
+    if (perpcore_engine_digest(eng_, d.data()) != PERPCORE_OK) Die("digest", eng_);
+    std::string out;
+    char buf[3];
+    for (const std::uint8_t b : d) {
+      std::snprintf(buf, sizeof buf, "%02x", b);
+      out += buf;
+    }
+    return out;
+  }
+
+  void Report(std::uint64_t i) {
+    if (perpcore_engine_check_invariants(eng_) != PERPCORE_OK) Die("invariants:", eng_);
+    std::printf("commands %" PRIu64 " accepted %" PRIu64 " filled_lots %" PRIu64 " digest %s\n", i,
+                accepted_, filled_lots_, Hex().c_str());
+  }
+
+  std::uint32_t AnyMarket() { return static_cast<std::uint32_t>(rng_.Between(1, kMarkets)); }
+  std::uint64_t AnyAccount() { return static_cast<std::uint64_t>(rng_.Between(1, kAccounts)); }
+
+  // --- setup ----------------------------------------------------------------
+  void Setup() {
+    perpcore_engine_config cfg;
+    perpcore_engine_config_init(&cfg);
+    cfg.referrer_share = 10 * (PERPCORE_RATE_SCALE / 100);
+    cfg.fee_tier_count = 3;
+    cfg.fee_tier_discounts[1] = 10 * (PERPCORE_RATE_SCALE / 100);
+    cfg.fee_tier_discounts[2] = 25 * (PERPCORE_RATE_SCALE / 100);
+    if (perpcore_engine_create(&eng_, &cfg) != PERPCORE_OK) Die("engine_create", nullptr);
+
+    for (std::uint32_t m = 1; m <= kMarkets; ++m) {
+      perpcore_market_params p;
+      perpcore_market_params_init(&p);
+      std::snprintf(p.symbol, sizeof p.symbol, "M%u-USD", m);
+      p.price_band = 10 * (PERPCORE_RATE_SCALE / 100);
+      p.maker_fee = m % 2 == 0 ? -kBp / 2 : kBp;  // a rebate on the even markets
+      p.tier_count = 3;
+      p.tiers[0] = perpcore_margin_tier{0, PERPCORE_RATE_SCALE / 100, 20, 0};
+      p.tiers[1] = perpcore_margin_tier{250000 * kUsd, 25 * (PERPCORE_RATE_SCALE / 1000), 10, 0};
+      p.tiers[2] = perpcore_margin_tier{1000000 * kUsd, 5 * (PERPCORE_RATE_SCALE / 100), 5, 0};
+      p.oracle.min_sources = 2;
+      p.oracle.max_source_deviation = 2 * (PERPCORE_RATE_SCALE / 100);
+      p.oracle.max_twap_deviation = 10 * (PERPCORE_RATE_SCALE / 100);
+      p.max_orders_per_account = 100;
+      Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+        return perpcore_market_create(eng_, r, s, t, m, &p);
+      });
+      price_[m] = 300000 + static_cast<std::int64_t>(m) * 1000;
+      for (std::uint32_t source = 1; source <= 3; ++source) Publish(m, source);
+    }
+    for (std::uint64_t a = 1; a <= kAccounts; ++a) {
+      const std::uint64_t owner = (a + 1) / 2;
+      const std::uint32_t tier = a % 10 == 0 ? 2 : a % 10 == 5 ? 1 : 0;
+      const std::uint64_t referrer = a % 20 == 3 ? a - 1 : 0;
+      Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+        return perpcore_account_create(eng_, r, s, t, a, owner, tier, referrer);
+      });
+      // Thin accounts (a % 25 == 7) hit margin limits; the rest rarely do.
+      const std::int64_t usd = a % 25 == 7 ? rng_.Between(300, 3000) : rng_.Between(20000, 500000);
+      Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+        return perpcore_account_deposit(eng_, r, s, t, a, usd * kUsd);
+      });
+    }
+    accepted_ = 0;
+  }
+
+  void Publish(std::uint32_t m, std::uint32_t source) {
+    const std::int64_t price = price_[m] + rng_.Between(-3, 3);
+    Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+      return perpcore_oracle_publish(eng_, r, s, t, m, source, price, t);
+    });
+  }
+
+  // --- the stream -------------------------------------------------------------
+  void Next() {
+    const auto u = rng_.Below(1000);
+    if (u < 40) {
+      const std::uint32_t m = AnyMarket();
+      price_[m] += rng_.Between(-20, 20);
+      Publish(m, static_cast<std::uint32_t>(rng_.Between(1, 3)));
+    } else if (u < 50) {
+      const std::uint32_t m = rng_.Percent(20) ? 0 : AnyMarket();
+      Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+        return perpcore_engine_time_tick(eng_, r, s, t, m);
+      });
+    } else if (u < 70) {
+      Account();
+    } else if (u < 72) {
+      MarketAdmin();
+    } else if (u < 170) {
+      Taker();
+    } else if (u < 230) {
+      Amend();
+    } else if (u < 280) {
+      CancelReplace();
+    } else if (u < 480) {
+      Cancel();
+    } else {
+      perpcore_order o = Passive();
+      Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+        return perpcore_order_place(eng_, r, s, t, &o);
+      });
+      Remember(o);
+    }
+  }
+
+  perpcore_order NewOrder(std::uint32_t m, std::uint64_t account) {
+    perpcore_order o;
+    perpcore_order_init(&o);
+    o.market = m;
+    o.account = account;
+    o.order_id = ++next_order_id_;
+    o.client_id = rng_.Percent(50) ? o.order_id : 0;
+    o.stp = static_cast<std::uint8_t>(rng_.Below(4));
+    return o;
+  }
+
+  perpcore_order Passive() {
+    const std::uint32_t m = AnyMarket();
+    perpcore_order o = NewOrder(m, AnyAccount());
+    o.side = static_cast<std::uint8_t>(rng_.Below(2));
+    const std::int64_t behind = rng_.Between(1, 200);
+    o.price = o.side == PERPCORE_SIDE_BUY ? price_[m] - behind : price_[m] + behind;
+    o.size = rng_.Between(1, 500);
+    const auto k = rng_.Below(20);
+    o.tif = static_cast<std::uint8_t>(k == 0 ? PERPCORE_TIF_POST_ONLY
+                                      : k == 1 ? PERPCORE_TIF_POST_ONLY_SLIDE
+                                               : PERPCORE_TIF_GTC);
+    o.reduce_only = rng_.Percent(3) ? 1 : 0;
+    return o;
+  }
+
+  void Remember(const perpcore_order& o) {
+    const Recent r{o.market, o.account, o.order_id, o.client_id};
+    if (recent_.size() < 4096) {
+      recent_.push_back(r);
+    } else {
+      recent_[rng_.Below(recent_.size())] = r;
+    }
+  }
+
+  const Recent* PickRecent() {
+    return recent_.empty() ? nullptr : &recent_[rng_.Below(recent_.size())];
+  }
+
+  void Taker() {
+    const std::uint32_t m = AnyMarket();
+    perpcore_order o = NewOrder(m, AnyAccount());
+    o.side = static_cast<std::uint8_t>(rng_.Below(2));
+    const std::int64_t through = rng_.Between(0, 20);
+    o.price = o.side == PERPCORE_SIDE_BUY ? price_[m] + through : price_[m] - through;
+    o.size = rng_.Between(1, 300);
+    const auto k = rng_.Below(10);
+    o.type = static_cast<std::uint8_t>(k < 4 ? PERPCORE_ORDER_MARKET : PERPCORE_ORDER_LIMIT);
+    o.tif = static_cast<std::uint8_t>(k == 9 ? PERPCORE_TIF_FOK : PERPCORE_TIF_IOC);
+    o.reduce_only = rng_.Percent(10) ? 1 : 0;
+    Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+      return perpcore_order_place(eng_, r, s, t, &o);
+    });
+  }
+
+  void Amend() {
+    const Recent* old = PickRecent();
+    if (old == nullptr) return Taker();
+    perpcore_amend a;
+    perpcore_amend_init(&a);
+    a.market = old->market;
+    a.account = old->account;
+    a.order_id = old->order_id;
+    a.new_price = price_[old->market] + rng_.Between(-150, 150);
+    a.new_size = rng_.Between(1, 500);
+    Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+      return perpcore_order_amend(eng_, r, s, t, &a);
+    });
+  }
+
+  void CancelReplace() {
+    const Recent* old = PickRecent();
+    if (old == nullptr) return Taker();
+    const Recent was = *old;
+    perpcore_order o = NewOrder(was.market, was.account);
+    o.side = static_cast<std::uint8_t>(rng_.Below(2));
+    const std::int64_t offset = rng_.Between(-30, 200);  // sometimes crossing
+    o.price = o.side == PERPCORE_SIDE_BUY ? price_[was.market] - offset : price_[was.market] + offset;
+    o.size = rng_.Between(1, 500);
+    Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+      return perpcore_order_cancel_replace(eng_, r, s, t, was.market, was.account, was.order_id, &o);
+    });
+    Remember(o);
+  }
+
+  void Cancel() {
+    const Recent* old = PickRecent();
+    if (old == nullptr) return Taker();
+    const Recent was = *old;
+    const auto k = rng_.Below(50);
+    Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+      if (k == 0) return perpcore_order_cancel_all(eng_, r, s, t, was.market, was.account);
+      if (k < 5) return perpcore_order_cancel_by_client_id(eng_, r, s, t, was.market, was.account,
+                                                           was.client_id);
+      return perpcore_order_cancel(eng_, r, s, t, was.market, was.account, was.order_id);
+    });
+  }
+
+  void Account() {
+    const std::uint64_t a = AnyAccount();
+    const std::uint32_t m = AnyMarket();
+    switch (rng_.Below(9)) {
+      case 0: {
+        const std::int64_t amount = rng_.Between(100, 20000) * kUsd;
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_deposit(eng_, r, s, t, a, amount);
+        });
+        break;
+      }
+      case 1: {
+        const std::int64_t amount = rng_.Between(10, 30000) * kUsd;
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_withdraw(eng_, r, s, t, a, amount);
+        });
+        break;
+      }
+      case 2: {
+        const std::uint64_t to = AnyAccount();
+        const std::int64_t amount = rng_.Between(1, 5000) * kUsd;
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_transfer(eng_, r, s, t, a, to, amount);
+        });
+        break;
+      }
+      case 3: {
+        const auto leverage = static_cast<std::uint32_t>(rng_.Between(1, 20));
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_set_leverage(eng_, r, s, t, m, a, leverage);
+        });
+        break;
+      }
+      case 4: {
+        const auto mode = static_cast<std::uint32_t>(rng_.Below(2));
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_set_margin_mode(eng_, r, s, t, m, a, mode);
+        });
+        break;
+      }
+      case 5: {
+        const std::int64_t delta = rng_.Between(-2000, 2000) * kUsd;
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_adjust_isolated_margin(eng_, r, s, t, m, a, delta);
+        });
+        break;
+      }
+      case 6: {
+        const std::int64_t amount = rng_.Between(1, 1000) * kUsd;
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_insurance_deposit(eng_, r, s, t, amount);
+        });
+        break;
+      }
+      case 7: {
+        const auto tier = static_cast<std::uint32_t>(rng_.Below(3));
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_set_fee_tier(eng_, r, s, t, a, tier);
+        });
+        break;
+      }
+      default: {
+        const auto scope = static_cast<std::uint32_t>(rng_.Below(2));
+        Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_account_set_stp_scope(eng_, r, s, t, a, scope);
+        });
+        break;
+      }
+    }
+  }
+
+  void MarketAdmin() {
+    const std::uint32_t m = AnyMarket();
+    if (rng_.Percent(50)) {
+      // Mostly back to active, so no market stays closed for long.
+      const auto k = rng_.Below(10);
+      const std::uint32_t status = k < 8   ? PERPCORE_MARKET_ACTIVE
+                                   : k < 9 ? PERPCORE_MARKET_REDUCE_ONLY
+                                           : PERPCORE_MARKET_HALTED;
+      Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+        return perpcore_market_set_status(eng_, r, s, t, m, status);
+      });
+      return;
+    }
+    perpcore_market_params p;
+    perpcore_market_params_init(&p);
+    if (perpcore_market_params_get(eng_, &p, m) != PERPCORE_OK) Die("market_params_get", eng_);
+    p.taker_fee = rng_.Between(1, 10) * kBp;
+    p.maker_fee = rng_.Between(-1, 3) * kBp / 2;
+    Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
+      return perpcore_market_update(eng_, r, s, t, m, &p);
+    });
+  }
+
+  Options opt_;
+  Rng rng_;
+  perpcore_engine* eng_ = nullptr;
+  std::int64_t now_ = 1000000000;
+  std::array<std::int64_t, kMarkets + 1> price_{};
+  std::uint64_t next_order_id_ = 0;
+  std::vector<Recent> recent_;
+  std::uint64_t accepted_ = 0;
+  std::uint64_t filled_commands_ = 0;
+  std::uint64_t filled_lots_ = 0;
+  std::map<std::uint32_t, std::uint64_t> by_reason_;  // setup included
+};
+
+bool ParseCount(const char* text, std::uint64_t* out) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  for (int i = 1; i < argc; i += 2) {  // flag, value
+    const std::string arg = argv[i];
+    std::uint64_t* target = arg == "--commands" ? &opt.commands
+                            : arg == "--seed"   ? &opt.seed
+                            : arg == "--every"  ? &opt.every
+                                                : nullptr;
+    if (target == nullptr || i + 1 >= argc || !ParseCount(argv[i + 1], target)) {
+      std::fprintf(stderr, "usage: %s [--commands N] [--seed S] [--every K]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (opt.every == 0 || opt.commands == 0) {
+    std::fprintf(stderr, "determinism_driver: --commands and --every must be >= 1\n");
+    return 2;
+  }
+  Driver driver(opt);
+  return driver.Run();
+}
