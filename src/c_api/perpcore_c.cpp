@@ -189,6 +189,7 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(INVALID_MARGIN_MODE, pc::Reason::kInvalidMarginMode)              \
   X(INVALID_FEE_TIER, pc::Reason::kInvalidFeeTier)                    \
   X(INVALID_SELF_TRADE_SCOPE, pc::Reason::kInvalidSelfTradeScope)     \
+  X(MAX_PRICE_BELOW_MARKET_PRICE, pc::Reason::kMaxPriceBelowMarketPrice) \
   X(UNKNOWN_MARKET, pc::Reason::kUnknownMarket)                       \
   X(UNKNOWN_ACCOUNT, pc::Reason::kUnknownAccount)                     \
   X(MARKET_EXISTS, pc::Reason::kMarketExists)                         \
@@ -221,6 +222,7 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(REDUCE_ONLY_NOT_IMMEDIATE, pc::Reason::kReduceOnlyNotImmediate)   \
   X(OPEN_INTEREST_LIMIT, pc::Reason::kOpenInterestLimit)              \
   X(MAX_DEPOSIT_EXCEEDED, pc::Reason::kMaxDepositExceeded)            \
+  X(MARKET_OPEN_INTEREST_LIMIT, pc::Reason::kMarketOpenInterestLimit) \
   X(NO_INDEX_PRICE, pc::Reason::kNoIndexPrice)                        \
   X(ORACLE_INVALID_SOURCE, pc::Reason::kOracleInvalidSource)          \
   X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \

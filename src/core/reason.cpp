@@ -63,6 +63,9 @@ constexpr ReasonText kReasons[] = {
     {Reason::kInvalidFeeTier, "kInvalidFeeTier", "no such fee tier"},
     {Reason::kInvalidSelfTradeScope, "kInvalidSelfTradeScope",
      "not a SelfTradeScope (owner or account)"},
+    {Reason::kMaxPriceBelowMarketPrice, "kMaxPriceBelowMarketPrice",
+     "max price cannot be lowered below a price the market holds (its index, last valid "
+     "index, mark, TWAP, last trade or an oracle source's last price)"},
 
     {Reason::kUnknownMarket, "kUnknownMarket", "no market with this id"},
     {Reason::kUnknownAccount, "kUnknownAccount", "no account with this id"},
@@ -121,6 +124,9 @@ constexpr ReasonText kReasons[] = {
      "open interest"},
     {Reason::kMaxDepositExceeded, "kMaxDepositExceeded",
      "total deposits would exceed the engine's bound (2^62 atoms)"},
+    {Reason::kMarketOpenInterestLimit, "kMarketOpenInterestLimit",
+     "the order would raise the market's open interest beyond its maximum "
+     "(max_market_open_interest) if it filled in full"},
 
     {Reason::kNoIndexPrice, "kNoIndexPrice",
      "the market has no valid index price (too few fresh oracle sources): nothing may add "

@@ -74,6 +74,8 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU32(out, p.max_orders_per_account);
     PutU32(out, p.max_levels_per_side);
     PutU32(out, p.max_book_orders);
+    PutI64(out, p.max_market_open_interest.raw());
+    PutU32(out, p.max_matches_per_order);
     PutU8(out, Raw(m.status));
     PutI64(out, m.mark.raw());
     PutI64(out, m.last_index.raw());

@@ -44,6 +44,10 @@ struct MarketPlan {
 // tick-lot; why: the field and rule for kInvalidMarketParams.
 Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std::int64_t* atoms,
                          std::string* why);
+// MarketOpenInterestCap(): the market-wide open interest bound of valid
+// params with `atoms` per tick-lot (MarketParams::max_market_open_interest,
+// 0 read as floor(2^54 / (max_price * atoms))).
+std::int64_t MarketOpenInterestCap(const MarketParams& p, std::int64_t atoms);
 Reason Validate(const State& s, const CreateMarket& c, MarketPlan* plan);
 Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan);
 Reason Validate(const State& s, const SetMarketStatus& c, MarketPlan* plan);

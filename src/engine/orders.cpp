@@ -26,6 +26,21 @@ bool WithinOpenInterest(const Market& m, std::int64_t size_now, Side side, std::
   return exposure <= m.params.max_open_interest.raw();
 }
 
+// Whether the market's open interest stays within its bound if the order of
+// `q` lots on `side` fills in full. Long and short open interest are equal,
+// and a fill raises them by at most what it raises the taker's own side
+// (the makers trade the other way: a maker's side of the taker's direction
+// only shrinks), so an order that would raise its account's long lots
+// (buy) or short lots (sell) by d may raise the market's by d at most:
+// d = max(0, size + q) - max(0, size) for a buy. Every fill has a taker
+// whose admission passed this, so the open interest never exceeds the bound.
+bool WithinMarketOpenInterest(const Market& m, std::int64_t size_now, Side side,
+                              std::int64_t q) {
+  const std::int64_t own = side == Side::kBuy ? size_now : -size_now;  // this side's sign
+  const std::int64_t grow = std::max<std::int64_t>(own + q, 0) - std::max<std::int64_t>(own, 0);
+  return m.oi_long <= m.oi_cap - grow;
+}
+
 // Out of line: one copy of the two index lookups for every order command.
 [[gnu::noinline]] Reason Resolve(const State& s, MarketId market, AccountId account,
                                  OrderPlan* plan) {
@@ -73,6 +88,9 @@ Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView*
     d.On(replaced->side).remove = {replaced->price.raw(), replaced->remaining.raw()};
   }
   if (!WithinOpenInterest(m, size_now, o.side, open + q)) return Reason::kOpenInterestLimit;
+  if (!WithinMarketOpenInterest(m, size_now, o.side, q)) {
+    return Reason::kMarketOpenInterestLimit;
+  }
   d.On(o.side).add = {o.price.raw(), q};
   const int128 value = int128(o.price.raw()) * q;
   d.fee = fees::TakerFee(m.Fees(), s.FeeSchedule(), a.fee_tier, value * m.atoms).raw();

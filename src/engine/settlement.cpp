@@ -56,7 +56,9 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
   ledger::PoolFees(s, fees, referrer);
 
   m.last_trade = e.price;
-  m.volume += size;
+  // Statistics saturate: a market trades without end, its totals do not
+  // fit int64 forever, and no decision reads them.
+  m.volume = size > kMaxI64 - m.volume ? kMaxI64 : m.volume + size;
   const int128 nv = int128(m.notional_volume) + notional;
   m.notional_volume = nv > kMaxI64 ? kMaxI64 : static_cast<std::int64_t>(nv);
 

@@ -84,6 +84,7 @@ struct Market {
   MarketId id = 0;
   MarketParams params;
   std::int64_t atoms = 1;  // atoms_per_tick_lot
+  std::int64_t oi_cap = 0;  // MarketOpenInterestCap(params, atoms), kept with params
   risk::TierTable tiers;
   book::OrderBook book;
   oracle::PriceFeed feed;
@@ -92,7 +93,7 @@ struct Market {
   Ticks last_index{0};  // the last valid index; 0: never had one
   Ticks last_trade{0};
   std::int64_t oi_long = 0, oi_short = 0;
-  std::int64_t volume = 0;
+  std::int64_t volume = 0;           // saturates at INT64_MAX
   std::int64_t notional_volume = 0;  // saturates at INT64_MAX
 
   // IndexUsable(): the index may value positions and admit new risk at

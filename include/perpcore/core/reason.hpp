@@ -79,6 +79,7 @@ enum class Reason : std::uint16_t {
   kInvalidMarginMode = 222,      // not a MarginMode
   kInvalidFeeTier = 223,         // no such fee tier
   kInvalidSelfTradeScope = 224,  // not a SelfTradeScope
+  kMaxPriceBelowMarketPrice = 225,  // max_price lowered below a price the market holds
 
   // registry
   kUnknownMarket = 300,
@@ -117,6 +118,7 @@ enum class Reason : std::uint16_t {
   kReduceOnlyNotImmediate = 503,   // reduce-only orders must be IOC or FOK (as dYdX v4)
   kOpenInterestLimit = 504,        // worst-case exposure would exceed max_open_interest
   kMaxDepositExceeded = 505,       // total deposits would exceed the engine's bound
+  kMarketOpenInterestLimit = 520,  // the market's open interest would exceed its bound
 
   // oracle
   kNoIndexPrice = 600,            // the market has no valid index: nothing may add risk
