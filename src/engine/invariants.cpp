@@ -1,12 +1,12 @@
 // CheckInvariants: conservation and every aggregate, recomputed from scratch.
 #include <algorithm>
 #include <span>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "perpcore/detail/int128_text.hpp"
 #include "state.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -15,14 +15,6 @@ namespace engine {
 using absl::int128;
 
 namespace {
-
-// An int128 in decimal, whole (absl::StrCat takes no int128 in the Abseil
-// this builds with; absl's operator<< formats it).
-std::string Int128Text(int128 v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 // Why `ladder` is not the orders of `side` in `orders` aggregated by price,
 // from the worst price for the account to the best (bids by descending
@@ -129,7 +121,7 @@ absl::Status Engine::CheckInvariants() const {
     const int128 gap = money - (s_->deposits - s_->withdrawals);
     // Whole: the gap is an int128 and may not fit int64 (absl formats it).
     return fail("conservation: cash + fee pool + insurance differs from deposits - withdrawals by ",
-                Int128Text(gap), " atoms");
+                detail::Int128Text(gap), " atoms");
   }
   for (std::size_t i = 0; i < s_->markets.size(); ++i) {
     const Market& m = s_->markets[i];

@@ -232,6 +232,19 @@ class Engine {
   // that state; destroying the engine is always safe.
   bool poisoned() const;
 
+  // retained_event_capacity()
+  //
+  // The capacity, in events, that the engine's event buffer and its books'
+  // buffers hold between commands (for memory accounting). Apply(command)
+  // keeps the last command's events; one that finds the engine's buffer
+  // above kRetainedEvents releases it first, as each book does with its own
+  // (book::OrderBook::event_capacity()). With every command's events
+  // bounded (a placement's by O(max_matches_per_order), a cancel-all's by
+  // max_orders_per_account per market, a time tick for all markets by
+  // O(markets)), so is what stays allocated. O(markets).
+  std::size_t retained_event_capacity() const;
+  static constexpr std::size_t kRetainedEvents = 4096;
+
   // --- queries: none mutates -------------------------------------------
   std::uint64_t last_seq() const;
   TimeNs now() const;
