@@ -277,7 +277,9 @@ enum {
   PERPCORE_CANCEL_CANCEL_ALL = 1,
   PERPCORE_CANCEL_UNFILLED_REMAINDER = 2,
   PERPCORE_CANCEL_SELF_TRADE = 3,
-  PERPCORE_CANCEL_MAX_FILL = 4
+  PERPCORE_CANCEL_MAX_FILL = 4,
+  PERPCORE_CANCEL_MATCH_LIMIT = 5 /* the taker met max_matches_per_order resting
+                                     orders; its remainder would still cross */
 };
 enum {
   PERPCORE_EVENT_ORDER_RESTED = 0,
@@ -472,6 +474,15 @@ typedef struct perpcore_market_params {
   uint32_t max_book_orders;
   uint32_t tier_count;       /* 1..PERPCORE_MAX_TIERS */
   perpcore_margin_tier tiers[PERPCORE_MAX_TIERS];
+  /* Appended after version 1 (944 bytes). A struct_size that ends before
+   * them reads them as 0 (their defaults); perpcore_market_params_get()
+   * writes only what struct_size covers. */
+  int64_t max_market_open_interest; /* lots, the whole market's bound; 0: the
+                                       largest within 2^54 atoms of notional,
+                                       floor(2^54 / (max_price * atoms)) */
+  uint32_t max_matches_per_order;   /* resting orders one taker meets,
+                                       1..100000; 0: the default, 1000 */
+  uint32_t pad1;                    /* ignored */
 } perpcore_market_params;
 
 /* perpcore_order (input; struct_size): a new order, for perpcore_order_place(),
@@ -848,7 +859,7 @@ typedef struct perpcore_preview {
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 168, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 944, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 960, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -933,6 +944,8 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->max_orders_per_account = 200;
   p->max_levels_per_side = 10000;
   p->max_book_orders = UINT32_C(1) << 22;
+  p->max_market_open_interest = 0;
+  p->max_matches_per_order = 1000;
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not

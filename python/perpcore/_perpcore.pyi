@@ -154,6 +154,7 @@ class CancelReason(enum.IntEnum):
     UNFILLED_REMAINDER = 2
     SELF_TRADE = 3
     MAX_FILL = 4
+    MATCH_LIMIT = 5
 
 class EventKind(enum.IntEnum):
     FILL = 0
@@ -257,6 +258,7 @@ class OrderBook:
         max_book_orders: int = 16777216,
         price_band: Decimal | str = ...,
         expected_orders: int = 1024,
+        max_matches_per_order: int = 1000,
     ) -> None: ...
     def place(
         self,
@@ -402,6 +404,8 @@ class MarketParams:
         max_orders_per_account: int = 200,
         max_levels_per_side: int = 10000,
         max_book_orders: int = 4194304,
+        max_market_open_interest: int = 0,
+        max_matches_per_order: int = 1000,
     ) -> None: ...
     symbol: str
     # Read as Decimal; also settable from str or int (not expressible in the stub).
@@ -421,6 +425,8 @@ class MarketParams:
     max_orders_per_account: int
     max_levels_per_side: int
     max_book_orders: int
+    max_market_open_interest: int
+    max_matches_per_order: int
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 

@@ -390,7 +390,8 @@ maker_fee rebate) raise InvalidArgumentError. They read back as
 decimal.Decimal. tick_size * lot_size * 10**quote_decimals must be a whole
 number of quote atoms (atoms_per_tick_lot). Engine.validate_market() names the
 first field out of range; create_market() answers Reason.INVALID_MARKET_PARAMS.
-max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
+max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54, and so
+must max_market_open_interest (0: the largest that is) times the same.)doc");
   params
       .def(py::init([](const std::string& symbol, const py::object& tick_size,
                        const py::object& lot_size, I64 max_order_size, I64 max_open_interest,
@@ -398,7 +399,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
                        const std::vector<rk::MarginTier>& tiers, const py::object& maker_fee,
                        const py::object& taker_fee,
                        const orc::OracleConfig& oracle_config, U32 max_orders_per_account,
-                       U32 max_levels_per_side, U32 max_book_orders) {
+                       U32 max_levels_per_side, U32 max_book_orders,
+                       I64 max_market_open_interest, U32 max_matches_per_order) {
              en::MarketParams p;
              p.symbol = symbol;
              p.tick_size = ToStep(tick_size, "tick_size");
@@ -415,6 +417,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
              p.max_orders_per_account = max_orders_per_account.value;
              p.max_levels_per_side = max_levels_per_side.value;
              p.max_book_orders = max_book_orders.value;
+             p.max_market_open_interest = pc::Lots(max_market_open_interest.value);
+             p.max_matches_per_order = max_matches_per_order.value;
              return p;
            }),
            py::kw_only(), py::arg("symbol") = pd.symbol,
@@ -430,6 +434,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
            py::arg("max_orders_per_account") = U32{pd.max_orders_per_account},
            py::arg("max_levels_per_side") = U32{pd.max_levels_per_side},
            py::arg("max_book_orders") = U32{pd.max_book_orders},
+           py::arg("max_market_open_interest") = I64{pd.max_market_open_interest.raw()},
+           py::arg("max_matches_per_order") = U32{pd.max_matches_per_order},
            "Market parameters; every default is the C++ default (MarketParams{}).")
       .def_property(
           "symbol", [](const en::MarketParams& p) { return p.symbol; },
@@ -480,12 +486,19 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
            "Price levels one side of the book may have. Cannot change after creation.");
   IntField(params, "max_book_orders", &en::MarketParams::max_book_orders,
            "Live orders in the book. Cannot change after creation.");
+  FixedField(params, "max_market_open_interest", &en::MarketParams::max_market_open_interest,
+             "The whole market's open interest bound, in lots: an order that would raise it "
+             "beyond this if it filled is refused (MARKET_OPEN_INTEREST_LIMIT). 0: the largest "
+             "within the 2**54 notional bound, 2**54 // (max_price * atoms_per_tick_lot).");
+  IntField(params, "max_matches_per_order", &en::MarketParams::max_matches_per_order,
+           "Resting orders one taker meets, 1..100000 (default 1000); a remainder left at "
+           "the cap that would still cross is cancelled (CancelReason.MATCH_LIMIT).");
   params.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "MarketParams",
                      {"symbol", "tick_size", "lot_size", "max_order_size", "max_open_interest",
                       "max_price", "price_band", "max_leverage", "tiers", "maker_fee",
                       "taker_fee", "oracle", "max_orders_per_account", "max_levels_per_side",
-                      "max_book_orders"});
+                      "max_book_orders", "max_market_open_interest", "max_matches_per_order"});
   });
   DefEq(params, [](const en::MarketParams& a, const en::MarketParams& b) { return a == b; });
 

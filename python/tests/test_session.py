@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "1bf810442fca1a0e9e251e66cc327f36ff39d45ce84191f6ff85b1368e28a217"
+GOLDEN_DIGEST = "e23f8a9733778fa6762d28c74f49b80e35ded89f5d751495ab3a4c1cef1ac91a"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -48,6 +48,28 @@ perpcore_status CatchAll(Body&& body, const char** what) noexcept {
   return PERPCORE_E_INTERNAL;
 }
 
+// kStructSizeV1<T>: a struct_size struct's version-1 size, the smallest
+// struct_size accepted. A struct that grew fields at its end names its first
+// size here; a caller's struct_size that ends before a later field leaves
+// it unread (0, its "behave as before" value: read through WithDefaults()).
+template <class T>
+inline constexpr std::uint32_t kStructSizeV1 = sizeof(T);
+template <>
+inline constexpr std::uint32_t kStructSizeV1<perpcore_market_params> =
+    offsetof(perpcore_market_params, max_market_open_interest);
+
+// WithDefaults()
+//
+// A checked input struct as this library's full struct: the caller's bytes
+// up to its struct_size, zero beyond.
+template <class T>
+T WithDefaults(const T* in) {
+  T full;
+  std::memset(static_cast<void*>(&full), 0, sizeof full);
+  std::memcpy(static_cast<void*>(&full), in, std::min<std::size_t>(in->struct_size, sizeof(T)));
+  return full;
+}
+
 // CheckInputSize()
 //
 // An input struct's struct_size: at least the version-1 size, at most
@@ -55,7 +77,7 @@ perpcore_status CatchAll(Body&& body, const char** what) noexcept {
 template <class T>
 perpcore_status CheckInputSize(const T* in) {
   const std::uint32_t size = in->struct_size;
-  if (size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
+  if (size < kStructSizeV1<T> || size > PERPCORE_STRUCT_SIZE_MAX) return PERPCORE_E_STRUCT_SIZE;
   const auto* bytes = static_cast<const unsigned char*>(static_cast<const void*>(in));
   for (std::size_t i = sizeof(T); i < size; ++i) {
     if (bytes[i] != 0) return PERPCORE_E_STRUCT_SIZE;
@@ -70,8 +92,8 @@ perpcore_status CheckInputSize(const T* in) {
 template <class T>
 perpcore_status CheckOutputSize(const T* out) {
   const std::uint32_t size = out->struct_size;
-  return size < sizeof(T) || size > PERPCORE_STRUCT_SIZE_MAX ? PERPCORE_E_STRUCT_SIZE
-                                                             : PERPCORE_OK;
+  return size < kStructSizeV1<T> || size > PERPCORE_STRUCT_SIZE_MAX ? PERPCORE_E_STRUCT_SIZE
+                                                                    : PERPCORE_OK;
 }
 
 // ZeroOutput()
@@ -88,11 +110,13 @@ void ZeroOutput(T* out) {
 // Deliver()
 //
 // Copies `value` (whose struct_size is ignored) into a zeroed output,
-// keeping the caller's struct_size.
+// keeping the caller's struct_size: the fields it covers (an older caller's
+// struct ends before the fields added since).
 template <class T>
 void Deliver(T* out, T value) {
   value.struct_size = out->struct_size;
-  std::memcpy(static_cast<void*>(out), &value, sizeof(T));
+  std::memcpy(static_cast<void*>(out), &value,
+              std::min<std::size_t>(out->struct_size, sizeof(T)));
 }
 
 }  // namespace perpcore_c

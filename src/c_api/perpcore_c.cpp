@@ -38,6 +38,7 @@ namespace eng = ::perpcore::engine;
 namespace ev = ::perpcore::engine::events;
 using perpcore_c::CatchAll;
 using perpcore_c::CheckInputSize;
+using perpcore_c::WithDefaults;
 using perpcore_c::CheckOutputSize;
 using perpcore_c::CopyMessage;
 using perpcore_c::Deliver;
@@ -112,6 +113,7 @@ static_assert(PERPCORE_CANCEL_UNFILLED_REMAINDER ==
               Val(pc::book::CancelReason::kUnfilledRemainder));
 static_assert(PERPCORE_CANCEL_SELF_TRADE == Val(pc::book::CancelReason::kSelfTrade));
 static_assert(PERPCORE_CANCEL_MAX_FILL == Val(pc::book::CancelReason::kMaxFill));
+static_assert(PERPCORE_CANCEL_MATCH_LIMIT == Val(pc::book::CancelReason::kMatchLimit));
 static_assert(PERPCORE_EVENT_ORDER_RESTED == Val(eng::EventKind::kOrderRested));
 static_assert(PERPCORE_EVENT_FILL == Val(eng::EventKind::kFill));
 static_assert(PERPCORE_EVENT_ORDER_CANCELED == Val(eng::EventKind::kOrderCanceled));
@@ -358,16 +360,18 @@ perpcore_engine_config FromEngineConfig(const eng::EngineConfig& c) {
   return out;
 }
 
-perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketParams* out,
+perpcore_status ToMarketParams(const perpcore_market_params* caller, eng::MarketParams* out,
                                const char** why) {
-  if (in == nullptr) {
+  if (caller == nullptr) {
     *why = "params is NULL";
     return PERPCORE_E_ILLEGAL_ARG;
   }
-  if (perpcore_status s = CheckInputSize(in); s != PERPCORE_OK) {
+  if (perpcore_status s = CheckInputSize(caller); s != PERPCORE_OK) {
     *why = InputMessage(s);
     return s;
   }
+  const perpcore_market_params full = WithDefaults(caller);
+  const perpcore_market_params* in = &full;
   const void* nul = std::memchr(in->symbol, '\0', sizeof in->symbol);
   if (nul == nullptr) {
     *why = "symbol is not NUL-terminated within PERPCORE_SYMBOL_CAPACITY";
@@ -404,6 +408,9 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
   out->max_orders_per_account = in->max_orders_per_account;
   out->max_levels_per_side = in->max_levels_per_side;
   out->max_book_orders = in->max_book_orders;
+  out->max_market_open_interest = pc::Lots(in->max_market_open_interest);
+  out->max_matches_per_order = in->max_matches_per_order == 0 ? eng::MarketParams{}.max_matches_per_order
+                                                              : in->max_matches_per_order;
   return PERPCORE_OK;
 }
 
@@ -438,6 +445,8 @@ perpcore_market_params FromMarketParams(const eng::MarketParams& p) {
   out.max_orders_per_account = p.max_orders_per_account;
   out.max_levels_per_side = p.max_levels_per_side;
   out.max_book_orders = p.max_book_orders;
+  out.max_market_open_interest = p.max_market_open_interest.raw();
+  out.max_matches_per_order = p.max_matches_per_order;
   return out;
 }
 

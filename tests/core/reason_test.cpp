@@ -29,7 +29,7 @@ TEST_CASE("Reason: the lookup finds a reason by value and nothing between reason
   CHECK(ReasonName(Reason::kInsufficientMargin) == "kInsufficientMargin");
   CHECK(ReasonMessage(Reason::kUnknownMarket) == "no market with this id");
   // One past the last of a range, and a reserved range.
-  CHECK(ReasonName(static_cast<Reason>(225)) == "kUnknown");
+  CHECK(ReasonName(static_cast<Reason>(226)) == "kUnknown");
   CHECK(ReasonMessage(static_cast<Reason>(606)) == "unknown reason");
   CHECK(ReasonName(static_cast<Reason>(700)) == "kUnknown");
   CHECK(ReasonName(static_cast<Reason>(UINT16_MAX)) == "kUnknown");
@@ -48,11 +48,14 @@ TEST_CASE("Reason: the value's hundreds say which module refused", "[core][reaso
   CHECK(ModuleOf(Reason::kInsufficientMargin) == ReasonModule::kRisk);
   CHECK(ModuleOf(Reason::kNoIndexPrice) == ReasonModule::kOracle);
   // Each range is dense from its first value: a reason added to a module
-  // takes the next number of its own range.
+  // takes the next number of its own range, except the risk reasons from
+  // 520, a block issue 11 gave to its arithmetic bounds while other work
+  // took the numbers after 505 in parallel.
   std::uint16_t next[11] = {0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000};
   for (const Reason r : AllReasons()) {
     const auto v = static_cast<std::uint16_t>(r);
     INFO(ReasonName(r));
+    if (v == 520) next[5] = 520;
     CHECK(v == next[v / 100]++);
   }
 }
