@@ -122,14 +122,16 @@ TEST_CASE("Engine: a market whose max_open_interest * max_price * atoms is 2^128
   CHECK(s.message() == "MarketParams.max_open_interest * max_price * atoms_per_tick_lot must be <= 2^54");
 }
 
-// Mantissas 2^62 and 2^62 make 2^124; times 10^6 (6 decimals) is 2^130 *
-// 15625, which is 0 modulo 2^128: an unchecked product gave 0 atoms per
-// tick-lot, positions worth nothing and needing no margin.
+// Mantissas 7,133,701,809,754,865,664 (99 * 2^56)
+// and 2^62 at exponents 2 and 2 with 6 decimals: ten steps of *10 in 128
+// bits, each wrapped value negative or small, end at exactly 0 modulo 2^128.
+// Unchecked, the market got 0 atoms per tick-lot: positions worth nothing
+// and needing no margin.
 TEST_CASE("Engine: tick and lot mantissas whose product wraps at the decimals are refused",
           "[engine]") {
   MarketParams p = Btc();
-  p.tick_size = {std::int64_t{1} << 62, 0};
-  p.lot_size = {std::int64_t{1} << 62, 0};
+  p.tick_size = {7'133'701'809'754'865'664, 2};
+  p.lot_size = {std::int64_t{1} << 62, 2};
   p.max_order_size = Lots(1);
   p.max_open_interest = Lots(1);
   p.max_price = Ticks(1);
