@@ -278,8 +278,10 @@ enum {
   PERPCORE_CANCEL_UNFILLED_REMAINDER = 2,
   PERPCORE_CANCEL_SELF_TRADE = 3,
   PERPCORE_CANCEL_MAX_FILL = 4,
-  PERPCORE_CANCEL_MATCH_LIMIT = 5 /* the taker met max_matches_per_order resting
-                                     orders; its remainder would still cross */
+  PERPCORE_CANCEL_MATCH_LIMIT = 5, /* the taker met max_matches_per_order resting
+                                      orders; its remainder would still cross */
+  PERPCORE_CANCEL_ACCOUNT_LOCKED = 6 /* a cash balance of the account passed the
+                                        engine's bound (REASON_CASH_BOUND_EXCEEDED) */
 };
 enum {
   PERPCORE_EVENT_ORDER_RESTED = 0,
@@ -380,6 +382,7 @@ enum {
   PERPCORE_REASON_OPEN_INTEREST_LIMIT = 504,
   PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED = 505,
   PERPCORE_REASON_MARKET_OPEN_INTEREST_LIMIT = 520,
+  PERPCORE_REASON_CASH_BOUND_EXCEEDED = 521,
   /* oracle */
   PERPCORE_REASON_NO_INDEX_PRICE = 600,
   PERPCORE_REASON_ORACLE_INVALID_SOURCE = 601,

@@ -139,6 +139,7 @@ class Reason(enum.IntEnum):
     OPEN_INTEREST_LIMIT = 504
     MAX_DEPOSIT_EXCEEDED = 505
     MARKET_OPEN_INTEREST_LIMIT = 520
+    CASH_BOUND_EXCEEDED = 521
     NO_INDEX_PRICE = 600
     ORACLE_INVALID_SOURCE = 601
     ORACLE_TOO_MANY_SOURCES = 602
@@ -155,6 +156,7 @@ class CancelReason(enum.IntEnum):
     SELF_TRADE = 3
     MAX_FILL = 4
     MATCH_LIMIT = 5
+    ACCOUNT_LOCKED = 6
 
 class EventKind(enum.IntEnum):
     FILL = 0

@@ -127,7 +127,8 @@ void BindEnums(py::module_& m) {
                               {"UNFILLED_REMAINDER", 2},
                               {"SELF_TRADE", 3},
                               {"MAX_FILL", 4},
-                              {"MATCH_LIMIT", 5}});
+                              {"MATCH_LIMIT", 5},
+                              {"ACCOUNT_LOCKED", 6}});
   MakeEnum<bk::EventKind>(
       m, "EventKind", "What an Event reports: FILL, RESTED, CANCELED, REDUCED or AMENDED.",
       {{"FILL", 0}, {"RESTED", 1}, {"CANCELED", 2}, {"REDUCED", 3}, {"AMENDED", 4}});

@@ -736,7 +736,7 @@ Reason OrderBook::CancelByClientId(AccountId account, ClientOrderId client_id) {
   return Reason::kOk;
 }
 
-Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
+Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled, CancelReason reason) {
   ClearEvents();
   if (canceled != nullptr) *canceled = 0;
   if (account == 0) return Reason::kInvalidAccount;
@@ -747,7 +747,7 @@ Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
   std::uint32_t slot = accounts_[ai].head;
   while (slot != kNil) {
     const std::uint32_t next = orders_[slot].acct_next;
-    CancelSlot(slot, CancelReason::kCancelAll);
+    CancelSlot(slot, reason);
     ++n;
     slot = next;
   }

@@ -114,6 +114,7 @@ static_assert(PERPCORE_CANCEL_UNFILLED_REMAINDER ==
 static_assert(PERPCORE_CANCEL_SELF_TRADE == Val(pc::book::CancelReason::kSelfTrade));
 static_assert(PERPCORE_CANCEL_MAX_FILL == Val(pc::book::CancelReason::kMaxFill));
 static_assert(PERPCORE_CANCEL_MATCH_LIMIT == Val(pc::book::CancelReason::kMatchLimit));
+static_assert(PERPCORE_CANCEL_ACCOUNT_LOCKED == Val(pc::book::CancelReason::kAccountLocked));
 static_assert(PERPCORE_EVENT_ORDER_RESTED == Val(eng::EventKind::kOrderRested));
 static_assert(PERPCORE_EVENT_FILL == Val(eng::EventKind::kFill));
 static_assert(PERPCORE_EVENT_ORDER_CANCELED == Val(eng::EventKind::kOrderCanceled));
@@ -225,6 +226,7 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(OPEN_INTEREST_LIMIT, pc::Reason::kOpenInterestLimit)              \
   X(MAX_DEPOSIT_EXCEEDED, pc::Reason::kMaxDepositExceeded)            \
   X(MARKET_OPEN_INTEREST_LIMIT, pc::Reason::kMarketOpenInterestLimit) \
+  X(CASH_BOUND_EXCEEDED, pc::Reason::kCashBoundExceeded)              \
   X(NO_INDEX_PRICE, pc::Reason::kNoIndexPrice)                        \
   X(ORACLE_INVALID_SOURCE, pc::Reason::kOracleInvalidSource)          \
   X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \

@@ -127,6 +127,10 @@ constexpr ReasonText kReasons[] = {
     {Reason::kMarketOpenInterestLimit, "kMarketOpenInterestLimit",
      "the order would raise the market's open interest beyond its maximum "
      "(max_market_open_interest) if it filled in full"},
+    {Reason::kCashBoundExceeded, "kCashBoundExceeded",
+     "a cash balance would pass the engine's bound (2^61 atoms), or the account is locked "
+     "because one did: no orders until deposits, withdrawals or transfers bring every "
+     "balance back within it"},
 
     {Reason::kNoIndexPrice, "kNoIndexPrice",
      "the market has no valid index price (too few fresh oracle sources): nothing may add "

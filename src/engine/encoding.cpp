@@ -101,6 +101,7 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU32(out, a.fee_tier);
     PutU64(out, a.referrer);
     PutU8(out, Raw(a.stp_scope));
+    PutU8(out, a.cash_locked ? 1 : 0);
     PutU32(out, static_cast<std::uint32_t>(a.positions.size()));
     for (const Position& p : a.positions) {
       PutU32(out, p.market);

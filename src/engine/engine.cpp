@@ -155,6 +155,7 @@ Result Engine::Process(const Command& c, EventSink& sink) {
   s.in_command = true;  // left set if an exception interrupts the command
   const Outcome o =
       std::visit([&](const auto& payload) { return Run(s, payload, sink); }, c.payload);
+  if (!s.newly_locked.empty()) CancelLockedOrders(s, sink);
   s.in_command = false;
   return Result{.reason = o.reason, .filled = o.filled, .rested = o.rested, .seq = c.seq};
 }

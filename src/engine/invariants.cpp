@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "perpcore/detail/int128_text.hpp"
+#include "ledger.hpp"
 #include "state.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -105,6 +106,16 @@ absl::Status Engine::CheckInvariants() const {
         return fail("account ", a.id, " market ", p.market, " asks: ", why);
       }
     }
+    // The cash bound (ledger.hpp): an unlocked account's buckets are within
+    // it; a locked one rests no order.
+    bool beyond = !ledger::WithinSoftBound(a.cash);
+    bool resting = false;
+    for (const Position& p : a.positions) {
+      beyond = beyond || !ledger::WithinSoftBound(p.iso_cash);
+      resting = resting || p.open_orders > 0;
+    }
+    if (beyond && !a.cash_locked) return fail("account ", a.id, " has cash beyond the bound, unlocked");
+    if (a.cash_locked && resting) return fail("account ", a.id, " is locked with resting orders");
     prev = 0;
     for (const MarketPref& pref : a.prefs) {
       if (pref.market <= prev) return fail("account ", a.id, " market choices are not sorted");

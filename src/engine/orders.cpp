@@ -114,6 +114,7 @@ book::OrderRequest RequestOf(const PlaceOrder& c) {
 Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
   if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
   if (s.markets[plan->market_slot].Halted()) return Reason::kMarketHalted;
+  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
   return CheckNewOrder(s, c, nullptr, plan);
 }
 
@@ -194,6 +195,7 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   if (!old) return Reason::kUnknownOrder;
   if (old->account != am.account) return Reason::kNotOrderOwner;
   if (m.Halted()) return Reason::kMarketHalted;
+  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
   if (Reason r = CheckSizeAndPrice(m, am.new_size, am.new_price); r != Reason::kOk) return r;
   plan->amend = am;
   plan->old = *old;
@@ -248,6 +250,7 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   if (!old) return Reason::kUnknownOrder;
   if (old->account != c.account) return Reason::kNotOrderOwner;
   if (m.Halted()) return Reason::kMarketHalted;
+  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
   plan->old = *old;
   if (Reason r = CheckNewOrder(s, NewOrderOf(c), &*old, plan); r != Reason::kOk) return r;
   return m.book.CheckPlace(plan->request, old->id);
@@ -264,6 +267,28 @@ Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink) {
   PERPCORE_CHECK(pr.ok());
   Settle(s, plan.market_slot, plan.account_slot, plan.request.id, sink);
   return {.filled = pr.filled, .rested = pr.rested};
+}
+
+void CancelLockedOrders(State& s, EventSink& sink) {
+  // In the order the accounts were locked: deterministic, as the fills that
+  // locked them.
+  for (const AccountId id : s.newly_locked) {
+    const std::uint32_t ai = s.FindAccount(id);
+    PERPCORE_CHECK(ai != kNone);
+    // Settling removes the records it empties, so the slots are collected
+    // first (as ApplyCancelAll).
+    std::vector<std::uint32_t> slots;
+    for (const Position& p : s.accounts[ai].positions) {
+      if (p.open_orders > 0) slots.push_back(p.market_slot);
+    }
+    for (const std::uint32_t mi : slots) {
+      PERPCORE_CHECK(s.markets[mi].book.CancelAll(id, nullptr,
+                                                  book::CancelReason::kAccountLocked) ==
+                     Reason::kOk);
+      Settle(s, mi, ai, 0, sink);
+    }
+  }
+  s.newly_locked.clear();
 }
 
 }  // namespace engine

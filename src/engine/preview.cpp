@@ -119,8 +119,8 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
             .raw();
     const std::int64_t old_size = p.size;
     TradePosition(m, p, lots, f.price);
-    ledger::TradeLeg(m, after, p, lots, f.price, leg_fee);
-    TopUpIsolated(m, after, p, old_size, discard);
+    ledger::TradeLeg(nullptr, m, after, p, lots, f.price, leg_fee);
+    TopUpIsolated(nullptr, m, after, p, old_size, discard);
     fee += leg_fee;
   }
   pv.fee = Quote(fee);

@@ -76,6 +76,9 @@ struct Account {
   std::uint32_t fee_tier = 0;
   AccountId referrer = 0;
   SelfTradeScope stp_scope = SelfTradeScope::kOwner;
+  // A bucket went beyond the cash bound (ledger.hpp): no orders until a
+  // money command brings every bucket back within it.
+  bool cash_locked = false;
   std::vector<Position> positions;  // live records, sorted by market id
   std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
@@ -146,6 +149,9 @@ struct State {
   // Set while a command runs; still set when a command was interrupted by
   // an exception, which poisons the engine.
   bool in_command = false;
+  // Accounts locked by the running command, whose resting orders go at its
+  // end (ledger.hpp); empty between commands, never encoded.
+  std::vector<AccountId> newly_locked;
   std::int64_t fee_pool = 0;
   std::int64_t insurance = 0;
   absl::int128 deposits = 0;

@@ -183,6 +183,7 @@ std::string EnumName(CancelReason v) {
     case CancelReason::kSelfTrade: return "kSelfTrade";
     case CancelReason::kMaxFill: return "kMaxFill";
     case CancelReason::kMatchLimit: return "kMatchLimit";
+    case CancelReason::kAccountLocked: return "kAccountLocked";
   }
   return Fmt("CancelReason(%u)", static_cast<unsigned>(v));
 }

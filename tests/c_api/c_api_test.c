@@ -140,11 +140,12 @@ static void test_names_and_version(void) {
   /* Every reason has a name and a message; other values are unknown. */
   /* One list for book and engine, a range of 100 per module, dense from the
    * start of each range: ok, framing 100..103, parameters 200..225, registry
-   * 300..312, book 400..412, risk 500..505 and 520, oracle 600..605. */
+   * 300..312, book 400..412, risk 500..505 and 520..521, oracle 600..605. */
   for (r = 0; r <= 1200; ++r) {
     const int known = r == 0 || (r >= 100 && r <= 103) || (r >= 200 && r <= 225) ||
                       (r >= 300 && r <= 312) || (r >= 400 && r <= 412) ||
-                      (r >= 500 && r <= 505) || r == 520 || (r >= 600 && r <= 605);
+                      (r >= 500 && r <= 505) || r == 520 || r == 521 ||
+                      (r >= 600 && r <= 605);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');

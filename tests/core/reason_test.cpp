@@ -55,7 +55,7 @@ TEST_CASE("Reason: the value's hundreds say which module refused", "[core][reaso
   for (const Reason r : AllReasons()) {
     const auto v = static_cast<std::uint16_t>(r);
     INFO(ReasonName(r));
-    if (v == 520) next[5] = 520;
+    if (v == 520) next[5] = 520;  // 520..529
     CHECK(v == next[v / 100]++);
   }
 }

@@ -55,7 +55,7 @@ const E& As(const Event& e) {
 
 class Harness {
  public:
-  Harness() : eng(EngineConfig{}) {}
+  explicit Harness(EngineConfig config = {}) : eng(config) {}
 
   // `check`: run CheckInvariants after the command (O(state); bulk set-ups
   // of thousands of orders skip it and check once at the end).
@@ -458,6 +458,105 @@ TEST_CASE("Engine: a buffer grown past the retained bound is released by the nex
   h.Ok(Deposit{.account = 1, .amount = Quote(1)});
   REQUIRE(h.Order(1, 100'001, Side::kSell, Usd(30'000), Lots(1)).ok());
   CHECK(h.eng.retained_event_capacity() <= 2 * 64);
+}
+
+// ---------------------------------------------------------------------------
+// Item 9: cash balances bounded by construction (src/engine/ledger.hpp)
+// ---------------------------------------------------------------------------
+
+constexpr std::int64_t kSoftBound = std::int64_t{1} << 61;
+
+TEST_CASE("Engine: a deposit that brings cross cash exactly to 2^61 is accepted", "[engine]") {
+  Harness h;
+  h.Account(1, kSoftBound - 1);
+  h.Ok(Deposit{.account = 1, .amount = Quote(1)});
+  CHECK(h.eng.Summary(1)->cash == Quote(kSoftBound));
+}
+
+TEST_CASE("Engine: a deposit one atom past 2^61 of cross cash is refused", "[engine]") {
+  Harness h;
+  h.Account(1, kSoftBound);
+  CHECK(h.Do(Deposit{.account = 1, .amount = Quote(1)}).reason == Reason::kCashBoundExceeded);
+  CHECK(h.eng.Summary(1)->cash == Quote(kSoftBound));
+}
+
+// No fees. Maker 1 rests two asks of 1 BTC (30,000 and 30,100); taker 2
+// buys 1 BTC at 30,000: maker 1 receives 1,000 lots * 300,000 ticks * 100
+// atoms = 3e10 atoms.
+Harness MakerNearBound(std::int64_t deposit) {
+  MarketParams p = Btc();
+  p.maker_fee = Rate(0);
+  p.taker_fee = Rate(0);
+  Harness h;
+  h.Market(p, Usd(30'000));
+  h.Account(1, deposit);
+  h.Account(2, 100'000 * kUsd);
+  REQUIRE(h.Order(1, 1, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  REQUIRE(h.Order(1, 2, Side::kSell, Usd(30'100), Lots(kBtc)).ok());
+  return h;
+}
+
+TEST_CASE("Engine: a fill that leaves a maker's cash exactly at 2^61 keeps its orders",
+          "[engine]") {
+  Harness h = MakerNearBound(kSoftBound - 30'000'000'000);
+  const Result r = h.Order(2, 3, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.filled == Lots(kBtc));
+  CHECK(h.eng.Summary(1)->cash == Quote(kSoftBound));
+  CHECK(h.Stats().best_ask->price == Usd(30'100));
+  CHECK(h.Order(1, 4, Side::kSell, Usd(30'200), Lots(1)).ok());
+}
+
+// One atom more: the fill leaves 2^61 + 1. The maker's other ask goes in the
+// same command (kAccountLocked), its orders are refused, and a withdrawal
+// of one atom lifts the lock.
+TEST_CASE("Engine: a fill that takes a maker's cash one atom past 2^61 locks the account",
+          "[engine]") {
+  Harness h = MakerNearBound(kSoftBound - 30'000'000'000 + 1);
+  const Result r = h.Order(2, 3, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  REQUIRE(r.filled == Lots(kBtc));
+  const auto& canceled = As<events::OrderCanceled>(r.events.back());
+  CHECK(canceled.order_id == OrderId(2));
+  CHECK(canceled.reason == book::CancelReason::kAccountLocked);
+  CHECK_FALSE(h.Stats().best_ask.has_value());
+  CHECK(h.Order(1, 4, Side::kSell, Usd(30'200), Lots(1)).reason == Reason::kCashBoundExceeded);
+  h.Ok(Withdraw{.account = 1, .amount = Quote(1)});
+  CHECK(h.Order(1, 5, Side::kSell, Usd(30'200), Lots(1)).ok());
+}
+
+// Referrer share 20% of a 5 bp taker fee: 1 BTC at 30,000 is 3e10 atoms,
+// the fee 1.5e7, the referrer's cut 3e6. A referrer at 2^61 - 3e6 takes it;
+// at one atom more the pool keeps it and the Fill names no referrer.
+Harness ReferredTrade(std::int64_t referrer_cash) {
+  Harness h(EngineConfig{.referrer_share = Rate(kRateScale / 5)});
+  h.Market(Btc(), Usd(30'000));
+  h.Account(1, 100'000 * kUsd);
+  h.Account(7, referrer_cash);
+  h.Ok(CreateAccount{.account = 2, .owner = 2, .referrer = 7});
+  h.Ok(Deposit{.account = 2, .amount = Quote(100'000 * kUsd)});
+  REQUIRE(h.Order(1, 1, Side::kSell, Usd(30'000), Lots(kBtc)).ok());
+  return h;
+}
+
+TEST_CASE("Engine: a referrer whose cash the cut brings exactly to 2^61 takes it", "[engine]") {
+  Harness h = ReferredTrade(kSoftBound - 3'000'000);
+  const Result r = h.Order(2, 2, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  const auto& fill = As<events::Fill>(r.events.front());
+  CHECK(fill.referrer == AccountId(7));
+  CHECK(fill.referrer_fee == Quote(3'000'000));
+  CHECK(h.eng.Summary(7)->cash == Quote(kSoftBound));
+}
+
+TEST_CASE("Engine: a referral cut that would take the referrer past 2^61 stays in the fee pool",
+          "[engine]") {
+  Harness h = ReferredTrade(kSoftBound - 3'000'000 + 1);
+  const Quote pool_before = h.eng.fee_pool();
+  const Result r = h.Order(2, 2, Side::kBuy, Usd(30'000), Lots(kBtc), TimeInForce::kIoc);
+  const auto& fill = As<events::Fill>(r.events.front());
+  CHECK(fill.referrer == AccountId(0));
+  CHECK(fill.referrer_fee == Quote(0));
+  CHECK(h.eng.Summary(7)->cash == Quote(kSoftBound - 3'000'000 + 1));
+  // The whole taker fee (1.5e7) and the maker fee (1 bp, 3e6) are pooled.
+  CHECK(h.eng.fee_pool() == Quote(pool_before.raw() + 15'000'000 + 3'000'000));
 }
 
 // ---------------------------------------------------------------------------

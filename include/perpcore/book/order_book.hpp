@@ -177,10 +177,12 @@ class OrderBook {
   // CancelAll()
   //
   // Cancels every live order of `account`, in the order they were placed,
-  // each with a kCanceled (kCancelAll) event; an account with none is fine.
-  // kInvalidAccount for account 0. Complexity: O(orders of the account),
-  // bounded by max_orders_per_account.
-  Reason CancelAll(AccountId account, std::uint32_t* canceled = nullptr);
+  // each with a kCanceled event of `reason` (kCancelAll unless the caller
+  // says why, e.g. the engine's kAccountLocked); an account with none is
+  // fine. kInvalidAccount for account 0. Complexity: O(orders of the
+  // account), bounded by max_orders_per_account.
+  Reason CancelAll(AccountId account, std::uint32_t* canceled = nullptr,
+                   CancelReason reason = CancelReason::kCancelAll);
 
   // Amend()
   //

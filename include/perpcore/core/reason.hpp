@@ -119,6 +119,7 @@ enum class Reason : std::uint16_t {
   kOpenInterestLimit = 504,        // worst-case exposure would exceed max_open_interest
   kMaxDepositExceeded = 505,       // total deposits would exceed the engine's bound
   kMarketOpenInterestLimit = 520,  // the market's open interest would exceed its bound
+  kCashBoundExceeded = 521,        // a cash balance would pass the engine's bound (2^61)
 
   // oracle
   kNoIndexPrice = 600,            // the market has no valid index: nothing may add risk

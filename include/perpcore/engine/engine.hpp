@@ -67,7 +67,8 @@
 //   Every market with a position must have a valid index for these.
 //
 // Place order checks, in order (the first failure is the Reason):
-//   market exists; account exists; market not halted/delisted; reduce_only
+//   market exists; account exists; market not halted/delisted; the account
+//   not locked by the cash bound (kCashBoundExceeded); reduce_only
 //   must be IOC/FOK and needs an opposite position (it is clamped to its
 //   size via max_fill); in a
 //   reduce-only market (or one whose breaker tripped) only reduce-only
@@ -75,7 +76,9 @@
 //   (book reasons kInvalidSize, kSizeAboveMax, kInvalidPrice, and
 //   kPriceAboveMax); a non-reduce-only order needs an index (kNoIndexPrice),
 //   keeps the account's worst-case exposure within max_open_interest
-//   (kOpenInterestLimit) and passes the margin check (kInsufficientMargin);
+//   (kOpenInterestLimit), keeps the market's open interest within
+//   max_market_open_interest if it fills in full (kMarketOpenInterestLimit)
+//   and passes the margin check (kInsufficientMargin);
 //   then the book's checks (book/order_book.hpp).
 // Events of an accepted order (events.hpp): the book's, in its order, with
 // each Fill carrying fees and both resulting positions, each followed by the
@@ -146,7 +149,14 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 
 // kMaxTotalDeposits: deposits minus withdrawals never exceed this (2^62
-// atoms), which with the market bounds keeps every balance inside int64.
+// atoms). Balances are bounded on their own (the cash bound): a deposit,
+// withdrawal, transfer or isolated-margin move that would take a cash
+// balance beyond 2^61 atoms is refused (kCashBoundExceeded); a fill that
+// takes one beyond locks the account: its resting orders are cancelled at
+// the end of that command (book::CancelReason::kAccountLocked) and it may
+// place, amend or replace nothing until money commands bring every balance
+// back within the bound; a referrer's cut that would take it beyond stays
+// in the fee pool.
 inline constexpr std::int64_t kMaxTotalDeposits = std::int64_t{1} << 62;
 
 // Result
