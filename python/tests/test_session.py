@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "e23f8a9733778fa6762d28c74f49b80e35ded89f5d751495ab3a4c1cef1ac91a"
+GOLDEN_DIGEST = "4abdf953018a833ee7d2fe96a431a69e1bbdddcc0eb7a9cf8364ff9838af477d"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24
