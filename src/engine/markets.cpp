@@ -186,7 +186,8 @@ Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
   if (!(p.tick_size == old.tick_size) || !(p.lot_size == old.lot_size) ||
       p.max_orders_per_account != old.max_orders_per_account ||
       p.max_levels_per_side != old.max_levels_per_side ||
-      p.max_book_orders != old.max_book_orders) {
+      p.max_book_orders != old.max_book_orders ||
+      p.max_matches_per_order != old.max_matches_per_order) {
     return Reason::kParamImmutable;
   }
   // Positions and resting orders were admitted under the old bounds; lowering

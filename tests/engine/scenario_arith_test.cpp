@@ -414,6 +414,16 @@ TEST_CASE("Engine: a GTC order that meets exactly the cap of orders rests its re
   CHECK(h.Stats().best_bid->price == Usd(30'000));
 }
 
+// The cap is a book limit, fixed with the book as the others are.
+TEST_CASE("Engine: UpdateMarket may not change max_matches_per_order", "[engine]") {
+  Harness h;
+  h.Market(Btc(), Usd(30'000));
+  MarketParams p = Btc();
+  p.max_matches_per_order = 999;
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = Shared(p)}).reason == Reason::kParamImmutable);
+  CHECK(h.eng.Params(1)->max_matches_per_order == 1'000);
+}
+
 TEST_CASE("Engine: a FOK that needs cap + 1 orders is refused whole", "[engine]") {
   Harness h = OneLotAsks(1'001);
   const auto before = h.Stats().best_ask->total;

@@ -116,7 +116,8 @@ struct Decimal {
 //     fee pays after the best fee-tier discount and the referrer share, so
 //     the fee pool never pays out more than it took on a trade;
 //   - oracle: oracle::PriceFeed::Validate; the book limits >= 1.
-// tick_size, lot_size and the book limits cannot change after creation, and
+// tick_size, lot_size and the book limits (max_matches_per_order included)
+// cannot change after creation, and
 // max_open_interest, max_market_open_interest and max_price cannot be
 // lowered while the market has open interest or resting orders
 // (kParamImmutable); max_price can never be lowered below a price the market
