@@ -849,6 +849,8 @@ def test_a_sweep_past_the_match_cap_cancels_the_rest_with_match_limit() -> None:
     r = ok(eng.place_order(market=1, account=2, order_id=9, side=BUY, price=usd(30_000),
                            size=3, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
     assert r.filled == 2
-    assert r.events[-1].reason == pc.CancelReason.MATCH_LIMIT
+    last = r.events[-1]
+    assert isinstance(last, pc.OrderCanceled)
+    assert (last.reason, last.size) == (pc.CancelReason.MATCH_LIMIT, 1)
     assert (Reason.MARKET_OPEN_INTEREST_LIMIT.value, Reason.CASH_BOUND_EXCEEDED.value) == (520, 521)
     assert Reason.MAX_PRICE_BELOW_MARKET_PRICE.value == 225
