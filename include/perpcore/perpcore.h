@@ -319,7 +319,11 @@ enum {
   PERPCORE_CANCEL_CANCEL_ALL = 1,
   PERPCORE_CANCEL_UNFILLED_REMAINDER = 2,
   PERPCORE_CANCEL_SELF_TRADE = 3,
-  PERPCORE_CANCEL_MAX_FILL = 4
+  PERPCORE_CANCEL_MAX_FILL = 4,
+  PERPCORE_CANCEL_MATCH_LIMIT = 5, /* the taker met max_matches_per_order resting
+                                      orders; its remainder would still cross */
+  PERPCORE_CANCEL_ACCOUNT_LOCKED = 6 /* a cash balance of the account passed the
+                                        engine's bound (REASON_CASH_BOUND_EXCEEDED) */
 };
 enum {
   PERPCORE_EVENT_ORDER_RESTED = 0,
@@ -384,6 +388,7 @@ enum {
   PERPCORE_REASON_INVALID_MARGIN_MODE = 222,
   PERPCORE_REASON_INVALID_FEE_TIER = 223,
   PERPCORE_REASON_INVALID_SELF_TRADE_SCOPE = 224,
+  PERPCORE_REASON_MAX_PRICE_BELOW_MARKET_PRICE = 225,
   /* registry: markets and accounts */
   PERPCORE_REASON_UNKNOWN_MARKET = 300,
   PERPCORE_REASON_UNKNOWN_ACCOUNT = 301,
@@ -420,6 +425,8 @@ enum {
   PERPCORE_REASON_OPEN_INTEREST_LIMIT = 504,
   PERPCORE_REASON_MAX_DEPOSIT_EXCEEDED = 505,
   PERPCORE_REASON_WITHDRAWAL_EXCEEDS_HELD = 506,
+  PERPCORE_REASON_MARKET_OPEN_INTEREST_LIMIT = 507,
+  PERPCORE_REASON_CASH_BOUND_EXCEEDED = 508,
   /* oracle */
   PERPCORE_REASON_NO_INDEX_PRICE = 600,
   PERPCORE_REASON_ORACLE_INVALID_SOURCE = 601,
@@ -531,6 +538,10 @@ typedef struct perpcore_market_params {
   uint32_t max_book_orders;
   uint32_t tier_count;       /* 1..PERPCORE_MAX_TIERS */
   perpcore_margin_tier tiers[PERPCORE_MAX_TIERS];
+  /* Appended after version 1 (PERPCORE_MARKET_PARAMS_SIZE_V1, 944 bytes): a
+   * caller whose struct_size is the version-1 size gets their defaults
+   * (perpcore_market_params_init()), and perpcore_market_params_get()
+   * writes only what its struct_size covers. */
   /* The oracle's mark rules (perpcore::oracle::OracleConfig). */
   int64_t impact_notional;   /* quote atoms >= 1: the book enters the mark
                                 only as the average price of this much */
@@ -540,7 +551,11 @@ typedef struct perpcore_market_params {
                                 older (no refresh) */
   int64_t stress_fraction;   /* rate */
   uint32_t withdrawable_pnl; /* PERPCORE_WITHDRAWABLE_PNL_* */
-  uint32_t pad1;             /* ignored */
+  uint32_t max_matches_per_order;   /* resting orders one taker meets,
+                                       1..100000; 0: the default, 1000 */
+  int64_t max_market_open_interest; /* lots, the whole market's bound; 0: the
+                                       largest within 2^54 atoms of notional,
+                                       floor(2^54 / (max_price * atoms)) */
 } perpcore_market_params;
 
 /* How much unrealized profit counts toward withdrawals (types.hpp,
@@ -944,7 +959,7 @@ typedef struct perpcore_preview {
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 176, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 984, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 992, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -1039,6 +1054,8 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->max_mark_age_ns = INT64_C(60000000000);
   p->stress_fraction = PERPCORE_RATE_SCALE / 10;
   p->withdrawable_pnl = PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE;
+  p->max_market_open_interest = 0;
+  p->max_matches_per_order = 1000;
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not

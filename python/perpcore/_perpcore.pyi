@@ -105,6 +105,7 @@ class Reason(enum.IntEnum):
     INVALID_MARGIN_MODE = 222
     INVALID_FEE_TIER = 223
     INVALID_SELF_TRADE_SCOPE = 224
+    MAX_PRICE_BELOW_MARKET_PRICE = 225
     UNKNOWN_MARKET = 300
     UNKNOWN_ACCOUNT = 301
     MARKET_EXISTS = 302
@@ -138,6 +139,8 @@ class Reason(enum.IntEnum):
     OPEN_INTEREST_LIMIT = 504
     MAX_DEPOSIT_EXCEEDED = 505
     WITHDRAWAL_EXCEEDS_HELD = 506
+    MARKET_OPEN_INTEREST_LIMIT = 507
+    CASH_BOUND_EXCEEDED = 508
     NO_INDEX_PRICE = 600
     ORACLE_INVALID_SOURCE = 601
     ORACLE_TOO_MANY_SOURCES = 602
@@ -155,6 +158,8 @@ class CancelReason(enum.IntEnum):
     UNFILLED_REMAINDER = 2
     SELF_TRADE = 3
     MAX_FILL = 4
+    MATCH_LIMIT = 5
+    ACCOUNT_LOCKED = 6
 
 class EventKind(enum.IntEnum):
     FILL = 0
@@ -258,6 +263,7 @@ class OrderBook:
         max_book_orders: int = 16777216,
         price_band: Decimal | str = ...,
         expected_orders: int = 1024,
+        max_matches_per_order: int = 1000,
     ) -> None: ...
     def place(
         self,
@@ -416,6 +422,8 @@ class MarketParams:
         max_book_orders: int = 4194304,
         withdrawable_pnl: WithdrawablePnl = ...,
         stress_fraction: Decimal | str = ...,
+        max_market_open_interest: int = 0,
+        max_matches_per_order: int = 1000,
     ) -> None: ...
     symbol: str
     # Read as Decimal; also settable from str or int (not expressible in the stub).
@@ -437,6 +445,8 @@ class MarketParams:
     max_book_orders: int
     withdrawable_pnl: WithdrawablePnl
     stress_fraction: Decimal
+    max_market_open_interest: int
+    max_matches_per_order: int
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 

@@ -420,7 +420,8 @@ maker_fee rebate) raise InvalidArgumentError. They read back as
 decimal.Decimal. tick_size * lot_size * 10**quote_decimals must be a whole
 number of quote atoms (atoms_per_tick_lot). Engine.validate_market() names the
 first field out of range; create_market() answers Reason.INVALID_MARKET_PARAMS.
-max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
+max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54, and so
+must max_market_open_interest (0: the largest that is) times the same.)doc");
   params
       .def(py::init([](const std::string& symbol, const py::object& tick_size,
                        const py::object& lot_size, I64 max_order_size, I64 max_open_interest,
@@ -429,7 +430,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
                        const py::object& taker_fee,
                        const orc::OracleConfig& oracle_config, U32 max_orders_per_account,
                        U32 max_levels_per_side, U32 max_book_orders,
-                       en::WithdrawablePnl withdrawable_pnl, const py::object& stress_fraction) {
+                       en::WithdrawablePnl withdrawable_pnl, const py::object& stress_fraction,
+                       I64 max_market_open_interest, U32 max_matches_per_order) {
              en::MarketParams p;
              p.symbol = symbol;
              p.tick_size = ToStep(tick_size, "tick_size");
@@ -448,6 +450,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
              p.max_book_orders = max_book_orders.value;
              p.withdrawable_pnl = withdrawable_pnl;
              p.stress_fraction = ToRate(stress_fraction, "stress_fraction", RateSign::kNonNegative);
+             p.max_market_open_interest = pc::Lots(max_market_open_interest.value);
+             p.max_matches_per_order = max_matches_per_order.value;
              return p;
            }),
            py::kw_only(), py::arg("symbol") = pd.symbol,
@@ -465,6 +469,8 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
            py::arg("max_book_orders") = U32{pd.max_book_orders},
            py::arg("withdrawable_pnl") = pd.withdrawable_pnl,
            py::arg("stress_fraction") = FromRate(pd.stress_fraction),
+           py::arg("max_market_open_interest") = I64{pd.max_market_open_interest.raw()},
+           py::arg("max_matches_per_order") = U32{pd.max_matches_per_order},
            "Market parameters; every default is the C++ default (MarketParams{}).")
       .def_property(
           "symbol", [](const en::MarketParams& p) { return p.symbol; },
@@ -522,12 +528,20 @@ max_open_interest * max_price * atoms_per_tick_lot must be <= 2**54.)doc");
             "While the market's breaker is tripped or its index is not usable, a position "
             "there counts no profit and its loss at the last index moved this fraction "
             "against it (a decimal.Decimal in [0, 1]: \"0.1\", the default, is 10%).");
+  FixedField(params, "max_market_open_interest", &en::MarketParams::max_market_open_interest,
+             "The whole market's open interest bound, in lots: an order that would raise it "
+             "beyond this if it filled is refused (MARKET_OPEN_INTEREST_LIMIT). 0: the largest "
+             "within the 2**54 notional bound, 2**54 // (max_price * atoms_per_tick_lot).");
+  IntField(params, "max_matches_per_order", &en::MarketParams::max_matches_per_order,
+           "Resting orders one taker meets, 1..100000 (default 1000); a remainder left at "
+           "the cap that would still cross is cancelled (CancelReason.MATCH_LIMIT).");
   params.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "MarketParams",
                      {"symbol", "tick_size", "lot_size", "max_order_size", "max_open_interest",
                       "max_price", "price_band", "max_leverage", "tiers", "maker_fee",
                       "taker_fee", "oracle", "max_orders_per_account", "max_levels_per_side",
-                      "max_book_orders", "withdrawable_pnl", "stress_fraction"});
+                      "max_book_orders", "withdrawable_pnl", "stress_fraction",
+                      "max_market_open_interest", "max_matches_per_order"});
   });
   DefEq(params, [](const en::MarketParams& a, const en::MarketParams& b) { return a == b; });
 

@@ -134,7 +134,9 @@ void BindEnums(py::module_& m) {
                               {"CANCEL_ALL", 1},
                               {"UNFILLED_REMAINDER", 2},
                               {"SELF_TRADE", 3},
-                              {"MAX_FILL", 4}});
+                              {"MAX_FILL", 4},
+                              {"MATCH_LIMIT", 5},
+                              {"ACCOUNT_LOCKED", 6}});
   MakeEnum<bk::EventKind>(
       m, "EventKind", "What an Event reports: FILL, RESTED, CANCELED, REDUCED or AMENDED.",
       {{"FILL", 0}, {"RESTED", 1}, {"CANCELED", 2}, {"REDUCED", 3}, {"AMENDED", 4}});
@@ -481,7 +483,8 @@ a book. Refused requests return a Reason and change nothing; events() lists
 what the last mutating call did.)doc")
       .def(py::init([](I64 price_step, I64 size_step, I64 max_order_size,
                        U32 max_orders_per_account, U32 max_levels_per_side, U32 max_book_orders,
-                       const py::object& price_band, U32 expected_orders) {
+                       const py::object& price_band, U32 expected_orders,
+                       U32 max_matches_per_order) {
              bk::BookConfig c;
              c.price_step = pc::Ticks(price_step.value);
              c.size_step = pc::Lots(size_step.value);
@@ -491,6 +494,7 @@ what the last mutating call did.)doc")
              c.max_book_orders = max_book_orders.value;
              c.price_band = ToRate(price_band, "price_band", RateSign::kNonNegative);
              c.expected_orders = expected_orders.value;
+             c.max_matches_per_order = max_matches_per_order.value;
              const absl::Status s = bk::OrderBook::Validate(c);
              if (!s.ok()) RaiseStatus(s);
              return bk::OrderBook(c);
@@ -503,6 +507,7 @@ what the last mutating call did.)doc")
            py::arg("max_book_orders") = U32{defaults.max_book_orders},
            py::arg("price_band") = FromRate(defaults.price_band),
            py::arg("expected_orders") = U32{defaults.expected_orders},
+           py::arg("max_matches_per_order") = U32{defaults.max_matches_per_order},
            R"doc(A new empty book.
 
 :param price_step: prices must be multiples of this (ticks).
@@ -515,6 +520,8 @@ what the last mutating call did.)doc")
     price as a fraction, a str or decimal.Decimal (``"0.01"`` is +-1%), exact to
     1e-18; a float or an int raises TypeError.
 :param expected_orders: capacity reserved up front (a hint).
+:param max_matches_per_order: resting orders one taker meets (>= 1); a
+    remainder left at the cap that would still cross is cancelled (MATCH_LIMIT).
 :raises InvalidArgumentError: a field out of its range (the message names it).)doc")
       .def(
           "place",

@@ -899,3 +899,37 @@ def test_a_withdrawal_must_leave_the_withdraw_margin_fraction_of_notional() -> N
     assert eng.withdraw(account=2, amount=2_485 * USD + 1,
                         timestamp_ns=T0).reason == Reason.INSUFFICIENT_COLLATERAL
     ok(eng.withdraw(account=2, amount=2_485 * USD, timestamp_ns=T0))
+
+
+def test_market_open_interest_bound_and_match_cap_are_market_params() -> None:
+    p = pc.MarketParams()
+    assert (p.max_market_open_interest, p.max_matches_per_order) == (0, 1000)
+    p = btc_params(max_open_interest=10 * BTC, max_order_size=10 * BTC,
+                   max_market_open_interest=15 * BTC, max_matches_per_order=2)
+    assert (p.max_market_open_interest, p.max_matches_per_order) == (15 * BTC, 2)
+    eng = pc.Engine()
+    ok(eng.create_market(market=1, params=p, timestamp_ns=T0))
+    assert eng.params(1) == p
+    # Below max_open_interest is out of range.
+    assert eng.create_market(market=2, params=btc_params(max_market_open_interest=1),
+                             timestamp_ns=T0).reason == Reason.INVALID_MARKET_PARAMS
+
+
+def test_a_sweep_past_the_match_cap_cancels_the_rest_with_match_limit() -> None:
+    eng = pc.Engine()
+    ok(eng.create_market(market=1, params=btc_params(max_matches_per_order=2), timestamp_ns=T0))
+    ok(eng.oracle_price(market=1, source=1, price=usd(30_000), timestamp_ns=T0))
+    for account in (1, 2):
+        ok(eng.create_account(account=account, owner=account, timestamp_ns=T0))
+        ok(eng.deposit(account=account, amount=100_000 * USD, timestamp_ns=T0))
+    for order_id in (1, 2, 3):
+        ok(eng.place_order(market=1, account=1, order_id=order_id, side=SELL,
+                           price=usd(30_000), size=1, timestamp_ns=T0))
+    r = ok(eng.place_order(market=1, account=2, order_id=9, side=BUY, price=usd(30_000),
+                           size=3, tif=pc.TimeInForce.IOC, timestamp_ns=T0))
+    assert r.filled == 2
+    last = r.events[-1]
+    assert isinstance(last, pc.OrderCanceled)
+    assert (last.reason, last.size) == (pc.CancelReason.MATCH_LIMIT, 1)
+    assert (Reason.MARKET_OPEN_INTEREST_LIMIT.value, Reason.CASH_BOUND_EXCEEDED.value) == (507, 508)
+    assert Reason.MAX_PRICE_BELOW_MARKET_PRICE.value == 225

@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "aa2c2fe89964559575607748ec025a7e54526f3b285761c2ee72818710daaabd"
+GOLDEN_DIGEST = "dbb3452d82fda451959fef108882934c306fd7c116dc6808da3a1ca7e0e2d9fc"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

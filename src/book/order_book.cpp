@@ -38,6 +38,7 @@ absl::Status OrderBook::Validate(const BookConfig& c) {
   if (c.max_order_size.raw() < 1) return bad("max_order_size", "must be >= 1 lot");
   if (c.max_orders_per_account < 1) return bad("max_orders_per_account", "must be >= 1");
   if (c.max_levels_per_side < 1) return bad("max_levels_per_side", "must be >= 1");
+  if (c.max_matches_per_order < 1) return bad("max_matches_per_order", "must be >= 1");
   // Slots are 32-bit with kNil reserved.
   if (c.max_book_orders < 1 || c.max_book_orders == kNil) {
     return bad("max_book_orders", "must be in [1, 2^32 - 2]");
@@ -67,7 +68,7 @@ OrderBook::OrderBook(const BookConfig& config) : config_(config) {
   client_index_.Reserve(expected);
   level_index_.Reserve(expected_levels);
   account_index_.Reserve(std::min<std::uint32_t>(expected, 4096));
-  events_.reserve(64);
+  events_.reserve(kInitialEvents);
 }
 
 OrderBook::OrderBook(OrderBook&& other) noexcept
@@ -233,20 +234,33 @@ OrderBook::Walk OrderBook::Simulate(Side side, StpKey key, StpMode stp, std::int
                                     std::int64_t want, std::uint32_t freed) const {
   Walk w;
   std::int64_t need = want;
+  // Resting orders met so far, against the match cap.
+  const std::uint32_t cap = config_.max_matches_per_order;
+  std::uint32_t matches = 0;
   // A freed order belongs to the account, so it is skipped order by order.
   const bool has_own = key.account != kNil || key.group != 0;
   const LadderMap& ladder = Ladder(Opposite(side));
   for (auto it = ladder.begin(); it != ladder.end() && need > 0; ++it) {
     const Level& lv = levels_[it->second];
     if (!Crosses(side, limit, lv.price)) break;
-    if (!has_own) {  // no self-trade possible: whole levels at a time
+    // No self-trade possible and the whole level within the cap: the level
+    // at once. The count is exact whenever it matters: the walk goes on
+    // past this level only if the taker took all of it.
+    if (!has_own && cap - matches >= lv.count) {
       const std::int64_t q = std::min(need, lv.total);
       w.filled += q;
       need -= q;
+      matches += lv.count;
       continue;
     }
     for (std::uint32_t s = lv.head; s != kNil && need > 0; s = orders_[s].next) {
       if (s == freed) continue;
+      if (matches == cap) {
+        w.capped = true;
+        w.remaining = need;
+        return w;
+      }
+      ++matches;
       const Order& m = orders_[s];
       if (SharesStpKey(m, key)) {
         switch (stp) {
@@ -349,7 +363,8 @@ Reason OrderBook::BlockedRemainder(const OrderRequest& o, StpKey key, std::int64
   std::int64_t rest = effective;
   if (!IsPostOnly(o.tif)) {
     const Walk w = Simulate(o.side, key, o.stp, limit, effective, freed);
-    rest = w.taker_survives ? w.remaining : 0;
+    // A remainder left at the match cap is cancelled, never rested.
+    rest = w.taker_survives && !w.capped ? w.remaining : 0;
   }
   return rest > 0 ? Blocked(c, rest) : Reason::kOk;
 }
@@ -366,7 +381,7 @@ Reason OrderBook::CheckPlace(const OrderRequest& o, OrderId replaced) const {
 }
 
 PlaceResult OrderBook::Place(const OrderRequest& o) {
-  events_.clear();
+  ClearEvents();
   Admission adm;
   const Reason refused = Admit<false>(o, kNil, &adm);
   if (refused != Reason::kOk) return PlaceResult{.reason = refused};
@@ -388,7 +403,13 @@ PlaceResult OrderBook::Place(const OrderRequest& o) {
 
   PlaceResult result{.reason = Reason::kOk, .filled = Lots(t.filled)};
   if (!taker_canceled && t.remaining > 0) {
-    if (may_rest) {
+    if (t.matches == config_.max_matches_per_order && CrossedAtCap(t)) {
+      // The cap stopped it with a crossing order left: resting would cross
+      // the book, so the remainder goes, whatever the time in force.
+      const std::int64_t left = t.remaining;
+      t.remaining = 0;
+      PushTakerEvent(EventKind::kCanceled, t, CancelReason::kMatchLimit, left);
+    } else if (may_rest) {
       result.rested = Lots(t.remaining);
       result.rest_price = Ticks(limit);
       // Self-trade prevention may have freed the account's record (a freed
@@ -414,6 +435,10 @@ bool OrderBook::Match(Taker* t) {
     if (!Crosses(o.side, t->limit, lv.price)) break;
     bool level_gone = false;
     while (t->remaining > 0 && !level_gone) {
+      // The cap: one comparison per resting order met. Place() tells a stop
+      // here from running out of crossing liquidity.
+      if (t->matches == config_.max_matches_per_order) return false;
+      ++t->matches;
       const std::uint32_t ms = lv.head;
       Order& m = orders_[ms];
       if (SharesStpKey(m, t->key)) {
@@ -467,6 +492,16 @@ bool OrderBook::Match(Taker* t) {
     }
   }
   return false;
+}
+
+bool OrderBook::CrossedAtCap(const Taker& t) const {
+  const std::uint32_t best = BestLevel(Opposite(t.order.side));
+  return best != kNil && Crosses(t.order.side, t.limit, levels_[best].price);
+}
+
+void OrderBook::ReleaseEvents() {
+  std::vector<Event>().swap(events_);
+  events_.reserve(kInitialEvents);
 }
 
 void OrderBook::CancelTaker(Taker* t) {
@@ -684,7 +719,7 @@ void OrderBook::PushTakerEvent(EventKind kind, const Taker& t, CancelReason reas
 // ---------------------------------------------------------------------------
 
 Reason OrderBook::Cancel(AccountId account, OrderId id) {
-  events_.clear();
+  ClearEvents();
   const std::uint32_t slot = FindSlot(id);
   if (slot == kNil) return Reason::kUnknownOrder;
   if (AccountOf(orders_[slot]) != account) return Reason::kNotOrderOwner;
@@ -693,7 +728,7 @@ Reason OrderBook::Cancel(AccountId account, OrderId id) {
 }
 
 Reason OrderBook::CancelByClientId(AccountId account, ClientOrderId client_id) {
-  events_.clear();
+  ClearEvents();
   if (client_id == 0) return Reason::kInvalidClientOrderId;
   const std::uint32_t slot = FindClientSlot(account, client_id);
   if (slot == kNil) return Reason::kUnknownOrder;
@@ -701,8 +736,8 @@ Reason OrderBook::CancelByClientId(AccountId account, ClientOrderId client_id) {
   return Reason::kOk;
 }
 
-Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
-  events_.clear();
+Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled, CancelReason reason) {
+  ClearEvents();
   if (canceled != nullptr) *canceled = 0;
   if (account == 0) return Reason::kInvalidAccount;
   const std::uint32_t ai = FindAccount(account);
@@ -712,7 +747,7 @@ Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
   std::uint32_t slot = accounts_[ai].head;
   while (slot != kNil) {
     const std::uint32_t next = orders_[slot].acct_next;
-    CancelSlot(slot, CancelReason::kCancelAll);
+    CancelSlot(slot, reason);
     ++n;
     slot = next;
   }
@@ -721,7 +756,7 @@ Reason OrderBook::CancelAll(AccountId account, std::uint32_t* canceled) {
 }
 
 Reason OrderBook::Amend(const AmendRequest& a) {
-  events_.clear();
+  ClearEvents();
   const std::uint32_t slot = FindSlot(a.id);
   if (slot == kNil) return Reason::kUnknownOrder;
   Order& o = orders_[slot];
@@ -779,7 +814,7 @@ Reason OrderBook::Amend(const AmendRequest& a) {
 }
 
 Reason OrderBook::SetReferencePrice(Ticks reference) {
-  events_.clear();
+  ClearEvents();
   const std::int64_t ref = reference.raw();
   if (ref < 0) return Reason::kInvalidPrice;
   reference_ = reference;
@@ -796,7 +831,7 @@ Reason OrderBook::SetReferencePrice(Ticks reference) {
 }
 
 Reason OrderBook::SetPriceBand(Rate band) {
-  events_.clear();
+  ClearEvents();
   if (band.raw() < 0) return Reason::kInvalidConfig;
   config_.price_band = band;
   return SetReferencePrice(reference_);
@@ -994,6 +1029,7 @@ void OrderBook::EncodeCanonical(std::string* out) const {
   PutU64(out, config_.max_orders_per_account);
   PutU64(out, config_.max_levels_per_side);
   PutU64(out, config_.max_book_orders);
+  PutU64(out, config_.max_matches_per_order);
   PutI64(out, config_.price_band.raw());
   PutI64(out, reference_.raw());
   PutU64(out, next_priority_);

@@ -120,6 +120,8 @@ static_assert(PERPCORE_CANCEL_UNFILLED_REMAINDER ==
               Val(pc::book::CancelReason::kUnfilledRemainder));
 static_assert(PERPCORE_CANCEL_SELF_TRADE == Val(pc::book::CancelReason::kSelfTrade));
 static_assert(PERPCORE_CANCEL_MAX_FILL == Val(pc::book::CancelReason::kMaxFill));
+static_assert(PERPCORE_CANCEL_MATCH_LIMIT == Val(pc::book::CancelReason::kMatchLimit));
+static_assert(PERPCORE_CANCEL_ACCOUNT_LOCKED == Val(pc::book::CancelReason::kAccountLocked));
 static_assert(PERPCORE_EVENT_ORDER_RESTED == Val(eng::EventKind::kOrderRested));
 static_assert(PERPCORE_EVENT_FILL == Val(eng::EventKind::kFill));
 static_assert(PERPCORE_EVENT_ORDER_CANCELED == Val(eng::EventKind::kOrderCanceled));
@@ -198,6 +200,7 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(INVALID_MARGIN_MODE, pc::Reason::kInvalidMarginMode)              \
   X(INVALID_FEE_TIER, pc::Reason::kInvalidFeeTier)                    \
   X(INVALID_SELF_TRADE_SCOPE, pc::Reason::kInvalidSelfTradeScope)     \
+  X(MAX_PRICE_BELOW_MARKET_PRICE, pc::Reason::kMaxPriceBelowMarketPrice) \
   X(UNKNOWN_MARKET, pc::Reason::kUnknownMarket)                       \
   X(UNKNOWN_ACCOUNT, pc::Reason::kUnknownAccount)                     \
   X(MARKET_EXISTS, pc::Reason::kMarketExists)                         \
@@ -231,6 +234,8 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(OPEN_INTEREST_LIMIT, pc::Reason::kOpenInterestLimit)              \
   X(MAX_DEPOSIT_EXCEEDED, pc::Reason::kMaxDepositExceeded)            \
   X(WITHDRAWAL_EXCEEDS_HELD, pc::Reason::kWithdrawalExceedsHeld)      \
+  X(MARKET_OPEN_INTEREST_LIMIT, pc::Reason::kMarketOpenInterestLimit) \
+  X(CASH_BOUND_EXCEEDED, pc::Reason::kCashBoundExceeded)              \
   X(NO_INDEX_PRICE, pc::Reason::kNoIndexPrice)                        \
   X(ORACLE_INVALID_SOURCE, pc::Reason::kOracleInvalidSource)          \
   X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \
@@ -408,16 +413,17 @@ perpcore_engine_config FromEngineConfig(const eng::EngineConfig& c) {
   return out;
 }
 
-perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketParams* out,
+perpcore_status ToMarketParams(const perpcore_market_params* caller, eng::MarketParams* out,
                                const char** why) {
-  if (in == nullptr) {
+  if (caller == nullptr) {
     *why = "params is NULL";
     return PERPCORE_E_ILLEGAL_ARG;
   }
-  if (perpcore_status s = CheckInputSize(in); s != PERPCORE_OK) {
+  if (perpcore_status s = CheckInputSize(caller); s != PERPCORE_OK) {
     *why = InputMessage(s);
     return s;
   }
+  const perpcore_market_params* in = caller;
   const void* nul = std::memchr(in->symbol, '\0', sizeof in->symbol);
   if (nul == nullptr) {
     *why = "symbol is not NUL-terminated within PERPCORE_SYMBOL_CAPACITY";
@@ -450,20 +456,26 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
       .max_source_deviation = pc::Rate(in->oracle.max_source_deviation),
       .max_twap_deviation = pc::Rate(in->oracle.max_twap_deviation),
       .twap_window = pc::TimeNs(in->oracle.twap_window_ns),
-      .basis_window = pc::TimeNs(in->oracle.basis_window_ns),
-      .impact_notional = in->impact_notional,
-      .mark_cap = pc::Rate(in->mark_cap),
-      .max_mark_age = pc::TimeNs(in->max_mark_age_ns)};
+      .basis_window = pc::TimeNs(in->oracle.basis_window_ns)};
   out->max_orders_per_account = in->max_orders_per_account;
   out->max_levels_per_side = in->max_levels_per_side;
   out->max_book_orders = in->max_book_orders;
-  if (Has(in->struct_size, offsetof(perpcore_market_params, pad1) + 4)) {
+  // The fields appended after version 1: a version-1 caller's struct ends
+  // before them, and they keep their defaults.
+  if (Has(in->struct_size, offsetof(perpcore_market_params, max_market_open_interest) + 8)) {
+    out->oracle.impact_notional = in->impact_notional;
+    out->oracle.mark_cap = pc::Rate(in->mark_cap);
+    out->oracle.max_mark_age = pc::TimeNs(in->max_mark_age_ns);
     // A value outside the enum reaches the engine's check as it is
     // (kInvalidMarketParams names the field), never a wrapped enumerator.
     out->stress_fraction = pc::Rate(in->stress_fraction);
     out->withdrawable_pnl = in->withdrawable_pnl > 255
                                 ? static_cast<eng::WithdrawablePnl>(255)
                                 : static_cast<eng::WithdrawablePnl>(in->withdrawable_pnl);
+    out->max_market_open_interest = pc::Lots(in->max_market_open_interest);
+    out->max_matches_per_order = in->max_matches_per_order == 0
+                                     ? eng::MarketParams{}.max_matches_per_order
+                                     : in->max_matches_per_order;
   }
   return PERPCORE_OK;
 }
@@ -504,6 +516,8 @@ perpcore_market_params FromMarketParams(const eng::MarketParams& p) {
   out.max_book_orders = p.max_book_orders;
   out.stress_fraction = p.stress_fraction.raw();
   out.withdrawable_pnl = static_cast<std::uint32_t>(p.withdrawable_pnl);
+  out.max_market_open_interest = p.max_market_open_interest.raw();
+  out.max_matches_per_order = p.max_matches_per_order;
   return out;
 }
 

@@ -63,6 +63,9 @@ constexpr ReasonText kReasons[] = {
     {Reason::kInvalidFeeTier, "kInvalidFeeTier", "no such fee tier"},
     {Reason::kInvalidSelfTradeScope, "kInvalidSelfTradeScope",
      "not a SelfTradeScope (owner or account)"},
+    {Reason::kMaxPriceBelowMarketPrice, "kMaxPriceBelowMarketPrice",
+     "max price cannot be lowered below a price the market holds (its index, last valid "
+     "index, mark, TWAP, last trade or an oracle source's last price)"},
 
     {Reason::kUnknownMarket, "kUnknownMarket", "no market with this id"},
     {Reason::kUnknownAccount, "kUnknownAccount", "no account with this id"},
@@ -125,6 +128,13 @@ constexpr ReasonText kReasons[] = {
     {Reason::kWithdrawalExceedsHeld, "kWithdrawalExceedsHeld",
      "the withdrawal is more than the engine holds (total deposits minus total withdrawals): "
      "the profit it claims is owed by accounts that cannot pay it"},
+    {Reason::kMarketOpenInterestLimit, "kMarketOpenInterestLimit",
+     "the order would raise the market's open interest beyond its maximum "
+     "(max_market_open_interest) if it filled in full"},
+    {Reason::kCashBoundExceeded, "kCashBoundExceeded",
+     "a cash balance would pass the engine's bound (2^61 atoms), or the account is locked "
+     "because one did: no orders until deposits, withdrawals or transfers bring every "
+     "balance back within it"},
 
     {Reason::kNoIndexPrice, "kNoIndexPrice",
      "the market has no valid index price (too few fresh oracle sources, or no majority of them "

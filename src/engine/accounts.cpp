@@ -18,6 +18,12 @@ Reason CheckFree(const State& s, const Account& a, std::int64_t amount) {
   return Reason::kOk;
 }
 
+// The cash bound (ledger.hpp): a money command leaves every bucket it
+// touches within S.
+bool WithinCash(std::int64_t bucket, std::int64_t delta) {
+  return ledger::WithinSoftBound(int128(bucket) + delta);
+}
+
 bool DepositFits(const State& s, std::int64_t amount) {
   return s.deposits - s.withdrawals + amount <= kMaxTotalDeposits;
 }
@@ -61,12 +67,17 @@ Reason Validate(const State& s, const Deposit& c, AccountPlan* plan) {
   if (plan->account_slot == kNone) return Reason::kUnknownAccount;
   if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
   if (!DepositFits(s, c.amount.raw())) return Reason::kMaxDepositExceeded;
+  if (!WithinCash(s.accounts[plan->account_slot].cash, c.amount.raw())) {
+    return Reason::kCashBoundExceeded;
+  }
   plan->amount = c.amount.raw();
   return Reason::kOk;
 }
 
 Outcome ApplyDeposit(State& s, const AccountPlan& plan, EventSink& sink) {
-  ledger::Deposit(s, s.accounts[plan.account_slot], plan.amount, sink);
+  Account& a = s.accounts[plan.account_slot];
+  ledger::Deposit(s, a, plan.amount, sink);
+  ledger::Relock(a);
   return {};
 }
 
@@ -93,11 +104,15 @@ Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan) {
   // The backstop of the rule above: money that is not in the engine cannot
   // leave it, whatever an account's equity claims (ledger.hpp, Held).
   if (plan->amount > ledger::Held(s)) return Reason::kWithdrawalExceedsHeld;
-  return Reason::kOk;
+  return WithinCash(s.accounts[plan->account_slot].cash, -plan->amount)
+             ? Reason::kOk
+             : Reason::kCashBoundExceeded;
 }
 
 Outcome ApplyWithdraw(State& s, const AccountPlan& plan, EventSink& sink) {
-  ledger::Withdraw(s, s.accounts[plan.account_slot], plan.amount, sink);
+  Account& a = s.accounts[plan.account_slot];
+  ledger::Withdraw(s, a, plan.amount, sink);
+  ledger::Relock(a);
   return {};
 }
 
@@ -111,11 +126,21 @@ Reason Validate(const State& s, const Transfer& c, AccountPlan* plan) {
   }
   if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
   plan->amount = c.amount.raw();
-  return CheckFree(s, s.accounts[plan->account_slot], plan->amount);
+  if (Reason r = CheckFree(s, s.accounts[plan->account_slot], plan->amount); r != Reason::kOk) {
+    return r;
+  }
+  return WithinCash(s.accounts[plan->account_slot].cash, -plan->amount) &&
+                 WithinCash(s.accounts[plan->other_slot].cash, plan->amount)
+             ? Reason::kOk
+             : Reason::kCashBoundExceeded;
 }
 
 Outcome ApplyTransfer(State& s, const AccountPlan& plan, EventSink& sink) {
-  ledger::Transfer(s.accounts[plan.account_slot], s.accounts[plan.other_slot], plan.amount, sink);
+  Account& from = s.accounts[plan.account_slot];
+  Account& to = s.accounts[plan.other_slot];
+  ledger::Transfer(from, to, plan.amount, sink);
+  ledger::Relock(from);
+  ledger::Relock(to);
   return {};
 }
 
@@ -218,12 +243,18 @@ Reason Validate(const State& s, const AdjustIsolatedMargin& c, AccountPlan* plan
   }
   if (c.delta.raw() == 0 || c.delta == Quote::Min()) return Reason::kInvalidAmount;
   plan->amount = c.delta.raw();
-  if (c.delta.raw() > 0) return CheckFree(s, a, c.delta.raw());
-  // The bucket keeps the withdrawal rule on its own: only this market's
-  // state matters (a stale or tripped market counts at its stressed value).
-  const Market& m = s.markets[plan->market_slot];
-  if (-int128(c.delta.raw()) > IsolatedWithdrawable(s, m, *p)) {
-    return Reason::kInsufficientCollateral;
+  if (c.delta.raw() > 0) {
+    if (Reason r = CheckFree(s, a, c.delta.raw()); r != Reason::kOk) return r;
+  } else {
+    // The bucket keeps the withdrawal rule on its own: only this market's
+    // state matters (a stale or tripped market counts at its stressed value).
+    const Market& m = s.markets[plan->market_slot];
+    if (-int128(c.delta.raw()) > IsolatedWithdrawable(s, m, *p)) {
+      return Reason::kInsufficientCollateral;
+    }
+  }
+  if (!WithinCash(a.cash, -plan->amount) || !WithinCash(p->iso_cash, plan->amount)) {
+    return Reason::kCashBoundExceeded;
   }
   return Reason::kOk;
 }
@@ -232,7 +263,8 @@ Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& 
   Account& a = s.accounts[plan.account_slot];
   Position* p = FindPosition(a, s.markets[plan.market_slot].id);
   PERPCORE_CHECK(p != nullptr);
-  ledger::MoveIsolated(a, *p, plan.amount, IsolatedMarginCause::kUser, sink);
+  ledger::MoveIsolated(nullptr, a, *p, plan.amount, IsolatedMarginCause::kUser, sink);
+  ledger::Relock(a);
   return {};
 }
 

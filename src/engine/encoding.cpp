@@ -77,6 +77,8 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU32(out, p.max_book_orders);
     PutU8(out, Raw(p.withdrawable_pnl));
     PutI64(out, p.stress_fraction.raw());
+    PutI64(out, p.max_market_open_interest.raw());
+    PutU32(out, p.max_matches_per_order);
     PutU8(out, Raw(m.status));
     PutI64(out, m.mark.raw());
     PutI64(out, m.last_index.raw());
@@ -102,6 +104,7 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU32(out, a.fee_tier);
     PutU64(out, a.referrer);
     PutU8(out, Raw(a.stp_scope));
+    PutU8(out, a.cash_locked ? 1 : 0);
     PutU32(out, static_cast<std::uint32_t>(a.positions.size()));
     for (const Position& p : a.positions) {
       PutU32(out, p.market);

@@ -118,6 +118,13 @@ namespace {
 // True iff CheckFraming(c) is OK: the usual case, decided without making
 // and destroying a Status. `c.seq > last_seq` keeps a seq that wraps to 0
 // after UINT64_MAX "already applied", as CheckFraming says.
+// A buffer one command grew past the retained bound goes back to the
+// allocator; out of line and cold (rare).
+[[gnu::cold, gnu::noinline]] void ReleaseEvents(std::vector<Event>* events) {
+  std::vector<Event>().swap(*events);
+  events->reserve(64);
+}
+
 bool InSequence(const State& s, const Command& c) {
   return !s.in_command && c.seq > s.last_seq && c.seq - s.last_seq == 1 &&
          c.timestamp >= s.now;
@@ -152,6 +159,7 @@ Result Engine::Process(const Command& c, EventSink& sink) {
   s.in_command = true;  // left set if an exception interrupts the command
   const Outcome o =
       std::visit([&](const auto& payload) { return Run(s, payload, sink); }, c.payload);
+  if (!s.newly_locked.empty()) CancelLockedOrders(s, sink);
   s.in_command = false;
   return Result{.reason = o.reason, .filled = o.filled, .rested = o.rested, .seq = c.seq};
 }
@@ -159,6 +167,7 @@ Result Engine::Process(const Command& c, EventSink& sink) {
 absl::StatusOr<Result> Engine::Apply(const Command& c) {
   if (!InSequence(*s_, c)) return CheckFraming(c);
   events_.clear();  // only now: a framing error leaves the last command's events
+  if (events_.capacity() > kRetainedEvents) ReleaseEvents(&events_);
   Collect collect(&events_);
   Result r = Process(c, collect);
   r.events = events_;
@@ -171,6 +180,12 @@ absl::StatusOr<Result> Engine::Apply(const Command& c, EventSink& sink) {
 }
 
 bool Engine::poisoned() const { return s_->in_command; }
+
+std::size_t Engine::retained_event_capacity() const {
+  std::size_t n = events_.capacity();
+  for (const Market& m : s_->markets) n += m.book.event_capacity();
+  return n;
+}
 
 std::uint64_t Engine::last_seq() const { return s_->last_seq; }
 TimeNs Engine::now() const { return s_->now; }

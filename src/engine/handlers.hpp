@@ -44,6 +44,10 @@ struct MarketPlan {
 // tick-lot; why: the field and rule for kInvalidMarketParams.
 Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std::int64_t* atoms,
                          std::string* why);
+// MarketOpenInterestCap(): the market-wide open interest bound of valid
+// params with `atoms` per tick-lot (MarketParams::max_market_open_interest,
+// 0 read as floor(2^54 / (max_price * atoms))).
+std::int64_t MarketOpenInterestCap(const MarketParams& p, std::int64_t atoms);
 Reason Validate(const State& s, const CreateMarket& c, MarketPlan* plan);
 Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan);
 Reason Validate(const State& s, const SetMarketStatus& c, MarketPlan* plan);
@@ -133,7 +137,13 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
 // bucket lacks to cover the position's initial requirement; a reduced one
 // moves nothing (the bucket keeps its cash, as at Binance). Through the
 // ledger; a no-op for a cross position.
-void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_size,
+// CancelLockedOrders(): cancels every resting order of the accounts the
+// running command locked (ledger.hpp, the cash bound), with
+// book::CancelReason::kAccountLocked, and empties the list. Run by the
+// dispatcher after every command that locked one. O(orders of those
+// accounts).
+void CancelLockedOrders(State& s, EventSink& sink);
+void TopUpIsolated(State* s, const Market& m, Account& a, Position& p, std::int64_t old_size,
                    EventSink& sink);
 // AddOrder(): lots (< 0: removed) of the position's open orders at price
 // on side, in its ladder. O(price levels of the side). Inline: one call,

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "perpcore/detail/int128_text.hpp"
+#include "ledger.hpp"
 #include "state.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -104,6 +106,16 @@ absl::Status Engine::CheckInvariants() const {
         return fail("account ", a.id, " market ", p.market, " asks: ", why);
       }
     }
+    // The cash bound (ledger.hpp): an unlocked account's buckets are within
+    // it; a locked one rests no order.
+    bool beyond = !ledger::WithinSoftBound(a.cash);
+    bool resting = false;
+    for (const Position& p : a.positions) {
+      beyond = beyond || !ledger::WithinSoftBound(p.iso_cash);
+      resting = resting || p.open_orders > 0;
+    }
+    if (beyond && !a.cash_locked) return fail("account ", a.id, " has cash beyond the bound, unlocked");
+    if (a.cash_locked && resting) return fail("account ", a.id, " is locked with resting orders");
     prev = 0;
     for (const MarketPref& pref : a.prefs) {
       if (pref.market <= prev) return fail("account ", a.id, " market choices are not sorted");
@@ -118,8 +130,9 @@ absl::Status Engine::CheckInvariants() const {
   }
   if (money != s_->deposits - s_->withdrawals) {
     const int128 gap = money - (s_->deposits - s_->withdrawals);
+    // Whole: the gap is an int128 and may not fit int64 (absl formats it).
     return fail("conservation: cash + fee pool + insurance differs from deposits - withdrawals by ",
-                static_cast<std::int64_t>(gap), " atoms");
+                detail::Int128Text(gap), " atoms");
   }
   for (std::size_t i = 0; i < s_->markets.size(); ++i) {
     const Market& m = s_->markets[i];

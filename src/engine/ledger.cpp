@@ -11,7 +11,20 @@ std::int64_t& BucketOf(Account& a, Position& p) {
   return p.mode == MarginMode::kIsolated ? p.iso_cash : a.cash;
 }
 
+// Rule 2: a bucket beyond S locks its account, once per command.
+void Watch(State* s, Account& a, std::int64_t bucket) {
+  if (a.cash_locked || WithinSoftBound(bucket)) return;
+  a.cash_locked = true;
+  if (s != nullptr) s->newly_locked.push_back(a.id);
+}
+
 }  // namespace
+
+void Relock(Account& a) {
+  bool locked = !WithinSoftBound(a.cash);
+  for (const Position& p : a.positions) locked = locked || !WithinSoftBound(p.iso_cash);
+  a.cash_locked = locked;
+}
 
 void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink) {
   a.cash += amount;
@@ -38,19 +51,24 @@ void FundInsurance(State& s, std::int64_t amount, EventSink& sink) {
   sink.Emit(events::InsuranceFunded{.amount = Quote(amount)});
 }
 
-void MoveIsolated(Account& a, Position& p, std::int64_t delta, IsolatedMarginCause cause,
-                  EventSink& sink) {
+void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
+                  IsolatedMarginCause cause, EventSink& sink) {
   if (delta == 0) return;
   a.cash -= delta;
   p.iso_cash += delta;
+  Watch(s, a, a.cash);
+  Watch(s, a, p.iso_cash);
   sink.Emit(events::IsolatedMarginChanged{
       .market = p.market, .account = a.id, .amount = Quote(delta), .cause = cause});
 }
 
-void TradeLeg(const Market& m, Account& a, Position& p, std::int64_t lots, std::int64_t price,
-              std::int64_t fee) {
-  // Market bounds keep every notional below 2^54.
-  BucketOf(a, p) -= static_cast<std::int64_t>(Notional(m, lots, price)) + fee;
+void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t lots,
+              std::int64_t price, std::int64_t fee) {
+  // Market bounds keep every notional below 2^54, and the cash bound keeps
+  // the bucket far from the int64 edge (the file comment of ledger.hpp).
+  std::int64_t& bucket = BucketOf(a, p);
+  bucket -= static_cast<std::int64_t>(Notional(m, lots, price)) + fee;
+  Watch(s, a, bucket);
 }
 
 void PoolFees(State& s, const fees::FillFees& fees, Account* referrer) {

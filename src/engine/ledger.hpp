@@ -14,6 +14,40 @@
 // position's isolated bucket otherwise. The functions do not check
 // solvency: handlers validate before they apply. Later modules add their
 // buckets here (shortfall, vault cash) and nowhere else.
+//
+// Why no account bucket leaves int64 (DESIGN.md rule 1). Losses are not
+// bounded by deposits while nothing liquidates, and a bucket is a sum of
+// trade legs over unboundedly many fills, so the bound is kept by
+// construction, with a soft bound S = kCashSoftBound = 2^61:
+//   1. One command moves one bucket by less than M = 2^57. The fills of one
+//      taker total at most max_order_size lots at prices up to max_price:
+//      at most 2^54 atoms of notional (the market bound), so a taker's or
+//      a maker's legs in the command sum to at most 2^54, fees and rebates
+//      (at most 10% each) to 2^51, the referrer's cut to 2^51. An isolated
+//      top-up leaves the bucket at Initial(n) - value, within 2^55 of 0, and
+//      moves the same amount out of cross cash, so it raises the two
+//      buckets' combined magnitude by at most 2^56.
+//   2. Every move is checked against S on the buckets it touches; a bucket
+//      that ends beyond S (either sign) locks its account (Account::
+//      cash_locked). At the end of the command every resting order of an
+//      account locked in it is cancelled (book::CancelReason::kAccountLocked),
+//      and a locked account places, amends and replaces nothing
+//      (kCashBoundExceeded). A locked account's buckets then move only by
+//      its own deposits, withdrawals, transfers and isolated-margin moves,
+//      each refused unless every bucket it touches ends within S; after one,
+//      the lock is lifted if every bucket of the account is within S.
+//   3. A referrer whose cross cash would pass S by its cut gets nothing: the
+//      fee pool keeps the cut (the Fill names no referrer).
+// So a bucket is within S whenever a command starts with its account able
+// to trade, and moves by less than M in the command that locks it; the one
+// move that adds two buckets (an isolated release, the whole bucket back to
+// cross cash) is bounded by 2 * (S + M) = 2^62 + 2^58 < 2^63. Nothing else
+// moves a locked account's cash. Position::realized (a statistic, no money)
+// saturates at +-INT64_MAX.
+// Not covered yet: the fee pool. It only grows by fees, paid from buckets
+// each bounded below by -(S + M), but over many accounts; it passes int64
+// only after 2^63 atoms of fees (at the 10% maximum fee, about 9.2e13 USDC
+// of notional at 6 decimals, 100x that at 0.1%).
 #ifndef PERPCORE_SRC_ENGINE_LEDGER_HPP_
 #define PERPCORE_SRC_ENGINE_LEDGER_HPP_
 
@@ -35,6 +69,15 @@ namespace ledger {
 // total withdrawals exceed total deposits. A check the Withdraw handler
 // makes before it applies, not an invariant reported afterwards.
 inline absl::int128 Held(const State& s) { return s.deposits - s.withdrawals; }
+// kCashSoftBound: S above.
+inline constexpr std::int64_t kCashSoftBound = std::int64_t{1} << 61;
+
+// WithinSoftBound(): |v| <= S.
+inline bool WithinSoftBound(absl::int128 v) { return v <= kCashSoftBound && v >= -kCashSoftBound; }
+
+// Relock(): the account's lock from all its buckets: locked iff one is
+// beyond S. O(records). For the money commands (rare): fills only lock.
+void Relock(Account& a);
 
 void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink);
 // Withdraw(): requires amount <= Held(s) (the handler refuses beyond it).
@@ -44,19 +87,28 @@ void FundInsurance(State& s, std::int64_t amount, EventSink& sink);
 
 // MoveIsolated(): delta > 0 moves cross cash into the position's bucket,
 // delta < 0 back. delta == 0 moves nothing and emits nothing.
-void MoveIsolated(Account& a, Position& p, std::int64_t delta, IsolatedMarginCause cause,
-                  EventSink& sink);
+// Locks the account (rule 2 above) if either bucket ends beyond S; the
+// State records it for the end-of-command cancel (s: null in a dry run).
+void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
+                  IsolatedMarginCause cause, EventSink& sink);
 
 // TradeLeg(): one account's side of a fill: lots > 0 buys, paying
 // lots * price * atoms from the position's bucket (a sale receives it), and
 // the side's fee leaves the bucket (fee < 0: a rebate arrives). The caller
-// emits the kFill event that describes it.
-void TradeLeg(const Market& m, Account& a, Position& p, std::int64_t lots, std::int64_t price,
-              std::int64_t fee);
+// emits the kFill event that describes it. Locks as MoveIsolated().
+void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t lots,
+              std::int64_t price, std::int64_t fee);
 
 // PoolFees(): the fee pool takes a fill's fees, less the referrer's cut,
-// which goes to the referrer's cross cash.
+// which goes to the referrer's cross cash. The caller has diverted a cut
+// the referrer's bound would not take (ReferrerTakes()).
 void PoolFees(State& s, const fees::FillFees& fees, Account* referrer);
+
+// ReferrerTakes(): whether the referrer's cross cash stays within S with
+// its cut (rule 3).
+inline bool ReferrerTakes(const Account& referrer, std::int64_t cut) {
+  return WithinSoftBound(absl::int128(referrer.cash) + cut);
+}
 
 }  // namespace ledger
 }  // namespace engine

@@ -14,6 +14,7 @@ using absl::int128;
 
 constexpr int128 kNotionalBound = int128(1) << 54;
 constexpr std::size_t kMaxSymbol = 24;
+constexpr std::int64_t kMaxMarketOi = std::int64_t{1} << 62;
 
 bool ValidSymbol(const std::string& s) {
   if (s.empty() || s.size() > kMaxSymbol) return false;
@@ -31,13 +32,31 @@ book::BookConfig BookConfigFor(const MarketParams& p, MarketId id, std::uint64_t
   c.max_orders_per_account = p.max_orders_per_account;
   c.max_levels_per_side = p.max_levels_per_side;
   c.max_book_orders = p.max_book_orders;
+  c.max_matches_per_order = p.max_matches_per_order;
   c.price_band = p.price_band;
   c.expected_orders = 1024;
   c.hash_seed = seed ^ detail::Mix64(id.value());
   return c;
 }
 
+// The highest price the market holds and goes on using: the index, the
+// last valid index, the mark, the TWAP, the last trade and every source's
+// last published price (a stale source's comes back when it is fresh
+// again). A max_price below it would let that price meet sizes admitted
+// under the new bounds, past the 2^54 notional bound every product relies
+// on.
+Ticks HighestHeldPrice(const Market& m) {
+  Ticks high = std::max({m.feed.index(), m.last_index, m.mark, m.feed.twap(), m.last_trade});
+  for (const oracle::PriceFeed::SourceView& v : m.feed.Sources()) high = std::max(high, v.price);
+  return high;
+}
+
 }  // namespace
+
+std::int64_t MarketOpenInterestCap(const MarketParams& p, std::int64_t atoms) {
+  if (p.max_market_open_interest.raw() != 0) return p.max_market_open_interest.raw();
+  return static_cast<std::int64_t>(kNotionalBound / (int128(p.max_price.raw()) * atoms));
+}
 
 Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std::int64_t* atoms,
                          std::string* why) {
@@ -55,9 +74,11 @@ Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std:
   int128 product = int128(p.tick_size.mantissa) * p.lot_size.mantissa;
   int exponent = p.tick_size.exponent + p.lot_size.exponent +
                  static_cast<int>(config.quote_decimals);
+  // Checked before each step: the mantissas' product may already be near
+  // 2^126, where one more factor of 10 would wrap.
   for (; exponent > 0; --exponent) {
+    if (product > kNotionalBound / 10) return bad("tick_size * lot_size is above 2^54 atoms");
     product *= 10;
-    if (product > kNotionalBound) return bad("tick_size * lot_size is above 2^54 atoms");
   }
   for (; exponent < 0; ++exponent) {
     if (product % 10 != 0) {
@@ -74,8 +95,25 @@ Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std:
     return bad("max_open_interest must be >= max_order_size");
   }
   if (p.max_price.raw() < 1) return bad("max_price must be >= 1");
-  if (int128(p.max_open_interest.raw()) * p.max_price.raw() * product > kNotionalBound) {
+  // By division, never by the product: max_open_interest * max_price is
+  // below 2^126 and fits, but a third int64 factor can reach 2^189 and
+  // wrap (2^37 * 2^37 * 2^54 is 0 in 128 bits). For whole numbers and
+  // product >= 1, x * product <= bound  <=>  x <= floor(bound / product).
+  const int128 per_atom = kNotionalBound / product;
+  if (int128(p.max_open_interest.raw()) * p.max_price.raw() > per_atom) {
     return bad("max_open_interest * max_price * atoms_per_tick_lot must be <= 2^54");
+  }
+  const std::int64_t market_oi = p.max_market_open_interest.raw();
+  if (market_oi != 0 && (market_oi < p.max_open_interest.raw() || market_oi > kMaxMarketOi)) {
+    return bad("max_market_open_interest must be 0 or in max_open_interest..2^62");
+  }
+  // 0 reads as the largest cap the bound allows, which is never below
+  // max_open_interest (checked above).
+  if (int128(market_oi) * p.max_price.raw() > per_atom) {
+    return bad("max_market_open_interest * max_price * atoms_per_tick_lot must be <= 2^54");
+  }
+  if (p.max_matches_per_order < 1 || p.max_matches_per_order > kMaxMatchesPerOrder) {
+    return bad("max_matches_per_order must be 1..", kMaxMatchesPerOrder);
   }
   if (p.price_band.raw() < 0 || p.price_band.raw() >= kRateScale) {
     return bad("price_band must be in [0, 1)");
@@ -128,6 +166,7 @@ Outcome ApplyCreateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
       .id = plan.market,
       .params = *plan.params,
       .atoms = plan.atoms,
+      .oi_cap = MarketOpenInterestCap(*plan.params, plan.atoms),
       .tiers = *std::move(tiers),
       .book = book::OrderBook(BookConfigFor(*plan.params, plan.market, s.config.hash_seed)),
       .feed = oracle::PriceFeed(plan.params->oracle),
@@ -153,7 +192,8 @@ Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
   if (!(p.tick_size == old.tick_size) || !(p.lot_size == old.lot_size) ||
       p.max_orders_per_account != old.max_orders_per_account ||
       p.max_levels_per_side != old.max_levels_per_side ||
-      p.max_book_orders != old.max_book_orders) {
+      p.max_book_orders != old.max_book_orders ||
+      p.max_matches_per_order != old.max_matches_per_order) {
     return Reason::kParamImmutable;
   }
   // Positions and resting orders were admitted under the old bounds; lowering
@@ -161,8 +201,11 @@ Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
   // reverse) beyond the 2^54 notional bound every product relies on.
   const bool live = m.oi_long > 0 || m.book.order_count() > 0;
   if (live && (p.max_open_interest < old.max_open_interest ||
-               p.max_price < old.max_price)) {
+               MarketOpenInterestCap(p, m.atoms) < m.oi_cap || p.max_price < old.max_price)) {
     return Reason::kParamImmutable;
+  }
+  if (p.max_price < old.max_price && p.max_price < HighestHeldPrice(m)) {
+    return Reason::kMaxPriceBelowMarketPrice;
   }
   std::string why;
   if (Reason r = CheckMarketParams(s.config, p, &plan->atoms, &why); r != Reason::kOk) {
@@ -182,6 +225,7 @@ Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
   if (!(plan.params->oracle == m.params.oracle)) m.feed.Reconfigure(plan.params->oracle);
   m.tiers = *std::move(tiers);
   m.params = *plan.params;
+  m.oi_cap = MarketOpenInterestCap(m.params, m.atoms);
   sink.Emit(events::MarketUpdated{.market = plan.market});
   return {};
 }

@@ -26,6 +26,21 @@ bool WithinOpenInterest(const Market& m, std::int64_t size_now, Side side, std::
   return exposure <= m.params.max_open_interest.raw();
 }
 
+// Whether the market's open interest stays within its bound if the order of
+// `q` lots on `side` fills in full. Long and short open interest are equal,
+// and a fill raises them by at most what it raises the taker's own side
+// (the makers trade the other way: a maker's side of the taker's direction
+// only shrinks), so an order that would raise its account's long lots
+// (buy) or short lots (sell) by d may raise the market's by d at most:
+// d = max(0, size + q) - max(0, size) for a buy. Every fill has a taker
+// whose admission passed this, so the open interest never exceeds the bound.
+bool WithinMarketOpenInterest(const Market& m, std::int64_t size_now, Side side,
+                              std::int64_t q) {
+  const std::int64_t own = side == Side::kBuy ? size_now : -size_now;  // this side's sign
+  const std::int64_t grow = std::max<std::int64_t>(own + q, 0) - std::max<std::int64_t>(own, 0);
+  return m.oi_long <= m.oi_cap - grow;
+}
+
 // Out of line: one copy of the two index lookups for every order command.
 [[gnu::noinline]] Reason Resolve(const State& s, MarketId market, AccountId account,
                                  OrderPlan* plan) {
@@ -73,6 +88,9 @@ Reason CheckNewOrder(const State& s, const PlaceOrder& c, const book::OrderView*
     d.On(replaced->side).remove = {replaced->price.raw(), replaced->remaining.raw()};
   }
   if (!WithinOpenInterest(m, size_now, o.side, open + q)) return Reason::kOpenInterestLimit;
+  if (!WithinMarketOpenInterest(m, size_now, o.side, q)) {
+    return Reason::kMarketOpenInterestLimit;
+  }
   d.On(o.side).add = {o.price.raw(), q};
   const int128 value = int128(o.price.raw()) * q;
   d.fee = fees::TakerFee(m.Fees(), s.FeeSchedule(), a.fee_tier, value * m.atoms).raw();
@@ -98,6 +116,7 @@ Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
   // A halted or delisted market takes reduce-only orders (immediate, so
   // nothing rests): a halt must not freeze the positions in it.
   if (s.markets[plan->market_slot].Halted() && !c.reduce_only) return Reason::kMarketHalted;
+  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
   return CheckNewOrder(s, c, nullptr, plan);
 }
 
@@ -178,6 +197,7 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   if (!old) return Reason::kUnknownOrder;
   if (old->account != am.account) return Reason::kNotOrderOwner;
   if (m.Halted()) return Reason::kMarketHalted;
+  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
   if (Reason r = CheckSizeAndPrice(m, am.new_size, am.new_price); r != Reason::kOk) return r;
   plan->amend = am;
   plan->old = *old;
@@ -232,6 +252,7 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   if (!old) return Reason::kUnknownOrder;
   if (old->account != c.account) return Reason::kNotOrderOwner;
   if (m.Halted() && !c.reduce_only) return Reason::kMarketHalted;
+  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
   plan->old = *old;
   if (Reason r = CheckNewOrder(s, NewOrderOf(c), &*old, plan); r != Reason::kOk) return r;
   return m.book.CheckPlace(plan->request, old->id);
@@ -248,6 +269,28 @@ Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink) {
   PERPCORE_CHECK(pr.ok());
   Settle(s, plan.market_slot, plan.account_slot, plan.request.id, sink);
   return {.filled = pr.filled, .rested = pr.rested};
+}
+
+void CancelLockedOrders(State& s, EventSink& sink) {
+  // In the order the accounts were locked: deterministic, as the fills that
+  // locked them.
+  for (const AccountId id : s.newly_locked) {
+    const std::uint32_t ai = s.FindAccount(id);
+    PERPCORE_CHECK(ai != kNone);
+    // Settling removes the records it empties, so the slots are collected
+    // first (as ApplyCancelAll).
+    std::vector<std::uint32_t> slots;
+    for (const Position& p : s.accounts[ai].positions) {
+      if (p.open_orders > 0) slots.push_back(p.market_slot);
+    }
+    for (const std::uint32_t mi : slots) {
+      PERPCORE_CHECK(s.markets[mi].book.CancelAll(id, nullptr,
+                                                  book::CancelReason::kAccountLocked) ==
+                     Reason::kOk);
+      Settle(s, mi, ai, 0, sink);
+    }
+  }
+  s.newly_locked.clear();
 }
 
 }  // namespace engine

@@ -58,8 +58,14 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
   Preview pv;
   OrderPlan plan;
   pv.reason = Validate(s, c, &plan);
+  // The preview stops at its own verdict: only an order Apply would take,
+  // or one refused for margin alone (what a preview is asked about), is
+  // estimated. Any other refusal means a field or bound out of range (a
+  // size above the maximum, a position past the open-interest bounds),
+  // where the dry run's positions and notionals would leave the bounds
+  // every product relies on, and its walk would be as long as the book.
+  if (pv.reason != Reason::kOk && pv.reason != Reason::kInsufficientMargin) return pv;
   const book::OrderRequest o = RequestOf(c);
-  if (o.size.raw() <= 0 || o.price.raw() <= 0) return pv;
   const std::int64_t want = std::min(o.size.raw(), plan.request.max_fill.raw());
   const bool buy = o.side == Side::kBuy;
   const bool post_only = o.tif == TimeInForce::kPostOnly || o.tif == TimeInForce::kPostOnlySlide;
@@ -113,8 +119,8 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
             .raw();
     const std::int64_t old_size = p.size;
     TradePosition(m, p, lots, f.price);
-    ledger::TradeLeg(m, after, p, lots, f.price, leg_fee);
-    TopUpIsolated(m, after, p, old_size, discard);
+    ledger::TradeLeg(nullptr, m, after, p, lots, f.price, leg_fee);
+    TopUpIsolated(nullptr, m, after, p, old_size, discard);
     fee += leg_fee;
   }
   pv.fee = Quote(fee);

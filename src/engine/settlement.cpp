@@ -49,14 +49,22 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
     referrer = &s.accounts[ri];
   }
   const int128 notional = Notional(m, size, price);
-  const fees::FillFees fees = fees::ForFill(m.Fees(), s.FeeSchedule(), taker.fee_tier,
-                                            maker.fee_tier, referrer != nullptr, notional);
-  ledger::TradeLeg(m, taker, tp, taker_lots, price, fees.taker);
-  ledger::TradeLeg(m, maker, mp, -taker_lots, price, fees.maker);
+  fees::FillFees fees = fees::ForFill(m.Fees(), s.FeeSchedule(), taker.fee_tier, maker.fee_tier,
+                                      referrer != nullptr, notional);
+  if (referrer != nullptr && !ledger::ReferrerTakes(*referrer, fees.referrer)) {
+    // The cash bound (ledger.hpp rule 3): the pool keeps the cut.
+    fees.pool += fees.referrer;
+    fees.referrer = 0;
+    referrer = nullptr;
+  }
+  ledger::TradeLeg(&s, m, taker, tp, taker_lots, price, fees.taker);
+  ledger::TradeLeg(&s, m, maker, mp, -taker_lots, price, fees.maker);
   ledger::PoolFees(s, fees, referrer);
 
   m.last_trade = e.price;
-  m.volume += size;
+  // Statistics saturate: a market trades without end, its totals do not
+  // fit int64 forever, and no decision reads them.
+  m.volume = size > kMaxI64 - m.volume ? kMaxI64 : m.volume + size;
   const int128 nv = int128(m.notional_volume) + notional;
   m.notional_volume = nv > kMaxI64 ? kMaxI64 : static_cast<std::int64_t>(nv);
 
@@ -82,8 +90,8 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
 
   // After the fill event, so a consumer sees the trade before the moves it
   // causes.
-  TopUpIsolated(m, taker, tp, taker_old, sink);
-  TopUpIsolated(m, maker, mp, maker_old, sink);
+  TopUpIsolated(&s, m, taker, tp, taker_old, sink);
+  TopUpIsolated(&s, m, maker, mp, maker_old, sink);
   // A closed position without orders leaves no record (a later event of
   // this placement makes a new one from the account's MarketPref).
   RemoveIfEmpty(taker, tp);
@@ -92,11 +100,11 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
 
 }  // namespace
 
-void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_size,
+void TopUpIsolated(State* s, const Market& m, Account& a, Position& p, std::int64_t old_size,
                    EventSink& sink) {
   if (p.mode != MarginMode::kIsolated) return;
   if (p.size == 0) {
-    ledger::MoveIsolated(a, p, -p.iso_cash, IsolatedMarginCause::kRelease, sink);
+    ledger::MoveIsolated(s, a, p, -p.iso_cash, IsolatedMarginCause::kRelease, sink);
     return;
   }
   const bool flipped = (old_size > 0) != (p.size > 0);
@@ -106,8 +114,11 @@ void TopUpIsolated(const Market& m, Account& a, Position& p, std::int64_t old_si
       int128(m.tiers.Initial(ToQuote(Abs(PositionValue(m, p))), EffectiveLeverage(m, p)).raw()) -
       BucketEquity(m, p);
   if (need <= 0) return;
-  PERPCORE_CHECK(need <= kMaxI64);  // market bounds keep every requirement in int64
-  ledger::MoveIsolated(a, p, static_cast<std::int64_t>(need), IsolatedMarginCause::kTopUp, sink);
+  // Market bounds keep every requirement in int64, and the cash bound the
+  // bucket within 2^62 + 2^58 (ledger.hpp): need < 2^63.
+  PERPCORE_CHECK(need <= kMaxI64);
+  ledger::MoveIsolated(s, a, p, static_cast<std::int64_t>(need), IsolatedMarginCause::kTopUp,
+                       sink);
 }
 
 // Realized PnL closes the cost basis pro rata (rounded toward zero); it is
@@ -133,7 +144,12 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
     }
   }
   p.size = old + delta;
-  p.realized = Sign(p.size) == Sign(old) ? p.realized + realized : 0;
+  // A statistic, so it saturates (|realized| < 2^55 per fill, but a
+  // position may stay open through unboundedly many).
+  const int128 total = int128(p.realized) + realized;
+  const std::int64_t saturated =
+      total > kMaxI64 ? kMaxI64 : total < -kMaxI64 ? -kMaxI64 : static_cast<std::int64_t>(total);
+  p.realized = Sign(p.size) == Sign(old) ? saturated : 0;
   return realized;
 }
 

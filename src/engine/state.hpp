@@ -76,6 +76,9 @@ struct Account {
   std::uint32_t fee_tier = 0;
   AccountId referrer = 0;
   SelfTradeScope stp_scope = SelfTradeScope::kOwner;
+  // A bucket went beyond the cash bound (ledger.hpp): no orders until a
+  // money command brings every bucket back within it.
+  bool cash_locked = false;
   std::vector<Position> positions;  // live records, sorted by market id
   std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
@@ -84,6 +87,7 @@ struct Market {
   MarketId id = 0;
   MarketParams params;
   std::int64_t atoms = 1;  // atoms_per_tick_lot
+  std::int64_t oi_cap = 0;  // MarketOpenInterestCap(params, atoms), kept with params
   risk::TierTable tiers;
   book::OrderBook book;
   oracle::PriceFeed feed;
@@ -92,7 +96,7 @@ struct Market {
   Ticks last_index{0};  // the last valid index; 0: never had one
   Ticks last_trade{0};
   std::int64_t oi_long = 0, oi_short = 0;
-  std::int64_t volume = 0;
+  std::int64_t volume = 0;           // saturates at INT64_MAX
   std::int64_t notional_volume = 0;  // saturates at INT64_MAX
 
   // IndexUsable(): the index may value positions and admit new risk at
@@ -151,6 +155,9 @@ struct State {
   // Set while a command runs; still set when a command was interrupted by
   // an exception, which poisons the engine.
   bool in_command = false;
+  // Accounts locked by the running command, whose resting orders go at its
+  // end (ledger.hpp); empty between commands, never encoded.
+  std::vector<AccountId> newly_locked;
   std::int64_t fee_pool = 0;
   std::int64_t insurance = 0;
   absl::int128 deposits = 0;

@@ -182,6 +182,8 @@ std::string EnumName(CancelReason v) {
     case CancelReason::kUnfilledRemainder: return "kUnfilledRemainder";
     case CancelReason::kSelfTrade: return "kSelfTrade";
     case CancelReason::kMaxFill: return "kMaxFill";
+    case CancelReason::kMatchLimit: return "kMatchLimit";
+    case CancelReason::kAccountLocked: return "kAccountLocked";
   }
   return Fmt("CancelReason(%u)", static_cast<unsigned>(v));
 }
@@ -260,11 +262,13 @@ std::string ToString(const BookConfig& c) {
          "), .max_orders_per_account = " + Num(std::uint64_t{c.max_orders_per_account}) +
          ", .max_levels_per_side = " + Num(std::uint64_t{c.max_levels_per_side}) +
          ", .max_book_orders = " + Num(std::uint64_t{c.max_book_orders}) + ", .price_band = Rate(" +
-         Num(c.price_band.raw()) + ")}";
+         Num(c.price_band.raw()) + "), .max_matches_per_order = " +
+         Num(std::uint64_t{c.max_matches_per_order}) + "}";
 }
 
 // -----------------------------------------------------------------------------
-// Configurations: one per seed (seed % 6), steps of 1 or 2, small limits.
+// Configurations: one per seed (seed % 6), steps of 1 or 2, small limits;
+// three with a match cap small enough that sweeps reach it.
 // -----------------------------------------------------------------------------
 BookConfig ConfigForSeed(std::uint64_t seed) {
   BookConfig c;
@@ -275,6 +279,7 @@ BookConfig ConfigForSeed(std::uint64_t seed) {
       c.max_levels_per_side = 12;
       c.max_book_orders = 40;
       c.price_band = Rate(kRateScale / 50);
+      c.max_matches_per_order = 3;
       break;
     case 1:  // price step 2, capped size, no band (a reference alone is inert)
       c.price_step = Ticks(2);
@@ -287,6 +292,7 @@ BookConfig ConfigForSeed(std::uint64_t seed) {
       c.max_levels_per_side = 30;
       c.max_book_orders = 100;
       c.price_band = Rate(kRateScale / 100);
+      c.max_matches_per_order = 5;
       break;
     case 3:  // both steps 2, 3% band
       c.price_step = Ticks(2);
@@ -302,6 +308,7 @@ BookConfig ConfigForSeed(std::uint64_t seed) {
       c.max_levels_per_side = 40;
       c.max_book_orders = 300;
       c.price_band = Rate(kRateScale / 2 * 3);
+      c.max_matches_per_order = 2;
       break;
     default:  // tiny book; the smallest band (only the reference itself is in it)
       c.max_order_size = Lots(100);

@@ -165,6 +165,8 @@ std::string CancelReasonName(CancelReason r) {
     case CancelReason::kUnfilledRemainder: return "UnfilledRemainder";
     case CancelReason::kSelfTrade: return "SelfTrade";
     case CancelReason::kMaxFill: return "MaxFill";
+    case CancelReason::kMatchLimit: return "MatchLimit";
+    case CancelReason::kAccountLocked: return "AccountLocked";
   }
   return "CancelReason(" + std::to_string(static_cast<int>(r)) + ")";
 }
@@ -1226,6 +1228,7 @@ TEST_CASE("OrderBook: EncodeCanonical adds the STP groups only when some order h
     PutU64(&e, 1000);                                     // max_orders_per_account
     PutU64(&e, 10000);                                    // max_levels_per_side
     PutU64(&e, 1u << 24);                                 // max_book_orders
+    PutU64(&e, 1000);                                     // max_matches_per_order
     PutI64(&e, 0);                                        // price_band
     PutI64(&e, 0);                                        // reference price
     PutU64(&e, next_priority);

@@ -10,6 +10,7 @@
  */
 #include "perpcore/perpcore.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,12 +140,12 @@ static void test_names_and_version(void) {
 
   /* Every reason has a name and a message; other values are unknown. */
   /* One list for book and engine, a range of 100 per module, dense from the
-   * start of each range: ok, framing 100..103, parameters 200..224, registry
-   * 300..312, book 400..412, risk 500..506, oracle 600..607. */
+   * start of each range: ok, framing 100..103, parameters 200..225, registry
+   * 300..312, book 400..412, risk 500..508, oracle 600..607. */
   for (r = 0; r <= 1200; ++r) {
-    const int known = r == 0 || (r >= 100 && r <= 103) || (r >= 200 && r <= 224) ||
+    const int known = r == 0 || (r >= 100 && r <= 103) || (r >= 200 && r <= 225) ||
                       (r >= 300 && r <= 312) || (r >= 400 && r <= 412) ||
-                      (r >= 500 && r <= 506) || (r >= 600 && r <= 607);
+                      (r >= 500 && r <= 508) || (r >= 600 && r <= 607);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');
@@ -1376,9 +1377,45 @@ static void test_withdrawal_params(void) {
   perpcore_engine_destroy(eng);
 }
 
+/* The market-wide bounds appended to perpcore_market_params after version 1
+ * (944 bytes): a caller compiled against version 1 (struct_size 944) reads
+ * and writes only what it knows, and the fields it lacks take their
+ * defaults (0: the notional bound's open-interest cap; 1,000 matches). */
+static void test_market_params_versions(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p = btc_params(), back;
+  const uint32_t v1 = 944;
+  CHECK(offsetof(perpcore_market_params, impact_notional) == v1);
+  CHECK(p.max_market_open_interest == 0 && p.max_matches_per_order == 1000);
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  /* A version-1 caller: the tail beyond its size holds junk it never set. */
+  p.struct_size = v1;
+  p.max_market_open_interest = -5;
+  p.max_matches_per_order = 7;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), 1, 1, &p));
+  memset(&back, 0xAB, sizeof back);
+  back.struct_size = v1;
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK(back.struct_size == v1);
+  CHECK(back.max_matches_per_order == 0xABABABABu); /* beyond its size: untouched */
+  perpcore_market_params_init(&back);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK(back.max_market_open_interest == 0 && back.max_matches_per_order == 1000);
+  /* A current caller sets both. */
+  p = btc_params();
+  p.max_market_open_interest = p.max_open_interest;
+  p.max_matches_per_order = 50;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), 1, 2, &p));
+  CHECK_OK(perpcore_market_params_get(eng, &back, 2));
+  CHECK(back.max_market_open_interest == p.max_open_interest && back.max_matches_per_order == 50);
+  perpcore_engine_destroy(eng);
+}
+
 int main(void) {
   test_names_and_version();
   test_withdrawal_params();
+  test_market_params_versions();
   test_create_and_config();
   test_trade_cycle();
   test_cancel_replace();

@@ -29,7 +29,7 @@ TEST_CASE("Reason: the lookup finds a reason by value and nothing between reason
   CHECK(ReasonName(Reason::kInsufficientMargin) == "kInsufficientMargin");
   CHECK(ReasonMessage(Reason::kUnknownMarket) == "no market with this id");
   // One past the last of a range, and a reserved range.
-  CHECK(ReasonName(static_cast<Reason>(225)) == "kUnknown");
+  CHECK(ReasonName(static_cast<Reason>(226)) == "kUnknown");
   CHECK(ReasonMessage(static_cast<Reason>(608)) == "unknown reason");
   CHECK(ReasonName(static_cast<Reason>(700)) == "kUnknown");
   CHECK(ReasonName(static_cast<Reason>(UINT16_MAX)) == "kUnknown");

@@ -50,6 +50,12 @@
 //       (account, its id) and, if stp_group != 0, (group, stp_group); a pair
 //       of orders self-trades iff the sets intersect (StpKeys/ShareStpKey).
 //       The group is the one given at placement; amend keeps it.
+//   R14. The match cap counts every resting order the taker meets in
+//       Execute's loop (a fill, an STP cancel or reduction of a maker; the
+//       cancel-taker and cancel-both stops too, which end the walk anyway).
+//       Before meeting one more order at max_matches_per_order met, the
+//       taker stops; its remainder is cancelled (kMatchLimit) for every time
+//       in force, since an order to meet, which crosses, is left.
 //
 // Counters for test coverage (they change nothing): how many times STP
 // triggered between orders of different accounts (by the taker's StpMode),
@@ -321,6 +327,7 @@ class ReferenceBook {
     std::int64_t filled = 0;
     std::int64_t remaining = 0;    // after fills and STP decrements
     bool taker_cancelled = false;  // STP would cancel the taker
+    bool capped = false;           // R14: stopped at the match cap
   };
 
   // ------------------------------------------------------------- helpers
@@ -498,10 +505,16 @@ class ReferenceBook {
   Walk Simulate(const book::OrderRequest& o, std::int64_t limit, std::int64_t want) const {
     Walk w;
     w.remaining = want;
+    std::uint64_t met = 0;
     for (const auto& [price, queue] : LadderOf(book::Opposite(o.side))) {
       if (w.remaining == 0 || !Crosses(o.side, limit, price)) break;
       for (const RefOrder& m : queue) {
         if (w.remaining == 0) break;
+        if (met == config_.max_matches_per_order) {  // R14
+          w.capped = true;
+          return w;
+        }
+        ++met;
         if (!ShareStpKey(m, o)) {
           const std::int64_t take = std::min(w.remaining, m.remaining);
           w.filled += take;
@@ -580,7 +593,7 @@ class ReferenceBook {
     const std::int64_t want = std::min(size, o.max_fill.raw());
     if (o.tif == TimeInForce::kFok) {
       const Walk w = Simulate(o, price, want);
-      if (w.taker_cancelled || w.filled != want) return Reason::kFokNotFilled;  // R5
+      if (w.taker_cancelled || w.capped || w.filled != want) return Reason::kFokNotFilled;
     }
     // 8. Counts before matching.
     std::int64_t rest = 0;
@@ -588,7 +601,7 @@ class ReferenceBook {
       rest = want;
     } else if (IsLimit(o) && o.tif == TimeInForce::kGtc) {
       const Walk w = Simulate(o, price, want);
-      rest = w.taker_cancelled ? 0 : w.remaining;  // R5: after fills and decrements
+      rest = w.taker_cancelled || w.capped ? 0 : w.remaining;  // R5, R14
     }
     if (rest > 0) {
       if (order_count() >= config_.max_book_orders) return Reason::kBookFull;
@@ -617,9 +630,16 @@ class ReferenceBook {
     bool taker_cancelled = false;
     Ladder& opp = LadderOf(book::Opposite(o.side));
     const bool matches = !IsPostOnly(o.tif);
+    std::uint64_t met = 0;
+    bool capped = false;
     while (matches && rem > 0 && !taker_cancelled && !opp.empty()) {
       auto level = opp.begin();
       if (!Crosses(o.side, price, level->first)) break;
+      if (met == config_.max_matches_per_order) {  // R14
+        capped = true;
+        break;
+      }
+      ++met;
       RefOrder& m = level->second.front();
       if (!ShareStpKey(m, o)) {
         if ((m.stp_group != 0 && o.stp_group == 0 && m.stp_group == o.account.value()) ||
@@ -680,6 +700,10 @@ class ReferenceBook {
     book::PlaceResult result;
     result.filled = Lots(filled);
     if (taker_cancelled || rem == 0) return result;
+    if (capped) {
+      PushCancel(o.side, o.id, o.account, price, rem, 0, CancelReason::kMatchLimit);
+      return result;
+    }
     if (IsLimit(o) && (o.tif == TimeInForce::kGtc || IsPostOnly(o.tif))) {
       RefOrder r;
       r.id = o.id;

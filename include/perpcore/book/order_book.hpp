@@ -38,7 +38,8 @@
 //   7. FOK: the whole effective size (min(size, max_fill)) must be fillable
 //      now, counting self-trade prevention: orders of its STP group skipped
 //      by cancel-maker are not liquidity, and any decrement-and-cancel
-//      reduction fails the order (kFokNotFilled);
+//      reduction fails the order (kFokNotFilled); and within the match cap
+//      (below), else kFokNotFilled too;
 //   8. if the order would rest a remainder: the book is below max_book_orders
 //      (kBookFull), the account below max_orders_per_account (kTooManyOrders),
 //      the price has a level or the side is below max_levels_per_side
@@ -51,6 +52,12 @@
 // kRested for a remainder that rests, or kCanceled (kUnfilledRemainder) for an
 // IOC/market remainder. A taker cancelled by self-trade prevention has its
 // kCanceled (kSelfTrade) instead.
+// The match cap: a taker meets at most config().max_matches_per_order
+// resting orders (a fill, or a resting order that self-trade prevention
+// cancels or reduces, is one). If it still has lots when it reaches the cap
+// and a resting order it would meet next is left, its remainder is cancelled
+// (kCanceled, kMatchLimit), whatever its time in force: it never rests
+// crossing the book. So one order's work and events are O(cap).
 // CheckPlace() runs checks 1-8 without placing, optionally as if one live
 // order of the same account were cancelled first (an atomic cancel-replace).
 //
@@ -83,7 +90,7 @@ namespace book {
 
 // BookConfig
 //
-// Limits of one book. The steps, max_order_size and the three counts must be
+// Limits of one book. The steps, max_order_size and the four counts must be
 // >= 1, and max_book_orders below 2^32 - 1 (slots are 32-bit); price_band is
 // >= 0 (0 = no band, else a fraction as a Rate: Rate(kRateScale / 100) is
 // +-1% around the reference price). expected_orders and hash_seed take any
@@ -101,6 +108,7 @@ struct BookConfig {
   // ids land in the internal indexes: a host keeps it secret so that
   // attacker-chosen order and client ids cannot be aimed at one probe run.
   std::uint64_t hash_seed = 0x7065727063637265ULL;
+  std::uint32_t max_matches_per_order = 1000;  // resting orders one taker meets
 };
 
 // OrderBook
@@ -169,10 +177,12 @@ class OrderBook {
   // CancelAll()
   //
   // Cancels every live order of `account`, in the order they were placed,
-  // each with a kCanceled (kCancelAll) event; an account with none is fine.
-  // kInvalidAccount for account 0. Complexity: O(orders of the account),
-  // bounded by max_orders_per_account.
-  Reason CancelAll(AccountId account, std::uint32_t* canceled = nullptr);
+  // each with a kCanceled event of `reason` (kCancelAll unless the caller
+  // says why, e.g. the engine's kAccountLocked); an account with none is
+  // fine. kInvalidAccount for account 0. Complexity: O(orders of the
+  // account), bounded by max_orders_per_account.
+  Reason CancelAll(AccountId account, std::uint32_t* canceled = nullptr,
+                   CancelReason reason = CancelReason::kCancelAll);
 
   // Amend()
   //
@@ -205,6 +215,17 @@ class OrderBook {
   //
   // The events of the last mutating call, in order; valid until the next one.
   std::span<const Event> events() const { return events_; }
+
+  // event_capacity()
+  //
+  // The events buffer's capacity, in events (for memory accounting). The
+  // buffer holds the last call's events; a mutating call that finds it
+  // above kRetainedEvents releases it first. So between calls it holds at
+  // most max(kRetainedEvents, twice the last call's events), and a call's
+  // events are bounded: a placement's by 2 * max_matches_per_order + 3, a
+  // cancel-all's by max_orders_per_account.
+  std::size_t event_capacity() const { return events_.capacity(); }
+  static constexpr std::size_t kRetainedEvents = 4096;
 
   // Queries. None mutates; all are O(1) or O(log levels) plus their output.
   std::optional<LevelView> Best(Side side) const;
@@ -268,6 +289,7 @@ class OrderBook {
 
  private:
   static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
+  static constexpr std::size_t kInitialEvents = 64;
 
   // One cache line, exactly, aligned to 64 so that no record straddles two
   // lines. The price and side live in the level, the account id in the
@@ -314,6 +336,7 @@ class OrderBook {
     std::int64_t filled = 0;
     std::int64_t remaining = 0;  // after fills and decrement-and-cancel cuts
     bool taker_survives = true;  // false if STP would cancel the taker
+    bool capped = false;         // stopped by the match cap with a crossing order left
   };
 
   static std::int64_t Key(Side side, std::int64_t price) {
@@ -360,6 +383,7 @@ class OrderBook {
     std::int64_t limit;
     std::int64_t remaining;
     std::int64_t filled;
+    std::uint32_t matches = 0;  // resting orders met (the match cap)
   };
 
   // What validating a new order learned, kept for applying it: each lookup's
@@ -405,9 +429,20 @@ class OrderBook {
   std::uint32_t BestLevel(Side side, std::uint32_t freed) const;
   Walk Simulate(Side side, StpKey key, StpMode stp, std::int64_t limit, std::int64_t want,
                 std::uint32_t freed) const;
-  // Returns true if self-trade prevention cancelled the taker.
+  // Returns true if self-trade prevention cancelled the taker. Stops with
+  // t->remaining > 0 at the match cap (t->matches == the cap).
   bool Match(Taker* t);
   void CancelTaker(Taker* t);
+  // Whether a resting order the taker would meet next is left (its remainder
+  // would rest crossing the book).
+  bool CrossedAtCap(const Taker& t) const;
+  // The start of every mutating call: the last call's events go, and a
+  // buffer grown past kRetainedEvents is released (out of line: rare).
+  void ClearEvents() {
+    events_.clear();
+    if (events_.capacity() > kRetainedEvents) ReleaseEvents();
+  }
+  [[gnu::cold, gnu::noinline]] void ReleaseEvents();
   void Rest(const OrderRequest& o, const Admission& adm, std::int64_t size,
             std::uint32_t level, StpKey key);
   // A free slot, else a new one. Growing the pool (AppendOrder) is rare

@@ -82,6 +82,10 @@ enum class CancelReason : std::uint8_t {
   kUnfilledRemainder = 2,  // IOC, FOK or market remainder after matching
   kSelfTrade = 3,          // self-trade prevention
   kMaxFill = 4,            // the part of the order beyond OrderRequest::max_fill
+  kMatchLimit = 5,         // the taker met BookConfig::max_matches_per_order resting
+                           // orders; its remainder would still cross
+  kAccountLocked = 6,      // the engine cancelled the account's orders: a cash
+                           // balance passed its bound (engine/ledger)
 };
 
 // OrderRequest

@@ -79,6 +79,7 @@ enum class Reason : std::uint16_t {
   kInvalidMarginMode = 222,      // not a MarginMode
   kInvalidFeeTier = 223,         // no such fee tier
   kInvalidSelfTradeScope = 224,  // not a SelfTradeScope
+  kMaxPriceBelowMarketPrice = 225,  // max_price lowered below a price the market holds
 
   // registry
   kUnknownMarket = 300,
@@ -118,6 +119,8 @@ enum class Reason : std::uint16_t {
   kOpenInterestLimit = 504,        // worst-case exposure would exceed max_open_interest
   kMaxDepositExceeded = 505,       // total deposits would exceed the engine's bound
   kWithdrawalExceedsHeld = 506,    // a withdrawal above what the engine holds (deposits - withdrawals)
+  kMarketOpenInterestLimit = 507,  // the market's open interest would exceed its bound
+  kCashBoundExceeded = 508,        // a cash balance would pass the engine's bound (2^61)
 
   // oracle
   kNoIndexPrice = 600,            // the market has no valid index: nothing may add risk

@@ -100,7 +100,8 @@
 //
 // Place order checks, in order (the first failure is the Reason):
 //   market exists; account exists; market not halted/delisted unless the
-//   order is reduce-only (a halt must not freeze positions); reduce_only
+//   order is reduce-only (a halt must not freeze positions); the account
+//   not locked by the cash bound (kCashBoundExceeded); reduce_only
 //   must be IOC/FOK and needs an opposite position (it is clamped to its
 //   size via max_fill); in a
 //   reduce-only market (or one whose breaker tripped) only reduce-only
@@ -109,10 +110,12 @@
 //   kPriceAboveMax); a non-reduce-only order needs a usable index in its
 //   market (kNoIndexPrice, or kIndexStale if it expired since the last
 //   refresh), keeps the account's worst-case exposure within
-//   max_open_interest (kOpenInterestLimit) and passes the margin check,
-//   which needs a usable index in every market the account has a record in
-//   (the first such market by id names the reason) and then equity
-//   (kInsufficientMargin); then the book's checks (book/order_book.hpp).
+//   max_open_interest (kOpenInterestLimit), keeps the market's open
+//   interest within max_market_open_interest if it fills in full
+//   (kMarketOpenInterestLimit) and passes the margin check
+//   (kInsufficientMargin; a position in another market without a usable
+//   index counts at its stressed value there); then the book's checks
+//   (book/order_book.hpp).
 // Events of an accepted order (events.hpp): the book's, in its order, with
 // each Fill carrying fees and both resulting positions, each followed by the
 // IsolatedMarginChanged events of the top-ups and releases it caused.
@@ -182,7 +185,14 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 
 // kMaxTotalDeposits: deposits minus withdrawals never exceed this (2^62
-// atoms), which with the market bounds keeps every balance inside int64.
+// atoms). Balances are bounded on their own (the cash bound): a deposit,
+// withdrawal, transfer or isolated-margin move that would take a cash
+// balance beyond 2^61 atoms is refused (kCashBoundExceeded); a fill that
+// takes one beyond locks the account: its resting orders are cancelled at
+// the end of that command (book::CancelReason::kAccountLocked) and it may
+// place, amend or replace nothing until money commands bring every balance
+// back within the bound; a referrer's cut that would take it beyond stays
+// in the fee pool.
 inline constexpr std::int64_t kMaxTotalDeposits = std::int64_t{1} << 62;
 
 // Result
@@ -267,6 +277,19 @@ class Engine {
   // Apply() is refused with kFailedPrecondition. Queries still answer, from
   // that state; destroying the engine is always safe.
   bool poisoned() const;
+
+  // retained_event_capacity()
+  //
+  // The capacity, in events, that the engine's event buffer and its books'
+  // buffers hold between commands (for memory accounting). Apply(command)
+  // keeps the last command's events; one that finds the engine's buffer
+  // above kRetainedEvents releases it first, as each book does with its own
+  // (book::OrderBook::event_capacity()). With every command's events
+  // bounded (a placement's by O(max_matches_per_order), a cancel-all's by
+  // max_orders_per_account per market, a time tick for all markets by
+  // O(markets)), so is what stays allocated. O(markets).
+  std::size_t retained_event_capacity() const;
+  static constexpr std::size_t kRetainedEvents = 4096;
 
   // --- queries: none mutates -------------------------------------------
   std::uint64_t last_seq() const;

@@ -119,7 +119,14 @@ struct Decimal {
 //   - mantissas >= 1, exponents in -18..18;
 //   - max_order_size >= 1 <= max_open_interest; max_price >= 1;
 //     max_open_interest * max_price * atoms_per_tick_lot <= 2^54, so every
-//     notional the engine ever forms fits easily in int64;
+//     notional the engine ever forms fits easily in int64 (checked by
+//     division: the product itself can pass 2^127);
+//   - max_market_open_interest: 0 (the default: the largest the notional
+//     bound allows, floor(2^54 / (max_price * atoms_per_tick_lot)), never
+//     below max_open_interest) or in max_open_interest..2^62 with
+//     max_market_open_interest * max_price * atoms_per_tick_lot <= 2^54, so
+//     the notional of the whole market's open interest fits that bound too;
+//   - max_matches_per_order in 1..kMaxMatchesPerOrder;
 //   - price_band in [0, 1) (0: no band): limit prices must lie within
 //     index * (1 -+ price_band) (book/order_book.hpp; default 5%, as
 //     venues band orders around the index), centred on the last valid index
@@ -140,9 +147,32 @@ struct Decimal {
 // last_index * (1 - stress_fraction) rounded down, a short at
 // last_index * (1 + stress_fraction) rounded up). 10% by default: a loss
 // the index could plausibly reach while nobody can see it.
-// tick_size, lot_size and the book limits cannot change after creation, and
-// max_open_interest and max_price cannot be lowered while the market has open
-// interest or resting orders (kParamImmutable).
+// tick_size, lot_size and the book limits (max_matches_per_order included)
+// cannot change after creation, and
+// max_open_interest, max_market_open_interest and max_price cannot be
+// lowered while the market has open interest or resting orders
+// (kParamImmutable); max_price can never be lowered below a price the market
+// holds: its index, last valid index, mark, TWAP, last trade or a source's
+// last published price (kMaxPriceBelowMarketPrice).
+//
+// max_market_open_interest bounds the market's open interest (long lots,
+// which equal short lots): an order that would raise it beyond the bound if
+// it filled in full is refused (kMarketOpenInterestLimit). One account's
+// exposure is bounded by max_open_interest; without a market-wide bound one
+// actor (or a few) could build open interest that no insurance fund backs
+// (dYdX v3 YFI, November 2023).
+//
+// max_matches_per_order bounds the work of one taker: it meets at most that
+// many resting orders (each fill, and each resting order that self-trade
+// prevention cancels or reduces, is one). The part left when the cap is
+// reached follows the order's time in force, except that it never rests
+// crossing the book: an IOC or market remainder is cancelled, and so is a
+// GTC remainder whose price still crosses the opposite best, each with
+// book::CancelReason::kMatchLimit; a FOK order that cannot fill within the
+// cap is refused whole (kFokNotFilled). The default, 1000, is the order of
+// the caps venues apply to one taker's fills (openexch/match caps a command
+// at 10,000 matches and stops the taker there rather than rest a crossed
+// remainder, its PR #106); at 1000 one order costs tens of microseconds.
 struct MarketParams {
   std::string symbol = "BTC-USD";
   Decimal tick_size{1, -1};
@@ -161,8 +191,13 @@ struct MarketParams {
   std::uint32_t max_book_orders = 1u << 22;
   WithdrawablePnl withdrawable_pnl = WithdrawablePnl::kConservativePrice;
   Rate stress_fraction{kRateScale / 10};     // 10%
+  Lots max_market_open_interest{0};  // 0: the notional bound's largest
+  std::uint32_t max_matches_per_order = 1000;
   friend bool operator==(const MarketParams&, const MarketParams&) = default;
 };
+
+// kMaxMatchesPerOrder: the largest max_matches_per_order a market may set.
+inline constexpr std::uint32_t kMaxMatchesPerOrder = 100'000;
 
 // EngineConfig
 //
@@ -303,8 +338,11 @@ struct MarketStats {
 // What an order would do now, computed without changing anything. The fill
 // is estimated by walking the opposite side's L2 levels up to the order's
 // price (own resting orders count as liquidity: self-trade prevention is not
-// simulated). fees: the taker fee on the estimated fill plus the maker fee
-// on what would rest if it fills as maker later (not included).
+// simulated, nor the match cap). fees: the taker fee on the estimated fill
+// plus the maker fee on what would rest if it fills as maker later (not
+// included). A preview stops at its own verdict: when `reason` is a refusal
+// other than kInsufficientMargin, nothing is estimated (every other field
+// is 0), so previewing an out-of-range order costs no walk of the book.
 struct Preview {
   Reason reason = Reason::kOk;      // what Apply would answer (margin and limits)
   Lots fill_size;

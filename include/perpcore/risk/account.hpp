@@ -45,7 +45,10 @@ struct OrderExposure {
 //   InitialScaled(|size + bid_lots| * mark * atoms, leverage) + bid_loss * atoms * 10^18
 //   InitialScaled(|size - ask_lots| * mark * atoms, leverage) + ask_loss * atoms * 10^18
 // in scaled atoms. Notionals come from admitted sizes and prices (below
-// 2^54 atoms), so nothing here can overflow.
+// 2^54 atoms), but every product is checked all the same: a notional or an
+// open loss beyond INT64_MAX atoms counts as INT64_MAX (saturating: a
+// requirement no account meets), so no input overflows. Requires atoms >= 1,
+// mark >= 0, losses >= 0.
 absl::int128 WorstCaseScaled(const TierTable& tiers, std::uint32_t leverage, std::int64_t size,
                              std::int64_t mark, std::int64_t atoms, const OrderExposure& orders);
 
