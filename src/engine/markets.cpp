@@ -200,8 +200,7 @@ Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
   // either while they exist would let old sizes meet new prices (or the
   // reverse) beyond the 2^54 notional bound every product relies on.
   const bool live = m.oi_long > 0 || m.book.order_count() > 0;
-  if (live && (p.max_open_interest < old.max_open_interest ||
-               MarketOpenInterestCap(p, m.atoms) < m.oi_cap || p.max_price < old.max_price)) {
+  if (live && (p.max_open_interest < old.max_open_interest || p.max_price < old.max_price)) {
     return Reason::kParamImmutable;
   }
   if (p.max_price < old.max_price && p.max_price < HighestHeldPrice(m)) {
@@ -211,6 +210,8 @@ Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
   if (Reason r = CheckMarketParams(s.config, p, &plan->atoms, &why); r != Reason::kOk) {
     return r;
   }
+  // After the check: the cap divides by max_price, which it validated.
+  if (live && MarketOpenInterestCap(p, plan->atoms) < m.oi_cap) return Reason::kParamImmutable;
   plan->params = c.params.get();
   plan->market = c.market;
   plan->market_slot = mi;

@@ -22,8 +22,6 @@ using testing::kUsd;
 using testing::Shared;
 using testing::Usd;
 
-constexpr Rate Percent(std::int64_t pct) { return Rate(pct * (kRateScale / 100)); }
-
 // The canonical encoding without last_seq and the time.
 std::string StateAfterCursor(const Engine& eng) {
   std::string bytes;

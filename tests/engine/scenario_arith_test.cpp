@@ -183,6 +183,22 @@ TEST_CASE("Engine: UpdateMarket accepts a max_price equal to the index", "[engin
   CHECK(h.eng.Params(1)->max_price == Ticks(300'000));
 }
 
+// A resting order makes the market live, so the market-wide open-interest
+// bound is compared with the old one; that bound divides by max_price, which
+// must be validated first (found by the C API fuzz target: a division by
+// zero in UpdateMarket's Validate). Lowering max_price under live state is
+// kParamImmutable.
+TEST_CASE("Engine: UpdateMarket of a live market with max_price 0 is refused, not divided by",
+          "[engine]") {
+  Harness h;
+  h.Market(Btc(), Usd(30'000));
+  h.Account(1, 100'000 * kUsd);
+  REQUIRE(h.Order(1, 1, Side::kBuy, Usd(29'000), Lots(1)).ok());
+  MarketParams p = Btc();
+  p.max_price = Ticks(0);
+  CHECK(h.Do(UpdateMarket{.market = 1, .params = Shared(p)}).reason == Reason::kParamImmutable);
+}
+
 // The last trade counts too: a trade at 31,000 (above the index), then both
 // sides close at 31,000 and nothing is live; 30,500 is below the last trade.
 TEST_CASE("Engine: UpdateMarket refuses a max_price below the last trade", "[engine]") {
