@@ -149,7 +149,8 @@ constexpr ReasonText kReasons[] = {
      "oracle publish time is before this source's last one"},
     {Reason::kIndexStale, "kIndexStale",
      "the market's index is stale (a source it was computed from, or its mark, is older than "
-     "the market allows): nothing may rely on it until a fresh price or a time tick renews it"},
+     "the market allows): nothing may add risk in this market until a fresh price or a time "
+     "tick renews it"},
     {Reason::kOracleUnknownSource, "kOracleUnknownSource",
      "the market has no oracle source with this id"},
 };

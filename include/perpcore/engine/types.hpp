@@ -328,8 +328,9 @@ struct MarketStats {
   Quote notional_volume;
   std::optional<book::LevelView> best_bid, best_ask;
   // The last time the index may be used (oracle::PriceFeed::usable_until():
-  // commands after it are refused with kIndexStale until a price or a time
-  // tick renews it); -1 without an index.
+  // after it, new risk in the market is refused with kIndexStale and its
+  // positions count at their stressed value, until a price or a time tick
+  // renews it); -1 without an index.
   TimeNs index_usable_until{-1};
 };
 

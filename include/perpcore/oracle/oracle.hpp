@@ -26,9 +26,10 @@
 //   used: the earliest publish_time + staleness over the fresh sources it was
 //   computed from (after that one of them is stale), and at most the
 //   Refresh time + max_mark_age (the mark is recomputed from the book only at
-//   a Refresh). TimeNs(-1) without an index. The engine refuses everything
-//   that relies on the index after usable_until() (kIndexStale) until a
-//   Refresh() computes a new one.
+//   a Refresh). TimeNs(-1) without an index. After usable_until() the engine
+//   refuses new risk in the market (kIndexStale) and values positions there
+//   at a stressed value (engine.hpp, "Withdrawals") until a Refresh()
+//   computes a new index.
 // Breaker: tripped while either guard fails, cleared on the first Refresh()
 //   at which both pass again. Without an index there is nothing to compare,
 //   so the breaker keeps its state (losing the data does not resolve a
