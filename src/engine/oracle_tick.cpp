@@ -28,12 +28,24 @@ Reason FromPublish(oracle::PublishReason r) {
 
 // The impact price of one side of the market's book (oracle::ImpactPrice):
 // at most kImpactLevels levels are read, so a Refresh() costs
-// O(kImpactLevels) per side whatever the book holds.
+// O(kImpactLevels) per side whatever the book holds. The first
+// kImpactFirstLevels usually fill the notional; ImpactPrice() reads only the
+// levels a fill takes, so a price found in that prefix is the one the whole
+// side gives, and the full walk runs only when it is not.
+constexpr std::size_t kImpactFirstLevels = 8;
+static_assert(kImpactFirstLevels <= oracle::kImpactLevels);
+
 Ticks Impact(const Market& m, Side side) {
   std::array<LevelView, oracle::kImpactLevels> levels;
-  const std::size_t n = m.book.Depth(side, levels);
-  return oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n),
-                             m.feed.config().impact_notional, m.atoms);
+  const std::int64_t notional = m.feed.config().impact_notional;
+  const auto first = std::span<LevelView>(levels.data(), kImpactFirstLevels);
+  std::size_t n = m.book.Depth(side, first);
+  const Ticks price =
+      oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n), notional, m.atoms);
+  if (price.raw() != 0 || n < kImpactFirstLevels) return price;
+  n = m.book.Depth(side, levels);
+  return oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n), notional,
+                             m.atoms);
 }
 
 void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {

@@ -83,6 +83,38 @@ TEST_CASE("Engine: the mark takes the book at its impact prices, exactly", "[eng
   CHECK(h.Stats().mark == Ticks(300'260));
 }
 
+// The refresh reads the first 8 levels of a side and walks on only when they
+// do not fill the impact notional (oracle_tick.cpp): a side that needs 12
+// gives the price of the whole walk. Bids of 30 lots at 30,040, 30,039, ...
+// USD (p_i = 300,400 - 10 i ticks; 30 * p_i * 100 atoms each, about 900
+// USD): the first 11 are worth 3,000 * (11 * 300,400 - 10 * 55) =
+// 9,911,550,000 atoms (L = 330 lots), R = 88,450,000 atoms remain and the
+// 12th level (300,290) holds them. Impact bid = 1e10 * 300,290 / (100 * 330
+// * 300,290 + 88,450,000) = 3.0029e15 / 9.99802e9 = 300,349.47 -> 300,349
+// (down). The ask, 1 BTC at 30,050, fills it alone: 300,500. Mid 300,424.5
+// -> 300,424 (half-even), a basis of +424 over the whole window, so the mark
+// is median(300,424, 300,349, 300,000) = 300,349.
+TEST_CASE("Engine: an impact price that needs more than eight levels walks on, exactly",
+          "[engine][oracle]") {
+  EngineHarness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(MarketParams{})});
+  h.Price(1, Usd(30'000));
+  h.Account(1, 1'000'000);
+  REQUIRE(h.Order(1, 1, Side::kSell, Usd(30'050), Lots(kBtc)).ok());
+  for (std::int64_t i = 0; i < 15; ++i) {
+    REQUIRE(h.Order(1, OrderId(static_cast<std::uint64_t>(10 + i)), Side::kBuy,
+                    Ticks(300'400 - 10 * i), Lots(30))
+                .ok());
+  }
+  h.Ok(TimeTick{.market = 1});
+  h.Ok(OraclePrice{.market = 1,
+                   .source = 1,
+                   .price = Usd(30'000),
+                   .publish_time = TimeNs(h.now + 300 * kSecond)},
+       300 * kSecond);
+  CHECK(h.Stats().mark == Ticks(300'349));
+}
+
 // A manipulator (account 10) quotes a two-sided book at the top of the 5%
 // band, 31,500 USD (floor(300,000 * 1.05) = 315,000 ticks), trades `lots`
 // there with a colluding account (11), and keeps its quotes up for ten
