@@ -17,7 +17,9 @@ fuzz_seconds=${PERPCORE_FUZZ_SECONDS:-20}
 case $fuzz_seconds in '' | *[!0-9]*) echo "PERPCORE_FUZZ_SECONDS must be a whole number"; exit 2 ;; esac
 
 echo "== release build and tests"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
+# GCC explicitly: this tree is the GCC side of the determinism check below.
+CC=gcc CXX=g++ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 ./build/benchmarks/book_bench --smoke --json build/book_bench_smoke.json

@@ -84,9 +84,9 @@
  *         object the pointer really points at is smaller (a cast from
  *         another type, a truncated buffer): the library reads or writes
  *         struct_size bytes, up to its own size of the struct and never
- *         more. Nor, once a struct has grown, a struct_size smaller than the
- *         caller's real object but not below the version-1 size: it is read
- *         as an older caller's, and the fields beyond it count as 0. No C
+ *         more. Nor, once a struct has grown, the version-1 struct_size on
+ *         a current-size object: it is read as an older caller's, and the
+ *         fields beyond it take their defaults. No C
  *         library can see the size of the caller's object; the _init()
  *         functions and the compiler's type checks are the defence.
  *   - Structs passed in arrays (events, levels, positions, open orders) and
@@ -224,8 +224,8 @@ enum {
   PERPCORE_E_RANGE = -1003,
   /* An output array is too small; the needed count was reported. */
   PERPCORE_E_BUFFER_TOO_SMALL = -1004,
-  /* struct_size below the version-1 size of its struct or above the size of
-   * that struct in this library (see "Versioning and ABI" above). */
+  /* struct_size is not a size of the struct this library knows: its
+   * version-1 size or its current size (see "Versioning and ABI" above). */
   PERPCORE_E_STRUCT_SIZE = -1005,
   /* The handle is not a live engine (best-effort detection, see
    * perpcore_engine_destroy()). */
@@ -513,11 +513,14 @@ typedef struct perpcore_oracle_config {
  * are those of perpcore::engine::MarketParams (perpcore/engine/types.hpp);
  * perpcore_market_params_check() names the first field out of range.
  * tiers[0..tier_count) are read; the rest ignored.
- * Appended in issue 11 (absent from a caller whose struct_size is
- * PERPCORE_MARKET_PARAMS_SIZE_V1, which gets the defaults): stress_fraction,
- * a rate in [0, 1] (default 10%), and withdrawable_pnl, a
- * PERPCORE_WITHDRAWABLE_PNL_* (default CONSERVATIVE_PRICE): how positions in
- * the market count toward withdrawals (perpcore/engine/types.hpp). */
+ * Appended in issue 11, every field after tiers (absent from a caller whose
+ * struct_size is PERPCORE_MARKET_PARAMS_SIZE_V1, which gets the defaults):
+ * the mark rules (impact_notional, mark_cap, max_mark_age_ns), how
+ * positions in the market count toward withdrawals (stress_fraction, a rate
+ * in [0, 1], default 10%; withdrawable_pnl, a PERPCORE_WITHDRAWABLE_PNL_*,
+ * default CONSERVATIVE_PRICE) and the market-wide bounds
+ * (max_matches_per_order, max_market_open_interest); see
+ * perpcore/engine/types.hpp. */
 typedef struct perpcore_market_params {
   uint32_t struct_size;
   uint32_t max_leverage;

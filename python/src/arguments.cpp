@@ -116,9 +116,7 @@ bool Matches(PyObject* obj, std::string_view type) {
   }
   if (type.starts_with("List[")) return PyList_Check(obj) || PyTuple_Check(obj);
   if (type == "str") return PyUnicode_Check(obj);
-  if (type == "bool") {
-    return PyBool_Check(obj) || std::string_view(Py_TYPE(obj)->tp_name) == "numpy.bool_";
-  }
+  if (type == "bool") return IsBoolLike(obj);
   if (type == "int") return !IsBoolLike(obj) && !PyFloat_Check(obj) && PyIndex_Check(obj);
   if (type == "float") {
     return !IsBoolLike(obj) && (PyFloat_Check(obj) || PyIndex_Check(obj));

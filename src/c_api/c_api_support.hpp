@@ -87,13 +87,13 @@ perpcore_status CheckInputSize(const T* in) {
 // Writes nothing.
 template <class T>
 perpcore_status CheckOutputSize(const T* out) {
-  return KnownSize<T>(out->struct_size) ? PERPCORE_OK : PERPCORE_E_STRUCT_SIZE;
+  return CheckInputSize(out);
 }
 
 // ZeroOutput()
 //
-// A checked output struct zeroed up to its struct_size (fields of a newer
-// header included), its struct_size kept.
+// A checked output struct zeroed up to its struct_size, its struct_size
+// kept.
 template <class T>
 void ZeroOutput(T* out) {
   const std::uint32_t size = out->struct_size;

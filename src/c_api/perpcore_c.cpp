@@ -361,11 +361,6 @@ const char* InputMessage(perpcore_status s) {
 // Conversions
 // ---------------------------------------------------------------------------
 
-template <class T>
-T Raw(std::int64_t v) {
-  return T(v);
-}
-
 void CopySymbol(char (&out)[PERPCORE_SYMBOL_CAPACITY], const std::string& symbol) {
   CopyMessage(out, sizeof out, symbol);
 }
@@ -392,7 +387,8 @@ perpcore_status ToEngineConfig(const perpcore_engine_config* in, eng::EngineConf
   for (std::uint32_t i = 0; i < in->fee_tier_count; ++i) {
     out->fee_tier_discounts.push_back(pc::Rate(in->fee_tier_discounts[i]));
   }
-  if (Has(in->struct_size, offsetof(perpcore_engine_config, withdraw_margin_fraction) + 8)) {
+  if (Has(in->struct_size, offsetof(perpcore_engine_config, withdraw_margin_fraction) +
+                                  sizeof in->withdraw_margin_fraction)) {
     out->withdraw_margin_fraction = pc::Rate(in->withdraw_margin_fraction);
   }
   return PERPCORE_OK;
@@ -413,17 +409,16 @@ perpcore_engine_config FromEngineConfig(const eng::EngineConfig& c) {
   return out;
 }
 
-perpcore_status ToMarketParams(const perpcore_market_params* caller, eng::MarketParams* out,
+perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketParams* out,
                                const char** why) {
-  if (caller == nullptr) {
+  if (in == nullptr) {
     *why = "params is NULL";
     return PERPCORE_E_ILLEGAL_ARG;
   }
-  if (perpcore_status s = CheckInputSize(caller); s != PERPCORE_OK) {
+  if (perpcore_status s = CheckInputSize(in); s != PERPCORE_OK) {
     *why = InputMessage(s);
     return s;
   }
-  const perpcore_market_params* in = caller;
   const void* nul = std::memchr(in->symbol, '\0', sizeof in->symbol);
   if (nul == nullptr) {
     *why = "symbol is not NUL-terminated within PERPCORE_SYMBOL_CAPACITY";
@@ -462,7 +457,8 @@ perpcore_status ToMarketParams(const perpcore_market_params* caller, eng::Market
   out->max_book_orders = in->max_book_orders;
   // The fields appended after version 1: a version-1 caller's struct ends
   // before them, and they keep their defaults.
-  if (Has(in->struct_size, offsetof(perpcore_market_params, max_market_open_interest) + 8)) {
+  if (Has(in->struct_size, offsetof(perpcore_market_params, max_market_open_interest) +
+                                  sizeof in->max_market_open_interest)) {
     out->oracle.impact_notional = in->impact_notional;
     out->oracle.mark_cap = pc::Rate(in->mark_cap);
     out->oracle.max_mark_age = pc::TimeNs(in->max_mark_age_ns);

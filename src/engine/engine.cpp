@@ -115,9 +115,6 @@ absl::Status Engine::ValidateMarket(const MarketParams& p) const {
 
 namespace {
 
-// True iff CheckFraming(c) is OK: the usual case, decided without making
-// and destroying a Status. `c.seq > last_seq` keeps a seq that wraps to 0
-// after UINT64_MAX "already applied", as CheckFraming says.
 // A buffer one command grew past the retained bound goes back to the
 // allocator; out of line and cold (rare).
 [[gnu::cold, gnu::noinline]] void ReleaseEvents(std::vector<Event>* events) {
@@ -125,6 +122,9 @@ namespace {
   events->reserve(64);
 }
 
+// True iff CheckFraming(c) is OK: the usual case, decided without making
+// and destroying a Status. `c.seq > last_seq` keeps a seq that wraps to 0
+// after UINT64_MAX "already applied", as CheckFraming says.
 bool InSequence(const State& s, const Command& c) {
   return !s.in_command && c.seq > s.last_seq && c.seq - s.last_seq == 1 &&
          c.timestamp >= s.now;

@@ -197,7 +197,9 @@ Reason Validate(const State& s, const AmendOrder& c, OrderPlan* plan) {
   if (!old) return Reason::kUnknownOrder;
   if (old->account != am.account) return Reason::kNotOrderOwner;
   if (m.Halted()) return Reason::kMarketHalted;
-  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
+  // A locked account rests no orders (they are cancelled when it locks), so
+  // it never reaches here with one.
+  PERPCORE_DCHECK(!s.accounts[plan->account_slot].cash_locked);
   if (Reason r = CheckSizeAndPrice(m, am.new_size, am.new_price); r != Reason::kOk) return r;
   plan->amend = am;
   plan->old = *old;
@@ -252,7 +254,7 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   if (!old) return Reason::kUnknownOrder;
   if (old->account != c.account) return Reason::kNotOrderOwner;
   if (m.Halted() && !c.reduce_only) return Reason::kMarketHalted;
-  if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
+  PERPCORE_DCHECK(!s.accounts[plan->account_slot].cash_locked);  // as in AmendOrder
   plan->old = *old;
   if (Reason r = CheckNewOrder(s, NewOrderOf(c), &*old, plan); r != Reason::kOk) return r;
   return m.book.CheckPlace(plan->request, old->id);

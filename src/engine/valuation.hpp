@@ -4,9 +4,10 @@
 // every margin check, summary, preview and liquidation price sees it.
 //
 // Three bases (Basis), one function (Value):
-//   kMark        at the market's mark: what summaries, liquidation prices and
-//                previews show.
-//   kMargin      the margin check of orders (and the exact path behind it):
+//   kMark        at the market's mark: the position values and unrealized
+//                PnL that views show.
+//   kMargin      the margin check of orders (and the exact path behind it),
+//                and the equity and requirements of summaries and previews:
 //                the mark while the market's index is usable; otherwise the
 //                stressed value below, so a market whose oracle went away
 //                neither blocks the account's orders in healthy markets nor

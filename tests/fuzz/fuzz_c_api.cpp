@@ -137,7 +137,7 @@ std::uint32_t SizeMode(Reader& in, Padded<T>& p) {
   const std::uint8_t b = in.U8();
   constexpr auto kSize = static_cast<std::uint32_t>(sizeof(T));
   switch (b) {
-    case 0xF0: return kSize - 8;      // below the version-1 size
+    case 0xF0: return kSize - 8;      // 8 short: the engine config's version 1, else refused
     case 0xF1: return kSize + 8;      // a newer header's struct, zero tail
     case 0xF2:                        // a newer header's struct, a field set
       p.tail[3] = 1;
