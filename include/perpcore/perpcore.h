@@ -346,7 +346,10 @@ enum {
   PERPCORE_EVENT_FEE_TIER_SET = 17,
   PERPCORE_EVENT_INSURANCE_FUNDED = 18,
   PERPCORE_EVENT_STP_SCOPE_SET = 19,
-  PERPCORE_EVENT_SOURCE_RETIRED = 20
+  PERPCORE_EVENT_SOURCE_RETIRED = 20,
+  PERPCORE_EVENT_FUNDING_RATE_SET = 21,
+  PERPCORE_EVENT_FUNDING_SETTLED = 22,
+  PERPCORE_EVENT_FUNDING_RESIDUAL = 23
 };
 
 /* Reject reasons (perpcore_result.reason, perpcore_preview.reason): one list
@@ -435,7 +438,20 @@ enum {
   PERPCORE_REASON_ORACLE_FROM_THE_FUTURE = 604,
   PERPCORE_REASON_ORACLE_OUT_OF_ORDER = 605,
   PERPCORE_REASON_INDEX_STALE = 606,
-  PERPCORE_REASON_ORACLE_UNKNOWN_SOURCE = 607
+  PERPCORE_REASON_ORACLE_UNKNOWN_SOURCE = 607,
+  /* funding */
+  PERPCORE_REASON_FUNDING_INVALID_MODEL = 700,
+  PERPCORE_REASON_FUNDING_INVALID_PAYMENT = 701,
+  PERPCORE_REASON_FUNDING_INVALID_INTERVAL = 702,
+  PERPCORE_REASON_FUNDING_INVALID_CADENCE = 703,
+  PERPCORE_REASON_FUNDING_INVALID_WEIGHTING = 704,
+  PERPCORE_REASON_FUNDING_INVALID_IMPACT_NOTIONAL = 705,
+  PERPCORE_REASON_FUNDING_INVALID_INTEREST = 706,
+  PERPCORE_REASON_FUNDING_CAP_BELOW_FLOOR = 707,
+  PERPCORE_REASON_FUNDING_NO_COUNTERPARTY = 708,
+  PERPCORE_REASON_FUNDING_INVALID_SKEW = 709,
+  PERPCORE_REASON_FUNDING_INVALID_EXPONENT = 710,
+  PERPCORE_REASON_FUNDING_INDEX_OVERFLOW = 711
 };
 
 /* perpcore_reason_name() / perpcore_reason_message()
@@ -800,6 +816,38 @@ typedef struct perpcore_event_source_retired {
   uint32_t source;
 } perpcore_event_source_retired;
 
+/* FUNDING_RATE_SET: a funding interval [start_ns, end_ns) of `market`
+ * closed (with intervals > 1: a run of equal ones that passed without a
+ * tick). premium: its average premium; rate: its rate per period (both
+ * rates, 1e18 = 1); price: the ticks it was paid at, 0 if unpaid (the index
+ * was not usable). */
+typedef struct perpcore_event_funding_rate_set {
+  uint32_t market;
+  uint32_t intervals;
+  int64_t start_ns;
+  int64_t end_ns;
+  int64_t premium;
+  int64_t rate;
+  int64_t price;
+} perpcore_event_funding_rate_set;
+
+/* FUNDING_SETTLED: a position's accrued funding moved between its bucket and
+ * the market's funding pool: amount > 0 the account paid, < 0 received. */
+typedef struct perpcore_event_funding_settled {
+  uint32_t market;
+  uint32_t pad0;
+  uint64_t account;
+  int64_t amount;
+} perpcore_event_funding_settled;
+
+/* FUNDING_RESIDUAL: whole atoms of settlement rounding moved from the
+ * market's funding pool to the engine's funding residual sink. */
+typedef struct perpcore_event_funding_residual {
+  uint32_t market;
+  uint32_t pad0;
+  int64_t amount;
+} perpcore_event_funding_residual;
+
 typedef struct perpcore_event {
   uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
   uint32_t pad0;
@@ -823,6 +871,9 @@ typedef struct perpcore_event {
     perpcore_event_insurance_funded insurance;      /* INSURANCE_FUNDED */
     perpcore_event_stp_scope stp_scope;             /* STP_SCOPE_SET */
     perpcore_event_source_retired source_retired;   /* SOURCE_RETIRED */
+    perpcore_event_funding_rate_set funding_rate;   /* FUNDING_RATE_SET */
+    perpcore_event_funding_settled funding_settled; /* FUNDING_SETTLED */
+    perpcore_event_funding_residual funding_residual; /* FUNDING_RESIDUAL */
   } as;
 } perpcore_event;
 
@@ -986,6 +1037,9 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_fee_tier) == 16, event_fee_tier_siz
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_insurance_funded) == 8, event_insurance_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_stp_scope) == 16, event_stp_scope_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_source_retired) == 8, event_source_retired_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_funding_rate_set) == 48, event_funding_rate_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_funding_settled) == 24, event_funding_settled_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_funding_residual) == 16, event_funding_residual_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);

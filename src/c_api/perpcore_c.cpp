@@ -144,6 +144,9 @@ static_assert(PERPCORE_EVENT_FEE_TIER_SET == Val(eng::EventKind::kFeeTierSet));
 static_assert(PERPCORE_EVENT_INSURANCE_FUNDED == Val(eng::EventKind::kInsuranceFunded));
 static_assert(PERPCORE_EVENT_STP_SCOPE_SET == Val(eng::EventKind::kSelfTradeScopeSet));
 static_assert(PERPCORE_EVENT_SOURCE_RETIRED == Val(eng::EventKind::kSourceRetired));
+static_assert(PERPCORE_EVENT_FUNDING_RATE_SET == Val(eng::EventKind::kFundingRateSet));
+static_assert(PERPCORE_EVENT_FUNDING_SETTLED == Val(eng::EventKind::kFundingSettled));
+static_assert(PERPCORE_EVENT_FUNDING_RESIDUAL == Val(eng::EventKind::kFundingResidual));
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
@@ -243,7 +246,19 @@ static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
   X(ORACLE_FROM_THE_FUTURE, pc::Reason::kOracleFromTheFuture)         \
   X(ORACLE_OUT_OF_ORDER, pc::Reason::kOracleOutOfOrder)              \
   X(INDEX_STALE, pc::Reason::kIndexStale)                             \
-  X(ORACLE_UNKNOWN_SOURCE, pc::Reason::kOracleUnknownSource)
+  X(ORACLE_UNKNOWN_SOURCE, pc::Reason::kOracleUnknownSource)  \
+  X(FUNDING_INVALID_MODEL, pc::Reason::kFundingInvalidModel)  \
+  X(FUNDING_INVALID_PAYMENT, pc::Reason::kFundingInvalidPayment)  \
+  X(FUNDING_INVALID_INTERVAL, pc::Reason::kFundingInvalidInterval)  \
+  X(FUNDING_INVALID_CADENCE, pc::Reason::kFundingInvalidCadence)  \
+  X(FUNDING_INVALID_WEIGHTING, pc::Reason::kFundingInvalidWeighting)  \
+  X(FUNDING_INVALID_IMPACT_NOTIONAL, pc::Reason::kFundingInvalidImpactNotional)  \
+  X(FUNDING_INVALID_INTEREST, pc::Reason::kFundingInvalidInterest)  \
+  X(FUNDING_CAP_BELOW_FLOOR, pc::Reason::kFundingCapBelowFloor)  \
+  X(FUNDING_NO_COUNTERPARTY, pc::Reason::kFundingNoCounterparty)  \
+  X(FUNDING_INVALID_SKEW, pc::Reason::kFundingInvalidSkew)  \
+  X(FUNDING_INVALID_EXPONENT, pc::Reason::kFundingInvalidExponent)  \
+  X(FUNDING_INDEX_OVERFLOW, pc::Reason::kFundingIndexOverflow)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -687,6 +702,22 @@ void Put(const ev::SelfTradeScopeSet& e, perpcore_event* out) {
 }
 void Put(const ev::SourceRetired& e, perpcore_event* out) {
   out->as.source_retired = {.market = e.market.value(), .source = e.source.value()};
+}
+void Put(const ev::FundingRateSet& e, perpcore_event* out) {
+  out->as.funding_rate = {.market = e.market.value(),
+                          .intervals = e.intervals,
+                          .start_ns = e.start.raw(),
+                          .end_ns = e.end.raw(),
+                          .premium = e.premium.raw(),
+                          .rate = e.rate.raw(),
+                          .price = e.price.raw()};
+}
+void Put(const ev::FundingSettled& e, perpcore_event* out) {
+  out->as.funding_settled = {
+      .market = e.market.value(), .pad0 = 0, .account = e.account.value(), .amount = e.amount.raw()};
+}
+void Put(const ev::FundingResidual& e, perpcore_event* out) {
+  out->as.funding_residual = {.market = e.market.value(), .pad0 = 0, .amount = e.amount.raw()};
 }
 
 perpcore_event ToC(const eng::Event& e) {

@@ -153,6 +153,33 @@ constexpr ReasonText kReasons[] = {
      "tick renews it"},
     {Reason::kOracleUnknownSource, "kOracleUnknownSource",
      "the market has no oracle source with this id"},
+    {Reason::kFundingInvalidModel, "kFundingInvalidModel", "funding model is not a FundingModel"},
+    {Reason::kFundingInvalidPayment, "kFundingInvalidPayment",
+     "funding payment or price is not a FundingPayment or FundingPrice"},
+    {Reason::kFundingInvalidInterval, "kFundingInvalidInterval",
+     "funding interval and period must each be between 1 second and 7 days"},
+    {Reason::kFundingInvalidCadence, "kFundingInvalidCadence",
+     "funding sample cadence must be positive, divide the interval, and give at most 2^20 "
+     "samples per interval"},
+    {Reason::kFundingInvalidWeighting, "kFundingInvalidWeighting",
+     "funding premium weighting is not a PremiumWeighting"},
+    {Reason::kFundingInvalidImpactNotional, "kFundingInvalidImpactNotional",
+     "funding impact notional must be at least 1 atom"},
+    {Reason::kFundingInvalidInterest, "kFundingInvalidInterest",
+     "funding interest must be within +-100% and the interest band within [0, 100%]"},
+    {Reason::kFundingCapBelowFloor, "kFundingCapBelowFloor",
+     "funding cap must be at least the floor, both within +-100% (or the cap multiple positive "
+     "with a valid cap mode)"},
+    {Reason::kFundingNoCounterparty, "kFundingNoCounterparty",
+     "an open-interest-skew funding model needs a counterparty account: without one long and "
+     "short open interest are equal and the skew is always 0"},
+    {Reason::kFundingInvalidSkew, "kFundingInvalidSkew",
+     "a skew funding coefficient, cap, ramp, decay or threshold is out of range"},
+    {Reason::kFundingInvalidExponent, "kFundingInvalidExponent",
+     "funding skew exponent must be between 1 and 3"},
+    {Reason::kFundingIndexOverflow, "kFundingIndexOverflow",
+     "the funding cap at the market's max price could push the funding index past its bound "
+     "within 136 years: lower the cap, the max price or the period's ratio"},
 };
 
 constexpr bool Ascending() {

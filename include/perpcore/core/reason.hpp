@@ -25,7 +25,7 @@
 //    400..499   book         the order book's own refusals
 //    500..599   risk         margin, collateral, reduce-only, exposure limits
 //    600..699   oracle       oracle updates and the index price
-//    700..799   funding      (reserved)
+//    700..799   funding      funding parameters
 //    800..899   liquidation  (reserved)
 //    900..999   vault        (reserved)
 //   1000..1099  intent       (reserved: signed intents and nonces)
@@ -131,6 +131,20 @@ enum class Reason : std::uint16_t {
   kOracleOutOfOrder = 605,        // publish time before the source's last
   kIndexStale = 606,              // the index's sources or its mark aged out since it was computed
   kOracleUnknownSource = 607,     // RetireSource of a source the market does not have
+
+  // funding (funding/funding.hpp, FundingParams)
+  kFundingInvalidModel = 700,          // not a FundingModel
+  kFundingInvalidPayment = 701,        // not a FundingPayment or FundingPrice
+  kFundingInvalidInterval = 702,       // interval or period outside 1 s..7 days
+  kFundingInvalidCadence = 703,        // sample cadence 0, not dividing the interval, or too fine
+  kFundingInvalidWeighting = 704,      // not a PremiumWeighting
+  kFundingInvalidImpactNotional = 705, // impact notional < 1
+  kFundingInvalidInterest = 706,       // |interest| > 1 or interest band outside [0, 1]
+  kFundingCapBelowFloor = 707,         // cap below floor, beyond +-1, or a bad cap mode/multiple
+  kFundingNoCounterparty = 708,        // a skew model without a counterparty account
+  kFundingInvalidSkew = 709,           // a skew coefficient, cap, ramp or threshold out of range
+  kFundingInvalidExponent = 710,       // skew exponent outside [1, 3]
+  kFundingIndexOverflow = 711,         // the largest rate could push the index past its bound
 };
 
 // ReasonModule / ModuleOf(): the range a reason belongs to (its value / 100).

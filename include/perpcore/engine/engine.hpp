@@ -296,6 +296,9 @@ class Engine {
   TimeNs now() const;
   Quote fee_pool() const;
   Quote insurance_fund() const;
+  // The funding residual sink: settlement rounding collected from the
+  // markets' funding pools (FundingResidual events).
+  absl::int128 funding_residual() const;
   // Cumulative, so 128-bit: they only ever grow.
   absl::int128 total_deposits() const;
   absl::int128 total_withdrawals() const;
@@ -308,6 +311,7 @@ class Engine {
 
   // Each of these: kNotFound for an unknown market or account.
   absl::StatusOr<MarketStats> Stats(MarketId market) const;
+  absl::StatusOr<FundingView> Funding(MarketId market) const;
   absl::StatusOr<MarketParams> Params(MarketId market) const;
   absl::StatusOr<std::optional<book::LevelView>> Best(MarketId market, Side side) const;
   // The best out.size() levels of a side, best first; returns how many.

@@ -57,6 +57,9 @@ enum class EventKind : std::uint8_t {
   kInsuranceFunded = 18,
   kSelfTradeScopeSet = 19,
   kSourceRetired = 20,
+  kFundingRateSet = 21,
+  kFundingSettled = 22,
+  kFundingResidual = 23,
 };
 
 namespace events {
@@ -267,6 +270,46 @@ struct SourceRetired {
   friend bool operator==(const SourceRetired&, const SourceRetired&) = default;
 };
 
+// FundingRateSet: a funding interval of `market` closed (funding/funding.hpp):
+// [start, end) was the interval (or, with intervals > 1, a run of equal
+// ones that passed without a tick, start being the first's start and end
+// the last's end), its average premium (premium model), its rate per
+// period and the price it was paid at (0: unpaid, the index was not
+// usable). With interval-end payment the market's funding index moved by
+// funding::IndexDelta(rate, end - start, period, price, atoms_per_tick_lot)
+// (Engine::Funding() has the index); continuous payment reports its
+// intervals too, the index having moved through them.
+struct FundingRateSet {
+  MarketId market = 0;
+  TimeNs start, end;
+  std::uint32_t intervals = 1;
+  Rate premium;
+  Rate rate;
+  Ticks price;
+  friend bool operator==(const FundingRateSet&, const FundingRateSet&) = default;
+};
+
+// FundingSettled: the funding a position accrued since it was last settled
+// moved between its bucket (cross cash, or the isolated bucket) and the
+// market's funding pool: amount > 0 the account paid, < 0 it received
+// (funding::Owed(): rounded against the account). Emitted before the event that touched the position (a
+// fill, an isolated-margin change, a money command of the account).
+struct FundingSettled {
+  MarketId market = 0;
+  AccountId account = 0;
+  Quote amount;
+  friend bool operator==(const FundingSettled&, const FundingSettled&) = default;
+};
+
+// FundingResidual: whole atoms of settlement rounding (what accounts paid
+// beyond their exact funding, or forwent of it) moved from the market's
+// funding pool to the engine's funding residual sink.
+struct FundingResidual {
+  MarketId market = 0;
+  Quote amount;
+  friend bool operator==(const FundingResidual&, const FundingResidual&) = default;
+};
+
 }  // namespace events
 
 // Event
@@ -280,7 +323,8 @@ using Event =
                  events::MarketStatusChanged, events::PriceUpdate, events::CircuitBreaker,
                  events::MarginModeSet, events::LeverageSet, events::IsolatedMarginChanged,
                  events::FeeTierSet, events::InsuranceFunded, events::SelfTradeScopeSet,
-                 events::SourceRetired>;
+                 events::SourceRetired, events::FundingRateSet, events::FundingSettled,
+                 events::FundingResidual>;
 
 // KindOf(): the kind of an event.
 constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
@@ -312,7 +356,10 @@ static_assert(std::is_same_v<EventOf<EventKind::kFeeTierSet>, events::FeeTierSet
 static_assert(std::is_same_v<EventOf<EventKind::kInsuranceFunded>, events::InsuranceFunded>);
 static_assert(std::is_same_v<EventOf<EventKind::kSelfTradeScopeSet>, events::SelfTradeScopeSet>);
 static_assert(std::is_same_v<EventOf<EventKind::kSourceRetired>, events::SourceRetired>);
-static_assert(std::variant_size_v<Event> == 21);
+static_assert(std::is_same_v<EventOf<EventKind::kFundingRateSet>, events::FundingRateSet>);
+static_assert(std::is_same_v<EventOf<EventKind::kFundingSettled>, events::FundingSettled>);
+static_assert(std::is_same_v<EventOf<EventKind::kFundingResidual>, events::FundingResidual>);
+static_assert(std::variant_size_v<Event> == 24);
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) <= 160);
 

@@ -18,9 +18,11 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "perpcore/book/types.hpp"
 #include "perpcore/core/fixed.hpp"
 #include "perpcore/core/ids.hpp"
+#include "perpcore/funding/funding.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 
@@ -193,6 +195,10 @@ struct MarketParams {
   Rate stress_fraction{kRateScale / 10};     // 10%
   Lots max_market_open_interest{0};  // 0: the notional bound's largest
   std::uint32_t max_matches_per_order = 1000;
+  // Funding (funding/funding.hpp; refused with its kFunding* reason). A
+  // change through UpdateMarket first closes the running interval with the
+  // old parameters.
+  funding::FundingParams funding;
   friend bool operator==(const MarketParams&, const MarketParams&) = default;
 };
 
@@ -265,6 +271,11 @@ struct PositionView {
   Lots open_bid_lots;
   Lots open_ask_lots;
   std::uint32_t open_orders = 0;
+  // Funding accrued since the position was last settled (funding::Owed() at
+  // the market's index now): > 0 the account owes it, < 0 it is owed. Already
+  // counted in equity, requirements' slack, withdrawals and the liquidation
+  // price (valuation); settled into the bucket when the position is touched.
+  Quote pending_funding;
 };
 
 // AccountSummary
@@ -297,6 +308,8 @@ struct AccountSummary {
   Quote free_collateral;
   Rate margin_ratio;
   bool liquidatable = false;  // cross equity below cross maintenance
+  // The sum of the cross positions' pending_funding (already in equity).
+  Quote pending_funding;
   // Live records by market id: markets with a position or open orders
   // (size 0: orders only). A market the account has only set a margin mode
   // or leverage in, or whose position closed with no orders left, has none.
@@ -332,6 +345,39 @@ struct MarketStats {
   // positions count at their stressed value, until a price or a time tick
   // renews it); -1 without an index.
   TimeNs index_usable_until{-1};
+  // The cumulative funding index and the rate in effect (FundingView).
+  absl::int128 funding_index;
+  Rate funding_rate;
+};
+
+// FundingView
+//
+// A market's funding (funding/funding.hpp). index: the cumulative funding
+// index (atoms per lot * funding::kIndexScale). rate: the rate per period in
+// effect (continuous payment) or set at the last close (interval-end).
+// predicted_rate: the rate the running interval would close with now
+// (premium model: its samples so far; skew models: the skew now).
+// last_sample / running_premium / samples: the premium model's latest
+// sample, the interval's average so far and how many it has. pool: what the
+// market's funding pool holds (paid by settled payers, not yet taken by
+// receivers: it may be negative when receivers settled first); residual_carry:
+// sub-atom settlement rounding not yet moved to the residual sink (index
+// units, < kIndexScale). history: closed intervals, newest first (at most
+// funding::kHistory).
+struct FundingView {
+  MarketId market = 0;
+  funding::FundingModel model = funding::FundingModel::kNone;
+  absl::int128 index;
+  Rate rate;
+  Rate predicted_rate;
+  Rate last_sample;
+  Rate running_premium;
+  std::uint32_t samples = 0;
+  TimeNs interval_start, interval_end;
+  Rate skew;  // (L - S) / (L + S) without the counterparty; 0 without one
+  absl::int128 pool;
+  std::int64_t residual_carry = 0;
+  std::vector<funding::RateSet> history;
 };
 
 // Preview

@@ -1,0 +1,341 @@
+// -----------------------------------------------------------------------------
+// File: perpcore/funding/funding.hpp
+// -----------------------------------------------------------------------------
+//
+// Funding: what ties a perpetual's price to its index. Pure arithmetic over
+// plain inputs (no engine types): the engine feeds each market's clock, book
+// and open interest in and books the money the index says is owed (engine
+// valuation and ledger).
+//
+// Vocabulary
+//   rate        a Rate (1e18 = 1) per `period`: the fraction of a position's
+//               notional a long pays a short over one period (negative: a
+//               short pays a long). Every model yields its rate per period;
+//               an interval of length T pays rate * T / period (dYdX v4 and
+//               Hyperliquid compute an 8-hour rate and pay it hourly: period
+//               8 h, interval 1 h; Binance pays its 8-hour rate at 8-hour
+//               interval ends: period = interval = 8 h).
+//   interval    funding intervals are aligned to multiples of `interval` since
+//               time 0 (UTC 0:00, 8:00, 16:00 for 8 h), so every replica
+//               closes the same intervals; a parameter change closes the
+//               running one early (Funding::Close()).
+//   index       the cumulative funding index of a market, in atoms per lot,
+//               scaled by kIndexScale (so 1e18 index units = one atom per
+//               lot). It moves by rate * (T / period) * price *
+//               atoms_per_tick_lot * kIndexScale / kRateScale for T of
+//               funding at `price` ticks: with rates at 1e18 the scaled
+//               product is an exact integer when T = period (no rounding
+//               at all for interval-end payments), and the sub-period share
+//               rounds toward zero. A position of `size` lots whose funding
+//               was last settled at index I0 owes Owed(I, I0, size) =
+//               ceil((I - I0) * size / kIndexScale) atoms (< 0: receives), so
+//               rounding always goes against the account (a payer pays the
+//               fraction, a receiver forgoes it) and the engine's residual
+//               sink collects the difference.
+//
+// Models (FundingModel):
+//   kPremium       dYdX v4 / Hyperliquid / Binance. At each sample (at most
+//                  one per `sample_cadence` slot, on time ticks) the premium
+//                  P = (max(0, impact_bid - index) - max(0, index - impact_ask))
+//                  / index, rounded toward zero, from the book's impact prices
+//                  at `impact_notional` (a side too thin for it contributes
+//                  0: dYdX's rule). The interval's premium is the average of
+//                  its samples, equally weighted or (kTimeWeighted) with the
+//                  sample of slot i (1-based within the interval) weighing i,
+//                  as Binance weighs its minutes; rounded toward zero; 0
+//                  without samples. The rate per period is then
+//                    F = P + clamp(interest - P, -interest_band, +interest_band)
+//                  clamped to [floor, cap] (CapMode::kFixed) or to
+//                  +-cap_multiple * (initial - maintenance margin fraction of
+//                  the first tier) (kMarginMultiple, dYdX's clamp factor).
+//                  Interval-end payment pays F for the interval at its end;
+//                  continuous payment accrues the last closed interval's F
+//                  per second through the next (before the first close: 0).
+//   kSkewLinear    PerpX: F = clamp(skew_kappa * skew, -skew_max, +skew_max),
+//                  skew = (L - S) / (L + S) over the open interest of every
+//                  account but the market's counterparty (the vault that takes
+//                  the other side of traders; in an order book without one
+//                  long and short open interest are equal and the skew is
+//                  identically 0, so the skew models require one).
+//   kSkewPower     GMX v2 non-adaptive: F = skew_factor * |skew|^skew_exponent,
+//                  signed as the skew (the larger side pays), clamped to
+//                  +-skew_max. GMX divides |imbalance|^e by the total open
+//                  interest in USD; perpcore raises the dimensionless skew, so
+//                  the rate does not depend on the quote unit (identical for
+//                  e = 1).
+//   kSkewAdaptive  GMX v2.1 adaptive: F is state. Over dt seconds, while the
+//                  skew has F's sign (or F = 0) and |skew| > stable_threshold,
+//                  F grows in the skew's direction by
+//                    ramp_up * |skew|^skew_exponent * dt;
+//                  while |skew| < decay_threshold it decays toward 0 by
+//                    decay * dt (never past 0);
+//                  in between it holds; a skew against F's sign ramps F toward
+//                  the skew's side (through 0) by the ramp-up term. |F| <=
+//                  skew_max. ramp_up and decay are rates per period per second.
+//   Skew models move the index continuously (per elapsed second, with the
+//   rate computed at the start of the elapsed time: the engine advances the
+//   market's funding before any fill changes its open interest) or at
+//   interval ends (F at the end, from the skew then: PerpX settles every 8 h).
+//
+// Price of payments (FundingPrice): the market's oracle index (Hyperliquid)
+// or its mark (Binance), at the moment the index moves. While the market's
+// index is not usable, no sample is taken and the index does not move (an
+// interval closing then records its rate unpaid; continuous time passes
+// unpaid): there is no price to pay at.
+//
+// Thread safety: pure functions and value types.
+#ifndef PERPCORE_FUNDING_FUNDING_HPP_
+#define PERPCORE_FUNDING_FUNDING_HPP_
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "absl/numeric/int128.h"
+#include "perpcore/core/fixed.hpp"
+#include "perpcore/core/reason.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace funding {
+
+// kIndexScale: index units per atom per lot.
+inline constexpr std::int64_t kIndexScale = kRateScale;
+inline constexpr std::int64_t kNsPerSecond = 1'000'000'000;
+
+// Pinned enumerator values (they reach the C API, journals and digests).
+enum class FundingModel : std::uint8_t {
+  kNone = 0,  // no funding: the index never moves
+  kPremium = 1,
+  kSkewLinear = 2,
+  kSkewPower = 3,
+  kSkewAdaptive = 4,
+};
+enum class FundingPayment : std::uint8_t { kIntervalEnd = 0, kContinuous = 1 };
+enum class FundingPrice : std::uint8_t { kIndex = 0, kMark = 1 };
+enum class PremiumWeighting : std::uint8_t { kEqual = 0, kTimeWeighted = 1 };
+enum class CapMode : std::uint8_t { kFixed = 0, kMarginMultiple = 1 };
+
+// Bounds of the parameters (Validate()).
+inline constexpr TimeNs kMinInterval{kNsPerSecond};                    // 1 s
+inline constexpr TimeNs kMaxInterval{7 * 24 * 3600 * kNsPerSecond};    // 7 days
+inline constexpr std::int64_t kMaxSamplesPerInterval = 1 << 20;
+inline constexpr Rate kMaxExponent{3 * kRateScale};
+// The index stays within +-kIndexBound: Validate() refuses parameters whose
+// largest index move per second, kept up for kIndexHorizon, could pass
+// kIndexBound / 2 (the other half is headroom for the index already built).
+// 2^32 s is 136 years. An index that would still pass it saturates there
+// (documented, unreachable within the horizon).
+inline constexpr absl::int128 kIndexBound = absl::int128(1) << 126;
+inline constexpr std::int64_t kIndexHorizonSeconds = std::int64_t{1} << 32;
+
+// FundingParams: per market, in MarketParams::funding. Rates are per
+// `period` unless named otherwise.
+struct FundingParams {
+  FundingModel model = FundingModel::kPremium;
+  FundingPayment payment = FundingPayment::kIntervalEnd;
+  FundingPrice price = FundingPrice::kIndex;
+  TimeNs interval{8 * 3600 * kNsPerSecond};  // kMinInterval..kMaxInterval
+  TimeNs period{8 * 3600 * kNsPerSecond};    // kMinInterval..kMaxInterval
+  // Premium model.
+  TimeNs sample_cadence{60 * kNsPerSecond};  // > 0, divides interval,
+                                             // <= kMaxSamplesPerInterval slots
+  PremiumWeighting weighting = PremiumWeighting::kEqual;
+  std::int64_t impact_notional = 10'000'000'000;  // atoms, >= 1
+  Rate interest{kRateScale / 10'000};             // 0.01% per period, |.| <= 1
+  Rate interest_band{5 * kRateScale / 10'000};    // 0.05%, in [0, 1]
+  CapMode cap_mode = CapMode::kFixed;
+  Rate cap{kRateScale / 10'000 * 75};             // 0.75%; floor <= cap, |.| <= 1
+  Rate floor{-(kRateScale / 10'000 * 75)};
+  Rate cap_multiple{6 * kRateScale};              // kMarginMultiple: (0, 9.2]
+  // Skew models.
+  std::uint64_t counterparty = 0;  // AccountId; required (!= 0) by them
+  Rate skew_kappa{kRateScale / 100};   // kSkewLinear: in [0, 1000]
+  Rate skew_factor{0};                 // kSkewPower: in [0, 1]
+  Rate skew_exponent{kRateScale};      // kSkewPower/Adaptive: [1, kMaxExponent]
+  Rate skew_max{kRateScale / 100};     // all skew models: |F| cap, (0, 1]
+  Rate ramp_up{0};                     // kSkewAdaptive, per period per second, [0, 1]
+  Rate decay{0};                       // kSkewAdaptive, per period per second, [0, 1]
+  Rate stable_threshold{0};            // kSkewAdaptive: [0, 1]
+  Rate decay_threshold{0};             // kSkewAdaptive: [0, stable_threshold]
+  friend bool operator==(const FundingParams&, const FundingParams&) = default;
+};
+
+// MarketBounds: what Validate() needs of the market around the funding.
+struct MarketBounds {
+  std::int64_t max_price = 0;           // ticks
+  std::int64_t atoms_per_tick_lot = 1;  // atoms
+  Rate initial_minus_maintenance;       // first tier: 1/max_leverage - maintenance_rate
+};
+
+// Validate(): kOk, or the first fault in the order of the fields above:
+//   kFundingInvalidModel, kFundingInvalidPayment (payment or price enum),
+//   kFundingInvalidInterval (interval or period out of range),
+//   kFundingInvalidCadence (0, not dividing interval, too many slots),
+//   kFundingInvalidWeighting, kFundingInvalidImpactNotional,
+//   kFundingInvalidInterest (|interest| > 1 or interest_band outside [0, 1]),
+//   kFundingCapBelowFloor (cap < floor, |cap| or |floor| > 1, invalid
+//   cap_mode or cap_multiple),
+//   kFundingNoCounterparty (a skew model without one),
+//   kFundingInvalidSkew (kappa, factor, max, ramp, decay, thresholds),
+//   kFundingInvalidExponent,
+//   kFundingIndexOverflow (the largest index move per second times
+//   kIndexHorizonSeconds passes kIndexBound / 2).
+// Fields of models other than `model` are checked too: a host switching
+// models later finds them valid. O(1).
+Reason Validate(const FundingParams& p, const MarketBounds& market);
+
+// MaxRate(): the largest |F| per period the parameters allow (the premium
+// model's cap/floor or margin multiple; a skew model's skew_max).
+Rate MaxRate(const FundingParams& p, Rate initial_minus_maintenance);
+
+// --- the pieces of arithmetic (each tested against the venues' examples) ---
+
+// PremiumSample(): P above, in Rate, rounded toward zero; 0 when index <= 0.
+// impact_bid/impact_ask: Ticks(0) when that side is too thin.
+Rate PremiumSample(Ticks impact_bid, Ticks impact_ask, Ticks index);
+
+// PremiumRate(): F = P + clamp(interest - P, +-band), then clamped to
+// [floor, cap] (or +-cap_multiple * initial_minus_maintenance).
+Rate PremiumRate(Rate premium, const FundingParams& p, Rate initial_minus_maintenance);
+
+// Skew(): (long - short) / (long + short) in Rate, rounded toward zero; 0
+// when both are 0. long, short >= 0.
+Rate Skew(std::int64_t long_lots, std::int64_t short_lots);
+
+// Pow(): x^e for x in [0, 1e18] and e in [1e18, kMaxExponent], in Rate,
+// rounded down, exact for whole e and within 1e-15 relative for fractional e
+// (deterministic integer arithmetic: log2 and exp2 by bits).
+Rate Pow(Rate x, Rate e);
+
+// SkewRate(): kSkewLinear and kSkewPower's F for a skew.
+Rate SkewRate(Rate skew, const FundingParams& p);
+
+// AdaptiveStep(): kSkewAdaptive's F after dt nanoseconds at `skew`,
+// starting from `rate` (the rule above; dt may be any length: the step is
+// the closed form of constant skew over dt).
+Rate AdaptiveStep(Rate rate, Rate skew, TimeNs dt, const FundingParams& p);
+
+// IndexDelta(): the index move for funding `rate` over `elapsed` at `price`
+// ticks: rate * elapsed / period * price * atoms * kIndexScale / kRateScale,
+// rounded toward zero, saturating at +-kIndexBound.
+absl::int128 IndexDelta(Rate rate, TimeNs elapsed, TimeNs period, Ticks price,
+                        std::int64_t atoms_per_tick_lot);
+
+// Owed(): what a position of `size` lots owes for the index moving from
+// `settled` to `now`: ceil((now - settled) * size / kIndexScale) atoms (< 0:
+// it receives), exact for any inputs within kIndexBound and |size| < 2^63
+// (the product is formed in 256 bits when it must be), saturating at
+// +-2^126 atoms. Its exact value times kIndexScale is
+// (now - settled) * size; the rounding excess Owed * kIndexScale -
+// (now - settled) * size lies in [0, kIndexScale) and is ExcessOf().
+absl::int128 Owed(absl::int128 now, absl::int128 settled, std::int64_t size);
+// ExcessOf(): the rounding excess above, in index units (< kIndexScale).
+std::int64_t ExcessOf(absl::int128 now, absl::int128 settled, std::int64_t size);
+
+// ---------------------------------------------------------------------------
+// Funding: one market's funding state and its clock.
+// ---------------------------------------------------------------------------
+
+// Inputs: what the engine observes of the market when it advances funding.
+// Everything is read at `now`.
+struct Inputs {
+  TimeNs now;
+  Ticks index;            // 0: the index is not usable (no sample, no payment)
+  Ticks mark;             // the market's mark (0: none)
+  Ticks impact_bid;       // at FundingParams::impact_notional; 0: too thin
+  Ticks impact_ask;
+  bool book_open = true;  // false while halted: no premium sample
+  std::int64_t long_lots = 0;   // open interest without the counterparty's
+  std::int64_t short_lots = 0;
+  std::int64_t atoms_per_tick_lot = 1;
+  Rate initial_minus_maintenance;
+};
+
+// RateSet: one closed interval (or a run of `intervals` equal ones that
+// passed without a tick: their premium is 0 and their F is the same).
+struct RateSet {
+  TimeNs start, end;           // of the (first) interval; run: end of the last
+  std::uint32_t intervals = 1;
+  Rate premium;                // the interval's average premium (premium model)
+  Rate rate;                   // F per period
+  Ticks price;                 // what it was paid at; 0: not paid (no index)
+  absl::int128 index_delta;    // the index move it caused (interval-end)
+};
+
+// HistoryEntry: the bounded history of closed intervals (kHistory newest).
+inline constexpr std::size_t kHistory = 32;
+
+// Advanced: what one Advance() did (at most two closes: the interval in
+// progress at the last advance, then the run of empty ones after it).
+struct Advanced {
+  bool sampled = false;
+  Rate sample;
+  std::uint32_t closes = 0;
+  std::array<RateSet, 2> closed;
+  absl::int128 index_delta;  // total over this Advance()
+};
+
+class Funding {
+ public:
+  Funding() = default;
+  // Starts the clock at `now` with `p` (validated): the interval in progress
+  // is the one holding `now`; the index starts at 0.
+  Funding(const FundingParams& p, TimeNs now);
+
+  // SampleDue(): whether Advance(now) takes a premium sample (the premium
+  // model, and no sample in now's cadence slot yet): the engine computes
+  // impact prices only then.
+  bool SampleDue(const FundingParams& p, TimeNs now) const;
+
+  // Advance(): brings the state to in.now (>= the last advance; equal does
+  // nothing but may sample): closes every interval that ended at or before
+  // in.now (O(1) however many), accrues continuous funding up to in.now,
+  // then takes a sample if due. O(1).
+  Advanced Advance(const FundingParams& p, const Inputs& in);
+
+  // Close(): closes the interval in progress at in.now early (a parameter
+  // change: the running interval pays its elapsed part with the old
+  // parameters), after Advance(in). The next interval runs from in.now to
+  // the next multiple of the (new) interval. Returns the close.
+  RateSet Close(const FundingParams& p, const Inputs& in);
+
+  // Queries.
+  absl::int128 index() const { return index_; }
+  Rate rate() const { return rate_; }          // F in effect (continuous) or last set
+  Rate last_sample() const { return last_sample_; }
+  std::uint32_t samples() const { return samples_; }
+  Rate RunningPremium(const FundingParams& p) const;  // the interval's so far
+  // PredictedRate(): F if the interval closed now with its samples so far
+  // (premium model), or F from the skew now (skew models).
+  Rate PredictedRate(const FundingParams& p, const Inputs& in) const;
+  TimeNs interval_start() const { return interval_start_; }
+  TimeNs interval_end() const { return interval_end_; }
+  TimeNs advanced_to() const { return advanced_to_; }
+  // Newest first, at most kHistory.
+  std::size_t History(std::span<RateSet> out) const;
+
+  // EncodeCanonical(): every field, in declaration order (detail/encode.hpp).
+  void EncodeCanonical(std::string* out) const;
+
+  friend bool operator==(const Funding&, const Funding&) = default;
+
+ private:
+  absl::int128 index_ = 0;
+  Rate rate_{0};
+  Rate last_sample_{0};
+  TimeNs interval_start_{0};
+  TimeNs interval_end_{0};
+  TimeNs advanced_to_{0};
+  std::int64_t last_slot_ = -1;  // cadence slot of the last sample
+  absl::int128 premium_sum_ = 0;  // sum of weight * sample
+  std::int64_t weight_sum_ = 0;
+  std::uint32_t samples_ = 0;
+  std::array<RateSet, kHistory> history_{};
+  std::uint32_t history_size_ = 0, history_head_ = 0;
+};
+
+}  // namespace funding
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_FUNDING_FUNDING_HPP_
