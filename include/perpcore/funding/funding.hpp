@@ -89,6 +89,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -246,7 +247,11 @@ struct Inputs {
   Ticks impact_bid;       // at FundingParams::impact_notional; 0: too thin
   Ticks impact_ask;
   bool book_open = true;  // false while halted: no premium sample
-  std::int64_t long_lots = 0;   // open interest without the counterparty's
+  // Open interest without the counterparty's position. The engine advances
+  // a market's funding before any fill changes its open interest, so these
+  // are the open interest that held since the previous advance: skew models
+  // accrue the span since then at the skew they give.
+  std::int64_t long_lots = 0;
   std::int64_t short_lots = 0;
   std::int64_t atoms_per_tick_lot = 1;
   Rate initial_minus_maintenance;
@@ -294,11 +299,15 @@ class Funding {
   // then takes a sample if due. O(1).
   Advanced Advance(const FundingParams& p, const Inputs& in);
 
-  // Close(): closes the interval in progress at in.now early (a parameter
-  // change: the running interval pays its elapsed part with the old
-  // parameters), after Advance(in). The next interval runs from in.now to
-  // the next multiple of the (new) interval. Returns the close.
-  RateSet Close(const FundingParams& p, const Inputs& in);
+  // Close(): closes the interval in progress at in.now early, after
+  // Advance(old, in): a parameter change, so the running interval pays its
+  // elapsed part (interval-end payment: IndexDelta over now - start) with the
+  // old parameters. The next interval runs from in.now to the next multiple
+  // of next.interval; the samples restart; the rate in effect becomes 0 if
+  // the model changes. Nothing to close (in.now == interval_start(), or
+  // model kNone): std::nullopt, and only the clock is re-aligned. O(1).
+  std::optional<RateSet> Close(const FundingParams& old, const FundingParams& next,
+                               const Inputs& in);
 
   // Queries.
   absl::int128 index() const { return index_; }
