@@ -266,7 +266,7 @@ struct RateSet {
   Rate premium;                // the interval's average premium (premium model)
   Rate rate;                   // F per period
   Ticks price;                 // what it was paid at; 0: not paid (no index)
-  absl::int128 index_delta;    // the index move it caused (interval-end)
+  absl::int128 index_delta = 0;  // the index move it caused (interval-end)
   friend bool operator==(const RateSet&, const RateSet&) = default;
 };
 
@@ -280,7 +280,7 @@ struct Advanced {
   Rate sample;
   std::uint32_t closes = 0;
   std::array<RateSet, 2> closed;
-  absl::int128 index_delta;  // total over this Advance()
+  absl::int128 index_delta = 0;  // total over this Advance()
 };
 
 class Funding {
