@@ -1183,3 +1183,281 @@ TEST_CASE("Funding EncodeCanonical: equal states encode equally and a sample cha
   CHECK_FALSE(a == b);
   CHECK(ea != eb);
 }
+
+// ===========================================================================
+// Worked examples from the venues
+// ===========================================================================
+
+TEST_CASE("Funding venue dYdX v4: premium from an impact walk, the 8-hour rate paid hourly, a position's payment",
+          "[funding][venue]") {
+  // Sources: dYdX Chain help centre, "Funding Rates on dYdX Chain"
+  // (help.dydx.trade/en/articles/166992): premium = (max(0, impact bid -
+  // index) - max(0, index - impact ask)) / index, impact notional = 500 USDC
+  // / initial margin fraction, samples each minute averaged over the hour,
+  // an 8-hour rate paid hourly (F * T / 8 h, dYdX "Funding" page:
+  // F = -R * (T / 8 hours) * B * X at the index price X).
+  //
+  // BTC-USD: tick $1, lot 0.01 BTC, quote atoms 1e-6 USDC, so a tick-lot is
+  // worth 0.01 USDC = 1e4 atoms. IMF 5%: impact notional 500 / 0.05 =
+  // 10,000 USDC = 1e10 atoms. Index $50,000.
+  const std::int64_t atoms = 10'000;
+  const std::int64_t notional = 10'000'000'000;
+  const std::vector<perpcore::LevelView> bids = {{Ticks(50'100), Lots(10), 1},
+                                                 {Ticks(50'050), Lots(20), 1}};
+  const std::vector<perpcore::LevelView> asks = {{Ticks(50'120), Lots(100), 1}};
+  // Impact bid: the first level is worth 50100 * 10 * 1e4 = 5.01e9 atoms;
+  // the other R = 4.99e9 come from 50050: the average is
+  // 1e10 * 50050 / (1e4 * 10 * 50050 + 4.99e9) = 5.005e14 / 9.995e9 =
+  // 50075.04, down: 50075. Impact ask: 50120 fills it all: 50120.
+  const Ticks bid = perpcore::oracle::ImpactPrice(perpcore::Side::kBuy, bids, notional, atoms);
+  const Ticks ask = perpcore::oracle::ImpactPrice(perpcore::Side::kSell, asks, notional, atoms);
+  REQUIRE(bid.raw() == 50'075);
+  REQUIRE(ask.raw() == 50'120);
+  // P = (75 - 0) / 50000 = 0.15% = 1.5e15.
+  CHECK(PremiumSample(bid, ask, Ticks(50'000)).raw() == 15 * kBp);
+
+  // The funding clock: hourly intervals of an 8-hour rate, the cap at 600% of
+  // (IMF 5% - MMF 3%) = 12% (dYdX v4 x/perpetuals funding rate clamp factor).
+  FundingParams p = Hourly();
+  p.impact_notional = notional;
+  p.cap_mode = CapMode::kMarginMultiple;
+  p.cap_multiple = Rate(6 * kOne);
+  Funding f(p, TimeNs(0));
+  Inputs in = At(0, 50'000);
+  in.impact_bid = bid;
+  in.impact_ask = ask;
+  in.atoms_per_tick_lot = atoms;
+  in.initial_minus_maintenance = Rate(2 * kOne / 100);
+  for (std::int64_t m = 0; m < 60; ++m) {  // the same book each minute
+    in.now = TimeNs(m * kMin);
+    REQUIRE(f.Advance(p, in).sampled);
+  }
+  // F = 15 bp + clamp(1 bp - 15 bp, +-5 bp) = 10 bp per 8 h.
+  CHECK(f.PredictedRate(p, in).raw() == 10 * kBp);
+  in.now = TimeNs(kHour);
+  const Advanced a = f.Advance(p, in);
+  REQUIRE(a.closes == 1);
+  CHECK(a.closed[0].premium.raw() == 15 * kBp);
+  CHECK(a.closed[0].rate.raw() == 10 * kBp);
+  // One hour: 1e15 / 8 * 50000 * 1e4 = 6.25e22 = 62,500 atoms per lot
+  // ($0.0625 per 0.01 BTC: $500 notional * 0.1% / 8).
+  CHECK(f.index() == int128(62'500) * kIndexScale);
+  // A long of 0.5 BTC (50 lots) pays 3.125 USDC = $25,000 * 0.1% / 8; the
+  // short receives it.
+  CHECK(Owed(f.index(), 0, 50) == 3'125'000);
+  CHECK(Owed(f.index(), 0, -50) == -3'125'000);
+}
+
+TEST_CASE("Funding venue dYdX v4: the margin-multiple clamp caps an extreme premium",
+          "[funding][venue]") {
+  // dYdX v4 x/perpetuals: |F| <= funding rate clamp factor (600%) *
+  // (initial - maintenance margin fraction). BTC: IMF 5%, MMF 3%: 12%.
+  FundingParams p;
+  p.cap_mode = CapMode::kMarginMultiple;
+  p.cap_multiple = Rate(6 * kOne);
+  const Rate imm(2 * kOne / 100);
+  // P = 15%: F = 15% - 0.05% = 14.95% -> 12%; P = -15% -> -12%.
+  CHECK(PremiumRate(Rate(15 * (kOne / 100)), p, imm).raw() == 12 * (kOne / 100));
+  CHECK(PremiumRate(Rate(-15 * (kOne / 100)), p, imm).raw() == -12 * (kOne / 100));
+  // A smaller premium is untouched: P = 1%: 0.95%.
+  CHECK(PremiumRate(Rate(kOne / 100), p, imm).raw() == 95 * kBp);
+}
+
+TEST_CASE("Funding venue Hyperliquid: an 8-hour rate paid hourly at the oracle price",
+          "[funding][venue]") {
+  // Hyperliquid docs, Trading > Funding: F = average premium P +
+  // clamp(interest rate - P, -0.0005, 0.0005); interest 0.01% per 8 h;
+  // premium sampled every 5 seconds and averaged over the hour; funding paid
+  // every hour at one eighth of the 8-hour rate; payment = position size *
+  // oracle price * funding rate.
+  //
+  // ETH: tick $0.1, lot 0.01 ETH: a tick-lot is $0.001 = 1000 atoms. Oracle
+  // $3000 = 30000 ticks. Three samples, 5 s apart: premiums 5, 7 and 9 bp
+  // (impact bids 15, 21 and 27 ticks above the index, 15 / 30000 = 5e-4).
+  FundingParams p = Hourly();
+  p.sample_cadence = TimeNs(5 * kSec);
+  Funding f(p, TimeNs(0));
+  const std::int64_t above[] = {15, 21, 27};
+  for (int i = 0; i < 3; ++i) {
+    Inputs in = WithBid(i * 5 * kSec, 30'000, above[i]);
+    in.atoms_per_tick_lot = 1000;
+    REQUIRE(f.Advance(p, in).sampled);
+  }
+  // Equal weights: (5 + 7 + 9) / 3 = 7 bp; F = 7 + clamp(1 - 7, +-5) = 2 bp.
+  CHECK(f.RunningPremium(p).raw() == 7 * kBp);
+  Inputs end = At(kHour, 30'000);
+  end.atoms_per_tick_lot = 1000;
+  const Advanced a = f.Advance(p, end);
+  CHECK(a.closed[0].rate.raw() == 2 * kBp);
+  // One hour of 2 bp per 8 h at 30000 ticks: 2e14 / 8 * 30000 * 1000 =
+  // 7.5e20, 750 atoms per lot. 10 ETH long (1000 lots) pays 750,000 atoms =
+  // $0.75 = 10 * $3000 * 0.02% / 8.
+  CHECK(f.index() == int128(750) * kIndexScale);
+  CHECK(Owed(f.index(), 0, 1000) == 750'000);
+  // With no premium the hourly payment is the interest alone: 0.01% / 8 =
+  // 0.00125% per hour, $0.375 on the same position.
+  CHECK(IndexDelta(Rate(kBp), TimeNs(kHour), TimeNs(8 * kHour), Ticks(30'000), 1000) ==
+        int128(375) * kIndexScale);
+}
+
+TEST_CASE("Funding venue Hyperliquid: the fixed cap of 4 percent an hour", "[funding][venue]") {
+  // Hyperliquid docs, Funding: "funding is capped at 4%/hour". As an 8-hour
+  // rate paid hourly that is a cap of 32% per period.
+  FundingParams p = Hourly();
+  p.cap = Rate(32 * (kOne / 100));
+  p.floor = Rate(-32 * (kOne / 100));
+  // P = 50%: F = 49.95% -> 32%; an hour pays 32% / 8 = 4% of the notional:
+  // 3.2e17 / 8 * 30000 ticks * 1000 atoms = 1.2e24 = 1.2e6 atoms per lot
+  // ($1.2 = 4% of the $30 of 0.01 ETH).
+  const Rate f = PremiumRate(Rate(kOne / 2), p, Rate(0));
+  CHECK(f.raw() == 32 * (kOne / 100));
+  CHECK(IndexDelta(f, TimeNs(kHour), TimeNs(8 * kHour), Ticks(30'000), 1000) ==
+        int128(1'200'000) * kIndexScale);
+}
+
+TEST_CASE("Funding venue Binance: the time-weighted average premium and a payment at the mark",
+          "[funding][venue]") {
+  // Binance, "Introduction to Binance Futures Funding Rates": Average Premium
+  // Index P = (1 * PI_1 + 2 * PI_2 + ... + n * PI_n) / (1 + 2 + ... + n);
+  // F = P + clamp(interest rate - P, 0.05%, -0.05%); interest 0.01% per 8 h;
+  // funding amount = nominal value of the position (mark price * size) * F,
+  // paid at the 8-hour interval ends.
+  //
+  // BTCUSDT: tick $0.1, lot 0.001 BTC: a tick-lot is $0.0001 = 100 atoms.
+  // Index $60,000 = 600000 ticks. Samples a minute apart: 2, 8 and 14 bp
+  // (impact bids 120, 480, 840 ticks above: 120 / 600000 = 2e-4).
+  FundingParams p;  // 8 h / 8 h, interval-end
+  p.weighting = PremiumWeighting::kTimeWeighted;
+  p.price = FundingPrice::kMark;
+  Funding f(p, TimeNs(0));
+  const std::int64_t above[] = {120, 480, 840};
+  for (int i = 0; i < 3; ++i) {
+    Inputs in = WithBid(i * kMin, 600'000, above[i]);
+    in.atoms_per_tick_lot = 100;
+    REQUIRE(f.Advance(p, in).sampled);
+  }
+  // (1 * 2 + 2 * 8 + 3 * 14) / (1 + 2 + 3) = 60 / 6 = 10 bp (equal weights
+  // would give 24 / 3 = 8 bp).
+  CHECK(f.RunningPremium(p).raw() == 10 * kBp);
+  // F = 10 + clamp(1 - 10, +-5) = 5 bp.
+  Inputs end = At(8 * kHour, 600'000);
+  end.mark = Ticks(600'500);  // $60,050
+  end.atoms_per_tick_lot = 100;
+  const Advanced a = f.Advance(p, end);
+  REQUIRE(a.closes == 1);
+  CHECK(a.closed[0].rate.raw() == 5 * kBp);
+  CHECK(a.closed[0].price.raw() == 600'500);
+  // 5e14 * 600500 * 100 = 3.0025e22: 30,025 atoms per lot; 1 BTC long (1000
+  // lots) pays $30.025 = $60,050 * 0.05%.
+  CHECK(f.index() == int128(30'025) * kIndexScale);
+  CHECK(Owed(f.index(), 0, 1000) == 30'025'000);
+}
+
+TEST_CASE("Funding venue PerpX: clamp of kappa times the open-interest skew, paid every 8 hours",
+          "[funding][venue]") {
+  // The rule as the issue states it for PerpX: F = clamp(kappa * skew,
+  // +-F_max), skew = (OI_long - OI_short) / (OI_long + OI_short), settled
+  // every 8 h. kappa 0.05, F_max 1%.
+  FundingParams p = SkewParams(FundingModel::kSkewLinear);
+  p.skew_kappa = Rate(5 * kOne / 100);
+  p.skew_max = Rate(kOne / 100);
+  Funding f(p, TimeNs(0));
+  f.Advance(p, Skewed(0, 100, 300, 100));
+  // 300 long, 100 short at the close: skew 0.5, 0.05 * 0.5 = 2.5% -> 1%.
+  const Advanced a = f.Advance(p, Skewed(8 * kHour, 100, 300, 100));
+  REQUIRE(a.closes == 1);
+  CHECK(a.closed[0].rate.raw() == kOne / 100);
+  // 1% of 100 ticks * 1 atom = 1 atom per lot; the 300 long lots pay 300.
+  CHECK(f.index() == kIndexScale);
+  CHECK(Owed(f.index(), 0, 300) == 300);
+  // A skew of 0.1 gives 0.5%, inside the clamp.
+  CHECK(SkewRate(Rate(kOne / 10), p).raw() == 5 * (kOne / 1000));
+}
+
+TEST_CASE("Funding venue GMX v2: per-second funding from the skew, paid continuously",
+          "[funding][venue]") {
+  // gmx-synthetics contracts/market/MarketUtils.sol
+  // getNextFundingFactorPerSecond (non-adaptive): fundingFactorPerSecond =
+  // fundingFactor * diffUsd^fundingExponentFactor / totalOpenInterest, paid
+  // per second by the larger side. With exponent 1 this is fundingFactor *
+  // |skew|, which perpcore's kSkewPower gives with period 1 s.
+  //
+  // ETH at $2000: tick $1, lot 1 ETH: 1e6 atoms per tick-lot. Longs $3M
+  // (1500 ETH), shorts $1M (500 ETH): skew 0.5. fundingFactor 2e-8 / s.
+  FundingParams p = SkewParams(FundingModel::kSkewPower);
+  p.payment = FundingPayment::kContinuous;
+  p.period = TimeNs(kSec);
+  p.interval = TimeNs(kHour);
+  p.skew_factor = Rate(20'000'000'000);   // 2e-8
+  p.skew_max = Rate(1'000'000'000'000);   // 1e-6 per second
+  p.skew_exponent = Rate(kOne);
+  REQUIRE(Validate(p, {.max_price = 1'000'000, .atoms_per_tick_lot = 1'000'000,
+                       .initial_minus_maintenance = Rate(0)}) == Reason::kOk);
+  // 2e-8 * 0.5 = 1e-8 per second, longs pay.
+  CHECK(SkewRate(Rate(kOne / 2), p).raw() == 10'000'000'000);
+  Funding f(p, TimeNs(0));
+  Inputs in = Skewed(kHour, 2000, 1500, 500);
+  in.atoms_per_tick_lot = 1'000'000;
+  f.Advance(p, in);
+  // An hour: 1e-8 * 3600 * $2000 = $0.072 per ETH = 72,000 atoms per lot;
+  // the longs' 1500 ETH pay $108 = $3M * 3.6e-5.
+  CHECK(f.index() == int128(72'000) * kIndexScale);
+  CHECK(Owed(f.index(), 0, 1500) == 108'000'000);
+  // Exponent 2 (GMX's fundingExponentFactor): 2e-8 * 0.25 = 5e-9 per second.
+  p.skew_exponent = Rate(2 * kOne);
+  CHECK(SkewRate(Rate(kOne / 2), p).raw() == 5'000'000'000);
+}
+
+TEST_CASE("Funding venue GMX v2.1: the adaptive rate ramps above the stable threshold and decays below the decay threshold",
+          "[funding][venue]") {
+  // gmx-synthetics MarketUtils.getNextFundingFactorPerSecond (adaptive
+  // funding): while the skew is on the funding's side and above
+  // thresholdForStableFunding the saved factor grows by
+  // fundingIncreaseFactorPerSecond * skew^e * duration; below
+  // thresholdForDecreaseFunding it shrinks by fundingDecreaseFactorPerSecond
+  // * duration; it is bounded by maxFundingFactorPerSecond. (GMX decays to
+  // +-1 unit, perpcore to 0.)
+  //
+  // Increase 1e-12 / s per s, decrease 1e-13 / s per s, max 1e-8 / s, stable
+  // above 4%, decrease below 2%; ETH at $2000 as above.
+  FundingParams p = SkewParams(FundingModel::kSkewAdaptive);
+  p.payment = FundingPayment::kContinuous;
+  p.period = TimeNs(kSec);
+  p.interval = TimeNs(kHour);
+  p.ramp_up = Rate(1'000'000);
+  p.decay = Rate(100'000);
+  p.skew_max = Rate(10'000'000'000);
+  p.stable_threshold = Rate(4 * kOne / 100);
+  p.decay_threshold = Rate(2 * kOne / 100);
+  p.skew_exponent = Rate(kOne);
+  REQUIRE(Validate(p, {.max_price = 1'000'000, .atoms_per_tick_lot = 1'000'000,
+                       .initial_minus_maintenance = Rate(0)}) == Reason::kOk);
+  Funding f(p, TimeNs(0));
+  auto at = [](std::int64_t t, std::int64_t l, std::int64_t s) {
+    Inputs in = Skewed(t, 2000, l, s);
+    in.atoms_per_tick_lot = 1'000'000;
+    return in;
+  };
+  // Hour 1 at skew 0.5 (1500 vs 500): from 0, nothing accrues; the factor
+  // ramps to 1e-12 * 0.5 * 3600 = 1.8e-9 per second.
+  f.Advance(p, at(kHour, 1500, 500));
+  CHECK(f.index() == 0);
+  CHECK(f.rate().raw() == 1'800'000'000);
+  // Hour 2, still 0.5: accrues 1.8e-9 * 3600 s * $2000 = $0.01296 per ETH
+  // (12,960 atoms); the factor reaches 3.6e-9.
+  f.Advance(p, at(2 * kHour, 1500, 500));
+  CHECK(f.index() == int128(12'960) * kIndexScale);
+  CHECK(f.rate().raw() == 3'600'000'000);
+  // Hour 3, the skew falls to 1% (1010 vs 990): accrues 3.6e-9 * 3600 *
+  // 2000 = $0.02592 (25,920 atoms); the factor decays by 1e-13 * 3600 =
+  // 3.6e-10 to 3.24e-9.
+  f.Advance(p, at(3 * kHour, 1010, 990));
+  CHECK(f.index() == int128(12'960 + 25'920) * kIndexScale);
+  CHECK(f.rate().raw() == 3'240'000'000);
+  // Hour 4 at 3% (between the thresholds): it holds.
+  f.Advance(p, at(4 * kHour, 1030, 970));
+  CHECK(f.rate().raw() == 3'240'000'000);
+  // Ten hours at full skew: +3.6e-8 would pass the 1e-8 maximum: capped.
+  f.Advance(p, at(14 * kHour, 2000, 0));
+  CHECK(f.rate().raw() == 10'000'000'000);
+}
