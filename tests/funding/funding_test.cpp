@@ -296,7 +296,7 @@ TEST_CASE("Funding Validate: skew coefficients are checked at their bounds, even
         }) == Reason::kFundingInvalidSkew);
 }
 
-TEST_CASE("Funding Validate: the exponent must lie in [1, 3], both ends included", "[funding]") {
+TEST_CASE("Funding Validate: the exponent must lie between 1 and 3, both ends included", "[funding]") {
   FundingParams p;
   p.skew_exponent = Rate(kOne);
   CHECK(Validate(p, Bounds()) == Reason::kOk);
@@ -803,7 +803,7 @@ TEST_CASE("Funding Owed: products past 128 bits are exact and results saturate a
   CHECK(Owed(-kIndexBound, kIndexBound, std::numeric_limits<std::int64_t>::min()) == kIndexBound);
 }
 
-TEST_CASE("Funding Owed: Owed times kIndexScale minus the exact product is ExcessOf, in [0, kIndexScale)",
+TEST_CASE("Funding Owed: Owed times kIndexScale minus the exact product is ExcessOf, below kIndexScale and not negative",
           "[funding]") {
   perpcore::testing::Rng rng(Seed(1207));
   for (int i = 0; i < 5000; ++i) {
