@@ -1082,6 +1082,32 @@ TEST_CASE("Funding Advance: the mark pays when asked, and nothing is paid withou
   CHECK(f.index() == int128(3'750'000'000'000'000));
 }
 
+TEST_CASE("Funding Advance: the index saturates at kIndexBound instead of wrapping", "[funding]") {
+  // Parameters Validate() would refuse for this market: each 1 s interval at
+  // F = cap 1, price and atoms INT64_MAX pays IndexDelta = 2^126 (saturated),
+  // so two closes would sum to 2^127, one past int128.
+  FundingParams p;
+  p.interval = TimeNs(kSec);
+  p.period = TimeNs(kSec);
+  p.sample_cadence = TimeNs(kSec);
+  p.cap = Rate(kOne);
+  p.interest = Rate(kOne);
+  p.interest_band = Rate(kOne);
+  Funding f(p, TimeNs(0));
+  Inputs in = At(kSec, kI64Max);
+  in.atoms_per_tick_lot = kI64Max;
+  in.book_open = false;
+  const Advanced a = f.Advance(p, in);
+  REQUIRE(a.closes == 1);
+  CHECK(a.closed[0].rate.raw() == kOne);  // F = 0 + clamp(1 - 0, +-1) = 1
+  CHECK(f.index() == kIndexBound);
+  in.now = TimeNs(3 * kSec);  // the interval [1 s, 2 s) and a run of one
+  const Advanced b = f.Advance(p, in);
+  CHECK(b.closes == 2);
+  CHECK(b.index_delta == kIndexBound);
+  CHECK(f.index() == kIndexBound);
+}
+
 TEST_CASE("Funding Advance: model kNone keeps the clock and records nothing", "[funding]") {
   FundingParams p = Hourly();
   p.model = FundingModel::kNone;
