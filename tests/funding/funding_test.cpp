@@ -1108,6 +1108,41 @@ TEST_CASE("Funding Advance: the index saturates at kIndexBound instead of wrappi
   CHECK(f.index() == kIndexBound);
 }
 
+TEST_CASE("Funding Advance: a time before the last advance changes nothing", "[funding]") {
+  const FundingParams p = Hourly();
+  Funding f(p, TimeNs(0));
+  f.Advance(p, WithBid(2 * kHour, 100, 1));
+  const Funding before = f;
+  const Advanced a = f.Advance(p, WithBid(2 * kHour - 1, 100, 3));
+  CHECK(a.closes == 0);
+  CHECK_FALSE(a.sampled);
+  CHECK(a.index_delta == 0);
+  CHECK(f == before);
+  CHECK_FALSE(f.SampleDue(p, TimeNs(2 * kHour - 1)));
+}
+
+TEST_CASE("Funding Advance: a run of more than 2^32 - 1 intervals records that many and the exact end",
+          "[funding]") {
+  // 1 s intervals, a gap of 5e9 s (158 years): the run after the first
+  // interval holds 4999999999 intervals, more than a uint32 counts.
+  FundingParams p = Hourly();
+  p.interval = TimeNs(kSec);
+  p.sample_cadence = TimeNs(kSec);
+  Funding f(p, TimeNs(0));
+  Inputs in = At(5'000'000'000 * kSec);
+  in.book_open = false;
+  const Advanced a = f.Advance(p, in);
+  REQUIRE(a.closes == 2);
+  CHECK(a.closed[1].intervals == std::numeric_limits<std::uint32_t>::max());
+  CHECK(a.closed[1].start.raw() == kSec);
+  CHECK(a.closed[1].end.raw() == 5'000'000'000 * kSec);
+  // 1 bp per 8 h for 5e9 s at 100 ticks: 1e16 * 5e9 / 28800 = 1736111111111111111111.1,
+  // paid as 1e16 / 28800 (one interval: 347222222222) plus the run's
+  // 1e16 * 4999999999 / 28800 = 1736111110763888888888.
+  CHECK(f.index() == int128(347'222'222'222) + (int128(1'736'111'110'763LL) * 1'000'000'000 + 888'888'888));
+  CHECK(f.interval_start().raw() == 5'000'000'000 * kSec);
+}
+
 TEST_CASE("Funding Advance: model kNone keeps the clock and records nothing", "[funding]") {
   FundingParams p = Hourly();
   p.model = FundingModel::kNone;

@@ -262,6 +262,8 @@ absl::int128 IndexDelta(Rate rate, TimeNs elapsed, TimeNs period, Ticks price,
 // (now - settled) * size lies in [0, kIndexScale) and is ExcessOf().
 absl::int128 Owed(absl::int128 now, absl::int128 settled, std::int64_t size);
 // ExcessOf(): the rounding excess above, in index units (< kIndexScale).
+// Where Owed() saturates it is the excess of the unsaturated value (0 once
+// that passes 2^128 atoms): no settlement within kIndexBound gets there.
 std::int64_t ExcessOf(absl::int128 now, absl::int128 settled, std::int64_t size);
 
 // ---------------------------------------------------------------------------
