@@ -33,7 +33,8 @@ std::uint64_t Pos(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v)
 
 // a * b / c with the product exact in 256 bits, rounded down (all operands
 // are magnitudes). overflow: the quotient does not fit in 128 bits (then q
-// and r are meaningless). c > 0.
+// and r are meaningless). 0 < c < 2^127: every caller divides by a period,
+// a power of ten below 1e36 < 2^120 or kIndexScale.
 struct QuotRem {
   uint128 q = 0, r = 0;
   bool overflow = false;
@@ -58,14 +59,13 @@ QuotRem MulDivU(uint128 a, uint128 b, uint128 c) {
     return out;
   }
   // Restoring long division of (hi:lo) by c, one bit of lo at a time; the
-  // remainder stays below c < 2^128, and a bit shifted out of it means the
-  // shifted remainder is >= 2^128 > c (the subtraction wraps back exactly).
+  // remainder stays below c < 2^127, so doubling it never leaves 128 bits.
+  PERPCORE_DCHECK(c < (uint128(1) << 127));
   uint128 r = hi, q = 0;
   for (int i = 127; i >= 0; --i) {
-    const bool carry = (r >> 127) != 0;
     r = (r << 1) | ((lo >> i) & 1);
     q <<= 1;
-    if (carry || r >= c) {
+    if (r >= c) {
       r -= c;
       q |= 1;
     }
