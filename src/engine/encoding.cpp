@@ -30,6 +30,28 @@ void EncodeLadder(const Ladder& ladder, std::string* out) {
   }
 }
 
+void EncodeFundingParams(const funding::FundingParams& f, std::string* out) {
+  PutU8(out, Raw(f.model));
+  PutU8(out, Raw(f.payment));
+  PutU8(out, Raw(f.price));
+  PutI64(out, f.interval.raw());
+  PutI64(out, f.period.raw());
+  PutI64(out, f.sample_cadence.raw());
+  PutU8(out, Raw(f.weighting));
+  PutI64(out, f.impact_notional);
+  PutI64(out, f.interest.raw());
+  PutI64(out, f.interest_band.raw());
+  PutU8(out, Raw(f.cap_mode));
+  PutI64(out, f.cap.raw());
+  PutI64(out, f.floor.raw());
+  PutI64(out, f.cap_multiple.raw());
+  PutU64(out, f.counterparty);
+  for (Rate r : {f.skew_kappa, f.skew_factor, f.skew_exponent, f.skew_max, f.ramp_up, f.decay,
+                 f.stable_threshold, f.decay_threshold}) {
+    PutI64(out, r.raw());
+  }
+}
+
 }  // namespace
 
 void Engine::EncodeCanonical(std::string* out) const {
@@ -46,6 +68,7 @@ void Engine::EncodeCanonical(std::string* out) const {
   PutI64(out, s_->insurance);
   PutI128(out, s_->deposits);
   PutI128(out, s_->withdrawals);
+  PutI128(out, s_->funding_residual);
 
   PutU32(out, static_cast<std::uint32_t>(s_->market_order.size()));
   for (std::uint32_t mi : s_->market_order) {
@@ -79,6 +102,7 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutI64(out, p.stress_fraction.raw());
     PutI64(out, p.max_market_open_interest.raw());
     PutU32(out, p.max_matches_per_order);
+    EncodeFundingParams(p.funding, out);
     PutU8(out, Raw(m.status));
     PutI64(out, m.mark.raw());
     PutI64(out, m.last_index.raw());
@@ -89,6 +113,9 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutI64(out, m.notional_volume);
     m.feed.EncodeCanonical(out);
     m.book.EncodeCanonical(out);
+    m.funding.EncodeCanonical(out);
+    PutI128(out, m.funding_pool);
+    PutI64(out, m.funding_carry);
   }
 
   std::vector<std::pair<AccountId, std::uint32_t>> accounts;
@@ -114,6 +141,7 @@ void Engine::EncodeCanonical(std::string* out) const {
       PutI64(out, p.cost);
       PutI64(out, p.realized);
       PutI64(out, p.iso_cash);
+      PutI128(out, p.funding_index);
       EncodeLadder(p.bids, out);
       EncodeLadder(p.asks, out);
       PutU32(out, p.open_orders);

@@ -168,6 +168,30 @@ Outcome ApplyOraclePrice(State& s, const OraclePlan& plan, EventSink& sink);
 Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink);
 Reason Validate(const State& s, const RetireSource& c, OraclePlan* plan);
 Outcome ApplyRetireSource(State& s, const OraclePlan& plan, EventSink& sink);
+// ImpactPrice(): the impact price of one side of the market's book at
+// `notional` atoms (oracle::ImpactPrice over at most oracle::kImpactLevels
+// levels); Ticks(0) if the side is too thin.
+Ticks ImpactPrice(const Market& m, Side side, std::int64_t notional);
+
+// --- funding_tick.cpp ----------------------------------------------------
+// FundingInputs(): what the market shows the funding module at s.now: the
+// index if usable (else 0), the mark, the open interest without the
+// funding counterparty's position, the first tier's initial - maintenance
+// fraction; the impact prices only when `sample` and a sample is due (the
+// book walk is paid for only then). book_open: `sample` and the market not
+// halted.
+funding::Inputs FundingInputs(const State& s, const Market& m, bool sample);
+// AdvanceFunding(): brings the market's funding to s.now
+// (funding::Funding::Advance) and emits a FundingRateSet per interval it
+// closed. sample: whether a premium sample may be taken — on time ticks
+// only, so that no trader's command can time a sample. Requires
+// FundingDue() or a time tick. O(1).
+void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink& sink);
+// CloseFunding(): an UpdateMarket that changes the funding parameters:
+// advances with the old ones, then closes the running interval early
+// (funding::Funding::Close()).
+void CloseFunding(State& s, std::uint32_t market_slot, const funding::FundingParams& next,
+                  EventSink& sink);
 
 }  // namespace engine
 PERPCORE_NAMESPACE_END

@@ -64,8 +64,14 @@ std::string LadderMismatch(const Ladder& ladder, Side side,
 
 absl::Status Engine::CheckInvariants() const {
   auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(Printable(parts)...)); };
-  int128 money = int128(s_->fee_pool) + s_->insurance;
+  int128 money = int128(s_->fee_pool) + s_->insurance + s_->funding_residual;
+  for (const Market& m : s_->markets) money += m.funding_pool;
   std::vector<int128> longs(s_->markets.size()), shorts(s_->markets.size());
+  // Per market, the funding identity of ledger.hpp: with Owed() * scale -
+  // ExcessOf() = (I - I_p) * size exactly, pool * scale - carry + sum of
+  // (I - I_p) * size = 0 reads sum of Owed + pool = (sum of excess + carry)
+  // / scale, a whole number.
+  std::vector<int128> owed(s_->markets.size()), excess(s_->markets.size());
   std::vector<book::OrderView> buf;
   for (const Account& a : s_->accounts) {
     money += a.cash;
@@ -92,6 +98,8 @@ absl::Status Engine::CheckInvariants() const {
         return fail("account ", a.id, " market ", p.market, " is cross with an isolated bucket");
       }
       (p.size > 0 ? longs : shorts)[p.market_slot] += p.size > 0 ? p.size : -int128(p.size);
+      owed[p.market_slot] += funding::Owed(m.funding.index(), p.funding_index, p.size);
+      excess[p.market_slot] += funding::ExcessOf(m.funding.index(), p.funding_index, p.size);
       if (m.book.account_order_count(a.id) != p.open_orders) {
         return fail("account ", a.id, " market ", p.market, " counts ", p.open_orders,
                     " open orders, the book has ", m.book.account_order_count(a.id));
@@ -131,7 +139,8 @@ absl::Status Engine::CheckInvariants() const {
   if (money != s_->deposits - s_->withdrawals) {
     const int128 gap = money - (s_->deposits - s_->withdrawals);
     // Whole: the gap is an int128 and may not fit int64 (absl formats it).
-    return fail("conservation: cash + fee pool + insurance differs from deposits - withdrawals by ",
+    return fail("conservation: cash + fee pool + insurance + funding pools + funding residual "
+                "differs from deposits - withdrawals by ",
                 detail::Int128Text(gap), " atoms");
   }
   for (std::size_t i = 0; i < s_->markets.size(); ++i) {
@@ -139,6 +148,14 @@ absl::Status Engine::CheckInvariants() const {
     if (longs[i] != m.oi_long || shorts[i] != m.oi_short || m.oi_long != m.oi_short) {
       return fail("market ", m.id, " open interest long ", m.oi_long, " short ", m.oi_short,
                   " disagrees with positions");
+    }
+    const int128 carried = excess[i] + m.funding_carry;
+    if (m.funding_carry < 0 || m.funding_carry >= funding::kIndexScale ||
+        carried % funding::kIndexScale != 0 ||
+        owed[i] + m.funding_pool != carried / funding::kIndexScale) {
+      return fail("market ", m.id, " funding: pool ", detail::Int128Text(m.funding_pool),
+                  " + pending ", detail::Int128Text(owed[i]), " is not the rounding (",
+                  detail::Int128Text(carried), " index units)");
     }
     if (absl::Status s = m.book.CheckInvariants(); !s.ok()) {
       return fail("market ", m.id, " book: ", s.message());

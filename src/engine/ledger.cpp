@@ -1,5 +1,7 @@
 #include "ledger.hpp"
 
+#include <algorithm>
+
 #include "valuation.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -18,7 +20,60 @@ void Watch(State* s, Account& a, std::int64_t bucket) {
   if (s != nullptr) s->newly_locked.push_back(a.id);
 }
 
+// Moves `owed` out of the bucket (< 0: into it), stopping at
+// kCashHardBound; returns what moved.
+std::int64_t PayFunding(std::int64_t& bucket, absl::int128 owed) {
+  const absl::int128 target =
+      std::clamp<absl::int128>(absl::int128(bucket) - owed, -kCashHardBound, kCashHardBound);
+  const std::int64_t paid = static_cast<std::int64_t>(absl::int128(bucket) - target);
+  bucket = static_cast<std::int64_t>(target);
+  return paid;
+}
+
 }  // namespace
+
+void SettleFunding(State& s, Market& m, Account& a, Position& p, EventSink& sink) {
+  const absl::int128 index = m.funding.index();
+  if (p.funding_index == index) return;
+  const std::int64_t size = p.size;
+  const absl::int128 settled = p.funding_index;
+  p.funding_index = index;
+  if (size == 0) return;
+  const absl::int128 owed = funding::Owed(index, settled, size);
+  const std::int64_t excess = funding::ExcessOf(index, settled, size);
+  std::int64_t& bucket = BucketOf(a, p);
+  const std::int64_t paid = PayFunding(bucket, owed);
+  Watch(&s, a, bucket);
+  m.funding_pool += owed;
+  // The carry stays below kIndexScale: whole atoms leave it at once.
+  m.funding_carry += excess;
+  // < 0: a claim the bucket could not pay (ledger.hpp, "Funding").
+  absl::int128 to_residual = absl::int128(paid) - owed;
+  if (m.funding_carry >= funding::kIndexScale) {
+    m.funding_carry -= funding::kIndexScale;
+    m.funding_pool -= 1;
+    to_residual += 1;
+  }
+  if (paid != 0) {
+    sink.Emit(events::FundingSettled{.market = m.id, .account = a.id, .amount = Quote(paid)});
+  }
+  if (to_residual != 0) {
+    s.funding_residual += to_residual;
+    sink.Emit(events::FundingResidual{.market = m.id, .amount = ToQuote(to_residual)});
+  }
+}
+
+void SettleAccountFunding(State& s, Account& a, EventSink& sink) {
+  for (Position& p : a.positions) SettleFunding(s, s.markets[p.market_slot], a, p, sink);
+}
+
+void SettleFundingDry(const Market& m, Account& a, Position& p) {
+  const absl::int128 index = m.funding.index();
+  if (p.funding_index != index && p.size != 0) {
+    PayFunding(BucketOf(a, p), funding::Owed(index, p.funding_index, p.size));
+  }
+  p.funding_index = index;
+}
 
 void Relock(Account& a) {
   bool locked = !WithinSoftBound(a.cash);

@@ -44,6 +44,23 @@
 // cross cash) is bounded by 2 * (S + M) = 2^62 + 2^58 < 2^63. Nothing else
 // moves a locked account's cash. Position::realized (a statistic, no money)
 // saturates at +-INT64_MAX.
+// Funding (funding/funding.hpp). A position's funding moves between its
+// bucket and its market's funding pool (Market::funding_pool) when the
+// position is settled (SettleFunding(): before every fill that changes it,
+// and when its isolated bucket moves); between settlements it is pending,
+// counted by valuation. Settlement rounds against the account (Owed()), so
+// each one leaves an excess below one atom, kept exactly in index units
+// (Market::funding_carry); whole atoms of it move from the pool to the
+// funding residual sink (State::funding_residual, a FundingResidual event).
+// Per market, exactly (CheckInvariants):
+//   pool * kIndexScale - carry + sum over positions (I - I_p) * size_p = 0,
+// because long and short sizes are equal at every instant the index moves.
+// A settlement that would take a bucket beyond kCashHardBound (2^62: only
+// a position left unsettled through years of capped funding at the
+// notional bound, which liquidation prevents) moves what keeps the bucket
+// at the bound; the pool still takes the whole claim and the residual the
+// part that could not be collected (a negative FundingResidual), so money
+// stays conserved and the pool identity exact.
 // Not covered yet: the fee pool. It only grows by fees, paid from buckets
 // each bounded below by -(S + M), but over many accounts; it passes int64
 // only after 2^63 atoms of fees (at the 10% maximum fee, about 9.2e13 USDC
@@ -69,8 +86,10 @@ namespace ledger {
 // total withdrawals exceed total deposits. A check the Withdraw handler
 // makes before it applies, not an invariant reported afterwards.
 inline absl::int128 Held(const State& s) { return s.deposits - s.withdrawals; }
-// kCashSoftBound: S above.
+// kCashSoftBound: S above. kCashHardBound: what a funding settlement never
+// takes a bucket beyond (see Funding above).
 inline constexpr std::int64_t kCashSoftBound = std::int64_t{1} << 61;
+inline constexpr std::int64_t kCashHardBound = std::int64_t{1} << 62;
 
 // WithinSoftBound(): |v| <= S.
 inline bool WithinSoftBound(absl::int128 v) { return v <= kCashSoftBound && v >= -kCashSoftBound; }
@@ -103,6 +122,23 @@ void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t l
 // which goes to the referrer's cross cash. The caller has diverted a cut
 // the referrer's bound would not take (ReferrerTakes()).
 void PoolFees(State& s, const fees::FillFees& fees, Account* referrer);
+
+// SettleFunding(): settles the position's pending funding (valuation.hpp
+// PendingFunding()) as described above and sets its settled index to the
+// market's; emits FundingSettled when an amount moved (and FundingResidual
+// when whole atoms of rounding reached the sink). Nothing for a position
+// already settled at the index. Locks as MoveIsolated(). O(1).
+void SettleFunding(State& s, Market& m, Account& a, Position& p, EventSink& sink);
+
+// SettleAccountFunding(): SettleFunding() for every position of the
+// account (a withdrawal or transfer out touches the account: its cash then
+// holds its funding). O(records of the account).
+void SettleAccountFunding(State& s, Account& a, EventSink& sink);
+
+// SettleFundingDry(): the bucket side of SettleFunding() alone, for a dry
+// run on a copy of an account (PreviewOrder): the position's bucket takes
+// its pending funding and its settled index becomes the market's.
+void SettleFundingDry(const Market& m, Account& a, Position& p);
 
 // ReferrerTakes(): whether the referrer's cross cash stays within S with
 // its cut (rule 3).

@@ -142,6 +142,16 @@ Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std:
   if (p.stress_fraction.raw() < 0 || p.stress_fraction.raw() > kRateScale) {
     return bad("stress_fraction must be in [0, 1]");
   }
+  const risk::MarginTier& first = p.tiers.front();
+  const funding::MarketBounds bounds{
+      .max_price = p.max_price.raw(),
+      .atoms_per_tick_lot = *atoms,
+      .initial_minus_maintenance =
+          Rate(kRateScale / first.max_leverage - first.maintenance_rate.raw())};
+  if (Reason r = funding::Validate(p.funding, bounds); r != Reason::kOk) {
+    *why = absl::StrCat("MarketParams.funding: ", std::string(ReasonMessage(r)));
+    return r;
+  }
   return Reason::kOk;
 }
 
@@ -170,6 +180,7 @@ Outcome ApplyCreateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
       .tiers = *std::move(tiers),
       .book = book::OrderBook(BookConfigFor(*plan.params, plan.market, s.config.hash_seed)),
       .feed = oracle::PriceFeed(plan.params->oracle),
+      .funding = funding::Funding(plan.params->funding, s.now),
   });
   const auto slot = static_cast<std::uint32_t>(s.markets.size() - 1);
   s.market_index.Insert(s.MarketHash(plan.market), slot);
@@ -224,6 +235,11 @@ Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
   PERPCORE_CHECK(tiers.ok());
   PERPCORE_CHECK(m.book.SetPriceBand(plan.params->price_band) == Reason::kOk);
   if (!(plan.params->oracle == m.params.oracle)) m.feed.Reconfigure(plan.params->oracle);
+  // The running interval closes with the old parameters (a delisted
+  // market's funding is frozen).
+  if (!(plan.params->funding == m.params.funding) && m.status != MarketStatus::kDelisted) {
+    CloseFunding(s, plan.market_slot, plan.params->funding, sink);
+  }
   m.tiers = *std::move(tiers);
   m.params = *plan.params;
   m.oi_cap = MarketOpenInterestCap(m.params, m.atoms);
@@ -243,6 +259,10 @@ Reason Validate(const State& s, const SetMarketStatus& c, MarketPlan* plan) {
 }
 
 Outcome ApplySetMarketStatus(State& s, const MarketPlan& plan, EventSink& sink) {
+  // Funding accrues up to the change under the old status (funding_tick.cpp).
+  if (FundingDue(s.markets[plan.market_slot], s.now)) {
+    AdvanceFunding(s, plan.market_slot, false, sink);
+  }
   s.markets[plan.market_slot].status = plan.status;
   sink.Emit(events::MarketStatusChanged{.market = plan.market, .status = plan.status});
   return {};

@@ -35,26 +35,14 @@ Reason FromPublish(oracle::PublishReason r) {
 constexpr std::size_t kImpactFirstLevels = 8;
 static_assert(kImpactFirstLevels <= oracle::kImpactLevels);
 
-Ticks Impact(const Market& m, Side side) {
-  std::array<LevelView, oracle::kImpactLevels> levels;
-  const std::int64_t notional = m.feed.config().impact_notional;
-  const auto first = std::span<LevelView>(levels.data(), kImpactFirstLevels);
-  std::size_t n = m.book.Depth(side, first);
-  const Ticks price =
-      oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n), notional, m.atoms);
-  if (price.raw() != 0 || n < kImpactFirstLevels) return price;
-  n = m.book.Depth(side, levels);
-  return oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n), notional,
-                             m.atoms);
-}
-
 void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
   Market& m = s.markets[market_slot];
   const Ticks old_mark = m.mark;
   const Ticks old_index = m.feed.index();
+  const std::int64_t notional = m.feed.config().impact_notional;
   const oracle::OracleUpdate u = m.feed.Refresh(
-      s.now, oracle::BookPrices{.impact_bid = Impact(m, Side::kBuy),
-                                .impact_ask = Impact(m, Side::kSell),
+      s.now, oracle::BookPrices{.impact_bid = ImpactPrice(m, Side::kBuy, notional),
+                                .impact_ask = ImpactPrice(m, Side::kSell, notional),
                                 .last_trade = m.last_trade});
   const Ticks index = m.feed.index();
   if (m.feed.mark().raw() > 0) m.mark = m.feed.mark();
@@ -74,6 +62,18 @@ void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
 }
 
 }  // namespace
+
+Ticks ImpactPrice(const Market& m, Side side, std::int64_t notional) {
+  std::array<LevelView, oracle::kImpactLevels> levels;
+  const auto first = std::span<LevelView>(levels.data(), kImpactFirstLevels);
+  std::size_t n = m.book.Depth(side, first);
+  const Ticks price =
+      oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n), notional, m.atoms);
+  if (price.raw() != 0 || n < kImpactFirstLevels) return price;
+  n = m.book.Depth(side, levels);
+  return oracle::ImpactPrice(side, std::span<const LevelView>(levels.data(), n), notional,
+                             m.atoms);
+}
 
 Reason Validate(const State& s, const OraclePrice& c, OraclePlan* plan) {
   plan->market_slot = s.FindMarket(c.market);
@@ -100,12 +100,18 @@ Reason Validate(const State& s, const TimeTick& c, OraclePlan* plan) {
   return Reason::kOk;
 }
 
+// A tick refreshes the oracle first, so funding samples and pays at the
+// prices of `now`.
 Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink) {
+  auto tick = [&](std::uint32_t mi) {
+    RefreshOracle(s, mi, sink);
+    if (s.markets[mi].status != MarketStatus::kDelisted) AdvanceFunding(s, mi, true, sink);
+  };
   if (plan.market_slot != kNone) {
-    RefreshOracle(s, plan.market_slot, sink);
+    tick(plan.market_slot);
     return {};
   }
-  for (std::uint32_t mi : s.market_order) RefreshOracle(s, mi, sink);
+  for (std::uint32_t mi : s.market_order) tick(mi);
   return {};
 }
 

@@ -110,6 +110,7 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
   // per maker order beyond the first at a level.
   Account after = s.accounts[ai];
   Position& p = GetPosition(s, after, mi);
+  ledger::SettleFundingDry(m, after, p);
   Discard discard;
   std::int64_t fee = 0;
   for (const LevelFill& f : fills) {

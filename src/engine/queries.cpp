@@ -39,7 +39,8 @@ PositionView View(const Market& m, const Position& p, const risk::AccountMargin&
                  .liquidation = LiquidationOf(m, p, r, now),
                  .open_bid_lots = Lots(p.bids.lots()),
                  .open_ask_lots = Lots(p.asks.lots()),
-                 .open_orders = p.open_orders};
+                 .open_orders = p.open_orders,
+                 .pending_funding = ToQuote(PendingFunding(m, p))};
   if (p.size != 0) {
     auto entry = DivRound(Abs(int128(p.cost)), Abs(int128(p.size)) * m.atoms, Round::kHalfEven);
     v.entry_price = Ticks(entry.ok() ? *entry : 0);
@@ -92,8 +93,36 @@ absl::StatusOr<MarketStats> Engine::Stats(MarketId market) const {
                      .notional_volume = Quote(m.notional_volume),
                      .best_bid = m.book.Best(Side::kBuy),
                      .best_ask = m.book.Best(Side::kSell),
-                     .index_usable_until = m.feed.usable_until()};
+                     .index_usable_until = m.feed.usable_until(),
+                     .funding_index = m.funding.index(),
+                     .funding_rate = m.funding.rate()};
 }
+
+absl::StatusOr<FundingView> Engine::Funding(MarketId market) const {
+  const std::uint32_t mi = s_->FindMarket(market);
+  if (mi == kNone) return UnknownMarket(market);
+  const Market& m = s_->markets[mi];
+  const funding::FundingParams& f = m.params.funding;
+  const funding::Inputs in = FundingInputs(*s_, m, false);
+  FundingView v{.market = m.id,
+                .model = f.model,
+                .index = m.funding.index(),
+                .rate = m.funding.rate(),
+                .predicted_rate = m.funding.PredictedRate(f, in),
+                .last_sample = m.funding.last_sample(),
+                .running_premium = m.funding.RunningPremium(f),
+                .samples = m.funding.samples(),
+                .interval_start = m.funding.interval_start(),
+                .interval_end = m.funding.interval_end(),
+                .skew = funding::Skew(in.long_lots, in.short_lots),
+                .pool = m.funding_pool,
+                .residual_carry = m.funding_carry};
+  v.history.resize(funding::kHistory);
+  v.history.resize(m.funding.History(v.history));
+  return v;
+}
+
+absl::int128 Engine::funding_residual() const { return s_->funding_residual; }
 
 absl::StatusOr<std::optional<book::LevelView>> Engine::Best(MarketId market, Side side) const {
   const std::uint32_t mi = s_->FindMarket(market);
@@ -130,6 +159,7 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
                      .liquidatable = r.Liquidatable()};
   int128 collateral = a.cash;
   int128 unrealized = 0;
+  int128 pending = 0;
   out.positions.reserve(a.positions.size());
   for (const Position& p : a.positions) {
     const Market& m = s_->markets[p.market_slot];
@@ -137,8 +167,10 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
     if (p.mode == MarginMode::kCross) {
       collateral += p.cost;
       unrealized += PositionValue(m, p) - p.cost;
+      pending += PendingFunding(m, p);
     }
   }
+  out.pending_funding = ToQuote(pending);
   out.collateral = ToQuote(collateral);
   out.unrealized_pnl = ToQuote(unrealized);
   return out;

@@ -155,13 +155,15 @@ risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
   if (p.size == 0) return {};
   const int128 value = PositionValue(m, p);
   risk::LiquidationInput in{.size = Lots(p.size), .atoms_per_tick_lot = m.atoms};
+  // The position's pending funding stays with the other equity: it does
+  // not move with the price.
   if (p.mode == MarginMode::kIsolated) {
-    in.other_equity = Quote(p.iso_cash);
+    in.other_equity = ToQuote(int128(p.iso_cash) - PendingFunding(m, p));
     in.other_maintenance = Quote(0);
   } else {
     // r counts the position on Basis::kMargin (its stressed value without
     // a usable index): that is what leaves with it.
-    in.other_equity = ToQuote(r.equity - Value(m, p, now, Basis::kMargin));
+    in.other_equity = ToQuote(r.equity - PriceValue(m, p, now, Basis::kMargin));
     in.other_maintenance = ToQuote(r.maintenance - m.tiers.Maintenance(ToQuote(Abs(value))).raw());
   }
   auto lp = risk::ComputeLiquidationPrice(m.tiers, in);

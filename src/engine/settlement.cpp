@@ -30,6 +30,9 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
   Account& maker = s.accounts[maker_slot];
   Position& tp = GetPosition(s, taker, market_slot);
   Position& mp = GetPosition(s, maker, market_slot);
+  // Funding first, at the size it accrued on (ledger.hpp, "Funding").
+  ledger::SettleFunding(s, m, taker, tp, sink);
+  ledger::SettleFunding(s, m, maker, mp, sink);
   const std::int64_t price = e.price.raw();
   const std::int64_t size = e.size.raw();
   AddOrder(mp, book::Opposite(e.side), price, -size);
@@ -156,6 +159,10 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
 void Settle(State& s, std::uint32_t market_slot, std::uint32_t taker_slot, OrderId taker_id,
             EventSink& sink) {
   Market& m = s.markets[market_slot];
+  // Funding advances to now before any fill changes a position or the open
+  // interest (the skew models price the time since at the open interest
+  // that held).
+  if (FundingDue(m, s.now)) AdvanceFunding(s, market_slot, false, sink);
   for (const book::Event& e : m.book.events()) {
     const bool is_taker = taker_id != 0 && e.order_id == taker_id;
     switch (e.kind) {

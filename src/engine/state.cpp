@@ -42,8 +42,11 @@ void SetPref(Account& a, const MarketPref& pref) {
 
 Position NewPosition(const Account& a, const Market& m, std::uint32_t market_slot) {
   const MarketPref pref = PrefOf(a, m.id);
-  return Position{
-      .market = m.id, .market_slot = market_slot, .mode = pref.mode, .leverage = pref.leverage};
+  return Position{.market = m.id,
+                  .market_slot = market_slot,
+                  .mode = pref.mode,
+                  .leverage = pref.leverage,
+                  .funding_index = m.funding.index()};
 }
 
 // GetPosition()'s slow path, out of line (and apart from the hot code):

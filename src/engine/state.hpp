@@ -20,6 +20,7 @@
 #include "perpcore/detail/slot_index.hpp"
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/fees/fees.hpp"
+#include "perpcore/funding/funding.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 #include "perpcore/risk/order_ladder.hpp"
@@ -51,6 +52,10 @@ struct Position {
   std::int64_t cost = 0;       // signed entry value, atoms
   std::int64_t realized = 0;   // realized by reducing this position since it opened
   std::int64_t iso_cash = 0;   // isolated bucket, atoms (ledger only)
+  // The market's funding index this position's funding was last settled at
+  // (ledger::SettleFunding); its pending funding is funding::Owed() from
+  // here to the market's index (valuation.hpp).
+  absl::int128 funding_index = 0;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
@@ -98,6 +103,14 @@ struct Market {
   std::int64_t oi_long = 0, oi_short = 0;
   std::int64_t volume = 0;           // saturates at INT64_MAX
   std::int64_t notional_volume = 0;  // saturates at INT64_MAX
+  // Funding (funding/funding.hpp): the clock, the cumulative index and the
+  // rates. The pool holds what settled payers paid and settled receivers
+  // have not taken (ledger only; negative when receivers settled first);
+  // carry: settlement rounding below one atom, in index units, not yet moved
+  // to State::funding_residual (ledger.hpp, "Funding").
+  funding::Funding funding;
+  absl::int128 funding_pool = 0;
+  std::int64_t funding_carry = 0;
 
   // IndexUsable(): the index may value positions and admit new risk at
   // `now`: there is one, the sources it was computed from are all still
@@ -118,6 +131,17 @@ struct Market {
     return status == MarketStatus::kHalted || status == MarketStatus::kDelisted;
   }
 };
+
+// FundingDue(): whether the market's funding must advance to `now` before
+// a position there changes size: an interval ended, or continuous payment
+// has time to accrue. Delisted markets are frozen (no funding accrues).
+inline bool FundingDue(const Market& m, TimeNs now) {
+  if (m.status == MarketStatus::kDelisted) return false;
+  if (m.funding.interval_end() <= now) return true;
+  const funding::FundingParams& f = m.params.funding;
+  return f.payment == funding::FundingPayment::kContinuous &&
+         f.model != funding::FundingModel::kNone && m.funding.advanced_to() < now;
+}
 
 // State
 //
@@ -160,6 +184,7 @@ struct State {
   std::vector<AccountId> newly_locked;
   std::int64_t fee_pool = 0;
   std::int64_t insurance = 0;
+  absl::int128 funding_residual = 0;  // ledger only: FundingResidual events
   absl::int128 deposits = 0;
   absl::int128 withdrawals = 0;
 

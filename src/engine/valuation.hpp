@@ -1,7 +1,10 @@
 // Valuation: the one place a position is valued (size meets price). A
 // position's value is size * price * atoms_per_tick_lot at the price its
-// use calls for; the funding module adds its accrued term here, once, and
-// every margin check, summary, preview and liquidation price sees it.
+// use calls for, less the funding it has accrued since it was last settled
+// (PendingFunding(): what it owes, < 0 what it is owed), so every margin
+// check, summary, preview, withdrawal and liquidation price counts accrued
+// funding exactly as settled cash. Requirements stay on the notional at
+// the mark (PositionValue()), which funding does not change.
 //
 // Three bases (Basis), one function (Value):
 //   kMark        at the market's mark: the position values and unrealized
@@ -57,9 +60,19 @@ inline absl::int128 PositionValue(const Market& m, const Position& p) {
   return Notional(m, p.size, m.mark.raw());
 }
 
-// BucketEquity(): an isolated position's bucket plus its value at the mark.
+// PendingFunding(): the funding the position accrued since it was last
+// settled, in atoms: funding::Owed() from its settled index to the market's
+// (> 0 it owes, < 0 it is owed; rounded against the account, as settling
+// would round it). 0 for a position settled at the index now.
+inline absl::int128 PendingFunding(const Market& m, const Position& p) {
+  if (p.funding_index == m.funding.index() || p.size == 0) return 0;
+  return funding::Owed(m.funding.index(), p.funding_index, p.size);
+}
+
+// BucketEquity(): an isolated position's bucket plus its value at the mark
+// (its pending funding counted).
 inline absl::int128 BucketEquity(const Market& m, const Position& p) {
-  return absl::int128(p.iso_cash) + PositionValue(m, p);
+  return absl::int128(p.iso_cash) + PositionValue(m, p) - PendingFunding(m, p);
 }
 
 // StressPrice(): the last valid index moved against a position on the
@@ -98,8 +111,10 @@ inline absl::int128 ConservativeValue(const Market& m, const Position& p) {
 // Basis: what a value is for (see the file comment).
 enum class Basis : std::uint8_t { kMark, kMargin, kWithdrawal };
 
-// Value(): the position's value on `basis` at `now`, in atoms.
-inline absl::int128 Value(const Market& m, const Position& p, TimeNs now, Basis basis) {
+// PriceValue(): the position's value on `basis` at `now` before funding,
+// in atoms: the part that moves with the price (a liquidation price solves
+// for it).
+inline absl::int128 PriceValue(const Market& m, const Position& p, TimeNs now, Basis basis) {
   switch (basis) {
     case Basis::kMark:
       return PositionValue(m, p);
@@ -115,6 +130,12 @@ inline absl::int128 Value(const Market& m, const Position& p, TimeNs now, Basis 
       return ConservativeValue(m, p);
   }
   return PositionValue(m, p);
+}
+
+// Value(): the position's value on `basis` at `now`, in atoms: PriceValue()
+// less its pending funding.
+inline absl::int128 Value(const Market& m, const Position& p, TimeNs now, Basis basis) {
+  return PriceValue(m, p, now, basis) - PendingFunding(m, p);
 }
 
 }  // namespace engine

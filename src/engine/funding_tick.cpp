@@ -1,0 +1,84 @@
+// Funding: each market's funding clock driven by the engine's time, at the
+// prices, book and open interest the market shows (funding/funding.hpp).
+// What accrues where:
+//   active, reduce-only (or a tripped breaker)  samples on time ticks and pays;
+//   halted     no premium samples (the book does not trade), pays: positions
+//              that cannot trade still carry their funding, at the interest
+//              rate when no sample was taken;
+//   delisted   nothing: the funding index stays where delisting left it (the
+//              status change advances it first).
+// While the index is not usable nothing is sampled or paid (funding.hpp).
+#include "handlers.hpp"
+#include "ledger.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+namespace {
+
+// The first tier's initial - maintenance margin fraction: initial =
+// 1 / max_leverage, rounded down (the cap it scales is then never above
+// the exact one).
+Rate InitialMinusMaintenance(const MarketParams& p) {
+  const risk::MarginTier& t = p.tiers.front();
+  return Rate(kRateScale / t.max_leverage - t.maintenance_rate.raw());
+}
+
+void EmitCloses(const Market& m, const funding::RateSet* closes, std::size_t n,
+                EventSink& sink) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const funding::RateSet& c = closes[i];
+    sink.Emit(events::FundingRateSet{.market = m.id,
+                                     .start = c.start,
+                                     .end = c.end,
+                                     .intervals = c.intervals,
+                                     .premium = c.premium,
+                                     .rate = c.rate,
+                                     .price = c.price});
+  }
+}
+
+}  // namespace
+
+funding::Inputs FundingInputs(const State& s, const Market& m, bool sample) {
+  const funding::FundingParams& f = m.params.funding;
+  funding::Inputs in{.now = s.now,
+                     .index = m.IndexUsable(s.now) ? m.feed.index() : Ticks(0),
+                     .mark = m.mark,
+                     .book_open = sample && !m.Halted(),
+                     .long_lots = m.oi_long,
+                     .short_lots = m.oi_short,
+                     .atoms_per_tick_lot = m.atoms,
+                     .initial_minus_maintenance = InitialMinusMaintenance(m.params)};
+  if (f.counterparty != 0) {
+    const std::uint32_t ai = s.FindAccount(AccountId(f.counterparty));
+    const Position* p = ai == kNone ? nullptr : FindPosition(s.accounts[ai], m.id);
+    if (p != nullptr) {
+      in.long_lots -= std::max<std::int64_t>(p->size, 0);
+      in.short_lots -= std::max<std::int64_t>(-p->size, 0);
+    }
+  }
+  if (in.book_open && in.index.raw() > 0 && m.funding.SampleDue(f, s.now)) {
+    in.impact_bid = ImpactPrice(m, Side::kBuy, f.impact_notional);
+    in.impact_ask = ImpactPrice(m, Side::kSell, f.impact_notional);
+  }
+  return in;
+}
+
+void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink& sink) {
+  Market& m = s.markets[market_slot];
+  const funding::Advanced a = m.funding.Advance(m.params.funding, FundingInputs(s, m, sample));
+  EmitCloses(m, a.closed.data(), a.closes, sink);
+}
+
+void CloseFunding(State& s, std::uint32_t market_slot, const funding::FundingParams& next,
+                  EventSink& sink) {
+  Market& m = s.markets[market_slot];
+  const funding::Inputs in = FundingInputs(s, m, false);
+  const funding::Advanced a = m.funding.Advance(m.params.funding, in);
+  EmitCloses(m, a.closed.data(), a.closes, sink);
+  const std::optional<funding::RateSet> c = m.funding.Close(m.params.funding, next, in);
+  if (c) EmitCloses(m, &*c, 1, sink);
+}
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END
