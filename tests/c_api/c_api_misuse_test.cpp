@@ -886,6 +886,12 @@ std::vector<OutputCase> OutputCases(const perpcore_engine* e) {
            return perpcore_market_stats_get(e, o, 1);
          });
        }},
+      {"perpcore_funding_view (perpcore_market_funding_get)",
+       [e](int delta, bool* written) {
+         return RunOutput<perpcore_funding_view>(delta, written, [e](perpcore_funding_view* o) {
+           return perpcore_market_funding_get(e, o, 1);
+         });
+       }},
       {"perpcore_account_summary (perpcore_account_summary_get)",
        [e](int delta, bool* written) {
          return RunOutput<perpcore_account_summary>(delta, written,
