@@ -338,6 +338,27 @@ std::vector<Call> EveryHandleCall(std::uint64_t seq) {
     perpcore_market_stats_init(&st);
     return perpcore_market_stats_get(e, &st, 1);
   });
+  add("perpcore_market_funding_get", [](perpcore_engine* e) {
+    perpcore_funding_view v;
+    perpcore_funding_view_init(&v);
+    return perpcore_market_funding_get(e, &v, 1);
+  });
+  add("perpcore_market_funding_history", [](perpcore_engine* e) {
+    std::array<perpcore_funding_rate, 4> out{};
+    std::size_t n = 99;
+    const perpcore_status s = perpcore_market_funding_history(e, out.data(), out.size(), &n, 1);
+    return n == 0 ? s : PERPCORE_OK;
+  });
+  add("perpcore_engine_funding_residual", [](perpcore_engine* e) {
+    perpcore_i128 v{.hi = 9, .lo = 9};
+    const perpcore_status s = perpcore_engine_funding_residual(e, &v);
+    return v.hi == 0 && v.lo == 0 ? s : PERPCORE_OK;
+  });
+  add("perpcore_account_pending_funding", [](perpcore_engine* e) {
+    std::int64_t v = 99;
+    const perpcore_status s = perpcore_account_pending_funding(e, &v, 1, 1);
+    return v == 0 ? s : PERPCORE_OK;
+  });
   add("perpcore_book_best", [](perpcore_engine* e) {
     perpcore_level l;
     std::memset(&l, 0xAB, sizeof l);
