@@ -111,7 +111,7 @@ Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan) {
 
 Outcome ApplyWithdraw(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
-  ledger::SettleAccountFunding(s, a, sink);
+  SettleAccount(s, a, sink);
   ledger::Withdraw(s, a, plan.amount, sink);
   ledger::Relock(a);
   return {};
@@ -139,7 +139,7 @@ Reason Validate(const State& s, const Transfer& c, AccountPlan* plan) {
 Outcome ApplyTransfer(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& from = s.accounts[plan.account_slot];
   Account& to = s.accounts[plan.other_slot];
-  ledger::SettleAccountFunding(s, from, sink);
+  SettleAccount(s, from, sink);
   ledger::Transfer(from, to, plan.amount, sink);
   ledger::Relock(from);
   ledger::Relock(to);
@@ -265,7 +265,7 @@ Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& 
   Account& a = s.accounts[plan.account_slot];
   Position* p = FindPosition(a, s.markets[plan.market_slot].id);
   PERPCORE_CHECK(p != nullptr);
-  ledger::SettleFunding(s, s.markets[plan.market_slot], a, *p, sink);
+  SettlePosition(s, a, *p, sink);
   ledger::MoveIsolated(nullptr, a, *p, plan.amount, IsolatedMarginCause::kUser, sink);
   ledger::Relock(a);
   return {};

@@ -114,6 +114,7 @@ void Engine::EncodeCanonical(std::string* out) const {
     m.feed.EncodeCanonical(out);
     m.book.EncodeCanonical(out);
     m.funding.EncodeCanonical(out);
+    m.funding_history.EncodeCanonical(out);
     PutI128(out, m.funding_pool);
     PutI64(out, m.funding_carry);
   }

@@ -23,10 +23,11 @@ Rate InitialMinusMaintenance(const MarketParams& p) {
   return Rate(kRateScale / t.max_leverage - t.maintenance_rate.raw());
 }
 
-void EmitCloses(const Market& m, const funding::RateSet* closes, std::size_t n,
-                EventSink& sink) {
+// Records the closes in the market's history and reports them.
+void EmitCloses(Market& m, const funding::RateSet* closes, std::size_t n, EventSink& sink) {
   for (std::size_t i = 0; i < n; ++i) {
     const funding::RateSet& c = closes[i];
+    m.funding_history.Record(c);
     sink.Emit(events::FundingRateSet{.market = m.id,
                                      .start = c.start,
                                      .end = c.end,
@@ -39,25 +40,19 @@ void EmitCloses(const Market& m, const funding::RateSet* closes, std::size_t n,
 
 }  // namespace
 
-funding::Inputs FundingInputs(const State& s, const Market& m, bool sample) {
+funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample) {
   const funding::FundingParams& f = m.params.funding;
-  funding::Inputs in{.now = s.now,
-                     .index = m.IndexUsable(s.now) ? m.feed.index() : Ticks(0),
+  funding::Inputs in{.now = now,
+                     .index = m.IndexUsable(now) ? m.feed.index() : Ticks(0),
                      .mark = m.mark,
                      .book_open = sample && !m.Halted(),
                      .long_lots = m.oi_long,
                      .short_lots = m.oi_short,
                      .atoms_per_tick_lot = m.atoms,
                      .initial_minus_maintenance = InitialMinusMaintenance(m.params)};
-  if (f.counterparty != 0) {
-    const std::uint32_t ai = s.FindAccount(AccountId(f.counterparty));
-    const Position* p = ai == kNone ? nullptr : FindPosition(s.accounts[ai], m.id);
-    if (p != nullptr) {
-      in.long_lots -= std::max<std::int64_t>(p->size, 0);
-      in.short_lots -= std::max<std::int64_t>(-p->size, 0);
-    }
-  }
-  if (in.book_open && in.index.raw() > 0 && m.funding.SampleDue(f, s.now)) {
+  in.long_lots -= std::max<std::int64_t>(m.counterparty_size, 0);
+  in.short_lots -= std::max<std::int64_t>(-m.counterparty_size, 0);
+  if (in.book_open && in.index.raw() > 0 && m.funding.SampleDue(f, now)) {
     in.impact_bid = ImpactPrice(m, Side::kBuy, f.impact_notional);
     in.impact_ask = ImpactPrice(m, Side::kSell, f.impact_notional);
   }
@@ -66,18 +61,27 @@ funding::Inputs FundingInputs(const State& s, const Market& m, bool sample) {
 
 void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink& sink) {
   Market& m = s.markets[market_slot];
-  const funding::Advanced a = m.funding.Advance(m.params.funding, FundingInputs(s, m, sample));
+  const funding::Advanced a = m.funding.Advance(m.params.funding, FundingInputs(m, s.now, sample));
   EmitCloses(m, a.closed.data(), a.closes, sink);
 }
 
 void CloseFunding(State& s, std::uint32_t market_slot, const funding::FundingParams& next,
                   EventSink& sink) {
   Market& m = s.markets[market_slot];
-  const funding::Inputs in = FundingInputs(s, m, false);
+  const funding::Inputs in = FundingInputs(m, s.now, false);
   const funding::Advanced a = m.funding.Advance(m.params.funding, in);
   EmitCloses(m, a.closed.data(), a.closes, sink);
   const std::optional<funding::RateSet> c = m.funding.Close(m.params.funding, next, in);
   if (c) EmitCloses(m, &*c, 1, sink);
+}
+
+void SettlePosition(State& s, Account& a, Position& p, EventSink& sink) {
+  if (FundingDue(s.markets[p.market_slot], s.now)) AdvanceFunding(s, p.market_slot, false, sink);
+  ledger::SettleFunding(s, s.markets[p.market_slot], a, p, sink);
+}
+
+void SettleAccount(State& s, Account& a, EventSink& sink) {
+  for (Position& p : a.positions) SettlePosition(s, a, p, sink);
 }
 
 }  // namespace engine

@@ -143,8 +143,8 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
 // dispatcher after every command that locked one. O(orders of those
 // accounts).
 void CancelLockedOrders(State& s, EventSink& sink);
-void TopUpIsolated(State* s, const Market& m, Account& a, Position& p, std::int64_t old_size,
-                   EventSink& sink);
+void TopUpIsolated(State* s, TimeNs now, const Market& m, Account& a, Position& p,
+                   std::int64_t old_size, EventSink& sink);
 // AddOrder(): lots (< 0: removed) of the position's open orders at price
 // on side, in its ladder. O(price levels of the side). Inline: one call,
 // not two, on every rest, cancel and fill.
@@ -174,13 +174,6 @@ Outcome ApplyRetireSource(State& s, const OraclePlan& plan, EventSink& sink);
 Ticks ImpactPrice(const Market& m, Side side, std::int64_t notional);
 
 // --- funding_tick.cpp ----------------------------------------------------
-// FundingInputs(): what the market shows the funding module at s.now: the
-// index if usable (else 0), the mark, the open interest without the
-// funding counterparty's position, the first tier's initial - maintenance
-// fraction; the impact prices only when `sample` and a sample is due (the
-// book walk is paid for only then). book_open: `sample` and the market not
-// halted.
-funding::Inputs FundingInputs(const State& s, const Market& m, bool sample);
 // AdvanceFunding(): brings the market's funding to s.now
 // (funding::Funding::Advance) and emits a FundingRateSet per interval it
 // closed. sample: whether a premium sample may be taken — on time ticks
@@ -192,6 +185,13 @@ void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink&
 // (funding::Funding::Close()).
 void CloseFunding(State& s, std::uint32_t market_slot, const funding::FundingParams& next,
                   EventSink& sink);
+// SettleAccount(): a command that touches the account (a withdrawal or a
+// transfer out): every market it has a position in advances if due, then
+// each position's funding settles (ledger::SettleFunding), so the account's
+// cash holds its funding at s.now. O(records of the account).
+void SettleAccount(State& s, Account& a, EventSink& sink);
+// SettlePosition(): the same for one position (an isolated-margin change).
+void SettlePosition(State& s, Account& a, Position& p, EventSink& sink);
 
 }  // namespace engine
 PERPCORE_NAMESPACE_END

@@ -63,16 +63,9 @@ void SettleFunding(State& s, Market& m, Account& a, Position& p, EventSink& sink
   }
 }
 
-void SettleAccountFunding(State& s, Account& a, EventSink& sink) {
-  for (Position& p : a.positions) SettleFunding(s, s.markets[p.market_slot], a, p, sink);
-}
-
-void SettleFundingDry(const Market& m, Account& a, Position& p) {
-  const absl::int128 index = m.funding.index();
-  if (p.funding_index != index && p.size != 0) {
-    PayFunding(BucketOf(a, p), funding::Owed(index, p.funding_index, p.size));
-  }
-  p.funding_index = index;
+void SettleFundingDry(const Market& m, TimeNs now, Account& a, Position& p) {
+  PayFunding(BucketOf(a, p), PendingFunding(m, p, now));
+  p.funding_index = FundingIndexAt(m, now);
 }
 
 void Relock(Account& a) {

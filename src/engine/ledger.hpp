@@ -130,15 +130,11 @@ void PoolFees(State& s, const fees::FillFees& fees, Account* referrer);
 // already settled at the index. Locks as MoveIsolated(). O(1).
 void SettleFunding(State& s, Market& m, Account& a, Position& p, EventSink& sink);
 
-// SettleAccountFunding(): SettleFunding() for every position of the
-// account (a withdrawal or transfer out touches the account: its cash then
-// holds its funding). O(records of the account).
-void SettleAccountFunding(State& s, Account& a, EventSink& sink);
-
 // SettleFundingDry(): the bucket side of SettleFunding() alone, for a dry
 // run on a copy of an account (PreviewOrder): the position's bucket takes
-// its pending funding and its settled index becomes the market's.
-void SettleFundingDry(const Market& m, Account& a, Position& p);
+// its pending funding at `now` and its settled index becomes
+// FundingIndexAt(m, now).
+void SettleFundingDry(const Market& m, TimeNs now, Account& a, Position& p);
 
 // ReferrerTakes(): whether the referrer's cross cash stays within S with
 // its cut (rule 3).

@@ -240,6 +240,11 @@ Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
   if (!(plan.params->funding == m.params.funding) && m.status != MarketStatus::kDelisted) {
     CloseFunding(s, plan.market_slot, plan.params->funding, sink);
   }
+  if (plan.params->funding.counterparty != m.params.funding.counterparty) {
+    const std::uint32_t ai = s.FindAccount(AccountId(plan.params->funding.counterparty));
+    const Position* p = ai == kNone ? nullptr : FindPosition(s.accounts[ai], m.id);
+    m.counterparty_size = p != nullptr ? p->size : 0;
+  }
   m.tiers = *std::move(tiers);
   m.params = *plan.params;
   m.oi_cap = MarketOpenInterestCap(m.params, m.atoms);

@@ -110,7 +110,7 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
   // per maker order beyond the first at a level.
   Account after = s.accounts[ai];
   Position& p = GetPosition(s, after, mi);
-  ledger::SettleFundingDry(m, after, p);
+  ledger::SettleFundingDry(m, s.now, after, p);
   Discard discard;
   std::int64_t fee = 0;
   for (const LevelFill& f : fills) {
@@ -121,14 +121,14 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
     const std::int64_t old_size = p.size;
     TradePosition(m, p, lots, f.price);
     ledger::TradeLeg(nullptr, m, after, p, lots, f.price, leg_fee);
-    TopUpIsolated(nullptr, m, after, p, old_size, discard);
+    TopUpIsolated(nullptr, s.now, m, after, p, old_size, discard);
     fee += leg_fee;
   }
   pv.fee = Quote(fee);
   const risk::AccountMargin r = Evaluate(s, after, nullptr);
   pv.resulting_position = Lots(p.size);
   if (p.mode == MarginMode::kIsolated) {
-    const int128 equity = BucketEquity(m, p);
+    const int128 equity = BucketEquity(m, p, s.now);
     pv.resulting_equity = ToQuote(equity);
     pv.resulting_margin_ratio =
         risk::MarginRatio(m.tiers.Maintenance(ToQuote(Abs(PositionValue(m, p)))).raw(), equity);

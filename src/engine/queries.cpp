@@ -40,12 +40,12 @@ PositionView View(const Market& m, const Position& p, const risk::AccountMargin&
                  .open_bid_lots = Lots(p.bids.lots()),
                  .open_ask_lots = Lots(p.asks.lots()),
                  .open_orders = p.open_orders,
-                 .pending_funding = ToQuote(PendingFunding(m, p))};
+                 .pending_funding = ToQuote(PendingFunding(m, p, now))};
   if (p.size != 0) {
     auto entry = DivRound(Abs(int128(p.cost)), Abs(int128(p.size)) * m.atoms, Round::kHalfEven);
     v.entry_price = Ticks(entry.ok() ? *entry : 0);
   }
-  if (p.mode == MarginMode::kIsolated) v.isolated_equity = ToQuote(BucketEquity(m, p));
+  if (p.mode == MarginMode::kIsolated) v.isolated_equity = ToQuote(BucketEquity(m, p, now));
   return v;
 }
 
@@ -103,7 +103,7 @@ absl::StatusOr<FundingView> Engine::Funding(MarketId market) const {
   if (mi == kNone) return UnknownMarket(market);
   const Market& m = s_->markets[mi];
   const funding::FundingParams& f = m.params.funding;
-  const funding::Inputs in = FundingInputs(*s_, m, false);
+  const funding::Inputs in = FundingInputs(m, s_->now, false);
   FundingView v{.market = m.id,
                 .model = f.model,
                 .index = m.funding.index(),
@@ -118,7 +118,7 @@ absl::StatusOr<FundingView> Engine::Funding(MarketId market) const {
                 .pool = m.funding_pool,
                 .residual_carry = m.funding_carry};
   v.history.resize(funding::kHistory);
-  v.history.resize(m.funding.History(v.history));
+  v.history.resize(m.funding_history.Newest(v.history));
   return v;
 }
 
@@ -167,7 +167,7 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
     if (p.mode == MarginMode::kCross) {
       collateral += p.cost;
       unrealized += PositionValue(m, p) - p.cost;
-      pending += PendingFunding(m, p);
+      pending += PendingFunding(m, p, s_->now);
     }
   }
   out.pending_funding = ToQuote(pending);

@@ -158,7 +158,7 @@ risk::LiquidationPrice LiquidationOf(const Market& m, const Position& p,
   // The position's pending funding stays with the other equity: it does
   // not move with the price.
   if (p.mode == MarginMode::kIsolated) {
-    in.other_equity = ToQuote(int128(p.iso_cash) - PendingFunding(m, p));
+    in.other_equity = ToQuote(int128(p.iso_cash) - PendingFunding(m, p, now));
     in.other_maintenance = Quote(0);
   } else {
     // r counts the position on Basis::kMargin (its stressed value without

@@ -44,6 +44,9 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
   const std::int64_t maker_realized = TradePosition(m, mp, -taker_lots, price);
   TradeOpenInterest(m, taker_old, tp.size);
   TradeOpenInterest(m, maker_old, mp.size);
+  const AccountId counterparty(m.params.funding.counterparty);
+  if (taker.id == counterparty) m.counterparty_size = tp.size;
+  if (maker.id == counterparty) m.counterparty_size = mp.size;
 
   Account* referrer = nullptr;
   if (taker.referrer != 0) {
@@ -93,8 +96,8 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
 
   // After the fill event, so a consumer sees the trade before the moves it
   // causes.
-  TopUpIsolated(&s, m, taker, tp, taker_old, sink);
-  TopUpIsolated(&s, m, maker, mp, maker_old, sink);
+  TopUpIsolated(&s, s.now, m, taker, tp, taker_old, sink);
+  TopUpIsolated(&s, s.now, m, maker, mp, maker_old, sink);
   // A closed position without orders leaves no record (a later event of
   // this placement makes a new one from the account's MarketPref).
   RemoveIfEmpty(taker, tp);
@@ -103,8 +106,8 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
 
 }  // namespace
 
-void TopUpIsolated(State* s, const Market& m, Account& a, Position& p, std::int64_t old_size,
-                   EventSink& sink) {
+void TopUpIsolated(State* s, TimeNs now, const Market& m, Account& a, Position& p,
+                   std::int64_t old_size, EventSink& sink) {
   if (p.mode != MarginMode::kIsolated) return;
   if (p.size == 0) {
     ledger::MoveIsolated(s, a, p, -p.iso_cash, IsolatedMarginCause::kRelease, sink);
@@ -115,7 +118,7 @@ void TopUpIsolated(State* s, const Market& m, Account& a, Position& p, std::int6
   if (!grew) return;
   const int128 need =
       int128(m.tiers.Initial(ToQuote(Abs(PositionValue(m, p))), EffectiveLeverage(m, p)).raw()) -
-      BucketEquity(m, p);
+      BucketEquity(m, p, now);
   if (need <= 0) return;
   // Market bounds keep every requirement in int64, and the cash bound the
   // bucket within 2^62 + 2^58 (ledger.hpp): need < 2^63.

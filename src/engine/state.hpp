@@ -109,8 +109,13 @@ struct Market {
   // carry: settlement rounding below one atom, in index units, not yet moved
   // to State::funding_residual (ledger.hpp, "Funding").
   funding::Funding funding;
+  funding::RateHistory funding_history;
   absl::int128 funding_pool = 0;
   std::int64_t funding_carry = 0;
+  // The funding counterparty's position here (params.funding.counterparty;
+  // 0 without one), kept by the fills that change it so that the skew needs
+  // no account lookup (derived: CheckInvariants recomputes it).
+  std::int64_t counterparty_size = 0;
 
   // IndexUsable(): the index may value positions and admit new risk at
   // `now`: there is one, the sources it was computed from are all still
@@ -141,6 +146,25 @@ inline bool FundingDue(const Market& m, TimeNs now) {
   const funding::FundingParams& f = m.params.funding;
   return f.payment == funding::FundingPayment::kContinuous &&
          f.model != funding::FundingModel::kNone && m.funding.advanced_to() < now;
+}
+
+// FundingInputs(): what the market shows the funding module at `now`: the
+// index if usable (else 0), the mark, the open interest without the
+// funding counterparty's position, the first tier's initial - maintenance
+// fraction; the impact prices only when `sample` and a sample is due (the
+// book walk is paid for only then; funding_tick.cpp). book_open: `sample`
+// and the market not halted.
+funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample);
+
+// FundingIndexAt(): the market's funding index at `now`: the index as it
+// stands, or, when funding is due (an interval ended, or continuous funding
+// has time to accrue), the index the advance will leave
+// (funding::Funding::IndexAt), so that every valuation before the advance
+// (a margin check, a withdrawal's validation, a preview, a summary) counts
+// the funding of the command's time. O(1).
+inline absl::int128 FundingIndexAt(const Market& m, TimeNs now) {
+  if (!FundingDue(m, now)) return m.funding.index();
+  return m.funding.IndexAt(m.params.funding, FundingInputs(m, now, false));
 }
 
 // State

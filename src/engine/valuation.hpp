@@ -61,18 +61,21 @@ inline absl::int128 PositionValue(const Market& m, const Position& p) {
 }
 
 // PendingFunding(): the funding the position accrued since it was last
-// settled, in atoms: funding::Owed() from its settled index to the market's
-// (> 0 it owes, < 0 it is owed; rounded against the account, as settling
-// would round it). 0 for a position settled at the index now.
-inline absl::int128 PendingFunding(const Market& m, const Position& p) {
-  if (p.funding_index == m.funding.index() || p.size == 0) return 0;
-  return funding::Owed(m.funding.index(), p.funding_index, p.size);
+// settled, in atoms, at `now` (FundingIndexAt(): the funding due at the
+// command's time included before the market advances): funding::Owed()
+// from its settled index (> 0 it owes, < 0 it is owed; rounded against the
+// account, as settling rounds it).
+inline absl::int128 PendingFunding(const Market& m, const Position& p, TimeNs now) {
+  if (p.size == 0) return 0;
+  const absl::int128 index = FundingIndexAt(m, now);
+  if (p.funding_index == index) return 0;
+  return funding::Owed(index, p.funding_index, p.size);
 }
 
-// BucketEquity(): an isolated position's bucket plus its value at the mark
-// (its pending funding counted).
-inline absl::int128 BucketEquity(const Market& m, const Position& p) {
-  return absl::int128(p.iso_cash) + PositionValue(m, p) - PendingFunding(m, p);
+// BucketEquity(): an isolated position's bucket plus its value at the mark,
+// its pending funding counted.
+inline absl::int128 BucketEquity(const Market& m, const Position& p, TimeNs now) {
+  return absl::int128(p.iso_cash) + PositionValue(m, p) - PendingFunding(m, p, now);
 }
 
 // StressPrice(): the last valid index moved against a position on the
@@ -135,7 +138,7 @@ inline absl::int128 PriceValue(const Market& m, const Position& p, TimeNs now, B
 // Value(): the position's value on `basis` at `now`, in atoms: PriceValue()
 // less its pending funding.
 inline absl::int128 Value(const Market& m, const Position& p, TimeNs now, Basis basis) {
-  return PriceValue(m, p, now, basis) - PendingFunding(m, p);
+  return PriceValue(m, p, now, basis) - PendingFunding(m, p, now);
 }
 
 }  // namespace engine

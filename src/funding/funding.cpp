@@ -526,11 +526,6 @@ void Funding::ResetSamples() {
   last_slot_ = -1;
 }
 
-void Funding::Record(const RateSet& r) {
-  history_[history_head_] = r;
-  history_head_ = static_cast<std::uint32_t>((history_head_ + 1) % kHistory);
-  if (history_size_ < kHistory) ++history_size_;
-}
 
 // Continuous accrual over [advanced_to_, to): the rate in effect at the
 // span's start (skew linear/power: the skew that held since the last
@@ -596,7 +591,6 @@ RateSet Funding::CloseAt(const FundingParams& p, const Inputs& in, Ticks price, 
   }
   rate_ = r.rate;
   ResetSamples();
-  Record(r);
   return r;
 }
 
@@ -675,7 +669,6 @@ Advanced Funding::Advance(const FundingParams& p, const Inputs& in) {
         out.index_delta = AddIndex(out.index_delta, accrued);
       }
       rate_ = r.rate;
-      Record(r);
       out.closed[out.closes++] = r;
       interval_start_ = run_end;
       interval_end_ = TimeNs(AddSat(run_end.raw(), interval));
@@ -721,12 +714,38 @@ std::optional<RateSet> Funding::Close(const FundingParams& old, const FundingPar
   return out;
 }
 
-std::size_t Funding::History(std::span<RateSet> out) const {
-  const std::size_t n = std::min<std::size_t>(history_size_, out.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    out[i] = history_[(history_head_ + kHistory - 1 - i) % kHistory];
-  }
+absl::int128 Funding::IndexAt(const FundingParams& p, const Inputs& in) const {
+  Funding projected = *this;
+  Inputs no_sample = in;
+  no_sample.book_open = false;
+  projected.Advance(p, no_sample);
+  return projected.index_;
+}
+
+void RateHistory::Record(const RateSet& r) {
+  ring_[head_] = r;
+  head_ = static_cast<std::uint32_t>((head_ + 1) % kHistory);
+  if (size_ < kHistory) ++size_;
+}
+
+std::size_t RateHistory::Newest(std::span<RateSet> out) const {
+  const std::size_t n = std::min<std::size_t>(size_, out.size());
+  for (std::size_t i = 0; i < n; ++i) out[i] = ring_[(head_ + kHistory - 1 - i) % kHistory];
   return n;
+}
+
+void RateHistory::EncodeCanonical(std::string* out) const {
+  PutU32(out, size_);
+  for (std::uint32_t i = 0; i < size_; ++i) {
+    const RateSet& r = ring_[(head_ + kHistory - 1 - i) % kHistory];
+    PutI64(out, r.start.raw());
+    PutI64(out, r.end.raw());
+    PutU32(out, r.intervals);
+    PutI64(out, r.premium.raw());
+    PutI64(out, r.rate.raw());
+    PutI64(out, r.price.raw());
+    PutI128(out, r.index_delta);
+  }
 }
 
 void Funding::EncodeCanonical(std::string* out) const {
@@ -741,18 +760,6 @@ void Funding::EncodeCanonical(std::string* out) const {
   PutI128(out, premium_sum_);
   PutI64(out, weight_sum_);
   PutU32(out, samples_);
-  // The history as it reads (newest first), not as the ring lies.
-  PutU32(out, history_size_);
-  for (std::uint32_t i = 0; i < history_size_; ++i) {
-    const RateSet& r = history_[(history_head_ + kHistory - 1 - i) % kHistory];
-    PutI64(out, r.start.raw());
-    PutI64(out, r.end.raw());
-    PutU32(out, r.intervals);
-    PutI64(out, r.premium.raw());
-    PutI64(out, r.rate.raw());
-    PutI64(out, r.price.raw());
-    PutI128(out, r.index_delta);
-  }
 }
 
 }  // namespace funding

@@ -1153,24 +1153,39 @@ TEST_CASE("Funding Advance: model kNone keeps the clock and records nothing", "[
   CHECK(f.index() == 0);
   CHECK(f.interval_start().raw() == 5 * kHour);
   CHECK(f.interval_end().raw() == 6 * kHour);
-  std::array<RateSet, kHistory> out{};
-  CHECK(f.History(out) == 0);
 }
 
-TEST_CASE("Funding History: keeps the newest 32 closes, newest first", "[funding]") {
+TEST_CASE("RateHistory: keeps the newest 32 closes, newest first", "[funding]") {
   FundingParams p = Hourly();
   p.interval = TimeNs(kSec);
   p.sample_cadence = TimeNs(kSec);
   Funding f(p, TimeNs(0));
-  for (std::int64_t s = 1; s <= 40; ++s) f.Advance(p, At(s * kSec));
+  RateHistory h;
+  for (std::int64_t s = 1; s <= 40; ++s) {
+    const Advanced a = f.Advance(p, At(s * kSec));
+    for (std::uint32_t i = 0; i < a.closes; ++i) h.Record(a.closed[i]);
+  }
   std::vector<RateSet> out(40);
-  REQUIRE(f.History(out) == kHistory);
+  REQUIRE(h.Newest(out) == kHistory);
   CHECK(out[0].start.raw() == 39 * kSec);  // the interval [39 s, 40 s]
   CHECK(out[0].end.raw() == 40 * kSec);
   CHECK(out[31].start.raw() == 8 * kSec);
   std::vector<RateSet> three(3);
-  REQUIRE(f.History(three) == 3);
+  REQUIRE(h.Newest(three) == 3);
   CHECK(three[2].start.raw() == 37 * kSec);
+}
+
+TEST_CASE("Funding IndexAt: the index an advance would leave, the clock unchanged", "[funding]") {
+  FundingParams p = Hourly();
+  Funding f(p, TimeNs(0));
+  f.Advance(p, WithBid(10 * kMin, 100, 5));
+  const Funding before = f;
+  const Inputs later = WithBid(2 * kHour + 5 * kMin, 100, 5);
+  const absl::int128 projected = f.IndexAt(p, later);
+  CHECK(f == before);
+  f.Advance(p, later);
+  CHECK(projected == f.index());
+  CHECK(projected != before.index());
 }
 
 TEST_CASE("Funding Close: the running interval pays its elapsed part with the old parameters",
@@ -1212,8 +1227,6 @@ TEST_CASE("Funding Close: nothing to close at the interval's start, and the cloc
   CHECK(f.interval_start().raw() == 8 * kHour);
   CHECK(f.interval_end().raw() == 9 * kHour);
   CHECK(f.index() == 0);
-  std::array<RateSet, kHistory> out{};
-  CHECK(f.History(out) == 0);
   // From kNone nothing is closed either.
   FundingParams none = old_p;
   none.model = FundingModel::kNone;

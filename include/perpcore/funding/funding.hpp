@@ -384,6 +384,12 @@ class Funding {
   std::optional<RateSet> Close(const FundingParams& old, const FundingParams& next,
                                const Inputs& in);
 
+  // IndexAt(): the index Advance(p, in) would leave, without advancing: the
+  // engine values pending funding at the command's time with it before it
+  // advances (a rejected command changes nothing). Samples do not move the
+  // index, so none is taken. O(1).
+  absl::int128 IndexAt(const FundingParams& p, const Inputs& in) const;
+
   // Queries.
   absl::int128 index() const { return index_; }
   Rate rate() const { return rate_; }          // F in effect (continuous) or last set
@@ -399,13 +405,8 @@ class Funding {
   TimeNs interval_start() const { return interval_start_; }
   TimeNs interval_end() const { return interval_end_; }
   TimeNs advanced_to() const { return advanced_to_; }
-  // Newest first, at most kHistory.
-  std::size_t History(std::span<RateSet> out) const;
-
   // EncodeCanonical(): the tag "perpcore/funding/v1", then every field in
-  // declaration order (detail/encode.hpp: little-endian, fixed width); the
-  // history as its size (u32) and its entries newest first (start, end,
-  // intervals, premium, rate, price, index_delta), not the ring's layout.
+  // declaration order (detail/encode.hpp: little-endian, fixed width).
   void EncodeCanonical(std::string* out) const;
 
   friend bool operator==(const Funding&, const Funding&) = default;
@@ -421,15 +422,31 @@ class Funding {
   absl::int128 premium_sum_ = 0;  // sum of weight * sample
   std::int64_t weight_sum_ = 0;
   std::uint32_t samples_ = 0;
-  std::array<RateSet, kHistory> history_{};
-  std::uint32_t history_size_ = 0, history_head_ = 0;
 
   void ResetSamples();
-  void Record(const RateSet& r);
   void AddToIndex(absl::int128 d);
   absl::int128 Accrue(const FundingParams& p, const Inputs& in, Ticks price, TimeNs to);
   Rate CloseRate(const FundingParams& p, const Inputs& in) const;
   RateSet CloseAt(const FundingParams& p, const Inputs& in, Ticks price, TimeNs end);
+};
+
+// RateHistory: the newest kHistory closes of a market (what Advance() and
+// Close() return), kept apart from the clock so that the clock stays small
+// enough to copy for IndexAt().
+class RateHistory {
+ public:
+  void Record(const RateSet& r);
+  // Newest first, at most kHistory; returns how many were written.
+  std::size_t Newest(std::span<RateSet> out) const;
+  std::size_t size() const { return size_; }
+  // EncodeCanonical(): the size (u32) and the entries newest first (start,
+  // end, intervals, premium, rate, price, index_delta), not the ring's layout.
+  void EncodeCanonical(std::string* out) const;
+  friend bool operator==(const RateHistory&, const RateHistory&) = default;
+
+ private:
+  std::array<RateSet, kHistory> ring_{};
+  std::uint32_t size_ = 0, head_ = 0;
 };
 
 }  // namespace funding
