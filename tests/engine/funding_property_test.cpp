@@ -262,6 +262,7 @@ std::string Describe(const Event& e) {
 struct Counts {
   std::uint64_t commands = 0, accepted = 0, fills = 0;
   std::uint64_t rate_sets = 0, intervals = 0, unpaid = 0, runs = 0;
+  std::uint64_t premium_rates = 0;  // rate sets whose premium was not 0
   std::uint64_t settlements = 0, residual_events = 0;
   std::uint64_t comparisons = 0, fractional = 0;  // eager totals with a fractional part
   std::uint64_t paid_advances = 0;                // skew: spans charged
@@ -400,6 +401,7 @@ class Sim {
       counts_.intervals += r->intervals;
       if (r->intervals > 1) counts_.runs += 1;
       if (r->price.raw() == 0) counts_.unpaid += 1;
+      if (r->premium.raw() != 0) counts_.premium_rates += 1;
       if (r->start >= r->end) return "a rate set with an empty interval";
       if (!config_.continuous && r->price.raw() != 0) {
         // rate * (end - start) / period * price * atoms index units a lot.
@@ -753,12 +755,12 @@ void RunProperty(const Config& config) {
     std::printf("[funding property] %s seed=0x%" PRIx64 ": %" PRIu64 " commands (%" PRIu64
                 " accepted, %" PRIu64 " fills, %" PRIu64 " flips) over %.1f days; %" PRIu64
                 " rate sets for %" PRIu64 " intervals (%" PRIu64 " runs, %" PRIu64
-                " unpaid), %" PRIu64 " index moves charged; %" PRIu64 " settlements (%" PRIu64
+                " unpaid, %" PRIu64 " with a premium), %" PRIu64 " index moves charged; %" PRIu64 " settlements (%" PRIu64
                 " isolated), %" PRIu64 " residual events; %" PRIu64
                 " lazy/eager comparisons, %" PRIu64 " with a fractional eager total\n",
                 config.name, seed, c.commands, c.accepted, c.fills, c.flips,
                 static_cast<double>(sim.now()) / (24.0 * kHour), c.rate_sets, c.intervals,
-                c.runs, c.unpaid, c.paid_advances, c.settlements, c.isolated_settlements,
+                c.runs, c.unpaid, c.premium_rates, c.paid_advances, c.settlements, c.isolated_settlements,
                 c.residual_events, c.comparisons, c.fractional);
     std::printf("[funding property]   longs paid %s, shorts paid %s; the sleeper owed %s "
                 "(eager %s)\n",
@@ -791,6 +793,7 @@ void RunProperty(const Config& config) {
       if (!config.continuous) {
         CHECK(c.unpaid > 0);
         CHECK(c.runs > 0);
+        CHECK(c.premium_rates > 0);
       }
     }
   }

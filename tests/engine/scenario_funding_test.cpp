@@ -925,13 +925,13 @@ MarketParams Extreme(std::int64_t max_price) {
 TEST_CASE("Funding parameters: the largest max_price the index bound allows at a 100% cap is "
           "accepted",
           "[engine][funding]") {
-  CheckAccepted(Extreme(1'000), Extreme(9'903'520'314));
+  CheckAccepted(Extreme(1'000'000), Extreme(9'903'520'314));
 }
 
 TEST_CASE("Funding parameters: one tick more of max_price at a 100% cap is refused as index "
           "overflow",
           "[engine][funding]") {
-  CheckRefused(Extreme(1'000), Extreme(9'903'520'315), Reason::kFundingIndexOverflow);
+  CheckRefused(Extreme(1'000'000), Extreme(9'903'520'315), Reason::kFundingIndexOverflow);
 }
 
 }  // namespace
