@@ -827,11 +827,18 @@ TEST_CASE("Funding parameters: an interest rate above 1 is refused", "[engine][f
                Reason::kFundingInvalidInterest);
 }
 
+TEST_CASE("Funding parameters: an interest rate of exactly 1 is accepted", "[engine][funding]") {
+  CheckAccepted([](funding::FundingParams& f) { f.interest = Rate(kRateScale); });
+}
+
 TEST_CASE("Funding parameters: an interest rate of exactly -1 is accepted", "[engine][funding]") {
-  CheckAccepted([](funding::FundingParams& f) {
-    f.interest = Rate(-kRateScale);
-    f.floor = Rate(-kRateScale);
-  });
+  CheckAccepted([](funding::FundingParams& f) { f.interest = Rate(-kRateScale); });
+}
+
+TEST_CASE("Funding parameters: an interest rate one unit below -1 is refused",
+          "[engine][funding]") {
+  CheckRefused([](funding::FundingParams& f) { f.interest = Rate(-kRateScale - 1); },
+               Reason::kFundingInvalidInterest);
 }
 
 TEST_CASE("Funding parameters: a cap one unit below the floor is refused", "[engine][funding]") {
@@ -850,6 +857,14 @@ TEST_CASE("Funding parameters: a margin-multiple cap of 0 is refused", "[engine]
         f.cap_multiple = Rate(0);
       },
       Reason::kFundingCapBelowFloor);
+}
+
+TEST_CASE("Funding parameters: a margin-multiple cap of one unit is accepted",
+          "[engine][funding]") {
+  CheckAccepted([](funding::FundingParams& f) {
+    f.cap_mode = funding::CapMode::kMarginMultiple;
+    f.cap_multiple = Rate(1);
+  });
 }
 
 TEST_CASE("Funding parameters: a skew model without a counterparty is refused",
@@ -875,8 +890,25 @@ TEST_CASE("Funding parameters: a negative skew coefficient is refused", "[engine
                Reason::kFundingInvalidSkew);
 }
 
+TEST_CASE("Funding parameters: a skew coefficient of 0 is accepted", "[engine][funding]") {
+  CheckAccepted([](funding::FundingParams& f) { f.skew_kappa = Rate(0); });
+}
+
 TEST_CASE("Funding parameters: a skew cap of 0 is refused", "[engine][funding]") {
   CheckRefused([](funding::FundingParams& f) { f.skew_max = Rate(0); },
+               Reason::kFundingInvalidSkew);
+}
+
+TEST_CASE("Funding parameters: a skew cap of one unit is accepted", "[engine][funding]") {
+  CheckAccepted([](funding::FundingParams& f) { f.skew_max = Rate(1); });
+}
+
+TEST_CASE("Funding parameters: a skew cap of exactly 1 is accepted", "[engine][funding]") {
+  CheckAccepted([](funding::FundingParams& f) { f.skew_max = Rate(kRateScale); });
+}
+
+TEST_CASE("Funding parameters: a skew cap one unit above 1 is refused", "[engine][funding]") {
+  CheckRefused([](funding::FundingParams& f) { f.skew_max = Rate(kRateScale + 1); },
                Reason::kFundingInvalidSkew);
 }
 
