@@ -223,11 +223,28 @@ struct PayloadText {
     return Fmt("AdjustIsolatedMargin{account %" PRIu64 ", %" PRId64 "}",
                std::uint64_t{c.account.value()}, c.delta.raw());
   }
+  std::string operator()(const CreateMarket&) const { return "CreateMarket{1}"; }
+  std::string operator()(const CreateAccount& c) const {
+    return Fmt("CreateAccount{%" PRIu64 "}", std::uint64_t{c.account.value()});
+  }
+  std::string operator()(const SetMarginMode& c) const {
+    return Fmt("SetMarginMode{account %" PRIu64 ", %s}", std::uint64_t{c.account.value()},
+               c.mode == MarginMode::kIsolated ? "isolated" : "cross");
+  }
   template <class T>
   std::string operator()(const T&) const {
-    return "(set-up command)";
+    return "(a command this stream does not send)";
   }
 };
+
+constexpr const char* kEventNames[] = {
+    "OrderRested",     "Fill",          "OrderCanceled",     "OrderReduced",
+    "OrderAmended",    "Deposit",       "Withdrawal",        "Transfer",
+    "AccountCreated",  "MarketCreated", "MarketUpdated",     "MarketStatusChanged",
+    "PriceUpdate",     "CircuitBreaker", "MarginModeSet",    "LeverageSet",
+    "IsolatedMarginChanged", "FeeTierSet", "InsuranceFunded", "SelfTradeScopeSet",
+    "SourceRetired",   "FundingRateSet", "FundingSettled",   "FundingResidual"};
+static_assert(std::size(kEventNames) == std::variant_size_v<Event>);
 
 std::string Describe(const Payload& p) { return std::visit(PayloadText{}, p); }
 
@@ -252,7 +269,7 @@ std::string Describe(const Event& e) {
   if (const auto* r = std::get_if<events::FundingResidual>(&e)) {
     return Fmt("FundingResidual{%" PRId64 "}", r->amount.raw());
   }
-  return Fmt("event kind %u", static_cast<unsigned>(KindOf(e)));
+  return kEventNames[e.index()];
 }
 
 // ---------------------------------------------------------------------------
