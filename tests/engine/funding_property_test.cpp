@@ -35,8 +35,10 @@
 //      account, the engine's total funding G (its FundingSettled amounts plus
 //      its PositionView::pending_funding) and the eager total E satisfy
 //          E - d <= G < E + n + 1 + d
-//      where n is the number of its settlements (each rounds against the
-//      account by less than one atom, and so does the pending amount) and d
+//      where n is the number of times its open position was settled (a fill
+//      of it, a withdrawal, an isolated-margin move: each rounds against the
+//      account by less than one atom, also when it rounds to nothing and
+//      emits no FundingSettled; so does the pending amount) and d
 //      is the index's own rounding: a move that is not a whole number of
 //      index units is rounded toward zero, by less than one unit a lot per
 //      piece, at most 3 pieces an advance (the interval in progress, a run,
@@ -44,14 +46,18 @@
 //      the premium configuration every move is whole (T = period), d = 0 and
 //      the engine's index equals the eager index exactly; in the skew one it
 //      is within 3 units per move of it.
+//      Each settlement on its own: what it paid (0 without an event) against
+//      the exact funding since the position's previous settlement, exact - d
+//      <= paid < exact + 1 + d (premium: paid = ceil(exact), exactly).
 // At the end every account is touched (a withdrawal settles it): then nothing
 // is pending, the pool is empty and the amounts longs paid plus those shorts
 // paid (negative: received) equal the residual. The sleeper's pending funding
 // is compared with the eager total before it is touched (n = 0).
 //
 // Each seed prints what it reached (commands, simulated days, intervals,
-// rate sets, unpaid ones, settlements, eager comparisons with a fractional
-// part: the rounding at work) and must reach some of each.
+// rate sets, unpaid ones, settlements, close calls: settlements whose exact
+// amount had a fractional part, the rounding at work) and must reach some of
+// each.
 //
 // Seeds are fixed and printed. PERPCORE_TEST_SEED=<n> runs only that seed and
 // PERPCORE_TEST_ITERS=<n> sets the commands per seed (default 20,000). The
@@ -141,6 +147,16 @@ struct Mixed {
   }
   std::string ToString(int128 den) const { return Text(whole) + " + " + Text(rem) + "/" + Text(den); }
 };
+
+// a - b, both over den.
+Mixed Minus(const Mixed& a, const Mixed& b, int128 den) {
+  Mixed d{.whole = a.whole - b.whole, .rem = a.rem - b.rem};
+  if (d.rem < 0) {
+    d.rem += den;
+    d.whole -= 1;
+  }
+  return d;
+}
 
 // D: atoms * D is the unit the eager totals are kept in.
 const int128 kDen = int128(kPeriodSec) * kRateScale;
@@ -284,14 +300,21 @@ struct Counts {
   std::uint64_t comparisons = 0, fractional = 0;  // eager totals with a fractional part
   std::uint64_t paid_advances = 0;                // skew: spans charged
   std::uint64_t flips = 0, isolated_settlements = 0;
+  std::uint64_t touches = 0;      // settlements of an open position, paying or not
+  std::uint64_t close_calls = 0;  // touches whose exact amount had a fractional part
+  std::uint64_t silent = 0;       // touches whose exact amount was not 0 but rounded to 0
 };
 
 struct AccountModel {
   std::int64_t size = 0;     // from the Fill events
   int128 settled = 0;        // sum of its FundingSettled amounts
   std::uint64_t settlements = 0;
-  Mixed eager;               // exact, in atoms (den kDen)
-  int128 slack = 0;          // d above, in atoms * kDen
+  std::uint64_t touches = 0;  // settlements of an open position, with an event or not
+  int128 unsettled = 0;       // FundingSettled amounts since its last touch
+  Mixed eager;                // exact, in atoms (den kDen)
+  int128 slack = 0;           // d above, in atoms * kDen
+  Mixed eager_at_touch;       // eager and slack at its last touch
+  int128 slack_at_touch = 0;
   bool isolated = false;
 };
 
@@ -407,6 +430,8 @@ class Sim {
       counts_.fills += 1;
       for (const events::FillParty* party : {&f->taker, &f->maker}) {
         AccountModel& a = accounts_[party->account];
+        // The fill settled the party at the size its funding accrued on.
+        if (std::string err = Touch(party->account, a); !err.empty()) return err;
         const std::int64_t next = party->position.raw();
         if ((a.size > 0 && next < 0) || (a.size < 0 && next > 0)) counts_.flips += 1;
         a.size = next;
@@ -430,8 +455,8 @@ class Sim {
     }
     if (const auto* s = std::get_if<events::FundingSettled>(&e)) {
       AccountModel& a = accounts_[s->account];
-      if (a.size == 0) return "funding settled on a position the fills say is closed";
       a.settled += s->amount.raw();
+      a.unsettled += s->amount.raw();
       a.settlements += 1;
       (a.size > 0 ? paid_by_longs_ : paid_by_shorts_) += s->amount.raw();
       settled_total_ += s->amount.raw();
@@ -442,6 +467,45 @@ class Sim {
     if (const auto* r = std::get_if<events::FundingResidual>(&e)) {
       residual_events_ += r->amount.raw();
       counts_.residual_events += 1;
+      return "";
+    }
+    // A withdrawal settles every position of the account first; an
+    // isolated-margin move (kUser) its position.
+    if (const auto* w = std::get_if<events::Withdrawal>(&e)) {
+      return Touch(w->account, accounts_[w->account]);
+    }
+    if (const auto* m = std::get_if<events::IsolatedMarginChanged>(&e);
+        m != nullptr && m->cause == IsolatedMarginCause::kUser) {
+      return Touch(m->account, accounts_[m->account]);
+    }
+    return "";
+  }
+
+  // A settlement of the account's position: what it paid (the FundingSettled
+  // amounts since its last touch, 0 when nothing moved) against the exact
+  // funding since: exact - d <= paid < exact + 1 + d (Owed() rounds against
+  // the account by less than one atom).
+  std::string Touch(AccountId id, AccountModel& a) {
+    const int128 paid = a.unsettled;
+    const Mixed exact = Minus(a.eager, a.eager_at_touch, kDen);
+    const int128 slack = a.slack - a.slack_at_touch;
+    a.unsettled = 0;
+    a.eager_at_touch = a.eager;
+    a.slack_at_touch = a.slack;
+    if (a.size == 0) {
+      if (paid != 0) return "funding settled on a closed position";
+      return "";
+    }
+    a.touches += 1;
+    counts_.touches += 1;
+    if (exact.rem != 0) counts_.close_calls += 1;
+    if (paid == 0 && (exact.whole != 0 || exact.rem != 0)) counts_.silent += 1;
+    const int128 diff = paid - exact.whole;
+    if (diff < -1 || diff > 2 || diff * kDen < exact.rem - slack ||
+        (diff - 1) * kDen >= exact.rem + slack) {
+      return Fmt("account %" PRIu64 ": a settlement paid ", std::uint64_t{id.value()}) +
+             Text(paid) + ", the exact funding since its last one is " + exact.ToString(kDen) +
+             " (index rounding " + Text(slack) + "/" + Text(kDen) + ")";
     }
     return "";
   }
@@ -467,6 +531,7 @@ class Sim {
              Text(index_moves_) + " moves from eager " + eager_index_.ToString(kPeriodSec);
     }
     for (auto& [id, a] : accounts_) {
+      if (a.unsettled != 0) return "funding settled without a fill or money command touching it";
       if (std::string err = CompareEager(id, a); !err.empty()) return err;
     }
     return "";
@@ -487,12 +552,12 @@ class Sim {
                  std::uint64_t{id.value()}, size, a.size);
     }
     const int128 total = a.settled + pending;
-    const int128 n = a.settlements;
+    const int128 n = a.touches;
     const int128 diff = total - a.eager.whole;
     auto report = [&](const char* what) {
       return Fmt("account %" PRIu64 ": %s: ", std::uint64_t{id.value()}, what) + "engine " +
-             Text(total) + " (settled " + Text(a.settled) + " in " + Text(n) +
-             " settlements, pending " + Text(pending) + "), eager " + a.eager.ToString(kDen) +
+             Text(total) + " (settled " + Text(a.settled) + " in " + Text(int128(a.settlements)) +
+             " events, " + Text(n) + " touches, pending " + Text(pending) + "), eager " + a.eager.ToString(kDen) +
              ", index rounding " + Text(a.slack) + "/" + Text(kDen);
     };
     if (diff < -1 || diff > n + 2) return report("lazy and eager disagree");
@@ -773,11 +838,12 @@ void RunProperty(const Config& config) {
                 " accepted, %" PRIu64 " fills, %" PRIu64 " flips) over %.1f days; %" PRIu64
                 " rate sets for %" PRIu64 " intervals (%" PRIu64 " runs, %" PRIu64
                 " unpaid, %" PRIu64 " with a premium), %" PRIu64 " index moves charged; %" PRIu64 " settlements (%" PRIu64
-                " isolated), %" PRIu64 " residual events; %" PRIu64
+                " isolated) of %" PRIu64 " touches (%" PRIu64 " close calls, %" PRIu64
+                " rounded to nothing), %" PRIu64 " residual events; %" PRIu64
                 " lazy/eager comparisons, %" PRIu64 " with a fractional eager total\n",
                 config.name, seed, c.commands, c.accepted, c.fills, c.flips,
                 static_cast<double>(sim.now()) / (24.0 * kHour), c.rate_sets, c.intervals,
-                c.runs, c.unpaid, c.premium_rates, c.paid_advances, c.settlements, c.isolated_settlements,
+                c.runs, c.unpaid, c.premium_rates, c.paid_advances, c.settlements, c.isolated_settlements, c.touches, c.close_calls, c.silent,
                 c.residual_events, c.comparisons, c.fractional);
     std::printf("[funding property]   longs paid %s, shorts paid %s; the sleeper owed %s "
                 "(eager %s)\n",
@@ -803,6 +869,7 @@ void RunProperty(const Config& config) {
       CHECK(c.intervals > 0);
       CHECK(c.paid_advances > 0);
       CHECK(c.fractional > 0);
+      CHECK(c.close_calls > 0);
       CHECK(c.residual_events > 0);
       CHECK(c.isolated_settlements > 0);
       CHECK(c.flips > 0);
