@@ -612,29 +612,51 @@ MarketParams Skew() {
   return p;
 }
 
-TEST_CASE("Funding: continuous skew funding accrues the time before a fill at the old skew",
-          "[engine][funding]") {
+// The vault's bid of 3 BTC rests from time 0; at 1 h a fresh price (which
+// advances nothing) and then the short's sell, the first command at 1 h: its
+// fill must advance funding at the old skew before it changes the open
+// interest (at the new skew the index would read -1.875e22).
+Scenario SkewAcrossAFill() {
   Scenario s(Skew());
   s.Account(1, 10'000 * kUsd);
   s.Account(2, 10'000 * kUsd);
   s.Account(9, 1'000'000 * kUsd);
   s.Price();
   s.Trade(9, 1, 1'000);
-  CHECK(s.Funding().skew == Rate(kRateScale));
-  CHECK(s.Funding().predicted_rate == Rate(kRateScale / 100));
-
+  REQUIRE(s.Order(9, Side::kBuy, kPrice, 3'000) == Reason::kOk);
   s.At(kHour);
   s.Price();
-  REQUIRE(s.Order(9, Side::kBuy, kPrice, 3'000) == Reason::kOk);
+  REQUIRE(s.Index() == 0);
   REQUIRE(s.Order(2, Side::kSell, kPrice, 3'000, TimeInForce::kIoc) == Reason::kOk);
+  return s;
+}
+
+TEST_CASE("Funding: continuous skew funding rates the skew without the counterparty",
+          "[engine][funding]") {
+  Scenario s(Skew());
+  s.Account(1, 10'000 * kUsd);
+  s.Account(9, 1'000'000 * kUsd);
+  s.Price();
+  s.Trade(9, 1, 1'000);
+  CHECK(s.Funding().skew == Rate(kRateScale));
+  CHECK(s.Funding().predicted_rate == Rate(kRateScale / 100));
+}
+
+TEST_CASE("Funding: continuous skew funding accrues the time before a fill at the old skew",
+          "[engine][funding]") {
+  Scenario s = SkewAcrossAFill();
   CHECK(s.Index() == int128(37'500) * kRateScale);
-  CHECK(s.Funding().skew == Rate(-kRateScale / 2));
-  CHECK(s.Funding().predicted_rate == Rate(-kRateScale / 200));
-  // The vault's short was settled by the fill (37.5 USD received), the long
-  // still owes its 37.5 USD.
+  // The vault's short of 1 BTC settled by the fill, before it: 37.5 USD
+  // received; the short's position is new, so nothing of its own.
+  REQUIRE(s.last.Kinds() == std::vector{EventKind::kFundingSettled, EventKind::kFill});
+  CHECK(s.last.Nth<events::FundingSettled>(0) ==
+        events::FundingSettled{.market = 1, .account = 9, .amount = Quote(-37'500'000)});
   CHECK(s.Position(9).pending_funding == Quote(0));
   CHECK(s.Position(1).pending_funding == Quote(37'500'000));
   CHECK(s.Position(2).pending_funding == Quote(0));
+  // L = 1,000, S = 3,000 now: skew -0.5, F = -0.5%.
+  CHECK(s.Funding().skew == Rate(-kRateScale / 2));
+  CHECK(s.Funding().predicted_rate == Rate(-kRateScale / 200));
 }
 
 // At 2 h: the long owes (1.875e22 - 0) * 1,000 / 1e18 = 18.75 USD; the short
@@ -642,19 +664,7 @@ TEST_CASE("Funding: continuous skew funding accrues the time before a fill at th
 // USD; the vault, long 2 BTC since 3.75e22, is owed 37.5 USD.
 TEST_CASE("Funding: continuous skew funding accrues per second at the skew the fill left",
           "[engine][funding]") {
-  Scenario s(Skew());
-  s.Account(1, 10'000 * kUsd);
-  s.Account(2, 10'000 * kUsd);
-  s.Account(9, 1'000'000 * kUsd);
-  s.Price();
-  s.Trade(9, 1, 1'000);
-  s.At(kHour);
-  s.Price();
-  REQUIRE(s.Order(9, Side::kBuy, kPrice, 3'000) == Reason::kOk);
-  REQUIRE(s.Order(2, Side::kSell, kPrice, 3'000, TimeInForce::kIoc) == Reason::kOk);
-  REQUIRE(s.last.Count<events::FundingSettled>() == 1);
-  CHECK(s.last.Nth<events::FundingSettled>(0) ==
-        events::FundingSettled{.market = 1, .account = 9, .amount = Quote(-37'500'000)});
+  Scenario s = SkewAcrossAFill();
   s.At(2 * kHour);
   s.Tick();
   CHECK(s.Index() == int128(18'750) * kRateScale);
