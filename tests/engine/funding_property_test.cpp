@@ -26,8 +26,10 @@
 //      over the fixed denominator D = period in seconds * 1e18). Premium:
 //      for each paid FundingRateSet, the per-lot index move is
 //      rate * (end - start) / period * price * atoms_per_tick_lot (index
-//      units), charged at once to every position the Fill events say is
-//      open. Skew: at every command that advances funding (an accepted order
+//      units), charged to every position the Fill events (and their
+//      command times) say was open when the interval ended, whichever
+//      command the engine closes it in (a fill at or after the end must
+//      come after the close). Skew: at every command that advances funding (an accepted order
 //      command, a time tick), the time since the last advance is charged at
 //      the rate from the skew of the open interest that held since (computed
 //      here, and checked against FundingView::predicted_rate), at the index
@@ -315,6 +317,24 @@ struct AccountModel {
   int128 slack = 0;           // d above, in atoms * kDen
   Mixed eager_at_touch;       // eager and slack at its last touch
   int128 slack_at_touch = 0;
+  // Premium: the size history since the last interval end (the fills'
+  // command times), so that an interval is charged to the positions held
+  // when it ended, whenever the engine closes it.
+  std::int64_t base_size = 0;
+  std::vector<std::pair<std::int64_t, std::int64_t>> changes;  // (time ns, size after)
+  // SizeAt(): the size held at time t: after every fill before t (a fill at
+  // an interval's end comes after its close).
+  std::int64_t SizeAt(std::int64_t t) const {
+    std::int64_t held = base_size;
+    for (const auto& [when, after] : changes) {
+      if (when < t) held = after;
+    }
+    return held;
+  }
+  void Forget(std::int64_t t) {
+    base_size = SizeAt(t);
+    std::erase_if(changes, [t](const auto& c) { return c.first < t; });
+  }
   bool isolated = false;
 };
 
@@ -411,17 +431,19 @@ class Sim {
 
   // Charges an index move of per_lot_scaled / kPeriodSec index units a lot
   // to every open position.
-  void Charge(int128 per_lot_scaled) {
+  // to every position open at `at` (ns; the sizes now if not given).
+  void Charge(int128 per_lot_scaled, std::optional<std::int64_t> at = std::nullopt) {
     eager_index_.Add(per_lot_scaled, kPeriodSec);
     const bool whole = per_lot_scaled % kPeriodSec == 0;
     if (!whole) index_moves_ += 3;
     counts_.paid_advances += 1;
     for (auto& [id, a] : accounts_) {
-      if (a.size == 0) continue;
+      const std::int64_t size = at ? a.SizeAt(*at) : a.size;
+      if (size == 0) continue;
       // per_lot_scaled / kPeriodSec index units a lot, / 1e18 atoms: in
       // units of 1 / kDen atoms, per_lot_scaled * size.
-      a.eager.Add(per_lot_scaled * a.size, kDen);
-      if (!whole) a.slack += 3 * int128(a.size < 0 ? -a.size : a.size) * kPeriodSec;
+      a.eager.Add(per_lot_scaled * size, kDen);
+      if (!whole) a.slack += 3 * int128(size < 0 ? -size : size) * kPeriodSec;
     }
   }
 
@@ -435,6 +457,7 @@ class Sim {
         const std::int64_t next = party->position.raw();
         if ((a.size > 0 && next < 0) || (a.size < 0 && next > 0)) counts_.flips += 1;
         a.size = next;
+        a.changes.emplace_back(now_, next);
       }
       return "";
     }
@@ -449,8 +472,9 @@ class Sim {
         // rate * (end - start) / period * price * atoms index units a lot.
         const std::int64_t seconds = (r->end.raw() - r->start.raw()) / kSec;
         if (seconds * kSec != r->end.raw() - r->start.raw()) return "an interval of part seconds";
-        Charge(int128(r->rate.raw()) * seconds * r->price.raw() * kAtoms);
+        Charge(int128(r->rate.raw()) * seconds * r->price.raw() * kAtoms, r->end.raw());
       }
+      for (auto& [id, a] : accounts_) a.Forget(r->end.raw());
       return "";
     }
     if (const auto* s = std::get_if<events::FundingSettled>(&e)) {
