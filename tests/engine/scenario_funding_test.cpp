@@ -832,7 +832,7 @@ TEST_CASE("Funding parameters: an interest band of 0 is accepted", "[engine][fun
   CheckAccepted([](funding::FundingParams& f) { f.interest_band = Rate(0); });
 }
 
-TEST_CASE("Funding parameters: an interest rate above 1 is refused", "[engine][funding]") {
+TEST_CASE("Funding parameters: an interest rate one unit above 1 is refused", "[engine][funding]") {
   CheckRefused([](funding::FundingParams& f) { f.interest = Rate(kRateScale + 1); },
                Reason::kFundingInvalidInterest);
 }
