@@ -160,7 +160,11 @@ struct OraclePrice {
 };
 // Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or
 // of every market for market 0 (O(markets); each refresh reads at most
-// oracle::kImpactLevels levels a side for the impact prices).
+// oracle::kImpactLevels levels a side for the impact prices), then advances
+// its funding: the funding intervals that ended close (FundingRateSet),
+// continuous funding accrues, and a premium sample is taken if one is due
+// (funding/funding.hpp; only time ticks sample, so that no trader's command
+// times a sample). O(1) per market whatever the positions.
 struct TimeTick {
   MarketId market = 0;
 };

@@ -20,10 +20,14 @@
 //      (and every isolated bucket) holds cash, and a trade moves
 //      price * size * atoms_per_tick_lot of cash from buyer to seller,
 //      exactly. So, after every command,
-//          sum(cash) + fee pool + insurance fund == deposits - withdrawals
+//          sum(cash) + fee pool + insurance fund + funding pools
+//            + funding residual == deposits - withdrawals
 //      with no rounding anywhere, and since long and short open interest
 //      are equal, the mark value of all positions nets to zero: unrealized
-//      PnL is zero-sum by construction. Cost basis, entry price and
+//      PnL is zero-sum by construction, and so is funding (one cumulative
+//      index per market; each market's pool holds what settled payers paid
+//      and settled receivers have not yet taken, and settlement rounding,
+//      always against the account, goes to the residual: ledger.hpp). Cost basis, entry price and
 //      realized PnL are bookkeeping on top of cash (what a user sees); they
 //      never move money. Fees round up, rebates and referrer cuts down, and
 //      the fee pool takes the remainders.
@@ -40,7 +44,9 @@
 //      Anything else is a framing error (a Status) and changes nothing.
 //
 // Margin (risk::TierTable for the tier arithmetic):
-//   value(position) = size * mark * atoms_per_tick_lot; notional = |value|.
+//   value(position) = size * mark * atoms_per_tick_lot - pending funding
+//   (funding accrued since the position was last settled, owed > 0);
+//   notional = |size * mark * atoms_per_tick_lot|.
 //   Cross equity = cross cash + sum of cross positions' values.
 //   The worst case of open orders in a market is the larger, over the two
 //   sides, of Initial(|size + all open lots of that side| * mark) plus the

@@ -197,7 +197,15 @@ struct MarketParams {
   std::uint32_t max_matches_per_order = 1000;
   // Funding (funding/funding.hpp; refused with its kFunding* reason). A
   // change through UpdateMarket first closes the running interval with the
-  // old parameters.
+  // old parameters. By status: active and reduce-only markets (and a
+  // tripped breaker) sample and pay; a halted market takes no premium
+  // sample (its book does not trade) but its positions keep paying (at the
+  // interest rate when the interval has no sample); a delisted market's
+  // funding stops where delisting left it. While the index is not usable
+  // nothing is sampled or paid. Funding is settled into a position's bucket
+  // before each fill that changes it, an isolated-margin change, and a
+  // withdrawal or transfer out of the account; until then it is pending and
+  // valued (PositionView::pending_funding).
   funding::FundingParams funding;
   friend bool operator==(const MarketParams&, const MarketParams&) = default;
 };

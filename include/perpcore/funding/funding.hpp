@@ -122,6 +122,7 @@ inline constexpr TimeNs kMinInterval{kNsPerSecond};                    // 1 s
 inline constexpr TimeNs kMaxInterval{7 * 24 * 3600 * kNsPerSecond};    // 7 days
 inline constexpr std::int64_t kMaxSamplesPerInterval = 1 << 20;
 inline constexpr Rate kMaxExponent{3 * kRateScale};
+inline constexpr Rate kMaxCapMultiple{9'200'000'000'000'000'000};  // 9.2
 // The index stays within +-kIndexBound: Validate() refuses parameters whose
 // largest index move per second, kept up for kIndexHorizon, could pass
 // kIndexBound / 2 (the other half is headroom for the index already built).
@@ -151,7 +152,7 @@ struct FundingParams {
   Rate cap_multiple{6 * kRateScale};              // kMarginMultiple: (0, 9.2]
   // Skew models.
   std::uint64_t counterparty = 0;  // AccountId; required (!= 0) by them
-  Rate skew_kappa{kRateScale / 100};   // kSkewLinear: in [0, 1000]
+  Rate skew_kappa{kRateScale / 100};   // kSkewLinear: >= 0 (the Rate's range, 9.22, bounds it)
   Rate skew_factor{0};                 // kSkewPower: in [0, 1]
   Rate skew_exponent{kRateScale};      // kSkewPower/Adaptive: [1, kMaxExponent]
   Rate skew_max{kRateScale / 100};     // all skew models: |F| cap, (0, 1]
@@ -265,7 +266,8 @@ struct RateSet {
   Rate premium;                // the interval's average premium (premium model)
   Rate rate;                   // F per period
   Ticks price;                 // what it was paid at; 0: not paid (no index)
-  absl::int128 index_delta;    // the index move it caused (interval-end)
+  absl::int128 index_delta = 0;  // the index move it caused (interval-end)
+  friend bool operator==(const RateSet&, const RateSet&) = default;
 };
 
 // HistoryEntry: the bounded history of closed intervals (kHistory newest).
@@ -278,7 +280,7 @@ struct Advanced {
   Rate sample;
   std::uint32_t closes = 0;
   std::array<RateSet, 2> closed;
-  absl::int128 index_delta;  // total over this Advance()
+  absl::int128 index_delta = 0;  // total over this Advance()
 };
 
 class Funding {
@@ -342,6 +344,13 @@ class Funding {
   std::uint32_t samples_ = 0;
   std::array<RateSet, kHistory> history_{};
   std::uint32_t history_size_ = 0, history_head_ = 0;
+
+  void ResetSamples();
+  void Record(const RateSet& r);
+  void AddToIndex(absl::int128 d);
+  absl::int128 Accrue(const FundingParams& p, const Inputs& in, Ticks price, TimeNs to);
+  Rate CloseRate(const FundingParams& p, const Inputs& in) const;
+  RateSet CloseAt(const FundingParams& p, const Inputs& in, Ticks price, TimeNs end);
 };
 
 }  // namespace funding
