@@ -156,7 +156,9 @@
 // exits with status 1.
 //
 // Usage: engine_bench [--smoke] [--json PATH] [--seed S] [--commands N]
-//                     [--reps N] [--workload mixed|memory|growth|funding|all[,...]]
+//                     [--reps N] [--workload W[,W...]] (W: mixed, memory, growth,
+//                     funding (= mixed_1s,mixed_1s_fund,mixed_1s_cont), any of those
+//                     three, all)
 //                     [--memory-accounts N] [--growth-accounts N]
 //                     [--markets-per-account K] [--no-prefetch]
 //   --smoke: 20,000 commands over L = 2,000 live orders (mixed and the
@@ -1302,7 +1304,9 @@ struct Options {
   bool run_mixed = true;
   bool run_memory = true;
   bool run_growth = true;
-  bool run_funding = true;
+  // engine/mixed_1s, mixed_1s_fund, mixed_1s_cont (--workload funding: all
+  // three; or each by its name).
+  std::array<bool, 3> run_funding{true, true, true};
   std::optional<std::uint64_t> commands;
   std::optional<std::uint64_t> memory_accounts;
   std::optional<std::uint64_t> growth_accounts;
@@ -2169,7 +2173,11 @@ std::vector<MixedSpec> FundingSpecs(const Options& opt) {
   MixedSpec cont = on;
   cont.name = "mixed_1s_cont";
   cont.funding.payment = funding::FundingPayment::kContinuous;
-  return {off, on, cont};
+  std::vector<MixedSpec> specs;
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (opt.run_funding[k]) specs.push_back(k == 0 ? off : k == 1 ? on : cont);
+  }
+  return specs;
 }
 
 // Interleaved: the funding workloads' throughput measured in rounds.
@@ -2321,7 +2329,7 @@ void RunMixed(const MixedSpec& spec, const Options& opt, double ns_per_stamp, bo
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "engine_bench: %s\nusage: engine_bench [--smoke] [--json PATH] [--seed S] "
-               "[--commands N] [--reps N] [--workload mixed|memory|growth|funding|all[,...]] "
+               "[--commands N] [--reps N] [--workload mixed|memory|growth|funding|mixed_1s|mixed_1s_fund|mixed_1s_cont|all[,...]] "
                "[--memory-accounts N] [--growth-accounts N] [--markets-per-account K] "
                "[--no-prefetch]\n",
                why);
@@ -2371,13 +2379,15 @@ Options ParseArgs(int argc, char** argv) {
       reps_given = true;
     } else if (a == "--workload") {
       const std::string_view list = value();
-      opt.run_mixed = opt.run_memory = opt.run_growth = opt.run_funding = false;
+      opt.run_mixed = opt.run_memory = opt.run_growth = false;
+      opt.run_funding = {false, false, false};
       std::size_t start = 0;
       while (start <= list.size()) {
         const std::size_t comma = std::min(list.find(',', start), list.size());
         const std::string_view name = list.substr(start, comma - start);
         if (name == "all") {
-          opt.run_mixed = opt.run_memory = opt.run_growth = opt.run_funding = true;
+          opt.run_mixed = opt.run_memory = opt.run_growth = true;
+          opt.run_funding = {true, true, true};
         } else if (name == "mixed") {
           opt.run_mixed = true;
         } else if (name == "memory") {
@@ -2385,7 +2395,13 @@ Options ParseArgs(int argc, char** argv) {
         } else if (name == "growth") {
           opt.run_growth = true;
         } else if (name == "funding") {
-          opt.run_funding = true;
+          opt.run_funding = {true, true, true};
+        } else if (name == "mixed_1s") {
+          opt.run_funding[0] = true;
+        } else if (name == "mixed_1s_fund") {
+          opt.run_funding[1] = true;
+        } else if (name == "mixed_1s_cont") {
+          opt.run_funding[2] = true;
         } else {
           Usage(fmt::format("unknown workload '{}'", name).c_str());
         }
@@ -2440,26 +2456,32 @@ int Main(int argc, char** argv) {
     spec.markets_per_account = opt.markets_per_account;
     RunMixed(spec, opt, ns_per_stamp, true, &workloads, &results);
   }
-  if (opt.run_funding) {
+  if (opt.run_funding[0] || opt.run_funding[1] || opt.run_funding[2]) {
     std::vector<const EngineWorkload*> fws;
     for (const MixedSpec& spec : FundingSpecs(opt)) {
       RunMixed(spec, opt, ns_per_stamp, false, &workloads, &results);
       fws.push_back(&workloads.back());
     }
     for (const char* name : {"engine/mixed_1s_fund", "engine/mixed_1s_cont"}) {
+      if (FundingRatio(results, name) == 0) continue;
       fmt::print("  {} over engine/mixed_1s: {:.3f}x throughput (medians of separate passes)\n",
                  name, FundingRatio(results, name));
     }
-    const Interleaved interleaved = MeasureInterleaved(fws, opt.smoke ? 1 : opt.reps, opt);
-    for (std::size_t k = 0; k < fws.size(); ++k) {
+    // Interleaved rounds compare against mixed_1s: only with it and another.
+    const Interleaved interleaved = opt.run_funding[0] && fws.size() > 1
+                                        ? MeasureInterleaved(fws, opt.smoke ? 1 : opt.reps, opt)
+                                        : Interleaved{};
+    for (std::size_t k = 0; k < interleaved.names.size(); ++k) {
       for (BenchResult& r : results) {
         if (r.name != interleaved.names[k]) continue;
         r.interleaved_ops_per_sec = interleaved.median[k];
         r.interleaved_ratio = interleaved.ratio[k];
       }
     }
-    fmt::print("  interleaved rounds (off, on, continuous back to back; M commands/s per round):\n");
-    for (std::size_t k = 0; k < fws.size(); ++k) {
+    if (!interleaved.names.empty()) {
+      fmt::print("  interleaved rounds (back to back, fresh engines; M commands/s per round):\n");
+    }
+    for (std::size_t k = 0; k < interleaved.names.size(); ++k) {
       std::vector<std::string> cells;
       for (double x : interleaved.ops_per_sec[k]) cells.push_back(Mps(x));
       fmt::print("    {:<22} {}  median {} M/s, {:.3f}x mixed_1s (median of the rounds' ratios)\n",
