@@ -59,6 +59,12 @@
 //   Checked: N FundingSettled in settle, none in withdraw_settled,
 //   Engine::CheckInvariants() (conservation with the residual sink) after.
 //
+// Instructions: under valgrind --tool=callgrind, the inclusive cost of
+// Timed<kPass> (callgrind_annotate --inclusive=yes) divided by its calls is
+// a pass's instructions per command, whatever the machine's load:
+// Timed<1> - Timed<0> is funding's share of the ticks, Timed<4> - Timed<5>
+// the settlement's (e.g. funding_bench --accounts 200000 --ticks 60).
+//
 // Reported per workload: ops (commands timed), ops_per_sec (commands / the
 // sum of their latencies), p50 / p99 / p99.9 / max and mean latency in ns,
 // peak_rss_bytes (VmHWM of the process so far), and the workload's own
@@ -191,6 +197,17 @@ class Driver {
 
 MarketId MarketOf(std::uint32_t i) { return MarketId(i + 1); }
 
+// Timed<kPass>(): Driver::Timed() behind a separate function per measured
+// pass, so that under callgrind each pass's inclusive cost (its Engine::Apply
+// calls) is its own: instructions per command are free of the machine's
+// load (see the file comment).
+enum Pass : int { kTickOff, kTickOn, kClose1k, kCloseN, kSettle, kWithdrawSettled };
+template <int kPass>
+__attribute__((noinline)) engine::Result Timed(Driver& d, engine::Payload p, std::int64_t at,
+                                               std::uint32_t* stamp) {
+  return d.Timed(std::move(p), at, stamp);
+}
+
 void CheckInvariants(Engine& eng, const char* where) {
   if (const absl::Status st = eng.CheckInvariants(); !st.ok()) {
     Fail(fmt::format("{}: Engine::CheckInvariants failed: {}", where, std::string(st.message())));
@@ -306,7 +323,9 @@ void RunTicks(const TickSpec& spec, bool funding_on, double ns_per_stamp, std::v
   for (std::uint32_t t = 1; t <= spec.ticks; ++t) {
     const std::int64_t at = static_cast<std::int64_t>(t) * kSecond;
     std::uint32_t stamp = 0;
-    const engine::Result r = d.Timed(engine::TimeTick{.market = MarketId(0)}, at, &stamp);
+    const engine::Result r =
+        funding_on ? Timed<kTickOn>(d, engine::TimeTick{.market = MarketId(0)}, at, &stamp)
+                   : Timed<kTickOff>(d, engine::TimeTick{.market = MarketId(0)}, at, &stamp);
     const std::size_t set = CountEvents<engine::events::FundingRateSet>(r);
     const bool closing_tick = at % spec.interval.raw() == 0;
     if (set != (funding_on && closing_tick ? spec.markets : 0)) {
@@ -402,6 +421,7 @@ void OpenPositions(Driver& d, std::uint32_t accounts) {
 
 // CloseIntervals(): `n` ticks, each at the next interval end after an
 // untimed oracle price; returns their stamps. Each must close one interval.
+template <int kPass>
 std::vector<std::uint32_t> CloseIntervals(Driver& d, std::uint32_t n) {
   std::vector<std::uint32_t> stamps;
   for (std::uint32_t k = 0; k < n; ++k) {
@@ -409,7 +429,7 @@ std::vector<std::uint32_t> CloseIntervals(Driver& d, std::uint32_t n) {
     d.Apply(engine::OraclePrice{
         .market = MarketOf(0), .source = SourceId(1), .price = Ticks(kMid), .publish_time = TimeNs(end)}, end);
     std::uint32_t stamp = 0;
-    const engine::Result r = d.Timed(engine::TimeTick{.market = MarketOf(0)}, end, &stamp);
+    const engine::Result r = Timed<kPass>(d, engine::TimeTick{.market = MarketOf(0)}, end, &stamp);
     if (CountEvents<engine::events::FundingRateSet>(r) != 1) {
       Fail("close_interval: a tick at an interval end did not close it");
     }
@@ -424,7 +444,7 @@ void RunSettle(const SettleSpec& spec, double ns_per_stamp, std::vector<Row>* ro
   {
     Driver small(1);
     OpenPositions(small, 1000);
-    Row r = MakeRow("funding/close_interval_1k", CloseIntervals(small, spec.closes), ns_per_stamp);
+    Row r = MakeRow("funding/close_interval_1k", CloseIntervals<kClose1k>(small, spec.closes), ns_per_stamp);
     r.extra.emplace_back("positions", 1000);
     PrintRow(r);
     rows->push_back(std::move(r));
@@ -439,7 +459,7 @@ void RunSettle(const SettleSpec& spec, double ns_per_stamp, std::vector<Row>* ro
   fmt::print("  (set-up: {} accounts with a position each in {:.2f} s, {:.0f} B of heap each)\n", n,
              setup_s, static_cast<double>(heap1 - heap0) / n);
 
-  Row close = MakeRow("funding/close_interval", CloseIntervals(d, spec.closes), ns_per_stamp);
+  Row close = MakeRow("funding/close_interval", CloseIntervals<kCloseN>(d, spec.closes), ns_per_stamp);
   close.extra.emplace_back("positions", n);
   PrintRow(close);
 
@@ -460,8 +480,9 @@ void RunSettle(const SettleSpec& spec, double ns_per_stamp, std::vector<Row>* ro
     std::int64_t settled_sum = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
       const AccountId a(order[i]);
-      const engine::Result r =
-          d.Timed(engine::Withdraw{.account = a, .amount = Quote(1)}, 0, &stamps[i]);
+      const engine::Payload w = engine::Withdraw{.account = a, .amount = Quote(1)};
+      const engine::Result r = settle ? Timed<kSettle>(d, w, 0, &stamps[i])
+                                      : Timed<kWithdrawSettled>(d, w, 0, &stamps[i]);
       std::size_t count = 0;
       for (const engine::Event& e : r.events) {
         const auto* s = std::get_if<engine::events::FundingSettled>(&e);
