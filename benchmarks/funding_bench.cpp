@@ -30,7 +30,10 @@
 //   FundingRateSet each). Latency per tick and per market (tick / M), the
 //   sampling ticks and the closing ticks apart. tick_markets_off is the same
 //   with FundingModel::kNone: the oracle refresh alone, so the difference
-//   is funding's.
+//   is funding's. Then E more seconds (60; 10 with --smoke) with a TimeTick
+//   for each market in turn, each timed alone (.../each_market): a command
+//   of a microsecond or two is rarely preempted, where a tick of
+//   milliseconds often is on a shared machine.
 //   Checked: every sampling tick samples every market once, every closing
 //   tick emits M FundingRateSets, and each market's index ends at
 //   closes * IndexDelta(interest, interval, period, mid) (the book is
@@ -62,8 +65,8 @@
 // Instructions: under valgrind --tool=callgrind, the inclusive cost of
 // Timed<kPass> (callgrind_annotate --inclusive=yes) divided by its calls is
 // a pass's instructions per command, whatever the machine's load:
-// Timed<1> - Timed<0> is funding's share of the ticks, Timed<4> - Timed<5>
-// the settlement's (e.g. funding_bench --accounts 200000 --ticks 60).
+// Timed<1> - Timed<0> is funding's share of the ticks (Timed<7> -
+// Timed<6> per market ticked alone), Timed<4> - Timed<5> the settlement's (e.g. funding_bench --accounts 200000 --ticks 60).
 //
 // Reported per workload: ops (commands timed), ops_per_sec (commands / the
 // sum of their latencies), p50 / p99 / p99.9 / max and mean latency in ns,
@@ -201,10 +204,15 @@ MarketId MarketOf(std::uint32_t i) { return MarketId(i + 1); }
 // pass, so that under callgrind each pass's inclusive cost (its Engine::Apply
 // calls) is its own: instructions per command are free of the machine's
 // load (see the file comment).
-enum Pass : int { kTickOff, kTickOn, kClose1k, kCloseN, kSettle, kWithdrawSettled };
+enum Pass : int {
+  kTickOff, kTickOn, kClose1k, kCloseN, kSettle, kWithdrawSettled, kTickEachOff, kTickEachOn
+};
 template <int kPass>
 __attribute__((noinline)) engine::Result Timed(Driver& d, engine::Payload p, std::int64_t at,
                                                std::uint32_t* stamp) {
+  // Makes each instantiation's body its own, so identical-code folding
+  // (GCC's -fipa-icf at -O2) cannot merge them into one symbol.
+  asm volatile("# funding_bench pass %0" : : "i"(kPass));
   return d.Timed(std::move(p), at, stamp);
 }
 
@@ -280,6 +288,7 @@ bool WriteJson(const std::string& path, const std::vector<Row>& rows, bool smoke
 struct TickSpec {
   std::uint32_t markets = 1000;
   std::uint32_t ticks = 600;
+  std::uint32_t each_seconds = 60;  // then a TimeTick per market, this many seconds
   TimeNs interval{60 * kSecond};
 };
 
@@ -347,6 +356,25 @@ void RunTicks(const TickSpec& spec, bool funding_on, double ns_per_stamp, std::v
       }
     }
   }
+  // Then E more seconds with a TimeTick per market (each timed alone: a
+  // command of a microsecond or two is rarely preempted, where a tick for
+  // all markets, of milliseconds, often is on a shared machine).
+  std::vector<std::uint32_t> each;
+  for (std::uint32_t t = spec.ticks + 1; t <= spec.ticks + spec.each_seconds; ++t) {
+    const std::int64_t at = static_cast<std::int64_t>(t) * kSecond;
+    const bool closing_second = at % spec.interval.raw() == 0;
+    for (std::uint32_t i = 0; i < spec.markets; ++i) {
+      std::uint32_t stamp = 0;
+      const engine::Payload tick = engine::TimeTick{.market = MarketOf(i)};
+      const engine::Result r = funding_on ? Timed<kTickEachOn>(d, tick, at, &stamp)
+                                          : Timed<kTickEachOff>(d, tick, at, &stamp);
+      if (CountEvents<engine::events::FundingRateSet>(r) != (funding_on && closing_second)) {
+        Fail(fmt::format("{}: market {} at {} s: FundingRateSet count off", name, i + 1, t));
+      }
+      each.push_back(stamp);
+    }
+    closes += closing_second;
+  }
   // Every market's index: one interest-rate payment per closed interval.
   const absl::int128 per_close = funding::IndexDelta(fp.interest, spec.interval, fp.period,
                                                      Ticks(kMid), kAtomsPerTickLot);
@@ -369,7 +397,9 @@ void RunTicks(const TickSpec& spec, bool funding_on, double ns_per_stamp, std::v
   per_market(&r_sample);
   Row r_close = MakeRow(name + "/closing", std::move(closing), ns_per_stamp);
   per_market(&r_close);
-  for (Row* r : {&r_all, &r_sample, &r_close}) {
+  Row r_each = MakeRow(name + "/each_market", std::move(each), ns_per_stamp);
+  r_each.extra.emplace_back("markets", m);
+  for (Row* r : {&r_all, &r_sample, &r_close, &r_each}) {
     PrintRow(*r);
     rows->push_back(std::move(*r));
   }
@@ -626,20 +656,24 @@ int Main(int argc, char** argv) {
     if (opt.smoke) {
       spec.markets = 20;
       spec.ticks = 30;
+      spec.each_seconds = 10;
       spec.interval = TimeNs(10 * kSecond);
     }
     if (opt.markets) spec.markets = static_cast<std::uint32_t>(*opt.markets);
     if (opt.ticks) spec.ticks = static_cast<std::uint32_t>(*opt.ticks);
     RunTicks(spec, false, ns_per_stamp, &rows);
     RunTicks(spec, true, ns_per_stamp, &rows);
-    const Row* off = &rows[rows.size() - 6];
-    const Row* on = &rows[rows.size() - 3];
+    const Row* off = &rows[rows.size() - 8];
+    const Row* on = &rows[rows.size() - 4];
+    const Row* off_each = &rows[rows.size() - 5];
+    const Row* on_each = &rows[rows.size() - 1];
     // Medians: a shared machine's preemptions reach the means.
     fmt::print(
         "  funding's share of a tick for all {} markets: {:.0f} ns at p50 ({:.1f} ns a market; "
-        "means: {:.0f} ns)\n",
+        "means: {:.0f} ns); of a tick for one market: {:.0f} ns at p50\n",
         spec.markets, on->all.p50_ns - off->all.p50_ns,
-        (on->all.p50_ns - off->all.p50_ns) / spec.markets, on->all.mean_ns - off->all.mean_ns);
+        (on->all.p50_ns - off->all.p50_ns) / spec.markets, on->all.mean_ns - off->all.mean_ns,
+        on_each->all.p50_ns - off_each->all.p50_ns);
   }
   if (opt.run_settle) {
     SettleSpec spec;
