@@ -23,8 +23,10 @@
 //   lots, one a tick, from 1 tick around the mid outwards (2,400 USD a
 //   level, so the 10,000 USD impact walk takes 5 levels a side). Funding:
 //   sample_cadence 1 s, interval 60 s (10 s with --smoke), period 8 h.
-//   Measured: T TimeTicks for all markets (600, one a simulated second, from
-//   t = 1 s; 30 with --smoke): each refreshes every market's oracle and takes
+//   Measured (the two workloads interleaved command by command, off then on,
+//   so a shared machine's changing load falls on both alike): T TimeTicks
+//   for all markets (600, one a simulated second, from t = 1 s; 30 with
+//   --smoke): each refreshes every market's oracle and takes
 //   a premium sample from its book (an impact walk a side); the ticks at
 //   multiples of the interval also close every market's interval (a
 //   FundingRateSet each). Latency per tick and per market (tick / M), the
@@ -295,15 +297,26 @@ struct TickSpec {
 constexpr std::int64_t kBookLevels = 20;
 constexpr std::int64_t kLevelLots = 40;
 
-// RunTicks(): one of the two tick workloads; appends its rows (all ticks,
-// sampling ticks, closing ticks).
-void RunTicks(const TickSpec& spec, bool funding_on, double ns_per_stamp, std::vector<Row>* rows) {
+// TickRun: one of the two tick workloads (funding off or on) in progress.
+struct TickRun {
+  bool on = false;
+  std::string name;
+  funding::FundingParams fp;
+  std::unique_ptr<Driver> d;
+  std::vector<std::uint32_t> all, sampling, closing, each;
+  std::uint64_t closes = 0;
+};
+
+// SetUpTicks(): the markets, books and prices of the file comment.
+TickRun SetUpTicks(const TickSpec& spec, bool funding_on) {
+  TickRun run;
+  run.on = funding_on;
   const funding::FundingModel model =
       funding_on ? funding::FundingModel::kPremium : funding::FundingModel::kNone;
-  const std::string name =
-      std::string("funding/tick_markets") + (funding_on ? "" : "_off");
-  const funding::FundingParams fp = MakeParams(0, model, TimeNs(kSecond), spec.interval).funding;
-  Driver d(spec.markets);
+  run.name = std::string("funding/tick_markets") + (funding_on ? "" : "_off");
+  run.fp = MakeParams(0, model, TimeNs(kSecond), spec.interval).funding;
+  run.d = std::make_unique<Driver>(spec.markets);
+  Driver& d = *run.d;
   std::uint64_t next_order = 1;
   for (std::uint32_t i = 0; i < spec.markets; ++i) {
     d.Apply(engine::CreateMarket{
@@ -326,64 +339,70 @@ void RunTicks(const TickSpec& spec, bool funding_on, double ns_per_stamp, std::v
       }
     }
   }
-  malloc_trim(0);
-  std::vector<std::uint32_t> all, sampling, closing;
-  std::uint64_t closes = 0;
-  for (std::uint32_t t = 1; t <= spec.ticks; ++t) {
-    const std::int64_t at = static_cast<std::int64_t>(t) * kSecond;
-    std::uint32_t stamp = 0;
-    const engine::Result r =
-        funding_on ? Timed<kTickOn>(d, engine::TimeTick{.market = MarketId(0)}, at, &stamp)
-                   : Timed<kTickOff>(d, engine::TimeTick{.market = MarketId(0)}, at, &stamp);
-    const std::size_t set = CountEvents<engine::events::FundingRateSet>(r);
-    const bool closing_tick = at % spec.interval.raw() == 0;
-    if (set != (funding_on && closing_tick ? spec.markets : 0)) {
-      Fail(fmt::format("{}: tick at {} s emitted {} FundingRateSet, expected {}", name, t, set,
-                       funding_on && closing_tick ? spec.markets : 0));
-    }
-    all.push_back(stamp);
-    (closing_tick ? closing : sampling).push_back(stamp);
-    closes += closing_tick;
-    if (funding_on && !closing_tick) {
-      // One sample per tick since the interval started (interval_start
-      // itself included when a tick fell on it).
-      const absl::StatusOr<engine::FundingView> v = d.engine().Funding(MarketOf(t % spec.markets));
-      if (!v.ok()) Fail(fmt::format("{}: Engine::Funding refused", name));
-      const std::int64_t since = (at - v->interval_start.raw()) / kSecond;
-      const std::int64_t want = v->interval_start.raw() == 0 ? since : since + 1;
-      if (v->samples != static_cast<std::uint32_t>(want)) {
-        Fail(fmt::format("{}: {} samples at {} s, expected {}", name, v->samples, t, want));
-      }
+  return run;
+}
+
+// TickAll(): the timed TimeTick for all markets at t seconds, checked.
+void TickAll(const TickSpec& spec, TickRun* run, std::uint32_t t) {
+  Driver& d = *run->d;
+  const std::int64_t at = static_cast<std::int64_t>(t) * kSecond;
+  std::uint32_t stamp = 0;
+  const engine::Payload tick = engine::TimeTick{.market = MarketId(0)};
+  const engine::Result r =
+      run->on ? Timed<kTickOn>(d, tick, at, &stamp) : Timed<kTickOff>(d, tick, at, &stamp);
+  const std::size_t set = CountEvents<engine::events::FundingRateSet>(r);
+  const bool closing_tick = at % spec.interval.raw() == 0;
+  if (set != (run->on && closing_tick ? spec.markets : 0)) {
+    Fail(fmt::format("{}: tick at {} s emitted {} FundingRateSet, expected {}", run->name, t, set,
+                     run->on && closing_tick ? spec.markets : 0));
+  }
+  run->all.push_back(stamp);
+  (closing_tick ? run->closing : run->sampling).push_back(stamp);
+  run->closes += closing_tick;
+  if (run->on && !closing_tick) {
+    // One sample per tick since the interval started (interval_start
+    // itself included when a tick fell on it).
+    const absl::StatusOr<engine::FundingView> v = d.engine().Funding(MarketOf(t % spec.markets));
+    if (!v.ok()) Fail(fmt::format("{}: Engine::Funding refused", run->name));
+    const std::int64_t since = (at - v->interval_start.raw()) / kSecond;
+    const std::int64_t want = v->interval_start.raw() == 0 ? since : since + 1;
+    if (v->samples != static_cast<std::uint32_t>(want)) {
+      Fail(fmt::format("{}: {} samples at {} s, expected {}", run->name, v->samples, t, want));
     }
   }
-  // Then E more seconds with a TimeTick per market (each timed alone: a
-  // command of a microsecond or two is rarely preempted, where a tick for
-  // all markets, of milliseconds, often is on a shared machine).
-  std::vector<std::uint32_t> each;
-  for (std::uint32_t t = spec.ticks + 1; t <= spec.ticks + spec.each_seconds; ++t) {
-    const std::int64_t at = static_cast<std::int64_t>(t) * kSecond;
-    const bool closing_second = at % spec.interval.raw() == 0;
-    for (std::uint32_t i = 0; i < spec.markets; ++i) {
-      std::uint32_t stamp = 0;
-      const engine::Payload tick = engine::TimeTick{.market = MarketOf(i)};
-      const engine::Result r = funding_on ? Timed<kTickEachOn>(d, tick, at, &stamp)
-                                          : Timed<kTickEachOff>(d, tick, at, &stamp);
-      if (CountEvents<engine::events::FundingRateSet>(r) != (funding_on && closing_second)) {
-        Fail(fmt::format("{}: market {} at {} s: FundingRateSet count off", name, i + 1, t));
-      }
-      each.push_back(stamp);
-    }
-    closes += closing_second;
+}
+
+// TickOne(): the timed TimeTick for market i alone in second t, checked.
+void TickOne(const TickSpec& spec, TickRun* run, std::uint32_t t, std::uint32_t i) {
+  const std::int64_t at = static_cast<std::int64_t>(t) * kSecond;
+  const bool closing_second = at % spec.interval.raw() == 0;
+  std::uint32_t stamp = 0;
+  const engine::Payload tick = engine::TimeTick{.market = MarketOf(i)};
+  const engine::Result r = run->on ? Timed<kTickEachOn>(*run->d, tick, at, &stamp)
+                                   : Timed<kTickEachOff>(*run->d, tick, at, &stamp);
+  if (CountEvents<engine::events::FundingRateSet>(r) != (run->on && closing_second)) {
+    Fail(fmt::format("{}: market {} at {} s: FundingRateSet count off", run->name, i + 1, t));
   }
-  // Every market's index: one interest-rate payment per closed interval.
-  const absl::int128 per_close = funding::IndexDelta(fp.interest, spec.interval, fp.period,
-                                                     Ticks(kMid), kAtomsPerTickLot);
+  run->each.push_back(stamp);
+  if (i + 1 == spec.markets) run->closes += closing_second;
+}
+
+// FinishTicks(): every market's index checked (one interest-rate payment per
+// closed interval: the book is symmetric around the index, so each premium
+// sample is 0), the invariants, and the rows (all ticks, sampling ticks,
+// closing ticks, per-market ticks).
+void FinishTicks(const TickSpec& spec, TickRun* run, double ns_per_stamp, std::vector<Row>* rows) {
+  const absl::int128 per_close = funding::IndexDelta(run->fp.interest, spec.interval,
+                                                     run->fp.period, Ticks(kMid), kAtomsPerTickLot);
   for (std::uint32_t i = 0; i < spec.markets; ++i) {
-    const absl::StatusOr<engine::FundingView> v = d.engine().Funding(MarketOf(i));
-    const absl::int128 want = funding_on ? per_close * static_cast<std::int64_t>(closes) : 0;
-    if (!v.ok() || v->index != want) Fail(fmt::format("{}: market {} index off", name, i + 1));
+    const absl::StatusOr<engine::FundingView> v = run->d->engine().Funding(MarketOf(i));
+    const absl::int128 want = run->on ? per_close * static_cast<std::int64_t>(run->closes) : 0;
+    if (!v.ok() || v->index != want) {
+      Fail(fmt::format("{}: market {} index off", run->name, i + 1));
+    }
   }
-  CheckInvariants(d.engine(), name.c_str());
+  CheckInvariants(run->d->engine(), run->name.c_str());
+  run->d->Release();
   const double m = spec.markets;
   auto per_market = [&](Row* row) {
     row->extra.emplace_back("markets", m);
@@ -391,18 +410,38 @@ void RunTicks(const TickSpec& spec, bool funding_on, double ns_per_stamp, std::v
     row->extra.emplace_back("per_market_p50_ns", row->all.p50_ns / m);
     row->extra.emplace_back("per_market_p99_ns", row->all.p99_ns / m);
   };
-  Row r_all = MakeRow(name, std::move(all), ns_per_stamp);
+  Row r_all = MakeRow(run->name, std::move(run->all), ns_per_stamp);
   per_market(&r_all);
-  Row r_sample = MakeRow(name + "/sampling", std::move(sampling), ns_per_stamp);
+  Row r_sample = MakeRow(run->name + "/sampling", std::move(run->sampling), ns_per_stamp);
   per_market(&r_sample);
-  Row r_close = MakeRow(name + "/closing", std::move(closing), ns_per_stamp);
+  Row r_close = MakeRow(run->name + "/closing", std::move(run->closing), ns_per_stamp);
   per_market(&r_close);
-  Row r_each = MakeRow(name + "/each_market", std::move(each), ns_per_stamp);
+  Row r_each = MakeRow(run->name + "/each_market", std::move(run->each), ns_per_stamp);
   r_each.extra.emplace_back("markets", m);
   for (Row* r : {&r_all, &r_sample, &r_close, &r_each}) {
     PrintRow(*r);
     rows->push_back(std::move(*r));
   }
+}
+
+// RunTicks(): both tick workloads, interleaved command by command (off,
+// then on), so a shared machine's changing load falls on both alike.
+void RunTicks(const TickSpec& spec, double ns_per_stamp, std::vector<Row>* rows) {
+  TickRun off = SetUpTicks(spec, false);
+  TickRun on = SetUpTicks(spec, true);
+  malloc_trim(0);
+  for (std::uint32_t t = 1; t <= spec.ticks; ++t) {
+    TickAll(spec, &off, t);
+    TickAll(spec, &on, t);
+  }
+  for (std::uint32_t t = spec.ticks + 1; t <= spec.ticks + spec.each_seconds; ++t) {
+    for (std::uint32_t i = 0; i < spec.markets; ++i) {
+      TickOne(spec, &off, t, i);
+      TickOne(spec, &on, t, i);
+    }
+  }
+  FinishTicks(spec, &off, ns_per_stamp, rows);
+  FinishTicks(spec, &on, ns_per_stamp, rows);
 }
 
 // -----------------------------------------------------------------------------
@@ -661,8 +700,7 @@ int Main(int argc, char** argv) {
     }
     if (opt.markets) spec.markets = static_cast<std::uint32_t>(*opt.markets);
     if (opt.ticks) spec.ticks = static_cast<std::uint32_t>(*opt.ticks);
-    RunTicks(spec, false, ns_per_stamp, &rows);
-    RunTicks(spec, true, ns_per_stamp, &rows);
+    RunTicks(spec, ns_per_stamp, &rows);
     const Row* off = &rows[rows.size() - 8];
     const Row* on = &rows[rows.size() - 4];
     const Row* off_each = &rows[rows.size() - 5];
