@@ -68,8 +68,11 @@
  *     struct it knows: the version-1 size, or the size in the version of the
  *     library running (the engine config and the market params grew in
  *     issue 11: PERPCORE_ENGINE_CONFIG_SIZE_V1, PERPCORE_MARKET_PARAMS_SIZE_V1;
- *     every other struct is at version 1, so its struct_size is exactly its
- *     sizeof). It never reads or writes a byte beyond struct_size; any other
+ *     the market params again in issue 12, PERPCORE_MARKET_PARAMS_SIZE_V2,
+ *     and the account summary and market stats there too,
+ *     PERPCORE_ACCOUNT_SUMMARY_SIZE_V1, PERPCORE_MARKET_STATS_SIZE_V1: each
+ *     of those sizes is accepted as well; every other struct is at version
+ *     1, so its struct_size is exactly its sizeof). It never reads or writes a byte beyond struct_size; any other
  *     struct_size is PERPCORE_E_STRUCT_SIZE, with nothing read past the
  *     struct_size field and nothing written. An older caller's struct is
  *     read as far as it goes, and the fields appended since take their
@@ -521,6 +524,71 @@ typedef struct perpcore_oracle_config {
   uint32_t pad0;                /* ignored */
 } perpcore_oracle_config;
 
+/* perpcore_i128: a signed 128-bit integer (the funding index, a funding
+ * pool, the funding residual: they may pass int64), two's complement in two
+ * halves: value = hi * 2^64 + lo, hi signed, lo unsigned. -1 is
+ * {hi = -1, lo = UINT64_MAX}; a value that fits int64 has hi = 0 (>= 0) or
+ * hi = -1 (< 0) and lo = (uint64_t)value. */
+typedef struct perpcore_i128 {
+  int64_t hi;
+  uint64_t lo;
+} perpcore_i128;
+
+/* Funding (perpcore/funding/funding.hpp): the enumerators of
+ * perpcore_funding_params, pinned to the C++ enums. */
+enum {
+  PERPCORE_FUNDING_MODEL_NONE = 0,         /* the index never moves */
+  PERPCORE_FUNDING_MODEL_PREMIUM = 1,      /* dYdX v4 / Hyperliquid / Binance */
+  PERPCORE_FUNDING_MODEL_SKEW_LINEAR = 2,  /* PerpX */
+  PERPCORE_FUNDING_MODEL_SKEW_POWER = 3,   /* GMX v2 */
+  PERPCORE_FUNDING_MODEL_SKEW_ADAPTIVE = 4 /* GMX v2.1 */
+};
+enum {
+  PERPCORE_FUNDING_PAYMENT_INTERVAL_END = 0,
+  PERPCORE_FUNDING_PAYMENT_CONTINUOUS = 1
+};
+enum { PERPCORE_FUNDING_PRICE_INDEX = 0, PERPCORE_FUNDING_PRICE_MARK = 1 };
+enum { PERPCORE_FUNDING_WEIGHTING_EQUAL = 0, PERPCORE_FUNDING_WEIGHTING_TIME_WEIGHTED = 1 };
+enum { PERPCORE_FUNDING_CAP_FIXED = 0, PERPCORE_FUNDING_CAP_MARGIN_MULTIPLE = 1 };
+
+/* perpcore_funding_params: a market's funding, the fields of
+ * perpcore::funding::FundingParams (perpcore/funding/funding.hpp has the
+ * models, units, rounding and every bound; perpcore_market_create() refuses
+ * a field out of range with its PERPCORE_REASON_FUNDING_*). Rates are int64
+ * at PERPCORE_RATE_SCALE, per period unless named otherwise; durations in
+ * ns. The defaults (perpcore_market_params_init()): the premium model paid
+ * at 8-hour interval ends (period 8 h) at the index, a sample a minute,
+ * equally weighted, impact notional 1e10 atoms, interest 0.01% within a
+ * 0.05% band, a fixed cap of +-0.75% (cap_multiple 6 for MARGIN_MULTIPLE),
+ * no counterparty, skew_kappa 1%, skew_factor 0, skew_exponent 1, skew_max
+ * 1%, ramp_up, decay and both thresholds 0. */
+typedef struct perpcore_funding_params {
+  uint32_t model;     /* PERPCORE_FUNDING_MODEL_* */
+  uint32_t payment;   /* PERPCORE_FUNDING_PAYMENT_* */
+  uint32_t price;     /* PERPCORE_FUNDING_PRICE_* */
+  uint32_t weighting; /* PERPCORE_FUNDING_WEIGHTING_* */
+  uint32_t cap_mode;  /* PERPCORE_FUNDING_CAP_* */
+  uint32_t pad0;      /* ignored */
+  int64_t interval_ns;       /* 1 s .. 7 days; intervals aligned to multiples */
+  int64_t period_ns;         /* 1 s .. 7 days: the rates are per period */
+  int64_t sample_cadence_ns; /* > 0, divides interval_ns, <= 2^20 per interval */
+  int64_t impact_notional;   /* quote atoms >= 1 (premium samples) */
+  int64_t interest;          /* rate, |.| <= 1 */
+  int64_t interest_band;     /* rate in [0, 1] */
+  int64_t cap;               /* rate, floor <= cap, |.| <= 1 (CAP_FIXED) */
+  int64_t floor;             /* rate */
+  int64_t cap_multiple;      /* rate in (0, 9.2] (CAP_MARGIN_MULTIPLE) */
+  uint64_t counterparty;     /* account id; != 0 for the skew models */
+  int64_t skew_kappa;        /* rate in [0, 1000] (SKEW_LINEAR) */
+  int64_t skew_factor;       /* rate in [0, 1] (SKEW_POWER) */
+  int64_t skew_exponent;     /* rate in [1, 3] (SKEW_POWER, SKEW_ADAPTIVE) */
+  int64_t skew_max;          /* rate in (0, 1]: every skew model's |rate| cap */
+  int64_t ramp_up;           /* rate per period per second, [0, 1] (ADAPTIVE) */
+  int64_t decay;             /* rate per period per second, [0, 1] (ADAPTIVE) */
+  int64_t stable_threshold;  /* rate in [0, 1] (ADAPTIVE) */
+  int64_t decay_threshold;   /* rate in [0, stable_threshold] (ADAPTIVE) */
+} perpcore_funding_params;
+
 /* perpcore_market_params (input and output; struct_size).
  *
  * symbol: 1..24 of [A-Za-z0-9-_/.], NUL-terminated. tick size and lot size
@@ -536,7 +604,12 @@ typedef struct perpcore_oracle_config {
  * in [0, 1], default 10%; withdrawable_pnl, a PERPCORE_WITHDRAWABLE_PNL_*,
  * default CONSERVATIVE_PRICE) and the market-wide bounds
  * (max_matches_per_order, max_market_open_interest); see
- * perpcore/engine/types.hpp. */
+ * perpcore/engine/types.hpp.
+ * Appended in issue 12: funding (absent from a caller whose struct_size is
+ * PERPCORE_MARKET_PARAMS_SIZE_V1 or _V2, which gets the funding defaults of
+ * perpcore_market_params_init(): note that they are the premium model, not
+ * MODEL_NONE). A change through perpcore_market_update() first closes the
+ * running funding interval with the old parameters. */
 typedef struct perpcore_market_params {
   uint32_t struct_size;
   uint32_t max_leverage;
@@ -575,6 +648,8 @@ typedef struct perpcore_market_params {
   int64_t max_market_open_interest; /* lots, the whole market's bound; 0: the
                                        largest within 2^54 atoms of notional,
                                        floor(2^54 / (max_price * atoms)) */
+  /* Appended after version 2 (PERPCORE_MARKET_PARAMS_SIZE_V2, 992 bytes). */
+  perpcore_funding_params funding;
 } perpcore_market_params;
 
 /* How much unrealized profit counts toward withdrawals (types.hpp,
@@ -939,7 +1014,11 @@ typedef struct perpcore_open_order {
  * backs it, 10% of the notional kept, at most what the engine holds), at
  * most max(0, equity - initial_with_orders); margin_ratio = maintenance / equity
  * as a rate, rounded up (INT64_MAX when equity <= 0 with a requirement).
- * position_count: the records perpcore_account_positions() returns. */
+ * position_count: the records perpcore_account_positions() returns.
+ * pending_funding (appended in issue 12; absent from a caller whose
+ * struct_size is PERPCORE_ACCOUNT_SUMMARY_SIZE_V1): the sum of the cross
+ * positions' funding accrued since they were last settled, > 0 owed by the
+ * account, < 0 owed to it (already counted in equity and free_collateral). */
 typedef struct perpcore_account_summary {
   uint32_t struct_size;
   uint32_t fee_tier;
@@ -957,9 +1036,16 @@ typedef struct perpcore_account_summary {
   int64_t margin_ratio; /* rate */
   uint32_t liquidatable; /* 0 or 1 */
   uint32_t position_count;
+  /* Appended after version 1 (PERPCORE_ACCOUNT_SUMMARY_SIZE_V1, 112 bytes). */
+  int64_t pending_funding; /* atoms */
 } perpcore_account_summary;
 
-/* perpcore_market_stats (output; struct_size). Prices 0 = none. */
+/* perpcore_market_stats (output; struct_size). Prices 0 = none.
+ * funding_index and funding_rate (appended in issue 12; absent from a caller
+ * whose struct_size is PERPCORE_MARKET_STATS_SIZE_V1): the market's
+ * cumulative funding index (atoms per lot * 1e18) and the funding rate per
+ * period in effect (continuous payment) or set at the last interval close
+ * (perpcore_funding_view has the rest). */
 typedef struct perpcore_market_stats {
   uint32_t struct_size;
   uint32_t market;
@@ -983,6 +1069,9 @@ typedef struct perpcore_market_stats {
                                     commands that rely on it are refused with
                                     INDEX_STALE until a price or a tick; -1:
                                     no index */
+  /* Appended after version 1 (PERPCORE_MARKET_STATS_SIZE_V1, 184 bytes). */
+  perpcore_i128 funding_index;
+  int64_t funding_rate; /* rate */
 } perpcore_market_stats;
 
 /* perpcore_preview (output; struct_size): what an order would do now. */
@@ -1003,17 +1092,78 @@ typedef struct perpcore_preview {
   uint32_t resulting_liquidation_always;
 } perpcore_preview;
 
+/* perpcore_funding_view (output; struct_size): a market's funding
+ * (perpcore::engine::FundingView). index: the cumulative funding index,
+ * atoms per lot * 1e18 (a position of `size` lots settled at index I0 owes
+ * ceil((index - I0) * size / 1e18) atoms). rate: the rate per period in
+ * effect (continuous payment) or set at the last close (interval-end);
+ * predicted_rate: what the running interval would close with now (premium
+ * model: its samples so far; skew models: the skew now). last_sample,
+ * running_premium, samples: the premium model's latest sample, the running
+ * interval's average so far and their count. skew: (L - S) / (L + S) of the
+ * open interest without the counterparty (0 without one). pool: what the
+ * market's funding pool holds (negative when receivers settled first);
+ * residual_carry: sub-atom settlement rounding not yet moved to the
+ * residual sink (index units, < 1e18). history_count: the closed intervals
+ * perpcore_market_funding_history() returns (at most
+ * PERPCORE_FUNDING_HISTORY). Rates at PERPCORE_RATE_SCALE. */
+typedef struct perpcore_funding_view {
+  uint32_t struct_size;
+  uint32_t market;
+  uint32_t model; /* PERPCORE_FUNDING_MODEL_* */
+  uint32_t samples;
+  perpcore_i128 index;
+  int64_t rate;
+  int64_t predicted_rate;
+  int64_t last_sample;
+  int64_t running_premium;
+  int64_t interval_start_ns;
+  int64_t interval_end_ns;
+  int64_t skew;
+  perpcore_i128 pool; /* atoms */
+  int64_t residual_carry;
+  uint32_t history_count;
+  uint32_t pad0;
+} perpcore_funding_view;
+
+/* perpcore_funding_rate (output; frozen layout): one closed funding interval
+ * [start_ns, end_ns) of a market, or a run of `intervals` equal ones that
+ * passed without a tick (premium 0, the same rate; end_ns the last one's
+ * end). premium: its average premium (premium model); rate: its rate per
+ * period; price: the ticks it was paid at, 0 if unpaid (the index was not
+ * usable); index_delta: the index move it caused (interval-end payment; 0
+ * for continuous payment, whose index moves between closes). */
+typedef struct perpcore_funding_rate {
+  int64_t start_ns;
+  int64_t end_ns;
+  uint32_t intervals;
+  uint32_t pad0;
+  int64_t premium; /* rate */
+  int64_t rate;    /* rate */
+  int64_t price;   /* ticks */
+  perpcore_i128 index_delta;
+} perpcore_funding_rate;
+
+/* The closed intervals a market keeps (perpcore::funding::kHistory). */
+#define PERPCORE_FUNDING_HISTORY 32
+
 /* The struct sizes, identical on every ABI: version 1 unless noted. The
- * engine config and market params grew in issue 11 (fields appended); a
- * caller built against the version-1 header passes the version-1 size, and
- * the library reads (and writes) only what that size covers. Sizes between
- * the two versions are refused (PERPCORE_E_STRUCT_SIZE). */
+ * engine config and market params grew in issue 11 (fields appended), the
+ * market params, account summary and market stats in issue 12; a caller
+ * built against an older header passes that version's size, and the library
+ * reads (and writes) only what that size covers. Sizes between the versions
+ * are refused (PERPCORE_E_STRUCT_SIZE). */
 #define PERPCORE_ENGINE_CONFIG_SIZE_V1 168u
 #define PERPCORE_MARKET_PARAMS_SIZE_V1 944u
+#define PERPCORE_MARKET_PARAMS_SIZE_V2 992u
+#define PERPCORE_ACCOUNT_SUMMARY_SIZE_V1 112u
+#define PERPCORE_MARKET_STATS_SIZE_V1 184u
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 176, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 992, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_i128) == 16, i128_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_params) == 168, funding_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 1160, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -1044,8 +1194,10 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_open_order) == 56, open_order_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 112, account_summary_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 184, market_stats_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 120, account_summary_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 208, market_stats_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_view) == 120, funding_view_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_rate) == 64, funding_rate_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_preview) == 96, preview_size);
 
 /* ------------------------------------------------------------------------- */
@@ -1073,7 +1225,8 @@ static inline void perpcore_engine_config_init(perpcore_engine_config *c) {
  * (20x, 1% maintenance), maker 1 bp, taker 5 bp, a 5% price band, one
  * oracle source, a 1% source tolerance, 60 s staleness, 30 min TWAP, 5 min
  * basis, impact notional 1e10 atoms (10,000 quote units at 6 decimals), a
- * 2% mark cap, 60 s mark age. NULL is ignored.
+ * 2% mark cap, 60 s mark age; funding as perpcore_funding_params
+ * describes (the premium model, 8-hour intervals). NULL is ignored.
  * Limits: max_open_interest * max_price * atoms_per_tick_lot must not
  * exceed 2^54; the defaults (1e6 lots, 1e8 ticks, 100 atoms at 6 quote
  * decimals) give 1e16, inside it. */
@@ -1113,6 +1266,25 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->withdrawable_pnl = PERPCORE_WITHDRAWABLE_PNL_CONSERVATIVE_PRICE;
   p->max_market_open_interest = 0;
   p->max_matches_per_order = 1000;
+  p->funding.model = PERPCORE_FUNDING_MODEL_PREMIUM;
+  p->funding.payment = PERPCORE_FUNDING_PAYMENT_INTERVAL_END;
+  p->funding.price = PERPCORE_FUNDING_PRICE_INDEX;
+  p->funding.weighting = PERPCORE_FUNDING_WEIGHTING_EQUAL;
+  p->funding.cap_mode = PERPCORE_FUNDING_CAP_FIXED;
+  p->funding.interval_ns = INT64_C(28800000000000);
+  p->funding.period_ns = INT64_C(28800000000000);
+  p->funding.sample_cadence_ns = INT64_C(60000000000);
+  p->funding.impact_notional = INT64_C(10000000000);
+  p->funding.interest = PERPCORE_RATE_SCALE / 10000;
+  p->funding.interest_band = 5 * (PERPCORE_RATE_SCALE / 10000);
+  p->funding.cap = 75 * (PERPCORE_RATE_SCALE / 10000);
+  p->funding.floor = -75 * (PERPCORE_RATE_SCALE / 10000);
+  p->funding.cap_multiple = 6 * PERPCORE_RATE_SCALE;
+  p->funding.counterparty = 0;
+  p->funding.skew_kappa = PERPCORE_RATE_SCALE / 100;
+  p->funding.skew_factor = 0;
+  p->funding.skew_exponent = PERPCORE_RATE_SCALE;
+  p->funding.skew_max = PERPCORE_RATE_SCALE / 100;
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not
@@ -1138,6 +1310,11 @@ static inline void perpcore_market_stats_init(perpcore_market_stats *s) {
   if (!s) return;
   memset(s, 0, sizeof *s);
   s->struct_size = PERPCORE_U32(sizeof *s);
+}
+static inline void perpcore_funding_view_init(perpcore_funding_view *v) {
+  if (!v) return;
+  memset(v, 0, sizeof *v);
+  v->struct_size = PERPCORE_U32(sizeof *v);
 }
 static inline void perpcore_preview_init(perpcore_preview *p) {
   if (!p) return;
@@ -1439,6 +1616,12 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_fee_poo
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_insurance_fund(
     const perpcore_engine *eng, int64_t *out) PERPCORE_NOEXCEPT;
 
+/* perpcore_engine_funding_residual(): the funding residual sink, atoms:
+ * settlement rounding collected from the markets' funding pools
+ * (FUNDING_RESIDUAL events). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_funding_residual(
+    const perpcore_engine *eng, perpcore_i128 *out) PERPCORE_NOEXCEPT;
+
 /* perpcore_engine_markets() / perpcore_engine_accounts(): all ids, ascending.
  * All or nothing: PERPCORE_E_BUFFER_TOO_SMALL with *written = the count
  * needed when they do not fit. */
@@ -1473,6 +1656,19 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_market_params_
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_market_stats_get(
     const perpcore_engine *eng, perpcore_market_stats *out, uint32_t market) PERPCORE_NOEXCEPT;
 
+/* perpcore_market_funding_get(): the market's funding (index, rates,
+ * samples, pool; history_count tells how many closed intervals
+ * perpcore_market_funding_history() has). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_market_funding_get(
+    const perpcore_engine *eng, perpcore_funding_view *out, uint32_t market) PERPCORE_NOEXCEPT;
+
+/* perpcore_market_funding_history(): the market's closed funding intervals,
+ * newest first (at most PERPCORE_FUNDING_HISTORY). All or nothing:
+ * PERPCORE_E_BUFFER_TOO_SMALL with *written = the count needed. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_market_funding_history(
+    const perpcore_engine *eng, perpcore_funding_rate *out, size_t out_len, size_t *written,
+    uint32_t market) PERPCORE_NOEXCEPT;
+
 /* perpcore_book_best(): the best level of `side` (PERPCORE_SIDE_*); all
  * zero (price 0) if the side is empty. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_book_best(
@@ -1496,6 +1692,16 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_summar
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_positions(
     const perpcore_engine *eng, perpcore_position *out, size_t out_len, size_t *written,
     uint64_t account) PERPCORE_NOEXCEPT;
+
+/* perpcore_account_pending_funding(): the funding the account's position in
+ * `market` accrued since it was last settled, atoms: > 0 the account owes
+ * it, < 0 it is owed (already counted in equity, requirements' slack,
+ * withdrawals and the liquidation price; settled when the position is
+ * touched). 0 without a position there. (perpcore_position is a frozen
+ * layout, so this value has a query of its own.) PERPCORE_E_NOT_FOUND for
+ * an unknown account or market. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_pending_funding(
+    const perpcore_engine *eng, int64_t *out, uint64_t account, uint32_t market) PERPCORE_NOEXCEPT;
 
 /* perpcore_account_open_orders(): the account's live orders by market id,
  * then placement order. All or nothing: PERPCORE_E_BUFFER_TOO_SMALL with

@@ -149,6 +149,18 @@ class Reason(enum.IntEnum):
     ORACLE_OUT_OF_ORDER = 605
     INDEX_STALE = 606
     ORACLE_UNKNOWN_SOURCE = 607
+    FUNDING_INVALID_MODEL = 700
+    FUNDING_INVALID_PAYMENT = 701
+    FUNDING_INVALID_INTERVAL = 702
+    FUNDING_INVALID_CADENCE = 703
+    FUNDING_INVALID_WEIGHTING = 704
+    FUNDING_INVALID_IMPACT_NOTIONAL = 705
+    FUNDING_INVALID_INTEREST = 706
+    FUNDING_CAP_BELOW_FLOOR = 707
+    FUNDING_NO_COUNTERPARTY = 708
+    FUNDING_INVALID_SKEW = 709
+    FUNDING_INVALID_EXPONENT = 710
+    FUNDING_INDEX_OVERFLOW = 711
 
 def reason_message(reason: Reason) -> str: ...
 
@@ -354,6 +366,32 @@ class EngineEventKind(enum.IntEnum):
     INSURANCE_FUNDED = 18
     SELF_TRADE_SCOPE_SET = 19
     SOURCE_RETIRED = 20
+    FUNDING_RATE_SET = 21
+    FUNDING_SETTLED = 22
+    FUNDING_RESIDUAL = 23
+
+class FundingModel(enum.IntEnum):
+    NONE = 0
+    PREMIUM = 1
+    SKEW_LINEAR = 2
+    SKEW_POWER = 3
+    SKEW_ADAPTIVE = 4
+
+class FundingPayment(enum.IntEnum):
+    INTERVAL_END = 0
+    CONTINUOUS = 1
+
+class FundingPrice(enum.IntEnum):
+    INDEX = 0
+    MARK = 1
+
+class PremiumWeighting(enum.IntEnum):
+    EQUAL = 0
+    TIME_WEIGHTED = 1
+
+class CapMode(enum.IntEnum):
+    FIXED = 0
+    MARGIN_MULTIPLE = 1
 
 # -- engine configuration ---------------------------------------------------
 
@@ -401,6 +439,61 @@ class OracleConfig:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class FundingParams:
+    def __init__(
+        self,
+        *,
+        model: FundingModel = ...,
+        payment: FundingPayment = ...,
+        price: FundingPrice = ...,
+        interval_ns: int = 28800000000000,
+        period_ns: int = 28800000000000,
+        sample_cadence_ns: int = 60000000000,
+        weighting: PremiumWeighting = ...,
+        impact_notional: int = 10000000000,
+        interest: Decimal | str = ...,
+        interest_band: Decimal | str = ...,
+        cap_mode: CapMode = ...,
+        cap: Decimal | str = ...,
+        floor: Decimal | str = ...,
+        cap_multiple: Decimal | str = ...,
+        counterparty: int = 0,
+        skew_kappa: Decimal | str = ...,
+        skew_factor: Decimal | str = ...,
+        skew_exponent: Decimal | str = ...,
+        skew_max: Decimal | str = ...,
+        ramp_up: Decimal | str = ...,
+        decay: Decimal | str = ...,
+        stable_threshold: Decimal | str = ...,
+        decay_threshold: Decimal | str = ...,
+    ) -> None: ...
+    model: FundingModel
+    payment: FundingPayment
+    price: FundingPrice
+    interval_ns: int
+    period_ns: int
+    sample_cadence_ns: int
+    weighting: PremiumWeighting
+    impact_notional: int
+    # Rates: read as Decimal; also settable from str (not expressible in the stub).
+    interest: Decimal
+    interest_band: Decimal
+    cap_mode: CapMode
+    cap: Decimal
+    floor: Decimal
+    cap_multiple: Decimal
+    counterparty: int
+    skew_kappa: Decimal
+    skew_factor: Decimal
+    skew_exponent: Decimal
+    skew_max: Decimal
+    ramp_up: Decimal
+    decay: Decimal
+    stable_threshold: Decimal
+    decay_threshold: Decimal
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 class MarketParams:
     def __init__(
         self,
@@ -424,6 +517,7 @@ class MarketParams:
         stress_fraction: Decimal | str = ...,
         max_market_open_interest: int = 0,
         max_matches_per_order: int = 1000,
+        funding: FundingParams = ...,
     ) -> None: ...
     symbol: str
     # Read as Decimal; also settable from str or int (not expressible in the stub).
@@ -447,6 +541,7 @@ class MarketParams:
     stress_fraction: Decimal
     max_market_open_interest: int
     max_matches_per_order: int
+    funding: FundingParams
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -941,6 +1036,72 @@ class SourceRetired:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class FundingRateSet:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        start_ns: int = 0,
+        end_ns: int = 0,
+        intervals: int = 0,
+        premium: Decimal | str = ...,
+        rate: Decimal | str = ...,
+        price: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def start_ns(self) -> int: ...
+    @property
+    def end_ns(self) -> int: ...
+    @property
+    def intervals(self) -> int: ...
+    @property
+    def premium(self) -> Decimal: ...
+    @property
+    def rate(self) -> Decimal: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class FundingSettled:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        amount: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class FundingResidual:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        amount: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 # Any engine event (stub-only alias): Result.events holds these.
 _EngineEvent: TypeAlias = (
     OrderRested
@@ -964,6 +1125,9 @@ _EngineEvent: TypeAlias = (
     | InsuranceFunded
     | SelfTradeScopeSet
     | SourceRetired
+    | FundingRateSet
+    | FundingSettled
+    | FundingResidual
 )
 
 class Result:
@@ -1030,6 +1194,8 @@ class PositionView:
     def open_ask_lots(self) -> int: ...
     @property
     def open_orders(self) -> int: ...
+    @property
+    def pending_funding(self) -> int: ...
 
 class AccountSummary:
     @property
@@ -1062,6 +1228,8 @@ class AccountSummary:
     def liquidatable(self) -> bool: ...
     @property
     def positions(self) -> list[PositionView]: ...
+    @property
+    def pending_funding(self) -> int: ...
 
 class OpenOrder:
     @property
@@ -1118,6 +1286,58 @@ class MarketStats:
     def best_ask(self) -> Level | None: ...
     @property
     def index_usable_until_ns(self) -> int: ...
+    @property
+    def funding_index(self) -> int: ...
+    @property
+    def funding_rate(self) -> Decimal: ...
+
+class RateSet:
+    @property
+    def start_ns(self) -> int: ...
+    @property
+    def end_ns(self) -> int: ...
+    @property
+    def intervals(self) -> int: ...
+    @property
+    def premium(self) -> Decimal: ...
+    @property
+    def rate(self) -> Decimal: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def index_delta(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class FundingView:
+    @property
+    def market(self) -> int: ...
+    @property
+    def model(self) -> FundingModel: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def rate(self) -> Decimal: ...
+    @property
+    def predicted_rate(self) -> Decimal: ...
+    @property
+    def last_sample(self) -> Decimal: ...
+    @property
+    def running_premium(self) -> Decimal: ...
+    @property
+    def samples(self) -> int: ...
+    @property
+    def interval_start_ns(self) -> int: ...
+    @property
+    def interval_end_ns(self) -> int: ...
+    @property
+    def skew(self) -> Decimal: ...
+    @property
+    def pool(self) -> int: ...
+    @property
+    def residual_carry(self) -> int: ...
+    @property
+    def history(self) -> list[RateSet]: ...
 
 class Preview:
     @property
@@ -1330,6 +1550,7 @@ class Engine:
     # queries
     def validate_market(self, params: MarketParams) -> None: ...
     def stats(self, market: int) -> MarketStats: ...
+    def funding(self, market: int) -> FundingView: ...
     def params(self, market: int) -> MarketParams: ...
     def best(self, market: int, side: Side) -> Level | None: ...
     def depth(self, market: int, side: Side, levels: int) -> list[Level]: ...
@@ -1368,5 +1589,7 @@ class Engine:
     def total_deposits(self) -> int: ...
     @property
     def total_withdrawals(self) -> int: ...
+    @property
+    def funding_residual(self) -> int: ...
     @property
     def config(self) -> EngineConfig: ...

@@ -49,6 +49,7 @@
 #include "perpcore/core/ids.hpp"
 #include "perpcore/engine/events.hpp"
 #include "perpcore/engine/types.hpp"
+#include "perpcore/funding/funding.hpp"
 #include "perpcore/oracle/oracle.hpp"
 
 namespace py = pybind11;
@@ -335,6 +336,11 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SelfTradeScope, "SelfTradeScope");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::IsolatedMarginCause, "IsolatedMarginCause");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::EventKind, "EngineEventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::oracle::BreakerCause, "BreakerCause");
+PERPCORE_PY_ENUM_CASTER(::perpcore::funding::FundingModel, "FundingModel");
+PERPCORE_PY_ENUM_CASTER(::perpcore::funding::FundingPayment, "FundingPayment");
+PERPCORE_PY_ENUM_CASTER(::perpcore::funding::FundingPrice, "FundingPrice");
+PERPCORE_PY_ENUM_CASTER(::perpcore::funding::PremiumWeighting, "PremiumWeighting");
+PERPCORE_PY_ENUM_CASTER(::perpcore::funding::CapMode, "CapMode");
 
 }  // namespace pybind11::detail
 

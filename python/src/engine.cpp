@@ -50,6 +50,7 @@
 #include "perpcore/core/ids.hpp"
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/engine/types.hpp"
+#include "perpcore/funding/funding.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 
@@ -59,6 +60,7 @@ namespace {
 namespace en = ::perpcore::engine;
 namespace orc = ::perpcore::oracle;
 namespace rk = ::perpcore::risk;
+namespace fd = ::perpcore::funding;
 
 // -- the engine and its lock ---------------------------------------------------
 
@@ -289,7 +291,42 @@ void BindEngineEnums(py::module_& m) {
                            {"FEE_TIER_SET", 17},
                            {"INSURANCE_FUNDED", 18},
                            {"SELF_TRADE_SCOPE_SET", 19},
-                           {"SOURCE_RETIRED", 20}});
+                           {"SOURCE_RETIRED", 20},
+                           {"FUNDING_RATE_SET", 21},
+                           {"FUNDING_SETTLED", 22},
+                           {"FUNDING_RESIDUAL", 23}});
+  MakeEnum<fd::FundingModel>(
+      m, "FundingModel",
+      "How a market's funding rate is formed (perpcore/funding/funding.hpp). NONE: no "
+      "funding. PREMIUM (the default): dYdX v4 / Hyperliquid / Binance, the interval's "
+      "average premium of the impact prices over the index plus the clamped interest "
+      "term, capped. SKEW_LINEAR: PerpX, skew_kappa * skew. SKEW_POWER: GMX v2, "
+      "skew_factor * |skew|**skew_exponent. SKEW_ADAPTIVE: GMX v2.1, a rate that ramps "
+      "while the skew persists and decays when it fades. The skew models need a "
+      "counterparty account.",
+      {{"NONE", 0}, {"PREMIUM", 1}, {"SKEW_LINEAR", 2}, {"SKEW_POWER", 3}, {"SKEW_ADAPTIVE", 4}});
+  MakeEnum<fd::FundingPayment>(
+      m, "FundingPayment",
+      "INTERVAL_END (the default): the rate is paid for the whole interval at its end. "
+      "CONTINUOUS: the rate accrues every second (the premium model: the last closed "
+      "interval's rate through the next).",
+      {{"INTERVAL_END", 0}, {"CONTINUOUS", 1}});
+  MakeEnum<fd::FundingPrice>(
+      m, "FundingPrice",
+      "The price funding is paid at: INDEX (the default, Hyperliquid) or MARK (Binance).",
+      {{"INDEX", 0}, {"MARK", 1}});
+  MakeEnum<fd::PremiumWeighting>(
+      m, "PremiumWeighting",
+      "How the premium samples of an interval average: EQUAL (the default) or "
+      "TIME_WEIGHTED (the sample of the i-th cadence slot weighs i, as Binance weighs its "
+      "minutes).",
+      {{"EQUAL", 0}, {"TIME_WEIGHTED", 1}});
+  MakeEnum<fd::CapMode>(
+      m, "CapMode",
+      "The premium model's clamp: FIXED (the default, [floor, cap]) or MARGIN_MULTIPLE "
+      "(+-cap_multiple * (initial - maintenance margin fraction of the first tier), dYdX's "
+      "clamp factor).",
+      {{"FIXED", 0}, {"MARGIN_MULTIPLE", 1}});
 }
 
 // -- configuration ------------------------------------------------------------------
@@ -401,6 +438,137 @@ void BindConfig(py::module_& m) {
   });
   DefEq(oracle, [](const orc::OracleConfig& a, const orc::OracleConfig& b) { return a == b; });
 
+  const fd::FundingParams fdd{};
+  py::class_<fd::FundingParams> funding(
+      m, "FundingParams",
+      R"doc(A market's funding (perpcore/funding/funding.hpp has the models, units,
+rounding and every bound). Rates are fractions per period in human units, set
+from a decimal.Decimal or a str ("0.0001" is 0.01%) and read back as
+decimal.Decimal, exactly like MarketParams' rates; ramp_up and decay are per
+period per second. Durations are int nanoseconds. A field out of range is
+refused by create_market() / update_market() with its Reason.FUNDING_*;
+fields of the models not in use are checked too. The defaults are the C++
+defaults: the premium model paid at 8-hour interval ends at the index, a
+sample a minute, equally weighted, a 1e10-atom impact notional, 0.01%
+interest within a 0.05% band, a fixed cap of +-0.75%.)doc");
+  funding
+      .def(py::init([](fd::FundingModel model, fd::FundingPayment payment, fd::FundingPrice price,
+                       I64 interval_ns, I64 period_ns, I64 sample_cadence_ns,
+                       fd::PremiumWeighting weighting, I64 impact_notional,
+                       const py::object& interest, const py::object& interest_band,
+                       fd::CapMode cap_mode, const py::object& cap, const py::object& floor,
+                       const py::object& cap_multiple, U64 counterparty,
+                       const py::object& skew_kappa, const py::object& skew_factor,
+                       const py::object& skew_exponent, const py::object& skew_max,
+                       const py::object& ramp_up, const py::object& decay,
+                       const py::object& stable_threshold, const py::object& decay_threshold) {
+             fd::FundingParams f;
+             f.model = model;
+             f.payment = payment;
+             f.price = price;
+             f.interval = pc::TimeNs(interval_ns.value);
+             f.period = pc::TimeNs(period_ns.value);
+             f.sample_cadence = pc::TimeNs(sample_cadence_ns.value);
+             f.weighting = weighting;
+             f.impact_notional = impact_notional.value;
+             f.interest = ToRate(interest, "interest", RateSign::kAny);
+             f.interest_band = ToRate(interest_band, "interest_band", RateSign::kNonNegative);
+             f.cap_mode = cap_mode;
+             f.cap = ToRate(cap, "cap", RateSign::kAny);
+             f.floor = ToRate(floor, "floor", RateSign::kAny);
+             f.cap_multiple = ToRate(cap_multiple, "cap_multiple", RateSign::kNonNegative);
+             f.counterparty = counterparty.value;
+             f.skew_kappa = ToRate(skew_kappa, "skew_kappa", RateSign::kNonNegative);
+             f.skew_factor = ToRate(skew_factor, "skew_factor", RateSign::kNonNegative);
+             f.skew_exponent = ToRate(skew_exponent, "skew_exponent", RateSign::kNonNegative);
+             f.skew_max = ToRate(skew_max, "skew_max", RateSign::kNonNegative);
+             f.ramp_up = ToRate(ramp_up, "ramp_up", RateSign::kNonNegative);
+             f.decay = ToRate(decay, "decay", RateSign::kNonNegative);
+             f.stable_threshold =
+                 ToRate(stable_threshold, "stable_threshold", RateSign::kNonNegative);
+             f.decay_threshold = ToRate(decay_threshold, "decay_threshold", RateSign::kNonNegative);
+             return f;
+           }),
+           py::kw_only(), py::arg("model") = fdd.model, py::arg("payment") = fdd.payment,
+           py::arg("price") = fdd.price, py::arg("interval_ns") = I64{fdd.interval.raw()},
+           py::arg("period_ns") = I64{fdd.period.raw()},
+           py::arg("sample_cadence_ns") = I64{fdd.sample_cadence.raw()},
+           py::arg("weighting") = fdd.weighting,
+           py::arg("impact_notional") = I64{fdd.impact_notional},
+           py::arg("interest") = FromRate(fdd.interest),
+           py::arg("interest_band") = FromRate(fdd.interest_band),
+           py::arg("cap_mode") = fdd.cap_mode, py::arg("cap") = FromRate(fdd.cap),
+           py::arg("floor") = FromRate(fdd.floor),
+           py::arg("cap_multiple") = FromRate(fdd.cap_multiple),
+           py::arg("counterparty") = U64{fdd.counterparty},
+           py::arg("skew_kappa") = FromRate(fdd.skew_kappa),
+           py::arg("skew_factor") = FromRate(fdd.skew_factor),
+           py::arg("skew_exponent") = FromRate(fdd.skew_exponent),
+           py::arg("skew_max") = FromRate(fdd.skew_max),
+           py::arg("ramp_up") = FromRate(fdd.ramp_up), py::arg("decay") = FromRate(fdd.decay),
+           py::arg("stable_threshold") = FromRate(fdd.stable_threshold),
+           py::arg("decay_threshold") = FromRate(fdd.decay_threshold),
+           "Funding parameters; every default is the C++ default (FundingParams{}).");
+  funding.def_readwrite("model", &fd::FundingParams::model, "The FundingModel.")
+      .def_readwrite("payment", &fd::FundingParams::payment, "The FundingPayment.")
+      .def_readwrite("price", &fd::FundingParams::price, "The FundingPrice paid at.");
+  FixedField(funding, "interval_ns", &fd::FundingParams::interval,
+             "Funding intervals, ns (1 s .. 7 days), aligned to its multiples since time 0.");
+  FixedField(funding, "period_ns", &fd::FundingParams::period,
+             "The period the rates are per, ns (1 s .. 7 days): an interval of length T pays "
+             "rate * T / period.");
+  FixedField(funding, "sample_cadence_ns", &fd::FundingParams::sample_cadence,
+             "Premium model: at most one sample per slot of this length, ns (> 0, divides "
+             "interval_ns, at most 2**20 slots per interval).");
+  funding.def_readwrite("weighting", &fd::FundingParams::weighting,
+                        "Premium model: the PremiumWeighting of its samples.");
+  IntField(funding, "impact_notional", &fd::FundingParams::impact_notional,
+           "Premium model: quote atoms (>= 1) the impact bid and ask are priced at.");
+  RateField(funding, "interest", &fd::FundingParams::interest, RateSign::kAny,
+            "Premium model: the interest rate per period, |.| <= 1 (\"0.0001\" is 0.01%).");
+  RateField(funding, "interest_band", &fd::FundingParams::interest_band, RateSign::kNonNegative,
+            "Premium model: interest - premium is clamped to +- this, in [0, 1].");
+  funding.def_readwrite("cap_mode", &fd::FundingParams::cap_mode,
+                        "Premium model: the CapMode of its clamp.");
+  RateField(funding, "cap", &fd::FundingParams::cap, RateSign::kAny,
+            "CapMode.FIXED: the highest rate per period; floor <= cap, |.| <= 1.");
+  RateField(funding, "floor", &fd::FundingParams::floor, RateSign::kAny,
+            "CapMode.FIXED: the lowest rate per period, |.| <= 1.");
+  RateField(funding, "cap_multiple", &fd::FundingParams::cap_multiple, RateSign::kNonNegative,
+            "CapMode.MARGIN_MULTIPLE: the rate stays within +- this times the first tier's "
+            "initial - maintenance margin fraction, in (0, 9.2].");
+  IntField(funding, "counterparty", &fd::FundingParams::counterparty,
+           "Skew models: the account taking the other side of traders (its position is left "
+           "out of the skew); required (!= 0) by them.");
+  RateField(funding, "skew_kappa", &fd::FundingParams::skew_kappa, RateSign::kNonNegative,
+            "SKEW_LINEAR: rate = skew_kappa * skew, in [0, 1000].");
+  RateField(funding, "skew_factor", &fd::FundingParams::skew_factor, RateSign::kNonNegative,
+            "SKEW_POWER: rate = skew_factor * |skew|**skew_exponent, in [0, 1].");
+  RateField(funding, "skew_exponent", &fd::FundingParams::skew_exponent, RateSign::kNonNegative,
+            "SKEW_POWER and SKEW_ADAPTIVE: the exponent, in [1, 3].");
+  RateField(funding, "skew_max", &fd::FundingParams::skew_max, RateSign::kNonNegative,
+            "Every skew model: |rate| <= skew_max, in (0, 1].");
+  RateField(funding, "ramp_up", &fd::FundingParams::ramp_up, RateSign::kNonNegative,
+            "SKEW_ADAPTIVE: growth per period per second at full skew, in [0, 1].");
+  RateField(funding, "decay", &fd::FundingParams::decay, RateSign::kNonNegative,
+            "SKEW_ADAPTIVE: decay toward 0 per period per second, in [0, 1].");
+  RateField(funding, "stable_threshold", &fd::FundingParams::stable_threshold,
+            RateSign::kNonNegative,
+            "SKEW_ADAPTIVE: the rate grows only while |skew| is above this, in [0, 1].");
+  RateField(funding, "decay_threshold", &fd::FundingParams::decay_threshold,
+            RateSign::kNonNegative,
+            "SKEW_ADAPTIVE: the rate decays while |skew| is below this, in [0, "
+            "stable_threshold].");
+  funding.def("__repr__", [](const py::object& self) {
+    return FieldRepr(self, "FundingParams",
+                     {"model", "payment", "price", "interval_ns", "period_ns",
+                      "sample_cadence_ns", "weighting", "impact_notional", "interest",
+                      "interest_band", "cap_mode", "cap", "floor", "cap_multiple",
+                      "counterparty", "skew_kappa", "skew_factor", "skew_exponent", "skew_max",
+                      "ramp_up", "decay", "stable_threshold", "decay_threshold"});
+  });
+  DefEq(funding, [](const fd::FundingParams& a, const fd::FundingParams& b) { return a == b; });
+
   const en::MarketParams pd{};
   py::class_<en::MarketParams> params(
       m, "MarketParams",
@@ -431,7 +599,8 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
                        const orc::OracleConfig& oracle_config, U32 max_orders_per_account,
                        U32 max_levels_per_side, U32 max_book_orders,
                        en::WithdrawablePnl withdrawable_pnl, const py::object& stress_fraction,
-                       I64 max_market_open_interest, U32 max_matches_per_order) {
+                       I64 max_market_open_interest, U32 max_matches_per_order,
+                       const fd::FundingParams& funding_params) {
              en::MarketParams p;
              p.symbol = symbol;
              p.tick_size = ToStep(tick_size, "tick_size");
@@ -452,6 +621,7 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
              p.stress_fraction = ToRate(stress_fraction, "stress_fraction", RateSign::kNonNegative);
              p.max_market_open_interest = pc::Lots(max_market_open_interest.value);
              p.max_matches_per_order = max_matches_per_order.value;
+             p.funding = funding_params;
              return p;
            }),
            py::kw_only(), py::arg("symbol") = pd.symbol,
@@ -471,6 +641,7 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
            py::arg("stress_fraction") = FromRate(pd.stress_fraction),
            py::arg("max_market_open_interest") = I64{pd.max_market_open_interest.raw()},
            py::arg("max_matches_per_order") = U32{pd.max_matches_per_order},
+           py::arg("funding") = pd.funding,
            "Market parameters; every default is the C++ default (MarketParams{}).")
       .def_property(
           "symbol", [](const en::MarketParams& p) { return p.symbol; },
@@ -535,13 +706,19 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
   IntField(params, "max_matches_per_order", &en::MarketParams::max_matches_per_order,
            "Resting orders one taker meets, 1..100000 (default 1000); a remainder left at "
            "the cap that would still cross is cancelled (CancelReason.MATCH_LIMIT).");
+  params.def_property(
+      "funding", [](en::MarketParams& p) -> fd::FundingParams& { return p.funding; },
+      [](en::MarketParams& p, const fd::FundingParams& f) { p.funding = f; },
+      "The FundingParams (a view into these params: editing its fields edits them). A "
+      "change through update_market() first closes the running funding interval with the "
+      "old parameters.");
   params.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "MarketParams",
                      {"symbol", "tick_size", "lot_size", "max_order_size", "max_open_interest",
                       "max_price", "price_band", "max_leverage", "tiers", "maker_fee",
                       "taker_fee", "oracle", "max_orders_per_account", "max_levels_per_side",
                       "max_book_orders", "withdrawable_pnl", "stress_fraction",
-                      "max_market_open_interest", "max_matches_per_order"});
+                      "max_market_open_interest", "max_matches_per_order", "funding"});
   });
   DefEq(params, [](const en::MarketParams& a, const en::MarketParams& b) { return a == b; });
 
@@ -623,10 +800,13 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
 // -- events and results -------------------------------------------------------------
 
 // A field of an event struct S as Python sees it: ids and amounts as Int,
-// enums as their IntEnum, bool as bool, a FillParty as its class.
+// rates as decimal.Decimal (as everywhere in this module), enums as their
+// IntEnum, bool as bool, a FillParty as its class.
 template <class M>
 auto ToPy(const M& v) {
-  if constexpr (requires { v.value(); }) {
+  if constexpr (std::is_same_v<M, pc::Rate>) {
+    return FromRate(v);
+  } else if constexpr (requires { v.value(); }) {
     return IdInt(v);
   } else if constexpr (requires { v.raw(); }) {
     return I64{v.raw()};
@@ -639,8 +819,10 @@ auto ToPy(const M& v) {
 template <class M>
 using PyOf = decltype(ToPy(std::declval<M>()));
 template <class M>
-M FromPy(const PyOf<M>& v) {
-  if constexpr (requires(const M& x) { x.value(); } || requires(const M& x) { x.raw(); }) {
+M FromPy(const PyOf<M>& v, const char* name) {
+  if constexpr (std::is_same_v<M, pc::Rate>) {
+    return ToRate(v, name, RateSign::kAny);
+  } else if constexpr (requires(const M& x) { x.value(); } || requires(const M& x) { x.raw(); }) {
     return M(v.value);
   } else if constexpr (std::is_same_v<M, std::uint32_t>) {
     return v.value;
@@ -666,7 +848,7 @@ py::class_<S> DefEvent(py::module_& m, const char* name, const char* doc, Field<
   py::class_<S> cls(m, name, doc);
   cls.def(py::init([f...](const PyOf<M>&... v) {
             S s{};
-            ((s.*(f.member) = FromPy<M>(v)), ...);
+            ((s.*(f.member) = FromPy<M>(v, f.name)), ...);
             return s;
           }),
           py::kw_only(), py::arg(f.name).noconvert() = ToPy(M{})...,
@@ -825,6 +1007,33 @@ void BindEvents(py::module_& m) {
   DefEvent(m, "SourceRetired", "An oracle source of a market was retired (its slot is free).",
            Field{"market", &ev::SourceRetired::market, kMarket},
            Field{"source", &ev::SourceRetired::source, "The oracle source id."});
+  DefEvent(m, "FundingRateSet",
+           "A funding interval [start_ns, end_ns) of a market closed (with intervals > 1: a run "
+           "of equal ones that passed without a tick, end_ns the last one's end): its average "
+           "premium, its rate per period (both decimal.Decimal fractions) and the price it was "
+           "paid at (ticks; 0: unpaid, the index was not usable).",
+           Field{"market", &ev::FundingRateSet::market, kMarket},
+           Field{"start_ns", &ev::FundingRateSet::start, "The (first) interval's start, ns."},
+           Field{"end_ns", &ev::FundingRateSet::end, "The (last) interval's end, ns."},
+           Field{"intervals", &ev::FundingRateSet::intervals, "How many equal intervals."},
+           Field{"premium", &ev::FundingRateSet::premium,
+                 "The average premium (premium model), a decimal.Decimal fraction."},
+           Field{"rate", &ev::FundingRateSet::rate,
+                 "The rate per period, a decimal.Decimal fraction (> 0: longs pay shorts)."},
+           Field{"price", &ev::FundingRateSet::price, "Ticks it was paid at; 0: unpaid."});
+  DefEvent(m, "FundingSettled",
+           "A position's accrued funding moved between its bucket (cross cash or the isolated "
+           "bucket) and the market's funding pool: amount > 0 the account paid, < 0 it "
+           "received (rounded against the account). Emitted before the event that touched "
+           "the position.",
+           Field{"market", &ev::FundingSettled::market, kMarket},
+           Field{"account", &ev::FundingSettled::account, kAccount},
+           Field{"amount", &ev::FundingSettled::amount, "Quote atoms; > 0 paid, < 0 received."});
+  DefEvent(m, "FundingResidual",
+           "Whole atoms of settlement rounding moved from the market's funding pool to the "
+           "engine's funding residual sink (Engine.funding_residual).",
+           Field{"market", &ev::FundingResidual::market, kMarket},
+           Field{"amount", &ev::FundingResidual::amount, "Quote atoms."});
 
   py::class_<PyResult> res(
       m, "Result",
@@ -930,12 +1139,17 @@ void BindViews(py::module_& m) {
           "Lots of live sell orders.")
       .def_property_readonly(
           "open_orders", [](const PV& p) { return U32{p.open_orders}; }, "Live orders.")
+      .def_property_readonly(
+          "pending_funding", [](const PV& p) { return I64{p.pending_funding.raw()}; },
+          "Funding accrued since the position was last settled, quote atoms: > 0 the account "
+          "owes it, < 0 it is owed (already counted in equity, withdrawals and the "
+          "liquidation price; settled when the position is touched).")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "PositionView",
                          {"market", "mode", "leverage", "size", "entry_price", "mark", "value",
                           "cost", "unrealized_pnl", "realized_pnl", "initial_requirement",
                           "maintenance_requirement", "isolated_equity", "liquidation",
-                          "open_bid_lots", "open_ask_lots", "open_orders"});
+                          "open_bid_lots", "open_ask_lots", "open_orders", "pending_funding"});
       });
 
   using AS = en::AccountSummary;
@@ -984,12 +1198,15 @@ to 1e-18.)doc")
       .def_property_readonly(
           "positions", [](const AS& s) { return s.positions; },
           "PositionView per market with a position or orders, by market id.")
+      .def_property_readonly(
+          "pending_funding", [](const AS& s) { return I64{s.pending_funding.raw()}; },
+          "The sum of the cross positions' pending_funding, quote atoms (already in equity).")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "AccountSummary",
                          {"account", "owner", "fee_tier", "referrer", "cash", "collateral",
                           "unrealized_pnl", "equity", "initial_requirement",
                           "initial_with_orders", "maintenance_requirement", "free_collateral",
-                          "margin_ratio", "liquidatable", "positions"});
+                          "margin_ratio", "liquidatable", "pending_funding", "positions"});
       });
 
   using OO = en::OpenOrder;
@@ -1064,12 +1281,111 @@ to 1e-18.)doc")
           "index_usable_until_ns", [](const MS& s) { return I64{s.index_usable_until.raw()}; },
           "The last time (ns) the index may be used: later commands that rely on it are "
           "refused with Reason.INDEX_STALE until a price or a time tick; -1: no index.")
+      .def_property_readonly(
+          "funding_index", [](const MS& s) { return Int128(s.funding_index); },
+          "The cumulative funding index, quote atoms per lot * 10**18 (an int that may "
+          "exceed int64).")
+      .def_property_readonly(
+          "funding_rate", [](const MS& s) { return FromRate(s.funding_rate); },
+          "The funding rate per period in effect (continuous payment) or set at the last "
+          "interval close, a decimal.Decimal fraction.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "MarketStats",
                          {"market", "symbol", "status", "breaker", "breaker_cause",
                           "atoms_per_tick_lot", "index", "mark", "twap", "last_trade",
                           "fresh_sources", "open_interest_long", "open_interest_short", "volume",
-                          "notional_volume", "best_bid", "best_ask", "index_usable_until_ns"});
+                          "notional_volume", "best_bid", "best_ask", "index_usable_until_ns",
+                          "funding_index", "funding_rate"});
+      });
+
+  using RS = fd::RateSet;
+  py::class_<RS> rate_set(
+      m, "RateSet",
+      "One closed funding interval [start_ns, end_ns) of a market, or a run of `intervals` "
+      "equal ones that passed without a tick (premium 0, the same rate).");
+  rate_set
+      .def_property_readonly(
+          "start_ns", [](const RS& r) { return I64{r.start.raw()}; },
+          "The (first) interval's start, ns.")
+      .def_property_readonly(
+          "end_ns", [](const RS& r) { return I64{r.end.raw()}; }, "The (last) interval's end, ns.")
+      .def_property_readonly(
+          "intervals", [](const RS& r) { return U32{r.intervals}; }, "How many equal intervals.")
+      .def_property_readonly(
+          "premium", [](const RS& r) { return FromRate(r.premium); },
+          "The average premium (premium model), a decimal.Decimal fraction.")
+      .def_property_readonly(
+          "rate", [](const RS& r) { return FromRate(r.rate); },
+          "The rate per period, a decimal.Decimal fraction.")
+      .def_property_readonly(
+          "price", [](const RS& r) { return I64{r.price.raw()}; },
+          "Ticks it was paid at; 0: unpaid (the index was not usable).")
+      .def_property_readonly(
+          "index_delta", [](const RS& r) { return Int128(r.index_delta); },
+          "The index move it caused (interval-end payment; 0 for continuous payment), an "
+          "int in quote atoms per lot * 10**18.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "RateSet",
+                         {"start_ns", "end_ns", "intervals", "premium", "rate", "price",
+                          "index_delta"});
+      });
+  DefEq(rate_set, [](const RS& a, const RS& b) {
+    return a.start == b.start && a.end == b.end && a.intervals == b.intervals &&
+           a.premium == b.premium && a.rate == b.rate && a.price == b.price &&
+           a.index_delta == b.index_delta;
+  });
+
+  using FV = en::FundingView;
+  py::class_<FV>(m, "FundingView",
+                 "A market's funding (Engine.funding()). Rates are decimal.Decimal fractions "
+                 "per period; the index and the pool are ints that may exceed int64.")
+      .def_property_readonly("market", [](const FV& f) { return IdInt(f.market); }, "Market id.")
+      .def_property_readonly("model", [](const FV& f) { return f.model; }, "The FundingModel.")
+      .def_property_readonly(
+          "index", [](const FV& f) { return Int128(f.index); },
+          "The cumulative funding index, quote atoms per lot * 10**18: a position of size "
+          "lots settled at index i0 owes ceil((index - i0) * size / 10**18) atoms.")
+      .def_property_readonly(
+          "rate", [](const FV& f) { return FromRate(f.rate); },
+          "The rate in effect (continuous payment) or set at the last close (interval-end).")
+      .def_property_readonly(
+          "predicted_rate", [](const FV& f) { return FromRate(f.predicted_rate); },
+          "The rate the running interval would close with now (premium model: its samples so "
+          "far; skew models: the skew now).")
+      .def_property_readonly(
+          "last_sample", [](const FV& f) { return FromRate(f.last_sample); },
+          "Premium model: the latest premium sample.")
+      .def_property_readonly(
+          "running_premium", [](const FV& f) { return FromRate(f.running_premium); },
+          "Premium model: the running interval's average premium so far.")
+      .def_property_readonly(
+          "samples", [](const FV& f) { return U32{f.samples}; },
+          "Premium model: samples in the running interval.")
+      .def_property_readonly(
+          "interval_start_ns", [](const FV& f) { return I64{f.interval_start.raw()}; },
+          "The running interval's start, ns.")
+      .def_property_readonly(
+          "interval_end_ns", [](const FV& f) { return I64{f.interval_end.raw()}; },
+          "The running interval's end, ns.")
+      .def_property_readonly(
+          "skew", [](const FV& f) { return FromRate(f.skew); },
+          "(L - S) / (L + S) of the open interest without the counterparty; 0 without one.")
+      .def_property_readonly(
+          "pool", [](const FV& f) { return Int128(f.pool); },
+          "What the market's funding pool holds, quote atoms (negative when receivers "
+          "settled first).")
+      .def_property_readonly(
+          "residual_carry", [](const FV& f) { return I64{f.residual_carry}; },
+          "Sub-atom settlement rounding not yet moved to the residual sink (index units, "
+          "< 10**18).")
+      .def_property_readonly(
+          "history", [](const FV& f) { return f.history; },
+          "Closed intervals as a list of RateSet, newest first (at most 32).")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "FundingView",
+                         {"market", "model", "index", "rate", "predicted_rate", "last_sample",
+                          "running_premium", "samples", "interval_start_ns", "interval_end_ns",
+                          "skew", "pool", "residual_carry", "history"});
       });
 
   using PR = en::Preview;
@@ -1892,6 +2208,15 @@ result).
       },
       py::arg("market"), "The market's MarketStats.\n\n:raises NotFoundError: unknown market.");
   cls.def(
+      "funding",
+      [](PyEngine& e, U32 market) {
+        EngineLock lock(e);
+        return ValueOrRaise(e.eng.Funding(pc::MarketId(market.value)));
+      },
+      py::arg("market"),
+      "The market's FundingView (index, rates, samples, pool, history).\n\n:raises "
+      "NotFoundError: unknown market.");
+  cls.def(
       "params",
       [](PyEngine& e, U32 market) {
         EngineLock lock(e);
@@ -2067,6 +2392,18 @@ result).
         return Int128(v);
       },
       "Cumulative withdrawals, quote atoms (may exceed int64).");
+  cls.def_property_readonly(
+      "funding_residual",
+      [](PyEngine& e) {
+        absl::int128 v;
+        {
+          EngineLock lock(e);
+          v = e.eng.funding_residual();
+        }
+        return Int128(v);
+      },
+      "The funding residual sink: settlement rounding collected from the markets' funding "
+      "pools (FundingResidual events), quote atoms (may exceed int64).");
   cls.def_property_readonly(
       "config",
       [](PyEngine& e) {

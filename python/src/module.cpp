@@ -15,12 +15,15 @@
 //   * Ids are plain ints: uint32 for market and oracle source ids, uint64 for
 //     account, owner, order and client order ids. The C++ id types
 //     (perpcore/core/ids.hpp) exist only on the C++ side of the boundary.
-//   * Rates (fees, discounts, shares, price bands, deviations, margin rates)
-//     are fractions in human units: decimal.Decimal or str ("0.0005" is 5 bp),
-//     converted exactly to the engine's 1e-18 units (ToRate in common.hpp),
-//     and read back as decimal.Decimal. Floats and ints raise TypeError (an
+//   * Rates (fees, discounts, shares, price bands, deviations, margin rates,
+//     funding rates, in parameters and events alike) are fractions in human
+//     units: decimal.Decimal or str ("0.0005" is 5 bp), converted exactly to
+//     the engine's 1e-18 units (ToRate in common.hpp), and read back as
+//     decimal.Decimal. Floats and ints raise TypeError (an
 //     int is ambiguous: 5 would be 5e-18 to the C++ API), a value finer than
 //     1e-18 or a negative one where none is allowed InvalidArgumentError.
+//   * 128-bit values (cumulative totals, the funding index and pools) are
+//     exact Python ints.
 //   * absl::Status errors become perpcore.Error subclasses, one per canonical
 //     code (InvalidArgumentError is also a ValueError, OutOfRangeError an
 //     OverflowError, NotFoundError a LookupError, InternalError a

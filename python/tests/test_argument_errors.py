@@ -139,6 +139,7 @@ _INSTANCES: dict[str, Callable[[], Any]] = {
     "MarketParams": pc.MarketParams,
     "EngineConfig": pc.EngineConfig,
     "OracleConfig": pc.OracleConfig,
+    "FundingParams": pc.FundingParams,
     "MarginTier": lambda: pc.MarginTier(notional_floor=0, max_leverage=20,
                                         maintenance_rate="0.01"),
     "AcParams": _paper,

@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "dbb3452d82fda451959fef108882934c306fd7c116dc6808da3a1ca7e0e2d9fc"
+GOLDEN_DIGEST = "059a097ffa75d1c2065b42a4ea44a6e68de08876619274acc08f2de8fab91bab"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

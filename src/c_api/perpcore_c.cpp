@@ -170,6 +170,33 @@ static_assert(offsetof(perpcore_event_isolated_margin, amount) == 16);
 static_assert(offsetof(perpcore_order, account) == 8);
 static_assert(offsetof(perpcore_order, order_id) == 16);
 static_assert(PERPCORE_MAX_TIERS == pc::risk::kMaxTiers);
+namespace fd = ::perpcore::funding;
+static_assert(PERPCORE_FUNDING_MODEL_NONE == Val(fd::FundingModel::kNone));
+static_assert(PERPCORE_FUNDING_MODEL_PREMIUM == Val(fd::FundingModel::kPremium));
+static_assert(PERPCORE_FUNDING_MODEL_SKEW_LINEAR == Val(fd::FundingModel::kSkewLinear));
+static_assert(PERPCORE_FUNDING_MODEL_SKEW_POWER == Val(fd::FundingModel::kSkewPower));
+static_assert(PERPCORE_FUNDING_MODEL_SKEW_ADAPTIVE == Val(fd::FundingModel::kSkewAdaptive));
+static_assert(PERPCORE_FUNDING_PAYMENT_INTERVAL_END == Val(fd::FundingPayment::kIntervalEnd));
+static_assert(PERPCORE_FUNDING_PAYMENT_CONTINUOUS == Val(fd::FundingPayment::kContinuous));
+static_assert(PERPCORE_FUNDING_PRICE_INDEX == Val(fd::FundingPrice::kIndex));
+static_assert(PERPCORE_FUNDING_PRICE_MARK == Val(fd::FundingPrice::kMark));
+static_assert(PERPCORE_FUNDING_WEIGHTING_EQUAL == Val(fd::PremiumWeighting::kEqual));
+static_assert(PERPCORE_FUNDING_WEIGHTING_TIME_WEIGHTED == Val(fd::PremiumWeighting::kTimeWeighted));
+static_assert(PERPCORE_FUNDING_CAP_FIXED == Val(fd::CapMode::kFixed));
+static_assert(PERPCORE_FUNDING_CAP_MARGIN_MULTIPLE == Val(fd::CapMode::kMarginMultiple));
+static_assert(PERPCORE_FUNDING_HISTORY == fd::kHistory);
+// The appended fields start where the older versions end.
+static_assert(offsetof(perpcore_market_params, funding) == PERPCORE_MARKET_PARAMS_SIZE_V2);
+static_assert(offsetof(perpcore_market_params, impact_notional) == PERPCORE_MARKET_PARAMS_SIZE_V1);
+static_assert(offsetof(perpcore_account_summary, pending_funding) ==
+              PERPCORE_ACCOUNT_SUMMARY_SIZE_V1);
+static_assert(offsetof(perpcore_market_stats, funding_index) == PERPCORE_MARKET_STATS_SIZE_V1);
+static_assert(offsetof(perpcore_funding_view, index) == 16);
+static_assert(offsetof(perpcore_funding_view, pool) == 88);
+static_assert(offsetof(perpcore_funding_rate, premium) == 24);
+static_assert(offsetof(perpcore_funding_rate, index_delta) == 48);
+static_assert(offsetof(perpcore_funding_params, interval_ns) == 24);
+static_assert(offsetof(perpcore_funding_params, counterparty) == 96);
 
 // Every reason: its C name and its C++ value.
 #define PERPCORE_C_REASONS                                            \
@@ -424,6 +451,76 @@ perpcore_engine_config FromEngineConfig(const eng::EngineConfig& c) {
   return out;
 }
 
+// Enum8(): a C enumerator as the C++ uint8 enum E. A value outside uint8
+// becomes 255 (no enumerator), so it reaches funding::Validate() as
+// invalid (its kFunding* reason) instead of wrapping onto a valid one.
+template <class E>
+E Enum8(std::uint32_t v) {
+  return static_cast<E>(v > 255 ? 255 : v);
+}
+
+fd::FundingParams ToFundingParams(const perpcore_funding_params& in) {
+  fd::FundingParams f;
+  f.model = Enum8<fd::FundingModel>(in.model);
+  f.payment = Enum8<fd::FundingPayment>(in.payment);
+  f.price = Enum8<fd::FundingPrice>(in.price);
+  f.interval = pc::TimeNs(in.interval_ns);
+  f.period = pc::TimeNs(in.period_ns);
+  f.sample_cadence = pc::TimeNs(in.sample_cadence_ns);
+  f.weighting = Enum8<fd::PremiumWeighting>(in.weighting);
+  f.impact_notional = in.impact_notional;
+  f.interest = pc::Rate(in.interest);
+  f.interest_band = pc::Rate(in.interest_band);
+  f.cap_mode = Enum8<fd::CapMode>(in.cap_mode);
+  f.cap = pc::Rate(in.cap);
+  f.floor = pc::Rate(in.floor);
+  f.cap_multiple = pc::Rate(in.cap_multiple);
+  f.counterparty = in.counterparty;
+  f.skew_kappa = pc::Rate(in.skew_kappa);
+  f.skew_factor = pc::Rate(in.skew_factor);
+  f.skew_exponent = pc::Rate(in.skew_exponent);
+  f.skew_max = pc::Rate(in.skew_max);
+  f.ramp_up = pc::Rate(in.ramp_up);
+  f.decay = pc::Rate(in.decay);
+  f.stable_threshold = pc::Rate(in.stable_threshold);
+  f.decay_threshold = pc::Rate(in.decay_threshold);
+  return f;
+}
+
+perpcore_funding_params FromFundingParams(const fd::FundingParams& f) {
+  perpcore_funding_params out;
+  std::memset(&out, 0, sizeof out);
+  out.model = static_cast<std::uint32_t>(f.model);
+  out.payment = static_cast<std::uint32_t>(f.payment);
+  out.price = static_cast<std::uint32_t>(f.price);
+  out.weighting = static_cast<std::uint32_t>(f.weighting);
+  out.cap_mode = static_cast<std::uint32_t>(f.cap_mode);
+  out.interval_ns = f.interval.raw();
+  out.period_ns = f.period.raw();
+  out.sample_cadence_ns = f.sample_cadence.raw();
+  out.impact_notional = f.impact_notional;
+  out.interest = f.interest.raw();
+  out.interest_band = f.interest_band.raw();
+  out.cap = f.cap.raw();
+  out.floor = f.floor.raw();
+  out.cap_multiple = f.cap_multiple.raw();
+  out.counterparty = f.counterparty;
+  out.skew_kappa = f.skew_kappa.raw();
+  out.skew_factor = f.skew_factor.raw();
+  out.skew_exponent = f.skew_exponent.raw();
+  out.skew_max = f.skew_max.raw();
+  out.ramp_up = f.ramp_up.raw();
+  out.decay = f.decay.raw();
+  out.stable_threshold = f.stable_threshold.raw();
+  out.decay_threshold = f.decay_threshold.raw();
+  return out;
+}
+
+// ToC128(): two's complement halves (perpcore.h, perpcore_i128).
+perpcore_i128 ToC128(absl::int128 v) {
+  return perpcore_i128{.hi = absl::Int128High64(v), .lo = absl::Int128Low64(v)};
+}
+
 perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketParams* out,
                                const char** why) {
   if (in == nullptr) {
@@ -488,6 +585,10 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
                                      ? eng::MarketParams{}.max_matches_per_order
                                      : in->max_matches_per_order;
   }
+  // The funding appended after version 2: older callers get its defaults.
+  if (Has(in->struct_size, offsetof(perpcore_market_params, funding) + sizeof in->funding)) {
+    out->funding = ToFundingParams(in->funding);
+  }
   return PERPCORE_OK;
 }
 
@@ -529,6 +630,7 @@ perpcore_market_params FromMarketParams(const eng::MarketParams& p) {
   out.withdrawable_pnl = static_cast<std::uint32_t>(p.withdrawable_pnl);
   out.max_market_open_interest = p.max_market_open_interest.raw();
   out.max_matches_per_order = p.max_matches_per_order;
+  out.funding = FromFundingParams(p.funding);
   return out;
 }
 
@@ -1373,6 +1475,20 @@ perpcore_status perpcore_engine_insurance_fund(const perpcore_engine* e, int64_t
   return PERPCORE_OK;
 }
 
+perpcore_status perpcore_engine_funding_residual(const perpcore_engine* e,
+                                                 perpcore_i128* out) noexcept {
+  if (out != nullptr) *out = perpcore_i128{.hi = 0, .lo = 0};
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  HandleUse use;
+  if (perpcore_status s =
+          QueryOpen(e, &use, os, "perpcore_engine_funding_residual", "out is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  *out = ToC128(e->state->impl.funding_residual());
+  return PERPCORE_OK;
+}
+
 perpcore_status perpcore_engine_markets(const perpcore_engine* e, uint32_t* out, size_t out_len,
                                         size_t* written) noexcept {
   const char* func = "perpcore_engine_markets";
@@ -1482,8 +1598,68 @@ perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_mar
     v.best_bid = ToC(st->best_bid);
     v.best_ask = ToC(st->best_ask);
     v.index_usable_until_ns = st->index_usable_until.raw();
+    v.funding_index = ToC128(st->funding_index);
+    v.funding_rate = st->funding_rate.raw();
     Deliver(out, v);
     return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_market_funding_get(const perpcore_engine* e, perpcore_funding_view* out,
+                                            uint32_t market) noexcept {
+  const char* func = "perpcore_market_funding_get";
+  const perpcore_status os = PrepareOutput(out);
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<eng::FundingView> f = e->state->impl.Funding(pc::MarketId(market));
+    if (!f.ok()) return FromQueryStatus(e, f.status(), func);
+    perpcore_funding_view v;
+    std::memset(&v, 0, sizeof v);
+    v.market = f->market.value();
+    v.model = static_cast<std::uint32_t>(f->model);
+    v.samples = f->samples;
+    v.index = ToC128(f->index);
+    v.rate = f->rate.raw();
+    v.predicted_rate = f->predicted_rate.raw();
+    v.last_sample = f->last_sample.raw();
+    v.running_premium = f->running_premium.raw();
+    v.interval_start_ns = f->interval_start.raw();
+    v.interval_end_ns = f->interval_end.raw();
+    v.skew = f->skew.raw();
+    v.pool = ToC128(f->pool);
+    v.residual_carry = f->residual_carry;
+    v.history_count = static_cast<std::uint32_t>(f->history.size());
+    Deliver(out, v);
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_market_funding_history(const perpcore_engine* e,
+                                                perpcore_funding_rate* out, size_t out_len,
+                                                size_t* written, uint32_t market) noexcept {
+  const char* func = "perpcore_market_funding_history";
+  const perpcore_status as = ArrayArgs(out, out_len, written);
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<eng::FundingView> f = e->state->impl.Funding(pc::MarketId(market));
+    if (!f.ok()) return FromQueryStatus(e, f.status(), func);
+    return CopyAll(e, func, f->history, out, out_len, written, [](const fd::RateSet& r) {
+      perpcore_funding_rate c;
+      std::memset(&c, 0, sizeof c);
+      c.start_ns = r.start.raw();
+      c.end_ns = r.end.raw();
+      c.intervals = r.intervals;
+      c.premium = r.premium.raw();
+      c.rate = r.rate.raw();
+      c.price = r.price.raw();
+      c.index_delta = ToC128(r.index_delta);
+      return c;
+    });
   });
 }
 
@@ -1567,6 +1743,7 @@ perpcore_status perpcore_account_summary_get(const perpcore_engine* e,
     v.margin_ratio = sm->margin_ratio.raw();
     v.liquidatable = sm->liquidatable ? 1 : 0;
     v.position_count = static_cast<std::uint32_t>(sm->positions.size());
+    v.pending_funding = sm->pending_funding.raw();
     Deliver(out, v);
     return PERPCORE_OK;
   });
@@ -1584,6 +1761,27 @@ perpcore_status perpcore_account_positions(const perpcore_engine* e, perpcore_po
     if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
     return CopyAll(e, func, sm->positions, out, out_len, written,
                    [](const eng::PositionView& p) { return ToC(p); });
+  });
+}
+
+perpcore_status perpcore_account_pending_funding(const perpcore_engine* e, int64_t* out,
+                                                 uint64_t account, uint32_t market) noexcept {
+  const char* func = "perpcore_account_pending_funding";
+  if (out != nullptr) *out = 0;
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, "out is NULL"); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    // An unknown market is NOT_FOUND like an unknown account, so a typo in
+    // the market id is not read as "no position".
+    const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(pc::MarketId(market));
+    if (!st.ok()) return FromQueryStatus(e, st.status(), func);
+    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
+    if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
+    for (const eng::PositionView& p : sm->positions) {
+      if (p.market == pc::MarketId(market)) *out = p.pending_funding.raw();
+    }
+    return PERPCORE_OK;
   });
 }
 

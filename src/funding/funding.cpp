@@ -33,7 +33,8 @@ std::uint64_t Pos(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v)
 
 // a * b / c with the product exact in 256 bits, rounded down (all operands
 // are magnitudes). overflow: the quotient does not fit in 128 bits (then q
-// and r are meaningless). c > 0.
+// and r are meaningless). 0 < c < 2^127: every caller divides by a period,
+// a power of ten below 1e36 < 2^120 or kIndexScale.
 struct QuotRem {
   uint128 q = 0, r = 0;
   bool overflow = false;
@@ -58,14 +59,13 @@ QuotRem MulDivU(uint128 a, uint128 b, uint128 c) {
     return out;
   }
   // Restoring long division of (hi:lo) by c, one bit of lo at a time; the
-  // remainder stays below c < 2^128, and a bit shifted out of it means the
-  // shifted remainder is >= 2^128 > c (the subtraction wraps back exactly).
+  // remainder stays below c < 2^127, so doubling it never leaves 128 bits.
+  PERPCORE_DCHECK(c < (uint128(1) << 127));
   uint128 r = hi, q = 0;
   for (int i = 127; i >= 0; --i) {
-    const bool carry = (r >> 127) != 0;
     r = (r << 1) | ((lo >> i) & 1);
     q <<= 1;
-    if (carry || r >= c) {
+    if (r >= c) {
       r -= c;
       q |= 1;
     }
@@ -214,6 +214,13 @@ std::int64_t MarginCap(Rate cap_multiple, Rate imm) {
 
 // The magnitude kIndexBound as uint128.
 const uint128 kIndexBoundU = uint128(1) << 126;
+
+// a + b clamped to +-kIndexBound, for |a|, |b| <= kIndexBound (whose plain
+// sum could reach 2^127, one past int128).
+int128 AddIndex(int128 a, int128 b) {
+  if (b > 0) return a > kIndexBound - b ? kIndexBound : a + b;
+  return a < -kIndexBound - b ? -kIndexBound : a + b;
+}
 
 }  // namespace
 
@@ -555,8 +562,7 @@ absl::int128 Funding::Accrue(const FundingParams& p, const Inputs& in, Ticks pri
 void Funding::AddToIndex(absl::int128 d) {
   // Saturates at +-kIndexBound (unreachable within kIndexHorizonSeconds for
   // validated parameters).
-  const absl::int128 v = index_ + d;  // |index_|, |d| <= 2^126: no overflow
-  index_ = v > kIndexBound ? kIndexBound : (v < -kIndexBound ? -kIndexBound : v);
+  index_ = AddIndex(index_, d);
 }
 
 // The F an interval closing now has (before the payment).
@@ -612,9 +618,9 @@ Advanced Funding::Advance(const FundingParams& p, const Inputs& in) {
   if (interval_end_ <= in.now) {
     // (a) the interval in progress: accrue up to its end, close it there.
     const TimeNs end = interval_end_;
-    out.index_delta += Accrue(p, in, price, end);
+    out.index_delta = AddIndex(out.index_delta, Accrue(p, in, price, end));
     const RateSet first = CloseAt(p, in, price, end);
-    out.index_delta += first.index_delta;
+    out.index_delta = AddIndex(out.index_delta, first.index_delta);
     out.closed[out.closes++] = first;
     interval_start_ = end;
     interval_end_ = TimeNs(AddSat(end.raw(), interval));
@@ -638,9 +644,10 @@ Advanced Funding::Advance(const FundingParams& p, const Inputs& in) {
           if (p.payment == FundingPayment::kContinuous) {
             // The run's first interval pays the F closed before it, each
             // later one the run's own F (the one of its predecessor).
-            accrued = IndexDelta(rate_, TimeNs(interval), p.period, price, in.atoms_per_tick_lot) +
-                      IndexDelta(r.rate, TimeNs(span.raw() - interval), p.period, price,
-                                 in.atoms_per_tick_lot);
+            accrued = AddIndex(
+                IndexDelta(rate_, TimeNs(interval), p.period, price, in.atoms_per_tick_lot),
+                IndexDelta(r.rate, TimeNs(span.raw() - interval), p.period, price,
+                           in.atoms_per_tick_lot));
           }
           break;
         case FundingModel::kSkewLinear:
@@ -662,10 +669,10 @@ Advanced Funding::Advance(const FundingParams& p, const Inputs& in) {
       if (p.payment == FundingPayment::kIntervalEnd) {
         r.index_delta = IndexDelta(r.rate, span, p.period, price, in.atoms_per_tick_lot);
         AddToIndex(r.index_delta);
-        out.index_delta += r.index_delta;
+        out.index_delta = AddIndex(out.index_delta, r.index_delta);
       } else {
         AddToIndex(accrued);
-        out.index_delta += accrued;
+        out.index_delta = AddIndex(out.index_delta, accrued);
       }
       rate_ = r.rate;
       Record(r);
@@ -676,7 +683,7 @@ Advanced Funding::Advance(const FundingParams& p, const Inputs& in) {
     }
   }
   // (b) continuous accrual up to now.
-  out.index_delta += Accrue(p, in, price, in.now);
+  out.index_delta = AddIndex(out.index_delta, Accrue(p, in, price, in.now));
   // (c) a premium sample in a new cadence slot.
   if (p.model == FundingModel::kPremium && in.index.raw() > 0 && in.book_open) {
     const std::int64_t cadence = std::max<std::int64_t>(1, p.sample_cadence.raw());
@@ -699,14 +706,16 @@ Advanced Funding::Advance(const FundingParams& p, const Inputs& in) {
 std::optional<RateSet> Funding::Close(const FundingParams& old, const FundingParams& next,
                                       const Inputs& in) {
   if (in.now > advanced_to_) Advance(old, in);
+  // Time never goes back: an earlier in.now closes at the last advance.
+  const TimeNs now = std::max(in.now, advanced_to_);
   std::optional<RateSet> out;
-  if (old.model != FundingModel::kNone && in.now > interval_start_) {
-    out = CloseAt(old, in, PayPrice(old, in), in.now);
+  if (old.model != FundingModel::kNone && now > interval_start_) {
+    out = CloseAt(old, in, PayPrice(old, in), now);
   }
   if (next.model != old.model) rate_ = Rate(0);
   // The next interval runs from now to the next multiple of next.interval.
   const std::int64_t interval = std::max<std::int64_t>(1, next.interval.raw());
-  interval_start_ = std::max(in.now, advanced_to_);
+  interval_start_ = now;
   interval_end_ = TimeNs(AddSat(FloorDiv(interval_start_.raw(), interval) * interval, interval));
   ResetSamples();
   return out;

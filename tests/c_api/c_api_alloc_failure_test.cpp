@@ -185,6 +185,12 @@ void CheckQueriesAnswer(const perpcore_engine* e) {
     CHECK(answers(perpcore_market_stats_get(e, &stats, m)));
     perpcore_market_params params = Btc();
     CHECK(answers(perpcore_market_params_get(e, &params, m)));
+    perpcore_funding_view funding;
+    perpcore_funding_view_init(&funding);
+    CHECK(answers(perpcore_market_funding_get(e, &funding, m)));
+    std::array<perpcore_funding_rate, PERPCORE_FUNDING_HISTORY> rates{};
+    std::size_t rate_count = 0;
+    CHECK(answers(perpcore_market_funding_history(e, rates.data(), rates.size(), &rate_count, m)));
     for (std::uint32_t side : {PERPCORE_SIDE_BUY, PERPCORE_SIDE_SELL}) {
       perpcore_level best{};
       CHECK(answers(perpcore_book_best(e, &best, m, side)));
@@ -744,6 +750,28 @@ TEST_CASE("CApiAllocFailure: every other query can be failed at each of its allo
          perpcore_market_stats st;
          perpcore_market_stats_init(&st);
          return perpcore_market_stats_get(e, &st, 1);
+       }},
+      {"perpcore_market_funding_get",
+       [](const perpcore_engine* e) {
+         perpcore_funding_view v;
+         perpcore_funding_view_init(&v);
+         return perpcore_market_funding_get(e, &v, 1);
+       }},
+      {"perpcore_market_funding_history",
+       [](const perpcore_engine* e) {
+         std::array<perpcore_funding_rate, 4> out{};
+         std::size_t n = 0;
+         return perpcore_market_funding_history(e, out.data(), out.size(), &n, 1);
+       }},
+      {"perpcore_engine_funding_residual",
+       [](const perpcore_engine* e) {
+         perpcore_i128 v{};
+         return perpcore_engine_funding_residual(e, &v);
+       }},
+      {"perpcore_account_pending_funding",
+       [](const perpcore_engine* e) {
+         std::int64_t v = 0;
+         return perpcore_account_pending_funding(e, &v, 1, 1);
        }},
       {"perpcore_book_best",
        [](const perpcore_engine* e) {

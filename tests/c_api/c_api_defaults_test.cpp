@@ -53,6 +53,42 @@ TEST_CASE("CApi: perpcore_market_params_init gives MarketParams' defaults", "[c_
   CHECK(c.max_book_orders == d.max_book_orders);
   CHECK(c.stress_fraction == d.stress_fraction.raw());
   CHECK(c.withdrawable_pnl == static_cast<std::uint32_t>(d.withdrawable_pnl));
+  CHECK(c.max_matches_per_order == d.max_matches_per_order);
+  CHECK(c.max_market_open_interest == d.max_market_open_interest.raw());
+  CHECK(c.impact_notional == d.oracle.impact_notional);
+  CHECK(c.mark_cap == d.oracle.mark_cap.raw());
+  CHECK(c.max_mark_age_ns == d.oracle.max_mark_age.raw());
+}
+
+TEST_CASE("CApi: perpcore_market_params_init gives FundingParams' defaults", "[c_api]") {
+  perpcore_market_params c;
+  perpcore_market_params_init(&c);
+  const funding::FundingParams d;
+  const perpcore_funding_params& f = c.funding;
+  CHECK(f.model == static_cast<std::uint32_t>(d.model));
+  CHECK(f.payment == static_cast<std::uint32_t>(d.payment));
+  CHECK(f.price == static_cast<std::uint32_t>(d.price));
+  CHECK(f.weighting == static_cast<std::uint32_t>(d.weighting));
+  CHECK(f.cap_mode == static_cast<std::uint32_t>(d.cap_mode));
+  CHECK(f.pad0 == 0);
+  CHECK(f.interval_ns == d.interval.raw());
+  CHECK(f.period_ns == d.period.raw());
+  CHECK(f.sample_cadence_ns == d.sample_cadence.raw());
+  CHECK(f.impact_notional == d.impact_notional);
+  CHECK(f.interest == d.interest.raw());
+  CHECK(f.interest_band == d.interest_band.raw());
+  CHECK(f.cap == d.cap.raw());
+  CHECK(f.floor == d.floor.raw());
+  CHECK(f.cap_multiple == d.cap_multiple.raw());
+  CHECK(f.counterparty == d.counterparty);
+  CHECK(f.skew_kappa == d.skew_kappa.raw());
+  CHECK(f.skew_factor == d.skew_factor.raw());
+  CHECK(f.skew_exponent == d.skew_exponent.raw());
+  CHECK(f.skew_max == d.skew_max.raw());
+  CHECK(f.ramp_up == d.ramp_up.raw());
+  CHECK(f.decay == d.decay.raw());
+  CHECK(f.stable_threshold == d.stable_threshold.raw());
+  CHECK(f.decay_threshold == d.decay_threshold.raw());
 }
 
 TEST_CASE("CApi: perpcore_engine_config_init gives EngineConfig's defaults", "[c_api]") {

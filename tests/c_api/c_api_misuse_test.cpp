@@ -149,7 +149,7 @@ struct Call {
 // EveryHandleCall()
 //
 // Every function that takes an engine handle but perpcore_engine_destroy()
-// (it returns nothing; its own tests are below): 42 of them.
+// (it returns nothing; its own tests are below): 46 of them.
 std::vector<Call> EveryHandleCall(std::uint64_t seq) {
   const auto command = [seq](const char* name, auto fn) {
     return Call{name, [seq, fn](perpcore_engine* e) {
@@ -338,6 +338,27 @@ std::vector<Call> EveryHandleCall(std::uint64_t seq) {
     perpcore_market_stats_init(&st);
     return perpcore_market_stats_get(e, &st, 1);
   });
+  add("perpcore_market_funding_get", [](perpcore_engine* e) {
+    perpcore_funding_view v;
+    perpcore_funding_view_init(&v);
+    return perpcore_market_funding_get(e, &v, 1);
+  });
+  add("perpcore_market_funding_history", [](perpcore_engine* e) {
+    std::array<perpcore_funding_rate, 4> out{};
+    std::size_t n = 99;
+    const perpcore_status s = perpcore_market_funding_history(e, out.data(), out.size(), &n, 1);
+    return n == 0 ? s : PERPCORE_OK;
+  });
+  add("perpcore_engine_funding_residual", [](perpcore_engine* e) {
+    perpcore_i128 v{.hi = 9, .lo = 9};
+    const perpcore_status s = perpcore_engine_funding_residual(e, &v);
+    return v.hi == 0 && v.lo == 0 ? s : PERPCORE_OK;
+  });
+  add("perpcore_account_pending_funding", [](perpcore_engine* e) {
+    std::int64_t v = 99;
+    const perpcore_status s = perpcore_account_pending_funding(e, &v, 1, 1);
+    return v == 0 ? s : PERPCORE_OK;
+  });
   add("perpcore_book_best", [](perpcore_engine* e) {
     perpcore_level l;
     std::memset(&l, 0xAB, sizeof l);
@@ -454,8 +475,8 @@ TEST_CASE("CApiMisuse: every call re-entering an engine from inside a call gets 
         &reentry);
     const perpcore_status status = outer.run(e.get(), seq);
     OnNextAllocation(nullptr, nullptr);
-    REQUIRE(reentry.calls == 42);  // the hook ran, inside the call
-    CHECK(reentry.misuse == 42);
+    REQUIRE(reentry.calls == 46);  // the hook ran, inside the call
+    CHECK(reentry.misuse == 46);
     CHECK(status == PERPCORE_OK);
     CHECK(DigestOf(e.get()) == expected);
     CHECK(LastSeq(e.get()) == expected_seq);
@@ -511,7 +532,7 @@ TEST_CASE("CApiMisuse: every call from a second thread while the first is held i
     a.join();
     REQUIRE(held);
     REQUIRE_FALSE(hold.timed_out.load());
-    CHECK(misuse == 42);
+    CHECK(misuse == 46);
     CHECK(a_status == PERPCORE_OK);
     CHECK(DigestOf(e.get()) == expected);
   }
@@ -884,6 +905,12 @@ std::vector<OutputCase> OutputCases(const perpcore_engine* e) {
        [e](int delta, bool* written) {
          return RunOutput<perpcore_market_stats>(delta, written, [e](perpcore_market_stats* o) {
            return perpcore_market_stats_get(e, o, 1);
+         });
+       }},
+      {"perpcore_funding_view (perpcore_market_funding_get)",
+       [e](int delta, bool* written) {
+         return RunOutput<perpcore_funding_view>(delta, written, [e](perpcore_funding_view* o) {
+           return perpcore_market_funding_get(e, o, 1);
          });
        }},
       {"perpcore_account_summary (perpcore_account_summary_get)",

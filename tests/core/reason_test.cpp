@@ -31,7 +31,8 @@ TEST_CASE("Reason: the lookup finds a reason by value and nothing between reason
   // One past the last of a range, and a reserved range.
   CHECK(ReasonName(static_cast<Reason>(226)) == "kUnknown");
   CHECK(ReasonMessage(static_cast<Reason>(608)) == "unknown reason");
-  CHECK(ReasonName(static_cast<Reason>(700)) == "kUnknown");
+  CHECK(ReasonName(static_cast<Reason>(712)) == "kUnknown");
+  CHECK(ReasonName(static_cast<Reason>(800)) == "kUnknown");
   CHECK(ReasonName(static_cast<Reason>(UINT16_MAX)) == "kUnknown");
   CHECK(IsReason(403));
   CHECK(!IsReason(1));

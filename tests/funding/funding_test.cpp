@@ -296,7 +296,7 @@ TEST_CASE("Funding Validate: skew coefficients are checked at their bounds, even
         }) == Reason::kFundingInvalidSkew);
 }
 
-TEST_CASE("Funding Validate: the exponent must lie in [1, 3], both ends included", "[funding]") {
+TEST_CASE("Funding Validate: the exponent must lie between 1 and 3, both ends included", "[funding]") {
   FundingParams p;
   p.skew_exponent = Rate(kOne);
   CHECK(Validate(p, Bounds()) == Reason::kOk);
@@ -332,6 +332,28 @@ TEST_CASE("Funding Validate: the index bound is met exactly at 2^93 index units 
   CHECK(Validate(q, m) == Reason::kOk);
   m.max_price = 82'529'335'953;
   CHECK(Validate(q, m) == Reason::kFundingIndexOverflow);
+}
+
+TEST_CASE("Funding Validate: a move of exactly 2^93 index units per second is accepted, more refused",
+          "[funding]") {
+  // Cap 2^59 raw (0.576), period 1 s, atoms 1: the move per second is
+  // 2^59 * max_price; at max_price 2^34 it is 2^93 exactly (times 2^32 s:
+  // 2^125 = kIndexBound / 2, allowed); one tick more passes it.
+  FundingParams p;
+  p.period = TimeNs(kSec);
+  p.cap = Rate(std::int64_t{1} << 59);
+  p.floor = Rate(0);
+  MarketBounds m = Bounds();
+  m.max_price = std::int64_t{1} << 34;
+  CHECK(Validate(p, m) == Reason::kOk);
+  m.max_price = (std::int64_t{1} << 34) + 1;
+  CHECK(Validate(p, m) == Reason::kFundingIndexOverflow);
+  // The period divides: 2 s halves the move, so twice the price is allowed.
+  p.period = TimeNs(2 * kSec);
+  m.max_price = std::int64_t{1} << 35;
+  CHECK(Validate(p, m) == Reason::kOk);
+  m.max_price = (std::int64_t{1} << 35) + 2;  // 2^59 * (2^35 + 2) / 2 = 2^93 + 2^59
+  CHECK(Validate(p, m) == Reason::kFundingIndexOverflow);
 }
 
 TEST_CASE("Funding Validate: extreme markets are refused for overflow, without overflowing",
@@ -781,7 +803,7 @@ TEST_CASE("Funding Owed: products past 128 bits are exact and results saturate a
   CHECK(Owed(-kIndexBound, kIndexBound, std::numeric_limits<std::int64_t>::min()) == kIndexBound);
 }
 
-TEST_CASE("Funding Owed: Owed times kIndexScale minus the exact product is ExcessOf, in [0, kIndexScale)",
+TEST_CASE("Funding Owed: Owed times kIndexScale minus the exact product is ExcessOf, below kIndexScale and not negative",
           "[funding]") {
   perpcore::testing::Rng rng(Seed(1207));
   for (int i = 0; i < 5000; ++i) {
@@ -1008,6 +1030,34 @@ TEST_CASE("Funding Advance: a gap of 10^6 intervals closes in O(1) and equals ad
   CHECK(step.rate() == gap.rate());
 }
 
+TEST_CASE("Funding Advance: a continuous premium gap pays the closed F for one interval, then the run's F",
+          "[funding]") {
+  // Sample P = 1% in [0, 1 h): F = 75 bp (capped). A tick at 3.5 h: the
+  // interval [0, 1 h) closes (nothing accrued in it: no F before the first
+  // close), [1 h, 2 h) accrues 75 bp: 75e14 / 8 * 100 = 9.375e16, [2 h, 3 h)
+  // accrues the run's F, PremiumRate(0) = 1 bp: 1.25e15, and [3 h, 3.5 h)
+  // 1 bp as well: 6.25e14. In all 9.5625e16, as advancing hour by hour.
+  FundingParams p = Hourly();
+  p.payment = FundingPayment::kContinuous;
+  Funding gap(p, TimeNs(0)), step(p, TimeNs(0));
+  gap.Advance(p, WithBid(0, 100, 1));
+  step.Advance(p, WithBid(0, 100, 1));
+  Inputs late = At(3 * kHour + 30 * kMin);
+  late.book_open = false;
+  const Advanced a = gap.Advance(p, late);
+  REQUIRE(a.closes == 2);
+  CHECK(a.closed[1].intervals == 2);
+  CHECK(a.closed[1].rate.raw() == kBp);
+  CHECK(gap.index() == int128(95'625'000'000'000'000));
+  for (std::int64_t t : {kHour, 2 * kHour, 3 * kHour, 3 * kHour + 30 * kMin}) {
+    Inputs in = At(t);
+    in.book_open = false;
+    step.Advance(p, in);
+  }
+  CHECK(step.index() == gap.index());
+  CHECK(step.rate() == gap.rate());
+}
+
 TEST_CASE("Funding Advance: the mark pays when asked, and nothing is paid without an index",
           "[funding]") {
   FundingParams p = Hourly();
@@ -1030,6 +1080,67 @@ TEST_CASE("Funding Advance: the mark pays when asked, and nothing is paid withou
   CHECK(b.closed[0].price.raw() == 0);
   CHECK(b.closed[0].index_delta == 0);
   CHECK(f.index() == int128(3'750'000'000'000'000));
+}
+
+TEST_CASE("Funding Advance: the index saturates at kIndexBound instead of wrapping", "[funding]") {
+  // Parameters Validate() would refuse for this market: each 1 s interval at
+  // F = cap 1, price and atoms INT64_MAX pays IndexDelta = 2^126 (saturated),
+  // so two closes would sum to 2^127, one past int128.
+  FundingParams p;
+  p.interval = TimeNs(kSec);
+  p.period = TimeNs(kSec);
+  p.sample_cadence = TimeNs(kSec);
+  p.cap = Rate(kOne);
+  p.interest = Rate(kOne);
+  p.interest_band = Rate(kOne);
+  Funding f(p, TimeNs(0));
+  Inputs in = At(kSec, kI64Max);
+  in.atoms_per_tick_lot = kI64Max;
+  in.book_open = false;
+  const Advanced a = f.Advance(p, in);
+  REQUIRE(a.closes == 1);
+  CHECK(a.closed[0].rate.raw() == kOne);  // F = 0 + clamp(1 - 0, +-1) = 1
+  CHECK(f.index() == kIndexBound);
+  in.now = TimeNs(3 * kSec);  // the interval [1 s, 2 s) and a run of one
+  const Advanced b = f.Advance(p, in);
+  CHECK(b.closes == 2);
+  CHECK(b.index_delta == kIndexBound);
+  CHECK(f.index() == kIndexBound);
+}
+
+TEST_CASE("Funding Advance: a time before the last advance changes nothing", "[funding]") {
+  const FundingParams p = Hourly();
+  Funding f(p, TimeNs(0));
+  f.Advance(p, WithBid(2 * kHour, 100, 1));
+  const Funding before = f;
+  const Advanced a = f.Advance(p, WithBid(2 * kHour - 1, 100, 3));
+  CHECK(a.closes == 0);
+  CHECK_FALSE(a.sampled);
+  CHECK(a.index_delta == 0);
+  CHECK(f == before);
+  CHECK_FALSE(f.SampleDue(p, TimeNs(2 * kHour - 1)));
+}
+
+TEST_CASE("Funding Advance: a run of more than 2^32 - 1 intervals records that many and the exact end",
+          "[funding]") {
+  // 1 s intervals, a gap of 5e9 s (158 years): the run after the first
+  // interval holds 4999999999 intervals, more than a uint32 counts.
+  FundingParams p = Hourly();
+  p.interval = TimeNs(kSec);
+  p.sample_cadence = TimeNs(kSec);
+  Funding f(p, TimeNs(0));
+  Inputs in = At(5'000'000'000 * kSec);
+  in.book_open = false;
+  const Advanced a = f.Advance(p, in);
+  REQUIRE(a.closes == 2);
+  CHECK(a.closed[1].intervals == std::numeric_limits<std::uint32_t>::max());
+  CHECK(a.closed[1].start.raw() == kSec);
+  CHECK(a.closed[1].end.raw() == 5'000'000'000 * kSec);
+  // 1 bp per 8 h for 5e9 s at 100 ticks: 1e16 * 5e9 / 28800 = 1736111111111111111111.1,
+  // paid as 1e16 / 28800 (one interval: 347222222222) plus the run's
+  // 1e16 * 4999999999 / 28800 = 1736111110763888888888.
+  CHECK(f.index() == int128(347'222'222'222) + (int128(1'736'111'110'763LL) * 1'000'000'000 + 888'888'888));
+  CHECK(f.interval_start().raw() == 5'000'000'000 * kSec);
 }
 
 TEST_CASE("Funding Advance: model kNone keeps the clock and records nothing", "[funding]") {
@@ -1182,6 +1293,52 @@ TEST_CASE("Funding EncodeCanonical: equal states encode equally and a sample cha
   b.EncodeCanonical(&eb);
   CHECK_FALSE(a == b);
   CHECK(ea != eb);
+}
+
+TEST_CASE("Funding EncodeCanonical: every field in declaration order, the history newest first",
+          "[funding]") {
+  const FundingParams p = Hourly();
+  Funding f(p, TimeNs(0));
+  f.Advance(p, WithBid(0, 100, 1));  // sample 1% in slot 0
+  Inputs end = At(kHour, 200);
+  end.atoms_per_tick_lot = 10;
+  f.Advance(p, end);                  // close: index 1.875e18, F 75 bp; sample 0
+  f.Advance(p, WithBid(kHour + 2 * kMin, 100, 2));  // sample 2% in slot 2
+  std::string e;
+  f.EncodeCanonical(&e);
+  auto u64 = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(e[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  auto i64 = [&](std::size_t at) { return static_cast<std::int64_t>(u64(at)); };
+  auto i128 = [&](std::size_t at) {
+    return static_cast<int128>((absl::uint128(u64(at + 8)) << 64) | u64(at));
+  };
+  const std::size_t tag = std::string("perpcore/funding/v1").size();  // 19
+  CHECK(e.substr(0, tag) == "perpcore/funding/v1");
+  CHECK(i128(tag) == f.index());                        // index_
+  CHECK(f.index() == int128(1'875'000'000'000'000'000));
+  CHECK(i64(tag + 16) == 75 * kBp);                     // rate_
+  CHECK(i64(tag + 24) == 2 * kOne / 100);               // last_sample_
+  CHECK(i64(tag + 32) == kHour);                        // interval_start_
+  CHECK(i64(tag + 40) == 2 * kHour);                    // interval_end_
+  CHECK(i64(tag + 48) == kHour + 2 * kMin);             // advanced_to_
+  CHECK(i64(tag + 56) == 2);                            // last_slot_
+  CHECK(i128(tag + 64) == int128(2) * kOne / 100);      // premium_sum_ (0 + 2%)
+  CHECK(i64(tag + 80) == 2);                            // weight_sum_
+  CHECK((u64(tag + 88) & 0xFFFFFFFFu) == 2);            // samples_
+  CHECK((u64(tag + 92) & 0xFFFFFFFFu) == 1);            // the history's size
+  // One RateSet: start, end, intervals, premium, rate, price, index_delta.
+  const std::size_t h = tag + 96;
+  CHECK(i64(h) == 0);
+  CHECK(i64(h + 8) == kHour);
+  CHECK((u64(h + 16) & 0xFFFFFFFFu) == 1);
+  CHECK(i64(h + 20) == kOne / 100);
+  CHECK(i64(h + 28) == 75 * kBp);
+  CHECK(i64(h + 36) == 200);
+  CHECK(i128(h + 44) == int128(1'875'000'000'000'000'000));
+  CHECK(e.size() == h + 60);
 }
 
 // ===========================================================================

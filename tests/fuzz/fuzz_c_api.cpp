@@ -144,6 +144,9 @@ std::uint32_t SizeMode(Reader& in, Padded<T>& p) {
       return kSize + 8;
     case 0xF3: return 0;
     case 0xF4: return kSize + 64;     // the whole tail, zero
+    // The market params' version 2 (funding absent), else refused.
+    case 0xF5: return kSize - static_cast<std::uint32_t>(sizeof(perpcore_funding_params));
+    case 0xF6: return kSize - 24;     // the market stats' version 1, else refused
     default: return kSize;
   }
 }
@@ -250,7 +253,7 @@ class Fuzzer {
     perpcore_market_params& v = p.value;
     const std::uint8_t edits = in_.U8() % 8;
     for (std::uint8_t e = 0; e < edits; ++e) {
-      switch (in_.U8() % 23) {
+      switch (in_.U8() % 26) {
         case 0: v.max_leverage = in_.Enum(200); break;
         case 1: v.tick_size_mantissa = in_.LogScale(0); break;
         case 2: v.tick_size_exponent = static_cast<std::int32_t>(in_.Around(0, 1)); break;
@@ -278,6 +281,34 @@ class Fuzzer {
             v.tiers[t].notional_floor = in_.LogScale(0);
             v.tiers[t].maintenance_rate = in_.LogScale(4);
             v.tiers[t].max_leverage = in_.Enum(200);
+          }
+          break;
+        }
+        case 22: {  // a funding enumerator (valid, or not an enumerator)
+          perpcore_funding_params& f = v.funding;
+          std::uint32_t* fields[] = {&f.model, &f.payment, &f.price, &f.weighting, &f.cap_mode};
+          *fields[in_.U8() % 5] = in_.Enum(5);
+          break;
+        }
+        case 23: {  // a funding duration or the impact notional
+          perpcore_funding_params& f = v.funding;
+          std::int64_t* fields[] = {&f.interval_ns, &f.period_ns, &f.sample_cadence_ns,
+                                    &f.impact_notional};
+          *fields[in_.U8() % 4] = in_.LogScale(0);
+          break;
+        }
+        case 24: {  // a funding rate (or the counterparty)
+          perpcore_funding_params& f = v.funding;
+          std::int64_t* fields[] = {&f.interest,      &f.interest_band, &f.cap,
+                                    &f.floor,         &f.cap_multiple,  &f.skew_kappa,
+                                    &f.skew_factor,   &f.skew_exponent, &f.skew_max,
+                                    &f.ramp_up,       &f.decay,         &f.stable_threshold,
+                                    &f.decay_threshold};
+          const std::uint8_t which = in_.U8() % 14;
+          if (which == 13) {
+            f.counterparty = Account();
+          } else {
+            *fields[which] = in_.Around(0, INT64_C(1000000000000000));
           }
           break;
         }
@@ -682,6 +713,26 @@ class Fuzzer {
         std::int64_t v = 0;
         Known(perpcore_engine_fee_pool(a_, &v));
         Known(perpcore_engine_insurance_fund(a_, &v));
+        perpcore_i128 residual{};
+        Known(perpcore_engine_funding_residual(a_, &residual));
+        // Funding: the view, its history (the count must match the view's)
+        // and one position's pending funding.
+        const std::uint32_t market = Market();
+        Padded<perpcore_funding_view> fv{};
+        perpcore_funding_view_init(&fv.value);
+        fv.value.struct_size = SizeMode(in_, fv);
+        const perpcore_status sf = perpcore_market_funding_get(a_, &fv.value, market);
+        Known(sf);
+        std::array<perpcore_funding_rate, PERPCORE_FUNDING_HISTORY> rates{};
+        const perpcore_status sh =
+            perpcore_market_funding_history(a_, rates.data(), in_.U8() % 33, &written, market);
+        Known(sh);
+        if (sf == PERPCORE_OK && fv.value.struct_size == sizeof(perpcore_funding_view) &&
+            (sh == PERPCORE_OK || sh == PERPCORE_E_BUFFER_TOO_SMALL) &&
+            written != fv.value.history_count) {
+          Fail(call_, "funding_history's count differs from the view's history_count", a_);
+        }
+        Known(perpcore_account_pending_funding(a_, &v, Account(), market));
         std::array<perpcore_event, 4> events{};
         Known(perpcore_engine_events(a_, events.data(), in_.U8() % 5, &written));
         break;

@@ -184,21 +184,31 @@ struct MarketBounds {
 //   kFundingIndexOverflow (the largest index move per second times
 //   kIndexHorizonSeconds passes kIndexBound / 2).
 // Fields of models other than `model` are checked too: a host switching
-// models later finds them valid. O(1).
+// models later finds them valid (the counterparty only under a skew model).
+// The index move per second is
+//   floor(MaxRate * max_price * atoms_per_tick_lot * (kIndexScale /
+//         kRateScale = 1) * 1e9 / period_ns),
+// formed exactly in 256 bits, and must be <= 2^93 (= 2^125 / 2^32 s), so no
+// market bound can overflow the check itself. O(1).
 Reason Validate(const FundingParams& p, const MarketBounds& market);
 
 // MaxRate(): the largest |F| per period the parameters allow (the premium
-// model's cap/floor or margin multiple; a skew model's skew_max).
+// model's max(|cap|, |floor|), or cap_multiple * max(0, imm) rounded toward
+// zero under kMarginMultiple; a skew model's skew_max; kNone: 0).
 Rate MaxRate(const FundingParams& p, Rate initial_minus_maintenance);
 
 // --- the pieces of arithmetic (each tested against the venues' examples) ---
 
 // PremiumSample(): P above, in Rate, rounded toward zero; 0 when index <= 0.
-// impact_bid/impact_ask: Ticks(0) when that side is too thin.
+// impact_bid/impact_ask: Ticks(0) when that side is too thin (that side then
+// contributes 0, not index - 0). Saturates at the Rate's range (+-9.22: an
+// impact price ten times the index).
 Rate PremiumSample(Ticks impact_bid, Ticks impact_ask, Ticks index);
 
 // PremiumRate(): F = P + clamp(interest - P, +-band), then clamped to
-// [floor, cap] (or +-cap_multiple * initial_minus_maintenance).
+// [floor, cap] (or +-cap_multiple * initial_minus_maintenance, that product
+// rounded toward zero, a negative margin gap counting as 0). Exact: the only
+// rounding is the margin multiple's.
 Rate PremiumRate(Rate premium, const FundingParams& p, Rate initial_minus_maintenance);
 
 // Skew(): (long - short) / (long + short) in Rate, rounded toward zero; 0
@@ -208,19 +218,38 @@ Rate Skew(std::int64_t long_lots, std::int64_t short_lots);
 // Pow(): x^e for x in [0, 1e18] and e in [1e18, kMaxExponent], in Rate,
 // rounded down, exact for whole e and within 1e-15 relative for fractional e
 // (deterministic integer arithmetic: log2 and exp2 by bits).
+// Whole e: x^e / 1e18^(e-1) formed exactly (256 bits), one floor. Fractional
+// e: 2^-(e * (log2 1e18 - log2 x)), the log2 to 64 fraction bits by
+// squaring, the exp2 as a product of 2^(2^-j) constants in Q1.63; every step
+// truncates (below 2^-55 relative in all), then the result is floored (so
+// within 1e-15 relative plus one raw unit). Inputs outside the ranges are
+// clamped into them. O(1) (64-step loops).
 Rate Pow(Rate x, Rate e);
 
-// SkewRate(): kSkewLinear and kSkewPower's F for a skew.
+// SkewRate(): kSkewLinear and kSkewPower's F for a skew: kappa * skew, or
+// skew_factor * Pow(|skew|, skew_exponent) signed as the skew, each product
+// rounded toward zero, then clamped to +-skew_max. 0 for other models.
 Rate SkewRate(Rate skew, const FundingParams& p);
 
 // AdaptiveStep(): kSkewAdaptive's F after dt nanoseconds at `skew`,
 // starting from `rate` (the rule above; dt may be any length: the step is
-// the closed form of constant skew over dt).
+// the closed form of constant skew over dt). With F0 = rate clamped to
+// +-skew_max, ramp = ramp_up * Pow(|skew|, e) * dt / 1e9 and decay =
+// decay * dt / 1e9 (each rounded toward zero):
+//   |skew| > stable_threshold, or skew against F0: F0 + sign(skew) * ramp,
+//     clamped to +-skew_max; but a skew against F0 with |skew| <=
+//     stable_threshold stops at 0 (at F = 0 the hold/decay rules apply);
+//   else |skew| < decay_threshold: F0 moved toward 0 by decay, never past;
+//   else: F0 (holds). A skew of 0 has no side: it holds or decays.
+// The thresholds are strict: |skew| = stable_threshold holds, and so does
+// |skew| = decay_threshold. O(1).
 Rate AdaptiveStep(Rate rate, Rate skew, TimeNs dt, const FundingParams& p);
 
 // IndexDelta(): the index move for funding `rate` over `elapsed` at `price`
 // ticks: rate * elapsed / period * price * atoms * kIndexScale / kRateScale,
-// rounded toward zero, saturating at +-kIndexBound.
+// rounded toward zero, saturating at +-kIndexBound. The product is formed
+// exactly in 256 bits and divided once. 0 when elapsed, price, atoms or
+// period is <= 0.
 absl::int128 IndexDelta(Rate rate, TimeNs elapsed, TimeNs period, Ticks price,
                         std::int64_t atoms_per_tick_lot);
 
@@ -233,6 +262,8 @@ absl::int128 IndexDelta(Rate rate, TimeNs elapsed, TimeNs period, Ticks price,
 // (now - settled) * size lies in [0, kIndexScale) and is ExcessOf().
 absl::int128 Owed(absl::int128 now, absl::int128 settled, std::int64_t size);
 // ExcessOf(): the rounding excess above, in index units (< kIndexScale).
+// Where Owed() saturates it is the excess of the unsaturated value (0 once
+// that passes 2^128 atoms): no settlement within kIndexBound gets there.
 std::int64_t ExcessOf(absl::int128 now, absl::int128 settled, std::int64_t size);
 
 // ---------------------------------------------------------------------------
@@ -291,14 +322,51 @@ class Funding {
   Funding(const FundingParams& p, TimeNs now);
 
   // SampleDue(): whether Advance(now) takes a premium sample (the premium
-  // model, and no sample in now's cadence slot yet): the engine computes
-  // impact prices only then.
+  // model, and no sample in now's cadence slot yet, or now at or past the
+  // interval's end, which starts a new one): the engine computes impact
+  // prices only then. Advance() also needs in.index > 0 and in.book_open.
   bool SampleDue(const FundingParams& p, TimeNs now) const;
 
   // Advance(): brings the state to in.now (>= the last advance; equal does
-  // nothing but may sample): closes every interval that ended at or before
-  // in.now (O(1) however many), accrues continuous funding up to in.now,
-  // then takes a sample if due. O(1).
+  // nothing but may sample; earlier does nothing): closes every interval
+  // that ended at or before in.now (O(1) however many), accrues continuous
+  // funding up to in.now, then takes a sample if due. O(1). In order:
+  //  (a) if interval_end() <= in.now: continuous funding accrues up to the
+  //      end as in (b); the interval closes there with F = premium:
+  //      PremiumRate(RunningPremium()); skew linear/power: SkewRate(Skew(in));
+  //      adaptive: rate() stepped to the end; interval-end payment adds
+  //      IndexDelta(F, end - start, period, price, atoms); a RateSet is
+  //      recorded and the samples restart. Then the k >= 1 further whole
+  //      intervals that ended by in.now (a run without a tick) close as ONE
+  //      RateSet with intervals = k (saturating at 2^32 - 1; start/end are
+  //      exact), premium 0, and F = the model's rate without samples
+  //      (premium: PremiumRate(0); skew linear/power: from in; adaptive:
+  //      rate() stepped over the run); interval-end payment adds
+  //      IndexDelta(F, k * interval, ...) (for the adaptive model an
+  //      approximation: its F at the run's end over the whole run).
+  //      Continuous payment accrues over the run the rate each interval has
+  //      in effect: premium: the F closed in (a) for the run's first
+  //      interval, the run's F for the others; skew linear/power: F;
+  //      adaptive: rate() at the run's start.
+  //  (b) continuous funding from advanced_to() to in.now: skew linear/power
+  //      accrue at SkewRate(Skew(in)) (the open interest that held since the
+  //      last advance), which becomes rate(); adaptive accrues at rate() (at
+  //      the span's start), then rate() = AdaptiveStep(rate(), skew, dt);
+  //      premium accrues the last closed F (0 before the first close). Each
+  //      accrual is one IndexDelta(), rounded toward zero, so continuous
+  //      funding depends (by less than one index unit per advance) on how
+  //      often the market is advanced. Under interval-end payment the
+  //      adaptive rate still steps; rate() of the others is the last F set.
+  //  (c) a premium sample if the model is premium, no sample holds the slot
+  //      (in.now - interval_start()) / sample_cadence yet, in.index > 0 and
+  //      in.book_open: weight 1 (kEqual) or slot + 1 (kTimeWeighted).
+  // Payments are at in.index (kIndex) or in.mark (kMark) at this advance;
+  // with in.index == 0 nothing is paid (a RateSet's price is then 0 and its
+  // index_delta 0), also under kMark. Under continuous payment a RateSet
+  // records the price of the advance that closed it and index_delta 0 (its
+  // funding was paid as it accrued). Model kNone: the clock re-aligns to the
+  // interval holding in.now; nothing accrues, closes, records or samples.
+  // The index saturates at +-kIndexBound.
   Advanced Advance(const FundingParams& p, const Inputs& in);
 
   // Close(): closes the interval in progress at in.now early, after
@@ -308,6 +376,11 @@ class Funding {
   // of next.interval; the samples restart; the rate in effect becomes 0 if
   // the model changes. Nothing to close (in.now == interval_start(), or
   // model kNone): std::nullopt, and only the clock is re-aligned. O(1).
+  // F is computed as at an interval end (Advance() (a)) with `old`; under
+  // continuous payment nothing more is paid (the advance accrued it). If
+  // in.now is past advanced_to(), Advance(old, in) runs first (its Advanced
+  // is not returned). The rate in effect stays the closed F unless the model
+  // changes.
   std::optional<RateSet> Close(const FundingParams& old, const FundingParams& next,
                                const Inputs& in);
 
@@ -316,9 +389,12 @@ class Funding {
   Rate rate() const { return rate_; }          // F in effect (continuous) or last set
   Rate last_sample() const { return last_sample_; }
   std::uint32_t samples() const { return samples_; }
-  Rate RunningPremium(const FundingParams& p) const;  // the interval's so far
+  // The interval's weighted average premium so far, rounded toward zero; 0
+  // without samples.
+  Rate RunningPremium(const FundingParams& p) const;
   // PredictedRate(): F if the interval closed now with its samples so far
-  // (premium model), or F from the skew now (skew models).
+  // (premium model), or F from the skew now (skew models; adaptive: rate()
+  // stepped from advanced_to() to in.now). kNone: 0.
   Rate PredictedRate(const FundingParams& p, const Inputs& in) const;
   TimeNs interval_start() const { return interval_start_; }
   TimeNs interval_end() const { return interval_end_; }
@@ -326,7 +402,10 @@ class Funding {
   // Newest first, at most kHistory.
   std::size_t History(std::span<RateSet> out) const;
 
-  // EncodeCanonical(): every field, in declaration order (detail/encode.hpp).
+  // EncodeCanonical(): the tag "perpcore/funding/v1", then every field in
+  // declaration order (detail/encode.hpp: little-endian, fixed width); the
+  // history as its size (u32) and its entries newest first (start, end,
+  // intervals, premium, rate, price, index_delta), not the ring's layout.
   void EncodeCanonical(std::string* out) const;
 
   friend bool operator==(const Funding&, const Funding&) = default;
