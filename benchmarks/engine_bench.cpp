@@ -60,6 +60,29 @@
 //   the command's time. A command's seq is the engine's last_seq() + 1 (a
 //   refused command does not consume a seq).
 //
+// engine/mixed_1s, engine/mixed_1s_fund, engine/mixed_1s_cont (--workload
+// funding; issue 12)
+//   engine/mixed's flow over simulated seconds: time advances 0..2 ms a
+//   command (uniform; 0..5 ms with --smoke), so the 1,000,000 commands span
+//   about 1,000 s, and a TimeTick for all markets is inserted at every whole
+//   second (before the command whose time passes it: about 1,000 more
+//   measured commands, class time_tick). Same seed, same generator.
+//   mixed_1s: funding off (FundingModel::kNone), as engine/mixed.
+//   mixed_1s_fund: every market on the premium model sampling every second
+//     (sample_cadence 1 s: each per-second tick takes a sample from every
+//     book, an impact walk a side), interval 60 s (10 s with --smoke),
+//     period 8 h, paid at interval ends at the index; the other funding
+//     parameters are funding::FundingParams' defaults. So about 16
+//     intervals close in every market during the run, and every fill after
+//     a close settles the funding of the two positions it touches.
+//   mixed_1s_cont: the same paid continuously: the index moves at every
+//     advance, so nearly every fill settles funding.
+//   Funding changes cash, so the three streams may differ in a few margin
+//   decisions (each is generated from its own engine, then validated and
+//   replayed like engine/mixed); the header of each shows its mix. The
+//   target: mixed_1s_fund within 5% of mixed_1s in commands/s.
+//   engine/mixed itself (and memory, growth) run with funding off.
+//
 // book/same_flow
 //   The order commands of engine/mixed (warm-up and measured) that reached
 //   a book: every place, cancel and amend the engine passed on, including
@@ -133,11 +156,14 @@
 // exits with status 1.
 //
 // Usage: engine_bench [--smoke] [--json PATH] [--seed S] [--commands N]
-//                     [--reps N] [--workload mixed|memory|growth|all[,...]]
+//                     [--reps N] [--workload W[,W...]] (W: mixed, memory, growth,
+//                     funding (= mixed_1s,mixed_1s_fund,mixed_1s_cont), any of those
+//                     three, all)
 //                     [--memory-accounts N] [--growth-accounts N]
 //                     [--markets-per-account K] [--no-prefetch]
-//   --smoke: 20,000 commands over L = 2,000 live orders, 10,000 accounts for
-//   memory, 20,000 for growth, one pass each. --markets-per-account K (1..10, default 10): each
+//   --smoke: 20,000 commands over L = 2,000 live orders (mixed and the
+//   funding workloads), 10,000 accounts for memory, 20,000 for growth, one
+//   pass each. --markets-per-account K (1..10, default 10): each
 //   account places orders in K markets only ((slot + id) % 10 < K), to see
 //   how the margin check scales with the positions an account holds.
 //   --no-prefetch: the timed loops do not prefetch the recorded commands
@@ -154,6 +180,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -172,6 +199,7 @@
 #include "perpcore/book/types.hpp"
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/engine/types.hpp"
+#include "perpcore/funding/funding.hpp"
 #include "workload.hpp"
 
 namespace perpcore::bench {
@@ -229,7 +257,16 @@ engine::EngineConfig MakeEngineConfig() {
   return c;
 }
 
-engine::MarketParams MakeMarketParams(const MarketDef& d) {
+// NoFunding(): FundingModel::kNone (the index never moves), as every market
+// was before issue 12.
+funding::FundingParams NoFunding() {
+  funding::FundingParams f;
+  f.model = funding::FundingModel::kNone;
+  return f;
+}
+
+engine::MarketParams MakeMarketParams(const MarketDef& d,
+                                      const funding::FundingParams& funding = NoFunding()) {
   engine::MarketParams p;
   p.symbol = d.symbol;
   p.tick_size = d.tick;
@@ -255,6 +292,7 @@ engine::MarketParams MakeMarketParams(const MarketDef& d) {
   p.max_orders_per_account = 1000;
   p.max_levels_per_side = 10'000;
   p.max_book_orders = 1u << 22;
+  p.funding = funding;
   return p;
 }
 
@@ -344,6 +382,12 @@ struct MixedSpec {
   std::int64_t taker_max_size = 60;
   std::int64_t max_through_ticks = 3;
   std::uint32_t markets_per_account = kNumMarkets;  // --markets-per-account
+  // Every market's funding (MakeMarketParams), the largest step of simulated
+  // time a command (uniform from 0), and a TimeTick for all markets at every
+  // multiple of tick_every_ns (0: none) after the set-up.
+  funding::FundingParams funding = NoFunding();
+  std::int64_t step_max_ns = 2000;
+  std::int64_t tick_every_ns = 0;
 };
 
 // Tally: what every timed pass accumulates and must reproduce.
@@ -362,6 +406,8 @@ struct GenStats {
   std::uint64_t warmup_commands = 0, warmup_rejects = 0;
   std::uint64_t fills = 0, stp_cancels = 0, reduce_only = 0, market_orders = 0;
   std::uint64_t price_updates = 0;  // kPriceUpdate events while measured
+  std::uint64_t funding_rates = 0, funding_settled = 0;  // FundingRateSet/Settled, measured
+  std::int64_t funding_paid = 0;  // sum of FundingSettled amounts > 0, measured
   std::uint64_t live_at_start = 0, live_at_end = 0, min_live = 0, peak_live = 0;
   std::uint64_t fee_pool_atoms = 0;
   double seconds = 0;
@@ -577,6 +623,7 @@ class Generator {
   enum class Phase { kSetup, kWarmup, kMeasured };
 
   void Emit(engine::Payload payload, CmdKind kind, const BookOp* book_op);
+  void EmitAt(std::int64_t at, engine::Payload payload, CmdKind kind, const BookOp* book_op);
   void Track(std::span<const engine::Event> events);
   std::int64_t& PositionOf(std::uint32_t account, std::size_t m) {
     return position_[static_cast<std::size_t>(account) * kNumMarkets + m];
@@ -625,6 +672,7 @@ class Generator {
   Engine eng_;
   Phase phase_ = Phase::kSetup;
   std::int64_t now_ = 1'000'000'000;
+  std::int64_t next_tick_ = 0;  // the next per-second TimeTick (spec_.tick_every_ns)
   EngineWorkload w_;
   LiveOrders live_;
   std::vector<std::int64_t> position_;  // [account][market]
@@ -638,7 +686,22 @@ class Generator {
 };
 
 void Generator::Emit(engine::Payload payload, CmdKind kind, const BookOp* book_op) {
-  now_ += phase_ == Phase::kSetup ? 1000 : rng_.Between(0, 2000);
+  const std::int64_t at = now_ + (phase_ == Phase::kSetup ? 1000 : rng_.Between(0, spec_.step_max_ns));
+  if (phase_ != Phase::kSetup && spec_.tick_every_ns > 0) {
+    if (next_tick_ == 0) next_tick_ = (now_ / spec_.tick_every_ns + 1) * spec_.tick_every_ns;
+    // The periodic tick goes before the command whose time passes it (a
+    // step is far below tick_every_ns, so at most one is due).
+    if (at >= next_tick_) {
+      EmitAt(next_tick_, engine::TimeTick{.market = MarketId(0)}, CmdKind::kTimeTick, nullptr);
+      next_tick_ += spec_.tick_every_ns;
+    }
+  }
+  EmitAt(at, std::move(payload), kind, book_op);
+}
+
+void Generator::EmitAt(std::int64_t at, engine::Payload payload, CmdKind kind,
+                       const BookOp* book_op) {
+  now_ = at;
   Command c{.seq = eng_.last_seq() + 1, .timestamp = TimeNs(now_), .payload = std::move(payload)};
   const engine::Result r = Processed(eng_.Apply(c));
   const std::uint16_t reason = RawReason(r.reason);
@@ -721,6 +784,13 @@ void Generator::Track(std::span<const engine::Event> events) {
       }
     } else if (std::holds_alternative<ev::PriceUpdate>(event)) {
       if (phase_ == Phase::kMeasured) ++w_.stats.price_updates;
+    } else if (std::holds_alternative<ev::FundingRateSet>(event)) {
+      if (phase_ == Phase::kMeasured) ++w_.stats.funding_rates;
+    } else if (const auto* fs = std::get_if<ev::FundingSettled>(&event)) {
+      if (phase_ == Phase::kMeasured) {
+        ++w_.stats.funding_settled;
+        w_.stats.funding_paid += std::max<std::int64_t>(fs->amount.raw(), 0);
+      }
     }
   }
 }
@@ -752,7 +822,7 @@ void Generator::Setup() {
   for (std::size_t m = 0; m < kNumMarkets; ++m) {
     Emit(engine::CreateMarket{.market = MarketIdOf(m),
                               .params = std::make_shared<const engine::MarketParams>(
-                                  MakeMarketParams(kMarkets[m]))},
+                                  MakeMarketParams(kMarkets[m], spec_.funding))},
          CmdKind::kOracle, nullptr);
     w_.initial_mids.push_back(Ticks(kMarkets[m].mid));
   }
@@ -1234,6 +1304,9 @@ struct Options {
   bool run_mixed = true;
   bool run_memory = true;
   bool run_growth = true;
+  // engine/mixed_1s, mixed_1s_fund, mixed_1s_cont (--workload funding: all
+  // three; or each by its name).
+  std::array<bool, 3> run_funding{true, true, true};
   std::optional<std::uint64_t> commands;
   std::optional<std::uint64_t> memory_accounts;
   std::optional<std::uint64_t> growth_accounts;
@@ -1271,6 +1344,10 @@ struct BenchResult {
   std::vector<Outlier> slowest;
   std::uint64_t over_100us = 0;
   Faults faults;
+  const EngineWorkload* source = nullptr;  // the mixed workload it replayed
+  // The funding workloads: the median commands/s of the interleaved rounds
+  // and the median of their ratios to engine/mixed_1s (0: not measured).
+  double interleaved_ops_per_sec = 0, interleaved_ratio = 0;
 };
 
 constexpr std::size_t kSlowest = 8;
@@ -1754,6 +1831,12 @@ void PrintWorkloadHeader(const EngineWorkload& w) {
       static_cast<double>(s.fills) /
           static_cast<double>(std::max<std::uint64_t>(1, s.count[1] + s.count[2])),
       s.stp_cancels, s.market_orders, s.reduce_only, s.price_updates);
+  if (w.spec.funding.model != funding::FundingModel::kNone) {
+    fmt::print(
+        "  funding: {} FundingRateSet, {} FundingSettled ({:.2f} USD paid by payers) while "
+        "measured\n",
+        s.funding_rates, s.funding_settled, static_cast<double>(s.funding_paid) / kUsd);
+  }
   fmt::print(
       "  live orders: {} after warm-up, {} at the end, min {} / peak {} while measured; book "
       "flow: {} warm-up + {} measured ops ({} of the measured commands)\n",
@@ -1769,7 +1852,8 @@ std::string LatencyCell(const Percentiles& p) {
                      p.p9999_ns, p.max_ns);
 }
 
-void PrintOutliers(const BenchResult& r, const EngineWorkload* w) {
+void PrintOutliers(const BenchResult& r) {
+  const EngineWorkload* w = r.source;
   fmt::print(
       "{}: {} op(s) over 100 us; during the pass {} minor / {} major page faults, {} "
       "involuntary / {} voluntary context switches\n",
@@ -1790,16 +1874,16 @@ void PrintOutliers(const BenchResult& r, const EngineWorkload* w) {
 }
 
 void PrintTables(const std::vector<BenchResult>& results, const MemoryResult* mem,
-                 const GrowthResult* growth, const EngineWorkload* w) {
+                 const GrowthResult* growth) {
   fmt::print(
       "\nThroughput (M ops/s: median and best of the untimed-per-op passes, and the per-op-timed "
       "pass)\nand latency of one call over all measured ops (ns, timer overhead included)\n");
-  fmt::print("{:<16} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>7} {:>8} {:>8} {:>7} {:>7}\n", "name",
+  fmt::print("{:<22} {:>8} {:>7} {:>7} {:>7} {:>6} {:>6} {:>7} {:>8} {:>8} {:>7} {:>7}\n", "name",
              "ops", "Mops/s", "best", "(timed)", "p50", "p99", "p99.9", "p99.99", "max", "mean",
              "floor");
   auto row = [](const BenchResult& r) {
     fmt::print(
-        "{:<16} {:>8} {:>7} {:>7} {:>7} {:>6.0f} {:>6.0f} {:>7.0f} {:>8.0f} {:>8.0f} {:>7.1f} "
+        "{:<22} {:>8} {:>7} {:>7} {:>7} {:>6.0f} {:>6.0f} {:>7.0f} {:>8.0f} {:>8.0f} {:>7.1f} "
         "{:>7}\n",
         r.name, r.ops, Mps(r.ops_per_sec), Mps(r.ops_per_sec_best), Mps(r.latency_pass_ops_per_sec),
         r.all.p50_ns, r.all.p99_ns, r.all.p999_ns, r.all.p9999_ns, r.all.max_ns, r.all.mean_ns,
@@ -1822,10 +1906,10 @@ void PrintTables(const std::vector<BenchResult>& results, const MemoryResult* me
       fmt::print("\n");
     }
     fmt::print("\nMemory and allocations in the measured replay\n");
-    fmt::print("{:<16} {:>10} {:>9} {:>12} {:>12} {:>12}  {}\n", "name", "allocs/op", "allocs",
+    fmt::print("{:<22} {:>10} {:>9} {:>12} {:>12} {:>12}  {}\n", "name", "allocs/op", "allocs",
                "heap MiB", "peakRSS MiB", "+RSS MiB", "allocation sizes");
     for (const BenchResult& r : results) {
-      fmt::print("{:<16} {:>10.6f} {:>9} {:>12.2f} {:>12.1f} {:>12.1f}  {}\n", r.name,
+      fmt::print("{:<22} {:>10.6f} {:>9} {:>12.2f} {:>12.1f} {:>12.1f}  {}\n", r.name,
                  r.allocs_per_op, r.allocs, static_cast<double>(r.heap_bytes) / 1048576.0,
                  static_cast<double>(r.peak_rss_bytes) / 1048576.0,
                  static_cast<double>(r.rss_growth_bytes) / 1048576.0,
@@ -1855,9 +1939,9 @@ void PrintTables(const std::vector<BenchResult>& results, const MemoryResult* me
     }
   }
   fmt::print("\nOutliers of the latency passes (slowest ops first)\n");
-  for (const BenchResult& r : results) PrintOutliers(r, w);
-  if (mem != nullptr) PrintOutliers(mem->r, nullptr);
-  if (growth != nullptr) PrintOutliers(growth->r, nullptr);
+  for (const BenchResult& r : results) PrintOutliers(r);
+  if (mem != nullptr) PrintOutliers(mem->r);
+  if (growth != nullptr) PrintOutliers(growth->r);
 }
 
 const BenchResult* FindResult(const std::vector<BenchResult>& results, std::string_view name) {
@@ -1865,6 +1949,14 @@ const BenchResult* FindResult(const std::vector<BenchResult>& results, std::stri
     if (r.name == name) return &r;
   }
   return nullptr;
+}
+
+// FundingRatio(): engine/<name> commands/s over engine/mixed_1s's; 0 if
+// either was not run.
+double FundingRatio(const std::vector<BenchResult>& results, std::string_view name) {
+  const BenchResult* off = FindResult(results, "engine/mixed_1s");
+  const BenchResult* on = FindResult(results, name);
+  return off != nullptr && on != nullptr ? on->ops_per_sec / off->ops_per_sec : 0;
 }
 
 struct Ratios {
@@ -1903,6 +1995,14 @@ void PrintTargets(const std::vector<BenchResult>& results, bool smoke) {
                             "(book replay / engine replay)",
                             ratio.throughput, ratio.time)
               : "");
+  for (const char* name : {"engine/mixed_1s_fund", "engine/mixed_1s_cont"}) {
+    const BenchResult* r = FindResult(results, name);
+    const double f = r != nullptr && r->interleaved_ratio > 0 ? r->interleaved_ratio
+                                                              : FundingRatio(results, name);
+    line(fmt::format("funding on >= 0.95x off ({})", name + 7).c_str(), f > 0, f >= 0.95,
+         fmt::format("{:.3f}x (commands/s over engine/mixed_1s's{})", f,
+                     r != nullptr && r->interleaved_ratio > 0 ? ", interleaved rounds" : ""));
+  }
 }
 
 void JsonPercentiles(std::string* out, const std::string& prefix, const Percentiles& p) {
@@ -1929,6 +2029,11 @@ void JsonCommon(std::string* out, const BenchResult& r, const Options& opt) {
       "\"filled_lots\": {}, \"events\": {}, \"rejects\": {}",
       r.peak_rss_bytes, r.rss_growth_bytes, r.heap_bytes, r.allocs, r.allocs_per_op, r.alloc_sizes,
       r.harness_floor_ns, r.tally.filled, r.tally.events, r.tally.rejects);
+  if (r.interleaved_ops_per_sec > 0) {
+    *out += fmt::format(
+        ",\n    \"interleaved_ops_per_sec\": {:.1f}, \"interleaved_ratio_to_mixed_1s\": {:.4f}",
+        r.interleaved_ops_per_sec, r.interleaved_ratio);
+  }
   *out += fmt::format(
       ",\n    \"over_100us\": {}, \"minor_faults\": {}, \"major_faults\": {}, "
       "\"involuntary_switches\": {}, \"voluntary_switches\": {}, \"slowest\": [",
@@ -1946,7 +2051,7 @@ void JsonCommon(std::string* out, const BenchResult& r, const Options& opt) {
 }
 
 bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
-               const EngineWorkload* w, const MemoryResult* mem, const GrowthResult* growth,
+               const MemoryResult* mem, const GrowthResult* growth,
                const Options& opt, double ns_per_stamp, const Percentiles& overhead) {
   std::string out = "[";
   bool first = true;
@@ -1955,6 +2060,7 @@ bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
     out += first ? "\n  {" : ",\n  {";
     first = false;
     JsonCommon(&out, r, opt);
+    const EngineWorkload* w = r.source;
     for (int k = 0; k < kNumCmdKinds; ++k) {
       const Percentiles& p = r.by_kind[static_cast<std::size_t>(k)];
       if (p.count > 0) JsonPercentiles(&out, std::string(CmdKindName(k)) + "_", p);
@@ -1973,6 +2079,14 @@ bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
           kNumMarkets, w->spec.accounts, w->setup.size(), w->warmup.size(), s.fills, s.stp_cancels,
           s.live_at_start, s.live_at_end, sizeof(Command), sizeof(engine::Event),
           w->spec.markets_per_account, opt.prefetch);
+      const funding::FundingParams& fp = w->spec.funding;
+      out += fmt::format(
+          ",\n    \"funding_model\": {}, \"funding_payment\": {}, \"funding_cadence_ns\": {}, "
+          "\"funding_interval_ns\": {}, \"step_max_ns\": {}, \"tick_every_ns\": {}, "
+          "\"funding_rates_set\": {}, \"funding_settled\": {}",
+          static_cast<int>(fp.model), static_cast<int>(fp.payment), fp.sample_cadence.raw(),
+          fp.interval.raw(), w->spec.step_max_ns, w->spec.tick_every_ns, s.funding_rates,
+          s.funding_settled);
       out += ",\n    \"mix\": {";
       for (int k = 0; k < kNumCmdKinds; ++k) {
         const auto i = static_cast<std::size_t>(k);
@@ -2032,6 +2146,182 @@ bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
   return std::fclose(f) == 0 && ok;
 }
 
+// FundingSpecs(): engine/mixed_1s, mixed_1s_fund and mixed_1s_cont (file
+// comment): the mixed flow over about 1,000 s of simulated time with a
+// TimeTick for all markets every second, funding off, then premium funding
+// sampled every second paid at interval ends, then paid continuously.
+std::vector<MixedSpec> FundingSpecs(const Options& opt) {
+  MixedSpec off;
+  off.name = "mixed_1s";
+  off.seed = opt.seed;
+  if (opt.smoke) {
+    off.commands = 20'000;
+    off.target_live = 2'000;
+  }
+  if (opt.commands) off.commands = *opt.commands;
+  off.markets_per_account = opt.markets_per_account;
+  off.step_max_ns = opt.smoke ? 5'000'000 : 2'000'000;
+  off.tick_every_ns = funding::kNsPerSecond;
+  MixedSpec on = off;
+  on.name = "mixed_1s_fund";
+  on.funding = funding::FundingParams{};
+  on.funding.model = funding::FundingModel::kPremium;
+  on.funding.payment = funding::FundingPayment::kIntervalEnd;
+  on.funding.sample_cadence = TimeNs(funding::kNsPerSecond);
+  on.funding.interval = TimeNs((opt.smoke ? 10 : 60) * funding::kNsPerSecond);
+  on.funding.period = TimeNs(8 * 3600 * funding::kNsPerSecond);
+  MixedSpec cont = on;
+  cont.name = "mixed_1s_cont";
+  cont.funding.payment = funding::FundingPayment::kContinuous;
+  std::vector<MixedSpec> specs;
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (opt.run_funding[k]) specs.push_back(k == 0 ? off : k == 1 ? on : cont);
+  }
+  return specs;
+}
+
+// Interleaved: the funding workloads' throughput measured in rounds.
+struct Interleaved {
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> ops_per_sec;  // [workload][round]
+  std::vector<double> median;                    // commands/s per workload
+  std::vector<double> ratio;                     // median over rounds of w / w[0]
+};
+
+// MeasureInterleaved(): `rounds` rounds of back-to-back timed replays of
+// each workload (a fresh engine each, as Measure()'s timed passes), so a
+// shared machine's changing load falls on all of them alike; the medians
+// over rounds, and the median of each round's ratio to the first workload.
+Interleaved MeasureInterleaved(const std::vector<const EngineWorkload*>& ws, std::uint32_t rounds,
+                               const Options& opt) {
+  const std::size_t ahead_default = kPrefetchAhead;
+  Interleaved out;
+  out.ops_per_sec.resize(ws.size());
+  for (const EngineWorkload* w : ws) out.names.push_back("engine/" + w->spec.name);
+  for (std::uint32_t round = 0; round < rounds; ++round) {
+    for (std::size_t k = 0; k < ws.size(); ++k) {
+      const EngineWorkload& w = *ws[k];
+      const std::size_t n = w.measured.size();
+      const std::size_t ahead = opt.prefetch ? ahead_default : n;
+      std::unique_ptr<Engine> eng = MakeEngine(w);
+      Tally t;
+      const auto t0 = Clock::now();
+      for (std::size_t i = 0; i < n; ++i) {
+        if (i + ahead < n) PrefetchBytes(&w.measured[i + ahead], sizeof(Command));
+        const engine::Result r = Processed(eng->Apply(w.measured[i]));
+        t.filled += r.filled.raw();
+        t.events += r.events.size();
+        t.rejects += !r.ok();
+      }
+      const double sec = SecondsSince(t0);
+      CheckTally(out.names[k], t, w.tally);
+      out.ops_per_sec[k].push_back(static_cast<double>(n) / sec);
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  for (std::size_t k = 0; k < ws.size(); ++k) {
+    out.median.push_back(median(out.ops_per_sec[k]));
+    std::vector<double> r;
+    for (std::uint32_t round = 0; round < rounds; ++round) {
+      r.push_back(out.ops_per_sec[k][round] / out.ops_per_sec[0][round]);
+    }
+    out.ratio.push_back(median(r));
+  }
+  return out;
+}
+
+// RunMixed(): generates, validates and measures one engine/mixed-like
+// workload (appended to *workloads, its results to *results); with_books:
+// also the bare books on the same flow (book/same_flow) and the ratio.
+void RunMixed(const MixedSpec& spec, const Options& opt, double ns_per_stamp, bool with_books,
+              std::list<EngineWorkload>* workloads, std::vector<BenchResult>* results) {
+  workloads->push_back(Generator(spec).Run());
+  const EngineWorkload& w = workloads->back();
+  PrintWorkloadHeader(w);
+  const double ve = ValidateEngine(w);
+  fmt::print(
+      "  validated: a fresh engine reproduced every reason, result and event and the Digest() "
+      "in {:.2f} s (CheckInvariants passed)\n",
+      ve);
+  std::optional<Tally> book_tally;
+  if (with_books) {
+    const auto b0 = Clock::now();
+    book_tally = ValidateBooks(w);
+    fmt::print(
+        "  validated: the bare books reproduced all {} book ops' outcomes and the final L2 depth "
+        "in {:.2f} s\n",
+        w.book_warmup.size() + w.book_measured.size(), SecondsSince(b0));
+  }
+  std::fflush(stdout);
+
+  const std::size_t n = w.measured.size();
+  auto engine_prefetch = [&](std::size_t i) { PrefetchBytes(&w.measured[i], sizeof(Command)); };
+  const double engine_floor = FloorNs(
+      n, opt,
+      [&](std::size_t i, Tally* t) {
+        const engine::Result r = NullApply(w.measured[i]);
+        t->filled += r.filled.raw();
+        t->events += r.events.size();
+        t->rejects += !r.ok();
+      },
+      engine_prefetch);
+  BenchResult er = Measure(
+      "engine", spec.name, n, w.kinds, w.tally, opt, ns_per_stamp, [&] { return MakeEngine(w); },
+      [&](std::unique_ptr<Engine>& eng, std::size_t i, Tally* t) {
+        const engine::Result r = Processed(eng->Apply(w.measured[i]));
+        t->filled += r.filled.raw();
+        t->events += r.events.size();
+        t->rejects += !r.ok();
+      },
+      engine_prefetch);
+  er.harness_floor_ns = engine_floor;
+  er.source = &w;
+  fmt::print("  {}: {} M commands/s, p99 {:.0f} ns\n", er.name, Mps(er.ops_per_sec),
+             er.all.p99_ns);
+  std::fflush(stdout);
+
+  results->push_back(std::move(er));
+  if (!with_books) return;
+
+    const std::size_t nb = w.book_measured.size();
+    std::vector<CmdKind> book_kinds(nb);
+    for (std::size_t i = 0; i < nb; ++i) book_kinds[i] = w.book_measured[i].kind;
+    auto book_prefetch = [&](std::size_t i) { PrefetchBytes(&w.book_measured[i], sizeof(BookOp)); };
+    const double book_floor = FloorNs(
+        nb, opt,
+        [&](std::size_t i, Tally* t) {
+          const BookOutcome o = NullOp(w.book_measured[i]);
+          t->filled += o.filled;
+          t->rejects += o.reason != 0;
+        },
+        book_prefetch);
+    BenchResult br = Measure(
+        "book", "same_flow", nb, book_kinds, *book_tally, opt, ns_per_stamp,
+        [&] { return MakeBooks(w); },
+        [&](std::vector<OrderBook>& books, std::size_t i, Tally* t) {
+          const BookOp& op = w.book_measured[i];
+          OrderBook& b = books[op.book];
+          const BookOutcome o = ApplyOp(b, op);
+          t->filled += o.filled;
+          t->events += b.events().size();
+          t->rejects += o.reason != 0;
+        },
+        book_prefetch);
+    br.harness_floor_ns = book_floor;
+    br.source = &w;
+    fmt::print("  {}: {} M ops/s, p99 {:.0f} ns\n", br.name, Mps(br.ops_per_sec), br.all.p99_ns);
+  results->push_back(std::move(br));
+  const Ratios ratio = EngineVsBook(*results);
+  fmt::print(
+      "  engine vs bare book on the same flow: {:.3f}x throughput (engine commands/s over book "
+      "ops/s), {:.3f}x time (book replay / engine replay)\n",
+      ratio.throughput, ratio.time);
+  std::fflush(stdout);
+}
+
 // -----------------------------------------------------------------------------
 // main
 // -----------------------------------------------------------------------------
@@ -2039,7 +2329,7 @@ bool WriteJson(const std::string& path, const std::vector<BenchResult>& results,
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr,
                "engine_bench: %s\nusage: engine_bench [--smoke] [--json PATH] [--seed S] "
-               "[--commands N] [--reps N] [--workload mixed|memory|growth|all[,...]] "
+               "[--commands N] [--reps N] [--workload mixed|memory|growth|funding|mixed_1s|mixed_1s_fund|mixed_1s_cont|all[,...]] "
                "[--memory-accounts N] [--growth-accounts N] [--markets-per-account K] "
                "[--no-prefetch]\n",
                why);
@@ -2090,18 +2380,28 @@ Options ParseArgs(int argc, char** argv) {
     } else if (a == "--workload") {
       const std::string_view list = value();
       opt.run_mixed = opt.run_memory = opt.run_growth = false;
+      opt.run_funding = {false, false, false};
       std::size_t start = 0;
       while (start <= list.size()) {
         const std::size_t comma = std::min(list.find(',', start), list.size());
         const std::string_view name = list.substr(start, comma - start);
         if (name == "all") {
           opt.run_mixed = opt.run_memory = opt.run_growth = true;
+          opt.run_funding = {true, true, true};
         } else if (name == "mixed") {
           opt.run_mixed = true;
         } else if (name == "memory") {
           opt.run_memory = true;
         } else if (name == "growth") {
           opt.run_growth = true;
+        } else if (name == "funding") {
+          opt.run_funding = {true, true, true};
+        } else if (name == "mixed_1s") {
+          opt.run_funding[0] = true;
+        } else if (name == "mixed_1s_fund") {
+          opt.run_funding[1] = true;
+        } else if (name == "mixed_1s_cont") {
+          opt.run_funding[2] = true;
         } else {
           Usage(fmt::format("unknown workload '{}'", name).c_str());
         }
@@ -2143,7 +2443,8 @@ int Main(int argc, char** argv) {
   }
 
   std::vector<BenchResult> results;
-  std::optional<EngineWorkload> workload;
+  // Every workload generated (results name theirs: BenchResult::workload).
+  std::list<EngineWorkload> workloads;
   if (opt.run_mixed) {
     MixedSpec spec;
     spec.seed = opt.seed;
@@ -2153,77 +2454,40 @@ int Main(int argc, char** argv) {
     }
     if (opt.commands) spec.commands = *opt.commands;
     spec.markets_per_account = opt.markets_per_account;
-    workload = Generator(spec).Run();
-    const EngineWorkload& w = *workload;
-    PrintWorkloadHeader(w);
-    const double ve = ValidateEngine(w);
-    const auto b0 = Clock::now();
-    const Tally book_tally = ValidateBooks(w);
-    fmt::print(
-        "  validated: a fresh engine reproduced every reason, result and event and the Digest() "
-        "in {:.2f} s (CheckInvariants passed); the bare books reproduced all {} book ops' "
-        "outcomes and the final L2 depth in {:.2f} s\n",
-        ve, w.book_warmup.size() + w.book_measured.size(), SecondsSince(b0));
-    std::fflush(stdout);
-
-    const std::size_t n = w.measured.size();
-    auto engine_prefetch = [&](std::size_t i) { PrefetchBytes(&w.measured[i], sizeof(Command)); };
-    const double engine_floor = FloorNs(
-        n, opt,
-        [&](std::size_t i, Tally* t) {
-          const engine::Result r = NullApply(w.measured[i]);
-          t->filled += r.filled.raw();
-          t->events += r.events.size();
-          t->rejects += !r.ok();
-        },
-        engine_prefetch);
-    BenchResult er = Measure(
-        "engine", "mixed", n, w.kinds, w.tally, opt, ns_per_stamp, [&] { return MakeEngine(w); },
-        [&](std::unique_ptr<Engine>& eng, std::size_t i, Tally* t) {
-          const engine::Result r = Processed(eng->Apply(w.measured[i]));
-          t->filled += r.filled.raw();
-          t->events += r.events.size();
-          t->rejects += !r.ok();
-        },
-        engine_prefetch);
-    er.harness_floor_ns = engine_floor;
-    fmt::print("  {}: {} M commands/s, p99 {:.0f} ns\n", er.name, Mps(er.ops_per_sec),
-               er.all.p99_ns);
-    std::fflush(stdout);
-
-    const std::size_t nb = w.book_measured.size();
-    std::vector<CmdKind> book_kinds(nb);
-    for (std::size_t i = 0; i < nb; ++i) book_kinds[i] = w.book_measured[i].kind;
-    auto book_prefetch = [&](std::size_t i) { PrefetchBytes(&w.book_measured[i], sizeof(BookOp)); };
-    const double book_floor = FloorNs(
-        nb, opt,
-        [&](std::size_t i, Tally* t) {
-          const BookOutcome o = NullOp(w.book_measured[i]);
-          t->filled += o.filled;
-          t->rejects += o.reason != 0;
-        },
-        book_prefetch);
-    BenchResult br = Measure(
-        "book", "same_flow", nb, book_kinds, book_tally, opt, ns_per_stamp,
-        [&] { return MakeBooks(w); },
-        [&](std::vector<OrderBook>& books, std::size_t i, Tally* t) {
-          const BookOp& op = w.book_measured[i];
-          OrderBook& b = books[op.book];
-          const BookOutcome o = ApplyOp(b, op);
-          t->filled += o.filled;
-          t->events += b.events().size();
-          t->rejects += o.reason != 0;
-        },
-        book_prefetch);
-    br.harness_floor_ns = book_floor;
-    fmt::print("  {}: {} M ops/s, p99 {:.0f} ns\n", br.name, Mps(br.ops_per_sec), br.all.p99_ns);
-    results.push_back(std::move(er));
-    results.push_back(std::move(br));
-    const Ratios ratio = EngineVsBook(results);
-    fmt::print(
-        "  engine vs bare book on the same flow: {:.3f}x throughput (engine commands/s over book "
-        "ops/s), {:.3f}x time (book replay / engine replay)\n",
-        ratio.throughput, ratio.time);
+    RunMixed(spec, opt, ns_per_stamp, true, &workloads, &results);
+  }
+  if (opt.run_funding[0] || opt.run_funding[1] || opt.run_funding[2]) {
+    std::vector<const EngineWorkload*> fws;
+    for (const MixedSpec& spec : FundingSpecs(opt)) {
+      RunMixed(spec, opt, ns_per_stamp, false, &workloads, &results);
+      fws.push_back(&workloads.back());
+    }
+    for (const char* name : {"engine/mixed_1s_fund", "engine/mixed_1s_cont"}) {
+      if (FundingRatio(results, name) == 0) continue;
+      fmt::print("  {} over engine/mixed_1s: {:.3f}x throughput (medians of separate passes)\n",
+                 name, FundingRatio(results, name));
+    }
+    // Interleaved rounds compare against mixed_1s: only with it and another.
+    const Interleaved interleaved = opt.run_funding[0] && fws.size() > 1
+                                        ? MeasureInterleaved(fws, opt.smoke ? 1 : opt.reps, opt)
+                                        : Interleaved{};
+    for (std::size_t k = 0; k < interleaved.names.size(); ++k) {
+      for (BenchResult& r : results) {
+        if (r.name != interleaved.names[k]) continue;
+        r.interleaved_ops_per_sec = interleaved.median[k];
+        r.interleaved_ratio = interleaved.ratio[k];
+      }
+    }
+    if (!interleaved.names.empty()) {
+      fmt::print("  interleaved rounds (back to back, fresh engines; M commands/s per round):\n");
+    }
+    for (std::size_t k = 0; k < interleaved.names.size(); ++k) {
+      std::vector<std::string> cells;
+      for (double x : interleaved.ops_per_sec[k]) cells.push_back(Mps(x));
+      fmt::print("    {:<22} {}  median {} M/s, {:.3f}x mixed_1s (median of the rounds' ratios)\n",
+                 interleaved.names[k], fmt::join(cells, " "), Mps(interleaved.median[k]),
+                 interleaved.ratio[k]);
+    }
     std::fflush(stdout);
   }
 
@@ -2242,11 +2506,10 @@ int Main(int argc, char** argv) {
   }
 
   fmt::print("\nload average at the end: {}\n", LoadAverage());
-  PrintTables(results, mem ? &*mem : nullptr, growth ? &*growth : nullptr,
-              workload ? &*workload : nullptr);
+  PrintTables(results, mem ? &*mem : nullptr, growth ? &*growth : nullptr);
   PrintTargets(results, opt.smoke);
   if (!opt.json_path.empty()) {
-    if (!WriteJson(opt.json_path, results, workload ? &*workload : nullptr, mem ? &*mem : nullptr,
+    if (!WriteJson(opt.json_path, results, mem ? &*mem : nullptr,
                    growth ? &*growth : nullptr, opt, ns_per_stamp, overhead)) {
       std::fprintf(stderr, "error: cannot write %s\n", opt.json_path.c_str());
       return 1;

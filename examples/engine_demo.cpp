@@ -4,9 +4,10 @@
 //
 // A small exchange through the engine: three perpetual markets (BTC, ETH,
 // SOL against USDC), a few hundred accounts, market makers and takers, an
-// oracle path with a sharp move, and a report at the end: volume, fees, open
-// interest, the circuit breaker, rejects by reason, the most and least
-// healthy accounts and the state digest.
+// oracle path with a sharp move, funding, and a report at the end: volume,
+// fees, open interest, the circuit breaker, the funding rates and payments,
+// rejects by reason, the most and least healthy accounts and the state
+// digest.
 //
 // Usage: engine_demo [--commands N] [--seed S] [--accounts N]
 //
@@ -17,7 +18,8 @@
 // The flow, time advancing 20 ms a step, one command a step (one step a
 // second is the oracle round instead):
 //   * every second each market's three oracle sources publish the true price
-//     plus a few ticks of noise; the true price walks randomly, and at 60%
+//     plus a few ticks of noise, then a time tick for all markets follows
+//     (funding samples the books then); the true price walks randomly, and at 60%
 //     of the run every market falls 18% within a minute and then recovers
 //     half of it. The index then leaves its 30-minute TWAP by more than the
 //     10% guard: the breaker trips and the market is reduce-only until the
@@ -29,6 +31,15 @@
 //     a 2% protection price, IOC limits and resting limits; one in four of
 //     their orders closes a position reduce-only; they also deposit and
 //     withdraw now and then. Some are refused for margin: that is the point.
+//   * funding: the premium model (funding/funding.hpp) with an 8-hour rate
+//     (interest 0.01%, band 0.05%, cap 0.75%) paid every 10 minutes at the
+//     index, sampled from the books every 10 s at a 10,000 USD impact
+//     notional: short intervals, so that the demo's simulated two hours
+//     show a dozen of them (venues pay every hour or 8 hours). The makers
+//     quote around the index, so the premium is 0 and the rate the interest
+//     rate until the crash, when the books lag the falling index and the
+//     premium turns. Positions settle their funding lazily, when a fill or
+//     a money command touches them (FundingSettled).
 //
 // Progress goes to stderr every 10% (with the invariants checked); the
 // report goes to stdout, digest line last.
@@ -109,6 +120,13 @@ MarketParams ParamsFor(const MarketSpec& s) {
   p.oracle.min_sources = 2;
   p.oracle.max_source_deviation = Rate(kRateScale / 50);  // 2%
   p.oracle.max_twap_deviation = Rate(kRateScale / 10);    // 10%
+  p.funding.model = funding::FundingModel::kPremium;
+  p.funding.payment = funding::FundingPayment::kIntervalEnd;
+  p.funding.price = funding::FundingPrice::kIndex;
+  p.funding.period = TimeNs(8 * 3600 * kSecondNs);
+  p.funding.interval = TimeNs(600 * kSecondNs);
+  p.funding.sample_cadence = TimeNs(10 * kSecondNs);
+  p.funding.impact_notional = 10'000 * kUsd;
   return p;
 }
 
@@ -134,6 +152,12 @@ AccountId AccountNo(std::int64_t n) { return AccountId(static_cast<std::uint64_t
 std::string Percent2(Rate r) {  // a Rate as a percentage with two decimals
   const std::int64_t hundredths = r.raw() / (kRateScale / 10'000);
   return fmt::format("{}.{:02}%", hundredths / 100, hundredths % 100);
+}
+
+std::string Percent4(Rate r) {  // a signed Rate as a percentage, four decimals (toward 0)
+  const std::int64_t units = r.raw() / (kRateScale / 1'000'000);  // 1e-4 %
+  const std::int64_t a = units < 0 ? -units : units;
+  return fmt::format("{}{}.{:04}%", units < 0 ? "-" : "", a / 10'000, a % 10'000);
 }
 
 class Demo {
@@ -192,6 +216,18 @@ class Demo {
         ++fills_;
         referrer_paid_ += f->referrer_fee.raw();
         if (f->maker.fee.raw() < 0) rebates_paid_ -= f->maker.fee.raw();
+      } else if (const auto* fs = std::get_if<events::FundingSettled>(&e)) {
+        ++funding_settled_;
+        (fs->amount.raw() > 0 ? funding_paid_ : funding_received_) +=
+            fs->amount.raw() > 0 ? fs->amount.raw() : -fs->amount.raw();
+        if (funding_log_.size() < 4) {
+          funding_log_.push_back(fmt::format(
+              "  t={:>6.1f}s  #{:<4} {} {} {} USD", static_cast<double>(now_ - kStart) / kSecondNs,
+              fs->account.value(), kMarkets[fs->market.value() - 1].symbol,
+              fs->amount.raw() > 0 ? "paid    " : "received", Usd(std::abs(fs->amount.raw()))));
+        }
+      } else if (std::holds_alternative<events::FundingRateSet>(e)) {
+        ++funding_rates_;
       } else if (const auto* b = std::get_if<events::CircuitBreaker>(&e)) {
         breaker_log_.push_back(fmt::format("  t={:>6.1f}s  {} breaker {} ({})",
                                            static_cast<double>(now_ - kStart) / kSecondNs,
@@ -327,6 +363,7 @@ class Demo {
     if (now_ % kSecondNs == 0) {
       MoveTruth();
       PublishOracles();
+      Apply(TimeTick{});  // funding samples (every 10 s) and pays (every 10 min)
       return;
     }
     const MarketSpec& s = kMarkets[rng_.Next() % kMarkets.size()];
@@ -390,6 +427,8 @@ class Demo {
     if (breaker_log_.empty()) std::printf("  never tripped\n");
     for (const std::string& line : breaker_log_) std::printf("%s\n", line.c_str());
 
+    ReportFunding();
+
     std::printf("\nrejected commands by reason:\n");
     for (const auto& [reason, n] : rejects_) {
       std::printf("  %-26s %8lld  %s\n", std::string(ReasonName(reason)).c_str(),
@@ -441,6 +480,36 @@ class Demo {
     std::printf("\nstate digest %s\n", hex.c_str());
   }
 
+  // The rates each market set (newest last), what settled, what is pending.
+  void ReportFunding() {
+    std::printf("\nfunding (premium model: an 8-hour rate paid every 10 min, sampled every 10 s):\n");
+    for (const MarketSpec& s : kMarkets) {
+      const FundingView f = *eng_.Funding(s.id);
+      std::string rates;
+      for (auto it = f.history.rbegin(); it != f.history.rend(); ++it) {
+        rates += ' ';
+        rates += Percent4(it->rate);
+      }
+      std::printf("  %-8s rate per 8 h by interval:%s; running interval: %u samples, predicted %s\n",
+                  s.symbol, rates.c_str(), f.samples, Percent4(f.predicted_rate).c_str());
+    }
+    std::int64_t owes = 0, owed = 0;  // pending on open positions, both >= 0
+    for (AccountId id : eng_.Accounts()) {
+      const AccountSummary summary = *eng_.Summary(id);
+      for (const PositionView& p : summary.positions) {
+        (p.pending_funding.raw() > 0 ? owes : owed) += std::abs(p.pending_funding.raw());
+      }
+    }
+    std::printf("  %lld intervals closed (FundingRateSet), %lld settlements (FundingSettled): "
+                "payers paid %s USD, receivers got %s USD;\n  not settled yet: %s USD owed by "
+                "open positions, %s USD owed to them; rounding in the residual sink: %s USD\n",
+                static_cast<long long>(funding_rates_), static_cast<long long>(funding_settled_),
+                Usd(funding_paid_).c_str(), Usd(funding_received_).c_str(), Usd(owes).c_str(),
+                Usd(owed).c_str(), Usd128(eng_.funding_residual()).c_str());
+    std::printf("  the first settlements:\n");
+    for (const std::string& line : funding_log_) std::printf("%s\n", line.c_str());
+  }
+
   std::int64_t Rejected() const {
     std::int64_t n = 0;
     for (const auto& [reason, count] : rejects_) n += count;
@@ -461,6 +530,9 @@ class Demo {
   std::int64_t rebates_paid_ = 0;
   std::map<Reason, std::int64_t> rejects_;
   std::vector<std::string> breaker_log_;
+  std::int64_t funding_rates_ = 0, funding_settled_ = 0;
+  std::int64_t funding_paid_ = 0, funding_received_ = 0;  // atoms, both >= 0
+  std::vector<std::string> funding_log_;
 };
 
 }  // namespace
