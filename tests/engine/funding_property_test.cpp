@@ -376,6 +376,7 @@ class Sim {
                    rate_before.raw());
       }
     }
+    const bool advances = Advances(c.payload);
     absl::StatusOr<Result> r = eng_.Apply(c);
     if (!r.ok()) return "framing: " + r.status().ToString();
     counts_.commands += 1;
@@ -391,7 +392,8 @@ class Sim {
       return CheckFunding();
     }
     counts_.accepted += 1;
-    if (config_.continuous && Advances(c.payload)) {
+    if (advances) advanced_at_ = now_;
+    if (config_.continuous && advances) {
       if (std::string err = AccrueContinuous(rate_before); !err.empty()) return err;
     }
     for (const Event& e : r->events) {
@@ -400,12 +402,31 @@ class Sim {
     return CheckFunding();
   }
 
-  // Whether an accepted command advances the market's funding: order
-  // commands settle through the book (settlement.cpp) and time ticks
-  // advance (oracle_tick.cpp); nothing else the stream sends does.
-  static bool Advances(const Payload& p) {
-    return std::holds_alternative<PlaceOrder>(p) || std::holds_alternative<CancelOrder>(p) ||
-           std::holds_alternative<TimeTick>(p);
+  // Whether the command, if accepted, advances the market's funding: order
+  // commands settle through the book (settlement.cpp), time ticks advance
+  // (oracle_tick.cpp), and a withdrawal, a transfer out or an isolated-margin
+  // change settles the account's records (funding_tick.cpp SettleAccount):
+  // it advances when the account has one in the market. Asked before the
+  // command runs.
+  bool Advances(const Payload& p) const {
+    if (std::holds_alternative<PlaceOrder>(p) || std::holds_alternative<CancelOrder>(p) ||
+        std::holds_alternative<TimeTick>(p) || std::holds_alternative<AdjustIsolatedMargin>(p)) {
+      return true;
+    }
+    AccountId from = 0;
+    if (const auto* w = std::get_if<Withdraw>(&p)) from = w->account;
+    if (const auto* t = std::get_if<Transfer>(&p)) from = t->from;
+    if (from == 0) return false;
+    const absl::StatusOr<AccountSummary> s = eng_.Summary(from);
+    return s.ok() && !s->positions.empty();
+  }
+
+  // Whether the market's funding stands advanced to now: only then is an
+  // account's pending funding the eager model's, which charges what the
+  // engine did (before, it also counts the funding due at now:
+  // FundingIndexAt).
+  bool AdvancedToNow(const FundingView& f) const {
+    return config_.continuous ? advanced_at_ == now_ : f.interval_end > TimeNs(now_);
   }
 
   Rate CurrentSkewRate() const {
@@ -556,6 +577,7 @@ class Sim {
     }
     for (auto& [id, a] : accounts_) {
       if (a.unsettled != 0) return "funding settled without a fill or money command touching it";
+      if (!AdvancedToNow(f)) continue;
       if (std::string err = CompareEager(id, a); !err.empty()) return err;
     }
     return "";
@@ -818,6 +840,7 @@ class Sim {
   Rng rng_;
   Engine eng_;
   std::int64_t now_ = 0;
+  std::int64_t advanced_at_ = -1;  // the time of the last command that advanced funding
   std::int64_t price_ = 300'000;
   std::int64_t advanced_to_ = 0;  // seconds: the last advance (skew)
   std::uint64_t order_ids_ = 0;

@@ -977,28 +977,19 @@ TEST_CASE("Funding parameters: one tick more of max_price at a 100% cap is refus
 }
 
 // ---------------------------------------------------------------------------
-// Known gap: funding that is due but not yet advanced is not counted by a
-// command's checks. Tagged [!shouldfail]: they fail on the engine as it is
-// (Catch then reports them passed), and start failing the suite the day the
-// gap is closed, when the tag must go.
+// Funding due at a command's time counts before the market advances: a
+// command at or after an interval's end that no tick preceded is valued at
+// the index the advance will leave (FundingIndexAt), whatever advances the
+// market afterwards, and a rejected command advances nothing.
 // ---------------------------------------------------------------------------
-// Only time ticks, order commands (after their checks, in Settle) and status
-// and parameter changes advance a market's funding. A command at or after an
-// interval's end that no tick preceded is checked on the index before that
-// interval's payment (and, with continuous payment, before the accrual since
-// the last advance): Withdraw, Transfer and AdjustIsolatedMargin never
-// advance, and an order advances only after its margin check. These tests
-// pin the behaviour the contract asks for ("always counted in equity, margin
-// checks, withdrawals").
 
 // As "an order one atom short of the margin once pending funding counts is
 // refused", but the order comes at 8 h with no tick before it: its check
-// does not see the interval's 3 USD, it is accepted, and the same command
-// then closes the interval, leaving equity 2,999,999,999 against an initial
-// requirement with orders of 3,000,000,000.
+// counts the interval's 3 USD, which would leave equity 2,999,999,999
+// against an initial requirement with orders of 3,000,000,000.
 TEST_CASE("Funding: an order at an interval's end before any tick is checked with that "
           "interval's funding",
-          "[!shouldfail][known-gap][engine][funding]") {
+          "[engine][funding]") {
   Scenario s = LongAndShort(Btc(), 3'002'999'999);
   s.TickHourly(7 * kHour);
   s.At(8 * kHour);
@@ -1007,11 +998,11 @@ TEST_CASE("Funding: an order at an interval's end before any tick is checked wit
 }
 
 // As "a withdrawal of exactly the free collateral net of pending funding",
-// but at 8 h with no tick before it: free collateral reads 7,000 USD (the
-// interval's 3 USD not counted) and 6,997 USD + 1 atom leaves.
+// but at 8 h with no tick before it: free collateral already reads 6,997 USD
+// (the interval's 3 USD counted) and one atom more is refused.
 TEST_CASE("Funding: a withdrawal at an interval's end before any tick counts that interval's "
           "funding",
-          "[!shouldfail][known-gap][engine][funding]") {
+          "[engine][funding]") {
   Scenario s = LongAndShort();
   s.TickHourly(7 * kHour);
   s.At(8 * kHour);

@@ -1308,14 +1308,14 @@ TEST_CASE("Funding EncodeCanonical: equal states encode equally and a sample cha
   CHECK(ea != eb);
 }
 
-TEST_CASE("Funding EncodeCanonical: every field in declaration order, the history newest first",
+TEST_CASE("Funding EncodeCanonical: every field in declaration order",
           "[funding]") {
   const FundingParams p = Hourly();
   Funding f(p, TimeNs(0));
   f.Advance(p, WithBid(0, 100, 1));  // sample 1% in slot 0
   Inputs end = At(kHour, 200);
   end.atoms_per_tick_lot = 10;
-  f.Advance(p, end);                  // close: index 1.875e18, F 75 bp; sample 0
+  f.Advance(p, end);  // close: index 1.875e18, F 75 bp; sample 0
   f.Advance(p, WithBid(kHour + 2 * kMin, 100, 2));  // sample 2% in slot 2
   std::string e;
   f.EncodeCanonical(&e);
@@ -1341,9 +1341,33 @@ TEST_CASE("Funding EncodeCanonical: every field in declaration order, the histor
   CHECK(i128(tag + 64) == int128(2) * kOne / 100);      // premium_sum_ (0 + 2%)
   CHECK(i64(tag + 80) == 2);                            // weight_sum_
   CHECK((u64(tag + 88) & 0xFFFFFFFFu) == 2);            // samples_
-  CHECK((u64(tag + 92) & 0xFFFFFFFFu) == 1);            // the history's size
+  CHECK(e.size() == tag + 92);
+}
+
+TEST_CASE("RateHistory EncodeCanonical: its size, then each close newest first", "[funding]") {
+  const FundingParams p = Hourly();
+  Funding f(p, TimeNs(0));
+  f.Advance(p, WithBid(0, 100, 1));  // sample 1% in slot 0
+  Inputs end = At(kHour, 200);
+  end.atoms_per_tick_lot = 10;
+  const Advanced closed = f.Advance(p, end);  // close: index 1.875e18, F 75 bp
+  RateHistory history;
+  REQUIRE(closed.closes == 1);
+  history.Record(closed.closed[0]);
+  std::string e;
+  history.EncodeCanonical(&e);
+  auto u64 = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(e[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  auto i64 = [&](std::size_t at) { return static_cast<std::int64_t>(u64(at)); };
+  auto i128 = [&](std::size_t at) {
+    return static_cast<int128>((absl::uint128(u64(at + 8)) << 64) | u64(at));
+  };
+  CHECK((u64(0) & 0xFFFFFFFFu) == 1);  // the history's size
   // One RateSet: start, end, intervals, premium, rate, price, index_delta.
-  const std::size_t h = tag + 96;
+  const std::size_t h = 4;
   CHECK(i64(h) == 0);
   CHECK(i64(h + 8) == kHour);
   CHECK((u64(h + 16) & 0xFFFFFFFFu) == 1);
