@@ -40,7 +40,8 @@ void EmitCloses(Market& m, const funding::RateSet* closes, std::size_t n, EventS
 
 }  // namespace
 
-funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample) {
+funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample,
+                              const oracle::BookPrices* walked) {
   const funding::FundingParams& f = m.params.funding;
   funding::Inputs in{.now = now,
                      .index = m.IndexUsable(now) ? m.feed.index() : Ticks(0),
@@ -53,15 +54,17 @@ funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample) {
   in.long_lots -= std::max<std::int64_t>(m.counterparty_size, 0);
   in.short_lots -= std::max<std::int64_t>(-m.counterparty_size, 0);
   if (in.book_open && in.index.raw() > 0 && m.funding.SampleDue(f, now)) {
-    in.impact_bid = ImpactPrice(m, Side::kBuy, f.impact_notional);
-    in.impact_ask = ImpactPrice(m, Side::kSell, f.impact_notional);
+    in.impact_bid = walked ? walked->impact_bid : ImpactPrice(m, Side::kBuy, f.impact_notional);
+    in.impact_ask = walked ? walked->impact_ask : ImpactPrice(m, Side::kSell, f.impact_notional);
   }
   return in;
 }
 
-void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink& sink) {
+void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink& sink,
+                    const oracle::BookPrices* walked) {
   Market& m = s.markets[market_slot];
-  const funding::Advanced a = m.funding.Advance(m.params.funding, FundingInputs(m, s.now, sample));
+  const funding::Advanced a =
+      m.funding.Advance(m.params.funding, FundingInputs(m, s.now, sample, walked));
   EmitCloses(m, a.closed.data(), a.closes, sink);
 }
 

@@ -178,8 +178,11 @@ Ticks ImpactPrice(const Market& m, Side side, std::int64_t notional);
 // (funding::Funding::Advance) and emits a FundingRateSet per interval it
 // closed. sample: whether a premium sample may be taken — on time ticks
 // only, so that no trader's command can time a sample. Requires
-// FundingDue() or a time tick. O(1).
-void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink& sink);
+// FundingDue() or a time tick. O(1). walked: the impact prices the tick's
+// oracle refresh just read at the funding's impact notional, if it did
+// (the sample then walks nothing).
+void AdvanceFunding(State& s, std::uint32_t market_slot, bool sample, EventSink& sink,
+                    const oracle::BookPrices* walked = nullptr);
 // CloseFunding(): an UpdateMarket that changes the funding parameters:
 // advances with the old ones, then closes the running interval early
 // (funding::Funding::Close()).

@@ -35,15 +35,17 @@ Reason FromPublish(oracle::PublishReason r) {
 constexpr std::size_t kImpactFirstLevels = 8;
 static_assert(kImpactFirstLevels <= oracle::kImpactLevels);
 
-void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
+// Returns the book prices it read (a time tick's funding sample reuses them
+// when its impact notional is the oracle's).
+oracle::BookPrices RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
   Market& m = s.markets[market_slot];
   const Ticks old_mark = m.mark;
   const Ticks old_index = m.feed.index();
   const std::int64_t notional = m.feed.config().impact_notional;
-  const oracle::OracleUpdate u = m.feed.Refresh(
-      s.now, oracle::BookPrices{.impact_bid = ImpactPrice(m, Side::kBuy, notional),
+  const oracle::BookPrices book{.impact_bid = ImpactPrice(m, Side::kBuy, notional),
                                 .impact_ask = ImpactPrice(m, Side::kSell, notional),
-                                .last_trade = m.last_trade});
+                                .last_trade = m.last_trade};
+  const oracle::OracleUpdate u = m.feed.Refresh(s.now, book);
   const Ticks index = m.feed.index();
   if (m.feed.mark().raw() > 0) m.mark = m.feed.mark();
   if (index.raw() > 0) m.last_index = index;
@@ -59,6 +61,7 @@ void RefreshOracle(State& s, std::uint32_t market_slot, EventSink& sink) {
     sink.Emit(events::CircuitBreaker{
         .market = m.id, .tripped = u.breaker_tripped, .cause = u.cause});
   }
+  return book;
 }
 
 }  // namespace
@@ -104,8 +107,12 @@ Reason Validate(const State& s, const TimeTick& c, OraclePlan* plan) {
 // prices of `now`.
 Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink) {
   auto tick = [&](std::uint32_t mi) {
-    RefreshOracle(s, mi, sink);
-    if (s.markets[mi].status != MarketStatus::kDelisted) AdvanceFunding(s, mi, true, sink);
+    const oracle::BookPrices book = RefreshOracle(s, mi, sink);
+    if (s.markets[mi].status != MarketStatus::kDelisted) {
+      const Market& m = s.markets[mi];
+      const bool same = m.params.funding.impact_notional == m.feed.config().impact_notional;
+      AdvanceFunding(s, mi, true, sink, same ? &book : nullptr);
+    }
   };
   if (plan.market_slot != kNone) {
     tick(plan.market_slot);

@@ -152,9 +152,10 @@ inline bool FundingDue(const Market& m, TimeNs now) {
 // index if usable (else 0), the mark, the open interest without the
 // funding counterparty's position, the first tier's initial - maintenance
 // fraction; the impact prices only when `sample` and a sample is due (the
-// book walk is paid for only then; funding_tick.cpp). book_open: `sample`
-// and the market not halted.
-funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample);
+// book walk is paid for only then, and not at all when `walked` has them;
+// funding_tick.cpp). book_open: `sample` and the market not halted.
+funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample,
+                              const oracle::BookPrices* walked = nullptr);
 
 // FundingIndexAt(): the market's funding index at `now`: the index as it
 // stands, or, when funding is due (an interval ended, or continuous funding

@@ -50,8 +50,10 @@ QuotRem MulDivU(uint128 a, uint128 b, uint128 c) {
   const uint128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
   QuotRem out;
   if (hi == 0) {
+    // One division (a second for the remainder would double the cost of
+    // Owed(), which every valuation of an unsettled position calls).
     out.q = lo / c;
-    out.r = lo % c;
+    out.r = lo - out.q * c;
     return out;
   }
   if (hi >= c) {  // the quotient is at least 2^128
