@@ -39,6 +39,30 @@ struct QuotRem {
   uint128 q = 0, r = 0;
   bool overflow = false;
 };
+// x / 10^18 and x % 10^18 with 64-bit divisions only (Owed() divides by
+// kIndexScale on every valuation of an unsettled position; a 128-bit
+// division costs several times more). 10^18 = 2^18 * 5^18, and
+// floor(x / 10^18) = floor(floor(x / 2^18) / 5^18); y = floor(x / 2^18) <
+// 2^110 is divided by 5^18 < 2^42 in 22-bit digits, so each partial
+// dividend r * 2^22 + digit (r < 5^18) stays below 2^64. The remainder is
+// r * 2^18 + (x mod 2^18).
+QuotRem DivByIndexScale(uint128 x) {
+  static_assert(kIndexScale == 1'000'000'000'000'000'000);
+  constexpr std::uint64_t kFive18 = 3'814'697'265'625;  // 5^18
+  const uint128 y = x >> 18;
+  std::uint64_t r = 0;
+  uint128 q = 0;
+  for (int shift = 88; shift >= 0; shift -= 22) {
+    const std::uint64_t cur = (r << 22) | (absl::Uint128Low64(y >> shift) & 0x3FFFFF);
+    q = (q << 22) | (cur / kFive18);
+    r = cur % kFive18;
+  }
+  QuotRem out;
+  out.q = q;
+  out.r = (uint128(r) << 18) | (absl::Uint128Low64(x) & 0x3FFFF);
+  return out;
+}
+
 QuotRem MulDivU(uint128 a, uint128 b, uint128 c) {
   // Schoolbook product on 64-bit limbs: a * b = hi * 2^128 + lo.
   const uint128 a0 = absl::Uint128Low64(a), a1 = absl::Uint128High64(a);
@@ -50,8 +74,7 @@ QuotRem MulDivU(uint128 a, uint128 b, uint128 c) {
   const uint128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
   QuotRem out;
   if (hi == 0) {
-    // One division (a second for the remainder would double the cost of
-    // Owed(), which every valuation of an unsettled position calls).
+    if (c == static_cast<std::uint64_t>(kIndexScale)) return DivByIndexScale(lo);
     out.q = lo / c;
     out.r = lo - out.q * c;
     return out;
@@ -536,24 +559,26 @@ absl::int128 Funding::Accrue(const FundingParams& p, const Inputs& in, Ticks pri
   const TimeNs dt(to.raw() - advanced_to_.raw());
   advanced_to_ = to;
   if (dt.raw() <= 0) return 0;
-  const Rate skew = Skew(in.long_lots, in.short_lots);
-  Rate accrue_at = rate_;
-  switch (p.model) {
-    case FundingModel::kSkewLinear:
-    case FundingModel::kSkewPower:
-      if (p.payment == FundingPayment::kContinuous) rate_ = accrue_at = SkewRate(skew, p);
-      break;
-    case FundingModel::kSkewAdaptive:
-      rate_ = AdaptiveStep(rate_, skew, dt, p);
-      break;
-    case FundingModel::kPremium:
-    case FundingModel::kNone:
-      break;
+  const Rate accrue_at = AccrualRate(p, in);
+  const bool skew_model =
+      p.model == FundingModel::kSkewLinear || p.model == FundingModel::kSkewPower;
+  if (skew_model && p.payment == FundingPayment::kContinuous) rate_ = accrue_at;
+  if (p.model == FundingModel::kSkewAdaptive) {
+    rate_ = AdaptiveStep(rate_, Skew(in.long_lots, in.short_lots), dt, p);
   }
   if (p.payment != FundingPayment::kContinuous) return 0;
   const absl::int128 d = IndexDelta(accrue_at, dt, p.period, price, in.atoms_per_tick_lot);
   AddToIndex(d);
   return d;
+}
+
+Rate Funding::AccrualRate(const FundingParams& p, const Inputs& in) const {
+  const bool skew_model =
+      p.model == FundingModel::kSkewLinear || p.model == FundingModel::kSkewPower;
+  if (skew_model && p.payment == FundingPayment::kContinuous) {
+    return SkewRate(Skew(in.long_lots, in.short_lots), p);
+  }
+  return rate_;
 }
 
 void Funding::AddToIndex(absl::int128 d) {
@@ -717,6 +742,15 @@ std::optional<RateSet> Funding::Close(const FundingParams& old, const FundingPar
 }
 
 absl::int128 Funding::IndexAt(const FundingParams& p, const Inputs& in) const {
+  // The usual case under continuous payment, which every valuation in such
+  // a market meets: no interval ends by in.now, so the advance would only
+  // accrue (Accrue()) and nothing needs copying.
+  if (p.payment == FundingPayment::kContinuous && p.model != FundingModel::kNone &&
+      in.now < interval_end_ && in.now >= advanced_to_) {
+    const TimeNs dt(in.now.raw() - advanced_to_.raw());
+    return AddIndex(index_, IndexDelta(AccrualRate(p, in), dt, p.period, PayPrice(p, in),
+                                       in.atoms_per_tick_lot));
+  }
   Funding projected = *this;
   Inputs no_sample = in;
   no_sample.book_open = false;

@@ -5,6 +5,7 @@
 //
 // Units used throughout: Rate raw 1e18 = 1, so 1 basis point (0.01%) is
 // 1e14 raw; index units are atoms per lot times 1e18.
+#include "perpcore/detail/int128_text.hpp"
 #include "perpcore/funding/funding.hpp"
 
 #include <catch2/catch.hpp>
@@ -818,6 +819,34 @@ TEST_CASE("Funding Owed: Owed times kIndexScale minus the exact product is Exces
     REQUIRE(excess < kIndexScale);
     REQUIRE(owed * kIndexScale - exact == excess);
   }
+}
+
+TEST_CASE("Funding Owed: products up to 2^126 divide exactly (the excess identity across the 128-bit range)",
+          "[funding]") {
+  // The division by kIndexScale of products that fit 128 bits runs on 64-bit
+  // digits (funding.cpp); products near 2^126 reach its top digit. The
+  // identity Owed * 1e18 - exact = ExcessOf in [0, 1e18) pins the quotient
+  // and the remainder together, the exact product formed here by int128.
+  perpcore::testing::Rng rng(Seed(20261208));
+  int top = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const int bits = 64 + static_cast<int>(rng.Below(36));  // |index| below 2^99
+    const int128 now = (int128(rng.Between(-(std::int64_t{1} << 62), std::int64_t{1} << 62))
+                        << (bits - 62)) + static_cast<std::int64_t>(rng.Below(1u << 30));
+    const int128 settled = -(now >> 1) + static_cast<std::int64_t>(rng.Below(1u << 20));
+    const std::int64_t size = rng.Between(-(std::int64_t{1} << 26), std::int64_t{1} << 26);
+    const int128 exact = (now - settled) * size;  // < 2^100 * 2^26
+    const int128 owed = Owed(now, settled, size);
+    const std::int64_t excess = ExcessOf(now, settled, size);
+    INFO("now=" << perpcore::detail::Int128Text(now) << " settled="
+                 << perpcore::detail::Int128Text(settled) << " size=" << size);
+    REQUIRE(excess >= 0);
+    REQUIRE(excess < kIndexScale);
+    REQUIRE(owed * kIndexScale - exact == excess);
+    const int128 mag = exact < 0 ? -exact : exact;
+    if (mag >= (int128(1) << 120)) ++top;
+  }
+  CHECK(top > 100);
 }
 
 // ===========================================================================

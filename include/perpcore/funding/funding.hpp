@@ -426,6 +426,8 @@ class Funding {
   void ResetSamples();
   void AddToIndex(absl::int128 d);
   absl::int128 Accrue(const FundingParams& p, const Inputs& in, Ticks price, TimeNs to);
+  // The rate continuous funding accrues at over the span up to in.now.
+  Rate AccrualRate(const FundingParams& p, const Inputs& in) const;
   Rate CloseRate(const FundingParams& p, const Inputs& in) const;
   RateSet CloseAt(const FundingParams& p, const Inputs& in, Ticks price, TimeNs end);
 };
