@@ -19,7 +19,20 @@
 // markets (price band 10%, three margin tiers, oracle with two of three
 // sources, source and TWAP breakers); 200 accounts (owners shared by pairs,
 // so self-trade prevention is exercised; some referred, some on other fee
-// tiers), each funded. Then per command, uniform u in [0, 1000):
+// tiers), each funded. Funding engages within the run (the default 8-hour
+// intervals would not close in its ~200 s), so the check covers its
+// arithmetic (256-bit products, Pow, the index, settlement rounding):
+//   M1  premium model, 10 s intervals of an 8-hour period (each pays 1/2880
+//       of the rate: sub-period rounding), a sample a second, time-weighted,
+//       paid at interval ends at the index;
+//   M2  kSkewPower with exponent 1.5 (Pow's fractional path), paid
+//       continuously at the mark, 30 s intervals;
+//   M3  kSkewAdaptive with exponent 1.25, paid at 20 s interval ends;
+//   M4  the defaults (premium, 8-hour intervals).
+// A fee update (below) closes the running interval of its market early. M2
+// and M3 share a funding counterparty, account 1 (a deep vault), which takes
+// one in five of those markets' orders, so the skew moves. Then per command,
+// uniform u in [0, 1000):
 //   u <  40  oracle price from one of three sources (a random walk per
 //            market, the source adding -3..3 ticks of noise);
 //   u <  50  time tick (one market, or all);
@@ -31,13 +44,19 @@
 //   u < 480  a cancel (by id; one in ten by client id, one in fifty all);
 //   else     a passive limit order (GTC, a tenth post-only or slide), 1..200
 //            ticks behind the market's price, sometimes reduce-only.
-// Time advances 0..2 ms a command. Many commands are rejected (unknown
-// orders, margin, bands): rejects are part of what must agree.
+// Time advances 0..2 ms a command; a market gets a time tick every 250
+// commands (~250 ms) on average, so about 98% of M1's 1 s sample slots are
+// sampled (1 - e^-4); fills advance funding too, without sampling. Many commands are rejected (unknown orders, margin, bands):
+// rejects are part of what must agree.
 //
 // Output: "commands <n> accepted <a> filled_lots <f> digest <hex>" lines,
-// "outcomes <reason>=<count> ..." (setup included), then "final digest <hex>". Exit status 1 if an invariant check fails, a
-// call fails with a status (not a reason), or the stream rots (fewer than 5%
-// of commands fill or fewer than 30% are accepted).
+// "outcomes <reason>=<count> ..." (setup included), then "final digest <hex>
+// funding_rate_set <r> funding_settled <s> funding_residual <d>" (the
+// FUNDING_* events of the whole run). Exit status 1, before that last line,
+// if an invariant check fails, a call fails with a status (not a reason), or
+// the stream rots: fewer than 5% of commands fill, fewer than 30% are
+// accepted, or, from 20,000 commands on (~20 s: two M1 intervals), no
+// funding interval closed or no funding settled.
 #include <array>
 #include <cinttypes>
 #include <cstdint>
@@ -59,6 +78,14 @@ constexpr std::uint32_t kMarkets = 4;
 constexpr std::uint64_t kAccounts = 200;
 constexpr std::int64_t kUsd = 1000000;  // quote atoms (6 decimals)
 constexpr std::int64_t kBp = PERPCORE_RATE_SCALE / 10000;
+constexpr std::int64_t kPercent = PERPCORE_RATE_SCALE / 100;
+constexpr std::int64_t kSecond = 1000000000;  // ns
+constexpr std::int64_t kHour = 3600 * kSecond;
+// The skew markets' funding counterparty.
+constexpr std::uint64_t kVault = 1;
+// From this many commands on, the run must have closed a funding interval
+// and settled funding (see the file comment).
+constexpr std::uint64_t kFundingMinCommands = 20000;
 
 struct Options {
   std::uint64_t commands = 200000;
@@ -97,9 +124,15 @@ class Driver {
     for (const auto& [reason, count] : by_reason_) {
       std::printf(" %s=%" PRIu64, perpcore_reason_name(reason), count);
     }
-    std::printf("\nfinal digest %s\n", Hex().c_str());
+    std::printf("\n");
     if (filled_commands_ * 20 < opt_.commands) Die("the stream rotted: under 5% of commands fill", nullptr);
     if (accepted_ * 10 < opt_.commands * 3) Die("the stream rotted: under 30% accepted", nullptr);
+    if (opt_.commands >= kFundingMinCommands && (funding_rate_set_ == 0 || funding_settled_ == 0)) {
+      Die("the stream rotted: no funding interval closed or no funding settled", nullptr);
+    }
+    std::printf("final digest %s funding_rate_set %" PRIu64 " funding_settled %" PRIu64
+                " funding_residual %" PRIu64 "\n",
+                Hex().c_str(), funding_rate_set_, funding_settled_, funding_residual_);
     return 0;
   }
 
@@ -114,9 +147,26 @@ class Driver {
     if (cmd(&r, last + 1, now_) != PERPCORE_OK) Die("a command failed with a status", eng_);
     if (r.reason == PERPCORE_REASON_OK) ++accepted_;
     ++by_reason_[r.reason];
+    CountEvents(r.event_count);
     if (r.filled != 0) {
       ++filled_commands_;
       filled_lots_ += static_cast<std::uint64_t>(r.filled < 0 ? -r.filled : r.filled);
+    }
+  }
+
+  // Counts the FUNDING_* events of the last command (setup included).
+  void CountEvents(std::uint32_t count) {
+    if (count == 0) return;
+    events_.resize(count);
+    std::size_t written = 0;
+    if (perpcore_engine_events(eng_, events_.data(), events_.size(), &written) != PERPCORE_OK ||
+        written != count) {
+      Die("events", eng_);
+    }
+    for (const perpcore_event& e : events_) {
+      if (e.kind == PERPCORE_EVENT_FUNDING_RATE_SET) ++funding_rate_set_;
+      if (e.kind == PERPCORE_EVENT_FUNDING_SETTLED) ++funding_settled_;
+      if (e.kind == PERPCORE_EVENT_FUNDING_RESIDUAL) ++funding_residual_;
     }
   }
 
@@ -165,6 +215,7 @@ class Driver {
       p.oracle.max_source_deviation = 2 * (PERPCORE_RATE_SCALE / 100);
       p.oracle.max_twap_deviation = 10 * (PERPCORE_RATE_SCALE / 100);
       p.max_orders_per_account = 100;
+      Funding(m, &p.funding);
       Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
         return perpcore_market_create(eng_, r, s, t, m, &p);
       });
@@ -179,12 +230,59 @@ class Driver {
         return perpcore_account_create(eng_, r, s, t, a, owner, tier, referrer);
       });
       // Thin accounts (a % 25 == 7) hit margin limits; the rest rarely do.
-      const std::int64_t usd = a % 25 == 7 ? rng_.Between(300, 3000) : rng_.Between(20000, 500000);
+      const std::int64_t usd = a == kVault   ? 5000000
+                               : a % 25 == 7 ? rng_.Between(300, 3000)
+                                             : rng_.Between(20000, 500000);
       Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
         return perpcore_account_deposit(eng_, r, s, t, a, usd * kUsd);
       });
     }
     accepted_ = 0;
+  }
+
+  // The funding of market m (the file comment); every cadence divides its
+  // interval, as Validate() requires of every model.
+  static void Funding(std::uint32_t m, perpcore_funding_params* f) {
+    if (m == 1) {
+      f->model = PERPCORE_FUNDING_MODEL_PREMIUM;
+      f->payment = PERPCORE_FUNDING_PAYMENT_INTERVAL_END;
+      f->price = PERPCORE_FUNDING_PRICE_INDEX;
+      f->interval_ns = 10 * kSecond;
+      f->period_ns = 8 * kHour;
+      f->sample_cadence_ns = kSecond;
+      f->weighting = PERPCORE_FUNDING_WEIGHTING_TIME_WEIGHTED;
+    } else if (m == 2) {
+      f->model = PERPCORE_FUNDING_MODEL_SKEW_POWER;
+      f->payment = PERPCORE_FUNDING_PAYMENT_CONTINUOUS;
+      f->price = PERPCORE_FUNDING_PRICE_MARK;
+      f->interval_ns = 30 * kSecond;
+      f->period_ns = 8 * kHour;
+      f->sample_cadence_ns = kSecond;
+      f->counterparty = kVault;
+      f->skew_factor = 2 * kPercent;
+      f->skew_exponent = 3 * PERPCORE_RATE_SCALE / 2;
+      f->skew_max = kPercent;
+    } else if (m == 3) {
+      f->model = PERPCORE_FUNDING_MODEL_SKEW_ADAPTIVE;
+      f->payment = PERPCORE_FUNDING_PAYMENT_INTERVAL_END;
+      f->price = PERPCORE_FUNDING_PRICE_INDEX;
+      f->interval_ns = 20 * kSecond;
+      f->period_ns = 8 * kHour;
+      f->sample_cadence_ns = kSecond;
+      f->counterparty = kVault;
+      f->skew_exponent = 5 * PERPCORE_RATE_SCALE / 4;
+      f->skew_max = kPercent;
+      f->ramp_up = kPercent / 10;  // 0.1% per period per second at |skew| = 1
+      f->decay = kPercent / 100;
+      f->stable_threshold = 5 * kPercent;
+      f->decay_threshold = 2 * kPercent;
+    }
+  }
+
+  // A skew market's orders come from the vault one time in five.
+  std::uint64_t Trader(std::uint32_t m) {
+    if ((m == 2 || m == 3) && rng_.Percent(20)) return kVault;
+    return AnyAccount();
   }
 
   void Publish(std::uint32_t m, std::uint32_t source) {
@@ -240,7 +338,7 @@ class Driver {
 
   perpcore_order Passive() {
     const std::uint32_t m = AnyMarket();
-    perpcore_order o = NewOrder(m, AnyAccount());
+    perpcore_order o = NewOrder(m, Trader(m));
     o.side = static_cast<std::uint8_t>(rng_.Below(2));
     const std::int64_t behind = rng_.Between(1, 200);
     o.price = o.side == PERPCORE_SIDE_BUY ? price_[m] - behind : price_[m] + behind;
@@ -268,7 +366,7 @@ class Driver {
 
   void Taker() {
     const std::uint32_t m = AnyMarket();
-    perpcore_order o = NewOrder(m, AnyAccount());
+    perpcore_order o = NewOrder(m, Trader(m));
     o.side = static_cast<std::uint8_t>(rng_.Below(2));
     const std::int64_t through = rng_.Between(0, 20);
     o.price = o.side == PERPCORE_SIDE_BUY ? price_[m] + through : price_[m] - through;
@@ -430,6 +528,10 @@ class Driver {
   std::uint64_t filled_commands_ = 0;
   std::uint64_t filled_lots_ = 0;
   std::map<std::uint32_t, std::uint64_t> by_reason_;  // setup included
+  std::vector<perpcore_event> events_;                // the last command's
+  std::uint64_t funding_rate_set_ = 0;                // FUNDING_* events
+  std::uint64_t funding_settled_ = 0;
+  std::uint64_t funding_residual_ = 0;
 };
 
 bool ParseCount(const char* text, std::uint64_t* out) {
