@@ -39,30 +39,6 @@ struct QuotRem {
   uint128 q = 0, r = 0;
   bool overflow = false;
 };
-// x / 10^18 and x % 10^18 with 64-bit divisions only (Owed() divides by
-// kIndexScale on every valuation of an unsettled position; a 128-bit
-// division costs several times more). 10^18 = 2^18 * 5^18, and
-// floor(x / 10^18) = floor(floor(x / 2^18) / 5^18); y = floor(x / 2^18) <
-// 2^110 is divided by 5^18 < 2^42 in 22-bit digits, so each partial
-// dividend r * 2^22 + digit (r < 5^18) stays below 2^64. The remainder is
-// r * 2^18 + (x mod 2^18).
-QuotRem DivByIndexScale(uint128 x) {
-  static_assert(kIndexScale == 1'000'000'000'000'000'000);
-  constexpr std::uint64_t kFive18 = 3'814'697'265'625;  // 5^18
-  const uint128 y = x >> 18;
-  std::uint64_t r = 0;
-  uint128 q = 0;
-  for (int shift = 88; shift >= 0; shift -= 22) {
-    const std::uint64_t cur = (r << 22) | (absl::Uint128Low64(y >> shift) & 0x3FFFFF);
-    q = (q << 22) | (cur / kFive18);
-    r = cur % kFive18;
-  }
-  QuotRem out;
-  out.q = q;
-  out.r = (uint128(r) << 18) | (absl::Uint128Low64(x) & 0x3FFFF);
-  return out;
-}
-
 QuotRem MulDivU(uint128 a, uint128 b, uint128 c) {
   // Schoolbook product on 64-bit limbs: a * b = hi * 2^128 + lo.
   const uint128 a0 = absl::Uint128Low64(a), a1 = absl::Uint128High64(a);
@@ -74,7 +50,8 @@ QuotRem MulDivU(uint128 a, uint128 b, uint128 c) {
   const uint128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
   QuotRem out;
   if (hi == 0) {
-    if (c == static_cast<std::uint64_t>(kIndexScale)) return DivByIndexScale(lo);
+    // One division: the remainder by a multiply (Owed() runs this on every
+    // valuation of an unsettled position).
     out.q = lo / c;
     out.r = lo - out.q * c;
     return out;

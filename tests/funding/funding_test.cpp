@@ -823,9 +823,8 @@ TEST_CASE("Funding Owed: Owed times kIndexScale minus the exact product is Exces
 
 TEST_CASE("Funding Owed: products up to 2^126 divide exactly (the excess identity across the 128-bit range)",
           "[funding]") {
-  // The division by kIndexScale of products that fit 128 bits runs on 64-bit
-  // digits (funding.cpp); products near 2^126 reach its top digit. The
-  // identity Owed * 1e18 - exact = ExcessOf in [0, 1e18) pins the quotient
+  // Products that fit 128 bits take the one-division path of funding.cpp's
+  // MulDivU, products near 2^126 its top bits. The identity Owed * 1e18 - exact = ExcessOf in [0, 1e18) pins the quotient
   // and the remainder together, the exact product formed here by int128.
   perpcore::testing::Rng rng(Seed(20261208));
   int top = 0;
