@@ -47,8 +47,9 @@
 // Funding (funding/funding.hpp). A position's funding moves between its
 // bucket and its market's funding pool (Market::funding_pool) when the
 // position is settled (SettleFunding(): before every fill that changes it,
-// and when its isolated bucket moves); between settlements it is pending,
-// counted by valuation. Settlement rounds against the account (Owed()), so
+// when its isolated bucket moves, and when a withdrawal or a transfer out
+// touches its account); between settlements it is pending, counted by
+// valuation at the command's time (state.hpp FundingIndexAt()). Settlement rounds against the account (Owed()), so
 // each one leaves an excess below one atom, kept exactly in index units
 // (Market::funding_carry); whole atoms of it move from the pool to the
 // funding residual sink (State::funding_residual, a FundingResidual event).
