@@ -821,6 +821,30 @@ TEST_CASE("Funding Owed: Owed times kIndexScale minus the exact product is Exces
   }
 }
 
+TEST_CASE("Funding Owed: an exact multiple of kIndexScale and one unit either side, up to 2^126",
+          "[funding]") {
+  // d = k * 1e18 owes exactly k; one unit less still k (ceil), one more
+  // k + 1; a receiver (size -1) gets -k, -(k - 1) and -k. k runs over
+  // powers of two and their neighbours up to 2^66 (d below 2^126), where the
+  // quotient's estimate by multiplication is one too high at some of them.
+  for (int e = 0; e <= 66; ++e) {
+    for (const int128 k : {(int128(1) << e) - 1, int128(1) << e, (int128(1) << e) + 1}) {
+      if (k <= 0) continue;
+      const int128 d = k * kIndexScale;
+      INFO("k = 2^" << e);
+      CHECK(Owed(d, 0, 1) == k);
+      CHECK(Owed(d - 1, 0, 1) == k);
+      CHECK(Owed(d + 1, 0, 1) == k + 1);
+      CHECK(Owed(d, 0, -1) == -k);
+      CHECK(Owed(d - 1, 0, -1) == -(k - 1));
+      CHECK(Owed(d + 1, 0, -1) == -k);
+      CHECK(ExcessOf(d, 0, 1) == 0);
+      CHECK(ExcessOf(d - 1, 0, 1) == 1);
+      CHECK(ExcessOf(d + 1, 0, 1) == kIndexScale - 1);
+    }
+  }
+}
+
 TEST_CASE("Funding Owed: products up to 2^126 divide exactly (the excess identity across the 128-bit range)",
           "[funding]") {
   // Products that fit 128 bits take the one-division path of funding.cpp's
