@@ -474,7 +474,13 @@ OwedParts OwedOf(int128 now, int128 settled, std::int64_t size) {
   const bool down = now < settled;
   const uint128 d = down ? static_cast<uint128>(settled) - static_cast<uint128>(now)
                          : static_cast<uint128>(now) - static_cast<uint128>(settled);
-  const QuotRem qr = MulDivU(d, UAbs(size), static_cast<std::uint64_t>(kIndexScale));
+  const std::uint64_t lots = UAbs(size);
+  // Realistic positions (an index move below 2^96, a size below 2^32) have a
+  // product below 2^128: one native multiply, no 256-bit product.
+  const QuotRem qr = absl::Uint128High64(d) < (std::uint64_t{1} << 32) &&
+                             lots < (std::uint64_t{1} << 32)
+                         ? DivByIndexScale(d * lots)
+                         : MulDivU(d, lots, static_cast<std::uint64_t>(kIndexScale));
   o.negative = (down != (size < 0)) && d != 0 && size != 0;
   o.overflow = qr.overflow;
   o.q = qr.q;

@@ -845,6 +845,31 @@ TEST_CASE("Funding Owed: an exact multiple of kIndexScale and one unit either si
   }
 }
 
+TEST_CASE("Funding Owed: both sides of the native-product path's edges (index move 2^96, size 2^32) agree with the exact product",
+          "[funding]") {
+  // An index move below 2^96 with a size below 2^32 takes one native
+  // multiply; at either edge the 256-bit path takes over. Each is checked
+  // against Owed * 1e18 - exact = ExcessOf in [0, 1e18), the exact product
+  // formed by int128 (below 2^127 for every pair here).
+  struct Case {
+    int128 d;
+    std::int64_t size;
+  };
+  const int128 below = (int128(1) << 96) - 1, at = int128(1) << 96, small = (int128(1) << 93) + 12345;
+  const std::int64_t size_below = (std::int64_t{1} << 32) - 1, size_at = std::int64_t{1} << 32;
+  for (const Case c : {Case{below, 1 << 29}, Case{at, 1 << 29}, Case{below, -(1 << 29)},
+                       Case{at, -(1 << 29)}, Case{small, size_below}, Case{small, size_at},
+                       Case{small, -size_below}, Case{small, -size_at}}) {
+    const int128 exact = c.d * c.size;  // |exact| < 2^126
+    INFO("d=" << perpcore::detail::Int128Text(c.d) << " size=" << c.size);
+    const int128 owed = Owed(c.d, 0, c.size);
+    const std::int64_t excess = ExcessOf(c.d, 0, c.size);
+    CHECK(excess >= 0);
+    CHECK(excess < kIndexScale);
+    CHECK(owed * kIndexScale - exact == excess);
+  }
+}
+
 TEST_CASE("Funding Owed: products up to 2^126 divide exactly (the excess identity across the 128-bit range)",
           "[funding]") {
   // Products that fit 128 bits take the one-division path of funding.cpp's
