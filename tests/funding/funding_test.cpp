@@ -879,8 +879,8 @@ TEST_CASE("Funding Owed: products up to 2^126 divide exactly (the excess identit
   int top = 0;
   for (int i = 0; i < 20000; ++i) {
     const int bits = 64 + static_cast<int>(rng.Below(36));  // |index| below 2^99
-    const int128 now = (int128(rng.Between(-(std::int64_t{1} << 62), std::int64_t{1} << 62))
-                        << (bits - 62)) + static_cast<std::int64_t>(rng.Below(1u << 30));
+    const int128 now = (int128(rng.Between(-(std::int64_t{1} << 61), std::int64_t{1} << 61))
+                        << (bits - 61)) + static_cast<std::int64_t>(rng.Below(1u << 30));
     const int128 settled = -(now >> 1) + static_cast<std::int64_t>(rng.Below(1u << 20));
     const std::int64_t size = rng.Between(-(std::int64_t{1} << 26), std::int64_t{1} << 26);
     const int128 exact = (now - settled) * size;  // < 2^100 * 2^26
