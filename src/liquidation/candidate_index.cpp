@@ -1,5 +1,6 @@
 // CandidateIndex (perpcore/liquidation/candidate_index.hpp): two ordered sets
-// whose fired entries are prefixes, and an id lookup for moves and erases.
+// whose fired entries are prefixes, and an id lookup (records in a chunked
+// vector with a free list, found through a SlotIndex) for moves and erases.
 #include "perpcore/liquidation/candidate_index.hpp"
 
 #include <cstddef>
@@ -9,6 +10,12 @@
 
 PERPCORE_NAMESPACE_BEGIN
 namespace liquidation {
+
+using detail::SlotIndex;
+
+std::uint32_t CandidateIndex::SlotOf(std::uint64_t id) const {
+  return lookup_.Find(Hash(id), [&](std::uint32_t slot) { return records_[slot].id == id; });
+}
 
 void CandidateIndex::InsertKey(Side side, const Key& key) {
   if (side == Side::kBuy) {
@@ -25,24 +32,40 @@ void CandidateIndex::EraseKey(Side side, const Key& key) {
 }
 
 bool CandidateIndex::Insert(const CandidateEntry& entry) {
+  const std::uint32_t h = Hash(entry.id);
+  const SlotIndex::Probe probe =
+      lookup_.Lookup(h, [&](std::uint32_t slot) { return records_[slot].id == entry.id; });
+  if (probe.slot != SlotIndex::kNone) return false;
+  // Each step below either throws with the entries unchanged or cannot
+  // throw: (1) a free record (appending one may throw; a spare free record
+  // changes no entry), (2) the key into its set (may throw), (3) the id into
+  // the lookup (may throw: then the key comes out again, which never
+  // allocates), (4) the record taken off the free list and filled.
+  if (free_head_ == SlotIndex::kNone) {
+    PERPCORE_CHECK(records_.size() < SlotIndex::kMaxSlot);
+    const auto slot = static_cast<std::uint32_t>(records_.size());
+    records_.push_back(Record{0, 0, 0, SlotIndex::kNone, Side::kBuy, false});
+    free_head_ = slot;
+  }
+  const std::uint32_t slot = free_head_;
   const Key key = KeyOf(entry.id, entry.trigger);
-  // The map first: if its growth throws, nothing has changed.
-  const auto [it, inserted] =
-      lookup_.try_emplace(entry.id, Record{key.hi, key.lo, entry.side});
-  if (!inserted) return false;
+  InsertKey(entry.side, key);
   try {
-    InsertKey(entry.side, key);
+    lookup_.Insert(h, slot, probe);
   } catch (...) {
-    lookup_.erase(it);  // never allocates: back to the state before the call
+    EraseKey(entry.side, key);
     throw;
   }
+  Record& record = records_[slot];
+  free_head_ = record.next_free;
+  record = Record{entry.id, key.hi, key.lo, SlotIndex::kNone, entry.side, true};
   return true;
 }
 
 bool CandidateIndex::Update(const CandidateEntry& entry) {
-  const auto it = lookup_.find(entry.id);
-  if (it == lookup_.end()) return false;
-  Record& record = it->second;
+  const std::uint32_t slot = SlotOf(entry.id);
+  if (slot == SlotIndex::kNone) return false;
+  Record& record = records_[slot];
   const Key old_key{record.hi, record.lo, entry.id};
   const Key new_key = KeyOf(entry.id, entry.trigger);
   if (record.side == entry.side && old_key.hi == new_key.hi && old_key.lo == new_key.lo) {
@@ -54,22 +77,30 @@ bool CandidateIndex::Update(const CandidateEntry& entry) {
   // with the old key.
   InsertKey(entry.side, new_key);
   EraseKey(record.side, old_key);
-  record = Record{new_key.hi, new_key.lo, entry.side};
+  record.hi = new_key.hi;
+  record.lo = new_key.lo;
+  record.side = entry.side;
   return true;
 }
 
 bool CandidateIndex::Erase(std::uint64_t id) {
-  const auto it = lookup_.find(id);
-  if (it == lookup_.end()) return false;
-  EraseKey(it->second.side, Key{it->second.hi, it->second.lo, id});
-  lookup_.erase(it);
+  const std::uint32_t slot = SlotOf(id);
+  if (slot == SlotIndex::kNone) return false;
+  Record& record = records_[slot];
+  EraseKey(record.side, Key{record.hi, record.lo, id});
+  record = Record{0, 0, 0, free_head_, Side::kBuy, false};
+  free_head_ = slot;
+  // Last: a growth step of the lookup may allocate, and when it throws the
+  // slot is already erased (slot_index.hpp), so the index is consistent.
+  lookup_.Erase(Hash(id), slot);
   return true;
 }
 
 std::optional<CandidateEntry> CandidateIndex::Find(std::uint64_t id) const {
-  const auto it = lookup_.find(id);
-  if (it == lookup_.end()) return std::nullopt;
-  return CandidateEntry{id, it->second.side, absl::MakeInt128(it->second.hi, it->second.lo)};
+  const std::uint32_t slot = SlotOf(id);
+  if (slot == SlotIndex::kNone) return std::nullopt;
+  const Record& record = records_[slot];
+  return CandidateEntry{id, record.side, absl::MakeInt128(record.hi, record.lo)};
 }
 
 bool CandidateIndex::AnyFired(absl::int128 x) const {

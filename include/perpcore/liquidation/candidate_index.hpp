@@ -41,27 +41,36 @@
 // Containers
 //   Two absl::btree_sets of (trigger, id), one per side, each ordered so
 //   that its fired entries form a prefix (longs: trigger descending, shorts:
-//   trigger ascending; ties by id ascending), and an absl::flat_hash_map
-//   id -> (side, trigger) used for lookups only, never iterated into a
-//   result. Triggers are stored as two 64-bit halves so a key is 24 bytes
-//   and a map slot 32 (an absl::int128 member would pad both to 16-byte
-//   alignment). Measured at 1,000,000 entries: see
-//   benchmarks/liquidation_bench.cpp (heap bytes per entry).
+//   trigger ascending; ties by id ascending), and an id lookup used for
+//   moves and erasures only, never iterated into a result: a record per
+//   entry (id, side, trigger: 32 bytes) in a detail::ChunkedVector whose
+//   free records form a list threaded through them, found through a
+//   detail::SlotIndex (8 bytes a position, at most 3/4 full). Both grow
+//   without ever copying the whole structure (DESIGN.md rule 5: an insert
+//   never pays for the index's size; an absl::flat_hash_map would rehash
+//   every entry at each doubling, 37 ms at 1 M), and a failed allocation
+//   leaves them consistent (Debian's Abseil flat_hash_map is not:
+//   abseil/abseil-cpp#1581, see src/engine/state.hpp). Triggers are stored
+//   as two 64-bit halves, so a set key is 24 bytes (an absl::int128 member
+//   would pad it to 32). Measured at 1,000,000 entries: about 91 heap bytes
+//   an entry (benchmarks/liquidation_bench.cpp).
 //
 // Complexity (n entries, k fired)
-//   Insert, Update, Erase: O(log n) (the btree) plus O(1) expected (the map);
-//     a map growth rehashes O(n) once per doubling (amortized O(1);
-//     Reserve() ahead of a known size avoids it inside a command).
+//   Insert, Update, Erase: O(log n) (the btree) plus O(1) expected (the id
+//     lookup, whose growth is incremental: a few pages of work at most).
 //   Fired(x, out): O(min(k, out.size()) + 1): both sides' fired entries are
 //     prefixes of their sets, walked from begin() (O(1) in absl's btree)
 //     with amortized O(1) steps; the merge is one comparison per entry.
 //   AnyFired(x): O(1) (the first element of each set).
 //   Contains, Find: O(1) expected.
 //
-// Allocation failure: every operation gives the strong guarantee: if it
-// throws (std::bad_alloc from the map's growth or a btree node), the index
-// is as it was before the call. Erase and queries never allocate. So an
-// engine that poisons itself on bad_alloc can still query and destroy it.
+// Allocation failure (std::bad_alloc from a btree node, a record chunk or
+// the id lookup's growth): Insert and Update give the strong guarantee (the
+// entries are as before the call; a spare free record may remain). Erase
+// can throw only from the id lookup's incremental growth step, and only
+// after the entry is gone: the erase happened. Queries never allocate. So
+// an engine that poisons itself on bad_alloc can still query, copy and
+// destroy the index (tests/liquidation/candidate_index_alloc_failure_test.cpp).
 //
 // Thread safety: none (a value type like the engine state that owns it);
 // const members may run concurrently.
@@ -74,10 +83,11 @@
 #include <span>
 
 #include "absl/container/btree_set.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/numeric/int128.h"
 #include "perpcore/core/side.hpp"
+#include "perpcore/detail/chunked_vector.hpp"
 #include "perpcore/detail/config.hpp"
+#include "perpcore/detail/slot_index.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace liquidation {
@@ -105,7 +115,9 @@ struct FiredResult {
 
 class CandidateIndex {
  public:
-  CandidateIndex() = default;
+  // `hash_seed` spreads ids over the id lookup's table (the engine passes
+  // its host-specific seed; see detail::Hash32). It changes no result.
+  explicit CandidateIndex(std::uint64_t hash_seed = 0) : hash_seed_(hash_seed) {}
 
   // Copies are deep and independent (a copied engine state copies its
   // indexes); O(n).
@@ -115,13 +127,7 @@ class CandidateIndex {
   CandidateIndex& operator=(CandidateIndex&&) noexcept = default;
 
   std::size_t size() const { return lookup_.size(); }
-  bool empty() const { return lookup_.empty(); }
-
-  // Reserve()
-  //
-  // Sizes the id lookup for `n` entries, so inserts up to n never rehash.
-  // May throw std::bad_alloc (the index is then unchanged).
-  void Reserve(std::size_t n) { lookup_.reserve(n); }
+  bool empty() const { return lookup_.size() == 0; }
 
   // Insert()
   //
@@ -137,11 +143,11 @@ class CandidateIndex {
 
   // Erase()
   //
-  // Removes the entry of `id`; returns false if there is none. Never
-  // allocates. O(log n).
+  // Removes the entry of `id`; returns false if there is none. Allocates
+  // only in the id lookup's growth step (see "Allocation failure"). O(log n).
   bool Erase(std::uint64_t id);
 
-  bool Contains(std::uint64_t id) const { return lookup_.contains(id); }
+  bool Contains(std::uint64_t id) const { return SlotOf(id) != detail::SlotIndex::kNone; }
 
   // Find(): the entry of `id`, or nullopt. O(1) expected.
   std::optional<CandidateEntry> Find(std::uint64_t id) const;
@@ -182,10 +188,15 @@ class CandidateIndex {
       return a.id < b.id;
     }
   };
+  // An entry's record; a free record has `next_free` set (the slot of the
+  // next free record, or kNone) and `live` false.
   struct Record {
+    std::uint64_t id;
     std::int64_t hi;
     std::uint64_t lo;
+    std::uint32_t next_free;
     Side side;
+    bool live;
   };
 
   static Key KeyOf(std::uint64_t id, absl::int128 trigger) {
@@ -198,9 +209,16 @@ class CandidateIndex {
   // Erases `key` from `side`; never allocates.
   void EraseKey(Side side, const Key& key);
 
+  std::uint32_t Hash(std::uint64_t id) const { return detail::Hash32(id, hash_seed_); }
+  // The slot of `id`'s record, or kNone.
+  std::uint32_t SlotOf(std::uint64_t id) const;
+
   absl::btree_set<Key, LongOrder> longs_;
   absl::btree_set<Key, ShortOrder> shorts_;
-  absl::flat_hash_map<std::uint64_t, Record> lookup_;
+  detail::ChunkedVector<Record> records_;
+  std::uint32_t free_head_ = detail::SlotIndex::kNone;
+  detail::SlotIndex lookup_;
+  std::uint64_t hash_seed_ = 0;
 };
 
 }  // namespace liquidation
