@@ -45,6 +45,16 @@ std::string Text(const std::vector<CandidateEntry>& v) {
   return s + "]";
 }
 
+}  // namespace
+
+// Catch prints entries in failure messages as Text() does.
+template <>
+struct Catch::StringMaker<CandidateEntry> {
+  static std::string convert(const CandidateEntry& e) { return Text(e); }
+};
+
+namespace {
+
 // All entries fired at x, through a span large enough for every entry.
 std::vector<CandidateEntry> AllFired(const CandidateIndex& index, int128 x) {
   std::vector<CandidateEntry> out(index.size() + 1);
@@ -104,6 +114,25 @@ TEST_CASE("a short entry fires above its trigger", "[liquidation][index]") {
   CandidateIndex index;
   REQUIRE(index.Insert({9, kShort, 1000}));
   CHECK(FiredIds(index, 1'000'000) == Ids{9});
+}
+
+TEST_CASE("several longs at a trigger equal to X all fire", "[liquidation][index]") {
+  // The walk must not stop after the first entry at the boundary.
+  CandidateIndex index;
+  REQUIRE(index.Insert({3, kLong, 1000}));
+  REQUIRE(index.Insert({1, kLong, 1000}));
+  REQUIRE(index.Insert({2, kLong, 1000}));
+  REQUIRE(index.Insert({4, kLong, 999}));
+  CHECK(FiredIds(index, 1000) == Ids{1, 2, 3});
+}
+
+TEST_CASE("several shorts at a trigger equal to X all fire", "[liquidation][index]") {
+  CandidateIndex index;
+  REQUIRE(index.Insert({3, kShort, 1000}));
+  REQUIRE(index.Insert({1, kShort, 1000}));
+  REQUIRE(index.Insert({2, kShort, 1000}));
+  REQUIRE(index.Insert({4, kShort, 1001}));
+  CHECK(FiredIds(index, 1000) == Ids{1, 2, 3});
 }
 
 TEST_CASE("an empty index fires nothing", "[liquidation][index]") {
