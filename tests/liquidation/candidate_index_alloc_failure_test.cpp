@@ -142,5 +142,66 @@ TEST_CASE("an operation whose allocation fails leaves the index consistent and u
   CHECK(failing_kinds[1] > 0);
 }
 
+// Erase allocates only while the id lookup drains a growth: the lookup's
+// growth from 2,048 to 4,096 positions starts at the 1,537th insert, and
+// erasing the entries one by one then drains the old table, a drain step
+// allocating a page of the new table now and then (detail/slot_index.hpp;
+// tests/detail/alloc_failure_test.cpp). Each allocating erase is failed at
+// each of its allocations, on a copy.
+TEST_CASE("an erase whose allocation fails has erased the entry, and the index stays usable",
+          "[liquidation][index]") {
+  constexpr std::uint64_t kEntries = 1'537;
+  CandidateIndex index(0x5eed);
+  std::vector<CandidateEntry> ref;  // sorted by id
+  for (std::uint64_t id = 0; id < kEntries; ++id) {
+    const CandidateEntry e{id, id % 3 == 0 ? Side::kSell : Side::kBuy,
+                           int128(static_cast<std::int64_t>(id % 97)) - 48};
+    REQUIRE(index.Insert(e));
+    ref.push_back(e);
+  }
+  std::size_t failures_checked = 0;
+  for (std::uint64_t victim = 0; victim < kEntries; ++victim) {
+    std::int64_t allocations = 0;
+    {
+      CandidateIndex probe = index;
+      AllocationFailure count_only(-1);
+      static_cast<void>(probe.Erase(victim));
+      allocations = AllocationsSinceArmed();
+    }
+    const CandidateEntry erased = ref.front();
+    std::vector<CandidateEntry> after(ref.begin() + 1, ref.end());
+    for (std::int64_t n = 0; n < allocations; ++n) {
+      bool threw = false, consistent = false, usable = false;
+      const std::int64_t live_before = LiveAllocations();
+      {
+        CandidateIndex failed = index;
+        {
+          AllocationFailure fail(n);
+          try {
+            static_cast<void>(failed.Erase(victim));
+          } catch (const std::bad_alloc&) {
+            threw = true;
+          }
+        }
+        consistent = Holds(failed, after);
+        // Usable: the victim goes back in and out again.
+        usable = failed.Insert(erased) && Holds(failed, ref) && failed.Erase(victim) &&
+                 Holds(failed, after);
+      }
+      const std::int64_t leaked = LiveAllocations() - live_before;
+      INFO("erase of " << victim << ", failing allocation " << n << " of " << allocations);
+      REQUIRE(threw);
+      REQUIRE(consistent);
+      REQUIRE(usable);
+      REQUIRE(leaked == 0);
+      ++failures_checked;
+    }
+    REQUIRE(index.Erase(victim));
+    ref = std::move(after);
+  }
+  std::printf("candidate index erase allocation failures: %zu checked\n", failures_checked);
+  CHECK(failures_checked > 0);
+}
+
 }  // namespace
 }  // namespace perpcore::liquidation

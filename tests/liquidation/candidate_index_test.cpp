@@ -448,8 +448,13 @@ struct RunStats {
 
 // Runs `ops` on an index and the reference; returns the index of the first
 // op whose outcome differs (with `why`), or -1.
+//
+// A second index with another hash seed takes the same operations and must
+// answer every query identically (DESIGN.md rule 2: the lookup's layout,
+// which depends on the seed, never reaches a result).
 int Run(const std::vector<Op>& ops, RunStats* stats, std::string* why) {
   CandidateIndex index;
+  CandidateIndex reseeded(0x9E3779B97F4A7C15ULL);
   Reference ref;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
@@ -458,12 +463,14 @@ int Run(const std::vector<Op>& ops, RunStats* stats, std::string* why) {
         const bool expected = ref.Find(op.entry.id) == nullptr;
         if (expected) ref.entries.push_back(op.entry);
         if (index.Insert(op.entry) != expected) return *why = "Insert's result", int(i);
+        static_cast<void>(reseeded.Insert(op.entry));
         break;
       }
       case OpKind::kUpdate: {
         CandidateEntry* e = ref.Find(op.entry.id);
         if (e != nullptr) *e = op.entry;
         if (index.Update(op.entry) != (e != nullptr)) return *why = "Update's result", int(i);
+        static_cast<void>(reseeded.Update(op.entry));
         break;
       }
       case OpKind::kErase: {
@@ -472,6 +479,7 @@ int Run(const std::vector<Op>& ops, RunStats* stats, std::string* why) {
         const bool expected = it != ref.entries.end();
         if (expected) ref.entries.erase(it);
         if (index.Erase(op.entry.id) != expected) return *why = "Erase's result", int(i);
+        static_cast<void>(reseeded.Erase(op.entry.id));
         break;
       }
       case OpKind::kQuery: {
@@ -494,6 +502,12 @@ int Run(const std::vector<Op>& ops, RunStats* stats, std::string* why) {
         }
         if (r.more != (all.size() > op.limit)) return *why = "Fired's more flag", int(i);
         if (r.more) ++stats->limited;
+        std::vector<CandidateEntry> again(op.limit);
+        const FiredResult r2 = reseeded.Fired(op.x, again);
+        again.resize(std::min(r2.written, again.size()));
+        if (r2.written != r.written || r2.more != r.more || again != out) {
+          return *why = "another hash seed answers " + Text(again), int(i);
+        }
         if (index.AnyFired(op.x) != !all.empty()) return *why = "AnyFired", int(i);
         break;
       }
