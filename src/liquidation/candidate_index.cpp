@@ -66,6 +66,7 @@ bool CandidateIndex::Update(const CandidateEntry& entry) {
   const std::uint32_t slot = SlotOf(entry.id);
   if (slot == SlotIndex::kNone) return false;
   Record& record = records_[slot];
+  PERPCORE_DCHECK(record.live);
   const Key old_key{record.hi, record.lo, entry.id};
   const Key new_key = KeyOf(entry.id, entry.trigger);
   if (record.side == entry.side && old_key.hi == new_key.hi && old_key.lo == new_key.lo) {
@@ -87,6 +88,7 @@ bool CandidateIndex::Erase(std::uint64_t id) {
   const std::uint32_t slot = SlotOf(id);
   if (slot == SlotIndex::kNone) return false;
   Record& record = records_[slot];
+  PERPCORE_DCHECK(record.live);
   EraseKey(record.side, Key{record.hi, record.lo, id});
   record = Record{0, 0, 0, free_head_, Side::kBuy, false};
   free_head_ = slot;
