@@ -8,7 +8,7 @@ endif()
 include(CMakePackageConfigHelpers)
 set(PERPCORE_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/perpcore")
 
-install(TARGETS perpcore_core perpcore_book perpcore_oracle perpcore_risk perpcore_fees perpcore_funding perpcore_engine
+install(TARGETS perpcore_core perpcore_book perpcore_oracle perpcore_risk perpcore_fees perpcore_funding perpcore_liquidation perpcore_engine
                 perpcore_analytics perpcore_c perpcore
         EXPORT perpcoreTargets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"

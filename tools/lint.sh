@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-state_dirs=(src/book include/perpcore/book src/core include/perpcore/core src/oracle include/perpcore/oracle src/risk include/perpcore/risk src/fees include/perpcore/fees src/funding include/perpcore/funding src/engine include/perpcore/engine)
+state_dirs=(src/book include/perpcore/book src/core include/perpcore/core src/oracle include/perpcore/oracle src/risk include/perpcore/risk src/fees include/perpcore/fees src/funding include/perpcore/funding src/liquidation include/perpcore/liquidation src/engine include/perpcore/engine)
 if grep -rnwE 'float|double|long double' "${state_dirs[@]}"; then
   echo "lint: floating point in a state module (DESIGN.md rule 1)"; status=1
 fi
