@@ -243,6 +243,10 @@ TEST_CASE("BankruptcyPrice: dYdX v4 long closing 0.1 BTC with 4,501 USDC borrowe
   CHECK(BankruptcyPrice(100, Ticks(50'000), 499 * kUsd, kM) == Ticks(45'010));
   // At the bankruptcy price (-$5,000 USDC: equity 0): P_b = mark.
   CHECK(BankruptcyPrice(100, Ticks(50'000), 0, kM) == Ticks(50'000));
+  // Their partial case (closing 0.05 of the 0.1 BTC at equity 0: $2,500)
+  // is the same price per BTC: 50 lots * 50,000 * 1000 = 2,500e6 atoms.
+  CHECK(std::int64_t{50} * BankruptcyPrice(100, Ticks(50'000), 0, kM).raw() * kM ==
+        2'500 * kUsd);
 }
 
 TEST_CASE("BankruptcyPrice: dYdX v4 short closing 0.1 BTC with 5,499 USDC", "[liquidation][dydx]") {

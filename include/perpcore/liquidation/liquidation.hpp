@@ -143,9 +143,10 @@ struct LiquidationParams {
 //   kLiquidationInvalidChunkThreshold    < 0 (0: every position in chunks)
 //   kLiquidationInvalidChunkFraction     outside (0, 1] (1: no chunking)
 //   kLiquidationInvalidCooldown          outside [0, 1 day]
-//   kLiquidationInvalidBankruptcyAdjustment  < 1 (dYdX: a BA below 1 would
-//                                        let a healthy-looking fill price
-//                                        understate the spread)
+//   kLiquidationInvalidBankruptcyAdjustment  < 1 (dYdX's rule: with BA < 1
+//                                        an account at bankruptcy, TNC = 0,
+//                                        would get ABR = BA < 1, less than
+//                                        the full spread)
 //   kLiquidationInvalidSpread            <= 0 (dYdX: SMMR 0 is invalid; above
 //                                        1 is valid)
 //   kLiquidationInvalidMaxNotional       < 1
