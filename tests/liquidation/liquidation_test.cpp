@@ -170,7 +170,7 @@ TEST_CASE("Validate: chunk threshold must not be negative", "[liquidation]") {
   CHECK(Validate(p) == Reason::kLiquidationInvalidChunkThreshold);
 }
 
-TEST_CASE("Validate: chunk fraction must lie in (0, 1]", "[liquidation]") {
+TEST_CASE("Validate: chunk fraction must be above 0 and at most 1", "[liquidation]") {
   LiquidationParams p;
   p.chunk_fraction = Rate(1);
   CHECK(Validate(p) == Reason::kOk);
