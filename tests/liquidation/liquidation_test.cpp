@@ -289,6 +289,24 @@ TEST_CASE("BankruptcyPrice: negative equity floors toward minus infinity", "[liq
   CHECK(BankruptcyPrice(100, Ticks(50'000), -100'001, kM) == Ticks(50'002));
 }
 
+TEST_CASE("BankruptcyPrice: is the tightest tick on random inputs", "[liquidation]") {
+  // For any equity, closing at P_b leaves 0 <= E(P_b) < |size| * m: at
+  // least nothing, and one tick worse for the account would be below 0.
+  perpcore::testing::Rng rng(1313);
+  for (int i = 0; i < 20'000; ++i) {
+    const std::int64_t abs_size = rng.Between(1, 1'000'000'000);
+    const std::int64_t size = rng.Percent(50) ? abs_size : -abs_size;
+    const std::int64_t m = rng.Between(1, 1'000'000);
+    const Ticks mark(rng.Between(1, 1'000'000'000));
+    const int128 equity = int128(rng.Between(-(std::int64_t{1} << 61), std::int64_t{1} << 61));
+    const Ticks pb = BankruptcyPrice(size, mark, equity, m);
+    const int128 after = EquityAfterClose(size, mark, equity, pb, m);
+    INFO("size " << size << " mark " << mark.raw() << " m " << m << " pb " << pb.raw());
+    REQUIRE(after >= 0);
+    REQUIRE(after < int128(abs_size) * m);
+  }
+}
+
 TEST_CASE("BankruptcyPrice: saturates at the int64 bounds", "[liquidation]") {
   // A long backed by 2^126 atoms: mark - 2^126 is below INT64_MIN.
   CHECK(BankruptcyPrice(1, Ticks(50'000), int128(1) << 126, 1) == Ticks(kI64Min));
