@@ -16,4 +16,9 @@ fi
 if grep -rnE '(TEST_CASE|SCENARIO)\(\s*"[^"]*;' tests; then
   echo "lint: a ';' in a test name (CTest would silently not run it)"; status=1
 fi
+# A '[' or ']' in a name unbalances CMake's list brackets: every test named
+# after it in the file is joined into one name that matches nothing.
+if grep -rnE '(TEST_CASE|SCENARIO)\(\s*"[^"]*[][]' tests; then
+  echo "lint: a '[' or ']' in a test name (CTest would silently not run the tests after it)"; status=1
+fi
 exit $status

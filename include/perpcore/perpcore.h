@@ -358,7 +358,7 @@ enum {
 /* Reject reasons (perpcore_result.reason, perpcore_preview.reason): one list
  * for the book and the engine (perpcore/core/reason.hpp), a range of 100 per
  * module (0 ok, 1xx framing, 2xx parameters, 3xx registry, 4xx book, 5xx
- * risk, 6xx oracle; 7xx funding, 8xx liquidation, 9xx vault and 10xx intent
+ * risk, 6xx oracle, 7xx funding, 8xx liquidation; 9xx vault and 10xx intent
  * reserved). Values are pinned; a retired value is never reused. */
 enum {
   PERPCORE_REASON_OK = 0,
@@ -454,7 +454,18 @@ enum {
   PERPCORE_REASON_FUNDING_NO_COUNTERPARTY = 708,
   PERPCORE_REASON_FUNDING_INVALID_SKEW = 709,
   PERPCORE_REASON_FUNDING_INVALID_EXPONENT = 710,
-  PERPCORE_REASON_FUNDING_INDEX_OVERFLOW = 711
+  PERPCORE_REASON_FUNDING_INDEX_OVERFLOW = 711,
+  /* liquidation */
+  PERPCORE_REASON_LIQUIDATION_INVALID_WARNING_THRESHOLD = 800,
+  PERPCORE_REASON_LIQUIDATION_INVALID_FEE = 801,
+  PERPCORE_REASON_LIQUIDATION_INVALID_KEEPER_SHARE = 802,
+  PERPCORE_REASON_LIQUIDATION_INVALID_BUFFER = 803,
+  PERPCORE_REASON_LIQUIDATION_INVALID_CHUNK_THRESHOLD = 804,
+  PERPCORE_REASON_LIQUIDATION_INVALID_CHUNK_FRACTION = 805,
+  PERPCORE_REASON_LIQUIDATION_INVALID_COOLDOWN = 806,
+  PERPCORE_REASON_LIQUIDATION_INVALID_BANKRUPTCY_ADJUSTMENT = 807,
+  PERPCORE_REASON_LIQUIDATION_INVALID_SPREAD = 808,
+  PERPCORE_REASON_LIQUIDATION_INVALID_MAX_NOTIONAL = 809
 };
 
 /* perpcore_reason_name() / perpcore_reason_message()

@@ -285,7 +285,17 @@ static_assert(offsetof(perpcore_funding_params, counterparty) == 96);
   X(FUNDING_NO_COUNTERPARTY, pc::Reason::kFundingNoCounterparty)  \
   X(FUNDING_INVALID_SKEW, pc::Reason::kFundingInvalidSkew)  \
   X(FUNDING_INVALID_EXPONENT, pc::Reason::kFundingInvalidExponent)  \
-  X(FUNDING_INDEX_OVERFLOW, pc::Reason::kFundingIndexOverflow)
+  X(FUNDING_INDEX_OVERFLOW, pc::Reason::kFundingIndexOverflow)  \
+  X(LIQUIDATION_INVALID_WARNING_THRESHOLD, pc::Reason::kLiquidationInvalidWarningThreshold)  \
+  X(LIQUIDATION_INVALID_FEE, pc::Reason::kLiquidationInvalidFee)  \
+  X(LIQUIDATION_INVALID_KEEPER_SHARE, pc::Reason::kLiquidationInvalidKeeperShare)  \
+  X(LIQUIDATION_INVALID_BUFFER, pc::Reason::kLiquidationInvalidBuffer)  \
+  X(LIQUIDATION_INVALID_CHUNK_THRESHOLD, pc::Reason::kLiquidationInvalidChunkThreshold)  \
+  X(LIQUIDATION_INVALID_CHUNK_FRACTION, pc::Reason::kLiquidationInvalidChunkFraction)  \
+  X(LIQUIDATION_INVALID_COOLDOWN, pc::Reason::kLiquidationInvalidCooldown)  \
+  X(LIQUIDATION_INVALID_BANKRUPTCY_ADJUSTMENT, pc::Reason::kLiquidationInvalidBankruptcyAdjustment)  \
+  X(LIQUIDATION_INVALID_SPREAD, pc::Reason::kLiquidationInvalidSpread)  \
+  X(LIQUIDATION_INVALID_MAX_NOTIONAL, pc::Reason::kLiquidationInvalidMaxNotional)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS

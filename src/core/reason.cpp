@@ -180,6 +180,26 @@ constexpr ReasonText kReasons[] = {
     {Reason::kFundingIndexOverflow, "kFundingIndexOverflow",
      "the funding cap at the market's max price could push the funding index past its bound "
      "within 136 years: lower the cap, the max price or the period's ratio"},
+    {Reason::kLiquidationInvalidWarningThreshold, "kLiquidationInvalidWarningThreshold",
+     "liquidation warning threshold must be above 0 and below 100% of the margin ratio"},
+    {Reason::kLiquidationInvalidFee, "kLiquidationInvalidFee",
+     "liquidation fee rate must be between 0 and 100% of the closed notional"},
+    {Reason::kLiquidationInvalidKeeperShare, "kLiquidationInvalidKeeperShare",
+     "keeper share must be between 0 and 100% of the liquidation fee"},
+    {Reason::kLiquidationInvalidBuffer, "kLiquidationInvalidBuffer",
+     "liquidation buffer must be between 0 and 100% of the maintenance requirement"},
+    {Reason::kLiquidationInvalidChunkThreshold, "kLiquidationInvalidChunkThreshold",
+     "liquidation chunk threshold must be a notional of at least 0 atoms"},
+    {Reason::kLiquidationInvalidChunkFraction, "kLiquidationInvalidChunkFraction",
+     "liquidation chunk fraction must be above 0 and at most 100% of the position"},
+    {Reason::kLiquidationInvalidCooldown, "kLiquidationInvalidCooldown",
+     "liquidation cooldown must be between 0 and 1 day"},
+    {Reason::kLiquidationInvalidBankruptcyAdjustment, "kLiquidationInvalidBankruptcyAdjustment",
+     "liquidation bankruptcy adjustment must be at least 1"},
+    {Reason::kLiquidationInvalidSpread, "kLiquidationInvalidSpread",
+     "liquidation spread-to-maintenance ratio must be above 0"},
+    {Reason::kLiquidationInvalidMaxNotional, "kLiquidationInvalidMaxNotional",
+     "maximum notional liquidated per command must be at least 1 atom"},
 };
 
 constexpr bool Ascending() {

@@ -32,7 +32,8 @@ TEST_CASE("Reason: the lookup finds a reason by value and nothing between reason
   CHECK(ReasonName(static_cast<Reason>(226)) == "kUnknown");
   CHECK(ReasonMessage(static_cast<Reason>(608)) == "unknown reason");
   CHECK(ReasonName(static_cast<Reason>(712)) == "kUnknown");
-  CHECK(ReasonName(static_cast<Reason>(800)) == "kUnknown");
+  CHECK(ReasonName(static_cast<Reason>(810)) == "kUnknown");
+  CHECK(ReasonName(static_cast<Reason>(900)) == "kUnknown");
   CHECK(ReasonName(static_cast<Reason>(UINT16_MAX)) == "kUnknown");
   CHECK(IsReason(403));
   CHECK(!IsReason(1));
@@ -48,6 +49,8 @@ TEST_CASE("Reason: the value's hundreds say which module refused", "[core][reaso
   CHECK(ModuleOf(Reason::kAmendWouldCross) == ReasonModule::kBook);
   CHECK(ModuleOf(Reason::kInsufficientMargin) == ReasonModule::kRisk);
   CHECK(ModuleOf(Reason::kNoIndexPrice) == ReasonModule::kOracle);
+  CHECK(ModuleOf(Reason::kFundingIndexOverflow) == ReasonModule::kFunding);
+  CHECK(ModuleOf(Reason::kLiquidationInvalidMaxNotional) == ReasonModule::kLiquidation);
   // Each range is dense from its first value: a reason added to a module
   // takes the next number of its own range.
   std::uint16_t next[11] = {0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000};

@@ -26,7 +26,7 @@
 //    500..599   risk         margin, collateral, reduce-only, exposure limits
 //    600..699   oracle       oracle updates and the index price
 //    700..799   funding      funding parameters
-//    800..899   liquidation  (reserved)
+//    800..899   liquidation  liquidation parameters
 //    900..999   vault        (reserved)
 //   1000..1099  intent       (reserved: signed intents and nonces)
 //
@@ -145,6 +145,18 @@ enum class Reason : std::uint16_t {
   kFundingInvalidSkew = 709,           // a skew coefficient, cap, ramp or threshold out of range
   kFundingInvalidExponent = 710,       // skew exponent outside [1, 3]
   kFundingIndexOverflow = 711,         // the largest rate could push the index past its bound
+
+  // liquidation (liquidation/liquidation.hpp, LiquidationParams)
+  kLiquidationInvalidWarningThreshold = 800,        // liquidation warning threshold outside (0, 100%)
+  kLiquidationInvalidFee = 801,                     // liquidation fee rate outside [0, 100%]
+  kLiquidationInvalidKeeperShare = 802,             // keeper share outside [0, 100%]
+  kLiquidationInvalidBuffer = 803,                  // liquidation buffer outside [0, 100%]
+  kLiquidationInvalidChunkThreshold = 804,          // chunk threshold below 0
+  kLiquidationInvalidChunkFraction = 805,           // chunk fraction outside (0, 100%]
+  kLiquidationInvalidCooldown = 806,                // cooldown outside 0..1 day
+  kLiquidationInvalidBankruptcyAdjustment = 807,    // bankruptcy adjustment below 1
+  kLiquidationInvalidSpread = 808,                  // spread-to-maintenance ratio <= 0
+  kLiquidationInvalidMaxNotional = 809,             // max notional per command < 1 atom
 };
 
 // ReasonModule / ModuleOf(): the range a reason belongs to (its value / 100).
