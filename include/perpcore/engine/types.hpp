@@ -354,7 +354,7 @@ struct MarketStats {
   // renews it); -1 without an index.
   TimeNs index_usable_until{-1};
   // The cumulative funding index and the rate in effect (FundingView).
-  absl::int128 funding_index;
+  absl::int128 funding_index = 0;
   Rate funding_rate;
 };
 
@@ -375,7 +375,7 @@ struct MarketStats {
 struct FundingView {
   MarketId market = 0;
   funding::FundingModel model = funding::FundingModel::kNone;
-  absl::int128 index;
+  absl::int128 index = 0;
   Rate rate;
   Rate predicted_rate;
   Rate last_sample;
@@ -383,7 +383,7 @@ struct FundingView {
   std::uint32_t samples = 0;
   TimeNs interval_start, interval_end;
   Rate skew;  // (L - S) / (L + S) without the counterparty; 0 without one
-  absl::int128 pool;
+  absl::int128 pool = 0;
   std::int64_t residual_carry = 0;
   std::vector<funding::RateSet> history;
 };
