@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -234,6 +235,61 @@ inline std::string Fmt1(double x) { return fmt::format("{:.1f}", x); }
 inline std::string Mps(double per_sec) {
   const double m = per_sec / 1e6;
   return m >= 0.1 ? fmt::format("{:.2f}", m) : fmt::format("{:.4f}", m);
+}
+
+// -----------------------------------------------------------------------------
+// Rows: one line of a latency table (name, ops, ops/s, p50, p99, p99.9, max,
+// mean in ns, then named extras) and the JSON array of them, for the
+// benchmarks that print no table of their own (funding_bench,
+// liquidation_bench).
+// -----------------------------------------------------------------------------
+
+struct Row {
+  std::string name;
+  std::uint64_t ops = 0;
+  double ops_per_sec = 0;  // ops / the sum of their latencies
+  Percentiles all;
+  std::uint64_t peak_rss_bytes = 0;
+  std::vector<std::pair<std::string, double>> extra;  // printed and in the JSON
+};
+
+inline Row MakeRow(std::string name, std::vector<std::uint32_t> stamps, double ns_per_stamp) {
+  Row r;
+  r.name = std::move(name);
+  r.all = ComputePercentiles(&stamps, ns_per_stamp);
+  r.ops = r.all.count;
+  r.ops_per_sec = r.all.mean_ns > 0 ? 1e9 / r.all.mean_ns : 0;
+  r.peak_rss_bytes = PeakRssBytes();
+  return r;
+}
+
+inline void PrintRow(const Row& r) {
+  fmt::print("{:<34} {:>8} {:>12.0f} {:>9.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>10.1f}", r.name, r.ops,
+             r.ops_per_sec, r.all.p50_ns, r.all.p99_ns, r.all.p999_ns, r.all.max_ns, r.all.mean_ns);
+  for (const auto& [k, v] : r.extra) fmt::print("  {} {:.1f}", k, v);
+  fmt::print("\n");
+  std::fflush(stdout);
+}
+
+inline bool WriteJson(const std::string& path, const std::vector<Row>& rows, bool smoke,
+               std::uint64_t seed) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    out += fmt::format(
+        "{}\n  {{\"name\": \"{}\", \"smoke\": {}, \"seed\": {}, \"ops\": {}, \"ops_per_sec\": "
+        "{:.1f}, \"mean_ns\": {:.1f}, \"p50_ns\": {:.1f}, \"p99_ns\": {:.1f}, \"p999_ns\": "
+        "{:.1f}, \"max_ns\": {:.1f}, \"peak_rss_bytes\": {}",
+        i ? "," : "", r.name, smoke, seed, r.ops, r.ops_per_sec, r.all.mean_ns, r.all.p50_ns,
+        r.all.p99_ns, r.all.p999_ns, r.all.max_ns, r.peak_rss_bytes);
+    for (const auto& [k, v] : r.extra) out += fmt::format(", \"{}\": {:.3f}", k, v);
+    out += "}";
+  }
+  out += "\n]\n";
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
+  return std::fclose(f) == 0 && ok;
 }
 
 }  // namespace perpcore::bench
