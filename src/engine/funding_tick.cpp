@@ -15,14 +15,6 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 namespace {
 
-// The first tier's initial - maintenance margin fraction: initial =
-// 1 / max_leverage, rounded down (the cap it scales is then never above
-// the exact one).
-Rate InitialMinusMaintenance(const MarketParams& p) {
-  const risk::MarginTier& t = p.tiers.front();
-  return Rate(kRateScale / t.max_leverage - t.maintenance_rate.raw());
-}
-
 // Records the closes in the market's history and reports them.
 void EmitCloses(Market& m, const funding::RateSet* closes, std::size_t n, EventSink& sink) {
   for (std::size_t i = 0; i < n; ++i) {
@@ -50,7 +42,7 @@ funding::Inputs FundingInputs(const Market& m, TimeNs now, bool sample,
                      .long_lots = m.oi_long,
                      .short_lots = m.oi_short,
                      .atoms_per_tick_lot = m.atoms,
-                     .initial_minus_maintenance = InitialMinusMaintenance(m.params)};
+                     .initial_minus_maintenance = FundingMarginGap(m.params)};
   in.long_lots -= std::max<std::int64_t>(m.counterparty_size, 0);
   in.short_lots -= std::max<std::int64_t>(-m.counterparty_size, 0);
   if (in.book_open && in.index.raw() > 0 && m.funding.SampleDue(f, now)) {

@@ -98,12 +98,14 @@ absl::Status Engine::CheckInvariants() const {
         return fail("account ", a.id, " market ", p.market, " is cross with an isolated bucket");
       }
       (p.size > 0 ? longs : shorts)[p.market_slot] += p.size > 0 ? p.size : -int128(p.size);
-      owed[p.market_slot] += funding::Owed(m.funding.index(), p.funding_index, p.size);
+      const funding::Settlement pending =
+          funding::SettlementOf(m.funding.index(), p.funding_index, p.size);
+      owed[p.market_slot] += pending.owed;
+      excess[p.market_slot] += pending.excess;
       if (a.id == AccountId(m.params.funding.counterparty) && p.size != m.counterparty_size) {
         return fail("market ", m.id, " counts its funding counterparty's position as ",
                     m.counterparty_size, ", it is ", p.size);
       }
-      excess[p.market_slot] += funding::ExcessOf(m.funding.index(), p.funding_index, p.size);
       if (m.book.account_order_count(a.id) != p.open_orders) {
         return fail("account ", a.id, " market ", p.market, " counts ", p.open_orders,
                     " open orders, the book has ", m.book.account_order_count(a.id));

@@ -39,8 +39,7 @@ void SettleFunding(State& s, Market& m, Account& a, Position& p, EventSink& sink
   const absl::int128 settled = p.funding_index;
   p.funding_index = index;
   if (size == 0) return;
-  const absl::int128 owed = funding::Owed(index, settled, size);
-  const std::int64_t excess = funding::ExcessOf(index, settled, size);
+  const auto [owed, excess] = funding::SettlementOf(index, settled, size);
   std::int64_t& bucket = BucketOf(a, p);
   const std::int64_t paid = PayFunding(bucket, owed);
   Watch(&s, a, bucket);

@@ -142,12 +142,9 @@ Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std:
   if (p.stress_fraction.raw() < 0 || p.stress_fraction.raw() > kRateScale) {
     return bad("stress_fraction must be in [0, 1]");
   }
-  const risk::MarginTier& first = p.tiers.front();
-  const funding::MarketBounds bounds{
-      .max_price = p.max_price.raw(),
-      .atoms_per_tick_lot = *atoms,
-      .initial_minus_maintenance =
-          Rate(kRateScale / first.max_leverage - first.maintenance_rate.raw())};
+  const funding::MarketBounds bounds{.max_price = p.max_price.raw(),
+                                     .atoms_per_tick_lot = *atoms,
+                                     .initial_minus_maintenance = FundingMarginGap(p)};
   if (Reason r = funding::Validate(p.funding, bounds); r != Reason::kOk) {
     *why = absl::StrCat("MarketParams.funding: ", std::string(ReasonMessage(r)));
     return r;

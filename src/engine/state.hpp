@@ -148,6 +148,15 @@ inline bool FundingDue(const Market& m, TimeNs now) {
          f.model != funding::FundingModel::kNone && m.funding.advanced_to() < now;
 }
 
+// FundingMarginGap(): the first tier's initial - maintenance margin
+// fraction, initial = 1 / max_leverage rounded down (so a cap it scales is
+// never above the exact one): the funding cap's base under
+// funding::CapMode::kMarginMultiple.
+inline Rate FundingMarginGap(const MarketParams& p) {
+  const risk::MarginTier& t = p.tiers.front();
+  return Rate(kRateScale / t.max_leverage - t.maintenance_rate.raw());
+}
+
 // FundingInputs(): what the market shows the funding module at `now`: the
 // index if usable (else 0), the mark, the open interest without the
 // funding counterparty's position, the first tier's initial - maintenance

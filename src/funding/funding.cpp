@@ -489,22 +489,29 @@ OwedParts OwedOf(int128 now, int128 settled, std::int64_t size) {
 }
 }  // namespace
 
-absl::int128 Owed(absl::int128 now, absl::int128 settled, std::int64_t size) {
+Settlement SettlementOf(absl::int128 now, absl::int128 settled, std::int64_t size) {
   const OwedParts o = OwedOf(now, settled, size);
+  Settlement out;
   // ceil: a payer pays the fraction (q + 1), a receiver forgoes it (-q).
   uint128 mag = o.q;
   if (!o.negative && o.r != 0) mag += 1;
   if (o.overflow || mag > kIndexBoundU) mag = kIndexBoundU;
   const auto v = static_cast<int128>(mag);
-  return o.negative ? -v : v;
+  out.owed = o.negative ? -v : v;
+  // Payer: (q + 1) * S - exact = S - r. Receiver: -q * S + exact = r.
+  if (!o.overflow && o.r != 0) {
+    out.excess = static_cast<std::int64_t>(
+        o.negative ? o.r : uint128(static_cast<std::uint64_t>(kIndexScale)) - o.r);
+  }
+  return out;
+}
+
+absl::int128 Owed(absl::int128 now, absl::int128 settled, std::int64_t size) {
+  return SettlementOf(now, settled, size).owed;
 }
 
 std::int64_t ExcessOf(absl::int128 now, absl::int128 settled, std::int64_t size) {
-  const OwedParts o = OwedOf(now, settled, size);
-  if (o.overflow || o.r == 0) return 0;
-  // Payer: (q + 1) * S - exact = S - r. Receiver: -q * S + exact = r.
-  const uint128 e = o.negative ? o.r : uint128(static_cast<std::uint64_t>(kIndexScale)) - o.r;
-  return static_cast<std::int64_t>(e);
+  return SettlementOf(now, settled, size).excess;
 }
 
 // ---------------------------------------------------------------------------

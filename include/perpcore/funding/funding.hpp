@@ -265,6 +265,13 @@ absl::int128 Owed(absl::int128 now, absl::int128 settled, std::int64_t size);
 // Where Owed() saturates it is the excess of the unsaturated value (0 once
 // that passes 2^128 atoms): no settlement within kIndexBound gets there.
 std::int64_t ExcessOf(absl::int128 now, absl::int128 settled, std::int64_t size);
+// SettlementOf(): Owed() and ExcessOf() from one product (what a settlement
+// and the invariant check need together).
+struct Settlement {
+  absl::int128 owed = 0;
+  std::int64_t excess = 0;
+};
+Settlement SettlementOf(absl::int128 now, absl::int128 settled, std::int64_t size);
 
 // ---------------------------------------------------------------------------
 // Funding: one market's funding state and its clock.
