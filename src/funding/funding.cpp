@@ -489,29 +489,36 @@ OwedParts OwedOf(int128 now, int128 settled, std::int64_t size) {
 }
 }  // namespace
 
-Settlement SettlementOf(absl::int128 now, absl::int128 settled, std::int64_t size) {
-  const OwedParts o = OwedOf(now, settled, size);
-  Settlement out;
-  // ceil: a payer pays the fraction (q + 1), a receiver forgoes it (-q).
+namespace {
+// ceil: a payer pays the fraction (q + 1), a receiver forgoes it (-q).
+int128 OwedFrom(const OwedParts& o) {
   uint128 mag = o.q;
   if (!o.negative && o.r != 0) mag += 1;
   if (o.overflow || mag > kIndexBoundU) mag = kIndexBoundU;
   const auto v = static_cast<int128>(mag);
-  out.owed = o.negative ? -v : v;
-  // Payer: (q + 1) * S - exact = S - r. Receiver: -q * S + exact = r.
-  if (!o.overflow && o.r != 0) {
-    out.excess = static_cast<std::int64_t>(
-        o.negative ? o.r : uint128(static_cast<std::uint64_t>(kIndexScale)) - o.r);
-  }
-  return out;
+  return o.negative ? -v : v;
 }
+// Payer: (q + 1) * S - exact = S - r. Receiver: -q * S + exact = r.
+std::int64_t ExcessFrom(const OwedParts& o) {
+  if (o.overflow || o.r == 0) return 0;
+  return static_cast<std::int64_t>(
+      o.negative ? o.r : uint128(static_cast<std::uint64_t>(kIndexScale)) - o.r);
+}
+}  // namespace
 
+// Owed() alone on the valuation path: it runs for every unsettled position
+// a margin check values, and the excess is not needed there.
 absl::int128 Owed(absl::int128 now, absl::int128 settled, std::int64_t size) {
-  return SettlementOf(now, settled, size).owed;
+  return OwedFrom(OwedOf(now, settled, size));
 }
 
 std::int64_t ExcessOf(absl::int128 now, absl::int128 settled, std::int64_t size) {
-  return SettlementOf(now, settled, size).excess;
+  return ExcessFrom(OwedOf(now, settled, size));
+}
+
+Settlement SettlementOf(absl::int128 now, absl::int128 settled, std::int64_t size) {
+  const OwedParts o = OwedOf(now, settled, size);
+  return {.owed = OwedFrom(o), .excess = ExcessFrom(o)};
 }
 
 // ---------------------------------------------------------------------------
