@@ -135,6 +135,8 @@ constexpr ReasonText kReasons[] = {
      "a cash balance would pass the engine's bound (2^61 atoms), or the account is locked "
      "because one did: no orders until deposits, withdrawals or transfers bring every "
      "balance back within it"},
+    {Reason::kWithdrawalsGated, "kWithdrawalsGated",
+     "withdrawals are suspended while a liquidation shortfall is uncovered (Engine::shortfall())"},
 
     {Reason::kNoIndexPrice, "kNoIndexPrice",
      "the market has no valid index price (too few fresh oracle sources, or no majority of them "
@@ -200,6 +202,15 @@ constexpr ReasonText kReasons[] = {
      "liquidation spread-to-maintenance ratio must be above 0"},
     {Reason::kLiquidationInvalidMaxNotional, "kLiquidationInvalidMaxNotional",
      "maximum notional liquidated per command must be at least 1 atom"},
+    {Reason::kLiquidationNotLiquidatable, "kLiquidationNotLiquidatable",
+     "the account (or isolated bucket) is not liquidatable: its equity at the mark is not "
+     "below its maintenance requirement"},
+    {Reason::kLiquidationSelf, "kLiquidationSelf",
+     "the keeper account is the account being liquidated"},
+    {Reason::kLiquidationInvalidSize, "kLiquidationInvalidSize",
+     "a liquidation's maximum size must be at least one lot"},
+    {Reason::kLiquidationNoPosition, "kLiquidationNoPosition",
+     "the account has no position in the named market"},
 };
 
 constexpr bool Ascending() {

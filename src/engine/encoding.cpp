@@ -52,6 +52,16 @@ void EncodeFundingParams(const funding::FundingParams& f, std::string* out) {
   }
 }
 
+void EncodeLiquidationParams(const liquidation::LiquidationParams& l, std::string* out) {
+  for (Rate r : {l.warning_threshold, l.fee, l.keeper_share, l.buffer}) PutI64(out, r.raw());
+  PutI64(out, l.chunk_threshold);
+  PutI64(out, l.chunk_fraction.raw());
+  PutI64(out, l.cooldown.raw());
+  PutI64(out, l.bankruptcy_adjustment.raw());
+  PutI64(out, l.spread_to_maintenance.raw());
+  PutI64(out, l.max_notional_per_command);
+}
+
 }  // namespace
 
 void Engine::EncodeCanonical(std::string* out) const {
@@ -69,6 +79,7 @@ void Engine::EncodeCanonical(std::string* out) const {
   PutI128(out, s_->deposits);
   PutI128(out, s_->withdrawals);
   PutI128(out, s_->funding_residual);
+  PutI128(out, s_->shortfall);
 
   PutU32(out, static_cast<std::uint32_t>(s_->market_order.size()));
   for (std::uint32_t mi : s_->market_order) {
@@ -103,6 +114,7 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutI64(out, p.max_market_open_interest.raw());
     PutU32(out, p.max_matches_per_order);
     EncodeFundingParams(p.funding, out);
+    EncodeLiquidationParams(p.liquidation, out);
     PutU8(out, Raw(m.status));
     PutI64(out, m.mark.raw());
     PutI64(out, m.last_index.raw());
@@ -143,6 +155,7 @@ void Engine::EncodeCanonical(std::string* out) const {
       PutI64(out, p.realized);
       PutI64(out, p.iso_cash);
       PutI128(out, p.funding_index);
+      PutI64(out, p.last_partial.raw());
       EncodeLadder(p.bids, out);
       EncodeLadder(p.asks, out);
       PutU32(out, p.open_orders);

@@ -53,6 +53,7 @@ PERPCORE_HANDLER(OraclePrice, OraclePlan, ApplyOraclePrice);
 PERPCORE_HANDLER(TimeTick, OraclePlan, ApplyTimeTick);
 PERPCORE_HANDLER(CancelReplace, OrderPlan, ApplyCancelReplace);
 PERPCORE_HANDLER(RetireSource, OraclePlan, ApplyRetireSource);
+PERPCORE_HANDLER(Liquidate, LiquidationPlan, ApplyLiquidate);
 #undef PERPCORE_HANDLER
 
 template <class C>
@@ -191,6 +192,7 @@ std::uint64_t Engine::last_seq() const { return s_->last_seq; }
 TimeNs Engine::now() const { return s_->now; }
 Quote Engine::fee_pool() const { return Quote(s_->fee_pool); }
 Quote Engine::insurance_fund() const { return Quote(s_->insurance); }
+Quote Engine::shortfall() const { return ToQuote(s_->shortfall); }
 absl::int128 Engine::total_deposits() const { return s_->deposits; }
 absl::int128 Engine::total_withdrawals() const { return s_->withdrawals; }
 const EngineConfig& Engine::config() const { return s_->config; }

@@ -196,6 +196,19 @@ void SettleAccount(State& s, Account& a, EventSink& sink);
 // SettlePosition(): the same for one position (an isolated-margin change).
 void SettlePosition(State& s, Account& a, Position& p, EventSink& sink);
 
+// --- liquidate.cpp -------------------------------------------------------
+struct LiquidationPlan {
+  std::uint32_t market_slot = kNone;  // kNone: a deficit cover only
+  std::uint32_t account_slot = kNone, keeper_slot = kNone;
+  bool isolated = false;
+  liquidation::Health health = liquidation::Health::kHealthy;
+  std::int64_t lots = 0;   // to close, > 0 (0 for a cover only)
+  std::int64_t limit = 0;  // the IOC's protection price
+  bool partial = false;    // fewer lots than the position: starts the cooldown
+};
+Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan);
+Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink);
+
 }  // namespace engine
 PERPCORE_NAMESPACE_END
 

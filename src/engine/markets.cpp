@@ -149,6 +149,10 @@ Reason CheckMarketParams(const EngineConfig& config, const MarketParams& p, std:
     *why = absl::StrCat("MarketParams.funding: ", std::string(ReasonMessage(r)));
     return r;
   }
+  if (Reason r = liquidation::Validate(p.liquidation); r != Reason::kOk) {
+    *why = absl::StrCat("MarketParams.liquidation: ", std::string(ReasonMessage(r)));
+    return r;
+  }
   return Reason::kOk;
 }
 

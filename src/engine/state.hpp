@@ -12,8 +12,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/numeric/int128.h"
 #include "perpcore/book/order_book.hpp"
 #include "perpcore/detail/chunked_vector.hpp"
@@ -21,6 +23,7 @@
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/fees/fees.hpp"
 #include "perpcore/funding/funding.hpp"
+#include "perpcore/liquidation/candidate_index.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 #include "perpcore/risk/order_ladder.hpp"
@@ -30,6 +33,7 @@ namespace engine {
 
 inline constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr std::int64_t kMaxI64 = std::numeric_limits<std::int64_t>::max();
+inline constexpr std::uint8_t kUnkeyed = 0xFF;
 
 // Position
 //
@@ -56,6 +60,15 @@ struct Position {
   // (ledger::SettleFunding); its pending funding is funding::Owed() from
   // here to the market's index (valuation.hpp).
   absl::int128 funding_index = 0;
+  // Liquidation (liquidation_index.cpp): the time of the last partial
+  // liquidation of this position (the chunk cooldown; Min: none); and, while
+  // the position is keyed in its market's candidate index, its threshold
+  // (liq_floor, atoms: the entry fires when the position's part of its
+  // account's health may have fallen below it) and the margin tier whose
+  // index holds it (kUnkeyed: none).
+  TimeNs last_partial = TimeNs::Min();
+  absl::int128 liq_floor = 0;
+  std::uint8_t liq_tier = kUnkeyed;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
@@ -88,6 +101,20 @@ struct Account {
   std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
 
+// LiquidationIndex
+//
+// A market's liquidation candidates (liquidation_index.cpp, engine.hpp
+// Liquidatable()): per margin tier t, by[2t] holds the tier's longs and
+// by[2t + 1] its shorts, keyed in X_t = mark * atoms * (1e18 -+ rate_t) -
+// funding index; below / above hold each keyed position's tier exits in
+// price (a long-type entry fires when the mark falls below the tier's
+// notional floor for its size, a short-type one when it reaches the next
+// tier's). Ids are account ids (one record per account and market).
+struct LiquidationIndex {
+  std::vector<liquidation::CandidateIndex> by;
+  liquidation::CandidateIndex below{0}, above{0};
+};
+
 struct Market {
   MarketId id = 0;
   MarketParams params;
@@ -112,6 +139,9 @@ struct Market {
   funding::RateHistory funding_history;
   absl::int128 funding_pool = 0;
   std::int64_t funding_carry = 0;
+  // The liquidation candidate indexes (liquidation_index.cpp): derived from
+  // the positions, never encoded.
+  LiquidationIndex liq;
   // The funding counterparty's position here (params.funding.counterparty;
   // 0 without one), kept by the fills that change it so that the skew needs
   // no account lookup (derived: CheckInvariants recomputes it).
@@ -219,6 +249,21 @@ struct State {
   std::int64_t fee_pool = 0;
   std::int64_t insurance = 0;
   absl::int128 funding_residual = 0;  // ledger only: FundingResidual events
+  // Liquidation deficits nobody covered (ledger only: Shortfall events);
+  // conservation counts it with a minus sign (engine.hpp rule 4).
+  absl::int128 shortfall = 0;
+  // (account slot, market slot or kNone) pairs whose health inputs the
+  // running command changed (ledger.hpp: every cash or size move marks one);
+  // their candidate entries are re-keyed at its end (RekeyDirty()). Empty
+  // between commands, never encoded.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> liq_dirty;
+  // Cross accounts with negative cash and no cross position: liquidatable
+  // (Liquidate covers their deficit) with nothing for an index to key.
+  absl::btree_set<AccountId> debtors;
+  // The account a Liquidate is closing, while its order settles (kNone
+  // otherwise): an isolated bucket it empties stays until the fee and the
+  // deficit are settled (settlement.cpp).
+  std::uint32_t liquidating = kNone;
   absl::int128 deposits = 0;
   absl::int128 withdrawals = 0;
 

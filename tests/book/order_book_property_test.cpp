@@ -184,6 +184,7 @@ std::string EnumName(CancelReason v) {
     case CancelReason::kMaxFill: return "kMaxFill";
     case CancelReason::kMatchLimit: return "kMatchLimit";
     case CancelReason::kAccountLocked: return "kAccountLocked";
+    case CancelReason::kLiquidation: return "kLiquidation";
   }
   return Fmt("CancelReason(%u)", static_cast<unsigned>(v));
 }

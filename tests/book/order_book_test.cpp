@@ -167,6 +167,7 @@ std::string CancelReasonName(CancelReason r) {
     case CancelReason::kMaxFill: return "MaxFill";
     case CancelReason::kMatchLimit: return "MatchLimit";
     case CancelReason::kAccountLocked: return "AccountLocked";
+    case CancelReason::kLiquidation: return "Liquidation";
   }
   return "CancelReason(" + std::to_string(static_cast<int>(r)) + ")";
 }

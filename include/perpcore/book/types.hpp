@@ -86,6 +86,8 @@ enum class CancelReason : std::uint8_t {
                            // orders; its remainder would still cross
   kAccountLocked = 6,      // the engine cancelled the account's orders: a cash
                            // balance passed its bound (engine/ledger)
+  kLiquidation = 7,        // the engine cancelled the account's orders before
+                           // liquidating it (engine: Liquidate)
 };
 
 // OrderRequest

@@ -121,6 +121,7 @@ enum class Reason : std::uint16_t {
   kWithdrawalExceedsHeld = 506,    // a withdrawal above what the engine holds (deposits - withdrawals)
   kMarketOpenInterestLimit = 507,  // the market's open interest would exceed its bound
   kCashBoundExceeded = 508,        // a cash balance would pass the engine's bound (2^61)
+  kWithdrawalsGated = 509,         // withdrawals wait while a liquidation shortfall is uncovered
 
   // oracle
   kNoIndexPrice = 600,            // the market has no valid index: nothing may add risk
@@ -157,6 +158,10 @@ enum class Reason : std::uint16_t {
   kLiquidationInvalidBankruptcyAdjustment = 807,    // bankruptcy adjustment below 1
   kLiquidationInvalidSpread = 808,                  // spread-to-maintenance ratio <= 0
   kLiquidationInvalidMaxNotional = 809,             // max notional per command < 1 atom
+  kLiquidationNotLiquidatable = 810,  // the account (or bucket) is not below maintenance at the mark
+  kLiquidationSelf = 811,             // the keeper is the account being liquidated
+  kLiquidationInvalidSize = 812,      // a liquidation's maximum size <= 0
+  kLiquidationNoPosition = 813,       // the account has no position in the named market
 };
 
 // ReasonModule / ModuleOf(): the range a reason belongs to (its value / 100).

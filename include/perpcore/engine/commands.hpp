@@ -25,6 +25,7 @@
 #define PERPCORE_ENGINE_COMMANDS_HPP_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <type_traits>
 #include <variant>
@@ -198,6 +199,24 @@ struct CancelReplace {
   Lots size;
 };
 
+// Liquidate: `keeper` (an account that is not `account`; the host may keep
+// one of its own for liquidations it starts) asks the engine to liquidate
+// `account` (engine.hpp, "Liquidation"). market: the market to close in (0:
+// the engine chooses: the cross account's position with the largest
+// maintenance requirement, or, if the cross account is healthy, its first
+// liquidatable isolated bucket by market id); naming a market with an
+// isolated position liquidates that bucket. max_size: at most this many lots
+// close (>= 1; kNoMaxSize: no cap of the keeper's). Re-checked at the
+// current mark: a healthy target is refused (kLiquidationNotLiquidatable)
+// and nothing changes.
+struct Liquidate {
+  static constexpr Lots kNoMaxSize{std::numeric_limits<std::int64_t>::max()};
+  MarketId market = 0;
+  AccountId account = 0;
+  AccountId keeper = 0;
+  Lots max_size = kNoMaxSize;
+};
+
 // NewOrderOf() / Replacing(): a CancelReplace's new order as the PlaceOrder
 // it is checked as, and a PlaceOrder as the new order of a CancelReplace of
 // old_order_id (market and account from the order).
@@ -237,16 +256,15 @@ static_assert(std::is_trivially_copyable_v<PlaceOrder> &&
               std::is_trivially_copyable_v<CancelReplace> &&
               std::is_trivially_copyable_v<OraclePrice> && std::is_trivially_copyable_v<TimeTick> &&
               std::is_trivially_copyable_v<Deposit> && std::is_trivially_copyable_v<Withdraw> &&
-              std::is_trivially_copyable_v<Transfer>);
+              std::is_trivially_copyable_v<Transfer> && std::is_trivially_copyable_v<Liquidate>);
 static_assert(sizeof(PlaceOrder) <= 64);
 
 using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, CreateAccount, Deposit,
                              Withdraw, Transfer, FundInsurance, SetFeeTier, SetMarginMode,
                              SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
                              CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick,
-                             CancelReplace, SetSelfTradeScope,
-                             RetireSource>;  // new commands go last:
-                                                                 // indexes are pinned
+                             CancelReplace, SetSelfTradeScope, RetireSource,
+                             Liquidate>;  // new commands go last: indexes are pinned
 
 // Command
 //

@@ -21,7 +21,7 @@
 //      price * size * atoms_per_tick_lot of cash from buyer to seller,
 //      exactly. So, after every command,
 //          sum(cash) + fee pool + insurance fund + funding pools
-//            + funding residual == deposits - withdrawals
+//            + funding residual - shortfall == deposits - withdrawals
 //      with no rounding anywhere, and since long and short open interest
 //      are equal, the mark value of all positions nets to zero: unrealized
 //      PnL is zero-sum by construction, and so is funding (one cumulative
@@ -157,6 +157,60 @@
 // book::CancelReason::kUser), then the new order's, as a placement's;
 // Result::filled/rested are the new order's. Self-trade prevention applies
 // to the new order as to any taker (the old order is gone by then).
+//
+// Liquidation (liquidation/liquidation.hpp for the pure rules; each market's
+// MarketParams::liquidation for the numbers):
+//   Health is decided at the mark: a cross account's health equity is its
+//   cross cash plus its cross positions at their markets' marks less their
+//   pending funding, against the sum of their maintenance requirements; an
+//   isolated bucket's is its cash plus its position the same way, against
+//   that position's maintenance. liquidation::Classify() grades it (equal to
+//   maintenance is not liquidatable). Stressed values (above) are for what
+//   may leave and what may be added, never for taking positions away.
+//   Liquidate (commands.hpp) checks, in order: both accounts exist
+//   (kUnknownAccount); keeper != account (kLiquidationSelf); max_size >= 1
+//   (kLiquidationInvalidSize); a named market exists (kUnknownMarket) and
+//   holds a position of the account (kLiquidationNoPosition); the target is
+//   liquidatable now (kLiquidationNotLiquidatable); the market's book is not
+//   halted or delisted (kMarketHalted) and its index is usable (kNoIndexPrice
+//   / kIndexStale: no liquidation on a price nobody can see). Then:
+//   1. The target's resting orders are cancelled (reason kLiquidation): the
+//      cross account's in every market, an isolated bucket's in its market.
+//   2. Size. Partial first: the fewest lots q that, closed at the mark with
+//      the liquidation fee paid, bring the target to equity >= maintenance *
+//      (1 + buffer) (searched over 1..|size| when closing releases more
+//      maintenance per lot than the fee takes, (1 + buffer) * the lowest
+//      tier's rate > fee; otherwise, or if no q does, the whole position).
+//      A position above chunk_threshold of notional closes at most
+//      ChunkLots() of it at a time, but within `cooldown` of its last
+//      partial liquidation the whole of it (Hyperliquid's rule); then at most
+//      max_size and at most max_notional_per_command / (mark * atoms) lots
+//      (at least one).
+//   3. The lots go through the book as an IOC market order, reduce-only,
+//      with protection price liquidation::LimitPrice() (the fillable price,
+//      never worse than the bankruptcy price while the target is solvent;
+//      the equity it is given is net of the order's worst-case taker fee),
+//      tightened to the market's price band like any market order. It pays
+//      the taker fee like any taker. Self-trade prevention applies with the
+//      account's scope (its own orders are gone already).
+//   4. The liquidation fee, LiquidationFee() of the notional it closed,
+//      capped by what the target has left above zero, leaves the target's
+//      bucket: keeper_share of it to the keeper's cross cash (the insurance
+//      fund keeps a share the keeper's cash bound would not take), the rest
+//      to the insurance fund.
+//   5. When nothing is left to close (an isolated position closed, or a
+//      cross account without cross positions) and the bucket is below zero,
+//      the insurance fund pays the deficit in (InsuranceCover) as far as it
+//      can (it never goes below zero) and the shortfall bucket takes the
+//      rest (Shortfall); the closed isolated bucket then returns to cross
+//      cash (zero). While shortfall() > 0, Withdraw is refused
+//      (kWithdrawalsGated, as dYdX gates withdrawals while a negative-equity
+//      account exists); FundInsurance pays it down first.
+//   A cross account with negative cash and no cross position is liquidatable
+//   too: its Liquidate only covers the deficit (step 5).
+//   Liquidatable() answers from per-market candidate indexes (liquidation/
+//   candidate_index.hpp) that every command keeps current for the accounts
+//   it touched, without walking accounts (complexity there).
 //
 // Thread safety: not thread-safe. Copies are independent engines.
 //
@@ -305,6 +359,9 @@ class Engine {
   // The funding residual sink: settlement rounding collected from the
   // markets' funding pools (FundingResidual events).
   absl::int128 funding_residual() const;
+  // The shortfall bucket: liquidation deficits the insurance fund could not
+  // cover (events::Shortfall); withdrawals wait while it is non-zero.
+  Quote shortfall() const;
   // Cumulative, so 128-bit: they only ever grow.
   absl::int128 total_deposits() const;
   absl::int128 total_withdrawals() const;
@@ -327,6 +384,25 @@ class Engine {
   // Live orders of an account, by market id then placement order.
   absl::StatusOr<std::vector<OpenOrder>> OpenOrders(AccountId account) const;
 
+  // Liquidatable()
+  //
+  // Every liquidatable cross account (market 0) and isolated bucket, most
+  // under-margined first (equity / maintenance ascending, a deficit without
+  // requirement first; ties by account id, then market id), at most `limit`
+  // of them. Exact: each one returned is liquidatable now, and none missing
+  // (the property test compares it with a full scan). Not a walk over
+  // accounts: per market and margin tier, a candidate index ordered by the
+  // position's trigger in X = mark * atoms * (1e18 -+ the tier's
+  // maintenance rate) - funding index (longs -, shorts +), in which a
+  // position's health is linear, so a move of the mark or of the funding
+  // index fires exactly the positions it crossed; a cross account holding
+  // several markets splits its slack between them, and a position whose
+  // notional left its tier fires a second index. Fired candidates are then
+  // checked exactly. O(markets * tiers + f (log n + r) + f log f) for f fired
+  // candidates (the liquidatable ones, plus those a move brought within their
+  // budget or out of their tier but not below maintenance), n positions and
+  // r records per fired account. Allocates the answer.
+  std::vector<LiquidationCandidate> Liquidatable(std::size_t limit) const;
   // PreviewOrder()
   //
   // What PlaceOrder would do, without doing it (see Preview). The margin

@@ -60,6 +60,9 @@ enum class EventKind : std::uint8_t {
   kFundingRateSet = 21,
   kFundingSettled = 22,
   kFundingResidual = 23,
+  kLiquidation = 24,
+  kInsuranceCover = 25,
+  kShortfall = 26,
 };
 
 namespace events {
@@ -310,6 +313,54 @@ struct FundingResidual {
   friend bool operator==(const FundingResidual&, const FundingResidual&) = default;
 };
 
+// Liquidation: a Liquidate command closed `closed` lots (> 0, possibly
+// fewer than it sent: the book may be thin) of `account`'s position in
+// `market` (its isolated bucket if `isolated`, else its cross account),
+// sent as IOC order `order_id` (an engine-chosen id, never resting) with
+// protection price `limit`; `position`: the position after (0: closed);
+// `health`: the target's health before (liquidation/liquidation.hpp).
+// closed_notional: sum of |lots| * price * atoms over its fills. The
+// liquidated bucket paid `fee` (liquidation::LiquidationFee); `keeper_fee`
+// of it went to the keeper's cross cash, the rest to the insurance fund.
+// Follows the order's OrderCanceled (reason kLiquidation), Fill and
+// IsolatedMarginChanged events; InsuranceCover and Shortfall follow it when
+// the liquidation left a deficit.
+struct Liquidation {
+  MarketId market = 0;
+  AccountId account = 0;
+  AccountId keeper = 0;
+  OrderId order_id = 0;
+  bool isolated = false;
+  std::uint8_t health = 0;  // a liquidation::Health value
+  Lots closed;
+  Lots position;
+  Ticks limit;
+  Quote closed_notional;
+  Quote fee;
+  Quote keeper_fee;
+  friend bool operator==(const Liquidation&, const Liquidation&) = default;
+};
+// InsuranceCover: the insurance fund paid `amount` (> 0) into the bucket of
+// `account` (its isolated bucket in `market`, or its cross cash for market
+// 0) that a liquidation left below zero with nothing left to close.
+struct InsuranceCover {
+  MarketId market = 0;
+  AccountId account = 0;
+  Quote amount;
+  friend bool operator==(const InsuranceCover&, const InsuranceCover&) = default;
+};
+// Shortfall: the shortfall bucket (Engine::shortfall(), a deficit nobody has
+// covered yet) grew by `amount` > 0: what a liquidated bucket of `account`
+// still lacked after the insurance fund was empty, the bucket being set to
+// zero; or shrank by -amount (amount < 0, account 0) when money paid into
+// the insurance fund (FundInsurance) covered it. Withdrawals are refused
+// while it is non-zero (kWithdrawalsGated).
+struct Shortfall {
+  MarketId market = 0;
+  AccountId account = 0;
+  Quote amount;
+  friend bool operator==(const Shortfall&, const Shortfall&) = default;
+};
 }  // namespace events
 
 // Event
@@ -324,7 +375,8 @@ using Event =
                  events::MarginModeSet, events::LeverageSet, events::IsolatedMarginChanged,
                  events::FeeTierSet, events::InsuranceFunded, events::SelfTradeScopeSet,
                  events::SourceRetired, events::FundingRateSet, events::FundingSettled,
-                 events::FundingResidual>;
+                 events::FundingResidual, events::Liquidation, events::InsuranceCover,
+                 events::Shortfall>;
 
 // KindOf(): the kind of an event.
 constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
@@ -359,7 +411,10 @@ static_assert(std::is_same_v<EventOf<EventKind::kSourceRetired>, events::SourceR
 static_assert(std::is_same_v<EventOf<EventKind::kFundingRateSet>, events::FundingRateSet>);
 static_assert(std::is_same_v<EventOf<EventKind::kFundingSettled>, events::FundingSettled>);
 static_assert(std::is_same_v<EventOf<EventKind::kFundingResidual>, events::FundingResidual>);
-static_assert(std::variant_size_v<Event> == 24);
+static_assert(std::is_same_v<EventOf<EventKind::kLiquidation>, events::Liquidation>);
+static_assert(std::is_same_v<EventOf<EventKind::kInsuranceCover>, events::InsuranceCover>);
+static_assert(std::is_same_v<EventOf<EventKind::kShortfall>, events::Shortfall>);
+static_assert(std::variant_size_v<Event> == 27);
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) <= 160);
 

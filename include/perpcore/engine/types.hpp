@@ -23,6 +23,7 @@
 #include "perpcore/core/fixed.hpp"
 #include "perpcore/core/ids.hpp"
 #include "perpcore/funding/funding.hpp"
+#include "perpcore/liquidation/liquidation.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 
@@ -207,6 +208,10 @@ struct MarketParams {
   // withdrawal or transfer out of the account; until then it is pending and
   // valued (PositionView::pending_funding).
   funding::FundingParams funding;
+  // Liquidation (liquidation/liquidation.hpp: warning threshold, fee and
+  // keeper share, partial-close buffer, chunks and cooldown, fillable price,
+  // per-command cap; refused with its kLiquidationInvalid* reason).
+  liquidation::LiquidationParams liquidation;
   friend bool operator==(const MarketParams&, const MarketParams&) = default;
 };
 
@@ -315,13 +320,36 @@ struct AccountSummary {
   Quote maintenance_requirement;
   Quote free_collateral;
   Rate margin_ratio;
-  bool liquidatable = false;  // cross equity below cross maintenance
+  // Liquidation's view of the cross account (engine.hpp, "Liquidation"):
+  // health_equity is cross cash plus the cross positions at the mark less
+  // their pending funding (no stressed values: liquidation is at the mark);
+  // liquidation_buffer = health_equity - maintenance_requirement (< 0:
+  // liquidatable); health from liquidation::Classify with the market's
+  // warning threshold (the strictest of the account's cross markets).
+  // liquidatable: health is kLiquidatable or kBankrupt.
+  Quote health_equity;
+  Quote liquidation_buffer;
+  liquidation::Health health = liquidation::Health::kHealthy;
+  bool liquidatable = false;
   // The sum of the cross positions' pending_funding (already in equity).
   Quote pending_funding;
   // Live records by market id: markets with a position or open orders
   // (size 0: orders only). A market the account has only set a margin mode
   // or leverage in, or whose position closed with no orders left, has none.
   std::vector<PositionView> positions;
+};
+
+// LiquidationCandidate: one answer of Engine::Liquidatable(): the cross
+// account (market 0) or the isolated bucket in `market` of `account`, its
+// health (kLiquidatable or kBankrupt), equity at the mark and maintenance
+// requirement (equity < maintenance).
+struct LiquidationCandidate {
+  AccountId account = 0;
+  MarketId market = 0;
+  liquidation::Health health = liquidation::Health::kLiquidatable;
+  Quote equity;
+  Quote maintenance;
+  friend bool operator==(const LiquidationCandidate&, const LiquidationCandidate&) = default;
 };
 
 // OpenOrder: one live order of an account.

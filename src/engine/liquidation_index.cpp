@@ -1,0 +1,2 @@
+// The liquidation candidate indexes (state.hpp LiquidationIndex).
+#include "handlers.hpp"
