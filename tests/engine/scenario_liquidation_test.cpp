@@ -755,7 +755,12 @@ TEST_CASE("Scenario: an isolated bucket is liquidated on its own and the cross a
                                     .health = Health::kLiquidatable,
                                     .equity = Quote(200'000'000),
                                     .maintenance = Quote(287'000'000)}});
-  REQUIRE(h.Liquidate(1, 1) == Reason::kOk);
+  // Named, or chosen by the engine (market 0: the cross account is healthy,
+  // so its first liquidatable isolated bucket by market id, commands.hpp).
+  MarketId named = 0;
+  SECTION("the market named") { named = 1; }
+  SECTION("market 0") { named = 0; }
+  REQUIRE(h.Liquidate(1, named) == Reason::kOk);
   CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
                                          .account = 1,
                                          .keeper = kKeeper,
@@ -772,6 +777,115 @@ TEST_CASE("Scenario: an isolated bucket is liquidated on its own and the cross a
   CHECK(s.positions.empty());
   CHECK(h.eng.insurance_fund() == Quote(190'000'000));
   CHECK(h.Candidates().empty());
+}
+
+// Liquidatable() ranks by equity / maintenance ascending, ties by account id
+// (engine.hpp), and stops at `limit`. Five longs of 1,000 lots at 30,000,
+// the oracle at 28,000 (MM 280,000,000 each, E = D - 2e9):
+//   account 1, D = 2.1e9: E = 100,000,000 (ratio 0.357)
+//   account 2, D = 2.0e9: E = 0          (ratio 0)
+//   account 3, D = 1.9e9: E = -100,000,000, bankrupt (ratio -0.357)
+//   account 4, D = 2.1e9: E = 100,000,000, the same ratio as account 1
+//   account 5, D = 2.3e9: E = 300,000,000 >= MM: not liquidatable.
+TEST_CASE("Liquidatable: most under-margined first, ties by account id, at most limit",
+          "[engine][liquidation]") {
+  Liq h;
+  h.Long(1, 2'100'000'000, 1'000);
+  h.Long(2, 2'000'000'000, 1'000);
+  h.Long(3, 1'900'000'000, 1'000);
+  h.Long(4, 2'100'000'000, 1'000);
+  h.Long(5, 2'300'000'000, 1'000);
+  h.Price(1, Ticks(280'000));
+  const Quote mm(280'000'000);
+  const std::vector<LiquidationCandidate> all = {
+      {.account = 3, .market = 0, .health = Health::kBankrupt, .equity = Quote(-100'000'000),
+       .maintenance = mm},
+      {.account = 2, .market = 0, .health = Health::kLiquidatable, .equity = Quote(0),
+       .maintenance = mm},
+      {.account = 1, .market = 0, .health = Health::kLiquidatable, .equity = Quote(100'000'000),
+       .maintenance = mm},
+      {.account = 4, .market = 0, .health = Health::kLiquidatable, .equity = Quote(100'000'000),
+       .maintenance = mm}};
+  CheckCandidates(h.eng.Liquidatable(100), all);
+  CheckCandidates(h.eng.Liquidatable(4), all);
+  CheckCandidates(h.eng.Liquidatable(2), {all[0], all[1]});
+  CHECK(h.eng.Liquidatable(0).empty());
+}
+
+// The per-command cap: at most max_notional_per_command / (mark * m) lots,
+// at least one (engine.hpp, step 2). Account 1: D = 2.2e9, 1,000 lots long
+// at 30,000, the oracle at 28,000: E = 200,000,000 < MM = 280,000,000; the
+// whole position would go (fee 1.5% > 1.1%), 2.8e10 <= the chunk threshold.
+//   cap 1e10 atoms:   floor(1e10 / 28,000,000) = 357 lots
+//   cap 28,000,000:   exactly one lot's notional: 1 lot
+//   cap 1 atom:       below one lot: still 1 lot.
+TEST_CASE("Liquidate: the per-command notional cap bounds the lots, at least one",
+          "[engine][liquidation]") {
+  std::int64_t cap = 0;
+  std::int64_t want = 0;
+  SECTION("1e10 atoms") {
+    cap = 10'000'000'000;
+    want = 357;
+  }
+  SECTION("one lot's notional") {
+    cap = 28'000'000;
+    want = 1;
+  }
+  SECTION("one lot's notional and one atom less than two") {
+    cap = 2 * 28'000'000 - 1;
+    want = 1;
+  }
+  SECTION("two lots' notional") {
+    cap = 2 * 28'000'000;
+    want = 2;
+  }
+  SECTION("1 atom") {
+    cap = 1;
+    want = 1;
+  }
+  MarketParams p = Market();
+  p.liquidation.max_notional_per_command = cap;
+  Liq h(p);
+  h.Long(1, 2'200'000'000, 1'000);
+  h.Price(1, Ticks(280'000));
+  h.Bid(280'000, 1'000);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  const events::Liquidation l = h.OnlyLiquidation();
+  CHECK(l.closed == Lots(want));
+  CHECK(l.position == Lots(1'000 - want));
+}
+
+// The chunk threshold is inclusive (ChunkLots: notional <= chunk_threshold is
+// the whole position). A long bought at 30,000, the oracle at 25,000:
+//   4,000 lots: notional 4,000 * 250,000 * 100 = 1e11 = the threshold: whole
+//     (and exactly the per-command cap, floor(1e11 / 25,000,000) = 4,000).
+//     D = 20,500,000,000: E = D - 4,000 * 50,000 * 100 = 500,000,000 < MM = 1e9.
+//   4,001 lots: notional 100,025,000,000 > 1e11: ceil(20% * 4,001) = 801.
+//     D = 20,505,000,000: E = 500,000,000 < MM = 1,000,250,000.
+// (The fee, 1.5% > 1.1%, makes the unchunked size the whole position.)
+TEST_CASE("Liquidate: a position of exactly the chunk threshold closes whole, one lot more is "
+          "chunked",
+          "[engine][liquidation]") {
+  std::int64_t lots = 0;
+  std::int64_t deposit = 0;
+  std::int64_t want = 0;
+  SECTION("at the threshold") {
+    lots = 4'000;
+    deposit = 20'500'000'000;
+    want = 4'000;
+  }
+  SECTION("one lot above") {
+    lots = 4'001;
+    deposit = 20'505'000'000;
+    want = 801;
+  }
+  Liq h;
+  h.Long(1, deposit, lots);
+  h.Price(1, Ticks(250'000));
+  h.Bid(250'000, lots);
+  REQUIRE(h.Summary(1).liquidatable);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  CHECK(h.OnlyLiquidation().closed == Lots(want));
 }
 
 // Several cross positions: 500 lots long in market 1 and 1,000 lots long in
@@ -948,6 +1062,13 @@ TEST_CASE("Liquidate: a stale index is refused", "[engine][liquidation]") {
   Refusals f;
   f.h.now += 60 * kSecond + 1;
   f.Refused({.market = 1, .account = 2, .keeper = kKeeper}, Reason::kIndexStale);
+}
+
+TEST_CASE("Liquidate: an index exactly staleness old is still usable", "[engine][liquidation]") {
+  Refusals f;
+  f.h.now += 60 * kSecond;
+  REQUIRE(f.h.Liquidate(2, 1) == Reason::kOk);
+  CHECK(f.h.OnlyLiquidation().closed == Lots(1'000));
 }
 
 // ---------------------------------------------------------------------------
