@@ -47,6 +47,14 @@
 #include "support/catch_ids.hpp"
 #include "support/engine_harness.hpp"
 
+// Quote, Ticks and Lots print as their raw integers in failed checks.
+template <class Tag, class Rep>
+struct Catch::StringMaker<perpcore::Fixed<Tag, Rep>> {
+  static std::string convert(const perpcore::Fixed<Tag, Rep>& v) {
+    return std::to_string(v.raw());
+  }
+};
+
 namespace perpcore::engine {
 namespace {
 
@@ -255,7 +263,7 @@ TEST_CASE("dYdX v4: the fillable price bounds the liquidation order and the fee 
   CHECK(h.Cash(1) == 0);
   CHECK(h.Summary(1).positions.empty());
   CHECK(h.Cash(kKeeper) == 11'700'000);
-  CHECK(h.eng.insurance_fund() == Quote(222'300'000));
+  CHECK(h.eng.insurance_fund().raw() == 222'300'000);
   // The 279,600 bid was never reached.
   const auto best = h.eng.Best(1, Side::kBuy);
   REQUIRE(best.ok());
@@ -307,7 +315,7 @@ struct HyperliquidSetup {
                                            .closed_notional = Quote(28'000'000'000),
                                            .fee = Quote(420'000'000),
                                            .keeper_fee = Quote(21'000'000)});
-    CHECK(h.eng.insurance_fund() == Quote(399'000'000));
+    CHECK(h.eng.insurance_fund().raw() == 399'000'000);
     const AccountSummary s = h.Summary(1);
     CHECK(s.health_equity == Quote(580'000'000));
     CHECK(s.maintenance_requirement == Quote(1'120'000'000));
@@ -438,7 +446,7 @@ TEST_CASE("Binance: a partial liquidation closes the fewest lots that restore th
                                          .closed_notional = Quote(9'682'160'000),
                                          .fee = Quote(48'410'800),
                                          .keeper_fee = Quote(2'420'540)});
-  CHECK(h.eng.insurance_fund() == Quote(45'990'260));
+  CHECK(h.eng.insurance_fund().raw() == 45'990'260);
   CHECK(h.Cash(kKeeper) == 2'420'540);
   const AccountSummary s = h.Summary(1);
   CHECK(s.cash == Quote(-18'116'250'800));
@@ -541,7 +549,7 @@ TEST_CASE("Scenario: a liquidation cascade - each liquidation's selling, followe
                                     .equity = Quote(270'000'000),
                                     .maintenance = Quote(281'800'000)}});
   CHECK(h.Cash(kKeeper) == 11'100'000 + 11'500'000);
-  CHECK(h.eng.insurance_fund() == Quote(222'000'000 - 11'100'000 + 230'000'000 - 11'500'000));
+  CHECK(h.eng.insurance_fund().raw() == 222'000'000 - 11'100'000 + 230'000'000 - 11'500'000);
 }
 
 // A thin book. Account 1: D = 2,140,000,000, 1,000 lots long at 30,000, the
@@ -650,8 +658,8 @@ TEST_CASE("Scenario: the insurance fund covers a bankrupt account's deficit",
         events::InsuranceCover{.market = 0, .account = 1, .amount = Quote(100'000'000)});
   CHECK(Of<events::Shortfall>(h.last).empty());
   CHECK(KindOf(h.last.back()) == EventKind::kInsuranceCover);
-  CHECK(h.eng.insurance_fund() == Quote(400'000'000));
-  CHECK(h.eng.shortfall() == Quote(0));
+  CHECK(h.eng.insurance_fund().raw() == 400'000'000);
+  CHECK(h.eng.shortfall().raw() == 0);
   CHECK(h.Do(Withdraw{.account = kMaker, .amount = Quote(1'000'000)}).reason == Reason::kOk);
 }
 
@@ -668,8 +676,8 @@ TEST_CASE("Scenario: what the insurance fund cannot cover goes to the shortfall 
   REQUIRE(shortfalls.size() == 1);
   CHECK(shortfalls[0] ==
         events::Shortfall{.market = 0, .account = 1, .amount = Quote(60'000'000)});
-  CHECK(h.eng.insurance_fund() == Quote(0));
-  CHECK(h.eng.shortfall() == Quote(60'000'000));
+  CHECK(h.eng.insurance_fund().raw() == 0);
+  CHECK(h.eng.shortfall().raw() == 60'000'000);
 }
 
 // Empty fund: the whole 100 USD goes to the shortfall bucket; withdrawals are
@@ -686,14 +694,14 @@ TEST_CASE("Scenario: with an empty insurance fund the deficit gates withdrawals 
   REQUIRE(shortfalls.size() == 1);
   CHECK(shortfalls[0] ==
         events::Shortfall{.market = 0, .account = 1, .amount = Quote(100'000'000)});
-  CHECK(h.eng.shortfall() == Quote(100'000'000));
-  CHECK(h.eng.insurance_fund() == Quote(0));
+  CHECK(h.eng.shortfall().raw() == 100'000'000);
+  CHECK(h.eng.insurance_fund().raw() == 0);
 
   const std::string before = StateAfterCursor(h.eng);
   const Result gated = h.Do(Withdraw{.account = kMaker, .amount = Quote(1'000'000)});
   CHECK(gated.reason == Reason::kWithdrawalsGated);
   CHECK(gated.events.empty());
-  CHECK(StateAfterCursor(h.eng) == before);
+  CHECK((StateAfterCursor(h.eng) == before));
 
   Result r = h.Do(FundInsurance{.amount = Quote(30'000'000)});
   REQUIRE(r.reason == Reason::kOk);
@@ -702,8 +710,8 @@ TEST_CASE("Scenario: with an empty insurance fund the deficit gates withdrawals 
   REQUIRE(paid.size() == 1);
   CHECK(paid[0] ==
         events::Shortfall{.market = 0, .account = 0, .amount = Quote(-30'000'000)});
-  CHECK(h.eng.shortfall() == Quote(70'000'000));
-  CHECK(h.eng.insurance_fund() == Quote(0));
+  CHECK(h.eng.shortfall().raw() == 70'000'000);
+  CHECK(h.eng.insurance_fund().raw() == 0);
   CHECK(h.Do(Withdraw{.account = kMaker, .amount = Quote(1'000'000)}).reason ==
         Reason::kWithdrawalsGated);
 
@@ -714,8 +722,8 @@ TEST_CASE("Scenario: with an empty insurance fund the deficit gates withdrawals 
   REQUIRE(paid.size() == 1);
   CHECK(paid[0] ==
         events::Shortfall{.market = 0, .account = 0, .amount = Quote(-70'000'000)});
-  CHECK(h.eng.shortfall() == Quote(0));
-  CHECK(h.eng.insurance_fund() == Quote(30'000'000));
+  CHECK(h.eng.shortfall().raw() == 0);
+  CHECK(h.eng.insurance_fund().raw() == 30'000'000);
   CHECK(h.Do(Withdraw{.account = kMaker, .amount = Quote(1'000'000)}).reason == Reason::kOk);
 }
 
@@ -750,6 +758,11 @@ TEST_CASE("Scenario: an isolated bucket is liquidated on its own and the cross a
   s = h.Summary(1);
   CHECK_FALSE(s.liquidatable);
   CHECK(s.health == Health::kHealthy);
+  CHECK(s.liquidation_buffer == Quote(8'500'000'000));
+  // The position's view is its bucket's: 200,000,000 - 287,000,000.
+  REQUIRE(s.positions.size() == 1);
+  CHECK(s.positions[0].health == Health::kLiquidatable);
+  CHECK(s.positions[0].liquidation_buffer == Quote(-87'000'000));
   CheckCandidates(h.Candidates(), {{.account = 1,
                                     .market = 1,
                                     .health = Health::kLiquidatable,
@@ -775,7 +788,7 @@ TEST_CASE("Scenario: an isolated bucket is liquidated on its own and the cross a
   s = h.Summary(1);
   CHECK(s.cash == Quote(8'500'000'000));
   CHECK(s.positions.empty());
-  CHECK(h.eng.insurance_fund() == Quote(190'000'000));
+  CHECK(h.eng.insurance_fund().raw() == 190'000'000);
   CHECK(h.Candidates().empty());
 }
 
@@ -919,6 +932,12 @@ TEST_CASE("Scenario: a cross account with several positions is liquidated larges
   CHECK(s.health_equity == Quote(300'000'000));
   CHECK(s.maintenance_requirement == Quote(430'000'000));
   CHECK(s.liquidation_buffer == Quote(-130'000'000));
+  // A cross position's view is the cross account's.
+  REQUIRE(s.positions.size() == 2);
+  for (const PositionView& v : s.positions) {
+    CHECK(v.health == Health::kLiquidatable);
+    CHECK(v.liquidation_buffer == Quote(-130'000'000));
+  }
 
   REQUIRE(h.Liquidate(1) == Reason::kOk);
   CheckLiquidation(h.OnlyLiquidation(), {.market = 2,
@@ -974,7 +993,7 @@ struct Refusals {
     const Result r = h.Do(l);
     CHECK(ReasonName(r.reason) == ReasonName(want));
     CHECK(r.events.empty());
-    CHECK(StateAfterCursor(h.eng) == before);
+    CHECK((StateAfterCursor(h.eng) == before));
   }
 };
 
