@@ -458,6 +458,52 @@ TEST_CASE("Binance: a partial liquidation closes the fewest lots that restore th
   CHECK(h.Liquidate(1) == Reason::kLiquidationNotLiquidatable);
 }
 
+// The liquidation order is a taker like any other (engine.hpp, step 3): it
+// pays the taker fee, and the protection price is computed from the equity
+// net of the taker fee of a full close at the mark. Taker fee 5 bp, maker 0.
+// Account 1 deposits 2,275,000,000 and buys 1,000 lots at 30,000 as taker,
+// paying ceil(5 bp * 3e10) = 15,000,000: at 28,000 E = 2,275,000,000 -
+// 15,000,000 - 2e9 = 260,000,000 < MM = 280,000,000.
+// Size: (1 + 10%) * 1% = 1.1% <= 1.5% + 0.05%: the whole position.
+// Equity for the limit: 260,000,000 - ceil(5 bp * 2.8e10) = 246,000,000:
+//   P_b = 280,000 - floor(246,000,000 / 100,000) = 277,540
+//   F   = 280,000 - floor(34,000,000 * 1.5 / 100,000) = 280,000 - 510 = 279,490
+//   limit 279,490 (279,700 if the taker fee were ignored: the dYdX example).
+// A bid of 1,000 @ 279,500 fills: notional 27,950,000,000, taker fee
+// ceil(5 bp * 27,950,000,000) = 13,975,000 to the fee pool; equity after
+// 260,000,000 - 1,000 * 500 * 100 - 13,975,000 = 196,025,000 = the
+// liquidation fee (1.5% would be 419,250,000), keeper floor(5%) = 9,801,250,
+// insurance fund 186,223,750. Fee pool: 15,000,000 + 13,975,000.
+TEST_CASE("Liquidate: the liquidation order pays the taker fee and its protection price leaves "
+          "room for it",
+          "[engine][liquidation]") {
+  MarketParams p = Market();
+  p.taker_fee = Rate(5 * kBp);
+  Liq h(p);
+  h.Long(1, 2'275'000'000, 1'000);
+  h.Price(1, Ticks(280'000));
+  h.Bid(279'500, 1'000);
+  CHECK(h.Summary(1).health_equity == Quote(260'000'000));
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  const auto fills = Of<events::Fill>(h.last);
+  REQUIRE(fills.size() == 1);
+  CHECK(fills[0].taker.account == 1);
+  CHECK(fills[0].taker.fee == Quote(13'975'000));
+  CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
+                                         .account = 1,
+                                         .keeper = kKeeper,
+                                         .health = 2,
+                                         .closed = Lots(1'000),
+                                         .position = Lots(0),
+                                         .limit = Ticks(279'490),
+                                         .closed_notional = Quote(27'950'000'000),
+                                         .fee = Quote(196'025'000),
+                                         .keeper_fee = Quote(9'801'250)});
+  CHECK(h.Cash(1) == 0);
+  CHECK(h.eng.insurance_fund().raw() == 186'223'750);
+  CHECK(h.eng.fee_pool().raw() == 15'000'000 + 13'975'000);
+}
+
 // ---------------------------------------------------------------------------
 // Scenarios
 // ---------------------------------------------------------------------------
@@ -725,6 +771,59 @@ TEST_CASE("Scenario: with an empty insurance fund the deficit gates withdrawals 
   CHECK(h.eng.shortfall().raw() == 0);
   CHECK(h.eng.insurance_fund().raw() == 30'000'000);
   CHECK(h.Do(Withdraw{.account = kMaker, .amount = Quote(1'000'000)}).reason == Reason::kOk);
+}
+
+// A deficit without a position. Account 1 (D = 2.1e9, 1,000 lots long at
+// 30,000; at 28,000 E = 100,000,000) closes its own position with a
+// reduce-only IOC sell into a bid at 27,000 (reducing risk is always allowed,
+// and the market has no band): cash 2.1e9 - 3e10 + 2.7e10 = -900,000,000,
+// no position, maintenance 0: bankrupt. Account 2 (D = 1.9e9: E =
+// -100,000,000 against MM 280,000,000, ratio -0.36) is bankrupt too, but a
+// deficit without requirement ranks first (engine.hpp, Liquidatable()).
+// Liquidate (market 0) only covers the deficit (engine.hpp: "its Liquidate
+// only covers the deficit"): no order, no Liquidation event; the fund of
+// 1,000 USD pays 900 USD in and keeps 100.
+TEST_CASE("Scenario: a cross account left with a deficit and no position is liquidatable first "
+          "and its Liquidate only covers the deficit",
+          "[engine][liquidation][scenario]") {
+  Liq h;
+  h.Long(1, 2'100'000'000, 1'000);
+  h.Long(2, 1'900'000'000, 1'000);
+  h.Ok(FundInsurance{.amount = Quote(1'000'000'000)});
+  h.Price(1, Ticks(280'000));
+  h.Bid(270'000, 1'000);
+  const Result close =
+      h.Order(1, OrderId(9'999), Side::kSell, Ticks(270'000), Lots(1'000), TimeInForce::kIoc,
+              /*reduce_only=*/true);
+  REQUIRE(close.reason == Reason::kOk);
+  REQUIRE(close.filled == Lots(1'000));
+  const AccountSummary s = h.Summary(1);
+  CHECK(s.cash == Quote(-900'000'000));
+  CHECK(s.positions.empty());
+  CHECK(s.health == Health::kBankrupt);
+  CHECK(s.liquidatable);
+  CheckCandidates(h.Candidates(), {{.account = 1,
+                                    .market = 0,
+                                    .health = Health::kBankrupt,
+                                    .equity = Quote(-900'000'000),
+                                    .maintenance = Quote(0)},
+                                   {.account = 2,
+                                    .market = 0,
+                                    .health = Health::kBankrupt,
+                                    .equity = Quote(-100'000'000),
+                                    .maintenance = Quote(280'000'000)}});
+  CHECK(h.Liquidate(1, 1) == Reason::kLiquidationNoPosition);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  CHECK(Of<events::Liquidation>(h.last).empty());
+  CHECK(Of<events::Fill>(h.last).empty());
+  const auto covers = Of<events::InsuranceCover>(h.last);
+  REQUIRE(covers.size() == 1);
+  CHECK(covers[0] ==
+        events::InsuranceCover{.market = 0, .account = 1, .amount = Quote(900'000'000)});
+  CHECK(h.Cash(1) == 0);
+  CHECK(h.eng.insurance_fund().raw() == 100'000'000);
+  CHECK_FALSE(h.Summary(1).liquidatable);
+  CHECK(h.Candidates().size() == 1);
 }
 
 // An isolated bucket. Account 1 deposits 10,000 USD, chooses isolated margin
