@@ -652,6 +652,55 @@ TEST_CASE("Scenario: on a thin book the protection price stops the liquidation o
   CHECK((*best)->total == Lots(1'000));
 }
 
+// A short, the mirror image (liquidation.hpp: a short's bankruptcy price
+// rounds down, its fillable price lies above the mark, its limit is the
+// lower of the two). Account 1 deposits 2.3e9 and sells 1,000 lots at
+// 30,000 (cash 2.3e9 + 3e10); the oracle rises to 32,000:
+//   E = 3.23e10 - 1,000 * 320,000 * 100 = 300,000,000 < MM = 320,000,000.
+//   P_b = 320,000 + floor(300,000,000 / 100,000) = 323,000
+//   F   = 320,000 + floor(20,000,000 * 1.5 / 100,000) = 320,300
+//   limit min(320,300, 323,000) = 320,300.
+// Asks 400 @ 320,100, 400 @ 320,300, 1,000 @ 320,400: the buy fills 800 and
+// stops below 320,400; 200 lots stay short.
+//   notional (400 * 320,100 + 400 * 320,300) * 100 = 25,616,000,000
+//   equity after 300,000,000 - (400 * 100 + 400 * 300) * 100 = 284,000,000
+//   fee min(ceil(1.5% * 25,616,000,000) = 384,240,000, 284,000,000) =
+//   284,000,000, keeper 14,200,000.
+// After: E = 0 < MM = 200 * 320,000 = 64,000,000: still liquidatable.
+TEST_CASE("Scenario: a short is liquidated by buying up to its protection price above the mark",
+          "[engine][liquidation][scenario]") {
+  Liq h;
+  h.Open(1, 2'300'000'000);
+  REQUIRE(h.Rest(kMaker, Side::kBuy, kEntry, 1'000) == Reason::kOk);
+  REQUIRE(h.Order(1, OrderId(9'999), Side::kSell, Ticks(kEntry), Lots(1'000), TimeInForce::kIoc)
+              .filled == Lots(1'000));
+  h.Price(1, Ticks(320'000));
+  REQUIRE(h.Rest(kBidder, Side::kSell, 320'100, 400) == Reason::kOk);
+  REQUIRE(h.Rest(kBidder, Side::kSell, 320'300, 400) == Reason::kOk);
+  REQUIRE(h.Rest(kBidder, Side::kSell, 320'400, 1'000) == Reason::kOk);
+  CheckCandidates(h.Candidates(), {{.account = 1,
+                                    .market = 0,
+                                    .health = Health::kLiquidatable,
+                                    .equity = Quote(300'000'000),
+                                    .maintenance = Quote(320'000'000)}});
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
+                                         .account = 1,
+                                         .keeper = kKeeper,
+                                         .health = 2,
+                                         .closed = Lots(800),
+                                         .position = Lots(-200),
+                                         .limit = Ticks(320'300),
+                                         .closed_notional = Quote(25'616'000'000),
+                                         .fee = Quote(284'000'000),
+                                         .keeper_fee = Quote(14'200'000)});
+  CheckCandidates(h.Candidates(), {{.account = 1,
+                                    .market = 0,
+                                    .health = Health::kLiquidatable,
+                                    .equity = Quote(0),
+                                    .maintenance = Quote(64'000'000)}});
+}
+
 // An account bankrupt before anyone liquidates it. Account 1: D = 2e9, 1,000
 // lots long at 30,000; the oracle drops to 27,900: E = 2e9 - 2.1e9 =
 // -100,000,000 < 0: bankrupt (MM 279,000,000).
@@ -998,6 +1047,69 @@ TEST_CASE("Liquidate: a position of exactly the chunk threshold closes whole, on
   REQUIRE(h.Summary(1).liquidatable);
   REQUIRE(h.Liquidate(1) == Reason::kOk);
   CHECK(h.OnlyLiquidation().closed == Lots(want));
+}
+
+// A bankrupt isolated bucket: its deficit is covered into the bucket (market
+// 1 in the events), never from the account's cross cash. As in the test
+// above the bucket holds -2.85e10 of cash and 1,000 lots; the oracle drops
+// to 28,400: bucket equity -2.85e10 + 2.84e10 = -100,000,000 (bankrupt;
+// MM 284,000,000). E < 0: the limit is the fillable price alone, F = 284,000
+// - floor(1.5 * 284,000,000 / 100,000) = 279,740. A bid of 1,000 @ 284,000
+// closes it at the mark: notional 28,400,000,000, fee 0 (nothing above
+// zero). The bucket's -100,000,000 is covered by the fund (500 USD) or,
+// with an empty fund, goes to the shortfall bucket; either way the bucket
+// is then 0 and cross cash stays 8.5e9.
+TEST_CASE("Scenario: a bankrupt isolated bucket's deficit is covered into the bucket, not from "
+          "cross cash",
+          "[engine][liquidation][scenario]") {
+  std::int64_t fund = 0;
+  SECTION("the insurance fund covers it") { fund = 500'000'000; }
+  SECTION("the shortfall bucket takes it") { fund = 0; }
+  Liq h;
+  h.Open(1, 10'000'000'000);
+  h.Ok(SetMarginMode{.market = 1, .account = 1, .mode = MarginMode::kIsolated});
+  h.Long(1, 0, 1'000, 1, kEntry, /*create=*/false);
+  if (fund > 0) h.Ok(FundInsurance{.amount = Quote(fund)});
+  h.Price(1, Ticks(284'000));
+  h.Bid(284'000, 1'000);
+  CheckCandidates(h.Candidates(), {{.account = 1,
+                                    .market = 1,
+                                    .health = Health::kBankrupt,
+                                    .equity = Quote(-100'000'000),
+                                    .maintenance = Quote(284'000'000)}});
+  REQUIRE(h.Liquidate(1, 1) == Reason::kOk);
+  CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
+                                         .account = 1,
+                                         .keeper = kKeeper,
+                                         .isolated = true,
+                                         .health = 3,
+                                         .closed = Lots(1'000),
+                                         .position = Lots(0),
+                                         .limit = Ticks(279'740),
+                                         .closed_notional = Quote(28'400'000'000),
+                                         .fee = Quote(0),
+                                         .keeper_fee = Quote(0)});
+  if (fund > 0) {
+    const auto covers = Of<events::InsuranceCover>(h.last);
+    REQUIRE(covers.size() == 1);
+    CHECK(covers[0] ==
+          events::InsuranceCover{.market = 1, .account = 1, .amount = Quote(100'000'000)});
+    CHECK(Of<events::Shortfall>(h.last).empty());
+    CHECK(h.eng.insurance_fund().raw() == 400'000'000);
+    CHECK(h.eng.shortfall().raw() == 0);
+  } else {
+    CHECK(Of<events::InsuranceCover>(h.last).empty());
+    const auto shortfalls = Of<events::Shortfall>(h.last);
+    REQUIRE(shortfalls.size() == 1);
+    CHECK(shortfalls[0] ==
+          events::Shortfall{.market = 1, .account = 1, .amount = Quote(100'000'000)});
+    CHECK(h.eng.insurance_fund().raw() == 0);
+    CHECK(h.eng.shortfall().raw() == 100'000'000);
+  }
+  const AccountSummary s = h.Summary(1);
+  CHECK(s.cash == Quote(8'500'000'000));
+  CHECK(s.positions.empty());
+  CHECK(h.Candidates().empty());
 }
 
 // Several cross positions: 500 lots long in market 1 and 1,000 lots long in
