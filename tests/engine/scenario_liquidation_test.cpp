@@ -1181,6 +1181,41 @@ TEST_CASE("Scenario: a cross account with several positions is liquidated larges
   CHECK(h.Cash(1) == 0);
 }
 
+// The protection price is tightened to the market's price band like any
+// market order's (engine.hpp, step 3). Band 1%. Account 1: D = 2e9, 1,000
+// lots long at 30,000. The oracle goes to 27,800 (band [ceil(275,220),
+// floor(280,780)]), where the bidder rests 276,210 x 300 and 276,209 x 1,000,
+// then to 27,900: E = -100,000,000 (bankrupt), the limit the fillable price
+// alone, F = 279,000 - floor(1.5 * 279,000,000 / 100,000) = 274,815, but the
+// band's lower edge is ceil(279,000 * 0.99) = 276,210. With a bid of 300 @
+// 279,000 on top, the sell fills 300 @ 279,000 and 300 @ 276,210 (the edge
+// is in the band) and not the 276,209 bid, though it is above 274,815:
+//   notional (300 * 279,000 + 300 * 276,210) * 100 = 16,656,300,000; fee 0
+//   (equity after -100,000,000 - 300 * 2,790 * 100 < 0); 400 lots stay.
+TEST_CASE("Liquidate: the protection price is tightened to the price band",
+          "[engine][liquidation]") {
+  MarketParams p = Market();
+  p.price_band = Rate(kRateScale / 100);
+  Liq h(p);
+  h.Long(1, 2'000'000'000, 1'000);
+  h.Price(1, Ticks(278'000));
+  h.Bid(276'210, 300);
+  h.Bid(276'209, 1'000);
+  h.Price(1, Ticks(279'000));
+  h.Bid(279'000, 300);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  const events::Liquidation l = h.OnlyLiquidation();
+  CHECK(l.closed == Lots(600));
+  CHECK(l.position == Lots(400));
+  CHECK(l.closed_notional == Quote(16'656'300'000));
+  CHECK(l.fee == Quote(0));
+  const auto best = h.eng.Best(1, Side::kBuy);
+  REQUIRE(best.ok());
+  REQUIRE(best->has_value());
+  CHECK((*best)->price == Ticks(276'209));
+  CHECK((*best)->total == Lots(1'000));
+}
+
 // ---------------------------------------------------------------------------
 // Refusals: each with its own reason, nothing changed, no event
 // ---------------------------------------------------------------------------
@@ -1277,9 +1312,12 @@ TEST_CASE("Liquidate: a market where the account has no position is refused",
   f.Refused({.market = 2, .account = 2, .keeper = kKeeper}, Reason::kLiquidationNoPosition);
 }
 
-TEST_CASE("Liquidate: a halted market is refused", "[engine][liquidation]") {
+TEST_CASE("Liquidate: a halted or delisted market is refused", "[engine][liquidation]") {
   Refusals f;
-  f.h.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
+  MarketStatus status = MarketStatus::kHalted;
+  SECTION("halted") { status = MarketStatus::kHalted; }
+  SECTION("delisted") { status = MarketStatus::kDelisted; }
+  f.h.Ok(SetMarketStatus{.market = 1, .status = status});
   f.Refused({.market = 1, .account = 2, .keeper = kKeeper}, Reason::kMarketHalted);
   f.Refused({.market = 0, .account = 2, .keeper = kKeeper}, Reason::kMarketHalted);
 }
