@@ -1366,6 +1366,41 @@ TEST_CASE("Summary: the warning starts exactly at the threshold margin ratio",
   CHECK_FALSE(ok.liquidatable);
 }
 
+// A cross account takes the strictest warning threshold of its markets
+// (types.hpp, AccountSummary::health). 500 lots long in each of markets 1 and
+// 2 at 30,000 with D = 1.6e9; market 1's oracle drops to 28,000:
+//   E = 1.6e9 - 500 * 2,000 * 100 = 600,000,000
+//   MM = 500 * 280,000 + 500 * 300,000 = 290,000,000 (ratio 48.3%)
+// 290,000,000 < 80% * E = 480,000,000: healthy under market 1's 80%;
+// 290,000,000 >= 40% * E = 240,000,000: a warning once market 2's is 40%.
+TEST_CASE("Summary: a cross account takes the strictest warning threshold of its markets",
+          "[engine][liquidation]") {
+  Rate threshold(kRateScale / 10 * 8);
+  Health want = Health::kHealthy;
+  SECTION("both at 80%") {
+    threshold = Rate(kRateScale / 10 * 8);
+    want = Health::kHealthy;
+  }
+  SECTION("market 2 at 40%") {
+    threshold = Rate(kRateScale / 10 * 4);
+    want = Health::kWarning;
+  }
+  Liq h;
+  MarketParams p2 = Market("ETH-USD");
+  p2.liquidation.warning_threshold = threshold;
+  h.AddMarket(2, p2);
+  h.Open(1, 1'600'000'000);
+  h.Long(1, 0, 500, 1, kEntry, /*create=*/false);
+  h.Long(1, 0, 500, 2, kEntry, /*create=*/false);
+  h.Price(1, Ticks(280'000));
+  const AccountSummary s = h.Summary(1);
+  CHECK(s.health_equity == Quote(600'000'000));
+  CHECK(s.maintenance_requirement == Quote(290'000'000));
+  CHECK(s.liquidation_buffer == Quote(310'000'000));
+  CHECK(s.health == want);
+  CHECK_FALSE(s.liquidatable);
+}
+
 // An account without a position is healthy whatever its cash; the keeper
 // with nothing too.
 TEST_CASE("Summary: an account without positions is healthy", "[engine][liquidation]") {
