@@ -2,8 +2,12 @@
 // Hyperliquid and Binance played on real markets (fills, an oracle move, a
 // Liquidate command, then the exact events and balances), scenarios (a
 // cascade, a thin book, an account bankrupt before anyone liquidates it, an
-// isolated bucket, a cross account with several positions), every refusal of
-// a Liquidate with nothing changed, and health in the account summary.
+// isolated bucket, a cross account with several positions, a short, a
+// deficit without a position), the sizing rules at their boundaries (chunk
+// threshold, per-command cap, max_size, cooldown), the taker fee and the
+// price band of the liquidation order, every refusal of a Liquidate with
+// nothing changed, the ranking of Liquidatable(), and health in the account
+// summary.
 //
 // The rules are those of include/perpcore/engine/engine.hpp ("Liquidation")
 // and include/perpcore/liquidation/liquidation.hpp; every figure asserted is
@@ -12,9 +16,9 @@
 //
 // Units as in support/engine_harness.hpp: 0.1 USD ticks, 0.001 BTC lots,
 // 1e-6 USD atoms, so one tick of one lot is m = 100 atoms, 30,000 USD is
-// 300,000 ticks and 1 BTC is 1,000 lots. The markets here have no fees
-// (cash moves only by trades and the liquidation fee), no funding, no price
-// band, and mark_cap 0, so that the mark IS the index (oracle.hpp: "0: the
+// 300,000 ticks and 1 BTC is 1,000 lots. The markets here have no trading
+// fees (cash moves only by trades and the liquidation fee), no funding and
+// no price band unless a test says, and mark_cap 0, so that the mark IS the index (oracle.hpp: "0: the
 // mark is the index"): an oracle price sets the mark exactly. One margin tier
 // (the default): 20x, maintenance 1% of the notional at the mark. The
 // liquidation parameters are the defaults (fee 1.5%, keeper share 5%, buffer
