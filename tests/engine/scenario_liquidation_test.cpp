@@ -508,6 +508,44 @@ TEST_CASE("Liquidate: the liquidation order pays the taker fee and its protectio
   CHECK(h.eng.fee_pool().raw() == 15'000'000 + 13'975'000);
 }
 
+// The partial size at its one-atom boundary: the fewest q with equity >=
+// maintenance * (1 + buffer), equality included. Fee 0.5% as in the Binance
+// example, 1,000 lots long at 30,000, the oracle at 28,000, a bid of 1,000 @
+// 280,000 (closing at the mark). After q lots:
+//   E' = E - 140,000 q,  1.1 MM' = 308,000 (1,000 - q),
+//   E' >= 1.1 MM'  <=>  168,000 q >= 308,000,000 - E.
+// E = 249,872,000 (D = 2,249,872,000): q = 346 gives exactly 201,432,000 on
+//   both sides: 346 lots.
+// E = 249,871,999 (one atom less): q = 346 falls one atom short, q = 347
+//   gives 201,291,999 >= 201,124,000: 347 lots.
+TEST_CASE("Liquidate: a partial liquidation stops exactly at maintenance plus the buffer",
+          "[engine][liquidation]") {
+  std::int64_t deposit = 0;
+  std::int64_t want = 0;
+  SECTION("equal after 346 lots") {
+    deposit = 2'249'872'000;
+    want = 346;
+  }
+  SECTION("one atom less needs 347") {
+    deposit = 2'249'871'999;
+    want = 347;
+  }
+  MarketParams p = Market();
+  p.liquidation.fee = Rate(50 * kBp);
+  Liq h(p);
+  h.Long(1, deposit, 1'000);
+  h.Price(1, Ticks(280'000));
+  h.Bid(280'000, 1'000);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  const events::Liquidation l = h.OnlyLiquidation();
+  CHECK(l.closed == Lots(want));
+  CHECK(l.fee == Quote(140'000 * want));
+  const AccountSummary s = h.Summary(1);
+  CHECK(s.health_equity == Quote(deposit - 2'000'000'000 - 140'000 * want));
+  CHECK(s.maintenance_requirement == Quote(280'000 * (1'000 - want)));
+  CHECK_FALSE(s.liquidatable);
+}
+
 // ---------------------------------------------------------------------------
 // Scenarios
 // ---------------------------------------------------------------------------
