@@ -18,10 +18,10 @@
 // 1e-6 USD atoms, so one tick of one lot is m = 100 atoms, 30,000 USD is
 // 300,000 ticks and 1 BTC is 1,000 lots. The markets here have no trading
 // fees (cash moves only by trades and the liquidation fee), no funding and
-// no price band unless a test says, and mark_cap 0, so that the mark IS the index (oracle.hpp: "0: the
-// mark is the index"): an oracle price sets the mark exactly. One margin tier
-// (the default): 20x, maintenance 1% of the notional at the mark. The
-// liquidation parameters are the defaults (fee 1.5%, keeper share 5%, buffer
+// no price band unless a test says, and mark_cap 0, so that the mark IS the
+// index (oracle.hpp: "0: the mark is the index"): an oracle price sets the
+// mark exactly. One margin tier (the default): 20x, maintenance 1% of the
+// notional at the mark. The liquidation parameters are the defaults (fee 1.5%, keeper share 5%, buffer
 // 10%, chunks of 20% above 1e11 atoms, cooldown 30 s, bankruptcy adjustment
 // 1, spread to maintenance 1.5, 1e11 atoms per command) unless a test says.
 //
@@ -50,14 +50,6 @@
 #include "perpcore/engine/engine.hpp"
 #include "support/catch_ids.hpp"
 #include "support/engine_harness.hpp"
-
-// Quote, Ticks and Lots print as their raw integers in failed checks.
-template <class Tag, class Rep>
-struct Catch::StringMaker<perpcore::Fixed<Tag, Rep>> {
-  static std::string convert(const perpcore::Fixed<Tag, Rep>& v) {
-    return std::to_string(v.raw());
-  }
-};
 
 namespace perpcore::engine {
 namespace {
@@ -162,7 +154,7 @@ class Liq : public EngineHarness {
     const Result r = Order(a, OrderId(++orders_), Side::kBuy, Ticks(ticks), Lots(lots),
                            TimeInForce::kIoc, false, m);
     REQUIRE(r.reason == Reason::kOk);
-    REQUIRE(r.filled == Lots(lots));
+    REQUIRE(r.filled.raw() == lots);
   }
   Reason Rest(AccountId a, Side side, std::int64_t ticks, std::int64_t lots, MarketId m = 1) {
     return Order(a, OrderId(++orders_), side, Ticks(ticks), Lots(lots), TimeInForce::kGtc, false,
@@ -244,15 +236,15 @@ TEST_CASE("dYdX v4: the fillable price bounds the liquidation order and the fee 
   REQUIRE(!cancels.empty());
   CHECK(cancels.front().account == 1);
   CHECK(cancels.front().reason == book::CancelReason::kLiquidation);
-  CHECK(cancels.front().price == Ticks(400'000));
-  CHECK(cancels.front().size == Lots(100));
+  CHECK(cancels.front().price.raw() == 400'000);
+  CHECK(cancels.front().size.raw() == 100);
   CHECK(KindOf(h.last.front()) == EventKind::kOrderCanceled);
   const auto fills = Of<events::Fill>(h.last);
   REQUIRE(fills.size() == 2);
-  CHECK(fills[0].price == Ticks(279'800));
-  CHECK(fills[0].size == Lots(400));
-  CHECK(fills[1].price == Ticks(279'700));
-  CHECK(fills[1].size == Lots(600));
+  CHECK(fills[0].price.raw() == 279'800);
+  CHECK(fills[0].size.raw() == 400);
+  CHECK(fills[1].price.raw() == 279'700);
+  CHECK(fills[1].size.raw() == 600);
   CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
                                          .account = 1,
                                          .keeper = kKeeper,
@@ -272,7 +264,7 @@ TEST_CASE("dYdX v4: the fillable price bounds the liquidation order and the fee 
   const auto best = h.eng.Best(1, Side::kBuy);
   REQUIRE(best.ok());
   REQUIRE(best->has_value());
-  CHECK((*best)->price == Ticks(279'600));
+  CHECK((*best)->price.raw() == 279'600);
   CHECK(h.Candidates().empty());
 }
 
@@ -321,8 +313,8 @@ struct HyperliquidSetup {
                                            .keeper_fee = Quote(21'000'000)});
     CHECK(h.eng.insurance_fund().raw() == 399'000'000);
     const AccountSummary s = h.Summary(1);
-    CHECK(s.health_equity == Quote(580'000'000));
-    CHECK(s.maintenance_requirement == Quote(1'120'000'000));
+    CHECK(s.health_equity.raw() == 580'000'000);
+    CHECK(s.maintenance_requirement.raw() == 1'120'000'000);
     CHECK(s.liquidatable);
   }
 };
@@ -392,7 +384,7 @@ TEST_CASE("Hyperliquid: the liquidation price is the lowest tick a Liquidate is 
   h.Long(1, 11'000'000'000, 5'000);
   const AccountSummary s = h.Summary(1);
   REQUIRE(s.positions.size() == 1);
-  CHECK(s.positions[0].liquidation.price == Ticks(280'809));
+  CHECK(s.positions[0].liquidation.price.raw() == 280'809);
   // The limit at 280,808 is the mark itself (F = 280,808 - floor(1.5 *
   // 40,000 / 500,000) = 280,808 above P_b = 278,000): the bid must be there.
   h.Bid(281'000, 5'000);
@@ -402,7 +394,7 @@ TEST_CASE("Hyperliquid: the liquidation price is the lowest tick a Liquidate is 
   h.Price(1, Ticks(280'808));
   REQUIRE(h.Liquidate(1) == Reason::kOk);
   // notional 5,000 * 280,808 * 100 = 140,404,000,000 > 1e11: a 1,000-lot chunk.
-  CHECK(h.OnlyLiquidation().closed == Lots(1'000));
+  CHECK(h.OnlyLiquidation().closed.raw() == 1'000);
 }
 
 // Binance USD-M ("Liquidation Protocols": the liquidation clearance fee on
@@ -453,10 +445,10 @@ TEST_CASE("Binance: a partial liquidation closes the fewest lots that restore th
   CHECK(h.eng.insurance_fund().raw() == 45'990'260);
   CHECK(h.Cash(kKeeper) == 2'420'540);
   const AccountSummary s = h.Summary(1);
-  CHECK(s.cash == Quote(-18'116'250'800));
-  CHECK(s.health_equity == Quote(195'749'200));
-  CHECK(s.maintenance_requirement == Quote(183'120'000));
-  CHECK(s.liquidation_buffer == Quote(12'629'200));
+  CHECK(s.cash.raw() == -18'116'250'800);
+  CHECK(s.health_equity.raw() == 195'749'200);
+  CHECK(s.maintenance_requirement.raw() == 183'120'000);
+  CHECK(s.liquidation_buffer.raw() == 12'629'200);
   CHECK(s.health == Health::kWarning);
   CHECK_FALSE(s.liquidatable);
   CHECK(h.Liquidate(1) == Reason::kLiquidationNotLiquidatable);
@@ -487,12 +479,12 @@ TEST_CASE("Liquidate: the liquidation order pays the taker fee and its protectio
   h.Long(1, 2'275'000'000, 1'000);
   h.Price(1, Ticks(280'000));
   h.Bid(279'500, 1'000);
-  CHECK(h.Summary(1).health_equity == Quote(260'000'000));
+  CHECK(h.Summary(1).health_equity.raw() == 260'000'000);
   REQUIRE(h.Liquidate(1) == Reason::kOk);
   const auto fills = Of<events::Fill>(h.last);
   REQUIRE(fills.size() == 1);
   CHECK(fills[0].taker.account == 1);
-  CHECK(fills[0].taker.fee == Quote(13'975'000));
+  CHECK(fills[0].taker.fee.raw() == 13'975'000);
   CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
                                          .account = 1,
                                          .keeper = kKeeper,
@@ -538,11 +530,11 @@ TEST_CASE("Liquidate: a partial liquidation stops exactly at maintenance plus th
   h.Bid(280'000, 1'000);
   REQUIRE(h.Liquidate(1) == Reason::kOk);
   const events::Liquidation l = h.OnlyLiquidation();
-  CHECK(l.closed == Lots(want));
-  CHECK(l.fee == Quote(140'000 * want));
+  CHECK(l.closed.raw() == want);
+  CHECK(l.fee.raw() == 140'000 * want);
   const AccountSummary s = h.Summary(1);
-  CHECK(s.health_equity == Quote(deposit - 2'000'000'000 - 140'000 * want));
-  CHECK(s.maintenance_requirement == Quote(280'000 * (1'000 - want)));
+  CHECK(s.health_equity.raw() == deposit - 2'000'000'000 - 140'000 * want);
+  CHECK(s.maintenance_requirement.raw() == 280'000 * (1'000 - want));
   CHECK_FALSE(s.liquidatable);
 }
 
@@ -607,7 +599,7 @@ TEST_CASE("Scenario: a liquidation cascade - each liquidation's selling, followe
                                          .closed_notional = Quote(28'222'000'000),
                                          .fee = Quote(222'000'000),
                                          .keeper_fee = Quote(11'100'000)});
-  CHECK(h.Stats().last_trade == Ticks(282'100));
+  CHECK(h.Stats().last_trade.raw() == 282'100);
   CHECK(h.Candidates().empty());
   CHECK(h.Liquidate(2) == Reason::kLiquidationNotLiquidatable);
 
@@ -675,12 +667,12 @@ TEST_CASE("Scenario: on a thin book the protection price stops the liquidation o
                                          .fee = Quote(68'000'000),
                                          .keeper_fee = Quote(3'400'000)});
   const AccountSummary s = h.Summary(1);
-  CHECK(s.cash == Quote(-11'200'000'000));
-  CHECK(s.health_equity == Quote(0));
+  CHECK(s.cash.raw() == -11'200'000'000);
+  CHECK(s.health_equity.raw() == 0);
   CHECK(s.health == Health::kLiquidatable);
   CHECK(s.liquidatable);
   REQUIRE(s.positions.size() == 1);
-  CHECK(s.positions[0].size == Lots(400));
+  CHECK(s.positions[0].size.raw() == 400);
   CheckCandidates(h.Candidates(), {{.account = 1,
                                     .market = 0,
                                     .health = Health::kLiquidatable,
@@ -690,8 +682,8 @@ TEST_CASE("Scenario: on a thin book the protection price stops the liquidation o
   const auto best = h.eng.Best(1, Side::kBuy);
   REQUIRE(best.ok());
   REQUIRE(best->has_value());
-  CHECK((*best)->price == Ticks(278'500));
-  CHECK((*best)->total == Lots(1'000));
+  CHECK((*best)->price.raw() == 278'500);
+  CHECK((*best)->total.raw() == 1'000);
 }
 
 // A short, the mirror image (liquidation.hpp: a short's bankruptcy price
@@ -760,7 +752,7 @@ struct Bankrupt {
     h.Price(1, Ticks(279'000));
     h.Bid(279'000, 1'000);
     const AccountSummary s = h.Summary(1);
-    CHECK(s.health_equity == Quote(-100'000'000));
+    CHECK(s.health_equity.raw() == -100'000'000);
     CHECK(s.health == Health::kBankrupt);
     CHECK(s.liquidatable);
     CheckCandidates(h.Candidates(), {{.account = 1,
@@ -887,9 +879,9 @@ TEST_CASE("Scenario: a cross account left with a deficit and no position is liqu
       h.Order(1, OrderId(9'999), Side::kSell, Ticks(270'000), Lots(1'000), TimeInForce::kIoc,
               /*reduce_only=*/true);
   REQUIRE(close.reason == Reason::kOk);
-  REQUIRE(close.filled == Lots(1'000));
+  REQUIRE(close.filled.raw() == 1'000);
   const AccountSummary s = h.Summary(1);
-  CHECK(s.cash == Quote(-900'000'000));
+  CHECK(s.cash.raw() == -900'000'000);
   CHECK(s.positions.empty());
   CHECK(s.health == Health::kBankrupt);
   CHECK(s.liquidatable);
@@ -940,19 +932,19 @@ TEST_CASE("Scenario: an isolated bucket is liquidated on its own and the cross a
   h.Long(1, 0, 1'000, 1, kEntry, /*create=*/false);
   AccountSummary s = h.Summary(1);
   REQUIRE(s.positions.size() == 1);
-  CHECK(s.positions[0].isolated_equity == Quote(1'500'000'000));
-  CHECK(s.cash == Quote(8'500'000'000));
+  CHECK(s.positions[0].isolated_equity.raw() == 1'500'000'000);
+  CHECK(s.cash.raw() == 8'500'000'000);
 
   h.Price(1, Ticks(287'000));
   h.Bid(287'000, 1'000);
   s = h.Summary(1);
   CHECK_FALSE(s.liquidatable);
   CHECK(s.health == Health::kHealthy);
-  CHECK(s.liquidation_buffer == Quote(8'500'000'000));
+  CHECK(s.liquidation_buffer.raw() == 8'500'000'000);
   // The position's view is its bucket's: 200,000,000 - 287,000,000.
   REQUIRE(s.positions.size() == 1);
   CHECK(s.positions[0].health == Health::kLiquidatable);
-  CHECK(s.positions[0].liquidation_buffer == Quote(-87'000'000));
+  CHECK(s.positions[0].liquidation_buffer.raw() == -87'000'000);
   CheckCandidates(h.Candidates(), {{.account = 1,
                                     .market = 1,
                                     .health = Health::kLiquidatable,
@@ -976,7 +968,7 @@ TEST_CASE("Scenario: an isolated bucket is liquidated on its own and the cross a
                                          .fee = Quote(200'000'000),
                                          .keeper_fee = Quote(10'000'000)});
   s = h.Summary(1);
-  CHECK(s.cash == Quote(8'500'000'000));
+  CHECK(s.cash.raw() == 8'500'000'000);
   CHECK(s.positions.empty());
   CHECK(h.eng.insurance_fund().raw() == 190'000'000);
   CHECK(h.Candidates().empty());
@@ -1054,8 +1046,8 @@ TEST_CASE("Liquidate: the per-command notional cap bounds the lots, at least one
   h.Bid(280'000, 1'000);
   REQUIRE(h.Liquidate(1) == Reason::kOk);
   const events::Liquidation l = h.OnlyLiquidation();
-  CHECK(l.closed == Lots(want));
-  CHECK(l.position == Lots(1'000 - want));
+  CHECK(l.closed.raw() == want);
+  CHECK(l.position.raw() == 1'000 - want);
 }
 
 // The chunk threshold is inclusive (ChunkLots: notional <= chunk_threshold is
@@ -1088,7 +1080,7 @@ TEST_CASE("Liquidate: a position of exactly the chunk threshold closes whole, on
   h.Bid(250'000, lots);
   REQUIRE(h.Summary(1).liquidatable);
   REQUIRE(h.Liquidate(1) == Reason::kOk);
-  CHECK(h.OnlyLiquidation().closed == Lots(want));
+  CHECK(h.OnlyLiquidation().closed.raw() == want);
 }
 
 // A bankrupt isolated bucket: its deficit is covered into the bucket (market
@@ -1149,7 +1141,7 @@ TEST_CASE("Scenario: a bankrupt isolated bucket's deficit is covered into the bu
     CHECK(h.eng.shortfall().raw() == 100'000'000);
   }
   const AccountSummary s = h.Summary(1);
-  CHECK(s.cash == Quote(8'500'000'000));
+  CHECK(s.cash.raw() == 8'500'000'000);
   CHECK(s.positions.empty());
   CHECK(h.Candidates().empty());
 }
@@ -1182,14 +1174,14 @@ TEST_CASE("Scenario: a cross account with several positions is liquidated larges
   h.Bid(280'000, 1'000, 2);
   h.Bid(300'000, 500, 1);
   const AccountSummary s = h.Summary(1);
-  CHECK(s.health_equity == Quote(300'000'000));
-  CHECK(s.maintenance_requirement == Quote(430'000'000));
-  CHECK(s.liquidation_buffer == Quote(-130'000'000));
+  CHECK(s.health_equity.raw() == 300'000'000);
+  CHECK(s.maintenance_requirement.raw() == 430'000'000);
+  CHECK(s.liquidation_buffer.raw() == -130'000'000);
   // A cross position's view is the cross account's.
   REQUIRE(s.positions.size() == 2);
   for (const PositionView& v : s.positions) {
     CHECK(v.health == Health::kLiquidatable);
-    CHECK(v.liquidation_buffer == Quote(-130'000'000));
+    CHECK(v.liquidation_buffer.raw() == -130'000'000);
   }
 
   REQUIRE(h.Liquidate(1) == Reason::kOk);
@@ -1247,15 +1239,15 @@ TEST_CASE("Liquidate: the protection price is tightened to the price band",
   h.Bid(279'000, 300);
   REQUIRE(h.Liquidate(1) == Reason::kOk);
   const events::Liquidation l = h.OnlyLiquidation();
-  CHECK(l.closed == Lots(600));
-  CHECK(l.position == Lots(400));
-  CHECK(l.closed_notional == Quote(16'656'300'000));
-  CHECK(l.fee == Quote(0));
+  CHECK(l.closed.raw() == 600);
+  CHECK(l.position.raw() == 400);
+  CHECK(l.closed_notional.raw() == 16'656'300'000);
+  CHECK(l.fee.raw() == 0);
   const auto best = h.eng.Best(1, Side::kBuy);
   REQUIRE(best.ok());
   REQUIRE(best->has_value());
-  CHECK((*best)->price == Ticks(276'209));
-  CHECK((*best)->total == Lots(1'000));
+  CHECK((*best)->price.raw() == 276'209);
+  CHECK((*best)->total.raw() == 1'000);
 }
 
 // ---------------------------------------------------------------------------
@@ -1291,12 +1283,12 @@ TEST_CASE("Liquidate: equity exactly at maintenance is refused, one atom below i
   f.Refused({.market = 0, .account = 1, .keeper = kKeeper}, Reason::kLiquidationNotLiquidatable);
   f.Refused({.market = 1, .account = 1, .keeper = kKeeper}, Reason::kLiquidationNotLiquidatable);
   const AccountSummary at = f.h.Summary(1);
-  CHECK(at.health_equity == Quote(280'000'000));
-  CHECK(at.liquidation_buffer == Quote(0));
+  CHECK(at.health_equity.raw() == 280'000'000);
+  CHECK(at.liquidation_buffer.raw() == 0);
   CHECK_FALSE(at.liquidatable);
   const AccountSummary below = f.h.Summary(2);
-  CHECK(below.health_equity == Quote(279'999'999));
-  CHECK(below.liquidation_buffer == Quote(-1));
+  CHECK(below.health_equity.raw() == 279'999'999);
+  CHECK(below.liquidation_buffer.raw() == -1);
   CHECK(below.health == Health::kLiquidatable);
   CHECK(below.liquidatable);
   CheckCandidates(f.h.Candidates(), {{.account = 2,
@@ -1339,8 +1331,8 @@ TEST_CASE("Liquidate: a maximum size of one lot closes one lot", "[engine][liqui
   Refusals f;
   REQUIRE(f.h.Liquidate(2, 1, Lots(1)) == Reason::kOk);
   const events::Liquidation l = f.h.OnlyLiquidation();
-  CHECK(l.closed == Lots(1));
-  CHECK(l.position == Lots(999));
+  CHECK(l.closed.raw() == 1);
+  CHECK(l.position.raw() == 999);
 }
 
 TEST_CASE("Liquidate: an unknown market is refused", "[engine][liquidation]") {
@@ -1378,7 +1370,7 @@ TEST_CASE("Liquidate: an index exactly staleness old is still usable", "[engine]
   Refusals f;
   f.h.now += 60 * kSecond;
   REQUIRE(f.h.Liquidate(2, 1) == Reason::kOk);
-  CHECK(f.h.OnlyLiquidation().closed == Lots(1'000));
+  CHECK(f.h.OnlyLiquidation().closed.raw() == 1'000);
 }
 
 // ---------------------------------------------------------------------------
@@ -1398,13 +1390,13 @@ TEST_CASE("Summary: the warning starts exactly at the threshold margin ratio",
   h.Price(1, Ticks(280'000));
   const AccountSummary w = h.Summary(1);
   CHECK(w.health == Health::kWarning);
-  CHECK(w.health_equity == Quote(350'000'000));
-  CHECK(w.liquidation_buffer == Quote(70'000'000));
+  CHECK(w.health_equity.raw() == 350'000'000);
+  CHECK(w.liquidation_buffer.raw() == 70'000'000);
   CHECK_FALSE(w.liquidatable);
   const AccountSummary ok = h.Summary(2);
   CHECK(ok.health == Health::kHealthy);
-  CHECK(ok.health_equity == Quote(350'000'001));
-  CHECK(ok.liquidation_buffer == Quote(70'000'001));
+  CHECK(ok.health_equity.raw() == 350'000'001);
+  CHECK(ok.liquidation_buffer.raw() == 70'000'001);
   CHECK_FALSE(ok.liquidatable);
 }
 
@@ -1436,9 +1428,9 @@ TEST_CASE("Summary: a cross account takes the strictest warning threshold of its
   h.Long(1, 0, 500, 2, kEntry, /*create=*/false);
   h.Price(1, Ticks(280'000));
   const AccountSummary s = h.Summary(1);
-  CHECK(s.health_equity == Quote(600'000'000));
-  CHECK(s.maintenance_requirement == Quote(290'000'000));
-  CHECK(s.liquidation_buffer == Quote(310'000'000));
+  CHECK(s.health_equity.raw() == 600'000'000);
+  CHECK(s.maintenance_requirement.raw() == 290'000'000);
+  CHECK(s.liquidation_buffer.raw() == 310'000'000);
   CHECK(s.health == want);
   CHECK_FALSE(s.liquidatable);
 }
@@ -1449,8 +1441,8 @@ TEST_CASE("Summary: an account without positions is healthy", "[engine][liquidat
   Liq h;
   const AccountSummary k = h.Summary(kKeeper);
   CHECK(k.health == Health::kHealthy);
-  CHECK(k.health_equity == Quote(0));
-  CHECK(k.liquidation_buffer == Quote(0));
+  CHECK(k.health_equity.raw() == 0);
+  CHECK(k.liquidation_buffer.raw() == 0);
   CHECK_FALSE(k.liquidatable);
 }
 
