@@ -21,9 +21,10 @@
 // no price band unless a test says, and mark_cap 0, so that the mark IS the
 // index (oracle.hpp: "0: the mark is the index"): an oracle price sets the
 // mark exactly. One margin tier (the default): 20x, maintenance 1% of the
-// notional at the mark. The liquidation parameters are the defaults (fee 1.5%, keeper share 5%, buffer
-// 10%, chunks of 20% above 1e11 atoms, cooldown 30 s, bankruptcy adjustment
-// 1, spread to maintenance 1.5, 1e11 atoms per command) unless a test says.
+// notional at the mark. The liquidation parameters are the defaults (fee
+// 1.5%, keeper share 5%, buffer 10%, chunks of 20% above 1e11 atoms,
+// cooldown 30 s, bankruptcy adjustment 1, spread to maintenance 1.5, 1e11
+// atoms per command) unless a test says.
 //
 // A long of L lots bought at 300,000 ticks by an account that deposited D
 // atoms holds cash D - L * 300,000 * 100 (the trade moves price * size * m
