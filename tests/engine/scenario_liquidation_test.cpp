@@ -1216,6 +1216,33 @@ TEST_CASE("Scenario: a cross account with several positions is liquidated larges
   CHECK(h.Cash(1) == 0);
 }
 
+// Self-trade prevention applies to the liquidation order with the account's
+// scope (engine.hpp, step 3): account 2, of the same owner as account 1 (the
+// default scope: one owner's accounts are one STP group), rests the best bid;
+// the liquidation of account 1 (the dYdX example's numbers: limit 279,700)
+// never trades with it, and that bid does not shield account 1 either: the
+// order goes on to the bidder's 279,900 and closes all 1,000 lots (an owner
+// must not be able to block its own liquidation with a bid on top).
+TEST_CASE("Liquidate: the liquidation order never trades with an account of the same owner",
+          "[engine][liquidation]") {
+  Liq h;
+  h.Long(1, 2'260'000'000, 1'000);
+  h.Ok(CreateAccount{.account = 2, .owner = 1});
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'000'000'000)});
+  h.Price(1, Ticks(280'000));
+  REQUIRE(h.Rest(2, Side::kBuy, 280'000, 1'000) == Reason::kOk);
+  h.Bid(279'900, 1'000);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  const auto fills = Of<events::Fill>(h.last);
+  REQUIRE(fills.size() == 1);
+  CHECK(fills[0].taker.account == 1);
+  CHECK(fills[0].maker.account == kBidder);
+  CHECK(fills[0].price.raw() == 279'900);
+  CHECK(h.OnlyLiquidation().closed.raw() == 1'000);
+  const AccountSummary other = h.Summary(2);
+  for (const PositionView& v : other.positions) CHECK(v.size.raw() == 0);
+}
+
 // The protection price is tightened to the market's price band like any
 // market order's (engine.hpp, step 3). Band 1%. Account 1: D = 2e9, 1,000
 // lots long at 30,000. The oracle goes to 27,800 (band [ceil(275,220),
