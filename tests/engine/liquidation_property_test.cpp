@@ -39,10 +39,12 @@
 //      account, market 0, first), with the same equity and maintenance and
 //      health kBankrupt iff equity < 0; Liquidatable(k) is its first k.
 //      No Summary health field and no number of Liquidatable() feeds the
-//      scan. The one engine-made number it reads is an isolated bucket's
-//      cash, isolated_equity - value + pending_funding (there is no other
-//      query of it); a position's value and maintenance requirement are
-//      recomputed here and compared with PositionView's.
+//      scan. An isolated bucket's cash is kept here from the events (fills'
+//      trade cash and fees, isolated-margin moves, funding settlements,
+//      liquidation fees, insurance covers, shortfalls) and must equal
+//      isolated_equity - value + pending_funding; a position's value and
+//      maintenance requirement are recomputed here and must equal
+//      PositionView's.
 //   3. Liquidate against the scan made just before it (same timestamp): the
 //      documented checks before the health check give their reasons; then a
 //      target the scan calls healthy is refused with
@@ -507,6 +509,7 @@ class Sim {
       if (std::string err = CheckLiquidate(*liquidate, reason, evs); !err.empty()) return err;
     }
     for (const Event& e : evs) {
+      Book(e);
       if (std::holds_alternative<events::Fill>(e)) counts_.fills += 1;
       if (const auto* s = std::get_if<events::Shortfall>(&e); s && s->amount.raw() < 0) {
         counts_.shortfall_paid_down += 1;
@@ -514,6 +517,37 @@ class Sim {
     }
     // 2. The scan against Liquidatable().
     return RunScan();
+  }
+
+  // The isolated buckets' cash from the events alone (events.hpp: fills,
+  // isolated-margin moves, funding settlements, liquidation fees, insurance
+  // covers and shortfalls each say what moved in or out of a bucket).
+  void Book(const Event& e) {
+    auto bucket = [&](AccountId a, MarketId m) -> int128* {
+      return isolated_.count({a, m}) ? &buckets_[{a, m}] : nullptr;
+    };
+    if (const auto* f = std::get_if<events::Fill>(&e)) {
+      const int128 trade = int128(f->size.raw()) * f->price.raw() * atoms_[f->market.value()];
+      for (const events::FillParty* party : {&f->taker, &f->maker}) {
+        if (int128* b = bucket(party->account, f->market)) {
+          *b += (party->side == Side::kBuy ? -trade : trade) - party->fee.raw();
+        }
+      }
+    } else if (const auto* m = std::get_if<events::IsolatedMarginChanged>(&e)) {
+      if (int128* b = bucket(m->account, m->market)) *b += m->amount.raw();
+    } else if (const auto* fs = std::get_if<events::FundingSettled>(&e)) {
+      if (int128* b = bucket(fs->account, fs->market)) *b -= fs->amount.raw();
+    } else if (const auto* l = std::get_if<events::Liquidation>(&e)) {
+      if (int128* b = l->isolated ? bucket(l->account, l->market) : nullptr) *b -= l->fee.raw();
+    } else if (const auto* c = std::get_if<events::InsuranceCover>(&e)) {
+      if (int128* b = c->market != 0 ? bucket(c->account, c->market) : nullptr) {
+        *b += c->amount.raw();
+      }
+    } else if (const auto* sf = std::get_if<events::Shortfall>(&e)) {
+      if (int128* b = sf->market != 0 ? bucket(sf->account, sf->market) : nullptr) {
+        *b += sf->amount.raw();
+      }
+    }
   }
 
   // The full scan (file comment, 2.), then the comparison with the engine.
@@ -551,9 +585,15 @@ class Sim {
                           .maintenance = maintenance, .notional = notional});
         }
         if (isolated) {
-          // The bucket's cash: isolated_equity = cash + value - pending.
-          const int128 cash = int128(v.isolated_equity.raw()) - v.value.raw() +
-                              v.pending_funding.raw();
+          // The bucket's cash from the events; the engine's view of it,
+          // isolated_equity = cash + value - pending, must agree.
+          const int128 cash = buckets_[{a, v.market}];
+          if (cash != int128(v.isolated_equity.raw()) - v.value.raw() + v.pending_funding.raw()) {
+            return Fmt("account %" PRIu64 " market %d: the events put ", Id(a), mi) + Text(cash) +
+                   " in the isolated bucket, isolated_equity - value + pending_funding is " +
+                   Text(int128(v.isolated_equity.raw()) - v.value.raw() +
+                        v.pending_funding.raw());
+          }
           scan.entries[{a, v.market}] =
               Entry{.account = a, .market = v.market,
                     .equity = cash + value - v.pending_funding.raw(),
@@ -1121,6 +1161,7 @@ class Sim {
   std::array<std::int64_t, kMarkets + 1> atoms_{};
   std::array<std::int64_t, kMarkets + 1> price_{};
   std::set<std::pair<AccountId, MarketId>> isolated_;
+  std::map<std::pair<AccountId, MarketId>, int128> buckets_;  // isolated cash, from events
   std::deque<std::string> trace_;
 };
 
