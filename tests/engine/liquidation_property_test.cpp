@@ -402,7 +402,7 @@ struct Counts {
   std::uint64_t near_entries = 0;  // scan entries within kNear atoms of maintenance
   std::uint64_t near_liquidates = 0;  // Liquidate targets within kNear atoms
   std::uint64_t at_boundary_refused = 0, one_below_accepted = 0;
-  std::uint64_t tier_crossings = 0, jumps = 0, withdrawals_gated = 0;
+  std::uint64_t tier_crossings = 0, jumps = 0, withdrawals_gated = 0, funding_settlements = 0;
   std::uint64_t liquidatable_sent = 0, healthy_sent = 0;
 };
 
@@ -511,6 +511,9 @@ class Sim {
     for (const Event& e : evs) {
       Book(e);
       if (std::holds_alternative<events::Fill>(e)) counts_.fills += 1;
+      if (const auto* f = std::get_if<events::FundingSettled>(&e); f && f->amount.raw() != 0) {
+        counts_.funding_settlements += 1;
+      }
       if (const auto* s = std::get_if<events::Shortfall>(&e); s && s->amount.raw() < 0) {
         counts_.shortfall_paid_down += 1;
       }
@@ -1199,9 +1202,10 @@ void RunProperty(const char* name, std::size_t default_iters) {
     }
     std::printf("[liquidation property] %s seed=0x%" PRIx64 ": %" PRIu64 " commands (%" PRIu64
                 " accepted, %" PRIu64 " fills), %" PRIu64 " jumps, %" PRIu64
-                " tier crossings, %" PRIu64 " withdrawals gated\n",
+                " tier crossings, %" PRIu64 " funding settlements, %" PRIu64
+                " withdrawals gated\n",
                 name, seed, c.commands, c.accepted, c.fills, c.jumps, c.tier_crossings,
-                c.withdrawals_gated);
+                c.funding_settlements, c.withdrawals_gated);
     std::printf("[liquidation property]   Liquidate: %" PRIu64 " sent (%" PRIu64
                 " at liquidatable targets, %" PRIu64 " at healthy ones), %" PRIu64
                 " accepted (%" PRIu64 " closed nothing): %" PRIu64 " liquidations (%" PRIu64 " full, %" PRIu64
@@ -1251,6 +1255,7 @@ void RunProperty(const char* name, std::size_t default_iters) {
       CHECK(c.at_boundary_refused > 0);
       CHECK(c.one_below_accepted > 0);
       CHECK(c.tier_crossings > 0);
+      CHECK(c.funding_settlements > 0);
       CHECK(c.covers > 0);
     }
   }
