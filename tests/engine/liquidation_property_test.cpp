@@ -384,6 +384,12 @@ struct Scan {
   std::map<AccountId, std::vector<PositionSeen>> positions;
   std::vector<Entry> liquidatable;  // in the documented order
   std::int64_t time = -1;
+  // The positions of an account the scan saw (none for an unknown one).
+  const std::vector<PositionSeen>& Of(AccountId a) const {
+    static const std::vector<PositionSeen> kNone;
+    const auto it = positions.find(a);
+    return it == positions.end() ? kNone : it->second;
+  }
   const Entry* Find(AccountId a, MarketId m) const {
     const auto it = entries.find({a, m});
     return it == entries.end() ? nullptr : &it->second;
@@ -396,7 +402,7 @@ struct Counts {
   std::map<Reason, std::uint64_t> liquidate_refused;
   std::uint64_t liquidations = 0, full = 0, partial = 0, isolated_liquidations = 0;
   std::uint64_t covers = 0, shortfalls = 0, shortfall_paid_down = 0, deficit_only = 0;
-  std::uint64_t no_fill = 0;  // accepted Liquidates that closed nothing and covered nothing
+  std::uint64_t no_fill = 0;  // Liquidation events that closed nothing (a thin book)
   std::uint64_t scans = 0, candidates = 0, bankrupt = 0, zero_requirement = 0;
   std::uint64_t max_candidates = 0;
   std::uint64_t near_entries = 0;  // scan entries within kNear atoms of maintenance
@@ -697,10 +703,11 @@ class Sim {
     } else {
       counts_.liquidate_refused[got] += 1;
     }
-    const bool known = scan_.positions.count(l.account) && scan_.positions.count(l.keeper);
+    const bool known = scan_.Find(l.account, MarketId(0)) != nullptr &&
+                       scan_.Find(l.keeper, MarketId(0)) != nullptr;
     const PositionSeen* named = nullptr;
     if (known && l.market != 0) {
-      for (const PositionSeen& p : scan_.positions.at(l.account)) {
+      for (const PositionSeen& p : scan_.Of(l.account)) {
         if (p.market == l.market) named = &p;
       }
     }
@@ -769,7 +776,8 @@ class Sim {
         return "a Liquidation event names another market than the command";
       }
       if (std::string err = CheckChosen(l, *ev); !err.empty()) return err;
-      if (ev->closed.raw() <= 0) return "a Liquidation event closed nothing";
+      if (ev->closed.raw() < 0) return "a Liquidation event closed a negative size";
+      if (ev->closed.raw() == 0) counts_.no_fill += 1;
       if (l.max_size != Liquidate::kNoMaxSize && ev->closed.raw() > l.max_size.raw()) {
         return "a Liquidation closed more than max_size";
       }
@@ -788,8 +796,9 @@ class Sim {
     bool any_liquidation = false;
     for (const Event& e : evs) any_liquidation |= std::holds_alternative<events::Liquidation>(e);
     if (!acted) {
-      counts_.no_fill += 1;  // accepted, but the book gave nothing within the limit
-    } else if (!any_liquidation) {
+      return "an accepted Liquidate emitted no Liquidation, cover or shortfall of its target";
+    }
+    if (!any_liquidation) {
       counts_.deficit_only += 1;
     }
     return "";
@@ -802,7 +811,7 @@ class Sim {
   // cross account healthy, the first liquidatable isolated bucket by market.
   std::string CheckChosen(const Liquidate& l, const events::Liquidation& ev) const {
     const PositionSeen* closed = nullptr;
-    for (const PositionSeen& ps : scan_.positions.at(ev.account)) {
+    for (const PositionSeen& ps : scan_.Of(ev.account)) {
       if (ps.market == ev.market) closed = &ps;
     }
     if (closed == nullptr) return "a Liquidation in a market where the scan saw no position";
@@ -819,7 +828,7 @@ class Sim {
     const Entry* cross = scan_.Find(ev.account, MarketId(0));
     if (cross != nullptr && cross->liquidatable()) {
       int128 largest = -1;
-      for (const PositionSeen& ps : scan_.positions.at(ev.account)) {
+      for (const PositionSeen& ps : scan_.Of(ev.account)) {
         if (!ps.isolated) largest = std::max(largest, ps.maintenance);
       }
       if (ev.isolated || closed->maintenance != largest) {
@@ -828,7 +837,7 @@ class Sim {
       }
       return "";
     }
-    for (const PositionSeen& ps : scan_.positions.at(ev.account)) {
+    for (const PositionSeen& ps : scan_.Of(ev.account)) {
       const Entry* b = ps.isolated ? scan_.Find(ev.account, ps.market) : nullptr;
       if (b == nullptr || !b->liquidatable()) continue;
       if (ps.market != ev.market) {
@@ -1091,7 +1100,7 @@ class Sim {
       l.market = e.market;
       if (e.market == 0 && rng_.Percent(50)) {
         // A cross candidate named by one of its markets.
-        for (const PositionSeen& ps : scan_.positions[e.account]) {
+        for (const PositionSeen& ps : scan_.Of(e.account)) {
           if (!ps.isolated && rng_.Percent(60)) l.market = ps.market;
         }
       } else if (e.market != 0 && rng_.Percent(25)) {
@@ -1106,7 +1115,7 @@ class Sim {
                  : k < 97 ? Mk(AnyMarket())
                           : MarketId(9);
     }
-    for (const PositionSeen& ps : scan_.positions[l.account]) {
+    for (const PositionSeen& ps : scan_.Of(l.account)) {
       if (l.market == 0 || ps.market == l.market) position = ps.size;
     }
     l.keeper = KeeperFor(l.account);
@@ -1146,7 +1155,7 @@ class Sim {
     if (last_ != Reason::kOk) return "";
     Liquidate l{.market = e.market, .account = e.account, .keeper = kKeeper};
     if (e.market == 0 && rng_.Percent(50)) {
-      for (const PositionSeen& ps : scan_.positions[e.account]) {
+      for (const PositionSeen& ps : scan_.Of(e.account)) {
         if (!ps.isolated) l.market = ps.market;
       }
     }
@@ -1208,12 +1217,12 @@ void RunProperty(const char* name, std::size_t default_iters) {
                 c.funding_settlements, c.withdrawals_gated);
     std::printf("[liquidation property]   Liquidate: %" PRIu64 " sent (%" PRIu64
                 " at liquidatable targets, %" PRIu64 " at healthy ones), %" PRIu64
-                " accepted (%" PRIu64 " closed nothing): %" PRIu64 " liquidations (%" PRIu64 " full, %" PRIu64
-                " partial, %" PRIu64 " isolated), %" PRIu64 " deficit-only; %" PRIu64
+                " accepted: %" PRIu64 " liquidations (%" PRIu64 " closed nothing, %" PRIu64
+                " full, %" PRIu64 " partial, %" PRIu64 " isolated), %" PRIu64 " deficit-only; %" PRIu64
                 " insurance covers, %" PRIu64 " shortfalls, %" PRIu64
                 " paid down; refused:%s\n",
                 c.liquidate_sent, c.liquidatable_sent, c.healthy_sent, c.liquidate_accepted,
-                c.no_fill, c.liquidations, c.full, c.partial, c.isolated_liquidations, c.deficit_only,
+                c.liquidations, c.no_fill, c.full, c.partial, c.isolated_liquidations, c.deficit_only,
                 c.covers, c.shortfalls, c.shortfall_paid_down, refused.c_str());
     std::printf("[liquidation property]   scans: %" PRIu64 ", candidates seen %" PRIu64
                 " (%" PRIu64 " bankrupt, %" PRIu64 " without requirement, at most %" PRIu64
