@@ -22,7 +22,9 @@
 // or a market (its isolated one, a cross one, one without a position, an
 // unknown one) and with or without a max_size. The generator also lifts a
 // liquidatable account or bucket by a deposit (or isolated top-up) to
-// within 3 atoms of its maintenance and then liquidates it: the close calls.
+// within 3 atoms of its maintenance and then liquidates it: the close calls;
+// and lifts up to three bankrupt ones to equity exactly 0 (or -1): ties of
+// equity / maintenance in the order, and the bankrupt boundary.
 //
 // After every command:
 //   1. CheckInvariants() holds (conservation exactly, the shortfall
@@ -176,6 +178,7 @@ MarketParams ParamsOf(int m) {
       p.funding.period = TimeNs(3'600 * kSec);
       p.funding.interest = Bp(5);
       p.liquidation.chunk_threshold = 5'000 * kUsd;
+      p.liquidation.fee = Bp(30);
       break;
     case 2:
       p.symbol = "ETH-USD";
@@ -183,6 +186,7 @@ MarketParams ParamsOf(int m) {
       p.tiers = {{Quote(0), 50, Bp(80)}, {Quote(3'000 * kUsd), 20, Bp(250)}};
       p.funding.model = funding::FundingModel::kNone;
       p.liquidation.max_notional_per_command = 2'000 * kUsd;
+      p.liquidation.fee = Bp(50);
       break;
     default:
       p.symbol = "SOL-USD";
@@ -404,7 +408,7 @@ struct Counts {
   std::uint64_t covers = 0, shortfalls = 0, shortfall_paid_down = 0, deficit_only = 0;
   std::uint64_t no_fill = 0;  // Liquidation events that closed nothing (a thin book)
   std::uint64_t scans = 0, candidates = 0, bankrupt = 0, zero_requirement = 0;
-  std::uint64_t max_candidates = 0;
+  std::uint64_t max_candidates = 0, ties = 0, zero_equity = 0;
   std::uint64_t near_entries = 0;  // scan entries within kNear atoms of maintenance
   std::uint64_t near_liquidates = 0;  // Liquidate targets within kNear atoms
   std::uint64_t at_boundary_refused = 0, one_below_accepted = 0;
@@ -624,6 +628,16 @@ class Sim {
       if (e.maintenance == 0) counts_.zero_requirement += 1;
     }
     std::sort(scan.liquidatable.begin(), scan.liquidatable.end(), Before);
+    for (std::size_t i = 0; i < scan.liquidatable.size(); ++i) {
+      const Entry& e = scan.liquidatable[i];
+      if (e.equity == 0) counts_.zero_equity += 1;
+      if (i == 0) continue;
+      const Entry& d = scan.liquidatable[i - 1];
+      if (!Before(d, e) || (d.maintenance == 0) != (e.maintenance == 0)) continue;
+      if (d.maintenance == 0 || d.equity * e.maintenance == e.equity * d.maintenance) {
+        counts_.ties += 1;  // equal ratios, ordered by account then market
+      }
+    }
     counts_.scans += 1;
     counts_.max_candidates = std::max<std::uint64_t>(counts_.max_candidates,
                                                      scan.liquidatable.size());
@@ -901,7 +915,7 @@ class Sim {
         }
       }
     }
-    if (std::string err = Require(FundInsurance{.amount = Quote(2'000 * kUsd)}); !err.empty()) {
+    if (std::string err = Require(FundInsurance{.amount = Quote(500 * kUsd)}); !err.empty()) {
       return err;
     }
     for (int m = 1; m <= kMarkets; ++m) {
@@ -1039,7 +1053,7 @@ class Sim {
       return Do(AdjustIsolatedMargin{.market = it->second, .account = it->first,
                                      .delta = Quote(delta == 0 ? 1 : delta)});
     }
-    if (r < 64) {
+    if (r < 64 && rng_.Percent(40)) {
       // Small and rare: deficits can empty the fund, so shortfalls happen
       // and FundInsurance pays them down.
       return Do(FundInsurance{.amount = Quote(rng_.Between(1, 300 * kUsd))});
@@ -1127,6 +1141,7 @@ class Sim {
   // maintenance (a deposit, or an isolated top-up from cross cash) and
   // liquidates it at once.
   std::string CloseCall() {
+    if (rng_.Percent(35)) return ZeroEquity();
     std::vector<Entry> pick;
     for (const Entry& e : scan_.liquidatable) {
       if (e.maintenance > 0) pick.push_back(e);
@@ -1160,6 +1175,33 @@ class Sim {
       }
     }
     return Do(l);
+  }
+
+  // Brings up to three bankrupt candidates to equity exactly 0 (or -1) by
+  // deposits or isolated top-ups: 0 / maintenance ties between them (the
+  // order falls to account, then market), and the bankrupt boundary (0 is
+  // kLiquidatable, -1 kBankrupt).
+  std::string ZeroEquity() {
+    std::vector<Entry> pick;
+    for (const Entry& e : scan_.liquidatable) {
+      if (e.equity < 0 && e.maintenance > 0 && pick.size() < 3) pick.push_back(e);
+    }
+    for (const Entry& e : pick) {
+      const int128 amount = -e.equity - (rng_.Percent(25) ? 1 : 0);
+      if (amount <= 0 || amount > int128(1'000'000'000) * kUsd) continue;
+      const Quote q(static_cast<std::int64_t>(amount));
+      if (std::string err = Do(Deposit{.account = e.account, .amount = q}); !err.empty()) {
+        return err;
+      }
+      if (e.market != 0) {
+        if (std::string err = Do(AdjustIsolatedMargin{.market = e.market, .account = e.account,
+                                                      .delta = q});
+            !err.empty()) {
+          return err;
+        }
+      }
+    }
+    return "";
   }
 
   Rng rng_;
@@ -1226,11 +1268,13 @@ void RunProperty(const char* name, std::size_t default_iters) {
                 c.covers, c.shortfalls, c.shortfall_paid_down, refused.c_str());
     std::printf("[liquidation property]   scans: %" PRIu64 ", candidates seen %" PRIu64
                 " (%" PRIu64 " bankrupt, %" PRIu64 " without requirement, at most %" PRIu64
-                " at once); close calls: %" PRIu64 " scan entries and %" PRIu64
+                " at once, %" PRIu64 " ties of equity / maintenance, %" PRIu64
+                " at equity 0); close calls: %" PRIu64 " scan entries and %" PRIu64
                 " Liquidate targets within %d atoms of maintenance, %" PRIu64
                 " refused exactly at it, %" PRIu64 " accepted one atom below; insurance %" PRId64
                 ", shortfall %" PRId64 "\n",
-                c.scans, c.candidates, c.bankrupt, c.zero_requirement, c.max_candidates,
+                c.scans, c.candidates, c.bankrupt, c.zero_requirement, c.max_candidates, c.ties,
+                c.zero_equity,
                 c.near_entries, c.near_liquidates, static_cast<int>(kNear),
                 c.at_boundary_refused, c.one_below_accepted, sim.insurance().raw(),
                 sim.shortfall().raw());
@@ -1260,12 +1304,15 @@ void RunProperty(const char* name, std::size_t default_iters) {
       CHECK(c.liquidate_refused.count(Reason::kLiquidationNotLiquidatable) > 0);
       CHECK(c.candidates > 0);
       CHECK(c.bankrupt > 0);
+      CHECK(c.ties > 0);
+      CHECK(c.zero_equity > 0);
       CHECK(c.near_liquidates > 0);
       CHECK(c.at_boundary_refused > 0);
       CHECK(c.one_below_accepted > 0);
       CHECK(c.tier_crossings > 0);
       CHECK(c.funding_settlements > 0);
       CHECK(c.covers > 0);
+      CHECK(c.shortfalls > 0);
     }
   }
 }
