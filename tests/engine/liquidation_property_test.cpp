@@ -8,7 +8,10 @@
 //   2  2 margin tiers, no funding, mark capped 2% from the index (the
 //      book's basis moves it), a per-command cap of 2,000 USD notional;
 //   3  3 margin tiers, continuous skew funding (counterparty: maker 20),
-//      mark = index, no partial-close buffer, a bigger fee.
+//      mark = index, no partial-close buffer, a quarter of the fee to the
+//      keeper.
+// Liquidation fees are low (10-20 bp) and the host's insurance top-ups
+// small and rare, so that deficits can empty the fund.
 // Traders 1-12 (5-8 isolated in market 1, 9-10 isolated in markets 2 and
 // 3, the rest cross everywhere) trade at the highest leverage with small
 // deposits: limit orders that rest (makers) and market orders (takers),
@@ -16,7 +19,7 @@
 // quote every market with deep pockets. Keeper 30 submits most Liquidate
 // commands; now and then a trader does, or the target itself. The host funds
 // the insurance fund now and then (FundInsurance).
-// The oracle price of each market drifts, jumps by 1-6% either way, and now
+// The oracle price of each market drifts, jumps by 1-8% either way, and now
 // and then jumps to just across the tier floor of some position's notional.
 // Liquidate names a candidate of the scan or a random account, with market 0
 // or a market (its isolated one, a cross one, one without a position, an
@@ -178,7 +181,7 @@ MarketParams ParamsOf(int m) {
       p.funding.period = TimeNs(3'600 * kSec);
       p.funding.interest = Bp(5);
       p.liquidation.chunk_threshold = 5'000 * kUsd;
-      p.liquidation.fee = Bp(30);
+      p.liquidation.fee = Bp(10);
       break;
     case 2:
       p.symbol = "ETH-USD";
@@ -186,7 +189,7 @@ MarketParams ParamsOf(int m) {
       p.tiers = {{Quote(0), 50, Bp(80)}, {Quote(3'000 * kUsd), 20, Bp(250)}};
       p.funding.model = funding::FundingModel::kNone;
       p.liquidation.max_notional_per_command = 2'000 * kUsd;
-      p.liquidation.fee = Bp(50);
+      p.liquidation.fee = Bp(20);
       break;
     default:
       p.symbol = "SOL-USD";
@@ -209,7 +212,7 @@ MarketParams ParamsOf(int m) {
       p.funding.skew_kappa = Bp(100);
       p.funding.skew_max = Bp(100);
       p.liquidation.buffer = Rate(0);
-      p.liquidation.fee = Bp(50);
+      p.liquidation.fee = Bp(10);
       p.liquidation.keeper_share = Bp(2'500);
       break;
   }
@@ -965,7 +968,7 @@ class Sim {
   AccountId Trader() { return AccountId(static_cast<std::uint64_t>(rng_.Between(1, kTraders))); }
   int AnyMarket() { return static_cast<int>(rng_.Between(1, kMarkets)); }
 
-  // A new price for market m: a drift, a jump of 1-6% either way, or a move
+  // A new price for market m: a drift, a jump of 1-8% either way, or a move
   // to just across the tier floor of a position's notional there.
   std::int64_t NextPrice(int m) {
     const std::int64_t p = price_[Ix(m)];
@@ -975,7 +978,7 @@ class Sim {
       next = p + p * rng_.Between(-30, 30) / 10'000;
     } else if (r < 88) {
       counts_.jumps += 1;
-      const std::int64_t pct = rng_.Between(100, 600) * (rng_.Percent(50) ? 1 : -1);
+      const std::int64_t pct = rng_.Between(100, 800) * (rng_.Percent(50) ? 1 : -1);
       next = p + p * pct / 10'000;
     } else {
       // A tier floor of some position: price = floor / (|size| * atoms),
@@ -1236,6 +1239,7 @@ void RunProperty(const char* name, std::size_t default_iters) {
   const std::size_t iters = EnvU64("PERPCORE_TEST_ITERS").value_or(default_iters);
   std::vector<std::uint64_t> seeds(std::begin(kSeeds), std::end(kSeeds));
   if (std::optional<std::uint64_t> s = EnvU64("PERPCORE_TEST_SEED")) seeds = {*s};
+  std::uint64_t shortfalls = 0, gated = 0, paid_down = 0;
   for (std::uint64_t seed : seeds) {
     Sim sim(seed);
     const FatalHandler previous = SetFatalHandler(&OnFatal);
@@ -1293,10 +1297,13 @@ void RunProperty(const char* name, std::size_t default_iters) {
       std::fflush(stdout);
       FAIL(report);
     }
-    // The generator reaches what it is meant to (a rerun of a short prefix
-    // is exempt).
+    // The generator reaches what it is meant to (a rerun of a shorter
+    // prefix is exempt).
     INFO(Fmt("%s seed=0x%" PRIx64, name, seed));
-    if (iters >= 4'000) {
+    shortfalls += c.shortfalls;
+    gated += c.withdrawals_gated;
+    paid_down += c.shortfall_paid_down;
+    if (iters >= 10'000) {
       CHECK(c.liquidations > 0);
       CHECK(c.full > 0);
       CHECK(c.partial > 0);
@@ -1312,8 +1319,14 @@ void RunProperty(const char* name, std::size_t default_iters) {
       CHECK(c.tier_crossings > 0);
       CHECK(c.funding_settlements > 0);
       CHECK(c.covers > 0);
-      CHECK(c.shortfalls > 0);
     }
+  }
+  // Rarer: a deficit beyond the fund, the withdrawals it gates and the
+  // host's top-ups paying it down, over the default seeds.
+  if (iters >= 10'000 && seeds.size() == std::size(kSeeds)) {
+    CHECK(shortfalls > 0);
+    CHECK(gated > 0);
+    CHECK(paid_down > 0);
   }
 }
 
