@@ -1239,7 +1239,7 @@ void RunProperty(const char* name, std::size_t default_iters) {
   const std::size_t iters = EnvU64("PERPCORE_TEST_ITERS").value_or(default_iters);
   std::vector<std::uint64_t> seeds(std::begin(kSeeds), std::end(kSeeds));
   if (std::optional<std::uint64_t> s = EnvU64("PERPCORE_TEST_SEED")) seeds = {*s};
-  std::uint64_t shortfalls = 0, gated = 0, paid_down = 0;
+  std::uint64_t covers = 0, shortfalls = 0, gated = 0, paid_down = 0;
   for (std::uint64_t seed : seeds) {
     Sim sim(seed);
     const FatalHandler previous = SetFatalHandler(&OnFatal);
@@ -1318,12 +1318,14 @@ void RunProperty(const char* name, std::size_t default_iters) {
       CHECK(c.one_below_accepted > 0);
       CHECK(c.tier_crossings > 0);
       CHECK(c.funding_settlements > 0);
-      CHECK(c.covers > 0);
     }
+    covers += c.covers;
   }
-  // Rarer: a deficit beyond the fund, the withdrawals it gates and the
-  // host's top-ups paying it down, over the default seeds.
+  // Rarer: a deficit at a full close covered by the fund, one beyond it,
+  // the withdrawals it gates and the host's top-ups paying it down, over
+  // the default seeds.
   if (iters >= 10'000 && seeds.size() == std::size(kSeeds)) {
+    CHECK(covers > 0);
     CHECK(shortfalls > 0);
     CHECK(gated > 0);
     CHECK(paid_down > 0);
