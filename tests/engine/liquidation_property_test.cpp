@@ -43,6 +43,9 @@
 //      requirement first; ties by account, then market with the cross
 //      account, market 0, first), with the same equity and maintenance and
 //      health kBankrupt iff equity < 0; Liquidatable(k) is its first k.
+//      Then, read only after the scan is made, the summary's health fields
+//      (health_equity, liquidation_buffer, liquidatable, health, and each
+//      position's liquidation_buffer and health) must say the same.
 //      No Summary health field and no number of Liquidatable() feeds the
 //      scan. An isolated bucket's cash is kept here from the events (fills'
 //      trade cash and fees, isolated-margin moves, funding settlements,
@@ -57,7 +60,9 @@
 //      refused with it (it is accepted, or refused because its market's
 //      index is not usable). An accepted one is liquidatable by the scan.
 //   4. After a Liquidation event the account's position in its market is
-//      the event's `position`: none at all when the event says 0.
+//      the event's `position`: none at all when the event says 0. Its fees
+//      are >= 0, the keeper's share at most the fee, and keeper 30 (which
+//      holds nothing) gains exactly its keeper fees.
 //   5. Determinism: a second engine and one with another hash_seed, fed the
 //      same commands, answer each one identically (reason, filled, rested,
 //      events) and have the same Digest() every 256 commands and at the end.
@@ -409,6 +414,7 @@ struct Counts {
   std::map<Reason, std::uint64_t> liquidate_refused;
   std::uint64_t liquidations = 0, full = 0, partial = 0, isolated_liquidations = 0;
   std::uint64_t covers = 0, shortfalls = 0, shortfall_paid_down = 0, deficit_only = 0;
+  std::uint64_t keeper_paid = 0;  // Liquidates that paid keeper 30 a fee
   std::uint64_t no_fill = 0;  // Liquidation events that closed nothing (a thin book)
   std::uint64_t scans = 0, candidates = 0, bankrupt = 0, zero_requirement = 0;
   std::uint64_t max_candidates = 0, ties = 0, zero_equity = 0;
@@ -620,6 +626,9 @@ class Sim {
         }
       }
       scan.entries[{a, MarketId(0)}] = cross;
+      // The summary's health fields against the scan (read only here,
+      // after the scan is made).
+      if (std::string err = CheckHealthFields(*s, cross, scan); !err.empty()) return err;
     }
     for (const auto& [key, e] : scan.entries) {
       const int128 gap = e.equity - e.maintenance;
@@ -646,6 +655,41 @@ class Sim {
                                                      scan.liquidatable.size());
     scan_ = std::move(scan);
     return CompareLiquidatable();
+  }
+
+  // AccountSummary's health_equity, liquidation_buffer and liquidatable,
+  // and each position's liquidation_buffer and health (its bucket's, or the
+  // cross account's) agree with the scan: the grade is kBankrupt below 0,
+  // kLiquidatable below maintenance, else one of the two healthy grades.
+  static std::string CheckHealthFields(const AccountSummary& s, const Entry& cross,
+                                       const Scan& scan) {
+    auto grade_ok = [](Health h, const Entry& e) {
+      if (e.equity < 0) return h == Health::kBankrupt;
+      if (e.liquidatable()) return h == Health::kLiquidatable;
+      return h == Health::kHealthy || h == Health::kWarning;
+    };
+    if (s.health_equity.raw() != cross.equity ||
+        s.liquidation_buffer.raw() != cross.equity - cross.maintenance ||
+        s.liquidatable != cross.liquidatable() || !grade_ok(s.health, cross)) {
+      return Fmt("account %" PRIu64 ": the summary's health (equity %" PRId64 ", buffer %" PRId64
+                 ", %s, grade %u) is not the scan's: equity ",
+                 Id(s.account), s.health_equity.raw(), s.liquidation_buffer.raw(),
+                 s.liquidatable ? "liquidatable" : "not liquidatable",
+                 static_cast<unsigned>(s.health)) +
+             Text(cross.equity) + ", maintenance " + Text(cross.maintenance);
+    }
+    for (const PositionView& v : s.positions) {
+      const Entry* e = v.mode == MarginMode::kIsolated ? scan.Find(s.account, v.market) : &cross;
+      if (v.size.raw() == 0 || e == nullptr) continue;
+      if (v.liquidation_buffer.raw() != e->equity - e->maintenance || !grade_ok(v.health, *e)) {
+        return Fmt("account %" PRIu64 " market %" PRIu64 ": the position's health (buffer %" PRId64
+                   ", grade %u) is not the scan's: equity ",
+                   Id(s.account), Id(v.market), v.liquidation_buffer.raw(),
+                   static_cast<unsigned>(v.health)) +
+               Text(e->equity) + ", maintenance " + Text(e->maintenance);
+      }
+    }
+    return "";
   }
 
   std::string CompareLiquidatable() {
@@ -771,6 +815,7 @@ class Sim {
     if (got != Reason::kOk) return "";
     if (target != nullptr && gap == -1) counts_.one_below_accepted += 1;
     bool acted = false;
+    int128 keeper_fees = 0;
     for (const Event& e : evs) {
       if (const auto* c = std::get_if<events::InsuranceCover>(&e)) {
         counts_.covers += 1;
@@ -793,6 +838,10 @@ class Sim {
         return "a Liquidation event names another market than the command";
       }
       if (std::string err = CheckChosen(l, *ev); !err.empty()) return err;
+      if (ev->fee.raw() < 0 || ev->keeper_fee.raw() < 0 || ev->keeper_fee > ev->fee) {
+        return "a Liquidation's fee or keeper fee is negative, or the keeper's share exceeds the fee";
+      }
+      keeper_fees += ev->keeper_fee.raw();
       if (ev->closed.raw() < 0) return "a Liquidation event closed a negative size";
       if (ev->closed.raw() == 0) counts_.no_fill += 1;
       if (l.max_size != Liquidate::kNoMaxSize && ev->closed.raw() > l.max_size.raw()) {
@@ -809,6 +858,17 @@ class Sim {
                    " lots in market %" PRIu64,
                    ev->position.raw(), now_size, Id(ev->market));
       }
+    }
+    // Keeper 30 holds nothing and never trades: its cash moves by exactly
+    // the keeper fees.
+    if (const Entry* k = scan_.Find(kKeeper, MarketId(0)); l.keeper == kKeeper && k != nullptr) {
+      const int128 after = eng_.Summary(kKeeper)->cash.raw();
+      const int128 before = k->equity;
+      if (after - before != keeper_fees) {
+        return "the keeper's cash moved by " + Text(after - before) + ", its keeper fees are " +
+               Text(keeper_fees);
+      }
+      if (keeper_fees > 0) counts_.keeper_paid += 1;
     }
     bool any_liquidation = false;
     for (const Event& e : evs) any_liquidation |= std::holds_alternative<events::Liquidation>(e);
@@ -1266,10 +1326,10 @@ void RunProperty(const char* name, std::size_t default_iters) {
                 " accepted: %" PRIu64 " liquidations (%" PRIu64 " closed nothing, %" PRIu64
                 " full, %" PRIu64 " partial, %" PRIu64 " isolated), %" PRIu64 " deficit-only; %" PRIu64
                 " insurance covers, %" PRIu64 " shortfalls, %" PRIu64
-                " paid down; refused:%s\n",
+                " paid down, %" PRIu64 " paid the keeper; refused:%s\n",
                 c.liquidate_sent, c.liquidatable_sent, c.healthy_sent, c.liquidate_accepted,
                 c.liquidations, c.no_fill, c.full, c.partial, c.isolated_liquidations, c.deficit_only,
-                c.covers, c.shortfalls, c.shortfall_paid_down, refused.c_str());
+                c.covers, c.shortfalls, c.shortfall_paid_down, c.keeper_paid, refused.c_str());
     std::printf("[liquidation property]   scans: %" PRIu64 ", candidates seen %" PRIu64
                 " (%" PRIu64 " bankrupt, %" PRIu64 " without requirement, at most %" PRIu64
                 " at once, %" PRIu64 " ties of equity / maintenance, %" PRIu64
@@ -1313,6 +1373,7 @@ void RunProperty(const char* name, std::size_t default_iters) {
       CHECK(c.bankrupt > 0);
       CHECK(c.ties > 0);
       CHECK(c.zero_equity > 0);
+      CHECK(c.keeper_paid > 0);
       CHECK(c.near_liquidates > 0);
       CHECK(c.at_boundary_refused > 0);
       CHECK(c.one_below_accepted > 0);
