@@ -32,12 +32,13 @@
 // After every command:
 //   1. CheckInvariants() holds (conservation exactly, the shortfall
 //      included) and insurance_fund() >= 0.
-//   2. The full scan. From the public queries only (Summary's cash and its
-//      positions' size, pending_funding and isolated_equity, the mark from
-//      Stats, the tiers and lot/tick sizes from Params), the test works out
-//      every cross account's and every isolated bucket's equity at the mark
-//      and maintenance requirement with its own tier arithmetic (below), and
-//      calls it liquidatable iff equity < maintenance. Liquidatable(big)
+//   2. The full scan. From the public queries (Summary's cross cash and its
+//      positions' size, mode and pending_funding, the mark from Stats), the
+//      MarketParams the markets were created with (tiers, tick and lot
+//      sizes) and the events (isolated buckets' cash, below), the test
+//      works out every cross account's and every isolated bucket's equity
+//      at the mark and maintenance requirement with its own tier arithmetic
+//      (below), and calls it liquidatable iff equity < maintenance. Liquidatable(big)
 //      must be exactly that set, in the documented order (equity /
 //      maintenance ascending by cross-multiplication; a deficit without
 //      requirement first; ties by account, then market with the cross
@@ -81,9 +82,9 @@
 // took a position's notional across a tier floor.
 //
 // Seeds are fixed and printed. PERPCORE_TEST_SEED=<n> runs only that seed and
-// PERPCORE_TEST_ITERS=<n> sets the commands per seed (default 10,000: a few
-// seconds; the [slow] test case, hidden from the default run, soaks 200,000
-// per seed). The stream is a function of the seed and the engine's answers
+// PERPCORE_TEST_ITERS=<n> sets the commands per seed (default 10,000: about
+// a second for the three seeds in a Release build; the [slow] test case,
+// hidden from the default run, soaks 200,000 per seed, about 20 s). The stream is a function of the seed and the engine's answers
 // and every check runs after every command, so the first failing command
 // ends the shortest failing prefix: the report gives its length, the rerun
 // line and the last commands with their answers and events.
