@@ -58,8 +58,9 @@
 //      documented checks before the health check give their reasons; then a
 //      target the scan calls healthy is refused with
 //      kLiquidationNotLiquidatable and one it calls liquidatable is never
-//      refused with it (it is accepted, or refused because its market's
-//      index is not usable). An accepted one is liquidatable by the scan.
+//      refused with it: it is accepted if the index of the market it closes
+//      in (commands.hpp) is usable, else refused with the index's reason.
+//      An accepted one is liquidatable by the scan.
 //   4. After a Liquidation event the account's position in its market is
 //      the event's `position`: none at all when the event says 0. Its fees
 //      are >= 0, the keeper's share at most the fee, and keeper 30 (which
@@ -807,6 +808,18 @@ class Sim {
       if (target != nullptr && gap == 0 && target->maintenance > 0) counts_.at_boundary_refused += 1;
       return "";
     }
+    // The market it closes in, when the contract names one: its index
+    // decides between kOk and the index refusals.
+    if (const std::optional<MarketId> chosen = ChosenMarket(l, named)) {
+      const MarketStats st = *eng_.Stats(*chosen);
+      const bool usable = now_ <= st.index_usable_until.raw();
+      if (usable != (got == Reason::kOk)) {
+        return Fmt("the full scan calls the target liquidatable in market %" PRIu64
+                   " whose index is %s, yet Liquidate answered ",
+                   Id(*chosen), usable ? "usable" : "not usable") +
+               std::string(ReasonName(got));
+      }
+    }
     if (got != Reason::kOk && !IndexReason(got)) {
       return "the full scan calls the target liquidatable (equity " +
              Text(target != nullptr ? target->equity : 0) + ", maintenance " +
@@ -880,6 +893,37 @@ class Sim {
       counts_.deficit_only += 1;
     }
     return "";
+  }
+
+  // The market a Liquidate of a liquidatable target closes in (commands.hpp
+  // Liquidate): the named one; with market 0 the cross position with the
+  // largest maintenance (none if several tie, or if there is none: a
+  // deficit only), or, with the cross account healthy, the first
+  // liquidatable isolated bucket by market id.
+  std::optional<MarketId> ChosenMarket(const Liquidate& l, const PositionSeen* named) const {
+    if (l.market != 0) return named != nullptr ? std::optional(l.market) : std::nullopt;
+    const Entry* cross = scan_.Find(l.account, MarketId(0));
+    if (cross != nullptr && cross->liquidatable()) {
+      std::optional<MarketId> best;
+      int128 largest = -1;
+      bool tie = false;
+      for (const PositionSeen& ps : scan_.Of(l.account)) {
+        if (ps.isolated) continue;
+        if (ps.maintenance > largest) {
+          largest = ps.maintenance;
+          best = ps.market;
+          tie = false;
+        } else if (ps.maintenance == largest) {
+          tie = true;
+        }
+      }
+      return tie ? std::nullopt : best;
+    }
+    for (const PositionSeen& ps : scan_.Of(l.account)) {
+      const Entry* b = ps.isolated ? scan_.Find(l.account, ps.market) : nullptr;
+      if (b != nullptr && b->liquidatable()) return ps.market;
+    }
+    return std::nullopt;
   }
 
   // The position a Liquidation closed is the one the contract picks
