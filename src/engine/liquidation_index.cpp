@@ -148,46 +148,38 @@ bool IsKeyedCross(const Position& p) {
   return p.mode == MarginMode::kCross && p.size != 0;
 }
 
-// Gives half of `slack` >= 0 to the cross positions selected by
-// `in_split`, in proportion to their maintenance, floors T = h - share; the
-// other half (and the rounding) stays with the account, cash + sum T >= 0,
-// so that the next fill of one position usually finds its room there and
-// re-keys that position alone.
-template <class Pred>
-void Split(State& s, Account& a, int128 slack, Pred in_split) {
+// Gives half of `slack` >= 0 to the cross positions `split`, in proportion
+// to their maintenance, floors T = h - share; the other half (and the
+// rounding) stays with the account, cash + sum T >= 0, so that the next
+// fill of one position usually finds its room there.
+void Split(State& s, Account& a, int128 slack, std::span<Position* const> split) {
   int128 weight = 0;
-  for (const Position& p : a.positions) {
-    if (IsKeyedCross(p) && in_split(p)) weight += MaintenanceOf(s.markets[p.market_slot], p);
-  }
+  for (const Position* p : split) weight += MaintenanceOf(s.markets[p->market_slot], *p);
   // Every position's maintenance is >= 1 atom (rates > 0, rounded up).
   PERPCORE_CHECK(weight > 0);
   const int128 half = slack / 2;
-  for (Position& p : a.positions) {
-    if (!IsKeyedCross(p) || !in_split(p)) continue;
-    Market& m = s.markets[p.market_slot];
-    const int128 maintenance = MaintenanceOf(m, p);
+  for (Position* p : split) {
+    Market& m = s.markets[p->market_slot];
+    const int128 maintenance = MaintenanceOf(m, *p);
     const int128 share = maintenance == weight ? half : half * maintenance / weight;
-    Key(m, a.id, p, HealthPart(m, p, s.now) - share);
+    Key(m, a.id, *p, HealthPart(m, *p, s.now) - share);
   }
 }
 
 // TryKeep(): keeps every dirty cross position's entry (KeptFloor()) if
 // their floors still cover the account with what the clean ones leave,
-// `rest` (cash + sum of the clean floors); no index operation then.
-template <class Pred>
-bool TryKeep(State& s, Account& a, int128 rest, Pred dirty) {
-  for (const Position& p : a.positions) {
-    if (!IsKeyedCross(p) || !dirty(p)) continue;
-    const std::optional<int128> kept = KeptFloor(s.markets[p.market_slot], p, a.id.value());
-    if (!kept.has_value()) return false;
-    rest += *kept;
+// `rest` (cash + sum of the clean floors): no index operation then.
+bool TryKeep(State& s, const Account& a, int128 rest, std::span<Position* const> dirty) {
+  std::vector<int128>& kept = s.liq_kept;
+  kept.clear();
+  for (const Position* p : dirty) {
+    const std::optional<int128> floor = KeptFloor(s.markets[p->market_slot], *p, a.id.value());
+    if (!floor.has_value()) return false;
+    kept.push_back(*floor);
+    rest += *floor;
   }
   if (rest < 0) return false;
-  for (Position& p : a.positions) {
-    if (IsKeyedCross(p) && dirty(p)) {
-      p.liq_floor = *KeptFloor(s.markets[p.market_slot], p, a.id.value());
-    }
-  }
+  for (std::size_t i = 0; i < dirty.size(); ++i) dirty[i]->liq_floor = kept[i];
   return true;
 }
 
@@ -212,19 +204,17 @@ void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std:
     }
   }
 
-  // The cross account: what the clean positions' floors leave.
+  // The cross account: what the clean positions' floors leave, and the
+  // dirty positions.
+  std::vector<Position*>& dirty = s.liq_scratch;
+  dirty.clear();
   int128 rest = a.cash;
-  int128 dirty_health = 0;
-  bool any_dirty = false, any_cross = false, force = false;
-  auto dirty = [&](const Position& p) {
-    return p.liq_slot == kUnkeyed || Marked(marks, p.market_slot);
-  };
-  for (const Position& p : a.positions) {
+  bool any_cross = false, force = false;
+  for (Position& p : a.positions) {
     if (!IsKeyedCross(p)) continue;
     any_cross = true;
-    if (dirty(p)) {
-      any_dirty = true;
-      dirty_health += HealthPart(s.markets[p.market_slot], p, s.now);
+    if (p.liq_slot == kUnkeyed || Marked(marks, p.market_slot)) {
+      dirty.push_back(&p);
     } else if (p.liq_floor == kAlwaysFire) {
       force = true;
     } else {
@@ -240,26 +230,31 @@ void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std:
     return;
   }
   if (!s.debtors.empty()) s.debtors.erase(a.id);
-  if (!force && any_dirty && TryKeep(s, a, rest, dirty)) return;
   if (!force) {
-    if (!any_dirty && rest >= 0) return;
-    if (any_dirty && rest + dirty_health >= 0) {
-      Split(s, a, rest + dirty_health, dirty);
-      return;
+    if (dirty.empty() && rest >= 0) return;
+    if (!dirty.empty()) {
+      if (TryKeep(s, a, rest, dirty)) return;
+      int128 slack = rest;
+      for (const Position* p : dirty) slack += HealthPart(s.markets[p->market_slot], *p, s.now);
+      if (slack >= 0) {
+        Split(s, a, slack, dirty);
+        return;
+      }
     }
   }
   // Re-split every cross position from the cash alone.
+  dirty.clear();
   int128 health = a.cash;
-  for (const Position& p : a.positions) {
-    if (IsKeyedCross(p)) health += HealthPart(s.markets[p.market_slot], p, s.now);
+  for (Position& p : a.positions) {
+    if (!IsKeyedCross(p)) continue;
+    dirty.push_back(&p);
+    health += HealthPart(s.markets[p.market_slot], p, s.now);
   }
   if (health >= 0) {
-    Split(s, a, health, [](const Position&) { return true; });
+    Split(s, a, health, dirty);
     return;
   }
-  for (Position& p : a.positions) {
-    if (IsKeyedCross(p)) Key(s.markets[p.market_slot], a.id, p, kAlwaysFire);
-  }
+  for (Position* p : dirty) Key(s.markets[p->market_slot], a.id, *p, kAlwaysFire);
 }
 
 // Every entry of `index` that fires at x, appended to `out` with the market.

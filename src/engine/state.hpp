@@ -258,6 +258,9 @@ struct State {
   // their candidate entries are re-keyed at its end (RekeyDirty()). Empty
   // between commands, never encoded.
   std::vector<std::pair<Account*, std::uint32_t>> liq_dirty;
+  // Scratch of the re-keying (liquidation_index.cpp), kept for its capacity.
+  std::vector<Position*> liq_scratch;
+  std::vector<absl::int128> liq_kept;
   // Cross accounts with negative cash and no cross position: liquidatable
   // (Liquidate covers their deficit) with nothing for an index to key.
   absl::btree_set<AccountId> debtors;
