@@ -383,19 +383,24 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
   };
   std::vector<std::uint32_t> cross;
   for (const auto& [id, mi] : fired) {
+    // Between commands every entry is a keyed position's; a poisoned
+    // engine (interrupted mid-command) may hold stale ones, which answer
+    // nothing.
     const std::uint32_t ai = s.FindAccount(AccountId(id));
-    PERPCORE_CHECK(ai != kNone);
+    if (ai == kNone) continue;
     const Account& a = s.accounts[ai];
     const Market& m = s.markets[mi];
     const Position* p = FindPosition(a, m.id);
-    PERPCORE_CHECK(p != nullptr && p->size != 0);  // keyed positions only
+    if (p == nullptr || p->size == 0) continue;
     if (p->mode == MarginMode::kIsolated) {
       add(a, m.id, BucketHealth(m, *p, s.now), m.params.liquidation.warning_threshold);
     } else {
       cross.push_back(ai);
     }
   }
-  for (const AccountId id : s.debtors) cross.push_back(s.FindAccount(id));
+  for (const AccountId id : s.debtors) {
+    if (const std::uint32_t ai = s.FindAccount(id); ai != kNone) cross.push_back(ai);
+  }
   std::sort(cross.begin(), cross.end());
   cross.erase(std::unique(cross.begin(), cross.end()), cross.end());
   for (const std::uint32_t ai : cross) {
