@@ -286,31 +286,25 @@ bool Before(const LiquidationCandidate& x, const LiquidationCandidate& y) {
 
 }  // namespace
 
-HealthOf CrossHealth(const State& s, const Account& a) {
+HealthOf CrossHealth(const State& s, const Account& a, Rate* warning) {
   HealthOf h{.equity = a.cash};
+  Rate lowest = liquidation::LiquidationParams{}.warning_threshold;
+  bool any = false;
   for (const Position& p : a.positions) {
     if (p.mode != MarginMode::kCross || p.size == 0) continue;
     const Market& m = s.markets[p.market_slot];
     h.equity += PositionValue(m, p) - PendingFunding(m, p, s.now);
     h.maintenance += MaintenanceOf(m, p);
+    const Rate w = m.params.liquidation.warning_threshold;
+    lowest = any ? std::min(lowest, w) : w;
+    any = true;
   }
+  if (warning != nullptr) *warning = lowest;
   return h;
 }
 
 HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now) {
   return {.equity = BucketEquity(m, p, now), .maintenance = MaintenanceOf(m, p)};
-}
-
-Rate WarningThreshold(const State& s, const Account& a) {
-  Rate lowest = liquidation::LiquidationParams{}.warning_threshold;
-  bool any = false;
-  for (const Position& p : a.positions) {
-    if (p.mode != MarginMode::kCross || p.size == 0) continue;
-    const Rate w = s.markets[p.market_slot].params.liquidation.warning_threshold;
-    lowest = any ? std::min(lowest, w) : w;
-    any = true;
-  }
-  return lowest;
 }
 
 void InitMarketIndex(const State& s, Market& m) {
@@ -381,31 +375,46 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
         .equity = ToQuote(h.equity),
         .maintenance = ToQuote(h.maintenance)});
   };
-  std::vector<std::uint32_t> cross;
-  for (const auto& [id, mi] : fired) {
+  // The exact checks: each candidate costs a few dependent cache misses
+  // (its account's slot, record and positions), so the lookups run first,
+  // all of them, and the records' positions are prefetched a few candidates
+  // ahead of their check. `fired` is sorted by account: an account's
+  // entries are adjacent, and its cross health is checked once.
+  std::vector<std::uint32_t> slots(fired.size());
+  for (std::size_t i = 0; i < fired.size(); ++i) slots[i] = s.FindAccount(AccountId(fired[i].first));
+  constexpr std::size_t kAhead = 8;
+  for (std::size_t i = 0; i < fired.size(); ++i) {
+    if (i + kAhead < fired.size() && slots[i + kAhead] != kNone) {
+      __builtin_prefetch(s.accounts[slots[i + kAhead]].positions.data());
+    }
     // Between commands every entry is a keyed position's; a poisoned
     // engine (interrupted mid-command) may hold stale ones, which answer
     // nothing.
-    const std::uint32_t ai = s.FindAccount(AccountId(id));
-    if (ai == kNone) continue;
-    const Account& a = s.accounts[ai];
-    const Market& m = s.markets[mi];
+    if (slots[i] == kNone) continue;
+    const Account& a = s.accounts[slots[i]];
+    const Market& m = s.markets[fired[i].second];
     const Position* p = FindPosition(a, m.id);
     if (p == nullptr || p->size == 0) continue;
     if (p->mode == MarginMode::kIsolated) {
       add(a, m.id, BucketHealth(m, *p, s.now), m.params.liquidation.warning_threshold);
-    } else {
-      cross.push_back(ai);
+      continue;
     }
+    bool checked = false;  // an earlier entry of the account was cross
+    for (std::size_t j = i; j-- > 0 && fired[j].first == fired[i].first;) {
+      const Position* q = FindPosition(a, s.markets[fired[j].second].id);
+      checked = checked || (q != nullptr && q->mode == MarginMode::kCross);
+    }
+    if (checked) continue;
+    Rate warning;
+    const HealthOf h = CrossHealth(s, a, &warning);
+    add(a, MarketId(0), h, warning);
   }
   for (const AccountId id : s.debtors) {
-    if (const std::uint32_t ai = s.FindAccount(id); ai != kNone) cross.push_back(ai);
-  }
-  std::sort(cross.begin(), cross.end());
-  cross.erase(std::unique(cross.begin(), cross.end()), cross.end());
-  for (const std::uint32_t ai : cross) {
-    const Account& a = s.accounts[ai];
-    add(a, MarketId(0), CrossHealth(s, a), WarningThreshold(s, a));
+    const std::uint32_t ai = s.FindAccount(id);
+    if (ai == kNone) continue;
+    Rate warning;
+    const HealthOf h = CrossHealth(s, s.accounts[ai], &warning);
+    add(s.accounts[ai], MarketId(0), h, warning);
   }
   std::sort(out.begin(), out.end(), Before);
   if (out.size() > limit) out.resize(limit);

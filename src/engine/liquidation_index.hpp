@@ -72,15 +72,13 @@ struct HealthOf {
 
 // CrossHealth(): the cross account: cash plus its cross positions' values
 // at the mark less their pending funding, against the sum of their
-// maintenance requirements. O(records of the account).
-HealthOf CrossHealth(const State& s, const Account& a);
+// maintenance requirements; `warning`, if given, receives its warning
+// threshold: the lowest of its cross markets' (the default without a cross
+// position). O(records of the account).
+HealthOf CrossHealth(const State& s, const Account& a, Rate* warning = nullptr);
 
 // BucketHealth(): an isolated position's bucket. O(1).
 HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now);
-
-// WarningThreshold(): the warning threshold of the cross account: the
-// lowest of its cross markets' (the default without a cross position).
-Rate WarningThreshold(const State& s, const Account& a);
 
 // InitMarketIndex(): a new market's (or a market whose tiers changed)
 // empty indexes, two per margin tier.
