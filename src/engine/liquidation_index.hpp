@@ -34,10 +34,11 @@
 // floors still cover the account, no index moves (the common fill). Else
 // its dirty positions D get new floors
 // from what the clean ones leave, R = cash + sum over clean j of T_j: if the
-// slack R + sum over D of h_d is >= 0, half of it is split over D in
-// proportion to maintenance (T_d = h_d - b_d, sum b_d = slack / 2), so cash
-// + sum T >= 0 keeps the other half, which the next change usually finds
-// (one position re-keyed, not all); otherwise every position of the account
+// slack R + sum over D of h_d is >= 0, 7/8 of it is split over D in
+// proportion to maintenance (T_d = h_d - b_d), so cash + sum T >= 0 keeps
+// the other eighth, which the next fill often finds (its entry kept, or one
+// position re-keyed, not all): a larger reserve saves index work on fills
+// and costs false candidates after a move; otherwise every position of the account
 // is re-split from its cash alone;
 // and an account liquidatable at that moment gets floors that always fire
 // (kAlwaysFire) until a command touches it again. A deposit also marks the
