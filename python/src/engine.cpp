@@ -909,11 +909,15 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
 
 // A field of an event struct S as Python sees it: ids and amounts as Int,
 // rates as decimal.Decimal (as everywhere in this module), enums as their
-// IntEnum, bool as bool, a FillParty as its class.
+// IntEnum, bool as bool, a FillParty as its class. A std::uint8_t field is
+// a liquidation::Health (events::Liquidation::health, the one such field:
+// the event keeps the value a plain byte), so Python sees the Health enum.
 template <class M>
 auto ToPy(const M& v) {
   if constexpr (std::is_same_v<M, pc::Rate>) {
     return FromRate(v);
+  } else if constexpr (std::is_same_v<M, std::uint8_t>) {
+    return static_cast<lq::Health>(v);
   } else if constexpr (requires { v.value(); }) {
     return IdInt(v);
   } else if constexpr (requires { v.raw(); }) {
@@ -930,6 +934,8 @@ template <class M>
 M FromPy(const PyOf<M>& v, const char* name) {
   if constexpr (std::is_same_v<M, pc::Rate>) {
     return ToRate(v, name, RateSign::kAny);
+  } else if constexpr (std::is_same_v<M, std::uint8_t>) {
+    return static_cast<std::uint8_t>(v);
   } else if constexpr (requires(const M& x) { x.value(); } || requires(const M& x) { x.raw(); }) {
     return M(v.value);
   } else if constexpr (std::is_same_v<M, std::uint32_t>) {
@@ -1164,10 +1170,7 @@ void BindEvents(py::module_& m) {
                  "Sum of lots * price * atoms over its fills, quote atoms."},
            Field{"fee", &ev::Liquidation::fee, "The liquidation fee paid, quote atoms."},
            Field{"keeper_fee", &ev::Liquidation::keeper_fee,
-                 "The keeper's part of fee, quote atoms."})
-      .def_property_readonly(
-          "health", [](const ev::Liquidation& l) { return static_cast<lq::Health>(l.health); },
-          "The target's Health before.");
+                 "The keeper's part of fee, quote atoms."});
   DefEvent(m, "InsuranceCover",
            "The insurance fund paid `amount` (> 0) quote atoms into the bucket of `account` "
            "(its isolated bucket in `market`, or its cross cash for market 0) that a "
@@ -2111,7 +2114,7 @@ GIL while the engine works.)doc");
       "deposit).");
   cls.def(
       "liquidate",
-      [](PyEngine& e, U32 market, U64 account, U64 keeper, std::optional<I64> max_size, I64 ts,
+      [](PyEngine& e, U32 market, U64 account, U64 keeper, I64 ts, std::optional<I64> max_size,
          std::optional<U64> seq) {
         en::Liquidate c{.market = pc::MarketId(market.value),
                         .account = pc::AccountId(account.value),
@@ -2119,8 +2122,10 @@ GIL while the engine works.)doc");
         if (max_size) c.max_size = pc::Lots(max_size->value);
         return Run(e, seq, ts, c);
       },
+      // timestamp_ns before max_size: of two arguments that are the same
+      // object (None), the argument-naming wrapper names the first.
       py::kw_only(), py::arg("market") = U32{0}, py::arg("account"), py::arg("keeper"),
-      py::arg("max_size") = py::none(), py::arg("timestamp_ns"), py::arg("seq") = py::none(),
+      py::arg("timestamp_ns"), py::arg("max_size") = py::none(), py::arg("seq") = py::none(),
       "``keeper`` (another account) asks the engine to liquidate ``account`` "
       "(perpcore/engine/engine.hpp, \"Liquidation\"): its resting orders are cancelled, "
       "then up to ``max_size`` lots (>= 1; None: no cap of the keeper's) of its position "
