@@ -1905,6 +1905,21 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_positi
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_pending_funding(
     const perpcore_engine *eng, int64_t *out, uint64_t account, uint32_t market) PERPCORE_NOEXCEPT;
 
+/* perpcore_account_position_health(): liquidation's view of the account's
+ * position in `market` (perpcore/engine/engine.hpp, "Liquidation"): *health
+ * (a PERPCORE_HEALTH_*) of what backs it, its isolated bucket or the cross
+ * account, and *liquidation_buffer, atoms: for an isolated position the
+ * bucket's equity at the mark less its maintenance requirement, for a cross
+ * one the account's (perpcore_account_summary.liquidation_buffer); < 0:
+ * liquidatable. HEALTHY and 0 without a position record there (as
+ * perpcore_account_pending_funding(); perpcore_position is a frozen
+ * layout, so these have a query of their own). PERPCORE_E_NOT_FOUND for an
+ * unknown account or market; PERPCORE_E_ILLEGAL_ARG if either output is
+ * NULL (both zeroed on failure). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_position_health(
+    const perpcore_engine *eng, uint32_t *health, int64_t *liquidation_buffer, uint64_t account,
+    uint32_t market) PERPCORE_NOEXCEPT;
+
 /* perpcore_account_open_orders(): the account's live orders by market id,
  * then placement order. All or nothing: PERPCORE_E_BUFFER_TOO_SMALL with
  * *written = the count needed. */

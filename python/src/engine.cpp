@@ -1296,12 +1296,21 @@ void BindViews(py::module_& m) {
           "Funding accrued since the position was last settled, quote atoms: > 0 the account "
           "owes it, < 0 it is owed (already counted in equity, withdrawals and the "
           "liquidation price; settled when the position is touched).")
+      .def_property_readonly(
+          "health", [](const PV& p) { return p.health; },
+          "The Health of what backs the position: its isolated bucket, or the cross account.")
+      .def_property_readonly(
+          "liquidation_buffer", [](const PV& p) { return I64{p.liquidation_buffer.raw()}; },
+          "Isolated: the bucket's equity at the mark less its maintenance requirement; cross: "
+          "the account's (AccountSummary.liquidation_buffer). Quote atoms; < 0: "
+          "liquidatable.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "PositionView",
                          {"market", "mode", "leverage", "size", "entry_price", "mark", "value",
                           "cost", "unrealized_pnl", "realized_pnl", "initial_requirement",
                           "maintenance_requirement", "isolated_equity", "liquidation",
-                          "open_bid_lots", "open_ask_lots", "open_orders", "pending_funding"});
+                          "open_bid_lots", "open_ask_lots", "open_orders", "pending_funding",
+                          "health", "liquidation_buffer"});
       });
 
   using AS = en::AccountSummary;

@@ -1933,6 +1933,35 @@ perpcore_status perpcore_account_pending_funding(const perpcore_engine* e, int64
   });
 }
 
+perpcore_status perpcore_account_position_health(const perpcore_engine* e, uint32_t* health,
+                                                 int64_t* liquidation_buffer, uint64_t account,
+                                                 uint32_t market) noexcept {
+  const char* func = "perpcore_account_position_health";
+  if (health != nullptr) *health = PERPCORE_HEALTH_HEALTHY;
+  if (liquidation_buffer != nullptr) *liquidation_buffer = 0;
+  const perpcore_status os =
+      health == nullptr || liquidation_buffer == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, "health or liquidation_buffer is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    // An unknown market is NOT_FOUND like an unknown account, so a typo in
+    // the market id is not read as "no position".
+    const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(pc::MarketId(market));
+    if (!st.ok()) return FromQueryStatus(e, st.status(), func);
+    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
+    if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
+    for (const eng::PositionView& p : sm->positions) {
+      if (p.market != pc::MarketId(market)) continue;
+      *health = static_cast<std::uint32_t>(p.health);
+      *liquidation_buffer = p.liquidation_buffer.raw();
+    }
+    return PERPCORE_OK;
+  });
+}
+
 perpcore_status perpcore_account_open_orders(const perpcore_engine* e, perpcore_open_order* out,
                                              size_t out_len, size_t* written,
                                              uint64_t account) noexcept {

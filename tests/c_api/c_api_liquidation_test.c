@@ -469,6 +469,199 @@ static void test_summary_health_fields_and_their_older_size(void) {
   perpcore_engine_destroy(eng);
 }
 
+/* perpcore_account_position_health(): NULL outputs, unknown ids (outputs
+ * zeroed), no position record (HEALTHY, 0), and a cross position's values
+ * are its account's (the summary test's buffer: 9,985,000,000 - 300,000,000
+ * = 9,685,000,000). */
+static void test_position_health_query(void) {
+  perpcore_engine *eng = healthy_long();
+  uint32_t health = 9;
+  int64_t buffer = 9;
+  CHECK_STATUS(perpcore_account_position_health(eng, NULL, &buffer, 2, 1), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_I64(buffer, 0);
+  CHECK_STATUS(perpcore_account_position_health(eng, &health, NULL, 2, 1), PERPCORE_E_ILLEGAL_ARG);
+  CHECK_I64(health, PERPCORE_HEALTH_HEALTHY);
+  buffer = 9;
+  CHECK_STATUS(perpcore_account_position_health(eng, &health, &buffer, 99, 1),
+               PERPCORE_E_NOT_FOUND);
+  CHECK_I64(buffer, 0);
+  buffer = 9;
+  CHECK_STATUS(perpcore_account_position_health(eng, &health, &buffer, 2, 9),
+               PERPCORE_E_NOT_FOUND);
+  CHECK_I64(buffer, 0);
+  buffer = 9;
+  CHECK_OK(perpcore_account_position_health(eng, &health, &buffer, 4, 1)); /* no record */
+  CHECK_I64(health, PERPCORE_HEALTH_HEALTHY);
+  CHECK_I64(buffer, 0);
+  CHECK_OK(perpcore_account_position_health(eng, &health, &buffer, 2, 1));
+  CHECK_I64(health, PERPCORE_HEALTH_HEALTHY);
+  CHECK_I64(buffer, INT64_C(9685000000));
+  perpcore_engine_destroy(eng);
+}
+
+/* ------------------------------------------------------------------------- */
+/* End to end                                                                */
+/* ------------------------------------------------------------------------- */
+
+/* The count of events of `kind` among ev[0..n), and the index of the first
+ * (n if none). */
+static size_t find_kind(const perpcore_event *ev, size_t n, uint32_t kind, size_t *count) {
+  size_t i, first = n;
+  *count = 0;
+  for (i = 0; i < n; ++i) {
+    if (ev[i].kind != kind) continue;
+    if (*count == 0) first = i;
+    ++*count;
+  }
+  return first;
+}
+
+/* A long at 20x liquidated after the index drops, by hand (engine.hpp,
+ * "Liquidation"; the default market: 1% maintenance, taker 5 bp, maker 1 bp,
+ * liquidation fee 1.5% of which 5% to the keeper).
+ * Account 2 deposits 1,600 USD and buys 1 BTC (1,000 lots) at 30,000 from
+ * account 1: cash 1.6e9 - 3e10 - taker fee 1.5e7 = -28,415,000,000. Account
+ * 1 then bids 1 BTC at 28,600 (286,000 ticks, inside the 5% band of
+ * 30,000). The index drops to 28,650 (286,500 ticks); the ask side is empty
+ * (no impact ask, so no basis) and the mark is the index. At the mark:
+ *   health_equity = -28,415,000,000 + 1,000 * 286,500 * 100 = 235,000,000
+ *   maintenance   = 1% of 28,650,000,000 = 286,500,000 > equity: LIQUIDATABLE
+ * Size: closing releases 1% * 1.1 = 1.1% of notional per lot, less than the
+ * fees take (1.5% + 5 bp): the whole position, 1,000 lots (below the 1e11
+ * chunk threshold and the 1e11 per-command cap). Limit: the equity given is
+ * net of the taker fee of a full close at the mark, 5 bp of 2.865e10 =
+ * 14,325,000: E' = 220,675,000.
+ *   fillable   = 286,500 - floor(1 * (286,500,000 - 220,675,000) * 1.5 /
+ *                (1,000 * 100)) = 286,500 - floor(987.375) = 285,513
+ *   bankruptcy = 286,500 - floor(220,675,000 / 100,000) = 286,500 - 2,206
+ *              = 284,294
+ *   limit      = max(285,513, 284,294) = 285,513 (inside the band).
+ * The IOC sells 1,000 lots to the bid at 286,000: closed_notional =
+ * 28,600,000,000, taker fee 14,300,000, so the account has
+ * -28,415,000,000 + 28,600,000,000 - 14,300,000 = 170,700,000 left; the fee
+ * is min(ceil(1.5% * 2.86e10) = 429,000,000, 170,700,000) = 170,700,000,
+ * the keeper's floor(5%) = 8,535,000, the insurance fund's 162,165,000.
+ * Nothing is left below zero: no cover, no shortfall. The order id is the
+ * engine's: 2^63 | the command's seq. */
+static void test_a_long_is_liquidated_after_the_index_drops(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p;
+  perpcore_order o;
+  perpcore_event ev[16];
+  perpcore_account_summary s;
+  perpcore_liquidation_candidate c[4];
+  int64_t insurance_before = 0, insurance_after = 0, shortfall = 9, keeper_before = 0;
+  size_t n = 0, i = 0, count = 0;
+  uint64_t seq = 0, a;
+  const int64_t cash[3] = {USD(100000), USD(1600), USD(1000)};
+  const int64_t t1 = T0 + INT64_C(1000000000);
+
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  perpcore_market_params_init(&p);
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
+  for (a = 1; a <= 3; ++a) {
+    CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, a, a, 0, 0));
+    CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, a, cash[a - 1]));
+  }
+  perpcore_order_init(&o);
+  o.market = 1;
+  o.order_id = 1;
+  o.account = 1;
+  o.side = PERPCORE_SIDE_SELL;
+  o.price = PX(30000);
+  o.size = 1000;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  o.order_id = 2;
+  o.account = 2;
+  o.side = PERPCORE_SIDE_BUY;
+  o.tif = PERPCORE_TIF_IOC;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.filled, 1000);
+  o.order_id = 3;
+  o.account = 1;
+  o.side = PERPCORE_SIDE_BUY;
+  o.price = PX(28600);
+  o.tif = PERPCORE_TIF_GTC;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.rested, 1000);
+  /* Healthy at 30,000: refused. */
+  CHECK_REASON(perpcore_engine_liquidate(eng, &res, next_seq(eng), T0, 1, 2, 3, INT64_MAX),
+               PERPCORE_REASON_LIQUIDATION_NOT_LIQUIDATABLE);
+
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), t1, 1, 1, PX(28650), t1));
+  perpcore_account_summary_init(&s);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 2));
+  CHECK_I64(s.cash, INT64_C(-28415000000));
+  CHECK_I64(s.health_equity, INT64_C(235000000));
+  CHECK_I64(s.maintenance_requirement, INT64_C(286500000));
+  CHECK_I64(s.liquidation_buffer, INT64_C(-51500000));
+  CHECK_I64(s.health, PERPCORE_HEALTH_LIQUIDATABLE);
+  CHECK_I64(s.liquidatable, 1);
+  CHECK_OK(perpcore_engine_liquidatable(eng, c, 4, &n));
+  CHECK_I64(n, 1);
+  CHECK_I64(c[0].account, 2);
+  CHECK_I64(c[0].market, 0); /* the cross account */
+  CHECK_I64(c[0].health, PERPCORE_HEALTH_LIQUIDATABLE);
+  CHECK_I64(c[0].equity, INT64_C(235000000));
+  CHECK_I64(c[0].maintenance, INT64_C(286500000));
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &insurance_before));
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 3));
+  keeper_before = s.cash;
+
+  seq = next_seq(eng);
+  CHECK_ACCEPTED(perpcore_engine_liquidate(eng, &res, seq, t1, 0, 2, 3, INT64_MAX));
+  CHECK_I64(res.filled, 1000);
+  n = read_events(eng, ev, 16);
+  CHECK_I64(res.event_count, n);
+  find_kind(ev, n, PERPCORE_EVENT_FILL, &count);
+  CHECK_I64(count, 1);
+  find_kind(ev, n, PERPCORE_EVENT_INSURANCE_COVER, &count);
+  CHECK_I64(count, 0);
+  find_kind(ev, n, PERPCORE_EVENT_SHORTFALL, &count);
+  CHECK_I64(count, 0);
+  i = find_kind(ev, n, PERPCORE_EVENT_LIQUIDATION, &count);
+  CHECK_I64(count, 1);
+  CHECK(i == n - 1); /* after the fill */
+  if (i < n) {
+    const perpcore_event_liquidation *l = &ev[i].as.liquidation;
+    CHECK_I64(l->market, 1);
+    CHECK_I64(l->health, PERPCORE_HEALTH_LIQUIDATABLE);
+    CHECK(l->account == 2 && l->keeper == 3);
+    CHECK(l->order_id == ((UINT64_C(1) << 63) | seq));
+    CHECK_I64(l->isolated, 0);
+    CHECK_I64(l->pad0, 0);
+    CHECK_I64(l->closed, 1000);
+    CHECK_I64(l->position, 0);
+    CHECK_I64(l->limit, 285513);
+    CHECK_I64(l->closed_notional, INT64_C(28600000000));
+    CHECK_I64(l->fee, INT64_C(170700000));
+    CHECK_I64(l->keeper_fee, INT64_C(8535000));
+  }
+  if (i >= 1 && i < n) {
+    CHECK_I64(ev[i - 1].kind, PERPCORE_EVENT_FILL);
+    CHECK_I64(ev[i - 1].as.fill.price, 286000);
+    CHECK_I64(ev[i - 1].as.fill.size, 1000);
+    CHECK(ev[i - 1].as.fill.taker.account == 2);
+    CHECK_I64(ev[i - 1].as.fill.taker.fee, INT64_C(14300000));
+  }
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &insurance_after));
+  CHECK_I64(insurance_after - insurance_before, INT64_C(162165000));
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 3));
+  CHECK_I64(s.cash - keeper_before, INT64_C(8535000));
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 2));
+  CHECK_I64(s.cash, 0);
+  CHECK_I64(s.position_count, 0);
+  CHECK_I64(s.health, PERPCORE_HEALTH_HEALTHY);
+  CHECK_OK(perpcore_engine_shortfall(eng, &shortfall));
+  CHECK_I64(shortfall, 0);
+  CHECK_OK(perpcore_engine_liquidatable(eng, c, 4, &n));
+  CHECK_I64(n, 0);
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
 int main(void) {
   test_every_liquidation_field_round_trips();
   test_each_liquidation_field_out_of_range_is_refused_with_its_reason();
@@ -478,6 +671,8 @@ int main(void) {
   test_liquidate_misuse_is_a_status_and_consumes_no_seq();
   test_liquidation_queries_refuse_misuse();
   test_summary_health_fields_and_their_older_size();
+  test_position_health_query();
+  test_a_long_is_liquidated_after_the_index_drops();
   if (g_failures != 0) {
     fprintf(stderr, "c_api_liquidation_test: %d of %d checks failed\n", g_failures, g_checks);
     return EXIT_FAILURE;

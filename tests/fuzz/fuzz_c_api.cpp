@@ -36,7 +36,8 @@
 //     interest, books and ladders);
 //   - the liquidation views agree: a summary's liquidation_buffer is
 //     health_equity - maintenance_requirement and liquidatable is its health
-//     LIQUIDATABLE or BANKRUPT; every perpcore_engine_liquidatable()
+//     LIQUIDATABLE or BANKRUPT (a cross position's health and buffer are its
+//     account's); every perpcore_engine_liquidatable()
 //     candidate has equity < maintenance and such a health, at most the
 //     capacity asked are written, most under-margined first, and a cross
 //     one (market 0) is liquidatable in its account's summary.
@@ -731,6 +732,23 @@ class Fuzzer {
         }
         if (s == PERPCORE_OK && sum.value.struct_size >= sizeof(perpcore_account_summary)) {
           CheckHealth(sum.value);
+          // A cross position's health is its account's.
+          for (size_t i = 0; sp == PERPCORE_OK && i < written; ++i) {
+            std::uint32_t health = 0;
+            std::int64_t buffer = 0;
+            Known(perpcore_account_position_health(a_, &health, &buffer, account, pos[i].market));
+            if (pos[i].mode == PERPCORE_MARGIN_CROSS &&
+                (health != sum.value.health || buffer != sum.value.liquidation_buffer)) {
+              Fail(call_, "a cross position's health differs from its account's", a_);
+            }
+          }
+        }
+        {
+          std::uint32_t health = 0;
+          std::int64_t buffer = 0;
+          const bool null_out = in_.U8() == 0xFE;
+          Known(perpcore_account_position_health(a_, null_out ? nullptr : &health, &buffer,
+                                                 account, Market()));
         }
         std::array<perpcore_open_order, 8> orders{};
         Known(perpcore_account_open_orders(a_, orders.data(), in_.U8() % 9, &written, account));
