@@ -270,3 +270,64 @@ def test_the_summary_shows_a_healthy_long_s_health() -> None:
     assert (s.liquidation_buffer, s.health, s.liquidatable) == (
         9_865_000_000, Health.HEALTHY, False)
     assert "health=Health.HEALTHY, health_equity=9985000000" in repr(s)
+
+
+# -- end to end ---------------------------------------------------------------------------
+
+
+def test_a_long_at_high_leverage_is_liquidated_after_the_index_drops() -> None:
+    # Account 2 deposits 300 USD and buys 1 BTC at 30,000 (125x allows it: 0.8%
+    # initial = 240 USD): cash 3e8 - 3e10 - 15,000,000 (5 bp) = -29,715,000,000.
+    # Account 1 bids 1 BTC at 29,750 (297,500 ticks); the ask side stays empty
+    # (no impact ask, no basis), so the mark is the index. The index drops to
+    # 29,800 (298,000 ticks):
+    #   health_equity = -29,715,000,000 + 1,000 * 298,000 * 100 = 85,000,000
+    #   maintenance   = 0.4% of 29,800,000,000 = 119,200,000 > equity
+    # Size: closing frees 0.4% * 1.1 = 0.44% of notional per lot, less than
+    # the fees take (1.5% + 5 bp): the whole position, 1,000 lots. The limit's
+    # equity is net of the taker fee of a full close at the mark, 5 bp of
+    # 2.98e10 = 14,900,000: E' = 70,100,000;
+    #   fillable   = 298,000 - floor((119,200,000 - 70,100,000) * 1.5 / 100,000)
+    #              = 298,000 - floor(736.5) = 297,264
+    #   bankruptcy = 298,000 - floor(70,100,000 / 100,000) = 297,299
+    #   limit      = max(297,264, 297,299) = 297,299 (inside the 5% band).
+    # The IOC sells 1,000 lots to the bid at 297,500: closed_notional
+    # 29,750,000,000, taker fee 14,875,000, so
+    # -29,715,000,000 + 29,750,000,000 - 14,875,000 = 20,125,000 is left; the
+    # fee is min(ceil(1.5% * 2.975e10) = 446,250,000, 20,125,000) =
+    # 20,125,000, the keeper's floor(5%) = 1,006,250, the insurance fund's
+    # 19,118,750. Nothing is left below zero: no cover, no shortfall.
+    eng = long_1_btc(taker_usd=300)
+    ok(eng.place_order(market=1, account=1, order_id=3, side=Side.BUY, price=usd(29_750),
+                       size=1_000, timestamp_ns=T0))
+    assert eng.liquidate(account=2, keeper=3, timestamp_ns=T0).reason == (
+        Reason.LIQUIDATION_NOT_LIQUIDATABLE)
+    t1 = T0 + 1_000_000_000
+    ok(eng.oracle_price(market=1, source=1, price=usd(29_800), timestamp_ns=t1))
+    s = eng.summary(2)
+    assert (s.cash, s.health_equity, s.maintenance_requirement, s.liquidation_buffer) == (
+        -29_715_000_000, 85_000_000, 119_200_000, -34_200_000)
+    assert (s.health, s.liquidatable) == (Health.LIQUIDATABLE, True)
+    assert (s.positions[0].health, s.positions[0].liquidation_buffer) == (
+        Health.LIQUIDATABLE, -34_200_000)
+    [c] = eng.liquidatable(10)
+    assert (c.account, c.market, c.health, c.equity, c.maintenance) == (
+        2, 0, Health.LIQUIDATABLE, 85_000_000, 119_200_000)
+    insurance, keeper_cash = eng.insurance_fund, eng.summary(3).cash
+
+    r = ok(eng.liquidate(account=2, keeper=3, timestamp_ns=t1))
+    assert r.filled == 1_000
+    assert [type(e).__name__ for e in r.events] == ["Fill", "Liquidation"]
+    fill = r.events[0]
+    assert (fill.price, fill.size, fill.taker.account, fill.taker.fee) == (
+        297_500, 1_000, 2, 14_875_000)
+    assert r.events[1] == Liquidation(
+        market=1, account=2, keeper=3, order_id=(1 << 63) | r.seq, isolated=False,
+        health=Health.LIQUIDATABLE, closed=1_000, position=0, limit=297_299,
+        closed_notional=29_750_000_000, fee=20_125_000, keeper_fee=1_006_250)
+    assert eng.insurance_fund - insurance == 19_118_750
+    assert eng.summary(3).cash - keeper_cash == 1_006_250
+    after = eng.summary(2)
+    assert (after.cash, after.positions, after.health) == (0, [], Health.HEALTHY)
+    assert (eng.shortfall, eng.liquidatable(10)) == (0, [])
+    eng.check_invariants()
