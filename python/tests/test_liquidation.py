@@ -331,3 +331,51 @@ def test_a_long_at_high_leverage_is_liquidated_after_the_index_drops() -> None:
     assert (after.cash, after.positions, after.health) == (0, [], Health.HEALTHY)
     assert (eng.shortfall, eng.liquidatable(10)) == (0, [])
     eng.check_invariants()
+
+
+def test_a_bankrupt_long_s_deficit_is_covered_by_the_insurance_fund_then_left_as_shortfall() -> None:
+    # As above, with 100 USD in the insurance fund and account 1's bid at
+    # 29,500. The index drops to 29,600 (296,000 ticks):
+    #   health_equity = -29,715,000,000 + 29,600,000,000 = -115,000,000 < 0: BANKRUPT
+    #   maintenance   = 0.4% of 29,600,000,000 = 118,400,000
+    # The whole position goes (the fees outweigh the maintenance freed). A
+    # bankrupt account's limit is the fillable price alone: its equity net of
+    # the taker fee at the mark (14,800,000) is -129,800,000, so the adjusted
+    # rating clamps to 1 and the spread is the full 1.5 * 118,400,000 =
+    # 177,600,000 atoms, 1,776 ticks: limit = 296,000 - 1,776 = 294,224. The
+    # IOC sells to the bid at 295,000: closed_notional 29,500,000,000, taker
+    # fee 14,750,000, leaving -29,715,000,000 + 29,500,000,000 - 14,750,000 =
+    # -229,750,000: no liquidation fee (nothing above zero). No cross
+    # position is left, so the insurance fund pays in all it has,
+    # 100,000,000, and the shortfall takes the remaining 129,750,000; the
+    # account's cash is then 0. Withdrawals wait until fund_insurance() pays
+    # the shortfall: 200 USD cover the 129,750,000 and leave 70,250,000 in
+    # the fund.
+    eng = long_1_btc(taker_usd=300)
+    ok(eng.fund_insurance(amount=100 * USD, timestamp_ns=T0))
+    ok(eng.place_order(market=1, account=1, order_id=3, side=Side.BUY, price=usd(29_500),
+                       size=1_000, timestamp_ns=T0))
+    t1 = T0 + 1_000_000_000
+    ok(eng.oracle_price(market=1, source=1, price=usd(29_600), timestamp_ns=t1))
+    s = eng.summary(2)
+    assert (s.health_equity, s.maintenance_requirement, s.health) == (
+        -115_000_000, 118_400_000, Health.BANKRUPT)
+
+    r = ok(eng.liquidate(market=1, account=2, keeper=3, max_size=None, timestamp_ns=t1))
+    assert [type(e).__name__ for e in r.events] == [
+        "Fill", "Liquidation", "InsuranceCover", "Shortfall"]
+    assert r.events[1] == Liquidation(
+        market=1, account=2, keeper=3, order_id=(1 << 63) | r.seq, isolated=False,
+        health=Health.BANKRUPT, closed=1_000, position=0, limit=294_224,
+        closed_notional=29_500_000_000, fee=0, keeper_fee=0)
+    assert r.events[2:] == [InsuranceCover(market=0, account=2, amount=100_000_000),
+                            Shortfall(market=0, account=2, amount=129_750_000)]
+    assert (eng.insurance_fund, eng.shortfall, eng.summary(2).cash) == (0, 129_750_000, 0)
+    eng.check_invariants()
+
+    assert eng.withdraw(account=1, amount=1, timestamp_ns=t1).reason == Reason.WITHDRAWALS_GATED
+    paid = ok(eng.fund_insurance(amount=200 * USD, timestamp_ns=t1))
+    assert Shortfall(market=0, account=0, amount=-129_750_000) in paid.events
+    assert (eng.insurance_fund, eng.shortfall) == (70_250_000, 0)
+    ok(eng.withdraw(account=1, amount=1, timestamp_ns=t1))
+    eng.check_invariants()
