@@ -986,11 +986,12 @@ typedef struct perpcore_event_funding_residual {
   int64_t amount;
 } perpcore_event_funding_residual;
 
-/* LIQUIDATION: a perpcore_engine_liquidate() closed `closed` lots (> 0,
- * possibly fewer than it sent: the book may be thin) of `account`'s position
- * in `market` (its isolated bucket if isolated = 1, else its cross account),
- * sent as IOC order `order_id` (engine-chosen, never resting) with
- * protection price `limit`; position: the position after (0: closed);
+/* LIQUIDATION: a perpcore_engine_liquidate() closed `closed` lots (>= 0: the
+ * book may hold fewer than it sent within the protection price) of
+ * `account`'s position in `market` (its isolated bucket if isolated = 1,
+ * else its cross account), sent as IOC order `order_id` (engine-chosen: bit
+ * 63 set, from the command's seq; never resting) with protection price
+ * `limit`; position: the position after (0: closed);
  * health: the target's PERPCORE_HEALTH_* before. closed_notional: the sum of
  * lots * price * atoms over its fills. The liquidated bucket paid `fee`;
  * keeper_fee of it went to the keeper's cross cash, the rest to the

@@ -1149,10 +1149,11 @@ void BindEvents(py::module_& m) {
            Field{"market", &ev::FundingResidual::market, kMarket},
            Field{"amount", &ev::FundingResidual::amount, "Quote atoms."});
   DefEvent(m, "Liquidation",
-           "A liquidate() closed `closed` lots (> 0, possibly fewer than it sent: the book may "
-           "be thin) of the account's position in the market (its isolated bucket if "
-           "`isolated`, else its cross account), sent as IOC order `order_id` (engine-chosen, "
-           "never resting) with protection price `limit`; `position` is the position after "
+           "A liquidate() closed `closed` lots (>= 0: the book may hold fewer than it sent "
+           "within the protection price) of the account's position in the market (its "
+           "isolated bucket if `isolated`, else its cross account), sent as IOC order "
+           "`order_id` (engine-chosen: 2**63 | the command's seq; never resting) with "
+           "protection price `limit`; `position` is the position after "
            "(0: closed), `health` the target's Health before. The liquidated bucket paid "
            "`fee`; `keeper_fee` of it went to the keeper's cross cash, the rest to the "
            "insurance fund. Follows the order's OrderCanceled (CancelReason.LIQUIDATION) and "
@@ -1163,7 +1164,7 @@ void BindEvents(py::module_& m) {
            Field{"order_id", &ev::Liquidation::order_id, "The IOC's engine-chosen order id."},
            Field{"isolated", &ev::Liquidation::isolated, "True: an isolated bucket."},
            Field{"health", &ev::Liquidation::health, "The target's Health before."},
-           Field{"closed", &ev::Liquidation::closed, "Lots closed (> 0)."},
+           Field{"closed", &ev::Liquidation::closed, "Lots closed (>= 0)."},
            Field{"position", &ev::Liquidation::position, "The position after, lots."},
            Field{"limit", &ev::Liquidation::limit, "The IOC's protection price, ticks."},
            Field{"closed_notional", &ev::Liquidation::closed_notional,

@@ -379,3 +379,29 @@ def test_a_bankrupt_long_s_deficit_is_covered_by_the_insurance_fund_then_left_as
     assert (eng.insurance_fund, eng.shortfall) == (70_250_000, 0)
     ok(eng.withdraw(account=1, amount=1, timestamp_ns=t1))
     eng.check_invariants()
+
+
+def test_max_size_caps_the_lots_a_liquidation_closes() -> None:
+    # The first end-to-end case with max_size=400: the limit is the same
+    # (it is priced for the whole position), 297,299; 400 lots sell to the
+    # bid at 297,500: closed_notional = 400 * 297,500 * 100 = 11,900,000,000,
+    # taker fee 5,950,000, so cash = -29,715,000,000 + 11,900,000,000 -
+    # 5,950,000 = -17,820,950,000 and the 600 lots left are worth
+    # 600 * 298,000 * 100 = 17,880,000,000 at the mark: 59,050,000 above zero.
+    # The fee is min(ceil(1.5% * 1.19e10) = 178,500,000, 59,050,000) =
+    # 59,050,000, the keeper's floor(5%) = 2,952,500, the fund's 56,097,500.
+    eng = long_1_btc(taker_usd=300)
+    ok(eng.place_order(market=1, account=1, order_id=3, side=Side.BUY, price=usd(29_750),
+                       size=1_000, timestamp_ns=T0))
+    t1 = T0 + 1_000_000_000
+    ok(eng.oracle_price(market=1, source=1, price=usd(29_800), timestamp_ns=t1))
+    insurance = eng.insurance_fund
+    r = ok(eng.liquidate(market=1, account=2, keeper=3, max_size=400, timestamp_ns=t1))
+    assert r.filled == 400
+    assert r.events[-1] == Liquidation(
+        market=1, account=2, keeper=3, order_id=(1 << 63) | r.seq, isolated=False,
+        health=Health.LIQUIDATABLE, closed=400, position=600, limit=297_299,
+        closed_notional=11_900_000_000, fee=59_050_000, keeper_fee=2_952_500)
+    assert eng.insurance_fund - insurance == 56_097_500
+    assert eng.summary(2).positions[0].size == 600
+    eng.check_invariants()
