@@ -132,6 +132,11 @@ def liquidate(m, a, keeper, max_size=b"\xf3"):  # 0xF3: INT64_MAX, no cap
     return cmd(5, bytes([m, a, keeper]) + max_size)
 
 
+# Account 2's summary, positions and one position's health (op 28), then the
+# pools, funding, shortfall, liquidatable (capacity 4) and events (op 30).
+LIQUIDATION_QUERIES = bytes([28, 2, 0, 4, 8, 0, 1]) + bytes([30, 8, 16, 1, 0, 33, 2, 4, 4])
+
+
 def liquidatable_long():
     """A default market (20x, 1% maintenance) at 30,000; account 2 long 1 BTC
     on 2,000 USD, account 1 bidding 1 BTC at 28,500, account 3 a keeper; the
@@ -224,8 +229,8 @@ def c_api_seeds():
         + market_create(1, b"\x03\x07\xf3\x06\xf3\x05\x22") + market_create(2, b"\x01\x14\xf3"),
         # A liquidation through the book, with the liquidation queries before
         # and after; then the refusals (self, max_size 0, unknown market).
-        "liquidation": liquidatable_long() + bytes([30, 8, 16, 1, 0, 33, 2, 4, 4])
-        + liquidate(1, 2, 3) + bytes([28, 2, 0, 4, 8, 0, 1]) + bytes([30, 8, 16, 1, 0, 33, 2, 4, 4]),
+        "liquidation": liquidatable_long() + LIQUIDATION_QUERIES + liquidate(1, 2, 3)
+        + LIQUIDATION_QUERIES,
         "liquidation-refused": liquidatable_long() + liquidate(1, 2, 2) + liquidate(1, 2, 3, b"\x00")
         + liquidate(3, 2, 3) + liquidate(0, 3, 2) + liquidate(0, 2, 3, log_scale(400)),
         "liquidation-params": b"\x00" + market_create(1, b"\x02\x19\x00\x80\x19\x07\x05")
