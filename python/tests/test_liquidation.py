@@ -240,7 +240,7 @@ def test_liquidate_names_a_wrong_argument() -> None:
     with pytest.raises(TypeError):
         eng.liquidate(account=2, keeper=3, size=1, timestamp_ns=T0)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        eng.liquidate(2, 3, timestamp_ns=T0)  # type: ignore[misc]
+        eng.liquidate(2, 3, timestamp_ns=T0)  # type: ignore[misc, call-arg]
     assert eng.last_seq == 10  # nothing consumed a seq
 
 
@@ -319,6 +319,7 @@ def test_a_long_at_high_leverage_is_liquidated_after_the_index_drops() -> None:
     assert r.filled == 1_000
     assert [type(e).__name__ for e in r.events] == ["Fill", "Liquidation"]
     fill = r.events[0]
+    assert isinstance(fill, pc.Fill)
     assert (fill.price, fill.size, fill.taker.account, fill.taker.fee) == (
         297_500, 1_000, 2, 14_875_000)
     assert r.events[1] == Liquidation(
