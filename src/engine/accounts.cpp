@@ -98,6 +98,8 @@ Reason Validate(const State& s, const Withdraw& c, AccountPlan* plan) {
   if (plan->account_slot == kNone) return Reason::kUnknownAccount;
   if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
   plan->amount = c.amount.raw();
+  // A deficit nobody covered is owed by the money still in the engine.
+  if (s.shortfall > 0) return Reason::kWithdrawalsGated;
   if (Reason r = CheckFree(s, s.accounts[plan->account_slot], plan->amount); r != Reason::kOk) {
     return r;
   }
@@ -127,6 +129,8 @@ Reason Validate(const State& s, const Transfer& c, AccountPlan* plan) {
   }
   if (c.amount.raw() <= 0) return Reason::kInvalidAmount;
   plan->amount = c.amount.raw();
+  // A deficit nobody covered is owed by the money still in the engine.
+  if (s.shortfall > 0) return Reason::kWithdrawalsGated;
   if (Reason r = CheckFree(s, s.accounts[plan->account_slot], plan->amount); r != Reason::kOk) {
     return r;
   }
@@ -140,7 +144,7 @@ Outcome ApplyTransfer(State& s, const AccountPlan& plan, EventSink& sink) {
   Account& from = s.accounts[plan.account_slot];
   Account& to = s.accounts[plan.other_slot];
   SettleAccount(s, from, sink);
-  ledger::Transfer(from, to, plan.amount, sink);
+  ledger::Transfer(s, from, to, plan.amount, sink);
   ledger::Relock(from);
   ledger::Relock(to);
   return {};

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers.hpp"
+#include "liquidation_index.hpp"
 #include "perpcore/detail/status_macros.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -161,6 +162,7 @@ Result Engine::Process(const Command& c, EventSink& sink) {
   const Outcome o =
       std::visit([&](const auto& payload) { return Run(s, payload, sink); }, c.payload);
   if (!s.newly_locked.empty()) CancelLockedOrders(s, sink);
+  if (!s.liq_dirty.empty()) RekeyDirty(s);
   s.in_command = false;
   return Result{.reason = o.reason, .filled = o.filled, .rested = o.rested, .seq = c.seq};
 }

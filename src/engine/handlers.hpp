@@ -202,9 +202,8 @@ struct LiquidationPlan {
   std::uint32_t account_slot = kNone, keeper_slot = kNone;
   bool isolated = false;
   liquidation::Health health = liquidation::Health::kHealthy;
-  std::int64_t lots = 0;   // to close, > 0 (0 for a cover only)
-  std::int64_t limit = 0;  // the IOC's protection price
-  bool partial = false;    // fewer lots than the position: starts the cooldown
+  std::int64_t lots = 0;         // to close, > 0 (0 for a cover only)
+  book::OrderRequest request;    // the IOC that closes them
 };
 Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan);
 Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "perpcore/detail/int128_text.hpp"
 #include "ledger.hpp"
+#include "liquidation_index.hpp"
 #include "state.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -64,7 +65,11 @@ std::string LadderMismatch(const Ladder& ladder, Side side,
 
 absl::Status Engine::CheckInvariants() const {
   auto fail = [](auto&&... parts) { return absl::InternalError(absl::StrCat(Printable(parts)...)); };
-  int128 money = int128(s_->fee_pool) + s_->insurance + s_->funding_residual;
+  int128 money = int128(s_->fee_pool) + s_->insurance + s_->funding_residual - s_->shortfall;
+  if (s_->insurance < 0 || s_->shortfall < 0) {
+    return fail("insurance fund ", s_->insurance, " or shortfall ",
+                detail::Int128Text(s_->shortfall), " below zero");
+  }
   for (const Market& m : s_->markets) money += m.funding_pool;
   std::vector<int128> longs(s_->markets.size()), shorts(s_->markets.size());
   // Per market, the funding identity of ledger.hpp: with Owed() * scale -
@@ -146,7 +151,7 @@ absl::Status Engine::CheckInvariants() const {
     const int128 gap = money - (s_->deposits - s_->withdrawals);
     // Whole: the gap is an int128 and may not fit int64 (absl formats it).
     return fail("conservation: cash + fee pool + insurance + funding pools + funding residual "
-                "differs from deposits - withdrawals by ",
+                "- shortfall differs from deposits - withdrawals by ",
                 detail::Int128Text(gap), " atoms");
   }
   for (std::size_t i = 0; i < s_->markets.size(); ++i) {
@@ -166,6 +171,9 @@ absl::Status Engine::CheckInvariants() const {
     if (absl::Status s = m.book.CheckInvariants(); !s.ok()) {
       return fail("market ", m.id, " book: ", s.message());
     }
+  }
+  if (absl::Status s = CheckLiquidationIndex(*s_); !s.ok()) {
+    return fail("liquidation index: ", s.message());
   }
   return absl::OkStatus();
 }

@@ -43,6 +43,7 @@ void SettleFunding(State& s, Market& m, Account& a, Position& p, EventSink& sink
   std::int64_t& bucket = BucketOf(a, p);
   const std::int64_t paid = PayFunding(bucket, owed);
   Watch(&s, a, bucket);
+  MarkDirty(s, a, p.market_slot);
   m.funding_pool += owed;
   // The carry stays below kIndexScale: whole atoms leave it at once.
   m.funding_carry += excess;
@@ -76,6 +77,7 @@ void Relock(Account& a) {
 void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink) {
   a.cash += amount;
   s.deposits += amount;
+  MarkDirty(s, a, kNone);
   sink.Emit(events::Deposit{.account = a.id, .amount = Quote(amount)});
 }
 
@@ -83,19 +85,58 @@ void Withdraw(State& s, Account& a, std::int64_t amount, EventSink& sink) {
   PERPCORE_DCHECK(amount <= Held(s));
   a.cash -= amount;
   s.withdrawals += amount;
+  MarkDirty(s, a, kNone);
   sink.Emit(events::Withdrawal{.account = a.id, .amount = Quote(amount)});
 }
 
-void Transfer(Account& from, Account& to, std::int64_t amount, EventSink& sink) {
+void Transfer(State& s, Account& from, Account& to, std::int64_t amount, EventSink& sink) {
   from.cash -= amount;
   to.cash += amount;
+  MarkDirty(s, from, kNone);
+  MarkDirty(s, to, kNone);
   sink.Emit(events::Transfer{.from = from.id, .to = to.id, .amount = Quote(amount)});
 }
 
 void FundInsurance(State& s, std::int64_t amount, EventSink& sink) {
-  s.insurance += amount;
+  const absl::int128 paid_down = std::min<absl::int128>(amount, s.shortfall);
+  s.shortfall -= paid_down;
+  s.insurance += static_cast<std::int64_t>(amount - paid_down);
   s.deposits += amount;
   sink.Emit(events::InsuranceFunded{.amount = Quote(amount)});
+  if (paid_down > 0) {
+    sink.Emit(events::Shortfall{.amount = Quote(-static_cast<std::int64_t>(paid_down))});
+  }
+}
+
+std::int64_t PayLiquidationFee(State& s, Account& a, Position* p, Account& keeper,
+                               const liquidation::FeeSplit& fee) {
+  std::int64_t& bucket = p != nullptr && p->mode == MarginMode::kIsolated ? p->iso_cash : a.cash;
+  bucket -= fee.fee;
+  const std::int64_t to_keeper = ReferrerTakes(keeper, fee.keeper) ? fee.keeper : 0;
+  keeper.cash += to_keeper;
+  s.insurance += fee.fee - to_keeper;
+  MarkDirty(s, a, p != nullptr ? p->market_slot : kNone);
+  return to_keeper;
+}
+
+void CoverDeficit(State& s, Account& a, Position* p, EventSink& sink) {
+  std::int64_t& bucket = p != nullptr ? p->iso_cash : a.cash;
+  if (bucket >= 0) return;
+  const MarketId market = p != nullptr ? p->market : MarketId(0);
+  const std::int64_t deficit = -bucket;
+  const std::int64_t covered = std::min(deficit, s.insurance);
+  s.insurance -= covered;
+  bucket += covered;
+  if (covered > 0) {
+    sink.Emit(events::InsuranceCover{.market = market, .account = a.id, .amount = Quote(covered)});
+  }
+  if (deficit > covered) {
+    s.shortfall += deficit - covered;
+    bucket = 0;
+    sink.Emit(events::Shortfall{
+        .market = market, .account = a.id, .amount = Quote(deficit - covered)});
+  }
+  MarkDirty(s, a, p != nullptr ? p->market_slot : kNone);
 }
 
 void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
@@ -105,6 +146,7 @@ void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
   p.iso_cash += delta;
   Watch(s, a, a.cash);
   Watch(s, a, p.iso_cash);
+  if (s != nullptr) MarkDirty(*s, a, p.market_slot);
   sink.Emit(events::IsolatedMarginChanged{
       .market = p.market, .account = a.id, .amount = Quote(delta), .cause = cause});
 }
@@ -116,6 +158,7 @@ void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t l
   std::int64_t& bucket = BucketOf(a, p);
   bucket -= static_cast<std::int64_t>(Notional(m, lots, price)) + fee;
   Watch(s, a, bucket);
+  if (s != nullptr) MarkDirty(*s, a, p.market_slot);
 }
 
 void PoolFees(State& s, const fees::FillFees& fees, Account* referrer) {

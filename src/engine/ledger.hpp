@@ -13,7 +13,11 @@
 // A bucket is the account's cross cash for a cross position and the
 // position's isolated bucket otherwise. The functions do not check
 // solvency: handlers validate before they apply. Later modules add their
-// buckets here (shortfall, vault cash) and nowhere else.
+// buckets here (vault cash) and nowhere else. Liquidation adds the fee's
+// moves (bucket -> insurance fund and keeper) and the deficit's (insurance
+// fund -> bucket, and the shortfall: a negative bucket, counted with a minus
+// sign in conservation); every move marks the accounts it touches for the
+// candidate index (state.hpp MarkDirty()).
 //
 // Why no account bucket leaves int64 (DESIGN.md rule 1). Losses are not
 // bounded by deposits while nothing liquidates, and a bucket is a sum of
@@ -72,6 +76,7 @@
 #include <cstdint>
 
 #include "perpcore/fees/fees.hpp"
+#include "perpcore/liquidation/liquidation.hpp"
 #include "state.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -102,8 +107,26 @@ void Relock(Account& a);
 void Deposit(State& s, Account& a, std::int64_t amount, EventSink& sink);
 // Withdraw(): requires amount <= Held(s) (the handler refuses beyond it).
 void Withdraw(State& s, Account& a, std::int64_t amount, EventSink& sink);
-void Transfer(Account& from, Account& to, std::int64_t amount, EventSink& sink);
+void Transfer(State& s, Account& from, Account& to, std::int64_t amount, EventSink& sink);
+// FundInsurance(): money from outside pays the shortfall down first
+// (a Shortfall event with a negative amount), the rest joins the fund.
 void FundInsurance(State& s, std::int64_t amount, EventSink& sink);
+
+// PayLiquidationFee(): a liquidation's fee (liquidation::LiquidationFee())
+// leaves the liquidated bucket (p's isolated bucket, or the cross cash for a
+// cross position or p null): the keeper's part to the keeper's cross cash
+// unless that would pass S (rule 3: the fund keeps it), the rest to the
+// insurance fund. Returns what the keeper received. The caller emits the
+// Liquidation event that describes it.
+std::int64_t PayLiquidationFee(State& s, Account& a, Position* p, Account& keeper,
+                               const liquidation::FeeSplit& fee);
+
+// CoverDeficit(): a liquidated bucket with nothing left to close (p's
+// isolated bucket, or the cross cash for p null) that is below zero: the
+// insurance fund pays in what it can (InsuranceCover; it never goes below
+// zero), and the shortfall takes the rest, the bucket being set to zero
+// (Shortfall). Nothing for a bucket >= 0.
+void CoverDeficit(State& s, Account& a, Position* p, EventSink& sink);
 
 // MoveIsolated(): delta > 0 moves cross cash into the position's bucket,
 // delta < 0 back. delta == 0 moves nothing and emits nothing.

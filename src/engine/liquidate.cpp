@@ -1,16 +1,242 @@
-// The Liquidate command (engine.hpp, "Liquidation").
+// The Liquidate command (engine.hpp, "Liquidation") and the Liquidatable()
+// query.
+#include <algorithm>
+#include <vector>
+
 #include "handlers.hpp"
+#include "ledger.hpp"
+#include "liquidation_index.hpp"
+#include "valuation.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
+namespace {
 
-Reason Validate(const State&, const Liquidate&, LiquidationPlan*) {
-  return Reason::kLiquidationNotLiquidatable;
+using absl::int128;
+constexpr int128 kScale = kRateScale;
+
+int128 TakerFeeOf(const State& s, const Market& m, const Account& a, int128 notional) {
+  return fees::TakerFee(m.Fees(), s.FeeSchedule(), a.fee_tier, notional).raw();
 }
 
-Outcome ApplyLiquidate(State&, const LiquidationPlan&, EventSink&) { return {}; }
+// The fewest lots that, closed at the mark with the liquidation fee and the
+// taker fee paid, leave the target at equity >= maintenance * (1 + buffer);
+// the whole position when closing a lot releases no more maintenance than
+// the fees take (then closing more never helps), or when no part does.
+std::int64_t RestoringLots(const State& s, const Market& m, const Account& a, const Position& p,
+                           const HealthOf& h) {
+  const liquidation::LiquidationParams& lp = m.params.liquidation;
+  const std::int64_t size = p.size < 0 ? -p.size : p.size;
+  const int128 per_lot = int128(m.mark.raw()) * m.atoms;
+  const int128 own = MaintenanceOf(m, p);
+  auto restores = [&](std::int64_t q) {
+    const int128 closed = per_lot * q;
+    const int128 fee = (closed * lp.fee.raw() + kScale - 1) / kScale + TakerFeeOf(s, m, a, closed);
+    const int128 left = m.tiers.Maintenance(ToQuote(per_lot * (size - q))).raw();
+    const int128 maintenance = h.maintenance - own + left;
+    return (h.equity - fee) * kScale >= maintenance * (kScale + lp.buffer.raw());
+  };
+  // Every tier's rate is at least the first's: the requirement falls by at
+  // least r_0 * (1 + buffer) per unit of notional closed (before rounding).
+  const int128 released = int128(m.params.tiers.front().maintenance_rate.raw()) *
+                          (kScale + lp.buffer.raw()) / kScale;
+  if (released <= int128(lp.fee.raw()) + m.params.taker_fee.raw() || !restores(size)) return size;
+  std::int64_t lo = 1, hi = size;
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (restores(mid)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
 
-std::vector<LiquidationCandidate> Engine::Liquidatable(std::size_t) const { return {}; }
+// An order id no live order of the market has: the engine's range (bit 63)
+// and the command's seq, stepping past a host order that took it.
+OrderId LiquidationOrderId(const State& s, const Market& m) {
+  std::uint64_t id = (std::uint64_t{1} << 63) | s.last_seq;
+  while (m.book.Find(OrderId(id)).has_value()) ++id;
+  return OrderId(id);
+}
+
+bool HasCrossPosition(const Account& a) {
+  return std::any_of(a.positions.begin(), a.positions.end(), [](const Position& p) {
+    return p.mode == MarginMode::kCross && p.size != 0;
+  });
+}
+
+}  // namespace
+
+Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
+  plan->account_slot = s.FindAccount(c.account);
+  if (plan->account_slot == kNone) return Reason::kUnknownAccount;
+  plan->keeper_slot = s.FindAccount(c.keeper);
+  if (plan->keeper_slot == kNone) return Reason::kUnknownAccount;
+  if (c.keeper == c.account) return Reason::kLiquidationSelf;
+  if (c.max_size.raw() <= 0) return Reason::kLiquidationInvalidSize;
+  const Account& a = s.accounts[plan->account_slot];
+
+  const Position* p = nullptr;
+  HealthOf h;
+  if (c.market != 0) {
+    const std::uint32_t mi = s.FindMarket(c.market);
+    if (mi == kNone) return Reason::kUnknownMarket;
+    p = FindPosition(a, c.market);
+    if (p == nullptr || p->size == 0) return Reason::kLiquidationNoPosition;
+    plan->isolated = p->mode == MarginMode::kIsolated;
+    h = plan->isolated ? BucketHealth(s.markets[mi], *p, s.now) : CrossHealth(s, a);
+    if (!h.Liquidatable()) return Reason::kLiquidationNotLiquidatable;
+  } else {
+    h = CrossHealth(s, a);
+    if (h.Liquidatable()) {
+      int128 largest = -1;  // ties: the lowest market id (records are sorted)
+      for (const Position& q : a.positions) {
+        if (q.mode != MarginMode::kCross || q.size == 0) continue;
+        const int128 mm = MaintenanceOf(s.markets[q.market_slot], q);
+        if (mm > largest) {
+          largest = mm;
+          p = &q;
+        }
+      }
+      if (p == nullptr) {  // a deficit without a position: cover it
+        plan->health = liquidation::Classify(h.equity, h.maintenance, WarningThreshold(s, a));
+        return Reason::kOk;
+      }
+    } else {
+      for (const Position& q : a.positions) {
+        if (q.mode != MarginMode::kIsolated || q.size == 0) continue;
+        const HealthOf bucket = BucketHealth(s.markets[q.market_slot], q, s.now);
+        if (bucket.Liquidatable()) {
+          p = &q;
+          h = bucket;
+          break;
+        }
+      }
+      if (p == nullptr) return Reason::kLiquidationNotLiquidatable;
+      plan->isolated = true;
+    }
+  }
+  plan->market_slot = p->market_slot;
+  const Market& m = s.markets[plan->market_slot];
+  if (m.Halted()) return Reason::kMarketHalted;
+  if (!m.IndexUsable(s.now)) return m.IndexRefusal(s.now);
+  const liquidation::LiquidationParams& lp = m.params.liquidation;
+  plan->health = liquidation::Classify(
+      h.equity, h.maintenance, plan->isolated ? lp.warning_threshold : WarningThreshold(s, a));
+
+  // Size (engine.hpp, step 2).
+  const std::int64_t size = p->size < 0 ? -p->size : p->size;
+  const int128 per_lot = int128(m.mark.raw()) * m.atoms;
+  std::int64_t lots = RestoringLots(s, m, a, *p, h);
+  if (liquidation::CooledDown(p->last_partial, s.now, lp)) {
+    lots = std::min(lots, liquidation::ChunkLots(size, per_lot * size, lp));
+  } else {
+    lots = size;
+  }
+  const int128 cap = std::max<int128>(1, lp.max_notional_per_command / per_lot);
+  lots = static_cast<std::int64_t>(std::min<int128>(
+      {int128(lots), int128(c.max_size.raw()), cap, int128(m.params.max_order_size.raw())}));
+  plan->lots = lots;
+
+  // The protection price (step 3): the equity it is given is net of the
+  // taker fee of a full close at the mark.
+  const Ticks limit = liquidation::LimitPrice(
+      p->size, m.mark, h.equity - TakerFeeOf(s, m, a, per_lot * size), h.maintenance,
+      MaintenanceOf(m, *p), m.atoms, m.params.max_price, lp);
+  plan->request = book::OrderRequest{.id = LiquidationOrderId(s, m),
+                                     .account = a.id,
+                                     .side = p->size > 0 ? Side::kSell : Side::kBuy,
+                                     .type = OrderType::kMarket,
+                                     .tif = TimeInForce::kIoc,
+                                     .stp = StpMode::kCancelMaker,
+                                     .price = limit,
+                                     .size = Lots(lots)};
+  plan->request.stp_group = a.stp_scope == SelfTradeScope::kOwner ? a.owner.value() : 0;
+  // Never refused by the book (an IOC market order of a valid size and
+  // price); asked anyway so that Apply cannot be refused after it changed
+  // anything.
+  return m.book.CheckPlace(plan->request);
+}
+
+Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  if (plan.market_slot == kNone) {
+    ledger::CoverDeficit(s, a, nullptr, sink);
+    return {};
+  }
+  Account& keeper = s.accounts[plan.keeper_slot];
+  Market& m = s.markets[plan.market_slot];
+
+  // 1. The target's resting orders go (settling removes the records it
+  // empties, so the slots are collected first).
+  std::vector<std::uint32_t> slots;
+  for (const Position& p : a.positions) {
+    if (p.open_orders > 0 && (!plan.isolated || p.market_slot == plan.market_slot)) {
+      slots.push_back(p.market_slot);
+    }
+  }
+  for (const std::uint32_t mi : slots) {
+    PERPCORE_CHECK(s.markets[mi].book.CancelAll(a.id, nullptr, book::CancelReason::kLiquidation) ==
+                   Reason::kOk);
+    Settle(s, mi, plan.account_slot, 0, sink);
+  }
+
+  // 2. The order through the book.
+  s.liquidating = plan.account_slot;
+  const book::PlaceResult pr = m.book.Place(plan.request);
+  PERPCORE_CHECK(pr.ok());
+  int128 closed_notional = 0;
+  std::int64_t closed = 0;
+  for (const book::Event& e : m.book.events()) {
+    if (e.kind != book::EventKind::kFill || e.order_id != plan.request.id) continue;
+    closed_notional += Notional(m, e.size.raw(), e.price.raw());
+    closed += e.size.raw();
+  }
+  Settle(s, plan.market_slot, plan.account_slot, plan.request.id, sink);
+  s.liquidating = kNone;
+
+  // 3. The fee, from what the close left above zero.
+  Position* p = FindPosition(a, m.id);  // null: a closed cross position without orders
+  const HealthOf after = plan.isolated ? BucketHealth(m, *p, s.now) : CrossHealth(s, a);
+  const liquidation::FeeSplit fee =
+      liquidation::LiquidationFee(closed_notional, after.equity, m.params.liquidation);
+  const std::int64_t to_keeper =
+      fee.fee > 0 ? ledger::PayLiquidationFee(s, a, plan.isolated ? p : nullptr, keeper, fee) : 0;
+  const std::int64_t position = p != nullptr ? p->size : 0;
+  // A liquidation that leaves the position open starts the cooldown, in
+  // which the next one takes the whole position (Hyperliquid).
+  if (position != 0 && closed > 0) p->last_partial = s.now;
+  sink.Emit(events::Liquidation{.market = m.id,
+                                .account = a.id,
+                                .keeper = keeper.id,
+                                .order_id = plan.request.id,
+                                .isolated = plan.isolated,
+                                .health = static_cast<std::uint8_t>(plan.health),
+                                .closed = Lots(closed),
+                                .position = Lots(position),
+                                .limit = plan.request.price,
+                                .closed_notional = ToQuote(closed_notional),
+                                .fee = Quote(fee.fee),
+                                .keeper_fee = Quote(to_keeper)});
+
+  // 4. A deficit with nothing left to close.
+  if (plan.isolated) {
+    if (position == 0) {
+      ledger::CoverDeficit(s, a, p, sink);
+      ledger::MoveIsolated(&s, a, *p, -p->iso_cash, IsolatedMarginCause::kRelease, sink);
+      RemoveIfEmpty(a, *p);
+    }
+  } else if (!HasCrossPosition(a)) {
+    ledger::CoverDeficit(s, a, nullptr, sink);
+  }
+  return {.filled = pr.filled};
+}
+
+std::vector<LiquidationCandidate> Engine::Liquidatable(std::size_t limit) const {
+  return FindLiquidatable(*s_, limit);
+}
 
 }  // namespace engine
 PERPCORE_NAMESPACE_END

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "handlers.hpp"
+#include "liquidation_index.hpp"
 #include "perpcore/detail/encode.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -184,6 +185,7 @@ Outcome ApplyCreateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
       .funding = funding::Funding(plan.params->funding, s.now),
   });
   const auto slot = static_cast<std::uint32_t>(s.markets.size() - 1);
+  InitMarketIndex(s, s.markets.back());
   s.market_index.Insert(s.MarketHash(plan.market), slot);
   s.market_order.insert(std::upper_bound(s.market_order.begin(), s.market_order.end(), slot,
                                          [&s](std::uint32_t a, std::uint32_t b) {
@@ -246,8 +248,11 @@ Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
     const Position* p = ai == kNone ? nullptr : FindPosition(s.accounts[ai], m.id);
     m.counterparty_size = p != nullptr ? p->size : 0;
   }
+  const bool tiers_changed = !(plan.params->tiers == m.params.tiers);
   m.tiers = *std::move(tiers);
   m.params = *plan.params;
+  // The candidate entries are keyed by tier (liquidation_index.hpp).
+  if (tiers_changed) ResetMarketIndex(s, plan.market_slot);
   m.oi_cap = MarketOpenInterestCap(m.params, m.atoms);
   sink.Emit(events::MarketUpdated{.market = plan.market});
   return {};

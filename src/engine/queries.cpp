@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "handlers.hpp"
 #include "ledger.hpp"
+#include "liquidation_index.hpp"
 #include "risk_check.hpp"
 #include "valuation.hpp"
 
@@ -47,6 +48,22 @@ PositionView View(const Market& m, const Position& p, const risk::AccountMargin&
   }
   if (p.mode == MarginMode::kIsolated) v.isolated_equity = ToQuote(BucketEquity(m, p, now));
   return v;
+}
+
+// The health of what backs a position: its isolated bucket, or the account's
+// cross health (computed once per summary).
+void SetHealth(const Market& m, const Position& p, TimeNs now, const AccountSummary& cross,
+               PositionView& v) {
+  if (p.mode != MarginMode::kIsolated) {
+    v.health = cross.health;
+    v.liquidation_buffer = cross.liquidation_buffer;
+    return;
+  }
+  const HealthOf h = BucketHealth(m, p, now);
+  v.health = p.size == 0 ? liquidation::Health::kHealthy
+                         : liquidation::Classify(h.equity, h.maintenance,
+                                                 m.params.liquidation.warning_threshold);
+  v.liquidation_buffer = ToQuote(h.equity - h.maintenance);
 }
 
 }  // namespace
@@ -155,8 +172,12 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
                      // this much is accepted and one atom more refused.
                      .free_collateral = ToQuote(std::min(CrossWithdrawable(*s_, a),
                                                          std::max<int128>(0, ledger::Held(*s_)))),
-                     .margin_ratio = risk::MarginRatio(r.maintenance, r.equity),
-                     .liquidatable = r.Liquidatable()};
+                     .margin_ratio = risk::MarginRatio(r.maintenance, r.equity)};
+  const HealthOf health = CrossHealth(*s_, a);
+  out.health_equity = ToQuote(health.equity);
+  out.liquidation_buffer = ToQuote(health.equity - health.maintenance);
+  out.health = liquidation::Classify(health.equity, health.maintenance, WarningThreshold(*s_, a));
+  out.liquidatable = health.Liquidatable();
   int128 collateral = a.cash;
   int128 unrealized = 0;
   int128 pending = 0;
@@ -164,6 +185,7 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
   for (const Position& p : a.positions) {
     const Market& m = s_->markets[p.market_slot];
     out.positions.push_back(View(m, p, r, s_->now));
+    SetHealth(m, p, s_->now, out, out.positions.back());
     if (p.mode == MarginMode::kCross) {
       collateral += p.cost;
       unrealized += PositionValue(m, p) - p.cost;

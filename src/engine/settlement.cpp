@@ -96,11 +96,14 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
 
   // After the fill event, so a consumer sees the trade before the moves it
   // causes.
-  TopUpIsolated(&s, s.now, m, taker, tp, taker_old, sink);
+  // A liquidated isolated bucket stays until the liquidation has taken its
+  // fee and covered its deficit (liquidate.cpp).
+  const bool keep_bucket = s.liquidating == taker_slot && tp.mode == MarginMode::kIsolated;
+  if (!keep_bucket) TopUpIsolated(&s, s.now, m, taker, tp, taker_old, sink);
   TopUpIsolated(&s, s.now, m, maker, mp, maker_old, sink);
   // A closed position without orders leaves no record (a later event of
   // this placement makes a new one from the account's MarketPref).
-  RemoveIfEmpty(taker, tp);
+  if (!keep_bucket) RemoveIfEmpty(taker, tp);
   RemoveIfEmpty(maker, mp);
 }
 

@@ -60,15 +60,15 @@ struct Position {
   // (ledger::SettleFunding); its pending funding is funding::Owed() from
   // here to the market's index (valuation.hpp).
   absl::int128 funding_index = 0;
-  // Liquidation (liquidation_index.cpp): the time of the last partial
+  // Liquidation (liquidation_index.hpp): the time of the last partial
   // liquidation of this position (the chunk cooldown; Min: none); and, while
-  // the position is keyed in its market's candidate index, its threshold
-  // (liq_floor, atoms: the entry fires when the position's part of its
-  // account's health may have fallen below it) and the margin tier whose
-  // index holds it (kUnkeyed: none).
+  // the position is keyed in its market's candidate index, its floor
+  // (atoms: the entry fires when the position's part of its account's
+  // health may have fallen below it) and the index that holds it
+  // (LiquidationIndex::by[liq_slot]; kUnkeyed: none).
   TimeNs last_partial = TimeNs::Min();
   absl::int128 liq_floor = 0;
-  std::uint8_t liq_tier = kUnkeyed;
+  std::uint8_t liq_slot = kUnkeyed;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
@@ -252,11 +252,11 @@ struct State {
   // Liquidation deficits nobody covered (ledger only: Shortfall events);
   // conservation counts it with a minus sign (engine.hpp rule 4).
   absl::int128 shortfall = 0;
-  // (account slot, market slot or kNone) pairs whose health inputs the
+  // (account, market slot or kNone) pairs whose health inputs the
   // running command changed (ledger.hpp: every cash or size move marks one);
   // their candidate entries are re-keyed at its end (RekeyDirty()). Empty
   // between commands, never encoded.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> liq_dirty;
+  std::vector<std::pair<Account*, std::uint32_t>> liq_dirty;
   // Cross accounts with negative cash and no cross position: liquidatable
   // (Liquidate covers their deficit) with nothing for an index to key.
   absl::btree_set<AccountId> debtors;
@@ -292,6 +292,14 @@ struct State {
                               [&](std::uint32_t slot) { return accounts[slot].id == id; });
   }
 };
+
+// MarkDirty(): the running command changed the account's cash or its
+// position in the market (market_slot; kNone: cash only), so its candidate
+// entries are re-keyed at the command's end (liquidation_index.hpp). Accounts
+// never move (a ChunkedVector), so the pointer stays valid.
+inline void MarkDirty(State& s, Account& a, std::uint32_t market_slot) {
+  s.liq_dirty.emplace_back(&a, market_slot);
+}
 
 // FindPosition(): the account's record for a market, or null.
 const Position* FindPosition(const Account& a, MarketId market);

@@ -141,6 +141,19 @@ inline absl::int128 Value(const Market& m, const Position& p, TimeNs now, Basis 
   return PriceValue(m, p, now, basis) - PendingFunding(m, p, now);
 }
 
+// MaintenanceOf(): the position's maintenance requirement at the mark, in
+// atoms (rounded up, risk::TierTable::Maintenance()).
+inline absl::int128 MaintenanceOf(const Market& m, const Position& p) {
+  return m.tiers.Maintenance(ToQuote(Abs(PositionValue(m, p)))).raw();
+}
+
+// HealthPart(): what the position adds to its bucket's health (equity -
+// maintenance, liquidation's basis: at the mark, pending funding counted):
+// its value at the mark less its pending funding and its maintenance.
+inline absl::int128 HealthPart(const Market& m, const Position& p, TimeNs now) {
+  return PositionValue(m, p) - PendingFunding(m, p, now) - MaintenanceOf(m, p);
+}
+
 }  // namespace engine
 PERPCORE_NAMESPACE_END
 

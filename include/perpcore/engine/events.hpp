@@ -313,8 +313,8 @@ struct FundingResidual {
   friend bool operator==(const FundingResidual&, const FundingResidual&) = default;
 };
 
-// Liquidation: a Liquidate command closed `closed` lots (> 0, possibly
-// fewer than it sent: the book may be thin) of `account`'s position in
+// Liquidation: a Liquidate command closed `closed` lots (>= 0: the book may
+// hold fewer within the protection price than it sent) of `account`'s position in
 // `market` (its isolated bucket if `isolated`, else its cross account),
 // sent as IOC order `order_id` (an engine-chosen id, never resting) with
 // protection price `limit`; `position`: the position after (0: closed);
@@ -322,9 +322,10 @@ struct FundingResidual {
 // closed_notional: sum of |lots| * price * atoms over its fills. The
 // liquidated bucket paid `fee` (liquidation::LiquidationFee); `keeper_fee`
 // of it went to the keeper's cross cash, the rest to the insurance fund.
-// Follows the order's OrderCanceled (reason kLiquidation), Fill and
-// IsolatedMarginChanged events; InsuranceCover and Shortfall follow it when
-// the liquidation left a deficit.
+// Follows the target's OrderCanceled events (reason kLiquidation) and its
+// order's Fill events; InsuranceCover and Shortfall follow it when the
+// liquidation left a deficit, and then an emptied isolated bucket's release
+// (IsolatedMarginChanged, kRelease).
 struct Liquidation {
   MarketId market = 0;
   AccountId account = 0;

@@ -289,6 +289,13 @@ struct PositionView {
   // counted in equity, requirements' slack, withdrawals and the liquidation
   // price (valuation); settled into the bucket when the position is touched.
   Quote pending_funding;
+  // Liquidation's view (engine.hpp, "Liquidation"): the health of what backs
+  // the position (its isolated bucket, or the cross account), and for an
+  // isolated position the bucket's equity at the mark less its maintenance
+  // requirement (< 0: liquidatable); for a cross position the account's
+  // (AccountSummary::liquidation_buffer).
+  liquidation::Health health = liquidation::Health::kHealthy;
+  Quote liquidation_buffer;
 };
 
 // AccountSummary

@@ -1,0 +1,100 @@
+// Health and the liquidation candidate indexes (engine.hpp, "Liquidation"
+// and Liquidatable()). Not a public header.
+//
+// The trigger. A position of s lots in market m, margin tier t, settled at
+// funding index I_p, adds to its bucket's health (equity - maintenance)
+//     h = s * P * A - ceil(s * (I - I_p) / 1e18) - ceil(M_t(|s| * P * A) / 1e18)
+// at mark P and funding index I, with A atoms per tick-lot and, inside tier
+// t, M_t(n) = n * r_t - d_t in atoms * 1e18 (rate r_t, deduction d_t,
+// risk/margin.hpp). Dropping the two ceilings costs less than two atoms:
+//     h >= h_lb = (s * (X_t + I_p) + d_t) / 1e18 - 2,
+//     X_t = P * A * (1e18 - r_t) - I   for a long,  P * A * (1e18 + r_t) - I   for a short,
+// so inside a tier the bound is linear in one number X_t that both a mark
+// move and a funding move change. A position keyed with floor T fires when
+// h_lb < T, that is for a long when X_t <= ceil(q / s) - I_p and for a short
+// when X_t >= floor(q / s) - I_p, q = 1e18 * (T + 2) - d_t (rounded toward
+// firing: a candidate too many is checked and dropped). Outside its tier
+// the line no longer bounds the requirement (the tiers' lines lie below the
+// convex requirement), so each keyed position also has tier exits in price:
+// LiquidationIndex::below fires when the mark falls under the tier's floor
+// for its size, above when it reaches the next tier's floor.
+//
+// The floors. An isolated bucket's position has T = -bucket cash: not fired
+// means h >= -cash, so the bucket's health is >= 0. A cross account's
+// positions j have floors with cash + sum T_j >= 0: not fired means every
+// h_j >= T_j, so the account's health cash + sum h_j >= 0. When a command
+// changes an account (ledger.cpp marks every cash move, size change and
+// funding settlement: MarkDirty()), its dirty positions D get new floors
+// from what the clean ones leave, R = cash + sum over clean j of T_j: if the
+// slack R + sum over D of h_d is >= 0 it is split over D in proportion to
+// maintenance (T_d = h_d - b_d, sum b_d = slack), so cash + sum T = 0;
+// otherwise every position of the account is re-split from its cash alone;
+// and an account liquidatable at that moment gets floors that always fire
+// (kAlwaysFire) until a command touches it again. A deposit also marks the
+// account, so that an always-firing account that recovered is re-split.
+// Cross accounts with negative cash and no cross position are kept in
+// State::debtors.
+//
+// Derived state: not encoded, not in the digest. Two engines in the same
+// state may hold different floors (they depend on the order of past
+// commands); the answers of Liquidatable() do not (every candidate is
+// checked exactly, and the result is sorted by exact values).
+#ifndef PERPCORE_SRC_ENGINE_LIQUIDATION_INDEX_HPP_
+#define PERPCORE_SRC_ENGINE_LIQUIDATION_INDEX_HPP_
+
+#include <cstddef>
+#include <vector>
+
+#include "absl/numeric/int128.h"
+#include "absl/status/status.h"
+#include "state.hpp"
+
+PERPCORE_NAMESPACE_BEGIN
+namespace engine {
+
+// HealthOf: a bucket's equity at the mark (pending funding counted) and its
+// maintenance requirement, in atoms.
+struct HealthOf {
+  absl::int128 equity = 0;
+  absl::int128 maintenance = 0;
+  bool Liquidatable() const { return equity < maintenance; }
+};
+
+// CrossHealth(): the cross account: cash plus its cross positions' values
+// at the mark less their pending funding, against the sum of their
+// maintenance requirements. O(records of the account).
+HealthOf CrossHealth(const State& s, const Account& a);
+
+// BucketHealth(): an isolated position's bucket. O(1).
+HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now);
+
+// WarningThreshold(): the warning threshold of the cross account: the
+// lowest of its cross markets' (the default without a cross position).
+Rate WarningThreshold(const State& s, const Account& a);
+
+// InitMarketIndex(): a new market's (or a market whose tiers changed)
+// empty indexes, two per margin tier.
+void InitMarketIndex(const State& s, Market& m);
+
+// ResetMarketIndex(): the market's tiers changed: its indexes are made anew
+// and every position keyed in them is marked dirty (re-keyed at the end of
+// the command). O(positions in the market * log).
+void ResetMarketIndex(State& s, std::uint32_t market_slot);
+
+// RekeyDirty(): re-keys what the command marked (see the file comment) and
+// empties State::liq_dirty. O(d log n) for d marks, plus the records of a
+// marked account when its slack forces a re-split.
+void RekeyDirty(State& s);
+
+// FindLiquidatable(): Engine::Liquidatable().
+std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t limit);
+
+// CheckLiquidationIndex(): for CheckInvariants: every position keyed once,
+// with the trigger its floor gives, its tier exits, floors that cover each
+// account (cash + sum T >= 0, or always firing), and the debtors exact.
+absl::Status CheckLiquidationIndex(const State& s);
+
+}  // namespace engine
+PERPCORE_NAMESPACE_END
+
+#endif  // PERPCORE_SRC_ENGINE_LIQUIDATION_INDEX_HPP_
