@@ -239,6 +239,10 @@ class Demo {
               fs->amount.raw() > 0 ? "paid    " : "received", Usd(std::abs(fs->amount.raw()))));
         }
       } else if (const auto* l = std::get_if<events::Liquidation>(&e)) {
+        if (l->closed.raw() == 0) {  // no bid or ask within the fillable price
+          ++liq_empty_;
+          continue;
+        }
         ++(l->position.raw() == 0 ? liq_full_ : liq_partial_);
         liq_isolated_ += l->isolated ? 1 : 0;
         liq_notional_ += l->closed_notional.raw();
@@ -319,7 +323,7 @@ class Demo {
       for (const LiquidationCandidate& c : candidates) {
         Apply(Liquidate{.market = c.market, .account = c.account, .keeper = Keeper()});
       }
-      if (liq_partial_ + liq_full_ + covers_ == done_before) return;  // a thin book
+      if (liq_partial_ + liq_full_ + covers_ == done_before) return;  // nothing to trade with
     }
   }
 
@@ -566,10 +570,12 @@ class Demo {
   // The keeper's work: what it liquidated, what it earned, the fund.
   void ReportLiquidations() {
     std::printf("\nliquidations (a keeper after every oracle round): %lld, %lld partial and %lld "
-                "full (%lld isolated), %s USD closed\n",
+                "full (%lld isolated), %s USD closed; %lld more found nothing to trade with "
+                "within the fillable price\n",
                 static_cast<long long>(liq_partial_ + liq_full_),
                 static_cast<long long>(liq_partial_), static_cast<long long>(liq_full_),
-                static_cast<long long>(liq_isolated_), Usd(liq_notional_).c_str());
+                static_cast<long long>(liq_isolated_), Usd(liq_notional_).c_str(),
+                static_cast<long long>(liq_empty_));
     std::printf("  fees %s USD: %s USD to the keeper (its cash: %s USD), %s USD to the insurance "
                 "fund\n",
                 Usd(liq_fees_).c_str(), Usd(keeper_income_).c_str(),
@@ -612,7 +618,7 @@ class Demo {
   std::int64_t funding_rates_ = 0, funding_settled_ = 0;
   std::int64_t funding_paid_ = 0, funding_received_ = 0;  // atoms, both >= 0
   std::vector<std::string> funding_log_;
-  std::int64_t liq_partial_ = 0, liq_full_ = 0, liq_isolated_ = 0;
+  std::int64_t liq_partial_ = 0, liq_full_ = 0, liq_isolated_ = 0, liq_empty_ = 0;
   std::int64_t liq_notional_ = 0, liq_fees_ = 0, keeper_income_ = 0;  // atoms
   std::int64_t covers_ = 0, covered_ = 0;
   std::vector<std::string> liq_log_;

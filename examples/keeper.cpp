@@ -429,7 +429,7 @@ class Keeper {
         t.open_at = 1 + i % 58;
         t.long_side = rng_.Percent(70);
         const bool whale = i % 50 == 7;  // above the 100,000 USD chunk threshold
-        t.cash = (whale ? rng_.Between(20'000, 40'000) : rng_.Between(500, 5'000)) * kUsd;
+        t.cash = (whale ? rng_.Between(20'000, 40'000) : rng_.Between(300, 3'000)) * kUsd;
         t.leverage = static_cast<std::uint32_t>(whale ? 10 : rng_.Between(2, 30));
       }
       Must(CreateAccount{.account = t.id, .owner = OwnerId(t.id.value())});
@@ -465,7 +465,7 @@ class Keeper {
     const std::int64_t index = eng_.Stats(kMarket)->index.raw();
     const std::int64_t step = std::max<std::int64_t>(1, index / 5'000);
     for (int level = 1; level <= kLevels; ++level) {
-      const Lots size(rng_.Between(200, 600));
+      const Lots size(rng_.Between(1'000, 3'000));
       for (const Side side : {Side::kBuy, Side::kSell}) {
         const std::int64_t offset = step * level;
         Apply(PlaceOrder{.market = kMarket,
@@ -565,6 +565,10 @@ class Keeper {
   // deficit settled.
   bool Tally(int s, const Event& e) {
     if (const auto* l = std::get_if<events::Liquidation>(&e)) {
+      if (l->closed.raw() == 0) {  // no bid or ask within the fillable price
+        ++empty_;
+        return false;
+      }
       ++(l->position.raw() == 0 ? full_ : partial_);
       ++(l->isolated ? isolated_ : cross_);
       if (l->health == static_cast<std::uint8_t>(liquidation::Health::kBankrupt)) ++bankrupt_;
@@ -584,7 +588,7 @@ class Keeper {
             l->closed.raw(), Usd(l->closed_notional.raw()), l->position.raw(), Usd(l->fee.raw()),
             Usd(l->keeper_fee.raw())));
       }
-      return l->closed.raw() != 0;
+      return true;
     }
     if (const auto* c = std::get_if<events::InsuranceCover>(&e)) {
       covered_ += c->amount.raw();
@@ -627,9 +631,10 @@ class Keeper {
                 "to the insurance fund\n",
                 Usd(closed_notional_).c_str(), Usd(fees_).c_str(), Usd(keeper_income_).c_str(),
                 Usd(fees_ - keeper_income_).c_str());
-    std::printf("  candidates returned by Liquidatable(%zu): %lld; rounds that closed nothing: "
-                "%lld\n",
-                kBatch, static_cast<long long>(candidates_seen_),
+    std::printf("  candidates returned by Liquidatable(%zu): %lld; Liquidate commands that found "
+                "nothing to trade with within the fillable price: %lld; rounds that ended a "
+                "second for it: %lld\n",
+                kBatch, static_cast<long long>(candidates_seen_), static_cast<long long>(empty_),
                 static_cast<long long>(stalled_rounds_));
     for (const auto& [reason, n] : refused_) {
       std::printf("  Liquidate refused %lld times: %s\n", static_cast<long long>(n),
@@ -678,7 +683,7 @@ class Keeper {
       std::string title = "INSURANCE FUND (USD)";
       if (eng_.shortfall().raw() > 0 || covered_ > 0) {
         fund.push_back({short_, kRed});
-        title += " AND SHORTFALL";
+        title = "INSURANCE FUND (GREEN) AND SHORTFALL (RED), USD";
       }
       Panel(&cv, 260, 260, 1000, title, t_, fund, shade_from, shade_to, false);
       Panel(&cv, 520, 260, 1000, "KEEPER INCOME (USD), TIME (S)", t_, {{income_, kOrange}},
@@ -704,7 +709,7 @@ class Keeper {
   std::uint64_t next_order_ = 0;
   std::vector<Trader> traders_;
   std::int64_t opened_ = 0, open_refused_ = 0;
-  std::int64_t partial_ = 0, full_ = 0, cross_ = 0, isolated_ = 0, bankrupt_ = 0;
+  std::int64_t partial_ = 0, full_ = 0, empty_ = 0, cross_ = 0, isolated_ = 0, bankrupt_ = 0;
   std::int64_t closed_notional_ = 0, fees_ = 0, keeper_income_ = 0;
   std::int64_t covered_ = 0, covers_ = 0, shortfall_ = 0;
   std::int64_t candidates_seen_ = 0, stalled_rounds_ = 0;
