@@ -55,7 +55,9 @@
 //   buy, so every account holds +-10 lots (300 USD). C is uniform in
 //   [31, 123.5] USD: after a 10% drop a long's equity is C - 30.15 USD
 //   against a maintenance of 2.7 USD, so the longs with C < 32.85 USD, 2% of
-//   them and 1% of all accounts, are liquidatable (none bankrupt).
+//   them and 1% of all accounts, are liquidatable (none bankrupt). The
+//   first two longs are the boundary: C = 32.85 USD exactly (equity equal to
+//   maintenance: not liquidatable) and one atom less (liquidatable).
 //   6 commands a pair (3,000,000 for 1 M accounts).
 // engine/mark_update (+ /oracle, /tick): M mark updates (2,000;
 //   200 with --smoke), an OraclePrice 0.01% above or below 300,000 then a
@@ -377,7 +379,11 @@ std::vector<std::int64_t> BuildEngine(EngineDriver& d, std::uint64_t accounts, s
   std::uint64_t order = 0;
   for (std::uint64_t pair = 1; pair <= accounts / 2; ++pair) {
     const AccountId short_id(2 * pair - 1), long_id(2 * pair);
-    const std::int64_t cash = rng.Between(kLongCashLo, kLongCashHi);
+    // The first two longs sit on the boundary: equity exactly at maintenance
+    // after the drop (not liquidatable) and one atom below it (liquidatable).
+    const std::int64_t cash = pair == 1   ? kLiquidatableBelow
+                              : pair == 2 ? kLiquidatableBelow - 1
+                                          : rng.Between(kLongCashLo, kLongCashHi);
     long_cash[pair] = cash;
     d.Apply(engine::CreateAccount{.account = short_id, .owner = OwnerId(short_id.value())});
     d.Apply(engine::Deposit{.account = short_id, .amount = Quote(kMakerCash)});
