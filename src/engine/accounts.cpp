@@ -270,7 +270,7 @@ Outcome ApplyAdjustIsolatedMargin(State& s, const AccountPlan& plan, EventSink& 
   Position* p = FindPosition(a, s.markets[plan.market_slot].id);
   PERPCORE_CHECK(p != nullptr);
   SettlePosition(s, a, *p, sink);
-  ledger::MoveIsolated(nullptr, a, *p, plan.amount, IsolatedMarginCause::kUser, sink);
+  ledger::MoveIsolated(&s, a, *p, plan.amount, IsolatedMarginCause::kUser, sink);
   ledger::Relock(a);
   return {};
 }

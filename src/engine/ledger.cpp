@@ -114,6 +114,7 @@ std::int64_t PayLiquidationFee(State& s, Account& a, Position* p, Account& keepe
   bucket -= fee.fee;
   const std::int64_t to_keeper = ReferrerTakes(keeper, fee.keeper) ? fee.keeper : 0;
   keeper.cash += to_keeper;
+  MarkDirty(s, keeper, kNone);
   s.insurance += fee.fee - to_keeper;
   MarkDirty(s, a, p != nullptr ? p->market_slot : kNone);
   return to_keeper;
@@ -162,7 +163,10 @@ void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t l
 }
 
 void PoolFees(State& s, const fees::FillFees& fees, Account* referrer) {
-  if (referrer != nullptr) referrer->cash += fees.referrer;
+  if (referrer != nullptr) {
+    referrer->cash += fees.referrer;
+    MarkDirty(s, *referrer, kNone);
+  }
   s.fee_pool += fees.pool;
 }
 

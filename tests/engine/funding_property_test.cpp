@@ -261,7 +261,8 @@ constexpr const char* kEventNames[] = {
     "AccountCreated",  "MarketCreated", "MarketUpdated",     "MarketStatusChanged",
     "PriceUpdate",     "CircuitBreaker", "MarginModeSet",    "LeverageSet",
     "IsolatedMarginChanged", "FeeTierSet", "InsuranceFunded", "SelfTradeScopeSet",
-    "SourceRetired",   "FundingRateSet", "FundingSettled",   "FundingResidual"};
+    "SourceRetired",   "FundingRateSet", "FundingSettled",   "FundingResidual",
+    "Liquidation",     "InsuranceCover", "Shortfall"};
 static_assert(std::size(kEventNames) == std::variant_size_v<Event>);
 
 std::string Describe(const Payload& p) { return std::visit(PayloadText{}, p); }

@@ -35,7 +35,9 @@ class EngineHarness {
     absl::StatusOr<engine::Result> r =
         eng.Apply(engine::Command{eng.last_seq() + 1, TimeNs(now), std::move(p)});
     REQUIRE(r.ok());
-    REQUIRE(eng.CheckInvariants().ok());
+    const absl::Status invariants = eng.CheckInvariants();
+    INFO(invariants.message());
+    REQUIRE(invariants.ok());
     return *r;
   }
   void Ok(engine::Payload p, std::int64_t advance_ns = 0) {

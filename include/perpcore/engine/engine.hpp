@@ -179,8 +179,9 @@
 //   2. Size. Partial first: the fewest lots q that, closed at the mark with
 //      the liquidation fee paid, bring the target to equity >= maintenance *
 //      (1 + buffer) (searched over 1..|size| when closing releases more
-//      maintenance per lot than the fee takes, (1 + buffer) * the lowest
-//      tier's rate > fee; otherwise, or if no q does, the whole position).
+//      maintenance per lot than the fees take, (1 + buffer) * the lowest
+//      tier's rate > fee + taker_fee; otherwise, or if no q does, the whole
+//      position).
 //      A position above chunk_threshold of notional closes at most
 //      ChunkLots() of it at a time, but within `cooldown` of its last
 //      partial liquidation the whole of it (Hyperliquid's rule); then at most
@@ -189,10 +190,13 @@
 //   3. The lots go through the book as an IOC market order, reduce-only,
 //      with protection price liquidation::LimitPrice() (the fillable price,
 //      never worse than the bankruptcy price while the target is solvent;
-//      the equity it is given is net of the order's worst-case taker fee),
+//      the equity it is given is net of the taker fee of a full close at the
+//      mark), sent with an engine-chosen order id (bit 63 set, from the seq),
 //      tightened to the market's price band like any market order. It pays
 //      the taker fee like any taker. Self-trade prevention applies with the
 //      account's scope (its own orders are gone already).
+//      A liquidation that leaves the position open (a chunk, or a thin
+//      book) starts the position's cooldown.
 //   4. The liquidation fee, LiquidationFee() of the notional it closed,
 //      capped by what the target has left above zero, leaves the target's
 //      bucket: keeper_share of it to the keeper's cross cash (the insurance
