@@ -518,16 +518,22 @@ class Keeper {
 
   // Liquidatable() against a scan of every account's summary: a cross
   // account when the summary says so, an isolated bucket when its equity
-  // (funding is off, so cash plus value) is below its maintenance.
+  // (funding is off, so cash plus value) is below its maintenance; and the
+  // position's own health view must say the same.
   void CrossCheck(int s) {
     std::set<std::pair<std::uint64_t, std::uint64_t>> scan, query;
     for (const AccountId id : eng_.Accounts()) {
       const AccountSummary a = *eng_.Summary(id);
       if (a.liquidatable) scan.emplace(id.value(), 0);
       for (const PositionView& p : a.positions) {
-        if (p.mode == MarginMode::kIsolated && p.size.raw() != 0 &&
-            p.isolated_equity < p.maintenance_requirement) {
-          scan.emplace(id.value(), p.market.value());
+        if (p.mode != MarginMode::kIsolated || p.size.raw() == 0) continue;
+        const Quote buffer(p.isolated_equity.raw() - p.maintenance_requirement.raw());
+        const bool below = buffer.raw() < 0;
+        if (below) scan.emplace(id.value(), p.market.value());
+        if (p.liquidation_buffer != buffer ||
+            below != (p.health >= liquidation::Health::kLiquidatable)) {
+          Fail(fmt::format("t={} s: account {}: the isolated position's health view disagrees "
+                           "with its equity and maintenance", s, id.value()));
         }
       }
     }
