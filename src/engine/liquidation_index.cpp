@@ -36,9 +36,9 @@ std::uint8_t SlotOf(std::size_t tier, const Position& p) {
 
 // The trigger of a position keyed with `floor` in `tier` (file comment of
 // the header): in X_t for its side.
-int128 TriggerOf(const Market& m, const Position& p, std::size_t tier, int128 floor) {
+int128 TriggerOf(const Position& p, int128 floor) {
   if (floor == kAlwaysFire) return p.size > 0 ? absl::Int128Max() : absl::Int128Min();
-  const int128 q = kScale * (floor + 2) - m.tiers.MaintenanceDeduction(tier);
+  const int128 q = kScale * (floor + 2);
   const int128 x = p.size > 0 ? CeilDiv(q, p.size) : FloorDiv(q, p.size);
   return x - p.funding_index;
 }
@@ -50,34 +50,41 @@ int128 XOf(const Market& m, std::size_t tier, bool long_side, int128 index) {
   return per_lot * (long_side ? kScale - rate : kScale + rate) - index;
 }
 
-// The tier exits in price of a position of |size| lots keyed in `tier`:
-// below fires at marks under the tier's floor (none for the first tier),
-// above at marks from the next tier's floor on (none for the last).
-struct Exits {
-  std::optional<int128> below, above;
-};
-Exits ExitsOf(const Market& m, const Position& p, std::size_t tier) {
-  const int128 per_tick = Abs(int128(p.size)) * m.atoms;
+// The tier exit in price of `lots` lots keyed in `tier`: the first mark at
+// which their notional reaches the next tier's floor (none for the last
+// tier).
+std::optional<int128> ExitOf(const Market& m, std::int64_t lots, std::size_t tier) {
   const auto& tiers = m.params.tiers;
-  Exits e;
-  if (tier > 0) e.below = CeilDiv(tiers[tier].notional_floor.raw(), per_tick) - 1;
-  if (tier + 1 < tiers.size()) e.above = CeilDiv(tiers[tier + 1].notional_floor.raw(), per_tick);
-  return e;
+  if (tier + 1 >= tiers.size()) return std::nullopt;
+  return CeilDiv(tiers[tier + 1].notional_floor.raw(), int128(lots) * m.atoms);
+}
+
+// The size a tier exit is placed for: a quarter above the position's, so
+// that the fills that grow it a little keep the exit (it fires earlier, which
+// is safe), but not so far that the exit fires at the current mark.
+std::int64_t ExitLots(const Market& m, const Position& p, std::size_t tier) {
+  const std::int64_t lots = p.size < 0 ? -p.size : p.size;
+  const auto& tiers = m.params.tiers;
+  if (tier + 1 >= tiers.size()) return kMaxI64;
+  const int128 per_lot = int128(m.mark.raw()) * m.atoms;
+  const int128 below_next = (tiers[tier + 1].notional_floor.raw() - 1) / per_lot;
+  return static_cast<std::int64_t>(
+      std::max<int128>(lots, std::min<int128>(int128(lots) + lots / 4, below_next)));
 }
 
 void Upsert(CandidateIndex& index, const CandidateEntry& e) {
   if (!index.Update(e)) index.Insert(e);
 }
 
-void SetExit(CandidateIndex& index, std::uint64_t id, Side side, const std::optional<int128>& t) {
+void SetExit(CandidateIndex& index, std::uint64_t id, const std::optional<int128>& t) {
   if (t.has_value()) {
-    Upsert(index, CandidateEntry{.id = id, .side = side, .trigger = *t});
-  } else {
+    Upsert(index, CandidateEntry{.id = id, .side = Side::kSell, .trigger = *t});
+  } else if (!index.empty()) {
     index.Erase(id);
   }
 }
 
-// Key(): enters (or moves) the position's entry and tier exits for `floor`.
+// Key(): enters (or moves) the position's entry and tier exit for `floor`.
 void Key(Market& m, AccountId account, Position& p, int128 floor) {
   const std::size_t tier = m.tiers.Tier(ToQuote(Abs(PositionValue(m, p))));
   const std::uint8_t slot = SlotOf(tier, p);
@@ -85,12 +92,37 @@ void Key(Market& m, AccountId account, Position& p, int128 floor) {
   if (p.liq_slot != kUnkeyed && p.liq_slot != slot) m.liq.by[p.liq_slot].Erase(id);
   Upsert(m.liq.by[slot], CandidateEntry{.id = id,
                                         .side = p.size > 0 ? Side::kBuy : Side::kSell,
-                                        .trigger = TriggerOf(m, p, tier, floor)});
-  const Exits exits = ExitsOf(m, p, tier);
-  SetExit(m.liq.below, id, Side::kBuy, exits.below);
-  SetExit(m.liq.above, id, Side::kSell, exits.above);
+                                        .trigger = TriggerOf(p, floor)});
+  p.liq_exit_lots = ExitLots(m, p, tier);
+  SetExit(m.liq.above, id, ExitOf(m, p.liq_exit_lots, tier));
   p.liq_slot = slot;
   p.liq_floor = floor;
+}
+
+// KeptFloor(): after a change to the position (a fill of the same side, a
+// settlement), the floor its entry still guarantees where it stands: the
+// bound h_lb at the entry's trigger (the least it can be while the entry
+// does not fire), rounded down; none when the entry cannot serve (unkeyed,
+// the side flipped, always firing, the notional past its tier's top or the
+// size past its exit's). Keeping it costs no index operation.
+std::optional<int128> KeptFloor(const Market& m, const Position& p, std::uint64_t id) {
+  if (p.liq_slot == kUnkeyed || p.liq_floor == kAlwaysFire) return std::nullopt;
+  const std::size_t tier = p.liq_slot / 2;
+  if (SlotOf(tier, p) != p.liq_slot || (p.size < 0 ? -p.size : p.size) > p.liq_exit_lots) {
+    return std::nullopt;
+  }
+  const auto& tiers = m.params.tiers;
+  if (tier + 1 < tiers.size() && Abs(PositionValue(m, p)) >= tiers[tier + 1].notional_floor.raw()) {
+    return std::nullopt;
+  }
+  const std::optional<CandidateEntry> e = m.liq.by[p.liq_slot].Find(id);
+  PERPCORE_CHECK(e.has_value());
+  // Far from any real trigger or index; keeps the sum below inside int128.
+  const int128 bound = int128(1) << 125;
+  if (Abs(e->trigger) > bound || Abs(p.funding_index) > bound) return std::nullopt;
+  const int128 v = e->trigger + p.funding_index;
+  const int128 per_lot = p.size > 0 ? FloorDiv(v, kScale) : CeilDiv(v, kScale);
+  return per_lot * p.size - 2;
 }
 
 // Unkey(): removes the account's entries in the market. With the record
@@ -103,7 +135,6 @@ void Unkey(Market& m, AccountId account, Position* p) {
   } else {
     for (CandidateIndex& index : m.liq.by) index.Erase(id);
   }
-  m.liq.below.Erase(id);
   m.liq.above.Erase(id);
   if (p != nullptr) p->liq_slot = kUnkeyed;
 }
@@ -117,32 +148,39 @@ bool IsKeyedCross(const Position& p) {
   return p.mode == MarginMode::kCross && p.size != 0;
 }
 
-// Splits `slack` >= 0 over the cross positions selected by `in_split` in
-// proportion to their maintenance (the remainder to the first), floors
-// T = h - share.
-template <class Pred>
-void Split(State& s, Account& a, int128 slack, Pred in_split) {
+// Gives half of `slack` >= 0 to the cross positions `split`, in proportion
+// to their maintenance, floors T = h - share; the other half (and the
+// rounding) stays with the account, cash + sum T >= 0, so that the next
+// fill of one position usually finds its room there.
+void Split(State& s, Account& a, int128 slack, std::span<Position* const> split) {
   int128 weight = 0;
-  for (const Position& p : a.positions) {
-    if (IsKeyedCross(p) && in_split(p)) weight += MaintenanceOf(s.markets[p.market_slot], p);
-  }
+  for (const Position* p : split) weight += MaintenanceOf(s.markets[p->market_slot], *p);
   // Every position's maintenance is >= 1 atom (rates > 0, rounded up).
   PERPCORE_CHECK(weight > 0);
-  int128 rest = slack;
-  Position* first = nullptr;
-  for (Position& p : a.positions) {
-    if (!IsKeyedCross(p) || !in_split(p)) continue;
-    Market& m = s.markets[p.market_slot];
-    const int128 share = slack * MaintenanceOf(m, p) / weight;
-    rest -= share;
-    if (first == nullptr) first = &p;
-    p.liq_floor = HealthPart(m, p, s.now) - share;
+  const int128 half = slack / 2;
+  for (Position* p : split) {
+    Market& m = s.markets[p->market_slot];
+    const int128 maintenance = MaintenanceOf(m, *p);
+    const int128 share = maintenance == weight ? half : half * maintenance / weight;
+    Key(m, a.id, *p, HealthPart(m, *p, s.now) - share);
   }
-  PERPCORE_CHECK(first != nullptr);
-  first->liq_floor -= rest;
-  for (Position& p : a.positions) {
-    if (IsKeyedCross(p) && in_split(p)) Key(s.markets[p.market_slot], a.id, p, p.liq_floor);
+}
+
+// TryKeep(): keeps every dirty cross position's entry (KeptFloor()) if
+// their floors still cover the account with what the clean ones leave,
+// `rest` (cash + sum of the clean floors): no index operation then.
+bool TryKeep(State& s, const Account& a, int128 rest, std::span<Position* const> dirty) {
+  std::vector<int128>& kept = s.liq_kept;
+  kept.clear();
+  for (const Position* p : dirty) {
+    const std::optional<int128> floor = KeptFloor(s.markets[p->market_slot], *p, a.id.value());
+    if (!floor.has_value()) return false;
+    kept.push_back(*floor);
+    rest += *floor;
   }
+  if (rest < 0) return false;
+  for (std::size_t i = 0; i < dirty.size(); ++i) dirty[i]->liq_floor = kept[i];
+  return true;
 }
 
 void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std::uint32_t>> marks) {
@@ -157,22 +195,26 @@ void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std:
     // A record made anew in this command: an entry of the one it replaced
     // may remain.
     if (p->liq_slot == kUnkeyed) Unkey(m, a.id, nullptr);
-    if (p->mode == MarginMode::kIsolated) Key(m, a.id, *p, -int128(p->iso_cash));
+    if (p->mode != MarginMode::kIsolated) continue;
+    const std::optional<int128> kept = KeptFloor(m, *p, a.id.value());
+    if (kept.has_value() && *kept >= -int128(p->iso_cash)) {
+      p->liq_floor = *kept;
+    } else {
+      Key(m, a.id, *p, -int128(p->iso_cash));
+    }
   }
 
-  // The cross account: what the clean positions' floors leave.
+  // The cross account: what the clean positions' floors leave, and the
+  // dirty positions.
+  std::vector<Position*>& dirty = s.liq_scratch;
+  dirty.clear();
   int128 rest = a.cash;
-  int128 dirty_health = 0;
-  bool any_dirty = false, any_cross = false, force = false;
-  auto dirty = [&](const Position& p) {
-    return p.liq_slot == kUnkeyed || Marked(marks, p.market_slot);
-  };
-  for (const Position& p : a.positions) {
+  bool any_cross = false, force = false;
+  for (Position& p : a.positions) {
     if (!IsKeyedCross(p)) continue;
     any_cross = true;
-    if (dirty(p)) {
-      any_dirty = true;
-      dirty_health += HealthPart(s.markets[p.market_slot], p, s.now);
+    if (p.liq_slot == kUnkeyed || Marked(marks, p.market_slot)) {
+      dirty.push_back(&p);
     } else if (p.liq_floor == kAlwaysFire) {
       force = true;
     } else {
@@ -189,24 +231,30 @@ void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std:
   }
   if (!s.debtors.empty()) s.debtors.erase(a.id);
   if (!force) {
-    if (!any_dirty && rest >= 0) return;
-    if (any_dirty && rest + dirty_health >= 0) {
-      Split(s, a, rest + dirty_health, dirty);
-      return;
+    if (dirty.empty() && rest >= 0) return;
+    if (!dirty.empty()) {
+      if (TryKeep(s, a, rest, dirty)) return;
+      int128 slack = rest;
+      for (const Position* p : dirty) slack += HealthPart(s.markets[p->market_slot], *p, s.now);
+      if (slack >= 0) {
+        Split(s, a, slack, dirty);
+        return;
+      }
     }
   }
   // Re-split every cross position from the cash alone.
+  dirty.clear();
   int128 health = a.cash;
-  for (const Position& p : a.positions) {
-    if (IsKeyedCross(p)) health += HealthPart(s.markets[p.market_slot], p, s.now);
+  for (Position& p : a.positions) {
+    if (!IsKeyedCross(p)) continue;
+    dirty.push_back(&p);
+    health += HealthPart(s.markets[p.market_slot], p, s.now);
   }
   if (health >= 0) {
-    Split(s, a, health, [](const Position&) { return true; });
+    Split(s, a, health, dirty);
     return;
   }
-  for (Position& p : a.positions) {
-    if (IsKeyedCross(p)) Key(s.markets[p.market_slot], a.id, p, kAlwaysFire);
-  }
+  for (Position* p : dirty) Key(s.markets[p->market_slot], a.id, *p, kAlwaysFire);
 }
 
 // Every entry of `index` that fires at x, appended to `out` with the market.
@@ -268,7 +316,6 @@ Rate WarningThreshold(const State& s, const Account& a) {
 void InitMarketIndex(const State& s, Market& m) {
   const std::uint64_t seed = s.config.hash_seed ^ m.id.value();
   m.liq.by.assign(2 * m.params.tiers.size(), CandidateIndex(seed));
-  m.liq.below = CandidateIndex(seed);
   m.liq.above = CandidateIndex(seed);
 }
 
@@ -319,7 +366,6 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
       CollectFired(m.liq.by[2 * t], XOf(m, t, true, index), mi, buf, fired);
       CollectFired(m.liq.by[2 * t + 1], XOf(m, t, false, index), mi, buf, fired);
     }
-    CollectFired(m.liq.below, m.mark.raw(), mi, buf, fired);
     CollectFired(m.liq.above, m.mark.raw(), mi, buf, fired);
   }
   std::sort(fired.begin(), fired.end());
@@ -337,19 +383,24 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
   };
   std::vector<std::uint32_t> cross;
   for (const auto& [id, mi] : fired) {
+    // Between commands every entry is a keyed position's; a poisoned
+    // engine (interrupted mid-command) may hold stale ones, which answer
+    // nothing.
     const std::uint32_t ai = s.FindAccount(AccountId(id));
-    PERPCORE_CHECK(ai != kNone);
+    if (ai == kNone) continue;
     const Account& a = s.accounts[ai];
     const Market& m = s.markets[mi];
     const Position* p = FindPosition(a, m.id);
-    PERPCORE_CHECK(p != nullptr && p->size != 0);  // keyed positions only
+    if (p == nullptr || p->size == 0) continue;
     if (p->mode == MarginMode::kIsolated) {
       add(a, m.id, BucketHealth(m, *p, s.now), m.params.liquidation.warning_threshold);
     } else {
       cross.push_back(ai);
     }
   }
-  for (const AccountId id : s.debtors) cross.push_back(s.FindAccount(id));
+  for (const AccountId id : s.debtors) {
+    if (const std::uint32_t ai = s.FindAccount(id); ai != kNone) cross.push_back(ai);
+  }
   std::sort(cross.begin(), cross.end());
   cross.erase(std::unique(cross.begin(), cross.end()), cross.end());
   for (const std::uint32_t ai : cross) {
@@ -384,26 +435,29 @@ absl::Status CheckLiquidationIndex(const State& s) {
       const std::size_t tier = p.liq_slot / 2;
       const std::optional<CandidateEntry> e = m.liq.by[p.liq_slot].Find(a.id.value());
       const Side side = p.size > 0 ? Side::kBuy : Side::kSell;
+      // The entry fires no later than the floor needs (a kept entry may
+      // fire earlier: KeptFloor()).
+      const int128 needed = TriggerOf(p, p.liq_floor);
       if (!e.has_value() || e->side != side || SlotOf(tier, p) != p.liq_slot ||
-          e->trigger != TriggerOf(m, p, tier, p.liq_floor)) {
+          (p.size > 0 ? e->trigger < needed : e->trigger > needed)) {
         return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
-                                                m.id.value(), ": entry does not match floor ",
+                                                m.id.value(), ": entry does not guarantee floor ",
                                                 detail::Int128Text(p.liq_floor)));
       }
       keyed[p.market_slot] += 1;
-      const Exits x = ExitsOf(m, p, tier);
-      const std::optional<CandidateEntry> below = m.liq.below.Find(a.id.value());
+      const std::int64_t lots = p.size < 0 ? -p.size : p.size;
+      const std::optional<int128> x = ExitOf(m, lots, tier);
       const std::optional<CandidateEntry> above = m.liq.above.Find(a.id.value());
-      if (below.has_value() != x.below.has_value() || above.has_value() != x.above.has_value() ||
-          (below && below->trigger != *x.below) || (above && above->trigger != *x.above)) {
+      if (above.has_value() != x.has_value() || lots > p.liq_exit_lots ||
+          (above && above->trigger > *x)) {
         return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
-                                                m.id.value(), ": tier exits do not match"));
+                                                m.id.value(), ": tier exit too late"));
       }
-      exits[p.market_slot] += (x.below ? 1u : 0u) + (x.above ? 1u : 0u);
+      exits[p.market_slot] += x ? 1u : 0u;
       if (p.mode == MarginMode::kIsolated) {
-        if (p.liq_floor != -int128(p.iso_cash)) {
+        if (p.liq_floor < -int128(p.iso_cash)) {
           return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
-                                                  m.id.value(), ": bucket floor is not -cash"));
+                                                  m.id.value(), ": bucket floor below -cash"));
         }
         continue;
       }
@@ -429,7 +483,7 @@ absl::Status CheckLiquidationIndex(const State& s) {
     std::size_t entries = 0;
     for (const CandidateIndex& index : m.liq.by) entries += index.size();
     if (m.liq.by.size() != 2 * m.params.tiers.size() || entries != keyed[mi] ||
-        m.liq.below.size() + m.liq.above.size() != exits[mi]) {
+        m.liq.above.size() != exits[mi]) {
       return absl::InternalError(
           absl::StrCat("market ", m.id.value(), ": ", entries, " candidate entries for ",
                        keyed[mi], " keyed positions"));

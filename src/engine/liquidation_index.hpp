@@ -3,32 +3,42 @@
 //
 // The trigger. A position of s lots in market m, margin tier t, settled at
 // funding index I_p, adds to its bucket's health (equity - maintenance)
-//     h = s * P * A - ceil(s * (I - I_p) / 1e18) - ceil(M_t(|s| * P * A) / 1e18)
-// at mark P and funding index I, with A atoms per tick-lot and, inside tier
-// t, M_t(n) = n * r_t - d_t in atoms * 1e18 (rate r_t, deduction d_t,
-// risk/margin.hpp). Dropping the two ceilings costs less than two atoms:
-//     h >= h_lb = (s * (X_t + I_p) + d_t) / 1e18 - 2,
+//     h = s * P * A - ceil(s * (I - I_p) / 1e18) - ceil(M(|s| * P * A) / 1e18)
+// at mark P and funding index I, with A atoms per tick-lot and M the
+// requirement in atoms * 1e18 (risk/margin.hpp: n * r_i - d_i in tier i,
+// rates rising with the tiers, deductions >= 0). For every notional n below
+// the next tier's floor, M(n) <= r_t * n (in tier t, d_t >= 0; in a lower
+// tier i, r_i <= r_t). Dropping the two ceilings costs less than two atoms:
+//     h >= h_lb = s * (X_t + I_p) / 1e18 - 2,
 //     X_t = P * A * (1e18 - r_t) - I   for a long,  P * A * (1e18 + r_t) - I   for a short,
-// so inside a tier the bound is linear in one number X_t that both a mark
-// move and a funding move change. A position keyed with floor T fires when
-// h_lb < T, that is for a long when X_t <= ceil(q / s) - I_p and for a short
-// when X_t >= floor(q / s) - I_p, q = 1e18 * (T + 2) - d_t (rounded toward
-// firing: a candidate too many is checked and dropped). Outside its tier
-// the line no longer bounds the requirement (the tiers' lines lie below the
-// convex requirement), so each keyed position also has tier exits in price:
-// LiquidationIndex::below fires when the mark falls under the tier's floor
-// for its size, above when it reaches the next tier's floor.
+// so below the next tier the bound is linear in one number X_t that both a
+// mark move and a funding move change (it is d_t / 1e18 atoms conservative
+// at the position's own notional). A position keyed with floor T fires when
+// h_lb < T, that is for a long when X_t <= ceil(q / s) - I_p and for a
+// short when X_t >= floor(q / s) - I_p, q = 1e18 * (T + 2) (rounded toward
+// firing: a candidate too many is checked and dropped). Above the next
+// tier's floor the bound fails, so each keyed position outside the last
+// tier has a tier exit in price: LiquidationIndex::above fires from the mark
+// at which its notional would reach that floor at a size a quarter above
+// its own (Position::liq_exit_lots; capped below the floor at the current
+// mark), so that small fills that grow it keep the exit.
 //
 // The floors. An isolated bucket's position has T = -bucket cash: not fired
 // means h >= -cash, so the bucket's health is >= 0. A cross account's
 // positions j have floors with cash + sum T_j >= 0: not fired means every
 // h_j >= T_j, so the account's health cash + sum h_j >= 0. When a command
 // changes an account (ledger.cpp marks every cash move, size change and
-// funding settlement: MarkDirty()), its dirty positions D get new floors
+// funding settlement: MarkDirty()), a dirty position whose entry can stay
+// (same side and tier slot, size within its exit's) first keeps it, with
+// the floor the entry still guarantees (h_lb at its trigger); if those
+// floors still cover the account, no index moves (the common fill). Else
+// its dirty positions D get new floors
 // from what the clean ones leave, R = cash + sum over clean j of T_j: if the
-// slack R + sum over D of h_d is >= 0 it is split over D in proportion to
-// maintenance (T_d = h_d - b_d, sum b_d = slack), so cash + sum T = 0;
-// otherwise every position of the account is re-split from its cash alone;
+// slack R + sum over D of h_d is >= 0, half of it is split over D in
+// proportion to maintenance (T_d = h_d - b_d, sum b_d = slack / 2), so cash
+// + sum T >= 0 keeps the other half, which the next change usually finds
+// (one position re-keyed, not all); otherwise every position of the account
+// is re-split from its cash alone;
 // and an account liquidatable at that moment gets floors that always fire
 // (kAlwaysFire) until a command touches it again. A deposit also marks the
 // account, so that an always-firing account that recovered is re-split.
@@ -90,7 +100,7 @@ void RekeyDirty(State& s);
 std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t limit);
 
 // CheckLiquidationIndex(): for CheckInvariants: every position keyed once,
-// with the trigger its floor gives, its tier exits, floors that cover each
+// with the trigger its floor gives, its tier exit, floors that cover each
 // account (cash + sum T >= 0, or always firing), and the debtors exact.
 absl::Status CheckLiquidationIndex(const State& s);
 

@@ -64,10 +64,12 @@ struct Position {
   // liquidation of this position (the chunk cooldown; Min: none); and, while
   // the position is keyed in its market's candidate index, its floor
   // (atoms: the entry fires when the position's part of its account's
-  // health may have fallen below it) and the index that holds it
-  // (LiquidationIndex::by[liq_slot]; kUnkeyed: none).
+  // health may have fallen below it), the size its tier exit was placed for
+  // and the index that holds it (LiquidationIndex::by[liq_slot]; kUnkeyed:
+  // none).
   TimeNs last_partial = TimeNs::Min();
   absl::int128 liq_floor = 0;
+  std::int64_t liq_exit_lots = 0;  // the size its tier exit was placed for
   std::uint8_t liq_slot = kUnkeyed;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
@@ -103,16 +105,15 @@ struct Account {
 
 // LiquidationIndex
 //
-// A market's liquidation candidates (liquidation_index.cpp, engine.hpp
+// A market's liquidation candidates (liquidation_index.hpp, engine.hpp
 // Liquidatable()): per margin tier t, by[2t] holds the tier's longs and
 // by[2t + 1] its shorts, keyed in X_t = mark * atoms * (1e18 -+ rate_t) -
-// funding index; below / above hold each keyed position's tier exits in
-// price (a long-type entry fires when the mark falls below the tier's
-// notional floor for its size, a short-type one when it reaches the next
-// tier's). Ids are account ids (one record per account and market).
+// funding index; `above` holds each keyed position's tier exit in price
+// (fires when the mark takes its notional to the next tier's floor). Ids
+// are account ids (one record per account and market).
 struct LiquidationIndex {
   std::vector<liquidation::CandidateIndex> by;
-  liquidation::CandidateIndex below{0}, above{0};
+  liquidation::CandidateIndex above{0};
 };
 
 struct Market {
@@ -257,6 +258,9 @@ struct State {
   // their candidate entries are re-keyed at its end (RekeyDirty()). Empty
   // between commands, never encoded.
   std::vector<std::pair<Account*, std::uint32_t>> liq_dirty;
+  // Scratch of the re-keying (liquidation_index.cpp), kept for its capacity.
+  std::vector<Position*> liq_scratch;
+  std::vector<absl::int128> liq_kept;
   // Cross accounts with negative cash and no cross position: liquidatable
   // (Liquidate covers their deficit) with nothing for an index to key.
   absl::btree_set<AccountId> debtors;
