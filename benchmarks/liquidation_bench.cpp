@@ -52,13 +52,19 @@
 //   the index; funding off) and A accounts (1,000,000; --accounts A; 20,000
 //   with --smoke) in pairs: the odd one deposits 100 USD and rests a sell of
 //   10 lots at 300,000, the even one deposits C and takes it with an IOC
-//   buy, so every account holds +-10 lots (300 USD). C is uniform in
-//   [31, 123.5] USD: after a 10% drop a long's equity is C - 30.15 USD
-//   against a maintenance of 2.7 USD, so the longs with C < 32.85 USD, 2% of
-//   them and 1% of all accounts, are liquidatable (none bankrupt). The
-//   first two longs are the boundary: C = 32.85 USD exactly (equity equal to
-//   maintenance: not liquidatable) and one atom less (liquidatable).
-//   6 commands a pair (3,000,000 for 1 M accounts).
+//   buy, so every account holds +-10 lots (300 USD). After a 10% drop a
+//   long's equity is C - 30.15 USD against a maintenance of 2.7 USD, so the
+//   longs with C < 32.85 USD are liquidatable (none is bankrupt). Sparse
+//   (the default): one long in 50 has C in [31, 32.85) USD, the others in
+//   [64, 200] USD, so 1% of all accounts are liquidatable and the drop
+//   takes less than half of anyone else's slack (the engine's index gives
+//   half an account's slack to its triggers: the others do not fire). Dense:
+//   C uniform in [31, 123.5] USD, 2.0% of it below 32.85 (1% of all accounts
+//   again), but the drop takes more than half the slack of every long below
+//   62.55 USD, about a third of them: those fire and are checked, not
+//   returned. The first two longs are the boundary in both: C = 32.85 USD
+//   exactly (equity equal to maintenance: not liquidatable) and one atom
+//   less (liquidatable). 6 commands a pair (3,000,000 for 1 M accounts).
 // engine/mark_update (+ /oracle, /tick): M mark updates (2,000;
 //   200 with --smoke), an OraclePrice 0.01% above or below 300,000 then a
 //   TimeTick, each command timed alone; the row is their sum. Checked: the
@@ -72,7 +78,8 @@
 //   Checked: exactly the longs below the threshold, in the documented order,
 //   each with its exact equity (C - 30,150,000 atoms) and maintenance
 //   (2,700,000). engine/liquidatable_drop_limit100: Liquidatable(100),
-//   checked to be the first 100 of the full answer.
+//   checked to be the first 100 of the full answer. engine/liquidatable_dense
+//   (and _limit100): the same in an engine built with the dense cash.
 // engine/liquidate: one account bids 20 levels of 10,000 lots from 270,000
 //   down (twice what the candidates hold); then a keeper's Liquidate of each
 //   candidate, most under-margined first: each closes its 10 lots in full
@@ -295,15 +302,24 @@ constexpr std::int64_t kUsd = 1'000'000;     // quote atoms per USD
 constexpr std::int64_t kLots = 10;           // every position: +-10 lots
 constexpr std::int64_t kDropTicks = kMarkTicks * 9 / 10;
 constexpr std::int64_t kMakerCash = 100 * kUsd;
-// A long's cash is uniform in [kLongCashLo, kLongCashHi] atoms; after the
-// 10% drop it is liquidatable iff its cash is below kLiquidatableBelow:
+// A long's cash C (atoms); after the 10% drop it is liquidatable iff C is
+// below kLiquidatableBelow:
 //   cash after the buy: C - 10 * 300,000 * 100 (3e8) - the 5 bp taker fee
 //   (150,000); value at 270,000: 10 * 270,000 * 100 = 2.7e8; so equity
 //   C - 30,150,000 against a maintenance of 1% of 2.7e8 = 2,700,000:
 //   liquidatable iff C < 32,850,000, bankrupt iff C < 30,150,000 (none is).
-// The band [31e6, 32.85e6) is 2.0% of [31e6, 123.5e6]: 1% of all accounts.
+// Sparse (the default): one long in 50 draws C in [31e6, 32.85e6), the others
+// in [64e6, 200e6], far enough that the drop takes less than half their
+// slack (C - 3.15 USD at the start; the loss is 29.7 USD net of the lower
+// maintenance): the engine's index gives half of an account's slack to its
+// positions' triggers (src/engine/liquidation_index.cpp), so only the
+// liquidatable ones fire. Dense: C uniform in [31e6, 123.5e6] (2.0% of it
+// below 32.85e6), so the drop takes more than half the slack of every long
+// below 62.55 USD, about 34% of them: they fire and are checked.
 constexpr std::int64_t kLongCashLo = 31'000'000;
 constexpr std::int64_t kLongCashHi = 123'500'000;
+constexpr std::int64_t kFarCashLo = 64'000'000;
+constexpr std::int64_t kFarCashHi = 200'000'000;
 constexpr std::int64_t kTakerFee = kLots * kMarkTicks * kAtomsPerTickLot / 2'000;  // 5 bp
 constexpr std::int64_t kDropLoss = kLots * (kMarkTicks - kDropTicks) * kAtomsPerTickLot;
 constexpr std::int64_t kMaintenanceAfterDrop = kLots * kDropTicks * kAtomsPerTickLot / 100;
@@ -377,7 +393,8 @@ class EngineDriver {
 // BuildEngine(): `accounts` accounts in pairs, the odd one short and the even
 // one long 10 lots at 300,000 (the odd one rests a sell, the even one takes
 // it), the longs' cash drawn as above. Returns each long's cash by id / 2.
-std::vector<std::int64_t> BuildEngine(EngineDriver& d, std::uint64_t accounts, std::uint64_t seed) {
+std::vector<std::int64_t> BuildEngine(EngineDriver& d, std::uint64_t accounts, std::uint64_t seed,
+                                      bool dense) {
   testing::Rng rng(seed);
   d.Apply(engine::CreateMarket{.market = 1,
                                .params = std::make_shared<const engine::MarketParams>(
@@ -391,9 +408,12 @@ std::vector<std::int64_t> BuildEngine(EngineDriver& d, std::uint64_t accounts, s
     const AccountId short_id(2 * pair - 1), long_id(2 * pair);
     // The first two longs sit on the boundary: equity exactly at maintenance
     // after the drop (not liquidatable) and one atom below it (liquidatable).
-    const std::int64_t cash = pair == 1   ? kLiquidatableBelow
-                              : pair == 2 ? kLiquidatableBelow - 1
-                                          : rng.Between(kLongCashLo, kLongCashHi);
+    std::int64_t cash = rng.Between(kLongCashLo, kLongCashHi);
+    if (!dense) {
+      cash = rng.Below(50) == 0 ? rng.Between(kLongCashLo, kLiquidatableBelow - 1)
+                                : rng.Between(kFarCashLo, kFarCashHi);
+    }
+    if (pair <= 2) cash = kLiquidatableBelow + 1 - static_cast<std::int64_t>(pair);
     long_cash[pair] = cash;
     d.Apply(engine::CreateAccount{.account = short_id, .owner = OwnerId(short_id.value())});
     d.Apply(engine::Deposit{.account = short_id, .amount = Quote(kMakerCash)});
@@ -445,28 +465,13 @@ struct EngineSpec {
   std::uint64_t seed = 20261207;
 };
 
-void RunEngine(const EngineSpec& spec, double ns_per_stamp, std::vector<Row>* rows) {
-  // (b) at a small size first, for comparison.
-  {
-    EngineDriver small(1u << 20);
-    BuildEngine(small, spec.small_accounts, spec.seed);
-    MarkUpdates(small, "engine/mark_update_1k", spec.mark_reps, ns_per_stamp,
-                spec.small_accounts, rows);
-  }
-
-  EngineDriver d(static_cast<std::uint32_t>(std::max<std::uint64_t>(spec.accounts + 2, 1u << 20)));
-  const auto t0 = Clock::now();
-  const std::vector<std::int64_t> long_cash = BuildEngine(d, spec.accounts, spec.seed);
-  const double setup_s = SecondsSince(t0);
-  const std::uint64_t commands = d.engine().last_seq();
-  fmt::print("engine set-up: {} accounts with a position each, {} commands in {:.2f} s "
-             "({:.2f} M commands/s)\n",
-             spec.accounts, commands, setup_s, static_cast<double>(commands) / setup_s / 1e6);
-
-  // (b) at full size.
-  MarkUpdates(d, "engine/mark_update", spec.mark_reps, ns_per_stamp, spec.accounts, rows);
-
-  // (a) the 10% drop, then the query.
+// DropAndQuery(): the 10% drop, then Liquidatable(all) `reps` times and
+// Liquidatable(100) as often, each checked against the generated cash; rows
+// <name> and <name>_limit100. Returns the full answer.
+std::vector<engine::LiquidationCandidate> DropAndQuery(
+    EngineDriver& d, const std::vector<std::int64_t>& long_cash, const std::string& name,
+    std::uint64_t accounts, std::uint64_t reps, double setup_s, double ns_per_stamp,
+    std::vector<Row>* rows) {
   std::uint32_t drop_price = 0, drop_tick = 0;
   d.Timed(engine::OraclePrice{.market = 1, .source = SourceId(1), .price = Ticks(kDropTicks),
                               .publish_time = d.next_time()},
@@ -480,19 +485,19 @@ void RunEngine(const EngineSpec& spec, double ns_per_stamp, std::vector<Row>* ro
     return long_cash[a] < long_cash[b];
   });
   std::vector<engine::LiquidationCandidate> found;
-  std::vector<std::uint32_t> stamps(spec.query_reps);
+  std::vector<std::uint32_t> stamps(reps);
   // The thread's CPU time as well: a query of milliseconds is often
   // preempted on a shared machine, and CPU time leaves that out.
   const double cpu0 = ThreadCpuNs();
-  for (std::uint64_t r = 0; r < spec.query_reps; ++r) {
+  for (std::uint64_t r = 0; r < reps; ++r) {
     const std::uint64_t s0 = StartStamp();
-    found = d.engine().Liquidatable(spec.accounts);
+    found = d.engine().Liquidatable(accounts);
     stamps[r] = ClampStamp(StopStamp() - s0);
   }
-  const double cpu_ns_mean = (ThreadCpuNs() - cpu0) / static_cast<double>(spec.query_reps);
+  const double cpu_ns_mean = (ThreadCpuNs() - cpu0) / static_cast<double>(reps);
   if (found.size() != expected.size()) {
-    Fail(fmt::format("Liquidatable() found {}, the generated cash says {}", found.size(),
-                     expected.size()));
+    Fail(fmt::format("{}: Liquidatable() found {}, the generated cash says {}", name,
+                     found.size(), expected.size()));
   }
   for (std::size_t i = 0; i < found.size(); ++i) {
     const engine::LiquidationCandidate& c = found[i];
@@ -501,16 +506,17 @@ void RunEngine(const EngineSpec& spec, double ns_per_stamp, std::vector<Row>* ro
         c.equity != Quote(long_cash[pair] - kDropLoss - kTakerFee) ||
         c.maintenance != Quote(kMaintenanceAfterDrop) ||
         long_cash[pair] != long_cash[expected[i]]) {
-      Fail(fmt::format("Liquidatable()[{}]: account {} equity {} maintenance {} is not the "
+      Fail(fmt::format("{}: Liquidatable()[{}]: account {} equity {} maintenance {} is not the "
                        "expected candidate",
-                       i, c.account.value(), c.equity.raw(), c.maintenance.raw()));
+                       name, i, c.account.value(), c.equity.raw(), c.maintenance.raw()));
     }
   }
-  Row query = MakeRow("engine/liquidatable_drop", std::move(stamps), ns_per_stamp);
-  query.extra.emplace_back("accounts", static_cast<double>(spec.accounts));
+  Row query = MakeRow(name, std::move(stamps), ns_per_stamp);
+  query.extra.emplace_back("accounts", static_cast<double>(accounts));
   query.extra.emplace_back("k", static_cast<double>(found.size()));
-  query.extra.emplace_back("ns_per_candidate",
-                           query.all.p50_ns / static_cast<double>(std::max<std::size_t>(1, found.size())));
+  query.extra.emplace_back(
+      "ns_per_candidate",
+      query.all.p50_ns / static_cast<double>(std::max<std::size_t>(1, found.size())));
   query.extra.emplace_back("cpu_ns_mean", cpu_ns_mean);
   query.extra.emplace_back("setup_s", setup_s);
   query.extra.emplace_back("drop_oracle_ns", drop_price * ns_per_stamp);
@@ -518,19 +524,65 @@ void RunEngine(const EngineSpec& spec, double ns_per_stamp, std::vector<Row>* ro
   PrintRow(query);
   rows->push_back(std::move(query));
 
-  stamps.assign(spec.query_reps, 0);
-  for (std::uint64_t r = 0; r < spec.query_reps; ++r) {
+  stamps.assign(reps, 0);
+  for (std::uint64_t r = 0; r < reps; ++r) {
     const std::uint64_t s0 = StartStamp();
     const std::vector<engine::LiquidationCandidate> first = d.engine().Liquidatable(100);
     stamps[r] = ClampStamp(StopStamp() - s0);
     if (first.size() != std::min<std::size_t>(100, found.size()) ||
         !std::equal(first.begin(), first.end(), found.begin())) {
-      Fail("Liquidatable(100) is not the first 100 of Liquidatable(all)");
+      Fail(name + ": Liquidatable(100) is not the first 100 of Liquidatable(all)");
     }
   }
-  Row query100 = MakeRow("engine/liquidatable_drop_limit100", std::move(stamps), ns_per_stamp);
+  Row query100 = MakeRow(name + "_limit100", std::move(stamps), ns_per_stamp);
   PrintRow(query100);
   rows->push_back(std::move(query100));
+  return found;
+}
+
+// SetUp(): BuildEngine() timed, with a line.
+std::vector<std::int64_t> SetUp(EngineDriver& d, std::uint64_t accounts, std::uint64_t seed,
+                                bool dense, double* setup_s) {
+  const auto t0 = Clock::now();
+  std::vector<std::int64_t> long_cash = BuildEngine(d, accounts, seed, dense);
+  *setup_s = SecondsSince(t0);
+  const std::uint64_t commands = d.engine().last_seq();
+  fmt::print("engine set-up ({}): {} accounts with a position each, {} commands in {:.2f} s "
+             "({:.2f} M commands/s)\n",
+             dense ? "dense" : "sparse", accounts, commands, *setup_s,
+             static_cast<double>(commands) / *setup_s / 1e6);
+  return long_cash;
+}
+
+void RunEngine(const EngineSpec& spec, double ns_per_stamp, std::vector<Row>* rows) {
+  const auto max_accounts =
+      static_cast<std::uint32_t>(std::max<std::uint64_t>(spec.accounts + 2, 1u << 20));
+  // (b) at a small size first, for comparison.
+  {
+    EngineDriver small(1u << 20);
+    BuildEngine(small, spec.small_accounts, spec.seed, false);
+    MarkUpdates(small, "engine/mark_update_1k", spec.mark_reps, ns_per_stamp,
+                spec.small_accounts, rows);
+  }
+  // (a) with the dense distribution (and nothing else: the engine goes).
+  {
+    EngineDriver dense(max_accounts);
+    double setup_s = 0;
+    const std::vector<std::int64_t> long_cash =
+        SetUp(dense, spec.accounts, spec.seed, true, &setup_s);
+    DropAndQuery(dense, long_cash, "engine/liquidatable_dense", spec.accounts,
+                 spec.query_reps, setup_s, ns_per_stamp, rows);
+  }
+
+  EngineDriver d(max_accounts);
+  double setup_s = 0;
+  const std::vector<std::int64_t> long_cash = SetUp(d, spec.accounts, spec.seed, false, &setup_s);
+  // (b) at full size.
+  MarkUpdates(d, "engine/mark_update", spec.mark_reps, ns_per_stamp, spec.accounts, rows);
+  // (a) the sparse distribution.
+  const std::vector<engine::LiquidationCandidate> found = DropAndQuery(
+      d, long_cash, "engine/liquidatable_drop", spec.accounts, spec.query_reps, setup_s,
+      ns_per_stamp, rows);
 
   // (c) a deep book: one account bids 20 levels of 10,000 lots from 270,000
   // down, twice what the candidates hold; then a Liquidate of each
@@ -545,7 +597,7 @@ void RunEngine(const EngineSpec& spec, double ns_per_stamp, std::vector<Row>* ro
                                .side = Side::kBuy, .price = Ticks(kDropTicks - level),
                                .size = Lots(10'000)});
   }
-  stamps.assign(found.size(), 0);
+  std::vector<std::uint32_t> stamps(found.size(), 0);
   std::int64_t keeper_fees = 0;
   for (std::size_t i = 0; i < found.size(); ++i) {
     const engine::Result r = d.Timed(
