@@ -325,8 +325,10 @@ enum {
   PERPCORE_CANCEL_MAX_FILL = 4,
   PERPCORE_CANCEL_MATCH_LIMIT = 5, /* the taker met max_matches_per_order resting
                                       orders; its remainder would still cross */
-  PERPCORE_CANCEL_ACCOUNT_LOCKED = 6 /* a cash balance of the account passed the
-                                        engine's bound (REASON_CASH_BOUND_EXCEEDED) */
+  PERPCORE_CANCEL_ACCOUNT_LOCKED = 6, /* a cash balance of the account passed the
+                                         engine's bound (REASON_CASH_BOUND_EXCEEDED) */
+  PERPCORE_CANCEL_LIQUIDATION = 7 /* the engine cancelled the account's orders
+                                     before liquidating it (perpcore_engine_liquidate) */
 };
 enum {
   PERPCORE_EVENT_ORDER_RESTED = 0,
@@ -352,7 +354,21 @@ enum {
   PERPCORE_EVENT_SOURCE_RETIRED = 20,
   PERPCORE_EVENT_FUNDING_RATE_SET = 21,
   PERPCORE_EVENT_FUNDING_SETTLED = 22,
-  PERPCORE_EVENT_FUNDING_RESIDUAL = 23
+  PERPCORE_EVENT_FUNDING_RESIDUAL = 23,
+  PERPCORE_EVENT_LIQUIDATION = 24,
+  PERPCORE_EVENT_INSURANCE_COVER = 25,
+  PERPCORE_EVENT_SHORTFALL = 26
+};
+/* An account's or isolated bucket's health (perpcore::liquidation::Health,
+ * perpcore/liquidation/liquidation.hpp), judged at the mark: BANKRUPT equity
+ * < 0; LIQUIDATABLE equity < maintenance (equal is not); WARNING the margin
+ * ratio maintenance / equity has reached the market's warning_threshold;
+ * HEALTHY otherwise. */
+enum {
+  PERPCORE_HEALTH_HEALTHY = 0,
+  PERPCORE_HEALTH_WARNING = 1,
+  PERPCORE_HEALTH_LIQUIDATABLE = 2,
+  PERPCORE_HEALTH_BANKRUPT = 3
 };
 
 /* Reject reasons (perpcore_result.reason, perpcore_preview.reason): one list
@@ -433,6 +449,7 @@ enum {
   PERPCORE_REASON_WITHDRAWAL_EXCEEDS_HELD = 506,
   PERPCORE_REASON_MARKET_OPEN_INTEREST_LIMIT = 507,
   PERPCORE_REASON_CASH_BOUND_EXCEEDED = 508,
+  PERPCORE_REASON_WITHDRAWALS_GATED = 509, /* while perpcore_engine_shortfall() > 0 */
   /* oracle */
   PERPCORE_REASON_NO_INDEX_PRICE = 600,
   PERPCORE_REASON_ORACLE_INVALID_SOURCE = 601,
@@ -465,7 +482,11 @@ enum {
   PERPCORE_REASON_LIQUIDATION_INVALID_COOLDOWN = 806,
   PERPCORE_REASON_LIQUIDATION_INVALID_BANKRUPTCY_ADJUSTMENT = 807,
   PERPCORE_REASON_LIQUIDATION_INVALID_SPREAD = 808,
-  PERPCORE_REASON_LIQUIDATION_INVALID_MAX_NOTIONAL = 809
+  PERPCORE_REASON_LIQUIDATION_INVALID_MAX_NOTIONAL = 809,
+  PERPCORE_REASON_LIQUIDATION_NOT_LIQUIDATABLE = 810,
+  PERPCORE_REASON_LIQUIDATION_SELF = 811,
+  PERPCORE_REASON_LIQUIDATION_INVALID_SIZE = 812,
+  PERPCORE_REASON_LIQUIDATION_NO_POSITION = 813
 };
 
 /* perpcore_reason_name() / perpcore_reason_message()
@@ -600,6 +621,32 @@ typedef struct perpcore_funding_params {
   int64_t decay_threshold;   /* rate in [0, stable_threshold] (ADAPTIVE) */
 } perpcore_funding_params;
 
+/* perpcore_liquidation_params: a market's liquidation, the fields of
+ * perpcore::liquidation::LiquidationParams (perpcore/liquidation/
+ * liquidation.hpp has the rules and every bound; perpcore_market_create()
+ * refuses a field out of range with its PERPCORE_REASON_LIQUIDATION_INVALID_*,
+ * checked in the order of the fields). Rates are int64 at
+ * PERPCORE_RATE_SCALE, amounts in quote atoms, durations in ns. The defaults
+ * (perpcore_market_params_init()): warning at a margin ratio of 80%, a fee
+ * of 1.5% of the closed notional of which the keeper gets 5%, a partial
+ * close to maintenance * 1.1, positions above 1e11 atoms of notional closed
+ * 20% at a time with a 30 s cooldown, bankruptcy adjustment 1, spread to
+ * maintenance 1.5, at most 1e11 atoms of notional per command. */
+typedef struct perpcore_liquidation_params {
+  int64_t warning_threshold;     /* rate in (0, 1) */
+  int64_t fee;                   /* rate in [0, 1] of the closed notional */
+  int64_t keeper_share;          /* rate in [0, 1] of the fee */
+  int64_t buffer;                /* rate in [0, 1]: a partial close aims at
+                                    maintenance * (1 + buffer) */
+  int64_t chunk_threshold;       /* atoms >= 0 of notional (0: every position
+                                    in chunks) */
+  int64_t chunk_fraction;        /* rate in (0, 1] (1: no chunking) */
+  int64_t cooldown_ns;           /* 0 .. 1 day */
+  int64_t bankruptcy_adjustment; /* rate >= 1 */
+  int64_t spread_to_maintenance; /* rate > 0 */
+  int64_t max_notional_per_command; /* atoms >= 1 */
+} perpcore_liquidation_params;
+
 /* perpcore_market_params (input and output; struct_size).
  *
  * symbol: 1..24 of [A-Za-z0-9-_/.], NUL-terminated. tick size and lot size
@@ -620,7 +667,10 @@ typedef struct perpcore_funding_params {
  * PERPCORE_MARKET_PARAMS_SIZE_V1 or _V2, which gets the funding defaults of
  * perpcore_market_params_init(): note that they are the premium model, not
  * MODEL_NONE). A change through perpcore_market_update() first closes the
- * running funding interval with the old parameters. */
+ * running funding interval with the old parameters.
+ * Appended in issue 13: liquidation (absent from a caller whose struct_size
+ * is PERPCORE_MARKET_PARAMS_SIZE_V1, _V2 or _V3, which gets the liquidation
+ * defaults of perpcore_market_params_init()). */
 typedef struct perpcore_market_params {
   uint32_t struct_size;
   uint32_t max_leverage;
@@ -661,6 +711,8 @@ typedef struct perpcore_market_params {
                                        floor(2^54 / (max_price * atoms)) */
   /* Appended after version 2 (PERPCORE_MARKET_PARAMS_SIZE_V2, 992 bytes). */
   perpcore_funding_params funding;
+  /* Appended after version 3 (PERPCORE_MARKET_PARAMS_SIZE_V3, 1160 bytes). */
+  perpcore_liquidation_params liquidation;
 } perpcore_market_params;
 
 /* How much unrealized profit counts toward withdrawals (types.hpp,
@@ -934,6 +986,54 @@ typedef struct perpcore_event_funding_residual {
   int64_t amount;
 } perpcore_event_funding_residual;
 
+/* LIQUIDATION: a perpcore_engine_liquidate() closed `closed` lots (>= 0: the
+ * book may hold fewer than it sent within the protection price) of
+ * `account`'s position in `market` (its isolated bucket if isolated = 1,
+ * else its cross account), sent as IOC order `order_id` (engine-chosen: bit
+ * 63 set, from the command's seq; never resting) with protection price
+ * `limit`; position: the position after (0: closed);
+ * health: the target's PERPCORE_HEALTH_* before. closed_notional: the sum of
+ * lots * price * atoms over its fills. The liquidated bucket paid `fee`;
+ * keeper_fee of it went to the keeper's cross cash, the rest to the
+ * insurance fund. */
+typedef struct perpcore_event_liquidation {
+  uint32_t market;
+  uint32_t health; /* PERPCORE_HEALTH_* */
+  uint64_t account;
+  uint64_t keeper;
+  uint64_t order_id;
+  uint32_t isolated; /* 0 or 1 */
+  uint32_t pad0;
+  int64_t closed;   /* lots */
+  int64_t position; /* lots */
+  int64_t limit;    /* ticks */
+  int64_t closed_notional;
+  int64_t fee;
+  int64_t keeper_fee;
+} perpcore_event_liquidation;
+
+/* INSURANCE_COVER: the insurance fund paid `amount` (> 0) into the bucket of
+ * `account` (its isolated bucket in `market`, or its cross cash for market
+ * 0) that a liquidation left below zero with nothing left to close. */
+typedef struct perpcore_event_insurance_cover {
+  uint32_t market;
+  uint32_t pad0;
+  uint64_t account;
+  int64_t amount;
+} perpcore_event_insurance_cover;
+
+/* SHORTFALL: the shortfall bucket (perpcore_engine_shortfall()) grew by
+ * `amount` > 0, what a liquidated bucket of `account` still lacked once the
+ * insurance fund was empty (the bucket set to zero); or shrank by -amount
+ * (amount < 0, account 0) when money paid into the insurance fund covered
+ * it. */
+typedef struct perpcore_event_shortfall {
+  uint32_t market;
+  uint32_t pad0;
+  uint64_t account;
+  int64_t amount;
+} perpcore_event_shortfall;
+
 typedef struct perpcore_event {
   uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
   uint32_t pad0;
@@ -960,6 +1060,9 @@ typedef struct perpcore_event {
     perpcore_event_funding_rate_set funding_rate;   /* FUNDING_RATE_SET */
     perpcore_event_funding_settled funding_settled; /* FUNDING_SETTLED */
     perpcore_event_funding_residual funding_residual; /* FUNDING_RESIDUAL */
+    perpcore_event_liquidation liquidation;         /* LIQUIDATION */
+    perpcore_event_insurance_cover insurance_cover; /* INSURANCE_COVER */
+    perpcore_event_shortfall shortfall;             /* SHORTFALL */
   } as;
 } perpcore_event;
 
@@ -1029,7 +1132,15 @@ typedef struct perpcore_open_order {
  * pending_funding (appended in issue 12; absent from a caller whose
  * struct_size is PERPCORE_ACCOUNT_SUMMARY_SIZE_V1): the sum of the cross
  * positions' funding accrued since they were last settled, > 0 owed by the
- * account, < 0 owed to it (already counted in equity and free_collateral). */
+ * account, < 0 owed to it (already counted in equity and free_collateral).
+ * Appended in issue 13 (absent from a caller whose struct_size is
+ * PERPCORE_ACCOUNT_SUMMARY_SIZE_V1 or _V2), liquidation's view of the cross
+ * account (perpcore/engine/engine.hpp, "Liquidation"): health_equity is
+ * cross cash plus the cross positions at the mark less their pending funding
+ * (never stressed values); liquidation_buffer = health_equity -
+ * maintenance_requirement (< 0: liquidatable); health a PERPCORE_HEALTH_*
+ * (the warning threshold the strictest of the account's cross markets);
+ * liquidatable is 1 iff health is LIQUIDATABLE or BANKRUPT. */
 typedef struct perpcore_account_summary {
   uint32_t struct_size;
   uint32_t fee_tier;
@@ -1049,7 +1160,25 @@ typedef struct perpcore_account_summary {
   uint32_t position_count;
   /* Appended after version 1 (PERPCORE_ACCOUNT_SUMMARY_SIZE_V1, 112 bytes). */
   int64_t pending_funding; /* atoms */
+  /* Appended after version 2 (PERPCORE_ACCOUNT_SUMMARY_SIZE_V2, 120 bytes). */
+  int64_t health_equity;      /* atoms */
+  int64_t liquidation_buffer; /* atoms */
+  uint32_t health;            /* PERPCORE_HEALTH_* */
+  uint32_t pad0;
 } perpcore_account_summary;
+
+/* perpcore_liquidation_candidate (output; frozen layout): one answer of
+ * perpcore_engine_liquidatable(): the cross account (market 0) or the
+ * isolated bucket in `market` of `account`, its health (LIQUIDATABLE or
+ * BANKRUPT), equity at the mark and maintenance requirement (equity <
+ * maintenance). */
+typedef struct perpcore_liquidation_candidate {
+  uint64_t account;
+  uint32_t market; /* 0: the cross account */
+  uint32_t health; /* PERPCORE_HEALTH_* */
+  int64_t equity;      /* atoms */
+  int64_t maintenance; /* atoms */
+} perpcore_liquidation_candidate;
 
 /* perpcore_market_stats (output; struct_size). Prices 0 = none.
  * funding_index and funding_rate (appended in issue 12; absent from a caller
@@ -1160,21 +1289,25 @@ typedef struct perpcore_funding_rate {
 
 /* The struct sizes, identical on every ABI: version 1 unless noted. The
  * engine config and market params grew in issue 11 (fields appended), the
- * market params, account summary and market stats in issue 12; a caller
+ * market params, account summary and market stats in issue 12, the market
+ * params and the account summary (again) in issue 13; a caller
  * built against an older header passes that version's size, and the library
  * reads (and writes) only what that size covers. Sizes between the versions
  * are refused (PERPCORE_E_STRUCT_SIZE). */
 #define PERPCORE_ENGINE_CONFIG_SIZE_V1 168u
 #define PERPCORE_MARKET_PARAMS_SIZE_V1 944u
 #define PERPCORE_MARKET_PARAMS_SIZE_V2 992u
+#define PERPCORE_MARKET_PARAMS_SIZE_V3 1160u
 #define PERPCORE_ACCOUNT_SUMMARY_SIZE_V1 112u
+#define PERPCORE_ACCOUNT_SUMMARY_SIZE_V2 120u
 #define PERPCORE_MARKET_STATS_SIZE_V1 184u
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 176, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_i128) == 16, i128_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_params) == 168, funding_params_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 1160, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_params) == 80, liquidation_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 1240, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -1201,11 +1334,15 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_source_retired) == 8, event_source_
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_funding_rate_set) == 48, event_funding_rate_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_funding_settled) == 24, event_funding_settled_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_funding_residual) == 16, event_funding_residual_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_liquidation) == 88, event_liquidation_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_insurance_cover) == 24, event_insurance_cover_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_shortfall) == 24, event_shortfall_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_open_order) == 56, open_order_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 120, account_summary_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 144, account_summary_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_candidate) == 32, liquidation_candidate_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 208, market_stats_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_view) == 120, funding_view_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_rate) == 64, funding_rate_size);
@@ -1237,7 +1374,8 @@ static inline void perpcore_engine_config_init(perpcore_engine_config *c) {
  * oracle source, a 1% source tolerance, 60 s staleness, 30 min TWAP, 5 min
  * basis, impact notional 1e10 atoms (10,000 quote units at 6 decimals), a
  * 2% mark cap, 60 s mark age; funding as perpcore_funding_params
- * describes (the premium model, 8-hour intervals). NULL is ignored.
+ * describes (the premium model, 8-hour intervals); liquidation as
+ * perpcore_liquidation_params describes. NULL is ignored.
  * Limits: max_open_interest * max_price * atoms_per_tick_lot must not
  * exceed 2^54; the defaults (1e6 lots, 1e8 ticks, 100 atoms at 6 quote
  * decimals) give 1e16, inside it. */
@@ -1296,6 +1434,16 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->funding.skew_factor = 0;
   p->funding.skew_exponent = PERPCORE_RATE_SCALE;
   p->funding.skew_max = PERPCORE_RATE_SCALE / 100;
+  p->liquidation.warning_threshold = 8 * (PERPCORE_RATE_SCALE / 10);
+  p->liquidation.fee = 15 * (PERPCORE_RATE_SCALE / 1000);
+  p->liquidation.keeper_share = 5 * (PERPCORE_RATE_SCALE / 100);
+  p->liquidation.buffer = PERPCORE_RATE_SCALE / 10;
+  p->liquidation.chunk_threshold = INT64_C(100000000000);
+  p->liquidation.chunk_fraction = 2 * (PERPCORE_RATE_SCALE / 10);
+  p->liquidation.cooldown_ns = INT64_C(30000000000);
+  p->liquidation.bankruptcy_adjustment = PERPCORE_RATE_SCALE;
+  p->liquidation.spread_to_maintenance = 15 * (PERPCORE_RATE_SCALE / 10);
+  p->liquidation.max_notional_per_command = INT64_C(100000000000);
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not
@@ -1581,6 +1729,28 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_time_ti
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint32_t market) PERPCORE_NOEXCEPT;
 
+/* perpcore_engine_liquidate(): `keeper` (an account other than `account`;
+ * the host may keep one of its own for liquidations it starts) asks the
+ * engine to liquidate `account` (perpcore/engine/engine.hpp, "Liquidation",
+ * has the rules: partial sizing, the IOC through the book, the fee split,
+ * the insurance cover and the shortfall). market: the market to close in, or
+ * 0 to let the engine choose (the cross account's position with the largest
+ * maintenance requirement or, if the cross account is healthy, its first
+ * liquidatable isolated bucket by market id); a market holding an isolated
+ * position liquidates that bucket. max_size: at most this many lots close
+ * (>= 1; INT64_MAX: no cap of the keeper's). Checked in this order, each
+ * refusal changing nothing: UNKNOWN_ACCOUNT (account or keeper),
+ * LIQUIDATION_SELF (keeper == account), LIQUIDATION_INVALID_SIZE (max_size <
+ * 1), UNKNOWN_MARKET, LIQUIDATION_NO_POSITION (no position of the account in
+ * the named market), LIQUIDATION_NOT_LIQUIDATABLE (healthy at the current
+ * mark), MARKET_HALTED, NO_INDEX_PRICE / INDEX_STALE. Events:
+ * ORDER_CANCELED (PERPCORE_CANCEL_LIQUIDATION) for the account's resting
+ * orders, the IOC's FILLs, LIQUIDATION, then INSURANCE_COVER and SHORTFALL
+ * when a deficit is left; out->filled is the lots closed. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_liquidate(
+    perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
+    uint32_t market, uint64_t account, uint64_t keeper, int64_t max_size) PERPCORE_NOEXCEPT;
+
 /* perpcore_engine_events()
  *
  * The events of the last command the engine processed (none if it was
@@ -1632,6 +1802,28 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_insuran
  * (FUNDING_RESIDUAL events). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_funding_residual(
     const perpcore_engine *eng, perpcore_i128 *out) PERPCORE_NOEXCEPT;
+
+/* perpcore_engine_shortfall(): the shortfall bucket, atoms (>= 0):
+ * liquidation deficits the insurance fund could not cover (SHORTFALL
+ * events). While it is above 0, perpcore_account_withdraw() is refused with
+ * WITHDRAWALS_GATED; perpcore_insurance_deposit() pays it down first. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_shortfall(
+    const perpcore_engine *eng, int64_t *out) PERPCORE_NOEXCEPT;
+
+/* perpcore_engine_liquidatable(): the liquidatable cross accounts (market 0)
+ * and isolated buckets, most under-margined first (equity / maintenance
+ * ascending, a deficit without requirement first; ties by account, then
+ * market), at most out_len of them into out[0..*written). A top-N query, as
+ * perpcore_book_depth(): fewer than out_len is not an error, and *written ==
+ * out_len means there may be more. Size the array for the liquidations the
+ * host will send before it asks again (they change the answer): a keeper
+ * loop asks for N, liquidates them and asks again. out_len 0 writes nothing
+ * (*written 0). Each one returned is liquidatable now. Complexity: see
+ * Engine::Liquidatable() (perpcore/engine/engine.hpp): per-market candidate
+ * indexes, not a walk over accounts. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_liquidatable(
+    const perpcore_engine *eng, perpcore_liquidation_candidate *out, size_t out_len,
+    size_t *written) PERPCORE_NOEXCEPT;
 
 /* perpcore_engine_markets() / perpcore_engine_accounts(): all ids, ascending.
  * All or nothing: PERPCORE_E_BUFFER_TOO_SMALL with *written = the count
@@ -1713,6 +1905,21 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_positi
  * an unknown account or market. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_pending_funding(
     const perpcore_engine *eng, int64_t *out, uint64_t account, uint32_t market) PERPCORE_NOEXCEPT;
+
+/* perpcore_account_position_health(): liquidation's view of the account's
+ * position in `market` (perpcore/engine/engine.hpp, "Liquidation"): *health
+ * (a PERPCORE_HEALTH_*) of what backs it, its isolated bucket or the cross
+ * account, and *liquidation_buffer, atoms: for an isolated position the
+ * bucket's equity at the mark less its maintenance requirement, for a cross
+ * one the account's (perpcore_account_summary.liquidation_buffer); < 0:
+ * liquidatable. HEALTHY and 0 without a position record there (as
+ * perpcore_account_pending_funding(); perpcore_position is a frozen
+ * layout, so these have a query of their own). PERPCORE_E_NOT_FOUND for an
+ * unknown account or market; PERPCORE_E_ILLEGAL_ARG if either output is
+ * NULL (both zeroed on failure). */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_account_position_health(
+    const perpcore_engine *eng, uint32_t *health, int64_t *liquidation_buffer, uint64_t account,
+    uint32_t market) PERPCORE_NOEXCEPT;
 
 /* perpcore_account_open_orders(): the account's live orders by market id,
  * then placement order. All or nothing: PERPCORE_E_BUFFER_TOO_SMALL with

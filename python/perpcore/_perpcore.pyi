@@ -141,6 +141,7 @@ class Reason(enum.IntEnum):
     WITHDRAWAL_EXCEEDS_HELD = 506
     MARKET_OPEN_INTEREST_LIMIT = 507
     CASH_BOUND_EXCEEDED = 508
+    WITHDRAWALS_GATED = 509
     NO_INDEX_PRICE = 600
     ORACLE_INVALID_SOURCE = 601
     ORACLE_TOO_MANY_SOURCES = 602
@@ -171,6 +172,10 @@ class Reason(enum.IntEnum):
     LIQUIDATION_INVALID_BANKRUPTCY_ADJUSTMENT = 807
     LIQUIDATION_INVALID_SPREAD = 808
     LIQUIDATION_INVALID_MAX_NOTIONAL = 809
+    LIQUIDATION_NOT_LIQUIDATABLE = 810
+    LIQUIDATION_SELF = 811
+    LIQUIDATION_INVALID_SIZE = 812
+    LIQUIDATION_NO_POSITION = 813
 
 def reason_message(reason: Reason) -> str: ...
 
@@ -182,6 +187,7 @@ class CancelReason(enum.IntEnum):
     MAX_FILL = 4
     MATCH_LIMIT = 5
     ACCOUNT_LOCKED = 6
+    LIQUIDATION = 7
 
 class EventKind(enum.IntEnum):
     FILL = 0
@@ -379,6 +385,9 @@ class EngineEventKind(enum.IntEnum):
     FUNDING_RATE_SET = 21
     FUNDING_SETTLED = 22
     FUNDING_RESIDUAL = 23
+    LIQUIDATION = 24
+    INSURANCE_COVER = 25
+    SHORTFALL = 26
 
 class FundingModel(enum.IntEnum):
     NONE = 0
@@ -402,6 +411,12 @@ class PremiumWeighting(enum.IntEnum):
 class CapMode(enum.IntEnum):
     FIXED = 0
     MARGIN_MULTIPLE = 1
+
+class Health(enum.IntEnum):
+    HEALTHY = 0
+    WARNING = 1
+    LIQUIDATABLE = 2
+    BANKRUPT = 3
 
 # -- engine configuration ---------------------------------------------------
 
@@ -504,6 +519,35 @@ class FundingParams:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class LiquidationParams:
+    def __init__(
+        self,
+        *,
+        warning_threshold: Decimal | str = ...,
+        fee: Decimal | str = ...,
+        keeper_share: Decimal | str = ...,
+        buffer: Decimal | str = ...,
+        chunk_threshold: int = 100000000000,
+        chunk_fraction: Decimal | str = ...,
+        cooldown_ns: int = 30000000000,
+        bankruptcy_adjustment: Decimal | str = ...,
+        spread_to_maintenance: Decimal | str = ...,
+        max_notional_per_command: int = 100000000000,
+    ) -> None: ...
+    # Rates: read as Decimal; also settable from str (not expressible in the stub).
+    warning_threshold: Decimal
+    fee: Decimal
+    keeper_share: Decimal
+    buffer: Decimal
+    chunk_threshold: int
+    chunk_fraction: Decimal
+    cooldown_ns: int
+    bankruptcy_adjustment: Decimal
+    spread_to_maintenance: Decimal
+    max_notional_per_command: int
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 class MarketParams:
     def __init__(
         self,
@@ -528,6 +572,7 @@ class MarketParams:
         max_market_open_interest: int = 0,
         max_matches_per_order: int = 1000,
         funding: FundingParams = ...,
+        liquidation: LiquidationParams = ...,
     ) -> None: ...
     symbol: str
     # Read as Decimal; also settable from str or int (not expressible in the stub).
@@ -552,6 +597,7 @@ class MarketParams:
     max_market_open_interest: int
     max_matches_per_order: int
     funding: FundingParams
+    liquidation: LiquidationParams
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -1112,6 +1158,90 @@ class FundingResidual:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class Liquidation:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        keeper: int = 0,
+        order_id: int = 0,
+        isolated: bool = False,
+        health: Health = ...,
+        closed: int = 0,
+        position: int = 0,
+        limit: int = 0,
+        closed_notional: int = 0,
+        fee: int = 0,
+        keeper_fee: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def keeper(self) -> int: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def isolated(self) -> bool: ...
+    @property
+    def health(self) -> Health: ...
+    @property
+    def closed(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def closed_notional(self) -> int: ...
+    @property
+    def fee(self) -> int: ...
+    @property
+    def keeper_fee(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class InsuranceCover:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        amount: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class Shortfall:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        amount: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 # Any engine event (stub-only alias): Result.events holds these.
 _EngineEvent: TypeAlias = (
     OrderRested
@@ -1138,6 +1268,9 @@ _EngineEvent: TypeAlias = (
     | FundingRateSet
     | FundingSettled
     | FundingResidual
+    | Liquidation
+    | InsuranceCover
+    | Shortfall
 )
 
 class Result:
@@ -1206,6 +1339,10 @@ class PositionView:
     def open_orders(self) -> int: ...
     @property
     def pending_funding(self) -> int: ...
+    @property
+    def health(self) -> Health: ...
+    @property
+    def liquidation_buffer(self) -> int: ...
 
 class AccountSummary:
     @property
@@ -1237,9 +1374,27 @@ class AccountSummary:
     @property
     def liquidatable(self) -> bool: ...
     @property
+    def health_equity(self) -> int: ...
+    @property
+    def liquidation_buffer(self) -> int: ...
+    @property
+    def health(self) -> Health: ...
+    @property
     def positions(self) -> list[PositionView]: ...
     @property
     def pending_funding(self) -> int: ...
+
+class LiquidationCandidate:
+    @property
+    def account(self) -> int: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def health(self) -> Health: ...
+    @property
+    def equity(self) -> int: ...
+    @property
+    def maintenance(self) -> int: ...
 
 class OpenOrder:
     @property
@@ -1439,6 +1594,16 @@ class Engine:
         seq: int | None = None,
     ) -> Result: ...
     def fund_insurance(self, *, amount: int, timestamp_ns: int, seq: int | None = None) -> Result: ...
+    def liquidate(
+        self,
+        *,
+        market: int = 0,
+        account: int,
+        keeper: int,
+        timestamp_ns: int,
+        max_size: int | None = None,
+        seq: int | None = None,
+    ) -> Result: ...
     def set_self_trade_scope(
         self, *, account: int, scope: SelfTradeScope, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
@@ -1565,6 +1730,7 @@ class Engine:
     def best(self, market: int, side: Side) -> Level | None: ...
     def depth(self, market: int, side: Side, levels: int) -> list[Level]: ...
     def summary(self, account: int) -> AccountSummary: ...
+    def liquidatable(self, limit: int) -> list[LiquidationCandidate]: ...
     def open_orders(self, account: int) -> list[OpenOrder]: ...
     def preview_order(
         self,
@@ -1601,5 +1767,7 @@ class Engine:
     def total_withdrawals(self) -> int: ...
     @property
     def funding_residual(self) -> int: ...
+    @property
+    def shortfall(self) -> int: ...
     @property
     def config(self) -> EngineConfig: ...

@@ -50,6 +50,7 @@
 #include "perpcore/engine/events.hpp"
 #include "perpcore/engine/types.hpp"
 #include "perpcore/funding/funding.hpp"
+#include "perpcore/liquidation/liquidation.hpp"
 #include "perpcore/oracle/oracle.hpp"
 
 namespace py = pybind11;
@@ -341,6 +342,7 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::funding::FundingPayment, "FundingPayment");
 PERPCORE_PY_ENUM_CASTER(::perpcore::funding::FundingPrice, "FundingPrice");
 PERPCORE_PY_ENUM_CASTER(::perpcore::funding::PremiumWeighting, "PremiumWeighting");
 PERPCORE_PY_ENUM_CASTER(::perpcore::funding::CapMode, "CapMode");
+PERPCORE_PY_ENUM_CASTER(::perpcore::liquidation::Health, "Health");
 
 }  // namespace pybind11::detail
 

@@ -51,6 +51,7 @@
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/engine/types.hpp"
 #include "perpcore/funding/funding.hpp"
+#include "perpcore/liquidation/liquidation.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
 
@@ -61,6 +62,7 @@ namespace en = ::perpcore::engine;
 namespace orc = ::perpcore::oracle;
 namespace rk = ::perpcore::risk;
 namespace fd = ::perpcore::funding;
+namespace lq = ::perpcore::liquidation;
 
 // -- the engine and its lock ---------------------------------------------------
 
@@ -294,7 +296,17 @@ void BindEngineEnums(py::module_& m) {
                            {"SOURCE_RETIRED", 20},
                            {"FUNDING_RATE_SET", 21},
                            {"FUNDING_SETTLED", 22},
-                           {"FUNDING_RESIDUAL", 23}});
+                           {"FUNDING_RESIDUAL", 23},
+                           {"LIQUIDATION", 24},
+                           {"INSURANCE_COVER", 25},
+                           {"SHORTFALL", 26}});
+  MakeEnum<lq::Health>(
+      m, "Health",
+      "An account's (or isolated bucket's) health at the mark "
+      "(perpcore/liquidation/liquidation.hpp): BANKRUPT equity < 0; LIQUIDATABLE equity < "
+      "maintenance (equal is not); WARNING the margin ratio maintenance / equity has reached "
+      "the market's LiquidationParams.warning_threshold; HEALTHY otherwise.",
+      {{"HEALTHY", 0}, {"WARNING", 1}, {"LIQUIDATABLE", 2}, {"BANKRUPT", 3}});
   MakeEnum<fd::FundingModel>(
       m, "FundingModel",
       "How a market's funding rate is formed (perpcore/funding/funding.hpp). NONE: no "
@@ -569,6 +581,94 @@ interest within a 0.05% band, a fixed cap of +-0.75%.)doc");
   });
   DefEq(funding, [](const fd::FundingParams& a, const fd::FundingParams& b) { return a == b; });
 
+  const lq::LiquidationParams ld{};
+  py::class_<lq::LiquidationParams> liquidation(
+      m, "LiquidationParams",
+      R"doc(A market's liquidation (perpcore/liquidation/liquidation.hpp has the rules
+and every bound; perpcore/engine/engine.hpp, "Liquidation", how the engine
+uses them). Rates are fractions in human units, set from a decimal.Decimal
+or a str ("0.015" is 1.5%) and read back as decimal.Decimal, like
+MarketParams' rates; amounts are int quote atoms, cooldown_ns int
+nanoseconds. A field out of range is refused by create_market() /
+update_market() with its Reason.LIQUIDATION_INVALID_*. The defaults are the
+C++ defaults: a warning at a margin ratio of 80%, a fee of 1.5% of the
+closed notional of which the keeper gets 5%, a partial close to maintenance
+* 1.1, positions above 1e11 atoms of notional closed 20% at a time with a
+30 s cooldown, bankruptcy adjustment 1, spread to maintenance 1.5, at most
+1e11 atoms of notional per command.)doc");
+  liquidation
+      .def(py::init([](const py::object& warning_threshold, const py::object& fee,
+                       const py::object& keeper_share, const py::object& buffer,
+                       I64 chunk_threshold, const py::object& chunk_fraction, I64 cooldown_ns,
+                       const py::object& bankruptcy_adjustment,
+                       const py::object& spread_to_maintenance, I64 max_notional_per_command) {
+             lq::LiquidationParams l;
+             l.warning_threshold =
+                 ToRate(warning_threshold, "warning_threshold", RateSign::kNonNegative);
+             l.fee = ToRate(fee, "fee", RateSign::kNonNegative);
+             l.keeper_share = ToRate(keeper_share, "keeper_share", RateSign::kNonNegative);
+             l.buffer = ToRate(buffer, "buffer", RateSign::kNonNegative);
+             l.chunk_threshold = chunk_threshold.value;
+             l.chunk_fraction = ToRate(chunk_fraction, "chunk_fraction", RateSign::kNonNegative);
+             l.cooldown = pc::TimeNs(cooldown_ns.value);
+             l.bankruptcy_adjustment =
+                 ToRate(bankruptcy_adjustment, "bankruptcy_adjustment", RateSign::kNonNegative);
+             l.spread_to_maintenance =
+                 ToRate(spread_to_maintenance, "spread_to_maintenance", RateSign::kNonNegative);
+             l.max_notional_per_command = max_notional_per_command.value;
+             return l;
+           }),
+           py::kw_only(), py::arg("warning_threshold") = FromRate(ld.warning_threshold),
+           py::arg("fee") = FromRate(ld.fee), py::arg("keeper_share") = FromRate(ld.keeper_share),
+           py::arg("buffer") = FromRate(ld.buffer),
+           py::arg("chunk_threshold") = I64{ld.chunk_threshold},
+           py::arg("chunk_fraction") = FromRate(ld.chunk_fraction),
+           py::arg("cooldown_ns") = I64{ld.cooldown.raw()},
+           py::arg("bankruptcy_adjustment") = FromRate(ld.bankruptcy_adjustment),
+           py::arg("spread_to_maintenance") = FromRate(ld.spread_to_maintenance),
+           py::arg("max_notional_per_command") = I64{ld.max_notional_per_command},
+           "Liquidation parameters; every default is the C++ default (LiquidationParams{}).");
+  RateField(liquidation, "warning_threshold", &lq::LiquidationParams::warning_threshold,
+            RateSign::kNonNegative,
+            "Health.WARNING from this margin ratio (maintenance / equity) on, in (0, 1).");
+  RateField(liquidation, "fee", &lq::LiquidationParams::fee, RateSign::kNonNegative,
+            "The liquidation fee, a fraction of the closed notional in [0, 1] (rounded up), "
+            "capped by what the liquidated bucket has left above zero.");
+  RateField(liquidation, "keeper_share", &lq::LiquidationParams::keeper_share,
+            RateSign::kNonNegative,
+            "The keeper's part of the fee, in [0, 1] (rounded down); the rest goes to the "
+            "insurance fund.");
+  RateField(liquidation, "buffer", &lq::LiquidationParams::buffer, RateSign::kNonNegative,
+            "A partial liquidation closes the fewest lots that bring equity to >= maintenance "
+            "* (1 + buffer), in [0, 1].");
+  IntField(liquidation, "chunk_threshold", &lq::LiquidationParams::chunk_threshold,
+           "Quote atoms (>= 0) of notional above which a position closes in chunks (0: every "
+           "position).");
+  RateField(liquidation, "chunk_fraction", &lq::LiquidationParams::chunk_fraction,
+            RateSign::kNonNegative,
+            "The part of a chunked position one liquidation closes, in (0, 1] (1: no "
+            "chunking).");
+  FixedField(liquidation, "cooldown_ns", &lq::LiquidationParams::cooldown,
+             "Within this many ns (0 .. 1 day) of a position's last partial liquidation the "
+             "whole of it may close.");
+  RateField(liquidation, "bankruptcy_adjustment", &lq::LiquidationParams::bankruptcy_adjustment,
+            RateSign::kNonNegative,
+            "dYdX's bankruptcy adjustment of the fillable price, >= 1.");
+  RateField(liquidation, "spread_to_maintenance",
+            &lq::LiquidationParams::spread_to_maintenance, RateSign::kNonNegative,
+            "dYdX's spread-to-maintenance ratio of the fillable price, > 0.");
+  IntField(liquidation, "max_notional_per_command",
+           &lq::LiquidationParams::max_notional_per_command,
+           "Quote atoms (>= 1) of notional one liquidation closes at most.");
+  liquidation.def("__repr__", [](const py::object& self) {
+    return FieldRepr(self, "LiquidationParams",
+                     {"warning_threshold", "fee", "keeper_share", "buffer", "chunk_threshold",
+                      "chunk_fraction", "cooldown_ns", "bankruptcy_adjustment",
+                      "spread_to_maintenance", "max_notional_per_command"});
+  });
+  DefEq(liquidation,
+        [](const lq::LiquidationParams& a, const lq::LiquidationParams& b) { return a == b; });
+
   const en::MarketParams pd{};
   py::class_<en::MarketParams> params(
       m, "MarketParams",
@@ -600,7 +700,8 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
                        U32 max_levels_per_side, U32 max_book_orders,
                        en::WithdrawablePnl withdrawable_pnl, const py::object& stress_fraction,
                        I64 max_market_open_interest, U32 max_matches_per_order,
-                       const fd::FundingParams& funding_params) {
+                       const fd::FundingParams& funding_params,
+                       const lq::LiquidationParams& liquidation_params) {
              en::MarketParams p;
              p.symbol = symbol;
              p.tick_size = ToStep(tick_size, "tick_size");
@@ -622,6 +723,7 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
              p.max_market_open_interest = pc::Lots(max_market_open_interest.value);
              p.max_matches_per_order = max_matches_per_order.value;
              p.funding = funding_params;
+             p.liquidation = liquidation_params;
              return p;
            }),
            py::kw_only(), py::arg("symbol") = pd.symbol,
@@ -641,7 +743,7 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
            py::arg("stress_fraction") = FromRate(pd.stress_fraction),
            py::arg("max_market_open_interest") = I64{pd.max_market_open_interest.raw()},
            py::arg("max_matches_per_order") = U32{pd.max_matches_per_order},
-           py::arg("funding") = pd.funding,
+           py::arg("funding") = pd.funding, py::arg("liquidation") = pd.liquidation,
            "Market parameters; every default is the C++ default (MarketParams{}).")
       .def_property(
           "symbol", [](const en::MarketParams& p) { return p.symbol; },
@@ -712,13 +814,19 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
       "The FundingParams (a view into these params: editing its fields edits them). A "
       "change through update_market() first closes the running funding interval with the "
       "old parameters.");
+  params.def_property(
+      "liquidation",
+      [](en::MarketParams& p) -> lq::LiquidationParams& { return p.liquidation; },
+      [](en::MarketParams& p, const lq::LiquidationParams& l) { p.liquidation = l; },
+      "The LiquidationParams (a view into these params: editing its fields edits them).");
   params.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "MarketParams",
                      {"symbol", "tick_size", "lot_size", "max_order_size", "max_open_interest",
                       "max_price", "price_band", "max_leverage", "tiers", "maker_fee",
                       "taker_fee", "oracle", "max_orders_per_account", "max_levels_per_side",
                       "max_book_orders", "withdrawable_pnl", "stress_fraction",
-                      "max_market_open_interest", "max_matches_per_order", "funding"});
+                      "max_market_open_interest", "max_matches_per_order", "funding",
+                      "liquidation"});
   });
   DefEq(params, [](const en::MarketParams& a, const en::MarketParams& b) { return a == b; });
 
@@ -801,11 +909,15 @@ must max_market_open_interest (0: the largest that is) times the same.)doc");
 
 // A field of an event struct S as Python sees it: ids and amounts as Int,
 // rates as decimal.Decimal (as everywhere in this module), enums as their
-// IntEnum, bool as bool, a FillParty as its class.
+// IntEnum, bool as bool, a FillParty as its class. A std::uint8_t field is
+// a liquidation::Health (events::Liquidation::health, the one such field:
+// the event keeps the value a plain byte), so Python sees the Health enum.
 template <class M>
 auto ToPy(const M& v) {
   if constexpr (std::is_same_v<M, pc::Rate>) {
     return FromRate(v);
+  } else if constexpr (std::is_same_v<M, std::uint8_t>) {
+    return static_cast<lq::Health>(v);
   } else if constexpr (requires { v.value(); }) {
     return IdInt(v);
   } else if constexpr (requires { v.raw(); }) {
@@ -822,6 +934,8 @@ template <class M>
 M FromPy(const PyOf<M>& v, const char* name) {
   if constexpr (std::is_same_v<M, pc::Rate>) {
     return ToRate(v, name, RateSign::kAny);
+  } else if constexpr (std::is_same_v<M, std::uint8_t>) {
+    return static_cast<std::uint8_t>(v);
   } else if constexpr (requires(const M& x) { x.value(); } || requires(const M& x) { x.raw(); }) {
     return M(v.value);
   } else if constexpr (std::is_same_v<M, std::uint32_t>) {
@@ -1034,6 +1148,45 @@ void BindEvents(py::module_& m) {
            "engine's funding residual sink (Engine.funding_residual).",
            Field{"market", &ev::FundingResidual::market, kMarket},
            Field{"amount", &ev::FundingResidual::amount, "Quote atoms."});
+  DefEvent(m, "Liquidation",
+           "A liquidate() closed `closed` lots (>= 0: the book may hold fewer than it sent "
+           "within the protection price) of the account's position in the market (its "
+           "isolated bucket if `isolated`, else its cross account), sent as IOC order "
+           "`order_id` (engine-chosen: 2**63 | the command's seq; never resting) with "
+           "protection price `limit`; `position` is the position after "
+           "(0: closed), `health` the target's Health before. The liquidated bucket paid "
+           "`fee`; `keeper_fee` of it went to the keeper's cross cash, the rest to the "
+           "insurance fund. Follows the order's OrderCanceled (CancelReason.LIQUIDATION) and "
+           "Fill events; InsuranceCover and Shortfall follow it when a deficit is left.",
+           Field{"market", &ev::Liquidation::market, kMarket},
+           Field{"account", &ev::Liquidation::account, "The liquidated account."},
+           Field{"keeper", &ev::Liquidation::keeper, "The keeper account (paid keeper_fee)."},
+           Field{"order_id", &ev::Liquidation::order_id, "The IOC's engine-chosen order id."},
+           Field{"isolated", &ev::Liquidation::isolated, "True: an isolated bucket."},
+           Field{"health", &ev::Liquidation::health, "The target's Health before."},
+           Field{"closed", &ev::Liquidation::closed, "Lots closed (>= 0)."},
+           Field{"position", &ev::Liquidation::position, "The position after, lots."},
+           Field{"limit", &ev::Liquidation::limit, "The IOC's protection price, ticks."},
+           Field{"closed_notional", &ev::Liquidation::closed_notional,
+                 "Sum of lots * price * atoms over its fills, quote atoms."},
+           Field{"fee", &ev::Liquidation::fee, "The liquidation fee paid, quote atoms."},
+           Field{"keeper_fee", &ev::Liquidation::keeper_fee,
+                 "The keeper's part of fee, quote atoms."});
+  DefEvent(m, "InsuranceCover",
+           "The insurance fund paid `amount` (> 0) quote atoms into the bucket of `account` "
+           "(its isolated bucket in `market`, or its cross cash for market 0) that a "
+           "liquidation left below zero with nothing left to close.",
+           Field{"market", &ev::InsuranceCover::market, "The market; 0: the cross account."},
+           Field{"account", &ev::InsuranceCover::account, kAccount},
+           Field{"amount", &ev::InsuranceCover::amount, "Quote atoms, > 0."});
+  DefEvent(m, "Shortfall",
+           "The shortfall bucket (Engine.shortfall) grew by `amount` > 0, what a liquidated "
+           "bucket of `account` still lacked once the insurance fund was empty; or shrank by "
+           "-amount (amount < 0, account 0) when fund_insurance() covered it. Withdrawals are "
+           "refused (Reason.WITHDRAWALS_GATED) while it is above 0.",
+           Field{"market", &ev::Shortfall::market, "The market; 0: the cross account."},
+           Field{"account", &ev::Shortfall::account, kAccount},
+           Field{"amount", &ev::Shortfall::amount, "Quote atoms; < 0: covered."});
 
   py::class_<PyResult> res(
       m, "Result",
@@ -1144,12 +1297,21 @@ void BindViews(py::module_& m) {
           "Funding accrued since the position was last settled, quote atoms: > 0 the account "
           "owes it, < 0 it is owed (already counted in equity, withdrawals and the "
           "liquidation price; settled when the position is touched).")
+      .def_property_readonly(
+          "health", [](const PV& p) { return p.health; },
+          "The Health of what backs the position: its isolated bucket, or the cross account.")
+      .def_property_readonly(
+          "liquidation_buffer", [](const PV& p) { return I64{p.liquidation_buffer.raw()}; },
+          "Isolated: the bucket's equity at the mark less its maintenance requirement; cross: "
+          "the account's (AccountSummary.liquidation_buffer). Quote atoms; < 0: "
+          "liquidatable.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "PositionView",
                          {"market", "mode", "leverage", "size", "entry_price", "mark", "value",
                           "cost", "unrealized_pnl", "realized_pnl", "initial_requirement",
                           "maintenance_requirement", "isolated_equity", "liquidation",
-                          "open_bid_lots", "open_ask_lots", "open_orders", "pending_funding"});
+                          "open_bid_lots", "open_ask_lots", "open_orders", "pending_funding",
+                          "health", "liquidation_buffer"});
       });
 
   using AS = en::AccountSummary;
@@ -1194,7 +1356,18 @@ to 1e-18.)doc")
           "without a requirement, the largest rate (9.223372036854775807) when equity <= 0.")
       .def_property_readonly(
           "liquidatable", [](const AS& s) { return s.liquidatable; },
-          "Cross equity below cross maintenance.")
+          "health is Health.LIQUIDATABLE or Health.BANKRUPT.")
+      .def_property_readonly(
+          "health_equity", [](const AS& s) { return I64{s.health_equity.raw()}; },
+          "Liquidation's equity of the cross account: cross cash plus the cross positions at "
+          "the mark less their pending funding (never stressed values), quote atoms.")
+      .def_property_readonly(
+          "liquidation_buffer", [](const AS& s) { return I64{s.liquidation_buffer.raw()}; },
+          "health_equity - maintenance_requirement, quote atoms (< 0: liquidatable).")
+      .def_property_readonly(
+          "health", [](const AS& s) { return s.health; },
+          "The cross account's Health (the warning threshold the strictest of its cross "
+          "markets').")
       .def_property_readonly(
           "positions", [](const AS& s) { return s.positions; },
           "PositionView per market with a position or orders, by market id.")
@@ -1206,7 +1379,30 @@ to 1e-18.)doc")
                          {"account", "owner", "fee_tier", "referrer", "cash", "collateral",
                           "unrealized_pnl", "equity", "initial_requirement",
                           "initial_with_orders", "maintenance_requirement", "free_collateral",
-                          "margin_ratio", "liquidatable", "pending_funding", "positions"});
+                          "margin_ratio", "liquidatable", "health", "health_equity",
+                          "liquidation_buffer", "pending_funding", "positions"});
+      });
+
+  using LC = en::LiquidationCandidate;
+  py::class_<LC>(m, "LiquidationCandidate",
+                 "One answer of Engine.liquidatable(): the cross account (market 0) or the "
+                 "isolated bucket in `market` of `account`, its health (LIQUIDATABLE or "
+                 "BANKRUPT), its equity at the mark and its maintenance requirement (quote "
+                 "atoms; equity < maintenance).")
+      .def_property_readonly("account", [](const LC& c) { return IdInt(c.account); },
+                             "Account id.")
+      .def_property_readonly("market", [](const LC& c) { return IdInt(c.market); },
+                             "Market id of the isolated bucket; 0: the cross account.")
+      .def_property_readonly("health", [](const LC& c) { return c.health; }, "The Health.")
+      .def_property_readonly(
+          "equity", [](const LC& c) { return I64{c.equity.raw()}; },
+          "Equity at the mark, quote atoms.")
+      .def_property_readonly(
+          "maintenance", [](const LC& c) { return I64{c.maintenance.raw()}; },
+          "Maintenance requirement, quote atoms.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "LiquidationCandidate",
+                         {"account", "market", "health", "equity", "maintenance"});
       });
 
   using OO = en::OpenOrder;
@@ -1927,6 +2123,31 @@ GIL while the engine works.)doc");
       "Adds ``amount`` quote atoms (> 0) from outside to the insurance fund (counts as a "
       "deposit).");
   cls.def(
+      "liquidate",
+      [](PyEngine& e, U32 market, U64 account, U64 keeper, I64 ts, std::optional<I64> max_size,
+         std::optional<U64> seq) {
+        en::Liquidate c{.market = pc::MarketId(market.value),
+                        .account = pc::AccountId(account.value),
+                        .keeper = pc::AccountId(keeper.value)};
+        if (max_size) c.max_size = pc::Lots(max_size->value);
+        return Run(e, seq, ts, c);
+      },
+      // timestamp_ns before max_size: of two arguments that are the same
+      // object (None), the argument-naming wrapper names the first.
+      py::kw_only(), py::arg("market") = U32{0}, py::arg("account"), py::arg("keeper"),
+      py::arg("timestamp_ns"), py::arg("max_size") = py::none(), py::arg("seq") = py::none(),
+      "``keeper`` (another account) asks the engine to liquidate ``account`` "
+      "(perpcore/engine/engine.hpp, \"Liquidation\"): its resting orders are cancelled, "
+      "then up to ``max_size`` lots (>= 1; None: no cap of the keeper's) of its position "
+      "close through the book as a reduce-only IOC, the fee paid to keeper and insurance "
+      "fund, a deficit covered by the insurance fund or left as a shortfall. ``market`` 0: "
+      "the engine chooses (the cross position with the largest maintenance requirement, "
+      "else the first liquidatable isolated bucket); a market with an isolated position "
+      "liquidates that bucket. Refused, in order: Reason.UNKNOWN_ACCOUNT, LIQUIDATION_SELF, "
+      "LIQUIDATION_INVALID_SIZE (max_size < 1), UNKNOWN_MARKET, LIQUIDATION_NO_POSITION, "
+      "LIQUIDATION_NOT_LIQUIDATABLE (healthy at the mark), MARKET_HALTED, NO_INDEX_PRICE / "
+      "INDEX_STALE. Result.filled is the lots closed.");
+  cls.def(
       "set_self_trade_scope",
       [](PyEngine& e, U64 account, en::SelfTradeScope scope, I64 ts, std::optional<U64> seq) {
         return Run(e, seq, ts, en::SetSelfTradeScope{pc::AccountId(account.value), scope});
@@ -2257,6 +2478,22 @@ result).
       "The account's AccountSummary, positions included.\n\n"
       ":raises NotFoundError: unknown account.");
   cls.def(
+      "liquidatable",
+      [](PyEngine& e, I64 limit) {
+        if (limit.value < 0) {
+          Raise(g_errors.invalid_argument,
+                fmt::format("limit must be >= 0, not {}", limit.value));
+        }
+        EngineLock lock(e);
+        return e.eng.Liquidatable(static_cast<std::size_t>(limit.value));
+      },
+      py::arg("limit"),
+      "The liquidatable cross accounts (market 0) and isolated buckets, most under-margined "
+      "first (equity / maintenance ascending; ties by account, then market), at most "
+      "``limit`` of them, as LiquidationCandidate. Each is liquidatable now; fewer than "
+      "``limit`` means there are no more. Answered from per-market candidate indexes, not a "
+      "walk over accounts.\n\n:raises InvalidArgumentError: limit < 0.");
+  cls.def(
       "open_orders",
       [](PyEngine& e, U64 account) {
         EngineLock lock(e);
@@ -2370,6 +2607,15 @@ result).
         return I64{e.eng.insurance_fund().raw()};
       },
       "The insurance fund, quote atoms.");
+  cls.def_property_readonly(
+      "shortfall",
+      [](PyEngine& e) {
+        EngineLock lock(e);
+        return I64{e.eng.shortfall().raw()};
+      },
+      "The shortfall bucket, quote atoms (>= 0): liquidation deficits the insurance fund "
+      "could not cover (Shortfall events). While it is above 0, withdraw() is refused "
+      "(Reason.WITHDRAWALS_GATED); fund_insurance() pays it down first.");
   cls.def_property_readonly(
       "total_deposits",
       [](PyEngine& e) {

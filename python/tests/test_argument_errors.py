@@ -140,6 +140,7 @@ _INSTANCES: dict[str, Callable[[], Any]] = {
     "EngineConfig": pc.EngineConfig,
     "OracleConfig": pc.OracleConfig,
     "FundingParams": pc.FundingParams,
+    "LiquidationParams": pc.LiquidationParams,
     "MarginTier": lambda: pc.MarginTier(notional_floor=0, max_leverage=20,
                                         maintenance_rate="0.01"),
     "AcParams": _paper,

@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "059a097ffa75d1c2065b42a4ea44a6e68de08876619274acc08f2de8fab91bab"
+GOLDEN_DIGEST = "98aa932010165ad4a0b4f86519612db7e8c78de28d145173ab1cc3cfdcb15623"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

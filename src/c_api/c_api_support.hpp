@@ -48,10 +48,11 @@ perpcore_status CatchAll(Body&& body, const char** what) noexcept {
   return PERPCORE_E_INTERNAL;
 }
 
-// kSizeV1<T>, kSizeV2<T>: the struct's older sizes (perpcore.h): sizeof(T)
-// unless fields were appended since, as to the engine config and market
-// params in issue 11 and to the market params (again), the account summary
-// and the market stats in issue 12.
+// kSizeV1<T>, kSizeV2<T>, kSizeV3<T>: the struct's older sizes (perpcore.h):
+// sizeof(T) unless fields were appended since, as to the engine config and
+// market params in issue 11, to the market params (again), the account
+// summary and the market stats in issue 12, and to the market params and
+// the account summary (again) in issue 13.
 template <class T>
 inline constexpr std::uint32_t kSizeV1 = sizeof(T);
 template <>
@@ -67,13 +68,20 @@ template <class T>
 inline constexpr std::uint32_t kSizeV2 = sizeof(T);
 template <>
 inline constexpr std::uint32_t kSizeV2<perpcore_market_params> = PERPCORE_MARKET_PARAMS_SIZE_V2;
+template <>
+inline constexpr std::uint32_t kSizeV2<perpcore_account_summary> =
+    PERPCORE_ACCOUNT_SUMMARY_SIZE_V2;
+template <class T>
+inline constexpr std::uint32_t kSizeV3 = sizeof(T);
+template <>
+inline constexpr std::uint32_t kSizeV3<perpcore_market_params> = PERPCORE_MARKET_PARAMS_SIZE_V3;
 
 // KnownSize(): exactly the size of a version the library knows: an older
 // version's size or this library's. A size between two would cut an
 // appended field; a larger one has fields the library cannot honour.
 template <class T>
 bool KnownSize(std::uint32_t size) {
-  return size == kSizeV1<T> || size == kSizeV2<T> || size == sizeof(T);
+  return size == kSizeV1<T> || size == kSizeV2<T> || size == kSizeV3<T> || size == sizeof(T);
 }
 
 // Has(): whether a struct of `struct_size` bytes holds the field that ends

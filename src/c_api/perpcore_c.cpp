@@ -122,6 +122,7 @@ static_assert(PERPCORE_CANCEL_SELF_TRADE == Val(pc::book::CancelReason::kSelfTra
 static_assert(PERPCORE_CANCEL_MAX_FILL == Val(pc::book::CancelReason::kMaxFill));
 static_assert(PERPCORE_CANCEL_MATCH_LIMIT == Val(pc::book::CancelReason::kMatchLimit));
 static_assert(PERPCORE_CANCEL_ACCOUNT_LOCKED == Val(pc::book::CancelReason::kAccountLocked));
+static_assert(PERPCORE_CANCEL_LIQUIDATION == Val(pc::book::CancelReason::kLiquidation));
 static_assert(PERPCORE_EVENT_ORDER_RESTED == Val(eng::EventKind::kOrderRested));
 static_assert(PERPCORE_EVENT_FILL == Val(eng::EventKind::kFill));
 static_assert(PERPCORE_EVENT_ORDER_CANCELED == Val(eng::EventKind::kOrderCanceled));
@@ -147,6 +148,10 @@ static_assert(PERPCORE_EVENT_SOURCE_RETIRED == Val(eng::EventKind::kSourceRetire
 static_assert(PERPCORE_EVENT_FUNDING_RATE_SET == Val(eng::EventKind::kFundingRateSet));
 static_assert(PERPCORE_EVENT_FUNDING_SETTLED == Val(eng::EventKind::kFundingSettled));
 static_assert(PERPCORE_EVENT_FUNDING_RESIDUAL == Val(eng::EventKind::kFundingResidual));
+static_assert(PERPCORE_EVENT_LIQUIDATION == Val(eng::EventKind::kLiquidation));
+static_assert(PERPCORE_EVENT_INSURANCE_COVER == Val(eng::EventKind::kInsuranceCover));
+static_assert(PERPCORE_EVENT_SHORTFALL == Val(eng::EventKind::kShortfall));
+static_assert(PERPCORE_EVENT_SHORTFALL + 1 == std::variant_size_v<eng::Event>);
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
@@ -185,7 +190,17 @@ static_assert(PERPCORE_FUNDING_WEIGHTING_TIME_WEIGHTED == Val(fd::PremiumWeighti
 static_assert(PERPCORE_FUNDING_CAP_FIXED == Val(fd::CapMode::kFixed));
 static_assert(PERPCORE_FUNDING_CAP_MARGIN_MULTIPLE == Val(fd::CapMode::kMarginMultiple));
 static_assert(PERPCORE_FUNDING_HISTORY == fd::kHistory);
+namespace lq = ::perpcore::liquidation;
+static_assert(PERPCORE_HEALTH_HEALTHY == Val(lq::Health::kHealthy));
+static_assert(PERPCORE_HEALTH_WARNING == Val(lq::Health::kWarning));
+static_assert(PERPCORE_HEALTH_LIQUIDATABLE == Val(lq::Health::kLiquidatable));
+static_assert(PERPCORE_HEALTH_BANKRUPT == Val(lq::Health::kBankrupt));
 // The appended fields start where the older versions end.
+static_assert(offsetof(perpcore_market_params, liquidation) == PERPCORE_MARKET_PARAMS_SIZE_V3);
+static_assert(offsetof(perpcore_account_summary, health_equity) ==
+              PERPCORE_ACCOUNT_SUMMARY_SIZE_V2);
+static_assert(offsetof(perpcore_event_liquidation, closed) == 40);
+static_assert(offsetof(perpcore_liquidation_candidate, equity) == 16);
 static_assert(offsetof(perpcore_market_params, funding) == PERPCORE_MARKET_PARAMS_SIZE_V2);
 static_assert(offsetof(perpcore_market_params, impact_notional) == PERPCORE_MARKET_PARAMS_SIZE_V1);
 static_assert(offsetof(perpcore_account_summary, pending_funding) ==
@@ -266,6 +281,7 @@ static_assert(offsetof(perpcore_funding_params, counterparty) == 96);
   X(WITHDRAWAL_EXCEEDS_HELD, pc::Reason::kWithdrawalExceedsHeld)      \
   X(MARKET_OPEN_INTEREST_LIMIT, pc::Reason::kMarketOpenInterestLimit) \
   X(CASH_BOUND_EXCEEDED, pc::Reason::kCashBoundExceeded)              \
+  X(WITHDRAWALS_GATED, pc::Reason::kWithdrawalsGated)                 \
   X(NO_INDEX_PRICE, pc::Reason::kNoIndexPrice)                        \
   X(ORACLE_INVALID_SOURCE, pc::Reason::kOracleInvalidSource)          \
   X(ORACLE_TOO_MANY_SOURCES, pc::Reason::kOracleTooManySources)       \
@@ -295,7 +311,11 @@ static_assert(offsetof(perpcore_funding_params, counterparty) == 96);
   X(LIQUIDATION_INVALID_COOLDOWN, pc::Reason::kLiquidationInvalidCooldown)  \
   X(LIQUIDATION_INVALID_BANKRUPTCY_ADJUSTMENT, pc::Reason::kLiquidationInvalidBankruptcyAdjustment)  \
   X(LIQUIDATION_INVALID_SPREAD, pc::Reason::kLiquidationInvalidSpread)  \
-  X(LIQUIDATION_INVALID_MAX_NOTIONAL, pc::Reason::kLiquidationInvalidMaxNotional)
+  X(LIQUIDATION_INVALID_MAX_NOTIONAL, pc::Reason::kLiquidationInvalidMaxNotional)  \
+  X(LIQUIDATION_NOT_LIQUIDATABLE, pc::Reason::kLiquidationNotLiquidatable)  \
+  X(LIQUIDATION_SELF, pc::Reason::kLiquidationSelf)  \
+  X(LIQUIDATION_INVALID_SIZE, pc::Reason::kLiquidationInvalidSize)  \
+  X(LIQUIDATION_NO_POSITION, pc::Reason::kLiquidationNoPosition)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -526,6 +546,37 @@ perpcore_funding_params FromFundingParams(const fd::FundingParams& f) {
   return out;
 }
 
+lq::LiquidationParams ToLiquidationParams(const perpcore_liquidation_params& in) {
+  lq::LiquidationParams l;
+  l.warning_threshold = pc::Rate(in.warning_threshold);
+  l.fee = pc::Rate(in.fee);
+  l.keeper_share = pc::Rate(in.keeper_share);
+  l.buffer = pc::Rate(in.buffer);
+  l.chunk_threshold = in.chunk_threshold;
+  l.chunk_fraction = pc::Rate(in.chunk_fraction);
+  l.cooldown = pc::TimeNs(in.cooldown_ns);
+  l.bankruptcy_adjustment = pc::Rate(in.bankruptcy_adjustment);
+  l.spread_to_maintenance = pc::Rate(in.spread_to_maintenance);
+  l.max_notional_per_command = in.max_notional_per_command;
+  return l;
+}
+
+perpcore_liquidation_params FromLiquidationParams(const lq::LiquidationParams& l) {
+  perpcore_liquidation_params out;
+  std::memset(&out, 0, sizeof out);
+  out.warning_threshold = l.warning_threshold.raw();
+  out.fee = l.fee.raw();
+  out.keeper_share = l.keeper_share.raw();
+  out.buffer = l.buffer.raw();
+  out.chunk_threshold = l.chunk_threshold;
+  out.chunk_fraction = l.chunk_fraction.raw();
+  out.cooldown_ns = l.cooldown.raw();
+  out.bankruptcy_adjustment = l.bankruptcy_adjustment.raw();
+  out.spread_to_maintenance = l.spread_to_maintenance.raw();
+  out.max_notional_per_command = l.max_notional_per_command;
+  return out;
+}
+
 // ToC128(): two's complement halves (perpcore.h, perpcore_i128).
 perpcore_i128 ToC128(absl::int128 v) {
   return perpcore_i128{.hi = absl::Int128High64(v), .lo = absl::Int128Low64(v)};
@@ -599,6 +650,11 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
   if (Has(in->struct_size, offsetof(perpcore_market_params, funding) + sizeof in->funding)) {
     out->funding = ToFundingParams(in->funding);
   }
+  // The liquidation appended after version 3: older callers get its defaults.
+  if (Has(in->struct_size,
+          offsetof(perpcore_market_params, liquidation) + sizeof in->liquidation)) {
+    out->liquidation = ToLiquidationParams(in->liquidation);
+  }
   return PERPCORE_OK;
 }
 
@@ -641,6 +697,7 @@ perpcore_market_params FromMarketParams(const eng::MarketParams& p) {
   out.max_market_open_interest = p.max_market_open_interest.raw();
   out.max_matches_per_order = p.max_matches_per_order;
   out.funding = FromFundingParams(p.funding);
+  out.liquidation = FromLiquidationParams(p.liquidation);
   return out;
 }
 
@@ -831,6 +888,29 @@ void Put(const ev::FundingSettled& e, perpcore_event* out) {
 void Put(const ev::FundingResidual& e, perpcore_event* out) {
   out->as.funding_residual = {.market = e.market.value(), .pad0 = 0, .amount = e.amount.raw()};
 }
+void Put(const ev::Liquidation& e, perpcore_event* out) {
+  out->as.liquidation = {.market = e.market.value(),
+                         .health = e.health,
+                         .account = e.account.value(),
+                         .keeper = e.keeper.value(),
+                         .order_id = e.order_id.value(),
+                         .isolated = e.isolated ? 1U : 0U,
+                         .pad0 = 0,
+                         .closed = e.closed.raw(),
+                         .position = e.position.raw(),
+                         .limit = e.limit.raw(),
+                         .closed_notional = e.closed_notional.raw(),
+                         .fee = e.fee.raw(),
+                         .keeper_fee = e.keeper_fee.raw()};
+}
+void Put(const ev::InsuranceCover& e, perpcore_event* out) {
+  out->as.insurance_cover = {
+      .market = e.market.value(), .pad0 = 0, .account = e.account.value(), .amount = e.amount.raw()};
+}
+void Put(const ev::Shortfall& e, perpcore_event* out) {
+  out->as.shortfall = {
+      .market = e.market.value(), .pad0 = 0, .account = e.account.value(), .amount = e.amount.raw()};
+}
 
 perpcore_event ToC(const eng::Event& e) {
   perpcore_event out;
@@ -873,6 +953,17 @@ perpcore_position ToC(const eng::PositionView& p) {
   out.liquidation_always = p.liquidation.always ? 1 : 0;
   out.open_bid_lots = p.open_bid_lots.raw();
   out.open_ask_lots = p.open_ask_lots.raw();
+  return out;
+}
+
+perpcore_liquidation_candidate ToC(const eng::LiquidationCandidate& c) {
+  perpcore_liquidation_candidate out;
+  std::memset(&out, 0, sizeof out);
+  out.account = c.account.value();
+  out.market = c.market.value();
+  out.health = static_cast<std::uint32_t>(c.health);
+  out.equity = c.equity.raw();
+  out.maintenance = c.maintenance.raw();
   return out;
 }
 
@@ -1409,6 +1500,21 @@ perpcore_status perpcore_engine_time_tick(perpcore_engine* e, perpcore_result* o
                     });
 }
 
+perpcore_status perpcore_engine_liquidate(perpcore_engine* e, perpcore_result* out, uint64_t seq,
+                                          int64_t timestamp_ns, uint32_t market, uint64_t account,
+                                          uint64_t keeper, int64_t max_size) noexcept {
+  // Every value reaches the engine as it is: a bad one is a refusal with
+  // its reason (LIQUIDATION_INVALID_SIZE, ...), and consumes the seq.
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_engine_liquidate",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::Liquidate{.market = pc::MarketId(market),
+                                          .account = pc::AccountId(account),
+                                          .keeper = pc::AccountId(keeper),
+                                          .max_size = pc::Lots(max_size)};
+                      return PERPCORE_OK;
+                    });
+}
+
 perpcore_status perpcore_engine_events(const perpcore_engine* e, perpcore_event* out,
                                        size_t out_len, size_t* written) noexcept {
   const char* func = "perpcore_engine_events";
@@ -1497,6 +1603,35 @@ perpcore_status perpcore_engine_funding_residual(const perpcore_engine* e,
   }
   *out = ToC128(e->state->impl.funding_residual());
   return PERPCORE_OK;
+}
+
+perpcore_status perpcore_engine_shortfall(const perpcore_engine* e, int64_t* out) noexcept {
+  if (out != nullptr) *out = 0;
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_shortfall", "out is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  *out = e->state->impl.shortfall().raw();
+  return PERPCORE_OK;
+}
+
+perpcore_status perpcore_engine_liquidatable(const perpcore_engine* e,
+                                             perpcore_liquidation_candidate* out, size_t out_len,
+                                             size_t* written) noexcept {
+  const char* func = "perpcore_engine_liquidatable";
+  const perpcore_status as = ArrayArgs(out, out_len, written);
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, as, func, kArrayMessage); s != PERPCORE_OK) return s;
+  return Guard(e, func, [&]() -> perpcore_status {
+    if (out_len == 0) return PERPCORE_OK;  // nothing asked: no work
+    const std::vector<eng::LiquidationCandidate> c = e->state->impl.Liquidatable(out_len);
+    const std::size_t n = std::min(c.size(), out_len);
+    for (std::size_t i = 0; i < n; ++i) out[i] = ToC(c[i]);
+    *written = n;
+    return PERPCORE_OK;
+  });
 }
 
 perpcore_status perpcore_engine_markets(const perpcore_engine* e, uint32_t* out, size_t out_len,
@@ -1754,6 +1889,9 @@ perpcore_status perpcore_account_summary_get(const perpcore_engine* e,
     v.liquidatable = sm->liquidatable ? 1 : 0;
     v.position_count = static_cast<std::uint32_t>(sm->positions.size());
     v.pending_funding = sm->pending_funding.raw();
+    v.health_equity = sm->health_equity.raw();
+    v.liquidation_buffer = sm->liquidation_buffer.raw();
+    v.health = static_cast<std::uint32_t>(sm->health);
     Deliver(out, v);
     return PERPCORE_OK;
   });
@@ -1790,6 +1928,35 @@ perpcore_status perpcore_account_pending_funding(const perpcore_engine* e, int64
     if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
     for (const eng::PositionView& p : sm->positions) {
       if (p.market == pc::MarketId(market)) *out = p.pending_funding.raw();
+    }
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_account_position_health(const perpcore_engine* e, uint32_t* health,
+                                                 int64_t* liquidation_buffer, uint64_t account,
+                                                 uint32_t market) noexcept {
+  const char* func = "perpcore_account_position_health";
+  if (health != nullptr) *health = PERPCORE_HEALTH_HEALTHY;
+  if (liquidation_buffer != nullptr) *liquidation_buffer = 0;
+  const perpcore_status os =
+      health == nullptr || liquidation_buffer == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, "health or liquidation_buffer is NULL");
+      s != PERPCORE_OK) {
+    return s;
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    // An unknown market is NOT_FOUND like an unknown account, so a typo in
+    // the market id is not read as "no position".
+    const absl::StatusOr<eng::MarketStats> st = e->state->impl.Stats(pc::MarketId(market));
+    if (!st.ok()) return FromQueryStatus(e, st.status(), func);
+    const absl::StatusOr<eng::AccountSummary> sm = e->state->impl.Summary(pc::AccountId(account));
+    if (!sm.ok()) return FromQueryStatus(e, sm.status(), func);
+    for (const eng::PositionView& p : sm->positions) {
+      if (p.market != pc::MarketId(market)) continue;
+      *health = static_cast<std::uint32_t>(p.health);
+      *liquidation_buffer = p.liquidation_buffer.raw();
     }
     return PERPCORE_OK;
   });

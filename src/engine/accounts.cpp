@@ -56,7 +56,11 @@ Outcome ApplyCreateAccount(State& s, const AccountPlan& plan, EventSink& sink) {
   s.accounts.reserve(s.accounts.size() + 1);
   s.account_index.Insert(s.AccountHash(c.account), slot);
   s.accounts.push_back(  // allocates nothing: reserved
-      Account{.id = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
+      Account{.id = c.account,
+              .slot = slot,
+              .owner = c.owner,
+              .fee_tier = c.fee_tier,
+              .referrer = c.referrer});
   sink.Emit(events::AccountCreated{
       .account = c.account, .owner = c.owner, .fee_tier = c.fee_tier, .referrer = c.referrer});
   return {};

@@ -80,16 +80,17 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
 
   const Position* p = nullptr;
   HealthOf h;
+  Rate cross_warning;
   if (c.market != 0) {
     const std::uint32_t mi = s.FindMarket(c.market);
     if (mi == kNone) return Reason::kUnknownMarket;
     p = FindPosition(a, c.market);
     if (p == nullptr || p->size == 0) return Reason::kLiquidationNoPosition;
     plan->isolated = p->mode == MarginMode::kIsolated;
-    h = plan->isolated ? BucketHealth(s.markets[mi], *p, s.now) : CrossHealth(s, a);
+    h = plan->isolated ? BucketHealth(s.markets[mi], *p, s.now) : CrossHealth(s, a, &cross_warning);
     if (!h.Liquidatable()) return Reason::kLiquidationNotLiquidatable;
   } else {
-    h = CrossHealth(s, a);
+    h = CrossHealth(s, a, &cross_warning);
     if (h.Liquidatable()) {
       int128 largest = -1;  // ties: the lowest market id (records are sorted)
       for (const Position& q : a.positions) {
@@ -101,7 +102,7 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
         }
       }
       if (p == nullptr) {  // a deficit without a position: cover it
-        plan->health = liquidation::Classify(h.equity, h.maintenance, WarningThreshold(s, a));
+        plan->health = liquidation::Classify(h.equity, h.maintenance, cross_warning);
         return Reason::kOk;
       }
     } else {
@@ -124,7 +125,7 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
   if (!m.IndexUsable(s.now)) return m.IndexRefusal(s.now);
   const liquidation::LiquidationParams& lp = m.params.liquidation;
   plan->health = liquidation::Classify(
-      h.equity, h.maintenance, plan->isolated ? lp.warning_threshold : WarningThreshold(s, a));
+      h.equity, h.maintenance, plan->isolated ? lp.warning_threshold : cross_warning);
 
   // Size (engine.hpp, step 2).
   const std::int64_t size = p->size < 0 ? -p->size : p->size;

@@ -85,10 +85,10 @@ void SetExit(CandidateIndex& index, std::uint64_t id, const std::optional<int128
 }
 
 // Key(): enters (or moves) the position's entry and tier exit for `floor`.
-void Key(Market& m, AccountId account, Position& p, int128 floor) {
+void Key(Market& m, const Account& a, Position& p, int128 floor) {
   const std::size_t tier = m.tiers.Tier(ToQuote(Abs(PositionValue(m, p))));
   const std::uint8_t slot = SlotOf(tier, p);
-  const std::uint64_t id = account.value();
+  const std::uint64_t id = a.slot;
   if (p.liq_slot != kUnkeyed && p.liq_slot != slot) m.liq.by[p.liq_slot].Erase(id);
   Upsert(m.liq.by[slot], CandidateEntry{.id = id,
                                         .side = p.size > 0 ? Side::kBuy : Side::kSell,
@@ -128,8 +128,8 @@ std::optional<int128> KeptFloor(const Market& m, const Position& p, std::uint64_
 // Unkey(): removes the account's entries in the market. With the record
 // (keyed) one index is known; without it (the record went, or was made anew
 // in this command) every index of the market is asked.
-void Unkey(Market& m, AccountId account, Position* p) {
-  const std::uint64_t id = account.value();
+void Unkey(Market& m, const Account& a, Position* p) {
+  const std::uint64_t id = a.slot;
   if (p != nullptr && p->liq_slot != kUnkeyed) {
     m.liq.by[p->liq_slot].Erase(id);
   } else {
@@ -148,21 +148,21 @@ bool IsKeyedCross(const Position& p) {
   return p.mode == MarginMode::kCross && p.size != 0;
 }
 
-// Gives half of `slack` >= 0 to the cross positions `split`, in proportion
-// to their maintenance, floors T = h - share; the other half (and the
+// Gives 7/8 of `slack` >= 0 to the cross positions `split`, in proportion
+// to their maintenance, floors T = h - share; the other eighth (and the
 // rounding) stays with the account, cash + sum T >= 0, so that the next
-// fill of one position usually finds its room there.
+// fill of one position often finds its room there (liquidation_index.hpp).
 void Split(State& s, Account& a, int128 slack, std::span<Position* const> split) {
   int128 weight = 0;
   for (const Position* p : split) weight += MaintenanceOf(s.markets[p->market_slot], *p);
   // Every position's maintenance is >= 1 atom (rates > 0, rounded up).
   PERPCORE_CHECK(weight > 0);
-  const int128 half = slack / 2;
+  const int128 given = slack - slack / 8;
   for (Position* p : split) {
     Market& m = s.markets[p->market_slot];
     const int128 maintenance = MaintenanceOf(m, *p);
-    const int128 share = maintenance == weight ? half : half * maintenance / weight;
-    Key(m, a.id, *p, HealthPart(m, *p, s.now) - share);
+    const int128 share = maintenance == weight ? given : given * maintenance / weight;
+    Key(m, a, *p, HealthPart(m, *p, s.now) - share);
   }
 }
 
@@ -173,7 +173,7 @@ bool TryKeep(State& s, const Account& a, int128 rest, std::span<Position* const>
   std::vector<int128>& kept = s.liq_kept;
   kept.clear();
   for (const Position* p : dirty) {
-    const std::optional<int128> floor = KeptFloor(s.markets[p->market_slot], *p, a.id.value());
+    const std::optional<int128> floor = KeptFloor(s.markets[p->market_slot], *p, a.slot);
     if (!floor.has_value()) return false;
     kept.push_back(*floor);
     rest += *floor;
@@ -189,18 +189,18 @@ void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std:
     Market& m = s.markets[market_slot];
     Position* p = FindPosition(a, m.id);
     if (p == nullptr || p->size == 0) {
-      Unkey(m, a.id, p);
+      Unkey(m, a, p);
       continue;
     }
     // A record made anew in this command: an entry of the one it replaced
     // may remain.
-    if (p->liq_slot == kUnkeyed) Unkey(m, a.id, nullptr);
+    if (p->liq_slot == kUnkeyed) Unkey(m, a, nullptr);
     if (p->mode != MarginMode::kIsolated) continue;
-    const std::optional<int128> kept = KeptFloor(m, *p, a.id.value());
+    const std::optional<int128> kept = KeptFloor(m, *p, a.slot);
     if (kept.has_value() && *kept >= -int128(p->iso_cash)) {
       p->liq_floor = *kept;
     } else {
-      Key(m, a.id, *p, -int128(p->iso_cash));
+      Key(m, a, *p, -int128(p->iso_cash));
     }
   }
 
@@ -254,7 +254,7 @@ void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std:
     Split(s, a, health, dirty);
     return;
   }
-  for (Position* p : dirty) Key(s.markets[p->market_slot], a.id, *p, kAlwaysFire);
+  for (Position* p : dirty) Key(s.markets[p->market_slot], a, *p, kAlwaysFire);
 }
 
 // Every entry of `index` that fires at x, appended to `out` with the market.
@@ -286,31 +286,25 @@ bool Before(const LiquidationCandidate& x, const LiquidationCandidate& y) {
 
 }  // namespace
 
-HealthOf CrossHealth(const State& s, const Account& a) {
+HealthOf CrossHealth(const State& s, const Account& a, Rate* warning) {
   HealthOf h{.equity = a.cash};
+  Rate lowest = liquidation::LiquidationParams{}.warning_threshold;
+  bool any = false;
   for (const Position& p : a.positions) {
     if (p.mode != MarginMode::kCross || p.size == 0) continue;
     const Market& m = s.markets[p.market_slot];
     h.equity += PositionValue(m, p) - PendingFunding(m, p, s.now);
     h.maintenance += MaintenanceOf(m, p);
+    const Rate w = m.params.liquidation.warning_threshold;
+    lowest = any ? std::min(lowest, w) : w;
+    any = true;
   }
+  if (warning != nullptr) *warning = lowest;
   return h;
 }
 
 HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now) {
   return {.equity = BucketEquity(m, p, now), .maintenance = MaintenanceOf(m, p)};
-}
-
-Rate WarningThreshold(const State& s, const Account& a) {
-  Rate lowest = liquidation::LiquidationParams{}.warning_threshold;
-  bool any = false;
-  for (const Position& p : a.positions) {
-    if (p.mode != MarginMode::kCross || p.size == 0) continue;
-    const Rate w = s.markets[p.market_slot].params.liquidation.warning_threshold;
-    lowest = any ? std::min(lowest, w) : w;
-    any = true;
-  }
-  return lowest;
 }
 
 void InitMarketIndex(const State& s, Market& m) {
@@ -332,9 +326,7 @@ void ResetMarketIndex(State& s, std::uint32_t market_slot) {
   }
   InitMarketIndex(s, m);
   for (const std::uint64_t id : ids) {
-    const std::uint32_t ai = s.FindAccount(AccountId(id));
-    PERPCORE_CHECK(ai != kNone);
-    Account& a = s.accounts[ai];
+    Account& a = s.accounts[static_cast<std::uint32_t>(id)];
     Position* p = FindPosition(a, m.id);
     PERPCORE_CHECK(p != nullptr);
     p->liq_slot = kUnkeyed;
@@ -381,31 +373,46 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
         .equity = ToQuote(h.equity),
         .maintenance = ToQuote(h.maintenance)});
   };
-  std::vector<std::uint32_t> cross;
-  for (const auto& [id, mi] : fired) {
+  // The exact checks: each candidate costs a few dependent cache misses
+  // (its account record, its positions), so records are prefetched two
+  // stages ahead of their check. `fired` is sorted by account: an account's
+  // entries are adjacent, and its cross health is checked once.
+  constexpr std::size_t kAhead = 8;
+  const std::size_t n = fired.size();
+  auto account_of = [&](std::size_t i) -> const Account& {
+    return s.accounts[static_cast<std::uint32_t>(fired[i].first)];
+  };
+  for (std::size_t i = 0; i < std::min(n, 2 * kAhead); ++i) __builtin_prefetch(&account_of(i));
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + 2 * kAhead < n) __builtin_prefetch(&account_of(i + 2 * kAhead));
+    if (i + kAhead < n) __builtin_prefetch(account_of(i + kAhead).positions.data());
+    const Account& a = account_of(i);
+    const Market& m = s.markets[fired[i].second];
+    const Position* p = FindPosition(a, m.id);
     // Between commands every entry is a keyed position's; a poisoned
     // engine (interrupted mid-command) may hold stale ones, which answer
     // nothing.
-    const std::uint32_t ai = s.FindAccount(AccountId(id));
-    if (ai == kNone) continue;
-    const Account& a = s.accounts[ai];
-    const Market& m = s.markets[mi];
-    const Position* p = FindPosition(a, m.id);
     if (p == nullptr || p->size == 0) continue;
     if (p->mode == MarginMode::kIsolated) {
       add(a, m.id, BucketHealth(m, *p, s.now), m.params.liquidation.warning_threshold);
-    } else {
-      cross.push_back(ai);
+      continue;
     }
+    bool checked = false;  // an earlier entry of the account was cross
+    for (std::size_t j = i; j-- > 0 && fired[j].first == fired[i].first;) {
+      const Position* q = FindPosition(a, s.markets[fired[j].second].id);
+      checked = checked || (q != nullptr && q->mode == MarginMode::kCross);
+    }
+    if (checked) continue;
+    Rate warning;
+    const HealthOf h = CrossHealth(s, a, &warning);
+    add(a, MarketId(0), h, warning);
   }
   for (const AccountId id : s.debtors) {
-    if (const std::uint32_t ai = s.FindAccount(id); ai != kNone) cross.push_back(ai);
-  }
-  std::sort(cross.begin(), cross.end());
-  cross.erase(std::unique(cross.begin(), cross.end()), cross.end());
-  for (const std::uint32_t ai : cross) {
-    const Account& a = s.accounts[ai];
-    add(a, MarketId(0), CrossHealth(s, a), WarningThreshold(s, a));
+    const std::uint32_t ai = s.FindAccount(id);
+    if (ai == kNone) continue;
+    Rate warning;
+    const HealthOf h = CrossHealth(s, s.accounts[ai], &warning);
+    add(s.accounts[ai], MarketId(0), h, warning);
   }
   std::sort(out.begin(), out.end(), Before);
   if (out.size() > limit) out.resize(limit);
@@ -417,6 +424,10 @@ absl::Status CheckLiquidationIndex(const State& s) {
   std::vector<std::size_t> exits(s.markets.size(), 0);
   for (std::uint32_t ai = 0; ai < s.accounts.size(); ++ai) {
     const Account& a = s.accounts[ai];
+    if (a.slot != ai) {
+      return absl::InternalError(absl::StrCat("account ", a.id.value(), ": slot ", a.slot,
+                                              " is not its index ", ai));
+    }
     int128 cover = a.cash;
     bool any_cross = false, always = false;
     for (const Position& p : a.positions) {
@@ -433,7 +444,7 @@ absl::Status CheckLiquidationIndex(const State& s) {
             absl::StrCat("account ", a.id.value(), " market ", m.id.value(), ": not keyed"));
       }
       const std::size_t tier = p.liq_slot / 2;
-      const std::optional<CandidateEntry> e = m.liq.by[p.liq_slot].Find(a.id.value());
+      const std::optional<CandidateEntry> e = m.liq.by[p.liq_slot].Find(a.slot);
       const Side side = p.size > 0 ? Side::kBuy : Side::kSell;
       // The entry fires no later than the floor needs (a kept entry may
       // fire earlier: KeptFloor()).
@@ -447,7 +458,7 @@ absl::Status CheckLiquidationIndex(const State& s) {
       keyed[p.market_slot] += 1;
       const std::int64_t lots = p.size < 0 ? -p.size : p.size;
       const std::optional<int128> x = ExitOf(m, lots, tier);
-      const std::optional<CandidateEntry> above = m.liq.above.Find(a.id.value());
+      const std::optional<CandidateEntry> above = m.liq.above.Find(a.slot);
       if (above.has_value() != x.has_value() || lots > p.liq_exit_lots ||
           (above && above->trigger > *x)) {
         return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",

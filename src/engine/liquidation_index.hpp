@@ -34,10 +34,11 @@
 // floors still cover the account, no index moves (the common fill). Else
 // its dirty positions D get new floors
 // from what the clean ones leave, R = cash + sum over clean j of T_j: if the
-// slack R + sum over D of h_d is >= 0, half of it is split over D in
-// proportion to maintenance (T_d = h_d - b_d, sum b_d = slack / 2), so cash
-// + sum T >= 0 keeps the other half, which the next change usually finds
-// (one position re-keyed, not all); otherwise every position of the account
+// slack R + sum over D of h_d is >= 0, 7/8 of it is split over D in
+// proportion to maintenance (T_d = h_d - b_d), so cash + sum T >= 0 keeps
+// the other eighth, which the next fill often finds (its entry kept, or one
+// position re-keyed, not all): a larger reserve saves index work on fills
+// and costs false candidates after a move; otherwise every position of the account
 // is re-split from its cash alone;
 // and an account liquidatable at that moment gets floors that always fire
 // (kAlwaysFire) until a command touches it again. A deposit also marks the
@@ -72,15 +73,13 @@ struct HealthOf {
 
 // CrossHealth(): the cross account: cash plus its cross positions' values
 // at the mark less their pending funding, against the sum of their
-// maintenance requirements. O(records of the account).
-HealthOf CrossHealth(const State& s, const Account& a);
+// maintenance requirements; `warning`, if given, receives its warning
+// threshold: the lowest of its cross markets' (the default without a cross
+// position). O(records of the account).
+HealthOf CrossHealth(const State& s, const Account& a, Rate* warning = nullptr);
 
 // BucketHealth(): an isolated position's bucket. O(1).
 HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now);
-
-// WarningThreshold(): the warning threshold of the cross account: the
-// lowest of its cross markets' (the default without a cross position).
-Rate WarningThreshold(const State& s, const Account& a);
 
 // InitMarketIndex(): a new market's (or a market whose tiers changed)
 // empty indexes, two per margin tier.

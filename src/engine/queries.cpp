@@ -173,10 +173,11 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
                      .free_collateral = ToQuote(std::min(CrossWithdrawable(*s_, a),
                                                          std::max<int128>(0, ledger::Held(*s_)))),
                      .margin_ratio = risk::MarginRatio(r.maintenance, r.equity)};
-  const HealthOf health = CrossHealth(*s_, a);
+  Rate warning;
+  const HealthOf health = CrossHealth(*s_, a, &warning);
   out.health_equity = ToQuote(health.equity);
   out.liquidation_buffer = ToQuote(health.equity - health.maintenance);
-  out.health = liquidation::Classify(health.equity, health.maintenance, WarningThreshold(*s_, a));
+  out.health = liquidation::Classify(health.equity, health.maintenance, warning);
   out.liquidatable = health.Liquidatable();
   int128 collateral = a.cash;
   int128 unrealized = 0;

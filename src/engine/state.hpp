@@ -91,6 +91,9 @@ struct MarketPref {
 
 struct Account {
   AccountId id = 0;
+  // Its index in State::accounts (accounts never move): the liquidation
+  // candidate indexes key it by this, so that a candidate needs no lookup.
+  std::uint32_t slot = 0;
   OwnerId owner = 0;
   std::int64_t cash = 0;  // cross cash, atoms (ledger only)
   std::uint32_t fee_tier = 0;
@@ -110,7 +113,7 @@ struct Account {
 // by[2t + 1] its shorts, keyed in X_t = mark * atoms * (1e18 -+ rate_t) -
 // funding index; `above` holds each keyed position's tier exit in price
 // (fires when the mark takes its notional to the next tier's floor). Ids
-// are account ids (one record per account and market).
+// are account slots (Account::slot; one record per account and market).
 struct LiquidationIndex {
   std::vector<liquidation::CandidateIndex> by;
   liquidation::CandidateIndex above{0};

@@ -586,6 +586,10 @@ TEST_CASE("CApiAllocFailure: every other command can be failed at each of its al
        [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
          return perpcore_engine_time_tick(e, r, seq, kT0, 0);
        }},
+      {"perpcore_engine_liquidate",
+       [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+         return perpcore_engine_liquidate(e, r, seq, kT0, 1, 2, 1, INT64_MAX);
+       }},
   };
   std::int64_t allocations = 0;
   for (const auto& [name, command] : commands) {
@@ -772,6 +776,23 @@ TEST_CASE("CApiAllocFailure: every other query can be failed at each of its allo
        [](const perpcore_engine* e) {
          std::int64_t v = 0;
          return perpcore_account_pending_funding(e, &v, 1, 1);
+       }},
+      {"perpcore_engine_shortfall",
+       [](const perpcore_engine* e) {
+         std::int64_t v = 0;
+         return perpcore_engine_shortfall(e, &v);
+       }},
+      {"perpcore_engine_liquidatable",
+       [](const perpcore_engine* e) {
+         std::array<perpcore_liquidation_candidate, 4> out{};
+         std::size_t n = 0;
+         return perpcore_engine_liquidatable(e, out.data(), out.size(), &n);
+       }},
+      {"perpcore_account_position_health",
+       [](const perpcore_engine* e) {
+         std::uint32_t health = 0;
+         std::int64_t buffer = 0;
+         return perpcore_account_position_health(e, &health, &buffer, 1, 1);
        }},
       {"perpcore_book_best",
        [](const perpcore_engine* e) {

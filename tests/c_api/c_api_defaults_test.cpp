@@ -91,6 +91,23 @@ TEST_CASE("CApi: perpcore_market_params_init gives FundingParams' defaults", "[c
   CHECK(f.decay_threshold == d.decay_threshold.raw());
 }
 
+TEST_CASE("CApi: perpcore_market_params_init gives LiquidationParams' defaults", "[c_api]") {
+  perpcore_market_params c;
+  perpcore_market_params_init(&c);
+  const liquidation::LiquidationParams d;
+  const perpcore_liquidation_params& l = c.liquidation;
+  CHECK(l.warning_threshold == d.warning_threshold.raw());
+  CHECK(l.fee == d.fee.raw());
+  CHECK(l.keeper_share == d.keeper_share.raw());
+  CHECK(l.buffer == d.buffer.raw());
+  CHECK(l.chunk_threshold == d.chunk_threshold);
+  CHECK(l.chunk_fraction == d.chunk_fraction.raw());
+  CHECK(l.cooldown_ns == d.cooldown.raw());
+  CHECK(l.bankruptcy_adjustment == d.bankruptcy_adjustment.raw());
+  CHECK(l.spread_to_maintenance == d.spread_to_maintenance.raw());
+  CHECK(l.max_notional_per_command == d.max_notional_per_command);
+}
+
 TEST_CASE("CApi: perpcore_engine_config_init gives EngineConfig's defaults", "[c_api]") {
   perpcore_engine_config c;
   perpcore_engine_config_init(&c);

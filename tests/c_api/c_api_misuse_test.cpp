@@ -149,7 +149,7 @@ struct Call {
 // EveryHandleCall()
 //
 // Every function that takes an engine handle but perpcore_engine_destroy()
-// (it returns nothing; its own tests are below): 46 of them.
+// (it returns nothing; its own tests are below): 50 of them.
 std::vector<Call> EveryHandleCall(std::uint64_t seq) {
   const auto command = [seq](const char* name, auto fn) {
     return Call{name, [seq, fn](perpcore_engine* e) {
@@ -261,6 +261,10 @@ std::vector<Call> EveryHandleCall(std::uint64_t seq) {
               [](perpcore_engine* e, perpcore_result* r, std::uint64_t s) {
                 return perpcore_engine_time_tick(e, r, s, kT0, 0);
               }),
+      command("perpcore_engine_liquidate",
+              [](perpcore_engine* e, perpcore_result* r, std::uint64_t s) {
+                return perpcore_engine_liquidate(e, r, s, kT0, 1, 2, 1, INT64_MAX);
+              }),
   };
   const auto add = [&calls](const char* name, std::function<perpcore_status(perpcore_engine*)> f) {
     calls.push_back(Call{name, std::move(f)});
@@ -358,6 +362,23 @@ std::vector<Call> EveryHandleCall(std::uint64_t seq) {
     std::int64_t v = 99;
     const perpcore_status s = perpcore_account_pending_funding(e, &v, 1, 1);
     return v == 0 ? s : PERPCORE_OK;
+  });
+  add("perpcore_engine_shortfall", [](perpcore_engine* e) {
+    std::int64_t v = 99;
+    const perpcore_status s = perpcore_engine_shortfall(e, &v);
+    return v == 0 ? s : PERPCORE_OK;
+  });
+  add("perpcore_engine_liquidatable", [](perpcore_engine* e) {
+    std::array<perpcore_liquidation_candidate, 4> out{};
+    std::size_t n = 99;
+    const perpcore_status s = perpcore_engine_liquidatable(e, out.data(), out.size(), &n);
+    return n == 0 ? s : PERPCORE_OK;
+  });
+  add("perpcore_account_position_health", [](perpcore_engine* e) {
+    std::uint32_t health = 99;
+    std::int64_t buffer = 99;
+    const perpcore_status s = perpcore_account_position_health(e, &health, &buffer, 1, 1);
+    return health == 0 && buffer == 0 ? s : PERPCORE_OK;
   });
   add("perpcore_book_best", [](perpcore_engine* e) {
     perpcore_level l;
@@ -475,8 +496,8 @@ TEST_CASE("CApiMisuse: every call re-entering an engine from inside a call gets 
         &reentry);
     const perpcore_status status = outer.run(e.get(), seq);
     OnNextAllocation(nullptr, nullptr);
-    REQUIRE(reentry.calls == 46);  // the hook ran, inside the call
-    CHECK(reentry.misuse == 46);
+    REQUIRE(reentry.calls == 50);  // the hook ran, inside the call
+    CHECK(reentry.misuse == 50);
     CHECK(status == PERPCORE_OK);
     CHECK(DigestOf(e.get()) == expected);
     CHECK(LastSeq(e.get()) == expected_seq);
@@ -532,7 +553,7 @@ TEST_CASE("CApiMisuse: every call from a second thread while the first is held i
     a.join();
     REQUIRE(held);
     REQUIRE_FALSE(hold.timed_out.load());
-    CHECK(misuse == 46);
+    CHECK(misuse == 50);
     CHECK(a_status == PERPCORE_OK);
     CHECK(DigestOf(e.get()) == expected);
   }

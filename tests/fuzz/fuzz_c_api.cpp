@@ -6,7 +6,9 @@
 // engine create (fuzzed perpcore_engine_config; checked against
 // perpcore_engine_config_check), market create / update / status, accounts
 // (create, deposit, withdraw, transfer, STP scope, fee tier, margin mode,
-// leverage, isolated margin), the insurance deposit, orders of every type,
+// leverage, isolated margin), the insurance deposit, liquidations (every
+// market, account, keeper and max_size, self and unknown ids included; the
+// liquidation parameters fuzzed with the market's), orders of every type,
 // time in force, STP mode and reduce-only flag, cancel (by id, by client id,
 // all), amend, cancel-replace, oracle prices, time ticks, and every query
 // and the preview. Field values come from tables of typical and extreme
@@ -31,7 +33,14 @@
 //     the same events, and the same digest;
 //   - a query or preview left the digest unchanged;
 //   - perpcore_engine_check_invariants(A) holds (conservation, open
-//     interest, books and ladders).
+//     interest, books and ladders);
+//   - the liquidation views agree: a summary's liquidation_buffer is
+//     health_equity - maintenance_requirement and liquidatable is its health
+//     LIQUIDATABLE or BANKRUPT (a cross position's health and buffer are its
+//     account's); every perpcore_engine_liquidatable()
+//     candidate has equity < maintenance and such a health, at most the
+//     capacity asked are written, most under-margined first, and a cross
+//     one (market 0) is liquidatable in its account's summary.
 // A failed check prints the call number and what failed, and aborts;
 // libFuzzer saves the input. tests/fuzz/README.md says how to replay one.
 #include <array>
@@ -144,9 +153,15 @@ std::uint32_t SizeMode(Reader& in, Padded<T>& p) {
       return kSize + 8;
     case 0xF3: return 0;
     case 0xF4: return kSize + 64;     // the whole tail, zero
-    // The market params' version 2 (funding absent), else refused.
-    case 0xF5: return kSize - static_cast<std::uint32_t>(sizeof(perpcore_funding_params));
-    case 0xF6: return kSize - 24;     // the market stats' version 1, else refused
+    // The market params' version 2 (funding and liquidation absent), else
+    // refused.
+    case 0xF5:
+      return kSize - static_cast<std::uint32_t>(sizeof(perpcore_funding_params) +
+                                                sizeof(perpcore_liquidation_params));
+    case 0xF6: return kSize - 24;     // the market stats' version 1, the summary's 2
+    // The market params' version 3 (liquidation absent), else refused.
+    case 0xF7: return kSize - static_cast<std::uint32_t>(sizeof(perpcore_liquidation_params));
+    case 0xF8: return kSize - 32;     // the account summary's version 1, else refused
     default: return kSize;
   }
 }
@@ -253,7 +268,7 @@ class Fuzzer {
     perpcore_market_params& v = p.value;
     const std::uint8_t edits = in_.U8() % 8;
     for (std::uint8_t e = 0; e < edits; ++e) {
-      switch (in_.U8() % 26) {
+      switch (in_.U8() % 27) {
         case 0: v.max_leverage = in_.Enum(200); break;
         case 1: v.tick_size_mantissa = in_.LogScale(0); break;
         case 2: v.tick_size_exponent = static_cast<std::int32_t>(in_.Around(0, 1)); break;
@@ -309,6 +324,22 @@ class Fuzzer {
             f.counterparty = Account();
           } else {
             *fields[which] = in_.Around(0, INT64_C(1000000000000000));
+          }
+          break;
+        }
+        case 25: {  // a liquidation field: rates near their bounds, amounts, durations
+          perpcore_liquidation_params& l = v.liquidation;
+          std::int64_t* rates[] = {&l.warning_threshold, &l.fee,
+                                   &l.keeper_share,      &l.buffer,
+                                   &l.chunk_fraction,    &l.bankruptcy_adjustment,
+                                   &l.spread_to_maintenance};
+          std::int64_t* amounts[] = {&l.chunk_threshold, &l.cooldown_ns,
+                                     &l.max_notional_per_command};
+          const std::uint8_t which = in_.U8() % 10;
+          if (which < 7) {
+            *rates[which] = in_.Around(PERPCORE_RATE_SCALE / 2, INT64_C(10000000000000000));
+          } else {
+            *amounts[which - 7] = in_.LogScale(0);
           }
           break;
         }
@@ -469,8 +500,16 @@ class Fuzzer {
         });
         break;
       }
-      case 4:
-      case 5: {
+      case 5: {  // a liquidation: max_size mostly small, 0xF3 in LogScale is INT64_MAX
+        const std::uint32_t market = Market();
+        const std::uint64_t account = Account(), keeper = Account();
+        const std::int64_t max_size = in_.LogScale(0);
+        Command(before, [&](perpcore_engine* e, perpcore_result* r, std::uint64_t s, std::int64_t t) {
+          return perpcore_engine_liquidate(e, r, s, t, market, account, keeper, max_size);
+        });
+        break;
+      }
+      case 4: {
         const std::uint64_t account = Account();
         const std::int64_t amount = in_.LogScale(2);
         Command(before, [&](perpcore_engine* e, perpcore_result* r, std::uint64_t s, std::int64_t t) {
@@ -691,6 +730,26 @@ class Fuzzer {
             written != sum.value.position_count) {
           Fail(call_, "positions' count differs from the summary's position_count", a_);
         }
+        if (s == PERPCORE_OK && sum.value.struct_size >= sizeof(perpcore_account_summary)) {
+          CheckHealth(sum.value);
+          // A cross position's health is its account's.
+          for (size_t i = 0; sp == PERPCORE_OK && i < written; ++i) {
+            std::uint32_t health = 0;
+            std::int64_t buffer = 0;
+            Known(perpcore_account_position_health(a_, &health, &buffer, account, pos[i].market));
+            if (pos[i].mode == PERPCORE_MARGIN_CROSS &&
+                (health != sum.value.health || buffer != sum.value.liquidation_buffer)) {
+              Fail(call_, "a cross position's health differs from its account's", a_);
+            }
+          }
+        }
+        {
+          std::uint32_t health = 0;
+          std::int64_t buffer = 0;
+          const bool null_out = in_.U8() == 0xFE;
+          Known(perpcore_account_position_health(a_, null_out ? nullptr : &health, &buffer,
+                                                 account, Market()));
+        }
         std::array<perpcore_open_order, 8> orders{};
         Known(perpcore_account_open_orders(a_, orders.data(), in_.U8() % 9, &written, account));
         break;
@@ -733,6 +792,9 @@ class Fuzzer {
           Fail(call_, "funding_history's count differs from the view's history_count", a_);
         }
         Known(perpcore_account_pending_funding(a_, &v, Account(), market));
+        Known(perpcore_engine_shortfall(a_, &v));
+        if (v < 0) Fail(call_, "the shortfall is negative", a_);
+        Liquidatable();
         std::array<perpcore_event, 4> events{};
         Known(perpcore_engine_events(a_, events.data(), in_.U8() % 5, &written));
         break;
@@ -747,6 +809,65 @@ class Fuzzer {
         }
         Known(perpcore_engine_last_error(a_, msg.data(), in_.U8() % msg.size()));
         break;
+      }
+    }
+  }
+
+  // The summary's liquidation fields agree with each other.
+  void CheckHealth(const perpcore_account_summary& s) {
+    if (s.liquidation_buffer != s.health_equity - s.maintenance_requirement) {
+      Fail(call_, "liquidation_buffer is not health_equity - maintenance_requirement", a_);
+    }
+    if (s.health > PERPCORE_HEALTH_BANKRUPT) Fail(call_, "health is not a PERPCORE_HEALTH_*", a_);
+    const bool below = s.health >= PERPCORE_HEALTH_LIQUIDATABLE;
+    if (below != (s.liquidatable == 1) || below != (s.liquidation_buffer < 0)) {
+      Fail(call_, "liquidatable, health and liquidation_buffer disagree", a_);
+    }
+  }
+
+  // perpcore_engine_liquidatable() with a fuzzed capacity (NULL arrays
+  // too), checked against the summaries.
+  void Liquidatable() {
+    std::array<perpcore_liquidation_candidate, 8> c{};
+    const std::uint8_t b = in_.U8();
+    const size_t cap = b % (c.size() + 1);
+    size_t written = 99;
+    const bool null_out = b >= 0xF0;  // NULL out with cap > 0: misuse
+    const perpcore_status s =
+        perpcore_engine_liquidatable(a_, null_out ? nullptr : c.data(), cap, &written);
+    Known(s);
+    if (null_out && cap > 0) {
+      if (s != PERPCORE_E_ILLEGAL_ARG || written != 0) Fail(call_, "liquidatable(NULL)", a_);
+      return;
+    }
+    if (s != PERPCORE_OK || written > cap) Fail(call_, "liquidatable wrote beyond its capacity", a_);
+    for (size_t i = 0; i < written; ++i) {
+      const perpcore_liquidation_candidate& x = c[i];
+      if (x.equity >= x.maintenance || x.health < PERPCORE_HEALTH_LIQUIDATABLE ||
+          x.health > PERPCORE_HEALTH_BANKRUPT || (x.health == PERPCORE_HEALTH_BANKRUPT) != (x.equity < 0)) {
+        Fail(call_, "a liquidatable candidate is not below maintenance", a_);
+      }
+      // Most under-margined first: equity / maintenance ascending, compared
+      // exactly (maintenance > equity >= ... so a deficit without
+      // requirement, maintenance 0, comes first).
+      if (i > 0) {
+        const perpcore_liquidation_candidate& p = c[i - 1];
+        const __int128 lhs = static_cast<__int128>(p.equity) * x.maintenance;
+        const __int128 rhs = static_cast<__int128>(x.equity) * p.maintenance;
+        if ((p.maintenance != 0 && x.maintenance != 0 && lhs > rhs) ||
+            (p.maintenance != 0 && x.maintenance == 0)) {
+          Fail(call_, "liquidatable is not most under-margined first", a_);
+        }
+      }
+      if (x.market == 0) {
+        Padded<perpcore_account_summary> sum{};
+        perpcore_account_summary_init(&sum.value);
+        if (perpcore_account_summary_get(a_, &sum.value, x.account) != PERPCORE_OK ||
+            sum.value.liquidatable != 1 || sum.value.health != x.health ||
+            sum.value.health_equity != x.equity ||
+            sum.value.maintenance_requirement != x.maintenance) {
+          Fail(call_, "a cross candidate differs from its account's summary", a_);
+        }
       }
     }
   }

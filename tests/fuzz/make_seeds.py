@@ -36,6 +36,11 @@ def price(ticks):
     return around(ticks, 300000, 25)
 
 
+def raw_price(ticks):
+    """Any price: Around's 0xFF selector and 8 raw bytes."""
+    return b"\xff" + ticks.to_bytes(8, "little")
+
+
 MS = bytes([2 * (0 + 8 * 6) + 1])   # framing: the next seq, 1 ms later
 SEC = bytes([2 * (0 + 8 * 9) + 1])  # 1 s later
 MIN = bytes([2 * (5 + 8 * 10) + 1])  # 60 s later
@@ -123,6 +128,29 @@ def tick(m, framing=MIN):
     return cmd(25, bytes([m]), framing)
 
 
+def liquidate(m, a, keeper, max_size=b"\xf3"):  # 0xF3: INT64_MAX, no cap
+    return cmd(5, bytes([m, a, keeper]) + max_size)
+
+
+# Account 2's summary, positions and one position's health (op 28), then the
+# pools, funding, shortfall, liquidatable (capacity 4) and events (op 30).
+LIQUIDATION_QUERIES = bytes([28, 2, 0, 4, 8, 0, 1]) + bytes([30, 8, 16, 1, 0, 33, 2, 4, 4])
+
+
+def liquidatable_long():
+    """A default market (20x, 1% maintenance) at 30,000; account 2 long 1 BTC
+    on 2,000 USD, account 1 bidding 1 BTC at 28,500, account 3 a keeper; the
+    index then drops to 28,200, where account 2's equity (185 USD) is below
+    its maintenance (282 USD) and the IOC's limit (280,334) is below the bid."""
+    return (b"\x00" + market_create(1) + account(1, 1) + account(2, 2) + account(3, 3)
+            + deposit(1, 10 ** 11) + deposit(2, 2 * 10 ** 9) + deposit(3, 10 ** 9)
+            + publish(1, 1, 300000) + order(1, 1, 1, 1, 300000, 1000)
+            + order(1, 2, 2, 0, 300000, 1000, tif=1)
+            + cmd(14, bytes([1, 1, 3, 0, 0, 0, 0, 0, 0]) + raw_price(285000) + log_scale(1000)
+                  + b"\x00")
+            + cmd(23, bytes([1, 1]) + raw_price(282000) + b"\x00", SEC))
+
+
 def queries(a=1, m=1):
     return (bytes([26, 0, 0, 0, m])            # params_check, params_get
             + bytes([27, 0, m, 0, 4])          # stats, depth, best
@@ -199,6 +227,14 @@ def c_api_seeds():
         # (issue 11, item 7; found by this target).
         "market-params-int128-overflow": b"\x00"
         + market_create(1, b"\x03\x07\xf3\x06\xf3\x05\x22") + market_create(2, b"\x01\x14\xf3"),
+        # A liquidation through the book, with the liquidation queries before
+        # and after; then the refusals (self, max_size 0, unknown market).
+        "liquidation": liquidatable_long() + LIQUIDATION_QUERIES + liquidate(1, 2, 3)
+        + LIQUIDATION_QUERIES,
+        "liquidation-refused": liquidatable_long() + liquidate(1, 2, 2) + liquidate(1, 2, 3, b"\x00")
+        + liquidate(3, 2, 3) + liquidate(0, 3, 2) + liquidate(0, 2, 3, log_scale(400)),
+        "liquidation-params": b"\x00" + market_create(1, b"\x02\x19\x00\x80\x19\x07\x05")
+        + market_create(2, b"\x01\x19\x09\x00", b"\xf7") + market_create(3, b"\x00", b"\xf5"),
         "time-max": base + bytes([25, 1, 0xFF]) + (2 ** 63 - 1).to_bytes(8, "little") + OUT_OK
         + order(1, 2, 3, 0, 300100, 50, tif=1) + publish(1, 1, 300000),
     }
