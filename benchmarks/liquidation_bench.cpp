@@ -58,10 +58,10 @@
 //   (the default): one long in 50 has C in [31, 32.85) USD, the others in
 //   [64, 200] USD, so 1% of all accounts are liquidatable and the drop
 //   takes less than half of anyone else's slack (the engine's index gives
-//   half an account's slack to its triggers: the others do not fire). Dense:
-//   C uniform in [31, 123.5] USD, 2.0% of it below 32.85 (1% of all accounts
-//   again), but the drop takes more than half the slack of every long below
-//   62.55 USD, about a third of them: those fire and are checked, not
+//   7/8 of an account's slack to its triggers: the others do not fire).
+//   Dense: C uniform in [31, 123.5] USD, 2.0% of it below 32.85 (1% of all
+//   accounts again), but the drop takes more than 7/8 of the slack of every
+//   long below 37.09 USD, 6.6% of them: those fire and are checked, not
 //   returned. The first two longs are the boundary in both: C = 32.85 USD
 //   exactly (equity equal to maintenance: not liquidatable) and one atom
 //   less (liquidatable). 6 commands a pair (3,000,000 for 1 M accounts).
@@ -311,11 +311,12 @@ constexpr std::int64_t kMakerCash = 100 * kUsd;
 // Sparse (the default): one long in 50 draws C in [31e6, 32.85e6), the others
 // in [64e6, 200e6], far enough that the drop takes less than half their
 // slack (C - 3.15 USD at the start; the loss is 29.7 USD net of the lower
-// maintenance): the engine's index gives half of an account's slack to its
-// positions' triggers (src/engine/liquidation_index.cpp), so only the
-// liquidatable ones fire. Dense: C uniform in [31e6, 123.5e6] (2.0% of it
-// below 32.85e6), so the drop takes more than half the slack of every long
-// below 62.55 USD, about 34% of them: they fire and are checked.
+// maintenance): the engine's index gives a share of an account's slack to
+// its positions' triggers (7/8 at this writing: src/engine/
+// liquidation_index.cpp), so only the liquidatable ones fire. Dense: C
+// uniform in [31e6, 123.5e6] (2.0% of it below 32.85e6), so the drop takes
+// more than 7/8 of the slack of every long below 37.09 USD (6.6% of them):
+// they fire and are checked.
 constexpr std::int64_t kLongCashLo = 31'000'000;
 constexpr std::int64_t kLongCashHi = 123'500'000;
 constexpr std::int64_t kFarCashLo = 64'000'000;
