@@ -47,6 +47,7 @@
 // Deterministic: one splitmix64 stream; the report ends with the digest.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -342,7 +343,8 @@ void Panel(Canvas* cv, int top, int height, int width, const std::string& title,
     const int y = Y(v);
     cv->Fill(left, y, right, y, kGrey);
     const int decimals = hi - lo < 10 ? 2 : hi - lo < 100 ? 1 : 0;
-    const std::string label = fmt::format("{:.{}f}", v + 0.0, decimals);
+    const double shown = std::abs(v) < 0.005 ? 0.0 : v;  // no "-0"
+    const std::string label = fmt::format("{:.{}f}", shown, decimals);
     cv->Text(left - 8 - Canvas::TextWidth(label), y - 7, label, kBlack);
   }
   for (double s = 0; s <= t1 - t0; s += 30) {  // vertical grid every 30 s
