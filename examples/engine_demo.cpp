@@ -4,8 +4,9 @@
 //
 // A small exchange through the engine: three perpetual markets (BTC, ETH,
 // SOL against USDC), a few hundred accounts, market makers and takers, an
-// oracle path with a sharp move, funding, and a report at the end: volume,
-// fees, open interest, the circuit breaker, the funding rates and payments,
+// oracle path with a sharp move, funding, a keeper that liquidates, and a
+// report at the end: volume, fees, open interest, the circuit breaker, the
+// funding rates and payments, the liquidations and the insurance fund,
 // rejects by reason, the most and least healthy accounts and the state
 // digest.
 //
@@ -40,6 +41,13 @@
 //     rate until the crash, when the books lag the falling index and the
 //     premium turns. Positions settle their funding lazily, when a fill or
 //     a money command touches them (FundingSettled).
+//   * a keeper (its own account, the last one) runs after every oracle
+//     round: it asks Engine::Liquidatable() for candidates and sends a
+//     Liquidate for each, again until none is left (at most 20 rounds a
+//     second; a round that closes nothing, a thin book, ends it). The
+//     liquidation fee goes to the insurance fund, 5% of it to the keeper;
+//     the fund covers what a bankrupt account leaves (engine.hpp,
+//     "Liquidation"). Its commands come on top of --commands.
 //
 // Progress goes to stderr every 10% (with the invariants checked); the
 // report goes to stdout, digest line last.
@@ -70,6 +78,10 @@ constexpr std::int64_t kStepNs = 20'000'000;      // 20 ms
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr int kMakers = 20;
 constexpr int kLevels = 5;
+// The keeper asks for this many candidates at a time and goes round at most
+// kKeeperRounds times after each oracle round.
+constexpr std::size_t kKeeperBatch = 64;
+constexpr int kKeeperRounds = 20;
 
 struct SplitMix {
   std::uint64_t state;
@@ -226,6 +238,29 @@ class Demo {
               fs->account.value(), kMarkets[fs->market.value() - 1].symbol,
               fs->amount.raw() > 0 ? "paid    " : "received", Usd(std::abs(fs->amount.raw()))));
         }
+      } else if (const auto* l = std::get_if<events::Liquidation>(&e)) {
+        if (l->closed.raw() == 0) {  // no bid or ask within the fillable price
+          ++liq_empty_;
+          continue;
+        }
+        ++(l->position.raw() == 0 ? liq_full_ : liq_partial_);
+        liq_isolated_ += l->isolated ? 1 : 0;
+        liq_notional_ += l->closed_notional.raw();
+        liq_fees_ += l->fee.raw();
+        keeper_income_ += l->keeper_fee.raw();
+        if (liq_log_.size() < 4) {
+          const MarketSpec& s = kMarkets[l->market.value() - 1];
+          liq_log_.push_back(fmt::format(
+              "  t={:>6.1f}s  #{:<4} {}{} closed {} for {} USD ({}); fee {} USD",
+              static_cast<double>(now_ - kStart) / kSecondNs, l->account.value(), s.symbol,
+              l->isolated ? " (iso)" : "", Size(s, l->closed.raw()),
+              Usd(l->closed_notional.raw()),
+              l->position.raw() == 0 ? "all of it" : "partial, " + Size(s, l->position.raw()) + " left",
+              Usd(l->fee.raw())));
+        }
+      } else if (const auto* c = std::get_if<events::InsuranceCover>(&e)) {
+        ++covers_;
+        covered_ += c->amount.raw();
       } else if (std::holds_alternative<events::FundingRateSet>(e)) {
         ++funding_rates_;
       } else if (const auto* b = std::get_if<events::CircuitBreaker>(&e)) {
@@ -246,7 +281,7 @@ class Demo {
                         .params = std::make_shared<const MarketParams>(ParamsFor(s))});
     }
     PublishOracles();
-    Must(FundInsurance{.amount = Quote(1'000'000 * kUsd)});
+    Must(FundInsurance{.amount = Quote(kInsuranceStart)});
     for (int a = 1; a <= accounts_; ++a) {
       const bool maker = a <= kMakers;
       const AccountId referrer = !maker && a % 10 == 3 ? AccountNo(a - 1) : 0;
@@ -268,8 +303,27 @@ class Demo {
                          .leverage = static_cast<std::uint32_t>(rng_.Between(5, 50))});
       }
     }
+    Must(CreateAccount{.account = Keeper(),
+                       .owner = OwnerId(static_cast<std::uint64_t>(accounts_ + 1))});
     for (int m = 1; m <= kMakers; ++m) {
       for (const MarketSpec& s : kMarkets) Requote(AccountNo(m), s);
+    }
+  }
+
+  AccountId Keeper() const { return AccountNo(accounts_ + 1); }
+
+  // The keeper: every candidate Liquidatable() returns gets a Liquidate
+  // (market 0 for a cross account: the engine picks the position with the
+  // largest maintenance; the bucket's market for an isolated one).
+  void Liquidations() {
+    for (int round = 0; round < kKeeperRounds; ++round) {
+      const std::vector<LiquidationCandidate> candidates = eng_.Liquidatable(kKeeperBatch);
+      if (candidates.empty()) return;
+      const std::int64_t done_before = liq_partial_ + liq_full_ + covers_;
+      for (const LiquidationCandidate& c : candidates) {
+        Apply(Liquidate{.market = c.market, .account = c.account, .keeper = Keeper()});
+      }
+      if (liq_partial_ + liq_full_ + covers_ == done_before) return;  // nothing to trade with
     }
   }
 
@@ -364,6 +418,7 @@ class Demo {
       MoveTruth();
       PublishOracles();
       Apply(TimeTick{});  // funding samples (every 10 s) and pays (every 10 min)
+      Liquidations();
       return;
     }
     const MarketSpec& s = kMarkets[rng_.Next() % kMarkets.size()];
@@ -428,6 +483,7 @@ class Demo {
     for (const std::string& line : breaker_log_) std::printf("%s\n", line.c_str());
 
     ReportFunding();
+    ReportLiquidations();
 
     std::printf("\nrejected commands by reason:\n");
     for (const auto& [reason, n] : rejects_) {
@@ -442,7 +498,7 @@ class Demo {
     std::vector<Health> traders;
     int liquidatable = 0;
     for (AccountId id : eng_.Accounts()) {
-      if (id <= kMakers) continue;
+      if (id <= kMakers || id == Keeper()) continue;
       AccountSummary s = *eng_.Summary(id);
       if (s.maintenance_requirement.raw() == 0) continue;
       liquidatable += s.liquidatable ? 1 : 0;
@@ -465,8 +521,9 @@ class Demo {
                   h.s.margin_ratio == Rate::Max() ? "inf" : Percent2(h.s.margin_ratio).c_str(),
                   where.c_str());
     };
-    std::printf("\n%zu traders hold positions; %d are below maintenance margin (liquidation is a "
-                "later module)\nmost healthy (lowest maintenance / equity):\n",
+    std::printf("\n%zu traders hold positions; %d are below maintenance margin now (the keeper "
+                "liquidates them at the next oracle round)\nmost healthy (lowest maintenance / "
+                "equity):\n",
                 traders.size(), liquidatable);
     for (std::size_t i = 0; i < std::min<std::size_t>(3, traders.size()); ++i) show(traders[i]);
     std::printf("least healthy:\n");
@@ -510,6 +567,33 @@ class Demo {
     for (const std::string& line : funding_log_) std::printf("%s\n", line.c_str());
   }
 
+  // The keeper's work: what it liquidated, what it earned, the fund.
+  void ReportLiquidations() {
+    std::printf("\nliquidations (a keeper after every oracle round): %lld, %lld partial and %lld "
+                "full (%lld isolated), %s USD closed; %lld more found nothing to trade with "
+                "within the fillable price\n",
+                static_cast<long long>(liq_partial_ + liq_full_),
+                static_cast<long long>(liq_partial_), static_cast<long long>(liq_full_),
+                static_cast<long long>(liq_isolated_), Usd(liq_notional_).c_str(),
+                static_cast<long long>(liq_empty_));
+    std::printf("  fees %s USD: %s USD to the keeper (its cash: %s USD), %s USD to the insurance "
+                "fund\n",
+                Usd(liq_fees_).c_str(), Usd(keeper_income_).c_str(),
+                Usd(eng_.Summary(Keeper())->cash.raw()).c_str(),
+                Usd(liq_fees_ - keeper_income_).c_str());
+    std::printf("  insurance fund: %s USD at the start, %s USD now; it covered %lld deficits for "
+                "%s USD; shortfall %s USD\n",
+                Usd(kInsuranceStart).c_str(), Usd(eng_.insurance_fund().raw()).c_str(),
+                static_cast<long long>(covers_), Usd(covered_).c_str(),
+                Usd(eng_.shortfall().raw()).c_str());
+    for (const std::string& line : liq_log_) std::printf("%s\n", line.c_str());
+    // The keeper never trades: its cash is exactly its share of the fees.
+    if (eng_.Summary(Keeper())->cash.raw() != keeper_income_) {
+      std::fprintf(stderr, "the keeper's cash is not the sum of its keeper fees\n");
+      std::exit(1);
+    }
+  }
+
   std::int64_t Rejected() const {
     std::int64_t n = 0;
     for (const auto& [reason, count] : rejects_) n += count;
@@ -517,6 +601,7 @@ class Demo {
   }
 
   static constexpr std::int64_t kStart = 1'700'000'000LL * kSecondNs;
+  static constexpr std::int64_t kInsuranceStart = 1'000'000 * kUsd;
 
   SplitMix rng_;
   int accounts_;
@@ -533,6 +618,10 @@ class Demo {
   std::int64_t funding_rates_ = 0, funding_settled_ = 0;
   std::int64_t funding_paid_ = 0, funding_received_ = 0;  // atoms, both >= 0
   std::vector<std::string> funding_log_;
+  std::int64_t liq_partial_ = 0, liq_full_ = 0, liq_isolated_ = 0, liq_empty_ = 0;
+  std::int64_t liq_notional_ = 0, liq_fees_ = 0, keeper_income_ = 0;  // atoms
+  std::int64_t covers_ = 0, covered_ = 0;
+  std::vector<std::string> liq_log_;
 };
 
 }  // namespace
