@@ -605,6 +605,8 @@ class Keeper {
     }
     if (const auto* f = std::get_if<events::Shortfall>(&e)) {
       shortfall_ += f->amount.raw();
+      // < 0: the fund's share of a fee paid the shortfall down.
+      if (f->amount.raw() < 0) paid_down_ -= f->amount.raw();
       return true;
     }
     return false;
@@ -673,10 +675,12 @@ class Keeper {
       Fail(fmt::format("the keeper holds {} atoms, its deposit plus its fees are {}",
                        keeper.cash.raw(), kKeeperDeposit + keeper_income_));
     }
-    if (eng_.insurance_fund().raw() != kInsuranceStart + fees_ - keeper_income_ - covered_) {
-      Fail(fmt::format("the insurance fund holds {} atoms, start + fees - keeper - covers = {}",
+    if (eng_.insurance_fund().raw() !=
+        kInsuranceStart + fees_ - keeper_income_ - covered_ - paid_down_) {
+      Fail(fmt::format("the insurance fund holds {} atoms, start + fees - keeper - covers - "
+                       "shortfall paid down = {}",
                        eng_.insurance_fund().raw(),
-                       kInsuranceStart + fees_ - keeper_income_ - covered_));
+                       kInsuranceStart + fees_ - keeper_income_ - covered_ - paid_down_));
     }
     if (eng_.shortfall().raw() != shortfall_) Fail("shortfall() is not the sum of the Shortfall events");
     if (!eng_.Liquidatable(1).empty()) Fail("an account is still liquidatable at the end");
@@ -719,7 +723,7 @@ class Keeper {
   std::int64_t opened_ = 0, open_refused_ = 0;
   std::int64_t partial_ = 0, full_ = 0, empty_ = 0, cross_ = 0, isolated_ = 0, bankrupt_ = 0;
   std::int64_t closed_notional_ = 0, fees_ = 0, keeper_income_ = 0;
-  std::int64_t covered_ = 0, covers_ = 0, shortfall_ = 0;
+  std::int64_t covered_ = 0, covers_ = 0, shortfall_ = 0, paid_down_ = 0;
   std::int64_t candidates_seen_ = 0, stalled_rounds_ = 0;
   std::int64_t min_fund_ = kInsuranceStart;
   int isolated_log_ = 0, partial_log_ = 0;

@@ -89,6 +89,7 @@ class Tally:
     keeper: int = 0
     covers: int = 0
     covered: int = 0
+    paid_down: int = 0  # shortfall paid down by the fund's share of fees
     shortfall: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
@@ -125,6 +126,8 @@ class Tally:
             return True
         if isinstance(e, pc.Shortfall):
             self.shortfall += e.amount
+            if e.amount < 0:  # the fund's share of a fee paid it down
+                self.paid_down -= e.amount
             return True
         return False
 
@@ -306,8 +309,9 @@ class Bot:
         failed = []
         if e.summary(KEEPER).cash != KEEPER_DEPOSIT + tl.keeper:
             failed.append("the keeper's cash is not its deposit plus its keeper fees")
-        if e.insurance_fund != INSURANCE_START + tl.fees - tl.keeper - tl.covered:
-            failed.append("the insurance fund is not start + fees - keeper shares - covers")
+        if e.insurance_fund != INSURANCE_START + tl.fees - tl.keeper - tl.covered - tl.paid_down:
+            failed.append("the insurance fund is not start + fees - keeper shares - covers"
+                          " - shortfall paid down")
         if e.shortfall != tl.shortfall:
             failed.append("the shortfall is not the sum of the Shortfall events")
         if e.liquidatable(1):

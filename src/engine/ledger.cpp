@@ -108,16 +108,20 @@ void FundInsurance(State& s, std::int64_t amount, EventSink& sink) {
   }
 }
 
-std::int64_t PayLiquidationFee(State& s, Account& a, Position* p, Account& keeper,
-                               const liquidation::FeeSplit& fee) {
+LiquidationFeePaid PayLiquidationFee(State& s, Account& a, Position* p, Account& keeper,
+                                     const liquidation::FeeSplit& fee) {
   std::int64_t& bucket = p != nullptr && p->mode == MarginMode::kIsolated ? p->iso_cash : a.cash;
   bucket -= fee.fee;
   const std::int64_t to_keeper = ReferrerTakes(keeper, fee.keeper) ? fee.keeper : 0;
   keeper.cash += to_keeper;
-  MarkDirty(s, keeper, kNone);
-  s.insurance += fee.fee - to_keeper;
+  const std::int64_t to_fund = fee.fee - to_keeper;
+  const std::int64_t paid_down =
+      static_cast<std::int64_t>(std::min<absl::int128>(to_fund, s.shortfall));
+  s.shortfall -= paid_down;
+  s.insurance += to_fund - paid_down;
   MarkDirty(s, a, p != nullptr ? p->market_slot : kNone);
-  return to_keeper;
+  MarkDirty(s, keeper, kNone);
+  return {.keeper = to_keeper, .shortfall_paid = paid_down};
 }
 
 void CoverDeficit(State& s, Account& a, Position* p, EventSink& sink) {

@@ -115,11 +115,17 @@ void FundInsurance(State& s, std::int64_t amount, EventSink& sink);
 // PayLiquidationFee(): a liquidation's fee (liquidation::LiquidationFee())
 // leaves the liquidated bucket (p's isolated bucket, or the cross cash for a
 // cross position or p null): the keeper's part to the keeper's cross cash
-// unless that would pass S (rule 3: the fund keeps it), the rest to the
-// insurance fund. Returns what the keeper received. The caller emits the
-// Liquidation event that describes it.
-std::int64_t PayLiquidationFee(State& s, Account& a, Position* p, Account& keeper,
-                               const liquidation::FeeSplit& fee);
+// unless that would pass S (rule 3: the fund keeps it); the rest to the
+// insurance fund, which pays the shortfall down with it first (the fund's
+// first duty is the deficit nobody covered). Returns what the keeper
+// received and what paid the shortfall down; the caller emits the
+// Liquidation and Shortfall events that describe them.
+struct LiquidationFeePaid {
+  std::int64_t keeper = 0;
+  std::int64_t shortfall_paid = 0;
+};
+LiquidationFeePaid PayLiquidationFee(State& s, Account& a, Position* p, Account& keeper,
+                                     const liquidation::FeeSplit& fee);
 
 // CoverDeficit(): a liquidated bucket with nothing left to close (p's
 // isolated bucket, or the cross cash for p null) that is below zero: the

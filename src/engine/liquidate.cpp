@@ -203,8 +203,9 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
   const HealthOf after = plan.isolated ? BucketHealth(m, *p, s.now) : CrossHealth(s, a);
   const liquidation::FeeSplit fee =
       liquidation::LiquidationFee(closed_notional, after.equity, m.params.liquidation);
-  const std::int64_t to_keeper =
-      fee.fee > 0 ? ledger::PayLiquidationFee(s, a, plan.isolated ? p : nullptr, keeper, fee) : 0;
+  const ledger::LiquidationFeePaid paid =
+      fee.fee > 0 ? ledger::PayLiquidationFee(s, a, plan.isolated ? p : nullptr, keeper, fee)
+                  : ledger::LiquidationFeePaid{};
   const std::int64_t position = p != nullptr ? p->size : 0;
   // A liquidation that leaves the position open starts the cooldown, in
   // which the next one takes the whole position (Hyperliquid).
@@ -220,7 +221,10 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
                                 .limit = plan.request.price,
                                 .closed_notional = ToQuote(closed_notional),
                                 .fee = Quote(fee.fee),
-                                .keeper_fee = Quote(to_keeper)});
+                                .keeper_fee = Quote(paid.keeper)});
+  if (paid.shortfall_paid > 0) {
+    sink.Emit(events::Shortfall{.amount = Quote(-paid.shortfall_paid)});
+  }
 
   // 4. A deficit with nothing left to close.
   if (plan.isolated) {

@@ -201,7 +201,7 @@
 //      capped by what the target has left above zero, leaves the target's
 //      bucket: keeper_share of it to the keeper's cross cash (the insurance
 //      fund keeps a share the keeper's cash bound would not take), the rest
-//      to the insurance fund.
+//      to the insurance fund, which pays any shortfall down with it first.
 //   5. When nothing is left to close (an isolated position closed, or a
 //      cross account without cross positions) and the bucket is below zero,
 //      the insurance fund pays the deficit in (InsuranceCover) as far as it
@@ -209,7 +209,8 @@
 //      rest (Shortfall); the closed isolated bucket then returns to cross
 //      cash (zero). While shortfall() > 0, Withdraw is refused
 //      (kWithdrawalsGated, as dYdX gates withdrawals while a negative-equity
-//      account exists); FundInsurance pays it down first.
+//      account exists); FundInsurance and the fund's share of liquidation
+//      fees pay it down first.
 //   A cross account with negative cash and no cross position is liquidatable
 //   too: its Liquidate only covers the deficit (step 5).
 //   Liquidatable() answers from per-market candidate indexes (liquidation/

@@ -353,9 +353,10 @@ struct InsuranceCover {
 // Shortfall: the shortfall bucket (Engine::shortfall(), a deficit nobody has
 // covered yet) grew by `amount` > 0: what a liquidated bucket of `account`
 // still lacked after the insurance fund was empty, the bucket being set to
-// zero; or shrank by -amount (amount < 0, account 0) when money paid into
-// the insurance fund (FundInsurance) covered it. Withdrawals are refused
-// while it is non-zero (kWithdrawalsGated).
+// zero; or shrank by -amount (amount < 0, market and account 0) when money
+// for the insurance fund paid it down: a FundInsurance, or the fund's share
+// of a liquidation fee (then right after that Liquidation event).
+// Withdrawals are refused while it is non-zero (kWithdrawalsGated).
 struct Shortfall {
   MarketId market = 0;
   AccountId account = 0;
