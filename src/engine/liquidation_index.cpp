@@ -122,7 +122,11 @@ std::optional<int128> KeptFloor(const Market& m, const Position& p, std::uint64_
   if (Abs(e->trigger) > bound || Abs(p.funding_index) > bound) return std::nullopt;
   const int128 v = e->trigger + p.funding_index;
   const int128 per_lot = p.size > 0 ? FloorDiv(v, kScale) : CeilDiv(v, kScale);
-  return per_lot * p.size - 2;
+  const int128 floor = per_lot * p.size - 2;
+  // A floor this low covers nothing (cash is below 2^63) and would leave
+  // 1e18 * floor, the trigger's numerator, outside int128: re-key instead.
+  if (floor < -(int128(1) << 66)) return std::nullopt;
+  return floor;
 }
 
 // Unkey(): removes the account's entries in the market. With the record
