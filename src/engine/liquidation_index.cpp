@@ -93,8 +93,13 @@ void Key(Market& m, const Account& a, Position& p, int128 floor) {
   Upsert(m.liq.by[slot], CandidateEntry{.id = id,
                                         .side = p.size > 0 ? Side::kBuy : Side::kSell,
                                         .trigger = TriggerOf(p, floor)});
-  p.liq_exit_lots = ExitLots(m, p, tier);
-  SetExit(m.liq.above, id, ExitOf(m, p.liq_exit_lots, tier));
+  // The exit stays where it is while it was placed for this tier and at
+  // least this size (it fires no later than this size's would).
+  const std::int64_t lots = p.size < 0 ? -p.size : p.size;
+  if (p.liq_slot / 2 != tier || p.liq_slot == kUnkeyed || lots > p.liq_exit_lots) {
+    p.liq_exit_lots = ExitLots(m, p, tier);
+    SetExit(m.liq.above, id, ExitOf(m, p.liq_exit_lots, tier));
+  }
   p.liq_slot = slot;
   p.liq_floor = floor;
 }
