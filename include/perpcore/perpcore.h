@@ -921,7 +921,9 @@ typedef struct perpcore_event_leverage {
 
 /* ISOLATED_MARGIN_CHANGED: `amount` moved from cross cash into the isolated
  * bucket (< 0: back), for `cause`: 0 the user (adjust_isolated_margin), 1 a
- * top-up after a fill, 2 the release of a closed position's bucket. */
+ * top-up after a fill, 2 the release of a closed position's bucket, 3 what
+ * the bucket could spare toward its account's cross deficit after a
+ * liquidation (before the insurance fund pays the rest). */
 typedef struct perpcore_event_isolated_margin {
   uint32_t market;
   uint32_t cause;

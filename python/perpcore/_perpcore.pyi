@@ -354,6 +354,7 @@ class IsolatedMarginCause(enum.IntEnum):
     USER = 0
     TOP_UP = 1
     RELEASE = 2
+    DEFICIT = 3
 
 class BreakerCause(enum.IntEnum):
     NONE = 0

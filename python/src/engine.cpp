@@ -268,8 +268,9 @@ void BindEngineEnums(py::module_& m) {
       m, "IsolatedMarginCause",
       "Why cash moved between cross collateral and an isolated bucket: USER "
       "(adjust_isolated_margin), TOP_UP (a fill left the bucket short of its initial "
-      "requirement) or RELEASE (the position closed; the bucket went back to cross).",
-      {{"USER", 0}, {"TOP_UP", 1}, {"RELEASE", 2}});
+      "requirement), RELEASE (the position closed; the bucket went back to cross) or "
+      "DEFICIT (a liquidation's cross deficit took what the bucket could spare).",
+      {{"USER", 0}, {"TOP_UP", 1}, {"RELEASE", 2}, {"DEFICIT", 3}});
   MakeEnum<en::EventKind>(m, "EngineEventKind",
                           "The kind of an engine event: the value of its .kind, one per "
                           "event class (ORDER_RESTED is OrderRested, and so on).",

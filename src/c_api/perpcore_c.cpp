@@ -156,6 +156,7 @@ static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
 static_assert(2 == Val(eng::IsolatedMarginCause::kRelease));
+static_assert(3 == Val(eng::IsolatedMarginCause::kDeficit));
 static_assert(PERPCORE_STP_SCOPE_ACCOUNT == Val(eng::SelfTradeScope::kAccount));
 static_assert(PERPCORE_RATE_SCALE == pc::kRateScale);
 

@@ -203,6 +203,7 @@ struct LiquidationPlan {
   bool isolated = false;
   liquidation::Health health = liquidation::Health::kHealthy;
   std::int64_t lots = 0;         // to close, > 0 (0 for a cover only)
+  bool starts_cooldown = false;  // a partial size of the engine's choosing
   book::OrderRequest request;    // the IOC that closes them
 };
 Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan);

@@ -112,6 +112,7 @@ LiquidationFeePaid PayLiquidationFee(State& s, Account& a, Position* p, Account&
                                      const liquidation::FeeSplit& fee) {
   std::int64_t& bucket = p != nullptr && p->mode == MarginMode::kIsolated ? p->iso_cash : a.cash;
   bucket -= fee.fee;
+  Watch(&s, a, bucket);
   const std::int64_t to_keeper = ReferrerTakes(keeper, fee.keeper) ? fee.keeper : 0;
   keeper.cash += to_keeper;
   const std::int64_t to_fund = fee.fee - to_keeper;

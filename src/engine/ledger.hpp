@@ -131,7 +131,8 @@ LiquidationFeePaid PayLiquidationFee(State& s, Account& a, Position* p, Account&
 // isolated bucket, or the cross cash for p null) that is below zero: the
 // insurance fund pays in what it can (InsuranceCover; it never goes below
 // zero), and the shortfall takes the rest, the bucket being set to zero
-// (Shortfall). Nothing for a bucket >= 0.
+// (Shortfall). Nothing for a bucket >= 0. (A cross deficit first takes
+// what the account's isolated buckets can spare: liquidate.cpp.)
 void CoverDeficit(State& s, Account& a, Position* p, EventSink& sink);
 
 // MoveIsolated(): delta > 0 moves cross cash into the position's bucket,

@@ -6,6 +6,7 @@
 #include "handlers.hpp"
 #include "ledger.hpp"
 #include "liquidation_index.hpp"
+#include "risk_check.hpp"
 #include "valuation.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -59,6 +60,24 @@ OrderId LiquidationOrderId(const State& s, const Market& m) {
   std::uint64_t id = (std::uint64_t{1} << 63) | s.last_seq;
   while (m.book.Find(OrderId(id)).has_value()) ++id;
   return OrderId(id);
+}
+
+// CoverCrossDeficit(): a cross account below zero with nothing left to
+// close takes first what its isolated buckets can spare (what a withdrawal
+// could take from each, by market id: its own money before the insurance
+// fund's), then the fund and the shortfall cover the rest.
+void CoverCrossDeficit(State& s, Account& a, EventSink& sink) {
+  for (Position& p : a.positions) {
+    if (a.cash >= 0) break;
+    if (p.mode != MarginMode::kIsolated || p.size == 0) continue;
+    const int128 spare = std::min<int128>(IsolatedWithdrawable(s, s.markets[p.market_slot], p),
+                                          -int128(a.cash));
+    if (spare > 0) {
+      ledger::MoveIsolated(&s, a, p, -static_cast<std::int64_t>(spare),
+                           IsolatedMarginCause::kDeficit, sink);
+    }
+  }
+  ledger::CoverDeficit(s, a, nullptr, sink);
 }
 
 bool HasCrossPosition(const Account& a) {
@@ -137,8 +156,12 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
     lots = size;
   }
   const int128 cap = std::max<int128>(1, lp.max_notional_per_command / per_lot);
-  lots = static_cast<std::int64_t>(std::min<int128>(
-      {int128(lots), int128(c.max_size.raw()), cap, int128(m.params.max_order_size.raw())}));
+  lots = static_cast<std::int64_t>(
+      std::min<int128>({int128(lots), cap, int128(m.params.max_order_size.raw())}));
+  // A keeper's max_size never starts the cooldown (in which the next
+  // liquidation takes the whole position): only the engine's own sizes do.
+  plan->starts_cooldown = lots < size && lots <= c.max_size.raw();
+  lots = std::min(lots, c.max_size.raw());
   plan->lots = lots;
 
   // The protection price (step 3): the equity it is given is net of the
@@ -153,8 +176,12 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
                                      .tif = TimeInForce::kIoc,
                                      .stp = StpMode::kCancelMaker,
                                      .price = limit,
-                                     .size = Lots(lots)};
-  plan->request.stp_group = a.stp_scope == SelfTradeScope::kOwner ? a.owner.value() : 0;
+                                     .size = Lots(lots),
+                                     .max_fill = Lots(lots)};
+  // The owner's group whatever the account's own scope: a liquidation never
+  // trades with its owner's other accounts (a bankrupt account's order may
+  // fill below the mark at the insurance fund's cost).
+  plan->request.stp_group = a.owner.value();
   // Never refused by the book (an IOC market order of a valid size and
   // price); asked anyway so that Apply cannot be refused after it changed
   // anything.
@@ -163,15 +190,9 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
 
 Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
   Account& a = s.accounts[plan.account_slot];
-  if (plan.market_slot == kNone) {
-    ledger::CoverDeficit(s, a, nullptr, sink);
-    return {};
-  }
-  Account& keeper = s.accounts[plan.keeper_slot];
-  Market& m = s.markets[plan.market_slot];
-
   // 1. The target's resting orders go (settling removes the records it
-  // empties, so the slots are collected first).
+  // empties, so the slots are collected first): the cross account's in
+  // every market, an isolated bucket's in its own.
   std::vector<std::uint32_t> slots;
   for (const Position& p : a.positions) {
     if (p.open_orders > 0 && (!plan.isolated || p.market_slot == plan.market_slot)) {
@@ -183,6 +204,12 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
                    Reason::kOk);
     Settle(s, mi, plan.account_slot, 0, sink);
   }
+  if (plan.market_slot == kNone) {
+    CoverCrossDeficit(s, a, sink);
+    return {};
+  }
+  Account& keeper = s.accounts[plan.keeper_slot];
+  Market& m = s.markets[plan.market_slot];
 
   // 2. The order through the book.
   s.liquidating = plan.account_slot;
@@ -207,9 +234,9 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
       fee.fee > 0 ? ledger::PayLiquidationFee(s, a, plan.isolated ? p : nullptr, keeper, fee)
                   : ledger::LiquidationFeePaid{};
   const std::int64_t position = p != nullptr ? p->size : 0;
-  // A liquidation that leaves the position open starts the cooldown, in
+  // A partial liquidation of the engine's sizing starts the cooldown, in
   // which the next one takes the whole position (Hyperliquid).
-  if (position != 0 && closed > 0) p->last_partial = s.now;
+  if (position != 0 && closed > 0 && plan.starts_cooldown) p->last_partial = s.now;
   sink.Emit(events::Liquidation{.market = m.id,
                                 .account = a.id,
                                 .keeper = keeper.id,
@@ -234,7 +261,7 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
       RemoveIfEmpty(a, *p);
     }
   } else if (!HasCrossPosition(a)) {
-    ledger::CoverDeficit(s, a, nullptr, sink);
+    CoverCrossDeficit(s, a, sink);
   }
   return {.filled = pr.filled};
 }

@@ -1023,7 +1023,7 @@ class Sim {
         }
       }
     }
-    if (std::string err = Require(FundInsurance{.amount = Quote(500 * kUsd)}); !err.empty()) {
+    if (std::string err = Require(FundInsurance{.amount = Quote(20 * kUsd)}); !err.empty()) {
       return err;
     }
     for (int m = 1; m <= kMarkets; ++m) {

@@ -857,6 +857,206 @@ TEST_CASE("Scenario: with an empty insurance fund the deficit gates withdrawals 
   CHECK(h.Do(Withdraw{.account = kMaker, .amount = Quote(1'000'000)}).reason == Reason::kOk);
 }
 
+// The fund's share of a liquidation fee pays the shortfall down first
+// (ledger.hpp PayLiquidationFee). Accounts 1 (D = 2e9) and 2 (D = 2.3e9)
+// each buy 1,000 lots at 30,000; the oracle drops to 27,900:
+//   E1 = 2e9 - 2.1e9 = -100,000,000 (bankrupt), E2 = 2.3e9 - 2.1e9 =
+//   200,000,000 < MM 279,000,000.
+// Account 1 closes into a bid of 1,000 @ 279,000 at the mark: fee 0, deficit
+// 100,000,000, empty fund: shortfall 100,000,000.
+// Account 2: the whole position (1.1% < 1.5%), P_b = 279,000 -
+// floor(2e8 / 1e5) = 277,000, F = 279,000 - floor(1.5 * (2.79e8 - 2e8) /
+// 1e5) = 279,000 - 1,185 = 277,815, limit 277,815; it closes into a second
+// bid of 1,000 @ 279,000 (notional 27,900,000,000; equity after 200,000,000);
+//   fee = min(ceil(1.5% * 2.79e10) = 418,500,000, 200,000,000) = 200,000,000
+//   keeper = 10,000,000; the fund's 190,000,000 pays the shortfall's
+//   100,000,000 first (Shortfall -100,000,000 right after the Liquidation)
+//   and keeps 90,000,000. Withdrawals are open again.
+TEST_CASE("Scenario: the insurance fund's share of a liquidation fee pays the shortfall down first",
+          "[engine][liquidation][scenario]") {
+  Liq h;
+  h.Long(1, 2'000'000'000, 1'000);
+  h.Long(2, 2'300'000'000, 1'000);
+  h.Price(1, Ticks(279'000));
+  h.Bid(279'000, 1'000);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  REQUIRE(h.eng.shortfall().raw() == 100'000'000);
+  REQUIRE(h.eng.insurance_fund().raw() == 0);
+
+  h.Bid(279'000, 1'000);
+  REQUIRE(h.Liquidate(2) == Reason::kOk);
+  CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
+                                         .account = 2,
+                                         .keeper = kKeeper,
+                                         .health = 2,
+                                         .closed = Lots(1'000),
+                                         .position = Lots(0),
+                                         .limit = Ticks(277'815),
+                                         .closed_notional = Quote(27'900'000'000),
+                                         .fee = Quote(200'000'000),
+                                         .keeper_fee = Quote(10'000'000)});
+  REQUIRE(h.last.size() >= 2);
+  CHECK(KindOf(h.last[h.last.size() - 2]) == EventKind::kLiquidation);
+  const Event& paid = h.last.back();
+  REQUIRE(std::holds_alternative<events::Shortfall>(paid));
+  CHECK(std::get<events::Shortfall>(paid) ==
+        events::Shortfall{.market = 0, .account = 0, .amount = Quote(-100'000'000)});
+  CHECK(h.eng.shortfall().raw() == 0);
+  CHECK(h.eng.insurance_fund().raw() == 90'000'000);
+  CHECK(h.Cash(kKeeper) == 10'000'000);
+  CHECK(h.Cash(2) == 0);
+  CHECK(h.Do(Withdraw{.account = kMaker, .amount = Quote(1'000'000)}).reason == Reason::kOk);
+}
+
+// A liquidation that finds nothing within its protection price is accepted
+// and closes nothing (the dYdX example's account without bids: E =
+// 260,000,000 < MM 280,000,000, limit 279,700): closed 0, no fee, the
+// position and the candidate stay; the keeper may try again.
+TEST_CASE("Liquidate: an order that finds no liquidity within its protection price closes nothing",
+          "[engine][liquidation]") {
+  Liq h;
+  h.Long(1, 2'260'000'000, 1'000);
+  h.Price(1, Ticks(280'000));
+  h.Bid(279'600, 1'000);  // below the protection price
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  CheckLiquidation(h.OnlyLiquidation(), {.market = 1,
+                                         .account = 1,
+                                         .keeper = kKeeper,
+                                         .health = 2,
+                                         .closed = Lots(0),
+                                         .position = Lots(1'000),
+                                         .limit = Ticks(279'700),
+                                         .closed_notional = Quote(0),
+                                         .fee = Quote(0),
+                                         .keeper_fee = Quote(0)});
+  CHECK(Of<events::Fill>(h.last).empty());
+  CHECK(h.Cash(kKeeper) == 0);
+  CheckCandidates(h.Candidates(), {{.account = 1,
+                                    .market = 0,
+                                    .health = Health::kLiquidatable,
+                                    .equity = Quote(260'000'000),
+                                    .maintenance = Quote(280'000'000)}});
+}
+
+// Found in review: a keeper's max_size must not start the cooldown, or a
+// 1-lot liquidation would make the next one take the whole position (and a
+// larger fee). The Binance example's book: the partial rule closes 346 lots
+// (its test above); after a keeper's 1-lot call it closes no more than that.
+TEST_CASE("Liquidate: a keeper's max_size does not start the cooldown that takes a whole position",
+          "[engine][liquidation]") {
+  MarketParams p = Market();
+  p.liquidation.fee = Rate(50 * kBp);
+  Liq h(p);
+  h.Long(1, 2'250'000'000, 1'000);
+  h.Price(1, Ticks(280'000));
+  h.Bid(280'000, 2'000);
+  REQUIRE(h.Liquidate(1, 0, Lots(1)) == Reason::kOk);
+  CHECK(h.OnlyLiquidation().closed.raw() == 1);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  INFO(ToString(h.OnlyLiquidation()));
+  CHECK(h.OnlyLiquidation().closed.raw() <= 346);
+  CHECK(h.OnlyLiquidation().position.raw() > 0);
+}
+
+// The same with chunks: 5,000 lots (1.4e11 atoms, above the 1e11 threshold)
+// close ceil(20% * 4,999) = 1,000 lots at a time after a keeper's 1-lot call.
+TEST_CASE("Liquidate: a keeper's max_size does not bypass the chunks", "[engine][liquidation]") {
+  MarketParams p = Market();
+  p.liquidation.max_notional_per_command = 1'000'000'000'000;
+  Liq h(p);
+  h.Long(1, 11'000'000'000, 5'000);
+  h.Price(1, Ticks(280'000));
+  h.Bid(280'000, 5'000);
+  REQUIRE(h.Liquidate(1, 0, Lots(1)) == Reason::kOk);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  INFO(ToString(h.OnlyLiquidation()));
+  CHECK(h.OnlyLiquidation().closed.raw() == 1'000);
+  CHECK(h.OnlyLiquidation().position.raw() == 3'999);
+}
+
+// Found in review: a bankrupt account's order may fill down to its fillable
+// price at the insurance fund's cost, so it never trades with its owner's
+// other accounts, whatever scope the account chose: the sibling's bid is
+// cancelled (self-trade prevention, cancel the maker) and nothing fills.
+TEST_CASE("Liquidate: a liquidation never trades with its owner's other accounts, whatever "
+          "their self-trade scope",
+          "[engine][liquidation]") {
+  Liq h;
+  h.Long(1, 1'900'000'000, 1'000);
+  h.Ok(CreateAccount{.account = 2, .owner = 1});
+  h.Ok(Deposit{.account = 2, .amount = Quote(10'000'000'000)});
+  h.Ok(FundInsurance{.amount = Quote(1'000'000'000)});
+  h.Ok(SetSelfTradeScope{.account = 1, .scope = SelfTradeScope::kAccount});
+  h.Price(1, Ticks(280'000));  // E = -100,000,000: bankrupt
+  REQUIRE(h.Rest(2, Side::kBuy, 275'800, 1'000) == Reason::kOk);
+  REQUIRE(h.Liquidate(1) == Reason::kOk);
+  CHECK(Of<events::Fill>(h.last).empty());
+  const auto cancels = Of<events::OrderCanceled>(h.last);
+  REQUIRE(cancels.size() >= 1);
+  CHECK(cancels.front().account == 2);
+  CHECK(cancels.front().reason == book::CancelReason::kSelfTrade);
+  CHECK(Of<events::InsuranceCover>(h.last).empty());
+  CHECK(h.OnlyLiquidation().closed.raw() == 0);
+}
+
+// Found in review: a cross deficit is paid first from what the account's
+// isolated buckets can spare (what a withdrawal could take), not by the
+// insurance fund while the account keeps money elsewhere. Account 1: cross
+// 1,000 lots at 30,000 and an isolated 100-lot long in market 2 with 1e9
+// more in its bucket; the cross long closes at 28,000 into a bid.
+TEST_CASE("Scenario: a cross deficit takes what the account's isolated buckets can spare before "
+          "the insurance fund",
+          "[engine][liquidation][scenario]") {
+  Liq h;
+  h.AddMarket(2, Market("ETH-USD"));
+  h.Open(1, 3'000'000'000);
+  h.Ok(SetMarginMode{.market = 2, .account = 1, .mode = MarginMode::kIsolated});
+  h.Long(1, 0, 100, 2, kEntry, false);
+  h.Ok(AdjustIsolatedMargin{.market = 2, .account = 1, .delta = Quote(1'000'000'000)});
+  h.Long(1, 0, 1'000, 1, kEntry, false);
+  h.Ok(FundInsurance{.amount = Quote(1'000'000'000)});
+  h.Price(1, Ticks(280'000));
+  h.Bid(280'000, 1'000);
+  REQUIRE(h.Summary(1).health_equity.raw() < 0);
+  REQUIRE(h.Liquidate(1, 1) == Reason::kOk);
+  const auto moves = Of<events::IsolatedMarginChanged>(h.last);
+  REQUIRE(moves.size() == 1);
+  CHECK(moves[0].cause == IsolatedMarginCause::kDeficit);
+  CHECK(moves[0].market == 2);
+  CHECK(moves[0].amount.raw() < 0);
+  // The bucket could spare the whole deficit (the liquidation fee of a
+  // bankrupt account is 0): the cross cash is back at exactly 0 and the
+  // insurance fund paid nothing.
+  CHECK(h.Cash(1) == 0);
+  CHECK(Of<events::InsuranceCover>(h.last).empty());
+  CHECK(h.eng.insurance_fund().raw() == 1'000'000'000);
+}
+
+// Found in review: a deficit-only liquidation cancels the account's resting
+// orders too, so a bailed-out account cannot open a position on nothing.
+TEST_CASE("Liquidate: covering a deficit without a position cancels the account's resting orders",
+          "[engine][liquidation]") {
+  Liq h;
+  h.AddMarket(2, Market("ETH-USD"));
+  h.Long(1, 2'000'000'000, 1'000);
+  REQUIRE(h.Rest(1, Side::kBuy, 299'000, 100, 2) == Reason::kOk);
+  h.Ok(FundInsurance{.amount = Quote(1'000'000'000)});
+  h.Price(1, Ticks(270'000));
+  h.Bid(270'000, 1'000);
+  // The account closes its own long (reduce-only IOC): cash -1e9, no position.
+  const Result c = h.Order(1, OrderId(777), Side::kSell, Ticks(270'000), Lots(1'000),
+                           TimeInForce::kIoc, true);
+  REQUIRE(c.filled.raw() == 1'000);
+  REQUIRE(h.Liquidate(1, 0) == Reason::kOk);
+  const auto cancels = Of<events::OrderCanceled>(h.last);
+  REQUIRE(cancels.size() == 1);
+  CHECK(cancels[0].reason == book::CancelReason::kLiquidation);
+  CHECK(cancels[0].market == 2);
+  REQUIRE(h.Rest(kMaker, Side::kSell, 299'000, 100, 2) == Reason::kOk);
+  CHECK(h.Summary(1).positions.empty());
+  CHECK(h.Cash(1) == 0);
+}
+
 // A deficit without a position. Account 1 (D = 2.1e9, 1,000 lots long at
 // 30,000; at 28,000 E = 100,000,000) closes its own position with a
 // reduce-only IOC sell into a bid at 27,000 (reducing risk is always allowed,

@@ -193,10 +193,13 @@
 //      the equity it is given is net of the taker fee of a full close at the
 //      mark), sent with an engine-chosen order id (bit 63 set, from the seq),
 //      tightened to the market's price band like any market order. It pays
-//      the taker fee like any taker. Self-trade prevention applies with the
-//      account's scope (its own orders are gone already).
-//      A liquidation that leaves the position open (a chunk, or a thin
-//      book) starts the position's cooldown.
+//      the taker fee like any taker. It never trades with the owner's other
+//      accounts, whatever scope the account chose (self-trade prevention
+//      with the owner's group cancels their orders): a bankrupt account's
+//      order may fill below the mark at the insurance fund's cost.
+//      A partial liquidation of the engine's sizing (a chunk, or the
+//      restoring size) that leaves the position open starts its cooldown; a
+//      keeper's max_size never does.
 //   4. The liquidation fee, LiquidationFee() of the notional it closed,
 //      capped by what the target has left above zero, leaves the target's
 //      bucket: keeper_share of it to the keeper's cross cash (the insurance
@@ -204,7 +207,10 @@
 //      to the insurance fund, which pays any shortfall down with it first.
 //   5. When nothing is left to close (an isolated position closed, or a
 //      cross account without cross positions) and the bucket is below zero,
-//      the insurance fund pays the deficit in (InsuranceCover) as far as it
+//      a cross deficit first takes what the account's isolated buckets can
+//      spare (what a withdrawal could take from each, by market id;
+//      IsolatedMarginChanged, kDeficit); then the insurance fund pays the
+//      rest in (InsuranceCover) as far as it
 //      can (it never goes below zero) and the shortfall bucket takes the
 //      rest (Shortfall); the closed isolated bucket then returns to cross
 //      cash (zero). While shortfall() > 0, Withdraw is refused
@@ -212,7 +218,8 @@
 //      account exists); FundInsurance and the fund's share of liquidation
 //      fees pay it down first.
 //   A cross account with negative cash and no cross position is liquidatable
-//   too: its Liquidate only covers the deficit (step 5).
+//   too: its Liquidate cancels its orders and covers the deficit (steps 1
+//   and 5).
 //   Liquidatable() answers from per-market candidate indexes (liquidation/
 //   candidate_index.hpp) that every command keeps current for the accounts
 //   it touched, without walking accounts (complexity there).

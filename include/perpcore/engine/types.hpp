@@ -85,7 +85,15 @@ enum class SelfTradeScope : std::uint8_t { kOwner = 0, kAccount = 1 };
 //   kTopUp    a fill left the bucket short of its position's initial
 //             requirement; the difference came from cross collateral.
 //   kRelease  the position closed; the whole bucket went back to cross.
-enum class IsolatedMarginCause : std::uint8_t { kUser = 0, kTopUp = 1, kRelease = 2 };
+//   kDeficit  a liquidation left the cross account below zero with nothing to
+//             close: the bucket gave what it could spare (what a withdrawal
+//             could take from it) before the insurance fund paid the rest.
+enum class IsolatedMarginCause : std::uint8_t {
+  kUser = 0,
+  kTopUp = 1,
+  kRelease = 2,
+  kDeficit = 3
+};
 
 // WithdrawablePnl
 //
