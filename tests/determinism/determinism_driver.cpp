@@ -12,18 +12,23 @@
 //   N commands after the setup (default 200,000), seed S (default 20261207),
 //   a digest line every K commands (default 20,000).
 //
-// The stream is open-loop: it is a function of the seed alone (integer
-// randomness only, tests/support/rng.hpp; no double, no libm), never of the
-// engine's answers, so two builds are fed the same commands even when they
-// disagree. Setup: an engine with three fee tiers and a referrer share; four
-// markets (price band 10%, three margin tiers, oracle with two of three
-// sources, source and TWAP breakers, top leverage 50); 200 accounts (owners
-// shared by pairs, so self-trade prevention is exercised; some referred,
-// some on other fee tiers), each funded, of which the leveraged traders
-// (a % 10 == 9; isolated in every market when a % 20 == 19, else cross) are
-// thin and at leverage 50; and the keeper, account 201. Funding engages within the run (the default 8-hour
-// intervals would not close in its ~200 s), so the check covers its
-// arithmetic (256-bit products, Pow, the index, settlement rounding):
+// The stream is open-loop but for the keeper: it is a function of the seed
+// alone (integer randomness only, tests/support/rng.hpp; no double, no
+// libm), never of the engine's answers, so two builds are fed the same
+// commands even when they disagree. The keeper's liquidations follow the
+// engine's Liquidatable answers; they draw from a generator of their own
+// and do not advance the time, so every other command is the seed's.
+// Setup: an engine with three fee tiers and a referrer share; four markets
+// (price band 10%, three margin tiers with top leverage 50, oracle with two
+// of three sources, source and TWAP breakers, liquidation set so that the
+// insurance fund stays thin, Liquidation()); 200 accounts (owners shared by
+// pairs, so self-trade prevention is exercised; some referred, some on
+// other fee tiers), each funded, of which the leveraged traders (a % 10 ==
+// 9; isolated in every market when a % 20 == 19, else cross) are thin and
+// at leverage 50; and the keeper, account 201. Funding engages within the
+// run (the default 8-hour intervals would not close in its ~200 s), so the
+// check covers its arithmetic (256-bit products, Pow, the index, settlement
+// rounding):
 //   M1  premium model, 10 s intervals of an 8-hour period (each pays 1/2880
 //       of the rate: sub-period rounding), a sample a second, time-weighted,
 //       paid at interval ends at the index;
@@ -36,15 +41,15 @@
 // one in five of those markets' orders, so the skew moves. Then per command,
 // uniform u in [0, 1000):
 //   u <  40  oracle price from one of three sources (a random walk per
-//            market with swings of a few percent, Move(); the source adding
-//            -3..3 ticks of noise), then the keeper (Keeper()): it asks
-//            perpcore_engine_liquidatable() for the 8 most under-margined
-//            buckets and liquidates each;
+//            market with swings of a few percent and gaps, Move(); the
+//            source adding -3..3 ticks of noise), then the keeper
+//            (Keeper()): it asks perpcore_engine_liquidatable() for the 8
+//            most under-margined buckets and liquidates each;
 //   u <  50  time tick (one market, or all);
 //   u <  70  deposit, withdrawal, transfer, leverage, margin mode, isolated
-//            margin, insurance deposit (FundInsurance), fee tier, STP scope
-//            (about equally; deposits and transfers to a leveraged trader
-//            small);
+//            margin, insurance deposit (FundInsurance, 1..20 USD: the fund
+//            stays thin), fee tier, STP scope (about equally; deposits and
+//            transfers to a leveraged trader small);
 //   u <  72  market status (active 80%, reduce-only, halted) or fee update;
 //   u < 150  a taker: market IOC, IOC or FOK limit, 0..20 ticks through;
 //   u < 166  a leveraged trader's market order, 50..12,800 lots (most of
@@ -72,10 +77,9 @@
 // answers) and pins the events field by field. Exit status 1, before that
 // last line, if an invariant check fails, a call fails with a status (not a
 // reason), or the stream rots: fewer than 5% of commands fill, fewer than
-// 30% are accepted, from 20,000 commands on (~20 s: two M1 intervals) no
-// funding interval closed or no funding settled, or from 40,000 on no
-// liquidation (with the default seed the first comes between 20,000 and
-// 40,000; a few other seeds need longer).
+// 30% are accepted, or, from 20,000 commands on (~20 s: two M1 intervals),
+// no funding interval closed, no funding settled or no liquidation (seeds 1
+// to 10 and the default each liquidate 3 to 21 times by then).
 #include <array>
 #include <cinttypes>
 #include <cstdint>
@@ -113,12 +117,9 @@ constexpr std::size_t kKeeperBatch = 8;
 // What the keeper digest folds before a Liquidatable answer (event kinds
 // are below 256).
 constexpr std::uint64_t kCandidateTag = 0x4341;
-// From this many commands on, the run must have closed a funding interval
-// and settled funding, and from kLiquidationMinCommands on (~40 s: the
-// leveraged traders build their positions, then a price swing of about 1%
-// against them) liquidated (see the file comment).
-constexpr std::uint64_t kFundingMinCommands = 20000;
-constexpr std::uint64_t kLiquidationMinCommands = 40000;
+// From this many commands on, the run must have closed a funding interval,
+// settled funding and liquidated (see the file comment).
+constexpr std::uint64_t kMinCommands = 20000;
 
 struct Options {
   std::uint64_t commands = 200000;
@@ -160,10 +161,10 @@ class Driver {
     std::printf("\n");
     if (filled_commands_ * 20 < opt_.commands) Die("the stream rotted: under 5% of commands fill", nullptr);
     if (accepted_ * 10 < opt_.commands * 3) Die("the stream rotted: under 30% accepted", nullptr);
-    if (opt_.commands >= kFundingMinCommands && (funding_rate_set_ == 0 || funding_settled_ == 0)) {
+    if (opt_.commands >= kMinCommands && (funding_rate_set_ == 0 || funding_settled_ == 0)) {
       Die("the stream rotted: no funding interval closed or no funding settled", nullptr);
     }
-    if (opt_.commands >= kLiquidationMinCommands && liquidations_ == 0) {
+    if (opt_.commands >= kMinCommands && liquidations_ == 0) {
       Die("the stream rotted: no liquidation", nullptr);
     }
     std::printf("final digest %s funding_rate_set %" PRIu64 " funding_settled %" PRIu64
@@ -287,6 +288,7 @@ class Driver {
       p.oracle.max_twap_deviation = 10 * (PERPCORE_RATE_SCALE / 100);
       p.max_orders_per_account = 100;
       Funding(m, &p.funding);
+      Liquidation(m, &p.liquidation);
       Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
         return perpcore_market_create(eng_, r, s, t, m, &p);
       });
@@ -374,7 +376,11 @@ class Driver {
   // -40..40 ticks a step, redrawn one step in fifty and turned back beyond
   // 1/16 (6.25%) of the starting price, so swings of a few percent (a 50x
   // position is liquidatable after about 1% against it) come and go and the
-  // price stays within the TWAP breaker's 10%.
+  // price stays within the TWAP breaker's 10%; one step in a hundred a gap
+  // of up to 4,500 ticks (1.5%, within the 2% source deviation), which the
+  // index takes in one move once a second source has it: positions go from
+  // healthy to bankrupt before the keeper sees them (insurance covers,
+  // shortfalls).
   void Move(std::uint32_t m) {
     if (rng_.Percent(2)) trend_[m] = rng_.Between(-40, 40);
     const std::int64_t base = Base(m);
@@ -382,6 +388,7 @@ class Driver {
       trend_[m] = -trend_[m];
     }
     price_[m] += rng_.Between(-20, 20) + trend_[m];
+    if (rng_.Percent(1)) price_[m] += rng_.Between(-4500, 4500);  // a gap
   }
 
   // After a price move the keeper asks for the kKeeperBatch most
@@ -437,6 +444,25 @@ class Driver {
     Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
       return perpcore_order_place(eng_, r, s, t, &o);
     });
+  }
+
+  // The liquidation of market m, set so that the insurance fund stays thin
+  // (it lives on small FundInsurance deposits and M1's fees) and gaps leave
+  // shortfalls: M1 the defaults but a 0.1% fee (5% of it the keeper's); in
+  // M2..M4 the keeper takes the whole fee; M2 a 1% fee; M3 every position
+  // in chunks of half, 5 s cooldown.
+  static void Liquidation(std::uint32_t m, perpcore_liquidation_params* l) {
+    if (m == 1) {
+      l->fee = kPercent / 10;
+      return;
+    }
+    l->keeper_share = PERPCORE_RATE_SCALE;
+    if (m == 2) l->fee = kPercent;
+    if (m == 3) {
+      l->chunk_threshold = 0;
+      l->chunk_fraction = PERPCORE_RATE_SCALE / 2;
+      l->cooldown_ns = 5 * kSecond;
+    }
   }
 
   // A skew market's orders come from the vault one time in five.
@@ -637,7 +663,7 @@ class Driver {
         break;
       }
       case 6: {
-        const std::int64_t amount = rng_.Between(1, 1000) * kUsd;
+        const std::int64_t amount = rng_.Between(1, 20) * kUsd;
         Apply([&](perpcore_result* r, std::uint64_t s, std::int64_t t) {
           return perpcore_insurance_deposit(eng_, r, s, t, amount);
         });
