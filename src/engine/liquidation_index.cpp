@@ -93,8 +93,13 @@ void Key(Market& m, const Account& a, Position& p, int128 floor) {
   Upsert(m.liq.by[slot], CandidateEntry{.id = id,
                                         .side = p.size > 0 ? Side::kBuy : Side::kSell,
                                         .trigger = TriggerOf(p, floor)});
-  p.liq_exit_lots = ExitLots(m, p, tier);
-  SetExit(m.liq.above, id, ExitOf(m, p.liq_exit_lots, tier));
+  // The exit stays where it is while it was placed for this tier and at
+  // least this size (it fires no later than this size's would).
+  const std::int64_t lots = p.size < 0 ? -p.size : p.size;
+  if (p.liq_slot / 2 != tier || p.liq_slot == kUnkeyed || lots > p.liq_exit_lots) {
+    p.liq_exit_lots = ExitLots(m, p, tier);
+    SetExit(m.liq.above, id, ExitOf(m, p.liq_exit_lots, tier));
+  }
   p.liq_slot = slot;
   p.liq_floor = floor;
 }
@@ -122,7 +127,11 @@ std::optional<int128> KeptFloor(const Market& m, const Position& p, std::uint64_
   if (Abs(e->trigger) > bound || Abs(p.funding_index) > bound) return std::nullopt;
   const int128 v = e->trigger + p.funding_index;
   const int128 per_lot = p.size > 0 ? FloorDiv(v, kScale) : CeilDiv(v, kScale);
-  return per_lot * p.size - 2;
+  const int128 floor = per_lot * p.size - 2;
+  // A floor this low covers nothing (cash is below 2^63) and would leave
+  // 1e18 * floor, the trigger's numerator, outside int128: re-key instead.
+  if (floor < -(int128(1) << 66)) return std::nullopt;
+  return floor;
 }
 
 // Unkey(): removes the account's entries in the market. With the record
