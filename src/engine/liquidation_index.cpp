@@ -373,6 +373,7 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
   fired.erase(std::unique(fired.begin(), fired.end()), fired.end());
 
   std::vector<LiquidationCandidate> out;
+  out.reserve(fired.size() + s.debtors.size());
   auto add = [&](const Account& a, MarketId market, const HealthOf& h, Rate warning) {
     if (!h.Liquidatable()) return;
     out.push_back(LiquidationCandidate{
