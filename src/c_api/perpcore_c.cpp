@@ -1066,6 +1066,21 @@ perpcore_status ArrayArgs(const void* out, std::size_t out_len, std::size_t* wri
 
 constexpr const char* kArrayMessage = "written is NULL, or out is NULL with out_len > 0";
 
+// One Quote of the engine (the fee pool, the insurance fund, the shortfall):
+// *out zeroed first, the usual handle checks.
+template <class Get>
+perpcore_status QuoteQuery(const perpcore_engine* e, int64_t* out, const char* func,
+                           Get get) noexcept {
+  if (out != nullptr) *out = 0;
+  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, "out is NULL"); s != PERPCORE_OK) {
+    return s;
+  }
+  *out = get(e->state->impl).raw();
+  return PERPCORE_OK;
+}
+
 }  // namespace
 
 // ===========================================================================
@@ -1569,27 +1584,13 @@ perpcore_status perpcore_engine_now(const perpcore_engine* e, int64_t* out_ns) n
 }
 
 perpcore_status perpcore_engine_fee_pool(const perpcore_engine* e, int64_t* out) noexcept {
-  if (out != nullptr) *out = 0;
-  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_fee_pool", "out is NULL");
-      s != PERPCORE_OK) {
-    return s;
-  }
-  *out = e->state->impl.fee_pool().raw();
-  return PERPCORE_OK;
+  return QuoteQuery(e, out, "perpcore_engine_fee_pool",
+                    [](const eng::Engine& en) { return en.fee_pool(); });
 }
 
 perpcore_status perpcore_engine_insurance_fund(const perpcore_engine* e, int64_t* out) noexcept {
-  if (out != nullptr) *out = 0;
-  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_insurance_fund", "out is NULL");
-      s != PERPCORE_OK) {
-    return s;
-  }
-  *out = e->state->impl.insurance_fund().raw();
-  return PERPCORE_OK;
+  return QuoteQuery(e, out, "perpcore_engine_insurance_fund",
+                    [](const eng::Engine& en) { return en.insurance_fund(); });
 }
 
 perpcore_status perpcore_engine_funding_residual(const perpcore_engine* e,
@@ -1607,15 +1608,8 @@ perpcore_status perpcore_engine_funding_residual(const perpcore_engine* e,
 }
 
 perpcore_status perpcore_engine_shortfall(const perpcore_engine* e, int64_t* out) noexcept {
-  if (out != nullptr) *out = 0;
-  const perpcore_status os = out == nullptr ? PERPCORE_E_ILLEGAL_ARG : PERPCORE_OK;
-  HandleUse use;
-  if (perpcore_status s = QueryOpen(e, &use, os, "perpcore_engine_shortfall", "out is NULL");
-      s != PERPCORE_OK) {
-    return s;
-  }
-  *out = e->state->impl.shortfall().raw();
-  return PERPCORE_OK;
+  return QuoteQuery(e, out, "perpcore_engine_shortfall",
+                    [](const eng::Engine& en) { return en.shortfall(); });
 }
 
 perpcore_status perpcore_engine_liquidatable(const perpcore_engine* e,
