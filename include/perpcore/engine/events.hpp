@@ -323,9 +323,11 @@ struct FundingResidual {
 // liquidated bucket paid `fee` (liquidation::LiquidationFee); `keeper_fee`
 // of it went to the keeper's cross cash, the rest to the insurance fund.
 // Follows the target's OrderCanceled events (reason kLiquidation) and its
-// order's Fill events; InsuranceCover and Shortfall follow it when the
-// liquidation left a deficit, and then an emptied isolated bucket's release
-// (IsolatedMarginChanged, kRelease).
+// order's Fill events. After it: a Shortfall paid down by the fund's share
+// of the fee (amount < 0); when the liquidation left a deficit with nothing
+// to close, the isolated buckets' share of a cross deficit
+// (IsolatedMarginChanged, kDeficit), InsuranceCover and Shortfall; then an
+// emptied isolated bucket's release (IsolatedMarginChanged, kRelease).
 struct Liquidation {
   MarketId market = 0;
   AccountId account = 0;
