@@ -34,6 +34,8 @@
 #include <cstdlib>
 #include <utility>
 #include <cstring>
+#include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,17 @@ PERPCORE_BENCH_INLINE std::uint64_t StartStamp() {
 }
 PERPCORE_BENCH_INLINE std::uint64_t StopStamp() { return StartStamp(); }
 #endif
+
+// ParseU64Text(): the whole of `text` as a non-negative decimal integer
+// that fits 64 bits, or nullopt (each benchmark's ParseU64 reports it with
+// its own usage line).
+inline std::optional<std::uint64_t> ParseU64Text(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-') return std::nullopt;
+  return v;
+}
 
 inline double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();

@@ -563,13 +563,11 @@ struct Options {
 }
 
 std::uint64_t ParseU64(std::string_view flag, const char* text) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
+  const std::optional<std::uint64_t> v = ParseU64Text(text);
+  if (!v.has_value()) {
     Usage(fmt::format("{} needs a non-negative integer, got '{}'", flag, text).c_str());
   }
-  return v;
+  return *v;
 }
 
 Options ParseArgs(int argc, char** argv) {

@@ -202,9 +202,8 @@ struct LiquidationPlan {
   std::uint32_t account_slot = kNone, keeper_slot = kNone;
   bool isolated = false;
   liquidation::Health health = liquidation::Health::kHealthy;
-  std::int64_t lots = 0;         // to close, > 0 (0 for a cover only)
   bool starts_cooldown = false;  // a partial size of the engine's choosing
-  book::OrderRequest request;    // the IOC that closes them
+  book::OrderRequest request;    // the IOC that closes the lots (none for a cover only)
 };
 Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan);
 Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink);

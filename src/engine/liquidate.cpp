@@ -162,7 +162,6 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
   // liquidation takes the whole position): only the engine's own sizes do.
   plan->starts_cooldown = lots < size && lots <= c.max_size.raw();
   lots = std::min(lots, c.max_size.raw());
-  plan->lots = lots;
 
   // The protection price (step 3): the equity it is given is net of the
   // taker fee of a full close at the mark.

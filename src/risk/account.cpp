@@ -73,7 +73,6 @@ int128 AccountMargin::FreeCollateral() const {
   return std::max<int128>(0, equity - initial_with_orders);
 }
 
-bool AccountMargin::Liquidatable() const { return maintenance > 0 && equity < maintenance; }
 
 Rate MarginRatio(int128 maintenance, int128 equity) {
   if (maintenance <= 0) return Rate(0);

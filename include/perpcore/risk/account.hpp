@@ -78,8 +78,6 @@ struct AccountMargin {
 
   // max(0, equity - initial_with_orders): what may leave the account.
   absl::int128 FreeCollateral() const;
-  // maintenance > 0 and equity < maintenance (equal is not liquidatable).
-  bool Liquidatable() const;
 };
 
 // MarginRatio()
