@@ -71,6 +71,10 @@ struct Position {
   absl::int128 liq_floor = 0;
   std::int64_t liq_exit_lots = 0;  // the size its tier exit was placed for
   std::uint8_t liq_slot = kUnkeyed;
+  // An isolated bucket's warning state (events::MarginWarning): set while
+  // its last classification was warning or worse. Unused for cross
+  // records (Account::warned).
+  bool warned = false;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
@@ -102,6 +106,9 @@ struct Account {
   // A bucket went beyond the cash bound (ledger.hpp): no orders until a
   // money command brings every bucket back within it.
   bool cash_locked = false;
+  // The cross account's warning state (events::MarginWarning): set while
+  // its last classification was warning or worse.
+  bool warned = false;
   std::vector<Position> positions;  // live records, sorted by market id
   std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
@@ -264,6 +271,9 @@ struct State {
   // Scratch of the re-keying (liquidation_index.cpp), kept for its capacity.
   std::vector<Position*> liq_scratch;
   std::vector<absl::int128> liq_kept;
+  // The accounts a command marked, for their warning check at its end
+  // (margin_warning.hpp), kept for its capacity.
+  std::vector<Account*> warn_scratch;
   // Cross accounts with negative cash and no cross position: liquidatable
   // (Liquidate covers their deficit) with nothing for an index to key.
   absl::btree_set<AccountId> debtors;

@@ -200,7 +200,7 @@ constexpr const char* kEventKindNames[] = {
     "kPriceUpdate",  "kCircuitBreaker", "kMarginModeSet",   "kLeverageSet",
     "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet",
     "kSourceRetired", "kFundingRateSet", "kFundingSettled", "kFundingResidual", "kLiquidation",
-    "kInsuranceCover", "kShortfall"};
+    "kInsuranceCover", "kShortfall", "kMarginWarning"};
 constexpr std::size_t kEventKinds = std::size(kEventKindNames);
 
 std::string EnumName(EventKind v) {
