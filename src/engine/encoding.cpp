@@ -146,6 +146,8 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU8(out, Raw(a.stp_scope));
     PutU8(out, a.cash_locked ? 1 : 0);
     PutU8(out, a.warned ? 1 : 0);
+    PutU32(out, static_cast<std::uint32_t>(a.warned_buckets.size()));
+    for (const MarketId m : a.warned_buckets) PutU32(out, m);
     PutU32(out, static_cast<std::uint32_t>(a.positions.size()));
     for (const Position& p : a.positions) {
       PutU32(out, p.market);
@@ -157,7 +159,6 @@ void Engine::EncodeCanonical(std::string* out) const {
       PutI64(out, p.iso_cash);
       PutI128(out, p.funding_index);
       PutI64(out, p.last_partial.raw());
-      PutU8(out, p.warned ? 1 : 0);
       EncodeLadder(p.bids, out);
       EncodeLadder(p.asks, out);
       PutU32(out, p.open_orders);

@@ -71,10 +71,6 @@ struct Position {
   absl::int128 liq_floor = 0;
   std::int64_t liq_exit_lots = 0;  // the size its tier exit was placed for
   std::uint8_t liq_slot = kUnkeyed;
-  // An isolated bucket's warning state (events::MarginWarning): set while
-  // its last classification was warning or worse. Unused for cross
-  // records (Account::warned).
-  bool warned = false;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
@@ -106,9 +102,13 @@ struct Account {
   // A bucket went beyond the cash bound (ledger.hpp): no orders until a
   // money command brings every bucket back within it.
   bool cash_locked = false;
-  // The cross account's warning state (events::MarginWarning): set while
-  // its last classification was warning or worse.
+  // Warning state (events::MarginWarning, margin_warning.hpp): the cross
+  // account's, and the markets of the isolated buckets that are, as last
+  // classified, at warning or worse (sorted; kept on the account, not the
+  // bucket's record, so that a bucket released while warned is still
+  // cleared by an event).
   bool warned = false;
+  std::vector<MarketId> warned_buckets;
   std::vector<Position> positions;  // live records, sorted by market id
   std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };

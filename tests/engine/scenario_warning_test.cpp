@@ -260,6 +260,40 @@ TEST_CASE("An isolated bucket is warned on its own, with its market, and the cro
                              .maintenance = Quote(288'600'000)}});
 }
 
+// A warned bucket whose position closes is released (its record goes):
+// its state is cleared by an event with equity and maintenance 0 (nothing is
+// left to judge). Same set-up as above: the bucket is warned at 288,600
+// after the +1 touch; account 1 then sells its 1,000 lots to the maker at
+// 288,600: the bucket closes and returns its cash to cross. The cross
+// account (no cross position, cash > 0) stays healthy: no event for it.
+// The engine property test found the first version of this (the state was
+// kept on the bucket's record and went with it, so the next bucket's set
+// came without a clear in between).
+TEST_CASE("A warned isolated bucket that closes is cleared by one event with zero equity and "
+          "maintenance",
+          "[engine][warning]") {
+  Warn h;
+  h.Open(1, 10'000'000'000);
+  h.Ok(SetMarginMode{.market = 1, .account = 1, .mode = MarginMode::kIsolated});
+  h.Long(1, 1'000);
+  h.MoveTo(288'600);
+  REQUIRE(h.Do(AdjustIsolatedMargin{.market = 1, .account = 1, .delta = Quote(1)}).reason ==
+          Reason::kOk);
+  REQUIRE(h.Order(kMaker, OrderId(950), Side::kBuy, Ticks(288'600), Lots(1'000),
+                  TimeInForce::kGtc, false, 1)
+              .reason == Reason::kOk);
+  const Result r = h.Order(1, OrderId(951), Side::kSell, Ticks(288'600), Lots(1'000),
+                           TimeInForce::kIoc, false, 1);
+  REQUIRE(r.reason == Reason::kOk);
+  REQUIRE(r.filled.raw() == 1'000);
+  CHECK(h.Summary(1).positions.empty());
+  CheckWarnings(r.events, {{.account = 1,
+                            .market = 1,
+                            .set = false,
+                            .equity = Quote(0),
+                            .maintenance = Quote(0)}});
+}
+
 // Several accounts in one command: a fill changes both sides; the events
 // go out in account id order. Account 2 (D = 2.35e9) buys 1,000 lots at
 // 310,000, account 1 (D = 2.35e9) sells 1,000 at 270,000 (each from the
