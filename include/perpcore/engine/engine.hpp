@@ -236,9 +236,10 @@
 //   a position, a funding settlement: the same marks that re-key the
 //   liquidation indexes), exactly, after that command's other events, in
 //   account id order (the cross account, then its buckets by market id).
+//   A bucket released while warned (its position closed) is cleared with
+//   equity and maintenance 0.
 //   NOT YET (branch lwarn): a price or funding move alone does not emit;
-//   the target's next command that changes it does. A bucket released when
-//   its position closes takes its state with it without a cleared event.
+//   the target's next command that changes it does.
 //
 // Thread safety: not thread-safe. Copies are independent engines.
 //
