@@ -199,12 +199,6 @@ TEST_CASE("Equity exactly at maintenance over the threshold is a warning and one
                                  .set = false,
                                  .equity = Quote(354'375'001),
                                  .maintenance = Quote(283'500'000)}});
-  // And back: a withdrawal of 1 atom is a command that changes it.
-  // Withdrawals keep initial margin: 5% of 283,500 * 1,000 * 100 =
-  // 1,417,500,000 > E, so it is refused (the account is untouched).
-  const Result w = h.Do(Withdraw{.account = 1, .amount = Quote(1)});
-  CHECK(w.reason != Reason::kOk);
-  CheckWarnings(w.events, {});
 }
 
 // Liquidatable and bankrupt are "worse": one set event, whichever grade it
