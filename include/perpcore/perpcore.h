@@ -357,7 +357,8 @@ enum {
   PERPCORE_EVENT_FUNDING_RESIDUAL = 23,
   PERPCORE_EVENT_LIQUIDATION = 24,
   PERPCORE_EVENT_INSURANCE_COVER = 25,
-  PERPCORE_EVENT_SHORTFALL = 26
+  PERPCORE_EVENT_SHORTFALL = 26,
+  PERPCORE_EVENT_MARGIN_WARNING = 27
 };
 /* An account's or isolated bucket's health (perpcore::liquidation::Health,
  * perpcore/liquidation/liquidation.hpp), judged at the mark: BANKRUPT equity
@@ -1036,6 +1037,19 @@ typedef struct perpcore_event_shortfall {
   int64_t amount;
 } perpcore_event_shortfall;
 
+/* MARGIN_WARNING: the cross account of `account` (market 0) or its isolated
+ * bucket in `market` became warning or worse (set 1: the margin ratio
+ * maintenance / equity reached the warning threshold, or it is liquidatable
+ * or bankrupt) or healthy again (set 0). Once per crossing; equity and
+ * maintenance in quote atoms at the moment it was detected. */
+typedef struct perpcore_event_margin_warning {
+  uint32_t market;
+  uint32_t set;
+  uint64_t account;
+  int64_t equity;
+  int64_t maintenance;
+} perpcore_event_margin_warning;
+
 typedef struct perpcore_event {
   uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
   uint32_t pad0;
@@ -1065,6 +1079,7 @@ typedef struct perpcore_event {
     perpcore_event_liquidation liquidation;         /* LIQUIDATION */
     perpcore_event_insurance_cover insurance_cover; /* INSURANCE_COVER */
     perpcore_event_shortfall shortfall;             /* SHORTFALL */
+    perpcore_event_margin_warning margin_warning;   /* MARGIN_WARNING */
   } as;
 } perpcore_event;
 

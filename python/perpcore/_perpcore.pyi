@@ -389,6 +389,7 @@ class EngineEventKind(enum.IntEnum):
     LIQUIDATION = 24
     INSURANCE_COVER = 25
     SHORTFALL = 26
+    MARGIN_WARNING = 27
 
 class FundingModel(enum.IntEnum):
     NONE = 0
@@ -1243,6 +1244,31 @@ class Shortfall:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class MarginWarning:
+    def __init__(
+        self,
+        *,
+        account: int = 0,
+        market: int = 0,
+        set: bool = False,
+        equity: int = 0,
+        maintenance: int = 0,
+    ) -> None: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def set(self) -> bool: ...
+    @property
+    def equity(self) -> int: ...
+    @property
+    def maintenance(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 # Any engine event (stub-only alias): Result.events holds these.
 _EngineEvent: TypeAlias = (
     OrderRested
@@ -1272,6 +1298,7 @@ _EngineEvent: TypeAlias = (
     | Liquidation
     | InsuranceCover
     | Shortfall
+    | MarginWarning
 )
 
 class Result:

@@ -300,7 +300,8 @@ void BindEngineEnums(py::module_& m) {
                            {"FUNDING_RESIDUAL", 23},
                            {"LIQUIDATION", 24},
                            {"INSURANCE_COVER", 25},
-                           {"SHORTFALL", 26}});
+                           {"SHORTFALL", 26},
+                           {"MARGIN_WARNING", 27}});
   MakeEnum<lq::Health>(
       m, "Health",
       "An account's (or isolated bucket's) health at the mark "
@@ -1188,6 +1189,17 @@ void BindEvents(py::module_& m) {
            Field{"market", &ev::Shortfall::market, "The market; 0: the cross account."},
            Field{"account", &ev::Shortfall::account, kAccount},
            Field{"amount", &ev::Shortfall::amount, "Quote atoms; < 0: covered."});
+  DefEvent(m, "MarginWarning",
+           "The cross account of `account` (market 0) or its isolated bucket in `market` "
+           "became warning or worse (set True: the margin ratio maintenance / equity reached "
+           "the warning threshold, or it is liquidatable or bankrupt) or healthy again (set "
+           "False). Once per crossing, with equity and maintenance at the moment it was "
+           "detected.",
+           Field{"account", &ev::MarginWarning::account, kAccount},
+           Field{"market", &ev::MarginWarning::market, "The market; 0: the cross account."},
+           Field{"set", &ev::MarginWarning::set, "True: warning or worse; False: cleared."},
+           Field{"equity", &ev::MarginWarning::equity, "Quote atoms."},
+           Field{"maintenance", &ev::MarginWarning::maintenance, "Quote atoms."});
 
   py::class_<PyResult> res(
       m, "Result",

@@ -23,6 +23,7 @@ from perpcore import (
     Health,
     InsuranceCover,
     Liquidation,
+    MarginWarning,
     Reason,
     Shortfall,
     Side,
@@ -189,6 +190,27 @@ def test_liquidation_events_build_compare_and_read_health_as_the_enum() -> None:
         Liquidation(isolated=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="argument 'health' must be Health, not int"):
         Liquidation(health=3)  # type: ignore[arg-type]
+
+
+def test_a_margin_warning_event_builds_compares_and_is_emitted_by_a_command() -> None:
+    e = MarginWarning(account=2, market=1, set=True, equity=5, maintenance=4)
+    assert e.kind == EngineEventKind.MARGIN_WARNING
+    assert EngineEventKind.MARGIN_WARNING.value == 27
+    assert (e.account, e.market, e.set, e.equity, e.maintenance) == (2, 1, True, 5, 4)
+    assert e != MarginWarning()
+    # The long of test_a_long_at_high_leverage_is_liquidated_after_the_index_drops:
+    # at 29,800 its equity is 85,000,000 against 119,200,000 of maintenance
+    # (liquidatable, so warning or worse). The price move alone emits nothing
+    # yet (not built); a deposit of 1 atom touches the account: set, with
+    # equity 85,000,001.
+    eng = long_1_btc(taker_usd=300)
+    t1 = T0 + 1_000_000_000
+    ok(eng.oracle_price(market=1, source=1, price=usd(29_800), timestamp_ns=t1))
+    r = ok(eng.deposit(account=2, amount=1, timestamp_ns=t1))
+    assert r.events[-1] == MarginWarning(account=2, market=0, set=True, equity=85_000_001,
+                                         maintenance=119_200_000)
+    assert [type(x).__name__ for x in ok(eng.deposit(account=2, amount=1,
+                                                     timestamp_ns=t1)).events] == ["Deposit"]
 
 
 # -- the command's refusals ---------------------------------------------------------------
@@ -399,7 +421,12 @@ def test_max_size_caps_the_lots_a_liquidation_closes() -> None:
     insurance = eng.insurance_fund
     r = ok(eng.liquidate(market=1, account=2, keeper=3, max_size=400, timestamp_ns=t1))
     assert r.filled == 400
-    assert r.events[-1] == Liquidation(
+    # The partial close leaves it liquidatable (equity 0 after the fee): its
+    # warning is set at the end of the command (never set before: the price
+    # move alone emits nothing yet).
+    assert r.events[-1] == MarginWarning(account=2, market=0, set=True, equity=0,
+                                         maintenance=71_520_000)
+    assert r.events[-2] == Liquidation(
         market=1, account=2, keeper=3, order_id=(1 << 63) | r.seq, isolated=False,
         health=Health.LIQUIDATABLE, closed=400, position=600, limit=297_299,
         closed_notional=11_900_000_000, fee=59_050_000, keeper_fee=2_952_500)

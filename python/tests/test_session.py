@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "98aa932010165ad4a0b4f86519612db7e8c78de28d145173ab1cc3cfdcb15623"
+GOLDEN_DIGEST = "81c29e497ec4de7b0455eaf564cc08f86de1a07f0854bf9219e66ff5351f5407"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24

@@ -151,7 +151,8 @@ static_assert(PERPCORE_EVENT_FUNDING_RESIDUAL == Val(eng::EventKind::kFundingRes
 static_assert(PERPCORE_EVENT_LIQUIDATION == Val(eng::EventKind::kLiquidation));
 static_assert(PERPCORE_EVENT_INSURANCE_COVER == Val(eng::EventKind::kInsuranceCover));
 static_assert(PERPCORE_EVENT_SHORTFALL == Val(eng::EventKind::kShortfall));
-static_assert(PERPCORE_EVENT_SHORTFALL + 1 == std::variant_size_v<eng::Event>);
+static_assert(PERPCORE_EVENT_MARGIN_WARNING == Val(eng::EventKind::kMarginWarning));
+static_assert(PERPCORE_EVENT_MARGIN_WARNING + 1 == std::variant_size_v<eng::Event>);
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
@@ -911,6 +912,14 @@ void Put(const ev::InsuranceCover& e, perpcore_event* out) {
 void Put(const ev::Shortfall& e, perpcore_event* out) {
   out->as.shortfall = {
       .market = e.market.value(), .pad0 = 0, .account = e.account.value(), .amount = e.amount.raw()};
+}
+
+void Put(const ev::MarginWarning& e, perpcore_event* out) {
+  out->as.margin_warning = {.market = e.market.value(),
+                            .set = e.set ? 1U : 0U,
+                            .account = e.account.value(),
+                            .equity = e.equity.raw(),
+                            .maintenance = e.maintenance.raw()};
 }
 
 perpcore_event ToC(const eng::Event& e) {

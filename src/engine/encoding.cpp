@@ -145,6 +145,9 @@ void Engine::EncodeCanonical(std::string* out) const {
     PutU64(out, a.referrer);
     PutU8(out, Raw(a.stp_scope));
     PutU8(out, a.cash_locked ? 1 : 0);
+    PutU8(out, a.warned ? 1 : 0);
+    PutU32(out, static_cast<std::uint32_t>(a.warned_buckets.size()));
+    for (const MarketId m : a.warned_buckets) PutU32(out, m);
     PutU32(out, static_cast<std::uint32_t>(a.positions.size()));
     for (const Position& p : a.positions) {
       PutU32(out, p.market);

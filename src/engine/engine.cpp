@@ -162,7 +162,7 @@ Result Engine::Process(const Command& c, EventSink& sink) {
   const Outcome o =
       std::visit([&](const auto& payload) { return Run(s, payload, sink); }, c.payload);
   if (!s.newly_locked.empty()) CancelLockedOrders(s, sink);
-  if (!s.liq_dirty.empty()) RekeyDirty(s);
+  if (!s.liq_dirty.empty()) RekeyDirty(s, sink);
   s.in_command = false;
   return Result{.reason = o.reason, .filled = o.filled, .rested = o.rested, .seq = c.seq};
 }

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "perpcore/detail/int128_text.hpp"
+#include "margin_warning.hpp"
 #include "valuation.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -343,18 +344,28 @@ void ResetMarketIndex(State& s, std::uint32_t market_slot) {
   }
 }
 
-void RekeyDirty(State& s) {
+void RekeyDirty(State& s, EventSink& sink) {
   auto& marks = s.liq_dirty;
   std::sort(marks.begin(), marks.end());
   marks.erase(std::unique(marks.begin(), marks.end()), marks.end());
+  std::vector<Account*>& touched = s.warn_scratch;
+  touched.clear();
   std::size_t i = 0;
   while (i < marks.size()) {
     std::size_t j = i;
     while (j < marks.size() && marks[j].first == marks[i].first) ++j;
     RekeyAccount(s, *marks[i].first, std::span(marks).subspan(i, j - i));
+    touched.push_back(marks[i].first);
     i = j;
   }
   marks.clear();
+  // The marks are sorted by address, which is not deterministic across
+  // engines: the events go out in account id order.
+  if (touched.size() > 1) {
+    std::sort(touched.begin(), touched.end(),
+              [](const Account* x, const Account* y) { return x->id < y->id; });
+  }
+  for (Account* a : touched) UpdateWarnings(s, *a, sink);
 }
 
 std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t limit) {

@@ -90,10 +90,11 @@ void InitMarketIndex(const State& s, Market& m);
 // the command). O(positions in the market * log).
 void ResetMarketIndex(State& s, std::uint32_t market_slot);
 
-// RekeyDirty(): re-keys what the command marked (see the file comment) and
-// empties State::liq_dirty. O(d log n) for d marks, plus the records of a
-// marked account when its slack forces a re-split.
-void RekeyDirty(State& s);
+// RekeyDirty(): re-keys what the command marked (see the file comment),
+// then checks each marked account's warnings exactly (UpdateWarnings(),
+// emitted to `sink` in account id order), and empties State::liq_dirty.
+// O(d log n) for d marks, plus the records of each marked account.
+void RekeyDirty(State& s, EventSink& sink);
 
 // FindLiquidatable(): Engine::Liquidatable().
 std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t limit);

@@ -102,6 +102,13 @@ struct Account {
   // A bucket went beyond the cash bound (ledger.hpp): no orders until a
   // money command brings every bucket back within it.
   bool cash_locked = false;
+  // Warning state (events::MarginWarning, margin_warning.hpp): the cross
+  // account's, and the markets of the isolated buckets that are, as last
+  // classified, at warning or worse (sorted; kept on the account, not the
+  // bucket's record, so that a bucket released while warned is still
+  // cleared by an event).
+  bool warned = false;
+  std::vector<MarketId> warned_buckets;
   std::vector<Position> positions;  // live records, sorted by market id
   std::vector<MarketPref> prefs;    // non-default choices, sorted by market id
 };
@@ -264,6 +271,9 @@ struct State {
   // Scratch of the re-keying (liquidation_index.cpp), kept for its capacity.
   std::vector<Position*> liq_scratch;
   std::vector<absl::int128> liq_kept;
+  // The accounts a command marked, for their warning check at its end
+  // (margin_warning.hpp), kept for its capacity.
+  std::vector<Account*> warn_scratch;
   // Cross accounts with negative cash and no cross position: liquidatable
   // (Liquidate covers their deficit) with nothing for an index to key.
   absl::btree_set<AccountId> debtors;

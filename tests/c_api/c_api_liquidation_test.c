@@ -662,6 +662,69 @@ static void test_a_long_is_liquidated_after_the_index_drops(void) {
   perpcore_engine_destroy(eng);
 }
 
+/* MARGIN_WARNING: the set-up of test_a_long_is_liquidated_after_the_index_drops
+ * (account 2 at 28,650: equity 235,000,000, maintenance 286,500,000, so warning
+ * or worse). The price move alone emits nothing yet (engine.hpp "Margin
+ * warnings": not built); a deposit of 1 atom to account 2 changes it: a
+ * DEPOSIT, then MARGIN_WARNING set with equity 235,000,001. A second deposit
+ * of 1 atom: only the DEPOSIT (it stays in warning). */
+static void test_a_margin_warning_reaches_the_c_event(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p;
+  perpcore_order o;
+  perpcore_event ev[16];
+  size_t n = 0, i = 0, count = 0;
+  uint64_t a;
+  const int64_t cash[3] = {USD(100000), USD(1600), USD(1000)};
+  const int64_t t1 = T0 + INT64_C(1000000000);
+
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  perpcore_market_params_init(&p);
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
+  for (a = 1; a <= 3; ++a) {
+    CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, a, a, 0, 0));
+    CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, a, cash[a - 1]));
+  }
+  perpcore_order_init(&o);
+  o.market = 1;
+  o.order_id = 1;
+  o.account = 1;
+  o.side = PERPCORE_SIDE_SELL;
+  o.price = PX(30000);
+  o.size = 1000;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  o.order_id = 2;
+  o.account = 2;
+  o.side = PERPCORE_SIDE_BUY;
+  o.tif = PERPCORE_TIF_IOC;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.filled, 1000);
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), t1, 1, 1, PX(28650), t1));
+  n = read_events(eng, ev, 16);
+  find_kind(ev, n, PERPCORE_EVENT_MARGIN_WARNING, &count);
+  CHECK_I64(count, 0);
+
+  CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), t1, 2, 1));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(n, 2);
+  i = find_kind(ev, n, PERPCORE_EVENT_MARGIN_WARNING, &count);
+  CHECK_I64(count, 1);
+  CHECK_I64(i, 1);
+  if (i < n) {
+    CHECK_I64(ev[i].as.margin_warning.account, 2);
+    CHECK_I64(ev[i].as.margin_warning.market, 0);
+    CHECK_I64(ev[i].as.margin_warning.set, 1);
+    CHECK_I64(ev[i].as.margin_warning.equity, INT64_C(235000001));
+    CHECK_I64(ev[i].as.margin_warning.maintenance, INT64_C(286500000));
+  }
+  CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), t1, 2, 1));
+  n = read_events(eng, ev, 16);
+  CHECK_I64(n, 1);
+  perpcore_engine_destroy(eng);
+}
+
 int main(void) {
   test_every_liquidation_field_round_trips();
   test_each_liquidation_field_out_of_range_is_refused_with_its_reason();
@@ -673,6 +736,7 @@ int main(void) {
   test_summary_health_fields_and_their_older_size();
   test_position_health_query();
   test_a_long_is_liquidated_after_the_index_drops();
+  test_a_margin_warning_reaches_the_c_event();
   if (g_failures != 0) {
     fprintf(stderr, "c_api_liquidation_test: %d of %d checks failed\n", g_failures, g_checks);
     return EXIT_FAILURE;

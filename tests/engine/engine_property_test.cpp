@@ -200,7 +200,7 @@ constexpr const char* kEventKindNames[] = {
     "kPriceUpdate",  "kCircuitBreaker", "kMarginModeSet",   "kLeverageSet",
     "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet",
     "kSourceRetired", "kFundingRateSet", "kFundingSettled", "kFundingResidual", "kLiquidation",
-    "kInsuranceCover", "kShortfall"};
+    "kInsuranceCover", "kShortfall", "kMarginWarning"};
 constexpr std::size_t kEventKinds = std::size(kEventKindNames);
 
 std::string EnumName(EventKind v) {
@@ -2664,7 +2664,15 @@ class Harness {
     if (eng_.now() != cmd.timestamp) err = "processed but now() is not the command's timestamp";
     if (!r->ok() && !result_.events.empty()) err = "rejected but emitted events";
     if (options_.checks) event_balances_.Apply(eng_, result_.events);
-    if (err.empty() && options_.checks) err = Check(cmd);
+    if (err.empty() && options_.checks) {
+      // Margin warnings (engine.hpp "Margin warnings") come after the
+      // command's other events and each flips its target's state; the
+      // per-command checks below see the other events only.
+      const std::vector<Event> all = result_.events;
+      err = SplitWarnings();
+      if (err.empty()) err = Check(cmd);
+      result_.events = all;
+    }
     if (err.empty() && options_.twins) err = CompareTwins(cmd, index);
     return err;
   }
@@ -3032,6 +3040,27 @@ class Harness {
     if (need <= 0) return;
     a.cash -= need;
     p.bucket += need;
+  }
+
+  // Removes the trailing MarginWarning events from result_.events: ""
+  // if they are all after the other events and each flips its target.
+  std::string SplitWarnings() {
+    auto& evs = result_.events;
+    std::size_t first = evs.size();
+    while (first > 0 && std::holds_alternative<events::MarginWarning>(evs[first - 1])) --first;
+    for (std::size_t i = 0; i < first; ++i) {
+      if (std::holds_alternative<events::MarginWarning>(evs[i])) {
+        return "a margin warning before the command's other events: " + ToString(evs[i]);
+      }
+    }
+    for (std::size_t i = first; i < evs.size(); ++i) {
+      const auto& w = std::get<events::MarginWarning>(evs[i]);
+      bool& flag = warned_[{w.account, w.market}];
+      if (flag == w.set) return "a margin warning that changes nothing: " + ToString(evs[i]);
+      flag = w.set;
+    }
+    evs.resize(first);
+    return "";
   }
 
   std::string ExpectOneEvent(EventKind kind) {
@@ -3992,6 +4021,8 @@ class Harness {
   std::optional<Engine> twin_, reseeded_, copy_;
   std::size_t copy_made_at_ = 0;
   Outcome result_;
+  // (account, market) -> warned, from the MarginWarning events.
+  std::map<std::pair<AccountId, MarketId>, bool> warned_;
   TimeNs now_;  // the command's timestamp
   Pre pre_;
   Tally tally_;

@@ -320,7 +320,7 @@ constexpr const char* kEventNames[] = {
     "PriceUpdate",     "CircuitBreaker", "MarginModeSet",    "LeverageSet",
     "IsolatedMarginChanged", "FeeTierSet", "InsuranceFunded", "SelfTradeScopeSet",
     "SourceRetired",   "FundingRateSet", "FundingSettled",   "FundingResidual",
-    "Liquidation",     "InsuranceCover", "Shortfall"};
+    "Liquidation",     "InsuranceCover", "Shortfall",       "MarginWarning"};
 static_assert(std::size(kEventNames) == std::variant_size_v<Event>);
 
 std::string Describe(const Payload& p) { return std::visit(PayloadText{}, p); }

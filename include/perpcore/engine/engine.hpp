@@ -224,6 +224,23 @@
 //   candidate_index.hpp) that every command keeps current for the accounts
 //   it touched, without walking accounts (complexity there).
 //
+// Margin warnings (events::MarginWarning): each cross account and each
+// isolated bucket is "warned" while liquidation::Classify() puts it at
+// warning or worse (the margin ratio maintenance / equity at or above the
+// warning_threshold: maintenance * 1e18 >= threshold * equity; the cross
+// account uses the lowest threshold of its cross markets; or liquidatable,
+// or bankrupt). The state is part of the canonical encoding. An event is
+// emitted once when a target becomes warned (set) and once when it is
+// healthy again (cleared), never while it stays on one side.
+//   Detected at the end of every command that changed the target (its cash,
+//   a position, a funding settlement: the same marks that re-key the
+//   liquidation indexes), exactly, after that command's other events, in
+//   account id order (the cross account, then its buckets by market id).
+//   A bucket released while warned (its position closed) is cleared with
+//   equity and maintenance 0.
+//   NOT YET (branch lwarn): a price or funding move alone does not emit;
+//   the target's next command that changes it does.
+//
 // Thread safety: not thread-safe. Copies are independent engines.
 //
 // Example:

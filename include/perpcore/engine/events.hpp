@@ -63,6 +63,7 @@ enum class EventKind : std::uint8_t {
   kLiquidation = 24,
   kInsuranceCover = 25,
   kShortfall = 26,
+  kMarginWarning = 27,
 };
 
 namespace events {
@@ -365,6 +366,23 @@ struct Shortfall {
   Quote amount;
   friend bool operator==(const Shortfall&, const Shortfall&) = default;
 };
+// MarginWarning: the health of `account`'s cross account (market 0) or of
+// its isolated bucket in `market` changed between healthy and worse
+// (liquidation::Classify: warning, liquidatable or bankrupt). set: it is now
+// warning or worse (the margin ratio maintenance / equity reached the
+// markets' warning_threshold, or equity fell below maintenance or zero);
+// false: it is healthy again. Once per crossing, with the exact equity and
+// maintenance (quote atoms) at the moment it was detected; nothing while it
+// stays on the same side. When it is detected: engine.hpp, "Margin
+// warnings".
+struct MarginWarning {
+  AccountId account = 0;
+  MarketId market = 0;
+  bool set = false;
+  Quote equity;
+  Quote maintenance;
+  friend bool operator==(const MarginWarning&, const MarginWarning&) = default;
+};
 }  // namespace events
 
 // Event
@@ -380,7 +398,7 @@ using Event =
                  events::FeeTierSet, events::InsuranceFunded, events::SelfTradeScopeSet,
                  events::SourceRetired, events::FundingRateSet, events::FundingSettled,
                  events::FundingResidual, events::Liquidation, events::InsuranceCover,
-                 events::Shortfall>;
+                 events::Shortfall, events::MarginWarning>;
 
 // KindOf(): the kind of an event.
 constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
@@ -418,7 +436,8 @@ static_assert(std::is_same_v<EventOf<EventKind::kFundingResidual>, events::Fundi
 static_assert(std::is_same_v<EventOf<EventKind::kLiquidation>, events::Liquidation>);
 static_assert(std::is_same_v<EventOf<EventKind::kInsuranceCover>, events::InsuranceCover>);
 static_assert(std::is_same_v<EventOf<EventKind::kShortfall>, events::Shortfall>);
-static_assert(std::variant_size_v<Event> == 27);
+static_assert(std::is_same_v<EventOf<EventKind::kMarginWarning>, events::MarginWarning>);
+static_assert(std::variant_size_v<Event> == 28);
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) <= 160);
 
