@@ -183,7 +183,7 @@ constexpr ReasonText kReasons[] = {
      "the funding cap at the market's max price could push the funding index past its bound "
      "within 136 years: lower the cap, the max price or the period's ratio"},
     {Reason::kLiquidationInvalidWarningThreshold, "kLiquidationInvalidWarningThreshold",
-     "liquidation warning threshold must be above 0 and below 100% of the margin ratio"},
+     "liquidation warning threshold must be at least 1% and below 100% of the margin ratio"},
     {Reason::kLiquidationInvalidFee, "kLiquidationInvalidFee",
      "liquidation fee rate must be between 0 and 100% of the closed notional"},
     {Reason::kLiquidationInvalidKeeperShare, "kLiquidationInvalidKeeperShare",

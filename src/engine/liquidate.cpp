@@ -99,17 +99,16 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
 
   const Position* p = nullptr;
   HealthOf h;
-  Rate cross_warning;
   if (c.market != 0) {
     const std::uint32_t mi = s.FindMarket(c.market);
     if (mi == kNone) return Reason::kUnknownMarket;
     p = FindPosition(a, c.market);
     if (p == nullptr || p->size == 0) return Reason::kLiquidationNoPosition;
     plan->isolated = p->mode == MarginMode::kIsolated;
-    h = plan->isolated ? BucketHealth(s.markets[mi], *p, s.now) : CrossHealth(s, a, &cross_warning);
+    h = plan->isolated ? BucketHealth(s.markets[mi], *p, s.now) : CrossHealth(s, a);
     if (!h.Liquidatable()) return Reason::kLiquidationNotLiquidatable;
   } else {
-    h = CrossHealth(s, a, &cross_warning);
+    h = CrossHealth(s, a);
     if (h.Liquidatable()) {
       int128 largest = -1;  // ties: the lowest market id (records are sorted)
       for (const Position& q : a.positions) {
@@ -121,7 +120,7 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
         }
       }
       if (p == nullptr) {  // a deficit without a position: cover it
-        plan->health = liquidation::Classify(h.equity, h.maintenance, cross_warning);
+        plan->health = h.Classify();
         return Reason::kOk;
       }
     } else {
@@ -143,8 +142,7 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
   if (m.Halted()) return Reason::kMarketHalted;
   if (!m.IndexUsable(s.now)) return m.IndexRefusal(s.now);
   const liquidation::LiquidationParams& lp = m.params.liquidation;
-  plan->health = liquidation::Classify(
-      h.equity, h.maintenance, plan->isolated ? lp.warning_threshold : cross_warning);
+  plan->health = h.Classify();
 
   // Size (engine.hpp, step 2).
   const std::int64_t size = p->size < 0 ? -p->size : p->size;

@@ -35,13 +35,36 @@ std::uint8_t SlotOf(std::size_t tier, const Position& p) {
   return static_cast<std::uint8_t>(2 * tier + (p.size < 0 ? 1 : 0));
 }
 
-// The trigger of a position keyed with `floor` in `tier` (file comment of
-// the header): in X_t for its side.
+// The trigger of a bound sigma * (X + index_p) / 1e18 - k kept >= `floor`
+// (file comment of the header): an entry of side kBuy for sigma > 0 (fires
+// when X <= trigger), kSell for sigma < 0 (fires when X >= trigger).
+int128 TriggerAt(std::int64_t sigma, int128 index_p, int128 floor, int128 k) {
+  const int128 q = kScale * (floor + k);
+  const int128 x = sigma > 0 ? CeilDiv(q, sigma) : FloorDiv(q, sigma);
+  return x - index_p;
+}
+
+// The floor an entry at `trigger` still guarantees for the bound (the least
+// the bound can be while the entry does not fire), or none when it is too
+// low to be useful (see KeptFloor()).
+std::optional<int128> FloorAt(std::int64_t sigma, int128 index_p, int128 trigger, int128 k) {
+  // Far from any real trigger or index; keeps the sum below inside int128.
+  const int128 bound = int128(1) << 125;
+  if (Abs(trigger) > bound || Abs(index_p) > bound) return std::nullopt;
+  const int128 v = trigger + index_p;
+  const int128 per_lot = sigma > 0 ? FloorDiv(v, kScale) : CeilDiv(v, kScale);
+  const int128 floor = per_lot * sigma - k;
+  // A floor this low covers nothing (cash is below 2^63) and would leave
+  // 1e18 * floor, the trigger's numerator, outside int128: re-key instead.
+  if (floor < -(int128(1) << 66)) return std::nullopt;
+  return floor;
+}
+
+// The liquidation family's trigger of a position keyed with `floor`: in X_t
+// for its side.
 int128 TriggerOf(const Position& p, int128 floor) {
   if (floor == kAlwaysFire) return p.size > 0 ? absl::Int128Max() : absl::Int128Min();
-  const int128 q = kScale * (floor + 2);
-  const int128 x = p.size > 0 ? CeilDiv(q, p.size) : FloorDiv(q, p.size);
-  return x - p.funding_index;
+  return TriggerAt(p.size, p.funding_index, floor, 2);
 }
 
 // X_t of a side at the market's mark and funding index `index`.
@@ -123,16 +146,16 @@ std::optional<int128> KeptFloor(const Market& m, const Position& p, std::uint64_
   }
   const std::optional<CandidateEntry> e = m.liq.by[p.liq_slot].Find(id);
   PERPCORE_CHECK(e.has_value());
-  // Far from any real trigger or index; keeps the sum below inside int128.
-  const int128 bound = int128(1) << 125;
-  if (Abs(e->trigger) > bound || Abs(p.funding_index) > bound) return std::nullopt;
-  const int128 v = e->trigger + p.funding_index;
-  const int128 per_lot = p.size > 0 ? FloorDiv(v, kScale) : CeilDiv(v, kScale);
-  const int128 floor = per_lot * p.size - 2;
-  // A floor this low covers nothing (cash is below 2^63) and would leave
-  // 1e18 * floor, the trigger's numerator, outside int128: re-key instead.
-  if (floor < -(int128(1) << 66)) return std::nullopt;
-  return floor;
+  return FloorAt(p.size, p.funding_index, e->trigger, 2);
+}
+
+bool Marked(std::span<const std::pair<Account*, std::uint32_t>> marks, std::uint32_t market_slot) {
+  return std::any_of(marks.begin(), marks.end(),
+                     [&](const auto& mark) { return mark.second == market_slot; });
+}
+
+bool IsKeyedCross(const Position& p) {
+  return p.mode == MarginMode::kCross && p.size != 0;
 }
 
 // Unkey(): removes the account's entries in the market. With the record
@@ -145,17 +168,217 @@ void Unkey(Market& m, const Account& a, Position* p) {
   } else {
     for (CandidateIndex& index : m.liq.by) index.Erase(id);
   }
+  if (p != nullptr && p->warn_slot != kUnkeyed) {
+    m.liq.warn[p->warn_slot].Erase(id);
+  } else {
+    for (CandidateIndex& index : m.liq.warn) index.Erase(id);
+  }
   m.liq.above.Erase(id);
-  if (p != nullptr) p->liq_slot = kUnkeyed;
+  if (p != nullptr) p->liq_slot = p->warn_slot = kUnkeyed;
 }
 
-bool Marked(std::span<const std::pair<Account*, std::uint32_t>> marks, std::uint32_t market_slot) {
-  return std::any_of(marks.begin(), marks.end(),
-                     [&](const auto& mark) { return mark.second == market_slot; });
+// ------------------------------------------------------- the warning family
+//
+// A target (cross account or isolated bucket) is warned when its equity E
+// is at or below its warning margin W = sum of WarningPart() (or E < 0):
+// HealthOf::Warned(). A position's part of E - W is
+//     g = s * P * A - ceil(s * (I - I_p) / 1e18) - floor(M * 1e18 / w),
+// M its maintenance in atoms, w its market's warning threshold.
+//
+// "Enter" entries (targets not warned) bound g from below, as the
+// liquidation family bounds h: below the next tier's floor M <= r_t * n /
+// 1e18 + 1, so floor(M * 1e18 / w) <= n * rho_t / 1e18 + ceil(1e18 / w)
+// with rho_t = ceil(r_t * 1e18 / w), and
+//     g >= s * (X^e_t + I_p) / 1e18 - (1 + ceil(1e18 / w)),
+//     X^e_t = P * A * (1e18 -+ rho_t) - I   (- for a long, + for a short).
+// Floors with (cash - 1) + sum T >= 0: not fired means E - W >= 1.
+//
+// "Clear" entries (warned targets) bound -g from below. The requirement is
+// convex (risk/margin.hpp: continuous, rates rising), so every tier's line
+// lies below it: M * 1e18 >= n * r_t - D_t for every n, D_t the tier's
+// exact deduction; with rho'_t = floor(r_t * 1e18 / w),
+//     -g >= -s * (X^c_t + I_p) / 1e18 - (ceil(D_t / w) + 1),
+//     X^c_t = P * A * (1e18 -+ rho'_t) - I,
+// valid at every notional (no tier exit). Floors with -cash + sum T >= 0:
+// not fired means E - W <= 0, still warned.
+//
+// Both families are keyed in the tier of the position's liquidation entry
+// (Position::liq_slot / 2), whose tier exit also bounds the enter family.
+// So: no warning entry fired and no tier exit fired means every flag is
+// exact (CheckLiquidationIndex() checks it). Fired entries are serviced by
+// the market's ticks (ServiceWarnings()); a command that touches a target
+// re-checks it exactly at its end (UpdateWarnings()).
+
+enum class Family : std::uint8_t { kEnter, kClear };
+
+std::size_t TiersOf(const Market& m) { return m.params.tiers.size(); }
+
+std::uint8_t WarnSlot(const Market& m, Family f, std::size_t tier, const Position& p) {
+  return static_cast<std::uint8_t>((f == Family::kClear ? 2 * TiersOf(m) : 0) + 2 * tier +
+                                   (p.size < 0 ? 1 : 0));
 }
 
-bool IsKeyedCross(const Position& p) {
-  return p.mode == MarginMode::kCross && p.size != 0;
+Family FamilyOf(const Market& m, std::uint8_t slot) {
+  return slot >= 2 * TiersOf(m) ? Family::kClear : Family::kEnter;
+}
+
+std::int64_t SigmaOf(Family f, const Position& p) { return f == Family::kClear ? -p.size : p.size; }
+
+// The constant k of the family's bound in `tier`.
+int128 WarnK(const Market& m, Family f, std::size_t tier) {
+  const int128 w = m.params.liquidation.warning_threshold.raw();
+  if (f == Family::kEnter) return 1 + CeilDiv(kScale, w);
+  return CeilDiv(m.tiers.MaintenanceDeduction(tier), w) + 1;
+}
+
+// X of a warning index `slot` at the market's mark and funding index.
+int128 WarnX(const Market& m, std::uint8_t slot, int128 index) {
+  const Family f = FamilyOf(m, slot);
+  const std::size_t local = f == Family::kClear ? slot - 2 * TiersOf(m) : slot;
+  const std::size_t tier = local / 2;
+  const bool long_side = local % 2 == 0;
+  const int128 rate = m.params.tiers[tier].maintenance_rate.raw() * kScale;
+  const int128 w = m.params.liquidation.warning_threshold.raw();
+  const int128 rho = f == Family::kEnter ? CeilDiv(rate, w) : FloorDiv(rate, w);
+  const int128 per_lot = int128(m.mark.raw()) * m.atoms;
+  return per_lot * (long_side ? kScale - rho : kScale + rho) - index;
+}
+
+// The exact part of a position in the family: g for enter, -g for clear.
+int128 WarnPart(const Market& m, const Position& p, Family f, TimeNs now) {
+  const int128 g = PositionValue(m, p) - PendingFunding(m, p, now) - WarningPart(m, p);
+  return f == Family::kEnter ? g : -g;
+}
+
+// What the floors of a target must cover: (cash - 1) for enter, -cash for
+// clear.
+int128 WarnBase(std::int64_t cash, Family f) {
+  return f == Family::kEnter ? int128(cash) - 1 : -int128(cash);
+}
+
+bool BucketWarned(const Account& a, MarketId market) {
+  return std::binary_search(a.warned_buckets.begin(), a.warned_buckets.end(), market);
+}
+
+void KeyWarn(Market& m, const Account& a, Position& p, Family f, int128 floor) {
+  const std::size_t tier = p.liq_slot / 2;
+  const std::uint8_t slot = WarnSlot(m, f, tier, p);
+  const std::uint64_t id = a.slot;
+  if (p.warn_slot != kUnkeyed && p.warn_slot != slot) m.liq.warn[p.warn_slot].Erase(id);
+  const std::int64_t sigma = SigmaOf(f, p);
+  Upsert(m.liq.warn[slot],
+         CandidateEntry{.id = id,
+                        .side = sigma > 0 ? Side::kBuy : Side::kSell,
+                        .trigger = TriggerAt(sigma, p.funding_index, floor, WarnK(m, f, tier))});
+  p.warn_slot = slot;
+  p.warn_floor = floor;
+}
+
+// KeptWarnFloor(): as KeptFloor() for the warning family: the floor the
+// position's entry still guarantees, if it is of family `f`, in its
+// liquidation entry's tier and side, and not fired now (a fired entry is
+// what ServiceWarnings() re-keys: keeping it would fire again).
+std::optional<int128> KeptWarnFloor(const Market& m, const Position& p, std::uint64_t id,
+                                    Family f, TimeNs now) {
+  if (p.warn_slot == kUnkeyed || p.liq_slot == kUnkeyed) return std::nullopt;
+  const std::size_t tier = p.liq_slot / 2;
+  if (p.warn_slot != WarnSlot(m, f, tier, p)) return std::nullopt;
+  const std::optional<CandidateEntry> e = m.liq.warn[p.warn_slot].Find(id);
+  PERPCORE_CHECK(e.has_value());
+  const int128 x = WarnX(m, p.warn_slot, FundingIndexAt(m, now));
+  if (e->side == Side::kBuy ? x <= e->trigger : x >= e->trigger) return std::nullopt;
+  return FloorAt(SigmaOf(f, p), p.funding_index, e->trigger, WarnK(m, f, tier));
+}
+
+// As Split() for the warning family.
+void SplitWarn(State& s, Account& a, Family f, int128 slack, std::span<Position* const> split) {
+  int128 weight = 0;
+  for (const Position* p : split) weight += MaintenanceOf(s.markets[p->market_slot], *p);
+  PERPCORE_CHECK(weight > 0);
+  const int128 given = slack - slack / 8;
+  for (Position* p : split) {
+    Market& m = s.markets[p->market_slot];
+    const int128 maintenance = MaintenanceOf(m, *p);
+    const int128 share = maintenance == weight ? given : given * maintenance / weight;
+    KeyWarn(m, a, *p, f, WarnPart(m, *p, f, s.now) - share);
+  }
+}
+
+// RekeyWarnings(): the account's warning entries after its flags were set
+// (UpdateWarnings()): each isolated bucket marked or of the wrong family,
+// and its cross positions as RekeyLiquidation() does its liquidation
+// entries (kept, split over the dirty ones, or re-split from the cash); a
+// flag that changed re-keys every position of its target.
+void RekeyWarnings(State& s, Account& a, std::span<const std::pair<Account*, std::uint32_t>> marks) {
+  std::vector<Position*>& dirty = s.liq_scratch;
+  dirty.clear();
+  const Family cross = a.warned ? Family::kClear : Family::kEnter;
+  int128 rest = WarnBase(a.cash, cross);
+  bool flipped = false;
+  for (Position& p : a.positions) {
+    if (p.size == 0) continue;
+    Market& m = s.markets[p.market_slot];
+    const bool marked = Marked(marks, p.market_slot);
+    if (p.mode == MarginMode::kIsolated) {
+      const Family f = BucketWarned(a, p.market) ? Family::kClear : Family::kEnter;
+      if (!marked && p.warn_slot == WarnSlot(m, f, p.liq_slot / 2, p)) continue;
+      const int128 floor = -WarnBase(p.iso_cash, f);
+      const std::optional<int128> kept = KeptWarnFloor(m, p, a.slot, f, s.now);
+      if (kept.has_value() && *kept >= floor) {
+        p.warn_floor = *kept;
+      } else {
+        KeyWarn(m, a, p, f, floor);
+      }
+      continue;
+    }
+    if (p.warn_slot != kUnkeyed && FamilyOf(m, p.warn_slot) != cross) flipped = true;
+    // Dirty: marked, or not where its liquidation entry now is (a re-split
+    // may have moved that to another tier).
+    if (marked || p.warn_slot != WarnSlot(m, cross, p.liq_slot / 2, p)) {
+      dirty.push_back(&p);
+      continue;
+    }
+    rest += p.warn_floor;
+  }
+  const bool any_cross = std::any_of(a.positions.begin(), a.positions.end(), IsKeyedCross);
+  if (!any_cross) return;
+  if (!flipped) {
+    if (dirty.empty() && rest >= 0) return;
+    if (!dirty.empty()) {
+      std::vector<int128>& kept = s.liq_kept;
+      kept.clear();
+      int128 covered = rest;
+      for (const Position* p : dirty) {
+        const std::optional<int128> floor =
+            KeptWarnFloor(s.markets[p->market_slot], *p, a.slot, cross, s.now);
+        if (!floor.has_value()) break;
+        kept.push_back(*floor);
+        covered += *floor;
+      }
+      if (kept.size() == dirty.size() && covered >= 0) {
+        for (std::size_t i = 0; i < dirty.size(); ++i) dirty[i]->warn_floor = kept[i];
+        return;
+      }
+      int128 slack = rest;
+      for (const Position* p : dirty) {
+        slack += WarnPart(s.markets[p->market_slot], *p, cross, s.now);
+      }
+      if (slack >= 0) {
+        SplitWarn(s, a, cross, slack, dirty);
+        return;
+      }
+    }
+  }
+  // Re-split every cross position from the cash alone. The flag is exact,
+  // so the slack is >= 0 (enter: E - W - 1 >= 0; clear: W - E >= 0).
+  dirty.clear();
+  int128 slack = WarnBase(a.cash, cross);
+  for (Position& p : a.positions) {
+    if (!IsKeyedCross(p)) continue;
+    dirty.push_back(&p);
+    slack += WarnPart(s.markets[p.market_slot], p, cross, s.now);
+  }
+  SplitWarn(s, a, cross, std::max<int128>(slack, 0), dirty);
 }
 
 // Gives 7/8 of `slack` >= 0 to the cross positions `split`, in proportion
@@ -193,7 +416,8 @@ bool TryKeep(State& s, const Account& a, int128 rest, std::span<Position* const>
   return true;
 }
 
-void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std::uint32_t>> marks) {
+void RekeyLiquidation(State& s, Account& a,
+                      std::span<const std::pair<Account*, std::uint32_t>> marks) {
   for (const auto& [account, market_slot] : marks) {
     if (market_slot == kNone) continue;
     Market& m = s.markets[market_slot];
@@ -267,6 +491,11 @@ void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std:
   for (Position* p : dirty) Key(s.markets[p->market_slot], a, *p, kAlwaysFire);
 }
 
+void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std::uint32_t>> marks) {
+  RekeyLiquidation(s, a, marks);
+  RekeyWarnings(s, a, marks);
+}
+
 // Every entry of `index` that fires at x, appended to `out` with the market.
 void CollectFired(const CandidateIndex& index, int128 x, std::uint32_t market_slot,
                   std::vector<CandidateEntry>& buf,
@@ -296,31 +525,36 @@ bool Before(const LiquidationCandidate& x, const LiquidationCandidate& y) {
 
 }  // namespace
 
-HealthOf CrossHealth(const State& s, const Account& a, Rate* warning) {
+int128 WarningPart(const Market& m, const Position& p) {
+  return liquidation::WarningMargin(MaintenanceOf(m, p), m.params.liquidation.warning_threshold);
+}
+
+HealthOf CrossHealth(const State& s, const Account& a) {
   HealthOf h{.equity = a.cash};
-  Rate lowest = liquidation::LiquidationParams{}.warning_threshold;
-  bool any = false;
   for (const Position& p : a.positions) {
     if (p.mode != MarginMode::kCross || p.size == 0) continue;
     const Market& m = s.markets[p.market_slot];
+    const int128 maintenance = MaintenanceOf(m, p);
     h.equity += PositionValue(m, p) - PendingFunding(m, p, s.now);
-    h.maintenance += MaintenanceOf(m, p);
-    const Rate w = m.params.liquidation.warning_threshold;
-    lowest = any ? std::min(lowest, w) : w;
-    any = true;
+    h.maintenance += maintenance;
+    h.warning += liquidation::WarningMargin(maintenance, m.params.liquidation.warning_threshold);
   }
-  if (warning != nullptr) *warning = lowest;
   return h;
 }
 
 HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now) {
-  return {.equity = BucketEquity(m, p, now), .maintenance = MaintenanceOf(m, p)};
+  const int128 maintenance = MaintenanceOf(m, p);
+  return {.equity = BucketEquity(m, p, now),
+          .maintenance = maintenance,
+          .warning =
+              liquidation::WarningMargin(maintenance, m.params.liquidation.warning_threshold)};
 }
 
 void InitMarketIndex(const State& s, Market& m) {
   const std::uint64_t seed = s.config.hash_seed ^ m.id.value();
   m.liq.by.assign(2 * m.params.tiers.size(), CandidateIndex(seed));
   m.liq.above = CandidateIndex(seed);
+  m.liq.warn.assign(4 * m.params.tiers.size(), CandidateIndex(seed));
 }
 
 void ResetMarketIndex(State& s, std::uint32_t market_slot) {
@@ -339,33 +573,69 @@ void ResetMarketIndex(State& s, std::uint32_t market_slot) {
     Account& a = s.accounts[static_cast<std::uint32_t>(id)];
     Position* p = FindPosition(a, m.id);
     PERPCORE_CHECK(p != nullptr);
-    p->liq_slot = kUnkeyed;
+    p->liq_slot = p->warn_slot = kUnkeyed;
     MarkDirty(s, a, market_slot);
   }
 }
 
 void RekeyDirty(State& s, EventSink& sink) {
   auto& marks = s.liq_dirty;
-  std::sort(marks.begin(), marks.end());
+  // By account id (the warnings go out in that order), then market.
+  std::sort(marks.begin(), marks.end(), [](const auto& x, const auto& y) {
+    return x.first->id != y.first->id ? x.first->id < y.first->id : x.second < y.second;
+  });
   marks.erase(std::unique(marks.begin(), marks.end()), marks.end());
-  std::vector<Account*>& touched = s.warn_scratch;
-  touched.clear();
   std::size_t i = 0;
   while (i < marks.size()) {
     std::size_t j = i;
     while (j < marks.size() && marks[j].first == marks[i].first) ++j;
-    RekeyAccount(s, *marks[i].first, std::span(marks).subspan(i, j - i));
-    touched.push_back(marks[i].first);
+    Account& a = *marks[i].first;
+    UpdateWarnings(s, a, sink);
+    RekeyAccount(s, a, std::span(marks).subspan(i, j - i));
     i = j;
   }
   marks.clear();
-  // The marks are sorted by address, which is not deterministic across
-  // engines: the events go out in account id order.
-  if (touched.size() > 1) {
-    std::sort(touched.begin(), touched.end(),
-              [](const Account* x, const Account* y) { return x->id < y->id; });
+}
+
+void ServiceWarnings(State& s, std::uint32_t market_slot) {
+  Market& m = s.markets[market_slot];
+  std::vector<CandidateEntry>& buf = s.warn_fired;
+  buf.resize(kWarningChecksPerTick);
+  std::size_t budget = kWarningChecksPerTick;
+  auto position_of = [&](std::uint64_t id) -> std::pair<Account*, Position*> {
+    Account& a = s.accounts[static_cast<std::uint32_t>(id)];
+    return {&a, FindPosition(a, m.id)};
+  };
+  // Tier exits: the position's notional reached the next tier's floor at
+  // the size its exit was placed for. Still in its tier: the exit moves up
+  // (ExitLots() at this mark); else both families are re-keyed.
+  if (m.liq.above.AnyFired(m.mark.raw())) {
+    const liquidation::FiredResult r =
+        m.liq.above.Fired(m.mark.raw(), std::span(buf.data(), budget));
+    for (std::size_t i = 0; i < r.written; ++i) {
+      auto [a, p] = position_of(buf[i].id);
+      PERPCORE_CHECK(p != nullptr && p->liq_slot != kUnkeyed);
+      const std::size_t tier = p->liq_slot / 2;
+      if (m.tiers.Tier(ToQuote(Abs(PositionValue(m, *p)))) == tier) {
+        p->liq_exit_lots = ExitLots(m, *p, tier);
+        SetExit(m.liq.above, buf[i].id, ExitOf(m, p->liq_exit_lots, tier));
+      } else {
+        MarkDirty(s, *a, market_slot);
+      }
+    }
+    budget -= r.written;
   }
-  for (Account* a : touched) UpdateWarnings(s, *a, sink);
+  const int128 index = FundingIndexAt(m, s.now);
+  for (std::size_t slot = 0; slot < m.liq.warn.size() && budget > 0; ++slot) {
+    const CandidateIndex& tree = m.liq.warn[slot];
+    const int128 x = WarnX(m, static_cast<std::uint8_t>(slot), index);
+    if (tree.empty() || !tree.AnyFired(x)) continue;
+    const liquidation::FiredResult r = tree.Fired(x, std::span(buf.data(), budget));
+    for (std::size_t i = 0; i < r.written; ++i) {
+      MarkDirty(s, *position_of(buf[i].id).first, market_slot);
+    }
+    budget -= r.written;
+  }
 }
 
 std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t limit) {
@@ -385,12 +655,12 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
 
   std::vector<LiquidationCandidate> out;
   out.reserve(fired.size() + s.debtors.size());
-  auto add = [&](const Account& a, MarketId market, const HealthOf& h, Rate warning) {
+  auto add = [&](const Account& a, MarketId market, const HealthOf& h) {
     if (!h.Liquidatable()) return;
     out.push_back(LiquidationCandidate{
         .account = a.id,
         .market = market,
-        .health = liquidation::Classify(h.equity, h.maintenance, warning),
+        .health = h.Classify(),
         .equity = ToQuote(h.equity),
         .maintenance = ToQuote(h.maintenance)});
   };
@@ -415,7 +685,7 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
     // nothing.
     if (p == nullptr || p->size == 0) continue;
     if (p->mode == MarginMode::kIsolated) {
-      add(a, m.id, BucketHealth(m, *p, s.now), m.params.liquidation.warning_threshold);
+      add(a, m.id, BucketHealth(m, *p, s.now));
       continue;
     }
     bool checked = false;  // an earlier entry of the account was cross
@@ -424,16 +694,12 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
       checked = checked || (q != nullptr && q->mode == MarginMode::kCross);
     }
     if (checked) continue;
-    Rate warning;
-    const HealthOf h = CrossHealth(s, a, &warning);
-    add(a, MarketId(0), h, warning);
+    add(a, MarketId(0), CrossHealth(s, a));
   }
   for (const AccountId id : s.debtors) {
     const std::uint32_t ai = s.FindAccount(id);
     if (ai == kNone) continue;
-    Rate warning;
-    const HealthOf h = CrossHealth(s, s.accounts[ai], &warning);
-    add(s.accounts[ai], MarketId(0), h, warning);
+    add(s.accounts[ai], MarketId(0), CrossHealth(s, s.accounts[ai]));
   }
   std::sort(out.begin(), out.end(), Before);
   if (out.size() > limit) out.resize(limit);
@@ -443,6 +709,7 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
 absl::Status CheckLiquidationIndex(const State& s) {
   std::vector<std::size_t> keyed(s.markets.size(), 0);
   std::vector<std::size_t> exits(s.markets.size(), 0);
+  std::vector<std::size_t> warn_keyed(s.markets.size(), 0);
   for (std::uint32_t ai = 0; ai < s.accounts.size(); ++ai) {
     const Account& a = s.accounts[ai];
     if (a.slot != ai) {
@@ -450,11 +717,13 @@ absl::Status CheckLiquidationIndex(const State& s) {
                                               " is not its index ", ai));
     }
     int128 cover = a.cash;
-    bool any_cross = false, always = false;
+    const Family cross = a.warned ? Family::kClear : Family::kEnter;
+    int128 warn_cover = WarnBase(a.cash, cross);
+    bool any_cross = false, always = false, cross_fired = false;
     for (const Position& p : a.positions) {
       const Market& m = s.markets[p.market_slot];
       if (p.size == 0) {
-        if (p.liq_slot != kUnkeyed) {
+        if (p.liq_slot != kUnkeyed || p.warn_slot != kUnkeyed) {
           return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
                                                   m.id.value(), ": keyed without a position"));
         }
@@ -486,13 +755,47 @@ absl::Status CheckLiquidationIndex(const State& s) {
                                                 m.id.value(), ": tier exit too late"));
       }
       exits[p.market_slot] += x ? 1u : 0u;
-      if (p.mode == MarginMode::kIsolated) {
+
+      // The warning entry: of its target's family, in the liquidation
+      // entry's tier and side, no later than its floor needs.
+      const bool isolated = p.mode == MarginMode::kIsolated;
+      const Family f =
+          isolated ? (BucketWarned(a, p.market) ? Family::kClear : Family::kEnter) : cross;
+      const std::optional<CandidateEntry> w =
+          p.warn_slot < m.liq.warn.size() ? m.liq.warn[p.warn_slot].Find(a.slot) : std::nullopt;
+      const std::int64_t sigma = SigmaOf(f, p);
+      const int128 w_needed = TriggerAt(sigma, p.funding_index, p.warn_floor, WarnK(m, f, tier));
+      const CandidateEntry got = w.value_or(CandidateEntry{.id = ~a.slot});
+      if (p.warn_slot != WarnSlot(m, f, tier, p) || got.id != a.slot ||
+          got.side != (sigma > 0 ? Side::kBuy : Side::kSell) ||
+          (sigma > 0 ? got.trigger < w_needed : got.trigger > w_needed)) {
+        return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
+                                                m.id.value(), ": warning entry does not ",
+                                                "guarantee floor ",
+                                                detail::Int128Text(p.warn_floor)));
+      }
+      warn_keyed[p.market_slot] += 1;
+      const int128 wx = WarnX(m, p.warn_slot, FundingIndexAt(m, s.now));
+      const bool fired = (got.side == Side::kBuy ? wx <= got.trigger : wx >= got.trigger) ||
+                         (above.has_value() && m.mark.raw() >= above->trigger);
+      if (isolated) {
         if (p.liq_floor < -int128(p.iso_cash)) {
           return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
                                                   m.id.value(), ": bucket floor below -cash"));
         }
+        if (p.warn_floor < -WarnBase(p.iso_cash, f)) {
+          return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
+                                                  m.id.value(), ": bucket warning floor short"));
+        }
+        // Nothing fired: the flag is exact.
+        if (!fired && BucketHealth(m, p, s.now).Warned() != (f == Family::kClear)) {
+          return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
+                                                  m.id.value(), ": bucket warning flag stale"));
+        }
         continue;
       }
+      warn_cover += p.warn_floor;
+      cross_fired = cross_fired || fired;
       any_cross = true;
       if (p.liq_floor == kAlwaysFire) {
         always = true;
@@ -504,6 +807,13 @@ absl::Status CheckLiquidationIndex(const State& s) {
       return absl::InternalError(absl::StrCat("account ", a.id.value(), ": floors leave ",
                                               detail::Int128Text(cover), " uncovered"));
     }
+    if (any_cross && warn_cover < 0) {
+      return absl::InternalError(absl::StrCat("account ", a.id.value(), ": warning floors leave ",
+                                              detail::Int128Text(warn_cover), " uncovered"));
+    }
+    if (!cross_fired && CrossHealth(s, a).Warned() != a.warned) {
+      return absl::InternalError(absl::StrCat("account ", a.id.value(), ": warning flag stale"));
+    }
     const bool debtor = !any_cross && a.cash < 0;
     if (debtor != s.debtors.contains(a.id)) {
       return absl::InternalError(
@@ -512,10 +822,12 @@ absl::Status CheckLiquidationIndex(const State& s) {
   }
   for (std::uint32_t mi = 0; mi < s.markets.size(); ++mi) {
     const Market& m = s.markets[mi];
-    std::size_t entries = 0;
+    std::size_t entries = 0, warn_entries = 0;
     for (const CandidateIndex& index : m.liq.by) entries += index.size();
+    for (const CandidateIndex& index : m.liq.warn) warn_entries += index.size();
     if (m.liq.by.size() != 2 * m.params.tiers.size() || entries != keyed[mi] ||
-        m.liq.above.size() != exits[mi]) {
+        m.liq.above.size() != exits[mi] || m.liq.warn.size() != 4 * m.params.tiers.size() ||
+        warn_entries != warn_keyed[mi]) {
       return absl::InternalError(
           absl::StrCat("market ", m.id.value(), ": ", entries, " candidate entries for ",
                        keyed[mi], " keyed positions"));

@@ -58,43 +58,70 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/status/status.h"
+#include "perpcore/liquidation/liquidation.hpp"
 #include "state.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 
-// HealthOf: a bucket's equity at the mark (pending funding counted) and its
-// maintenance requirement, in atoms.
+// HealthOf: a bucket's equity at the mark (pending funding counted), its
+// maintenance requirement and its warning margin (the sum over its
+// positions of liquidation::WarningMargin(), each at its market's
+// warning_threshold), in atoms.
 struct HealthOf {
   absl::int128 equity = 0;
   absl::int128 maintenance = 0;
+  absl::int128 warning = 0;
   bool Liquidatable() const { return equity < maintenance; }
+  liquidation::Health Classify() const {
+    return liquidation::ClassifyMargins(equity, maintenance, warning);
+  }
+  // Warning or worse: what Account::warned records.
+  bool Warned() const { return Classify() != liquidation::Health::kHealthy; }
 };
+
+// WarningPart(): a position's warning margin, in atoms.
+absl::int128 WarningPart(const Market& m, const Position& p);
 
 // CrossHealth(): the cross account: cash plus its cross positions' values
 // at the mark less their pending funding, against the sum of their
-// maintenance requirements; `warning`, if given, receives its warning
-// threshold: the lowest of its cross markets' (the default without a cross
-// position). O(records of the account).
-HealthOf CrossHealth(const State& s, const Account& a, Rate* warning = nullptr);
+// maintenance requirements and of their warning margins. O(records of the
+// account).
+HealthOf CrossHealth(const State& s, const Account& a);
 
 // BucketHealth(): an isolated position's bucket. O(1).
 HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now);
 
-// InitMarketIndex(): a new market's (or a market whose tiers changed)
-// empty indexes, two per margin tier.
+// InitMarketIndex(): a new market's (or a market whose tiers or warning
+// threshold changed) empty indexes, six per margin tier.
 void InitMarketIndex(const State& s, Market& m);
 
-// ResetMarketIndex(): the market's tiers changed: its indexes are made anew
+// ResetMarketIndex(): the market's tiers or warning threshold changed: its
+// indexes are made anew
 // and every position keyed in them is marked dirty (re-keyed at the end of
 // the command). O(positions in the market * log).
 void ResetMarketIndex(State& s, std::uint32_t market_slot);
 
-// RekeyDirty(): re-keys what the command marked (see the file comment),
-// then checks each marked account's warnings exactly (UpdateWarnings(),
-// emitted to `sink` in account id order), and empties State::liq_dirty.
+// RekeyDirty(): for each account the command marked, in account id order:
+// checks its warnings exactly (UpdateWarnings(), events to `sink`), then
+// re-keys it (see the file comment); empties State::liq_dirty.
 // O(d log n) for d marks, plus the records of each marked account.
 void RekeyDirty(State& s, EventSink& sink);
+
+// kWarningChecksPerTick: the most targets one market's tick re-checks for
+// their margin warnings (ServiceWarnings()); the rest stay fired and are
+// taken by the market's next ticks, most crossed first.
+inline constexpr std::size_t kWarningChecksPerTick = 256;
+
+// ServiceWarnings(): after a tick moved the market's mark or funding index
+// (OraclePrice, TimeTick, RetireSource): marks the targets whose warning
+// entries fired, and the positions whose tier exits fired, at most
+// kWarningChecksPerTick of them (exits first, then the warning indexes in
+// slot order, each most crossed first), so that RekeyDirty() re-checks them
+// exactly (and emits their MarginWarning events) and re-keys them; an exit
+// whose position is still in its tier just moves up. O(c log n) for c
+// marked.
+void ServiceWarnings(State& s, std::uint32_t market_slot);
 
 // FindLiquidatable(): Engine::Liquidatable().
 std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t limit);

@@ -11,11 +11,6 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 namespace {
 
-bool WarningOrWorse(const HealthOf& h, Rate threshold) {
-  return liquidation::Classify(h.equity, h.maintenance, threshold) !=
-         liquidation::Health::kHealthy;
-}
-
 void Flip(bool* flag, bool now, const Account& a, MarketId market, const HealthOf& h,
           EventSink& sink) {
   if (*flag == now) return;
@@ -30,9 +25,8 @@ void Flip(bool* flag, bool now, const Account& a, MarketId market, const HealthO
 }  // namespace
 
 void UpdateWarnings(const State& s, Account& a, EventSink& sink) {
-  Rate threshold;
-  const HealthOf cross = CrossHealth(s, a, &threshold);
-  Flip(&a.warned, WarningOrWorse(cross, threshold), a, MarketId(0), cross, sink);
+  const HealthOf cross = CrossHealth(s, a);
+  Flip(&a.warned, cross.Warned(), a, MarketId(0), cross, sink);
   // The buckets: both lists are in market id order (positions are sorted
   // by market id); a warned market without a bucket now (released, or back
   // to cross) is cleared with zeros.
@@ -53,7 +47,7 @@ void UpdateWarnings(const State& s, Account& a, EventSink& sink) {
     if (flag) ++w;
     const Market& m = s.markets[p.market_slot];
     const HealthOf h = BucketHealth(m, p, s.now);
-    Flip(&flag, WarningOrWorse(h, m.params.liquidation.warning_threshold), a, p.market, h, sink);
+    Flip(&flag, h.Warned(), a, p.market, h, sink);
     if (flag) now.push_back(p.market);
   }
   for (; w < was.size(); ++w) {

@@ -12,8 +12,8 @@ PERPCORE_NAMESPACE_BEGIN
 namespace engine {
 
 // UpdateWarnings(): classifies the account's cross account and each of its
-// isolated buckets exactly at the mark (liquidation::Classify against the
-// warning threshold CrossHealth() / the bucket's market gives), and where
+// isolated buckets exactly at the mark (HealthOf::Warned() of CrossHealth()
+// and BucketHealth(): equity at or below the warning margin, or < 0), and where
 // "warning or worse" differs from its state, changes the state and emits a
 // MarginWarning: the cross account first (market 0), then the buckets in
 // market id order; a bucket warned before that is gone now (released when

@@ -248,11 +248,14 @@ Outcome ApplyUpdateMarket(State& s, const MarketPlan& plan, EventSink& sink) {
     const Position* p = ai == kNone ? nullptr : FindPosition(s.accounts[ai], m.id);
     m.counterparty_size = p != nullptr ? p->size : 0;
   }
-  const bool tiers_changed = !(plan.params->tiers == m.params.tiers);
+  const bool rekey =
+      !(plan.params->tiers == m.params.tiers) ||
+      plan.params->liquidation.warning_threshold != m.params.liquidation.warning_threshold;
   m.tiers = *std::move(tiers);
   m.params = *plan.params;
-  // The candidate entries are keyed by tier (liquidation_index.hpp).
-  if (tiers_changed) ResetMarketIndex(s, plan.market_slot);
+  // The candidate entries are keyed by tier and the warning entries by the
+  // threshold too (liquidation_index.hpp).
+  if (rekey) ResetMarketIndex(s, plan.market_slot);
   m.oi_cap = MarketOpenInterestCap(m.params, m.atoms);
   sink.Emit(events::MarketUpdated{.market = plan.market});
   return {};

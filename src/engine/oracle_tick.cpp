@@ -3,6 +3,7 @@
 #include <span>
 
 #include "handlers.hpp"
+#include "liquidation_index.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
@@ -93,6 +94,7 @@ Outcome ApplyOraclePrice(State& s, const OraclePlan& plan, EventSink& sink) {
   PERPCORE_CHECK(m.feed.Publish(c.source, c.price, c.publish_time, s.now) ==
                  oracle::PublishReason::kOk);
   RefreshOracle(s, plan.market_slot, sink);
+  ServiceWarnings(s, plan.market_slot);
   return {};
 }
 
@@ -113,6 +115,7 @@ Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink) {
       const bool same = m.params.funding.impact_notional == m.feed.config().impact_notional;
       AdvanceFunding(s, mi, true, sink, same ? &book : nullptr);
     }
+    ServiceWarnings(s, mi);
   };
   if (plan.market_slot != kNone) {
     tick(plan.market_slot);
@@ -137,6 +140,7 @@ Outcome ApplyRetireSource(State& s, const OraclePlan& plan, EventSink& sink) {
   PERPCORE_CHECK(m.feed.Retire(plan.retire));
   sink.Emit(events::SourceRetired{.market = m.id, .source = plan.retire});
   RefreshOracle(s, plan.market_slot, sink);
+  ServiceWarnings(s, plan.market_slot);
   return {};
 }
 

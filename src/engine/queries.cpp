@@ -61,8 +61,7 @@ void SetHealth(const Market& m, const Position& p, TimeNs now, const AccountSumm
   }
   const HealthOf h = BucketHealth(m, p, now);
   v.health = p.size == 0 ? liquidation::Health::kHealthy
-                         : liquidation::Classify(h.equity, h.maintenance,
-                                                 m.params.liquidation.warning_threshold);
+                         : h.Classify();
   v.liquidation_buffer = ToQuote(h.equity - h.maintenance);
 }
 
@@ -173,11 +172,10 @@ absl::StatusOr<AccountSummary> Engine::Summary(AccountId account) const {
                      .free_collateral = ToQuote(std::min(CrossWithdrawable(*s_, a),
                                                          std::max<int128>(0, ledger::Held(*s_)))),
                      .margin_ratio = risk::MarginRatio(r.maintenance, r.equity)};
-  Rate warning;
-  const HealthOf health = CrossHealth(*s_, a, &warning);
+  const HealthOf health = CrossHealth(*s_, a);
   out.health_equity = ToQuote(health.equity);
   out.liquidation_buffer = ToQuote(health.equity - health.maintenance);
-  out.health = liquidation::Classify(health.equity, health.maintenance, warning);
+  out.health = health.Classify();
   out.liquidatable = health.Liquidatable();
   int128 collateral = a.cash;
   int128 unrealized = 0;

@@ -71,6 +71,11 @@ struct Position {
   absl::int128 liq_floor = 0;
   std::int64_t liq_exit_lots = 0;  // the size its tier exit was placed for
   std::uint8_t liq_slot = kUnkeyed;
+  // The warning family (liquidation_index.hpp): the floor of its entry and
+  // the index that holds it (LiquidationIndex::warn[warn_slot]; kUnkeyed:
+  // none).
+  std::uint8_t warn_slot = kUnkeyed;
+  absl::int128 warn_floor = 0;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
@@ -119,11 +124,15 @@ struct Account {
 // Liquidatable()): per margin tier t, by[2t] holds the tier's longs and
 // by[2t + 1] its shorts, keyed in X_t = mark * atoms * (1e18 -+ rate_t) -
 // funding index; `above` holds each keyed position's tier exit in price
-// (fires when the mark takes its notional to the next tier's floor). Ids
-// are account slots (Account::slot; one record per account and market).
+// (fires when the mark takes its notional to the next tier's floor). The
+// margin warnings' entries: warn[2t], warn[2t + 1] the "enter" family (of
+// targets not warned), warn[2T + 2t], warn[2T + 2t + 1] the "clear" family
+// (of warned targets), T tiers. Ids are account slots (Account::slot; one
+// record per account and market).
 struct LiquidationIndex {
   std::vector<liquidation::CandidateIndex> by;
   liquidation::CandidateIndex above{0};
+  std::vector<liquidation::CandidateIndex> warn;
 };
 
 struct Market {
@@ -274,6 +283,7 @@ struct State {
   // The accounts a command marked, for their warning check at its end
   // (margin_warning.hpp), kept for its capacity.
   std::vector<Account*> warn_scratch;
+  std::vector<liquidation::CandidateEntry> warn_fired;
   // Cross accounts with negative cash and no cross position: liquidatable
   // (Liquidate covers their deficit) with nothing for an index to key.
   absl::btree_set<AccountId> debtors;

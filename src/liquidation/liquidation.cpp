@@ -132,8 +132,22 @@ Health Classify(int128 equity, int128 maintenance, Rate warning_threshold) {
   return Less(lhs, rhs) ? Health::kHealthy : Health::kWarning;
 }
 
+int128 WarningMargin(int128 maintenance, Rate warning_threshold) {
+  if (maintenance <= 0 || warning_threshold.raw() <= 0) return 0;
+  const U256 q = DivFloor(Mul(static_cast<uint128>(maintenance), uint128(kOne)),
+                          static_cast<uint128>(warning_threshold.raw()));
+  if (q.hi != 0 || q.lo > static_cast<uint128>(absl::Int128Max())) return absl::Int128Max();
+  return static_cast<int128>(q.lo);
+}
+
+Health ClassifyMargins(int128 equity, int128 maintenance, int128 warning_margin) {
+  if (equity < 0) return Health::kBankrupt;
+  if (equity < maintenance) return Health::kLiquidatable;
+  return warning_margin > 0 && equity <= warning_margin ? Health::kWarning : Health::kHealthy;
+}
+
 Reason Validate(const LiquidationParams& p) {
-  if (p.warning_threshold.raw() <= 0 || p.warning_threshold.raw() >= kOne) {
+  if (p.warning_threshold.raw() < kOne / 100 || p.warning_threshold.raw() >= kOne) {
     return Reason::kLiquidationInvalidWarningThreshold;
   }
   if (!InUnit(p.fee)) return Reason::kLiquidationInvalidFee;

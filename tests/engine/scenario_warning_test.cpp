@@ -1,13 +1,13 @@
 // Margin-warning events (issue 13: "an event once when crossed, once when
 // cleared"): events::MarginWarning, engine.hpp "Margin warnings".
 //
-// What is built (branch lwarn): the exact check of every account a command
-// changed (its cash or a position: ledger.cpp's MarkDirty), at the end of
-// that command. A price or funding move alone does not yet emit: the
-// account's next command that changes it does (here a Deposit of a few
-// atoms). The price-driven detection (a second candidate family keyed on
-// the warning health) is not built; the tests below that move the price
-// therefore touch the account afterwards, and say so.
+// Two ways in: a command that changes an account (its cash or a position)
+// re-checks it exactly at its end; a tick that moves a market's mark or
+// funding index (OraclePrice, TimeTick, RetireSource) re-checks the targets
+// whose warning entries fired (liquidation_index.hpp, "the warning family"),
+// at most kWarningChecksPerTick per market and tick. The harness checks
+// CheckInvariants() after every command, which includes that every target
+// whose warning entries did not fire has an exact flag.
 //
 // Units as in support/engine_harness.hpp and scenario_liquidation_test.cpp:
 // one tick of one lot is 100 atoms; the market has no fees, no funding, no
@@ -19,8 +19,8 @@
 // D atoms has, at mark M,
 //     equity E = D + 1,000 * (M - 300,000) * 100 = D + 100,000 * (M - 300,000)
 //     maintenance MM = 1,000 * M * 100 * 1% = 1,000 * M
-// and Classify() says warning (or worse) iff MM * 1e18 >= 0.8e18 * E, that
-// is iff E <= 1.25 * MM = 1,250 * M.
+//     warning margin W = floor(MM / 0.8) = 1,250 * M
+// and it is warned (warning or worse) iff E <= W.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -129,69 +129,80 @@ class Warn : public EngineHarness {
   std::uint64_t orders_ = 0;
 };
 
-// D = 2,000,000,000 and 1,000 lots: at the entry E = 2e9, MM = 3e8,
-// 1.25 * MM = 3.75e8 < E: healthy, no event on the fill.
-// At M = 283,500: E = 2e9 - 100,000 * 16,500 = 350,000,000, MM =
-// 283,500,000, 1.25 * MM = 354,375,000 >= E: warning (E > MM: not
-// liquidatable). A deposit of 1 atom (E = 350,000,001) finds it in warning:
-// one event, set, with E and MM.
-TEST_CASE("An account a price move took into warning gets one set event at the next command "
-          "that changes it",
+// D = 2,000,000,000 and 1,000 lots: at the entry E = 2e9, W = 3.75e8 < E:
+// healthy, no event on the fill. At M = 283,500: E = 2e9 - 100,000 * 16,500
+// = 350,000,000, W = 354,375,000 >= E: warning (E > MM = 283,500,000: not
+// liquidatable). The price update itself emits the set event.
+TEST_CASE("A price move that takes an account into warning emits one set event in that price "
+          "update",
           "[engine][warning]") {
   Warn h;
   h.Open(1, 2'000'000'000);
   CheckWarnings(h.Long(1, 1'000), {});
-  CheckWarnings(h.MoveTo(283'500), {});  // not built: price-driven detection
+  CheckWarnings(h.MoveTo(283'500), {{.account = 1,
+                                     .market = 0,
+                                     .set = true,
+                                     .equity = Quote(350'000'000),
+                                     .maintenance = Quote(283'500'000)}});
   CHECK(h.Summary(1).health == Health::kWarning);
-  CheckWarnings(h.Touch(1, 1), {{.account = 1,
-                                 .market = 0,
-                                 .set = true,
-                                 .equity = Quote(350'000'001),
-                                 .maintenance = Quote(283'500'000)}});
 }
 
-// Continuing: deposits that leave E <= 354,375,000 emit nothing (still in
-// warning); the price back at 300,000 (E = 2e9 + 1 + 1 + ...) cleared on the
-// next touch.
+// Continuing: moves and deposits that leave E <= W emit nothing; the price
+// back at the entry clears it in that update.
 TEST_CASE("An account that stays in warning gets no further event and one clear event when it "
           "is healthy again",
           "[engine][warning]") {
   Warn h;
   h.Open(1, 2'000'000'000);
   h.Long(1, 1'000);
-  h.MoveTo(283'500);
-  REQUIRE(Warnings(h.Touch(1, 1)).size() == 1);
-  // E = 350,000,001 + 1,000,000 = 351,000,001 <= 354,375,000.
+  REQUIRE(Warnings(h.MoveTo(283'500)).size() == 1);
+  // E = 350,000,000 + 1,000,000 = 351,000,000 <= 354,375,000.
   CheckWarnings(h.Touch(1, 1'000'000), {});
-  // M = 283,400: E = 351,000,001 - 100,000 * 100 = 341,000,001; MM =
-  // 283,400,000: worse, still warning, no event.
-  h.MoveTo(283'400);
-  CheckWarnings(h.Touch(1, 1), {});
-  // Back at the entry: E = 2e9 + 1 + 1,000,000 + 1 + 1 = 2,001,000,003,
-  // MM = 300,000,000: healthy; the touch clears.
-  h.MoveTo(kEntry);
-  CheckWarnings(h.Touch(1, 1), {{.account = 1,
-                                 .market = 0,
-                                 .set = false,
-                                 .equity = Quote(2'001'000'003),
-                                 .maintenance = Quote(300'000'000)}});
-  CheckWarnings(h.Touch(1, 1), {});
+  // M = 283,400: E = 341,000,000, W = 354,250,000: worse, no event.
+  CheckWarnings(h.MoveTo(283'400), {});
+  // Back at the entry: E = 2,001,000,000, MM = 300,000,000: healthy.
+  CheckWarnings(h.MoveTo(kEntry), {{.account = 1,
+                                    .market = 0,
+                                    .set = false,
+                                    .equity = Quote(2'001'000'000),
+                                    .maintenance = Quote(300'000'000)}});
+  CheckWarnings(h.MoveTo(kEntry + 1), {});
 }
 
-// The threshold's one-atom boundary. At M = 283,500 the boundary is E =
-// 1,250 * 283,500 = 354,375,000 exactly (MM * 1e18 = 283,500,000e18 =
-// 0.8e18 * 354,375,000: equal is a warning). The touch of 1 atom sets it
-// (E = 350,000,001); 4,374,999 more give E = 354,375,000: at the boundary,
-// still warning, no event; one atom more (354,375,001): cleared.
+// The one-tick boundary of a price move. E <= W iff 2e9 + 100,000 * (M -
+// 300,000) <= 1,250 * M iff 98,750 * M <= 2.8e10 iff M <= 283,544.3:
+//   M = 283,545: E = 354,500,000 > W = 354,431,250: healthy
+//   M = 283,544: E = 354,400,000 <= W = 354,430,000: warning
+TEST_CASE("A price one tick past the warning line sets the warning and one tick back clears it",
+          "[engine][warning]") {
+  Warn h;
+  h.Open(1, 2'000'000'000);
+  h.Long(1, 1'000);
+  CheckWarnings(h.MoveTo(283'545), {});
+  CheckWarnings(h.MoveTo(283'544), {{.account = 1,
+                                     .market = 0,
+                                     .set = true,
+                                     .equity = Quote(354'400'000),
+                                     .maintenance = Quote(283'544'000)}});
+  CheckWarnings(h.MoveTo(283'545), {{.account = 1,
+                                     .market = 0,
+                                     .set = false,
+                                     .equity = Quote(354'500'000),
+                                     .maintenance = Quote(283'545'000)}});
+}
+
+// The one-atom boundary of a deposit. At M = 283,500, W = 354,375,000
+// exactly (MM * 1e18 = 283,500,000e18 = 0.8e18 * 354,375,000: equal is a
+// warning). From E = 350,000,000, 4,375,000 more give E = W: still warning,
+// no event; one atom more: cleared.
 TEST_CASE("Equity exactly at maintenance over the threshold is a warning and one atom above "
           "clears it",
           "[engine][warning]") {
   Warn h;
   h.Open(1, 2'000'000'000);
   h.Long(1, 1'000);
-  h.MoveTo(283'500);
-  REQUIRE(Warnings(h.Touch(1, 1)).size() == 1);
-  CheckWarnings(h.Touch(1, 4'374'999), {});
+  REQUIRE(Warnings(h.MoveTo(283'500)).size() == 1);
+  CheckWarnings(h.Touch(1, 4'375'000), {});
   CHECK(h.Summary(1).health_equity.raw() == 354'375'000);
   CHECK(h.Summary(1).health == Health::kWarning);
   CheckWarnings(h.Touch(1, 1), {{.account = 1,
@@ -203,18 +214,17 @@ TEST_CASE("Equity exactly at maintenance over the threshold is a warning and one
 
 // Liquidatable and bankrupt are "worse": one set event, whichever grade it
 // lands in. At M = 282,000: E = 2e9 - 1.8e9 = 200,000,000 < MM =
-// 282,000,000: liquidatable. The touch of 1 atom: set, E = 200,000,001.
+// 282,000,000: liquidatable.
 TEST_CASE("An account that goes straight from healthy to liquidatable gets one set event",
           "[engine][warning]") {
   Warn h;
   h.Open(1, 2'000'000'000);
   h.Long(1, 1'000);
-  h.MoveTo(282'000);
-  CheckWarnings(h.Touch(1, 1), {{.account = 1,
-                                 .market = 0,
-                                 .set = true,
-                                 .equity = Quote(200'000'001),
-                                 .maintenance = Quote(282'000'000)}});
+  CheckWarnings(h.MoveTo(282'000), {{.account = 1,
+                                     .market = 0,
+                                     .set = true,
+                                     .equity = Quote(200'000'000),
+                                     .maintenance = Quote(282'000'000)}});
   CHECK(h.Summary(1).health == Health::kLiquidatable);
 }
 
@@ -223,10 +233,9 @@ TEST_CASE("An account that goes straight from healthy to liquidatable gets one s
 // "an isolated bucket is liquidated on its own"), cross cash 8.5e9 with no
 // cross position: the cross account is healthy whatever the price.
 // Bucket: E = 1.5e9 + 100,000 * (M - 300,000), MM = 1,000 * M. At M =
-// 288,600: E = 360,000,000, 1.25 * MM = 360,750,000 >= E: warning. An
-// AdjustIsolatedMargin of +1 touches the bucket: set for market 1 with E =
-// 360,000,001, MM = 288,600,000; nothing for the cross account. +750,000
-// more: E = 360,750,001 > 360,750,000: cleared.
+// 288,600: E = 360,000,000, W = 360,750,000 >= E: warning, set for market 1
+// in the price update; nothing for the cross account. +750,000 into the
+// bucket: E = W, no event; +1: cleared.
 TEST_CASE("An isolated bucket is warned on its own, with its market, and the cross account is "
           "not",
           "[engine][warning]") {
@@ -234,19 +243,18 @@ TEST_CASE("An isolated bucket is warned on its own, with its market, and the cro
   h.Open(1, 10'000'000'000);
   h.Ok(SetMarginMode{.market = 1, .account = 1, .mode = MarginMode::kIsolated});
   CheckWarnings(h.Long(1, 1'000), {});
-  h.MoveTo(288'600);
+  CheckWarnings(h.MoveTo(288'600), {{.account = 1,
+                                     .market = 1,
+                                     .set = true,
+                                     .equity = Quote(360'000'000),
+                                     .maintenance = Quote(288'600'000)}});
   auto adjust = [&](std::int64_t delta) -> std::vector<Event> {
     const Result r = h.Do(AdjustIsolatedMargin{.market = 1, .account = 1, .delta = Quote(delta)});
     REQUIRE(r.reason == Reason::kOk);
     return {r.events.begin(), r.events.end()};
   };
-  CheckWarnings(adjust(1), {{.account = 1,
-                             .market = 1,
-                             .set = true,
-                             .equity = Quote(360'000'001),
-                             .maintenance = Quote(288'600'000)}});
   CHECK(h.Summary(1).health == Health::kHealthy);
-  CheckWarnings(adjust(749'999), {});  // E = 360,750,000: at the boundary
+  CheckWarnings(adjust(750'000), {});  // E = 360,750,000: at the boundary
   CheckWarnings(adjust(1), {{.account = 1,
                              .market = 1,
                              .set = false,
@@ -256,10 +264,10 @@ TEST_CASE("An isolated bucket is warned on its own, with its market, and the cro
 
 // A warned bucket whose position closes is released (its record goes):
 // its state is cleared by an event with equity and maintenance 0 (nothing is
-// left to judge). Same set-up as above: the bucket is warned at 288,600
-// after the +1 touch; account 1 then sells its 1,000 lots to the maker at
-// 288,600: the bucket closes and returns its cash to cross. The cross
-// account (no cross position, cash > 0) stays healthy: no event for it.
+// left to judge). Same set-up as above: the bucket is warned at 288,600;
+// account 1 then sells its 1,000 lots to the maker at 288,600: the bucket
+// closes and returns its cash to cross. The cross account (no cross
+// position, cash > 0) stays healthy: no event for it.
 // The engine property test found the first version of this (the state was
 // kept on the bucket's record and went with it, so the next bucket's set
 // came without a clear in between).
@@ -270,9 +278,7 @@ TEST_CASE("A warned isolated bucket that closes is cleared by one event with zer
   h.Open(1, 10'000'000'000);
   h.Ok(SetMarginMode{.market = 1, .account = 1, .mode = MarginMode::kIsolated});
   h.Long(1, 1'000);
-  h.MoveTo(288'600);
-  REQUIRE(h.Do(AdjustIsolatedMargin{.market = 1, .account = 1, .delta = Quote(1)}).reason ==
-          Reason::kOk);
+  REQUIRE(Warnings(h.MoveTo(288'600)).size() == 1);
   REQUIRE(h.Order(kMaker, OrderId(950), Side::kBuy, Ticks(288'600), Lots(1'000),
                   TimeInForce::kGtc, false, 1)
               .reason == Reason::kOk);
@@ -288,54 +294,139 @@ TEST_CASE("A warned isolated bucket that closes is cleared by one event with zer
                             .maintenance = Quote(0)}});
 }
 
-// Several accounts in one command: a fill changes both sides; the events
-// go out in account id order. Account 2 (D = 2.35e9) buys 1,000 lots at
-// 310,000, account 1 (D = 2.35e9) sells 1,000 at 270,000 (each from the
-// maker, the mark moved there first). At M = 290,000 each has lost 20,000
-// ticks * 1,000 lots * 100 = 2e9: E = 350,000,000. Account 1 buys 1 lot
-// from account 2 at the mark (each reduces; cash moves 290,000 * 100 both
-// ways, equity unchanged): MM = 999 * 290,000 = 289,710,000 each, 1.25 * MM
-// = 362,137,500 >= 350,000,000: both warning, one set event each, account 1
-// first although account 2 is the maker (first changed).
-TEST_CASE("Several accounts one command changed get their events in account id order",
+// Several accounts in one command go out in account id order, whatever the
+// order they were created or keyed in: accounts 2 then 1 each deposit 2e9
+// and buy 1,000 lots at the entry; at 283,500 both are warned (the first
+// test's numbers).
+TEST_CASE("Several accounts one price update warns get their events in account id order",
           "[engine][warning]") {
   Warn h;
-  h.Open(2, 2'350'000'000);
-  h.Open(1, 2'350'000'000);
-  h.MoveTo(310'000);
-  h.Trade(2, Side::kBuy, 1'000, 310'000);
-  h.MoveTo(270'000);
-  h.Trade(1, Side::kSell, 1'000, 270'000);
-  h.MoveTo(290'000);
-  REQUIRE(h.Order(2, OrderId(900), Side::kSell, Ticks(290'000), Lots(1), TimeInForce::kGtc,
-                  false, 1)
+  h.Open(2, 2'000'000'000);
+  h.Open(1, 2'000'000'000);
+  h.Long(2, 1'000);
+  h.Long(1, 1'000);
+  const events::MarginWarning want{.account = 1,
+                                   .market = 0,
+                                   .set = true,
+                                   .equity = Quote(350'000'000),
+                                   .maintenance = Quote(283'500'000)};
+  events::MarginWarning want2 = want;
+  want2.account = 2;
+  CheckWarnings(h.MoveTo(283'500), {want, want2});
+}
+
+// A fill changes both its sides, and each is re-checked at the end of the
+// command. Account 1 (D = 2e9, long 1,000 at the entry) is warned at
+// 283,500; it sells 500 lots to the maker there: E = 350,000,000 (a trade at
+// the mark does not change equity), MM = 500 * 283,500 * 100 * 1% =
+// 141,750,000, W = 177,187,500 < E: the fill clears it.
+TEST_CASE("A fill that reduces a warned position below the warning line clears it in that fill",
+          "[engine][warning]") {
+  Warn h;
+  h.Open(1, 2'000'000'000);
+  h.Long(1, 1'000);
+  REQUIRE(Warnings(h.MoveTo(283'500)).size() == 1);
+  CheckWarnings(h.Trade(1, Side::kSell, 500, 283'500), {{.account = 1,
+                                                         .market = 0,
+                                                         .set = false,
+                                                         .equity = Quote(350'000'000),
+                                                         .maintenance = Quote(141'750'000)}});
+}
+
+// A cross account's warning margin sums each market's maintenance over its
+// own threshold. Market 2 is market 1 with a 40% threshold; account 1
+// (D = 2e9) holds 500 lots long in each, bought at the entry. Market 1 at
+// 284,000: E = 2e9 - 500 * 16,000 * 100 = 1.2e9, healthy. Market 2 there
+// too: E = 400,000,000; MM = 2 * 500 * 284,000 = 284,000,000; W =
+// 142,000,000 / 0.8 + 142,000,000 / 0.4 = 177,500,000 + 355,000,000 =
+// 532,500,000 >= E: warned (with both at 80%, W = 355,000,000 < E would be
+// healthy).
+TEST_CASE("A cross account's warning margin is each market's maintenance over that market's "
+          "threshold",
+          "[engine][warning]") {
+  Warn h;
+  MarketParams p2 = Market();
+  p2.symbol = "ETH-USD";
+  p2.liquidation.warning_threshold = Rate(kRateScale / 10 * 4);
+  h.Ok(CreateMarket{.market = 2, .params = Shared(p2)});
+  h.Price(2, Ticks(kEntry));
+  h.Open(1, 2'000'000'000);
+  REQUIRE(h.Order(kMaker, OrderId(800), Side::kSell, Ticks(kEntry), Lots(500), TimeInForce::kGtc,
+                  false, 2)
               .reason == Reason::kOk);
-  const Result r =
-      h.Order(1, OrderId(901), Side::kBuy, Ticks(290'000), Lots(1), TimeInForce::kIoc, false, 1);
+  REQUIRE(h.Order(1, OrderId(801), Side::kBuy, Ticks(kEntry), Lots(500), TimeInForce::kIoc,
+                  false, 2)
+              .filled.raw() == 500);
+  h.Trade(1, Side::kBuy, 500, kEntry);
+  CheckWarnings(h.MoveTo(284'000), {});
+  const Result r = h.Do(OraclePrice{
+      .market = 2, .source = 1, .price = Ticks(284'000), .publish_time = TimeNs(h.now)});
   REQUIRE(r.reason == Reason::kOk);
-  REQUIRE(r.filled.raw() == 1);
   CheckWarnings(r.events, {{.account = 1,
                             .market = 0,
                             .set = true,
-                            .equity = Quote(350'000'000),
-                            .maintenance = Quote(289'710'000)},
-                           {.account = 2,
+                            .equity = Quote(400'000'000),
+                            .maintenance = Quote(284'000'000)}});
+}
+
+// A change of the warning threshold re-checks the market's accounts in that
+// UpdateMarket. At M = 290,000 account 1 (D = 2e9, 1,000 lots): E = 1e9,
+// MM = 290,000,000, W = 362,500,000 at 80%: healthy. At 25%: W =
+// 1,160,000,000 >= E: warned.
+TEST_CASE("Lowering the warning threshold warns the accounts it now covers in that update",
+          "[engine][warning]") {
+  Warn h;
+  h.Open(1, 2'000'000'000);
+  h.Long(1, 1'000);
+  CheckWarnings(h.MoveTo(290'000), {});
+  MarketParams p = Market();
+  p.liquidation.warning_threshold = Rate(kRateScale / 4);
+  const Result r = h.Do(UpdateMarket{.market = 1, .params = Shared(p)});
+  REQUIRE(r.reason == Reason::kOk);
+  CheckWarnings(r.events, {{.account = 1,
                             .market = 0,
                             .set = true,
-                            .equity = Quote(350'000'000),
-                            .maintenance = Quote(289'710'000)}});
+                            .equity = Quote(1'000'000'000),
+                            .maintenance = Quote(290'000'000)}});
+}
+
+// One tick re-checks at most kWarningChecksPerTick (256) targets of a
+// market; the rest stay fired and the next ticks take them. 300 accounts
+// (ids 1001..1300, D = 20,000,000) each buy 10 lots at the entry; at 283,500
+// each has E = 20,000,000 - 10 * 16,500 * 100 = 3,500,000, MM = 2,835,000,
+// W = 3,543,750 >= E: all warned, equally deep, so the first 256 by slot
+// (created in id order: ids 1001..1256) in the price update, the other 44 in
+// the next TimeTick, and none after.
+TEST_CASE("A tick warns at most 256 accounts of a market and the next tick continues",
+          "[engine][warning]") {
+  Warn h;
+  constexpr std::uint64_t kMany = 300;
+  for (std::uint64_t i = 1'001; i <= 1'000 + kMany; ++i) {
+    h.Open(AccountId(i), 20'000'000);
+    h.Long(AccountId(i), 10);
+  }
+  const auto first = Warnings(h.MoveTo(283'500));
+  REQUIRE(first.size() == 256);
+  CHECK(first.front().account == AccountId(1'001));
+  CHECK(first.back().account == AccountId(1'256));
+  CHECK(first.front().equity == Quote(3'500'000));
+  CHECK(first.front().maintenance == Quote(2'835'000));
+  const Result tick = h.Do(TimeTick{.market = 1});
+  const auto second = Warnings(tick.events);
+  REQUIRE(second.size() == 44);
+  CHECK(second.front().account == AccountId(1'257));
+  CHECK(second.back().account == AccountId(1'300));
+  CHECK(Warnings(h.Do(TimeTick{.market = 1}).events).empty());
 }
 
 // Property: over a random stream of fills, deposits, withdrawals, isolated
 // margin moves and price moves, the warning state a consumer rebuilds from
 // the events (set only when not set, clear only when set) equals the exact
 // classification (AccountSummary::health, PositionView::health of isolated
-// buckets) after every command that changed the account. Price moves are
-// followed by a touch of every account (the price-driven detection is not
-// built: until it is, the comparison after a price move waits for that
-// touch; when it is built, drop `stale` and compare after every command).
+// buckets) of every account after every command (6 accounts: the per-tick
+// cap is never reached).
 TEST_CASE("Property: the warning state rebuilt from the events equals the exact classification "
-          "of every account a command changed",
+          "of every account after every command",
           "[engine][warning][property]") {
   const std::uint64_t seed = GENERATE(1u, 2u, 3u, 4u);
   std::mt19937_64 rng(seed);
@@ -395,11 +486,10 @@ TEST_CASE("Property: the warning state rebuilt from the events equals the exact 
       const std::int64_t delta = static_cast<std::int64_t>(rng() % 20'000'000) - 10'000'000;
       apply(h.Do(AdjustIsolatedMargin{.market = 1, .account = a, .delta = Quote(delta)}).events);
     } else {
-      // A move of up to 2% either way, then every account touched.
+      // A move of up to 2% either way.
       mark += static_cast<std::int64_t>(rng() % 12'001) - 6'000;
       if (mark < 200'000) mark = 200'000;
       apply(h.MoveTo(mark));
-      for (std::uint64_t i = 1; i <= kAccounts; ++i) apply(h.Touch(AccountId(i), 1));
     }
     for (std::uint64_t i = 1; i <= kAccounts; ++i) check(AccountId(i));
   }

@@ -70,6 +70,44 @@ TEST_CASE("Classify: equity equal to maintenance is not liquidatable and one ato
   CHECK(Classify(99, 100, Rate(80 * kPct)) == Health::kLiquidatable);
 }
 
+TEST_CASE("WarningMargin: maintenance over the threshold, rounded down to an atom",
+          "[liquidation]") {
+  // 100 / 0.8 = 125 exactly; 101 / 0.8 = 126.25; 1 / 0.3 = 3.33..
+  CHECK(WarningMargin(100, Rate(80 * kPct)) == 125);
+  CHECK(WarningMargin(101, Rate(80 * kPct)) == 126);
+  CHECK(WarningMargin(1, Rate(30 * kPct)) == 3);
+  CHECK(WarningMargin(0, Rate(80 * kPct)) == 0);
+  CHECK(WarningMargin(-5, Rate(80 * kPct)) == 0);
+  // 2^126 / 0.01 does not fit: saturated.
+  CHECK(WarningMargin(absl::int128(1) << 126, Rate(kOne / 100)) == absl::Int128Max());
+}
+
+TEST_CASE("ClassifyMargins: warning at the warning margin and not one atom above it",
+          "[liquidation]") {
+  CHECK(ClassifyMargins(125, 100, 125) == Health::kWarning);
+  CHECK(ClassifyMargins(126, 100, 125) == Health::kHealthy);
+  CHECK(ClassifyMargins(99, 100, 125) == Health::kLiquidatable);
+  CHECK(ClassifyMargins(-1, 0, 0) == Health::kBankrupt);
+  CHECK(ClassifyMargins(0, 0, 0) == Health::kHealthy);
+}
+
+TEST_CASE("ClassifyMargins with one position's WarningMargin agrees with Classify",
+          "[liquidation]") {
+  // Exhaustive over a small grid that includes every exact boundary
+  // maintenance * 1e18 == threshold * equity (threshold 80%, 25%, 1%).
+  int boundaries = 0;
+  for (const std::int64_t pct : {1, 25, 80, 99}) {
+    const Rate w(pct * kPct);
+    for (absl::int128 m = 0; m <= 120; ++m) {
+      for (absl::int128 e = -2; e <= 13'000; e += (e < 200 ? 1 : 97)) {
+        CHECK(ClassifyMargins(e, m, WarningMargin(m, w)) == Classify(e, m, w));
+        if (m > 0 && m * 100 == e * pct) ++boundaries;
+      }
+    }
+  }
+  CHECK(boundaries > 50);
+}
+
 TEST_CASE("Classify: the warning starts exactly at the threshold ratio", "[liquidation]") {
   // maintenance 80, equity 100: 80 * 1e18 >= 0.8e18 * 100 (equal): warning.
   CHECK(Classify(100, 80, Rate(80 * kPct)) == Health::kWarning);
@@ -114,12 +152,14 @@ TEST_CASE("Validate: the defaults are valid and are the documented venue values"
   CHECK(p.max_notional_per_command == 100'000 * kUsd);     // dYdX mainnet $100k
 }
 
-TEST_CASE("Validate: warning threshold must lie strictly between 0 and 1", "[liquidation]") {
+TEST_CASE("Validate: warning threshold must lie in 1% up to but excluding 100%", "[liquidation]") {
   LiquidationParams p;
-  p.warning_threshold = Rate(1);
+  p.warning_threshold = Rate(kOne / 100);
   CHECK(Validate(p) == Reason::kOk);
   p.warning_threshold = Rate(kOne - 1);
   CHECK(Validate(p) == Reason::kOk);
+  p.warning_threshold = Rate(kOne / 100 - 1);
+  CHECK(Validate(p) == Reason::kLiquidationInvalidWarningThreshold);
   p.warning_threshold = Rate(0);
   CHECK(Validate(p) == Reason::kLiquidationInvalidWarningThreshold);
   p.warning_threshold = Rate(kOne);

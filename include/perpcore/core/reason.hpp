@@ -148,7 +148,7 @@ enum class Reason : std::uint16_t {
   kFundingIndexOverflow = 711,         // the largest rate could push the index past its bound
 
   // liquidation (liquidation/liquidation.hpp, LiquidationParams)
-  kLiquidationInvalidWarningThreshold = 800,        // liquidation warning threshold outside (0, 100%)
+  kLiquidationInvalidWarningThreshold = 800,        // liquidation warning threshold outside [1%, 100%)
   kLiquidationInvalidFee = 801,                     // liquidation fee rate outside [0, 100%]
   kLiquidationInvalidKeeperShare = 802,             // keeper share outside [0, 100%]
   kLiquidationInvalidBuffer = 803,                  // liquidation buffer outside [0, 100%]

@@ -81,6 +81,23 @@ enum class Health : std::uint8_t {
 // warning). O(1).
 Health Classify(absl::int128 equity, absl::int128 maintenance, Rate warning_threshold);
 
+// WarningMargin(): the equity at or below which a requirement of
+// `maintenance` atoms is at warning for `warning_threshold`:
+// floor(maintenance * 1e18 / warning_threshold) atoms, so that for an
+// integer equity, equity <= WarningMargin(m, w) exactly when m * 1e18 >=
+// w * equity. 0 for maintenance <= 0; saturates at INT128_MAX. A threshold
+// must be > 0 (Validate()). The engine sums it over a cross account's
+// positions, each with its own market's threshold (engine.hpp, "Margin
+// warnings"). O(1).
+absl::int128 WarningMargin(absl::int128 maintenance, Rate warning_threshold);
+
+// ClassifyMargins(): Classify() with the warning level given as a margin
+// (the sum of the positions' WarningMargin()s): kBankrupt, kLiquidatable as
+// there; kWarning when warning_margin > 0 and equity <= warning_margin.
+// For one position, ClassifyMargins(e, m, WarningMargin(m, w)) ==
+// Classify(e, m, w). O(1).
+Health ClassifyMargins(absl::int128 equity, absl::int128 maintenance, absl::int128 warning_margin);
+
 // ---------------------------------------------------------------------------
 // Parameters
 // ---------------------------------------------------------------------------
@@ -121,7 +138,7 @@ Health Classify(absl::int128 equity, absl::int128 maintenance, Rate warning_thre
 // The amounts in atoms assume a 6-decimal quote (USDC); a market in another
 // quote scales them.
 struct LiquidationParams {
-  Rate warning_threshold{kRateScale / 10 * 8};            // (0, 1)
+  Rate warning_threshold{kRateScale / 10 * 8};            // [1%, 100%)
   Rate fee{kRateScale / 1000 * 15};                       // [0, 1]
   Rate keeper_share{kRateScale / 100 * 5};                // [0, 1]
   Rate buffer{kRateScale / 10};                           // [0, 1]
@@ -135,8 +152,10 @@ struct LiquidationParams {
 };
 
 // Validate(): kOk, or the first fault in the order of the fields above:
-//   kLiquidationInvalidWarningThreshold  outside (0, 1): a warning strictly
-//                                        before liquidation
+//   kLiquidationInvalidWarningThreshold  outside [1%, 100%): a warning strictly
+//                                        before liquidation, and at most 100x
+//                                        the maintenance (which keeps the
+//                                        warning indexes' X within int128)
 //   kLiquidationInvalidFee               outside [0, 1]
 //   kLiquidationInvalidKeeperShare       outside [0, 1]
 //   kLiquidationInvalidBuffer            outside [0, 1]
