@@ -362,9 +362,10 @@ enum {
 };
 /* An account's or isolated bucket's health (perpcore::liquidation::Health,
  * perpcore/liquidation/liquidation.hpp), judged at the mark: BANKRUPT equity
- * < 0; LIQUIDATABLE equity < maintenance (equal is not); WARNING the margin
- * ratio maintenance / equity has reached the market's warning_threshold;
- * HEALTHY otherwise. */
+ * < 0; LIQUIDATABLE equity < maintenance (equal is not); WARNING equity at or
+ * below the warning margin, each position's maintenance over its market's
+ * warning_threshold (for one position: the margin ratio maintenance / equity
+ * has reached the threshold); HEALTHY otherwise. */
 enum {
   PERPCORE_HEALTH_HEALTHY = 0,
   PERPCORE_HEALTH_WARNING = 1,
@@ -634,7 +635,7 @@ typedef struct perpcore_funding_params {
  * 20% at a time with a 30 s cooldown, bankruptcy adjustment 1, spread to
  * maintenance 1.5, at most 1e11 atoms of notional per command. */
 typedef struct perpcore_liquidation_params {
-  int64_t warning_threshold;     /* rate in (0, 1) */
+  int64_t warning_threshold;     /* rate in [1%, 100%) */
   int64_t fee;                   /* rate in [0, 1] of the closed notional */
   int64_t keeper_share;          /* rate in [0, 1] of the fee */
   int64_t buffer;                /* rate in [0, 1]: a partial close aims at
@@ -1038,10 +1039,12 @@ typedef struct perpcore_event_shortfall {
 } perpcore_event_shortfall;
 
 /* MARGIN_WARNING: the cross account of `account` (market 0) or its isolated
- * bucket in `market` became warning or worse (set 1: the margin ratio
- * maintenance / equity reached the warning threshold, or it is liquidatable
- * or bankrupt) or healthy again (set 0). Once per crossing; equity and
- * maintenance in quote atoms at the moment it was detected. */
+ * bucket in `market` became warning or worse (set 1: its equity reached its
+ * warning margin, or it is liquidatable or bankrupt) or healthy again (set
+ * 0). Once per crossing; equity and maintenance in quote atoms at the moment
+ * it was detected: at the end of a command that changed it, or of a price
+ * or time tick of its market (perpcore/engine/engine.hpp "Margin
+ * warnings"). */
 typedef struct perpcore_event_margin_warning {
   uint32_t market;
   uint32_t set;
@@ -1156,7 +1159,8 @@ typedef struct perpcore_open_order {
  * cross cash plus the cross positions at the mark less their pending funding
  * (never stressed values); liquidation_buffer = health_equity -
  * maintenance_requirement (< 0: liquidatable); health a PERPCORE_HEALTH_*
- * (the warning threshold the strictest of the account's cross markets);
+ * (its warning margin: each cross position's maintenance over its market's
+ * warning_threshold, summed);
  * liquidatable is 1 iff health is LIQUIDATABLE or BANKRUPT. */
 typedef struct perpcore_account_summary {
   uint32_t struct_size;

@@ -306,8 +306,9 @@ void BindEngineEnums(py::module_& m) {
       m, "Health",
       "An account's (or isolated bucket's) health at the mark "
       "(perpcore/liquidation/liquidation.hpp): BANKRUPT equity < 0; LIQUIDATABLE equity < "
-      "maintenance (equal is not); WARNING the margin ratio maintenance / equity has reached "
-      "the market's LiquidationParams.warning_threshold; HEALTHY otherwise.",
+      "maintenance (equal is not); WARNING equity at or below the warning margin, each "
+      "position's maintenance over its market's LiquidationParams.warning_threshold (for one "
+      "position: the margin ratio maintenance / equity has reached it); HEALTHY otherwise.",
       {{"HEALTHY", 0}, {"WARNING", 1}, {"LIQUIDATABLE", 2}, {"BANKRUPT", 3}});
   MakeEnum<fd::FundingModel>(
       m, "FundingModel",
@@ -1191,10 +1192,10 @@ void BindEvents(py::module_& m) {
            Field{"amount", &ev::Shortfall::amount, "Quote atoms; < 0: covered."});
   DefEvent(m, "MarginWarning",
            "The cross account of `account` (market 0) or its isolated bucket in `market` "
-           "became warning or worse (set True: the margin ratio maintenance / equity reached "
-           "the warning threshold, or it is liquidatable or bankrupt) or healthy again (set "
-           "False). Once per crossing, with equity and maintenance at the moment it was "
-           "detected.",
+           "became warning or worse (set True: its equity reached its warning margin, or it is "
+           "liquidatable or bankrupt) or healthy again (set False). Once per crossing, with "
+           "equity and maintenance at the moment it was detected: at the end of a command that "
+           "changed it, or of a price or time tick of its market.",
            Field{"account", &ev::MarginWarning::account, kAccount},
            Field{"market", &ev::MarginWarning::market, "The market; 0: the cross account."},
            Field{"set", &ev::MarginWarning::set, "True: warning or worse; False: cleared."},
@@ -1379,8 +1380,8 @@ to 1e-18.)doc")
           "health_equity - maintenance_requirement, quote atoms (< 0: liquidatable).")
       .def_property_readonly(
           "health", [](const AS& s) { return s.health; },
-          "The cross account's Health (the warning threshold the strictest of its cross "
-          "markets').")
+          "The cross account's Health (its warning margin: each cross position's "
+          "maintenance over its market's warning threshold, summed).")
       .def_property_readonly(
           "positions", [](const AS& s) { return s.positions; },
           "PositionView per market with a position or orders, by market id.")

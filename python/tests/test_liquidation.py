@@ -200,14 +200,12 @@ def test_a_margin_warning_event_builds_compares_and_is_emitted_by_a_command() ->
     assert e != MarginWarning()
     # The long of test_a_long_at_high_leverage_is_liquidated_after_the_index_drops:
     # at 29,800 its equity is 85,000,000 against 119,200,000 of maintenance
-    # (liquidatable, so warning or worse). The price move alone emits nothing
-    # yet (not built); a deposit of 1 atom touches the account: set, with
-    # equity 85,000,001.
+    # (liquidatable, so warning or worse). The price update emits the set
+    # event; a deposit of 1 atom then emits no warning (it stays warned).
     eng = long_1_btc(taker_usd=300)
     t1 = T0 + 1_000_000_000
-    ok(eng.oracle_price(market=1, source=1, price=usd(29_800), timestamp_ns=t1))
-    r = ok(eng.deposit(account=2, amount=1, timestamp_ns=t1))
-    assert r.events[-1] == MarginWarning(account=2, market=0, set=True, equity=85_000_001,
+    r = ok(eng.oracle_price(market=1, source=1, price=usd(29_800), timestamp_ns=t1))
+    assert r.events[-1] == MarginWarning(account=2, market=0, set=True, equity=85_000_000,
                                          maintenance=119_200_000)
     assert [type(x).__name__ for x in ok(eng.deposit(account=2, amount=1,
                                                      timestamp_ns=t1)).events] == ["Deposit"]
@@ -339,7 +337,9 @@ def test_a_long_at_high_leverage_is_liquidated_after_the_index_drops() -> None:
 
     r = ok(eng.liquidate(account=2, keeper=3, timestamp_ns=t1))
     assert r.filled == 1_000
-    assert [type(e).__name__ for e in r.events] == ["Fill", "Liquidation"]
+    # The warning the price update set is cleared: nothing is left.
+    assert [type(e).__name__ for e in r.events] == ["Fill", "Liquidation", "MarginWarning"]
+    assert r.events[2] == MarginWarning(account=2, market=0, set=False, equity=0, maintenance=0)
     fill = r.events[0]
     assert isinstance(fill, pc.Fill)
     assert (fill.price, fill.size, fill.taker.account, fill.taker.fee) == (
@@ -386,13 +386,15 @@ def test_a_bankrupt_long_s_deficit_is_covered_by_the_insurance_fund_then_left_as
 
     r = ok(eng.liquidate(market=1, account=2, keeper=3, max_size=None, timestamp_ns=t1))
     assert [type(e).__name__ for e in r.events] == [
-        "Fill", "Liquidation", "InsuranceCover", "Shortfall"]
+        "Fill", "Liquidation", "InsuranceCover", "Shortfall", "MarginWarning"]
     assert r.events[1] == Liquidation(
         market=1, account=2, keeper=3, order_id=(1 << 63) | r.seq, isolated=False,
         health=Health.BANKRUPT, closed=1_000, position=0, limit=294_224,
         closed_notional=29_500_000_000, fee=0, keeper_fee=0)
     assert r.events[2:] == [InsuranceCover(market=0, account=2, amount=100_000_000),
-                            Shortfall(market=0, account=2, amount=129_750_000)]
+                            Shortfall(market=0, account=2, amount=129_750_000),
+                            MarginWarning(account=2, market=0, set=False, equity=0,
+                                          maintenance=0)]
     assert (eng.insurance_fund, eng.shortfall, eng.summary(2).cash) == (0, 129_750_000, 0)
     eng.check_invariants()
 
@@ -421,12 +423,10 @@ def test_max_size_caps_the_lots_a_liquidation_closes() -> None:
     insurance = eng.insurance_fund
     r = ok(eng.liquidate(market=1, account=2, keeper=3, max_size=400, timestamp_ns=t1))
     assert r.filled == 400
-    # The partial close leaves it liquidatable (equity 0 after the fee): its
-    # warning is set at the end of the command (never set before: the price
-    # move alone emits nothing yet).
-    assert r.events[-1] == MarginWarning(account=2, market=0, set=True, equity=0,
-                                         maintenance=71_520_000)
-    assert r.events[-2] == Liquidation(
+    # The partial close leaves it liquidatable (equity 0 after the fee): the
+    # warning the price update set stays, no event.
+    assert not any(isinstance(e, MarginWarning) for e in r.events)
+    assert r.events[-1] == Liquidation(
         market=1, account=2, keeper=3, order_id=(1 << 63) | r.seq, isolated=False,
         health=Health.LIQUIDATABLE, closed=400, position=600, limit=297_299,
         closed_notional=11_900_000_000, fee=59_050_000, keeper_fee=2_952_500)

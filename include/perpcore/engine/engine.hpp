@@ -225,21 +225,34 @@
 //   it touched, without walking accounts (complexity there).
 //
 // Margin warnings (events::MarginWarning): each cross account and each
-// isolated bucket is "warned" while liquidation::Classify() puts it at
-// warning or worse (the margin ratio maintenance / equity at or above the
-// warning_threshold: maintenance * 1e18 >= threshold * equity; the cross
-// account uses the lowest threshold of its cross markets; or liquidatable,
-// or bankrupt). The state is part of the canonical encoding. An event is
-// emitted once when a target becomes warned (set) and once when it is
-// healthy again (cleared), never while it stays on one side.
-//   Detected at the end of every command that changed the target (its cash,
-//   a position, a funding settlement: the same marks that re-key the
-//   liquidation indexes), exactly, after that command's other events, in
-//   account id order (the cross account, then its buckets by market id).
-//   A bucket released while warned (its position closed) is cleared with
-//   equity and maintenance 0.
-//   NOT YET (branch lwarn): a price or funding move alone does not emit;
-//   the target's next command that changes it does.
+// isolated bucket is "warned" while its equity is at or below its warning
+// margin, the sum over its positions of liquidation::WarningMargin(): the
+// position's maintenance over its market's warning_threshold, rounded down
+// to an atom (for one position exactly "maintenance / equity >=
+// threshold"), or while its equity is negative; liquidatable and bankrupt
+// targets are warned too (liquidation::ClassifyMargins()). The state is part
+// of the canonical encoding. An event is emitted once when a target becomes
+// warned (set) and once when it is healthy again (cleared), never while it
+// stays on one side, with the exact equity and maintenance at that moment.
+//   - A command that changes a target (its cash, a position, a funding
+//     settlement: the same marks that re-key the liquidation indexes)
+//     re-checks it exactly at its end.
+//   - A price or funding move alone: each market keeps a second candidate
+//     index for warnings (entries that fire when a target may have entered
+//     warning, or, once warned, may have left it). OraclePrice, TimeTick
+//     and RetireSource re-check exactly, at their end, the targets whose
+//     entries fired in their market, at most kWarningChecksPerTick (256) per
+//     market and tick, most crossed first; the rest stay fired and the
+//     market's next ticks take them (so a move that crosses more than 256
+//     targets of a market reports them over several ticks). Funding that
+//     accrues between ticks is seen at the next tick.
+//   - UpdateMarket that changes the warning_threshold (or the tiers)
+//     re-checks every position of the market (admin, O(positions)).
+//   Events come after the command's other events, in account id order (the
+//   cross account, then its buckets by market id). A bucket released while
+//   warned (its position closed) is cleared with equity and maintenance 0.
+//   Work: a tick costs O(1) per market when nothing fires, else O(c log n)
+//   for the c <= 256 targets it re-checks.
 //
 // Thread safety: not thread-safe. Copies are independent engines.
 //

@@ -368,10 +368,9 @@ struct Shortfall {
 };
 // MarginWarning: the health of `account`'s cross account (market 0) or of
 // its isolated bucket in `market` changed between healthy and worse
-// (liquidation::Classify: warning, liquidatable or bankrupt). set: it is now
-// warning or worse (the margin ratio maintenance / equity reached the
-// markets' warning_threshold, or equity fell below maintenance or zero);
-// false: it is healthy again. Once per crossing, with the exact equity and
+// (liquidation::ClassifyMargins: warning, liquidatable or bankrupt). set: it
+// is now warning or worse (its equity reached its warning margin, or fell
+// below maintenance or zero); false: it is healthy again. Once per crossing, with the exact equity and
 // maintenance (quote atoms) at the moment it was detected; nothing while it
 // stays on the same side. When it is detected: engine.hpp, "Margin
 // warnings".

@@ -339,8 +339,9 @@ struct AccountSummary {
   // health_equity is cross cash plus the cross positions at the mark less
   // their pending funding (no stressed values: liquidation is at the mark);
   // liquidation_buffer = health_equity - maintenance_requirement (< 0:
-  // liquidatable); health from liquidation::Classify with the market's
-  // warning threshold (the strictest of the account's cross markets).
+  // liquidatable); health from liquidation::ClassifyMargins with the
+  // account's warning margin (each cross position's maintenance over its
+  // market's warning threshold, summed: engine.hpp "Margin warnings").
   // liquidatable: health is kLiquidatable or kBankrupt.
   Quote health_equity;
   Quote liquidation_buffer;
