@@ -304,6 +304,50 @@ void SplitWarn(State& s, Account& a, Family f, int128 slack, std::span<Position*
   }
 }
 
+// KeepWarnings(): whether every warning entry the marks touched can stay
+// where it is (KeptWarnFloor()) with floors that still cover its target,
+// the cross account's with what its clean entries leave: then no flag can
+// have changed (covered enter floors mean E - W >= 1, covered clear floors
+// E - W <= 0), and the command needs neither the exact check nor index
+// work (the common fill). Sets the kept floors; false as soon as one
+// cannot stay, or when a marked bucket went (a warned one is cleared by
+// UpdateWarnings()) or the account has no cross position left.
+bool KeepWarnings(State& s, Account& a, std::span<const std::pair<Account*, std::uint32_t>> marks) {
+  for (const auto& [account, market_slot] : marks) {
+    if (market_slot == kNone) continue;
+    const Market& m = s.markets[market_slot];
+    Position* p = FindPosition(a, m.id);
+    if (p == nullptr || p->size == 0) {
+      if (BucketWarned(a, m.id)) return false;
+      continue;
+    }
+    if (p->mode != MarginMode::kIsolated) continue;
+    const Family f = BucketWarned(a, p->market) ? Family::kClear : Family::kEnter;
+    const std::optional<int128> kept = KeptWarnFloor(m, *p, a.slot, f, s.now);
+    if (!kept.has_value() || *kept < -WarnBase(p->iso_cash, f)) return false;
+    p->warn_floor = *kept;
+  }
+  const Family cross = a.warned ? Family::kClear : Family::kEnter;
+  int128 covered = WarnBase(a.cash, cross);
+  bool any_cross = false;
+  for (Position& p : a.positions) {
+    if (!IsKeyedCross(p)) continue;
+    any_cross = true;
+    if (!Marked(marks, p.market_slot)) {
+      const Market& m = s.markets[p.market_slot];
+      if (p.warn_slot != WarnSlot(m, cross, p.liq_slot / 2, p)) return false;
+      covered += p.warn_floor;
+      continue;
+    }
+    const std::optional<int128> kept =
+        KeptWarnFloor(s.markets[p.market_slot], p, a.slot, cross, s.now);
+    if (!kept.has_value()) return false;
+    p.warn_floor = *kept;
+    covered += *kept;
+  }
+  return any_cross && covered >= 0;
+}
+
 // RekeyWarnings(): the account's warning entries after its flags were set
 // (UpdateWarnings()): each isolated bucket marked or of the wrong family,
 // and its cross positions as RekeyLiquidation() does its liquidation
@@ -491,11 +535,6 @@ void RekeyLiquidation(State& s, Account& a,
   for (Position* p : dirty) Key(s.markets[p->market_slot], a, *p, kAlwaysFire);
 }
 
-void RekeyAccount(State& s, Account& a, std::span<const std::pair<Account*, std::uint32_t>> marks) {
-  RekeyLiquidation(s, a, marks);
-  RekeyWarnings(s, a, marks);
-}
-
 // Every entry of `index` that fires at x, appended to `out` with the market.
 void CollectFired(const CandidateIndex& index, int128 x, std::uint32_t market_slot,
                   std::vector<CandidateEntry>& buf,
@@ -590,8 +629,12 @@ void RekeyDirty(State& s, EventSink& sink) {
     std::size_t j = i;
     while (j < marks.size() && marks[j].first == marks[i].first) ++j;
     Account& a = *marks[i].first;
-    UpdateWarnings(s, a, sink);
-    RekeyAccount(s, a, std::span(marks).subspan(i, j - i));
+    const auto own = std::span(marks).subspan(i, j - i);
+    RekeyLiquidation(s, a, own);
+    if (!KeepWarnings(s, a, own)) {
+      UpdateWarnings(s, a, sink);
+      RekeyWarnings(s, a, own);
+    }
     i = j;
   }
   marks.clear();

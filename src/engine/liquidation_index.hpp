@@ -103,8 +103,10 @@ void InitMarketIndex(const State& s, Market& m);
 void ResetMarketIndex(State& s, std::uint32_t market_slot);
 
 // RekeyDirty(): for each account the command marked, in account id order:
-// checks its warnings exactly (UpdateWarnings(), events to `sink`), then
-// re-keys it (see the file comment); empties State::liq_dirty.
+// re-keys its liquidation entries (see the file comment); keeps its warning
+// entries if their floors still cover it, else checks its warnings exactly
+// (UpdateWarnings(), events to `sink`) and re-keys them; empties
+// State::liq_dirty.
 // O(d log n) for d marks, plus the records of each marked account.
 void RekeyDirty(State& s, EventSink& sink);
 

@@ -134,6 +134,11 @@ Health Classify(int128 equity, int128 maintenance, Rate warning_threshold) {
 
 int128 WarningMargin(int128 maintenance, Rate warning_threshold) {
   if (maintenance <= 0 || warning_threshold.raw() <= 0) return 0;
+  // Every real requirement: the product fits 128 bits (a 1e18 scale is
+  // below 2^60), one native division.
+  if (maintenance < (int128(1) << 66)) {
+    return maintenance * kOne / warning_threshold.raw();
+  }
   const U256 q = DivFloor(Mul(static_cast<uint128>(maintenance), uint128(kOne)),
                           static_cast<uint128>(warning_threshold.raw()));
   if (q.hi != 0 || q.lo > static_cast<uint128>(absl::Int128Max())) return absl::Int128Max();

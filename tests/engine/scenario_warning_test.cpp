@@ -87,8 +87,8 @@ void CheckWarnings(std::span<const Event> events,
 
 class Warn : public EngineHarness {
  public:
-  Warn() {
-    Ok(CreateMarket{.market = 1, .params = Shared(Market())});
+  explicit Warn(MarketParams p = Market()) {
+    Ok(CreateMarket{.market = 1, .params = Shared(std::move(p))});
     Price(1, Ticks(kEntry));
     Open(kMaker, 10'000'000 * testing::kUsd);
   }
@@ -331,6 +331,40 @@ TEST_CASE("A fill that reduces a warned position below the warning line clears i
                                                          .set = false,
                                                          .equity = Quote(350'000'000),
                                                          .maintenance = Quote(141'750'000)}});
+}
+
+// A funding payment alone, seen by the tick that closes the interval. The
+// market pays the premium model at interval ends, 8 h intervals and period;
+// its books are empty (every fill here takes all the maker rests), so the
+// premium is 0 and the rate the interest, 0.01% per 8 h (funding.hpp). At
+// M = 283,545 the account is healthy by E - W = 354,500,000 - 354,431,250 =
+// 68,750 atoms (the boundary test). The first interval ends at 8 h (aligned
+// to time 0); its payment at the index (283,545): 283,545 * 100 * 0.01% =
+// 2,835.45 atoms a lot, 2,835,450 for the 1,000 lots, so E = 351,664,550 <=
+// W: the tick that pays it warns (a price just before it keeps the index
+// fresh and emits nothing).
+TEST_CASE("A funding payment that takes an account across the warning line warns in the tick "
+          "that pays it",
+          "[engine][warning]") {
+  MarketParams p = Market();
+  p.funding.model = funding::FundingModel::kPremium;
+  p.funding.payment = funding::FundingPayment::kIntervalEnd;
+  p.funding.interval = TimeNs(8 * 3600 * testing::kSecond);
+  p.funding.period = TimeNs(8 * 3600 * testing::kSecond);
+  Warn h(p);
+  h.Open(1, 2'000'000'000);
+  h.Long(1, 1'000);
+  CheckWarnings(h.MoveTo(283'545), {});
+  const std::int64_t end = 8 * 3600 * testing::kSecond;
+  h.now = end - testing::kSecond;
+  CheckWarnings(h.MoveTo(283'545), {});
+  const Result tick = h.At(end, TimeTick{.market = 1});
+  REQUIRE(tick.reason == Reason::kOk);
+  CheckWarnings(tick.events, {{.account = 1,
+                               .market = 0,
+                               .set = true,
+                               .equity = Quote(351'664'550),
+                               .maintenance = Quote(283'545'000)}});
 }
 
 // A cross account's warning margin sums each market's maintenance over its
