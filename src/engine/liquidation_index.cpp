@@ -568,7 +568,7 @@ int128 WarningPart(const Market& m, const Position& p) {
   return liquidation::WarningMargin(MaintenanceOf(m, p), m.params.liquidation.warning_threshold);
 }
 
-HealthOf CrossHealth(const State& s, const Account& a) {
+HealthOf CrossHealth(const State& s, const Account& a, bool with_warning) {
   HealthOf h{.equity = a.cash};
   for (const Position& p : a.positions) {
     if (p.mode != MarginMode::kCross || p.size == 0) continue;
@@ -576,7 +576,9 @@ HealthOf CrossHealth(const State& s, const Account& a) {
     const int128 maintenance = MaintenanceOf(m, p);
     h.equity += PositionValue(m, p) - PendingFunding(m, p, s.now);
     h.maintenance += maintenance;
-    h.warning += liquidation::WarningMargin(maintenance, m.params.liquidation.warning_threshold);
+    if (with_warning) {
+      h.warning += liquidation::WarningMargin(maintenance, m.params.liquidation.warning_threshold);
+    }
   }
   return h;
 }
@@ -737,12 +739,13 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
       checked = checked || (q != nullptr && q->mode == MarginMode::kCross);
     }
     if (checked) continue;
-    add(a, MarketId(0), CrossHealth(s, a));
+    // A liquidatable account's grade never depends on its warning margin.
+    add(a, MarketId(0), CrossHealth(s, a, /*with_warning=*/false));
   }
   for (const AccountId id : s.debtors) {
     const std::uint32_t ai = s.FindAccount(id);
     if (ai == kNone) continue;
-    add(s.accounts[ai], MarketId(0), CrossHealth(s, s.accounts[ai]));
+    add(s.accounts[ai], MarketId(0), CrossHealth(s, s.accounts[ai], /*with_warning=*/false));
   }
   std::sort(out.begin(), out.end(), Before);
   if (out.size() > limit) out.resize(limit);

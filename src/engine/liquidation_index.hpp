@@ -85,9 +85,9 @@ absl::int128 WarningPart(const Market& m, const Position& p);
 
 // CrossHealth(): the cross account: cash plus its cross positions' values
 // at the mark less their pending funding, against the sum of their
-// maintenance requirements and of their warning margins. O(records of the
-// account).
-HealthOf CrossHealth(const State& s, const Account& a);
+// maintenance requirements and (with_warning; else 0, for who needs only
+// Liquidatable()) of their warning margins. O(records of the account).
+HealthOf CrossHealth(const State& s, const Account& a, bool with_warning = true);
 
 // BucketHealth(): an isolated position's bucket. O(1).
 HealthOf BucketHealth(const Market& m, const Position& p, TimeNs now);

@@ -67,15 +67,14 @@ struct Position {
   // health may have fallen below it), the size its tier exit was placed for
   // and the index that holds it (LiquidationIndex::by[liq_slot]; kUnkeyed:
   // none).
+  // The warning family likewise (liquidation_index.hpp): the floor of its
+  // entry and the index that holds it (LiquidationIndex::warn[warn_slot]).
   TimeNs last_partial = TimeNs::Min();
   absl::int128 liq_floor = 0;
+  absl::int128 warn_floor = 0;
   std::int64_t liq_exit_lots = 0;  // the size its tier exit was placed for
   std::uint8_t liq_slot = kUnkeyed;
-  // The warning family (liquidation_index.hpp): the floor of its entry and
-  // the index that holds it (LiquidationIndex::warn[warn_slot]; kUnkeyed:
-  // none).
   std::uint8_t warn_slot = kUnkeyed;
-  absl::int128 warn_floor = 0;
   risk::BidLadder bids;  // open orders' remaining lots by price
   risk::AskLadder asks;
   std::uint32_t open_orders = 0;
