@@ -290,6 +290,20 @@ std::optional<int128> KeptWarnFloor(const Market& m, const Position& p, std::uin
   return FloorAt(SigmaOf(f, p), p.funding_index, e->trigger, WarnK(m, f, tier));
 }
 
+// Whether a kept position's floor may no longer hold: its tier exit fired
+// (the mark took the exit's size to the next tier), or the trigger its
+// floor needs fired at the current X (a stored trigger may fire earlier;
+// the floor holds until this one does).
+bool WarnFloorBroken(const Market& m, const Position& p, Family f, TimeNs now) {
+  const std::size_t tier = p.liq_slot / 2;
+  const std::optional<int128> exit = ExitOf(m, p.liq_exit_lots, tier);
+  if (exit.has_value() && int128(m.mark.raw()) >= *exit) return true;
+  const std::int64_t sigma = SigmaOf(f, p);
+  const int128 needed = TriggerAt(sigma, p.funding_index, p.warn_floor, WarnK(m, f, tier));
+  const int128 x = WarnX(m, p.warn_slot, FundingIndexAt(m, now));
+  return sigma > 0 ? x <= needed : x >= needed;
+}
+
 // As Split() for the warning family.
 void SplitWarn(State& s, Account& a, Family f, int128 slack, std::span<Position* const> split) {
   int128 weight = 0;
@@ -306,7 +320,8 @@ void SplitWarn(State& s, Account& a, Family f, int128 slack, std::span<Position*
 
 // KeepWarnings(): whether every warning entry the marks touched can stay
 // where it is (KeptWarnFloor()) with floors that still cover its target,
-// the cross account's with what its clean entries leave: then no flag can
+// the cross account's with what its clean entries leave (each still
+// holding: WarnFloorBroken()): then no flag can
 // have changed (covered enter floors mean E - W >= 1, covered clear floors
 // E - W <= 0), and the command needs neither the exact check nor index
 // work (the common fill). Sets the kept floors; false as soon as one
@@ -334,8 +349,13 @@ bool KeepWarnings(State& s, Account& a, std::span<const std::pair<Account*, std:
     if (!IsKeyedCross(p)) continue;
     any_cross = true;
     if (!Marked(marks, p.market_slot)) {
+      // Untouched, but its floor counts only if it still holds (an entry
+      // fired by a move and not yet serviced proves nothing).
       const Market& m = s.markets[p.market_slot];
-      if (p.warn_slot != WarnSlot(m, cross, p.liq_slot / 2, p)) return false;
+      if (p.warn_slot != WarnSlot(m, cross, p.liq_slot / 2, p) ||
+          WarnFloorBroken(m, p, cross, s.now)) {
+        return false;
+      }
       covered += p.warn_floor;
       continue;
     }
@@ -596,6 +616,7 @@ void InitMarketIndex(const State& s, Market& m) {
   m.liq.by.assign(2 * m.params.tiers.size(), CandidateIndex(seed));
   m.liq.above = CandidateIndex(seed);
   m.liq.warn.assign(4 * m.params.tiers.size(), CandidateIndex(seed));
+  m.liq.warn_cursor = 0;
 }
 
 void ResetMarketIndex(State& s, std::uint32_t market_slot) {
@@ -670,8 +691,14 @@ void ServiceWarnings(State& s, std::uint32_t market_slot) {
     }
     budget -= r.written;
   }
+  // The warning indexes from a slot that moves on at each tick whose budget
+  // ran out, so that no index (say one whose entries keep firing: the enter
+  // bound is loose by about D_t / w in tiers above the first) holds the
+  // others back for more than 4T ticks.
   const int128 index = FundingIndexAt(m, s.now);
-  for (std::size_t slot = 0; slot < m.liq.warn.size() && budget > 0; ++slot) {
+  const std::size_t slots = m.liq.warn.size();
+  for (std::size_t k = 0; k < slots && budget > 0; ++k) {
+    const std::size_t slot = (m.liq.warn_cursor + k) % slots;
     const CandidateIndex& tree = m.liq.warn[slot];
     const int128 x = WarnX(m, static_cast<std::uint8_t>(slot), index);
     if (tree.empty() || !tree.AnyFired(x)) continue;
@@ -681,6 +708,7 @@ void ServiceWarnings(State& s, std::uint32_t market_slot) {
     }
     budget -= r.written;
   }
+  if (budget == 0) m.liq.warn_cursor = static_cast<std::uint32_t>((m.liq.warn_cursor + 1) % slots);
 }
 
 std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t limit) {

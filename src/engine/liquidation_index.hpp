@@ -49,7 +49,12 @@
 // Derived state: not encoded, not in the digest. Two engines in the same
 // state may hold different floors (they depend on the order of past
 // commands); the answers of Liquidatable() do not (every candidate is
-// checked exactly, and the result is sorted by exact values).
+// checked exactly, and the result is sorted by exact values). The margin
+// warnings a tick emits do when more than kWarningChecksPerTick targets of a
+// market fired (which are serviced first follows the floors and the
+// warning cursor), so an engine rebuilt from a snapshot must restore them
+// (floors, exit sizes, cursor) to emit what the replayed engine emits; below
+// the cap every engine emits exactly the targets whose flag changed.
 #ifndef PERPCORE_SRC_ENGINE_LIQUIDATION_INDEX_HPP_
 #define PERPCORE_SRC_ENGINE_LIQUIDATION_INDEX_HPP_
 

@@ -132,6 +132,8 @@ struct LiquidationIndex {
   std::vector<liquidation::CandidateIndex> by;
   liquidation::CandidateIndex above{0};
   std::vector<liquidation::CandidateIndex> warn;
+  // The warning index a tick services first (ServiceWarnings()).
+  std::uint32_t warn_cursor = 0;
 };
 
 struct Market {

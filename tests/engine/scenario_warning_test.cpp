@@ -453,6 +453,75 @@ TEST_CASE("A tick warns at most 256 accounts of a market and the next tick conti
   CHECK(Warnings(h.Do(TimeTick{.market = 1}).events).empty());
 }
 
+// A command that changes a target re-checks it even while a tick has not
+// serviced it yet. The set-up above: 1300 is past the first tick's 256, so
+// its entry fired but its flag is still clear; a deposit of 1 atom into it
+// (E = 3,500,001 <= W = 3,543,750) sets it in that deposit. Found by review:
+// the first version kept the untouched position's fired entry.
+TEST_CASE("A deposit into a target a tick has not serviced yet warns it in that deposit",
+          "[engine][warning]") {
+  Warn h;
+  for (std::uint64_t i = 1'001; i <= 1'300; ++i) {
+    h.Open(AccountId(i), 20'000'000);
+    h.Long(AccountId(i), 10);
+  }
+  REQUIRE(Warnings(h.MoveTo(283'500)).size() == 256);
+  CheckWarnings(h.Touch(AccountId(1'300), 1), {{.account = 1'300,
+                                                .market = 0,
+                                                .set = true,
+                                                .equity = Quote(3'500'001),
+                                                .maintenance = Quote(2'835'000)}});
+}
+
+// Entries that keep firing do not hold the other indexes back. Two tiers:
+// 2% below 100 USD (1e8 atoms), 4% from there (deduction D = 1e8 * 2% =
+// 2,000,000 atoms); threshold 20%. 300 accounts (D = 51,000,000) each buy 10
+// lots at the entry: n = 300,000,000, MM = 12,000,000 - 2,000,000 =
+// 10,000,000, W = 50,000,000, E - W = 1,000,000: not warned, but the enter
+// bound drops D / w = 10,000,000, so their entries fire at once, at every
+// tick (258 checks for 256 slots of budget). V (D = 49,960,000) buys 10
+// lots: E - W = -40,000, warned on its fill. At 300,100: E rises by 10 *
+// 100 * 100 = 100,000 and W by 10 * 100 * 100 * 4% / 20% = 20,000, so V's
+// E - W = +40,000: healthy, its clear entry fires; the 300 stay not
+// warned (E - W = 1,080,000). Two tiers make 8 warning indexes, and the
+// index a tick takes first moves on by one at each tick whose budget ran
+// out: V's clear index comes first within 8 ticks, so one clear event for
+// V over the move and 9 ticks (with the index order fixed, it never came:
+// found by review).
+TEST_CASE("Warning entries that keep firing in one index do not starve another index",
+          "[engine][warning]") {
+  MarketParams p = Market();
+  p.tiers = {{Quote(0), 20, Rate(kRateScale / 50)},
+             {Quote(100'000'000), 20, Rate(kRateScale / 25)}};
+  p.liquidation.warning_threshold = Rate(kRateScale / 5);
+  Warn h(p);
+  for (std::uint64_t i = 1'001; i <= 1'300; ++i) {
+    h.Open(AccountId(i), 51'000'000);
+    CheckWarnings(h.Long(AccountId(i), 10), {});
+  }
+  constexpr AccountId kV = 2'000;
+  h.Open(kV, 49'960'000);
+  CheckWarnings(h.Long(kV, 10), {{.account = kV,
+                                  .market = 0,
+                                  .set = true,
+                                  .equity = Quote(49'960'000),
+                                  .maintenance = Quote(10'000'000)}});
+  std::vector<events::MarginWarning> got = Warnings(h.MoveTo(kEntry + 100));
+  REQUIRE(h.Summary(kV).health == Health::kHealthy);
+  for (int k = 0; k < 9; ++k) {
+    for (const auto& w : Warnings(h.Do(TimeTick{.market = 1}, testing::kSecond).events)) {
+      got.push_back(w);
+    }
+  }
+  INFO("got " << ToString(got));
+  REQUIRE(got.size() == 1);
+  CHECK(got[0] == events::MarginWarning{.account = kV,
+                                        .market = 0,
+                                        .set = false,
+                                        .equity = Quote(50'060'000),
+                                        .maintenance = Quote(10'004'000)});
+}
+
 // Property: over a random stream of fills, deposits, withdrawals, isolated
 // margin moves and price moves, the warning state a consumer rebuilds from
 // the events (set only when not set, clear only when set) equals the exact
