@@ -117,14 +117,15 @@ void RekeyDirty(State& s, EventSink& sink);
 
 // kWarningChecksPerTick: the most targets one market's tick re-checks for
 // their margin warnings (ServiceWarnings()); the rest stay fired and are
-// taken by the market's next ticks, most crossed first.
+// taken by the market's next ticks.
 inline constexpr std::size_t kWarningChecksPerTick = 256;
 
 // ServiceWarnings(): after a tick moved the market's mark or funding index
 // (OraclePrice, TimeTick, RetireSource): marks the targets whose warning
 // entries fired, and the positions whose tier exits fired, at most
-// kWarningChecksPerTick of them (exits first, then the warning indexes in
-// slot order, each most crossed first), so that RekeyDirty() re-checks them
+// kWarningChecksPerTick of them (exits first, then the warning indexes from
+// LiquidationIndex::warn_cursor on, each most crossed first; the cursor
+// moves on by one when the budget ran out), so that RekeyDirty() re-checks them
 // exactly (and emits their MarginWarning events) and re-keys them; an exit
 // whose position is still in its tier just moves up. O(c log n) for c
 // marked.

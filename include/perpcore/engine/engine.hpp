@@ -242,10 +242,12 @@
 //     warning, or, once warned, may have left it). OraclePrice, TimeTick
 //     and RetireSource re-check exactly, at their end, the targets whose
 //     entries fired in their market, at most kWarningChecksPerTick (256) per
-//     market and tick, most crossed first; the rest stay fired and the
-//     market's next ticks take them (so a move that crosses more than 256
-//     targets of a market reports them over several ticks). Funding that
-//     accrues between ticks is seen at the next tick.
+//     market and tick (the most crossed first within each of the market's
+//     indexes, the indexes from a start that moves on at each tick that
+//     ran out of budget); the rest stay fired and the market's next ticks
+//     take them (so a move that crosses more than 256 targets of a market
+//     reports them over several ticks). Funding that accrues between ticks
+//     is seen at the next tick.
 //   - UpdateMarket that changes the warning_threshold (or the tiers)
 //     re-checks every position of the market (admin, O(positions)).
 //   Events come after the command's other events, in account id order (the
