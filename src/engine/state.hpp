@@ -281,9 +281,8 @@ struct State {
   // Scratch of the re-keying (liquidation_index.cpp), kept for its capacity.
   std::vector<Position*> liq_scratch;
   std::vector<absl::int128> liq_kept;
-  // The accounts a command marked, for their warning check at its end
-  // (margin_warning.hpp), kept for its capacity.
-  std::vector<Account*> warn_scratch;
+  // The fired entries a tick takes (ServiceWarnings()), kept for its
+  // capacity.
   std::vector<liquidation::CandidateEntry> warn_fired;
   // Cross accounts with negative cash and no cross position: liquidatable
   // (Liquidate covers their deficit) with nothing for an index to key.
