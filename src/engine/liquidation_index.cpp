@@ -158,6 +158,45 @@ bool IsKeyedCross(const Position& p) {
   return p.mode == MarginMode::kCross && p.size != 0;
 }
 
+// Gives 7/8 of `slack` >= 0 to the cross positions `split`, in proportion
+// to their maintenance: key(market, position, share) keys each with floor
+// part - share; the other eighth (and the rounding) stays with
+// the account, base + sum T >= 0, so that the next fill of one position
+// often finds its room there (liquidation_index.hpp). Both families.
+template <class KeyFn>
+void SplitSlack(State& s, int128 slack, std::span<Position* const> split, KeyFn key) {
+  int128 weight = 0;
+  for (const Position* p : split) weight += MaintenanceOf(s.markets[p->market_slot], *p);
+  // Every position's maintenance is >= 1 atom (rates > 0, rounded up).
+  PERPCORE_CHECK(weight > 0);
+  const int128 given = slack - slack / 8;
+  for (Position* p : split) {
+    Market& m = s.markets[p->market_slot];
+    const int128 maintenance = MaintenanceOf(m, *p);
+    key(m, *p, maintenance == weight ? given : given * maintenance / weight);
+  }
+}
+
+// Keeps every dirty position's entry (kept_floor(position): its KeptFloor()
+// in the family) if the floors still cover the account with what the clean
+// ones leave, `rest` (base + sum of the clean floors): the floors are
+// written to `field`, no index operation. Both families.
+template <class KeptFn>
+bool KeepAll(State& s, int128 rest, std::span<Position* const> dirty, KeptFn kept_floor,
+             int128 Position::*field) {
+  std::vector<int128>& kept = s.liq_kept;
+  kept.clear();
+  for (const Position* p : dirty) {
+    const std::optional<int128> floor = kept_floor(*p);
+    if (!floor.has_value()) return false;
+    kept.push_back(*floor);
+    rest += *floor;
+  }
+  if (rest < 0) return false;
+  for (std::size_t i = 0; i < dirty.size(); ++i) dirty[i]->*field = kept[i];
+  return true;
+}
+
 // Unkey(): removes the account's entries in the market. With the record
 // (keyed) one index is known; without it (the record went, or was made anew
 // in this command) every index of the market is asked.
@@ -304,18 +343,10 @@ bool WarnFloorBroken(const Market& m, const Position& p, Family f, TimeNs now) {
   return sigma > 0 ? x <= needed : x >= needed;
 }
 
-// As Split() for the warning family.
 void SplitWarn(State& s, Account& a, Family f, int128 slack, std::span<Position* const> split) {
-  int128 weight = 0;
-  for (const Position* p : split) weight += MaintenanceOf(s.markets[p->market_slot], *p);
-  PERPCORE_CHECK(weight > 0);
-  const int128 given = slack - slack / 8;
-  for (Position* p : split) {
-    Market& m = s.markets[p->market_slot];
-    const int128 maintenance = MaintenanceOf(m, *p);
-    const int128 share = maintenance == weight ? given : given * maintenance / weight;
-    KeyWarn(m, a, *p, f, WarnPart(m, *p, f, s.now) - share);
-  }
+  SplitSlack(s, slack, split, [&](Market& m, Position& p, int128 share) {
+    KeyWarn(m, a, p, f, WarnPart(m, p, f, s.now) - share);
+  });
 }
 
 // KeepWarnings(): whether every warning entry the marks touched can stay
@@ -409,20 +440,10 @@ void RekeyWarnings(State& s, Account& a, std::span<const std::pair<Account*, std
   if (!flipped) {
     if (dirty.empty() && rest >= 0) return;
     if (!dirty.empty()) {
-      std::vector<int128>& kept = s.liq_kept;
-      kept.clear();
-      int128 covered = rest;
-      for (const Position* p : dirty) {
-        const std::optional<int128> floor =
-            KeptWarnFloor(s.markets[p->market_slot], *p, a.slot, cross, s.now);
-        if (!floor.has_value()) break;
-        kept.push_back(*floor);
-        covered += *floor;
-      }
-      if (kept.size() == dirty.size() && covered >= 0) {
-        for (std::size_t i = 0; i < dirty.size(); ++i) dirty[i]->warn_floor = kept[i];
-        return;
-      }
+      const auto kept_floor = [&](const Position& p) {
+        return KeptWarnFloor(s.markets[p.market_slot], p, a.slot, cross, s.now);
+      };
+      if (KeepAll(s, rest, dirty, kept_floor, &Position::warn_floor)) return;
       int128 slack = rest;
       for (const Position* p : dirty) {
         slack += WarnPart(s.markets[p->market_slot], *p, cross, s.now);
@@ -445,39 +466,21 @@ void RekeyWarnings(State& s, Account& a, std::span<const std::pair<Account*, std
   SplitWarn(s, a, cross, std::max<int128>(slack, 0), dirty);
 }
 
-// Gives 7/8 of `slack` >= 0 to the cross positions `split`, in proportion
-// to their maintenance, floors T = h - share; the other eighth (and the
-// rounding) stays with the account, cash + sum T >= 0, so that the next
-// fill of one position often finds its room there (liquidation_index.hpp).
+// The liquidation family's split: floors T = h - share, cash + sum T >= 0.
 void Split(State& s, Account& a, int128 slack, std::span<Position* const> split) {
-  int128 weight = 0;
-  for (const Position* p : split) weight += MaintenanceOf(s.markets[p->market_slot], *p);
-  // Every position's maintenance is >= 1 atom (rates > 0, rounded up).
-  PERPCORE_CHECK(weight > 0);
-  const int128 given = slack - slack / 8;
-  for (Position* p : split) {
-    Market& m = s.markets[p->market_slot];
-    const int128 maintenance = MaintenanceOf(m, *p);
-    const int128 share = maintenance == weight ? given : given * maintenance / weight;
-    Key(m, a, *p, HealthPart(m, *p, s.now) - share);
-  }
+  SplitSlack(s, slack, split, [&](Market& m, Position& p, int128 share) {
+    Key(m, a, p, HealthPart(m, p, s.now) - share);
+  });
 }
 
-// TryKeep(): keeps every dirty cross position's entry (KeptFloor()) if
-// their floors still cover the account with what the clean ones leave,
-// `rest` (cash + sum of the clean floors): no index operation then.
+// TryKeep(): keeps every dirty cross position's liquidation entry
+// (KeptFloor()) if their floors still cover the account with what the
+// clean ones leave, `rest` (cash + sum of the clean floors).
 bool TryKeep(State& s, const Account& a, int128 rest, std::span<Position* const> dirty) {
-  std::vector<int128>& kept = s.liq_kept;
-  kept.clear();
-  for (const Position* p : dirty) {
-    const std::optional<int128> floor = KeptFloor(s.markets[p->market_slot], *p, a.slot);
-    if (!floor.has_value()) return false;
-    kept.push_back(*floor);
-    rest += *floor;
-  }
-  if (rest < 0) return false;
-  for (std::size_t i = 0; i < dirty.size(); ++i) dirty[i]->liq_floor = kept[i];
-  return true;
+  const auto kept_floor = [&](const Position& p) {
+    return KeptFloor(s.markets[p.market_slot], p, a.slot);
+  };
+  return KeepAll(s, rest, dirty, kept_floor, &Position::liq_floor);
 }
 
 void RekeyLiquidation(State& s, Account& a,

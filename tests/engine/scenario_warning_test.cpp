@@ -112,6 +112,14 @@ class Warn : public EngineHarness {
     REQUIRE(r.filled.raw() == lots);
     return {r.events.begin(), r.events.end()};
   }
+  // Accounts 1001..1300 each deposit 20,000,000 atoms and buy 10 lots at
+  // the entry (the per-tick cap tests).
+  void ManyLongs() {
+    for (std::uint64_t i = 1'001; i <= 1'300; ++i) {
+      Open(AccountId(i), 20'000'000);
+      Long(AccountId(i), 10);
+    }
+  }
   // A deposit of `atoms`: touches the account; its events.
   std::vector<Event> Touch(AccountId a, std::int64_t atoms) {
     const Result r = Do(Deposit{.account = a, .amount = Quote(atoms)});
@@ -434,11 +442,7 @@ TEST_CASE("Lowering the warning threshold warns the accounts it now covers in th
 TEST_CASE("A tick warns at most 256 accounts of a market and the next tick continues",
           "[engine][warning]") {
   Warn h;
-  constexpr std::uint64_t kMany = 300;
-  for (std::uint64_t i = 1'001; i <= 1'000 + kMany; ++i) {
-    h.Open(AccountId(i), 20'000'000);
-    h.Long(AccountId(i), 10);
-  }
+  h.ManyLongs();
   const auto first = Warnings(h.MoveTo(283'500));
   REQUIRE(first.size() == 256);
   CHECK(first.front().account == AccountId(1'001));
@@ -461,10 +465,7 @@ TEST_CASE("A tick warns at most 256 accounts of a market and the next tick conti
 TEST_CASE("A deposit into a target a tick has not serviced yet warns it in that deposit",
           "[engine][warning]") {
   Warn h;
-  for (std::uint64_t i = 1'001; i <= 1'300; ++i) {
-    h.Open(AccountId(i), 20'000'000);
-    h.Long(AccountId(i), 10);
-  }
+  h.ManyLongs();
   REQUIRE(Warnings(h.MoveTo(283'500)).size() == 256);
   CheckWarnings(h.Touch(AccountId(1'300), 1), {{.account = 1'300,
                                                 .market = 0,
