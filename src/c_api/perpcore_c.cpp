@@ -317,7 +317,10 @@ static_assert(offsetof(perpcore_funding_params, counterparty) == 96);
   X(LIQUIDATION_NOT_LIQUIDATABLE, pc::Reason::kLiquidationNotLiquidatable)  \
   X(LIQUIDATION_SELF, pc::Reason::kLiquidationSelf)  \
   X(LIQUIDATION_INVALID_SIZE, pc::Reason::kLiquidationInvalidSize)  \
-  X(LIQUIDATION_NO_POSITION, pc::Reason::kLiquidationNoPosition)
+  X(LIQUIDATION_NO_POSITION, pc::Reason::kLiquidationNoPosition)  \
+  X(SETTLEMENT_NOT_DELISTED, pc::Reason::kSettlementNotDelisted)  \
+  X(SETTLEMENT_STARTED, pc::Reason::kSettlementStarted)  \
+  X(SETTLEMENT_INVALID_PRICE, pc::Reason::kSettlementInvalidPrice)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS

@@ -211,6 +211,14 @@ constexpr ReasonText kReasons[] = {
      "a liquidation's maximum size must be at least one lot"},
     {Reason::kLiquidationNoPosition, "kLiquidationNoPosition",
      "the account has no position in the named market"},
+    {Reason::kSettlementNotDelisted, "kSettlementNotDelisted",
+     "only a delisted market can be settled: delist it first"},
+    {Reason::kSettlementStarted, "kSettlementStarted",
+     "the market is already settling or settled: a time tick of the market continues a "
+     "settlement"},
+    {Reason::kSettlementInvalidPrice, "kSettlementInvalidPrice",
+     "the settlement price must be 1..max_price, or 0 for the market's last valid index "
+     "(which it must have)"},
 };
 
 constexpr bool Ascending() {

@@ -129,6 +129,12 @@ void Engine::EncodeCanonical(std::string* out) const {
     m.funding_history.EncodeCanonical(out);
     PutI128(out, m.funding_pool);
     PutI64(out, m.funding_carry);
+    // Final settlement (settle_market.cpp). The cursor is an account slot:
+    // the place of an account in the order of CreateAccount commands.
+    PutU8(out, Raw(m.settlement));
+    PutI64(out, m.settle_price.raw());
+    PutU32(out, m.settle_cursor);
+    PutI128(out, m.settlement_pool);
   }
 
   std::vector<std::pair<AccountId, std::uint32_t>> accounts;

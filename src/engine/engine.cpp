@@ -55,6 +55,7 @@ PERPCORE_HANDLER(TimeTick, OraclePlan, ApplyTimeTick);
 PERPCORE_HANDLER(CancelReplace, OrderPlan, ApplyCancelReplace);
 PERPCORE_HANDLER(RetireSource, OraclePlan, ApplyRetireSource);
 PERPCORE_HANDLER(Liquidate, LiquidationPlan, ApplyLiquidate);
+PERPCORE_HANDLER(SettleMarket, SettlePlan, ApplySettleMarket);
 #undef PERPCORE_HANDLER
 
 template <class C>

@@ -208,6 +208,35 @@ struct LiquidationPlan {
 Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan);
 Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink);
 
+// CoverCrossDeficit(): a cross account below zero with nothing left to
+// close takes first what its isolated buckets can spare, then the insurance
+// fund and the shortfall cover the rest (liquidate.cpp; also the final
+// settlement's).
+void CoverCrossDeficit(State& s, Account& a, EventSink& sink);
+// HasCrossPosition(): the account has a cross position (size != 0).
+bool HasCrossPosition(const Account& a);
+// TradeOpenInterest(): the market's open interest after a position went
+// from old_size to new_size lots (settlement.cpp).
+void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size);
+
+// --- settle_market.cpp ---------------------------------------------------
+// kSettlementRecordsPerCommand: the most records (positions, or orders
+// without a position) of a settling market one command settles.
+// kSettlementScanPerCommand: the most account slots one command looks at
+// for them (each O(log records of the account)).
+inline constexpr std::uint32_t kSettlementRecordsPerCommand = 256;
+inline constexpr std::uint32_t kSettlementScanPerCommand = 4096;
+struct SettlePlan {
+  std::uint32_t market_slot = kNone;
+  Ticks price;
+};
+Reason Validate(const State& s, const SettleMarket& c, SettlePlan* plan);
+Outcome ApplySettleMarket(State& s, const SettlePlan& plan, EventSink& sink);
+// ContinueSettlement(): settles the next records of a settling market (at
+// most the bounds above) and, when no account is left to look at, marks it
+// settled (events::MarketSettled). A TimeTick naming the market runs it.
+void ContinueSettlement(State& s, std::uint32_t market_slot, EventSink& sink);
+
 }  // namespace engine
 PERPCORE_NAMESPACE_END
 

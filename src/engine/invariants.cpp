@@ -70,7 +70,7 @@ absl::Status Engine::CheckInvariants() const {
     return fail("insurance fund ", s_->insurance, " or shortfall ",
                 detail::Int128Text(s_->shortfall), " below zero");
   }
-  for (const Market& m : s_->markets) money += m.funding_pool;
+  for (const Market& m : s_->markets) money += m.funding_pool + m.settlement_pool;
   std::vector<int128> longs(s_->markets.size()), shorts(s_->markets.size());
   // Per market, the funding identity of ledger.hpp: with Owed() * scale -
   // ExcessOf() = (I - I_p) * size exactly, pool * scale - carry + sum of
@@ -156,9 +156,26 @@ absl::Status Engine::CheckInvariants() const {
   }
   for (std::size_t i = 0; i < s_->markets.size(); ++i) {
     const Market& m = s_->markets[i];
-    if (longs[i] != m.oi_long || shorts[i] != m.oi_short || m.oi_long != m.oi_short) {
+    // A settling market's closed positions were paid by (or paid) its
+    // settlement pool at the settlement price, so the open interest still
+    // open is unbalanced by exactly the pool (settle_market.cpp).
+    const bool settling = m.settlement == SettlementPhase::kSettling;
+    if (longs[i] != m.oi_long || shorts[i] != m.oi_short ||
+        (!settling && m.oi_long != m.oi_short)) {
       return fail("market ", m.id, " open interest long ", m.oi_long, " short ", m.oi_short,
                   " disagrees with positions");
+    }
+    if (m.settlement_pool !=
+        int128(m.oi_long - m.oi_short) * m.settle_price.raw() * m.atoms) {
+      return fail("market ", m.id, " settlement pool ", detail::Int128Text(m.settlement_pool),
+                  " is not the unbalanced open interest at the settlement price");
+    }
+    if (m.settlement != SettlementPhase::kNone && m.status != MarketStatus::kDelisted) {
+      return fail("market ", m.id, " settles without being delisted");
+    }
+    if (m.settlement == SettlementPhase::kSettled &&
+        (m.oi_long != 0 || m.book.order_count() != 0)) {
+      return fail("market ", m.id, " is settled with open interest or orders");
     }
     const int128 carried = excess[i] + m.funding_carry;
     if (m.funding_carry < 0 || m.funding_carry >= funding::kIndexScale ||

@@ -167,6 +167,17 @@ void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t l
   if (s != nullptr) MarkDirty(*s, a, p.market_slot);
 }
 
+void SettlementLeg(State& s, Market& m, Account& a, Position& p, std::int64_t lots,
+                   std::int64_t price) {
+  // A position's notional is below 2^54 (market bounds), as in TradeLeg().
+  const std::int64_t value = static_cast<std::int64_t>(Notional(m, lots, price));
+  std::int64_t& bucket = BucketOf(a, p);
+  bucket -= value;
+  m.settlement_pool += value;
+  Watch(&s, a, bucket);
+  MarkDirty(s, a, p.market_slot);
+}
+
 void PoolFees(State& s, const fees::FillFees& fees, Account* referrer) {
   if (referrer != nullptr) {
     referrer->cash += fees.referrer;

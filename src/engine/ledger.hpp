@@ -149,6 +149,15 @@ void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
 void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t lots,
               std::int64_t price, std::int64_t fee);
 
+// SettlementLeg(): one position's close in the final settlement of a
+// delisted market (settle_market.cpp): as TradeLeg() for lots at price with
+// no fee, the counterparty being the market's settlement pool (the pool
+// takes what the bucket paid, or pays what it received). Longs and shorts
+// close at one price, so the pool is back at 0 when every position is
+// closed. Locks as MoveIsolated().
+void SettlementLeg(State& s, Market& m, Account& a, Position& p, std::int64_t lots,
+                   std::int64_t price);
+
 // PoolFees(): the fee pool takes a fill's fees, less the referrer's cut,
 // which goes to the referrer's cross cash. The caller has diverted a cut
 // the referrer's bound would not take (ReferrerTakes()).

@@ -62,6 +62,8 @@ OrderId LiquidationOrderId(const State& s, const Market& m) {
   return OrderId(id);
 }
 
+}  // namespace
+
 // CoverCrossDeficit(): a cross account below zero with nothing left to
 // close takes first what its isolated buckets can spare (what a withdrawal
 // could take from each, by market id: its own money before the insurance
@@ -85,8 +87,6 @@ bool HasCrossPosition(const Account& a) {
     return p.mode == MarginMode::kCross && p.size != 0;
   });
 }
-
-}  // namespace
 
 Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
   plan->account_slot = s.FindAccount(c.account);

@@ -119,6 +119,11 @@ Outcome ApplyTimeTick(State& s, const OraclePlan& plan, EventSink& sink) {
   };
   if (plan.market_slot != kNone) {
     tick(plan.market_slot);
+    // A settling market's next records (settle_market.cpp): only a tick
+    // naming it, so that a tick of every market stays O(markets).
+    if (s.markets[plan.market_slot].settlement == SettlementPhase::kSettling) {
+      ContinueSettlement(s, plan.market_slot, sink);
+    }
     return {};
   }
   for (std::uint32_t mi : s.market_order) tick(mi);

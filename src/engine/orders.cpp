@@ -115,6 +115,7 @@ Reason Validate(const State& s, const PlaceOrder& c, OrderPlan* plan) {
   if (Reason r = Resolve(s, c.market, c.account, plan); r != Reason::kOk) return r;
   // A halted or delisted market takes reduce-only orders (immediate, so
   // nothing rests): a halt must not freeze the positions in it.
+  if (s.markets[plan->market_slot].Settling()) return Reason::kMarketHalted;
   if (s.markets[plan->market_slot].Halted() && !c.reduce_only) return Reason::kMarketHalted;
   if (s.accounts[plan->account_slot].cash_locked) return Reason::kCashBoundExceeded;
   return CheckNewOrder(s, c, nullptr, plan);
@@ -253,7 +254,7 @@ Reason Validate(const State& s, const CancelReplace& c, OrderPlan* plan) {
   const std::optional<book::OrderView> old = m.book.Find(c.old_order_id);
   if (!old) return Reason::kUnknownOrder;
   if (old->account != c.account) return Reason::kNotOrderOwner;
-  if (m.Halted() && !c.reduce_only) return Reason::kMarketHalted;
+  if (m.Settling() || (m.Halted() && !c.reduce_only)) return Reason::kMarketHalted;
   PERPCORE_DCHECK(!s.accounts[plan->account_slot].cash_locked);  // as in AmendOrder
   plan->old = *old;
   if (Reason r = CheckNewOrder(s, NewOrderOf(c), &*old, plan); r != Reason::kOk) return r;

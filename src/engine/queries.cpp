@@ -111,7 +111,9 @@ absl::StatusOr<MarketStats> Engine::Stats(MarketId market) const {
                      .best_ask = m.book.Best(Side::kSell),
                      .index_usable_until = m.feed.usable_until(),
                      .funding_index = m.funding.index(),
-                     .funding_rate = m.funding.rate()};
+                     .funding_rate = m.funding.rate(),
+                     .settlement = m.settlement,
+                     .settlement_price = m.settle_price};
 }
 
 absl::StatusOr<FundingView> Engine::Funding(MarketId market) const {

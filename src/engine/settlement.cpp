@@ -14,11 +14,6 @@ using absl::int128;
 
 std::int64_t Sign(std::int64_t v) { return (v > 0) - (v < 0); }
 
-void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) {
-  m.oi_long += std::max<std::int64_t>(new_size, 0) - std::max<std::int64_t>(old_size, 0);
-  m.oi_short += std::max<std::int64_t>(-new_size, 0) - std::max<std::int64_t>(-old_size, 0);
-}
-
 // Out of line: Settle's loop, which every rest and cancel runs, stays
 // compact in the instruction cache.
 [[gnu::noinline]] void SettleFill(State& s, std::uint32_t market_slot, const book::Event& e,
@@ -108,6 +103,11 @@ void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) 
 }
 
 }  // namespace
+
+void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) {
+  m.oi_long += std::max<std::int64_t>(new_size, 0) - std::max<std::int64_t>(old_size, 0);
+  m.oi_short += std::max<std::int64_t>(-new_size, 0) - std::max<std::int64_t>(-old_size, 0);
+}
 
 void TopUpIsolated(State* s, TimeNs now, const Market& m, Account& a, Position& p,
                    std::int64_t old_size, EventSink& sink) {

@@ -163,6 +163,16 @@ struct Market {
   // The liquidation candidate indexes (liquidation_index.cpp): derived from
   // the positions, never encoded.
   LiquidationIndex liq;
+  // Final settlement of a delisted market (settle_market.cpp, engine.hpp
+  // "Final settlement"): the phase, the settlement price, the next account
+  // slot to settle, and the settlement pool (ledger only): what the
+  // positions closed so far received (< 0) or paid at the settlement price,
+  // exactly (oi_long - oi_short) * settle_price * atoms while settling (the
+  // positions still open owe it), 0 once settled. Canonical: encoded.
+  SettlementPhase settlement = SettlementPhase::kNone;
+  Ticks settle_price{0};
+  std::uint32_t settle_cursor = 0;
+  absl::int128 settlement_pool = 0;
   // The funding counterparty's position here (params.funding.counterparty;
   // 0 without one), kept by the fills that change it so that the skew needs
   // no account lookup (derived: CheckInvariants recomputes it).
@@ -186,6 +196,8 @@ struct Market {
   bool Halted() const {
     return status == MarketStatus::kHalted || status == MarketStatus::kDelisted;
   }
+  // Settling or settled: no order of any kind (reduce-only included).
+  bool Settling() const { return settlement != SettlementPhase::kNone; }
 };
 
 // FundingDue(): whether the market's funding must advance to `now` before

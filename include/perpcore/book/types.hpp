@@ -88,6 +88,8 @@ enum class CancelReason : std::uint8_t {
                            // balance passed its bound (engine/ledger)
   kLiquidation = 7,        // the engine cancelled the account's orders before
                            // liquidating it (engine: Liquidate)
+  kMarketSettled = 8,      // the engine cancelled the account's orders in a
+                           // delisted market it settled (engine: SettleMarket)
 };
 
 // OrderRequest

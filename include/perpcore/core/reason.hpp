@@ -26,7 +26,8 @@
 //    500..599   risk         margin, collateral, reduce-only, exposure limits
 //    600..699   oracle       oracle updates and the index price
 //    700..799   funding      funding parameters
-//    800..899   liquidation  liquidation parameters
+//    800..899   liquidation  liquidation parameters, and the final settlement of
+//                            a delisted market
 //    900..999   vault        (reserved)
 //   1000..1099  intent       (reserved: signed intents and nonces)
 //
@@ -162,6 +163,10 @@ enum class Reason : std::uint16_t {
   kLiquidationSelf = 811,             // the keeper is the account being liquidated
   kLiquidationInvalidSize = 812,      // a liquidation's maximum size <= 0
   kLiquidationNoPosition = 813,       // the account has no position in the named market
+  // final settlement of a delisted market (SettleMarket)
+  kSettlementNotDelisted = 814,       // the market is not delisted
+  kSettlementStarted = 815,           // the market is already settling or settled
+  kSettlementInvalidPrice = 816,      // price < 0, above max_price, or 0 without a last index
 };
 
 // ReasonModule / ModuleOf(): the range a reason belongs to (its value / 100).

@@ -217,6 +217,20 @@ struct Liquidate {
   Lots max_size = kNoMaxSize;
 };
 
+// SettleMarket: starts the final settlement of delisted market `market` at
+// `price` (engine.hpp, "Final settlement"; 0: the market's last valid
+// index). Every position there closes at that one price, its orders are
+// cancelled and its isolated bucket released, at most
+// kSettlementRecordsPerCommand records per command: this command settles
+// the first of them, and each TimeTick naming the market the next, until
+// none is left (events::MarketSettled). Refused (nothing changes) with
+// kUnknownMarket, kSettlementNotDelisted, kSettlementStarted (settling or
+// settled already) or kSettlementInvalidPrice, checked in that order.
+struct SettleMarket {
+  MarketId market = 0;
+  Ticks price;
+};
+
 // NewOrderOf() / Replacing(): a CancelReplace's new order as the PlaceOrder
 // it is checked as, and a PlaceOrder as the new order of a CancelReplace of
 // old_order_id (market and account from the order).
@@ -256,7 +270,8 @@ static_assert(std::is_trivially_copyable_v<PlaceOrder> &&
               std::is_trivially_copyable_v<CancelReplace> &&
               std::is_trivially_copyable_v<OraclePrice> && std::is_trivially_copyable_v<TimeTick> &&
               std::is_trivially_copyable_v<Deposit> && std::is_trivially_copyable_v<Withdraw> &&
-              std::is_trivially_copyable_v<Transfer> && std::is_trivially_copyable_v<Liquidate>);
+              std::is_trivially_copyable_v<Transfer> && std::is_trivially_copyable_v<Liquidate> &&
+              std::is_trivially_copyable_v<SettleMarket>);
 static_assert(sizeof(PlaceOrder) <= 64);
 
 using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, CreateAccount, Deposit,
@@ -264,7 +279,7 @@ using Payload = std::variant<CreateMarket, UpdateMarket, SetMarketStatus, Create
                              SetLeverage, AdjustIsolatedMargin, PlaceOrder, CancelOrder,
                              CancelByClientId, CancelAll, AmendOrder, OraclePrice, TimeTick,
                              CancelReplace, SetSelfTradeScope, RetireSource,
-                             Liquidate>;  // new commands go last: indexes are pinned
+                             Liquidate, SettleMarket>;  // new commands go last: indexes are pinned
 
 // Command
 //

@@ -224,6 +224,42 @@
 //   candidate_index.hpp) that every command keeps current for the accounts
 //   it touched, without walking accounts (complexity there).
 //
+// Final settlement (SettleMarket, commands.hpp): a delisted market's
+// positions can be neither traded away (nothing rests in a delisted book
+// for long) nor valued forever, so the host settles the market once, at
+// one price. SettleMarket checks, in order: the market exists
+// (kUnknownMarket); it is delisted (kSettlementNotDelisted); its settlement
+// has not started (kSettlementStarted); the price, the command's or for 0
+// the market's last valid index, is 1..max_price (kSettlementInvalidPrice).
+// Then the market is "settling" (MarketStats::settlement, part of the
+// canonical encoding): it takes no order of any kind, reduce-only included
+// (kMarketHalted). Each account's record in the market is settled in turn,
+// in account slot order (the order the accounts were created in):
+//   1. its resting orders are cancelled (book::CancelReason::kMarketSettled);
+//   2. its funding settles (the index has been frozen since the delisting);
+//   3. its position closes at the settlement price as a fill at that price
+//      with no fee would: size and cost basis through TradePosition(), the
+//      cash size * price * atoms between its bucket and the market's
+//      settlement pool (a long receives it, a short pays it), open
+//      interest down (events::PositionSettled);
+//   4. an isolated bucket below zero is covered by the insurance fund, then
+//      the shortfall, as after a liquidation, and released to cross cash; a
+//      cross account below zero that has no cross position left in any
+//      market is covered as Liquidate step 5 covers it (its isolated
+//      buckets' spare cash first). A cross account below zero that still
+//      has cross positions elsewhere is left to liquidation there.
+// Work is bounded: one command settles at most kSettlementRecordsPerCommand
+// (256) records and looks at most at kSettlementScanPerCommand (4096)
+// account slots; SettleMarket settles the first ones, and every TimeTick
+// naming the market (not a TimeTick of every market, which stays
+// O(markets)) continues after its oracle refresh. When the slots are
+// exhausted the market is settled (events::MarketSettled), final.
+// Conservation holds after every command: longs and shorts close at one
+// price, so the settlement pool is exactly the still-open positions'
+// imbalance, (long - short open interest) * price * atoms, and returns to
+// zero; realized PnL is zero-sum but for deficits, which the insurance fund
+// and the shortfall take, never the winners.
+//
 // Margin warnings (events::MarginWarning): each cross account and each
 // isolated bucket is "warned" while its equity is at or below its warning
 // margin, the sum over its positions of liquidation::WarningMargin(): the

@@ -64,6 +64,8 @@ enum class EventKind : std::uint8_t {
   kInsuranceCover = 25,
   kShortfall = 26,
   kMarginWarning = 27,
+  kPositionSettled = 28,
+  kMarketSettled = 29,
 };
 
 namespace events {
@@ -382,6 +384,36 @@ struct MarginWarning {
   Quote maintenance;
   friend bool operator==(const MarginWarning&, const MarginWarning&) = default;
 };
+// PositionSettled: the final settlement of delisted `market` closed
+// `account`'s position of `size` lots (signed, + long: the position before)
+// at the settlement price `price`, as a fill at that price with no fee
+// would: `realized` is the PnL it realized (TradePosition: against its cost
+// basis), and its bucket (cross cash, or the isolated bucket if `isolated`)
+// received size * price * atoms (a short paid it) from the market's
+// settlement pool. Follows the FundingSettled of the position and the
+// OrderCanceled events (reason kMarketSettled) of the account's orders
+// there; then, for an isolated bucket, the deficit's InsuranceCover and
+// Shortfall and the bucket's release (IsolatedMarginChanged, kRelease); for
+// a cross account left below zero with no cross position anywhere, the
+// deficit's cover as after a liquidation (kDeficit moves from its isolated
+// buckets, InsuranceCover, Shortfall). A record with orders and no position
+// has its orders cancelled and no PositionSettled.
+struct PositionSettled {
+  MarketId market = 0;
+  AccountId account = 0;
+  bool isolated = false;
+  Lots size;
+  Ticks price;
+  Quote realized;
+  friend bool operator==(const PositionSettled&, const PositionSettled&) = default;
+};
+// MarketSettled: every position of delisted `market` is closed at `price`;
+// the market is settled (final: nothing trades or settles there again).
+struct MarketSettled {
+  MarketId market = 0;
+  Ticks price;
+  friend bool operator==(const MarketSettled&, const MarketSettled&) = default;
+};
 }  // namespace events
 
 // Event
@@ -397,7 +429,8 @@ using Event =
                  events::FeeTierSet, events::InsuranceFunded, events::SelfTradeScopeSet,
                  events::SourceRetired, events::FundingRateSet, events::FundingSettled,
                  events::FundingResidual, events::Liquidation, events::InsuranceCover,
-                 events::Shortfall, events::MarginWarning>;
+                 events::Shortfall, events::MarginWarning, events::PositionSettled,
+                 events::MarketSettled>;
 
 // KindOf(): the kind of an event.
 constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
@@ -436,7 +469,9 @@ static_assert(std::is_same_v<EventOf<EventKind::kLiquidation>, events::Liquidati
 static_assert(std::is_same_v<EventOf<EventKind::kInsuranceCover>, events::InsuranceCover>);
 static_assert(std::is_same_v<EventOf<EventKind::kShortfall>, events::Shortfall>);
 static_assert(std::is_same_v<EventOf<EventKind::kMarginWarning>, events::MarginWarning>);
-static_assert(std::variant_size_v<Event> == 28);
+static_assert(std::is_same_v<EventOf<EventKind::kPositionSettled>, events::PositionSettled>);
+static_assert(std::is_same_v<EventOf<EventKind::kMarketSettled>, events::MarketSettled>);
+static_assert(std::variant_size_v<Event> == 30);
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) <= 160);
 

@@ -56,6 +56,18 @@ enum class MarketStatus : std::uint8_t {
   kDelisted = 3,
 };
 
+// SettlementPhase: where a delisted market is in its final settlement
+// (commands.hpp SettleMarket).
+//   kNone      not started (every market that is not delisted).
+//   kSettling  started: positions are being closed at the settlement price,
+//              a bounded number per command; no orders at all.
+//   kSettled   every position closed; final.
+enum class SettlementPhase : std::uint8_t {
+  kNone = 0,
+  kSettling = 1,
+  kSettled = 2,
+};
+
 // MarginMode
 //
 //   kCross     the position shares the account's cross collateral.
@@ -400,6 +412,10 @@ struct MarketStats {
   // The cumulative funding index and the rate in effect (FundingView).
   absl::int128 funding_index = 0;
   Rate funding_rate;
+  // Final settlement (a delisted market): the phase and, once started, the
+  // settlement price.
+  SettlementPhase settlement = SettlementPhase::kNone;
+  Ticks settlement_price;
 };
 
 // FundingView
