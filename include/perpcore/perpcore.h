@@ -327,8 +327,10 @@ enum {
                                       orders; its remainder would still cross */
   PERPCORE_CANCEL_ACCOUNT_LOCKED = 6, /* a cash balance of the account passed the
                                          engine's bound (REASON_CASH_BOUND_EXCEEDED) */
-  PERPCORE_CANCEL_LIQUIDATION = 7 /* the engine cancelled the account's orders
-                                     before liquidating it (perpcore_engine_liquidate) */
+  PERPCORE_CANCEL_LIQUIDATION = 7, /* the engine cancelled the account's orders
+                                      before liquidating it (perpcore_engine_liquidate) */
+  PERPCORE_CANCEL_MARKET_SETTLED = 8 /* the engine cancelled the account's orders in a
+                                        delisted market it settled */
 };
 enum {
   PERPCORE_EVENT_ORDER_RESTED = 0,
@@ -358,7 +360,9 @@ enum {
   PERPCORE_EVENT_LIQUIDATION = 24,
   PERPCORE_EVENT_INSURANCE_COVER = 25,
   PERPCORE_EVENT_SHORTFALL = 26,
-  PERPCORE_EVENT_MARGIN_WARNING = 27
+  PERPCORE_EVENT_MARGIN_WARNING = 27,
+  PERPCORE_EVENT_POSITION_SETTLED = 28,
+  PERPCORE_EVENT_MARKET_SETTLED = 29
 };
 /* An account's or isolated bucket's health (perpcore::liquidation::Health,
  * perpcore/liquidation/liquidation.hpp), judged at the mark: BANKRUPT equity
@@ -1056,6 +1060,28 @@ typedef struct perpcore_event_margin_warning {
   int64_t maintenance;
 } perpcore_event_margin_warning;
 
+/* POSITION_SETTLED: the final settlement of delisted `market` closed
+ * `account`'s position of `size` lots (signed: the position before) at
+ * `price` ticks, realizing `realized` quote atoms; isolated 1: its bucket
+ * was isolated (perpcore/engine/engine.hpp "Final settlement"). No C
+ * command starts a settlement yet. */
+typedef struct perpcore_event_position_settled {
+  uint32_t market;
+  uint32_t isolated;
+  uint64_t account;
+  int64_t size;
+  int64_t price;
+  int64_t realized;
+} perpcore_event_position_settled;
+
+/* MARKET_SETTLED: every position of delisted `market` is closed at
+ * `price` ticks; the market is settled (final). */
+typedef struct perpcore_event_market_settled {
+  uint32_t market;
+  uint32_t pad0;
+  int64_t price;
+} perpcore_event_market_settled;
+
 typedef struct perpcore_event {
   uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
   uint32_t pad0;
@@ -1086,6 +1112,8 @@ typedef struct perpcore_event {
     perpcore_event_insurance_cover insurance_cover; /* INSURANCE_COVER */
     perpcore_event_shortfall shortfall;             /* SHORTFALL */
     perpcore_event_margin_warning margin_warning;   /* MARGIN_WARNING */
+    perpcore_event_position_settled position_settled; /* POSITION_SETTLED */
+    perpcore_event_market_settled market_settled;   /* MARKET_SETTLED */
   } as;
 } perpcore_event;
 

@@ -123,6 +123,7 @@ static_assert(PERPCORE_CANCEL_MAX_FILL == Val(pc::book::CancelReason::kMaxFill))
 static_assert(PERPCORE_CANCEL_MATCH_LIMIT == Val(pc::book::CancelReason::kMatchLimit));
 static_assert(PERPCORE_CANCEL_ACCOUNT_LOCKED == Val(pc::book::CancelReason::kAccountLocked));
 static_assert(PERPCORE_CANCEL_LIQUIDATION == Val(pc::book::CancelReason::kLiquidation));
+static_assert(PERPCORE_CANCEL_MARKET_SETTLED == Val(pc::book::CancelReason::kMarketSettled));
 static_assert(PERPCORE_EVENT_ORDER_RESTED == Val(eng::EventKind::kOrderRested));
 static_assert(PERPCORE_EVENT_FILL == Val(eng::EventKind::kFill));
 static_assert(PERPCORE_EVENT_ORDER_CANCELED == Val(eng::EventKind::kOrderCanceled));
@@ -152,7 +153,9 @@ static_assert(PERPCORE_EVENT_LIQUIDATION == Val(eng::EventKind::kLiquidation));
 static_assert(PERPCORE_EVENT_INSURANCE_COVER == Val(eng::EventKind::kInsuranceCover));
 static_assert(PERPCORE_EVENT_SHORTFALL == Val(eng::EventKind::kShortfall));
 static_assert(PERPCORE_EVENT_MARGIN_WARNING == Val(eng::EventKind::kMarginWarning));
-static_assert(PERPCORE_EVENT_MARGIN_WARNING + 1 == std::variant_size_v<eng::Event>);
+static_assert(PERPCORE_EVENT_POSITION_SETTLED == Val(eng::EventKind::kPositionSettled));
+static_assert(PERPCORE_EVENT_MARKET_SETTLED == Val(eng::EventKind::kMarketSettled));
+static_assert(PERPCORE_EVENT_MARKET_SETTLED + 1 == std::variant_size_v<eng::Event>);
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
@@ -923,6 +926,18 @@ void Put(const ev::MarginWarning& e, perpcore_event* out) {
                             .account = e.account.value(),
                             .equity = e.equity.raw(),
                             .maintenance = e.maintenance.raw()};
+}
+
+void Put(const ev::PositionSettled& e, perpcore_event* out) {
+  out->as.position_settled = {.market = e.market.value(),
+                              .isolated = e.isolated ? 1U : 0U,
+                              .account = e.account.value(),
+                              .size = e.size.raw(),
+                              .price = e.price.raw(),
+                              .realized = e.realized.raw()};
+}
+void Put(const ev::MarketSettled& e, perpcore_event* out) {
+  out->as.market_settled = {.market = e.market.value(), .pad0 = 0, .price = e.price.raw()};
 }
 
 perpcore_event ToC(const eng::Event& e) {

@@ -185,6 +185,7 @@ std::string EnumName(CancelReason v) {
     case CancelReason::kMatchLimit: return "kMatchLimit";
     case CancelReason::kAccountLocked: return "kAccountLocked";
     case CancelReason::kLiquidation: return "kLiquidation";
+    case CancelReason::kMarketSettled: return "kMarketSettled";
   }
   return Fmt("CancelReason(%u)", static_cast<unsigned>(v));
 }

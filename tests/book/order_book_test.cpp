@@ -168,6 +168,7 @@ std::string CancelReasonName(CancelReason r) {
     case CancelReason::kMatchLimit: return "MatchLimit";
     case CancelReason::kAccountLocked: return "AccountLocked";
     case CancelReason::kLiquidation: return "Liquidation";
+    case CancelReason::kMarketSettled: return "MarketSettled";
   }
   return "CancelReason(" + std::to_string(static_cast<int>(r)) + ")";
 }

@@ -262,7 +262,8 @@ constexpr const char* kEventNames[] = {
     "PriceUpdate",     "CircuitBreaker", "MarginModeSet",    "LeverageSet",
     "IsolatedMarginChanged", "FeeTierSet", "InsuranceFunded", "SelfTradeScopeSet",
     "SourceRetired",   "FundingRateSet", "FundingSettled",   "FundingResidual",
-    "Liquidation",     "InsuranceCover", "Shortfall",       "MarginWarning"};
+    "Liquidation",     "InsuranceCover", "Shortfall",       "MarginWarning",
+    "PositionSettled", "MarketSettled"};
 static_assert(std::size(kEventNames) == std::variant_size_v<Event>);
 
 std::string Describe(const Payload& p) { return std::visit(PayloadText{}, p); }

@@ -1,0 +1,436 @@
+// Final settlement of a delisted market (issue 14): a worked example (a long
+// and a short closed at one price, the exact cash after), the settlement
+// price 0 (the last valid index), an isolated bucket released, resting
+// orders cancelled (of an account with a position and of one without),
+// every refusal of SettleMarket with nothing changed, orders refused while
+// settling, a market with more records than one command settles finishing
+// over several commands (the harness checks conservation and every
+// aggregate after each), and an account left below zero covered by the
+// insurance fund (and the shortfall when the fund is short).
+//
+// The rules are those of include/perpcore/engine/engine.hpp ("Final
+// settlement"); every figure asserted is worked out by hand in the comment
+// above it.
+//
+// Units as in support/engine_harness.hpp: 0.1 USD ticks, 0.001 BTC lots,
+// 1e-6 USD atoms, so one tick of one lot is m = 100 atoms and 30,000 USD is
+// 300,000 ticks. The market has no trading fees, no funding and no price
+// band, and mark_cap 0 (the mark is the index). A trade of L lots at P ticks
+// moves L * P * 100 atoms from the buyer's bucket to the seller's; closing
+// at the settlement price S moves L * S * 100 back, so a long that bought
+// at P ends with D + L * (S - P) * 100 and its short counterparty with
+// D' - L * (S - P) * 100.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "perpcore/engine/engine.hpp"
+#include "support/engine_harness.hpp"
+
+namespace perpcore::engine {
+namespace {
+
+using testing::EngineHarness;
+using testing::kUsd;
+using testing::Shared;
+
+constexpr std::int64_t kEntry = 300'000;  // 30,000 USD in ticks
+
+MarketParams Market() {
+  MarketParams p;
+  p.symbol = "BTC-USD";
+  p.max_price = Ticks(10'000'000);
+  p.price_band = Rate(0);
+  p.maker_fee = Rate(0);
+  p.taker_fee = Rate(0);
+  p.oracle.mark_cap = Rate(0);
+  p.funding.model = funding::FundingModel::kNone;
+  return p;
+}
+
+// The canonical encoding without its first 16 bytes (last_seq and the
+// time), which every processed command advances, accepted or not.
+std::string StateAfterCursor(const Engine& eng) {
+  std::string bytes;
+  eng.EncodeCanonical(&bytes);
+  return bytes.substr(16);
+}
+
+template <class E>
+std::vector<E> Of(const std::vector<Event>& events) {
+  std::vector<E> out;
+  for (const Event& e : events) {
+    if (const E* x = std::get_if<E>(&e)) out.push_back(*x);
+  }
+  return out;
+}
+
+// The events without the margin warnings (scenario_warning_test.cpp pins
+// those).
+std::vector<Event> WithoutWarnings(const std::vector<Event>& events) {
+  std::vector<Event> out;
+  for (const Event& e : events) {
+    if (!std::holds_alternative<events::MarginWarning>(e)) out.push_back(e);
+  }
+  return out;
+}
+
+// Market 1 priced at 30,000 USD.
+class Settlement : public EngineHarness {
+ public:
+  Settlement() {
+    Ok(CreateMarket{.market = 1, .params = Shared(Market())});
+    Price(1, Ticks(kEntry));
+  }
+  void Open(AccountId a, std::int64_t atoms) {
+    Ok(CreateAccount{.account = a, .owner = OwnerId(a.value())});
+    if (atoms > 0) Ok(Deposit{.account = a, .amount = Quote(atoms)});
+  }
+  // `buyer` takes `lots` at `ticks` from `seller`'s resting ask.
+  void Trade(AccountId buyer, AccountId seller, std::int64_t lots,
+             std::int64_t ticks = kEntry) {
+    REQUIRE(Rest(seller, Side::kSell, ticks, lots) == Reason::kOk);
+    const Result r = Order(buyer, OrderId(++orders_), Side::kBuy, Ticks(ticks), Lots(lots),
+                           TimeInForce::kIoc);
+    REQUIRE(r.reason == Reason::kOk);
+    REQUIRE(r.filled.raw() == lots);
+  }
+  Reason Rest(AccountId a, Side side, std::int64_t ticks, std::int64_t lots) {
+    return Order(a, OrderId(++orders_), side, Ticks(ticks), Lots(lots)).reason;
+  }
+  void Delist() { Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kDelisted}); }
+  // A command whose events are kept in `last`.
+  Reason Run(Payload p) {
+    const Result r = Do(std::move(p));
+    last.assign(r.events.begin(), r.events.end());
+    return r.reason;
+  }
+  std::int64_t Cash(AccountId a) const { return Summary(a).cash.raw(); }
+
+  std::vector<Event> last;
+
+ private:
+  std::uint64_t orders_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Worked example
+// ---------------------------------------------------------------------------
+
+// Account 1 deposits 10,000 USD (1e10 atoms) and buys 1 BTC (1,000 lots) at
+// 30,000 from account 2 (1e10 atoms):
+//   cash 1 = 1e10 - 1,000 * 300,000 * 100 = 1e10 - 3e10 = -2e10
+//   cash 2 = 1e10 + 3e10                                =  4e10
+// Delisted, settled at 31,000 (S = 310,000): 1,000 * 310,000 * 100 = 3.1e10
+//   cash 1 = -2e10 + 3.1e10 = 1.1e10   (realized 1,000 * 10,000 * 100 = +1e9)
+//   cash 2 =  4e10 - 3.1e10 = 0.9e10   (realized -1e9)
+// Account 1 was created first, so it settles first; then the market is
+// settled in the same command (two records, far below the bound).
+TEST_CASE("Settlement: a long and a short close at the settlement price, cash exact",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Trade(1, 2, 1'000);
+  CHECK(s.Cash(1) == -20'000'000'000);
+  CHECK(s.Cash(2) == 40'000'000'000);
+  s.Delist();
+
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(310'000)}) == Reason::kOk);
+  const std::vector<Event> want = {
+      events::PositionSettled{.market = 1,
+                              .account = 1,
+                              .size = Lots(1'000),
+                              .price = Ticks(310'000),
+                              .realized = Quote(1'000'000'000)},
+      events::PositionSettled{.market = 1,
+                              .account = 2,
+                              .size = Lots(-1'000),
+                              .price = Ticks(310'000),
+                              .realized = Quote(-1'000'000'000)},
+      events::MarketSettled{.market = 1, .price = Ticks(310'000)},
+  };
+  CHECK(WithoutWarnings(s.last) == want);
+  CHECK(s.Cash(1) == 11'000'000'000);
+  CHECK(s.Cash(2) == 9'000'000'000);
+  CHECK(s.Summary(1).positions.empty());
+  CHECK(s.Summary(2).positions.empty());
+  const MarketStats st = s.Stats();
+  CHECK(st.settlement == SettlementPhase::kSettled);
+  CHECK(st.settlement_price == Ticks(310'000));
+  CHECK(st.open_interest_long == Lots(0));
+  CHECK(st.open_interest_short == Lots(0));
+  // Deposits 2e10 are all in cash again: 1.1e10 + 0.9e10.
+  CHECK(s.eng.insurance_fund() == Quote(0));
+  CHECK(s.eng.fee_pool() == Quote(0));
+}
+
+// Price 0: the last valid index, 300,000, the entry price: both accounts get
+// their deposits back exactly and realize nothing.
+TEST_CASE("Settlement: price 0 settles at the market's last valid index",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Trade(1, 2, 1'000);
+  s.Delist();
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(0)}) == Reason::kOk);
+  const auto settled = Of<events::PositionSettled>(s.last);
+  REQUIRE(settled.size() == 2);
+  CHECK(settled[0].price == Ticks(kEntry));
+  CHECK(settled[0].realized == Quote(0));
+  CHECK(settled[1].realized == Quote(0));
+  CHECK(s.Cash(1) == 10'000 * kUsd);
+  CHECK(s.Cash(2) == 10'000 * kUsd);
+  CHECK(s.Stats().settlement_price == Ticks(kEntry));
+}
+
+// ---------------------------------------------------------------------------
+// Isolated bucket, orders
+// ---------------------------------------------------------------------------
+
+// Account 1 (1e10 atoms) is isolated at 10x and buys 1,000 lots at 30,000:
+// the fill draws Initial(3e10, 10x) = 3e9 from cross cash into the bucket:
+//   cross cash 1e10 - 3e9 = 7e9, bucket 3e9 - 3e10 = -2.7e10.
+// Settled at 29,000 (S = 290,000): the bucket receives 2.9e10 -> 2e9, which
+// is released to cross cash: 7e9 + 2e9 = 9e9 = 1e10 - 1e9 (the loss,
+// 1,000 * 10,000 * 100). Account 2 (cross, short) gains it: 1e10 + 1e9.
+TEST_CASE("Settlement: an isolated position's bucket is released to cross cash",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Ok(SetMarginMode{.market = 1, .account = 1, .mode = MarginMode::kIsolated});
+  s.Ok(SetLeverage{.market = 1, .account = 1, .leverage = 10});
+  s.Trade(1, 2, 1'000);
+  CHECK(s.Cash(1) == 7'000'000'000);
+  REQUIRE(s.Summary(1).positions.size() == 1);
+  CHECK(s.Summary(1).positions[0].isolated_equity == Quote(3'000'000'000));
+  s.Delist();
+
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(290'000)}) == Reason::kOk);
+  const std::vector<Event> want = {
+      events::PositionSettled{.market = 1,
+                              .account = 1,
+                              .isolated = true,
+                              .size = Lots(1'000),
+                              .price = Ticks(290'000),
+                              .realized = Quote(-1'000'000'000)},
+      events::IsolatedMarginChanged{.market = 1,
+                                    .account = 1,
+                                    .amount = Quote(-2'000'000'000),
+                                    .cause = IsolatedMarginCause::kRelease},
+      events::PositionSettled{.market = 1,
+                              .account = 2,
+                              .size = Lots(-1'000),
+                              .price = Ticks(290'000),
+                              .realized = Quote(1'000'000'000)},
+      events::MarketSettled{.market = 1, .price = Ticks(290'000)},
+  };
+  CHECK(WithoutWarnings(s.last) == want);
+  CHECK(s.Cash(1) == 9'000'000'000);
+  CHECK(s.Cash(2) == 11'000'000'000);
+  CHECK(s.Summary(1).positions.empty());
+}
+
+// Account 1 (long 1,000 from account 2) also rests a bid of 100 lots at
+// 29,000; account 3 has no position and rests an ask of 50 lots at 32,000.
+// Orders stay in a delisted book; settlement cancels both (kMarketSettled)
+// before it closes the positions, and account 3's record goes with its
+// order, its cash untouched.
+TEST_CASE("Settlement: resting orders are cancelled, with or without a position",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Open(3, 10'000 * kUsd);
+  s.Trade(1, 2, 1'000);
+  REQUIRE(s.Rest(1, Side::kBuy, 290'000, 100) == Reason::kOk);
+  REQUIRE(s.Rest(3, Side::kSell, 320'000, 50) == Reason::kOk);
+  s.Delist();
+  REQUIRE(s.Stats().best_bid.has_value());
+
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(kEntry)}) == Reason::kOk);
+  const auto canceled = Of<events::OrderCanceled>(s.last);
+  REQUIRE(canceled.size() == 2);
+  CHECK(canceled[0].account == AccountId(1));
+  CHECK(canceled[0].reason == book::CancelReason::kMarketSettled);
+  CHECK(canceled[0].size == Lots(100));
+  CHECK(canceled[1].account == AccountId(3));
+  CHECK(canceled[1].reason == book::CancelReason::kMarketSettled);
+  CHECK(canceled[1].size == Lots(50));
+  // Account 1's cancel comes before its PositionSettled.
+  CHECK(s.last.front() == Event(canceled[0]));
+  CHECK(Of<events::PositionSettled>(s.last).size() == 2);
+  CHECK(!s.Stats().best_bid.has_value());
+  CHECK(!s.Stats().best_ask.has_value());
+  CHECK(s.Summary(3).positions.empty());
+  CHECK(s.Cash(3) == 10'000 * kUsd);
+  CHECK(s.Cash(1) == 10'000 * kUsd);
+}
+
+// ---------------------------------------------------------------------------
+// Refusals
+// ---------------------------------------------------------------------------
+
+TEST_CASE("Settlement: each refusal of SettleMarket changes nothing",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Trade(1, 2, 1'000);
+  // Market 2 never had an index.
+  s.Ok(CreateMarket{.market = 2, .params = Shared(Market())});
+
+  auto refused = [&](SettleMarket c, Reason want) {
+    const std::string before = StateAfterCursor(s.eng);
+    CHECK(s.Run(c) == want);
+    CHECK(s.last.empty());
+    CHECK(StateAfterCursor(s.eng) == before);
+  };
+  refused({.market = 9, .price = Ticks(kEntry)}, Reason::kUnknownMarket);
+  refused({.market = 1, .price = Ticks(kEntry)}, Reason::kSettlementNotDelisted);
+  s.Ok(SetMarketStatus{.market = 1, .status = MarketStatus::kHalted});
+  refused({.market = 1, .price = Ticks(kEntry)}, Reason::kSettlementNotDelisted);
+  s.Delist();
+  s.Ok(SetMarketStatus{.market = 2, .status = MarketStatus::kDelisted});
+  refused({.market = 1, .price = Ticks(-1)}, Reason::kSettlementInvalidPrice);
+  refused({.market = 1, .price = Ticks(10'000'001)}, Reason::kSettlementInvalidPrice);
+  refused({.market = 2, .price = Ticks(0)}, Reason::kSettlementInvalidPrice);
+  // The bound itself is a valid price.
+  s.Ok(SettleMarket{.market = 2, .price = Ticks(10'000'000)});
+  s.Ok(SettleMarket{.market = 1, .price = Ticks(kEntry)});
+  refused({.market = 1, .price = Ticks(kEntry)}, Reason::kSettlementStarted);
+  refused({.market = 2, .price = Ticks(0)}, Reason::kSettlementStarted);
+}
+
+// ---------------------------------------------------------------------------
+// Bounded work
+// ---------------------------------------------------------------------------
+
+// Account 1 (the maker, created first: slot 0) sells 1 lot at 30,000 to
+// each of 300 accounts (ids 1,001..1,300, 100 USD each). 301 records; the
+// bound is 256 a command. Settled at 30,100 (S = 301,000):
+//   each long: 1e8 - 30,000,000 + 30,100,000 = 100,100,000 (realized +100,000)
+//   the maker: 1e10 + 300 * 30,000,000 - 300 * 30,100,000 = 1e10 - 3e7.
+// SettleMarket settles the maker and 255 longs; a TimeTick of every market
+// (market 0) leaves the market as it is; the TimeTick naming it settles the
+// other 45 and the market. In between, orders are refused (reduce-only
+// too), and so is a second SettleMarket. The harness checks conservation
+// (cash + settlement pool = deposits) after every command.
+TEST_CASE("Settlement: more records than one command settles finish over several commands",
+          "[engine][settlement]") {
+  Settlement s;
+  constexpr int kLongs = 300;
+  s.Open(1, 10'000 * kUsd);
+  REQUIRE(s.Rest(1, Side::kSell, kEntry, kLongs) == Reason::kOk);
+  for (int i = 0; i < kLongs; ++i) {
+    const AccountId a(static_cast<std::uint64_t>(1'001 + i));
+    s.Open(a, 100 * kUsd);
+    REQUIRE(s.Order(a, OrderId(static_cast<std::uint64_t>(10'000 + i)), Side::kBuy, Ticks(kEntry), Lots(1),
+                    TimeInForce::kIoc)
+                .filled == Lots(1));
+  }
+  s.Delist();
+
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(301'000)}) == Reason::kOk);
+  CHECK(Of<events::PositionSettled>(s.last).size() == 256);
+  CHECK(Of<events::MarketSettled>(s.last).empty());
+  CHECK(s.Stats().settlement == SettlementPhase::kSettling);
+  // 255 longs closed: long open interest 300 - 255 = 45, short 0.
+  CHECK(s.Stats().open_interest_long == Lots(45));
+  CHECK(s.Stats().open_interest_short == Lots(0));
+  CHECK(s.Cash(1) == 10'000 * kUsd - 30'000'000);
+  CHECK(s.Cash(AccountId(1'001)) == 100'100'000);
+  CHECK(s.Cash(AccountId(1'255)) == 100'100'000);
+  CHECK(s.Cash(AccountId(1'256)) == 100 * kUsd - 30'000'000);  // not yet
+
+  CHECK(s.Run(SettleMarket{.market = 1, .price = Ticks(301'000)}) ==
+        Reason::kSettlementStarted);
+  CHECK(s.Order(AccountId(1'300), OrderId(99), Side::kSell, Ticks(kEntry), Lots(1),
+                TimeInForce::kIoc, true)
+            .reason == Reason::kMarketHalted);
+  REQUIRE(s.Run(TimeTick{.market = 0}) == Reason::kOk);
+  CHECK(Of<events::PositionSettled>(s.last).empty());
+  CHECK(s.Stats().open_interest_long == Lots(45));
+
+  REQUIRE(s.Run(TimeTick{.market = 1}) == Reason::kOk);
+  const auto settled = Of<events::PositionSettled>(s.last);
+  REQUIRE(settled.size() == 45);
+  CHECK(settled.front().account == AccountId(1'256));
+  CHECK(settled.back().account == AccountId(1'300));
+  CHECK(Of<events::MarketSettled>(s.last).size() == 1);
+  CHECK(s.Stats().settlement == SettlementPhase::kSettled);
+  CHECK(s.Stats().open_interest_long == Lots(0));
+  for (int i = 0; i < kLongs; ++i) CHECK(s.Cash(AccountId(static_cast<std::uint64_t>(1'001 + i))) == 100'100'000);
+  CHECK(s.Cash(1) == 10'000 * kUsd - 30'000'000);
+
+  // Settled is final: a tick does nothing more.
+  REQUIRE(s.Run(TimeTick{.market = 1}) == Reason::kOk);
+  CHECK(Of<events::PositionSettled>(s.last).empty());
+  CHECK(Of<events::MarketSettled>(s.last).empty());
+}
+
+// ---------------------------------------------------------------------------
+// Deficit
+// ---------------------------------------------------------------------------
+
+// Account 1 deposits 2,000 USD (2e9) and buys 1,000 lots at 30,000 from
+// account 2 (1e10): cash 1 = 2e9 - 3e10 = -2.8e10, cash 2 = 4e10.
+// Settled at 27,000 (S = 270,000, 2.7e10 for 1,000 lots):
+//   cash 1 = -2.8e10 + 2.7e10 = -1e9, no cross position left: a deficit of
+//   1e9 that the insurance fund covers (market 0: the cross cash);
+//   cash 2 = 4e10 - 2.7e10 = 1.3e10 (its full +3e9: the winner is paid).
+TEST_CASE("Settlement: an account below zero at settlement is covered by the insurance fund",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 2'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Trade(1, 2, 1'000);
+  std::int64_t fund = 0;
+  std::vector<Event> cover;
+  SECTION("the fund covers all of it") {
+    // Fund 2e9: it pays 1e9 in and keeps 1e9.
+    fund = 2'000 * kUsd;
+    cover = {events::InsuranceCover{.account = 1, .amount = Quote(1'000'000'000)}};
+  }
+  SECTION("the fund is short: the shortfall takes the rest") {
+    // Fund 4e8: it pays 4e8 in, the shortfall takes 6e8.
+    fund = 400 * kUsd;
+    cover = {events::InsuranceCover{.account = 1, .amount = Quote(400'000'000)},
+             events::Shortfall{.account = 1, .amount = Quote(600'000'000)}};
+  }
+  s.Ok(FundInsurance{.amount = Quote(fund)});
+  s.Delist();
+
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(270'000)}) == Reason::kOk);
+  std::vector<Event> want = {events::PositionSettled{.market = 1,
+                                                     .account = 1,
+                                                     .size = Lots(1'000),
+                                                     .price = Ticks(270'000),
+                                                     .realized = Quote(-3'000'000'000)}};
+  want.insert(want.end(), cover.begin(), cover.end());
+  want.push_back(events::PositionSettled{.market = 1,
+                                         .account = 2,
+                                         .size = Lots(-1'000),
+                                         .price = Ticks(270'000),
+                                         .realized = Quote(3'000'000'000)});
+  want.push_back(events::MarketSettled{.market = 1, .price = Ticks(270'000)});
+  CHECK(WithoutWarnings(s.last) == want);
+  CHECK(s.Cash(1) == 0);
+  CHECK(s.Cash(2) == 13'000'000'000);
+  if (fund == 2'000 * kUsd) {
+    CHECK(s.eng.insurance_fund() == Quote(1'000'000'000));
+    CHECK(s.eng.shortfall() == Quote(0));
+  } else {
+    CHECK(s.eng.insurance_fund() == Quote(0));
+    CHECK(s.eng.shortfall() == Quote(600'000'000));
+  }
+}
+
+}  // namespace
+}  // namespace perpcore::engine
