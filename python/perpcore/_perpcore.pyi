@@ -176,6 +176,9 @@ class Reason(enum.IntEnum):
     LIQUIDATION_SELF = 811
     LIQUIDATION_INVALID_SIZE = 812
     LIQUIDATION_NO_POSITION = 813
+    SETTLEMENT_NOT_DELISTED = 814
+    SETTLEMENT_STARTED = 815
+    SETTLEMENT_INVALID_PRICE = 816
 
 def reason_message(reason: Reason) -> str: ...
 

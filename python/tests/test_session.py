@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "81c29e497ec4de7b0455eaf564cc08f86de1a07f0854bf9219e66ff5351f5407"
+GOLDEN_DIGEST = "477fa180b0e81d68070ec79e3185dff27edff678dcf67b51108984241ec48317"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24
