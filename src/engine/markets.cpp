@@ -41,13 +41,15 @@ book::BookConfig BookConfigFor(const MarketParams& p, MarketId id, std::uint64_t
 }
 
 // The highest price the market holds and goes on using: the index, the
-// last valid index, the mark, the TWAP, the last trade and every source's
+// last valid index, the mark, the TWAP, the last trade, the settlement
+// price of a delisted market being settled, and every source's
 // last published price (a stale source's comes back when it is fresh
 // again). A max_price below it would let that price meet sizes admitted
 // under the new bounds, past the 2^54 notional bound every product relies
 // on.
 Ticks HighestHeldPrice(const Market& m) {
-  Ticks high = std::max({m.feed.index(), m.last_index, m.mark, m.feed.twap(), m.last_trade});
+  Ticks high = std::max(
+      {m.feed.index(), m.last_index, m.mark, m.feed.twap(), m.last_trade, m.settle_price});
   for (const oracle::PriceFeed::SourceView& v : m.feed.Sources()) high = std::max(high, v.price);
   return high;
 }
@@ -213,7 +215,8 @@ Reason Validate(const State& s, const UpdateMarket& c, MarketPlan* plan) {
   // Positions and resting orders were admitted under the old bounds; lowering
   // either while they exist would let old sizes meet new prices (or the
   // reverse) beyond the 2^54 notional bound every product relies on.
-  const bool live = m.oi_long > 0 || m.book.order_count() > 0;
+  // (A settling market may hold shorts with no long left: settle_market.cpp.)
+  const bool live = m.oi_long > 0 || m.oi_short > 0 || m.book.order_count() > 0;
   if (live && (p.max_open_interest < old.max_open_interest || p.max_price < old.max_price)) {
     return Reason::kParamImmutable;
   }

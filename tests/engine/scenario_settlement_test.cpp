@@ -432,5 +432,47 @@ TEST_CASE("Settlement: an account below zero at settlement is covered by the ins
   }
 }
 
+// Account 1 (1e10 atoms) is isolated at 20x and buys 1,000 lots at 30,000:
+// the bucket takes Initial(3e10, 20x) = 1.5e9 from cross cash (cross
+// 8.5e9, bucket 1.5e9 - 3e10 = -2.85e10). Settled at 28,000 (S = 280,000):
+// the bucket receives 2.8e10 -> -5e8. The bucket's deficit is covered by
+// the insurance fund (1e9 funded: it pays 5e8, InsuranceCover names the
+// market), and the emptied bucket releases 0 (no event). Account 1's cross
+// cash is untouched (isolated means isolated): 8.5e9. Account 2 (short)
+// gains 1,000 * 20,000 * 100 = 2e9: 1e10 + 2e9.
+TEST_CASE("Settlement: an isolated bucket below zero is covered by the insurance fund",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Ok(SetMarginMode{.market = 1, .account = 1, .mode = MarginMode::kIsolated});
+  s.Trade(1, 2, 1'000);
+  CHECK(s.Cash(1) == 8'500'000'000);
+  s.Ok(FundInsurance{.amount = Quote(1'000 * kUsd)});
+  s.Delist();
+
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(280'000)}) == Reason::kOk);
+  const std::vector<Event> want = {
+      events::PositionSettled{.market = 1,
+                              .account = 1,
+                              .isolated = true,
+                              .size = Lots(1'000),
+                              .price = Ticks(280'000),
+                              .realized = Quote(-2'000'000'000)},
+      events::InsuranceCover{.market = 1, .account = 1, .amount = Quote(500'000'000)},
+      events::PositionSettled{.market = 1,
+                              .account = 2,
+                              .size = Lots(-1'000),
+                              .price = Ticks(280'000),
+                              .realized = Quote(2'000'000'000)},
+      events::MarketSettled{.market = 1, .price = Ticks(280'000)},
+  };
+  CHECK(WithoutWarnings(s.last) == want);
+  CHECK(s.Cash(1) == 8'500'000'000);
+  CHECK(s.Cash(2) == 12'000'000'000);
+  CHECK(s.eng.insurance_fund() == Quote(500'000'000));
+  CHECK(s.Summary(1).positions.empty());
+}
+
 }  // namespace
 }  // namespace perpcore::engine
