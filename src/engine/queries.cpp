@@ -113,7 +113,8 @@ absl::StatusOr<MarketStats> Engine::Stats(MarketId market) const {
                      .funding_index = m.funding.index(),
                      .funding_rate = m.funding.rate(),
                      .settlement = m.settlement,
-                     .settlement_price = m.settle_price};
+                     .settlement_price = m.settle_price,
+                     .settlement_pool = m.settlement_pool};
 }
 
 absl::StatusOr<FundingView> Engine::Funding(MarketId market) const {

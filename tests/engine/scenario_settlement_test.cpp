@@ -348,6 +348,16 @@ TEST_CASE("Settlement: more records than one command settles finish over several
   CHECK(s.Cash(AccountId(1'001)) == 100'100'000);
   CHECK(s.Cash(AccountId(1'255)) == 100'100'000);
   CHECK(s.Cash(AccountId(1'256)) == 100 * kUsd - 30'000'000);  // not yet
+  // The pool paid the 255 closed longs 255 * 301,000 * 100 and received the
+  // maker's 300 * 301,000 * 100: (45 - 0) * 301,000 * 100 = 1,354,500,000.
+  // Cash: the maker 1e10 - 3e7, 255 longs at 100,100,000, 45 at 70,000,000:
+  //   9,970,000,000 + 25,525,500,000 + 3,150,000,000 = 38,645,500,000
+  // and with the pool, 40,000,000,000 = the deposits (1e10 + 300 * 1e8).
+  CHECK(s.Stats().settlement_pool == 1'354'500'000);
+  std::int64_t cash = s.Cash(1);
+  for (int i = 0; i < kLongs; ++i) cash += s.Cash(AccountId(static_cast<std::uint64_t>(1'001 + i)));
+  CHECK(cash == 38'645'500'000);
+  CHECK(cash + s.Stats().settlement_pool == s.eng.total_deposits());
 
   CHECK(s.Run(SettleMarket{.market = 1, .price = Ticks(301'000)}) ==
         Reason::kSettlementStarted);
@@ -368,6 +378,7 @@ TEST_CASE("Settlement: more records than one command settles finish over several
   CHECK(s.Stats().open_interest_long == Lots(0));
   for (int i = 0; i < kLongs; ++i) CHECK(s.Cash(AccountId(static_cast<std::uint64_t>(1'001 + i))) == 100'100'000);
   CHECK(s.Cash(1) == 10'000 * kUsd - 30'000'000);
+  CHECK(s.Stats().settlement_pool == 0);
 
   // Settled is final: a tick does nothing more.
   REQUIRE(s.Run(TimeTick{.market = 1}) == Reason::kOk);

@@ -44,9 +44,10 @@ using book::StpMode;
 //                so nothing new rests); cancels allowed. A halt must not
 //                freeze the accounts with positions there: they can close.
 //   kDelisted    as halted, and final: a delisted market never reopens.
-//                Reduce-only orders stay allowed, since until delisted
-//                markets are settled (the backstop issue) closing against
-//                the resting orders is the only way out of a position.
+//                Reduce-only orders stay allowed until its final settlement
+//                starts (SettleMarket, commands.hpp; MarketStats::settlement),
+//                which closes every position at one price; from then on no
+//                order of any kind is accepted.
 // A tripped oracle circuit breaker makes an active market behave as
 // reduce-only until it clears; the stored status does not change.
 enum class MarketStatus : std::uint8_t {
@@ -416,6 +417,10 @@ struct MarketStats {
   // settlement price.
   SettlementPhase settlement = SettlementPhase::kNone;
   Ticks settlement_price;
+  // What the positions closed so far received from (< 0) or paid into the
+  // settlement: exactly (long - short open interest) * settlement_price *
+  // atoms_per_tick_lot while settling, 0 before and after.
+  absl::int128 settlement_pool = 0;
 };
 
 // FundingView
