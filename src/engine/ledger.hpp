@@ -17,7 +17,10 @@
 // moves (bucket -> insurance fund and keeper) and the deficit's (insurance
 // fund -> bucket, and the shortfall: a negative bucket, counted with a minus
 // sign in conservation); every move marks the accounts it touches for the
-// candidate index (state.hpp MarkDirty()).
+// candidate index (state.hpp MarkDirty()). The final settlement of a
+// delisted market adds the market's settlement pool (Market::
+// settlement_pool): the counterparty of every position it closes
+// (SettlementLeg()), back at zero when the market is settled.
 //
 // Why no account bucket leaves int64 (DESIGN.md rule 1). Losses are not
 // bounded by deposits while nothing liquidates, and a bucket is a sum of

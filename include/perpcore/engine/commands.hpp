@@ -165,7 +165,9 @@ struct OraclePrice {
 // its funding: the funding intervals that ended close (FundingRateSet),
 // continuous funding accrues, and a premium sample is taken if one is due
 // (funding/funding.hpp; only time ticks sample, so that no trader's command
-// times a sample). O(1) per market whatever the positions.
+// times a sample). O(1) per market whatever the positions. A tick naming a
+// market whose final settlement is under way then settles its next records
+// (SettleMarket below; a tick of every market does not).
 struct TimeTick {
   MarketId market = 0;
 };
