@@ -386,6 +386,69 @@ TEST_CASE("Settlement: more records than one command settles finish over several
   CHECK(Of<events::MarketSettled>(s.last).empty());
 }
 
+// Accounts 1 and 2 (slots 0 and 1) hold a long and a short; 4,200 more
+// accounts (slots 2..4,201) hold nothing in the market. One command looks at
+// 4,096 slots at most: SettleMarket settles both positions (open interest 0)
+// but has not looked at slots 4,096..4,201, so the market is still settling;
+// the next tick naming it looks at the last 106 and settles the market.
+TEST_CASE("Settlement: one command looks at a bounded number of accounts",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  s.Open(2, 10'000 * kUsd);
+  s.Trade(1, 2, 1'000);
+  for (std::uint64_t i = 0; i < 4'200; ++i) {
+    // Straight to the engine: the harness's invariant check after each
+    // command would make this quadratic.
+    const absl::StatusOr<Result> r = s.eng.Apply(
+        Command{s.eng.last_seq() + 1, TimeNs(s.now),
+                CreateAccount{.account = AccountId(10'000 + i), .owner = OwnerId(10'000 + i)}});
+    REQUIRE((r.ok() && r->ok()));
+  }
+  s.Delist();
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(kEntry)}) == Reason::kOk);
+  CHECK(Of<events::PositionSettled>(s.last).size() == 2);
+  CHECK(Of<events::MarketSettled>(s.last).empty());
+  CHECK(s.Stats().settlement == SettlementPhase::kSettling);
+  CHECK(s.Stats().open_interest_long == Lots(0));
+  REQUIRE(s.Run(TimeTick{.market = 1}) == Reason::kOk);
+  CHECK(Of<events::MarketSettled>(s.last).size() == 1);
+  CHECK(s.Stats().settlement == SettlementPhase::kSettled);
+}
+
+// The settling state is canonical: a copy of an engine mid-settlement and
+// the engine itself, given the same tick, emit the same events and reach
+// the same digest; and the digest moved when the settlement started.
+TEST_CASE("Settlement: a settling market is part of the canonical state",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Open(1, 10'000 * kUsd);
+  for (int i = 0; i < 300; ++i) {
+    const AccountId a(static_cast<std::uint64_t>(1'001 + i));
+    s.Open(a, 100 * kUsd);
+    s.Trade(a, 1, 1);
+  }
+  s.Delist();
+  const auto before = s.eng.Digest();
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(kEntry)}) == Reason::kOk);
+  CHECK(s.eng.Digest() != before);
+  REQUIRE(s.Stats().settlement == SettlementPhase::kSettling);
+
+  Engine copy = s.eng;
+  CHECK(copy.Digest() == s.eng.Digest());
+  const Command tick{s.eng.last_seq() + 1, TimeNs(s.now), TimeTick{.market = 1}};
+  const absl::StatusOr<Result> a = s.eng.Apply(tick);
+  REQUIRE(a.ok());
+  const std::vector<Event> events_a(a->events.begin(), a->events.end());
+  const absl::StatusOr<Result> b = copy.Apply(tick);
+  REQUIRE(b.ok());
+  const std::vector<Event> events_b(b->events.begin(), b->events.end());
+  CHECK(events_a == events_b);
+  CHECK(Of<events::MarketSettled>(events_a).size() == 1);
+  CHECK(copy.Digest() == s.eng.Digest());
+  CHECK(s.eng.CheckInvariants().ok());
+}
+
 // ---------------------------------------------------------------------------
 // Deficit
 // ---------------------------------------------------------------------------
