@@ -48,7 +48,10 @@ oracle::BookPrices RefreshOracle(State& s, std::uint32_t market_slot, EventSink&
                                 .last_trade = m.last_trade};
   const oracle::OracleUpdate u = m.feed.Refresh(s.now, book);
   const Ticks index = m.feed.index();
-  if (m.feed.mark().raw() > 0) m.mark = m.feed.mark();
+  // A settling market is valued at its settlement price until every
+  // position has closed there (settle_market.cpp): a later mark would let
+  // an account not yet reached withdraw profit it will not keep.
+  if (m.feed.mark().raw() > 0 && !m.Settling()) m.mark = m.feed.mark();
   if (index.raw() > 0) m.last_index = index;
   // The band stays centred on the last valid index when the index goes
   // away: exactly then only reduce-only orders trade, and they must not

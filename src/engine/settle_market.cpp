@@ -3,6 +3,7 @@
 // settlement").
 #include "handlers.hpp"
 #include "ledger.hpp"
+#include "liquidation_index.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
@@ -70,6 +71,14 @@ Outcome ApplySettleMarket(State& s, const SettlePlan& plan, EventSink& sink) {
   m.settlement = SettlementPhase::kSettling;
   m.settle_price = plan.price;
   m.settle_cursor = 0;
+  // From here every position of the market is valued at the price it will
+  // close at (the oracle no longer moves the mark: oracle_tick.cpp).
+  if (m.mark != plan.price) {
+    m.mark = plan.price;
+    sink.Emit(events::PriceUpdate{
+        .market = m.id, .index = m.feed.index(), .mark = m.mark, .twap = m.feed.twap()});
+  }
+  ServiceWarnings(s, plan.market_slot);
   ContinueSettlement(s, plan.market_slot, sink);
   return {};
 }
