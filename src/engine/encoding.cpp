@@ -145,6 +145,11 @@ void Engine::EncodeCanonical(std::string* out) const {
   for (const auto& [id, ai] : accounts) {
     const Account& a = s_->accounts[ai];
     PutU64(out, id);
+    // The account's creation index (its slot): the order of CreateAccount
+    // commands is state, because work that runs over accounts a bounded
+    // number at a time (a settlement's cursor, the candidate index's ties)
+    // follows it, so two engines with equal digests behave alike.
+    PutU32(out, ai);
     PutU64(out, a.owner);
     PutI64(out, a.cash);
     PutU32(out, a.fee_tier);

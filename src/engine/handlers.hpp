@@ -220,11 +220,14 @@ bool HasCrossPosition(const Account& a);
 void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size);
 
 // --- settle_market.cpp ---------------------------------------------------
-// kSettlementRecordsPerCommand: the most records (positions, or orders
-// without a position) of a settling market one command settles.
+// kSettlementWorkPerCommand: the work one command spends settling records
+// (positions, or orders without a position) of a settling market, a record
+// counting one plus one per order it cancels; the command stops once it
+// has reached it, so it does at most kSettlementWorkPerCommand - 1 +
+// (1 + max_orders_per_account).
 // kSettlementScanPerCommand: the most account slots one command looks at
 // for them (each O(log records of the account)).
-inline constexpr std::uint32_t kSettlementRecordsPerCommand = 256;
+inline constexpr std::uint32_t kSettlementWorkPerCommand = 256;
 inline constexpr std::uint32_t kSettlementScanPerCommand = 4096;
 struct SettlePlan {
   std::uint32_t market_slot = kNone;

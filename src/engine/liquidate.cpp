@@ -111,14 +111,22 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
     h = CrossHealth(s, a);
     if (h.Liquidatable()) {
       int128 largest = -1;  // ties: the lowest market id (records are sorted)
+      bool halted = false;
       for (const Position& q : a.positions) {
         if (q.mode != MarginMode::kCross || q.size == 0) continue;
+        // A position in a halted market cannot be closed (settling: it will
+        // be, at the settlement price); one elsewhere still can.
+        if (s.markets[q.market_slot].Halted()) {
+          halted = true;
+          continue;
+        }
         const int128 mm = MaintenanceOf(s.markets[q.market_slot], q);
         if (mm > largest) {
           largest = mm;
           p = &q;
         }
       }
+      if (p == nullptr && halted) return Reason::kMarketHalted;
       if (p == nullptr) {  // a deficit without a position: cover it
         plan->health = h.Classify();
         return Reason::kOk;

@@ -15,18 +15,21 @@ namespace {
 // ledger as a fill at that price with no fee would, its isolated bucket is
 // released (a deficit first covered by the insurance fund, then the
 // shortfall), and a cross account left below zero with no cross position
-// anywhere is covered the same way. The record is gone after.
-void SettleRecord(State& s, std::uint32_t market_slot, std::uint32_t ai, EventSink& sink) {
+// anywhere is covered the same way. The record is gone after. Returns its
+// work: one, plus one per order cancelled.
+std::uint32_t SettleRecord(State& s, std::uint32_t market_slot, std::uint32_t ai,
+                           EventSink& sink) {
   Market& m = s.markets[market_slot];
   Account& a = s.accounts[ai];
   Position* p = FindPosition(a, m.id);
   PERPCORE_CHECK(p != nullptr);
+  const std::uint32_t work = 1 + p->open_orders;
   if (p->open_orders > 0) {
     PERPCORE_CHECK(m.book.CancelAll(a.id, nullptr, book::CancelReason::kMarketSettled) ==
                    Reason::kOk);
     Settle(s, market_slot, ai, 0, sink);  // removes a record left empty
     p = FindPosition(a, m.id);
-    if (p == nullptr) return;
+    if (p == nullptr) return work;
   }
   PERPCORE_CHECK(p->size != 0 && p->open_orders == 0);
   ledger::SettleFunding(s, m, a, *p, sink);
@@ -49,6 +52,7 @@ void SettleRecord(State& s, std::uint32_t market_slot, std::uint32_t ai, EventSi
   }
   RemoveIfEmpty(a, *p);
   if (!isolated && a.cash < 0 && !HasCrossPosition(a)) CoverCrossDeficit(s, a, sink);
+  return work;
 }
 
 }  // namespace
@@ -89,14 +93,13 @@ void ContinueSettlement(State& s, std::uint32_t market_slot, EventSink& sink) {
   // Account slots in order (accounts never move; a slot is the account's
   // place in the order of CreateAccount commands). Accounts created since
   // the start have no record here (nothing trades in a settling market).
-  std::uint32_t scanned = 0, settled = 0;
+  std::uint32_t scanned = 0, work = 0;
   while (m.settle_cursor < s.accounts.size() && scanned < kSettlementScanPerCommand &&
-         settled < kSettlementRecordsPerCommand) {
+         work < kSettlementWorkPerCommand) {
     const std::uint32_t ai = m.settle_cursor++;
     ++scanned;
     if (FindPosition(s.accounts[ai], m.id) == nullptr) continue;
-    SettleRecord(s, market_slot, ai, sink);
-    ++settled;
+    work += SettleRecord(s, market_slot, ai, sink);
   }
   if (m.settle_cursor < s.accounts.size()) return;
   PERPCORE_CHECK(m.oi_long == 0 && m.oi_short == 0 && m.settlement_pool == 0);

@@ -174,6 +174,76 @@ TEST_CASE("Settlement: a long and a short close at the settlement price, cash ex
   CHECK(s.eng.fee_pool() == Quote(0));
 }
 
+// The same two positions with account 2 created before account 1: the
+// settlement walks accounts in creation order, so account 2 settles first.
+// The canonical encoding carries each account's creation index, so the two
+// engines (equal in everything but that order) have different digests
+// before SettleMarket: equal digests imply equal settlement events.
+TEST_CASE("Settlement: accounts settle in creation order, which the digest covers",
+          "[engine][settlement]") {
+  Settlement first_1;
+  first_1.Open(1, 10'000 * kUsd);
+  first_1.Open(2, 10'000 * kUsd);
+  Settlement first_2;
+  first_2.Open(2, 10'000 * kUsd);
+  first_2.Open(1, 10'000 * kUsd);
+  for (Settlement* s : {&first_1, &first_2}) {
+    s->Trade(1, 2, 1'000);
+    s->Delist();
+  }
+  CHECK(first_1.eng.Digest() != first_2.eng.Digest());
+  for (Settlement* s : {&first_1, &first_2}) {
+    REQUIRE(s->Run(SettleMarket{.market = 1, .price = Ticks(kEntry)}) == Reason::kOk);
+  }
+  const auto a = Of<events::PositionSettled>(first_1.last);
+  const auto b = Of<events::PositionSettled>(first_2.last);
+  REQUIRE(a.size() == 2);
+  REQUIRE(b.size() == 2);
+  CHECK(a[0].account == AccountId(1));
+  CHECK(a[1].account == AccountId(2));
+  CHECK(b[0].account == AccountId(2));
+  CHECK(b[1].account == AccountId(1));
+}
+
+// A cross account with a large long in market 1 and a small one in market 2
+// (both bought at 30,000; maintenance 1% of notional):
+//   market 1: 1,000 lots, notional 1,000 * 300,000 * 100 = 3e10, MM 3e8
+//   market 2:   100 lots, notional 3e9,                         MM 3e7
+// with 1.7e9 deposited (the initial margin, 5%, is 1.65e9). Market 1 is
+// delisted (halted, not settling yet). Market 2 drops to 15,000: a loss of
+// 100 * 150,000 * 100 = 1.5e9, equity 2e8 below the maintenance
+// 3e8 + 1.5e7 = 3.15e8. Liquidate with market 0 would pick market 1 (the
+// largest requirement), which cannot trade; it takes market 2's position.
+TEST_CASE("Settlement: Liquidate with market 0 passes over a position in a halted market",
+          "[engine][settlement]") {
+  Settlement s;
+  s.Ok(CreateMarket{.market = 2, .params = Shared([] {
+                      MarketParams p = Market();
+                      p.symbol = "ETH-USD";
+                      return p;
+                    }())});
+  s.Price(2, Ticks(kEntry));
+  s.Open(1, 1'700'000'000);
+  s.Open(2, 100'000 * kUsd);
+  s.Open(3, 100'000 * kUsd);
+  s.Trade(1, 2, 1'000);
+  REQUIRE(s.Order(3, OrderId(500), Side::kSell, Ticks(kEntry), Lots(100), TimeInForce::kGtc,
+                  false, 2)
+              .reason == Reason::kOk);
+  REQUIRE(s.Order(1, OrderId(501), Side::kBuy, Ticks(kEntry), Lots(100), TimeInForce::kIoc,
+                  false, 2)
+              .filled == Lots(100));
+  s.Delist();
+  s.Price(2, Ticks(150'000));
+  REQUIRE(s.Order(3, OrderId(502), Side::kBuy, Ticks(150'000), Lots(100), TimeInForce::kGtc,
+                  false, 2)
+              .reason == Reason::kOk);
+  REQUIRE(s.Run(Liquidate{.market = 0, .account = 1, .keeper = 2}) == Reason::kOk);
+  const auto liq = Of<events::Liquidation>(s.last);
+  REQUIRE(liq.size() == 1);
+  CHECK(liq[0].market == MarketId(2));
+}
+
 // Price 0: the last valid index, 300,000, the entry price: both accounts get
 // their deposits back exactly and realize nothing.
 TEST_CASE("Settlement: price 0 settles at the market's last valid index",
@@ -389,6 +459,36 @@ TEST_CASE("Settlement: more records than one command settles finish over several
   REQUIRE(s.Run(TimeTick{.market = 1}) == Reason::kOk);
   CHECK(Of<events::PositionSettled>(s.last).empty());
   CHECK(Of<events::MarketSettled>(s.last).empty());
+}
+
+// Work counts cancels. The maker (account 1, created first) sells 100 lots,
+// all taken; 100 longs of 1 lot each also rest two bids far below (at 1,000
+// and 1,001 ticks), so each long's record is 1 + 2 = 3 units of work. The
+// maker's record is 1 unit (no resting order). After the maker and n longs
+// the work is 1 + 3n: 253 after 84 longs (below 256: go on), 256 after 85
+// (stop). So SettleMarket settles 86 records and cancels 170 orders.
+TEST_CASE("Settlement: cancelled orders count against the work of one command",
+          "[engine][settlement]") {
+  Settlement s;
+  constexpr int kLongs = 100;
+  s.Open(1, 10'000 * kUsd);
+  REQUIRE(s.Rest(1, Side::kSell, kEntry, kLongs) == Reason::kOk);
+  for (int i = 0; i < kLongs; ++i) {
+    const AccountId a(static_cast<std::uint64_t>(1'001 + i));
+    s.Open(a, 100 * kUsd);
+    REQUIRE(s.Order(a, OrderId(static_cast<std::uint64_t>(10'000 + i)), Side::kBuy,
+                    Ticks(kEntry), Lots(1), TimeInForce::kIoc)
+                .filled == Lots(1));
+    REQUIRE(s.Rest(a, Side::kBuy, 1'000, 1) == Reason::kOk);
+    REQUIRE(s.Rest(a, Side::kBuy, 1'001, 1) == Reason::kOk);
+  }
+  s.Delist();
+  REQUIRE(s.Run(SettleMarket{.market = 1, .price = Ticks(kEntry)}) == Reason::kOk);
+  const auto settled = Of<events::PositionSettled>(s.last);
+  REQUIRE(settled.size() == 86);
+  CHECK(settled.back().account == AccountId(1'085));
+  CHECK(Of<events::OrderCanceled>(s.last).size() == 170);
+  CHECK(s.Stats().open_interest_long == Lots(15));
 }
 
 // The set-up above, after SettleMarket at 301,000: account 1,256 (its long

@@ -205,7 +205,9 @@ struct CancelReplace {
 // one of its own for liquidations it starts) asks the engine to liquidate
 // `account` (engine.hpp, "Liquidation"). market: the market to close in (0:
 // the engine chooses: the cross account's position with the largest
-// maintenance requirement, or, if the cross account is healthy, its first
+// maintenance requirement among markets not halted (kMarketHalted if all
+// its cross positions are in halted markets), or, if the cross account is
+// healthy, its first
 // liquidatable isolated bucket by market id); naming a market with an
 // isolated position liquidates that bucket. max_size: at most this many lots
 // close (>= 1; kNoMaxSize: no cap of the keeper's). Re-checked at the
@@ -222,8 +224,8 @@ struct Liquidate {
 // SettleMarket: starts the final settlement of delisted market `market` at
 // `price` (engine.hpp, "Final settlement"; 0: the market's last valid
 // index). Every position there closes at that one price, its orders are
-// cancelled and its isolated bucket released, at most
-// kSettlementRecordsPerCommand records per command: this command settles
+// cancelled and its isolated bucket released, a bounded number per command
+// (engine.hpp): this command settles
 // the first of them, and each TimeTick naming the market the next, until
 // none is left (events::MarketSettled). Refused (nothing changes) with
 // kUnknownMarket, kSettlementNotDelisted, kSettlementStarted (settling or

@@ -248,9 +248,10 @@
 //      market is covered as Liquidate step 5 covers it (its isolated
 //      buckets' spare cash first). A cross account below zero that still
 //      has cross positions elsewhere is left to liquidation there.
-// Work is bounded: one command settles at most kSettlementRecordsPerCommand
-// (256) records and looks at most at kSettlementScanPerCommand (4096)
-// account slots; SettleMarket settles the first ones, and every TimeTick
+// Work is bounded: one command settles records, in account creation order,
+// until it has done 256 units of work (a record is one unit plus one per
+// order it cancels; the last record is always finished) and looks at most
+// at 4096 account slots; SettleMarket settles the first ones, and every TimeTick
 // naming the market (not a TimeTick of every market, which stays
 // O(markets)) continues after its oracle refresh. When the slots are
 // exhausted the market is settled (events::MarketSettled), final.
@@ -508,8 +509,9 @@ class Engine {
   //
   // A canonical byte encoding of the whole state: config, counters, totals,
   // markets by id (params, status, oracle, stats, book), accounts by id
-  // (balances, live position records by market, then the margin mode and
-  // leverage chosen per market where not the defaults, by market).
+  // (each with its creation index, balances, live position records by
+  // market, then the margin mode and leverage chosen per market where not
+  // the defaults, by market).
   // Digest() is its SHA-256 (BIP-340
   // tagged, tag "perpcore/engine"). Equal states give equal digests in every
   // process. O(state).
