@@ -70,7 +70,10 @@
  *     issue 11: PERPCORE_ENGINE_CONFIG_SIZE_V1, PERPCORE_MARKET_PARAMS_SIZE_V1;
  *     the market params again in issue 12, PERPCORE_MARKET_PARAMS_SIZE_V2,
  *     and the account summary and market stats there too,
- *     PERPCORE_ACCOUNT_SUMMARY_SIZE_V1, PERPCORE_MARKET_STATS_SIZE_V1: each
+ *     PERPCORE_ACCOUNT_SUMMARY_SIZE_V1, PERPCORE_MARKET_STATS_SIZE_V1; the
+ *     market params and the account summary in issue 13,
+ *     PERPCORE_MARKET_PARAMS_SIZE_V3, PERPCORE_ACCOUNT_SUMMARY_SIZE_V2; the
+ *     market stats in issue 14, PERPCORE_MARKET_STATS_SIZE_V2: each
  *     of those sizes is accepted as well; every other struct is at version
  *     1, so its struct_size is exactly its sizeof). It never reads or writes a byte beyond struct_size; any other
  *     struct_size is PERPCORE_E_STRUCT_SIZE, with nothing read past the
@@ -308,6 +311,17 @@ enum {
   PERPCORE_MARKET_HALTED = 2,
   PERPCORE_MARKET_DELISTED = 3
 };
+/* Where a delisted market is in its final settlement
+ * (perpcore::engine::SettlementPhase; perpcore_engine_settle_market()):
+ * NONE not started (every market that is not delisted); SETTLING its
+ * positions are being closed at the settlement price, a bounded number per
+ * command, and it takes no order of any kind; SETTLED every position
+ * closed, final. */
+enum {
+  PERPCORE_SETTLEMENT_NONE = 0,
+  PERPCORE_SETTLEMENT_SETTLING = 1,
+  PERPCORE_SETTLEMENT_SETTLED = 2
+};
 enum { PERPCORE_MARGIN_CROSS = 0, PERPCORE_MARGIN_ISOLATED = 1 };
 /* Self-trade scope of an account (see perpcore_account_set_stp_scope()). */
 enum { PERPCORE_STP_SCOPE_OWNER = 0, PERPCORE_STP_SCOPE_ACCOUNT = 1 };
@@ -330,7 +344,8 @@ enum {
   PERPCORE_CANCEL_LIQUIDATION = 7, /* the engine cancelled the account's orders
                                       before liquidating it (perpcore_engine_liquidate) */
   PERPCORE_CANCEL_MARKET_SETTLED = 8 /* the engine cancelled the account's orders in a
-                                        delisted market it settled */
+                                        delisted market it settled
+                                        (perpcore_engine_settle_market) */
 };
 enum {
   PERPCORE_EVENT_ORDER_RESTED = 0,
@@ -380,8 +395,9 @@ enum {
 /* Reject reasons (perpcore_result.reason, perpcore_preview.reason): one list
  * for the book and the engine (perpcore/core/reason.hpp), a range of 100 per
  * module (0 ok, 1xx framing, 2xx parameters, 3xx registry, 4xx book, 5xx
- * risk, 6xx oracle, 7xx funding, 8xx liquidation; 9xx vault and 10xx intent
- * reserved). Values are pinned; a retired value is never reused. */
+ * risk, 6xx oracle, 7xx funding, 8xx liquidation and final settlement; 9xx
+ * vault and 10xx intent reserved). Values are pinned; a retired value is
+ * never reused. */
 enum {
   PERPCORE_REASON_OK = 0,
   /* framing: never a result's reason; the PERPCORE_E_SEQUENCE_GAP, _TIME_WENT_BACK,
@@ -1063,8 +1079,8 @@ typedef struct perpcore_event_margin_warning {
 /* POSITION_SETTLED: the final settlement of delisted `market` closed
  * `account`'s position of `size` lots (signed: the position before) at
  * `price` ticks, realizing `realized` quote atoms; isolated 1: its bucket
- * was isolated (perpcore/engine/engine.hpp "Final settlement"). No C
- * command starts a settlement yet. */
+ * was isolated (perpcore/engine/engine.hpp "Final settlement";
+ * perpcore_engine_settle_market()). */
 typedef struct perpcore_event_position_settled {
   uint32_t market;
   uint32_t isolated;
@@ -1237,7 +1253,15 @@ typedef struct perpcore_liquidation_candidate {
  * whose struct_size is PERPCORE_MARKET_STATS_SIZE_V1): the market's
  * cumulative funding index (atoms per lot * 1e18) and the funding rate per
  * period in effect (continuous payment) or set at the last interval close
- * (perpcore_funding_view has the rest). */
+ * (perpcore_funding_view has the rest).
+ * Appended in issue 14 (absent from a caller whose struct_size is
+ * PERPCORE_MARKET_STATS_SIZE_V1 or _V2), the final settlement of a delisted
+ * market (perpcore_engine_settle_market()): settlement, a
+ * PERPCORE_SETTLEMENT_*; settlement_price, the ticks every position closes
+ * at once it has started (0 before); settlement_pool, what the positions
+ * closed so far received from (< 0) or paid into the settlement: exactly
+ * (open_interest_long - open_interest_short) * settlement_price *
+ * atoms_per_tick_lot while settling, 0 before and after. */
 typedef struct perpcore_market_stats {
   uint32_t struct_size;
   uint32_t market;
@@ -1264,6 +1288,11 @@ typedef struct perpcore_market_stats {
   /* Appended after version 1 (PERPCORE_MARKET_STATS_SIZE_V1, 184 bytes). */
   perpcore_i128 funding_index;
   int64_t funding_rate; /* rate */
+  /* Appended after version 2 (PERPCORE_MARKET_STATS_SIZE_V2, 208 bytes). */
+  uint32_t settlement; /* PERPCORE_SETTLEMENT_* */
+  uint32_t pad0;
+  int64_t settlement_price;      /* ticks */
+  perpcore_i128 settlement_pool; /* atoms */
 } perpcore_market_stats;
 
 /* perpcore_preview (output; struct_size): what an order would do now. */
@@ -1342,7 +1371,8 @@ typedef struct perpcore_funding_rate {
 /* The struct sizes, identical on every ABI: version 1 unless noted. The
  * engine config and market params grew in issue 11 (fields appended), the
  * market params, account summary and market stats in issue 12, the market
- * params and the account summary (again) in issue 13; a caller
+ * params and the account summary (again) in issue 13, the market stats
+ * (again) in issue 14; a caller
  * built against an older header passes that version's size, and the library
  * reads (and writes) only what that size covers. Sizes between the versions
  * are refused (PERPCORE_E_STRUCT_SIZE). */
@@ -1353,6 +1383,7 @@ typedef struct perpcore_funding_rate {
 #define PERPCORE_ACCOUNT_SUMMARY_SIZE_V1 112u
 #define PERPCORE_ACCOUNT_SUMMARY_SIZE_V2 120u
 #define PERPCORE_MARKET_STATS_SIZE_V1 184u
+#define PERPCORE_MARKET_STATS_SIZE_V2 208u
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_engine_config) == 176, engine_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
@@ -1389,13 +1420,16 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_funding_residual) == 16, event_fund
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_liquidation) == 88, event_liquidation_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_insurance_cover) == 24, event_insurance_cover_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_shortfall) == 24, event_shortfall_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_position_settled) == 40,
+                       event_position_settled_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_market_settled) == 16, event_market_settled_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_open_order) == 56, open_order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 144, account_summary_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_candidate) == 32, liquidation_candidate_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 208, market_stats_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 240, market_stats_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_view) == 120, funding_view_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_rate) == 64, funding_rate_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_preview) == 96, preview_size);
@@ -1643,7 +1677,8 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_market_update(
     uint32_t market, const perpcore_market_params *params) PERPCORE_NOEXCEPT;
 
 /* perpcore_market_set_status(): status is PERPCORE_MARKET_*; a delisted
- * market never changes status again (INVALID_STATUS). */
+ * market never changes status again (INVALID_STATUS), and
+ * perpcore_engine_settle_market() closes its positions. */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_market_set_status(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint32_t market, uint32_t status) PERPCORE_NOEXCEPT;
@@ -1776,7 +1811,10 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_oracle_retire_
     uint32_t market, uint32_t source) PERPCORE_NOEXCEPT;
 
 /* perpcore_engine_time_tick(): re-evaluates the oracle (staleness, TWAP,
- * breaker, mark) of `market`, or of every market for market 0. */
+ * breaker, mark) of `market`, or of every market for market 0. A tick
+ * naming a market whose final settlement is under way then settles its
+ * next accounts (perpcore_engine_settle_market(); a tick of market 0 does
+ * not). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_time_tick(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint32_t market) PERPCORE_NOEXCEPT;
@@ -1802,6 +1840,33 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_time_ti
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_liquidate(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint32_t market, uint64_t account, uint64_t keeper, int64_t max_size) PERPCORE_NOEXCEPT;
+
+/* perpcore_engine_settle_market(): starts the final settlement of delisted
+ * market `market` at `price` ticks, or at the market's last valid index for
+ * price 0 (perpcore/engine/engine.hpp, "Final settlement", has the rules).
+ * The mark moves to the settlement price and stays there, and the market
+ * takes no order of any kind from then on (MARKET_HALTED, reduce-only
+ * included). Then, account by account in the order the accounts were
+ * created, its orders there are cancelled, its funding settles and its
+ * position closes at that one price as a fill with no fee would: size *
+ * price * atoms_per_tick_lot quote atoms between its bucket and the
+ * market's settlement pool (a long receives it, a short pays it); an
+ * isolated bucket is released to cross cash, a deficit first covered by the
+ * insurance fund, then the shortfall. The work is bounded per command: this
+ * call settles the first accounts, and each perpcore_engine_time_tick()
+ * naming the market (not market 0) the next, until none is left and the
+ * market is settled, final. perpcore_market_stats_get() shows the phase
+ * (PERPCORE_SETTLEMENT_*), the price and the pool. Checked in this order,
+ * each refusal changing nothing: UNKNOWN_MARKET, SETTLEMENT_NOT_DELISTED,
+ * SETTLEMENT_STARTED (settling or settled already), SETTLEMENT_INVALID_PRICE
+ * (price < 0, above max_price, or 0 for a market that never had an index).
+ * Events: PRICE_UPDATE if the mark moved; for each account ORDER_CANCELED
+ * (PERPCORE_CANCEL_MARKET_SETTLED), FUNDING_SETTLED, POSITION_SETTLED, then
+ * for a deficit INSURANCE_COVER and SHORTFALL, for an isolated bucket
+ * ISOLATED_MARGIN_CHANGED (its release); MARKET_SETTLED after the last. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_settle_market(
+    perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
+    uint32_t market, int64_t price) PERPCORE_NOEXCEPT;
 
 /* perpcore_engine_events()
  *

@@ -51,8 +51,9 @@ perpcore_status CatchAll(Body&& body, const char** what) noexcept {
 // kSizeV1<T>, kSizeV2<T>, kSizeV3<T>: the struct's older sizes (perpcore.h):
 // sizeof(T) unless fields were appended since, as to the engine config and
 // market params in issue 11, to the market params (again), the account
-// summary and the market stats in issue 12, and to the market params and
-// the account summary (again) in issue 13.
+// summary and the market stats in issue 12, to the market params and the
+// account summary (again) in issue 13, and to the market stats (again) in
+// issue 14.
 template <class T>
 inline constexpr std::uint32_t kSizeV1 = sizeof(T);
 template <>
@@ -71,6 +72,8 @@ inline constexpr std::uint32_t kSizeV2<perpcore_market_params> = PERPCORE_MARKET
 template <>
 inline constexpr std::uint32_t kSizeV2<perpcore_account_summary> =
     PERPCORE_ACCOUNT_SUMMARY_SIZE_V2;
+template <>
+inline constexpr std::uint32_t kSizeV2<perpcore_market_stats> = PERPCORE_MARKET_STATS_SIZE_V2;
 template <class T>
 inline constexpr std::uint32_t kSizeV3 = sizeof(T);
 template <>

@@ -109,6 +109,9 @@ static_assert(PERPCORE_MARKET_ACTIVE == Val(eng::MarketStatus::kActive));
 static_assert(PERPCORE_MARKET_REDUCE_ONLY == Val(eng::MarketStatus::kReduceOnly));
 static_assert(PERPCORE_MARKET_HALTED == Val(eng::MarketStatus::kHalted));
 static_assert(PERPCORE_MARKET_DELISTED == Val(eng::MarketStatus::kDelisted));
+static_assert(PERPCORE_SETTLEMENT_NONE == Val(eng::SettlementPhase::kNone));
+static_assert(PERPCORE_SETTLEMENT_SETTLING == Val(eng::SettlementPhase::kSettling));
+static_assert(PERPCORE_SETTLEMENT_SETTLED == Val(eng::SettlementPhase::kSettled));
 static_assert(PERPCORE_MARGIN_CROSS == Val(eng::MarginMode::kCross));
 static_assert(PERPCORE_MARGIN_ISOLATED == Val(eng::MarginMode::kIsolated));
 static_assert(PERPCORE_BREAKER_NONE == Val(pc::oracle::BreakerCause::kNone));
@@ -211,6 +214,7 @@ static_assert(offsetof(perpcore_market_params, impact_notional) == PERPCORE_MARK
 static_assert(offsetof(perpcore_account_summary, pending_funding) ==
               PERPCORE_ACCOUNT_SUMMARY_SIZE_V1);
 static_assert(offsetof(perpcore_market_stats, funding_index) == PERPCORE_MARKET_STATS_SIZE_V1);
+static_assert(offsetof(perpcore_market_stats, settlement) == PERPCORE_MARKET_STATS_SIZE_V2);
 static_assert(offsetof(perpcore_funding_view, index) == 16);
 static_assert(offsetof(perpcore_funding_view, pool) == 88);
 static_assert(offsetof(perpcore_funding_rate, premium) == 24);
@@ -1558,6 +1562,19 @@ perpcore_status perpcore_engine_liquidate(perpcore_engine* e, perpcore_result* o
                     });
 }
 
+perpcore_status perpcore_engine_settle_market(perpcore_engine* e, perpcore_result* out,
+                                              uint64_t seq, int64_t timestamp_ns, uint32_t market,
+                                              int64_t price) noexcept {
+  // The price reaches the engine as it is: a bad one is a refusal
+  // (SETTLEMENT_INVALID_PRICE), and consumes the seq.
+  return RunCommand(e, out, seq, timestamp_ns, "perpcore_engine_settle_market",
+                    [&](eng::Payload* p, const char**) -> perpcore_status {
+                      *p = eng::SettleMarket{.market = pc::MarketId(market),
+                                             .price = pc::Ticks(price)};
+                      return PERPCORE_OK;
+                    });
+}
+
 perpcore_status perpcore_engine_events(const perpcore_engine* e, perpcore_event* out,
                                        size_t out_len, size_t* written) noexcept {
   const char* func = "perpcore_engine_events";
@@ -1767,6 +1784,9 @@ perpcore_status perpcore_market_stats_get(const perpcore_engine* e, perpcore_mar
     v.index_usable_until_ns = st->index_usable_until.raw();
     v.funding_index = ToC128(st->funding_index);
     v.funding_rate = st->funding_rate.raw();
+    v.settlement = static_cast<std::uint32_t>(st->settlement);
+    v.settlement_price = st->settlement_price.raw();
+    v.settlement_pool = ToC128(st->settlement_pool);
     Deliver(out, v);
     return PERPCORE_OK;
   });
