@@ -494,6 +494,44 @@ TEST_CASE("CApiAllocFailure: perpcore_market_update", "[c_api]") {
   CHECK(c.retried > 0);   // the C layer's copy of the parameters
 }
 
+// A delisted market with 41 records (account 1 short 40 lots, accounts
+// 2..41 long 1 each; CheckQueriesAnswer() lists at most 64 accounts):
+// settling it at the last index emits 41 POSITION_SETTLED and a
+// MARKET_SETTLED, more events than any command before.
+TEST_CASE("CApiAllocFailure: perpcore_engine_settle_market whose 42 events outgrow the event "
+          "buffers",
+          "[c_api]") {
+  const Setup setup = [] {
+    Builder b;
+    b.Market(1);
+    b.Account(1, 100'000);
+    b.Order(Limit(1, 1, PERPCORE_SIDE_SELL, Px(30'000), 40));
+    for (std::uint64_t a = 2; a <= 41; ++a) {
+      b.Account(a, 1'000);
+      perpcore_order take = Limit(a, a, PERPCORE_SIDE_BUY, Px(30'000), 1);
+      take.tif = PERPCORE_TIF_IOC;
+      b.Order(take);
+    }
+    b.Ok([](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+      return perpcore_market_set_status(e, r, seq, kT0, 1, PERPCORE_MARKET_DELISTED);
+    });
+    return b.Take();
+  };
+  const Command settle = [](perpcore_engine* e, perpcore_result* r, std::uint64_t seq) {
+    return perpcore_engine_settle_market(e, r, seq, kT0, 1, 0);
+  };
+  {
+    const EnginePtr e = setup();
+    REQUIRE(e != nullptr);
+    perpcore_result r{};
+    REQUIRE(settle(e.get(), &r, LastSeq(e.get()) + 1) == PERPCORE_OK);
+    CHECK(r.reason == PERPCORE_REASON_OK);
+    CHECK(r.event_count == 42);
+  }
+  const SweepCounts c = Sweep(setup, settle);
+  CHECK(c.poisoned > 0);
+}
+
 TEST_CASE("CApiAllocFailure: every other command can be failed at each of its allocations",
           "[c_api]") {
   // Each swept like the commands above (most allocate nothing on this

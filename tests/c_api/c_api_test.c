@@ -1314,6 +1314,317 @@ static void test_arbitrary_commands(void) {
 }
 
 /* ------------------------------------------------------------------------- */
+/* Final settlement of a delisted market (issue 14)                          */
+/* ------------------------------------------------------------------------- */
+
+/* The settlement market: btc_params() without fees, funding or a mark away
+ * from the index (mark_cap 0), as tests/engine/scenario_settlement_test.cpp
+ * has it, so a trade of L lots at P ticks moves exactly L * P * 100 atoms
+ * from the buyer's cash to the seller's. */
+static perpcore_market_params settlement_params(void) {
+  perpcore_market_params p = btc_params();
+  p.maker_fee = 0;
+  p.taker_fee = 0;
+  p.mark_cap = 0;
+  p.funding.model = PERPCORE_FUNDING_MODEL_NONE;
+  return p;
+}
+
+/* Market 1 indexed at 30,000; accounts 1 and 2 with 10,000 USD each;
+ * account 1 buys 1 BTC (1,000 lots) at 30,000 from account 2's resting
+ * sell. */
+static void settlement_setup(perpcore_engine *eng) {
+  perpcore_result res;
+  perpcore_market_params p = settlement_params();
+  perpcore_order o;
+  uint64_t a;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
+  for (a = 1; a <= 2; ++a) {
+    CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, a, a, 0, 0));
+    CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, a, USD(10000)));
+  }
+  o = order(1, 2, PERPCORE_SIDE_SELL, PX(30000), 1000, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  o = order(2, 1, PERPCORE_SIDE_BUY, PX(30000), 1000, PERPCORE_TIF_IOC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.filled, 1000);
+}
+
+static int64_t cash_of(const perpcore_engine *eng, uint64_t account) {
+  perpcore_account_summary s;
+  perpcore_account_summary_init(&s);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, account));
+  return s.cash;
+}
+
+/* The first worked example of tests/engine/scenario_settlement_test.cpp
+ * through the C face (perpcore/engine/engine.hpp, "Final settlement").
+ * Account 1 deposits 10,000 USD (1e10 atoms) and buys 1 BTC (1,000 lots) at
+ * 30,000 (300,000 ticks) from account 2 (1e10 atoms):
+ *   cash 1 = 1e10 - 1,000 * 300,000 * 100 = 1e10 - 3e10 = -2e10
+ *   cash 2 = 1e10 + 3e10                                =  4e10
+ * Delisted, settled at 31,000 (310,000 ticks): 1,000 * 310,000 * 100 = 3.1e10
+ *   cash 1 = -2e10 + 3.1e10 = 1.1e10   (realized 1,000 * 10,000 * 100 = +1e9)
+ *   cash 2 =  4e10 - 3.1e10 = 0.9e10   (realized -1e9)
+ * The events: the mark moves from the index, 300,000, to the settlement
+ * price (PRICE_UPDATE; the TWAP is 0, none: every command ran at T0, so no
+ * time has counted in its window yet);
+ * account 1 was created first, so it settles first; two records are far
+ * below the per-command bound, so the market is settled by the same command
+ * (MARKET_SETTLED). No funding (FUNDING_SETTLED) and no margin warning: both
+ * accounts are far above their maintenance (1% of 3e10 = 3e8 against 1e10 of
+ * equity) until their positions close. The deposits, 2e10, are all in cash
+ * again (1.1e10 + 0.9e10): nothing in the fee pool, the insurance fund or
+ * the settlement pool. The stats show the market settled at 310,000; a
+ * caller with the version-2 size (208) gets everything before the
+ * settlement fields and nothing is written beyond it. */
+static void test_a_long_and_a_short_close_at_the_settlement_price(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_event ev[8];
+  perpcore_market_stats st;
+  perpcore_account_summary s;
+  int64_t v = 0;
+  size_t n = 0;
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  settlement_setup(eng);
+  CHECK_I64(cash_of(eng, 1), INT64_C(-20000000000));
+  CHECK_I64(cash_of(eng, 2), INT64_C(40000000000));
+  perpcore_market_stats_init(&st);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.settlement, PERPCORE_SETTLEMENT_NONE);
+  CHECK_I64(st.settlement_price, 0);
+  CHECK(st.settlement_pool.hi == 0 && st.settlement_pool.lo == 0);
+  CHECK_ACCEPTED(perpcore_market_set_status(eng, &res, next_seq(eng), T0, 1,
+                                            PERPCORE_MARKET_DELISTED));
+
+  CHECK_ACCEPTED(perpcore_engine_settle_market(eng, &res, next_seq(eng), T0, 1, PX(31000)));
+  CHECK_I64(res.filled, 0);
+  CHECK_I64(res.rested, 0);
+  n = read_events(eng, ev, 8);
+  CHECK_I64(res.event_count, n);
+  CHECK_I64(n, 4);
+  if (n == 4) {
+    const perpcore_event_position_settled *long1 = &ev[1].as.position_settled;
+    const perpcore_event_position_settled *short2 = &ev[2].as.position_settled;
+    CHECK_I64(ev[0].kind, PERPCORE_EVENT_PRICE_UPDATE);
+    CHECK_I64(ev[0].as.price_update.market, 1);
+    CHECK_I64(ev[0].as.price_update.index, PX(30000));
+    CHECK_I64(ev[0].as.price_update.mark, PX(31000));
+    CHECK_I64(ev[0].as.price_update.twap, 0);
+    CHECK_I64(ev[1].kind, PERPCORE_EVENT_POSITION_SETTLED);
+    CHECK_I64(long1->market, 1);
+    CHECK_I64(long1->isolated, 0);
+    CHECK_I64(long1->account, 1);
+    CHECK_I64(long1->size, 1000);
+    CHECK_I64(long1->price, PX(31000));
+    CHECK_I64(long1->realized, INT64_C(1000000000));
+    CHECK_I64(ev[2].kind, PERPCORE_EVENT_POSITION_SETTLED);
+    CHECK_I64(short2->market, 1);
+    CHECK_I64(short2->isolated, 0);
+    CHECK_I64(short2->account, 2);
+    CHECK_I64(short2->size, -1000);
+    CHECK_I64(short2->price, PX(31000));
+    CHECK_I64(short2->realized, INT64_C(-1000000000));
+    CHECK_I64(ev[3].kind, PERPCORE_EVENT_MARKET_SETTLED);
+    CHECK_I64(ev[3].as.market_settled.market, 1);
+    CHECK_I64(ev[3].as.market_settled.pad0, 0);
+    CHECK_I64(ev[3].as.market_settled.price, PX(31000));
+  }
+  CHECK_I64(cash_of(eng, 1), INT64_C(11000000000));
+  CHECK_I64(cash_of(eng, 2), INT64_C(9000000000));
+  perpcore_account_summary_init(&s);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 1));
+  CHECK_I64(s.position_count, 0);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 2));
+  CHECK_I64(s.position_count, 0);
+  CHECK_OK(perpcore_engine_fee_pool(eng, &v));
+  CHECK_I64(v, 0);
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &v));
+  CHECK_I64(v, 0);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.status, PERPCORE_MARKET_DELISTED);
+  CHECK_I64(st.settlement, PERPCORE_SETTLEMENT_SETTLED);
+  CHECK_I64(st.pad0, 0);
+  CHECK_I64(st.settlement_price, PX(31000));
+  CHECK(st.settlement_pool.hi == 0 && st.settlement_pool.lo == 0);
+  CHECK_I64(st.mark, PX(31000));
+  CHECK_I64(st.open_interest_long, 0);
+  CHECK_I64(st.open_interest_short, 0);
+  /* Settled is final: a second settlement is refused. */
+  CHECK_REASON(perpcore_engine_settle_market(eng, &res, next_seq(eng), T0, 1, PX(31000)),
+               PERPCORE_REASON_SETTLEMENT_STARTED);
+  CHECK_I64(res.event_count, 0);
+
+  /* The version-2 size: the stats up to funding_rate, nothing beyond. */
+  CHECK(offsetof(perpcore_market_stats, settlement) == PERPCORE_MARKET_STATS_SIZE_V2);
+  memset(&st, 0xAB, sizeof st);
+  st.struct_size = PERPCORE_MARKET_STATS_SIZE_V2;
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.struct_size, PERPCORE_MARKET_STATS_SIZE_V2);
+  CHECK_I64(st.market, 1);
+  CHECK_I64(st.funding_rate, 0);
+  CHECK(all_bytes(&st.settlement, sizeof st - PERPCORE_MARKET_STATS_SIZE_V2, 0xAB));
+  st.struct_size = PERPCORE_MARKET_STATS_SIZE_V2 + 8;
+  CHECK_STATUS(perpcore_market_stats_get(eng, &st, 1), PERPCORE_E_STRUCT_SIZE);
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
+/* What a refused settlement must leave as it was. */
+typedef struct settlement_snapshot {
+  perpcore_account_summary a1, a2;
+  perpcore_market_stats stats;
+  int64_t insurance, shortfall, fee_pool;
+} settlement_snapshot;
+
+static settlement_snapshot settlement_take(const perpcore_engine *eng) {
+  settlement_snapshot s;
+  memset(&s, 0, sizeof s);
+  perpcore_account_summary_init(&s.a1);
+  perpcore_account_summary_init(&s.a2);
+  perpcore_market_stats_init(&s.stats);
+  CHECK_OK(perpcore_account_summary_get(eng, &s.a1, 1));
+  CHECK_OK(perpcore_account_summary_get(eng, &s.a2, 2));
+  CHECK_OK(perpcore_market_stats_get(eng, &s.stats, 1));
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &s.insurance));
+  CHECK_OK(perpcore_engine_shortfall(eng, &s.shortfall));
+  CHECK_OK(perpcore_engine_fee_pool(eng, &s.fee_pool));
+  return s;
+}
+
+/* The set-up of the worked example without the delisting: the market is
+ * active, so perpcore_engine_settle_market() is refused with
+ * SETTLEMENT_NOT_DELISTED (814) and its message, consumes the seq, emits
+ * nothing and changes nothing: both accounts keep their positions and
+ * cash, the market its phase (NONE), mark and open interest. */
+static void test_settling_a_market_that_is_not_delisted_is_refused(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_event ev[4];
+  settlement_snapshot before, after;
+  uint64_t seq = 0, last = 0;
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  settlement_setup(eng);
+  before = settlement_take(eng);
+  CHECK_I64(before.stats.status, PERPCORE_MARKET_ACTIVE);
+  CHECK_I64(before.a1.position_count, 1);
+
+  seq = next_seq(eng);
+  CHECK_REASON(perpcore_engine_settle_market(eng, &res, seq, T0, 1, PX(31000)),
+               PERPCORE_REASON_SETTLEMENT_NOT_DELISTED);
+  CHECK_I64(res.reason, 814);
+  CHECK(strcmp(perpcore_reason_name(res.reason), "PERPCORE_REASON_SETTLEMENT_NOT_DELISTED") ==
+        0);
+  CHECK(strcmp(perpcore_reason_message(res.reason),
+               "only a delisted market can be settled: delist it first") == 0);
+  CHECK_I64(res.event_count, 0);
+  CHECK_I64(read_events(eng, ev, 4), 0);
+  CHECK_OK(perpcore_engine_last_seq(eng, &last));
+  CHECK_I64(last, seq); /* processed: the seq is consumed */
+  after = settlement_take(eng);
+  CHECK(memcmp(&after, &before, sizeof after) == 0);
+  CHECK_I64(after.stats.settlement, PERPCORE_SETTLEMENT_NONE);
+  CHECK_I64(after.a1.cash, INT64_C(-20000000000));
+  CHECK_I64(after.a2.cash, INT64_C(40000000000));
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
+/* A settlement longer than one command (engine.hpp: a command settles
+ * records until it has done 256 units of work, one per record without
+ * orders). Account 1 (created first) sells 1 lot at 30,000 to each of 256
+ * accounts (ids 1,001..1,256, 100 USD each): 257 records. Settled at 30,100
+ * (301,000 ticks):
+ *   each long:  1e8 - 30,000,000 + 30,100,000 = 100,100,000
+ *   account 1:  1e11 + 256 * 30,000,000 - 256 * 30,100,000 = 99,974,400,000
+ * perpcore_engine_settle_market() settles account 1 and the first 255
+ * longs; the last long is still open, so the market is SETTLING and its
+ * pool holds what the closed positions left in it: account 1 paid
+ * 256 * 30,100,000 and 255 longs took 30,100,000 each, 30,100,000, which
+ * is (long 1 - short 0) * 301,000 * 100. Orders are refused there
+ * (MARKET_HALTED, reduce-only included); a tick of every market (0) leaves
+ * the settlement as it is; a tick naming the market settles the last long
+ * and the market (MARKET_SETTLED), the pool back to 0. */
+static void test_a_settlement_longer_than_one_command_continues_at_the_market_s_ticks(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p = settlement_params();
+  perpcore_market_stats st;
+  perpcore_event ev[8];
+  perpcore_order o;
+  size_t n = 0, count = 0, i;
+  uint64_t a;
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, PX(30000), T0));
+  CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, 1, 1, 0, 0));
+  CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, 1, USD(100000)));
+  o = order(1, 1, PERPCORE_SIDE_SELL, PX(30000), 256, PERPCORE_TIF_GTC);
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  for (a = 1001; a <= 1256; ++a) {
+    CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, a, a, 0, 0));
+    CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, a, USD(100)));
+    o = order(a, a, PERPCORE_SIDE_BUY, PX(30000), 1, PERPCORE_TIF_IOC);
+    CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+    CHECK_I64(res.filled, 1);
+  }
+  CHECK_ACCEPTED(perpcore_market_set_status(eng, &res, next_seq(eng), T0, 1,
+                                            PERPCORE_MARKET_DELISTED));
+
+  CHECK_ACCEPTED(perpcore_engine_settle_market(eng, &res, next_seq(eng), T0, 1, PX(30100)));
+  CHECK_STATUS(perpcore_engine_events(eng, NULL, 0, &n), PERPCORE_E_BUFFER_TOO_SMALL);
+  CHECK_I64(n, 1 + 256); /* PRICE_UPDATE, 256 POSITION_SETTLED */
+  perpcore_market_stats_init(&st);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.settlement, PERPCORE_SETTLEMENT_SETTLING);
+  CHECK_I64(st.settlement_price, PX(30100));
+  CHECK_I64(st.settlement_pool.hi, 0);
+  CHECK(st.settlement_pool.lo == UINT64_C(30100000));
+  CHECK_I64(st.open_interest_long, 1);
+  CHECK_I64(st.open_interest_short, 0);
+  CHECK_I64(cash_of(eng, 1), INT64_C(99974400000));
+  CHECK_I64(cash_of(eng, 1255), 100100000);
+  CHECK_I64(cash_of(eng, 1256), 100000000 - 30000000); /* not reached yet */
+  o = order(9, 1256, PERPCORE_SIDE_SELL, PX(30000), 1, PERPCORE_TIF_IOC);
+  o.reduce_only = 1;
+  CHECK_REASON(perpcore_order_place(eng, &res, next_seq(eng), T0, &o),
+               PERPCORE_REASON_MARKET_HALTED);
+  CHECK_REASON(perpcore_engine_settle_market(eng, &res, next_seq(eng), T0, 1, PX(30100)),
+               PERPCORE_REASON_SETTLEMENT_STARTED);
+
+  CHECK_ACCEPTED(perpcore_engine_time_tick(eng, &res, next_seq(eng), T0, 0));
+  n = read_events(eng, ev, 8);
+  for (i = 0; i < n; ++i) {
+    if (ev[i].kind == PERPCORE_EVENT_POSITION_SETTLED) ++count;
+  }
+  CHECK_I64(count, 0);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.settlement, PERPCORE_SETTLEMENT_SETTLING);
+
+  CHECK_ACCEPTED(perpcore_engine_time_tick(eng, &res, next_seq(eng), T0, 1));
+  n = read_events(eng, ev, 8);
+  CHECK_I64(n, 2);
+  if (n == 2) {
+    CHECK_I64(ev[0].kind, PERPCORE_EVENT_POSITION_SETTLED);
+    CHECK_I64(ev[0].as.position_settled.account, 1256);
+    CHECK_I64(ev[0].as.position_settled.size, 1);
+    CHECK_I64(ev[0].as.position_settled.price, PX(30100));
+    CHECK_I64(ev[0].as.position_settled.realized, 100000);
+    CHECK_I64(ev[1].kind, PERPCORE_EVENT_MARKET_SETTLED);
+    CHECK_I64(ev[1].as.market_settled.price, PX(30100));
+  }
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.settlement, PERPCORE_SETTLEMENT_SETTLED);
+  CHECK(st.settlement_pool.hi == 0 && st.settlement_pool.lo == 0);
+  CHECK_I64(st.open_interest_long, 0);
+  CHECK_I64(cash_of(eng, 1256), 100100000);
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
+/* ------------------------------------------------------------------------- */
 /* The withdrawal parameters of issue 11: appended fields, versioned sizes    */
 /* ------------------------------------------------------------------------- */
 
@@ -1425,6 +1736,9 @@ int main(void) {
   test_same_commands_same_digest();
   test_misuse();
   test_arbitrary_commands();
+  test_a_long_and_a_short_close_at_the_settlement_price();
+  test_settling_a_market_that_is_not_delisted_is_refused();
+  test_a_settlement_longer_than_one_command_continues_at_the_market_s_ticks();
   if (g_failures != 0) {
     fprintf(stderr, "c_api_test: %d of %d checks failed\n", g_failures, g_checks);
     return EXIT_FAILURE;
