@@ -191,6 +191,7 @@ class CancelReason(enum.IntEnum):
     MATCH_LIMIT = 5
     ACCOUNT_LOCKED = 6
     LIQUIDATION = 7
+    MARKET_SETTLED = 8
 
 class EventKind(enum.IntEnum):
     FILL = 0
@@ -341,6 +342,11 @@ class MarketStatus(enum.IntEnum):
     HALTED = 2
     DELISTED = 3
 
+class SettlementPhase(enum.IntEnum):
+    NONE = 0
+    SETTLING = 1
+    SETTLED = 2
+
 class MarginMode(enum.IntEnum):
     CROSS = 0
     ISOLATED = 1
@@ -393,6 +399,8 @@ class EngineEventKind(enum.IntEnum):
     INSURANCE_COVER = 25
     SHORTFALL = 26
     MARGIN_WARNING = 27
+    POSITION_SETTLED = 28
+    MARKET_SETTLED = 29
 
 class FundingModel(enum.IntEnum):
     NONE = 0
@@ -1272,6 +1280,45 @@ class MarginWarning:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class PositionSettled:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        isolated: bool = False,
+        size: int = 0,
+        price: int = 0,
+        realized: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def isolated(self) -> bool: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def realized(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+class MarketSettled:
+    def __init__(self, *, market: int = 0, price: int = 0) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 # Any engine event (stub-only alias): Result.events holds these.
 _EngineEvent: TypeAlias = (
     OrderRested
@@ -1302,6 +1349,8 @@ _EngineEvent: TypeAlias = (
     | InsuranceCover
     | Shortfall
     | MarginWarning
+    | PositionSettled
+    | MarketSettled
 )
 
 class Result:
@@ -1486,6 +1535,12 @@ class MarketStats:
     def funding_index(self) -> int: ...
     @property
     def funding_rate(self) -> Decimal: ...
+    @property
+    def settlement(self) -> SettlementPhase: ...
+    @property
+    def settlement_price(self) -> int: ...
+    @property
+    def settlement_pool(self) -> int: ...
 
 class RateSet:
     @property
@@ -1634,6 +1689,9 @@ class Engine:
         timestamp_ns: int,
         max_size: int | None = None,
         seq: int | None = None,
+    ) -> Result: ...
+    def settle_market(
+        self, *, market: int, price: int, timestamp_ns: int, seq: int | None = None
     ) -> Result: ...
     def set_self_trade_scope(
         self, *, account: int, scope: SelfTradeScope, timestamp_ns: int, seq: int | None = None

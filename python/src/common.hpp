@@ -331,6 +331,7 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::Reason, "Reason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::CancelReason, "CancelReason");
 PERPCORE_PY_ENUM_CASTER(::perpcore::book::EventKind, "EventKind");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarketStatus, "MarketStatus");
+PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SettlementPhase, "SettlementPhase");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::MarginMode, "MarginMode");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::WithdrawablePnl, "WithdrawablePnl");
 PERPCORE_PY_ENUM_CASTER(::perpcore::engine::SelfTradeScope, "SelfTradeScope");

@@ -237,9 +237,17 @@ void BindEngineEnums(py::module_& m) {
       m, "MarketStatus",
       "ACTIVE: everything allowed. REDUCE_ONLY: only reduce-only orders. HALTED: only "
       "reduce-only orders (so positions can close), no amends, cancels allowed. DELISTED: as "
-      "halted, and final. A tripped oracle "
+      "halted, and final, until Engine.settle_market() starts its final settlement: from then "
+      "on no order of any kind (MarketStats.settlement). A tripped oracle "
       "circuit breaker makes an active market behave as reduce-only.",
       {{"ACTIVE", 0}, {"REDUCE_ONLY", 1}, {"HALTED", 2}, {"DELISTED", 3}});
+  MakeEnum<en::SettlementPhase>(
+      m, "SettlementPhase",
+      "Where a delisted market is in its final settlement (Engine.settle_market()): NONE not "
+      "started (every market that is not delisted); SETTLING its positions are being closed "
+      "at the settlement price, a bounded number per command, and it takes no order of any "
+      "kind; SETTLED every position closed, final.",
+      {{"NONE", 0}, {"SETTLING", 1}, {"SETTLED", 2}});
   MakeEnum<en::MarginMode>(
       m, "MarginMode",
       "CROSS: the position shares the account's collateral. ISOLATED: it has its own margin "
@@ -301,7 +309,9 @@ void BindEngineEnums(py::module_& m) {
                            {"LIQUIDATION", 24},
                            {"INSURANCE_COVER", 25},
                            {"SHORTFALL", 26},
-                           {"MARGIN_WARNING", 27}});
+                           {"MARGIN_WARNING", 27},
+                           {"POSITION_SETTLED", 28},
+                           {"MARKET_SETTLED", 29}});
   MakeEnum<lq::Health>(
       m, "Health",
       "An account's (or isolated bucket's) health at the mark "
@@ -1201,6 +1211,28 @@ void BindEvents(py::module_& m) {
            Field{"set", &ev::MarginWarning::set, "True: warning or worse; False: cleared."},
            Field{"equity", &ev::MarginWarning::equity, "Quote atoms."},
            Field{"maintenance", &ev::MarginWarning::maintenance, "Quote atoms."});
+  DefEvent(m, "PositionSettled",
+           "The final settlement of delisted `market` (settle_market()) closed `account`'s "
+           "position of `size` lots (signed: the position before) at the settlement price "
+           "`price`, as a fill at that price with no fee would: `realized` is the PnL it "
+           "realized against its cost basis, and its bucket (cross cash, or the isolated bucket "
+           "if `isolated`) received size * price * atoms_per_tick_lot (a short paid it) from "
+           "the market's settlement pool. Follows the account's OrderCanceled "
+           "(CancelReason.MARKET_SETTLED) and FundingSettled events there; InsuranceCover, "
+           "Shortfall and an isolated bucket's release (IsolatedMarginChanged, RELEASE) follow "
+           "it.",
+           Field{"market", &ev::PositionSettled::market, kMarket},
+           Field{"account", &ev::PositionSettled::account, kAccount},
+           Field{"isolated", &ev::PositionSettled::isolated, "True: an isolated bucket."},
+           Field{"size", &ev::PositionSettled::size, "The position closed, lots (+ long)."},
+           Field{"price", &ev::PositionSettled::price, "The settlement price, ticks."},
+           Field{"realized", &ev::PositionSettled::realized,
+                 "Quote atoms of PnL realized against the cost basis."});
+  DefEvent(m, "MarketSettled",
+           "Every position of delisted `market` is closed at `price`; the market is settled "
+           "(final: nothing trades or settles there again).",
+           Field{"market", &ev::MarketSettled::market, kMarket},
+           Field{"price", &ev::MarketSettled::price, "The settlement price, ticks."});
 
   py::class_<PyResult> res(
       m, "Result",
@@ -1499,13 +1531,26 @@ to 1e-18.)doc")
           "funding_rate", [](const MS& s) { return FromRate(s.funding_rate); },
           "The funding rate per period in effect (continuous payment) or set at the last "
           "interval close, a decimal.Decimal fraction.")
+      .def_property_readonly(
+          "settlement", [](const MS& s) { return s.settlement; },
+          "The SettlementPhase of the market's final settlement (settle_market()).")
+      .def_property_readonly(
+          "settlement_price", [](const MS& s) { return I64{s.settlement_price.raw()}; },
+          "Ticks every position closes at once the settlement has started; 0 before.")
+      .def_property_readonly(
+          "settlement_pool", [](const MS& s) { return Int128(s.settlement_pool); },
+          "What the positions closed so far received from (< 0) or paid into the "
+          "settlement, quote atoms (an int that may exceed int64): exactly "
+          "(open_interest_long - open_interest_short) * settlement_price * "
+          "atoms_per_tick_lot while settling, 0 before and after.")
       .def("__repr__", [](const py::object& self) {
         return FieldRepr(self, "MarketStats",
                          {"market", "symbol", "status", "breaker", "breaker_cause",
                           "atoms_per_tick_lot", "index", "mark", "twap", "last_trade",
                           "fresh_sources", "open_interest_long", "open_interest_short", "volume",
                           "notional_volume", "best_bid", "best_ask", "index_usable_until_ns",
-                          "funding_index", "funding_rate"});
+                          "funding_index", "funding_rate", "settlement", "settlement_price",
+                          "settlement_pool"});
       });
 
   using RS = fd::RateSet;
@@ -2086,7 +2131,8 @@ GIL while the engine works.)doc");
       },
       py::kw_only(), py::arg("market"), py::arg("status"), py::arg("timestamp_ns"),
       py::arg("seq") = py::none(),
-      "Sets a market's MarketStatus; DELISTED is final (Reason.INVALID_STATUS after it).");
+      "Sets a market's MarketStatus; DELISTED is final (Reason.INVALID_STATUS after it), and "
+      "settle_market() then closes its positions.");
   cls.def(
       "create_account",
       [](PyEngine& e, U64 account, U64 owner, I64 ts, U32 fee_tier, U64 referrer,
@@ -2161,6 +2207,30 @@ GIL while the engine works.)doc");
       "LIQUIDATION_INVALID_SIZE (max_size < 1), UNKNOWN_MARKET, LIQUIDATION_NO_POSITION, "
       "LIQUIDATION_NOT_LIQUIDATABLE (healthy at the mark), MARKET_HALTED, NO_INDEX_PRICE / "
       "INDEX_STALE. Result.filled is the lots closed.");
+  cls.def(
+      "settle_market",
+      [](PyEngine& e, U32 market, I64 price, I64 ts, std::optional<U64> seq) {
+        return Run(e, seq, ts,
+                   en::SettleMarket{.market = pc::MarketId(market.value),
+                                    .price = pc::Ticks(price.value)});
+      },
+      py::kw_only(), py::arg("market"), py::arg("price"), py::arg("timestamp_ns"),
+      py::arg("seq") = py::none(),
+      "Starts the final settlement of delisted ``market`` at ``price`` ticks (0: the "
+      "market's last valid index; perpcore/engine/engine.hpp, \"Final settlement\"). The "
+      "mark moves to that price and stays there, and the market takes no order of any kind "
+      "from then on (Reason.MARKET_HALTED, reduce-only included). Then, account by account in "
+      "the order the accounts were created, its orders there are cancelled "
+      "(CancelReason.MARKET_SETTLED), its funding settles and its position closes at that "
+      "one price as a fill with no fee would (PositionSettled: size * price * "
+      "atoms_per_tick_lot between its bucket and the market's settlement pool); an isolated "
+      "bucket is released to cross cash, a deficit covered by the insurance fund, then the "
+      "shortfall. The work is bounded per command: this command settles the first "
+      "accounts, and each time_tick() naming the market (not market 0) the next, until none "
+      "is left (MarketSettled). stats() shows the SettlementPhase, the price and the pool. "
+      "Refused, in order: Reason.UNKNOWN_MARKET, SETTLEMENT_NOT_DELISTED, SETTLEMENT_STARTED "
+      "(settling or settled already), SETTLEMENT_INVALID_PRICE (price < 0, above max_price, "
+      "or 0 for a market that never had an index).");
   cls.def(
       "set_self_trade_scope",
       [](PyEngine& e, U64 account, en::SelfTradeScope scope, I64 ts, std::optional<U64> seq) {
@@ -2361,7 +2431,9 @@ an order to a price an amend refuses (Reason.AMEND_WOULD_CROSS).
       },
       py::kw_only(), py::arg("timestamp_ns"), py::arg("market") = U32{0},
       py::arg("seq") = py::none(),
-      "Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or of all for 0.");
+      "Re-evaluates the oracle (staleness, TWAP, breaker, mark) of one market, or of all for 0. "
+      "A tick naming a market whose final settlement is under way then settles its next "
+      "accounts (settle_market(); a tick of market 0 does not).");
 
   // --- bulk ------------------------------------------------------------------
   cls.def("place_orders", &PlaceOrders, py::kw_only(), py::arg("market"), py::arg("accounts"),

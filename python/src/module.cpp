@@ -140,7 +140,8 @@ void BindEnums(py::module_& m) {
                               {"MAX_FILL", 4},
                               {"MATCH_LIMIT", 5},
                               {"ACCOUNT_LOCKED", 6},
-                              {"LIQUIDATION", 7}});
+                              {"LIQUIDATION", 7},
+                              {"MARKET_SETTLED", 8}});
   MakeEnum<bk::EventKind>(
       m, "EventKind", "What an Event reports: FILL, RESTED, CANCELED, REDUCED or AMENDED.",
       {{"FILL", 0}, {"RESTED", 1}, {"CANCELED", 2}, {"REDUCED", 3}, {"AMENDED", 4}});
