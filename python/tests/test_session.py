@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "477fa180b0e81d68070ec79e3185dff27edff678dcf67b51108984241ec48317"
+GOLDEN_DIGEST = "3a087d04a5b634947087898840f0f003245da2164842970e4ed1b365c7ecd927"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24
