@@ -377,7 +377,8 @@ enum {
   PERPCORE_EVENT_SHORTFALL = 26,
   PERPCORE_EVENT_MARGIN_WARNING = 27,
   PERPCORE_EVENT_POSITION_SETTLED = 28,
-  PERPCORE_EVENT_MARKET_SETTLED = 29
+  PERPCORE_EVENT_MARKET_SETTLED = 29,
+  PERPCORE_EVENT_BACKSTOP_TAKEOVER = 30
 };
 /* An account's or isolated bucket's health (perpcore::liquidation::Health,
  * perpcore/liquidation/liquidation.hpp), judged at the mark: BANKRUPT equity
@@ -511,7 +512,8 @@ enum {
   PERPCORE_REASON_LIQUIDATION_NO_POSITION = 813,
   PERPCORE_REASON_SETTLEMENT_NOT_DELISTED = 814,
   PERPCORE_REASON_SETTLEMENT_STARTED = 815,
-  PERPCORE_REASON_SETTLEMENT_INVALID_PRICE = 816
+  PERPCORE_REASON_SETTLEMENT_INVALID_PRICE = 816,
+  PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD = 817
 };
 
 /* perpcore_reason_name() / perpcore_reason_message()
@@ -656,7 +658,8 @@ typedef struct perpcore_funding_params {
  * of 1.5% of the closed notional of which the keeper gets 5%, a partial
  * close to maintenance * 1.1, positions above 1e11 atoms of notional closed
  * 20% at a time with a 30 s cooldown, bankruptcy adjustment 1, spread to
- * maintenance 1.5, at most 1e11 atoms of notional per command. */
+ * maintenance 1.5, at most 1e11 atoms of notional per command; no
+ * backstop (perpcore/engine/engine.hpp "Backstop takeover"), threshold 2/3. */
 typedef struct perpcore_liquidation_params {
   int64_t warning_threshold;     /* rate in [1%, 100%) */
   int64_t fee;                   /* rate in [0, 1] of the closed notional */
@@ -670,6 +673,12 @@ typedef struct perpcore_liquidation_params {
   int64_t bankruptcy_adjustment; /* rate >= 1 */
   int64_t spread_to_maintenance; /* rate > 0 */
   int64_t max_notional_per_command; /* atoms >= 1 */
+  /* Appended in issue 14 (absent from a caller whose market params'
+   * struct_size is PERPCORE_MARKET_PARAMS_SIZE_V4 or older: no backstop). */
+  uint64_t backstop;             /* the backstop account's id; 0: none */
+  int64_t backstop_threshold;    /* rate in [0, 1]: the backstop takes the
+                                    whole position below this fraction of
+                                    maintenance (default 2/3) */
 } perpcore_liquidation_params;
 
 /* perpcore_market_params (input and output; struct_size).
@@ -1098,6 +1107,26 @@ typedef struct perpcore_event_market_settled {
   int64_t price;
 } perpcore_event_market_settled;
 
+/* BACKSTOP_TAKEOVER: a liquidation moved `size` lots of `account`'s position
+ * in `market` (signed as that position: > 0 a long) to the market's backstop
+ * account `backstop` at the mark `price` ticks, off the book and with no
+ * fee, and `equity` quote atoms from the target's bucket to the backstop's
+ * cross cash (< 0: the backstop paid them in); `position` is the target's
+ * position left, `backstop_position` the backstop's after; isolated 1: the
+ * target's position was isolated (perpcore/engine/engine.hpp "Backstop
+ * takeover"). */
+typedef struct perpcore_event_backstop_takeover {
+  uint32_t market;
+  uint32_t isolated;
+  uint64_t account;
+  uint64_t backstop;
+  int64_t size;
+  int64_t price;
+  int64_t equity;
+  int64_t position;
+  int64_t backstop_position;
+} perpcore_event_backstop_takeover;
+
 typedef struct perpcore_event {
   uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
   uint32_t pad0;
@@ -1130,6 +1159,7 @@ typedef struct perpcore_event {
     perpcore_event_margin_warning margin_warning;   /* MARGIN_WARNING */
     perpcore_event_position_settled position_settled; /* POSITION_SETTLED */
     perpcore_event_market_settled market_settled;   /* MARKET_SETTLED */
+    perpcore_event_backstop_takeover backstop_takeover; /* BACKSTOP_TAKEOVER */
   } as;
 } perpcore_event;
 
@@ -1372,7 +1402,7 @@ typedef struct perpcore_funding_rate {
  * engine config and market params grew in issue 11 (fields appended), the
  * market params, account summary and market stats in issue 12, the market
  * params and the account summary (again) in issue 13, the market stats
- * (again) in issue 14; a caller
+ * and the market params' liquidation (the backstop) in issue 14; a caller
  * built against an older header passes that version's size, and the library
  * reads (and writes) only what that size covers. Sizes between the versions
  * are refused (PERPCORE_E_STRUCT_SIZE). */
@@ -1380,6 +1410,7 @@ typedef struct perpcore_funding_rate {
 #define PERPCORE_MARKET_PARAMS_SIZE_V1 944u
 #define PERPCORE_MARKET_PARAMS_SIZE_V2 992u
 #define PERPCORE_MARKET_PARAMS_SIZE_V3 1160u
+#define PERPCORE_MARKET_PARAMS_SIZE_V4 1240u
 #define PERPCORE_ACCOUNT_SUMMARY_SIZE_V1 112u
 #define PERPCORE_ACCOUNT_SUMMARY_SIZE_V2 120u
 #define PERPCORE_MARKET_STATS_SIZE_V1 184u
@@ -1389,8 +1420,8 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_i128) == 16, i128_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_params) == 168, funding_params_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_params) == 80, liquidation_params_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 1240, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_params) == 96, liquidation_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 1256, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -1530,6 +1561,8 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->liquidation.bankruptcy_adjustment = PERPCORE_RATE_SCALE;
   p->liquidation.spread_to_maintenance = 15 * (PERPCORE_RATE_SCALE / 10);
   p->liquidation.max_notional_per_command = INT64_C(100000000000);
+  p->liquidation.backstop = 0;
+  p->liquidation.backstop_threshold = 2 * (PERPCORE_RATE_SCALE / 3);
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not

@@ -48,12 +48,12 @@ perpcore_status CatchAll(Body&& body, const char** what) noexcept {
   return PERPCORE_E_INTERNAL;
 }
 
-// kSizeV1<T>, kSizeV2<T>, kSizeV3<T>: the struct's older sizes (perpcore.h):
+// kSizeV1<T> .. kSizeV4<T>: the struct's older sizes (perpcore.h):
 // sizeof(T) unless fields were appended since, as to the engine config and
 // market params in issue 11, to the market params (again), the account
 // summary and the market stats in issue 12, to the market params and the
-// account summary (again) in issue 13, and to the market stats (again) in
-// issue 14.
+// account summary (again) in issue 13, and to the market stats (again) and
+// the market params' liquidation in issue 14.
 template <class T>
 inline constexpr std::uint32_t kSizeV1 = sizeof(T);
 template <>
@@ -78,13 +78,18 @@ template <class T>
 inline constexpr std::uint32_t kSizeV3 = sizeof(T);
 template <>
 inline constexpr std::uint32_t kSizeV3<perpcore_market_params> = PERPCORE_MARKET_PARAMS_SIZE_V3;
+template <class T>
+inline constexpr std::uint32_t kSizeV4 = sizeof(T);
+template <>
+inline constexpr std::uint32_t kSizeV4<perpcore_market_params> = PERPCORE_MARKET_PARAMS_SIZE_V4;
 
 // KnownSize(): exactly the size of a version the library knows: an older
 // version's size or this library's. A size between two would cut an
 // appended field; a larger one has fields the library cannot honour.
 template <class T>
 bool KnownSize(std::uint32_t size) {
-  return size == kSizeV1<T> || size == kSizeV2<T> || size == kSizeV3<T> || size == sizeof(T);
+  return size == kSizeV1<T> || size == kSizeV2<T> || size == kSizeV3<T> || size == kSizeV4<T> ||
+         size == sizeof(T);
 }
 
 // Has(): whether a struct of `struct_size` bytes holds the field that ends

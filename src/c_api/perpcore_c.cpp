@@ -158,7 +158,8 @@ static_assert(PERPCORE_EVENT_SHORTFALL == Val(eng::EventKind::kShortfall));
 static_assert(PERPCORE_EVENT_MARGIN_WARNING == Val(eng::EventKind::kMarginWarning));
 static_assert(PERPCORE_EVENT_POSITION_SETTLED == Val(eng::EventKind::kPositionSettled));
 static_assert(PERPCORE_EVENT_MARKET_SETTLED == Val(eng::EventKind::kMarketSettled));
-static_assert(PERPCORE_EVENT_MARKET_SETTLED + 1 == std::variant_size_v<eng::Event>);
+static_assert(PERPCORE_EVENT_BACKSTOP_TAKEOVER == Val(eng::EventKind::kBackstopTakeover));
+static_assert(PERPCORE_EVENT_BACKSTOP_TAKEOVER + 1 == std::variant_size_v<eng::Event>);
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
@@ -205,6 +206,8 @@ static_assert(PERPCORE_HEALTH_LIQUIDATABLE == Val(lq::Health::kLiquidatable));
 static_assert(PERPCORE_HEALTH_BANKRUPT == Val(lq::Health::kBankrupt));
 // The appended fields start where the older versions end.
 static_assert(offsetof(perpcore_market_params, liquidation) == PERPCORE_MARKET_PARAMS_SIZE_V3);
+static_assert(offsetof(perpcore_market_params, liquidation.backstop) ==
+              PERPCORE_MARKET_PARAMS_SIZE_V4);
 static_assert(offsetof(perpcore_account_summary, health_equity) ==
               PERPCORE_ACCOUNT_SUMMARY_SIZE_V2);
 static_assert(offsetof(perpcore_event_liquidation, closed) == 40);
@@ -327,7 +330,8 @@ static_assert(offsetof(perpcore_funding_params, counterparty) == 96);
   X(LIQUIDATION_NO_POSITION, pc::Reason::kLiquidationNoPosition)  \
   X(SETTLEMENT_NOT_DELISTED, pc::Reason::kSettlementNotDelisted)  \
   X(SETTLEMENT_STARTED, pc::Reason::kSettlementStarted)  \
-  X(SETTLEMENT_INVALID_PRICE, pc::Reason::kSettlementInvalidPrice)
+  X(SETTLEMENT_INVALID_PRICE, pc::Reason::kSettlementInvalidPrice)  \
+  X(LIQUIDATION_INVALID_BACKSTOP_THRESHOLD, pc::Reason::kLiquidationInvalidBackstopThreshold)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -586,6 +590,8 @@ perpcore_liquidation_params FromLiquidationParams(const lq::LiquidationParams& l
   out.bankruptcy_adjustment = l.bankruptcy_adjustment.raw();
   out.spread_to_maintenance = l.spread_to_maintenance.raw();
   out.max_notional_per_command = l.max_notional_per_command;
+  out.backstop = l.backstop;
+  out.backstop_threshold = l.backstop_threshold.raw();
   return out;
 }
 
@@ -662,10 +668,15 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
   if (Has(in->struct_size, offsetof(perpcore_market_params, funding) + sizeof in->funding)) {
     out->funding = ToFundingParams(in->funding);
   }
-  // The liquidation appended after version 3: older callers get its defaults.
-  if (Has(in->struct_size,
-          offsetof(perpcore_market_params, liquidation) + sizeof in->liquidation)) {
+  // The liquidation appended after version 3: older callers get its
+  // defaults; its backstop fields, appended after version 4, likewise.
+  if (Has(in->struct_size, PERPCORE_MARKET_PARAMS_SIZE_V4)) {
     out->liquidation = ToLiquidationParams(in->liquidation);
+  }
+  if (Has(in->struct_size, offsetof(perpcore_market_params, liquidation.backstop_threshold) +
+                               sizeof in->liquidation.backstop_threshold)) {
+    out->liquidation.backstop = in->liquidation.backstop;
+    out->liquidation.backstop_threshold = pc::Rate(in->liquidation.backstop_threshold);
   }
   return PERPCORE_OK;
 }
@@ -942,6 +953,17 @@ void Put(const ev::PositionSettled& e, perpcore_event* out) {
 }
 void Put(const ev::MarketSettled& e, perpcore_event* out) {
   out->as.market_settled = {.market = e.market.value(), .pad0 = 0, .price = e.price.raw()};
+}
+void Put(const ev::BackstopTakeover& e, perpcore_event* out) {
+  out->as.backstop_takeover = {.market = e.market.value(),
+                               .isolated = e.isolated ? 1U : 0U,
+                               .account = e.account.value(),
+                               .backstop = e.backstop.value(),
+                               .size = e.size.raw(),
+                               .price = e.price.raw(),
+                               .equity = e.equity.raw(),
+                               .position = e.position.raw(),
+                               .backstop_position = e.backstop_position.raw()};
 }
 
 perpcore_event ToC(const eng::Event& e) {

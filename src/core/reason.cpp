@@ -219,6 +219,9 @@ constexpr ReasonText kReasons[] = {
     {Reason::kSettlementInvalidPrice, "kSettlementInvalidPrice",
      "the settlement price must be 1..max_price, or 0 for the market's last valid index "
      "(which it must have)"},
+    {Reason::kLiquidationInvalidBackstopThreshold, "kLiquidationInvalidBackstopThreshold",
+     "the backstop threshold is a fraction of maintenance in [0, 1] (Hyperliquid: 2/3; 0: the "
+     "backstop takes only bankrupt targets and what the book cannot absorb)"},
 };
 
 constexpr bool Ascending() {

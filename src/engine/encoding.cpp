@@ -60,6 +60,8 @@ void EncodeLiquidationParams(const liquidation::LiquidationParams& l, std::strin
   PutI64(out, l.bankruptcy_adjustment.raw());
   PutI64(out, l.spread_to_maintenance.raw());
   PutI64(out, l.max_notional_per_command);
+  PutU64(out, l.backstop);
+  PutI64(out, l.backstop_threshold.raw());
 }
 
 }  // namespace

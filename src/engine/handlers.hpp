@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/function_ref.h"
+
 #include "state.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
@@ -145,6 +147,26 @@ std::int64_t TradePosition(const Market& m, Position& p, std::int64_t delta, std
 void CancelLockedOrders(State& s, EventSink& sink);
 void TopUpIsolated(State* s, TimeNs now, const Market& m, Account& a, Position& p,
                    std::int64_t old_size, EventSink& sink);
+// OffBookFill(): a trade of `delta` lots (the change of `from`'s position;
+// `to`'s changes by -delta) at `price` between two accounts, off the book
+// and without fees: what a fill does to both positions (funding settled
+// first, cost basis, realized PnL, open interest, the funding
+// counterparty's size, both trade legs through the ledger, the isolated
+// top-ups and releases, empty records removed) but no order, no Fill
+// event, no volume and no last trade: `describe` emits the caller's event
+// (a backstop takeover, a deleveraging), after the trade legs and before
+// the top-ups. keep_from: `from`'s isolated bucket
+// and record stay, as a liquidated bucket does until its deficit is
+// covered. Invalidates pointers to both accounts' records. O(records of
+// the two accounts).
+struct OffBookResult {
+  std::int64_t from_realized = 0, to_realized = 0;
+  std::int64_t from_position = 0, to_position = 0;  // after
+};
+OffBookResult OffBookFill(State& s, std::uint32_t market_slot, std::uint32_t from_slot,
+                          std::uint32_t to_slot, std::int64_t delta, std::int64_t price,
+                          bool keep_from, EventSink& sink,
+                          absl::FunctionRef<void(const OffBookResult&)> describe);
 // AddOrder(): lots (< 0: removed) of the position's open orders at price
 // on side, in its ladder. O(price levels of the side). Inline: one call,
 // not two, on every rest, cancel and fill.
@@ -204,6 +226,9 @@ struct LiquidationPlan {
   liquidation::Health health = liquidation::Health::kHealthy;
   bool starts_cooldown = false;  // a partial size of the engine's choosing
   book::OrderRequest request;    // the IOC that closes the lots (none for a cover only)
+  std::uint32_t backstop_slot = kNone;  // the market's backstop, if it may take
+  std::int64_t takeover_lots = 0;       // > 0: the backstop takes them, no IOC
+  std::int64_t takeover_equity = 0;     // and this equity share
 };
 Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan);
 Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink);

@@ -157,6 +157,16 @@ void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
       .market = p.market, .account = a.id, .amount = Quote(delta), .cause = cause});
 }
 
+void MoveEquity(State& s, Account& from, Position& fp, Account& to, std::int64_t amount) {
+  std::int64_t& bucket = BucketOf(from, fp);
+  bucket -= amount;
+  to.cash += amount;
+  Watch(&s, from, bucket);
+  Watch(&s, to, to.cash);
+  MarkDirty(s, from, fp.market_slot);
+  MarkDirty(s, to, kNone);
+}
+
 void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t lots,
               std::int64_t price, std::int64_t fee) {
   // Market bounds keep every notional below 2^54, and the cash bound keeps

@@ -16,7 +16,9 @@
 // buckets here (vault cash) and nowhere else. Liquidation adds the fee's
 // moves (bucket -> insurance fund and keeper) and the deficit's (insurance
 // fund -> bucket, and the shortfall: a negative bucket, counted with a minus
-// sign in conservation); every move marks the accounts it touches for the
+// sign in conservation), and a backstop takeover's equity share (from the
+// target's bucket to the backstop's cross cash: kBackstopTakeover, which
+// also names the off-book trade legs); every move marks the accounts it touches for the
 // candidate index (state.hpp MarkDirty()). The final settlement of a
 // delisted market adds the market's settlement pool (Market::
 // settlement_pool): the counterparty of every position it closes
@@ -144,6 +146,12 @@ void CoverDeficit(State& s, Account& a, Position* p, EventSink& sink);
 // State records it for the end-of-command cancel (s: null in a dry run).
 void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
                   IsolatedMarginCause cause, EventSink& sink);
+
+// MoveEquity(): `amount` atoms (< 0: the other way) from the bucket of
+// `from`'s position fp (its isolated bucket, or cross cash) to `to`'s cross
+// cash: a backstop takeover's equity share (events::BackstopTakeover
+// describes it). Locks as MoveIsolated().
+void MoveEquity(State& s, Account& from, Position& fp, Account& to, std::int64_t amount);
 
 // TradeLeg(): one account's side of a fill: lots > 0 buys, paying
 // lots * price * atoms from the position's bucket (a sale receives it), and

@@ -62,6 +62,112 @@ OrderId LiquidationOrderId(const State& s, const Market& m) {
   return OrderId(id);
 }
 
+// A discarding sink for the backstop's dry run.
+struct Discard final : EventSink {
+  void Emit(const Event&) override {}
+};
+
+// The market's backstop account, if it may take a position of `a`: named,
+// existing, not `a` itself and not locked by the cash bound; else kNone.
+std::uint32_t BackstopSlot(const State& s, const Market& m, const Account& a) {
+  const std::uint64_t id = m.params.liquidation.backstop;
+  if (id == 0 || id == a.id.value()) return kNone;
+  const std::uint32_t bi = s.FindAccount(AccountId(id));
+  return bi == kNone || s.accounts[bi].cash_locked ? kNone : bi;
+}
+
+// The target's equity share of `lots` of position p (engine.hpp, "Backstop
+// takeover"): equity * their notional / the target's notional (the
+// isolated position's, or all its cross positions' at their marks),
+// rounded toward minus infinity: the target keeps the fraction of a share
+// it is owed, and a negative share costs the backstop the atom. int128:
+// |equity| < 2^64, a notional < 2^54.
+int128 EquityShare(const State& s, const Account& a, const Position& p, int128 equity,
+                   std::int64_t lots) {
+  const Market& m = s.markets[p.market_slot];
+  const int128 taken = Notional(m, lots, m.mark.raw());
+  int128 total = 0;
+  if (p.mode == MarginMode::kIsolated) {
+    total = Abs(PositionValue(m, p));
+  } else {
+    for (const Position& q : a.positions) {
+      if (q.mode == MarginMode::kCross) total += Abs(PositionValue(s.markets[q.market_slot], q));
+    }
+  }
+  PERPCORE_CHECK(taken > 0 && total >= taken);
+  const int128 n = equity * taken;
+  int128 share = n / total;
+  if (n % total != 0 && n < 0) share -= 1;
+  return share;
+}
+
+// Whether the backstop in slot bi can take `lots` (its position's change)
+// at the mark with `share` atoms into its cross cash: a dry run on a copy
+// of the account, through the same position and ledger code as the
+// takeover, after which the backstop must cover its initial requirement
+// with orders (the margin check of an order that adds risk) and stay
+// within the cash bound. O(records and orders of the backstop).
+bool BackstopTakes(const State& s, std::uint32_t market_slot, std::uint32_t bi,
+                   std::int64_t lots, int128 share) {
+  if (!ledger::WithinSoftBound(share)) return false;
+  const Market& m = s.markets[market_slot];
+  Account b = s.accounts[bi];
+  if (!ledger::WithinSoftBound(int128(b.cash) + share)) return false;
+  b.cash += static_cast<std::int64_t>(share);
+  Position& bp = GetPosition(s, b, market_slot);
+  ledger::SettleFundingDry(m, s.now, b, bp);
+  const std::int64_t old = bp.size;
+  TradePosition(m, bp, lots, m.mark.raw());
+  ledger::TradeLeg(nullptr, m, b, bp, lots, m.mark.raw(), 0);
+  Discard discard;
+  TopUpIsolated(nullptr, s.now, m, b, bp, old, discard);
+  if (b.cash_locked) return false;
+  const risk::AccountMargin after = Evaluate(s, b, nullptr);
+  return after.equity >= after.initial_with_orders;
+}
+
+// The takeover itself: `lots` of the target's position in the plan's market
+// move to the backstop at the mark, with `share` atoms of equity.
+void Takeover(State& s, const LiquidationPlan& plan, std::int64_t lots, std::int64_t share,
+              EventSink& sink) {
+  Market& m = s.markets[plan.market_slot];
+  Account& a = s.accounts[plan.account_slot];
+  Account& b = s.accounts[plan.backstop_slot];
+  Position* p = FindPosition(a, m.id);
+  PERPCORE_CHECK(p != nullptr && p->size != 0 && lots > 0);
+  const std::int64_t delta = p->size > 0 ? -lots : lots;
+  ledger::MoveEquity(s, a, *p, b, share);
+  OffBookFill(s, plan.market_slot, plan.account_slot, plan.backstop_slot, delta, m.mark.raw(),
+              plan.isolated, sink, [&](const OffBookResult& r) {
+                sink.Emit(events::BackstopTakeover{.market = m.id,
+                                                   .account = a.id,
+                                                   .backstop = b.id,
+                                                   .isolated = plan.isolated,
+                                                   .size = Lots(-delta),
+                                                   .price = m.mark,
+                                                   .equity = Quote(share),
+                                                   .position = Lots(r.from_position),
+                                                   .backstop_position = Lots(r.to_position)});
+              });
+}
+
+// Step 5: a deficit with nothing left to close. An isolated bucket closed
+// to zero is covered and released; a cross account with no cross position
+// left is covered (CoverCrossDeficit).
+void CoverLeft(State& s, const LiquidationPlan& plan, EventSink& sink) {
+  Account& a = s.accounts[plan.account_slot];
+  if (plan.isolated) {
+    Position* p = FindPosition(a, s.markets[plan.market_slot].id);
+    if (p != nullptr && p->size == 0) {
+      ledger::CoverDeficit(s, a, p, sink);
+      ledger::MoveIsolated(&s, a, *p, -p->iso_cash, IsolatedMarginCause::kRelease, sink);
+      RemoveIfEmpty(a, *p);
+    }
+  } else if (!HasCrossPosition(a)) {
+    CoverCrossDeficit(s, a, sink);
+  }
+}
+
 }  // namespace
 
 // CoverCrossDeficit(): a cross account below zero with nothing left to
@@ -152,6 +258,20 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
   const liquidation::LiquidationParams& lp = m.params.liquidation;
   plan->health = h.Classify();
 
+  // Below the backstop threshold the backstop takes the whole position, if
+  // it can; the book is not tried.
+  plan->backstop_slot = BackstopSlot(s, m, a);
+  if (plan->backstop_slot != kNone &&
+      h.equity * kScale < int128(lp.backstop_threshold.raw()) * h.maintenance) {
+    const std::int64_t whole = p->size < 0 ? -p->size : p->size;
+    const int128 share = EquityShare(s, a, *p, h.equity, whole);
+    if (BackstopTakes(s, plan->market_slot, plan->backstop_slot, p->size, share)) {
+      plan->takeover_lots = whole;
+      plan->takeover_equity = static_cast<std::int64_t>(share);
+      return Reason::kOk;
+    }
+  }
+
   // Size (engine.hpp, step 2).
   const std::int64_t size = p->size < 0 ? -p->size : p->size;
   const int128 per_lot = int128(m.mark.raw()) * m.atoms;
@@ -213,6 +333,11 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
     CoverCrossDeficit(s, a, sink);
     return {};
   }
+  if (plan.takeover_lots > 0) {
+    Takeover(s, plan, plan.takeover_lots, plan.takeover_equity, sink);
+    CoverLeft(s, plan, sink);
+    return {};
+  }
   Account& keeper = s.accounts[plan.keeper_slot];
   Market& m = s.markets[plan.market_slot];
 
@@ -258,16 +383,24 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
     sink.Emit(events::Shortfall{.amount = Quote(-paid.shortfall_paid)});
   }
 
-  // 4. A deficit with nothing left to close.
-  if (plan.isolated) {
-    if (position == 0) {
-      ledger::CoverDeficit(s, a, p, sink);
-      ledger::MoveIsolated(&s, a, *p, -p->iso_cash, IsolatedMarginCause::kRelease, sink);
-      RemoveIfEmpty(a, *p);
+  // 4. What the book could not absorb within the protection price goes to
+  // the backstop, if the target is still liquidatable and the backstop can
+  // take it.
+  if (plan.backstop_slot != kNone && position != 0 && closed < plan.request.size.raw()) {
+    const HealthOf left = plan.isolated ? BucketHealth(m, *p, s.now) : CrossHealth(s, a);
+    const std::int64_t whole = position < 0 ? -position : position;
+    const std::int64_t lots = std::min(plan.request.size.raw() - closed, whole);
+    if (left.Liquidatable()) {
+      const int128 share = EquityShare(s, a, *p, left.equity, lots);
+      if (BackstopTakes(s, plan.market_slot, plan.backstop_slot, position > 0 ? lots : -lots,
+                        share)) {
+        Takeover(s, plan, lots, static_cast<std::int64_t>(share), sink);
+      }
     }
-  } else if (!HasCrossPosition(a)) {
-    CoverCrossDeficit(s, a, sink);
   }
+
+  // 5. A deficit with nothing left to close.
+  CoverLeft(s, plan, sink);
   return {.filled = pr.filled};
 }
 

@@ -104,6 +104,42 @@ std::int64_t Sign(std::int64_t v) { return (v > 0) - (v < 0); }
 
 }  // namespace
 
+OffBookResult OffBookFill(State& s, std::uint32_t market_slot, std::uint32_t from_slot,
+                          std::uint32_t to_slot, std::int64_t delta, std::int64_t price,
+                          bool keep_from, EventSink& sink,
+                          absl::FunctionRef<void(const OffBookResult&)> describe) {
+  PERPCORE_CHECK(from_slot != to_slot && delta != 0);
+  Market& m = s.markets[market_slot];
+  Account& from = s.accounts[from_slot];
+  Account& to = s.accounts[to_slot];
+  Position& fp = GetPosition(s, from, market_slot);
+  Position& tp = GetPosition(s, to, market_slot);
+  ledger::SettleFunding(s, m, from, fp, sink);
+  ledger::SettleFunding(s, m, to, tp, sink);
+  const std::int64_t from_old = fp.size, to_old = tp.size;
+  OffBookResult r;
+  r.from_realized = TradePosition(m, fp, delta, price);
+  r.to_realized = TradePosition(m, tp, -delta, price);
+  TradeOpenInterest(m, from_old, fp.size);
+  TradeOpenInterest(m, to_old, tp.size);
+  const AccountId counterparty(m.params.funding.counterparty);
+  if (from.id == counterparty) m.counterparty_size = fp.size;
+  if (to.id == counterparty) m.counterparty_size = tp.size;
+  ledger::TradeLeg(&s, m, from, fp, delta, price, 0);
+  ledger::TradeLeg(&s, m, to, tp, -delta, price, 0);
+  r.from_position = fp.size;
+  r.to_position = tp.size;
+  // The caller's event before the moves the trade causes, as for a fill.
+  describe(r);
+  TopUpIsolated(&s, s.now, m, to, tp, to_old, sink);
+  if (!keep_from) {
+    TopUpIsolated(&s, s.now, m, from, fp, from_old, sink);
+    RemoveIfEmpty(from, fp);
+  }
+  RemoveIfEmpty(to, tp);
+  return r;
+}
+
 void TradeOpenInterest(Market& m, std::int64_t old_size, std::int64_t new_size) {
   m.oi_long += std::max<std::int64_t>(new_size, 0) - std::max<std::int64_t>(old_size, 0);
   m.oi_short += std::max<std::int64_t>(-new_size, 0) - std::max<std::int64_t>(-old_size, 0);

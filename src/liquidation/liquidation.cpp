@@ -166,6 +166,7 @@ Reason Validate(const LiquidationParams& p) {
   if (p.bankruptcy_adjustment.raw() < kOne) return Reason::kLiquidationInvalidBankruptcyAdjustment;
   if (p.spread_to_maintenance.raw() <= 0) return Reason::kLiquidationInvalidSpread;
   if (p.max_notional_per_command < 1) return Reason::kLiquidationInvalidMaxNotional;
+  if (!InUnit(p.backstop_threshold)) return Reason::kLiquidationInvalidBackstopThreshold;
   return Reason::kOk;
 }
 

@@ -200,7 +200,8 @@ constexpr const char* kEventKindNames[] = {
     "kPriceUpdate",  "kCircuitBreaker", "kMarginModeSet",   "kLeverageSet",
     "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet",
     "kSourceRetired", "kFundingRateSet", "kFundingSettled", "kFundingResidual", "kLiquidation",
-    "kInsuranceCover", "kShortfall", "kMarginWarning", "kPositionSettled", "kMarketSettled"};
+    "kInsuranceCover", "kShortfall", "kMarginWarning", "kPositionSettled", "kMarketSettled",
+    "kBackstopTakeover"};
 constexpr std::size_t kEventKinds = std::size(kEventKindNames);
 
 std::string EnumName(EventKind v) {

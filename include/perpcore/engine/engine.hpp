@@ -205,6 +205,9 @@
 //      bucket: keeper_share of it to the keeper's cross cash (the insurance
 //      fund keeps a share the keeper's cash bound would not take), the rest
 //      to the insurance fund, which pays any shortfall down with it first.
+//   4b. Backstop takeover (below). What the IOC could not close of its lots
+//      within the protection price goes to the backstop while the target
+//      is still liquidatable, if the backstop can take it.
 //   5. When nothing is left to close (an isolated position closed, or a
 //      cross account without cross positions) and the bucket is below zero,
 //      a cross deficit first takes what the account's isolated buckets can
@@ -223,6 +226,35 @@
 //   Liquidatable() answers from per-market candidate indexes (liquidation/
 //   candidate_index.hpp) that every command keeps current for the accounts
 //   it touched, without walking accounts (complexity there).
+//
+// Backstop takeover (LiquidationParams::backstop, backstop_threshold;
+// Hyperliquid's liquidator vault): a market may name a backstop account.
+//   When: a Liquidate whose target has equity < backstop_threshold *
+//   maintenance (Hyperliquid: 2/3) skips steps 2-4: the backstop takes the
+//   whole position. Otherwise step 4b gives it the lots the book did not
+//   fill. Either way only if the backstop exists, is not the target, is not
+//   locked by the cash bound, and passes its own check; if it cannot take,
+//   the liquidation goes on as if there were none (the book, then step 5).
+//   Price: the position moves at the mark, off the book (no order, no fee,
+//   no Fill, no volume), with the target's equity share
+//     share = floor(equity * taken notional / target notional)
+//   (the target's notional: the isolated position's, or all its cross
+//   positions' at their marks) moved from the target's bucket to the
+//   backstop's cross cash; a negative share is paid by the backstop. For a
+//   whole position of its own this is exactly the trade at the bankruptcy
+//   price (the price at which the target's equity is 0), but in atoms, not
+//   rounded to a tick. The target's health ratio is unchanged by a
+//   takeover of part of it (up to the atom), so a cross account whose
+//   largest position went to the backstop is still liquidatable and the
+//   next Liquidate takes the next position (one market per command).
+//   The backstop's check: a dry run of the takeover on a copy of its
+//   account (funding settled, the position, the legs, an isolated top-up)
+//   after which it must cover its initial requirement with orders and keep
+//   every bucket within the cash bound. O(records and orders of the
+//   backstop).
+//   No liquidation fee is charged on what the backstop takes (the keeper
+//   is paid only for what the book closed): the backstop's compensation is
+//   the equity share. Event: events::BackstopTakeover.
 //
 // Final settlement (SettleMarket, commands.hpp): a delisted market's
 // positions can be neither traded away (nothing rests in a delisted book

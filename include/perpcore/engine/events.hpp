@@ -66,6 +66,7 @@ enum class EventKind : std::uint8_t {
   kMarginWarning = 27,
   kPositionSettled = 28,
   kMarketSettled = 29,
+  kBackstopTakeover = 30,
 };
 
 namespace events {
@@ -414,6 +415,28 @@ struct MarketSettled {
   Ticks price;
   friend bool operator==(const MarketSettled&, const MarketSettled&) = default;
 };
+// BackstopTakeover: a Liquidate moved `size` lots of `account`'s position in
+// `market` (signed as that position: + a long) to the market's backstop
+// account `backstop` at the mark `price`, off the book and with no fee
+// (engine.hpp, "Backstop takeover"): each side's bucket moved
+// size * price * atoms as a fill would (the target's cross cash or, if
+// `isolated`, its bucket), and `equity` atoms moved from the target's
+// bucket to the backstop's (< 0: the backstop paid them in, for a target
+// below zero): the target's equity share of what was taken. `position` is
+// the target's position left, `backstop_position` the backstop's after.
+// Follows the FundingSettled of both positions; before any deficit cover.
+struct BackstopTakeover {
+  MarketId market = 0;
+  AccountId account = 0;
+  AccountId backstop = 0;
+  bool isolated = false;
+  Lots size;
+  Ticks price;
+  Quote equity;
+  Lots position;
+  Lots backstop_position;
+  friend bool operator==(const BackstopTakeover&, const BackstopTakeover&) = default;
+};
 }  // namespace events
 
 // Event
@@ -430,7 +453,7 @@ using Event =
                  events::SourceRetired, events::FundingRateSet, events::FundingSettled,
                  events::FundingResidual, events::Liquidation, events::InsuranceCover,
                  events::Shortfall, events::MarginWarning, events::PositionSettled,
-                 events::MarketSettled>;
+                 events::MarketSettled, events::BackstopTakeover>;
 
 // KindOf(): the kind of an event.
 constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
@@ -471,7 +494,8 @@ static_assert(std::is_same_v<EventOf<EventKind::kShortfall>, events::Shortfall>)
 static_assert(std::is_same_v<EventOf<EventKind::kMarginWarning>, events::MarginWarning>);
 static_assert(std::is_same_v<EventOf<EventKind::kPositionSettled>, events::PositionSettled>);
 static_assert(std::is_same_v<EventOf<EventKind::kMarketSettled>, events::MarketSettled>);
-static_assert(std::variant_size_v<Event> == 30);
+static_assert(std::is_same_v<EventOf<EventKind::kBackstopTakeover>, events::BackstopTakeover>);
+static_assert(std::variant_size_v<Event> == 31);
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) <= 160);
 

@@ -135,6 +135,15 @@ Health ClassifyMargins(absl::int128 equity, absl::int128 maintenance, absl::int1
 //                      SubaccountBlockLimits.MaxNotionalLiquidated
 //                      100,000,000,000 quote quantums per subaccount per block
 //                      (genesis.sh; the code default is $100M).
+//   backstop           0: none. The account (an AccountId's value) that takes
+//                      over liquidated positions in the market (engine.hpp,
+//                      "Backstop takeover"): Hyperliquid's liquidator vault.
+//   backstop_threshold 2/3: the backstop takes the position without trying
+//                      the book once equity < backstop_threshold *
+//                      maintenance (Hyperliquid, docs: trading/liquidations,
+//                      "backstop liquidation ... account value is less than
+//                      2/3 of the maintenance margin"); 0: only a bankrupt
+//                      target (equity < 0) and what the book cannot absorb.
 // The amounts in atoms assume a 6-decimal quote (USDC); a market in another
 // quote scales them.
 struct LiquidationParams {
@@ -148,6 +157,8 @@ struct LiquidationParams {
   Rate bankruptcy_adjustment{kRateScale};                 // >= 1 (dYdX's rule)
   Rate spread_to_maintenance{kRateScale / 10 * 15};       // > 0
   std::int64_t max_notional_per_command = 100'000'000'000;  // atoms, >= 1
+  std::uint64_t backstop = 0;                             // an account id, 0: none
+  Rate backstop_threshold{kRateScale / 3 * 2};            // [0, 1]
   friend bool operator==(const LiquidationParams&, const LiquidationParams&) = default;
 };
 
@@ -169,6 +180,9 @@ struct LiquidationParams {
 //   kLiquidationInvalidSpread            <= 0 (dYdX: SMMR 0 is invalid; above
 //                                        1 is valid)
 //   kLiquidationInvalidMaxNotional       < 1
+//   kLiquidationInvalidBackstopThreshold outside [0, 1] (the backstop
+//                                        account is not checked here: it
+//                                        may be created later; engine.hpp)
 // O(1).
 Reason Validate(const LiquidationParams& p);
 
