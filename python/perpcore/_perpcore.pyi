@@ -179,6 +179,7 @@ class Reason(enum.IntEnum):
     SETTLEMENT_NOT_DELISTED = 814
     SETTLEMENT_STARTED = 815
     SETTLEMENT_INVALID_PRICE = 816
+    LIQUIDATION_INVALID_BACKSTOP_THRESHOLD = 817
 
 def reason_message(reason: Reason) -> str: ...
 

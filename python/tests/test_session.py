@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "3a087d04a5b634947087898840f0f003245da2164842970e4ed1b365c7ecd927"
+GOLDEN_DIGEST = "6b61ccfe0198fabe14f5365843173bb02ec3162a92fbc6248946b80bd36b2af6"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24
