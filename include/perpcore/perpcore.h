@@ -1868,8 +1868,13 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_time_ti
  * the named market), LIQUIDATION_NOT_LIQUIDATABLE (healthy at the current
  * mark), MARKET_HALTED, NO_INDEX_PRICE / INDEX_STALE. Events:
  * ORDER_CANCELED (PERPCORE_CANCEL_LIQUIDATION) for the account's resting
- * orders, the IOC's FILLs, LIQUIDATION, then INSURANCE_COVER and SHORTFALL
- * when a deficit is left; out->filled is the lots closed. */
+ * orders, the IOC's FILLs, LIQUIDATION, BACKSTOP_TAKEOVER when the market's
+ * backstop account takes what the book did not close, then INSURANCE_COVER
+ * and SHORTFALL when a deficit is left; out->filled is the lots closed
+ * through the book. Below the market's backstop_threshold of maintenance a
+ * backstop that can take it takes the whole position instead, whatever
+ * max_size (no FILL, no LIQUIDATION, no fee, out->filled 0;
+ * perpcore/engine/engine.hpp, "Backstop takeover"). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_liquidate(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint32_t market, uint64_t account, uint64_t keeper, int64_t max_size) PERPCORE_NOEXCEPT;

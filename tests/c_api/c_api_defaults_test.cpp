@@ -106,6 +106,8 @@ TEST_CASE("CApi: perpcore_market_params_init gives LiquidationParams' defaults",
   CHECK(l.bankruptcy_adjustment == d.bankruptcy_adjustment.raw());
   CHECK(l.spread_to_maintenance == d.spread_to_maintenance.raw());
   CHECK(l.max_notional_per_command == d.max_notional_per_command);
+  CHECK(l.backstop == d.backstop);
+  CHECK(l.backstop_threshold == d.backstop_threshold.raw());
 }
 
 TEST_CASE("CApi: perpcore_engine_config_init gives EngineConfig's defaults", "[c_api]") {

@@ -4,8 +4,9 @@
  * of every field, each field's refusal with its reason, the older struct
  * sizes that get the defaults), perpcore_engine_liquidate()'s refusals in
  * the documented order (each changing nothing), the liquidation queries'
- * misuse, the summary fields appended in issue 13, and one liquidation end
- * to end.
+ * misuse, the summary fields appended in issue 13, one liquidation end to
+ * end, and the backstop appended in issue 14 (its fields, its older size,
+ * one takeover end to end).
  *
  * Money is in 1e-6 USD atoms; the market is BTC-USD with a 0.1 USD tick and
  * a 0.001 BTC lot (perpcore_market_params_init()), so one tick of one lot is
@@ -94,6 +95,8 @@ static perpcore_liquidation_params all_fields_set(void) {
   l.bankruptcy_adjustment = RATE(3, 2);
   l.spread_to_maintenance = RATE(1, 10);
   l.max_notional_per_command = INT64_C(20000000000);
+  l.backstop = 9;
+  l.backstop_threshold = RATE(1, 2);
   return l;
 }
 
@@ -109,6 +112,8 @@ static void check_liquidation_equal(const perpcore_liquidation_params *got,
   CHECK_I64(got->bankruptcy_adjustment, want->bankruptcy_adjustment);
   CHECK_I64(got->spread_to_maintenance, want->spread_to_maintenance);
   CHECK_I64(got->max_notional_per_command, want->max_notional_per_command);
+  CHECK(got->backstop == want->backstop);
+  CHECK_I64(got->backstop_threshold, want->backstop_threshold);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -169,6 +174,8 @@ static void test_each_liquidation_field_out_of_range_is_refused_with_its_reason(
        PERPCORE_REASON_LIQUIDATION_INVALID_SPREAD},
       {offsetof(perpcore_liquidation_params, max_notional_per_command), 0,
        PERPCORE_REASON_LIQUIDATION_INVALID_MAX_NOTIONAL},
+      {offsetof(perpcore_liquidation_params, backstop_threshold), PERPCORE_RATE_SCALE + 1,
+       PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD},
   };
   size_t i;
   char msg[200];
@@ -217,8 +224,9 @@ static void test_liquidation_bounds_are_exact_to_one_atom(void) {
 /* A caller built against an older header (struct_size 1160, version 3; 992,
  * version 2; 944, version 1) never sets the liquidation fields: the bytes
  * where they would be are ignored (junk that would be refused if read), the
- * market gets the defaults, and reading back with the older size writes
- * nothing beyond it. A size between versions 3 and 4 is refused. */
+ * market gets the defaults (no backstop, threshold 2/3), and reading back
+ * with the older size writes nothing beyond it. A size between versions 3
+ * and 4 is refused. */
 static void test_older_market_params_sizes_get_the_liquidation_defaults(void) {
   perpcore_engine *eng = NULL;
   perpcore_result res;
@@ -249,6 +257,99 @@ static void test_older_market_params_sizes_get_the_liquidation_defaults(void) {
   CHECK_STATUS(perpcore_market_create(eng, &res, next_seq(eng), T0, 4, &p),
                PERPCORE_E_STRUCT_SIZE);
   CHECK_I64(market_count(eng), 3);
+  perpcore_engine_destroy(eng);
+}
+
+/* A caller built against the version-4 header (struct_size 1240) has the
+ * liquidation fields but not the backstop appended after them: the fields
+ * it sets are honoured, the bytes where the backstop would be are ignored
+ * (junk that would be refused if read: a threshold above 1), the market gets
+ * the backstop defaults (none, threshold 2/3 = 2 * (1e18 / 3)), and reading
+ * back with that size writes nothing beyond it. A size between versions 4
+ * and 5 is refused. */
+static void test_the_version_4_market_params_size_gets_the_backstop_defaults(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p, back;
+  perpcore_liquidation_params want = all_fields_set();
+  CHECK(offsetof(perpcore_market_params, liquidation.backstop) ==
+        PERPCORE_MARKET_PARAMS_SIZE_V4);
+  CHECK(sizeof p == PERPCORE_MARKET_PARAMS_SIZE_V4 + 16);
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  perpcore_market_params_init(&p);
+  p.liquidation = want;
+  p.liquidation.backstop_threshold = PERPCORE_RATE_SCALE + 1; /* refused if it were read */
+  p.struct_size = PERPCORE_MARKET_PARAMS_SIZE_V4;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  memset(&back, 0xAB, sizeof back);
+  back.struct_size = PERPCORE_MARKET_PARAMS_SIZE_V4;
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK(back.struct_size == PERPCORE_MARKET_PARAMS_SIZE_V4);
+  CHECK_I64(back.liquidation.fee, want.fee);
+  CHECK_I64(back.liquidation.max_notional_per_command, want.max_notional_per_command);
+  CHECK(all_bytes(&back.liquidation.backstop, sizeof back - PERPCORE_MARKET_PARAMS_SIZE_V4,
+                  0xAB)); /* beyond its size */
+  perpcore_market_params_init(&back);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  want.backstop = 0;
+  want.backstop_threshold = 2 * (PERPCORE_RATE_SCALE / 3);
+  check_liquidation_equal(&back.liquidation, &want);
+  p.struct_size = PERPCORE_MARKET_PARAMS_SIZE_V4 + 8;
+  CHECK_STATUS(perpcore_market_create(eng, &res, next_seq(eng), T0, 2, &p),
+               PERPCORE_E_STRUCT_SIZE);
+  CHECK_I64(market_count(eng), 1);
+  perpcore_engine_destroy(eng);
+}
+
+/* The backstop threshold is a fraction of maintenance in [0, 1]
+ * (liquidation.hpp, Validate()): exactly 1 and 0 are accepted, 1 + 1e-18 and
+ * -1e-18 refused by perpcore_market_create() with
+ * LIQUIDATION_INVALID_BACKSTOP_THRESHOLD (nothing created, no event; the
+ * params check names "liquidation"), and by perpcore_market_update() (the
+ * market keeps its params). The backstop account need not exist yet. */
+static void test_a_backstop_threshold_outside_zero_to_one_is_refused(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p, back;
+  perpcore_event ev[4];
+  char msg[200];
+  CHECK(strcmp(perpcore_reason_name(PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD),
+               "PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD") == 0);
+  CHECK(strstr(perpcore_reason_message(817), "backstop threshold") != NULL);
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  perpcore_market_params_init(&p);
+  p.liquidation.backstop = 9; /* no such account */
+  p.liquidation.backstop_threshold = PERPCORE_RATE_SCALE + 1;
+  CHECK_REASON(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p),
+               PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD);
+  CHECK_I64(res.event_count, 0);
+  CHECK_I64(read_events(eng, ev, 4), 0);
+  CHECK_I64(market_count(eng), 0);
+  CHECK_STATUS(perpcore_market_params_check(eng, msg, sizeof msg, &p), PERPCORE_E_CONFIG);
+  CHECK(strstr(msg, "liquidation") != NULL);
+  p.liquidation.backstop_threshold = -1;
+  CHECK_REASON(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p),
+               PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD);
+  CHECK_I64(market_count(eng), 0);
+
+  p.liquidation.backstop_threshold = PERPCORE_RATE_SCALE;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  p.liquidation.backstop_threshold = 0;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 2, &p));
+  CHECK_I64(market_count(eng), 2);
+  perpcore_market_params_init(&back);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK(back.liquidation.backstop == 9);
+  CHECK_I64(back.liquidation.backstop_threshold, PERPCORE_RATE_SCALE);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 2));
+  CHECK_I64(back.liquidation.backstop_threshold, 0);
+
+  p.liquidation.backstop_threshold = PERPCORE_RATE_SCALE + 1;
+  CHECK_REASON(perpcore_market_update(eng, &res, next_seq(eng), T0, 1, &p),
+               PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD);
+  CHECK_I64(res.event_count, 0);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK_I64(back.liquidation.backstop_threshold, PERPCORE_RATE_SCALE);
   perpcore_engine_destroy(eng);
 }
 
@@ -726,11 +827,140 @@ static void test_a_margin_warning_reaches_the_c_event(void) {
   perpcore_engine_destroy(eng);
 }
 
+/* The backstop takes a whole position below 2/3 of maintenance, by hand
+ * (engine.hpp, "Backstop takeover"; tests/engine/scenario_backstop_test.cpp,
+ * the first example). The market has no trading fees, no funding, no price
+ * band, mark_cap 0 (the mark is the index) and liquidation fee 0; one tier,
+ * 20x (initial 5%), maintenance 1%; backstop account 9, threshold 2/3 (the
+ * default). Account 1 (the target) deposits 1.5e9 atoms, the initial margin
+ * of 5% of 3e10, and buys 1,000 lots at 300,000 from account 100: cash
+ * 1.5e9 - 1,000 * 300,000 * 100 = -2.85e10. The backstop has 1e10, the
+ * keeper (102) nothing, and account 101 bids 1,000 lots at 286,000. The index
+ * drops to 286,000:
+ *   equity      = -2.85e10 + 1,000 * 286,000 * 100 = 1e8
+ *   maintenance = 1% of 2.86e10 = 2.86e8; 2/3 of it 190,666,666.67 > 1e8
+ * so the backstop takes the whole position at the mark, off the book (no
+ * order, no FILL, no LIQUIDATION, no fee, the bid left resting), with the
+ * equity share 1e8 * 1 (its only position):
+ *   target cash   -2.85e10 + 2.86e10 - 1e8 = 0, no position;
+ *   backstop cash 1e10 + 1e8 - 2.86e10 = -1.85e10, long 1,000, equity
+ *   -1.85e10 + 2.86e10 = 1.01e10 (>= its initial 5% of 2.86e10 = 1.43e9).
+ * The events: BACKSTOP_TAKEOVER, then the target's warning (set by the
+ * price drop) cleared. out->filled counts the book's lots only: 0. */
+static void test_the_backstop_takes_a_whole_position_below_two_thirds_of_maintenance(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p;
+  perpcore_order o;
+  perpcore_event ev[16];
+  perpcore_account_summary s;
+  int64_t v = 9;
+  size_t n = 0, i = 0, count = 0;
+  size_t k;
+  const uint64_t accounts[5] = {100, 101, 102, 9, 1};
+  const int64_t cash[5] = {USD(10000000), USD(10000000), 0, INT64_C(10000000000),
+                           INT64_C(1500000000)};
+
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  perpcore_market_params_init(&p);
+  p.max_price = 10000000;
+  p.price_band = 0;
+  p.maker_fee = 0;
+  p.taker_fee = 0;
+  p.mark_cap = 0;
+  p.funding.model = PERPCORE_FUNDING_MODEL_NONE;
+  p.liquidation.fee = 0;
+  p.liquidation.backstop = 9;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, 300000, T0));
+  for (k = 0; k < 5; ++k) {
+    CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, accounts[k],
+                                           accounts[k], 0, 0));
+    if (cash[k] > 0) {
+      CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, accounts[k],
+                                              cash[k]));
+    }
+  }
+  perpcore_order_init(&o);
+  o.market = 1;
+  o.order_id = 1;
+  o.account = 100;
+  o.side = PERPCORE_SIDE_SELL;
+  o.price = 300000;
+  o.size = 1000;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  o.order_id = 2;
+  o.account = 1;
+  o.side = PERPCORE_SIDE_BUY;
+  o.tif = PERPCORE_TIF_IOC;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.filled, 1000);
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, 286000, T0));
+  o.order_id = 3;
+  o.account = 101;
+  o.price = 286000;
+  o.tif = PERPCORE_TIF_GTC;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.rested, 1000);
+  perpcore_account_summary_init(&s);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 1));
+  CHECK_I64(s.cash, INT64_C(-28500000000));
+  CHECK_I64(s.health_equity, INT64_C(100000000));
+  CHECK_I64(s.maintenance_requirement, INT64_C(286000000));
+
+  CHECK_ACCEPTED(perpcore_engine_liquidate(eng, &res, next_seq(eng), T0, 1, 1, 102, INT64_MAX));
+  CHECK_I64(res.filled, 0);
+  n = read_events(eng, ev, 16);
+  CHECK_I64(res.event_count, n);
+  CHECK_I64(n, 2);
+  find_kind(ev, n, PERPCORE_EVENT_FILL, &count);
+  CHECK_I64(count, 0);
+  find_kind(ev, n, PERPCORE_EVENT_LIQUIDATION, &count);
+  CHECK_I64(count, 0);
+  i = find_kind(ev, n, PERPCORE_EVENT_BACKSTOP_TAKEOVER, &count);
+  CHECK_I64(count, 1);
+  CHECK_I64(i, 0);
+  if (i < n) {
+    const perpcore_event_backstop_takeover *t = &ev[i].as.backstop_takeover;
+    CHECK_I64(t->market, 1);
+    CHECK_I64(t->isolated, 0);
+    CHECK(t->account == 1 && t->backstop == 9);
+    CHECK_I64(t->size, 1000);
+    CHECK_I64(t->price, 286000);
+    CHECK_I64(t->equity, INT64_C(100000000));
+    CHECK_I64(t->position, 0);
+    CHECK_I64(t->backstop_position, 1000);
+  }
+  if (n == 2) {
+    CHECK_I64(ev[1].kind, PERPCORE_EVENT_MARGIN_WARNING);
+    CHECK_I64(ev[1].as.margin_warning.account, 1);
+    CHECK_I64(ev[1].as.margin_warning.set, 0);
+  }
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 1));
+  CHECK_I64(s.cash, 0);
+  CHECK_I64(s.position_count, 0);
+  CHECK_I64(s.health, PERPCORE_HEALTH_HEALTHY);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 9));
+  CHECK_I64(s.cash, INT64_C(-18500000000));
+  CHECK_I64(s.position_count, 1);
+  CHECK_I64(s.health_equity, INT64_C(10100000000));
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 102));
+  CHECK_I64(s.cash, 0); /* the keeper is paid only for what the book closes */
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &v));
+  CHECK_I64(v, 0);
+  CHECK_OK(perpcore_engine_shortfall(eng, &v));
+  CHECK_I64(v, 0);
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
 int main(void) {
   test_every_liquidation_field_round_trips();
   test_each_liquidation_field_out_of_range_is_refused_with_its_reason();
   test_liquidation_bounds_are_exact_to_one_atom();
   test_older_market_params_sizes_get_the_liquidation_defaults();
+  test_the_version_4_market_params_size_gets_the_backstop_defaults();
+  test_a_backstop_threshold_outside_zero_to_one_is_refused();
   test_liquidate_refuses_each_bad_input_with_its_reason_and_changes_nothing();
   test_liquidate_misuse_is_a_status_and_consumes_no_seq();
   test_liquidation_queries_refuse_misuse();
@@ -738,6 +968,7 @@ int main(void) {
   test_position_health_query();
   test_a_long_is_liquidated_after_the_index_drops();
   test_a_margin_warning_reaches_the_c_event();
+  test_the_backstop_takes_a_whole_position_below_two_thirds_of_maintenance();
   if (g_failures != 0) {
     fprintf(stderr, "c_api_liquidation_test: %d of %d checks failed\n", g_failures, g_checks);
     return EXIT_FAILURE;
