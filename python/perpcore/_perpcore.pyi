@@ -402,6 +402,7 @@ class EngineEventKind(enum.IntEnum):
     MARGIN_WARNING = 27
     POSITION_SETTLED = 28
     MARKET_SETTLED = 29
+    BACKSTOP_TAKEOVER = 30
 
 class FundingModel(enum.IntEnum):
     NONE = 0
@@ -547,6 +548,8 @@ class LiquidationParams:
         bankruptcy_adjustment: Decimal | str = ...,
         spread_to_maintenance: Decimal | str = ...,
         max_notional_per_command: int = 100000000000,
+        backstop: int = 0,
+        backstop_threshold: Decimal | str = ...,
     ) -> None: ...
     # Rates: read as Decimal; also settable from str (not expressible in the stub).
     warning_threshold: Decimal
@@ -559,6 +562,8 @@ class LiquidationParams:
     bankruptcy_adjustment: Decimal
     spread_to_maintenance: Decimal
     max_notional_per_command: int
+    backstop: int
+    backstop_threshold: Decimal
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -1320,6 +1325,43 @@ class MarketSettled:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class BackstopTakeover:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        backstop: int = 0,
+        isolated: bool = False,
+        size: int = 0,
+        price: int = 0,
+        equity: int = 0,
+        position: int = 0,
+        backstop_position: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def backstop(self) -> int: ...
+    @property
+    def isolated(self) -> bool: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def equity(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def backstop_position(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 # Any engine event (stub-only alias): Result.events holds these.
 _EngineEvent: TypeAlias = (
     OrderRested
@@ -1352,6 +1394,7 @@ _EngineEvent: TypeAlias = (
     | MarginWarning
     | PositionSettled
     | MarketSettled
+    | BackstopTakeover
 )
 
 class Result:

@@ -311,7 +311,8 @@ void BindEngineEnums(py::module_& m) {
                            {"SHORTFALL", 26},
                            {"MARGIN_WARNING", 27},
                            {"POSITION_SETTLED", 28},
-                           {"MARKET_SETTLED", 29}});
+                           {"MARKET_SETTLED", 29},
+                           {"BACKSTOP_TAKEOVER", 30}});
   MakeEnum<lq::Health>(
       m, "Health",
       "An account's (or isolated bucket's) health at the mark "
@@ -608,13 +609,15 @@ C++ defaults: a warning at a margin ratio of 80%, a fee of 1.5% of the
 closed notional of which the keeper gets 5%, a partial close to maintenance
 * 1.1, positions above 1e11 atoms of notional closed 20% at a time with a
 30 s cooldown, bankruptcy adjustment 1, spread to maintenance 1.5, at most
-1e11 atoms of notional per command.)doc");
+1e11 atoms of notional per command; no backstop (engine.hpp, "Backstop
+takeover"), threshold 2/3.)doc");
   liquidation
       .def(py::init([](const py::object& warning_threshold, const py::object& fee,
                        const py::object& keeper_share, const py::object& buffer,
                        I64 chunk_threshold, const py::object& chunk_fraction, I64 cooldown_ns,
                        const py::object& bankruptcy_adjustment,
-                       const py::object& spread_to_maintenance, I64 max_notional_per_command) {
+                       const py::object& spread_to_maintenance, I64 max_notional_per_command,
+                       U64 backstop, const py::object& backstop_threshold) {
              lq::LiquidationParams l;
              l.warning_threshold =
                  ToRate(warning_threshold, "warning_threshold", RateSign::kNonNegative);
@@ -629,6 +632,9 @@ closed notional of which the keeper gets 5%, a partial close to maintenance
              l.spread_to_maintenance =
                  ToRate(spread_to_maintenance, "spread_to_maintenance", RateSign::kNonNegative);
              l.max_notional_per_command = max_notional_per_command.value;
+             l.backstop = backstop.value;
+             l.backstop_threshold =
+                 ToRate(backstop_threshold, "backstop_threshold", RateSign::kNonNegative);
              return l;
            }),
            py::kw_only(), py::arg("warning_threshold") = FromRate(ld.warning_threshold),
@@ -640,6 +646,8 @@ closed notional of which the keeper gets 5%, a partial close to maintenance
            py::arg("bankruptcy_adjustment") = FromRate(ld.bankruptcy_adjustment),
            py::arg("spread_to_maintenance") = FromRate(ld.spread_to_maintenance),
            py::arg("max_notional_per_command") = I64{ld.max_notional_per_command},
+           py::arg("backstop") = U64{ld.backstop},
+           py::arg("backstop_threshold") = FromRate(ld.backstop_threshold),
            "Liquidation parameters; every default is the C++ default (LiquidationParams{}).");
   RateField(liquidation, "warning_threshold", &lq::LiquidationParams::warning_threshold,
             RateSign::kNonNegative,
@@ -673,11 +681,23 @@ closed notional of which the keeper gets 5%, a partial close to maintenance
   IntField(liquidation, "max_notional_per_command",
            &lq::LiquidationParams::max_notional_per_command,
            "Quote atoms (>= 1) of notional one liquidation closes at most.");
+  IntField(liquidation, "backstop", &lq::LiquidationParams::backstop,
+           "The account that takes over liquidated positions in the market at the mark "
+           "with the target's equity share (Hyperliquid's liquidator vault; "
+           "perpcore/engine/engine.hpp, \"Backstop takeover\"); 0: none. It need not exist "
+           "when the market is created; a missing one is passed over.");
+  RateField(liquidation, "backstop_threshold", &lq::LiquidationParams::backstop_threshold,
+            RateSign::kNonNegative,
+            "Below this fraction of maintenance (equity < backstop_threshold * maintenance) "
+            "the backstop, if it can, takes the whole position without trying the book; in "
+            "[0, 1] (default 2/3, Hyperliquid; 0: only a bankrupt target, and what the book "
+            "cannot absorb).");
   liquidation.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "LiquidationParams",
                      {"warning_threshold", "fee", "keeper_share", "buffer", "chunk_threshold",
                       "chunk_fraction", "cooldown_ns", "bankruptcy_adjustment",
-                      "spread_to_maintenance", "max_notional_per_command"});
+                      "spread_to_maintenance", "max_notional_per_command", "backstop",
+                      "backstop_threshold"});
   });
   DefEq(liquidation,
         [](const lq::LiquidationParams& a, const lq::LiquidationParams& b) { return a == b; });
@@ -1233,6 +1253,31 @@ void BindEvents(py::module_& m) {
            "(final: nothing trades or settles there again).",
            Field{"market", &ev::MarketSettled::market, kMarket},
            Field{"price", &ev::MarketSettled::price, "The settlement price, ticks."});
+  DefEvent(m, "BackstopTakeover",
+           "A liquidate() moved `size` lots of `account`'s position in `market` (signed as "
+           "that position: > 0 a long) to the market's backstop account `backstop` at the "
+           "mark `price`, off the book (no order, no Fill, no fee; perpcore/engine/engine.hpp, "
+           "\"Backstop takeover\"): each side's bucket moved size * price * "
+           "atoms_per_tick_lot as a fill would (the target's cross cash or, if `isolated`, its "
+           "bucket), and `equity` quote atoms, the target's equity share of what was taken, "
+           "moved from the target's bucket to the backstop's cross cash (< 0: the backstop "
+           "paid them in). `position` is the target's position left, `backstop_position` the "
+           "backstop's after. Follows the FundingSettled of both positions (and the "
+           "Liquidation when the book was tried first); a deficit's InsuranceCover and "
+           "Shortfall follow it.",
+           Field{"market", &ev::BackstopTakeover::market, kMarket},
+           Field{"account", &ev::BackstopTakeover::account, "The liquidated account."},
+           Field{"backstop", &ev::BackstopTakeover::backstop, "The backstop account."},
+           Field{"isolated", &ev::BackstopTakeover::isolated, "True: an isolated bucket."},
+           Field{"size", &ev::BackstopTakeover::size,
+                 "Lots taken, signed as the target's position (+ long)."},
+           Field{"price", &ev::BackstopTakeover::price, "The mark, ticks."},
+           Field{"equity", &ev::BackstopTakeover::equity,
+                 "Quote atoms of equity share to the backstop (< 0: it paid them)."},
+           Field{"position", &ev::BackstopTakeover::position,
+                 "The target's position after, lots."},
+           Field{"backstop_position", &ev::BackstopTakeover::backstop_position,
+                 "The backstop's position after, lots."});
 
   py::class_<PyResult> res(
       m, "Result",
@@ -2206,7 +2251,11 @@ GIL while the engine works.)doc");
       "liquidates that bucket. Refused, in order: Reason.UNKNOWN_ACCOUNT, LIQUIDATION_SELF, "
       "LIQUIDATION_INVALID_SIZE (max_size < 1), UNKNOWN_MARKET, LIQUIDATION_NO_POSITION, "
       "LIQUIDATION_NOT_LIQUIDATABLE (healthy at the mark), MARKET_HALTED, NO_INDEX_PRICE / "
-      "INDEX_STALE. Result.filled is the lots closed.");
+      "INDEX_STALE. Result.filled is the lots closed through the book. A market with a "
+      "backstop (LiquidationParams.backstop) hands it what the book did not close while the "
+      "target is still liquidatable (BackstopTakeover, after the Liquidation), and below "
+      "backstop_threshold of maintenance the whole position instead, whatever max_size (no "
+      "Fill, no Liquidation, no fee, filled 0), if the backstop can take it.");
   cls.def(
       "settle_market",
       [](PyEngine& e, U32 market, I64 price, I64 ts, std::optional<U64> seq) {
