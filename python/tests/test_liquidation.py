@@ -44,6 +44,8 @@ def all_fields_set() -> pc.LiquidationParams:
         bankruptcy_adjustment="1.5",
         spread_to_maintenance="0.1",
         max_notional_per_command=20_000_000_000,
+        backstop=9,
+        backstop_threshold="0.5",
     )
 
 
@@ -75,6 +77,8 @@ def test_liquidation_params_defaults_are_the_cpp_defaults() -> None:
         100_000_000_000, Decimal("0.2"), 30_000_000_000)
     assert (p.bankruptcy_adjustment, p.spread_to_maintenance, p.max_notional_per_command) == (
         Decimal(1), Decimal("1.5"), 100_000_000_000)
+    # No backstop; its threshold 2/3 (test_backstop.py).
+    assert (p.backstop, p.backstop_threshold) == (0, Decimal("0.666666666666666666"))
     assert pc.MarketParams().liquidation == p
 
 
@@ -85,11 +89,12 @@ def test_every_liquidation_field_round_trips_through_the_engine() -> None:
     got = eng.params(1).liquidation
     assert got == want
     rates = [got.warning_threshold, got.fee, got.keeper_share, got.buffer, got.chunk_fraction,
-             got.bankruptcy_adjustment, got.spread_to_maintenance]
+             got.bankruptcy_adjustment, got.spread_to_maintenance, got.backstop_threshold]
     assert all(isinstance(r, Decimal) for r in rates)
-    assert rates == [Decimal(s) for s in ("0.9", "0.02", "0.1", "0.05", "0.25", "1.5", "0.1")]
-    assert (got.chunk_threshold, got.cooldown_ns, got.max_notional_per_command) == (
-        50_000_000_000, 10_000_000_000, 20_000_000_000)
+    assert rates == [Decimal(s)
+                     for s in ("0.9", "0.02", "0.1", "0.05", "0.25", "1.5", "0.1", "0.5")]
+    assert (got.chunk_threshold, got.cooldown_ns, got.max_notional_per_command,
+            got.backstop) == (50_000_000_000, 10_000_000_000, 20_000_000_000, 9)
     # An update back to the defaults replaces every field.
     ok(eng.update_market(market=1, params=btc_params(), timestamp_ns=T0))
     assert eng.params(1).liquidation == pc.LiquidationParams()
@@ -118,6 +123,8 @@ def test_market_params_liquidation_is_a_view_that_edits_the_params() -> None:
      Reason.LIQUIDATION_INVALID_BANKRUPTCY_ADJUSTMENT),
     ("spread_to_maintenance", "0", Reason.LIQUIDATION_INVALID_SPREAD),
     ("max_notional_per_command", 0, Reason.LIQUIDATION_INVALID_MAX_NOTIONAL),
+    ("backstop_threshold", "1.000000000000000001",
+     Reason.LIQUIDATION_INVALID_BACKSTOP_THRESHOLD),
 ])
 def test_a_liquidation_field_out_of_range_is_refused_with_its_reason(
         field: str, bad: object, reason: Reason) -> None:
