@@ -1454,6 +1454,8 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_shortfall) == 24, event_shortfall_s
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_position_settled) == 40,
                        event_position_settled_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_market_settled) == 16, event_market_settled_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_backstop_takeover) == 64,
+                       event_backstop_takeover_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
