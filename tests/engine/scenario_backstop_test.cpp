@@ -314,7 +314,7 @@ TEST_CASE("Backstop: a missing backstop account is passed over", "[engine][backs
   CHECK(Of<events::Liquidation>(s.last).size() == 1);
 }
 
-TEST_CASE("Backstop: a threshold outside [0, 1] is refused", "[engine][backstop]") {
+TEST_CASE("Backstop: a threshold below 0 or above 1 is refused", "[engine][backstop]") {
   liquidation::LiquidationParams lp;
   lp.backstop_threshold = Rate(kRateScale);
   CHECK(liquidation::Validate(lp) == Reason::kOk);
