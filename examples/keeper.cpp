@@ -598,6 +598,12 @@ class Keeper {
       }
       return true;
     }
+    if (const auto* d = std::get_if<events::Deleveraged>(&e)) {
+      ++adl_fills_;
+      adl_lots_ += d->size.raw() < 0 ? -d->size.raw() : d->size.raw();
+      adl_paid_ -= d->equity.raw();
+      return true;
+    }
     if (const auto* c = std::get_if<events::InsuranceCover>(&e)) {
       covered_ += c->amount.raw();
       ++covers_;
@@ -658,6 +664,10 @@ class Keeper {
                 Usd(kInsuranceStart).c_str(), Usd(min_fund_).c_str(),
                 Usd(eng_.insurance_fund().raw()).c_str(), static_cast<long long>(covers_),
                 Usd(covered_).c_str(), Usd(eng_.shortfall().raw()).c_str());
+    std::printf("auto-deleveraging: %lld fills against ranked counterparties, %lld lots, %s USD "
+                "of deficits paid by them\n",
+                static_cast<long long>(adl_fills_), static_cast<long long>(adl_lots_),
+                Usd(adl_paid_).c_str());
     std::printf("%6s %12s %16s %16s %14s %14s\n", "t (s)", "mark", "insurance fund",
                 "keeper income", "shortfall", "liquidations");
     std::int64_t so_far = 0;
@@ -724,6 +734,9 @@ class Keeper {
   std::int64_t partial_ = 0, full_ = 0, empty_ = 0, cross_ = 0, isolated_ = 0, bankrupt_ = 0;
   std::int64_t closed_notional_ = 0, fees_ = 0, keeper_income_ = 0;
   std::int64_t covered_ = 0, covers_ = 0, shortfall_ = 0, paid_down_ = 0;
+  // Auto-deleveraging: fills against ranked counterparties, lots, and what
+  // the counterparties paid in (the bankrupt positions' deficits).
+  std::int64_t adl_fills_ = 0, adl_lots_ = 0, adl_paid_ = 0;
   std::int64_t candidates_seen_ = 0, stalled_rounds_ = 0;
   std::int64_t min_fund_ = kInsuranceStart;
   int isolated_log_ = 0, partial_log_ = 0;

@@ -378,7 +378,8 @@ enum {
   PERPCORE_EVENT_MARGIN_WARNING = 27,
   PERPCORE_EVENT_POSITION_SETTLED = 28,
   PERPCORE_EVENT_MARKET_SETTLED = 29,
-  PERPCORE_EVENT_BACKSTOP_TAKEOVER = 30
+  PERPCORE_EVENT_BACKSTOP_TAKEOVER = 30,
+  PERPCORE_EVENT_DELEVERAGED = 31
 };
 /* An account's or isolated bucket's health (perpcore::liquidation::Health,
  * perpcore/liquidation/liquidation.hpp), judged at the mark: BANKRUPT equity
@@ -1127,6 +1128,28 @@ typedef struct perpcore_event_backstop_takeover {
   int64_t backstop_position;
 } perpcore_event_backstop_takeover;
 
+/* DELEVERAGED: a liquidation closed `size` lots of bankrupt `account`'s
+ * position in `market` (signed as that position: > 0 a long) against
+ * `counterparty`'s opposite position, the next in the market's ADL ranking,
+ * at the mark `price` ticks, off the book and with no fee, and `equity`
+ * quote atoms (<= 0: the counterparty paid them) from the target's bucket
+ * to the counterparty's, so that the trade is at the target's bankruptcy
+ * price exactly; `position` is the target's position left,
+ * `counterparty_position` the counterparty's after; isolated 1: the
+ * target's position was isolated (perpcore/engine/engine.hpp
+ * "Auto-deleveraging"). */
+typedef struct perpcore_event_deleveraged {
+  uint32_t market;
+  uint32_t isolated;
+  uint64_t account;
+  uint64_t counterparty;
+  int64_t size;
+  int64_t price;
+  int64_t equity;
+  int64_t position;
+  int64_t counterparty_position;
+} perpcore_event_deleveraged;
+
 typedef struct perpcore_event {
   uint32_t kind; /* PERPCORE_EVENT_*: which member of `as` is set */
   uint32_t pad0;
@@ -1160,6 +1183,7 @@ typedef struct perpcore_event {
     perpcore_event_position_settled position_settled; /* POSITION_SETTLED */
     perpcore_event_market_settled market_settled;   /* MARKET_SETTLED */
     perpcore_event_backstop_takeover backstop_takeover; /* BACKSTOP_TAKEOVER */
+    perpcore_event_deleveraged deleveraged;         /* DELEVERAGED */
   } as;
 } perpcore_event;
 

@@ -159,7 +159,8 @@ static_assert(PERPCORE_EVENT_MARGIN_WARNING == Val(eng::EventKind::kMarginWarnin
 static_assert(PERPCORE_EVENT_POSITION_SETTLED == Val(eng::EventKind::kPositionSettled));
 static_assert(PERPCORE_EVENT_MARKET_SETTLED == Val(eng::EventKind::kMarketSettled));
 static_assert(PERPCORE_EVENT_BACKSTOP_TAKEOVER == Val(eng::EventKind::kBackstopTakeover));
-static_assert(PERPCORE_EVENT_BACKSTOP_TAKEOVER + 1 == std::variant_size_v<eng::Event>);
+static_assert(PERPCORE_EVENT_DELEVERAGED == Val(eng::EventKind::kDeleveraged));
+static_assert(PERPCORE_EVENT_DELEVERAGED + 1 == std::variant_size_v<eng::Event>);
 static_assert(PERPCORE_STP_SCOPE_OWNER == Val(eng::SelfTradeScope::kOwner));
 static_assert(0 == Val(eng::IsolatedMarginCause::kUser));
 static_assert(1 == Val(eng::IsolatedMarginCause::kTopUp));
@@ -964,6 +965,17 @@ void Put(const ev::BackstopTakeover& e, perpcore_event* out) {
                                .equity = e.equity.raw(),
                                .position = e.position.raw(),
                                .backstop_position = e.backstop_position.raw()};
+}
+void Put(const ev::Deleveraged& e, perpcore_event* out) {
+  out->as.deleveraged = {.market = e.market.value(),
+                         .isolated = e.isolated ? 1U : 0U,
+                         .account = e.account.value(),
+                         .counterparty = e.counterparty.value(),
+                         .size = e.size.raw(),
+                         .price = e.price.raw(),
+                         .equity = e.equity.raw(),
+                         .position = e.position.raw(),
+                         .counterparty_position = e.counterparty_position.raw()};
 }
 
 perpcore_event ToC(const eng::Event& e) {

@@ -222,6 +222,8 @@ constexpr ReasonText kReasons[] = {
     {Reason::kLiquidationInvalidBackstopThreshold, "kLiquidationInvalidBackstopThreshold",
      "the backstop threshold is a fraction of maintenance in [0, 1] (Hyperliquid: 2/3; 0: the "
      "backstop takes only bankrupt targets and what the book cannot absorb)"},
+    {Reason::kLiquidationInvalidLossPolicy, "kLiquidationInvalidLossPolicy",
+     "the loss policy must be ADL (0) or NONE (1)"},
 };
 
 constexpr bool Ascending() {

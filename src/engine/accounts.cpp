@@ -236,7 +236,10 @@ Outcome ApplySetLeverage(State& s, const AccountPlan& plan, EventSink& sink) {
   MarketPref pref = PrefOf(a, market);
   pref.leverage = plan.value;
   SetPref(a, pref);
-  if (Position* p = FindPosition(a, market)) p->leverage = plan.value;
+  if (Position* p = FindPosition(a, market)) {
+    p->leverage = plan.value;
+    MarkDirty(s, a, plan.market_slot);  // its ADL rank moves with the setting
+  }
   sink.Emit(events::LeverageSet{.market = market, .account = a.id, .leverage = plan.value});
   return {};
 }

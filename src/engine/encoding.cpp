@@ -62,6 +62,7 @@ void EncodeLiquidationParams(const liquidation::LiquidationParams& l, std::strin
   PutI64(out, l.max_notional_per_command);
   PutU64(out, l.backstop);
   PutI64(out, l.backstop_threshold.raw());
+  PutU8(out, Raw(l.loss_policy));
 }
 
 }  // namespace

@@ -189,6 +189,7 @@ absl::Status Engine::CheckInvariants() const {
       return fail("market ", m.id, " book: ", s.message());
     }
   }
+  if (absl::Status s = CheckAdlQueues(*s_); !s.ok()) return s;
   if (absl::Status s = CheckLiquidationIndex(*s_); !s.ok()) {
     return fail("liquidation index: ", s.message());
   }

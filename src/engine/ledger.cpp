@@ -157,14 +157,16 @@ void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
       .market = p.market, .account = a.id, .amount = Quote(delta), .cause = cause});
 }
 
-void MoveEquity(State& s, Account& from, Position& fp, Account& to, std::int64_t amount) {
+void MoveEquity(State& s, Account& from, Position& fp, Account& to, Position* tp,
+                std::int64_t amount) {
   std::int64_t& bucket = BucketOf(from, fp);
+  std::int64_t& into = tp != nullptr ? BucketOf(to, *tp) : to.cash;
   bucket -= amount;
-  to.cash += amount;
+  into += amount;
   Watch(&s, from, bucket);
-  Watch(&s, to, to.cash);
+  Watch(&s, to, into);
   MarkDirty(s, from, fp.market_slot);
-  MarkDirty(s, to, kNone);
+  MarkDirty(s, to, tp != nullptr ? tp->market_slot : kNone);
 }
 
 void TradeLeg(State* s, const Market& m, Account& a, Position& p, std::int64_t lots,

@@ -148,10 +148,12 @@ void MoveIsolated(State* s, Account& a, Position& p, std::int64_t delta,
                   IsolatedMarginCause cause, EventSink& sink);
 
 // MoveEquity(): `amount` atoms (< 0: the other way) from the bucket of
-// `from`'s position fp (its isolated bucket, or cross cash) to `to`'s cross
-// cash: a backstop takeover's equity share (events::BackstopTakeover
-// describes it). Locks as MoveIsolated().
-void MoveEquity(State& s, Account& from, Position& fp, Account& to, std::int64_t amount);
+// `from`'s position fp (its isolated bucket, or cross cash) to the bucket
+// of `to`'s position tp (its cross cash for tp null): a backstop takeover's
+// or a deleveraging's equity share (events::BackstopTakeover, Deleveraged
+// describe it). Locks as MoveIsolated().
+void MoveEquity(State& s, Account& from, Position& fp, Account& to, Position* tp,
+                std::int64_t amount);
 
 // TradeLeg(): one account's side of a fill: lots > 0 buys, paying
 // lots * price * atoms from the position's bucket (a sale receives it), and

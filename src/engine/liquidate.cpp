@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "handlers.hpp"
 #include "ledger.hpp"
 #include "liquidation_index.hpp"
@@ -136,7 +137,7 @@ void Takeover(State& s, const LiquidationPlan& plan, std::int64_t lots, std::int
   Position* p = FindPosition(a, m.id);
   PERPCORE_CHECK(p != nullptr && p->size != 0 && lots > 0);
   const std::int64_t delta = p->size > 0 ? -lots : lots;
-  ledger::MoveEquity(s, a, *p, b, share);
+  ledger::MoveEquity(s, a, *p, b, nullptr, share);
   OffBookFill(s, plan.market_slot, plan.account_slot, plan.backstop_slot, delta, m.mark.raw(),
               plan.isolated, sink, [&](const OffBookResult& r) {
                 sink.Emit(events::BackstopTakeover{.market = m.id,
@@ -149,6 +150,93 @@ void Takeover(State& s, const LiquidationPlan& plan, std::int64_t lots, std::int
                                                    .position = Lots(r.from_position),
                                                    .backstop_position = Lots(r.to_position)});
               });
+}
+
+// The most lots (of `want`) of the target's position p, at equity
+// `equity`, that the counterparty's position cp (its target, cross account
+// or bucket, at health `ch`) can take and stay not liquidatable: its equity
+// less the (negative) share at or above its maintenance with q lots fewer.
+// All of them if `want` passes; else a binary search that only ever keeps
+// a count that passes (0 if the counterparty is liquidatable already).
+// O(log want) shares.
+std::int64_t PayableLots(const State& s, const Account& a, const Position& p, int128 equity,
+                         const Position& cp, const HealthOf& ch, std::int64_t want) {
+  const Market& m = s.markets[cp.market_slot];
+  const std::int64_t size = cp.size < 0 ? -cp.size : cp.size;
+  const int128 per_lot = int128(m.mark.raw()) * m.atoms;
+  const int128 own = MaintenanceOf(m, cp);
+  const auto stays = [&](std::int64_t q) {
+    const int128 left = m.tiers.Maintenance(ToQuote(per_lot * (size - q))).raw();
+    return ch.equity + EquityShare(s, a, p, equity, q) >= ch.maintenance - own + left;
+  };
+  if (stays(want)) return want;
+  if (!stays(0)) return 0;
+  std::int64_t lo = 0, hi = want - 1;
+  while (lo < hi) {
+    const std::int64_t mid = hi - (hi - lo) / 2;
+    if (stays(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+// Auto-deleveraging (engine.hpp): the target's position in the plan's
+// market closes against the other side's positions in the ADL ranking, each
+// at the mark with the target's (negative) equity share moved to it: the
+// bankruptcy price, exactly. At most kAdlCounterpartiesPerCommand ranked
+// positions are looked at; a counterparty takes at most what leaves it not
+// liquidatable (dYdX's rule that deleveraging must not make an offsetting
+// account undercollateralized), none if it is liquidatable already.
+void Deleverage(State& s, const LiquidationPlan& plan, EventSink& sink) {
+  Market& m = s.markets[plan.market_slot];
+  Account& a = s.accounts[plan.account_slot];
+  const Position* first = FindPosition(a, m.id);
+  PERPCORE_CHECK(first != nullptr && first->size != 0);
+  const Side other = first->size > 0 ? Side::kSell : Side::kBuy;
+  // The ranking as the command found it (RekeyDirty files this command's
+  // changes at its end): each pick is re-checked below.
+  std::vector<std::uint64_t>& picks = s.adl_scratch;
+  picks.clear();
+  m.adl.Ranked(
+      other, m.mark.raw() * m.atoms,
+      [&](std::uint32_t setting) { return EffectiveLeverage(m, setting); },
+      [&](const liquidation::AdlEntry& e) {
+        picks.push_back(e.slot);
+        return picks.size() < kAdlCounterpartiesPerCommand;
+      });
+  for (const std::uint64_t slot : picks) {
+    Position* p = FindPosition(a, m.id);
+    if (p == nullptr || p->size == 0) break;
+    const auto ci = static_cast<std::uint32_t>(slot);
+    Account& c = s.accounts[ci];
+    Position* cp = FindPosition(c, m.id);
+    if (cp == nullptr || cp->size == 0 || (cp->size > 0) == (p->size > 0)) continue;
+    const HealthOf target = plan.isolated ? BucketHealth(m, *p, s.now) : CrossHealth(s, a);
+    const HealthOf counter =
+        cp->mode == MarginMode::kIsolated ? BucketHealth(m, *cp, s.now) : CrossHealth(s, c);
+    const std::int64_t want = std::min(p->size < 0 ? -p->size : p->size,
+                                       cp->size < 0 ? -cp->size : cp->size);
+    const std::int64_t lots = PayableLots(s, a, *p, target.equity, *cp, counter, want);
+    if (lots == 0) continue;
+    const int128 share = EquityShare(s, a, *p, target.equity, lots);
+    const std::int64_t delta = p->size > 0 ? -lots : lots;
+    ledger::MoveEquity(s, a, *p, c, cp, static_cast<std::int64_t>(share));
+    OffBookFill(s, plan.market_slot, plan.account_slot, ci, delta, m.mark.raw(), plan.isolated,
+                sink, [&](const OffBookResult& r) {
+                  sink.Emit(events::Deleveraged{.market = m.id,
+                                                .account = a.id,
+                                                .counterparty = c.id,
+                                                .isolated = plan.isolated,
+                                                .size = Lots(-delta),
+                                                .price = m.mark,
+                                                .equity = Quote(static_cast<std::int64_t>(share)),
+                                                .position = Lots(r.from_position),
+                                                .counterparty_position = Lots(r.to_position)});
+                });
+  }
 }
 
 // Step 5: a deficit with nothing left to close. An isolated bucket closed
@@ -272,6 +360,15 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
     }
   }
 
+  // With ADL on, a bankrupt target the insurance fund cannot carry even at
+  // the mark is deleveraged without the book (below, the book's limit keeps
+  // within what the fund can carry).
+  const bool adl = lp.loss_policy == liquidation::LossPolicy::kAdl;
+  if (adl && h.equity + s.insurance < 0) {
+    plan->deleverage_only = true;
+    return Reason::kOk;
+  }
+
   // Size (engine.hpp, step 2).
   const std::int64_t size = p->size < 0 ? -p->size : p->size;
   const int128 per_lot = int128(m.mark.raw()) * m.atoms;
@@ -291,9 +388,20 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
 
   // The protection price (step 3): the equity it is given is net of the
   // taker fee of a full close at the mark.
-  const Ticks limit = liquidation::LimitPrice(
-      p->size, m.mark, h.equity - TakerFeeOf(s, m, a, per_lot * size), h.maintenance,
-      MaintenanceOf(m, *p), m.atoms, m.params.max_price, lp);
+  const int128 full_close_fee = TakerFeeOf(s, m, a, per_lot * size);
+  Ticks limit = liquidation::LimitPrice(p->size, m.mark, h.equity - full_close_fee,
+                                        h.maintenance, MaintenanceOf(m, *p), m.atoms,
+                                        m.params.max_price, lp);
+  // With ADL on, a bankrupt target's fills stop where the fund would run
+  // out (the bankruptcy price of its equity plus the fund), so the book
+  // never leaves a deficit the fund cannot cover: what it cannot fill there
+  // is deleveraged (step 4c).
+  if (adl && h.equity < 0) {
+    const Ticks fund_price =
+        liquidation::BankruptcyPrice(p->size, m.mark, h.equity + s.insurance - full_close_fee,
+                                     m.atoms);
+    limit = p->size > 0 ? std::max(limit, fund_price) : std::min(limit, fund_price);
+  }
   plan->request = book::OrderRequest{.id = LiquidationOrderId(s, m),
                                      .account = a.id,
                                      .side = p->size > 0 ? Side::kSell : Side::kBuy,
@@ -335,6 +443,11 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
   }
   if (plan.takeover_lots > 0) {
     Takeover(s, plan, plan.takeover_lots, plan.takeover_equity, sink);
+    CoverLeft(s, plan, sink);
+    return {};
+  }
+  if (plan.deleverage_only) {
+    Deleverage(s, plan, sink);
     CoverLeft(s, plan, sink);
     return {};
   }
@@ -399,6 +512,16 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
     }
   }
 
+  // 4c. A bankrupt target the fund cannot carry, with ADL on: the rest is
+  // deleveraged.
+  if (m.params.liquidation.loss_policy == liquidation::LossPolicy::kAdl) {
+    p = FindPosition(a, m.id);
+    if (p != nullptr && p->size != 0) {
+      const HealthOf left = plan.isolated ? BucketHealth(m, *p, s.now) : CrossHealth(s, a);
+      if (left.equity + s.insurance < 0) Deleverage(s, plan, sink);
+    }
+  }
+
   // 5. A deficit with nothing left to close.
   CoverLeft(s, plan, sink);
   return {.filled = pr.filled};
@@ -406,6 +529,24 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
 
 std::vector<LiquidationCandidate> Engine::Liquidatable(std::size_t limit) const {
   return FindLiquidatable(*s_, limit);
+}
+
+absl::StatusOr<liquidation::AdlRank> Engine::AdlRank(AccountId account, MarketId market) const {
+  const std::uint32_t ai = s_->FindAccount(account);
+  const std::uint32_t mi = s_->FindMarket(market);
+  if (ai == kNone || mi == kNone) {
+    return absl::NotFoundError(absl::StrCat(ai == kNone ? "unknown account " : "unknown market ",
+                                            ai == kNone ? account.value() : market.value()));
+  }
+  const Market& m = s_->markets[mi];
+  const std::optional<liquidation::AdlRank> r =
+      m.adl.RankOf(ai, m.mark.raw() * m.atoms,
+                   [&](std::uint32_t setting) { return EffectiveLeverage(m, setting); });
+  if (!r.has_value()) {
+    return absl::NotFoundError(absl::StrCat("account ", account.value(),
+                                            " has no position in market ", market.value()));
+  }
+  return *r;
 }
 
 }  // namespace engine

@@ -643,6 +643,27 @@ void ResetMarketIndex(State& s, std::uint32_t market_slot) {
   }
 }
 
+// RekeyAdl(): files each marked position in its market's ADL ranking
+// (adl_queue.hpp) as it now is, or takes it out when it is gone.
+void RekeyAdl(State& s, const Account& a,
+              std::span<const std::pair<Account*, std::uint32_t>> marks) {
+  for (const auto& [account, market_slot] : marks) {
+    if (market_slot == kNone) continue;
+    Market& m = s.markets[market_slot];
+    const Position* p = FindPosition(a, m.id);
+    if (p == nullptr || p->size == 0) {
+      m.adl.Erase(a.slot);
+      continue;
+    }
+    m.adl.Upsert({.slot = a.slot,
+                  .account = a.id.value(),
+                  .side = p->size > 0 ? Side::kBuy : Side::kSell,
+                  .leverage = p->leverage,
+                  .cost = p->cost < 0 ? -p->cost : p->cost,
+                  .size = p->size < 0 ? -p->size : p->size});
+  }
+}
+
 void RekeyDirty(State& s, EventSink& sink) {
   auto& marks = s.liq_dirty;
   // By account id (the warnings go out in that order), then market.
@@ -657,6 +678,7 @@ void RekeyDirty(State& s, EventSink& sink) {
     Account& a = *marks[i].first;
     const auto own = std::span(marks).subspan(i, j - i);
     RekeyLiquidation(s, a, own);
+    RekeyAdl(s, a, own);
     if (!KeepWarnings(s, a, own)) {
       UpdateWarnings(s, a, sink);
       RekeyWarnings(s, a, own);
@@ -781,6 +803,36 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
   std::sort(out.begin(), out.end(), Before);
   if (out.size() > limit) out.resize(limit);
   return out;
+}
+
+absl::Status CheckAdlQueues(const State& s) {
+  std::vector<std::size_t> filed(s.markets.size(), 0);
+  for (std::uint32_t ai = 0; ai < s.accounts.size(); ++ai) {
+    const Account& a = s.accounts[ai];
+    for (const Position& p : a.positions) {
+      if (p.size == 0) continue;
+      const Market& m = s.markets[p.market_slot];
+      const liquidation::AdlEntry want{.slot = ai,
+                                       .account = a.id.value(),
+                                       .side = p.size > 0 ? Side::kBuy : Side::kSell,
+                                       .leverage = p.leverage,
+                                       .cost = p.cost < 0 ? -p.cost : p.cost,
+                                       .size = p.size < 0 ? -p.size : p.size};
+      if (m.adl.Find(ai) != want) {
+        return absl::InternalError(absl::StrCat("account ", a.id.value(), " market ",
+                                                m.id.value(), ": not filed as it is in the ADL ranking"));
+      }
+      ++filed[p.market_slot];
+    }
+  }
+  for (std::uint32_t mi = 0; mi < s.markets.size(); ++mi) {
+    if (s.markets[mi].adl.size() != filed[mi]) {
+      return absl::InternalError(absl::StrCat("market ", s.markets[mi].id.value(), ": ",
+                                              s.markets[mi].adl.size(),
+                                              " ADL entries for ", filed[mi], " positions"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckLiquidationIndex(const State& s) {

@@ -108,7 +108,8 @@ void InitMarketIndex(const State& s, Market& m);
 void ResetMarketIndex(State& s, std::uint32_t market_slot);
 
 // RekeyDirty(): for each account the command marked, in account id order:
-// re-keys its liquidation entries (see the file comment); keeps its warning
+// re-keys its liquidation entries (see the file comment) and files its
+// marked positions in their markets' ADL rankings; keeps its warning
 // entries if their floors still cover it, else checks its warnings exactly
 // (UpdateWarnings(), events to `sink`) and re-keys them; empties
 // State::liq_dirty.
@@ -138,6 +139,9 @@ std::vector<LiquidationCandidate> FindLiquidatable(const State& s, std::size_t l
 // with the trigger its floor gives, its tier exit, floors that cover each
 // account (cash + sum T >= 0, or always firing), and the debtors exact.
 absl::Status CheckLiquidationIndex(const State& s);
+// CheckAdlQueues(): for CheckInvariants: every position filed in its
+// market's ADL ranking as it is, and nothing else. O(positions log).
+absl::Status CheckAdlQueues(const State& s);
 
 }  // namespace engine
 PERPCORE_NAMESPACE_END

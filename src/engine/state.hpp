@@ -23,6 +23,7 @@
 #include "perpcore/engine/engine.hpp"
 #include "perpcore/fees/fees.hpp"
 #include "perpcore/funding/funding.hpp"
+#include "perpcore/liquidation/adl_queue.hpp"
 #include "perpcore/liquidation/candidate_index.hpp"
 #include "perpcore/oracle/oracle.hpp"
 #include "perpcore/risk/margin.hpp"
@@ -163,6 +164,9 @@ struct Market {
   // The liquidation candidate indexes (liquidation_index.cpp): derived from
   // the positions, never encoded.
   LiquidationIndex liq;
+  // Every position of the market in its auto-deleveraging ranking (adl.cpp;
+  // derived from the positions, kept by RekeyDirty).
+  liquidation::AdlQueue adl;
   // Final settlement of a delisted market (settle_market.cpp, engine.hpp
   // "Final settlement"): the phase, the settlement price, the next account
   // slot to settle, and the settlement pool (ledger only): what the
@@ -292,6 +296,7 @@ struct State {
   std::vector<std::pair<Account*, std::uint32_t>> liq_dirty;
   // Scratch of the re-keying (liquidation_index.cpp), kept for its capacity.
   std::vector<Position*> liq_scratch;
+  std::vector<std::uint64_t> adl_scratch;  // a deleveraging's ranked picks (liquidate.cpp)
   std::vector<absl::int128> liq_kept;
   // The fired entries a tick takes (ServiceWarnings()), kept for its
   // capacity.
@@ -378,9 +383,12 @@ inline void RemoveIfEmpty(Account& a, Position& p) {
 // EffectiveLeverage(): the record's leverage (the market's max_leverage if
 // not chosen), capped by the market's current max_leverage (which an update
 // may lower).
-inline std::uint32_t EffectiveLeverage(const Market& m, const Position& p) {
+inline std::uint32_t EffectiveLeverage(const Market& m, std::uint32_t setting) {
   const std::uint32_t max = m.params.max_leverage;
-  return p.leverage == 0 ? max : std::min(p.leverage, max);
+  return setting == 0 ? max : std::min(setting, max);
+}
+inline std::uint32_t EffectiveLeverage(const Market& m, const Position& p) {
+  return EffectiveLeverage(m, p.leverage);
 }
 
 inline absl::int128 Abs(absl::int128 v) { return v < 0 ? -v : v; }

@@ -167,6 +167,9 @@ Reason Validate(const LiquidationParams& p) {
   if (p.spread_to_maintenance.raw() <= 0) return Reason::kLiquidationInvalidSpread;
   if (p.max_notional_per_command < 1) return Reason::kLiquidationInvalidMaxNotional;
   if (!InUnit(p.backstop_threshold)) return Reason::kLiquidationInvalidBackstopThreshold;
+  if (p.loss_policy != LossPolicy::kAdl && p.loss_policy != LossPolicy::kNone) {
+    return Reason::kLiquidationInvalidLossPolicy;
+  }
   return Reason::kOk;
 }
 

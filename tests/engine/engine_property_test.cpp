@@ -201,7 +201,7 @@ constexpr const char* kEventKindNames[] = {
     "kIsolatedMarginChanged", "kFeeTierSet", "kInsuranceFunded", "kSelfTradeScopeSet",
     "kSourceRetired", "kFundingRateSet", "kFundingSettled", "kFundingResidual", "kLiquidation",
     "kInsuranceCover", "kShortfall", "kMarginWarning", "kPositionSettled", "kMarketSettled",
-    "kBackstopTakeover"};
+    "kBackstopTakeover", "kDeleveraged"};
 constexpr std::size_t kEventKinds = std::size(kEventKindNames);
 
 std::string EnumName(EventKind v) {

@@ -321,7 +321,8 @@ constexpr const char* kEventNames[] = {
     "IsolatedMarginChanged", "FeeTierSet", "InsuranceFunded", "SelfTradeScopeSet",
     "SourceRetired",   "FundingRateSet", "FundingSettled",   "FundingResidual",
     "Liquidation",     "InsuranceCover", "Shortfall",       "MarginWarning",
-    "PositionSettled", "MarketSettled", "BackstopTakeover"};
+    "PositionSettled", "MarketSettled", "BackstopTakeover",
+    "Deleveraged"};
 static_assert(std::size(kEventNames) == std::variant_size_v<Event>);
 
 std::string Describe(const Payload& p) { return std::visit(PayloadText{}, p); }

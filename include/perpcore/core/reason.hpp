@@ -168,6 +168,7 @@ enum class Reason : std::uint16_t {
   kSettlementStarted = 815,           // the market is already settling or settled
   kSettlementInvalidPrice = 816,      // price < 0, above max_price, or 0 without a last index
   kLiquidationInvalidBackstopThreshold = 817,  // backstop threshold outside [0, 100%]
+  kLiquidationInvalidLossPolicy = 818,         // loss policy not kAdl or kNone
 };
 
 // ReasonModule / ModuleOf(): the range a reason belongs to (its value / 100).

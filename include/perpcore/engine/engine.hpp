@@ -353,6 +353,7 @@
 #include "perpcore/engine/commands.hpp"
 #include "perpcore/engine/events.hpp"
 #include "perpcore/engine/types.hpp"
+#include "perpcore/liquidation/adl_queue.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace engine {
@@ -516,6 +517,16 @@ class Engine {
   // budget or out of their tier but not below maintenance), n positions and
   // r records per fired account. Allocates the answer.
   std::vector<LiquidationCandidate> Liquidatable(std::size_t limit) const;
+  // AdlRank()
+  //
+  // Where the account's position in the market stands in the market's ADL
+  // ranking at the current mark (engine.hpp, "Auto-deleveraging";
+  // liquidation/adl_queue.hpp): how many positions of its side come before
+  // it, of how many, and the bucket 0..4 (4: the first fifth, deleveraged
+  // first; Binance's adlQuantile, the "ADL light"). kNotFound for an
+  // unknown account or market, or no position there. O(positions of the
+  // side): a query.
+  absl::StatusOr<liquidation::AdlRank> AdlRank(AccountId account, MarketId market) const;
   // PreviewOrder()
   //
   // What PlaceOrder would do, without doing it (see Preview). The margin

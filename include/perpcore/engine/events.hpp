@@ -67,6 +67,7 @@ enum class EventKind : std::uint8_t {
   kPositionSettled = 28,
   kMarketSettled = 29,
   kBackstopTakeover = 30,
+  kDeleveraged = 31,
 };
 
 namespace events {
@@ -437,6 +438,29 @@ struct BackstopTakeover {
   Lots backstop_position;
   friend bool operator==(const BackstopTakeover&, const BackstopTakeover&) = default;
 };
+// Deleveraged: a Liquidate closed `size` lots of bankrupt `account`'s
+// position in `market` (signed as that position: + a long) against
+// `counterparty`'s opposite position, the next in the market's ADL ranking
+// (engine.hpp, "Auto-deleveraging"), off the book and with no fee: both
+// buckets moved size * price * atoms at the mark `price` as a fill would,
+// and `equity` atoms (<= 0: the counterparty paid them) moved from the
+// target's bucket (its cross cash, or its isolated bucket if `isolated`) to
+// the counterparty's bucket of that position, so that the trade is at the
+// target's bankruptcy price exactly. `position` is the target's position
+// left, `counterparty_position` the counterparty's after. Follows the
+// FundingSettled of both positions.
+struct Deleveraged {
+  MarketId market = 0;
+  AccountId account = 0;
+  AccountId counterparty = 0;
+  bool isolated = false;
+  Lots size;
+  Ticks price;
+  Quote equity;
+  Lots position;
+  Lots counterparty_position;
+  friend bool operator==(const Deleveraged&, const Deleveraged&) = default;
+};
 }  // namespace events
 
 // Event
@@ -453,7 +477,7 @@ using Event =
                  events::SourceRetired, events::FundingRateSet, events::FundingSettled,
                  events::FundingResidual, events::Liquidation, events::InsuranceCover,
                  events::Shortfall, events::MarginWarning, events::PositionSettled,
-                 events::MarketSettled, events::BackstopTakeover>;
+                 events::MarketSettled, events::BackstopTakeover, events::Deleveraged>;
 
 // KindOf(): the kind of an event.
 constexpr EventKind KindOf(const Event& e) { return static_cast<EventKind>(e.index()); }
@@ -495,7 +519,8 @@ static_assert(std::is_same_v<EventOf<EventKind::kMarginWarning>, events::MarginW
 static_assert(std::is_same_v<EventOf<EventKind::kPositionSettled>, events::PositionSettled>);
 static_assert(std::is_same_v<EventOf<EventKind::kMarketSettled>, events::MarketSettled>);
 static_assert(std::is_same_v<EventOf<EventKind::kBackstopTakeover>, events::BackstopTakeover>);
-static_assert(std::variant_size_v<Event> == 31);
+static_assert(std::is_same_v<EventOf<EventKind::kDeleveraged>, events::Deleveraged>);
+static_assert(std::variant_size_v<Event> == 32);
 static_assert(std::is_trivially_copyable_v<Event>);
 static_assert(sizeof(Event) <= 160);
 

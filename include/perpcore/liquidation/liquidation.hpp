@@ -60,6 +60,15 @@ inline constexpr TimeNs kMaxCooldown{24 * 3600 * kNsPerSecond};  // 1 day
 // Health
 // ---------------------------------------------------------------------------
 
+// LossPolicy: what closes a bankrupt position whose loss the insurance fund
+// cannot cover (engine.hpp, "Auto-deleveraging"). Pinned values.
+//   kAdl   positions on the other side, in the ADL ranking, are closed
+//          against it at its bankruptcy price (the default: dYdX, Binance,
+//          Hyperliquid all deleverage);
+//   kNone  nothing: the book closes it as far as it can and the shortfall
+//          keeps what the fund could not cover (withdrawals gated).
+enum class LossPolicy : std::uint8_t { kAdl = 0, kNone = 1 };
+
 // Health: pinned values (they reach events, the C API and Python).
 enum class Health : std::uint8_t {
   kHealthy = 0,
@@ -144,6 +153,7 @@ Health ClassifyMargins(absl::int128 equity, absl::int128 maintenance, absl::int1
 //                      "backstop liquidation ... account value is less than
 //                      2/3 of the maintenance margin"); 0: only a bankrupt
 //                      target (equity < 0) and what the book cannot absorb.
+//   loss_policy        kAdl (see LossPolicy).
 // The amounts in atoms assume a 6-decimal quote (USDC); a market in another
 // quote scales them.
 struct LiquidationParams {
@@ -159,6 +169,7 @@ struct LiquidationParams {
   std::int64_t max_notional_per_command = 100'000'000'000;  // atoms, >= 1
   std::uint64_t backstop = 0;                             // an account id, 0: none
   Rate backstop_threshold{kRateScale / 3 * 2};            // [0, 1]
+  LossPolicy loss_policy = LossPolicy::kAdl;
   friend bool operator==(const LiquidationParams&, const LiquidationParams&) = default;
 };
 
@@ -180,6 +191,7 @@ struct LiquidationParams {
 //   kLiquidationInvalidSpread            <= 0 (dYdX: SMMR 0 is invalid; above
 //                                        1 is valid)
 //   kLiquidationInvalidMaxNotional       < 1
+//   kLiquidationInvalidLossPolicy        not a LossPolicy
 //   kLiquidationInvalidBackstopThreshold outside [0, 1] (the backstop
 //                                        account is not checked here: it
 //                                        may be created later; engine.hpp)
