@@ -229,7 +229,7 @@ struct LiquidationPlan {
   std::uint32_t backstop_slot = kNone;  // the market's backstop, if it may take
   std::int64_t takeover_lots = 0;       // > 0: the backstop takes them, no IOC
   std::int64_t takeover_equity = 0;     // and this equity share
-  bool deleverage_only = false;         // bankrupt beyond the fund: ADL, no IOC
+  bool deleverage_first = false;  // bankrupt beyond the fund: ADL, then the IOC for the rest
 };
 // kAdlCounterpartiesPerCommand: the most ranked positions one Liquidate's
 // deleveraging looks at (engine.hpp, "Auto-deleveraging").

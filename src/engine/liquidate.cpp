@@ -95,7 +95,7 @@ int128 EquityShare(const State& s, const Account& a, const Position& p, int128 e
       if (q.mode == MarginMode::kCross) total += Abs(PositionValue(s.markets[q.market_slot], q));
     }
   }
-  PERPCORE_CHECK(taken > 0 && total >= taken);
+  PERPCORE_CHECK(taken >= 0 && total >= taken && total > 0);
   const int128 n = equity * taken;
   int128 share = n / total;
   if (n % total != 0 && n < 0) share -= 1;
@@ -361,13 +361,11 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
   }
 
   // With ADL on, a bankrupt target the insurance fund cannot carry even at
-  // the mark is deleveraged without the book (below, the book's limit keeps
-  // within what the fund can carry).
+  // the mark is deleveraged first; the book takes only what no ranked
+  // counterparty could (below, the book's limit otherwise keeps within what
+  // the fund can carry).
   const bool adl = lp.loss_policy == liquidation::LossPolicy::kAdl;
-  if (adl && h.equity + s.insurance < 0) {
-    plan->deleverage_only = true;
-    return Reason::kOk;
-  }
+  plan->deleverage_first = adl && h.equity + s.insurance < 0;
 
   // Size (engine.hpp, step 2).
   const std::int64_t size = p->size < 0 ? -p->size : p->size;
@@ -396,7 +394,7 @@ Reason Validate(const State& s, const Liquidate& c, LiquidationPlan* plan) {
   // out (the bankruptcy price of its equity plus the fund), so the book
   // never leaves a deficit the fund cannot cover: what it cannot fill there
   // is deleveraged (step 4c).
-  if (adl && h.equity < 0) {
+  if (adl && h.equity < 0 && !plan->deleverage_first) {
     const Ticks fund_price =
         liquidation::BankruptcyPrice(p->size, m.mark, h.equity + s.insurance - full_close_fee,
                                      m.atoms);
@@ -446,26 +444,34 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
     CoverLeft(s, plan, sink);
     return {};
   }
-  if (plan.deleverage_only) {
-    Deleverage(s, plan, sink);
-    CoverLeft(s, plan, sink);
-    return {};
-  }
   Account& keeper = s.accounts[plan.keeper_slot];
   Market& m = s.markets[plan.market_slot];
+  // 2. (ADL first for a target the fund cannot carry: what no ranked
+  // counterparty could take goes to the book, the last resort.)
+  book::OrderRequest request = plan.request;
+  if (plan.deleverage_first) {
+    Deleverage(s, plan, sink);
+    const Position* left = FindPosition(a, m.id);
+    if (left == nullptr || left->size == 0) {
+      CoverLeft(s, plan, sink);
+      return {};
+    }
+    const Lots rest(left->size < 0 ? -left->size : left->size);
+    if (request.size > rest) request.size = request.max_fill = rest;
+  }
 
   // 2. The order through the book.
   s.liquidating = plan.account_slot;
-  const book::PlaceResult pr = m.book.Place(plan.request);
+  const book::PlaceResult pr = m.book.Place(request);
   PERPCORE_CHECK(pr.ok());
   int128 closed_notional = 0;
   std::int64_t closed = 0;
   for (const book::Event& e : m.book.events()) {
-    if (e.kind != book::EventKind::kFill || e.order_id != plan.request.id) continue;
+    if (e.kind != book::EventKind::kFill || e.order_id != request.id) continue;
     closed_notional += Notional(m, e.size.raw(), e.price.raw());
     closed += e.size.raw();
   }
-  Settle(s, plan.market_slot, plan.account_slot, plan.request.id, sink);
+  Settle(s, plan.market_slot, plan.account_slot, request.id, sink);
   s.liquidating = kNone;
 
   // 3. The fee, from what the close left above zero.
@@ -483,12 +489,12 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
   sink.Emit(events::Liquidation{.market = m.id,
                                 .account = a.id,
                                 .keeper = keeper.id,
-                                .order_id = plan.request.id,
+                                .order_id = request.id,
                                 .isolated = plan.isolated,
                                 .health = static_cast<std::uint8_t>(plan.health),
                                 .closed = Lots(closed),
                                 .position = Lots(position),
-                                .limit = plan.request.price,
+                                .limit = request.price,
                                 .closed_notional = ToQuote(closed_notional),
                                 .fee = Quote(fee.fee),
                                 .keeper_fee = Quote(paid.keeper)});
@@ -499,10 +505,10 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
   // 4. What the book could not absorb within the protection price goes to
   // the backstop, if the target is still liquidatable and the backstop can
   // take it.
-  if (plan.backstop_slot != kNone && position != 0 && closed < plan.request.size.raw()) {
+  if (plan.backstop_slot != kNone && position != 0 && closed < request.size.raw()) {
     const HealthOf left = plan.isolated ? BucketHealth(m, *p, s.now) : CrossHealth(s, a);
     const std::int64_t whole = position < 0 ? -position : position;
-    const std::int64_t lots = std::min(plan.request.size.raw() - closed, whole);
+    const std::int64_t lots = std::min(request.size.raw() - closed, whole);
     if (left.Liquidatable()) {
       const int128 share = EquityShare(s, a, *p, left.equity, lots);
       if (BackstopTakes(s, plan.market_slot, plan.backstop_slot, position > 0 ? lots : -lots,
@@ -514,7 +520,8 @@ Outcome ApplyLiquidate(State& s, const LiquidationPlan& plan, EventSink& sink) {
 
   // 4c. A bankrupt target the fund cannot carry, with ADL on: the rest is
   // deleveraged.
-  if (m.params.liquidation.loss_policy == liquidation::LossPolicy::kAdl) {
+  if (m.params.liquidation.loss_policy == liquidation::LossPolicy::kAdl &&
+      !plan.deleverage_first) {
     p = FindPosition(a, m.id);
     if (p != nullptr && p->size != 0) {
       const HealthOf left = plan.isolated ? BucketHealth(m, *p, s.now) : CrossHealth(s, a);

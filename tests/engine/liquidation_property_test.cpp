@@ -189,6 +189,11 @@ MarketParams ParamsOf(int m) {
       p.funding.interest = Bp(5);
       p.liquidation.chunk_threshold = 5'000 * kUsd;
       p.liquidation.fee = Bp(10);
+      // Maker B backs the market up (engine.hpp, "Backstop takeover"), for
+      // what the book cannot absorb and bankrupt targets only (threshold 0),
+      // so that the book still sees most liquidations.
+      p.liquidation.backstop = kMakerB.value();
+      p.liquidation.backstop_threshold = Rate(0);
       break;
     case 2:
       p.symbol = "ETH-USD";
@@ -197,6 +202,9 @@ MarketParams ParamsOf(int m) {
       p.funding.model = funding::FundingModel::kNone;
       p.liquidation.max_notional_per_command = 2'000 * kUsd;
       p.liquidation.fee = Bp(20);
+      // No deleveraging here: what the fund cannot cover stays in the
+      // shortfall (the other markets deleverage, the default).
+      p.liquidation.loss_policy = liquidation::LossPolicy::kNone;
       break;
     default:
       p.symbol = "SOL-USD";
@@ -418,6 +426,7 @@ struct Counts {
   std::map<Reason, std::uint64_t> liquidate_refused;
   std::uint64_t liquidations = 0, full = 0, partial = 0, isolated_liquidations = 0;
   std::uint64_t covers = 0, shortfalls = 0, shortfall_paid_down = 0, deficit_only = 0;
+  std::uint64_t deleveraged = 0, backstop_takeovers = 0;
   std::uint64_t keeper_paid = 0;  // Liquidates that paid keeper 30 a fee
   std::uint64_t no_fill = 0;  // Liquidation events that closed nothing (a thin book)
   std::uint64_t scans = 0, candidates = 0, bankrupt = 0, zero_requirement = 0;
@@ -565,6 +574,22 @@ class Sim {
       if (int128* b = bucket(fs->account, fs->market)) *b -= fs->amount.raw();
     } else if (const auto* l = std::get_if<events::Liquidation>(&e)) {
       if (int128* b = l->isolated ? bucket(l->account, l->market) : nullptr) *b -= l->fee.raw();
+    } else if (const auto* t = std::get_if<events::BackstopTakeover>(&e)) {
+      // The target sold `size` (a long; a short bought) at the price and
+      // paid the equity share; the backstop took the other side, the share
+      // going to its cross cash.
+      const int128 trade = int128(t->size.raw()) * t->price.raw() * atoms_[t->market.value()];
+      if (int128* b = t->isolated ? bucket(t->account, t->market) : nullptr) {
+        *b += trade - t->equity.raw();
+      }
+      if (int128* b = bucket(t->backstop, t->market)) *b -= trade;
+    } else if (const auto* d = std::get_if<events::Deleveraged>(&e)) {
+      // As a takeover, the share going to the counterparty's bucket.
+      const int128 trade = int128(d->size.raw()) * d->price.raw() * atoms_[d->market.value()];
+      if (int128* b = d->isolated ? bucket(d->account, d->market) : nullptr) {
+        *b += trade - d->equity.raw();
+      }
+      if (int128* b = bucket(d->counterparty, d->market)) *b += d->equity.raw() - trade;
     } else if (const auto* c = std::get_if<events::InsuranceCover>(&e)) {
       if (int128* b = c->market != 0 ? bucket(c->account, c->market) : nullptr) {
         *b += c->amount.raw();
@@ -841,6 +866,28 @@ class Sim {
         counts_.shortfalls += 1;
         acted |= s->account == l.account;
       }
+      // A cross deficit its own isolated buckets paid (engine.hpp step 5).
+      if (const auto* im = std::get_if<events::IsolatedMarginChanged>(&e)) {
+        acted |= im->account == l.account && im->cause == IsolatedMarginCause::kDeficit;
+      }
+      if (const auto* b = std::get_if<events::BackstopTakeover>(&e)) {
+        counts_.backstop_takeovers += 1;
+        acted |= b->account == l.account;
+      }
+      if (const auto* d = std::get_if<events::Deleveraged>(&e)) {
+        counts_.deleveraged += 1;
+        acted |= d->account == l.account;
+        // Deleveraging takes from a counterparty only what leaves it not
+        // liquidatable (engine.hpp, "Auto-deleveraging").
+        const AccountSummary cs = *eng_.Summary(d->counterparty);
+        for (const PositionView& v : cs.positions) {
+          if (v.market != d->market) continue;
+          const bool below = v.mode == MarginMode::kIsolated
+                                 ? v.health >= liquidation::Health::kLiquidatable
+                                 : cs.liquidatable;
+          if (below) return "a deleveraged counterparty was left liquidatable";
+        }
+      }
       const auto* ev = std::get_if<events::Liquidation>(&e);
       if (ev == nullptr) continue;
       acted = true;
@@ -863,16 +910,27 @@ class Sim {
       if (l.max_size != Liquidate::kNoMaxSize && ev->closed.raw() > l.max_size.raw()) {
         return "a Liquidation closed more than max_size";
       }
-      // 4. The position after is the event's; none when it says 0.
+      // 4. The position after is the event's (or that of the backstop
+      // takeover or deleveraging that took the rest after it); none when it
+      // says 0.
+      std::int64_t reported = ev->position.raw();
+      for (const Event& later : evs) {
+        if (const auto* b = std::get_if<events::BackstopTakeover>(&later)) {
+          if (b->account == ev->account && b->market == ev->market) reported = b->position.raw();
+        }
+        if (const auto* d = std::get_if<events::Deleveraged>(&later)) {
+          if (d->account == ev->account && d->market == ev->market) reported = d->position.raw();
+        }
+      }
       const AccountSummary s = *eng_.Summary(ev->account);
       std::int64_t now_size = 0;
       for (const PositionView& v : s.positions) {
         if (v.market == ev->market) now_size = v.size.raw();
       }
-      if (now_size != ev->position.raw()) {
+      if (now_size != reported) {
         return Fmt("after a Liquidation reporting position %" PRId64 " the account holds %" PRId64
                    " lots in market %" PRIu64,
-                   ev->position.raw(), now_size, Id(ev->market));
+                   reported, now_size, Id(ev->market));
       }
     }
     // Keeper 30 holds nothing and never trades: its cash moves by exactly
@@ -1373,10 +1431,12 @@ void RunProperty(const char* name, std::size_t default_iters) {
                 " accepted: %" PRIu64 " liquidations (%" PRIu64 " closed nothing, %" PRIu64
                 " full, %" PRIu64 " partial, %" PRIu64 " isolated), %" PRIu64 " deficit-only; %" PRIu64
                 " insurance covers, %" PRIu64 " shortfalls, %" PRIu64
-                " paid down, %" PRIu64 " paid the keeper; refused:%s\n",
+                " paid down, %" PRIu64 " paid the keeper; %" PRIu64 " deleveraging fills, %" PRIu64
+                " backstop takeovers; refused:%s\n",
                 c.liquidate_sent, c.liquidatable_sent, c.healthy_sent, c.liquidate_accepted,
                 c.liquidations, c.no_fill, c.full, c.partial, c.isolated_liquidations, c.deficit_only,
-                c.covers, c.shortfalls, c.shortfall_paid_down, c.keeper_paid, refused.c_str());
+                c.covers, c.shortfalls, c.shortfall_paid_down, c.keeper_paid, c.deleveraged,
+                c.backstop_takeovers, refused.c_str());
     std::printf("[liquidation property]   scans: %" PRIu64 ", candidates seen %" PRIu64
                 " (%" PRIu64 " bankrupt, %" PRIu64 " without requirement, at most %" PRIu64
                 " at once, %" PRIu64 " ties of equity / maintenance, %" PRIu64

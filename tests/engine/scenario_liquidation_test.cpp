@@ -76,6 +76,9 @@ MarketParams Market(const char* symbol = "BTC-USD") {
   p.taker_fee = Rate(0);
   p.oracle.mark_cap = Rate(0);
   p.funding.model = funding::FundingModel::kNone;
+  // The book, the insurance fund and the shortfall alone: these scenarios
+  // pin them (scenario_adl_test.cpp has deleveraging, the default).
+  p.liquidation.loss_policy = liquidation::LossPolicy::kNone;
   return p;
 }
 

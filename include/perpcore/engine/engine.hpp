@@ -227,6 +227,43 @@
 //   candidate_index.hpp) that every command keeps current for the accounts
 //   it touched, without walking accounts (complexity there).
 //
+// Auto-deleveraging (LiquidationParams::loss_policy kAdl, the default;
+// liquidation/adl_queue.hpp for the ranking): what the insurance fund
+// cannot cover is taken from the other side's positions, best ranked first,
+// never left in the shortfall while a counterparty can take it.
+//   When: a Liquidate whose target (after the backstop) has equity E < 0
+//   with E + insurance_fund < 0 deleverages first; otherwise the book's
+//   protection price for a bankrupt target is tightened to the bankruptcy
+//   price of E + fund (liquidation::BankruptcyPrice), so that no fill
+//   leaves a deficit the fund cannot cover, and what the IOC leaves of a
+//   target that the fund still cannot carry is deleveraged after it (step
+//   4c).
+//   How: the target's position in the market closes against the positions
+//   of the other side in ranking order (PnL% x leverage setting; AdlRank()
+//   shows where a position stands), each at the mark with the target's
+//   equity share (as a backstop takeover's: floor(E * taken notional /
+//   target notional), here <= 0) moved to the counterparty's bucket: the
+//   trade is at the target's bankruptcy price, exactly, in atoms, with no
+//   fee. Recomputed per counterparty, as dYdX does per fill.
+//   Counterparties: at most kAdlCounterpartiesPerCommand (64) ranked
+//   positions per command, ranked as the command found them (a position
+//   this command already changed is re-checked: it must still exist on the
+//   other side); each takes the most lots that leave it not liquidatable
+//   (its equity less the share at or above its maintenance after; dYdX's
+//   rule that deleveraging must not undercollateralize the offsetting
+//   account), none if it is liquidatable already. What is still open after
+//   them goes to the book at the fillable price as the last resort (then
+//   the fund and the shortfall, step 5); a later Liquidate deleverages
+//   again. A cross account with positions in several markets is
+//   deleveraged one market per Liquidate.
+//   Events: events::Deleveraged, one per counterparty.
+//   Work: O(G log n) to start the ranking (G leverage settings present on
+//   the side) and O(G + records of the two accounts + log q) per
+//   counterparty; the ranking itself is kept by every command for the
+//   positions it changed (O(log n) each).
+//   kNone: no deleveraging; the book's limit is the fillable price and the
+//   shortfall keeps what the fund cannot cover (withdrawals gated).
+//
 // Backstop takeover (LiquidationParams::backstop, backstop_threshold;
 // Hyperliquid's liquidator vault): a market may name a backstop account.
 //   When: a Liquidate whose target has equity < backstop_threshold *

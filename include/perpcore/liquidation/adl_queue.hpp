@@ -38,12 +38,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 
-#include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "absl/functional/function_ref.h"
 #include "perpcore/core/side.hpp"
+#include "perpcore/detail/chunked_vector.hpp"
 #include "perpcore/detail/config.hpp"
+#include "perpcore/detail/slot_index.hpp"
 
 PERPCORE_NAMESPACE_BEGIN
 namespace liquidation {
@@ -77,11 +78,14 @@ class AdlQueue {
   // uses, 1..150.
   using Effective = absl::FunctionRef<std::uint32_t(std::uint32_t)>;
 
-  std::size_t size() const { return by_slot_.size(); }
-  std::size_t size(Side side) const { return side == Side::kBuy ? longs_ : shorts_; }
+  std::size_t size() const { return longs_set_.size() + shorts_set_.size(); }
+  std::size_t size(Side side) const {
+    return side == Side::kBuy ? longs_set_.size() : shorts_set_.size();
+  }
 
   // Upsert(): files the entry of `e.slot` (replacing its old one); nothing
-  // moves if it is unchanged. Requires cost, size >= 1. O(log n).
+  // moves if it is unchanged. Requires cost, size >= 1 and slot < 2^32 - 2.
+  // O(log n). If an allocation throws, the queue is as before.
   void Upsert(const AdlEntry& e);
   // Erase(): removes the entry of `slot`; false if there is none. O(log n).
   bool Erase(std::uint64_t slot);
@@ -104,32 +108,54 @@ class AdlQueue {
                      std::uint32_t lb, std::int64_t value_per_lot);
 
  private:
+  // One set per side, by leverage setting, then within a setting the best
+  // entry price first (longs the lowest cost / size, shorts the highest),
+  // then the account id. A setting's first key: cost 0 (longs) or
+  // INT64_MAX (shorts) at size 1, account 0, which no entry equals.
   struct Key {
+    std::uint32_t leverage;
     std::int64_t cost;
     std::int64_t size;
     std::uint64_t account;
     std::uint64_t slot;
   };
-  // Within one setting: the best entry price first (longs the lowest
-  // cost / size, shorts the highest), then the account id.
   struct LongOrder {
     bool operator()(const Key& a, const Key& b) const;
   };
   struct ShortOrder {
     bool operator()(const Key& a, const Key& b) const;
   };
+  // std::set, not absl's btree: an allocation that fails in a btree node
+  // split loses a node (found by the engine's allocation-failure sweep),
+  // while a std::set insert allocates one node or changes nothing.
   template <class Order>
-  using Groups = absl::btree_map<std::uint32_t, absl::btree_set<Key, Order>>;
+  using Set = std::set<Key, Order>;
 
   template <class Order>
-  static void Merge(const Groups<Order>& groups, Side side, std::int64_t value_per_lot,
+  static void Merge(const Set<Order>& set, Side side, std::int64_t value_per_lot,
                     Effective effective, absl::FunctionRef<bool(const AdlEntry&)> visit);
-  void Remove(const AdlEntry& e);
+  static Key KeyOf(const AdlEntry& e) { return {e.leverage, e.cost, e.size, e.account, e.slot}; }
 
-  absl::btree_map<std::uint64_t, AdlEntry> by_slot_;
-  Groups<LongOrder> long_groups_;
-  Groups<ShortOrder> short_groups_;
-  std::size_t longs_ = 0, shorts_ = 0;
+  // The entries by slot: records (a free list) found through a SlotIndex,
+  // as in CandidateIndex, whose order of steps this follows so that an
+  // allocation that fails leaves the queue consistent.
+  struct Record {
+    AdlEntry entry;
+    std::uint32_t next_free;
+    bool live;
+  };
+  std::uint32_t RecordOf(std::uint64_t slot) const;
+  void InsertKey(const AdlEntry& e);
+  void EraseKey(const AdlEntry& e);
+
+  Set<LongOrder> longs_set_;
+  Set<ShortOrder> shorts_set_;
+  detail::ChunkedVector<Record> records_;
+  std::uint32_t free_head_ = detail::SlotIndex::kNone;
+  // Made by the first Upsert: a default-constructed queue allocates nothing
+  // (it is a member of the engine's Market, built by aggregate
+  // initialization, where a throwing member constructor is best avoided).
+  std::optional<detail::SlotIndex> lookup_;
 };
 
 }  // namespace liquidation
