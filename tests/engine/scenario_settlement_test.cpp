@@ -22,6 +22,7 @@
 // D' - L * (S - P) * 100.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -682,6 +683,86 @@ TEST_CASE("Settlement: an isolated bucket below zero is covered by the insurance
   CHECK(s.Cash(2) == 12'000'000'000);
   CHECK(s.eng.insurance_fund() == Quote(500'000'000));
   CHECK(s.Summary(1).positions.empty());
+}
+
+}  // namespace
+}  // namespace perpcore::engine
+
+namespace perpcore::engine {
+namespace {
+
+// A delisting at scale: 100,000 longs of 1 lot each bought at 300,000 from
+// one maker (account 1, created first), settled at 301,000.
+//   each long: 100 USD deposited, 1 * (301,000 - 300,000) * 100 = +100,000:
+//              cash 1e8 - 3e7 + 3.01e7 = 100,100,000;
+//   the maker: 1e12 + 1e5 * 3e7 - 1e5 * 3.01e7 = 1e12 - 1e10.
+// Accounts in creation order, each record one unit of work: SettleMarket
+// settles the maker and 255 longs (256), each TimeTick naming the market
+// the next 256, so the last of the 100,001 records is settled by tick
+// ceil(100,001 / 256) - 1 = 390, which also finds no slot left and
+// settles the market. (The scan bound, 4,096 slots, is never the limit
+// here: every slot holds a record.) The engine's invariants (conservation
+// with the settlement pool) are checked every 50 commands.
+TEST_CASE("Settlement: a market of a hundred thousand positions settles over 391 commands",
+          "[engine][settlement]") {
+  MarketParams p = Market();
+  p.max_price = Ticks(400'000);  // 100,000 lots within the notional bound
+  EngineHarness h;
+  h.Ok(CreateMarket{.market = 1, .params = Shared(p)});
+  h.Price(1, Ticks(kEntry));
+  constexpr std::uint64_t kLongs = 100'000;
+  const auto apply = [&](Payload payload) {
+    const absl::StatusOr<Result> r =
+        h.eng.Apply(Command{h.eng.last_seq() + 1, TimeNs(h.now), std::move(payload)});
+    REQUIRE(r.ok());
+    return *r;
+  };
+  const auto ok = [&](Payload payload) { REQUIRE(apply(std::move(payload)).ok()); };
+  ok(CreateAccount{.account = 1, .owner = 1});
+  ok(Deposit{.account = 1, .amount = Quote(1'000'000 * kUsd)});
+  ok(PlaceOrder{.market = 1, .account = 1, .order_id = 1, .side = Side::kSell,
+                .price = Ticks(kEntry), .size = Lots(kLongs)});
+  for (std::uint64_t i = 0; i < kLongs; ++i) {
+    const AccountId a(10'000 + i);
+    ok(CreateAccount{.account = a, .owner = OwnerId(a.value())});
+    ok(Deposit{.account = a, .amount = Quote(100 * kUsd)});
+    const Result r = apply(PlaceOrder{.market = 1, .account = a, .order_id = OrderId(2 + i),
+                                      .side = Side::kBuy, .tif = TimeInForce::kIoc,
+                                      .price = Ticks(kEntry), .size = Lots(1)});
+    REQUIRE(r.filled == Lots(1));
+  }
+  REQUIRE(h.eng.CheckInvariants().ok());
+  ok(SetMarketStatus{.market = 1, .status = MarketStatus::kDelisted});
+  Result r = apply(SettleMarket{.market = 1, .price = Ticks(301'000)});
+  REQUIRE(r.ok());
+  const auto settled_in = [](const Result& x) {
+    return static_cast<std::size_t>(std::count_if(x.events.begin(), x.events.end(), [](const Event& e) {
+      return std::holds_alternative<events::PositionSettled>(e);
+    }));
+  };
+  std::size_t settled = settled_in(r);
+  CHECK(settled == 256);
+  int ticks = 0;
+  while (h.Stats().settlement == SettlementPhase::kSettling) {
+    r = apply(TimeTick{.market = 1});
+    REQUIRE(r.ok());
+    const std::size_t n = settled_in(r);
+    REQUIRE(n <= 256);
+    settled += n;
+    ++ticks;
+    if (ticks % 50 == 0) REQUIRE(h.eng.CheckInvariants().ok());
+    REQUIRE(ticks <= 1'000);
+  }
+  CHECK(ticks == 390);
+  CHECK(settled == kLongs + 1);
+  REQUIRE(h.eng.CheckInvariants().ok());
+  CHECK(h.Stats().open_interest_long == Lots(0));
+  CHECK(h.Stats().settlement_pool == 0);
+  CHECK(h.Summary(1).cash.raw() == 1'000'000 * kUsd - 10'000'000'000);
+  for (std::uint64_t i = 0; i < kLongs; i += 997) {
+    CHECK(h.Summary(AccountId(10'000 + i)).cash.raw() == 100'100'000);
+  }
+  CHECK(h.Summary(AccountId(10'000 + kLongs - 1)).cash.raw() == 100'100'000);
 }
 
 }  // namespace
