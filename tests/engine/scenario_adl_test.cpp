@@ -224,3 +224,107 @@ TEST_CASE("ADL: a loss policy outside the enum is refused", "[engine][adl]") {
 
 }  // namespace
 }  // namespace perpcore::engine
+
+namespace perpcore::engine {
+namespace {
+
+// A 30% gap through a thin book: each line of defence in turn. Four longs
+// of 1,000 lots bought at 300,000 (from makers 2 and 3, 1e11 each), the
+// mark gaps to 210,000: each long loses 1,000 * 90,000 * 100 = 9e9 and
+// its maintenance is 1% of 2.1e10 = 2.1e8. The backstop (account 9) has
+// 1e9, the fund 3e8; the only bids: 300 lots at 209,900 and 1,000 at
+// 209,000 (account 101). Liquidation fee 0, buffer 10%.
+//   L1 (deposit 9.2e9): E = 2e8, 0.95 of maintenance: the book. The
+//     restoring size: the fewest q with 2e8 >= 1.1 * 210,000 * (1,000 - q),
+//     q >= 134.2: 135 lots; the limit max(fillable, bankruptcy) = max(
+//     210,000 - (1 - 2e8 / 2.1e8) * 1.5 * 2.1e8 / 1e5, 208,000) = 209,850:
+//     filled at 209,900.
+//   L2 (9.1e9): E = 1e8 < 2/3 * 2.1e8: the backstop takes it with share
+//     1e8 (its equity then 1.1e9 >= its initial 5% * 2.1e10 = 1.05e9).
+//   L3 (8.9e9): E = -1e8. The backstop would need 2.1e9 of initial margin
+//     for 2,000 lots with 1e9 + 1e8 - 1e8 of equity: passed over. The fund
+//     (3e8) carries it: the book, the limit the bankruptcy price of E +
+//     fund = 2e8, 210,000 - 2,000 = 208,000 (above the fillable price
+//     210,000 - 1.5 * 2.1e8 / 1e5 = 206,850): 165 lots at 209,900 and 835
+//     at 209,000, cash 8.9e9 - 3e10 + 165 * 2.099e7 + 835 * 2.09e7 =
+//     -185,150,000, which the fund covers (114,850,000 left).
+//   L4 (8.8e9): E = -2e8 with 114,850,000 in the fund: deleveraged, against
+//     the profitable shorts, 1,000 lots with shares summing to -2e8; its
+//     cash ends at 0. No shortfall anywhere.
+TEST_CASE("ADL: a 30% gap through a thin book meets the book, the backstop, the fund and ADL",
+          "[engine][adl]") {
+  MarketParams p = Market();
+  p.liquidation.backstop = 9;
+  EngineHarness s;
+  s.Ok(CreateMarket{.market = 1, .params = Shared(std::move(p))});
+  s.Price(1, Ticks(kEntry));
+  const auto open = [&](AccountId a, std::int64_t atoms) {
+    s.Ok(CreateAccount{.account = a, .owner = OwnerId(a.value())});
+    if (atoms > 0) s.Ok(Deposit{.account = a, .amount = Quote(atoms)});
+  };
+  open(2, 100'000'000'000);
+  open(3, 100'000'000'000);
+  open(9, 1'000'000'000);
+  open(kBidder, 10'000'000 * testing::kUsd);
+  open(kKeeper, 0);
+  s.Ok(FundInsurance{.amount = Quote(300'000'000)});
+  const std::int64_t deposits[] = {9'200'000'000, 9'100'000'000, 8'900'000'000, 8'800'000'000};
+  std::uint64_t id = 100;
+  for (std::uint64_t i = 0; i < 4; ++i) {
+    const AccountId target(11 + i);
+    open(target, deposits[i]);
+    REQUIRE(s.Order(i < 2 ? AccountId(2) : AccountId(3), OrderId(++id), Side::kSell, Ticks(kEntry),
+                    Lots(1'000))
+                .reason == Reason::kOk);
+    REQUIRE(s.Order(target, OrderId(++id), Side::kBuy, Ticks(kEntry), Lots(1'000),
+                    TimeInForce::kIoc)
+                .filled == Lots(1'000));
+  }
+  s.Price(1, Ticks(210'000));
+  REQUIRE(s.Order(kBidder, OrderId(++id), Side::kBuy, Ticks(209'900), Lots(300)).reason ==
+          Reason::kOk);
+  REQUIRE(s.Order(kBidder, OrderId(++id), Side::kBuy, Ticks(209'000), Lots(1'000)).reason ==
+          Reason::kOk);
+  const auto liquidate = [&](AccountId a) {
+    const Result r = s.Do(engine::Liquidate{.market = 1, .account = a, .keeper = kKeeper});
+    REQUIRE(r.ok());
+    return std::vector<Event>(r.events.begin(), r.events.end());
+  };
+
+  const auto l1 = liquidate(11);
+  REQUIRE(Of<events::Liquidation>(l1).size() == 1);
+  CHECK(Of<events::Liquidation>(l1)[0].closed == Lots(135));
+  CHECK(Of<events::BackstopTakeover>(l1).empty());
+
+  const auto l2 = liquidate(12);
+  REQUIRE(Of<events::BackstopTakeover>(l2).size() == 1);
+  CHECK(Of<events::BackstopTakeover>(l2)[0].equity == Quote(100'000'000));
+  CHECK(Of<events::Liquidation>(l2).empty());
+
+  const auto l3 = liquidate(13);
+  CHECK(Of<events::BackstopTakeover>(l3).empty());
+  REQUIRE(Of<events::Liquidation>(l3).size() == 1);
+  CHECK(Of<events::Liquidation>(l3)[0].closed == Lots(1'000));
+  CHECK(Of<events::Liquidation>(l3)[0].limit == Ticks(208'000));
+  const auto cover = Of<events::InsuranceCover>(l3);
+  REQUIRE(cover.size() == 1);
+  CHECK(cover[0].amount == Quote(185'150'000));
+  CHECK(s.eng.insurance_fund() == Quote(114'850'000));
+
+  const auto l4 = liquidate(14);
+  const auto adl = Of<events::Deleveraged>(l4);
+  REQUIRE_FALSE(adl.empty());
+  std::int64_t lots = 0, paid = 0;
+  for (const events::Deleveraged& d : adl) {
+    lots += d.size.raw();
+    paid += d.equity.raw();
+  }
+  CHECK(lots == 1'000);
+  CHECK(paid == -200'000'000);
+  CHECK(s.Summary(14).cash.raw() == 0);
+  CHECK(s.eng.insurance_fund() == Quote(114'850'000));
+  CHECK(s.eng.shortfall() == Quote(0));
+}
+
+}  // namespace
+}  // namespace perpcore::engine
