@@ -34,6 +34,7 @@ namespace perpcore::engine {
 namespace {
 
 using testing::EngineHarness;
+using testing::Of;
 using testing::Shared;
 
 constexpr std::int64_t kEntry = 300'000;
@@ -52,15 +53,6 @@ MarketParams Market(liquidation::LossPolicy policy = liquidation::LossPolicy::kA
   p.liquidation.fee = Rate(0);
   p.liquidation.loss_policy = policy;
   return p;
-}
-
-template <class E>
-std::vector<E> Of(const std::vector<Event>& events) {
-  std::vector<E> out;
-  for (const Event& e : events) {
-    if (const E* x = std::get_if<E>(&e)) out.push_back(*x);
-  }
-  return out;
 }
 
 class Adl : public EngineHarness {

@@ -35,6 +35,7 @@ namespace perpcore::engine {
 namespace {
 
 using testing::EngineHarness;
+using testing::Of;
 using testing::Shared;
 
 constexpr std::int64_t kEntry = 300'000;  // 30,000 USD in ticks
@@ -57,15 +58,6 @@ MarketParams Market() {
   p.liquidation.fee = Rate(0);
   p.liquidation.backstop = kBackstop.value();
   return p;
-}
-
-template <class E>
-std::vector<E> Of(const std::vector<Event>& events) {
-  std::vector<E> out;
-  for (const Event& e : events) {
-    if (const E* x = std::get_if<E>(&e)) out.push_back(*x);
-  }
-  return out;
 }
 
 // Market 1 at 300,000; a maker and a bidder with 10M USD, a keeper with

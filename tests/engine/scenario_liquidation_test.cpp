@@ -58,6 +58,7 @@ namespace {
 using liquidation::Health;
 using testing::EngineHarness;
 using testing::kSecond;
+using testing::Of;
 using testing::Shared;
 
 constexpr std::int64_t kEntry = 300'000;  // 30,000 USD in ticks
@@ -96,15 +97,6 @@ std::vector<Event> WithoutWarnings(const std::vector<Event>& events) {
   std::vector<Event> out;
   for (const Event& e : events) {
     if (!std::holds_alternative<events::MarginWarning>(e)) out.push_back(e);
-  }
-  return out;
-}
-
-template <class E>
-std::vector<E> Of(const std::vector<Event>& events) {
-  std::vector<E> out;
-  for (const Event& e : events) {
-    if (const E* x = std::get_if<E>(&e)) out.push_back(*x);
   }
   return out;
 }

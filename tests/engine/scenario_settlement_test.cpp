@@ -37,6 +37,7 @@ namespace {
 
 using testing::EngineHarness;
 using testing::kUsd;
+using testing::Of;
 using testing::Shared;
 
 constexpr std::int64_t kEntry = 300'000;  // 30,000 USD in ticks
@@ -59,15 +60,6 @@ std::string StateAfterCursor(const Engine& eng) {
   std::string bytes;
   eng.EncodeCanonical(&bytes);
   return bytes.substr(16);
-}
-
-template <class E>
-std::vector<E> Of(const std::vector<Event>& events) {
-  std::vector<E> out;
-  for (const Event& e : events) {
-    if (const E* x = std::get_if<E>(&e)) out.push_back(*x);
-  }
-  return out;
 }
 
 // The events without the margin warnings (scenario_warning_test.cpp pins

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <memory>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "perpcore/engine/engine.hpp"
 
@@ -23,6 +25,16 @@ constexpr Ticks Usd(std::int64_t dollars) { return Ticks(dollars * 10); }
 
 inline std::shared_ptr<const engine::MarketParams> Shared(engine::MarketParams p) {
   return std::make_shared<const engine::MarketParams>(std::move(p));
+}
+
+// Of<E>(): the events of kind E among `events`, in order.
+template <class E>
+std::vector<E> Of(const std::vector<engine::Event>& events) {
+  std::vector<E> out;
+  for (const engine::Event& e : events) {
+    if (const E* x = std::get_if<E>(&e)) out.push_back(*x);
+  }
+  return out;
 }
 
 class EngineHarness {
