@@ -514,7 +514,8 @@ enum {
   PERPCORE_REASON_SETTLEMENT_NOT_DELISTED = 814,
   PERPCORE_REASON_SETTLEMENT_STARTED = 815,
   PERPCORE_REASON_SETTLEMENT_INVALID_PRICE = 816,
-  PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD = 817
+  PERPCORE_REASON_LIQUIDATION_INVALID_BACKSTOP_THRESHOLD = 817,
+  PERPCORE_REASON_LIQUIDATION_INVALID_LOSS_POLICY = 818
 };
 
 /* perpcore_reason_name() / perpcore_reason_message()
@@ -660,7 +661,8 @@ typedef struct perpcore_funding_params {
  * close to maintenance * 1.1, positions above 1e11 atoms of notional closed
  * 20% at a time with a 30 s cooldown, bankruptcy adjustment 1, spread to
  * maintenance 1.5, at most 1e11 atoms of notional per command; no
- * backstop (perpcore/engine/engine.hpp "Backstop takeover"), threshold 2/3. */
+ * backstop (perpcore/engine/engine.hpp "Backstop takeover"), threshold 2/3;
+ * loss policy ADL (perpcore/engine/engine.hpp "Auto-deleveraging"). */
 typedef struct perpcore_liquidation_params {
   int64_t warning_threshold;     /* rate in [1%, 100%) */
   int64_t fee;                   /* rate in [0, 1] of the closed notional */
@@ -675,12 +677,29 @@ typedef struct perpcore_liquidation_params {
   int64_t spread_to_maintenance; /* rate > 0 */
   int64_t max_notional_per_command; /* atoms >= 1 */
   /* Appended in issue 14 (absent from a caller whose market params'
-   * struct_size is PERPCORE_MARKET_PARAMS_SIZE_V4 or older: no backstop). */
+   * struct_size is PERPCORE_MARKET_PARAMS_SIZE_V4 or older: no backstop,
+   * loss policy ADL). */
   uint64_t backstop;             /* the backstop account's id; 0: none */
   int64_t backstop_threshold;    /* rate in [0, 1]: the backstop takes the
                                     whole position below this fraction of
                                     maintenance (default 2/3) */
+  uint32_t loss_policy;          /* PERPCORE_LOSS_POLICY_*: what closes a
+                                    bankrupt position the insurance fund
+                                    cannot carry (default ADL) */
+  uint32_t pad0;
 } perpcore_liquidation_params;
+
+/* What closes a bankrupt position whose loss the insurance fund cannot cover
+ * (perpcore::liquidation::LossPolicy; perpcore/engine/engine.hpp
+ * "Auto-deleveraging"): ADL, the positions on the other side in the
+ * market's ADL ranking, at the target's bankruptcy price (DELEVERAGED
+ * events); NONE, nothing: the book closes what it can and the shortfall
+ * keeps the rest. Any other value is refused with
+ * PERPCORE_REASON_LIQUIDATION_INVALID_LOSS_POLICY. */
+enum {
+  PERPCORE_LOSS_POLICY_ADL = 0,
+  PERPCORE_LOSS_POLICY_NONE = 1
+};
 
 /* perpcore_market_params (input and output; struct_size).
  *
@@ -1302,6 +1321,21 @@ typedef struct perpcore_liquidation_candidate {
   int64_t maintenance; /* atoms */
 } perpcore_liquidation_candidate;
 
+/* perpcore_adl_rank (output; struct_size): where a position stands in its
+ * market's auto-deleveraging ranking at the current mark
+ * (perpcore_engine_adl_rank(); perpcore/engine/engine.hpp
+ * "Auto-deleveraging", perpcore/liquidation/adl_queue.hpp): `rank`
+ * positions of its side come before it (0: the first to be deleveraged) of
+ * `count` on that side, itself included; `bucket` is its light, 4 for the
+ * first fifth of the side down to 0 for the last, 4 - floor(5 * rank /
+ * count) (Binance's adlQuantile). */
+typedef struct perpcore_adl_rank {
+  uint32_t struct_size;
+  uint32_t bucket; /* 0..4 */
+  uint64_t rank;
+  uint64_t count;
+} perpcore_adl_rank;
+
 /* perpcore_market_stats (output; struct_size). Prices 0 = none.
  * funding_index and funding_rate (appended in issue 12; absent from a caller
  * whose struct_size is PERPCORE_MARKET_STATS_SIZE_V1): the market's
@@ -1426,7 +1460,8 @@ typedef struct perpcore_funding_rate {
  * engine config and market params grew in issue 11 (fields appended), the
  * market params, account summary and market stats in issue 12, the market
  * params and the account summary (again) in issue 13, the market stats
- * and the market params' liquidation (the backstop) in issue 14; a caller
+ * and the market params' liquidation (the backstop and the loss policy) in
+ * issue 14; a caller
  * built against an older header passes that version's size, and the library
  * reads (and writes) only what that size covers. Sizes between the versions
  * are refused (PERPCORE_E_STRUCT_SIZE). */
@@ -1444,8 +1479,8 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_margin_tier) == 24, margin_tier_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_oracle_config) == 48, oracle_config_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_i128) == 16, i128_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_params) == 168, funding_params_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_params) == 96, liquidation_params_size);
-PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 1256, market_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_params) == 104, liquidation_params_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_params) == 1264, market_params_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_order) == 56, order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_amend) == 40, amend_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_result) == 24, result_size);
@@ -1480,12 +1515,14 @@ PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_position_settled) == 40,
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_market_settled) == 16, event_market_settled_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_backstop_takeover) == 64,
                        event_backstop_takeover_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_event_deleveraged) == 64, event_deleveraged_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_event) == 160, event_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_level) == 24, level_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_position) == 128, position_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_open_order) == 56, open_order_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_account_summary) == 144, account_summary_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_liquidation_candidate) == 32, liquidation_candidate_size);
+PERPCORE_STATIC_ASSERT(sizeof(perpcore_adl_rank) == 24, adl_rank_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_market_stats) == 240, market_stats_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_view) == 120, funding_view_size);
 PERPCORE_STATIC_ASSERT(sizeof(perpcore_funding_rate) == 64, funding_rate_size);
@@ -1589,6 +1626,7 @@ static inline void perpcore_market_params_init(perpcore_market_params *p) {
   p->liquidation.max_notional_per_command = INT64_C(100000000000);
   p->liquidation.backstop = 0;
   p->liquidation.backstop_threshold = 2 * (PERPCORE_RATE_SCALE / 3);
+  p->liquidation.loss_policy = PERPCORE_LOSS_POLICY_ADL;
 }
 
 /* perpcore_order_init(): zero (a GTC limit buy, cancel-maker STP, not
@@ -1624,6 +1662,11 @@ static inline void perpcore_preview_init(perpcore_preview *p) {
   if (!p) return;
   memset(p, 0, sizeof *p);
   p->struct_size = PERPCORE_U32(sizeof *p);
+}
+static inline void perpcore_adl_rank_init(perpcore_adl_rank *r) {
+  if (!r) return;
+  memset(r, 0, sizeof *r);
+  r->struct_size = PERPCORE_U32(sizeof *r);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1895,12 +1938,21 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_time_ti
  * mark), MARKET_HALTED, NO_INDEX_PRICE / INDEX_STALE. Events:
  * ORDER_CANCELED (PERPCORE_CANCEL_LIQUIDATION) for the account's resting
  * orders, the IOC's FILLs, LIQUIDATION, BACKSTOP_TAKEOVER when the market's
- * backstop account takes what the book did not close, then INSURANCE_COVER
- * and SHORTFALL when a deficit is left; out->filled is the lots closed
- * through the book. Below the market's backstop_threshold of maintenance a
- * backstop that can take it takes the whole position instead, whatever
- * max_size (no FILL, no LIQUIDATION, no fee, out->filled 0;
- * perpcore/engine/engine.hpp, "Backstop takeover"). */
+ * backstop account takes what the book did not close, DELEVERAGED (one per
+ * counterparty) for what a market with loss policy ADL closes against the
+ * other side's positions, then INSURANCE_COVER and SHORTFALL when a deficit
+ * is left; out->filled is the lots closed through the book. Below the
+ * market's backstop_threshold of maintenance a backstop that can take it
+ * takes the whole position instead, whatever max_size (no FILL, no
+ * LIQUIDATION, no fee, out->filled 0; perpcore/engine/engine.hpp, "Backstop
+ * takeover"). Loss policy ADL (perpcore/engine/engine.hpp,
+ * "Auto-deleveraging"): a bankrupt target whose deficit the insurance fund
+ * cannot cover is closed against the other side's positions in the market's
+ * ADL ranking, at the mark with its equity share (its bankruptcy price),
+ * each counterparty taking what leaves it not liquidatable; beyond what the
+ * fund can carry at the mark this comes first (its DELEVERAGED before any
+ * FILL; no FILL and no LIQUIDATION when nothing is left for the book),
+ * otherwise after the book (its DELEVERAGED after the LIQUIDATION). */
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_liquidate(
     perpcore_engine *eng, perpcore_result *out, uint64_t seq, int64_t timestamp_ns,
     uint32_t market, uint64_t account, uint64_t keeper, int64_t max_size) PERPCORE_NOEXCEPT;
@@ -2005,6 +2057,18 @@ PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_shortfa
 PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_liquidatable(
     const perpcore_engine *eng, perpcore_liquidation_candidate *out, size_t out_len,
     size_t *written) PERPCORE_NOEXCEPT;
+
+/* perpcore_engine_adl_rank(): where `account`'s position in `market` stands
+ * in the market's auto-deleveraging ranking at the current mark (PnL% x
+ * leverage setting; perpcore/engine/engine.hpp "Auto-deleveraging"): the
+ * positions of its side before it, of how many, and its light 0..4 (see
+ * perpcore_adl_rank). PERPCORE_E_NOT_FOUND for an unknown account or market
+ * and for no position of the account there (a rank would mean nothing;
+ * perpcore_engine_last_error() says which). O(positions of its side): a
+ * query for a display, not for every command. */
+PERPCORE_API PERPCORE_WARN_UNUSED_RESULT perpcore_status perpcore_engine_adl_rank(
+    const perpcore_engine *eng, perpcore_adl_rank *out, uint64_t account,
+    uint32_t market) PERPCORE_NOEXCEPT;
 
 /* perpcore_engine_markets() / perpcore_engine_accounts(): all ids, ascending.
  * All or nothing: PERPCORE_E_BUFFER_TOO_SMALL with *written = the count

@@ -205,10 +205,14 @@ static_assert(PERPCORE_HEALTH_HEALTHY == Val(lq::Health::kHealthy));
 static_assert(PERPCORE_HEALTH_WARNING == Val(lq::Health::kWarning));
 static_assert(PERPCORE_HEALTH_LIQUIDATABLE == Val(lq::Health::kLiquidatable));
 static_assert(PERPCORE_HEALTH_BANKRUPT == Val(lq::Health::kBankrupt));
+static_assert(PERPCORE_LOSS_POLICY_ADL == Val(lq::LossPolicy::kAdl));
+static_assert(PERPCORE_LOSS_POLICY_NONE == Val(lq::LossPolicy::kNone));
 // The appended fields start where the older versions end.
 static_assert(offsetof(perpcore_market_params, liquidation) == PERPCORE_MARKET_PARAMS_SIZE_V3);
 static_assert(offsetof(perpcore_market_params, liquidation.backstop) ==
               PERPCORE_MARKET_PARAMS_SIZE_V4);
+static_assert(offsetof(perpcore_liquidation_params, loss_policy) == 96);
+static_assert(offsetof(perpcore_adl_rank, rank) == 8);
 static_assert(offsetof(perpcore_account_summary, health_equity) ==
               PERPCORE_ACCOUNT_SUMMARY_SIZE_V2);
 static_assert(offsetof(perpcore_event_liquidation, closed) == 40);
@@ -332,7 +336,8 @@ static_assert(offsetof(perpcore_funding_params, counterparty) == 96);
   X(SETTLEMENT_NOT_DELISTED, pc::Reason::kSettlementNotDelisted)  \
   X(SETTLEMENT_STARTED, pc::Reason::kSettlementStarted)  \
   X(SETTLEMENT_INVALID_PRICE, pc::Reason::kSettlementInvalidPrice)  \
-  X(LIQUIDATION_INVALID_BACKSTOP_THRESHOLD, pc::Reason::kLiquidationInvalidBackstopThreshold)
+  X(LIQUIDATION_INVALID_BACKSTOP_THRESHOLD, pc::Reason::kLiquidationInvalidBackstopThreshold)  \
+  X(LIQUIDATION_INVALID_LOSS_POLICY, pc::Reason::kLiquidationInvalidLossPolicy)
 
 #define X(name, value) static_assert(PERPCORE_REASON_##name == Val(value), #name);
 PERPCORE_C_REASONS
@@ -593,6 +598,7 @@ perpcore_liquidation_params FromLiquidationParams(const lq::LiquidationParams& l
   out.max_notional_per_command = l.max_notional_per_command;
   out.backstop = l.backstop;
   out.backstop_threshold = l.backstop_threshold.raw();
+  out.loss_policy = static_cast<std::uint32_t>(l.loss_policy);
   return out;
 }
 
@@ -670,14 +676,21 @@ perpcore_status ToMarketParams(const perpcore_market_params* in, eng::MarketPara
     out->funding = ToFundingParams(in->funding);
   }
   // The liquidation appended after version 3: older callers get its
-  // defaults; its backstop fields, appended after version 4, likewise.
+  // defaults; its backstop and loss policy fields, appended after version 4
+  // (issue 14), likewise.
   if (Has(in->struct_size, PERPCORE_MARKET_PARAMS_SIZE_V4)) {
     out->liquidation = ToLiquidationParams(in->liquidation);
   }
-  if (Has(in->struct_size, offsetof(perpcore_market_params, liquidation.backstop_threshold) +
-                               sizeof in->liquidation.backstop_threshold)) {
+  if (Has(in->struct_size, offsetof(perpcore_market_params, liquidation.loss_policy) +
+                               sizeof in->liquidation.loss_policy)) {
     out->liquidation.backstop = in->liquidation.backstop;
     out->liquidation.backstop_threshold = pc::Rate(in->liquidation.backstop_threshold);
+    // As withdrawable_pnl: a value outside the enum reaches the engine's
+    // check (kLiquidationInvalidLossPolicy), never a wrapped enumerator.
+    out->liquidation.loss_policy =
+        in->liquidation.loss_policy > 255
+            ? static_cast<lq::LossPolicy>(255)
+            : static_cast<lq::LossPolicy>(in->liquidation.loss_policy);
   }
   return PERPCORE_OK;
 }
@@ -1703,6 +1716,29 @@ perpcore_status perpcore_engine_liquidatable(const perpcore_engine* e,
     const std::size_t n = std::min(c.size(), out_len);
     for (std::size_t i = 0; i < n; ++i) out[i] = ToC(c[i]);
     *written = n;
+    return PERPCORE_OK;
+  });
+}
+
+perpcore_status perpcore_engine_adl_rank(const perpcore_engine* e, perpcore_adl_rank* out,
+                                         uint64_t account, uint32_t market) noexcept {
+  const char* func = "perpcore_engine_adl_rank";
+  const perpcore_status os = PrepareOutput(out);
+  HandleUse use;
+  if (perpcore_status s = QueryOpen(e, &use, os, func, OutputMessage(os));
+      s != PERPCORE_OK) {
+    return s;
+  }
+  return Guard(e, func, [&]() -> perpcore_status {
+    const absl::StatusOr<lq::AdlRank> r =
+        e->state->impl.AdlRank(pc::AccountId(account), pc::MarketId(market));
+    if (!r.ok()) return FromQueryStatus(e, r.status(), func);
+    perpcore_adl_rank v;
+    std::memset(&v, 0, sizeof v);
+    v.bucket = r->bucket;
+    v.rank = r->rank;
+    v.count = r->count;
+    Deliver(out, v);
     return PERPCORE_OK;
   });
 }
