@@ -209,6 +209,9 @@ void CheckQueriesAnswer(const perpcore_engine* e) {
     CHECK(answers(perpcore_account_positions(e, positions.data(), positions.size(), &n, a)));
     CHECK(answers(perpcore_account_open_orders(e, orders.data(), orders.size(), &n, a)));
     for (std::size_t j = 0; j < market_count; ++j) {
+      perpcore_adl_rank rank;
+      perpcore_adl_rank_init(&rank);
+      CHECK(answers(perpcore_engine_adl_rank(e, &rank, a, markets[j])));
       perpcore_order o = Limit(999'999, a, PERPCORE_SIDE_BUY, Px(30'000), 1);
       o.market = markets[j];
       perpcore_preview preview;
@@ -831,6 +834,12 @@ TEST_CASE("CApiAllocFailure: every other query can be failed at each of its allo
          std::uint32_t health = 0;
          std::int64_t buffer = 0;
          return perpcore_account_position_health(e, &health, &buffer, 1, 1);
+       }},
+      {"perpcore_engine_adl_rank",
+       [](const perpcore_engine* e) {
+         perpcore_adl_rank r;
+         perpcore_adl_rank_init(&r);
+         return perpcore_engine_adl_rank(e, &r, 1, 1);
        }},
       {"perpcore_book_best",
        [](const perpcore_engine* e) {

@@ -108,6 +108,9 @@ TEST_CASE("CApi: perpcore_market_params_init gives LiquidationParams' defaults",
   CHECK(l.max_notional_per_command == d.max_notional_per_command);
   CHECK(l.backstop == d.backstop);
   CHECK(l.backstop_threshold == d.backstop_threshold.raw());
+  CHECK(l.loss_policy == static_cast<std::uint32_t>(d.loss_policy));
+  CHECK(l.loss_policy == PERPCORE_LOSS_POLICY_ADL);
+  CHECK(l.pad0 == 0);
 }
 
 TEST_CASE("CApi: perpcore_engine_config_init gives EngineConfig's defaults", "[c_api]") {

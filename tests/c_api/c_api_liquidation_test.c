@@ -5,8 +5,10 @@
  * sizes that get the defaults), perpcore_engine_liquidate()'s refusals in
  * the documented order (each changing nothing), the liquidation queries'
  * misuse, the summary fields appended in issue 13, one liquidation end to
- * end, and the backstop appended in issue 14 (its fields, its older size,
- * one takeover end to end).
+ * end, and what issue 14 appended: the backstop (its fields, its older size,
+ * one takeover end to end) and auto-deleveraging (the loss policy, its
+ * refusal and its older size, perpcore_engine_adl_rank(), one bankrupt long
+ * deleveraged end to end).
  *
  * Money is in 1e-6 USD atoms; the market is BTC-USD with a 0.1 USD tick and
  * a 0.001 BTC lot (perpcore_market_params_init()), so one tick of one lot is
@@ -97,6 +99,7 @@ static perpcore_liquidation_params all_fields_set(void) {
   l.max_notional_per_command = INT64_C(20000000000);
   l.backstop = 9;
   l.backstop_threshold = RATE(1, 2);
+  l.loss_policy = PERPCORE_LOSS_POLICY_NONE;
   return l;
 }
 
@@ -114,6 +117,8 @@ static void check_liquidation_equal(const perpcore_liquidation_params *got,
   CHECK_I64(got->max_notional_per_command, want->max_notional_per_command);
   CHECK(got->backstop == want->backstop);
   CHECK_I64(got->backstop_threshold, want->backstop_threshold);
+  CHECK_I64(got->loss_policy, want->loss_policy);
+  CHECK_I64(got->pad0, 0);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -261,12 +266,13 @@ static void test_older_market_params_sizes_get_the_liquidation_defaults(void) {
 }
 
 /* A caller built against the version-4 header (struct_size 1240) has the
- * liquidation fields but not the backstop appended after them: the fields
- * it sets are honoured, the bytes where the backstop would be are ignored
- * (junk that would be refused if read: a threshold above 1), the market gets
- * the backstop defaults (none, threshold 2/3 = 2 * (1e18 / 3)), and reading
- * back with that size writes nothing beyond it. A size between versions 4
- * and 5 is refused. */
+ * liquidation fields but not the backstop and the loss policy appended after
+ * them: the fields it sets are honoured, the bytes where the new ones would
+ * be are ignored (junk that would be refused if read: a threshold above 1, a
+ * loss policy outside the enum), the market gets their defaults (no
+ * backstop, threshold 2/3 = 2 * (1e18 / 3), loss policy ADL), and reading
+ * back with that size writes nothing beyond it. Sizes between version 4 and
+ * this header's are refused (the backstop without the loss policy too). */
 static void test_the_version_4_market_params_size_gets_the_backstop_defaults(void) {
   perpcore_engine *eng = NULL;
   perpcore_result res;
@@ -274,11 +280,12 @@ static void test_the_version_4_market_params_size_gets_the_backstop_defaults(voi
   perpcore_liquidation_params want = all_fields_set();
   CHECK(offsetof(perpcore_market_params, liquidation.backstop) ==
         PERPCORE_MARKET_PARAMS_SIZE_V4);
-  CHECK(sizeof p == PERPCORE_MARKET_PARAMS_SIZE_V4 + 16);
+  CHECK(sizeof p == PERPCORE_MARKET_PARAMS_SIZE_V4 + 24);
   CHECK_OK(perpcore_engine_create(&eng, NULL));
   perpcore_market_params_init(&p);
   p.liquidation = want;
   p.liquidation.backstop_threshold = PERPCORE_RATE_SCALE + 1; /* refused if it were read */
+  p.liquidation.loss_policy = 7;                              /* likewise */
   p.struct_size = PERPCORE_MARKET_PARAMS_SIZE_V4;
   CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
   memset(&back, 0xAB, sizeof back);
@@ -293,8 +300,12 @@ static void test_the_version_4_market_params_size_gets_the_backstop_defaults(voi
   CHECK_OK(perpcore_market_params_get(eng, &back, 1));
   want.backstop = 0;
   want.backstop_threshold = 2 * (PERPCORE_RATE_SCALE / 3);
+  want.loss_policy = PERPCORE_LOSS_POLICY_ADL;
   check_liquidation_equal(&back.liquidation, &want);
   p.struct_size = PERPCORE_MARKET_PARAMS_SIZE_V4 + 8;
+  CHECK_STATUS(perpcore_market_create(eng, &res, next_seq(eng), T0, 2, &p),
+               PERPCORE_E_STRUCT_SIZE);
+  p.struct_size = PERPCORE_MARKET_PARAMS_SIZE_V4 + 16; /* the backstop without the policy */
   CHECK_STATUS(perpcore_market_create(eng, &res, next_seq(eng), T0, 2, &p),
                PERPCORE_E_STRUCT_SIZE);
   CHECK_I64(market_count(eng), 1);
@@ -350,6 +361,60 @@ static void test_a_backstop_threshold_outside_zero_to_one_is_refused(void) {
   CHECK_I64(res.event_count, 0);
   CHECK_OK(perpcore_market_params_get(eng, &back, 1));
   CHECK_I64(back.liquidation.backstop_threshold, PERPCORE_RATE_SCALE);
+  perpcore_engine_destroy(eng);
+}
+
+/* The loss policy is a PERPCORE_LOSS_POLICY_* (liquidation.hpp, Validate()):
+ * NONE round trips (and ADL, the default); 2, 255, 256 (0, ADL, if it
+ * wrapped to the C++ enum's 8 bits), 257 and UINT32_MAX are refused by
+ * perpcore_market_create() with LIQUIDATION_INVALID_LOSS_POLICY (818;
+ * nothing created, no event; the params check names "liquidation"), and by
+ * perpcore_market_update() (the market keeps its params). */
+static void test_a_loss_policy_outside_the_enum_is_refused(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p, back;
+  perpcore_event ev[4];
+  char msg[200];
+  const uint32_t bad[5] = {2, 255, 256, 257, UINT32_MAX};
+  size_t i;
+  CHECK(PERPCORE_LOSS_POLICY_ADL == 0 && PERPCORE_LOSS_POLICY_NONE == 1);
+  CHECK(PERPCORE_REASON_LIQUIDATION_INVALID_LOSS_POLICY == 818);
+  CHECK(strcmp(perpcore_reason_name(PERPCORE_REASON_LIQUIDATION_INVALID_LOSS_POLICY),
+               "PERPCORE_REASON_LIQUIDATION_INVALID_LOSS_POLICY") == 0);
+  CHECK(strcmp(perpcore_reason_message(818), "the loss policy must be ADL (0) or NONE (1)") == 0);
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  for (i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    perpcore_market_params_init(&p);
+    p.liquidation.loss_policy = bad[i];
+    CHECK_REASON(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p),
+                 PERPCORE_REASON_LIQUIDATION_INVALID_LOSS_POLICY);
+    CHECK_I64(res.event_count, 0);
+    CHECK_I64(read_events(eng, ev, 4), 0);
+    CHECK_I64(market_count(eng), 0);
+    msg[0] = '\0';
+    CHECK_STATUS(perpcore_market_params_check(eng, msg, sizeof msg, &p), PERPCORE_E_CONFIG);
+    CHECK(strstr(msg, "liquidation") != NULL);
+  }
+
+  perpcore_market_params_init(&p);
+  p.liquidation.loss_policy = PERPCORE_LOSS_POLICY_NONE;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  perpcore_market_params_init(&p);
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 2, &p));
+  perpcore_market_params_init(&back);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK_I64(back.liquidation.loss_policy, PERPCORE_LOSS_POLICY_NONE);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 2));
+  CHECK_I64(back.liquidation.loss_policy, PERPCORE_LOSS_POLICY_ADL);
+
+  p.liquidation.loss_policy = 256;
+  CHECK_REASON(perpcore_market_update(eng, &res, next_seq(eng), T0, 1, &p),
+               PERPCORE_REASON_LIQUIDATION_INVALID_LOSS_POLICY);
+  CHECK_I64(res.event_count, 0);
+  CHECK_OK(perpcore_market_params_get(eng, &back, 1));
+  CHECK_I64(back.liquidation.loss_policy, PERPCORE_LOSS_POLICY_NONE);
+  CHECK_I64(market_count(eng), 2);
   perpcore_engine_destroy(eng);
 }
 
@@ -954,6 +1019,238 @@ static void test_the_backstop_takes_a_whole_position_below_two_thirds_of_mainten
   perpcore_engine_destroy(eng);
 }
 
+/* Auto-deleveraging, by hand (engine.hpp, "Auto-deleveraging";
+ * tests/engine/scenario_adl_test.cpp, the same set-up and figures). The
+ * market of the backstop test without a backstop: no trading fees, no
+ * funding, no price band, mark_cap 0, liquidation fee 0; one tier, 20x,
+ * maintenance 1%; loss policy ADL (the default); the insurance fund empty.
+ * Accounts in creation order: 101 (a bidder, 1e13 atoms), 102 (the keeper,
+ * nothing), 1 (the target, 1.5e9), 2 (1e9, no leverage chosen: 20x), 3
+ * (2.4e9, leverage 5). Account 2 offers 600 lots and account 3 400 lots at
+ * 300,000; the target buys all 1,000 (IOC): cash 1.5e9 - 1,000 * 300,000 *
+ * 100 = -2.85e10; account 2 cash 1e9 + 1.8e10, account 3 2.4e9 + 1.2e10
+ * (account 3's initial 1 / 5 of 1.2e10 = 2.4e9 exactly). The index drops to
+ * 284,000 (the mark: mark_cap 0, no book left):
+ *   target  E = -2.85e10 + 1,000 * 284,000 * 100 = -1e8 (BANKRUPT),
+ *           maintenance 1% of 2.84e10 = 2.84e8;
+ *   shorts  PnL% = (300,000 - 284,000) / 300,000 each, the score times
+ *           the leverage setting: 20 for account 2, 5 for account 3, so
+ *           account 2 ranks first.
+ * The ADL light (perpcore_engine_adl_rank()): account 2 rank 0 of 2,
+ * bucket 4 - floor(5 * 0 / 2) = 4; account 3 rank 1 of 2, bucket
+ * 4 - floor(5 * 1 / 2) = 2; the target rank 0 of 1 on its side, bucket 4. */
+static perpcore_engine *bankrupt_long_and_two_shorts(void) {
+  perpcore_engine *eng = NULL;
+  perpcore_result res;
+  perpcore_market_params p;
+  perpcore_order o;
+  size_t k;
+  const uint64_t accounts[5] = {101, 102, 1, 2, 3};
+  const int64_t cash[5] = {USD(10000000), 0, INT64_C(1500000000), INT64_C(1000000000),
+                           INT64_C(2400000000)};
+
+  CHECK_OK(perpcore_engine_create(&eng, NULL));
+  perpcore_market_params_init(&p);
+  p.max_price = 10000000;
+  p.price_band = 0;
+  p.maker_fee = 0;
+  p.taker_fee = 0;
+  p.mark_cap = 0;
+  p.funding.model = PERPCORE_FUNDING_MODEL_NONE;
+  p.liquidation.fee = 0;
+  CHECK_ACCEPTED(perpcore_market_create(eng, &res, next_seq(eng), T0, 1, &p));
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, 300000, T0));
+  for (k = 0; k < 5; ++k) {
+    CHECK_ACCEPTED(perpcore_account_create(eng, &res, next_seq(eng), T0, accounts[k],
+                                           accounts[k], 0, 0));
+    if (cash[k] > 0) {
+      CHECK_ACCEPTED(perpcore_account_deposit(eng, &res, next_seq(eng), T0, accounts[k],
+                                              cash[k]));
+    }
+  }
+  CHECK_ACCEPTED(perpcore_account_set_leverage(eng, &res, next_seq(eng), T0, 1, 3, 5));
+  perpcore_order_init(&o);
+  o.market = 1;
+  o.order_id = 1;
+  o.account = 2;
+  o.side = PERPCORE_SIDE_SELL;
+  o.price = 300000;
+  o.size = 600;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  o.order_id = 2;
+  o.account = 3;
+  o.size = 400;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  o.order_id = 3;
+  o.account = 1;
+  o.side = PERPCORE_SIDE_BUY;
+  o.size = 1000;
+  o.tif = PERPCORE_TIF_IOC;
+  CHECK_ACCEPTED(perpcore_order_place(eng, &res, next_seq(eng), T0, &o));
+  CHECK_I64(res.filled, 1000);
+  CHECK_ACCEPTED(perpcore_oracle_publish(eng, &res, next_seq(eng), T0, 1, 1, 284000, T0));
+  return eng;
+}
+
+/* perpcore_engine_adl_rank(): the light of the set-up above, then its
+ * misuse: a NULL output or engine, a struct_size that is not the struct's
+ * (nothing written), and NOT_FOUND for an unknown account or market and for
+ * an account without a position there (the bidder), each with the output
+ * zeroed but for its struct_size and the reason in the last error. */
+static void test_the_adl_rank_query(void) {
+  perpcore_engine *eng = bankrupt_long_and_two_shorts();
+  perpcore_adl_rank r;
+  char err[128];
+  size_t i;
+  const struct {
+    uint64_t account;
+    uint64_t rank, count;
+    uint32_t bucket;
+  } want[3] = {{2, 0, 2, 4}, {3, 1, 2, 2}, {1, 0, 1, 4}};
+  const struct {
+    uint64_t account;
+    uint32_t market;
+    const char *error;
+  } missing[3] = {{77, 1, "unknown account 77"},
+                  {1, 9, "unknown market 9"},
+                  {101, 1, "account 101 has no position in market 1"}};
+
+  perpcore_adl_rank_init(&r);
+  CHECK_I64(r.struct_size, sizeof r);
+  CHECK(r.bucket == 0 && r.rank == 0 && r.count == 0);
+  for (i = 0; i < 3; ++i) {
+    memset(&r, 0xAB, sizeof r);
+    perpcore_adl_rank_init(&r);
+    CHECK_OK(perpcore_engine_adl_rank(eng, &r, want[i].account, 1));
+    CHECK_I64(r.struct_size, sizeof r);
+    CHECK_I64(r.rank, want[i].rank);
+    CHECK_I64(r.count, want[i].count);
+    CHECK_I64(r.bucket, want[i].bucket);
+  }
+  for (i = 0; i < 3; ++i) {
+    memset(&r, 0xAB, sizeof r);
+    r.struct_size = sizeof r;
+    CHECK_STATUS(perpcore_engine_adl_rank(eng, &r, missing[i].account, missing[i].market),
+                 PERPCORE_E_NOT_FOUND);
+    CHECK_I64(r.struct_size, sizeof r);
+    CHECK(all_bytes(&r.bucket, sizeof r - sizeof r.struct_size, 0)); /* zeroed */
+    CHECK_OK(perpcore_engine_last_error(eng, err, sizeof err));
+    CHECK(strstr(err, missing[i].error) != NULL);
+  }
+  CHECK_STATUS(perpcore_engine_adl_rank(eng, NULL, 2, 1), PERPCORE_E_ILLEGAL_ARG);
+  memset(&r, 0xAB, sizeof r);
+  r.struct_size = sizeof r;
+  CHECK_STATUS(perpcore_engine_adl_rank(NULL, &r, 2, 1), PERPCORE_E_ILLEGAL_ARG);
+  CHECK(all_bytes(&r.bucket, sizeof r - sizeof r.struct_size, 0));
+  memset(&r, 0xAB, sizeof r);
+  r.struct_size = sizeof r + 8;
+  CHECK_STATUS(perpcore_engine_adl_rank(eng, &r, 2, 1), PERPCORE_E_STRUCT_SIZE);
+  CHECK(all_bytes(&r.bucket, sizeof r - sizeof r.struct_size, 0xAB)); /* nothing written */
+  r.struct_size = 0;
+  CHECK_STATUS(perpcore_engine_adl_rank(eng, &r, 2, 1), PERPCORE_E_STRUCT_SIZE);
+  perpcore_engine_destroy(eng);
+}
+
+/* The set-up above liquidated with the insurance fund empty: E + 0 < 0, so
+ * the target is deleveraged first, against the shorts in their ranking, each
+ * at the mark 284,000 with the target's equity share floor(E * lots / its
+ * lots) moved to it (<= 0: the counterparty pays it in):
+ *   account 2: 600 lots (all it has), share floor(-1e8 * 600 / 1,000) =
+ *     -6e7; it stays not liquidatable (its whole position closes:
+ *     maintenance 0, equity 1e9 + 600 * 16,000 * 100 - 6e7 = 1.9e9 >= 0).
+ *     The target keeps 400 lots with E = -1e8 + 6e7 = -4e7;
+ *   account 3: 400 lots, share floor(-4e7 * 400 / 400) = -4e7.
+ * Both trades are at the target's bankruptcy price, 284,000 + 1e8 / (1,000
+ * * 100) = 285,000, exactly:
+ *   target    cash -2.85e10 + 1,000 * 284,000 * 100 + 6e7 + 4e7 = 0
+ *   account 2 cash 1e9 + 1.8e10 - 600 * 284,000 * 100 - 6e7 = 1.9e9
+ *   account 3 cash 2.4e9 + 1.2e10 - 400 * 284,000 * 100 - 4e7 = 3.0e9
+ * Nothing is left for the book: no order, no FILL, no LIQUIDATION, no fee
+ * (out->filled 0, the keeper gets nothing); no insurance cover, no
+ * shortfall; the open interest is 0 on both sides. The events: the two
+ * DELEVERAGED, then the target's warning (set by the price drop) cleared. */
+static void test_a_bankrupt_long_is_deleveraged_against_two_ranked_shorts(void) {
+  perpcore_engine *eng = bankrupt_long_and_two_shorts();
+  perpcore_result res;
+  perpcore_event ev[16];
+  perpcore_account_summary s;
+  perpcore_market_stats st;
+  perpcore_adl_rank r;
+  int64_t v = 9;
+  size_t n = 0, i = 0, count = 0;
+  const struct {
+    uint64_t counterparty;
+    int64_t size, equity, position;
+  } want[2] = {{2, 600, INT64_C(-60000000), 400}, {3, 400, INT64_C(-40000000), 0}};
+
+  perpcore_account_summary_init(&s);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 1));
+  CHECK_I64(s.cash, INT64_C(-28500000000));
+  CHECK_I64(s.health_equity, INT64_C(-100000000));
+  CHECK_I64(s.maintenance_requirement, INT64_C(284000000));
+  CHECK_I64(s.health, PERPCORE_HEALTH_BANKRUPT);
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &v));
+  CHECK_I64(v, 0);
+  perpcore_adl_rank_init(&r);
+  CHECK_OK(perpcore_engine_adl_rank(eng, &r, 2, 1));
+  CHECK_I64(r.rank, 0); /* the first counterparty below */
+
+  CHECK_ACCEPTED(perpcore_engine_liquidate(eng, &res, next_seq(eng), T0, 1, 1, 102, INT64_MAX));
+  CHECK_I64(res.filled, 0);
+  n = read_events(eng, ev, 16);
+  CHECK_I64(res.event_count, n);
+  CHECK_I64(n, 3);
+  find_kind(ev, n, PERPCORE_EVENT_FILL, &count);
+  CHECK_I64(count, 0);
+  find_kind(ev, n, PERPCORE_EVENT_LIQUIDATION, &count);
+  CHECK_I64(count, 0);
+  i = find_kind(ev, n, PERPCORE_EVENT_DELEVERAGED, &count);
+  CHECK_I64(count, 2);
+  CHECK_I64(i, 0);
+  for (i = 0; i < 2 && i < n; ++i) {
+    const perpcore_event_deleveraged *d = &ev[i].as.deleveraged;
+    CHECK_I64(ev[i].kind, PERPCORE_EVENT_DELEVERAGED);
+    CHECK_I64(d->market, 1);
+    CHECK_I64(d->isolated, 0);
+    CHECK_I64(d->account, 1);
+    CHECK_I64(d->counterparty, want[i].counterparty);
+    CHECK_I64(d->size, want[i].size);
+    CHECK_I64(d->price, 284000);
+    CHECK_I64(d->equity, want[i].equity);
+    CHECK_I64(d->position, want[i].position);
+    CHECK_I64(d->counterparty_position, 0);
+  }
+  if (n == 3) {
+    CHECK_I64(ev[2].kind, PERPCORE_EVENT_MARGIN_WARNING);
+    CHECK_I64(ev[2].as.margin_warning.account, 1);
+    CHECK_I64(ev[2].as.margin_warning.set, 0);
+  }
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 1));
+  CHECK_I64(s.cash, 0);
+  CHECK_I64(s.position_count, 0);
+  CHECK_I64(s.health, PERPCORE_HEALTH_HEALTHY);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 2));
+  CHECK_I64(s.cash, INT64_C(1900000000));
+  CHECK_I64(s.position_count, 0);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 3));
+  CHECK_I64(s.cash, INT64_C(3000000000));
+  CHECK_I64(s.position_count, 0);
+  CHECK_OK(perpcore_account_summary_get(eng, &s, 102));
+  CHECK_I64(s.cash, 0);
+  CHECK_OK(perpcore_engine_insurance_fund(eng, &v));
+  CHECK_I64(v, 0);
+  CHECK_OK(perpcore_engine_shortfall(eng, &v));
+  CHECK_I64(v, 0);
+  perpcore_market_stats_init(&st);
+  CHECK_OK(perpcore_market_stats_get(eng, &st, 1));
+  CHECK_I64(st.open_interest_long, 0);
+  CHECK_I64(st.open_interest_short, 0);
+  CHECK_I64(st.volume, 1000); /* the entry only: deleveraging is off the book */
+  CHECK_STATUS(perpcore_engine_adl_rank(eng, &r, 1, 1), PERPCORE_E_NOT_FOUND);
+  CHECK_OK(perpcore_engine_check_invariants(eng));
+  perpcore_engine_destroy(eng);
+}
+
 int main(void) {
   test_every_liquidation_field_round_trips();
   test_each_liquidation_field_out_of_range_is_refused_with_its_reason();
@@ -961,6 +1258,7 @@ int main(void) {
   test_older_market_params_sizes_get_the_liquidation_defaults();
   test_the_version_4_market_params_size_gets_the_backstop_defaults();
   test_a_backstop_threshold_outside_zero_to_one_is_refused();
+  test_a_loss_policy_outside_the_enum_is_refused();
   test_liquidate_refuses_each_bad_input_with_its_reason_and_changes_nothing();
   test_liquidate_misuse_is_a_status_and_consumes_no_seq();
   test_liquidation_queries_refuse_misuse();
@@ -969,6 +1267,8 @@ int main(void) {
   test_a_long_is_liquidated_after_the_index_drops();
   test_a_margin_warning_reaches_the_c_event();
   test_the_backstop_takes_a_whole_position_below_two_thirds_of_maintenance();
+  test_the_adl_rank_query();
+  test_a_bankrupt_long_is_deleveraged_against_two_ranked_shorts();
   if (g_failures != 0) {
     fprintf(stderr, "c_api_liquidation_test: %d of %d checks failed\n", g_failures, g_checks);
     return EXIT_FAILURE;

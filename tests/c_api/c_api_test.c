@@ -142,12 +142,13 @@ static void test_names_and_version(void) {
   /* One list for book and engine, a range of 100 per module, dense from the
    * start of each range: ok, framing 100..103, parameters 200..225, registry
    * 300..312, book 400..412, risk 500..509, oracle 600..607, funding 700..711,
-   * liquidation 800..817 (with the final settlement and the backstop). */
+   * liquidation 800..818 (with the final settlement, the backstop and the
+   * loss policy). */
   for (r = 0; r <= 1200; ++r) {
     const int known = r == 0 || (r >= 100 && r <= 103) || (r >= 200 && r <= 225) ||
                       (r >= 300 && r <= 312) || (r >= 400 && r <= 412) ||
                       (r >= 500 && r <= 509) || (r >= 600 && r <= 607) ||
-                      (r >= 700 && r <= 711) || (r >= 800 && r <= 817);
+                      (r >= 700 && r <= 711) || (r >= 800 && r <= 818);
     const char *name = perpcore_reason_name(r);
     const char *msg = perpcore_reason_message(r);
     CHECK(name != NULL && msg != NULL && msg[0] != '\0');

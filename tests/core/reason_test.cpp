@@ -32,7 +32,7 @@ TEST_CASE("Reason: the lookup finds a reason by value and nothing between reason
   CHECK(ReasonName(static_cast<Reason>(226)) == "kUnknown");
   CHECK(ReasonMessage(static_cast<Reason>(608)) == "unknown reason");
   CHECK(ReasonName(static_cast<Reason>(712)) == "kUnknown");
-  CHECK(ReasonName(static_cast<Reason>(818)) == "kUnknown");
+  CHECK(ReasonName(static_cast<Reason>(819)) == "kUnknown");
   CHECK(ReasonName(static_cast<Reason>(900)) == "kUnknown");
   CHECK(ReasonName(static_cast<Reason>(UINT16_MAX)) == "kUnknown");
   CHECK(IsReason(403));
