@@ -180,6 +180,7 @@ class Reason(enum.IntEnum):
     SETTLEMENT_STARTED = 815
     SETTLEMENT_INVALID_PRICE = 816
     LIQUIDATION_INVALID_BACKSTOP_THRESHOLD = 817
+    LIQUIDATION_INVALID_LOSS_POLICY = 818
 
 def reason_message(reason: Reason) -> str: ...
 
@@ -403,6 +404,7 @@ class EngineEventKind(enum.IntEnum):
     POSITION_SETTLED = 28
     MARKET_SETTLED = 29
     BACKSTOP_TAKEOVER = 30
+    DELEVERAGED = 31
 
 class FundingModel(enum.IntEnum):
     NONE = 0
@@ -432,6 +434,10 @@ class Health(enum.IntEnum):
     WARNING = 1
     LIQUIDATABLE = 2
     BANKRUPT = 3
+
+class LossPolicy(enum.IntEnum):
+    ADL = 0
+    NONE = 1
 
 # -- engine configuration ---------------------------------------------------
 
@@ -550,6 +556,7 @@ class LiquidationParams:
         max_notional_per_command: int = 100000000000,
         backstop: int = 0,
         backstop_threshold: Decimal | str = ...,
+        loss_policy: LossPolicy = ...,
     ) -> None: ...
     # Rates: read as Decimal; also settable from str (not expressible in the stub).
     warning_threshold: Decimal
@@ -564,6 +571,7 @@ class LiquidationParams:
     max_notional_per_command: int
     backstop: int
     backstop_threshold: Decimal
+    loss_policy: LossPolicy
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -1362,6 +1370,43 @@ class BackstopTakeover:
     def __eq__(self, other: object) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
+class Deleveraged:
+    def __init__(
+        self,
+        *,
+        market: int = 0,
+        account: int = 0,
+        counterparty: int = 0,
+        isolated: bool = False,
+        size: int = 0,
+        price: int = 0,
+        equity: int = 0,
+        position: int = 0,
+        counterparty_position: int = 0,
+    ) -> None: ...
+    @property
+    def market(self) -> int: ...
+    @property
+    def account(self) -> int: ...
+    @property
+    def counterparty(self) -> int: ...
+    @property
+    def isolated(self) -> bool: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def equity(self) -> int: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def counterparty_position(self) -> int: ...
+    @property
+    def kind(self) -> EngineEventKind: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
 # Any engine event (stub-only alias): Result.events holds these.
 _EngineEvent: TypeAlias = (
     OrderRested
@@ -1395,6 +1440,7 @@ _EngineEvent: TypeAlias = (
     | PositionSettled
     | MarketSettled
     | BackstopTakeover
+    | Deleveraged
 )
 
 class Result:
@@ -1519,6 +1565,16 @@ class LiquidationCandidate:
     def equity(self) -> int: ...
     @property
     def maintenance(self) -> int: ...
+
+class AdlRank:
+    @property
+    def rank(self) -> int: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def bucket(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
 class OpenOrder:
     @property
@@ -1864,6 +1920,7 @@ class Engine:
     def depth(self, market: int, side: Side, levels: int) -> list[Level]: ...
     def summary(self, account: int) -> AccountSummary: ...
     def liquidatable(self, limit: int) -> list[LiquidationCandidate]: ...
+    def adl_rank(self, account: int, market: int) -> AdlRank: ...
     def open_orders(self, account: int) -> list[OpenOrder]: ...
     def preview_order(
         self,

@@ -344,6 +344,7 @@ PERPCORE_PY_ENUM_CASTER(::perpcore::funding::FundingPrice, "FundingPrice");
 PERPCORE_PY_ENUM_CASTER(::perpcore::funding::PremiumWeighting, "PremiumWeighting");
 PERPCORE_PY_ENUM_CASTER(::perpcore::funding::CapMode, "CapMode");
 PERPCORE_PY_ENUM_CASTER(::perpcore::liquidation::Health, "Health");
+PERPCORE_PY_ENUM_CASTER(::perpcore::liquidation::LossPolicy, "LossPolicy");
 
 }  // namespace pybind11::detail
 

@@ -312,7 +312,8 @@ void BindEngineEnums(py::module_& m) {
                            {"MARGIN_WARNING", 27},
                            {"POSITION_SETTLED", 28},
                            {"MARKET_SETTLED", 29},
-                           {"BACKSTOP_TAKEOVER", 30}});
+                           {"BACKSTOP_TAKEOVER", 30},
+                           {"DELEVERAGED", 31}});
   MakeEnum<lq::Health>(
       m, "Health",
       "An account's (or isolated bucket's) health at the mark "
@@ -321,6 +322,15 @@ void BindEngineEnums(py::module_& m) {
       "position's maintenance over its market's LiquidationParams.warning_threshold (for one "
       "position: the margin ratio maintenance / equity has reached it); HEALTHY otherwise.",
       {{"HEALTHY", 0}, {"WARNING", 1}, {"LIQUIDATABLE", 2}, {"BANKRUPT", 3}});
+  MakeEnum<lq::LossPolicy>(
+      m, "LossPolicy",
+      "What closes a bankrupt position whose loss the insurance fund cannot cover "
+      "(LiquidationParams.loss_policy; perpcore/engine/engine.hpp, \"Auto-deleveraging\"). "
+      "ADL (the default; dYdX, Binance, Hyperliquid): the positions on the other side, in "
+      "the market's ADL ranking (Engine.adl_rank()), are closed against it at its bankruptcy "
+      "price (Deleveraged events). NONE: nothing; the book closes what it can and the "
+      "shortfall keeps what the fund could not cover.",
+      {{"ADL", 0}, {"NONE", 1}});
   MakeEnum<fd::FundingModel>(
       m, "FundingModel",
       "How a market's funding rate is formed (perpcore/funding/funding.hpp). NONE: no "
@@ -610,14 +620,16 @@ closed notional of which the keeper gets 5%, a partial close to maintenance
 * 1.1, positions above 1e11 atoms of notional closed 20% at a time with a
 30 s cooldown, bankruptcy adjustment 1, spread to maintenance 1.5, at most
 1e11 atoms of notional per command; no backstop (engine.hpp, "Backstop
-takeover"), threshold 2/3.)doc");
+takeover"), threshold 2/3; loss policy LossPolicy.ADL (engine.hpp,
+"Auto-deleveraging").)doc");
   liquidation
       .def(py::init([](const py::object& warning_threshold, const py::object& fee,
                        const py::object& keeper_share, const py::object& buffer,
                        I64 chunk_threshold, const py::object& chunk_fraction, I64 cooldown_ns,
                        const py::object& bankruptcy_adjustment,
                        const py::object& spread_to_maintenance, I64 max_notional_per_command,
-                       U64 backstop, const py::object& backstop_threshold) {
+                       U64 backstop, const py::object& backstop_threshold,
+                       lq::LossPolicy loss_policy) {
              lq::LiquidationParams l;
              l.warning_threshold =
                  ToRate(warning_threshold, "warning_threshold", RateSign::kNonNegative);
@@ -635,6 +647,7 @@ takeover"), threshold 2/3.)doc");
              l.backstop = backstop.value;
              l.backstop_threshold =
                  ToRate(backstop_threshold, "backstop_threshold", RateSign::kNonNegative);
+             l.loss_policy = loss_policy;
              return l;
            }),
            py::kw_only(), py::arg("warning_threshold") = FromRate(ld.warning_threshold),
@@ -648,6 +661,7 @@ takeover"), threshold 2/3.)doc");
            py::arg("max_notional_per_command") = I64{ld.max_notional_per_command},
            py::arg("backstop") = U64{ld.backstop},
            py::arg("backstop_threshold") = FromRate(ld.backstop_threshold),
+           py::arg("loss_policy") = ld.loss_policy,
            "Liquidation parameters; every default is the C++ default (LiquidationParams{}).");
   RateField(liquidation, "warning_threshold", &lq::LiquidationParams::warning_threshold,
             RateSign::kNonNegative,
@@ -692,12 +706,16 @@ takeover"), threshold 2/3.)doc");
             "the backstop, if it can, takes the whole position without trying the book; in "
             "[0, 1] (default 2/3, Hyperliquid; 0: only a bankrupt target, and what the book "
             "cannot absorb).");
+  liquidation.def_readwrite("loss_policy", &lq::LiquidationParams::loss_policy,
+                            "The LossPolicy: ADL (the default) deleverages the other side's "
+                            "ranked positions when the insurance fund cannot cover a bankrupt "
+                            "target; NONE leaves the loss to the shortfall.");
   liquidation.def("__repr__", [](const py::object& self) {
     return FieldRepr(self, "LiquidationParams",
                      {"warning_threshold", "fee", "keeper_share", "buffer", "chunk_threshold",
                       "chunk_fraction", "cooldown_ns", "bankruptcy_adjustment",
                       "spread_to_maintenance", "max_notional_per_command", "backstop",
-                      "backstop_threshold"});
+                      "backstop_threshold", "loss_policy"});
   });
   DefEq(liquidation,
         [](const lq::LiquidationParams& a, const lq::LiquidationParams& b) { return a == b; });
@@ -1278,6 +1296,34 @@ void BindEvents(py::module_& m) {
                  "The target's position after, lots."},
            Field{"backstop_position", &ev::BackstopTakeover::backstop_position,
                  "The backstop's position after, lots."});
+  DefEvent(m, "Deleveraged",
+           "A liquidate() closed `size` lots of bankrupt `account`'s position in `market` "
+           "(signed as that position: > 0 a long) against `counterparty`'s opposite "
+           "position, the next in the market's ADL ranking (LossPolicy.ADL; "
+           "perpcore/engine/engine.hpp, \"Auto-deleveraging\"), at the mark `price`, off the "
+           "book (no order, no Fill, no fee): each side's bucket moved size * price * "
+           "atoms_per_tick_lot as a fill would, and `equity` quote atoms (<= 0: the "
+           "counterparty paid them), the target's equity share of what was closed, moved "
+           "from the target's bucket (its cross cash or, if `isolated`, its isolated bucket) "
+           "to the counterparty's bucket of that position, so that the trade is at the "
+           "target's bankruptcy price exactly. `position` is the target's position left, "
+           "`counterparty_position` the counterparty's after. One per counterparty; follows "
+           "the FundingSettled of both positions.",
+           Field{"market", &ev::Deleveraged::market, kMarket},
+           Field{"account", &ev::Deleveraged::account, "The liquidated (bankrupt) account."},
+           Field{"counterparty", &ev::Deleveraged::counterparty,
+                 "The account whose opposite position took the lots."},
+           Field{"isolated", &ev::Deleveraged::isolated,
+                 "True: the target's position was isolated."},
+           Field{"size", &ev::Deleveraged::size,
+                 "Lots closed, signed as the target's position (+ long)."},
+           Field{"price", &ev::Deleveraged::price, "The mark, ticks."},
+           Field{"equity", &ev::Deleveraged::equity,
+                 "Quote atoms of the target's equity share to the counterparty (<= 0: it paid "
+                 "them)."},
+           Field{"position", &ev::Deleveraged::position, "The target's position after, lots."},
+           Field{"counterparty_position", &ev::Deleveraged::counterparty_position,
+                 "The counterparty's position after, lots."});
 
   py::class_<PyResult> res(
       m, "Result",
@@ -1495,6 +1541,30 @@ to 1e-18.)doc")
         return FieldRepr(self, "LiquidationCandidate",
                          {"account", "market", "health", "equity", "maintenance"});
       });
+
+  using AR = lq::AdlRank;
+  py::class_<AR> adl_rank(
+      m, "AdlRank",
+      "Where a position stands in its market's auto-deleveraging ranking at the current "
+      "mark (Engine.adl_rank(); perpcore/engine/engine.hpp, \"Auto-deleveraging\"): `rank` "
+      "positions of its side come before it (0: the first to be deleveraged) of `count` on "
+      "that side, itself included; `bucket` is its light, 4 for the first fifth of the side "
+      "down to 0 for the last, 4 - floor(5 * rank / count) (Binance's adlQuantile).");
+  adl_rank
+      .def_property_readonly(
+          "rank", [](const AR& r) { return U64{r.rank}; },
+          "Positions of its side ranked before it (0: the first).")
+      .def_property_readonly(
+          "count", [](const AR& r) { return U64{r.count}; },
+          "Positions on its side, itself included.")
+      .def_property_readonly(
+          "bucket", [](const AR& r) { return U32{r.bucket}; }, "The ADL light, 0..4.")
+      .def("__repr__", [](const py::object& self) {
+        return FieldRepr(self, "AdlRank", {"rank", "count", "bucket"});
+      });
+  DefEq(adl_rank, [](const AR& a, const AR& b) {
+    return a.rank == b.rank && a.count == b.count && a.bucket == b.bucket;
+  });
 
   using OO = en::OpenOrder;
   py::class_<OO>(m, "OpenOrder", "One live order of an account.")
@@ -2255,7 +2325,14 @@ GIL while the engine works.)doc");
       "backstop (LiquidationParams.backstop) hands it what the book did not close while the "
       "target is still liquidatable (BackstopTakeover, after the Liquidation), and below "
       "backstop_threshold of maintenance the whole position instead, whatever max_size (no "
-      "Fill, no Liquidation, no fee, filled 0), if the backstop can take it.");
+      "Fill, no Liquidation, no fee, filled 0), if the backstop can take it. With "
+      "LiquidationParams.loss_policy LossPolicy.ADL (the default), a bankrupt target whose "
+      "deficit the insurance fund cannot cover is closed against the other side's positions "
+      "in the market's ADL ranking (Engine.adl_rank()) at its bankruptcy price, each "
+      "counterparty taking what leaves it not liquidatable (Deleveraged, one per "
+      "counterparty): first, before the book, when the fund cannot carry it even at the "
+      "mark (no Fill and no Liquidation when nothing is left), else after the Liquidation "
+      "for what the book left.");
   cls.def(
       "settle_market",
       [](PyEngine& e, U32 market, I64 price, I64 ts, std::optional<U64> seq) {
@@ -2628,6 +2705,20 @@ result).
       "``limit`` of them, as LiquidationCandidate. Each is liquidatable now; fewer than "
       "``limit`` means there are no more. Answered from per-market candidate indexes, not a "
       "walk over accounts.\n\n:raises InvalidArgumentError: limit < 0.");
+  cls.def(
+      "adl_rank",
+      [](PyEngine& e, U64 account, U32 market) {
+        EngineLock lock(e);
+        return ValueOrRaise(
+            e.eng.AdlRank(pc::AccountId(account.value), pc::MarketId(market.value)));
+      },
+      py::arg("account"), py::arg("market"),
+      "Where the account's position in ``market`` stands in the market's auto-deleveraging "
+      "ranking at the current mark (PnL% x leverage setting; perpcore/engine/engine.hpp, "
+      "\"Auto-deleveraging\"), as an AdlRank(rank, count, bucket). O(positions of its "
+      "side): for a display, not for every command.\n\n"
+      ":raises NotFoundError: unknown account or market, or no position of the account "
+      "there.");
   cls.def(
       "open_orders",
       [](PyEngine& e, U64 account) {

@@ -838,7 +838,7 @@ def test_enums_are_int_enums_with_pinned_values() -> None:
     assert [m.value for m in MarketStatus] == [0, 1, 2, 3]
     assert [m.value for m in MarginMode] == [0, 1]
     assert [m.value for m in BreakerCause] == [0, 1, 2]
-    assert [m.value for m in K] == list(range(31))
+    assert [m.value for m in K] == list(range(32))
     assert (K.FILL.value, K.ORDER_RESTED.value) == (1, 0)
     assert (Reason.UNKNOWN_MARKET.value, Reason.MAX_DEPOSIT_EXCEEDED.value) == (300, 505)
     for reason in Reason:
