@@ -32,7 +32,7 @@ import pytest
 import perpcore as pc
 from enginekit import USD, bp, btc_params
 
-GOLDEN_DIGEST = "6b61ccfe0198fabe14f5365843173bb02ec3162a92fbc6248946b80bd36b2af6"
+GOLDEN_DIGEST = "cd2f8890dde268616fc43898c46d862bb43b506d26d29fcc11ea3b3b6aace7c5"
 SEED = 20240611
 COMMANDS = 4_000
 ACCOUNTS = 24
