@@ -46,6 +46,7 @@ def all_fields_set() -> pc.LiquidationParams:
         max_notional_per_command=20_000_000_000,
         backstop=9,
         backstop_threshold="0.5",
+        loss_policy=pc.LossPolicy.NONE,
     )
 
 
@@ -77,8 +78,10 @@ def test_liquidation_params_defaults_are_the_cpp_defaults() -> None:
         100_000_000_000, Decimal("0.2"), 30_000_000_000)
     assert (p.bankruptcy_adjustment, p.spread_to_maintenance, p.max_notional_per_command) == (
         Decimal(1), Decimal("1.5"), 100_000_000_000)
-    # No backstop; its threshold 2/3 (test_backstop.py).
+    # No backstop; its threshold 2/3 (test_backstop.py); loss policy ADL
+    # (test_adl.py).
     assert (p.backstop, p.backstop_threshold) == (0, Decimal("0.666666666666666666"))
+    assert p.loss_policy is pc.LossPolicy.ADL
     assert pc.MarketParams().liquidation == p
 
 
@@ -94,7 +97,8 @@ def test_every_liquidation_field_round_trips_through_the_engine() -> None:
     assert rates == [Decimal(s)
                      for s in ("0.9", "0.02", "0.1", "0.05", "0.25", "1.5", "0.1", "0.5")]
     assert (got.chunk_threshold, got.cooldown_ns, got.max_notional_per_command,
-            got.backstop) == (50_000_000_000, 10_000_000_000, 20_000_000_000, 9)
+            got.backstop, got.loss_policy) == (50_000_000_000, 10_000_000_000, 20_000_000_000, 9,
+                                               pc.LossPolicy.NONE)
     # An update back to the defaults replaces every field.
     ok(eng.update_market(market=1, params=btc_params(), timestamp_ns=T0))
     assert eng.params(1).liquidation == pc.LiquidationParams()
@@ -380,8 +384,12 @@ def test_a_bankrupt_long_s_deficit_is_covered_by_the_insurance_fund_then_left_as
     # 100,000,000, and the shortfall takes the remaining 129,750,000; the
     # account's cash is then 0. Withdrawals wait until fund_insurance() pays
     # the shortfall: 200 USD cover the 129,750,000 and leave 70,250,000 in
-    # the fund.
+    # the fund. The market's loss policy is NONE: the book, the fund and the
+    # shortfall alone (with ADL, the default, the fund short of the deficit
+    # would deleverage account 1's short first: test_adl.py).
     eng = long_1_btc(taker_usd=300)
+    none = btc_params(liquidation=pc.LiquidationParams(loss_policy=pc.LossPolicy.NONE))
+    ok(eng.update_market(market=1, params=none, timestamp_ns=T0))
     ok(eng.fund_insurance(amount=100 * USD, timestamp_ns=T0))
     ok(eng.place_order(market=1, account=1, order_id=3, side=Side.BUY, price=usd(29_500),
                        size=1_000, timestamp_ns=T0))
