@@ -191,10 +191,10 @@ struct LiquidationParams {
 //   kLiquidationInvalidSpread            <= 0 (dYdX: SMMR 0 is invalid; above
 //                                        1 is valid)
 //   kLiquidationInvalidMaxNotional       < 1
-//   kLiquidationInvalidLossPolicy        not a LossPolicy
 //   kLiquidationInvalidBackstopThreshold outside [0, 1] (the backstop
 //                                        account is not checked here: it
 //                                        may be created later; engine.hpp)
+//   kLiquidationInvalidLossPolicy        not a LossPolicy
 // O(1).
 Reason Validate(const LiquidationParams& p);
 
