@@ -171,8 +171,24 @@ struct MarketSpec {
 constexpr MarketSpec kSpecs[kMarkets] = {
     {300'000, 800, 3'000}, {30'000, 8'000, 30'000}, {10'000, 300, 1'000}};
 
-MarketParams ParamsOf(int m) {
+// Defences: which lines of defence past the insurance fund the markets
+// have. kNone: neither (every deficit beyond the fund reaches the shortfall,
+// which the generator must reach with its gate and pay-down). kAll: market
+// 1 deleverages (the default loss policy), market 3 names a backstop (maker
+// B, for bankrupt targets and what the book cannot absorb: threshold 0, so
+// the book still sees most liquidations), market 2 has neither.
+enum class Defences { kNone, kAll };
+
+MarketParams ParamsOf(int m, Defences defences) {
   MarketParams p;
+  p.liquidation.loss_policy = liquidation::LossPolicy::kNone;
+  if (defences == Defences::kAll) {
+    if (m == 1) p.liquidation.loss_policy = liquidation::LossPolicy::kAdl;
+    if (m == 3) {
+      p.liquidation.backstop = kMakerB.value();
+      p.liquidation.backstop_threshold = Rate(0);
+    }
+  }
   p.max_leverage = 50;
   switch (m) {
     case 1:
@@ -189,11 +205,6 @@ MarketParams ParamsOf(int m) {
       p.funding.interest = Bp(5);
       p.liquidation.chunk_threshold = 5'000 * kUsd;
       p.liquidation.fee = Bp(10);
-      // Maker B backs the market up (engine.hpp, "Backstop takeover"), for
-      // what the book cannot absorb and bankrupt targets only (threshold 0),
-      // so that the book still sees most liquidations.
-      p.liquidation.backstop = kMakerB.value();
-      p.liquidation.backstop_threshold = Rate(0);
       break;
     case 2:
       p.symbol = "ETH-USD";
@@ -202,9 +213,6 @@ MarketParams ParamsOf(int m) {
       p.funding.model = funding::FundingModel::kNone;
       p.liquidation.max_notional_per_command = 2'000 * kUsd;
       p.liquidation.fee = Bp(20);
-      // No deleveraging here: what the fund cannot cover stays in the
-      // shortfall (the other markets deleverage, the default).
-      p.liquidation.loss_policy = liquidation::LossPolicy::kNone;
       break;
     default:
       p.symbol = "SOL-USD";
@@ -450,8 +458,12 @@ bool IndexReason(Reason r) {
 
 class Sim {
  public:
-  explicit Sim(std::uint64_t seed)
-      : rng_(seed), eng_(EngineConfig{}), twin_(EngineConfig{}), reseeded_(Reseeded()) {}
+  Sim(std::uint64_t seed, Defences defences)
+      : defences_(defences),
+        rng_(seed),
+        eng_(EngineConfig{}),
+        twin_(EngineConfig{}),
+        reseeded_(Reseeded()) {}
 
   static EngineConfig Reseeded() {
     EngineConfig c;
@@ -1043,7 +1055,7 @@ class Sim {
 
   std::string SetUp() {
     for (int m = 1; m <= kMarkets; ++m) {
-      const MarketParams p = ParamsOf(m);
+      const MarketParams p = ParamsOf(m, defences_);
       tiers_[Ix(m)] = p.tiers;
       atoms_[Ix(m)] = AtomsOf(p);
       price_[Ix(m)] = kSpecs[Ix(m) - 1].start_price;
@@ -1372,6 +1384,7 @@ class Sim {
     return "";
   }
 
+  Defences defences_;
   Rng rng_;
   Engine eng_, twin_, reseeded_;
   std::int64_t now_ = kSec;
@@ -1400,13 +1413,14 @@ void OnFatal(const char* condition, const char* file, int line) {
   throw FatalError{Fmt("PERPCORE_CHECK(%s) failed at %s:%d", condition, file, line)};
 }
 
-void RunProperty(const char* name, std::size_t default_iters) {
+void RunProperty(const char* name, std::size_t default_iters, Defences defences) {
   const std::size_t iters = EnvU64("PERPCORE_TEST_ITERS").value_or(default_iters);
   std::vector<std::uint64_t> seeds(std::begin(kSeeds), std::end(kSeeds));
   if (std::optional<std::uint64_t> s = EnvU64("PERPCORE_TEST_SEED")) seeds = {*s};
   std::uint64_t covers = 0, shortfalls = 0, gated = 0, paid_down = 0;
+  std::uint64_t deleveraged = 0, takeovers = 0;
   for (std::uint64_t seed : seeds) {
-    Sim sim(seed);
+    Sim sim(seed, defences);
     const FatalHandler previous = SetFatalHandler(&OnFatal);
     std::string err;
     try {
@@ -1488,26 +1502,42 @@ void RunProperty(const char* name, std::size_t default_iters) {
       CHECK(c.funding_settlements > 0);
     }
     covers += c.covers;
+    deleveraged += c.deleveraged;
+    takeovers += c.backstop_takeovers;
   }
   // Rarer: a deficit at a full close covered by the fund, one beyond it,
-  // the withdrawals it gates and the host's top-ups paying it down, over
-  // the default seeds.
+  // the withdrawals it gates and the host's top-ups paying it down (without
+  // the defences past the fund), or the deleveraging and the takeovers
+  // (with them), over the default seeds.
   if (iters >= 10'000 && seeds.size() == std::size(kSeeds)) {
     CHECK(covers > 0);
-    CHECK(shortfalls > 0);
-    CHECK(gated > 0);
-    CHECK(paid_down > 0);
+    if (defences == Defences::kNone) {
+      CHECK(shortfalls > 0);
+      CHECK(gated > 0);
+      CHECK(paid_down > 0);
+      CHECK(deleveraged == 0);
+      CHECK(takeovers == 0);
+    } else {
+      CHECK(deleveraged > 0);
+      CHECK(takeovers > 0);
+    }
   }
 }
 
 TEST_CASE("Liquidation property: Liquidatable equals a full scan and only liquidatable "
           "accounts are liquidated, with money conserved",
           "[engine][property][liquidation]") {
-  RunProperty("default", 10'000);
+  RunProperty("default", 10'000, Defences::kNone);
+}
+
+TEST_CASE("Liquidation property: with auto-deleveraging and a backstop the same holds, and no "
+          "deleveraged counterparty is left liquidatable",
+          "[engine][property][liquidation]") {
+  RunProperty("defences", 10'000, Defences::kAll);
 }
 
 TEST_CASE("Liquidation property: long soak of volatile marks", "[engine][property][slow][.]") {
-  RunProperty("soak", 200'000);
+  RunProperty("soak", 200'000, Defences::kAll);
 }
 
 }  // namespace
