@@ -25,11 +25,12 @@
 // again until none is left (or a round achieves nothing: a thin book). It
 // reports liquidations (partial and full, cross and isolated), fees, its own
 // income, the insurance fund's path and any shortfall, and draws mark price,
-// insurance fund and keeper income against time into a PNG.
+// insurance fund (and shortfall), keeper income and the lots deleveraged
+// against time into a PNG.
 //
 // The PNG: no plotting library. The Debian packages installed here offer
 // libpng and zlib, but neither draws, and a dependency for an example is not
-// worth it: this file rasterises the three panels itself (lines, a 5x7
+// worth it: this file rasterises the four panels itself (lines, a 5x7
 // font for the labels) and writes the PNG format directly (an 8-bit
 // palette image; zlib's "stored" deflate blocks, which every PNG reader
 // accepts, with the CRC-32 and Adler-32 the format requires).
@@ -43,7 +44,11 @@
 // nothing here), shortfall() is the sum of the Shortfall events, nothing is
 // liquidatable, and the run liquidated something (partially and fully).
 //
-// Usage: keeper [--traders N] [--seed S] [--seconds T] [--png PATH]
+// Usage: keeper [--traders N] [--seed S] [--seconds T] [--gap PCT] [--png PATH]
+// --gap 30: the crash scenario (issue 14): a 30% gap at t = 75 s bankrupts
+// far more than the insurance fund can carry, and auto-deleveraging (the
+// market's default loss policy) closes what it cannot against the ranked
+// shorts: the run must then deleverage, and the fourth panel shows it.
 // Deterministic: one splitmix64 stream; the report ends with the digest.
 #include <algorithm>
 #include <array>
@@ -380,8 +385,8 @@ struct Trader {
 
 class Keeper {
  public:
-  Keeper(std::uint64_t seed, int traders, int seconds, std::string png)
-      : rng_{seed}, traders_n_(traders), seconds_(seconds), png_(std::move(png)),
+  Keeper(std::uint64_t seed, int traders, int seconds, int gap, std::string png)
+      : rng_{seed}, traders_n_(traders), seconds_(seconds), gap_(gap), png_(std::move(png)),
         eng_(EngineConfig{}) {}
 
   int Run() {
@@ -456,7 +461,7 @@ class Keeper {
   void MoveTruth(int s) {
     truth_ += truth_ * rng_.Between(-5, 5) / 10'000;  // +-0.05%
     if (s >= 60 && s < 90) truth_ -= truth_ * 31 / 10'000;
-    if (s == 75) truth_ -= truth_ * 3 / 100;
+    if (s == 75) truth_ -= truth_ * gap_ / 100;
     if (s >= 120 && s < 160) truth_ += truth_ * 15 / 10'000;
   }
 
@@ -624,6 +629,7 @@ class Keeper {
     fund_.push_back(static_cast<double>(eng_.insurance_fund().raw()) / kUsd);
     short_.push_back(static_cast<double>(eng_.shortfall().raw()) / kUsd);
     income_.push_back(static_cast<double>(keeper_income_) / kUsd);
+    adl_.push_back(static_cast<double>(adl_lots_));
     min_fund_ = std::min(min_fund_, eng_.insurance_fund().raw());
   }
 
@@ -695,9 +701,11 @@ class Keeper {
     if (eng_.shortfall().raw() != shortfall_) Fail("shortfall() is not the sum of the Shortfall events");
     if (!eng_.Liquidatable(1).empty()) Fail("an account is still liquidatable at the end");
     if (partial_ == 0 || full_ == 0) Fail("the run should liquidate both partially and fully");
+    if (gap_ >= 30 && adl_fills_ == 0) Fail("a 30% gap should deleverage");
+    if (eng_.shortfall().raw() != 0) Fail("with deleveraging on, nothing should reach the shortfall");
 
     if (!png_.empty()) {
-      Canvas cv(1000, 780);
+      Canvas cv(1000, 1040);
       const double shade_from = 60, shade_to = 90;
       Panel(&cv, 0, 260, 1000, "MARK PRICE (USD)", t_, {{mark_, kBlue}}, shade_from, shade_to,
             false);
@@ -708,7 +716,9 @@ class Keeper {
         title = "INSURANCE FUND (GREEN) AND SHORTFALL (RED), USD";
       }
       Panel(&cv, 260, 260, 1000, title, t_, fund, shade_from, shade_to, false);
-      Panel(&cv, 520, 260, 1000, "KEEPER INCOME (USD), TIME (S)", t_, {{income_, kOrange}},
+      Panel(&cv, 520, 260, 1000, "KEEPER INCOME (USD)", t_, {{income_, kOrange}}, shade_from,
+            shade_to, false);
+      Panel(&cv, 780, 260, 1000, "DELEVERAGED LOTS (CUMULATIVE), TIME (S)", t_, {{adl_, kRed}},
             shade_from, shade_to, true);
       if (!cv.WritePng(png_)) Fail("cannot write " + png_);
       std::printf("\nplot: %s\n", png_.c_str());
@@ -724,6 +734,7 @@ class Keeper {
   SplitMix rng_;
   int traders_n_;
   int seconds_;
+  int gap_;  // percent, the drop at t = 75 s
   std::string png_;
   Engine eng_;
   std::int64_t now_ = kStart;
@@ -743,7 +754,7 @@ class Keeper {
   std::map<Reason, std::int64_t> refused_;
   std::map<int, std::int64_t> per_second_;
   std::vector<std::string> log_;
-  std::vector<double> t_, mark_, fund_, short_, income_;
+  std::vector<double> t_, mark_, fund_, short_, income_, adl_;
 };
 
 }  // namespace
@@ -752,6 +763,7 @@ int main(int argc, char** argv) {
   int traders = 400;
   std::uint64_t seed = 13;
   int seconds = 240;
+  int gap = 3;
   std::string png = "keeper.png";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
@@ -759,11 +771,13 @@ int main(int argc, char** argv) {
     if (flag == "--traders") traders = std::clamp(std::atoi(value), 8, 100'000);
     else if (flag == "--seed") seed = std::strtoull(value, nullptr, 10);
     else if (flag == "--seconds") seconds = std::clamp(std::atoi(value), 170, 3'600);
+    else if (flag == "--gap") gap = std::clamp(std::atoi(value), 0, 50);
     else if (flag == "--png") png = value;
     else {
-      std::fprintf(stderr, "usage: keeper [--traders N] [--seed S] [--seconds T] [--png PATH]\n");
+      std::fprintf(stderr,
+                   "usage: keeper [--traders N] [--seed S] [--seconds T] [--gap PCT] [--png PATH]\n");
       return 2;
     }
   }
-  return Keeper(seed, traders, seconds, png).Run();
+  return Keeper(seed, traders, seconds, gap, png).Run();
 }
