@@ -106,8 +106,9 @@ int128 EquityShare(const State& s, const Account& a, const Position& p, int128 e
 // at the mark with `share` atoms into its cross cash: a dry run on a copy
 // of the account, through the same position and ledger code as the
 // takeover, after which the backstop must cover its initial requirement
-// with orders (the margin check of an order that adds risk) and stay
-// within the cash bound. O(records and orders of the backstop).
+// with orders (the margin check of an order that adds risk), hold a
+// position within max_open_interest and stay within the cash bound.
+// O(records and orders of the backstop).
 bool BackstopTakes(const State& s, std::uint32_t market_slot, std::uint32_t bi,
                    std::int64_t lots, int128 share) {
   if (!ledger::WithinSoftBound(share)) return false;
@@ -119,6 +120,8 @@ bool BackstopTakes(const State& s, std::uint32_t market_slot, std::uint32_t bi,
   ledger::SettleFundingDry(m, s.now, b, bp);
   const std::int64_t old = bp.size;
   TradePosition(m, bp, lots, m.mark.raw());
+  // The per-account position bound holds for the backstop too.
+  if (Abs(int128(bp.size)) > m.params.max_open_interest.raw()) return false;
   ledger::TradeLeg(nullptr, m, b, bp, lots, m.mark.raw(), 0);
   Discard discard;
   TopUpIsolated(nullptr, s.now, m, b, bp, old, discard);

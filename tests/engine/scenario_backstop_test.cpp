@@ -243,6 +243,40 @@ TEST_CASE("Backstop: a backstop one atom short of its initial margin is passed o
   }
 }
 
+// The per-account position bound: max_open_interest 1,001 lots. A backstop
+// already long `held` lots (bought at 300,000 from the bidder) takes the
+// target's 1,000 below the threshold (as in the first case) only if it then
+// holds at most 1,001: held 1 takes (1,001), held 2 does not (1,002), and
+// the liquidation goes to the book (the bid takes 683 lots: the restoring
+// size, as above).
+TEST_CASE("Backstop: a takeover past the backstop's position bound is passed over",
+          "[engine][backstop]") {
+  for (const std::int64_t held : {1, 2}) {
+    MarketParams p = Market();
+    p.max_open_interest = Lots(1'001);
+    p.max_order_size = Lots(1'001);
+    Backstop s(1'500'000'000, 10'000'000'000, kEntry, p);
+    REQUIRE(s.Order(kBidder, OrderId(90), Side::kSell, Ticks(kEntry), Lots(held)).reason ==
+            Reason::kOk);
+    REQUIRE(s.Order(kBackstop, OrderId(91), Side::kBuy, Ticks(kEntry), Lots(held),
+                    TimeInForce::kIoc)
+                .filled == Lots(held));
+    s.Price(1, Ticks(kDrop));
+    s.Bid(kDrop, 1'000);
+    REQUIRE(s.Liquidate() == Reason::kOk);
+    if (held == 1) {
+      CHECK(Of<events::BackstopTakeover>(s.last).size() == 1);
+      CHECK(s.Size(kBackstop) == 1'001);
+    } else {
+      CHECK(Of<events::BackstopTakeover>(s.last).empty());
+      const auto liq = Of<events::Liquidation>(s.last);
+      REQUIRE(liq.size() == 1);
+      CHECK(liq[0].closed == Lots(683));
+      CHECK(s.Size(kBackstop) == 2);
+    }
+  }
+}
+
 // An isolated target: its bucket holds D = 1.5e9 (the top-up at entry took
 // the initial 5% of 3e10 from cross cash), the rest of its cross cash 0. At
 // 286,000 the bucket's equity is 1e8 < 2/3 * 2.86e8: the backstop takes the

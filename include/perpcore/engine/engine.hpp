@@ -286,8 +286,9 @@
 //   next Liquidate takes the next position (one market per command).
 //   The backstop's check: a dry run of the takeover on a copy of its
 //   account (funding settled, the position, the legs, an isolated top-up)
-//   after which it must cover its initial requirement with orders and keep
-//   every bucket within the cash bound. O(records and orders of the
+//   after which it must cover its initial requirement with orders, hold a
+//   position within the market's max_open_interest and keep every bucket
+//   within the cash bound. O(records and orders of the
 //   backstop).
 //   No liquidation fee is charged on what the backstop takes (the keeper
 //   is paid only for what the book closed): the backstop's compensation is
