@@ -122,6 +122,12 @@ Outcome ApplyCancelReplace(State& s, const OrderPlan& plan, EventSink& sink);
 // the market and the account to exist (checked).
 Preview PreviewPlace(const State& s, const PlaceOrder& c);
 
+// DiscardSink: drops every event, for the dry runs on copies of accounts
+// (PreviewOrder, a backstop's check before a takeover).
+struct DiscardSink final : EventSink {
+  void Emit(const Event&) override {}
+};
+
 // --- settlement.cpp ------------------------------------------------------
 // Settle(): applies the events of the market's last book call to
 // positions, balances and order aggregates, and emits the engine's events.

@@ -63,11 +63,6 @@ OrderId LiquidationOrderId(const State& s, const Market& m) {
   return OrderId(id);
 }
 
-// A discarding sink for the backstop's dry run.
-struct Discard final : EventSink {
-  void Emit(const Event&) override {}
-};
-
 // The market's backstop account, if it may take a position of `a`: named,
 // existing, not `a` itself and not locked by the cash bound; else kNone.
 std::uint32_t BackstopSlot(const State& s, const Market& m, const Account& a) {
@@ -123,7 +118,7 @@ bool BackstopTakes(const State& s, std::uint32_t market_slot, std::uint32_t bi,
   // The per-account position bound holds for the backstop too.
   if (Abs(int128(bp.size)) > m.params.max_open_interest.raw()) return false;
   ledger::TradeLeg(nullptr, m, b, bp, lots, m.mark.raw(), 0);
-  Discard discard;
+  DiscardSink discard;
   TopUpIsolated(nullptr, s.now, m, b, bp, old, discard);
   if (b.cash_locked) return false;
   const risk::AccountMargin after = Evaluate(s, b, nullptr);

@@ -13,10 +13,6 @@ namespace {
 
 using absl::int128;
 
-struct Discard final : EventSink {
-  void Emit(const Event&) override {}
-};
-
 // One estimated fill against an L2 level.
 struct LevelFill {
   std::int64_t price = 0;
@@ -111,7 +107,7 @@ Preview PreviewPlace(const State& s, const PlaceOrder& c) {
   Account after = s.accounts[ai];
   Position& p = GetPosition(s, after, mi);
   ledger::SettleFundingDry(m, s.now, after, p);
-  Discard discard;
+  DiscardSink discard;
   std::int64_t fee = 0;
   for (const LevelFill& f : fills) {
     const std::int64_t lots = buy ? f.lots : -f.lots;
